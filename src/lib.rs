@@ -1,0 +1,5 @@
+/*!
+captar: a tar-compatible archiver that keeps Linux file capabilities (`security.capability`).
+*/
+
+pub mod caps;
