@@ -3,3 +3,6 @@ captar: a tar-compatible archiver that keeps Linux file capabilities (`security.
 */
 
 pub mod caps;
+pub mod cli;
+pub mod error;
+pub mod xattr;

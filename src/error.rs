@@ -1,0 +1,115 @@
+/*!
+Errors that carry the path they are about, and the report that counts per-file problems so the
+exit code can be decided at the end (tar's convention: 0 ok, 1 differences or files that changed
+while read, 2 errors).
+*/
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// An error of one file or archive entry; its message names the file, what failed and, where
+/// one helps, what to do next.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{}: {op}: {}{}", path.display(), source, errno_hint(source))]
+    Io { path: PathBuf, op: &'static str, source: io::Error },
+    #[error("{archive}: {msg} (at byte {offset})")]
+    Archive { archive: String, offset: u64, msg: String },
+    #[error("{}: {msg}", path.display())]
+    Entry { path: PathBuf, msg: String },
+    #[error("{0}")]
+    Usage(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn io(path: impl Into<PathBuf>, op: &'static str, source: io::Error) -> Error {
+        Error::Io { path: path.into(), op, source }
+    }
+
+    pub fn entry(path: impl Into<PathBuf>, msg: impl Into<String>) -> Error {
+        Error::Entry { path: path.into(), msg: msg.into() }
+    }
+}
+
+/// What to do about the common errnos, appended to an I/O error's message.
+fn errno_hint(e: &io::Error) -> &'static str {
+    match e.raw_os_error() {
+        Some(libc::ENOSPC) => " (the filesystem is full: free space or choose another destination)",
+        Some(libc::EROFS) => " (the filesystem is read-only: choose a writable destination)",
+        Some(libc::EPERM) | Some(libc::EACCES) => " (permission denied: run as root or choose a writable destination)",
+        _ => "",
+    }
+}
+
+/// Extension to attach a path and an operation to an `io::Result`.
+pub trait IoContext<T> {
+    fn at(self, path: &Path, op: &'static str) -> Result<T>;
+}
+
+impl<T> IoContext<T> for io::Result<T> {
+    fn at(self, path: &Path, op: &'static str) -> Result<T> {
+        self.map_err(|e| Error::io(path, op, e))
+    }
+}
+
+/// The outcome class of a whole run, as an exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Outcome {
+    Ok = 0,
+    Differences = 1,
+    Errors = 2,
+}
+
+/// Counts warnings (exit 1) and errors (exit 2) reported while a run goes on, printing each
+/// once on stderr as it happens.
+#[derive(Debug, Default)]
+pub struct Report {
+    warnings: AtomicUsize,
+    errors: AtomicUsize,
+}
+
+impl Report {
+    pub fn new() -> Report {
+        Report::default()
+    }
+
+    /// A problem that makes the result differ from what was asked (exit 1): a file changed while
+    /// read, a difference found.
+    pub fn warn(&self, msg: impl fmt::Display) {
+        self.warnings.fetch_add(1, Ordering::Relaxed);
+        eprintln!("captar: {msg}");
+    }
+
+    /// A note that does not change the exit code.
+    pub fn note(&self, msg: impl fmt::Display) {
+        eprintln!("captar: {msg}");
+    }
+
+    /// A failure of one file (exit 2); the run goes on where it can.
+    pub fn error(&self, err: impl fmt::Display) {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+        eprintln!("captar: {err}");
+    }
+
+    pub fn errors(&self) -> usize {
+        self.errors.load(Ordering::Relaxed)
+    }
+
+    pub fn warnings(&self) -> usize {
+        self.warnings.load(Ordering::Relaxed)
+    }
+
+    pub fn outcome(&self) -> Outcome {
+        if self.errors() > 0 {
+            Outcome::Errors
+        } else if self.warnings() > 0 {
+            Outcome::Differences
+        } else {
+            Outcome::Ok
+        }
+    }
+}
