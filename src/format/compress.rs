@@ -1,0 +1,202 @@
+/*!
+Compression: detected from the first bytes of the input (never the name) when reading, chosen by
+flag or archive name when writing. zstd compresses on all cores; gzip output is one standard
+stream.
+*/
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Seek, Write};
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+/// A compression format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
+const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
+const XZ_MAGIC: &[u8] = &[0xfd, b'7', b'z', b'X', b'Z', 0];
+const BZIP2_MAGIC: &[u8] = b"BZh";
+
+impl Compression {
+    /// From the archive's name: `.tar.gz`, `.tgz`, `.tar.zst`, `.tzst`.
+    pub fn from_name(path: &Path) -> Compression {
+        let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+        if name.ends_with(".gz") || name.ends_with(".tgz") {
+            Compression::Gzip
+        } else if name.ends_with(".zst") || name.ends_with(".tzst") {
+            Compression::Zstd
+        } else {
+            Compression::None
+        }
+    }
+
+    /// From the first bytes of a stream. Formats captar cannot read are an error that says how
+    /// to read them.
+    pub fn detect(head: &[u8]) -> Result<Compression, String> {
+        if head.starts_with(GZIP_MAGIC) {
+            Ok(Compression::Gzip)
+        } else if head.starts_with(ZSTD_MAGIC) {
+            Ok(Compression::Zstd)
+        } else if head.starts_with(XZ_MAGIC) {
+            Err("xz-compressed archives are not supported; decompress with `xz -dc ARCHIVE | captar ... -f -`".into())
+        } else if head.starts_with(BZIP2_MAGIC) {
+            Err("bzip2-compressed archives are not supported; decompress with `bzip2 -dc ARCHIVE | captar ... -f -`"
+                .into())
+        } else {
+            Ok(Compression::None)
+        }
+    }
+}
+
+/// A decompressed archive stream that can skip data cheaply where the input allows it.
+pub trait Source: Read + Send {
+    /// Skips `n` bytes; seeks when the input is a plain regular file.
+    fn skip(&mut self, n: u64) -> io::Result<()> {
+        let copied = io::copy(&mut self.take(n), &mut io::sink())?;
+        if copied < n {
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "archive ends inside an entry's data"));
+        }
+        Ok(())
+    }
+}
+
+struct Streamed<R>(R);
+
+impl<R: Read> Read for Streamed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl<R: Read + Send> Source for Streamed<R> {}
+
+/// A plain archive in a regular file: data is skipped with a seek, not read.
+struct Seekable {
+    inner: BufReader<File>,
+    len: u64,
+}
+
+impl Read for Seekable {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf)
+    }
+}
+
+impl Source for Seekable {
+    fn skip(&mut self, n: u64) -> io::Result<()> {
+        let pos = self.inner.stream_position()?;
+        if pos.saturating_add(n) > self.len {
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "archive ends inside an entry's data"));
+        }
+        self.inner.seek_relative(n as i64)
+    }
+}
+
+/// Where an archive is read from.
+pub enum Origin {
+    File(File),
+    Stream(Box<dyn Read + Send>),
+}
+
+const READ_BUFFER: usize = 256 << 10;
+
+/// Wraps the input in the decoder its first bytes call for.
+pub fn decoder(origin: Origin) -> io::Result<(Compression, Box<dyn Source>)> {
+    match origin {
+        Origin::File(file) => {
+            let md = file.metadata()?;
+            if md.file_type().is_file() {
+                // Peek without consuming, so a plain archive keeps a seekable file underneath.
+                let mut head = [0u8; 8];
+                let n = file.read_at(&mut head, 0)?;
+                let kind = detect_io(&head[..n])?;
+                if kind == Compression::None {
+                    let inner = BufReader::with_capacity(READ_BUFFER, file);
+                    return Ok((kind, Box::new(Seekable { inner, len: md.len() })));
+                }
+            }
+            stream_decoder(Box::new(file))
+        }
+        Origin::Stream(r) => stream_decoder(r),
+    }
+}
+
+fn detect_io(head: &[u8]) -> io::Result<Compression> {
+    Compression::detect(head).map_err(|m| io::Error::new(io::ErrorKind::InvalidData, m))
+}
+
+fn stream_decoder(input: Box<dyn Read + Send>) -> io::Result<(Compression, Box<dyn Source>)> {
+    let mut buf = BufReader::with_capacity(READ_BUFFER, input);
+    let kind = detect_io(buf.fill_buf()?)?;
+    let out: Box<dyn Source> = match kind {
+        Compression::None => Box::new(Streamed(buf)),
+        Compression::Gzip => Box::new(Streamed(flate2::bufread::MultiGzDecoder::new(buf))),
+        Compression::Zstd => Box::new(Streamed(zstd::stream::read::Decoder::with_buffer(buf)?)),
+    };
+    Ok((kind, out))
+}
+
+/// A compressing writer that must be finished to write its trailer.
+pub enum Encoder<W: Write> {
+    None(W),
+    Gzip(flate2::write::GzEncoder<W>),
+    Zstd(zstd::stream::write::Encoder<'static, W>),
+}
+
+impl<W: Write> Encoder<W> {
+    pub fn new(kind: Compression, out: W, level: Option<i32>) -> io::Result<Encoder<W>> {
+        Ok(match kind {
+            Compression::None => Encoder::None(out),
+            Compression::Gzip => {
+                let level = flate2::Compression::new(level.unwrap_or(6).clamp(0, 9) as u32);
+                Encoder::Gzip(flate2::write::GzEncoder::new(out, level))
+            }
+            Compression::Zstd => {
+                let mut enc = zstd::stream::write::Encoder::new(out, level.unwrap_or(3))?;
+                let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as u32;
+                enc.multithread(workers)?;
+                Encoder::Zstd(enc)
+            }
+        })
+    }
+
+    /// Writes the compression trailer and returns the inner writer.
+    pub fn finish(self) -> io::Result<W> {
+        match self {
+            Encoder::None(w) => Ok(w),
+            Encoder::Gzip(e) => e.finish(),
+            Encoder::Zstd(e) => e.finish(),
+        }
+    }
+}
+
+impl<W: Write> Write for Encoder<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Encoder::None(w) => w.write(buf),
+            Encoder::Gzip(e) => e.write(buf),
+            Encoder::Zstd(e) => e.write(buf),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Encoder::None(w) => w.write_all(buf),
+            Encoder::Gzip(e) => e.write_all(buf),
+            Encoder::Zstd(e) => e.write_all(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Encoder::None(w) => w.flush(),
+            Encoder::Gzip(e) => e.flush(),
+            Encoder::Zstd(e) => e.flush(),
+        }
+    }
+}

@@ -1,0 +1,194 @@
+/*!
+The archive format: POSIX pax (with ustar and GNU headers read too), the only code that knows
+tar. `EntryMeta` is one archive member as both the reader and the writer see it; `pax` frames
+extended-header records by their length prefix; `reader` and `writer` stream entries;
+`compress` detects and applies gzip and zstd.
+*/
+
+pub mod compress;
+pub mod pax;
+pub mod reader;
+pub mod writer;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use crate::caps;
+
+pub const BLOCK: usize = 512;
+
+/// The type of an archive member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    File,
+    Dir,
+    Symlink,
+    HardLink,
+    Char,
+    Block,
+    Fifo,
+}
+
+impl Kind {
+    /// The word used in messages and JSON.
+    pub fn word(self) -> &'static str {
+        match self {
+            Kind::File => "file",
+            Kind::Dir => "directory",
+            Kind::Symlink => "symlink",
+            Kind::HardLink => "hard link",
+            Kind::Char => "character device",
+            Kind::Block => "block device",
+            Kind::Fifo => "fifo",
+        }
+    }
+
+    /// The letter `ls -l` and `tar -tv` print.
+    pub fn letter(self) -> char {
+        match self {
+            Kind::File | Kind::HardLink => '-',
+            Kind::Dir => 'd',
+            Kind::Symlink => 'l',
+            Kind::Char => 'c',
+            Kind::Block => 'b',
+            Kind::Fifo => 'p',
+        }
+    }
+}
+
+/// A point in time with nanoseconds, as pax `mtime` carries it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Time {
+    pub secs: i64,
+    pub nsecs: u32,
+}
+
+impl Time {
+    /// The pax decimal form: `1614834367.123456789`, trailing zeros of the fraction dropped.
+    pub fn to_pax(self) -> String {
+        let (sign, secs, nsecs) = if self.secs < 0 && self.nsecs > 0 {
+            ("-", (-(self.secs + 1)) as u64, 1_000_000_000 - self.nsecs)
+        } else if self.secs < 0 {
+            ("-", self.secs.unsigned_abs(), 0)
+        } else {
+            ("", self.secs as u64, self.nsecs)
+        };
+        if nsecs == 0 {
+            format!("{sign}{secs}")
+        } else {
+            let frac = format!("{nsecs:09}");
+            format!("{sign}{secs}.{}", frac.trim_end_matches('0'))
+        }
+    }
+
+    /// Parses the pax decimal form (any number of fraction digits, beyond 9 truncated).
+    pub fn from_pax(s: &str) -> Option<Time> {
+        let (neg, body) = match s.strip_prefix('-') {
+            Some(b) => (true, b),
+            None => (false, s),
+        };
+        let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+        if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let secs: i64 = int.parse().ok()?;
+        let mut digits: String = frac.chars().take(9).collect();
+        while digits.len() < 9 {
+            digits.push('0');
+        }
+        let nsecs: u32 = digits.parse().ok()?;
+        Some(if !neg {
+            Time { secs, nsecs }
+        } else if nsecs == 0 {
+            Time { secs: -secs, nsecs: 0 }
+        } else {
+            Time { secs: -secs - 1, nsecs: 1_000_000_000 - nsecs }
+        })
+    }
+}
+
+/// One archive member: what a header plus its pax records say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryMeta {
+    /// The member name as stored (raw bytes; directories may end in `/`).
+    pub path: PathBuf,
+    pub kind: Kind,
+    /// Permission bits with setuid, setgid and sticky (`st_mode & 0o7777`).
+    pub mode: u32,
+    pub uid: u64,
+    pub gid: u64,
+    pub uname: Option<Vec<u8>>,
+    pub gname: Option<Vec<u8>>,
+    pub mtime: Time,
+    /// Bytes of data that follow the header (0 for everything but regular files).
+    pub size: u64,
+    /// The symlink target, or the earlier member a hard link refers to.
+    pub link: Option<PathBuf>,
+    pub dev_major: u32,
+    pub dev_minor: u32,
+    /// Extended attributes in archive order, one value per name.
+    pub xattrs: Vec<(OsString, Vec<u8>)>,
+}
+
+impl EntryMeta {
+    /// A blank member of the given kind and name, for builders.
+    pub fn new(path: PathBuf, kind: Kind) -> EntryMeta {
+        EntryMeta {
+            path,
+            kind,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            uname: None,
+            gname: None,
+            mtime: Time::default(),
+            size: 0,
+            link: None,
+            dev_major: 0,
+            dev_minor: 0,
+            xattrs: Vec::new(),
+        }
+    }
+
+    /// The raw `security.capability` value this member carries, if any.
+    pub fn caps_raw(&self) -> Option<&[u8]> {
+        self.xattr(caps::XATTR_NAME)
+    }
+
+    /// The value of one xattr by name.
+    pub fn xattr(&self, name: &str) -> Option<&[u8]> {
+        self.xattrs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_slice())
+    }
+
+    /// Sets an xattr, replacing an earlier value of the same name (one value per name).
+    pub fn set_xattr(&mut self, name: OsString, value: Vec<u8>) {
+        match self.xattrs.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = value,
+            None => self.xattrs.push((name, value)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Time;
+
+    #[test]
+    fn pax_time_round_trips() {
+        for (text, t) in [
+            ("1614834367.123456789", Time { secs: 1614834367, nsecs: 123456789 }),
+            ("1614834367.5", Time { secs: 1614834367, nsecs: 500_000_000 }),
+            ("0", Time { secs: 0, nsecs: 0 }),
+            ("-1.5", Time { secs: -2, nsecs: 500_000_000 }),
+            ("-3", Time { secs: -3, nsecs: 0 }),
+        ] {
+            assert_eq!(Time::from_pax(text), Some(t), "{text}");
+            assert_eq!(t.to_pax(), text);
+        }
+        assert_eq!(Time::from_pax("12.1234567891"), Some(Time { secs: 12, nsecs: 123456789 }));
+        assert_eq!(Time::from_pax("x"), None);
+        assert_eq!(Time::from_pax(""), None);
+        assert_eq!(Time::from_pax("1.2.3"), None);
+    }
+}

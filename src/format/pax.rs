@@ -1,0 +1,205 @@
+/*!
+Pax extended-header records (POSIX.1-2001 `pax`, "Extended Header"): `LEN KEY=VALUE\n`, where
+LEN counts the whole record including itself. The record is framed by LEN alone, so a value may
+hold any byte: newline, NUL and `=` included. A capability value such as
+`cap_dac_override,cap_fowner=ep` holds 0x0A; splitting on newlines first (the `tar` crate's
+reader, tar-rs #428/#476) drops it or lets it smuggle a fake record.
+*/
+
+use std::ffi::OsString;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+
+use base64::Engine;
+
+pub const PATH: &str = "path";
+pub const LINKPATH: &str = "linkpath";
+pub const SIZE: &str = "size";
+pub const UID: &str = "uid";
+pub const GID: &str = "gid";
+pub const UNAME: &str = "uname";
+pub const GNAME: &str = "gname";
+pub const MTIME: &str = "mtime";
+pub const ATIME: &str = "atime";
+pub const CTIME: &str = "ctime";
+pub const HDRCHARSET: &str = "hdrcharset";
+pub const HDRCHARSET_BINARY: &str = "BINARY";
+/// GNU tar and star: `SCHILY.xattr.<name>=<raw value>`.
+pub const SCHILY_XATTR: &str = "SCHILY.xattr.";
+/// libarchive: `LIBARCHIVE.xattr.<url-encoded name>=<base64 value>`.
+pub const LIBARCHIVE_XATTR: &str = "LIBARCHIVE.xattr.";
+
+/// Largest extended header we accept; real ones are a few hundred bytes.
+pub const MAX_EXTENDED_HEADER: u64 = 64 << 20;
+
+/// One record, key and value as raw bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record<'a> {
+    pub key: &'a [u8],
+    pub value: &'a [u8],
+}
+
+/// Why an extended header is malformed, with the byte offset of the bad record in the header.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("malformed pax record at offset {offset} of the extended header: {reason}")]
+pub struct PaxError {
+    pub offset: usize,
+    pub reason: &'static str,
+}
+
+/// Splits an extended header's data into records, framing each by its length prefix.
+pub fn parse(data: &[u8]) -> Result<Vec<Record<'_>>, PaxError> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < data.len() {
+        // Some writers pad the data with NULs.
+        if data[at..].iter().all(|&b| b == 0) {
+            break;
+        }
+        let err = |reason| PaxError { offset: at, reason };
+        let rest = &data[at..];
+        let space = rest.iter().position(|&b| b == b' ').ok_or(err("no space after the length"))?;
+        let digits = &rest[..space];
+        if digits.is_empty() || digits.len() > 20 || !digits.iter().all(u8::is_ascii_digit) {
+            return Err(err("length is not a decimal number"));
+        }
+        let len: usize = std::str::from_utf8(digits)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .ok_or(err("length is not a decimal number"))?;
+        if len <= space + 1 || len > rest.len() {
+            return Err(err("length out of range"));
+        }
+        let record = &rest[space + 1..len];
+        let Some((&b'\n', body)) = record.split_last() else {
+            return Err(err("record does not end with a newline"));
+        };
+        let eq = body.iter().position(|&b| b == b'=').ok_or(err("record has no '='"))?;
+        if eq == 0 {
+            return Err(err("record has an empty keyword"));
+        }
+        out.push(Record { key: &body[..eq], value: &body[eq + 1..] });
+        at += len;
+    }
+    Ok(out)
+}
+
+/// Appends one record to `out`, computing the self-inclusive length prefix.
+pub fn push(out: &mut Vec<u8>, key: &[u8], value: &[u8]) {
+    let body = key.len() + value.len() + 3; // ' ', '=', '\n'
+    let mut len = body + body.to_string().len();
+    if len.to_string().len() != (len - body) {
+        len = body + len.to_string().len();
+    }
+    out.extend_from_slice(len.to_string().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(key);
+    out.push(b'=');
+    out.extend_from_slice(value);
+    out.push(b'\n');
+}
+
+/// The keyword for an xattr as GNU tar writes it: only `%` and `=` are escaped (src/xattrs.c,
+/// `xattr_encode_keyword`).
+pub fn schily_key(name: &OsString) -> Vec<u8> {
+    let mut key = SCHILY_XATTR.as_bytes().to_vec();
+    for &b in name.as_bytes() {
+        match b {
+            b'%' => key.extend_from_slice(b"%25"),
+            b'=' => key.extend_from_slice(b"%3D"),
+            _ => key.push(b),
+        }
+    }
+    key
+}
+
+/// The xattr name of a `SCHILY.xattr.` keyword suffix (undoing GNU tar's `%25`/`%3D`).
+pub fn schily_name(suffix: &[u8]) -> OsString {
+    let mut out = Vec::with_capacity(suffix.len());
+    let mut i = 0;
+    while i < suffix.len() {
+        if suffix[i..].starts_with(b"%25") {
+            out.push(b'%');
+            i += 3;
+        } else if suffix[i..].starts_with(b"%3D") {
+            out.push(b'=');
+            i += 3;
+        } else {
+            out.push(suffix[i]);
+            i += 1;
+        }
+    }
+    OsString::from_vec(out)
+}
+
+/// The xattr name and value of a `LIBARCHIVE.xattr.` record: the name is URL-encoded, the
+/// value base64 without padding. `None` when either is not decodable.
+pub fn libarchive_xattr(suffix: &[u8], value: &[u8]) -> Option<(OsString, Vec<u8>)> {
+    let mut name = Vec::with_capacity(suffix.len());
+    let mut i = 0;
+    while i < suffix.len() {
+        if suffix[i] == b'%' {
+            let hex = suffix.get(i + 1..i + 3)?;
+            let s = std::str::from_utf8(hex).ok()?;
+            name.push(u8::from_str_radix(s, 16).ok()?);
+            i += 3;
+        } else {
+            name.push(suffix[i]);
+            i += 1;
+        }
+    }
+    let trimmed: Vec<u8> = value.iter().copied().filter(|&b| b != b'=' && !b.is_ascii_whitespace()).collect();
+    let decoded = base64::engine::general_purpose::STANDARD_NO_PAD.decode(trimmed).ok()?;
+    Some((OsString::from_vec(name), decoded))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lengths_count_themselves() {
+        let mut out = Vec::new();
+        push(&mut out, b"path", b"a");
+        assert_eq!(out, b"9 path=a\n");
+        // 9-byte body + 1 digit = 10, which needs 2 digits: 11.
+        let mut out = Vec::new();
+        push(&mut out, b"path", b"ab");
+        assert_eq!(out, b"11 path=ab\n");
+        for n in 0..300 {
+            let mut out = Vec::new();
+            let value = vec![b'x'; n];
+            push(&mut out, b"k", &value);
+            let recs = parse(&out).unwrap();
+            assert_eq!(recs, vec![Record { key: b"k", value: &value }]);
+        }
+    }
+
+    #[test]
+    fn values_hold_any_byte() {
+        let value = b"\x01\x00\x00\x02\x0a\x00=\n\x00";
+        let mut out = Vec::new();
+        push(&mut out, b"SCHILY.xattr.security.capability", value);
+        push(&mut out, b"path", b"x");
+        let recs = parse(&out).unwrap();
+        assert_eq!(recs[0].value, value);
+        assert_eq!(recs[1], Record { key: b"path", value: b"x" });
+    }
+
+    #[test]
+    fn malformed_records_are_errors() {
+        for bad in [&b"5 a=b\n"[..], b"100 a=b\n", b"x a=b\n", b"7 abc\n\n", b"6 =b\n\n", b"8 a=bcd", b"7 a=bcd"] {
+            assert!(parse(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn xattr_names() {
+        let name = OsString::from("user.a=b%c");
+        let key = schily_key(&name);
+        assert_eq!(key, b"SCHILY.xattr.user.a%3Db%25c");
+        assert_eq!(schily_name(&key[SCHILY_XATTR.len()..]), name);
+        let (n, v) = libarchive_xattr(b"security.capability", b"AQAAAgAgAAAAAAAAAAAAAAAAAAA").unwrap();
+        assert_eq!(n, "security.capability");
+        assert_eq!(v, [1, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    }
+}

@@ -1,0 +1,297 @@
+/*!
+A streaming pax archive writer. Every member gets a ustar header; a pax extended header
+carries what ustar cannot hold: long or non-ASCII names and link targets (with
+`hdrcharset=BINARY` when they are not UTF-8, so bsdtar accepts them), sub-second or out-of-range
+mtimes, large ids and sizes, long user and group names, and xattrs as
+`SCHILY.xattr.<name>=<raw value>`, the form GNU tar reads (libarchive reads it too, and GNU tar
+would warn about libarchive's own `LIBARCHIVE.xattr` form).
+*/
+
+use std::io::{self, Read, Write};
+use std::os::unix::ffi::OsStrExt;
+
+use super::pax;
+use super::reader::padding;
+use super::{BLOCK, EntryMeta, Kind};
+
+/// GNU tar's default record size (blocking factor 20); archives end on a record boundary.
+const RECORD: u64 = 20 * BLOCK as u64;
+const NAME_LEN: usize = 100;
+const PREFIX_LEN: usize = 155;
+const OCTAL_8_MAX: u64 = 0o7777777;
+const OCTAL_12_MAX: u64 = 0o77777777777;
+const COPY_BUFFER: usize = 1 << 20;
+
+/// How the data of a member compared with the size announced in its header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataOutcome {
+    Complete,
+    /// The source ended early; the rest was written as zeros to keep the archive well-formed.
+    Short {
+        read: u64,
+    },
+}
+
+pub struct Writer<W: Write> {
+    out: W,
+    written: u64,
+    buf: Vec<u8>,
+}
+
+/// Splits a name into ustar prefix and name fields, if it fits.
+fn ustar_split(path: &[u8]) -> Option<(&[u8], &[u8])> {
+    if path.len() <= NAME_LEN {
+        return Some((&[], path));
+    }
+    let start = path.len().saturating_sub(NAME_LEN + 1);
+    (start..path.len().min(PREFIX_LEN + 1))
+        .filter(|&i| path[i] == b'/')
+        .map(|i| (&path[..i], &path[i + 1..]))
+        .find(|(prefix, name)| prefix.len() <= PREFIX_LEN && !name.is_empty() && name.len() <= NAME_LEN)
+}
+
+/// A printable stand-in for fields whose real value is in the pax header.
+fn placeholder(bytes: &[u8], max: usize) -> Vec<u8> {
+    let tail = &bytes[bytes.len().saturating_sub(max)..];
+    tail.iter().map(|&b| if b.is_ascii_graphic() || b == b' ' { b } else { b'_' }).collect()
+}
+
+fn set_field(dst: &mut [u8], src: &[u8]) {
+    dst.fill(0);
+    dst[..src.len()].copy_from_slice(src);
+}
+
+impl<W: Write> Writer<W> {
+    pub fn new(out: W) -> Writer<W> {
+        Writer { out, written: 0, buf: vec![0u8; COPY_BUFFER] }
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.out.write_all(bytes)?;
+        self.written += bytes.len() as u64;
+        Ok(())
+    }
+
+    fn pad(&mut self, size: u64) -> io::Result<()> {
+        let n = padding(size) as usize;
+        self.put(&[0u8; BLOCK][..n])
+    }
+
+    /// Writes one member. `data` must supply `meta.size` bytes for a regular file; a source that
+    /// ends early is padded with zeros and reported, so the archive stays well-formed.
+    pub fn append(&mut self, meta: &EntryMeta, data: Option<&mut dyn Read>) -> io::Result<DataOutcome> {
+        let (header, records) = build_header(meta)?;
+        if !records.is_empty() {
+            let mut pax_header = tar::Header::new_ustar();
+            let base = meta.path.file_name().map(|n| n.as_bytes()).unwrap_or(b"entry");
+            let mut name = b"PaxHeaders/".to_vec();
+            name.extend(placeholder(base, NAME_LEN - name.len()));
+            set_field(&mut pax_header.as_old_mut().name, &name);
+            pax_header.set_mode(0o644);
+            pax_header.set_uid(0);
+            pax_header.set_gid(0);
+            pax_header.set_mtime(meta.mtime.secs.clamp(0, OCTAL_12_MAX as i64) as u64);
+            pax_header.set_size(records.len() as u64);
+            pax_header.set_entry_type(tar::EntryType::XHeader);
+            pax_header.set_cksum();
+            self.put(pax_header.as_bytes())?;
+            self.put(&records)?;
+            self.pad(records.len() as u64)?;
+        }
+        self.put(header.as_bytes())?;
+        let mut outcome = DataOutcome::Complete;
+        if meta.size > 0 {
+            let mut left = meta.size;
+            if let Some(src) = data {
+                let mut buf = std::mem::take(&mut self.buf);
+                while left > 0 {
+                    let want = buf.len().min(left.min(usize::MAX as u64) as usize);
+                    let n = match src.read(&mut buf[..want]) {
+                        Ok(0) => break,
+                        Ok(n) => n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        Err(e) => {
+                            self.buf = buf;
+                            return Err(e);
+                        }
+                    };
+                    if let Err(e) = self.put(&buf[..n]) {
+                        self.buf = buf;
+                        return Err(e);
+                    }
+                    left -= n as u64;
+                }
+                self.buf = buf;
+            }
+            if left > 0 {
+                outcome = DataOutcome::Short { read: meta.size - left };
+                let zeros = [0u8; BLOCK];
+                while left > 0 {
+                    let n = left.min(BLOCK as u64) as usize;
+                    self.put(&zeros[..n])?;
+                    left -= n as u64;
+                }
+            }
+            self.pad(meta.size)?;
+        }
+        Ok(outcome)
+    }
+
+    /// Writes the end-of-archive marker, pads to a whole record, and returns the output.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.put(&[0u8; 2 * BLOCK])?;
+        let rest = (RECORD - self.written % RECORD) % RECORD;
+        let zeros = vec![0u8; rest as usize];
+        self.put(&zeros)?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+
+    /// The output, for writers that need to reach the underlying stream.
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.out
+    }
+}
+
+/// The ustar header of a member and the pax records it needs (empty when none).
+fn build_header(meta: &EntryMeta) -> io::Result<(tar::Header, Vec<u8>)> {
+    let mut h = tar::Header::new_ustar();
+    let mut records = Vec::new();
+    let path = meta.path.as_os_str().as_bytes();
+    let link = meta.link.as_ref().map(|l| l.as_os_str().as_bytes());
+    let binary = [Some(path), link, meta.uname.as_deref(), meta.gname.as_deref()]
+        .into_iter()
+        .flatten()
+        .any(|b| std::str::from_utf8(b).is_err());
+    if binary {
+        pax::push(&mut records, pax::HDRCHARSET.as_bytes(), pax::HDRCHARSET_BINARY.as_bytes());
+    }
+    {
+        let ustar = h.as_ustar_mut().expect("new_ustar is ustar");
+        match ustar_split(path).filter(|_| path.is_ascii()) {
+            Some((prefix, name)) => {
+                set_field(&mut ustar.prefix, prefix);
+                set_field(&mut ustar.name, name);
+            }
+            None => {
+                set_field(&mut ustar.name, &placeholder(path, NAME_LEN));
+                pax::push(&mut records, pax::PATH.as_bytes(), path);
+            }
+        }
+    }
+    if let Some(link) = link {
+        if link.len() <= NAME_LEN && link.is_ascii() {
+            set_field(&mut h.as_old_mut().linkname, link);
+        } else {
+            set_field(&mut h.as_old_mut().linkname, &placeholder(link, NAME_LEN));
+            pax::push(&mut records, pax::LINKPATH.as_bytes(), link);
+        }
+    }
+    h.set_mode(meta.mode & 0o7777);
+    h.set_uid(meta.uid);
+    h.set_gid(meta.gid);
+    if meta.uid > OCTAL_8_MAX {
+        pax::push(&mut records, pax::UID.as_bytes(), meta.uid.to_string().as_bytes());
+    }
+    if meta.gid > OCTAL_8_MAX {
+        pax::push(&mut records, pax::GID.as_bytes(), meta.gid.to_string().as_bytes());
+    }
+    for (name, key, field) in [(&meta.uname, pax::UNAME, 0), (&meta.gname, pax::GNAME, 1)] {
+        let Some(name) = name else { continue };
+        let ustar = h.as_ustar_mut().expect("ustar");
+        let dst = if field == 0 { &mut ustar.uname } else { &mut ustar.gname };
+        if name.len() < dst.len() && name.is_ascii() {
+            set_field(dst, name);
+        } else {
+            pax::push(&mut records, key.as_bytes(), name);
+        }
+    }
+    h.set_size(meta.size);
+    if meta.size > OCTAL_12_MAX {
+        pax::push(&mut records, pax::SIZE.as_bytes(), meta.size.to_string().as_bytes());
+    }
+    h.set_mtime(meta.mtime.secs.clamp(0, OCTAL_12_MAX as i64) as u64);
+    if meta.mtime.nsecs != 0 || meta.mtime.secs < 0 || meta.mtime.secs > OCTAL_12_MAX as i64 {
+        pax::push(&mut records, pax::MTIME.as_bytes(), meta.mtime.to_pax().as_bytes());
+    }
+    h.set_entry_type(match meta.kind {
+        Kind::File => tar::EntryType::Regular,
+        Kind::Dir => tar::EntryType::Directory,
+        Kind::Symlink => tar::EntryType::Symlink,
+        Kind::HardLink => tar::EntryType::Link,
+        Kind::Char => tar::EntryType::Char,
+        Kind::Block => tar::EntryType::Block,
+        Kind::Fifo => tar::EntryType::Fifo,
+    });
+    if matches!(meta.kind, Kind::Char | Kind::Block) {
+        h.set_device_major(meta.dev_major)?;
+        h.set_device_minor(meta.dev_minor)?;
+    }
+    for (name, value) in &meta.xattrs {
+        pax::push(&mut records, &pax::schily_key(name), value);
+    }
+    h.set_cksum();
+    Ok((h, records))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::format::Time;
+    use crate::format::compress::{Origin, decoder};
+    use crate::format::reader::Reader;
+
+    fn round_trip(entries: &[(EntryMeta, Vec<u8>)]) -> Vec<(EntryMeta, Vec<u8>)> {
+        let mut w = Writer::new(Vec::new());
+        for (meta, data) in entries {
+            w.append(meta, Some(&mut data.as_slice())).unwrap();
+        }
+        let bytes = w.finish().unwrap();
+        assert_eq!(bytes.len() % RECORD as usize, 0);
+        let (_, src) = decoder(Origin::Stream(Box::new(std::io::Cursor::new(bytes)))).unwrap();
+        let mut r = Reader::new(src, "test");
+        let mut out = Vec::new();
+        while let Some(e) = r.next_entry().unwrap() {
+            let mut data = Vec::new();
+            r.data().read_to_end(&mut data).unwrap();
+            out.push((e.meta, data));
+        }
+        out
+    }
+
+    #[test]
+    fn members_round_trip() {
+        use std::ffi::OsString;
+        use std::os::unix::ffi::OsStringExt;
+        let mut file = EntryMeta::new(PathBuf::from("bin/ping"), Kind::File);
+        file.mode = 0o4755;
+        file.size = 5;
+        file.uname = Some(b"root".to_vec());
+        file.mtime = Time { secs: 1614834367, nsecs: 123456789 };
+        file.xattrs
+            .push(("security.capability".into(), vec![1, 0, 0, 2, 0x0a, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+        let long = "d/".repeat(60) + &"x".repeat(150);
+        let mut long_file = EntryMeta::new(PathBuf::from(&long), Kind::File);
+        long_file.uid = 5_000_000;
+        let raw = PathBuf::from(OsString::from_vec(b"bad\xff\xfename".to_vec()));
+        let mut link = EntryMeta::new(raw, Kind::Symlink);
+        link.link = Some(PathBuf::from("t/".repeat(80)));
+        let mut dev = EntryMeta::new(PathBuf::from("dev/null"), Kind::Char);
+        dev.dev_major = 1;
+        dev.dev_minor = 3;
+        let entries = vec![(file, b"hello".to_vec()), (long_file, vec![]), (link, vec![]), (dev, vec![])];
+        let back = round_trip(&entries);
+        assert_eq!(back, entries);
+    }
+
+    #[test]
+    fn ustar_split_respects_field_sizes() {
+        let p = format!("{}/{}", "a".repeat(155), "b".repeat(100));
+        assert_eq!(ustar_split(p.as_bytes()).map(|(a, b)| (a.len(), b.len())), Some((155, 100)));
+        let p = format!("{}/{}", "a".repeat(156), "b".repeat(10));
+        assert!(ustar_split(p.as_bytes()).is_none());
+        assert!(ustar_split("x".repeat(101).as_bytes()).is_none());
+    }
+}
