@@ -4,6 +4,11 @@ captar: a tar-compatible archiver that keeps Linux file capabilities (`security.
 
 pub mod caps;
 pub mod cli;
+pub mod create;
 pub mod error;
 pub mod format;
+pub mod list;
+pub mod owners;
+pub mod select;
 pub mod xattr;
+pub mod extract;

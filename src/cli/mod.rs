@@ -4,10 +4,16 @@ the operation before any work starts; the operations never see clap.
 */
 
 use std::ffi::OsString;
+use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
-use crate::error::{Outcome, Result};
+use crate::create::{CreateOptions, Target};
+use crate::error::{Outcome, Report, Result};
+use crate::extract::{Existing, ExtractOptions, RootidPolicy};
+use crate::format::compress::Compression;
+use crate::list::ListOptions;
+use crate::select::{EXTRACT_DEFAULT_INCLUDE, Excludes, XattrPolicy};
 
 #[derive(Debug, Parser)]
 #[command(name = "captar", version, about = "A tar-compatible archiver that keeps Linux file capabilities")]
@@ -17,7 +23,188 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Create a pax archive; file capabilities are captured by default
+    #[command(visible_alias = "c")]
+    Create(CreateArgs),
+    /// List an archive's members, like tar -t / tar -tv
+    #[command(visible_alias = "t")]
+    List(ListArgs),
+    /// Extract an archive; capabilities are restored by default, and a capability that cannot
+    /// be restored is an error
+    #[command(visible_alias = "x")]
+    Extract(ExtractArgs),
+}
+
+/// Which xattrs travel, as GNU tar's options.
+#[derive(Debug, Args)]
+pub struct XattrArgs {
+    /// Also handle xattrs other than security.capability
+    #[arg(long)]
+    xattrs: bool,
+    /// Only xattrs whose name matches GLOB (implies --xattrs); repeatable
+    #[arg(long, value_name = "GLOB")]
+    xattrs_include: Vec<String>,
+    /// Leave out xattrs whose name matches GLOB (implies --xattrs); repeatable
+    #[arg(long, value_name = "GLOB")]
+    xattrs_exclude: Vec<String>,
+    /// Leave file capabilities out, on purpose
+    #[arg(long)]
+    no_caps: bool,
+}
+
+impl XattrArgs {
+    fn policy(&self, default_include: Option<&str>) -> Result<XattrPolicy> {
+        XattrPolicy::new(!self.no_caps, self.xattrs, &self.xattrs_include, &self.xattrs_exclude, default_include)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Archive to write; `-` for standard output
+    #[arg(short = 'f', long = "file", value_name = "ARCHIVE")]
+    file: PathBuf,
+    /// Change to DIR before reading the paths
+    #[arg(short = 'C', long = "directory", value_name = "DIR")]
+    directory: Option<PathBuf>,
+    #[command(flatten)]
+    xattrs: XattrArgs,
+    /// Compress with gzip
+    #[arg(short = 'z', long, conflicts_with = "zstd")]
+    gzip: bool,
+    /// Compress with zstd, on all cores
+    #[arg(long)]
+    zstd: bool,
+    /// Compression level (gzip 1-9, zstd 1-19)
+    #[arg(long, value_name = "N")]
+    level: Option<i32>,
+    /// Leave out files whose name (or any tail of it) matches GLOB; repeatable
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// Stay on the filesystem of each named path
+    #[arg(long)]
+    one_file_system: bool,
+    /// List each file on stderr as it is archived
+    #[arg(short, long)]
+    verbose: bool,
+    /// Files and directories to archive
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Archive to read; `-` for standard input
+    #[arg(short = 'f', long = "file", value_name = "ARCHIVE")]
+    file: PathBuf,
+    /// Long listing, like tar -tv
+    #[arg(short, long)]
+    verbose: bool,
+    /// Show each member's capabilities in getcap's text
+    #[arg(long)]
+    caps: bool,
+    /// One JSON object per member
+    #[arg(long, conflicts_with = "verbose")]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExtractArgs {
+    /// Archive to read; `-` for standard input
+    #[arg(short = 'f', long = "file", value_name = "ARCHIVE")]
+    file: PathBuf,
+    /// Extract into DIR (default: the current directory)
+    #[arg(short = 'C', long = "directory", value_name = "DIR")]
+    directory: Option<PathBuf>,
+    #[command(flatten)]
+    xattrs: XattrArgs,
+    /// Do not restore owners (the default when not root)
+    #[arg(long, conflicts_with = "same_owner")]
+    no_same_owner: bool,
+    /// Restore owners (the default as root)
+    #[arg(long)]
+    same_owner: bool,
+    /// Use the numeric uid/gid, not the user and group names
+    #[arg(long)]
+    numeric_owner: bool,
+    /// An existing file is an error
+    #[arg(short = 'k', long, conflicts_with = "skip_old_files")]
+    keep_old_files: bool,
+    /// Leave existing files alone, silently
+    #[arg(long)]
+    skip_old_files: bool,
+    /// Extract the rest when a capability cannot be restored, and list them all at the end
+    #[arg(long)]
+    keep_going: bool,
+    /// Rootid of namespaced (v3) capabilities: keep (as archived), host (write v2) or a uid
+    #[arg(long, value_name = "keep|host|N", default_value = "keep", value_parser = parse_rootid)]
+    cap_rootid: RootidPolicy,
+    /// List each member on stdout as it is extracted
+    #[arg(short, long)]
+    verbose: bool,
+    /// Only these members (and what is under them)
+    #[arg(value_name = "MEMBER")]
+    members: Vec<PathBuf>,
+}
+
+fn parse_rootid(s: &str) -> std::result::Result<RootidPolicy, String> {
+    match s {
+        "keep" => Ok(RootidPolicy::Keep),
+        "host" => Ok(RootidPolicy::Host),
+        n => n.parse::<u32>().map(RootidPolicy::Set).map_err(|_| format!("{n:?}: expected keep, host or a uid")),
+    }
+}
+
+fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+impl CreateArgs {
+    fn options(self) -> Result<CreateOptions> {
+        let target = if self.file.as_os_str() == "-" { Target::Stdout } else { Target::File(self.file.clone()) };
+        let compression = if self.gzip {
+            Compression::Gzip
+        } else if self.zstd {
+            Compression::Zstd
+        } else {
+            Compression::from_name(&self.file)
+        };
+        Ok(CreateOptions {
+            target,
+            directory: self.directory,
+            paths: self.paths,
+            xattrs: self.xattrs.policy(None)?,
+            compression,
+            level: self.level,
+            excludes: Excludes::new(&self.exclude)?,
+            one_file_system: self.one_file_system,
+            verbose: self.verbose,
+        })
+    }
+}
+
+impl ExtractArgs {
+    fn options(self) -> Result<ExtractOptions> {
+        Ok(ExtractOptions {
+            archive: self.file,
+            directory: self.directory.unwrap_or_else(|| PathBuf::from(".")),
+            members: self.members,
+            xattrs: self.xattrs.policy(Some(EXTRACT_DEFAULT_INCLUDE))?,
+            same_owner: if self.no_same_owner { false } else { self.same_owner || is_root() },
+            numeric_owner: self.numeric_owner,
+            existing: if self.keep_old_files {
+                Existing::Keep
+            } else if self.skip_old_files {
+                Existing::Skip
+            } else {
+                Existing::Replace
+            },
+            keep_going: self.keep_going,
+            rootid: self.cap_rootid,
+            verbose: self.verbose,
+        })
+    }
+}
 
 /// Parses `args` (with the program name first) and runs the command.
 pub fn run(args: Vec<OsString>) -> Result<Outcome> {
@@ -29,5 +216,13 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
             return Ok(code);
         }
     };
-    match cli.command {}
+    let report = Report::new();
+    match cli.command {
+        Command::Create(a) => crate::create::create(&a.options()?, &report),
+        Command::List(a) => crate::list::list(
+            &ListOptions { archive: a.file, verbose: a.verbose, caps: a.caps, json: a.json, risk: false },
+            &report,
+        ),
+        Command::Extract(a) => crate::extract::extract(&a.options()?, &report),
+    }
 }

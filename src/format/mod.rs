@@ -47,7 +47,8 @@ impl Kind {
     /// The letter `ls -l` and `tar -tv` print.
     pub fn letter(self) -> char {
         match self {
-            Kind::File | Kind::HardLink => '-',
+            Kind::File => '-',
+            Kind::HardLink => 'h',
             Kind::Dir => 'd',
             Kind::Symlink => 'l',
             Kind::Char => 'c',
@@ -191,4 +192,18 @@ mod tests {
         assert_eq!(Time::from_pax(""), None);
         assert_eq!(Time::from_pax("1.2.3"), None);
     }
+}
+
+/// Opens an archive for reading: a path, or `-` for standard input; compression is detected
+/// from the first bytes.
+pub fn open_archive(path: &std::path::Path) -> crate::error::Result<(compress::Compression, reader::Reader)> {
+    use crate::error::IoContext;
+    let origin = if path.as_os_str() == "-" {
+        compress::Origin::Stream(Box::new(std::io::stdin()))
+    } else {
+        compress::Origin::File(std::fs::File::open(path).at(path, "open the archive")?)
+    };
+    let (kind, src) = compress::decoder(origin).at(path, "read the archive")?;
+    let name = if path.as_os_str() == "-" { "(standard input)".to_string() } else { path.display().to_string() };
+    Ok((kind, reader::Reader::new(src, name)))
 }

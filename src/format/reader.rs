@@ -343,6 +343,11 @@ impl Reader {
         Ok(n)
     }
 
+    /// Data bytes of the current member not yet read.
+    pub fn remaining(&self) -> u64 {
+        self.remaining
+    }
+
     /// The current member's data as a `Read`.
     pub fn data(&mut self) -> Data<'_> {
         Data(self)

@@ -1,0 +1,373 @@
+/*!
+`captar create`: walk the named paths (never following symlinks), read each file through one
+open fd (data, xattrs and the capability from the same inode), and stream pax members. A file
+archive is written under a temporary name beside it and renamed into place only when complete,
+so a failed run never leaves a truncated archive under the final name.
+*/
+
+use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::path::{Component, Path, PathBuf};
+
+use rustix::fs::{Mode, OFlags};
+
+use crate::caps::FileCaps;
+use crate::error::{Error, IoContext, Outcome, Report, Result};
+use crate::format::compress::{Compression, Encoder};
+use crate::format::writer::{DataOutcome, Writer};
+use crate::format::{EntryMeta, Kind, Time};
+use crate::select::{Excludes, XattrPolicy};
+use crate::{owners, xattr};
+
+/// Where the archive goes.
+#[derive(Debug, Clone)]
+pub enum Target {
+    Stdout,
+    File(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct CreateOptions {
+    pub target: Target,
+    pub directory: Option<PathBuf>,
+    pub paths: Vec<PathBuf>,
+    pub xattrs: XattrPolicy,
+    pub compression: Compression,
+    pub level: Option<i32>,
+    pub excludes: Excludes,
+    pub one_file_system: bool,
+    pub verbose: bool,
+}
+
+/// What one walk step produced, before it is written.
+struct Walker<'a> {
+    opts: &'a CreateOptions,
+    report: &'a Report,
+    links: HashMap<(u64, u64), PathBuf>,
+    skip_inodes: Vec<(u64, u64)>,
+    warned_absolute: bool,
+}
+
+const OUT_BUFFER: usize = 1 << 20;
+
+pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
+    if opts.paths.is_empty() {
+        return Err(Error::Usage(
+            "create: name at least one path to archive (e.g. `captar create -f a.tar /usr/bin`)".into(),
+        ));
+    }
+    let base = opts.directory.clone().unwrap_or_else(|| PathBuf::from("."));
+    let mut walker = Walker { opts, report, links: HashMap::new(), skip_inodes: Vec::new(), warned_absolute: false };
+    match &opts.target {
+        Target::Stdout => {
+            let out = BufWriter::with_capacity(OUT_BUFFER, io::stdout().lock());
+            let writer = Writer::new(Encoder::new(opts.compression, out, opts.level).at(Path::new("-"), "compress")?);
+            let writer = walker.walk_all(&base, writer)?;
+            writer
+                .finish()
+                .and_then(|enc| enc.finish())
+                .and_then(|mut out| out.flush())
+                .at(Path::new("(standard output)"), "write")?;
+        }
+        Target::File(path) => {
+            let dir = match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            let name = path.file_name().unwrap_or(OsStr::new("archive"));
+            let mut prefix = OsString::from(".");
+            prefix.push(name);
+            prefix.push(".");
+            let tmp = tempfile::Builder::new()
+                .prefix(&prefix)
+                .suffix(".captar-tmp")
+                .tempfile_in(&dir)
+                .at(path, "create the archive")?;
+            let md = tmp.as_file().metadata().at(tmp.path(), "stat")?;
+            walker.skip_inodes.push((md.dev(), md.ino()));
+            if let Ok(md) = std::fs::metadata(path) {
+                walker.skip_inodes.push((md.dev(), md.ino()));
+            }
+            let file = tmp.as_file().try_clone().at(tmp.path(), "open")?;
+            let out = BufWriter::with_capacity(OUT_BUFFER, file);
+            let writer = Writer::new(Encoder::new(opts.compression, out, opts.level).at(path, "compress")?);
+            let writer = walker.walk_all(&base, writer)?;
+            writer.finish().and_then(|enc| enc.finish()).and_then(|mut out| out.flush()).at(path, "write")?;
+            let umask = rustix::process::umask(Mode::empty());
+            rustix::process::umask(umask);
+            let mode = 0o666 & !umask.bits();
+            tmp.as_file().set_permissions(std::fs::Permissions::from_mode(mode)).at(path, "chmod")?;
+            tmp.persist(path).map_err(|e| Error::io(path, "rename the finished archive into place", e.error))?;
+        }
+    }
+    Ok(report.outcome())
+}
+
+/// The member name for a path as given: leading `/` and `..` removed, as tar does.
+fn member_name(path: &Path) -> (PathBuf, bool) {
+    let mut out = PathBuf::new();
+    let mut stripped = false;
+    for c in path.components() {
+        match c {
+            Component::RootDir | Component::Prefix(_) => stripped = true,
+            Component::ParentDir if out.as_os_str().is_empty() => stripped = true,
+            other => out.push(other),
+        }
+    }
+    (out, stripped)
+}
+
+fn dir_name(name: &Path) -> PathBuf {
+    let mut bytes = name.as_os_str().as_bytes().to_vec();
+    if !bytes.ends_with(b"/") {
+        bytes.push(b'/');
+    }
+    PathBuf::from(OsStr::from_bytes(&bytes))
+}
+
+impl Walker<'_> {
+    fn walk_all<W: Write>(&mut self, base: &Path, mut writer: Writer<W>) -> Result<Writer<W>> {
+        for arg in &self.opts.paths {
+            let fs_path = base.join(arg);
+            let (name, stripped) = member_name(arg);
+            if stripped && !self.warned_absolute {
+                self.report.note("removing leading '/' and '../' from member names");
+                self.warned_absolute = true;
+            }
+            let root_name = if name.as_os_str().is_empty() { PathBuf::from(".") } else { name };
+            let walk = walkdir::WalkDir::new(&fs_path)
+                .follow_links(false)
+                .follow_root_links(false)
+                .same_file_system(self.opts.one_file_system)
+                .sort_by_file_name();
+            let mut it = walk.into_iter();
+            loop {
+                let entry = match it.next() {
+                    None => break,
+                    Some(Ok(e)) => e,
+                    Some(Err(e)) => {
+                        let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| fs_path.clone());
+                        match e.into_io_error() {
+                            Some(io) if io.kind() == io::ErrorKind::NotFound && path != fs_path => {
+                                self.report.warn(format!("{}: file removed before we read it", path.display()));
+                            }
+                            Some(io) => self.report.error(Error::io(&path, "read", io)),
+                            None => self.report.error(Error::entry(&path, "filesystem loop")),
+                        }
+                        continue;
+                    }
+                };
+                let rel = entry.path().strip_prefix(&fs_path).unwrap_or(Path::new(""));
+                let name = if rel.as_os_str().is_empty() { root_name.clone() } else { root_name.join(rel) };
+                let name = name.strip_prefix("./").map(|n| Path::new(".").join(n)).unwrap_or(name);
+                if self.opts.excludes.matches(&name) {
+                    if entry.file_type().is_dir() {
+                        it.skip_current_dir();
+                    }
+                    continue;
+                }
+                if let Err(e) = self.add(entry.path(), &name, &mut writer) {
+                    match e {
+                        Error::Io { ref source, .. } if source.kind() == io::ErrorKind::NotFound => {
+                            self.report.warn(format!("{}: file removed before we read it", entry.path().display()));
+                        }
+                        Error::Io { op: "write", .. } => return Err(e),
+                        other => self.report.error(other),
+                    }
+                }
+            }
+        }
+        Ok(writer)
+    }
+
+    fn base_meta(&self, name: PathBuf, kind: Kind, md: &std::fs::Metadata) -> EntryMeta {
+        let mut meta = EntryMeta::new(name, kind);
+        meta.mode = md.mode() & 0o7777;
+        meta.uid = u64::from(md.uid());
+        meta.gid = u64::from(md.gid());
+        meta.uname = owners::user_name(md.uid()).map(<[u8]>::to_vec);
+        meta.gname = owners::group_name(md.gid()).map(<[u8]>::to_vec);
+        meta.mtime = Time { secs: md.mtime(), nsecs: md.mtime_nsec() as u32 };
+        meta
+    }
+
+    /// Xattrs of a path that is not open (directories, symlinks, devices): never following it.
+    fn path_xattrs(&self, path: &Path, meta: &mut EntryMeta) -> Result<()> {
+        if !self.opts.xattrs.others {
+            return Ok(());
+        }
+        for name in xattr::list_path(path).at(path, "list xattrs")? {
+            if self.opts.xattrs.wants(&name)
+                && let Some(v) = xattr::get_path(path, &name).at(path, "read xattr")?
+            {
+                meta.xattrs.push((name, v));
+            }
+        }
+        Ok(())
+    }
+
+    fn fd_xattrs(&self, path: &Path, file: &File, meta: &mut EntryMeta) -> Result<()> {
+        let policy = &self.opts.xattrs;
+        if policy.caps_only_mode() {
+            if policy.caps
+                && let Some(v) = xattr::get_caps_fd(file).at(path, "read security.capability")?
+            {
+                meta.xattrs.push((crate::caps::XATTR_NAME.into(), v));
+            }
+        } else {
+            for name in xattr::list_fd(file).at(path, "list xattrs")? {
+                if policy.wants(&name)
+                    && let Some(v) = xattr::get_fd(file, &name).at(path, "read xattr")?
+                {
+                    meta.xattrs.push((name, v));
+                }
+            }
+        }
+        if let Some(raw) = meta.caps_raw()
+            && let Err(e) = FileCaps::decode(raw)
+        {
+            self.report.note(format!("{}: archived as found, but {e}", path.display()));
+        }
+        Ok(())
+    }
+
+    fn add<W: Write>(&mut self, path: &Path, name: &Path, writer: &mut Writer<W>) -> Result<()> {
+        let md = std::fs::symlink_metadata(path).at(path, "stat")?;
+        let ft = md.file_type();
+        if self.skip_inodes.contains(&(md.dev(), md.ino())) {
+            self.report.note(format!("{}: file is the archive; not dumped", path.display()));
+            return Ok(());
+        }
+        if self.opts.verbose {
+            eprintln!("{}", name.display());
+        }
+        if ft.is_file() {
+            return self.add_file(path, name, &md, writer);
+        }
+        let kind = if ft.is_dir() {
+            Kind::Dir
+        } else if ft.is_symlink() {
+            Kind::Symlink
+        } else if ft.is_char_device() {
+            Kind::Char
+        } else if ft.is_block_device() {
+            Kind::Block
+        } else if ft.is_fifo() {
+            Kind::Fifo
+        } else {
+            self.report.note(format!("{}: socket ignored", path.display()));
+            return Ok(());
+        };
+        if kind != Kind::Dir && md.nlink() > 1 && self.hard_link(name, &md, writer)? {
+            return Ok(());
+        }
+        let member = if kind == Kind::Dir { dir_name(name) } else { name.to_path_buf() };
+        let mut meta = self.base_meta(member, kind, &md);
+        match kind {
+            Kind::Symlink => meta.link = Some(std::fs::read_link(path).at(path, "read link")?),
+            Kind::Char | Kind::Block => {
+                meta.dev_major = rustix::fs::major(md.rdev());
+                meta.dev_minor = rustix::fs::minor(md.rdev());
+            }
+            _ => {}
+        }
+        self.path_xattrs(path, &mut meta)?;
+        writer.append(&meta, None).at(path, "write")?;
+        Ok(())
+    }
+
+    /// Writes a link member if this inode was archived before under another name.
+    fn hard_link<W: Write>(&mut self, name: &Path, md: &std::fs::Metadata, writer: &mut Writer<W>) -> Result<bool> {
+        let key = (md.dev(), md.ino());
+        if let Some(first) = self.links.get(&key) {
+            let mut meta = self.base_meta(name.to_path_buf(), Kind::HardLink, md);
+            meta.link = Some(first.clone());
+            writer.append(&meta, None).at(name, "write")?;
+            return Ok(true);
+        }
+        self.links.insert(key, name.to_path_buf());
+        Ok(false)
+    }
+
+    fn add_file<W: Write>(
+        &mut self,
+        path: &Path,
+        name: &Path,
+        md: &std::fs::Metadata,
+        writer: &mut Writer<W>,
+    ) -> Result<()> {
+        if md.nlink() > 1 && self.hard_link(name, md, writer)? {
+            return Ok(());
+        }
+        let file = open_for_reading(path)?;
+        let before = file.metadata().at(path, "stat")?;
+        if (before.dev(), before.ino()) != (md.dev(), md.ino()) {
+            self.report.warn(format!("{}: file was replaced while we read it; archived the new one", path.display()));
+        }
+        let mut meta = self.base_meta(name.to_path_buf(), Kind::File, &before);
+        meta.size = before.len();
+        self.fd_xattrs(path, &file, &mut meta)?;
+        let mut source = FileSource { file: &file, error: None };
+        let outcome = writer.append(&meta, Some(&mut source)).at(path, "write")?;
+        if let Some(e) = source.error {
+            self.report.error(format!("{}: read failed: {e}; its member was padded with zeros", path.display()));
+            return Ok(());
+        }
+        let after = file.metadata().at(path, "stat")?;
+        if let DataOutcome::Short { read } = outcome {
+            self.report.warn(format!(
+                "{}: file shrank by {} bytes while we read it; padded with zeros",
+                path.display(),
+                meta.size - read
+            ));
+        } else if after.len() != before.len()
+            || after.mtime() != before.mtime()
+            || after.mtime_nsec() != before.mtime_nsec()
+            || after.ctime() != before.ctime()
+            || after.ctime_nsec() != before.ctime_nsec()
+        {
+            self.report.warn(format!("{}: file changed as we read it", path.display()));
+        }
+        Ok(())
+    }
+}
+
+/// A file's data as the writer reads it. A read error ends the data early (the writer pads
+/// the member, keeping the archive well-formed) and is kept to be reported against the file,
+/// not the archive.
+struct FileSource<'a> {
+    file: &'a File,
+    error: Option<io::Error>,
+}
+
+impl io::Read for FileSource<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match self.file.read(buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.error = Some(e);
+                    return Ok(0);
+                }
+                Ok(n) => return Ok(n),
+            }
+        }
+    }
+}
+
+/// Opens a regular file for reading without following a symlink swapped in since the walk,
+/// and without touching its atime where we may.
+fn open_for_reading(path: &Path) -> Result<File> {
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
+    let fd = match rustix::fs::open(path, flags | OFlags::NOATIME, Mode::empty()) {
+        Err(rustix::io::Errno::PERM) => rustix::fs::open(path, flags, Mode::empty()),
+        other => other,
+    }
+    .map_err(io::Error::from)
+    .at(path, "open")?;
+    Ok(File::from(fd))
+}

@@ -1,0 +1,185 @@
+/*!
+Path resolution beneath the destination directory. Every directory an entry is written into is
+opened relative to the destination's fd with `openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)`,
+so neither `..` nor a symlink (planted by an earlier entry, or already there) can take a write
+outside, or anywhere a symlink points (RUSTSEC-2018-0002, CVE-2021-38511, CVE-2025-45582). Where
+openat2 is missing (ENOSYS, kernels before 5.6) the same rule is enforced one component at a
+time with `openat(O_NOFOLLOW)`. Symlinks are data: they are created, never followed.
+*/
+
+use std::ffi::OsStr;
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Component, Path, PathBuf};
+
+use rustix::fs::{Mode, OFlags, ResolveFlags};
+use rustix::io::Errno;
+
+/// Why a member name or link target cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameProblem {
+    DotDot,
+}
+
+/// A member name made safe: relative, no `.` or `..`, no leading `/`. `had_root` says a leading
+/// `/` was removed (tar's "Removing leading `/'").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SafeName {
+    pub rel: PathBuf,
+    pub had_root: bool,
+}
+
+impl SafeName {
+    pub fn parse(name: &Path) -> Result<SafeName, NameProblem> {
+        let mut rel = PathBuf::new();
+        let mut had_root = false;
+        for c in name.components() {
+            match c {
+                Component::RootDir | Component::Prefix(_) => had_root = true,
+                Component::CurDir => {}
+                Component::ParentDir => return Err(NameProblem::DotDot),
+                Component::Normal(n) => rel.push(n),
+            }
+        }
+        Ok(SafeName { rel, had_root })
+    }
+
+    /// The destination itself (`./` in the archive).
+    pub fn is_root(&self) -> bool {
+        self.rel.as_os_str().is_empty()
+    }
+
+    /// Parent directory (relative, maybe empty) and final component.
+    pub fn split(&self) -> (&Path, &OsStr) {
+        let parent = self.rel.parent().unwrap_or(Path::new(""));
+        let name = self.rel.file_name().unwrap_or(OsStr::new("."));
+        (parent, name)
+    }
+}
+
+/// Directory handle for the destination, with the last parent directory cached (archives list
+/// siblings together, so most entries reuse it).
+pub struct Dest {
+    root: OwnedFd,
+    cached: Option<(PathBuf, OwnedFd)>,
+    openat2: bool,
+    dir_mode: Mode,
+}
+
+fn dir_flags() -> OFlags {
+    OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::RDONLY
+}
+
+impl Dest {
+    pub fn open(path: &Path) -> io::Result<Dest> {
+        let root = rustix::fs::open(path, OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::RDONLY, Mode::empty())?;
+        let umask = rustix::process::umask(Mode::empty());
+        rustix::process::umask(umask);
+        Ok(Dest {
+            root,
+            cached: None,
+            openat2: true,
+            dir_mode: Mode::from_bits_truncate(0o777 & !umask.bits()),
+        })
+    }
+
+    pub fn root(&self) -> BorrowedFd<'_> {
+        self.root.as_fd()
+    }
+
+    /// Opens `rel` (a directory path relative to the destination) beneath the destination,
+    /// following no symlink. `Ok(None)` when a component is missing.
+    pub fn open_dir(&mut self, rel: &Path) -> io::Result<Option<OwnedFd>> {
+        if rel.as_os_str().is_empty() {
+            return rustix::io::fcntl_dupfd_cloexec(&self.root, 0).map(Some).map_err(Into::into);
+        }
+        if self.openat2 {
+            let how = ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
+            match rustix::fs::openat2(&self.root, rel, dir_flags(), Mode::empty(), how) {
+                Ok(fd) => return Ok(Some(fd)),
+                Err(Errno::NOENT) => return Ok(None),
+                Err(Errno::NOSYS) => self.openat2 = false,
+                Err(Errno::AGAIN) => {} // a concurrent rename raced the lookup: walk instead
+                Err(e) => return Err(explain(e)),
+            }
+        }
+        let mut fd = rustix::io::fcntl_dupfd_cloexec(&self.root, 0)?;
+        for c in rel.components() {
+            let Component::Normal(name) = c else {
+                return Err(io::Error::new(io::ErrorKind::InvalidInput, "unsafe path component"));
+            };
+            fd = match rustix::fs::openat(&fd, name, dir_flags(), Mode::empty()) {
+                Ok(next) => next,
+                Err(Errno::NOENT) => return Ok(None),
+                Err(e) => return Err(explain(e)),
+            };
+        }
+        Ok(Some(fd))
+    }
+
+    /// The directory `rel`, created (with missing parents) when absent. Returns a borrowed fd
+    /// valid until the next call.
+    pub fn dir(&mut self, rel: &Path) -> io::Result<BorrowedFd<'_>> {
+        let hit = matches!(&self.cached, Some((p, _)) if p == rel);
+        if !hit {
+            let fd = match self.open_dir(rel)? {
+                Some(fd) => fd,
+                None => self.create_dirs(rel)?,
+            };
+            self.cached = Some((rel.to_path_buf(), fd));
+        }
+        Ok(self.cached.as_ref().expect("cached").1.as_fd())
+    }
+
+    fn create_dirs(&mut self, rel: &Path) -> io::Result<OwnedFd> {
+        let mut fd = rustix::io::fcntl_dupfd_cloexec(&self.root, 0)?;
+        for c in rel.components() {
+            let Component::Normal(name) = c else {
+                return Err(io::Error::new(io::ErrorKind::InvalidInput, "unsafe path component"));
+            };
+            match rustix::fs::mkdirat(&fd, name, self.dir_mode) {
+                Ok(()) | Err(Errno::EXIST) => {}
+                Err(e) => return Err(e.into()),
+            }
+            fd = rustix::fs::openat(&fd, name, dir_flags(), Mode::empty()).map_err(explain)?;
+        }
+        Ok(fd)
+    }
+}
+
+/// Turns the errnos of a refused lookup into messages that say what happened.
+fn explain(e: Errno) -> io::Error {
+    match e {
+        Errno::XDEV => io::Error::other("its path leads out of the destination; refused"),
+        Errno::LOOP | Errno::NOTDIR => {
+            io::Error::other("a symlink or non-directory stands in its parent path; captar never extracts through symlinks")
+        }
+        other => other.into(),
+    }
+}
+
+/// A name for a temporary sibling: hidden, unique within this process, and recognisable.
+pub fn temp_name(final_name: &OsStr) -> PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let mut s = format!(".captar-{}-{n}-", std::process::id()).into_bytes();
+    s.extend(final_name.as_bytes().iter().take(64));
+    PathBuf::from(OsStr::from_bytes(&s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_made_safe() {
+        let n = SafeName::parse(Path::new("/usr/./bin//ping")).unwrap();
+        assert_eq!(n.rel, Path::new("usr/bin/ping"));
+        assert!(n.had_root);
+        assert_eq!(SafeName::parse(Path::new("a/../../etc")), Err(NameProblem::DotDot));
+        assert_eq!(SafeName::parse(Path::new("//..")), Err(NameProblem::DotDot));
+        assert!(SafeName::parse(Path::new("./")).unwrap().is_root());
+    }
+}

@@ -1,0 +1,301 @@
+/*!
+Restoring one member's data and metadata through the fd of what was just created, in the
+order that keeps capabilities (see the module above), and the capability probe run before
+anything is written.
+*/
+
+use std::ffi::OsStr;
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{AtFlags, Mode, OFlags, Timespec, Timestamps, UTIME_NOW};
+use rustix::io::Errno;
+
+use super::beneath::{Dest, temp_name};
+use super::{ExtractOptions, RootidPolicy};
+use crate::caps::{self, FileCaps};
+use crate::error::Error;
+use crate::format::EntryMeta;
+use crate::format::reader::Reader;
+use crate::select::XattrPolicy;
+use crate::{owners, xattr};
+
+/// A capability that was not restored, and why.
+#[derive(Debug, Clone)]
+pub struct CapFailure {
+    pub path: PathBuf,
+    pub caps: String,
+    pub reason: String,
+}
+
+pub struct Restorer {
+    same_owner: bool,
+    numeric_owner: bool,
+    xattrs: XattrPolicy,
+    rootid: RootidPolicy,
+    umask: u32,
+    /// Why the destination cannot hold a capability, found before anything was written.
+    probe: std::result::Result<(), String>,
+}
+
+/// What a failed `fsetxattr(security.capability)` means and how to get past it.
+pub fn cap_errno_reason(e: &io::Error) -> String {
+    match e.raw_os_error() {
+        Some(libc::EPERM) => "no CAP_SETFCAP: run captar as root".into(),
+        Some(libc::ENOTSUP) => "this filesystem keeps no security.* xattrs (ramfs, some FUSE, overlay or network filesystems, old aufs); restore onto ext4, xfs, btrfs or tmpfs, or pass --no-caps".into(),
+        Some(libc::EINVAL) => "the kernel refused the value (a v3 rootid that does not map in this user namespace?); try --cap-rootid host".into(),
+        Some(libc::EROFS) => "the filesystem is read-only".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Sets a harmless capability on an unnamed temporary file in the destination: tells whether
+/// this filesystem and this process can restore capabilities at all.
+fn probe(dest: &Dest) -> std::result::Result<(), String> {
+    let fd = match rustix::fs::openat(dest.root(), ".", OFlags::TMPFILE | OFlags::WRONLY | OFlags::CLOEXEC, Mode::from_raw_mode(0o600)) {
+        Ok(fd) => fd,
+        // No O_TMPFILE here: the real restore will tell.
+        Err(_) => return Ok(()),
+    };
+    let value = caps::parse_text("cap_chown=p").expect("valid").encode();
+    xattr::set_fd(&fd, OsStr::new(caps::XATTR_NAME), &value).map_err(|e| cap_errno_reason(&e))
+}
+
+fn ts(secs: i64, nsecs: u32) -> Timespec {
+    Timespec { tv_sec: secs, tv_nsec: nsecs as _ }
+}
+
+impl Restorer {
+    pub fn new(opts: &ExtractOptions, dest: &Dest) -> Restorer {
+        let umask = rustix::process::umask(Mode::empty());
+        rustix::process::umask(umask);
+        Restorer {
+            same_owner: opts.same_owner,
+            numeric_owner: opts.numeric_owner,
+            xattrs: opts.xattrs.clone(),
+            rootid: opts.rootid,
+            umask: umask.bits(),
+            probe: if opts.xattrs.caps { probe(dest) } else { Ok(()) },
+        }
+    }
+
+    fn owner(&self, meta: &EntryMeta) -> io::Result<Option<(rustix::fs::Uid, rustix::fs::Gid)>> {
+        if !self.same_owner {
+            return Ok(None);
+        }
+        let by_name = |name: &Option<Vec<u8>>, f: fn(&[u8]) -> Option<u32>| {
+            if self.numeric_owner { None } else { name.as_deref().and_then(f) }
+        };
+        let too_big = || io::Error::other("owner id does not fit in 32 bits");
+        let uid = match by_name(&meta.uname, owners::uid_of) {
+            Some(u) => u,
+            None => u32::try_from(meta.uid).map_err(|_| too_big())?,
+        };
+        let gid = match by_name(&meta.gname, owners::gid_of) {
+            Some(g) => g,
+            None => u32::try_from(meta.gid).map_err(|_| too_big())?,
+        };
+        Ok(Some((rustix::fs::Uid::from_raw(uid), rustix::fs::Gid::from_raw(gid))))
+    }
+
+    fn mode(&self, meta: &EntryMeta) -> Mode {
+        let mode = if self.same_owner { meta.mode } else { meta.mode & !self.umask & 0o1777 };
+        Mode::from_raw_mode(mode)
+    }
+
+    fn times(meta: &EntryMeta) -> Timestamps {
+        Timestamps { last_access: ts(0, UTIME_NOW as u32), last_modification: ts(meta.mtime.secs, meta.mtime.nsecs) }
+    }
+
+    fn other_xattrs(&self, fd: BorrowedFd<'_>, meta: &EntryMeta) -> io::Result<()> {
+        for (name, value) in &meta.xattrs {
+            if name != caps::XATTR_NAME && self.xattrs.wants(name) {
+                xattr::set_fd(fd, name, value)
+                    .map_err(|e| io::Error::new(e.kind(), format!("cannot set xattr {}: {e}", name.to_string_lossy())))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The value to write for an archived capability, after v1→v2 and the rootid policy.
+    fn cap_value(&self, path: &Path, raw: &[u8]) -> std::result::Result<(FileCaps, Vec<u8>), CapFailure> {
+        let decoded = FileCaps::decode(raw).map_err(|e| CapFailure {
+            path: path.to_path_buf(),
+            caps: format!("the archived value {}", crate::list::hex(raw)),
+            reason: e.to_string(),
+        })?;
+        let value = match (self.rootid, decoded.revision) {
+            (RootidPolicy::Set(r), _) => decoded.with_rootid(r),
+            (RootidPolicy::Host, _) | (RootidPolicy::Keep, caps::Revision::V1) => decoded.to_v2(),
+            (RootidPolicy::Keep, _) => decoded,
+        };
+        Ok((decoded, value.encode()))
+    }
+
+    /// Owner, mode, xattrs, capability (last), times — on the fd of the file just written. The
+    /// inner result is the capability's.
+    pub fn file_meta(&self, fd: BorrowedFd<'_>, meta: &EntryMeta) -> io::Result<std::result::Result<(), CapFailure>> {
+        if let Some((uid, gid)) = self.owner(meta)? {
+            rustix::fs::fchown(fd, Some(uid), Some(gid))?;
+        }
+        rustix::fs::fchmod(fd, self.mode(meta))?;
+        self.other_xattrs(fd, meta)?;
+        let mut cap_result = Ok(());
+        if self.xattrs.wants(OsStr::new(caps::XATTR_NAME))
+            && let Some(raw) = meta.caps_raw()
+        {
+            cap_result = self.set_caps(fd, meta, raw);
+        }
+        rustix::fs::futimens(fd, &Self::times(meta))?;
+        Ok(cap_result)
+    }
+
+    fn set_caps(&self, fd: BorrowedFd<'_>, meta: &EntryMeta, raw: &[u8]) -> std::result::Result<(), CapFailure> {
+        let (decoded, value) = self.cap_value(&meta.path, raw)?;
+        let failure = |reason: String| CapFailure {
+            path: meta.path.clone(),
+            caps: format!("{}{}", decoded.text(), decoded.rootid_suffix()),
+            reason,
+        };
+        if let Err(reason) = &self.probe {
+            return Err(failure(reason.clone()));
+        }
+        xattr::set_fd(fd, OsStr::new(caps::XATTR_NAME), &value).map_err(|e| failure(cap_errno_reason(&e)))
+    }
+
+    pub fn dir_meta(&self, fd: BorrowedFd<'_>, meta: &EntryMeta) -> io::Result<()> {
+        if let Some((uid, gid)) = self.owner(meta)? {
+            rustix::fs::fchown(fd, Some(uid), Some(gid))?;
+        }
+        rustix::fs::fchmod(fd, self.mode(meta))?;
+        self.other_xattrs(fd, meta)?;
+        rustix::fs::futimens(fd, &Self::times(meta))?;
+        Ok(())
+    }
+
+    pub fn symlink_meta(&self, dir: BorrowedFd<'_>, name: &OsStr, meta: &EntryMeta) -> io::Result<()> {
+        if let Some((uid, gid)) = self.owner(meta)? {
+            rustix::fs::chownat(dir, name, Some(uid), Some(gid), AtFlags::SYMLINK_NOFOLLOW)?;
+        }
+        rustix::fs::utimensat(dir, name, &Self::times(meta), AtFlags::SYMLINK_NOFOLLOW)?;
+        Ok(())
+    }
+
+    /// Fifos and devices: created by this process a moment ago, in a directory resolved beneath
+    /// the destination; nothing of the archive ran in between.
+    pub fn node_meta(&self, dir: BorrowedFd<'_>, name: &OsStr, meta: &EntryMeta) -> io::Result<()> {
+        if let Some((uid, gid)) = self.owner(meta)? {
+            rustix::fs::chownat(dir, name, Some(uid), Some(gid), AtFlags::SYMLINK_NOFOLLOW)?;
+        }
+        rustix::fs::chmodat(dir, name, self.mode(meta), AtFlags::empty())?;
+        rustix::fs::utimensat(dir, name, &Self::times(meta), AtFlags::SYMLINK_NOFOLLOW)?;
+        Ok(())
+    }
+}
+
+/// A regular file being written: an unnamed inode (O_TMPFILE) where the filesystem allows,
+/// else a hidden temporary name; it appears under its final name only through `link_into`.
+pub struct TempFile {
+    fd: OwnedFd,
+    /// The directory and temporary name, when O_TMPFILE was not available.
+    named: Option<(OwnedFd, PathBuf)>,
+}
+
+impl TempFile {
+    pub fn create(dir: BorrowedFd<'_>) -> io::Result<TempFile> {
+        let flags = OFlags::WRONLY | OFlags::CLOEXEC;
+        match rustix::fs::openat(dir, ".", flags | OFlags::TMPFILE, Mode::from_raw_mode(0o600)) {
+            Ok(fd) => return Ok(TempFile { fd, named: None }),
+            Err(Errno::OPNOTSUPP | Errno::ISDIR | Errno::INVAL | Errno::NOENT) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let tmp = temp_name(OsStr::new("file"));
+        let fd = rustix::fs::openat(dir, &tmp, flags | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW, Mode::from_raw_mode(0o600))?;
+        let dir = rustix::io::fcntl_dupfd_cloexec(dir, 0)?;
+        Ok(TempFile { fd, named: Some((dir, tmp)) })
+    }
+
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+
+    /// Gives the file its final name in `dir`, replacing what is there (but not a directory).
+    pub fn link_into(mut self, dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<()> {
+        if let Some((tdir, tmp)) = self.named.take() {
+            return rustix::fs::renameat(&tdir, &tmp, dir, name).map_err(|e| {
+                let _ = rustix::fs::unlinkat(&tdir, &tmp, AtFlags::empty());
+                replace_error(e)
+            });
+        }
+        let link = |target: &Path| -> rustix::io::Result<()> {
+            match rustix::fs::linkat(&self.fd, "", dir, target, AtFlags::EMPTY_PATH) {
+                // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; /proc/self/fd works for everyone.
+                Err(Errno::NOENT | Errno::PERM) => {
+                    let proc = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&self.fd));
+                    rustix::fs::linkat(rustix::fs::CWD, proc.as_str(), dir, target, AtFlags::SYMLINK_FOLLOW)
+                }
+                other => other,
+            }
+        };
+        match link(Path::new(name)) {
+            Ok(()) => Ok(()),
+            Err(Errno::EXIST) => {
+                let tmp = temp_name(name);
+                link(&tmp)?;
+                rustix::fs::renameat(dir, &tmp, dir, name).map_err(|e| {
+                    let _ = rustix::fs::unlinkat(dir, &tmp, AtFlags::empty());
+                    replace_error(e)
+                })
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+fn replace_error(e: Errno) -> io::Error {
+    if e == Errno::ISDIR || e == Errno::NOTEMPTY {
+        io::Error::other("a directory of that name is in the way")
+    } else {
+        e.into()
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if let Some((dir, tmp)) = &self.named {
+            let _ = rustix::fs::unlinkat(dir, tmp, AtFlags::empty());
+        }
+    }
+}
+
+/// Where writing a member's data failed.
+pub enum DataError {
+    Archive(Error),
+    Write(io::Error),
+}
+
+const DATA_BUFFER: usize = 1 << 20;
+
+/// Copies the current member's data into the file.
+pub fn write_data(reader: &mut Reader, file: &mut TempFile) -> std::result::Result<(), DataError> {
+    let mut buf = vec![0u8; DATA_BUFFER.min(reader_remaining_hint(reader))];
+    loop {
+        let n = reader.read_data(&mut buf).map_err(DataError::Archive)?;
+        if n == 0 {
+            return Ok(());
+        }
+        let mut done = 0;
+        while done < n {
+            match rustix::io::write(&file.fd, &buf[done..n]) {
+                Ok(w) => done += w,
+                Err(Errno::INTR) => {}
+                Err(e) => return Err(DataError::Write(e.into())),
+            }
+        }
+    }
+}
+
+fn reader_remaining_hint(reader: &Reader) -> usize {
+    reader.remaining().clamp(1, DATA_BUFFER as u64) as usize
+}

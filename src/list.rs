@@ -1,0 +1,201 @@
+/*!
+`captar list`: `tar -t` and `tar -tv`, with each member's capabilities in getcap's text on
+request, or one JSON object per member. Data is skipped, with a seek on a plain archive file.
+*/
+
+use std::io::{self, BufWriter, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::caps::FileCaps;
+use crate::error::{IoContext, Outcome, Report, Result};
+use crate::format::{EntryMeta, Kind, open_archive};
+
+#[derive(Debug, Clone)]
+pub struct ListOptions {
+    pub archive: PathBuf,
+    pub verbose: bool,
+    pub caps: bool,
+    pub json: bool,
+    pub risk: bool,
+}
+
+/// The JSON form of a member; documented in the README.
+#[derive(Serialize)]
+struct JsonEntry<'a> {
+    path: String,
+    #[serde(rename = "type")]
+    kind: Kind,
+    mode: String,
+    uid: u64,
+    gid: u64,
+    uname: Option<String>,
+    gname: Option<String>,
+    size: u64,
+    mtime: String,
+    link: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    device: Option<[u32; 2]>,
+    caps: Option<String>,
+    caps_hex: Option<String>,
+    caps_revision: Option<u8>,
+    rootid: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    caps_error: Option<String>,
+    xattrs: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    risk: Option<&'a str>,
+}
+
+pub fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+pub fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// `-rwsr-xr-x` from a kind and permission bits.
+pub fn mode_string(kind: Kind, mode: u32) -> String {
+    let mut s = String::with_capacity(10);
+    s.push(kind.letter());
+    let bits = [
+        (0o400, 'r'),
+        (0o200, 'w'),
+        (0o100, 'x'),
+        (0o40, 'r'),
+        (0o20, 'w'),
+        (0o10, 'x'),
+        (0o4, 'r'),
+        (0o2, 'w'),
+        (0o1, 'x'),
+    ];
+    for (i, (bit, c)) in bits.iter().enumerate() {
+        let set = mode & bit != 0;
+        let special = match i {
+            2 => (mode & 0o4000 != 0).then_some(('s', 'S')),
+            5 => (mode & 0o2000 != 0).then_some(('s', 'S')),
+            8 => (mode & 0o1000 != 0).then_some(('t', 'T')),
+            _ => None,
+        };
+        s.push(match (special, set) {
+            (Some((lower, _)), true) => lower,
+            (Some((_, upper)), false) => upper,
+            (None, true) => *c,
+            (None, false) => '-',
+        });
+    }
+    s
+}
+
+/// `2021-03-04 05:06` in local time, as `tar -tv` prints it.
+pub fn date_string(secs: i64) -> String {
+    match jiff::Timestamp::from_second(secs) {
+        Ok(ts) => ts.to_zoned_datetime(jiff::tz::TimeZone::system()).strftime("%Y-%m-%d %H:%M").to_string(),
+        Err(_) => secs.to_string(),
+    }
+}
+
+/// The getcap text of a member's capability, with the rootid as `getcap -n` shows it.
+pub fn caps_text(meta: &EntryMeta) -> Option<std::result::Result<String, String>> {
+    let raw = meta.caps_raw()?;
+    Some(FileCaps::decode(raw).map(|c| format!("{}{}", c.text(), c.rootid_suffix())).map_err(|e| e.to_string()))
+}
+
+pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
+    let (_, mut reader) = open_archive(&opts.archive)?;
+    let stdout = io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let write_err = |e| crate::error::Error::io("(standard output)", "write", e);
+    while let Some(entry) = reader.next_entry()? {
+        let meta = &entry.meta;
+        let caps = if opts.caps || opts.json || opts.risk { caps_text(meta) } else { None };
+        if let Some(Err(e)) = &caps {
+            report.error(format!("{}: {e}", meta.path.display()));
+        }
+        let risk: Option<String> = None; // --risk: wired when the risk table lands
+        if opts.json {
+            let decoded = meta.caps_raw().and_then(|r| FileCaps::decode(r).ok());
+            let j = JsonEntry {
+                path: lossy(meta.path.as_os_str().as_bytes()),
+                kind: meta.kind,
+                mode: format!("{:04o}", meta.mode),
+                uid: meta.uid,
+                gid: meta.gid,
+                uname: meta.uname.as_deref().map(lossy),
+                gname: meta.gname.as_deref().map(lossy),
+                size: meta.size,
+                mtime: meta.mtime.to_pax(),
+                link: meta.link.as_ref().map(|l| lossy(l.as_os_str().as_bytes())),
+                device: matches!(meta.kind, Kind::Char | Kind::Block).then_some([meta.dev_major, meta.dev_minor]),
+                caps: decoded.map(|c| c.text()),
+                caps_hex: meta.caps_raw().map(hex),
+                caps_revision: decoded.map(|c| c.revision.number()),
+                rootid: decoded.and_then(|c| c.rootid),
+                caps_error: match &caps {
+                    Some(Err(e)) => Some(e.clone()),
+                    _ => None,
+                },
+                xattrs: meta
+                    .xattrs
+                    .iter()
+                    .filter(|(n, _)| n != crate::caps::XATTR_NAME)
+                    .map(|(n, _)| lossy(n.as_bytes()))
+                    .collect(),
+                risk: risk.as_deref(),
+            };
+            serde_json::to_writer(&mut out, &j).map_err(io::Error::from).map_err(write_err)?;
+            out.write_all(b"\n").map_err(write_err)?;
+            continue;
+        }
+        let mut line = Vec::new();
+        if opts.verbose {
+            let owner = format!(
+                "{}/{}",
+                meta.uname.as_deref().map(lossy).unwrap_or_else(|| meta.uid.to_string()),
+                meta.gname.as_deref().map(lossy).unwrap_or_else(|| meta.gid.to_string())
+            );
+            let size = match meta.kind {
+                Kind::Char | Kind::Block => format!("{},{}", meta.dev_major, meta.dev_minor),
+                _ => meta.size.to_string(),
+            };
+            // GNU tar pads owner and size to a common width of 19 columns.
+            let width = 19usize.saturating_sub(owner.len()).max(size.len());
+            let head = format!(
+                "{} {owner} {size:>width$} {} ",
+                mode_string(meta.kind, meta.mode),
+                date_string(meta.mtime.secs)
+            );
+            line.extend_from_slice(head.as_bytes());
+        }
+        line.extend_from_slice(meta.path.as_os_str().as_bytes());
+        if opts.verbose {
+            match (meta.kind, &meta.link) {
+                (Kind::Symlink, Some(l)) => {
+                    line.extend_from_slice(b" -> ");
+                    line.extend_from_slice(l.as_os_str().as_bytes());
+                }
+                (Kind::HardLink, Some(l)) => {
+                    line.extend_from_slice(b" link to ");
+                    line.extend_from_slice(l.as_os_str().as_bytes());
+                }
+                _ => {}
+            }
+        }
+        if opts.caps
+            && let Some(Ok(text)) = &caps
+        {
+            line.push(b' ');
+            line.extend_from_slice(text.as_bytes());
+        }
+        if let Some(r) = &risk {
+            line.extend_from_slice(format!(" [risk: {r}]").as_bytes());
+        }
+        line.push(b'\n');
+        out.write_all(&line).map_err(write_err)?;
+    }
+    out.flush().at(std::path::Path::new("(standard output)"), "write")?;
+    Ok(report.outcome())
+}

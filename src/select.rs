@@ -1,0 +1,155 @@
+/*!
+What to include: which xattrs to capture or restore (GNU tar's `--xattrs`,
+`--xattrs-include`, `--xattrs-exclude` semantics, with `security.capability` on by default), and
+which paths `--exclude` leaves out.
+*/
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+
+use crate::caps;
+use crate::error::{Error, Result};
+
+/// Builds a glob set where `*` also matches `/` (fnmatch without FNM_PATHNAME, as GNU tar).
+pub fn glob_set(patterns: &[String], what: &str) -> Result<GlobSet> {
+    let mut b = GlobSetBuilder::new();
+    for p in patterns {
+        let g = GlobBuilder::new(p)
+            .literal_separator(false)
+            .backslash_escape(true)
+            .build()
+            .map_err(|e| Error::Usage(format!("{what} {p:?} is not a valid pattern: {e}")))?;
+        b.add(g);
+    }
+    b.build().map_err(|e| Error::Usage(format!("{what}: {e}")))
+}
+
+/// Which xattrs travel between disk and archive.
+#[derive(Debug, Clone)]
+pub struct XattrPolicy {
+    /// `security.capability` (on unless `--no-caps`).
+    pub caps: bool,
+    /// Other xattrs (`--xattrs`, or implied by an include/exclude pattern).
+    pub others: bool,
+    include: GlobSet,
+    exclude: GlobSet,
+    include_empty: bool,
+}
+
+/// On extract, GNU tar restores only `user.*` unless told otherwise (src/xattrs.c,
+/// `xattrs_kw_included`); on create it captures every namespace.
+pub const EXTRACT_DEFAULT_INCLUDE: &str = "user.*";
+
+impl XattrPolicy {
+    /// `default_include` is used when `--xattrs` is given without `--xattrs-include`.
+    pub fn new(
+        caps: bool,
+        xattrs: bool,
+        include: &[String],
+        exclude: &[String],
+        default_include: Option<&str>,
+    ) -> Result<XattrPolicy> {
+        let others = xattrs || !include.is_empty() || !exclude.is_empty();
+        let include_list: Vec<String> = if include.is_empty() {
+            default_include.map(|d| vec![d.to_string()]).unwrap_or_default()
+        } else {
+            include.to_vec()
+        };
+        Ok(XattrPolicy {
+            caps,
+            others,
+            include_empty: include_list.is_empty(),
+            include: glob_set(&include_list, "--xattrs-include")?,
+            exclude: glob_set(exclude, "--xattrs-exclude")?,
+        })
+    }
+
+    /// Capabilities only: the default of every command.
+    pub fn caps_only() -> XattrPolicy {
+        XattrPolicy::new(true, false, &[], &[], None).expect("no patterns")
+    }
+
+    /// Whether the xattr `name` is kept. An explicit `--xattrs-exclude` applies to
+    /// capabilities too; `--xattrs-include` never drops them.
+    pub fn wants(&self, name: &OsStr) -> bool {
+        let excluded = self.exclude.is_match(Path::new(name));
+        if name == caps::XATTR_NAME {
+            return self.caps && !excluded;
+        }
+        self.others && !excluded && (self.include_empty || self.include.is_match(Path::new(name)))
+    }
+
+    /// Whether only the capability can be wanted, so one getxattr per file suffices.
+    pub fn caps_only_mode(&self) -> bool {
+        !self.others
+    }
+}
+
+/// `--exclude` patterns, matched as GNU tar does by default: against the whole member name and
+/// against every tail of it that starts at a `/`, so `*.o` and `sub` match at any depth.
+#[derive(Debug, Clone)]
+pub struct Excludes(GlobSet);
+
+impl Excludes {
+    pub fn new(patterns: &[String]) -> Result<Excludes> {
+        Ok(Excludes(glob_set(patterns, "--exclude")?))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn matches(&self, name: &Path) -> bool {
+        if self.0.is_empty() {
+            return false;
+        }
+        let bytes = name.as_os_str().as_bytes();
+        let bytes = bytes.strip_suffix(b"/").unwrap_or(bytes);
+        if self.0.is_match(Path::new(OsStr::from_bytes(bytes))) {
+            return true;
+        }
+        bytes
+            .iter()
+            .enumerate()
+            .filter(|&(_, &b)| b == b'/')
+            .any(|(i, _)| self.0.is_match(Path::new(OsStr::from_bytes(&bytes[i + 1..]))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gnu_tar_xattr_semantics() {
+        let caps_only = XattrPolicy::caps_only();
+        assert!(caps_only.wants(OsStr::new("security.capability")));
+        assert!(!caps_only.wants(OsStr::new("user.x")));
+        let all = XattrPolicy::new(true, true, &[], &[], None).unwrap();
+        assert!(all.wants(OsStr::new("trusted.x")));
+        let extract = XattrPolicy::new(true, true, &[], &[], Some(EXTRACT_DEFAULT_INCLUDE)).unwrap();
+        assert!(extract.wants(OsStr::new("user.x")));
+        assert!(!extract.wants(OsStr::new("trusted.x")));
+        assert!(extract.wants(OsStr::new("security.capability")));
+        let inc = XattrPolicy::new(true, false, &["security.*".into()], &["security.selinux".into()], None).unwrap();
+        assert!(inc.wants(OsStr::new("security.ima")));
+        assert!(!inc.wants(OsStr::new("security.selinux")));
+        assert!(!inc.wants(OsStr::new("user.a")));
+        let no_caps = XattrPolicy::new(false, true, &[], &[], None).unwrap();
+        assert!(!no_caps.wants(OsStr::new("security.capability")));
+        let ex = XattrPolicy::new(true, false, &[], &["security.capability".into()], None).unwrap();
+        assert!(!ex.wants(OsStr::new("security.capability")));
+    }
+
+    #[test]
+    fn excludes_match_any_tail() {
+        let ex = Excludes::new(&["*.o".into(), "cache".into()]).unwrap();
+        assert!(ex.matches(Path::new("a/b/c.o")));
+        assert!(ex.matches(Path::new("x/cache/")));
+        assert!(!ex.matches(Path::new("x/cached")));
+        assert!(!ex.matches(Path::new("x/c.os")));
+    }
+}
