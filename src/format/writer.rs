@@ -159,16 +159,19 @@ fn build_header(meta: &EntryMeta) -> io::Result<(tar::Header, Vec<u8>)> {
     let mut records = Vec::new();
     let path = meta.path.as_os_str().as_bytes();
     let link = meta.link.as_ref().map(|l| l.as_os_str().as_bytes());
-    let binary = [Some(path), link, meta.uname.as_deref(), meta.gname.as_deref()]
-        .into_iter()
-        .flatten()
-        .any(|b| std::str::from_utf8(b).is_err());
+    let in_pax = |b: &[u8], fits: bool| !fits && std::str::from_utf8(b).is_err();
+    let binary = in_pax(path, ustar_split(path).is_some())
+        || link.is_some_and(|l| in_pax(l, l.len() <= NAME_LEN))
+        || meta.uname.as_deref().is_some_and(|n| in_pax(n, n.len() < 32))
+        || meta.gname.as_deref().is_some_and(|n| in_pax(n, n.len() < 32));
     if binary {
         pax::push(&mut records, pax::HDRCHARSET.as_bytes(), pax::HDRCHARSET_BINARY.as_bytes());
     }
     {
         let ustar = h.as_ustar_mut().expect("new_ustar is ustar");
-        match ustar_split(path).filter(|_| path.is_ascii()) {
+        // A name that fits is stored in the header as raw bytes, whatever they are: GNU tar
+        // 1.34 warns about `hdrcharset`, and bsdtar refuses a non-UTF-8 pax `path` without it.
+        match ustar_split(path) {
             Some((prefix, name)) => {
                 set_field(&mut ustar.prefix, prefix);
                 set_field(&mut ustar.name, name);
@@ -180,7 +183,7 @@ fn build_header(meta: &EntryMeta) -> io::Result<(tar::Header, Vec<u8>)> {
         }
     }
     if let Some(link) = link {
-        if link.len() <= NAME_LEN && link.is_ascii() {
+        if link.len() <= NAME_LEN {
             set_field(&mut h.as_old_mut().linkname, link);
         } else {
             set_field(&mut h.as_old_mut().linkname, &placeholder(link, NAME_LEN));
@@ -200,7 +203,7 @@ fn build_header(meta: &EntryMeta) -> io::Result<(tar::Header, Vec<u8>)> {
         let Some(name) = name else { continue };
         let ustar = h.as_ustar_mut().expect("ustar");
         let dst = if field == 0 { &mut ustar.uname } else { &mut ustar.gname };
-        if name.len() < dst.len() && name.is_ascii() {
+        if name.len() < dst.len() {
             set_field(dst, name);
         } else {
             pax::push(&mut records, key.as_bytes(), name);
