@@ -23,6 +23,16 @@ pub struct ListOptions {
 }
 
 /// The JSON form of a member; documented in the README.
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn names_are_quoted_like_gnu_tar() {
+        assert_eq!(super::quote_name(b"caf\xff\xfe.txt"), "caf\\377\\376.txt");
+        assert_eq!(super::quote_name(b"a\nb\\c"), "a\\nb\\\\c");
+        assert_eq!(super::quote_name("café".as_bytes()), "café");
+    }
+}
+
 #[derive(Serialize)]
 struct JsonEntry<'a> {
     path: String,
@@ -55,6 +65,34 @@ pub fn lossy(b: &[u8]) -> String {
 
 pub fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// A name as `tar -t` prints it (GNU tar's default "escape" quoting): backslash, control
+/// characters and bytes that are not UTF-8 become C escapes (`\\`, `\n`, `\377`), so every
+/// listed name is one line.
+pub fn quote_name(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\t' => out.push_str("\\t"),
+                '\r' => out.push_str("\\r"),
+                c if c.is_control() => {
+                    let mut buf = [0u8; 4];
+                    for b in c.encode_utf8(&mut buf).bytes() {
+                        out.push_str(&format!("\\{b:03o}"));
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\{b:03o}"));
+        }
+    }
+    out
 }
 
 /// `-rwsr-xr-x` from a kind and permission bits.
@@ -109,6 +147,7 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let write_err = |e| crate::error::Error::io("(standard output)", "write", e);
+    let mut ugswidth = 18;
     while let Some(entry) = reader.next_entry()? {
         let meta = &entry.meta;
         let caps = if opts.caps || opts.json || opts.risk { caps_text(meta) } else { None };
@@ -161,8 +200,10 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
                 Kind::Char | Kind::Block => format!("{},{}", meta.dev_major, meta.dev_minor),
                 _ => meta.size.to_string(),
             };
-            // GNU tar pads owner and size to a common width of 19 columns.
-            let width = 19usize.saturating_sub(owner.len()).max(size.len());
+            // GNU tar (list.c) pads owner and size to a common width that only grows.
+            let pad = owner.len() + size.len();
+            ugswidth = ugswidth.max(pad);
+            let width = ugswidth - pad + size.len();
             let head = format!(
                 "{} {owner} {size:>width$} {} ",
                 mode_string(meta.kind, meta.mode),
@@ -170,16 +211,16 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
             );
             line.extend_from_slice(head.as_bytes());
         }
-        line.extend_from_slice(meta.path.as_os_str().as_bytes());
+        line.extend_from_slice(quote_name(meta.path.as_os_str().as_bytes()).as_bytes());
         if opts.verbose {
             match (meta.kind, &meta.link) {
                 (Kind::Symlink, Some(l)) => {
                     line.extend_from_slice(b" -> ");
-                    line.extend_from_slice(l.as_os_str().as_bytes());
+                    line.extend_from_slice(quote_name(l.as_os_str().as_bytes()).as_bytes());
                 }
                 (Kind::HardLink, Some(l)) => {
                     line.extend_from_slice(b" link to ");
-                    line.extend_from_slice(l.as_os_str().as_bytes());
+                    line.extend_from_slice(quote_name(l.as_os_str().as_bytes()).as_bytes());
                 }
                 _ => {}
             }

@@ -1,0 +1,283 @@
+//! The core issue's promise: the test tree (capabilities of every shape, owners, setuid, hard
+//! links, symlinks, fifo, device, long and non-UTF-8 names, xattrs, sub-second mtimes) goes
+//! through captar, GNU tar and bsdtar in every direction and comes back identical — raw xattr
+//! bytes, `getcap -n`, mode, owner, mtime, link targets and content.
+
+mod util;
+
+use std::path::Path;
+
+use util::{CompareOpts, OutputExt, captar, cmd};
+
+struct Case {
+    _tmp: tempfile::TempDir,
+    src: std::path::PathBuf,
+    work: std::path::PathBuf,
+}
+
+/// A temp dir with the test tree in `src/`; `None` after a skip.
+fn case(tools: &[&str]) -> Option<Case> {
+    let tmp = util::tempdir();
+    let src = tmp.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    if !util::require_test_tree(&src) || !tools.iter().all(|t| util::require_tool(t)) {
+        return None;
+    }
+    util::build_test_tree(&src);
+    let work = tmp.path().to_path_buf();
+    Some(Case { _tmp: tmp, src, work })
+}
+
+impl Case {
+    fn dst(&self, name: &str) -> std::path::PathBuf {
+        let d = self.work.join(name);
+        std::fs::create_dir(&d).unwrap();
+        d
+    }
+
+    fn archive(&self, name: &str) -> std::path::PathBuf {
+        self.work.join(name)
+    }
+}
+
+fn assert_same(src: &Path, dst: &Path) {
+    util::assert_same_dirs(src, dst, &CompareOpts::extracted());
+    assert_eq!(util::getcap_n_r(src), util::getcap_n_r(dst), "getcap -n -r differs");
+}
+
+/// The peers must read captar's archives without one warning.
+fn assert_quiet(out: &std::process::Output, who: &str) {
+    assert!(out.stderr.is_empty(), "{who} printed on stderr:\n{}", out.stderr_text());
+}
+
+#[test]
+fn captar_to_captar() {
+    let Some(c) = case(&[]) else { return };
+    let a = c.archive("a.tar");
+    captar().args(["create", "--xattrs", "-f"]).arg(&a).arg("-C").arg(&c.src).arg(".").ok();
+    let dst = c.dst("out");
+    let out = captar().args(["extract", "--xattrs-include=*", "-f"]).arg(&a).arg("-C").arg(&dst).ok();
+    assert_quiet(&out, "captar extract");
+    assert_same(&c.src, &dst);
+}
+
+#[test]
+fn captar_to_gnu_tar() {
+    let Some(c) = case(&["tar"]) else { return };
+    let a = c.archive("a.tar");
+    captar().args(["create", "--xattrs", "-f"]).arg(&a).arg("-C").arg(&c.src).arg(".").ok();
+    let out = cmd("tar").args(["--xattrs", "--xattrs-include=*", "-tvf"]).arg(&a).ok();
+    assert_quiet(&out, "tar -tv");
+    let dst = c.dst("out");
+    let out = cmd("tar").args(["--xattrs", "--xattrs-include=*", "-xf"]).arg(&a).arg("-C").arg(&dst).ok();
+    assert_quiet(&out, "tar -x");
+    assert_same(&c.src, &dst);
+}
+
+#[test]
+fn captar_to_bsdtar() {
+    let Some(c) = case(&["bsdtar"]) else { return };
+    let a = c.archive("a.tar");
+    captar().args(["create", "--xattrs", "-f"]).arg(&a).arg("-C").arg(&c.src).arg(".").ok();
+    let out = cmd("bsdtar").args(["-tvf"]).arg(&a).ok();
+    assert_quiet(&out, "bsdtar -tv");
+    let dst = c.dst("out");
+    let out = cmd("bsdtar").args(["-xpf"]).arg(&a).arg("-C").arg(&dst).ok();
+    assert_quiet(&out, "bsdtar -x");
+    assert_same(&c.src, &dst);
+}
+
+#[test]
+fn gnu_tar_to_captar() {
+    let Some(c) = case(&["tar"]) else { return };
+    let a = c.archive("a.tar");
+    cmd("tar")
+        .args(["--format=pax", "--xattrs", "--xattrs-include=*", "-cf"])
+        .arg(&a)
+        .arg("-C")
+        .arg(&c.src)
+        .arg(".")
+        .ok();
+    let dst = c.dst("out");
+    captar().args(["extract", "--xattrs-include=*", "-f"]).arg(&a).arg("-C").arg(&dst).ok();
+    assert_same(&c.src, &dst);
+}
+
+#[test]
+fn bsdtar_to_captar() {
+    let Some(c) = case(&["bsdtar"]) else { return };
+    let a = c.archive("a.tar");
+    cmd("bsdtar").args(["--format=pax", "-cf"]).arg(&a).arg("-C").arg(&c.src).arg(".").ok();
+    // bsdtar writes every xattr twice (LIBARCHIVE.xattr and SCHILY.xattr): one value per name.
+    let listing = captar().args(["list", "--json", "-f"]).arg(&a).ok().stdout_text();
+    assert!(listing.contains("\"caps\":\"cap_net_raw=ep\""), "{listing}");
+    let dst = c.dst("out");
+    captar().args(["extract", "--xattrs-include=*", "-f"]).arg(&a).arg("-C").arg(&dst).ok();
+    assert_same(&c.src, &dst);
+}
+
+#[test]
+fn compressed_round_trips() {
+    let Some(c) = case(&["gzip", "zstd"]) else { return };
+    for (name, flag, check) in [
+        ("a.tar.gz", None, ["gzip", "-t"]),
+        ("a.tzst", None, ["zstd", "-t"]),
+        ("b.tar", Some("--zstd"), ["zstd", "-t"]),
+        ("c.tar", Some("-z"), ["gzip", "-t"]),
+    ] {
+        let a = c.archive(name);
+        let mut create = captar().args(["create", "--xattrs", "-f"]).arg(&a);
+        if let Some(f) = flag {
+            create = create.arg(f);
+        }
+        create.arg("-C").arg(&c.src).arg(".").ok();
+        cmd(check[0]).arg(check[1]).arg(&a).ok();
+        let dst = c.dst(&format!("out-{name}"));
+        // Compression is detected from the bytes, not the name.
+        captar().args(["extract", "--xattrs-include=*", "-f"]).arg(&a).arg("-C").arg(&dst).ok();
+        assert_same(&c.src, &dst);
+        // And through a pipe.
+        let bytes = std::fs::read(&a).unwrap();
+        let dst = c.dst(&format!("pipe-{name}"));
+        captar().args(["extract", "--xattrs-include=*", "-f", "-", "-C"]).arg(&dst).stdin(bytes).ok();
+        assert_same(&c.src, &dst);
+    }
+}
+
+#[test]
+fn stdout_archive_and_gnu_listing_agree() {
+    let Some(c) = case(&["tar"]) else { return };
+    let out = captar().args(["create", "-f", "-", "-C"]).arg(&c.src).arg(".").ok();
+    let a = c.archive("s.tar");
+    std::fs::write(&a, &out.stdout).unwrap();
+    let ours = captar().args(["list", "-f"]).arg(&a).ok().stdout;
+    let gnu = cmd("tar").args(["-tf"]).arg(&a).ok().stdout;
+    assert_eq!(ours, gnu);
+    let ours = captar().args(["list", "-v", "-f"]).arg(&a).env("TZ", "UTC").ok().stdout_text();
+    let gnu = cmd("tar").args(["-tvf"]).arg(&a).env("TZ", "UTC").ok().stdout_text();
+    assert_eq!(ours, gnu);
+}
+
+#[test]
+fn list_caps_matches_getcap() {
+    let Some(c) = case(&[]) else { return };
+    let a = c.archive("a.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&c.src).arg(".").ok();
+    let listing = captar().args(["list", "--caps", "-f"]).arg(&a).ok().stdout_text();
+    for (path, text) in util::getcap_n_r(&c.src) {
+        // The link member carries no xattrs of its own (GNU tar's form): getcap sees the inode.
+        if path.ends_with("net-raw-link") {
+            assert!(listing.contains("./bin/net-raw-link\n"), "{listing}");
+            continue;
+        }
+        let line = format!("./{} {text}\n", path.display());
+        assert!(listing.contains(&line), "missing {line:?} in\n{listing}");
+    }
+}
+
+#[test]
+fn no_caps_leaves_capabilities_out() {
+    let Some(c) = case(&[]) else { return };
+    let a = c.archive("a.tar");
+    captar().args(["create", "--no-caps", "-f"]).arg(&a).arg("-C").arg(&c.src).arg(".").ok();
+    let listing = captar().args(["list", "--json", "-f"]).arg(&a).ok().stdout_text();
+    assert!(!listing.contains("cap_"), "{listing}");
+    let b = c.archive("b.tar");
+    captar().args(["create", "-f"]).arg(&b).arg("-C").arg(&c.src).arg(".").ok();
+    let dst = c.dst("out");
+    captar().args(["extract", "--no-caps", "-f"]).arg(&b).arg("-C").arg(&dst).ok();
+    assert!(util::getcap_n_r(&dst).is_empty());
+}
+
+#[test]
+fn extract_into_ramfs_names_the_file_and_the_reason() {
+    let Some(c) = case(&[]) else { return };
+    let a = c.archive("a.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&c.src).arg(".").ok();
+    let Some(ramfs) = util::mount_tmp("ramfs", "") else { return };
+    let out = captar().args(["extract", "-f"]).arg(&a).arg("-C").arg(ramfs.path()).code(2);
+    let err = out.stderr_text();
+    assert!(err.contains(": cannot restore ") && err.contains("keeps no security.* xattrs"), "{err}");
+    assert!(err.contains("--keep-going") && err.contains("--no-caps"), "{err}");
+    // The file whose capability could not be set is not left behind without it.
+    let failed = err.lines().find(|l| l.contains("cannot restore")).unwrap();
+    let name = failed.trim_start_matches("captar: ").split(": ").next().unwrap();
+    assert!(!ramfs.path().join(name).exists(), "{name} was left without its capability");
+
+    let dst2 = util::mount_tmp("ramfs", "").unwrap();
+    let out = captar().args(["extract", "--keep-going", "-f"]).arg(&a).arg("-C").arg(dst2.path()).code(2);
+    let err = out.stderr_text();
+    let tree_caps = util::getcap_n_r(&c.src);
+    for path in tree_caps.keys() {
+        // A hard link shares its first name's inode; it is named once.
+        if path.ends_with("net-raw-link") {
+            continue;
+        }
+        assert!(
+            err.contains(&format!("./{}: cannot restore", path.display())),
+            "{} not named in\n{err}",
+            path.display()
+        );
+    }
+    assert!(dst2.path().join("bin/plain").exists());
+    // --no-caps extracts on purpose, exit 0.
+    let dst3 = util::mount_tmp("ramfs", "").unwrap();
+    captar().args(["extract", "--no-caps", "-f"]).arg(&a).arg("-C").arg(dst3.path()).ok();
+}
+
+#[test]
+fn file_over_8_gib_streams_through_every_reader() {
+    let Some(c) = case(&["tar", "bsdtar"]) else { return };
+    let big = c.work.join("big");
+    std::fs::create_dir(&big).unwrap();
+    let f = std::fs::File::create(big.join("sparse")).unwrap();
+    let size: u64 = 9 << 30;
+    f.set_len(size).unwrap();
+    drop(f);
+    let script = format!(
+        "set -e; {cap} create -f - -C {dir} sparse | tee >({cap} list -v -f - > {w}/ours) >(tar -tvf - > {w}/gnu) | bsdtar -tvf - > {w}/bsd; sleep 1",
+        cap = env!("CARGO_BIN_EXE_captar"),
+        dir = big.display(),
+        w = c.work.display()
+    );
+    cmd("bash").args(["-c", &script]).ok();
+    for who in ["ours", "gnu", "bsd"] {
+        let text = std::fs::read_to_string(c.work.join(who)).unwrap();
+        assert!(text.contains(&size.to_string()), "{who}: {text}");
+    }
+}
+
+#[test]
+fn file_changing_while_read_is_a_warning_and_exit_1() {
+    let Some(c) = case(&["tar"]) else { return };
+    let dir = c.work.join("busy");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("log"), vec![b'x'; 64 << 20]).unwrap();
+    // A writer appends for as long as captar runs.
+    let script = format!(
+        "while [ ! -e {w}/done ]; do echo y >> {d}/log; done & {cap} create -f {w}/c.tar -C {d} log; rc=$?; touch {w}/done; wait; exit $rc",
+        w = c.work.display(),
+        d = dir.display(),
+        cap = env!("CARGO_BIN_EXE_captar")
+    );
+    let out = cmd("bash").args(["-c", &script]).code(1);
+    assert!(out.stderr_text().contains("log: file changed as we read it"), "{}", out.stderr_text());
+    // The archive is still well-formed.
+    cmd("tar").args(["-tvf"]).arg(c.work.join("c.tar")).ok();
+}
+
+#[test]
+fn failed_create_leaves_no_archive() {
+    let Some(c) = case(&[]) else { return };
+    let a = c.archive("never.tar");
+    let out = captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&c.src).arg("no-such-path").code(2);
+    assert!(out.stderr_text().contains("no-such-path"), "{}", out.stderr_text());
+    // The walk error is per-file; the archive of what could be read is complete.
+    assert!(a.exists());
+    let Some(full) = util::mount_tmp("tmpfs", "size=64k") else { return };
+    let b = full.path().join("full.tar");
+    let out = captar().args(["create", "-f"]).arg(&b).arg("-C").arg(&c.src).arg(".").code(2);
+    assert!(out.stderr_text().contains("full"), "{}", out.stderr_text());
+    let left: Vec<_> = std::fs::read_dir(full.path()).unwrap().collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
