@@ -2,13 +2,15 @@
 captar: a tar-compatible archiver that keeps Linux file capabilities (`security.capability`).
 */
 
+pub mod audit;
 pub mod caps;
 pub mod cli;
 pub mod create;
 pub mod error;
+pub mod extract;
 pub mod format;
 pub mod list;
 pub mod owners;
 pub mod select;
+pub mod verify;
 pub mod xattr;
-pub mod extract;

@@ -154,7 +154,11 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
         if let Some(Err(e)) = &caps {
             report.error(format!("{}: {e}", meta.path.display()));
         }
-        let risk: Option<String> = None; // --risk: wired when the risk table lands
+        let risk = if opts.risk {
+            meta.caps_raw().and_then(|r| FileCaps::decode(r).ok()).and_then(|c| crate::caps::risk::describe(&c))
+        } else {
+            None
+        };
         if opts.json {
             let decoded = meta.caps_raw().and_then(|r| FileCaps::decode(r).ok());
             let j = JsonEntry {

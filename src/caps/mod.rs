@@ -5,9 +5,10 @@ parses it, and the capability names. Pure code: no I/O, so every rule here is un
 */
 
 mod names;
+pub mod risk;
 mod text;
 
-pub use names::{CAP_NAMES, LAST_KNOWN_CAP, cap_name, cap_number};
+pub use names::{CAP_NAMES, KNOWN_MASK, LAST_KNOWN_CAP, cap_label, cap_name, cap_number, mask_caps, mask_text};
 pub use text::parse_text;
 
 /// The xattr name the kernel keeps file capabilities under.
@@ -168,15 +169,23 @@ impl FileCaps {
         self.permitted == 0 && self.inheritable == 0
     }
 
-    /// The getcap text of this set (`cap_net_raw=ep`).
+    /// The getcap text of this set (`cap_net_raw=ep`), byte for byte what libcap's
+    /// `cap_to_text` prints for it.
     pub fn text(&self) -> String {
         text::format(self)
     }
 
-    /// The ` [rootid=N]` suffix that `getcap -n` prints: only when the rootid is neither 0 nor -1.
+    /// Every capability this value grants in some set (permitted | inheritable).
+    pub fn granted(&self) -> u64 {
+        self.permitted | self.inheritable
+    }
+
+    /// The ` [rootid=N]` suffix that `getcap -n` prints: only when the rootid is neither 0 nor -1,
+    /// and, like getcap's `printf("%d")`, as a signed number (rootid 3000000000 prints as
+    /// `-1294967296`).
     pub fn rootid_suffix(&self) -> String {
         match self.rootid {
-            Some(r) if r != 0 && r != u32::MAX => format!(" [rootid={r}]"),
+            Some(r) if r != 0 && r != u32::MAX => format!(" [rootid={}]", r as i32),
             _ => String::new(),
         }
     }

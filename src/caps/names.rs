@@ -1,4 +1,7 @@
-//! Capability names, numbers 0–40 (include/uapi/linux/capability.h; libcap's cap_names).
+//! Capability names, numbers 0–40 (include/uapi/linux/capability.h; libcap's cap_names), and the
+//! helpers that turn a 64-bit capability mask into names the way libcap does.
+
+use std::borrow::Cow;
 
 /// Names of the capabilities the kernel defines, indexed by number.
 pub const CAP_NAMES: [&str; 41] = [
@@ -51,6 +54,28 @@ pub const LAST_KNOWN_CAP: u32 = CAP_NAMES.len() as u32 - 1;
 /// The name of capability `n`, if it has one.
 pub fn cap_name(n: u32) -> Option<&'static str> {
     CAP_NAMES.get(n as usize).copied()
+}
+
+/// Every capability with a name, as a mask (bits 0–40).
+pub const KNOWN_MASK: u64 = (1u64 << (LAST_KNOWN_CAP + 1)) - 1;
+
+/// The name of capability `n`, or its decimal number when it has none (libcap's `cap_to_name`).
+pub fn cap_label(n: u32) -> Cow<'static, str> {
+    match cap_name(n) {
+        Some(name) => Cow::Borrowed(name),
+        None => Cow::Owned(n.to_string()),
+    }
+}
+
+/// The capability numbers set in `mask`, ascending.
+pub fn mask_caps(mask: u64) -> impl Iterator<Item = u32> {
+    (0..64).filter(move |&n| mask & (1u64 << n) != 0)
+}
+
+/// The capabilities of `mask` as `capsh --decode` lists them: names (numbers for bits without a
+/// name) in ascending order, joined by commas; empty for 0.
+pub fn mask_text(mask: u64) -> String {
+    mask_caps(mask).map(cap_label).collect::<Vec<_>>().join(",")
 }
 
 /// The number of a capability given by name (`cap_net_raw`, any case) or by decimal number.

@@ -3,6 +3,8 @@ The command line: the only code that knows clap. Arguments become a validated op
 the operation before any work starts; the operations never see clap.
 */
 
+pub mod caps;
+
 use std::ffi::OsString;
 use std::path::PathBuf;
 
@@ -14,6 +16,7 @@ use crate::extract::{Existing, ExtractOptions, RootidPolicy};
 use crate::format::compress::Compression;
 use crate::list::ListOptions;
 use crate::select::{EXTRACT_DEFAULT_INCLUDE, Excludes, XattrPolicy};
+use crate::verify::{Source, VerifyOptions};
 
 #[derive(Debug, Parser)]
 #[command(name = "captar", version, about = "A tar-compatible archiver that keeps Linux file capabilities")]
@@ -34,6 +37,12 @@ pub enum Command {
     /// be restored is an error
     #[command(visible_alias = "x")]
     Extract(ExtractArgs),
+    /// Compare capabilities (and with --all, all metadata) between an archive or a getcap
+    /// manifest and the filesystem; exit 1 when anything differs
+    #[command(visible_alias = "d", visible_alias = "diff", visible_alias = "compare")]
+    Verify(VerifyArgs),
+    /// Decode, scan and audit capabilities (capsh --decode, getcap -r, pscap)
+    Caps(caps::CapsArgs),
 }
 
 /// Which xattrs travel, as GNU tar's options.
@@ -106,6 +115,9 @@ pub struct ListArgs {
     /// One JSON object per member
     #[arg(long, conflicts_with = "verbose")]
     json: bool,
+    /// Mark members whose capabilities are risky (see the README's risk classes)
+    #[arg(long)]
+    risk: bool,
 }
 
 #[derive(Debug, Args)]
@@ -142,6 +154,36 @@ pub struct ExtractArgs {
     /// List each member on stdout as it is extracted
     #[arg(short, long)]
     verbose: bool,
+    /// Only these members (and what is under them)
+    #[arg(value_name = "MEMBER")]
+    members: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["file", "manifest"])))]
+pub struct VerifyArgs {
+    /// Archive to compare with; `-` for standard input
+    #[arg(short = 'f', long = "file", value_name = "ARCHIVE")]
+    file: Option<PathBuf>,
+    /// A `getcap -r` / `getcap -n -r` output to compare with instead of an archive
+    #[arg(long, value_name = "FILE")]
+    manifest: Option<PathBuf>,
+    /// The tree to check (default: the current directory; for absolute manifest paths, /)
+    #[arg(short = 'C', long = "directory", value_name = "DIR")]
+    directory: Option<PathBuf>,
+    /// Also compare type, mode, owner, size, mtime, link targets, hard links, devices,
+    /// contents and every xattr the archive carries
+    #[arg(long)]
+    all: bool,
+    /// One JSON document with the differences and a summary
+    #[arg(long)]
+    json: bool,
+    /// Also report capped files under the verified paths that the archive or manifest lacks
+    #[arg(long)]
+    extra: bool,
+    /// Mark risky capabilities in the differences
+    #[arg(long)]
+    risk: bool,
     /// Only these members (and what is under them)
     #[arg(value_name = "MEMBER")]
     members: Vec<PathBuf>,
@@ -220,9 +262,27 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
     match cli.command {
         Command::Create(a) => crate::create::create(&a.options()?, &report),
         Command::List(a) => crate::list::list(
-            &ListOptions { archive: a.file, verbose: a.verbose, caps: a.caps, json: a.json, risk: false },
+            &ListOptions { archive: a.file, verbose: a.verbose, caps: a.caps, json: a.json, risk: a.risk },
             &report,
         ),
         Command::Extract(a) => crate::extract::extract(&a.options()?, &report),
+        Command::Verify(a) => {
+            let source = match (a.file, a.manifest) {
+                (Some(f), _) => Source::Archive(f),
+                (None, Some(m)) => Source::Manifest(m),
+                (None, None) => unreachable!("clap requires one"),
+            };
+            let opts = VerifyOptions {
+                source,
+                directory: a.directory,
+                members: a.members,
+                all: a.all,
+                json: a.json,
+                extra: a.extra,
+                risk: a.risk,
+            };
+            crate::verify::verify(&opts, &report)
+        }
+        Command::Caps(args) => caps::run(args),
     }
 }

@@ -1,0 +1,122 @@
+/*!
+`captar caps decode HEX...`: a 64-bit capability mask (as /proc/PID/status, Docker or a kernel log
+show one) decoded exactly as `capsh --decode=HEX` prints it, or a raw `security.capability` value
+(as `getfattr -e hex` shows it) decoded to its revision, getcap text and rootid.
+
+The length of the hex digits decides which (after an optional `0x` and any whitespace): 1–16 digits
+are a mask; 24, 40 or 48 digits are a v1, v2 or v3 value. Unlike capsh, which reads `zz` as 0,
+anything else is an error.
+*/
+
+use std::io::Write;
+
+use super::{hex, write_error};
+use crate::caps::{FileCaps, Revision, mask_text};
+use crate::error::{Outcome, Report, Result};
+
+/// What to decode.
+#[derive(Debug, Clone, Default)]
+pub struct DecodeOptions {
+    /// The hex arguments, in order.
+    pub values: Vec<String>,
+}
+
+/// One decoded argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decoded {
+    /// A capability mask (bit N = capability N).
+    Mask(u64),
+    /// A raw `security.capability` value and its decoding.
+    Value { raw: Vec<u8>, caps: FileCaps },
+}
+
+/// The hex digits of an argument: an optional `0x`/`0X`, whitespace anywhere ignored.
+fn digits(arg: &str) -> Result<String, String> {
+    let compact: String = arg.chars().filter(|c| !c.is_whitespace()).collect();
+    let body = compact.strip_prefix("0x").or_else(|| compact.strip_prefix("0X")).unwrap_or(&compact);
+    if body.is_empty() || !body.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!("{arg:?} is not hexadecimal"));
+    }
+    Ok(body.to_ascii_lowercase())
+}
+
+/// A capability mask of 1–16 hex digits, with or without `0x` (`a80425fb`, `0x00000000a80425fb`).
+pub fn parse_mask(arg: &str) -> Result<u64, String> {
+    let d = digits(arg)?;
+    if d.len() > 16 {
+        return Err(format!("{arg:?} has {} hex digits; a capability mask has at most 16", d.len()));
+    }
+    u64::from_str_radix(&d, 16).map_err(|e| format!("{arg:?}: {e}"))
+}
+
+/// Parses one argument of `caps decode`.
+pub fn parse(arg: &str) -> Result<Decoded, String> {
+    let d = digits(arg)?;
+    match d.len() {
+        1..=16 => parse_mask(&d).map(Decoded::Mask),
+        24 | 40 | 48 => {
+            let raw: Vec<u8> =
+                (0..d.len()).step_by(2).map(|i| u8::from_str_radix(&d[i..i + 2], 16).unwrap_or(0)).collect();
+            let caps = FileCaps::decode(&raw).map_err(|e| format!("{d}: {e}"))?;
+            Ok(Decoded::Value { raw, caps })
+        }
+        n => Err(format!(
+            "{arg:?} has {n} hex digits: expected a capability mask (1 to 16 digits) or a security.capability \
+             value (24, 40 or 48 digits for v1, v2, v3)"
+        )),
+    }
+}
+
+/// `capsh --decode` output for a mask: `0x00000000a80425fb=cap_chown,...`.
+pub fn mask_line(mask: u64) -> String {
+    format!("0x{mask:016x}={}", mask_text(mask))
+}
+
+/// The line for a raw value: `HEX: vREV TEXT`, and for v3 ` [rootid=N]` (always, N unsigned):
+/// `0100000200200000000000000000000000000000: v2 cap_net_raw=ep`.
+pub fn value_line(raw: &[u8], caps: &FileCaps) -> String {
+    let rootid = match (caps.revision, caps.rootid) {
+        (Revision::V3, Some(r)) => format!(" [rootid={r}]"),
+        _ => String::new(),
+    };
+    format!("{}: v{} {}{rootid}", hex(raw), caps.revision.number(), caps.text())
+}
+
+/// Decodes every argument, one line each; a bad argument is reported and the rest go on.
+pub fn run(opts: &DecodeOptions, out: &mut dyn Write) -> Result<Outcome> {
+    let report = Report::new();
+    for arg in &opts.values {
+        match parse(arg) {
+            Ok(Decoded::Mask(mask)) => writeln!(out, "{}", mask_line(mask)).map_err(write_error)?,
+            Ok(Decoded::Value { raw, caps }) => writeln!(out, "{}", value_line(&raw, &caps)).map_err(write_error)?,
+            Err(msg) => report.error(format_args!("decode: {msg}")),
+        }
+    }
+    out.flush().map_err(write_error)?;
+    Ok(report.outcome())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_and_values() {
+        assert_eq!(parse("0x00000000a80425fb"), Ok(Decoded::Mask(0xa80425fb)));
+        assert_eq!(parse("A80425FB"), Ok(Decoded::Mask(0xa80425fb)));
+        assert_eq!(mask_line(0), "0x0000000000000000=");
+        assert_eq!(mask_line(1 << 41 | 1), "0x0000020000000001=cap_chown,41");
+        let Ok(Decoded::Value { raw, caps }) = parse("01000003 00200000 00000000 00000000 00000000 a0860100") else {
+            panic!("not a value")
+        };
+        assert_eq!(
+            value_line(&raw, &caps),
+            "0100000300200000000000000000000000000000a0860100: v3 cap_net_raw=ep [rootid=100000]"
+        );
+        assert!(parse("010000020020000000000000").is_err(), "24 digits read as v1 of the wrong revision");
+        assert!(matches!(parse("010000010020000000000000"), Ok(Decoded::Value { .. })));
+        for bad in ["", "0x", "zz", "-1", "12345678901234567", "01000002000000000000"] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,333 @@
+/*!
+`captar caps procs [-p PID]...`: the processes holding capabilities, read from
+/proc/PID/status (CapInh, CapPrm, CapEff, CapBnd, CapAmb) and /proc/PID/stat, in the table of
+libcap-ng's `pscap -a` (0.8.3), column for column:
+
+```text
+ppid  pid   name        command             capabilities
+1     812   root        chronyd             net_bind_service, sys_time +
+```
+
+- a process is listed when its effective set is not empty, as pscap does; with `-p`, the given
+  processes are listed whatever they hold;
+- `name` is the user of the effective uid (from /etc/passwd; the number when it has no entry);
+  `command` the kernel's 15-byte `comm`, followed by ` *` when the process is in another user
+  namespace than captar;
+- `capabilities` is `full` when the effective set holds every capability of the kernel
+  (/proc/sys/kernel/cap_last_cap), else the permitted set without the `cap_` prefixes; then ` @`
+  when the ambient set is not empty and ` +` when the bounding set is not;
+- captar itself and kernel threads (pid 2 and its children) are left out unless asked for by `-p`.
+
+`--json` prints one object per process with all five sets (as /proc shows them and as names).
+*/
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::{self, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::write_error;
+use crate::caps::{LAST_KNOWN_CAP, cap_label, mask_caps};
+use crate::error::{Error, Outcome, Report, Result};
+
+/// Which processes to list and how.
+#[derive(Debug, Clone, Default)]
+pub struct ProcsOptions {
+    /// Only these processes (listed even without capabilities); every process when empty.
+    pub pids: Vec<u32>,
+    /// One JSON object per line instead of the table.
+    pub json: bool,
+}
+
+/// The capability state of one process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcCaps {
+    pub pid: u32,
+    pub ppid: u32,
+    /// Real and effective uid.
+    pub uid: u32,
+    pub euid: u32,
+    /// The kernel's `comm` (at most 15 bytes).
+    pub command: String,
+    /// In another user namespace than the reader.
+    pub other_userns: bool,
+    pub inheritable: u64,
+    pub permitted: u64,
+    pub effective: u64,
+    pub bounding: u64,
+    pub ambient: u64,
+}
+
+/// The sets as /proc/PID/status names them, in its order.
+const SETS: [&str; 5] = ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"];
+
+/// Parses /proc/PID/stat: pid, `(comm)` (which may hold spaces and parentheses: it ends at the
+/// last `)`), state, ppid.
+fn parse_stat(stat: &str) -> Option<(String, u32)> {
+    let open = stat.find('(')?;
+    let close = stat.rfind(')')?;
+    let comm = stat.get(open + 1..close)?.to_string();
+    let mut rest = stat.get(close + 1..)?.split_ascii_whitespace();
+    let _state = rest.next()?;
+    let ppid = rest.next()?.parse().ok()?;
+    Some((comm, ppid))
+}
+
+/// Parses the lines of /proc/PID/status that matter: (real uid, effective uid, the five sets).
+fn parse_status(status: &str) -> Option<(u32, u32, [u64; 5])> {
+    let mut uids = None;
+    let mut sets = [None; 5];
+    for line in status.lines() {
+        let Some((key, value)) = line.split_once(':') else { continue };
+        if key == "Uid" {
+            let mut ids = value.split_ascii_whitespace().map(str::parse::<u32>);
+            uids = Some((ids.next()?.ok()?, ids.next()?.ok()?));
+        } else if let Some(i) = SETS.iter().position(|&s| s == key) {
+            sets[i] = Some(u64::from_str_radix(value.trim(), 16).ok()?);
+        }
+    }
+    let (uid, euid) = uids?;
+    // CapAmb exists since Linux 4.3; older kernels have no ambient set.
+    let ambient = sets[4].unwrap_or(0);
+    Some((uid, euid, [sets[0]?, sets[1]?, sets[2]?, sets[3]?, ambient]))
+}
+
+fn invalid(what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, format!("unexpected format of {what}"))
+}
+
+/// Reads the capability state of process `pid` from the procfs mounted at `proc`.
+pub fn read_process(proc: &Path, pid: u32) -> io::Result<ProcCaps> {
+    let dir = proc.join(pid.to_string());
+    let stat = fs::read_to_string(dir.join("stat"))?;
+    let (command, ppid) = parse_stat(&stat).ok_or_else(|| invalid("stat"))?;
+    let status = fs::read_to_string(dir.join("status"))?;
+    let (uid, euid, [inheritable, permitted, effective, bounding, ambient]) =
+        parse_status(&status).ok_or_else(|| invalid("status"))?;
+    let ns = |p: PathBuf| fs::metadata(p).map(|m| (m.dev(), m.ino()));
+    let other_userns = match (ns(proc.join("self/ns/user")), ns(dir.join("ns/user"))) {
+        (Ok(mine), Ok(theirs)) => mine != theirs,
+        _ => false,
+    };
+    Ok(ProcCaps { pid, ppid, uid, euid, command, other_userns, inheritable, permitted, effective, bounding, ambient })
+}
+
+/// Every capability of a kernel whose last one is `last_cap`.
+fn full_mask(last_cap: u32) -> u64 {
+    if last_cap >= 63 { u64::MAX } else { (1u64 << (last_cap + 1)) - 1 }
+}
+
+/// The kernel's last capability, from /proc/sys/kernel/cap_last_cap (40 when unreadable).
+fn last_cap(proc: &Path) -> u32 {
+    fs::read_to_string(proc.join("sys/kernel/cap_last_cap"))
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .filter(|&n: &u32| n < 64)
+        .unwrap_or(LAST_KNOWN_CAP)
+}
+
+/// User names by uid, from /etc/passwd.
+fn users(passwd: &str) -> HashMap<u32, String> {
+    let mut map = HashMap::new();
+    for line in passwd.lines() {
+        let mut fields = line.split(':');
+        if let (Some(name), Some(_), Some(uid)) = (fields.next(), fields.next(), fields.next())
+            && let Ok(uid) = uid.parse()
+        {
+            // The first entry wins, as getpwuid's walk of the file does.
+            map.entry(uid).or_insert_with(|| name.to_string());
+        }
+    }
+    map
+}
+
+/// pscap's capability column.
+fn caps_column(p: &ProcCaps, last_cap: u32) -> String {
+    let full = full_mask(last_cap);
+    let mut col = if p.effective & full == full {
+        "full".to_string()
+    } else {
+        let names: Vec<String> = mask_caps(p.permitted & full)
+            .map(|n| {
+                let label = cap_label(n);
+                label.strip_prefix("cap_").unwrap_or(&label).to_string()
+            })
+            .collect();
+        if names.is_empty() { "none".to_string() } else { names.join(", ") }
+    };
+    if p.ambient & full != 0 {
+        col.push_str(" @");
+    }
+    if p.bounding & full != 0 {
+        col.push_str(" +");
+    }
+    col
+}
+
+/// The table's header line, as pscap prints it.
+pub fn header() -> String {
+    format!("{:<5} {:<5} {:<10}  {:<18}  {}", "ppid", "pid", "name", "command", "capabilities")
+}
+
+/// One table line, as pscap prints it; `user` is the name of the effective uid, if it has one.
+pub fn row(p: &ProcCaps, user: Option<&str>, last_cap: u32) -> String {
+    let name = match user {
+        Some(name) => name.to_string(),
+        None => p.euid.to_string(),
+    };
+    let command = if p.other_userns { format!("{} *", p.command) } else { p.command.clone() };
+    format!("{:<5} {:<5} {:<10}  {:<18}  {}", p.ppid, p.pid, name, command, caps_column(p, last_cap))
+}
+
+/// One capability set in `--json`: as /proc shows it and as names.
+#[derive(Serialize)]
+struct SetJson {
+    hex: String,
+    caps: Vec<String>,
+}
+
+impl SetJson {
+    fn new(mask: u64) -> SetJson {
+        SetJson { hex: format!("{mask:016x}"), caps: mask_caps(mask).map(|n| cap_label(n).into_owned()).collect() }
+    }
+}
+
+/// The `--json` object of a process.
+#[derive(Serialize)]
+struct ProcJson<'a> {
+    pid: u32,
+    ppid: u32,
+    uid: u32,
+    euid: u32,
+    user: Option<&'a str>,
+    command: &'a str,
+    other_userns: bool,
+    inheritable: SetJson,
+    permitted: SetJson,
+    effective: SetJson,
+    bounding: SetJson,
+    ambient: SetJson,
+}
+
+/// The `--json` line of one process (no newline); `user` is the name of the effective uid.
+pub fn json_line(p: &ProcCaps, user: Option<&str>) -> String {
+    let obj = ProcJson {
+        pid: p.pid,
+        ppid: p.ppid,
+        uid: p.uid,
+        euid: p.euid,
+        user,
+        command: &p.command,
+        other_userns: p.other_userns,
+        inheritable: SetJson::new(p.inheritable),
+        permitted: SetJson::new(p.permitted),
+        effective: SetJson::new(p.effective),
+        bounding: SetJson::new(p.bounding),
+        ambient: SetJson::new(p.ambient),
+    };
+    serde_json::to_string(&obj).unwrap_or_default()
+}
+
+/// The processes to look at: the given ones, or every numeric entry of /proc, ascending.
+fn pids(proc: &Path, opts: &ProcsOptions) -> Result<Vec<u32>> {
+    if !opts.pids.is_empty() {
+        return Ok(opts.pids.clone());
+    }
+    let mut pids: Vec<u32> = fs::read_dir(proc)
+        .map_err(|e| Error::io(proc, "read directory", e))?
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    pids.sort_unstable();
+    Ok(pids)
+}
+
+/// Lists the processes with capabilities: pscap's table, or JSON lines.
+pub fn run(opts: &ProcsOptions, out: &mut dyn Write) -> Result<Outcome> {
+    let proc = Path::new("/proc");
+    let report = Report::new();
+    let last_cap = last_cap(proc);
+    let users = users(&fs::read_to_string("/etc/passwd").unwrap_or_default());
+    let me = std::process::id();
+    let explicit = !opts.pids.is_empty();
+    let mut header_done = false;
+    for pid in pids(proc, opts)? {
+        let p = match read_process(proc, pid) {
+            Ok(p) => p,
+            // Gone since /proc was listed: not worth a word, unless asked for by -p.
+            Err(e) if !explicit && matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ESRCH)) => continue,
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
+                report.error(Error::entry(proc.join(pid.to_string()), "no such process"));
+                continue;
+            }
+            Err(e) => {
+                report.error(Error::io(proc.join(pid.to_string()), "read", e));
+                continue;
+            }
+        };
+        if !explicit && (pid == me || pid == 2 || p.ppid == 2 || p.effective == 0) {
+            continue;
+        }
+        let user = if p.euid == 0 { Some("root") } else { users.get(&p.euid).map(String::as_str) };
+        let line = if opts.json {
+            json_line(&p, user)
+        } else {
+            if !header_done {
+                writeln!(out, "{}", header()).map_err(write_error)?;
+                header_done = true;
+            }
+            row(&p, user, last_cap)
+        };
+        writeln!(out, "{line}").map_err(write_error)?;
+    }
+    out.flush().map_err(write_error)?;
+    Ok(report.outcome())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_and_status() {
+        assert_eq!(parse_stat("42 (a) b (c)) S 7 42 42 0"), Some(("a) b (c)".to_string(), 7)));
+        let status = "Name:\tsleep\nUid:\t65534\t65534\t65534\t65534\nCapInh:\t00000000000021c0\n\
+                      CapPrm:\t0000000000002000\nCapEff:\t0000000000002000\nCapBnd:\t000001fffeffffff\n\
+                      CapAmb:\t0000000000002000\n";
+        let (uid, euid, sets) = parse_status(status).unwrap();
+        assert_eq!((uid, euid), (65534, 65534));
+        assert_eq!(sets, [0x21c0, 0x2000, 0x2000, 0x1fffeffffff, 0x2000]);
+    }
+
+    #[test]
+    fn rows_as_pscap_prints_them() {
+        let p = ProcCaps {
+            pid: 5117,
+            ppid: 5114,
+            uid: 65534,
+            euid: 65534,
+            command: "sleep".into(),
+            other_userns: false,
+            inheritable: 0x21c0,
+            permitted: 0x2000,
+            effective: 0x2000,
+            bounding: 0x1fffeffffff,
+            ambient: 0x2000,
+        };
+        assert_eq!(header(), "ppid  pid   name        command             capabilities");
+        assert_eq!(row(&p, Some("nobody"), 40), "5114  5117  nobody      sleep               net_raw @ +");
+        let full = ProcCaps { pid: 1, ppid: 0, effective: full_mask(40), ambient: 0, ..p.clone() };
+        assert_eq!(row(&full, Some("root"), 40), "0     1     root        sleep               full +");
+        let bare = ProcCaps { bounding: 0, other_userns: true, ..p };
+        assert_eq!(row(&bare, None, 40), "5114  5117  65534       sleep *             net_raw @");
+    }
+
+    #[test]
+    fn passwd_lookup() {
+        let users = users("root:x:0:0::/root:/bin/sh\nnobody:x:65534:65534::/:/sbin/nologin\nalias:x:0:0::/:\n");
+        assert_eq!(users.get(&65534).map(String::as_str), Some("nobody"));
+        assert_eq!(users.get(&0).map(String::as_str), Some("root"));
+    }
+}

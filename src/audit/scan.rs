@@ -1,0 +1,296 @@
+/*!
+`captar caps scan [PATH...]`: every regular file with a `security.capability` xattr, printed
+exactly as `getcap -r PATH` prints it (`PATH TEXT`, in getcap's order; see [`super::walk`]), and
+with `-n` exactly as `getcap -n -r` (` [rootid=N]` after a v3 value's text).
+
+Like getcap: symlinks are never followed (not even a PATH argument that is one), only regular
+files are read, trailing slashes of a PATH are dropped (`dir/` lists `dir/file`), and a file's path
+is printed raw, bytes and newlines included. Unlike getcap, a value that cannot be read or decoded
+(EOVERFLOW: a v3 rootid that maps to no user of this namespace) is an error: reported on stderr
+with the file's name, and the exit status is 2 once the scan has finished.
+
+Additions: `--risk` appends ` [risk=CLASS:CAPS ...]` (see [`crate::caps::risk`]); `--beyond MASK`
+lists only files granting a capability outside MASK and appends ` [beyond=CAPS]`; `--json` prints
+one JSON object per file instead; `--one-file-system` stays on each PATH's filesystem.
+*/
+
+use std::ffi::OsStr;
+use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::walk::{WalkOptions, walk};
+use super::{hex, write_error};
+use crate::caps::risk::{self, RiskClass};
+use crate::caps::{FileCaps, cap_label, mask_caps};
+use crate::error::{Error, Outcome, Report, Result};
+use crate::xattr;
+
+/// What to scan and how to print it.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// Files and directories to scan; each is printed as given (minus trailing slashes).
+    pub paths: Vec<PathBuf>,
+    /// Append ` [rootid=N]` like `getcap -n`.
+    pub show_rootid: bool,
+    /// One JSON object per line instead of getcap's format.
+    pub json: bool,
+    /// Do not descend into directories on another filesystem than their PATH.
+    pub one_file_system: bool,
+    /// Append the risk classes of the granted capabilities.
+    pub risk: bool,
+    /// Only files granting (permitted or inheritable) a capability outside this mask.
+    pub beyond: Option<u64>,
+    /// Worker threads reading directories.
+    pub threads: usize,
+}
+
+impl Default for ScanOptions {
+    fn default() -> ScanOptions {
+        ScanOptions {
+            paths: vec![PathBuf::from(".")],
+            show_rootid: false,
+            json: false,
+            one_file_system: false,
+            risk: false,
+            beyond: None,
+            threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        }
+    }
+}
+
+/// A file with a capability.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub path: PathBuf,
+    pub raw: Vec<u8>,
+    pub caps: FileCaps,
+}
+
+/// `nftw` drops trailing slashes of its argument, keeping a lone `/`.
+fn strip_trailing_slashes(path: &Path) -> PathBuf {
+    let bytes = path.as_os_str().as_bytes();
+    let mut end = bytes.len();
+    while end > 1 && bytes[end - 1] == b'/' {
+        end -= 1;
+    }
+    PathBuf::from(OsStr::from_bytes(&bytes[..end]))
+}
+
+/// The capability of one regular file, or `None` when it has none; problems are reported.
+fn read_caps(path: &Path, report: &Report) -> Option<Found> {
+    from_xattr(path, xattr::get_caps_path(path), report)
+}
+
+/// A finding from the result of reading a file's `security.capability`.
+fn from_xattr(path: &Path, value: std::io::Result<Option<Vec<u8>>>, report: &Report) -> Option<Found> {
+    match value {
+        Ok(None) => None,
+        Ok(Some(raw)) => match FileCaps::decode(&raw) {
+            Ok(caps) => Some(Found { path: path.to_path_buf(), raw, caps }),
+            Err(e) => {
+                report.error(Error::entry(path, format!("security.capability: {e} (raw value {})", hex(&raw))));
+                None
+            }
+        },
+        // Removed between readdir and getxattr.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) if e.raw_os_error() == Some(libc::EOVERFLOW) => {
+            report.error(Error::entry(
+                path,
+                "security.capability: a v3 capability whose rootid maps to no user of this user namespace \
+                 (EOVERFLOW); read it from the namespace that set it, or from an ancestor",
+            ));
+            None
+        }
+        Err(e) => {
+            report.error(Error::io(path, "read security.capability", e));
+            None
+        }
+    }
+}
+
+/// Finds the capped files under each of `opts.paths`, in getcap's order, passing each to `emit`
+/// as soon as the order allows; problems are reported on `report`. For callers that want the
+/// findings rather than the printed report.
+pub fn find(opts: &ScanOptions, report: &Report, emit: &mut dyn FnMut(Found) -> Result<()>) -> Result<()> {
+    let walk_opts = WalkOptions { one_file_system: opts.one_file_system, threads: opts.threads };
+    let wanted = |found: &Found| opts.beyond.is_none_or(|base| found.caps.granted() & !base != 0);
+    let visit = |path: &Path| read_caps(path, report).filter(wanted);
+    for arg in &opts.paths {
+        let md = match std::fs::symlink_metadata(arg) {
+            Ok(md) => md,
+            Err(e) => {
+                report.error(Error::io(arg, "stat", e));
+                continue;
+            }
+        };
+        let root = strip_trailing_slashes(arg);
+        if md.is_file() {
+            if let Some(found) = visit(&root) {
+                emit(found)?;
+            }
+        } else if md.is_dir() {
+            walk(&root, md.dev(), &walk_opts, report, &visit, emit)?;
+        }
+    }
+    Ok(())
+}
+
+/// The getcap line of a finding, with the suffixes the options ask for (no newline).
+pub fn line(found: &Found, opts: &ScanOptions) -> Vec<u8> {
+    let mut out = found.path.as_os_str().as_bytes().to_vec();
+    out.push(b' ');
+    out.extend_from_slice(found.caps.text().as_bytes());
+    if opts.show_rootid {
+        out.extend_from_slice(found.caps.rootid_suffix().as_bytes());
+    }
+    if opts.risk
+        && let Some(risk) = risk::describe(&found.caps)
+    {
+        out.extend_from_slice(format!(" [risk={risk}]").as_bytes());
+    }
+    if let Some(base) = opts.beyond {
+        out.extend_from_slice(format!(" [beyond={}]", names(found.caps.granted() & !base).join(",")).as_bytes());
+    }
+    out
+}
+
+fn names(mask: u64) -> Vec<String> {
+    mask_caps(mask).map(|n| cap_label(n).into_owned()).collect()
+}
+
+/// The `--json` object of a finding.
+#[derive(Serialize)]
+struct FileJson {
+    /// The path; non-UTF-8 bytes replaced by U+FFFD, the exact bytes then in `path_hex`.
+    path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path_hex: Option<String>,
+    revision: u8,
+    /// getcap's text.
+    text: String,
+    /// v3 only.
+    rootid: Option<u32>,
+    effective: bool,
+    permitted: Vec<String>,
+    inheritable: Vec<String>,
+    /// The raw xattr value, hex.
+    raw: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    risk: Option<RiskJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    beyond: Option<Vec<String>>,
+}
+
+#[derive(Serialize)]
+struct RiskJson {
+    /// The most dangerous class granted (`null` when nothing is).
+    highest: Option<&'static str>,
+    /// Every class granted, most dangerous first.
+    classes: Vec<ClassJson>,
+}
+
+#[derive(Serialize)]
+struct ClassJson {
+    class: &'static str,
+    caps: Vec<String>,
+}
+
+/// The `--json` line of a finding (no newline): one object, keys in a fixed order.
+pub fn json_line(found: &Found, opts: &ScanOptions) -> String {
+    let path = found.path.as_os_str();
+    let granted = found.caps.granted();
+    let obj = FileJson {
+        path: path.to_string_lossy().into_owned(),
+        path_hex: path.to_str().is_none().then(|| hex(path.as_bytes())),
+        revision: found.caps.revision.number(),
+        text: found.caps.text(),
+        rootid: found.caps.rootid,
+        effective: found.caps.effective,
+        permitted: names(found.caps.permitted),
+        inheritable: names(found.caps.inheritable),
+        raw: hex(&found.raw),
+        risk: opts.risk.then(|| RiskJson {
+            highest: risk::highest(granted).map(RiskClass::name),
+            classes: risk::classify(granted)
+                .into_iter()
+                .map(|(class, mask)| ClassJson { class: class.name(), caps: names(mask) })
+                .collect(),
+        }),
+        beyond: opts.beyond.map(|base| names(granted & !base)),
+    };
+    serde_json::to_string(&obj).unwrap_or_default()
+}
+
+/// Scans and prints: getcap's lines, or JSON lines.
+pub fn run(opts: &ScanOptions, out: &mut dyn Write) -> Result<Outcome> {
+    let report = Report::new();
+    find(opts, &report, &mut |found| {
+        let mut bytes = if opts.json { json_line(&found, opts).into_bytes() } else { line(&found, opts) };
+        bytes.push(b'\n');
+        out.write_all(&bytes).map_err(write_error)
+    })?;
+    out.flush().map_err(write_error)?;
+    Ok(report.outcome())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(path: &str, text: &str) -> Found {
+        let caps = crate::caps::parse_text(text).unwrap();
+        Found { path: PathBuf::from(path), raw: caps.encode(), caps }
+    }
+
+    #[test]
+    fn trailing_slashes_go_like_nftw() {
+        for (given, shown) in [("t/", "t"), ("t//", "t"), ("/", "/"), ("//", "/"), (".", "."), ("./t/", "./t")] {
+            assert_eq!(strip_trailing_slashes(Path::new(given)), Path::new(shown), "{given}");
+        }
+    }
+
+    #[test]
+    fn lines_and_suffixes() {
+        let opts = ScanOptions { show_rootid: true, ..ScanOptions::default() };
+        let f =
+            Found { caps: found("a b", "cap_net_raw=ep").caps.with_rootid(100000), ..found("a b", "cap_net_raw=ep") };
+        assert_eq!(line(&f, &opts), b"a b cap_net_raw=ep [rootid=100000]");
+        let opts = ScanOptions { risk: true, beyond: Some(risk::DOCKER_DEFAULT), ..ScanOptions::default() };
+        let f = found("x", "cap_net_raw,cap_sys_admin=ep");
+        assert_eq!(
+            String::from_utf8(line(&f, &opts)).unwrap(),
+            "x cap_net_raw,cap_sys_admin=ep [risk=root-equivalent:cap_sys_admin moderate:cap_net_raw] \
+             [beyond=cap_sys_admin]"
+        );
+        assert_eq!(
+            json_line(&f, &opts),
+            r#"{"path":"x","revision":2,"text":"cap_net_raw,cap_sys_admin=ep","rootid":null,"effective":true,"#
+                .to_owned()
+                + r#""permitted":["cap_net_raw","cap_sys_admin"],"inheritable":[],"#
+                + r#""raw":"0100000200202000000000000000000000000000","#
+                + r#""risk":{"highest":"root-equivalent","classes":[{"class":"root-equivalent","caps":["cap_sys_admin"]},"#
+                + r#"{"class":"moderate","caps":["cap_net_raw"]}]},"beyond":["cap_sys_admin"]}"#
+        );
+    }
+
+    #[test]
+    fn unreadable_values_are_reported_and_skipped() {
+        // The kernel refuses to store an invalid value, so only a unit test can hand one over.
+        let report = Report::new();
+        let bad = [0u8, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        assert_eq!(from_xattr(Path::new("x"), Ok(Some(bad.to_vec())), &report), None);
+        assert_eq!(report.errors(), 1);
+        let overflow = std::io::Error::from_raw_os_error(libc::EOVERFLOW);
+        assert_eq!(from_xattr(Path::new("x"), Err(overflow), &report), None);
+        assert_eq!(report.errors(), 2);
+        let gone = std::io::Error::from_raw_os_error(libc::ENOENT);
+        assert_eq!(from_xattr(Path::new("x"), Err(gone), &report), None);
+        assert_eq!(report.errors(), 2, "a file removed between readdir and getxattr is no error");
+        assert_eq!(from_xattr(Path::new("x"), Ok(None), &report), None);
+    }
+}

@@ -1,0 +1,264 @@
+/*!
+A parallel directory walk that reports in the order of a sequential one.
+
+`getcap -r` walks with glibc's `nftw(FTW_PHYS)`: depth first, each directory's entries in
+`readdir` order, a subdirectory's contents right where the subdirectory appears. Here one job
+reads one directory. The calling thread emits the findings in exactly that sequential order (so
+the output is byte for byte getcap's, and streams), reading itself the directory the order needs
+next; helper threads meanwhile take the oldest pending directories (work stealing: shallow
+subtrees the order reaches last), so the two rarely wait for each other.
+
+Symlinks are never followed; only regular files are visited, as getcap does. The entry type comes
+from `readdir` (`d_type`), so a directory costs one `getdents` pass and a file no `stat` at all.
+*/
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::sync::{Condvar, Mutex, MutexGuard};
+
+use crate::error::{Error, Report, Result};
+
+/// How to walk.
+pub(super) struct WalkOptions {
+    /// Stay on the root's filesystem (`find -xdev`): skip directories on other devices.
+    pub one_file_system: bool,
+    /// Threads reading directories, the calling one included (at least 1).
+    pub threads: usize,
+}
+
+/// What one directory held, in `readdir` order: findings and subdirectories (by job id).
+enum Item<T> {
+    Found(T),
+    Dir(usize),
+}
+
+struct State<T> {
+    /// Directories to read, by job id (ids grow in discovery order).
+    pending: BTreeMap<usize, PathBuf>,
+    next_id: usize,
+    /// What each read directory held, until emitted.
+    done: HashMap<usize, Vec<Item<T>>>,
+    /// The directory the calling thread waits for while a helper reads it.
+    awaited: Option<usize>,
+    /// Helpers waiting for work.
+    idle: usize,
+    /// Set when the walk is over (or emitting failed): the helpers return.
+    finished: bool,
+}
+
+struct Shared<T> {
+    state: Mutex<State<T>>,
+    /// Signalled when jobs arrive or the walk ends.
+    work: Condvar,
+    /// Signalled when the awaited directory's items arrive.
+    ready: Condvar,
+}
+
+impl<T> Shared<T> {
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
+        // A thread that panicked leaves consistent data: every update is a single step.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn wait<'a>(&self, cv: &Condvar, guard: MutexGuard<'a, State<T>>) -> MutexGuard<'a, State<T>> {
+        cv.wait(guard).unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The directory reader shared by all threads.
+struct Reader<'a, T> {
+    shared: Shared<T>,
+    root_dev: u64,
+    opts: &'a WalkOptions,
+    report: &'a Report,
+    visit: &'a (dyn Fn(&Path) -> Option<T> + Sync),
+}
+
+/// Walks the directory `root` (whose device is `root_dev`): `visit` runs on any thread for
+/// every regular file, and what it returns is passed to `emit` on this thread, in `nftw` order.
+/// A directory that cannot be read is reported and skipped. Stops at the first error of `emit`.
+pub(super) fn walk<T: Send>(
+    root: &Path,
+    root_dev: u64,
+    opts: &WalkOptions,
+    report: &Report,
+    visit: &(dyn Fn(&Path) -> Option<T> + Sync),
+    emit: &mut dyn FnMut(T) -> Result<()>,
+) -> Result<()> {
+    let reader = Reader {
+        shared: Shared {
+            state: Mutex::new(State {
+                pending: BTreeMap::from([(0, root.to_path_buf())]),
+                next_id: 1,
+                done: HashMap::new(),
+                awaited: None,
+                idle: 0,
+                finished: false,
+            }),
+            work: Condvar::new(),
+            ready: Condvar::new(),
+        },
+        root_dev,
+        opts,
+        report,
+        visit,
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..opts.threads.max(1) {
+            scope.spawn(|| reader.help());
+        }
+        let result = reader.emit_in_order(emit);
+        reader.shared.lock().finished = true;
+        reader.shared.work.notify_all();
+        result
+    })
+}
+
+impl<T: Send> Reader<'_, T> {
+    /// A helper thread: reads the oldest pending directory until the walk is over.
+    fn help(&self) {
+        let mut state = self.shared.lock();
+        loop {
+            if state.finished {
+                return;
+            }
+            if let Some((id, path)) = state.pending.pop_first() {
+                drop(state);
+                self.run_job(id, &path);
+                state = self.shared.lock();
+            } else {
+                state.idle += 1;
+                state = self.shared.wait(&self.shared.work, state);
+                state.idle -= 1;
+            }
+        }
+    }
+
+    /// Reads directory `id` and files its items.
+    fn run_job(&self, id: usize, path: &Path) {
+        // A panic must not leave the emitter waiting for this directory forever.
+        let read = std::panic::catch_unwind(AssertUnwindSafe(|| self.read_dir(path)));
+        let (mut items, children) = read.unwrap_or_else(|_| {
+            self.report.error(Error::entry(path, "internal error while reading this directory; it was skipped"));
+            (Vec::new(), Vec::new())
+        });
+        let mut state = self.shared.lock();
+        let first = state.next_id;
+        state.next_id += children.len();
+        for item in &mut items {
+            if let Item::Dir(i) = item {
+                *i += first;
+            }
+        }
+        let pushed = !children.is_empty();
+        state.pending.extend(children.into_iter().enumerate().map(|(i, child)| (first + i, child)));
+        state.done.insert(id, items);
+        let wake_emitter = state.awaited == Some(id);
+        let wake_helper = pushed && state.idle > 0;
+        drop(state);
+        if wake_emitter {
+            self.shared.ready.notify_one();
+        }
+        if wake_helper {
+            self.shared.work.notify_all();
+        }
+    }
+
+    /// The items of directory `id`, reading it here if no helper has taken it, and reading
+    /// other pending directories, newest first, while a helper reads it.
+    fn take(&self, id: usize) -> std::vec::IntoIter<Item<T>> {
+        let mut state = self.shared.lock();
+        loop {
+            if let Some(items) = state.done.remove(&id) {
+                state.awaited = None;
+                return items.into_iter();
+            }
+            let job = match state.pending.remove(&id) {
+                Some(path) => Some((id, path)),
+                None => state.pending.pop_last(),
+            };
+            match job {
+                Some((job_id, path)) => {
+                    drop(state);
+                    self.run_job(job_id, &path);
+                    state = self.shared.lock();
+                }
+                None => {
+                    state.awaited = Some(id);
+                    state = self.shared.wait(&self.shared.ready, state);
+                }
+            }
+        }
+    }
+
+    /// Emits the findings depth first.
+    fn emit_in_order(&self, emit: &mut dyn FnMut(T) -> Result<()>) -> Result<()> {
+        let mut stack = vec![self.take(0)];
+        while let Some(top) = stack.last_mut() {
+            match top.next() {
+                None => {
+                    stack.pop();
+                }
+                Some(Item::Found(found)) => emit(found)?,
+                Some(Item::Dir(id)) => stack.push(self.take(id)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads one directory: its findings and subdirectories in `readdir` order (a subdirectory's
+    /// id is its index among the subdirectories until `run_job` numbers them), and their paths.
+    fn read_dir(&self, dir: &Path) -> (Vec<Item<T>>, Vec<PathBuf>) {
+        let (report, opts, root_dev, visit) = (self.report, self.opts, self.root_dev, self.visit);
+        let mut items = Vec::new();
+        let mut children = Vec::new();
+        let entries = match fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) => {
+                report.error(Error::io(dir, "read directory", e));
+                return (items, children);
+            }
+        };
+        for entry in entries {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    report.error(Error::io(dir, "read directory", e));
+                    break;
+                }
+            };
+            let path = dir.join(entry.file_name());
+            let file_type = match entry.file_type() {
+                Ok(t) => t,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => {
+                    report.error(Error::io(&path, "stat", e));
+                    continue;
+                }
+            };
+            if file_type.is_dir() {
+                if opts.one_file_system {
+                    match entry.metadata() {
+                        Ok(md) if md.dev() != root_dev => continue,
+                        Ok(_) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                        Err(e) => {
+                            report.error(Error::io(&path, "stat", e));
+                            continue;
+                        }
+                    }
+                }
+                items.push(Item::Dir(children.len()));
+                children.push(path);
+            } else if file_type.is_file()
+                && let Some(found) = visit(&path)
+            {
+                items.push(Item::Found(found));
+            }
+        }
+        (items, children)
+    }
+}

@@ -1,0 +1,107 @@
+//! `captar caps`: the arguments of the capability audits, turned into the options structs of
+//! [`crate::audit`].
+
+use std::io;
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+use crate::audit::{decode, procs, scan};
+use crate::caps::risk::DOCKER_DEFAULT;
+use crate::error::{Outcome, Result};
+
+#[derive(Debug, Args)]
+#[command(arg_required_else_help = true)]
+pub struct CapsArgs {
+    #[command(subcommand)]
+    pub command: CapsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CapsCommand {
+    /// Decode capability masks like `capsh --decode`, or raw security.capability values
+    #[command(long_about = "Decode each HEX: a capability mask of 1 to 16 hex digits (as /proc/PID/status \
+        shows one) prints exactly as `capsh --decode=HEX`: `0x00000000a80425fb=cap_chown,...`. A raw \
+        security.capability value of 24, 40 or 48 hex digits (v1, v2, v3, as `getfattr -e hex` shows \
+        it) prints as `HEX: vREV TEXT`, plus ` [rootid=N]` for v3, TEXT being what getcap shows. \
+        A leading 0x and whitespace are ignored.")]
+    Decode(DecodeArgs),
+    /// List files with capabilities, like `getcap -r` (in parallel, same output)
+    Scan(ScanArgs),
+    /// List processes with capabilities, like `pscap -a`
+    Procs(ProcsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DecodeArgs {
+    /// Capability masks or raw security.capability values, in hex
+    #[arg(value_name = "HEX", required = true)]
+    pub values: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files and directories to scan (symlinks are never followed)
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Show the rootid of v3 capabilities, like `getcap -n`: ` [rootid=N]`
+    #[arg(short = 'n', long = "rootid")]
+    pub rootid: bool,
+    /// Print one JSON object per file
+    #[arg(long)]
+    pub json: bool,
+    /// Do not descend into directories on other filesystems
+    #[arg(long)]
+    pub one_file_system: bool,
+    /// Append the risk classes of the granted capabilities: ` [risk=root-equivalent:cap_setuid ...]`
+    #[arg(long)]
+    pub risk: bool,
+    /// Only files granting capabilities outside SET (`docker`, or a hex mask); appends ` [beyond=CAPS]`
+    #[arg(long, value_name = "SET", value_parser = parse_baseline)]
+    pub beyond: Option<u64>,
+    /// Threads reading directories (default: the number of CPUs)
+    #[arg(long, value_name = "N")]
+    pub threads: Option<NonZeroUsize>,
+}
+
+#[derive(Debug, Args)]
+pub struct ProcsArgs {
+    /// Only this process (repeatable); listed even without capabilities
+    #[arg(short = 'p', long = "pid", value_name = "PID")]
+    pub pids: Vec<u32>,
+    /// Print one JSON object per process, with all five capability sets
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `--beyond`: a named set or a hex capability mask.
+fn parse_baseline(s: &str) -> std::result::Result<u64, String> {
+    match s {
+        "docker" => Ok(DOCKER_DEFAULT),
+        _ => decode::parse_mask(s).map_err(|e| format!("{e}; expected `docker` or a hex capability mask")),
+    }
+}
+
+/// Runs `captar caps ...`, writing to standard output.
+pub fn run(args: CapsArgs) -> Result<Outcome> {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    match args.command {
+        CapsCommand::Decode(a) => decode::run(&decode::DecodeOptions { values: a.values }, &mut out),
+        CapsCommand::Scan(a) => {
+            let defaults = scan::ScanOptions::default();
+            let opts = scan::ScanOptions {
+                paths: a.paths,
+                show_rootid: a.rootid,
+                json: a.json,
+                one_file_system: a.one_file_system,
+                risk: a.risk,
+                beyond: a.beyond,
+                threads: a.threads.map_or(defaults.threads, NonZeroUsize::get),
+            };
+            scan::run(&opts, &mut out)
+        }
+        CapsCommand::Procs(a) => procs::run(&procs::ProcsOptions { pids: a.pids, json: a.json }, &mut out),
+    }
+}

@@ -1,0 +1,676 @@
+/*!
+`captar verify`: prove that a restore or migration kept every capability. For each archive
+member (or each line of a `getcap -r` manifest) the file beneath DIR is compared with what the
+archive says: capabilities as decoded sets by default, and with `--all` everything a faithful
+restore keeps. `tar --compare` has no xattr code at all (GNU tar src/compare.c); this is the
+check that catches a restore that stripped capabilities.
+
+Capabilities compare as what a reader in this namespace sees: a v1 value equals its v2
+equivalent, and a v3 value whose rootid is 0 equals the v2 value (the kernel shows a v3 value
+as v2 to a reader whose namespace root is its rootid; in the initial namespace that is rootid
+0). Any other rootid must match exactly.
+*/
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::audit::scan::{self, ScanOptions};
+use crate::caps::{self, FileCaps};
+use crate::error::{Error, IoContext, Outcome, Report, Result};
+use crate::extract::SafeName;
+use crate::format::reader::Reader;
+use crate::format::{EntryMeta, Kind, open_archive};
+use crate::list::{hex, lossy};
+use crate::xattr;
+
+/// What is compared against DIR.
+#[derive(Debug, Clone)]
+pub enum Source {
+    Archive(PathBuf),
+    /// The output of `getcap -r` / `getcap -n -r`.
+    Manifest(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    pub source: Source,
+    /// DIR; `None` means the current directory (and `/` for absolute manifest paths).
+    pub directory: Option<PathBuf>,
+    pub members: Vec<PathBuf>,
+    pub all: bool,
+    pub json: bool,
+    pub extra: bool,
+    pub risk: bool,
+}
+
+/// The kinds of difference, in the order the summary lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiffKind {
+    Missing,
+    CapsDiffer,
+    CapsMissing,
+    CapsExtra,
+    Type,
+    Mode,
+    Owner,
+    Size,
+    Mtime,
+    LinkTarget,
+    HardLink,
+    Device,
+    Content,
+    Xattr,
+    ExtraCapped,
+}
+
+impl DiffKind {
+    fn label(self) -> &'static str {
+        match self {
+            DiffKind::Missing => "missing on disk",
+            DiffKind::CapsDiffer => "capabilities differ",
+            DiffKind::CapsMissing => "capabilities missing on disk",
+            DiffKind::CapsExtra => "capabilities on disk not in archive",
+            DiffKind::Type => "type differs",
+            DiffKind::Mode => "mode differs",
+            DiffKind::Owner => "owner differs",
+            DiffKind::Size => "size differs",
+            DiffKind::Mtime => "mtime differs",
+            DiffKind::LinkTarget => "symlink target differs",
+            DiffKind::HardLink => "hard link differs",
+            DiffKind::Device => "device numbers differ",
+            DiffKind::Content => "contents differ",
+            DiffKind::Xattr => "xattr differs",
+            DiffKind::ExtraCapped => "capped file not in archive",
+        }
+    }
+}
+
+/// One difference; `archive` and `disk` say what each side holds where that helps.
+#[derive(Debug, Clone, Serialize)]
+pub struct Difference {
+    pub path: String,
+    pub kind: DiffKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub archive: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disk: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk: Option<String>,
+}
+
+impl Difference {
+    /// The one-line text form.
+    pub fn line(&self) -> String {
+        let detail = match (self.kind, &self.archive, &self.disk) {
+            (DiffKind::CapsMissing, Some(a), _) => format!(" (archive {a})"),
+            (DiffKind::CapsExtra | DiffKind::ExtraCapped, _, Some(d)) => format!(": {d}"),
+            (_, Some(a), Some(d)) => format!(": archive {a}, disk {d}"),
+            _ => String::new(),
+        };
+        let risk = self.risk.as_ref().map(|r| format!(" [risk: {r}]")).unwrap_or_default();
+        format!("{}: {}{detail}{risk}", self.path, self.kind.label())
+    }
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Summary {
+    pub entries: u64,
+    pub with_caps: u64,
+    pub differences: u64,
+    pub by_kind: BTreeMap<DiffKind, u64>,
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    differences: &'a [Difference],
+    summary: &'a Summary,
+}
+
+/// The capability of a file as this namespace's reader sees it, normalised for comparison.
+fn normalise(c: FileCaps) -> FileCaps {
+    match c.rootid {
+        Some(0) => c.to_v2(),
+        Some(_) => c,
+        None => c.to_v2(),
+    }
+}
+
+fn caps_text(c: &FileCaps) -> String {
+    format!("{}{}", c.text(), c.rootid_suffix())
+}
+
+struct Verifier<'a> {
+    opts: &'a VerifyOptions,
+    report: &'a Report,
+    root: PathBuf,
+    out: Box<dyn Write + 'a>,
+    diffs: Vec<Difference>,
+    summary: Summary,
+    /// Capability of each first name of a hard-linked inode, for its link members.
+    link_caps: HashMap<PathBuf, Option<Vec<u8>>>,
+    /// Every member path, when `--extra` needs them.
+    seen: HashSet<PathBuf>,
+    dirs: Vec<PathBuf>,
+    buf_a: Vec<u8>,
+    buf_b: Vec<u8>,
+}
+
+pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
+    let root = opts.directory.clone().unwrap_or_else(|| PathBuf::from("."));
+    let out: Box<dyn Write> = Box::new(io::BufWriter::new(io::stdout().lock()));
+    let mut v = Verifier {
+        opts,
+        report,
+        root,
+        out,
+        diffs: Vec::new(),
+        summary: Summary::default(),
+        link_caps: HashMap::new(),
+        seen: HashSet::new(),
+        dirs: Vec::new(),
+        buf_a: vec![0; 1 << 20],
+        buf_b: vec![0; 1 << 20],
+    };
+    match &opts.source {
+        Source::Archive(path) => {
+            let (_, mut reader) = open_archive(path)?;
+            v.archive(&mut reader)?;
+        }
+        Source::Manifest(path) => v.manifest(path)?,
+    }
+    if opts.extra {
+        v.extra()?;
+    }
+    v.finish()?;
+    if report.errors() > 0 {
+        return Ok(Outcome::Errors);
+    }
+    Ok(if v.summary.differences > 0 { Outcome::Differences } else { Outcome::Ok })
+}
+
+fn display(path: &Path) -> String {
+    let b = path.as_os_str().as_bytes();
+    lossy(b.strip_suffix(b"/").filter(|s| !s.is_empty()).unwrap_or(b))
+}
+
+fn kind_of(md: &std::fs::Metadata) -> Kind {
+    let ft = md.file_type();
+    if ft.is_dir() {
+        Kind::Dir
+    } else if ft.is_symlink() {
+        Kind::Symlink
+    } else if ft.is_char_device() {
+        Kind::Char
+    } else if ft.is_block_device() {
+        Kind::Block
+    } else if ft.is_fifo() {
+        Kind::Fifo
+    } else {
+        Kind::File
+    }
+}
+
+impl Verifier<'_> {
+    fn differ(
+        &mut self,
+        path: &Path,
+        kind: DiffKind,
+        archive: Option<String>,
+        disk: Option<String>,
+        risk: Option<String>,
+    ) -> Result<()> {
+        let d = Difference { path: display(path), kind, archive, disk, risk };
+        self.summary.differences += 1;
+        *self.summary.by_kind.entry(kind).or_default() += 1;
+        if self.opts.json {
+            self.diffs.push(d);
+        } else {
+            writeln!(self.out, "{}", d.line()).at(Path::new("(standard output)"), "write")?;
+        }
+        Ok(())
+    }
+
+    fn selected(&self, rel: &Path) -> bool {
+        self.opts.members.is_empty()
+            || self.opts.members.iter().any(|m| SafeName::parse(m).map(|n| rel.starts_with(&n.rel)).unwrap_or(false))
+    }
+
+    fn risk_of(&self, c: Option<&FileCaps>) -> Option<String> {
+        if self.opts.risk { c.and_then(caps::risk::describe) } else { None }
+    }
+
+    /// Compares a member's capability (raw archive value) with the file's.
+    fn compare_caps(&mut self, name: &Path, disk_path: &Path, archived: Option<&[u8]>, rootids: bool) -> Result<()> {
+        let archived = match archived.map(FileCaps::decode) {
+            None => None,
+            Some(Ok(c)) => Some(c),
+            Some(Err(e)) => {
+                self.report.error(Error::entry(name, format!("the archive's capability value is invalid: {e}")));
+                return Ok(());
+            }
+        };
+        if archived.is_some() {
+            self.summary.with_caps += 1;
+        }
+        let on_disk = match xattr::get_caps_path(disk_path) {
+            Ok(v) => v,
+            Err(e) if e.raw_os_error() == Some(libc::EOVERFLOW) => {
+                self.report.error(Error::entry(
+                    disk_path,
+                    "its v3 capability has a rootid that maps to no user of this namespace (EOVERFLOW); verify from the namespace that set it",
+                ));
+                return Ok(());
+            }
+            Err(e) => return Err(Error::io(disk_path, "read security.capability", e)),
+        };
+        let on_disk = match on_disk.as_deref().map(FileCaps::decode) {
+            None => None,
+            Some(Ok(c)) => Some(c),
+            Some(Err(e)) => {
+                self.report.error(Error::entry(disk_path, format!("invalid security.capability on disk: {e}")));
+                return Ok(());
+            }
+        };
+        match (archived, on_disk) {
+            (None, None) => Ok(()),
+            (Some(a), None) => {
+                let risk = self.risk_of(Some(&a));
+                self.differ(name, DiffKind::CapsMissing, Some(caps_text(&a)), None, risk)
+            }
+            (None, Some(d)) => {
+                let risk = self.risk_of(Some(&d));
+                self.differ(name, DiffKind::CapsExtra, None, Some(caps_text(&d)), risk)
+            }
+            (Some(a), Some(d)) => {
+                let (a_n, d_n) = (normalise(a), normalise(d));
+                let same =
+                    if rootids { a_n.same_grant(&d_n) } else { a_n.same_grant(&FileCaps { rootid: None, ..d_n }) };
+                if same {
+                    Ok(())
+                } else {
+                    let risk = self.risk_of(Some(&d));
+                    self.differ(name, DiffKind::CapsDiffer, Some(caps_text(&a)), Some(caps_text(&d)), risk)
+                }
+            }
+        }
+    }
+
+    fn archive(&mut self, reader: &mut Reader) -> Result<()> {
+        while let Some(entry) = reader.next_entry()? {
+            let meta = entry.meta;
+            let Ok(name) = SafeName::parse(&meta.path) else {
+                self.report.error(Error::entry(&meta.path, "member name contains '..'; not verified"));
+                continue;
+            };
+            if !self.selected(&name.rel) {
+                continue;
+            }
+            self.summary.entries += 1;
+            if self.opts.extra {
+                self.seen.insert(name.rel.clone());
+                if meta.kind == Kind::Dir {
+                    self.dirs.push(name.rel.clone());
+                }
+            }
+            let disk_path = self.root.join(&name.rel);
+            self.member(reader, &meta, &name.rel, &disk_path)?;
+        }
+        Ok(())
+    }
+
+    fn member(&mut self, reader: &mut Reader, meta: &EntryMeta, rel: &Path, disk_path: &Path) -> Result<()> {
+        let name = meta.path.as_path();
+        let md = match std::fs::symlink_metadata(disk_path) {
+            Ok(md) => md,
+            Err(e) if e.kind() == io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ENOTDIR) => {
+                return self.differ(name, DiffKind::Missing, None, None, None);
+            }
+            Err(e) => {
+                self.report.error(Error::io(disk_path, "stat", e));
+                return Ok(());
+            }
+        };
+        let disk_kind = kind_of(&md);
+        let archive_kind = if meta.kind == Kind::HardLink { Kind::File } else { meta.kind };
+        // The capability of a hard link member is its first name's: GNU tar puts it there only.
+        let archived_caps: Option<Vec<u8>> = if meta.kind == Kind::HardLink {
+            let target = meta.link.as_deref().and_then(|l| SafeName::parse(l).ok()).map(|n| n.rel);
+            meta.caps_raw()
+                .map(<[u8]>::to_vec)
+                .or_else(|| target.and_then(|t| self.link_caps.get(&t).cloned().flatten()))
+        } else {
+            meta.caps_raw().map(<[u8]>::to_vec)
+        };
+        // A hard link member names an inode of any type but a directory.
+        let type_ok = if meta.kind == Kind::HardLink { disk_kind != Kind::Dir } else { disk_kind == archive_kind };
+        if !type_ok {
+            return self.differ(
+                name,
+                DiffKind::Type,
+                Some(archive_kind.word().into()),
+                Some(disk_kind.word().into()),
+                None,
+            );
+        }
+        if meta.kind == Kind::File && md.nlink() > 1 {
+            self.link_caps.insert(rel.to_path_buf(), archived_caps.clone());
+        }
+        if disk_kind == Kind::File {
+            self.compare_caps(name, disk_path, archived_caps.as_deref(), true)?;
+        }
+        if self.opts.all {
+            self.compare_all(reader, meta, &md, disk_path)?;
+        }
+        Ok(())
+    }
+
+    fn compare_all(
+        &mut self,
+        reader: &mut Reader,
+        meta: &EntryMeta,
+        md: &std::fs::Metadata,
+        disk_path: &Path,
+    ) -> Result<()> {
+        let name = meta.path.as_path();
+        if meta.kind == Kind::HardLink {
+            let target = meta.link.as_deref().and_then(|l| SafeName::parse(l).ok()).map(|n| self.root.join(n.rel));
+            let same = target
+                .and_then(|t| std::fs::symlink_metadata(t).ok())
+                .is_some_and(|t| t.dev() == md.dev() && t.ino() == md.ino());
+            if !same {
+                let want = meta.link.as_deref().map(|l| format!("link to {}", display(l)));
+                return self.differ(name, DiffKind::HardLink, want, Some("a separate file".into()), None);
+            }
+            return Ok(());
+        }
+        if meta.kind != Kind::Symlink && meta.mode != md.mode() & 0o7777 {
+            self.differ(
+                name,
+                DiffKind::Mode,
+                Some(format!("{:04o}", meta.mode)),
+                Some(format!("{:04o}", md.mode() & 0o7777)),
+                None,
+            )?;
+        }
+        if (meta.uid, meta.gid) != (u64::from(md.uid()), u64::from(md.gid())) {
+            self.differ(
+                name,
+                DiffKind::Owner,
+                Some(format!("{}:{}", meta.uid, meta.gid)),
+                Some(format!("{}:{}", md.uid(), md.gid())),
+                None,
+            )?;
+        }
+        // An archive without nanoseconds (ustar) is compared to the second.
+        let disk_nsec = if meta.mtime.nsecs == 0 { 0 } else { md.mtime_nsec() as u32 };
+        if meta.kind != Kind::Dir && (meta.mtime.secs, meta.mtime.nsecs) != (md.mtime(), disk_nsec) {
+            let disk = crate::format::Time { secs: md.mtime(), nsecs: md.mtime_nsec() as u32 };
+            self.differ(name, DiffKind::Mtime, Some(meta.mtime.to_pax()), Some(disk.to_pax()), None)?;
+        }
+        match meta.kind {
+            Kind::Symlink => {
+                let disk = std::fs::read_link(disk_path).at(disk_path, "read link")?;
+                if Some(disk.as_path()) != meta.link.as_deref() {
+                    self.differ(
+                        name,
+                        DiffKind::LinkTarget,
+                        meta.link.as_deref().map(display),
+                        Some(display(&disk)),
+                        None,
+                    )?;
+                }
+            }
+            Kind::Char | Kind::Block => {
+                let disk = (rustix::fs::major(md.rdev()), rustix::fs::minor(md.rdev()));
+                if disk != (meta.dev_major, meta.dev_minor) {
+                    self.differ(
+                        name,
+                        DiffKind::Device,
+                        Some(format!("{},{}", meta.dev_major, meta.dev_minor)),
+                        Some(format!("{},{}", disk.0, disk.1)),
+                        None,
+                    )?;
+                }
+            }
+            Kind::File => {
+                if meta.size != md.len() {
+                    self.differ(name, DiffKind::Size, Some(meta.size.to_string()), Some(md.len().to_string()), None)?;
+                } else if !self.same_content(reader, disk_path)? {
+                    self.differ(name, DiffKind::Content, None, None, None)?;
+                }
+            }
+            _ => {}
+        }
+        for (xname, value) in &meta.xattrs {
+            if xname == caps::XATTR_NAME {
+                continue;
+            }
+            let disk = xattr::get_path(disk_path, xname).at(disk_path, "read xattr")?;
+            if disk.as_deref() != Some(value.as_slice()) {
+                let show = |v: &[u8]| format!("{}={}", xname.to_string_lossy(), hex(v));
+                self.differ(
+                    name,
+                    DiffKind::Xattr,
+                    Some(show(value)),
+                    Some(disk.as_deref().map(show).unwrap_or_else(|| format!("no {}", xname.to_string_lossy()))),
+                    None,
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Compares the member's data with the file's, chunk by chunk.
+    fn same_content(&mut self, reader: &mut Reader, disk_path: &Path) -> Result<bool> {
+        let mut file = File::open(disk_path).at(disk_path, "open")?;
+        loop {
+            let n = reader.read_data(&mut self.buf_a)?;
+            if n == 0 {
+                return Ok(true);
+            }
+            if let Err(e) = file.read_exact(&mut self.buf_b[..n]) {
+                if e.kind() == io::ErrorKind::UnexpectedEof {
+                    return Ok(false);
+                }
+                return Err(Error::io(disk_path, "read", e));
+            }
+            if self.buf_a[..n] != self.buf_b[..n] {
+                return Ok(false);
+            }
+        }
+    }
+
+    /// A manifest from `getcap -n -r` records rootids (a line without ` [rootid=N]` means none);
+    /// one from plain `getcap -r` does not, so its lines compare sets and effective flag only.
+    /// A manifest with at least one rootid suffix is read as the former.
+    fn manifest(&mut self, path: &Path) -> Result<()> {
+        let text = std::fs::read(path).at(path, "read the manifest")?;
+        let mut lines = Vec::new();
+        for (i, line) in text.split(|&b| b == b'\n').enumerate() {
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            match parse_manifest_line(line) {
+                Some(parsed) => lines.push(parsed),
+                None => self.report.error(format!(
+                    "{}:{}: not a `getcap` line (PATH CAPABILITIES [rootid=N])",
+                    path.display(),
+                    i + 1
+                )),
+            }
+        }
+        let records_rootids = lines.iter().any(|(_, c)| c.rootid.is_some());
+        for (file_path, caps) in lines {
+            let rel_or_abs = PathBuf::from(std::ffi::OsStr::from_bytes(&file_path));
+            let disk_path = match (&self.opts.directory, rel_or_abs.is_absolute()) {
+                (Some(dir), true) => dir.join(rel_or_abs.strip_prefix("/").unwrap_or(&rel_or_abs)),
+                (Some(dir), false) => dir.join(&rel_or_abs),
+                (None, _) => rel_or_abs.clone(),
+            };
+            if !self.selected(&rel_or_abs) {
+                continue;
+            }
+            self.summary.entries += 1;
+            if self.opts.extra {
+                self.seen.insert(disk_path.clone());
+            }
+            match std::fs::symlink_metadata(&disk_path) {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    self.differ(&rel_or_abs, DiffKind::Missing, None, None, None)?;
+                }
+                Err(e) => self.report.error(Error::io(&disk_path, "stat", e)),
+                Ok(md) if !md.is_file() => {
+                    self.differ(
+                        &rel_or_abs,
+                        DiffKind::Type,
+                        Some("file".into()),
+                        Some(kind_of(&md).word().into()),
+                        None,
+                    )?;
+                }
+                Ok(_) => {
+                    let raw = caps.encode();
+                    self.compare_caps(&rel_or_abs, &disk_path, Some(&raw), records_rootids)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `--extra`: capped files on disk, under what was verified, that the archive or manifest
+    /// does not name.
+    fn extra(&mut self) -> Result<()> {
+        let roots: Vec<PathBuf> = match &self.opts.source {
+            Source::Archive(_) => {
+                let mut roots: Vec<PathBuf> = self.dirs.iter().map(|d| self.root.join(d)).collect();
+                roots.sort();
+                // Walking a directory covers its subdirectories: keep the outermost ones.
+                let mut outer: Vec<PathBuf> = Vec::new();
+                for r in roots {
+                    if !outer.last().is_some_and(|o| r.starts_with(o)) {
+                        outer.push(r);
+                    }
+                }
+                outer
+            }
+            Source::Manifest(_) => common_dir(self.seen.iter()).into_iter().collect(),
+        };
+        let scan_opts = ScanOptions { paths: roots, ..ScanOptions::default() };
+        let mut found = Vec::new();
+        scan::find(&scan_opts, self.report, &mut |f| {
+            found.push(f);
+            Ok(())
+        })?;
+        for f in found {
+            let key = match &self.opts.source {
+                Source::Archive(_) => f.path.strip_prefix(&self.root).unwrap_or(&f.path).to_path_buf(),
+                Source::Manifest(_) => f.path.clone(),
+            };
+            if !self.seen.contains(&key) {
+                let risk = self.risk_of(Some(&f.caps));
+                self.differ(&f.path, DiffKind::ExtraCapped, None, Some(caps_text(&f.caps)), risk)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        let stdout = Path::new("(standard output)");
+        if self.opts.json {
+            let doc = JsonReport { differences: &self.diffs, summary: &self.summary };
+            serde_json::to_writer_pretty(&mut self.out, &doc).map_err(io::Error::from).at(stdout, "write")?;
+            writeln!(self.out).at(stdout, "write")?;
+        } else {
+            let kinds: Vec<String> = self.summary.by_kind.iter().map(|(k, n)| format!("{}: {n}", k.label())).collect();
+            let detail = if kinds.is_empty() { String::new() } else { format!(" ({})", kinds.join(", ")) };
+            writeln!(
+                self.out,
+                "verified {} entries, {} with capabilities: {} differences{detail}",
+                self.summary.entries, self.summary.with_caps, self.summary.differences
+            )
+            .at(stdout, "write")?;
+        }
+        self.out.flush().at(stdout, "write")
+    }
+}
+
+/// Splits a `getcap` line into path and capability: the path is everything before the first
+/// space after which the rest parses as capability text (paths may hold spaces; so may text).
+pub fn parse_manifest_line(line: &[u8]) -> Option<(Vec<u8>, FileCaps)> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    for (i, _) in line.iter().enumerate().filter(|&(_, &b)| b == b' ') {
+        let Ok(rest) = std::str::from_utf8(&line[i + 1..]) else { continue };
+        let (text, rootid) = match rest.rsplit_once(" [rootid=") {
+            Some((t, r)) => match r.strip_suffix(']').and_then(|n| n.parse::<u32>().ok()) {
+                Some(n) => (t, Some(n)),
+                None => continue,
+            },
+            None => (rest, None),
+        };
+        if let Ok(c) = caps::parse_text(text) {
+            let c = match rootid {
+                Some(r) => c.with_rootid(r),
+                None => c,
+            };
+            return Some((line[..i].to_vec(), c));
+        }
+    }
+    None
+}
+
+fn common_dir<'a>(paths: impl Iterator<Item = &'a PathBuf>) -> Option<PathBuf> {
+    let mut common: Option<PathBuf> = None;
+    for p in paths {
+        let dir = p.parent().unwrap_or(Path::new(".")).to_path_buf();
+        common = Some(match common {
+            None => dir,
+            Some(c) => {
+                let mut out = PathBuf::new();
+                for (a, b) in c.components().zip(dir.components()) {
+                    if a != b {
+                        break;
+                    }
+                    out.push(a);
+                }
+                out
+            }
+        });
+    }
+    common.map(|c| if c.as_os_str().is_empty() { PathBuf::from(".") } else { c })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_lines() {
+        let (p, c) = parse_manifest_line(b"/usr/bin/ping cap_net_raw=ep").unwrap();
+        assert_eq!(p, b"/usr/bin/ping");
+        assert_eq!(c.text(), "cap_net_raw=ep");
+        let (p, c) = parse_manifest_line(b"./a b/c cap_setuid=i cap_net_raw+p [rootid=100000]").unwrap();
+        assert_eq!(p, b"./a b/c");
+        assert_eq!(c.text(), "cap_setuid=i cap_net_raw+p");
+        assert_eq!(c.rootid, Some(100000));
+        let (p, c) = parse_manifest_line(b"x =").unwrap();
+        assert_eq!(p, b"x");
+        assert!(c.is_empty());
+        assert!(parse_manifest_line(b"nothing here").is_none());
+    }
+
+    #[test]
+    fn v1_v2_and_rootid_zero_compare_equal() {
+        let v2 = caps::parse_text("cap_net_raw=ep").unwrap();
+        let v1 = FileCaps { revision: caps::Revision::V1, ..v2 };
+        assert!(normalise(v1).same_grant(&normalise(v2)));
+        assert!(normalise(v2.with_rootid(0)).same_grant(&normalise(v2)));
+        assert!(!normalise(v2.with_rootid(100000)).same_grant(&normalise(v2)));
+    }
+}

@@ -1,0 +1,197 @@
+//! `captar verify` against real restores: every way a capability can be lost, changed or
+//! gained is named exactly once, with its kind; unchanged capped files are not named.
+
+mod util;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use util::{OutputExt, captar, cmd};
+
+struct Setup {
+    _tmp: tempfile::TempDir,
+    src: PathBuf,
+    archive: PathBuf,
+    work: PathBuf,
+}
+
+fn setup() -> Option<Setup> {
+    let tmp = util::tempdir();
+    let src = tmp.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    if !util::require_test_tree(&src) {
+        return None;
+    }
+    util::build_test_tree(&src);
+    let archive = tmp.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&archive).arg("-C").arg(&src).arg(".").ok();
+    let work = tmp.path().to_path_buf();
+    Some(Setup { _tmp: tmp, src, archive, work })
+}
+
+impl Setup {
+    fn restored(&self, name: &str) -> PathBuf {
+        let dst = self.work.join(name);
+        std::fs::create_dir(&dst).unwrap();
+        captar().args(["extract", "-f"]).arg(&self.archive).arg("-C").arg(&dst).ok();
+        dst
+    }
+}
+
+/// The five changes of the issue, each a different kind.
+fn damage(dst: &Path) {
+    let p = |rel: &str| dst.join(rel);
+    cmd("setcap").arg("-r").arg(p("bin/sys-admin-p")).ok();
+    cmd("setcap").arg("cap_net_raw=p").arg(p("bin/net-admin")).ok();
+    cmd("setcap").arg("cap_chown=ep").arg(p("bin/plain")).ok();
+    std::fs::remove_file(p("bin/all-ep")).unwrap();
+    // chown to its own owner: the kernel clears the capability.
+    cmd("chown").arg("0:0").arg(p("bin/newline")).ok();
+}
+
+fn expected_damage() -> BTreeSet<(String, String)> {
+    [
+        ("./bin/sys-admin-p", "caps_missing"),
+        ("./bin/net-admin", "caps_differ"),
+        ("./bin/plain", "caps_extra"),
+        ("./bin/all-ep", "missing"),
+        ("./bin/newline", "caps_missing"),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect()
+}
+
+fn json_diffs(out: &std::process::Output) -> BTreeSet<(String, String)> {
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["differences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["path"].as_str().unwrap().to_string(), d["kind"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+#[test]
+fn a_faithful_restore_verifies_clean() {
+    let Some(s) = setup() else { return };
+    let dst = s.restored("out");
+    let out = captar().args(["verify", "-f"]).arg(&s.archive).arg("-C").arg(&dst).ok();
+    let text = out.stdout_text();
+    assert!(text.contains(" with capabilities: 0 differences"), "{text}");
+    captar().args(["verify", "--all", "-f"]).arg(&s.archive).arg("-C").arg(&dst).ok();
+    // And the source tree itself.
+    captar().args(["verify", "--all", "-f"]).arg(&s.archive).arg("-C").arg(&s.src).ok();
+}
+
+#[test]
+fn names_exactly_the_five_changes() {
+    let Some(s) = setup() else { return };
+    let dst = s.restored("out");
+    damage(&dst);
+    let out = captar().args(["verify", "-f"]).arg(&s.archive).arg("-C").arg(&dst).code(1);
+    let text = out.stdout_text();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.starts_with("verified ")).collect();
+    assert_eq!(lines.len(), 5, "{text}");
+    for want in [
+        "./bin/sys-admin-p: capabilities missing on disk (archive cap_sys_admin=p)",
+        "./bin/net-admin: capabilities differ: archive cap_net_admin,cap_net_raw=eip, disk cap_net_raw=p",
+        "./bin/plain: capabilities on disk not in archive: cap_chown=ep",
+        "./bin/all-ep: missing on disk",
+        "./bin/newline: capabilities missing on disk (archive cap_dac_override,cap_fowner=ep)",
+    ] {
+        assert!(lines.contains(&want), "missing {want:?} in\n{text}");
+    }
+    assert!(text.contains(": 5 differences"), "{text}");
+    let out = captar().args(["verify", "--json", "-f"]).arg(&s.archive).arg("-C").arg(&dst).code(1);
+    assert_eq!(json_diffs(&out), expected_damage());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["summary"]["differences"], 5);
+}
+
+#[test]
+fn plain_tar_extraction_loses_every_capability() {
+    let Some(s) = setup() else { return };
+    if !util::require_tool("tar") {
+        return;
+    }
+    let dst = s.work.join("plain");
+    std::fs::create_dir(&dst).unwrap();
+    cmd("tar").arg("-xf").arg(&s.archive).arg("-C").arg(&dst).ok();
+    let out = captar().args(["verify", "--json", "-f"]).arg(&s.archive).arg("-C").arg(&dst).code(1);
+    let got: BTreeSet<String> = json_diffs(&out)
+        .into_iter()
+        .map(|(p, k)| {
+            assert_eq!(k, "caps_missing", "{p}");
+            p
+        })
+        .collect();
+    let want: BTreeSet<String> = util::getcap_n_r(&s.src).keys().map(|p| format!("./{}", p.display())).collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn all_catches_what_caps_only_ignores() {
+    let Some(s) = setup() else { return };
+    let dst = s.restored("out");
+    cmd("chmod").arg("0700").arg(dst.join("bin/plain")).ok();
+    captar().args(["verify", "-f"]).arg(&s.archive).arg("-C").arg(&dst).ok();
+    let out = captar().args(["verify", "--all", "-f"]).arg(&s.archive).arg("-C").arg(&dst).code(1);
+    assert!(out.stdout_text().contains("./bin/plain: mode differs: archive 0644, disk 0700"), "{}", out.stdout_text());
+    // Content with the same size and mtime.
+    let dst2 = s.restored("out2");
+    let f = dst2.join("data/big");
+    let md = std::fs::metadata(&f).unwrap();
+    let mut data = std::fs::read(&f).unwrap();
+    data[100] ^= 1;
+    std::fs::write(&f, &data).unwrap();
+    let mtime = filetime_of(&md);
+    cmd("touch").arg("-d").arg(mtime).arg(&f).ok();
+    let out = captar().args(["verify", "--all", "-f"]).arg(&s.archive).arg("-C").arg(&dst2).code(1);
+    assert!(out.stdout_text().contains("./data/big: contents differ"), "{}", out.stdout_text());
+}
+
+fn filetime_of(md: &std::fs::Metadata) -> String {
+    use std::os::unix::fs::MetadataExt;
+    format!("@{}.{:09}", md.mtime(), md.mtime_nsec())
+}
+
+#[test]
+fn getcap_manifest_verifies_and_extra_finds_gains() {
+    let Some(s) = setup() else { return };
+    let dst = s.restored("out");
+    // The record admins keep: getcap -r, run from the tree, and getcap -n -r with rootids.
+    for flags in [vec!["-r", "."], vec!["-n", "-r", "."]] {
+        let manifest = cmd("getcap").args(&flags).current_dir(&s.src).ok().stdout;
+        let m = s.work.join("caps.txt");
+        std::fs::write(&m, manifest).unwrap();
+        captar().args(["verify", "--manifest"]).arg(&m).arg("-C").arg(&dst).ok();
+    }
+    let m = s.work.join("caps.txt");
+    damage(&dst);
+    let out = captar().args(["verify", "--json", "--manifest"]).arg(&m).arg("-C").arg(&dst).code(1);
+    let mut want = expected_damage();
+    // A manifest lists capped files only: a capability gained elsewhere needs --extra.
+    want.remove(&("./bin/plain".to_string(), "caps_extra".to_string()));
+    assert_eq!(json_diffs(&out), want);
+    let out = captar().args(["verify", "--extra", "--manifest"]).arg(&m).arg("-C").arg(&dst).code(1);
+    let text = out.stdout_text();
+    assert!(text.contains("bin/plain: capped file not in archive: cap_chown=ep"), "{text}");
+    // Absolute paths, as `getcap -r /abs/dir` writes them, are read as they are.
+    let abs = cmd("getcap").arg("-r").arg(&dst).ok().stdout;
+    let m2 = s.work.join("abs.txt");
+    std::fs::write(&m2, abs).unwrap();
+    captar().args(["verify", "--manifest"]).arg(&m2).ok();
+}
+
+#[test]
+fn extra_with_an_archive() {
+    let Some(s) = setup() else { return };
+    let dst = s.restored("out");
+    std::fs::copy(dst.join("bin/plain"), dst.join("bin/new")).unwrap();
+    cmd("setcap").arg("cap_sys_module=ep").arg(dst.join("bin/new")).ok();
+    captar().args(["verify", "-f"]).arg(&s.archive).arg("-C").arg(&dst).ok();
+    let out = captar().args(["verify", "--extra", "--risk", "-f"]).arg(&s.archive).arg("-C").arg(&dst).code(1);
+    let text = out.stdout_text();
+    assert!(text.contains("bin/new: capped file not in archive: cap_sys_module=ep [risk:"), "{text}");
+}
