@@ -236,7 +236,7 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
             line.extend_from_slice(text.as_bytes());
         }
         if let Some(r) = &risk {
-            line.extend_from_slice(format!(" [risk: {r}]").as_bytes());
+            line.extend_from_slice(format!(" [risk={r}]").as_bytes());
         }
         line.push(b'\n');
         out.write_all(&line).map_err(write_err)?;

@@ -114,7 +114,7 @@ impl Difference {
             (_, Some(a), Some(d)) => format!(": archive {a}, disk {d}"),
             _ => String::new(),
         };
-        let risk = self.risk.as_ref().map(|r| format!(" [risk: {r}]")).unwrap_or_default();
+        let risk = self.risk.as_ref().map(|r| format!(" [risk={r}]")).unwrap_or_default();
         format!("{}: {}{detail}{risk}", self.path, self.kind.label())
     }
 }
