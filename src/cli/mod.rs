@@ -4,6 +4,7 @@ the operation before any work starts; the operations never see clap.
 */
 
 pub mod caps;
+mod tarstyle;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -250,6 +251,7 @@ impl ExtractArgs {
 
 /// Parses `args` (with the program name first) and runs the command.
 pub fn run(args: Vec<OsString>) -> Result<Outcome> {
+    let args = if tarstyle::is_tar_style(&args) { tarstyle::rewrite(&args)? } else { args };
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {

@@ -1,0 +1,246 @@
+/*!
+tar-style command lines: `captar -czf out.tar.gz DIR`, `captar xvf a.tar -C dst`, `captar -tvf
+a.tar`, `captar --create --file=a.tar DIR`, `captar -df a.tar` — rewritten into the subcommand
+form before clap sees them, so changing `tar` to `captar` in a common tar command line works.
+Bundled short flags are read as tar reads them: a letter that takes a value (`f`, `C`) takes the
+rest of the bundle or, when the bundle ends, the next argument.
+*/
+
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+
+use crate::error::{Error, Result};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Create,
+    Extract,
+    List,
+    Diff,
+}
+
+impl Mode {
+    fn subcommand(self) -> &'static str {
+        match self {
+            Mode::Create => "create",
+            Mode::Extract => "extract",
+            Mode::List => "list",
+            Mode::Diff => "verify",
+        }
+    }
+}
+
+const SUBCOMMANDS: &[&str] = &[
+    "create",
+    "c",
+    "list",
+    "t",
+    "extract",
+    "x",
+    "verify",
+    "d",
+    "diff",
+    "compare",
+    "caps",
+    "copy",
+    "completions",
+    "man",
+    "help",
+];
+
+fn mode_letter(c: u8) -> Option<Mode> {
+    match c {
+        b'c' => Some(Mode::Create),
+        b'x' => Some(Mode::Extract),
+        b't' => Some(Mode::List),
+        b'd' => Some(Mode::Diff),
+        _ => None,
+    }
+}
+
+/// Whether `args[1]` starts a tar-style command line rather than a subcommand.
+pub fn is_tar_style(args: &[OsString]) -> bool {
+    let Some(first) = args.get(1).map(|a| a.as_bytes()) else { return false };
+    if SUBCOMMANDS.iter().any(|s| s.as_bytes() == first) {
+        return false;
+    }
+    if matches!(first, b"-h" | b"--help" | b"-V" | b"--version") {
+        return false;
+    }
+    // Subcommand lines never start with an option, so any option here is tar's.
+    if first.starts_with(b"-") {
+        return first.len() > 1;
+    }
+    first.iter().any(|&c| mode_letter(c).is_some()) && first.iter().all(u8::is_ascii_alphabetic)
+}
+
+/// Rewrites a tar-style command line into `captar SUBCOMMAND ...`.
+pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
+    let mut mode: Option<Mode> = None;
+    let mut opts: Vec<OsString> = Vec::new();
+    let mut operands: Vec<OsString> = Vec::new();
+    let mut gzip = false;
+    let mut verbose = false;
+    let mut rest = args.iter().skip(1).peekable();
+    let set_mode = |m: Mode, mode: &mut Option<Mode>| -> Result<()> {
+        match mode {
+            Some(old) if *old != m => Err(Error::Usage("you may not specify more than one of -c, -x, -t, -d".into())),
+            _ => {
+                *mode = Some(m);
+                Ok(())
+            }
+        }
+    };
+    let mut first = true;
+    while let Some(arg) = rest.next() {
+        let bytes = arg.as_bytes();
+        if bytes == b"--" {
+            operands.extend(rest.by_ref().cloned());
+            break;
+        }
+        // The first argument may be a bundle without a dash, as in `tar xvf a.tar`.
+        let bundle = if let Some(b) = bytes.strip_prefix(b"-").filter(|b| !b.starts_with(b"-") && !b.is_empty()) {
+            Some(b)
+        } else if first
+            && !bytes.starts_with(b"-")
+            && bytes.iter().all(u8::is_ascii_alphabetic)
+            && bytes.iter().any(|&c| mode_letter(c).is_some())
+        {
+            Some(bytes)
+        } else {
+            None
+        };
+        first = false;
+        if let Some(bundle) = bundle {
+            let mut i = 0;
+            while i < bundle.len() {
+                let c = bundle[i];
+                i += 1;
+                if let Some(m) = mode_letter(c) {
+                    set_mode(m, &mut mode)?;
+                    continue;
+                }
+                match c {
+                    b'f' | b'C' | b'X' => {
+                        let value = if i < bundle.len() {
+                            let v = OsStr::from_bytes(&bundle[i..]).to_os_string();
+                            i = bundle.len();
+                            v
+                        } else {
+                            rest.next()
+                                .cloned()
+                                .ok_or_else(|| Error::Usage(format!("option -{} needs a value", c as char)))?
+                        };
+                        let flag = match c {
+                            b'f' => "-f",
+                            b'C' => "-C",
+                            _ => "--exclude-from",
+                        };
+                        opts.push(flag.into());
+                        opts.push(value);
+                    }
+                    b'v' => verbose = true,
+                    b'z' => gzip = true,
+                    b'k' => opts.push("--keep-old-files".into()),
+                    b'q' => opts.push("--quiet".into()),
+                    // Preserve permissions / same owner / absolute names: what captar does as root.
+                    b'p' | b's' | b'o' => {}
+                    b'j' | b'J' => {
+                        return Err(Error::Usage(format!(
+                            "-{}: captar writes gzip (-z) and zstd (--zstd) only; bzip2 and xz input can be piped in decompressed",
+                            c as char
+                        )));
+                    }
+                    other => {
+                        return Err(Error::Usage(format!("unknown tar option -{}; see `captar --help`", other as char)));
+                    }
+                }
+            }
+            continue;
+        }
+        if let Some(long) = bytes.strip_prefix(b"--") {
+            let (name, value) = match long.iter().position(|&b| b == b'=') {
+                Some(eq) => (&long[..eq], Some(OsStr::from_bytes(&long[eq + 1..]).to_os_string())),
+                None => (long, None),
+            };
+            let mut with_value = |flag: &str, opts: &mut Vec<OsString>| -> Result<()> {
+                let v = match &value {
+                    Some(v) => v.clone(),
+                    None => rest.next().cloned().ok_or_else(|| {
+                        Error::Usage(format!("option --{} needs a value", String::from_utf8_lossy(name)))
+                    })?,
+                };
+                opts.push(flag.into());
+                opts.push(v);
+                Ok(())
+            };
+            match name {
+                b"create" => set_mode(Mode::Create, &mut mode)?,
+                b"extract" | b"get" => set_mode(Mode::Extract, &mut mode)?,
+                b"list" => set_mode(Mode::List, &mut mode)?,
+                b"diff" | b"compare" => set_mode(Mode::Diff, &mut mode)?,
+                b"file" => with_value("-f", &mut opts)?,
+                b"directory" => with_value("-C", &mut opts)?,
+                b"gzip" | b"gunzip" | b"ungzip" => gzip = true,
+                b"verbose" => verbose = true,
+                b"preserve-permissions" | b"same-permissions" | b"auto-compress" | b"absolute-names" => {}
+                _ => opts.push(arg.clone()),
+            }
+            continue;
+        }
+        operands.push(arg.clone());
+    }
+    let mode = mode.ok_or_else(|| {
+        Error::Usage("tar-style use needs one of -c, -x, -t, -d (or a subcommand; see `captar --help`)".into())
+    })?;
+    let mut out: Vec<OsString> = vec![args[0].clone(), mode.subcommand().into()];
+    if gzip && mode == Mode::Create {
+        out.push("--gzip".into());
+    }
+    if verbose && mode != Mode::Diff {
+        out.push("--verbose".into());
+    }
+    out.extend(opts);
+    if !operands.is_empty() {
+        out.push("--".into());
+        out.extend(operands);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rw(line: &str) -> String {
+        let args: Vec<OsString> = line.split(' ').map(OsString::from).collect();
+        assert!(is_tar_style(&args), "{line}");
+        rewrite(&args).unwrap().iter().map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>().join(" ")
+    }
+
+    #[test]
+    fn common_tar_lines() {
+        assert_eq!(rw("captar -czf out.tar.gz DIR"), "captar create --gzip -f out.tar.gz -- DIR");
+        assert_eq!(rw("captar -xf a.tar -C dst"), "captar extract -f a.tar -C dst");
+        assert_eq!(rw("captar -tvf a.tar"), "captar list --verbose -f a.tar");
+        assert_eq!(rw("captar -df a.tar"), "captar verify -f a.tar");
+        assert_eq!(rw("captar xvpf a.tar"), "captar extract --verbose -f a.tar");
+        assert_eq!(rw("captar -cf a.tar -C /srv --xattrs ."), "captar create -f a.tar -C /srv --xattrs -- .");
+        assert_eq!(rw("captar --create --file=a.tar --directory /x y"), "captar create -f a.tar -C /x -- y");
+        assert_eq!(
+            rw("captar -x -f a.tar --xattrs-include=* usr/bin"),
+            "captar extract -f a.tar --xattrs-include=* -- usr/bin"
+        );
+        assert_eq!(rw("captar -cfa.tar x"), "captar create -f a.tar -- x");
+    }
+
+    #[test]
+    fn subcommands_are_not_tar_style() {
+        for line in ["captar create -f a x", "captar list -f a", "captar --help", "captar caps scan"] {
+            let args: Vec<OsString> = line.split(' ').map(OsString::from).collect();
+            assert!(!is_tar_style(&args), "{line}");
+        }
+        let args: Vec<OsString> = "captar -cxf a".split(' ').map(OsString::from).collect();
+        assert!(rewrite(&args).is_err());
+    }
+}
