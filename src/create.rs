@@ -20,6 +20,7 @@ use crate::error::{Error, IoContext, Outcome, Report, Result};
 use crate::format::compress::{Compression, Encoder};
 use crate::format::writer::{DataOutcome, Writer};
 use crate::format::{EntryMeta, Kind, Time};
+use crate::progress::Progress;
 use crate::select::{Excludes, XattrPolicy};
 use crate::{owners, xattr};
 
@@ -41,6 +42,8 @@ pub struct CreateOptions {
     pub excludes: Excludes,
     pub one_file_system: bool,
     pub verbose: bool,
+    /// Draw a progress bar on stderr (the CLI decides: a terminal, no -q).
+    pub progress: bool,
 }
 
 /// What one walk step produced, before it is written.
@@ -50,6 +53,8 @@ struct Walker<'a> {
     links: HashMap<(u64, u64), PathBuf>,
     skip_inodes: Vec<(u64, u64)>,
     warned_absolute: bool,
+    progress: Progress,
+    files: u64,
 }
 
 const OUT_BUFFER: usize = 1 << 20;
@@ -61,12 +66,30 @@ pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
         ));
     }
     let base = opts.directory.clone().unwrap_or_else(|| PathBuf::from("."));
-    let mut walker = Walker { opts, report, links: HashMap::new(), skip_inodes: Vec::new(), warned_absolute: false };
+    let progress = Progress::bytes(opts.progress, Some(0), "archiving");
+    report.attach(&progress);
+    progress.count_tree(opts.paths.iter().map(|p| base.join(p)).collect(), opts.one_file_system);
+    let mut walker = Walker {
+        opts,
+        report,
+        links: HashMap::new(),
+        skip_inodes: Vec::new(),
+        warned_absolute: false,
+        progress,
+        files: 0,
+    };
+    let result = write_archive(opts, &base, &mut walker);
+    walker.progress.finish();
+    result?;
+    Ok(report.outcome())
+}
+
+fn write_archive(opts: &CreateOptions, base: &Path, walker: &mut Walker<'_>) -> Result<()> {
     match &opts.target {
         Target::Stdout => {
             let out = BufWriter::with_capacity(OUT_BUFFER, io::stdout().lock());
             let writer = Writer::new(Encoder::new(opts.compression, out, opts.level).at(Path::new("-"), "compress")?);
-            let writer = walker.walk_all(&base, writer)?;
+            let writer = walker.walk_all(base, writer)?;
             writer
                 .finish()
                 .and_then(|enc| enc.finish())
@@ -95,7 +118,7 @@ pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
             let file = tmp.as_file().try_clone().at(tmp.path(), "open")?;
             let out = BufWriter::with_capacity(OUT_BUFFER, file);
             let writer = Writer::new(Encoder::new(opts.compression, out, opts.level).at(path, "compress")?);
-            let writer = walker.walk_all(&base, writer)?;
+            let writer = walker.walk_all(base, writer)?;
             writer.finish().and_then(|enc| enc.finish()).and_then(|mut out| out.flush()).at(path, "write")?;
             let umask = rustix::process::umask(Mode::empty());
             rustix::process::umask(umask);
@@ -104,7 +127,7 @@ pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
             tmp.persist(path).map_err(|e| Error::io(path, "rename the finished archive into place", e.error))?;
         }
     }
-    Ok(report.outcome())
+    Ok(())
 }
 
 /// The member name for a path as given: leading `/` and `..` removed, as tar does.
@@ -243,7 +266,12 @@ impl Walker<'_> {
             return Ok(());
         }
         if self.opts.verbose {
-            eprintln!("{}", name.display());
+            // Like tar -v: names on stdout, unless the archive itself goes there.
+            let line = crate::list::quote_name(name.as_os_str().as_bytes());
+            match self.opts.target {
+                Target::Stdout => eprintln!("{line}"),
+                Target::File(_) => println!("{line}"),
+            }
         }
         if ft.is_file() {
             return self.add_file(path, name, &md, writer);
@@ -313,6 +341,11 @@ impl Walker<'_> {
         self.fd_xattrs(path, &file, &mut meta)?;
         let mut source = FileSource { file: &file, error: None };
         let outcome = writer.append(&meta, Some(&mut source)).at(path, "write")?;
+        self.files += 1;
+        self.progress.inc(meta.size);
+        if self.files % 256 == 0 {
+            self.progress.message(format!("{} files", self.files));
+        }
         if let Some(e) = source.error {
             self.report.error(format!("{}: read failed: {e}; its member was padded with zeros", path.display()));
             return Ok(());

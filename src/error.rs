@@ -70,6 +70,8 @@ pub enum Outcome {
 pub struct Report {
     warnings: AtomicUsize,
     errors: AtomicUsize,
+    quiet: bool,
+    bar: std::sync::OnceLock<indicatif::ProgressBar>,
 }
 
 impl Report {
@@ -77,22 +79,45 @@ impl Report {
         Report::default()
     }
 
+    /// With `quiet`, notes and warnings are counted but not printed; errors always are.
+    pub fn with_quiet(quiet: bool) -> Report {
+        Report { quiet, ..Report::default() }
+    }
+
+    /// Messages are printed above this progress bar instead of through it.
+    pub fn attach(&self, bar: &crate::progress::Progress) {
+        if let Some(b) = bar.bar() {
+            let _ = self.bar.set(b.clone());
+        }
+    }
+
+    fn print(&self, msg: &dyn fmt::Display) {
+        match self.bar.get() {
+            Some(b) => b.suspend(|| eprintln!("captar: {msg}")),
+            None => eprintln!("captar: {msg}"),
+        }
+    }
+
     /// A problem that makes the result differ from what was asked (exit 1): a file changed while
     /// read, a difference found.
     pub fn warn(&self, msg: impl fmt::Display) {
         self.warnings.fetch_add(1, Ordering::Relaxed);
-        eprintln!("captar: {msg}");
+        if !self.quiet {
+            self.print(&msg);
+        }
     }
 
     /// A note that does not change the exit code.
     pub fn note(&self, msg: impl fmt::Display) {
-        eprintln!("captar: {msg}");
+        if !self.quiet {
+            self.print(&msg);
+        }
     }
 
     /// A failure of one file (exit 2); the run goes on where it can.
     pub fn error(&self, err: impl fmt::Display) {
         self.errors.fetch_add(1, Ordering::Relaxed);
-        eprintln!("captar: {err}");
+        self.print(&err);
     }
 
     pub fn errors(&self) -> usize {

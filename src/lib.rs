@@ -11,6 +11,7 @@ pub mod extract;
 pub mod format;
 pub mod list;
 pub mod owners;
+pub mod progress;
 pub mod select;
 pub mod verify;
 pub mod xattr;

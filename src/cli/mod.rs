@@ -20,8 +20,24 @@ use crate::select::{EXTRACT_DEFAULT_INCLUDE, Excludes, XattrPolicy};
 use crate::verify::{Source, VerifyOptions};
 
 #[derive(Debug, Parser)]
-#[command(name = "captar", version, about = "A tar-compatible archiver that keeps Linux file capabilities")]
+#[command(
+    name = "captar",
+    version,
+    about = "A tar-compatible archiver that keeps Linux file capabilities",
+    after_help = "Examples:
+  captar create -f backup.tar.zst /usr/bin        archive with capabilities (zstd from the name)
+  captar list --caps -f backup.tar.zst            members and their capabilities
+  sudo captar extract -f backup.tar.zst -C /mnt   restore, capabilities included
+  captar verify -f backup.tar.zst -C /mnt         prove the restore kept every capability
+  captar -czf out.tar.gz DIR; captar -xvf a.tar -C dst; captar -tvf a.tar; captar -df a.tar
+  captar caps scan -n /usr                         like getcap -n -r
+
+Exit status: 0 ok, 1 differences (verify) or files changed while read, 2 errors."
+)]
 pub struct Cli {
+    /// Print only errors: no notes, warnings or progress (the exit code still counts them)
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -42,6 +58,13 @@ pub enum Command {
     /// manifest and the filesystem; exit 1 when anything differs
     #[command(visible_alias = "d", visible_alias = "diff", visible_alias = "compare")]
     Verify(VerifyArgs),
+    /// Print shell completions for SHELL (bash, zsh, fish, elvish, powershell)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) generated from these definitions
+    Man,
     /// Decode, scan and audit capabilities (capsh --decode, getcap -r, pscap)
     Caps(caps::CapsArgs),
 }
@@ -94,7 +117,7 @@ pub struct CreateArgs {
     /// Stay on the filesystem of each named path
     #[arg(long)]
     one_file_system: bool,
-    /// List each file on stderr as it is archived
+    /// List each file as it is archived (on stdout; on stderr when the archive goes to stdout)
     #[arg(short, long)]
     verbose: bool,
     /// Files and directories to archive
@@ -203,7 +226,7 @@ fn is_root() -> bool {
 }
 
 impl CreateArgs {
-    fn options(self) -> Result<CreateOptions> {
+    fn options(self, progress: bool) -> Result<CreateOptions> {
         let target = if self.file.as_os_str() == "-" { Target::Stdout } else { Target::File(self.file.clone()) };
         let compression = if self.gzip {
             Compression::Gzip
@@ -222,6 +245,7 @@ impl CreateArgs {
             excludes: Excludes::new(&self.exclude)?,
             one_file_system: self.one_file_system,
             verbose: self.verbose,
+            progress,
         })
     }
 }
@@ -260,9 +284,10 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
             return Ok(code);
         }
     };
-    let report = Report::new();
+    let report = Report::with_quiet(cli.quiet);
+    let progress = crate::progress::wanted(cli.quiet, false);
     match cli.command {
-        Command::Create(a) => crate::create::create(&a.options()?, &report),
+        Command::Create(a) => crate::create::create(&a.options(progress)?, &report),
         Command::List(a) => crate::list::list(
             &ListOptions { archive: a.file, verbose: a.verbose, caps: a.caps, json: a.json, risk: a.risk },
             &report,
@@ -286,5 +311,17 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
             crate::verify::verify(&opts, &report)
         }
         Command::Caps(args) => caps::run(args),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "captar", &mut std::io::stdout());
+            Ok(Outcome::Ok)
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd)
+                .render(&mut std::io::stdout())
+                .map_err(|e| crate::error::Error::io("(standard output)", "write", e))?;
+            Ok(Outcome::Ok)
+        }
     }
 }
