@@ -59,6 +59,9 @@ struct Walker<'a> {
 
 const OUT_BUFFER: usize = 1 << 20;
 
+const EOVERFLOW_MSG: &str = "archived without its capability: a v3 (namespaced) capability whose rootid maps to no user \
+     of this user namespace (EOVERFLOW); archive it from the namespace that set it, or from the initial namespace";
+
 pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
     if opts.paths.is_empty() {
         return Err(Error::Usage(
@@ -236,17 +239,29 @@ impl Walker<'_> {
     fn fd_xattrs(&self, path: &Path, file: &File, meta: &mut EntryMeta) -> Result<()> {
         let policy = &self.opts.xattrs;
         if policy.caps_only_mode() {
-            if policy.caps
-                && let Some(v) = xattr::get_caps_fd(file).at(path, "read security.capability")?
-            {
-                meta.xattrs.push((crate::caps::XATTR_NAME.into(), v));
+            if policy.caps {
+                match xattr::get_caps_fd(file) {
+                    Ok(Some(v)) => meta.xattrs.push((crate::caps::XATTR_NAME.into(), v)),
+                    Ok(None) => {}
+                    // A v3 value whose rootid maps to no user here: archive the file, say so.
+                    Err(e) if e.raw_os_error() == Some(libc::EOVERFLOW) => {
+                        self.report.error(Error::entry(path, EOVERFLOW_MSG))
+                    }
+                    Err(e) => return Err(Error::io(path, "read security.capability", e)),
+                }
             }
         } else {
             for name in xattr::list_fd(file).at(path, "list xattrs")? {
-                if policy.wants(&name)
-                    && let Some(v) = xattr::get_fd(file, &name).at(path, "read xattr")?
-                {
-                    meta.xattrs.push((name, v));
+                if !policy.wants(&name) {
+                    continue;
+                }
+                match xattr::get_fd(file, &name) {
+                    Ok(Some(v)) => meta.xattrs.push((name, v)),
+                    Ok(None) => {}
+                    Err(e) if e.raw_os_error() == Some(libc::EOVERFLOW) => {
+                        self.report.error(Error::entry(path, EOVERFLOW_MSG))
+                    }
+                    Err(e) => return Err(Error::io(path, "read xattr", e)),
                 }
             }
         }

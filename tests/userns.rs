@@ -1,0 +1,168 @@
+//! Namespaced (v3) capabilities in a real user namespace: uid 0 inside is host uid 100000, so
+//! the kernel stores what root inside writes as v3 with rootid 100000, shows it as v2 inside,
+//! and refuses (EOVERFLOW) a rootid that does not map. What captar writes and reads must match
+//! `getcap -n` on both sides.
+
+mod util;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use util::{OutputExt, captar, cmd};
+
+const NS_ROOT: u32 = 100_000;
+
+/// Runs `script` with `sh -c` as uid 0 of a new user namespace mapping 0..65536 to
+/// NS_ROOT..NS_ROOT+65536. The process enters as host uid NS_ROOT so that, once the map is
+/// written, it is the namespace's root and keeps its capabilities across exec.
+fn in_userns(script: &str) -> std::process::Output {
+    let runner = r#"
+set -e
+root=$1; shift
+go=$(mktemp -u); mkfifo -m 666 "$go"
+setpriv --reuid=$root --regid=$root --clear-groups unshare --user sh -c 'read x < "$0"; exec sh -c "$1"' "$go" "$1" &
+pid=$!
+for i in $(seq 200); do [ "$(readlink /proc/$pid/ns/user)" != "$(readlink /proc/self/ns/user)" ] && break; sleep 0.01; done
+echo "0 $root 65536" > /proc/$pid/uid_map; echo deny > /proc/$pid/setgroups; echo "0 $root 65536" > /proc/$pid/gid_map
+echo > "$go"; rm -f "$go"
+wait $pid
+"#;
+    cmd("bash").args(["-c", runner, "nsrun", &NS_ROOT.to_string(), script]).run()
+}
+
+struct Env {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+}
+
+fn env() -> Option<Env> {
+    let tmp = util::tempdir();
+    if !util::require_root("user namespaces with a uid map and setcap need root")
+        || !util::require_tool("unshare")
+        || !util::require_tool("setpriv")
+        || !util::require_tool("setcap")
+        || !util::require_xattr_fs(tmp.path())
+    {
+        return None;
+    }
+    // The namespace's root is host uid 100000: it must reach the files and the binary.
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut p = Path::new(env!("CARGO_BIN_EXE_captar")).to_path_buf();
+    while let Some(parent) = p.parent() {
+        let mode = std::fs::metadata(parent).unwrap().permissions().mode();
+        if mode & 0o001 == 0 {
+            util::skip(&format!(
+                "{} is not searchable by other users; the namespace cannot run captar",
+                parent.display()
+            ));
+            return None;
+        }
+        p = parent.to_path_buf();
+    }
+    let dir = tmp.path().to_path_buf();
+    Some(Env { _tmp: tmp, dir })
+}
+
+fn chown_ns(path: &Path) {
+    cmd("chown").args(["-R", &format!("{NS_ROOT}:{NS_ROOT}")]).arg(path).ok();
+}
+
+fn getcap_n(path: &Path) -> String {
+    cmd("getcap").arg("-n").arg(path).ok().stdout_text()
+}
+
+#[test]
+fn extract_inside_a_namespace_writes_v3_for_the_host() {
+    let Some(e) = env() else { return };
+    let src = e.dir.join("src");
+    std::fs::create_dir(&src).unwrap();
+    std::fs::write(src.join("ping"), b"binary").unwrap();
+    cmd("setcap").arg("cap_net_raw=ep").arg(src.join("ping")).ok();
+    let a = e.dir.join("a.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).arg(".").ok();
+    std::fs::set_permissions(&a, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let dst = e.dir.join("dst");
+    std::fs::create_dir(&dst).unwrap();
+    chown_ns(&dst);
+    let cap = env!("CARGO_BIN_EXE_captar");
+    let out = in_userns(&format!(
+        "{cap} extract -f {a} -C {d} && getcap -n {d}/ping && {cap} verify -f {a} -C {d} && {cap} caps scan -n {d}",
+        a = a.display(),
+        d = dst.display()
+    ));
+    let text = out.stdout_text();
+    assert!(out.status.success(), "{text}\n{}", out.stderr_text());
+    // Inside, the value reads as v2: no rootid.
+    assert!(text.contains(&format!("{}/ping cap_net_raw=ep\n", dst.display())), "{text}");
+    assert!(text.contains("0 differences"), "{text}");
+    // On the host it is v3 with the namespace's root.
+    assert_eq!(getcap_n(&dst.join("ping")), format!("{}/ping cap_net_raw=ep [rootid={NS_ROOT}]\n", dst.display()));
+    // captar on the host reads the same rootid as getcap -n, and archives it.
+    let b = e.dir.join("b.tar");
+    captar().args(["create", "-f"]).arg(&b).arg("-C").arg(&dst).arg(".").ok();
+    let listing = captar().args(["list", "--caps", "-f"]).arg(&b).ok().stdout_text();
+    assert!(listing.contains(&format!("./ping cap_net_raw=ep [rootid={NS_ROOT}]")), "{listing}");
+    let scan = captar().args(["caps", "scan", "-n"]).arg(&dst).ok().stdout_text();
+    assert_eq!(scan, getcap_n(&dst.join("ping")));
+
+    // --cap-rootid: keep (as archived), host (v2), or another rootid.
+    for (policy, want) in
+        [("keep", format!(" [rootid={NS_ROOT}]")), ("host", String::new()), ("200000", " [rootid=200000]".to_string())]
+    {
+        let out_dir = e.dir.join(format!("host-{policy}"));
+        std::fs::create_dir(&out_dir).unwrap();
+        captar().args(["extract", "--cap-rootid", policy, "-f"]).arg(&b).arg("-C").arg(&out_dir).ok();
+        assert_eq!(
+            getcap_n(&out_dir.join("ping")),
+            format!("{}/ping cap_net_raw=ep{want}\n", out_dir.display()),
+            "{policy}"
+        );
+        // verify compares what a reader here sees: the archive's v3 value against the disk's.
+        let code = if policy == "keep" { 0 } else { 1 };
+        captar().args(["verify", "-f"]).arg(&b).arg("-C").arg(&out_dir).code(code);
+    }
+}
+
+#[test]
+fn unmappable_rootid_is_reported_not_crashed_on() {
+    let Some(e) = env() else { return };
+    let tree = e.dir.join("tree");
+    std::fs::create_dir(&tree).unwrap();
+    std::fs::write(tree.join("foreign"), b"x").unwrap();
+    std::fs::write(tree.join("plain"), b"y").unwrap();
+    // chown first: it clears capabilities.
+    chown_ns(&tree);
+    cmd("setcap").args(["-n", "300000", "cap_net_raw=ep"]).arg(tree.join("foreign")).ok();
+    let a = e.dir.join("host.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&tree).arg(".").ok();
+    std::fs::set_permissions(&a, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let cap = env!("CARGO_BIN_EXE_captar");
+    // Inside a namespace whose root is 100000, rootid 300000 does not map. Ask the kernel what
+    // a reader there gets: EOVERFLOW (documented), or no attribute at all (what 6.x kernels
+    // answer through getxattr).
+    let probe = in_userns(&format!("getfattr -n security.capability {}", tree.join("foreign").display()));
+    let eoverflow = probe.stderr_text().contains("Value too large");
+    assert!(eoverflow || probe.stderr_text().contains("No such attribute"), "{}", probe.stderr_text());
+    let cases = [
+        (format!("{cap} caps scan -n {}", tree.display()), if eoverflow { 2 } else { 0 }),
+        // The archive says cap_net_raw=ep [rootid=300000]; a reader here cannot see it.
+        (format!("{cap} verify -f {} -C {}", a.display(), tree.display()), if eoverflow { 2 } else { 1 }),
+        (format!("cd {t} && {cap} create -f - . > /dev/null", t = tree.display()), if eoverflow { 2 } else { 0 }),
+    ];
+    for (script, code) in cases {
+        let out = in_userns(&script);
+        let err = out.stderr_text();
+        assert_eq!(out.status.code(), Some(code), "{script}\n{err}\n{}", out.stdout_text());
+        assert!(!err.contains("panicked"), "{err}");
+        if eoverflow {
+            assert!(err.contains("foreign") && err.contains("EOVERFLOW"), "{script}\n{err}");
+        } else if script.contains("verify") {
+            assert!(
+                out.stdout_text()
+                    .contains("./foreign: capabilities missing on disk (archive cap_net_raw=ep [rootid=300000])"),
+                "{}",
+                out.stdout_text()
+            );
+        }
+    }
+}
