@@ -267,7 +267,7 @@ pub fn run(opts: &ProcsOptions, out: &mut dyn Write) -> Result<Outcome> {
                 continue;
             }
         };
-        if !explicit && (pid == me || pid == 2 || p.ppid == 2 || p.effective == 0) {
+        if !explicit && (pid == me || pid == 2 || p.ppid == 2 || p.effective & full_mask(last_cap) == 0) {
             continue;
         }
         let user = if p.euid == 0 { Some("root") } else { users.get(&p.euid).map(String::as_str) };

@@ -1,13 +1,14 @@
 /*!
 `captar caps scan [PATH...]`: every regular file with a `security.capability` xattr, printed
-exactly as `getcap -r PATH` prints it (`PATH TEXT`, in getcap's order; see [`super::walk`]), and
+exactly as `getcap -r PATH` prints it (`PATH TEXT`, in getcap's order: see audit/walk.rs), and
 with `-n` exactly as `getcap -n -r` (` [rootid=N]` after a v3 value's text).
 
 Like getcap: symlinks are never followed (not even a PATH argument that is one), only regular
 files are read, trailing slashes of a PATH are dropped (`dir/` lists `dir/file`), and a file's path
 is printed raw, bytes and newlines included. Unlike getcap, a value that cannot be read or decoded
 (EOVERFLOW: a v3 rootid that maps to no user of this namespace) is an error: reported on stderr
-with the file's name, and the exit status is 2 once the scan has finished.
+with the file's name, and the exit status is 2 once the scan has finished; so is a PATH that does
+not exist or a directory that cannot be read (getcap passes over the latter in silence).
 
 Additions: `--risk` appends ` [risk=CLASS:CAPS ...]` (see [`crate::caps::risk`]); `--beyond MASK`
 lists only files granting a capability outside MASK and appends ` [beyond=CAPS]`; `--json` prints

@@ -152,7 +152,10 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                         )));
                     }
                     other => {
-                        return Err(Error::Usage(format!("unknown tar option -{}; see `captar --help`", other as char)));
+                        return Err(Error::Usage(format!(
+                            "unknown tar option -{}; see `captar --help`",
+                            other as char
+                        )));
                     }
                 }
             }

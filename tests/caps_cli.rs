@@ -1,0 +1,458 @@
+//! `captar caps` against the tools it stands in for, run side by side on this machine:
+//! `decode` against `capsh --decode`, `scan` against `getcap -r` and `getcap -n -r` (byte for
+//! byte, order included), `procs` against `pscap -a` and /proc. Tests that need root or a tool
+//! skip without them (a failure when `CI` is set).
+
+mod util;
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use captar::caps::FileCaps;
+use util::{OutputExt, captar, cmd, hex};
+
+// ---------------------------------------------------------------------------------------------
+// decode
+
+#[test]
+fn decode_masks_like_capsh() {
+    if !util::require_tool("capsh") {
+        return;
+    }
+    let mut masks: Vec<u64> = (0..64).map(|n| 1u64 << n).collect();
+    masks.extend([0, 0x00000000a80425fb, (1 << 41) - 1, u64::MAX, 0x8000_0000_0000_0001]);
+    let mut x = 0x1234_5678_9abc_def0u64;
+    for _ in 0..50 {
+        // xorshift64
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        masks.push(x);
+        masks.push(x & ((1 << 41) - 1));
+    }
+    for form in [|m: u64| format!("{m:016x}"), |m: u64| format!("0x{m:x}"), |m: u64| format!("{m:X}")] {
+        let args: Vec<String> = masks.iter().map(|&m| form(m)).collect();
+        let capsh = cmd("capsh").args(args.iter().map(|a| format!("--decode={a}"))).ok();
+        let ours = captar().args(["caps", "decode"]).args(&args).ok();
+        assert_eq!(ours.stdout_text(), capsh.stdout_text());
+    }
+}
+
+#[test]
+fn decode_rejects_what_is_not_hex() {
+    let out = captar().args(["caps", "decode", "a80425fb", "zz", "0100000200"]).code(2);
+    assert_eq!(
+        out.stdout_text(),
+        "0x00000000a80425fb=cap_chown,cap_dac_override,cap_fowner,cap_fsetid,cap_kill,cap_setgid,cap_setuid,\
+         cap_setpcap,cap_net_bind_service,cap_net_raw,cap_sys_chroot,cap_mknod,cap_audit_write,cap_setfcap\n\
+         0x0000000100000200=cap_linux_immutable,cap_mac_override\n"
+    );
+    assert!(out.stderr_text().contains("\"zz\" is not hexadecimal"), "{}", out.stderr_text());
+    captar().args(["caps", "decode", "01000002002000000000000000000000000000"]).code(2);
+}
+
+/// A temporary directory that keeps capabilities, with root, setcap and getcap; `None` after a skip.
+fn capdir() -> Option<tempfile::TempDir> {
+    let dir = util::tempdir();
+    let ok = util::require_root("set file capabilities")
+        && util::require_tool("setcap")
+        && util::require_tool("getcap")
+        && util::require_xattr_fs(dir.path());
+    ok.then_some(dir)
+}
+
+fn setcap(args: &[&str], path: &Path) {
+    cmd("setcap").args(args).arg(path).ok();
+}
+
+fn read_raw(path: &Path) -> Vec<u8> {
+    captar::xattr::get_path(path, OsStr::new("security.capability")).unwrap().expect("a capability")
+}
+
+#[test]
+fn decode_raw_values_like_getcap() {
+    let Some(dir) = capdir() else { return };
+    let file = dir.path().join("f");
+    std::fs::write(&file, b"").unwrap();
+    let cases: [&[&str]; 6] = [
+        &["cap_net_raw=ep"],
+        &["cap_dac_override,cap_fowner=ep"],
+        &["=ep"],
+        &["="],
+        &["cap_setuid=i cap_net_raw+p"],
+        &["-n", "100000", "cap_net_raw=ep"],
+    ];
+    for args in cases {
+        setcap(args, &file);
+        let raw = read_raw(&file);
+        let getcap = cmd("getcap").arg("-n").arg(&file).ok().stdout_text();
+        let text = getcap.trim_end().strip_prefix(&format!("{} ", file.display())).unwrap().to_string();
+        // getcap -n shows a v3 rootid as decode does (it hides only 0 and -1, never v3 values here).
+        let rev = if raw.len() == 24 { 3 } else { 2 };
+        let out = captar().args(["caps", "decode", &hex(&raw)]).ok();
+        assert_eq!(out.stdout_text(), format!("{}: v{rev} {text}\n", hex(&raw)), "setcap {args:?}");
+        // With 0x, upper case and spaces between the words, as pasted from elsewhere.
+        let spaced: Vec<String> = raw.chunks(4).map(|w| hex(w).to_uppercase()).collect();
+        let out = captar().args(["caps", "decode", &format!("0x{}", spaced.join(" "))]).ok();
+        assert_eq!(out.stdout_text(), format!("{}: v{rev} {text}\n", hex(&raw)));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// scan
+
+/// The shared test tree plus what getcap walks differently from a plain listing: names with a
+/// space, a newline and a tab; a capped file two directories down; a symlink to a directory; a
+/// hard link; a directory of many files, a few of them capped (readdir order is hash order).
+fn scan_tree(root: &Path) {
+    util::build_test_tree(root);
+    let odd = root.join("odd");
+    std::fs::create_dir_all(odd.join("sub/deeper")).unwrap();
+    for (name, caps) in [
+        ("with space", "cap_net_raw=ep"),
+        ("new\nline", "cap_setuid=i cap_net_raw+p"),
+        ("tab\there", "=ep"),
+        ("sub/deeper/c", "cap_chown,cap_kill=ep cap_sys_admin+ei"),
+        ("sub/b", "cap_sys_admin=p"),
+    ] {
+        let path = odd.join(name);
+        std::fs::write(&path, name).unwrap();
+        setcap(&[caps], &path);
+    }
+    std::fs::hard_link(odd.join("sub/b"), odd.join("hard-b")).unwrap();
+    std::os::unix::fs::symlink("sub", odd.join("dir-link")).unwrap();
+    std::os::unix::fs::symlink("with space", odd.join("file-link")).unwrap();
+    let many = root.join("many");
+    std::fs::create_dir(&many).unwrap();
+    for i in 0..300 {
+        let path = many.join(format!("f{i:03}"));
+        std::fs::write(&path, b"").unwrap();
+        if i % 37 == 0 {
+            setcap(&[if i % 2 == 0 { "cap_net_bind_service=ep" } else { "cap_bpf,cap_perfmon=p" }], &path);
+        }
+        if i % 50 == 0 {
+            std::fs::create_dir(many.join(format!("d{i:03}"))).unwrap();
+            let inner = many.join(format!("d{i:03}/inner"));
+            std::fs::write(&inner, b"").unwrap();
+            setcap(&["cap_ipc_lock=i"], &inner);
+        }
+    }
+    setcap(&["-n", "3000000000", "cap_kill=ep"], &many.join("f001"));
+}
+
+/// A directory holding `scan_tree`; `None` after a skip.
+fn scanned() -> Option<tempfile::TempDir> {
+    let dir = capdir()?;
+    scan_tree(dir.path());
+    Some(dir)
+}
+
+/// Runs getcap and `captar caps scan` with the same arguments in `cwd`; both stdouts must be the
+/// same bytes. Returns captar's output.
+fn same_as_getcap(cwd: &Path, getcap_args: &[&OsStr], scan_args: &[&OsStr]) -> std::process::Output {
+    let getcap = cmd("getcap").current_dir(cwd).args(getcap_args).ok();
+    let mut c = captar().current_dir(cwd).args(["caps", "scan"]).args(scan_args);
+    let ours = c.run();
+    assert_eq!(
+        ours.stdout.escape_ascii().to_string(),
+        getcap.stdout.escape_ascii().to_string(),
+        "{}",
+        c.report("the same output as getcap", &ours)
+    );
+    ours
+}
+
+#[test]
+fn scan_like_getcap_r() {
+    let Some(dir) = scanned() else { return };
+    let root = dir.path().as_os_str();
+    let with_slash = format!("{}/", dir.path().display());
+    let file = dir.path().join("bin/net-raw");
+    let link = dir.path().join("links/net-raw");
+    let os = |s: &'static str| OsStr::new(s);
+    for threads in ["1", "2", "5"] {
+        let t = [os("--threads"), OsStr::new(threads)];
+        for n in [false, true] {
+            let (g, s): (Vec<&OsStr>, Vec<&OsStr>) =
+                if n { (vec![os("-n")], vec![os("-n")]) } else { (vec![], vec![]) };
+            let run = |extra: &[&OsStr]| {
+                let getcap: Vec<&OsStr> = g.iter().copied().chain([os("-r")]).chain(extra.iter().copied()).collect();
+                let scan: Vec<&OsStr> = s.iter().copied().chain(t).chain(extra.iter().copied()).collect();
+                let out = same_as_getcap(dir.path(), &getcap, &scan);
+                assert!(out.status.success(), "{}", out.stderr_text());
+                out
+            };
+            let out = run(&[root]);
+            let text = out.stdout_text();
+            assert!(text.contains("/odd/new\nline cap_setuid=i cap_net_raw+p\n"), "{text}");
+            assert!(text.contains("/odd/sub/deeper/c cap_sys_admin=ei cap_chown,cap_kill+ep\n"), "{text}");
+            assert!(text.contains("/odd/hard-b cap_sys_admin=p\n"), "{text}");
+            assert!(
+                !text.contains("/links/") && !text.contains("dir-link") && !text.contains("file-link"),
+                "symlinks are never followed: {text}"
+            );
+            assert_eq!(text.contains("[rootid=-1294967296]"), n, "{text}");
+            run(&[OsStr::new(&with_slash)]);
+            run(&[os(".")]);
+            run(&[os("odd"), os("./many/"), os("bin/newline")]);
+            run(&[file.as_os_str(), link.as_os_str(), os("odd/dir-link")]);
+        }
+    }
+    // Without arguments: the current directory, as `getcap -r .`.
+    same_as_getcap(dir.path(), &[OsStr::new("-r"), OsStr::new(".")], &[]);
+}
+
+#[test]
+fn scan_reports_missing_paths_and_goes_on() {
+    let Some(dir) = scanned() else { return };
+    let args = [OsStr::new("nowhere"), OsStr::new("odd")];
+    let getcap_args = [OsStr::new("-r"), OsStr::new("nowhere"), OsStr::new("odd")];
+    let out = same_as_getcap(dir.path(), &getcap_args, &args);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stderr_text().contains("nowhere"), "{}", out.stderr_text());
+}
+
+/// In a user namespace where only root is mapped, a v3 capability of rootid 100000 reads as
+/// EOVERFLOW: getcap prints a complaint and goes on; captar names the file, goes on, exits 2.
+#[test]
+fn scan_reports_eoverflow_and_goes_on() {
+    let Some(dir) = scanned() else { return };
+    if !util::require_tool("unshare") {
+        return;
+    }
+    let probe = cmd("unshare").args(["-U", "-r", "true"]).run();
+    if !probe.status.success() {
+        util::skip(&format!("cannot make a user namespace: {}", probe.stderr_text()));
+        return;
+    }
+    let getcap = cmd("unshare").args(["-U", "-r", "getcap", "-r", "."]).current_dir(dir.path()).ok();
+    assert!(getcap.stderr_text().contains("bin/rootid"), "{}", getcap.stderr_text());
+    let out = cmd("unshare")
+        .args(["-U", "-r"])
+        .arg(env!("CARGO_BIN_EXE_captar"))
+        .args(["caps", "scan"])
+        .current_dir(dir.path())
+        .code(2);
+    assert_eq!(out.stdout.escape_ascii().to_string(), getcap.stdout.escape_ascii().to_string());
+    let err = out.stderr_text();
+    assert!(err.contains("./bin/rootid") && err.contains("EOVERFLOW"), "{err}");
+    assert!(out.stdout_text().contains("./bin/net-raw cap_net_raw=ep\n"));
+}
+
+#[test]
+fn scan_one_file_system() {
+    let Some(dir) = capdir() else { return };
+    if !util::require_tool("mount") {
+        return;
+    }
+    let top = dir.path().join("top");
+    let mnt = top.join("mnt");
+    std::fs::create_dir_all(&mnt).unwrap();
+    std::fs::write(top.join("here"), b"").unwrap();
+    setcap(&["cap_net_raw=ep"], &top.join("here"));
+    let mut mount = cmd("mount").args(["-t", "tmpfs", "captar-test-tmpfs"]).arg(&mnt);
+    let out = mount.run();
+    if !out.status.success() {
+        util::skip(&mount.report("cannot mount a tmpfs", &out));
+        return;
+    }
+    struct Unmount<'a>(&'a Path);
+    impl Drop for Unmount<'_> {
+        fn drop(&mut self) {
+            cmd("umount").arg("-l").arg(self.0).run();
+        }
+    }
+    let _unmount = Unmount(&mnt);
+    std::fs::write(mnt.join("there"), b"").unwrap();
+    setcap(&["cap_net_admin=ep"], &mnt.join("there"));
+    same_as_getcap(&top, &[OsStr::new("-r"), OsStr::new(".")], &[OsStr::new(".")]);
+    let out = captar().current_dir(&top).args(["caps", "scan", "--one-file-system", "."]).ok();
+    assert_eq!(out.stdout_text(), "./here cap_net_raw=ep\n");
+}
+
+#[test]
+fn scan_beyond_docker_and_risk() {
+    let Some(dir) = capdir() else { return };
+    for (name, caps) in
+        [("ping", "cap_net_raw=ep"), ("admin", "cap_net_admin,cap_net_raw=ep"), ("bind", "cap_net_bind_service=ep")]
+    {
+        let path = dir.path().join(name);
+        std::fs::write(&path, b"").unwrap();
+        setcap(&[caps], &path);
+    }
+    let sorted = |out: std::process::Output| {
+        let mut lines: Vec<String> = out.stdout_text().lines().map(str::to_string).collect();
+        lines.sort();
+        lines
+    };
+    let out = captar().current_dir(dir.path()).args(["caps", "scan", "--beyond", "docker", "."]).ok();
+    assert_eq!(sorted(out), ["./admin cap_net_admin,cap_net_raw=ep [beyond=cap_net_admin]"]);
+    // A hex mask as the baseline: Docker's set without net_raw.
+    let out = captar().current_dir(dir.path()).args(["caps", "scan", "--beyond", "0xa80405fb", "."]).ok();
+    assert_eq!(
+        sorted(out),
+        [
+            "./admin cap_net_admin,cap_net_raw=ep [beyond=cap_net_admin,cap_net_raw]",
+            "./ping cap_net_raw=ep [beyond=cap_net_raw]"
+        ]
+    );
+    let out = captar().current_dir(dir.path()).args(["caps", "scan", "--risk", "."]).ok();
+    assert_eq!(
+        sorted(out),
+        [
+            "./admin cap_net_admin,cap_net_raw=ep [risk=high:cap_net_admin moderate:cap_net_raw]",
+            "./bind cap_net_bind_service=ep",
+            "./ping cap_net_raw=ep [risk=moderate:cap_net_raw]",
+        ]
+    );
+    captar().args(["caps", "scan", "--beyond", "kubernetes", "."]).code(2);
+}
+
+#[test]
+fn scan_json_agrees_with_getcap() {
+    let Some(dir) = scanned() else { return };
+    let getcap = cmd("getcap").args(["-n", "-r", "."]).current_dir(dir.path()).ok();
+    let out = captar().args(["caps", "scan", "--json", "--risk", "."]).current_dir(dir.path()).ok();
+    let mut from_json = Vec::new();
+    for line in out.stdout.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        let v: serde_json::Value = serde_json::from_slice(line).unwrap();
+        let path: Vec<u8> = match v["path_hex"].as_str() {
+            Some(h) => (0..h.len()).step_by(2).map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap()).collect(),
+            None => v["path"].as_str().unwrap().as_bytes().to_vec(),
+        };
+        let raw: Vec<u8> = {
+            let h = v["raw"].as_str().unwrap();
+            (0..h.len()).step_by(2).map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap()).collect()
+        };
+        assert_eq!(hex(&raw), hex(&read_raw(&dir.path().join(OsStr::from_bytes(&path)))));
+        let caps = FileCaps::decode(&raw).unwrap();
+        assert_eq!(v["text"], caps.text());
+        assert_eq!(v["rootid"].as_u64(), caps.rootid.map(u64::from));
+        assert!(v["risk"]["classes"].is_array());
+        let mut line = path;
+        line.extend_from_slice(format!(" {}{}\n", caps.text(), caps.rootid_suffix()).as_bytes());
+        from_json.extend(line);
+    }
+    assert_eq!(from_json.escape_ascii().to_string(), getcap.stdout.escape_ascii().to_string());
+}
+
+// ---------------------------------------------------------------------------------------------
+// procs
+
+/// A process started for a test, killed when the test ends.
+struct Proc(std::process::Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Proc {
+    /// Starts `capsh ARGS -- -c 'exec sleep 60'` and waits until the sleep runs.
+    fn capsh(args: &[&str]) -> Proc {
+        let child = std::process::Command::new("capsh")
+            .args(args)
+            .args(["--", "-c", "exec sleep 60"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("starting capsh");
+        let mut p = Proc(child);
+        let comm = PathBuf::from(format!("/proc/{}/comm", p.0.id()));
+        let start = Instant::now();
+        while std::fs::read_to_string(&comm).ok().as_deref() != Some("sleep\n") {
+            if let Ok(Some(status)) = p.0.try_wait() {
+                let mut err = String::new();
+                let _ = std::io::Read::read_to_string(p.0.stderr.as_mut().unwrap(), &mut err);
+                panic!("capsh {args:?} exited ({status}) before running sleep: {err}");
+            }
+            assert!(start.elapsed() < Duration::from_secs(10), "capsh {args:?} did not reach sleep");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        p
+    }
+
+    fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+/// The table line of `pid` in a pscap-style listing.
+fn line_of(listing: &str, pid: u32) -> Option<String> {
+    listing.lines().find(|l| l.split_whitespace().nth(1) == Some(&pid.to_string())).map(str::to_string)
+}
+
+#[test]
+fn procs_like_pscap() {
+    if !util::require_root("start processes with chosen capabilities")
+        || !util::require_tool("capsh")
+        || !util::require_tool("pscap")
+    {
+        return;
+    }
+    let ambient = Proc::capsh(&[
+        "--caps=cap_net_raw,cap_setuid,cap_setgid,cap_setpcap+eip",
+        "--keep=1",
+        "--user=nobody",
+        "--addamb=cap_net_raw",
+    ]);
+    let dropped = Proc::capsh(&["--drop=cap_sys_admin,cap_bpf"]);
+    let no_caps = Proc::capsh(&["--caps=cap_setuid,cap_setgid,cap_setpcap+eip", "--keep=1", "--user=nobody"]);
+
+    let pscap = cmd("pscap").arg("-a").ok().stdout_text();
+    let ours = captar().args(["caps", "procs"]).ok().stdout_text();
+    assert_eq!(ours.lines().next(), pscap.lines().next(), "header");
+    for pid in [ambient.pid(), dropped.pid(), 1] {
+        assert_eq!(
+            line_of(&ours, pid),
+            line_of(&pscap, pid),
+            "pid {pid}\n--- captar ---\n{ours}\n--- pscap ---\n{pscap}"
+        );
+    }
+    assert!(line_of(&ours, ambient.pid()).is_some_and(|l| l.ends_with("  net_raw @ +")), "{ours}");
+    assert!(line_of(&ours, dropped.pid()).is_some_and(|l| !l.contains("sys_admin")), "{ours}");
+    assert_eq!(line_of(&ours, no_caps.pid()), None, "no effective capabilities: not listed, as by pscap");
+    assert_eq!(line_of(&pscap, no_caps.pid()), None);
+
+    // -p lists a process whatever it holds.
+    let out = captar().args(["caps", "procs", "-p"]).arg(no_caps.pid().to_string()).ok().stdout_text();
+    let line = line_of(&out, no_caps.pid()).unwrap();
+    assert!(line.contains(" nobody ") && line.ends_with("  none +"), "{out}");
+
+    // --json: all five sets as /proc shows them.
+    let me = std::process::id();
+    for p in [&ambient, &dropped, &no_caps] {
+        let out = captar().args(["caps", "procs", "--json", "-p"]).arg(p.pid().to_string()).ok();
+        let v: serde_json::Value = serde_json::from_str(out.stdout_text().trim()).unwrap();
+        let status = std::fs::read_to_string(format!("/proc/{}/status", p.pid())).unwrap();
+        for (key, field) in [
+            ("CapInh", "inheritable"),
+            ("CapPrm", "permitted"),
+            ("CapEff", "effective"),
+            ("CapBnd", "bounding"),
+            ("CapAmb", "ambient"),
+        ] {
+            let want = status.lines().find_map(|l| l.strip_prefix(&format!("{key}:"))).unwrap().trim();
+            assert_eq!(v[field]["hex"], want, "{field} of {}", p.pid());
+            let names = cmd("capsh").arg(format!("--decode={want}")).ok().stdout_text();
+            let names: Vec<&str> =
+                names.trim().split_once('=').unwrap().1.split(',').filter(|s| !s.is_empty()).collect();
+            assert_eq!(v[field]["caps"], serde_json::json!(names), "{field} of {}", p.pid());
+        }
+        assert_eq!((v["pid"].as_u64(), v["ppid"].as_u64()), (Some(p.pid().into()), Some(me.into())));
+        assert_eq!(v["command"], "sleep");
+    }
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(
+            captar().args(["caps", "procs", "--json", "-p"]).arg(ambient.pid().to_string()).ok().stdout_text().trim()
+        )
+        .unwrap()["user"],
+        "nobody"
+    );
+    // A process that does not exist is an error.
+    captar().args(["caps", "procs", "-p", "999999999"]).code(2);
+}
