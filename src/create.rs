@@ -25,13 +25,15 @@ use crate::select::{Excludes, XattrPolicy};
 use crate::{owners, xattr};
 
 /// Where the archive goes.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum Target {
     Stdout,
     File(PathBuf),
+    /// The write end of a pipe (`captar copy`); taken and closed when the archive is done.
+    Pipe(std::sync::Mutex<Option<io::PipeWriter>>),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct CreateOptions {
     pub target: Target,
     pub directory: Option<PathBuf>,
@@ -89,6 +91,19 @@ pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
 
 fn write_archive(opts: &CreateOptions, base: &Path, walker: &mut Walker<'_>) -> Result<()> {
     match &opts.target {
+        Target::Pipe(pipe) => {
+            let pipe = pipe.lock().ok().and_then(|mut p| p.take());
+            let pipe = pipe.ok_or_else(|| Error::Usage("create: the pipe was already used".into()))?;
+            let out = BufWriter::with_capacity(OUT_BUFFER, pipe);
+            let writer =
+                Writer::new(Encoder::new(opts.compression, out, opts.level).at(Path::new("(pipe)"), "compress")?);
+            let writer = walker.walk_all(base, writer)?;
+            writer
+                .finish()
+                .and_then(|enc| enc.finish())
+                .and_then(|mut out| out.flush())
+                .at(Path::new("(pipe)"), "write")?;
+        }
         Target::Stdout => {
             let out = BufWriter::with_capacity(OUT_BUFFER, io::stdout().lock());
             let writer = Writer::new(Encoder::new(opts.compression, out, opts.level).at(Path::new("-"), "compress")?);
@@ -284,8 +299,8 @@ impl Walker<'_> {
             // Like tar -v: names on stdout, unless the archive itself goes there.
             let line = crate::list::quote_name(name.as_os_str().as_bytes());
             match self.opts.target {
-                Target::Stdout => eprintln!("{line}"),
                 Target::File(_) => println!("{line}"),
+                Target::Stdout | Target::Pipe(_) => eprintln!("{line}"),
             }
         }
         if ft.is_file() {

@@ -5,6 +5,7 @@ captar: a tar-compatible archiver that keeps Linux file capabilities (`security.
 pub mod audit;
 pub mod caps;
 pub mod cli;
+pub mod copy;
 pub mod create;
 pub mod error;
 pub mod extract;

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::copy::CopyOptions;
 use crate::create::{CreateOptions, Target};
 use crate::error::{Outcome, Report, Result};
 use crate::extract::{Existing, ExtractOptions, RootidPolicy};
@@ -58,6 +59,9 @@ pub enum Command {
     /// manifest and the filesystem; exit 1 when anything differs
     #[command(visible_alias = "d", visible_alias = "diff", visible_alias = "compare")]
     Verify(VerifyArgs),
+    /// Copy a tree to another place or filesystem with capabilities, owners and links, then
+    /// verify the copy (`tar -C SRC -cf - . | tar -C DST -xf -` in one step)
+    Copy(CopyArgs),
     /// Print shell completions for SHELL (bash, zsh, fish, elvish, powershell)
     Completions {
         #[arg(value_enum)]
@@ -213,6 +217,40 @@ pub struct VerifyArgs {
     members: Vec<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+pub struct CopyArgs {
+    #[command(flatten)]
+    xattrs: XattrArgs,
+    /// Leave out files whose name (or any tail of it) matches GLOB; repeatable
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// Stay on SRC's filesystem
+    #[arg(long)]
+    one_file_system: bool,
+    /// Do not restore owners (the default when not root)
+    #[arg(long)]
+    no_same_owner: bool,
+    /// Use numeric uid/gid, not names
+    #[arg(long)]
+    numeric_owner: bool,
+    /// Copy the rest when a capability cannot be restored, and list them all at the end
+    #[arg(long)]
+    keep_going: bool,
+    /// Rootid of namespaced (v3) capabilities: keep, host (write v2) or a uid
+    #[arg(long, value_name = "keep|host|N", default_value = "keep", value_parser = parse_rootid)]
+    cap_rootid: RootidPolicy,
+    /// Skip the verify (capabilities and all metadata) that runs after the copy
+    #[arg(long)]
+    no_verify: bool,
+    /// List each file as it is copied (on stderr)
+    #[arg(short, long)]
+    verbose: bool,
+    /// The directory whose contents are copied
+    src: PathBuf,
+    /// Where they go (created if missing)
+    dst: PathBuf,
+}
+
 fn parse_rootid(s: &str) -> std::result::Result<RootidPolicy, String> {
     match s {
         "keep" => Ok(RootidPolicy::Keep),
@@ -311,6 +349,23 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
             crate::verify::verify(&opts, &report)
         }
         Command::Caps(args) => caps::run(args),
+        Command::Copy(a) => {
+            let opts = CopyOptions {
+                xattrs: a.xattrs.policy(None)?,
+                excludes: Excludes::new(&a.exclude)?,
+                src: a.src,
+                dst: a.dst,
+                one_file_system: a.one_file_system,
+                same_owner: !a.no_same_owner && is_root(),
+                numeric_owner: a.numeric_owner,
+                keep_going: a.keep_going,
+                rootid: a.cap_rootid,
+                verify: !a.no_verify,
+                verbose: a.verbose,
+                progress,
+            };
+            crate::copy::copy(&opts, &report)
+        }
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "captar", &mut std::io::stdout());

@@ -1,0 +1,111 @@
+/*!
+`captar copy SRC DST`: the `tar -C SRC -cf - . | tar -C DST -xf -` idiom in one step, with
+capabilities, owners and links, the destination's capability probe, and a verify at the end.
+The archive stream runs through a pipe between a create thread and the extraction; the
+extraction reads it as `/proc/self/fd/N`, the same code path as `captar extract -f -`.
+*/
+
+use std::os::fd::AsRawFd;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use crate::create::{self, CreateOptions, Target};
+use crate::error::{Error, IoContext, Outcome, Report, Result};
+use crate::extract::{self, Existing, ExtractOptions, RootidPolicy};
+use crate::format::compress::Compression;
+use crate::select::{Excludes, XattrPolicy};
+use crate::verify::{self, Source, VerifyOptions};
+
+#[derive(Debug, Clone)]
+pub struct CopyOptions {
+    pub src: PathBuf,
+    pub dst: PathBuf,
+    /// Which xattrs travel (capture and restore alike).
+    pub xattrs: XattrPolicy,
+    pub excludes: Excludes,
+    pub one_file_system: bool,
+    pub same_owner: bool,
+    pub numeric_owner: bool,
+    pub keep_going: bool,
+    pub rootid: RootidPolicy,
+    pub verify: bool,
+    pub verbose: bool,
+    pub progress: bool,
+}
+
+/// Streams `opts.src` through a pipe into `run`, which reads the archive from the path it is
+/// given; returns `run`'s outcome after the writer has finished.
+fn through_pipe(
+    opts: &CopyOptions,
+    report: &Report,
+    verbose: bool,
+    progress: bool,
+    run: impl FnOnce(PathBuf) -> Result<Outcome>,
+) -> Result<Outcome> {
+    let (reader, writer) = std::io::pipe().at(&opts.src, "create a pipe")?;
+    let create_opts = CreateOptions {
+        target: Target::Pipe(Mutex::new(Some(writer))),
+        directory: Some(opts.src.clone()),
+        paths: vec![PathBuf::from(".")],
+        xattrs: opts.xattrs.clone(),
+        compression: Compression::None,
+        level: None,
+        excludes: opts.excludes.clone(),
+        one_file_system: opts.one_file_system,
+        verbose,
+        progress,
+    };
+    let path = PathBuf::from(format!("/proc/self/fd/{}", reader.as_raw_fd()));
+    std::thread::scope(|s| {
+        let writer = s.spawn(|| create::create(&create_opts, report));
+        let result = run(path);
+        // If the reader stopped early, closing our end lets the writer fail with EPIPE and end.
+        drop(reader);
+        let written = writer.join().map_err(|_| Error::Usage("copy: the archiving thread panicked".into()))?;
+        match (result, written) {
+            (Err(e), _) => Err(e),
+            (Ok(_), Err(e)) => Err(e),
+            (Ok(a), Ok(b)) => Ok(a.max(b)),
+        }
+    })
+}
+
+pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
+    if !opts.src.is_dir() {
+        return Err(Error::entry(&opts.src, "copy: the source is not a directory"));
+    }
+    std::fs::create_dir_all(&opts.dst).at(&opts.dst, "create the destination")?;
+    // Restore exactly what was captured.
+    let restore_xattrs = opts.xattrs.clone();
+    let copied = through_pipe(opts, report, opts.verbose, opts.progress, |archive| {
+        let x = ExtractOptions {
+            archive,
+            directory: opts.dst.clone(),
+            members: Vec::new(),
+            xattrs: restore_xattrs,
+            same_owner: opts.same_owner,
+            numeric_owner: opts.numeric_owner,
+            existing: Existing::Replace,
+            keep_going: opts.keep_going,
+            rootid: opts.rootid,
+            verbose: false,
+        };
+        extract::extract(&x, report)
+    })?;
+    if !opts.verify || copied == Outcome::Errors {
+        return Ok(copied);
+    }
+    let verified = through_pipe(opts, report, false, opts.progress, |archive| {
+        let v = VerifyOptions {
+            source: Source::Archive(archive),
+            directory: Some(opts.dst.clone()),
+            members: Vec::new(),
+            all: true,
+            json: false,
+            extra: false,
+            risk: false,
+        };
+        verify::verify(&v, report)
+    })?;
+    Ok(copied.max(verified))
+}
