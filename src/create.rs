@@ -10,7 +10,7 @@ use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 
 use rustix::fs::{Mode, OFlags};
@@ -94,25 +94,10 @@ fn write_archive(opts: &CreateOptions, base: &Path, walker: &mut Walker<'_>) -> 
         Target::Pipe(pipe) => {
             let pipe = pipe.lock().ok().and_then(|mut p| p.take());
             let pipe = pipe.ok_or_else(|| Error::Usage("create: the pipe was already used".into()))?;
-            let out = BufWriter::with_capacity(OUT_BUFFER, pipe);
-            let writer =
-                Writer::new(Encoder::new(opts.compression, out, opts.level).at(Path::new("(pipe)"), "compress")?);
-            let writer = walker.walk_all(base, writer)?;
-            writer
-                .finish()
-                .and_then(|enc| enc.finish())
-                .and_then(|mut out| out.flush())
-                .at(Path::new("(pipe)"), "write")?;
+            write_to(opts, base, walker, pipe, Path::new("(pipe)"))?;
         }
         Target::Stdout => {
-            let out = BufWriter::with_capacity(OUT_BUFFER, io::stdout().lock());
-            let writer = Writer::new(Encoder::new(opts.compression, out, opts.level).at(Path::new("-"), "compress")?);
-            let writer = walker.walk_all(base, writer)?;
-            writer
-                .finish()
-                .and_then(|enc| enc.finish())
-                .and_then(|mut out| out.flush())
-                .at(Path::new("(standard output)"), "write")?;
+            write_to(opts, base, walker, io::stdout().lock(), Path::new("(standard output)"))?;
         }
         Target::File(path) => {
             let dir = match path.parent() {
@@ -134,10 +119,7 @@ fn write_archive(opts: &CreateOptions, base: &Path, walker: &mut Walker<'_>) -> 
                 walker.skip_inodes.push((md.dev(), md.ino()));
             }
             let file = tmp.as_file().try_clone().at(tmp.path(), "open")?;
-            let out = BufWriter::with_capacity(OUT_BUFFER, file);
-            let writer = Writer::new(Encoder::new(opts.compression, out, opts.level).at(path, "compress")?);
-            let writer = walker.walk_all(base, writer)?;
-            writer.finish().and_then(|enc| enc.finish()).and_then(|mut out| out.flush()).at(path, "write")?;
+            write_to(opts, base, walker, file, path)?;
             let umask = rustix::process::umask(Mode::empty());
             rustix::process::umask(umask);
             let mode = 0o666 & !umask.bits();
@@ -146,6 +128,14 @@ fn write_archive(opts: &CreateOptions, base: &Path, walker: &mut Walker<'_>) -> 
         }
     }
     Ok(())
+}
+
+/// Walks and writes the whole archive to `out`, compressed as asked, and flushes it.
+fn write_to<W: Write>(opts: &CreateOptions, base: &Path, walker: &mut Walker<'_>, out: W, label: &Path) -> Result<()> {
+    let out = BufWriter::with_capacity(OUT_BUFFER, out);
+    let writer = Writer::new(Encoder::new(opts.compression, out, opts.level).at(label, "compress")?);
+    let writer = walker.walk_all(base, writer)?;
+    writer.finish().and_then(|enc| enc.finish()).and_then(|mut out| out.flush()).at(label, "write")
 }
 
 /// The member name for a path as given: leading `/` and `..` removed, as tar does.
@@ -306,17 +296,7 @@ impl Walker<'_> {
         if ft.is_file() {
             return self.add_file(path, name, &md, writer);
         }
-        let kind = if ft.is_dir() {
-            Kind::Dir
-        } else if ft.is_symlink() {
-            Kind::Symlink
-        } else if ft.is_char_device() {
-            Kind::Char
-        } else if ft.is_block_device() {
-            Kind::Block
-        } else if ft.is_fifo() {
-            Kind::Fifo
-        } else {
+        let Some(kind) = Kind::of(&ft) else {
             self.report.note(format!("{}: socket ignored", path.display()));
             return Ok(());
         };

@@ -21,50 +21,39 @@ fn cname(name: &OsStr) -> io::Result<CString> {
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "xattr name holds a NUL byte"))
 }
 
-/// Reads a value with one call in the common case, growing the buffer on ERANGE.
-fn read_value(mut call: impl FnMut(&mut [u8]) -> rustix::io::Result<usize>) -> io::Result<Option<Vec<u8>>> {
-    let mut buf = vec![0u8; FIRST_TRY];
+/// Calls `call` with a buffer that grows on ERANGE until the answer fits.
+fn with_buffer(
+    first: usize,
+    mut call: impl FnMut(&mut [u8]) -> rustix::io::Result<usize>,
+) -> rustix::io::Result<Vec<u8>> {
+    let mut buf = vec![0u8; first];
     loop {
         match call(&mut buf) {
             Ok(n) => {
                 buf.truncate(n);
-                return Ok(Some(buf));
+                return Ok(buf);
             }
-            Err(rustix::io::Errno::NODATA) => return Ok(None),
-            Err(rustix::io::Errno::RANGE) => {
+            Err(rustix::io::Errno::RANGE) if buf.len() < 1 << 26 => {
                 let len = buf.len() * 4;
-                if len > 1 << 26 {
-                    return Err(io::Error::from(rustix::io::Errno::RANGE));
-                }
                 buf.resize(len, 0);
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         }
     }
 }
 
-fn split_list(mut call: impl FnMut(&mut [u8]) -> rustix::io::Result<usize>) -> io::Result<Vec<OsString>> {
-    let mut buf = vec![0u8; 1024];
-    loop {
-        match call(&mut buf) {
-            Ok(n) => {
-                buf.truncate(n);
-                return Ok(buf
-                    .split(|&b| b == 0)
-                    .filter(|s| !s.is_empty())
-                    .map(|s| OsString::from_vec(s.to_vec()))
-                    .collect());
-            }
-            Err(rustix::io::Errno::RANGE) => {
-                let len = buf.len() * 4;
-                if len > 1 << 26 {
-                    return Err(io::Error::from(rustix::io::Errno::RANGE));
-                }
-                buf.resize(len, 0);
-            }
-            Err(e) => return Err(e.into()),
-        }
+/// Reads a value with one call in the common case; `None` when absent.
+fn read_value(call: impl FnMut(&mut [u8]) -> rustix::io::Result<usize>) -> io::Result<Option<Vec<u8>>> {
+    match with_buffer(FIRST_TRY, call) {
+        Ok(v) => Ok(Some(v)),
+        Err(rustix::io::Errno::NODATA) => Ok(None),
+        Err(e) => Err(e.into()),
     }
+}
+
+fn split_list(call: impl FnMut(&mut [u8]) -> rustix::io::Result<usize>) -> io::Result<Vec<OsString>> {
+    let buf = with_buffer(1024, call)?;
+    Ok(buf.split(|&b| b == 0).filter(|s| !s.is_empty()).map(|s| OsString::from_vec(s.to_vec())).collect())
 }
 
 /// Whether an error means "this filesystem keeps no xattrs of this kind".

@@ -44,6 +44,26 @@ impl Kind {
         }
     }
 
+    /// The kind of a file on disk; `None` for a socket, which no archive holds.
+    pub fn of(ft: &std::fs::FileType) -> Option<Kind> {
+        use std::os::unix::fs::FileTypeExt;
+        Some(if ft.is_file() {
+            Kind::File
+        } else if ft.is_dir() {
+            Kind::Dir
+        } else if ft.is_symlink() {
+            Kind::Symlink
+        } else if ft.is_char_device() {
+            Kind::Char
+        } else if ft.is_block_device() {
+            Kind::Block
+        } else if ft.is_fifo() {
+            Kind::Fifo
+        } else {
+            return None;
+        })
+    }
+
     /// The letter `ls -l` and `tar -tv` print.
     pub fn letter(self) -> char {
         match self {
