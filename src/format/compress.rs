@@ -63,9 +63,30 @@ pub trait Source: Read + Send {
         }
         Ok(())
     }
+
+    /// Called at the end of the archive: a decompressor reads its input to the end, so a damaged
+    /// trailer or checksum is found; a plain archive has nothing to check.
+    fn finish(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 struct Streamed<R>(R);
+
+/// A decompressed stream: `finish` drains it, which verifies the checksums of what is left.
+struct Decompressed<R>(R);
+
+impl<R: Read> Read for Decompressed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl<R: Read + Send> Source for Decompressed<R> {
+    fn finish(&mut self) -> io::Result<()> {
+        io::copy(&mut self.0, &mut io::sink()).map(drop)
+    }
+}
 
 impl<R: Read> Read for Streamed<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
@@ -104,6 +125,10 @@ pub enum Origin {
 }
 
 const READ_BUFFER: usize = 256 << 10;
+/// A plain archive file is read through a small buffer: members are skipped with a seek, and a
+/// large buffer would be refilled (and thrown away) after every seek for one 512-byte header.
+/// Reads of data larger than this bypass the buffer.
+const SEEKABLE_BUFFER: usize = 16 << 10;
 
 /// Wraps the input in the decoder its first bytes call for.
 pub fn decoder(origin: Origin) -> io::Result<(Compression, Box<dyn Source>)> {
@@ -116,7 +141,7 @@ pub fn decoder(origin: Origin) -> io::Result<(Compression, Box<dyn Source>)> {
                 let n = file.read_at(&mut head, 0)?;
                 let kind = detect_io(&head[..n])?;
                 if kind == Compression::None {
-                    let inner = BufReader::with_capacity(READ_BUFFER, file);
+                    let inner = BufReader::with_capacity(SEEKABLE_BUFFER, file);
                     return Ok((kind, Box::new(Seekable { inner, len: md.len() })));
                 }
             }
@@ -135,8 +160,8 @@ fn stream_decoder(input: Box<dyn Read + Send>) -> io::Result<(Compression, Box<d
     let kind = detect_io(buf.fill_buf()?)?;
     let out: Box<dyn Source> = match kind {
         Compression::None => Box::new(Streamed(buf)),
-        Compression::Gzip => Box::new(Streamed(flate2::bufread::MultiGzDecoder::new(buf))),
-        Compression::Zstd => Box::new(Streamed(zstd::stream::read::Decoder::with_buffer(buf)?)),
+        Compression::Gzip => Box::new(Decompressed(flate2::bufread::MultiGzDecoder::new(buf))),
+        Compression::Zstd => Box::new(Decompressed(zstd::stream::read::Decoder::with_buffer(buf)?)),
     };
     Ok((kind, out))
 }
@@ -144,7 +169,7 @@ fn stream_decoder(input: Box<dyn Read + Send>) -> io::Result<(Compression, Box<d
 /// A compressing writer that must be finished to write its trailer.
 pub enum Encoder<W: Write> {
     None(W),
-    Gzip(flate2::write::GzEncoder<W>),
+    Gzip(super::pgzip::ParGzEncoder<W>),
     Zstd(zstd::stream::write::Encoder<'static, W>),
 }
 
@@ -154,7 +179,7 @@ impl<W: Write> Encoder<W> {
             Compression::None => Encoder::None(out),
             Compression::Gzip => {
                 let level = flate2::Compression::new(level.unwrap_or(6).clamp(0, 9) as u32);
-                Encoder::Gzip(flate2::write::GzEncoder::new(out, level))
+                Encoder::Gzip(super::pgzip::ParGzEncoder::new(out, level))
             }
             Compression::Zstd => {
                 let mut enc = zstd::stream::write::Encoder::new(out, level.unwrap_or(3))?;

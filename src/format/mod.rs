@@ -7,6 +7,7 @@ extended-header records by their length prefix; `reader` and `writer` stream ent
 
 pub mod compress;
 pub mod pax;
+pub mod pgzip;
 pub mod reader;
 pub mod writer;
 
