@@ -8,7 +8,7 @@ so a failed run never leaves a truncated archive under the final name.
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
@@ -48,21 +48,56 @@ pub struct CreateOptions {
     pub progress: bool,
 }
 
-/// What one walk step produced, before it is written.
+/// The walk: everything that reads the tree. It runs on its own thread and hands each member,
+/// with the data of a small file already read, to the writer.
 struct Walker<'a> {
     opts: &'a CreateOptions,
     report: &'a Report,
     links: HashMap<(u64, u64), PathBuf>,
     skip_inodes: Vec<(u64, u64)>,
     warned_absolute: bool,
-    progress: Progress,
-    files: u64,
+}
+
+/// One member ready to be written.
+struct Item {
+    meta: EntryMeta,
+    body: Body,
+    /// The file on disk, for messages.
+    path: PathBuf,
+}
+
+enum Body {
+    None,
+    /// A small file, read by the walk; `changed` says its stat moved while it was read.
+    Inline {
+        data: Vec<u8>,
+        changed: bool,
+    },
+    /// A large file, read by the writer straight into the archive.
+    Open {
+        file: File,
+        before: std::fs::Metadata,
+    },
 }
 
 const OUT_BUFFER: usize = 1 << 20;
 
 const EOVERFLOW_MSG: &str = "archived without its capability: a v3 (namespaced) capability whose rootid maps to no user \
      of this user namespace (EOVERFLOW); archive it from the namespace that set it, or from the initial namespace";
+
+/// Files up to this size are read by the walking thread.
+const INLINE_MAX: u64 = 1 << 20;
+/// Members queued between the walk and the writer (bounds memory: at most QUEUE × INLINE_MAX).
+const QUEUE: usize = 32;
+
+/// Whether a file's stat moved between two looks (tar's "file changed as we read it").
+fn changed(before: &std::fs::Metadata, after: &std::fs::Metadata) -> bool {
+    after.len() != before.len()
+        || after.mtime() != before.mtime()
+        || after.mtime_nsec() != before.mtime_nsec()
+        || after.ctime() != before.ctime()
+        || after.ctime_nsec() != before.ctime_nsec()
+}
 
 pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
     if opts.paths.is_empty() {
@@ -74,30 +109,22 @@ pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
     let progress = Progress::bytes(opts.progress, Some(0), "archiving");
     report.attach(&progress);
     progress.count_tree(opts.paths.iter().map(|p| base.join(p)).collect(), opts.one_file_system);
-    let mut walker = Walker {
-        opts,
-        report,
-        links: HashMap::new(),
-        skip_inodes: Vec::new(),
-        warned_absolute: false,
-        progress,
-        files: 0,
-    };
-    let result = write_archive(opts, &base, &mut walker);
-    walker.progress.finish();
+    let mut walker = Walker { opts, report, links: HashMap::new(), skip_inodes: Vec::new(), warned_absolute: false };
+    let result = write_archive(opts, &base, &mut walker, &progress);
+    progress.finish();
     result?;
     Ok(report.outcome())
 }
 
-fn write_archive(opts: &CreateOptions, base: &Path, walker: &mut Walker<'_>) -> Result<()> {
+fn write_archive(opts: &CreateOptions, base: &Path, walker: &mut Walker<'_>, progress: &Progress) -> Result<()> {
     match &opts.target {
         Target::Pipe(pipe) => {
             let pipe = pipe.lock().ok().and_then(|mut p| p.take());
             let pipe = pipe.ok_or_else(|| Error::Usage("create: the pipe was already used".into()))?;
-            write_to(opts, base, walker, pipe, Path::new("(pipe)"))?;
+            write_to(opts, base, walker, progress, pipe, Path::new("(pipe)"))?;
         }
         Target::Stdout => {
-            write_to(opts, base, walker, io::stdout().lock(), Path::new("(standard output)"))?;
+            write_to(opts, base, walker, progress, io::stdout().lock(), Path::new("(standard output)"))?;
         }
         Target::File(path) => {
             let dir = match path.parent() {
@@ -119,7 +146,7 @@ fn write_archive(opts: &CreateOptions, base: &Path, walker: &mut Walker<'_>) -> 
                 walker.skip_inodes.push((md.dev(), md.ino()));
             }
             let file = tmp.as_file().try_clone().at(tmp.path(), "open")?;
-            write_to(opts, base, walker, file, path)?;
+            write_to(opts, base, walker, progress, file, path)?;
             let umask = rustix::process::umask(Mode::empty());
             rustix::process::umask(umask);
             let mode = 0o666 & !umask.bits();
@@ -130,12 +157,95 @@ fn write_archive(opts: &CreateOptions, base: &Path, walker: &mut Walker<'_>) -> 
     Ok(())
 }
 
-/// Walks and writes the whole archive to `out`, compressed as asked, and flushes it.
-fn write_to<W: Write>(opts: &CreateOptions, base: &Path, walker: &mut Walker<'_>, out: W, label: &Path) -> Result<()> {
+/// Walks and writes the whole archive to `out`, compressed as asked, and flushes it. The walk
+/// (stat, open, xattrs, and the data of small files) runs on its own thread, ahead of the
+/// writer, so reading the tree and writing the archive overlap.
+fn write_to<W: Write>(
+    opts: &CreateOptions,
+    base: &Path,
+    walker: &mut Walker<'_>,
+    progress: &Progress,
+    out: W,
+    label: &Path,
+) -> Result<()> {
     let out = BufWriter::with_capacity(OUT_BUFFER, out);
-    let writer = Writer::new(Encoder::new(opts.compression, out, opts.level).at(label, "compress")?);
-    let writer = walker.walk_all(base, writer)?;
+    let mut writer = Writer::new(Encoder::new(opts.compression, out, opts.level).at(label, "compress")?);
+    let report = walker.report;
+    std::thread::scope(|s| -> Result<()> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Item>(QUEUE);
+        let producer = s.spawn(move || walker.walk_all(base, &tx));
+        let written = write_items(opts, report, progress, rx, &mut writer, label);
+        // When writing failed, `rx` is gone and the walk stops at its next send.
+        let walked = producer.join().map_err(|_| Error::Usage("create: the walking thread panicked".into()))?;
+        written?;
+        walked
+    })?;
     writer.finish().and_then(|enc| enc.finish()).and_then(|mut out| out.flush()).at(label, "write")
+}
+
+/// The writer's side: members in walk order, verbose names, progress, and the checks that need
+/// the data written (a file that shrank or changed while it was read).
+fn write_items<W: Write>(
+    opts: &CreateOptions,
+    report: &Report,
+    progress: &Progress,
+    rx: std::sync::mpsc::Receiver<Item>,
+    writer: &mut Writer<W>,
+    label: &Path,
+) -> Result<()> {
+    let mut files = 0u64;
+    for item in rx {
+        if opts.verbose {
+            // Like tar -v: names on stdout, unless the archive itself goes there.
+            let line = crate::list::quote_name(item.meta.path.as_os_str().as_bytes());
+            match opts.target {
+                Target::File(_) => println!("{line}"),
+                Target::Stdout | Target::Pipe(_) => eprintln!("{line}"),
+            }
+        }
+        let meta = &item.meta;
+        let path = &item.path;
+        match item.body {
+            Body::None => {
+                writer.append(meta, None).at(label, "write")?;
+            }
+            Body::Inline { data, changed } => {
+                let outcome = writer.append(meta, Some(&mut data.as_slice())).at(label, "write")?;
+                if let DataOutcome::Short { read } = outcome {
+                    report.warn(format!(
+                        "{}: file shrank by {} bytes while we read it; padded with zeros",
+                        path.display(),
+                        meta.size - read
+                    ));
+                } else if changed {
+                    report.warn(format!("{}: file changed as we read it", path.display()));
+                }
+            }
+            Body::Open { file, before } => {
+                let mut source = FileSource { file: &file, error: None };
+                let outcome = writer.append(meta, Some(&mut source)).at(label, "write")?;
+                if let Some(e) = source.error {
+                    report.error(format!("{}: read failed: {e}; its member was padded with zeros", path.display()));
+                } else if let DataOutcome::Short { read } = outcome {
+                    report.warn(format!(
+                        "{}: file shrank by {} bytes while we read it; padded with zeros",
+                        path.display(),
+                        meta.size - read
+                    ));
+                } else if file.metadata().map(|after| changed(&before, &after)).unwrap_or(true) {
+                    report.warn(format!("{}: file changed as we read it", path.display()));
+                }
+            }
+        }
+        if meta.kind == Kind::File {
+            files += 1;
+            progress.inc(meta.size);
+            if files % 256 == 0 {
+                progress.message(format!("{files} files"));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The member name for a path as given: leading `/` and `..` removed, as tar does.
@@ -161,7 +271,7 @@ fn dir_name(name: &Path) -> PathBuf {
 }
 
 impl Walker<'_> {
-    fn walk_all<W: Write>(&mut self, base: &Path, mut writer: Writer<W>) -> Result<Writer<W>> {
+    fn walk_all(&mut self, base: &Path, tx: &std::sync::mpsc::SyncSender<Item>) -> Result<()> {
         for arg in &self.opts.paths {
             let fs_path = base.join(arg);
             let (name, stripped) = member_name(arg);
@@ -201,18 +311,21 @@ impl Walker<'_> {
                     }
                     continue;
                 }
-                if let Err(e) = self.add(entry.path(), &name, &mut writer) {
-                    match e {
-                        Error::Io { ref source, .. } if source.kind() == io::ErrorKind::NotFound => {
-                            self.report.warn(format!("{}: file removed before we read it", entry.path().display()));
+                match self.add(entry.path(), &name) {
+                    Ok(Some(item)) => {
+                        if tx.send(item).is_err() {
+                            return Ok(()); // the writer stopped; it reports why
                         }
-                        Error::Io { op: "write", .. } => return Err(e),
-                        other => self.report.error(other),
                     }
+                    Ok(None) => {}
+                    Err(Error::Io { ref source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+                        self.report.warn(format!("{}: file removed before we read it", entry.path().display()));
+                    }
+                    Err(other) => self.report.error(other),
                 }
             }
         }
-        Ok(writer)
+        Ok(())
     }
 
     fn base_meta(&self, name: PathBuf, kind: Kind, md: &std::fs::Metadata) -> EntryMeta {
@@ -278,30 +391,25 @@ impl Walker<'_> {
         Ok(())
     }
 
-    fn add<W: Write>(&mut self, path: &Path, name: &Path, writer: &mut Writer<W>) -> Result<()> {
+    fn add(&mut self, path: &Path, name: &Path) -> Result<Option<Item>> {
         let md = std::fs::symlink_metadata(path).at(path, "stat")?;
         let ft = md.file_type();
         if self.skip_inodes.contains(&(md.dev(), md.ino())) {
             self.report.note(format!("{}: file is the archive; not dumped", path.display()));
-            return Ok(());
-        }
-        if self.opts.verbose {
-            // Like tar -v: names on stdout, unless the archive itself goes there.
-            let line = crate::list::quote_name(name.as_os_str().as_bytes());
-            match self.opts.target {
-                Target::File(_) => println!("{line}"),
-                Target::Stdout | Target::Pipe(_) => eprintln!("{line}"),
-            }
-        }
-        if ft.is_file() {
-            return self.add_file(path, name, &md, writer);
+            return Ok(None);
         }
         let Some(kind) = Kind::of(&ft) else {
             self.report.note(format!("{}: socket ignored", path.display()));
-            return Ok(());
+            return Ok(None);
         };
-        if kind != Kind::Dir && md.nlink() > 1 && self.hard_link(name, &md, writer)? {
-            return Ok(());
+        if kind != Kind::Dir
+            && md.nlink() > 1
+            && let Some(item) = self.hard_link(path, name, &md)
+        {
+            return Ok(Some(item));
+        }
+        if kind == Kind::File {
+            return self.file(path, name, &md).map(Some);
         }
         let member = if kind == Kind::Dir { dir_name(name) } else { name.to_path_buf() };
         let mut meta = self.base_meta(member, kind, &md);
@@ -314,33 +422,22 @@ impl Walker<'_> {
             _ => {}
         }
         self.path_xattrs(path, &mut meta)?;
-        writer.append(&meta, None).at(path, "write")?;
-        Ok(())
+        Ok(Some(Item { meta, body: Body::None, path: path.to_path_buf() }))
     }
 
-    /// Writes a link member if this inode was archived before under another name.
-    fn hard_link<W: Write>(&mut self, name: &Path, md: &std::fs::Metadata, writer: &mut Writer<W>) -> Result<bool> {
+    /// A link member if this inode was archived before under another name.
+    fn hard_link(&mut self, path: &Path, name: &Path, md: &std::fs::Metadata) -> Option<Item> {
         let key = (md.dev(), md.ino());
         if let Some(first) = self.links.get(&key) {
             let mut meta = self.base_meta(name.to_path_buf(), Kind::HardLink, md);
             meta.link = Some(first.clone());
-            writer.append(&meta, None).at(name, "write")?;
-            return Ok(true);
+            return Some(Item { meta, body: Body::None, path: path.to_path_buf() });
         }
         self.links.insert(key, name.to_path_buf());
-        Ok(false)
+        None
     }
 
-    fn add_file<W: Write>(
-        &mut self,
-        path: &Path,
-        name: &Path,
-        md: &std::fs::Metadata,
-        writer: &mut Writer<W>,
-    ) -> Result<()> {
-        if md.nlink() > 1 && self.hard_link(name, md, writer)? {
-            return Ok(());
-        }
+    fn file(&mut self, path: &Path, name: &Path, md: &std::fs::Metadata) -> Result<Item> {
         let file = open_for_reading(path)?;
         let before = file.metadata().at(path, "stat")?;
         if (before.dev(), before.ino()) != (md.dev(), md.ino()) {
@@ -349,33 +446,17 @@ impl Walker<'_> {
         let mut meta = self.base_meta(name.to_path_buf(), Kind::File, &before);
         meta.size = before.len();
         self.fd_xattrs(path, &file, &mut meta)?;
-        let mut source = FileSource { file: &file, error: None };
-        let outcome = writer.append(&meta, Some(&mut source)).at(path, "write")?;
-        self.files += 1;
-        self.progress.inc(meta.size);
-        if self.files % 256 == 0 {
-            self.progress.message(format!("{} files", self.files));
+        if meta.size > INLINE_MAX {
+            return Ok(Item { meta, body: Body::Open { file, before }, path: path.to_path_buf() });
         }
+        let mut data = Vec::with_capacity(meta.size as usize);
+        let mut source = FileSource { file: &file, error: None };
+        io::Read::take(&mut source, meta.size).read_to_end(&mut data).at(path, "read")?;
         if let Some(e) = source.error {
             self.report.error(format!("{}: read failed: {e}; its member was padded with zeros", path.display()));
-            return Ok(());
         }
-        let after = file.metadata().at(path, "stat")?;
-        if let DataOutcome::Short { read } = outcome {
-            self.report.warn(format!(
-                "{}: file shrank by {} bytes while we read it; padded with zeros",
-                path.display(),
-                meta.size - read
-            ));
-        } else if after.len() != before.len()
-            || after.mtime() != before.mtime()
-            || after.mtime_nsec() != before.mtime_nsec()
-            || after.ctime() != before.ctime()
-            || after.ctime_nsec() != before.ctime_nsec()
-        {
-            self.report.warn(format!("{}: file changed as we read it", path.display()));
-        }
-        Ok(())
+        let moved = file.metadata().map(|after| changed(&before, &after)).unwrap_or(true);
+        Ok(Item { meta, body: Body::Inline { data, changed: moved }, path: path.to_path_buf() })
     }
 }
 
