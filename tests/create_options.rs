@@ -1,0 +1,102 @@
+//! create's selection options: --exclude (GNU tar's unanchored matching), --one-file-system,
+//! and GNU tar's xattr include/exclude semantics, checked through the archive's JSON listing.
+
+mod util;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use util::{OutputExt, captar, cmd};
+
+/// Member name → xattr names (capability shown as "security.capability").
+fn listing(archive: &Path) -> BTreeMap<String, Vec<String>> {
+    let out = captar().args(["list", "--json", "-f"]).arg(archive).ok().stdout_text();
+    out.lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let mut names: Vec<String> =
+                v["xattrs"].as_array().unwrap().iter().map(|n| n.as_str().unwrap().to_string()).collect();
+            if !v["caps"].is_null() {
+                names.push("security.capability".into());
+            }
+            (v["path"].as_str().unwrap().to_string(), names)
+        })
+        .collect()
+}
+
+#[test]
+fn exclude_matches_any_tail_like_gnu_tar() {
+    let tmp = util::tempdir();
+    let d = tmp.path().join("d");
+    for p in ["a/b/x.o", "a/b/x.c", "cache/big", "a/cache/y", "a/cached"] {
+        let f = d.join(p);
+        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+        std::fs::write(&f, p).unwrap();
+    }
+    let a = tmp.path().join("a.tar");
+    captar().args(["create", "--exclude=*.o", "--exclude=cache", "-f"]).arg(&a).arg("-C").arg(&d).arg(".").ok();
+    let names: Vec<String> = listing(&a).into_keys().collect();
+    assert_eq!(names, ["./", "./a/", "./a/b/", "./a/b/x.c", "./a/cached"], "{names:?}");
+    if util::require_tool("tar") {
+        let gnu = tmp.path().join("g.tar");
+        cmd("tar").args(["--exclude=*.o", "--exclude=cache", "-cf"]).arg(&gnu).arg("-C").arg(&d).arg(".").ok();
+        let ours = captar().args(["list", "-f"]).arg(&a).ok().stdout_text();
+        let theirs = cmd("tar").args(["-tf"]).arg(&gnu).ok().stdout_text();
+        let mut ours: Vec<&str> = ours.lines().collect();
+        let mut theirs: Vec<&str> = theirs.lines().collect();
+        ours.sort();
+        theirs.sort();
+        assert_eq!(ours, theirs);
+    }
+}
+
+#[test]
+fn xattr_include_exclude_as_gnu_tar() {
+    let tmp = util::tempdir();
+    let d = tmp.path().join("d");
+    std::fs::create_dir(&d).unwrap();
+    if !util::require_root("setcap and trusted.* xattrs need root") || !util::require_xattr_fs(&d) {
+        return;
+    }
+    let f = d.join("f");
+    std::fs::write(&f, "x").unwrap();
+    for (n, v) in [("user.keep", "1"), ("user.tmp1", "2"), ("trusted.t", "3")] {
+        cmd("setfattr").args(["-n", n, "-v", v]).arg(&f).ok();
+    }
+    cmd("setcap").arg("cap_net_raw=ep").arg(&f).ok();
+    let case = |args: &[&str], want: &[&str]| {
+        let a = tmp.path().join("a.tar");
+        captar().arg("create").args(args).arg("-f").arg(&a).arg("-C").arg(&d).arg("f").ok();
+        let mut got = listing(&a).remove("f").unwrap();
+        got.sort();
+        let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+        want.sort();
+        assert_eq!(got, want, "{args:?}");
+    };
+    case(&[], &["security.capability"]);
+    case(&["--no-caps"], &[]);
+    case(&["--xattrs"], &["security.capability", "user.keep", "user.tmp1", "trusted.t"]);
+    case(&["--xattrs-include=user.*"], &["security.capability", "user.keep", "user.tmp1"]);
+    case(&["--xattrs-include=user.*", "--xattrs-exclude=user.tmp*"], &["security.capability", "user.keep"]);
+    case(&["--xattrs", "--xattrs-exclude=security.capability"], &["user.keep", "user.tmp1", "trusted.t"]);
+}
+
+#[test]
+fn one_file_system_stays_on_the_first_filesystem() {
+    let tmp = util::tempdir();
+    let d = tmp.path().join("d");
+    std::fs::create_dir_all(d.join("mnt")).unwrap();
+    std::fs::write(d.join("here"), "x").unwrap();
+    let Some(m) = util::mount_tmp("tmpfs", "size=1m") else { return };
+    std::fs::write(m.path().join("there"), "y").unwrap();
+    cmd("mount").arg("--bind").arg(m.path()).arg(d.join("mnt")).ok();
+    let a = tmp.path().join("a.tar");
+    let all = tmp.path().join("all.tar");
+    captar().args(["create", "--one-file-system", "-f"]).arg(&a).arg("-C").arg(&d).arg(".").ok();
+    captar().args(["create", "-f"]).arg(&all).arg("-C").arg(&d).arg(".").ok();
+    cmd("umount").arg(d.join("mnt")).ok();
+    let one: Vec<String> = listing(&a).into_keys().collect();
+    let both: Vec<String> = listing(&all).into_keys().collect();
+    assert!(one.contains(&"./here".to_string()) && !one.contains(&"./mnt/there".to_string()), "{one:?}");
+    assert!(both.contains(&"./mnt/there".to_string()), "{both:?}");
+}
