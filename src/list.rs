@@ -128,11 +128,34 @@ pub fn mode_string(kind: Kind, mode: u32) -> String {
     s
 }
 
-/// `2021-03-04 05:06` in local time, as `tar -tv` prints it.
-pub fn date_string(secs: i64) -> String {
-    match jiff::Timestamp::from_second(secs) {
-        Ok(ts) => ts.to_zoned_datetime(jiff::tz::TimeZone::system()).strftime("%Y-%m-%d %H:%M").to_string(),
-        Err(_) => secs.to_string(),
+/// `2021-03-04 05:06` in local time, as `tar -tv` prints it. Members of an archive share few
+/// distinct minutes, so the last one is kept.
+pub struct Dates {
+    tz: jiff::tz::TimeZone,
+    last: Option<(i64, String)>,
+}
+
+impl Dates {
+    pub fn new() -> Dates {
+        Dates { tz: jiff::tz::TimeZone::system(), last: None }
+    }
+
+    pub fn format(&mut self, secs: i64) -> &str {
+        let minute = secs.div_euclid(60);
+        if self.last.as_ref().is_none_or(|(m, _)| *m != minute) {
+            let text = match jiff::Timestamp::from_second(secs) {
+                Ok(ts) => ts.to_zoned_datetime(self.tz.clone()).strftime("%Y-%m-%d %H:%M").to_string(),
+                Err(_) => secs.to_string(),
+            };
+            self.last = Some((minute, text));
+        }
+        &self.last.as_ref().expect("just set").1
+    }
+}
+
+impl Default for Dates {
+    fn default() -> Dates {
+        Dates::new()
     }
 }
 
@@ -148,6 +171,9 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let write_err = |e| crate::error::Error::io("(standard output)", "write", e);
     let mut ugswidth = 18;
+    let mut dates = Dates::new();
+    let mut owner: (Option<(u64, u64, Option<Vec<u8>>, Option<Vec<u8>>)>, String) = (None, String::new());
+    let mut line = Vec::with_capacity(256);
     while let Some(entry) = reader.next_entry()? {
         let meta = &entry.meta;
         let caps = if opts.caps || opts.json || opts.risk { caps_text(meta) } else { None };
@@ -193,27 +219,32 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
             out.write_all(b"\n").map_err(write_err)?;
             continue;
         }
-        let mut line = Vec::new();
+        line.clear();
         if opts.verbose {
-            let owner = format!(
-                "{}/{}",
-                meta.uname.as_deref().map(lossy).unwrap_or_else(|| meta.uid.to_string()),
-                meta.gname.as_deref().map(lossy).unwrap_or_else(|| meta.gid.to_string())
-            );
+            let key = (meta.uid, meta.gid, meta.uname.clone(), meta.gname.clone());
+            if owner.0.as_ref() != Some(&key) {
+                let text = format!(
+                    "{}/{}",
+                    meta.uname.as_deref().map(lossy).unwrap_or_else(|| meta.uid.to_string()),
+                    meta.gname.as_deref().map(lossy).unwrap_or_else(|| meta.gid.to_string())
+                );
+                owner = (Some(key), text);
+            }
             let size = match meta.kind {
                 Kind::Char | Kind::Block => format!("{},{}", meta.dev_major, meta.dev_minor),
                 _ => meta.size.to_string(),
             };
             // GNU tar (list.c) pads owner and size to a common width that only grows.
-            let pad = owner.len() + size.len();
+            let pad = owner.1.len() + size.len();
             ugswidth = ugswidth.max(pad);
             let width = ugswidth - pad + size.len();
-            let head = format!(
-                "{} {owner} {size:>width$} {} ",
+            let _ = write!(
+                line,
+                "{} {} {size:>width$} {} ",
                 mode_string(meta.kind, meta.mode),
-                date_string(meta.mtime.secs)
+                owner.1,
+                dates.format(meta.mtime.secs)
             );
-            line.extend_from_slice(head.as_bytes());
         }
         line.extend_from_slice(quote_name(meta.path.as_os_str().as_bytes()).as_bytes());
         if opts.verbose {
