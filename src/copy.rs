@@ -104,6 +104,7 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
             json: false,
             extra: false,
             risk: false,
+            progress: false,
         };
         verify::verify(&v, report)
     })?;

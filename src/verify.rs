@@ -25,9 +25,11 @@ use crate::caps::{self, FileCaps};
 use crate::error::{Error, IoContext, Outcome, Report, Result};
 use crate::extract::SafeName;
 use crate::format::reader::Reader;
-use crate::format::{EntryMeta, Kind, open_archive};
+use crate::format::{EntryMeta, Kind, open_archive_counted};
 use crate::list::{hex, lossy};
+use crate::progress::Progress;
 use crate::xattr;
+use std::sync::atomic::Ordering;
 
 /// What is compared against DIR.
 #[derive(Debug, Clone)]
@@ -47,6 +49,8 @@ pub struct VerifyOptions {
     pub json: bool,
     pub extra: bool,
     pub risk: bool,
+    /// Draw a progress bar on stderr (the CLI decides: a terminal, no -q, no --json).
+    pub progress: bool,
 }
 
 /// The kinds of difference, in the order the summary lists them.
@@ -180,8 +184,13 @@ pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
     };
     match &opts.source {
         Source::Archive(path) => {
-            let (_, mut reader) = open_archive(path)?;
-            v.archive(&mut reader)?;
+            let opened = open_archive_counted(path)?;
+            let progress = Progress::bytes(opts.progress, opened.input_len, "verifying");
+            report.attach(&progress);
+            let mut reader = opened.reader;
+            let result = v.archive(&mut reader, &|| progress.set_position(opened.input_pos.load(Ordering::Relaxed)));
+            progress.finish();
+            result?;
         }
         Source::Manifest(path) => v.manifest(path)?,
     }
@@ -290,8 +299,9 @@ impl Verifier<'_> {
         }
     }
 
-    fn archive(&mut self, reader: &mut Reader) -> Result<()> {
+    fn archive(&mut self, reader: &mut Reader, tick: &dyn Fn()) -> Result<()> {
         while let Some(entry) = reader.next_entry()? {
+            tick();
             let meta = entry.meta;
             let Ok(name) = SafeName::parse(&meta.path) else {
                 self.report.error(Error::entry(&meta.path, "member name contains '..'; not verified"));

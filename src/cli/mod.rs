@@ -345,6 +345,7 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
                 json: a.json,
                 extra: a.extra,
                 risk: a.risk,
+                progress: progress && !a.json,
             };
             crate::verify::verify(&opts, &report)
         }

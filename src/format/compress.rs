@@ -5,9 +5,11 @@ stream.
 */
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read, Seek, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A compression format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,21 +102,43 @@ impl<R: Read + Send> Source for Streamed<R> {}
 struct Seekable {
     inner: BufReader<File>,
     len: u64,
+    /// Bytes consumed so far, kept here: asking the kernel costs an lseek per member.
+    pos: u64,
+    shown: Arc<AtomicU64>,
 }
 
 impl Read for Seekable {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.read(buf)
+        let n = self.inner.read(buf)?;
+        self.pos += n as u64;
+        self.shown.store(self.pos, Ordering::Relaxed);
+        Ok(n)
     }
 }
 
 impl Source for Seekable {
     fn skip(&mut self, n: u64) -> io::Result<()> {
-        let pos = self.inner.stream_position()?;
-        if pos.saturating_add(n) > self.len {
+        if self.pos.saturating_add(n) > self.len {
             return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "archive ends inside an entry's data"));
         }
-        self.inner.seek_relative(n as i64)
+        self.inner.seek_relative(n as i64)?;
+        self.pos += n;
+        self.shown.store(self.pos, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// Counts the bytes read from the (compressed) input, for progress.
+struct Counted<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
     }
 }
 
@@ -132,23 +156,37 @@ const SEEKABLE_BUFFER: usize = 16 << 10;
 
 /// Wraps the input in the decoder its first bytes call for.
 pub fn decoder(origin: Origin) -> io::Result<(Compression, Box<dyn Source>)> {
-    match origin {
+    decoder_counted(origin).map(|(kind, src, _)| (kind, src))
+}
+
+/// `decoder`, plus a counter of the bytes read so far from the input itself (the compressed
+/// position for compressed input), for progress.
+pub fn decoder_counted(origin: Origin) -> io::Result<(Compression, Box<dyn Source>, Arc<AtomicU64>)> {
+    let count = Arc::new(AtomicU64::new(0));
+    let (kind, src) = match origin {
         Origin::File(file) => {
             let md = file.metadata()?;
+            let mut plain = None;
             if md.file_type().is_file() {
                 // Peek without consuming, so a plain archive keeps a seekable file underneath.
                 let mut head = [0u8; 8];
                 let n = file.read_at(&mut head, 0)?;
-                let kind = detect_io(&head[..n])?;
-                if kind == Compression::None {
-                    let inner = BufReader::with_capacity(SEEKABLE_BUFFER, file);
-                    return Ok((kind, Box::new(Seekable { inner, len: md.len() })));
+                if detect_io(&head[..n])? == Compression::None {
+                    plain = Some(md.len());
                 }
             }
-            stream_decoder(Box::new(file))
+            match plain {
+                Some(len) => {
+                    let inner = BufReader::with_capacity(SEEKABLE_BUFFER, file);
+                    let src: Box<dyn Source> = Box::new(Seekable { inner, len, pos: 0, shown: count.clone() });
+                    (Compression::None, src)
+                }
+                None => stream_decoder(Box::new(Counted { inner: file, count: count.clone() }))?,
+            }
         }
-        Origin::Stream(r) => stream_decoder(r),
-    }
+        Origin::Stream(r) => stream_decoder(Box::new(Counted { inner: r, count: count.clone() }))?,
+    };
+    Ok((kind, src, count))
 }
 
 fn detect_io(head: &[u8]) -> io::Result<Compression> {

@@ -218,13 +218,28 @@ mod tests {
 /// Opens an archive for reading: a path, or `-` for standard input; compression is detected
 /// from the first bytes.
 pub fn open_archive(path: &std::path::Path) -> crate::error::Result<(compress::Compression, reader::Reader)> {
+    open_archive_counted(path).map(|a| (a.compression, a.reader))
+}
+
+/// An archive opened for reading, with what progress needs: the input's size when it is a
+/// file, and the bytes read from it so far.
+pub struct Opened {
+    pub compression: compress::Compression,
+    pub reader: reader::Reader,
+    pub input_len: Option<u64>,
+    pub input_pos: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+pub fn open_archive_counted(path: &std::path::Path) -> crate::error::Result<Opened> {
     use crate::error::IoContext;
-    let origin = if path.as_os_str() == "-" {
-        compress::Origin::Stream(Box::new(std::io::stdin()))
+    let (origin, input_len) = if path.as_os_str() == "-" {
+        (compress::Origin::Stream(Box::new(std::io::stdin())), None)
     } else {
-        compress::Origin::File(std::fs::File::open(path).at(path, "open the archive")?)
+        let file = std::fs::File::open(path).at(path, "open the archive")?;
+        let len = file.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+        (compress::Origin::File(file), len)
     };
-    let (kind, src) = compress::decoder(origin).at(path, "read the archive")?;
+    let (compression, src, input_pos) = compress::decoder_counted(origin).at(path, "read the archive")?;
     let name = if path.as_os_str() == "-" { "(standard input)".to_string() } else { path.display().to_string() };
-    Ok((kind, reader::Reader::new(src, name)))
+    Ok(Opened { compression, reader: reader::Reader::new(src, name), input_len, input_pos })
 }
