@@ -4,13 +4,14 @@ opened relative to the destination's fd with `openat2(RESOLVE_BENEATH | RESOLVE_
 so neither `..` nor a symlink (planted by an earlier entry, or already there) can take a write
 outside, or anywhere a symlink points (RUSTSEC-2018-0002, CVE-2021-38511, CVE-2025-45582). Where
 openat2 is missing (ENOSYS, kernels before 5.6) the same rule is enforced one component at a
-time with `openat(O_NOFOLLOW)`. Symlinks are data: they are created, never followed.
+time with `openat(O_NOFOLLOW)`, and so is a name longer than PATH_MAX (ENAMETOOLONG): every
+lookup is relative to a directory fd, so depth is no limit. Symlinks are data: they are created,
+never followed.
 */
 
 use std::ffi::OsStr;
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
 use rustix::fs::{Mode, OFlags, ResolveFlags};
@@ -76,12 +77,7 @@ impl Dest {
         let root = rustix::fs::open(path, OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::RDONLY, Mode::empty())?;
         let umask = rustix::process::umask(Mode::empty());
         rustix::process::umask(umask);
-        Ok(Dest {
-            root,
-            cached: None,
-            openat2: true,
-            dir_mode: Mode::from_bits_truncate(0o777 & !umask.bits()),
-        })
+        Ok(Dest { root, cached: None, openat2: true, dir_mode: Mode::from_bits_truncate(0o777 & !umask.bits()) })
     }
 
     pub fn root(&self) -> BorrowedFd<'_> {
@@ -101,6 +97,7 @@ impl Dest {
                 Err(Errno::NOENT) => return Ok(None),
                 Err(Errno::NOSYS) => self.openat2 = false,
                 Err(Errno::AGAIN) => {} // a concurrent rename raced the lookup: walk instead
+                Err(Errno::NAMETOOLONG) => {} // longer than PATH_MAX: walk, one component at a time
                 Err(e) => return Err(explain(e)),
             }
         }
@@ -152,21 +149,11 @@ impl Dest {
 fn explain(e: Errno) -> io::Error {
     match e {
         Errno::XDEV => io::Error::other("its path leads out of the destination; refused"),
-        Errno::LOOP | Errno::NOTDIR => {
-            io::Error::other("a symlink or non-directory stands in its parent path; captar never extracts through symlinks")
-        }
+        Errno::LOOP | Errno::NOTDIR => io::Error::other(
+            "a symlink or non-directory stands in its parent path; captar never extracts through symlinks",
+        ),
         other => other.into(),
     }
-}
-
-/// A name for a temporary sibling: hidden, unique within this process, and recognisable.
-pub fn temp_name(final_name: &OsStr) -> PathBuf {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    let n = N.fetch_add(1, Ordering::Relaxed);
-    let mut s = format!(".captar-{}-{n}-", std::process::id()).into_bytes();
-    s.extend(final_name.as_bytes().iter().take(64));
-    PathBuf::from(OsStr::from_bytes(&s))
 }
 
 #[cfg(test)]

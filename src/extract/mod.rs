@@ -9,7 +9,9 @@ Directories get their metadata after their contents.
 
 mod beneath;
 mod restore;
+mod temps;
 
+use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -19,7 +21,7 @@ use rustix::fs::{AtFlags, Mode};
 use rustix::io::Errno;
 
 pub use beneath::SafeName;
-use beneath::{Dest, NameProblem, temp_name};
+use beneath::{Dest, NameProblem};
 use restore::{CapFailure, Restorer};
 
 use crate::error::{Error, Outcome, Report, Result};
@@ -69,8 +71,19 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
         let hint = if e.kind() == io::ErrorKind::NotFound { " (create it first, e.g. `mkdir -p DIR`)" } else { "" };
         Error::entry(&opts.directory, format!("cannot open the destination directory: {e}{hint}"))
     })?;
+    let _cleanup = temps::SignalCleanup::install();
     let restorer = Restorer::new(opts, &dest);
-    let mut run = Run { opts, report, dest, restorer, dirs: Vec::new(), warned_root: false, matched: vec![false; opts.members.len()], cap_failures: Vec::new() };
+    let mut run = Run {
+        opts,
+        report,
+        dest,
+        restorer,
+        dirs: Vec::new(),
+        dir_index: HashMap::new(),
+        warned_root: false,
+        matched: vec![false; opts.members.len()],
+        cap_failures: Vec::new(),
+    };
     let result = run.members(&mut reader);
     // Directory metadata is set even after an error, so what was extracted is usable.
     run.fix_dirs();
@@ -104,6 +117,8 @@ struct Run<'a> {
     dest: Dest,
     restorer: Restorer,
     dirs: Vec<PendingDir>,
+    /// Where each pending directory (by dev and inode) is in `dirs`.
+    dir_index: HashMap<(u64, u64), usize>,
     warned_root: bool,
     matched: Vec<bool>,
     cap_failures: Vec<CapFailure>,
@@ -174,13 +189,22 @@ impl Run<'_> {
         let path = &meta.path;
         let io_fail = |op: &'static str| {
             move |e: io::Error| {
-                if is_fatal(&e) { Failure::Stop(Error::io(path, op, e)) } else { Failure::Member(Error::io(path, op, e)) }
+                if is_fatal(&e) {
+                    Failure::Stop(Error::io(path, op, e))
+                } else {
+                    Failure::Member(Error::io(path, op, e))
+                }
             }
         };
         if name.is_root() {
             if meta.kind == Kind::Dir {
                 let st = rustix::fs::fstat(self.dest.root()).map_err(|e| io_fail("stat")(e.into()))?;
-                self.dirs.push(PendingDir { rel: PathBuf::new(), dev: st.st_dev, ino: st.st_ino, meta: meta.clone() });
+                self.pending_dir(PendingDir {
+                    rel: PathBuf::new(),
+                    dev: st.st_dev,
+                    ino: st.st_ino,
+                    meta: meta.clone(),
+                });
             }
             return Ok(());
         }
@@ -204,18 +228,26 @@ impl Run<'_> {
                 let parent = self.dest.dir(&parent_rel).map_err(io_fail("open parent directory"))?;
                 place(parent.as_fd(), &file_name, |dir, tmp| rustix::fs::symlinkat(target, dir, tmp))
                     .map_err(io_fail("create symlink"))?;
-                self.restorer.symlink_meta(parent.as_fd(), &file_name, meta).map_err(io_fail("set symlink owner and times"))
+                self.restorer
+                    .symlink_meta(parent.as_fd(), &file_name, meta)
+                    .map_err(io_fail("set symlink owner and times"))
             }
             Kind::HardLink => self.hard_link(&parent_rel, &file_name, meta),
             Kind::Char | Kind::Block | Kind::Fifo => {
                 let parent = self.dest.dir(&parent_rel).map_err(io_fail("open parent directory"))?;
                 let (ty, dev) = match meta.kind {
-                    Kind::Char => (rustix::fs::FileType::CharacterDevice, rustix::fs::makedev(meta.dev_major, meta.dev_minor)),
-                    Kind::Block => (rustix::fs::FileType::BlockDevice, rustix::fs::makedev(meta.dev_major, meta.dev_minor)),
+                    Kind::Char => {
+                        (rustix::fs::FileType::CharacterDevice, rustix::fs::makedev(meta.dev_major, meta.dev_minor))
+                    }
+                    Kind::Block => {
+                        (rustix::fs::FileType::BlockDevice, rustix::fs::makedev(meta.dev_major, meta.dev_minor))
+                    }
                     _ => (rustix::fs::FileType::Fifo, 0),
                 };
-                place(parent.as_fd(), &file_name, |dir, tmp| rustix::fs::mknodat(dir, tmp, ty, Mode::from_raw_mode(0o600), dev))
-                    .map_err(io_fail("create special file"))?;
+                place(parent.as_fd(), &file_name, |dir, tmp| {
+                    rustix::fs::mknodat(dir, tmp, ty, Mode::from_raw_mode(0o600), dev)
+                })
+                .map_err(io_fail("create special file"))?;
                 self.restorer.node_meta(parent.as_fd(), &file_name, meta).map_err(io_fail("set owner, mode and times"))
             }
         }
@@ -228,6 +260,15 @@ impl Run<'_> {
             Err(Errno::EXIST) => {
                 let st = rustix::fs::statat(parent, name, AtFlags::SYMLINK_NOFOLLOW)?;
                 if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::Directory {
+                    match self.opts.existing {
+                        Existing::Skip => return Ok(()),
+                        Existing::Keep => {
+                            return Err(io::Error::other(
+                                "a non-directory of that name exists; not replaced (--keep-old-files)",
+                            ));
+                        }
+                        Existing::Replace => {}
+                    }
                     // A symlink or file in the way is replaced, never followed (CVE-2026-33056).
                     rustix::fs::unlinkat(parent, name, AtFlags::empty())?;
                     rustix::fs::mkdirat(parent, name, Mode::from_raw_mode(0o700))?;
@@ -236,14 +277,16 @@ impl Run<'_> {
             Err(e) => return Err(e.into()),
         }
         let st = rustix::fs::statat(parent, name, AtFlags::SYMLINK_NOFOLLOW)?;
-        self.dirs.push(PendingDir { rel: rel.to_path_buf(), dev: st.st_dev, ino: st.st_ino, meta: meta.clone() });
+        self.pending_dir(PendingDir { rel: rel.to_path_buf(), dev: st.st_dev, ino: st.st_ino, meta: meta.clone() });
         Ok(())
     }
 
     fn file(&mut self, reader: &mut Reader, parent_rel: &Path, name: &OsStr, meta: &EntryMeta) -> Result<(), Failure> {
         let path = &meta.path;
-        let parent = self.dest.dir(parent_rel).map_err(|e| Failure::Member(Error::io(path, "open parent directory", e)))?;
-        let parent: OwnedFd = rustix::io::fcntl_dupfd_cloexec(parent, 0).map_err(|e| Failure::Member(Error::io(path, "dup", e.into())))?;
+        let parent =
+            self.dest.dir(parent_rel).map_err(|e| Failure::Member(Error::io(path, "open parent directory", e)))?;
+        let parent: OwnedFd = rustix::io::fcntl_dupfd_cloexec(parent, 0)
+            .map_err(|e| Failure::Member(Error::io(path, "dup", e.into())))?;
         let mut tmp = restore::TempFile::create(parent.as_fd()).map_err(|e| classify(path, "create file", e))?;
         restore::write_data(reader, &mut tmp).map_err(|e| match e {
             restore::DataError::Archive(e) => Failure::Stop(e),
@@ -267,25 +310,48 @@ impl Run<'_> {
         let target = match SafeName::parse(target) {
             Ok(t) if !t.is_root() => t,
             _ => {
-                return Err(Failure::Member(Error::entry(path, format!("hard link target {} leaves the destination; skipped", target.display()))));
+                return Err(Failure::Member(Error::entry(
+                    path,
+                    format!("hard link target {} leaves the destination; skipped", target.display()),
+                )));
             }
         };
         let (tparent_rel, tname) = target.split();
         let tparent = match self.dest.open_dir(tparent_rel) {
             Ok(Some(fd)) => fd,
-            Ok(None) => return Err(Failure::Member(Error::entry(path, format!("hard link target {} does not exist", target.rel.display())))),
+            Ok(None) => {
+                return Err(Failure::Member(Error::entry(
+                    path,
+                    format!("hard link target {} does not exist", target.rel.display()),
+                )));
+            }
             Err(e) => return Err(Failure::Member(Error::io(path, "open hard link target", e))),
         };
         let tname = tname.to_os_string();
-        let parent = self.dest.dir(parent_rel).map_err(|e| Failure::Member(Error::io(path, "open parent directory", e)))?;
+        let parent =
+            self.dest.dir(parent_rel).map_err(|e| Failure::Member(Error::io(path, "open parent directory", e)))?;
         // No AT_SYMLINK_FOLLOW: a link to a symlink links the symlink itself, never its target.
         place(parent.as_fd(), name, |dir, tmp| rustix::fs::linkat(&tparent, &tname, dir, tmp, AtFlags::empty()))
             .map_err(|e| classify(path, "create hard link", e))
     }
 
+    /// Records a directory whose metadata is set at the end. A directory named again takes the
+    /// later member's metadata (as a file does) but keeps its first place, so it is still set
+    /// after everything beneath it.
+    fn pending_dir(&mut self, d: PendingDir) {
+        match self.dir_index.get(&(d.dev, d.ino)) {
+            Some(&i) => self.dirs[i].meta = d.meta,
+            None => {
+                self.dir_index.insert((d.dev, d.ino), self.dirs.len());
+                self.dirs.push(d);
+            }
+        }
+    }
+
     /// Sets directory metadata, deepest first, on the directories created (found again by inode).
     fn fix_dirs(&mut self) {
         let dirs = std::mem::take(&mut self.dirs);
+        self.dir_index.clear();
         for d in dirs.iter().rev() {
             let fd = match self.dest.open_dir(&d.rel) {
                 Ok(Some(fd)) => fd,
@@ -298,7 +364,10 @@ impl Run<'_> {
             match rustix::fs::fstat(&fd) {
                 Ok(st) if st.st_dev == d.dev && st.st_ino == d.ino => {}
                 _ => {
-                    self.report.error(Error::entry(&d.meta.path, "directory was replaced during extraction; its metadata was not set"));
+                    self.report.error(Error::entry(
+                        &d.meta.path,
+                        "directory was replaced during extraction; its metadata was not set",
+                    ));
                     continue;
                 }
             }
@@ -326,21 +395,29 @@ fn classify(path: &Path, op: &'static str, e: io::Error) -> Failure {
 /// Creates something under `name` in `dir` with `make`, replacing what is there atomically: on
 /// EEXIST it is made under a temporary name and renamed over the old one (rename replaces a
 /// symlink itself, never what it points to). A directory in the way is an error.
-fn place(dir: BorrowedFd<'_>, name: &OsStr, make: impl Fn(BorrowedFd<'_>, &Path) -> rustix::io::Result<()>) -> io::Result<()> {
+fn place(
+    dir: BorrowedFd<'_>,
+    name: &OsStr,
+    make: impl Fn(BorrowedFd<'_>, &Path) -> rustix::io::Result<()>,
+) -> io::Result<()> {
     match make(dir, Path::new(name)) {
         Ok(()) => return Ok(()),
         Err(Errno::EXIST) => {}
         Err(e) => return Err(e.into()),
     }
-    let tmp = temp_name(name);
-    make(dir, &tmp)?;
-    rustix::fs::renameat(dir, &tmp, dir, name).map_err(|e| {
+    let tmp = temps::temp_name(name);
+    let (named, ()) = temps::create(dir, &tmp, || Ok(make(dir, &tmp)?))?;
+    temps::settle(named, || {
+        let renamed = rustix::fs::renameat(dir, &tmp, dir, name);
+        // Also after a success: renaming a hard link over another link of the same inode (a
+        // link extracted twice) does nothing and leaves the temporary name.
         let _ = rustix::fs::unlinkat(dir, &tmp, AtFlags::empty());
-        if e == Errno::ISDIR || e == Errno::NOTEMPTY || e == Errno::EXIST {
-            io::Error::other("a directory of that name is in the way")
-        } else {
-            e.into()
-        }
+        renamed.map_err(|e| {
+            if e == Errno::ISDIR || e == Errno::NOTEMPTY || e == Errno::EXIST {
+                io::Error::other("a directory of that name is in the way")
+            } else {
+                e.into()
+            }
+        })
     })
 }
-

@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use rustix::fs::{AtFlags, Mode, OFlags, Timespec, Timestamps, UTIME_NOW};
 use rustix::io::Errno;
 
-use super::beneath::{Dest, temp_name};
+use super::beneath::Dest;
+use super::temps::{self, temp_name};
 use super::{ExtractOptions, RootidPolicy};
 use crate::caps::{self, FileCaps};
 use crate::error::Error;
@@ -50,16 +51,15 @@ pub fn cap_errno_reason(e: &io::Error) -> String {
     }
 }
 
-/// Sets a harmless capability on an unnamed temporary file in the destination: tells whether
-/// this filesystem and this process can restore capabilities at all.
+/// Sets a harmless capability on a temporary file in the destination (unnamed where it can be,
+/// and removed either way): tells whether this filesystem and this process can restore
+/// capabilities at all, before anything is written.
 fn probe(dest: &Dest) -> std::result::Result<(), String> {
-    let fd = match rustix::fs::openat(dest.root(), ".", OFlags::TMPFILE | OFlags::WRONLY | OFlags::CLOEXEC, Mode::from_raw_mode(0o600)) {
-        Ok(fd) => fd,
-        // No O_TMPFILE here: the real restore will tell.
-        Err(_) => return Ok(()),
+    let Ok(file) = TempFile::create(dest.root()) else {
+        return Ok(()); // a destination that takes no file: the first member will say why
     };
     let value = caps::parse_text("cap_chown=p").expect("valid").encode();
-    xattr::set_fd(&fd, OsStr::new(caps::XATTR_NAME), &value).map_err(|e| cap_errno_reason(&e))
+    xattr::set_fd(file.fd(), OsStr::new(caps::XATTR_NAME), &value).map_err(|e| cap_errno_reason(&e))
 }
 
 fn ts(secs: i64, nsecs: u32) -> Timespec {
@@ -111,8 +111,9 @@ impl Restorer {
     fn other_xattrs(&self, fd: BorrowedFd<'_>, meta: &EntryMeta) -> io::Result<()> {
         for (name, value) in &meta.xattrs {
             if name != caps::XATTR_NAME && self.xattrs.wants(name) {
-                xattr::set_fd(fd, name, value)
-                    .map_err(|e| io::Error::new(e.kind(), format!("cannot set xattr {}: {e}", name.to_string_lossy())))?;
+                xattr::set_fd(fd, name, value).map_err(|e| {
+                    io::Error::new(e.kind(), format!("cannot set xattr {}: {e}", name.to_string_lossy()))
+                })?;
             }
         }
         Ok(())
@@ -188,9 +189,28 @@ impl Restorer {
         if let Some((uid, gid)) = self.owner(meta)? {
             rustix::fs::chownat(dir, name, Some(uid), Some(gid), AtFlags::SYMLINK_NOFOLLOW)?;
         }
-        rustix::fs::chmodat(dir, name, self.mode(meta), AtFlags::empty())?;
+        chmod_nofollow(dir, name, self.mode(meta))?;
         rustix::fs::utimensat(dir, name, &Self::times(meta), AtFlags::SYMLINK_NOFOLLOW)?;
         Ok(())
+    }
+}
+
+/// chmod of `name` itself, never of what a symlink swapped in under that name points to:
+/// fchmodat has no working AT_SYMLINK_NOFOLLOW, and fchmod refuses the O_PATH fd a fifo or a
+/// device must be held by (opening one for real could block or touch hardware). So the node is
+/// held by an O_PATH|O_NOFOLLOW fd, checked not to be a symlink, and changed through its
+/// /proc/self/fd entry, which reaches that very inode.
+fn chmod_nofollow(dir: BorrowedFd<'_>, name: &OsStr, mode: Mode) -> io::Result<()> {
+    let fd = rustix::fs::openat(dir, name, OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())?;
+    let st = rustix::fs::fstat(&fd)?;
+    if rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Symlink {
+        return Err(io::Error::other("a symlink was put in its place while it was being created; not followed"));
+    }
+    let proc = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd));
+    match rustix::fs::chmodat(rustix::fs::CWD, proc.as_str(), mode, AtFlags::empty()) {
+        // No /proc: the name, checked a moment ago, is the best left.
+        Err(Errno::NOENT) => Ok(rustix::fs::chmodat(dir, name, mode, AtFlags::empty())?),
+        other => Ok(other?),
     }
 }
 
@@ -199,21 +219,34 @@ impl Restorer {
 pub struct TempFile {
     fd: OwnedFd,
     /// The directory and temporary name, when O_TMPFILE was not available.
-    named: Option<(OwnedFd, PathBuf)>,
+    named: Option<(temps::Named, OwnedFd, PathBuf)>,
+}
+
+/// Set (to anything) in the environment, `CAPTAR_TEST_NO_TMPFILE` makes captar write files
+/// under temporary names as it does where O_TMPFILE is missing, so tests can reach that path
+/// on filesystems that have O_TMPFILE.
+fn tmpfile_disabled() -> bool {
+    static DISABLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *DISABLED.get_or_init(|| std::env::var_os("CAPTAR_TEST_NO_TMPFILE").is_some())
 }
 
 impl TempFile {
     pub fn create(dir: BorrowedFd<'_>) -> io::Result<TempFile> {
         let flags = OFlags::WRONLY | OFlags::CLOEXEC;
-        match rustix::fs::openat(dir, ".", flags | OFlags::TMPFILE, Mode::from_raw_mode(0o600)) {
-            Ok(fd) => return Ok(TempFile { fd, named: None }),
-            Err(Errno::OPNOTSUPP | Errno::ISDIR | Errno::INVAL | Errno::NOENT) => {}
-            Err(e) => return Err(e.into()),
+        if !tmpfile_disabled() {
+            match rustix::fs::openat(dir, ".", flags | OFlags::TMPFILE, Mode::from_raw_mode(0o600)) {
+                Ok(fd) => return Ok(TempFile { fd, named: None }),
+                Err(Errno::OPNOTSUPP | Errno::ISDIR | Errno::INVAL | Errno::NOENT) => {}
+                Err(e) => return Err(e.into()),
+            }
         }
         let tmp = temp_name(OsStr::new("file"));
-        let fd = rustix::fs::openat(dir, &tmp, flags | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW, Mode::from_raw_mode(0o600))?;
+        let (named, fd) = temps::create(dir, &tmp, || {
+            let how = flags | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW;
+            Ok(rustix::fs::openat(dir, &tmp, how, Mode::from_raw_mode(0o600))?)
+        })?;
         let dir = rustix::io::fcntl_dupfd_cloexec(dir, 0)?;
-        Ok(TempFile { fd, named: Some((dir, tmp)) })
+        Ok(TempFile { fd, named: Some((named, dir, tmp)) })
     }
 
     pub fn fd(&self) -> BorrowedFd<'_> {
@@ -222,10 +255,12 @@ impl TempFile {
 
     /// Gives the file its final name in `dir`, replacing what is there (but not a directory).
     pub fn link_into(mut self, dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<()> {
-        if let Some((tdir, tmp)) = self.named.take() {
-            return rustix::fs::renameat(&tdir, &tmp, dir, name).map_err(|e| {
-                let _ = rustix::fs::unlinkat(&tdir, &tmp, AtFlags::empty());
-                replace_error(e)
+        if let Some((named, tdir, tmp)) = self.named.take() {
+            return temps::settle(named, || {
+                rustix::fs::renameat(&tdir, &tmp, dir, name).map_err(|e| {
+                    let _ = rustix::fs::unlinkat(&tdir, &tmp, AtFlags::empty());
+                    replace_error(e)
+                })
             });
         }
         let link = |target: &Path| -> rustix::io::Result<()> {
@@ -242,10 +277,12 @@ impl TempFile {
             Ok(()) => Ok(()),
             Err(Errno::EXIST) => {
                 let tmp = temp_name(name);
-                link(&tmp)?;
-                rustix::fs::renameat(dir, &tmp, dir, name).map_err(|e| {
-                    let _ = rustix::fs::unlinkat(dir, &tmp, AtFlags::empty());
-                    replace_error(e)
+                let (named, ()) = temps::create(dir, &tmp, || Ok(link(&tmp)?))?;
+                temps::settle(named, || {
+                    rustix::fs::renameat(dir, &tmp, dir, name).map_err(|e| {
+                        let _ = rustix::fs::unlinkat(dir, &tmp, AtFlags::empty());
+                        replace_error(e)
+                    })
                 })
             }
             Err(e) => Err(e.into()),
@@ -263,8 +300,8 @@ fn replace_error(e: Errno) -> io::Error {
 
 impl Drop for TempFile {
     fn drop(&mut self) {
-        if let Some((dir, tmp)) = &self.named {
-            let _ = rustix::fs::unlinkat(dir, tmp, AtFlags::empty());
+        if let Some((named, dir, tmp)) = self.named.take() {
+            temps::remove(named, dir.as_fd(), &tmp);
         }
     }
 }

@@ -34,6 +34,8 @@ pub struct Reader {
     padding: u64,
     global: Vec<(Vec<u8>, Vec<u8>)>,
     done: bool,
+    /// The member whose data is being read or skipped, named in errors about its data.
+    current: Option<PathBuf>,
 }
 
 /// Extended information gathered from headers before the member they describe.
@@ -52,6 +54,52 @@ fn trim_nul(b: &[u8]) -> &[u8] {
     }
 }
 
+/// Header fields holding numbers (ustar offsets).
+const MODE: std::ops::Range<usize> = 100..108;
+const UID: std::ops::Range<usize> = 108..116;
+const GID: std::ops::Range<usize> = 116..124;
+const SIZE: std::ops::Range<usize> = 124..136;
+const MTIME: std::ops::Range<usize> = 136..148;
+const DEV_MAJOR: std::ops::Range<usize> = 329..337;
+const DEV_MINOR: std::ops::Range<usize> = 337..345;
+
+/// The largest size accepted: `off_t` is signed, so no file is larger.
+const MAX_SIZE: u64 = i64::MAX as u64;
+
+/// A numeric header field as GNU tar reads it (src/list.c, `from_header`): octal digits after
+/// optional spaces, ended by the field's end, a space or a NUL; or base-256 when the first byte is 0x80
+/// (positive) or 0xff (negative, two's complement). `None` for anything else, so a field is
+/// never half read: the `tar` crate reads only the last 8 bytes of a base-256 field, which lets
+/// a 12-byte size mean one thing to it and another to GNU tar.
+fn numeric(field: &[u8]) -> Option<i128> {
+    match field.first() {
+        Some(0x80) | Some(0xff) => {
+            let mut value: i128 = if field[0] == 0xff { -1 } else { 0 };
+            for &b in &field[1..] {
+                value = (value << 8) | i128::from(b);
+            }
+            Some(value)
+        }
+        _ => {
+            let text = field.iter().position(|&b| b != b' ').map_or(&field[..0], |i| &field[i..]);
+            let digits = text.iter().take_while(|b| (b'0'..=b'7').contains(b)).count();
+            if digits == 0 || !matches!(text.get(digits), None | Some(b' ' | 0)) {
+                return None;
+            }
+            text[..digits].iter().try_fold(0i128, |n, &d| n.checked_mul(8).map(|n| n + i128::from(d - b'0')))
+        }
+    }
+}
+
+/// The header's size field, within what a file can hold.
+fn size_field(block: &[u8; BLOCK]) -> std::result::Result<u64, String> {
+    let raw = &block[SIZE];
+    numeric(raw)
+        .and_then(|n| u64::try_from(n).ok())
+        .filter(|&n| n <= MAX_SIZE)
+        .ok_or_else(|| format!("invalid size field {:?}", String::from_utf8_lossy(trim_nul(raw))))
+}
+
 fn header_checksum_ok(block: &[u8; BLOCK]) -> Option<bool> {
     let field = trim_nul(&block[148..156]);
     let text = std::str::from_utf8(field).ok()?.trim_matches(|c: char| c == ' ' || c == '\0');
@@ -68,7 +116,16 @@ fn header_checksum_ok(block: &[u8; BLOCK]) -> Option<bool> {
 
 impl Reader {
     pub fn new(src: Box<dyn Source>, archive: impl Into<String>) -> Reader {
-        Reader { src, archive: archive.into(), offset: 0, remaining: 0, padding: 0, global: Vec::new(), done: false }
+        Reader {
+            src,
+            archive: archive.into(),
+            offset: 0,
+            remaining: 0,
+            padding: 0,
+            global: Vec::new(),
+            done: false,
+            current: None,
+        }
     }
 
     /// Bytes of the uncompressed stream consumed so far.
@@ -76,8 +133,13 @@ impl Reader {
         self.offset
     }
 
+    /// An error at `offset`, naming the member whose data is being read, if any.
     fn err(&self, offset: u64, msg: impl Into<String>) -> Error {
-        Error::Archive { archive: self.archive.clone(), offset, msg: msg.into() }
+        let msg = match &self.current {
+            Some(path) => format!("{}: {}", path.display(), msg.into()),
+            None => msg.into(),
+        };
+        Error::Archive { archive: self.archive.clone(), offset, msg }
     }
 
     fn io_err(&self, e: io::Error) -> Error {
@@ -128,11 +190,24 @@ impl Reader {
                 format!("{what} of {size} bytes is larger than any real one; the archive is corrupt"),
             ));
         }
-        let mut data = vec![0u8; size as usize];
-        self.src.read_exact(&mut data).map_err(|e| self.io_err(e))?;
+        // Grown as the bytes arrive, not allocated from the header's word: a 512-byte archive
+        // claiming a 64 MiB header costs nothing.
+        let mut data = Vec::new();
+        (&mut *self.src).take(size).read_to_end(&mut data).map_err(|e| self.io_err(e))?;
+        if (data.len() as u64) < size {
+            return Err(self.io_err(io::ErrorKind::UnexpectedEof.into()));
+        }
         self.offset += size;
         self.skip(padding(size))?;
         Ok(data)
+    }
+
+    /// Reads a compressed stream to its end after the end-of-archive marker, so a corrupt
+    /// trailer (gzip's CRC, a damaged last zstd block) is an error, not silence.
+    fn check_trailer(&mut self) -> Result<()> {
+        self.src.finish().map_err(|e| {
+            self.err(self.offset, format!("the compressed stream is corrupt after the end of the archive: {e}"))
+        })
     }
 
     /// Skips whatever is left of the current member's data.
@@ -149,6 +224,7 @@ impl Reader {
             return Ok(None);
         }
         self.finish_current()?;
+        self.current = None;
         let mut pending = Pending::default();
         loop {
             let at = self.offset;
@@ -166,6 +242,7 @@ impl Reader {
                     return Err(self.err(at, "an extended header is followed by the end-of-archive marker"));
                 }
                 self.done = true;
+                self.check_trailer()?;
                 return Ok(None);
             }
             match header_checksum_ok(&block) {
@@ -183,7 +260,8 @@ impl Reader {
             }
             pending.first_offset.get_or_insert(at);
             let header = tar::Header::from_byte_slice(&block);
-            let size = header.entry_size().map_err(|e| self.err(at, format!("invalid size field: {e}")))?;
+            let size = size_field(&block)
+                .map_err(|e| self.err(at, format!("{}: {e}", String::from_utf8_lossy(&header.path_bytes()))))?;
             match block[156] {
                 b'x' | b'X' => {
                     let data = self.read_blob(size, "pax extended header")?;
@@ -204,30 +282,33 @@ impl Reader {
                 b'L' => pending.long_name = Some(trim_nul(&self.read_blob(size, "GNU long name")?).to_vec()),
                 b'K' => pending.long_link = Some(trim_nul(&self.read_blob(size, "GNU long link name")?).to_vec()),
                 b'V' => {
-                    self.skip(size + padding(size))?;
+                    self.skip(size + padding(size))?; // sizes are at most i64::MAX: no overflow
                     pending.first_offset = None;
                 }
                 _ => {
                     let offset = pending.first_offset.unwrap_or(at);
-                    let meta = self.member(&block, header, size, pending, at)?;
+                    let meta = self.member(&block, header, pending, at)?;
                     self.remaining = meta.size;
                     self.padding = padding(meta.size);
+                    self.current = Some(meta.path.clone());
                     return Ok(Some(Entry { meta, offset }));
                 }
             }
         }
     }
 
-    fn member(
-        &self,
-        block: &[u8; BLOCK],
-        header: &tar::Header,
-        size: u64,
-        pending: Pending,
-        at: u64,
-    ) -> Result<EntryMeta> {
-        let num = |r: io::Result<u64>, field: &str| r.map_err(|e| self.err(at, format!("invalid {field} field: {e}")));
+    fn member(&self, block: &[u8; BLOCK], header: &tar::Header, pending: Pending, at: u64) -> Result<EntryMeta> {
         let mut path = pending.long_name.unwrap_or_else(|| header.path_bytes().into_owned());
+        // Errors name the member as the pax records will call it.
+        let records = || self.global.iter().chain(pending.records.iter());
+        let named = records().rev().find(|(k, _)| k == pax::PATH.as_bytes()).map(|(_, v)| v.as_slice());
+        let shown = String::from_utf8_lossy(named.unwrap_or(&path)).into_owned();
+        let fail = |msg: String| self.err(at, format!("{shown}: {msg}"));
+        let field = |range: std::ops::Range<usize>, name: &str| {
+            numeric(&block[range.clone()]).ok_or_else(|| {
+                fail(format!("invalid {name} field {:?}", String::from_utf8_lossy(trim_nul(&block[range]))))
+            })
+        };
         let mut link = pending.long_link.or_else(|| header.link_name_bytes().map(|l| l.into_owned()));
         let mut kind = match block[156] {
             b'0' | b'\0' | b'7' => Kind::File,
@@ -238,13 +319,12 @@ impl Reader {
             b'5' | b'D' => Kind::Dir,
             b'6' => Kind::Fifo,
             b'S' => {
-                return Err(self.err(
-                    at,
-                    "GNU sparse member: captar does not read sparse archives; extract this one with GNU tar",
+                return Err(fail(
+                    "GNU sparse member: captar does not read sparse archives; extract this one with GNU tar".into(),
                 ));
             }
             b'M' => {
-                return Err(self.err(at, "GNU multi-volume continuation: captar does not read multi-volume archives"));
+                return Err(fail("GNU multi-volume continuation: captar does not read multi-volume archives".into()));
             }
             // POSIX: an unknown type is read as a regular file.
             _ => Kind::File,
@@ -253,26 +333,32 @@ impl Reader {
             kind = Kind::Dir; // pre-POSIX archives mark directories by the trailing slash
         }
         let mut meta = EntryMeta::new(PathBuf::new(), kind);
-        meta.mode = num(header.mode().map(u64::from), "mode")? as u32 & 0o7777;
-        meta.uid = num(header.uid(), "uid")?;
-        meta.gid = num(header.gid(), "gid")?;
-        meta.mtime = Time { secs: num(header.mtime(), "mtime")? as i64, nsecs: 0 };
+        let mode = field(MODE, "mode")?;
+        let uid = field(UID, "uid")?;
+        let gid = field(GID, "gid")?;
+        let mtime = field(MTIME, "mtime")?;
+        meta.mode = (mode & 0o7777) as u32;
+        meta.uid = u64::try_from(uid).map_err(|_| fail(format!("negative uid {uid}")))?;
+        meta.gid = u64::try_from(gid).map_err(|_| fail(format!("negative gid {gid}")))?;
+        meta.mtime =
+            Time { secs: i64::try_from(mtime).map_err(|_| fail(format!("mtime {mtime} out of range")))?, nsecs: 0 };
         meta.uname = header.username_bytes().filter(|n| !n.is_empty()).map(<[u8]>::to_vec);
         meta.gname = header.groupname_bytes().filter(|n| !n.is_empty()).map(<[u8]>::to_vec);
         if matches!(kind, Kind::Char | Kind::Block) {
-            meta.dev_major = header.device_major().ok().flatten().unwrap_or(0);
-            meta.dev_minor = header.device_minor().ok().flatten().unwrap_or(0);
+            let dev = |range, name| {
+                field(range, name).and_then(|n| u32::try_from(n).map_err(|_| fail(format!("{name} {n} out of range"))))
+            };
+            meta.dev_major = dev(DEV_MAJOR, "device major")?;
+            meta.dev_minor = dev(DEV_MINOR, "device minor")?;
         }
-        meta.size = size;
+        meta.size = size_field(block).map_err(fail)?;
         let mut libarchive_xattrs = Vec::new();
         let mut schily_xattrs = Vec::new();
-        for (key, value) in self.global.iter().chain(pending.records.iter()) {
+        for (key, value) in records() {
             let text = || String::from_utf8_lossy(value).into_owned();
             let number = |field: &str| {
-                text()
-                    .trim()
-                    .parse::<u64>()
-                    .map_err(|_| self.err(at, format!("pax {field} record {:?} is not a number", text())))
+                let n = text().trim().parse::<u64>().ok().filter(|&n| n <= MAX_SIZE);
+                n.ok_or_else(|| fail(format!("pax {field} record {:?} is not a number in range", text())))
             };
             match key.as_slice() {
                 k if k == pax::PATH.as_bytes() => path = value.clone(),
@@ -284,7 +370,7 @@ impl Reader {
                 k if k == pax::GNAME.as_bytes() => meta.gname = Some(value.clone()),
                 k if k == pax::MTIME.as_bytes() => {
                     meta.mtime = Time::from_pax(text().trim())
-                        .ok_or_else(|| self.err(at, format!("pax mtime record {:?} is not a time", text())))?;
+                        .ok_or_else(|| fail(format!("pax mtime record {:?} is not a time", text())))?;
                 }
                 k if k.starts_with(pax::SCHILY_XATTR.as_bytes()) => {
                     schily_xattrs.push((pax::schily_name(&k[pax::SCHILY_XATTR.len()..]), value.clone()));
@@ -292,14 +378,13 @@ impl Reader {
                 k if k.starts_with(pax::LIBARCHIVE_XATTR.as_bytes()) => {
                     let (name, v) =
                         pax::libarchive_xattr(&k[pax::LIBARCHIVE_XATTR.len()..], value).ok_or_else(|| {
-                            self.err(at, "LIBARCHIVE.xattr record is not URL-encoded name and base64 value")
+                            fail("LIBARCHIVE.xattr record is not URL-encoded name and base64 value".into())
                         })?;
                     libarchive_xattrs.push((name, v));
                 }
                 k if k.starts_with(b"GNU.sparse.") => {
-                    return Err(self.err(
-                        at,
-                        "pax sparse member: captar does not read sparse archives; extract this one with GNU tar",
+                    return Err(fail(
+                        "pax sparse member: captar does not read sparse archives; extract this one with GNU tar".into(),
                     ));
                 }
                 _ => {}
@@ -312,11 +397,15 @@ impl Reader {
         if path.is_empty() {
             return Err(self.err(at, "entry has an empty name"));
         }
+        if path.contains(&0) {
+            return Err(fail("the name holds a NUL byte".into()));
+        }
         meta.path = PathBuf::from(OsString::from_vec(path));
         if matches!(kind, Kind::HardLink | Kind::Symlink) {
             match link {
-                Some(l) if !l.is_empty() => meta.link = Some(PathBuf::from(OsString::from_vec(l))),
-                _ => return Err(self.err(at, format!("{}: {} has no target", meta.path.display(), kind.word()))),
+                Some(l) if !l.is_empty() && !l.contains(&0) => meta.link = Some(PathBuf::from(OsString::from_vec(l))),
+                Some(l) if !l.is_empty() => return Err(fail(format!("the {} target holds a NUL byte", kind.word()))),
+                _ => return Err(fail(format!("{} has no target", kind.word()))),
             }
         }
         Ok(meta)
@@ -365,5 +454,39 @@ pub struct Data<'a>(&'a mut Reader);
 impl Read for Data<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.0.read_data(buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::numeric;
+
+    #[test]
+    fn numeric_fields_read_as_gnu_tar_reads_them() {
+        let cases: &[(&[u8], Option<i128>)] = &[
+            (b"0000644\0", Some(0o644)),
+            (b"  644 \0\0", Some(0o644)),
+            (b"00000000017\0", Some(0o17)),
+            // Twelve digits, no terminator (GNU tar writes these for 8 GiB and more).
+            (b"777777777777", Some(0o777777777777)),
+            // Whatever follows the terminator is not read.
+            (b"644\0garbage", Some(0o644)),
+            (b"", None),
+            (b"\0\0\0\0", None),
+            (b"        ", None),
+            (b"64x4\0", None),
+            (b"-644\0", None),
+            (b"0o644\0", None),
+            (&[0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x00], Some(256)),
+            (&[0xff; 12], Some(-1)),
+            (&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe], Some(-2)),
+            // Every byte counts: the tar crate would read only the last 8 of these.
+            (&[0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 3], Some((1 << 64) + 3)),
+            // Only 0x80 and 0xff mark base-256.
+            (&[0x81, 0, 0, 0, 0, 0, 0, 1], None),
+        ];
+        for (field, want) in cases {
+            assert_eq!(numeric(field), *want, "{}", field.escape_ascii());
+        }
     }
 }

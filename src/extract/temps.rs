@@ -1,0 +1,130 @@
+/*!
+Named temporaries (`.captar-*`) and their removal on SIGINT, SIGTERM and SIGHUP. A regular file
+is written as an unnamed O_TMPFILE inode where the filesystem allows, which the kernel frees
+with its last fd, whatever kills the process. A name is needed where it does not (some FUSE and
+network filesystems) and for a moment when something replaces an existing name (made under a
+temporary name, then renamed over it). Each such name is registered before it is created and
+forgotten after it is renamed or removed, both under one lock; on a signal a thread takes that
+lock, removes every registered name and lets the signal end the process. So an interrupted
+extraction leaves no temporaries (issue 4 §2); only SIGKILL can, and only those names.
+*/
+
+use std::ffi::OsStr;
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use rustix::fs::AtFlags;
+
+/// A name for a temporary sibling: hidden, unique within this process, and recognisable.
+pub fn temp_name(final_name: &OsStr) -> PathBuf {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let mut s = format!(".captar-{}-{n}-", std::process::id()).into_bytes();
+    s.extend(final_name.as_bytes().iter().take(64));
+    PathBuf::from(OsStr::from_bytes(&s))
+}
+
+struct Entry {
+    id: u64,
+    dir: OwnedFd,
+    name: PathBuf,
+}
+
+static LIVE: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
+
+fn live() -> MutexGuard<'static, Vec<Entry>> {
+    LIVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A registered temporary name; give it to `settle` once it is renamed or removed.
+#[must_use]
+pub struct Named(u64);
+
+/// Registers `name` in `dir`, then runs `make`, which creates it; a signal's cleanup sees the
+/// name registered before the file exists. On failure nothing stays registered.
+pub fn create<T>(dir: BorrowedFd<'_>, name: &Path, make: impl FnOnce() -> io::Result<T>) -> io::Result<(Named, T)> {
+    static IDS: AtomicU64 = AtomicU64::new(0);
+    let id = IDS.fetch_add(1, Ordering::Relaxed);
+    let dir = rustix::io::fcntl_dupfd_cloexec(dir, 0)?;
+    let mut live = live();
+    live.push(Entry { id, dir, name: name.to_path_buf() });
+    match make() {
+        Ok(t) => Ok((Named(id), t)),
+        Err(e) => {
+            live.retain(|e| e.id != id);
+            Err(e)
+        }
+    }
+}
+
+/// Runs `finish` (the rename into place, or the removal) and forgets the name, under the lock,
+/// so a signal's cleanup never removes a name after it became the final one.
+pub fn settle<T>(named: Named, finish: impl FnOnce() -> T) -> T {
+    let mut live = live();
+    let out = finish();
+    live.retain(|e| e.id != named.0);
+    out
+}
+
+/// Removes the temporary `name` in `dir` and forgets it.
+pub fn remove(named: Named, dir: BorrowedFd<'_>, name: &Path) {
+    settle(named, || {
+        let _ = rustix::fs::unlinkat(dir, name, AtFlags::empty());
+    });
+}
+
+/// While alive, SIGINT, SIGTERM and SIGHUP remove the registered temporaries, then end the
+/// process as the signal would have.
+pub struct SignalCleanup {
+    handle: signal_hook::iterator::Handle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl SignalCleanup {
+    /// `None` when the handlers cannot be installed; extraction goes on without them. A signal
+    /// this process was started ignoring (SIGHUP under nohup, SIGINT in a script's background
+    /// job) stays ignored.
+    pub fn install() -> Option<SignalCleanup> {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        let ignored = ignored_signals();
+        let wanted = [SIGINT, SIGTERM, SIGHUP].into_iter().filter(|&s| ignored & (1 << (s - 1)) == 0);
+        let mut signals = signal_hook::iterator::Signals::new(wanted).ok()?;
+        let handle = signals.handle();
+        let thread = std::thread::Builder::new()
+            .name("captar-signals".into())
+            .spawn(move || {
+                if let Some(sig) = signals.forever().next() {
+                    // Held until the process ends: no new temporary can appear after this.
+                    let live = live();
+                    for e in live.iter() {
+                        let _ = rustix::fs::unlinkat(e.dir.as_fd(), &e.name, AtFlags::empty());
+                    }
+                    let _ = signal_hook::low_level::emulate_default_handler(sig);
+                    std::process::exit(128 + sig);
+                }
+            })
+            .ok()?;
+        Some(SignalCleanup { handle, thread: Some(thread) })
+    }
+}
+
+/// The signals this process ignores (the `SigIgn` mask of /proc/self/status: bit N-1 is signal
+/// N); none when it cannot be read.
+fn ignored_signals() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let mask = status.lines().find_map(|l| l.strip_prefix("SigIgn:"));
+    mask.and_then(|m| u64::from_str_radix(m.trim(), 16).ok()).unwrap_or(0)
+}
+
+impl Drop for SignalCleanup {
+    fn drop(&mut self) {
+        self.handle.close();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

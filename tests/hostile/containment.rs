@@ -1,0 +1,361 @@
+//! Section 1: nothing lands outside the destination and nothing is written through a symlink.
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+use super::*;
+
+#[test]
+fn dotdot_in_names_is_refused() {
+    let c = case();
+    let tar = Tar::new()
+        .file("../escape", b"out\n")
+        .file("a/../../sentinel/file", b"overwritten\n")
+        .file("ok/../../../escape2", b"out\n")
+        .file("..", b"x")
+        .file("fine", b"in\n")
+        .end();
+    let out = c.extract(&tar, &[], 2);
+    for entry in ["../escape", "a/../../sentinel/file", "ok/../../../escape2"] {
+        refusal(&out, &format!("captar: {entry}:"), "'..'");
+    }
+    assert!(!c.root.join("escape").exists() && !c.root.join("escape2").exists());
+    // The rest of the archive is still extracted.
+    assert_eq!(read(&c.dest("fine")), b"in\n");
+    assert_eq!(lkind(&c.dest("a")), None, "nothing of a refused member is created");
+}
+
+/// GNU tar CVE-2007-4131: `//..` was not seen as `..` once the leading slashes were stripped.
+#[test]
+fn double_slash_dotdot_is_refused() {
+    let c = case();
+    let tar = Tar::new().file("//../escape", b"out\n").file("///..//sentinel/file", b"overwritten\n").end();
+    let out = c.extract(&tar, &[], 2);
+    refusal(&out, "//../escape", "'..'");
+    refusal(&out, "///..//sentinel/file", "'..'");
+    assert!(!c.root.join("escape").exists());
+}
+
+/// libarchive CVE-2015-2304: absolute names are made relative (and said so once), not followed.
+#[test]
+fn absolute_names_are_stripped_once() {
+    let c = case();
+    let abs = c.sentinel_abs("file");
+    let tar = Tar::new().file(&abs, b"overwritten\n").file("/abs/two", b"2\n").file("//abs/three", b"3\n").end();
+    let out = c.extract(&tar, &[], 0);
+    let err = out.stderr_text();
+    assert_eq!(err.matches("removing leading '/'").count(), 1, "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let inside = c.dest.join(c.sentinel.join("file").strip_prefix("/").unwrap());
+    assert_eq!(read(&inside), b"overwritten\n");
+    assert_eq!(read(&c.dest("abs/two")), b"2\n");
+    assert_eq!(read(&c.dest("abs/three")), b"3\n");
+}
+
+/// libarchive CVE-2016-5418: a hard link whose target is outside. The sentinel's link count is
+/// in its snapshot, so a link made to it anywhere shows.
+#[test]
+fn hard_link_targets_cannot_escape() {
+    let c = case();
+    let tar = Tar::new()
+        .hardlink("up", "../sentinel/file")
+        .hardlink("deep", "a/../../sentinel/file")
+        .hardlink("dots", "//../sentinel/file")
+        .hardlink("root", "/")
+        .hardlink("dot", ".")
+        .end();
+    let out = c.extract(&tar, &[], 2);
+    for entry in ["up", "deep", "dots", "root", "dot"] {
+        refusal(&out, &format!("captar: {entry}:"), "leaves the destination");
+    }
+    for entry in ["up", "deep", "dots", "root", "dot"] {
+        assert_eq!(lkind(&c.dest(entry)), None, "{entry}");
+    }
+}
+
+/// An absolute hard-link target is read beneath the destination, like the member names: the real
+/// file at that absolute path is never linked.
+#[test]
+fn absolute_hard_link_target_is_resolved_beneath() {
+    let c = case();
+    let abs = c.sentinel_abs("file");
+    let out = c.extract(&Tar::new().hardlink("grab", &abs).end(), &[], 2);
+    refusal(&out, "captar: grab:", "does not exist");
+    assert_eq!(lkind(&c.dest("grab")), None);
+
+    // With the same path present inside the destination, the link is made to that one.
+    let inside = c.dest.join(c.sentinel.join("file").strip_prefix("/").unwrap());
+    std::fs::create_dir_all(inside.parent().unwrap()).unwrap();
+    std::fs::write(&inside, b"inside\n").unwrap();
+    c.extract(&Tar::new().hardlink("grab", &abs).end(), &[], 0);
+    assert_eq!(read(&c.dest("grab")), b"inside\n");
+}
+
+/// RUSTSEC-2018-0002, GNU tar CVE-2025-45582: a symlink planted by one entry, then written
+/// through as a parent by a later one.
+#[test]
+fn planted_symlink_is_never_a_parent() {
+    let c = case();
+    let abs = c.sentinel_abs("");
+    let tar = Tar::new()
+        .symlink("link", "../sentinel")
+        .file("link/file", b"overwritten\n")
+        .file("link/new", b"planted\n")
+        .dir("link/newdir/")
+        .symlink("abs", &abs)
+        .file("abs/file", b"overwritten\n")
+        .file("abs/dir/inner", b"overwritten\n")
+        .end();
+    let out = c.extract(&tar, &[], 2);
+    for entry in ["link/file", "link/new", "link/newdir/", "abs/file", "abs/dir/inner"] {
+        refusal(&out, &format!("captar: {entry}:"), "symlink");
+    }
+    // The symlinks themselves are data: they exist, pointing where the archive said.
+    assert_eq!(std::fs::read_link(c.dest("link")).unwrap(), Path::new("../sentinel"));
+    assert_eq!(lkind(&c.dest("abs")), Some("symlink"));
+}
+
+/// Rust tar CVE-2021-38511: `create_dir_all` through a `..` symlink.
+#[test]
+fn dotdot_symlink_is_never_a_parent() {
+    let c = case();
+    let tar = Tar::new()
+        .symlink("up", "..")
+        .file("up/sentinel/file", b"overwritten\n")
+        .dir("up/made/")
+        .file("up/made/x", b"x")
+        .symlink("here", ".")
+        .file("here/x", b"x")
+        .end();
+    let out = c.extract(&tar, &[], 2);
+    for entry in ["up/sentinel/file", "up/made/", "up/made/x", "here/x"] {
+        refusal(&out, &format!("captar: {entry}:"), "symlink");
+    }
+    assert!(!c.root.join("made").exists());
+    assert_eq!(lkind(&c.dest("x")), None);
+}
+
+/// A symlink pointing inside the destination is not followed either: captar never resolves
+/// through any symlink, wherever it points.
+#[test]
+fn symlink_inside_destination_is_not_a_parent() {
+    let c = case();
+    let tar = Tar::new().dir("real/").symlink("alias", "real").file("alias/x", b"x").end();
+    let out = c.extract(&tar, &[], 2);
+    refusal(&out, "captar: alias/x:", "symlink");
+    assert_eq!(lkind(&c.dest("real/x")), None);
+}
+
+/// The final component: a regular member named like an earlier symlink replaces the symlink; it
+/// never opens it and writes the target.
+#[test]
+fn member_replaces_a_planted_symlink_as_final_component() {
+    let c = case();
+    let abs = c.sentinel_abs("file");
+    let tar = Tar::new()
+        .symlink("rel", "../sentinel/file")
+        .file("rel", b"replaced\n")
+        .symlink("abs", &abs)
+        .file("abs", b"replaced\n")
+        .symlink("fifo", "../sentinel/file")
+        .header(Header::new(b'6', "fifo"))
+        .symlink("link", "../sentinel/file")
+        .symlink("link", "../sentinel/dir")
+        .symlink("hard", "../sentinel/file")
+        .hardlink("hard", "rel")
+        .end();
+    c.extract(&tar, &[], 0);
+    assert_eq!(lkind(&c.dest("rel")), Some("file"));
+    assert_eq!(read(&c.dest("rel")), b"replaced\n");
+    assert_eq!(read(&c.dest("abs")), b"replaced\n");
+    assert_eq!(lkind(&c.dest("fifo")), Some("other"));
+    assert_eq!(std::fs::read_link(c.dest("link")).unwrap(), Path::new("../sentinel/dir"));
+    assert_eq!(std::fs::metadata(c.dest("hard")).unwrap().ino(), std::fs::metadata(c.dest("rel")).unwrap().ino());
+}
+
+/// With --keep-old-files a planted symlink is "an existing file": an error, never followed.
+#[test]
+fn keep_old_files_does_not_follow_a_planted_symlink() {
+    let c = case();
+    let tar = Tar::new().symlink("link", "../sentinel/file").file("link", b"overwritten\n").end();
+    let out = c.extract(&tar, &["--keep-old-files"], 2);
+    refusal(&out, "captar: link:", "already exists");
+    assert_eq!(lkind(&c.dest("link")), Some("symlink"));
+}
+
+/// A symlink entry does not replace a directory (that would orphan what is in it, and let the
+/// next member under that name go through the symlink).
+#[test]
+fn symlink_does_not_replace_a_directory() {
+    let c = case();
+    let tar =
+        Tar::new().dir("d/").file("d/keep", b"keep\n").symlink("d", "../sentinel").file("d/file", b"inside\n").end();
+    let out = c.extract(&tar, &[], 2);
+    refusal(&out, "captar: d:", "directory");
+    assert_eq!(lkind(&c.dest("d")), Some("dir"));
+    assert_eq!(read(&c.dest("d/file")), b"inside\n");
+    assert_eq!(read(&c.dest("d/keep")), b"keep\n");
+}
+
+/// Rust tar CVE-2026-33056: a directory entry over a planted symlink must not chmod (or chown,
+/// or touch) the symlink's target; the symlink is replaced by a real directory.
+#[test]
+fn directory_entry_over_a_symlink_never_touches_its_target() {
+    let c = case();
+    let abs = c.sentinel_abs("dir");
+    let tar = Tar::new()
+        .symlink("d", "../sentinel")
+        .header(Header::new(b'5', "d/").mode(0o777).owner(4242, 4242))
+        .symlink("e", &abs)
+        .header(Header::new(b'5', "e").mode(0o1777).owner(4242, 4242))
+        .file("e/new", b"in e\n")
+        .end();
+    c.extract(&tar, &[], 0);
+    assert_eq!(lkind(&c.dest("d")), Some("dir"));
+    assert_eq!(lkind(&c.dest("e")), Some("dir"));
+    assert_eq!(read(&c.dest("e/new")), b"in e\n");
+    if rustix::process::geteuid().is_root() {
+        let md = std::fs::metadata(c.dest("d")).unwrap();
+        assert_eq!((md.permissions().mode() & 0o7777, md.uid()), (0o777, 4242));
+    }
+}
+
+/// libarchive CVE-2021-23177: metadata of a symlink member (owner, mode, times, xattrs, a
+/// capability) goes on the symlink or nowhere, never on its target.
+#[test]
+fn symlink_metadata_never_lands_on_the_target() {
+    let c = case();
+    let cap = [1, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    let abs = c.sentinel_abs("file");
+    let evil_xattrs: &[(&str, &[u8])] = &[
+        ("SCHILY.xattr.user.evil", b"evil"),
+        ("SCHILY.xattr.security.capability", &cap),
+        ("mtime", b"1234.5"),
+        ("uid", b"4242"),
+    ];
+    let tar = Tar::new()
+        .pax(evil_xattrs)
+        .header(Header::new(b'2', "rel").link("../sentinel/file").mode(0o6777).owner(4242, 4242))
+        .pax(evil_xattrs)
+        .header(Header::new(b'2', "abs").link(&abs).mode(0o6777).owner(4242, 4242))
+        .pax(evil_xattrs)
+        .header(Header::new(b'2', "dir").link("../sentinel/dir").mode(0o6777).owner(4242, 4242))
+        // A hard link to the symlink, with its own metadata.
+        .pax(evil_xattrs)
+        .header(Header::new(b'1', "hard").link("rel").mode(0o6777).owner(4343, 4343))
+        .end();
+    c.extract(&tar, &["--xattrs-include=*"], 0);
+    assert_eq!(lkind(&c.dest("rel")), Some("symlink"));
+    assert_eq!(lkind(&c.dest("hard")), Some("symlink"));
+    if rustix::process::geteuid().is_root() {
+        // lchown lands on the symlink itself.
+        assert_eq!(std::fs::symlink_metadata(c.dest("abs")).unwrap().uid(), 4242);
+    }
+}
+
+/// A hard link to a symlink links the symlink, and what is linked is still never followed.
+#[test]
+fn hard_link_to_a_symlink_links_the_symlink() {
+    let c = case();
+    let tar = Tar::new()
+        .symlink("s", "../sentinel")
+        .hardlink("h", "s")
+        .file("h/file", b"overwritten\n")
+        .hardlink("h2", "s")
+        .file("h2", b"replaced\n")
+        .end();
+    let out = c.extract(&tar, &[], 2);
+    refusal(&out, "captar: h/file:", "symlink");
+    assert_eq!(lkind(&c.dest("h")), Some("symlink"));
+    let (s, h) = (std::fs::symlink_metadata(c.dest("s")).unwrap(), std::fs::symlink_metadata(c.dest("h")).unwrap());
+    assert_eq!(s.ino(), h.ino());
+    assert_eq!(read(&c.dest("h2")), b"replaced\n");
+    assert_eq!(lkind(&c.dest("s")), Some("symlink"));
+}
+
+/// Duplicates: the last one wins for files; a directory in the way of a file is an error; a
+/// file in the way of a directory is replaced by it.
+#[test]
+fn duplicate_entries() {
+    let c = case();
+    let tar = Tar::new()
+        .file("a", b"one\n")
+        .file("a", b"two\n")
+        .dir("d/")
+        .header(Header::new(b'5', "d/").mode(0o750))
+        .file("d/in", b"in\n")
+        .file("f", b"file\n")
+        .dir("f/")
+        .file("f/x", b"x\n")
+        .dir("g/")
+        .file("g", b"over a dir\n")
+        // A hard link named twice, and one to itself: renaming a link over a link of the same
+        // inode does nothing, which must not leave the temporary behind.
+        .hardlink("h", "a")
+        .hardlink("h", "a")
+        .hardlink("a", "a")
+        .end();
+    let out = c.extract(&tar, &[], 2);
+    refusal(&out, "captar: g:", "directory");
+    assert_eq!(read(&c.dest("a")), b"two\n");
+    assert_eq!(read(&c.dest("d/in")), b"in\n");
+    assert_eq!(lkind(&c.dest("f")), Some("dir"));
+    assert_eq!(read(&c.dest("f/x")), b"x\n");
+    assert_eq!(lkind(&c.dest("g")), Some("dir"));
+    if rustix::process::geteuid().is_root() {
+        assert_eq!(std::fs::metadata(c.dest("d")).unwrap().permissions().mode() & 0o7777, 0o750);
+    }
+}
+
+/// A pre-existing symlink in the destination (not from the archive) is treated the same way.
+#[test]
+fn existing_symlink_in_destination_is_not_followed() {
+    let c = case();
+    std::os::unix::fs::symlink("../sentinel", c.dest("pre")).unwrap();
+    std::os::unix::fs::symlink("../sentinel/file", c.dest("prefile")).unwrap();
+    let tar = Tar::new().file("pre/file", b"overwritten\n").file("prefile", b"replaced\n").end();
+    let out = c.extract(&tar, &[], 2);
+    refusal(&out, "captar: pre/file:", "symlink");
+    assert_eq!(read(&c.dest("prefile")), b"replaced\n");
+}
+
+/// Names longer than PATH_MAX (4096): 30 nested directories of 200 bytes. captar works with
+/// directory fds, so depth is no limit; the file is checked through fds too (no path that long
+/// can be opened).
+#[test]
+fn names_longer_than_path_max_are_extracted() {
+    let c = case();
+    let comp = |i: usize| format!("{i:02}{}", "d".repeat(198));
+    let dir: Vec<String> = (0..30).map(comp).collect();
+    let dir = dir.join("/");
+    assert!(dir.len() > 4096);
+    let file = format!("{dir}/file");
+    let link = format!("{dir}/hard");
+    let tar = Tar::new()
+        .pax(&[("path", file.as_bytes())])
+        .header(Header::new(b'0', "placeholder").size(5).mode(0o600))
+        .data(b"deep\n")
+        .pax(&[("path", link.as_bytes()), ("linkpath", file.as_bytes())])
+        .header(Header::new(b'1', "placeholder2").link("placeholder"))
+        .pax(&[("path", format!("{dir}/up").as_bytes())])
+        .header(Header::new(b'2', "placeholder3").link("../../../../sentinel"))
+        .pax(&[("path", format!("{dir}/up/file").as_bytes())])
+        .header(Header::new(b'0', "placeholder4").size(3))
+        .data(b"no\n")
+        .end();
+    let out = c.extract(&tar, &[], 2);
+    refusal(&out, "/up/file:", "symlink");
+    // Walk down by fd.
+    let mut fd = rustix::fs::open(&c.dest, rustix::fs::OFlags::DIRECTORY, rustix::fs::Mode::empty()).unwrap();
+    for i in 0..30 {
+        fd = rustix::fs::openat(&fd, comp(i).as_str(), rustix::fs::OFlags::DIRECTORY, rustix::fs::Mode::empty())
+            .unwrap_or_else(|e| panic!("level {i}: {e}"));
+    }
+    let f = rustix::fs::openat(&fd, "file", rustix::fs::OFlags::RDONLY, rustix::fs::Mode::empty()).unwrap();
+    let mut buf = [0u8; 16];
+    let n = rustix::io::read(&f, &mut buf).unwrap();
+    assert_eq!(&buf[..n], b"deep\n");
+    let st = rustix::fs::fstat(&f).unwrap();
+    assert_eq!((st.st_nlink, st.st_mode & 0o7777), (2, 0o600));
+    let up = rustix::fs::readlinkat(&fd, "up", Vec::new()).unwrap();
+    assert_eq!(up.as_bytes(), b"../../../../sentinel");
+}

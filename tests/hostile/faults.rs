@@ -1,0 +1,102 @@
+//! Section 6: faults on real mounts — a destination that fills up, one that is read-only, one
+//! that keeps no capabilities, and `create` onto a full disk.
+
+use super::*;
+
+/// `cap_net_raw=ep`, v2.
+const CAP_NET_RAW: [u8; 20] = [1, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+
+/// Bytes no compressor shrinks (xorshift), so a size on disk is the size given.
+fn noise(len: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+#[test]
+fn full_tmpfs_leaves_no_partial_file() {
+    let Some(m) = util::mount_tmp("tmpfs", "size=2m") else { return };
+    let c = Case::at(m.path(), None);
+    // The archive lives outside the small mount.
+    let outside = util::tempdir();
+    let archive = outside.path().join("a.tar");
+    std::fs::write(c.dest("big"), b"good old contents\n").unwrap();
+    let tar = Tar::new().file("first", &noise(512 << 10)).file("big", &noise(3 << 20)).file("after", b"after\n").end();
+    std::fs::write(&archive, &tar).unwrap();
+    for args in [&[][..], &["--no-caps"], &["--keep-going"]] {
+        let out = captar().arg("extract").args(args).arg("-f").arg(&archive).arg("-C").arg(&c.dest).code(2);
+        assert_no_panic(&out);
+        let line = one_line(&out);
+        assert!(line.contains("big") && line.contains("No space left"), "{line}");
+        assert_eq!(read(&c.dest("first")).len(), 512 << 10);
+        assert_eq!(read(&c.dest("big")), b"good old contents\n");
+        assert_eq!(lkind(&c.dest("after")), None, "extraction stops at a full disk");
+        c.check();
+    }
+}
+
+#[test]
+fn read_only_destination() {
+    let Some(m) = util::mount_tmp("tmpfs", "size=2m") else { return };
+    let c = Case::at(m.path(), None);
+    let outside = util::tempdir();
+    let archive = outside.path().join("a.tar");
+    std::fs::write(&archive, Tar::new().dir("d/").file("d/f", b"f\n").file("g", b"g\n").end()).unwrap();
+    util::cmd("mount").args(["-o", "remount,ro"]).arg(m.path()).ok();
+    let out = captar().args(["extract", "-f"]).arg(&archive).arg("-C").arg(&c.dest).code(2);
+    util::cmd("mount").args(["-o", "remount,rw"]).arg(m.path()).ok();
+    assert_no_panic(&out);
+    let line = one_line(&out);
+    assert!(line.contains("d/") && line.contains("read-only"), "{line}");
+    assert_eq!(lkind(&c.dest("g")), None);
+    c.check();
+}
+
+/// ramfs keeps no security.* xattrs: a capability stops extraction at its member (the probe
+/// found out before anything was written), and `--no-caps` extracts without it on purpose.
+#[test]
+fn ramfs_destination_refuses_capabilities() {
+    let Some(m) = util::mount_tmp("ramfs", "") else { return };
+    let c = Case::at(m.path(), None);
+    let tar = Tar::new()
+        .file("plain", b"plain\n")
+        .pax(&[("SCHILY.xattr.security.capability", &CAP_NET_RAW)])
+        .header(Header::new(b'0', "ping").size(4).mode(0o755))
+        .data(b"ping")
+        .file("after", b"after\n")
+        .end();
+    let out = c.extract(&tar, &[], 2);
+    let line = refusal(&out, "captar: ping:", "cap_net_raw=ep");
+    assert!(line.contains("ramfs"), "{line}");
+    assert!(out.stderr_text().contains("--no-caps"));
+    assert_eq!(lkind(&c.dest("ping")), None, "no capability-less copy under the final name");
+    assert_eq!(lkind(&c.dest("after")), None);
+
+    c.extract(&tar, &["--no-caps"], 0);
+    assert_eq!(read(&c.dest("ping")), b"ping");
+    assert_eq!(read(&c.dest("after")), b"after\n");
+}
+
+/// `create` onto a full disk: no archive under the final name, no temporary left.
+#[test]
+fn create_onto_a_full_disk() {
+    let Some(m) = util::mount_tmp("tmpfs", "size=1m") else { return };
+    let src = util::tempdir();
+    std::fs::write(src.path().join("noise"), noise(3 << 20)).unwrap();
+    let archive = m.path().join("a.tar");
+    for extra in [&[][..], &["--zstd"], &["--gzip"]] {
+        let out = captar().arg("create").args(extra).arg("-f").arg(&archive).arg("-C").arg(src.path()).arg(".").code(2);
+        assert_no_panic(&out);
+        assert!(out.stderr_text().contains("No space left"), "{}", out.stderr_text());
+        assert!(!archive.exists(), "a partial archive was left under the final name");
+        assert_no_temporaries(m.path());
+        let left: Vec<_> = std::fs::read_dir(m.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+        assert!(left.is_empty(), "left on the full disk: {left:?}");
+    }
+}

@@ -1,0 +1,282 @@
+//! Section 5: parser differentials and bad input. Every malformed archive ends in exit 2 with one
+//! line saying what is wrong and where; nothing panics or hangs.
+
+use std::io::Write;
+
+use super::*;
+
+/// GHSA-3cv2-h65g-fgmm: a pax header applies to the next *member*, not to a GNU long-name header
+/// in between; the long name's own size frames the long name. GNU tar reads it the same way.
+#[test]
+fn pax_records_apply_to_the_next_member_only() {
+    let c = case();
+    let tar = Tar::new()
+        .pax(&[("size", b"1536")])
+        .header(Header::new(b'L', "././@LongLink").size(13))
+        .data(b"longname.txt\0")
+        .file("file_a", b"AAAA_file_a_body")
+        .file("file_b", b"BBBB_file_b_body")
+        .end();
+    c.extract(&tar, &[], 0);
+    let a = read(&c.dest("longname.txt"));
+    assert_eq!(a.len(), 1536, "the pax size frames the member after the long name");
+    assert!(a.starts_with(b"AAAA_file_a_body"));
+    assert_eq!(lkind(&c.dest("file_b")), None, "file_b's header was data of longname.txt");
+    if util::which("tar").is_some() {
+        let gnu = util::cmd("tar").arg("-tf").arg(c.archive_path()).ok();
+        assert_eq!(gnu.stdout_text(), "longname.txt\n", "GNU tar reads the archive differently");
+    }
+
+    // Local records never carry over to the member after.
+    let c = case();
+    let tar = Tar::new().pax(&[("path", b"renamed")]).file("a", b"a\n").file("b", b"b\n").end();
+    c.extract(&tar, &[], 0);
+    assert_eq!(read(&c.dest("renamed")), b"a\n");
+    assert_eq!(read(&c.dest("b")), b"b\n");
+    assert_eq!(lkind(&c.dest("a")), None);
+}
+
+/// tar-rs #476: a reader that splits pax data on newlines lets a value smuggle a record. Framed
+/// by length, the fake `linkpath` is just part of the comment.
+#[test]
+fn pax_value_cannot_smuggle_a_record() {
+    let c = case();
+    let smuggled = b"harmless\n30 linkpath=../sentinel/file\n";
+    let tar = Tar::new()
+        .pax(&[("comment", smuggled), ("SCHILY.xattr.user.note", b"x\n26 path=../sentinel/file\n")])
+        .header(Header::new(b'2', "link").link("target"))
+        .pax(&[("path", b"name\n15 path=evil\n")])
+        .file("plain", b"data\n")
+        .end();
+    c.extract(&tar, &[], 0);
+    assert_eq!(std::fs::read_link(c.dest("link")).unwrap(), Path::new("target"));
+    assert_eq!(read(&c.dest("name\n15 path=evil\n")), b"data\n");
+    assert_eq!(lkind(&c.dest("evil")), None);
+}
+
+/// Rust tar CVE-2026-33055, TARmageddon CVE-2025-62518: the pax size wins over the header's.
+/// A reader that believed the header's 0 would extract the archive hidden in the data.
+#[test]
+fn pax_size_wins_over_header_size() {
+    let c = case();
+    let hidden = Tar::new().symlink("smuggled", "../sentinel/file").file("smuggled", b"pwned\n").cut();
+    let tar = Tar::new()
+        .pax(&[("size", hidden.len().to_string().as_bytes())])
+        .header(Header::new(b'0', "carrier").size(0))
+        .data(&hidden)
+        .file("after", b"after\n")
+        .end();
+    c.extract(&tar, &[], 0);
+    assert_eq!(read(&c.dest("carrier")), hidden);
+    assert_eq!(read(&c.dest("after")), b"after\n");
+    assert_eq!(lkind(&c.dest("smuggled")), None);
+    if util::which("tar").is_some() {
+        let gnu = util::cmd("tar").arg("-tf").arg(c.archive_path()).ok();
+        assert_eq!(gnu.stdout_text(), "carrier\nafter\n");
+    }
+}
+
+#[test]
+fn bad_checksum_is_refused() {
+    let c = case();
+    let mut bad = Header::new(b'0', "bad").size(3);
+    bad.raw_checksum = Some(*b"0001234\0");
+    let tar = Tar::new().file("before", b"ok\n").header(bad).data(b"bad").file("after", b"x").end();
+    let out = c.extract(&tar, &[], 2);
+    let line = one_line(&out);
+    assert!(line.contains("checksum") && line.contains("at byte 1024"), "{line}");
+    assert_eq!(read(&c.dest("before")), b"ok\n");
+    assert_eq!(lkind(&c.dest("bad")), None);
+    assert_eq!(lkind(&c.dest("after")), None);
+
+    // Not a tar at all.
+    let out = c.extract(&[b'x'; 2048], &[], 2);
+    assert!(one_line(&out).contains("checksum"));
+}
+
+#[test]
+fn malformed_numeric_fields_are_refused() {
+    let cases: Vec<(&str, Header)> = vec![
+        ("size", Header { raw_size: Some(*b"0000000001x\0"), ..Header::new(b'0', "x-size") }),
+        ("size", Header { raw_size: Some([b' '; 12]), ..Header::new(b'0', "blank-size") }),
+        // base-256 with bits beyond 64: the `tar` crate would read only the last 8 bytes (3).
+        ("size", Header { raw_size: Some([0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 3]), ..Header::new(b'0', "huge") }),
+        // base-256 negative.
+        ("size", Header { raw_size: Some([0xff; 12]), ..Header::new(b'0', "negative") }),
+    ];
+    for (field, h) in cases {
+        let c = case();
+        let name = String::from_utf8(h.name.clone()).unwrap();
+        let out = c.extract(&Tar::new().header(h).data(b"abc").end(), &[], 2);
+        let line = one_line(&out);
+        assert!(line.contains(&name) && line.contains(field), "{line}");
+        assert_eq!(lkind(&c.dest(&name)), None);
+    }
+    // A mode field of garbage.
+    let c = case();
+    let mut block = Header::new(b'0', "mode").bytes();
+    block[100..108].copy_from_slice(b"rwxr-xr\0");
+    block[148..156].copy_from_slice(b"        ");
+    let sum: u32 = block.iter().map(|&b| u32::from(b)).sum();
+    block[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    let out = c.extract(&Tar::new().raw(&block).end(), &[], 2);
+    assert!(one_line(&out).contains("mode: invalid mode field"));
+}
+
+/// A size that promises more than the archive holds: the member is not left under its name (an
+/// existing good file of that name stays), no temporary stays, and the error names the member.
+#[test]
+fn lying_size_and_truncation_inside_data() {
+    let c = case();
+    std::fs::write(c.dest("big"), b"good old contents\n").unwrap();
+    let tar = Tar::new()
+        .file("small", b"small\n")
+        .header(Header::new(b'0', "big").size(1 << 20))
+        .raw(&vec![b'z'; 300_000])
+        .cut();
+    let out = c.extract(&tar, &[], 2);
+    let line = one_line(&out);
+    assert!(line.contains("big") && line.contains("truncated"), "{line}");
+    assert_eq!(read(&c.dest("big")), b"good old contents\n");
+    assert_eq!(read(&c.dest("small")), b"small\n");
+
+    // Truncated inside a skipped member's data (its name exists and -k skips it).
+    let out = c.extract(&tar, &["--skip-old-files"], 2);
+    assert!(one_line(&out).contains("truncated"));
+}
+
+#[test]
+fn truncated_archives_are_refused() {
+    let whole = Tar::new().file("a", b"a\n").pax(&[("path", b"renamed")]).file("b", b"b\n").end();
+    // Cut inside the second header, inside the pax data, right after the pax header, right after
+    // the pax data (before the member), inside the member's header.
+    for (cut, what) in [(700, "header"), (1100, "pax"), (1536, "extended header"), (2048, "extended header")] {
+        let c = case();
+        let out = c.extract(&whole[..cut], &[], 2);
+        let line = one_line(&out);
+        assert!(line.contains("truncated") || line.contains(what), "cut at {cut}: {line}");
+        assert_eq!(lkind(&c.dest("renamed")), None);
+        assert_eq!(lkind(&c.dest("b")), None);
+    }
+    // A missing end-of-archive marker after a whole member is accepted, as GNU tar does.
+    let c = case();
+    c.extract(&Tar::new().file("a", b"a\n").cut(), &[], 0);
+    assert_eq!(read(&c.dest("a")), b"a\n");
+}
+
+#[test]
+fn broken_pax_records_are_refused() {
+    let bodies: Vec<(Vec<u8>, &str)> = vec![
+        (b"99 path=a\n".to_vec(), "length out of range"),
+        (b"3 path=a\n".to_vec(), "newline"),
+        (b"0 =\n".to_vec(), "length out of range"),
+        (b"9 pathXa\n".to_vec(), "no '='"),
+        (b"x path=a\n".to_vec(), "not a decimal number"),
+        (b"9 path=ab\n".to_vec(), "newline"),
+        (b"18446744073709551617 path=a\n".to_vec(), "decimal"),
+        (b"6 =ab\n".to_vec(), "empty keyword"),
+        // Well framed, but values that mean nothing.
+        (record("size", b"-1"), "size"),
+        (record("size", b"99999999999999999999"), "size"),
+        (record("size", b"9223372036854775808"), "size"),
+        (record("mtime", b"1e9"), "mtime"),
+        (record("uid", b"-2"), "uid"),
+    ];
+    for (body, reason) in bodies {
+        let c = case();
+        let tar = Tar::new().pax_body(&body).file("victim", b"v\n").end();
+        let out = c.extract(&tar, &[], 2);
+        let line = one_line(&out);
+        assert!(line.contains(reason), "{:?}: {line}", String::from_utf8_lossy(&body));
+        assert_eq!(lkind(&c.dest("victim")), None);
+    }
+}
+
+/// A gzip and a zstd archive corrupted in the middle and cut short.
+#[test]
+fn corrupt_compression_is_refused() {
+    let tar = Tar::new().file("a", &[b'a'; 4000]).file("b", &vec![7u8; 100_000]).end();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&tar).unwrap();
+    let gz = gz.finish().unwrap();
+    let zst = zstd::encode_all(&tar[..], 3).unwrap();
+    let corrupt = |mut bytes: Vec<u8>, at: usize| {
+        for b in &mut bytes[at..at + 8] {
+            *b ^= 0x5a;
+        }
+        bytes
+    };
+    let cases = [
+        ("gzip flipped", corrupt(gz.clone(), gz.len() / 2)),
+        ("gzip cut", gz[..gz.len() / 2].to_vec()),
+        ("gzip trailer", corrupt(gz.clone(), gz.len() - 8)),
+        ("gzip header only", gz[..10].to_vec()),
+        ("zstd flipped", corrupt(zst.clone(), zst.len() / 2)),
+        ("zstd cut", zst[..zst.len() / 2].to_vec()),
+        ("zstd magic only", zst[..4].to_vec()),
+    ];
+    for (what, bytes) in cases {
+        let c = case();
+        let out = c.extract(&bytes, &[], 2);
+        let err = out.stderr_text();
+        assert!(err.lines().count() == 1, "{what}: {err}");
+        // A damaged trailer is found after the last member (streams are read once), and is
+        // still an error; damage before it stops extraction there.
+        if !what.ends_with("trailer") {
+            assert!(!c.dest("b").exists(), "{what}: a member of a corrupt stream was left under its name");
+        }
+    }
+}
+
+/// Capability values of the wrong size or revision: extraction stops at the member, exit 2, and
+/// no capability-less copy is left under its name.
+#[test]
+fn malformed_capability_values_are_refused() {
+    let values: &[(&[u8], &str)] = &[
+        (&[1, 0, 0, 2, 0, 0x20, 0], "7 bytes"),
+        (&[1, 0, 0, 9, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], "revision"),
+        (&[1, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0], "revision 2"),
+        (&[0x11, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], "flag"),
+        (b"", "0 bytes"),
+    ];
+    for (value, reason) in values {
+        let c = case();
+        let tar = Tar::new()
+            .pax(&[("SCHILY.xattr.security.capability", value)])
+            .header(Header::new(b'0', "capped").size(3).mode(0o755))
+            .data(b"bin")
+            .file("after", b"after\n")
+            .end();
+        let out = c.extract(&tar, &[], 2);
+        let line = refusal(&out, "captar: capped:", reason);
+        assert!(!line.contains("panicked"));
+        assert_eq!(lkind(&c.dest("capped")), None, "{reason}");
+        // --keep-going extracts the rest and still exits 2.
+        let out = c.extract(&tar, &["--keep-going"], 2);
+        refusal(&out, "captar: capped:", reason);
+        assert_eq!(read(&c.dest("after")), b"after\n");
+        // --no-caps extracts without the capability, on purpose.
+        c.extract(&tar, &["--no-caps"], 0);
+    }
+}
+
+/// Other header nonsense: an empty name, a NUL inside a pax path, a link without a target, an
+/// extended header of absurd size, a GNU long name that never ends.
+#[test]
+fn odd_headers_are_refused_cleanly() {
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (Tar::new().pax(&[("path", b"")]).header(Header::new(b'0', "")).end(), "empty name"),
+        (Tar::new().pax(&[("path", b"a\0b")]).file("x", b"").end(), "NUL"),
+        (Tar::new().header(Header::new(b'2', "nolink")).end(), "no target"),
+        (Tar::new().header(Header::new(b'x', "pax").size(1 << 32)).end(), "larger than any real one"),
+        (Tar::new().header(Header::new(b'L', "././@LongLink").size(1 << 20)).data(b"name").cut(), "truncated"),
+        (Tar::new().header(Header::new(b'S', "sparse")).end(), "sparse"),
+        (Tar::new().pax(&[("path", b"x")]).end(), "end-of-archive"),
+    ];
+    for (tar, reason) in cases {
+        let c = case();
+        let out = c.extract(&tar, &[], 2);
+        let line = one_line(&out);
+        assert!(line.contains(reason), "{reason}: {line}");
+    }
+}
