@@ -6,11 +6,12 @@ so a failed run never leaves a truncated archive under the final name.
 */
 
 use std::collections::HashMap;
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
+use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 
 use rustix::fs::{Mode, OFlags};
@@ -22,7 +23,7 @@ use crate::format::writer::{DataOutcome, Writer};
 use crate::format::{EntryMeta, Kind, Time};
 use crate::progress::Progress;
 use crate::select::{Excludes, XattrPolicy};
-use crate::{owners, xattr};
+use crate::{owners, temps, xattr};
 
 /// Where the archive goes.
 #[derive(Debug)]
@@ -127,31 +128,38 @@ fn write_archive(opts: &CreateOptions, base: &Path, walker: &mut Walker<'_>, pro
             write_to(opts, base, walker, progress, io::stdout().lock(), Path::new("(standard output)"))?;
         }
         Target::File(path) => {
-            let dir = match path.parent() {
+            let dir_path = match path.parent() {
                 Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
                 _ => PathBuf::from("."),
             };
             let name = path.file_name().unwrap_or(OsStr::new("archive"));
-            let mut prefix = OsString::from(".");
-            prefix.push(name);
-            prefix.push(".");
-            let tmp = tempfile::Builder::new()
-                .prefix(&prefix)
-                .suffix(".captar-tmp")
-                .tempfile_in(&dir)
-                .at(path, "create the archive")?;
-            let md = tmp.as_file().metadata().at(tmp.path(), "stat")?;
-            walker.skip_inodes.push((md.dev(), md.ino()));
+            let dir = rustix::fs::open(&dir_path, OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::RDONLY, Mode::empty())
+                .map_err(io::Error::from)
+                .at(&dir_path, "open the archive's directory")?;
+            // The archive is written under a registered temporary name, removed on error and
+            // on SIGINT/SIGTERM/SIGHUP, and renamed into place only when complete.
+            let _cleanup = temps::SignalCleanup::install();
+            let tmp = temps::temp_name(name);
+            let (named, fd) = temps::create(dir.as_fd(), &tmp, || {
+                let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC | OFlags::NOFOLLOW;
+                rustix::fs::openat(&dir, &tmp, flags, Mode::from_raw_mode(0o666)).map_err(io::Error::from)
+            })
+            .at(path, "create the archive")?;
+            let file = File::from(fd);
+            if let Ok(md) = file.metadata() {
+                walker.skip_inodes.push((md.dev(), md.ino()));
+            }
             if let Ok(md) = std::fs::metadata(path) {
                 walker.skip_inodes.push((md.dev(), md.ino()));
             }
-            let file = tmp.as_file().try_clone().at(tmp.path(), "open")?;
-            write_to(opts, base, walker, progress, file, path)?;
-            let umask = rustix::process::umask(Mode::empty());
-            rustix::process::umask(umask);
-            let mode = 0o666 & !umask.bits();
-            tmp.as_file().set_permissions(std::fs::Permissions::from_mode(mode)).at(path, "chmod")?;
-            tmp.persist(path).map_err(|e| Error::io(path, "rename the finished archive into place", e.error))?;
+            let written = write_to(opts, base, walker, progress, &file, path);
+            if let Err(e) = written {
+                temps::remove(named, dir.as_fd(), &tmp);
+                return Err(e);
+            }
+            temps::settle(named, || rustix::fs::renameat(&dir, &tmp, &dir, name))
+                .map_err(io::Error::from)
+                .at(path, "rename the finished archive into place")?;
         }
     }
     Ok(())
@@ -240,7 +248,7 @@ fn write_items<W: Write>(
         if meta.kind == Kind::File {
             files += 1;
             progress.inc(meta.size);
-            if files % 256 == 0 {
+            if files.is_multiple_of(256) {
                 progress.message(format!("{files} files"));
             }
         }

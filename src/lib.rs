@@ -14,5 +14,6 @@ pub mod list;
 pub mod owners;
 pub mod progress;
 pub mod select;
+pub mod temps;
 pub mod verify;
 pub mod xattr;

@@ -165,6 +165,9 @@ pub fn caps_text(meta: &EntryMeta) -> Option<std::result::Result<String, String>
     Some(FileCaps::decode(raw).map(|c| format!("{}{}", c.text(), c.rootid_suffix())).map_err(|e| e.to_string()))
 }
 
+/// uid, gid, user and group name of a member: the owner column is formatted once per change.
+type OwnerKey = (u64, u64, Option<Vec<u8>>, Option<Vec<u8>>);
+
 pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
     let (_, mut reader) = open_archive(&opts.archive)?;
     let stdout = io::stdout();
@@ -172,7 +175,7 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
     let write_err = |e| crate::error::Error::io("(standard output)", "write", e);
     let mut ugswidth = 18;
     let mut dates = Dates::new();
-    let mut owner: (Option<(u64, u64, Option<Vec<u8>>, Option<Vec<u8>>)>, String) = (None, String::new());
+    let mut owner: (Option<OwnerKey>, String) = (None, String::new());
     let mut line = Vec::with_capacity(256);
     while let Some(entry) = reader.next_entry()? {
         let meta = &entry.meta;

@@ -97,7 +97,7 @@ impl Progress {
                     {
                         total += md.len();
                         files += 1;
-                        if files % 4096 == 0 {
+                        if files.is_multiple_of(4096) {
                             bar.set_length(total.max(bar.position()));
                         }
                     }

@@ -281,3 +281,32 @@ fn failed_create_leaves_no_archive() {
     let left: Vec<_> = std::fs::read_dir(full.path()).unwrap().collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+#[test]
+fn interrupted_create_leaves_nothing_behind() {
+    let tmp = util::tempdir();
+    let src = tmp.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    for i in 0..8 {
+        std::fs::write(src.join(format!("f{i}")), vec![i as u8; 32 << 20]).unwrap();
+    }
+    let out_dir = tmp.path().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    for signal in ["TERM", "INT", "HUP"] {
+        // gzip makes the run last long enough to be interrupted in the middle.
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_captar"))
+            .args(["create", "-z", "--level", "9", "-f"])
+            .arg(out_dir.join("a.tar.gz"))
+            .arg("-C")
+            .arg(&src)
+            .arg(".")
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        cmd("kill").arg(format!("-{signal}")).arg(child.id().to_string()).ok();
+        let status = child.wait().unwrap();
+        assert!(!status.success(), "{signal}: finished before the signal; make the input larger");
+        let left: Vec<_> = std::fs::read_dir(&out_dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert!(left.is_empty(), "{signal}: left behind {left:?}");
+    }
+}

@@ -9,7 +9,6 @@ Directories get their metadata after their contents.
 
 mod beneath;
 mod restore;
-mod temps;
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
@@ -28,6 +27,7 @@ use crate::error::{Error, Outcome, Report, Result};
 use crate::format::reader::Reader;
 use crate::format::{EntryMeta, Kind, open_archive};
 use crate::select::XattrPolicy;
+use crate::temps;
 
 /// What to do with a v3 (namespaced) capability's rootid on restore.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

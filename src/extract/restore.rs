@@ -13,13 +13,13 @@ use rustix::fs::{AtFlags, Mode, OFlags, Timespec, Timestamps, UTIME_NOW};
 use rustix::io::Errno;
 
 use super::beneath::Dest;
-use super::temps::{self, temp_name};
 use super::{ExtractOptions, RootidPolicy};
 use crate::caps::{self, FileCaps};
 use crate::error::Error;
 use crate::format::EntryMeta;
 use crate::format::reader::Reader;
 use crate::select::XattrPolicy;
+use crate::temps::{self, temp_name};
 use crate::{owners, xattr};
 
 /// A capability that was not restored, and why.

@@ -192,29 +192,6 @@ impl EntryMeta {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::Time;
-
-    #[test]
-    fn pax_time_round_trips() {
-        for (text, t) in [
-            ("1614834367.123456789", Time { secs: 1614834367, nsecs: 123456789 }),
-            ("1614834367.5", Time { secs: 1614834367, nsecs: 500_000_000 }),
-            ("0", Time { secs: 0, nsecs: 0 }),
-            ("-1.5", Time { secs: -2, nsecs: 500_000_000 }),
-            ("-3", Time { secs: -3, nsecs: 0 }),
-        ] {
-            assert_eq!(Time::from_pax(text), Some(t), "{text}");
-            assert_eq!(t.to_pax(), text);
-        }
-        assert_eq!(Time::from_pax("12.1234567891"), Some(Time { secs: 12, nsecs: 123456789 }));
-        assert_eq!(Time::from_pax("x"), None);
-        assert_eq!(Time::from_pax(""), None);
-        assert_eq!(Time::from_pax("1.2.3"), None);
-    }
-}
-
 /// Opens an archive for reading: a path, or `-` for standard input; compression is detected
 /// from the first bytes.
 pub fn open_archive(path: &std::path::Path) -> crate::error::Result<(compress::Compression, reader::Reader)> {
@@ -242,4 +219,27 @@ pub fn open_archive_counted(path: &std::path::Path) -> crate::error::Result<Open
     let (compression, src, input_pos) = compress::decoder_counted(origin).at(path, "read the archive")?;
     let name = if path.as_os_str() == "-" { "(standard input)".to_string() } else { path.display().to_string() };
     Ok(Opened { compression, reader: reader::Reader::new(src, name), input_len, input_pos })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Time;
+
+    #[test]
+    fn pax_time_round_trips() {
+        for (text, t) in [
+            ("1614834367.123456789", Time { secs: 1614834367, nsecs: 123456789 }),
+            ("1614834367.5", Time { secs: 1614834367, nsecs: 500_000_000 }),
+            ("0", Time { secs: 0, nsecs: 0 }),
+            ("-1.5", Time { secs: -2, nsecs: 500_000_000 }),
+            ("-3", Time { secs: -3, nsecs: 0 }),
+        ] {
+            assert_eq!(Time::from_pax(text), Some(t), "{text}");
+            assert_eq!(t.to_pax(), text);
+        }
+        assert_eq!(Time::from_pax("12.1234567891"), Some(Time { secs: 12, nsecs: 123456789 }));
+        assert_eq!(Time::from_pax("x"), None);
+        assert_eq!(Time::from_pax(""), None);
+        assert_eq!(Time::from_pax("1.2.3"), None);
+    }
 }
