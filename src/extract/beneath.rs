@@ -9,10 +9,12 @@ lookup is relative to a directory fd, so depth is no limit. Symlinks are data: t
 never followed.
 */
 
+use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use rustix::fs::{Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
@@ -61,9 +63,13 @@ impl SafeName {
 
 /// Directory handle for the destination, with the last parent directory cached (archives list
 /// siblings together, so most entries reuse it).
+const CACHE_MAX: usize = 256;
+
 pub struct Dest {
     root: OwnedFd,
-    cached: Option<(PathBuf, OwnedFd)>,
+    /// Parent directories opened recently (an archive lists siblings together, and returns to a
+    /// parent after each subdirectory), shared with the workers that create files in them.
+    cache: HashMap<PathBuf, Arc<OwnedFd>>,
     openat2: bool,
     dir_mode: Mode,
 }
@@ -77,7 +83,12 @@ impl Dest {
         let root = rustix::fs::open(path, OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::RDONLY, Mode::empty())?;
         let umask = rustix::process::umask(Mode::empty());
         rustix::process::umask(umask);
-        Ok(Dest { root, cached: None, openat2: true, dir_mode: Mode::from_bits_truncate(0o777 & !umask.bits()) })
+        Ok(Dest {
+            root,
+            cache: HashMap::new(),
+            openat2: true,
+            dir_mode: Mode::from_bits_truncate(0o777 & !umask.bits()),
+        })
     }
 
     pub fn root(&self) -> BorrowedFd<'_> {
@@ -115,18 +126,21 @@ impl Dest {
         Ok(Some(fd))
     }
 
-    /// The directory `rel`, created (with missing parents) when absent. Returns a borrowed fd
-    /// valid until the next call.
-    pub fn dir(&mut self, rel: &Path) -> io::Result<BorrowedFd<'_>> {
-        let hit = matches!(&self.cached, Some((p, _)) if p == rel);
-        if !hit {
-            let fd = match self.open_dir(rel)? {
-                Some(fd) => fd,
-                None => self.create_dirs(rel)?,
-            };
-            self.cached = Some((rel.to_path_buf(), fd));
+    /// The directory `rel`, created (with missing parents) when absent.
+    pub fn dir(&mut self, rel: &Path) -> io::Result<Arc<OwnedFd>> {
+        if let Some(fd) = self.cache.get(rel) {
+            return Ok(fd.clone());
         }
-        Ok(self.cached.as_ref().expect("cached").1.as_fd())
+        let fd = match self.open_dir(rel)? {
+            Some(fd) => fd,
+            None => self.create_dirs(rel)?,
+        };
+        if self.cache.len() >= CACHE_MAX {
+            self.cache.clear();
+        }
+        let fd = Arc::new(fd);
+        self.cache.insert(rel.to_path_buf(), fd.clone());
+        Ok(fd)
     }
 
     fn create_dirs(&mut self, rel: &Path) -> io::Result<OwnedFd> {

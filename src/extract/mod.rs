@@ -10,11 +10,13 @@ Directories get their metadata after their contents.
 mod beneath;
 mod restore;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
 use std::io;
+use std::io::Read;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rustix::fs::{AtFlags, Mode};
 use rustix::io::Errno;
@@ -73,20 +75,61 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     })?;
     let _cleanup = temps::SignalCleanup::install();
     let restorer = Restorer::new(opts, &dest);
-    let mut run = Run {
-        opts,
-        report,
-        dest,
-        restorer,
-        dirs: Vec::new(),
-        dir_index: HashMap::new(),
-        warned_root: false,
-        matched: vec![false; opts.members.len()],
-        cap_failures: Vec::new(),
-    };
-    let result = run.members(&mut reader);
-    // Directory metadata is set even after an error, so what was extracted is usable.
-    run.fix_dirs();
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (job_tx, job_rx) = std::sync::mpsc::sync_channel::<Vec<Job>>(QUEUE);
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<Done>();
+    let job_rx = std::sync::Mutex::new(job_rx);
+    let result = std::thread::scope(|s| {
+        for _ in 0..workers {
+            let (job_rx, done_tx, restorer) = (&job_rx, done_tx.clone(), &restorer);
+            s.spawn(move || {
+                loop {
+                    let job = match job_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(batch) = job else { return };
+                    for job in batch {
+                        let result = write_small_file(restorer, opts.keep_going, &job);
+                        if done_tx.send(Done { rel: job.rel, path: job.meta.path, result }).is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        let pool = (workers > 1).then(|| Pool {
+            jobs: job_tx,
+            done: done_rx,
+            in_flight: HashSet::new(),
+            batch: Vec::new(),
+            batch_bytes: 0,
+        });
+        let mut run = Run {
+            opts,
+            report,
+            dest,
+            restorer: &restorer,
+            pool,
+            dirs: Vec::new(),
+            dir_index: HashMap::new(),
+            warned_root: false,
+            matched: vec![false; opts.members.len()],
+            cap_failures: Vec::new(),
+        };
+        let mut result = run.members(&mut reader);
+        // Every file handed to a worker is finished (or failed) before anything else.
+        let drained = run.drain();
+        if result.is_ok() {
+            result = drained;
+        }
+        run.pool = None; // closes the job queue: the workers end
+        // Directory metadata is set even after an error, so what was extracted is usable.
+        run.fix_dirs();
+        (result, run)
+    });
+    let (result, run) = result;
     result?;
     for (i, m) in opts.members.iter().enumerate() {
         if !run.matched[i] {
@@ -115,7 +158,9 @@ struct Run<'a> {
     opts: &'a ExtractOptions,
     report: &'a Report,
     dest: Dest,
-    restorer: Restorer,
+    restorer: &'a Restorer,
+    /// Workers creating small regular files in parallel; `None` runs everything here.
+    pool: Option<Pool>,
     dirs: Vec<PendingDir>,
     /// Where each pending directory (by dev and inode) is in `dirs`.
     dir_index: HashMap<(u64, u64), usize>,
@@ -165,24 +210,82 @@ impl Run<'_> {
             if self.opts.verbose {
                 println!("{}", meta.path.display());
             }
-            match self.member(reader, &name, &meta) {
-                Ok(()) => {}
-                Err(Failure::Stop(e)) => return Err(e),
-                Err(Failure::Member(e)) => self.report.error(e),
-                Err(Failure::Cap(f)) => {
-                    let msg = format!("{}: cannot restore {}: {}", meta.path.display(), f.caps, f.reason);
-                    if self.opts.keep_going {
-                        self.report.error(msg);
-                        self.cap_failures.push(f);
-                    } else {
-                        return Err(Error::Usage(format!(
-                            "{msg}\ncaptar: stopped at this entry; pass --keep-going to extract the rest and list every capability not restored, or --no-caps to extract without capabilities"
-                        )));
-                    }
+            self.wait_for_conflicts(&name.rel, &meta)?;
+            let result = self.member(reader, &name, &meta);
+            self.handle(&meta.path, result)?;
+            self.poll()?;
+        }
+        Ok(())
+    }
+
+    /// Reports one member's failure; `Err` when it stops the extraction.
+    fn handle(&mut self, path: &Path, result: Result<(), Failure>) -> Result<()> {
+        match result {
+            Ok(()) => {}
+            Err(Failure::Stop(e)) => return Err(e),
+            Err(Failure::Member(e)) => self.report.error(e),
+            Err(Failure::Cap(f)) => {
+                let msg = format!("{}: cannot restore {}: {}", path.display(), f.caps, f.reason);
+                if self.opts.keep_going {
+                    self.report.error(msg);
+                    self.cap_failures.push(f);
+                } else {
+                    return Err(Error::Usage(format!(
+                        "{msg}\ncaptar: stopped at this entry; pass --keep-going to extract the rest and list every capability not restored, or --no-caps to extract without capabilities"
+                    )));
                 }
             }
         }
         Ok(())
+    }
+
+    /// Takes the results of files the workers finished, without waiting.
+    fn poll(&mut self) -> Result<()> {
+        while let Some(done) = self.pool.as_ref().and_then(|p| p.done.try_recv().ok()) {
+            self.finished(done)?;
+        }
+        Ok(())
+    }
+
+    fn finished(&mut self, done: Done) -> Result<()> {
+        if let Some(pool) = &mut self.pool {
+            pool.in_flight.remove(&done.rel);
+        }
+        self.handle(&done.path, done.result)
+    }
+
+    /// Waits for every file handed to the workers.
+    fn drain(&mut self) -> Result<()> {
+        if let Some(pool) = &mut self.pool {
+            pool.flush().map_err(|e| Error::Usage(e.into()))?;
+        }
+        let mut first_err = Ok(());
+        while self.pool.as_ref().is_some_and(|p| !p.in_flight.is_empty()) {
+            let Some(done) = self.pool.as_ref().and_then(|p| p.done.recv().ok()) else { break };
+            if let Err(e) = self.finished(done)
+                && first_err.is_ok()
+            {
+                first_err = Err(e);
+            }
+        }
+        first_err
+    }
+
+    /// A member whose path, any parent of it, or hard-link target is still being written by a
+    /// worker waits for the workers: members apply in archive order, as if one at a time.
+    fn wait_for_conflicts(&mut self, rel: &Path, meta: &EntryMeta) -> Result<()> {
+        let Some(pool) = &self.pool else { return Ok(()) };
+        if pool.in_flight.is_empty() {
+            return Ok(());
+        }
+        let link_target = match meta.kind {
+            Kind::HardLink => meta.link.as_deref().and_then(|l| SafeName::parse(l).ok()).map(|n| n.rel),
+            _ => None,
+        };
+        let conflict = rel.ancestors().any(|a| pool.in_flight.contains(a))
+            || link_target.is_some_and(|t| pool.in_flight.contains(&t))
+            || meta.kind == Kind::HardLink && meta.link.is_none();
+        if conflict { self.drain() } else { Ok(()) }
     }
 
     fn member(&mut self, reader: &mut Reader, name: &SafeName, meta: &EntryMeta) -> Result<(), Failure> {
@@ -213,7 +316,7 @@ impl Run<'_> {
         let file_name = file_name.to_os_string();
         if self.opts.existing != Existing::Replace && meta.kind != Kind::Dir {
             let parent = self.dest.dir(&parent_rel).map_err(io_fail("open parent directory"))?;
-            if rustix::fs::statat(parent, &file_name, AtFlags::SYMLINK_NOFOLLOW).is_ok() {
+            if rustix::fs::statat(&parent, &file_name, AtFlags::SYMLINK_NOFOLLOW).is_ok() {
                 return match self.opts.existing {
                     Existing::Skip => Ok(()),
                     _ => Err(Failure::Member(Error::entry(path, "already exists; not replaced (--keep-old-files)"))),
@@ -222,7 +325,7 @@ impl Run<'_> {
         }
         match meta.kind {
             Kind::Dir => self.directory(&name.rel, &parent_rel, &file_name, meta).map_err(io_fail("create directory")),
-            Kind::File => self.file(reader, &parent_rel, &file_name, meta),
+            Kind::File => self.file(reader, &name.rel, &parent_rel, &file_name, meta),
             Kind::Symlink => {
                 let target = meta.link.as_deref().unwrap_or(Path::new(""));
                 let parent = self.dest.dir(&parent_rel).map_err(io_fail("open parent directory"))?;
@@ -255,6 +358,7 @@ impl Run<'_> {
 
     fn directory(&mut self, rel: &Path, parent_rel: &Path, name: &OsStr, meta: &EntryMeta) -> io::Result<()> {
         let parent = self.dest.dir(parent_rel)?;
+        let parent = parent.as_fd();
         match rustix::fs::mkdirat(parent, name, Mode::from_raw_mode(0o700)) {
             Ok(()) => {}
             Err(Errno::EXIST) => {
@@ -281,27 +385,46 @@ impl Run<'_> {
         Ok(())
     }
 
-    fn file(&mut self, reader: &mut Reader, parent_rel: &Path, name: &OsStr, meta: &EntryMeta) -> Result<(), Failure> {
+    fn file(
+        &mut self,
+        reader: &mut Reader,
+        rel: &Path,
+        parent_rel: &Path,
+        name: &OsStr,
+        meta: &EntryMeta,
+    ) -> Result<(), Failure> {
         let path = &meta.path;
         let parent =
             self.dest.dir(parent_rel).map_err(|e| Failure::Member(Error::io(path, "open parent directory", e)))?;
-        let parent: OwnedFd = rustix::io::fcntl_dupfd_cloexec(parent, 0)
-            .map_err(|e| Failure::Member(Error::io(path, "dup", e.into())))?;
+        // A capability that cannot be restored stops here, in archive order, before any worker
+        // could write a later member.
+        let capped = meta.caps_raw().is_some() && self.opts.xattrs.caps;
+        if let Some(pool) = &mut self.pool
+            && meta.size <= INLINE_MAX
+            && !(capped && self.restorer.probe_failed())
+        {
+            let mut data = Vec::with_capacity(meta.size as usize);
+            reader.data().read_to_end(&mut data).map_err(|e| Failure::Stop(Error::entry(path, e.to_string())))?;
+            pool.in_flight.insert(rel.to_path_buf());
+            pool.batch_bytes += data.len();
+            pool.batch.push(Job {
+                parent,
+                name: name.to_os_string(),
+                meta: meta.clone(),
+                data,
+                rel: rel.to_path_buf(),
+            });
+            if pool.batch.len() >= BATCH_FILES || pool.batch_bytes >= BATCH_BYTES {
+                pool.flush().map_err(|e| Failure::Stop(Error::entry(path, e)))?;
+            }
+            return Ok(());
+        }
         let mut tmp = restore::TempFile::create(parent.as_fd()).map_err(|e| classify(path, "create file", e))?;
         restore::write_data(reader, &mut tmp).map_err(|e| match e {
             restore::DataError::Archive(e) => Failure::Stop(e),
             restore::DataError::Write(e) => classify(path, "write", e),
         })?;
-        let cap_result = self.restorer.file_meta(tmp.fd(), meta).map_err(|e| classify(path, "set metadata", e))?;
-        if let Err(f) = cap_result {
-            if !self.opts.keep_going {
-                return Err(Failure::Cap(f)); // the file is not linked: no capability-less copy under its name
-            }
-            tmp.link_into(parent.as_fd(), name).map_err(|e| classify(path, "link into place", e))?;
-            return Err(Failure::Cap(f));
-        }
-        tmp.link_into(parent.as_fd(), name).map_err(|e| classify(path, "link into place", e))?;
-        Ok(())
+        finish_file(self.restorer, self.opts.keep_going, tmp, parent.as_fd(), name, meta)
     }
 
     fn hard_link(&mut self, parent_rel: &Path, name: &OsStr, meta: &EntryMeta) -> Result<(), Failure> {
@@ -420,4 +543,76 @@ fn place(
             }
         })
     })
+}
+
+/// Files up to this size are read here and written by a worker.
+const INLINE_MAX: u64 = 1 << 20;
+/// Files queued for the workers (bounds memory: at most QUEUE × INLINE_MAX).
+const QUEUE: usize = 32;
+
+/// Files go to the workers in batches: one wake-up per batch, not per file.
+const BATCH_FILES: usize = 32;
+const BATCH_BYTES: usize = 1 << 20;
+
+/// The workers' side of the extraction.
+struct Pool {
+    jobs: std::sync::mpsc::SyncSender<Vec<Job>>,
+    done: std::sync::mpsc::Receiver<Done>,
+    /// Members handed to workers (or batched for them) and not yet reported back.
+    in_flight: HashSet<PathBuf>,
+    batch: Vec<Job>,
+    batch_bytes: usize,
+}
+
+impl Pool {
+    fn flush(&mut self) -> std::result::Result<(), &'static str> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        self.batch_bytes = 0;
+        self.jobs.send(std::mem::take(&mut self.batch)).map_err(|_| "the extraction workers ended")
+    }
+}
+
+/// A small regular file for a worker: its data and the parent directory it goes in.
+struct Job {
+    parent: Arc<OwnedFd>,
+    name: std::ffi::OsString,
+    meta: EntryMeta,
+    data: Vec<u8>,
+    rel: PathBuf,
+}
+
+struct Done {
+    rel: PathBuf,
+    path: PathBuf,
+    result: Result<(), Failure>,
+}
+
+fn write_small_file(restorer: &Restorer, keep_going: bool, job: &Job) -> Result<(), Failure> {
+    let path = &job.meta.path;
+    let tmp = restore::TempFile::create(job.parent.as_fd()).map_err(|e| classify(path, "create file", e))?;
+    restore::write_all(tmp.fd(), &job.data).map_err(|e| classify(path, "write", e))?;
+    finish_file(restorer, keep_going, tmp, job.parent.as_fd(), &job.name, &job.meta)
+}
+
+/// Metadata (capability last) on the written file, then its name. A capability that cannot be
+/// restored leaves the file unnamed unless `keep_going`.
+fn finish_file(
+    restorer: &Restorer,
+    keep_going: bool,
+    tmp: restore::TempFile,
+    parent: BorrowedFd<'_>,
+    name: &OsStr,
+    meta: &EntryMeta,
+) -> Result<(), Failure> {
+    let path = &meta.path;
+    let cap_result = restorer.file_meta(tmp.fd(), meta).map_err(|e| classify(path, "set metadata", e))?;
+    if let Err(f) = cap_result {
+        if keep_going {
+            tmp.link_into(parent, name).map_err(|e| classify(path, "link into place", e))?;
+        }
+        return Err(Failure::Cap(f));
+    }
+    tmp.link_into(parent, name).map_err(|e| classify(path, "link into place", e))
 }

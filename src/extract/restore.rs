@@ -165,6 +165,11 @@ impl Restorer {
         xattr::set_fd(fd, OsStr::new(caps::XATTR_NAME), &value).map_err(|e| failure(cap_errno_reason(&e)))
     }
 
+    /// Whether the destination was found unable to hold a capability before anything was written.
+    pub fn probe_failed(&self) -> bool {
+        self.probe.is_err()
+    }
+
     pub fn dir_meta(&self, fd: BorrowedFd<'_>, meta: &EntryMeta) -> io::Result<()> {
         if let Some((uid, gid)) = self.owner(meta)? {
             rustix::fs::fchown(fd, Some(uid), Some(gid))?;
@@ -331,6 +336,18 @@ pub fn write_data(reader: &mut Reader, file: &mut TempFile) -> std::result::Resu
             }
         }
     }
+}
+
+/// Writes all of `data` to `fd`.
+pub fn write_all(fd: BorrowedFd<'_>, mut data: &[u8]) -> io::Result<()> {
+    while !data.is_empty() {
+        match rustix::io::write(fd, data) {
+            Ok(n) => data = &data[n..],
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
 }
 
 fn reader_remaining_hint(reader: &Reader) -> usize {
