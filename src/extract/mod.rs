@@ -419,6 +419,10 @@ impl Run<'_> {
             }
             return Ok(());
         }
+        // Reading a large member may block (a pipe): files batched so far go out first.
+        if let Some(pool) = &mut self.pool {
+            pool.flush().map_err(|e| Failure::Stop(Error::entry(path, e)))?;
+        }
         let mut tmp = restore::TempFile::create(parent.as_fd()).map_err(|e| classify(path, "create file", e))?;
         restore::write_data(reader, &mut tmp).map_err(|e| match e {
             restore::DataError::Archive(e) => Failure::Stop(e),
