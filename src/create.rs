@@ -88,8 +88,12 @@ const EOVERFLOW_MSG: &str = "archived without its capability: a v3 (namespaced) 
 
 /// Files up to this size are read by the walking thread.
 const INLINE_MAX: u64 = 1 << 20;
-/// Members queued between the walk and the writer (bounds memory: at most QUEUE × INLINE_MAX).
-const QUEUE: usize = 32;
+/// Batches of members queued between the walk and the writer; a batch holds at most
+/// BATCH_ITEMS members or BATCH_BYTES of data (plus one file), so memory stays bounded by about
+/// QUEUE × (BATCH_BYTES + INLINE_MAX). Batches spare a thread wake-up per member.
+const QUEUE: usize = 4;
+const BATCH_ITEMS: usize = 64;
+const BATCH_BYTES: usize = 4 << 20;
 
 /// Whether a file's stat moved between two looks (tar's "file changed as we read it").
 fn changed(before: &std::fs::Metadata, after: &std::fs::Metadata) -> bool {
@@ -177,10 +181,13 @@ fn write_to<W: Write>(
     label: &Path,
 ) -> Result<()> {
     let out = BufWriter::with_capacity(OUT_BUFFER, out);
-    let mut writer = Writer::new(Encoder::new(opts.compression, out, opts.level).at(label, "compress")?);
+    let encoder = Encoder::new(opts.compression, out, opts.level).at(label, "compress")?;
+    // Headers are 512-byte writes: a compressor should see them gathered, not one call each.
+    let gathered = if opts.compression == Compression::None { 0 } else { OUT_BUFFER };
+    let mut writer = Writer::new(BufWriter::with_capacity(gathered, encoder));
     let report = walker.report;
     std::thread::scope(|s| -> Result<()> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Item>(QUEUE);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(QUEUE);
         let producer = s.spawn(move || walker.walk_all(base, &tx));
         let written = write_items(opts, report, progress, rx, &mut writer, label);
         // When writing failed, `rx` is gone and the walk stops at its next send.
@@ -188,7 +195,12 @@ fn write_to<W: Write>(
         written?;
         walked
     })?;
-    writer.finish().and_then(|enc| enc.finish()).and_then(|mut out| out.flush()).at(label, "write")
+    writer
+        .finish()
+        .and_then(|gathered| gathered.into_inner().map_err(|e| e.into_error()))
+        .and_then(|enc| enc.finish())
+        .and_then(|mut out| out.flush())
+        .at(label, "write")
 }
 
 /// The writer's side: members in walk order, verbose names, progress, and the checks that need
@@ -197,12 +209,12 @@ fn write_items<W: Write>(
     opts: &CreateOptions,
     report: &Report,
     progress: &Progress,
-    rx: std::sync::mpsc::Receiver<Item>,
+    rx: std::sync::mpsc::Receiver<Vec<Item>>,
     writer: &mut Writer<W>,
     label: &Path,
 ) -> Result<()> {
     let mut files = 0u64;
-    for item in rx {
+    for item in rx.into_iter().flatten() {
         if opts.verbose {
             // Like tar -v: names on stdout, unless the archive itself goes there.
             let line = crate::list::quote_name(item.meta.path.as_os_str().as_bytes());
@@ -279,7 +291,9 @@ fn dir_name(name: &Path) -> PathBuf {
 }
 
 impl Walker<'_> {
-    fn walk_all(&mut self, base: &Path, tx: &std::sync::mpsc::SyncSender<Item>) -> Result<()> {
+    fn walk_all(&mut self, base: &Path, tx: &std::sync::mpsc::SyncSender<Vec<Item>>) -> Result<()> {
+        let mut batch = Vec::with_capacity(BATCH_ITEMS);
+        let mut bytes = 0usize;
         for arg in &self.opts.paths {
             let fs_path = base.join(arg);
             let (name, stripped) = member_name(arg);
@@ -321,8 +335,15 @@ impl Walker<'_> {
                 }
                 match self.add(entry.path(), &name) {
                     Ok(Some(item)) => {
-                        if tx.send(item).is_err() {
-                            return Ok(()); // the writer stopped; it reports why
+                        if let Body::Inline { data, .. } = &item.body {
+                            bytes += data.len();
+                        }
+                        batch.push(item);
+                        if batch.len() >= BATCH_ITEMS || bytes >= BATCH_BYTES {
+                            bytes = 0;
+                            if tx.send(std::mem::take(&mut batch)).is_err() {
+                                return Ok(()); // the writer stopped; it reports why
+                            }
                         }
                     }
                     Ok(None) => {}
@@ -332,6 +353,9 @@ impl Walker<'_> {
                     Err(other) => self.report.error(other),
                 }
             }
+        }
+        if !batch.is_empty() {
+            let _ = tx.send(batch);
         }
         Ok(())
     }
