@@ -89,6 +89,7 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
             keep_going: opts.keep_going,
             rootid: opts.rootid,
             verbose: false,
+            progress: false,
         };
         extract::extract(&x, report)
     })?;

@@ -20,25 +20,33 @@ fn bar_appears_in_a_terminal_and_leaves_a_clean_screen() {
     let src = tmp.path().join("src");
     std::fs::create_dir(&src).unwrap();
     // Enough data that the run lasts a few seconds even in a release build.
-    for i in 0..48 {
-        std::fs::write(src.join(format!("f{i}")), vec![i as u8; 16 << 20]).unwrap();
+    for i in 0..16 {
+        std::fs::write(src.join(format!("f{i}")), vec![i as u8; 8 << 20]).unwrap();
     }
     let session = format!("captar-progress-{}", std::process::id());
     let out = tmp.path().join("a.tar.gz");
+    let dst = tmp.path().join("dst");
+    std::fs::create_dir(&dst).unwrap();
+    // create, then extract and verify the same archive: each draws its own bar.
     let script = format!(
-        "{} create -z -f {} -C {} . ; echo EXIT=$?; sleep 60",
-        env!("CARGO_BIN_EXE_captar"),
-        out.display(),
-        src.display()
+        "{c} create -z -f {a} -C {s} . && {c} extract -f {a} -C {d} && {c} verify --all -f {a} -C {d}; echo EXIT=$?; sleep 60",
+        c = env!("CARGO_BIN_EXE_captar"),
+        a = out.display(),
+        s = src.display(),
+        d = dst.display()
     );
     cmd("tmux").args(["new-session", "-d", "-s", &session, "-x", "150", "-y", "20", &script]).ok();
     let start = Instant::now();
     let mut saw_bar = false;
+    let mut saw_extract = false;
     let mut final_screen = String::new();
-    while start.elapsed() < Duration::from_secs(120) {
+    while start.elapsed() < Duration::from_secs(300) {
         let screen = capture(&session);
-        if screen.contains("archiving") && screen.contains("files") || screen.contains("MiB/") {
+        if screen.contains("archiving") && screen.contains("MiB") {
             saw_bar = true;
+        }
+        if screen.contains("extracting") || screen.contains("verifying") {
+            saw_extract = true;
         }
         if screen.contains("EXIT=") {
             final_screen = screen;
@@ -48,8 +56,12 @@ fn bar_appears_in_a_terminal_and_leaves_a_clean_screen() {
     }
     let _ = cmd("tmux").args(["kill-session", "-t", &session]).run();
     assert!(saw_bar, "no progress bar seen");
+    assert!(saw_extract, "no extract or verify progress bar seen");
     assert!(final_screen.contains("EXIT=0"), "{final_screen}");
-    assert!(!final_screen.contains("archiving"), "the bar was left on the screen:\n{final_screen}");
+    for bar in ["archiving", "extracting", "verifying"] {
+        assert!(!final_screen.contains(bar), "the {bar} bar was left on the screen:\n{final_screen}");
+    }
+    assert!(final_screen.contains(" 0 differences"), "{final_screen}");
 }
 
 #[test]

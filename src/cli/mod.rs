@@ -289,7 +289,7 @@ impl CreateArgs {
 }
 
 impl ExtractArgs {
-    fn options(self) -> Result<ExtractOptions> {
+    fn options(self, progress: bool) -> Result<ExtractOptions> {
         Ok(ExtractOptions {
             archive: self.file,
             directory: self.directory.unwrap_or_else(|| PathBuf::from(".")),
@@ -307,6 +307,7 @@ impl ExtractArgs {
             keep_going: self.keep_going,
             rootid: self.cap_rootid,
             verbose: self.verbose,
+            progress,
         })
     }
 }
@@ -330,7 +331,7 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
             &ListOptions { archive: a.file, verbose: a.verbose, caps: a.caps, json: a.json, risk: a.risk },
             &report,
         ),
-        Command::Extract(a) => crate::extract::extract(&a.options()?, &report),
+        Command::Extract(a) => crate::extract::extract(&a.options(progress)?, &report),
         Command::Verify(a) => {
             let source = match (a.file, a.manifest) {
                 (Some(f), _) => Source::Archive(f),

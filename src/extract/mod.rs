@@ -27,7 +27,8 @@ use restore::{CapFailure, Restorer};
 
 use crate::error::{Error, Outcome, Report, Result};
 use crate::format::reader::Reader;
-use crate::format::{EntryMeta, Kind, open_archive};
+use crate::format::{EntryMeta, Kind, open_archive_counted};
+use crate::progress::Progress;
 use crate::select::XattrPolicy;
 use crate::temps;
 
@@ -64,11 +65,18 @@ pub struct ExtractOptions {
     pub keep_going: bool,
     pub rootid: RootidPolicy,
     pub verbose: bool,
+    /// Draw a progress bar on stderr (the CLI decides: a terminal, no -q).
+    pub progress: bool,
 }
 
 /// Runs an extraction and returns its outcome; per-file problems are reported as they happen.
 pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
-    let (_, mut reader) = open_archive(&opts.archive)?;
+    let opened = open_archive_counted(&opts.archive)?;
+    let mut reader = opened.reader;
+    let progress = Progress::bytes(opts.progress, opened.input_len, "extracting");
+    report.attach(&progress);
+    let input_pos = opened.input_pos;
+    let tick = || progress.set_position(input_pos.load(std::sync::atomic::Ordering::Relaxed));
     let dest = Dest::open(&opts.directory).map_err(|e| {
         let hint = if e.kind() == io::ErrorKind::NotFound { " (create it first, e.g. `mkdir -p DIR`)" } else { "" };
         Error::entry(&opts.directory, format!("cannot open the destination directory: {e}{hint}"))
@@ -118,7 +126,7 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
             matched: vec![false; opts.members.len()],
             cap_failures: Vec::new(),
         };
-        let mut result = run.members(&mut reader);
+        let mut result = run.members(&mut reader, &tick);
         // Every file handed to a worker is finished (or failed) before anything else.
         let drained = run.drain();
         if result.is_ok() {
@@ -130,6 +138,7 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
         (result, run)
     });
     let (result, run) = result;
+    progress.finish();
     result?;
     for (i, m) in opts.members.iter().enumerate() {
         if !run.matched[i] {
@@ -190,8 +199,9 @@ impl Run<'_> {
         any
     }
 
-    fn members(&mut self, reader: &mut Reader) -> Result<()> {
+    fn members(&mut self, reader: &mut Reader, tick: &dyn Fn()) -> Result<()> {
         while let Some(entry) = reader.next_entry()? {
+            tick();
             let meta = entry.meta;
             let name = match SafeName::parse(&meta.path) {
                 Ok(n) => n,
