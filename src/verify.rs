@@ -158,7 +158,7 @@ struct Verifier<'a> {
     diffs: Vec<Difference>,
     summary: Summary,
     /// Capability of each first name of a hard-linked inode, for its link members.
-    link_caps: HashMap<PathBuf, Option<Vec<u8>>>,
+    link_caps: HashMap<PathBuf, Vec<u8>>,
     /// Every member path, when `--extra` needs them.
     seen: HashSet<PathBuf>,
     dirs: Vec<PathBuf>,
@@ -223,7 +223,11 @@ impl Verifier<'_> {
         disk: Option<String>,
         risk: Option<String>,
     ) -> Result<()> {
-        let d = Difference { path: display(path), kind, archive, disk, risk };
+        self.push(Difference { path: display(path), kind, archive, disk, risk })
+    }
+
+    fn push(&mut self, d: Difference) -> Result<()> {
+        let kind = d.kind;
         self.summary.differences += 1;
         *self.summary.by_kind.entry(kind).or_default() += 1;
         if self.opts.json {
@@ -244,57 +248,28 @@ impl Verifier<'_> {
     }
 
     /// Compares a member's capability (raw archive value) with the file's.
-    fn compare_caps(&mut self, name: &Path, disk_path: &Path, archived: Option<&[u8]>, rootids: bool) -> Result<()> {
-        let archived = match archived.map(FileCaps::decode) {
-            None => None,
-            Some(Ok(c)) => Some(c),
+    /// Records what a check found: differences in order, errors on the report.
+    fn record(&mut self, findings: Vec<Finding>) -> Result<()> {
+        for f in findings {
+            match f {
+                Finding::Diff(d) => self.push(d)?,
+                Finding::Error(e) => self.report.error(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Decodes a member's archived capability, counting it; an invalid value is reported.
+    fn archived_caps(&mut self, name: &Path, raw: Option<&[u8]>) -> std::result::Result<Option<FileCaps>, ()> {
+        match raw.map(FileCaps::decode) {
+            None => Ok(None),
+            Some(Ok(c)) => {
+                self.summary.with_caps += 1;
+                Ok(Some(c))
+            }
             Some(Err(e)) => {
                 self.report.error(Error::entry(name, format!("the archive's capability value is invalid: {e}")));
-                return Ok(());
-            }
-        };
-        if archived.is_some() {
-            self.summary.with_caps += 1;
-        }
-        let on_disk = match xattr::get_caps_path(disk_path) {
-            Ok(v) => v,
-            Err(e) if e.raw_os_error() == Some(libc::EOVERFLOW) => {
-                self.report.error(Error::entry(
-                    disk_path,
-                    "its v3 capability has a rootid that maps to no user of this namespace (EOVERFLOW); verify from the namespace that set it",
-                ));
-                return Ok(());
-            }
-            Err(e) => return Err(Error::io(disk_path, "read security.capability", e)),
-        };
-        let on_disk = match on_disk.as_deref().map(FileCaps::decode) {
-            None => None,
-            Some(Ok(c)) => Some(c),
-            Some(Err(e)) => {
-                self.report.error(Error::entry(disk_path, format!("invalid security.capability on disk: {e}")));
-                return Ok(());
-            }
-        };
-        match (archived, on_disk) {
-            (None, None) => Ok(()),
-            (Some(a), None) => {
-                let risk = self.risk_of(Some(&a));
-                self.differ(name, DiffKind::CapsMissing, Some(caps_text(&a)), None, risk)
-            }
-            (None, Some(d)) => {
-                let risk = self.risk_of(Some(&d));
-                self.differ(name, DiffKind::CapsExtra, None, Some(caps_text(&d)), risk)
-            }
-            (Some(a), Some(d)) => {
-                let (a_n, d_n) = (normalise(a), normalise(d));
-                let same =
-                    if rootids { a_n.same_grant(&d_n) } else { a_n.same_grant(&FileCaps { rootid: None, ..d_n }) };
-                if same {
-                    Ok(())
-                } else {
-                    let risk = self.risk_of(Some(&d));
-                    self.differ(name, DiffKind::CapsDiffer, Some(caps_text(&a)), Some(caps_text(&d)), risk)
-                }
+                Err(())
             }
         }
     }
@@ -323,47 +298,32 @@ impl Verifier<'_> {
         Ok(())
     }
 
-    fn member(&mut self, reader: &mut Reader, meta: &EntryMeta, rel: &Path, disk_path: &Path) -> Result<()> {
-        let name = meta.path.as_path();
-        let md = match std::fs::symlink_metadata(disk_path) {
-            Ok(md) => md,
-            Err(e) if e.kind() == io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ENOTDIR) => {
-                return self.differ(name, DiffKind::Missing, None, None, None);
-            }
-            Err(e) => {
-                self.report.error(Error::io(disk_path, "stat", e));
-                return Ok(());
-            }
-        };
-        let disk_kind = kind_of(&md);
-        let archive_kind = if meta.kind == Kind::HardLink { Kind::File } else { meta.kind };
-        // The capability of a hard link member is its first name's: GNU tar puts it there only.
-        let archived_caps: Option<Vec<u8>> = if meta.kind == Kind::HardLink {
+    /// The check of one member, with its archived capability resolved (a hard link member's
+    /// is its first name's: GNU tar puts it there only); `None` when the value is invalid.
+    fn task(&mut self, meta: &EntryMeta, rel: &Path, disk: PathBuf) -> Option<Task> {
+        let raw: Option<Vec<u8>> = if meta.kind == Kind::HardLink {
             let target = meta.link.as_deref().and_then(|l| SafeName::parse(l).ok()).map(|n| n.rel);
-            meta.caps_raw()
-                .map(<[u8]>::to_vec)
-                .or_else(|| target.and_then(|t| self.link_caps.get(&t).cloned().flatten()))
+            meta.caps_raw().map(<[u8]>::to_vec).or_else(|| target.and_then(|t| self.link_caps.get(&t).cloned()))
         } else {
             meta.caps_raw().map(<[u8]>::to_vec)
         };
-        // A hard link member names an inode of any type but a directory.
-        let type_ok = if meta.kind == Kind::HardLink { disk_kind != Kind::Dir } else { disk_kind == archive_kind };
-        if !type_ok {
-            return self.differ(
-                name,
-                DiffKind::Type,
-                Some(archive_kind.word().into()),
-                Some(disk_kind.word().into()),
-                None,
-            );
+        if meta.kind == Kind::File
+            && let Some(r) = &raw
+        {
+            self.link_caps.insert(rel.to_path_buf(), r.clone());
         }
-        if meta.kind == Kind::File && md.nlink() > 1 {
-            self.link_caps.insert(rel.to_path_buf(), archived_caps.clone());
-        }
-        if disk_kind == Kind::File {
-            self.compare_caps(name, disk_path, archived_caps.as_deref(), true)?;
-        }
-        if self.opts.all {
+        let archived = self.archived_caps(&meta.path, raw.as_deref()).ok()?;
+        Some(Task { name: meta.path.clone(), disk, kind: meta.kind, archived, rootids: true, risk: self.opts.risk })
+    }
+
+    fn member(&mut self, reader: &mut Reader, meta: &EntryMeta, rel: &Path, disk_path: &Path) -> Result<()> {
+        let Some(task) = self.task(meta, rel, disk_path.to_path_buf()) else { return Ok(()) };
+        let (findings, md) = task.check();
+        let type_ok = !findings
+            .iter()
+            .any(|f| matches!(f, Finding::Diff(d) if matches!(d.kind, DiffKind::Type | DiffKind::Missing)));
+        self.record(findings)?;
+        if let (true, Some(md), true) = (self.opts.all, md, type_ok) {
             self.compare_all(reader, meta, &md, disk_path)?;
         }
         Ok(())
@@ -519,25 +479,17 @@ impl Verifier<'_> {
             if self.opts.extra {
                 self.seen.insert(disk_path.clone());
             }
-            match std::fs::symlink_metadata(&disk_path) {
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    self.differ(&rel_or_abs, DiffKind::Missing, None, None, None)?;
-                }
-                Err(e) => self.report.error(Error::io(&disk_path, "stat", e)),
-                Ok(md) if !md.is_file() => {
-                    self.differ(
-                        &rel_or_abs,
-                        DiffKind::Type,
-                        Some("file".into()),
-                        Some(kind_of(&md).word().into()),
-                        None,
-                    )?;
-                }
-                Ok(_) => {
-                    let raw = caps.encode();
-                    self.compare_caps(&rel_or_abs, &disk_path, Some(&raw), records_rootids)?;
-                }
-            }
+            self.summary.with_caps += 1;
+            let task = Task {
+                name: rel_or_abs,
+                disk: disk_path,
+                kind: Kind::File,
+                archived: Some(caps),
+                rootids: records_rootids,
+                risk: self.opts.risk,
+            };
+            let (findings, _) = task.check();
+            self.record(findings)?;
         }
         Ok(())
     }
@@ -596,6 +548,87 @@ impl Verifier<'_> {
             .at(stdout, "write")?;
         }
         self.out.flush().at(stdout, "write")
+    }
+}
+
+/// What checking one member found.
+enum Finding {
+    Diff(Difference),
+    Error(Error),
+}
+
+/// One member's type and capability check: everything it needs, so it can run on any thread.
+struct Task {
+    /// The name as shown (the member name, or the manifest's path).
+    name: PathBuf,
+    disk: PathBuf,
+    kind: Kind,
+    archived: Option<FileCaps>,
+    /// Whether rootids are compared (not for a manifest that does not record them).
+    rootids: bool,
+    risk: bool,
+}
+
+impl Task {
+    fn diff(&self, kind: DiffKind, archive: Option<String>, disk: Option<String>, risk: Option<&FileCaps>) -> Finding {
+        let risk = if self.risk { risk.and_then(caps::risk::describe) } else { None };
+        Finding::Diff(Difference { path: display(&self.name), kind, archive, disk, risk })
+    }
+
+    /// lstat, the type, and for a regular file one lgetxattr and the capability comparison.
+    /// Returns the file's metadata when it exists.
+    fn check(&self) -> (Vec<Finding>, Option<std::fs::Metadata>) {
+        let md = match std::fs::symlink_metadata(&self.disk) {
+            Ok(md) => md,
+            Err(e) if e.kind() == io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ENOTDIR) => {
+                return (vec![self.diff(DiffKind::Missing, None, None, None)], None);
+            }
+            Err(e) => return (vec![Finding::Error(Error::io(&self.disk, "stat", e))], None),
+        };
+        let disk_kind = kind_of(&md);
+        let archive_kind = if self.kind == Kind::HardLink { Kind::File } else { self.kind };
+        // A hard link member names an inode of any type but a directory.
+        let type_ok = if self.kind == Kind::HardLink { disk_kind != Kind::Dir } else { disk_kind == archive_kind };
+        if !type_ok {
+            let d = self.diff(DiffKind::Type, Some(archive_kind.word().into()), Some(disk_kind.word().into()), None);
+            return (vec![d], Some(md));
+        }
+        let findings = if disk_kind == Kind::File { self.caps().into_iter().collect() } else { Vec::new() };
+        (findings, Some(md))
+    }
+
+    fn caps(&self) -> Option<Finding> {
+        let on_disk = match xattr::get_caps_path(&self.disk) {
+            Ok(v) => v,
+            Err(e) if e.raw_os_error() == Some(libc::EOVERFLOW) => {
+                return Some(Finding::Error(Error::entry(
+                    &self.disk,
+                    "its v3 capability has a rootid that maps to no user of this namespace (EOVERFLOW); verify from the namespace that set it",
+                )));
+            }
+            Err(e) => return Some(Finding::Error(Error::io(&self.disk, "read security.capability", e))),
+        };
+        let on_disk = match on_disk.as_deref().map(FileCaps::decode) {
+            None => None,
+            Some(Ok(c)) => Some(c),
+            Some(Err(e)) => {
+                return Some(Finding::Error(Error::entry(
+                    &self.disk,
+                    format!("invalid security.capability on disk: {e}"),
+                )));
+            }
+        };
+        match (self.archived, on_disk) {
+            (None, None) => None,
+            (Some(a), None) => Some(self.diff(DiffKind::CapsMissing, Some(caps_text(&a)), None, Some(&a))),
+            (None, Some(d)) => Some(self.diff(DiffKind::CapsExtra, None, Some(caps_text(&d)), Some(&d))),
+            (Some(a), Some(d)) => {
+                let (a_n, d_n) = (normalise(a), normalise(d));
+                let same =
+                    if self.rootids { a_n.same_grant(&d_n) } else { a_n.same_grant(&FileCaps { rootid: None, ..d_n }) };
+                (!same).then(|| self.diff(DiffKind::CapsDiffer, Some(caps_text(&a)), Some(caps_text(&d)), Some(&d)))
+            }
+        }
     }
 }
 
