@@ -275,6 +275,21 @@ impl Verifier<'_> {
     }
 
     fn archive(&mut self, reader: &mut Reader, tick: &dyn Fn()) -> Result<()> {
+        // Caps-only checks are independent of the archive's data: they run on every core,
+        // and their findings are printed in archive order.
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if !self.opts.all && workers > 1 {
+            return self.archive_parallel(reader, tick, workers);
+        }
+        while let Some((meta, rel)) = self.next_member(reader, tick)? {
+            let disk_path = self.root.join(&rel);
+            self.member(reader, &meta, &rel, &disk_path)?;
+        }
+        Ok(())
+    }
+
+    /// The next member to verify (selected, with a safe name), counted.
+    fn next_member(&mut self, reader: &mut Reader, tick: &dyn Fn()) -> Result<Option<(EntryMeta, PathBuf)>> {
         while let Some(entry) = reader.next_entry()? {
             tick();
             let meta = entry.meta;
@@ -292,10 +307,89 @@ impl Verifier<'_> {
                     self.dirs.push(name.rel.clone());
                 }
             }
-            let disk_path = self.root.join(&name.rel);
-            self.member(reader, &meta, &name.rel, &disk_path)?;
+            return Ok(Some((meta, name.rel)));
         }
-        Ok(())
+        Ok(None)
+    }
+
+    fn archive_parallel(&mut self, reader: &mut Reader, tick: &dyn Fn(), workers: usize) -> Result<()> {
+        const BATCH: usize = 256;
+        let (task_tx, task_rx) = std::sync::mpsc::sync_channel::<(u64, Vec<Task>)>(2 * workers);
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<(u64, Vec<Finding>)>();
+        let task_rx = std::sync::Mutex::new(task_rx);
+        std::thread::scope(|s| -> Result<()> {
+            for _ in 0..workers {
+                let (task_rx, done_tx) = (&task_rx, done_tx.clone());
+                s.spawn(move || {
+                    loop {
+                        let next = match task_rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok((seq, tasks)) = next else { return };
+                        let findings = tasks.iter().flat_map(|t| t.check().0).collect();
+                        if done_tx.send((seq, findings)).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+            drop(done_tx);
+            let mut sent = 0u64;
+            let mut next_out = 0u64;
+            let mut waiting: BTreeMap<u64, Vec<Finding>> = BTreeMap::new();
+            let mut batch = Vec::with_capacity(BATCH);
+            let mut result = Ok(());
+            loop {
+                let member = match self.next_member(reader, tick) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        result = Err(e);
+                        None
+                    }
+                };
+                let done = member.is_none();
+                if let Some((meta, rel)) = member {
+                    let disk = self.root.join(&rel);
+                    if let Some(task) = self.task(&meta, &rel, disk) {
+                        batch.push(task);
+                    }
+                }
+                if (done && !batch.is_empty()) || batch.len() >= BATCH {
+                    if task_tx.send((sent, std::mem::take(&mut batch))).is_err() {
+                        break;
+                    }
+                    sent += 1;
+                }
+                // Print what is ready, in order.
+                while let Ok((seq, findings)) = done_rx.try_recv() {
+                    waiting.insert(seq, findings);
+                }
+                while let Some(findings) = waiting.remove(&next_out) {
+                    self.record(findings)?;
+                    next_out += 1;
+                }
+                if done {
+                    break;
+                }
+            }
+            drop(task_tx);
+            while next_out < sent {
+                match waiting.remove(&next_out) {
+                    Some(findings) => {
+                        self.record(findings)?;
+                        next_out += 1;
+                    }
+                    None => match done_rx.recv() {
+                        Ok((seq, findings)) => {
+                            waiting.insert(seq, findings);
+                        }
+                        Err(_) => break,
+                    },
+                }
+            }
+            result
+        })
     }
 
     /// The check of one member, with its archived capability resolved (a hard link member's
