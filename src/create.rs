@@ -93,7 +93,7 @@ const INLINE_MAX: u64 = 1 << 20;
 /// QUEUE × (BATCH_BYTES + INLINE_MAX). Batches spare a thread wake-up per member.
 const QUEUE: usize = 4;
 const BATCH_ITEMS: usize = 64;
-const BATCH_BYTES: usize = 4 << 20;
+const BATCH_BYTES: usize = 1 << 20;
 
 /// Whether a file's stat moved between two looks (tar's "file changed as we read it").
 fn changed(before: &std::fs::Metadata, after: &std::fs::Metadata) -> bool {

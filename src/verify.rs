@@ -137,6 +137,9 @@ struct JsonReport<'a> {
     summary: &'a Summary,
 }
 
+/// Members up to this size travel to the checking threads with their data (`--all`).
+const INLINE_MAX: u64 = 1 << 20;
+
 /// The capability of a file as this namespace's reader sees it, normalised for comparison.
 fn normalise(c: FileCaps) -> FileCaps {
     match c.rootid {
@@ -275,10 +278,10 @@ impl Verifier<'_> {
     }
 
     fn archive(&mut self, reader: &mut Reader, tick: &dyn Fn()) -> Result<()> {
-        // Caps-only checks are independent of the archive's data: they run on every core,
-        // and their findings are printed in archive order.
+        // Member checks run on every core (the archive's data, for --all, is read here and
+        // travels with them); findings are printed in archive order.
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-        if !self.opts.all && workers > 1 {
+        if workers > 1 {
             return self.archive_parallel(reader, tick, workers);
         }
         while let Some((meta, rel)) = self.next_member(reader, tick)? {
@@ -314,6 +317,8 @@ impl Verifier<'_> {
 
     fn archive_parallel(&mut self, reader: &mut Reader, tick: &dyn Fn(), workers: usize) -> Result<()> {
         const BATCH: usize = 256;
+        const BATCH_BYTES: usize = 4 << 20;
+        let mut batch_bytes = 0usize;
         let (task_tx, task_rx) = std::sync::mpsc::sync_channel::<(u64, Vec<Task>)>(2 * workers);
         let (done_tx, done_rx) = std::sync::mpsc::channel::<(u64, Vec<Finding>)>();
         let task_rx = std::sync::Mutex::new(task_rx);
@@ -351,11 +356,24 @@ impl Verifier<'_> {
                 let done = member.is_none();
                 if let Some((meta, rel)) = member {
                     let disk = self.root.join(&rel);
-                    if let Some(task) = self.task(&meta, &rel, disk) {
-                        batch.push(task);
+                    match self.task_all(reader, &meta, &rel, disk) {
+                        Ok(Some(task)) => {
+                            if let Some(AllCheck { content: Content::Inline(d), .. }) = task.all.as_deref() {
+                                batch_bytes += d.len();
+                            }
+                            batch.push(task);
+                        }
+                        Ok(None) => {}
+                        Err(e) => {
+                            result = Err(e);
+                            break;
+                        }
                     }
                 }
-                if (done && !batch.is_empty()) || batch.len() >= BATCH {
+                // At most BATCH members or BATCH_BYTES of inline data per batch: memory stays
+                // bounded by the queue's few batches.
+                if (done && !batch.is_empty()) || batch.len() >= BATCH || batch_bytes >= BATCH_BYTES {
+                    batch_bytes = 0;
                     if task_tx.send((sent, std::mem::take(&mut batch))).is_err() {
                         break;
                     }
@@ -407,134 +425,69 @@ impl Verifier<'_> {
             self.link_caps.insert(rel.to_path_buf(), r.clone());
         }
         let archived = self.archived_caps(&meta.path, raw.as_deref()).ok()?;
-        Some(Task { name: meta.path.clone(), disk, kind: meta.kind, archived, rootids: true, risk: self.opts.risk })
+        Some(Task {
+            name: meta.path.clone(),
+            disk,
+            kind: meta.kind,
+            archived,
+            rootids: true,
+            risk: self.opts.risk,
+            all: None,
+        })
     }
 
     fn member(&mut self, reader: &mut Reader, meta: &EntryMeta, rel: &Path, disk_path: &Path) -> Result<()> {
-        let Some(task) = self.task(meta, rel, disk_path.to_path_buf()) else { return Ok(()) };
-        let (findings, md) = task.check();
-        let type_ok = !findings
-            .iter()
-            .any(|f| matches!(f, Finding::Diff(d) if matches!(d.kind, DiffKind::Type | DiffKind::Missing)));
-        self.record(findings)?;
-        if let (true, Some(md), true) = (self.opts.all, md, type_ok) {
-            self.compare_all(reader, meta, &md, disk_path)?;
-        }
-        Ok(())
+        let Some(task) = self.task_all(reader, meta, rel, disk_path.to_path_buf())? else { return Ok(()) };
+        let (findings, _) = task.check();
+        self.record(findings)
     }
 
-    fn compare_all(
-        &mut self,
-        reader: &mut Reader,
-        meta: &EntryMeta,
-        md: &std::fs::Metadata,
-        disk_path: &Path,
-    ) -> Result<()> {
-        let name = meta.path.as_path();
-        if meta.kind == Kind::HardLink {
-            let target = meta.link.as_deref().and_then(|l| SafeName::parse(l).ok()).map(|n| self.root.join(n.rel));
-            let same = target
-                .and_then(|t| std::fs::symlink_metadata(t).ok())
-                .is_some_and(|t| t.dev() == md.dev() && t.ino() == md.ino());
-            if !same {
-                let want = meta.link.as_deref().map(|l| format!("link to {}", display(l)));
-                return self.differ(name, DiffKind::HardLink, want, Some("a separate file".into()), None);
-            }
-            return Ok(());
-        }
-        if meta.kind != Kind::Symlink && meta.mode != md.mode() & 0o7777 {
-            self.differ(
-                name,
-                DiffKind::Mode,
-                Some(format!("{:04o}", meta.mode)),
-                Some(format!("{:04o}", md.mode() & 0o7777)),
-                None,
-            )?;
-        }
-        if (meta.uid, meta.gid) != (u64::from(md.uid()), u64::from(md.gid())) {
-            self.differ(
-                name,
-                DiffKind::Owner,
-                Some(format!("{}:{}", meta.uid, meta.gid)),
-                Some(format!("{}:{}", md.uid(), md.gid())),
-                None,
-            )?;
-        }
-        // An archive without nanoseconds (ustar) is compared to the second.
-        let disk_nsec = if meta.mtime.nsecs == 0 { 0 } else { md.mtime_nsec() as u32 };
-        if meta.kind != Kind::Dir && (meta.mtime.secs, meta.mtime.nsecs) != (md.mtime(), disk_nsec) {
-            let disk = crate::format::Time { secs: md.mtime(), nsecs: md.mtime_nsec() as u32 };
-            self.differ(name, DiffKind::Mtime, Some(meta.mtime.to_pax()), Some(disk.to_pax()), None)?;
-        }
-        match meta.kind {
-            Kind::Symlink => {
-                let disk = std::fs::read_link(disk_path).at(disk_path, "read link")?;
-                if Some(disk.as_path()) != meta.link.as_deref() {
-                    self.differ(
-                        name,
-                        DiffKind::LinkTarget,
-                        meta.link.as_deref().map(display),
-                        Some(display(&disk)),
-                        None,
-                    )?;
+    /// `task`, with what `--all` needs when it was asked for: the member, and its data inline
+    /// (small) or already compared with the file (large).
+    fn task_all(&mut self, reader: &mut Reader, meta: &EntryMeta, rel: &Path, disk: PathBuf) -> Result<Option<Task>> {
+        let Some(mut task) = self.task(meta, rel, disk) else { return Ok(None) };
+        if self.opts.all {
+            let content = if meta.kind != Kind::File || meta.size == 0 {
+                Content::None
+            } else if meta.size <= INLINE_MAX {
+                let mut data = Vec::with_capacity(meta.size as usize);
+                reader.data().read_to_end(&mut data).map_err(|e| Error::entry(&meta.path, e.to_string()))?;
+                Content::Inline(data)
+            } else {
+                Content::Known(self.stream_content(reader, &task.disk, meta.size)?)
+            };
+            let link_target = match meta.kind {
+                Kind::HardLink => {
+                    meta.link.as_deref().and_then(|l| SafeName::parse(l).ok()).map(|n| self.root.join(n.rel))
                 }
-            }
-            Kind::Char | Kind::Block => {
-                let disk = (rustix::fs::major(md.rdev()), rustix::fs::minor(md.rdev()));
-                if disk != (meta.dev_major, meta.dev_minor) {
-                    self.differ(
-                        name,
-                        DiffKind::Device,
-                        Some(format!("{},{}", meta.dev_major, meta.dev_minor)),
-                        Some(format!("{},{}", disk.0, disk.1)),
-                        None,
-                    )?;
-                }
-            }
-            Kind::File => {
-                if meta.size != md.len() {
-                    self.differ(name, DiffKind::Size, Some(meta.size.to_string()), Some(md.len().to_string()), None)?;
-                } else if !self.same_content(reader, disk_path)? {
-                    self.differ(name, DiffKind::Content, None, None, None)?;
-                }
-            }
-            _ => {}
+                _ => None,
+            };
+            task.all = Some(Box::new(AllCheck { meta: meta.clone(), link_target, content }));
         }
-        for (xname, value) in &meta.xattrs {
-            if xname == caps::XATTR_NAME {
-                continue;
-            }
-            let disk = xattr::get_path(disk_path, xname).at(disk_path, "read xattr")?;
-            if disk.as_deref() != Some(value.as_slice()) {
-                let show = |v: &[u8]| format!("{}={}", xname.to_string_lossy(), hex(v));
-                self.differ(
-                    name,
-                    DiffKind::Xattr,
-                    Some(show(value)),
-                    Some(disk.as_deref().map(show).unwrap_or_else(|| format!("no {}", xname.to_string_lossy()))),
-                    None,
-                )?;
-            }
-        }
-        Ok(())
+        Ok(Some(task))
     }
 
-    /// Compares the member's data with the file's, chunk by chunk.
-    fn same_content(&mut self, reader: &mut Reader, disk_path: &Path) -> Result<bool> {
-        let mut file = File::open(disk_path).at(disk_path, "open")?;
+    /// Compares a large member's data with the file while the archive is read; `None` when the
+    /// file cannot be compared (the check reports why: missing, another type or size).
+    fn stream_content(&mut self, reader: &mut Reader, disk_path: &Path, size: u64) -> Result<Option<bool>> {
+        let Ok(mut file) = File::open(disk_path) else { return Ok(None) };
+        match file.metadata() {
+            Ok(md) if md.is_file() && md.len() == size => {}
+            _ => return Ok(None),
+        }
         loop {
             let n = reader.read_data(&mut self.buf_a)?;
             if n == 0 {
-                return Ok(true);
+                return Ok(Some(true));
             }
             if let Err(e) = file.read_exact(&mut self.buf_b[..n]) {
                 if e.kind() == io::ErrorKind::UnexpectedEof {
-                    return Ok(false);
+                    return Ok(Some(false));
                 }
                 return Err(Error::io(disk_path, "read", e));
             }
             if self.buf_a[..n] != self.buf_b[..n] {
-                return Ok(false);
+                return Ok(Some(false));
             }
         }
     }
@@ -581,6 +534,7 @@ impl Verifier<'_> {
                 archived: Some(caps),
                 rootids: records_rootids,
                 risk: self.opts.risk,
+                all: None,
             };
             let (findings, _) = task.check();
             self.record(findings)?;
@@ -661,6 +615,26 @@ struct Task {
     /// Whether rootids are compared (not for a manifest that does not record them).
     rootids: bool,
     risk: bool,
+    /// With `--all`: the member, and what is known of its data.
+    all: Option<Box<AllCheck>>,
+}
+
+/// What `--all` compares beyond the capability.
+struct AllCheck {
+    meta: EntryMeta,
+    /// The hard-link target on disk.
+    link_target: Option<PathBuf>,
+    content: Content,
+}
+
+enum Content {
+    /// Not a regular file, or no data.
+    None,
+    /// A small member's data, compared with the file by whoever runs the check.
+    Inline(Vec<u8>),
+    /// A large member, compared while the archive was read: equal or not, `None` when the file
+    /// could not be compared (missing, another type or size: the check says which).
+    Known(Option<bool>),
 }
 
 impl Task {
@@ -687,8 +661,94 @@ impl Task {
             let d = self.diff(DiffKind::Type, Some(archive_kind.word().into()), Some(disk_kind.word().into()), None);
             return (vec![d], Some(md));
         }
-        let findings = if disk_kind == Kind::File { self.caps().into_iter().collect() } else { Vec::new() };
+        let mut findings: Vec<Finding> =
+            if disk_kind == Kind::File { self.caps().into_iter().collect() } else { Vec::new() };
+        if let Some(all) = &self.all {
+            self.compare_all(all, &md, &mut findings);
+        }
         (findings, Some(md))
+    }
+
+    fn compare_all(&self, all: &AllCheck, md: &std::fs::Metadata, out: &mut Vec<Finding>) {
+        let meta = &all.meta;
+        if meta.kind == Kind::HardLink {
+            let same = all
+                .link_target
+                .as_ref()
+                .and_then(|t| std::fs::symlink_metadata(t).ok())
+                .is_some_and(|t| t.dev() == md.dev() && t.ino() == md.ino());
+            if !same {
+                let want = meta.link.as_deref().map(|l| format!("link to {}", display(l)));
+                out.push(self.diff(DiffKind::HardLink, want, Some("a separate file".into()), None));
+            }
+            return;
+        }
+        if meta.kind != Kind::Symlink && meta.mode != md.mode() & 0o7777 {
+            let (a, d) = (format!("{:04o}", meta.mode), format!("{:04o}", md.mode() & 0o7777));
+            out.push(self.diff(DiffKind::Mode, Some(a), Some(d), None));
+        }
+        if (meta.uid, meta.gid) != (u64::from(md.uid()), u64::from(md.gid())) {
+            let (a, d) = (format!("{}:{}", meta.uid, meta.gid), format!("{}:{}", md.uid(), md.gid()));
+            out.push(self.diff(DiffKind::Owner, Some(a), Some(d), None));
+        }
+        // An archive without nanoseconds (ustar) is compared to the second.
+        let disk_nsec = if meta.mtime.nsecs == 0 { 0 } else { md.mtime_nsec() as u32 };
+        if meta.kind != Kind::Dir && (meta.mtime.secs, meta.mtime.nsecs) != (md.mtime(), disk_nsec) {
+            let disk = crate::format::Time { secs: md.mtime(), nsecs: md.mtime_nsec() as u32 };
+            out.push(self.diff(DiffKind::Mtime, Some(meta.mtime.to_pax()), Some(disk.to_pax()), None));
+        }
+        match meta.kind {
+            Kind::Symlink => match std::fs::read_link(&self.disk) {
+                Ok(disk) if Some(disk.as_path()) != meta.link.as_deref() => {
+                    out.push(self.diff(
+                        DiffKind::LinkTarget,
+                        meta.link.as_deref().map(display),
+                        Some(display(&disk)),
+                        None,
+                    ));
+                }
+                Ok(_) => {}
+                Err(e) => out.push(Finding::Error(Error::io(&self.disk, "read link", e))),
+            },
+            Kind::Char | Kind::Block => {
+                let disk = (rustix::fs::major(md.rdev()), rustix::fs::minor(md.rdev()));
+                if disk != (meta.dev_major, meta.dev_minor) {
+                    let a = format!("{},{}", meta.dev_major, meta.dev_minor);
+                    out.push(self.diff(DiffKind::Device, Some(a), Some(format!("{},{}", disk.0, disk.1)), None));
+                }
+            }
+            Kind::File => {
+                if meta.size != md.len() {
+                    out.push(self.diff(DiffKind::Size, Some(meta.size.to_string()), Some(md.len().to_string()), None));
+                } else {
+                    let same = match &all.content {
+                        Content::Inline(data) => same_as_file(&self.disk, data),
+                        Content::Known(known) => Ok(known.unwrap_or(false)),
+                        Content::None => Ok(true),
+                    };
+                    match same {
+                        Ok(true) => {}
+                        Ok(false) => out.push(self.diff(DiffKind::Content, None, None, None)),
+                        Err(e) => out.push(Finding::Error(e)),
+                    }
+                }
+            }
+            _ => {}
+        }
+        for (xname, value) in &meta.xattrs {
+            if xname == caps::XATTR_NAME {
+                continue;
+            }
+            match xattr::get_path(&self.disk, xname) {
+                Ok(disk) if disk.as_deref() != Some(value.as_slice()) => {
+                    let show = |v: &[u8]| format!("{}={}", xname.to_string_lossy(), hex(v));
+                    let d = disk.as_deref().map(show).unwrap_or_else(|| format!("no {}", xname.to_string_lossy()));
+                    out.push(self.diff(DiffKind::Xattr, Some(show(value)), Some(d), None));
+                }
+                Ok(_) => {}
+                Err(e) => out.push(Finding::Error(Error::io(&self.disk, "read xattr", e))),
+            }
+        }
     }
 
     fn caps(&self) -> Option<Finding> {
@@ -724,6 +784,14 @@ impl Task {
             }
         }
     }
+}
+
+/// Whether the file at `path` holds exactly `data`.
+fn same_as_file(path: &Path, data: &[u8]) -> Result<bool> {
+    let mut file = File::open(path).at(path, "open")?;
+    let mut disk = Vec::with_capacity(data.len() + 1);
+    (&mut file).take(data.len() as u64 + 1).read_to_end(&mut disk).at(path, "read")?;
+    Ok(disk == data)
 }
 
 /// Splits a `getcap` line into path and capability: the path is everything before the first
