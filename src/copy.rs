@@ -59,7 +59,13 @@ fn through_pipe(
     std::thread::scope(|s| {
         let writer = s.spawn(|| create::create(&create_opts, report));
         let result = run(path);
-        // If the reader stopped early, closing our end lets the writer fail with EPIPE and end.
+        // The extraction stops at the end-of-archive marker; the writer may still be writing
+        // its padding. Read it out, so a finished archive never ends in EPIPE.
+        let mut reader = reader;
+        if result.is_ok() {
+            let _ = std::io::copy(&mut reader, &mut std::io::sink());
+        }
+        // If the reader stopped early on an error, closing our end lets the writer fail and end.
         drop(reader);
         let written = writer.join().map_err(|_| Error::Usage("copy: the archiving thread panicked".into()))?;
         match (result, written) {

@@ -129,7 +129,7 @@ fn write_archive(opts: &CreateOptions, base: &Path, walker: &mut Walker<'_>, pro
             write_to(opts, base, walker, progress, pipe, Path::new("(pipe)"))?;
         }
         Target::Stdout => {
-            write_to(opts, base, walker, progress, io::stdout().lock(), Path::new("(standard output)"))?;
+            write_to(opts, base, walker, progress, io::stdout().lock(), Path::new("(archive on standard output)"))?;
         }
         Target::File(path) => {
             let dir_path = match path.parent() {
@@ -218,10 +218,10 @@ fn write_items<W: Write>(
         if opts.verbose {
             // Like tar -v: names on stdout, unless the archive itself goes there.
             let line = crate::list::quote_name(item.meta.path.as_os_str().as_bytes());
-            match opts.target {
-                Target::File(_) => println!("{line}"),
-                Target::Stdout | Target::Pipe(_) => eprintln!("{line}"),
-            }
+            let _ = match opts.target {
+                Target::File(_) => writeln!(io::stdout().lock(), "{line}"),
+                Target::Stdout | Target::Pipe(_) => writeln!(io::stderr().lock(), "{line}"),
+            };
         }
         let meta = &item.meta;
         let path = &item.path;
@@ -275,7 +275,11 @@ fn member_name(path: &Path) -> (PathBuf, bool) {
     for c in path.components() {
         match c {
             Component::RootDir | Component::Prefix(_) => stripped = true,
-            Component::ParentDir if out.as_os_str().is_empty() => stripped = true,
+            // GNU tar (safer_name_suffix) drops everything up to the last `..`.
+            Component::ParentDir => {
+                out.clear();
+                stripped = true;
+            }
             other => out.push(other),
         }
     }
@@ -440,8 +444,16 @@ impl Walker<'_> {
         {
             return Ok(Some(item));
         }
+        // Later names of this inode become links to this one, once it is archived.
+        let first_name = |links: &mut HashMap<(u64, u64), PathBuf>| {
+            if kind != Kind::Dir && md.nlink() > 1 {
+                links.insert((md.dev(), md.ino()), name.to_path_buf());
+            }
+        };
         if kind == Kind::File {
-            return self.file(path, name, &md).map(Some);
+            let item = self.file(path, name, &md)?;
+            first_name(&mut self.links);
+            return Ok(Some(item));
         }
         let member = if kind == Kind::Dir { dir_name(name) } else { name.to_path_buf() };
         let mut meta = self.base_meta(member, kind, &md);
@@ -454,19 +466,16 @@ impl Walker<'_> {
             _ => {}
         }
         self.path_xattrs(path, &mut meta)?;
+        first_name(&mut self.links);
         Ok(Some(Item { meta, body: Body::None, path: path.to_path_buf() }))
     }
 
     /// A link member if this inode was archived before under another name.
     fn hard_link(&mut self, path: &Path, name: &Path, md: &std::fs::Metadata) -> Option<Item> {
-        let key = (md.dev(), md.ino());
-        if let Some(first) = self.links.get(&key) {
-            let mut meta = self.base_meta(name.to_path_buf(), Kind::HardLink, md);
-            meta.link = Some(first.clone());
-            return Some(Item { meta, body: Body::None, path: path.to_path_buf() });
-        }
-        self.links.insert(key, name.to_path_buf());
-        None
+        let first = self.links.get(&(md.dev(), md.ino()))?;
+        let mut meta = self.base_meta(name.to_path_buf(), Kind::HardLink, md);
+        meta.link = Some(first.clone());
+        Some(Item { meta, body: Body::None, path: path.to_path_buf() })
     }
 
     fn file(&mut self, path: &Path, name: &Path, md: &std::fs::Metadata) -> Result<Item> {

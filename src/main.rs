@@ -6,8 +6,11 @@ fn main() -> ExitCode {
     match captar::cli::run(std::env::args_os().collect()) {
         Ok(outcome) => ExitCode::from(outcome as u8),
         Err(err) => {
-            if let captar::error::Error::Io { source, .. } = &err
+            // `captar list ... | head`: the reader of a listing went away, which is not an error.
+            // An archive written to a closed pipe is (create -f - labels that output otherwise).
+            if let captar::error::Error::Io { source, path, .. } = &err
                 && source.kind() == std::io::ErrorKind::BrokenPipe
+                && path.as_os_str() == "(standard output)"
             {
                 return ExitCode::SUCCESS;
             }

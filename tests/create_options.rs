@@ -100,3 +100,38 @@ fn one_file_system_stays_on_the_first_filesystem() {
     assert!(one.contains(&"./here".to_string()) && !one.contains(&"./mnt/there".to_string()), "{one:?}");
     assert!(both.contains(&"./mnt/there".to_string()), "{both:?}");
 }
+
+#[test]
+fn dot_dot_inside_a_path_is_stripped_like_gnu_tar() {
+    let tmp = util::tempdir();
+    std::fs::create_dir_all(tmp.path().join("a/b")).unwrap();
+    std::fs::write(tmp.path().join("x"), "x").unwrap();
+    let a = tmp.path().join("a.tar");
+    let out = captar().args(["create", "-f"]).arg(&a).arg("-C").arg(tmp.path()).arg("a/b/../../x").ok();
+    assert!(out.stderr_text().contains("removing leading"), "{}", out.stderr_text());
+    let names: Vec<String> = listing(&a).into_keys().collect();
+    assert_eq!(names, ["x"]);
+}
+
+/// An archive written into a pipe whose reader went away is incomplete: exit 2, not success.
+/// (A listing cut short by `| head` is fine.)
+#[test]
+fn archive_into_a_closed_pipe_is_an_error() {
+    let tmp = util::tempdir();
+    for i in 0..64 {
+        std::fs::write(tmp.path().join(format!("f{i}")), vec![b'x'; 256 << 10]).unwrap();
+    }
+    let script = format!(
+        "set -o pipefail; {} create -f - -C {} . | head -c 1000 > /dev/null",
+        env!("CARGO_BIN_EXE_captar"),
+        tmp.path().display()
+    );
+    let out = cmd("bash").args(["-c", &script]).code(2);
+    assert!(out.stderr_text().contains("archive on standard output"), "{}", out.stderr_text());
+    let a = tmp.path().join("../list-me.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(tmp.path()).arg(".").ok();
+    let script =
+        format!("set -o pipefail; {} list -f {} | head -1 > /dev/null", env!("CARGO_BIN_EXE_captar"), a.display());
+    cmd("bash").args(["-c", &script]).ok();
+    let _ = std::fs::remove_file(a);
+}

@@ -13,7 +13,7 @@ mod restore;
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
 use std::io;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -98,7 +98,12 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
                     };
                     let Ok(batch) = job else { return };
                     for job in batch {
-                        let result = write_small_file(restorer, opts.keep_going, &job);
+                        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            write_small_file(restorer, opts.keep_going, &job)
+                        }))
+                        .unwrap_or_else(|_| {
+                            Err(Failure::Stop(Error::entry(&job.meta.path, "internal error: a worker panicked")))
+                        });
                         if done_tx.send(Done { rel: job.rel, path: job.meta.path, result }).is_err() {
                             return;
                         }
@@ -218,7 +223,8 @@ impl Run<'_> {
                 continue;
             }
             if self.opts.verbose {
-                println!("{}", meta.path.display());
+                let line = crate::list::quote_name(std::os::unix::ffi::OsStrExt::as_bytes(meta.path.as_os_str()));
+                let _ = writeln!(std::io::stdout().lock(), "{line}");
             }
             self.wait_for_conflicts(&name.rel, &meta)?;
             let result = self.member(reader, &name, &meta);
@@ -408,10 +414,12 @@ impl Run<'_> {
             self.dest.dir(parent_rel).map_err(|e| Failure::Member(Error::io(path, "open parent directory", e)))?;
         // A capability that cannot be restored stops here, in archive order, before any worker
         // could write a later member.
+        // A capped file is written here unless --keep-going: a capability that cannot be set
+        // stops the extraction at its own member, with nothing after it written.
         let capped = meta.caps_raw().is_some() && self.opts.xattrs.caps;
         if let Some(pool) = &mut self.pool
             && meta.size <= INLINE_MAX
-            && !(capped && self.restorer.probe_failed())
+            && (!capped || self.opts.keep_going)
         {
             let mut data = Vec::with_capacity(meta.size as usize);
             reader.data().read_to_end(&mut data).map_err(|e| Failure::Stop(Error::entry(path, e.to_string())))?;
@@ -621,12 +629,19 @@ fn finish_file(
     meta: &EntryMeta,
 ) -> Result<(), Failure> {
     let path = &meta.path;
-    let cap_result = restorer.file_meta(tmp.fd(), meta).map_err(|e| classify(path, "set metadata", e))?;
+    let (cap_result, xattr_errors) =
+        restorer.file_meta(tmp.fd(), meta).map_err(|e| classify(path, "set metadata", e))?;
     if let Err(f) = cap_result {
         if keep_going {
             tmp.link_into(parent, name).map_err(|e| classify(path, "link into place", e))?;
         }
         return Err(Failure::Cap(f));
     }
-    tmp.link_into(parent, name).map_err(|e| classify(path, "link into place", e))
+    tmp.link_into(parent, name).map_err(|e| classify(path, "link into place", e))?;
+    // Like GNU tar: an xattr the destination refuses is an error of this member, and the file
+    // (with its capability) is kept.
+    match xattr_errors.is_empty() {
+        true => Ok(()),
+        false => Err(Failure::Member(Error::entry(path, xattr_errors.join("; ")))),
+    }
 }

@@ -108,15 +108,18 @@ impl Restorer {
         Timestamps { last_access: ts(0, UTIME_NOW as u32), last_modification: ts(meta.mtime.secs, meta.mtime.nsecs) }
     }
 
-    fn other_xattrs(&self, fd: BorrowedFd<'_>, meta: &EntryMeta) -> io::Result<()> {
+    /// Sets the other xattrs; each one the destination refuses is described, not fatal.
+    fn other_xattrs(&self, fd: BorrowedFd<'_>, meta: &EntryMeta) -> Vec<String> {
+        let mut failed = Vec::new();
         for (name, value) in &meta.xattrs {
-            if name != caps::XATTR_NAME && self.xattrs.wants(name) {
-                xattr::set_fd(fd, name, value).map_err(|e| {
-                    io::Error::new(e.kind(), format!("cannot set xattr {}: {e}", name.to_string_lossy()))
-                })?;
+            if name != caps::XATTR_NAME
+                && self.xattrs.wants(name)
+                && let Err(e) = xattr::set_fd(fd, name, value)
+            {
+                failed.push(format!("cannot set xattr {}: {e}", name.to_string_lossy()));
             }
         }
-        Ok(())
+        failed
     }
 
     /// The value to write for an archived capability, after v1→v2 and the rootid policy.
@@ -134,14 +137,18 @@ impl Restorer {
         Ok((decoded, value.encode()))
     }
 
-    /// Owner, mode, xattrs, capability (last), times — on the fd of the file just written. The
-    /// inner result is the capability's.
-    pub fn file_meta(&self, fd: BorrowedFd<'_>, meta: &EntryMeta) -> io::Result<std::result::Result<(), CapFailure>> {
+    /// Owner, mode, xattrs, capability (last), times — on the fd of the file just written.
+    /// Returns the capability's result and the xattrs the destination refused.
+    pub fn file_meta(
+        &self,
+        fd: BorrowedFd<'_>,
+        meta: &EntryMeta,
+    ) -> io::Result<(std::result::Result<(), CapFailure>, Vec<String>)> {
         if let Some((uid, gid)) = self.owner(meta)? {
             rustix::fs::fchown(fd, Some(uid), Some(gid))?;
         }
         rustix::fs::fchmod(fd, self.mode(meta))?;
-        self.other_xattrs(fd, meta)?;
+        let xattr_errors = self.other_xattrs(fd, meta);
         let mut cap_result = Ok(());
         if self.xattrs.wants(OsStr::new(caps::XATTR_NAME))
             && let Some(raw) = meta.caps_raw()
@@ -149,7 +156,7 @@ impl Restorer {
             cap_result = self.set_caps(fd, meta, raw);
         }
         rustix::fs::futimens(fd, &Self::times(meta))?;
-        Ok(cap_result)
+        Ok((cap_result, xattr_errors))
     }
 
     fn set_caps(&self, fd: BorrowedFd<'_>, meta: &EntryMeta, raw: &[u8]) -> std::result::Result<(), CapFailure> {
@@ -165,19 +172,17 @@ impl Restorer {
         xattr::set_fd(fd, OsStr::new(caps::XATTR_NAME), &value).map_err(|e| failure(cap_errno_reason(&e)))
     }
 
-    /// Whether the destination was found unable to hold a capability before anything was written.
-    pub fn probe_failed(&self) -> bool {
-        self.probe.is_err()
-    }
-
     pub fn dir_meta(&self, fd: BorrowedFd<'_>, meta: &EntryMeta) -> io::Result<()> {
         if let Some((uid, gid)) = self.owner(meta)? {
             rustix::fs::fchown(fd, Some(uid), Some(gid))?;
         }
         rustix::fs::fchmod(fd, self.mode(meta))?;
-        self.other_xattrs(fd, meta)?;
+        let refused = self.other_xattrs(fd, meta);
         rustix::fs::futimens(fd, &Self::times(meta))?;
-        Ok(())
+        match refused.is_empty() {
+            true => Ok(()),
+            false => Err(io::Error::other(refused.join("; "))),
+        }
     }
 
     pub fn symlink_meta(&self, dir: BorrowedFd<'_>, name: &OsStr, meta: &EntryMeta) -> io::Result<()> {

@@ -354,7 +354,20 @@ impl Reader {
         meta.size = size_field(block).map_err(fail)?;
         let mut libarchive_xattrs = Vec::new();
         let mut schily_xattrs = Vec::new();
-        for (key, value) in records() {
+        // POSIX: an empty value deletes the keyword (a local one undoes a global one), and the
+        // header's field applies again. An xattr's empty value is a value.
+        let core = [pax::PATH, pax::LINKPATH, pax::SIZE, pax::UID, pax::GID, pax::UNAME, pax::GNAME, pax::MTIME];
+        let mut effective: Vec<&(Vec<u8>, Vec<u8>)> = Vec::new();
+        for r in records() {
+            if core.iter().any(|k| k.as_bytes() == r.0) {
+                effective.retain(|e| e.0 != r.0);
+                if r.1.is_empty() {
+                    continue;
+                }
+            }
+            effective.push(r);
+        }
+        for (key, value) in effective {
             let text = || String::from_utf8_lossy(value).into_owned();
             let number = |field: &str| {
                 let n = text().trim().parse::<u64>().ok().filter(|&n| n <= MAX_SIZE);
@@ -399,6 +412,15 @@ impl Reader {
         }
         if path.contains(&0) {
             return Err(fail("the name holds a NUL byte".into()));
+        }
+        // GNU tar reads no data after a hard link or directory header, libarchive none after
+        // types 2-6: data announced there would be members to them and data to us. Refuse.
+        if kind != Kind::File && block[156] != b'D' && meta.size > 0 {
+            return Err(fail(format!(
+                "a {} header announces {} bytes of data, which GNU tar and bsdtar would read as further members; refusing the archive",
+                kind.word(),
+                meta.size
+            )));
         }
         meta.path = PathBuf::from(OsString::from_vec(path));
         if matches!(kind, Kind::HardLink | Kind::Symlink) {

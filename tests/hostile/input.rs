@@ -280,3 +280,31 @@ fn odd_headers_are_refused_cleanly() {
         assert!(line.contains(reason), "{reason}: {line}");
     }
 }
+
+/// GNU tar reads no data after a directory or hard-link header (libarchive none after types
+/// 2-6): a size there would hide members from one reader and show them to another. Refused.
+#[test]
+fn data_after_a_non_file_header_is_refused() {
+    let hidden = Tar::new().file("hidden", b"seen by GNU tar and bsdtar, not by a size-honouring reader\n").cut();
+    for (typeflag, name) in [(b'5', "dir/"), (b'1', "link"), (b'2', "sym"), (b'6', "fifo")] {
+        let c = case();
+        let mut h = Header::new(typeflag, name).size(hidden.len() as u64);
+        if matches!(typeflag, b'1' | b'2') {
+            h = h.link("target");
+        }
+        let tar = Tar::new().file("target", b"t\n").header(h).raw(&hidden).end();
+        let out = c.extract(&tar, &[], 2);
+        let line = one_line(&out);
+        assert!(line.contains("would read as further members"), "{line}");
+        assert_eq!(lkind(&c.dest("hidden")), None);
+    }
+}
+
+/// POSIX: an empty pax value deletes the keyword, and the header's field applies again.
+#[test]
+fn empty_pax_value_falls_back_to_the_header() {
+    let c = case();
+    let tar = Tar::new().pax(&[("path", b"")]).file("from-header", b"x\n").end();
+    c.extract(&tar, &[], 0);
+    assert_eq!(read(&c.dest("from-header")), b"x\n");
+}
