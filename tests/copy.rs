@@ -2,25 +2,11 @@
 
 mod util;
 
-use std::path::PathBuf;
-
 use util::{CompareOpts, OutputExt, captar};
-
-/// The test tree in a temporary directory; `None` after a skip.
-fn tree() -> Option<(tempfile::TempDir, PathBuf)> {
-    let tmp = util::tempdir();
-    let src = tmp.path().join("src");
-    std::fs::create_dir(&src).unwrap();
-    if !util::require_test_tree(&src) {
-        return None;
-    }
-    util::build_test_tree(&src);
-    Some((tmp, src))
-}
 
 #[test]
 fn copy_to_tmpfs_is_identical_and_verified() {
-    let Some((_tmp, src)) = tree() else { return };
+    let Some((_tmp, src)) = util::test_tree_in_tempdir() else { return };
     let Some(mnt) = util::mount_tmp("tmpfs", "size=64m") else { return };
     let dst = mnt.path().join("copy");
     let out = captar().args(["copy", "--xattrs"]).arg(&src).arg(&dst).ok();
@@ -31,7 +17,7 @@ fn copy_to_tmpfs_is_identical_and_verified() {
 
 #[test]
 fn copy_to_ramfs_stops_on_the_first_lost_capability() {
-    let Some((_tmp, src)) = tree() else { return };
+    let Some((_tmp, src)) = util::test_tree_in_tempdir() else { return };
     let Some(mnt) = util::mount_tmp("ramfs", "") else { return };
     let out = captar().arg("copy").arg(&src).arg(mnt.path()).code(2);
     let err = out.stderr_text();

@@ -16,13 +16,7 @@ struct Setup {
 }
 
 fn setup() -> Option<Setup> {
-    let tmp = util::tempdir();
-    let src = tmp.path().join("src");
-    std::fs::create_dir(&src).unwrap();
-    if !util::require_test_tree(&src) {
-        return None;
-    }
-    util::build_test_tree(&src);
+    let (tmp, src) = util::test_tree_in_tempdir()?;
     let archive = tmp.path().join("a.tar");
     captar().args(["create", "-f"]).arg(&archive).arg("-C").arg(&src).arg(".").ok();
     let work = tmp.path().to_path_buf();

@@ -424,6 +424,18 @@ const CAPPED: &[CappedFile] = &[
 ///
 /// Every file has distinct contents; every mtime (and atime) is fixed, directories' after their
 /// contents, so two builds snapshot identically.
+/// A temporary directory with the test tree built in its `src/`; `None` after a skip.
+pub fn test_tree_in_tempdir() -> Option<(tempfile::TempDir, PathBuf)> {
+    let tmp = tempdir();
+    let src = tmp.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    if !require_test_tree(&src) {
+        return None;
+    }
+    build_test_tree(&src);
+    Some((tmp, src))
+}
+
 pub fn build_test_tree(root: &Path) -> TestTree {
     for dir in ["bin", "links", "special", "long", "names", "xattr", "data", "empty-dir", "times"] {
         fs::create_dir(root.join(dir)).unwrap_or_else(|e| panic!("mkdir {dir}: {e}"));
