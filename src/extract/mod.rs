@@ -99,7 +99,7 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
                     let Ok(batch) = job else { return };
                     for job in batch {
                         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            write_small_file(restorer, opts.keep_going, &job)
+                            write_small_file(restorer, opts, &job)
                         }))
                         .unwrap_or_else(|_| {
                             Err(Failure::Stop(Error::entry(&job.meta.path, "internal error: a worker panicked")))
@@ -345,8 +345,10 @@ impl Run<'_> {
             Kind::Symlink => {
                 let target = meta.link.as_deref().unwrap_or(Path::new(""));
                 let parent = self.dest.dir(&parent_rel).map_err(io_fail("open parent directory"))?;
-                place(parent.as_fd(), &file_name, |dir, tmp| rustix::fs::symlinkat(target, dir, tmp))
-                    .map_err(io_fail("create symlink"))?;
+                place(parent.as_fd(), &file_name, self.opts.existing == Existing::Replace, |dir, tmp| {
+                    rustix::fs::symlinkat(target, dir, tmp)
+                })
+                .map_err(io_fail("create symlink"))?;
                 self.restorer
                     .symlink_meta(parent.as_fd(), &file_name, meta)
                     .map_err(io_fail("set symlink owner and times"))
@@ -363,7 +365,7 @@ impl Run<'_> {
                     }
                     _ => (rustix::fs::FileType::Fifo, 0),
                 };
-                place(parent.as_fd(), &file_name, |dir, tmp| {
+                place(parent.as_fd(), &file_name, self.opts.existing == Existing::Replace, |dir, tmp| {
                     rustix::fs::mknodat(dir, tmp, ty, Mode::from_raw_mode(0o600), dev)
                 })
                 .map_err(io_fail("create special file"))?;
@@ -446,7 +448,7 @@ impl Run<'_> {
             restore::DataError::Archive(e) => Failure::Stop(e),
             restore::DataError::Write(e) => classify(path, "write", e),
         })?;
-        finish_file(self.restorer, self.opts.keep_going, tmp, parent.as_fd(), name, meta)
+        finish_file(self.restorer, self.opts, tmp, parent.as_fd(), name, meta)
     }
 
     fn hard_link(&mut self, parent_rel: &Path, name: &OsStr, meta: &EntryMeta) -> Result<(), Failure> {
@@ -476,8 +478,10 @@ impl Run<'_> {
         let parent =
             self.dest.dir(parent_rel).map_err(|e| Failure::Member(Error::io(path, "open parent directory", e)))?;
         // No AT_SYMLINK_FOLLOW: a link to a symlink links the symlink itself, never its target.
-        place(parent.as_fd(), name, |dir, tmp| rustix::fs::linkat(&tparent, &tname, dir, tmp, AtFlags::empty()))
-            .map_err(|e| classify(path, "create hard link", e))
+        place(parent.as_fd(), name, self.opts.existing == Existing::Replace, |dir, tmp| {
+            rustix::fs::linkat(&tparent, &tname, dir, tmp, AtFlags::empty())
+        })
+        .map_err(|e| classify(path, "create hard link", e))
     }
 
     /// Records a directory whose metadata is set at the end. A directory named again takes the
@@ -543,11 +547,12 @@ fn classify(path: &Path, op: &'static str, e: io::Error) -> Failure {
 fn place(
     dir: BorrowedFd<'_>,
     name: &OsStr,
+    replace: bool,
     make: impl Fn(BorrowedFd<'_>, &Path) -> rustix::io::Result<()>,
 ) -> io::Result<()> {
     match make(dir, Path::new(name)) {
         Ok(()) => return Ok(()),
-        Err(Errno::EXIST) => {}
+        Err(Errno::EXIST) if replace => {}
         Err(e) => return Err(e.into()),
     }
     let tmp = temps::temp_name(name);
@@ -611,37 +616,50 @@ struct Done {
     result: Result<(), Failure>,
 }
 
-fn write_small_file(restorer: &Restorer, keep_going: bool, job: &Job) -> Result<(), Failure> {
+fn write_small_file(restorer: &Restorer, opts: &ExtractOptions, job: &Job) -> Result<(), Failure> {
     let path = &job.meta.path;
     let tmp = restore::TempFile::create(job.parent.as_fd()).map_err(|e| classify(path, "create file", e))?;
     restore::write_all(tmp.fd(), &job.data).map_err(|e| classify(path, "write", e))?;
-    finish_file(restorer, keep_going, tmp, job.parent.as_fd(), &job.name, &job.meta)
+    finish_file(restorer, opts, tmp, job.parent.as_fd(), &job.name, &job.meta)
 }
 
 /// Metadata (capability last) on the written file, then its name. A capability that cannot be
 /// restored leaves the file unnamed unless `keep_going`.
 fn finish_file(
     restorer: &Restorer,
-    keep_going: bool,
+    opts: &ExtractOptions,
     tmp: restore::TempFile,
     parent: BorrowedFd<'_>,
     name: &OsStr,
     meta: &EntryMeta,
 ) -> Result<(), Failure> {
     let path = &meta.path;
+    let replace = opts.existing == Existing::Replace;
     let (cap_result, xattr_errors) =
         restorer.file_meta(tmp.fd(), meta).map_err(|e| classify(path, "set metadata", e))?;
     if let Err(f) = cap_result {
-        if keep_going {
-            tmp.link_into(parent, name).map_err(|e| classify(path, "link into place", e))?;
+        if opts.keep_going {
+            existing_outcome(opts.existing, path, tmp.link_into(parent, name, replace))?;
         }
         return Err(Failure::Cap(f));
     }
-    tmp.link_into(parent, name).map_err(|e| classify(path, "link into place", e))?;
+    existing_outcome(opts.existing, path, tmp.link_into(parent, name, replace))?;
     // Like GNU tar: an xattr the destination refuses is an error of this member, and the file
     // (with its capability) is kept.
     match xattr_errors.is_empty() {
         true => Ok(()),
         false => Err(Failure::Member(Error::entry(path, xattr_errors.join("; ")))),
+    }
+}
+
+/// With `-k`/`--skip-old-files`, a name that appeared after the check (another process) is never
+/// replaced: an error, or skipped.
+fn existing_outcome(existing: Existing, path: &Path, linked: io::Result<()>) -> Result<(), Failure> {
+    match linked {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && existing == Existing::Skip => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && existing == Existing::Keep => {
+            Err(Failure::Member(Error::entry(path, "already exists; not replaced (--keep-old-files)")))
+        }
+        other => other.map_err(|e| classify(path, "link into place", e)),
     }
 }

@@ -9,7 +9,7 @@ use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
-use rustix::fs::{AtFlags, Mode, OFlags, Timespec, Timestamps, UTIME_NOW};
+use rustix::fs::{AtFlags, Mode, OFlags, RenameFlags, Timespec, Timestamps, UTIME_NOW};
 use rustix::io::Errno;
 
 use super::beneath::Dest;
@@ -263,11 +263,13 @@ impl TempFile {
         self.fd.as_fd()
     }
 
-    /// Gives the file its final name in `dir`, replacing what is there (but not a directory).
-    pub fn link_into(mut self, dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<()> {
+    /// Gives the file its final name in `dir`, replacing what is there (but not a directory)
+    /// when `replace`; otherwise an existing name is an `AlreadyExists` error.
+    pub fn link_into(mut self, dir: BorrowedFd<'_>, name: &OsStr, replace: bool) -> io::Result<()> {
         if let Some((named, tdir, tmp)) = self.named.take() {
+            let flags = if replace { RenameFlags::empty() } else { RenameFlags::NOREPLACE };
             return temps::settle(named, || {
-                rustix::fs::renameat(&tdir, &tmp, dir, name).map_err(|e| {
+                rustix::fs::renameat_with(&tdir, &tmp, dir, name, flags).map_err(|e| {
                     let _ = rustix::fs::unlinkat(&tdir, &tmp, AtFlags::empty());
                     replace_error(e)
                 })
@@ -285,7 +287,7 @@ impl TempFile {
         };
         match link(Path::new(name)) {
             Ok(()) => Ok(()),
-            Err(Errno::EXIST) => {
+            Err(Errno::EXIST) if replace => {
                 let tmp = temp_name(name);
                 let (named, ()) = temps::create(dir, &tmp, || Ok(link(&tmp)?))?;
                 temps::settle(named, || {
