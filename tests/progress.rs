@@ -19,17 +19,27 @@ fn bar_appears_in_a_terminal_and_leaves_a_clean_screen() {
     let tmp = util::tempdir();
     let src = tmp.path().join("src");
     std::fs::create_dir(&src).unwrap();
-    // Enough data that the run lasts a few seconds even in a release build.
+    // Incompressible data, so gzip -9 keeps create busy for a while even in a release build.
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
     for i in 0..16 {
-        std::fs::write(src.join(format!("f{i}")), vec![i as u8; 8 << 20]).unwrap();
+        let data: Vec<u8> = (0..(8 << 20))
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        std::fs::write(src.join(format!("f{i}")), data).unwrap();
     }
     let session = format!("captar-progress-{}", std::process::id());
     let out = tmp.path().join("a.tar.gz");
     let dst = tmp.path().join("dst");
     std::fs::create_dir(&dst).unwrap();
-    // create, then extract and verify the same archive: each draws its own bar.
+    // create, then extract (fed through a pipe that pauses, so its bar stays up) and verify the
+    // same archive: each draws its own bar.
     let script = format!(
-        "{c} create -z -f {a} -C {s} . && {c} extract -f {a} -C {d} && {c} verify --all -f {a} -C {d}; echo EXIT=$?; sleep 60",
+        "{c} create -z --level 9 -f {a} -C {s} . && (head -c 4000000 {a}; sleep 2; tail -c +4000001 {a}) | {c} extract -f - -C {d} && {c} verify --all -f {a} -C {d}; echo EXIT=$?; sleep 60",
         c = env!("CARGO_BIN_EXE_captar"),
         a = out.display(),
         s = src.display(),
