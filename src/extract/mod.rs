@@ -439,10 +439,10 @@ impl Run<'_> {
             }
             return Ok(());
         }
-        // Reading a large member may block (a pipe): files batched so far go out first.
-        if let Some(pool) = &mut self.pool {
-            pool.flush().map_err(|e| Failure::Stop(Error::entry(path, e)))?;
-        }
+        // A large member is written here, after every earlier file is finished: reading it may
+        // block (a pipe), and on a filling disk the earlier files must get the space first, as
+        // when members are extracted one at a time.
+        self.drain().map_err(Failure::Stop)?;
         let mut tmp = restore::TempFile::create(parent.as_fd()).map_err(|e| classify(path, "create file", e))?;
         restore::write_data(reader, &mut tmp).map_err(|e| match e {
             restore::DataError::Archive(e) => Failure::Stop(e),
