@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::caps::FileCaps;
 use crate::error::{IoContext, Outcome, Report, Result};
-use crate::format::{EntryMeta, Kind, open_archive};
+use crate::format::{Kind, open_archive};
 
 #[derive(Debug, Clone)]
 pub struct ListOptions {
@@ -63,6 +63,7 @@ pub fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// Lower-case hex of raw bytes.
 pub fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
@@ -159,12 +160,6 @@ impl Default for Dates {
     }
 }
 
-/// The getcap text of a member's capability, with the rootid as `getcap -n` shows it.
-pub fn caps_text(meta: &EntryMeta) -> Option<std::result::Result<String, String>> {
-    let raw = meta.caps_raw()?;
-    Some(FileCaps::decode(raw).map(|c| format!("{}{}", c.text(), c.rootid_suffix())).map_err(|e| e.to_string()))
-}
-
 /// uid, gid, user and group name of a member: the owner column is formatted once per change.
 type OwnerKey = (u64, u64, Option<Vec<u8>>, Option<Vec<u8>>);
 
@@ -179,17 +174,19 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
     let mut line = Vec::with_capacity(256);
     while let Some(entry) = reader.next_entry()? {
         let meta = &entry.meta;
-        let caps = if opts.caps || opts.json || opts.risk { caps_text(meta) } else { None };
+        // The capability is decoded once, and only when something shows it.
+        let decoded_result =
+            if opts.caps || opts.json || opts.risk { meta.caps_raw().map(FileCaps::decode) } else { None };
+        let caps = decoded_result.as_ref().map(|r| match r {
+            Ok(c) => Ok(c.text_with_rootid()),
+            Err(e) => Err(e.to_string()),
+        });
         if let Some(Err(e)) = &caps {
             report.error(format!("{}: {e}", meta.path.display()));
         }
-        let risk = if opts.risk {
-            meta.caps_raw().and_then(|r| FileCaps::decode(r).ok()).and_then(|c| crate::caps::risk::describe(&c))
-        } else {
-            None
-        };
+        let decoded = decoded_result.and_then(Result::ok);
+        let risk = decoded.as_ref().filter(|_| opts.risk).and_then(crate::caps::risk::describe);
         if opts.json {
-            let decoded = meta.caps_raw().and_then(|r| FileCaps::decode(r).ok());
             let j = JsonEntry {
                 path: lossy(meta.path.as_os_str().as_bytes()),
                 kind: meta.kind,

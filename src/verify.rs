@@ -149,10 +149,6 @@ fn normalise(c: FileCaps) -> FileCaps {
     }
 }
 
-fn caps_text(c: &FileCaps) -> String {
-    format!("{}{}", c.text(), c.rootid_suffix())
-}
-
 struct Verifier<'a> {
     opts: &'a VerifyOptions,
     report: &'a Report,
@@ -573,7 +569,7 @@ impl Verifier<'_> {
             };
             if !self.seen.contains(&key) {
                 let risk = self.risk_of(Some(&f.caps));
-                self.differ(&f.path, DiffKind::ExtraCapped, None, Some(caps_text(&f.caps)), risk)?;
+                self.differ(&f.path, DiffKind::ExtraCapped, None, Some(f.caps.text_with_rootid()), risk)?;
             }
         }
         Ok(())
@@ -774,13 +770,15 @@ impl Task {
         };
         match (self.archived, on_disk) {
             (None, None) => None,
-            (Some(a), None) => Some(self.diff(DiffKind::CapsMissing, Some(caps_text(&a)), None, Some(&a))),
-            (None, Some(d)) => Some(self.diff(DiffKind::CapsExtra, None, Some(caps_text(&d)), Some(&d))),
+            (Some(a), None) => Some(self.diff(DiffKind::CapsMissing, Some(a.text_with_rootid()), None, Some(&a))),
+            (None, Some(d)) => Some(self.diff(DiffKind::CapsExtra, None, Some(d.text_with_rootid()), Some(&d))),
             (Some(a), Some(d)) => {
                 let (a_n, d_n) = (normalise(a), normalise(d));
                 let same =
                     if self.rootids { a_n.same_grant(&d_n) } else { a_n.same_grant(&FileCaps { rootid: None, ..d_n }) };
-                (!same).then(|| self.diff(DiffKind::CapsDiffer, Some(caps_text(&a)), Some(caps_text(&d)), Some(&d)))
+                (!same).then(|| {
+                    self.diff(DiffKind::CapsDiffer, Some(a.text_with_rootid()), Some(d.text_with_rootid()), Some(&d))
+                })
             }
         }
     }

@@ -20,16 +20,8 @@ fn bar_appears_in_a_terminal_and_leaves_a_clean_screen() {
     let src = tmp.path().join("src");
     std::fs::create_dir(&src).unwrap();
     // Incompressible data, so gzip -9 keeps create busy for a while even in a release build.
-    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
     for i in 0..16 {
-        let data: Vec<u8> = (0..(8 << 20))
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect();
+        let data = util::noise(8 << 20, 0x2545_f491_4f6c_dd1d + i);
         std::fs::write(src.join(format!("f{i}")), data).unwrap();
     }
     let session = format!("captar-progress-{}", std::process::id());

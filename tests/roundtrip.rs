@@ -288,16 +288,8 @@ fn interrupted_create_leaves_nothing_behind() {
     let src = tmp.path().join("src");
     std::fs::create_dir(&src).unwrap();
     // Incompressible data (xorshift), so gzip -9 takes seconds on any machine.
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
     for i in 0..4 {
-        let data: Vec<u8> = (0..(16 << 20))
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect();
+        let data = util::noise(16 << 20, 0x9e37_79b9_7f4a_7c15 + i);
         std::fs::write(src.join(format!("f{i}")), data).unwrap();
     }
     let out_dir = tmp.path().join("out");

@@ -22,7 +22,4 @@ fn write_error(e: io::Error) -> Error {
     Error::io("standard output", "write", e)
 }
 
-/// Lower-case hex of raw bytes.
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+use crate::list::hex;

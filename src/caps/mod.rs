@@ -181,6 +181,11 @@ impl FileCaps {
         self.permitted | self.inheritable
     }
 
+    /// What `getcap -n` prints after the file name: the text and the rootid suffix.
+    pub fn text_with_rootid(&self) -> String {
+        format!("{}{}", self.text(), self.rootid_suffix())
+    }
+
     /// The ` [rootid=N]` suffix that `getcap -n` prints: only when the rootid is neither 0 nor -1,
     /// and, like getcap's `printf("%d")`, as a signed number (rootid 3000000000 prints as
     /// `-1294967296`).

@@ -161,11 +161,7 @@ impl Restorer {
 
     fn set_caps(&self, fd: BorrowedFd<'_>, meta: &EntryMeta, raw: &[u8]) -> std::result::Result<(), CapFailure> {
         let (decoded, value) = self.cap_value(&meta.path, raw)?;
-        let failure = |reason: String| CapFailure {
-            path: meta.path.clone(),
-            caps: format!("{}{}", decoded.text(), decoded.rootid_suffix()),
-            reason,
-        };
+        let failure = |reason: String| CapFailure { path: meta.path.clone(), caps: decoded.text_with_rootid(), reason };
         if let Err(reason) = &self.probe {
             return Err(failure(reason.clone()));
         }

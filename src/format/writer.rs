@@ -146,11 +146,6 @@ impl<W: Write> Writer<W> {
         self.out.flush()?;
         Ok(self.out)
     }
-
-    /// The output, for writers that need to reach the underlying stream.
-    pub fn get_mut(&mut self) -> &mut W {
-        &mut self.out
-    }
 }
 
 /// The ustar header of a member and the pax records it needs (empty when none).

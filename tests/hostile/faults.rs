@@ -6,17 +6,8 @@ use super::*;
 /// `cap_net_raw=ep`, v2.
 const CAP_NET_RAW: [u8; 20] = [1, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 
-/// Bytes no compressor shrinks (xorshift), so a size on disk is the size given.
 fn noise(len: usize) -> Vec<u8> {
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
+    util::noise(len, 0x9e37_79b9_7f4a_7c15)
 }
 
 #[test]

@@ -424,6 +424,20 @@ const CAPPED: &[CappedFile] = &[
 ///
 /// Every file has distinct contents; every mtime (and atime) is fixed, directories' after their
 /// contents, so two builds snapshot identically.
+/// `len` bytes no compressor shrinks (xorshift64 from `seed`), for data whose size on disk or
+/// whose compression time must not depend on its content.
+pub fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
 /// A temporary directory with the test tree built in its `src/`; `None` after a skip.
 pub fn test_tree_in_tempdir() -> Option<(tempfile::TempDir, PathBuf)> {
     let tmp = tempdir();
