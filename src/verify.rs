@@ -12,12 +12,15 @@ as v2 to a reader whose namespace root is its rootid; in the initial namespace t
 */
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ffi::CString;
 use std::fs::File;
 use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
+use rustix::fs::{AtFlags, OFlags};
 use serde::Serialize;
 
 use crate::audit::scan::{self, ScanOptions};
@@ -163,6 +166,8 @@ struct Verifier<'a> {
     dirs: Vec<PathBuf>,
     buf_a: Vec<u8>,
     buf_b: Vec<u8>,
+    /// The open directory of the last check made on this thread.
+    dirs_open: Dirs,
 }
 
 pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
@@ -180,6 +185,7 @@ pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
         dirs: Vec::new(),
         buf_a: vec![0; 1 << 20],
         buf_b: vec![0; 1 << 20],
+        dirs_open: Dirs::default(),
     };
     match &opts.source {
         Source::Archive(path) => {
@@ -206,11 +212,6 @@ pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
 fn display(path: &Path) -> String {
     let b = path.as_os_str().as_bytes();
     lossy(b.strip_suffix(b"/").filter(|s| !s.is_empty()).unwrap_or(b))
-}
-
-fn kind_of(md: &std::fs::Metadata) -> Kind {
-    // A socket in the tree compares as a file: it is never in an archive.
-    Kind::of(&md.file_type()).unwrap_or(Kind::File)
 }
 
 impl Verifier<'_> {
@@ -328,7 +329,8 @@ impl Verifier<'_> {
                             Err(_) => return,
                         };
                         let Ok((seq, tasks)) = next else { return };
-                        let findings = tasks.iter().flat_map(|t| t.check().0).collect();
+                        let mut dirs = Dirs::default();
+                        let findings = tasks.iter().flat_map(|t| t.check(&mut dirs)).collect();
                         if done_tx.send((seq, findings)).is_err() {
                             return;
                         }
@@ -434,7 +436,7 @@ impl Verifier<'_> {
 
     fn member(&mut self, reader: &mut Reader, meta: &EntryMeta, rel: &Path, disk_path: &Path) -> Result<()> {
         let Some(task) = self.task_all(reader, meta, rel, disk_path.to_path_buf())? else { return Ok(()) };
-        let (findings, _) = task.check();
+        let findings = task.check(&mut self.dirs_open);
         self.record(findings)
     }
 
@@ -532,7 +534,7 @@ impl Verifier<'_> {
                 risk: self.opts.risk,
                 all: None,
             };
-            let (findings, _) = task.check();
+            let findings = task.check(&mut self.dirs_open);
             self.record(findings)?;
         }
         Ok(())
@@ -639,58 +641,70 @@ impl Task {
         Finding::Diff(Difference { path: display(&self.name), kind, archive, disk, risk })
     }
 
-    /// lstat, the type, and for a regular file one lgetxattr and the capability comparison.
-    /// Returns the file's metadata when it exists.
-    fn check(&self) -> (Vec<Finding>, Option<std::fs::Metadata>) {
-        let md = match std::fs::symlink_metadata(&self.disk) {
-            Ok(md) => md,
-            Err(e) if e.kind() == io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ENOTDIR) => {
-                return (vec![self.diff(DiffKind::Missing, None, None, None)], None);
-            }
-            Err(e) => return (vec![Finding::Error(Error::io(&self.disk, "stat", e))], None),
+    /// lstat, the type, and for a regular file one getxattr and the capability comparison;
+    /// both look the name up in its directory, held open in `dirs`.
+    fn check(&self, dirs: &mut Dirs) -> Vec<Finding> {
+        let at = dirs.parent_of(&self.disk);
+        let stat = match &at {
+            Some((dir, name)) => rustix::fs::statat(dir, name.as_c_str(), AtFlags::SYMLINK_NOFOLLOW),
+            None => rustix::fs::statat(rustix::fs::CWD, &self.disk, AtFlags::SYMLINK_NOFOLLOW),
         };
-        let disk_kind = kind_of(&md);
+        let md = match stat {
+            Ok(st) => Disk(st),
+            Err(rustix::io::Errno::NOENT | rustix::io::Errno::NOTDIR) => {
+                return vec![self.diff(DiffKind::Missing, None, None, None)];
+            }
+            Err(e) => return vec![Finding::Error(Error::io(&self.disk, "stat", e.into()))],
+        };
+        let disk_kind = md.kind();
         let archive_kind = if self.kind == Kind::HardLink { Kind::File } else { self.kind };
         // A hard link member names an inode of any type but a directory.
         let type_ok = if self.kind == Kind::HardLink { disk_kind != Kind::Dir } else { disk_kind == archive_kind };
         if !type_ok {
             let d = self.diff(DiffKind::Type, Some(archive_kind.word().into()), Some(disk_kind.word().into()), None);
-            return (vec![d], Some(md));
+            return vec![d];
         }
-        let mut findings: Vec<Finding> =
-            if disk_kind == Kind::File { self.caps().into_iter().collect() } else { Vec::new() };
+        let mut findings: Vec<Finding> = Vec::new();
+        if disk_kind == Kind::File {
+            let on_disk = match &at {
+                Some((dir, name)) => xattr::get_caps_at(dir.as_fd(), name, &self.disk),
+                None => xattr::get_caps_path(&self.disk),
+            };
+            findings.extend(self.caps(on_disk));
+        }
         if let Some(all) = &self.all {
             self.compare_all(all, &md, &mut findings);
         }
-        (findings, Some(md))
+        findings
     }
 
-    fn compare_all(&self, all: &AllCheck, md: &std::fs::Metadata, out: &mut Vec<Finding>) {
+    fn compare_all(&self, all: &AllCheck, disk: &Disk, out: &mut Vec<Finding>) {
+        let md = &disk.0;
         let meta = &all.meta;
         if meta.kind == Kind::HardLink {
             let same = all
                 .link_target
                 .as_ref()
                 .and_then(|t| std::fs::symlink_metadata(t).ok())
-                .is_some_and(|t| t.dev() == md.dev() && t.ino() == md.ino());
+                .is_some_and(|t| t.dev() == md.st_dev && t.ino() == md.st_ino);
             if !same {
                 let want = meta.link.as_deref().map(|l| format!("link to {}", display(l)));
                 out.push(self.diff(DiffKind::HardLink, want, Some("a separate file".into()), None));
             }
             return;
         }
-        if meta.kind != Kind::Symlink && meta.mode != md.mode() & 0o7777 {
-            let (a, d) = (format!("{:04o}", meta.mode), format!("{:04o}", md.mode() & 0o7777));
+        if meta.kind != Kind::Symlink && meta.mode != md.st_mode & 0o7777 {
+            let (a, d) = (format!("{:04o}", meta.mode), format!("{:04o}", md.st_mode & 0o7777));
             out.push(self.diff(DiffKind::Mode, Some(a), Some(d), None));
         }
-        if (meta.uid, meta.gid) != (u64::from(md.uid()), u64::from(md.gid())) {
-            let (a, d) = (format!("{}:{}", meta.uid, meta.gid), format!("{}:{}", md.uid(), md.gid()));
+        if (meta.uid, meta.gid) != (u64::from(md.st_uid), u64::from(md.st_gid)) {
+            let (a, d) = (format!("{}:{}", meta.uid, meta.gid), format!("{}:{}", md.st_uid, md.st_gid));
             out.push(self.diff(DiffKind::Owner, Some(a), Some(d), None));
         }
         // An archive without nanoseconds (ustar) is compared to the second.
-        let disk_nsec = if meta.mtime.nsecs == 0 { 0 } else { md.mtime_nsec() as u32 };
-        if meta.kind != Kind::Dir && (meta.mtime.secs, meta.mtime.nsecs) != (md.mtime(), disk_nsec) {
-            let disk = crate::format::Time { secs: md.mtime(), nsecs: md.mtime_nsec() as u32 };
+        let disk_nsec = if meta.mtime.nsecs == 0 { 0 } else { md.st_mtime_nsec as u32 };
+        if meta.kind != Kind::Dir && (meta.mtime.secs, meta.mtime.nsecs) != (md.st_mtime, disk_nsec) {
+            let disk = crate::format::Time { secs: md.st_mtime, nsecs: md.st_mtime_nsec as u32 };
             out.push(self.diff(DiffKind::Mtime, Some(meta.mtime.to_pax()), Some(disk.to_pax()), None));
         }
         match meta.kind {
@@ -707,15 +721,20 @@ impl Task {
                 Err(e) => out.push(Finding::Error(Error::io(&self.disk, "read link", e))),
             },
             Kind::Char | Kind::Block => {
-                let disk = (rustix::fs::major(md.rdev()), rustix::fs::minor(md.rdev()));
+                let disk = (rustix::fs::major(md.st_rdev), rustix::fs::minor(md.st_rdev));
                 if disk != (meta.dev_major, meta.dev_minor) {
                     let a = format!("{},{}", meta.dev_major, meta.dev_minor);
                     out.push(self.diff(DiffKind::Device, Some(a), Some(format!("{},{}", disk.0, disk.1)), None));
                 }
             }
             Kind::File => {
-                if meta.size != md.len() {
-                    out.push(self.diff(DiffKind::Size, Some(meta.size.to_string()), Some(md.len().to_string()), None));
+                if meta.size != (md.st_size as u64) {
+                    out.push(self.diff(
+                        DiffKind::Size,
+                        Some(meta.size.to_string()),
+                        Some((md.st_size as u64).to_string()),
+                        None,
+                    ));
                 } else {
                     let same = match &all.content {
                         Content::Inline(data) => same_as_file(&self.disk, data),
@@ -747,8 +766,8 @@ impl Task {
         }
     }
 
-    fn caps(&self) -> Option<Finding> {
-        let on_disk = match xattr::get_caps_path(&self.disk) {
+    fn caps(&self, on_disk: io::Result<Option<Vec<u8>>>) -> Option<Finding> {
+        let on_disk = match on_disk {
             Ok(v) => v,
             Err(e) if e.raw_os_error() == Some(libc::EOVERFLOW) => {
                 return Some(Finding::Error(Error::entry(
@@ -780,6 +799,50 @@ impl Task {
                     self.diff(DiffKind::CapsDiffer, Some(a.text_with_rootid()), Some(d.text_with_rootid()), Some(&d))
                 })
             }
+        }
+    }
+}
+
+/// The directory of the last file checked, open with O_PATH: members come directory by
+/// directory, so a check looks one name up in it instead of walking the whole path twice.
+#[derive(Default)]
+struct Dirs {
+    path: PathBuf,
+    fd: Option<OwnedFd>,
+}
+
+impl Dirs {
+    /// The open directory holding `path` and its last component; `None` where there is none or
+    /// it cannot be opened (the whole path is then used, and its error is the one reported).
+    fn parent_of(&mut self, path: &Path) -> Option<(BorrowedFd<'_>, CString)> {
+        let name = CString::new(path.file_name()?.as_bytes()).ok()?;
+        let parent = match path.parent()? {
+            p if p.as_os_str().is_empty() => Path::new("."),
+            p => p,
+        };
+        if self.fd.is_none() || self.path != parent {
+            self.fd = None;
+            let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+            self.fd = Some(rustix::fs::open(parent, flags, rustix::fs::Mode::empty()).ok()?);
+            parent.clone_into(&mut self.path);
+        }
+        Some((self.fd.as_ref()?.as_fd(), name))
+    }
+}
+
+/// A file's lstat.
+struct Disk(rustix::fs::Stat);
+
+impl Disk {
+    fn kind(&self) -> Kind {
+        // A socket in the tree compares as a file: it is never in an archive.
+        match rustix::fs::FileType::from_raw_mode(self.0.st_mode) {
+            rustix::fs::FileType::Directory => Kind::Dir,
+            rustix::fs::FileType::Symlink => Kind::Symlink,
+            rustix::fs::FileType::CharacterDevice => Kind::Char,
+            rustix::fs::FileType::BlockDevice => Kind::Block,
+            rustix::fs::FileType::Fifo => Kind::Fifo,
+            _ => Kind::File,
         }
     }
 }

@@ -6,7 +6,7 @@ could have redirected), and on paths only with the `l*` calls, which never follo
 
 use std::ffi::{CStr, CString, OsStr, OsString};
 use std::io;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
 
@@ -130,4 +130,70 @@ pub fn get_caps_path(path: &Path) -> io::Result<Option<Vec<u8>>> {
         Err(e) if is_unsupported(&e) => Ok(None),
         other => other,
     }
+}
+
+/// `getxattrat(2)` (Linux 6.13): the syscall number, the same in the unified table of every
+/// architecture that has one; libc does not name it yet.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64"))]
+const SYS_GETXATTRAT: libc::c_long = 464;
+
+/// Whether the running kernel lacks `getxattrat` (learned from the first ENOSYS). Set (to
+/// anything) in the environment, `CAPTAR_TEST_NO_GETXATTRAT` makes captar behave as on such a
+/// kernel, so tests reach the fallback here.
+fn no_getxattrat() -> &'static std::sync::atomic::AtomicBool {
+    static NO: std::sync::OnceLock<std::sync::atomic::AtomicBool> = std::sync::OnceLock::new();
+    NO.get_or_init(|| std::env::var_os("CAPTAR_TEST_NO_GETXATTRAT").is_some().into())
+}
+
+/// `struct xattr_args` of `getxattrat(2)`.
+#[repr(C)]
+struct XattrArgs {
+    value: u64,
+    size: u32,
+    flags: u32,
+}
+
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64"))]
+#[allow(unsafe_code)] // the one raw syscall: libc and rustix do not wrap getxattrat yet
+fn getxattrat(dir: BorrowedFd<'_>, name: &CStr, attr: &CStr, buf: &mut [u8]) -> rustix::io::Result<usize> {
+    let mut args =
+        XattrArgs { value: buf.as_mut_ptr() as u64, size: buf.len().min(u32::MAX as usize) as u32, flags: 0 };
+    // SAFETY: the strings are NUL-terminated, `args` points at `buf`, which outlives the call,
+    // and the kernel writes at most `args.size` bytes there.
+    let n = unsafe {
+        libc::syscall(
+            SYS_GETXATTRAT,
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW as libc::c_uint,
+            attr.as_ptr(),
+            &mut args as *mut XattrArgs,
+            std::mem::size_of::<XattrArgs>(),
+        )
+    };
+    if n < 0 {
+        Err(rustix::io::Errno::from_raw_os_error(io::Error::last_os_error().raw_os_error().unwrap_or(0)))
+    } else {
+        Ok(n as usize)
+    }
+}
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64")))]
+fn getxattrat(_: BorrowedFd<'_>, _: &CStr, _: &CStr, _: &mut [u8]) -> rustix::io::Result<usize> {
+    Err(rustix::io::Errno::NOSYS)
+}
+
+/// The capability xattr of `name` in the directory `dir` (never following a final symlink):
+/// one `getxattrat`, which looks up one component instead of a whole path; on a kernel
+/// without it, one lgetxattr of `full`, the same file's whole path.
+pub fn get_caps_at(dir: BorrowedFd<'_>, name: &CStr, full: &Path) -> io::Result<Option<Vec<u8>>> {
+    use std::sync::atomic::Ordering;
+    if !no_getxattrat().load(Ordering::Relaxed) {
+        match read_value(|buf| getxattrat(dir, name, CAPABILITY, buf)) {
+            Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => no_getxattrat().store(true, Ordering::Relaxed),
+            Err(e) if is_unsupported(&e) => return Ok(None),
+            other => return other,
+        }
+    }
+    get_caps_path(full)
 }

@@ -98,20 +98,55 @@ impl<R: Read> Read for Streamed<R> {
 
 impl<R: Read + Send> Source for Streamed<R> {}
 
-/// A plain archive in a regular file: data is skipped with a seek, not read.
+/// A plain archive in a regular file, read with `pread` at a position kept here: data that is
+/// skipped is never read, and skipping costs no syscall.
 struct Seekable {
-    inner: BufReader<File>,
+    file: File,
     len: u64,
-    /// Bytes consumed so far, kept here: asking the kernel costs an lseek per member.
+    /// Bytes consumed so far.
     pos: u64,
+    buf: Box<[u8]>,
+    /// The buffered bytes not yet consumed: `buf[start..end]`, which lie at `pos` in the file.
+    start: usize,
+    end: usize,
+    /// Whether the last move was a skip past the buffer: the next fill is for a header, small.
+    skipped: bool,
     shown: Arc<AtomicU64>,
 }
 
-impl Read for Seekable {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.pos += n as u64;
+impl Seekable {
+    fn new(file: File, len: u64, shown: Arc<AtomicU64>) -> Seekable {
+        let buf = vec![0u8; SEEKABLE_BUFFER].into_boxed_slice();
+        Seekable { file, len, pos: 0, buf, start: 0, end: 0, skipped: false, shown }
+    }
+
+    fn advance(&mut self, n: u64) {
+        self.pos += n;
         self.shown.store(self.pos, Ordering::Relaxed);
+    }
+}
+
+impl Read for Seekable {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.start == self.end {
+            if out.len() >= self.buf.len() {
+                // Large reads bypass the buffer.
+                let n = self.file.read_at(out, self.pos)?;
+                self.advance(n as u64);
+                return Ok(n);
+            }
+            // After a skip, one header (and its extended header) is what is wanted next;
+            // reading the whole buffer would copy data that the next skip throws away.
+            let want = if self.skipped { SEEKABLE_AFTER_SKIP } else { self.buf.len() };
+            self.skipped = false;
+            let n = self.file.read_at(&mut self.buf[..want], self.pos)?;
+            self.start = 0;
+            self.end = n;
+        }
+        let n = out.len().min(self.end - self.start);
+        out[..n].copy_from_slice(&self.buf[self.start..self.start + n]);
+        self.start += n;
+        self.advance(n as u64);
         Ok(n)
     }
 }
@@ -121,9 +156,15 @@ impl Source for Seekable {
         if self.pos.saturating_add(n) > self.len {
             return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "archive ends inside an entry's data"));
         }
-        self.inner.seek_relative(n as i64)?;
-        self.pos += n;
-        self.shown.store(self.pos, Ordering::Relaxed);
+        let buffered = (self.end - self.start) as u64;
+        if n <= buffered {
+            self.start += n as usize;
+        } else {
+            self.start = 0;
+            self.end = 0;
+            self.skipped = true;
+        }
+        self.advance(n);
         Ok(())
     }
 }
@@ -152,7 +193,9 @@ const READ_BUFFER: usize = 256 << 10;
 /// A plain archive file is read through a small buffer: members are skipped with a seek, and a
 /// large buffer would be refilled (and thrown away) after every seek for one 512-byte header.
 /// Reads of data larger than this bypass the buffer.
-const SEEKABLE_BUFFER: usize = 16 << 10;
+const SEEKABLE_BUFFER: usize = 32 << 10;
+/// The first read after a skip: a header, its pax header and the next header, and some more.
+const SEEKABLE_AFTER_SKIP: usize = 8 << 10;
 
 /// Wraps the input in the decoder its first bytes call for.
 pub fn decoder(origin: Origin) -> io::Result<(Compression, Box<dyn Source>)> {
@@ -177,8 +220,7 @@ pub fn decoder_counted(origin: Origin) -> io::Result<(Compression, Box<dyn Sourc
             }
             match plain {
                 Some(len) => {
-                    let inner = BufReader::with_capacity(SEEKABLE_BUFFER, file);
-                    let src: Box<dyn Source> = Box::new(Seekable { inner, len, pos: 0, shown: count.clone() });
+                    let src: Box<dyn Source> = Box::new(Seekable::new(file, len, count.clone()));
                     (Compression::None, src)
                 }
                 None => stream_decoder(Box::new(Counted { inner: file, count: count.clone() }))?,
@@ -261,5 +303,49 @@ impl<W: Write> Write for Encoder<W> {
             Encoder::Gzip(e) => e.flush(),
             Encoder::Zstd(e) => e.flush(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reads and skips of every size around the buffer's edges give the file's bytes at the
+    /// right positions, whatever was buffered before.
+    #[test]
+    fn seekable_reads_and_skips_match_the_file() {
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        let mut tmp = tempfile::tempfile().unwrap();
+        tmp.write_all(&data).unwrap();
+        let steps: [(usize, u64); 12] = [
+            (512, 0),
+            (100, 700),
+            (SEEKABLE_BUFFER, 3),
+            (512, 40_000),
+            (SEEKABLE_AFTER_SKIP + 1, 0),
+            (1, 1),
+            (2 * SEEKABLE_BUFFER, 5),
+            (512, SEEKABLE_BUFFER as u64 - 1),
+            (7, 0),
+            (512, 0),
+            (3000, 100_000),
+            (512, 0),
+        ];
+        let shown = Arc::new(AtomicU64::new(0));
+        let mut src = Seekable::new(tmp, data.len() as u64, shown.clone());
+        let mut at = 0usize;
+        for (read, skip) in steps {
+            let mut got = vec![0u8; read];
+            src.read_exact(&mut got).unwrap();
+            assert_eq!(got, data[at..at + read], "read of {read} at {at}");
+            at += read;
+            src.skip(skip).unwrap();
+            at += skip as usize;
+            assert_eq!(shown.load(Ordering::Relaxed), at as u64);
+        }
+        let mut rest = Vec::new();
+        src.read_to_end(&mut rest).unwrap();
+        assert_eq!(rest, data[at..]);
+        assert_eq!(src.skip(1).unwrap_err().kind(), io::ErrorKind::UnexpectedEof, "a skip past the end fails");
     }
 }

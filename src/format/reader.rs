@@ -86,7 +86,12 @@ fn numeric(field: &[u8]) -> Option<i128> {
             if digits == 0 || !matches!(text.get(digits), None | Some(b' ' | 0)) {
                 return None;
             }
-            text[..digits].iter().try_fold(0i128, |n, &d| n.checked_mul(8).map(|n| n + i128::from(d - b'0')))
+            let digits = &text[..digits];
+            if digits.len() <= 21 {
+                // 21 octal digits are 63 bits: no overflow (header fields hold at most 12).
+                return Some(i128::from(digits.iter().fold(0u64, |n, &d| (n << 3) | u64::from(d - b'0'))));
+            }
+            digits.iter().try_fold(0i128, |n, &d| n.checked_mul(8).map(|n| n + i128::from(d - b'0')))
         }
     }
 }
@@ -104,13 +109,14 @@ fn header_checksum_ok(block: &[u8; BLOCK]) -> Option<bool> {
     let field = trim_nul(&block[148..156]);
     let text = std::str::from_utf8(field).ok()?.trim_matches(|c: char| c == ' ' || c == '\0');
     let stored = u32::from_str_radix(text, 8).ok()?;
-    let mut unsigned: u32 = 0;
-    let mut signed: i32 = 0;
-    for (i, &b) in block.iter().enumerate() {
-        let b = if (148..156).contains(&i) { b' ' } else { b };
-        unsigned += u32::from(b);
-        signed += i32::from(b as i8);
-    }
+    // The sum with the checksum field read as eight spaces, both as unsigned and (old tars)
+    // signed bytes. Summed whole, then corrected: a loop without a branch per byte.
+    let field = &block[148..156];
+    let unsigned = block.iter().map(|&b| u32::from(b)).sum::<u32>() - field.iter().map(|&b| u32::from(b)).sum::<u32>()
+        + 8 * u32::from(b' ');
+    let signed = block.iter().map(|&b| i32::from(b as i8)).sum::<i32>()
+        - field.iter().map(|&b| i32::from(b as i8)).sum::<i32>()
+        + 8 * i32::from(b' ');
     Some(stored == unsigned || stored as i32 == signed)
 }
 
@@ -190,9 +196,9 @@ impl Reader {
                 format!("{what} of {size} bytes is larger than any real one; the archive is corrupt"),
             ));
         }
-        // Grown as the bytes arrive, not allocated from the header's word: a 512-byte archive
-        // claiming a 64 MiB header costs nothing.
-        let mut data = Vec::new();
+        // Grown as the bytes arrive beyond 64 KiB, not allocated from the header's word: a
+        // 512-byte archive claiming a 64 MiB header costs little.
+        let mut data = Vec::with_capacity(size.min(64 << 10) as usize);
         (&mut *self.src).take(size).read_to_end(&mut data).map_err(|e| self.io_err(e))?;
         if (data.len() as u64) < size {
             return Err(self.io_err(io::ErrorKind::UnexpectedEof.into()));
