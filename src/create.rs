@@ -19,8 +19,9 @@ use rustix::fs::{Mode, OFlags};
 use crate::caps::FileCaps;
 use crate::error::{Error, IoContext, Outcome, Report, Result};
 use crate::format::compress::{Compression, Encoder};
-use crate::format::writer::{DataOutcome, Writer};
-use crate::format::{EntryMeta, Kind, Time};
+use crate::format::reader::padding;
+use crate::format::writer::{DataOutcome, Writer, encode_headers};
+use crate::format::{BLOCK, EntryMeta, Kind, Time};
 use crate::progress::Progress;
 use crate::select::{Excludes, XattrPolicy};
 use crate::{owners, temps, xattr};
@@ -59,6 +60,56 @@ struct Walker<'a> {
     warned_absolute: bool,
 }
 
+/// Members handed from the walk to the writer: most already encoded, one after the other, in
+/// `bytes` (headers, and a small file's data read there straight from the file), so the writer
+/// passes them on in one write and no byte of data is copied in memory.
+/// Batches travel back to the walk once written and are reused, so their memory is touched
+/// once: no page faults and no zeroing per batch.
+struct Batch {
+    bytes: Bytes,
+    items: Vec<Item>,
+}
+
+impl Batch {
+    fn new() -> Batch {
+        Batch {
+            bytes: Bytes { buf: vec![0; BATCH_BYTES + INLINE_MAX as usize + 64 * BLOCK], used: 0 },
+            items: Vec::new(),
+        }
+    }
+}
+
+/// Bytes always initialised (a file's data is read over old bytes, not into fresh zeros), of
+/// which `used` hold members.
+struct Bytes {
+    buf: Vec<u8>,
+    used: usize,
+}
+
+impl Bytes {
+    /// `n` more bytes to fill, at the end of what is used; `add` makes them part of it.
+    fn tail(&mut self, n: usize) -> &mut [u8] {
+        if self.buf.len() < self.used + n {
+            self.buf.resize(self.used + n, 0);
+        }
+        &mut self.buf[self.used..self.used + n]
+    }
+
+    fn extend(&mut self, data: &[u8]) {
+        self.tail(data.len()).copy_from_slice(data);
+        self.used += data.len();
+    }
+
+    fn zeros(&mut self, n: usize) {
+        self.tail(n).fill(0);
+        self.used += n;
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        &self.buf[..self.used]
+    }
+}
+
 /// One member ready to be written.
 struct Item {
     meta: EntryMeta,
@@ -68,20 +119,17 @@ struct Item {
 }
 
 enum Body {
-    None,
-    /// A small file, read by the walk; `changed` says its stat moved while it was read.
-    Inline {
-        data: Vec<u8>,
-        changed: bool,
-    },
+    /// The next `len` bytes of the batch: the member's headers and padded data. A small file's
+    /// data was read by the walk: `short` is how much of it could be read when the file shrank
+    /// (zeros make up the rest); `changed` says its stat moved while it was read.
+    Encoded { len: usize, short: Option<u64>, changed: bool },
     /// A large file, read by the writer straight into the archive.
-    Open {
-        file: File,
-        before: std::fs::Metadata,
-    },
+    Open { file: File, before: std::fs::Metadata },
 }
 
 const OUT_BUFFER: usize = 1 << 20;
+/// Writes at least this large bypass the output buffer of an uncompressed archive.
+const PLAIN_OUT_BUFFER: usize = 64 << 10;
 
 const EOVERFLOW_MSG: &str = "archived without its capability: a v3 (namespaced) capability whose rootid maps to no user \
      of this user namespace (EOVERFLOW); archive it from the namespace that set it, or from the initial namespace";
@@ -180,16 +228,20 @@ fn write_to<W: Write>(
     out: W,
     label: &Path,
 ) -> Result<()> {
-    let out = BufWriter::with_capacity(OUT_BUFFER, out);
+    // Uncompressed, the walk's batches of encoded members (hundreds of KiB) are written
+    // straight from where the files were read; what is buffered is the odd header.
+    let plain = opts.compression == Compression::None;
+    let out = BufWriter::with_capacity(if plain { PLAIN_OUT_BUFFER } else { OUT_BUFFER }, out);
     let encoder = Encoder::new(opts.compression, out, opts.level).at(label, "compress")?;
     // Headers are 512-byte writes: a compressor should see them gathered, not one call each.
     let gathered = if opts.compression == Compression::None { 0 } else { OUT_BUFFER };
     let mut writer = Writer::new(BufWriter::with_capacity(gathered, encoder));
     let report = walker.report;
     std::thread::scope(|s| -> Result<()> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(QUEUE);
-        let producer = s.spawn(move || walker.walk_all(base, &tx));
-        let written = write_items(opts, report, progress, rx, &mut writer, label);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(QUEUE);
+        let (back_tx, back_rx) = std::sync::mpsc::channel::<Batch>();
+        let producer = s.spawn(move || walker.walk_all(base, &tx, &back_rx));
+        let written = write_items(opts, report, progress, rx, &back_tx, &mut writer, label);
         // When writing failed, `rx` is gone and the walk stops at its next send.
         let walked = producer.join().map_err(|_| Error::Usage("create: the walking thread panicked".into()))?;
         written?;
@@ -209,61 +261,68 @@ fn write_items<W: Write>(
     opts: &CreateOptions,
     report: &Report,
     progress: &Progress,
-    rx: std::sync::mpsc::Receiver<Vec<Item>>,
+    rx: std::sync::mpsc::Receiver<Batch>,
+    back: &std::sync::mpsc::Sender<Batch>,
     writer: &mut Writer<W>,
     label: &Path,
 ) -> Result<()> {
     let mut files = 0u64;
-    for item in rx.into_iter().flatten() {
-        if opts.verbose {
-            // Like tar -v: names on stdout, unless the archive itself goes there.
-            let line = crate::list::quote_name(item.meta.path.as_os_str().as_bytes());
-            let _ = match opts.target {
-                Target::File(_) => writeln!(io::stdout().lock(), "{line}"),
-                Target::Stdout | Target::Pipe(_) => writeln!(io::stderr().lock(), "{line}"),
-            };
-        }
-        let meta = &item.meta;
-        let path = &item.path;
-        match item.body {
-            Body::None => {
-                writer.append(meta, None).at(label, "write")?;
+    for mut batch in rx {
+        // Runs of encoded members go out in one write.
+        let mut run = 0..0;
+        for item in batch.items.drain(..) {
+            if opts.verbose {
+                // Like tar -v: names on stdout, unless the archive itself goes there.
+                let line = crate::list::quote_name(item.meta.path.as_os_str().as_bytes());
+                let _ = match opts.target {
+                    Target::File(_) => writeln!(io::stdout().lock(), "{line}"),
+                    Target::Stdout | Target::Pipe(_) => writeln!(io::stderr().lock(), "{line}"),
+                };
             }
-            Body::Inline { data, changed } => {
-                let outcome = writer.append(meta, Some(&mut data.as_slice())).at(label, "write")?;
-                if let DataOutcome::Short { read } = outcome {
-                    report.warn(format!(
-                        "{}: file shrank by {} bytes while we read it; padded with zeros",
-                        path.display(),
-                        meta.size - read
-                    ));
-                } else if changed {
-                    report.warn(format!("{}: file changed as we read it", path.display()));
+            let meta = &item.meta;
+            let path = &item.path;
+            match item.body {
+                Body::Encoded { len, short, changed } => {
+                    run.end += len;
+                    if let Some(read) = short {
+                        report.warn(format!(
+                            "{}: file shrank by {} bytes while we read it; padded with zeros",
+                            path.display(),
+                            meta.size - read
+                        ));
+                    } else if changed {
+                        report.warn(format!("{}: file changed as we read it", path.display()));
+                    }
+                }
+                Body::Open { file, before } => {
+                    writer.put_encoded(&batch.bytes.as_slice()[run.clone()]).at(label, "write")?;
+                    run = run.end..run.end;
+                    let mut source = FileSource { file: &file, error: None };
+                    let outcome = writer.append(meta, Some(&mut source)).at(label, "write")?;
+                    if let Some(e) = source.error {
+                        report.error(format!("{}: read failed: {e}; its member was padded with zeros", path.display()));
+                    } else if let DataOutcome::Short { read } = outcome {
+                        report.warn(format!(
+                            "{}: file shrank by {} bytes while we read it; padded with zeros",
+                            path.display(),
+                            meta.size - read
+                        ));
+                    } else if file.metadata().map(|after| changed(&before, &after)).unwrap_or(true) {
+                        report.warn(format!("{}: file changed as we read it", path.display()));
+                    }
                 }
             }
-            Body::Open { file, before } => {
-                let mut source = FileSource { file: &file, error: None };
-                let outcome = writer.append(meta, Some(&mut source)).at(label, "write")?;
-                if let Some(e) = source.error {
-                    report.error(format!("{}: read failed: {e}; its member was padded with zeros", path.display()));
-                } else if let DataOutcome::Short { read } = outcome {
-                    report.warn(format!(
-                        "{}: file shrank by {} bytes while we read it; padded with zeros",
-                        path.display(),
-                        meta.size - read
-                    ));
-                } else if file.metadata().map(|after| changed(&before, &after)).unwrap_or(true) {
-                    report.warn(format!("{}: file changed as we read it", path.display()));
+            if meta.kind == Kind::File {
+                files += 1;
+                progress.inc(meta.size);
+                if files.is_multiple_of(256) {
+                    progress.message(format!("{files} files"));
                 }
             }
         }
-        if meta.kind == Kind::File {
-            files += 1;
-            progress.inc(meta.size);
-            if files.is_multiple_of(256) {
-                progress.message(format!("{files} files"));
-            }
-        }
+        writer.put_encoded(&batch.bytes.as_slice()[run]).at(label, "write")?;
+        batch.bytes.used = 0;
+        let _ = back.send(batch); // the walk may be done
     }
     Ok(())
 }
@@ -295,9 +354,13 @@ fn dir_name(name: &Path) -> PathBuf {
 }
 
 impl Walker<'_> {
-    fn walk_all(&mut self, base: &Path, tx: &std::sync::mpsc::SyncSender<Vec<Item>>) -> Result<()> {
-        let mut batch = Vec::with_capacity(BATCH_ITEMS);
-        let mut bytes = 0usize;
+    fn walk_all(
+        &mut self,
+        base: &Path,
+        tx: &std::sync::mpsc::SyncSender<Batch>,
+        back: &std::sync::mpsc::Receiver<Batch>,
+    ) -> Result<()> {
+        let mut batch = Batch::new();
         for arg in &self.opts.paths {
             let fs_path = base.join(arg);
             let (name, stripped) = member_name(arg);
@@ -337,15 +400,12 @@ impl Walker<'_> {
                     }
                     continue;
                 }
-                match self.add(entry.path(), &name) {
+                match self.add(entry.path(), &name, &mut batch.bytes) {
                     Ok(Some(item)) => {
-                        if let Body::Inline { data, .. } = &item.body {
-                            bytes += data.len();
-                        }
-                        batch.push(item);
-                        if batch.len() >= BATCH_ITEMS || bytes >= BATCH_BYTES {
-                            bytes = 0;
-                            if tx.send(std::mem::take(&mut batch)).is_err() {
+                        batch.items.push(item);
+                        if batch.items.len() >= BATCH_ITEMS || batch.bytes.used >= BATCH_BYTES {
+                            let next = back.try_recv().unwrap_or_else(|_| Batch::new());
+                            if tx.send(std::mem::replace(&mut batch, next)).is_err() {
                                 return Ok(()); // the writer stopped; it reports why
                             }
                         }
@@ -358,7 +418,7 @@ impl Walker<'_> {
                 }
             }
         }
-        if !batch.is_empty() {
+        if !batch.items.is_empty() {
             let _ = tx.send(batch);
         }
         Ok(())
@@ -427,7 +487,7 @@ impl Walker<'_> {
         Ok(())
     }
 
-    fn add(&mut self, path: &Path, name: &Path) -> Result<Option<Item>> {
+    fn add(&mut self, path: &Path, name: &Path, bytes: &mut Bytes) -> Result<Option<Item>> {
         let md = std::fs::symlink_metadata(path).at(path, "stat")?;
         let ft = md.file_type();
         if self.skip_inodes.contains(&(md.dev(), md.ino())) {
@@ -440,9 +500,9 @@ impl Walker<'_> {
         };
         if kind != Kind::Dir
             && md.nlink() > 1
-            && let Some(item) = self.hard_link(path, name, &md)
+            && let Some(meta) = self.hard_link(name, &md)
         {
-            return Ok(Some(item));
+            return encoded(meta, path, bytes).map(Some);
         }
         // Later names of this inode become links to this one, once it is archived.
         let first_name = |links: &mut HashMap<(u64, u64), PathBuf>| {
@@ -451,7 +511,7 @@ impl Walker<'_> {
             }
         };
         if kind == Kind::File {
-            let item = self.file(path, name, &md)?;
+            let item = self.file(path, name, &md, bytes)?;
             first_name(&mut self.links);
             return Ok(Some(item));
         }
@@ -466,19 +526,21 @@ impl Walker<'_> {
             _ => {}
         }
         self.path_xattrs(path, &mut meta)?;
+        let item = encoded(meta, path, bytes)?;
         first_name(&mut self.links);
-        Ok(Some(Item { meta, body: Body::None, path: path.to_path_buf() }))
+        Ok(Some(item))
     }
 
     /// A link member if this inode was archived before under another name.
-    fn hard_link(&mut self, path: &Path, name: &Path, md: &std::fs::Metadata) -> Option<Item> {
+    fn hard_link(&mut self, name: &Path, md: &std::fs::Metadata) -> Option<EntryMeta> {
         let first = self.links.get(&(md.dev(), md.ino()))?;
         let mut meta = self.base_meta(name.to_path_buf(), Kind::HardLink, md);
         meta.link = Some(first.clone());
-        Some(Item { meta, body: Body::None, path: path.to_path_buf() })
+        Some(meta)
     }
 
-    fn file(&mut self, path: &Path, name: &Path, md: &std::fs::Metadata) -> Result<Item> {
+    /// A regular file: a large one left open for the writer, a small one read into `bytes`.
+    fn file(&mut self, path: &Path, name: &Path, md: &std::fs::Metadata, bytes: &mut Bytes) -> Result<Item> {
         let file = open_for_reading(path)?;
         let before = file.metadata().at(path, "stat")?;
         if (before.dev(), before.ino()) != (md.dev(), md.ino()) {
@@ -490,15 +552,48 @@ impl Walker<'_> {
         if meta.size > INLINE_MAX {
             return Ok(Item { meta, body: Body::Open { file, before }, path: path.to_path_buf() });
         }
-        let mut data = Vec::with_capacity(meta.size as usize);
+        let start = bytes.used;
+        encode(&meta, path, bytes)?;
+        let size = meta.size as usize; // at most INLINE_MAX
         let mut source = FileSource { file: &file, error: None };
-        io::Read::take(&mut source, meta.size).read_to_end(&mut data).at(path, "read")?;
+        let data = bytes.tail(size);
+        let mut got = 0;
+        while got < size {
+            match source.read(&mut data[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) => {
+                    bytes.used = start;
+                    return Err(Error::io(path, "read", e));
+                }
+            }
+        }
         if let Some(e) = source.error {
             self.report.error(format!("{}: read failed: {e}; its member was padded with zeros", path.display()));
         }
+        bytes.used += got;
+        let short = (got < size).then_some(got as u64);
+        bytes.zeros(size - got + padding(meta.size) as usize);
         let moved = file.metadata().map(|after| changed(&before, &after)).unwrap_or(true);
-        Ok(Item { meta, body: Body::Inline { data, changed: moved }, path: path.to_path_buf() })
+        let body = Body::Encoded { len: bytes.used - start, short, changed: moved };
+        Ok(Item { meta, body, path: path.to_path_buf() })
     }
+}
+
+/// A member's headers, encoded at the end of `bytes`.
+fn encode(meta: &EntryMeta, path: &Path, bytes: &mut Bytes) -> Result<()> {
+    let mut headers = Vec::with_capacity(3 * BLOCK);
+    encode_headers(meta, &mut headers).at(path, "archive")?;
+    bytes.extend(&headers);
+    Ok(())
+}
+
+/// A member without data, encoded at the end of `bytes`.
+fn encoded(meta: EntryMeta, path: &Path, bytes: &mut Bytes) -> Result<Item> {
+    let start = bytes.used;
+    encode(&meta, path, bytes)?;
+    let body = Body::Encoded { len: bytes.used - start, short: None, changed: false };
+    Ok(Item { meta, body, path: path.to_path_buf() })
 }
 
 /// A file's data as the writer reads it. A read error ends the data early (the writer pads

@@ -266,6 +266,41 @@ fn file_changing_while_read_is_a_warning_and_exit_1() {
     cmd("tar").args(["-tvf"]).arg(c.work.join("c.tar")).ok();
 }
 
+/// sysfs files claim 4096 bytes and read fewer: the kernel's own "file shrank while read".
+/// The member keeps its announced size, padded with zeros (never with bytes of files archived
+/// before it), and captar warns and exits 1.
+#[test]
+fn a_file_shorter_than_its_stat_is_padded_with_zeros() {
+    let Some(c) = case(&["tar"]) else { return };
+    let sysfs = std::path::Path::new("/sys/kernel/mm/transparent_hugepage/enabled");
+    let Ok(text) = std::fs::read(sysfs) else {
+        assert!(std::env::var_os("CI").is_none(), "CI: {} is needed", sysfs.display());
+        eprintln!("skipped: {} is not readable here", sysfs.display());
+        return;
+    };
+    let announced = std::fs::metadata(sysfs).unwrap().len() as usize;
+    assert!(text.len() < announced, "{} reads as long as its stat", sysfs.display());
+    // Several MiB of noise first, so the member is written where earlier data was.
+    let dir = c.work.join("noise");
+    std::fs::create_dir(&dir).unwrap();
+    for i in 0..40 {
+        std::fs::write(dir.join(format!("n{i:02}")), util::noise(200 << 10, i)).unwrap();
+    }
+    let archive = c.work.join("s.tar");
+    let out = captar().args(["create", "-f"]).arg(&archive).arg(&dir).arg(sysfs).code(1);
+    let shrank = format!(
+        "{}: file shrank by {} bytes while we read it; padded with zeros",
+        sysfs.display(),
+        announced - text.len()
+    );
+    assert!(out.stderr_text().contains(&shrank), "{}", out.stderr_text());
+    let member = sysfs.strip_prefix("/").unwrap();
+    let data = cmd("tar").arg("-xOf").arg(&archive).arg(member).ok().stdout;
+    let mut want = text.clone();
+    want.resize(announced, 0);
+    assert_eq!(data, want);
+}
+
 #[test]
 fn failed_create_leaves_no_archive() {
     let Some(c) = case(&[]) else { return };

@@ -77,28 +77,18 @@ impl<W: Write> Writer<W> {
         self.put(&[0u8; BLOCK][..n])
     }
 
+    /// Writes members already encoded with `encode_headers` and their padded data.
+    pub fn put_encoded(&mut self, members: &[u8]) -> io::Result<()> {
+        debug_assert!(members.len().is_multiple_of(BLOCK));
+        self.put(members)
+    }
+
     /// Writes one member. `data` must supply `meta.size` bytes for a regular file; a source that
     /// ends early is padded with zeros and reported, so the archive stays well-formed.
     pub fn append(&mut self, meta: &EntryMeta, data: Option<&mut dyn Read>) -> io::Result<DataOutcome> {
-        let (header, records) = build_header(meta)?;
-        if !records.is_empty() {
-            let mut pax_header = tar::Header::new_ustar();
-            let base = meta.path.file_name().map(|n| n.as_bytes()).unwrap_or(b"entry");
-            let mut name = b"PaxHeaders/".to_vec();
-            name.extend(placeholder(base, NAME_LEN - name.len()));
-            set_field(&mut pax_header.as_old_mut().name, &name);
-            pax_header.set_mode(0o644);
-            pax_header.set_uid(0);
-            pax_header.set_gid(0);
-            pax_header.set_mtime(meta.mtime.secs.clamp(0, OCTAL_12_MAX as i64) as u64);
-            pax_header.set_size(records.len() as u64);
-            pax_header.set_entry_type(tar::EntryType::XHeader);
-            pax_header.set_cksum();
-            self.put(pax_header.as_bytes())?;
-            self.put(&records)?;
-            self.pad(records.len() as u64)?;
-        }
-        self.put(header.as_bytes())?;
+        let mut headers = Vec::with_capacity(3 * BLOCK);
+        encode_headers(meta, &mut headers)?;
+        self.put(&headers)?;
         let mut outcome = DataOutcome::Complete;
         if meta.size > 0 {
             let mut left = meta.size;
@@ -146,6 +136,31 @@ impl<W: Write> Writer<W> {
         self.out.flush()?;
         Ok(self.out)
     }
+}
+
+/// Appends a member's headers to `out`: its pax extended header when it needs one, then its
+/// ustar header. Its data, padded to a whole block, is to follow.
+pub fn encode_headers(meta: &EntryMeta, out: &mut Vec<u8>) -> io::Result<()> {
+    let (header, records) = build_header(meta)?;
+    if !records.is_empty() {
+        let mut pax_header = tar::Header::new_ustar();
+        let base = meta.path.file_name().map(|n| n.as_bytes()).unwrap_or(b"entry");
+        let mut name = b"PaxHeaders/".to_vec();
+        name.extend(placeholder(base, NAME_LEN - name.len()));
+        set_field(&mut pax_header.as_old_mut().name, &name);
+        pax_header.set_mode(0o644);
+        pax_header.set_uid(0);
+        pax_header.set_gid(0);
+        pax_header.set_mtime(meta.mtime.secs.clamp(0, OCTAL_12_MAX as i64) as u64);
+        pax_header.set_size(records.len() as u64);
+        pax_header.set_entry_type(tar::EntryType::XHeader);
+        pax_header.set_cksum();
+        out.extend_from_slice(pax_header.as_bytes());
+        out.extend_from_slice(&records);
+        out.resize(out.len() + padding(records.len() as u64) as usize, 0);
+    }
+    out.extend_from_slice(header.as_bytes());
+    Ok(())
 }
 
 /// The ustar header of a member and the pax records it needs (empty when none).
