@@ -5,7 +5,7 @@ archive is written under a temporary name beside it and renamed into place only 
 so a failed run never leaves a truncated archive under the final name.
 */
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
@@ -50,14 +50,29 @@ pub struct CreateOptions {
     pub progress: bool,
 }
 
-/// The walk: everything that reads the tree. It runs on its own thread and hands each member,
-/// with the data of a small file already read, to the writer.
+/// The walk: directories, lstat, hard links and exclusions, in archive order, on its own
+/// thread. It hands batches of members to the readers, which open and read the regular files.
 struct Walker<'a> {
-    opts: &'a CreateOptions,
-    report: &'a Report,
+    files: Files<'a>,
     links: HashMap<(u64, u64), PathBuf>,
     skip_inodes: Vec<(u64, u64)>,
     warned_absolute: bool,
+}
+
+/// What reads a member's metadata, xattrs and data: the walk, and every reader thread.
+#[derive(Clone, Copy)]
+struct Files<'a> {
+    opts: &'a CreateOptions,
+    report: &'a Report,
+}
+
+/// A member as the walk hands it on.
+enum Job {
+    /// A regular file of one name, to be opened and read by a reader; its lstat from the walk.
+    File { path: PathBuf, name: PathBuf, md: std::fs::Metadata },
+    /// A member the walk made itself (everything but those files): its item, and the bytes it
+    /// encoded for it.
+    Done { item: Item, bytes: Vec<u8> },
 }
 
 /// Members handed from the walk to the writer: most already encoded, one after the other, in
@@ -66,15 +81,32 @@ struct Walker<'a> {
 /// Batches travel back to the walk once written and are reused, so their memory is touched
 /// once: no page faults and no zeroing per batch.
 struct Batch {
+    /// Its place in the archive, counted from 0.
+    seq: u64,
+    jobs: Vec<Job>,
     bytes: Bytes,
     items: Vec<Item>,
 }
 
 impl Batch {
     fn new() -> Batch {
-        Batch {
-            bytes: Bytes { buf: vec![0; BATCH_BYTES + INLINE_MAX as usize + 64 * BLOCK], used: 0 },
-            items: Vec::new(),
+        let bytes = Bytes { buf: vec![0; BATCH_BYTES + INLINE_MAX as usize + 64 * BLOCK], used: 0 };
+        Batch { seq: 0, jobs: Vec::new(), bytes, items: Vec::new() }
+    }
+
+    /// Reads what the walk left to read (on a reader thread): the members' bytes in order.
+    fn fill(&mut self, files: Files<'_>) {
+        for job in self.jobs.drain(..) {
+            match job {
+                Job::Done { item, bytes } => {
+                    self.bytes.extend(&bytes);
+                    self.items.push(item);
+                }
+                Job::File { path, name, md } => match files.file(&path, &name, &md, &mut self.bytes) {
+                    Ok(item) => self.items.push(item),
+                    Err(e) => files.failed(&path, e),
+                },
+            }
         }
     }
 }
@@ -162,7 +194,8 @@ pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
     let progress = Progress::bytes(opts.progress, Some(0), "archiving");
     report.attach(&progress);
     progress.count_tree(opts.paths.iter().map(|p| base.join(p)).collect(), opts.one_file_system);
-    let mut walker = Walker { opts, report, links: HashMap::new(), skip_inodes: Vec::new(), warned_absolute: false };
+    let files = Files { opts, report };
+    let mut walker = Walker { files, links: HashMap::new(), skip_inodes: Vec::new(), warned_absolute: false };
     let result = write_archive(opts, &base, &mut walker, &progress);
     progress.finish();
     result?;
@@ -218,8 +251,8 @@ fn write_archive(opts: &CreateOptions, base: &Path, walker: &mut Walker<'_>, pro
 }
 
 /// Walks and writes the whole archive to `out`, compressed as asked, and flushes it. The walk
-/// (stat, open, xattrs, and the data of small files) runs on its own thread, ahead of the
-/// writer, so reading the tree and writing the archive overlap.
+/// runs on its own thread, the files are opened and read on one reader thread per core, and
+/// this thread writes the batches in order: reading the tree and writing the archive overlap.
 fn write_to<W: Write>(
     opts: &CreateOptions,
     base: &Path,
@@ -236,14 +269,40 @@ fn write_to<W: Write>(
     // Headers are 512-byte writes: a compressor should see them gathered, not one call each.
     let gathered = if opts.compression == Compression::None { 0 } else { OUT_BUFFER };
     let mut writer = Writer::new(BufWriter::with_capacity(gathered, encoder));
-    let report = walker.report;
+    let files = walker.files;
+    let readers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Batches go walk → readers → writer → back to the walk; at most `readers + QUEUE` exist,
+    // which bounds memory.
+    let (job_tx, job_rx) = std::sync::mpsc::channel::<Batch>();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<Batch>();
+    let (back_tx, back_rx) = std::sync::mpsc::channel::<Batch>();
+    let job_rx = std::sync::Mutex::new(job_rx);
     std::thread::scope(|s| -> Result<()> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(QUEUE);
-        let (back_tx, back_rx) = std::sync::mpsc::channel::<Batch>();
-        let producer = s.spawn(move || walker.walk_all(base, &tx, &back_rx));
-        let written = write_items(opts, report, progress, rx, &back_tx, &mut writer, label);
-        // When writing failed, `rx` is gone and the walk stops at its next send.
+        let producer = s.spawn(move || walker.walk_all(base, &job_tx, &back_rx, readers + QUEUE));
+        let mut threads = Vec::new();
+        for _ in 0..readers {
+            let (job_rx, done_tx) = (&job_rx, done_tx.clone());
+            threads.push(s.spawn(move || {
+                loop {
+                    let next = match job_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(mut batch) = next else { return };
+                    batch.fill(files);
+                    if done_tx.send(batch).is_err() {
+                        return; // the writer stopped; it reports why
+                    }
+                }
+            }));
+        }
+        drop(done_tx);
+        let written = write_items(opts, files.report, progress, done_rx, back_tx, &mut writer, label);
+        // When writing failed, the channels are gone: the readers and the walk stop.
         let walked = producer.join().map_err(|_| Error::Usage("create: the walking thread panicked".into()))?;
+        for t in threads {
+            t.join().map_err(|_| Error::Usage("create: a reading thread panicked".into()))?;
+        }
         written?;
         walked
     })?;
@@ -262,12 +321,25 @@ fn write_items<W: Write>(
     report: &Report,
     progress: &Progress,
     rx: std::sync::mpsc::Receiver<Batch>,
-    back: &std::sync::mpsc::Sender<Batch>,
+    back: std::sync::mpsc::Sender<Batch>,
     writer: &mut Writer<W>,
     label: &Path,
 ) -> Result<()> {
     let mut files = 0u64;
-    for mut batch in rx {
+    // Batches arrive as the readers finish them; they are written in the walk's order.
+    let mut next = 0u64;
+    let mut early: BTreeMap<u64, Batch> = BTreeMap::new();
+    let in_order = std::iter::from_fn(|| {
+        loop {
+            if let Some(batch) = early.remove(&next) {
+                next += 1;
+                return Some(batch);
+            }
+            let batch = rx.recv().ok()?;
+            early.insert(batch.seq, batch);
+        }
+    });
+    for mut batch in in_order {
         // Runs of encoded members go out in one write.
         let mut run = 0..0;
         for item in batch.items.drain(..) {
@@ -357,22 +429,26 @@ impl Walker<'_> {
     fn walk_all(
         &mut self,
         base: &Path,
-        tx: &std::sync::mpsc::SyncSender<Batch>,
+        tx: &std::sync::mpsc::Sender<Batch>,
         back: &std::sync::mpsc::Receiver<Batch>,
+        most: usize,
     ) -> Result<()> {
+        let mut made = 1;
+        let mut seq = 0;
         let mut batch = Batch::new();
-        for arg in &self.opts.paths {
+        let mut bytes = 0usize;
+        for arg in &self.files.opts.paths {
             let fs_path = base.join(arg);
             let (name, stripped) = member_name(arg);
             if stripped && !self.warned_absolute {
-                self.report.note("removing leading '/' and '../' from member names");
+                self.files.report.note("removing leading '/' and '../' from member names");
                 self.warned_absolute = true;
             }
             let root_name = if name.as_os_str().is_empty() { PathBuf::from(".") } else { name };
             let walk = walkdir::WalkDir::new(&fs_path)
                 .follow_links(false)
                 .follow_root_links(false)
-                .same_file_system(self.opts.one_file_system)
+                .same_file_system(self.files.opts.one_file_system)
                 .sort_by_file_name();
             let mut it = walk.into_iter();
             loop {
@@ -383,10 +459,10 @@ impl Walker<'_> {
                         let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| fs_path.clone());
                         match e.into_io_error() {
                             Some(io) if io.kind() == io::ErrorKind::NotFound && path != fs_path => {
-                                self.report.warn(format!("{}: file removed before we read it", path.display()));
+                                self.files.report.warn(format!("{}: file removed before we read it", path.display()));
                             }
-                            Some(io) => self.report.error(Error::io(&path, "read", io)),
-                            None => self.report.error(Error::entry(&path, "filesystem loop")),
+                            Some(io) => self.files.report.error(Error::io(&path, "read", io)),
+                            None => self.files.report.error(Error::entry(&path, "filesystem loop")),
                         }
                         continue;
                     }
@@ -394,34 +470,111 @@ impl Walker<'_> {
                 let rel = entry.path().strip_prefix(&fs_path).unwrap_or(Path::new(""));
                 let name = if rel.as_os_str().is_empty() { root_name.clone() } else { root_name.join(rel) };
                 let name = name.strip_prefix("./").map(|n| Path::new(".").join(n)).unwrap_or(name);
-                if self.opts.excludes.matches(&name) {
+                if self.files.opts.excludes.matches(&name) {
                     if entry.file_type().is_dir() {
                         it.skip_current_dir();
                     }
                     continue;
                 }
-                match self.add(entry.path(), &name, &mut batch.bytes) {
-                    Ok(Some(item)) => {
-                        batch.items.push(item);
-                        if batch.items.len() >= BATCH_ITEMS || batch.bytes.used >= BATCH_BYTES {
-                            let next = back.try_recv().unwrap_or_else(|_| Batch::new());
+                match self.add(entry.path(), &name) {
+                    Ok(Some(job)) => {
+                        bytes += match &job {
+                            Job::File { md, .. } => md.len().min(INLINE_MAX) as usize,
+                            Job::Done { bytes, .. } => bytes.len(),
+                        };
+                        batch.jobs.push(job);
+                        if batch.jobs.len() >= BATCH_ITEMS || bytes >= BATCH_BYTES {
+                            bytes = 0;
+                            let next = match back.try_recv() {
+                                Ok(b) => b,
+                                Err(_) if made < most => {
+                                    made += 1;
+                                    Batch::new()
+                                }
+                                Err(_) => match back.recv() {
+                                    Ok(b) => b,
+                                    Err(_) => return Ok(()), // the writer stopped; it reports why
+                                },
+                            };
+                            batch.seq = seq;
+                            seq += 1;
                             if tx.send(std::mem::replace(&mut batch, next)).is_err() {
-                                return Ok(()); // the writer stopped; it reports why
+                                return Ok(());
                             }
                         }
                     }
                     Ok(None) => {}
-                    Err(Error::Io { ref source, .. }) if source.kind() == io::ErrorKind::NotFound => {
-                        self.report.warn(format!("{}: file removed before we read it", entry.path().display()));
-                    }
-                    Err(other) => self.report.error(other),
+                    Err(e) => self.files.failed(entry.path(), e),
                 }
             }
         }
-        if !batch.items.is_empty() {
+        if !batch.jobs.is_empty() {
+            batch.seq = seq;
             let _ = tx.send(batch);
         }
         Ok(())
+    }
+
+    /// What becomes of one walked path: a file for a reader, or a member made here. A file of
+    /// several names is read here, so its later names become links only once it is archived.
+    fn add(&mut self, path: &Path, name: &Path) -> Result<Option<Job>> {
+        let md = std::fs::symlink_metadata(path).at(path, "stat")?;
+        let ft = md.file_type();
+        let report = self.files.report;
+        if self.skip_inodes.contains(&(md.dev(), md.ino())) {
+            report.note(format!("{}: file is the archive; not dumped", path.display()));
+            return Ok(None);
+        }
+        let Some(kind) = Kind::of(&ft) else {
+            report.note(format!("{}: socket ignored", path.display()));
+            return Ok(None);
+        };
+        let linked = kind != Kind::Dir && md.nlink() > 1;
+        if kind == Kind::File && !linked {
+            return Ok(Some(Job::File { path: path.to_path_buf(), name: name.to_path_buf(), md }));
+        }
+        let mut bytes = Bytes { buf: Vec::new(), used: 0 };
+        if linked && let Some(first) = self.links.get(&(md.dev(), md.ino())) {
+            let mut meta = self.files.base_meta(name.to_path_buf(), Kind::HardLink, &md);
+            meta.link = Some(first.clone());
+            let item = encoded(meta, path, &mut bytes)?;
+            return Ok(Some(Job::Done { item, bytes: bytes.buf }));
+        }
+        let item = if kind == Kind::File {
+            self.files.file(path, name, &md, &mut bytes)?
+        } else {
+            let member = if kind == Kind::Dir { dir_name(name) } else { name.to_path_buf() };
+            let mut meta = self.files.base_meta(member, kind, &md);
+            match kind {
+                Kind::Symlink => meta.link = Some(std::fs::read_link(path).at(path, "read link")?),
+                Kind::Char | Kind::Block => {
+                    meta.dev_major = rustix::fs::major(md.rdev());
+                    meta.dev_minor = rustix::fs::minor(md.rdev());
+                }
+                _ => {}
+            }
+            self.files.path_xattrs(path, &mut meta)?;
+            encoded(meta, path, &mut bytes)?
+        };
+        // Later names of this inode become links to this one.
+        if linked {
+            self.links.insert((md.dev(), md.ino()), name.to_path_buf());
+        }
+        bytes.buf.truncate(bytes.used);
+        Ok(Some(Job::Done { item, bytes: bytes.buf }))
+    }
+}
+
+impl Files<'_> {
+    /// Reports a member that could not be archived; one that vanished since the walk saw it
+    /// is a warning, as in tar.
+    fn failed(&self, path: &Path, e: Error) {
+        match e {
+            Error::Io { ref source, .. } if source.kind() == io::ErrorKind::NotFound => {
+                self.report.warn(format!("{}: file removed before we read it", path.display()));
+            }
+            other => self.report.error(other),
+        }
     }
 
     fn base_meta(&self, name: PathBuf, kind: Kind, md: &std::fs::Metadata) -> EntryMeta {
@@ -487,60 +640,8 @@ impl Walker<'_> {
         Ok(())
     }
 
-    fn add(&mut self, path: &Path, name: &Path, bytes: &mut Bytes) -> Result<Option<Item>> {
-        let md = std::fs::symlink_metadata(path).at(path, "stat")?;
-        let ft = md.file_type();
-        if self.skip_inodes.contains(&(md.dev(), md.ino())) {
-            self.report.note(format!("{}: file is the archive; not dumped", path.display()));
-            return Ok(None);
-        }
-        let Some(kind) = Kind::of(&ft) else {
-            self.report.note(format!("{}: socket ignored", path.display()));
-            return Ok(None);
-        };
-        if kind != Kind::Dir
-            && md.nlink() > 1
-            && let Some(meta) = self.hard_link(name, &md)
-        {
-            return encoded(meta, path, bytes).map(Some);
-        }
-        // Later names of this inode become links to this one, once it is archived.
-        let first_name = |links: &mut HashMap<(u64, u64), PathBuf>| {
-            if kind != Kind::Dir && md.nlink() > 1 {
-                links.insert((md.dev(), md.ino()), name.to_path_buf());
-            }
-        };
-        if kind == Kind::File {
-            let item = self.file(path, name, &md, bytes)?;
-            first_name(&mut self.links);
-            return Ok(Some(item));
-        }
-        let member = if kind == Kind::Dir { dir_name(name) } else { name.to_path_buf() };
-        let mut meta = self.base_meta(member, kind, &md);
-        match kind {
-            Kind::Symlink => meta.link = Some(std::fs::read_link(path).at(path, "read link")?),
-            Kind::Char | Kind::Block => {
-                meta.dev_major = rustix::fs::major(md.rdev());
-                meta.dev_minor = rustix::fs::minor(md.rdev());
-            }
-            _ => {}
-        }
-        self.path_xattrs(path, &mut meta)?;
-        let item = encoded(meta, path, bytes)?;
-        first_name(&mut self.links);
-        Ok(Some(item))
-    }
-
-    /// A link member if this inode was archived before under another name.
-    fn hard_link(&mut self, name: &Path, md: &std::fs::Metadata) -> Option<EntryMeta> {
-        let first = self.links.get(&(md.dev(), md.ino()))?;
-        let mut meta = self.base_meta(name.to_path_buf(), Kind::HardLink, md);
-        meta.link = Some(first.clone());
-        Some(meta)
-    }
-
     /// A regular file: a large one left open for the writer, a small one read into `bytes`.
-    fn file(&mut self, path: &Path, name: &Path, md: &std::fs::Metadata, bytes: &mut Bytes) -> Result<Item> {
+    fn file(&self, path: &Path, name: &Path, md: &std::fs::Metadata, bytes: &mut Bytes) -> Result<Item> {
         let file = open_for_reading(path)?;
         let before = file.metadata().at(path, "stat")?;
         if (before.dev(), before.ino()) != (md.dev(), md.ino()) {

@@ -74,6 +74,14 @@ pub fn is_tar_style(args: &[OsString]) -> bool {
     first.iter().any(|&c| mode_letter(c).is_some()) && first.iter().all(u8::is_ascii_alphabetic)
 }
 
+/// Whether a long option of any subcommand takes a value, as clap defines them.
+fn takes_value(long: &[u8]) -> bool {
+    let cmd = <super::Cli as clap::CommandFactory>::command();
+    cmd.get_subcommands()
+        .flat_map(|sub| sub.get_arguments())
+        .any(|a| a.get_long().is_some_and(|l| l.as_bytes() == long) && a.get_action().takes_values())
+}
+
 /// Rewrites a tar-style command line into `captar SUBCOMMAND ...`.
 pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     let mut mode: Option<Mode> = None;
@@ -187,6 +195,15 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                 b"gzip" | b"gunzip" | b"ungzip" => gzip = true,
                 b"verbose" => verbose = true,
                 b"preserve-permissions" | b"same-permissions" | b"auto-compress" | b"absolute-names" => {}
+                // captar's own options pass through, with the next argument when they take a
+                // value and it was not given with `=` (`--level 19`, `--exclude '*.o'`).
+                _ if value.is_none() && takes_value(name) => {
+                    let v = rest.next().cloned().ok_or_else(|| {
+                        Error::Usage(format!("option --{} needs a value", String::from_utf8_lossy(name)))
+                    })?;
+                    opts.push(arg.clone());
+                    opts.push(v);
+                }
                 _ => opts.push(arg.clone()),
             }
             continue;
@@ -235,6 +252,13 @@ mod tests {
             "captar extract -f a.tar --xattrs-include=* -- usr/bin"
         );
         assert_eq!(rw("captar -cfa.tar x"), "captar create -f a.tar -- x");
+        // captar's own options with a separate value keep it.
+        assert_eq!(rw("captar -c --zstd --level 19 -f a.tar x"), "captar create --zstd --level 19 -f a.tar -- x");
+        assert_eq!(
+            rw("captar -cf a.tar --exclude *.o --xattrs-include user.* x"),
+            "captar create -f a.tar --exclude *.o --xattrs-include user.* -- x"
+        );
+        assert_eq!(rw("captar -xf a.tar --cap-rootid 0 x"), "captar extract -f a.tar --cap-rootid 0 -- x");
     }
 
     #[test]
