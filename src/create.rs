@@ -266,9 +266,9 @@ fn write_to<W: Write>(
     let plain = opts.compression == Compression::None;
     let out = BufWriter::with_capacity(if plain { PLAIN_OUT_BUFFER } else { OUT_BUFFER }, out);
     let encoder = Encoder::new(opts.compression, out, opts.level).at(label, "compress")?;
-    // Headers are 512-byte writes: a compressor should see them gathered, not one call each.
-    let gathered = if opts.compression == Compression::None { 0 } else { OUT_BUFFER };
-    let mut writer = Writer::new(BufWriter::with_capacity(gathered, encoder));
+    // Members reach the compressor in runs of a batch; a large file's header and data in
+    // pieces of at least 512 bytes, which the compressors buffer themselves.
+    let mut writer = Writer::new(encoder);
     let files = walker.files;
     let readers = std::thread::available_parallelism().map_or(1, |n| n.get());
     // Batches go walk → readers → writer → back to the walk; at most `readers + QUEUE` exist,
@@ -306,12 +306,7 @@ fn write_to<W: Write>(
         written?;
         walked
     })?;
-    writer
-        .finish()
-        .and_then(|gathered| gathered.into_inner().map_err(|e| e.into_error()))
-        .and_then(|enc| enc.finish())
-        .and_then(|mut out| out.flush())
-        .at(label, "write")
+    writer.finish().and_then(|enc| enc.finish()).and_then(|mut out| out.flush()).at(label, "write")
 }
 
 /// The writer's side: members in walk order, verbose names, progress, and the checks that need

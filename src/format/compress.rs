@@ -190,6 +190,8 @@ pub enum Origin {
 }
 
 const READ_BUFFER: usize = 256 << 10;
+/// The input of one zstd job (multithreaded compression).
+const ZSTD_JOB: u32 = 4 << 20;
 /// A plain archive file is read through a small buffer: members are skipped with a seek, and a
 /// large buffer would be refilled (and thrown away) after every seek for one 512-byte header.
 /// Reads of data larger than this bypass the buffer.
@@ -265,6 +267,9 @@ impl<W: Write> Encoder<W> {
                 let mut enc = zstd::stream::write::Encoder::new(out, level.unwrap_or(3))?;
                 let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as u32;
                 enc.multithread(workers)?;
+                // Jobs of 4 MiB instead of zstd's 8 (4 windows of level 3): its buffers, most of
+                // captar's memory when compressing, take half as much; size grows by 0.5%.
+                enc.set_parameter(zstd::stream::raw::CParameter::JobSize(ZSTD_JOB))?;
                 Encoder::Zstd(enc)
             }
         })
