@@ -83,8 +83,7 @@ pub fn value_line(raw: &[u8], caps: &FileCaps) -> String {
 }
 
 /// Decodes every argument, one line each; a bad argument is reported and the rest go on.
-pub fn run(opts: &DecodeOptions, out: &mut dyn Write) -> Result<Outcome> {
-    let report = Report::new();
+pub fn run(opts: &DecodeOptions, report: &Report, out: &mut dyn Write) -> Result<Outcome> {
     for arg in &opts.values {
         match parse(arg) {
             Ok(Decoded::Mask(mask)) => writeln!(out, "{}", mask_line(mask)).map_err(write_error)?,

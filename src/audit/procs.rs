@@ -245,9 +245,8 @@ fn pids(proc: &Path, opts: &ProcsOptions) -> Result<Vec<u32>> {
 }
 
 /// Lists the processes with capabilities: pscap's table, or JSON lines.
-pub fn run(opts: &ProcsOptions, out: &mut dyn Write) -> Result<Outcome> {
+pub fn run(opts: &ProcsOptions, report: &Report, out: &mut dyn Write) -> Result<Outcome> {
     let proc = Path::new("/proc");
-    let report = Report::new();
     let last_cap = last_cap(proc);
     let users = users(&fs::read_to_string("/etc/passwd").unwrap_or_default());
     let me = std::process::id();

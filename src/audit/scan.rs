@@ -228,9 +228,8 @@ pub fn json_line(found: &Found, opts: &ScanOptions) -> String {
 }
 
 /// Scans and prints: getcap's lines, or JSON lines.
-pub fn run(opts: &ScanOptions, out: &mut dyn Write) -> Result<Outcome> {
-    let report = Report::new();
-    find(opts, &report, &mut |found| {
+pub fn run(opts: &ScanOptions, report: &Report, out: &mut dyn Write) -> Result<Outcome> {
+    find(opts, report, &mut |found| {
         let mut bytes = if opts.json { json_line(&found, opts).into_bytes() } else { line(&found, opts) };
         bytes.push(b'\n');
         out.write_all(&bytes).map_err(write_error)

@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 
 use crate::audit::{decode, procs, scan};
 use crate::caps::risk::DOCKER_DEFAULT;
-use crate::error::{Outcome, Result};
+use crate::error::{Outcome, Report, Result};
 
 #[derive(Debug, Args)]
 #[command(arg_required_else_help = true)]
@@ -84,11 +84,11 @@ fn parse_baseline(s: &str) -> std::result::Result<u64, String> {
 }
 
 /// Runs `captar caps ...`, writing to standard output.
-pub fn run(args: CapsArgs) -> Result<Outcome> {
+pub fn run(args: CapsArgs, report: &Report) -> Result<Outcome> {
     let stdout = io::stdout();
     let mut out = stdout.lock();
     match args.command {
-        CapsCommand::Decode(a) => decode::run(&decode::DecodeOptions { values: a.values }, &mut out),
+        CapsCommand::Decode(a) => decode::run(&decode::DecodeOptions { values: a.values }, report, &mut out),
         CapsCommand::Scan(a) => {
             let defaults = scan::ScanOptions::default();
             let opts = scan::ScanOptions {
@@ -100,8 +100,8 @@ pub fn run(args: CapsArgs) -> Result<Outcome> {
                 beyond: a.beyond,
                 threads: a.threads.map_or(defaults.threads, NonZeroUsize::get),
             };
-            scan::run(&opts, &mut out)
+            scan::run(&opts, report, &mut out)
         }
-        CapsCommand::Procs(a) => procs::run(&procs::ProcsOptions { pids: a.pids, json: a.json }, &mut out),
+        CapsCommand::Procs(a) => procs::run(&procs::ProcsOptions { pids: a.pids, json: a.json }, report, &mut out),
     }
 }

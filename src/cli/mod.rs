@@ -350,7 +350,7 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
             };
             crate::verify::verify(&opts, &report)
         }
-        Command::Caps(args) => caps::run(args),
+        Command::Caps(args) => caps::run(args, &report),
         Command::Copy(a) => {
             let opts = CopyOptions {
                 xattrs: a.xattrs.policy(None)?,
