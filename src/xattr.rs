@@ -191,6 +191,15 @@ pub fn get_caps_at(dir: BorrowedFd<'_>, name: &CStr, full: &Path) -> io::Result<
     if !no_getxattrat().load(Ordering::Relaxed) {
         match read_value(|buf| getxattrat(dir, name, CAPABILITY, buf)) {
             Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => no_getxattrat().store(true, Ordering::Relaxed),
+            // A seccomp filter that predates the syscall (container runtimes) answers EPERM:
+            // when lgetxattr is allowed, getxattrat is not used again.
+            Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
+                let by_path = get_caps_path(full);
+                if by_path.is_ok() {
+                    no_getxattrat().store(true, Ordering::Relaxed);
+                }
+                return by_path;
+            }
             Err(e) if is_unsupported(&e) => return Ok(None),
             other => return other,
         }
