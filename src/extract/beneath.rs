@@ -3,7 +3,8 @@ Path resolution beneath the destination directory. Every directory an entry is w
 opened relative to the destination's fd with `openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)`,
 so neither `..` nor a symlink (planted by an earlier entry, or already there) can take a write
 outside, or anywhere a symlink points (RUSTSEC-2018-0002, CVE-2021-38511, CVE-2025-45582). Where
-openat2 is missing (ENOSYS, kernels before 5.6) the same rule is enforced one component at a
+openat2 is missing (ENOSYS, kernels before 5.6) or refused (EPERM from a seccomp filter older
+than it, as in container runtimes) the same rule is enforced one component at a
 time with `openat(O_NOFOLLOW)`, and so is a name longer than PATH_MAX (ENAMETOOLONG): every
 lookup is relative to a directory fd, so depth is no limit. Symlinks are data: they are created,
 never followed.
@@ -101,17 +102,30 @@ impl Dest {
         if rel.as_os_str().is_empty() {
             return rustix::io::fcntl_dupfd_cloexec(&self.root, 0).map(Some).map_err(Into::into);
         }
+        let mut refused = false;
         if self.openat2 {
             let how = ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
             match rustix::fs::openat2(&self.root, rel, dir_flags(), Mode::empty(), how) {
                 Ok(fd) => return Ok(Some(fd)),
                 Err(Errno::NOENT) => return Ok(None),
                 Err(Errno::NOSYS) => self.openat2 = false,
+                // A seccomp filter older than openat2 (container runtimes) refuses it with
+                // EPERM: walk, and if the walk is allowed, stop asking.
+                Err(Errno::PERM) => refused = true,
                 Err(Errno::AGAIN) => {} // a concurrent rename raced the lookup: walk instead
                 Err(Errno::NAMETOOLONG) => {} // longer than PATH_MAX: walk, one component at a time
                 Err(e) => return Err(explain(e)),
             }
         }
+        let walked = self.walk_dir(rel);
+        if refused && walked.is_ok() {
+            self.openat2 = false;
+        }
+        walked
+    }
+
+    /// `open_dir` one component at a time, each opened with O_NOFOLLOW | O_DIRECTORY.
+    fn walk_dir(&self, rel: &Path) -> io::Result<Option<OwnedFd>> {
         let mut fd = rustix::io::fcntl_dupfd_cloexec(&self.root, 0)?;
         for c in rel.components() {
             let Component::Normal(name) = c else {

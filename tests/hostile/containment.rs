@@ -114,6 +114,34 @@ fn planted_symlink_is_never_a_parent() {
     assert_eq!(lkind(&c.dest("abs")), Some("symlink"));
 }
 
+/// Where a seccomp filter refuses openat2 (container runtimes older than the syscall), parents
+/// are opened one component at a time without following symlinks: the same refusals.
+#[test]
+fn planted_symlink_is_never_a_parent_without_openat2() {
+    const OPENAT2: u32 = 437; // x86-64 and aarch64
+    let c = case();
+    let Some(filtered) = util::captar_with_syscalls_refused(&[OPENAT2]) else { return };
+    let abs = c.sentinel_abs("");
+    let tar = Tar::new()
+        .file("ok/a", b"a\n")
+        .symlink("link", "../sentinel")
+        .file("link/file", b"overwritten\n")
+        .dir("link/newdir/")
+        .symlink("abs", &abs)
+        .file("abs/dir/inner", b"overwritten\n")
+        .file("ok/deeper/b", b"b\n")
+        .end();
+    std::fs::write(c.archive_path(), &tar).unwrap();
+    let out = filtered.args(["extract", "-f"]).arg(c.archive_path()).arg("-C").arg(&c.dest).code(2);
+    assert_no_panic(&out);
+    c.check();
+    for entry in ["link/file", "link/newdir/", "abs/dir/inner"] {
+        refusal(&out, &format!("captar: {entry}:"), "symlink");
+    }
+    assert_eq!(std::fs::read(c.dest("ok/a")).unwrap(), b"a\n");
+    assert_eq!(std::fs::read(c.dest("ok/deeper/b")).unwrap(), b"b\n");
+}
+
 /// Rust tar CVE-2021-38511: `create_dir_all` through a `..` symlink.
 #[test]
 fn dotdot_symlink_is_never_a_parent() {

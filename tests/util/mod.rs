@@ -37,6 +37,25 @@ pub fn captar() -> Cmd {
     Cmd::new(env!("CARGO_BIN_EXE_captar"))
 }
 
+/// The captar binary run under a real seccomp filter that refuses the given syscalls (by
+/// x86-64/aarch64 number) with EPERM, as container runtimes' filters refuse syscalls newer than
+/// themselves; installed through libseccomp's Python binding before exec. `None` (a skip, a
+/// failure under CI) without python3-seccomp.
+pub fn captar_with_syscalls_refused(numbers: &[u32]) -> Option<Cmd> {
+    let python = ["python3", "/usr/bin/python3"]
+        .into_iter()
+        .find(|p| Command::new(p).args(["-c", "import seccomp"]).output().is_ok_and(|o| o.status.success()));
+    let Some(python) = python else {
+        skip("python3 with the seccomp module (apt-get install python3-seccomp) is not installed");
+        return None;
+    };
+    let rules: String = numbers.iter().map(|n| format!("f.add_rule(seccomp.ERRNO(errno.EPERM), {n})\n")).collect();
+    let script = format!(
+        "import errno, os, sys, seccomp\nf = seccomp.SyscallFilter(defaction=seccomp.ALLOW)\n{rules}f.load()\nos.execv(sys.argv[1], sys.argv[1:])"
+    );
+    Some(Cmd::new(python).arg("-c").arg(script).arg(env!("CARGO_BIN_EXE_captar")))
+}
+
 /// Any other program, found on PATH: `cmd("tar")`, `cmd("setcap")`.
 pub fn cmd(program: impl AsRef<OsStr>) -> Cmd {
     Cmd::new(program)
