@@ -274,7 +274,8 @@ fn write_to<W: Write>(
     // Batches go walk → readers → writer → back to the walk; at most `readers + QUEUE` exist,
     // which bounds memory.
     let (job_tx, job_rx) = std::sync::mpsc::channel::<Batch>();
-    let (done_tx, done_rx) = std::sync::mpsc::channel::<Batch>();
+    // `None`: a reader panicked, and the batch it held will never come.
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<Option<Batch>>();
     let (back_tx, back_rx) = std::sync::mpsc::channel::<Batch>();
     let job_rx = std::sync::Mutex::new(job_rx);
     std::thread::scope(|s| -> Result<()> {
@@ -289,9 +290,9 @@ fn write_to<W: Write>(
                         Err(_) => return,
                     };
                     let Ok(mut batch) = next else { return };
-                    batch.fill(files);
-                    if done_tx.send(batch).is_err() {
-                        return; // the writer stopped; it reports why
+                    let filled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| batch.fill(files)));
+                    if done_tx.send(filled.is_ok().then_some(batch)).is_err() || filled.is_err() {
+                        return; // the writer stopped (it reports why), or this thread failed
                     }
                 }
             }));
@@ -315,7 +316,7 @@ fn write_items<W: Write>(
     opts: &CreateOptions,
     report: &Report,
     progress: &Progress,
-    rx: std::sync::mpsc::Receiver<Batch>,
+    rx: std::sync::mpsc::Receiver<Option<Batch>>,
     back: std::sync::mpsc::Sender<Batch>,
     writer: &mut Writer<W>,
     label: &Path,
@@ -328,13 +329,19 @@ fn write_items<W: Write>(
         loop {
             if let Some(batch) = early.remove(&next) {
                 next += 1;
-                return Some(batch);
+                return Some(Some(batch));
             }
-            let batch = rx.recv().ok()?;
-            early.insert(batch.seq, batch);
+            match rx.recv() {
+                Ok(Some(batch)) => early.insert(batch.seq, batch),
+                Ok(None) => return Some(None),
+                Err(_) => return None,
+            };
         }
     });
-    for mut batch in in_order {
+    for batch in in_order {
+        let Some(mut batch) = batch else {
+            return Err(Error::Usage("create: a reading thread panicked".into()));
+        };
         // Runs of encoded members go out in one write.
         let mut run = 0..0;
         for item in batch.items.drain(..) {
@@ -726,4 +733,70 @@ fn open_for_reading(path: &Path) -> Result<File> {
     .map_err(io::Error::from)
     .at(path, "open")?;
     Ok(File::from(fd))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options() -> CreateOptions {
+        CreateOptions {
+            target: Target::Stdout,
+            directory: None,
+            paths: vec![PathBuf::from(".")],
+            xattrs: XattrPolicy::caps_only(),
+            compression: Compression::None,
+            level: None,
+            excludes: Excludes::new(&[]).unwrap(),
+            one_file_system: false,
+            verbose: false,
+            progress: false,
+        }
+    }
+
+    /// A reader thread that panicked leaves a hole in the sequence of batches: the writer stops
+    /// with an error instead of waiting for that batch forever.
+    #[test]
+    fn a_lost_batch_stops_the_writer() {
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<Option<Batch>>();
+        let (back_tx, _back_rx) = std::sync::mpsc::channel::<Batch>();
+        let mut later = Batch::new();
+        later.seq = 1;
+        done_tx.send(Some(later)).unwrap();
+        done_tx.send(None).unwrap(); // batch 0's reader panicked
+        // The other readers are still alive: the channel stays open.
+        let (result_tx, result_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut writer = Writer::new(Vec::new());
+            let (opts, report) = (options(), Report::new());
+            let label = Path::new("t");
+            let _ =
+                result_tx.send(write_items(&opts, &report, &Progress::hidden(), done_rx, back_tx, &mut writer, label));
+        });
+        let result = result_rx.recv_timeout(std::time::Duration::from_secs(20)).expect("the writer hangs");
+        assert!(result.is_err_and(|e| e.to_string().contains("panicked")));
+        drop(done_tx);
+    }
+
+    /// Batches that arrive out of order are written in the walk's order.
+    #[test]
+    fn batches_are_written_in_walk_order() {
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<Option<Batch>>();
+        let (back_tx, back_rx) = std::sync::mpsc::channel::<Batch>();
+        for seq in [2u64, 0, 1] {
+            let mut batch = Batch::new();
+            batch.seq = seq;
+            let meta = EntryMeta::new(PathBuf::from(format!("m{seq}")), Kind::Dir);
+            batch.items.push(encoded(meta, Path::new("x"), &mut batch.bytes).unwrap());
+            done_tx.send(Some(batch)).unwrap();
+        }
+        drop(done_tx);
+        let opts = options();
+        let mut writer = Writer::new(Vec::new());
+        write_items(&opts, &Report::new(), &Progress::hidden(), done_rx, back_tx, &mut writer, Path::new("t")).unwrap();
+        let bytes = writer.finish().unwrap();
+        let names: Vec<&[u8]> = bytes.chunks(BLOCK).take(3).map(|b| &b[..2]).collect();
+        assert_eq!(names, [b"m0", b"m1", b"m2"]);
+        assert_eq!(back_rx.try_iter().count(), 3, "every batch goes back to the walk");
+    }
 }
