@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// one helps, what to do next.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{}: {op}: {}{}", path.display(), source, errno_hint(source))]
+    #[error("{}: {op}: {}{}", path.display(), source, errno_hint(op, source))]
     Io { path: PathBuf, op: &'static str, source: io::Error },
     #[error("{archive}: {msg} (at byte {offset})")]
     Archive { archive: String, offset: u64, msg: String },
@@ -35,11 +35,17 @@ impl Error {
     }
 }
 
-/// What to do about the common errnos, appended to an I/O error's message.
-fn errno_hint(e: &io::Error) -> &'static str {
+/// What to do about the common errnos, appended to an I/O error's message; a refused read
+/// (`op` reads: "stat", "read xattr", "open the archive", ...) gets other advice than a refused
+/// write.
+fn errno_hint(op: &str, e: &io::Error) -> &'static str {
+    let reads = ["read", "stat", "list", "open the archive"].iter().any(|r| op.starts_with(r)) || op == "open";
     match e.raw_os_error() {
         Some(libc::ENOSPC) => " (the filesystem is full: free space or choose another destination)",
         Some(libc::EROFS) => " (the filesystem is read-only: choose a writable destination)",
+        Some(libc::EPERM) | Some(libc::EACCES) if reads => {
+            " (permission denied: run as root, or as a user allowed to read it)"
+        }
         Some(libc::EPERM) | Some(libc::EACCES) => " (permission denied: run as root or choose a writable destination)",
         _ => "",
     }
@@ -136,5 +142,26 @@ impl Report {
         } else {
             Outcome::Ok
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_read_and_a_refused_write_get_their_own_advice() {
+        let denied = || io::Error::from_raw_os_error(libc::EACCES);
+        let read = Error::io("/srv/x", "read security.capability", denied()).to_string();
+        assert_eq!(
+            read,
+            "/srv/x: read security.capability: Permission denied (os error 13) (permission denied: run as root, or as a user allowed to read it)"
+        );
+        let open = Error::io("/srv/x", "open", denied()).to_string();
+        assert!(open.ends_with("allowed to read it)"), "{open}");
+        let write = Error::io("/srv/x", "create file", denied()).to_string();
+        assert!(write.ends_with("(permission denied: run as root or choose a writable destination)"), "{write}");
+        let full = Error::io("/srv/x", "write", io::Error::from_raw_os_error(libc::ENOSPC)).to_string();
+        assert!(full.ends_with("(the filesystem is full: free space or choose another destination)"), "{full}");
     }
 }
