@@ -160,6 +160,8 @@ enum Body {
 }
 
 const OUT_BUFFER: usize = 1 << 20;
+/// The most reader threads create starts.
+const MAX_READERS: usize = 8;
 /// Writes at least this large bypass the output buffer of an uncompressed archive.
 const PLAIN_OUT_BUFFER: usize = 64 << 10;
 
@@ -270,7 +272,9 @@ fn write_to<W: Write>(
     // pieces of at least 512 bytes, which the compressors buffer themselves.
     let mut writer = Writer::new(encoder);
     let files = walker.files;
-    let readers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Past a few readers the walk and the writer set the pace; the cap bounds memory (each
+    // batch in flight holds up to ~2 MiB) on machines with many cores.
+    let readers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_READERS);
     // Batches go walk → readers → writer → back to the walk; at most `readers + QUEUE` exist,
     // which bounds memory.
     let (job_tx, job_rx) = std::sync::mpsc::channel::<Batch>();
@@ -480,8 +484,11 @@ impl Walker<'_> {
                 }
                 match self.add(entry.path(), &name) {
                     Ok(Some(job)) => {
+                        // A large file counts as INLINE_MAX whoever opened it: its fd stays open
+                        // until written, so a batch holds only a couple of them.
                         bytes += match &job {
                             Job::File { md, .. } => md.len().min(INLINE_MAX) as usize,
+                            Job::Done { item: Item { body: Body::Open { .. }, .. }, .. } => INLINE_MAX as usize,
                             Job::Done { bytes, .. } => bytes.len(),
                         };
                         batch.jobs.push(job);

@@ -817,7 +817,13 @@ impl Dirs {
     /// The open directory holding `path` and its last component; `None` where there is none or
     /// it cannot be opened (the whole path is then used, and its error is the one reported).
     fn parent_of(&mut self, path: &Path) -> Option<(BorrowedFd<'_>, CString)> {
-        let name = CString::new(path.file_name()?.as_bytes()).ok()?;
+        // Only a path that ends in its name: `Path` would also split `x/`, `x/.` as `x`, where
+        // lstat answers for a directory (and fails on a file).
+        let last = path.file_name()?.as_bytes();
+        if !path.as_os_str().as_bytes().ends_with(last) {
+            return None;
+        }
+        let name = CString::new(last).ok()?;
         let parent = match path.parent()? {
             p if p.as_os_str().is_empty() => Path::new("."),
             p => p,
@@ -906,6 +912,23 @@ fn common_dir<'a>(paths: impl Iterator<Item = &'a PathBuf>) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Names are looked up in their directory only where the path ends in the name; `x/` and
+    /// `x/.` keep lstat's meaning (a directory), and `.`, `/`, `x/..` have no name to split.
+    #[test]
+    fn only_paths_ending_in_their_name_are_split() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("f");
+        std::fs::write(&file, b"x").unwrap();
+        let mut dirs = Dirs::default();
+        let split = |dirs: &mut Dirs, p: &Path| dirs.parent_of(p).map(|(_, n)| n.into_bytes());
+        assert_eq!(split(&mut dirs, &file), Some(b"f".to_vec()));
+        let f = file.display();
+        for odd in [format!("{f}/"), format!("{f}/."), format!("{f}/.."), "/".into(), ".".into()] {
+            assert_eq!(split(&mut dirs, Path::new(&odd)), None, "{odd}");
+        }
+        assert_eq!(split(&mut dirs, Path::new("./x")), Some(b"x".to_vec()));
+    }
 
     #[test]
     fn manifest_lines() {

@@ -170,3 +170,29 @@ fn members_keep_walk_order_across_reader_threads() {
     captar().args(["extract", "-f"]).arg(&a).arg("-C").arg(&out).ok();
     cmd("diff").arg("-r").arg(&root).arg(out.join("t")).ok();
 }
+
+/// Large files stay open until the writer takes them; a hard-linked one is opened by the walk.
+/// Either way a batch holds only a couple, so a tree of hundreds of them, written to a reader
+/// that lags, fits a small descriptor limit (this run had 387 files open before).
+#[test]
+fn open_files_stay_few_with_many_large_hard_linked_files() {
+    let tmp = util::tempdir();
+    let dir = tmp.path().join("t");
+    std::fs::create_dir(&dir).unwrap();
+    for i in 0..400 {
+        let f = std::fs::File::create(dir.join(format!("f{i:03}"))).unwrap();
+        f.set_len((1 << 20) + 4096).unwrap(); // sparse: larger than what is read inline
+        std::fs::hard_link(dir.join(format!("f{i:03}")), dir.join(format!("l{i:03}"))).unwrap();
+    }
+    let archive = tmp.path().join("a.tar");
+    let script = format!(
+        "ulimit -n 128; set -o pipefail; {cap} create -f - -C {d} . | (sleep 1; cat > {a})",
+        cap = env!("CARGO_BIN_EXE_captar"),
+        d = dir.display(),
+        a = archive.display()
+    );
+    let out = cmd("bash").args(["-c", &script]).ok();
+    assert_eq!(out.stderr_text(), "");
+    let listing = captar().args(["list", "-v", "-f"]).arg(&archive).ok().stdout_text();
+    assert_eq!(listing.lines().filter(|l| l.contains(" link to ./f")).count(), 400, "{listing}");
+}
