@@ -48,6 +48,25 @@ fn exclude_matches_any_tail_like_gnu_tar() {
         theirs.sort();
         assert_eq!(ours, theirs);
     }
+    // The same patterns from a file, tar's `-X` (empty lines are no pattern), in a tar-style
+    // line and as a long option, as GNU tar reads that file.
+    let list = tmp.path().join("excludes");
+    std::fs::write(&list, "*.o\n\ncache\n").unwrap();
+    let x = tmp.path().join("x.tar");
+    captar().args(["-cf"]).arg(&x).arg("-X").arg(&list).arg("-C").arg(&d).arg(".").ok();
+    assert_eq!(listing(&x).into_keys().collect::<Vec<_>>(), names);
+    captar().args(["create", "--exclude-from"]).arg(&list).arg("-f").arg(&x).arg("-C").arg(&d).arg(".").ok();
+    assert_eq!(listing(&x).into_keys().collect::<Vec<_>>(), names);
+    if util::require_tool("tar") {
+        let gnu = tmp.path().join("gx.tar");
+        cmd("tar").args(["-cf"]).arg(&gnu).arg("-X").arg(&list).arg("-C").arg(&d).arg(".").ok();
+        let mut theirs: Vec<String> =
+            cmd("tar").args(["-tf"]).arg(&gnu).ok().stdout_text().lines().map(String::from).collect();
+        theirs.sort();
+        assert_eq!(theirs, names);
+    }
+    let missing = captar().args(["-cf"]).arg(&x).arg("-X").arg(tmp.path().join("none")).arg(".").code(2);
+    assert!(missing.stderr_text().contains("none: read the exclude file: No such file"), "{}", missing.stderr_text());
 }
 
 #[test]

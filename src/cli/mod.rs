@@ -118,6 +118,9 @@ pub struct CreateArgs {
     /// Leave out files whose name (or any tail of it) matches GLOB; repeatable
     #[arg(long, value_name = "GLOB")]
     exclude: Vec<String>,
+    /// Leave out what the patterns in FILE match, one per line, as --exclude (tar's -X)
+    #[arg(short = 'X', long, value_name = "FILE")]
+    exclude_from: Vec<PathBuf>,
     /// Stay on the filesystem of each named path
     #[arg(long)]
     one_file_system: bool,
@@ -280,7 +283,7 @@ impl CreateArgs {
             xattrs: self.xattrs.policy(None)?,
             compression,
             level: self.level,
-            excludes: Excludes::new(&self.exclude)?,
+            excludes: Excludes::new(&exclude_patterns(self.exclude, &self.exclude_from)?)?,
             one_file_system: self.one_file_system,
             verbose: self.verbose,
             progress,
@@ -310,6 +313,17 @@ impl ExtractArgs {
             progress,
         })
     }
+}
+
+/// The `--exclude` patterns, then those of each `--exclude-from` file (one per line; empty
+/// lines are none).
+fn exclude_patterns(mut patterns: Vec<String>, files: &[PathBuf]) -> Result<Vec<String>> {
+    for file in files {
+        let text = std::fs::read(file).map_err(|e| crate::error::Error::io(file, "read the exclude file", e))?;
+        let lines = text.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+        patterns.extend(lines.filter(|l| !l.is_empty()).map(|l| String::from_utf8_lossy(l).into_owned()));
+    }
+    Ok(patterns)
 }
 
 /// Parses `args` (with the program name first) and runs the command.
