@@ -119,7 +119,8 @@ struct Bytes {
 }
 
 impl Bytes {
-    /// `n` more bytes to fill, at the end of what is used; `add` makes them part of it.
+    /// `n` more bytes to fill, at the end of what is used; the caller adds to `used` what it
+    /// filled.
     fn tail(&mut self, n: usize) -> &mut [u8] {
         if self.buf.len() < self.used + n {
             self.buf.resize(self.used + n, 0);
