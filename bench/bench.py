@@ -367,18 +367,12 @@ def operations(has_verify: bool, has_scan: bool) -> tuple[list[Operation], list[
             Command("bsdtar", "bsdtar -tvf {tar}", "peer"),
             clone(read_tar),
         ]),
-        Operation("extract-ext4", "extract, fresh ext4", [
+        *[Operation(f"extract-{fs}", f"extract, fresh {fs}", [
             Command("captar", "{captar} extract -f {tar} -C {dest}", "captar"),
             Command("GNU tar", "tar --xattrs --xattrs-include=* -xf {tar} -C {dest}", "peer"),
             Command("bsdtar", "bsdtar -xpf {tar} -C {dest}", "peer"),
             clone(write_dest),
-        ], fresh="ext4"),
-        Operation("extract-tmpfs", "extract, fresh tmpfs", [
-            Command("captar", "{captar} extract -f {tar} -C {dest}", "captar"),
-            Command("GNU tar", "tar --xattrs --xattrs-include=* -xf {tar} -C {dest}", "peer"),
-            Command("bsdtar", "bsdtar -xpf {tar} -C {dest}", "peer"),
-            clone(write_dest),
-        ], fresh="tmpfs"),
+        ], fresh=fs) for fs in ("ext4", "tmpfs")],
     ]
     if has_verify:
         ops += [

@@ -529,13 +529,12 @@ impl Walker<'_> {
     /// several names is read here, so its later names become links only once it is archived.
     fn add(&mut self, path: &Path, name: &Path) -> Result<Option<Job>> {
         let md = std::fs::symlink_metadata(path).at(path, "stat")?;
-        let ft = md.file_type();
         let report = self.files.report;
         if self.skip_inodes.contains(&(md.dev(), md.ino())) {
             report.note(format!("{}: file is the archive; not dumped", path.display()));
             return Ok(None);
         }
-        let Some(kind) = Kind::of(&ft) else {
+        let Some(kind) = Kind::of_mode(md.mode()) else {
             report.note(format!("{}: socket ignored", path.display()));
             return Ok(None);
         };

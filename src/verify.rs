@@ -845,14 +845,7 @@ struct Disk(rustix::fs::Stat);
 impl Disk {
     fn kind(&self) -> Kind {
         // A socket in the tree compares as a file: it is never in an archive.
-        match rustix::fs::FileType::from_raw_mode(self.0.st_mode) {
-            rustix::fs::FileType::Directory => Kind::Dir,
-            rustix::fs::FileType::Symlink => Kind::Symlink,
-            rustix::fs::FileType::CharacterDevice => Kind::Char,
-            rustix::fs::FileType::BlockDevice => Kind::Block,
-            rustix::fs::FileType::Fifo => Kind::Fifo,
-            _ => Kind::File,
-        }
+        Kind::of_mode(self.0.st_mode).unwrap_or(Kind::File)
     }
 }
 

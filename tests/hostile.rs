@@ -237,14 +237,25 @@ impl Case {
 
     /// `captar extract -f ARCHIVE -C DEST ARGS...` on these bytes.
     fn extract_cmd(&self, archive: &[u8], args: &[&str]) -> util::Cmd {
+        self.extract_cmd_by(captar(), archive, args)
+    }
+
+    /// The same, with `captar` run as `base` says (e.g. under a seccomp filter).
+    fn extract_cmd_by(&self, base: util::Cmd, archive: &[u8], args: &[&str]) -> util::Cmd {
         std::fs::write(self.archive_path(), archive).unwrap();
-        captar().arg("extract").args(args).arg("-f").arg(self.archive_path()).arg("-C").arg(&self.dest)
+        base.arg("extract").args(args).arg("-f").arg(self.archive_path()).arg("-C").arg(&self.dest)
     }
 
     /// Extracts, expects exit `code`, and checks what every case must hold.
     #[track_caller]
     fn extract(&self, archive: &[u8], args: &[&str], code: i32) -> Output {
-        let out = self.extract_cmd(archive, args).code(code);
+        self.extract_by(captar(), archive, args, code)
+    }
+
+    /// `extract`, with `captar` run as `base` says.
+    #[track_caller]
+    fn extract_by(&self, base: util::Cmd, archive: &[u8], args: &[&str], code: i32) -> Output {
+        let out = self.extract_cmd_by(base, archive, args).code(code);
         assert_no_panic(&out);
         self.check();
         out

@@ -45,23 +45,18 @@ impl Kind {
         }
     }
 
-    /// The kind of a file on disk; `None` for a socket, which no archive holds.
-    pub fn of(ft: &std::fs::FileType) -> Option<Kind> {
-        use std::os::unix::fs::FileTypeExt;
-        Some(if ft.is_file() {
-            Kind::File
-        } else if ft.is_dir() {
-            Kind::Dir
-        } else if ft.is_symlink() {
-            Kind::Symlink
-        } else if ft.is_char_device() {
-            Kind::Char
-        } else if ft.is_block_device() {
-            Kind::Block
-        } else if ft.is_fifo() {
-            Kind::Fifo
-        } else {
-            return None;
+    /// The kind of a file on disk from its `st_mode`; `None` for a socket, which no archive
+    /// holds.
+    pub fn of_mode(mode: u32) -> Option<Kind> {
+        use rustix::fs::FileType;
+        Some(match FileType::from_raw_mode(mode) {
+            FileType::RegularFile => Kind::File,
+            FileType::Directory => Kind::Dir,
+            FileType::Symlink => Kind::Symlink,
+            FileType::CharacterDevice => Kind::Char,
+            FileType::BlockDevice => Kind::Block,
+            FileType::Fifo => Kind::Fifo,
+            _ => return None,
         })
     }
 
