@@ -7,6 +7,7 @@ reader, tar-rs #428/#476) drops it or lets it smuggle a fake record.
 */
 
 use std::ffi::OsString;
+use std::ops::Range;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 use base64::Engine;
@@ -49,6 +50,13 @@ pub struct PaxError {
 /// Splits an extended header's data into records, framing each by its length prefix.
 pub fn parse(data: &[u8]) -> Result<Vec<Record<'_>>, PaxError> {
     let mut out = Vec::new();
+    each(data, |key, value| out.push(Record { key: &data[key], value: &data[value] }))?;
+    Ok(out)
+}
+
+/// `parse` without collecting: calls `f` with the byte ranges of each record's key and value
+/// in `data`, in order (the reader keeps ranges into a buffer it reuses for every member).
+pub fn each(data: &[u8], mut f: impl FnMut(Range<usize>, Range<usize>)) -> Result<(), PaxError> {
     let mut at = 0;
     while at < data.len() {
         // Some writers pad the data with NULs.
@@ -77,10 +85,11 @@ pub fn parse(data: &[u8]) -> Result<Vec<Record<'_>>, PaxError> {
         if eq == 0 {
             return Err(err("record has an empty keyword"));
         }
-        out.push(Record { key: &body[..eq], value: &body[eq + 1..] });
+        let start = at + space + 1;
+        f(start..start + eq, start + eq + 1..start + body.len());
         at += len;
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Appends one record to `out`, computing the self-inclusive length prefix.

@@ -7,8 +7,10 @@ the next "header" from inside the data (CVE-2026-33055, TARmageddon CVE-2025-625
 records apply to the next entry only, global records to every later one.
 */
 
+use std::borrow::Cow;
 use std::ffi::OsString;
 use std::io::{self, Read};
+use std::ops::Range;
 use std::os::unix::ffi::OsStringExt;
 use std::path::PathBuf;
 
@@ -33,15 +35,20 @@ pub struct Reader {
     remaining: u64,
     padding: u64,
     global: Vec<(Vec<u8>, Vec<u8>)>,
+    /// The data of the extended headers before the next member, and where each record's key
+    /// and value lie in it: kept and reused from member to member.
+    local: Vec<u8>,
+    local_records: Vec<(Range<usize>, Range<usize>)>,
     done: bool,
-    /// The member whose data is being read or skipped, named in errors about its data.
-    current: Option<PathBuf>,
+    /// The member whose data is being read or skipped, named in errors about its data; empty
+    /// between members (a member's name never is). Its buffer is reused.
+    current: PathBuf,
 }
 
-/// Extended information gathered from headers before the member they describe.
+/// Extended information gathered from headers before the member they describe (besides the
+/// local pax records, which the reader keeps).
 #[derive(Default)]
 struct Pending {
-    records: Vec<(Vec<u8>, Vec<u8>)>,
     long_name: Option<Vec<u8>>,
     long_link: Option<Vec<u8>>,
     first_offset: Option<u64>,
@@ -129,8 +136,10 @@ impl Reader {
             remaining: 0,
             padding: 0,
             global: Vec::new(),
+            local: Vec::new(),
+            local_records: Vec::new(),
             done: false,
-            current: None,
+            current: PathBuf::new(),
         }
     }
 
@@ -141,9 +150,10 @@ impl Reader {
 
     /// An error at `offset`, naming the member whose data is being read, if any.
     fn err(&self, offset: u64, msg: impl Into<String>) -> Error {
-        let msg = match &self.current {
-            Some(path) => format!("{}: {}", path.display(), msg.into()),
-            None => msg.into(),
+        let msg = if self.current.as_os_str().is_empty() {
+            msg.into()
+        } else {
+            format!("{}: {}", self.current.display(), msg.into())
         };
         Error::Archive { archive: self.archive.clone(), offset, msg }
     }
@@ -190,6 +200,13 @@ impl Reader {
     }
 
     fn read_blob(&mut self, size: u64, what: &str) -> Result<Vec<u8>> {
+        let mut data = Vec::new();
+        self.read_blob_into(size, what, &mut data)?;
+        Ok(data)
+    }
+
+    /// `read_blob`, appended to `data`.
+    fn read_blob_into(&mut self, size: u64, what: &str, data: &mut Vec<u8>) -> Result<()> {
         if size > MAX_EXTENDED_HEADER {
             return Err(self.err(
                 self.offset,
@@ -198,14 +215,14 @@ impl Reader {
         }
         // Grown as the bytes arrive beyond 64 KiB, not allocated from the header's word: a
         // 512-byte archive claiming a 64 MiB header costs little.
-        let mut data = Vec::with_capacity(size.min(64 << 10) as usize);
-        (&mut *self.src).take(size).read_to_end(&mut data).map_err(|e| self.io_err(e))?;
-        if (data.len() as u64) < size {
+        data.reserve(size.min(64 << 10) as usize);
+        let before = data.len();
+        (&mut *self.src).take(size).read_to_end(data).map_err(|e| self.io_err(e))?;
+        if ((data.len() - before) as u64) < size {
             return Err(self.io_err(io::ErrorKind::UnexpectedEof.into()));
         }
         self.offset += size;
-        self.skip(padding(size))?;
-        Ok(data)
+        self.skip(padding(size))
     }
 
     /// Reads a compressed stream to its end after the end-of-archive marker, so a corrupt
@@ -230,8 +247,10 @@ impl Reader {
             return Ok(None);
         }
         self.finish_current()?;
-        self.current = None;
+        self.current.as_mut_os_string().clear();
         let mut pending = Pending::default();
+        self.local.clear();
+        self.local_records.clear();
         loop {
             let at = self.offset;
             let Some(block) = self.read_block()? else {
@@ -270,11 +289,15 @@ impl Reader {
                 .map_err(|e| self.err(at, format!("{}: {e}", String::from_utf8_lossy(&header.path_bytes()))))?;
             match block[156] {
                 b'x' | b'X' => {
-                    let data = self.read_blob(size, "pax extended header")?;
-                    let records = pax::parse(&data).map_err(|e| self.err(at, e.to_string()))?;
-                    for r in records {
-                        pending.records.push((r.key.to_vec(), r.value.to_vec()));
-                    }
+                    let mut local = std::mem::take(&mut self.local);
+                    let start = local.len();
+                    let read = self.read_blob_into(size, "pax extended header", &mut local);
+                    self.local = local;
+                    read?;
+                    let records = &mut self.local_records;
+                    let shift = |r: Range<usize>| r.start + start..r.end + start;
+                    pax::each(&self.local[start..], |k, v| records.push((shift(k), shift(v))))
+                        .map_err(|e| self.err(at, e.to_string()))?;
                 }
                 b'g' => {
                     let data = self.read_blob(size, "pax global header")?;
@@ -296,7 +319,7 @@ impl Reader {
                     let meta = self.member(&block, header, pending, at)?;
                     self.remaining = meta.size;
                     self.padding = padding(meta.size);
-                    self.current = Some(meta.path.clone());
+                    self.current.as_mut_os_string().push(meta.path.as_os_str());
                     return Ok(Some(Entry { meta, offset }));
                 }
             }
@@ -304,18 +327,22 @@ impl Reader {
     }
 
     fn member(&self, block: &[u8; BLOCK], header: &tar::Header, pending: Pending, at: u64) -> Result<EntryMeta> {
-        let mut path = pending.long_name.unwrap_or_else(|| header.path_bytes().into_owned());
-        // Errors name the member as the pax records will call it.
-        let records = || self.global.iter().chain(pending.records.iter());
-        let named = records().rev().find(|(k, _)| k == pax::PATH.as_bytes()).map(|(_, v)| v.as_slice());
-        let shown = String::from_utf8_lossy(named.unwrap_or(&path)).into_owned();
-        let fail = |msg: String| self.err(at, format!("{shown}: {msg}"));
+        let header_path = pending.long_name.as_deref().map_or_else(|| header.path_bytes(), Cow::Borrowed);
+        // Errors name the member as the pax records will call it (made only for an error).
+        let local = self.local_records.iter().map(|(k, v)| (&self.local[k.clone()], &self.local[v.clone()]));
+        let records = || self.global.iter().map(|(k, v)| (k.as_slice(), v.as_slice())).chain(local.clone());
+        let named = records().rev().find(|&(k, _)| k == pax::PATH.as_bytes()).map(|(_, v)| v);
+        let fail = |msg: String| {
+            let shown = String::from_utf8_lossy(named.unwrap_or(&header_path));
+            self.err(at, format!("{shown}: {msg}"))
+        };
         let field = |range: std::ops::Range<usize>, name: &str| {
             numeric(&block[range.clone()]).ok_or_else(|| {
                 fail(format!("invalid {name} field {:?}", String::from_utf8_lossy(trim_nul(&block[range]))))
             })
         };
-        let mut link = pending.long_link.or_else(|| header.link_name_bytes().map(|l| l.into_owned()));
+        let mut path: &[u8] = &header_path;
+        let mut link = pending.long_link.as_deref().map(Cow::Borrowed).or_else(|| header.link_name_bytes());
         let mut kind = match block[156] {
             b'0' | b'\0' | b'7' => Kind::File,
             b'1' => Kind::HardLink,
@@ -363,36 +390,31 @@ impl Reader {
         // POSIX: an empty value deletes the keyword (a local one undoes a global one), and the
         // header's field applies again. An xattr's empty value is a value.
         let core = [pax::PATH, pax::LINKPATH, pax::SIZE, pax::UID, pax::GID, pax::UNAME, pax::GNAME, pax::MTIME];
-        let mut effective: Vec<&(Vec<u8>, Vec<u8>)> = Vec::new();
-        for r in records() {
-            if core.iter().any(|k| k.as_bytes() == r.0) {
-                effective.retain(|e| e.0 != r.0);
-                if r.1.is_empty() {
-                    continue;
-                }
-            }
-            effective.push(r);
-        }
-        for (key, value) in effective {
+        // So a core keyword counts at its last record, unless that one is empty.
+        let effective = records().enumerate().filter(|&(i, (key, value))| {
+            !core.iter().any(|k| k.as_bytes() == key)
+                || (!value.is_empty() && !records().skip(i + 1).any(|(later, _)| later == key))
+        });
+        for (_, (key, value)) in effective {
             let text = || String::from_utf8_lossy(value).into_owned();
             let number = |field: &str| {
                 let n = text().trim().parse::<u64>().ok().filter(|&n| n <= MAX_SIZE);
                 n.ok_or_else(|| fail(format!("pax {field} record {:?} is not a number in range", text())))
             };
-            match key.as_slice() {
-                k if k == pax::PATH.as_bytes() => path = value.clone(),
-                k if k == pax::LINKPATH.as_bytes() => link = Some(value.clone()),
+            match key {
+                k if k == pax::PATH.as_bytes() => path = value,
+                k if k == pax::LINKPATH.as_bytes() => link = Some(Cow::Borrowed(value)),
                 k if k == pax::SIZE.as_bytes() => meta.size = number("size")?,
                 k if k == pax::UID.as_bytes() => meta.uid = number("uid")?,
                 k if k == pax::GID.as_bytes() => meta.gid = number("gid")?,
-                k if k == pax::UNAME.as_bytes() => meta.uname = Some(value.clone()),
-                k if k == pax::GNAME.as_bytes() => meta.gname = Some(value.clone()),
+                k if k == pax::UNAME.as_bytes() => meta.uname = Some(value.to_vec()),
+                k if k == pax::GNAME.as_bytes() => meta.gname = Some(value.to_vec()),
                 k if k == pax::MTIME.as_bytes() => {
                     meta.mtime = Time::from_pax(text().trim())
                         .ok_or_else(|| fail(format!("pax mtime record {:?} is not a time", text())))?;
                 }
                 k if k.starts_with(pax::SCHILY_XATTR.as_bytes()) => {
-                    schily_xattrs.push((pax::schily_name(&k[pax::SCHILY_XATTR.len()..]), value.clone()));
+                    schily_xattrs.push((pax::schily_name(&k[pax::SCHILY_XATTR.len()..]), value.to_vec()));
                 }
                 k if k.starts_with(pax::LIBARCHIVE_XATTR.as_bytes()) => {
                     let (name, v) =
@@ -428,10 +450,12 @@ impl Reader {
                 meta.size
             )));
         }
-        meta.path = PathBuf::from(OsString::from_vec(path));
+        meta.path = PathBuf::from(OsString::from_vec(path.to_vec()));
         if matches!(kind, Kind::HardLink | Kind::Symlink) {
             match link {
-                Some(l) if !l.is_empty() && !l.contains(&0) => meta.link = Some(PathBuf::from(OsString::from_vec(l))),
+                Some(l) if !l.is_empty() && !l.contains(&0) => {
+                    meta.link = Some(PathBuf::from(OsString::from_vec(l.into_owned())));
+                }
                 Some(l) if !l.is_empty() => return Err(fail(format!("the {} target holds a NUL byte", kind.word()))),
                 _ => return Err(fail(format!("{} has no target", kind.word()))),
             }
@@ -487,7 +511,72 @@ impl Read for Data<'_> {
 
 #[cfg(test)]
 mod tests {
+    use super::Reader;
     use super::numeric;
+    use crate::format::compress::{Origin, decoder};
+    use crate::format::pax;
+
+    /// One header block (and its data, padded) as GNU tar would write it.
+    fn member(out: &mut Vec<u8>, name: &str, kind: u8, data: &[u8], uname: &str) {
+        let mut h = tar::Header::new_ustar();
+        h.set_path(name).unwrap();
+        h.set_entry_type(tar::EntryType::new(kind));
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_uid(0);
+        h.set_gid(0);
+        h.set_mtime(0);
+        h.set_username(uname).unwrap();
+        h.set_cksum();
+        out.extend_from_slice(h.as_bytes());
+        out.extend_from_slice(data);
+        out.resize(out.len().next_multiple_of(512), 0);
+    }
+
+    fn records(pairs: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (k, v) in pairs {
+            pax::push(&mut out, k.as_bytes(), v);
+        }
+        out
+    }
+
+    /// POSIX: a local record overrides a global one, an empty value deletes the keyword (the
+    /// header's field applies again), the last of repeated records counts, and records of
+    /// several extended headers before one member add up.
+    #[test]
+    fn pax_records_combine_as_posix_says() {
+        let mut a = Vec::new();
+        member(&mut a, "g", b'g', &records(&[("uname", b"global"), ("mtime", b"7.5")]), "");
+        member(&mut a, "one", b'0', b"", "header");
+        member(&mut a, "x1", b'x', &records(&[("uname", b""), ("size", b"3"), ("path", b"first")]), "");
+        member(&mut a, "x2", b'x', &records(&[("path", b"second"), ("SCHILY.xattr.user.k", b"v\n=")]), "");
+        member(&mut a, "two", b'0', b"abc", "header");
+        member(&mut a, "x3", b'x', &records(&[("size", b"9"), ("size", b""), ("mtime", b"1.25")]), "");
+        member(&mut a, "three", b'0', b"de", "header");
+        a.extend_from_slice(&[0; 1024]);
+        let (_, src) = decoder(Origin::Stream(Box::new(std::io::Cursor::new(a)))).unwrap();
+        let mut r = Reader::new(src, "test.tar");
+        let one = r.next_entry().unwrap().unwrap().meta;
+        assert_eq!(one.path.to_str(), Some("one"));
+        assert_eq!(one.uname.as_deref(), Some(&b"global"[..]));
+        assert_eq!((one.mtime.secs, one.mtime.nsecs), (7, 500_000_000));
+        let two = r.next_entry().unwrap().unwrap().meta;
+        assert_eq!(two.path.to_str(), Some("second"));
+        assert_eq!(two.uname.as_deref(), Some(&b"header"[..]));
+        assert_eq!(two.size, 3);
+        assert_eq!(two.xattr("user.k"), Some(&b"v\n="[..]));
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut r.data(), &mut data).unwrap();
+        assert_eq!(data, b"abc");
+        let three = r.next_entry().unwrap().unwrap().meta;
+        assert_eq!(three.path.to_str(), Some("three"));
+        assert_eq!(three.size, 2);
+        assert!(three.xattrs.is_empty());
+        assert_eq!(three.uname.as_deref(), Some(&b"global"[..]));
+        assert_eq!((three.mtime.secs, three.mtime.nsecs), (1, 250_000_000));
+        assert!(r.next_entry().unwrap().is_none());
+    }
 
     #[test]
     fn numeric_fields_read_as_gnu_tar_reads_them() {
