@@ -285,7 +285,7 @@ impl Verifier<'_> {
         }
         while let Some((meta, rel)) = self.next_member(reader, tick)? {
             let disk_path = self.root.join(&rel);
-            self.member(reader, &meta, &rel, &disk_path)?;
+            self.member(reader, meta, &rel, &disk_path)?;
         }
         Ok(())
     }
@@ -356,7 +356,7 @@ impl Verifier<'_> {
                 let done = member.is_none();
                 if let Some((meta, rel)) = member {
                     let disk = self.root.join(&rel);
-                    match self.task_all(reader, &meta, &rel, disk) {
+                    match self.task(reader, meta, &rel, disk) {
                         Ok(Some(task)) => {
                             if let Some(AllCheck { content: Content::Inline(d), .. }) = task.all.as_deref() {
                                 batch_bytes += d.len();
@@ -410,9 +410,17 @@ impl Verifier<'_> {
         })
     }
 
+    fn member(&mut self, reader: &mut Reader, meta: EntryMeta, rel: &Path, disk_path: &Path) -> Result<()> {
+        let Some(task) = self.task(reader, meta, rel, disk_path.to_path_buf())? else { return Ok(()) };
+        let findings = task.check(&mut self.dirs_open);
+        self.record(findings)
+    }
+
     /// The check of one member, with its archived capability resolved (a hard link member's
-    /// is its first name's: GNU tar puts it there only); `None` when the value is invalid.
-    fn task(&mut self, meta: &EntryMeta, rel: &Path, disk: PathBuf) -> Option<Task> {
+    /// is its first name's: GNU tar puts it there only); `None` when the value is invalid. With
+    /// `--all`, also the member and its data inline (small) or already compared with the file
+    /// (large).
+    fn task(&mut self, reader: &mut Reader, meta: EntryMeta, rel: &Path, disk: PathBuf) -> Result<Option<Task>> {
         let raw: Option<Vec<u8>> = if meta.kind == Kind::HardLink {
             let target = meta.link.as_deref().and_then(|l| SafeName::parse(l).ok()).map(|n| n.rel);
             meta.caps_raw().map(<[u8]>::to_vec).or_else(|| target.and_then(|t| self.link_caps.get(&t).cloned()))
@@ -424,47 +432,27 @@ impl Verifier<'_> {
         {
             self.link_caps.insert(rel.to_path_buf(), r.clone());
         }
-        let archived = self.archived_caps(&meta.path, raw.as_deref()).ok()?;
-        Some(Task {
-            name: meta.path.clone(),
-            disk,
-            kind: meta.kind,
-            archived,
-            rootids: true,
-            risk: self.opts.risk,
-            all: None,
-        })
-    }
-
-    fn member(&mut self, reader: &mut Reader, meta: &EntryMeta, rel: &Path, disk_path: &Path) -> Result<()> {
-        let Some(task) = self.task_all(reader, meta, rel, disk_path.to_path_buf())? else { return Ok(()) };
-        let findings = task.check(&mut self.dirs_open);
-        self.record(findings)
-    }
-
-    /// `task`, with what `--all` needs when it was asked for: the member, and its data inline
-    /// (small) or already compared with the file (large).
-    fn task_all(&mut self, reader: &mut Reader, meta: &EntryMeta, rel: &Path, disk: PathBuf) -> Result<Option<Task>> {
-        let Some(mut task) = self.task(meta, rel, disk) else { return Ok(None) };
-        if self.opts.all {
-            let content = if meta.kind != Kind::File || meta.size == 0 {
-                Content::None
-            } else if meta.size <= INLINE_MAX {
-                let mut data = Vec::with_capacity(meta.size as usize);
-                reader.data().read_to_end(&mut data).map_err(|e| Error::entry(&meta.path, e.to_string()))?;
-                Content::Inline(data)
-            } else {
-                Content::Known(self.stream_content(reader, &task.disk, meta.size)?)
-            };
-            let link_target = match meta.kind {
-                Kind::HardLink => {
-                    meta.link.as_deref().and_then(|l| SafeName::parse(l).ok()).map(|n| self.root.join(n.rel))
-                }
-                _ => None,
-            };
-            task.all = Some(Box::new(AllCheck { meta: meta.clone(), link_target, content }));
+        let Ok(archived) = self.archived_caps(&meta.path, raw.as_deref()) else { return Ok(None) };
+        let (kind, risk) = (meta.kind, self.opts.risk);
+        if !self.opts.all {
+            return Ok(Some(Task { name: meta.path, disk, kind, archived, rootids: true, risk, all: None }));
         }
-        Ok(Some(task))
+        let content = if meta.kind != Kind::File || meta.size == 0 {
+            Content::None
+        } else if meta.size <= INLINE_MAX {
+            let mut data = Vec::with_capacity(meta.size as usize);
+            reader.data().read_to_end(&mut data).map_err(|e| Error::entry(&meta.path, e.to_string()))?;
+            Content::Inline(data)
+        } else {
+            Content::Known(self.stream_content(reader, &disk, meta.size)?)
+        };
+        let link_target = match meta.kind {
+            Kind::HardLink => meta.link.as_deref().and_then(|l| SafeName::parse(l).ok()).map(|n| self.root.join(n.rel)),
+            _ => None,
+        };
+        let name = meta.path.clone();
+        let all = Some(Box::new(AllCheck { meta, link_target, content }));
+        Ok(Some(Task { name, disk, kind, archived, rootids: true, risk, all }))
     }
 
     /// Compares a large member's data with the file while the archive is read; `None` when the
