@@ -14,7 +14,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 
-use rustix::fs::{Mode, OFlags};
+use rustix::fs::{Gid, Mode, OFlags, Uid};
 
 use crate::caps::FileCaps;
 use crate::error::{Error, IoContext, Outcome, Report, Result};
@@ -55,7 +55,8 @@ pub struct CreateOptions {
 struct Walker<'a> {
     files: Files<'a>,
     links: HashMap<(u64, u64), PathBuf>,
-    skip_inodes: Vec<(u64, u64)>,
+    /// The archive's inodes (the old archive, the one being written), left out of it.
+    skip_inodes: Vec<((u64, u64), Skip)>,
     warned_absolute: bool,
 }
 
@@ -215,41 +216,124 @@ fn write_archive(opts: &CreateOptions, base: &Path, walker: &mut Walker<'_>, pro
         Target::Stdout => {
             write_to(opts, base, walker, progress, io::stdout().lock(), Path::new("(archive on standard output)"))?;
         }
-        Target::File(path) => {
-            let dir_path = match path.parent() {
-                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-                _ => PathBuf::from("."),
-            };
-            let name = path.file_name().unwrap_or(OsStr::new("archive"));
-            let dir = rustix::fs::open(&dir_path, OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::RDONLY, Mode::empty())
-                .map_err(io::Error::from)
-                .at(&dir_path, "open the archive's directory")?;
-            // The archive is written under a registered temporary name, removed on error and
-            // on SIGINT/SIGTERM/SIGHUP, and renamed into place only when complete.
-            let _cleanup = temps::SignalCleanup::install();
-            let tmp = temps::temp_name(name);
-            let (named, fd) = temps::create(dir.as_fd(), &tmp, || {
-                let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC | OFlags::NOFOLLOW;
-                rustix::fs::openat(&dir, &tmp, flags, Mode::from_raw_mode(0o666)).map_err(io::Error::from)
-            })
-            .at(path, "create the archive")?;
-            let file = File::from(fd);
-            if let Ok(md) = file.metadata() {
-                walker.skip_inodes.push((md.dev(), md.ino()));
+        Target::File(given) => {
+            // A symlink is written through, as tar does: to the file it names, in the end.
+            let path = &resolve_symlinks(given).at(given, "follow the archive's symlink")?;
+            match std::fs::symlink_metadata(path) {
+                Ok(md) if md.is_dir() => {
+                    return Err(Error::io(path, "write the archive", io::Error::from_raw_os_error(libc::EISDIR)));
+                }
+                // A device, fifo or socket is written to (never replaced: `-f /dev/st0`,
+                // `-f /dev/null`), as is a file of several names, so all of them keep naming the
+                // archive, as with tar.
+                Ok(md) if !md.is_file() || md.nlink() > 1 => {
+                    let flags = OFlags::WRONLY | OFlags::TRUNC | OFlags::CLOEXEC;
+                    let fd = rustix::fs::open(path, flags, Mode::empty())
+                        .map_err(io::Error::from)
+                        .at(path, "write the archive")?;
+                    let file = File::from(fd);
+                    walker.skip_inodes.push(((md.dev(), md.ino()), Skip::Note));
+                    write_to(opts, base, walker, progress, &file, path)?;
+                }
+                Ok(md) => replace_archive(opts, base, walker, progress, path, Some(&md))?,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    replace_archive(opts, base, walker, progress, path, None)?;
+                }
+                Err(e) => return Err(Error::io(path, "stat the archive", e)),
             }
-            if let Ok(md) = std::fs::metadata(path) {
-                walker.skip_inodes.push((md.dev(), md.ino()));
-            }
-            let written = write_to(opts, base, walker, progress, &file, path);
-            if let Err(e) = written {
-                temps::remove(named, dir.as_fd(), &tmp);
-                return Err(e);
-            }
-            temps::settle(named, || rustix::fs::renameat(&dir, &tmp, &dir, name))
-                .map_err(io::Error::from)
-                .at(path, "rename the finished archive into place")?;
         }
     }
+    Ok(())
+}
+
+/// How the walk tells of an inode of the archive it leaves out.
+enum Skip {
+    /// A note naming it.
+    Note,
+    /// A note naming it by this name in its directory (the archive being written, under its
+    /// temporary name).
+    As(std::ffi::OsString),
+    /// Nothing (the old archive's note covers it).
+    Quietly,
+}
+
+/// Follows `path` while it is a symlink (a relative target is read from the link's directory);
+/// the final name may not exist yet.
+fn resolve_symlinks(path: &Path) -> io::Result<PathBuf> {
+    let mut path = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&path) {
+            Ok(md) if md.file_type().is_symlink() => {
+                let target = std::fs::read_link(&path)?;
+                path = match path.parent() {
+                    Some(dir) => dir.join(target),
+                    None => target,
+                };
+            }
+            _ => return Ok(path),
+        }
+    }
+    Err(io::Error::from_raw_os_error(libc::ELOOP))
+}
+
+/// Writes the archive under a temporary name beside `path` and renames it into place when
+/// complete. An existing archive (`old`) keeps its mode and owner; where the owner cannot be
+/// kept (not root), the old file is written in place instead, as tar does.
+fn replace_archive(
+    opts: &CreateOptions,
+    base: &Path,
+    walker: &mut Walker<'_>,
+    progress: &Progress,
+    path: &Path,
+    old: Option<&std::fs::Metadata>,
+) -> Result<()> {
+    let dir_path = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path.file_name().unwrap_or(OsStr::new("archive"));
+    let dir = rustix::fs::open(&dir_path, OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::RDONLY, Mode::empty())
+        .map_err(io::Error::from)
+        .at(&dir_path, "open the directory to write the archive in")?;
+    // The archive is written under a registered temporary name, removed on error and on
+    // SIGINT/SIGTERM/SIGHUP, and renamed into place only when complete.
+    let _cleanup = temps::SignalCleanup::install();
+    let tmp = temps::temp_name(name);
+    let (named, fd) = temps::create(dir.as_fd(), &tmp, || {
+        let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC | OFlags::NOFOLLOW;
+        rustix::fs::openat(&dir, &tmp, flags, Mode::from_raw_mode(0o666)).map_err(io::Error::from)
+    })
+    .at(path, "create the archive")?;
+    let file = File::from(fd);
+    if let Some(old) = old {
+        let kept = rustix::fs::fchown(&file, Some(Uid::from_raw(old.uid())), Some(Gid::from_raw(old.gid())))
+            .and_then(|()| rustix::fs::fchmod(&file, Mode::from_raw_mode(old.mode() & 0o7777)));
+        if kept.is_err() {
+            temps::remove(named, dir.as_fd(), &tmp);
+            let fd = rustix::fs::open(path, OFlags::WRONLY | OFlags::TRUNC | OFlags::CLOEXEC, Mode::empty())
+                .map_err(io::Error::from)
+                .at(path, "write the archive")?;
+            walker.skip_inodes.push(((old.dev(), old.ino()), Skip::Note));
+            return write_to(opts, base, walker, progress, &File::from(fd), path);
+        }
+    }
+    if let Ok(md) = file.metadata() {
+        // Seen by the walk (the archive's directory archived), the temporary is the archive
+        // under its final name; a note about the old archive already says so.
+        let shown = if old.is_some() { Skip::Quietly } else { Skip::As(name.to_os_string()) };
+        walker.skip_inodes.push(((md.dev(), md.ino()), shown));
+    }
+    if let Some(old) = old {
+        walker.skip_inodes.push(((old.dev(), old.ino()), Skip::Note));
+    }
+    let written = write_to(opts, base, walker, progress, &file, path);
+    if let Err(e) = written {
+        temps::remove(named, dir.as_fd(), &tmp);
+        return Err(e);
+    }
+    temps::settle(named, || rustix::fs::renameat(&dir, &tmp, &dir, name))
+        .map_err(io::Error::from)
+        .at(path, "rename the finished archive into place")?;
     Ok(())
 }
 
@@ -530,8 +614,15 @@ impl Walker<'_> {
     fn add(&mut self, path: &Path, name: &Path) -> Result<Option<Job>> {
         let md = std::fs::symlink_metadata(path).at(path, "stat")?;
         let report = self.files.report;
-        if self.skip_inodes.contains(&(md.dev(), md.ino())) {
-            report.note(format!("{}: file is the archive; not dumped", path.display()));
+        if let Some((_, skip)) = self.skip_inodes.iter().find(|(inode, _)| *inode == (md.dev(), md.ino())) {
+            let shown = match skip {
+                Skip::Note => Some(name.to_path_buf()),
+                Skip::As(file_name) => Some(name.with_file_name(file_name)),
+                Skip::Quietly => None,
+            };
+            if let Some(shown) = shown {
+                report.note(format!("{}: file is the archive; not dumped", shown.display()));
+            }
             return Ok(None);
         }
         let Some(kind) = Kind::of_mode(md.mode()) else {

@@ -215,3 +215,79 @@ fn open_files_stay_few_with_many_large_hard_linked_files() {
     let listing = captar().args(["list", "-v", "-f"]).arg(&archive).ok().stdout_text();
     assert_eq!(listing.lines().filter(|l| l.contains(" link to ./f")).count(), 400, "{listing}");
 }
+
+/// `-f` names what the archive goes to, as with tar: a device or fifo is written to, never
+/// replaced by a regular file; a symlink is written through to the file it names (made when
+/// missing); an existing archive keeps its mode, owner and other names; a directory is an
+/// error. The archive's own inode is left out with one note under its final name.
+#[test]
+fn archive_target_is_written_through_like_tar() {
+    if !util::require_root("mknod and chown") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let d = tmp.path().join("d");
+    std::fs::create_dir(&d).unwrap();
+    std::fs::write(d.join("a"), b"a\n").unwrap();
+    let t = |name: &str| tmp.path().join(name);
+    let members = |archive: &Path| captar().args(["list", "-f"]).arg(archive).ok().stdout_text();
+    let kind = |p: &Path| std::fs::symlink_metadata(p).unwrap().file_type();
+    use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+
+    // A character device (the null device's numbers): still that device afterwards.
+    cmd("mknod").arg(t("null")).args(["c", "1", "3"]).ok();
+    captar().args(["create", "-f"]).arg(t("null")).arg("-C").arg(&d).arg(".").ok();
+    assert!(kind(&t("null")).is_char_device());
+
+    // A dangling symlink: the archive is made where it points, the link stays.
+    std::os::unix::fs::symlink("real.tar", t("link.tar")).unwrap();
+    captar().args(["create", "-f"]).arg(t("link.tar")).arg("-C").arg(&d).arg(".").ok();
+    assert!(kind(&t("link.tar")).is_symlink());
+    assert_eq!(members(&t("real.tar")), "./\n./a\n");
+
+    // An existing archive, 0600 and someone else's: both kept.
+    std::fs::write(t("old.tar"), b"old\n").unwrap();
+    std::fs::set_permissions(t("old.tar"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::os::unix::fs::chown(t("old.tar"), Some(1234), Some(55)).unwrap();
+    captar().args(["create", "-f"]).arg(t("old.tar")).arg("-C").arg(&d).arg(".").ok();
+    let md = std::fs::metadata(t("old.tar")).unwrap();
+    assert_eq!((md.mode() & 0o7777, md.uid(), md.gid()), (0o600, 1234, 55));
+    assert_eq!(members(&t("old.tar")), "./\n./a\n");
+
+    // Through the symlink to that existing archive: the same.
+    std::fs::remove_file(t("link.tar")).unwrap();
+    std::os::unix::fs::symlink("old.tar", t("link.tar")).unwrap();
+    std::fs::write(d.join("b"), b"b\n").unwrap();
+    captar().args(["create", "-f"]).arg(t("link.tar")).arg("-C").arg(&d).arg(".").ok();
+    assert!(kind(&t("link.tar")).is_symlink());
+    assert_eq!(std::fs::metadata(t("old.tar")).unwrap().mode() & 0o7777, 0o600);
+    assert_eq!(members(&t("old.tar")), "./\n./a\n./b\n");
+
+    // A file of two names: both name the new archive.
+    std::fs::hard_link(t("old.tar"), t("other-name.tar")).unwrap();
+    std::fs::remove_file(d.join("b")).unwrap();
+    captar().args(["create", "-f"]).arg(t("old.tar")).arg("-C").arg(&d).arg(".").ok();
+    assert_eq!(members(&t("other-name.tar")), "./\n./a\n");
+
+    // A fifo: written to, for whoever reads it.
+    cmd("mkfifo").arg(t("fifo")).ok();
+    let fifo = t("fifo");
+    let reader = std::thread::spawn(move || std::fs::read(fifo).unwrap());
+    captar().args(["create", "-f"]).arg(t("fifo")).arg("-C").arg(&d).arg(".").ok();
+    let got = reader.join().unwrap();
+    assert!(kind(&t("fifo")).is_fifo());
+    std::fs::write(t("from-fifo.tar"), got).unwrap();
+    assert_eq!(members(&t("from-fifo.tar")), "./\n./a\n");
+
+    // A directory: one line, exit 2.
+    let out = captar().args(["create", "-f"]).arg(&d).arg("-C").arg(&d).arg(".").code(2);
+    assert!(out.stderr_text().trim().lines().count() == 1 && out.stderr_text().contains("Is a directory"));
+
+    // The archive inside the archived tree: left out, named by its final name, once (with
+    // and without an older archive there).
+    for _ in 0..2 {
+        let out = captar().args(["create", "-f", "self.tar", "."]).current_dir(&d).ok();
+        assert_eq!(out.stderr_text(), "captar: ./self.tar: file is the archive; not dumped\n");
+    }
+    assert_eq!(members(&d.join("self.tar")), "./\n./a\n");
+}
