@@ -18,6 +18,7 @@ use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{AtFlags, OFlags};
@@ -458,7 +459,7 @@ impl Verifier<'_> {
     /// Compares a large member's data with the file while the archive is read; `None` when the
     /// file cannot be compared (the check reports why: missing, another type or size).
     fn stream_content(&mut self, reader: &mut Reader, disk_path: &Path, size: u64) -> Result<Option<bool>> {
-        let Ok(mut file) = File::open(disk_path) else { return Ok(None) };
+        let Ok(mut file) = open_regular(disk_path) else { return Ok(None) };
         match file.metadata() {
             Ok(md) if md.is_file() && md.len() == size => {}
             _ => return Ok(None),
@@ -837,9 +838,22 @@ impl Disk {
     }
 }
 
+/// Opens a file to compare its data: never through a symlink, and without waiting on a fifo
+/// (which `open` would do until a writer comes); anything but a regular file is an error.
+fn open_regular(path: &Path) -> io::Result<File> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::other("not a regular file"));
+    }
+    Ok(file)
+}
+
 /// Whether the file at `path` holds exactly `data`.
 fn same_as_file(path: &Path, data: &[u8]) -> Result<bool> {
-    let mut file = File::open(path).at(path, "open")?;
+    let mut file = open_regular(path).at(path, "open")?;
     let mut disk = Vec::with_capacity(data.len() + 1);
     (&mut file).take(data.len() as u64 + 1).read_to_end(&mut disk).at(path, "read")?;
     Ok(disk == data)

@@ -244,3 +244,38 @@ fn extra_with_an_archive() {
     let text = out.stdout_text();
     assert!(text.contains("bin/new: capped file not in archive: cap_sys_module=ep [risk="), "{text}");
 }
+
+/// A member that is a fifo on disk is a type difference, never a wait for a writer: large
+/// members are compared while the archive is read, small ones by the checking threads; a
+/// symlink on disk is not followed to the file it names.
+#[test]
+fn all_does_not_wait_on_a_fifo_or_follow_a_symlink() {
+    let tmp = util::tempdir();
+    let src = tmp.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    let big = util::noise(3 << 20, 7);
+    std::fs::write(src.join("big"), &big).unwrap();
+    std::fs::write(src.join("small"), b"small\n").unwrap();
+    std::fs::write(src.join("linked"), &big).unwrap();
+    let archive = tmp.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&archive).arg("-C").arg(&src).args(["big", "small", "linked"]).ok();
+    let dst = tmp.path().join("dst");
+    std::fs::create_dir(&dst).unwrap();
+    cmd("mkfifo").arg(dst.join("big")).arg(dst.join("small")).ok();
+    std::fs::write(dst.join("elsewhere"), &big).unwrap();
+    std::os::unix::fs::symlink("elsewhere", dst.join("linked")).unwrap();
+    // `timeout` ends a hang with 124 instead of the expected 1.
+    let out = cmd("timeout")
+        .arg("60")
+        .arg(env!("CARGO_BIN_EXE_captar"))
+        .args(["verify", "--all", "-f"])
+        .arg(&archive)
+        .arg("-C")
+        .arg(&dst)
+        .code(1);
+    let text = out.stdout_text();
+    for name in ["big", "small", "linked"] {
+        assert!(text.lines().any(|l| l.starts_with(name) && l.contains("type")), "{name}: {text}");
+    }
+    assert_eq!(text.lines().filter(|l| l.contains("content")).count(), 0, "{text}");
+}
