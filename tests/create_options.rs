@@ -291,3 +291,30 @@ fn archive_target_is_written_through_like_tar() {
     }
     assert_eq!(members(&d.join("self.tar")), "./\n./a\n");
 }
+
+/// Old-style tar lines without a dash read as GNU tar reads them (`cfz a.tgz DIR`: `f` takes
+/// the next argument, `z` is gzip, no file named `z` is written), and `-d` compares what GNU
+/// tar's `--compare` compares: a changed file without capabilities is a difference (exit 1)
+/// for both.
+#[test]
+fn old_style_lines_and_compare_read_as_gnu_tar_reads_them() {
+    let tmp = util::tempdir();
+    let d = tmp.path().join("d");
+    std::fs::create_dir(&d).unwrap();
+    std::fs::write(d.join("a"), b"a\n").unwrap();
+    std::fs::write(tmp.path().join("z"), b"precious\n").unwrap();
+    captar().args(["cfz", "new.tgz", "d"]).current_dir(tmp.path()).ok();
+    assert_eq!(std::fs::read(tmp.path().join("z")).unwrap(), b"precious\n");
+    assert_eq!(&std::fs::read(tmp.path().join("new.tgz")).unwrap()[..2], b"\x1f\x8b");
+    let out = tmp.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    captar().args(["xfzC", "new.tgz"]).arg(&out).current_dir(tmp.path()).ok();
+    assert_eq!(std::fs::read(out.join("d/a")).unwrap(), b"a\n");
+
+    std::fs::write(out.join("d/a"), b"b\n").unwrap();
+    let ours = captar().arg("-df").arg(tmp.path().join("new.tgz")).current_dir(&out).code(1);
+    assert!(ours.stdout_text().contains("d/a"), "{}", ours.stdout_text());
+    if util::require_tool("tar") {
+        cmd("tar").arg("-df").arg(tmp.path().join("new.tgz")).current_dir(&out).code(1);
+    }
+}

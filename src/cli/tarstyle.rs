@@ -2,8 +2,10 @@
 tar-style command lines: `captar -czf out.tar.gz DIR`, `captar xvf a.tar -C dst`, `captar -tvf
 a.tar`, `captar --create --file=a.tar DIR`, `captar -df a.tar` — rewritten into the subcommand
 form before clap sees them, so changing `tar` to `captar` in a common tar command line works.
-Bundled short flags are read as tar reads them: a letter that takes a value (`f`, `C`) takes the
-rest of the bundle or, when the bundle ends, the next argument.
+Bundled short flags are read as tar reads them. With a dash (`-czf a.tgz`), a letter that takes
+a value (`f`, `C`, `X`) takes the rest of the bundle or, when the bundle ends, the next argument.
+Without a dash (the old form, `tar cfz a.tgz DIR`, `tar cfC a.tar dst ...`), each such letter
+takes the next argument, in the order of the letters.
 */
 
 use std::ffi::{OsStr, OsString};
@@ -107,7 +109,8 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
             break;
         }
         // The first argument may be a bundle without a dash, as in `tar xvf a.tar`.
-        let bundle = if let Some(b) = bytes.strip_prefix(b"-").filter(|b| !b.starts_with(b"-") && !b.is_empty()) {
+        let dashed = bytes.strip_prefix(b"-").filter(|b| !b.starts_with(b"-") && !b.is_empty());
+        let bundle = if let Some(b) = dashed {
             Some(b)
         } else if first
             && !bytes.starts_with(b"-")
@@ -130,7 +133,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                 }
                 match c {
                     b'f' | b'C' | b'X' => {
-                        let value = if i < bundle.len() {
+                        let value = if dashed.is_some() && i < bundle.len() {
                             let v = OsStr::from_bytes(&bundle[i..]).to_os_string();
                             i = bundle.len();
                             v
@@ -220,6 +223,10 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     if verbose && mode != Mode::Diff {
         out.push("--verbose".into());
     }
+    // tar's --compare compares everything it stores; so does this one, capabilities included.
+    if mode == Mode::Diff {
+        out.push("--all".into());
+    }
     out.extend(opts);
     if !operands.is_empty() {
         out.push("--".into());
@@ -243,7 +250,7 @@ mod tests {
         assert_eq!(rw("captar -czf out.tar.gz DIR"), "captar create --gzip -f out.tar.gz -- DIR");
         assert_eq!(rw("captar -xf a.tar -C dst"), "captar extract -f a.tar -C dst");
         assert_eq!(rw("captar -tvf a.tar"), "captar list --verbose -f a.tar");
-        assert_eq!(rw("captar -df a.tar"), "captar verify -f a.tar");
+        assert_eq!(rw("captar -df a.tar"), "captar verify --all -f a.tar");
         assert_eq!(rw("captar xvpf a.tar"), "captar extract --verbose -f a.tar");
         assert_eq!(rw("captar -cf a.tar -C /srv --xattrs ."), "captar create -f a.tar -C /srv --xattrs -- .");
         assert_eq!(rw("captar --create --file=a.tar --directory /x y"), "captar create -f a.tar -C /x -- y");
@@ -252,6 +259,12 @@ mod tests {
             "captar extract -f a.tar --xattrs-include=* -- usr/bin"
         );
         assert_eq!(rw("captar -cfa.tar x"), "captar create -f a.tar -- x");
+        // Without a dash, each value-taking letter takes the next argument, in order (`z` is
+        // not a file name here, as it is in `-cfz`).
+        assert_eq!(rw("captar cfz new.tgz DIR"), "captar create --gzip -f new.tgz -- DIR");
+        assert_eq!(rw("captar cfv a.tar DIR"), "captar create --verbose -f a.tar -- DIR");
+        assert_eq!(rw("captar xfC a.tar dst m"), "captar extract -f a.tar -C dst -- m");
+        assert_eq!(rw("captar -cfz new.tgz DIR"), "captar create -f z -- new.tgz DIR");
         // captar's own options with a separate value keep it.
         assert_eq!(rw("captar -c --zstd --level 19 -f a.tar x"), "captar create --zstd --level 19 -f a.tar -- x");
         assert_eq!(
