@@ -174,6 +174,9 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
     let mut line = Vec::with_capacity(256);
     while let Some(entry) = reader.next_entry()? {
         let meta = &entry.meta;
+        if let Some(w) = meta.left_out_warning() {
+            report.warn(w);
+        }
         // The capability is decoded once, and only when something shows it.
         let decoded_result =
             if opts.caps || opts.json || opts.risk { meta.caps_raw().map(FileCaps::decode) } else { None };

@@ -296,6 +296,9 @@ impl Verifier<'_> {
         while let Some(entry) = reader.next_entry()? {
             tick();
             let meta = entry.meta;
+            if let Some(w) = meta.left_out_warning() {
+                self.report.warn(w);
+            }
             let Ok(name) = SafeName::parse(&meta.path) else {
                 self.report.error(Error::entry(&meta.path, "member name contains '..'; not verified"));
                 continue;
@@ -359,8 +362,11 @@ impl Verifier<'_> {
                     let disk = self.root.join(&rel);
                     match self.task(reader, meta, &rel, disk) {
                         Ok(Some(task)) => {
-                            if let Some(AllCheck { content: Content::Inline(d), .. }) = task.all.as_deref() {
-                                batch_bytes += d.len();
+                            if let Some(AllCheck { content, meta, .. }) = task.all.as_deref() {
+                                batch_bytes += meta.xattr_bytes();
+                                if let Content::Inline(d) = content {
+                                    batch_bytes += d.len();
+                                }
                             }
                             batch.push(task);
                         }

@@ -131,6 +131,7 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
             restorer: &restorer,
             pool,
             dirs: Vec::new(),
+            dir_xattr_bytes: 0,
             dir_index: HashMap::new(),
             warned_root: false,
             matched: vec![false; opts.members.len()],
@@ -181,6 +182,8 @@ struct Run<'a> {
     /// Workers creating small regular files in parallel; `None` runs everything here.
     pool: Option<Pool>,
     dirs: Vec<PendingDir>,
+    /// Bytes of xattrs held in `dirs`.
+    dir_xattr_bytes: usize,
     /// Where each pending directory (by dev and inode) is in `dirs`.
     dir_index: HashMap<(u64, u64), usize>,
     warned_root: bool,
@@ -213,6 +216,9 @@ impl Run<'_> {
         while let Some(entry) = reader.next_entry()? {
             tick();
             let meta = entry.meta;
+            if let Some(w) = meta.left_out_warning() {
+                self.report.warn(w);
+            }
             let name = match SafeName::parse(&meta.path) {
                 Ok(n) => n,
                 Err(NameProblem::DotDot) => {
@@ -323,12 +329,8 @@ impl Run<'_> {
         if name.is_root() {
             if meta.kind == Kind::Dir {
                 let st = rustix::fs::fstat(self.dest.root()).map_err(|e| io_fail("stat")(e.into()))?;
-                self.pending_dir(PendingDir {
-                    rel: PathBuf::new(),
-                    dev: st.st_dev,
-                    ino: st.st_ino,
-                    meta: meta.clone(),
-                });
+                let d = PendingDir { rel: PathBuf::new(), dev: st.st_dev, ino: st.st_ino, meta: meta.clone() };
+                self.pending_dir(d).map_err(io_fail("create directory"))?;
             }
             return Ok(());
         }
@@ -404,8 +406,7 @@ impl Run<'_> {
             Err(e) => return Err(e.into()),
         }
         let st = rustix::fs::statat(parent, name, AtFlags::SYMLINK_NOFOLLOW)?;
-        self.pending_dir(PendingDir { rel: rel.to_path_buf(), dev: st.st_dev, ino: st.st_ino, meta: meta.clone() });
-        Ok(())
+        self.pending_dir(PendingDir { rel: rel.to_path_buf(), dev: st.st_dev, ino: st.st_ino, meta: meta.clone() })
     }
 
     fn file(
@@ -431,7 +432,7 @@ impl Run<'_> {
             let mut data = Vec::with_capacity(meta.size as usize);
             reader.data().read_to_end(&mut data).map_err(|e| Failure::Stop(Error::entry(path, e.to_string())))?;
             pool.in_flight.insert(rel.to_path_buf());
-            pool.batch_bytes += data.len();
+            pool.batch_bytes += data.len() + meta.xattr_bytes();
             pool.batch.push(Job {
                 parent,
                 name: name.to_os_string(),
@@ -492,7 +493,15 @@ impl Run<'_> {
     /// Records a directory whose metadata is set at the end. A directory named again takes the
     /// later member's metadata (as a file does) but keeps its first place, so it is still set
     /// after everything beneath it.
-    fn pending_dir(&mut self, d: PendingDir) {
+    /// Their xattrs are held until then, up to `DIR_XATTRS_MAX` in all.
+    fn pending_dir(&mut self, d: PendingDir) -> io::Result<()> {
+        self.dir_xattr_bytes += d.meta.xattr_bytes();
+        if self.dir_xattr_bytes > DIR_XATTRS_MAX {
+            return Err(io::Error::other(format!(
+                "the archive's directories carry more than {} MiB of xattrs, more than captar holds until their metadata is set; the archive is corrupt or hostile",
+                DIR_XATTRS_MAX >> 20
+            )));
+        }
         match self.dir_index.get(&(d.dev, d.ino)) {
             Some(&i) => self.dirs[i].meta = d.meta,
             None => {
@@ -500,6 +509,7 @@ impl Run<'_> {
                 self.dirs.push(d);
             }
         }
+        Ok(())
     }
 
     /// Sets directory metadata, deepest first, on the directories created (found again by inode).
@@ -576,6 +586,10 @@ fn place(
         })
     })
 }
+
+/// The most xattr data held for directories whose metadata is set at the end: real trees hold
+/// a few dozen bytes per directory.
+const DIR_XATTRS_MAX: usize = 256 << 20;
 
 /// Files up to this size are read here and written by a worker.
 const INLINE_MAX: u64 = 1 << 20;

@@ -146,6 +146,9 @@ pub struct EntryMeta {
     pub dev_minor: u32,
     /// Extended attributes in archive order, one value per name.
     pub xattrs: Vec<(OsString, Vec<u8>)>,
+    /// Xattr records the reader left out: a value or name larger than Linux allows, data
+    /// beyond `reader::XATTRS_MAX`, or xattrs in a global header. Reported as a warning.
+    pub xattrs_left_out: usize,
 }
 
 impl EntryMeta {
@@ -165,7 +168,24 @@ impl EntryMeta {
             dev_major: 0,
             dev_minor: 0,
             xattrs: Vec::new(),
+            xattrs_left_out: 0,
         }
+    }
+
+    /// Bytes of xattr names and values this member carries (for memory accounting).
+    pub fn xattr_bytes(&self) -> usize {
+        self.xattrs.iter().map(|(n, v)| n.len() + v.len()).sum()
+    }
+
+    /// The warning about xattr records the reader left out, if it left any out.
+    pub fn left_out_warning(&self) -> Option<String> {
+        (self.xattrs_left_out > 0).then(|| {
+            format!(
+                "{}: {} extended attribute record(s) left out: a name over 255 bytes or a value over 64 KiB (more than Linux keeps), over 1 MiB of xattrs in all, or xattrs in a global header",
+                self.path.display(),
+                self.xattrs_left_out
+            )
+        })
     }
 
     /// The raw `security.capability` value this member carries, if any.

@@ -8,6 +8,7 @@ records apply to the next entry only, global records to every later one.
 */
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::{self, Read};
 use std::ops::Range;
@@ -26,6 +27,15 @@ pub struct Entry {
     pub offset: u64,
 }
 
+/// The pax keywords that replace header fields.
+const CORE: [&str; 8] = [pax::PATH, pax::LINKPATH, pax::SIZE, pax::UID, pax::GID, pax::UNAME, pax::GNAME, pax::MTIME];
+/// Linux's limits for one extended attribute (`XATTR_NAME_MAX`, `XATTR_SIZE_MAX`).
+const XATTR_NAME_MAX: usize = 255;
+const XATTR_SIZE_MAX: usize = 64 << 10;
+/// The most xattr data (names and values) read for one member: far more than any filesystem
+/// keeps for a file (Linux lists at most 64 KiB of names).
+pub const XATTRS_MAX: usize = 1 << 20;
+
 /// Reads members one by one; the data of the current member is read with `read_data` or
 /// skipped (seeking where the input allows) by the next call to `next`.
 pub struct Reader {
@@ -34,7 +44,10 @@ pub struct Reader {
     offset: u64,
     remaining: u64,
     padding: u64,
-    global: Vec<(Vec<u8>, Vec<u8>)>,
+    /// The global header's value of each `CORE` keyword.
+    global: [Option<Vec<u8>>; CORE.len()],
+    /// Xattr records of global headers, left out; reported with the next member.
+    global_xattrs_left_out: usize,
     /// The data of the extended headers before the next member, and where each record's key
     /// and value lie in it: kept and reused from member to member.
     local: Vec<u8>,
@@ -135,7 +148,8 @@ impl Reader {
             offset: 0,
             remaining: 0,
             padding: 0,
-            global: Vec::new(),
+            global: Default::default(),
+            global_xattrs_left_out: 0,
             local: Vec::new(),
             local_records: Vec::new(),
             done: false,
@@ -289,6 +303,15 @@ impl Reader {
                 .map_err(|e| self.err(at, format!("{}: {e}", String::from_utf8_lossy(&header.path_bytes()))))?;
             match block[156] {
                 b'x' | b'X' => {
+                    if self.local.len() as u64 + size > MAX_EXTENDED_HEADER {
+                        return Err(self.err(
+                            at,
+                            format!(
+                                "pax extended headers of {} bytes before one member are larger than any real ones; the archive is corrupt",
+                                self.local.len() as u64 + size
+                            ),
+                        ));
+                    }
                     let mut local = std::mem::take(&mut self.local);
                     let start = local.len();
                     let read = self.read_blob_into(size, "pax extended header", &mut local);
@@ -302,9 +325,17 @@ impl Reader {
                 b'g' => {
                     let data = self.read_blob(size, "pax global header")?;
                     let records = pax::parse(&data).map_err(|e| self.err(at, e.to_string()))?;
+                    // Only the keywords captar reads from a global header, one (the last) of each.
+                    // No archiver puts xattrs there: ones that did would be copied onto every
+                    // member, so they are left out, and counted on the next member.
                     for r in records {
-                        self.global.retain(|(k, _)| k != r.key);
-                        self.global.push((r.key.to_vec(), r.value.to_vec()));
+                        if let Some(slot) = CORE.iter().position(|k| k.as_bytes() == r.key) {
+                            self.global[slot] = Some(r.value.to_vec());
+                        } else if r.key.starts_with(pax::SCHILY_XATTR.as_bytes())
+                            || r.key.starts_with(pax::LIBARCHIVE_XATTR.as_bytes())
+                        {
+                            self.global_xattrs_left_out += 1;
+                        }
                     }
                     pending.first_offset = None;
                 }
@@ -316,7 +347,8 @@ impl Reader {
                 }
                 _ => {
                     let offset = pending.first_offset.unwrap_or(at);
-                    let meta = self.member(&block, header, pending, at)?;
+                    let mut meta = self.member(&block, header, pending, at)?;
+                    meta.xattrs_left_out += std::mem::take(&mut self.global_xattrs_left_out);
                     self.remaining = meta.size;
                     self.padding = padding(meta.size);
                     self.current.as_mut_os_string().push(meta.path.as_os_str());
@@ -330,7 +362,8 @@ impl Reader {
         let header_path = pending.long_name.as_deref().map_or_else(|| header.path_bytes(), Cow::Borrowed);
         // Errors name the member as the pax records will call it (made only for an error).
         let local = self.local_records.iter().map(|(k, v)| (&self.local[k.clone()], &self.local[v.clone()]));
-        let records = || self.global.iter().map(|(k, v)| (k.as_slice(), v.as_slice())).chain(local.clone());
+        let global = CORE.iter().zip(&self.global).filter_map(|(k, v)| Some((k.as_bytes(), v.as_deref()?)));
+        let records = || global.clone().chain(local.clone());
         let named = records().rev().find(|&(k, _)| k == pax::PATH.as_bytes()).map(|(_, v)| v);
         let fail = |msg: String| {
             let shown = String::from_utf8_lossy(named.unwrap_or(&header_path));
@@ -388,12 +421,16 @@ impl Reader {
         let mut libarchive_xattrs = Vec::new();
         let mut schily_xattrs = Vec::new();
         // POSIX: an empty value deletes the keyword (a local one undoes a global one), and the
-        // header's field applies again. An xattr's empty value is a value.
-        let core = [pax::PATH, pax::LINKPATH, pax::SIZE, pax::UID, pax::GID, pax::UNAME, pax::GNAME, pax::MTIME];
-        // So a core keyword counts at its last record, unless that one is empty.
+        // header's field applies again. An xattr's empty value is a value. So a core keyword
+        // counts at its last record, unless that one is empty.
+        let mut last = [usize::MAX; CORE.len()];
+        for (i, (key, _)) in records().enumerate() {
+            if let Some(slot) = CORE.iter().position(|k| k.as_bytes() == key) {
+                last[slot] = i;
+            }
+        }
         let effective = records().enumerate().filter(|&(i, (key, value))| {
-            !core.iter().any(|k| k.as_bytes() == key)
-                || (!value.is_empty() && !records().skip(i + 1).any(|(later, _)| later == key))
+            CORE.iter().position(|k| k.as_bytes() == key).is_none_or(|slot| last[slot] == i && !value.is_empty())
         });
         for (_, (key, value)) in effective {
             let text = || String::from_utf8_lossy(value).into_owned();
@@ -432,8 +469,24 @@ impl Reader {
             }
         }
         // One value per name; GNU tar's SCHILY form wins over libarchive's copy of the same value.
+        // Values Linux cannot hold are left out (and counted), and so is what goes beyond
+        // XATTRS_MAX in all, so a member's xattrs stay within what a real file can carry.
+        let mut index: HashMap<OsString, usize> = HashMap::new();
+        let mut total = 0usize;
         for (name, value) in libarchive_xattrs.into_iter().chain(schily_xattrs) {
-            meta.set_xattr(name, value);
+            let fits = name.len() <= XATTR_NAME_MAX && value.len() <= XATTR_SIZE_MAX;
+            match index.get(&name) {
+                Some(&i) if fits => {
+                    total = total - meta.xattrs[i].1.len() + value.len();
+                    meta.xattrs[i].1 = value;
+                }
+                None if fits && total + name.len() + value.len() <= XATTRS_MAX => {
+                    total += name.len() + value.len();
+                    index.insert(name.clone(), meta.xattrs.len());
+                    meta.xattrs.push((name, value));
+                }
+                _ => meta.xattrs_left_out += 1,
+            }
         }
         if path.is_empty() {
             return Err(self.err(at, "entry has an empty name"));
@@ -539,6 +592,44 @@ mod tests {
             pax::push(&mut out, k.as_bytes(), v);
         }
         out
+    }
+
+    /// What no Linux file can carry is left out and counted, not copied onto members: a value
+    /// over 64 KiB, xattrs beyond 1 MiB in all, and xattrs in a global header (counted once,
+    /// on the next member). Later values of a name replace earlier ones in place.
+    #[test]
+    fn oversized_and_global_xattrs_are_left_out_and_counted() {
+        let mut a = Vec::new();
+        member(&mut a, "g", b'g', &records(&[("SCHILY.xattr.user.g", b"v"), ("uname", b"global")]), "");
+        let mut recs: Vec<(String, Vec<u8>)> = vec![
+            ("SCHILY.xattr.user.big".into(), vec![b'x'; 64 << 10]),
+            ("SCHILY.xattr.user.huge".into(), vec![b'x'; (64 << 10) + 1]),
+            ("SCHILY.xattr.user.a".into(), b"1".to_vec()),
+        ];
+        // 40 more values of 32 KiB: 1 MiB is reached after about 30 of them.
+        recs.extend((0..40).map(|i| (format!("SCHILY.xattr.user.k{i:02}"), vec![b'y'; 32 << 10])));
+        recs.push(("SCHILY.xattr.user.a".into(), b"2".to_vec()));
+        let pairs: Vec<(&str, &[u8])> = recs.iter().map(|(k, v)| (k.as_str(), v.as_slice())).collect();
+        member(&mut a, "x", b'x', &records(&pairs), "");
+        member(&mut a, "one", b'0', b"", "");
+        member(&mut a, "two", b'0', b"", "");
+        a.extend_from_slice(&[0; 1024]);
+        let (_, src) = decoder(Origin::Stream(Box::new(std::io::Cursor::new(a)))).unwrap();
+        let mut r = Reader::new(src, "test.tar");
+        let one = r.next_entry().unwrap().unwrap().meta;
+        assert_eq!(one.uname.as_deref(), Some(&b"global"[..]));
+        assert_eq!(one.xattr("user.g"), None);
+        assert_eq!(one.xattrs[0].0, "user.big");
+        assert_eq!(one.xattrs[1], ("user.a".into(), b"2".to_vec()));
+        assert!(one.xattr_bytes() <= super::XATTRS_MAX);
+        let kept = one.xattrs.len() - 2;
+        assert!((25..40).contains(&kept), "{kept}");
+        // The global record, the huge value, and the 32 KiB values beyond 1 MiB.
+        assert_eq!(one.xattrs_left_out, 1 + 1 + (40 - kept));
+        assert!(one.left_out_warning().unwrap().starts_with("one: "));
+        let two = r.next_entry().unwrap().unwrap().meta;
+        assert_eq!((two.xattrs.len(), two.xattrs_left_out), (0, 0));
+        assert_eq!(two.left_out_warning(), None);
     }
 
     /// POSIX: a local record overrides a global one, an empty value deletes the keyword (the
