@@ -43,6 +43,15 @@ pub enum Source {
     Manifest(PathBuf),
 }
 
+impl Source {
+    fn label(&self) -> &'static str {
+        match self {
+            Source::Archive(_) => "archive",
+            Source::Manifest(_) => "manifest",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct VerifyOptions {
     pub source: Source,
@@ -162,6 +171,8 @@ struct Verifier<'a> {
     summary: Summary,
     /// Capability of each first name of a hard-linked inode, for its link members.
     link_caps: HashMap<PathBuf, Vec<u8>>,
+    /// Which of `opts.members` matched something.
+    matched: Vec<bool>,
     /// Every member path, when `--extra` needs them.
     seen: HashSet<PathBuf>,
     dirs: Vec<PathBuf>,
@@ -187,7 +198,14 @@ pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
         buf_a: vec![0; 1 << 20],
         buf_b: vec![0; 1 << 20],
         dirs_open: Dirs::default(),
+        matched: vec![false; opts.members.len()],
     };
+    if let Some(dir) = &opts.directory
+        && !dir.is_dir()
+    {
+        let e = std::fs::metadata(dir).err().unwrap_or_else(|| io::Error::from_raw_os_error(libc::ENOTDIR));
+        return Err(Error::io(dir, "open the directory to verify against", e));
+    }
     match &opts.source {
         Source::Archive(path) => {
             let opened = open_archive_counted(path)?;
@@ -204,6 +222,10 @@ pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
         v.extra()?;
     }
     v.finish()?;
+    // As extract and tar --compare: a member asked for and not there is an error, not a pass.
+    for (m, _) in opts.members.iter().zip(&v.matched).filter(|(_, matched)| !**matched) {
+        report.error(format!("{}: not found in {}", m.display(), opts.source.label()));
+    }
     if report.errors() > 0 {
         return Ok(Outcome::Errors);
     }
@@ -239,9 +261,19 @@ impl Verifier<'_> {
         Ok(())
     }
 
-    fn selected(&self, rel: &Path) -> bool {
-        self.opts.members.is_empty()
-            || self.opts.members.iter().any(|m| SafeName::parse(m).map(|n| rel.starts_with(&n.rel)).unwrap_or(false))
+    /// Whether `rel` is one of the members asked for (or beneath one), marking which matched.
+    fn selected(&mut self, rel: &Path) -> bool {
+        if self.opts.members.is_empty() {
+            return true;
+        }
+        let mut any = false;
+        for (i, m) in self.opts.members.iter().enumerate() {
+            if SafeName::parse(m).is_ok_and(|n| rel.starts_with(&n.rel)) {
+                self.matched[i] = true;
+                any = true;
+            }
+        }
+        any
     }
 
     fn risk_of(&self, c: Option<&FileCaps>) -> Option<String> {

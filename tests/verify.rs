@@ -279,3 +279,23 @@ fn all_does_not_wait_on_a_fifo_or_follow_a_symlink() {
     }
     assert_eq!(text.lines().filter(|l| l.contains("content")).count(), 0, "{text}");
 }
+
+/// A member asked for that the archive lacks, and a destination that is not there, are errors
+/// (exit 2), as with extract and tar --compare: never "0 differences" and a pass.
+#[test]
+fn what_is_not_there_to_compare_is_an_error() {
+    let tmp = util::tempdir();
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(src.join("bin")).unwrap();
+    std::fs::write(src.join("bin/ping"), b"ping\n").unwrap();
+    let archive = tmp.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&archive).arg("-C").arg(&src).arg("bin").ok();
+    let verify = || captar().args(["verify", "-f"]).arg(&archive);
+    verify().arg("-C").arg(&src).arg("bin/ping").ok();
+    let out = verify().arg("-C").arg(&src).args(["bin/ping", "bin/typo"]).code(2);
+    assert_eq!(out.stderr_text(), "captar: bin/typo: not found in archive\n");
+    let out = verify().arg("-C").arg(tmp.path().join("nowhere")).code(2);
+    let err = out.stderr_text();
+    assert!(err.lines().count() == 1 && err.contains("nowhere") && err.contains("No such file"), "{err}");
+    assert!(out.stdout_text().is_empty(), "{}", out.stdout_text());
+}
