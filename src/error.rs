@@ -11,6 +11,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// An error of one file or archive entry; its message names the file, what failed and, where
 /// one helps, what to do next.
+/// How errors name standard output.
+pub const STDOUT: &str = "(standard output)";
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{}: {op}: {}{}", path.display(), source, errno_hint(op, source))]
@@ -26,6 +29,11 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// A failed write to standard output (a closed pipe there is no error: see main).
+    pub fn stdout(source: io::Error) -> Error {
+        Error::io(STDOUT, "write", source)
+    }
+
     pub fn io(path: impl Into<PathBuf>, op: &'static str, source: io::Error) -> Error {
         Error::Io { path: path.into(), op, source }
     }

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::caps::FileCaps;
-use crate::error::{IoContext, Outcome, Report, Result};
+use crate::error::{Outcome, Report, Result};
 use crate::format::{Kind, open_archive};
 
 #[derive(Debug, Clone)]
@@ -167,7 +167,7 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
     let (_, mut reader) = open_archive(&opts.archive)?;
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-    let write_err = |e| crate::error::Error::io("(standard output)", "write", e);
+    let write_err = crate::error::Error::stdout;
     let mut ugswidth = 18;
     let mut dates = Dates::new();
     let mut owner: (Option<OwnerKey>, String) = (None, String::new());
@@ -275,6 +275,6 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
         line.push(b'\n');
         out.write_all(&line).map_err(write_err)?;
     }
-    out.flush().at(std::path::Path::new("(standard output)"), "write")?;
+    out.flush().map_err(crate::error::Error::stdout)?;
     Ok(report.outcome())
 }

@@ -10,7 +10,7 @@ fn main() -> ExitCode {
             // An archive written to a closed pipe is (create -f - labels that output otherwise).
             if let captar::error::Error::Io { source, path, .. } = &err
                 && source.kind() == std::io::ErrorKind::BrokenPipe
-                && path.as_os_str() == "(standard output)"
+                && path.as_os_str() == captar::error::STDOUT
             {
                 return ExitCode::SUCCESS;
             }

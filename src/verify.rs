@@ -256,7 +256,7 @@ impl Verifier<'_> {
         if self.opts.json {
             self.diffs.push(d);
         } else {
-            writeln!(self.out, "{}", d.line()).at(Path::new("(standard output)"), "write")?;
+            writeln!(self.out, "{}", d.line()).map_err(Error::stdout)?;
         }
         Ok(())
     }

@@ -456,3 +456,54 @@ fn procs_like_pscap() {
     // A process that does not exist is an error.
     captar().args(["caps", "procs", "-p", "999999999"]).code(2);
 }
+
+// ---------------------------------------------------------------------------------------------
+// standard output
+
+/// Every command that prints treats a reader that went away as the end of its work (exit 0,
+/// nothing on stderr), and a full disk under standard output as one error line (exit 2), never
+/// a panic: the pipe's read end is closed before captar starts, so the write always fails.
+#[test]
+fn closed_pipe_is_the_end_and_full_disk_an_error() {
+    let tmp = util::tempdir();
+    std::fs::write(tmp.path().join("f"), b"f\n").unwrap();
+    let archive = tmp.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&archive).arg("-C").arg(tmp.path()).arg("f").ok();
+    let capped = util::require_root("setcap") && util::require_tool("setcap");
+    if capped {
+        cmd("setcap").arg("cap_net_raw+ep").arg(tmp.path().join("f")).ok();
+    }
+    let mut lines: Vec<Vec<&OsStr>> = vec![
+        vec!["caps".as_ref(), "scan".as_ref(), tmp.path().as_os_str()],
+        vec!["caps".as_ref(), "decode".as_ref(), "0x3000".as_ref()],
+        vec!["caps".as_ref(), "procs".as_ref()],
+        vec!["completions".as_ref(), "bash".as_ref()],
+        vec!["man".as_ref()],
+        vec!["--help".as_ref()],
+        vec!["list".as_ref(), "-v".as_ref(), "-f".as_ref(), archive.as_os_str()],
+    ];
+    if !capped {
+        lines.remove(0); // nothing for scan to print
+    }
+    for args in lines {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_captar"))
+            .args(&args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        assert_eq!((out.status.code(), out.stderr.as_slice()), (Some(0), &b""[..]), "closed pipe: {args:?}");
+        let full = std::fs::File::options().write(true).open("/dev/full").unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_captar"))
+            .args(&args)
+            .stdout(full)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "/dev/full: {args:?}: {err}");
+        assert!(err.lines().count() == 1 && err.contains("No space left"), "/dev/full: {args:?}: {err}");
+    }
+}

@@ -19,7 +19,7 @@ mod walk;
 
 /// A failed write of the report (a closed pipe among them, which the binary treats as success).
 fn write_error(e: io::Error) -> Error {
-    Error::io("standard output", "write", e)
+    Error::stdout(e)
 }
 
 use crate::list::hex;

@@ -326,15 +326,25 @@ fn exclude_patterns(mut patterns: Vec<String>, files: &[PathBuf]) -> Result<Vec<
     Ok(patterns)
 }
 
+fn write_stdout(text: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text).and_then(|()| out.flush()).map_err(crate::error::Error::stdout)
+}
+
 /// Parses `args` (with the program name first) and runs the command.
 pub fn run(args: Vec<OsString>) -> Result<Outcome> {
     let args = if tarstyle::is_tar_style(&args) { tarstyle::rewrite(&args)? } else { args };
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
+        // Help and version go to standard output, where a failed write is an error.
+        Err(e) if !e.use_stderr() => {
+            write_stdout(e.render().to_string().as_bytes())?;
+            return Ok(Outcome::Ok);
+        }
         Err(e) => {
-            let code = if e.use_stderr() { Outcome::Errors } else { Outcome::Ok };
             let _ = e.print();
-            return Ok(code);
+            return Ok(Outcome::Errors);
         }
     };
     let report = Report::with_quiet(cli.quiet);
@@ -383,15 +393,18 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
             crate::copy::copy(&opts, &report)
         }
         Command::Completions { shell } => {
+            // Generated into memory: clap_complete panics on a failed write.
             let mut cmd = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut cmd, "captar", &mut std::io::stdout());
+            let mut text = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "captar", &mut text);
+            write_stdout(&text)?;
             Ok(Outcome::Ok)
         }
         Command::Man => {
             let cmd = <Cli as clap::CommandFactory>::command();
-            clap_mangen::Man::new(cmd)
-                .render(&mut std::io::stdout())
-                .map_err(|e| crate::error::Error::io("(standard output)", "write", e))?;
+            let mut text = Vec::new();
+            clap_mangen::Man::new(cmd).render(&mut text).map_err(crate::error::Error::stdout)?;
+            write_stdout(&text)?;
             Ok(Outcome::Ok)
         }
     }
