@@ -485,23 +485,17 @@ fn closed_pipe_is_the_end_and_full_disk_an_error() {
     if !capped {
         lines.remove(0); // nothing for scan to print
     }
+    let run = |args: &[&OsStr], stdout: std::process::Stdio| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_captar"));
+        command.args(args).stdout(stdout).stderr(std::process::Stdio::piped()).output().unwrap()
+    };
     for args in lines {
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader);
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_captar"))
-            .args(&args)
-            .stdout(writer)
-            .stderr(std::process::Stdio::piped())
-            .output()
-            .unwrap();
+        let out = run(&args, writer.into());
         assert_eq!((out.status.code(), out.stderr.as_slice()), (Some(0), &b""[..]), "closed pipe: {args:?}");
         let full = std::fs::File::options().write(true).open("/dev/full").unwrap();
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_captar"))
-            .args(&args)
-            .stdout(full)
-            .stderr(std::process::Stdio::piped())
-            .output()
-            .unwrap();
+        let out = run(&args, full.into());
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "/dev/full: {args:?}: {err}");
         assert!(err.lines().count() == 1 && err.contains("No space left"), "/dev/full: {args:?}: {err}");
