@@ -12,12 +12,11 @@ as v2 to a reader whose namespace root is its rootid; in the initial namespace t
 */
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::ffi::CString;
+use std::ffi::{CStr, CString, OsString};
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::MetadataExt;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
@@ -28,6 +27,7 @@ use crate::audit::scan::{self, ScanOptions};
 use crate::caps::{self, FileCaps};
 use crate::error::{Error, IoContext, Outcome, Report, Result};
 use crate::extract::SafeName;
+use crate::extract::beneath::Dest;
 use crate::format::reader::Reader;
 use crate::format::{EntryMeta, Kind, open_archive_counted};
 use crate::list::{hex, lossy};
@@ -127,7 +127,7 @@ impl Difference {
     pub fn line(&self) -> String {
         let detail = match (self.kind, &self.archive, &self.disk) {
             (DiffKind::CapsMissing, Some(a), _) => format!(" (archive {a})"),
-            (DiffKind::CapsExtra | DiffKind::ExtraCapped, _, Some(d)) => format!(": {d}"),
+            (DiffKind::CapsExtra | DiffKind::ExtraCapped | DiffKind::Missing, _, Some(d)) => format!(": {d}"),
             (_, Some(a), Some(d)) => format!(": archive {a}, disk {d}"),
             _ => String::new(),
         };
@@ -205,6 +205,9 @@ pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
     {
         let e = std::fs::metadata(dir).err().unwrap_or_else(|| io::Error::from_raw_os_error(libc::ENOTDIR));
         return Err(Error::io(dir, "open the directory to verify against", e));
+    }
+    if let Source::Archive(_) = opts.source {
+        v.dirs_open = Dirs::beneath(&v.root);
     }
     match &opts.source {
         Source::Archive(path) => {
@@ -357,17 +360,19 @@ impl Verifier<'_> {
         let (task_tx, task_rx) = std::sync::mpsc::sync_channel::<(u64, Vec<Task>)>(2 * workers);
         let (done_tx, done_rx) = std::sync::mpsc::channel::<(u64, Vec<Finding>)>();
         let task_rx = std::sync::Mutex::new(task_rx);
+        let root = self.root.clone();
         std::thread::scope(|s| -> Result<()> {
             for _ in 0..workers {
                 let (task_rx, done_tx) = (&task_rx, done_tx.clone());
+                let root = &root;
                 s.spawn(move || {
+                    let mut dirs = Dirs::beneath(root);
                     loop {
                         let next = match task_rx.lock() {
                             Ok(rx) => rx.recv(),
                             Err(_) => return,
                         };
                         let Ok((seq, tasks)) = next else { return };
-                        let mut dirs = Dirs::default();
                         let findings = tasks.iter().flat_map(|t| t.check(&mut dirs)).collect();
                         if done_tx.send((seq, findings)).is_err() {
                             return;
@@ -474,7 +479,8 @@ impl Verifier<'_> {
         let Ok(archived) = self.archived_caps(&meta.path, raw.as_deref()) else { return Ok(None) };
         let (kind, risk) = (meta.kind, self.opts.risk);
         if !self.opts.all {
-            return Ok(Some(Task { name: meta.path, disk, kind, archived, rootids: true, risk, all: None }));
+            let beneath = Some(rel.to_path_buf());
+            return Ok(Some(Task { name: meta.path, disk, beneath, kind, archived, rootids: true, risk, all: None }));
         }
         let content = if meta.kind != Kind::File || meta.size == 0 {
             Content::None
@@ -483,21 +489,21 @@ impl Verifier<'_> {
             reader.data().read_to_end(&mut data).map_err(|e| Error::entry(&meta.path, e.to_string()))?;
             Content::Inline(data)
         } else {
-            Content::Known(self.stream_content(reader, &disk, meta.size)?)
+            Content::Known(self.stream_content(reader, rel, meta.size)?)
         };
         let link_target = match meta.kind {
-            Kind::HardLink => meta.link.as_deref().and_then(|l| SafeName::parse(l).ok()).map(|n| self.root.join(n.rel)),
+            Kind::HardLink => meta.link.as_deref().and_then(|l| SafeName::parse(l).ok()).map(|n| n.rel),
             _ => None,
         };
         let name = meta.path.clone();
         let all = Some(Box::new(AllCheck { meta, link_target, content }));
-        Ok(Some(Task { name, disk, kind, archived, rootids: true, risk, all }))
+        Ok(Some(Task { name, disk, beneath: Some(rel.to_path_buf()), kind, archived, rootids: true, risk, all }))
     }
 
     /// Compares a large member's data with the file while the archive is read; `None` when the
     /// file cannot be compared (the check reports why: missing, another type or size).
-    fn stream_content(&mut self, reader: &mut Reader, disk_path: &Path, size: u64) -> Result<Option<bool>> {
-        let Ok(mut file) = open_regular(disk_path) else { return Ok(None) };
+    fn stream_content(&mut self, reader: &mut Reader, rel: &Path, size: u64) -> Result<Option<bool>> {
+        let Ok(mut file) = self.dirs_open.open_beneath(rel) else { return Ok(None) };
         match file.metadata() {
             Ok(md) if md.is_file() && md.len() == size => {}
             _ => return Ok(None),
@@ -511,7 +517,7 @@ impl Verifier<'_> {
                 if e.kind() == io::ErrorKind::UnexpectedEof {
                     return Ok(Some(false));
                 }
-                return Err(Error::io(disk_path, "read", e));
+                return Err(Error::io(self.root.join(rel), "read", e));
             }
             if self.buf_a[..n] != self.buf_b[..n] {
                 return Ok(Some(false));
@@ -557,6 +563,7 @@ impl Verifier<'_> {
             let task = Task {
                 name: rel_or_abs,
                 disk: disk_path,
+                beneath: None,
                 kind: Kind::File,
                 archived: Some(caps),
                 rootids: records_rootids,
@@ -574,7 +581,14 @@ impl Verifier<'_> {
     fn extra(&mut self) -> Result<()> {
         let roots: Vec<PathBuf> = match &self.opts.source {
             Source::Archive(_) => {
-                let mut roots: Vec<PathBuf> = self.dirs.iter().map(|d| self.root.join(d)).collect();
+                // Only directories reached without a symlink: one planted in their path would
+                // take the scan outside the root.
+                let dirs = std::mem::take(&mut self.dirs);
+                let reached = |d: &&PathBuf| match self.dirs_open.dest.as_mut() {
+                    Some(dest) => matches!(dest.open_dir(d), Ok(Some(_))),
+                    None => true,
+                };
+                let mut roots: Vec<PathBuf> = dirs.iter().filter(reached).map(|d| self.root.join(d)).collect();
                 roots.sort();
                 // Walking a directory covers its subdirectories: keep the outermost ones.
                 let mut outer: Vec<PathBuf> = Vec::new();
@@ -600,7 +614,8 @@ impl Verifier<'_> {
             };
             if !self.seen.contains(&key) {
                 let risk = self.risk_of(Some(&f.caps));
-                self.differ(&f.path, DiffKind::ExtraCapped, None, Some(f.caps.text_with_rootid()), risk)?;
+                // Named as the members are: relative to the root for an archive.
+                self.differ(&key, DiffKind::ExtraCapped, None, Some(f.caps.text_with_rootid()), risk)?;
             }
         }
         Ok(())
@@ -637,6 +652,9 @@ struct Task {
     /// The name as shown (the member name, or the manifest's path).
     name: PathBuf,
     disk: PathBuf,
+    /// An archive member's path beneath the root, looked up there without following a symlink
+    /// (as extract creates it); `None` for a manifest's path, which is the file's real path.
+    beneath: Option<PathBuf>,
     kind: Kind,
     archived: Option<FileCaps>,
     /// Whether rootids are compared (not for a manifest that does not record them).
@@ -649,7 +667,7 @@ struct Task {
 /// What `--all` compares beyond the capability.
 struct AllCheck {
     meta: EntryMeta,
-    /// The hard-link target on disk.
+    /// The hard-link target, beneath the root.
     link_target: Option<PathBuf>,
     content: Content,
 }
@@ -673,7 +691,28 @@ impl Task {
     /// lstat, the type, and for a regular file one getxattr and the capability comparison;
     /// both look the name up in its directory, held open in `dirs`.
     fn check(&self, dirs: &mut Dirs) -> Vec<Finding> {
-        let at = dirs.parent_of(&self.disk);
+        // A hard link's target, looked up before this member's directory is held.
+        let target = match self.all.as_deref() {
+            Some(AllCheck { link_target: Some(t), .. }) => dirs.stat_beneath(t),
+            _ => None,
+        };
+        let at = match &self.beneath {
+            Some(rel) => match dirs.parent_beneath(rel) {
+                Ok(at) => at,
+                Err(Unreachable::Missing) => return vec![self.diff(DiffKind::Missing, None, None, None)],
+                Err(Unreachable::ThroughSymlink) => {
+                    let why = "its path on disk passes through a symlink or a file".to_string();
+                    return vec![self.diff(DiffKind::Missing, None, Some(why), None)];
+                }
+            },
+            None => dirs.parent_of(&self.disk),
+        };
+        // The same file by a path that resolves no symlink: its directory's open fd, then its
+        // name (for the path-based calls below).
+        let local = match &at {
+            Some((dir, name)) if self.beneath.is_some() => proc_path(dir.as_fd(), name).unwrap_or(self.disk.clone()),
+            _ => self.disk.clone(),
+        };
         let stat = match &at {
             Some((dir, name)) => rustix::fs::statat(dir, name.as_c_str(), AtFlags::SYMLINK_NOFOLLOW),
             None => rustix::fs::statat(rustix::fs::CWD, &self.disk, AtFlags::SYMLINK_NOFOLLOW),
@@ -696,26 +735,31 @@ impl Task {
         let mut findings: Vec<Finding> = Vec::new();
         if disk_kind == Kind::File {
             let on_disk = match &at {
-                Some((dir, name)) => xattr::get_caps_at(dir.as_fd(), name, &self.disk),
+                Some((dir, name)) => xattr::get_caps_at(dir.as_fd(), name, &local),
                 None => xattr::get_caps_path(&self.disk),
             };
             findings.extend(self.caps(on_disk));
         }
         if let Some(all) = &self.all {
-            self.compare_all(all, &md, &mut findings);
+            self.compare_all(all, &md, &local, target, &mut findings);
         }
         findings
     }
 
-    fn compare_all(&self, all: &AllCheck, disk: &Disk, out: &mut Vec<Finding>) {
+    /// `local` names the file without resolving a symlink; `target` is the hard-link target's
+    /// lstat.
+    fn compare_all(
+        &self,
+        all: &AllCheck,
+        disk: &Disk,
+        local: &Path,
+        target: Option<rustix::fs::Stat>,
+        out: &mut Vec<Finding>,
+    ) {
         let md = &disk.0;
         let meta = &all.meta;
         if meta.kind == Kind::HardLink {
-            let same = all
-                .link_target
-                .as_ref()
-                .and_then(|t| std::fs::symlink_metadata(t).ok())
-                .is_some_and(|t| t.dev() == md.st_dev && t.ino() == md.st_ino);
+            let same = target.is_some_and(|t| t.st_dev == md.st_dev && t.st_ino == md.st_ino);
             if !same {
                 let want = meta.link.as_deref().map(|l| format!("link to {}", display(l)));
                 out.push(self.diff(DiffKind::HardLink, want, Some("a separate file".into()), None));
@@ -737,7 +781,7 @@ impl Task {
             out.push(self.diff(DiffKind::Mtime, Some(meta.mtime.to_pax()), Some(disk.to_pax()), None));
         }
         match meta.kind {
-            Kind::Symlink => match std::fs::read_link(&self.disk) {
+            Kind::Symlink => match std::fs::read_link(local) {
                 Ok(disk) if Some(disk.as_path()) != meta.link.as_deref() => {
                     out.push(self.diff(
                         DiffKind::LinkTarget,
@@ -766,7 +810,7 @@ impl Task {
                     ));
                 } else {
                     let same = match &all.content {
-                        Content::Inline(data) => same_as_file(&self.disk, data),
+                        Content::Inline(data) => same_as_file(local, &self.disk, data),
                         Content::Known(known) => Ok(known.unwrap_or(false)),
                         Content::None => Ok(true),
                     };
@@ -783,7 +827,7 @@ impl Task {
             if xname == caps::XATTR_NAME {
                 continue;
             }
-            match xattr::get_path(&self.disk, xname) {
+            match xattr::get_path(local, xname) {
                 Ok(disk) if disk.as_deref() != Some(value.as_slice()) => {
                     let show = |v: &[u8]| format!("{}={}", xname.to_string_lossy(), hex(v));
                     let d = disk.as_deref().map(show).unwrap_or_else(|| format!("no {}", xname.to_string_lossy()));
@@ -836,6 +880,8 @@ impl Task {
 /// directory, so a check looks one name up in it instead of walking the whole path twice.
 #[derive(Default)]
 struct Dirs {
+    /// The root, for archive members (`Dirs::beneath`).
+    dest: Option<Dest>,
     path: PathBuf,
     fd: Option<OwnedFd>,
 }
@@ -866,6 +912,72 @@ impl Dirs {
     }
 }
 
+/// Why a member's path beneath the root leads nowhere.
+enum Unreachable {
+    Missing,
+    /// A symlink (or a file) stands where a parent directory should: never followed.
+    ThroughSymlink,
+}
+
+impl Dirs {
+    /// Resolves archive members beneath `root` (symlinks in their paths are not followed).
+    fn beneath(root: &Path) -> Dirs {
+        Dirs { dest: Dest::open(root).ok(), ..Dirs::default() }
+    }
+
+    /// The directory holding `rel` (a member's safe path beneath the root), opened beneath the
+    /// root without following a symlink, and its name; `Ok(None)` for the root itself, or
+    /// where there is no root to resolve in (the whole path is then used).
+    fn parent_beneath(&mut self, rel: &Path) -> Result<Option<(BorrowedFd<'_>, CString)>, Unreachable> {
+        let (Some(name), Some(parent)) = (rel.file_name(), rel.parent()) else { return Ok(None) };
+        let Some(dest) = self.dest.as_mut() else { return Ok(None) };
+        let name = CString::new(name.as_bytes()).map_err(|_| Unreachable::Missing)?;
+        if self.fd.is_none() || self.path.as_os_str().as_bytes() != parent.as_os_str().as_bytes() {
+            self.fd = None;
+            match dest.open_dir(parent) {
+                Ok(Some(fd)) => self.fd = Some(fd),
+                Ok(None) => return Err(Unreachable::Missing),
+                Err(e) if e.kind() == io::ErrorKind::Other => return Err(Unreachable::ThroughSymlink),
+                Err(_) => return Ok(None),
+            }
+            parent.clone_into(&mut self.path);
+        }
+        Ok(self.fd.as_ref().map(|fd| (fd.as_fd(), name)))
+    }
+
+    /// The lstat of `rel` beneath the root, through no symlink.
+    fn stat_beneath(&mut self, rel: &Path) -> Option<rustix::fs::Stat> {
+        let (dir, name) = self.parent_beneath(rel).ok()??;
+        rustix::fs::statat(dir, name.as_c_str(), AtFlags::SYMLINK_NOFOLLOW).ok()
+    }
+
+    /// `rel` beneath the root opened to read its data: never through a symlink, never waiting
+    /// on a fifo; anything but a regular file is an error.
+    fn open_beneath(&mut self, rel: &Path) -> io::Result<File> {
+        let not_there = || io::Error::from(io::ErrorKind::NotFound);
+        let (dir, name) = self.parent_beneath(rel).map_err(|_| not_there())?.ok_or_else(not_there)?;
+        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
+        let file = File::from(rustix::fs::openat(dir, name.as_c_str(), flags, rustix::fs::Mode::empty())?);
+        if !file.metadata()?.is_file() {
+            return Err(io::Error::other("not a regular file"));
+        }
+        Ok(file)
+    }
+}
+
+/// `/proc/self/fd/N/NAME`: the file `name` in the open directory `dir`, by a path whose lookup
+/// resolves no symlink (the directory's magic link, then one name, not followed by `l*` calls
+/// and O_NOFOLLOW). `None` without /proc.
+fn proc_path(dir: BorrowedFd<'_>, name: &CStr) -> Option<PathBuf> {
+    static HAS_PROC: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if !*HAS_PROC.get_or_init(|| Path::new("/proc/self/fd").is_dir()) {
+        return None;
+    }
+    let mut p = format!("/proc/self/fd/{}/", dir.as_raw_fd()).into_bytes();
+    p.extend_from_slice(name.to_bytes());
+    Some(PathBuf::from(OsString::from_vec(p)))
+}
+
 /// A file's lstat.
 struct Disk(rustix::fs::Stat);
 
@@ -889,11 +1001,11 @@ fn open_regular(path: &Path) -> io::Result<File> {
     Ok(file)
 }
 
-/// Whether the file at `path` holds exactly `data`.
-fn same_as_file(path: &Path, data: &[u8]) -> Result<bool> {
-    let mut file = open_regular(path).at(path, "open")?;
+/// Whether the file at `path` holds exactly `data` (errors name it `shown`).
+fn same_as_file(path: &Path, shown: &Path, data: &[u8]) -> Result<bool> {
+    let mut file = open_regular(path).at(shown, "open")?;
     let mut disk = Vec::with_capacity(data.len() + 1);
-    (&mut file).take(data.len() as u64 + 1).read_to_end(&mut disk).at(path, "read")?;
+    (&mut file).take(data.len() as u64 + 1).read_to_end(&mut disk).at(shown, "read")?;
     Ok(disk == data)
 }
 

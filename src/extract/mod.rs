@@ -7,7 +7,7 @@ clear the capability: security/commoncap.c). A regular file is written as an unn
 Directories get their metadata after their contents.
 */
 
-mod beneath;
+pub(crate) mod beneath;
 mod restore;
 
 use std::collections::{HashMap, HashSet};
