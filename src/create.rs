@@ -691,6 +691,17 @@ impl Files<'_> {
     /// Xattrs of a path that is not open (directories, symlinks, devices): never following it.
     fn path_xattrs(&self, path: &Path, meta: &mut EntryMeta) -> Result<()> {
         if !self.opts.xattrs.others {
+            // A directory can carry a capability too (it grants nothing, but it is there).
+            if self.opts.xattrs.caps && meta.kind == Kind::Dir {
+                match xattr::get_caps_path(path) {
+                    Ok(Some(v)) => meta.xattrs.push((crate::caps::XATTR_NAME.into(), v)),
+                    Ok(None) => {}
+                    Err(e) if e.raw_os_error() == Some(libc::EOVERFLOW) => {
+                        self.report.error(Error::entry(path, EOVERFLOW_MSG))
+                    }
+                    Err(e) => return Err(Error::io(path, "read security.capability", e)),
+                }
+            }
             return Ok(());
         }
         for name in xattr::list_path(path).at(path, "list xattrs")? {

@@ -733,7 +733,7 @@ impl Task {
             return vec![d];
         }
         let mut findings: Vec<Finding> = Vec::new();
-        if disk_kind == Kind::File {
+        if matches!(disk_kind, Kind::File | Kind::Dir) {
             let on_disk = match &at {
                 Some((dir, name)) => xattr::get_caps_at(dir.as_fd(), name, &local),
                 None => xattr::get_caps_path(&self.disk),

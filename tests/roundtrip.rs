@@ -350,3 +350,46 @@ fn interrupted_create_leaves_nothing_behind() {
         assert!(left.is_empty(), "{signal}: left behind {left:?}");
     }
 }
+
+/// A capability on a directory (it grants nothing, but `setfattr` can put one there) is
+/// archived, restored and verified like a file's, in captar's archives and GNU tar's.
+#[test]
+fn a_directory_keeps_its_capability() {
+    if !util::require_root("security.capability on a directory") || !util::require_tool("setfattr") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(src.join("d")).unwrap();
+    let value = "0x0100000200200000000000000000000000000000"; // cap_net_raw=ep
+    cmd("setfattr").args(["-n", "security.capability", "-v", value]).arg(src.join("d")).ok();
+    let mut archives = vec![tmp.path().join("a.tar")];
+    captar().args(["create", "-f"]).arg(&archives[0]).arg("-C").arg(&src).arg("d").ok();
+    if util::require_tool("tar") {
+        archives.push(tmp.path().join("gnu.tar"));
+        cmd("tar")
+            .args(["--xattrs", "--xattrs-include=security.capability", "-cf"])
+            .arg(&archives[1])
+            .arg("-C")
+            .arg(&src)
+            .arg("d")
+            .ok();
+    }
+    for (i, a) in archives.iter().enumerate() {
+        let listing = captar().args(["list", "--caps", "-f"]).arg(a).ok().stdout_text();
+        assert_eq!(listing, "d/ cap_net_raw=ep\n");
+        let dst = tmp.path().join(format!("out{i}"));
+        std::fs::create_dir(&dst).unwrap();
+        captar().args(["extract", "-f"]).arg(a).arg("-C").arg(&dst).ok();
+        let got = captar::xattr::get_caps_path(&dst.join("d")).unwrap();
+        assert_eq!(got, captar::xattr::get_caps_path(&src.join("d")).unwrap());
+        captar().args(["verify", "-f"]).arg(a).arg("-C").arg(&dst).ok();
+        cmd("setfattr").args(["-x", "security.capability"]).arg(dst.join("d")).ok();
+        let out = captar().args(["verify", "-f"]).arg(a).arg("-C").arg(&dst).code(1);
+        assert!(
+            out.stdout_text().starts_with("d: capabilities missing on disk (archive cap_net_raw=ep)"),
+            "{}",
+            out.stdout_text()
+        );
+    }
+}

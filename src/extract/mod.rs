@@ -18,7 +18,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rustix::fs::{AtFlags, Mode};
+use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::io::Errno;
 
 pub use beneath::SafeName;
@@ -487,7 +487,21 @@ impl Run<'_> {
         place(parent.as_fd(), name, self.opts.existing == Existing::Replace, |dir, tmp| {
             rustix::fs::linkat(&tparent, &tname, dir, tmp, AtFlags::empty())
         })
-        .map_err(|e| classify(path, "create hard link", e))
+        .map_err(|e| classify(path, "create hard link", e))?;
+        // GNU tar puts an inode's capability on its first name only; an archive that gives it
+        // to a link member gives it to the inode both name (a regular file: a symlink, like a
+        // symlink member, takes none).
+        let is_file = || {
+            rustix::fs::statat(parent.as_fd(), name, AtFlags::SYMLINK_NOFOLLOW)
+                .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile)
+        };
+        if meta.caps_raw().is_some() && is_file() {
+            let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
+            let fd = rustix::fs::openat(parent.as_fd(), name, flags, Mode::empty())
+                .map_err(|e| classify(path, "open hard link to set its capability", e.into()))?;
+            self.restorer.caps_of(fd.as_fd(), meta).map_err(Failure::Cap)?;
+        }
+        Ok(())
     }
 
     /// Records a directory whose metadata is set at the end. A directory named again takes the

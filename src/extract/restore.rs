@@ -159,6 +159,15 @@ impl Restorer {
         Ok((cap_result, xattr_errors))
     }
 
+    /// Sets the member's capability, if it has one and capabilities are restored, on `fd` (a
+    /// directory, or the inode a hard-link member names).
+    pub fn caps_of(&self, fd: BorrowedFd<'_>, meta: &EntryMeta) -> std::result::Result<(), CapFailure> {
+        match meta.caps_raw() {
+            Some(raw) if self.xattrs.wants(OsStr::new(caps::XATTR_NAME)) => self.set_caps(fd, meta, raw),
+            _ => Ok(()),
+        }
+    }
+
     fn set_caps(&self, fd: BorrowedFd<'_>, meta: &EntryMeta, raw: &[u8]) -> std::result::Result<(), CapFailure> {
         let (decoded, value) = self.cap_value(&meta.path, raw)?;
         let failure = |reason: String| CapFailure { path: meta.path.clone(), caps: decoded.text_with_rootid(), reason };
@@ -173,7 +182,11 @@ impl Restorer {
             rustix::fs::fchown(fd, Some(uid), Some(gid))?;
         }
         rustix::fs::fchmod(fd, self.mode(meta))?;
-        let refused = self.other_xattrs(fd, meta);
+        let mut refused = self.other_xattrs(fd, meta);
+        // A directory's capability grants nothing, but it is the archive's: kept, or an error.
+        if let Err(f) = self.caps_of(fd, meta) {
+            refused.push(format!("cannot restore {}: {}", f.caps, f.reason));
+        }
         rustix::fs::futimens(fd, &Self::times(meta))?;
         match refused.is_empty() {
             true => Ok(()),

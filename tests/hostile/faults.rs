@@ -91,3 +91,29 @@ fn create_onto_a_full_disk() {
         assert!(left.is_empty(), "left on the full disk: {left:?}");
     }
 }
+
+/// GNU tar gives an inode's capability to its first name only; an archive that gives it to a
+/// later hard-link member gives it to the inode both names share. Restored (exit 0), and on a
+/// filesystem that cannot keep it, an error that stops at that member, never silence.
+#[test]
+fn a_capability_on_a_hard_link_member_reaches_the_inode() {
+    let tar = Tar::new()
+        .file("a", b"binary\n")
+        .pax(&[("SCHILY.xattr.security.capability", &CAP_NET_RAW)])
+        .hardlink("h", "a")
+        .file("after", b"after\n")
+        .end();
+    let c = case();
+    c.extract(&tar, &[], 0);
+    for name in ["a", "h"] {
+        let v = captar::xattr::get_caps_path(&c.dest(name)).unwrap();
+        assert_eq!(v.as_deref(), Some(&CAP_NET_RAW[..]), "{name}");
+    }
+    c.check();
+    let Some(m) = util::mount_tmp("ramfs", "") else { return };
+    let c = Case::at(m.path(), None);
+    let out = c.extract(&tar, &[], 2);
+    let line = refusal(&out, "captar: h:", "cap_net_raw=ep");
+    assert!(line.contains("ramfs"), "{line}");
+    assert_eq!(lkind(&c.dest("after")), None);
+}
