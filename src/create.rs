@@ -688,19 +688,24 @@ impl Files<'_> {
         meta
     }
 
+    /// Adds the capability that was read, if any, to `meta`.
+    fn take_caps(&self, path: &Path, meta: &mut EntryMeta, read: io::Result<Option<Vec<u8>>>) -> Result<()> {
+        match read {
+            Ok(Some(v)) => meta.xattrs.push((crate::caps::XATTR_NAME.into(), v)),
+            Ok(None) => {}
+            // A v3 value whose rootid maps to no user here: archive the file, say so.
+            Err(e) if e.raw_os_error() == Some(libc::EOVERFLOW) => self.report.error(Error::entry(path, EOVERFLOW_MSG)),
+            Err(e) => return Err(Error::io(path, "read security.capability", e)),
+        }
+        Ok(())
+    }
+
     /// Xattrs of a path that is not open (directories, symlinks, devices): never following it.
     fn path_xattrs(&self, path: &Path, meta: &mut EntryMeta) -> Result<()> {
         if !self.opts.xattrs.others {
             // A directory can carry a capability too (it grants nothing, but it is there).
             if self.opts.xattrs.caps && meta.kind == Kind::Dir {
-                match xattr::get_caps_path(path) {
-                    Ok(Some(v)) => meta.xattrs.push((crate::caps::XATTR_NAME.into(), v)),
-                    Ok(None) => {}
-                    Err(e) if e.raw_os_error() == Some(libc::EOVERFLOW) => {
-                        self.report.error(Error::entry(path, EOVERFLOW_MSG))
-                    }
-                    Err(e) => return Err(Error::io(path, "read security.capability", e)),
-                }
+                self.take_caps(path, meta, xattr::get_caps_path(path))?;
             }
             return Ok(());
         }
@@ -718,15 +723,7 @@ impl Files<'_> {
         let policy = &self.opts.xattrs;
         if policy.caps_only_mode() {
             if policy.caps {
-                match xattr::get_caps_fd(file) {
-                    Ok(Some(v)) => meta.xattrs.push((crate::caps::XATTR_NAME.into(), v)),
-                    Ok(None) => {}
-                    // A v3 value whose rootid maps to no user here: archive the file, say so.
-                    Err(e) if e.raw_os_error() == Some(libc::EOVERFLOW) => {
-                        self.report.error(Error::entry(path, EOVERFLOW_MSG))
-                    }
-                    Err(e) => return Err(Error::io(path, "read security.capability", e)),
-                }
+                self.take_caps(path, meta, xattr::get_caps_fd(file))?;
             }
         } else {
             for name in xattr::list_fd(file).at(path, "list xattrs")? {
