@@ -11,6 +11,27 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// An error of one file or archive entry; its message names the file, what failed and, where
 /// one helps, what to do next.
+/// A message made safe for a terminal: control characters (from member names: an archive can
+/// name a member `\e[2J...`) become octal escapes, as `tar -t` prints them; the newlines that
+/// separate a message's lines stay.
+pub fn terminal_safe(msg: &str) -> std::borrow::Cow<'_, str> {
+    if !msg.chars().any(|c| c.is_control() && c != '\n') {
+        return msg.into();
+    }
+    let mut out = String::with_capacity(msg.len() + 8);
+    for c in msg.chars() {
+        if c.is_control() && c != '\n' {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("\\{b:03o}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
+}
+
 /// How errors name standard output.
 pub const STDOUT: &str = "(standard output)";
 
@@ -106,6 +127,7 @@ impl Report {
     }
 
     fn print(&self, msg: &dyn fmt::Display) {
+        let msg = terminal_safe(&msg.to_string()).into_owned();
         match self.bar.get() {
             Some(b) => b.suspend(|| eprintln!("captar: {msg}")),
             None => eprintln!("captar: {msg}"),
@@ -155,6 +177,12 @@ impl Report {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn messages_are_terminal_safe() {
+        assert_eq!(terminal_safe("plain: ok\nsecond line"), "plain: ok\nsecond line");
+        assert_eq!(terminal_safe("\x1b[2Jx\ty\r\u{9b}"), "\\033[2Jx\\011y\\015\\302\\233");
+    }
     use super::*;
 
     #[test]

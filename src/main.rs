@@ -14,7 +14,7 @@ fn main() -> ExitCode {
             {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("captar: {err}");
+            eprintln!("captar: {}", captar::error::terminal_safe(&err.to_string()));
             ExitCode::from(2)
         }
     }

@@ -30,7 +30,7 @@ use crate::extract::SafeName;
 use crate::extract::beneath::Dest;
 use crate::format::reader::Reader;
 use crate::format::{EntryMeta, Kind, open_archive_counted};
-use crate::list::{hex, lossy};
+use crate::list::{hex, quote_name};
 use crate::progress::Progress;
 use crate::xattr;
 use std::sync::atomic::Ordering;
@@ -235,9 +235,11 @@ pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
     Ok(if v.summary.differences > 0 { Outcome::Differences } else { Outcome::Ok })
 }
 
+/// A name as verify prints it: as `tar -t` and `captar list` do (escaped, so each difference is
+/// one line and two names never print alike), without a directory's trailing slash.
 fn display(path: &Path) -> String {
     let b = path.as_os_str().as_bytes();
-    lossy(b.strip_suffix(b"/").filter(|s| !s.is_empty()).unwrap_or(b))
+    quote_name(b.strip_suffix(b"/").filter(|s| !s.is_empty()).unwrap_or(b))
 }
 
 impl Verifier<'_> {

@@ -332,3 +332,19 @@ fn oversized_and_global_xattrs_are_left_out_with_a_warning() {
     assert_eq!(lkind(&c.dest("d79")), Some("dir"));
     c.check();
 }
+
+/// A member name holding terminal escapes (`\e[2J` clears the screen) is printed escaped, as
+/// `tar -t` prints it, in errors on stderr and in verify's differences on stdout: an archive
+/// cannot write to the terminal of whoever extracts or verifies it.
+#[test]
+fn control_characters_in_names_are_escaped_in_messages() {
+    let c = case();
+    let tar = Tar::new().file("\x1b[2J/../x", b"x\n").hardlink("\x1b[31mlink", "missing").end();
+    let out = c.extract(&tar, &[], 2);
+    let err = out.stderr_text();
+    assert!(!err.contains('\x1b'), "{err:?}");
+    assert!(err.contains("captar: \\033[2J/../x: member name contains '..'"), "{err:?}");
+    let out = captar().args(["verify", "-f"]).arg(c.archive_path()).arg("-C").arg(&c.dest).code(2);
+    assert!(!out.stdout_text().contains('\x1b') && !out.stderr_text().contains('\x1b'), "{out:?}");
+    assert!(out.stdout_text().contains("\\033[31mlink: missing on disk"), "{}", out.stdout_text());
+}
