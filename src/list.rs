@@ -11,7 +11,9 @@ use serde::Serialize;
 
 use crate::caps::FileCaps;
 use crate::error::{Outcome, Report, Result};
+use crate::extract::SafeName;
 use crate::format::{Kind, open_archive};
+use crate::select::Members;
 
 #[derive(Debug, Clone)]
 pub struct ListOptions {
@@ -20,6 +22,8 @@ pub struct ListOptions {
     pub caps: bool,
     pub json: bool,
     pub risk: bool,
+    /// Only these members (and what is under them).
+    pub members: Vec<PathBuf>,
 }
 
 /// The JSON form of a member; documented in the README.
@@ -172,8 +176,15 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
     let mut dates = Dates::new();
     let mut owner: (Option<OwnerKey>, String) = (None, String::new());
     let mut line = Vec::with_capacity(256);
+    let mut members = Members::new(&opts.members);
     while let Some(entry) = reader.next_entry()? {
         let meta = &entry.meta;
+        if !opts.members.is_empty() {
+            let rel = SafeName::parse(&meta.path).map(|n| n.rel).unwrap_or_else(|_| meta.path.clone());
+            if !members.selects(&rel) {
+                continue;
+            }
+        }
         if let Some(w) = meta.left_out_warning() {
             report.warn(w);
         }
@@ -276,5 +287,8 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
         out.write_all(&line).map_err(write_err)?;
     }
     out.flush().map_err(crate::error::Error::stdout)?;
+    for m in members.unmatched() {
+        report.error(format!("{}: not found in archive", m.display()));
+    }
     Ok(report.outcome())
 }

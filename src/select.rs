@@ -119,6 +119,46 @@ impl Excludes {
     }
 }
 
+/// The member names given on the command line (`captar extract -f a.tar usr/bin`): a member is
+/// selected when it is one of them or beneath one, as with tar; none given selects everything.
+/// Remembers which matched, so those that matched nothing can be reported.
+pub struct Members<'a> {
+    given: &'a [std::path::PathBuf],
+    /// Each name as members are compared: relative, without `.` or a leading `/`.
+    safe: Vec<std::path::PathBuf>,
+    matched: Vec<bool>,
+}
+
+impl<'a> Members<'a> {
+    pub fn new(given: &'a [std::path::PathBuf]) -> Members<'a> {
+        let safe = given
+            .iter()
+            .map(|m| crate::extract::SafeName::parse(m).map(|n| n.rel).unwrap_or_else(|_| m.clone()))
+            .collect();
+        Members { given, safe, matched: vec![false; given.len()] }
+    }
+
+    /// Whether the member at `rel` (its safe relative path) is selected.
+    pub fn selects(&mut self, rel: &Path) -> bool {
+        if self.given.is_empty() {
+            return true;
+        }
+        let mut any = false;
+        for (m, matched) in self.safe.iter().zip(&mut self.matched) {
+            if rel.starts_with(m) {
+                *matched = true;
+                any = true;
+            }
+        }
+        any
+    }
+
+    /// The names given that matched no member.
+    pub fn unmatched(&self) -> impl Iterator<Item = &'a Path> + '_ {
+        self.given.iter().zip(&self.matched).filter(|(_, m)| !**m).map(|(g, _)| g.as_path())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,6 +32,7 @@ use crate::format::reader::Reader;
 use crate::format::{EntryMeta, Kind, open_archive_counted};
 use crate::list::{hex, quote_name};
 use crate::progress::Progress;
+use crate::select::Members;
 use crate::xattr;
 use std::sync::atomic::Ordering;
 
@@ -171,8 +172,8 @@ struct Verifier<'a> {
     summary: Summary,
     /// Capability of each first name of a hard-linked inode, for its link members.
     link_caps: HashMap<PathBuf, Vec<u8>>,
-    /// Which of `opts.members` matched something.
-    matched: Vec<bool>,
+    /// The members asked for.
+    members: Members<'a>,
     /// Every member path, when `--extra` needs them.
     seen: HashSet<PathBuf>,
     dirs: Vec<PathBuf>,
@@ -198,7 +199,7 @@ pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
         buf_a: vec![0; 1 << 20],
         buf_b: vec![0; 1 << 20],
         dirs_open: Dirs::default(),
-        matched: vec![false; opts.members.len()],
+        members: Members::new(&opts.members),
     };
     if let Some(dir) = &opts.directory
         && !dir.is_dir()
@@ -226,7 +227,7 @@ pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
     }
     v.finish()?;
     // As extract and tar --compare: a member asked for and not there is an error, not a pass.
-    for (m, _) in opts.members.iter().zip(&v.matched).filter(|(_, matched)| !**matched) {
+    for m in v.members.unmatched() {
         report.error(format!("{}: not found in {}", m.display(), opts.source.label()));
     }
     if report.errors() > 0 {
@@ -264,21 +265,6 @@ impl Verifier<'_> {
             writeln!(self.out, "{}", d.line()).map_err(Error::stdout)?;
         }
         Ok(())
-    }
-
-    /// Whether `rel` is one of the members asked for (or beneath one), marking which matched.
-    fn selected(&mut self, rel: &Path) -> bool {
-        if self.opts.members.is_empty() {
-            return true;
-        }
-        let mut any = false;
-        for (i, m) in self.opts.members.iter().enumerate() {
-            if SafeName::parse(m).is_ok_and(|n| rel.starts_with(&n.rel)) {
-                self.matched[i] = true;
-                any = true;
-            }
-        }
-        any
     }
 
     fn risk_of(&self, c: Option<&FileCaps>) -> Option<String> {
@@ -340,7 +326,7 @@ impl Verifier<'_> {
                 self.report.error(Error::entry(&meta.path, "member name contains '..'; not verified"));
                 continue;
             };
-            if !self.selected(&name.rel) {
+            if !self.members.selects(&name.rel) {
                 continue;
             }
             self.summary.entries += 1;
@@ -554,7 +540,7 @@ impl Verifier<'_> {
                 (Some(dir), false) => dir.join(&rel_or_abs),
                 (None, _) => rel_or_abs.clone(),
             };
-            if !self.selected(&rel_or_abs) {
+            if !self.members.selects(&rel_or_abs) {
                 continue;
             }
             self.summary.entries += 1;

@@ -156,6 +156,16 @@ fn stdout_archive_and_gnu_listing_agree() {
     let ours = captar().args(["list", "-v", "-f"]).arg(&a).env("TZ", "UTC").ok().stdout_text();
     let gnu = cmd("tar").args(["-tvf"]).arg(&a).env("TZ", "UTC").ok().stdout_text();
     assert_eq!(ours, gnu);
+    // Members named after the archive: those and what is beneath them, as GNU tar lists them;
+    // one that is not there is an error for both (exit 2), after the others are listed.
+    let ours = captar().args(["tf"]).arg(&a).args(["./bin", "./links/"]).ok().stdout;
+    let gnu = cmd("tar").args(["-tf"]).arg(&a).args(["./bin", "./links/"]).ok().stdout;
+    assert!(ours.len() > 20, "{}", String::from_utf8_lossy(&ours));
+    assert_eq!(ours, gnu);
+    let ours = captar().args(["list", "-f"]).arg(&a).args(["./bin/plain", "./nothing"]).code(2);
+    assert_eq!(ours.stdout_text(), "./bin/plain\n");
+    assert_eq!(ours.stderr_text(), "captar: ./nothing: not found in archive\n");
+    cmd("tar").args(["-tf"]).arg(&a).args(["./bin/plain", "./nothing"]).code(2);
 }
 
 #[test]

@@ -149,6 +149,9 @@ pub struct ListArgs {
     /// Mark members whose capabilities are risky (see the README's risk classes)
     #[arg(long)]
     risk: bool,
+    /// Only these members (and what is under them)
+    #[arg(value_name = "MEMBER")]
+    members: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -352,7 +355,14 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
     match cli.command {
         Command::Create(a) => crate::create::create(&a.options(progress)?, &report),
         Command::List(a) => crate::list::list(
-            &ListOptions { archive: a.file, verbose: a.verbose, caps: a.caps, json: a.json, risk: a.risk },
+            &ListOptions {
+                archive: a.file,
+                verbose: a.verbose,
+                caps: a.caps,
+                json: a.json,
+                risk: a.risk,
+                members: a.members,
+            },
             &report,
         ),
         Command::Extract(a) => crate::extract::extract(&a.options(progress)?, &report),

@@ -29,7 +29,7 @@ use crate::error::{Error, Outcome, Report, Result};
 use crate::format::reader::Reader;
 use crate::format::{EntryMeta, Kind, open_archive_counted};
 use crate::progress::Progress;
-use crate::select::XattrPolicy;
+use crate::select::{Members, XattrPolicy};
 use crate::temps;
 
 /// What to do with a v3 (namespaced) capability's rootid on restore.
@@ -134,7 +134,7 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
             dir_xattr_bytes: 0,
             dir_index: HashMap::new(),
             warned_root: false,
-            matched: vec![false; opts.members.len()],
+            members: Members::new(&opts.members),
             cap_failures: Vec::new(),
         };
         let mut result = run.members(&mut reader, &tick);
@@ -151,10 +151,8 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     let (result, run) = result;
     progress.finish();
     result?;
-    for (i, m) in opts.members.iter().enumerate() {
-        if !run.matched[i] {
-            report.error(format!("{}: not found in archive", m.display()));
-        }
+    for m in run.members.unmatched() {
+        report.error(format!("{}: not found in archive", m.display()));
     }
     if !run.cap_failures.is_empty() {
         report.note(format!("{} capabilities were not restored:", run.cap_failures.len()));
@@ -187,7 +185,7 @@ struct Run<'a> {
     /// Where each pending directory (by dev and inode) is in `dirs`.
     dir_index: HashMap<(u64, u64), usize>,
     warned_root: bool,
-    matched: Vec<bool>,
+    members: Members<'a>,
     cap_failures: Vec<CapFailure>,
 }
 
@@ -197,21 +195,6 @@ fn is_fatal(e: &io::Error) -> bool {
 }
 
 impl Run<'_> {
-    fn selected(&mut self, rel: &Path) -> bool {
-        if self.opts.members.is_empty() {
-            return true;
-        }
-        let mut any = false;
-        for (i, m) in self.opts.members.iter().enumerate() {
-            let m = SafeName::parse(m).map(|n| n.rel).unwrap_or_else(|_| m.clone());
-            if rel.starts_with(&m) {
-                self.matched[i] = true;
-                any = true;
-            }
-        }
-        any
-    }
-
     fn members(&mut self, reader: &mut Reader, tick: &dyn Fn()) -> Result<()> {
         while let Some(entry) = reader.next_entry()? {
             tick();
@@ -230,7 +213,7 @@ impl Run<'_> {
                 self.report.note("removing leading '/' from member names");
                 self.warned_root = true;
             }
-            if !self.selected(&name.rel) {
+            if !self.members.selects(&name.rel) {
                 continue;
             }
             if self.opts.verbose {
