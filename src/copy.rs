@@ -6,7 +6,7 @@ extraction reads it as `/proc/self/fd/N`, the same code path as `captar extract 
 */
 
 use std::os::fd::AsRawFd;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use crate::create::{self, CreateOptions, Target};
@@ -77,8 +77,33 @@ fn through_pipe(
 }
 
 pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
-    if !opts.src.is_dir() {
-        return Err(Error::entry(&opts.src, "copy: the source is not a directory"));
+    match std::fs::metadata(&opts.src) {
+        Ok(md) if md.is_dir() => {}
+        Ok(_) => return Err(Error::entry(&opts.src, "copy: the source is not a directory")),
+        Err(e) => return Err(Error::io(&opts.src, "copy: open the source", e)),
+    }
+    // As cp -a: a copy into the tree it copies would copy itself, again and again.
+    let inside = |dst: &Path| {
+        let src = std::fs::canonicalize(&opts.src).ok()?;
+        // The destination's deepest existing ancestor, resolved, with the rest after it.
+        let mut existing = dst.to_path_buf();
+        let mut rest = Vec::new();
+        while std::fs::symlink_metadata(&existing).is_err() {
+            rest.push(existing.file_name()?.to_os_string());
+            existing = existing.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
+        }
+        let mut dst = std::fs::canonicalize(&existing).ok()?;
+        dst.extend(rest.iter().rev());
+        Some(dst.starts_with(&src))
+    };
+    if inside(&opts.dst) == Some(true) {
+        return Err(Error::entry(
+            &opts.dst,
+            format!(
+                "copy: the destination is inside the source {}; choose a destination outside it",
+                opts.src.display()
+            ),
+        ));
     }
     std::fs::create_dir_all(&opts.dst).at(&opts.dst, "create the destination")?;
     // Restore exactly what was captured.

@@ -28,3 +28,22 @@ fn copy_to_ramfs_stops_on_the_first_lost_capability() {
     let out = captar().args(["copy", "--no-caps"]).arg(&src).arg(mnt2.path()).ok();
     assert!(out.stdout_text().contains(" 0 differences"), "{}", out.stdout_text());
 }
+
+/// As `cp -a`: a destination inside the source (itself, beneath it, or beneath it through a
+/// symlink) is refused before anything is written; a missing source says so.
+#[test]
+fn refuses_to_copy_a_tree_into_itself() {
+    let tmp = util::tempdir();
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(src.join("bin")).unwrap();
+    std::fs::write(src.join("bin/a"), b"a\n").unwrap();
+    std::os::unix::fs::symlink("src", tmp.path().join("link")).unwrap();
+    for dst in [src.clone(), src.join("bin/sub"), tmp.path().join("link/new/deeper")] {
+        let out = captar().arg("copy").arg(&src).arg(&dst).code(2);
+        assert!(out.stderr_text().contains("the destination is inside the source"), "{}", out.stderr_text());
+    }
+    assert!(!src.join("bin/sub").exists() && !src.join("new").exists());
+    let out = captar().arg("copy").arg(tmp.path().join("nothing")).arg(tmp.path().join("x")).code(2);
+    assert!(out.stderr_text().contains("No such file or directory"), "{}", out.stderr_text());
+    captar().arg("copy").arg(&src).arg(tmp.path().join("beside")).ok();
+}
