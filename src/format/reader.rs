@@ -29,6 +29,9 @@ pub struct Entry {
 
 /// The pax keywords that replace header fields.
 const CORE: [&str; 8] = [pax::PATH, pax::LINKPATH, pax::SIZE, pax::UID, pax::GID, pax::UNAME, pax::GNAME, pax::MTIME];
+/// The longest and deepest member name read: 16 times PATH_MAX, and a quarter of it in levels.
+const NAME_MAX_BYTES: usize = 64 << 10;
+const NAME_MAX_DEPTH: usize = 1024;
 /// Linux's limits for one extended attribute (`XATTR_NAME_MAX`, `XATTR_SIZE_MAX`).
 const XATTR_NAME_MAX: usize = 255;
 const XATTR_SIZE_MAX: usize = 64 << 10;
@@ -366,8 +369,11 @@ impl Reader {
         let records = || global.clone().chain(local.clone());
         let named = records().rev().find(|&(k, _)| k == pax::PATH.as_bytes()).map(|(_, v)| v);
         let fail = |msg: String| {
-            let shown = String::from_utf8_lossy(named.unwrap_or(&header_path));
-            self.err(at, format!("{shown}: {msg}"))
+            // A name too long to read is shown by its start.
+            let name = named.unwrap_or(&header_path);
+            let shown = String::from_utf8_lossy(&name[..name.len().min(200)]);
+            let more = if name.len() > 200 { "..." } else { "" };
+            self.err(at, format!("{shown}{more}: {msg}"))
         };
         let field = |range: std::ops::Range<usize>, name: &str| {
             numeric(&block[range.clone()]).ok_or_else(|| {
@@ -493,6 +499,15 @@ impl Reader {
         }
         if path.contains(&0) {
             return Err(fail("the name holds a NUL byte".into()));
+        }
+        // Longer than PATH_MAX is fine (captar walks such paths a component at a time), but a
+        // name of a million `a/` would make a million directories out of 2 KB of gzip.
+        let depth = path.strip_suffix(b"/").unwrap_or(path).iter().filter(|&&b| b == b'/').count() + 1;
+        if path.len() > NAME_MAX_BYTES || depth > NAME_MAX_DEPTH {
+            return Err(fail(format!(
+                "a name of {} bytes and {depth} levels is longer than any real one (at most {NAME_MAX_BYTES} bytes and {NAME_MAX_DEPTH} levels are read); the archive is corrupt or hostile",
+                path.len()
+            )));
         }
         // GNU tar reads no data after a hard link or directory header, libarchive none after
         // types 2-6: data announced there would be members to them and data to us. Refuse.

@@ -348,3 +348,22 @@ fn control_characters_in_names_are_escaped_in_messages() {
     assert!(!out.stdout_text().contains('\x1b') && !out.stderr_text().contains('\x1b'), "{out:?}");
     assert!(out.stdout_text().contains("\\033[31mlink: missing on disk"), "{}", out.stdout_text());
 }
+
+/// A name deeper than 1024 levels (or longer than 64 KiB) is refused before anything is made:
+/// a million `a/` in a 2 KB gzip archive once made a million directories. 1024 levels extract.
+#[test]
+fn names_deeper_than_any_real_tree_are_refused() {
+    let c = case();
+    let deep = format!("{}f", "a/".repeat(1024));
+    let tar = Tar::new().pax(&[("path", deep.as_bytes())]).file("x", b"deep\n").end();
+    let out = c.extract(&tar, &[], 2);
+    let line = one_line(&out);
+    assert!(line.contains("1024 levels") && line.contains("longer than any real one"), "{line}");
+    assert!(line.len() < 600, "the name is shown by its start: {line}");
+    assert_eq!(lkind(&c.dest("a")), None);
+    let ok = format!("{}f", "a/".repeat(1023));
+    let tar = Tar::new().pax(&[("path", ok.as_bytes())]).file("x", b"deep\n").end();
+    c.extract(&tar, &[], 0);
+    assert_eq!(read(&c.dest(&ok)), b"deep\n");
+    c.check();
+}
