@@ -47,6 +47,7 @@ fn through_pipe(
         target: Target::Pipe(Mutex::new(Some(writer))),
         directory: Some(opts.src.clone()),
         paths: vec![PathBuf::from(".")],
+        empty_ok: false,
         xattrs: opts.xattrs.clone(),
         compression: Compression::None,
         level: None,

@@ -40,6 +40,8 @@ pub struct CreateOptions {
     pub target: Target,
     pub directory: Option<PathBuf>,
     pub paths: Vec<PathBuf>,
+    /// No paths make an empty archive instead of an error (they came from an empty `-T` list).
+    pub empty_ok: bool,
     pub xattrs: XattrPolicy,
     pub compression: Compression,
     pub level: Option<i32>,
@@ -189,7 +191,7 @@ fn changed(before: &std::fs::Metadata, after: &std::fs::Metadata) -> bool {
 }
 
 pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
-    if opts.paths.is_empty() {
+    if opts.paths.is_empty() && !opts.empty_ok {
         return Err(Error::Usage(
             "create: name at least one path to archive (e.g. `captar create -f a.tar /usr/bin`)".into(),
         ));
@@ -850,6 +852,7 @@ mod tests {
             target: Target::Stdout,
             directory: None,
             paths: vec![PathBuf::from(".")],
+            empty_ok: false,
             xattrs: XattrPolicy::caps_only(),
             compression: Compression::None,
             level: None,

@@ -318,3 +318,44 @@ fn old_style_lines_and_compare_read_as_gnu_tar_reads_them() {
         cmd("tar").arg("-df").arg(tmp.path().join("new.tgz")).current_dir(&out).code(1);
     }
 }
+
+/// `-T FILE` / `--files-from FILE` archives the paths FILE names, one per line (NUL-separated
+/// with `--null`, `-` for standard input), as GNU tar does; a list naming nothing makes an
+/// empty archive, as with tar, while no path at all is still an error.
+#[test]
+fn files_from_reads_names_like_gnu_tar() {
+    let tmp = util::tempdir();
+    let d = tmp.path().join("d");
+    std::fs::create_dir_all(d.join("sub")).unwrap();
+    for (p, body) in [("a", "a\n"), ("sp ace", "b\n"), ("sub/c", "c\n")] {
+        std::fs::write(d.join(p), body).unwrap();
+    }
+    let list = tmp.path().join("list");
+    std::fs::write(&list, "d/a\nd/sp ace\n\nd/sub\n").unwrap();
+    let names = |archive: &Path| {
+        let mut v: Vec<String> =
+            captar().args(["list", "-f"]).arg(archive).ok().stdout_text().lines().map(String::from).collect();
+        v.sort();
+        v
+    };
+    let a = tmp.path().join("a.tar");
+    captar().arg("-cf").arg(&a).arg("-T").arg(&list).current_dir(tmp.path()).ok();
+    assert_eq!(names(&a), ["d/a", "d/sp ace", "d/sub/", "d/sub/c"]);
+    if util::require_tool("tar") {
+        let g = tmp.path().join("g.tar");
+        cmd("tar").arg("-cf").arg(&g).arg("-T").arg(&list).current_dir(tmp.path()).ok();
+        assert_eq!(names(&a), names(&g));
+    }
+    let b = tmp.path().join("b.tar");
+    captar()
+        .args(["create", "--null", "--files-from", "-", "-f"])
+        .arg(&b)
+        .current_dir(tmp.path())
+        .stdin(b"d/a\0d/sub/c\0".to_vec())
+        .ok();
+    assert_eq!(names(&b), ["d/a", "d/sub/c"]);
+    let e = tmp.path().join("e.tar");
+    captar().args(["create", "-T", "/dev/null", "-f"]).arg(&e).ok();
+    assert_eq!(std::fs::read(&e).unwrap(), vec![0u8; 10240]);
+    captar().args(["create", "-f"]).arg(&e).code(2);
+}

@@ -6,8 +6,9 @@ the operation before any work starts; the operations never see clap.
 pub mod caps;
 mod tarstyle;
 
-use std::ffi::OsString;
-use std::path::PathBuf;
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 
@@ -121,6 +122,12 @@ pub struct CreateArgs {
     /// Leave out what the patterns in FILE match, one per line, as --exclude (tar's -X)
     #[arg(short = 'X', long, value_name = "FILE")]
     exclude_from: Vec<PathBuf>,
+    /// Also archive the paths named in FILE, one per line (`-` for standard input), as tar's -T
+    #[arg(short = 'T', long, value_name = "FILE")]
+    files_from: Vec<PathBuf>,
+    /// Names in --files-from files end with a NUL byte, not a newline (find -print0)
+    #[arg(long)]
+    null: bool,
     /// Stay on the filesystem of each named path
     #[arg(long)]
     one_file_system: bool,
@@ -279,10 +286,16 @@ impl CreateArgs {
         } else {
             Compression::from_name(&self.file)
         };
+        let mut paths = self.paths;
+        for file in &self.files_from {
+            paths.extend(names_from(file, self.null)?);
+        }
         Ok(CreateOptions {
             target,
             directory: self.directory,
-            paths: self.paths,
+            paths,
+            // tar: `-T` naming nothing makes an empty archive; no path at all is an error.
+            empty_ok: !self.files_from.is_empty(),
             xattrs: self.xattrs.policy(None)?,
             compression,
             level: self.level,
@@ -316,6 +329,21 @@ impl ExtractArgs {
             progress,
         })
     }
+}
+
+/// The paths a `--files-from` file names: one per line, or per NUL with `--null`; empty ones
+/// are none. `-` is standard input.
+fn names_from(file: &Path, null: bool) -> Result<Vec<PathBuf>> {
+    let text = if file.as_os_str() == "-" {
+        let mut text = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut text).map(|_| text)
+    } else {
+        std::fs::read(file)
+    }
+    .map_err(|e| crate::error::Error::io(file, "read the list of files", e))?;
+    let end = if null { b'\0' } else { b'\n' };
+    let names = text.split(|&b| b == end).map(|l| if null { l } else { l.strip_suffix(b"\r").unwrap_or(l) });
+    Ok(names.filter(|l| !l.is_empty()).map(|l| PathBuf::from(OsStr::from_bytes(l))).collect())
 }
 
 /// The `--exclude` patterns, then those of each `--exclude-from` file (one per line; empty

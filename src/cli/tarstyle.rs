@@ -132,7 +132,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                     continue;
                 }
                 match c {
-                    b'f' | b'C' | b'X' => {
+                    b'f' | b'C' | b'X' | b'T' => {
                         let value = if dashed.is_some() && i < bundle.len() {
                             let v = OsStr::from_bytes(&bundle[i..]).to_os_string();
                             i = bundle.len();
@@ -145,6 +145,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                         let flag = match c {
                             b'f' => "-f",
                             b'C' => "-C",
+                            b'T' => "--files-from",
                             _ => "--exclude-from",
                         };
                         opts.push(flag.into());
