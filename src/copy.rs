@@ -121,6 +121,7 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
             keep_going: opts.keep_going,
             rootid: opts.rootid,
             verbose: false,
+            strip_components: 0,
             progress: false,
         };
         extract::extract(&x, report)

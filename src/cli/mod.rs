@@ -189,6 +189,9 @@ pub struct ExtractArgs {
     /// Extract the rest when a capability cannot be restored, and list them all at the end
     #[arg(long)]
     keep_going: bool,
+    /// Remove N leading components from member names (and hard-link targets), as tar does
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    strip_components: usize,
     /// Rootid of namespaced (v3) capabilities: keep (as archived), host (write v2) or a uid
     #[arg(long, value_name = "keep|host|N", default_value = "keep", value_parser = parse_rootid)]
     cap_rootid: RootidPolicy,
@@ -326,6 +329,7 @@ impl ExtractArgs {
             keep_going: self.keep_going,
             rootid: self.cap_rootid,
             verbose: self.verbose,
+            strip_components: self.strip_components,
             progress,
         })
     }

@@ -65,8 +65,22 @@ pub struct ExtractOptions {
     pub keep_going: bool,
     pub rootid: RootidPolicy,
     pub verbose: bool,
+    /// Leading components removed from member names and hard-link targets (tar's
+    /// --strip-components); a member with no more than that many is not extracted.
+    pub strip_components: usize,
     /// Draw a progress bar on stderr (the CLI decides: a terminal, no -q).
     pub progress: bool,
+}
+
+/// A member name without its first `n` components, counted as GNU tar counts them (a leading
+/// `./` is one; empty ones between slashes are none); `None` when nothing is left.
+fn strip(name: &Path, n: usize) -> Option<PathBuf> {
+    let parts: Vec<&[u8]> = std::os::unix::ffi::OsStrExt::as_bytes(name.as_os_str())
+        .split(|&b| b == b'/')
+        .filter(|c| !c.is_empty())
+        .collect();
+    let rest = parts.get(n..).filter(|r| !r.is_empty())?.join(&b'/');
+    Some(PathBuf::from(<std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(rest)))
 }
 
 /// Runs an extraction and returns its outcome; per-file problems are reported as they happen.
@@ -198,7 +212,7 @@ impl Run<'_> {
     fn members(&mut self, reader: &mut Reader, tick: &dyn Fn()) -> Result<()> {
         while let Some(entry) = reader.next_entry()? {
             tick();
-            let meta = entry.meta;
+            let mut meta = entry.meta;
             if let Some(w) = meta.left_out_warning() {
                 self.report.warn(w);
             }
@@ -220,6 +234,22 @@ impl Run<'_> {
                 let line = crate::list::quote_name(std::os::unix::ffi::OsStrExt::as_bytes(meta.path.as_os_str()));
                 let _ = writeln!(std::io::stdout().lock(), "{line}");
             }
+            let name = match self.opts.strip_components {
+                0 => name,
+                n => match strip(&meta.path, n).map(|p| SafeName::parse(&p).map(|s| (p, s))) {
+                    // Shorter than what is stripped: nothing is left to extract (as tar). (The
+                    // rest of a name without `..` has none: `Err` cannot happen.)
+                    None | Some(Err(_)) => continue,
+                    Some(Ok((path, stripped))) => {
+                        meta.path = path;
+                        if meta.kind == Kind::HardLink {
+                            // tar strips hard-link targets too (one with `..` is refused later).
+                            meta.link = meta.link.as_deref().map(|l| strip(l, n).unwrap_or_default());
+                        }
+                        stripped
+                    }
+                },
+            };
             self.wait_for_conflicts(&name.rel, &meta)?;
             let result = self.member(reader, &name, &meta);
             self.handle(&meta.path, result)?;
