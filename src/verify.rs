@@ -697,7 +697,7 @@ impl Task {
         };
         // The same file by a path that resolves no symlink: its directory's open fd, then its
         // name (for the path-based calls below).
-        let local = match &at {
+        let local = || match &at {
             Some((dir, name)) if self.beneath.is_some() => proc_path(dir.as_fd(), name).unwrap_or(self.disk.clone()),
             _ => self.disk.clone(),
         };
@@ -729,7 +729,7 @@ impl Task {
             findings.extend(self.caps(on_disk));
         }
         if let Some(all) = &self.all {
-            self.compare_all(all, &md, &local, target, &mut findings);
+            self.compare_all(all, &md, &local(), target, &mut findings);
         }
         findings
     }

@@ -8,7 +8,7 @@ use std::ffi::{CStr, CString, OsStr, OsString};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rustix::fs::XattrFlags;
 
@@ -185,8 +185,8 @@ fn getxattrat(_: BorrowedFd<'_>, _: &CStr, _: &CStr, _: &mut [u8]) -> rustix::io
 
 /// The capability xattr of `name` in the directory `dir` (never following a final symlink):
 /// one `getxattrat`, which looks up one component instead of a whole path; on a kernel
-/// without it, one lgetxattr of `full`, the same file's whole path.
-pub fn get_caps_at(dir: BorrowedFd<'_>, name: &CStr, full: &Path) -> io::Result<Option<Vec<u8>>> {
+/// without it, one lgetxattr of `full()`, a path of the same file.
+pub fn get_caps_at(dir: BorrowedFd<'_>, name: &CStr, full: &dyn Fn() -> PathBuf) -> io::Result<Option<Vec<u8>>> {
     use std::sync::atomic::Ordering;
     if !no_getxattrat().load(Ordering::Relaxed) {
         match read_value(|buf| getxattrat(dir, name, CAPABILITY, buf)) {
@@ -194,7 +194,7 @@ pub fn get_caps_at(dir: BorrowedFd<'_>, name: &CStr, full: &Path) -> io::Result<
             // A seccomp filter that predates the syscall (container runtimes) answers EPERM:
             // when lgetxattr is allowed, getxattrat is not used again.
             Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
-                let by_path = get_caps_path(full);
+                let by_path = get_caps_path(&full());
                 if by_path.is_ok() {
                     no_getxattrat().store(true, Ordering::Relaxed);
                 }
@@ -204,5 +204,5 @@ pub fn get_caps_at(dir: BorrowedFd<'_>, name: &CStr, full: &Path) -> io::Result<
             other => return other,
         }
     }
-    get_caps_path(full)
+    get_caps_path(&full())
 }
