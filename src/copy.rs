@@ -86,16 +86,25 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
     // As cp -a: a copy into the tree it copies would copy itself, again and again.
     let inside = |dst: &Path| {
         let src = std::fs::canonicalize(&opts.src).ok()?;
-        // The destination's deepest existing ancestor, resolved, with the rest after it.
-        let mut existing = dst.to_path_buf();
-        let mut rest = Vec::new();
-        while std::fs::symlink_metadata(&existing).is_err() {
-            rest.push(existing.file_name()?.to_os_string());
-            existing = existing.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
+        // The destination as the kernel will resolve it: symlinks in what exists, then the
+        // missing rest (which mkdir makes real directories, so `..` there goes back one).
+        let mut at = std::env::current_dir().ok()?;
+        for c in dst.components() {
+            match c {
+                std::path::Component::RootDir => at = PathBuf::from("/"),
+                std::path::Component::CurDir | std::path::Component::Prefix(_) => {}
+                std::path::Component::ParentDir => {
+                    at.pop();
+                }
+                std::path::Component::Normal(n) => {
+                    at.push(n);
+                    if let Ok(real) = std::fs::canonicalize(&at) {
+                        at = real;
+                    }
+                }
+            }
         }
-        let mut dst = std::fs::canonicalize(&existing).ok()?;
-        dst.extend(rest.iter().rev());
-        Some(dst.starts_with(&src))
+        Some(at.starts_with(&src))
     };
     if inside(&opts.dst) == Some(true) {
         return Err(Error::entry(

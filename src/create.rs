@@ -218,32 +218,35 @@ fn write_archive(opts: &CreateOptions, base: &Path, walker: &mut Walker<'_>, pro
         Target::Stdout => {
             write_to(opts, base, walker, progress, io::stdout().lock(), Path::new("(archive on standard output)"))?;
         }
-        Target::File(given) => {
-            // A symlink is written through, as tar does: to the file it names, in the end.
-            let path = &resolve_symlinks(given).at(given, "follow the archive's symlink")?;
-            match std::fs::symlink_metadata(path) {
-                Ok(md) if md.is_dir() => {
-                    return Err(Error::io(path, "write the archive", io::Error::from_raw_os_error(libc::EISDIR)));
-                }
-                // A device, fifo or socket is written to (never replaced: `-f /dev/st0`,
-                // `-f /dev/null`), as is a file of several names, so all of them keep naming the
-                // archive, as with tar.
-                Ok(md) if !md.is_file() || md.nlink() > 1 => {
-                    let flags = OFlags::WRONLY | OFlags::TRUNC | OFlags::CLOEXEC;
-                    let fd = rustix::fs::open(path, flags, Mode::empty())
-                        .map_err(io::Error::from)
-                        .at(path, "write the archive")?;
-                    let file = File::from(fd);
-                    walker.skip_inodes.push(((md.dev(), md.ino()), Skip::Note));
-                    write_to(opts, base, walker, progress, &file, path)?;
-                }
-                Ok(md) => replace_archive(opts, base, walker, progress, path, Some(&md))?,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    replace_archive(opts, base, walker, progress, path, None)?;
-                }
-                Err(e) => return Err(Error::io(path, "stat the archive", e)),
+        Target::File(path) => match std::fs::symlink_metadata(path) {
+            Ok(md) if md.is_dir() => {
+                return Err(Error::io(path, "write the archive", io::Error::from_raw_os_error(libc::EISDIR)));
             }
-        }
+            // A regular file of one name is replaced when the new archive is complete.
+            Ok(md) if md.is_file() && md.nlink() == 1 => {
+                replace_archive(opts, base, walker, progress, path, Some(&md))?
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => replace_archive(opts, base, walker, progress, path, None)?,
+            Err(e) => return Err(Error::io(path, "stat the archive", e)),
+            // Anything else is opened and written as tar does: a symlink is followed by the
+            // kernel (with its protections: fs.protected_symlinks), a device or fifo is written
+            // to (`-f /dev/nst0`, `-f /dev/stdout`), and a file of several names is written in
+            // place, so every name keeps naming the archive.
+            Ok(_) => {
+                let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC;
+                let fd = rustix::fs::open(path, flags, Mode::from_raw_mode(0o666))
+                    .map_err(io::Error::from)
+                    .at(path, "write the archive")?;
+                let file = File::from(fd);
+                // Left out of itself when it is a file (a fifo or device is archived, as by tar).
+                if let Ok(md) = file.metadata()
+                    && md.is_file()
+                {
+                    walker.skip_inodes.push(((md.dev(), md.ino()), Skip::Note));
+                }
+                write_to(opts, base, walker, progress, &file, path)?;
+            }
+        },
     }
     Ok(())
 }
@@ -257,25 +260,6 @@ enum Skip {
     As(std::ffi::OsString),
     /// Nothing (the old archive's note covers it).
     Quietly,
-}
-
-/// Follows `path` while it is a symlink (a relative target is read from the link's directory);
-/// the final name may not exist yet.
-fn resolve_symlinks(path: &Path) -> io::Result<PathBuf> {
-    let mut path = path.to_path_buf();
-    for _ in 0..40 {
-        match std::fs::symlink_metadata(&path) {
-            Ok(md) if md.file_type().is_symlink() => {
-                let target = std::fs::read_link(&path)?;
-                path = match path.parent() {
-                    Some(dir) => dir.join(target),
-                    None => target,
-                };
-            }
-            _ => return Ok(path),
-        }
-    }
-    Err(io::Error::from_raw_os_error(libc::ELOOP))
 }
 
 /// Writes the archive under a temporary name beside `path` and renames it into place when
@@ -312,9 +296,13 @@ fn replace_archive(
             .and_then(|()| rustix::fs::fchmod(&file, Mode::from_raw_mode(old.mode() & 0o7777)));
         if kept.is_err() {
             temps::remove(named, dir.as_fd(), &tmp);
-            let fd = rustix::fs::open(path, OFlags::WRONLY | OFlags::TRUNC | OFlags::CLOEXEC, Mode::empty())
-                .map_err(io::Error::from)
-                .at(path, "write the archive")?;
+            let fd = rustix::fs::open(
+                path,
+                OFlags::WRONLY | OFlags::TRUNC | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+                Mode::empty(),
+            )
+            .map_err(io::Error::from)
+            .at(path, "write the archive")?;
             walker.skip_inodes.push(((old.dev(), old.ino()), Skip::Note));
             return write_to(opts, base, walker, progress, &File::from(fd), path);
         }

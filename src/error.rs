@@ -12,21 +12,25 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// An error of one file or archive entry; its message names the file, what failed and, where
 /// one helps, what to do next.
 /// A message made safe for a terminal: control characters (from member names: an archive can
-/// name a member `\e[2J...`) become octal escapes, as `tar -t` prints them; the newlines that
-/// separate a message's lines stay.
+/// name a member `\e[2J...`, or put a newline and a forged `captar: ...` line in one) become
+/// escapes as `tar -t` prints them (`\n`, `\033`). Messages are one line each.
 pub fn terminal_safe(msg: &str) -> std::borrow::Cow<'_, str> {
-    if !msg.chars().any(|c| c.is_control() && c != '\n') {
+    if !msg.chars().any(char::is_control) {
         return msg.into();
     }
     let mut out = String::with_capacity(msg.len() + 8);
     for c in msg.chars() {
-        if c.is_control() && c != '\n' {
-            let mut buf = [0u8; 4];
-            for b in c.encode_utf8(&mut buf).bytes() {
-                out.push_str(&format!("\\{b:03o}"));
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => {
+                let mut buf = [0u8; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("\\{b:03o}"));
+                }
             }
-        } else {
-            out.push(c);
+            c => out.push(c),
         }
     }
     out.into()
@@ -180,8 +184,9 @@ mod tests {
 
     #[test]
     fn messages_are_terminal_safe() {
-        assert_eq!(terminal_safe("plain: ok\nsecond line"), "plain: ok\nsecond line");
-        assert_eq!(terminal_safe("\x1b[2Jx\ty\r\u{9b}"), "\\033[2Jx\\011y\\015\\302\\233");
+        assert_eq!(terminal_safe("plain: ok"), "plain: ok");
+        assert_eq!(terminal_safe("x\ncaptar: forged"), "x\\ncaptar: forged");
+        assert_eq!(terminal_safe("\x1b[2Jx\ty\r\u{9b}"), "\\033[2Jx\\ty\\r\\302\\233");
     }
     use super::*;
 

@@ -910,7 +910,7 @@ enum Unreachable {
 impl Dirs {
     /// Resolves archive members beneath `root` (symlinks in their paths are not followed).
     fn beneath(root: &Path) -> Dirs {
-        Dirs { dest: Dest::open(root).ok(), ..Dirs::default() }
+        Dirs { dest: Dest::open_for_lookup(root).ok(), ..Dirs::default() }
     }
 
     /// The directory holding `rel` (a member's safe path beneath the root), opened beneath the

@@ -38,7 +38,7 @@ fn refuses_to_copy_a_tree_into_itself() {
     std::fs::create_dir_all(src.join("bin")).unwrap();
     std::fs::write(src.join("bin/a"), b"a\n").unwrap();
     std::os::unix::fs::symlink("src", tmp.path().join("link")).unwrap();
-    for dst in [src.clone(), src.join("bin/sub"), tmp.path().join("link/new/deeper")] {
+    for dst in [src.clone(), src.join("bin/sub"), tmp.path().join("link/new/deeper"), tmp.path().join("no/../src/x")] {
         let out = captar().arg("copy").arg(&src).arg(&dst).code(2);
         assert!(out.stderr_text().contains("the destination is inside the source"), "{}", out.stderr_text());
     }

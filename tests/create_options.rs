@@ -217,9 +217,10 @@ fn open_files_stay_few_with_many_large_hard_linked_files() {
 }
 
 /// `-f` names what the archive goes to, as with tar: a device or fifo is written to, never
-/// replaced by a regular file; a symlink is written through to the file it names (made when
-/// missing); an existing archive keeps its mode, owner and other names; a directory is an
-/// error. The archive's own inode is left out with one note under its final name.
+/// replaced by a regular file; a symlink is opened through (by the kernel, with its symlink
+/// protections) to the file it names, made when missing; an existing archive keeps its mode,
+/// owner and other names; a directory is an error. The archive's own inode is left out with
+/// one note under its final name.
 #[test]
 fn archive_target_is_written_through_like_tar() {
     if !util::require_root("mknod and chown") {
@@ -269,15 +270,22 @@ fn archive_target_is_written_through_like_tar() {
     captar().args(["create", "-f"]).arg(t("old.tar")).arg("-C").arg(&d).arg(".").ok();
     assert_eq!(members(&t("other-name.tar")), "./\n./a\n");
 
-    // A fifo: written to, for whoever reads it.
-    cmd("mkfifo").arg(t("fifo")).ok();
-    let fifo = t("fifo");
+    // A fifo: written to, for whoever reads it, and archived like any fifo when it is in the
+    // tree (GNU tar leaves out only a regular file that is the archive).
+    cmd("mkfifo").arg(d.join("fifo")).ok();
+    let fifo = d.join("fifo");
     let reader = std::thread::spawn(move || std::fs::read(fifo).unwrap());
-    captar().args(["create", "-f"]).arg(t("fifo")).arg("-C").arg(&d).arg(".").ok();
+    captar().args(["create", "-f"]).arg(d.join("fifo")).arg("-C").arg(&d).arg(".").ok();
     let got = reader.join().unwrap();
-    assert!(kind(&t("fifo")).is_fifo());
+    assert!(kind(&d.join("fifo")).is_fifo());
     std::fs::write(t("from-fifo.tar"), got).unwrap();
-    assert_eq!(members(&t("from-fifo.tar")), "./\n./a\n");
+    assert_eq!(members(&t("from-fifo.tar")), "./\n./a\n./fifo\n");
+    std::fs::remove_file(d.join("fifo")).unwrap();
+
+    // /dev/stdout, here a pipe: written to as standard output.
+    let out = captar().args(["create", "-f", "/dev/stdout", "-C"]).arg(&d).arg(".").ok();
+    std::fs::write(t("from-stdout.tar"), &out.stdout).unwrap();
+    assert_eq!(members(&t("from-stdout.tar")), "./\n./a\n");
 
     // A directory: one line, exit 2.
     let out = captar().args(["create", "-f"]).arg(&d).arg("-C").arg(&d).arg(".").code(2);

@@ -225,7 +225,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
         out.push("--verbose".into());
     }
     // tar's --compare compares everything it stores; so does this one, capabilities included.
-    if mode == Mode::Diff {
+    if mode == Mode::Diff && !opts.iter().any(|o| o == "--all") {
         out.push("--all".into());
     }
     out.extend(opts);
@@ -252,6 +252,7 @@ mod tests {
         assert_eq!(rw("captar -xf a.tar -C dst"), "captar extract -f a.tar -C dst");
         assert_eq!(rw("captar -tvf a.tar"), "captar list --verbose -f a.tar");
         assert_eq!(rw("captar -df a.tar"), "captar verify --all -f a.tar");
+        assert_eq!(rw("captar -df a.tar --all"), "captar verify -f a.tar --all");
         assert_eq!(rw("captar xvpf a.tar"), "captar extract --verbose -f a.tar");
         assert_eq!(rw("captar -cf a.tar -C /srv --xattrs ."), "captar create -f a.tar -C /srv --xattrs -- .");
         assert_eq!(rw("captar --create --file=a.tar --directory /x y"), "captar create -f a.tar -C /x -- y");

@@ -102,6 +102,13 @@ impl Dest {
         })
     }
 
+    /// `open` for looking up only (verify): the umask, which only creating needs, is not read
+    /// (reading it sets it for a moment, which would race with other threads doing the same).
+    pub fn open_for_lookup(path: &Path) -> io::Result<Dest> {
+        let root = rustix::fs::open(path, OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::RDONLY, Mode::empty())?;
+        Ok(Dest { root, cache: HashMap::new(), openat2: true, dir_mode: Mode::from_raw_mode(0o755) })
+    }
+
     pub fn root(&self) -> BorrowedFd<'_> {
         self.root.as_fd()
     }

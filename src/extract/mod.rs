@@ -171,7 +171,7 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     if !run.cap_failures.is_empty() {
         report.note(format!("{} capabilities were not restored:", run.cap_failures.len()));
         for f in &run.cap_failures {
-            eprintln!("  {}: {}", f.path.display(), f.caps);
+            eprintln!("  {}", crate::error::terminal_safe(&format!("{}: {}", f.path.display(), f.caps)));
         }
     }
     Ok(report.outcome())
@@ -270,9 +270,11 @@ impl Run<'_> {
                     self.report.error(msg);
                     self.cap_failures.push(f);
                 } else {
-                    return Err(Error::Usage(format!(
-                        "{msg}\ncaptar: stopped at this entry; pass --keep-going to extract the rest and list every capability not restored, or --no-caps to extract without capabilities"
-                    )));
+                    // Two lines: what failed, then the way out.
+                    self.report.error(msg);
+                    return Err(Error::Usage(
+                        "stopped at this entry; pass --keep-going to extract the rest and list every capability not restored, or --no-caps to extract without capabilities".into(),
+                    ));
                 }
             }
         }
@@ -501,9 +503,7 @@ impl Run<'_> {
             rustix::fs::linkat(&tparent, &tname, dir, tmp, AtFlags::empty())
         })
         .map_err(|e| classify(path, "create hard link", e))?;
-        // GNU tar puts an inode's capability on its first name only; an archive that gives it
-        // to a link member gives it to the inode both name (a regular file: a symlink, like a
-        // symlink member, takes none).
+        // A link member's capability must already be its file's (set with the first name).
         let is_file = || {
             rustix::fs::statat(parent.as_fd(), name, AtFlags::SYMLINK_NOFOLLOW)
                 .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile)
@@ -511,8 +511,8 @@ impl Run<'_> {
         if meta.caps_raw().is_some() && is_file() {
             let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
             let fd = rustix::fs::openat(parent.as_fd(), name, flags, Mode::empty())
-                .map_err(|e| classify(path, "open hard link to set its capability", e.into()))?;
-            self.restorer.caps_of(fd.as_fd(), meta).map_err(Failure::Cap)?;
+                .map_err(|e| classify(path, "open hard link to check its capability", e.into()))?;
+            self.restorer.check_link_caps(fd.as_fd(), meta).map_err(Failure::Cap)?;
         }
         Ok(())
     }
@@ -530,7 +530,10 @@ impl Run<'_> {
             )));
         }
         match self.dir_index.get(&(d.dev, d.ino)) {
-            Some(&i) => self.dirs[i].meta = d.meta,
+            Some(&i) => {
+                self.dir_xattr_bytes -= self.dirs[i].meta.xattr_bytes();
+                self.dirs[i].meta = d.meta;
+            }
             None => {
                 self.dir_index.insert((d.dev, d.ino), self.dirs.len());
                 self.dirs.push(d);

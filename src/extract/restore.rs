@@ -159,8 +159,29 @@ impl Restorer {
         Ok((cap_result, xattr_errors))
     }
 
+    /// A hard-link member's capability, where it carries one (bsdtar repeats the first name's on
+    /// each link; GNU tar writes it on the first name only): the file it names must already
+    /// have it. A link sets none, so it cannot give a capability to a file the archive did not
+    /// write (one already in the destination); a mismatch is reported like any capability not
+    /// restored.
+    pub fn check_link_caps(&self, fd: BorrowedFd<'_>, meta: &EntryMeta) -> std::result::Result<(), CapFailure> {
+        let Some(raw) = meta.caps_raw() else { return Ok(()) };
+        if !self.xattrs.wants(OsStr::new(caps::XATTR_NAME)) {
+            return Ok(());
+        }
+        let (decoded, value) = self.cap_value(&meta.path, raw)?;
+        if xattr::get_caps_fd(fd).ok().flatten().as_deref() == Some(&value[..]) {
+            return Ok(());
+        }
+        Err(CapFailure {
+            path: meta.path.clone(),
+            caps: decoded.text_with_rootid(),
+            reason: "the hard link names a file without it, and a link sets no capability (give it to the first name of the file)".into(),
+        })
+    }
+
     /// Sets the member's capability, if it has one and capabilities are restored, on `fd` (a
-    /// directory, or the inode a hard-link member names).
+    /// directory).
     pub fn caps_of(&self, fd: BorrowedFd<'_>, meta: &EntryMeta) -> std::result::Result<(), CapFailure> {
         match meta.caps_raw() {
             Some(raw) if self.xattrs.wants(OsStr::new(caps::XATTR_NAME)) => self.set_caps(fd, meta, raw),

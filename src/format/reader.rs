@@ -268,6 +268,10 @@ impl Reader {
         let mut pending = Pending::default();
         self.local.clear();
         self.local_records.clear();
+        // An odd huge header does not keep its memory for the rest of the archive.
+        if self.local.capacity() > 1 << 20 {
+            self.local = Vec::new();
+        }
         loop {
             let at = self.offset;
             let Some(block) = self.read_block()? else {
@@ -478,22 +482,31 @@ impl Reader {
         // Values Linux cannot hold are left out (and counted), and so is what goes beyond
         // XATTRS_MAX in all, so a member's xattrs stay within what a real file can carry.
         let mut index: HashMap<OsString, usize> = HashMap::new();
+        let mut slots: Vec<Option<(OsString, Vec<u8>)>> = Vec::new();
         let mut total = 0usize;
         for (name, value) in libarchive_xattrs.into_iter().chain(schily_xattrs) {
+            let size = |v: &Vec<u8>| name.len() + v.len();
             let fits = name.len() <= XATTR_NAME_MAX && value.len() <= XATTR_SIZE_MAX;
-            match index.get(&name) {
-                Some(&i) if fits => {
-                    total = total - meta.xattrs[i].1.len() + value.len();
-                    meta.xattrs[i].1 = value;
+            let slot = index.get(&name).copied();
+            // The last value of a name counts: one that cannot be kept takes the earlier one
+            // with it, so an archive never means one thing to GNU tar and another here.
+            if let Some(old) = slot.and_then(|i| slots[i].take()) {
+                total -= size(&old.1);
+            }
+            if !fits || total + size(&value) > XATTRS_MAX {
+                meta.xattrs_left_out += 1;
+                continue;
+            }
+            total += size(&value);
+            match slot {
+                Some(i) => slots[i] = Some((name, value)),
+                None => {
+                    index.insert(name.clone(), slots.len());
+                    slots.push(Some((name, value)));
                 }
-                None if fits && total + name.len() + value.len() <= XATTRS_MAX => {
-                    total += name.len() + value.len();
-                    index.insert(name.clone(), meta.xattrs.len());
-                    meta.xattrs.push((name, value));
-                }
-                _ => meta.xattrs_left_out += 1,
             }
         }
+        meta.xattrs = slots.into_iter().flatten().collect();
         if path.is_empty() {
             return Err(self.err(at, "entry has an empty name"));
         }
@@ -645,6 +658,32 @@ mod tests {
         let two = r.next_entry().unwrap().unwrap().meta;
         assert_eq!((two.xattrs.len(), two.xattrs_left_out), (0, 0));
         assert_eq!(two.left_out_warning(), None);
+    }
+
+    /// The last value of a name counts even when it cannot be kept (the earlier one goes too),
+    /// and a later, larger value counts against the 1 MiB as a new one does.
+    #[test]
+    fn a_later_value_that_cannot_be_kept_takes_the_earlier_one() {
+        let mut a = Vec::new();
+        let cap = b"\x01\x00\x00\x02\x00\x20\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00";
+        let mut recs: Vec<(String, Vec<u8>)> = vec![
+            ("SCHILY.xattr.security.capability".into(), cap.to_vec()),
+            ("SCHILY.xattr.security.capability".into(), vec![1; (64 << 10) + 1]),
+        ];
+        recs.extend((0..40).map(|i| (format!("SCHILY.xattr.user.k{i:02}"), vec![])));
+        recs.extend((0..40).map(|i| (format!("SCHILY.xattr.user.k{i:02}"), vec![b'y'; 32 << 10])));
+        let pairs: Vec<(&str, &[u8])> = recs.iter().map(|(k, v)| (k.as_str(), v.as_slice())).collect();
+        member(&mut a, "x", b'x', &records(&pairs), "");
+        member(&mut a, "f", b'0', b"", "");
+        a.extend_from_slice(&[0; 1024]);
+        let (_, src) = decoder(Origin::Stream(Box::new(std::io::Cursor::new(a)))).unwrap();
+        let f = Reader::new(src, "test.tar").next_entry().unwrap().unwrap().meta;
+        assert_eq!(f.caps_raw(), None);
+        assert!(f.xattr_bytes() <= super::XATTRS_MAX, "{}", f.xattr_bytes());
+        let kept = f.xattrs.len();
+        assert!((25..40).contains(&kept), "{kept}");
+        assert!(f.xattrs.iter().all(|(_, v)| v.len() == 32 << 10));
+        assert_eq!(f.xattrs_left_out, 1 + (40 - kept));
     }
 
     /// POSIX: a local record overrides a global one, an empty value deletes the keyword (the
