@@ -20,20 +20,25 @@ pub fn terminal_safe(msg: &str) -> std::borrow::Cow<'_, str> {
     }
     let mut out = String::with_capacity(msg.len() + 8);
     for c in msg.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() => {
-                let mut buf = [0u8; 4];
-                for b in c.encode_utf8(&mut buf).bytes() {
-                    out.push_str(&format!("\\{b:03o}"));
-                }
-            }
-            c => out.push(c),
-        }
+        push_escaped(&mut out, c);
     }
     out.into()
+}
+
+/// Pushes `c`, a control character as `tar -t` escapes it (`\n`, `\t`, `\r`, else octal bytes).
+pub fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\t' => out.push_str("\\t"),
+        '\r' => out.push_str("\\r"),
+        c if c.is_control() => {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("\\{b:03o}"));
+            }
+        }
+        c => out.push(c),
+    }
 }
 
 /// How errors name standard output.
