@@ -729,7 +729,8 @@ impl Task {
             findings.extend(self.caps(on_disk));
         }
         if let Some(all) = &self.all {
-            self.compare_all(all, &md, &local(), target, &mut findings);
+            let at = at.as_ref().filter(|_| self.beneath.is_some()).map(|(dir, name)| (dir.as_fd(), name.as_c_str()));
+            self.compare_all(all, &md, At { at, local: &local }, target, &mut findings);
         }
         findings
     }
@@ -740,7 +741,7 @@ impl Task {
         &self,
         all: &AllCheck,
         disk: &Disk,
-        local: &Path,
+        file: At<'_>,
         target: Option<rustix::fs::Stat>,
         out: &mut Vec<Finding>,
     ) {
@@ -769,7 +770,7 @@ impl Task {
             out.push(self.diff(DiffKind::Mtime, Some(meta.mtime.to_pax()), Some(disk.to_pax()), None));
         }
         match meta.kind {
-            Kind::Symlink => match std::fs::read_link(local) {
+            Kind::Symlink => match file.read_link() {
                 Ok(disk) if Some(disk.as_path()) != meta.link.as_deref() => {
                     out.push(self.diff(
                         DiffKind::LinkTarget,
@@ -798,7 +799,7 @@ impl Task {
                     ));
                 } else {
                     let same = match &all.content {
-                        Content::Inline(data) => same_as_file(local, &self.disk, data),
+                        Content::Inline(data) => file.same_as(&self.disk, data),
                         Content::Known(known) => Ok(known.unwrap_or(false)),
                         Content::None => Ok(true),
                     };
@@ -815,7 +816,7 @@ impl Task {
             if xname == caps::XATTR_NAME {
                 continue;
             }
-            match xattr::get_path(local, xname) {
+            match xattr::get_path(&(file.local)(), xname) {
                 Ok(disk) if disk.as_deref() != Some(value.as_slice()) => {
                     let show = |v: &[u8]| format!("{}={}", xname.to_string_lossy(), hex(v));
                     let d = disk.as_deref().map(show).unwrap_or_else(|| format!("no {}", xname.to_string_lossy()));
@@ -989,12 +990,42 @@ fn open_regular(path: &Path) -> io::Result<File> {
     Ok(file)
 }
 
-/// Whether the file at `path` holds exactly `data` (errors name it `shown`).
-fn same_as_file(path: &Path, shown: &Path, data: &[u8]) -> Result<bool> {
-    let mut file = open_regular(path).at(shown, "open")?;
-    let mut disk = Vec::with_capacity(data.len() + 1);
-    (&mut file).take(data.len() as u64 + 1).read_to_end(&mut disk).at(shown, "read")?;
-    Ok(disk == data)
+/// A member's file on disk: its name in its directory, held open (looked up beneath the root),
+/// or else a path to it.
+struct At<'a> {
+    at: Option<(BorrowedFd<'a>, &'a CStr)>,
+    local: &'a dyn Fn() -> PathBuf,
+}
+
+impl At<'_> {
+    fn read_link(&self) -> io::Result<PathBuf> {
+        match self.at {
+            Some((dir, name)) => {
+                let target = rustix::fs::readlinkat(dir, name, Vec::new())?;
+                Ok(PathBuf::from(OsString::from_vec(target.into_bytes())))
+            }
+            None => std::fs::read_link((self.local)()),
+        }
+    }
+
+    /// Whether the file holds exactly `data` (errors name it `shown`); never through a
+    /// symlink, never waiting on a fifo.
+    fn same_as(&self, shown: &Path, data: &[u8]) -> Result<bool> {
+        let file = match self.at {
+            Some((dir, name)) => {
+                let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
+                rustix::fs::openat(dir, name, flags, rustix::fs::Mode::empty()).map(File::from).map_err(io::Error::from)
+            }
+            None => open_regular(&(self.local)()),
+        };
+        let mut file = file.at(shown, "open")?;
+        if !file.metadata().at(shown, "stat")?.is_file() {
+            return Ok(false);
+        }
+        let mut disk = Vec::with_capacity(data.len() + 1);
+        (&mut file).take(data.len() as u64 + 1).read_to_end(&mut disk).at(shown, "read")?;
+        Ok(disk == data)
+    }
 }
 
 /// Splits a `getcap` line into path and capability: the path is everything before the first
