@@ -17,7 +17,6 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{AtFlags, OFlags};
@@ -27,7 +26,7 @@ use crate::audit::scan::{self, ScanOptions};
 use crate::caps::{self, FileCaps};
 use crate::error::{Error, IoContext, Outcome, Report, Result};
 use crate::extract::SafeName;
-use crate::extract::beneath::Dest;
+use crate::extract::beneath::{Dest, open_regular_at};
 use crate::format::reader::Reader;
 use crate::format::{EntryMeta, Kind, open_archive_counted};
 use crate::list::{hex, quote_name};
@@ -945,12 +944,7 @@ impl Dirs {
     fn open_beneath(&mut self, rel: &Path) -> io::Result<File> {
         let not_there = || io::Error::from(io::ErrorKind::NotFound);
         let (dir, name) = self.parent_beneath(rel).map_err(|_| not_there())?.ok_or_else(not_there)?;
-        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
-        let file = File::from(rustix::fs::openat(dir, name.as_c_str(), flags, rustix::fs::Mode::empty())?);
-        if !file.metadata()?.is_file() {
-            return Err(io::Error::other("not a regular file"));
-        }
-        Ok(file)
+        open_regular_at(dir, name.as_c_str())
     }
 }
 
@@ -977,19 +971,6 @@ impl Disk {
     }
 }
 
-/// Opens a file to compare its data: never through a symlink, and without waiting on a fifo
-/// (which `open` would do until a writer comes); anything but a regular file is an error.
-fn open_regular(path: &Path) -> io::Result<File> {
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)?;
-    if !file.metadata()?.is_file() {
-        return Err(io::Error::other("not a regular file"));
-    }
-    Ok(file)
-}
-
 /// A member's file on disk: its name in its directory, held open (looked up beneath the root),
 /// or else a path to it.
 struct At<'a> {
@@ -1012,16 +993,10 @@ impl At<'_> {
     /// symlink, never waiting on a fifo.
     fn same_as(&self, shown: &Path, data: &[u8]) -> Result<bool> {
         let file = match self.at {
-            Some((dir, name)) => {
-                let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
-                rustix::fs::openat(dir, name, flags, rustix::fs::Mode::empty()).map(File::from).map_err(io::Error::from)
-            }
-            None => open_regular(&(self.local)()),
+            Some((dir, name)) => open_regular_at(dir, name),
+            None => open_regular_at(rustix::fs::CWD, (self.local)()),
         };
         let mut file = file.at(shown, "open")?;
-        if !file.metadata().at(shown, "stat")?.is_file() {
-            return Ok(false);
-        }
         let mut disk = Vec::with_capacity(data.len() + 1);
         (&mut file).take(data.len() as u64 + 1).read_to_end(&mut disk).at(shown, "read")?;
         Ok(disk == data)

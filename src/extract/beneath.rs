@@ -72,6 +72,18 @@ impl SafeName {
     }
 }
 
+/// Opens `name` in `dir` (a path, with `rustix::fs::CWD`) to read a regular file: never through
+/// a final symlink, never waiting on a fifo or taking a terminal; anything but a regular file is
+/// an error.
+pub fn open_regular_at<P: rustix::path::Arg>(dir: impl AsFd, name: P) -> io::Result<std::fs::File> {
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
+    let file = std::fs::File::from(rustix::fs::openat(dir, name, flags, Mode::empty())?);
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::other("not a regular file"));
+    }
+    Ok(file)
+}
+
 /// Directory handle for the destination, with the last parent directory cached (archives list
 /// siblings together, so most entries reuse it).
 const CACHE_MAX: usize = 256;

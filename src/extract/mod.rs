@@ -18,7 +18,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rustix::fs::{AtFlags, Mode, OFlags};
+use rustix::fs::{AtFlags, Mode};
 use rustix::io::Errno;
 
 pub use beneath::SafeName;
@@ -509,9 +509,8 @@ impl Run<'_> {
                 .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile)
         };
         if meta.caps_raw().is_some() && is_file() {
-            let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
-            let fd = rustix::fs::openat(parent.as_fd(), name, flags, Mode::empty())
-                .map_err(|e| classify(path, "open hard link to check its capability", e.into()))?;
+            let fd = beneath::open_regular_at(parent.as_fd(), name)
+                .map_err(|e| classify(path, "open hard link to check its capability", e))?;
             self.restorer.check_link_caps(fd.as_fd(), meta).map_err(Failure::Cap)?;
         }
         Ok(())
