@@ -568,23 +568,22 @@ impl Verifier<'_> {
     fn extra(&mut self) -> Result<()> {
         let roots: Vec<PathBuf> = match &self.opts.source {
             Source::Archive(_) => {
-                // Only directories reached without a symlink: one planted in their path would
-                // take the scan outside the root.
-                let dirs = std::mem::take(&mut self.dirs);
-                let reached = |d: &&PathBuf| match self.dirs_open.dest.as_mut() {
+                let mut dirs = std::mem::take(&mut self.dirs);
+                dirs.sort();
+                // Walking a directory covers its subdirectories: keep the outermost ones.
+                let mut outer: Vec<PathBuf> = Vec::new();
+                for d in dirs {
+                    if !outer.last().is_some_and(|o| d.starts_with(o)) {
+                        outer.push(d);
+                    }
+                }
+                // Only those reached without a symlink: one planted in their path would take the
+                // scan outside the root (what is beneath one is beneath it too).
+                let reached = |d: &PathBuf| match self.dirs_open.dest.as_mut() {
                     Some(dest) => matches!(dest.open_dir(d), Ok(Some(_))),
                     None => true,
                 };
-                let mut roots: Vec<PathBuf> = dirs.iter().filter(reached).map(|d| self.root.join(d)).collect();
-                roots.sort();
-                // Walking a directory covers its subdirectories: keep the outermost ones.
-                let mut outer: Vec<PathBuf> = Vec::new();
-                for r in roots {
-                    if !outer.last().is_some_and(|o| r.starts_with(o)) {
-                        outer.push(r);
-                    }
-                }
-                outer
+                outer.into_iter().filter(reached).map(|d| self.root.join(d)).collect()
             }
             Source::Manifest(_) => common_dir(self.seen.iter()).into_iter().collect(),
         };
