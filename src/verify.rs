@@ -26,7 +26,7 @@ use crate::audit::scan::{self, ScanOptions};
 use crate::caps::{self, FileCaps};
 use crate::error::{Error, IoContext, Outcome, Report, Result};
 use crate::extract::SafeName;
-use crate::extract::beneath::{Dest, open_regular_at};
+use crate::extract::beneath::{Dest, is_blocked, open_regular_at};
 use crate::format::reader::Reader;
 use crate::format::{EntryMeta, Kind, open_archive_counted};
 use crate::list::{hex, quote_name};
@@ -924,7 +924,7 @@ impl Dirs {
             match dest.open_dir(parent) {
                 Ok(Some(fd)) => self.fd = Some(fd),
                 Ok(None) => return Err(Unreachable::Missing),
-                Err(e) if e.kind() == io::ErrorKind::Other => return Err(Unreachable::ThroughSymlink),
+                Err(e) if is_blocked(&e) => return Err(Unreachable::ThroughSymlink),
                 Err(_) => return Ok(None),
             }
             parent.clone_into(&mut self.path);

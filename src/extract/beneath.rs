@@ -202,13 +202,32 @@ impl Dest {
     }
 }
 
+/// A lookup refused because of what stands in the path (a symlink, a non-directory, or a way
+/// out of the destination), as opposed to an I/O error: `is_blocked` tells them apart.
+#[derive(Debug)]
+struct Blocked(&'static str);
+
+impl std::fmt::Display for Blocked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::error::Error for Blocked {}
+
+/// Whether a lookup error of this module says the path is blocked (never followed), rather than
+/// failed.
+pub fn is_blocked(e: &io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<Blocked>())
+}
+
 /// Turns the errnos of a refused lookup into messages that say what happened.
 fn explain(e: Errno) -> io::Error {
     match e {
-        Errno::XDEV => io::Error::other("its path leads out of the destination; refused"),
-        Errno::LOOP | Errno::NOTDIR => io::Error::other(
+        Errno::XDEV => io::Error::other(Blocked("its path leads out of the destination; refused")),
+        Errno::LOOP | Errno::NOTDIR => io::Error::other(Blocked(
             "a symlink or non-directory stands in its parent path; captar never extracts through symlinks",
-        ),
+        )),
         other => other.into(),
     }
 }
@@ -225,6 +244,16 @@ mod tests {
         assert_eq!(SafeName::parse(Path::new("a/../../etc")), Err(NameProblem::DotDot));
         assert_eq!(SafeName::parse(Path::new("//..")), Err(NameProblem::DotDot));
         assert!(SafeName::parse(Path::new("./")).unwrap().is_root());
+    }
+
+    /// Only a lookup refused for what stands in the path counts as blocked, whatever its kind.
+    #[test]
+    fn blocked_lookups_are_told_from_other_errors() {
+        assert!(is_blocked(&explain(Errno::LOOP)));
+        assert!(is_blocked(&explain(Errno::NOTDIR)));
+        assert!(is_blocked(&explain(Errno::XDEV)));
+        assert!(!is_blocked(&explain(Errno::ACCESS)));
+        assert!(!is_blocked(&io::Error::other("not a regular file")));
     }
 
     /// Names taken as they are give what the component walk gives: every name of up to four
