@@ -125,6 +125,8 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
             members: Vec::new(),
             xattrs: restore_xattrs,
             same_owner: opts.same_owner,
+            // Modes as they are, as `cp -a` keeps them, whoever copies.
+            same_permissions: true,
             numeric_owner: opts.numeric_owner,
             existing: Existing::Replace,
             keep_going: opts.keep_going,

@@ -693,8 +693,9 @@ impl Files<'_> {
     /// Xattrs of a path that is not open (directories, symlinks, devices): never following it.
     fn path_xattrs(&self, path: &Path, meta: &mut EntryMeta) -> Result<()> {
         if !self.opts.xattrs.others {
-            // A directory can carry a capability too (it grants nothing, but it is there).
-            if self.opts.xattrs.caps && meta.kind == Kind::Dir {
+            // A directory, a symlink, a fifo or a device can carry a capability too (it grants
+            // nothing, but it is there, and getcap lists it on a fifo or a device).
+            if self.opts.xattrs.caps {
                 self.take_caps(path, meta, xattr::get_caps_path(path))?;
             }
             return Ok(());

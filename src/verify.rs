@@ -11,11 +11,12 @@ as v2 to a reader whose namespace root is its rootid; in the initial namespace t
 0). Any other rootid must match exactly.
 */
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::{CStr, CString, OsString};
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
@@ -26,7 +27,7 @@ use crate::audit::scan::{self, ScanOptions};
 use crate::caps::{self, FileCaps};
 use crate::error::{Error, IoContext, Outcome, Report, Result};
 use crate::extract::SafeName;
-use crate::extract::beneath::{Dest, is_blocked, open_regular_at};
+use crate::extract::beneath::{Dest, is_blocked, open_regular_at, proc_path};
 use crate::format::reader::Reader;
 use crate::format::{EntryMeta, Kind, open_archive_counted};
 use crate::list::{hex, quote_name};
@@ -88,12 +89,14 @@ pub enum DiffKind {
 }
 
 impl DiffKind {
-    fn label(self) -> &'static str {
-        match self {
+    /// What the difference is; `source` names what was compared with the disk (`archive`,
+    /// `manifest`).
+    fn label(self, source: &str) -> Cow<'static, str> {
+        Cow::Borrowed(match self {
             DiffKind::Missing => "missing on disk",
             DiffKind::CapsDiffer => "capabilities differ",
             DiffKind::CapsMissing => "capabilities missing on disk",
-            DiffKind::CapsExtra => "capabilities on disk not in archive",
+            DiffKind::CapsExtra => return format!("capabilities on disk not in {source}").into(),
             DiffKind::Type => "type differs",
             DiffKind::Mode => "mode differs",
             DiffKind::Owner => "owner differs",
@@ -104,8 +107,8 @@ impl DiffKind {
             DiffKind::Device => "device numbers differ",
             DiffKind::Content => "contents differ",
             DiffKind::Xattr => "xattr differs",
-            DiffKind::ExtraCapped => "capped file not in archive",
-        }
+            DiffKind::ExtraCapped => return format!("capped file not in {source}").into(),
+        })
     }
 }
 
@@ -120,19 +123,22 @@ pub struct Difference {
     pub disk: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub risk: Option<String>,
+    /// What `archive` comes from: `archive` or `manifest`.
+    #[serde(skip)]
+    pub source: &'static str,
 }
 
 impl Difference {
     /// The one-line text form.
     pub fn line(&self) -> String {
         let detail = match (self.kind, &self.archive, &self.disk) {
-            (DiffKind::CapsMissing, Some(a), _) => format!(" (archive {a})"),
+            (DiffKind::CapsMissing, Some(a), _) => format!(" ({} {a})", self.source),
             (DiffKind::CapsExtra | DiffKind::ExtraCapped | DiffKind::Missing, _, Some(d)) => format!(": {d}"),
-            (_, Some(a), Some(d)) => format!(": archive {a}, disk {d}"),
+            (_, Some(a), Some(d)) => format!(": {} {a}, disk {d}", self.source),
             _ => String::new(),
         };
         let risk = self.risk.as_ref().map(|r| format!(" [risk={r}]")).unwrap_or_default();
-        format!("{}: {}{detail}{risk}", self.path, self.kind.label())
+        format!("{}: {}{detail}{risk}", self.path, self.kind.label(self.source))
     }
 }
 
@@ -176,6 +182,8 @@ struct Verifier<'a> {
     /// Every member path, when `--extra` needs them.
     seen: HashSet<PathBuf>,
     dirs: Vec<PathBuf>,
+    /// How the first name verified begins (`/`, `./` or nothing), for `--extra`'s names.
+    style: Option<&'static str>,
     buf_a: Vec<u8>,
     buf_b: Vec<u8>,
     /// The open directory of the last check made on this thread.
@@ -195,6 +203,7 @@ pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
         link_caps: HashMap::new(),
         seen: HashSet::new(),
         dirs: Vec::new(),
+        style: None,
         buf_a: vec![0; 1 << 20],
         buf_b: vec![0; 1 << 20],
         dirs_open: Dirs::default(),
@@ -206,7 +215,7 @@ pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
         let e = std::fs::metadata(dir).err().unwrap_or_else(|| io::Error::from_raw_os_error(libc::ENOTDIR));
         return Err(Error::io(dir, "open the directory to verify against", e));
     }
-    if let Source::Archive(_) = opts.source {
+    if matches!(opts.source, Source::Archive(_)) || opts.directory.is_some() {
         v.dirs_open = Dirs::beneath(&v.root);
     }
     match &opts.source {
@@ -251,7 +260,7 @@ impl Verifier<'_> {
         disk: Option<String>,
         risk: Option<String>,
     ) -> Result<()> {
-        self.push(Difference { path: display(path), kind, archive, disk, risk })
+        self.push(Difference { path: display(path), kind, archive, disk, risk, source: self.opts.source.label() })
     }
 
     fn push(&mut self, d: Difference) -> Result<()> {
@@ -325,10 +334,18 @@ impl Verifier<'_> {
                 self.report.error(Error::entry(&meta.path, "member name contains '..'; not verified"));
                 continue;
             };
+            // A link member selected without its first name still compares with that name's
+            // capability (GNU tar and captar put it there only).
+            if meta.kind == Kind::File
+                && let Some(raw) = meta.caps_raw()
+            {
+                self.link_caps.insert(name.rel.clone(), raw.to_vec());
+            }
             if !self.members.selects(&name.rel) {
                 continue;
             }
             self.summary.entries += 1;
+            self.note_style(&meta.path);
             if self.opts.extra {
                 self.seen.insert(name.rel.clone());
                 if meta.kind == Kind::Dir {
@@ -458,16 +475,22 @@ impl Verifier<'_> {
         } else {
             meta.caps_raw().map(<[u8]>::to_vec)
         };
-        if meta.kind == Kind::File
-            && let Some(r) = &raw
-        {
-            self.link_caps.insert(rel.to_path_buf(), r.clone());
-        }
         let Ok(archived) = self.archived_caps(&meta.path, raw.as_deref()) else { return Ok(None) };
         let (kind, risk) = (meta.kind, self.opts.risk);
         if !self.opts.all {
             let beneath = Some(rel.to_path_buf());
-            return Ok(Some(Task { name: meta.path, disk, beneath, kind, archived, rootids: true, risk, all: None }));
+            let name = meta.path;
+            return Ok(Some(Task {
+                name,
+                disk,
+                beneath,
+                manifest: false,
+                kind,
+                archived,
+                rootids: true,
+                risk,
+                all: None,
+            }));
         }
         let content = if meta.kind != Kind::File || meta.size == 0 {
             Content::None
@@ -484,7 +507,8 @@ impl Verifier<'_> {
         };
         let name = meta.path.clone();
         let all = Some(Box::new(AllCheck { meta, link_target, content }));
-        Ok(Some(Task { name, disk, beneath: Some(rel.to_path_buf()), kind, archived, rootids: true, risk, all }))
+        let beneath = Some(rel.to_path_buf());
+        Ok(Some(Task { name, disk, beneath, manifest: false, kind, archived, rootids: true, risk, all }))
     }
 
     /// Compares a large member's data with the file while the archive is read; `None` when the
@@ -533,24 +557,34 @@ impl Verifier<'_> {
         }
         let records_rootids = lines.iter().any(|(_, c)| c.rootid.is_some());
         for (file_path, caps) in lines {
-            let rel_or_abs = PathBuf::from(std::ffi::OsStr::from_bytes(&file_path));
-            let disk_path = match (&self.opts.directory, rel_or_abs.is_absolute()) {
-                (Some(dir), true) => dir.join(rel_or_abs.strip_prefix("/").unwrap_or(&rel_or_abs)),
-                (Some(dir), false) => dir.join(&rel_or_abs),
-                (None, _) => rel_or_abs.clone(),
-            };
-            if !self.members.selects(&rel_or_abs) {
+            let shown = PathBuf::from(std::ffi::OsStr::from_bytes(&file_path));
+            if !self.members.selects(&shown) {
                 continue;
             }
+            self.note_style(&shown);
+            // Under -C, a path (absolute or relative) names a file beneath DIR, looked up there
+            // through no symlink, as archive members are: one in the restored tree must not
+            // send the check to the host's file of that name.
+            let (disk, beneath) = match &self.opts.directory {
+                Some(dir) => match SafeName::parse(&shown) {
+                    Ok(n) => (dir.join(&n.rel), Some(n.rel)),
+                    Err(_) => {
+                        self.report.error(Error::entry(&shown, "path contains '..'; not verified"));
+                        continue;
+                    }
+                },
+                None => (shown.clone(), None),
+            };
             self.summary.entries += 1;
             if self.opts.extra {
-                self.seen.insert(disk_path.clone());
+                self.seen.insert(beneath.clone().unwrap_or_else(|| disk.clone()));
             }
             self.summary.with_caps += 1;
             let task = Task {
-                name: rel_or_abs,
-                disk: disk_path,
-                beneath: None,
+                name: shown,
+                disk,
+                beneath,
+                manifest: true,
                 kind: Kind::File,
                 archived: Some(caps),
                 rootids: records_rootids,
@@ -563,9 +597,26 @@ impl Verifier<'_> {
         Ok(())
     }
 
+    /// Remembers how the first name verified is written (`/usr/bin/x`, `./bin/x`, `bin/x`), so
+    /// that `--extra` names what it finds the same way.
+    fn note_style(&mut self, name: &Path) {
+        if self.style.is_none() {
+            let b = name.as_os_str().as_bytes();
+            self.style = Some(if b.starts_with(b"/") {
+                "/"
+            } else if b.starts_with(b"./") {
+                "./"
+            } else {
+                ""
+            });
+        }
+    }
+
     /// `--extra`: capped files on disk, under what was verified, that the archive or manifest
-    /// does not name.
+    /// does not name; named as the archive's members or the manifest's paths are.
     fn extra(&mut self) -> Result<()> {
+        // Paths beneath the root (an archive, or a manifest under -C), else a manifest's own.
+        let beneath = matches!(self.opts.source, Source::Archive(_)) || self.opts.directory.is_some();
         let roots: Vec<PathBuf> = match &self.opts.source {
             Source::Archive(_) => {
                 let mut dirs = std::mem::take(&mut self.dirs);
@@ -577,16 +628,36 @@ impl Verifier<'_> {
                         outer.push(d);
                     }
                 }
-                // Only those reached without a symlink: one planted in their path would take the
-                // scan outside the root (what is beneath one is beneath it too).
-                let reached = |d: &PathBuf| match self.dirs_open.dest.as_mut() {
-                    Some(dest) => matches!(dest.open_dir(d), Ok(Some(_))),
-                    None => true,
-                };
-                outer.into_iter().filter(reached).map(|d| self.root.join(d)).collect()
+                outer
             }
-            Source::Manifest(_) => common_dir(self.seen.iter()).into_iter().collect(),
+            // The directory holding every path listed; all of DIR for an empty manifest.
+            Source::Manifest(_) if beneath => {
+                vec![common_dir(self.seen.iter()).filter(|d| d != Path::new(".")).unwrap_or_default()]
+            }
+            Source::Manifest(path) => match common_dir(self.seen.iter()) {
+                Some(d) => vec![d],
+                None => {
+                    return Err(Error::entry(
+                        path,
+                        "the manifest lists no file, so --extra has nowhere to look; pass -C DIR to scan DIR",
+                    ));
+                }
+            },
         };
+        let roots: Vec<PathBuf> = if beneath {
+            // Only those reached without a symlink: one planted in their path would take the
+            // scan outside the root (what is beneath one is beneath it too).
+            let reached = |d: &PathBuf| match self.dirs_open.dest.as_mut() {
+                Some(dest) => matches!(dest.open_dir(d), Ok(Some(_))),
+                None => true,
+            };
+            roots.into_iter().filter(reached).map(|d| self.root.join(d)).collect()
+        } else {
+            roots
+        };
+        if roots.is_empty() {
+            return Ok(());
+        }
         let scan_opts = ScanOptions { paths: roots, ..ScanOptions::default() };
         let mut found = Vec::new();
         scan::find(&scan_opts, self.report, &mut |f| {
@@ -594,14 +665,17 @@ impl Verifier<'_> {
             Ok(())
         })?;
         for f in found {
-            let key = match &self.opts.source {
-                Source::Archive(_) => f.path.strip_prefix(&self.root).unwrap_or(&f.path).to_path_buf(),
-                Source::Manifest(_) => f.path.clone(),
+            let key = match beneath {
+                true => f.path.strip_prefix(&self.root).unwrap_or(&f.path).to_path_buf(),
+                false => f.path.clone(),
             };
             if !self.seen.contains(&key) {
                 let risk = self.risk_of(Some(&f.caps));
-                // Named as the members are: relative to the root for an archive.
-                self.differ(&key, DiffKind::ExtraCapped, None, Some(f.caps.text_with_rootid()), risk)?;
+                let shown = match (beneath, self.style) {
+                    (true, Some(prefix)) if !prefix.is_empty() => Path::new(prefix).join(&key),
+                    _ => key,
+                };
+                self.differ(&shown, DiffKind::ExtraCapped, None, Some(f.caps.text_with_rootid()), risk)?;
             }
         }
         Ok(())
@@ -614,7 +688,9 @@ impl Verifier<'_> {
             serde_json::to_writer_pretty(&mut self.out, &doc).map_err(io::Error::from).at(stdout, "write")?;
             writeln!(self.out).at(stdout, "write")?;
         } else {
-            let kinds: Vec<String> = self.summary.by_kind.iter().map(|(k, n)| format!("{}: {n}", k.label())).collect();
+            let source = self.opts.source.label();
+            let kinds: Vec<String> =
+                self.summary.by_kind.iter().map(|(k, n)| format!("{}: {n}", k.label(source))).collect();
             let detail = if kinds.is_empty() { String::new() } else { format!(" ({})", kinds.join(", ")) };
             writeln!(
                 self.out,
@@ -638,9 +714,13 @@ struct Task {
     /// The name as shown (the member name, or the manifest's path).
     name: PathBuf,
     disk: PathBuf,
-    /// An archive member's path beneath the root, looked up there without following a symlink
-    /// (as extract creates it); `None` for a manifest's path, which is the file's real path.
+    /// The path beneath the root (an archive member's, or a manifest's under `-C`), looked up
+    /// there without following a symlink (as extract creates it); `None` for a manifest's path
+    /// without `-C`, which is the file's real path.
     beneath: Option<PathBuf>,
+    /// The manifest's kind is `File`, but it lists whatever getcap lists: any file but a
+    /// directory or a symlink.
+    manifest: bool,
     kind: Kind,
     archived: Option<FileCaps>,
     /// Whether rootids are compared (not for a manifest that does not record them).
@@ -671,10 +751,11 @@ enum Content {
 impl Task {
     fn diff(&self, kind: DiffKind, archive: Option<String>, disk: Option<String>, risk: Option<&FileCaps>) -> Finding {
         let risk = if self.risk { risk.and_then(caps::risk::describe) } else { None };
-        Finding::Diff(Difference { path: display(&self.name), kind, archive, disk, risk })
+        let source = if self.manifest { "manifest" } else { "archive" };
+        Finding::Diff(Difference { path: display(&self.name), kind, archive, disk, risk, source })
     }
 
-    /// lstat, the type, and for a regular file one getxattr and the capability comparison;
+    /// lstat, the type, and one getxattr and the capability comparison;
     /// both look the name up in its directory, held open in `dirs`.
     fn check(&self, dirs: &mut Dirs) -> Vec<Finding> {
         // A hard link's target, looked up before this member's directory is held.
@@ -696,7 +777,9 @@ impl Task {
         // The same file by a path that resolves no symlink: its directory's open fd, then its
         // name (for the path-based calls below).
         let local = || match &at {
-            Some((dir, name)) if self.beneath.is_some() => proc_path(dir.as_fd(), name).unwrap_or(self.disk.clone()),
+            Some((dir, name)) if self.beneath.is_some() => {
+                proc_path(dir.as_fd(), name.to_bytes()).unwrap_or(self.disk.clone())
+            }
             _ => self.disk.clone(),
         };
         let stat = match &at {
@@ -712,14 +795,21 @@ impl Task {
         };
         let disk_kind = md.kind();
         let archive_kind = if self.kind == Kind::HardLink { Kind::File } else { self.kind };
-        // A hard link member names an inode of any type but a directory.
-        let type_ok = if self.kind == Kind::HardLink { disk_kind != Kind::Dir } else { disk_kind == archive_kind };
+        let type_ok = match self.kind {
+            // getcap lists any file but a directory or a symlink.
+            _ if self.manifest => !matches!(disk_kind, Kind::Dir | Kind::Symlink),
+            // A hard link member names an inode of any type but a directory.
+            Kind::HardLink => disk_kind != Kind::Dir,
+            _ => disk_kind == archive_kind,
+        };
         if !type_ok {
             let d = self.diff(DiffKind::Type, Some(archive_kind.word().into()), Some(disk_kind.word().into()), None);
             return vec![d];
         }
         let mut findings: Vec<Finding> = Vec::new();
-        if matches!(disk_kind, Kind::File | Kind::Dir) {
+        // Every type can carry a capability (the kernel takes one on a fifo, a device or a
+        // symlink too): compared for all, as create and extract keep it for all.
+        {
             let on_disk = match &at {
                 Some((dir, name)) => xattr::get_caps_at(dir.as_fd(), name, &local),
                 None => xattr::get_caps_path(&self.disk),
@@ -947,19 +1037,6 @@ impl Dirs {
     }
 }
 
-/// `/proc/self/fd/N/NAME`: the file `name` in the open directory `dir`, by a path whose lookup
-/// resolves no symlink (the directory's magic link, then one name, not followed by `l*` calls
-/// and O_NOFOLLOW). `None` without /proc.
-fn proc_path(dir: BorrowedFd<'_>, name: &CStr) -> Option<PathBuf> {
-    static HAS_PROC: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    if !*HAS_PROC.get_or_init(|| Path::new("/proc/self/fd").is_dir()) {
-        return None;
-    }
-    let mut p = format!("/proc/self/fd/{}/", dir.as_raw_fd()).into_bytes();
-    p.extend_from_slice(name.to_bytes());
-    Some(PathBuf::from(OsString::from_vec(p)))
-}
-
 /// A file's lstat.
 struct Disk(rustix::fs::Stat);
 
@@ -1009,7 +1086,7 @@ pub fn parse_manifest_line(line: &[u8]) -> Option<(Vec<u8>, FileCaps)> {
     for (i, _) in line.iter().enumerate().filter(|&(_, &b)| b == b' ') {
         let Ok(rest) = std::str::from_utf8(&line[i + 1..]) else { continue };
         let (text, rootid) = match rest.rsplit_once(" [rootid=") {
-            Some((t, r)) => match r.strip_suffix(']').and_then(|n| n.parse::<u32>().ok()) {
+            Some((t, r)) => match r.strip_suffix(']').and_then(parse_rootid) {
                 Some(n) => (t, Some(n)),
                 None => continue,
             },
@@ -1024,6 +1101,12 @@ pub fn parse_manifest_line(line: &[u8]) -> Option<(Vec<u8>, FileCaps)> {
         }
     }
     None
+}
+
+/// A rootid as `getcap -n` prints it: libcap prints it as a signed int, so one of 2^31 or more
+/// appears negative.
+fn parse_rootid(n: &str) -> Option<u32> {
+    n.parse::<u32>().ok().or_else(|| n.parse::<i32>().ok().map(|r| r as u32))
 }
 
 fn common_dir<'a>(paths: impl Iterator<Item = &'a PathBuf>) -> Option<PathBuf> {

@@ -426,3 +426,129 @@ fn strip_components_as_gnu_tar() {
     assert_eq!(util::getcap_n_r(&ours).len(), util::getcap_n_r(&gnu).len());
     assert!(!util::getcap_n_r(&ours).is_empty());
 }
+
+/// The kernel keeps a capability on a fifo, a device and a symlink too (getcap lists the first
+/// two): create captures it by default, extract restores it on the node itself (GNU tar does,
+/// with --xattrs), verify compares it, and `caps scan` lists what `getcap -r` lists.
+#[test]
+fn fifos_devices_and_symlinks_keep_their_capabilities() {
+    if !util::require_root("security.capability on a fifo, a device and a symlink")
+        || !util::require_tool("setfattr")
+        || !util::require_tool("getcap")
+        || !util::require_tool("tar")
+    {
+        return;
+    }
+    let tmp = util::tempdir();
+    let src = tmp.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    if !util::require_xattr_fs(&src) {
+        return;
+    }
+    cmd("mkfifo").arg(src.join("fifo")).ok();
+    cmd("mknod").arg(src.join("null")).args(["c", "1", "3"]).ok();
+    std::os::unix::fs::symlink("fifo", src.join("link")).unwrap();
+    let value = "0x0100000200200000000000000000000000000000"; // cap_net_raw=ep
+    for name in ["fifo", "null", "link"] {
+        cmd("setfattr").args(["-h", "-n", "security.capability", "-v", value]).arg(src.join(name)).ok();
+    }
+    let raw = |p: &Path| {
+        let mut buf = vec![0u8; 64];
+        let n = rustix::fs::lgetxattr(p, "security.capability", &mut buf).ok()?;
+        Some(buf[..n].to_vec())
+    };
+    let scan = captar().args(["caps", "scan"]).arg(&src).ok().stdout;
+    assert_eq!(scan, cmd("getcap").arg("-r").arg(&src).ok().stdout);
+    assert_eq!(String::from_utf8_lossy(&scan).lines().count(), 2, "fifo and device");
+    let a = tmp.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).arg(".").ok();
+    let listing = captar().args(["list", "--caps", "-f"]).arg(&a).ok().stdout_text();
+    for name in ["fifo", "null", "link"] {
+        assert!(listing.contains(&format!("./{name} cap_net_raw=ep")), "{listing}");
+    }
+    let ours = tmp.path().join("ours");
+    let gnu = tmp.path().join("gnu");
+    std::fs::create_dir(&ours).unwrap();
+    std::fs::create_dir(&gnu).unwrap();
+    captar().args(["extract", "-f"]).arg(&a).arg("-C").arg(&ours).ok();
+    cmd("tar").args(["--xattrs", "--xattrs-include=security.capability", "-xf"]).arg(&a).arg("-C").arg(&gnu).ok();
+    for name in ["fifo", "null", "link"] {
+        assert_eq!(raw(&ours.join(name)), raw(&src.join(name)), "{name}");
+        assert_eq!(raw(&ours.join(name)), raw(&gnu.join(name)), "{name} as GNU tar");
+    }
+    // The symlink's target got nothing of its own.
+    assert_eq!(raw(&ours.join("fifo")), raw(&src.join("fifo")));
+    captar().args(["verify", "-f"]).arg(&a).arg("-C").arg(&ours).ok();
+    for name in ["fifo", "link"] {
+        cmd("setfattr").args(["-h", "-x", "security.capability"]).arg(ours.join(name)).ok();
+    }
+    let out = captar().args(["verify", "-f"]).arg(&a).arg("-C").arg(&ours).code(1);
+    let text = out.stdout_text();
+    for name in ["fifo", "link"] {
+        assert!(text.contains(&format!("./{name}: capabilities missing on disk (archive cap_net_raw=ep)")), "{text}");
+    }
+    // A getcap manifest lists the device: it verifies as the file getcap saw.
+    let manifest = tmp.path().join("caps.txt");
+    std::fs::write(&manifest, cmd("getcap").arg("-r").arg(".").current_dir(&src).ok().stdout).unwrap();
+    captar().args(["verify", "--manifest"]).arg(&manifest).arg("-C").arg(&src).ok();
+}
+
+/// Modes follow GNU tar: exactly as archived with -p (root's default, whatever the owner
+/// option), else without the umask's bits, setuid, setgid and sticky.
+#[test]
+fn modes_as_gnu_tar_with_and_without_same_permissions() {
+    if !util::require_root("setuid files, and extracting as another user")
+        || !util::require_tool("tar")
+        || !util::require_tool("setpriv")
+    {
+        return;
+    }
+    let tmp = util::tempdir();
+    std::fs::set_permissions(tmp.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(src.join("d")).unwrap();
+    for (name, mode) in [("suid", 0o4755), ("sgid", 0o2755), ("both", 0o6777), ("shared", 0o664)] {
+        std::fs::write(src.join(name), b"x").unwrap();
+        std::fs::set_permissions(src.join(name), std::os::unix::fs::PermissionsExt::from_mode(mode)).unwrap();
+    }
+    std::fs::set_permissions(src.join("d"), std::os::unix::fs::PermissionsExt::from_mode(0o1777)).unwrap();
+    let a = tmp.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).arg(".").ok();
+    std::fs::set_permissions(&a, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let captar_bin = env!("CARGO_BIN_EXE_captar");
+    let modes = |dir: &Path| -> Vec<(String, u32)> {
+        let mut v: Vec<(String, u32)> = ["suid", "sgid", "both", "shared", "d"]
+            .iter()
+            .map(|n| {
+                let m = std::fs::symlink_metadata(dir.join(n)).unwrap();
+                (n.to_string(), std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777)
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    // (who, umask, GNU tar's options, captar's options)
+    let cases: [(&str, &str, &[&str], &[&str]); 5] = [
+        ("root", "077", &[], &[]),
+        ("root", "077", &["--no-same-owner"], &["--no-same-owner"]),
+        ("root", "022", &["--no-same-permissions"], &["--no-same-permissions"]),
+        ("nobody", "077", &[], &[]),
+        ("nobody", "022", &["-p"], &["-p"]),
+    ];
+    for (i, (who, umask, gnu_opts, our_opts)) in cases.iter().enumerate() {
+        let run = |tool: &str, opts: &[&str], dst: &Path| {
+            std::fs::create_dir(dst).unwrap();
+            let cmdline = format!("umask {umask}; {tool} {} -f {} -C {}", opts.join(" "), a.display(), dst.display());
+            if *who == "root" {
+                cmd("sh").args(["-c", &cmdline]).ok();
+            } else {
+                cmd("chown").arg("65534:65534").arg(dst).ok();
+                cmd("setpriv").args(["--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-c", &cmdline]).ok();
+            }
+        };
+        let (gnu, ours) = (tmp.path().join(format!("gnu{i}")), tmp.path().join(format!("ours{i}")));
+        run("tar -x", gnu_opts, &gnu);
+        run(&format!("{captar_bin} extract"), our_opts, &ours);
+        assert_eq!(modes(&ours), modes(&gnu), "{who} umask {umask} {our_opts:?}");
+    }
+}

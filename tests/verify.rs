@@ -226,7 +226,8 @@ fn getcap_manifest_verifies_and_extra_finds_gains() {
     assert_eq!(json_diffs(&out), want);
     let out = captar().args(["verify", "--extra", "--manifest"]).arg(&m).arg("-C").arg(&dst).code(1);
     let text = out.stdout_text();
-    assert!(text.contains("bin/plain: capped file not in archive: cap_chown=ep"), "{text}");
+    // Named as the manifest names its files.
+    assert!(text.lines().any(|l| l == "./bin/plain: capped file not in manifest: cap_chown=ep"), "{text}");
     // Absolute paths, as `getcap -r /abs/dir` writes them, are read as they are.
     let abs = cmd("getcap").arg("-r").arg(&dst).ok().stdout;
     let m2 = s.work.join("abs.txt");
@@ -243,9 +244,9 @@ fn extra_with_an_archive() {
     captar().args(["verify", "-f"]).arg(&s.archive).arg("-C").arg(&dst).ok();
     let out = captar().args(["verify", "--extra", "--risk", "-f"]).arg(&s.archive).arg("-C").arg(&dst).code(1);
     let text = out.stdout_text();
-    // Named relative to -C, as members are.
+    // Named as the members are (`./bin/...`).
     assert!(
-        text.lines().any(|l| l.starts_with("bin/new: capped file not in archive: cap_sys_module=ep [risk=")),
+        text.lines().any(|l| l.starts_with("./bin/new: capped file not in archive: cap_sys_module=ep [risk=")),
         "{text}"
     );
 }
@@ -351,4 +352,58 @@ fn symlinks_in_member_paths_are_not_followed() {
         }
         assert!(!text.contains("cap_"), "{args:?}: a capability outside was read: {text}");
     }
+}
+
+/// Under -C, a manifest's paths are looked up beneath DIR through no symlink, as archive
+/// members are: a symlink in the restored tree (absolute, as images have) must not send the
+/// check to the host's file of that name.
+#[test]
+fn manifest_paths_under_c_never_follow_a_symlink() {
+    let Some(s) = setup() else { return };
+    let root = s.work.join("root");
+    std::fs::create_dir_all(root.join("usr")).unwrap();
+    // The source tree, by its absolute path, as `getcap -r /abs/src` records it.
+    let manifest = s.work.join("abs.txt");
+    std::fs::write(&manifest, cmd("getcap").arg("-r").arg(&s.src).ok().stdout).unwrap();
+    captar().args(["verify", "--manifest"]).arg(&manifest).ok();
+    // In the restored tree that path is a symlink to the real source: it holds nothing.
+    let inside = root.join(s.src.strip_prefix("/").unwrap());
+    std::fs::create_dir_all(inside.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(&s.src, &inside).unwrap();
+    let out = captar().args(["verify", "--manifest"]).arg(&manifest).arg("-C").arg(&root).code(1);
+    let text = out.stdout_text();
+    assert!(text.contains("missing on disk: its path on disk passes through a symlink or a file"), "{text}");
+    assert!(!text.contains(" 0 differences"), "{text}");
+}
+
+/// A hard-link member selected without its first name still compares with that name's
+/// capability (GNU tar and captar put it on the first name only).
+#[test]
+fn a_link_member_alone_compares_with_its_first_names_capability() {
+    let Some(s) = setup() else { return };
+    let dst = s.restored("out");
+    let listing = captar().args(["list", "--caps", "-v", "-f"]).arg(&s.archive).ok().stdout_text();
+    // A link member whose first name is capped.
+    let (link, first) = listing
+        .lines()
+        .filter_map(|l| l.split_once(" link to "))
+        .map(|(a, b)| (a.rsplit(' ').next().unwrap().to_string(), b.to_string()))
+        .find(|(_, first)| listing.lines().any(|l| l.contains(&format!(" {first} cap_"))))
+        .expect("the test tree has a hard link to a capped file");
+    captar().args(["verify", "-f"]).arg(&s.archive).arg("-C").arg(&dst).arg(&link).ok();
+    cmd("setcap").arg("-r").arg(dst.join(&first)).ok();
+    let out = captar().args(["verify", "-f"]).arg(&s.archive).arg("-C").arg(&dst).arg(&link).code(1);
+    assert!(out.stdout_text().starts_with(&format!("{link}: capabilities missing on disk")), "{}", out.stdout_text());
+}
+
+/// `--extra` with an empty manifest scans all of DIR; without -C it has nowhere to look.
+#[test]
+fn extra_with_an_empty_manifest() {
+    let Some(s) = setup() else { return };
+    let empty = s.work.join("empty.txt");
+    std::fs::write(&empty, b"").unwrap();
+    let out = captar().args(["verify", "--extra", "--manifest"]).arg(&empty).arg("-C").arg(&s.src).code(1);
+    assert!(out.stdout_text().contains("capped file not in manifest"), "{}", out.stdout_text());
+    let out = captar().args(["verify", "--extra", "--manifest"]).arg(&empty).code(2);
+    assert!(out.stderr_text().contains("pass -C DIR"), "{}", out.stderr_text());
 }

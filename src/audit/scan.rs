@@ -1,10 +1,11 @@
 /*!
-`captar caps scan [PATH...]`: every regular file with a `security.capability` xattr, printed
+`captar caps scan [PATH...]`: every file with a `security.capability` xattr, printed
 exactly as `getcap -r PATH` prints it (`PATH TEXT`, in getcap's order: see audit/walk.rs), and
 with `-n` exactly as `getcap -n -r` (` [rootid=N]` after a v3 value's text).
 
-Like getcap: symlinks are never followed (not even a PATH argument that is one), only regular
-files are read, trailing slashes of a PATH are dropped (`dir/` lists `dir/file`), and a file's path
+Like getcap: symlinks are never followed (not even a PATH argument that is one), every file
+but a directory or a symlink is read (a regular file, and also a fifo, a device or a socket, where
+the kernel keeps a capability as well), trailing slashes of a PATH are dropped (`dir/` lists `dir/file`), and a file's path
 is printed raw, bytes and newlines included. Unlike getcap, a value that cannot be read or decoded
 (EOVERFLOW: a v3 rootid that maps to no user of this namespace) is an error: reported on stderr
 with the file's name, and the exit status is 2 once the scan has finished; so is a PATH that does
@@ -81,7 +82,7 @@ fn strip_trailing_slashes(path: &Path) -> PathBuf {
     PathBuf::from(OsStr::from_bytes(&bytes[..end]))
 }
 
-/// The capability of one regular file, or `None` when it has none; problems are reported.
+/// The capability of one file (not opened), or `None` when it has none; problems are reported.
 fn read_caps(path: &Path, report: &Report) -> Option<Found> {
     from_xattr(path, xattr::get_caps_path(path), report)
 }
@@ -130,7 +131,7 @@ pub fn find(opts: &ScanOptions, report: &Report, emit: &mut dyn FnMut(Found) -> 
             }
         };
         let root = strip_trailing_slashes(arg);
-        if md.is_file() {
+        if !md.is_dir() && !md.is_symlink() {
             if let Some(found) = visit(&root) {
                 emit(found)?;
             }

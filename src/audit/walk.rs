@@ -8,8 +8,8 @@ the output is byte for byte getcap's, and streams), reading itself the directory
 next; helper threads meanwhile take the oldest pending directories (work stealing: shallow
 subtrees the order reaches last), so the two rarely wait for each other.
 
-Symlinks are never followed; only regular files are visited, as getcap does. The entry type comes
-from `readdir` (`d_type`), so a directory costs one `getdents` pass and a file no `stat` at all.
+Symlinks are never followed; every file but a directory or a symlink is visited, as getcap does
+(its nftw calls a fifo or a device `FTW_F` too). The entry type comes from `readdir` (`d_type`), so a directory costs one `getdents` pass and a file no `stat` at all.
 */
 
 use std::collections::{BTreeMap, HashMap};
@@ -78,7 +78,7 @@ struct Reader<'a, T> {
 }
 
 /// Walks the directory `root` (whose device is `root_dev`): `visit` runs on any thread for
-/// every regular file, and what it returns is passed to `emit` on this thread, in `nftw` order.
+/// every file but a directory or a symlink, and what it returns is passed to `emit` on this thread, in `nftw` order.
 /// A directory that cannot be read is reported and skipped. Stops at the first error of `emit`.
 pub(super) fn walk<T: Send>(
     root: &Path,
@@ -253,7 +253,7 @@ impl<T: Send> Reader<'_, T> {
                 }
                 items.push(Item::Dir(children.len()));
                 children.push(path);
-            } else if file_type.is_file()
+            } else if !file_type.is_symlink()
                 && let Some(found) = visit(&path)
             {
                 items.push(Item::Found(found));

@@ -157,9 +157,11 @@ impl FileCaps {
     }
 
     /// Whether two values grant the same thing: same sets, same effective flag, and the same
-    /// rootid once v1/v2 are read as "no rootid" (a v1 value equals its v2 equivalent).
+    /// rootid once v1/v2 are read as "no rootid" (a v1 value equals its v2 equivalent). The
+    /// effective flag of empty sets raises nothing, and getcap prints both as `=`: `setcap =e`
+    /// (libcap writes it for `cap_chown=e` too) grants what `setcap =` grants.
     pub fn same_grant(&self, other: &FileCaps) -> bool {
-        self.effective == other.effective
+        (self.effective == other.effective || self.is_empty() && other.is_empty())
             && self.permitted == other.permitted
             && self.inheritable == other.inheritable
             && self.rootid == other.rootid

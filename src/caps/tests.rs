@@ -220,6 +220,10 @@ fn v1_values() {
     assert_eq!(caps.text(), "cap_net_raw=ep");
     assert_eq!(caps.encode(), raw);
     assert!(caps.same_grant(&caps.to_v2()));
+    // The effective flag counts only where something is granted.
+    let empty = FileCaps { permitted: 0, inheritable: 0, effective: false, ..caps };
+    assert!(empty.same_grant(&FileCaps { effective: true, ..empty }));
+    assert!(!caps.same_grant(&FileCaps { effective: !caps.effective, ..caps }));
     assert_eq!(caps.to_v2().encode(), hex("01000002 00200000 00000000 00000000 00000000"));
 }
 

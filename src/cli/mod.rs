@@ -180,6 +180,12 @@ pub struct ExtractArgs {
     /// Use the numeric uid/gid, not the user and group names
     #[arg(long)]
     numeric_owner: bool,
+    /// Modes exactly as archived, setuid and setgid included, whatever the umask (the default as root)
+    #[arg(short = 'p', long, visible_alias = "preserve-permissions", conflicts_with = "no_same_permissions")]
+    same_permissions: bool,
+    /// Modes without the umask's bits, setuid, setgid or sticky (the default when not root)
+    #[arg(long)]
+    no_same_permissions: bool,
     /// An existing file is an error
     #[arg(short = 'k', long, conflicts_with = "skip_old_files")]
     keep_old_files: bool,
@@ -318,6 +324,7 @@ impl ExtractArgs {
             members: self.members,
             xattrs: self.xattrs.policy(Some(EXTRACT_DEFAULT_INCLUDE))?,
             same_owner: if self.no_same_owner { false } else { self.same_owner || is_root() },
+            same_permissions: if self.no_same_permissions { false } else { self.same_permissions || is_root() },
             numeric_owner: self.numeric_owner,
             existing: if self.keep_old_files {
                 Existing::Keep

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
@@ -82,6 +82,19 @@ pub fn open_regular_at<P: rustix::path::Arg>(dir: impl AsFd, name: P) -> io::Res
         return Err(io::Error::other("not a regular file"));
     }
     Ok(file)
+}
+
+/// `/proc/self/fd/N/NAME`: the file `name` in the open directory `dir`, by a path whose lookup
+/// resolves no symlink (the directory's magic link, then one name, not followed by `l*` calls
+/// and O_NOFOLLOW). `None` without /proc.
+pub fn proc_path(dir: BorrowedFd<'_>, name: &[u8]) -> Option<PathBuf> {
+    static HAS_PROC: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if !*HAS_PROC.get_or_init(|| Path::new("/proc/self/fd").is_dir()) {
+        return None;
+    }
+    let mut p = format!("/proc/self/fd/{}/", std::os::fd::AsRawFd::as_raw_fd(&dir)).into_bytes();
+    p.extend_from_slice(name);
+    Some(PathBuf::from(std::ffi::OsString::from_vec(p)))
 }
 
 /// Directory handle for the destination, with the last parent directory cached (archives list

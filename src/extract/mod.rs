@@ -15,6 +15,7 @@ use std::ffi::OsStr;
 use std::io;
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -23,7 +24,7 @@ use rustix::io::Errno;
 
 pub use beneath::SafeName;
 use beneath::{Dest, NameProblem};
-use restore::{CapFailure, Restorer};
+use restore::{CapFailure, Restored, Restorer};
 
 use crate::error::{Error, Outcome, Report, Result};
 use crate::format::reader::Reader;
@@ -60,6 +61,9 @@ pub struct ExtractOptions {
     pub members: Vec<PathBuf>,
     pub xattrs: XattrPolicy,
     pub same_owner: bool,
+    /// Modes as archived (`-p`, root's default); else without the umask's bits, setuid,
+    /// setgid and sticky, as GNU tar.
+    pub same_permissions: bool,
     pub numeric_owner: bool,
     pub existing: Existing,
     pub keep_going: bool,
@@ -371,9 +375,12 @@ impl Run<'_> {
                     rustix::fs::symlinkat(target, dir, tmp)
                 })
                 .map_err(io_fail("create symlink"))?;
-                self.restorer
-                    .symlink_meta(parent.as_fd(), &file_name, meta)
-                    .map_err(io_fail("set symlink owner and times"))
+                let at = self.node_path(parent.as_fd(), &file_name, &name.rel);
+                let restored = self
+                    .restorer
+                    .symlink_meta(parent.as_fd(), &file_name, &at, meta)
+                    .map_err(io_fail("set symlink owner and times"))?;
+                self.node_outcome(parent.as_fd(), &file_name, path, restored)
             }
             Kind::HardLink => self.hard_link(&parent_rel, &file_name, meta),
             Kind::Char | Kind::Block | Kind::Fifo => {
@@ -391,8 +398,41 @@ impl Run<'_> {
                     rustix::fs::mknodat(dir, tmp, ty, Mode::from_raw_mode(0o600), dev)
                 })
                 .map_err(io_fail("create special file"))?;
-                self.restorer.node_meta(parent.as_fd(), &file_name, meta).map_err(io_fail("set owner, mode and times"))
+                let at = self.node_path(parent.as_fd(), &file_name, &name.rel);
+                let restored = self
+                    .restorer
+                    .node_meta(parent.as_fd(), &file_name, &at, meta)
+                    .map_err(io_fail("set owner, mode and times"))?;
+                self.node_outcome(parent.as_fd(), &file_name, path, restored)
             }
+        }
+    }
+
+    /// A path naming the symlink, fifo or device `name` just created in `parent`, whose last
+    /// component is not followed (for the `l*xattr` calls): through /proc, else beneath the
+    /// destination's path.
+    fn node_path(&self, parent: BorrowedFd<'_>, name: &OsStr, rel: &Path) -> PathBuf {
+        beneath::proc_path(parent, name.as_bytes()).unwrap_or_else(|| self.opts.directory.join(rel))
+    }
+
+    /// What restoring a symlink's, fifo's or device's metadata left undone, as for a file: a
+    /// capability not restored removes it again unless `--keep-going`.
+    fn node_outcome(
+        &self,
+        parent: BorrowedFd<'_>,
+        name: &OsStr,
+        path: &Path,
+        restored: Restored,
+    ) -> Result<(), Failure> {
+        if let Err(f) = restored.caps {
+            if !self.opts.keep_going {
+                let _ = rustix::fs::unlinkat(parent, name, AtFlags::empty());
+            }
+            return Err(Failure::Cap(f));
+        }
+        match restored.problems.is_empty() {
+            true => Ok(()),
+            false => Err(Failure::Member(Error::entry(path, restored.problems.join("; ")))),
         }
     }
 
@@ -683,20 +723,20 @@ fn finish_file(
 ) -> Result<(), Failure> {
     let path = &meta.path;
     let replace = opts.existing == Existing::Replace;
-    let (cap_result, xattr_errors) =
+    let Restored { caps, problems } =
         restorer.file_meta(tmp.fd(), meta).map_err(|e| classify(path, "set metadata", e))?;
-    if let Err(f) = cap_result {
+    if let Err(f) = caps {
         if opts.keep_going {
             existing_outcome(opts.existing, path, tmp.link_into(parent, name, replace))?;
         }
         return Err(Failure::Cap(f));
     }
     existing_outcome(opts.existing, path, tmp.link_into(parent, name, replace))?;
-    // Like GNU tar: an xattr the destination refuses is an error of this member, and the file
-    // (with its capability) is kept.
-    match xattr_errors.is_empty() {
+    // Like GNU tar: an owner or an xattr the destination refuses is an error of this member,
+    // and the file (with its capability) is kept.
+    match problems.is_empty() {
         true => Ok(()),
-        false => Err(Failure::Member(Error::entry(path, xattr_errors.join("; ")))),
+        false => Err(Failure::Member(Error::entry(path, problems.join("; ")))),
     }
 }
 

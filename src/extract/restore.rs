@@ -32,6 +32,7 @@ pub struct CapFailure {
 
 pub struct Restorer {
     same_owner: bool,
+    same_permissions: bool,
     numeric_owner: bool,
     xattrs: XattrPolicy,
     rootid: RootidPolicy,
@@ -72,6 +73,7 @@ impl Restorer {
         rustix::process::umask(umask);
         Restorer {
             same_owner: opts.same_owner,
+            same_permissions: opts.same_permissions,
             numeric_owner: opts.numeric_owner,
             xattrs: opts.xattrs.clone(),
             rootid: opts.rootid,
@@ -99,27 +101,69 @@ impl Restorer {
         Ok(Some((rustix::fs::Uid::from_raw(uid), rustix::fs::Gid::from_raw(gid))))
     }
 
-    fn mode(&self, meta: &EntryMeta) -> Mode {
-        let mode = if self.same_owner { meta.mode } else { meta.mode & !self.umask & 0o1777 };
+    /// The mode to set: the archive's with `-p` (root's default), else without the umask's
+    /// bits, setuid, setgid and sticky (as GNU tar). Without the archive's owner (`owned`
+    /// false: the chown was refused) no setuid or setgid bit (as libarchive).
+    fn mode(&self, meta: &EntryMeta, owned: bool) -> Mode {
+        let mut mode = if self.same_permissions { meta.mode } else { meta.mode & !self.umask & 0o777 };
+        if !owned {
+            mode &= !0o6000;
+        }
         Mode::from_raw_mode(mode)
+    }
+
+    /// Gives the member its owner with `chown`, where the archive's owners are restored.
+    /// `Ok(false)` when the kernel refused the owner (EINVAL: an id this user namespace does not
+    /// map; EPERM: no right to give files away): the member is kept with the extracting user's
+    /// owner, and the refusal described in `problems` (an error of that member, as GNU tar).
+    fn set_owner(
+        &self,
+        meta: &EntryMeta,
+        chown: impl FnOnce(rustix::fs::Uid, rustix::fs::Gid) -> rustix::io::Result<()>,
+        problems: &mut Vec<String>,
+    ) -> io::Result<bool> {
+        let Some((uid, gid)) = self.owner(meta)? else { return Ok(true) };
+        match chown(uid, gid) {
+            Ok(()) => Ok(true),
+            Err(e @ (Errno::INVAL | Errno::PERM)) => {
+                let why = match e {
+                    Errno::INVAL => {
+                        "an id this user namespace does not map; extract in a namespace that maps it, or pass --no-same-owner"
+                    }
+                    _ => "no right to give files away; run as root, or pass --no-same-owner",
+                };
+                let bits = if meta.mode & 0o6000 != 0 { ", and without its setuid/setgid bits" } else { "" };
+                problems.push(format!(
+                    "cannot set owner {}:{} ({e}: {why}); extracted with the extracting user's owner{bits}",
+                    uid.as_raw(),
+                    gid.as_raw()
+                ));
+                Ok(false)
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     fn times(meta: &EntryMeta) -> Timestamps {
         Timestamps { last_access: ts(0, UTIME_NOW as u32), last_modification: ts(meta.mtime.secs, meta.mtime.nsecs) }
     }
 
-    /// Sets the other xattrs; each one the destination refuses is described, not fatal.
-    fn other_xattrs(&self, fd: BorrowedFd<'_>, meta: &EntryMeta) -> Vec<String> {
-        let mut failed = Vec::new();
+    /// Sets the other xattrs with `set`; each one the destination refuses is described in
+    /// `problems`, not fatal.
+    fn other_xattrs(
+        &self,
+        set: &dyn Fn(&OsStr, &[u8]) -> io::Result<()>,
+        meta: &EntryMeta,
+        problems: &mut Vec<String>,
+    ) {
         for (name, value) in &meta.xattrs {
             if name != caps::XATTR_NAME
                 && self.xattrs.wants(name)
-                && let Err(e) = xattr::set_fd(fd, name, value)
+                && let Err(e) = set(name, value)
             {
-                failed.push(format!("cannot set xattr {}: {e}", name.to_string_lossy()));
+                problems.push(format!("cannot set xattr {}: {e}", name.to_string_lossy()));
             }
         }
-        failed
     }
 
     /// The value to write for an archived capability, after v1→v2 and the rootid policy.
@@ -138,25 +182,17 @@ impl Restorer {
     }
 
     /// Owner, mode, xattrs, capability (last), times — on the fd of the file just written.
-    /// Returns the capability's result and the xattrs the destination refused.
-    pub fn file_meta(
-        &self,
-        fd: BorrowedFd<'_>,
-        meta: &EntryMeta,
-    ) -> io::Result<(std::result::Result<(), CapFailure>, Vec<String>)> {
-        if let Some((uid, gid)) = self.owner(meta)? {
-            rustix::fs::fchown(fd, Some(uid), Some(gid))?;
-        }
-        rustix::fs::fchmod(fd, self.mode(meta))?;
-        let xattr_errors = self.other_xattrs(fd, meta);
-        let mut cap_result = Ok(());
-        if self.xattrs.wants(OsStr::new(caps::XATTR_NAME))
-            && let Some(raw) = meta.caps_raw()
-        {
-            cap_result = self.set_caps(fd, meta, raw);
-        }
+    /// Returns the capability's result and the member's other problems (an owner or xattrs
+    /// the destination refused).
+    pub fn file_meta(&self, fd: BorrowedFd<'_>, meta: &EntryMeta) -> io::Result<Restored> {
+        let mut problems = Vec::new();
+        let owned = self.set_owner(meta, |u, g| rustix::fs::fchown(fd, Some(u), Some(g)), &mut problems)?;
+        rustix::fs::fchmod(fd, self.mode(meta, owned))?;
+        let set = |name: &OsStr, value: &[u8]| xattr::set_fd(fd, name, value);
+        self.other_xattrs(&set, meta, &mut problems);
+        let caps = self.caps_of(&set, meta);
         rustix::fs::futimens(fd, &Self::times(meta))?;
-        Ok((cap_result, xattr_errors))
+        Ok(Restored { caps, problems })
     }
 
     /// A hard-link member's capability, where it carries one (bsdtar repeats the first name's on
@@ -180,59 +216,81 @@ impl Restorer {
         })
     }
 
-    /// Sets the member's capability, if it has one and capabilities are restored, on `fd` (a
-    /// directory).
-    pub fn caps_of(&self, fd: BorrowedFd<'_>, meta: &EntryMeta) -> std::result::Result<(), CapFailure> {
-        match meta.caps_raw() {
-            Some(raw) if self.xattrs.wants(OsStr::new(caps::XATTR_NAME)) => self.set_caps(fd, meta, raw),
-            _ => Ok(()),
+    /// Sets the member's capability with `set`, if it has one and capabilities are restored.
+    fn caps_of(
+        &self,
+        set: &dyn Fn(&OsStr, &[u8]) -> io::Result<()>,
+        meta: &EntryMeta,
+    ) -> std::result::Result<(), CapFailure> {
+        let Some(raw) = meta.caps_raw() else { return Ok(()) };
+        if !self.xattrs.wants(OsStr::new(caps::XATTR_NAME)) {
+            return Ok(());
         }
-    }
-
-    fn set_caps(&self, fd: BorrowedFd<'_>, meta: &EntryMeta, raw: &[u8]) -> std::result::Result<(), CapFailure> {
         let (decoded, value) = self.cap_value(&meta.path, raw)?;
         let failure = |reason: String| CapFailure { path: meta.path.clone(), caps: decoded.text_with_rootid(), reason };
         if let Err(reason) = &self.probe {
             return Err(failure(reason.clone()));
         }
-        xattr::set_fd(fd, OsStr::new(caps::XATTR_NAME), &value).map_err(|e| failure(cap_errno_reason(&e)))
+        set(OsStr::new(caps::XATTR_NAME), &value).map_err(|e| failure(cap_errno_reason(&e)))
     }
 
+    /// A directory's metadata, at the end. Its capability grants nothing, but it is the
+    /// archive's: kept, or an error of the directory, like its other problems.
     pub fn dir_meta(&self, fd: BorrowedFd<'_>, meta: &EntryMeta) -> io::Result<()> {
-        if let Some((uid, gid)) = self.owner(meta)? {
-            rustix::fs::fchown(fd, Some(uid), Some(gid))?;
-        }
-        rustix::fs::fchmod(fd, self.mode(meta))?;
-        let mut refused = self.other_xattrs(fd, meta);
-        // A directory's capability grants nothing, but it is the archive's: kept, or an error.
-        if let Err(f) = self.caps_of(fd, meta) {
-            refused.push(format!("cannot restore {}: {}", f.caps, f.reason));
+        let mut problems = Vec::new();
+        let owned = self.set_owner(meta, |u, g| rustix::fs::fchown(fd, Some(u), Some(g)), &mut problems)?;
+        rustix::fs::fchmod(fd, self.mode(meta, owned))?;
+        let set = |name: &OsStr, value: &[u8]| xattr::set_fd(fd, name, value);
+        self.other_xattrs(&set, meta, &mut problems);
+        if let Err(f) = self.caps_of(&set, meta) {
+            problems.push(format!("cannot restore {}: {}", f.caps, f.reason));
         }
         rustix::fs::futimens(fd, &Self::times(meta))?;
-        match refused.is_empty() {
+        match problems.is_empty() {
             true => Ok(()),
-            false => Err(io::Error::other(refused.join("; "))),
+            false => Err(io::Error::other(problems.join("; "))),
         }
     }
 
-    pub fn symlink_meta(&self, dir: BorrowedFd<'_>, name: &OsStr, meta: &EntryMeta) -> io::Result<()> {
-        if let Some((uid, gid)) = self.owner(meta)? {
-            rustix::fs::chownat(dir, name, Some(uid), Some(gid), AtFlags::SYMLINK_NOFOLLOW)?;
-        }
+    /// A symlink's owner, xattrs, capability and times. `at` names the symlink itself by a
+    /// path whose last component is not followed (see `beneath::proc_path`).
+    pub fn symlink_meta(&self, dir: BorrowedFd<'_>, name: &OsStr, at: &Path, meta: &EntryMeta) -> io::Result<Restored> {
+        let mut problems = Vec::new();
+        self.set_owner(
+            meta,
+            |u, g| rustix::fs::chownat(dir, name, Some(u), Some(g), AtFlags::SYMLINK_NOFOLLOW),
+            &mut problems,
+        )?;
+        let set = |xname: &OsStr, value: &[u8]| xattr::set_path(at, xname, value);
+        self.other_xattrs(&set, meta, &mut problems);
+        let caps = self.caps_of(&set, meta);
         rustix::fs::utimensat(dir, name, &Self::times(meta), AtFlags::SYMLINK_NOFOLLOW)?;
-        Ok(())
+        Ok(Restored { caps, problems })
     }
 
     /// Fifos and devices: created by this process a moment ago, in a directory resolved beneath
-    /// the destination; nothing of the archive ran in between.
-    pub fn node_meta(&self, dir: BorrowedFd<'_>, name: &OsStr, meta: &EntryMeta) -> io::Result<()> {
-        if let Some((uid, gid)) = self.owner(meta)? {
-            rustix::fs::chownat(dir, name, Some(uid), Some(gid), AtFlags::SYMLINK_NOFOLLOW)?;
-        }
-        chmod_nofollow(dir, name, self.mode(meta))?;
+    /// the destination; nothing of the archive ran in between. `at` as for `symlink_meta`.
+    pub fn node_meta(&self, dir: BorrowedFd<'_>, name: &OsStr, at: &Path, meta: &EntryMeta) -> io::Result<Restored> {
+        let mut problems = Vec::new();
+        let owned = self.set_owner(
+            meta,
+            |u, g| rustix::fs::chownat(dir, name, Some(u), Some(g), AtFlags::SYMLINK_NOFOLLOW),
+            &mut problems,
+        )?;
+        chmod_nofollow(dir, name, self.mode(meta, owned))?;
+        let set = |xname: &OsStr, value: &[u8]| xattr::set_path(at, xname, value);
+        self.other_xattrs(&set, meta, &mut problems);
+        let caps = self.caps_of(&set, meta);
         rustix::fs::utimensat(dir, name, &Self::times(meta), AtFlags::SYMLINK_NOFOLLOW)?;
-        Ok(())
+        Ok(Restored { caps, problems })
     }
+}
+
+/// What restoring a member's metadata left undone: its capability (an error that stops the
+/// extraction unless `--keep-going`), and its other problems (errors of that member).
+pub struct Restored {
+    pub caps: std::result::Result<(), CapFailure>,
+    pub problems: Vec<String>,
 }
 
 /// chmod of `name` itself, never of what a symlink swapped in under that name points to:

@@ -261,13 +261,31 @@ fn symlink_metadata_never_lands_on_the_target() {
         .pax(evil_xattrs)
         .header(Header::new(b'1', "hard").link("rel").mode(0o6777).owner(4343, 4343))
         .end();
-    c.extract(&tar, &["--xattrs-include=*"], 0);
+    // The kernel takes no user.* xattr on a symlink: an error of each member, as on a file.
+    let out = c.extract(&tar, &["--xattrs-include=*"], 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for name in ["rel", "abs", "dir"] {
+        assert!(stderr.contains(&format!("captar: {name}: cannot set xattr user.evil")), "{stderr}");
+    }
     assert_eq!(lkind(&c.dest("rel")), Some("symlink"));
     assert_eq!(lkind(&c.dest("hard")), Some("symlink"));
     if rustix::process::geteuid().is_root() {
-        // lchown lands on the symlink itself.
+        // lchown and the capability land on the symlink itself (the sentinels are checked
+        // unchanged by `extract`).
         assert_eq!(std::fs::symlink_metadata(c.dest("abs")).unwrap().uid(), 4242);
+        for name in ["rel", "abs", "dir"] {
+            let value = xattr_nofollow(&c.dest(name), "security.capability");
+            assert_eq!(value.as_deref(), Some(&cap[..]), "{name}");
+        }
     }
+}
+
+/// An xattr of `path` itself, never of what a symlink there points to.
+fn xattr_nofollow(path: &std::path::Path, name: &str) -> Option<Vec<u8>> {
+    let mut buf = vec![0u8; 256];
+    let n = rustix::fs::lgetxattr(path, name, &mut buf).ok()?;
+    buf.truncate(n);
+    Some(buf)
 }
 
 /// A hard link to a symlink links the symlink, and what is linked is still never followed.
