@@ -150,6 +150,8 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
             extra: false,
             risk: false,
             progress: false,
+            // The copy has what extract wrote.
+            rootid: opts.rootid,
         };
         verify::verify(&v, report)
     })?;

@@ -26,6 +26,7 @@ use serde::Serialize;
 use crate::audit::scan::{self, ScanOptions};
 use crate::caps::{self, FileCaps};
 use crate::error::{Error, IoContext, Outcome, Report, Result};
+use crate::extract::RootidPolicy;
 use crate::extract::SafeName;
 use crate::extract::beneath::{Dest, is_blocked, open_regular_at, proc_path};
 use crate::format::reader::Reader;
@@ -65,6 +66,8 @@ pub struct VerifyOptions {
     pub risk: bool,
     /// Draw a progress bar on stderr (the CLI decides: a terminal, no -q, no --json).
     pub progress: bool,
+    /// Compare the archive's capabilities as extract with this `--cap-rootid` writes them.
+    pub rootid: RootidPolicy,
 }
 
 /// The kinds of difference, in the order the summary lists them.
@@ -297,7 +300,7 @@ impl Verifier<'_> {
             None => Ok(None),
             Some(Ok(c)) => {
                 self.summary.with_caps += 1;
-                Ok(Some(c))
+                Ok(Some(self.opts.rootid.apply(c)))
             }
             Some(Err(e)) => {
                 self.report.error(Error::entry(name, format!("the archive's capability value is invalid: {e}")));
@@ -586,7 +589,7 @@ impl Verifier<'_> {
                 beneath,
                 manifest: true,
                 kind: Kind::File,
-                archived: Some(caps),
+                archived: Some(self.opts.rootid.apply(caps)),
                 rootids: records_rootids,
                 risk: self.opts.risk,
                 all: None,
@@ -1164,6 +1167,13 @@ mod tests {
         assert_eq!(p, b"x");
         assert!(c.is_empty());
         assert!(parse_manifest_line(b"nothing here").is_none());
+        // getcap -n prints a rootid of 2^31 or more as a negative int; it reads back as it was.
+        let big =
+            FileCaps::decode(&[0, 0, 0, 3, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x5e, 0xd0, 0xb2, 0xb2])
+                .unwrap();
+        let line = format!("f {}{}", big.text(), big.rootid_suffix());
+        assert!(line.contains("[rootid=-"), "{line}");
+        assert_eq!(parse_manifest_line(line.as_bytes()).unwrap().1.rootid, big.rootid);
     }
 
     #[test]

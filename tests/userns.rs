@@ -117,9 +117,19 @@ fn extract_inside_a_namespace_writes_v3_for_the_host() {
             format!("{}/ping cap_net_raw=ep{want}\n", out_dir.display()),
             "{policy}"
         );
-        // verify compares what a reader here sees: the archive's v3 value against the disk's.
+        // verify compares what a reader here sees: the archive's v3 value against the disk's,
+        // or, with the same --cap-rootid, what extract wrote for it.
         let code = if policy == "keep" { 0 } else { 1 };
         captar().args(["verify", "-f"]).arg(&b).arg("-C").arg(&out_dir).code(code);
+        captar().args(["verify", "--cap-rootid", policy, "-f"]).arg(&b).arg("-C").arg(&out_dir).ok();
+        // copy checks its copy the same way.
+        let copied = e.dir.join(format!("copy-{policy}"));
+        captar().args(["copy", "--cap-rootid", policy]).arg(&dst).arg(&copied).ok();
+        assert_eq!(
+            getcap_n(&copied.join("ping")),
+            format!("{}/ping cap_net_raw=ep{want}\n", copied.display()),
+            "copy {policy}"
+        );
     }
 }
 

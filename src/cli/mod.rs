@@ -198,7 +198,8 @@ pub struct ExtractArgs {
     /// Remove N leading components from member names (and hard-link targets), as tar does
     #[arg(long, value_name = "N", default_value_t = 0)]
     strip_components: usize,
-    /// Rootid of namespaced (v3) capabilities: keep (as archived), host (write v2) or a uid
+    /// Rootid of capabilities written: keep (as archived), host (v3 written as v2) or a uid
+    /// (every value, v2 too, written as v3 with that rootid)
     #[arg(long, value_name = "keep|host|N", default_value = "keep", value_parser = parse_rootid)]
     cap_rootid: RootidPolicy,
     /// List each member on stdout as it is extracted
@@ -234,6 +235,9 @@ pub struct VerifyArgs {
     /// Mark risky capabilities in the differences
     #[arg(long)]
     risk: bool,
+    /// Compare the archive's capabilities as `extract --cap-rootid` with this policy wrote them
+    #[arg(long, value_name = "keep|host|N", default_value = "keep", value_parser = parse_rootid)]
+    cap_rootid: RootidPolicy,
     /// Only these members (and what is under them)
     #[arg(value_name = "MEMBER")]
     members: Vec<PathBuf>,
@@ -420,6 +424,7 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
                 extra: a.extra,
                 risk: a.risk,
                 progress: progress && !a.json,
+                rootid: a.cap_rootid,
             };
             crate::verify::verify(&opts, &report)
         }

@@ -26,6 +26,7 @@ pub use beneath::SafeName;
 use beneath::{Dest, NameProblem};
 use restore::{CapFailure, Restored, Restorer};
 
+use crate::caps::FileCaps;
 use crate::error::{Error, Outcome, Report, Result};
 use crate::format::reader::Reader;
 use crate::format::{EntryMeta, Kind, open_archive_counted};
@@ -40,8 +41,20 @@ pub enum RootidPolicy {
     Keep,
     /// Write v2 values, valid for the host (what Docker does when it builds layers).
     Host,
-    /// Write v3 values with this rootid.
+    /// Write every value (v2 too) as v3 with this rootid: an image for a namespace whose root
+    /// is this host uid.
     Set(u32),
+}
+
+impl RootidPolicy {
+    /// The value written for an archived one (v1 always becomes v2: the kernel refuses v1).
+    pub fn apply(self, caps: FileCaps) -> FileCaps {
+        match (self, caps.revision) {
+            (RootidPolicy::Set(r), _) => caps.with_rootid(r),
+            (RootidPolicy::Host, _) | (RootidPolicy::Keep, crate::caps::Revision::V1) => caps.to_v2(),
+            (RootidPolicy::Keep, _) => caps,
+        }
+    }
 }
 
 /// What to do when the destination already has a file of a member's name.

@@ -173,12 +173,7 @@ impl Restorer {
             caps: format!("the archived value {}", crate::list::hex(raw)),
             reason: e.to_string(),
         })?;
-        let value = match (self.rootid, decoded.revision) {
-            (RootidPolicy::Set(r), _) => decoded.with_rootid(r),
-            (RootidPolicy::Host, _) | (RootidPolicy::Keep, caps::Revision::V1) => decoded.to_v2(),
-            (RootidPolicy::Keep, _) => decoded,
-        };
-        Ok((decoded, value.encode()))
+        Ok((decoded, self.rootid.apply(decoded).encode()))
     }
 
     /// Owner, mode, xattrs, capability (last), times — on the fd of the file just written.
