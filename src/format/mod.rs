@@ -149,6 +149,10 @@ pub struct EntryMeta {
     /// Xattr records the reader left out: a value or name larger than Linux allows, data
     /// beyond `reader::XATTRS_MAX`, or xattrs in a global header. Reported as a warning.
     pub xattrs_left_out: usize,
+    /// Xattrs to which the member's `LIBARCHIVE.xattr` record gives another value than its
+    /// `SCHILY.xattr` record (GNU tar's, which counts). Reported as a warning: bsdtar would
+    /// restore the last one.
+    pub xattrs_conflicting: usize,
 }
 
 impl EntryMeta {
@@ -169,6 +173,7 @@ impl EntryMeta {
             dev_minor: 0,
             xattrs: Vec::new(),
             xattrs_left_out: 0,
+            xattrs_conflicting: 0,
         }
     }
 
@@ -177,15 +182,22 @@ impl EntryMeta {
         self.xattrs.iter().map(|(n, v)| n.len() + v.len()).sum()
     }
 
-    /// The warning about xattr records the reader left out, if it left any out.
+    /// The warning about xattr records the reader left out or found conflicting, if any.
     pub fn left_out_warning(&self) -> Option<String> {
-        (self.xattrs_left_out > 0).then(|| {
+        let left_out = (self.xattrs_left_out > 0).then(|| {
             format!(
-                "{}: {} extended attribute record(s) left out: a name over 255 bytes or a value over 64 KiB (more than Linux keeps), over 1 MiB of xattrs in all, or xattrs in a global header",
-                self.path.display(),
+                "{} extended attribute record(s) left out: a name over 255 bytes or a value over 64 KiB (more than Linux keeps), over 1 MiB of xattrs in all, or xattrs in a global header",
                 self.xattrs_left_out
             )
-        })
+        });
+        let conflicting = (self.xattrs_conflicting > 0).then(|| {
+            format!(
+                "{} xattr(s) with different values in its SCHILY.xattr and LIBARCHIVE.xattr records: the SCHILY one (GNU tar's) is used; bsdtar would use the last",
+                self.xattrs_conflicting
+            )
+        });
+        let parts: Vec<String> = left_out.into_iter().chain(conflicting).collect();
+        (!parts.is_empty()).then(|| format!("{}: {}", self.path.display(), parts.join("; ")))
     }
 
     /// The raw `security.capability` value this member carries, if any.

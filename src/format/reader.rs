@@ -104,10 +104,17 @@ fn numeric(field: &[u8]) -> Option<i128> {
             Some(value)
         }
         _ => {
-            let text = field.iter().position(|&b| b != b' ').map_or(&field[..0], |i| &field[i..]);
+            // As GNU tar: one leading NUL is skipped (an old tar's overflow of the field
+            // before), then spaces; a field that is only spaces is invalid, and one whose text
+            // ends before any digit (GNU tar's label header leaves fields all NUL) is 0.
+            let field = field.strip_prefix(b"\0").unwrap_or(field);
+            let text = &field[field.iter().position(|&b| b != b' ')?..];
             let digits = text.iter().take_while(|b| (b'0'..=b'7').contains(b)).count();
-            if digits == 0 || !matches!(text.get(digits), None | Some(b' ' | 0)) {
+            if !matches!(text.get(digits), None | Some(b' ' | 0)) {
                 return None;
+            }
+            if digits == 0 {
+                return Some(0);
             }
             let digits = &text[..digits];
             if digits.len() <= 21 {
@@ -484,10 +491,21 @@ impl Reader {
         let mut index: HashMap<OsString, usize> = HashMap::new();
         let mut slots: Vec<Option<(OsString, Vec<u8>)>> = Vec::new();
         let mut total = 0usize;
-        for (name, value) in libarchive_xattrs.into_iter().chain(schily_xattrs) {
+        let from_libarchive = libarchive_xattrs.len();
+        // Whether each slot's value came from a LIBARCHIVE record.
+        let mut libarchive_value: Vec<bool> = Vec::new();
+        for (i, (name, value)) in libarchive_xattrs.into_iter().chain(schily_xattrs).enumerate() {
             let size = |v: &Vec<u8>| name.len() + v.len();
             let fits = name.len() <= XATTR_NAME_MAX && value.len() <= XATTR_SIZE_MAX;
             let slot = index.get(&name).copied();
+            // A SCHILY value replacing a different LIBARCHIVE value of the same name.
+            if i >= from_libarchive
+                && let Some(s) = slot
+                && std::mem::take(&mut libarchive_value[s])
+                && slots[s].as_ref().is_some_and(|(_, old)| *old != value)
+            {
+                meta.xattrs_conflicting += 1;
+            }
             // The last value of a name counts: one that cannot be kept takes the earlier one
             // with it, so an archive never means one thing to GNU tar and another here.
             if let Some(old) = slot.and_then(|i| slots[i].take()) {
@@ -503,6 +521,7 @@ impl Reader {
                 None => {
                     index.insert(name.clone(), slots.len());
                     slots.push(Some((name, value)));
+                    libarchive_value.push(i < from_libarchive);
                 }
             }
         }
@@ -660,6 +679,33 @@ mod tests {
         assert_eq!(two.left_out_warning(), None);
     }
 
+    /// GNU tar's SCHILY record wins over libarchive's copy of the same xattr, in either order;
+    /// a copy with another value is counted for a warning (bsdtar would use the last one).
+    #[test]
+    fn schily_and_libarchive_records_that_disagree_are_counted() {
+        let mut a = Vec::new();
+        // "dg==" is base64 for "v", "dw==" for "w".
+        type Case<'a> = (&'a [(&'a str, &'a [u8])], &'a [u8], usize);
+        let cases: [Case; 3] = [
+            (&[("LIBARCHIVE.xattr.user.a", b"dg=="), ("SCHILY.xattr.user.a", b"v")], b"v", 0),
+            (&[("LIBARCHIVE.xattr.user.a", b"dw=="), ("SCHILY.xattr.user.a", b"v")], b"v", 1),
+            (&[("SCHILY.xattr.user.a", b"v"), ("LIBARCHIVE.xattr.user.a", b"dw==")], b"v", 1),
+        ];
+        for (i, (recs, _, _)) in cases.iter().enumerate() {
+            member(&mut a, &format!("x{i}"), b'x', &records(recs), "");
+            member(&mut a, &format!("f{i}"), b'0', b"", "");
+        }
+        a.extend_from_slice(&[0; 1024]);
+        let (_, src) = decoder(Origin::Stream(Box::new(std::io::Cursor::new(a)))).unwrap();
+        let mut r = Reader::new(src, "test.tar");
+        for (i, (_, value, conflicting)) in cases.iter().enumerate() {
+            let f = r.next_entry().unwrap().unwrap().meta;
+            assert_eq!(f.xattr("user.a"), Some(*value), "case {i}");
+            assert_eq!(f.xattrs_conflicting, *conflicting, "case {i}");
+            assert_eq!(f.left_out_warning().is_some(), *conflicting > 0, "case {i}");
+        }
+    }
+
     /// The last value of a name counts even when it cannot be kept (the earlier one goes too),
     /// and a later, larger value counts against the 1 MiB as a new one does.
     #[test]
@@ -734,7 +780,10 @@ mod tests {
             // Whatever follows the terminator is not read.
             (b"644\0garbage", Some(0o644)),
             (b"", None),
-            (b"\0\0\0\0", None),
+            (b"\0\0\0\0", Some(0)),
+            (b"\0", None),
+            (b"\x000000005\0", Some(5)),
+            (b"   \0    ", Some(0)),
             (b"        ", None),
             (b"64x4\0", None),
             (b"-644\0", None),
