@@ -17,9 +17,7 @@ struct Case {
 
 /// A temp dir with the test tree in `src/`; `None` after a skip.
 fn case(tools: &[&str]) -> Option<Case> {
-    let tmp = util::tempdir();
-    let src = tmp.path().join("src");
-    std::fs::create_dir(&src).unwrap();
+    let (tmp, src) = empty_src();
     if !util::require_test_tree(&src) || !tools.iter().all(|t| util::require_tool(t)) {
         return None;
     }
@@ -38,6 +36,14 @@ impl Case {
     fn archive(&self, name: &str) -> std::path::PathBuf {
         self.work.join(name)
     }
+}
+
+/// A temp dir with an empty `src/` in it, for tests that build their own tree.
+fn empty_src() -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = util::tempdir();
+    let src = tmp.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    (tmp, src)
 }
 
 fn assert_same(src: &Path, dst: &Path) {
@@ -332,9 +338,7 @@ fn failed_create_leaves_no_archive() {
 
 #[test]
 fn interrupted_create_leaves_nothing_behind() {
-    let tmp = util::tempdir();
-    let src = tmp.path().join("src");
-    std::fs::create_dir(&src).unwrap();
+    let (tmp, src) = empty_src();
     // Incompressible data (xorshift), so gzip -9 takes seconds on any machine.
     for i in 0..4 {
         let data = util::noise(16 << 20, 0x9e37_79b9_7f4a_7c15 + i);
@@ -439,9 +443,7 @@ fn fifos_devices_and_symlinks_keep_their_capabilities() {
     {
         return;
     }
-    let tmp = util::tempdir();
-    let src = tmp.path().join("src");
-    std::fs::create_dir(&src).unwrap();
+    let (tmp, src) = empty_src();
     if !util::require_xattr_fs(&src) {
         return;
     }
@@ -569,4 +571,55 @@ fn gnu_tar_label_archives_read() {
     std::fs::create_dir(&out).unwrap();
     captar().args(["extract", "-f"]).arg(&a).arg("-C").arg(&out).ok();
     assert_eq!(std::fs::read(out.join("f")).unwrap(), b"hi\n");
+}
+
+/// Sparse members in every form the peers write them: GNU tar's old 'S' headers (`-S`, its
+/// default format), pax formats 0.0, 0.1 and 1.0 (`--sparse-version`), and bsdtar's (1.0, written
+/// by default for any file with holes). They list as `tar -tv` lists them, extract to the same
+/// bytes with the holes kept as holes, and verify.
+#[test]
+fn sparse_archives_from_gnu_tar_and_bsdtar_read() {
+    if !util::require_tool("tar") || !util::require_tool("bsdtar") {
+        return;
+    }
+    let (tmp, src) = empty_src();
+    let sparse = |name: &str, size: u64, data: &[(u64, &[u8])]| {
+        let f = std::fs::OpenOptions::new().create(true).truncate(true).write(true).open(src.join(name)).unwrap();
+        f.set_len(size).unwrap();
+        for (offset, bytes) in data {
+            std::os::unix::fs::FileExt::write_all_at(&f, bytes, *offset).unwrap();
+        }
+    };
+    sparse("holes", 64 << 20, &[(1_000_000, b"AAAA"), (40_000_000, &[b'B'; 70_000])]);
+    sparse("tail-hole", 8 << 20, &[(0, b"start")]);
+    sparse("all-hole", 4 << 20, &[]);
+    std::fs::write(src.join("dense"), util::noise(100_000, 7)).unwrap();
+    let makers: [(&str, Vec<&str>); 5] = [
+        ("tar", vec!["-S", "-cf"]),
+        ("tar", vec!["--format=posix", "--sparse-version=0.0", "-S", "-cf"]),
+        ("tar", vec!["--format=posix", "--sparse-version=0.1", "-S", "-cf"]),
+        ("tar", vec!["--format=posix", "--sparse-version=1.0", "-S", "-cf"]),
+        ("bsdtar", vec!["-cf"]),
+    ];
+    for (i, (tool, args)) in makers.iter().enumerate() {
+        let a = tmp.path().join(format!("s{i}.tar"));
+        cmd(tool).args(args).arg(&a).arg("-C").arg(&src).arg(".").ok();
+        // Sparse indeed: far smaller than the 76 MiB the files expand to.
+        assert!(std::fs::metadata(&a).unwrap().len() < 1 << 20, "{tool} {args:?}");
+        let ours = captar().args(["list", "-v", "-f"]).arg(&a).ok().stdout_text();
+        let theirs = cmd("tar").arg("-tvf").arg(&a).ok().stdout_text();
+        let squeeze = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert_eq!(squeeze(&ours), squeeze(&theirs), "{tool} {args:?}");
+        let out = tmp.path().join(format!("out{i}"));
+        std::fs::create_dir(&out).unwrap();
+        captar().args(["extract", "-f"]).arg(&a).arg("-C").arg(&out).ok();
+        for name in ["holes", "tail-hole", "all-hole", "dense"] {
+            let (x, y) = (std::fs::read(src.join(name)).unwrap(), std::fs::read(out.join(name)).unwrap());
+            assert!(x == y, "{name} from {tool} {args:?}");
+        }
+        // The holes stay holes: 64 MiB held in a few blocks.
+        let blocks = std::os::unix::fs::MetadataExt::blocks(&std::fs::metadata(out.join("holes")).unwrap());
+        assert!(blocks * 512 < 1 << 20, "{blocks} blocks, from {tool} {args:?}");
+        captar().args(["verify", "--all", "-f"]).arg(&a).arg("-C").arg(&src).ok();
+    }
 }

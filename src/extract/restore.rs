@@ -412,9 +412,24 @@ const DATA_BUFFER: usize = 1 << 20;
 /// Copies the current member's data into the file.
 pub fn write_data(reader: &mut Reader, file: &mut TempFile) -> std::result::Result<(), DataError> {
     let mut buf = vec![0u8; DATA_BUFFER.min(reader_remaining_hint(reader))];
+    let mut holes = false;
     loop {
+        // A sparse member's holes stay holes, as GNU tar extracts them.
+        let hole = reader.take_hole();
+        if hole > 0 {
+            holes = true;
+            let hole = i64::try_from(hole).map_err(|_| DataError::Write(io::Error::from_raw_os_error(libc::EFBIG)))?;
+            rustix::fs::seek(&file.fd, rustix::fs::SeekFrom::Current(hole)).map_err(|e| DataError::Write(e.into()))?;
+            continue;
+        }
         let n = reader.read_data(&mut buf).map_err(DataError::Archive)?;
         if n == 0 {
+            if holes {
+                // A file that ends in a hole gets its length.
+                let end = rustix::fs::seek(&file.fd, rustix::fs::SeekFrom::Current(0))
+                    .map_err(|e| DataError::Write(e.into()))?;
+                rustix::fs::ftruncate(&file.fd, end).map_err(|e| DataError::Write(e.into()))?;
+            }
             return Ok(());
         }
         let mut done = 0;

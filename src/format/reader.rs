@@ -59,6 +59,9 @@ pub struct Reader {
     /// The member whose data is being read or skipped, named in errors about its data; empty
     /// between members (a member's name never is). Its buffer is reused.
     current: PathBuf,
+    /// The current member's runs when it is sparse: `read_data` then gives the file it expands
+    /// to, holes as zeros.
+    sparse: Option<Sparse>,
 }
 
 /// Extended information gathered from headers before the member they describe (besides the
@@ -68,6 +71,30 @@ struct Pending {
     long_name: Option<Vec<u8>>,
     long_link: Option<Vec<u8>>,
     first_offset: Option<u64>,
+    /// An old GNU sparse header's ('S') map and real size, with its extension blocks.
+    old_sparse: Option<(Vec<Segment>, u64)>,
+}
+
+/// A run of data in a sparse file: offset and length; what lies between runs reads as zeros.
+type Segment = (u64, u64);
+
+/// The most runs read for one sparse member (16 bytes each): far more than real files have.
+const SPARSE_RUNS_MAX: usize = 1 << 20;
+
+/// How a sparse member's runs are found.
+enum SparseMap {
+    /// Given in headers or pax records (old GNU, pax 0.0 and 0.1).
+    Known(Vec<Segment>),
+    /// At the start of the data, in decimal lines (pax 1.0, what bsdtar writes by default).
+    InData,
+}
+
+/// The sparse member being read: its runs, and where the reading is in the file it expands to.
+struct Sparse {
+    runs: Vec<Segment>,
+    next: usize,
+    pos: u64,
+    size: u64,
 }
 
 fn trim_nul(b: &[u8]) -> &[u8] {
@@ -157,6 +184,7 @@ impl Reader {
             archive: archive.into(),
             offset: 0,
             remaining: 0,
+            sparse: None,
             padding: 0,
             global: Default::default(),
             global_xattrs_left_out: 0,
@@ -262,6 +290,7 @@ impl Reader {
         let n = self.remaining + self.padding;
         self.remaining = 0;
         self.padding = 0;
+        self.sparse = None;
         self.skip(n)
     }
 
@@ -359,20 +388,35 @@ impl Reader {
                     self.skip(size + padding(size))?; // sizes are at most i64::MAX: no overflow
                     pending.first_offset = None;
                 }
-                _ => {
+                kind => {
                     let offset = pending.first_offset.unwrap_or(at);
-                    let mut meta = self.member(&block, header, pending, at)?;
+                    if kind == b'S' {
+                        pending.old_sparse = Some(self.old_sparse_map(&block, at)?);
+                    }
+                    let (mut meta, sparse) = self.member(&block, header, pending, at)?;
                     meta.xattrs_left_out += std::mem::take(&mut self.global_xattrs_left_out);
                     self.remaining = meta.size;
                     self.padding = padding(meta.size);
                     self.current.as_mut_os_string().push(meta.path.as_os_str());
+                    if let Some((map, size)) = sparse {
+                        self.start_sparse(map, size, at)?;
+                        meta.size = size;
+                    }
                     return Ok(Some(Entry { meta, offset }));
                 }
             }
         }
     }
 
-    fn member(&self, block: &[u8; BLOCK], header: &tar::Header, pending: Pending, at: u64) -> Result<EntryMeta> {
+    /// The member a header (and the extended headers before it) describes, and, for a sparse
+    /// one, how to find its runs and the size it expands to.
+    fn member(
+        &self,
+        block: &[u8; BLOCK],
+        header: &tar::Header,
+        pending: Pending,
+        at: u64,
+    ) -> Result<(EntryMeta, Option<(SparseMap, u64)>)> {
         let header_path = pending.long_name.as_deref().map_or_else(|| header.path_bytes(), Cow::Borrowed);
         // Errors name the member as the pax records will call it (made only for an error).
         let local = self.local_records.iter().map(|(k, v)| (&self.local[k.clone()], &self.local[v.clone()]));
@@ -401,11 +445,7 @@ impl Reader {
             b'4' => Kind::Block,
             b'5' | b'D' => Kind::Dir,
             b'6' => Kind::Fifo,
-            b'S' => {
-                return Err(fail(
-                    "GNU sparse member: captar does not read sparse archives; extract this one with GNU tar".into(),
-                ));
-            }
+            b'S' => Kind::File,
             b'M' => {
                 return Err(fail("GNU multi-volume continuation: captar does not read multi-volume archives".into()));
             }
@@ -437,6 +477,14 @@ impl Reader {
         meta.size = size_field(block).map_err(fail)?;
         let mut libarchive_xattrs = Vec::new();
         let mut schily_xattrs = Vec::new();
+        // GNU's sparse records: format 1.0 (map in the data), 0.1 (`map`), 0.0 (pairs of
+        // `offset` and `numbytes`); the real name and size.
+        let mut sparse_name: Option<&[u8]> = None;
+        let mut sparse_size: Option<u64> = None;
+        let mut sparse_major: Option<u64> = None;
+        let mut sparse_map: Option<&[u8]> = None;
+        let mut sparse_offsets: Vec<u64> = Vec::new();
+        let mut sparse_lengths: Vec<u64> = Vec::new();
         // POSIX: an empty value deletes the keyword (a local one undoes a global one), and the
         // header's field applies again. An xattr's empty value is a value. So a core keyword
         // counts at its last record, unless that one is empty.
@@ -477,10 +525,18 @@ impl Reader {
                         })?;
                     libarchive_xattrs.push((name, v));
                 }
-                k if k.starts_with(b"GNU.sparse.") => {
-                    return Err(fail(
-                        "pax sparse member: captar does not read sparse archives; extract this one with GNU tar".into(),
-                    ));
+                b"GNU.sparse.name" => sparse_name = Some(value),
+                b"GNU.sparse.realsize" | b"GNU.sparse.size" => sparse_size = Some(number("GNU.sparse size")?),
+                b"GNU.sparse.major" => sparse_major = Some(number("GNU.sparse.major")?),
+                b"GNU.sparse.map" => sparse_map = Some(value),
+                b"GNU.sparse.offset" | b"GNU.sparse.numbytes" => {
+                    let list = if key == b"GNU.sparse.offset" { &mut sparse_offsets } else { &mut sparse_lengths };
+                    if list.len() >= SPARSE_RUNS_MAX {
+                        return Err(fail(format!(
+                            "a sparse file of more than {SPARSE_RUNS_MAX} runs; the archive is corrupt or hostile"
+                        )));
+                    }
+                    list.push(number("GNU.sparse offset or length")?);
                 }
                 _ => {}
             }
@@ -526,6 +582,32 @@ impl Reader {
             }
         }
         meta.xattrs = slots.into_iter().flatten().collect();
+        let pax_sparse = sparse_major.is_some() || sparse_map.is_some() || !sparse_offsets.is_empty();
+        let sparse = match (pending.old_sparse, pax_sparse) {
+            (Some((runs, size)), _) => Some((SparseMap::Known(runs), size)),
+            (None, false) => None,
+            (None, true) => {
+                let size = sparse_size.ok_or_else(|| fail("a sparse member without its real size".into()))?;
+                if let Some(name) = sparse_name {
+                    path = name;
+                }
+                let map = match (sparse_major, sparse_map) {
+                    (Some(1), _) => SparseMap::InData,
+                    (Some(major), _) if major > 1 => {
+                        return Err(fail(format!("GNU sparse format {major} is unknown to captar")));
+                    }
+                    (_, Some(map)) => SparseMap::Known(parse_sparse_map(map).map_err(fail)?),
+                    _ if sparse_offsets.len() == sparse_lengths.len() => {
+                        SparseMap::Known(sparse_offsets.into_iter().zip(sparse_lengths).collect())
+                    }
+                    _ => return Err(fail("GNU.sparse.offset and GNU.sparse.numbytes records do not pair up".into())),
+                };
+                Some((map, size))
+            }
+        };
+        if sparse.is_some() && kind != Kind::File {
+            return Err(fail(format!("a {} cannot be sparse", kind.word())));
+        }
         if path.is_empty() {
             return Err(self.err(at, "entry has an empty name"));
         }
@@ -560,11 +642,185 @@ impl Reader {
                 _ => return Err(fail(format!("{} has no target", kind.word()))),
             }
         }
-        Ok(meta)
+        Ok((meta, sparse))
     }
 
-    /// Reads the current member's data; 0 at its end.
+    /// An old GNU sparse header's runs (four in the header, 21 in each extension block that
+    /// follows while the "extended" flag is set) and real size.
+    fn old_sparse_map(&mut self, block: &[u8; BLOCK], at: u64) -> Result<(Vec<Segment>, u64)> {
+        let bad = |this: &Self, what: &str| this.err(at, format!("GNU sparse header: invalid {what}"));
+        let mut runs = Vec::new();
+        let read_runs = |this: &Self, area: &[u8], runs: &mut Vec<Segment>| -> Result<()> {
+            for entry in area.chunks_exact(24) {
+                if entry[0] == 0 {
+                    break;
+                }
+                let offset =
+                    numeric(&entry[..12]).and_then(|n| u64::try_from(n).ok()).ok_or_else(|| bad(this, "offset"))?;
+                let len =
+                    numeric(&entry[12..]).and_then(|n| u64::try_from(n).ok()).ok_or_else(|| bad(this, "length"))?;
+                runs.push((offset, len));
+            }
+            Ok(())
+        };
+        read_runs(self, &block[386..482], &mut runs)?;
+        let size =
+            numeric(&block[483..495]).and_then(|n| u64::try_from(n).ok()).ok_or_else(|| bad(self, "real size"))?;
+        let mut extended = block[482] != 0;
+        while extended {
+            let at = self.offset;
+            let Some(ext) = self.read_block()? else {
+                return Err(self.err(at, "the archive is truncated: it ends inside a GNU sparse header"));
+            };
+            read_runs(self, &ext[..504], &mut runs)?;
+            if runs.len() > SPARSE_RUNS_MAX {
+                return Err(self.err(
+                    at,
+                    format!("a sparse file of more than {SPARSE_RUNS_MAX} runs; the archive is corrupt or hostile"),
+                ));
+            }
+            extended = ext[504] != 0;
+        }
+        Ok((runs, size))
+    }
+
+    /// Starts reading a sparse member whose stored data is `self.remaining` bytes: reads a
+    /// format 1.0 map from the data, checks the runs against the data and the real size.
+    fn start_sparse(&mut self, map: SparseMap, size: u64, at: u64) -> Result<()> {
+        let runs = match map {
+            SparseMap::Known(runs) => runs,
+            SparseMap::InData => self.sparse_map_in_data(at)?,
+        };
+        let mut end = 0u64;
+        let mut stored = 0u64;
+        for &(offset, len) in &runs {
+            let run_end = offset.checked_add(len).filter(|&e| offset >= end && e <= size);
+            let Some(run_end) = run_end else {
+                return Err(self.err(
+                    at,
+                    format!(
+                        "{}: its sparse map has runs out of order or beyond its size {size}",
+                        self.current.display()
+                    ),
+                ));
+            };
+            end = run_end;
+            stored += len;
+        }
+        if stored != self.remaining {
+            return Err(self.err(
+                at,
+                format!(
+                    "{}: its sparse map holds {stored} bytes of data, the archive {}",
+                    self.current.display(),
+                    self.remaining
+                ),
+            ));
+        }
+        self.sparse = Some(Sparse { runs, next: 0, pos: 0, size });
+        Ok(())
+    }
+
+    /// Format 1.0's map: decimal lines (the number of runs, then offset and length of each)
+    /// at the start of the data, padded to a block.
+    fn sparse_map_in_data(&mut self, at: u64) -> Result<Vec<Segment>> {
+        let mut text = Vec::new();
+        let mut numbers: Vec<u64> = Vec::new();
+        let mut count: Option<u64> = None;
+        let start = self.remaining;
+        let mut byte = [0u8; 1];
+        while count.is_none_or(|c| (numbers.len() as u64) < 2 * c) {
+            if self.remaining == 0 || self.read_data(&mut byte)? == 0 {
+                return Err(self.err(at, format!("{}: its sparse map is cut short", self.current.display())));
+            }
+            match byte[0] {
+                b'\n' => {
+                    let n = std::str::from_utf8(&text).ok().and_then(|t| t.parse::<u64>().ok());
+                    let n = n.ok_or_else(|| {
+                        self.err(at, format!("{}: its sparse map is not decimal numbers", self.current.display()))
+                    })?;
+                    text.clear();
+                    match count {
+                        None if n > SPARSE_RUNS_MAX as u64 => {
+                            return Err(self.err(at, format!("a sparse file of more than {SPARSE_RUNS_MAX} runs; the archive is corrupt or hostile")));
+                        }
+                        None => count = Some(n),
+                        Some(_) => numbers.push(n),
+                    }
+                }
+                b if text.len() < 20 => text.push(b),
+                _ => {
+                    return Err(
+                        self.err(at, format!("{}: its sparse map is not decimal numbers", self.current.display()))
+                    );
+                }
+            }
+        }
+        // The map fills whole blocks.
+        let used = start - self.remaining;
+        let pad = padding(used).min(self.remaining);
+        let mut skip = vec![0u8; pad as usize];
+        let mut got = 0;
+        while got < skip.len() {
+            got += self.read_data(&mut skip[got..])?;
+        }
+        Ok(numbers.chunks_exact(2).map(|p| (p[0], p[1])).collect())
+    }
+
+    /// Reads the current member's data; 0 at its end. A sparse member reads as the file it
+    /// expands to: its runs from the archive, zeros between them.
     pub fn read_data(&mut self, buf: &mut [u8]) -> Result<usize> {
+        loop {
+            let Some(sp) = self.sparse.as_mut() else { return self.read_stored(buf) };
+            if sp.pos >= sp.size || buf.is_empty() {
+                return Ok(0);
+            }
+            match sp.runs.get(sp.next).copied() {
+                Some((offset, len)) if sp.pos >= offset => {
+                    let left = offset + len - sp.pos;
+                    if left == 0 {
+                        sp.next += 1; // a run of no bytes (GNU tar ends a file with a hole so)
+                        continue;
+                    }
+                    let want = buf.len().min(left.min(usize::MAX as u64) as usize);
+                    let n = self.read_stored(&mut buf[..want])?;
+                    if let Some(sp) = self.sparse.as_mut() {
+                        sp.pos += n as u64;
+                        if n as u64 == left {
+                            sp.next += 1;
+                        }
+                    }
+                    return Ok(n);
+                }
+                next => {
+                    let end = next.map_or(sp.size, |(offset, _)| offset);
+                    let n = buf.len().min((end - sp.pos).min(usize::MAX as u64) as usize);
+                    buf[..n].fill(0);
+                    sp.pos += n as u64;
+                    return Ok(n);
+                }
+            }
+        }
+    }
+
+    /// For a sparse member, the hole (bytes of zeros no run covers) at the current position,
+    /// passed over: a writer seeks instead of writing it. 0 elsewhere.
+    pub fn take_hole(&mut self) -> u64 {
+        let Some(sp) = self.sparse.as_mut() else { return 0 };
+        while sp.runs.get(sp.next).is_some_and(|&(offset, len)| len == 0 && offset <= sp.pos) {
+            sp.next += 1;
+        }
+        let end = match sp.runs.get(sp.next) {
+            Some(&(offset, _)) => offset.max(sp.pos),
+            None => sp.size,
+        };
+        let hole = end - sp.pos.min(end);
+        sp.pos += hole;
+        hole
+    }
+
+    /// Reads the current member's data as stored in the archive; 0 at its end.
+    fn read_stored(&mut self, buf: &mut [u8]) -> Result<usize> {
         if self.remaining == 0 {
             return Ok(0);
         }
@@ -584,15 +840,37 @@ impl Reader {
         Ok(n)
     }
 
-    /// Data bytes of the current member not yet read.
+    /// Data bytes of the current member not yet read (of the file it expands to, if sparse).
     pub fn remaining(&self) -> u64 {
-        self.remaining
+        match &self.sparse {
+            Some(sp) => sp.size - sp.pos,
+            None => self.remaining,
+        }
     }
 
     /// The current member's data as a `Read`.
     pub fn data(&mut self) -> Data<'_> {
         Data(self)
     }
+}
+
+/// Format 0.1's `GNU.sparse.map`: `offset,length,offset,length,...`.
+fn parse_sparse_map(map: &[u8]) -> std::result::Result<Vec<Segment>, String> {
+    let bad = || "its GNU.sparse.map record is not pairs of decimal numbers".to_string();
+    if map.is_empty() {
+        return Ok(Vec::new());
+    }
+    let numbers: Vec<u64> = map
+        .split(|&b| b == b',')
+        .map(|n| std::str::from_utf8(n).ok().and_then(|t| t.parse::<u64>().ok()).ok_or_else(bad))
+        .collect::<std::result::Result<_, _>>()?;
+    if !numbers.len().is_multiple_of(2) {
+        return Err(bad());
+    }
+    if numbers.len() / 2 > SPARSE_RUNS_MAX {
+        return Err(format!("a sparse file of more than {SPARSE_RUNS_MAX} runs; the archive is corrupt or hostile"));
+    }
+    Ok(numbers.chunks_exact(2).map(|p| (p[0], p[1])).collect())
 }
 
 /// Bytes of zero padding after `size` bytes of data.
@@ -639,6 +917,59 @@ mod tests {
             pax::push(&mut out, k.as_bytes(), v);
         }
         out
+    }
+
+    /// The first member of a one-member archive with these pax records and stored data, read
+    /// to its end: its name, its expanded data, or the error.
+    fn read_one(recs: &[(&str, &[u8])], data: &[u8]) -> std::result::Result<(String, Vec<u8>), String> {
+        let mut a = Vec::new();
+        member(&mut a, "x", b'x', &records(recs), "");
+        member(&mut a, "GNUSparseFile.0/f", b'0', data, "");
+        a.extend_from_slice(&[0; 1024]);
+        let (_, src) = decoder(Origin::Stream(Box::new(std::io::Cursor::new(a)))).unwrap();
+        let mut r = Reader::new(src, "test.tar");
+        let e = r.next_entry().map_err(|e| e.to_string())?.unwrap();
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut r.data(), &mut out).map_err(|e| e.to_string())?;
+        assert_eq!(out.len() as u64, e.meta.size);
+        Ok((e.meta.path.display().to_string(), out))
+    }
+
+    /// Sparse maps are checked before any byte is given: runs in order, within the real size,
+    /// adding up to the data stored; a map of absurd length is refused, not allocated.
+    #[test]
+    fn sparse_maps_are_checked() {
+        let v01 = |map: &'static [u8], size: &'static [u8]| {
+            vec![("GNU.sparse.name", &b"f"[..]), ("GNU.sparse.realsize", size), ("GNU.sparse.map", map)]
+        };
+        let (name, data) = read_one(&v01(b"2,3,10,2", b"14"), b"abcde").unwrap();
+        assert_eq!((name.as_str(), data.as_slice()), ("f", &b"\0\0abc\0\0\0\0\0de\0\0"[..]));
+        for (map, size, data, why) in [
+            (&b"5,3,2,2"[..], &b"14"[..], &b"abcde"[..], "out of order"),
+            (b"2,3,4,2", b"14", b"abcde", "out of order"),
+            (b"2,3,12,4", b"14", b"abcdefg", "beyond its size"),
+            (b"2,3", b"14", b"abcde", "holds 3 bytes of data, the archive 5"),
+            (b"2,3,4", b"14", b"abc", "not pairs"),
+        ] {
+            let err = read_one(&v01(map, size), data).unwrap_err();
+            assert!(err.contains(why), "{err}");
+        }
+        let v10 = [
+            ("GNU.sparse.major", &b"1"[..]),
+            ("GNU.sparse.minor", b"0"),
+            ("GNU.sparse.name", b"f"),
+            ("GNU.sparse.realsize", b"8"),
+        ];
+        let mut stored = b"1\n4\n3\n".to_vec();
+        stored.resize(512, 0);
+        stored.extend_from_slice(b"xyz");
+        assert_eq!(read_one(&v10, &stored).unwrap().1, b"\0\0\0\0xyz\0");
+        for (map, why) in
+            [(&b"99999999999\n"[..], "more than"), (b"2\n0\n1\n", "cut short"), (b"1\nx\n", "not decimal")]
+        {
+            let err = read_one(&v10, map).unwrap_err();
+            assert!(err.contains(why), "{err}");
+        }
     }
 
     /// What no Linux file can carry is left out and counted, not copied onto members: a value

@@ -261,7 +261,7 @@ fn malformed_capability_values_are_refused() {
 }
 
 /// Other header nonsense: an empty name, a NUL inside a pax path, a link without a target, an
-/// extended header of absurd size, a GNU long name that never ends.
+/// extended header of absurd size, a GNU long name that never ends, a sparse map cut short.
 #[test]
 fn odd_headers_are_refused_cleanly() {
     let cases: Vec<(Vec<u8>, &str)> = vec![
@@ -270,7 +270,13 @@ fn odd_headers_are_refused_cleanly() {
         (Tar::new().header(Header::new(b'2', "nolink")).end(), "no target"),
         (Tar::new().header(Header::new(b'x', "pax").size(1 << 32)).end(), "larger than any real one"),
         (Tar::new().header(Header::new(b'L', "././@LongLink").size(1 << 20)).data(b"name").cut(), "truncated"),
-        (Tar::new().header(Header::new(b'S', "sparse")).end(), "sparse"),
+        (
+            Tar::new()
+                .pax(&[("GNU.sparse.major", b"1"), ("GNU.sparse.minor", b"0"), ("GNU.sparse.realsize", b"10")])
+                .file("sparse", b"2\n0\n")
+                .end(),
+            "sparse map is cut short",
+        ),
         (Tar::new().pax(&[("path", b"x")]).end(), "end-of-archive"),
     ];
     for (tar, reason) in cases {
