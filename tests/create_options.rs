@@ -367,3 +367,41 @@ fn files_from_reads_names_like_gnu_tar() {
     assert_eq!(std::fs::read(&e).unwrap(), vec![0u8; 10240]);
     captar().args(["create", "-f"]).arg(&e).code(2);
 }
+
+/// A zstd archive carries zstd's content checksum (XXH64), as the zstd tool writes it, so a
+/// corrupted archive is an error when read instead of wrong data with exit 0.
+#[test]
+fn zstd_archives_carry_a_checksum() {
+    let tmp = util::tempdir();
+    let d = tmp.path().join("d");
+    std::fs::create_dir(&d).unwrap();
+    // Incompressible: zstd stores it as raw blocks, where a flipped byte is only caught by the
+    // checksum.
+    std::fs::write(d.join("noise"), util::noise(300_000, 7)).unwrap();
+    let a = tmp.path().join("a.tar.zst");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&d).arg(".").ok();
+    if util::require_tool("zstd") {
+        let info = cmd("zstd").arg("-lv").arg(&a).ok().stdout_text();
+        assert!(info.contains("Check: XXH64"), "{info}");
+    }
+    let mut bytes = std::fs::read(&a).unwrap();
+    let middle = bytes.len() / 2; // inside the file's data, far from the frame header and end
+    for b in &mut bytes[middle..middle + 4] {
+        *b ^= 0xff;
+    }
+    let bad = tmp.path().join("bad.tar.zst");
+    std::fs::write(&bad, &bytes).unwrap();
+    if util::require_tool("zstd") {
+        let out = cmd("zstd").arg("-t").arg(&bad).code(1);
+        assert!(out.stderr_text().contains("checksum"), "{}", out.stderr_text());
+    }
+    let out = captar().args(["list", "-f"]).arg(&bad).code(2);
+    let err = out.stderr_text();
+    assert!(err.contains("bad.tar.zst: ") && err.contains("checksum"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let dst = tmp.path().join("out");
+    std::fs::create_dir(&dst).unwrap();
+    let out = captar().args(["extract", "-f"]).arg(&bad).arg("-C").arg(&dst).code(2);
+    assert_eq!(out.stderr_text().lines().count(), 1, "{}", out.stderr_text());
+    assert!(out.stderr_text().contains("checksum"), "{}", out.stderr_text());
+}

@@ -265,6 +265,10 @@ impl<W: Write> Encoder<W> {
             }
             Compression::Zstd => {
                 let mut enc = zstd::stream::write::Encoder::new(out, level.unwrap_or(3))?;
+                // A content checksum (XXH64) in each frame, as the zstd CLI writes by default:
+                // without it a corrupted archive decompresses to wrong data without an error.
+                // The decoder verifies it (zstd's default).
+                enc.include_checksum(true)?;
                 let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as u32;
                 enc.multithread(workers)?;
                 // Jobs of 4 MiB instead of zstd's 8 (4 windows of level 3): its buffers, most of
