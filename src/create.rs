@@ -196,6 +196,18 @@ pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
             "create: name at least one path to archive (e.g. `captar create -f a.tar /usr/bin`)".into(),
         ));
     }
+    // A missing `-C` directory stops the run before the archive is made: no empty archive is
+    // left under the final name. Missing paths are errors of their own later, as in tar, and
+    // the archive holds what exists.
+    if let Some(dir) = &opts.directory {
+        let opened = rustix::fs::open(dir, OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty());
+        if let Err(e) = opened {
+            return Err(Error::entry(
+                dir,
+                format!("cannot change to this directory (-C): {}; name an existing directory", io::Error::from(e)),
+            ));
+        }
+    }
     let base = opts.directory.clone().unwrap_or_else(|| PathBuf::from("."));
     let progress = Progress::bytes(opts.progress, Some(0), "archiving");
     report.attach(&progress);

@@ -405,3 +405,38 @@ fn zstd_archives_carry_a_checksum() {
     assert_eq!(out.stderr_text().lines().count(), 1, "{}", out.stderr_text());
     assert!(out.stderr_text().contains("checksum"), "{}", out.stderr_text());
 }
+
+/// A `-C` directory that does not exist (or is no directory) stops create before the archive
+/// is made: one line naming it, exit 2, no archive left (GNU tar leaves an empty one). A
+/// missing PATH is an error too, but the archive holds what exists, as GNU tar's does.
+#[test]
+fn missing_directory_leaves_no_archive() {
+    let tmp = util::tempdir();
+    std::fs::write(tmp.path().join("file"), b"x\n").unwrap();
+    let missing = tmp.path().join("nonexist");
+    let a = tmp.path().join("a.tar");
+    for line in [
+        vec!["create".into(), "-f".into(), a.clone().into_os_string(), "-C".into(), missing.clone().into(), ".".into()],
+        vec!["-czf".into(), a.clone().into(), "-C".into(), tmp.path().join("file").into(), ".".into()],
+    ] {
+        let out = captar().args(&line).code(2);
+        let err = out.stderr_text();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with("captar: ") && err.contains("(-C)") && err.contains("name an existing directory"),
+            "{err}"
+        );
+        assert!(!a.exists(), "an archive was left behind: {err}");
+    }
+    assert!(captar().args(["create", "-f", "-", "-C"]).arg(&missing).arg(".").code(2).stdout.is_empty());
+    // Paths: what exists is archived, each missing one is an error.
+    let out = captar().args(["create", "-f"]).arg(&a).args(["-C"]).arg(tmp.path()).args(["file", "gone"]).code(2);
+    assert!(out.stderr_text().contains("gone"), "{}", out.stderr_text());
+    let listed = captar().args(["list", "-f"]).arg(&a).ok().stdout_text();
+    assert_eq!(listed, "file\n");
+    if util::require_tool("tar") {
+        let g = tmp.path().join("g.tar");
+        cmd("tar").args(["-cf"]).arg(&g).arg("-C").arg(tmp.path()).args(["file", "gone"]).code(2);
+        assert_eq!(cmd("tar").args(["-tf"]).arg(&g).ok().stdout_text(), listed);
+    }
+}
