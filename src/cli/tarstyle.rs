@@ -60,9 +60,15 @@ fn mode_letter(c: u8) -> Option<Mode> {
     }
 }
 
-/// Whether `args[1]` starts a tar-style command line rather than a subcommand.
+/// captar's global options, which may come before a subcommand (`captar -q list ...`).
+fn is_global(arg: &[u8]) -> bool {
+    matches!(arg, b"-q" | b"--quiet")
+}
+
+/// Whether the command line (after any leading global options) is tar-style rather than a
+/// subcommand.
 pub fn is_tar_style(args: &[OsString]) -> bool {
-    let Some(first) = args.get(1).map(|a| a.as_bytes()) else { return false };
+    let Some(first) = args.iter().skip(1).map(|a| a.as_bytes()).find(|a| !is_global(a)) else { return false };
     if SUBCOMMANDS.iter().any(|s| s.as_bytes() == first) {
         return false;
     }
@@ -121,7 +127,8 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
         } else {
             None
         };
-        first = false;
+        // Global options before the bundle leave it first (`captar -q xf a.tar`).
+        first = first && is_global(bytes);
         if let Some(bundle) = bundle {
             let mut i = 0;
             while i < bundle.len() {
@@ -274,11 +281,23 @@ mod tests {
             "captar create -f a.tar --exclude *.o --xattrs-include user.* -- x"
         );
         assert_eq!(rw("captar -xf a.tar --cap-rootid 0 x"), "captar extract -f a.tar --cap-rootid 0 -- x");
+        // -q before the bundle is captar's global option, passed on.
+        assert_eq!(rw("captar -q -czf a.tgz x"), "captar create --gzip --quiet -f a.tgz -- x");
+        assert_eq!(rw("captar -q xf a.tar"), "captar extract --quiet -f a.tar");
     }
 
     #[test]
     fn subcommands_are_not_tar_style() {
-        for line in ["captar create -f a x", "captar list -f a", "captar --help", "captar caps scan"] {
+        for line in [
+            "captar create -f a x",
+            "captar list -f a",
+            "captar --help",
+            "captar caps scan",
+            "captar -q list -f a",
+            "captar --quiet -q create -f a x",
+            "captar -q --help",
+            "captar -q",
+        ] {
             let args: Vec<OsString> = line.split(' ').map(OsString::from).collect();
             assert!(!is_tar_style(&args), "{line}");
         }
