@@ -27,3 +27,44 @@ fn quiet_before_a_subcommand() {
     captar().args(["-q", "-tf"]).arg(&a).ok();
     captar().args(["-tqf"]).arg(&a).ok();
 }
+
+/// A usage error is one line like every other error, with the `captar:` prefix, clap's tip
+/// when it has one, and where to read more; exit 2. Help and version are unchanged.
+#[test]
+fn usage_errors_are_one_line() {
+    for (args, want) in [
+        (
+            &["list", "--bogus"][..],
+            "captar: unexpected argument '--bogus'; to pass '--bogus' as a value, use '-- --bogus'; see `captar list --help`\n",
+        ),
+        (
+            &["x", "--fiel", "a"],
+            "captar: unexpected argument '--fiel'; a similar argument exists: '--file'; see `captar extract --help`\n",
+        ),
+        (
+            &["create", "-f", "a.tar", "--level", "x", "."],
+            "captar: invalid value 'x' for '--level <N>': invalid digit found in string; see `captar create --help`\n",
+        ),
+        (
+            &["-q", "verify"],
+            "captar: the following required arguments were not provided: <--file <ARCHIVE>|--manifest <FILE>>; see `captar verify --help`\n",
+        ),
+        (&["frobnicate"], "captar: unrecognized subcommand 'frobnicate'; see `captar --help`\n"),
+        (
+            &["lsit", "-f", "a"],
+            "captar: unrecognized subcommand 'lsit'; a similar subcommand exists: 'list'; see `captar --help`\n",
+        ),
+    ] {
+        let out = captar().args(args).code(2);
+        assert_eq!(out.stderr_text(), want);
+        assert!(out.stdout.is_empty());
+    }
+    let help = captar().arg("--help").ok();
+    assert!(help.stdout_text().contains("Usage: captar [OPTIONS] <COMMAND>") && help.stderr.is_empty());
+    let help = captar().args(["list", "--help"]).ok();
+    assert!(help.stdout_text().contains("Usage: captar list [OPTIONS] --file <ARCHIVE> [MEMBER]..."));
+    assert_eq!(captar().arg("--version").ok().stdout_text(), format!("captar {}\n", env!("CARGO_PKG_VERSION")));
+    // Without a command: the help, on stderr, exit 2, as before.
+    let bare = captar().code(2);
+    assert!(bare.stderr_text().contains("Usage: captar [OPTIONS] <COMMAND>"));
+}

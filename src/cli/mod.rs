@@ -5,6 +5,7 @@ the operation before any work starts; the operations never see clap.
 
 pub mod caps;
 mod tarstyle;
+mod usage;
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
@@ -370,17 +371,19 @@ fn write_stdout(text: &[u8]) -> Result<()> {
 /// Parses `args` (with the program name first) and runs the command.
 pub fn run(args: Vec<OsString>) -> Result<Outcome> {
     let args = if tarstyle::is_tar_style(&args) { tarstyle::rewrite(&args)? } else { args };
-    let cli = match Cli::try_parse_from(args) {
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         // Help and version go to standard output, where a failed write is an error.
         Err(e) if !e.use_stderr() => {
             write_stdout(e.render().to_string().as_bytes())?;
             return Ok(Outcome::Ok);
         }
-        Err(e) => {
+        // `captar` or `captar caps` alone: the help, on stderr, exit 2.
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             let _ = e.print();
             return Ok(Outcome::Errors);
         }
+        Err(e) => return Err(crate::error::Error::Usage(usage::one_line(&e, &args))),
     };
     let report = Report::with_quiet(cli.quiet);
     let progress = crate::progress::wanted(cli.quiet, false);

@@ -79,7 +79,17 @@ pub fn is_tar_style(args: &[OsString]) -> bool {
     if first.starts_with(b"-") {
         return first.len() > 1;
     }
-    first.iter().any(|&c| mode_letter(c).is_some()) && first.iter().all(u8::is_ascii_alphabetic)
+    is_old_bundle(first)
+}
+
+/// Every letter a bundle may hold (some only to be refused with a message).
+const LETTERS: &[u8] = b"cxtdfCXTvzkqpsojJ";
+
+/// Whether `arg` is a bundle of tar letters without a dash (`xvf`), as the first argument of
+/// the old form. A word with another letter is not (`captar lsit` is a mistyped subcommand,
+/// which clap names as such).
+fn is_old_bundle(arg: &[u8]) -> bool {
+    arg.iter().any(|&c| mode_letter(c).is_some()) && arg.iter().all(|c| LETTERS.contains(c))
 }
 
 /// Whether a long option of any subcommand takes a value, as clap defines them.
@@ -118,11 +128,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
         let dashed = bytes.strip_prefix(b"-").filter(|b| !b.starts_with(b"-") && !b.is_empty());
         let bundle = if let Some(b) = dashed {
             Some(b)
-        } else if first
-            && !bytes.starts_with(b"-")
-            && bytes.iter().all(u8::is_ascii_alphabetic)
-            && bytes.iter().any(|&c| mode_letter(c).is_some())
-        {
+        } else if first && is_old_bundle(bytes) {
             Some(bytes)
         } else {
             None
@@ -297,6 +303,8 @@ mod tests {
             "captar --quiet -q create -f a x",
             "captar -q --help",
             "captar -q",
+            "captar frobnicate",
+            "captar lsit -f a",
         ] {
             let args: Vec<OsString> = line.split(' ').map(OsString::from).collect();
             assert!(!is_tar_style(&args), "{line}");
