@@ -440,3 +440,43 @@ fn missing_directory_leaves_no_archive() {
         assert_eq!(cmd("tar").args(["-tf"]).arg(&g).ok().stdout_text(), listed);
     }
 }
+
+/// `--level` takes gzip's levels 1-9 and zstd's 1-19, and needs compression: anything else is
+/// one line, exit 2, before an archive is made (gzip 0 stored the data uncompressed; zstd 99
+/// and a level without compression were accepted silently).
+#[test]
+fn level_is_checked_against_the_compression() {
+    let tmp = util::tempdir();
+    std::fs::write(tmp.path().join("f"), b"some data\n".repeat(100)).unwrap();
+    let refused: [(&[&str], &str, &str); 8] = [
+        (&["-z", "--level", "0"], "a.tar.gz", "gzip compresses at levels 1 to 9"),
+        (&["-z", "--level", "10"], "a.tar.gz", "gzip compresses at levels 1 to 9"),
+        (&["--level=50"], "a.tgz", "gzip compresses at levels 1 to 9"),
+        (&["--zstd", "--level", "20"], "a.tar", "zstd compresses at levels 1 to 19"),
+        (&["--level", "22"], "a.tar.zst", "zstd compresses at levels 1 to 19"),
+        (&["--zstd", "--level=99"], "a.tar", "zstd compresses at levels 1 to 19"),
+        (&["--zstd", "--level=-3"], "a.tar", "zstd compresses at levels 1 to 19"),
+        (&["--level", "9"], "a.tar", "the archive is not compressed; add -z/--gzip or --zstd"),
+    ];
+    for (opts, name, want) in refused {
+        let a = tmp.path().join(name);
+        let out = captar().arg("create").args(opts).arg("-f").arg(&a).arg("-C").arg(tmp.path()).arg("f").code(2);
+        let err = out.stderr_text();
+        assert!(err.starts_with("captar: --level ") && err.contains(want), "{opts:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(!a.exists(), "{opts:?} left {name}");
+    }
+    // tar-style lines are checked the same way.
+    let out = captar().args(["-cf", "a.tar", "--level", "3", "f"]).current_dir(tmp.path()).code(2);
+    assert!(out.stderr_text().contains("not compressed"), "{}", out.stderr_text());
+    for (opts, name) in [
+        (&["-z", "--level", "1"][..], "a.tar.gz"),
+        (&["--level", "9"], "b.tgz"),
+        (&["--zstd", "--level", "1"], "c.tar"),
+        (&["--level=19"], "d.tar.zst"),
+    ] {
+        let a = tmp.path().join(name);
+        captar().arg("create").args(opts).arg("-f").arg(&a).arg("-C").arg(tmp.path()).arg("f").ok();
+        assert_eq!(captar().args(["list", "-f"]).arg(&a).ok().stdout_text(), "f\n");
+    }
+}

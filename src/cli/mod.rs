@@ -15,7 +15,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::copy::CopyOptions;
 use crate::create::{CreateOptions, Target};
-use crate::error::{Outcome, Report, Result};
+use crate::error::{Error, Outcome, Report, Result};
 use crate::extract::{Existing, ExtractOptions, RootidPolicy};
 use crate::format::compress::Compression;
 use crate::list::ListOptions;
@@ -114,7 +114,7 @@ pub struct CreateArgs {
     /// Compress with zstd, on all cores
     #[arg(long)]
     zstd: bool,
-    /// Compression level (gzip 1-9, zstd 1-19)
+    /// Compression level: gzip 1-9, zstd 1-19 (only with compression)
     #[arg(long, value_name = "N")]
     level: Option<i32>,
     /// Leave out files whose name (or any tail of it) matches GLOB; repeatable
@@ -290,6 +290,24 @@ impl CreateArgs {
         } else {
             Compression::from_name(&self.file)
         };
+        if let Some(level) = self.level {
+            match compression.levels() {
+                None => {
+                    return Err(Error::Usage(format!(
+                        "--level {level}: the archive is not compressed; add -z/--gzip or --zstd, or name it .tar.gz or .tar.zst"
+                    )));
+                }
+                Some(range) if !range.contains(&level) => {
+                    return Err(Error::Usage(format!(
+                        "--level {level}: {} compresses at levels {} to {}; choose one of them",
+                        compression.name(),
+                        range.start(),
+                        range.end()
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
         let mut paths = self.paths;
         for file in &self.files_from {
             paths.extend(names_from(file, self.null)?);
