@@ -68,3 +68,50 @@ fn usage_errors_are_one_line() {
     let bare = captar().code(2);
     assert!(bare.stderr_text().contains("Usage: captar [OPTIONS] <COMMAND>"));
 }
+
+/// tar-style `o`: GNU tar's --no-same-owner on extract (owners not restored, even as root), its
+/// --old-archive on create, which captar refuses rather than ignores. bzip2 and xz on create
+/// get one message in every spelling.
+#[test]
+fn tar_style_o_and_unsupported_compression() {
+    let tmp = util::tempdir();
+    let d = tmp.path().join("d");
+    std::fs::create_dir(&d).unwrap();
+    std::fs::write(d.join("f"), b"x\n").unwrap();
+    let a = tmp.path().join("a.tar");
+    for line in [&["-cof"][..], &["-ocf"], &["--create", "--old-archive", "-f"]] {
+        let out = captar().args(line).arg(&a).arg("-C").arg(&d).arg("f").code(2);
+        let err = out.stderr_text();
+        assert!(err.contains("GNU tar's --old-archive (V7 format) is not supported"), "{err}");
+        assert!(!a.exists());
+    }
+    let bz = "bzip2 is not supported; compress with -z/--gzip or --zstd\n";
+    let xz = "xz is not supported; compress with -z/--gzip or --zstd\n";
+    for (line, want) in [
+        (&["-cjf"][..], format!("captar: -j: {bz}")),
+        (&["-c", "--bzip2", "-f"], format!("captar: --bzip2: {bz}")),
+        (&["create", "--bzip2", "-f"], format!("captar: --bzip2: {bz}")),
+        (&["create", "-j", "-f"], format!("captar: --bzip2: {bz}")),
+        (&["-cJf"], format!("captar: -J: {xz}")),
+        (&["create", "--xz", "-f"], format!("captar: --xz: {xz}")),
+    ] {
+        let out = captar().args(line).arg(&a).arg("-C").arg(&d).arg("f").code(2);
+        assert_eq!(out.stderr_text(), want, "{line:?}");
+        assert!(!a.exists());
+    }
+    if !util::require_root("chown a file to another owner") || !util::require_tool("tar") {
+        return;
+    }
+    std::os::unix::fs::chown(d.join("f"), Some(1234), Some(1234)).unwrap();
+    captar().args(["-cf"]).arg(&a).arg("-C").arg(&d).arg("f").ok();
+    for (program, line) in [("captar", &["-xof"][..]), ("tar", &["-xof"]), ("captar", &["xof"]), ("captar", &["-xf"])] {
+        let dst = tmp.path().join(format!("x-{program}-{}", line[0]));
+        std::fs::create_dir(&dst).unwrap();
+        let mut run = if program == "tar" { util::cmd("tar") } else { captar() };
+        run = run.args(line).arg(&a).arg("-C").arg(&dst);
+        run.ok();
+        let owner = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(dst.join("f")).unwrap());
+        let want = if line[0] == "-xf" { 1234 } else { 0 };
+        assert_eq!(owner, want, "{program} {line:?}: owner of the extracted file");
+    }
+}

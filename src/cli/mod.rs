@@ -114,6 +114,11 @@ pub struct CreateArgs {
     /// Compress with zstd, on all cores
     #[arg(long)]
     zstd: bool,
+    /// bzip2 and xz: refused with a message, not as unknown options
+    #[arg(short = 'j', long = "bzip2", hide = true)]
+    bzip2: bool,
+    #[arg(short = 'J', long = "xz", hide = true)]
+    xz: bool,
     /// Compression level: gzip 1-9, zstd 1-19 (only with compression)
     #[arg(long, value_name = "N")]
     level: Option<i32>,
@@ -282,6 +287,12 @@ fn is_root() -> bool {
 
 impl CreateArgs {
     fn options(self, progress: bool) -> Result<CreateOptions> {
+        if self.bzip2 {
+            return Err(unsupported_compression("--bzip2", "bzip2", true));
+        }
+        if self.xz {
+            return Err(unsupported_compression("--xz", "xz", true));
+        }
         let target = if self.file.as_os_str() == "-" { Target::Stdout } else { Target::File(self.file.clone()) };
         let compression = if self.gzip {
             Compression::Gzip
@@ -352,6 +363,15 @@ impl ExtractArgs {
             progress,
         })
     }
+}
+
+/// The error for bzip2 and xz (`-j`, `--xz`...): captar neither writes nor reads them.
+fn unsupported_compression(flag: &str, format: &str, create: bool) -> Error {
+    Error::Usage(if create {
+        format!("{flag}: {format} is not supported; compress with -z/--gzip or --zstd")
+    } else {
+        format!("{flag}: {format} is not supported; decompress first: `{format} -dc ARCHIVE | captar ... -f -`")
+    })
 }
 
 /// The paths a `--files-from` file names: one per line, or per NUL with `--null`; empty ones

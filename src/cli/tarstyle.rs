@@ -107,6 +107,9 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     let mut operands: Vec<OsString> = Vec::new();
     let mut gzip = false;
     let mut verbose = false;
+    let mut letter_o = false;
+    let mut old_archive = None;
+    let mut unsupported: Option<(&str, &str)> = None;
     let mut rest = args.iter().skip(1).peekable();
     let set_mode = |m: Mode, mode: &mut Option<Mode>| -> Result<()> {
         match mode {
@@ -168,14 +171,13 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                     b'z' => gzip = true,
                     b'k' => opts.push("--keep-old-files".into()),
                     b'q' => opts.push("--quiet".into()),
-                    // Preserve permissions / same owner / absolute names: what captar does as root.
-                    b'p' | b's' | b'o' => {}
-                    b'j' | b'J' => {
-                        return Err(Error::Usage(format!(
-                            "-{}: captar writes gzip (-z) and zstd (--zstd) only; bzip2 and xz input can be piped in decompressed",
-                            c as char
-                        )));
-                    }
+                    // Preserve permissions, same order (as archived): what captar does.
+                    b'p' | b's' => {}
+                    // GNU tar: --no-same-owner on extract, --old-archive on create; the mode
+                    // may come later in the line.
+                    b'o' => letter_o = true,
+                    b'j' => unsupported = Some(("-j", "bzip2")),
+                    b'J' => unsupported = Some(("-J", "xz")),
                     other => {
                         return Err(Error::Usage(format!(
                             "unknown tar option -{}; see `captar --help`",
@@ -212,6 +214,10 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                 b"gzip" | b"gunzip" | b"ungzip" => gzip = true,
                 b"verbose" => verbose = true,
                 b"preserve-permissions" | b"same-permissions" | b"auto-compress" | b"absolute-names" => {}
+                b"bzip2" => unsupported = Some(("--bzip2", "bzip2")),
+                b"xz" => unsupported = Some(("--xz", "xz")),
+                b"old-archive" => old_archive = Some("--old-archive"),
+                b"portability" => old_archive = Some("--portability"),
                 // captar's own options pass through, with the next argument when they take a
                 // value and it was not given with `=` (`--level 19`, `--exclude '*.o'`).
                 _ if value.is_none() && takes_value(name) => {
@@ -230,6 +236,19 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     let mode = mode.ok_or_else(|| {
         Error::Usage("tar-style use needs one of -c, -x, -t, -d (or a subcommand; see `captar --help`)".into())
     })?;
+    if let Some((flag, format)) = unsupported {
+        return Err(super::unsupported_compression(flag, format, mode == Mode::Create));
+    }
+    match mode {
+        Mode::Extract if letter_o => opts.push("--no-same-owner".into()),
+        Mode::Create if letter_o || old_archive.is_some() => {
+            return Err(Error::Usage(format!(
+                "{}: GNU tar's --old-archive (V7 format) is not supported; captar writes pax archives, which every tar reads: leave it out",
+                old_archive.unwrap_or("-o")
+            )));
+        }
+        _ => {}
+    }
     let mut out: Vec<OsString> = vec![args[0].clone(), mode.subcommand().into()];
     if gzip && mode == Mode::Create {
         out.push("--gzip".into());
@@ -287,6 +306,10 @@ mod tests {
             "captar create -f a.tar --exclude *.o --xattrs-include user.* -- x"
         );
         assert_eq!(rw("captar -xf a.tar --cap-rootid 0 x"), "captar extract -f a.tar --cap-rootid 0 -- x");
+        // `o`: --no-same-owner on extract (as GNU tar); nothing to list or compare.
+        assert_eq!(rw("captar -xof a.tar"), "captar extract -f a.tar --no-same-owner");
+        assert_eq!(rw("captar xopf a.tar -C d"), "captar extract -f a.tar -C d --no-same-owner");
+        assert_eq!(rw("captar -tof a.tar"), "captar list -f a.tar");
         // -q before the bundle is captar's global option, passed on.
         assert_eq!(rw("captar -q -czf a.tgz x"), "captar create --gzip --quiet -f a.tgz -- x");
         assert_eq!(rw("captar -q xf a.tar"), "captar extract --quiet -f a.tar");
@@ -309,7 +332,19 @@ mod tests {
             let args: Vec<OsString> = line.split(' ').map(OsString::from).collect();
             assert!(!is_tar_style(&args), "{line}");
         }
-        let args: Vec<OsString> = "captar -cxf a".split(' ').map(OsString::from).collect();
-        assert!(rewrite(&args).is_err());
+        let refused = |line: &str| {
+            let args: Vec<OsString> = line.split(' ').map(OsString::from).collect();
+            rewrite(&args).unwrap_err().to_string()
+        };
+        assert!(refused("captar -cxf a").contains("more than one"));
+        // GNU tar's -o on create is --old-archive (V7), which captar does not write.
+        assert!(refused("captar -cof a.tar x").starts_with("-o: GNU tar's --old-archive"));
+        assert!(refused("captar -ocf a.tar x").starts_with("-o: GNU tar's --old-archive"));
+        assert!(refused("captar --create --old-archive -f a x").starts_with("--old-archive: "));
+        let bzip2 = "bzip2 is not supported; compress with -z/--gzip or --zstd";
+        assert_eq!(refused("captar -cjf a.tbz x"), format!("-j: {bzip2}"));
+        assert_eq!(refused("captar -c --bzip2 -f a.tbz x"), format!("--bzip2: {bzip2}"));
+        assert_eq!(refused("captar -cJf a.txz x"), "-J: xz is not supported; compress with -z/--gzip or --zstd");
+        assert!(refused("captar -xJf a.txz").contains("decompress first: `xz -dc ARCHIVE | captar ... -f -`"));
     }
 }
