@@ -53,6 +53,7 @@ fn through_pipe(
         level: None,
         excludes: opts.excludes.clone(),
         one_file_system: opts.one_file_system,
+        recursive: true,
         verbose,
         progress,
     };

@@ -47,6 +47,8 @@ pub struct CreateOptions {
     pub level: Option<i32>,
     pub excludes: Excludes,
     pub one_file_system: bool,
+    /// Archive what is beneath a named directory (tar's default; `--no-recursion` turns it off).
+    pub recursive: bool,
     pub verbose: bool,
     /// Draw a progress bar on stderr (the CLI decides: a terminal, no -q).
     pub progress: bool,
@@ -211,7 +213,7 @@ pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
     let base = opts.directory.clone().unwrap_or_else(|| PathBuf::from("."));
     let progress = Progress::bytes(opts.progress, Some(0), "archiving");
     report.attach(&progress);
-    progress.count_tree(opts.paths.iter().map(|p| base.join(p)).collect(), opts.one_file_system);
+    progress.count_tree(opts.paths.iter().map(|p| base.join(p)).collect(), opts.one_file_system, opts.recursive);
     let files = Files { opts, report };
     let mut walker = Walker { files, links: HashMap::new(), skip_inodes: Vec::new(), warned_absolute: false };
     let result = write_archive(opts, &base, &mut walker, &progress);
@@ -542,6 +544,7 @@ impl Walker<'_> {
                 .follow_links(false)
                 .follow_root_links(false)
                 .same_file_system(self.files.opts.one_file_system)
+                .max_depth(if self.files.opts.recursive { usize::MAX } else { 0 })
                 .sort_by_file_name();
             let mut it = walk.into_iter();
             loop {
@@ -636,7 +639,12 @@ impl Walker<'_> {
             return Ok(Some(Job::File { path: path.to_path_buf(), name: name.to_path_buf(), md }));
         }
         let mut bytes = Bytes { buf: Vec::new(), used: 0 };
-        if linked && let Some(first) = self.links.get(&(md.dev(), md.ino())) {
+        // A name archived twice (named, and beneath a named directory) is archived again as
+        // GNU tar does, but whole: a link to itself would name no file to link to.
+        if linked
+            && let Some(first) = self.links.get(&(md.dev(), md.ino()))
+            && first != name
+        {
             let mut meta = self.files.base_meta(name.to_path_buf(), Kind::HardLink, &md);
             meta.link = Some(first.clone());
             let item = encoded(meta, path, &mut bytes)?;
@@ -858,6 +866,7 @@ mod tests {
             level: None,
             excludes: Excludes::new(&[]).unwrap(),
             one_file_system: false,
+            recursive: true,
             verbose: false,
             progress: false,
         }

@@ -480,3 +480,60 @@ fn level_is_checked_against_the_compression() {
         assert_eq!(captar().args(["list", "-f"]).arg(&a).ok().stdout_text(), "f\n");
     }
 }
+
+/// `--no-recursion`, as GNU tar's: a named directory is an entry without its contents, so a
+/// list from `find -print0` archives each name once; in a tar-style line too. Without it, a
+/// name both named and beneath a named directory is archived twice, as GNU tar does, but never
+/// as a hard link to itself (GNU tar writes `d/g link to d/g` for a file of several names).
+#[test]
+fn no_recursion_and_names_given_twice_like_gnu_tar() {
+    if !util::require_tool("tar") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let d = tmp.path().join("d");
+    std::fs::create_dir_all(d.join("sub")).unwrap();
+    for (p, body) in [("f", "f\n"), ("sub/h", "h\n"), ("g", "g\n")] {
+        std::fs::write(d.join(p), body).unwrap();
+    }
+    std::fs::hard_link(d.join("g"), d.join("g2")).unwrap();
+    let found = cmd("find").args(["d", "-print0"]).current_dir(tmp.path()).ok().stdout;
+    let tvf = |archive: &Path| cmd("tar").arg("-tvf").arg(archive).ok().stdout_text();
+    let (ours, gnu) = (tmp.path().join("ours.tar"), tmp.path().join("gnu.tar"));
+    captar()
+        .args(["create", "--no-recursion", "--null", "-T", "-", "-f"])
+        .arg(&ours)
+        .current_dir(tmp.path())
+        .stdin(found.clone())
+        .ok();
+    cmd("tar").args(["--no-recursion", "--null", "-T", "-", "-cf"]).arg(&gnu).current_dir(tmp.path()).stdin(found).ok();
+    assert_eq!(tvf(&ours), tvf(&gnu));
+    assert_eq!(tvf(&ours).lines().count(), 6, "{}", tvf(&ours));
+    captar().args(["-cf", "ours.tar", "--no-recursion", "d", "d/f"]).current_dir(tmp.path()).ok();
+    cmd("tar").args(["-cf", "gnu.tar", "--no-recursion", "d", "d/f"]).current_dir(tmp.path()).ok();
+    assert_eq!(tvf(&ours), tvf(&gnu));
+    assert_eq!(tvf(&ours).lines().count(), 2);
+
+    // Named twice: the same names as GNU tar (in another order: GNU tar walks a directory in
+    // readdir order, captar by name), none a link to itself.
+    captar().args(["-cf", "ours.tar", "d", "d/f", "d/g"]).current_dir(tmp.path()).ok();
+    cmd("tar").args(["-cf", "gnu.tar", "d", "d/f", "d/g"]).current_dir(tmp.path()).ok();
+    let names = |archive: &Path| {
+        let mut v: Vec<String> =
+            cmd("tar").arg("-tf").arg(archive).ok().stdout_text().lines().map(String::from).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(&ours), names(&gnu));
+    let listing = tvf(&ours);
+    assert!(!listing.contains("d/g link to d/g\n") && !listing.contains("d/f link to d/f"), "{listing}");
+    assert!(listing.contains("d/g2 link to d/g\n"), "{listing}");
+    for (program, line) in [("captar", ["-xf", "ours.tar", "-C", "x1"]), ("tar", ["-xf", "ours.tar", "-C", "x2"])] {
+        std::fs::create_dir(tmp.path().join(line[3])).unwrap();
+        let run = if program == "tar" { cmd("tar") } else { captar() };
+        run.args(line).current_dir(tmp.path()).ok();
+        let x = tmp.path().join(line[3]);
+        assert_eq!(std::fs::read(x.join("d/g")).unwrap(), b"g\n", "{program}");
+        assert_eq!(std::fs::read(x.join("d/g2")).unwrap(), b"g\n", "{program}");
+    }
+}

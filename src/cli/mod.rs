@@ -137,6 +137,10 @@ pub struct CreateArgs {
     /// Stay on the filesystem of each named path
     #[arg(long)]
     one_file_system: bool,
+    /// Archive a named directory as an entry, without its contents, as tar's --no-recursion
+    /// (for lists from find: `find ... -print0 | captar create --no-recursion --null -T -`)
+    #[arg(long)]
+    no_recursion: bool,
     /// List each file as it is archived (on stdout; on stderr when the archive goes to stdout)
     #[arg(short, long)]
     verbose: bool,
@@ -334,6 +338,7 @@ impl CreateArgs {
             level: self.level,
             excludes: Excludes::new(&exclude_patterns(self.exclude, &self.exclude_from)?)?,
             one_file_system: self.one_file_system,
+            recursive: !self.no_recursion,
             verbose: self.verbose,
             progress,
         })
