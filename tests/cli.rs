@@ -115,3 +115,30 @@ fn tar_style_o_and_unsupported_compression() {
         assert_eq!(owner, want, "{program} {line:?}: owner of the extracted file");
     }
 }
+
+/// `captar man` is one page with every command's options (it referred to captar-create(1) and
+/// others that were never generated, and listed only -q, -h and -V).
+#[test]
+fn man_page_has_every_command_and_option() {
+    let page = captar().arg("man").ok().stdout_text();
+    for want in [
+        ".SH \"CAPTAR CREATE\"",
+        ".SH \"CAPTAR EXTRACT\"",
+        ".SH \"CAPTAR COPY\"",
+        ".SH \"CAPTAR CAPS SCAN\"",
+        "\\-\\-cap\\-rootid",
+        "\\-\\-no\\-recursion",
+        "\\-\\-strip\\-components",
+        "\\-\\-manifest",
+    ] {
+        assert!(page.contains(want), "{want} missing from the man page");
+    }
+    assert!(!page.contains("(1)"), "the page refers to other pages");
+    if util::which("man").is_some() {
+        let tmp = util::tempdir();
+        let file = tmp.path().join("captar.1");
+        std::fs::write(&file, &page).unwrap();
+        let shown = util::cmd("man").arg("-l").arg(&file).env("MANWIDTH", "100").ok().stdout_text();
+        assert!(shown.contains("CAPTAR VERIFY") && shown.contains("--keep-going"), "{shown}");
+    }
+}

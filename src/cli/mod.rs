@@ -4,6 +4,7 @@ the operation before any work starts; the operations never see clap.
 */
 
 pub mod caps;
+mod man;
 mod tarstyle;
 mod usage;
 
@@ -69,7 +70,7 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff) generated from these definitions
+    /// Print the man page (roff): every command and option, generated from these definitions
     Man,
     /// Decode, scan and audit capabilities (capsh --decode, getcap -r, pscap)
     Caps(caps::CapsArgs),
@@ -489,9 +490,7 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
             Ok(Outcome::Ok)
         }
         Command::Man => {
-            let cmd = <Cli as clap::CommandFactory>::command();
-            let mut text = Vec::new();
-            clap_mangen::Man::new(cmd).render(&mut text).map_err(crate::error::Error::stdout)?;
+            let text = man::page(<Cli as clap::CommandFactory>::command()).map_err(Error::stdout)?;
             write_stdout(&text)?;
             Ok(Outcome::Ok)
         }
