@@ -142,3 +142,27 @@ fn man_page_has_every_command_and_option() {
         assert!(shown.contains("CAPTAR VERIFY") && shown.contains("--keep-going"), "{shown}");
     }
 }
+
+/// Every command's help ends with examples, as the README says.
+#[test]
+fn every_help_has_examples() {
+    let commands: [&[&str]; 12] = [
+        &[],
+        &["create"],
+        &["list"],
+        &["extract"],
+        &["verify"],
+        &["copy"],
+        &["completions"],
+        &["man"],
+        &["caps"],
+        &["caps", "decode"],
+        &["caps", "scan"],
+        &["caps", "procs"],
+    ];
+    for command in commands {
+        let help = captar().args(command).arg("--help").ok().stdout_text();
+        let name = ["captar"].iter().chain(command).copied().collect::<Vec<_>>().join(" ");
+        assert!(help.contains("\nExamples:\n  ") && help.contains(&format!("  {name} ")), "{name}: {help}");
+    }
+}

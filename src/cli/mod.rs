@@ -36,7 +36,7 @@ use crate::verify::{Source, VerifyOptions};
   captar -czf out.tar.gz DIR; captar -xvf a.tar -C dst; captar -tvf a.tar; captar -df a.tar
   captar caps scan -n /usr                         like getcap -n -r
 
-Exit status: 0 ok, 1 differences (verify) or files changed while read, 2 errors."
+Exit status: 0 ok; 1 differences (verify) or warnings (files changed while read, xattrs left out); 2 errors."
 )]
 pub struct Cli {
     /// Print only errors: no notes, warnings or progress (the exit code still counts them)
@@ -49,30 +49,73 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a pax archive; file capabilities are captured by default
-    #[command(visible_alias = "c")]
+    #[command(
+        visible_alias = "c",
+        after_help = "Examples:
+  captar create -f backup.tar.zst /usr/bin       capabilities captured; zstd from the name
+  captar create -f root.tar -C /srv/root .       the contents of /srv/root
+  captar create --zstd --level 9 -f - /opt       to standard output
+  captar create --xattrs -f all.tar /data        every xattr, not only capabilities
+  find /opt -newer stamp -print0 | captar create --no-recursion --null -T - -f new.tar"
+    )]
     Create(CreateArgs),
     /// List an archive's members, like tar -t / tar -tv
-    #[command(visible_alias = "t")]
+    #[command(
+        visible_alias = "t",
+        after_help = "Examples:
+  captar list -v -f backup.tar                   like tar -tv
+  captar list --caps -f backup.tar usr/bin       capabilities in getcap's text, under usr/bin
+  captar list --json --risk -f backup.tar        one JSON object per member, with risk classes"
+    )]
     List(ListArgs),
     /// Extract an archive; capabilities are restored by default, and a capability that cannot
     /// be restored is an error
-    #[command(visible_alias = "x")]
+    #[command(
+        visible_alias = "x",
+        after_help = "Examples:
+  sudo captar extract -f backup.tar -C /mnt/root       capabilities restored
+  captar extract -f backup.tar.zst -C out usr/bin/ping only some members
+  captar extract --keep-going -f backup.tar -C out     go on, list what was not restored
+  captar extract --cap-rootid host -f rootless.tar     namespaced (v3) capabilities as v2"
+    )]
     Extract(ExtractArgs),
     /// Compare capabilities (and with --all, all metadata) between an archive or a getcap
     /// manifest and the filesystem; exit 1 when anything differs
-    #[command(visible_alias = "d", visible_alias = "diff", visible_alias = "compare")]
+    #[command(
+        visible_alias = "d",
+        visible_alias = "diff",
+        visible_alias = "compare",
+        after_help = "Examples:
+  captar verify -f backup.tar.zst -C /           capabilities against the live system
+  captar verify --all -f backup.tar -C /mnt      type, mode, owner, contents and xattrs too
+  captar verify --manifest caps.txt -C /restored --extra --json   against a `getcap -r` record"
+    )]
     Verify(VerifyArgs),
     /// Copy a tree to another place or filesystem with capabilities, owners and links, then
     /// verify the copy (`tar -C SRC -cf - . | tar -C DST -xf -` in one step)
+    #[command(after_help = "Examples:
+  sudo captar copy /srv/old-root /mnt/new-root             capabilities, owners, links; verified
+  sudo captar copy --xattrs --one-file-system / /mnt/xfs   every xattr, one filesystem
+  captar copy --no-verify --exclude '*.o' src dst")]
     Copy(CopyArgs),
     /// Print shell completions for SHELL (bash, zsh, fish, elvish, powershell)
+    #[command(after_help = "Examples:
+  captar completions bash > /etc/bash_completion.d/captar
+  captar completions zsh > \"${fpath[1]}/_captar\"")]
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
     /// Print the man page (roff): every command and option, generated from these definitions
+    #[command(after_help = "Examples:
+  captar man > /usr/local/share/man/man1/captar.1
+  captar man | man -l -")]
     Man,
     /// Decode, scan and audit capabilities (capsh --decode, getcap -r, pscap)
+    #[command(after_help = "Examples:
+  captar caps decode 00000000a80425fb            like capsh --decode
+  captar caps scan -n /usr                       like getcap -n -r
+  captar caps procs                              like pscap -a")]
     Caps(caps::CapsArgs),
 }
 
