@@ -6,7 +6,7 @@ extraction reads it as `/proc/self/fd/N`, the same code path as `captar extract 
 */
 
 use std::os::fd::AsRawFd;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use crate::create::{self, CreateOptions, Target};
@@ -53,6 +53,7 @@ fn through_pipe(
         level: None,
         excludes: opts.excludes.clone(),
         one_file_system: opts.one_file_system,
+        recursive: true,
         verbose,
         progress,
     };
@@ -77,41 +78,64 @@ fn through_pipe(
     })
 }
 
+/// Whether the destination lies inside the source, where the walk would reach it: as
+/// with cp -a, a copy into the tree it copies would copy itself, again and again. With
+/// `--one-file-system` the walk does not enter another filesystem, so a destination beneath a
+/// mount point inside the source (`copy --one-file-system / /mnt/x`) is out of its reach.
+/// `None` when the source cannot be resolved (the copy then fails on it).
+fn destination_inside_source(opts: &CopyOptions) -> Option<bool> {
+    use std::os::unix::fs::MetadataExt;
+    let src = std::fs::canonicalize(&opts.src).ok()?;
+    // The destination as the kernel will resolve it: symlinks in what exists, then the
+    // missing rest (which mkdir makes real directories, so `..` there goes back one).
+    let mut at = std::env::current_dir().ok()?;
+    for c in opts.dst.components() {
+        match c {
+            std::path::Component::RootDir => at = PathBuf::from("/"),
+            std::path::Component::CurDir | std::path::Component::Prefix(_) => {}
+            std::path::Component::ParentDir => {
+                at.pop();
+            }
+            std::path::Component::Normal(n) => {
+                at.push(n);
+                if let Ok(real) = std::fs::canonicalize(&at) {
+                    at = real;
+                }
+            }
+        }
+    }
+    if !at.starts_with(&src) {
+        return Some(false);
+    }
+    if opts.one_file_system {
+        // The walk never descends into a directory on another device than the source's; a
+        // destination below one (existing, or made below one) is never walked.
+        let dev = std::fs::metadata(&src).ok()?.dev();
+        let elsewhere = at
+            .ancestors()
+            .take_while(|a| *a != src)
+            .filter_map(|a| std::fs::metadata(a).ok())
+            .any(|md| md.dev() != dev);
+        if elsewhere {
+            return Some(false);
+        }
+    }
+    Some(true)
+}
+
 pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
     match std::fs::metadata(&opts.src) {
         Ok(md) if md.is_dir() => {}
         Ok(_) => return Err(Error::entry(&opts.src, "copy: the source is not a directory")),
         Err(e) => return Err(Error::io(&opts.src, "copy: open the source", e)),
     }
-    // As cp -a: a copy into the tree it copies would copy itself, again and again.
-    let inside = |dst: &Path| {
-        let src = std::fs::canonicalize(&opts.src).ok()?;
-        // The destination as the kernel will resolve it: symlinks in what exists, then the
-        // missing rest (which mkdir makes real directories, so `..` there goes back one).
-        let mut at = std::env::current_dir().ok()?;
-        for c in dst.components() {
-            match c {
-                std::path::Component::RootDir => at = PathBuf::from("/"),
-                std::path::Component::CurDir | std::path::Component::Prefix(_) => {}
-                std::path::Component::ParentDir => {
-                    at.pop();
-                }
-                std::path::Component::Normal(n) => {
-                    at.push(n);
-                    if let Ok(real) = std::fs::canonicalize(&at) {
-                        at = real;
-                    }
-                }
-            }
-        }
-        Some(at.starts_with(&src))
-    };
-    if inside(&opts.dst) == Some(true) {
+    if destination_inside_source(opts) == Some(true) {
         return Err(Error::entry(
             &opts.dst,
             format!(
-                "copy: the destination is inside the source {}; choose a destination outside it",
-                opts.src.display()
+                "copy: the destination is inside the source {}; choose a destination outside it{}",
+                opts.src.display(),
+                if opts.one_file_system { "" } else { " (or on another filesystem, with --one-file-system)" }
             ),
         ));
     }

@@ -47,6 +47,8 @@ pub struct CreateOptions {
     pub level: Option<i32>,
     pub excludes: Excludes,
     pub one_file_system: bool,
+    /// Archive what is beneath a named directory (tar's default; `--no-recursion` turns it off).
+    pub recursive: bool,
     pub verbose: bool,
     /// Draw a progress bar on stderr (the CLI decides: a terminal, no -q).
     pub progress: bool,
@@ -196,10 +198,22 @@ pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
             "create: name at least one path to archive (e.g. `captar create -f a.tar /usr/bin`)".into(),
         ));
     }
+    // A missing `-C` directory stops the run before the archive is made: no empty archive is
+    // left under the final name. Missing paths are errors of their own later, as in tar, and
+    // the archive holds what exists.
+    if let Some(dir) = &opts.directory {
+        let opened = rustix::fs::open(dir, OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty());
+        if let Err(e) = opened {
+            return Err(Error::entry(
+                dir,
+                format!("cannot change to this directory (-C): {}; name an existing directory", io::Error::from(e)),
+            ));
+        }
+    }
     let base = opts.directory.clone().unwrap_or_else(|| PathBuf::from("."));
     let progress = Progress::bytes(opts.progress, Some(0), "archiving");
     report.attach(&progress);
-    progress.count_tree(opts.paths.iter().map(|p| base.join(p)).collect(), opts.one_file_system);
+    progress.count_tree(opts.paths.iter().map(|p| base.join(p)).collect(), opts.one_file_system, opts.recursive);
     let files = Files { opts, report };
     let mut walker = Walker { files, links: HashMap::new(), skip_inodes: Vec::new(), warned_absolute: false };
     let result = write_archive(opts, &base, &mut walker, &progress);
@@ -530,6 +544,7 @@ impl Walker<'_> {
                 .follow_links(false)
                 .follow_root_links(false)
                 .same_file_system(self.files.opts.one_file_system)
+                .max_depth(if self.files.opts.recursive { usize::MAX } else { 0 })
                 .sort_by_file_name();
             let mut it = walk.into_iter();
             loop {
@@ -624,7 +639,12 @@ impl Walker<'_> {
             return Ok(Some(Job::File { path: path.to_path_buf(), name: name.to_path_buf(), md }));
         }
         let mut bytes = Bytes { buf: Vec::new(), used: 0 };
-        if linked && let Some(first) = self.links.get(&(md.dev(), md.ino())) {
+        // A name archived twice (named, and beneath a named directory) is archived again as
+        // GNU tar does, but whole: a link to itself would name no file to link to.
+        if linked
+            && let Some(first) = self.links.get(&(md.dev(), md.ino()))
+            && first != name
+        {
             let mut meta = self.files.base_meta(name.to_path_buf(), Kind::HardLink, &md);
             meta.link = Some(first.clone());
             let item = encoded(meta, path, &mut bytes)?;
@@ -847,6 +867,7 @@ mod tests {
             level: None,
             excludes: Excludes::new(&[]).unwrap(),
             one_file_system: false,
+            recursive: true,
             verbose: false,
             progress: false,
         }

@@ -80,8 +80,9 @@ impl Progress {
     }
 
     /// Counts, on another thread, the bytes `create` will read, so the bar has a total and an
-    /// ETA while the real walk goes on; nothing waits for it.
-    pub fn count_tree(&self, roots: Vec<PathBuf>, one_file_system: bool) {
+    /// ETA while the real walk goes on; nothing waits for it. Without `recursive`, only the
+    /// roots count (tar's --no-recursion).
+    pub fn count_tree(&self, roots: Vec<PathBuf>, one_file_system: bool, recursive: bool) {
         let Some(bar) = self.0.clone() else { return };
         std::thread::spawn(move || {
             let mut total = 0u64;
@@ -90,7 +91,8 @@ impl Progress {
                 let walk = walkdir::WalkDir::new(root)
                     .follow_links(false)
                     .follow_root_links(false)
-                    .same_file_system(one_file_system);
+                    .same_file_system(one_file_system)
+                    .max_depth(if recursive { usize::MAX } else { 0 });
                 for e in walk.into_iter().flatten() {
                     if e.file_type().is_file()
                         && let Ok(md) = e.metadata()

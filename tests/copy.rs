@@ -47,3 +47,44 @@ fn refuses_to_copy_a_tree_into_itself() {
     assert!(out.stderr_text().contains("No such file or directory"), "{}", out.stderr_text());
     captar().arg("copy").arg(&src).arg(tmp.path().join("beside")).ok();
 }
+
+/// With --one-file-system the walk never enters another filesystem, so a destination on a
+/// filesystem mounted inside the source (`copy --one-file-system / /mnt/x`) is allowed: on the
+/// mount point itself or below it. Without the option, or on the source's own filesystem, it
+/// is still refused.
+#[test]
+fn one_file_system_allows_a_destination_on_a_mount_inside_the_source() {
+    let tmp = util::tempdir();
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(src.join("bin")).unwrap();
+    std::fs::write(src.join("bin/a"), b"a\n").unwrap();
+    std::fs::create_dir(src.join("mnt")).unwrap();
+    if !util::require_root("mount a tmpfs") || !util::require_tool("mount") {
+        return;
+    }
+    util::cmd("mount").args(["-t", "tmpfs", "-o", "size=16m", "captar-test-tmpfs"]).arg(src.join("mnt")).ok();
+    let _unmount = Unmount(src.join("mnt"));
+    for dst in [src.join("mnt/copy"), src.join("mnt/new/deeper")] {
+        let out = captar().arg("copy").arg(&src).arg(&dst).code(2);
+        let err = out.stderr_text();
+        assert!(err.contains("the destination is inside the source") && err.contains("--one-file-system"), "{err}");
+        let out = captar().args(["copy", "--one-file-system"]).arg(&src).arg(&dst).ok();
+        assert!(out.stdout_text().contains(" 0 differences"), "{}", out.stdout_text());
+        assert_eq!(std::fs::read(dst.join("bin/a")).unwrap(), b"a\n");
+        // The mount point is an empty directory in the copy: nothing of the copy was copied.
+        assert_eq!(std::fs::read_dir(dst.join("mnt")).unwrap().count(), 0);
+    }
+    // On the source's own filesystem, the option changes nothing.
+    let out = captar().args(["copy", "--one-file-system"]).arg(&src).arg(src.join("bin/sub")).code(2);
+    assert!(out.stderr_text().contains("the destination is inside the source"), "{}", out.stderr_text());
+    assert!(!src.join("bin/sub").exists());
+}
+
+/// Lazily unmounts a mount point when the test ends.
+struct Unmount(std::path::PathBuf);
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        let _ = util::cmd("umount").arg("-l").arg(&self.0).run();
+    }
+}

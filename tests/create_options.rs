@@ -367,3 +367,173 @@ fn files_from_reads_names_like_gnu_tar() {
     assert_eq!(std::fs::read(&e).unwrap(), vec![0u8; 10240]);
     captar().args(["create", "-f"]).arg(&e).code(2);
 }
+
+/// A zstd archive carries zstd's content checksum (XXH64), as the zstd tool writes it, so a
+/// corrupted archive is an error when read instead of wrong data with exit 0.
+#[test]
+fn zstd_archives_carry_a_checksum() {
+    let tmp = util::tempdir();
+    let d = tmp.path().join("d");
+    std::fs::create_dir(&d).unwrap();
+    // Incompressible: zstd stores it as raw blocks, where a flipped byte is only caught by the
+    // checksum.
+    std::fs::write(d.join("noise"), util::noise(300_000, 7)).unwrap();
+    let a = tmp.path().join("a.tar.zst");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&d).arg(".").ok();
+    if util::require_tool("zstd") {
+        let info = cmd("zstd").arg("-lv").arg(&a).ok().stdout_text();
+        assert!(info.contains("Check: XXH64"), "{info}");
+    }
+    let mut bytes = std::fs::read(&a).unwrap();
+    let middle = bytes.len() / 2; // inside the file's data, far from the frame header and end
+    for b in &mut bytes[middle..middle + 4] {
+        *b ^= 0xff;
+    }
+    let bad = tmp.path().join("bad.tar.zst");
+    std::fs::write(&bad, &bytes).unwrap();
+    if util::require_tool("zstd") {
+        let out = cmd("zstd").arg("-t").arg(&bad).code(1);
+        assert!(out.stderr_text().contains("checksum"), "{}", out.stderr_text());
+    }
+    let out = captar().args(["list", "-f"]).arg(&bad).code(2);
+    let err = out.stderr_text();
+    assert!(err.contains("bad.tar.zst: ") && err.contains("checksum"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let dst = tmp.path().join("out");
+    std::fs::create_dir(&dst).unwrap();
+    let out = captar().args(["extract", "-f"]).arg(&bad).arg("-C").arg(&dst).code(2);
+    assert_eq!(out.stderr_text().lines().count(), 1, "{}", out.stderr_text());
+    assert!(out.stderr_text().contains("checksum"), "{}", out.stderr_text());
+}
+
+/// A `-C` directory that does not exist (or is no directory) stops create before the archive
+/// is made: one line naming it, exit 2, no archive left (GNU tar leaves an empty one). A
+/// missing PATH is an error too, but the archive holds what exists, as GNU tar's does.
+#[test]
+fn missing_directory_leaves_no_archive() {
+    let tmp = util::tempdir();
+    std::fs::write(tmp.path().join("file"), b"x\n").unwrap();
+    let missing = tmp.path().join("nonexist");
+    let a = tmp.path().join("a.tar");
+    for line in [
+        vec!["create".into(), "-f".into(), a.clone().into_os_string(), "-C".into(), missing.clone().into(), ".".into()],
+        vec!["-czf".into(), a.clone().into(), "-C".into(), tmp.path().join("file").into(), ".".into()],
+    ] {
+        let out = captar().args(&line).code(2);
+        let err = out.stderr_text();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with("captar: ") && err.contains("(-C)") && err.contains("name an existing directory"),
+            "{err}"
+        );
+        assert!(!a.exists(), "an archive was left behind: {err}");
+    }
+    assert!(captar().args(["create", "-f", "-", "-C"]).arg(&missing).arg(".").code(2).stdout.is_empty());
+    // Paths: what exists is archived, each missing one is an error.
+    let out = captar().args(["create", "-f"]).arg(&a).args(["-C"]).arg(tmp.path()).args(["file", "gone"]).code(2);
+    assert!(out.stderr_text().contains("gone"), "{}", out.stderr_text());
+    let listed = captar().args(["list", "-f"]).arg(&a).ok().stdout_text();
+    assert_eq!(listed, "file\n");
+    if util::require_tool("tar") {
+        let g = tmp.path().join("g.tar");
+        cmd("tar").args(["-cf"]).arg(&g).arg("-C").arg(tmp.path()).args(["file", "gone"]).code(2);
+        assert_eq!(cmd("tar").args(["-tf"]).arg(&g).ok().stdout_text(), listed);
+    }
+}
+
+/// `--level` takes gzip's levels 1-9 and zstd's 1-19, and needs compression: anything else is
+/// one line, exit 2, before an archive is made (gzip 0 stored the data uncompressed; zstd 99
+/// and a level without compression were accepted silently).
+#[test]
+fn level_is_checked_against_the_compression() {
+    let tmp = util::tempdir();
+    std::fs::write(tmp.path().join("f"), b"some data\n".repeat(100)).unwrap();
+    let refused: [(&[&str], &str, &str); 8] = [
+        (&["-z", "--level", "0"], "a.tar.gz", "gzip compresses at levels 1 to 9"),
+        (&["-z", "--level", "10"], "a.tar.gz", "gzip compresses at levels 1 to 9"),
+        (&["--level=50"], "a.tgz", "gzip compresses at levels 1 to 9"),
+        (&["--zstd", "--level", "20"], "a.tar", "zstd compresses at levels 1 to 19"),
+        (&["--level", "22"], "a.tar.zst", "zstd compresses at levels 1 to 19"),
+        (&["--zstd", "--level=99"], "a.tar", "zstd compresses at levels 1 to 19"),
+        (&["--zstd", "--level=-3"], "a.tar", "zstd compresses at levels 1 to 19"),
+        (&["--level", "9"], "a.tar", "the archive is not compressed; add -z/--gzip or --zstd"),
+    ];
+    for (opts, name, want) in refused {
+        let a = tmp.path().join(name);
+        let out = captar().arg("create").args(opts).arg("-f").arg(&a).arg("-C").arg(tmp.path()).arg("f").code(2);
+        let err = out.stderr_text();
+        assert!(err.starts_with("captar: --level ") && err.contains(want), "{opts:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(!a.exists(), "{opts:?} left {name}");
+    }
+    // tar-style lines are checked the same way.
+    let out = captar().args(["-cf", "a.tar", "--level", "3", "f"]).current_dir(tmp.path()).code(2);
+    assert!(out.stderr_text().contains("not compressed"), "{}", out.stderr_text());
+    for (opts, name) in [
+        (&["-z", "--level", "1"][..], "a.tar.gz"),
+        (&["--level", "9"], "b.tgz"),
+        (&["--zstd", "--level", "1"], "c.tar"),
+        (&["--level=19"], "d.tar.zst"),
+    ] {
+        let a = tmp.path().join(name);
+        captar().arg("create").args(opts).arg("-f").arg(&a).arg("-C").arg(tmp.path()).arg("f").ok();
+        assert_eq!(captar().args(["list", "-f"]).arg(&a).ok().stdout_text(), "f\n");
+    }
+}
+
+/// `--no-recursion`, as GNU tar's: a named directory is an entry without its contents, so a
+/// list from `find -print0` archives each name once; in a tar-style line too. Without it, a
+/// name both named and beneath a named directory is archived twice, as GNU tar does, but never
+/// as a hard link to itself (GNU tar writes `d/g link to d/g` for a file of several names).
+#[test]
+fn no_recursion_and_names_given_twice_like_gnu_tar() {
+    if !util::require_tool("tar") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let d = tmp.path().join("d");
+    std::fs::create_dir_all(d.join("sub")).unwrap();
+    for (p, body) in [("f", "f\n"), ("sub/h", "h\n"), ("g", "g\n")] {
+        std::fs::write(d.join(p), body).unwrap();
+    }
+    std::fs::hard_link(d.join("g"), d.join("g2")).unwrap();
+    let found = cmd("find").args(["d", "-print0"]).current_dir(tmp.path()).ok().stdout;
+    let tvf = |archive: &Path| cmd("tar").arg("-tvf").arg(archive).ok().stdout_text();
+    let (ours, gnu) = (tmp.path().join("ours.tar"), tmp.path().join("gnu.tar"));
+    captar()
+        .args(["create", "--no-recursion", "--null", "-T", "-", "-f"])
+        .arg(&ours)
+        .current_dir(tmp.path())
+        .stdin(found.clone())
+        .ok();
+    cmd("tar").args(["--no-recursion", "--null", "-T", "-", "-cf"]).arg(&gnu).current_dir(tmp.path()).stdin(found).ok();
+    assert_eq!(tvf(&ours), tvf(&gnu));
+    assert_eq!(tvf(&ours).lines().count(), 6, "{}", tvf(&ours));
+    captar().args(["-cf", "ours.tar", "--no-recursion", "d", "d/f"]).current_dir(tmp.path()).ok();
+    cmd("tar").args(["-cf", "gnu.tar", "--no-recursion", "d", "d/f"]).current_dir(tmp.path()).ok();
+    assert_eq!(tvf(&ours), tvf(&gnu));
+    assert_eq!(tvf(&ours).lines().count(), 2);
+
+    // Named twice: the same names as GNU tar (in another order: GNU tar walks a directory in
+    // readdir order, captar by name), none a link to itself.
+    captar().args(["-cf", "ours.tar", "d", "d/f", "d/g"]).current_dir(tmp.path()).ok();
+    cmd("tar").args(["-cf", "gnu.tar", "d", "d/f", "d/g"]).current_dir(tmp.path()).ok();
+    let names = |archive: &Path| {
+        let mut v: Vec<String> =
+            cmd("tar").arg("-tf").arg(archive).ok().stdout_text().lines().map(String::from).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(&ours), names(&gnu));
+    let listing = tvf(&ours);
+    assert!(!listing.contains("d/g link to d/g\n") && !listing.contains("d/f link to d/f"), "{listing}");
+    assert!(listing.contains("d/g2 link to d/g\n"), "{listing}");
+    for (program, line) in [("captar", ["-xf", "ours.tar", "-C", "x1"]), ("tar", ["-xf", "ours.tar", "-C", "x2"])] {
+        std::fs::create_dir(tmp.path().join(line[3])).unwrap();
+        let run = if program == "tar" { cmd("tar") } else { captar() };
+        run.args(line).current_dir(tmp.path()).ok();
+        let x = tmp.path().join(line[3]);
+        assert_eq!(std::fs::read(x.join("d/g")).unwrap(), b"g\n", "{program}");
+        assert_eq!(std::fs::read(x.join("d/g2")).unwrap(), b"g\n", "{program}");
+    }
+}

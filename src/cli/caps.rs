@@ -21,15 +21,27 @@ pub struct CapsArgs {
 #[derive(Debug, Subcommand)]
 pub enum CapsCommand {
     /// Decode capability masks like `capsh --decode`, or raw security.capability values
-    #[command(long_about = "Decode each HEX: a capability mask of 1 to 16 hex digits (as /proc/PID/status \
+    #[command(
+        long_about = "Decode each HEX: a capability mask of 1 to 16 hex digits (as /proc/PID/status \
         shows one) prints exactly as `capsh --decode=HEX`: `0x00000000a80425fb=cap_chown,...`. A raw \
         security.capability value of 24, 40 or 48 hex digits (v1, v2, v3, as `getfattr -e hex` shows \
         it) prints as `HEX: vREV TEXT`, plus ` [rootid=N]` for v3, TEXT being what getcap shows. \
-        A leading 0x and whitespace are ignored.")]
+        A leading 0x and whitespace are ignored.",
+        after_help = "Examples:
+  captar caps decode 00000000a80425fb                          a mask: 0x00000000a80425fb=cap_chown,...
+  captar caps decode 0100000200200000000000000000000000000000  a raw value: ...: v2 cap_net_raw=ep"
+    )]
     Decode(DecodeArgs),
     /// List files with capabilities, like `getcap -r` (in parallel, same output)
+    #[command(after_help = "Examples:
+  captar caps scan /usr > caps.txt               getcap -r /usr, byte for byte (a manifest for verify)
+  captar caps scan -n --risk /usr                with rootids and risk classes
+  captar caps scan --beyond docker /             only files granting more than Docker's default set")]
     Scan(ScanArgs),
     /// List processes with capabilities, like `pscap -a`
+    #[command(after_help = "Examples:
+  captar caps procs                              like pscap -a
+  captar caps procs -p 1 --json                  all five sets of one process")]
     Procs(ProcsArgs),
 }
 

@@ -4,7 +4,9 @@ the operation before any work starts; the operations never see clap.
 */
 
 pub mod caps;
+mod man;
 mod tarstyle;
+mod usage;
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
@@ -14,7 +16,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::copy::CopyOptions;
 use crate::create::{CreateOptions, Target};
-use crate::error::{Outcome, Report, Result};
+use crate::error::{Error, Outcome, Report, Result};
 use crate::extract::{Existing, ExtractOptions, RootidPolicy};
 use crate::format::compress::Compression;
 use crate::list::ListOptions;
@@ -34,7 +36,7 @@ use crate::verify::{Source, VerifyOptions};
   captar -czf out.tar.gz DIR; captar -xvf a.tar -C dst; captar -tvf a.tar; captar -df a.tar
   captar caps scan -n /usr                         like getcap -n -r
 
-Exit status: 0 ok, 1 differences (verify) or files changed while read, 2 errors."
+Exit status: 0 ok; 1 differences (verify) or warnings (files changed while read, xattrs left out); 2 errors."
 )]
 pub struct Cli {
     /// Print only errors: no notes, warnings or progress (the exit code still counts them)
@@ -47,30 +49,73 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a pax archive; file capabilities are captured by default
-    #[command(visible_alias = "c")]
+    #[command(
+        visible_alias = "c",
+        after_help = "Examples:
+  captar create -f backup.tar.zst /usr/bin       capabilities captured; zstd from the name
+  captar create -f root.tar -C /srv/root .       the contents of /srv/root
+  captar create --zstd --level 9 -f - /opt       to standard output
+  captar create --xattrs -f all.tar /data        every xattr, not only capabilities
+  find /opt -newer stamp -print0 | captar create --no-recursion --null -T - -f new.tar"
+    )]
     Create(CreateArgs),
     /// List an archive's members, like tar -t / tar -tv
-    #[command(visible_alias = "t")]
+    #[command(
+        visible_alias = "t",
+        after_help = "Examples:
+  captar list -v -f backup.tar                   like tar -tv
+  captar list --caps -f backup.tar usr/bin       capabilities in getcap's text, under usr/bin
+  captar list --json --risk -f backup.tar        one JSON object per member, with risk classes"
+    )]
     List(ListArgs),
     /// Extract an archive; capabilities are restored by default, and a capability that cannot
     /// be restored is an error
-    #[command(visible_alias = "x")]
+    #[command(
+        visible_alias = "x",
+        after_help = "Examples:
+  sudo captar extract -f backup.tar -C /mnt/root       capabilities restored
+  captar extract -f backup.tar.zst -C out usr/bin/ping only some members
+  captar extract --keep-going -f backup.tar -C out     go on, list what was not restored
+  captar extract --cap-rootid host -f rootless.tar     namespaced (v3) capabilities as v2"
+    )]
     Extract(ExtractArgs),
     /// Compare capabilities (and with --all, all metadata) between an archive or a getcap
     /// manifest and the filesystem; exit 1 when anything differs
-    #[command(visible_alias = "d", visible_alias = "diff", visible_alias = "compare")]
+    #[command(
+        visible_alias = "d",
+        visible_alias = "diff",
+        visible_alias = "compare",
+        after_help = "Examples:
+  captar verify -f backup.tar.zst -C /           capabilities against the live system
+  captar verify --all -f backup.tar -C /mnt      type, mode, owner, contents and xattrs too
+  captar verify --manifest caps.txt -C /restored --extra --json   against a `getcap -r` record"
+    )]
     Verify(VerifyArgs),
     /// Copy a tree to another place or filesystem with capabilities, owners and links, then
     /// verify the copy (`tar -C SRC -cf - . | tar -C DST -xf -` in one step)
+    #[command(after_help = "Examples:
+  sudo captar copy /srv/old-root /mnt/new-root             capabilities, owners, links; verified
+  sudo captar copy --xattrs --one-file-system / /mnt/xfs   every xattr, one filesystem
+  captar copy --no-verify --exclude '*.o' src dst")]
     Copy(CopyArgs),
     /// Print shell completions for SHELL (bash, zsh, fish, elvish, powershell)
+    #[command(after_help = "Examples:
+  captar completions bash > /etc/bash_completion.d/captar
+  captar completions zsh > \"${fpath[1]}/_captar\"")]
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff) generated from these definitions
+    /// Print the man page (roff): every command and option, generated from these definitions
+    #[command(after_help = "Examples:
+  captar man > /usr/local/share/man/man1/captar.1
+  captar man | man -l -")]
     Man,
     /// Decode, scan and audit capabilities (capsh --decode, getcap -r, pscap)
+    #[command(after_help = "Examples:
+  captar caps decode 00000000a80425fb            like capsh --decode
+  captar caps scan -n /usr                       like getcap -n -r
+  captar caps procs                              like pscap -a")]
     Caps(caps::CapsArgs),
 }
 
@@ -113,7 +158,12 @@ pub struct CreateArgs {
     /// Compress with zstd, on all cores
     #[arg(long)]
     zstd: bool,
-    /// Compression level (gzip 1-9, zstd 1-19)
+    /// bzip2 and xz: refused with a message, not as unknown options
+    #[arg(short = 'j', long = "bzip2", hide = true)]
+    bzip2: bool,
+    #[arg(short = 'J', long = "xz", hide = true)]
+    xz: bool,
+    /// Compression level: gzip 1-9, zstd 1-19 (only with compression)
     #[arg(long, value_name = "N")]
     level: Option<i32>,
     /// Leave out files whose name (or any tail of it) matches GLOB; repeatable
@@ -131,6 +181,10 @@ pub struct CreateArgs {
     /// Stay on the filesystem of each named path
     #[arg(long)]
     one_file_system: bool,
+    /// Archive a named directory as an entry, without its contents, as tar's --no-recursion
+    /// (for lists from find: `find ... -print0 | captar create --no-recursion --null -T -`)
+    #[arg(long)]
+    no_recursion: bool,
     /// List each file as it is archived (on stdout; on stderr when the archive goes to stdout)
     #[arg(short, long)]
     verbose: bool,
@@ -291,6 +345,12 @@ fn is_root() -> bool {
 
 impl CreateArgs {
     fn options(self, progress: bool) -> Result<CreateOptions> {
+        if self.bzip2 {
+            return Err(unsupported_compression("--bzip2", "bzip2", true));
+        }
+        if self.xz {
+            return Err(unsupported_compression("--xz", "xz", true));
+        }
         let target = if self.file.as_os_str() == "-" { Target::Stdout } else { Target::File(self.file.clone()) };
         let compression = if self.gzip {
             Compression::Gzip
@@ -299,6 +359,24 @@ impl CreateArgs {
         } else {
             Compression::from_name(&self.file)
         };
+        if let Some(level) = self.level {
+            match compression.levels() {
+                None => {
+                    return Err(Error::Usage(format!(
+                        "--level {level}: the archive is not compressed; add -z/--gzip or --zstd, or name it .tar.gz or .tar.zst"
+                    )));
+                }
+                Some(range) if !range.contains(&level) => {
+                    return Err(Error::Usage(format!(
+                        "--level {level}: {} compresses at levels {} to {}; choose one of them",
+                        compression.name(),
+                        range.start(),
+                        range.end()
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
         let mut paths = self.paths;
         for file in &self.files_from {
             paths.extend(names_from(file, self.null)?);
@@ -314,6 +392,7 @@ impl CreateArgs {
             level: self.level,
             excludes: Excludes::new(&exclude_patterns(self.exclude, &self.exclude_from)?)?,
             one_file_system: self.one_file_system,
+            recursive: !self.no_recursion,
             verbose: self.verbose,
             progress,
         })
@@ -344,6 +423,15 @@ impl ExtractArgs {
             progress,
         })
     }
+}
+
+/// The error for bzip2 and xz (`-j`, `--xz`...): captar neither writes nor reads them.
+fn unsupported_compression(flag: &str, format: &str, create: bool) -> Error {
+    Error::Usage(if create {
+        format!("{flag}: {format} is not supported; compress with -z/--gzip or --zstd")
+    } else {
+        format!("{flag}: {format} is not supported; decompress first: `{format} -dc ARCHIVE | captar ... -f -`")
+    })
 }
 
 /// The paths a `--files-from` file names: one per line, or per NUL with `--null`; empty ones
@@ -381,17 +469,19 @@ fn write_stdout(text: &[u8]) -> Result<()> {
 /// Parses `args` (with the program name first) and runs the command.
 pub fn run(args: Vec<OsString>) -> Result<Outcome> {
     let args = if tarstyle::is_tar_style(&args) { tarstyle::rewrite(&args)? } else { args };
-    let cli = match Cli::try_parse_from(args) {
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         // Help and version go to standard output, where a failed write is an error.
         Err(e) if !e.use_stderr() => {
             write_stdout(e.render().to_string().as_bytes())?;
             return Ok(Outcome::Ok);
         }
-        Err(e) => {
+        // `captar` or `captar caps` alone: the help, on stderr, exit 2.
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             let _ = e.print();
             return Ok(Outcome::Errors);
         }
+        Err(e) => return Err(crate::error::Error::Usage(usage::one_line(&e, &args))),
     };
     let report = Report::with_quiet(cli.quiet);
     let progress = crate::progress::wanted(cli.quiet, false);
@@ -455,9 +545,7 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
             Ok(Outcome::Ok)
         }
         Command::Man => {
-            let cmd = <Cli as clap::CommandFactory>::command();
-            let mut text = Vec::new();
-            clap_mangen::Man::new(cmd).render(&mut text).map_err(crate::error::Error::stdout)?;
+            let text = man::page(<Cli as clap::CommandFactory>::command()).map_err(Error::stdout)?;
             write_stdout(&text)?;
             Ok(Outcome::Ok)
         }

@@ -60,9 +60,15 @@ fn mode_letter(c: u8) -> Option<Mode> {
     }
 }
 
-/// Whether `args[1]` starts a tar-style command line rather than a subcommand.
+/// captar's global options, which may come before a subcommand (`captar -q list ...`).
+fn is_global(arg: &[u8]) -> bool {
+    matches!(arg, b"-q" | b"--quiet")
+}
+
+/// Whether the command line (after any leading global options) is tar-style rather than a
+/// subcommand.
 pub fn is_tar_style(args: &[OsString]) -> bool {
-    let Some(first) = args.get(1).map(|a| a.as_bytes()) else { return false };
+    let Some(first) = args.iter().skip(1).map(|a| a.as_bytes()).find(|a| !is_global(a)) else { return false };
     if SUBCOMMANDS.iter().any(|s| s.as_bytes() == first) {
         return false;
     }
@@ -73,7 +79,17 @@ pub fn is_tar_style(args: &[OsString]) -> bool {
     if first.starts_with(b"-") {
         return first.len() > 1;
     }
-    first.iter().any(|&c| mode_letter(c).is_some()) && first.iter().all(u8::is_ascii_alphabetic)
+    is_old_bundle(first)
+}
+
+/// Every letter a bundle may hold (some only to be refused with a message).
+const LETTERS: &[u8] = b"cxtdfCXTvzkqpsojJ";
+
+/// Whether `arg` is a bundle of tar letters without a dash (`xvf`), as the first argument of
+/// the old form. A word with another letter is not (`captar lsit` is a mistyped subcommand,
+/// which clap names as such).
+fn is_old_bundle(arg: &[u8]) -> bool {
+    arg.iter().any(|&c| mode_letter(c).is_some()) && arg.iter().all(|c| LETTERS.contains(c))
 }
 
 /// Whether a long option of any subcommand takes a value, as clap defines them.
@@ -91,6 +107,9 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     let mut operands: Vec<OsString> = Vec::new();
     let mut gzip = false;
     let mut verbose = false;
+    let mut letter_o = false;
+    let mut old_archive = None;
+    let mut unsupported: Option<(&str, &str)> = None;
     let mut rest = args.iter().skip(1).peekable();
     let set_mode = |m: Mode, mode: &mut Option<Mode>| -> Result<()> {
         match mode {
@@ -112,16 +131,13 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
         let dashed = bytes.strip_prefix(b"-").filter(|b| !b.starts_with(b"-") && !b.is_empty());
         let bundle = if let Some(b) = dashed {
             Some(b)
-        } else if first
-            && !bytes.starts_with(b"-")
-            && bytes.iter().all(u8::is_ascii_alphabetic)
-            && bytes.iter().any(|&c| mode_letter(c).is_some())
-        {
+        } else if first && is_old_bundle(bytes) {
             Some(bytes)
         } else {
             None
         };
-        first = false;
+        // Global options before the bundle leave it first (`captar -q xf a.tar`).
+        first = first && is_global(bytes);
         if let Some(bundle) = bundle {
             let mut i = 0;
             while i < bundle.len() {
@@ -155,14 +171,13 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                     b'z' => gzip = true,
                     b'k' => opts.push("--keep-old-files".into()),
                     b'q' => opts.push("--quiet".into()),
-                    // Preserve permissions / same owner / absolute names: what captar does as root.
-                    b'p' | b's' | b'o' => {}
-                    b'j' | b'J' => {
-                        return Err(Error::Usage(format!(
-                            "-{}: captar writes gzip (-z) and zstd (--zstd) only; bzip2 and xz input can be piped in decompressed",
-                            c as char
-                        )));
-                    }
+                    // Preserve permissions, same order (as archived): what captar does.
+                    b'p' | b's' => {}
+                    // GNU tar: --no-same-owner on extract, --old-archive on create; the mode
+                    // may come later in the line.
+                    b'o' => letter_o = true,
+                    b'j' => unsupported = Some(("-j", "bzip2")),
+                    b'J' => unsupported = Some(("-J", "xz")),
                     other => {
                         return Err(Error::Usage(format!(
                             "unknown tar option -{}; see `captar --help`",
@@ -199,6 +214,10 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                 b"gzip" | b"gunzip" | b"ungzip" => gzip = true,
                 b"verbose" => verbose = true,
                 b"preserve-permissions" | b"same-permissions" | b"auto-compress" | b"absolute-names" => {}
+                b"bzip2" => unsupported = Some(("--bzip2", "bzip2")),
+                b"xz" => unsupported = Some(("--xz", "xz")),
+                b"old-archive" => old_archive = Some("--old-archive"),
+                b"portability" => old_archive = Some("--portability"),
                 // captar's own options pass through, with the next argument when they take a
                 // value and it was not given with `=` (`--level 19`, `--exclude '*.o'`).
                 _ if value.is_none() && takes_value(name) => {
@@ -217,6 +236,19 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     let mode = mode.ok_or_else(|| {
         Error::Usage("tar-style use needs one of -c, -x, -t, -d (or a subcommand; see `captar --help`)".into())
     })?;
+    if let Some((flag, format)) = unsupported {
+        return Err(super::unsupported_compression(flag, format, mode == Mode::Create));
+    }
+    match mode {
+        Mode::Extract if letter_o => opts.push("--no-same-owner".into()),
+        Mode::Create if letter_o || old_archive.is_some() => {
+            return Err(Error::Usage(format!(
+                "{}: GNU tar's --old-archive (V7 format) is not supported; captar writes pax archives, which every tar reads: leave it out",
+                old_archive.unwrap_or("-o")
+            )));
+        }
+        _ => {}
+    }
     let mut out: Vec<OsString> = vec![args[0].clone(), mode.subcommand().into()];
     if gzip && mode == Mode::Create {
         out.push("--gzip".into());
@@ -274,15 +306,45 @@ mod tests {
             "captar create -f a.tar --exclude *.o --xattrs-include user.* -- x"
         );
         assert_eq!(rw("captar -xf a.tar --cap-rootid 0 x"), "captar extract -f a.tar --cap-rootid 0 -- x");
+        // `o`: --no-same-owner on extract (as GNU tar); nothing to list or compare.
+        assert_eq!(rw("captar -xof a.tar"), "captar extract -f a.tar --no-same-owner");
+        assert_eq!(rw("captar xopf a.tar -C d"), "captar extract -f a.tar -C d --no-same-owner");
+        assert_eq!(rw("captar -tof a.tar"), "captar list -f a.tar");
+        // -q before the bundle is captar's global option, passed on.
+        assert_eq!(rw("captar -q -czf a.tgz x"), "captar create --gzip --quiet -f a.tgz -- x");
+        assert_eq!(rw("captar -q xf a.tar"), "captar extract --quiet -f a.tar");
     }
 
     #[test]
     fn subcommands_are_not_tar_style() {
-        for line in ["captar create -f a x", "captar list -f a", "captar --help", "captar caps scan"] {
+        for line in [
+            "captar create -f a x",
+            "captar list -f a",
+            "captar --help",
+            "captar caps scan",
+            "captar -q list -f a",
+            "captar --quiet -q create -f a x",
+            "captar -q --help",
+            "captar -q",
+            "captar frobnicate",
+            "captar lsit -f a",
+        ] {
             let args: Vec<OsString> = line.split(' ').map(OsString::from).collect();
             assert!(!is_tar_style(&args), "{line}");
         }
-        let args: Vec<OsString> = "captar -cxf a".split(' ').map(OsString::from).collect();
-        assert!(rewrite(&args).is_err());
+        let refused = |line: &str| {
+            let args: Vec<OsString> = line.split(' ').map(OsString::from).collect();
+            rewrite(&args).unwrap_err().to_string()
+        };
+        assert!(refused("captar -cxf a").contains("more than one"));
+        // GNU tar's -o on create is --old-archive (V7), which captar does not write.
+        assert!(refused("captar -cof a.tar x").starts_with("-o: GNU tar's --old-archive"));
+        assert!(refused("captar -ocf a.tar x").starts_with("-o: GNU tar's --old-archive"));
+        assert!(refused("captar --create --old-archive -f a x").starts_with("--old-archive: "));
+        let bzip2 = "bzip2 is not supported; compress with -z/--gzip or --zstd";
+        assert_eq!(refused("captar -cjf a.tbz x"), format!("-j: {bzip2}"));
+        assert_eq!(refused("captar -c --bzip2 -f a.tbz x"), format!("--bzip2: {bzip2}"));
+        assert_eq!(refused("captar -cJf a.txz x"), "-J: xz is not supported; compress with -z/--gzip or --zstd");
+        assert!(refused("captar -xJf a.txz").contains("decompress first: `xz -dc ARCHIVE | captar ... -f -`"));
     }
 }

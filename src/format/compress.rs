@@ -37,6 +37,25 @@ impl Compression {
         }
     }
 
+    /// The compression levels `--level` may choose: gzip's 1 to 9, zstd's 1 to 19 (20 to 22
+    /// need `zstd --ultra` and a larger window from every reader; negative levels barely
+    /// compress); none without compression.
+    pub fn levels(self) -> Option<std::ops::RangeInclusive<i32>> {
+        match self {
+            Compression::None => None,
+            Compression::Gzip => Some(1..=9),
+            Compression::Zstd => Some(1..=19),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Compression::None => "no compression",
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+        }
+    }
+
     /// From the first bytes of a stream. Formats captar cannot read are an error that says how
     /// to read them.
     pub fn detect(head: &[u8]) -> Result<Compression, String> {
@@ -265,6 +284,10 @@ impl<W: Write> Encoder<W> {
             }
             Compression::Zstd => {
                 let mut enc = zstd::stream::write::Encoder::new(out, level.unwrap_or(3))?;
+                // A content checksum (XXH64) in each frame, as the zstd CLI writes by default:
+                // without it a corrupted archive decompresses to wrong data without an error.
+                // The decoder verifies it (zstd's default).
+                enc.include_checksum(true)?;
                 let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as u32;
                 enc.multithread(workers)?;
                 // Jobs of 4 MiB instead of zstd's 8 (4 windows of level 3): its buffers, most of

@@ -278,10 +278,16 @@ impl Reader {
     }
 
     /// Reads a compressed stream to its end after the end-of-archive marker, so a corrupt
-    /// trailer (gzip's CRC, a damaged last zstd block) is an error, not silence.
+    /// trailer (gzip's CRC, zstd's content checksum, a damaged last block) is an error, not
+    /// silence. A checksum covers the data before it: what was read may be wrong too.
     fn check_trailer(&mut self) -> Result<()> {
         self.src.finish().map_err(|e| {
-            self.err(self.offset, format!("the compressed stream is corrupt after the end of the archive: {e}"))
+            self.err(
+                self.offset,
+                format!(
+                    "the compressed stream fails its check at its end ({e}): the archive is damaged and what was read from it may be wrong; use an intact copy"
+                ),
+            )
         })
     }
 

@@ -1,0 +1,93 @@
+/*!
+Usage errors as one line, like every other captar error: `captar: WHAT; see \`captar COMMAND
+--help\``. clap renders five lines (the error, a tip, the usage, a pointer to --help); the
+error and a short tip are kept, on one line, and the pointer names the subcommand that was
+being parsed.
+*/
+
+use std::ffi::OsString;
+
+/// A tip longer than this is left out: the line must stay readable.
+const TIP_MAX: usize = 80;
+
+/// The one-line message (without the `captar: ` prefix) of a clap usage error for `args` (the
+/// program name first).
+pub fn one_line(e: &clap::Error, args: &[OsString]) -> String {
+    let text = e.render().to_string();
+    let text = text.trim_start().strip_prefix("error: ").unwrap_or(&text);
+    let mut what: Vec<&str> = Vec::new();
+    let mut tips: Vec<&str> = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with("Usage:") || line.starts_with("For more information") {
+            break;
+        }
+        match line.strip_prefix("tip: ") {
+            Some(tip) => tips.push(tip),
+            None if !line.is_empty() => what.push(line),
+            None => {}
+        }
+    }
+    let mut msg = what.join(" ");
+    if let Some(shorter) = msg.strip_suffix(" found") {
+        msg.truncate(shorter.len()); // "unexpected argument '--bogus' found"
+    }
+    for tip in tips.into_iter().filter(|t| t.len() <= TIP_MAX) {
+        msg.push_str("; ");
+        msg.push_str(tip);
+    }
+    msg.push_str(&format!("; see `{} --help`", command_path(args)));
+    msg
+}
+
+/// `captar SUBCOMMAND...` as far as `args` name subcommands (by name or alias), after the
+/// global options.
+fn command_path(args: &[OsString]) -> String {
+    let mut cmd = <super::Cli as clap::CommandFactory>::command();
+    let mut path = vec!["captar".to_string()];
+    for arg in args.iter().skip(1) {
+        let Some(arg) = arg.to_str() else { break };
+        if matches!(arg, "-q" | "--quiet") {
+            continue;
+        }
+        let Some(sub) = cmd.find_subcommand(arg).cloned() else { break };
+        path.push(sub.get_name().to_string());
+        cmd = sub;
+    }
+    path.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_of(line: &str) -> String {
+        let args: Vec<OsString> = line.split(' ').map(OsString::from).collect();
+        let e = <super::super::Cli as clap::Parser>::try_parse_from(&args).unwrap_err();
+        one_line(&e, &args)
+    }
+
+    #[test]
+    fn usage_errors_are_one_line() {
+        assert_eq!(
+            error_of("captar list --bogus"),
+            "unexpected argument '--bogus'; to pass '--bogus' as a value, use '-- --bogus'; see `captar list --help`"
+        );
+        assert_eq!(
+            error_of("captar t --fiel x"),
+            "unexpected argument '--fiel'; a similar argument exists: '--file'; see `captar list --help`"
+        );
+        assert_eq!(
+            error_of("captar -q list"),
+            "the following required arguments were not provided: --file <ARCHIVE>; see `captar list --help`"
+        );
+        assert_eq!(
+            error_of("captar completions foo"),
+            "invalid value 'foo' for '<SHELL>' [possible values: bash, elvish, fish, powershell, zsh]; see `captar completions --help`"
+        );
+        assert_eq!(error_of("captar bogus"), "unrecognized subcommand 'bogus'; see `captar --help`");
+        assert_eq!(
+            error_of("captar caps scan --bogus"),
+            "unexpected argument '--bogus'; to pass '--bogus' as a value, use '-- --bogus'; see `captar caps scan --help`"
+        );
+    }
+}

@@ -1,0 +1,168 @@
+//! The command line itself: global options before a subcommand, usage errors, option values
+//! checked before any work, tar-style letters, and the man page.
+
+mod util;
+
+use util::{OutputExt, captar};
+
+/// `-q` is a global option (`captar --help` lists it): before a subcommand it is that, not the
+/// start of a tar-style line.
+#[test]
+fn quiet_before_a_subcommand() {
+    let tmp = util::tempdir();
+    std::fs::write(tmp.path().join("f"), b"x\n").unwrap();
+    let a = tmp.path().join("a.tar");
+    let abs = tmp.path().join("f");
+    // An absolute path gets a note, which -q leaves out.
+    let out = captar().args(["create", "-f"]).arg(&a).arg(&abs).ok();
+    assert!(out.stderr_text().contains("removing leading '/'"), "{}", out.stderr_text());
+    for q in ["-q", "--quiet"] {
+        let out = captar().args([q, "create", "-f"]).arg(&a).arg(&abs).ok();
+        assert_eq!(out.stderr_text(), "");
+        let out = captar().args([q, "list", "-f"]).arg(&a).ok();
+        assert!(out.stdout_text().ends_with("/f\n"), "{}", out.stdout_text());
+        captar().args([q, "t", "-f"]).arg(&a).ok();
+    }
+    // And inside a tar-style line, before the bundle or in it.
+    captar().args(["-q", "-tf"]).arg(&a).ok();
+    captar().args(["-tqf"]).arg(&a).ok();
+}
+
+/// A usage error is one line like every other error, with the `captar:` prefix, clap's tip
+/// when it has one, and where to read more; exit 2. Help and version are unchanged.
+#[test]
+fn usage_errors_are_one_line() {
+    for (args, want) in [
+        (
+            &["list", "--bogus"][..],
+            "captar: unexpected argument '--bogus'; to pass '--bogus' as a value, use '-- --bogus'; see `captar list --help`\n",
+        ),
+        (
+            &["x", "--fiel", "a"],
+            "captar: unexpected argument '--fiel'; a similar argument exists: '--file'; see `captar extract --help`\n",
+        ),
+        (
+            &["create", "-f", "a.tar", "--level", "x", "."],
+            "captar: invalid value 'x' for '--level <N>': invalid digit found in string; see `captar create --help`\n",
+        ),
+        (
+            &["-q", "verify"],
+            "captar: the following required arguments were not provided: <--file <ARCHIVE>|--manifest <FILE>>; see `captar verify --help`\n",
+        ),
+        (&["frobnicate"], "captar: unrecognized subcommand 'frobnicate'; see `captar --help`\n"),
+        (
+            &["lsit", "-f", "a"],
+            "captar: unrecognized subcommand 'lsit'; a similar subcommand exists: 'list'; see `captar --help`\n",
+        ),
+    ] {
+        let out = captar().args(args).code(2);
+        assert_eq!(out.stderr_text(), want);
+        assert!(out.stdout.is_empty());
+    }
+    let help = captar().arg("--help").ok();
+    assert!(help.stdout_text().contains("Usage: captar [OPTIONS] <COMMAND>") && help.stderr.is_empty());
+    let help = captar().args(["list", "--help"]).ok();
+    assert!(help.stdout_text().contains("Usage: captar list [OPTIONS] --file <ARCHIVE> [MEMBER]..."));
+    assert_eq!(captar().arg("--version").ok().stdout_text(), format!("captar {}\n", env!("CARGO_PKG_VERSION")));
+    // Without a command: the help, on stderr, exit 2, as before.
+    let bare = captar().code(2);
+    assert!(bare.stderr_text().contains("Usage: captar [OPTIONS] <COMMAND>"));
+}
+
+/// tar-style `o`: GNU tar's --no-same-owner on extract (owners not restored, even as root), its
+/// --old-archive on create, which captar refuses rather than ignores. bzip2 and xz on create
+/// get one message in every spelling.
+#[test]
+fn tar_style_o_and_unsupported_compression() {
+    let tmp = util::tempdir();
+    let d = tmp.path().join("d");
+    std::fs::create_dir(&d).unwrap();
+    std::fs::write(d.join("f"), b"x\n").unwrap();
+    let a = tmp.path().join("a.tar");
+    for line in [&["-cof"][..], &["-ocf"], &["--create", "--old-archive", "-f"]] {
+        let out = captar().args(line).arg(&a).arg("-C").arg(&d).arg("f").code(2);
+        let err = out.stderr_text();
+        assert!(err.contains("GNU tar's --old-archive (V7 format) is not supported"), "{err}");
+        assert!(!a.exists());
+    }
+    let bz = "bzip2 is not supported; compress with -z/--gzip or --zstd\n";
+    let xz = "xz is not supported; compress with -z/--gzip or --zstd\n";
+    for (line, want) in [
+        (&["-cjf"][..], format!("captar: -j: {bz}")),
+        (&["-c", "--bzip2", "-f"], format!("captar: --bzip2: {bz}")),
+        (&["create", "--bzip2", "-f"], format!("captar: --bzip2: {bz}")),
+        (&["create", "-j", "-f"], format!("captar: --bzip2: {bz}")),
+        (&["-cJf"], format!("captar: -J: {xz}")),
+        (&["create", "--xz", "-f"], format!("captar: --xz: {xz}")),
+    ] {
+        let out = captar().args(line).arg(&a).arg("-C").arg(&d).arg("f").code(2);
+        assert_eq!(out.stderr_text(), want, "{line:?}");
+        assert!(!a.exists());
+    }
+    if !util::require_root("chown a file to another owner") || !util::require_tool("tar") {
+        return;
+    }
+    std::os::unix::fs::chown(d.join("f"), Some(1234), Some(1234)).unwrap();
+    captar().args(["-cf"]).arg(&a).arg("-C").arg(&d).arg("f").ok();
+    for (program, line) in [("captar", &["-xof"][..]), ("tar", &["-xof"]), ("captar", &["xof"]), ("captar", &["-xf"])] {
+        let dst = tmp.path().join(format!("x-{program}-{}", line[0]));
+        std::fs::create_dir(&dst).unwrap();
+        let mut run = if program == "tar" { util::cmd("tar") } else { captar() };
+        run = run.args(line).arg(&a).arg("-C").arg(&dst);
+        run.ok();
+        let owner = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(dst.join("f")).unwrap());
+        let want = if line[0] == "-xf" { 1234 } else { 0 };
+        assert_eq!(owner, want, "{program} {line:?}: owner of the extracted file");
+    }
+}
+
+/// `captar man` is one page with every command's options (it referred to captar-create(1) and
+/// others that were never generated, and listed only -q, -h and -V).
+#[test]
+fn man_page_has_every_command_and_option() {
+    let page = captar().arg("man").ok().stdout_text();
+    for want in [
+        ".SH \"CAPTAR CREATE\"",
+        ".SH \"CAPTAR EXTRACT\"",
+        ".SH \"CAPTAR COPY\"",
+        ".SH \"CAPTAR CAPS SCAN\"",
+        "\\-\\-cap\\-rootid",
+        "\\-\\-no\\-recursion",
+        "\\-\\-strip\\-components",
+        "\\-\\-manifest",
+    ] {
+        assert!(page.contains(want), "{want} missing from the man page");
+    }
+    assert!(!page.contains("(1)"), "the page refers to other pages");
+    if util::which("man").is_some() {
+        let tmp = util::tempdir();
+        let file = tmp.path().join("captar.1");
+        std::fs::write(&file, &page).unwrap();
+        let shown = util::cmd("man").arg("-l").arg(&file).env("MANWIDTH", "100").ok().stdout_text();
+        assert!(shown.contains("CAPTAR VERIFY") && shown.contains("--keep-going"), "{shown}");
+    }
+}
+
+/// Every command's help ends with examples, as the README says.
+#[test]
+fn every_help_has_examples() {
+    let commands: [&[&str]; 12] = [
+        &[],
+        &["create"],
+        &["list"],
+        &["extract"],
+        &["verify"],
+        &["copy"],
+        &["completions"],
+        &["man"],
+        &["caps"],
+        &["caps", "decode"],
+        &["caps", "scan"],
+        &["caps", "procs"],
+    ];
+    for command in commands {
+        let help = captar().args(command).arg("--help").ok().stdout_text();
+        let name = ["captar"].iter().chain(command).copied().collect::<Vec<_>>().join(" ");
+        assert!(help.contains("\nExamples:\n  ") && help.contains(&format!("  {name} ")), "{name}: {help}");
+    }
+}
