@@ -108,6 +108,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     let mut gzip = false;
     let mut verbose = false;
     let mut letter_o = false;
+    let mut letter_p = false;
     let mut old_archive = None;
     let mut unsupported: Option<(&str, &str)> = None;
     let mut rest = args.iter().skip(1).peekable();
@@ -171,8 +172,10 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                     b'z' => gzip = true,
                     b'k' => opts.push("--keep-old-files".into()),
                     b'q' => opts.push("--quiet".into()),
-                    // Preserve permissions, same order (as archived): what captar does.
-                    b'p' | b's' => {}
+                    // Preserve permissions: extract's --same-permissions (root's default);
+                    // same order (as archived): what captar does.
+                    b'p' => letter_p = true,
+                    b's' => {}
                     // GNU tar: --no-same-owner on extract, --old-archive on create; the mode
                     // may come later in the line.
                     b'o' => letter_o = true,
@@ -213,7 +216,8 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                 b"directory" => with_value("-C", &mut opts)?,
                 b"gzip" | b"gunzip" | b"ungzip" => gzip = true,
                 b"verbose" => verbose = true,
-                b"preserve-permissions" | b"same-permissions" | b"auto-compress" | b"absolute-names" => {}
+                b"preserve-permissions" | b"same-permissions" => letter_p = true,
+                b"auto-compress" | b"absolute-names" => {}
                 b"bzip2" => unsupported = Some(("--bzip2", "bzip2")),
                 b"xz" => unsupported = Some(("--xz", "xz")),
                 b"old-archive" => old_archive = Some("--old-archive"),
@@ -238,6 +242,9 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     })?;
     if let Some((flag, format)) = unsupported {
         return Err(super::unsupported_compression(flag, format, mode == Mode::Create));
+    }
+    if mode == Mode::Extract && letter_p {
+        opts.push("--same-permissions".into());
     }
     match mode {
         Mode::Extract if letter_o => opts.push("--no-same-owner".into()),
@@ -285,7 +292,10 @@ mod tests {
         assert_eq!(rw("captar -tvf a.tar"), "captar list --verbose -f a.tar");
         assert_eq!(rw("captar -df a.tar"), "captar verify --all -f a.tar");
         assert_eq!(rw("captar -df a.tar --all"), "captar verify -f a.tar --all");
-        assert_eq!(rw("captar xvpf a.tar"), "captar extract --verbose -f a.tar");
+        // `p`: modes as archived, also when not root.
+        assert_eq!(rw("captar xvpf a.tar"), "captar extract --verbose -f a.tar --same-permissions");
+        assert_eq!(rw("captar -x --preserve-permissions -f a.tar"), "captar extract -f a.tar --same-permissions");
+        assert_eq!(rw("captar -tpf a.tar"), "captar list -f a.tar");
         assert_eq!(rw("captar -cf a.tar -C /srv --xattrs ."), "captar create -f a.tar -C /srv --xattrs -- .");
         assert_eq!(rw("captar --create --file=a.tar --directory /x y"), "captar create -f a.tar -C /x -- y");
         assert_eq!(
@@ -308,7 +318,7 @@ mod tests {
         assert_eq!(rw("captar -xf a.tar --cap-rootid 0 x"), "captar extract -f a.tar --cap-rootid 0 -- x");
         // `o`: --no-same-owner on extract (as GNU tar); nothing to list or compare.
         assert_eq!(rw("captar -xof a.tar"), "captar extract -f a.tar --no-same-owner");
-        assert_eq!(rw("captar xopf a.tar -C d"), "captar extract -f a.tar -C d --no-same-owner");
+        assert_eq!(rw("captar xopf a.tar -C d"), "captar extract -f a.tar -C d --same-permissions --no-same-owner");
         assert_eq!(rw("captar -tof a.tar"), "captar list -f a.tar");
         // -q before the bundle is captar's global option, passed on.
         assert_eq!(rw("captar -q -czf a.tgz x"), "captar create --gzip --quiet -f a.tgz -- x");
