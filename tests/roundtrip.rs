@@ -626,3 +626,49 @@ fn sparse_archives_from_gnu_tar_and_bsdtar_read() {
         captar().args(["verify", "--all", "-f"]).arg(&a).arg("-C").arg(&src).ok();
     }
 }
+
+/// Compressed input as the tools write it: gzip with zero padding after it (tape blocking,
+/// `dd conv=sync`; gzip ignores it) reads, other trailing bytes do not; pzstd's output (it starts
+/// with a skippable frame) reads from a file and from a pipe; a pipe that delivers the first bytes
+/// one read at a time is detected all the same; lz4 input and a `.tar.xz` name get a message
+/// naming the way out, and no archive is made under a name that says another compression.
+#[test]
+fn compressed_input_as_the_tools_write_it() {
+    if !util::require_tool("gzip") || !util::require_tool("pzstd") || !util::require_tool("lz4") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let dir = tmp.path();
+    std::fs::write(dir.join("f"), b"hi\n").unwrap();
+    let plain = dir.join("x.tar");
+    captar().args(["create", "-f"]).arg(&plain).arg("-C").arg(dir).arg("f").ok();
+    let sh = |script: &str| cmd("sh").args(["-c", script]).current_dir(dir).ok();
+    sh("(gzip -c x.tar; head -c 10240 /dev/zero) > padded.gz; (gzip -c x.tar; echo junk) > junk.gz");
+    sh(
+        "pzstd -q -c x.tar > p.tar.zst; lz4 -q -c x.tar > x.tar.lz4; zstd -q -c x.tar > x.tar.zst; gzip -c x.tar > x.tar.gz",
+    );
+    assert_eq!(captar().args(["list", "-f"]).arg(dir.join("padded.gz")).ok().stdout_text(), "f\n");
+    let out = captar().args(["list", "-f"]).arg(dir.join("junk.gz")).code(2);
+    assert!(out.stderr_text().contains("neither gzip nor zero padding"), "{}", out.stderr_text());
+    assert_eq!(captar().args(["list", "-f"]).arg(dir.join("p.tar.zst")).ok().stdout_text(), "f\n");
+    let captar_bin = env!("CARGO_BIN_EXE_captar");
+    for script in [
+        format!("{captar_bin} list -f - < p.tar.zst"),
+        format!("(head -c 1 x.tar.zst; sleep 0.2; tail -c +2 x.tar.zst) | {captar_bin} list -f -"),
+        format!("(head -c 1 x.tar.gz; sleep 0.2; tail -c +2 x.tar.gz) | {captar_bin} list -f -"),
+    ] {
+        assert_eq!(sh(&script).stdout_text(), "f\n", "{script}");
+    }
+    let out = captar().args(["list", "-f"]).arg(dir.join("x.tar.lz4")).code(2);
+    assert!(
+        out.stderr_text().contains("lz4-compressed archives are not supported; decompress with `lz4 -dc"),
+        "{}",
+        out.stderr_text()
+    );
+    let out = captar().args(["create", "-f"]).arg(dir.join("n.tar.xz")).arg("-C").arg(dir).arg("f").code(2);
+    assert!(out.stderr_text().contains("the name says xz compression"), "{}", out.stderr_text());
+    assert!(!dir.join("n.tar.xz").exists());
+    std::fs::write(dir.join("tiny"), b"x").unwrap();
+    let out = captar().args(["list", "-f"]).arg(dir.join("tiny")).code(2);
+    assert!(out.stderr_text().contains("less than one tar header"), "{}", out.stderr_text());
+}

@@ -357,7 +357,7 @@ impl CreateArgs {
         } else if self.zstd {
             Compression::Zstd
         } else {
-            Compression::from_name(&self.file)
+            Compression::from_name(&self.file).map_err(|e| Error::entry(&self.file, e))?
         };
         if let Some(level) = self.level {
             match compression.levels() {

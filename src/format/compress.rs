@@ -23,17 +23,46 @@ const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 const XZ_MAGIC: &[u8] = &[0xfd, b'7', b'z', b'X', b'Z', 0];
 const BZIP2_MAGIC: &[u8] = b"BZh";
+const LZ4_MAGIC: &[u8] = &[0x04, 0x22, 0x4d, 0x18];
+const LZIP_MAGIC: &[u8] = b"LZIP";
+const COMPRESS_MAGIC: &[u8] = &[0x1f, 0x9d];
+/// The most bytes detection looks at.
+const MAGIC_MAX: usize = 8;
+
+/// A zstd skippable frame (magic 0x184D2A50 to 0x184D2A5F, little-endian), which pzstd's output
+/// starts with; zstd's decoder passes over it.
+fn is_zstd_skippable(head: &[u8]) -> bool {
+    head.len() >= 4 && head[0] & 0xf0 == 0x50 && head[1..4] == [0x2a, 0x4d, 0x18]
+}
+
+/// Formats captar does not read or write: (name suffixes, magic, name of the tool).
+const UNSUPPORTED: [(&[&str], &[u8], &str); 5] = [
+    (&[".xz", ".txz"], XZ_MAGIC, "xz"),
+    (&[".bz2", ".tbz", ".tbz2", ".tb2"], BZIP2_MAGIC, "bzip2"),
+    (&[".lz4"], LZ4_MAGIC, "lz4"),
+    (&[".lz"], LZIP_MAGIC, "lzip"),
+    (&[".z", ".taz"], COMPRESS_MAGIC, "uncompress"),
+];
 
 impl Compression {
-    /// From the archive's name: `.tar.gz`, `.tgz`, `.tar.zst`, `.tzst`.
-    pub fn from_name(path: &Path) -> Compression {
+    /// From the archive's name: `.tar.gz`, `.tgz`, `.tar.zst`, `.tzst`; a name that says a
+    /// compression captar does not write (`.xz`, `.bz2`, `.lz4`, ...) is an error naming it,
+    /// never a plain archive under a compressed name.
+    pub fn from_name(path: &Path) -> Result<Compression, String> {
         let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
         if name.ends_with(".gz") || name.ends_with(".tgz") {
-            Compression::Gzip
+            Ok(Compression::Gzip)
         } else if name.ends_with(".zst") || name.ends_with(".tzst") {
-            Compression::Zstd
+            Ok(Compression::Zstd)
+        } else if let Some((_, _, tool)) =
+            UNSUPPORTED.iter().find(|(ends, _, _)| ends.iter().any(|e| name.ends_with(e)))
+        {
+            Err(format!(
+                "the name says {tool} compression, which captar does not write; name it .tar.gz or .tar.zst, or pipe: `captar create -f - ... | {} > ARCHIVE`",
+                if *tool == "uncompress" { "compress" } else { tool }
+            ))
         } else {
-            Compression::None
+            Ok(Compression::None)
         }
     }
 
@@ -61,13 +90,13 @@ impl Compression {
     pub fn detect(head: &[u8]) -> Result<Compression, String> {
         if head.starts_with(GZIP_MAGIC) {
             Ok(Compression::Gzip)
-        } else if head.starts_with(ZSTD_MAGIC) {
+        } else if head.starts_with(ZSTD_MAGIC) || is_zstd_skippable(head) {
             Ok(Compression::Zstd)
-        } else if head.starts_with(XZ_MAGIC) {
-            Err("xz-compressed archives are not supported; decompress with `xz -dc ARCHIVE | captar ... -f -`".into())
-        } else if head.starts_with(BZIP2_MAGIC) {
-            Err("bzip2-compressed archives are not supported; decompress with `bzip2 -dc ARCHIVE | captar ... -f -`"
-                .into())
+        } else if let Some((_, _, tool)) = UNSUPPORTED.iter().find(|(_, magic, _)| head.starts_with(magic)) {
+            let name = if *tool == "uncompress" { "compress (.Z)" } else { tool };
+            Err(format!(
+                "{name}-compressed archives are not supported; decompress with `{tool} -dc ARCHIVE | captar ... -f -`"
+            ))
         } else {
             Ok(Compression::None)
         }
@@ -256,15 +285,64 @@ fn detect_io(head: &[u8]) -> io::Result<Compression> {
     Compression::detect(head).map_err(|m| io::Error::new(io::ErrorKind::InvalidData, m))
 }
 
-fn stream_decoder(input: Box<dyn Read + Send>) -> io::Result<(Compression, Box<dyn Source>)> {
-    let mut buf = BufReader::with_capacity(READ_BUFFER, input);
-    let kind = detect_io(buf.fill_buf()?)?;
+fn stream_decoder(mut input: Box<dyn Read + Send>) -> io::Result<(Compression, Box<dyn Source>)> {
+    // The first bytes, however the pipe delivers them (one byte at a time, from a slow writer).
+    let mut head = Vec::with_capacity(MAGIC_MAX);
+    (&mut input).take(MAGIC_MAX as u64).read_to_end(&mut head)?;
+    let kind = detect_io(&head)?;
+    let input: Box<dyn Read + Send> = Box::new(io::Cursor::new(head).chain(input));
+    let buf = BufReader::with_capacity(READ_BUFFER, input);
     let out: Box<dyn Source> = match kind {
         Compression::None => Box::new(Streamed(buf)),
-        Compression::Gzip => Box::new(Decompressed(flate2::bufread::MultiGzDecoder::new(buf))),
+        Compression::Gzip => Box::new(Decompressed(Gz { dec: Some(flate2::bufread::GzDecoder::new(buf)) })),
         Compression::Zstd => Box::new(Decompressed(zstd::stream::read::Decoder::with_buffer(buf)?)),
     };
     Ok((kind, out))
+}
+
+type Buffered = BufReader<Box<dyn Read + Send>>;
+
+/// gzip members one after the other, as `gzip -d` reads them, then nothing, or zero bytes
+/// only: padding a tape's blocking or `dd conv=sync` leaves, which gzip ignores too.
+struct Gz {
+    dec: Option<flate2::bufread::GzDecoder<Buffered>>,
+}
+
+impl Read for Gz {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let Some(dec) = self.dec.as_mut() else { return Ok(0) };
+            let n = dec.read(out)?;
+            if n > 0 || out.is_empty() {
+                return Ok(n);
+            }
+            // This member ended (its CRC checked): another may follow, or zeros, or nothing.
+            let Some(dec) = self.dec.take() else { return Ok(0) };
+            let mut input = dec.into_inner();
+            let head = input.fill_buf()?;
+            if head.is_empty() {
+                return Ok(0);
+            }
+            if head.starts_with(GZIP_MAGIC) {
+                self.dec = Some(flate2::bufread::GzDecoder::new(input));
+                continue;
+            }
+            loop {
+                let rest = input.fill_buf()?;
+                if rest.is_empty() {
+                    return Ok(0);
+                }
+                if rest.iter().any(|&b| b != 0) {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "data after the last gzip member is neither gzip nor zero padding",
+                    ));
+                }
+                let n = rest.len();
+                input.consume(n);
+            }
+        }
+    }
 }
 
 /// A compressing writer that must be finished to write its trailer.

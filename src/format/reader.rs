@@ -236,6 +236,12 @@ impl Reader {
         if got == 0 {
             return Ok(None);
         }
+        if got < BLOCK && self.offset == 0 {
+            return Err(self.err(
+                0,
+                format!("{got} bytes, less than one tar header (512): this is not a tar archive, or it was cut short"),
+            ));
+        }
         if got < BLOCK {
             return Err(self.err(self.offset, "the archive is truncated: it ends inside a header"));
         }
