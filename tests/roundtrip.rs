@@ -493,6 +493,25 @@ fn fifos_devices_and_symlinks_keep_their_capabilities() {
     let manifest = tmp.path().join("caps.txt");
     std::fs::write(&manifest, cmd("getcap").arg("-r").arg(".").current_dir(&src).ok().stdout).unwrap();
     captar().args(["verify", "--manifest"]).arg(&manifest).arg("-C").arg(&src).ok();
+    // Where the capability cannot be set (no CAP_SETFCAP), the symlink never replaces the file
+    // of its name: that file stays, as it does for a capped regular file.
+    if util::require_tool("setpriv") {
+        let kept = tmp.path().join("kept");
+        std::fs::create_dir(&kept).unwrap();
+        std::fs::write(kept.join("link"), b"precious\n").unwrap();
+        cmd("chown").args(["-R", "65534:65534"]).arg(&kept).ok();
+        std::fs::set_permissions(tmp.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(&a, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+        let out = cmd("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_captar"), "extract", "-f"])
+            .arg(&a)
+            .arg("-C")
+            .arg(&kept)
+            .arg("./link")
+            .code(2);
+        assert!(out.stderr_text().contains("./link: cannot restore cap_net_raw=ep"), "{}", out.stderr_text());
+        assert_eq!(std::fs::read(kept.join("link")).unwrap(), b"precious\n");
+    }
 }
 
 /// Modes follow GNU tar: exactly as archived with -p (root's default, whatever the owner
@@ -668,6 +687,19 @@ fn compressed_input_as_the_tools_write_it() {
     let out = captar().args(["create", "-f"]).arg(dir.join("n.tar.xz")).arg("-C").arg(dir).arg("f").code(2);
     assert!(out.stderr_text().contains("the name says xz compression"), "{}", out.stderr_text());
     assert!(!dir.join("n.tar.xz").exists());
+    // A second gzip member whose first byte comes alone: still gzip.
+    let two = format!("(gzip -c x.tar; head -c 1 x.tar.gz; sleep 0.2; tail -c +2 x.tar.gz) | {captar_bin} list -f -");
+    assert_eq!(sh(&two).stdout_text(), "f\n", "{two}");
+    // A plain archive whose first name starts like a compressor's magic is plain (its header's
+    // checksum says so), as GNU tar reads it.
+    for first in ["LZIP-notes", "BZh-notes"] {
+        std::fs::write(dir.join(first), b"n\n").unwrap();
+        let a = dir.join(format!("{first}.tar"));
+        cmd("tar").args(["--format=gnu", "-cf"]).arg(&a).arg("-C").arg(dir).arg(first).ok();
+        assert_eq!(captar().args(["list", "-f"]).arg(&a).ok().stdout_text(), format!("{first}\n"));
+        let piped = format!("{captar_bin} list -f - < {}", a.display());
+        assert_eq!(sh(&piped).stdout_text(), format!("{first}\n"));
+    }
     std::fs::write(dir.join("tiny"), b"x").unwrap();
     let out = captar().args(["list", "-f"]).arg(dir.join("tiny")).code(2);
     assert!(out.stderr_text().contains("less than one tar header"), "{}", out.stderr_text());

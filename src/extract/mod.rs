@@ -384,16 +384,8 @@ impl Run<'_> {
             Kind::Symlink => {
                 let target = meta.link.as_deref().unwrap_or(Path::new(""));
                 let parent = self.dest.dir(&parent_rel).map_err(io_fail("open parent directory"))?;
-                place(parent.as_fd(), &file_name, self.opts.existing == Existing::Replace, |dir, tmp| {
-                    rustix::fs::symlinkat(target, dir, tmp)
-                })
-                .map_err(io_fail("create symlink"))?;
-                let at = self.node_path(parent.as_fd(), &file_name, &name.rel);
-                let restored = self
-                    .restorer
-                    .symlink_meta(parent.as_fd(), &file_name, &at, meta)
-                    .map_err(io_fail("set symlink owner and times"))?;
-                self.node_outcome(parent.as_fd(), &file_name, path, restored)
+                let make = |dir: BorrowedFd<'_>, tmp: &Path| rustix::fs::symlinkat(target, dir, tmp);
+                self.node(parent.as_fd(), &file_name, &name.rel, meta, make, "create symlink")
             }
             Kind::HardLink => self.hard_link(&parent_rel, &file_name, meta),
             Kind::Char | Kind::Block | Kind::Fifo => {
@@ -407,42 +399,58 @@ impl Run<'_> {
                     }
                     _ => (rustix::fs::FileType::Fifo, 0),
                 };
-                place(parent.as_fd(), &file_name, self.opts.existing == Existing::Replace, |dir, tmp| {
+                let make = |dir: BorrowedFd<'_>, tmp: &Path| {
                     rustix::fs::mknodat(dir, tmp, ty, Mode::from_raw_mode(0o600), dev)
-                })
-                .map_err(io_fail("create special file"))?;
-                let at = self.node_path(parent.as_fd(), &file_name, &name.rel);
-                let restored = self
-                    .restorer
-                    .node_meta(parent.as_fd(), &file_name, &at, meta)
-                    .map_err(io_fail("set owner, mode and times"))?;
-                self.node_outcome(parent.as_fd(), &file_name, path, restored)
+                };
+                self.node(parent.as_fd(), &file_name, &name.rel, meta, make, "create special file")
             }
         }
     }
 
-    /// A path naming the symlink, fifo or device `name` just created in `parent`, whose last
-    /// component is not followed (for the `l*xattr` calls): through /proc, else beneath the
-    /// destination's path.
-    fn node_path(&self, parent: BorrowedFd<'_>, name: &OsStr, rel: &Path) -> PathBuf {
-        beneath::proc_path(parent, name.as_bytes()).unwrap_or_else(|| self.opts.directory.join(rel))
-    }
-
-    /// What restoring a symlink's, fifo's or device's metadata left undone, as for a file: a
-    /// capability not restored removes it again unless `--keep-going`.
-    fn node_outcome(
+    /// A symlink, fifo or device: made with `make`, given its owner, mode, xattrs, capability
+    /// and times before it takes its name, so a capability that cannot be set (unless
+    /// `--keep-going`) leaves nothing of it, and whatever had that name stays, as for a file.
+    fn node(
         &self,
         parent: BorrowedFd<'_>,
         name: &OsStr,
-        path: &Path,
-        restored: Restored,
+        rel: &Path,
+        meta: &EntryMeta,
+        make: impl Fn(BorrowedFd<'_>, &Path) -> rustix::io::Result<()>,
+        op: &'static str,
     ) -> Result<(), Failure> {
-        if let Err(f) = restored.caps {
-            if !self.opts.keep_going {
-                let _ = rustix::fs::unlinkat(parent, name, AtFlags::empty());
+        let path = &meta.path;
+        let replace = self.opts.existing == Existing::Replace;
+        let mut restored: Option<Restored> = None;
+        let mut meta_error = None;
+        let finish = |now: &OsStr| -> io::Result<bool> {
+            // The node by a path whose last name is not followed: through /proc, else beneath the
+            // destination's path.
+            let at = beneath::proc_path(parent, now.as_bytes())
+                .unwrap_or_else(|| self.opts.directory.join(rel.with_file_name(now)));
+            let done = match meta.kind {
+                Kind::Symlink => self.restorer.symlink_meta(parent, now, &at, meta),
+                _ => self.restorer.node_meta(parent, now, &at, meta),
+            };
+            match done {
+                Ok(r) => {
+                    let keep = r.caps.is_ok() || self.opts.keep_going;
+                    restored = Some(r);
+                    Ok(keep)
+                }
+                Err(e) => {
+                    meta_error = Some(io::Error::new(e.kind(), e.to_string()));
+                    Err(e)
+                }
             }
-            return Err(Failure::Cap(f));
+        };
+        let placed = place_finished(parent, name, replace, make, finish);
+        if let Some(e) = meta_error {
+            return Err(classify(path, "set owner, mode, xattrs and times", e));
         }
+        placed.map_err(|e| classify(path, op, e))?;
+        let Some(restored) = restored else { return Ok(()) };
+        restored.caps.map_err(Failure::Cap)?;
         match restored.problems.is_empty() {
             true => Ok(()),
             false => Err(Failure::Member(Error::entry(path, restored.problems.join("; ")))),
@@ -647,13 +655,40 @@ fn place(
     replace: bool,
     make: impl Fn(BorrowedFd<'_>, &Path) -> rustix::io::Result<()>,
 ) -> io::Result<()> {
+    place_finished(dir, name, replace, make, |_| Ok(true)).map(drop)
+}
+
+/// `place`, with `finish` run on the new node under the name it has at that moment, before it
+/// replaces anything: when `finish` answers `false` the new node is removed and whatever was
+/// under `name` stays. Answers whether the node was placed.
+fn place_finished(
+    dir: BorrowedFd<'_>,
+    name: &OsStr,
+    replace: bool,
+    make: impl Fn(BorrowedFd<'_>, &Path) -> rustix::io::Result<()>,
+    finish: impl FnOnce(&OsStr) -> io::Result<bool>,
+) -> io::Result<bool> {
     match make(dir, Path::new(name)) {
-        Ok(()) => return Ok(()),
+        Ok(()) => {
+            // Nothing was there to lose.
+            let keep = finish(name);
+            if !matches!(keep, Ok(true)) {
+                let _ = rustix::fs::unlinkat(dir, name, AtFlags::empty());
+            }
+            return keep;
+        }
         Err(Errno::EXIST) if replace => {}
         Err(e) => return Err(e.into()),
     }
     let tmp = temps::temp_name(name);
     let (named, ()) = temps::create(dir, &tmp, || Ok(make(dir, &tmp)?))?;
+    match finish(tmp.as_os_str()) {
+        Ok(true) => {}
+        other => {
+            temps::remove(named, dir, &tmp);
+            return other;
+        }
+    }
     temps::settle(named, || {
         let renamed = rustix::fs::renameat(dir, &tmp, dir, name);
         // Also after a success: renaming a hard link over another link of the same inode (a
@@ -666,7 +701,8 @@ fn place(
                 e.into()
             }
         })
-    })
+    })?;
+    Ok(true)
 }
 
 /// The most xattr data held for directories whose metadata is set at the end: real trees hold

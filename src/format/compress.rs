@@ -26,8 +26,10 @@ const BZIP2_MAGIC: &[u8] = b"BZh";
 const LZ4_MAGIC: &[u8] = &[0x04, 0x22, 0x4d, 0x18];
 const LZIP_MAGIC: &[u8] = b"LZIP";
 const COMPRESS_MAGIC: &[u8] = &[0x1f, 0x9d];
-/// The most bytes detection looks at.
-const MAGIC_MAX: usize = 8;
+/// The bytes detection looks at: a whole tar header, whose valid checksum makes the input a
+/// plain archive whatever its first bytes say (a first name may start with `BZh` or `LZIP`), as
+/// GNU tar decides.
+const MAGIC_MAX: usize = 512;
 
 /// A zstd skippable frame (magic 0x184D2A50 to 0x184D2A5F, little-endian), which pzstd's output
 /// starts with; zstd's decoder passes over it.
@@ -88,7 +90,10 @@ impl Compression {
     /// From the first bytes of a stream. Formats captar cannot read are an error that says how
     /// to read them.
     pub fn detect(head: &[u8]) -> Result<Compression, String> {
-        if head.starts_with(GZIP_MAGIC) {
+        let header: Option<&[u8; 512]> = head.get(..512).and_then(|h| h.try_into().ok());
+        if header.is_some_and(|h| super::reader::header_checksum_ok(h) == Some(true)) {
+            Ok(Compression::None)
+        } else if head.starts_with(GZIP_MAGIC) {
             Ok(Compression::Gzip)
         } else if head.starts_with(ZSTD_MAGIC) || is_zstd_skippable(head) {
             Ok(Compression::Zstd)
@@ -262,8 +267,14 @@ pub fn decoder_counted(origin: Origin) -> io::Result<(Compression, Box<dyn Sourc
             let mut plain = None;
             if md.file_type().is_file() {
                 // Peek without consuming, so a plain archive keeps a seekable file underneath.
-                let mut head = [0u8; 8];
-                let n = file.read_at(&mut head, 0)?;
+                let mut head = [0u8; MAGIC_MAX];
+                let mut n = 0;
+                while n < MAGIC_MAX {
+                    match file.read_at(&mut head[n..], n as u64)? {
+                        0 => break,
+                        got => n += got,
+                    }
+                }
                 if detect_io(&head[..n])? == Compression::None {
                     plain = Some(md.len());
                 }
@@ -323,7 +334,9 @@ impl Read for Gz {
             if head.is_empty() {
                 return Ok(0);
             }
-            if head.starts_with(GZIP_MAGIC) {
+            // A member starts (its second magic byte may not be read yet): the decoder checks the
+            // magic and says so if this is not gzip after all.
+            if head[0] == GZIP_MAGIC[0] {
                 self.dec = Some(flate2::bufread::GzDecoder::new(input));
                 continue;
             }

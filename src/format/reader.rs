@@ -162,7 +162,7 @@ fn size_field(block: &[u8; BLOCK]) -> std::result::Result<u64, String> {
         .ok_or_else(|| format!("invalid size field {:?}", String::from_utf8_lossy(trim_nul(raw))))
 }
 
-fn header_checksum_ok(block: &[u8; BLOCK]) -> Option<bool> {
+pub(crate) fn header_checksum_ok(block: &[u8; BLOCK]) -> Option<bool> {
     let field = trim_nul(&block[148..156]);
     let text = std::str::from_utf8(field).ok()?.trim_matches(|c: char| c == ' ' || c == '\0');
     let stored = u32::from_str_radix(text, 8).ok()?;
@@ -676,8 +676,10 @@ impl Reader {
             Ok(())
         };
         read_runs(self, &block[386..482], &mut runs)?;
-        let size =
-            numeric(&block[483..495]).and_then(|n| u64::try_from(n).ok()).ok_or_else(|| bad(self, "real size"))?;
+        let size = numeric(&block[483..495])
+            .and_then(|n| u64::try_from(n).ok())
+            .filter(|&n| n <= MAX_SIZE)
+            .ok_or_else(|| bad(self, "real size"))?;
         let mut extended = block[482] != 0;
         while extended {
             let at = self.offset;
@@ -708,26 +710,15 @@ impl Reader {
         for &(offset, len) in &runs {
             let run_end = offset.checked_add(len).filter(|&e| offset >= end && e <= size);
             let Some(run_end) = run_end else {
-                return Err(self.err(
-                    at,
-                    format!(
-                        "{}: its sparse map has runs out of order or beyond its size {size}",
-                        self.current.display()
-                    ),
-                ));
+                return Err(self.err(at, format!("its sparse map has runs out of order or beyond its size {size}")));
             };
             end = run_end;
             stored += len;
         }
         if stored != self.remaining {
-            return Err(self.err(
-                at,
-                format!(
-                    "{}: its sparse map holds {stored} bytes of data, the archive {}",
-                    self.current.display(),
-                    self.remaining
-                ),
-            ));
+            return Err(
+                self.err(at, format!("its sparse map holds {stored} bytes of data, the archive {}", self.remaining))
+            );
         }
         self.sparse = Some(Sparse { runs, next: 0, pos: 0, size });
         Ok(())
@@ -743,14 +734,12 @@ impl Reader {
         let mut byte = [0u8; 1];
         while count.is_none_or(|c| (numbers.len() as u64) < 2 * c) {
             if self.remaining == 0 || self.read_data(&mut byte)? == 0 {
-                return Err(self.err(at, format!("{}: its sparse map is cut short", self.current.display())));
+                return Err(self.err(at, "its sparse map is cut short"));
             }
             match byte[0] {
                 b'\n' => {
                     let n = std::str::from_utf8(&text).ok().and_then(|t| t.parse::<u64>().ok());
-                    let n = n.ok_or_else(|| {
-                        self.err(at, format!("{}: its sparse map is not decimal numbers", self.current.display()))
-                    })?;
+                    let n = n.ok_or_else(|| self.err(at, "its sparse map is not decimal numbers"))?;
                     text.clear();
                     match count {
                         None if n > SPARSE_RUNS_MAX as u64 => {
@@ -762,9 +751,7 @@ impl Reader {
                 }
                 b if text.len() < 20 => text.push(b),
                 _ => {
-                    return Err(
-                        self.err(at, format!("{}: its sparse map is not decimal numbers", self.current.display()))
-                    );
+                    return Err(self.err(at, "its sparse map is not decimal numbers"));
                 }
             }
         }
