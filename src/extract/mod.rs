@@ -422,33 +422,26 @@ impl Run<'_> {
         let path = &meta.path;
         let replace = self.opts.existing == Existing::Replace;
         let mut restored: Option<Restored> = None;
-        let mut meta_error = None;
+        let mut meta_failed = false;
         let finish = |now: &OsStr| -> io::Result<bool> {
             // The node by a path whose last name is not followed: through /proc, else beneath the
             // destination's path.
             let at = beneath::proc_path(parent, now.as_bytes())
                 .unwrap_or_else(|| self.opts.directory.join(rel.with_file_name(now)));
-            let done = match meta.kind {
-                Kind::Symlink => self.restorer.symlink_meta(parent, now, &at, meta),
-                _ => self.restorer.node_meta(parent, now, &at, meta),
-            };
-            match done {
+            match self.restorer.node_meta(parent, now, &at, meta) {
                 Ok(r) => {
                     let keep = r.caps.is_ok() || self.opts.keep_going;
                     restored = Some(r);
                     Ok(keep)
                 }
                 Err(e) => {
-                    meta_error = Some(io::Error::new(e.kind(), e.to_string()));
+                    meta_failed = true;
                     Err(e)
                 }
             }
         };
         let placed = place_finished(parent, name, replace, make, finish);
-        if let Some(e) = meta_error {
-            return Err(classify(path, "set owner, mode, xattrs and times", e));
-        }
-        placed.map_err(|e| classify(path, op, e))?;
+        placed.map_err(|e| classify(path, if meta_failed { "set owner, mode, xattrs and times" } else { op }, e))?;
         let Some(restored) = restored else { return Ok(()) };
         restored.caps.map_err(Failure::Cap)?;
         match restored.problems.is_empty() {

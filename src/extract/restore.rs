@@ -247,24 +247,10 @@ impl Restorer {
         }
     }
 
-    /// A symlink's owner, xattrs, capability and times. `at` names the symlink itself by a
-    /// path whose last component is not followed (see `beneath::proc_path`).
-    pub fn symlink_meta(&self, dir: BorrowedFd<'_>, name: &OsStr, at: &Path, meta: &EntryMeta) -> io::Result<Restored> {
-        let mut problems = Vec::new();
-        self.set_owner(
-            meta,
-            |u, g| rustix::fs::chownat(dir, name, Some(u), Some(g), AtFlags::SYMLINK_NOFOLLOW),
-            &mut problems,
-        )?;
-        let set = |xname: &OsStr, value: &[u8]| xattr::set_path(at, xname, value);
-        self.other_xattrs(&set, meta, &mut problems);
-        let caps = self.caps_of(&set, meta);
-        rustix::fs::utimensat(dir, name, &Self::times(meta), AtFlags::SYMLINK_NOFOLLOW)?;
-        Ok(Restored { caps, problems })
-    }
-
-    /// Fifos and devices: created by this process a moment ago, in a directory resolved beneath
-    /// the destination; nothing of the archive ran in between. `at` as for `symlink_meta`.
+    /// A symlink's, fifo's or device's owner, mode (not a symlink's: it has none), xattrs,
+    /// capability and times: `name` was created by this process a moment ago, in a directory
+    /// resolved beneath the destination; nothing of the archive ran in between. `at` names it by
+    /// a path whose last component is not followed (see `beneath::proc_path`).
     pub fn node_meta(&self, dir: BorrowedFd<'_>, name: &OsStr, at: &Path, meta: &EntryMeta) -> io::Result<Restored> {
         let mut problems = Vec::new();
         let owned = self.set_owner(
@@ -272,7 +258,9 @@ impl Restorer {
             |u, g| rustix::fs::chownat(dir, name, Some(u), Some(g), AtFlags::SYMLINK_NOFOLLOW),
             &mut problems,
         )?;
-        chmod_nofollow(dir, name, self.mode(meta, owned))?;
+        if meta.kind != crate::format::Kind::Symlink {
+            chmod_nofollow(dir, name, self.mode(meta, owned))?;
+        }
         let set = |xname: &OsStr, value: &[u8]| xattr::set_path(at, xname, value);
         self.other_xattrs(&set, meta, &mut problems);
         let caps = self.caps_of(&set, meta);
