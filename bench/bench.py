@@ -550,6 +550,9 @@ class Bench:
         rows = []
         for op in ops:
             cmd = op.by_kind("captar")[0]
+            # One untimed run first, as the small corpus gets in its warm-up round: a single
+            # timed run on a cold cache gave create 6× the small corpus's time instead of 2×.
+            self.once(double, op, cmd)
             samples = [s for s in (self.once(double, op, cmd) for _ in range(self.args.scaling_rounds)) if s]
             if samples:
                 rows.append((op, cmd, samples))
