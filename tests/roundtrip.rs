@@ -704,3 +704,29 @@ fn compressed_input_as_the_tools_write_it() {
     let out = captar().args(["list", "-f"]).arg(dir.join("tiny")).code(2);
     assert!(out.stderr_text().contains("less than one tar header"), "{}", out.stderr_text());
 }
+
+/// ACLs as GNU tar (`--acls`) and bsdtar write them (`SCHILY.acl.access`) are not restored by
+/// captar: each member carrying them gets a warning (exit 1), never silence.
+#[test]
+fn peer_acl_records_are_a_warning() {
+    if !util::require_tool("setfacl") || !util::require_tool("tar") || !util::require_tool("bsdtar") {
+        return;
+    }
+    let (tmp, src) = empty_src();
+    std::fs::write(src.join("f"), b"x\n").unwrap();
+    std::fs::write(src.join("plain"), b"y\n").unwrap();
+    if cmd("setfacl").args(["-m", "u:nobody:r"]).arg(src.join("f")).run().status.code() != Some(0) {
+        util::skip("this filesystem takes no ACL");
+        return;
+    }
+    for (i, (tool, flags)) in [("tar", ["--acls", "-cf"]), ("bsdtar", ["--acls", "-cf"])].iter().enumerate() {
+        let a = tmp.path().join(format!("acl{i}.tar"));
+        cmd(tool).args(flags).arg(&a).arg("-C").arg(&src).args(["f", "plain"]).ok();
+        let out = tmp.path().join(format!("out{i}"));
+        std::fs::create_dir(&out).unwrap();
+        let run = captar().args(["extract", "-f"]).arg(&a).arg("-C").arg(&out).code(1);
+        let err = run.stderr_text();
+        assert!(err.starts_with("captar: f: 1 ACL record(s)") && !err.contains("plain"), "{tool}: {err}");
+        assert_eq!(std::fs::read(out.join("f")).unwrap(), b"x\n");
+    }
+}

@@ -152,7 +152,10 @@ pub struct EntryMeta {
     /// Xattrs to which the member's `LIBARCHIVE.xattr` record gives another value than its
     /// `SCHILY.xattr` record (GNU tar's, which counts). Reported as a warning: bsdtar would
     /// restore the last one.
-    pub xattrs_conflicting: usize,
+    pub xattrs_conflicting: u32,
+    /// ACL records in the form GNU tar (`--acls`) and bsdtar write them (`SCHILY.acl.*`, text),
+    /// which captar does not restore. Reported as a warning, never dropped in silence.
+    pub acls_ignored: u32,
 }
 
 impl EntryMeta {
@@ -174,6 +177,7 @@ impl EntryMeta {
             xattrs: Vec::new(),
             xattrs_left_out: 0,
             xattrs_conflicting: 0,
+            acls_ignored: 0,
         }
     }
 
@@ -196,7 +200,13 @@ impl EntryMeta {
                 self.xattrs_conflicting
             )
         });
-        let parts: Vec<String> = left_out.into_iter().chain(conflicting).collect();
+        let acls = (self.acls_ignored > 0).then(|| {
+            format!(
+                "{} ACL record(s) (SCHILY.acl.*, as GNU tar --acls and bsdtar write them) that captar does not restore; extract with `tar --acls` or `bsdtar` to keep them",
+                self.acls_ignored
+            )
+        });
+        let parts: Vec<String> = left_out.into_iter().chain(conflicting).chain(acls).collect();
         (!parts.is_empty()).then(|| format!("{}: {}", self.path.display(), parts.join("; ")))
     }
 

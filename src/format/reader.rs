@@ -537,6 +537,7 @@ impl Reader {
                         })?;
                     libarchive_xattrs.push((name, v));
                 }
+                k if k.starts_with(b"SCHILY.acl.") => meta.acls_ignored += 1,
                 b"GNU.sparse.name" => sparse_name = Some(value),
                 b"GNU.sparse.realsize" | b"GNU.sparse.size" => sparse_size = Some(number("GNU.sparse size")?),
                 b"GNU.sparse.major" => sparse_major = Some(number("GNU.sparse.major")?),
@@ -1015,7 +1016,7 @@ mod tests {
     fn schily_and_libarchive_records_that_disagree_are_counted() {
         let mut a = Vec::new();
         // "dg==" is base64 for "v", "dw==" for "w".
-        type Case<'a> = (&'a [(&'a str, &'a [u8])], &'a [u8], usize);
+        type Case<'a> = (&'a [(&'a str, &'a [u8])], &'a [u8], u32);
         let cases: [Case; 3] = [
             (&[("LIBARCHIVE.xattr.user.a", b"dg=="), ("SCHILY.xattr.user.a", b"v")], b"v", 0),
             (&[("LIBARCHIVE.xattr.user.a", b"dw=="), ("SCHILY.xattr.user.a", b"v")], b"v", 1),
@@ -1034,6 +1035,24 @@ mod tests {
             assert_eq!(f.xattrs_conflicting, *conflicting, "case {i}");
             assert_eq!(f.left_out_warning().is_some(), *conflicting > 0, "case {i}");
         }
+    }
+
+    /// ACL records (GNU tar --acls, bsdtar) are not restored: counted for a warning.
+    #[test]
+    fn acl_records_are_counted_not_dropped_in_silence() {
+        let mut a = Vec::new();
+        let acl: &[(&str, &[u8])] =
+            &[("SCHILY.acl.access", b"user::rw-,user:nobody:r--,group::r--,mask::r--,other::r--")];
+        member(&mut a, "x", b'x', &records(acl), "");
+        member(&mut a, "f", b'0', b"", "");
+        member(&mut a, "g", b'0', b"", "");
+        a.extend_from_slice(&[0; 1024]);
+        let (_, src) = decoder(Origin::Stream(Box::new(std::io::Cursor::new(a)))).unwrap();
+        let mut r = Reader::new(src, "test.tar");
+        let f = r.next_entry().unwrap().unwrap().meta;
+        assert_eq!(f.acls_ignored, 1);
+        assert!(f.left_out_warning().unwrap().starts_with("f: 1 ACL record(s)"));
+        assert_eq!(r.next_entry().unwrap().unwrap().meta.left_out_warning(), None);
     }
 
     /// The last value of a name counts even when it cannot be kept (the earlier one goes too),
