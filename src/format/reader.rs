@@ -911,6 +911,13 @@ mod tests {
         out.resize(out.len().next_multiple_of(512), 0);
     }
 
+    /// A reader of these members, ended by the end-of-archive marker.
+    fn reader_of(mut members: Vec<u8>) -> Reader {
+        members.extend_from_slice(&[0; 1024]);
+        let (_, src) = decoder(Origin::Stream(Box::new(std::io::Cursor::new(members)))).unwrap();
+        Reader::new(src, "test.tar")
+    }
+
     fn records(pairs: &[(&str, &[u8])]) -> Vec<u8> {
         let mut out = Vec::new();
         for (k, v) in pairs {
@@ -925,9 +932,7 @@ mod tests {
         let mut a = Vec::new();
         member(&mut a, "x", b'x', &records(recs), "");
         member(&mut a, "GNUSparseFile.0/f", b'0', data, "");
-        a.extend_from_slice(&[0; 1024]);
-        let (_, src) = decoder(Origin::Stream(Box::new(std::io::Cursor::new(a)))).unwrap();
-        let mut r = Reader::new(src, "test.tar");
+        let mut r = reader_of(a);
         let e = r.next_entry().map_err(|e| e.to_string())?.unwrap();
         let mut out = Vec::new();
         std::io::Read::read_to_end(&mut r.data(), &mut out).map_err(|e| e.to_string())?;
@@ -991,9 +996,7 @@ mod tests {
         member(&mut a, "x", b'x', &records(&pairs), "");
         member(&mut a, "one", b'0', b"", "");
         member(&mut a, "two", b'0', b"", "");
-        a.extend_from_slice(&[0; 1024]);
-        let (_, src) = decoder(Origin::Stream(Box::new(std::io::Cursor::new(a)))).unwrap();
-        let mut r = Reader::new(src, "test.tar");
+        let mut r = reader_of(a);
         let one = r.next_entry().unwrap().unwrap().meta;
         assert_eq!(one.uname.as_deref(), Some(&b"global"[..]));
         assert_eq!(one.xattr("user.g"), None);
@@ -1026,9 +1029,7 @@ mod tests {
             member(&mut a, &format!("x{i}"), b'x', &records(recs), "");
             member(&mut a, &format!("f{i}"), b'0', b"", "");
         }
-        a.extend_from_slice(&[0; 1024]);
-        let (_, src) = decoder(Origin::Stream(Box::new(std::io::Cursor::new(a)))).unwrap();
-        let mut r = Reader::new(src, "test.tar");
+        let mut r = reader_of(a);
         for (i, (_, value, conflicting)) in cases.iter().enumerate() {
             let f = r.next_entry().unwrap().unwrap().meta;
             assert_eq!(f.xattr("user.a"), Some(*value), "case {i}");
@@ -1046,9 +1047,7 @@ mod tests {
         member(&mut a, "x", b'x', &records(acl), "");
         member(&mut a, "f", b'0', b"", "");
         member(&mut a, "g", b'0', b"", "");
-        a.extend_from_slice(&[0; 1024]);
-        let (_, src) = decoder(Origin::Stream(Box::new(std::io::Cursor::new(a)))).unwrap();
-        let mut r = Reader::new(src, "test.tar");
+        let mut r = reader_of(a);
         let f = r.next_entry().unwrap().unwrap().meta;
         assert_eq!(f.acls_ignored, 1);
         assert!(f.left_out_warning().unwrap().starts_with("f: 1 ACL record(s)"));
@@ -1070,9 +1069,7 @@ mod tests {
         let pairs: Vec<(&str, &[u8])> = recs.iter().map(|(k, v)| (k.as_str(), v.as_slice())).collect();
         member(&mut a, "x", b'x', &records(&pairs), "");
         member(&mut a, "f", b'0', b"", "");
-        a.extend_from_slice(&[0; 1024]);
-        let (_, src) = decoder(Origin::Stream(Box::new(std::io::Cursor::new(a)))).unwrap();
-        let f = Reader::new(src, "test.tar").next_entry().unwrap().unwrap().meta;
+        let f = reader_of(a).next_entry().unwrap().unwrap().meta;
         assert_eq!(f.caps_raw(), None);
         assert!(f.xattr_bytes() <= super::XATTRS_MAX, "{}", f.xattr_bytes());
         let kept = f.xattrs.len();
@@ -1094,9 +1091,7 @@ mod tests {
         member(&mut a, "two", b'0', b"abc", "header");
         member(&mut a, "x3", b'x', &records(&[("size", b"9"), ("size", b""), ("mtime", b"1.25")]), "");
         member(&mut a, "three", b'0', b"de", "header");
-        a.extend_from_slice(&[0; 1024]);
-        let (_, src) = decoder(Origin::Stream(Box::new(std::io::Cursor::new(a)))).unwrap();
-        let mut r = Reader::new(src, "test.tar");
+        let mut r = reader_of(a);
         let one = r.next_entry().unwrap().unwrap().meta;
         assert_eq!(one.path.to_str(), Some("one"));
         assert_eq!(one.uname.as_deref(), Some(&b"global"[..]));
