@@ -84,10 +84,11 @@ class Sample:
     rss_kib: int
     rc: int
     size: int | None = None  # bytes of the output archive, for create
+    cpu: float = float("nan")  # user + system seconds of the command and the children it waited for
 
 
 def run_timed(argv: list[str], cwd: Path) -> tuple[Sample, str]:
-    """Runs argv under GNU time; returns its wall time, peak RSS and the tail of its stderr.
+    """Runs argv under GNU time; returns its wall time, peak RSS, CPU time and the tail of its stderr.
 
     The RSS comes from /usr/bin/time (%M: ru_maxrss of the child, which covers the children it
     waited for) and not from our own wait4(): the kernel carries a process's pre-exec memory
@@ -95,14 +96,18 @@ def run_timed(argv: list[str], cwd: Path) -> tuple[Sample, str]:
     """
     with tempfile.NamedTemporaryFile("r") as rss, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        rc = subprocess.call(["/usr/bin/time", "-f", "%M", "-o", rss.name, *argv], cwd=cwd,
+        rc = subprocess.call(["/usr/bin/time", "-f", "%U %S %M", "-o", rss.name, *argv], cwd=cwd,
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
         secs = time.perf_counter() - start
         lines = rss.read().split()
         err.seek(0)
         tail = err.read()[-2000:].decode(errors="replace")
     kib = int(lines[-1]) if lines and lines[-1].isdigit() else 0
-    return Sample(secs, kib, rc), tail
+    try:
+        cpu = float(lines[-3]) + float(lines[-2])
+    except (IndexError, ValueError):
+        cpu = float("nan")
+    return Sample(secs, kib, rc, cpu=cpu), tail
 
 
 class CpuMeter:
@@ -583,6 +588,11 @@ def med(samples: list[Sample]) -> float:
     return statistics.median(s.secs for s in good) if good else float("nan")
 
 
+def cpu_med(samples: list[Sample]) -> float:
+    cpus = [s.cpu for s in ok(samples) if s.cpu == s.cpu]
+    return statistics.median(cpus) if cpus else float("nan")
+
+
 def peak(samples: list[Sample]) -> int:
     return max((s.rss_kib for s in ok(samples)), default=0)
 
@@ -633,6 +643,26 @@ def render(small, double, ops, scaling, notes, checks, args, elapsed) -> str:
                 fmt_s(med(peer.samples)), "—" if r != r else f"**{r:.2f}**",
                 fmt_mib(peak(cap.samples)) if first else "", fmt_mib(peak(peer.samples)),
                 floors if first else ""]) + " |")
+    cores = os.cpu_count() or 1
+    lines += ["", "## CPU time", "",
+              f"Median user + system CPU seconds of each tool (with the children it waits for, such as "
+              f"`tar -I`'s compressor). On {cores} core{'s' if cores != 1 else ''} no run can take less wall "
+              f"time than its CPU time / {cores}: that bound is the floor column, and wall / floor says how "
+              f"much of it is left (1.00: every core busy for the whole run).", "",
+              f"| operation | captar CPU | captar floor (CPU / {cores}) | captar wall / floor | peer | peer CPU | peer wall / floor | CPU of the floors' commands |",
+              "|---|---:|---:|---:|---|---:|---:|---|"]
+    for op in ops:
+        cap = op.by_kind("captar")[0]
+        c = cpu_med(cap.samples)
+        floors = "; ".join(f"{f.label} {fmt_s(cpu_med(f.samples))}" for f in op.by_kind("floor"))
+        for i, peer in enumerate(op.by_kind("peer")):
+            pc = cpu_med(peer.samples)
+            lines.append("| " + " | ".join([
+                op.title if i == 0 else "", fmt_s(c) if i == 0 else "", fmt_s(c / cores) if i == 0 else "",
+                f"{med(cap.samples) / (c / cores):.2f}" if i == 0 and c == c and c > 0 else "",
+                peer.label, fmt_s(pc),
+                f"{med(peer.samples) / (pc / cores):.2f}" if pc == pc and pc > 0 else "—",
+                floors if i == 0 else ""]) + " |")
     sized = [op for op in ops if op.output in ("tar.zst", "tar.gz")]
     if sized:
         lines += ["", "## Compressed sizes", "", "Median output size; the ratio is captar's size over the peer's.", "",
