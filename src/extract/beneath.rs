@@ -11,7 +11,7 @@ never followed.
 */
 
 use std::collections::HashMap;
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -105,7 +105,8 @@ pub struct Dest {
     root: OwnedFd,
     /// Parent directories opened recently (an archive lists siblings together, and returns to a
     /// parent after each subdirectory), shared with the workers that create files in them.
-    cache: HashMap<PathBuf, Arc<OwnedFd>>,
+    /// Keyed by the path's bytes: hashing a `Path` parses its components, a cost per member.
+    cache: HashMap<OsString, Arc<OwnedFd>>,
     openat2: bool,
     dir_mode: Mode,
 }
@@ -184,7 +185,7 @@ impl Dest {
 
     /// The directory `rel`, created (with missing parents) when absent.
     pub fn dir(&mut self, rel: &Path) -> io::Result<Arc<OwnedFd>> {
-        if let Some(fd) = self.cache.get(rel) {
+        if let Some(fd) = self.cache.get(rel.as_os_str()) {
             return Ok(fd.clone());
         }
         let fd = match self.open_dir(rel)? {
@@ -195,7 +196,7 @@ impl Dest {
             self.cache.clear();
         }
         let fd = Arc::new(fd);
-        self.cache.insert(rel.to_path_buf(), fd.clone());
+        self.cache.insert(rel.as_os_str().to_os_string(), fd.clone());
         Ok(fd)
     }
 

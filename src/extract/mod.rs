@@ -11,7 +11,7 @@ pub(crate) mod beneath;
 mod restore;
 
 use std::collections::{HashMap, HashSet};
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::io;
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -140,7 +140,8 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
                         .unwrap_or_else(|_| {
                             Err(Failure::Stop(Error::entry(&job.meta.path, "internal error: a worker panicked")))
                         });
-                        if done_tx.send(Done { rel: job.rel, path: job.meta.path, result }).is_err() {
+                        let done = Done { rel: job.rel, path: job.meta.path, data: job.data, result };
+                        if done_tx.send(done).is_err() {
                             return;
                         }
                     }
@@ -148,13 +149,7 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
             });
         }
         drop(done_tx);
-        let pool = (workers > 1).then(|| Pool {
-            jobs: job_tx,
-            done: done_rx,
-            in_flight: HashSet::new(),
-            batch: Vec::new(),
-            batch_bytes: 0,
-        });
+        let pool = (workers > 1).then(|| Pool::new(job_tx, done_rx));
         let mut run = Run {
             opts,
             report,
@@ -308,7 +303,9 @@ impl Run<'_> {
 
     fn finished(&mut self, done: Done) -> Result<()> {
         if let Some(pool) = &mut self.pool {
-            pool.in_flight.remove(&done.rel);
+            pool.in_flight.remove(done.rel.as_os_str());
+            pool.in_flight_bytes -= done.data.len() as u64;
+            pool.recycle(done.data);
         }
         self.handle(&done.path, done.result)
     }
@@ -341,8 +338,8 @@ impl Run<'_> {
             Kind::HardLink => meta.link.as_deref().and_then(|l| SafeName::parse(l).ok()).map(|n| n.rel),
             _ => None,
         };
-        let conflict = rel.ancestors().any(|a| pool.in_flight.contains(a))
-            || link_target.is_some_and(|t| pool.in_flight.contains(&t))
+        let conflict = ancestors(rel).any(|a| pool.in_flight.contains(a))
+            || link_target.is_some_and(|t| pool.in_flight.contains(t.as_os_str()))
             || meta.kind == Kind::HardLink && meta.link.is_none();
         if conflict { self.drain() } else { Ok(()) }
     }
@@ -498,26 +495,28 @@ impl Run<'_> {
             && meta.size <= INLINE_MAX
             && (!capped || self.opts.keep_going)
         {
-            let mut data = Vec::with_capacity(meta.size as usize);
-            reader.data().read_to_end(&mut data).map_err(|e| Failure::Stop(Error::entry(path, e.to_string())))?;
-            pool.in_flight.insert(rel.to_path_buf());
+            let data = pool
+                .read_data(reader, meta.size as usize)
+                .map_err(|e| Failure::Stop(Error::entry(path, e.to_string())))?;
+            pool.in_flight.insert(rel.as_os_str().to_os_string());
+            pool.in_flight_bytes += data.len() as u64;
             pool.batch_bytes += data.len() + meta.xattr_bytes();
-            pool.batch.push(Job {
-                parent,
-                name: name.to_os_string(),
-                meta: meta.clone(),
-                data,
-                rel: rel.to_path_buf(),
-            });
+            let job = Job { parent, name: name.to_os_string(), meta: meta.clone(), data, rel: rel.to_path_buf() };
+            pool.batch.push(job);
             if pool.batch.len() >= BATCH_FILES || pool.batch_bytes >= BATCH_BYTES {
                 pool.flush().map_err(|e| Failure::Stop(Error::entry(path, e)))?;
             }
             return Ok(());
         }
-        // A large member is written here, after every earlier file is finished: reading it may
-        // block (a pipe), and on a filling disk the earlier files must get the space first, as
-        // when members are extracted one at a time.
-        self.drain().map_err(Failure::Stop)?;
+        // A large (or capped) member is written here while the workers finish the earlier
+        // files. Where space may run short, it waits for them: on a filling disk the earlier
+        // files get the space first, as when members are extracted one at a time.
+        match &mut self.pool {
+            Some(pool) if pool.room_for(parent.as_fd(), meta.size) => {
+                pool.flush().map_err(|e| Failure::Stop(Error::entry(path, e)))?
+            }
+            _ => self.drain().map_err(Failure::Stop)?,
+        }
         let mut tmp = restore::TempFile::create(parent.as_fd()).map_err(|e| classify(path, "create file", e))?;
         restore::write_data(reader, &mut tmp).map_err(|e| match e {
             restore::DataError::Archive(e) => Failure::Stop(e),
@@ -707,6 +706,10 @@ const INLINE_MAX: u64 = 1 << 20;
 /// Files queued for the workers (bounds memory: at most QUEUE × INLINE_MAX).
 const QUEUE: usize = 32;
 
+/// Spare data buffers kept for reuse: at most this many, this many bytes in all.
+const SPARE_BUFFERS: usize = 256;
+const SPARE_BYTES: usize = 16 << 20;
+
 /// Files go to the workers in batches: one wake-up per batch, not per file.
 const BATCH_FILES: usize = 32;
 const BATCH_BYTES: usize = 1 << 20;
@@ -716,12 +719,82 @@ struct Pool {
     jobs: std::sync::mpsc::SyncSender<Vec<Job>>,
     done: std::sync::mpsc::Receiver<Done>,
     /// Members handed to workers (or batched for them) and not yet reported back.
-    in_flight: HashSet<PathBuf>,
+    /// Keyed by the path's bytes (a safe name: components joined by single slashes), as hashing
+    /// a `Path` parses its components.
+    in_flight: HashSet<OsString>,
+    /// The data bytes of those members.
+    in_flight_bytes: u64,
+    /// Buffers the workers are done with, for the next files' data (no allocation, no zeroing
+    /// and no page faults per file), and their capacity in all.
+    spare: Vec<Vec<u8>>,
+    spare_bytes: usize,
     batch: Vec<Job>,
     batch_bytes: usize,
 }
 
 impl Pool {
+    fn new(jobs: std::sync::mpsc::SyncSender<Vec<Job>>, done: std::sync::mpsc::Receiver<Done>) -> Pool {
+        Pool {
+            jobs,
+            done,
+            in_flight: HashSet::new(),
+            in_flight_bytes: 0,
+            spare: Vec::new(),
+            spare_bytes: 0,
+            batch: Vec::new(),
+            batch_bytes: 0,
+        }
+    }
+
+    /// Whether the filesystem of `dir` has room, with a wide margin, for the files in flight and
+    /// `size` more bytes: then a file may be written beside the workers' without taking space
+    /// an earlier one needs. Unknown (the call fails) is no.
+    fn room_for(&self, dir: BorrowedFd<'_>, size: u64) -> bool {
+        let Ok(fs) = rustix::fs::fstatvfs(dir) else { return false };
+        let files = self.in_flight.len() as u64;
+        // A few blocks of metadata per file, and twice the need: other writers, indirect blocks.
+        let need = 2 * (self.in_flight_bytes + size + files * 16384) + (64 << 20);
+        let free = fs.f_bavail.saturating_mul(fs.f_frsize);
+        // A filesystem without an inode count (btrfs) says 0 files.
+        let inodes_ok = fs.f_files == 0 || fs.f_favail >= 2 * files + 1024;
+        free >= need && inodes_ok
+    }
+
+    /// A member's data (`size` bytes, fewer only when the archive ends early), read into a spare
+    /// buffer.
+    fn read_data(&mut self, reader: &mut Reader, size: usize) -> io::Result<Vec<u8>> {
+        let mut data = match self.spare.pop() {
+            Some(buf) => {
+                self.spare_bytes -= buf.capacity();
+                buf
+            }
+            None => Vec::new(),
+        };
+        // A buffer keeps its last member's bytes: only growth beyond them is zeroed.
+        if data.len() < size {
+            data.resize(size, 0);
+        }
+        let mut got = 0;
+        let mut src = reader.data();
+        while got < size {
+            match src.read(&mut data[got..size]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        data.truncate(got);
+        Ok(data)
+    }
+
+    fn recycle(&mut self, buf: Vec<u8>) {
+        if self.spare.len() < SPARE_BUFFERS && self.spare_bytes + buf.capacity() <= SPARE_BYTES {
+            self.spare_bytes += buf.capacity();
+            self.spare.push(buf);
+        }
+    }
+
     fn flush(&mut self) -> std::result::Result<(), &'static str> {
         if self.batch.is_empty() {
             return Ok(());
@@ -743,6 +816,8 @@ struct Job {
 struct Done {
     rel: PathBuf,
     path: PathBuf,
+    /// The data written (or not), its buffer to be used again.
+    data: Vec<u8>,
     result: Result<(), Failure>,
 }
 
@@ -782,6 +857,14 @@ fn finish_file(
     }
 }
 
+/// `rel` and each of its parents, as `Path::ancestors` gives them (without the empty path), cut
+/// from its bytes: `rel` is a safe name, without `.`, `..` or repeated slashes.
+fn ancestors(rel: &Path) -> impl Iterator<Item = &OsStr> {
+    let bytes = rel.as_os_str().as_bytes();
+    let cuts = bytes.iter().enumerate().filter(|&(_, &b)| b == b'/').map(|(i, _)| i);
+    std::iter::once(bytes.len()).chain(cuts).map(move |end| OsStr::from_bytes(&bytes[..end]))
+}
+
 /// With `-k`/`--skip-old-files`, a name that appeared after the check (another process) is never
 /// replaced: an error, or skipped.
 fn existing_outcome(existing: Existing, path: &Path, linked: io::Result<()>) -> Result<(), Failure> {
@@ -791,5 +874,87 @@ fn existing_outcome(existing: Existing, path: &Path, linked: io::Result<()>) -> 
             Err(Failure::Member(Error::entry(path, "already exists; not replaced (--keep-old-files)")))
         }
         other => other.map_err(|e| classify(path, "link into place", e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pool() -> Pool {
+        let (jobs, _) = std::sync::mpsc::sync_channel(1);
+        let (_, done) = std::sync::mpsc::channel();
+        Pool::new(jobs, done)
+    }
+
+    #[test]
+    fn room_is_free_space_with_a_margin_for_what_is_in_flight() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = std::fs::File::open(tmp.path()).unwrap();
+        let fs = rustix::fs::fstatvfs(&dir).unwrap();
+        let free = fs.f_bavail * fs.f_frsize;
+        let mut p = pool();
+        assert!(free < (1 << 26) || p.room_for(dir.as_fd(), 0), "{free} bytes free");
+        assert!(!p.room_for(dir.as_fd(), free / 2), "half the free space, doubled, leaves no margin");
+        p.in_flight_bytes = free;
+        assert!(!p.room_for(dir.as_fd(), 0), "everything in flight");
+    }
+
+    #[test]
+    fn ancestors_as_path_gives_them() {
+        for rel in ["a", "a/b", "usr/share/man/man1/ls.1.gz"] {
+            let ours: Vec<&OsStr> = ancestors(Path::new(rel)).collect();
+            let mut std: Vec<&OsStr> =
+                Path::new(rel).ancestors().map(Path::as_os_str).filter(|a| !a.is_empty()).collect();
+            let mut sorted = ours.clone();
+            sorted.sort();
+            std.sort();
+            assert_eq!(sorted, std, "{rel}");
+        }
+    }
+
+    #[test]
+    fn reused_buffers_hold_each_member_exactly() {
+        use crate::format::compress::{Origin, decoder};
+        let mut tar = tar::Builder::new(Vec::new());
+        for (name, byte, len) in [("a", b'x', 3000usize), ("b", b'y', 10), ("c", b'z', 0), ("d", b'w', 70_000)] {
+            let mut h = tar::Header::new_ustar();
+            h.set_size(len as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            tar.append_data(&mut h, name, &vec![byte; len][..]).unwrap();
+        }
+        let (_, src) = decoder(Origin::Stream(Box::new(std::io::Cursor::new(tar.into_inner().unwrap())))).unwrap();
+        let mut reader = Reader::new(src, "test.tar");
+        let mut p = pool();
+        let mut seen = Vec::new();
+        while let Some(entry) = reader.next_entry().unwrap() {
+            let data = p.read_data(&mut reader, entry.meta.size as usize).unwrap();
+            assert_eq!(data.len() as u64, entry.meta.size);
+            seen.push((entry.meta.path.clone(), data.iter().copied().collect::<HashSet<u8>>()));
+            p.recycle(data);
+        }
+        let one = |b: u8| HashSet::from([b]);
+        let want = vec![
+            (PathBuf::from("a"), one(b'x')),
+            (PathBuf::from("b"), one(b'y')),
+            (PathBuf::from("c"), HashSet::new()),
+            (PathBuf::from("d"), one(b'w')),
+        ];
+        assert_eq!(seen, want);
+    }
+
+    #[test]
+    fn spare_buffers_are_reused_and_bounded() {
+        let mut p = pool();
+        for _ in 0..SPARE_BUFFERS + 10 {
+            p.recycle(Vec::with_capacity(1024));
+        }
+        assert_eq!(p.spare.len(), SPARE_BUFFERS);
+        let mut big = pool();
+        big.recycle(vec![0; SPARE_BYTES]);
+        big.recycle(vec![0; 1]);
+        assert_eq!(big.spare.len(), 1, "at most SPARE_BYTES kept");
+        assert_eq!(big.spare_bytes, SPARE_BYTES);
     }
 }
