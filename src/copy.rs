@@ -176,6 +176,8 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
             progress: false,
             // The copy has what extract wrote.
             rootid: opts.rootid,
+            // `-q`: only errors, and differences, are printed.
+            summary_on_pass: !report.is_quiet(),
         };
         verify::verify(&v, report)
     })?;

@@ -128,6 +128,11 @@ impl Report {
         Report { quiet, ..Report::default() }
     }
 
+    /// Whether only errors are printed (`-q`).
+    pub fn is_quiet(&self) -> bool {
+        self.quiet
+    }
+
     /// Messages are printed above this progress bar instead of through it.
     pub fn attach(&self, bar: &crate::progress::Progress) {
         if let Some(b) = bar.bar() {

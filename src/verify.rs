@@ -68,6 +68,8 @@ pub struct VerifyOptions {
     pub progress: bool,
     /// Compare the archive's capabilities as extract with this `--cap-rootid` writes them.
     pub rootid: RootidPolicy,
+    /// Print the summary line when nothing differs (`copy -q` does not).
+    pub summary_on_pass: bool,
 }
 
 /// The kinds of difference, in the order the summary lists them.
@@ -690,7 +692,7 @@ impl Verifier<'_> {
             let doc = JsonReport { differences: &self.diffs, summary: &self.summary };
             serde_json::to_writer_pretty(&mut self.out, &doc).map_err(io::Error::from).at(stdout, "write")?;
             writeln!(self.out).at(stdout, "write")?;
-        } else {
+        } else if self.summary.differences > 0 || self.opts.summary_on_pass {
             let source = self.opts.source.label();
             let kinds: Vec<String> =
                 self.summary.by_kind.iter().map(|(k, n)| format!("{}: {n}", k.label(source))).collect();

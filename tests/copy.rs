@@ -13,6 +13,10 @@ fn copy_to_tmpfs_is_identical_and_verified() {
     assert!(out.stdout_text().contains(" 0 differences"), "{}", out.stdout_text());
     util::assert_same_dirs(&src, &dst, &CompareOpts::extracted());
     assert_eq!(util::getcap_n_r(&src), util::getcap_n_r(&dst));
+    // -q: nothing but errors (and differences) is printed.
+    let quiet = captar().args(["-q", "copy", "--xattrs"]).arg(&src).arg(mnt.path().join("quiet")).ok();
+    assert_eq!((quiet.stdout_text(), quiet.stderr_text()), (String::new(), String::new()));
+    assert_eq!(util::getcap_n_r(&src), util::getcap_n_r(&mnt.path().join("quiet")));
 }
 
 #[test]

@@ -515,6 +515,7 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
                 risk: a.risk,
                 progress: progress && !a.json,
                 rootid: a.cap_rootid,
+                summary_on_pass: true,
             };
             crate::verify::verify(&opts, &report)
         }
