@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
@@ -318,7 +318,7 @@ fn replace_archive(
             .map_err(io::Error::from)
             .at(path, "write the archive")?;
             walker.skip_inodes.push(((old.dev(), old.ino()), Skip::Note));
-            return write_to(opts, base, walker, progress, &File::from(fd), path);
+            return write_to(opts, base, walker, progress, File::from(fd), path);
         }
     }
     if let Ok(md) = file.metadata() {
@@ -344,7 +344,7 @@ fn replace_archive(
 /// Walks and writes the whole archive to `out`, compressed as asked, and flushes it. The walk
 /// runs on its own thread, the files are opened and read on one reader thread per core, and
 /// this thread writes the batches in order: reading the tree and writing the archive overlap.
-fn write_to<W: Write>(
+fn write_to<W: Write + AsFd>(
     opts: &CreateOptions,
     base: &Path,
     walker: &mut Walker<'_>,
@@ -355,6 +355,9 @@ fn write_to<W: Write>(
     // Uncompressed, the walk's batches of encoded members (hundreds of KiB) are written
     // straight from where the files were read; what is buffered is the odd header.
     let plain = opts.compression == Compression::None;
+    // Uncompressed, a large file's data goes from the file into the archive's descriptor in the
+    // kernel (sendfile), through a second descriptor of the same open output.
+    let direct = if plain { out.as_fd().try_clone_to_owned().ok() } else { None };
     let out = BufWriter::with_capacity(if plain { PLAIN_OUT_BUFFER } else { OUT_BUFFER }, out);
     let encoder = Encoder::new(opts.compression, out, opts.level).at(label, "compress")?;
     // Members reach the compressor in runs of a batch; a large file's header and data in
@@ -391,7 +394,8 @@ fn write_to<W: Write>(
             }));
         }
         drop(done_tx);
-        let written = write_items(opts, files.report, progress, done_rx, back_tx, &mut writer, label);
+        let out = Output { writer: &mut writer, direct: direct.as_ref().map(|fd| fd.as_fd()), label };
+        let written = write_items(opts, files.report, progress, done_rx, back_tx, out);
         // When writing failed, the channels are gone: the readers and the walk stop.
         let walked = producer.join().map_err(|_| Error::Usage("create: the walking thread panicked".into()))?;
         for t in threads {
@@ -403,6 +407,14 @@ fn write_to<W: Write>(
     writer.finish().and_then(|enc| enc.finish()).and_then(|mut out| out.flush()).at(label, "write")
 }
 
+/// Where the writer thread writes: the archive writer, the descriptor it ends in when the
+/// kernel may copy files into it directly (uncompressed), and the archive's name for errors.
+struct Output<'a, W: Write> {
+    writer: &'a mut Writer<W>,
+    direct: Option<BorrowedFd<'a>>,
+    label: &'a Path,
+}
+
 /// The writer's side: members in walk order, verbose names, progress, and the checks that need
 /// the data written (a file that shrank or changed while it was read).
 fn write_items<W: Write>(
@@ -411,9 +423,9 @@ fn write_items<W: Write>(
     progress: &Progress,
     rx: std::sync::mpsc::Receiver<Option<Batch>>,
     back: std::sync::mpsc::Sender<Batch>,
-    writer: &mut Writer<W>,
-    label: &Path,
+    out: Output<'_, W>,
 ) -> Result<()> {
+    let Output { writer, direct, label } = out;
     let mut files = 0u64;
     // Batches arrive as the readers finish them; they are written in the walk's order.
     let mut next = 0u64;
@@ -465,7 +477,11 @@ fn write_items<W: Write>(
                     writer.put_encoded(&batch.bytes.as_slice()[run.clone()]).at(label, "write")?;
                     run = run.end..run.end;
                     let mut source = FileSource { file: &file, error: None };
-                    let outcome = writer.append(meta, Some(&mut source)).at(label, "write")?;
+                    let outcome = match direct {
+                        Some(fd) => writer.append_file(meta, &file, fd, &mut source),
+                        None => writer.append(meta, Some(&mut source)),
+                    }
+                    .at(label, "write")?;
                     if let Some(e) = source.error {
                         report.error(format!("{}: read failed: {e}; its member was padded with zeros", path.display()));
                     } else if let DataOutcome::Short { read } = outcome {
@@ -889,8 +905,8 @@ mod tests {
             let mut writer = Writer::new(Vec::new());
             let (opts, report) = (options(), Report::new());
             let label = Path::new("t");
-            let _ =
-                result_tx.send(write_items(&opts, &report, &Progress::hidden(), done_rx, back_tx, &mut writer, label));
+            let out = Output { writer: &mut writer, direct: None, label };
+            let _ = result_tx.send(write_items(&opts, &report, &Progress::hidden(), done_rx, back_tx, out));
         });
         let result = result_rx.recv_timeout(std::time::Duration::from_secs(20)).expect("the writer hangs");
         assert!(result.is_err_and(|e| e.to_string().contains("panicked")));
@@ -912,7 +928,8 @@ mod tests {
         drop(done_tx);
         let opts = options();
         let mut writer = Writer::new(Vec::new());
-        write_items(&opts, &Report::new(), &Progress::hidden(), done_rx, back_tx, &mut writer, Path::new("t")).unwrap();
+        let out = Output { writer: &mut writer, direct: None, label: Path::new("t") };
+        write_items(&opts, &Report::new(), &Progress::hidden(), done_rx, back_tx, out).unwrap();
         let bytes = writer.finish().unwrap();
         let names: Vec<&[u8]> = bytes.chunks(BLOCK).take(3).map(|b| &b[..2]).collect();
         assert_eq!(names, [b"m0", b"m1", b"m2"]);

@@ -7,7 +7,9 @@ mtimes, large ids and sizes, long user and group names, and xattrs as
 would warn about libarchive's own `LIBARCHIVE.xattr` form).
 */
 
+use std::fs::File;
 use std::io::{self, Read, Write};
+use std::os::fd::BorrowedFd;
 use std::os::unix::ffi::OsStrExt;
 
 use super::pax;
@@ -86,44 +88,88 @@ impl<W: Write> Writer<W> {
     /// Writes one member. `data` must supply `meta.size` bytes for a regular file; a source that
     /// ends early is padded with zeros and reported, so the archive stays well-formed.
     pub fn append(&mut self, meta: &EntryMeta, data: Option<&mut dyn Read>) -> io::Result<DataOutcome> {
+        self.put_headers(meta)?;
+        let mut left = meta.size;
+        if let Some(src) = data {
+            self.copy(src, &mut left)?;
+        }
+        self.end_data(meta.size, left)
+    }
+
+    /// `append` for a regular file whose data the kernel copies from `file` (at its position)
+    /// into `out`, the descriptor this writer's output ends in (sendfile): the data never passes
+    /// through memory. The output is flushed first, so `out` gets the bytes in order; only for
+    /// an uncompressed archive. Where the kernel will not (a terminal, a filesystem without
+    /// splice) and after any error, the rest goes through `read` from `file`'s position, so a
+    /// read error still tells itself from a write error as in `append`.
+    pub fn append_file(
+        &mut self,
+        meta: &EntryMeta,
+        file: &File,
+        out: BorrowedFd<'_>,
+        read: &mut dyn Read,
+    ) -> io::Result<DataOutcome> {
+        self.put_headers(meta)?;
+        self.out.flush()?;
+        let mut left = meta.size;
+        while left > 0 {
+            match rustix::fs::sendfile(out, file, None, left.min(1 << 30) as usize) {
+                Ok(0) => break, // the file ended early: `read` finds that out too
+                Ok(n) => {
+                    left -= n as u64;
+                    self.written += n as u64;
+                }
+                Err(rustix::io::Errno::INTR) => {}
+                Err(_) => break,
+            }
+        }
+        self.copy(read, &mut left)?;
+        self.end_data(meta.size, left)
+    }
+
+    fn put_headers(&mut self, meta: &EntryMeta) -> io::Result<()> {
         let mut headers = Vec::with_capacity(3 * BLOCK);
         encode_headers(meta, &mut headers)?;
-        self.put(&headers)?;
-        let mut outcome = DataOutcome::Complete;
-        if meta.size > 0 {
-            let mut left = meta.size;
-            if let Some(src) = data {
-                let mut buf = std::mem::take(&mut self.buf);
-                while left > 0 {
-                    let want = buf.len().min(left.min(usize::MAX as u64) as usize);
-                    let n = match src.read(&mut buf[..want]) {
-                        Ok(0) => break,
-                        Ok(n) => n,
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                        Err(e) => {
-                            self.buf = buf;
-                            return Err(e);
-                        }
-                    };
-                    if let Err(e) = self.put(&buf[..n]) {
-                        self.buf = buf;
-                        return Err(e);
-                    }
-                    left -= n as u64;
-                }
-                self.buf = buf;
+        self.put(&headers)
+    }
+
+    /// Copies from `src` until `left` bytes are written or it ends.
+    fn copy(&mut self, src: &mut dyn Read, left: &mut u64) -> io::Result<()> {
+        let mut buf = std::mem::take(&mut self.buf);
+        let result = (|| {
+            while *left > 0 {
+                let want = buf.len().min((*left).min(usize::MAX as u64) as usize);
+                let n = match src.read(&mut buf[..want]) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                };
+                self.put(&buf[..n])?;
+                *left -= n as u64;
             }
-            if left > 0 {
-                outcome = DataOutcome::Short { read: meta.size - left };
-                let zeros = [0u8; BLOCK];
-                while left > 0 {
-                    let n = left.min(BLOCK as u64) as usize;
-                    self.put(&zeros[..n])?;
-                    left -= n as u64;
-                }
-            }
-            self.pad(meta.size)?;
+            Ok(())
+        })();
+        self.buf = buf;
+        result
+    }
+
+    /// Zeros for the `left` bytes the source did not give (reported as short), then the padding.
+    fn end_data(&mut self, size: u64, mut left: u64) -> io::Result<DataOutcome> {
+        if size == 0 {
+            return Ok(DataOutcome::Complete);
         }
+        let mut outcome = DataOutcome::Complete;
+        if left > 0 {
+            outcome = DataOutcome::Short { read: size - left };
+            let zeros = [0u8; BLOCK];
+            while left > 0 {
+                let n = left.min(BLOCK as u64) as usize;
+                self.put(&zeros[..n])?;
+                left -= n as u64;
+            }
+        }
+        self.pad(size)?;
         Ok(outcome)
     }
 
@@ -272,6 +318,34 @@ mod tests {
             out.push((e.meta, data));
         }
         out
+    }
+
+    /// `append_file` writes what `append` writes: by sendfile, by its fallback (sendfile refuses
+    /// an O_APPEND output), and for a file shorter than its header says.
+    #[test]
+    fn append_file_writes_what_append_writes() {
+        use std::os::fd::AsFd;
+        let tmp = tempfile::tempdir().unwrap();
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let src = tmp.path().join("src");
+        std::fs::write(&src, &data).unwrap();
+        for (size, append_mode) in [(300_000, false), (300_000, true), (310_000, false), (310_000, true)] {
+            let mut meta = EntryMeta::new(PathBuf::from("f"), Kind::File);
+            meta.size = size;
+            let mut want = Writer::new(Vec::new());
+            let expected = want.append(&meta, Some(&mut data.as_slice())).unwrap();
+            let want = want.finish().unwrap();
+            let out_path = tmp.path().join(format!("out-{size}-{append_mode}"));
+            let out =
+                std::fs::OpenOptions::new().create_new(true).write(true).append(append_mode).open(&out_path).unwrap();
+            let file = File::open(&src).unwrap();
+            let mut w = Writer::new(&out);
+            let mut read = &file;
+            let got = w.append_file(&meta, &file, out.as_fd(), &mut read).unwrap();
+            w.finish().unwrap();
+            assert_eq!(got, expected, "{size} {append_mode}");
+            assert_eq!(std::fs::read(&out_path).unwrap(), want, "{size} {append_mode}");
+        }
     }
 
     #[test]
