@@ -77,7 +77,7 @@ enum Job {
     File { path: PathBuf, name: PathBuf, md: std::fs::Metadata },
     /// A member the walk made itself (everything but those files): its item, and the bytes it
     /// encoded for it.
-    Done { item: Item, bytes: Vec<u8> },
+    Done { item: Box<Item>, bytes: Vec<u8> },
 }
 
 /// Members handed from the walk to the writer: most already encoded, one after the other, in
@@ -105,7 +105,7 @@ impl Batch {
             match job {
                 Job::Done { item, bytes } => {
                     self.bytes.extend(&bytes);
-                    self.items.push(item);
+                    self.items.push(*item);
                 }
                 Job::File { path, name, md } => match files.file(&path, &name, &md, &mut self.bytes) {
                     Ok(item) => self.items.push(item),
@@ -594,7 +594,7 @@ impl Walker<'_> {
                         // until written, so a batch holds only a couple of them.
                         bytes += match &job {
                             Job::File { md, .. } => md.len().min(INLINE_MAX) as usize,
-                            Job::Done { item: Item { body: Body::Open { .. }, .. }, .. } => INLINE_MAX as usize,
+                            Job::Done { item, .. } if matches!(item.body, Body::Open { .. }) => INLINE_MAX as usize,
                             Job::Done { bytes, .. } => bytes.len(),
                         };
                         batch.jobs.push(job);
@@ -664,7 +664,7 @@ impl Walker<'_> {
             let mut meta = self.files.base_meta(name.to_path_buf(), Kind::HardLink, &md);
             meta.link = Some(first.clone());
             let item = encoded(meta, path, &mut bytes)?;
-            return Ok(Some(Job::Done { item, bytes: bytes.buf }));
+            return Ok(Some(Job::Done { item: Box::new(item), bytes: bytes.buf }));
         }
         let item = if kind == Kind::File {
             self.files.file(path, name, &md, &mut bytes)?
@@ -687,7 +687,7 @@ impl Walker<'_> {
             self.links.insert((md.dev(), md.ino()), name.to_path_buf());
         }
         bytes.buf.truncate(bytes.used);
-        Ok(Some(Job::Done { item, bytes: bytes.buf }))
+        Ok(Some(Job::Done { item: Box::new(item), bytes: bytes.buf }))
     }
 }
 

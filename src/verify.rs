@@ -30,7 +30,7 @@ use crate::extract::RootidPolicy;
 use crate::extract::SafeName;
 use crate::extract::beneath::{Dest, is_blocked, open_regular_at, proc_path};
 use crate::format::reader::Reader;
-use crate::format::{EntryMeta, Kind, open_archive_counted};
+use crate::format::{EntryMeta, Kind, acl, open_archive_counted};
 use crate::list::{hex, quote_name};
 use crate::progress::Progress;
 use crate::select::Members;
@@ -848,8 +848,13 @@ impl Task {
             }
             return;
         }
-        if meta.kind != Kind::Symlink && meta.mode != md.st_mode & 0o7777 {
-            let (a, d) = (format!("{:04o}", meta.mode), format!("{:04o}", md.st_mode & 0o7777));
+        // With an access ACL that has a mask, the mode's group bits are the mask's.
+        let mode = match meta.xattr(acl::ACCESS_XATTR).and_then(acl::mask_of) {
+            Some(mask) => meta.mode & !0o070 | mask << 3,
+            None => meta.mode,
+        };
+        if meta.kind != Kind::Symlink && mode != md.st_mode & 0o7777 {
+            let (a, d) = (format!("{mode:04o}"), format!("{:04o}", md.st_mode & 0o7777));
             out.push(self.diff(DiffKind::Mode, Some(a), Some(d), None));
         }
         if (meta.uid, meta.gid) != (u64::from(md.st_uid), u64::from(md.st_gid)) {

@@ -705,28 +705,45 @@ fn compressed_input_as_the_tools_write_it() {
     assert!(out.stderr_text().contains("less than one tar header"), "{}", out.stderr_text());
 }
 
-/// ACLs as GNU tar (`--acls`) and bsdtar write them (`SCHILY.acl.access`) are not restored by
-/// captar: each member carrying them gets a warning (exit 1), never silence.
+/// ACLs as GNU tar (`--acls`) and bsdtar write them (`SCHILY.acl.access`, `SCHILY.acl.default`,
+/// as text in two forms) are extracted with `--acls` to what getfacl saw on the source, and
+/// verify --all agrees; without `--acls` they are left out (as GNU tar without --acls does) and
+/// verify --all names them. captar's own `create --acls` round-trips them too.
 #[test]
-fn peer_acl_records_are_a_warning() {
+fn peer_acls_are_restored_with_acls() {
     if !util::require_tool("setfacl") || !util::require_tool("tar") || !util::require_tool("bsdtar") {
         return;
     }
     let (tmp, src) = empty_src();
     std::fs::write(src.join("f"), b"x\n").unwrap();
     std::fs::write(src.join("plain"), b"y\n").unwrap();
-    if cmd("setfacl").args(["-m", "u:nobody:r"]).arg(src.join("f")).run().status.code() != Some(0) {
+    std::fs::create_dir(src.join("d")).unwrap();
+    if cmd("setfacl").args(["-m", "u:nobody:r,g:bin:rw,u:1234:rwx"]).arg(src.join("f")).run().status.code() != Some(0) {
         util::skip("this filesystem takes no ACL");
         return;
     }
-    for (i, (tool, flags)) in [("tar", ["--acls", "-cf"]), ("bsdtar", ["--acls", "-cf"])].iter().enumerate() {
+    cmd("setfacl").args(["-d", "-m", "u:nobody:rwx"]).arg(src.join("d")).ok();
+    let facl =
+        |root: &Path| cmd("sh").arg("-c").arg("cd \"$0\" && getfacl -n -R f plain d").arg(root).ok().stdout_text();
+    let want = facl(&src);
+    assert!(want.contains("user:1234:rwx") && want.contains("default:user:65534:rwx"), "{want}");
+    let tools: [(&str, &[&str]); 3] =
+        [("tar", &["--acls", "-cf"]), ("bsdtar", &["--acls", "-cf"]), ("captar", &["create", "--acls", "-f"])];
+    for (i, (tool, flags)) in tools.iter().enumerate() {
         let a = tmp.path().join(format!("acl{i}.tar"));
-        cmd(tool).args(flags).arg(&a).arg("-C").arg(&src).args(["f", "plain"]).ok();
+        let program = if *tool == "captar" { env!("CARGO_BIN_EXE_captar") } else { tool };
+        cmd(program).args(*flags).arg(&a).arg("-C").arg(&src).args(["f", "plain", "d"]).ok();
         let out = tmp.path().join(format!("out{i}"));
         std::fs::create_dir(&out).unwrap();
-        let run = captar().args(["extract", "-f"]).arg(&a).arg("-C").arg(&out).code(1);
-        let err = run.stderr_text();
-        assert!(err.starts_with("captar: f: 1 ACL record(s)") && !err.contains("plain"), "{tool}: {err}");
-        assert_eq!(std::fs::read(out.join("f")).unwrap(), b"x\n");
+        captar().args(["extract", "--acls", "-f"]).arg(&a).arg("-C").arg(&out).ok();
+        assert_eq!(facl(&out), want, "{tool}");
+        captar().args(["verify", "--all", "-f"]).arg(&a).arg("-C").arg(&out).ok();
+        // Without --acls: no ACL, and verify --all says so.
+        let bare = tmp.path().join(format!("bare{i}"));
+        std::fs::create_dir(&bare).unwrap();
+        captar().args(["extract", "-f"]).arg(&a).arg("-C").arg(&bare).ok();
+        assert!(!facl(&bare).contains("user:1234"), "{tool}");
+        let diff = captar().args(["verify", "--all", "-f"]).arg(&a).arg("-C").arg(&bare).code(1).stdout_text();
+        assert!(diff.contains("f: xattr differs: archive system.posix_acl_access="), "{tool}: {diff}");
     }
 }

@@ -5,6 +5,7 @@ extended-header records by their length prefix; `reader` and `writer` stream ent
 `compress` detects and applies gzip and zstd.
 */
 
+pub mod acl;
 pub mod compress;
 pub mod pax;
 pub mod pgzip;
@@ -153,9 +154,11 @@ pub struct EntryMeta {
     /// `SCHILY.xattr` record (GNU tar's, which counts). Reported as a warning: bsdtar would
     /// restore the last one.
     pub xattrs_conflicting: u32,
-    /// ACL records in the form GNU tar (`--acls`) and bsdtar write them (`SCHILY.acl.*`, text),
-    /// which captar does not restore. Reported as a warning, never dropped in silence.
+    /// ACL records (`SCHILY.acl.*`, as GNU tar `--acls` and bsdtar write them) that could not
+    /// be turned into their xattrs (`acl::to_xattr`), and why the first one could not. Reported
+    /// as a warning, never dropped in silence.
     pub acls_ignored: u32,
+    pub acl_problem: Option<String>,
 }
 
 impl EntryMeta {
@@ -178,6 +181,7 @@ impl EntryMeta {
             xattrs_left_out: 0,
             xattrs_conflicting: 0,
             acls_ignored: 0,
+            acl_problem: None,
         }
     }
 
@@ -201,10 +205,8 @@ impl EntryMeta {
             )
         });
         let acls = (self.acls_ignored > 0).then(|| {
-            format!(
-                "{} ACL record(s) (SCHILY.acl.*, as GNU tar --acls and bsdtar write them) that captar does not restore; extract with `tar --acls` or `bsdtar` to keep them",
-                self.acls_ignored
-            )
+            let why = self.acl_problem.as_deref().unwrap_or("an NFSv4 ACL, which Linux files do not carry");
+            format!("{} ACL record(s) (SCHILY.acl.*) left out: {why}", self.acls_ignored)
         });
         let parts: Vec<String> = left_out.into_iter().chain(conflicting).chain(acls).collect();
         (!parts.is_empty()).then(|| format!("{}: {}", self.path.display(), parts.join("; ")))

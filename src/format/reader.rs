@@ -15,6 +15,7 @@ use std::ops::Range;
 use std::os::unix::ffi::OsStringExt;
 use std::path::PathBuf;
 
+use super::acl;
 use super::compress::Source;
 use super::pax::{self, MAX_EXTENDED_HEADER};
 use super::{BLOCK, EntryMeta, Kind, Time};
@@ -489,6 +490,8 @@ impl Reader {
         meta.size = size_field(block).map_err(fail)?;
         let mut libarchive_xattrs = Vec::new();
         let mut schily_xattrs = Vec::new();
+        // GNU tar's and bsdtar's ACLs, as text; the last record of each counts.
+        let mut acls: [Option<&[u8]>; 2] = [None, None];
         // GNU's sparse records: format 1.0 (map in the data), 0.1 (`map`), 0.0 (pairs of
         // `offset` and `numbytes`); the real name and size.
         let mut sparse_name: Option<&[u8]> = None;
@@ -537,6 +540,9 @@ impl Reader {
                         })?;
                     libarchive_xattrs.push((name, v));
                 }
+                b"SCHILY.acl.access" => acls[0] = Some(value),
+                b"SCHILY.acl.default" => acls[1] = Some(value),
+                // NFSv4 ACLs (SCHILY.acl.ace) have no Linux xattr form.
                 k if k.starts_with(b"SCHILY.acl.") => meta.acls_ignored += 1,
                 b"GNU.sparse.name" => sparse_name = Some(value),
                 b"GNU.sparse.realsize" | b"GNU.sparse.size" => sparse_size = Some(number("GNU.sparse size")?),
@@ -595,6 +601,21 @@ impl Reader {
             }
         }
         meta.xattrs = slots.into_iter().flatten().collect();
+        // An ACL becomes its xattr, unless the archive carries that xattr itself.
+        for (text, (name, access)) in acls.into_iter().zip([(acl::ACCESS_XATTR, true), (acl::DEFAULT_XATTR, false)]) {
+            let Some(text) = text else { continue };
+            if meta.xattrs.iter().any(|(n, _)| n == name) {
+                continue;
+            }
+            match acl::to_xattr(text, access) {
+                Ok(Some(value)) => meta.xattrs.push((name.into(), value)),
+                Ok(None) => {}
+                Err(why) => {
+                    meta.acls_ignored += 1;
+                    meta.acl_problem.get_or_insert(why);
+                }
+            }
+        }
         let pax_sparse = sparse_major.is_some() || sparse_map.is_some() || !sparse_offsets.is_empty();
         let sparse = match (pending.old_sparse, pax_sparse) {
             (Some((runs, size)), _) => Some((SparseMap::Known(runs), size)),
@@ -890,6 +911,7 @@ impl Read for Data<'_> {
 #[cfg(test)]
 mod tests {
     use super::Reader;
+    use super::acl;
     use super::numeric;
     use crate::format::compress::{Origin, decoder};
     use crate::format::pax;
@@ -1038,20 +1060,32 @@ mod tests {
         }
     }
 
-    /// ACL records (GNU tar --acls, bsdtar) are not restored: counted for a warning.
+    /// ACL records (GNU tar --acls, bsdtar) become their xattrs; one that cannot (an NFSv4 ACL,
+    /// bad text) is counted for a warning that says why; an xattr of that name in the archive
+    /// wins over the text.
     #[test]
-    fn acl_records_are_counted_not_dropped_in_silence() {
+    fn acl_records_become_xattrs_or_a_warning() {
         let mut a = Vec::new();
-        let acl: &[(&str, &[u8])] =
-            &[("SCHILY.acl.access", b"user::rw-,user:nobody:r--,group::r--,mask::r--,other::r--")];
-        member(&mut a, "x", b'x', &records(acl), "");
-        member(&mut a, "f", b'0', b"", "");
-        member(&mut a, "g", b'0', b"", "");
+        let good: &[u8] = b"user::rw-,user:1234:r--,group::r--,mask::r--,other::r--";
+        let cases: [&[(&str, &[u8])]; 4] = [
+            &[("SCHILY.acl.access", good), ("SCHILY.acl.default", b"user::rwx\ngroup::r-x\nother::---\n")],
+            &[("SCHILY.acl.ace", b"owner@:rw-p--aARWcCos:-------:allow")],
+            &[("SCHILY.acl.access", b"user::rw-,user:1234:r--,group::r--,other::r--")],
+            &[("SCHILY.acl.access", good), ("SCHILY.xattr.system.posix_acl_access", b"raw")],
+        ];
+        for (i, recs) in cases.iter().enumerate() {
+            member(&mut a, &format!("x{i}"), b'x', &records(recs), "");
+            member(&mut a, &format!("f{i}"), b'0', b"", "");
+        }
         let mut r = reader_of(a);
-        let f = r.next_entry().unwrap().unwrap().meta;
-        assert_eq!(f.acls_ignored, 1);
-        assert!(f.left_out_warning().unwrap().starts_with("f: 1 ACL record(s)"));
-        assert_eq!(r.next_entry().unwrap().unwrap().meta.left_out_warning(), None);
+        let metas: Vec<_> = (0..4).map(|_| r.next_entry().unwrap().unwrap().meta).collect();
+        assert_eq!(metas[0].left_out_warning(), None);
+        assert_eq!(metas[0].xattr(acl::ACCESS_XATTR), acl::to_xattr(good, true).unwrap().as_deref());
+        assert_eq!(metas[0].xattr(acl::DEFAULT_XATTR).map(<[u8]>::len), Some(4 + 3 * 8));
+        assert!(metas[1].left_out_warning().unwrap().contains("1 ACL record(s) (SCHILY.acl.*) left out: an NFSv4 ACL"));
+        assert!(metas[2].left_out_warning().unwrap().contains("no mask:: entry"), "{:?}", metas[2].left_out_warning());
+        assert_eq!(metas[2].xattr(acl::ACCESS_XATTR), None);
+        assert_eq!(metas[3].xattr(acl::ACCESS_XATTR), Some(&b"raw"[..]));
     }
 
     /// The last value of a name counts even when it cannot be kept (the earlier one goes too),
