@@ -708,7 +708,8 @@ fn compressed_input_as_the_tools_write_it() {
 /// ACLs as GNU tar (`--acls`) and bsdtar write them (`SCHILY.acl.access`, `SCHILY.acl.default`,
 /// as text in two forms) are extracted with `--acls` to what getfacl saw on the source, and
 /// verify --all agrees; without `--acls` they are left out (as GNU tar without --acls does) and
-/// verify --all names them. captar's own `create --acls` round-trips them too.
+/// verify --all names them. captar's own `create --acls` writes them as those text records, and
+/// GNU tar (`--acls`) and bsdtar restore them from its archive.
 #[test]
 fn peer_acls_are_restored_with_acls() {
     if !util::require_tool("setfacl") || !util::require_tool("tar") || !util::require_tool("bsdtar") {
@@ -745,5 +746,12 @@ fn peer_acls_are_restored_with_acls() {
         assert!(!facl(&bare).contains("user:1234"), "{tool}");
         let diff = captar().args(["verify", "--all", "-f"]).arg(&a).arg("-C").arg(&bare).code(1).stdout_text();
         assert!(diff.contains("f: xattr differs: archive system.posix_acl_access="), "{tool}: {diff}");
+    }
+    let ours = tmp.path().join("acl2.tar");
+    for (i, (peer, flags)) in [("tar", ["--acls", "-xf"]), ("bsdtar", ["--acls", "-xpf"])].iter().enumerate() {
+        let out = tmp.path().join(format!("peer{i}"));
+        std::fs::create_dir(&out).unwrap();
+        cmd(peer).args(flags).arg(&ours).arg("-C").arg(&out).ok();
+        assert_eq!(facl(&out), want, "{peer} extracting captar's archive");
     }
 }

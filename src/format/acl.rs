@@ -75,6 +75,44 @@ pub fn to_xattr(text: &[u8], access: bool) -> Result<Option<Vec<u8>>, String> {
     Ok(Some(value))
 }
 
+/// The text record of an ACL's xattr value, in star's form as bsdtar writes it (entries split by
+/// commas, a name's numeric id after its permissions: `user:nobody:r--:65534`), which GNU tar
+/// (`--acls`), bsdtar and captar read; `None` for a value that is not a well-formed ACL (it is
+/// then archived as the xattr it is).
+pub fn to_text(value: &[u8]) -> Option<String> {
+    let rest = value.strip_prefix(&VERSION.to_le_bytes())?;
+    if rest.is_empty() || !rest.len().is_multiple_of(8) {
+        return None;
+    }
+    let mut out = Vec::new();
+    for e in rest.chunks_exact(8) {
+        let tag = u16::from_le_bytes([e[0], e[1]]);
+        let perm = u16::from_le_bytes([e[2], e[3]]);
+        let id = u32::from_le_bytes([e[4], e[5], e[6], e[7]]);
+        let bits: String =
+            [(4, 'r'), (2, 'w'), (1, 'x')].iter().map(|&(b, c)| if perm & b != 0 { c } else { '-' }).collect();
+        let named = |word: &str, name: Option<&'static [u8]>| match name.and_then(|n| std::str::from_utf8(n).ok()) {
+            // A name that would not read back as one (digits, separators) goes as its id.
+            Some(n)
+                if !n.is_empty() && !n.bytes().all(|b| b.is_ascii_digit()) && !n.contains([':', ',', '\n', '#']) =>
+            {
+                format!("{word}:{n}:{bits}:{id}")
+            }
+            _ => format!("{word}:{id}:{bits}"),
+        };
+        out.push(match tag {
+            USER_OBJ => format!("user::{bits}"),
+            USER => named("user", owners::user_name(id)),
+            GROUP_OBJ => format!("group::{bits}"),
+            GROUP => named("group", owners::group_name(id)),
+            MASK => format!("mask::{bits}"),
+            OTHER => format!("other::{bits}"),
+            _ => return None,
+        });
+    }
+    Some(out.join(","))
+}
+
 /// The permissions of the mask entry of an access ACL's xattr value: with a mask, a file's mode
 /// shows it in place of the group bits (the kernel sets them so when the ACL is set). bsdtar
 /// archives the group entry's bits in the mode instead.
@@ -163,6 +201,33 @@ mod tests {
         want.extend([(GROUP, 6, bin), (MASK, 7, NO_ID), (OTHER, 4, NO_ID)]);
         want.sort_by_key(|&(tag, _, id)| (tag, id));
         assert_eq!(entries(&a), want);
+    }
+
+    #[test]
+    fn text_round_trips_through_the_value() {
+        for text in [
+            &b"user::rw-,user:1234:rwx,user:nobody:r--:65534,group::r--,group:bin:rw-:2,mask::rwx,other::r--"[..],
+            b"user::rwx,group::r-x,other::---",
+            b"user::rwx\nuser:4294967294:r--\ngroup::r-x\nmask::r-x\nother::---",
+        ] {
+            let value = to_xattr(text, false).unwrap().unwrap();
+            let again = to_text(&value).unwrap();
+            assert_eq!(to_xattr(again.as_bytes(), false).unwrap().unwrap(), value, "{again}");
+        }
+        let nobody = owners::uid_of(b"nobody").unwrap();
+        let v = to_xattr(format!("user::rw-,user:{nobody}:r--,group::r--,mask::r--,other::---").as_bytes(), true);
+        assert_eq!(
+            to_text(&v.unwrap().unwrap()).unwrap(),
+            format!("user::rw-,user:nobody:r--:{nobody},group::r--,mask::r--,other::---")
+        );
+        for bad in [
+            &b""[..],
+            b"\x02\x00\x00\x00",
+            b"\x01\x00\x00\x00\x01\x00\x06\x00\xff\xff\xff\xff",
+            b"\x02\x00\x00\x00\x40\x00\x06\x00\xff\xff\xff\xff",
+        ] {
+            assert_eq!(to_text(bad), None);
+        }
     }
 
     #[test]

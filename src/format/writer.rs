@@ -12,9 +12,9 @@ use std::io::{self, Read, Write};
 use std::os::fd::BorrowedFd;
 use std::os::unix::ffi::OsStrExt;
 
-use super::pax;
 use super::reader::padding;
 use super::{BLOCK, EntryMeta, Kind};
+use super::{acl, pax};
 
 /// GNU tar's default record size (blocking factor 20); archives end on a record boundary.
 const RECORD: u64 = 20 * BLOCK as u64;
@@ -287,7 +287,16 @@ fn build_header(meta: &EntryMeta) -> io::Result<(tar::Header, Vec<u8>)> {
         h.set_device_minor(meta.dev_minor)?;
     }
     for (name, value) in &meta.xattrs {
-        pax::push(&mut records, &pax::schily_key(name), value);
+        // ACLs go as the text records GNU tar (--acls) and bsdtar read and write.
+        let acl = match name.to_str() {
+            Some(acl::ACCESS_XATTR) => acl::to_text(value).map(|t| ("SCHILY.acl.access", t)),
+            Some(acl::DEFAULT_XATTR) => acl::to_text(value).map(|t| ("SCHILY.acl.default", t)),
+            _ => None,
+        };
+        match acl {
+            Some((key, text)) => pax::push(&mut records, key.as_bytes(), text.as_bytes()),
+            None => pax::push(&mut records, &pax::schily_key(name), value),
+        }
     }
     h.set_cksum();
     Ok((h, records))
