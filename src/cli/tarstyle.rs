@@ -92,6 +92,17 @@ fn is_old_bundle(arg: &[u8]) -> bool {
     arg.iter().any(|&c| mode_letter(c).is_some()) && arg.iter().all(|c| LETTERS.contains(c))
 }
 
+/// For a word that reads as a dashless tar bundle (a mode letter and `f`, letters only) with
+/// letters captar does not take, those letters: `xPf` gives `P`.
+pub fn unknown_bundle_letters(arg: &[u8]) -> Option<String> {
+    let looks = arg.len() <= 12
+        && arg.iter().all(u8::is_ascii_alphabetic)
+        && arg.contains(&b'f')
+        && arg.iter().any(|&c| mode_letter(c).is_some());
+    let unknown: String = arg.iter().filter(|c| !LETTERS.contains(c)).map(|&c| c as char).collect();
+    (looks && !unknown.is_empty()).then_some(unknown)
+}
+
 /// Whether a long option of any subcommand takes a value, as clap defines them.
 fn takes_value(long: &[u8]) -> bool {
     let cmd = <super::Cli as clap::CommandFactory>::command();

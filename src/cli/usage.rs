@@ -27,6 +27,19 @@ pub fn one_line(e: &clap::Error, args: &[OsString]) -> String {
             None => {}
         }
     }
+    // A dashless tar bundle with a letter captar does not take reads to clap as a subcommand.
+    if e.kind() == clap::error::ErrorKind::InvalidSubcommand
+        && let Some(word) =
+            args.iter().skip(1).map(|a| a.as_encoded_bytes()).find(|a| !matches!(*a, b"-q" | b"--quiet"))
+        && let Some(letters) = super::tarstyle::unknown_bundle_letters(word)
+    {
+        let list: Vec<String> = letters.chars().map(|c| format!("-{c}")).collect();
+        return format!(
+            "unknown tar option {} in '{}'; see `captar --help`",
+            list.join(" "),
+            String::from_utf8_lossy(word)
+        );
+    }
     let mut msg = what.join(" ");
     if let Some(shorter) = msg.strip_suffix(" found") {
         msg.truncate(shorter.len()); // "unexpected argument '--bogus' found"
@@ -85,6 +98,9 @@ mod tests {
             "invalid value 'foo' for '<SHELL>' [possible values: bash, elvish, fish, powershell, zsh]; see `captar completions --help`"
         );
         assert_eq!(error_of("captar bogus"), "unrecognized subcommand 'bogus'; see `captar --help`");
+        assert_eq!(error_of("captar xPf a.tar"), "unknown tar option -P in 'xPf'; see `captar --help`");
+        assert_eq!(error_of("captar -q cPSf a.tar x"), "unknown tar option -P -S in 'cPSf'; see `captar --help`");
+        assert!(error_of("captar lsit").starts_with("unrecognized subcommand 'lsit'"));
         assert_eq!(
             error_of("captar caps scan --bogus"),
             "unexpected argument '--bogus'; to pass '--bogus' as a value, use '-- --bogus'; see `captar caps scan --help`"
