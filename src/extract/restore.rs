@@ -406,8 +406,18 @@ pub fn write_data(reader: &mut Reader, file: &mut TempFile) -> std::result::Resu
         let hole = reader.take_hole();
         if hole > 0 {
             holes = true;
-            let hole = i64::try_from(hole).map_err(|_| DataError::Write(io::Error::from_raw_os_error(libc::EFBIG)))?;
-            rustix::fs::seek(&file.fd, rustix::fs::SeekFrom::Current(hole)).map_err(|e| DataError::Write(e.into()))?;
+            // Past the largest file the filesystem holds, lseek answers EINVAL: say what it means.
+            let too_big = || {
+                DataError::Write(io::Error::new(
+                    io::ErrorKind::FileTooLarge,
+                    "its size (with its holes) is larger than this filesystem allows for a file",
+                ))
+            };
+            let hole = i64::try_from(hole).map_err(|_| too_big())?;
+            rustix::fs::seek(&file.fd, rustix::fs::SeekFrom::Current(hole)).map_err(|e| match e {
+                Errno::INVAL | Errno::FBIG | Errno::OVERFLOW => too_big(),
+                e => DataError::Write(e.into()),
+            })?;
             continue;
         }
         let n = reader.read_data(&mut buf).map_err(DataError::Archive)?;

@@ -287,6 +287,35 @@ fn odd_headers_are_refused_cleanly() {
     }
 }
 
+/// A sparse member whose holes reach past the largest file the filesystem holds (2^62 bytes: ext4
+/// holds 16 TiB, tmpfs 8 EiB) is an error that says so, not "write: Invalid argument"; where the
+/// filesystem does hold it, it is extracted sparse, at its size.
+#[test]
+fn a_sparse_file_larger_than_the_filesystem_allows_says_so() {
+    let c = case();
+    let size = 1u64 << 62;
+    let tar = Tar::new()
+        .pax(&[
+            ("GNU.sparse.major", b"1"),
+            ("GNU.sparse.minor", b"0"),
+            ("GNU.sparse.realsize", size.to_string().as_bytes()),
+        ])
+        .file("huge", &[b"1\n0\n5\n".as_slice(), &[0; 506], b"hello"].concat())
+        .end();
+    let out = c.extract_cmd(&tar, &[]).run();
+    match out.status.code() {
+        Some(0) => assert_eq!(std::fs::metadata(c.dest("huge")).unwrap().len(), size),
+        _ => {
+            let line = one_line(&out);
+            assert!(
+                line.contains("huge: write: its size (with its holes) is larger than this filesystem allows"),
+                "{line}"
+            );
+            assert_eq!(lkind(&c.dest("huge")), None);
+        }
+    }
+}
+
 /// GNU tar reads no data after a directory or hard-link header (libarchive none after types
 /// 2-6): a size there would hide members from one reader and show them to another. Refused.
 #[test]
