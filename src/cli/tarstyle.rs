@@ -92,15 +92,17 @@ fn is_old_bundle(arg: &[u8]) -> bool {
     arg.iter().any(|&c| mode_letter(c).is_some()) && arg.iter().all(|c| LETTERS.contains(c))
 }
 
-/// For a word that reads as a dashless tar bundle (a mode letter and `f`, letters only) with
-/// letters captar does not take, those letters: `xPf` gives `P`.
+/// For a word that reads as a dashless tar bundle with a letter or two captar does not take
+/// (letters only, a mode letter and `f`, mostly letters captar knows), those letters: `xPf`
+/// gives `P`; a mistyped word (`frobnicate`) gives nothing.
 pub fn unknown_bundle_letters(arg: &[u8]) -> Option<String> {
-    let looks = arg.len() <= 12
-        && arg.iter().all(u8::is_ascii_alphabetic)
-        && arg.contains(&b'f')
-        && arg.iter().any(|&c| mode_letter(c).is_some());
     let unknown: String = arg.iter().filter(|c| !LETTERS.contains(c)).map(|&c| c as char).collect();
-    (looks && !unknown.is_empty()).then_some(unknown)
+    let looks = arg.iter().all(u8::is_ascii_alphabetic)
+        && arg.contains(&b'f')
+        && arg.iter().any(|&c| mode_letter(c).is_some())
+        && (1..=2).contains(&unknown.len())
+        && unknown.len() <= arg.len() - unknown.len();
+    looks.then_some(unknown)
 }
 
 /// Whether a long option of any subcommand takes a value, as clap defines them.

@@ -101,6 +101,7 @@ mod tests {
         assert_eq!(error_of("captar xPf a.tar"), "unknown tar option -P in 'xPf'; see `captar --help`");
         assert_eq!(error_of("captar -q cPSf a.tar x"), "unknown tar option -P -S in 'cPSf'; see `captar --help`");
         assert!(error_of("captar lsit").starts_with("unrecognized subcommand 'lsit'"));
+        assert!(error_of("captar frobnicate").starts_with("unrecognized subcommand 'frobnicate'"));
         assert_eq!(
             error_of("captar caps scan --bogus"),
             "unexpected argument '--bogus'; to pass '--bogus' as a value, use '-- --bogus'; see `captar caps scan --help`"
