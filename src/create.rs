@@ -355,9 +355,12 @@ fn write_to<W: Write + AsFd>(
     // Uncompressed, the walk's batches of encoded members (hundreds of KiB) are written
     // straight from where the files were read; what is buffered is the odd header.
     let plain = opts.compression == Compression::None;
-    // Uncompressed, a large file's data goes from the file into the archive's descriptor in the
-    // kernel (sendfile), through a second descriptor of the same open output.
-    let direct = if plain { out.as_fd().try_clone_to_owned().ok() } else { None };
+    // Uncompressed into a regular file, a large file's data goes from the file into the
+    // archive's descriptor in the kernel (sendfile), through a second descriptor of the same
+    // open output. Not into a pipe or socket: there sendfile passes page references, not
+    // copies, so a change made to the file after it was read would still reach the archive.
+    let regular = rustix::fs::fstat(&out).is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode).is_file());
+    let direct = if plain && regular { out.as_fd().try_clone_to_owned().ok() } else { None };
     let out = BufWriter::with_capacity(if plain { PLAIN_OUT_BUFFER } else { OUT_BUFFER }, out);
     let encoder = Encoder::new(opts.compression, out, opts.level).at(label, "compress")?;
     // Members reach the compressor in runs of a batch; a large file's header and data in

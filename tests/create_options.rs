@@ -537,3 +537,46 @@ fn no_recursion_and_names_given_twice_like_gnu_tar() {
         assert_eq!(std::fs::read(x.join("d/g2")).unwrap(), b"g\n", "{program}");
     }
 }
+
+/// An archive written into a pipe holds each file as it was when read: a large file changed after
+/// captar has read it (here, after captar has exited with its last bytes still in the pipe) does
+/// not change the archive. (sendfile into a pipe passes page references, not copies; captar
+/// uses it only for a regular-file archive.)
+#[test]
+fn a_file_changed_after_it_was_read_does_not_change_an_archive_in_a_pipe() {
+    use std::io::Read;
+    let tmp = util::tempdir();
+    let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(tmp.path().join("big"), &data).unwrap();
+    let reference = tmp.path().join("ref.tar");
+    captar().args(["create", "-f"]).arg(&reference).arg("-C").arg(tmp.path()).arg("big").ok();
+    let want = std::fs::read(&reference).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_captar"))
+        .args(["create", "-f", "-", "-C"])
+        .arg(tmp.path())
+        .arg("big")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    // Read all but what a pipe holds (64 KiB), so captar can finish and exit.
+    let mut got = vec![0u8; want.len() - 60_000];
+    out.read_exact(&mut got).unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("captar did not finish with 60 KB of its archive left in the pipe");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(status.success());
+    // Overwritten in place (the same pages), not truncated and rewritten.
+    let file = std::fs::OpenOptions::new().write(true).open(tmp.path().join("big")).unwrap();
+    std::os::unix::fs::FileExt::write_all_at(&file, &[b'B'; 40_000], data.len() as u64 - 40_000).unwrap();
+    out.read_to_end(&mut got).unwrap();
+    assert!(got == want, "the archive in the pipe took the change made after captar read the file");
+}

@@ -164,10 +164,12 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
             cap_failures: Vec::new(),
         };
         let mut result = run.members(&mut reader, &tick);
-        // Every file handed to a worker is finished (or failed) before anything else.
-        let drained = run.drain();
-        if result.is_ok() {
-            result = drained;
+        // Every file handed to a worker is finished (or failed) before anything else. An
+        // earlier file's failure is reported even when a later member failed too.
+        match (run.drain(), &result) {
+            (Err(e), Ok(())) => result = Err(e),
+            (Err(e), Err(_)) => report.error(e),
+            (Ok(()), _) => {}
         }
         run.pool = None; // closes the job queue: the workers end
         // Directory metadata is set even after an error, so what was extracted is usable.
@@ -500,7 +502,8 @@ impl Run<'_> {
                 .map_err(|e| Failure::Stop(Error::entry(path, e.to_string())))?;
             pool.in_flight.insert(rel.as_os_str().to_os_string());
             pool.in_flight_bytes += data.len() as u64;
-            pool.batch_bytes += data.len() + meta.xattr_bytes();
+            // Memory held counts the buffer's capacity (up to twice the data).
+            pool.batch_bytes += data.capacity() + meta.xattr_bytes();
             let job = Job { parent, name: name.to_os_string(), meta: meta.clone(), data, rel: rel.to_path_buf() };
             pool.batch.push(job);
             if pool.batch.len() >= BATCH_FILES || pool.batch_bytes >= BATCH_BYTES {
@@ -510,19 +513,29 @@ impl Run<'_> {
         }
         // A large (or capped) member is written here while the workers finish the earlier
         // files. Where space may run short, it waits for them: on a filling disk the earlier
-        // files get the space first, as when members are extracted one at a time.
+        // files get the space first, as when members are extracted one at a time. An earlier
+        // file that already failed stops it first.
+        self.poll().map_err(Failure::Stop)?;
         match &mut self.pool {
             Some(pool) if pool.room_for(parent.as_fd(), meta.size) => {
                 pool.flush().map_err(|e| Failure::Stop(Error::entry(path, e)))?
             }
             _ => self.drain().map_err(Failure::Stop)?,
         }
-        let mut tmp = restore::TempFile::create(parent.as_fd()).map_err(|e| classify(path, "create file", e))?;
-        restore::write_data(reader, &mut tmp).map_err(|e| match e {
-            restore::DataError::Archive(e) => Failure::Stop(e),
-            restore::DataError::Write(e) => classify(path, "write", e),
-        })?;
-        finish_file(self.restorer, self.opts, tmp, parent.as_fd(), name, meta)
+        let written = (|| {
+            let mut tmp = restore::TempFile::create(parent.as_fd()).map_err(|e| classify(path, "create file", e))?;
+            restore::write_data(reader, &mut tmp).map_err(|e| match e {
+                restore::DataError::Archive(e) => Failure::Stop(e),
+                restore::DataError::Write(e) => classify(path, "write", e),
+            })?;
+            finish_file(self.restorer, self.opts, tmp, parent.as_fd(), name, meta)
+        })();
+        // Its failure comes after the earlier files' results, as in archive order; an earlier
+        // file that stopped the extraction is the error.
+        if written.is_err() {
+            self.drain().map_err(Failure::Stop)?;
+        }
+        written
     }
 
     fn hard_link(&mut self, parent_rel: &Path, name: &OsStr, meta: &EntryMeta) -> Result<(), Failure> {
@@ -703,12 +716,23 @@ const DIR_XATTRS_MAX: usize = 256 << 20;
 
 /// Files up to this size are read here and written by a worker.
 const INLINE_MAX: u64 = 1 << 20;
-/// Files queued for the workers (bounds memory: at most QUEUE × INLINE_MAX).
+/// Batches queued for the workers (bounds memory: at most QUEUE batches of BATCH_BYTES, counted
+/// by the capacity of the buffers they hold, plus one member of up to INLINE_MAX each).
 const QUEUE: usize = 32;
 
-/// Spare data buffers kept for reuse: at most this many, this many bytes in all.
+/// Spare data buffers kept for reuse: at most this many, this many bytes in all. Their sizes
+/// are powers of two from SPARE_MIN to INLINE_MAX (SPARE_CLASSES classes).
 const SPARE_BUFFERS: usize = 256;
 const SPARE_BYTES: usize = 16 << 20;
+const SPARE_MIN: usize = 4 << 10;
+const SPARE_CLASSES: usize = 9;
+
+/// The size class of a buffer for `size` bytes (at most INLINE_MAX): the smallest power of two
+/// from SPARE_MIN up that holds it.
+fn class_of(size: usize) -> usize {
+    let rounded = size.max(SPARE_MIN).next_power_of_two();
+    (rounded.trailing_zeros() - SPARE_MIN.trailing_zeros()) as usize
+}
 
 /// Files go to the workers in batches: one wake-up per batch, not per file.
 const BATCH_FILES: usize = 32;
@@ -724,9 +748,11 @@ struct Pool {
     in_flight: HashSet<OsString>,
     /// The data bytes of those members.
     in_flight_bytes: u64,
+    /// Whether this process is exempt from disk quotas (CAP_SYS_RESOURCE): see `room_for`.
+    quota_exempt: bool,
     /// Buffers the workers are done with, for the next files' data (no allocation, no zeroing
-    /// and no page faults per file), and their capacity in all.
-    spare: Vec<Vec<u8>>,
+    /// and no page faults per file), by size class (`class_of`), and their capacity in all.
+    spare: Vec<Vec<Vec<u8>>>,
     spare_bytes: usize,
     batch: Vec<Job>,
     batch_bytes: usize,
@@ -739,7 +765,9 @@ impl Pool {
             done,
             in_flight: HashSet::new(),
             in_flight_bytes: 0,
-            spare: Vec::new(),
+            quota_exempt: rustix::thread::capabilities(None)
+                .is_ok_and(|c| c.effective.contains(rustix::thread::CapabilitySet::SYS_RESOURCE)),
+            spare: (0..SPARE_CLASSES).map(|_| Vec::new()).collect(),
             spare_bytes: 0,
             batch: Vec::new(),
             batch_bytes: 0,
@@ -748,27 +776,36 @@ impl Pool {
 
     /// Whether the filesystem of `dir` has room, with a wide margin, for the files in flight and
     /// `size` more bytes: then a file may be written beside the workers' without taking space
-    /// an earlier one needs. Unknown (the call fails) is no.
+    /// an earlier one needs. Unknown (the call fails) is no; so is any answer for a process a
+    /// disk quota may limit (without CAP_SYS_RESOURCE), as free space says nothing of a quota.
     fn room_for(&self, dir: BorrowedFd<'_>, size: u64) -> bool {
+        if !self.quota_exempt {
+            return false;
+        }
         let Ok(fs) = rustix::fs::fstatvfs(dir) else { return false };
         let files = self.in_flight.len() as u64;
         // A few blocks of metadata per file, and twice the need: other writers, indirect blocks.
-        let need = 2 * (self.in_flight_bytes + size + files * 16384) + (64 << 20);
+        let want = self.in_flight_bytes.saturating_add(size).saturating_add(files.saturating_mul(16384));
+        let need = want.saturating_mul(2).saturating_add(64 << 20);
         let free = fs.f_bavail.saturating_mul(fs.f_frsize);
         // A filesystem without an inode count (btrfs) says 0 files.
-        let inodes_ok = fs.f_files == 0 || fs.f_favail >= 2 * files + 1024;
+        let inodes_ok = fs.f_files == 0 || fs.f_favail >= files.saturating_mul(2).saturating_add(1024);
         free >= need && inodes_ok
     }
 
     /// A member's data (`size` bytes, fewer only when the archive ends early), read into a spare
-    /// buffer.
+    /// buffer of its size class: a small file never holds a large buffer.
     fn read_data(&mut self, reader: &mut Reader, size: usize) -> io::Result<Vec<u8>> {
-        let mut data = match self.spare.pop() {
+        if size == 0 {
+            return Ok(Vec::new());
+        }
+        let class = class_of(size);
+        let mut data = match self.spare[class].pop() {
             Some(buf) => {
                 self.spare_bytes -= buf.capacity();
                 buf
             }
-            None => Vec::new(),
+            None => Vec::with_capacity(SPARE_MIN << class),
         };
         // A buffer keeps its last member's bytes: only growth beyond them is zeroed.
         if data.len() < size {
@@ -788,10 +825,19 @@ impl Pool {
         Ok(data)
     }
 
+    /// Keeps a buffer for a later member of its size class, within SPARE_BUFFERS and SPARE_BYTES.
     fn recycle(&mut self, buf: Vec<u8>) {
-        if self.spare.len() < SPARE_BUFFERS && self.spare_bytes + buf.capacity() <= SPARE_BYTES {
-            self.spare_bytes += buf.capacity();
-            self.spare.push(buf);
+        let cap = buf.capacity();
+        let class = class_of(cap);
+        let kept: usize = self.spare.iter().map(Vec::len).sum();
+        // Only the buffers `read_data` made: their capacity is their class's size.
+        if class < SPARE_CLASSES
+            && cap == SPARE_MIN << class
+            && kept < SPARE_BUFFERS
+            && self.spare_bytes + cap <= SPARE_BYTES
+        {
+            self.spare_bytes += cap;
+            self.spare[class].push(buf);
         }
     }
 
@@ -894,10 +940,18 @@ mod tests {
         let fs = rustix::fs::fstatvfs(&dir).unwrap();
         let free = fs.f_bavail * fs.f_frsize;
         let mut p = pool();
-        assert!(free < (1 << 26) || p.room_for(dir.as_fd(), 0), "{free} bytes free");
-        assert!(!p.room_for(dir.as_fd(), free / 2), "half the free space, doubled, leaves no margin");
+        // With a gigabyte free, nothing in flight needs only the 64 MiB margin (as root: a
+        // process a quota may limit never writes beside the workers).
+        assert!(free < (1 << 30) || p.room_for(dir.as_fd(), 0) == p.quota_exempt, "{free} bytes free");
+        assert!(!p.room_for(dir.as_fd(), free), "all the free space, doubled, is more than there is");
+        assert!(!p.room_for(dir.as_fd(), u64::MAX), "no overflow");
         p.in_flight_bytes = free;
         assert!(!p.room_for(dir.as_fd(), 0), "everything in flight");
+        p.in_flight_bytes = u64::MAX;
+        assert!(!p.room_for(dir.as_fd(), u64::MAX), "no overflow");
+        p.quota_exempt = false;
+        p.in_flight_bytes = 0;
+        assert!(!p.room_for(dir.as_fd(), 0), "under a possible quota");
     }
 
     #[test]
@@ -917,7 +971,8 @@ mod tests {
     fn reused_buffers_hold_each_member_exactly() {
         use crate::format::compress::{Origin, decoder};
         let mut tar = tar::Builder::new(Vec::new());
-        for (name, byte, len) in [("a", b'x', 3000usize), ("b", b'y', 10), ("c", b'z', 0), ("d", b'w', 70_000)] {
+        let members = [("a", b'x', 3000usize), ("b", b'y', 10), ("c", b'z', 0), ("d", b'w', 70_000), ("e", b'v', 5)];
+        for (name, byte, len) in members {
             let mut h = tar::Header::new_ustar();
             h.set_size(len as u64);
             h.set_mode(0o644);
@@ -931,6 +986,7 @@ mod tests {
         while let Some(entry) = reader.next_entry().unwrap() {
             let data = p.read_data(&mut reader, entry.meta.size as usize).unwrap();
             assert_eq!(data.len() as u64, entry.meta.size);
+            assert!(data.capacity() <= (entry.meta.size as usize).max(SPARE_MIN) * 2, "a buffer of its size class");
             seen.push((entry.meta.path.clone(), data.iter().copied().collect::<HashSet<u8>>()));
             p.recycle(data);
         }
@@ -940,21 +996,31 @@ mod tests {
             (PathBuf::from("b"), one(b'y')),
             (PathBuf::from("c"), HashSet::new()),
             (PathBuf::from("d"), one(b'w')),
+            (PathBuf::from("e"), one(b'v')),
         ];
         assert_eq!(seen, want);
     }
 
     #[test]
-    fn spare_buffers_are_reused_and_bounded() {
+    fn spare_buffers_are_reused_by_size_class_and_bounded() {
+        assert_eq!((class_of(1), class_of(4096), class_of(4097), class_of(1 << 20)), (0, 0, 1, SPARE_CLASSES - 1));
+        let kept = |p: &Pool| p.spare.iter().map(Vec::len).sum::<usize>();
         let mut p = pool();
         for _ in 0..SPARE_BUFFERS + 10 {
-            p.recycle(Vec::with_capacity(1024));
+            p.recycle(Vec::with_capacity(SPARE_MIN));
         }
-        assert_eq!(p.spare.len(), SPARE_BUFFERS);
+        assert_eq!(kept(&p), SPARE_BUFFERS);
+        // Only buffers of a class's exact size are kept.
+        let mut odd = pool();
+        odd.recycle(Vec::with_capacity(1000));
+        odd.recycle(Vec::with_capacity(INLINE_MAX as usize * 2));
+        assert_eq!(kept(&odd), 0);
+        // At most SPARE_BYTES in all.
         let mut big = pool();
-        big.recycle(vec![0; SPARE_BYTES]);
-        big.recycle(vec![0; 1]);
-        assert_eq!(big.spare.len(), 1, "at most SPARE_BYTES kept");
+        for _ in 0..SPARE_BYTES / INLINE_MAX as usize + 3 {
+            big.recycle(Vec::with_capacity(INLINE_MAX as usize));
+        }
         assert_eq!(big.spare_bytes, SPARE_BYTES);
+        assert_eq!(big.spare[SPARE_CLASSES - 1].len(), SPARE_BYTES / INLINE_MAX as usize);
     }
 }
