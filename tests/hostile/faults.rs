@@ -129,3 +129,33 @@ fn a_hard_link_member_sets_no_capability() {
         c.check();
     }
 }
+
+/// An earlier file's failure is reported, and first, when a later large file (written beside the
+/// workers) fails too: here 40 small files into a read-only mount, then a large member that
+/// the archive cuts short. (Before the fix, the read-only error could be lost.)
+#[test]
+fn an_earlier_failure_is_reported_before_a_later_large_file_fails() {
+    let Some(m) = util::mount_tmp("tmpfs", "size=256m") else { return };
+    let c = Case::at(m.path(), None);
+    std::fs::create_dir(c.dest("ro")).unwrap();
+    util::cmd("mount").args(["-t", "tmpfs", "-o", "size=1m,ro", "tmpfs"]).arg(c.dest("ro")).ok();
+    let mut tar = Tar::new();
+    for i in 0..40 {
+        tar = tar.file(format!("ro/f{i:02}"), b"small\n");
+    }
+    let big = noise(3 << 20);
+    let mut bytes = tar.file("big", &big).cut();
+    bytes.truncate(bytes.len() - (2 << 20));
+    let out = c.extract_cmd(&bytes, &[]).run();
+    util::cmd("umount").arg(c.dest("ro")).ok();
+    assert_no_panic(&out);
+    assert_eq!(out.status.code(), Some(2));
+    let err = out.stderr_text();
+    // The earlier failure stops the extraction: found before the large file is written (the
+    // workers were done), or reported before the large file's own failure (they were not).
+    let ro = err.find("Read-only file system").unwrap_or_else(|| panic!("the earlier failure is lost: {err}"));
+    assert!(err.find("truncated").is_none_or(|cut| ro < cut), "the earlier file's failure comes first: {err}");
+    assert!(err.lines().next().unwrap().contains("ro/f"), "{err}");
+    assert_eq!(lkind(&c.dest("big")), None, "no truncated file under its name");
+    c.check();
+}
