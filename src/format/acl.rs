@@ -80,15 +80,8 @@ pub fn to_xattr(text: &[u8], access: bool) -> Result<Option<Vec<u8>>, String> {
 /// (`--acls`), bsdtar and captar read; `None` for a value that is not a well-formed ACL (it is
 /// then archived as the xattr it is).
 pub fn to_text(value: &[u8]) -> Option<String> {
-    let rest = value.strip_prefix(&VERSION.to_le_bytes())?;
-    if rest.is_empty() || !rest.len().is_multiple_of(8) {
-        return None;
-    }
     let mut out = Vec::new();
-    for e in rest.chunks_exact(8) {
-        let tag = u16::from_le_bytes([e[0], e[1]]);
-        let perm = u16::from_le_bytes([e[2], e[3]]);
-        let id = u32::from_le_bytes([e[4], e[5], e[6], e[7]]);
+    for (tag, perm, id) in entries(value)? {
         let bits: String =
             [(4, 'r'), (2, 'w'), (1, 'x')].iter().map(|&(b, c)| if perm & b != 0 { c } else { '-' }).collect();
         let named = |word: &str, name: Option<&'static [u8]>| match name.and_then(|n| std::str::from_utf8(n).ok()) {
@@ -117,11 +110,23 @@ pub fn to_text(value: &[u8]) -> Option<String> {
 /// shows it in place of the group bits (the kernel sets them so when the ACL is set). bsdtar
 /// archives the group entry's bits in the mode instead.
 pub fn mask_of(value: &[u8]) -> Option<u32> {
-    let entries = value.get(4..)?.chunks_exact(8);
-    entries
-        .map(|e| (u16::from_le_bytes([e[0], e[1]]), u16::from_le_bytes([e[2], e[3]])))
-        .find(|&(tag, _)| tag == MASK)
-        .map(|(_, perm)| u32::from(perm & 7))
+    entries(value)?.find(|&(tag, _, _)| tag == MASK).map(|(_, perm, _)| u32::from(perm & 7))
+}
+
+/// The (tag, permissions, id) entries of an ACL's xattr value; `None` unless it is version 2
+/// with at least one whole entry.
+fn entries(value: &[u8]) -> Option<impl Iterator<Item = (u16, u16, u32)> + '_> {
+    let rest = value.strip_prefix(&VERSION.to_le_bytes())?;
+    if rest.is_empty() || !rest.len().is_multiple_of(8) {
+        return None;
+    }
+    Some(rest.chunks_exact(8).map(|e| {
+        (
+            u16::from_le_bytes([e[0], e[1]]),
+            u16::from_le_bytes([e[2], e[3]]),
+            u32::from_le_bytes([e[4], e[5], e[6], e[7]]),
+        )
+    }))
 }
 
 /// `tag:qualifier:permissions` and star's optional `:id`.
@@ -176,6 +181,7 @@ fn parse_entry(entry: &str) -> Result<(u16, u16, u32), String> {
 mod tests {
     use super::*;
 
+    /// Decoded here independently of `super::entries`, as the kernel's layout says.
     fn entries(v: &[u8]) -> Vec<(u16, u16, u32)> {
         assert_eq!(&v[..4], &2u32.to_le_bytes());
         v[4..]
