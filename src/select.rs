@@ -12,6 +12,7 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
 use crate::caps;
 use crate::error::{Error, Result};
+use crate::format::acl;
 
 /// Builds a glob set where `*` also matches `/` (fnmatch without FNM_PATHNAME, as GNU tar).
 pub fn glob_set(patterns: &[String], what: &str) -> Result<GlobSet> {
@@ -44,23 +45,34 @@ pub struct XattrPolicy {
 pub const EXTRACT_DEFAULT_INCLUDE: &str = "user.*";
 
 impl XattrPolicy {
-    /// `default_include` is used when `--xattrs` is given without `--xattrs-include`.
+    /// `default_include` is used when `--xattrs` is given without `--xattrs-include`. `acls`
+    /// (`--acls`) adds the two ACL xattrs to whatever else is handled: alone, only them.
     pub fn new(
         caps: bool,
         xattrs: bool,
         include: &[String],
         exclude: &[String],
         default_include: Option<&str>,
+        acls: bool,
     ) -> Result<XattrPolicy> {
-        let others = xattrs || !include.is_empty() || !exclude.is_empty();
-        let include_list: Vec<String> = if include.is_empty() {
+        let asked = xattrs || !include.is_empty() || !exclude.is_empty();
+        let mut include_list: Vec<String> = if include.is_empty() {
             default_include.map(|d| vec![d.to_string()]).unwrap_or_default()
         } else {
             include.to_vec()
         };
+        if acls {
+            if !asked {
+                include_list.clear();
+            }
+            // An empty list with other xattrs asked for is every xattr, ACLs among them.
+            if !asked || !include_list.is_empty() {
+                include_list.extend([acl::ACCESS_XATTR, acl::DEFAULT_XATTR].map(String::from));
+            }
+        }
         Ok(XattrPolicy {
             caps,
-            others,
+            others: asked || acls,
             include_empty: include_list.is_empty(),
             include: glob_set(&include_list, "--xattrs-include")?,
             exclude: glob_set(exclude, "--xattrs-exclude")?,
@@ -69,7 +81,7 @@ impl XattrPolicy {
 
     /// Capabilities only: the default of every command.
     pub fn caps_only() -> XattrPolicy {
-        XattrPolicy::new(true, false, &[], &[], None).expect("no patterns")
+        XattrPolicy::new(true, false, &[], &[], None, false).expect("no patterns")
     }
 
     /// Whether the xattr `name` is kept. An explicit `--xattrs-exclude` applies to
@@ -168,20 +180,52 @@ mod tests {
         let caps_only = XattrPolicy::caps_only();
         assert!(caps_only.wants(OsStr::new("security.capability")));
         assert!(!caps_only.wants(OsStr::new("user.x")));
-        let all = XattrPolicy::new(true, true, &[], &[], None).unwrap();
+        let all = XattrPolicy::new(true, true, &[], &[], None, false).unwrap();
         assert!(all.wants(OsStr::new("trusted.x")));
-        let extract = XattrPolicy::new(true, true, &[], &[], Some(EXTRACT_DEFAULT_INCLUDE)).unwrap();
+        let extract = XattrPolicy::new(true, true, &[], &[], Some(EXTRACT_DEFAULT_INCLUDE), false).unwrap();
         assert!(extract.wants(OsStr::new("user.x")));
         assert!(!extract.wants(OsStr::new("trusted.x")));
         assert!(extract.wants(OsStr::new("security.capability")));
-        let inc = XattrPolicy::new(true, false, &["security.*".into()], &["security.selinux".into()], None).unwrap();
+        let inc =
+            XattrPolicy::new(true, false, &["security.*".into()], &["security.selinux".into()], None, false).unwrap();
         assert!(inc.wants(OsStr::new("security.ima")));
         assert!(!inc.wants(OsStr::new("security.selinux")));
         assert!(!inc.wants(OsStr::new("user.a")));
-        let no_caps = XattrPolicy::new(false, true, &[], &[], None).unwrap();
+        let no_caps = XattrPolicy::new(false, true, &[], &[], None, false).unwrap();
         assert!(!no_caps.wants(OsStr::new("security.capability")));
-        let ex = XattrPolicy::new(true, false, &[], &["security.capability".into()], None).unwrap();
+        let ex = XattrPolicy::new(true, false, &[], &["security.capability".into()], None, false).unwrap();
         assert!(!ex.wants(OsStr::new("security.capability")));
+    }
+
+    /// --acls adds the ACL xattrs to what the other options ask for; alone, only them.
+    #[test]
+    fn acls_add_the_acl_xattrs() {
+        let (access, default) = (OsStr::new(acl::ACCESS_XATTR), OsStr::new(acl::DEFAULT_XATTR));
+        let user = OsStr::new("user.x");
+        let d = Some(EXTRACT_DEFAULT_INCLUDE);
+        let exclude_tmp = ["user.tmp*".to_string()];
+        // (xattrs, include, exclude, default) → wants user.x?
+        type Case<'a> = (bool, &'a [String], &'a [String], Option<&'a str>, bool);
+        let cases: [Case; 6] = [
+            (false, &[], &[], d, false),
+            (false, &[], &[], None, false),
+            (true, &[], &[], d, true),
+            (true, &[], &[], None, true),
+            (false, &[], &exclude_tmp, d, true),
+            (false, &[], &exclude_tmp, None, true),
+        ];
+        for (i, (xattrs, include, exclude, default_include, wants_user)) in cases.into_iter().enumerate() {
+            let p = XattrPolicy::new(true, xattrs, include, exclude, default_include, true).unwrap();
+            assert!(p.wants(access) && p.wants(default), "case {i}");
+            assert_eq!(p.wants(user), wants_user, "case {i}");
+            assert_eq!(
+                p.wants(OsStr::new("trusted.x")),
+                (xattrs || !exclude.is_empty()) && default_include.is_none(),
+                "case {i}"
+            );
+        }
+        let only = XattrPolicy::new(true, false, &["user.a".into()], &[], d, true).unwrap();
+        assert!(only.wants(OsStr::new("user.a")) && only.wants(access) && !only.wants(user));
     }
 
     #[test]

@@ -18,7 +18,6 @@ use crate::copy::CopyOptions;
 use crate::create::{CreateOptions, Target};
 use crate::error::{Error, Outcome, Report, Result};
 use crate::extract::{Existing, ExtractOptions, RootidPolicy};
-use crate::format::acl;
 use crate::format::compress::Compression;
 use crate::list::ListOptions;
 use crate::select::{EXTRACT_DEFAULT_INCLUDE, Excludes, XattrPolicy};
@@ -143,17 +142,8 @@ pub struct XattrArgs {
 
 impl XattrArgs {
     fn policy(&self, default_include: Option<&str>) -> Result<XattrPolicy> {
-        let mut include = self.xattrs_include.clone();
-        // --acls adds the two ACL xattrs to what is handled, unless --xattrs alone already
-        // means every xattr (create).
-        let everything = include.is_empty() && self.xattrs && default_include.is_none();
-        if self.acls && !everything {
-            if include.is_empty() && self.xattrs {
-                include.extend(default_include.map(String::from));
-            }
-            include.extend([acl::ACCESS_XATTR, acl::DEFAULT_XATTR].map(String::from));
-        }
-        XattrPolicy::new(!self.no_caps, self.xattrs || self.acls, &include, &self.xattrs_exclude, default_include)
+        let (inc, exc) = (&self.xattrs_include, &self.xattrs_exclude);
+        XattrPolicy::new(!self.no_caps, self.xattrs, inc, exc, default_include, self.acls)
     }
 }
 
