@@ -307,7 +307,7 @@ impl Run<'_> {
         if let Some(pool) = &mut self.pool {
             pool.in_flight.remove(done.rel.as_os_str());
             pool.in_flight_bytes -= done.data.len() as u64;
-            pool.recycle(done.data);
+            pool.spare.keep(done.data);
         }
         self.handle(&done.path, done.result)
     }
@@ -734,6 +734,56 @@ fn class_of(size: usize) -> usize {
     (rounded.trailing_zeros() - SPARE_MIN.trailing_zeros()) as usize
 }
 
+/// Data buffers for the workers' files, kept for reuse by power-of-two size class (`class_of`):
+/// no allocation, zeroing or page fault per file, and a small file never holds a large buffer.
+struct SpareBuffers {
+    by_class: Vec<Vec<Vec<u8>>>,
+    /// Their capacity in all.
+    bytes: usize,
+}
+
+impl Default for SpareBuffers {
+    fn default() -> SpareBuffers {
+        SpareBuffers { by_class: (0..SPARE_CLASSES).map(|_| Vec::new()).collect(), bytes: 0 }
+    }
+}
+
+impl SpareBuffers {
+    /// A buffer of `size` initialised bytes (at most INLINE_MAX), from its class if one is kept.
+    fn take(&mut self, size: usize) -> Vec<u8> {
+        if size == 0 {
+            return Vec::new();
+        }
+        let class = class_of(size);
+        let mut buf = match self.by_class[class].pop() {
+            Some(buf) => {
+                self.bytes -= buf.capacity();
+                buf
+            }
+            None => Vec::with_capacity(SPARE_MIN << class),
+        };
+        // A buffer keeps its last member's bytes: only growth beyond them is zeroed.
+        if buf.len() < size {
+            buf.resize(size, 0);
+        }
+        buf
+    }
+
+    /// Keeps a buffer `take` made for a later member of its class, within SPARE_BUFFERS and
+    /// SPARE_BYTES.
+    fn keep(&mut self, buf: Vec<u8>) {
+        let cap = buf.capacity();
+        let class = class_of(cap);
+        let kept: usize = self.by_class.iter().map(Vec::len).sum();
+        // Only the buffers `take` made: their capacity is their class's size.
+        if class < SPARE_CLASSES && cap == SPARE_MIN << class && kept < SPARE_BUFFERS && self.bytes + cap <= SPARE_BYTES
+        {
+            self.bytes += cap;
+            self.by_class[class].push(buf);
+        }
+    }
+}
+
 /// Files go to the workers in batches: one wake-up per batch, not per file.
 const BATCH_FILES: usize = 32;
 const BATCH_BYTES: usize = 1 << 20;
@@ -750,10 +800,8 @@ struct Pool {
     in_flight_bytes: u64,
     /// Whether this process is exempt from disk quotas (CAP_SYS_RESOURCE): see `room_for`.
     quota_exempt: bool,
-    /// Buffers the workers are done with, for the next files' data (no allocation, no zeroing
-    /// and no page faults per file), by size class (`class_of`), and their capacity in all.
-    spare: Vec<Vec<Vec<u8>>>,
-    spare_bytes: usize,
+    /// Buffers the workers are done with, for the next files' data.
+    spare: SpareBuffers,
     batch: Vec<Job>,
     batch_bytes: usize,
 }
@@ -767,8 +815,7 @@ impl Pool {
             in_flight_bytes: 0,
             quota_exempt: rustix::thread::capabilities(None)
                 .is_ok_and(|c| c.effective.contains(rustix::thread::CapabilitySet::SYS_RESOURCE)),
-            spare: (0..SPARE_CLASSES).map(|_| Vec::new()).collect(),
-            spare_bytes: 0,
+            spare: SpareBuffers::default(),
             batch: Vec::new(),
             batch_bytes: 0,
         }
@@ -796,21 +843,7 @@ impl Pool {
     /// A member's data (`size` bytes, fewer only when the archive ends early), read into a spare
     /// buffer of its size class: a small file never holds a large buffer.
     fn read_data(&mut self, reader: &mut Reader, size: usize) -> io::Result<Vec<u8>> {
-        if size == 0 {
-            return Ok(Vec::new());
-        }
-        let class = class_of(size);
-        let mut data = match self.spare[class].pop() {
-            Some(buf) => {
-                self.spare_bytes -= buf.capacity();
-                buf
-            }
-            None => Vec::with_capacity(SPARE_MIN << class),
-        };
-        // A buffer keeps its last member's bytes: only growth beyond them is zeroed.
-        if data.len() < size {
-            data.resize(size, 0);
-        }
+        let mut data = self.spare.take(size);
         let mut got = 0;
         let mut src = reader.data();
         while got < size {
@@ -823,22 +856,6 @@ impl Pool {
         }
         data.truncate(got);
         Ok(data)
-    }
-
-    /// Keeps a buffer for a later member of its size class, within SPARE_BUFFERS and SPARE_BYTES.
-    fn recycle(&mut self, buf: Vec<u8>) {
-        let cap = buf.capacity();
-        let class = class_of(cap);
-        let kept: usize = self.spare.iter().map(Vec::len).sum();
-        // Only the buffers `read_data` made: their capacity is their class's size.
-        if class < SPARE_CLASSES
-            && cap == SPARE_MIN << class
-            && kept < SPARE_BUFFERS
-            && self.spare_bytes + cap <= SPARE_BYTES
-        {
-            self.spare_bytes += cap;
-            self.spare[class].push(buf);
-        }
     }
 
     fn flush(&mut self) -> std::result::Result<(), &'static str> {
@@ -988,7 +1005,7 @@ mod tests {
             assert_eq!(data.len() as u64, entry.meta.size);
             assert!(data.capacity() <= (entry.meta.size as usize).max(SPARE_MIN) * 2, "a buffer of its size class");
             seen.push((entry.meta.path.clone(), data.iter().copied().collect::<HashSet<u8>>()));
-            p.recycle(data);
+            p.spare.keep(data);
         }
         let one = |b: u8| HashSet::from([b]);
         let want = vec![
@@ -1004,23 +1021,23 @@ mod tests {
     #[test]
     fn spare_buffers_are_reused_by_size_class_and_bounded() {
         assert_eq!((class_of(1), class_of(4096), class_of(4097), class_of(1 << 20)), (0, 0, 1, SPARE_CLASSES - 1));
-        let kept = |p: &Pool| p.spare.iter().map(Vec::len).sum::<usize>();
-        let mut p = pool();
+        let kept = |b: &SpareBuffers| b.by_class.iter().map(Vec::len).sum::<usize>();
+        let mut p = SpareBuffers::default();
         for _ in 0..SPARE_BUFFERS + 10 {
-            p.recycle(Vec::with_capacity(SPARE_MIN));
+            p.keep(Vec::with_capacity(SPARE_MIN));
         }
         assert_eq!(kept(&p), SPARE_BUFFERS);
         // Only buffers of a class's exact size are kept.
-        let mut odd = pool();
-        odd.recycle(Vec::with_capacity(1000));
-        odd.recycle(Vec::with_capacity(INLINE_MAX as usize * 2));
+        let mut odd = SpareBuffers::default();
+        odd.keep(Vec::with_capacity(1000));
+        odd.keep(Vec::with_capacity(INLINE_MAX as usize * 2));
         assert_eq!(kept(&odd), 0);
         // At most SPARE_BYTES in all.
-        let mut big = pool();
+        let mut big = SpareBuffers::default();
         for _ in 0..SPARE_BYTES / INLINE_MAX as usize + 3 {
-            big.recycle(Vec::with_capacity(INLINE_MAX as usize));
+            big.keep(Vec::with_capacity(INLINE_MAX as usize));
         }
-        assert_eq!(big.spare_bytes, SPARE_BYTES);
-        assert_eq!(big.spare[SPARE_CLASSES - 1].len(), SPARE_BYTES / INLINE_MAX as usize);
+        assert_eq!(big.bytes, SPARE_BYTES);
+        assert_eq!(big.by_class[SPARE_CLASSES - 1].len(), SPARE_BYTES / INLINE_MAX as usize);
     }
 }
