@@ -14,7 +14,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 
-use rustix::fs::{Gid, Mode, OFlags, Uid};
+use rustix::fs::{Gid, Mode, OFlags, Stat, Uid};
 
 use crate::caps::FileCaps;
 use crate::error::{Error, IoContext, Outcome, Report, Result};
@@ -25,6 +25,10 @@ use crate::format::{BLOCK, EntryMeta, Kind, Time};
 use crate::progress::Progress;
 use crate::select::{Excludes, XattrPolicy};
 use crate::{owners, temps, xattr};
+
+mod tree;
+
+use tree::{At, Entry, Failure, Tree};
 
 /// Where the archive goes.
 #[derive(Debug)]
@@ -74,7 +78,7 @@ struct Files<'a> {
 /// A member as the walk hands it on.
 enum Job {
     /// A regular file of one name, to be opened and read by a reader; its lstat from the walk.
-    File { path: PathBuf, name: PathBuf, md: std::fs::Metadata },
+    File { at: At, path: PathBuf, name: PathBuf, st: Stat },
     /// A member the walk made itself (everything but those files): its item, and the bytes it
     /// encoded for it.
     Done { item: Box<Item>, bytes: Vec<u8> },
@@ -107,7 +111,7 @@ impl Batch {
                     self.bytes.extend(&bytes);
                     self.items.push(*item);
                 }
-                Job::File { path, name, md } => match files.file(&path, &name, &md, &mut self.bytes) {
+                Job::File { at, path, name, st } => match files.file(&at, &path, name, &st, &mut self.bytes) {
                     Ok(item) => self.items.push(item),
                     Err(e) => files.failed(&path, e),
                 },
@@ -162,7 +166,7 @@ enum Body {
     /// (zeros make up the rest); `changed` says its stat moved while it was read.
     Encoded { len: usize, short: Option<u64>, changed: bool },
     /// A large file, read by the writer straight into the archive.
-    Open { file: File, before: std::fs::Metadata },
+    Open { file: File, before: Stat },
 }
 
 const OUT_BUFFER: usize = 1 << 20;
@@ -184,12 +188,9 @@ const BATCH_ITEMS: usize = 64;
 const BATCH_BYTES: usize = 1 << 20;
 
 /// Whether a file's stat moved between two looks (tar's "file changed as we read it").
-fn changed(before: &std::fs::Metadata, after: &std::fs::Metadata) -> bool {
-    after.len() != before.len()
-        || after.mtime() != before.mtime()
-        || after.mtime_nsec() != before.mtime_nsec()
-        || after.ctime() != before.ctime()
-        || after.ctime_nsec() != before.ctime_nsec()
+fn changed(before: &Stat, after: &Stat) -> bool {
+    (after.st_size, after.st_mtime, after.st_mtime_nsec, after.st_ctime, after.st_ctime_nsec)
+        != (before.st_size, before.st_mtime, before.st_mtime_nsec, before.st_ctime, before.st_ctime_nsec)
 }
 
 pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
@@ -493,7 +494,7 @@ fn write_items<W: Write>(
                             path.display(),
                             meta.size - read
                         ));
-                    } else if file.metadata().map(|after| changed(&before, &after)).unwrap_or(true) {
+                    } else if rustix::fs::fstat(&file).map(|after| changed(&before, &after)).unwrap_or(true) {
                         report.warn(format!("{}: file changed as we read it", path.display()));
                     }
                 }
@@ -559,44 +560,43 @@ impl Walker<'_> {
                 self.warned_absolute = true;
             }
             let root_name = if name.as_os_str().is_empty() { PathBuf::from(".") } else { name };
-            let walk = walkdir::WalkDir::new(&fs_path)
-                .follow_links(false)
-                .follow_root_links(false)
-                .same_file_system(self.files.opts.one_file_system)
-                .max_depth(if self.files.opts.recursive { usize::MAX } else { 0 })
-                .sort_by_file_name();
-            let mut it = walk.into_iter();
-            loop {
-                let entry = match it.next() {
-                    None => break,
-                    Some(Ok(e)) => e,
-                    Some(Err(e)) => {
-                        let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| fs_path.clone());
-                        match e.into_io_error() {
-                            Some(io) if io.kind() == io::ErrorKind::NotFound && path != fs_path => {
-                                self.files.report.warn(format!("{}: file removed before we read it", path.display()));
-                            }
-                            Some(io) => self.files.report.error(Error::io(&path, "read", io)),
-                            None => self.files.report.error(Error::entry(&path, "filesystem loop")),
-                        }
+            let root = At::path(&fs_path)
+                .and_then(|at| Ok(Entry { st: at.stat()?, at, path: fs_path.clone(), name: root_name }));
+            let root = match root {
+                Ok(root) => root,
+                Err(e) => {
+                    self.files.report.error(Error::io(&fs_path, "stat", e));
+                    continue;
+                }
+            };
+            let root_dev = root.st.st_dev;
+            let mut tree = Tree::new();
+            let mut next = Some(Ok(root));
+            while let Some(entry) = next {
+                let entry = match entry {
+                    Ok(entry) => entry,
+                    Err(Failure { path, what, error }) => {
+                        self.files.failed(&path, Error::io(&path, what, error));
+                        next = tree.next();
                         continue;
                     }
                 };
-                let rel = entry.path().strip_prefix(&fs_path).unwrap_or(Path::new(""));
-                let name = if rel.as_os_str().is_empty() { root_name.clone() } else { root_name.join(rel) };
-                let name = name.strip_prefix("./").map(|n| Path::new(".").join(n)).unwrap_or(name);
-                if self.files.opts.excludes.matches(&name) {
-                    if entry.file_type().is_dir() {
-                        it.skip_current_dir();
-                    }
+                if self.files.opts.excludes.matches(&entry.name) {
+                    next = tree.next();
                     continue;
                 }
-                match self.add(entry.path(), &name) {
+                let is_dir = Kind::of_mode(entry.st.st_mode) == Some(Kind::Dir);
+                let descend = is_dir
+                    && self.files.opts.recursive
+                    && (!self.files.opts.one_file_system || entry.st.st_dev == root_dev);
+                let entered = if descend { tree.enter(&entry) } else { Ok(()) };
+                let path = entry.path.clone();
+                match self.add(entry, &tree) {
                     Ok(Some(job)) => {
                         // A large file counts as INLINE_MAX whoever opened it: its fd stays open
                         // until written, so a batch holds only a couple of them.
                         bytes += match &job {
-                            Job::File { md, .. } => md.len().min(INLINE_MAX) as usize,
+                            Job::File { st, .. } => (st.st_size as u64).min(INLINE_MAX) as usize,
                             Job::Done { item, .. } if matches!(item.body, Body::Open { .. }) => INLINE_MAX as usize,
                             Job::Done { bytes, .. } => bytes.len(),
                         };
@@ -622,8 +622,12 @@ impl Walker<'_> {
                         }
                     }
                     Ok(None) => {}
-                    Err(e) => self.files.failed(entry.path(), e),
+                    Err(e) => self.files.failed(&path, e),
                 }
+                if let Err(Failure { path, what, error }) = entered {
+                    self.files.failed(&path, Error::io(&path, what, error));
+                }
+                next = tree.next();
             }
         }
         if !batch.jobs.is_empty() {
@@ -635,12 +639,12 @@ impl Walker<'_> {
 
     /// What becomes of one walked path: a file for a reader, or a member made here. A file of
     /// several names is read here, so its later names become links only once it is archived.
-    fn add(&mut self, path: &Path, name: &Path) -> Result<Option<Job>> {
-        let md = std::fs::symlink_metadata(path).at(path, "stat")?;
+    fn add(&mut self, entry: Entry, tree: &Tree) -> Result<Option<Job>> {
+        let Entry { at, path, name, st } = entry;
         let report = self.files.report;
-        if let Some((_, skip)) = self.skip_inodes.iter().find(|(inode, _)| *inode == (md.dev(), md.ino())) {
+        if let Some((_, skip)) = self.skip_inodes.iter().find(|(inode, _)| *inode == (st.st_dev, st.st_ino)) {
             let shown = match skip {
-                Skip::Note => Some(name.to_path_buf()),
+                Skip::Note => Some(name),
                 Skip::As(file_name) => Some(name.with_file_name(file_name)),
                 Skip::Quietly => None,
             };
@@ -649,45 +653,51 @@ impl Walker<'_> {
             }
             return Ok(None);
         }
-        let Some(kind) = Kind::of_mode(md.mode()) else {
+        let Some(kind) = Kind::of_mode(st.st_mode) else {
             report.note(format!("{}: socket ignored", path.display()));
             return Ok(None);
         };
-        let linked = kind != Kind::Dir && md.nlink() > 1;
+        let linked = kind != Kind::Dir && st.st_nlink > 1;
         if kind == Kind::File && !linked {
-            return Ok(Some(Job::File { path: path.to_path_buf(), name: name.to_path_buf(), md }));
+            let at = tree.hand_on(at, &path).at(&path, "open")?;
+            return Ok(Some(Job::File { at, path, name, st }));
         }
         let mut bytes = Bytes { buf: Vec::new(), used: 0 };
         // A name archived twice (named, and beneath a named directory) is archived again as
         // GNU tar does, but whole: a link to itself would name no file to link to.
         if linked
-            && let Some(first) = self.links.get(&(md.dev(), md.ino()))
-            && first != name
+            && let Some(first) = self.links.get(&(st.st_dev, st.st_ino))
+            && *first != name
         {
-            let mut meta = self.files.base_meta(name.to_path_buf(), Kind::HardLink, &md);
+            let mut meta = self.files.base_meta(name, Kind::HardLink, &st);
             meta.link = Some(first.clone());
-            let item = encoded(meta, path, &mut bytes)?;
+            let item = encoded(meta, &path, &mut bytes)?;
             return Ok(Some(Job::Done { item: Box::new(item), bytes: bytes.buf }));
         }
         let item = if kind == Kind::File {
-            self.files.file(path, name, &md, &mut bytes)?
+            self.files.file(&at, &path, name.clone(), &st, &mut bytes)?
         } else {
-            let member = if kind == Kind::Dir { dir_name(name) } else { name.to_path_buf() };
-            let mut meta = self.files.base_meta(member, kind, &md);
+            let member = if kind == Kind::Dir { dir_name(&name) } else { name.clone() };
+            let mut meta = self.files.base_meta(member, kind, &st);
             match kind {
-                Kind::Symlink => meta.link = Some(std::fs::read_link(path).at(path, "read link")?),
+                Kind::Symlink => {
+                    let target = rustix::fs::readlinkat(at.dir(), at.name(), Vec::new())
+                        .map_err(io::Error::from)
+                        .at(&path, "read link")?;
+                    meta.link = Some(PathBuf::from(OsStr::from_bytes(target.as_bytes())));
+                }
                 Kind::Char | Kind::Block => {
-                    meta.dev_major = rustix::fs::major(md.rdev());
-                    meta.dev_minor = rustix::fs::minor(md.rdev());
+                    meta.dev_major = rustix::fs::major(st.st_rdev);
+                    meta.dev_minor = rustix::fs::minor(st.st_rdev);
                 }
                 _ => {}
             }
-            self.files.path_xattrs(path, &mut meta)?;
-            encoded(meta, path, &mut bytes)?
+            self.files.at_xattrs(&at, &path, &mut meta)?;
+            encoded(meta, &path, &mut bytes)?
         };
         // Later names of this inode become links to this one.
         if linked {
-            self.links.insert((md.dev(), md.ino()), name.to_path_buf());
+            self.links.insert((st.st_dev, st.st_ino), name);
         }
         bytes.buf.truncate(bytes.used);
         Ok(Some(Job::Done { item: Box::new(item), bytes: bytes.buf }))
@@ -706,14 +716,16 @@ impl Files<'_> {
         }
     }
 
-    fn base_meta(&self, name: PathBuf, kind: Kind, md: &std::fs::Metadata) -> EntryMeta {
+    fn base_meta(&self, name: PathBuf, kind: Kind, st: &Stat) -> EntryMeta {
         let mut meta = EntryMeta::new(name, kind);
-        meta.mode = md.mode() & 0o7777;
-        meta.uid = u64::from(md.uid());
-        meta.gid = u64::from(md.gid());
-        meta.uname = owners::user_name(md.uid()).map(<[u8]>::to_vec);
-        meta.gname = owners::group_name(md.gid()).map(<[u8]>::to_vec);
-        meta.mtime = Time { secs: md.mtime(), nsecs: md.mtime_nsec() as u32 };
+        meta.mode = st.st_mode & 0o7777;
+        meta.uid = u64::from(st.st_uid);
+        meta.gid = u64::from(st.st_gid);
+        meta.uname = owners::user_name(st.st_uid).map(<[u8]>::to_vec);
+        meta.gname = owners::group_name(st.st_gid).map(<[u8]>::to_vec);
+        #[allow(clippy::unnecessary_cast)] // i64 on some architectures, c_long on others
+        let secs = st.st_mtime as i64;
+        meta.mtime = Time { secs, nsecs: st.st_mtime_nsec as u32 };
         meta
     }
 
@@ -729,13 +741,14 @@ impl Files<'_> {
         Ok(())
     }
 
-    /// Xattrs of a path that is not open (directories, symlinks, devices): never following it.
-    fn path_xattrs(&self, path: &Path, meta: &mut EntryMeta) -> Result<()> {
+    /// Xattrs of a file that is not open (directories, symlinks, devices), found at `at` (the
+    /// capability alone) or `path` (every xattr): never following it.
+    fn at_xattrs(&self, at: &At, path: &Path, meta: &mut EntryMeta) -> Result<()> {
         if !self.opts.xattrs.others {
             // A directory, a symlink, a fifo or a device can carry a capability too (it grants
             // nothing, but it is there, and getcap lists it on a fifo or a device).
             if self.opts.xattrs.caps {
-                self.take_caps(path, meta, xattr::get_caps_path(path))?;
+                self.take_caps(path, meta, xattr::get_caps_at(at.dir(), at.name(), &|| path.to_path_buf()))?;
             }
             return Ok(());
         }
@@ -779,14 +792,14 @@ impl Files<'_> {
     }
 
     /// A regular file: a large one left open for the writer, a small one read into `bytes`.
-    fn file(&self, path: &Path, name: &Path, md: &std::fs::Metadata, bytes: &mut Bytes) -> Result<Item> {
-        let file = open_for_reading(path)?;
-        let before = file.metadata().at(path, "stat")?;
-        if (before.dev(), before.ino()) != (md.dev(), md.ino()) {
+    fn file(&self, at: &At, path: &Path, name: PathBuf, st: &Stat, bytes: &mut Bytes) -> Result<Item> {
+        let file = open_for_reading(at, path)?;
+        let before = rustix::fs::fstat(&file).map_err(io::Error::from).at(path, "stat")?;
+        if (before.st_dev, before.st_ino) != (st.st_dev, st.st_ino) {
             self.report.warn(format!("{}: file was replaced while we read it; archived the new one", path.display()));
         }
-        let mut meta = self.base_meta(name.to_path_buf(), Kind::File, &before);
-        meta.size = before.len();
+        let mut meta = self.base_meta(name, Kind::File, &before);
+        meta.size = before.st_size as u64;
         self.fd_xattrs(path, &file, &mut meta)?;
         if meta.size > INLINE_MAX {
             return Ok(Item { meta, body: Body::Open { file, before }, path: path.to_path_buf() });
@@ -813,7 +826,7 @@ impl Files<'_> {
         bytes.used += got;
         let short = (got < size).then_some(got as u64);
         bytes.zeros(size - got + padding(meta.size) as usize);
-        let moved = file.metadata().map(|after| changed(&before, &after)).unwrap_or(true);
+        let moved = rustix::fs::fstat(&file).map(|after| changed(&before, &after)).unwrap_or(true);
         let body = Body::Encoded { len: bytes.used - start, short, changed: moved };
         Ok(Item { meta, body, path: path.to_path_buf() })
     }
@@ -860,10 +873,10 @@ impl io::Read for FileSource<'_> {
 
 /// Opens a regular file for reading without following a symlink swapped in since the walk,
 /// and without touching its atime where we may.
-fn open_for_reading(path: &Path) -> Result<File> {
+fn open_for_reading(at: &At, path: &Path) -> Result<File> {
     let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
-    let fd = match rustix::fs::open(path, flags | OFlags::NOATIME, Mode::empty()) {
-        Err(rustix::io::Errno::PERM) => rustix::fs::open(path, flags, Mode::empty()),
+    let fd = match rustix::fs::openat(at.dir(), at.name(), flags | OFlags::NOATIME, Mode::empty()) {
+        Err(rustix::io::Errno::PERM) => rustix::fs::openat(at.dir(), at.name(), flags, Mode::empty()),
         other => other,
     }
     .map_err(io::Error::from)

@@ -1,0 +1,402 @@
+/*!
+The directory tree as create walks it: depth first, each directory's entries sorted by name
+(GNU tar's and bsdtar's archives list them in readdir order; a sorted archive is the same on
+every filesystem), a directory's contents right after the directory itself.
+
+Each directory is read whole when the walk enters it and stays open while its entries are
+visited: an entry is looked up by its name in that descriptor (`fstatat`, and the readers'
+`openat`), one component, not its whole path again from the top. Paths are still built, for
+member names and messages. A chain of open directories as deep as the tree would run out of
+descriptors: only the deepest few levels stay open, and a level closed on the way down
+is reopened on the way back up through its child's `..`, checked to be the same directory.
+*/
+
+use std::ffi::{CStr, CString, OsStr};
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rustix::fs::{AtFlags, Mode, OFlags, RawDir, Stat};
+
+/// Open directories kept on the way down (at most; fewer under a low descriptor limit);
+/// deeper levels close the oldest.
+const KEEP_OPEN: usize = 32;
+/// Directories a walked file may still be opened through while the readers have not reached
+/// it (at most; fewer under a low descriptor limit): beyond this many open (many small
+/// directories walked ahead of the readers), a file is handed on by its whole path instead.
+const HELD_OPEN: usize = 96;
+
+/// Where a walked file is found: by its name in its directory, open since the walk read it,
+/// or, for a path named on the command line, by that whole path.
+#[derive(Clone)]
+pub(super) struct At {
+    dir: Option<Arc<DirFd>>,
+    name: CString,
+}
+
+/// An open directory of the walk, counted while open.
+pub(super) struct DirFd {
+    fd: OwnedFd,
+    open: Arc<AtomicUsize>,
+}
+
+impl DirFd {
+    fn new(fd: OwnedFd, open: &Arc<AtomicUsize>) -> Arc<DirFd> {
+        open.fetch_add(1, Ordering::Relaxed);
+        Arc::new(DirFd { fd, open: Arc::clone(open) })
+    }
+}
+
+impl Drop for DirFd {
+    fn drop(&mut self) {
+        self.open.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl At {
+    /// A path named on the command line, looked up from the working directory.
+    pub(super) fn path(path: &Path) -> io::Result<At> {
+        let name = CString::new(path.as_os_str().as_bytes())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "the name holds a NUL byte"))?;
+        Ok(At { dir: None, name })
+    }
+
+    /// The directory `name` is looked up in.
+    pub(super) fn dir(&self) -> BorrowedFd<'_> {
+        self.dir.as_deref().map_or(rustix::fs::CWD, |d| d.fd.as_fd())
+    }
+
+    pub(super) fn name(&self) -> &CStr {
+        &self.name
+    }
+
+    /// Its lstat.
+    pub(super) fn stat(&self) -> io::Result<Stat> {
+        Ok(rustix::fs::statat(self.dir(), self.name(), AtFlags::SYMLINK_NOFOLLOW)?)
+    }
+}
+
+/// One walked entry: where it is, its path (the directory's path and its name), its member
+/// name, and its lstat.
+pub(super) struct Entry {
+    pub at: At,
+    pub path: PathBuf,
+    pub name: PathBuf,
+    pub st: Stat,
+}
+
+/// An entry that could not be looked at.
+#[derive(Debug)]
+pub(super) struct Failure {
+    pub path: PathBuf,
+    /// What was being done: "stat", or "read" for a directory's entries.
+    pub what: &'static str,
+    pub error: io::Error,
+}
+
+/// A directory being walked.
+struct Level {
+    /// Open while it is one of the deepest `KEEP_OPEN` levels (and while a reader holds it).
+    dir: Option<Arc<DirFd>>,
+    /// Its device and inode, to know it again when it is reopened.
+    id: (u64, u64),
+    path: PathBuf,
+    name: PathBuf,
+    /// The entries still to visit, sorted, the next one last.
+    rest: Vec<CString>,
+}
+
+/// The directories entered and not yet finished, the deepest last.
+pub(super) struct Tree {
+    levels: Vec<Level>,
+    /// The directory last finished, whose `..` reopens its parent if that was closed.
+    finished: Option<Arc<DirFd>>,
+    /// How many of the walk's directories are open, here and in the files handed on.
+    open: Arc<AtomicUsize>,
+    /// `KEEP_OPEN` and `HELD_OPEN`, or less: a 32nd and a 16th of the descriptor limit.
+    keep_open: usize,
+    held_open: usize,
+    buf: Vec<u8>,
+}
+
+impl Tree {
+    pub(super) fn new() -> Tree {
+        let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile).current.unwrap_or(u64::MAX);
+        let share = |part: u64, most: usize| usize::try_from(limit / part).unwrap_or(most).clamp(1, most);
+        Tree::with_limits(share(32, KEEP_OPEN), share(16, HELD_OPEN))
+    }
+
+    fn with_limits(keep_open: usize, held_open: usize) -> Tree {
+        Tree {
+            levels: Vec::new(),
+            finished: None,
+            open: Arc::new(AtomicUsize::new(0)),
+            keep_open,
+            held_open,
+            buf: Vec::with_capacity(32 << 10),
+        }
+    }
+
+    /// Enters the directory `entry` (just visited): its entries come next, before the rest of
+    /// its parent's.
+    pub(super) fn enter(&mut self, entry: &Entry) -> Result<(), Failure> {
+        let fail = |what, error| Failure { path: entry.path.clone(), what, error };
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let fd = rustix::fs::openat(entry.at.dir(), entry.at.name(), flags, Mode::empty())
+            .map_err(|e| fail("read", e.into()))?;
+        // The name may have been given to another directory since its lstat: the one read is
+        // the one whose metadata was archived, or none.
+        let st = rustix::fs::fstat(&fd).map_err(|e| fail("read", e.into()))?;
+        if (st.st_dev, st.st_ino) != (entry.st.st_dev, entry.st.st_ino) {
+            return Err(fail(
+                "read",
+                io::Error::other("replaced by another directory while we read it; not descended"),
+            ));
+        }
+        let rest = self.read_names(&fd).map_err(|e| fail("read", e))?;
+        if let Some(far) = self.levels.len().checked_sub(self.keep_open) {
+            self.levels[far].dir = None;
+        }
+        self.levels.push(Level {
+            dir: Some(DirFd::new(fd, &self.open)),
+            id: (entry.st.st_dev, entry.st.st_ino),
+            path: entry.path.clone(),
+            name: entry.name.clone(),
+            rest,
+        });
+        Ok(())
+    }
+
+    /// The names in an open directory, sorted from last to first.
+    fn read_names(&mut self, fd: &OwnedFd) -> io::Result<Vec<CString>> {
+        let mut names = Vec::new();
+        let mut dir = RawDir::new(fd, self.buf.spare_capacity_mut());
+        while let Some(entry) = dir.next() {
+            let entry = entry?;
+            let name = entry.file_name();
+            if name != c"." && name != c".." {
+                names.push(name.to_owned());
+            }
+        }
+        names.sort_unstable_by(|a, b| b.as_bytes().cmp(a.as_bytes()));
+        Ok(names)
+    }
+
+    /// Where a file handed on to a reader is to be opened: `at`, or its whole `path` when too
+    /// many directories are open already.
+    pub(super) fn hand_on(&self, at: At, path: &Path) -> io::Result<At> {
+        if self.open.load(Ordering::Relaxed) <= self.held_open
+            || at.dir.as_ref().is_some_and(|d| Arc::strong_count(d) > 2)
+        {
+            return Ok(at);
+        }
+        At::path(path)
+    }
+
+    /// The next entry in walk order, `None` when every entered directory is done.
+    pub(super) fn next(&mut self) -> Option<Result<Entry, Failure>> {
+        loop {
+            let level = self.levels.last_mut()?;
+            let Some(dir) = level.dir.clone() else {
+                if let Err(failure) = self.reopen_top() {
+                    return Some(Err(failure));
+                }
+                continue;
+            };
+            let Some(name) = level.rest.pop() else {
+                self.finished = self.levels.pop().and_then(|done| done.dir);
+                continue;
+            };
+            let file_name = Path::new(OsStr::from_bytes(name.as_bytes()));
+            let path = level.path.join(file_name);
+            let member = level.name.join(file_name);
+            let at = At { dir: Some(dir), name };
+            return Some(match at.stat() {
+                Ok(st) => Ok(Entry { at, path, name: member, st }),
+                Err(error) => Err(Failure { path, what: "stat", error }),
+            });
+        }
+    }
+
+    /// Reopens the deepest directory, closed on the way down: through the `..` of its child
+    /// just finished, or else by its path; checked to be the same directory. Where it cannot
+    /// be (it was moved, or its path grew too long), its remaining entries are given up.
+    fn reopen_top(&mut self) -> Result<(), Failure> {
+        let child = self.finished.take();
+        let Some(top) = self.levels.last_mut() else { return Ok(()) };
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        let check = |fd: OwnedFd| match rustix::fs::fstat(&fd) {
+            Ok(st) if (st.st_dev, st.st_ino) == top.id => Ok(fd),
+            Ok(_) => Err(io::Error::from(io::ErrorKind::NotFound)),
+            Err(e) => Err(e.into()),
+        };
+        let via_child = child
+            .as_deref()
+            .and_then(|d| rustix::fs::openat(&d.fd, c"..", flags, Mode::empty()).ok())
+            .and_then(|fd| check(fd).ok());
+        let reopened = match via_child {
+            Some(fd) => Ok(fd),
+            None => rustix::fs::open(&top.path, flags | OFlags::NOFOLLOW, Mode::empty())
+                .map_err(io::Error::from)
+                .and_then(check),
+        };
+        match reopened {
+            Ok(fd) => {
+                top.dir = Some(DirFd::new(fd, &self.open));
+                Ok(())
+            }
+            Err(error) => {
+                let path = top.path.clone();
+                self.levels.pop();
+                let error = if error.kind() == io::ErrorKind::NotFound {
+                    io::Error::other("moved or removed while we read it; the rest of its entries were not archived")
+                } else {
+                    error
+                };
+                Err(Failure { path, what: "read", error })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A chain `l0/l1/.../l{depth-1}` beneath `root`, with a file `z` in each level (after the
+    /// level's subdirectory in name order).
+    fn chain(root: &Path, depth: usize) -> Vec<PathBuf> {
+        let mut dir = root.to_path_buf();
+        let mut dirs = Vec::new();
+        for i in 0..depth {
+            dir.push(format!("l{i}"));
+            std::fs::create_dir(&dir).unwrap();
+            std::fs::write(dir.join("z"), i.to_string()).unwrap();
+            dirs.push(dir.clone());
+        }
+        dirs
+    }
+
+    fn root_entry(root: &Path) -> Entry {
+        let at = At::path(root).unwrap();
+        Entry { st: at.stat().unwrap(), at, path: root.to_path_buf(), name: PathBuf::from("r") }
+    }
+
+    /// Walks `root` as create does, calling `hook` once when the walk reaches a file named
+    /// `trigger`; returns the member names seen and the failures (path, message). Checks at
+    /// every step that no more directories are open than the limits allow.
+    fn walk(
+        root: &Path,
+        tree: &mut Tree,
+        trigger: &str,
+        mut hook: impl FnMut(),
+    ) -> (Vec<String>, Vec<(PathBuf, String)>) {
+        let (mut seen, mut failed) = (Vec::new(), Vec::new());
+        tree.enter(&root_entry(root)).unwrap();
+        while let Some(next) = tree.next() {
+            assert!(tree.open.load(Ordering::Relaxed) <= tree.keep_open + 1, "too many directories open");
+            match next {
+                Ok(entry) => {
+                    if entry.st.st_mode & libc::S_IFMT == libc::S_IFDIR {
+                        tree.enter(&entry).unwrap();
+                    }
+                    if entry.path.ends_with(trigger) {
+                        hook();
+                    }
+                    seen.push(entry.name.to_string_lossy().into_owned());
+                }
+                Err(f) => failed.push((f.path, f.error.to_string())),
+            }
+        }
+        (seen, failed)
+    }
+
+    fn expected(depth: usize, skip_z_of: &[usize]) -> Vec<String> {
+        let mut names = Vec::new();
+        let mut name = String::from("r");
+        for i in 0..depth {
+            name.push_str(&format!("/l{i}"));
+            names.push(name.clone());
+        }
+        for i in (0..depth).rev() {
+            if !skip_z_of.contains(&i) {
+                names.push(format!("{}/z", names[i]));
+            }
+        }
+        names
+    }
+
+    #[test]
+    fn a_deep_tree_is_walked_in_name_order_with_few_directories_open() {
+        let tmp = tempfile::tempdir().unwrap();
+        chain(tmp.path(), 40);
+        let (seen, failed) = walk(tmp.path(), &mut Tree::with_limits(3, 3), "", || {});
+        assert!(failed.is_empty(), "{failed:?}");
+        assert_eq!(seen, expected(40, &[]));
+    }
+
+    /// Directories closed on the way down are found again on the way up: through their
+    /// child's `..` when the child stayed in them, by their path when it was moved out.
+    #[test]
+    fn closed_directories_are_found_again_after_moves() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dirs = chain(tmp.path(), 10);
+        // Deep down, `l5` is moved (with l6-l9) beside `l0`: l5 is found through l6's `..`,
+        // l4 by its path (l5's `..` is now the root). Every file is still walked.
+        let (seen, failed) = walk(tmp.path(), &mut Tree::with_limits(2, 2), "l9/z", || {
+            std::fs::rename(&dirs[5], tmp.path().join("moved5")).unwrap();
+        });
+        assert!(failed.is_empty(), "{failed:?}");
+        assert_eq!(seen, expected(10, &[]));
+    }
+
+    /// A closed directory that cannot be found again (moved away, and its child no longer in
+    /// it) is one failure naming it: its remaining entries are given up, the walk goes on
+    /// above it, and no entry is looked up anywhere else.
+    #[test]
+    fn a_directory_moved_away_is_a_failure_and_the_walk_goes_on() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dirs = chain(tmp.path(), 10);
+        let (seen, failed) = walk(tmp.path(), &mut Tree::with_limits(2, 2), "l9/z", || {
+            std::fs::rename(&dirs[5], tmp.path().join("moved5")).unwrap();
+            std::fs::rename(&dirs[4], tmp.path().join("l0/l1/l2/l3/l4x")).unwrap();
+        });
+        assert_eq!(failed.len(), 1, "{failed:?}");
+        assert_eq!(failed[0].0, dirs[4]);
+        assert!(failed[0].1.contains("moved or removed while we read it"), "{failed:?}");
+        assert_eq!(seen, expected(10, &[4]));
+    }
+
+    /// Files handed on to readers keep their directory open only up to the limit; past it
+    /// they are handed on by path, and either way open the right file.
+    #[test]
+    fn files_handed_on_past_the_limit_go_by_path() {
+        let tmp = tempfile::tempdir().unwrap();
+        for i in 0..20 {
+            let d = tmp.path().join(format!("w{i:02}"));
+            std::fs::create_dir(&d).unwrap();
+            std::fs::write(d.join("f"), format!("file {i}")).unwrap();
+        }
+        let mut tree = Tree::with_limits(2, 4);
+        tree.enter(&root_entry(tmp.path())).unwrap();
+        let mut handed = Vec::new();
+        while let Some(entry) = tree.next() {
+            let entry = entry.unwrap();
+            if entry.st.st_mode & libc::S_IFMT == libc::S_IFDIR {
+                tree.enter(&entry).unwrap();
+            } else {
+                handed.push(tree.hand_on(entry.at, &entry.path).unwrap());
+            }
+            assert!(tree.open.load(Ordering::Relaxed) <= 4 + 2, "{} open", tree.open.load(Ordering::Relaxed));
+        }
+        assert_eq!(handed.len(), 20);
+        assert!(handed.iter().any(|at| at.dir.is_none()) && handed.iter().any(|at| at.dir.is_some()));
+        for (i, at) in handed.iter().enumerate() {
+            let fd = rustix::fs::openat(at.dir(), at.name(), OFlags::RDONLY, Mode::empty()).unwrap();
+            assert_eq!(std::io::read_to_string(std::fs::File::from(fd)).unwrap(), format!("file {i}"));
+        }
+    }
+}
