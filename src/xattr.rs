@@ -183,26 +183,93 @@ fn getxattrat(_: BorrowedFd<'_>, _: &CStr, _: &CStr, _: &mut [u8]) -> rustix::io
     Err(rustix::io::Errno::NOSYS)
 }
 
+/// `listxattrat(2)` (Linux 6.13), beside `getxattrat`.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64"))]
+const SYS_LISTXATTRAT: libc::c_long = 465;
+
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64"))]
+#[allow(unsafe_code)] // as getxattrat: libc and rustix do not wrap listxattrat yet
+fn listxattrat(dir: BorrowedFd<'_>, name: &CStr, buf: &mut [u8]) -> rustix::io::Result<usize> {
+    // SAFETY: the name is NUL-terminated and the kernel writes at most `buf.len()` bytes to
+    // `buf`, which outlives the call.
+    let n = unsafe {
+        libc::syscall(
+            SYS_LISTXATTRAT,
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW as libc::c_uint,
+            buf.as_mut_ptr(),
+            buf.len(),
+        )
+    };
+    if n < 0 {
+        Err(rustix::io::Errno::from_raw_os_error(io::Error::last_os_error().raw_os_error().unwrap_or(0)))
+    } else {
+        Ok(n as usize)
+    }
+}
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64")))]
+fn listxattrat(_: BorrowedFd<'_>, _: &CStr, _: &mut [u8]) -> rustix::io::Result<usize> {
+    Err(rustix::io::Errno::NOSYS)
+}
+
+/// `at()`, one of the `*xattrat` calls, which look up one component in a directory instead of
+/// a whole path; on a kernel without them, `by_path()`, the `l*` call on a path of the same file.
+fn at_or_path<T>(at: impl FnOnce() -> io::Result<T>, by_path: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
+    use std::sync::atomic::Ordering;
+    if !no_getxattrat().load(Ordering::Relaxed) {
+        match at() {
+            Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => no_getxattrat().store(true, Ordering::Relaxed),
+            // A seccomp filter that predates the syscalls (container runtimes) answers EPERM:
+            // when the path call is allowed, the `*at` ones are not used again.
+            Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
+                let path = by_path();
+                if path.is_ok() {
+                    no_getxattrat().store(true, Ordering::Relaxed);
+                }
+                return path;
+            }
+            other => return other,
+        }
+    }
+    by_path()
+}
+
+/// One xattr of `name` in the directory `dir`, never following a final symlink; `None` when
+/// absent or unsupported. `full()` is a path of the same file, for kernels before 6.13.
+pub fn get_at(
+    dir: BorrowedFd<'_>,
+    name: &CStr,
+    attr: &OsStr,
+    full: &dyn Fn() -> PathBuf,
+) -> io::Result<Option<Vec<u8>>> {
+    let attr = cname(attr)?;
+    let at = || match read_value(|buf| getxattrat(dir, name, &attr, buf)) {
+        Err(e) if is_unsupported(&e) => Ok(None),
+        other => other,
+    };
+    at_or_path(at, || get_path(&full(), OsStr::from_bytes(attr.as_bytes())))
+}
+
+/// The xattr names of `name` in the directory `dir`, never following a final symlink (empty
+/// where the filesystem keeps none). `full()` is a path of the same file, for kernels before
+/// 6.13.
+pub fn list_at(dir: BorrowedFd<'_>, name: &CStr, full: &dyn Fn() -> PathBuf) -> io::Result<Vec<OsString>> {
+    let at = || match split_list(|buf| listxattrat(dir, name, buf)) {
+        Err(e) if is_unsupported(&e) => Ok(Vec::new()),
+        other => other,
+    };
+    at_or_path(at, || list_path(&full()))
+}
+
 /// The capability xattr of `name` in the directory `dir` (never following a final symlink):
 /// one `getxattrat`, which looks up one component instead of a whole path; on a kernel
 /// without it, one lgetxattr of `full()`, a path of the same file.
 pub fn get_caps_at(dir: BorrowedFd<'_>, name: &CStr, full: &dyn Fn() -> PathBuf) -> io::Result<Option<Vec<u8>>> {
-    use std::sync::atomic::Ordering;
-    if !no_getxattrat().load(Ordering::Relaxed) {
-        match read_value(|buf| getxattrat(dir, name, CAPABILITY, buf)) {
-            Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => no_getxattrat().store(true, Ordering::Relaxed),
-            // A seccomp filter that predates the syscall (container runtimes) answers EPERM:
-            // when lgetxattr is allowed, getxattrat is not used again.
-            Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
-                let by_path = get_caps_path(&full());
-                if by_path.is_ok() {
-                    no_getxattrat().store(true, Ordering::Relaxed);
-                }
-                return by_path;
-            }
-            Err(e) if is_unsupported(&e) => return Ok(None),
-            other => return other,
-        }
-    }
-    get_caps_path(&full())
+    let at = || match read_value(|buf| getxattrat(dir, name, CAPABILITY, buf)) {
+        Err(e) if is_unsupported(&e) => Ok(None),
+        other => other,
+    };
+    at_or_path(at, || get_caps_path(&full()))
 }

@@ -581,10 +581,11 @@ fn a_file_changed_after_it_was_read_does_not_change_an_archive_in_a_pipe() {
     assert!(got == want, "the archive in the pipe took the change made after captar read the file");
 }
 
-/// The walk looks each file up by its name in its open directory, not by its whole path: a
-/// tree 120 directories deep and one 600 directories wide are archived whole and byte for
-/// byte the same under a limit of 24 open files as under the default, in GNU tar
-/// `--sort=name`'s member order, without an error.
+/// The walk looks each file up by its name in its open directory, not by its whole path, and
+/// keeps only a share of the descriptor limit open: a tree 120 directories deep and one 600
+/// directories wide (some with files large enough to wait open for the writer) are archived
+/// whole and byte for byte the same under a limit of 16 open files as under the default, in
+/// GNU tar `--sort=name`'s member order, without an error.
 #[test]
 fn deep_and_wide_trees_are_archived_whole_under_a_low_descriptor_limit() {
     if !util::require_tool("prlimit") {
@@ -600,11 +601,12 @@ fn deep_and_wide_trees_are_archived_whole_under_a_low_descriptor_limit() {
     for i in 0..600 {
         let d = tmp.path().join(format!("t/wide/w{i:03}"));
         std::fs::create_dir_all(&d).unwrap();
-        std::fs::write(d.join("f"), "x".repeat(i)).unwrap();
+        let size = if i % 60 == 0 { 3 << 20 } else { i };
+        std::fs::write(d.join("f"), "x".repeat(size)).unwrap();
     }
     let (low, default) = (tmp.path().join("low.tar"), tmp.path().join("default.tar"));
     let out = cmd("prlimit")
-        .arg("--nofile=24:24")
+        .arg("--nofile=16:16")
         .arg(env!("CARGO_BIN_EXE_captar"))
         .args(["create", "-f"])
         .arg(&low)
@@ -620,6 +622,41 @@ fn deep_and_wide_trees_are_archived_whole_under_a_low_descriptor_limit() {
     if util::require_tool("tar") {
         let gnu = tmp.path().join("gnu.tar");
         cmd("tar").args(["--sort=name", "-cf"]).arg(&gnu).arg("-C").arg(tmp.path()).arg("t").ok();
+        assert_eq!(cmd("tar").args(["-tf"]).arg(&gnu).ok().stdout_text(), listed);
+    }
+}
+
+/// Paths longer than PATH_MAX (4096 bytes) are archived as GNU tar archives them: every file,
+/// directory and symlink of a tree 45 directories of 100-byte names deep, with and without
+/// `--xattrs` (a user xattr on a deep directory kept), since each is found by its name in its
+/// directory.
+#[test]
+fn paths_longer_than_path_max_are_archived() {
+    if !util::require_tool("setfattr") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let name = "n".repeat(100);
+    let script = format!(
+        "set -e; mkdir t; cd t; for i in $(seq 45); do mkdir {name}; cd {name}; echo $i > f; done; \
+         ln -s f link; mkdir wide; for i in $(seq 30); do mkdir wide/w$i; echo $i > wide/w$i/g; done; \
+         setfattr -n user.deep -v yes wide"
+    );
+    cmd("bash").arg("-c").arg(&script).current_dir(tmp.path()).ok();
+    let a = tmp.path().join("a.tar");
+    let x = tmp.path().join("x.tar");
+    let out = captar().args(["create", "-f"]).arg(&a).arg("t").current_dir(tmp.path()).ok();
+    assert!(out.stderr.is_empty(), "{}", out.stderr_text());
+    let out = captar().args(["create", "--xattrs", "-f"]).arg(&x).arg("t").current_dir(tmp.path()).ok();
+    assert!(out.stderr.is_empty(), "{}", out.stderr_text());
+    let listed = captar().args(["list", "-f"]).arg(&a).ok().stdout_text();
+    assert_eq!(listed.lines().count(), 1 + 2 * 45 + 1 + 1 + 2 * 30);
+    assert_eq!(captar().args(["list", "-f"]).arg(&x).ok().stdout_text(), listed);
+    let deep_wide = listing(&x).into_iter().find(|(path, _)| path.ends_with("/wide/")).unwrap();
+    assert!(deep_wide.1.contains(&"user.deep".to_string()), "{deep_wide:?}");
+    if util::require_tool("tar") {
+        let gnu = tmp.path().join("gnu.tar");
+        cmd("tar").args(["--sort=name", "-cf"]).arg(&gnu).arg("t").current_dir(tmp.path()).ok();
         assert_eq!(cmd("tar").args(["-tf"]).arg(&gnu).ok().stdout_text(), listed);
     }
 }

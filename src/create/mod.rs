@@ -120,6 +120,92 @@ impl Batch {
     }
 }
 
+/// The walk's side of the batches: the one it fills, and the cycle walk → readers → writer →
+/// walk of at most `most` of them.
+struct Batches<'a> {
+    tx: &'a std::sync::mpsc::Sender<Batch>,
+    back: &'a std::sync::mpsc::Receiver<Batch>,
+    current: Batch,
+    /// The data the current batch will hold (see `push`).
+    bytes: usize,
+    seq: u64,
+    made: usize,
+    most: usize,
+    /// Sent and not yet back.
+    out: usize,
+    spare: Vec<Batch>,
+}
+
+impl<'a> Batches<'a> {
+    fn new(tx: &'a std::sync::mpsc::Sender<Batch>, back: &'a std::sync::mpsc::Receiver<Batch>, most: usize) -> Self {
+        Batches { tx, back, current: Batch::new(), bytes: 0, seq: 0, made: 1, most, out: 0, spare: Vec::new() }
+    }
+
+    /// Adds a member, sending the batch on when full; false when the writer has stopped.
+    fn push(&mut self, job: Job) -> bool {
+        // A large file counts as INLINE_MAX whoever opened it: its fd stays open until
+        // written, so a batch holds only a couple of them.
+        self.bytes += match &job {
+            Job::File { st, .. } => (st.st_size as u64).min(INLINE_MAX) as usize,
+            Job::Done { item, .. } if matches!(item.body, Body::Open { .. }) => INLINE_MAX as usize,
+            Job::Done { bytes, .. } => bytes.len(),
+        };
+        self.current.jobs.push(job);
+        if self.current.jobs.len() >= BATCH_ITEMS || self.bytes >= BATCH_BYTES {
+            return self.send();
+        }
+        true
+    }
+
+    /// Sends the current batch on, if it holds anything; false when the writer has stopped.
+    fn send(&mut self) -> bool {
+        if self.current.jobs.is_empty() {
+            return true;
+        }
+        let next = match self.back.try_recv() {
+            Ok(b) => {
+                self.out -= 1;
+                b
+            }
+            Err(_) if !self.spare.is_empty() => self.spare.pop().unwrap_or_else(Batch::new),
+            Err(_) if self.made < self.most => {
+                self.made += 1;
+                Batch::new()
+            }
+            Err(_) => match self.back.recv() {
+                Ok(b) => {
+                    self.out -= 1;
+                    b
+                }
+                Err(_) => return false,
+            },
+        };
+        self.bytes = 0;
+        self.current.seq = self.seq;
+        self.seq += 1;
+        self.out += 1;
+        self.tx.send(std::mem::replace(&mut self.current, next)).is_ok()
+    }
+
+    /// Sends the current batch on and waits for batches to come back (read and written)
+    /// while `busy` holds and any is out; false when the writer has stopped.
+    fn wait_for(&mut self, busy: impl Fn() -> bool) -> bool {
+        if !self.send() {
+            return false;
+        }
+        while busy() && self.out > 0 {
+            match self.back.recv() {
+                Ok(b) => {
+                    self.out -= 1;
+                    self.spare.push(b);
+                }
+                Err(_) => return false,
+            }
+        }
+        true
+    }
+}
+
 /// Bytes always initialised (a file's data is read over old bytes, not into fresh zeros), of
 /// which `used` hold members.
 struct Bytes {
@@ -379,7 +465,7 @@ fn write_to<W: Write + AsFd>(
     let (back_tx, back_rx) = std::sync::mpsc::channel::<Batch>();
     let job_rx = std::sync::Mutex::new(job_rx);
     std::thread::scope(|s| -> Result<()> {
-        let producer = s.spawn(move || walker.walk_all(base, &job_tx, &back_rx, readers + QUEUE));
+        let producer = s.spawn(move || walker.walk_all(base, Batches::new(&job_tx, &back_rx, readers + QUEUE)));
         let mut threads = Vec::new();
         for _ in 0..readers {
             let (job_rx, done_tx) = (&job_rx, done_tx.clone());
@@ -541,17 +627,10 @@ fn dir_name(name: &Path) -> PathBuf {
 }
 
 impl Walker<'_> {
-    fn walk_all(
-        &mut self,
-        base: &Path,
-        tx: &std::sync::mpsc::Sender<Batch>,
-        back: &std::sync::mpsc::Receiver<Batch>,
-        most: usize,
-    ) -> Result<()> {
-        let mut made = 1;
-        let mut seq = 0;
-        let mut batch = Batch::new();
-        let mut bytes = 0usize;
+    fn walk_all(&mut self, base: &Path, mut batches: Batches<'_>) -> Result<()> {
+        // Each batch out may hold a large file open, each reader one more; and a few for the
+        // archive and standard streams.
+        let mut tree = Tree::new(2 * batches.most + 8);
         for arg in &self.files.opts.paths {
             let fs_path = base.join(arg);
             let (name, stripped) = member_name(arg);
@@ -570,7 +649,6 @@ impl Walker<'_> {
                 }
             };
             let root_dev = root.st.st_dev;
-            let mut tree = Tree::new();
             let mut next = Some(Ok(root));
             while let Some(entry) = next {
                 let entry = match entry {
@@ -591,34 +669,17 @@ impl Walker<'_> {
                     && (!self.files.opts.one_file_system || entry.st.st_dev == root_dev);
                 let entered = if descend { tree.enter(&entry) } else { Ok(()) };
                 let path = entry.path.clone();
-                match self.add(entry, &tree) {
+                match self.add(entry) {
                     Ok(Some(job)) => {
-                        // A large file counts as INLINE_MAX whoever opened it: its fd stays open
-                        // until written, so a batch holds only a couple of them.
-                        bytes += match &job {
-                            Job::File { st, .. } => (st.st_size as u64).min(INLINE_MAX) as usize,
-                            Job::Done { item, .. } if matches!(item.body, Body::Open { .. }) => INLINE_MAX as usize,
-                            Job::Done { bytes, .. } => bytes.len(),
-                        };
-                        batch.jobs.push(job);
-                        if batch.jobs.len() >= BATCH_ITEMS || bytes >= BATCH_BYTES {
-                            bytes = 0;
-                            let next = match back.try_recv() {
-                                Ok(b) => b,
-                                Err(_) if made < most => {
-                                    made += 1;
-                                    Batch::new()
-                                }
-                                Err(_) => match back.recv() {
-                                    Ok(b) => b,
-                                    Err(_) => return Ok(()), // the writer stopped; it reports why
-                                },
-                            };
-                            batch.seq = seq;
-                            seq += 1;
-                            if tx.send(std::mem::replace(&mut batch, next)).is_err() {
-                                return Ok(());
-                            }
+                        // A file handed on holds its directory open until a reader reads it.
+                        if matches!(job, Job::File { .. })
+                            && tree.over_budget()
+                            && !batches.wait_for(|| tree.over_budget())
+                        {
+                            return Ok(()); // the writer stopped; it reports why
+                        }
+                        if !batches.push(job) {
+                            return Ok(());
                         }
                     }
                     Ok(None) => {}
@@ -630,16 +691,13 @@ impl Walker<'_> {
                 next = tree.next();
             }
         }
-        if !batch.jobs.is_empty() {
-            batch.seq = seq;
-            let _ = tx.send(batch);
-        }
+        batches.send();
         Ok(())
     }
 
     /// What becomes of one walked path: a file for a reader, or a member made here. A file of
     /// several names is read here, so its later names become links only once it is archived.
-    fn add(&mut self, entry: Entry, tree: &Tree) -> Result<Option<Job>> {
+    fn add(&mut self, entry: Entry) -> Result<Option<Job>> {
         let Entry { at, path, name, st } = entry;
         let report = self.files.report;
         if let Some((_, skip)) = self.skip_inodes.iter().find(|(inode, _)| *inode == (st.st_dev, st.st_ino)) {
@@ -659,7 +717,6 @@ impl Walker<'_> {
         };
         let linked = kind != Kind::Dir && st.st_nlink > 1;
         if kind == Kind::File && !linked {
-            let at = tree.hand_on(at, &path).at(&path, "open")?;
             return Ok(Some(Job::File { at, path, name, st }));
         }
         let mut bytes = Bytes { buf: Vec::new(), used: 0 };
@@ -741,20 +798,21 @@ impl Files<'_> {
         Ok(())
     }
 
-    /// Xattrs of a file that is not open (directories, symlinks, devices), found at `at` (the
-    /// capability alone) or `path` (every xattr): never following it.
+    /// Xattrs of a file that is not open (directories, symlinks, devices), found at `at`
+    /// (`path` on kernels before 6.13): never following it.
     fn at_xattrs(&self, at: &At, path: &Path, meta: &mut EntryMeta) -> Result<()> {
+        let full = || path.to_path_buf();
         if !self.opts.xattrs.others {
             // A directory, a symlink, a fifo or a device can carry a capability too (it grants
             // nothing, but it is there, and getcap lists it on a fifo or a device).
             if self.opts.xattrs.caps {
-                self.take_caps(path, meta, xattr::get_caps_at(at.dir(), at.name(), &|| path.to_path_buf()))?;
+                self.take_caps(path, meta, xattr::get_caps_at(at.dir(), at.name(), &full))?;
             }
             return Ok(());
         }
-        for name in xattr::list_path(path).at(path, "list xattrs")? {
+        for name in xattr::list_at(at.dir(), at.name(), &full).at(path, "list xattrs")? {
             if self.opts.xattrs.wants(&name)
-                && let Some(v) = xattr::get_path(path, &name).at(path, "read xattr")?
+                && let Some(v) = xattr::get_at(at.dir(), at.name(), &name, &full).at(path, "read xattr")?
             {
                 meta.xattrs.push((name, v));
             }

@@ -8,7 +8,11 @@ visited: an entry is looked up by its name in that descriptor (`fstatat`, and th
 `openat`), one component, not its whole path again from the top. Paths are still built, for
 member names and messages. A chain of open directories as deep as the tree would run out of
 descriptors: only the deepest few levels stay open, and a level closed on the way down
-is reopened on the way back up through its child's `..`, checked to be the same directory.
+is reopened on the way back up through its child's `..` (or else its path), checked to be the
+same directory. Files handed on to the readers hold their directory open until read; past a
+share of the descriptor limit the walk waits for the readers (`Tree::over_budget`) rather
+than hand a file on by a path that could be too long, or lead elsewhere. Under a very low
+limit nothing is kept open and every lookup goes by path, as a plain walk's.
 */
 
 use std::ffi::{CStr, CString, OsStr};
@@ -24,9 +28,8 @@ use rustix::fs::{AtFlags, Mode, OFlags, RawDir, Stat};
 /// Open directories kept on the way down (at most; fewer under a low descriptor limit);
 /// deeper levels close the oldest.
 const KEEP_OPEN: usize = 32;
-/// Directories a walked file may still be opened through while the readers have not reached
-/// it (at most; fewer under a low descriptor limit): beyond this many open (many small
-/// directories walked ahead of the readers), a file is handed on by its whole path instead.
+/// Directories open at once, kept by the walk or held by files handed on to the readers (at
+/// most; fewer under a low descriptor limit).
 const HELD_OPEN: usize = 96;
 
 /// Where a walked file is found: by its name in its directory, open since the walk read it,
@@ -99,7 +102,7 @@ pub(super) struct Failure {
 
 /// A directory being walked.
 struct Level {
-    /// Open while it is one of the deepest `KEEP_OPEN` levels (and while a reader holds it).
+    /// Open while it is one of the deepest `keep_open` levels (and while a reader holds it).
     dir: Option<Arc<DirFd>>,
     /// Its device and inode, to know it again when it is reopened.
     id: (u64, u64),
@@ -116,17 +119,26 @@ pub(super) struct Tree {
     finished: Option<Arc<DirFd>>,
     /// How many of the walk's directories are open, here and in the files handed on.
     open: Arc<AtomicUsize>,
-    /// `KEEP_OPEN` and `HELD_OPEN`, or less: a 32nd and a 16th of the descriptor limit.
+    /// `KEEP_OPEN` and `HELD_OPEN`, or less: a quarter and a half of the descriptors spare
+    /// (0 and 0: none kept, every lookup by path).
     keep_open: usize,
     held_open: usize,
     buf: Vec<u8>,
 }
 
 impl Tree {
-    pub(super) fn new() -> Tree {
-        let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile).current.unwrap_or(u64::MAX);
-        let share = |part: u64, most: usize| usize::try_from(limit / part).unwrap_or(most).clamp(1, most);
-        Tree::with_limits(share(32, KEEP_OPEN), share(16, HELD_OPEN))
+    /// A tree for a walk that leaves `reserve` descriptors to the rest of create (the files
+    /// the readers have open, large files waiting for the writer, the archive).
+    pub(super) fn new(reserve: usize) -> Tree {
+        let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile).current;
+        let limit = limit.map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX));
+        let open_now = std::fs::read_dir("/proc/self/fd").map_or(16, Iterator::count);
+        let spare = limit.saturating_sub(open_now + reserve);
+        // Under a very low limit no directory is kept open: every lookup goes by whole path.
+        if spare < 8 {
+            return Tree::with_limits(0, 0);
+        }
+        Tree::with_limits((spare / 4).min(KEEP_OPEN), (spare / 2).min(HELD_OPEN))
     }
 
     fn with_limits(keep_open: usize, held_open: usize) -> Tree {
@@ -148,21 +160,28 @@ impl Tree {
         let fd = rustix::fs::openat(entry.at.dir(), entry.at.name(), flags, Mode::empty())
             .map_err(|e| fail("read", e.into()))?;
         // The name may have been given to another directory since its lstat: the one read is
-        // the one whose metadata was archived, or none.
+        // the one whose metadata was archived, or none. Another filesystem there is one
+        // mounted by the open itself (an automount point: lstat does not trigger it), entered
+        // as the old walk and GNU tar enter it.
         let st = rustix::fs::fstat(&fd).map_err(|e| fail("read", e.into()))?;
-        if (st.st_dev, st.st_ino) != (entry.st.st_dev, entry.st.st_ino) {
+        if st.st_dev == entry.st.st_dev && st.st_ino != entry.st.st_ino {
             return Err(fail(
                 "read",
                 io::Error::other("replaced by another directory while we read it; not descended"),
             ));
         }
         let rest = self.read_names(&fd).map_err(|e| fail("read", e))?;
-        if let Some(far) = self.levels.len().checked_sub(self.keep_open) {
-            self.levels[far].dir = None;
-        }
+        let dir = if self.keep_open == 0 {
+            None
+        } else {
+            if let Some(far) = self.levels.len().checked_sub(self.keep_open) {
+                self.levels[far].dir = None;
+            }
+            Some(DirFd::new(fd, &self.open))
+        };
         self.levels.push(Level {
-            dir: Some(DirFd::new(fd, &self.open)),
-            id: (entry.st.st_dev, entry.st.st_ino),
+            dir,
+            id: (st.st_dev, st.st_ino),
             path: entry.path.clone(),
             name: entry.name.clone(),
             rest,
@@ -185,26 +204,25 @@ impl Tree {
         Ok(names)
     }
 
-    /// Where a file handed on to a reader is to be opened: `at`, or its whole `path` when too
-    /// many directories are open already.
-    pub(super) fn hand_on(&self, at: At, path: &Path) -> io::Result<At> {
-        if self.open.load(Ordering::Relaxed) <= self.held_open
-            || at.dir.as_ref().is_some_and(|d| Arc::strong_count(d) > 2)
-        {
-            return Ok(at);
-        }
-        At::path(path)
+    /// Whether more of the walk's directories are open than it should keep: files handed on
+    /// hold their directory open until read, so the walk waits for the readers to catch up.
+    pub(super) fn over_budget(&self) -> bool {
+        self.open.load(Ordering::Relaxed) > self.held_open
     }
 
     /// The next entry in walk order, `None` when every entered directory is done.
     pub(super) fn next(&mut self) -> Option<Result<Entry, Failure>> {
         loop {
             let level = self.levels.last_mut()?;
-            let Some(dir) = level.dir.clone() else {
-                if let Err(failure) = self.reopen_top() {
-                    return Some(Err(failure));
+            let dir = match &level.dir {
+                Some(dir) => Some(Arc::clone(dir)),
+                None if self.keep_open == 0 => None,
+                None => {
+                    if let Err(failure) = self.reopen_top() {
+                        return Some(Err(failure));
+                    }
+                    continue;
                 }
-                continue;
             };
             let Some(name) = level.rest.pop() else {
                 self.finished = self.levels.pop().and_then(|done| done.dir);
@@ -213,7 +231,13 @@ impl Tree {
             let file_name = Path::new(OsStr::from_bytes(name.as_bytes()));
             let path = level.path.join(file_name);
             let member = level.name.join(file_name);
-            let at = At { dir: Some(dir), name };
+            let at = match dir {
+                Some(dir) => At { dir: Some(dir), name },
+                None => match At::path(&path) {
+                    Ok(at) => at,
+                    Err(error) => return Some(Err(Failure { path, what: "stat", error })),
+                },
+            };
             return Some(match at.stat() {
                 Ok(st) => Ok(Entry { at, path, name: member, st }),
                 Err(error) => Err(Failure { path, what: "stat", error }),
@@ -370,10 +394,10 @@ mod tests {
         assert_eq!(seen, expected(10, &[4]));
     }
 
-    /// Files handed on to readers keep their directory open only up to the limit; past it
-    /// they are handed on by path, and either way open the right file.
+    /// Files handed on keep their directory open: the tree is over its budget once more than
+    /// `held_open` are, and back under it when they are dropped (read).
     #[test]
-    fn files_handed_on_past_the_limit_go_by_path() {
+    fn files_handed_on_count_against_the_budget() {
         let tmp = tempfile::tempdir().unwrap();
         for i in 0..20 {
             let d = tmp.path().join(format!("w{i:02}"));
@@ -383,20 +407,74 @@ mod tests {
         let mut tree = Tree::with_limits(2, 4);
         tree.enter(&root_entry(tmp.path())).unwrap();
         let mut handed = Vec::new();
+        let mut read = 0;
         while let Some(entry) = tree.next() {
             let entry = entry.unwrap();
             if entry.st.st_mode & libc::S_IFMT == libc::S_IFDIR {
                 tree.enter(&entry).unwrap();
-            } else {
-                handed.push(tree.hand_on(entry.at, &entry.path).unwrap());
+                continue;
             }
-            assert!(tree.open.load(Ordering::Relaxed) <= 4 + 2, "{} open", tree.open.load(Ordering::Relaxed));
+            if tree.over_budget() {
+                // What the walk does: wait for the readers to read what was handed on.
+                assert!(handed.len() >= 2, "over budget with {} files handed on", handed.len());
+                for at in handed.drain(..) {
+                    let at: At = at;
+                    let fd = rustix::fs::openat(at.dir(), at.name(), OFlags::RDONLY, Mode::empty()).unwrap();
+                    assert_eq!(std::io::read_to_string(std::fs::File::from(fd)).unwrap(), format!("file {read}"));
+                    read += 1;
+                }
+                assert!(!tree.over_budget());
+            }
+            handed.push(entry.at);
+            assert!(tree.open.load(Ordering::Relaxed) <= 4 + 1);
         }
-        assert_eq!(handed.len(), 20);
-        assert!(handed.iter().any(|at| at.dir.is_none()) && handed.iter().any(|at| at.dir.is_some()));
-        for (i, at) in handed.iter().enumerate() {
-            let fd = rustix::fs::openat(at.dir(), at.name(), OFlags::RDONLY, Mode::empty()).unwrap();
-            assert_eq!(std::io::read_to_string(std::fs::File::from(fd)).unwrap(), format!("file {i}"));
+        assert!(read > 0 && read < 20, "{read}");
+    }
+
+    /// Under a very low descriptor limit nothing is kept open: every entry is found by path.
+    #[test]
+    fn with_no_directory_kept_open_every_lookup_goes_by_path() {
+        let tmp = tempfile::tempdir().unwrap();
+        chain(tmp.path(), 12);
+        let mut tree = Tree::with_limits(0, 0);
+        let (seen, failed) = walk(tmp.path(), &mut tree, "", || {});
+        assert!(failed.is_empty(), "{failed:?}");
+        assert_eq!(seen, expected(12, &[]));
+        assert_eq!(tree.open.load(Ordering::Relaxed), 0);
+    }
+
+    /// A filesystem mounted on a directory after its lstat (what opening an automount point
+    /// does: lstat does not trigger it) is entered, as GNU tar enters it; a directory
+    /// replaced by another of the same filesystem is not.
+    #[test]
+    fn a_mount_appearing_on_open_is_entered_a_replaced_directory_is_not() {
+        if !rustix::process::geteuid().is_root() {
+            assert!(std::env::var_os("CI").is_none(), "CI runs the tests as root: mounting needs it");
+            eprintln!("skipped: mounting a tmpfs needs root");
+            return;
         }
+        let tmp = tempfile::tempdir().unwrap();
+        let m = tmp.path().join("m");
+        std::fs::create_dir(&m).unwrap();
+        let entry = root_entry(&m);
+        let mounted = std::process::Command::new("mount").args(["-t", "tmpfs", "tmpfs"]).arg(&m).status();
+        assert!(mounted.unwrap().success(), "mount -t tmpfs failed");
+        std::fs::write(m.join("inside"), "x").unwrap();
+        let mut tree = Tree::with_limits(2, 4);
+        let entered = tree.enter(&entry);
+        let names: Vec<_> = std::iter::from_fn(|| tree.next()).map(|e| e.unwrap().name).collect();
+        drop(tree);
+        let unmounted = std::process::Command::new("umount").arg(&m).status();
+        assert!(unmounted.unwrap().success(), "umount failed");
+        entered.unwrap();
+        assert_eq!(names, [PathBuf::from("r/inside")]);
+
+        let d = tmp.path().join("d");
+        std::fs::create_dir(&d).unwrap();
+        let entry = root_entry(&d);
+        std::fs::rename(&d, tmp.path().join("old")).unwrap();
+        std::fs::create_dir(&d).unwrap();
+        let failure = Tree::with_limits(2, 4).enter(&entry).unwrap_err();
+        assert!(failure.error.to_string().contains("replaced by another directory"), "{failure:?}");
     }
 }
