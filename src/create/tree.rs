@@ -102,7 +102,8 @@ pub(super) struct Failure {
 
 /// A directory being walked.
 struct Level {
-    /// Open while it is one of the deepest `keep_open` levels (and while a reader holds it).
+    /// Open while it is one of the deepest `keep_open` levels (never in a walk that keeps
+    /// none); files handed on hold their own reference.
     dir: Option<Arc<DirFd>>,
     /// Its device and inode, to know it again when it is reopened.
     id: (u64, u64),
