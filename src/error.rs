@@ -143,8 +143,8 @@ impl Report {
     fn print(&self, msg: &dyn fmt::Display) {
         let msg = terminal_safe(&msg.to_string()).into_owned();
         match self.bar.get() {
-            Some(b) => b.suspend(|| eprintln!("captar: {msg}")),
-            None => eprintln!("captar: {msg}"),
+            Some(b) => b.suspend(|| print_stderr(&format!("captar: {msg}"))),
+            None => print_stderr(&format!("captar: {msg}")),
         }
     }
 
@@ -187,6 +187,13 @@ impl Report {
             Outcome::Ok
         }
     }
+}
+
+/// One line on standard error. A stderr that is closed or full (`captar ... 2>&1 | head`) loses
+/// the line; `eprintln!` would panic, ending the run mid-way and leaving its temporaries.
+pub fn print_stderr(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 #[cfg(test)]

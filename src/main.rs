@@ -3,7 +3,15 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    match captar::cli::run(std::env::args_os().collect()) {
+    let run = std::panic::catch_unwind(|| captar::cli::run(std::env::args_os().collect()));
+    let Ok(result) = run else {
+        // A bug: the panic's message is out already. No half-written archive or file is left
+        // under a temporary name.
+        let _held = captar::temps::remove_all();
+        captar::error::print_stderr("captar: internal error (a bug; please report it): stopped");
+        return ExitCode::from(2);
+    };
+    match result {
         Ok(outcome) => ExitCode::from(outcome as u8),
         Err(err) => {
             // `captar list ... | head`: the reader of a listing went away, which is not an error.
@@ -14,7 +22,7 @@ fn main() -> ExitCode {
             {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("captar: {}", captar::error::terminal_safe(&err.to_string()));
+            captar::error::print_stderr(&format!("captar: {}", captar::error::terminal_safe(&err.to_string())));
             ExitCode::from(2)
         }
     }

@@ -77,6 +77,17 @@ pub fn remove(named: Named, dir: BorrowedFd<'_>, name: &Path) {
     });
 }
 
+/// Removes every registered temporary, and returns the lock that keeps new ones from being
+/// registered: for a process about to end (a signal, or a bug's panic).
+pub fn remove_all() -> impl Drop {
+    let mut live = live();
+    for e in live.iter() {
+        let _ = rustix::fs::unlinkat(e.dir.as_fd(), &e.name, AtFlags::empty());
+    }
+    live.clear();
+    live
+}
+
 /// While alive, SIGINT, SIGTERM and SIGHUP remove the registered temporaries, then end the
 /// process as the signal would have.
 pub struct SignalCleanup {
@@ -99,10 +110,7 @@ impl SignalCleanup {
             .spawn(move || {
                 if let Some(sig) = signals.forever().next() {
                     // Held until the process ends: no new temporary can appear after this.
-                    let live = live();
-                    for e in live.iter() {
-                        let _ = rustix::fs::unlinkat(e.dir.as_fd(), &e.name, AtFlags::empty());
-                    }
+                    let _live = remove_all();
                     let _ = signal_hook::low_level::emulate_default_handler(sig);
                     std::process::exit(128 + sig);
                 }

@@ -660,3 +660,69 @@ fn paths_longer_than_path_max_are_archived() {
         assert_eq!(cmd("tar").args(["-tf"]).arg(&gnu).ok().stdout_text(), listed);
     }
 }
+
+/// A path given absolute or through `..` is named as GNU tar names it (`/` and `..` as `./`,
+/// what is beneath without a `./`), and `--exclude` matches it as given too (`/tmp/x/a`), as
+/// GNU tar matches before stripping.
+#[test]
+fn absolute_and_dot_dot_paths_are_named_and_excluded_like_gnu_tar() {
+    if !util::require_tool("tar") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let q = tmp.path().join("q");
+    for (dir, file) in [("a", "f"), ("b", "g"), ("b/c", "h")] {
+        std::fs::create_dir_all(q.join(dir)).unwrap();
+        std::fs::write(q.join(dir).join(file), dir).unwrap();
+    }
+    let abs = q.to_str().unwrap().to_string();
+    let b = q.join("b");
+    let cases: Vec<(Vec<String>, &Path)> = vec![
+        (vec![abs.clone()], tmp.path()),
+        (vec!["..".into()], &b),
+        (vec!["../".into()], &b),
+        (vec!["--exclude".into(), format!("{abs}/a"), abs.clone()], tmp.path()),
+        (vec!["--exclude".into(), format!("{abs}/b/*"), abs.clone()], tmp.path()),
+        (vec!["--exclude".into(), "/*/c".into(), abs.clone()], tmp.path()),
+        (vec!["--exclude".into(), "b/c".into(), "..".into()], &b),
+        (vec!["--exclude".into(), "../a".into(), "..".into()], &b),
+    ];
+    for (args, cwd) in cases {
+        let ours = captar().args(["create", "-f", "-"]).args(&args).current_dir(cwd).ok().stdout;
+        let gnu = cmd("tar").args(["--sort=name", "-cf", "-"]).args(&args).current_dir(cwd).ok().stdout;
+        let list = |archive: Vec<u8>| {
+            let path = tmp.path().join("listed.tar");
+            std::fs::write(&path, archive).unwrap();
+            cmd("tar").arg("-tf").arg(&path).ok().stdout_text()
+        };
+        assert_eq!(list(ours), list(gnu), "{args:?} in {}", cwd.display());
+    }
+}
+
+/// Messages to a standard error that is closed (`captar ... 2>&1 | head`) are lost, not a
+/// panic: the run goes on, archives what it can, exits 2 for its errors and leaves no
+/// temporary file behind.
+#[test]
+fn a_closed_standard_error_loses_messages_not_the_run() {
+    let tmp = util::tempdir();
+    std::fs::write(tmp.path().join("present"), "x").unwrap();
+    let mut args: Vec<String> = vec!["create".into(), "-f".into(), "a.tar".into(), "present".into()];
+    args.extend((0..500).map(|i| format!("missing{i}")));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_captar"))
+        .args(&args)
+        .current_dir(tmp.path())
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take()); // closed before the first message
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(2), "{status:?}");
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".captar-"))
+        .collect();
+    assert!(left.is_empty(), "temporaries left: {left:?}");
+    assert_eq!(captar().args(["list", "-f"]).arg(tmp.path().join("a.tar")).ok().stdout_text(), "present\n");
+}

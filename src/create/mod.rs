@@ -473,9 +473,9 @@ impl Walker<'_> {
                 self.files.report.note("removing leading '/' and '../' from member names");
                 self.warned_absolute = true;
             }
-            let root_name = if name.as_os_str().is_empty() { PathBuf::from(".") } else { name };
-            let root = At::path(&fs_path)
-                .and_then(|at| Ok(Entry { st: at.stat()?, at, path: fs_path.clone(), name: root_name }));
+            // A name stripped to nothing (`/`, `..`) is archived as `./`, its contents as `etc/...`,
+            // as GNU tar and bsdtar name them (`add` names the empty name `./`).
+            let root = At::path(&fs_path).and_then(|at| Ok(Entry { st: at.stat()?, at, path: fs_path.clone(), name }));
             let root = match root {
                 Ok(root) => root,
                 Err(e) => {
@@ -494,7 +494,10 @@ impl Walker<'_> {
                         continue;
                     }
                 };
-                if self.files.opts.excludes.matches(&entry.name) {
+                // An absolute or `..` path is matched as given too (`--exclude=/proc`), as GNU
+                // tar matches it before stripping: then the path walked is the name given.
+                let excludes = &self.files.opts.excludes;
+                if excludes.matches(&entry.name) || (stripped && excludes.matches(&entry.path)) {
                     next = tree.next();
                     continue;
                 }
@@ -569,7 +572,11 @@ impl Walker<'_> {
         let item = if kind == Kind::File {
             self.files.file(&at, &path, name.clone(), &st, &mut bytes)?
         } else {
-            let member = if kind == Kind::Dir { dir_name(&name) } else { name.clone() };
+            let member = match kind {
+                Kind::Dir if name.as_os_str().is_empty() => PathBuf::from("./"),
+                Kind::Dir => dir_name(&name),
+                _ => name.clone(),
+            };
             let mut meta = self.files.base_meta(member, kind, &st);
             match kind {
                 Kind::Symlink => {

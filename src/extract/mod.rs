@@ -185,7 +185,8 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     if !run.cap_failures.is_empty() {
         report.note(format!("{} capabilities were not restored:", run.cap_failures.len()));
         for f in &run.cap_failures {
-            eprintln!("  {}", crate::error::terminal_safe(&format!("{}: {}", f.path.display(), f.caps)));
+            let line = crate::error::terminal_safe(&format!("{}: {}", f.path.display(), f.caps)).into_owned();
+            crate::error::print_stderr(&format!("  {line}"));
         }
     }
     Ok(report.outcome())
