@@ -153,8 +153,17 @@ struct XattrArgs {
     flags: u32,
 }
 
+/// A raw syscall's return: a length, or -1 and the errno.
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64"))]
-#[allow(unsafe_code)] // the one raw syscall: libc and rustix do not wrap getxattrat yet
+fn syscall_len(n: libc::c_long) -> rustix::io::Result<usize> {
+    match usize::try_from(n) {
+        Ok(len) => Ok(len),
+        Err(_) => Err(rustix::io::Errno::from_raw_os_error(io::Error::last_os_error().raw_os_error().unwrap_or(0))),
+    }
+}
+
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64"))]
+#[allow(unsafe_code)] // raw syscalls: libc and rustix do not wrap getxattrat yet
 fn getxattrat(dir: BorrowedFd<'_>, name: &CStr, attr: &CStr, buf: &mut [u8]) -> rustix::io::Result<usize> {
     let mut args =
         XattrArgs { value: buf.as_mut_ptr() as u64, size: buf.len().min(u32::MAX as usize) as u32, flags: 0 };
@@ -171,11 +180,7 @@ fn getxattrat(dir: BorrowedFd<'_>, name: &CStr, attr: &CStr, buf: &mut [u8]) -> 
             std::mem::size_of::<XattrArgs>(),
         )
     };
-    if n < 0 {
-        Err(rustix::io::Errno::from_raw_os_error(io::Error::last_os_error().raw_os_error().unwrap_or(0)))
-    } else {
-        Ok(n as usize)
-    }
+    syscall_len(n)
 }
 
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64")))]
@@ -202,11 +207,7 @@ fn listxattrat(dir: BorrowedFd<'_>, name: &CStr, buf: &mut [u8]) -> rustix::io::
             buf.len(),
         )
     };
-    if n < 0 {
-        Err(rustix::io::Errno::from_raw_os_error(io::Error::last_os_error().raw_os_error().unwrap_or(0)))
-    } else {
-        Ok(n as usize)
-    }
+    syscall_len(n)
 }
 
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64")))]

@@ -726,3 +726,34 @@ fn a_closed_standard_error_loses_messages_not_the_run() {
     assert!(left.is_empty(), "temporaries left: {left:?}");
     assert_eq!(captar().args(["list", "-f"]).arg(tmp.path().join("a.tar")).ok().stdout_text(), "present\n");
 }
+
+/// A directory's or symlink's xattrs are read in its directory (`listxattrat`, `getxattrat`);
+/// on a kernel without those calls (before 6.13, as `CAPTAR_TEST_NO_GETXATTRAT` makes captar
+/// behave) by path: the same archive either way.
+#[test]
+fn xattrs_of_directories_the_same_without_the_at_calls() {
+    if !util::require_tool("setfattr") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let d = tmp.path().join("t/d");
+    std::fs::create_dir_all(&d).unwrap();
+    std::os::unix::fs::symlink("d", tmp.path().join("t/link")).unwrap();
+    cmd("setfattr").args(["-n", "user.one", "-v", "1"]).arg(&d).ok();
+    cmd("setfattr").args(["-n", "user.two", "-v", "2"]).arg(&d).ok();
+    let at = tmp.path().join("at.tar");
+    let by_path = tmp.path().join("path.tar");
+    captar().args(["create", "--xattrs", "-f"]).arg(&at).arg("-C").arg(tmp.path()).arg("t").ok();
+    captar()
+        .env("CAPTAR_TEST_NO_GETXATTRAT", "1")
+        .args(["create", "--xattrs", "-f"])
+        .arg(&by_path)
+        .arg("-C")
+        .arg(tmp.path())
+        .arg("t")
+        .ok();
+    assert!(std::fs::read(&at).unwrap() == std::fs::read(&by_path).unwrap(), "the archives differ");
+    let mut names = listing(&at)["t/d/"].clone();
+    names.sort();
+    assert_eq!(names, ["user.one", "user.two"]);
+}

@@ -56,7 +56,7 @@ impl Batch {
                 }
                 Job::File { at, path, name, st } => match files.file(&at, &path, name, &st, &mut self.bytes) {
                     Ok(item) => self.items.push(item),
-                    Err(e) => files.failed(&path, e),
+                    Err(e) => files.failed(e),
                 },
             }
         }

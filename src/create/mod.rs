@@ -489,7 +489,7 @@ impl Walker<'_> {
                 let entry = match entry {
                     Ok(entry) => entry,
                     Err(Failure { path, what, error }) => {
-                        self.files.failed(&path, Error::io(&path, what, error));
+                        self.files.failed(Error::io(path, what, error));
                         next = tree.next();
                         continue;
                     }
@@ -506,7 +506,6 @@ impl Walker<'_> {
                     && self.files.opts.recursive
                     && (!self.files.opts.one_file_system || entry.st.st_dev == root_dev);
                 let entered = if descend { tree.enter(&entry) } else { Ok(()) };
-                let path = entry.path.clone();
                 match self.add(entry) {
                     Ok(Some(job)) => {
                         // A file handed on holds its directory open until a reader reads it.
@@ -521,10 +520,10 @@ impl Walker<'_> {
                         }
                     }
                     Ok(None) => {}
-                    Err(e) => self.files.failed(&path, e),
+                    Err(e) => self.files.failed(e),
                 }
                 if let Err(Failure { path, what, error }) = entered {
-                    self.files.failed(&path, Error::io(&path, what, error));
+                    self.files.failed(Error::io(path, what, error));
                 }
                 next = tree.next();
             }
@@ -606,9 +605,9 @@ impl Walker<'_> {
 impl Files<'_> {
     /// Reports a member that could not be archived; one that vanished since the walk saw it
     /// is a warning, as in tar.
-    fn failed(&self, path: &Path, e: Error) {
+    fn failed(&self, e: Error) {
         match e {
-            Error::Io { ref source, .. } if source.kind() == io::ErrorKind::NotFound => {
+            Error::Io { ref source, ref path, .. } if source.kind() == io::ErrorKind::NotFound => {
                 self.report.warn(format!("{}: file removed before we read it", path.display()));
             }
             other => self.report.error(other),
