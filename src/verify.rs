@@ -223,30 +223,49 @@ pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
     if matches!(opts.source, Source::Archive(_)) || opts.directory.is_some() {
         v.dirs_open = Dirs::beneath(&v.root);
     }
-    match &opts.source {
-        Source::Archive(path) => {
-            let opened = open_archive_counted(path)?;
-            let progress = Progress::bytes(opts.progress, opened.input_len, "verifying");
-            report.attach(&progress);
-            let mut reader = opened.reader;
-            let result = v.archive(&mut reader, &|| progress.set_position(opened.input_pos.load(Ordering::Relaxed)));
-            progress.finish();
-            result?;
+    match v.run(opts, report) {
+        // `captar verify ... | head`: the reader went away; verify stops there, and its exit
+        // code says what was found so far (1 once a difference was printed), never a pass
+        // it did not see (main would take a broken pipe on standard output for success).
+        Err(Error::Io { ref source, ref path, .. })
+            if source.kind() == io::ErrorKind::BrokenPipe && path.as_os_str() == crate::error::STDOUT => {}
+        other => {
+            other?;
+            // As extract and tar --compare: a member asked for and not there is an error, not
+            // a pass.
+            for m in v.members.unmatched() {
+                report.error(format!("{}: not found in {}", m.display(), opts.source.label()));
+            }
         }
-        Source::Manifest(path) => v.manifest(path)?,
-    }
-    if opts.extra {
-        v.extra()?;
-    }
-    v.finish()?;
-    // As extract and tar --compare: a member asked for and not there is an error, not a pass.
-    for m in v.members.unmatched() {
-        report.error(format!("{}: not found in {}", m.display(), opts.source.label()));
     }
     if report.errors() > 0 {
         return Ok(Outcome::Errors);
     }
     Ok(if v.summary.differences > 0 { Outcome::Differences } else { Outcome::Ok })
+}
+
+impl Verifier<'_> {
+    /// Reads the archive or manifest, checks every member (and, with --extra, the tree) and
+    /// prints the findings and the summary.
+    fn run(&mut self, opts: &VerifyOptions, report: &Report) -> Result<()> {
+        match &opts.source {
+            Source::Archive(path) => {
+                let opened = open_archive_counted(path)?;
+                let progress = Progress::bytes(opts.progress, opened.input_len, "verifying");
+                report.attach(&progress);
+                let mut reader = opened.reader;
+                let tick = || progress.set_position(opened.input_pos.load(Ordering::Relaxed));
+                let result = self.archive(&mut reader, &tick);
+                progress.finish();
+                result?;
+            }
+            Source::Manifest(path) => self.manifest(path)?,
+        }
+        if opts.extra {
+            self.extra()?;
+        }
+        self.finish()
+    }
 }
 
 /// A name as verify prints it: as `tar -t` and `captar list` do (escaped, so each difference is

@@ -662,8 +662,9 @@ fn paths_longer_than_path_max_are_archived() {
 }
 
 /// A path given absolute or through `..` is named as GNU tar names it (`/` and `..` as `./`,
-/// what is beneath without a `./`), and `--exclude` matches it as given too (`/tmp/x/a`), as
-/// GNU tar matches before stripping.
+/// what is beneath without a `./`; `../.` keeps the `./`), and `--exclude` matches it as given
+/// too (`/tmp/x/a`), as GNU tar matches before stripping (and only as given: `-C`'s directory
+/// takes no part).
 #[test]
 fn absolute_and_dot_dot_paths_are_named_and_excluded_like_gnu_tar() {
     if !util::require_tool("tar") {
@@ -686,6 +687,13 @@ fn absolute_and_dot_dot_paths_are_named_and_excluded_like_gnu_tar() {
         (vec!["--exclude".into(), "/*/c".into(), abs.clone()], tmp.path()),
         (vec!["--exclude".into(), "b/c".into(), "..".into()], &b),
         (vec!["--exclude".into(), "../a".into(), "..".into()], &b),
+        // Stripped to a `.`, not to nothing: the contents keep `./`.
+        (vec!["../.".into()], &b),
+        (vec![".././".into()], &b),
+        // Matched as given, not as walked: neither `-C`'s directory nor a `./` take part.
+        (vec!["-C".into(), b.to_str().unwrap().into(), "--exclude".into(), "*/tmp/*".into(), "..".into()], tmp.path()),
+        (vec!["-C".into(), b.to_str().unwrap().into(), "--exclude".into(), "*q*".into(), "..".into()], tmp.path()),
+        (vec!["--exclude".into(), "./*".into(), "..".into()], &b),
     ];
     for (args, cwd) in cases {
         let ours = captar().args(["create", "-f", "-"]).args(&args).current_dir(cwd).ok().stdout;

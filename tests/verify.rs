@@ -407,3 +407,33 @@ fn extra_with_an_empty_manifest() {
     let out = captar().args(["verify", "--extra", "--manifest"]).arg(&empty).code(2);
     assert!(out.stderr_text().contains("pass -C DIR"), "{}", out.stderr_text());
 }
+
+/// `captar verify ... | head -1` in a CI step (with `set -o pipefail`): when the reader goes
+/// away, verify stops, and its exit code still says a difference was found (1), as it says a
+/// clean pass (0) on a faithful tree; a broken pipe was taken for success (0) with differences.
+#[test]
+fn a_reader_that_goes_away_does_not_turn_differences_into_a_pass() {
+    let Some(s) = setup() else { return };
+    let dst = s.restored("out");
+    damage(&dst);
+    let run = |dir: &Path| {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_captar"))
+            .args(["verify", "-f"])
+            .arg(&s.archive)
+            .arg("-C")
+            .arg(dir)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take()); // the reader is gone before the first line
+        let out = child.wait_with_output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, err) = run(&dst);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.is_empty(), "{err}");
+    let clean = s.restored("clean");
+    let (code, err) = run(&clean);
+    assert_eq!(code, Some(0), "{err}");
+}

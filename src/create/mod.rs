@@ -453,6 +453,14 @@ fn member_name(path: &Path) -> (PathBuf, bool) {
     (out, stripped)
 }
 
+/// Whether a path given to archive is stripped to nothing (`/`, `..`, `x/..`), not to a `.`
+/// (`/.`, `../.`), as GNU tar strips it: what is left after a leading `/` and the last `..`.
+fn strips_to_nothing(path: &Path) -> bool {
+    let parts: Vec<&[u8]> = path.as_os_str().as_bytes().split(|&b| b == b'/').filter(|p| !p.is_empty()).collect();
+    let after = parts.iter().rposition(|p| *p == b"..").map_or(0, |i| i + 1);
+    parts[after..].is_empty()
+}
+
 fn dir_name(name: &Path) -> PathBuf {
     let mut bytes = name.as_os_str().as_bytes().to_vec();
     if !bytes.ends_with(b"/") {
@@ -473,8 +481,22 @@ impl Walker<'_> {
                 self.files.report.note("removing leading '/' and '../' from member names");
                 self.warned_absolute = true;
             }
-            // A name stripped to nothing (`/`, `..`) is archived as `./`, its contents as `etc/...`,
-            // as GNU tar and bsdtar name them (`add` names the empty name `./`).
+            // A name stripped to nothing (`/`, `..`) is archived as `./`, its contents as `etc/...`
+            // (`add` names the empty name `./`); one stripped to a `.` (`/.`, `../.`) as `./`,
+            // its contents as `./etc/...`: GNU tar's names (and bsdtar's, for `/`).
+            let name = if name.as_os_str().is_empty() && !strips_to_nothing(arg) { PathBuf::from(".") } else { name };
+            // An absolute or `..` path is matched against excludes as given too (`--exclude=/proc`),
+            // as GNU tar matches it before stripping: the path walked, less `-C`'s directory
+            // (`base`) for a relative one.
+            let given = |walked: &Path| -> PathBuf {
+                if arg.is_absolute() {
+                    return walked.to_path_buf();
+                }
+                let rest = walked.as_os_str().as_bytes().get(fs_path.as_os_str().len()..).unwrap_or_default();
+                let mut bytes = arg.as_os_str().as_bytes().to_vec();
+                bytes.extend_from_slice(rest);
+                PathBuf::from(OsStr::from_bytes(&bytes))
+            };
             let root = At::path(&fs_path).and_then(|at| Ok(Entry { st: at.stat()?, at, path: fs_path.clone(), name }));
             let root = match root {
                 Ok(root) => root,
@@ -494,10 +516,8 @@ impl Walker<'_> {
                         continue;
                     }
                 };
-                // An absolute or `..` path is matched as given too (`--exclude=/proc`), as GNU
-                // tar matches it before stripping: then the path walked is the name given.
                 let excludes = &self.files.opts.excludes;
-                if excludes.matches(&entry.name) || (stripped && excludes.matches(&entry.path)) {
+                if excludes.matches(&entry.name) || (stripped && excludes.matches(&given(&entry.path))) {
                     next = tree.next();
                     continue;
                 }
