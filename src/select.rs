@@ -129,6 +129,15 @@ impl Excludes {
             .filter(|&(_, &b)| b == b'/')
             .any(|(i, _)| self.0.is_match(Path::new(OsStr::from_bytes(&bytes[i + 1..]))))
     }
+
+    /// `matches` for `name` or any of its leading directories, as GNU tar matches a path named
+    /// on the command line (`--exclude=/home /home/alice` leaves alice out). A walked entry
+    /// needs no such check: its leading directories were walked, and matched, before it.
+    pub fn matches_named(&self, name: &Path) -> bool {
+        let bytes = name.as_os_str().as_bytes();
+        let cuts = bytes.iter().enumerate().filter(|&(i, &b)| b == b'/' && i > 0).map(|(i, _)| i);
+        self.matches(name) || cuts.into_iter().any(|end| self.matches(Path::new(OsStr::from_bytes(&bytes[..end]))))
+    }
 }
 
 /// The member names given on the command line (`captar extract -f a.tar usr/bin`): a member is
@@ -235,5 +244,22 @@ mod tests {
         assert!(ex.matches(Path::new("x/cache/")));
         assert!(!ex.matches(Path::new("x/cached")));
         assert!(!ex.matches(Path::new("x/c.os")));
+    }
+
+    #[test]
+    fn a_named_path_also_matches_by_its_leading_directories() {
+        let ex = Excludes::new(&["/home".into(), "cache".into(), "b/c".into()]).unwrap();
+        for (name, named, walked) in [
+            ("/home/alice", true, false),
+            ("/home", true, true),
+            ("/homes/alice", false, false),
+            ("x/cache/y/z", true, false),
+            ("a/b/c/d", true, false),
+            ("a/b/cd/e", false, false),
+            ("cache", true, true),
+        ] {
+            assert_eq!(ex.matches_named(Path::new(name)), named, "{name} named");
+            assert_eq!(ex.matches(Path::new(name)), walked, "{name} walked");
+        }
     }
 }

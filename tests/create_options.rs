@@ -664,7 +664,7 @@ fn paths_longer_than_path_max_are_archived() {
 /// A path given absolute or through `..` is named as GNU tar names it (`/` and `..` as `./`,
 /// what is beneath without a `./`; `../.` keeps the `./`), and `--exclude` matches it as given
 /// too (`/tmp/x/a`), as GNU tar matches before stripping (and only as given: `-C`'s directory
-/// takes no part).
+/// takes no part); a path named is left out when one of its leading directories matches.
 #[test]
 fn absolute_and_dot_dot_paths_are_named_and_excluded_like_gnu_tar() {
     if !util::require_tool("tar") {
@@ -694,6 +694,11 @@ fn absolute_and_dot_dot_paths_are_named_and_excluded_like_gnu_tar() {
         (vec!["-C".into(), b.to_str().unwrap().into(), "--exclude".into(), "*/tmp/*".into(), "..".into()], tmp.path()),
         (vec!["-C".into(), b.to_str().unwrap().into(), "--exclude".into(), "*q*".into(), "..".into()], tmp.path()),
         (vec!["--exclude".into(), "./*".into(), "..".into()], &b),
+        // A leading directory of a path named matches too (not with --no-recursion).
+        (vec!["--exclude".into(), abs.clone(), format!("{abs}/b")], tmp.path()),
+        (vec!["--exclude".into(), "q".into(), "q/b/c".into(), "q/a".into()], tmp.path()),
+        (vec!["--exclude".into(), "b".into(), "q/b/c".into(), "q/a".into()], tmp.path()),
+        (vec!["--no-recursion".into(), "--exclude".into(), "q".into(), "q/b".into(), "q/a/f".into()], tmp.path()),
     ];
     for (args, cwd) in cases {
         let ours = captar().args(["create", "-f", "-"]).args(&args).current_dir(cwd).ok().stdout;

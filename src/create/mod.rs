@@ -517,7 +517,11 @@ impl Walker<'_> {
                     }
                 };
                 let excludes = &self.files.opts.excludes;
-                if excludes.matches(&entry.name) || (stripped && excludes.matches(&given(&entry.path))) {
+                // A path named is left out when a leading directory of it matches too (but not
+                // with --no-recursion), as in GNU tar.
+                let named = tree.is_top() && self.files.opts.recursive;
+                let matches = |name: &Path| if named { excludes.matches_named(name) } else { excludes.matches(name) };
+                if matches(&entry.name) || (stripped && matches(&given(&entry.path))) {
                     next = tree.next();
                     continue;
                 }

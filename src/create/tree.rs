@@ -205,6 +205,11 @@ impl Tree {
         Ok(names)
     }
 
+    /// Whether no directory is entered: the next entry is a path named on the command line.
+    pub(super) fn is_top(&self) -> bool {
+        self.levels.is_empty()
+    }
+
     /// Whether more of the walk's directories are open than it should keep: files handed on
     /// hold their directory open until read, so the walk waits for the readers to catch up.
     pub(super) fn over_budget(&self) -> bool {
