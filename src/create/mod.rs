@@ -453,6 +453,18 @@ fn member_name(path: &Path) -> (PathBuf, bool) {
     (out, stripped)
 }
 
+/// A walked path as the user named it: `arg` (as given) and what the walk added beneath
+/// `fs_path` (`arg` under `-C`'s directory); an absolute `arg` is its walked path.
+fn given_name<'a>(arg: &Path, fs_path: &Path, walked: &'a Path) -> std::borrow::Cow<'a, Path> {
+    if arg.is_absolute() {
+        return walked.into();
+    }
+    let rest = walked.as_os_str().as_bytes().get(fs_path.as_os_str().len()..).unwrap_or_default();
+    let mut bytes = arg.as_os_str().as_bytes().to_vec();
+    bytes.extend_from_slice(rest);
+    PathBuf::from(OsStr::from_bytes(&bytes)).into()
+}
+
 /// Whether a path given to archive is stripped to nothing (`/`, `..`, `x/..`), not to a `.`
 /// (`/.`, `../.`), as GNU tar strips it: what is left after a leading `/` and the last `..`.
 fn strips_to_nothing(path: &Path) -> bool {
@@ -485,18 +497,6 @@ impl Walker<'_> {
             // (`add` names the empty name `./`); one stripped to a `.` (`/.`, `../.`) as `./`,
             // its contents as `./etc/...`: GNU tar's names (and bsdtar's, for `/`).
             let name = if name.as_os_str().is_empty() && !strips_to_nothing(arg) { PathBuf::from(".") } else { name };
-            // An absolute or `..` path is matched against excludes as given too (`--exclude=/proc`),
-            // as GNU tar matches it before stripping: the path walked, less `-C`'s directory
-            // (`base`) for a relative one.
-            let given = |walked: &Path| -> PathBuf {
-                if arg.is_absolute() {
-                    return walked.to_path_buf();
-                }
-                let rest = walked.as_os_str().as_bytes().get(fs_path.as_os_str().len()..).unwrap_or_default();
-                let mut bytes = arg.as_os_str().as_bytes().to_vec();
-                bytes.extend_from_slice(rest);
-                PathBuf::from(OsStr::from_bytes(&bytes))
-            };
             let root = At::path(&fs_path).and_then(|at| Ok(Entry { st: at.stat()?, at, path: fs_path.clone(), name }));
             let root = match root {
                 Ok(root) => root,
@@ -516,12 +516,16 @@ impl Walker<'_> {
                         continue;
                     }
                 };
+                // An absolute or `..` path is matched as given too (`--exclude=/proc`), as GNU tar
+                // matches it before stripping (`given_name`).
                 let excludes = &self.files.opts.excludes;
                 // A path named is left out when a leading directory of it matches too (but not
                 // with --no-recursion), as in GNU tar.
                 let named = tree.is_top() && self.files.opts.recursive;
                 let matches = |name: &Path| if named { excludes.matches_named(name) } else { excludes.matches(name) };
-                if matches(&entry.name) || (stripped && matches(&given(&entry.path))) {
+                if !excludes.is_empty()
+                    && (matches(&entry.name) || (stripped && matches(&given_name(arg, &fs_path, &entry.path))))
+                {
                     next = tree.next();
                     continue;
                 }
