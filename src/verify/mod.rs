@@ -13,14 +13,13 @@ as v2 to a reader whose namespace root is its rootid; in the initial namespace t
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::ffi::{CStr, CString, OsString};
-use std::fs::File;
+use std::ffi::{CStr, OsString};
 use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
-use rustix::fs::{AtFlags, OFlags};
+use rustix::fs::AtFlags;
 use serde::Serialize;
 
 use crate::audit::scan::{self, ScanOptions};
@@ -28,13 +27,16 @@ use crate::caps::{self, FileCaps};
 use crate::error::{Error, IoContext, Outcome, Report, Result};
 use crate::extract::RootidPolicy;
 use crate::extract::SafeName;
-use crate::extract::beneath::{Dest, is_blocked, open_regular_at, proc_path};
+use crate::extract::beneath::{open_regular_at, proc_path};
 use crate::format::reader::Reader;
 use crate::format::{EntryMeta, Kind, acl, open_archive_counted};
 use crate::list::{hex, quote_name};
 use crate::progress::Progress;
 use crate::select::Members;
 use crate::xattr;
+
+mod dirs;
+use dirs::{Dirs, Unreachable};
 use std::sync::atomic::Ordering;
 
 /// What is compared against DIR.
@@ -979,90 +981,6 @@ impl Task {
                 })
             }
         }
-    }
-}
-
-/// The directory of the last file checked, open with O_PATH: members come directory by
-/// directory, so a check looks one name up in it instead of walking the whole path twice.
-#[derive(Default)]
-struct Dirs {
-    /// The root, for archive members (`Dirs::beneath`).
-    dest: Option<Dest>,
-    path: PathBuf,
-    fd: Option<OwnedFd>,
-}
-
-impl Dirs {
-    /// The open directory holding `path` and its last component; `None` where there is none or
-    /// it cannot be opened (the whole path is then used, and its error is the one reported).
-    fn parent_of(&mut self, path: &Path) -> Option<(BorrowedFd<'_>, CString)> {
-        // Only a path that ends in its name: `Path` would also split `x/`, `x/.` as `x`, where
-        // lstat answers for a directory (and fails on a file).
-        let last = path.file_name()?.as_bytes();
-        if !path.as_os_str().as_bytes().ends_with(last) {
-            return None;
-        }
-        let name = CString::new(last).ok()?;
-        let parent = match path.parent()? {
-            p if p.as_os_str().is_empty() => Path::new("."),
-            p => p,
-        };
-        // Compared as bytes: `Path`'s own comparison walks components.
-        if self.fd.is_none() || self.path.as_os_str().as_bytes() != parent.as_os_str().as_bytes() {
-            self.fd = None;
-            let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
-            self.fd = Some(rustix::fs::open(parent, flags, rustix::fs::Mode::empty()).ok()?);
-            parent.clone_into(&mut self.path);
-        }
-        Some((self.fd.as_ref()?.as_fd(), name))
-    }
-}
-
-/// Why a member's path beneath the root leads nowhere.
-enum Unreachable {
-    Missing,
-    /// A symlink (or a file) stands where a parent directory should: never followed.
-    ThroughSymlink,
-}
-
-impl Dirs {
-    /// Resolves archive members beneath `root` (symlinks in their paths are not followed).
-    fn beneath(root: &Path) -> Dirs {
-        Dirs { dest: Dest::open_for_lookup(root).ok(), ..Dirs::default() }
-    }
-
-    /// The directory holding `rel` (a member's safe path beneath the root), opened beneath the
-    /// root without following a symlink, and its name; `Ok(None)` for the root itself, or
-    /// where there is no root to resolve in (the whole path is then used).
-    fn parent_beneath(&mut self, rel: &Path) -> Result<Option<(BorrowedFd<'_>, CString)>, Unreachable> {
-        let (Some(name), Some(parent)) = (rel.file_name(), rel.parent()) else { return Ok(None) };
-        let Some(dest) = self.dest.as_mut() else { return Ok(None) };
-        let name = CString::new(name.as_bytes()).map_err(|_| Unreachable::Missing)?;
-        if self.fd.is_none() || self.path.as_os_str().as_bytes() != parent.as_os_str().as_bytes() {
-            self.fd = None;
-            match dest.open_dir(parent) {
-                Ok(Some(fd)) => self.fd = Some(fd),
-                Ok(None) => return Err(Unreachable::Missing),
-                Err(e) if is_blocked(&e) => return Err(Unreachable::ThroughSymlink),
-                Err(_) => return Ok(None),
-            }
-            parent.clone_into(&mut self.path);
-        }
-        Ok(self.fd.as_ref().map(|fd| (fd.as_fd(), name)))
-    }
-
-    /// The lstat of `rel` beneath the root, through no symlink.
-    fn stat_beneath(&mut self, rel: &Path) -> Option<rustix::fs::Stat> {
-        let (dir, name) = self.parent_beneath(rel).ok()??;
-        rustix::fs::statat(dir, name.as_c_str(), AtFlags::SYMLINK_NOFOLLOW).ok()
-    }
-
-    /// `rel` beneath the root opened to read its data: never through a symlink, never waiting
-    /// on a fifo; anything but a regular file is an error.
-    fn open_beneath(&mut self, rel: &Path) -> io::Result<File> {
-        let not_there = || io::Error::from(io::ErrorKind::NotFound);
-        let (dir, name) = self.parent_beneath(rel).map_err(|_| not_there())?.ok_or_else(not_there)?;
-        open_regular_at(dir, name.as_c_str())
     }
 }
 

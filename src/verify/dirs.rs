@@ -1,0 +1,100 @@
+/*!
+The directories a verify looks members up in: each member's name is looked up in its open
+directory (beneath the root, through no symlink, for archive members) instead of its whole path
+walked twice (lstat, then getxattr).
+*/
+
+use std::ffi::CString;
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{AtFlags, OFlags};
+
+use crate::extract::beneath::{Dest, is_blocked, open_regular_at};
+
+/// The directory of the last file checked, open with O_PATH: members come directory by
+/// directory, so a check looks one name up in it instead of walking the whole path twice.
+#[derive(Default)]
+pub(super) struct Dirs {
+    /// The root, for archive members (`Dirs::beneath`).
+    pub(super) dest: Option<Dest>,
+    path: PathBuf,
+    fd: Option<OwnedFd>,
+}
+
+impl Dirs {
+    /// The open directory holding `path` and its last component; `None` where there is none or
+    /// it cannot be opened (the whole path is then used, and its error is the one reported).
+    pub(super) fn parent_of(&mut self, path: &Path) -> Option<(BorrowedFd<'_>, CString)> {
+        // Only a path that ends in its name: `Path` would also split `x/`, `x/.` as `x`, where
+        // lstat answers for a directory (and fails on a file).
+        let last = path.file_name()?.as_bytes();
+        if !path.as_os_str().as_bytes().ends_with(last) {
+            return None;
+        }
+        let name = CString::new(last).ok()?;
+        let parent = match path.parent()? {
+            p if p.as_os_str().is_empty() => Path::new("."),
+            p => p,
+        };
+        // Compared as bytes: `Path`'s own comparison walks components.
+        if self.fd.is_none() || self.path.as_os_str().as_bytes() != parent.as_os_str().as_bytes() {
+            self.fd = None;
+            let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+            self.fd = Some(rustix::fs::open(parent, flags, rustix::fs::Mode::empty()).ok()?);
+            parent.clone_into(&mut self.path);
+        }
+        Some((self.fd.as_ref()?.as_fd(), name))
+    }
+}
+
+/// Why a member's path beneath the root leads nowhere.
+pub(super) enum Unreachable {
+    Missing,
+    /// A symlink (or a file) stands where a parent directory should: never followed.
+    ThroughSymlink,
+}
+
+impl Dirs {
+    /// Resolves archive members beneath `root` (symlinks in their paths are not followed).
+    pub(super) fn beneath(root: &Path) -> Dirs {
+        Dirs { dest: Dest::open_for_lookup(root).ok(), ..Dirs::default() }
+    }
+
+    /// The directory holding `rel` (a member's safe path beneath the root), opened beneath the
+    /// root without following a symlink, and its name; `Ok(None)` for the root itself, or
+    /// where there is no root to resolve in (the whole path is then used).
+    pub(super) fn parent_beneath(&mut self, rel: &Path) -> Result<Option<(BorrowedFd<'_>, CString)>, Unreachable> {
+        let (Some(name), Some(parent)) = (rel.file_name(), rel.parent()) else { return Ok(None) };
+        let Some(dest) = self.dest.as_mut() else { return Ok(None) };
+        let name = CString::new(name.as_bytes()).map_err(|_| Unreachable::Missing)?;
+        if self.fd.is_none() || self.path.as_os_str().as_bytes() != parent.as_os_str().as_bytes() {
+            self.fd = None;
+            match dest.open_dir(parent) {
+                Ok(Some(fd)) => self.fd = Some(fd),
+                Ok(None) => return Err(Unreachable::Missing),
+                Err(e) if is_blocked(&e) => return Err(Unreachable::ThroughSymlink),
+                Err(_) => return Ok(None),
+            }
+            parent.clone_into(&mut self.path);
+        }
+        Ok(self.fd.as_ref().map(|fd| (fd.as_fd(), name)))
+    }
+
+    /// The lstat of `rel` beneath the root, through no symlink.
+    pub(super) fn stat_beneath(&mut self, rel: &Path) -> Option<rustix::fs::Stat> {
+        let (dir, name) = self.parent_beneath(rel).ok()??;
+        rustix::fs::statat(dir, name.as_c_str(), AtFlags::SYMLINK_NOFOLLOW).ok()
+    }
+
+    /// `rel` beneath the root opened to read its data: never through a symlink, never waiting
+    /// on a fifo; anything but a regular file is an error.
+    pub(super) fn open_beneath(&mut self, rel: &Path) -> io::Result<File> {
+        let not_there = || io::Error::from(io::ErrorKind::NotFound);
+        let (dir, name) = self.parent_beneath(rel).map_err(|_| not_there())?.ok_or_else(not_there)?;
+        open_regular_at(dir, name.as_c_str())
+    }
+}
