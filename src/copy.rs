@@ -13,7 +13,7 @@ use crate::create::{self, CreateOptions, Target};
 use crate::error::{Error, IoContext, Outcome, Report, Result};
 use crate::extract::{self, Existing, ExtractOptions, RootidPolicy};
 use crate::format::compress::Compression;
-use crate::select::{Excludes, XattrPolicy};
+use crate::select::{Excludes, Selection, XattrPolicy};
 use crate::verify::{self, Source, VerifyOptions};
 
 #[derive(Debug, Clone)]
@@ -146,7 +146,7 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
         let x = ExtractOptions {
             archive,
             directory: opts.dst.clone(),
-            members: Vec::new(),
+            select: Selection::all(),
             xattrs: restore_xattrs,
             same_owner: opts.same_owner,
             // Modes as they are, as `cp -a` keeps them, whoever copies.
@@ -156,6 +156,7 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
             keep_going: opts.keep_going,
             rootid: opts.rootid,
             verbose: false,
+            to_stdout: false,
             strip_components: 0,
             progress: false,
         };
@@ -168,7 +169,7 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
         let v = VerifyOptions {
             source: Source::Archive(archive),
             directory: Some(opts.dst.clone()),
-            members: Vec::new(),
+            select: Selection::all(),
             all: true,
             json: false,
             extra: false,

@@ -13,7 +13,7 @@ use crate::caps::FileCaps;
 use crate::error::{Outcome, Report, Result};
 use crate::extract::SafeName;
 use crate::format::{Kind, open_archive};
-use crate::select::Members;
+use crate::select::{Members, Selection};
 
 #[derive(Debug, Clone)]
 pub struct ListOptions {
@@ -22,8 +22,8 @@ pub struct ListOptions {
     pub caps: bool,
     pub json: bool,
     pub risk: bool,
-    /// Only these members (and what is under them).
-    pub members: Vec<PathBuf>,
+    /// The members listed: those named, less those excluded.
+    pub select: Selection,
 }
 
 /// The JSON form of a member; documented in the README.
@@ -167,12 +167,12 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
     let mut dates = Dates::new();
     let mut owner: (Option<OwnerKey>, String) = (None, String::new());
     let mut line = Vec::with_capacity(256);
-    let mut members = Members::new(&opts.members);
+    let mut members = Members::new(&opts.select);
     while let Some(entry) = reader.next_entry()? {
         let meta = &entry.meta;
-        if !opts.members.is_empty() {
+        if !members.all() {
             let rel = SafeName::parse(&meta.path).map(|n| n.rel).unwrap_or_else(|_| meta.path.clone());
-            if !members.selects(&rel) {
+            if !members.selects(&rel, &meta.path) {
                 continue;
             }
         }

@@ -131,47 +131,74 @@ impl Excludes {
     }
 
     /// `matches` for `name` or any of its leading directories, as GNU tar matches a path named
-    /// on the command line (`--exclude=/home /home/alice` leaves alice out). A walked entry
-    /// needs no such check: its leading directories were walked, and matched, before it.
+    /// on the command line (`--exclude=/home /home/alice` leaves alice out) and an archive
+    /// member. A walked entry needs no such check: its leading directories were walked, and
+    /// matched, before it.
     pub fn matches_named(&self, name: &Path) -> bool {
+        if self.0.is_empty() {
+            return false;
+        }
         let bytes = name.as_os_str().as_bytes();
         let cuts = bytes.iter().enumerate().filter(|&(i, &b)| b == b'/' && i > 0).map(|(i, _)| i);
         self.matches(name) || cuts.into_iter().any(|end| self.matches(Path::new(OsStr::from_bytes(&bytes[..end]))))
     }
 }
 
+/// Which members of an archive a list, an extract or a verify reads: the member names given on
+/// the command line (none: all) less what `--exclude` matches.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    /// Only these members (and what is under them); none given selects everything.
+    pub members: Vec<std::path::PathBuf>,
+    pub excludes: Excludes,
+}
+
+impl Selection {
+    /// Every member.
+    pub fn all() -> Selection {
+        Selection { members: Vec::new(), excludes: Excludes(GlobSet::empty()) }
+    }
+}
+
 /// The member names given on the command line (`captar extract -f a.tar usr/bin`): a member is
-/// selected when it is one of them or beneath one, as with tar; none given selects everything.
-/// Remembers which matched, so those that matched nothing can be reported.
+/// selected when it is one of them or beneath one, as with tar, and no `--exclude` pattern
+/// matches it. Remembers which names matched, so those that matched nothing can be reported.
 pub struct Members<'a> {
     given: &'a [std::path::PathBuf],
     /// Each name as members are compared: relative, without `.` or a leading `/`.
     safe: Vec<std::path::PathBuf>,
     matched: Vec<bool>,
+    excludes: &'a Excludes,
 }
 
 impl<'a> Members<'a> {
-    pub fn new(given: &'a [std::path::PathBuf]) -> Members<'a> {
+    pub fn new(selection: &'a Selection) -> Members<'a> {
+        let given = &selection.members;
         let safe = given
             .iter()
             .map(|m| crate::extract::SafeName::parse(m).map(|n| n.rel).unwrap_or_else(|_| m.clone()))
             .collect();
-        Members { given, safe, matched: vec![false; given.len()] }
+        Members { given, safe, matched: vec![false; given.len()], excludes: &selection.excludes }
     }
 
-    /// Whether the member at `rel` (its safe relative path) is selected.
-    pub fn selects(&mut self, rel: &Path) -> bool {
-        if self.given.is_empty() {
-            return true;
-        }
-        let mut any = false;
+    /// Whether every member is selected (nothing to match).
+    pub fn all(&self) -> bool {
+        self.given.is_empty() && self.excludes.is_empty()
+    }
+
+    /// Whether the member named `stored` (as the archive names it) is selected; `rel` is its
+    /// safe relative path. Excludes match the name as stored, or a leading directory of it, at
+    /// any depth, as GNU tar matches them when reading (`--exclude=cache` leaves out
+    /// `x/cache/f`); a member name given still counts as found when its member is excluded.
+    pub fn selects(&mut self, rel: &Path, stored: &Path) -> bool {
+        let mut any = self.given.is_empty();
         for (m, matched) in self.safe.iter().zip(&mut self.matched) {
             if rel.starts_with(m) {
                 *matched = true;
                 any = true;
             }
         }
-        any
+        any && !self.excludes.matches_named(stored)
     }
 
     /// The names given that matched no member.

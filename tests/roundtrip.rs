@@ -755,3 +755,96 @@ fn peer_acls_are_restored_with_acls() {
         assert_eq!(facl(&out), want, "{peer} extracting captar's archive");
     }
 }
+
+/// `--exclude` and `-X` when reading select what GNU tar's do: the stored name or a leading
+/// directory of it, matched at any depth; list and extract leave out the same members, and
+/// what is extracted keeps its capabilities. A member named and excluded is found, not an error.
+#[test]
+fn exclude_when_reading_as_gnu_tar() {
+    let Some(c) = case(&["tar"]) else { return };
+    let a = c.archive("a.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&c.src).args(["bin", "links", "special", "data"]).ok();
+    let list = |tool: &str, args: &[&str]| -> String {
+        let out = match tool {
+            "tar" => cmd("tar").arg("-tf").arg(&a).args(args).ok(),
+            _ => captar().arg("list").arg("-f").arg(&a).args(args).ok(),
+        };
+        assert!(out.stderr.is_empty(), "{tool} {args:?}: {}", out.stderr_text());
+        out.stdout_text()
+    };
+    let all = list("captar", &[]);
+    // (arguments, whether they leave something out)
+    for (args, fewer) in [
+        (&["--exclude=net-raw"][..], true),
+        (&["--exclude=bin"], true),
+        (&["--exclude=*-admin*", "--exclude=special/*"], true),
+        (&["--exclude=bin/net-raw-link"], true),
+        // Member names are relative: an absolute pattern matches none.
+        (&["--exclude=/bin"], false),
+        (&["--exclude=links/*", "links"], true),
+        (&["--exclude=net-raw", "bin/net-raw"], true),
+        (&["--exclude=n?ll", "--exclude=[dl]*"], true),
+    ] {
+        let ours = list("captar", args);
+        assert_eq!(ours, list("tar", args), "{args:?}");
+        assert_eq!(ours.len() < all.len(), fewer, "{args:?}");
+    }
+    let from = c.work.join("excluded");
+    std::fs::write(&from, "net-admin\n\nspecial\n").unwrap();
+    let x = ["-X", from.to_str().unwrap()];
+    assert_eq!(list("captar", &x), list("tar", &x));
+
+    // A hard link whose target is left out cannot be made: an error naming both, as GNU tar.
+    let broken = c.dst("broken");
+    let out = captar().args(["extract", "--exclude=net-raw", "-f"]).arg(&a).arg("-C").arg(&broken).code(2);
+    assert_eq!(
+        out.stderr_text().trim(),
+        "captar: bin/net-raw-link: cannot hard link to bin/net-raw: it does not exist (left out, or not extracted)"
+    );
+    cmd("tar").args(["--exclude=net-raw", "-xf"]).arg(&a).arg("-C").arg(&broken).code(2);
+
+    let ours = c.dst("ours");
+    let gnu = c.dst("gnu");
+    let args = ["--exclude=net-admin", "--exclude=special"];
+    captar().args(["extract", "-f"]).arg(&a).arg("-C").arg(&ours).args(args).ok();
+    cmd("tar")
+        .args(["--xattrs", "--xattrs-include=security.capability", "-xf"])
+        .arg(&a)
+        .arg("-C")
+        .arg(&gnu)
+        .args(args)
+        .ok();
+    assert!(!ours.join("special").exists() && !ours.join("bin/net-admin").exists());
+    assert!(ours.join("bin/net-raw-link").exists());
+    assert_same(&gnu, &ours);
+    assert!(!util::getcap_n_r(&ours).is_empty());
+}
+
+/// `-O` writes the selected regular files' data to standard output as GNU tar's does, byte for
+/// byte (a hard link's data is printed under its first name only), with `-v`'s names on
+/// standard error; nothing is created.
+#[test]
+fn to_stdout_as_gnu_tar() {
+    let Some(c) = case(&["tar"]) else { return };
+    let a = c.archive("a.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&c.src).args(["bin", "data", "links", "special"]).ok();
+    let cwd = c.dst("cwd");
+    for members in [&[][..], &["bin/net-raw-link", "data"], &["bin"]] {
+        let gnu = cmd("tar").arg("-xvOf").arg(&a).args(members).current_dir(&cwd).ok();
+        let ours = captar().arg("-xvOf").arg(&a).args(members).current_dir(&cwd).ok();
+        assert!(
+            ours.stdout == gnu.stdout,
+            "{members:?}: data differs ({} against {} bytes)",
+            ours.stdout.len(),
+            gnu.stdout.len()
+        );
+        assert_eq!(ours.stderr_text(), gnu.stderr_text(), "{members:?}");
+        let sub = captar().args(["extract", "--to-stdout", "-f"]).arg(&a).args(members).current_dir(&cwd).ok();
+        assert!(sub.stdout == gnu.stdout && sub.stderr.is_empty(), "{members:?}");
+    }
+    assert_eq!(std::fs::read_dir(&cwd).unwrap().count(), 0, "-O created files");
+    let big = captar().arg("-xOf").arg(&a).arg("data/big").ok();
+    assert_eq!(big.stdout, std::fs::read(c.src.join("data/big")).unwrap());
+    let missing = captar().arg("-xOf").arg(&a).arg("nowhere").current_dir(&cwd).code(2);
+    assert_eq!(missing.stderr_text().trim(), "captar: nowhere: not found in archive");
+}

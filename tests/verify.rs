@@ -251,6 +251,31 @@ fn extra_with_an_archive() {
     );
 }
 
+/// `--exclude` leaves members out of the comparison, as GNU tar's leaves them out of
+/// `--compare`, and their files out of `--extra`: only the other differences are named.
+#[test]
+fn exclude_leaves_members_and_extras_out() {
+    let Some(s) = setup() else { return };
+    let dst = s.restored("out");
+    damage(&dst);
+    std::fs::copy(dst.join("bin/plain"), dst.join("bin/new-admin")).unwrap();
+    cmd("setcap").arg("cap_sys_module=ep").arg(dst.join("bin/new-admin")).ok();
+    let patterns = dst.parent().unwrap().join("patterns");
+    std::fs::write(&patterns, "*-admin*\n").unwrap();
+    let verify = |args: &[&str], code: i32| {
+        let out = captar().args(["verify", "--json", "-f"]).arg(&s.archive).arg("-C").arg(&dst).args(args).code(code);
+        json_diffs(&out)
+    };
+    let mut rest = expected_damage();
+    rest.retain(|(name, _)| !name.contains("-admin"));
+    assert_eq!(verify(&["--exclude=*-admin*"], 1), rest);
+    assert_eq!(verify(&["--extra", "-X", patterns.to_str().unwrap()], 1), rest);
+    // Without it, --extra finds the new file.
+    assert!(verify(&["--extra"], 1).contains(&("./bin/new-admin".to_string(), "extra_capped".to_string())));
+    // A member named and excluded is found (no error), and compared with nothing.
+    assert_eq!(verify(&["--exclude=bin", "./bin/sys-admin-p"], 0), BTreeSet::new());
+}
+
 /// A member that is a fifo on disk is a type difference, never a wait for a writer: large
 /// members are compared while the archive is read, small ones by the checking threads; a
 /// symlink on disk is not followed to the file it names.

@@ -20,7 +20,7 @@ use crate::error::{Error, Outcome, Report, Result};
 use crate::extract::{Existing, ExtractOptions, RootidPolicy};
 use crate::format::compress::Compression;
 use crate::list::ListOptions;
-use crate::select::{EXTRACT_DEFAULT_INCLUDE, Excludes, XattrPolicy};
+use crate::select::{EXTRACT_DEFAULT_INCLUDE, Excludes, Selection, XattrPolicy};
 use crate::verify::{Source, VerifyOptions};
 
 #[derive(Debug, Parser)]
@@ -65,7 +65,8 @@ pub enum Command {
         after_help = "Examples:
   captar list -v -f backup.tar                   like tar -tv
   captar list --caps -f backup.tar usr/bin       capabilities in getcap's text, under usr/bin
-  captar list --json --risk -f backup.tar        one JSON object per member, with risk classes"
+  captar list --json --risk -f backup.tar        one JSON object per member, with risk classes
+  captar list -f backup.tar --exclude='*.gz'     all but what the pattern matches"
     )]
     List(ListArgs),
     /// Extract an archive; capabilities are restored by default, and a capability that cannot
@@ -76,7 +77,8 @@ pub enum Command {
   sudo captar extract -f backup.tar -C /mnt/root       capabilities restored
   captar extract -f backup.tar.zst -C out usr/bin/ping only some members
   captar extract --keep-going -f backup.tar -C out     go on, list what was not restored
-  captar extract --cap-rootid host -f rootless.tar     namespaced (v3) capabilities as v2"
+  captar extract --cap-rootid host -f rootless.tar     namespaced (v3) capabilities as v2
+  captar extract -O -f backup.tar etc/passwd           a file's data to standard output"
     )]
     Extract(ExtractArgs),
     /// Compare capabilities (and with --all, all metadata) between an archive or a getcap
@@ -198,6 +200,28 @@ pub struct CreateArgs {
     paths: Vec<PathBuf>,
 }
 
+/// Which members a list, an extract or a verify reads.
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// Leave out members whose name, or a leading directory of it, matches GLOB at any depth
+    /// (GNU tar's --exclude when reading); repeatable
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// Leave out what the patterns in FILE match, one per line, as --exclude (tar's -X)
+    #[arg(short = 'X', long, value_name = "FILE")]
+    exclude_from: Vec<PathBuf>,
+    /// Only these members (and what is under them)
+    #[arg(value_name = "MEMBER")]
+    members: Vec<PathBuf>,
+}
+
+impl SelectArgs {
+    fn selection(self) -> Result<Selection> {
+        let excludes = Excludes::new(&exclude_patterns(self.exclude, &self.exclude_from)?)?;
+        Ok(Selection { members: self.members, excludes })
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Archive to read; `-` for standard input
@@ -215,9 +239,8 @@ pub struct ListArgs {
     /// Mark members whose capabilities are risky (see the README's risk classes)
     #[arg(long)]
     risk: bool,
-    /// Only these members (and what is under them)
-    #[arg(value_name = "MEMBER")]
-    members: Vec<PathBuf>,
+    #[command(flatten)]
+    select: SelectArgs,
 }
 
 #[derive(Debug, Args)]
@@ -261,12 +284,15 @@ pub struct ExtractArgs {
     /// (every value, v2 too, written as v3 with that rootid)
     #[arg(long, value_name = "keep|host|N", default_value = "keep", value_parser = parse_rootid)]
     cap_rootid: RootidPolicy,
-    /// List each member on stdout as it is extracted
+    /// List each member on stdout as it is extracted (on stderr with -O)
     #[arg(short, long)]
     verbose: bool,
-    /// Only these members (and what is under them)
-    #[arg(value_name = "MEMBER")]
-    members: Vec<PathBuf>,
+    /// Write the data of the selected regular files to standard output, one after the other;
+    /// nothing is created (so no capability is restored)
+    #[arg(short = 'O', long)]
+    to_stdout: bool,
+    #[command(flatten)]
+    select: SelectArgs,
 }
 
 #[derive(Debug, Args)]
@@ -297,9 +323,8 @@ pub struct VerifyArgs {
     /// Compare the archive's capabilities as `extract --cap-rootid` with this policy wrote them
     #[arg(long, value_name = "keep|host|N", default_value = "keep", value_parser = parse_rootid)]
     cap_rootid: RootidPolicy,
-    /// Only these members (and what is under them)
-    #[arg(value_name = "MEMBER")]
-    members: Vec<PathBuf>,
+    #[command(flatten)]
+    select: SelectArgs,
 }
 
 #[derive(Debug, Args)]
@@ -409,7 +434,7 @@ impl ExtractArgs {
         Ok(ExtractOptions {
             archive: self.file,
             directory: self.directory.unwrap_or_else(|| PathBuf::from(".")),
-            members: self.members,
+            select: self.select.selection()?,
             xattrs: self.xattrs.policy(Some(EXTRACT_DEFAULT_INCLUDE))?,
             same_owner: if self.no_same_owner { false } else { self.same_owner || is_root() },
             same_permissions: if self.no_same_permissions { false } else { self.same_permissions || is_root() },
@@ -424,6 +449,7 @@ impl ExtractArgs {
             keep_going: self.keep_going,
             rootid: self.cap_rootid,
             verbose: self.verbose,
+            to_stdout: self.to_stdout,
             strip_components: self.strip_components,
             progress,
         })
@@ -499,7 +525,7 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
                 caps: a.caps,
                 json: a.json,
                 risk: a.risk,
-                members: a.members,
+                select: a.select.selection()?,
             },
             &report,
         ),
@@ -513,7 +539,7 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
             let opts = VerifyOptions {
                 source,
                 directory: a.directory,
-                members: a.members,
+                select: a.select.selection()?,
                 all: a.all,
                 json: a.json,
                 extra: a.extra,

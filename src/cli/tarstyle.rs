@@ -184,6 +184,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                     b'v' => verbose = true,
                     b'z' => gzip = true,
                     b'k' => opts.push("--keep-old-files".into()),
+                    b'O' => opts.push("--to-stdout".into()),
                     b'q' => opts.push("--quiet".into()),
                     // Preserve permissions: extract's --same-permissions (root's default);
                     // same order (as archived): what captar does.
@@ -304,6 +305,11 @@ mod tests {
         assert_eq!(rw("captar -xf a.tar -C dst"), "captar extract -f a.tar -C dst");
         assert_eq!(rw("captar -tvf a.tar"), "captar list --verbose -f a.tar");
         assert_eq!(rw("captar -df a.tar"), "captar verify --all -f a.tar");
+        assert_eq!(rw("captar -xOf a.tar etc/passwd"), "captar extract --to-stdout -f a.tar -- etc/passwd");
+        assert_eq!(
+            rw("captar -tf a.tar -X pats --exclude=*.o"),
+            "captar list -f a.tar --exclude-from pats --exclude=*.o"
+        );
         assert_eq!(rw("captar -df a.tar --all"), "captar verify -f a.tar --all");
         // `p`: modes as archived, also when not root.
         assert_eq!(rw("captar xvpf a.tar"), "captar extract --verbose -f a.tar --same-permissions");

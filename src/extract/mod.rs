@@ -9,6 +9,7 @@ Directories get their metadata after their contents.
 
 pub(crate) mod beneath;
 mod restore;
+mod stdout;
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
@@ -31,7 +32,7 @@ use crate::error::{Error, Outcome, Report, Result};
 use crate::format::reader::Reader;
 use crate::format::{EntryMeta, Kind, open_archive_counted};
 use crate::progress::Progress;
-use crate::select::{Members, XattrPolicy};
+use crate::select::{Members, Selection, XattrPolicy};
 use crate::temps;
 
 /// What to do with a v3 (namespaced) capability's rootid on restore.
@@ -71,7 +72,8 @@ pub enum Existing {
 pub struct ExtractOptions {
     pub archive: PathBuf,
     pub directory: PathBuf,
-    pub members: Vec<PathBuf>,
+    /// The members extracted: those named, less those excluded.
+    pub select: Selection,
     pub xattrs: XattrPolicy,
     pub same_owner: bool,
     /// Modes as archived (`-p`, root's default); else without the umask's bits, setuid,
@@ -82,6 +84,9 @@ pub struct ExtractOptions {
     pub keep_going: bool,
     pub rootid: RootidPolicy,
     pub verbose: bool,
+    /// Write the selected regular files' data to standard output instead (`-O`); nothing is
+    /// created.
+    pub to_stdout: bool,
     /// Leading components removed from member names and hard-link targets (tar's
     /// --strip-components); a member with no more than that many is not extracted.
     pub strip_components: usize,
@@ -102,6 +107,9 @@ fn strip(name: &Path, n: usize) -> Option<PathBuf> {
 
 /// Runs an extraction and returns its outcome; per-file problems are reported as they happen.
 pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
+    if opts.to_stdout {
+        return stdout::to_stdout(opts, report);
+    }
     let opened = open_archive_counted(&opts.archive)?;
     let mut reader = opened.reader;
     let progress = Progress::bytes(opts.progress, opened.input_len, "extracting");
@@ -160,7 +168,7 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
             dir_xattr_bytes: 0,
             dir_index: HashMap::new(),
             warned_root: false,
-            members: Members::new(&opts.members),
+            members: Members::new(&opts.select),
             cap_failures: Vec::new(),
         };
         let mut result = run.members(&mut reader, &tick);
@@ -242,7 +250,7 @@ impl Run<'_> {
                 self.report.note("removing leading '/' from member names");
                 self.warned_root = true;
             }
-            if !self.members.selects(&name.rel) {
+            if !self.members.selects(&name.rel, &meta.path) {
                 continue;
             }
             if self.opts.verbose {
@@ -557,7 +565,10 @@ impl Run<'_> {
             Ok(None) => {
                 return Err(Failure::Member(Error::entry(
                     path,
-                    format!("hard link target {} does not exist", target.rel.display()),
+                    format!(
+                        "cannot hard link to {}: it does not exist (left out, or not extracted)",
+                        target.rel.display()
+                    ),
                 )));
             }
             Err(e) => return Err(Failure::Member(Error::io(path, "open hard link target", e))),
@@ -569,7 +580,14 @@ impl Run<'_> {
         place(parent.as_fd(), name, self.opts.existing == Existing::Replace, |dir, tmp| {
             rustix::fs::linkat(&tparent, &tname, dir, tmp, AtFlags::empty())
         })
-        .map_err(|e| classify(path, "create hard link", e))?;
+        .map_err(|e| match e.kind() {
+            // As GNU tar: the target was left out (--exclude, not selected) or never archived.
+            io::ErrorKind::NotFound => Failure::Member(Error::entry(
+                path,
+                format!("cannot hard link to {}: it does not exist (left out, or not extracted)", target.rel.display()),
+            )),
+            _ => classify(path, "create hard link", e),
+        })?;
         // A link member's capability must already be its file's (set with the first name).
         let is_file = || {
             rustix::fs::statat(parent.as_fd(), name, AtFlags::SYMLINK_NOFOLLOW)

@@ -32,7 +32,7 @@ use crate::format::reader::Reader;
 use crate::format::{EntryMeta, Kind, acl, open_archive_counted};
 use crate::list::{hex, quote_name};
 use crate::progress::Progress;
-use crate::select::Members;
+use crate::select::{Members, Selection};
 use crate::xattr;
 
 mod dirs;
@@ -61,7 +61,8 @@ pub struct VerifyOptions {
     pub source: Source,
     /// DIR; `None` means the current directory (and `/` for absolute manifest paths).
     pub directory: Option<PathBuf>,
-    pub members: Vec<PathBuf>,
+    /// The members (or manifest paths) compared: those named, less those excluded.
+    pub select: Selection,
     pub all: bool,
     pub json: bool,
     pub extra: bool,
@@ -214,7 +215,7 @@ pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
         buf_a: vec![0; 1 << 20],
         buf_b: vec![0; 1 << 20],
         dirs_open: Dirs::default(),
-        members: Members::new(&opts.members),
+        members: Members::new(&opts.select),
     };
     if let Some(dir) = &opts.directory
         && !dir.is_dir()
@@ -367,7 +368,7 @@ impl Verifier<'_> {
             {
                 self.link_caps.insert(name.rel.clone(), raw.to_vec());
             }
-            if !self.members.selects(&name.rel) {
+            if !self.members.selects(&name.rel, &meta.path) {
                 continue;
             }
             self.summary.entries += 1;
@@ -584,7 +585,7 @@ impl Verifier<'_> {
         let records_rootids = lines.iter().any(|(_, c)| c.rootid.is_some());
         for (file_path, caps) in lines {
             let shown = PathBuf::from(std::ffi::OsStr::from_bytes(&file_path));
-            if !self.members.selects(&shown) {
+            if !self.members.selects(&shown, &shown) {
                 continue;
             }
             self.note_style(&shown);
@@ -695,7 +696,8 @@ impl Verifier<'_> {
                 true => f.path.strip_prefix(&self.root).unwrap_or(&f.path).to_path_buf(),
                 false => f.path.clone(),
             };
-            if !self.seen.contains(&key) {
+            // What --exclude leaves out of the comparison is left out of the extras too.
+            if !self.seen.contains(&key) && !self.opts.select.excludes.matches_named(&key) {
                 let risk = self.risk_of(Some(&f.caps));
                 let shown = match (beneath, self.style) {
                     (true, Some(prefix)) if !prefix.is_empty() => Path::new(prefix).join(&key),

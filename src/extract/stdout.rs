@@ -1,0 +1,48 @@
+/*!
+`captar extract -O` (GNU tar's `--to-stdout`): the data of the selected regular files, one
+after the other, on standard output. Nothing is created on disk, so there is no capability to
+restore: this reads an archive's files (`captar -xOf backup.tar etc/passwd`), it restores none.
+*/
+
+use std::io::Write;
+
+use crate::error::{Error, Outcome, Report, Result};
+use crate::extract::{ExtractOptions, SafeName};
+use crate::format::{Kind, open_archive};
+use crate::list::quote_name;
+use crate::select::Members;
+
+/// Writes the data of each selected regular file to standard output; `-v` names each selected
+/// member on standard error, as GNU tar does when the data has standard output.
+pub fn to_stdout(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
+    let (_, mut reader) = open_archive(&opts.archive)?;
+    let mut members = Members::new(&opts.select);
+    let mut out = std::io::stdout().lock();
+    let mut buf = vec![0u8; 256 << 10];
+    while let Some(entry) = reader.next_entry()? {
+        let meta = &entry.meta;
+        let rel = SafeName::parse(&meta.path).map(|n| n.rel).unwrap_or_else(|_| meta.path.clone());
+        if !members.selects(&rel, &meta.path) {
+            continue;
+        }
+        if opts.verbose {
+            crate::error::print_stderr(&quote_name(std::os::unix::ffi::OsStrExt::as_bytes(meta.path.as_os_str())));
+        }
+        // A hard link's data is its first name's, printed there (as GNU tar).
+        if meta.kind != Kind::File {
+            continue;
+        }
+        loop {
+            let n = reader.read_data(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            out.write_all(&buf[..n]).map_err(Error::stdout)?;
+        }
+    }
+    out.flush().map_err(Error::stdout)?;
+    for m in members.unmatched() {
+        report.error(format!("{}: not found in archive", m.display()));
+    }
+    Ok(report.outcome())
+}
