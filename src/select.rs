@@ -135,13 +135,15 @@ impl Excludes {
     /// member. A walked entry needs no such check: its leading directories were walked, and
     /// matched, before it.
     pub fn matches_named(&self, name: &Path) -> bool {
-        if self.0.is_empty() {
-            return false;
-        }
-        let bytes = name.as_os_str().as_bytes();
-        let cuts = bytes.iter().enumerate().filter(|&(i, &b)| b == b'/' && i > 0).map(|(i, _)| i);
-        self.matches(name) || cuts.into_iter().any(|end| self.matches(Path::new(OsStr::from_bytes(&bytes[..end]))))
+        !self.0.is_empty() && with_leading_dirs(name).any(|n| self.matches(n))
     }
+}
+
+/// `name`, then each of its leading directories (`a/b/c`: `a/b/c`, `a`, `a/b`).
+fn with_leading_dirs(name: &Path) -> impl Iterator<Item = &Path> {
+    let bytes = name.as_os_str().as_bytes();
+    let cuts = bytes.iter().enumerate().filter(|&(i, &b)| b == b'/' && i > 0).map(|(i, _)| i);
+    std::iter::once(name).chain(cuts.map(|end| Path::new(OsStr::from_bytes(&bytes[..end]))))
 }
 
 /// Which members of an archive a list, an extract or a verify reads: the member names given on
@@ -151,12 +153,22 @@ pub struct Selection {
     /// Only these members (and what is under them); none given selects everything.
     pub members: Vec<std::path::PathBuf>,
     pub excludes: Excludes,
+    /// With `--wildcards`: the member names given, as globs (in their order).
+    pub patterns: Option<GlobSet>,
 }
 
 impl Selection {
     /// Every member.
     pub fn all() -> Selection {
-        Selection { members: Vec::new(), excludes: Excludes(GlobSet::empty()) }
+        Selection { members: Vec::new(), excludes: Excludes(GlobSet::empty()), patterns: None }
+    }
+
+    /// `members` as GNU tar's `--wildcards` reads them: globs matched against the whole
+    /// member name, `*` matching `/` too.
+    pub fn wildcards(members: &[std::path::PathBuf]) -> Result<GlobSet> {
+        // `x/cache/` names the directory `x/cache`, as in GNU tar.
+        let patterns: Vec<String> = members.iter().map(|m| strip_slash(m).to_string_lossy().into_owned()).collect();
+        glob_set(&patterns, "--wildcards: the member")
     }
 }
 
@@ -169,6 +181,9 @@ pub struct Members<'a> {
     safe: Vec<std::path::PathBuf>,
     matched: Vec<bool>,
     excludes: &'a Excludes,
+    patterns: Option<&'a GlobSet>,
+    /// The patterns a name matched (reused).
+    hits: Vec<usize>,
 }
 
 impl<'a> Members<'a> {
@@ -178,7 +193,9 @@ impl<'a> Members<'a> {
             .iter()
             .map(|m| crate::extract::SafeName::parse(m).map(|n| n.rel).unwrap_or_else(|_| m.clone()))
             .collect();
-        Members { given, safe, matched: vec![false; given.len()], excludes: &selection.excludes }
+        let matched = vec![false; given.len()];
+        let patterns = selection.patterns.as_ref();
+        Members { given, safe, matched, excludes: &selection.excludes, patterns, hits: Vec::new() }
     }
 
     /// Whether every member is selected (nothing to match).
@@ -190,12 +207,28 @@ impl<'a> Members<'a> {
     /// safe relative path. Excludes match the name as stored, or a leading directory of it, at
     /// any depth, as GNU tar matches them when reading (`--exclude=cache` leaves out
     /// `x/cache/f`); a member name given still counts as found when its member is excluded.
+    /// With `--wildcards`, a pattern selects a member when it matches the whole name, as
+    /// stored or as extracted (without `./` or a leading `/`), or a leading directory of it.
     pub fn selects(&mut self, rel: &Path, stored: &Path) -> bool {
         let mut any = self.given.is_empty();
-        for (m, matched) in self.safe.iter().zip(&mut self.matched) {
-            if rel.starts_with(m) {
-                *matched = true;
-                any = true;
+        match self.patterns {
+            None => {
+                for (m, matched) in self.safe.iter().zip(&mut self.matched) {
+                    if rel.starts_with(m) {
+                        *matched = true;
+                        any = true;
+                    }
+                }
+            }
+            Some(set) => {
+                let stored = strip_slash(stored);
+                for name in with_leading_dirs(stored).chain(with_leading_dirs(rel)) {
+                    set.matches_into(name, &mut self.hits);
+                    for &i in &self.hits {
+                        self.matched[i] = true;
+                        any = true;
+                    }
+                }
             }
         }
         any && !self.excludes.matches_named(stored)
@@ -205,6 +238,12 @@ impl<'a> Members<'a> {
     pub fn unmatched(&self) -> impl Iterator<Item = &'a Path> + '_ {
         self.given.iter().zip(&self.matched).filter(|(_, m)| !**m).map(|(g, _)| g.as_path())
     }
+}
+
+/// `name` without a trailing `/` (a directory member's).
+fn strip_slash(name: &Path) -> &Path {
+    let bytes = name.as_os_str().as_bytes();
+    Path::new(OsStr::from_bytes(bytes.strip_suffix(b"/").filter(|b| !b.is_empty()).unwrap_or(bytes)))
 }
 
 #[cfg(test)]

@@ -848,3 +848,25 @@ fn to_stdout_as_gnu_tar() {
     let missing = captar().arg("-xOf").arg(&a).arg("nowhere").current_dir(&cwd).code(2);
     assert_eq!(missing.stderr_text().trim(), "captar: nowhere: not found in archive");
 }
+
+/// `--wildcards` reads the member names given as GNU tar's does: globs against the whole name
+/// (`*` matching `/`), a match on a directory selecting what is under it; a pattern matching
+/// nothing is "not found in archive", exit 2.
+#[test]
+fn wildcards_as_gnu_tar() {
+    let Some(c) = case(&["tar"]) else { return };
+    let a = c.archive("a.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&c.src).args(["bin", "links", "special", "data"]).ok();
+    for patterns in [&["*-admin*"][..], &["bin/net-*"], &["l*"], &["special/", "*/big"], &["*/[fn]*", "data"]] {
+        let gnu = cmd("tar").args(["--wildcards", "-tf"]).arg(&a).args(patterns).ok();
+        let ours = captar().args(["list", "--wildcards", "-f"]).arg(&a).args(patterns).ok();
+        assert_eq!(ours.stdout_text(), gnu.stdout_text(), "{patterns:?}");
+        assert!(!ours.stdout.is_empty() && ours.stderr.is_empty(), "{patterns:?}");
+    }
+    let data = captar().args(["-xOf"]).arg(&a).args(["--wildcards", "data/b?g"]).ok();
+    assert_eq!(data.stdout, std::fs::read(c.src.join("data/big")).unwrap());
+    let out = captar().args(["list", "--wildcards", "-f"]).arg(&a).args(["bin/*", "nothing*"]).code(2);
+    assert_eq!(out.stderr_text().trim(), "captar: nothing*: not found in archive");
+    // Without --wildcards a pattern is a name.
+    captar().args(["list", "-f"]).arg(&a).arg("bin/*").code(2);
+}

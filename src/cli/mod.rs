@@ -210,6 +210,13 @@ pub struct SelectArgs {
     /// Leave out what the patterns in FILE match, one per line, as --exclude (tar's -X)
     #[arg(short = 'X', long, value_name = "FILE")]
     exclude_from: Vec<PathBuf>,
+    /// The MEMBERs are globs matched against whole member names (`*` matches `/` too), as
+    /// GNU tar's --wildcards
+    #[arg(long, overrides_with = "no_wildcards")]
+    wildcards: bool,
+    /// The MEMBERs are names, matched literally (the default)
+    #[arg(long)]
+    no_wildcards: bool,
     /// Only these members (and what is under them)
     #[arg(value_name = "MEMBER")]
     members: Vec<PathBuf>,
@@ -218,7 +225,8 @@ pub struct SelectArgs {
 impl SelectArgs {
     fn selection(self) -> Result<Selection> {
         let excludes = Excludes::new(&exclude_patterns(self.exclude, &self.exclude_from)?)?;
-        Ok(Selection { members: self.members, excludes })
+        let patterns = if self.wildcards { Some(Selection::wildcards(&self.members)?) } else { None };
+        Ok(Selection { members: self.members, excludes, patterns })
     }
 }
 
