@@ -157,6 +157,7 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
             rootid: opts.rootid,
             verbose: false,
             to_stdout: false,
+            touch: false,
             strip_components: 0,
             progress: false,
         };

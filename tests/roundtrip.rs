@@ -870,3 +870,41 @@ fn wildcards_as_gnu_tar() {
     // Without --wildcards a pattern is a name.
     captar().args(["list", "-f"]).arg(&a).arg("bin/*").code(2);
 }
+
+/// GNU tar's other ways of saying what to do, in captar's tar-style lines: `-m` leaves the
+/// extraction's own times (capabilities still restored), `-T` names members from a file when
+/// reading (as GNU tar's), `-I 'zstd -19'` is `--zstd --level 19` (the same bytes), `--zstd`
+/// and `-I` when reading are accepted (the data says what it is).
+#[test]
+fn touch_files_from_and_compress_program() {
+    let Some(c) = case(&["tar"]) else { return };
+    let a = c.archive("a.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&c.src).args(["bin", "links", "data"]).ok();
+
+    let before = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+    let touched = c.dst("touched");
+    captar().arg("-xmf").arg(&a).arg("-C").arg(&touched).ok();
+    for rel in ["bin/net-raw", "bin", "links/net-raw", "data/big"] {
+        let md = std::fs::symlink_metadata(touched.join(rel)).unwrap();
+        assert!(md.modified().unwrap() > before, "{rel}: mtime restored despite -m");
+    }
+    let plain = c.dst("plain");
+    captar().arg("-xf").arg(&a).arg("-C").arg(&plain).ok();
+    assert_eq!(util::getcap_n_r(&touched), util::getcap_n_r(&plain));
+    assert!(!util::getcap_n_r(&plain).is_empty());
+
+    let names = c.work.join("names");
+    std::fs::write(&names, "bin/net-admin\nlinks\n").unwrap();
+    let gnu = cmd("tar").arg("-tf").arg(&a).arg("-T").arg(&names).ok();
+    let ours = captar().arg("-tf").arg(&a).arg("-T").arg(&names).ok();
+    assert_eq!(ours.stdout_text(), gnu.stdout_text());
+    assert_eq!(ours.stdout_text().lines().count(), 4, "{}", ours.stdout_text());
+
+    let (z1, z2) = (c.archive("1.tar.zst"), c.archive("2.tar.zst"));
+    captar().arg("-I").arg("zstd -T0 -19").arg("-cf").arg(&z1).arg("-C").arg(&c.src).arg("data").ok();
+    captar().args(["create", "--zstd", "--level", "19", "-f"]).arg(&z2).arg("-C").arg(&c.src).arg("data").ok();
+    assert!(std::fs::read(&z1).unwrap() == std::fs::read(&z2).unwrap(), "-I 'zstd -19' is not --zstd --level 19");
+    let listed = captar().args(["--zstd", "-tf"]).arg(&z1).ok();
+    assert_eq!(listed.stdout_text(), cmd("tar").args(["--zstd", "-tf"]).arg(&z1).ok().stdout_text());
+    captar().args(["-I", "pigz", "-tf"]).arg(&z1).ok();
+}

@@ -217,13 +217,22 @@ pub struct SelectArgs {
     /// The MEMBERs are names, matched literally (the default)
     #[arg(long)]
     no_wildcards: bool,
+    /// Also the members named in FILE, one per line (`-` for standard input), as tar's -T
+    #[arg(short = 'T', long, value_name = "FILE")]
+    files_from: Vec<PathBuf>,
+    /// Names in --files-from files end with a NUL byte, not a newline
+    #[arg(long)]
+    null: bool,
     /// Only these members (and what is under them)
     #[arg(value_name = "MEMBER")]
     members: Vec<PathBuf>,
 }
 
 impl SelectArgs {
-    fn selection(self) -> Result<Selection> {
+    fn selection(mut self) -> Result<Selection> {
+        for file in &self.files_from {
+            self.members.extend(names_from(file, self.null)?);
+        }
         let excludes = Excludes::new(&exclude_patterns(self.exclude, &self.exclude_from)?)?;
         let patterns = if self.wildcards { Some(Selection::wildcards(&self.members)?) } else { None };
         Ok(Selection { members: self.members, excludes, patterns })
@@ -295,6 +304,9 @@ pub struct ExtractArgs {
     /// List each member on stdout as it is extracted (on stderr with -O)
     #[arg(short, long)]
     verbose: bool,
+    /// Leave modification times as the extraction makes them (now), as tar's -m
+    #[arg(short = 'm', long)]
+    touch: bool,
     /// Write the data of the selected regular files to standard output, one after the other;
     /// nothing is created (so no capability is restored)
     #[arg(short = 'O', long)]
@@ -458,6 +470,7 @@ impl ExtractArgs {
             rootid: self.cap_rootid,
             verbose: self.verbose,
             to_stdout: self.to_stdout,
+            touch: self.touch,
             strip_components: self.strip_components,
             progress,
         })

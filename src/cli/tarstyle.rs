@@ -83,7 +83,7 @@ pub fn is_tar_style(args: &[OsString]) -> bool {
 }
 
 /// Every letter a bundle may hold (some only to be refused with a message).
-const LETTERS: &[u8] = b"cxtdfCXTvzkqpsojJ";
+const LETTERS: &[u8] = b"cxtdfCXTIvzakqpsomOjJ";
 
 /// Whether `arg` is a bundle of tar letters without a dash (`xvf`), as the first argument of
 /// the old form. A word with another letter is not (`captar lsit` is a mistyped subcommand,
@@ -113,12 +113,58 @@ fn takes_value(long: &[u8]) -> bool {
         .any(|a| a.get_long().is_some_and(|l| l.as_bytes() == long) && a.get_action().takes_values())
 }
 
+/// What `-I PROG` / `--use-compress-program=PROG` asks for: captar compresses and decompresses
+/// gzip and zstd itself, so a known program is read as `--gzip` or `--zstd`, with its `-N`
+/// level; options that change nothing in the output (threads, quiet) are accepted.
+fn compress_program(prog: &OsStr) -> Result<(&'static str, Option<String>)> {
+    let text = prog.to_string_lossy();
+    let mut words = text.split_whitespace();
+    let first = words.next().unwrap_or_default();
+    let name = first.rsplit('/').next().unwrap_or(first);
+    let refuse = |why: &str| Error::Usage(format!("-I {text:?}: {why}"));
+    let kind = match name {
+        "zstd" | "zstdmt" | "pzstd" => "--zstd",
+        "gzip" | "pigz" => "--gzip",
+        "xz" | "pixz" | "pxz" => return Err(super::unsupported_compression("-I", "xz", true)),
+        "bzip2" | "pbzip2" | "lbzip2" => return Err(super::unsupported_compression("-I", "bzip2", true)),
+        _ => return Err(refuse("captar compresses with gzip and zstd itself; use -z/--gzip or --zstd")),
+    };
+    let mut level = None;
+    let mut words = words.peekable();
+    while let Some(w) = words.next() {
+        match w {
+            _ if w.len() > 1 && w.starts_with('-') && w[1..].bytes().all(|b| b.is_ascii_digit()) => {
+                level = Some(w[1..].to_string());
+            }
+            // Threads, and quiet: captar compresses on all cores anyway.
+            "-q" | "--quiet" | "-T0" | "--threads=0" => {}
+            _ if w.starts_with("-T") && w[2..].bytes().all(|b| b.is_ascii_digit()) && w.len() > 2 => {}
+            _ if w.starts_with("--threads=") => {}
+            "-p" | "-T" | "--processes" => {
+                words.next_if(|n| n.bytes().all(|b| b.is_ascii_digit()));
+            }
+            _ if w.starts_with("-p") && w[2..].bytes().all(|b| b.is_ascii_digit()) => {}
+            _ => {
+                return Err(refuse(&format!(
+                    "captar compresses itself and takes only a level (-N) and thread counts from it, not {w:?}; use {kind} and --level N"
+                )));
+            }
+        }
+    }
+    Ok((kind, level))
+}
+
 /// Rewrites a tar-style command line into `captar SUBCOMMAND ...`.
 pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     let mut mode: Option<Mode> = None;
     let mut opts: Vec<OsString> = Vec::new();
     let mut operands: Vec<OsString> = Vec::new();
     let mut gzip = false;
+    let mut zstd = false;
+    let mut program: Option<OsString> = None;
+    let mut touch = false;
+    let mut to_stdout = false;
+    let mut format: Option<OsString> = None;
     let mut verbose = false;
     let mut letter_o = false;
     let mut letter_p = false;
@@ -162,7 +208,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                     continue;
                 }
                 match c {
-                    b'f' | b'C' | b'X' | b'T' => {
+                    b'f' | b'C' | b'X' | b'T' | b'I' => {
                         let value = if dashed.is_some() && i < bundle.len() {
                             let v = OsStr::from_bytes(&bundle[i..]).to_os_string();
                             i = bundle.len();
@@ -176,6 +222,10 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                             b'f' => "-f",
                             b'C' => "-C",
                             b'T' => "--files-from",
+                            b'I' => {
+                                program = Some(value);
+                                continue;
+                            }
                             _ => "--exclude-from",
                         };
                         opts.push(flag.into());
@@ -183,8 +233,12 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                     }
                     b'v' => verbose = true,
                     b'z' => gzip = true,
+                    // --auto-compress: captar picks the compression from the archive's name.
+                    b'a' => {}
+                    // --touch: extract leaves modification times as the extraction made them.
+                    b'm' => touch = true,
                     b'k' => opts.push("--keep-old-files".into()),
-                    b'O' => opts.push("--to-stdout".into()),
+                    b'O' => to_stdout = true,
                     b'q' => opts.push("--quiet".into()),
                     // Preserve permissions: extract's --same-permissions (root's default);
                     // same order (as archived): what captar does.
@@ -210,25 +264,28 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                 Some(eq) => (&long[..eq], Some(OsStr::from_bytes(&long[eq + 1..]).to_os_string())),
                 None => (long, None),
             };
-            let mut with_value = |flag: &str, opts: &mut Vec<OsString>| -> Result<()> {
-                let v = match &value {
-                    Some(v) => v.clone(),
+            // The option's value: after `=`, or the next argument.
+            let mut take_value = || -> Result<OsString> {
+                match &value {
+                    Some(v) => Ok(v.clone()),
                     None => rest.next().cloned().ok_or_else(|| {
                         Error::Usage(format!("option --{} needs a value", String::from_utf8_lossy(name)))
-                    })?,
-                };
-                opts.push(flag.into());
-                opts.push(v);
-                Ok(())
+                    }),
+                }
             };
             match name {
                 b"create" => set_mode(Mode::Create, &mut mode)?,
                 b"extract" | b"get" => set_mode(Mode::Extract, &mut mode)?,
                 b"list" => set_mode(Mode::List, &mut mode)?,
                 b"diff" | b"compare" => set_mode(Mode::Diff, &mut mode)?,
-                b"file" => with_value("-f", &mut opts)?,
-                b"directory" => with_value("-C", &mut opts)?,
+                b"file" => opts.extend(["-f".into(), take_value()?]),
+                b"directory" => opts.extend(["-C".into(), take_value()?]),
                 b"gzip" | b"gunzip" | b"ungzip" => gzip = true,
+                b"zstd" => zstd = true,
+                b"touch" => touch = true,
+                b"to-stdout" => to_stdout = true,
+                b"use-compress-program" => program = Some(take_value()?),
+                b"format" => format = Some(take_value()?),
                 b"verbose" => verbose = true,
                 b"preserve-permissions" | b"same-permissions" => letter_p = true,
                 b"auto-compress" | b"absolute-names" => {}
@@ -257,6 +314,22 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     if let Some((flag, format)) = unsupported {
         return Err(super::unsupported_compression(flag, format, mode == Mode::Create));
     }
+    // Reading detects the compression from the data: a known program is enough.
+    let mut level = None;
+    match program.map(|p| compress_program(&p)).transpose()? {
+        Some(("--zstd", l)) => (zstd, level) = (true, l),
+        Some((_, l)) => (gzip, level) = (true, l),
+        None => {}
+    }
+    // GNU tar's --format matters when writing: captar writes pax, which GNU tar calls posix.
+    if let Some(f) = format.filter(|f| !matches!(f.as_bytes(), b"pax" | b"posix"))
+        && mode == Mode::Create
+    {
+        return Err(Error::Usage(format!(
+            "--format={}: captar writes POSIX pax archives (GNU tar's --format=posix), which GNU tar and bsdtar read; leave --format out",
+            f.to_string_lossy()
+        )));
+    }
     if mode == Mode::Extract && letter_p {
         opts.push("--same-permissions".into());
     }
@@ -271,8 +344,26 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
         _ => {}
     }
     let mut out: Vec<OsString> = vec![args[0].clone(), mode.subcommand().into()];
-    if gzip && mode == Mode::Create {
-        out.push("--gzip".into());
+    if mode == Mode::Create {
+        if gzip {
+            out.push("--gzip".into());
+        }
+        if zstd {
+            out.push("--zstd".into());
+        }
+        if let Some(level) = level {
+            out.push("--level".into());
+            out.push(level.into());
+        }
+    }
+    // Extract's only (GNU tar ignores them when listing or comparing).
+    if mode == Mode::Extract {
+        if touch {
+            out.push("--touch".into());
+        }
+        if to_stdout {
+            out.push("--to-stdout".into());
+        }
     }
     if verbose && mode != Mode::Diff {
         out.push("--verbose".into());
@@ -306,6 +397,7 @@ mod tests {
         assert_eq!(rw("captar -tvf a.tar"), "captar list --verbose -f a.tar");
         assert_eq!(rw("captar -df a.tar"), "captar verify --all -f a.tar");
         assert_eq!(rw("captar -xOf a.tar etc/passwd"), "captar extract --to-stdout -f a.tar -- etc/passwd");
+        assert_eq!(rw("captar --to-stdout -xf a.tar"), "captar extract --to-stdout -f a.tar");
         assert_eq!(
             rw("captar -tf a.tar -X pats --exclude=*.o"),
             "captar list -f a.tar --exclude-from pats --exclude=*.o"
@@ -342,6 +434,43 @@ mod tests {
         // -q before the bundle is captar's global option, passed on.
         assert_eq!(rw("captar -q -czf a.tgz x"), "captar create --gzip --quiet -f a.tgz -- x");
         assert_eq!(rw("captar -q xf a.tar"), "captar extract --quiet -f a.tar");
+    }
+
+    fn rw_args(args: &[&str]) -> Result<String> {
+        let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+        Ok(rewrite(&args)?.iter().map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>().join(" "))
+    }
+
+    /// GNU tar's ways of naming the compression, the format and the times, as captar reads
+    /// them: `-I` with a gzip or zstd program is `--gzip`/`--zstd` and its level; reading
+    /// detects the compression itself.
+    #[test]
+    fn compression_programs_format_and_touch() {
+        let ok = |args: &[&str], want: &str| assert_eq!(rw_args(args).unwrap(), want, "{args:?}");
+        ok(&["captar", "-I", "zstd -T0", "-cf", "a.tar.zst", "x"], "captar create --zstd -f a.tar.zst -- x");
+        ok(&["captar", "-cf", "a.tzst", "-Izstd -19 -T4", "x"], "captar create --zstd --level 19 -f a.tzst -- x");
+        ok(
+            &["captar", "--use-compress-program=pigz -p 2 -9", "-cf", "a.tgz", "x"],
+            "captar create --gzip --level 9 -f a.tgz -- x",
+        );
+        ok(&["captar", "-I", "/usr/bin/zstd", "-xf", "a.tar.zst"], "captar extract -f a.tar.zst");
+        ok(&["captar", "--zstd", "-tf", "a.tar.zst"], "captar list -f a.tar.zst");
+        ok(&["captar", "--zstd", "-cf", "a.tar.zst", "x"], "captar create --zstd -f a.tar.zst -- x");
+        ok(&["captar", "-caf", "a.tar.gz", "x"], "captar create -f a.tar.gz -- x");
+        ok(&["captar", "xmf", "a.tar"], "captar extract --touch -f a.tar");
+        ok(&["captar", "-x", "--touch", "-f", "a.tar"], "captar extract --touch -f a.tar");
+        ok(&["captar", "--format=posix", "-cf", "a.tar", "x"], "captar create -f a.tar -- x");
+        ok(&["captar", "--format", "gnu", "-tf", "a.tar"], "captar list -f a.tar");
+        ok(&["captar", "xOf", "a.tar", "m"], "captar extract --to-stdout -f a.tar -- m");
+        ok(&["captar", "-tOf", "a.tar"], "captar list -f a.tar");
+        let refused = |args: &[&str]| match rw_args(args) {
+            Err(Error::Usage(m)) => m,
+            other => panic!("{args:?}: {:?}", other.map(|_| ())),
+        };
+        assert!(refused(&["captar", "-I", "lz4", "-cf", "a", "x"]).contains("use -z/--gzip or --zstd"));
+        assert!(refused(&["captar", "-I", "xz -9", "-cf", "a", "x"]).contains("xz is not supported"));
+        assert!(refused(&["captar", "-I", "zstd --long", "-cf", "a", "x"]).contains("not \"--long\""));
+        assert!(refused(&["captar", "--format=gnu", "-cf", "a", "x"]).contains("leave --format out"));
     }
 
     #[test]

@@ -87,6 +87,8 @@ pub struct ExtractOptions {
     /// Write the selected regular files' data to standard output instead (`-O`); nothing is
     /// created.
     pub to_stdout: bool,
+    /// Leave modification times as the extraction makes them (`-m`).
+    pub touch: bool,
     /// Leading components removed from member names and hard-link targets (tar's
     /// --strip-components); a member with no more than that many is not extracted.
     pub strip_components: usize,

@@ -37,6 +37,8 @@ pub struct Restorer {
     xattrs: XattrPolicy,
     rootid: RootidPolicy,
     umask: u32,
+    /// `-m`: times are left as the extraction makes them.
+    touch: bool,
     /// Why the destination cannot hold a capability, found before anything was written.
     probe: std::result::Result<(), String>,
 }
@@ -78,6 +80,7 @@ impl Restorer {
             xattrs: opts.xattrs.clone(),
             rootid: opts.rootid,
             umask: umask.bits(),
+            touch: opts.touch,
             probe: if opts.xattrs.caps { probe(dest) } else { Ok(()) },
         }
     }
@@ -144,8 +147,10 @@ impl Restorer {
         }
     }
 
-    fn times(meta: &EntryMeta) -> Timestamps {
-        Timestamps { last_access: ts(0, UTIME_NOW as u32), last_modification: ts(meta.mtime.secs, meta.mtime.nsecs) }
+    /// The times to set, last; none with `-m`.
+    fn times(&self, meta: &EntryMeta) -> Option<Timestamps> {
+        let mtime = ts(meta.mtime.secs, meta.mtime.nsecs);
+        (!self.touch).then_some(Timestamps { last_access: ts(0, UTIME_NOW as u32), last_modification: mtime })
     }
 
     /// Sets the other xattrs with `set`; each one the destination refuses is described in
@@ -186,7 +191,9 @@ impl Restorer {
         let set = |name: &OsStr, value: &[u8]| xattr::set_fd(fd, name, value);
         self.other_xattrs(&set, meta, &mut problems);
         let caps = self.caps_of(&set, meta);
-        rustix::fs::futimens(fd, &Self::times(meta))?;
+        if let Some(times) = self.times(meta) {
+            rustix::fs::futimens(fd, &times)?;
+        }
         Ok(Restored { caps, problems })
     }
 
@@ -240,7 +247,9 @@ impl Restorer {
         if let Err(f) = self.caps_of(&set, meta) {
             problems.push(format!("cannot restore {}: {}", f.caps, f.reason));
         }
-        rustix::fs::futimens(fd, &Self::times(meta))?;
+        if let Some(times) = self.times(meta) {
+            rustix::fs::futimens(fd, &times)?;
+        }
         match problems.is_empty() {
             true => Ok(()),
             false => Err(io::Error::other(problems.join("; "))),
@@ -264,7 +273,9 @@ impl Restorer {
         let set = |xname: &OsStr, value: &[u8]| xattr::set_path(at, xname, value);
         self.other_xattrs(&set, meta, &mut problems);
         let caps = self.caps_of(&set, meta);
-        rustix::fs::utimensat(dir, name, &Self::times(meta), AtFlags::SYMLINK_NOFOLLOW)?;
+        if let Some(times) = self.times(meta) {
+            rustix::fs::utimensat(dir, name, &times, AtFlags::SYMLINK_NOFOLLOW)?;
+        }
         Ok(Restored { caps, problems })
     }
 }
