@@ -14,13 +14,39 @@ use crate::caps;
 use crate::error::{Error, Result};
 use crate::format::acl;
 
-/// Builds a glob set where `*` also matches `/` (fnmatch without FNM_PATHNAME, as GNU tar).
+/// `pattern` in globset's syntax with fnmatch's meaning: braces are literal characters (fnmatch
+/// has no `{a,b}`), and so is a backslash that escapes nothing at the end.
+fn fnmatch_syntax(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 4);
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(next) => {
+                    out.push('\\');
+                    out.push(next);
+                }
+                None => out.push_str("\\\\"),
+            },
+            '{' | '}' => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Builds a glob set where `*` also matches `/` (fnmatch without FNM_PATHNAME, as GNU tar);
+/// as in fnmatch, a `[` that opens no class is itself.
 pub fn glob_set(patterns: &[String], what: &str) -> Result<GlobSet> {
     let mut b = GlobSetBuilder::new();
     for p in patterns {
-        let g = GlobBuilder::new(p)
+        let g = GlobBuilder::new(&fnmatch_syntax(p))
             .literal_separator(false)
             .backslash_escape(true)
+            .allow_unclosed_class(true)
             .build()
             .map_err(|e| Error::Usage(format!("{what} {p:?} is not a valid pattern: {e}")))?;
         b.add(g);
@@ -301,6 +327,28 @@ mod tests {
         }
         let only = XattrPolicy::new(true, false, &["user.a".into()], &[], d, true).unwrap();
         assert!(only.wants(OsStr::new("user.a")) && only.wants(access) && !only.wants(user));
+    }
+
+    /// Patterns mean what fnmatch (GNU tar's) makes of them: no brace alternatives, a lone `[`
+    /// and a final `\\` are literal, `[!a]` and `[^a]` negate.
+    #[test]
+    fn fnmatch_syntax_as_gnu_tar() {
+        for (pattern, name, matches) in [
+            ("{a,b}", "{a,b}", true),
+            ("{a,b}", "a", false),
+            ("c[", "c[", true),
+            ("[x]", "x", true),
+            ("[x]", "[x]", false),
+            ("\\[x\\]", "[x]", true),
+            ("[!a]", "b", true),
+            ("[!a]", "a", false),
+            ("[^a]", "a", false),
+            ("x\\", "x\\", true),
+            ("*.o", "d/e.o", true),
+        ] {
+            let set = glob_set(&[pattern.to_string()], "test").unwrap();
+            assert_eq!(set.is_match(name), matches, "{pattern} against {name}");
+        }
     }
 
     #[test]

@@ -270,6 +270,10 @@ fn exclude_leaves_members_and_extras_out() {
     rest.retain(|(name, _)| !name.contains("-admin"));
     assert_eq!(verify(&["--exclude=*-admin*"], 1), rest);
     assert_eq!(verify(&["--extra", "-X", patterns.to_str().unwrap()], 1), rest);
+    // Matched as the archive names the file (`./bin/...`), or as found (`bin/...`).
+    for pattern in ["--exclude=./bin/new-admin", "--exclude=bin/new-admin"] {
+        assert!(!verify(&["--extra", pattern], 1).iter().any(|(name, _)| name == "./bin/new-admin"), "{pattern}");
+    }
     // Without it, --extra finds the new file.
     assert!(verify(&["--extra"], 1).contains(&("./bin/new-admin".to_string(), "extra_capped".to_string())));
     // A member named and excluded is found (no error), and compared with nothing.

@@ -506,7 +506,8 @@ fn names_from(file: &Path, null: bool) -> Result<Vec<PathBuf>> {
 fn exclude_patterns(mut patterns: Vec<String>, files: &[PathBuf]) -> Result<Vec<String>> {
     for file in files {
         let text = std::fs::read(file).map_err(|e| crate::error::Error::io(file, "read the exclude file", e))?;
-        let lines = text.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+        // Trailing blanks dropped, as GNU tar reads an exclude file.
+        let lines = text.split(|&b| b == b'\n').map(<[u8]>::trim_ascii_end);
         patterns.extend(lines.filter(|l| !l.is_empty()).map(|l| String::from_utf8_lossy(l).into_owned()));
     }
     Ok(patterns)

@@ -98,7 +98,7 @@ pub struct ExtractOptions {
 
 /// A member name without its first `n` components, counted as GNU tar counts them (a leading
 /// `./` is one; empty ones between slashes are none); `None` when nothing is left.
-fn strip(name: &Path, n: usize) -> Option<PathBuf> {
+pub(super) fn strip(name: &Path, n: usize) -> Option<PathBuf> {
     let parts: Vec<&[u8]> = std::os::unix::ffi::OsStrExt::as_bytes(name.as_os_str())
         .split(|&b| b == b'/')
         .filter(|c| !c.is_empty())
@@ -238,22 +238,25 @@ impl Run<'_> {
         while let Some(entry) = reader.next_entry()? {
             tick();
             let mut meta = entry.meta;
-            if let Some(w) = meta.left_out_warning() {
-                self.report.warn(w);
-            }
             let name = match SafeName::parse(&meta.path) {
                 Ok(n) => n,
+                // An error only when it was to be extracted (not left out, or unnamed).
                 Err(NameProblem::DotDot) => {
-                    self.report.error(format!("{}: member name contains '..'; skipped", meta.path.display()));
+                    if self.members.selects(&meta.path, &meta.path) {
+                        self.report.error(format!("{}: member name contains '..'; skipped", meta.path.display()));
+                    }
                     continue;
                 }
             };
+            if !self.members.selects(&name.rel, &meta.path) {
+                continue;
+            }
+            if let Some(w) = meta.left_out_warning() {
+                self.report.warn(w);
+            }
             if name.had_root && !self.warned_root {
                 self.report.note("removing leading '/' from member names");
                 self.warned_root = true;
-            }
-            if !self.members.selects(&name.rel, &meta.path) {
-                continue;
             }
             if self.opts.verbose {
                 let line = crate::list::quote_name(std::os::unix::ffi::OsStrExt::as_bytes(meta.path.as_os_str()));

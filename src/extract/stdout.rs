@@ -5,6 +5,7 @@ restore: this reads an archive's files (`captar -xOf backup.tar etc/passwd`), it
 */
 
 use std::io::Write;
+use std::path::Path;
 
 use crate::error::{Error, Outcome, Report, Result};
 use crate::extract::{ExtractOptions, SafeName};
@@ -21,8 +22,18 @@ pub fn to_stdout(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     let mut buf = vec![0u8; 256 << 10];
     while let Some(entry) = reader.next_entry()? {
         let meta = &entry.meta;
-        let rel = SafeName::parse(&meta.path).map(|n| n.rel).unwrap_or_else(|_| meta.path.clone());
-        if !members.selects(&rel, &meta.path) {
+        let Ok(name) = SafeName::parse(&meta.path) else {
+            // As extract: a `..` member is refused, when it was to be written.
+            if members.selects(&meta.path, &meta.path) {
+                report.error(format!("{}: member name contains '..'; skipped", meta.path.display()));
+            }
+            continue;
+        };
+        if !members.selects(&name.rel, &meta.path) {
+            continue;
+        }
+        // Too short for --strip-components: not extracted, so not written here either.
+        if opts.strip_components > 0 && super::strip(&meta.path, opts.strip_components).is_none() {
             continue;
         }
         if opts.verbose {
@@ -37,12 +48,24 @@ pub fn to_stdout(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
             if n == 0 {
                 break;
             }
-            out.write_all(&buf[..n]).map_err(Error::stdout)?;
+            out.write_all(&buf[..n]).map_err(|e| cut_off(e, &meta.path))?;
         }
     }
-    out.flush().map_err(Error::stdout)?;
+    out.flush().map_err(|e| cut_off(e, Path::new("the data")))?;
     for m in members.unmatched() {
         report.error(format!("{}: not found in archive", m.display()));
     }
     Ok(report.outcome())
+}
+
+/// A failed write of file data. Unlike a listing's, output cut off by a reader that went away
+/// (`| head -c 100`) is an error: the data asked for was not all delivered.
+fn cut_off(e: std::io::Error, member: &Path) -> Error {
+    match e.kind() {
+        std::io::ErrorKind::BrokenPipe => Error::entry(
+            crate::error::STDOUT,
+            format!("closed by its reader before {} was written whole (broken pipe)", member.display()),
+        ),
+        _ => Error::stdout(e),
+    }
 }

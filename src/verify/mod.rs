@@ -358,7 +358,10 @@ impl Verifier<'_> {
                 self.report.warn(w);
             }
             let Ok(name) = SafeName::parse(&meta.path) else {
-                self.report.error(Error::entry(&meta.path, "member name contains '..'; not verified"));
+                // An error only when it was to be verified (not left out, or unnamed).
+                if self.members.selects(&meta.path, &meta.path) {
+                    self.report.error(Error::entry(&meta.path, "member name contains '..'; not verified"));
+                }
                 continue;
             };
             // A link member selected without its first name still compares with that name's
@@ -696,13 +699,18 @@ impl Verifier<'_> {
                 true => f.path.strip_prefix(&self.root).unwrap_or(&f.path).to_path_buf(),
                 false => f.path.clone(),
             };
-            // What --exclude leaves out of the comparison is left out of the extras too.
-            if !self.seen.contains(&key) && !self.opts.select.excludes.matches_named(&key) {
+            if self.seen.contains(&key) {
+                continue;
+            }
+            let shown = match (beneath, self.style) {
+                (true, Some(prefix)) if !prefix.is_empty() => Path::new(prefix).join(&key),
+                _ => key.clone(),
+            };
+            // What --exclude leaves out of the comparison is left out of the extras too: matched
+            // as the archive would name the file (`./usr/bin/x`), and as found.
+            let excludes = &self.opts.select.excludes;
+            if !excludes.matches_named(&shown) && !excludes.matches_named(&key) {
                 let risk = self.risk_of(Some(&f.caps));
-                let shown = match (beneath, self.style) {
-                    (true, Some(prefix)) if !prefix.is_empty() => Path::new(prefix).join(&key),
-                    _ => key,
-                };
                 self.differ(&shown, DiffKind::ExtraCapped, None, Some(f.caps.text_with_rootid()), risk)?;
             }
         }
