@@ -9,7 +9,7 @@ use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use crate::create::{self, CreateOptions, Target};
+use crate::create::{self, CreateOptions, Named, Target};
 use crate::error::{Error, IoContext, Outcome, Report, Result};
 use crate::extract::{self, Existing, ExtractOptions, RootidPolicy};
 use crate::format::compress::Compression;
@@ -45,8 +45,7 @@ fn through_pipe(
     let (reader, writer) = std::io::pipe().at(&opts.src, "create a pipe")?;
     let create_opts = CreateOptions {
         target: Target::Pipe(Mutex::new(Some(writer))),
-        directory: Some(opts.src.clone()),
-        paths: vec![PathBuf::from(".")],
+        paths: vec![Named { dir: opts.src.clone(), path: PathBuf::from(".") }],
         empty_ok: false,
         xattrs: opts.xattrs.clone(),
         compression: Compression::None,

@@ -772,3 +772,50 @@ fn xattrs_of_directories_the_same_without_the_at_calls() {
     names.sort();
     assert_eq!(names, ["user.one", "user.two"]);
 }
+
+/// Several `-C` in one command line, as GNU tar reads them: each applies to the paths (and `-T`
+/// files) after it, a relative one relative to the one before; the same names come out, in the
+/// same order, and the files keep their capabilities. A `-C` that does not exist stops create
+/// before an archive is made.
+#[test]
+fn several_directories_as_gnu_tar() {
+    if !util::require_tool("tar") || !util::require_tool("setcap") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let root = tmp.path();
+    for (p, data) in [("a/sub/f1", "1"), ("b/f2", "2"), ("c/f3", "3"), ("top", "top")] {
+        std::fs::create_dir_all(root.join(p).parent().unwrap()).unwrap();
+        std::fs::write(root.join(p), data).unwrap();
+    }
+    std::fs::copy("/bin/true", root.join("b/t")).unwrap();
+    cmd("setcap").arg("cap_net_raw=ep").arg(root.join("b/t")).ok();
+    std::fs::write(root.join("list"), "f3\n").unwrap();
+    let top = root.to_str().unwrap();
+    let args = ["-C", "a", "sub", "-C", "../b", "f2", "t", "-C", top, "top", "-C", "c", "-T", &format!("{top}/list")];
+    let a = root.join("a.tar");
+    for tar_style in [true, false] {
+        let mut c = captar();
+        c = if tar_style { c.arg("-cf").arg(&a) } else { c.args(["create", "-f"]).arg(&a) };
+        c.args(args).current_dir(root).ok();
+        let ours = captar().args(["list", "--caps", "-f"]).arg(&a).ok().stdout_text();
+        assert_eq!(
+            ours.lines().map(|l| l.split(' ').next().unwrap()).collect::<Vec<_>>().join("\n") + "\n",
+            gnu_sorted_listing(&args, root)
+        );
+        assert!(ours.contains("t cap_net_raw=ep"), "{ours}");
+    }
+    let data = captar().arg("-xOf").arg(&a).ok().stdout;
+    assert_eq!(
+        data.len(),
+        "1".len() + "2".len() + std::fs::metadata("/bin/true").unwrap().len() as usize + "top".len() + "3".len()
+    );
+    let b = root.join("b.tar");
+    let out = captar().arg("-cf").arg(&b).args(["-C", "a", "sub", "-C", "nowhere", "x"]).current_dir(root).code(2);
+    assert!(
+        out.stderr_text().starts_with("captar: a/nowhere: cannot change to this directory (-C)"),
+        "{}",
+        out.stderr_text()
+    );
+    assert!(!b.exists());
+}

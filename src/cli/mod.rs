@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Parser, Subcommand};
 
 use crate::copy::CopyOptions;
-use crate::create::{CreateOptions, Target};
+use crate::create::{CreateOptions, Named, Target};
 use crate::error::{Error, Outcome, Report, Result};
 use crate::extract::{Existing, ExtractOptions, RootidPolicy};
 use crate::format::compress::Compression;
@@ -154,9 +154,10 @@ pub struct CreateArgs {
     /// Archive to write; `-` for standard output
     #[arg(short = 'f', long = "file", value_name = "ARCHIVE")]
     file: PathBuf,
-    /// Change to DIR before reading the paths
+    /// Change to DIR before reading the paths after it (repeatable: a relative DIR is relative
+    /// to the one before, as tar's -C)
     #[arg(short = 'C', long = "directory", value_name = "DIR")]
-    directory: Option<PathBuf>,
+    directory: Vec<PathBuf>,
     #[command(flatten)]
     xattrs: XattrArgs,
     /// Compress with gzip
@@ -394,7 +395,8 @@ fn is_root() -> bool {
 }
 
 impl CreateArgs {
-    fn options(self, progress: bool) -> Result<CreateOptions> {
+    /// `matches` are the subcommand's, for the order of `-C` and the paths.
+    fn options(self, progress: bool, matches: &clap::ArgMatches) -> Result<CreateOptions> {
         if self.bzip2 {
             return Err(unsupported_compression("--bzip2", "bzip2", true));
         }
@@ -427,13 +429,33 @@ impl CreateArgs {
                 Some(_) => {}
             }
         }
-        let mut paths = self.paths;
-        for file in &self.files_from {
-            paths.extend(names_from(file, self.null)?);
+        // Paths, -T files and -C in command-line order: each path is read in the directory of
+        // the -C before it.
+        enum Item {
+            Dir(PathBuf),
+            Path(PathBuf),
+            From(PathBuf),
+        }
+        let at = |id: &str| matches.indices_of(id).into_iter().flatten();
+        let mut items: Vec<(usize, Item)> = (at("directory").zip(self.directory.into_iter().map(Item::Dir)))
+            .chain(at("paths").zip(self.paths.into_iter().map(Item::Path)))
+            .chain(at("files_from").zip(self.files_from.iter().cloned().map(Item::From)))
+            .collect();
+        items.sort_by_key(|(i, _)| *i);
+        let mut dir = PathBuf::new();
+        let mut paths = Vec::new();
+        for (_, item) in items {
+            match item {
+                Item::Dir(d) => dir = dir.join(d),
+                Item::Path(path) => paths.push(Named { dir: dir.clone(), path }),
+                Item::From(file) => {
+                    paths
+                        .extend(names_from(&file, self.null)?.into_iter().map(|path| Named { dir: dir.clone(), path }));
+                }
+            }
         }
         Ok(CreateOptions {
             target,
-            directory: self.directory,
             paths,
             // tar: `-T` naming nothing makes an empty archive; no path at all is an error.
             empty_ok: !self.files_from.is_empty(),
@@ -522,8 +544,11 @@ fn write_stdout(text: &[u8]) -> Result<()> {
 /// Parses `args` (with the program name first) and runs the command.
 pub fn run(args: Vec<OsString>) -> Result<Outcome> {
     let args = if tarstyle::is_tar_style(&args) { tarstyle::rewrite(&args)? } else { args };
-    let cli = match Cli::try_parse_from(&args) {
-        Ok(cli) => cli,
+    let parsed = <Cli as clap::CommandFactory>::command()
+        .try_get_matches_from(&args)
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m).map(|cli| (cli, m)));
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         // Help and version go to standard output, where a failed write is an error.
         Err(e) if !e.use_stderr() => {
             write_stdout(e.render().to_string().as_bytes())?;
@@ -539,7 +564,10 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
     let report = Report::with_quiet(cli.quiet);
     let progress = crate::progress::wanted(cli.quiet, false);
     match cli.command {
-        Command::Create(a) => crate::create::create(&a.options(progress)?, &report),
+        Command::Create(a) => {
+            let matches = matches.subcommand_matches("create").expect("the create subcommand was parsed");
+            crate::create::create(&a.options(progress, matches)?, &report)
+        }
         Command::List(a) => crate::list::list(
             &ListOptions {
                 archive: a.file,

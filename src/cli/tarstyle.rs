@@ -306,7 +306,9 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
             }
             continue;
         }
-        operands.push(arg.clone());
+        // In place among the options: `-C DIR` applies to the paths after it. (After `--`,
+        // where a name may start with `-`, operands go after captar's own `--`.)
+        opts.push(arg.clone());
     }
     let mode = mode.ok_or_else(|| {
         Error::Usage("tar-style use needs one of -c, -x, -t, -d (or a subcommand; see `captar --help`)".into())
@@ -392,11 +394,11 @@ mod tests {
 
     #[test]
     fn common_tar_lines() {
-        assert_eq!(rw("captar -czf out.tar.gz DIR"), "captar create --gzip -f out.tar.gz -- DIR");
+        assert_eq!(rw("captar -czf out.tar.gz DIR"), "captar create --gzip -f out.tar.gz DIR");
         assert_eq!(rw("captar -xf a.tar -C dst"), "captar extract -f a.tar -C dst");
         assert_eq!(rw("captar -tvf a.tar"), "captar list --verbose -f a.tar");
         assert_eq!(rw("captar -df a.tar"), "captar verify --all -f a.tar");
-        assert_eq!(rw("captar -xOf a.tar etc/passwd"), "captar extract --to-stdout -f a.tar -- etc/passwd");
+        assert_eq!(rw("captar -xOf a.tar etc/passwd"), "captar extract --to-stdout -f a.tar etc/passwd");
         assert_eq!(rw("captar --to-stdout -xf a.tar"), "captar extract --to-stdout -f a.tar");
         assert_eq!(
             rw("captar -tf a.tar -X pats --exclude=*.o"),
@@ -407,32 +409,39 @@ mod tests {
         assert_eq!(rw("captar xvpf a.tar"), "captar extract --verbose -f a.tar --same-permissions");
         assert_eq!(rw("captar -x --preserve-permissions -f a.tar"), "captar extract -f a.tar --same-permissions");
         assert_eq!(rw("captar -tpf a.tar"), "captar list -f a.tar");
-        assert_eq!(rw("captar -cf a.tar -C /srv --xattrs ."), "captar create -f a.tar -C /srv --xattrs -- .");
-        assert_eq!(rw("captar --create --file=a.tar --directory /x y"), "captar create -f a.tar -C /x -- y");
+        assert_eq!(rw("captar -cf a.tar -C /srv --xattrs ."), "captar create -f a.tar -C /srv --xattrs .");
+        assert_eq!(rw("captar --create --file=a.tar --directory /x y"), "captar create -f a.tar -C /x y");
         assert_eq!(
             rw("captar -x -f a.tar --xattrs-include=* usr/bin"),
-            "captar extract -f a.tar --xattrs-include=* -- usr/bin"
+            "captar extract -f a.tar --xattrs-include=* usr/bin"
         );
-        assert_eq!(rw("captar -cfa.tar x"), "captar create -f a.tar -- x");
+        assert_eq!(rw("captar -cfa.tar x"), "captar create -f a.tar x");
+        // Operands stay in place, so each -C applies to the paths after it; after `--` they
+        // stay operands whatever they look like.
+        assert_eq!(
+            rw("captar -cf a.tar -C /etc passwd -C /usr/bin ping x"),
+            "captar create -f a.tar -C /etc passwd -C /usr/bin ping x"
+        );
+        assert_eq!(rw("captar -cf a.tar x -- -y --z"), "captar create -f a.tar x -- -y --z");
         // Without a dash, each value-taking letter takes the next argument, in order (`z` is
         // not a file name here, as it is in `-cfz`).
-        assert_eq!(rw("captar cfz new.tgz DIR"), "captar create --gzip -f new.tgz -- DIR");
-        assert_eq!(rw("captar cfv a.tar DIR"), "captar create --verbose -f a.tar -- DIR");
-        assert_eq!(rw("captar xfC a.tar dst m"), "captar extract -f a.tar -C dst -- m");
-        assert_eq!(rw("captar -cfz new.tgz DIR"), "captar create -f z -- new.tgz DIR");
+        assert_eq!(rw("captar cfz new.tgz DIR"), "captar create --gzip -f new.tgz DIR");
+        assert_eq!(rw("captar cfv a.tar DIR"), "captar create --verbose -f a.tar DIR");
+        assert_eq!(rw("captar xfC a.tar dst m"), "captar extract -f a.tar -C dst m");
+        assert_eq!(rw("captar -cfz new.tgz DIR"), "captar create -f z new.tgz DIR");
         // captar's own options with a separate value keep it.
-        assert_eq!(rw("captar -c --zstd --level 19 -f a.tar x"), "captar create --zstd --level 19 -f a.tar -- x");
+        assert_eq!(rw("captar -c --zstd --level 19 -f a.tar x"), "captar create --zstd --level 19 -f a.tar x");
         assert_eq!(
             rw("captar -cf a.tar --exclude *.o --xattrs-include user.* x"),
-            "captar create -f a.tar --exclude *.o --xattrs-include user.* -- x"
+            "captar create -f a.tar --exclude *.o --xattrs-include user.* x"
         );
-        assert_eq!(rw("captar -xf a.tar --cap-rootid 0 x"), "captar extract -f a.tar --cap-rootid 0 -- x");
+        assert_eq!(rw("captar -xf a.tar --cap-rootid 0 x"), "captar extract -f a.tar --cap-rootid 0 x");
         // `o`: --no-same-owner on extract (as GNU tar); nothing to list or compare.
         assert_eq!(rw("captar -xof a.tar"), "captar extract -f a.tar --no-same-owner");
         assert_eq!(rw("captar xopf a.tar -C d"), "captar extract -f a.tar -C d --same-permissions --no-same-owner");
         assert_eq!(rw("captar -tof a.tar"), "captar list -f a.tar");
         // -q before the bundle is captar's global option, passed on.
-        assert_eq!(rw("captar -q -czf a.tgz x"), "captar create --gzip --quiet -f a.tgz -- x");
+        assert_eq!(rw("captar -q -czf a.tgz x"), "captar create --gzip --quiet -f a.tgz x");
         assert_eq!(rw("captar -q xf a.tar"), "captar extract --quiet -f a.tar");
     }
 
@@ -447,21 +456,21 @@ mod tests {
     #[test]
     fn compression_programs_format_and_touch() {
         let ok = |args: &[&str], want: &str| assert_eq!(rw_args(args).unwrap(), want, "{args:?}");
-        ok(&["captar", "-I", "zstd -T0", "-cf", "a.tar.zst", "x"], "captar create --zstd -f a.tar.zst -- x");
-        ok(&["captar", "-cf", "a.tzst", "-Izstd -19 -T4", "x"], "captar create --zstd --level 19 -f a.tzst -- x");
+        ok(&["captar", "-I", "zstd -T0", "-cf", "a.tar.zst", "x"], "captar create --zstd -f a.tar.zst x");
+        ok(&["captar", "-cf", "a.tzst", "-Izstd -19 -T4", "x"], "captar create --zstd --level 19 -f a.tzst x");
         ok(
             &["captar", "--use-compress-program=pigz -p 2 -9", "-cf", "a.tgz", "x"],
-            "captar create --gzip --level 9 -f a.tgz -- x",
+            "captar create --gzip --level 9 -f a.tgz x",
         );
         ok(&["captar", "-I", "/usr/bin/zstd", "-xf", "a.tar.zst"], "captar extract -f a.tar.zst");
         ok(&["captar", "--zstd", "-tf", "a.tar.zst"], "captar list -f a.tar.zst");
-        ok(&["captar", "--zstd", "-cf", "a.tar.zst", "x"], "captar create --zstd -f a.tar.zst -- x");
-        ok(&["captar", "-caf", "a.tar.gz", "x"], "captar create -f a.tar.gz -- x");
+        ok(&["captar", "--zstd", "-cf", "a.tar.zst", "x"], "captar create --zstd -f a.tar.zst x");
+        ok(&["captar", "-caf", "a.tar.gz", "x"], "captar create -f a.tar.gz x");
         ok(&["captar", "xmf", "a.tar"], "captar extract --touch -f a.tar");
         ok(&["captar", "-x", "--touch", "-f", "a.tar"], "captar extract --touch -f a.tar");
-        ok(&["captar", "--format=posix", "-cf", "a.tar", "x"], "captar create -f a.tar -- x");
+        ok(&["captar", "--format=posix", "-cf", "a.tar", "x"], "captar create -f a.tar x");
         ok(&["captar", "--format", "gnu", "-tf", "a.tar"], "captar list -f a.tar");
-        ok(&["captar", "xOf", "a.tar", "m"], "captar extract --to-stdout -f a.tar -- m");
+        ok(&["captar", "xOf", "a.tar", "m"], "captar extract --to-stdout -f a.tar m");
         ok(&["captar", "-tOf", "a.tar"], "captar list -f a.tar");
         let refused = |args: &[&str]| match rw_args(args) {
             Err(Error::Usage(m)) => m,

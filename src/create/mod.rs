@@ -44,8 +44,8 @@ pub enum Target {
 #[derive(Debug)]
 pub struct CreateOptions {
     pub target: Target,
-    pub directory: Option<PathBuf>,
-    pub paths: Vec<PathBuf>,
+    /// What to archive, each path with the directory it is looked up in (`-C`).
+    pub paths: Vec<Named>,
     /// No paths make an empty archive instead of an error (they came from an empty `-T` list).
     pub empty_ok: bool,
     pub xattrs: XattrPolicy,
@@ -58,6 +58,27 @@ pub struct CreateOptions {
     pub verbose: bool,
     /// Draw a progress bar on stderr (the CLI decides: a terminal, no -q).
     pub progress: bool,
+}
+
+/// A path named to archive, and the directory it is named in: the `-C` before it (tar's `-C`
+/// applies to the paths after it; a relative one is relative to the one before), or none (the
+/// current directory).
+#[derive(Debug, Clone)]
+pub struct Named {
+    pub dir: PathBuf,
+    pub path: PathBuf,
+}
+
+impl Named {
+    /// A path named in the current directory.
+    pub fn here(path: impl Into<PathBuf>) -> Named {
+        Named { dir: PathBuf::new(), path: path.into() }
+    }
+
+    /// Where the walk finds it.
+    fn fs_path(&self) -> PathBuf {
+        self.dir.join(&self.path)
+    }
 }
 
 /// The walk: directories, lstat, hard links and exclusions, in archive order, on its own
@@ -123,7 +144,12 @@ pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
     // A missing `-C` directory stops the run before the archive is made: no empty archive is
     // left under the final name. Missing paths are errors of their own later, as in tar, and
     // the archive holds what exists.
-    if let Some(dir) = &opts.directory {
+    let mut checked: Vec<&Path> = Vec::new();
+    for dir in opts.paths.iter().map(|n| n.dir.as_path()).filter(|d| !d.as_os_str().is_empty()) {
+        if checked.contains(&dir) {
+            continue;
+        }
+        checked.push(dir);
         let opened = rustix::fs::open(dir, OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty());
         if let Err(e) = opened {
             return Err(Error::entry(
@@ -132,37 +158,34 @@ pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
             ));
         }
     }
-    let base = opts.directory.clone().unwrap_or_else(|| PathBuf::from("."));
     let progress = Progress::bytes(opts.progress, Some(0), "archiving");
     report.attach(&progress);
-    progress.count_tree(opts.paths.iter().map(|p| base.join(p)).collect(), opts.one_file_system, opts.recursive);
+    progress.count_tree(opts.paths.iter().map(Named::fs_path).collect(), opts.one_file_system, opts.recursive);
     let files = Files { opts, report };
     let mut walker = Walker { files, links: HashMap::new(), skip_inodes: Vec::new(), warned_absolute: false };
-    let result = write_archive(opts, &base, &mut walker, &progress);
+    let result = write_archive(opts, &mut walker, &progress);
     progress.finish();
     result?;
     Ok(report.outcome())
 }
 
-fn write_archive(opts: &CreateOptions, base: &Path, walker: &mut Walker<'_>, progress: &Progress) -> Result<()> {
+fn write_archive(opts: &CreateOptions, walker: &mut Walker<'_>, progress: &Progress) -> Result<()> {
     match &opts.target {
         Target::Pipe(pipe) => {
             let pipe = pipe.lock().ok().and_then(|mut p| p.take());
             let pipe = pipe.ok_or_else(|| Error::Usage("create: the pipe was already used".into()))?;
-            write_to(opts, base, walker, progress, pipe, Path::new("(pipe)"))?;
+            write_to(opts, walker, progress, pipe, Path::new("(pipe)"))?;
         }
         Target::Stdout => {
-            write_to(opts, base, walker, progress, io::stdout().lock(), Path::new("(archive on standard output)"))?;
+            write_to(opts, walker, progress, io::stdout().lock(), Path::new("(archive on standard output)"))?;
         }
         Target::File(path) => match std::fs::symlink_metadata(path) {
             Ok(md) if md.is_dir() => {
                 return Err(Error::io(path, "write the archive", io::Error::from_raw_os_error(libc::EISDIR)));
             }
             // A regular file of one name is replaced when the new archive is complete.
-            Ok(md) if md.is_file() && md.nlink() == 1 => {
-                replace_archive(opts, base, walker, progress, path, Some(&md))?
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => replace_archive(opts, base, walker, progress, path, None)?,
+            Ok(md) if md.is_file() && md.nlink() == 1 => replace_archive(opts, walker, progress, path, Some(&md))?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => replace_archive(opts, walker, progress, path, None)?,
             Err(e) => return Err(Error::io(path, "stat the archive", e)),
             // Anything else is opened and written as tar does: a symlink is followed by the
             // kernel (with its protections: fs.protected_symlinks), a device or fifo is written
@@ -180,7 +203,7 @@ fn write_archive(opts: &CreateOptions, base: &Path, walker: &mut Walker<'_>, pro
                 {
                     walker.skip_inodes.push(((md.dev(), md.ino()), Skip::Note));
                 }
-                write_to(opts, base, walker, progress, &file, path)?;
+                write_to(opts, walker, progress, &file, path)?;
             }
         },
     }
@@ -203,7 +226,6 @@ enum Skip {
 /// kept (not root), the old file is written in place instead, as tar does.
 fn replace_archive(
     opts: &CreateOptions,
-    base: &Path,
     walker: &mut Walker<'_>,
     progress: &Progress,
     path: &Path,
@@ -240,7 +262,7 @@ fn replace_archive(
             .map_err(io::Error::from)
             .at(path, "write the archive")?;
             walker.skip_inodes.push(((old.dev(), old.ino()), Skip::Note));
-            return write_to(opts, base, walker, progress, File::from(fd), path);
+            return write_to(opts, walker, progress, File::from(fd), path);
         }
     }
     if let Ok(md) = file.metadata() {
@@ -252,7 +274,7 @@ fn replace_archive(
     if let Some(old) = old {
         walker.skip_inodes.push(((old.dev(), old.ino()), Skip::Note));
     }
-    let written = write_to(opts, base, walker, progress, &file, path);
+    let written = write_to(opts, walker, progress, &file, path);
     if let Err(e) = written {
         temps::remove(named, dir.as_fd(), &tmp);
         return Err(e);
@@ -268,7 +290,6 @@ fn replace_archive(
 /// this thread writes the batches in order: reading the tree and writing the archive overlap.
 fn write_to<W: Write + AsFd>(
     opts: &CreateOptions,
-    base: &Path,
     walker: &mut Walker<'_>,
     progress: &Progress,
     out: W,
@@ -300,7 +321,7 @@ fn write_to<W: Write + AsFd>(
     let (back_tx, back_rx) = std::sync::mpsc::channel::<Batch>();
     let job_rx = std::sync::Mutex::new(job_rx);
     std::thread::scope(|s| -> Result<()> {
-        let producer = s.spawn(move || walker.walk_all(base, Batches::new(&job_tx, &back_rx, readers + QUEUE)));
+        let producer = s.spawn(move || walker.walk_all(Batches::new(&job_tx, &back_rx, readers + QUEUE)));
         let mut threads = Vec::new();
         for _ in 0..readers {
             let (job_rx, done_tx) = (&job_rx, done_tx.clone());
@@ -482,12 +503,12 @@ fn dir_name(name: &Path) -> PathBuf {
 }
 
 impl Walker<'_> {
-    fn walk_all(&mut self, base: &Path, mut batches: Batches<'_>) -> Result<()> {
+    fn walk_all(&mut self, mut batches: Batches<'_>) -> Result<()> {
         // Each batch out may hold a large file open, each reader one more; and a few for the
         // archive and standard streams.
         let mut tree = Tree::new(2 * batches.most + 8);
-        for arg in &self.files.opts.paths {
-            let fs_path = base.join(arg);
+        for named in &self.files.opts.paths {
+            let (arg, fs_path) = (&named.path, named.fs_path());
             let (name, stripped) = member_name(arg);
             if stripped && !self.warned_absolute {
                 self.files.report.note("removing leading '/' and '../' from member names");
@@ -818,8 +839,7 @@ mod tests {
     fn options() -> CreateOptions {
         CreateOptions {
             target: Target::Stdout,
-            directory: None,
-            paths: vec![PathBuf::from(".")],
+            paths: vec![Named::here(".")],
             empty_ok: false,
             xattrs: XattrPolicy::caps_only(),
             compression: Compression::None,
