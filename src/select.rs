@@ -15,25 +15,62 @@ use crate::error::{Error, Result};
 use crate::format::acl;
 
 /// `pattern` in globset's syntax with fnmatch's meaning: braces are literal characters (fnmatch
-/// has no `{a,b}`), and so is a backslash that escapes nothing at the end.
+/// has no `{a,b}`), and so is a backslash that escapes nothing at the end. A bracket expression
+/// is copied as it is (a brace in it is a member of the class).
 fn fnmatch_syntax(pattern: &str) -> String {
+    let chars: Vec<char> = pattern.chars().collect();
     let mut out = String::with_capacity(pattern.len() + 4);
-    let mut chars = pattern.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => match chars.next() {
-                Some(next) => {
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '\\' => match chars.get(i + 1) {
+                Some(&next) => {
                     out.push('\\');
                     out.push(next);
+                    i += 1;
                 }
                 None => out.push_str("\\\\"),
             },
-            '{' | '}' => {
+            '[' => match class_end(&chars, i) {
+                Some(end) => {
+                    out.extend(&chars[i..=end]);
+                    i = end;
+                }
+                // No class: globset takes an unclosed `[` as itself.
+                None => out.push('['),
+            },
+            c @ ('{' | '}') => {
                 out.push('\\');
                 out.push(c);
             }
-            _ => out.push(c),
+            c => out.push(c),
         }
+        i += 1;
+    }
+    out
+}
+
+/// Where the bracket expression opened at `start` closes: the first `]` after its first
+/// member (a `]` right after `[`, `[!` or `[^` is a member).
+fn class_end(chars: &[char], start: usize) -> Option<usize> {
+    let mut i = start + 1;
+    if matches!(chars.get(i), Some('!' | '^')) {
+        i += 1;
+    }
+    if chars.get(i) == Some(&']') {
+        i += 1;
+    }
+    (i..chars.len()).find(|&j| chars[j] == ']')
+}
+
+/// `pattern` matching only the name it spells (`--no-wildcards`).
+fn literal(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 4);
+    for c in pattern.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '{' | '}' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
     }
     out
 }
@@ -134,6 +171,11 @@ pub struct Excludes(GlobSet);
 impl Excludes {
     pub fn new(patterns: &[String]) -> Result<Excludes> {
         Ok(Excludes(glob_set(patterns, "--exclude")?))
+    }
+
+    /// Patterns that match only the names they spell (`--no-wildcards`).
+    pub fn literal(patterns: &[String]) -> Result<Excludes> {
+        Excludes::new(&patterns.iter().map(|p| literal(p)).collect::<Vec<_>>())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -330,7 +372,8 @@ mod tests {
     }
 
     /// Patterns mean what fnmatch (GNU tar's) makes of them: no brace alternatives, a lone `[`
-    /// and a final `\\` are literal, `[!a]` and `[^a]` negate.
+    /// and a final `\\` are literal, `[!a]` and `[^a]` negate, a brace in a class is a member
+    /// (and only it: not a backslash).
     #[test]
     fn fnmatch_syntax_as_gnu_tar() {
         for (pattern, name, matches) in [
@@ -344,6 +387,12 @@ mod tests {
             ("[!a]", "a", false),
             ("[^a]", "a", false),
             ("x\\", "x\\", true),
+            ("[{]q", "{q", true),
+            ("[{]q", "\\q", false),
+            ("[!{]q", "\\q", true),
+            ("[]{]q", "]q", true),
+            ("*/[}]q", "a/}q", true),
+            ("[a-{]", "b", true),
             ("*.o", "d/e.o", true),
         ] {
             let set = glob_set(&[pattern.to_string()], "test").unwrap();

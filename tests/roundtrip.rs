@@ -957,3 +957,40 @@ fn touch_files_from_and_compress_program() {
     assert_eq!(listed.stdout_text(), cmd("tar").args(["--zstd", "-tf"]).arg(&z1).ok().stdout_text());
     captar().args(["-I", "pigz", "-tf"]).arg(&z1).ok();
 }
+
+/// `--no-wildcards` makes exclude patterns names, as in GNU tar (create and reading); standard
+/// input cannot be both the archive and a `-T -` list; a zstd stream with a window over zstd's
+/// reader limit says how to read it.
+#[test]
+fn no_wildcards_stdin_and_zstd_window() {
+    let Some(c) = case(&["tar", "zstd"]) else { return };
+    let d = c.dst("d");
+    for name in ["[x]", "x", "a.o"] {
+        std::fs::write(d.join(name), name).unwrap();
+    }
+    let a = c.archive("a.tar");
+    cmd("tar").arg("-cf").arg(&a).arg("-C").arg(&d).args(["[x]", "x", "a.o"]).ok();
+    for args in [&["--no-wildcards", "--exclude=[x]"][..], &["--no-wildcards", "--exclude=*.o"], &["--exclude=[x]"]] {
+        let gnu = cmd("tar").arg("-tf").arg(&a).args(args).ok().stdout_text();
+        assert_eq!(captar().arg("-tf").arg(&a).args(args).ok().stdout_text(), gnu, "{args:?}");
+        let ours = c.archive("ours.tar");
+        captar().arg("-cf").arg(&ours).arg("-C").arg(&d).args(args).args(["[x]", "x", "a.o"]).ok();
+        assert_eq!(captar().arg("-tf").arg(&ours).ok().stdout_text(), gnu, "create {args:?}");
+    }
+    let out = captar().args(["-tf", "-", "-T", "-"]).stdin(std::fs::read(&a).unwrap()).code(2);
+    assert_eq!(
+        out.stderr_text().trim(),
+        "captar: -f - and -T - both want standard input; put the member names in a file"
+    );
+
+    let tar = cmd("tar").arg("-cf").arg("-").arg("-C").arg(&d).arg("x").ok().stdout;
+    let long = cmd("zstd").args(["-q", "--long=31", "-c"]).stdin(tar).ok().stdout;
+    let z = c.archive("long.tar.zst");
+    std::fs::write(&z, long).unwrap();
+    let out = captar().arg("-tf").arg(&z).code(2);
+    assert!(
+        out.stderr_text().contains("needs a window over 128 MiB") && out.stderr_text().contains("zstd -dc --long=31"),
+        "{}",
+        out.stderr_text()
+    );
+}

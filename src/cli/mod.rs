@@ -180,6 +180,12 @@ pub struct CreateArgs {
     /// Leave out what the patterns in FILE match, one per line, as --exclude (tar's -X)
     #[arg(short = 'X', long, value_name = "FILE")]
     exclude_from: Vec<PathBuf>,
+    /// Exclude patterns are globs (the default; accepted for GNU tar's command lines)
+    #[arg(long, overrides_with = "no_wildcards")]
+    wildcards: bool,
+    /// Exclude patterns are names, matched literally, as GNU tar's --no-wildcards
+    #[arg(long)]
+    no_wildcards: bool,
     /// Also archive the paths named in FILE, one per line (`-` for standard input), as tar's -T
     #[arg(short = 'T', long, value_name = "FILE")]
     files_from: Vec<PathBuf>,
@@ -230,11 +236,18 @@ pub struct SelectArgs {
 }
 
 impl SelectArgs {
-    fn selection(mut self) -> Result<Selection> {
+    /// `input` is what is read (the archive, or the manifest): standard input cannot be both it
+    /// and a `-T -` list.
+    fn selection(mut self, input: &Path) -> Result<Selection> {
+        if input.as_os_str() == "-" && self.files_from.iter().any(|f| f.as_os_str() == "-") {
+            return Err(Error::Usage("-f - and -T - both want standard input; put the member names in a file".into()));
+        }
         for file in &self.files_from {
             self.members.extend(names_from(file, self.null)?);
         }
-        let excludes = Excludes::new(&exclude_patterns(self.exclude, &self.exclude_from)?)?;
+        let patterns = exclude_patterns(self.exclude, &self.exclude_from)?;
+        // --no-wildcards: exclude patterns are names too, as in GNU tar.
+        let excludes = if self.no_wildcards { Excludes::literal(&patterns)? } else { Excludes::new(&patterns)? };
         let patterns = if self.wildcards { Some(Selection::wildcards(&self.members)?) } else { None };
         Ok(Selection { members: self.members, excludes, patterns })
     }
@@ -462,7 +475,10 @@ impl CreateArgs {
             xattrs: self.xattrs.policy(None)?,
             compression,
             level: self.level,
-            excludes: Excludes::new(&exclude_patterns(self.exclude, &self.exclude_from)?)?,
+            excludes: {
+                let patterns = exclude_patterns(self.exclude, &self.exclude_from)?;
+                if self.no_wildcards { Excludes::literal(&patterns)? } else { Excludes::new(&patterns)? }
+            },
             one_file_system: self.one_file_system,
             recursive: !self.no_recursion,
             verbose: self.verbose,
@@ -474,9 +490,9 @@ impl CreateArgs {
 impl ExtractArgs {
     fn options(self, progress: bool) -> Result<ExtractOptions> {
         Ok(ExtractOptions {
+            select: self.select.selection(&self.file)?,
             archive: self.file,
             directory: self.directory.unwrap_or_else(|| PathBuf::from(".")),
-            select: self.select.selection()?,
             xattrs: self.xattrs.policy(Some(EXTRACT_DEFAULT_INCLUDE))?,
             same_owner: if self.no_same_owner { false } else { self.same_owner || is_root() },
             same_permissions: if self.no_same_permissions { false } else { self.same_permissions || is_root() },
@@ -570,26 +586,26 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
         }
         Command::List(a) => crate::list::list(
             &ListOptions {
+                select: a.select.selection(&a.file)?,
                 archive: a.file,
                 verbose: a.verbose,
                 caps: a.caps,
                 json: a.json,
                 risk: a.risk,
-                select: a.select.selection()?,
             },
             &report,
         ),
         Command::Extract(a) => crate::extract::extract(&a.options(progress)?, &report),
         Command::Verify(a) => {
-            let source = match (a.file, a.manifest) {
-                (Some(f), _) => Source::Archive(f),
-                (None, Some(m)) => Source::Manifest(m),
+            let (source, input) = match (a.file, a.manifest) {
+                (Some(f), _) => (Source::Archive(f.clone()), f),
+                (None, Some(m)) => (Source::Manifest(m.clone()), m),
                 (None, None) => unreachable!("clap requires one"),
             };
             let opts = VerifyOptions {
                 source,
                 directory: a.directory,
-                select: a.select.selection()?,
+                select: a.select.selection(&input)?,
                 all: a.all,
                 json: a.json,
                 extra: a.extra,

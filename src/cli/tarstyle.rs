@@ -83,7 +83,7 @@ pub fn is_tar_style(args: &[OsString]) -> bool {
 }
 
 /// Every letter a bundle may hold (some only to be refused with a message).
-const LETTERS: &[u8] = b"cxtdfCXTIvzakqpsomOjJ";
+const LETTERS: &[u8] = b"cxtdfCXTIHvzakqpsomOjJ";
 
 /// Whether `arg` is a bundle of tar letters without a dash (`xvf`), as the first argument of
 /// the old form. A word with another letter is not (`captar lsit` is a mistyped subcommand,
@@ -208,7 +208,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                     continue;
                 }
                 match c {
-                    b'f' | b'C' | b'X' | b'T' | b'I' => {
+                    b'f' | b'C' | b'X' | b'T' | b'I' | b'H' => {
                         let value = if dashed.is_some() && i < bundle.len() {
                             let v = OsStr::from_bytes(&bundle[i..]).to_os_string();
                             i = bundle.len();
@@ -224,6 +224,10 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                             b'T' => "--files-from",
                             b'I' => {
                                 program = Some(value);
+                                continue;
+                            }
+                            b'H' => {
+                                format = Some(value);
                                 continue;
                             }
                             _ => "--exclude-from",
@@ -286,6 +290,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                 b"to-stdout" => to_stdout = true,
                 b"use-compress-program" => program = Some(take_value()?),
                 b"format" => format = Some(take_value()?),
+                b"posix" => format = Some("posix".into()),
                 b"verbose" => verbose = true,
                 b"preserve-permissions" | b"same-permissions" => letter_p = true,
                 b"auto-compress" | b"absolute-names" => {}
@@ -469,6 +474,9 @@ mod tests {
         ok(&["captar", "xmf", "a.tar"], "captar extract --touch -f a.tar");
         ok(&["captar", "-x", "--touch", "-f", "a.tar"], "captar extract --touch -f a.tar");
         ok(&["captar", "--format=posix", "-cf", "a.tar", "x"], "captar create -f a.tar x");
+        ok(&["captar", "-H", "posix", "-cf", "a.tar", "x"], "captar create -f a.tar x");
+        ok(&["captar", "-cf", "a.tar", "-Hpax", "x"], "captar create -f a.tar x");
+        ok(&["captar", "--posix", "-cf", "a.tar", "x"], "captar create -f a.tar x");
         ok(&["captar", "--format", "gnu", "-tf", "a.tar"], "captar list -f a.tar");
         ok(&["captar", "xOf", "a.tar", "m"], "captar extract --to-stdout -f a.tar m");
         ok(&["captar", "-tOf", "a.tar"], "captar list -f a.tar");

@@ -217,6 +217,12 @@ impl Reader {
                 self.offset,
                 "the archive is truncated: it ends inside an entry; the file was cut short or is still being written",
             )
+        } else if e.to_string().contains("Frame requires too much memory") {
+            // zstd's window limit for readers (128 MiB), which `zstd --long=28` and up exceed.
+            self.err(
+                self.offset,
+                "this zstd stream needs a window over 128 MiB (made with zstd --long=28 or more), larger than captar reads; decompress it first: `zstd -dc --long=31 ARCHIVE | captar ... -f -`",
+            )
         } else {
             self.err(self.offset, format!("read failed: {e}"))
         }
