@@ -27,16 +27,6 @@ pub struct ListOptions {
 }
 
 /// The JSON form of a member; documented in the README.
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn names_are_quoted_like_gnu_tar() {
-        assert_eq!(super::quote_name(b"caf\xff\xfe.txt"), "caf\\377\\376.txt");
-        assert_eq!(super::quote_name(b"a\nb\\c"), "a\\nb\\\\c");
-        assert_eq!(super::quote_name("café".as_bytes()), "café");
-    }
-}
-
 #[derive(Serialize)]
 struct JsonEntry<'a> {
     path: String,
@@ -89,6 +79,54 @@ pub fn quote_name(bytes: &[u8]) -> String {
         }
     }
     out
+}
+
+/// A name as `quote_name` (and GNU tar's listing) shows it, unquoted: `\\`, `\n`, `\t`, `\r`,
+/// `\a`, `\b`, `\f`, `\v` and octal `\NNN` become the bytes they stand for (another backslash
+/// stays as it is); `None` when that changes nothing.
+pub fn unquote_name(bytes: &[u8]) -> Option<Vec<u8>> {
+    if !bytes.contains(&b'\\') {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        i += 1;
+        if b != b'\\' || i == bytes.len() {
+            out.push(b);
+            continue;
+        }
+        let plain = match bytes[i] {
+            b'\\' => b'\\',
+            b'n' => b'\n',
+            b't' => b'\t',
+            b'r' => b'\r',
+            b'a' => 0x07,
+            b'b' => 0x08,
+            b'f' => 0x0c,
+            b'v' => 0x0b,
+            b'0'..=b'7' => {
+                let digits = bytes[i..].iter().take(3).take_while(|d| (b'0'..=b'7').contains(d)).count();
+                let value = bytes[i..i + digits].iter().fold(0u32, |v, d| v * 8 + u32::from(d - b'0'));
+                match u8::try_from(value) {
+                    Ok(v) => {
+                        out.push(v);
+                        i += digits;
+                    }
+                    Err(_) => out.push(b),
+                }
+                continue;
+            }
+            _ => {
+                out.push(b);
+                continue;
+            }
+        };
+        out.push(plain);
+        i += 1;
+    }
+    (out != bytes).then_some(out)
 }
 
 /// `-rwsr-xr-x` from a kind and permission bits.
@@ -282,4 +320,29 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
         report.error(format!("{}: not found in archive", m.display()));
     }
     Ok(report.outcome())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_quoted_like_gnu_tar() {
+        assert_eq!(quote_name(b"caf\xff\xfe.txt"), "caf\\377\\376.txt");
+        assert_eq!(quote_name(b"a\nb\\c"), "a\\nb\\\\c");
+        assert_eq!(quote_name("café".as_bytes()), "café");
+    }
+
+    /// Every name comes back from its quoted form; names without escapes are left alone.
+    #[test]
+    fn unquote_reverses_quote() {
+        for name in [&b"tab\tx"[..], b"back\\slash", b"nl\nx\r", b"caf\xff\xfe", b"\x07\x08\x0b\x0c", b"\\n"] {
+            let quoted = quote_name(name);
+            assert_eq!(unquote_name(quoted.as_bytes()).as_deref(), Some(name), "{quoted}");
+        }
+        assert_eq!(unquote_name(b"plain"), None);
+        assert_eq!(unquote_name(b"a\\q"), None);
+        assert_eq!(unquote_name(b"end\\"), None);
+        assert_eq!(unquote_name(b"\\101\\0x").as_deref(), Some(&b"A\0x"[..]));
+    }
 }

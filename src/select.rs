@@ -245,8 +245,9 @@ impl Selection {
 /// matches it. Remembers which names matched, so those that matched nothing can be reported.
 pub struct Members<'a> {
     given: &'a [std::path::PathBuf],
-    /// Each name as members are compared: relative, without `.` or a leading `/`.
-    safe: Vec<std::path::PathBuf>,
+    /// Each name as members are compared: relative, without `.` or a leading `/`; and, for a
+    /// name with escapes, as GNU tar's listing quotes it (`tab\tx`), unquoted too.
+    safe: Vec<(std::path::PathBuf, Option<std::path::PathBuf>)>,
     matched: Vec<bool>,
     excludes: &'a Excludes,
     patterns: Option<&'a GlobSet>,
@@ -257,10 +258,11 @@ pub struct Members<'a> {
 impl<'a> Members<'a> {
     pub fn new(selection: &'a Selection) -> Members<'a> {
         let given = &selection.members;
-        let safe = given
-            .iter()
-            .map(|m| crate::extract::SafeName::parse(m).map(|n| n.rel).unwrap_or_else(|_| m.clone()))
-            .collect();
+        let rel = |m: &Path| crate::extract::SafeName::parse(m).map(|n| n.rel).unwrap_or_else(|_| m.to_path_buf());
+        let unquoted = |m: &Path| {
+            crate::list::unquote_name(m.as_os_str().as_bytes()).map(|u| rel(Path::new(OsStr::from_bytes(&u))))
+        };
+        let safe = given.iter().map(|m| (rel(m), unquoted(m))).collect();
         let matched = vec![false; given.len()];
         let patterns = selection.patterns.as_ref();
         Members { given, safe, matched, excludes: &selection.excludes, patterns, hits: Vec::new() }
@@ -281,8 +283,8 @@ impl<'a> Members<'a> {
         let mut any = self.given.is_empty();
         match self.patterns {
             None => {
-                for (m, matched) in self.safe.iter().zip(&mut self.matched) {
-                    if rel.starts_with(m) {
+                for ((m, unquoted), matched) in self.safe.iter().zip(&mut self.matched) {
+                    if rel.starts_with(m) || unquoted.as_ref().is_some_and(|u| rel.starts_with(u)) {
                         *matched = true;
                         any = true;
                     }

@@ -994,3 +994,29 @@ fn no_wildcards_stdin_and_zstd_window() {
         out.stderr_text()
     );
 }
+
+/// A member name given as the listing shows it (GNU tar's quoting: `tab\tx`, `back\\slash`)
+/// selects the member, as GNU tar unquotes names given; so a listing fed back with `-T`
+/// selects every member. The name as it is still selects it too.
+#[test]
+fn names_as_listed_select_their_members() {
+    let Some(c) = case(&["tar"]) else { return };
+    let d = c.dst("d");
+    for name in ["tab\tx", "back\\slash", "plain"] {
+        std::fs::write(d.join(name), name).unwrap();
+    }
+    let a = c.archive("a.tar");
+    captar().arg("-cf").arg(&a).arg("-C").arg(&d).args(["tab\tx", "back\\slash"]).ok();
+    let listed = captar().arg("-tf").arg(&a).ok().stdout_text();
+    assert_eq!(listed, "tab\\tx\nback\\\\slash\n");
+    let list = c.work.join("list");
+    std::fs::write(&list, &listed).unwrap();
+    for tool in ["captar", "tar"] {
+        let out = if tool == "tar" { cmd("tar") } else { captar() }.arg("-tf").arg(&a).arg("-T").arg(&list).ok();
+        assert_eq!(out.stdout_text(), listed, "{tool}");
+    }
+    let x = c.dst("x");
+    captar().arg("-xf").arg(&a).arg("-C").arg(&x).args(["tab\\tx", "back\\slash"]).ok();
+    assert_eq!(std::fs::read_to_string(x.join("tab\tx")).unwrap(), "tab\tx");
+    assert_eq!(std::fs::read_to_string(x.join("back\\slash")).unwrap(), "back\\slash");
+}
