@@ -794,6 +794,10 @@ fn exclude_when_reading_as_gnu_tar() {
     std::fs::write(&from, "net-admin  \n\nspecial\t\n").unwrap();
     let x = ["-X", from.to_str().unwrap()];
     assert_eq!(list("captar", &x), list("tar", &x));
+    // With --null, patterns end with NUL bytes (GNU tar 1.34 reads only the first of them).
+    let nul = c.work.join("excluded0");
+    std::fs::write(&nul, "net-admin\0special\0").unwrap();
+    assert_eq!(list("captar", &["--null", "-X", nul.to_str().unwrap()]), list("captar", &x));
 
     // A hard link whose target is left out cannot be made: an error naming both, as GNU tar.
     let broken = c.dst("broken");

@@ -245,7 +245,7 @@ impl SelectArgs {
         for file in &self.files_from {
             self.members.extend(names_from(file, self.null)?);
         }
-        let patterns = exclude_patterns(self.exclude, &self.exclude_from)?;
+        let patterns = exclude_patterns(self.exclude, &self.exclude_from, self.null)?;
         // --no-wildcards: exclude patterns are names too, as in GNU tar.
         let excludes = if self.no_wildcards { Excludes::literal(&patterns)? } else { Excludes::new(&patterns)? };
         let patterns = if self.wildcards { Some(Selection::wildcards(&self.members)?) } else { None };
@@ -476,7 +476,7 @@ impl CreateArgs {
             compression,
             level: self.level,
             excludes: {
-                let patterns = exclude_patterns(self.exclude, &self.exclude_from)?;
+                let patterns = exclude_patterns(self.exclude, &self.exclude_from, self.null)?;
                 if self.no_wildcards { Excludes::literal(&patterns)? } else { Excludes::new(&patterns)? }
             },
             one_file_system: self.one_file_system,
@@ -539,13 +539,17 @@ fn names_from(file: &Path, null: bool) -> Result<Vec<PathBuf>> {
     Ok(names.filter(|l| !l.is_empty()).map(|l| PathBuf::from(OsStr::from_bytes(l))).collect())
 }
 
-/// The `--exclude` patterns, then those of each `--exclude-from` file (one per line; empty
-/// lines are none).
-fn exclude_patterns(mut patterns: Vec<String>, files: &[PathBuf]) -> Result<Vec<String>> {
+/// The `--exclude` patterns, then those of each `--exclude-from` file (one per line, or per NUL
+/// with `--null`, as GNU tar; empty ones are none).
+fn exclude_patterns(mut patterns: Vec<String>, files: &[PathBuf], null: bool) -> Result<Vec<String>> {
     for file in files {
         let text = std::fs::read(file).map_err(|e| crate::error::Error::io(file, "read the exclude file", e))?;
-        // Trailing blanks dropped, as GNU tar reads an exclude file.
-        let lines = text.split(|&b| b == b'\n').map(<[u8]>::trim_ascii_end);
+        // Trailing blanks dropped from lines, as GNU tar reads an exclude file.
+        let lines: Vec<&[u8]> = match null {
+            true => text.split(|&b| b == 0).collect(),
+            false => text.split(|&b| b == b'\n').map(<[u8]>::trim_ascii_end).collect(),
+        };
+        let lines = lines.into_iter();
         patterns.extend(lines.filter(|l| !l.is_empty()).map(|l| String::from_utf8_lossy(l).into_owned()));
     }
     Ok(patterns)

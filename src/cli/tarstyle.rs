@@ -358,7 +358,9 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
         if zstd {
             out.push("--zstd".into());
         }
-        if let Some(level) = level {
+        // A --level given outright wins over the program's -N.
+        let given = opts.iter().any(|o| o.as_bytes() == b"--level" || o.as_bytes().starts_with(b"--level="));
+        if let Some(level) = level.filter(|_| !given) {
             out.push("--level".into());
             out.push(level.into());
         }
@@ -468,6 +470,7 @@ mod tests {
             "captar create --gzip --level 9 -f a.tgz x",
         );
         ok(&["captar", "-I", "/usr/bin/zstd", "-xf", "a.tar.zst"], "captar extract -f a.tar.zst");
+        ok(&["captar", "-I", "zstd -19", "--level=3", "-cf", "a", "x"], "captar create --zstd --level=3 -f a x");
         ok(&["captar", "--zstd", "-tf", "a.tar.zst"], "captar list -f a.tar.zst");
         ok(&["captar", "--zstd", "-cf", "a.tar.zst", "x"], "captar create --zstd -f a.tar.zst x");
         ok(&["captar", "-caf", "a.tar.gz", "x"], "captar create -f a.tar.gz x");

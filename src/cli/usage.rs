@@ -10,6 +10,114 @@ use std::ffi::OsString;
 /// A tip longer than this is left out: the line must stay readable.
 const TIP_MAX: usize = 80;
 
+/// GNU tar's long options captar does not have: named as such, rather than with clap's tip for
+/// a file name that starts with a dash.
+const GNU_TAR_ONLY: &[&str] = &[
+    "after-date",
+    "anchored",
+    "append",
+    "atime-preserve",
+    "backup",
+    "blocking-factor",
+    "catenate",
+    "check-device",
+    "check-links",
+    "checkpoint",
+    "checkpoint-action",
+    "concatenate",
+    "delay-directory-restore",
+    "delete",
+    "dereference",
+    "exclude-backups",
+    "exclude-caches",
+    "exclude-caches-all",
+    "exclude-caches-under",
+    "exclude-ignore",
+    "exclude-ignore-recursive",
+    "exclude-tag",
+    "exclude-tag-all",
+    "exclude-tag-under",
+    "exclude-vcs",
+    "exclude-vcs-ignores",
+    "full-time",
+    "group",
+    "group-map",
+    "hard-dereference",
+    "hole-detection",
+    "ignore-case",
+    "ignore-command-error",
+    "ignore-failed-read",
+    "ignore-zeros",
+    "incremental",
+    "index-file",
+    "keep-directory-symlink",
+    "keep-newer-files",
+    "label",
+    "listed-incremental",
+    "lzip",
+    "lzma",
+    "lzop",
+    "mode",
+    "mtime",
+    "multi-volume",
+    "new-volume-script",
+    "newer",
+    "newer-mtime",
+    "no-anchored",
+    "no-auto-compress",
+    "no-check-device",
+    "no-delay-directory-restore",
+    "no-ignore-case",
+    "no-ignore-command-error",
+    "no-overwrite-dir",
+    "no-seek",
+    "no-selinux",
+    "no-unquote",
+    "no-wildcards-match-slash",
+    "no-xattrs",
+    "occurrence",
+    "one-top-level",
+    "overwrite",
+    "overwrite-dir",
+    "owner",
+    "owner-map",
+    "pax-option",
+    "preserve-order",
+    "record-size",
+    "recursion",
+    "recursive-unlink",
+    "remove-files",
+    "restrict",
+    "rmt-command",
+    "rsh-command",
+    "same-order",
+    "seek",
+    "selinux",
+    "show-defaults",
+    "show-omitted-dirs",
+    "show-snapshot-field-ranges",
+    "show-stored-names",
+    "show-transformed-names",
+    "sort",
+    "sparse",
+    "sparse-version",
+    "starting-file",
+    "suffix",
+    "tape-length",
+    "test-label",
+    "totals",
+    "transform",
+    "unlink-first",
+    "unquote",
+    "update",
+    "utc",
+    "verify",
+    "volno-file",
+    "warning",
+    "wildcards-match-slash",
+    "xform",
+];
+
 /// The one-line message (without the `captar: ` prefix) of a clap usage error for `args` (the
 /// program name first).
 pub fn one_line(e: &clap::Error, args: &[OsString]) -> String {
@@ -38,6 +146,16 @@ pub fn one_line(e: &clap::Error, args: &[OsString]) -> String {
             "unknown tar option {} in '{}'; see `captar --help`",
             list.join(" "),
             String::from_utf8_lossy(word)
+        );
+    }
+    if e.kind() == clap::error::ErrorKind::UnknownArgument
+        && let Some(clap::error::ContextValue::String(arg)) = e.get(clap::error::ContextKind::InvalidArg)
+        && let Some(name) = arg.strip_prefix("--").map(|a| a.split('=').next().unwrap_or(a))
+        && GNU_TAR_ONLY.contains(&name)
+    {
+        return format!(
+            "GNU tar's --{name} is not supported by captar; leave it out (see `{} --help`)",
+            command_path(args)
         );
     }
     let mut msg = what.join(" ");
@@ -72,6 +190,18 @@ fn command_path(args: &[OsString]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// GNU tar's options that captar lacks are named as such, in either form of command line.
+    #[test]
+    fn gnu_tar_only_options_are_named() {
+        assert_eq!(
+            error_of("captar list -f a.tar --anchored"),
+            "GNU tar's --anchored is not supported by captar; leave it out (see `captar list --help`)"
+        );
+        let args: Vec<OsString> = ["captar", "-cf", "a.tar", "--transform=s/a/b/", "x"].map(OsString::from).to_vec();
+        let e = crate::cli::run(args).unwrap_err().to_string();
+        assert_eq!(e, "GNU tar's --transform is not supported by captar; leave it out (see `captar create --help`)");
+    }
 
     fn error_of(line: &str) -> String {
         let args: Vec<OsString> = line.split(' ').map(OsString::from).collect();
