@@ -9,7 +9,7 @@ use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use crate::create::{self, CreateOptions, Named, Target};
+use crate::create::{self, CreateOptions, Named, Stamp, Target};
 use crate::error::{Error, IoContext, Outcome, Report, Result};
 use crate::extract::{self, Existing, ExtractOptions, RootidPolicy};
 use crate::format::compress::Compression;
@@ -53,6 +53,7 @@ fn through_pipe(
         excludes: opts.excludes.clone(),
         one_file_system: opts.one_file_system,
         recursive: true,
+        stamp: Stamp::default(),
         verbose,
         progress,
     };

@@ -819,3 +819,52 @@ fn several_directories_as_gnu_tar() {
     );
     assert!(!b.exists());
 }
+
+/// GNU tar's options for reproducible archives: --owner, --group, --numeric-owner, --mtime
+/// (and --clamp-mtime), --sort=name give the listing GNU tar gives with them, and archives of
+/// the same tree made at different times, after its files' times changed, are the same bytes.
+#[test]
+fn reproducible_archives_as_gnu_tar() {
+    if !util::require_tool("tar") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let d = tmp.path().join("d");
+    for p in ["a/x", "b/y", "z"] {
+        std::fs::create_dir_all(d.join(p).parent().unwrap()).unwrap();
+        std::fs::write(d.join(p), p).unwrap();
+    }
+    let old = d.join("old");
+    std::fs::write(&old, "old").unwrap();
+    cmd("touch").args(["-d", "2001-02-03T04:05:06Z"]).arg(&old).ok();
+    let stamp = ["--owner=nobody:65534", "--group=0", "--mtime=2020-01-01T00:00:00Z", "--sort=name"];
+    let listing = |archive: &Path| cmd("tar").args(["--full-time", "-tvf"]).arg(archive).ok().stdout_text();
+    let (a, b, g) = (tmp.path().join("a.tar"), tmp.path().join("b.tar"), tmp.path().join("g.tar"));
+    captar().args(["create", "-f"]).arg(&a).args(stamp).arg("-C").arg(&d).arg(".").ok();
+    cmd("tar").arg("-cf").arg(&g).args(stamp).arg("-C").arg(&d).arg(".").ok();
+    assert_eq!(listing(&a), listing(&g));
+    assert!(
+        listing(&a).lines().all(|l| l.contains("nobody/root") && l.contains("2020-01-01 00:00:00")),
+        "{}",
+        listing(&a)
+    );
+    cmd("touch").args(["-d", "2022-02-02"]).arg(d.join("a/x")).arg(d.join("z")).ok();
+    captar().args(["create", "-f"]).arg(&b).args(stamp).arg("-C").arg(&d).arg(".").ok();
+    assert!(std::fs::read(&a).unwrap() == std::fs::read(&b).unwrap(), "not the same bytes");
+
+    // --numeric-owner: ids only; --clamp-mtime: only newer files get the date.
+    let c = tmp.path().join("c.tar");
+    let args = ["--numeric-owner", "--owner=0", "--group=0", "--mtime=@1000000000", "--clamp-mtime"];
+    captar().args(["create", "-f"]).arg(&c).args(args).arg("-C").arg(&d).arg(".").ok();
+    cmd("tar").args(["--sort=name", "-cf"]).arg(&g).args(args).arg("-C").arg(&d).arg(".").ok();
+    assert_eq!(listing(&c), listing(&g));
+    assert!(listing(&c).contains("0/0") && listing(&c).contains("2001-02-03 04:05:06 ./old"), "{}", listing(&c));
+    let out = captar().args(["create", "-f"]).arg(&c).args(["--mtime=last week", "."]).current_dir(&d).code(2);
+    assert!(
+        out.stderr_text().starts_with("captar: --mtime=\"last week\": not a date captar reads"),
+        "{}",
+        out.stderr_text()
+    );
+    let out = captar().args(["create", "-f"]).arg(&c).args(["--owner=no-such-user-here", "."]).current_dir(&d).code(2);
+    assert!(out.stderr_text().contains("no such name on this system"), "{}", out.stderr_text());
+}

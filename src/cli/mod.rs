@@ -10,16 +10,19 @@ mod usage;
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::copy::CopyOptions;
-use crate::create::{CreateOptions, Named, Target};
+use crate::create::{CreateOptions, Named, Stamp, Target};
 use crate::error::{Error, Outcome, Report, Result};
 use crate::extract::{Existing, ExtractOptions, RootidPolicy};
+use crate::format::Time;
 use crate::format::compress::Compression;
 use crate::list::ListOptions;
+use crate::owners;
 use crate::select::{EXTRACT_DEFAULT_INCLUDE, Excludes, Selection, XattrPolicy};
 use crate::verify::{Source, VerifyOptions};
 
@@ -199,6 +202,25 @@ pub struct CreateArgs {
     /// (for lists from find: `find ... -print0 | captar create --no-recursion --null -T -`)
     #[arg(long)]
     no_recursion: bool,
+    /// Record NAME (a user name, NAME:UID, or a uid) as every member's owner, as tar's --owner
+    #[arg(long, value_name = "NAME")]
+    owner: Option<String>,
+    /// Record NAME (a group name, NAME:GID, or a gid) as every member's group, as tar's --group
+    #[arg(long, value_name = "NAME")]
+    group: Option<String>,
+    /// Record uids and gids only, no user or group names
+    #[arg(long)]
+    numeric_owner: bool,
+    /// Record DATE as every member's modification time: @SECONDS, YYYY-MM-DD[THH:MM[:SS]] (local
+    /// time unless it ends in Z or an offset), or a file's path (its mtime), as tar's --mtime
+    #[arg(long, value_name = "DATE")]
+    mtime: Option<String>,
+    /// With --mtime, only members newer than DATE get it
+    #[arg(long, requires = "mtime")]
+    clamp_mtime: bool,
+    /// Member order: name (captar's, always) or none (accepted: captar's order is by name)
+    #[arg(long, value_name = "ORDER", value_parser = ["name", "none"])]
+    sort: Option<String>,
     /// List each file as it is archived (on stdout; on stderr when the archive goes to stdout)
     #[arg(short, long)]
     verbose: bool,
@@ -481,6 +503,21 @@ impl CreateArgs {
             },
             one_file_system: self.one_file_system,
             recursive: !self.no_recursion,
+            stamp: Stamp {
+                owner: self
+                    .owner
+                    .as_deref()
+                    .map(|o| owner_spec("--owner", o, owners::uid_of, owners::user_name))
+                    .transpose()?,
+                group: self
+                    .group
+                    .as_deref()
+                    .map(|g| owner_spec("--group", g, owners::gid_of, owners::group_name))
+                    .transpose()?,
+                numeric: self.numeric_owner,
+                mtime: self.mtime.as_deref().map(parse_mtime).transpose()?,
+                clamp: self.clamp_mtime,
+            },
             verbose: self.verbose,
             progress,
         })
@@ -522,6 +559,56 @@ fn unsupported_compression(flag: &str, format: &str, create: bool) -> Error {
     } else {
         format!("{flag}: {format} is not supported; decompress first: `{format} -dc ARCHIVE | captar ... -f -`")
     })
+}
+
+/// `--owner`/`--group`'s value as GNU tar reads it: `NAME:ID`, a name (its id looked up here),
+/// or an id (`+ID` too; its name looked up here, none recorded if unknown).
+fn owner_spec(
+    flag: &str,
+    spec: &str,
+    id_of: fn(&[u8]) -> Option<u32>,
+    name_of: fn(u32) -> Option<&'static [u8]>,
+) -> Result<(u32, Option<Vec<u8>>)> {
+    let id = |s: &str| s.strip_prefix('+').unwrap_or(s).parse::<u32>().ok();
+    if let Some((name, n)) = spec.rsplit_once(':') {
+        let n = id(n).ok_or_else(|| Error::Usage(format!("{flag}={spec}: {n:?} is not a number; give NAME:ID")))?;
+        return Ok((n, (!name.is_empty()).then(|| name.as_bytes().to_vec())));
+    }
+    if let Some(n) = id(spec) {
+        return Ok((n, name_of(n).map(<[u8]>::to_vec)));
+    }
+    match id_of(spec.as_bytes()) {
+        Some(n) => Ok((n, Some(spec.as_bytes().to_vec()))),
+        None => Err(Error::Usage(format!("{flag}={spec}: no such name on this system; give {spec}:ID"))),
+    }
+}
+
+/// `--mtime`'s DATE: `@SECONDS`, an ISO 8601 date or date and time (local time unless it says
+/// otherwise), or the path of a file whose modification time is taken (it starts with `/` or
+/// `.`, as in GNU tar).
+fn parse_mtime(date: &str) -> Result<Time> {
+    let bad = || {
+        Error::Usage(format!(
+            "--mtime={date:?}: not a date captar reads; give @SECONDS, YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS (with Z or +HH:MM for other than local time) or a file's path"
+        ))
+    };
+    if date.starts_with('/') || date.starts_with('.') {
+        let md = std::fs::symlink_metadata(date).map_err(|e| Error::io(date, "read the --mtime reference file", e))?;
+        return Ok(Time { secs: md.mtime(), nsecs: md.mtime_nsec() as u32 });
+    }
+    if let Some(secs) = date.strip_prefix('@') {
+        return secs.parse::<i64>().map(|secs| Time { secs, nsecs: 0 }).map_err(|_| bad());
+    }
+    let ts = if let Ok(ts) = date.parse::<jiff::Timestamp>() {
+        ts
+    } else if let Ok(dt) = date.parse::<jiff::civil::DateTime>() {
+        jiff::tz::TimeZone::system().to_timestamp(dt).map_err(|_| bad())?
+    } else if let Ok(d) = date.parse::<jiff::civil::Date>() {
+        jiff::tz::TimeZone::system().to_timestamp(d.to_datetime(jiff::civil::Time::midnight())).map_err(|_| bad())?
+    } else {
+        return Err(bad());
+    };
+    Ok(Time { secs: ts.as_second(), nsecs: ts.subsec_nanosecond() as u32 })
 }
 
 /// The paths a `--files-from` file names: one per line, or per NUL with `--null`; empty ones

@@ -58,6 +58,23 @@ pub struct CreateOptions {
     pub verbose: bool,
     /// Draw a progress bar on stderr (the CLI decides: a terminal, no -q).
     pub progress: bool,
+    /// What every member records instead of what the files have: GNU tar's --owner, --group,
+    /// --numeric-owner, --mtime (and --clamp-mtime), for reproducible archives.
+    pub stamp: Stamp,
+}
+
+/// Owner and time written in every member in place of the files' own (`Stamp::default()`:
+/// the files' own).
+#[derive(Debug, Clone, Default)]
+pub struct Stamp {
+    /// uid and user name (`None`: no name recorded).
+    pub owner: Option<(u32, Option<Vec<u8>>)>,
+    pub group: Option<(u32, Option<Vec<u8>>)>,
+    /// No user or group names, only ids (`--numeric-owner`).
+    pub numeric: bool,
+    pub mtime: Option<Time>,
+    /// Only members newer than `mtime` get it (`--clamp-mtime`).
+    pub clamp: bool,
 }
 
 /// A path named to archive, and the directory it is named in: the `-C` before it (tar's `-C`
@@ -664,15 +681,29 @@ impl Files<'_> {
     }
 
     fn base_meta(&self, name: PathBuf, kind: Kind, st: &Stat) -> EntryMeta {
+        let stamp = &self.opts.stamp;
         let mut meta = EntryMeta::new(name, kind);
         meta.mode = st.st_mode & 0o7777;
-        meta.uid = u64::from(st.st_uid);
-        meta.gid = u64::from(st.st_gid);
-        meta.uname = owners::user_name(st.st_uid).map(<[u8]>::to_vec);
-        meta.gname = owners::group_name(st.st_gid).map(<[u8]>::to_vec);
+        let (uid, uname) = match &stamp.owner {
+            Some((uid, name)) => (*uid, name.clone()),
+            None => (st.st_uid, owners::user_name(st.st_uid).map(<[u8]>::to_vec)),
+        };
+        let (gid, gname) = match &stamp.group {
+            Some((gid, name)) => (*gid, name.clone()),
+            None => (st.st_gid, owners::group_name(st.st_gid).map(<[u8]>::to_vec)),
+        };
+        (meta.uid, meta.gid) = (u64::from(uid), u64::from(gid));
+        if !stamp.numeric {
+            (meta.uname, meta.gname) = (uname, gname);
+        }
         #[allow(clippy::unnecessary_cast)] // i64 on some architectures, c_long on others
         let secs = st.st_mtime as i64;
         meta.mtime = Time { secs, nsecs: st.st_mtime_nsec as u32 };
+        if let Some(t) = stamp.mtime
+            && (!stamp.clamp || (meta.mtime.secs, meta.mtime.nsecs) > (t.secs, t.nsecs))
+        {
+            meta.mtime = t;
+        }
         meta
     }
 
@@ -847,6 +878,7 @@ mod tests {
             excludes: Excludes::new(&[]).unwrap(),
             one_file_system: false,
             recursive: true,
+            stamp: Stamp::default(),
             verbose: false,
             progress: false,
         }
