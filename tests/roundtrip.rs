@@ -1024,3 +1024,36 @@ fn names_as_listed_select_their_members() {
     assert_eq!(std::fs::read_to_string(x.join("tab\tx")).unwrap(), "tab\tx");
     assert_eq!(std::fs::read_to_string(x.join("back\\slash")).unwrap(), "back\\slash");
 }
+
+/// `--keep-newer-files` keeps what is as new as the member or newer and replaces what is older,
+/// as GNU tar's (a note names each file kept; exit 0); the replaced file gets its capability.
+#[test]
+fn keep_newer_files_as_gnu_tar() {
+    let Some(c) = case(&["tar"]) else { return };
+    let a = c.archive("a.tar");
+    captar().arg("-cf").arg(&a).arg("-C").arg(&c.src).args(["bin/net-raw", "bin/plain", "data"]).ok();
+    let setup = |name: &str| {
+        let d = c.dst(name);
+        std::fs::create_dir_all(d.join("bin")).unwrap();
+        std::fs::create_dir_all(d.join("data")).unwrap();
+        std::fs::write(d.join("bin/net-raw"), "older").unwrap();
+        cmd("touch").args(["-d", "2000-01-01"]).arg(d.join("bin/net-raw")).ok();
+        std::fs::write(d.join("bin/plain"), "newer").unwrap();
+        d
+    };
+    let (ours, gnu) = (setup("ours"), setup("gnu"));
+    let out = captar().arg("-xf").arg(&a).arg("-C").arg(&ours).arg("--keep-newer-files").ok();
+    assert_eq!(out.stderr_text().trim(), "captar: bin/plain: the file there is newer or as new; kept");
+    cmd("tar")
+        .args(["--xattrs", "--xattrs-include=security.capability", "--keep-newer-files", "-xf"])
+        .arg(&a)
+        .arg("-C")
+        .arg(&gnu)
+        .ok();
+    for rel in ["bin/net-raw", "bin/plain", "data/big"] {
+        assert_eq!(std::fs::read(ours.join(rel)).unwrap(), std::fs::read(gnu.join(rel)).unwrap(), "{rel}");
+    }
+    assert_eq!(std::fs::read_to_string(ours.join("bin/plain")).unwrap(), "newer");
+    assert_eq!(util::getcap_n_r(&ours), util::getcap_n_r(&gnu));
+    assert_eq!(util::getcap_n_r(&ours).len(), 1);
+}

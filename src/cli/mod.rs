@@ -325,8 +325,11 @@ pub struct ExtractArgs {
     #[arg(short = 'k', long, conflicts_with = "skip_old_files")]
     keep_old_files: bool,
     /// Leave existing files alone, silently
-    #[arg(long)]
+    #[arg(long, conflicts_with = "keep_newer_files")]
     skip_old_files: bool,
+    /// Leave existing files as new as the member or newer alone (a note names each), as tar's
+    #[arg(long, conflicts_with = "keep_old_files")]
+    keep_newer_files: bool,
     /// Extract the rest when a capability cannot be restored, and list them all at the end
     #[arg(long)]
     keep_going: bool,
@@ -538,6 +541,8 @@ impl ExtractArgs {
                 Existing::Keep
             } else if self.skip_old_files {
                 Existing::Skip
+            } else if self.keep_newer_files {
+                Existing::KeepNewer
             } else {
                 Existing::Replace
             },

@@ -66,6 +66,16 @@ pub enum Existing {
     Keep,
     /// `--skip-old-files`: an existing file is left alone silently.
     Skip,
+    /// `--keep-newer-files`: an existing file as new as the member or newer is left alone (a
+    /// note says so); an older one is replaced.
+    KeepNewer,
+}
+
+impl Existing {
+    /// Whether an existing file that reached the point of writing is replaced.
+    fn replaces(self) -> bool {
+        matches!(self, Existing::Replace | Existing::KeepNewer)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -384,11 +394,23 @@ impl Run<'_> {
         let file_name = file_name.to_os_string();
         if self.opts.existing != Existing::Replace && meta.kind != Kind::Dir {
             let parent = self.dest.dir(&parent_rel).map_err(io_fail("open parent directory"))?;
-            if rustix::fs::statat(&parent, &file_name, AtFlags::SYMLINK_NOFOLLOW).is_ok() {
-                return match self.opts.existing {
-                    Existing::Skip => Ok(()),
-                    _ => Err(Failure::Member(Error::entry(path, "already exists; not replaced (--keep-old-files)"))),
-                };
+            if let Ok(st) = rustix::fs::statat(&parent, &file_name, AtFlags::SYMLINK_NOFOLLOW) {
+                #[allow(clippy::unnecessary_cast)] // i64 on some architectures, c_long on others
+                let current = (st.st_mtime as i64, st.st_mtime_nsec as u32);
+                match self.opts.existing {
+                    Existing::Skip => return Ok(()),
+                    Existing::KeepNewer if current >= (meta.mtime.secs, meta.mtime.nsecs) => {
+                        self.report.note(format!("{}: the file there is newer or as new; kept", path.display()));
+                        return Ok(());
+                    }
+                    Existing::KeepNewer | Existing::Replace => {}
+                    Existing::Keep => {
+                        return Err(Failure::Member(Error::entry(
+                            path,
+                            "already exists; not replaced (--keep-old-files)",
+                        )));
+                    }
+                }
             }
         }
         match meta.kind {
@@ -433,7 +455,7 @@ impl Run<'_> {
         op: &'static str,
     ) -> Result<(), Failure> {
         let path = &meta.path;
-        let replace = self.opts.existing == Existing::Replace;
+        let replace = self.opts.existing.replaces();
         let mut restored: Option<Restored> = None;
         let mut meta_failed = false;
         let finish = |now: &OsStr| -> io::Result<bool> {
@@ -478,7 +500,7 @@ impl Run<'_> {
                                 "a non-directory of that name exists; not replaced (--keep-old-files)",
                             ));
                         }
-                        Existing::Replace => {}
+                        Existing::Replace | Existing::KeepNewer => {}
                     }
                     // A symlink or file in the way is replaced, never followed (CVE-2026-33056).
                     rustix::fs::unlinkat(parent, name, AtFlags::empty())?;
@@ -582,7 +604,7 @@ impl Run<'_> {
         let parent =
             self.dest.dir(parent_rel).map_err(|e| Failure::Member(Error::io(path, "open parent directory", e)))?;
         // No AT_SYMLINK_FOLLOW: a link to a symlink links the symlink itself, never its target.
-        place(parent.as_fd(), name, self.opts.existing == Existing::Replace, |dir, tmp| {
+        place(parent.as_fd(), name, self.opts.existing.replaces(), |dir, tmp| {
             rustix::fs::linkat(&tparent, &tname, dir, tmp, AtFlags::empty())
         })
         .map_err(|e| match e.kind() {
@@ -926,7 +948,7 @@ fn finish_file(
     meta: &EntryMeta,
 ) -> Result<(), Failure> {
     let path = &meta.path;
-    let replace = opts.existing == Existing::Replace;
+    let replace = opts.existing.replaces();
     let Restored { caps, problems } =
         restorer.file_meta(tmp.fd(), meta).map_err(|e| classify(path, "set metadata", e))?;
     if let Err(f) = caps {
