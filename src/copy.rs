@@ -53,6 +53,7 @@ fn through_pipe(
         excludes: opts.excludes.clone(),
         one_file_system: opts.one_file_system,
         recursive: true,
+        newer: None,
         stamp: Stamp::default(),
         verbose,
         progress,

@@ -868,3 +868,37 @@ fn reproducible_archives_as_gnu_tar() {
     let out = captar().args(["create", "-f"]).arg(&c).args(["--owner=no-such-user-here", "."]).current_dir(&d).code(2);
     assert!(out.stderr_text().contains("no such name on this system"), "{}", out.stderr_text());
 }
+
+/// `--newer-mtime DATE` leaves out files modified before DATE, `--newer`/`-N` those also
+/// changed (ctime) before it; directories stay: GNU tar's listing with the same options. DATE
+/// may be a file's path.
+#[test]
+fn newer_as_gnu_tar() {
+    if !util::require_tool("tar") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let root = tmp.path();
+    for p in ["d/old", "d/sub/new", "d/old_dir/x"] {
+        std::fs::create_dir_all(root.join(p).parent().unwrap()).unwrap();
+        std::fs::write(root.join(p), p).unwrap();
+    }
+    cmd("touch").args(["-d", "2000-01-01"]).arg(root.join("d/old")).arg(root.join("d/old_dir/x")).ok();
+    cmd("touch").args(["-d", "2000-01-01"]).arg(root.join("d/old_dir")).ok();
+    std::fs::write(root.join("stamp"), "").unwrap();
+    cmd("touch").args(["-d", "2010-01-01"]).arg(root.join("stamp")).ok();
+    let a = root.join("a.tar");
+    for args in [
+        &["--newer-mtime=2010-01-01", "d"][..],
+        &["-N", "2010-01-01T00:00:00Z", "d"],
+        &["--newer-mtime=./stamp", "d"],
+        &["--newer-mtime=2010-01-01", "d/old"],
+    ] {
+        captar().arg("-cf").arg(&a).args(args).current_dir(root).ok();
+        let ours = captar().arg("-tf").arg(&a).ok().stdout_text();
+        assert_eq!(ours, gnu_sorted_listing(args, root), "{args:?}");
+    }
+    captar().arg("-cf").arg(&a).args(["--newer-mtime=2010-01-01", "d"]).current_dir(root).ok();
+    let names = captar().arg("-tf").arg(&a).ok().stdout_text();
+    assert!(names.contains("d/old_dir/\n") && names.contains("d/sub/new") && !names.contains("d/old\n"), "{names}");
+}

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Parser, Subcommand};
 
 use crate::copy::CopyOptions;
-use crate::create::{CreateOptions, Named, Stamp, Target};
+use crate::create::{CreateOptions, Named, Newer, Stamp, Target};
 use crate::error::{Error, Outcome, Report, Result};
 use crate::extract::{Existing, ExtractOptions, RootidPolicy};
 use crate::format::Time;
@@ -218,6 +218,13 @@ pub struct CreateArgs {
     /// With --mtime, only members newer than DATE get it
     #[arg(long, requires = "mtime")]
     clamp_mtime: bool,
+    /// Leave out files modified before DATE (directories are kept), as tar's --newer-mtime;
+    /// DATE as for --mtime
+    #[arg(long, value_name = "DATE", conflicts_with = "newer")]
+    newer_mtime: Option<String>,
+    /// Leave out files modified and changed (ctime) before DATE, as tar's --newer / -N
+    #[arg(short = 'N', long, visible_alias = "after-date", value_name = "DATE")]
+    newer: Option<String>,
     /// Member order: name (captar's, always) or none (accepted: captar's order is by name)
     #[arg(long, value_name = "ORDER", value_parser = ["name", "none"])]
     sort: Option<String>,
@@ -506,6 +513,11 @@ impl CreateArgs {
             },
             one_file_system: self.one_file_system,
             recursive: !self.no_recursion,
+            newer: match (&self.newer_mtime, &self.newer) {
+                (Some(d), _) => Some(Newer { date: parse_mtime("--newer-mtime", d)?, ctime: false }),
+                (None, Some(d)) => Some(Newer { date: parse_mtime("--newer", d)?, ctime: true }),
+                (None, None) => None,
+            },
             stamp: Stamp {
                 owner: self
                     .owner
@@ -518,7 +530,7 @@ impl CreateArgs {
                     .map(|g| owner_spec("--group", g, owners::gid_of, owners::group_name))
                     .transpose()?,
                 numeric: self.numeric_owner,
-                mtime: self.mtime.as_deref().map(parse_mtime).transpose()?,
+                mtime: self.mtime.as_deref().map(|d| parse_mtime("--mtime", d)).transpose()?,
                 clamp: self.clamp_mtime,
             },
             verbose: self.verbose,
@@ -591,14 +603,14 @@ fn owner_spec(
 /// `--mtime`'s DATE: `@SECONDS`, an ISO 8601 date or date and time (local time unless it says
 /// otherwise), or the path of a file whose modification time is taken (it starts with `/` or
 /// `.`, as in GNU tar).
-fn parse_mtime(date: &str) -> Result<Time> {
+fn parse_mtime(flag: &str, date: &str) -> Result<Time> {
     let bad = || {
         Error::Usage(format!(
-            "--mtime={date:?}: not a date captar reads; give @SECONDS, YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS (with Z or +HH:MM for other than local time) or a file's path"
+            "{flag}={date:?}: not a date captar reads; give @SECONDS, YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS (with Z or +HH:MM for other than local time) or a file's path"
         ))
     };
     if date.starts_with('/') || date.starts_with('.') {
-        let md = std::fs::symlink_metadata(date).map_err(|e| Error::io(date, "read the --mtime reference file", e))?;
+        let md = std::fs::symlink_metadata(date).map_err(|e| Error::io(date, "read the date's reference file", e))?;
         return Ok(Time { secs: md.mtime(), nsecs: md.mtime_nsec() as u32 });
     }
     if let Some(secs) = date.strip_prefix('@') {

@@ -83,7 +83,7 @@ pub fn is_tar_style(args: &[OsString]) -> bool {
 }
 
 /// Every letter a bundle may hold (some only to be refused with a message).
-const LETTERS: &[u8] = b"cxtdfCXTIHvzakqpsomOjJ";
+const LETTERS: &[u8] = b"cxtdfCXTIHNvzakqpsomOjJ";
 
 /// Whether `arg` is a bundle of tar letters without a dash (`xvf`), as the first argument of
 /// the old form. A word with another letter is not (`captar lsit` is a mistyped subcommand,
@@ -208,7 +208,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                     continue;
                 }
                 match c {
-                    b'f' | b'C' | b'X' | b'T' | b'I' | b'H' => {
+                    b'f' | b'C' | b'X' | b'T' | b'I' | b'H' | b'N' => {
                         let value = if dashed.is_some() && i < bundle.len() {
                             let v = OsStr::from_bytes(&bundle[i..]).to_os_string();
                             i = bundle.len();
@@ -222,6 +222,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                             b'f' => "-f",
                             b'C' => "-C",
                             b'T' => "--files-from",
+                            b'N' => "--newer",
                             b'I' => {
                                 program = Some(value);
                                 continue;

@@ -58,9 +58,29 @@ pub struct CreateOptions {
     pub verbose: bool,
     /// Draw a progress bar on stderr (the CLI decides: a terminal, no -q).
     pub progress: bool,
+    /// Only files changed since then (`--newer`, `--newer-mtime`).
+    pub newer: Option<Newer>,
     /// What every member records instead of what the files have: GNU tar's --owner, --group,
     /// --numeric-owner, --mtime (and --clamp-mtime), for reproducible archives.
     pub stamp: Stamp,
+}
+
+/// GNU tar's `--newer-mtime DATE` (files modified before DATE are left out) and `--newer DATE`
+/// (left out when both their modification and their status change are before it).
+#[derive(Debug, Clone, Copy)]
+pub struct Newer {
+    pub date: Time,
+    /// `--newer`: the status change time (ctime) counts too.
+    pub ctime: bool,
+}
+
+impl Newer {
+    #[allow(clippy::unnecessary_cast)] // i64 on some architectures, c_long on others
+    fn leaves_out(self, st: &Stat) -> bool {
+        let before = |secs: i64, nsecs: i64| (secs, nsecs as u32) < (self.date.secs, self.date.nsecs);
+        before(st.st_mtime as i64, st.st_mtime_nsec as i64)
+            && (!self.ctime || before(st.st_ctime as i64, st.st_ctime_nsec as i64))
+    }
 }
 
 /// Owner and time written in every member in place of the files' own (`Stamp::default()`:
@@ -568,6 +588,12 @@ impl Walker<'_> {
                     continue;
                 }
                 let is_dir = Kind::of_mode(entry.st.st_mode) == Some(Kind::Dir);
+                // --newer, --newer-mtime: what is older is left out, but not a directory (its
+                // newer entries need it), as in GNU tar.
+                if !is_dir && self.files.opts.newer.is_some_and(|n| n.leaves_out(&entry.st)) {
+                    next = tree.next();
+                    continue;
+                }
                 let descend = is_dir
                     && self.files.opts.recursive
                     && (!self.files.opts.one_file_system || entry.st.st_dev == root_dev);
@@ -878,6 +904,7 @@ mod tests {
             excludes: Excludes::new(&[]).unwrap(),
             one_file_system: false,
             recursive: true,
+            newer: None,
             stamp: Stamp::default(),
             verbose: false,
             progress: false,
