@@ -54,6 +54,7 @@ fn through_pipe(
         one_file_system: opts.one_file_system,
         recursive: true,
         newer: None,
+        sparse: false,
         stamp: Stamp::default(),
         verbose,
         progress,

@@ -1057,3 +1057,59 @@ fn keep_newer_files_as_gnu_tar() {
     assert_eq!(util::getcap_n_r(&ours), util::getcap_n_r(&gnu));
     assert_eq!(util::getcap_n_r(&ours).len(), 1);
 }
+
+/// `create --sparse` (tar's `-S`) archives files with holes as their data runs, in GNU's
+/// sparse format 1.0: GNU tar, bsdtar and captar extract the same bytes with the holes kept
+/// (a file that ends or starts with a hole, one that is all hole, a capped one with its
+/// capability), verify --all finds no difference, and a file without holes is archived as
+/// ever.
+#[test]
+fn sparse_files_written_for_every_reader() {
+    let Some(c) = case(&["tar", "bsdtar", "setcap"]) else { return };
+    let src = c.dst("sparse");
+    let sized = |name: &str, size: u64, data: &[(u64, &[u8])]| {
+        let f = std::fs::File::create(src.join(name)).unwrap();
+        f.set_len(size).unwrap();
+        for (offset, bytes) in data {
+            std::os::unix::fs::FileExt::write_all_at(&f, bytes, *offset).unwrap();
+        }
+    };
+    sized("hole-end", 10 << 20, &[(4096, b"abc")]);
+    sized("hole-start", (5 << 20) + 3, &[(5 << 20, b"xyz")]);
+    sized("all-hole", 3 << 20, &[]);
+    sized("middle", 8 << 20, &[(0, &util::noise(70000, 3)), ((4 << 20) + 5, b"mid"), ((8 << 20) - 1, b"z")]);
+    std::fs::write(src.join("dense"), util::noise(100_000, 7)).unwrap();
+    sized("capped", 2 << 20, &[(0, b"\x7fELF")]);
+    cmd("setcap").arg("cap_net_raw=ep").arg(src.join("capped")).ok();
+    let blocks = |p: &Path| std::os::unix::fs::MetadataExt::blocks(&std::fs::metadata(p).unwrap());
+    if blocks(&src.join("hole-end")) * 512 >= 10 << 20 {
+        util::skip("this filesystem keeps no holes");
+        return;
+    }
+    let a = c.archive("s.tar");
+    captar().arg("-cSf").arg(&a).arg("-C").arg(&src).arg(".").ok();
+    let size = std::fs::metadata(&a).unwrap().len();
+    assert!(size < 1 << 20, "the archive holds the holes: {size} bytes");
+    let names = ["hole-end", "hole-start", "all-hole", "middle", "dense", "capped"];
+    for (tool, args) in [
+        ("captar", &["-xf"][..]),
+        ("tar", &["--xattrs", "--xattrs-include=security.capability", "-xf"]),
+        ("bsdtar", &["-xf"]),
+    ] {
+        let dst = c.dst(tool);
+        let program = if tool == "captar" { captar() } else { cmd(tool) };
+        program.args(args).arg(&a).arg("-C").arg(&dst).ok();
+        for name in names {
+            assert!(std::fs::read(dst.join(name)).unwrap() == std::fs::read(src.join(name)).unwrap(), "{tool}: {name}");
+            assert!(blocks(&dst.join(name)) <= blocks(&src.join(name)) + 8, "{tool}: {name} lost its holes");
+        }
+        assert_eq!(util::getcap_n_r(&dst).len(), 1, "{tool}");
+    }
+    captar().args(["verify", "--all", "-f"]).arg(&a).arg("-C").arg(&src).ok();
+    let listed = cmd("tar").arg("-tvf").arg(&a).ok().stdout_text();
+    assert!(listed.contains(" 10485760 ") && listed.contains("./hole-end"), "{listed}");
+    // Without --sparse the holes are data, as in GNU tar without -S.
+    let plain = c.archive("plain.tar");
+    captar().arg("-cf").arg(&plain).arg("-C").arg(&src).arg(".").ok();
+    assert!(std::fs::metadata(&plain).unwrap().len() > 28 << 20);
+}

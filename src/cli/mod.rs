@@ -225,6 +225,9 @@ pub struct CreateArgs {
     /// Leave out files modified and changed (ctime) before DATE, as tar's --newer / -N
     #[arg(short = 'N', long, visible_alias = "after-date", value_name = "DATE")]
     newer: Option<String>,
+    /// Archive files with holes as their data runs (GNU sparse format 1.0), as tar's -S
+    #[arg(short = 'S', long)]
+    sparse: bool,
     /// Member order: name (captar's, always) or none (accepted: captar's order is by name)
     #[arg(long, value_name = "ORDER", value_parser = ["name", "none"])]
     sort: Option<String>,
@@ -518,6 +521,7 @@ impl CreateArgs {
                 (None, Some(d)) => Some(Newer { date: parse_mtime("--newer", d)?, ctime: true }),
                 (None, None) => None,
             },
+            sparse: self.sparse,
             stamp: Stamp {
                 owner: self
                     .owner

@@ -83,7 +83,7 @@ pub fn is_tar_style(args: &[OsString]) -> bool {
 }
 
 /// Every letter a bundle may hold (some only to be refused with a message).
-const LETTERS: &[u8] = b"cxtdfCXTIHNvzakqpsomOjJ";
+const LETTERS: &[u8] = b"cxtdfCXTIHNvzakqpsSomOjJ";
 
 /// Whether `arg` is a bundle of tar letters without a dash (`xvf`), as the first argument of
 /// the old form. A word with another letter is not (`captar lsit` is a mistyped subcommand,
@@ -163,6 +163,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     let mut zstd = false;
     let mut program: Option<OsString> = None;
     let mut touch = false;
+    let mut sparse = false;
     let mut to_stdout = false;
     let mut format: Option<OsString> = None;
     let mut verbose = false;
@@ -242,6 +243,8 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                     b'a' => {}
                     // --touch: extract leaves modification times as the extraction made them.
                     b'm' => touch = true,
+                    // Sparse files: create's --sparse; reading keeps holes anyway.
+                    b'S' => sparse = true,
                     b'k' => opts.push("--keep-old-files".into()),
                     b'O' => to_stdout = true,
                     b'q' => opts.push("--quiet".into()),
@@ -289,6 +292,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                 b"zstd" => zstd = true,
                 b"touch" => touch = true,
                 b"to-stdout" => to_stdout = true,
+                b"sparse" => sparse = true,
                 b"use-compress-program" => program = Some(take_value()?),
                 b"format" => format = Some(take_value()?),
                 b"posix" => format = Some("posix".into()),
@@ -358,6 +362,9 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
         }
         if zstd {
             out.push("--zstd".into());
+        }
+        if sparse {
+            out.push("--sparse".into());
         }
         // A --level given outright wins over the program's -N.
         let given = opts.iter().any(|o| o.as_bytes() == b"--level" || o.as_bytes().starts_with(b"--level="));

@@ -229,7 +229,7 @@ mod tests {
         );
         assert_eq!(error_of("captar bogus"), "unrecognized subcommand 'bogus'; see `captar --help`");
         assert_eq!(error_of("captar xPf a.tar"), "unknown tar option -P in 'xPf'; see `captar --help`");
-        assert_eq!(error_of("captar -q cPSf a.tar x"), "unknown tar option -P -S in 'cPSf'; see `captar --help`");
+        assert_eq!(error_of("captar -q cPWf a.tar x"), "unknown tar option -P -W in 'cPWf'; see `captar --help`");
         assert!(error_of("captar lsit").starts_with("unrecognized subcommand 'lsit'"));
         assert!(error_of("captar frobnicate").starts_with("unrecognized subcommand 'frobnicate'"));
         assert_eq!(

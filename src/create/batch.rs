@@ -94,7 +94,9 @@ impl<'a> Batches<'a> {
         // written, so a batch holds only a couple of them.
         self.bytes += match &job {
             Job::File { st, .. } => (st.st_size as u64).min(INLINE_MAX) as usize,
-            Job::Done { item, .. } if matches!(item.body, Body::Open { .. }) => INLINE_MAX as usize,
+            Job::Done { item, .. } if matches!(item.body, Body::Open { .. } | Body::Sparse { .. }) => {
+                INLINE_MAX as usize
+            }
             Job::Done { bytes, .. } => bytes.len(),
         };
         self.current.jobs.push(job);

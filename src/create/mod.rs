@@ -27,6 +27,7 @@ use crate::select::{Excludes, XattrPolicy};
 use crate::{owners, temps, xattr};
 
 mod batch;
+mod sparse;
 mod tree;
 
 use batch::{Batch, Batches, Bytes, Job};
@@ -60,6 +61,8 @@ pub struct CreateOptions {
     pub progress: bool,
     /// Only files changed since then (`--newer`, `--newer-mtime`).
     pub newer: Option<Newer>,
+    /// Files with holes as their data runs (`--sparse`, GNU tar's `-S`).
+    pub sparse: bool,
     /// What every member records instead of what the files have: GNU tar's --owner, --group,
     /// --numeric-owner, --mtime (and --clamp-mtime), for reproducible archives.
     pub stamp: Stamp,
@@ -150,6 +153,8 @@ enum Body {
     Encoded { len: usize, short: Option<u64>, changed: bool },
     /// A large file, read by the writer straight into the archive.
     Open { file: File, before: Stat },
+    /// A file with holes, archived as its data runs (`--sparse`), read by the writer.
+    Sparse { file: File, before: Stat, sparse: sparse::Sparse },
 }
 
 const OUT_BUFFER: usize = 1 << 20;
@@ -453,6 +458,19 @@ fn write_items<W: Write>(
                             meta.size - read
                         ));
                     } else if changed {
+                        report.warn(format!("{}: file changed as we read it", path.display()));
+                    }
+                }
+                Body::Sparse { file, before, sparse } => {
+                    writer.put_encoded(&batch.bytes.as_slice()[run.clone()]).at(label, "write")?;
+                    run = run.end..run.end;
+                    let mut source = sparse::SparseSource::new(&file, &sparse);
+                    let outcome = writer.append(meta, Some(&mut source)).at(label, "write")?;
+                    if let Some(e) = source.error {
+                        report.error(format!("{}: read failed: {e}; its member was padded with zeros", path.display()));
+                    } else if let DataOutcome::Short { .. } = outcome {
+                        report.warn(format!("{}: file shrank while we read it; padded with zeros", path.display()));
+                    } else if rustix::fs::fstat(&file).map(|after| changed(&before, &after)).unwrap_or(true) {
                         report.warn(format!("{}: file changed as we read it", path.display()));
                     }
                 }
@@ -806,6 +824,15 @@ impl Files<'_> {
         let mut meta = self.base_meta(name, Kind::File, &before);
         meta.size = before.st_size as u64;
         self.fd_xattrs(path, &file, &mut meta)?;
+        // --sparse: a file taking fewer blocks than its size has holes; the filesystem says where.
+        if self.opts.sparse
+            && (before.st_blocks as u64).saturating_mul(512) < meta.size
+            && let Some(sparse) = sparse::Sparse::of(&file, meta.size)
+        {
+            meta.sparse = Some(meta.size);
+            meta.size = sparse.stored_size();
+            return Ok(Item { meta, body: Body::Sparse { file, before, sparse }, path: path.to_path_buf() });
+        }
         if meta.size > INLINE_MAX {
             return Ok(Item { meta, body: Body::Open { file, before }, path: path.to_path_buf() });
         }
@@ -905,6 +932,7 @@ mod tests {
             one_file_system: false,
             recursive: true,
             newer: None,
+            sparse: false,
             stamp: Stamp::default(),
             verbose: false,
             progress: false,

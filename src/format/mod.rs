@@ -159,6 +159,9 @@ pub struct EntryMeta {
     /// as a warning, never dropped in silence.
     pub acls_ignored: u32,
     pub acl_problem: Option<String>,
+    /// For writing: the member is a GNU sparse 1.0 file of this many bytes; its data (`size`
+    /// bytes) is the map of its data runs, then the runs (`create --sparse`).
+    pub sparse: Option<u64>,
 }
 
 impl EntryMeta {
@@ -182,6 +185,7 @@ impl EntryMeta {
             xattrs_conflicting: 0,
             acls_ignored: 0,
             acl_problem: None,
+            sparse: None,
         }
     }
 

@@ -209,11 +209,29 @@ pub fn encode_headers(meta: &EntryMeta, out: &mut Vec<u8>) -> io::Result<()> {
     Ok(())
 }
 
+/// `dir/GNUSparseFile.0/name` for `dir/name`, as GNU tar names a sparse member's header.
+fn sparse_name(path: &[u8]) -> Vec<u8> {
+    let (dir, name) = match path.iter().rposition(|&b| b == b'/') {
+        Some(i) => (&path[..=i], &path[i + 1..]),
+        None => (&b""[..], path),
+    };
+    [dir, b"GNUSparseFile.0/", name].concat()
+}
+
 /// The ustar header of a member and the pax records it needs (empty when none).
 fn build_header(meta: &EntryMeta) -> io::Result<(tar::Header, Vec<u8>)> {
     let mut h = tar::Header::new_ustar();
     let mut records = Vec::new();
-    let path = meta.path.as_os_str().as_bytes();
+    // A sparse file is stored under GNU tar's `DIR/GNUSparseFile.0/NAME`, its name in a record
+    // (format 1.0, what GNU tar -S and bsdtar write).
+    let sparse_path = meta.sparse.map(|_| sparse_name(meta.path.as_os_str().as_bytes()));
+    let path = sparse_path.as_deref().unwrap_or(meta.path.as_os_str().as_bytes());
+    if let Some(real_size) = meta.sparse {
+        pax::push(&mut records, b"GNU.sparse.major", b"1");
+        pax::push(&mut records, b"GNU.sparse.minor", b"0");
+        pax::push(&mut records, b"GNU.sparse.name", meta.path.as_os_str().as_bytes());
+        pax::push(&mut records, b"GNU.sparse.realsize", real_size.to_string().as_bytes());
+    }
     let link = meta.link.as_ref().map(|l| l.as_os_str().as_bytes());
     let in_pax = |b: &[u8], fits: bool| !fits && std::str::from_utf8(b).is_err();
     let binary = in_pax(path, ustar_split(path).is_some())

@@ -1,0 +1,114 @@
+/*!
+`create --sparse` (GNU tar's `-S`): a file with holes is archived as its data runs, found with
+`lseek(SEEK_DATA/SEEK_HOLE)`, in GNU's sparse format 1.0, which GNU tar and bsdtar write and
+read (and captar reads): the member's data is the map (the number of runs, then each run's
+offset and length, one decimal number per line, padded to a block), then the runs. Extraction
+leaves the holes as holes.
+*/
+
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+
+use rustix::fs::SeekFrom;
+
+use crate::format::BLOCK;
+use crate::format::reader::padding;
+
+/// A file's data runs and the map that describes them.
+pub(super) struct Sparse {
+    runs: Vec<(u64, u64)>,
+    map: Vec<u8>,
+}
+
+impl Sparse {
+    /// The data runs of `file` (`size` bytes), where the filesystem reports holes; `None` when
+    /// it has none (or cannot say): the file is archived whole.
+    pub(super) fn of(file: &File, size: u64) -> Option<Sparse> {
+        let mut runs = Vec::new();
+        let mut pos = 0;
+        while pos < size {
+            let data = match rustix::fs::seek(file, SeekFrom::Data(pos)) {
+                Ok(data) if data < size => data,
+                Ok(_) | Err(rustix::io::Errno::NXIO) => break, // a hole to the end
+                Err(_) => return None,
+            };
+            let hole = rustix::fs::seek(file, SeekFrom::Hole(data)).ok()?.min(size);
+            if hole <= data {
+                return None; // the file changed under us: archive it whole
+            }
+            runs.push((data, hole - data));
+            pos = hole;
+        }
+        if runs.len() == 1 && runs[0] == (0, size) {
+            return None;
+        }
+        // A file that ends in a hole ends with a run of no bytes at its size, as GNU tar writes.
+        if runs.last().is_none_or(|&(offset, len)| offset + len < size) {
+            runs.push((size, 0));
+        }
+        let mut map = format!("{}\n", runs.len()).into_bytes();
+        for (offset, len) in &runs {
+            map.extend_from_slice(format!("{offset}\n{len}\n").as_bytes());
+        }
+        map.resize(map.len() + padding(map.len() as u64) as usize, 0);
+        debug_assert!(map.len().is_multiple_of(BLOCK));
+        Some(Sparse { runs, map })
+    }
+
+    /// The member's data size: the map and the runs.
+    pub(super) fn stored_size(&self) -> u64 {
+        self.map.len() as u64 + self.runs.iter().map(|r| r.1).sum::<u64>()
+    }
+}
+
+/// The member's data as the writer reads it: the map, then each run read from the file at its
+/// offset. A read error ends it early, kept to be reported against the file (the writer pads
+/// the member, as for any file that could not be read whole).
+pub(super) struct SparseSource<'a> {
+    file: &'a File,
+    sparse: &'a Sparse,
+    /// Bytes of the map given out, then the run being read and how much of it was read.
+    map_done: usize,
+    run: usize,
+    in_run: u64,
+    pub(super) error: Option<io::Error>,
+}
+
+impl<'a> SparseSource<'a> {
+    pub(super) fn new(file: &'a File, sparse: &'a Sparse) -> SparseSource<'a> {
+        SparseSource { file, sparse, map_done: 0, run: 0, in_run: 0, error: None }
+    }
+}
+
+impl io::Read for SparseSource<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let map = &self.sparse.map;
+        if self.map_done < map.len() {
+            let n = buf.len().min(map.len() - self.map_done);
+            buf[..n].copy_from_slice(&map[self.map_done..self.map_done + n]);
+            self.map_done += n;
+            return Ok(n);
+        }
+        while let Some(&(offset, len)) = self.sparse.runs.get(self.run) {
+            if self.in_run == len {
+                (self.run, self.in_run) = (self.run + 1, 0);
+                continue;
+            }
+            let want = buf.len().min((len - self.in_run).min(usize::MAX as u64) as usize);
+            match self.file.read_at(&mut buf[..want], offset + self.in_run) {
+                Ok(0) => return Ok(0), // the file shrank: the writer pads and says so
+                Ok(n) => {
+                    self.in_run += n as u64;
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.error = Some(e);
+                    return Ok(0);
+                }
+            }
+        }
+        Ok(0)
+    }
+}
