@@ -277,9 +277,7 @@ impl SelectArgs {
         for file in &self.files_from {
             self.members.extend(names_from(file, self.null)?);
         }
-        let patterns = exclude_patterns(self.exclude, &self.exclude_from, self.null)?;
-        // --no-wildcards: exclude patterns are names too, as in GNU tar.
-        let excludes = if self.no_wildcards { Excludes::literal(&patterns)? } else { Excludes::new(&patterns)? };
+        let excludes = excludes(self.exclude, &self.exclude_from, self.null, self.no_wildcards)?;
         let patterns = if self.wildcards { Some(Selection::wildcards(&self.members)?) } else { None };
         Ok(Selection { members: self.members, excludes, patterns })
     }
@@ -510,10 +508,7 @@ impl CreateArgs {
             xattrs: self.xattrs.policy(None)?,
             compression,
             level: self.level,
-            excludes: {
-                let patterns = exclude_patterns(self.exclude, &self.exclude_from, self.null)?;
-                if self.no_wildcards { Excludes::literal(&patterns)? } else { Excludes::new(&patterns)? }
-            },
+            excludes: excludes(self.exclude, &self.exclude_from, self.null, self.no_wildcards)?,
             one_file_system: self.one_file_system,
             recursive: !self.no_recursion,
             newer: match (&self.newer_mtime, &self.newer) {
@@ -648,7 +643,13 @@ fn names_from(file: &Path, null: bool) -> Result<Vec<PathBuf>> {
 }
 
 /// The `--exclude` patterns, then those of each `--exclude-from` file (one per line, or per NUL
-/// with `--null`, as GNU tar; empty ones are none).
+/// with `--null`, as GNU tar; empty ones are none); with `--no-wildcards`, names matched
+/// literally, as in GNU tar.
+fn excludes(patterns: Vec<String>, files: &[PathBuf], null: bool, no_wildcards: bool) -> Result<Excludes> {
+    let patterns = exclude_patterns(patterns, files, null)?;
+    if no_wildcards { Excludes::literal(&patterns) } else { Excludes::new(&patterns) }
+}
+
 fn exclude_patterns(mut patterns: Vec<String>, files: &[PathBuf], null: bool) -> Result<Vec<String>> {
     for file in files {
         let text = std::fs::read(file).map_err(|e| crate::error::Error::io(file, "read the exclude file", e))?;

@@ -23,103 +23,16 @@ use crate::format::reader::padding;
 use crate::format::writer::{DataOutcome, Writer, encode_headers};
 use crate::format::{BLOCK, EntryMeta, Kind, Time};
 use crate::progress::Progress;
-use crate::select::{Excludes, XattrPolicy};
 use crate::{owners, temps, xattr};
 
 mod batch;
+mod options;
 mod sparse;
 mod tree;
 
 use batch::{Batch, Batches, Bytes, Job};
+pub use options::{CreateOptions, Named, Newer, Stamp, Target};
 use tree::{At, Entry, Failure, Tree};
-
-/// Where the archive goes.
-#[derive(Debug)]
-pub enum Target {
-    Stdout,
-    File(PathBuf),
-    /// The write end of a pipe (`captar copy`); taken and closed when the archive is done.
-    Pipe(std::sync::Mutex<Option<io::PipeWriter>>),
-}
-
-#[derive(Debug)]
-pub struct CreateOptions {
-    pub target: Target,
-    /// What to archive, each path with the directory it is looked up in (`-C`).
-    pub paths: Vec<Named>,
-    /// No paths make an empty archive instead of an error (they came from an empty `-T` list).
-    pub empty_ok: bool,
-    pub xattrs: XattrPolicy,
-    pub compression: Compression,
-    pub level: Option<i32>,
-    pub excludes: Excludes,
-    pub one_file_system: bool,
-    /// Archive what is beneath a named directory (tar's default; `--no-recursion` turns it off).
-    pub recursive: bool,
-    pub verbose: bool,
-    /// Draw a progress bar on stderr (the CLI decides: a terminal, no -q).
-    pub progress: bool,
-    /// Only files changed since then (`--newer`, `--newer-mtime`).
-    pub newer: Option<Newer>,
-    /// Files with holes as their data runs (`--sparse`, GNU tar's `-S`).
-    pub sparse: bool,
-    /// What every member records instead of what the files have: GNU tar's --owner, --group,
-    /// --numeric-owner, --mtime (and --clamp-mtime), for reproducible archives.
-    pub stamp: Stamp,
-}
-
-/// GNU tar's `--newer-mtime DATE` (files modified before DATE are left out) and `--newer DATE`
-/// (left out when both their modification and their status change are before it).
-#[derive(Debug, Clone, Copy)]
-pub struct Newer {
-    pub date: Time,
-    /// `--newer`: the status change time (ctime) counts too.
-    pub ctime: bool,
-}
-
-impl Newer {
-    #[allow(clippy::unnecessary_cast)] // i64 on some architectures, c_long on others
-    fn leaves_out(self, st: &Stat) -> bool {
-        let before = |secs: i64, nsecs: i64| (secs, nsecs as u32) < (self.date.secs, self.date.nsecs);
-        before(st.st_mtime as i64, st.st_mtime_nsec as i64)
-            && (!self.ctime || before(st.st_ctime as i64, st.st_ctime_nsec as i64))
-    }
-}
-
-/// Owner and time written in every member in place of the files' own (`Stamp::default()`:
-/// the files' own).
-#[derive(Debug, Clone, Default)]
-pub struct Stamp {
-    /// uid and user name (`None`: no name recorded).
-    pub owner: Option<(u32, Option<Vec<u8>>)>,
-    pub group: Option<(u32, Option<Vec<u8>>)>,
-    /// No user or group names, only ids (`--numeric-owner`).
-    pub numeric: bool,
-    pub mtime: Option<Time>,
-    /// Only members newer than `mtime` get it (`--clamp-mtime`).
-    pub clamp: bool,
-}
-
-/// A path named to archive, and the directory it is named in: the `-C` before it (tar's `-C`
-/// applies to the paths after it; a relative one is relative to the one before), or none (the
-/// current directory).
-#[derive(Debug, Clone)]
-pub struct Named {
-    pub dir: PathBuf,
-    pub path: PathBuf,
-}
-
-impl Named {
-    /// A path named in the current directory.
-    pub fn here(path: impl Into<PathBuf>) -> Named {
-        Named { dir: PathBuf::new(), path: path.into() }
-    }
-
-    /// Where the walk finds it.
-    fn fs_path(&self) -> PathBuf {
-        self.dir.join(&self.path)
-    }
-}
 
 /// The walk: directories, lstat, hard links and exclusions, in archive order, on its own
 /// thread. It hands batches of members to the readers, which open and read the regular files.
@@ -919,6 +832,7 @@ fn open_for_reading(at: &At, path: &Path) -> Result<File> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::select::{Excludes, XattrPolicy};
 
     fn options() -> CreateOptions {
         CreateOptions {
