@@ -818,6 +818,10 @@ fn several_directories_as_gnu_tar() {
         out.stderr_text()
     );
     assert!(!b.exists());
+    // A -C after the last path has no effect: refused (GNU tar warns and fails too).
+    let out = captar().arg("-cf").arg(&b).args(["-C", "a", "sub", "-C", "b"]).current_dir(root).code(2);
+    assert!(out.stderr_text().starts_with("captar: -C b: no path follows it"), "{}", out.stderr_text());
+    assert!(!b.exists());
 }
 
 /// GNU tar's options for reproducible archives: --owner, --group, --numeric-owner, --mtime
@@ -853,6 +857,14 @@ fn reproducible_archives_as_gnu_tar() {
     assert!(std::fs::read(&a).unwrap() == std::fs::read(&b).unwrap(), "not the same bytes");
 
     // --numeric-owner: ids only; --clamp-mtime: only newer files get the date.
+    // A symlink given as the reference file stands for its file, as in GNU tar.
+    let link = tmp.path().join("link");
+    std::os::unix::fs::symlink(&old, &link).unwrap();
+    cmd("touch").args(["-h", "-d", "2015-05-05"]).arg(&link).ok();
+    let by_link = format!("--mtime={}", link.display());
+    captar().args(["create", "-f"]).arg(&a).arg(&by_link).arg("-C").arg(&d).arg("z").ok();
+    assert!(listing(&a).contains("2001-02-03 04:05:06 z"), "{}", listing(&a));
+
     let c = tmp.path().join("c.tar");
     let args = ["--numeric-owner", "--owner=0", "--group=0", "--mtime=@1000000000", "--clamp-mtime"];
     captar().args(["create", "-f"]).arg(&c).args(args).arg("-C").arg(&d).arg(".").ok();

@@ -1056,6 +1056,12 @@ fn keep_newer_files_as_gnu_tar() {
     assert_eq!(std::fs::read_to_string(ours.join("bin/plain")).unwrap(), "newer");
     assert_eq!(util::getcap_n_r(&ours), util::getcap_n_r(&gnu));
     assert_eq!(util::getcap_n_r(&ours).len(), 1);
+    // A newer file where the archive has a directory is kept too (GNU tar keeps it).
+    let d = c.dst("file-over-dir");
+    std::fs::write(d.join("data"), "newer file").unwrap();
+    let out = captar().arg("-xf").arg(&a).arg("-C").arg(&d).args(["--keep-newer-files", "data"]).run();
+    assert!(out.stderr_text().contains("data/: the file there is newer or as new; kept"), "{}", out.stderr_text());
+    assert_eq!(std::fs::read_to_string(d.join("data")).unwrap(), "newer file");
 }
 
 /// `create --sparse` (tar's `-S`) archives files with holes as their data runs, in GNU's

@@ -490,6 +490,13 @@ impl CreateArgs {
         items.sort_by_key(|(i, _)| *i);
         let mut dir = PathBuf::new();
         let mut paths = Vec::new();
+        // A -C after the last path applies to nothing: GNU tar says so and fails too.
+        if let Some((_, Item::Dir(d))) = items.last() {
+            return Err(Error::Usage(format!(
+                "-C {}: no path follows it, so it has no effect; put -C before the paths it is for",
+                d.display()
+            )));
+        }
         for (_, item) in items {
             match item {
                 Item::Dir(d) => dir = dir.join(d),
@@ -609,7 +616,8 @@ fn parse_mtime(flag: &str, date: &str) -> Result<Time> {
         ))
     };
     if date.starts_with('/') || date.starts_with('.') {
-        let md = std::fs::symlink_metadata(date).map_err(|e| Error::io(date, "read the date's reference file", e))?;
+        // A symlink stands for its file, as in GNU tar.
+        let md = std::fs::metadata(date).map_err(|e| Error::io(date, "read the date's reference file", e))?;
         return Ok(Time { secs: md.mtime(), nsecs: md.mtime_nsec() as u32 });
     }
     if let Some(secs) = date.strip_prefix('@') {

@@ -500,6 +500,13 @@ impl Run<'_> {
                                 "a non-directory of that name exists; not replaced (--keep-old-files)",
                             ));
                         }
+                        Existing::KeepNewer
+                            if (st.st_mtime, st.st_mtime_nsec as u32) >= (meta.mtime.secs, meta.mtime.nsecs) =>
+                        {
+                            self.report
+                                .note(format!("{}: the file there is newer or as new; kept", meta.path.display()));
+                            return Ok(());
+                        }
                         Existing::Replace | Existing::KeepNewer => {}
                     }
                     // A symlink or file in the way is replaced, never followed (CVE-2026-33056).
