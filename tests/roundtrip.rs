@@ -1086,6 +1086,8 @@ fn sparse_files_written_for_every_reader() {
     sized("middle", 8 << 20, &[(0, &util::noise(70000, 3)), ((4 << 20) + 5, b"mid"), ((8 << 20) - 1, b"z")]);
     std::fs::write(src.join("dense"), util::noise(100_000, 7)).unwrap();
     sized("capped", 2 << 20, &[(0, b"\x7fELF")]);
+    // Under the size extraction workers take: its holes are kept all the same.
+    sized("small", 1_000_003, &[(500_000, b"abc")]);
     cmd("setcap").arg("cap_net_raw=ep").arg(src.join("capped")).ok();
     let blocks = |p: &Path| std::os::unix::fs::MetadataExt::blocks(&std::fs::metadata(p).unwrap());
     if blocks(&src.join("hole-end")) * 512 >= 10 << 20 {
@@ -1096,7 +1098,7 @@ fn sparse_files_written_for_every_reader() {
     captar().arg("-cSf").arg(&a).arg("-C").arg(&src).arg(".").ok();
     let size = std::fs::metadata(&a).unwrap().len();
     assert!(size < 1 << 20, "the archive holds the holes: {size} bytes");
-    let names = ["hole-end", "hole-start", "all-hole", "middle", "dense", "capped"];
+    let names = ["hole-end", "hole-start", "all-hole", "middle", "dense", "capped", "small"];
     for (tool, args) in [
         ("captar", &["-xf"][..]),
         ("tar", &["--xattrs", "--xattrs-include=security.capability", "-xf"]),

@@ -536,8 +536,10 @@ impl Run<'_> {
         // A capped file is written here unless --keep-going: a capability that cannot be set
         // stops the extraction at its own member, with nothing after it written.
         let capped = meta.caps_raw().is_some() && self.opts.xattrs.caps;
+        // A sparse file is written here too, where its holes are kept as holes.
         if let Some(pool) = &mut self.pool
             && meta.size <= INLINE_MAX
+            && !reader.is_sparse()
             && (!capped || self.opts.keep_going)
         {
             let data = pool

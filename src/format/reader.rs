@@ -867,6 +867,11 @@ impl Reader {
         Ok(n)
     }
 
+    /// Whether the current member is a sparse file (its data has holes to keep).
+    pub fn is_sparse(&self) -> bool {
+        self.sparse.is_some()
+    }
+
     /// Data bytes of the current member not yet read (of the file it expands to, if sparse).
     pub fn remaining(&self) -> u64 {
         match &self.sparse {
