@@ -177,12 +177,8 @@ pub struct CreateArgs {
     /// Compression level: gzip 1-9, zstd 1-19 (only with compression)
     #[arg(long, value_name = "N")]
     level: Option<i32>,
-    /// Leave out files whose name (or any tail of it) matches GLOB; repeatable
-    #[arg(long, value_name = "GLOB")]
-    exclude: Vec<String>,
-    /// Leave out what the patterns in FILE match, one per line, as --exclude (tar's -X)
-    #[arg(short = 'X', long, value_name = "FILE")]
-    exclude_from: Vec<PathBuf>,
+    #[command(flatten)]
+    exclude: ExcludeArgs,
     /// Exclude patterns are globs (the default; accepted for GNU tar's command lines)
     #[arg(long, overrides_with = "no_wildcards")]
     wildcards: bool,
@@ -239,16 +235,43 @@ pub struct CreateArgs {
     paths: Vec<PathBuf>,
 }
 
-/// Which members a list, an extract or a verify reads.
+/// `--exclude` and `-X`, for create and for reading.
 #[derive(Debug, Args)]
-pub struct SelectArgs {
-    /// Leave out members whose name, or a leading directory of it, matches GLOB at any depth
-    /// (GNU tar's --exclude when reading); repeatable
+pub struct ExcludeArgs {
+    /// Leave out what GLOB matches: a name, any tail of it after a `/`, or a leading directory
+    /// of it (GNU tar's --exclude); repeatable
     #[arg(long, value_name = "GLOB")]
     exclude: Vec<String>,
     /// Leave out what the patterns in FILE match, one per line, as --exclude (tar's -X)
     #[arg(short = 'X', long, value_name = "FILE")]
     exclude_from: Vec<PathBuf>,
+}
+
+impl ExcludeArgs {
+    /// The `--exclude` patterns, then those of each `--exclude-from` file (one per line, or per
+    /// NUL with `--null`, as GNU tar; empty ones are none); with `--no-wildcards`, names matched
+    /// literally, as in GNU tar.
+    fn excludes(self, null: bool, no_wildcards: bool) -> Result<Excludes> {
+        let mut patterns = self.exclude;
+        for file in &self.exclude_from {
+            let text = std::fs::read(file).map_err(|e| Error::io(file, "read the exclude file", e))?;
+            // Trailing blanks dropped from lines, as GNU tar reads an exclude file.
+            let lines: Vec<&[u8]> = match null {
+                true => text.split(|&b| b == 0).collect(),
+                false => text.split(|&b| b == b'\n').map(<[u8]>::trim_ascii_end).collect(),
+            };
+            patterns
+                .extend(lines.into_iter().filter(|l| !l.is_empty()).map(|l| String::from_utf8_lossy(l).into_owned()));
+        }
+        if no_wildcards { Excludes::literal(&patterns) } else { Excludes::new(&patterns) }
+    }
+}
+
+/// Which members a list, an extract or a verify reads.
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    #[command(flatten)]
+    exclude: ExcludeArgs,
     /// The MEMBERs are globs matched against whole member names (`*` matches `/` too), as
     /// GNU tar's --wildcards
     #[arg(long, overrides_with = "no_wildcards")]
@@ -277,7 +300,7 @@ impl SelectArgs {
         for file in &self.files_from {
             self.members.extend(names_from(file, self.null)?);
         }
-        let excludes = excludes(self.exclude, &self.exclude_from, self.null, self.no_wildcards)?;
+        let excludes = self.exclude.excludes(self.null, self.no_wildcards)?;
         let patterns = if self.wildcards { Some(Selection::wildcards(&self.members)?) } else { None };
         Ok(Selection { members: self.members, excludes, patterns })
     }
@@ -515,7 +538,7 @@ impl CreateArgs {
             xattrs: self.xattrs.policy(None)?,
             compression,
             level: self.level,
-            excludes: excludes(self.exclude, &self.exclude_from, self.null, self.no_wildcards)?,
+            excludes: self.exclude.excludes(self.null, self.no_wildcards)?,
             one_file_system: self.one_file_system,
             recursive: !self.no_recursion,
             newer: match (&self.newer_mtime, &self.newer) {
@@ -648,28 +671,6 @@ fn names_from(file: &Path, null: bool) -> Result<Vec<PathBuf>> {
     let end = if null { b'\0' } else { b'\n' };
     let names = text.split(|&b| b == end).map(|l| if null { l } else { l.strip_suffix(b"\r").unwrap_or(l) });
     Ok(names.filter(|l| !l.is_empty()).map(|l| PathBuf::from(OsStr::from_bytes(l))).collect())
-}
-
-/// The `--exclude` patterns, then those of each `--exclude-from` file (one per line, or per NUL
-/// with `--null`, as GNU tar; empty ones are none); with `--no-wildcards`, names matched
-/// literally, as in GNU tar.
-fn excludes(patterns: Vec<String>, files: &[PathBuf], null: bool, no_wildcards: bool) -> Result<Excludes> {
-    let patterns = exclude_patterns(patterns, files, null)?;
-    if no_wildcards { Excludes::literal(&patterns) } else { Excludes::new(&patterns) }
-}
-
-fn exclude_patterns(mut patterns: Vec<String>, files: &[PathBuf], null: bool) -> Result<Vec<String>> {
-    for file in files {
-        let text = std::fs::read(file).map_err(|e| crate::error::Error::io(file, "read the exclude file", e))?;
-        // Trailing blanks dropped from lines, as GNU tar reads an exclude file.
-        let lines: Vec<&[u8]> = match null {
-            true => text.split(|&b| b == 0).collect(),
-            false => text.split(|&b| b == b'\n').map(<[u8]>::trim_ascii_end).collect(),
-        };
-        let lines = lines.into_iter();
-        patterns.extend(lines.filter(|l| !l.is_empty()).map(|l| String::from_utf8_lossy(l).into_owned()));
-    }
-    Ok(patterns)
 }
 
 fn write_stdout(text: &[u8]) -> Result<()> {
