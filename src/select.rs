@@ -1,7 +1,9 @@
 /*!
 What to include: which xattrs to capture or restore (GNU tar's `--xattrs`,
-`--xattrs-include`, `--xattrs-exclude` semantics, with `security.capability` on by default), and
-which paths `--exclude` leaves out.
+`--xattrs-include`, `--xattrs-exclude` semantics, with `security.capability` on by default),
+which paths `--exclude` leaves out, and which archive members a list, an extract or a verify
+reads (the names given, as names or `--wildcards` globs, less what `--exclude` matches). Patterns
+mean what fnmatch, GNU tar's matcher, makes of them.
 */
 
 use std::ffi::OsStr;
