@@ -13,13 +13,10 @@ as v2 to a reader whose namespace root is its rootid; in the initial namespace t
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::ffi::{CStr, OsString};
 use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, BorrowedFd};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use rustix::fs::AtFlags;
 use serde::Serialize;
 
 use crate::audit::scan::{self, ScanOptions};
@@ -27,15 +24,15 @@ use crate::caps::{self, FileCaps};
 use crate::error::{Error, IoContext, Outcome, Report, Result};
 use crate::extract::RootidPolicy;
 use crate::extract::SafeName;
-use crate::extract::beneath::{open_regular_at, proc_path};
 use crate::format::reader::Reader;
-use crate::format::{EntryMeta, Kind, acl, open_archive_counted};
-use crate::list::{hex, quote_name};
+use crate::format::{EntryMeta, Kind, open_archive_counted};
+use crate::list::quote_name;
 use crate::progress::Progress;
 use crate::select::{Members, Selection};
-use crate::xattr;
 
+mod check;
 mod dirs;
+use check::{AllCheck, Content, Finding, Task};
 use dirs::{Dirs, Unreachable};
 use std::sync::atomic::Ordering;
 
@@ -736,303 +733,6 @@ impl Verifier<'_> {
             .at(stdout, "write")?;
         }
         self.out.flush().at(stdout, "write")
-    }
-}
-
-/// What checking one member found.
-enum Finding {
-    Diff(Difference),
-    Error(Error),
-}
-
-/// One member's type and capability check: everything it needs, so it can run on any thread.
-struct Task {
-    /// The name as shown (the member name, or the manifest's path).
-    name: PathBuf,
-    disk: PathBuf,
-    /// The path beneath the root (an archive member's, or a manifest's under `-C`), looked up
-    /// there without following a symlink (as extract creates it); `None` for a manifest's path
-    /// without `-C`, which is the file's real path.
-    beneath: Option<PathBuf>,
-    /// The manifest's kind is `File`, but it lists whatever getcap lists: any file but a
-    /// directory or a symlink.
-    manifest: bool,
-    kind: Kind,
-    archived: Option<FileCaps>,
-    /// Whether rootids are compared (not for a manifest that does not record them).
-    rootids: bool,
-    risk: bool,
-    /// With `--all`: the member, and what is known of its data.
-    all: Option<Box<AllCheck>>,
-}
-
-/// What `--all` compares beyond the capability.
-struct AllCheck {
-    meta: EntryMeta,
-    /// The hard-link target, beneath the root.
-    link_target: Option<PathBuf>,
-    content: Content,
-}
-
-enum Content {
-    /// Not a regular file, or no data.
-    None,
-    /// A small member's data, compared with the file by whoever runs the check.
-    Inline(Vec<u8>),
-    /// A large member, compared while the archive was read: equal or not, `None` when the file
-    /// could not be compared (missing, another type or size: the check says which).
-    Known(Option<bool>),
-}
-
-impl Task {
-    fn diff(&self, kind: DiffKind, archive: Option<String>, disk: Option<String>, risk: Option<&FileCaps>) -> Finding {
-        let risk = if self.risk { risk.and_then(caps::risk::describe) } else { None };
-        let source = if self.manifest { "manifest" } else { "archive" };
-        Finding::Diff(Difference { path: display(&self.name), kind, archive, disk, risk, source })
-    }
-
-    /// lstat, the type, and one getxattr and the capability comparison;
-    /// both look the name up in its directory, held open in `dirs`.
-    fn check(&self, dirs: &mut Dirs) -> Vec<Finding> {
-        // A hard link's target, looked up before this member's directory is held.
-        let target = match self.all.as_deref() {
-            Some(AllCheck { link_target: Some(t), .. }) => dirs.stat_beneath(t),
-            _ => None,
-        };
-        let at = match &self.beneath {
-            Some(rel) => match dirs.parent_beneath(rel) {
-                Ok(at) => at,
-                Err(Unreachable::Missing) => return vec![self.diff(DiffKind::Missing, None, None, None)],
-                Err(Unreachable::ThroughSymlink) => {
-                    let why = "its path on disk passes through a symlink or a file".to_string();
-                    return vec![self.diff(DiffKind::Missing, None, Some(why), None)];
-                }
-            },
-            None => dirs.parent_of(&self.disk),
-        };
-        // The same file by a path that resolves no symlink: its directory's open fd, then its
-        // name (for the path-based calls below).
-        let local = || match &at {
-            Some((dir, name)) if self.beneath.is_some() => {
-                proc_path(dir.as_fd(), name.to_bytes()).unwrap_or(self.disk.clone())
-            }
-            _ => self.disk.clone(),
-        };
-        let stat = match &at {
-            Some((dir, name)) => rustix::fs::statat(dir, name.as_c_str(), AtFlags::SYMLINK_NOFOLLOW),
-            None => rustix::fs::statat(rustix::fs::CWD, &self.disk, AtFlags::SYMLINK_NOFOLLOW),
-        };
-        let md = match stat {
-            Ok(st) => Disk(st),
-            Err(rustix::io::Errno::NOENT | rustix::io::Errno::NOTDIR) => {
-                return vec![self.diff(DiffKind::Missing, None, None, None)];
-            }
-            Err(e) => return vec![Finding::Error(Error::io(&self.disk, "stat", e.into()))],
-        };
-        let disk_kind = md.kind();
-        let archive_kind = if self.kind == Kind::HardLink { Kind::File } else { self.kind };
-        let type_ok = match self.kind {
-            // getcap lists any file but a directory or a symlink.
-            _ if self.manifest => !matches!(disk_kind, Kind::Dir | Kind::Symlink),
-            // A hard link member names an inode of any type but a directory.
-            Kind::HardLink => disk_kind != Kind::Dir,
-            _ => disk_kind == archive_kind,
-        };
-        if !type_ok {
-            let d = self.diff(DiffKind::Type, Some(archive_kind.word().into()), Some(disk_kind.word().into()), None);
-            return vec![d];
-        }
-        let mut findings: Vec<Finding> = Vec::new();
-        // Every type can carry a capability (the kernel takes one on a fifo, a device or a
-        // symlink too): compared for all, as create and extract keep it for all.
-        {
-            let on_disk = match &at {
-                Some((dir, name)) => xattr::get_caps_at(dir.as_fd(), name, &local),
-                None => xattr::get_caps_path(&self.disk),
-            };
-            findings.extend(self.caps(on_disk));
-        }
-        if let Some(all) = &self.all {
-            let at = at.as_ref().filter(|_| self.beneath.is_some()).map(|(dir, name)| (dir.as_fd(), name.as_c_str()));
-            self.compare_all(all, &md, At { at, local: &local }, target, &mut findings);
-        }
-        findings
-    }
-
-    /// `local` names the file without resolving a symlink; `target` is the hard-link target's
-    /// lstat.
-    fn compare_all(
-        &self,
-        all: &AllCheck,
-        disk: &Disk,
-        file: At<'_>,
-        target: Option<rustix::fs::Stat>,
-        out: &mut Vec<Finding>,
-    ) {
-        let md = &disk.0;
-        let meta = &all.meta;
-        if meta.kind == Kind::HardLink {
-            let same = target.is_some_and(|t| t.st_dev == md.st_dev && t.st_ino == md.st_ino);
-            if !same {
-                let want = meta.link.as_deref().map(|l| format!("link to {}", display(l)));
-                out.push(self.diff(DiffKind::HardLink, want, Some("a separate file".into()), None));
-            }
-            return;
-        }
-        // With an access ACL that has a mask, the mode's group bits are the mask's.
-        let mode = match meta.xattr(acl::ACCESS_XATTR).and_then(acl::mask_of) {
-            Some(mask) => meta.mode & !0o070 | mask << 3,
-            None => meta.mode,
-        };
-        if meta.kind != Kind::Symlink && mode != md.st_mode & 0o7777 {
-            let (a, d) = (format!("{mode:04o}"), format!("{:04o}", md.st_mode & 0o7777));
-            out.push(self.diff(DiffKind::Mode, Some(a), Some(d), None));
-        }
-        if (meta.uid, meta.gid) != (u64::from(md.st_uid), u64::from(md.st_gid)) {
-            let (a, d) = (format!("{}:{}", meta.uid, meta.gid), format!("{}:{}", md.st_uid, md.st_gid));
-            out.push(self.diff(DiffKind::Owner, Some(a), Some(d), None));
-        }
-        // An archive without nanoseconds (ustar) is compared to the second.
-        let disk_nsec = if meta.mtime.nsecs == 0 { 0 } else { md.st_mtime_nsec as u32 };
-        if meta.kind != Kind::Dir && (meta.mtime.secs, meta.mtime.nsecs) != (md.st_mtime, disk_nsec) {
-            let disk = crate::format::Time { secs: md.st_mtime, nsecs: md.st_mtime_nsec as u32 };
-            out.push(self.diff(DiffKind::Mtime, Some(meta.mtime.to_pax()), Some(disk.to_pax()), None));
-        }
-        match meta.kind {
-            Kind::Symlink => match file.read_link() {
-                Ok(disk) if Some(disk.as_path()) != meta.link.as_deref() => {
-                    out.push(self.diff(
-                        DiffKind::LinkTarget,
-                        meta.link.as_deref().map(display),
-                        Some(display(&disk)),
-                        None,
-                    ));
-                }
-                Ok(_) => {}
-                Err(e) => out.push(Finding::Error(Error::io(&self.disk, "read link", e))),
-            },
-            Kind::Char | Kind::Block => {
-                let disk = (rustix::fs::major(md.st_rdev), rustix::fs::minor(md.st_rdev));
-                if disk != (meta.dev_major, meta.dev_minor) {
-                    let a = format!("{},{}", meta.dev_major, meta.dev_minor);
-                    out.push(self.diff(DiffKind::Device, Some(a), Some(format!("{},{}", disk.0, disk.1)), None));
-                }
-            }
-            Kind::File => {
-                if meta.size != (md.st_size as u64) {
-                    out.push(self.diff(
-                        DiffKind::Size,
-                        Some(meta.size.to_string()),
-                        Some((md.st_size as u64).to_string()),
-                        None,
-                    ));
-                } else {
-                    let same = match &all.content {
-                        Content::Inline(data) => file.same_as(&self.disk, data),
-                        Content::Known(known) => Ok(known.unwrap_or(false)),
-                        Content::None => Ok(true),
-                    };
-                    match same {
-                        Ok(true) => {}
-                        Ok(false) => out.push(self.diff(DiffKind::Content, None, None, None)),
-                        Err(e) => out.push(Finding::Error(e)),
-                    }
-                }
-            }
-            _ => {}
-        }
-        for (xname, value) in &meta.xattrs {
-            if xname == caps::XATTR_NAME {
-                continue;
-            }
-            match xattr::get_path(&(file.local)(), xname) {
-                Ok(disk) if disk.as_deref() != Some(value.as_slice()) => {
-                    let show = |v: &[u8]| format!("{}={}", xname.to_string_lossy(), hex(v));
-                    let d = disk.as_deref().map(show).unwrap_or_else(|| format!("no {}", xname.to_string_lossy()));
-                    out.push(self.diff(DiffKind::Xattr, Some(show(value)), Some(d), None));
-                }
-                Ok(_) => {}
-                Err(e) => out.push(Finding::Error(Error::io(&self.disk, "read xattr", e))),
-            }
-        }
-    }
-
-    fn caps(&self, on_disk: io::Result<Option<Vec<u8>>>) -> Option<Finding> {
-        let on_disk = match on_disk {
-            Ok(v) => v,
-            Err(e) if e.raw_os_error() == Some(libc::EOVERFLOW) => {
-                return Some(Finding::Error(Error::entry(
-                    &self.disk,
-                    "its v3 capability has a rootid that maps to no user of this namespace (EOVERFLOW); verify from the namespace that set it",
-                )));
-            }
-            Err(e) => return Some(Finding::Error(Error::io(&self.disk, "read security.capability", e))),
-        };
-        let on_disk = match on_disk.as_deref().map(FileCaps::decode) {
-            None => None,
-            Some(Ok(c)) => Some(c),
-            Some(Err(e)) => {
-                return Some(Finding::Error(Error::entry(
-                    &self.disk,
-                    format!("invalid security.capability on disk: {e}"),
-                )));
-            }
-        };
-        match (self.archived, on_disk) {
-            (None, None) => None,
-            (Some(a), None) => Some(self.diff(DiffKind::CapsMissing, Some(a.text_with_rootid()), None, Some(&a))),
-            (None, Some(d)) => Some(self.diff(DiffKind::CapsExtra, None, Some(d.text_with_rootid()), Some(&d))),
-            (Some(a), Some(d)) => {
-                let (a_n, d_n) = (normalise(a), normalise(d));
-                let same =
-                    if self.rootids { a_n.same_grant(&d_n) } else { a_n.same_grant(&FileCaps { rootid: None, ..d_n }) };
-                (!same).then(|| {
-                    self.diff(DiffKind::CapsDiffer, Some(a.text_with_rootid()), Some(d.text_with_rootid()), Some(&d))
-                })
-            }
-        }
-    }
-}
-
-/// A file's lstat.
-struct Disk(rustix::fs::Stat);
-
-impl Disk {
-    fn kind(&self) -> Kind {
-        // A socket in the tree compares as a file: it is never in an archive.
-        Kind::of_mode(self.0.st_mode).unwrap_or(Kind::File)
-    }
-}
-
-/// A member's file on disk: its name in its directory, held open (looked up beneath the root),
-/// or else a path to it.
-struct At<'a> {
-    at: Option<(BorrowedFd<'a>, &'a CStr)>,
-    local: &'a dyn Fn() -> PathBuf,
-}
-
-impl At<'_> {
-    fn read_link(&self) -> io::Result<PathBuf> {
-        match self.at {
-            Some((dir, name)) => {
-                let target = rustix::fs::readlinkat(dir, name, Vec::new())?;
-                Ok(PathBuf::from(OsString::from_vec(target.into_bytes())))
-            }
-            None => std::fs::read_link((self.local)()),
-        }
-    }
-
-    /// Whether the file holds exactly `data` (errors name it `shown`); never through a
-    /// symlink, never waiting on a fifo.
-    fn same_as(&self, shown: &Path, data: &[u8]) -> Result<bool> {
-        let file = match self.at {
-            Some((dir, name)) => open_regular_at(dir, name),
-            None => open_regular_at(rustix::fs::CWD, (self.local)()),
-        };
-        let mut file = file.at(shown, "open")?;
-        let mut disk = Vec::with_capacity(data.len() + 1);
-        (&mut file).take(data.len() as u64 + 1).read_to_end(&mut disk).at(shown, "read")?;
-        Ok(disk == data)
     }
 }
 
