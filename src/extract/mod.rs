@@ -8,23 +8,24 @@ Directories get their metadata after their contents.
 */
 
 pub(crate) mod beneath;
+mod pool;
 mod restore;
 mod stdout;
 
-use std::collections::{HashMap, HashSet};
-use std::ffi::{OsStr, OsString};
+use std::collections::HashMap;
+use std::ffi::OsStr;
 use std::io;
-use std::io::{Read, Write};
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::io::Write;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use rustix::fs::{AtFlags, Mode};
 use rustix::io::Errno;
 
 pub use beneath::SafeName;
 use beneath::{Dest, NameProblem};
+use pool::{BATCH_BYTES, BATCH_FILES, Done, INLINE_MAX, Job, Pool, QUEUE};
 use restore::{CapFailure, Restored, Restorer};
 
 use crate::caps::FileCaps;
@@ -769,176 +770,6 @@ fn place_finished(
 /// a few dozen bytes per directory.
 const DIR_XATTRS_MAX: usize = 256 << 20;
 
-/// Files up to this size are read here and written by a worker.
-const INLINE_MAX: u64 = 1 << 20;
-/// Batches queued for the workers (bounds memory: at most QUEUE batches of BATCH_BYTES, counted
-/// by the capacity of the buffers they hold, plus one member of up to INLINE_MAX each).
-const QUEUE: usize = 32;
-
-/// Spare data buffers kept for reuse: at most this many, this many bytes in all. Their sizes
-/// are powers of two from SPARE_MIN to INLINE_MAX (SPARE_CLASSES classes).
-const SPARE_BUFFERS: usize = 256;
-const SPARE_BYTES: usize = 16 << 20;
-const SPARE_MIN: usize = 4 << 10;
-const SPARE_CLASSES: usize = 9;
-
-/// The size class of a buffer for `size` bytes (at most INLINE_MAX): the smallest power of two
-/// from SPARE_MIN up that holds it.
-fn class_of(size: usize) -> usize {
-    let rounded = size.max(SPARE_MIN).next_power_of_two();
-    (rounded.trailing_zeros() - SPARE_MIN.trailing_zeros()) as usize
-}
-
-/// Data buffers for the workers' files, kept for reuse by power-of-two size class (`class_of`):
-/// no allocation, zeroing or page fault per file, and a small file never holds a large buffer.
-struct SpareBuffers {
-    by_class: Vec<Vec<Vec<u8>>>,
-    /// Their capacity in all.
-    bytes: usize,
-}
-
-impl Default for SpareBuffers {
-    fn default() -> SpareBuffers {
-        SpareBuffers { by_class: (0..SPARE_CLASSES).map(|_| Vec::new()).collect(), bytes: 0 }
-    }
-}
-
-impl SpareBuffers {
-    /// A buffer of `size` initialised bytes (at most INLINE_MAX), from its class if one is kept.
-    fn take(&mut self, size: usize) -> Vec<u8> {
-        if size == 0 {
-            return Vec::new();
-        }
-        let class = class_of(size);
-        let mut buf = match self.by_class[class].pop() {
-            Some(buf) => {
-                self.bytes -= buf.capacity();
-                buf
-            }
-            None => Vec::with_capacity(SPARE_MIN << class),
-        };
-        // A buffer keeps its last member's bytes: only growth beyond them is zeroed.
-        if buf.len() < size {
-            buf.resize(size, 0);
-        }
-        buf
-    }
-
-    /// Keeps a buffer `take` made for a later member of its class, within SPARE_BUFFERS and
-    /// SPARE_BYTES.
-    fn keep(&mut self, buf: Vec<u8>) {
-        let cap = buf.capacity();
-        let class = class_of(cap);
-        let kept: usize = self.by_class.iter().map(Vec::len).sum();
-        // Only the buffers `take` made: their capacity is their class's size.
-        if class < SPARE_CLASSES && cap == SPARE_MIN << class && kept < SPARE_BUFFERS && self.bytes + cap <= SPARE_BYTES
-        {
-            self.bytes += cap;
-            self.by_class[class].push(buf);
-        }
-    }
-}
-
-/// Files go to the workers in batches: one wake-up per batch, not per file.
-const BATCH_FILES: usize = 32;
-const BATCH_BYTES: usize = 1 << 20;
-
-/// The workers' side of the extraction.
-struct Pool {
-    jobs: std::sync::mpsc::SyncSender<Vec<Job>>,
-    done: std::sync::mpsc::Receiver<Done>,
-    /// Members handed to workers (or batched for them) and not yet reported back.
-    /// Keyed by the path's bytes (a safe name: components joined by single slashes), as hashing
-    /// a `Path` parses its components.
-    in_flight: HashSet<OsString>,
-    /// The data bytes of those members.
-    in_flight_bytes: u64,
-    /// Whether this process is exempt from disk quotas (CAP_SYS_RESOURCE): see `room_for`.
-    quota_exempt: bool,
-    /// Buffers the workers are done with, for the next files' data.
-    spare: SpareBuffers,
-    batch: Vec<Job>,
-    batch_bytes: usize,
-}
-
-impl Pool {
-    fn new(jobs: std::sync::mpsc::SyncSender<Vec<Job>>, done: std::sync::mpsc::Receiver<Done>) -> Pool {
-        Pool {
-            jobs,
-            done,
-            in_flight: HashSet::new(),
-            in_flight_bytes: 0,
-            quota_exempt: rustix::thread::capabilities(None)
-                .is_ok_and(|c| c.effective.contains(rustix::thread::CapabilitySet::SYS_RESOURCE)),
-            spare: SpareBuffers::default(),
-            batch: Vec::new(),
-            batch_bytes: 0,
-        }
-    }
-
-    /// Whether the filesystem of `dir` has room, with a wide margin, for the files in flight and
-    /// `size` more bytes: then a file may be written beside the workers' without taking space
-    /// an earlier one needs. Unknown (the call fails) is no; so is any answer for a process a
-    /// disk quota may limit (without CAP_SYS_RESOURCE), as free space says nothing of a quota.
-    fn room_for(&self, dir: BorrowedFd<'_>, size: u64) -> bool {
-        if !self.quota_exempt {
-            return false;
-        }
-        let Ok(fs) = rustix::fs::fstatvfs(dir) else { return false };
-        let files = self.in_flight.len() as u64;
-        // A few blocks of metadata per file, and twice the need: other writers, indirect blocks.
-        let want = self.in_flight_bytes.saturating_add(size).saturating_add(files.saturating_mul(16384));
-        let need = want.saturating_mul(2).saturating_add(64 << 20);
-        let free = fs.f_bavail.saturating_mul(fs.f_frsize);
-        // A filesystem without an inode count (btrfs) says 0 files.
-        let inodes_ok = fs.f_files == 0 || fs.f_favail >= files.saturating_mul(2).saturating_add(1024);
-        free >= need && inodes_ok
-    }
-
-    /// A member's data (`size` bytes, fewer only when the archive ends early), read into a spare
-    /// buffer of its size class: a small file never holds a large buffer.
-    fn read_data(&mut self, reader: &mut Reader, size: usize) -> io::Result<Vec<u8>> {
-        let mut data = self.spare.take(size);
-        let mut got = 0;
-        let mut src = reader.data();
-        while got < size {
-            match src.read(&mut data[got..size]) {
-                Ok(0) => break,
-                Ok(n) => got += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        data.truncate(got);
-        Ok(data)
-    }
-
-    fn flush(&mut self) -> std::result::Result<(), &'static str> {
-        if self.batch.is_empty() {
-            return Ok(());
-        }
-        self.batch_bytes = 0;
-        self.jobs.send(std::mem::take(&mut self.batch)).map_err(|_| "the extraction workers ended")
-    }
-}
-
-/// A small regular file for a worker: its data and the parent directory it goes in.
-struct Job {
-    parent: Arc<OwnedFd>,
-    name: std::ffi::OsString,
-    meta: EntryMeta,
-    data: Vec<u8>,
-    rel: PathBuf,
-}
-
-struct Done {
-    rel: PathBuf,
-    path: PathBuf,
-    /// The data written (or not), its buffer to be used again.
-    data: Vec<u8>,
-    result: Result<(), Failure>,
-}
-
 fn write_small_file(restorer: &Restorer, opts: &ExtractOptions, job: &Job) -> Result<(), Failure> {
     let path = &job.meta.path;
     let tmp = restore::TempFile::create(job.parent.as_fd()).map_err(|e| classify(path, "create file", e))?;
@@ -998,6 +829,8 @@ fn existing_outcome(existing: Existing, path: &Path, linked: io::Result<()>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pool::{SPARE_BUFFERS, SPARE_BYTES, SPARE_CLASSES, SPARE_MIN, SpareBuffers, class_of};
+    use std::collections::HashSet;
 
     fn pool() -> Pool {
         let (jobs, _) = std::sync::mpsc::sync_channel(1);
