@@ -178,19 +178,7 @@ pub struct CreateArgs {
     #[arg(long, value_name = "N")]
     level: Option<i32>,
     #[command(flatten)]
-    exclude: ExcludeArgs,
-    /// Exclude patterns are globs (the default; accepted for GNU tar's command lines)
-    #[arg(long, overrides_with = "no_wildcards")]
-    wildcards: bool,
-    /// Exclude patterns are names, matched literally, as GNU tar's --no-wildcards
-    #[arg(long)]
-    no_wildcards: bool,
-    /// Also archive the paths named in FILE, one per line (`-` for standard input), as tar's -T
-    #[arg(short = 'T', long, value_name = "FILE")]
-    files_from: Vec<PathBuf>,
-    /// Names in --files-from files end with a NUL byte, not a newline (find -print0)
-    #[arg(long)]
-    null: bool,
+    names: NameArgs,
     /// Stay on the filesystem of each named path
     #[arg(long)]
     one_file_system: bool,
@@ -235,9 +223,10 @@ pub struct CreateArgs {
     paths: Vec<PathBuf>,
 }
 
-/// `--exclude` and `-X`, for create and for reading.
+/// The options that name what to take or leave out, for create and for reading: `--exclude`,
+/// `-X`, `--wildcards`, `-T` and `--null`, read as GNU tar reads them.
 #[derive(Debug, Args)]
-pub struct ExcludeArgs {
+pub struct NameArgs {
     /// Leave out what GLOB matches: a name, any tail of it after a `/`, or a leading directory
     /// of it (GNU tar's --exclude); repeatable
     #[arg(long, value_name = "GLOB")]
@@ -245,25 +234,45 @@ pub struct ExcludeArgs {
     /// Leave out what the patterns in FILE match, one per line, as --exclude (tar's -X)
     #[arg(short = 'X', long, value_name = "FILE")]
     exclude_from: Vec<PathBuf>,
+    /// When reading, the MEMBERs are globs matched against whole member names (`*` matches `/`
+    /// too), as GNU tar's --wildcards (exclude patterns are globs anyway)
+    #[arg(long, overrides_with = "no_wildcards")]
+    wildcards: bool,
+    /// MEMBERs (the default) and exclude patterns are names, matched literally, as GNU tar's
+    /// --no-wildcards
+    #[arg(long)]
+    no_wildcards: bool,
+    /// Also the paths (create) or members (list, extract, verify) named in FILE, one per line
+    /// (`-` for standard input), as tar's -T
+    #[arg(short = 'T', long, value_name = "FILE")]
+    files_from: Vec<PathBuf>,
+    /// Names in -T and -X files end with a NUL byte, not a newline (find -print0)
+    #[arg(long)]
+    null: bool,
 }
 
-impl ExcludeArgs {
+impl NameArgs {
     /// The `--exclude` patterns, then those of each `--exclude-from` file (one per line, or per
     /// NUL with `--null`, as GNU tar; empty ones are none); with `--no-wildcards`, names matched
     /// literally, as in GNU tar.
-    fn excludes(self, null: bool, no_wildcards: bool) -> Result<Excludes> {
-        let mut patterns = self.exclude;
+    fn excludes(&self) -> Result<Excludes> {
+        let mut patterns = self.exclude.clone();
         for file in &self.exclude_from {
             let text = std::fs::read(file).map_err(|e| Error::io(file, "read the exclude file", e))?;
             // Trailing blanks dropped from lines, as GNU tar reads an exclude file.
-            let lines: Vec<&[u8]> = match null {
+            let lines: Vec<&[u8]> = match self.null {
                 true => text.split(|&b| b == 0).collect(),
                 false => text.split(|&b| b == b'\n').map(<[u8]>::trim_ascii_end).collect(),
             };
             patterns
                 .extend(lines.into_iter().filter(|l| !l.is_empty()).map(|l| String::from_utf8_lossy(l).into_owned()));
         }
-        if no_wildcards { Excludes::literal(&patterns) } else { Excludes::new(&patterns) }
+        if self.no_wildcards { Excludes::literal(&patterns) } else { Excludes::new(&patterns) }
+    }
+
+    /// The names a `-T` file gives.
+    fn names_in(&self, file: &Path) -> Result<Vec<PathBuf>> {
+        names_from(file, self.null)
     }
 }
 
@@ -271,20 +280,7 @@ impl ExcludeArgs {
 #[derive(Debug, Args)]
 pub struct SelectArgs {
     #[command(flatten)]
-    exclude: ExcludeArgs,
-    /// The MEMBERs are globs matched against whole member names (`*` matches `/` too), as
-    /// GNU tar's --wildcards
-    #[arg(long, overrides_with = "no_wildcards")]
-    wildcards: bool,
-    /// The MEMBERs are names, matched literally (the default)
-    #[arg(long)]
-    no_wildcards: bool,
-    /// Also the members named in FILE, one per line (`-` for standard input), as tar's -T
-    #[arg(short = 'T', long, value_name = "FILE")]
-    files_from: Vec<PathBuf>,
-    /// Names in --files-from files end with a NUL byte, not a newline
-    #[arg(long)]
-    null: bool,
+    names: NameArgs,
     /// Only these members (and what is under them)
     #[arg(value_name = "MEMBER")]
     members: Vec<PathBuf>,
@@ -294,14 +290,15 @@ impl SelectArgs {
     /// `input` is what is read (the archive, or the manifest): standard input cannot be both it
     /// and a `-T -` list.
     fn selection(mut self, input: &Path) -> Result<Selection> {
-        if input.as_os_str() == "-" && self.files_from.iter().any(|f| f.as_os_str() == "-") {
+        let names = &self.names;
+        if input.as_os_str() == "-" && names.files_from.iter().any(|f| f.as_os_str() == "-") {
             return Err(Error::Usage("-f - and -T - both want standard input; put the member names in a file".into()));
         }
-        for file in &self.files_from {
-            self.members.extend(names_from(file, self.null)?);
+        for file in &names.files_from {
+            self.members.extend(names.names_in(file)?);
         }
-        let excludes = self.exclude.excludes(self.null, self.no_wildcards)?;
-        let patterns = if self.wildcards { Some(Selection::wildcards(&self.members)?) } else { None };
+        let excludes = names.excludes()?;
+        let patterns = if names.wildcards { Some(Selection::wildcards(&self.members)?) } else { None };
         Ok(Selection { members: self.members, excludes, patterns })
     }
 }
@@ -508,7 +505,7 @@ impl CreateArgs {
         let at = |id: &str| matches.indices_of(id).into_iter().flatten();
         let mut items: Vec<(usize, Item)> = (at("directory").zip(self.directory.into_iter().map(Item::Dir)))
             .chain(at("paths").zip(self.paths.into_iter().map(Item::Path)))
-            .chain(at("files_from").zip(self.files_from.iter().cloned().map(Item::From)))
+            .chain(at("files_from").zip(self.names.files_from.iter().cloned().map(Item::From)))
             .collect();
         items.sort_by_key(|(i, _)| *i);
         let mut dir = PathBuf::new();
@@ -525,8 +522,7 @@ impl CreateArgs {
                 Item::Dir(d) => dir = dir.join(d),
                 Item::Path(path) => paths.push(Named { dir: dir.clone(), path }),
                 Item::From(file) => {
-                    paths
-                        .extend(names_from(&file, self.null)?.into_iter().map(|path| Named { dir: dir.clone(), path }));
+                    paths.extend(self.names.names_in(&file)?.into_iter().map(|path| Named { dir: dir.clone(), path }));
                 }
             }
         }
@@ -534,11 +530,11 @@ impl CreateArgs {
             target,
             paths,
             // tar: `-T` naming nothing makes an empty archive; no path at all is an error.
-            empty_ok: !self.files_from.is_empty(),
+            empty_ok: !self.names.files_from.is_empty(),
             xattrs: self.xattrs.policy(None)?,
             compression,
             level: self.level,
-            excludes: self.exclude.excludes(self.null, self.no_wildcards)?,
+            excludes: self.names.excludes()?,
             one_file_system: self.one_file_system,
             recursive: !self.no_recursion,
             newer: match (&self.newer_mtime, &self.newer) {
