@@ -15,5 +15,6 @@ pub mod owners;
 pub mod progress;
 pub mod select;
 pub mod temps;
+pub mod transform;
 pub mod verify;
 pub mod xattr;

@@ -206,14 +206,20 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
     let mut owner: (Option<OwnerKey>, String) = (None, String::new());
     let mut line = Vec::with_capacity(256);
     let mut members = Members::new(&opts.select);
-    while let Some(entry) = reader.next_entry()? {
-        let meta = &entry.meta;
+    while let Some(mut entry) = reader.next_entry()? {
         if !members.all() {
+            let meta = &entry.meta;
             let rel = SafeName::parse(&meta.path).map(|n| n.rel).unwrap_or_else(|_| meta.path.clone());
             if !members.selects(&rel, &meta.path) {
                 continue;
             }
         }
+        // Names as archived, unless asked for them transformed (GNU tar shows the link targets
+        // transformed even so; captar shows a member as one or the other).
+        if opts.select.transforms.show {
+            opts.select.transforms.rename(&mut entry.meta);
+        }
+        let meta = &entry.meta;
         if let Some(w) = meta.left_out_warning() {
             report.warn(w);
         }

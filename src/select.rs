@@ -225,12 +225,19 @@ pub struct Selection {
     pub excludes: Excludes,
     /// With `--wildcards`: the member names given, as globs (in their order).
     pub patterns: Option<GlobSet>,
+    /// The names members are given (`--transform`); selection matches the names as archived.
+    pub transforms: crate::transform::Transforms,
 }
 
 impl Selection {
     /// Every member.
     pub fn all() -> Selection {
-        Selection { members: Vec::new(), excludes: Excludes(GlobSet::empty()), patterns: None }
+        Selection {
+            members: Vec::new(),
+            excludes: Excludes(GlobSet::empty()),
+            patterns: None,
+            transforms: Default::default(),
+        }
     }
 
     /// `members` as GNU tar's `--wildcards` reads them: globs matched against the whole

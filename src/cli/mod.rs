@@ -24,6 +24,7 @@ use crate::format::compress::Compression;
 use crate::list::ListOptions;
 use crate::owners;
 use crate::select::{EXTRACT_DEFAULT_INCLUDE, Excludes, Selection, XattrPolicy};
+use crate::transform::Transforms;
 use crate::verify::{Source, VerifyOptions};
 
 #[derive(Debug, Parser)]
@@ -249,6 +250,15 @@ pub struct NameArgs {
     /// Names in -T and -X files end with a NUL byte, not a newline (find -print0)
     #[arg(long)]
     null: bool,
+    /// Rename members with a sed expression, s/REGEX/REPLACEMENT/FLAGS, as GNU tar's
+    /// --transform: when archiving, the names stored; when reading, the names extracted or
+    /// verified (see the README); repeatable, applied in order
+    #[arg(long, visible_alias = "xform", value_name = "EXPR")]
+    transform: Vec<String>,
+    /// With --transform, -v and list show the names transformed rather than as found on disk
+    /// (create) or as archived (list, extract)
+    #[arg(long, visible_alias = "show-stored-names")]
+    show_transformed_names: bool,
 }
 
 impl NameArgs {
@@ -268,6 +278,13 @@ impl NameArgs {
                 .extend(lines.into_iter().filter(|l| !l.is_empty()).map(|l| String::from_utf8_lossy(l).into_owned()));
         }
         if self.no_wildcards { Excludes::literal(&patterns) } else { Excludes::new(&patterns) }
+    }
+
+    /// The `--transform` expressions.
+    fn transforms(&self) -> Result<Transforms> {
+        let mut transforms = Transforms::parse(&self.transform).map_err(Error::Usage)?;
+        transforms.show = self.show_transformed_names;
+        Ok(transforms)
     }
 
     /// The names a `-T` file gives.
@@ -299,7 +316,8 @@ impl SelectArgs {
         }
         let excludes = names.excludes()?;
         let patterns = if names.wildcards { Some(Selection::wildcards(&self.members)?) } else { None };
-        Ok(Selection { members: self.members, excludes, patterns })
+        let transforms = names.transforms()?;
+        Ok(Selection { members: self.members, excludes, patterns, transforms })
     }
 }
 
@@ -535,6 +553,7 @@ impl CreateArgs {
             compression,
             level: self.level,
             excludes: self.names.excludes()?,
+            transforms: self.names.transforms()?,
             one_file_system: self.one_file_system,
             recursive: !self.no_recursion,
             newer: match (&self.newer_mtime, &self.newer) {

@@ -23,6 +23,7 @@ use crate::format::reader::padding;
 use crate::format::writer::{DataOutcome, Writer, encode_headers};
 use crate::format::{BLOCK, EntryMeta, Kind, Time};
 use crate::progress::Progress;
+use crate::transform::Part;
 use crate::{owners, temps, xattr};
 
 mod batch;
@@ -57,6 +58,9 @@ struct Item {
     body: Body,
     /// The file on disk, for messages.
     path: PathBuf,
+    /// The name `-v` shows when it is not the member's (`--transform` without
+    /// `--show-transformed-names`).
+    shown: Option<PathBuf>,
 }
 
 enum Body {
@@ -353,7 +357,8 @@ fn write_items<W: Write>(
         for item in batch.items.drain(..) {
             if opts.verbose {
                 // Like tar -v: names on stdout, unless the archive itself goes there.
-                let line = crate::list::quote_name(item.meta.path.as_os_str().as_bytes());
+                let shown = item.shown.as_ref().unwrap_or(&item.meta.path);
+                let line = crate::list::quote_name(shown.as_os_str().as_bytes());
                 let _ = match opts.target {
                     Target::File(_) => writeln!(io::stdout().lock(), "{line}"),
                     Target::Stdout | Target::Pipe(_) => writeln!(io::stderr().lock(), "{line}"),
@@ -462,7 +467,15 @@ fn strips_to_nothing(path: &Path) -> bool {
     parts[after..].is_empty()
 }
 
-fn dir_name(name: &Path) -> PathBuf {
+/// A member's name for `name`, the path beneath the archive's root: a directory's ends in `/`,
+/// the root's is `./`.
+fn member_name_of(name: &Path, kind: Kind) -> PathBuf {
+    if kind != Kind::Dir {
+        return name.to_path_buf();
+    }
+    if name.as_os_str().is_empty() {
+        return PathBuf::from("./");
+    }
     let mut bytes = name.as_os_str().as_bytes().to_vec();
     if !bytes.ends_with(b"/") {
         bytes.push(b'/');
@@ -586,26 +599,22 @@ impl Walker<'_> {
             && let Some(first) = self.links.get(&(st.st_dev, st.st_ino))
             && *first != name
         {
-            let mut meta = self.files.base_meta(name, Kind::HardLink, &st);
-            meta.link = Some(first.clone());
-            let item = encoded(meta, &path, &mut bytes)?;
+            let mut meta = self.files.base_meta(&name, Kind::HardLink, &st, &path)?;
+            meta.link = Some(self.files.opts.transforms.path(Part::HardLink, first).into_owned());
+            let item = encoded(meta, &path, self.files.shown(&name, Kind::HardLink), &mut bytes)?;
             return Ok(Some(Job::Done { item: Box::new(item), bytes: bytes.buf }));
         }
         let item = if kind == Kind::File {
             self.files.file(&at, &path, name.clone(), &st, &mut bytes)?
         } else {
-            let member = match kind {
-                Kind::Dir if name.as_os_str().is_empty() => PathBuf::from("./"),
-                Kind::Dir => dir_name(&name),
-                _ => name.clone(),
-            };
-            let mut meta = self.files.base_meta(member, kind, &st);
+            let mut meta = self.files.base_meta(&name, kind, &st, &path)?;
             match kind {
                 Kind::Symlink => {
                     let target = rustix::fs::readlinkat(at.dir(), at.name(), Vec::new())
                         .map_err(io::Error::from)
                         .at(&path, "read link")?;
-                    meta.link = Some(PathBuf::from(OsStr::from_bytes(target.as_bytes())));
+                    let target = Path::new(OsStr::from_bytes(target.as_bytes()));
+                    meta.link = Some(self.files.opts.transforms.path(Part::Symlink, target).into_owned());
                 }
                 Kind::Char | Kind::Block => {
                     meta.dev_major = rustix::fs::major(st.st_rdev);
@@ -614,7 +623,7 @@ impl Walker<'_> {
                 _ => {}
             }
             self.files.at_xattrs(&at, &path, &mut meta)?;
-            encoded(meta, &path, &mut bytes)?
+            encoded(meta, &path, self.files.shown(&name, kind), &mut bytes)?
         };
         // Later names of this inode become links to this one.
         if linked {
@@ -637,9 +646,15 @@ impl Files<'_> {
         }
     }
 
-    fn base_meta(&self, name: PathBuf, kind: Kind, st: &Stat) -> EntryMeta {
+    /// The member for `name`, the walked path beneath the archive's root (`path` on disk): named
+    /// as `--transform` makes it, a directory's name ending in `/`.
+    fn base_meta(&self, name: &Path, kind: Kind, st: &Stat, path: &Path) -> Result<EntryMeta> {
+        let stored = self.opts.transforms.path(Part::Name, name);
+        if stored.as_os_str().is_empty() && !name.as_os_str().is_empty() && kind != Kind::Dir {
+            return Err(Error::entry(path, "--transform made its member name empty; not archived"));
+        }
         let stamp = &self.opts.stamp;
-        let mut meta = EntryMeta::new(name, kind);
+        let mut meta = EntryMeta::new(member_name_of(&stored, kind), kind);
         meta.mode = st.st_mode & 0o7777;
         let (uid, uname) = match &stamp.owner {
             Some((uid, name)) => (*uid, name.clone()),
@@ -661,7 +676,14 @@ impl Files<'_> {
         {
             meta.mtime = t;
         }
-        meta
+        Ok(meta)
+    }
+
+    /// What `-v` shows for `name` when the member is named otherwise: the name before
+    /// `--transform`, unless `--show-transformed-names`.
+    fn shown(&self, name: &Path, kind: Kind) -> Option<PathBuf> {
+        let transforms = &self.opts.transforms;
+        (!transforms.is_empty() && !transforms.show).then(|| member_name_of(name, kind))
     }
 
     /// Adds the capability that was read, if any, to `meta`.
@@ -734,7 +756,8 @@ impl Files<'_> {
         if (before.st_dev, before.st_ino) != (st.st_dev, st.st_ino) {
             self.report.warn(format!("{}: file was replaced while we read it; archived the new one", path.display()));
         }
-        let mut meta = self.base_meta(name, Kind::File, &before);
+        let mut meta = self.base_meta(&name, Kind::File, &before, path)?;
+        let shown = self.shown(&name, Kind::File);
         meta.size = before.st_size as u64;
         self.fd_xattrs(path, &file, &mut meta)?;
         // --sparse: a file taking fewer blocks than its size has holes; the filesystem says where.
@@ -744,10 +767,10 @@ impl Files<'_> {
         {
             meta.sparse = Some(meta.size);
             meta.size = sparse.stored_size();
-            return Ok(Item { meta, body: Body::Sparse { file, before, sparse }, path: path.to_path_buf() });
+            return Ok(Item { meta, body: Body::Sparse { file, before, sparse }, path: path.to_path_buf(), shown });
         }
         if meta.size > INLINE_MAX {
-            return Ok(Item { meta, body: Body::Open { file, before }, path: path.to_path_buf() });
+            return Ok(Item { meta, body: Body::Open { file, before }, path: path.to_path_buf(), shown });
         }
         let start = bytes.used;
         encode(&meta, path, bytes)?;
@@ -773,7 +796,7 @@ impl Files<'_> {
         bytes.zeros(size - got + padding(meta.size) as usize);
         let moved = rustix::fs::fstat(&file).map(|after| changed(&before, &after)).unwrap_or(true);
         let body = Body::Encoded { len: bytes.used - start, short, changed: moved };
-        Ok(Item { meta, body, path: path.to_path_buf() })
+        Ok(Item { meta, body, path: path.to_path_buf(), shown })
     }
 }
 
@@ -786,11 +809,11 @@ fn encode(meta: &EntryMeta, path: &Path, bytes: &mut Bytes) -> Result<()> {
 }
 
 /// A member without data, encoded at the end of `bytes`.
-fn encoded(meta: EntryMeta, path: &Path, bytes: &mut Bytes) -> Result<Item> {
+fn encoded(meta: EntryMeta, path: &Path, shown: Option<PathBuf>, bytes: &mut Bytes) -> Result<Item> {
     let start = bytes.used;
     encode(&meta, path, bytes)?;
     let body = Body::Encoded { len: bytes.used - start, short: None, changed: false };
-    Ok(Item { meta, body, path: path.to_path_buf() })
+    Ok(Item { meta, body, path: path.to_path_buf(), shown })
 }
 
 /// A file's data as the writer reads it. A read error ends the data early (the writer pads
@@ -843,6 +866,7 @@ mod tests {
             compression: Compression::None,
             level: None,
             excludes: Excludes::new(&[]).unwrap(),
+            transforms: Default::default(),
             one_file_system: false,
             recursive: true,
             newer: None,
@@ -886,7 +910,7 @@ mod tests {
             let mut batch = Batch::new();
             batch.seq = seq;
             let meta = EntryMeta::new(PathBuf::from(format!("m{seq}")), Kind::Dir);
-            batch.items.push(encoded(meta, Path::new("x"), &mut batch.bytes).unwrap());
+            batch.items.push(encoded(meta, Path::new("x"), None, &mut batch.bytes).unwrap());
             done_tx.send(Some(batch)).unwrap();
         }
         drop(done_tx);

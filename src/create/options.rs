@@ -33,6 +33,8 @@ pub struct CreateOptions {
     pub compression: Compression,
     pub level: Option<i32>,
     pub excludes: Excludes,
+    /// Member names and link targets as `--transform` makes them.
+    pub transforms: crate::transform::Transforms,
     pub one_file_system: bool,
     /// Archive what is beneath a named directory (tar's default; `--no-recursion` turns it off).
     pub recursive: bool,

@@ -265,12 +265,18 @@ impl Run<'_> {
             if let Some(w) = meta.left_out_warning() {
                 self.report.warn(w);
             }
+            // Selected by the name as archived; extracted by the name --transform makes of it.
+            let (name, archived) = match self.rename(&mut meta, name) {
+                Some(renamed) => renamed,
+                None => continue,
+            };
             if name.had_root && !self.warned_root {
                 self.report.note("removing leading '/' from member names");
                 self.warned_root = true;
             }
             if self.opts.verbose {
-                let line = crate::list::quote_name(std::os::unix::ffi::OsStrExt::as_bytes(meta.path.as_os_str()));
+                let shown = archived.as_ref().filter(|_| !self.opts.select.transforms.show).unwrap_or(&meta.path);
+                let line = crate::list::quote_name(std::os::unix::ffi::OsStrExt::as_bytes(shown.as_os_str()));
                 let _ = writeln!(std::io::stdout().lock(), "{line}");
             }
             let name = match self.opts.strip_components {
@@ -295,6 +301,29 @@ impl Run<'_> {
             self.poll()?;
         }
         Ok(())
+    }
+
+    /// The member as `--transform` names it, and its name as archived when that changed;
+    /// `None` (reported) when the new name cannot be extracted.
+    fn rename(&mut self, meta: &mut EntryMeta, name: SafeName) -> Option<(SafeName, Option<PathBuf>)> {
+        let transforms = &self.opts.select.transforms;
+        if transforms.is_empty() {
+            return Some((name, None));
+        }
+        let archived = meta.path.clone();
+        transforms.rename(meta);
+        if meta.path == archived {
+            return Some((name, None));
+        }
+        let why = match SafeName::parse(&meta.path) {
+            Ok(renamed) if !renamed.is_root() || meta.kind == Kind::Dir => return Some((renamed, Some(archived))),
+            Ok(_) => "--transform made its name empty".to_string(),
+            Err(NameProblem::DotDot) => {
+                format!("--transform made its name {}, which contains '..'", meta.path.display())
+            }
+        };
+        self.report.error(format!("{}: {why}; skipped", archived.display()));
+        None
     }
 
     /// Reports one member's failure; `Err` when it stops the extraction.

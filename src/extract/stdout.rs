@@ -12,6 +12,7 @@ use crate::extract::{ExtractOptions, SafeName};
 use crate::format::{Kind, open_archive};
 use crate::list::quote_name;
 use crate::select::Members;
+use crate::transform::Part;
 
 /// Writes the data of each selected regular file to standard output; `-v` names each selected
 /// member on standard error, as GNU tar does when the data has standard output.
@@ -32,12 +33,19 @@ pub fn to_stdout(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
         if !members.selects(&name.rel, &meta.path) {
             continue;
         }
+        // The name extract would give it (--transform, then --strip-components).
+        let renamed = opts.select.transforms.path(Part::Name, &meta.path);
+        if renamed.as_os_str().is_empty() {
+            report.error(format!("{}: --transform made its name empty; skipped", meta.path.display()));
+            continue;
+        }
         // Too short for --strip-components: not extracted, so not written here either.
-        if opts.strip_components > 0 && super::strip(&meta.path, opts.strip_components).is_none() {
+        if opts.strip_components > 0 && super::strip(&renamed, opts.strip_components).is_none() {
             continue;
         }
         if opts.verbose {
-            crate::error::print_stderr(&quote_name(std::os::unix::ffi::OsStrExt::as_bytes(meta.path.as_os_str())));
+            let shown: &Path = if opts.select.transforms.show { &renamed } else { &meta.path };
+            crate::error::print_stderr(&quote_name(std::os::unix::ffi::OsStrExt::as_bytes(shown.as_os_str())));
         }
         // A hard link's data is its first name's, printed there (as GNU tar).
         if meta.kind != Kind::File {

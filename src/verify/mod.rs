@@ -350,17 +350,38 @@ impl Verifier<'_> {
     fn next_member(&mut self, reader: &mut Reader, tick: &dyn Fn()) -> Result<Option<(EntryMeta, PathBuf)>> {
         while let Some(entry) = reader.next_entry()? {
             tick();
-            let meta = entry.meta;
+            let mut meta = entry.meta;
             if let Some(w) = meta.left_out_warning() {
                 self.report.warn(w);
             }
-            let Ok(name) = SafeName::parse(&meta.path) else {
+            let Ok(mut name) = SafeName::parse(&meta.path) else {
                 // An error only when it was to be verified (not left out, or unnamed).
                 if self.members.selects(&meta.path, &meta.path) {
                     self.report.error(Error::entry(&meta.path, "member name contains '..'; not verified"));
                 }
                 continue;
             };
+            // Selected by the name as archived, compared with the file --transform names.
+            let selected = self.members.selects(&name.rel, &meta.path);
+            let transforms = &self.opts.select.transforms;
+            if !transforms.is_empty() {
+                let archived = meta.path.clone();
+                transforms.rename(&mut meta);
+                let why = match SafeName::parse(&meta.path) {
+                    Ok(renamed) if !renamed.is_root() || meta.kind == Kind::Dir => {
+                        name = renamed;
+                        None
+                    }
+                    Ok(_) => Some("--transform made its name empty".to_string()),
+                    Err(_) => Some(format!("--transform made its name {}, which contains '..'", meta.path.display())),
+                };
+                if let Some(why) = why {
+                    if selected {
+                        self.report.error(Error::entry(&archived, format!("{why}; not verified")));
+                    }
+                    continue;
+                }
+            }
             // A link member selected without its first name still compares with that name's
             // capability (GNU tar and captar put it there only).
             if meta.kind == Kind::File
@@ -368,7 +389,7 @@ impl Verifier<'_> {
             {
                 self.link_caps.insert(name.rel.clone(), raw.to_vec());
             }
-            if !self.members.selects(&name.rel, &meta.path) {
+            if !selected {
                 continue;
             }
             self.summary.entries += 1;

@@ -1,0 +1,279 @@
+//! `--transform` (`--xform`): the same names as GNU tar's, when listing, creating and
+//! extracting, and capabilities kept under the new names.
+
+mod util;
+
+use std::path::Path;
+
+use util::{OutputExt, captar, cmd};
+
+/// A small tree under `root/src`: nested directories, a name with a space, a symlink, a hard
+/// link and a few extensions to rewrite.
+fn tree(root: &Path) {
+    let src = root.join("src");
+    for dir in ["usr/bin", "usr/lib/x86_64", "etc/Conf.d", "we ird"] {
+        std::fs::create_dir_all(src.join(dir)).unwrap();
+    }
+    for file in
+        ["usr/bin/ping", "usr/bin/arping", "usr/lib/x86_64/libc.so.6", "etc/Conf.d/a.conf", "etc/hosts", "we ird/a b"]
+    {
+        std::fs::write(src.join(file), file).unwrap();
+    }
+    std::os::unix::fs::symlink("../lib/x86_64/libc.so.6", src.join("usr/bin/lnk")).unwrap();
+    std::fs::hard_link(src.join("usr/bin/ping"), src.join("usr/bin/ping2")).unwrap();
+}
+
+/// Names, types and link targets of a `tar -tv` listing, without modes, owners and times.
+fn names(listing: &str) -> String {
+    let mut lines: Vec<String> = listing
+        .lines()
+        .map(|l| {
+            // "drwxr-xr-x root/root 0 2026-01-01 00:00 NAME" (the size is right-aligned)
+            let name = l.split_whitespace().skip(5).collect::<Vec<_>>().join(" ");
+            format!("{} {name}", &l[..1])
+        })
+        .collect();
+    lines.sort();
+    lines.join("\n")
+}
+
+/// The expressions compared with GNU tar: anchors, groups and back-references in the
+/// replacement, `g` and match numbers, case conversion, `x`, `i`, brackets, escapes, several
+/// expressions, and the r/s/h flags.
+const EXPRESSIONS: &[&str] = &[
+    r"s,^src,top,",
+    r"s,^src/,,",
+    r"s,/,_,g",
+    r"s,\([a-z]*\)\.\([a-z]*\)$,\2.\1,",
+    r"s,\(.*\)/\(.*\),\2/\1,",
+    r"s,.*,\U&,",
+    r"s,\([^/]*\)$,\u\1,",
+    r"s,b\+,B,g",
+    r"s,b\?in,X,",
+    r"s,\(bin\|lib\),[&],g",
+    r"s,(bin|lib),<\1>,gx",
+    r"s,[[:upper:]],\l&,g",
+    r"s,p.*g,P,",
+    r"s,^\(src\)/\(etc\|usr\)/,\2/\1/,",
+    r"s,PING,pong,gi",
+    r"s,\.,\\.,g",
+    r"s,$,.bak,",
+    r"s,[^/]*$,&&,",
+    r"s;/;|;g",
+    r"s,src/usr,&/local,;s,local,LOCAL,",
+    r"flags=r;s,bin,BIN,",
+    r"s,lib,LIB,S",
+    r"s,ping,PING,H",
+    r"s, ,_,g",
+    r"s,\<b,B,g",
+    r"s,\w\+,w,g",
+    r"s,*,star,",
+    r"s,[^[:alnum:]/],_,g",
+    r"s,\(s\)\(r\)\(c\),\U\3\E\2\u\1,",
+    r"s,\(s\)\(r\)\(c\),\U\l\1\2\3,",
+    r"s,/\(.\),/\U\1,g",
+    r"s,ird,\t,",
+    r"s,.,&,10",
+    r"s,[]a],Q,g",
+    r"s,[\],Q,g",
+    r"s,a^b,Q,",
+    r"s,\`s,S,",
+    r"s,c\',C,",
+    r"s,[b-d],-,g",
+];
+
+#[test]
+fn listed_names_are_gnu_tars() {
+    if !util::require_tool("tar") {
+        return;
+    }
+    let tmp = util::tempdir();
+    tree(tmp.path());
+    let archive = tmp.path().join("a.tar");
+    cmd("tar").arg("-cf").arg(&archive).arg("src").current_dir(tmp.path()).ok();
+    for expr in EXPRESSIONS {
+        let gnu = cmd("tar").args(["--show-transformed-names", "--transform", expr, "-tvf"]).arg(&archive).ok();
+        let ours =
+            captar().args(["list", "-v", "--show-transformed-names", "--transform", expr, "-f"]).arg(&archive).ok();
+        assert_eq!(names(&ours.stdout_text()), names(&gnu.stdout_text()), "--transform '{expr}'");
+    }
+    // Without --show-transformed-names a listing shows the names as archived.
+    let plain = captar().args(["list", "--transform", r"s,^src,top,", "-f"]).arg(&archive).ok().stdout_text();
+    assert!(plain.lines().all(|l| l.starts_with("src/")), "{plain}");
+}
+
+#[test]
+fn created_names_are_gnu_tars() {
+    if !util::require_tool("tar") {
+        return;
+    }
+    let tmp = util::tempdir();
+    tree(tmp.path());
+    let (ours, gnu) = (tmp.path().join("c.tar"), tmp.path().join("g.tar"));
+    for expr in [r"s,^src,top,", r"s,^,pre/,", r"s,^,pre/,S", r"s,ping,PONG,H", r"s,/,_,g", r"flags=r;s,lib,LIB,g"] {
+        cmd("tar").args(["-cf"]).arg(&gnu).args(["--transform", expr, "src"]).current_dir(tmp.path()).ok();
+        captar().args(["create", "-f"]).arg(&ours).args(["--transform", expr, "src"]).current_dir(tmp.path()).ok();
+        let list = |a: &Path| names(&cmd("tar").arg("-tvf").arg(a).ok().stdout_text());
+        assert_eq!(list(&ours), list(&gnu), "--transform '{expr}'");
+    }
+    // -v shows the names as found, or as archived with --show-transformed-names (as GNU tar).
+    for shown in [None, Some("--show-transformed-names")] {
+        let run = |program: util::Cmd, out: &Path| {
+            let c = program.arg("-cvf").arg(out).args(["--transform", "s,^,pre/,"]).args(shown).arg("src");
+            let mut lines: Vec<String> =
+                c.current_dir(tmp.path()).ok().stdout_text().lines().map(String::from).collect();
+            lines.sort();
+            lines
+        };
+        assert_eq!(run(captar(), &ours), run(cmd("tar"), &gnu), "{shown:?}");
+    }
+    // In tar's own command line too, as --transform=EXPR and --xform.
+    captar().arg("-cf").arg(&ours).args(["--transform=s,^src,top,", "src"]).current_dir(tmp.path()).ok();
+    let listed = captar().arg("-tf").arg(&ours).args(["--show-transformed-names", "--xform", "s,^top,T,"]).ok();
+    assert!(listed.stdout_text().lines().all(|l| l.starts_with("T/")), "{}", listed.stdout_text());
+    // A name transformed to nothing is not archived (GNU tar archives an empty name).
+    let out = captar()
+        .args(["create", "-f"])
+        .arg(&ours)
+        .args(["--transform", r"s,.*hosts$,,", "src"])
+        .current_dir(tmp.path())
+        .code(2);
+    assert!(
+        out.stderr_text().contains("src/etc/hosts: --transform made its member name empty; not archived"),
+        "{}",
+        out.stderr_text()
+    );
+}
+
+#[test]
+fn extracted_tree_is_gnu_tars_and_keeps_capabilities() {
+    if !util::require_tool("tar") || !util::require_tool("setcap") || !util::require_root("set capabilities") {
+        return;
+    }
+    let tmp = util::tempdir();
+    tree(tmp.path());
+    if !util::require_xattr_fs(tmp.path()) {
+        return;
+    }
+    cmd("setcap").arg("cap_net_raw+ep").arg(tmp.path().join("src/usr/bin/ping")).ok();
+    let archive = tmp.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&archive).arg("src").current_dir(tmp.path()).ok();
+    let shape = |dir: &Path| {
+        cmd("find")
+            .arg(".")
+            .args(["-printf", "%y %p %l %n\n"])
+            .current_dir(dir)
+            .ok()
+            .stdout_text()
+            .lines()
+            .map(String::from)
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    for expr in [r"s,^src,top,", r"s,^src/\?,,", r"s,ping,PONG,g", r"s,^,new/,;s,x86_64,amd64,", r"s,lib,LIB,gS"] {
+        let (ours, gnu) = (tmp.path().join("ours"), tmp.path().join("gnu"));
+        for d in [&ours, &gnu] {
+            let _ = std::fs::remove_dir_all(d);
+            std::fs::create_dir(d).unwrap();
+        }
+        cmd("tar")
+            .args(["--xattrs", "--xattrs-include=security.capability", "-xf"])
+            .arg(&archive)
+            .arg("-C")
+            .arg(&gnu)
+            .args(["--transform", expr])
+            .ok();
+        captar().args(["extract", "-f"]).arg(&archive).arg("-C").arg(&ours).args(["--transform", expr]).ok();
+        assert_eq!(shape(&ours), shape(&gnu), "--transform '{expr}'");
+        assert_eq!(util::getcap_n_r(&ours), util::getcap_n_r(&gnu), "--transform '{expr}'");
+        assert_eq!(util::getcap_n_r(&ours).len(), 2, "ping and its hard link: {:?}", util::getcap_n_r(&ours));
+        // verify finds the files by the same names, and nothing by the archived ones.
+        let verified = captar()
+            .args(["verify", "--all", "-f"])
+            .arg(&archive)
+            .arg("-C")
+            .arg(&ours)
+            .args(["--transform", expr])
+            .ok();
+        assert!(verified.stdout_text().contains("0 differences"), "--transform '{expr}'");
+    }
+    // --strip-components applies after the transform, as in GNU tar.
+    for program in [captar().arg("extract"), cmd("tar").arg("-x")] {
+        let d = tmp.path().join("strip");
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir(&d).unwrap();
+        program.arg("-f").arg(&archive).arg("-C").arg(&d).args(["--strip-components=1", "--transform", "s,^,X/,"]).ok();
+        assert!(d.join("src/usr/bin/ping").is_file() && !d.join("X").exists() && !d.join("usr").exists());
+    }
+    let ours = tmp.path().join("ours");
+    let missing = captar().args(["verify", "-f"]).arg(&archive).arg("-C").arg(&ours).code(1);
+    assert!(missing.stdout_text().contains("missing on disk"), "{}", missing.stdout_text());
+
+    // -v shows names as archived, or as extracted with --show-transformed-names.
+    for (flag, first) in [(None, "src/"), (Some("--show-transformed-names"), "top/")] {
+        let d = tmp.path().join(format!("v{}", flag.is_some()));
+        std::fs::create_dir(&d).unwrap();
+        let out = captar()
+            .args(["extract", "-v", "-f"])
+            .arg(&archive)
+            .arg("-C")
+            .arg(&d)
+            .args(["--transform", "s,^src,top,"])
+            .args(flag)
+            .ok();
+        assert_eq!(out.stdout_text().lines().next(), Some(first), "{flag:?}");
+    }
+}
+
+#[test]
+fn names_that_cannot_be_extracted_are_refused() {
+    let tmp = util::tempdir();
+    tree(tmp.path());
+    let archive = tmp.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&archive).arg("src").current_dir(tmp.path()).ok();
+    let dest = tmp.path().join("dest");
+    std::fs::create_dir(&dest).unwrap();
+    // A name made to climb out is refused (GNU tar strips the `../`), nothing written outside.
+    let out =
+        captar().args(["extract", "-f"]).arg(&archive).arg("-C").arg(&dest).args(["--transform", "s,^,../,"]).code(2);
+    assert!(
+        out.stderr_text()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .contains("src/: --transform made its name ../src/, which contains '..'; skipped"),
+        "{}",
+        out.stderr_text()
+    );
+    assert!(!tmp.path().join("src/src").exists() && std::fs::read_dir(&dest).unwrap().next().is_none());
+    // A file whose name becomes empty is not extracted; the others are.
+    let out = captar()
+        .args(["extract", "-f"])
+        .arg(&archive)
+        .arg("-C")
+        .arg(&dest)
+        .args(["--transform", r"s,.*hosts$,,"])
+        .code(2);
+    assert!(
+        out.stderr_text().contains("src/etc/hosts: --transform made its name empty; skipped"),
+        "{}",
+        out.stderr_text()
+    );
+    assert!(dest.join("src/etc/Conf.d/a.conf").exists() && !dest.join("src/etc/hosts").exists());
+    // Bad expressions: one line saying what is wrong, before anything is read.
+    for (expr, why) in [
+        ("s,a,b", "the replacement has no closing delimiter"),
+        ("s,a,b,q", "unknown flag 'q'"),
+        (r"s,\(a\)\1,b,", "back-references in the regular expression"),
+        (r"s,a,\2,", r"\2 refers to a group"),
+        ("s,(,b,x", "unclosed group"),
+        ("y,a,b,", "an expression is s/REGEX/REPLACEMENT/FLAGS"),
+    ] {
+        let out = captar().args(["list", "-f", "/nonexistent.tar", "--transform", expr]).code(2);
+        let err = out.stderr_text();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with(&format!("captar: invalid --transform expression '{expr}': ")) && err.contains(why),
+            "{err}"
+        );
+    }
+}
