@@ -914,3 +914,78 @@ fn newer_as_gnu_tar() {
     let names = captar().arg("-tf").arg(&a).ok().stdout_text();
     assert!(names.contains("d/old_dir/\n") && names.contains("d/sub/new") && !names.contains("d/old\n"), "{names}");
 }
+
+/// `--mode CHANGES` records each member's mode changed as chmod changes it: the same modes as
+/// GNU tar's `--mode` (gnulib's mode_adjust) for symbolic clauses and octal modes, on files,
+/// set-ID files, directories with set-ID and sticky bits, a symlink and a fifo.
+#[test]
+fn mode_as_gnu_tar() {
+    use std::os::unix::fs::PermissionsExt;
+    if !util::require_tool("tar") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let t = tmp.path().join("t");
+    std::fs::create_dir(&t).unwrap();
+    let chmod = |p: &Path, mode: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+    for mode in [0o644, 0o755, 0o600, 0o4755, 0o2755, 0o700, 0o640] {
+        let f = t.join(format!("f{mode:o}"));
+        std::fs::write(&f, "x").unwrap();
+        chmod(&f, mode);
+    }
+    for mode in [0o700, 0o2775, 0o1777] {
+        let d = t.join(format!("d{mode:o}"));
+        std::fs::create_dir(&d).unwrap();
+        chmod(&d, mode);
+    }
+    std::os::unix::fs::symlink("f644", t.join("sl")).unwrap();
+    cmd("mkfifo").arg(t.join("fifo")).ok();
+    let modes = |archive: &Path| {
+        let listing = cmd("tar").arg("-tvf").arg(archive).ok().stdout_text();
+        listing.lines().map(|l| format!("{} {}", &l[..10], l.split_whitespace().last().unwrap())).collect::<Vec<_>>()
+    };
+    let (ours, gnu) = (tmp.path().join("c.tar"), tmp.path().join("g.tar"));
+    for changes in [
+        "go-w",
+        "u+rwX,go=rX",
+        "a=r",
+        "+x",
+        "=rw",
+        "g=u",
+        "o=g-w",
+        "u+s,+t",
+        "a-s",
+        "0644",
+        "755",
+        "00755",
+        "2755",
+        "a+X",
+        "+X",
+        "go=",
+        "u+rw-x,o-rwx",
+        "ug+s",
+        "=",
+    ] {
+        let mode = format!("--mode={changes}");
+        captar().args(["create", "-f"]).arg(&ours).arg(&mode).arg("t").current_dir(tmp.path()).ok();
+        cmd("tar").args(["--sort=name", "-cf"]).arg(&gnu).arg(&mode).arg("t").current_dir(tmp.path()).ok();
+        assert_eq!(modes(&ours), modes(&gnu), "{mode}");
+    }
+    // The files keep their own modes; the archive's are extracted.
+    assert_eq!(std::fs::metadata(t.join("f644")).unwrap().permissions().mode() & 0o7777, 0o644);
+    captar().args(["create", "-f"]).arg(&ours).args(["--mode=u=rw,go=r", "t"]).current_dir(tmp.path()).ok();
+    let out = tmp.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    captar().args(["extract", "-f"]).arg(&ours).arg("-C").arg(&out).ok();
+    assert_eq!(std::fs::metadata(out.join("t/f4755")).unwrap().permissions().mode() & 0o7777, 0o644);
+    for bad in ["u+q", "0888", "rw", "u+r,"] {
+        let out = captar()
+            .args(["create", "-f"])
+            .arg(&ours)
+            .arg(format!("--mode={bad}"))
+            .arg("t")
+            .current_dir(tmp.path())
+            .code(2);
+        assert!(out.stderr_text().starts_with(&format!("captar: --mode={bad}: not a mode")), "{}", out.stderr_text());
+    }
+}

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Parser, Subcommand};
 
 use crate::copy::CopyOptions;
-use crate::create::{CreateOptions, Named, Newer, Stamp, Target};
+use crate::create::{CreateOptions, ModeChanges, Named, Newer, Stamp, Target};
 use crate::error::{Error, Outcome, Report, Result};
 use crate::extract::{Existing, ExtractOptions, RootidPolicy};
 use crate::format::Time;
@@ -203,6 +203,10 @@ pub struct CreateArgs {
     /// With --mtime, only members newer than DATE get it
     #[arg(long, requires = "mtime")]
     clamp_mtime: bool,
+    /// Record each member's mode changed by CHANGES, as chmod changes a mode (`go-w`,
+    /// `u+rwX,go=rX`, `0644`), as tar's --mode; the files are not changed
+    #[arg(long, value_name = "CHANGES")]
+    mode: Option<String>,
     /// Leave out files modified before DATE (directories are kept), as tar's --newer-mtime;
     /// DATE as for --mtime
     #[arg(long, value_name = "DATE", conflicts_with = "newer")]
@@ -576,6 +580,7 @@ impl CreateArgs {
                 numeric: self.numeric_owner,
                 mtime: self.mtime.as_deref().map(|d| parse_mtime("--mtime", d)).transpose()?,
                 clamp: self.clamp_mtime,
+                mode: self.mode.as_deref().map(ModeChanges::parse).transpose().map_err(Error::Usage)?,
             },
             verbose: self.verbose,
             progress,

@@ -55,7 +55,6 @@ const GNU_TAR_ONLY: &[&str] = &[
     "lzip",
     "lzma",
     "lzop",
-    "mode",
     "multi-volume",
     "new-volume-script",
     "no-anchored",

@@ -27,11 +27,13 @@ use crate::transform::Part;
 use crate::{owners, temps, xattr};
 
 mod batch;
+mod mode;
 mod options;
 mod sparse;
 mod tree;
 
 use batch::{Batch, Batches, Bytes, Job};
+pub use mode::ModeChanges;
 pub use options::{CreateOptions, Named, Newer, Stamp, Target};
 use tree::{At, Entry, Failure, Tree};
 
@@ -655,7 +657,10 @@ impl Files<'_> {
         }
         let stamp = &self.opts.stamp;
         let mut meta = EntryMeta::new(member_name_of(&stored, kind), kind);
-        meta.mode = st.st_mode & 0o7777;
+        meta.mode = match &stamp.mode {
+            Some(changes) => changes.apply(st.st_mode & 0o7777, kind == Kind::Dir),
+            None => st.st_mode & 0o7777,
+        };
         let (uid, uname) = match &stamp.owner {
             Some((uid, name)) => (*uid, name.clone()),
             None => (st.st_uid, owners::user_name(st.st_uid).map(<[u8]>::to_vec)),

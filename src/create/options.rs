@@ -80,6 +80,8 @@ pub struct Stamp {
     pub mtime: Option<Time>,
     /// Only members newer than `mtime` get it (`--clamp-mtime`).
     pub clamp: bool,
+    /// The mode recorded, changed as chmod would change it (`--mode`).
+    pub mode: Option<super::ModeChanges>,
 }
 
 /// A path named to archive, and the directory it is named in: the `-C` before it (tar's `-C`
