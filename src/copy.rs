@@ -162,6 +162,7 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
             to_stdout: false,
             touch: false,
             strip_components: 0,
+            top_level: None,
             progress: false,
         };
         extract::extract(&x, report)

@@ -1,5 +1,5 @@
 //! `--transform` (`--xform`): the same names as GNU tar's, when listing, creating and
-//! extracting, and capabilities kept under the new names.
+//! extracting, and capabilities kept under the new names; and extract's `--one-top-level`.
 
 mod util;
 
@@ -145,30 +145,33 @@ fn created_names_are_gnu_tars() {
     );
 }
 
-#[test]
-fn extracted_tree_is_gnu_tars_and_keeps_capabilities() {
+/// The tree in a temporary directory, `src/usr/bin/ping` (and its hard link) given
+/// cap_net_raw, archived by captar as NAME there; `None` (a skip) without root, setcap, GNU tar
+/// or a filesystem that keeps capabilities.
+fn capped_archive(name: &str) -> Option<(tempfile::TempDir, std::path::PathBuf)> {
     if !util::require_tool("tar") || !util::require_tool("setcap") || !util::require_root("set capabilities") {
-        return;
+        return None;
     }
     let tmp = util::tempdir();
     tree(tmp.path());
     if !util::require_xattr_fs(tmp.path()) {
-        return;
+        return None;
     }
     cmd("setcap").arg("cap_net_raw+ep").arg(tmp.path().join("src/usr/bin/ping")).ok();
-    let archive = tmp.path().join("a.tar");
+    let archive = tmp.path().join(name);
     captar().args(["create", "-f"]).arg(&archive).arg("src").current_dir(tmp.path()).ok();
-    let shape = |dir: &Path| {
-        cmd("find")
-            .arg(".")
-            .args(["-printf", "%y %p %l %n\n"])
-            .current_dir(dir)
-            .ok()
-            .stdout_text()
-            .lines()
-            .map(String::from)
-            .collect::<std::collections::BTreeSet<_>>()
-    };
+    Some((tmp, archive))
+}
+
+/// What is in `dir`, one line per entry in find's `-printf` FORMAT.
+fn shape(dir: &Path, format: &str) -> std::collections::BTreeSet<String> {
+    let out = cmd("find").arg(".").arg("-printf").arg(format!("{format}\n")).current_dir(dir).ok().stdout_text();
+    out.lines().map(String::from).collect()
+}
+
+#[test]
+fn extracted_tree_is_gnu_tars_and_keeps_capabilities() {
+    let Some((tmp, archive)) = capped_archive("a.tar") else { return };
     for expr in [r"s,^src,top,", r"s,^src/\?,,", r"s,ping,PONG,g", r"s,^,new/,;s,x86_64,amd64,", r"s,lib,LIB,gS"] {
         let (ours, gnu) = (tmp.path().join("ours"), tmp.path().join("gnu"));
         for d in [&ours, &gnu] {
@@ -183,7 +186,7 @@ fn extracted_tree_is_gnu_tars_and_keeps_capabilities() {
             .args(["--transform", expr])
             .ok();
         captar().args(["extract", "-f"]).arg(&archive).arg("-C").arg(&ours).args(["--transform", expr]).ok();
-        assert_eq!(shape(&ours), shape(&gnu), "--transform '{expr}'");
+        assert_eq!(shape(&ours, "%y %p %l %n"), shape(&gnu, "%y %p %l %n"), "--transform '{expr}'");
         assert_eq!(util::getcap_n_r(&ours), util::getcap_n_r(&gnu), "--transform '{expr}'");
         assert_eq!(util::getcap_n_r(&ours).len(), 2, "ping and its hard link: {:?}", util::getcap_n_r(&ours));
         // verify finds the files by the same names, and nothing by the archived ones.
@@ -275,5 +278,45 @@ fn names_that_cannot_be_extracted_are_refused() {
             err.starts_with(&format!("captar: invalid --transform expression '{expr}': ")) && err.contains(why),
             "{err}"
         );
+    }
+}
+
+/// `--one-top-level` puts every member beneath one directory, the archive's name less its
+/// suffixes unless given, leaving members already there; a hard link's target moves with its
+/// file (GNU tar 1.34 leaves it, and fails to link), and its capability stays.
+#[test]
+fn one_top_level_as_gnu_tar_with_hard_links_kept() {
+    let Some((tmp, archive)) = capped_archive("app-1.2.tar.gz") else { return };
+    for (arg, top) in
+        [("--one-top-level", "app-1.2"), ("--one-top-level=new/top", "new/top"), ("--one-top-level=src", "src")]
+    {
+        let (ours, gnu) = (tmp.path().join("ours"), tmp.path().join("gnu"));
+        for d in [&ours, &gnu] {
+            let _ = std::fs::remove_dir_all(d);
+            std::fs::create_dir(d).unwrap();
+        }
+        captar().args(["extract", "-f"]).arg(&archive).arg("-C").arg(&ours).arg(arg).ok();
+        // Where members move, GNU tar fails on the hard link (exit 2): the rest is compared.
+        let moved = top != "src";
+        let gnu_tar = cmd("tar").args(["--xattrs", "--xattrs-include=*", "-xf"]).arg(&archive).arg("-C").arg(&gnu);
+        gnu_tar.arg(arg).code(if moved { 2 } else { 0 });
+        let ping2 = format!("f ./{top}/src/usr/bin/ping2 ").replace("/src/src/", "/src/");
+        let (mut a, b) = (shape(&ours, "%y %p %l"), shape(&gnu, "%y %p %l"));
+        assert!(!moved || a.remove(&ping2), "{ping2} in {a:?}");
+        assert_eq!(a, b, "{arg}");
+        let ino = |p: &str| std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(ours.join(p)).unwrap());
+        let file = format!("{top}/src/usr/bin/ping").replace("src/src/", "src/");
+        assert_eq!(ino(&file), ino(&format!("{file}2")), "{arg}: the hard link is one file");
+        assert_eq!(util::getcap_n_r(&ours).len(), 2, "{arg}: {:?}", util::getcap_n_r(&ours));
+    }
+    let bare = tmp.path().join("bare");
+    std::fs::copy(&archive, &bare).unwrap();
+    for (file, arg, why) in [
+        (&bare, "--one-top-level", "cannot tell a directory name from the archive's name"),
+        (&archive, "--one-top-level=../up", "beneath the destination"),
+        (&archive, "--one-top-level=/abs", "beneath the destination"),
+    ] {
+        let out = captar().args(["extract", "-f"]).arg(file).arg(arg).arg("-C").arg(tmp.path()).code(2);
+        assert!(out.stderr_text().contains(why), "{}", out.stderr_text());
     }
 }

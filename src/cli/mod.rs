@@ -386,6 +386,11 @@ pub struct ExtractArgs {
     /// Remove N leading components from member names (and hard-link targets), as tar does
     #[arg(long, value_name = "N", default_value_t = 0)]
     strip_components: usize,
+    /// Extract every member under DIR (beneath -C), unless its name already starts with DIR;
+    /// without =DIR, the archive's name less its .tar and compression suffixes (tar's
+    /// --one-top-level)
+    #[arg(long, value_name = "DIR", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    one_top_level: Option<OsString>,
     /// Rootid of capabilities written: keep (as archived), host (v3 written as v2) or a uid
     /// (every value, v2 too, written as v3 with that rootid)
     #[arg(long, value_name = "keep|host|N", default_value = "keep", value_parser = parse_rootid)]
@@ -590,6 +595,7 @@ impl CreateArgs {
 
 impl ExtractArgs {
     fn options(self, progress: bool) -> Result<ExtractOptions> {
+        let top_level = self.one_top_level.as_deref().map(|dir| top_level(Path::new(dir), &self.file)).transpose()?;
         Ok(ExtractOptions {
             select: self.select.selection(&self.file)?,
             archive: self.file,
@@ -613,6 +619,7 @@ impl ExtractArgs {
             to_stdout: self.to_stdout,
             touch: self.touch,
             strip_components: self.strip_components,
+            top_level,
             progress,
         })
     }
@@ -629,6 +636,40 @@ fn unsupported_compression(flag: &str, format: &str, create: bool) -> Error {
 
 /// `--owner`/`--group`'s value as GNU tar reads it: `NAME:ID`, a name (its id looked up here),
 /// or an id (`+ID` too; its name looked up here, none recorded if unknown).
+/// `--one-top-level`'s directory: DIR as given (relative, without `..`), or the archive's name
+/// less its suffixes (`app-1.2.tar.gz` → `app-1.2`), as GNU tar deduces it.
+fn top_level(dir: &Path, archive: &Path) -> Result<PathBuf> {
+    // GNU tar's: a compression suffix (or .tar), then a .tar before it.
+    const SUFFIXES: [&str; 18] = [
+        ".tar", ".gz", ".tgz", ".taz", ".Z", ".taZ", ".bz2", ".tbz", ".tbz2", ".tz2", ".lz", ".lzma", ".tlz", ".lzo",
+        ".xz", ".txz", ".zst", ".tzst",
+    ];
+    let dir = if dir.as_os_str().is_empty() {
+        let base = archive.file_name().filter(|_| archive.as_os_str() != "-").map(|b| b.as_bytes()).unwrap_or_default();
+        let stem = SUFFIXES.iter().find_map(|s| base.strip_suffix(s.as_bytes()));
+        let stem = stem.map(|s| s.strip_suffix(b".tar").unwrap_or(s)).filter(|s| !s.is_empty());
+        let Some(stem) = stem else {
+            let from = match archive.as_os_str() == "-" {
+                true => "standard input".to_string(),
+                false => format!("the archive's name {}", archive.display()),
+            };
+            return Err(Error::Usage(format!(
+                "--one-top-level: cannot tell a directory name from {from}; give one: --one-top-level=DIR"
+            )));
+        };
+        PathBuf::from(OsStr::from_bytes(stem))
+    } else {
+        dir.to_path_buf()
+    };
+    match crate::extract::SafeName::parse(&dir) {
+        Ok(safe) if !safe.had_root && !safe.is_root() => Ok(safe.rel),
+        _ => Err(Error::Usage(format!(
+            "--one-top-level={}: give a directory beneath the destination (relative, without '..')",
+            dir.display()
+        ))),
+    }
+}
+
 fn owner_spec(
     flag: &str,
     spec: &str,

@@ -103,6 +103,9 @@ pub struct ExtractOptions {
     /// Leading components removed from member names and hard-link targets (tar's
     /// --strip-components); a member with no more than that many is not extracted.
     pub strip_components: usize,
+    /// Every member goes beneath this directory unless its name starts with it (tar's
+    /// --one-top-level); relative, without `..`.
+    pub top_level: Option<PathBuf>,
     /// Draw a progress bar on stderr (the CLI decides: a terminal, no -q).
     pub progress: bool,
 }
@@ -116,6 +119,25 @@ pub(super) fn strip(name: &Path, n: usize) -> Option<PathBuf> {
         .collect();
     let rest = parts.get(n..).filter(|r| !r.is_empty())?.join(&b'/');
     Some(PathBuf::from(<std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(rest)))
+}
+
+/// A member moved beneath `dir` (tar's --one-top-level) unless it is there already, after
+/// --transform and --strip-components (as GNU tar); its hard-link target too (which GNU tar 1.34
+/// leaves, so the link fails).
+fn beneath_top_level(dir: &Path, name: SafeName, meta: &mut EntryMeta) -> SafeName {
+    let moved = |rel: &Path| if rel.as_os_str().is_empty() { dir.to_path_buf() } else { dir.join(rel) };
+    if meta.kind == Kind::HardLink
+        && let Some(target) = meta.link.as_deref().and_then(|l| SafeName::parse(l).ok())
+        && !target.rel.starts_with(dir)
+    {
+        meta.link = Some(moved(&target.rel));
+    }
+    if name.rel.starts_with(dir) {
+        return name;
+    }
+    let rel = moved(&name.rel);
+    meta.path = rel.clone();
+    SafeName { rel, had_root: name.had_root }
 }
 
 /// Runs an extraction and returns its outcome; per-file problems are reported as they happen.
@@ -294,6 +316,10 @@ impl Run<'_> {
                         stripped
                     }
                 },
+            };
+            let name = match &self.opts.top_level {
+                Some(dir) => beneath_top_level(dir, name, &mut meta),
+                None => name,
             };
             self.wait_for_conflicts(&name.rel, &meta)?;
             let result = self.member(reader, &name, &meta);
