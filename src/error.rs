@@ -116,6 +116,8 @@ pub struct Report {
     errors: AtomicUsize,
     quiet: bool,
     bar: std::sync::OnceLock<indicatif::ProgressBar>,
+    /// The archive's bytes written or read (uncompressed), for `--totals`.
+    total: std::sync::OnceLock<u64>,
 }
 
 impl Report {
@@ -176,6 +178,15 @@ impl Report {
 
     pub fn warnings(&self) -> usize {
         self.warnings.load(Ordering::Relaxed)
+    }
+
+    /// Records the archive's size (uncompressed) that was written or read.
+    pub fn set_total(&self, bytes: u64) {
+        let _ = self.total.set(bytes);
+    }
+
+    pub fn total(&self) -> Option<u64> {
+        self.total.get().copied()
     }
 
     pub fn outcome(&self) -> Outcome {

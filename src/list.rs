@@ -322,6 +322,7 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
         out.write_all(&line).map_err(write_err)?;
     }
     out.flush().map_err(crate::error::Error::stdout)?;
+    report.set_total(reader.records_read());
     for m in members.unmatched() {
         report.error(format!("{}: not found in archive", m.display()));
     }

@@ -166,3 +166,49 @@ fn every_help_has_examples() {
         assert!(help.contains("\nExamples:\n  ") && help.contains(&format!("  {name} ")), "{name}: {help}");
     }
 }
+
+/// `--totals` prints GNU tar's line on stderr: the archive's size (uncompressed) after create,
+/// the bytes read (in whole records, as tar reads) after list, extract and verify: the same
+/// numbers as GNU tar's `--totals` reading the same archive, and as the archive's size.
+#[test]
+fn totals_as_gnu_tar() {
+    if !util::require_tool("tar") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let src = tmp.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    for i in 0..40 {
+        std::fs::write(src.join(format!("f{i}")), vec![b'x'; i * 1000]).unwrap();
+    }
+    let a = tmp.path().join("a.tar");
+    let number = |stderr: &str, verb: &str| -> u64 {
+        let line = stderr
+            .lines()
+            .find(|l| l.starts_with(&format!("Total bytes {verb}: ")))
+            .unwrap_or_else(|| panic!("{stderr}"));
+        assert!(line.ends_with("/s)") && line.contains(" ("), "{line}");
+        line.split_whitespace().nth(3).unwrap().parse().unwrap()
+    };
+    let out = captar().args(["create", "--totals", "-f"]).arg(&a).arg("-C").arg(tmp.path()).arg("src").ok();
+    let written = number(&out.stderr_text(), "written");
+    assert_eq!(written, std::fs::metadata(&a).unwrap().len());
+    let gnu = util::cmd("tar").args(["--totals", "-tf"]).arg(&a).ok();
+    let read = number(&gnu.stderr_text(), "read");
+    let dest = tmp.path().join("dest");
+    std::fs::create_dir(&dest).unwrap();
+    for args in [vec!["list", "--totals"], vec!["--totals", "extract", "-C", dest.to_str().unwrap()], vec!["-tf"]] {
+        let mut c = captar().args(&args);
+        c = if args[0] == "-tf" { c.arg(&a).arg("--totals") } else { c.arg("-f").arg(&a) };
+        assert_eq!(number(&c.ok().stderr_text(), "read"), read, "{args:?}");
+    }
+    let out = captar().args(["verify", "--totals", "-f"]).arg(&a).arg("-C").arg(&dest).ok();
+    assert_eq!(number(&out.stderr_text(), "read"), read);
+    // Compressed: the tar stream's size, as GNU tar counts it.
+    let z = tmp.path().join("a.tar.zst");
+    let out = captar().args(["create", "--totals", "-f"]).arg(&z).arg("-C").arg(tmp.path()).arg("src").ok();
+    assert_eq!(number(&out.stderr_text(), "written"), written);
+    // Without it, nothing is printed.
+    let out = captar().args(["list", "-f"]).arg(&a).ok();
+    assert!(!out.stderr_text().contains("Total"), "{}", out.stderr_text());
+}

@@ -46,6 +46,10 @@ pub struct Cli {
     /// Print only errors: no notes, warnings or progress (the exit code still counts them)
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// After create, list, extract or verify, print the archive's size (uncompressed) on
+    /// stderr, as GNU tar's --totals: `Total bytes written: N (SIZE, RATE/s)`
+    #[arg(long, global = true)]
+    pub totals: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -762,10 +766,49 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
     };
     let report = Report::with_quiet(cli.quiet);
     let progress = crate::progress::wanted(cli.quiet, false);
-    match cli.command {
+    let started = std::time::Instant::now();
+    let verb = if matches!(cli.command, Command::Create(_)) { "written" } else { "read" };
+    let outcome = command(cli.command, &matches, &report, progress)?;
+    if cli.totals
+        && let Some(bytes) = report.total()
+    {
+        crate::error::print_stderr(&totals_line(verb, bytes, started.elapsed().as_secs_f64()));
+    }
+    Ok(outcome)
+}
+
+/// GNU tar's --totals line: `Total bytes read: 10240 (10KiB, 9.8MiB/s)`, sizes as gnulib's
+/// human_readable writes them (powers of 1024, rounded up, one decimal under 10).
+fn totals_line(verb: &str, bytes: u64, seconds: f64) -> String {
+    fn human(n: f64) -> String {
+        const UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+        let mut value = n;
+        let mut unit = 0;
+        while value >= 1024.0 && unit + 1 < UNITS.len() {
+            value /= 1024.0;
+            unit += 1;
+        }
+        if unit == 0 {
+            return format!("{}B", value.ceil());
+        }
+        let tenths = (value * 10.0).ceil() / 10.0;
+        if tenths < 10.0 {
+            return format!("{tenths:.1}{}", UNITS[unit]);
+        }
+        match value.ceil() {
+            v if v >= 1024.0 && unit + 1 < UNITS.len() => format!("1.0{}", UNITS[unit + 1]),
+            v => format!("{v}{}", UNITS[unit]),
+        }
+    }
+    let rate = if seconds > 0.0 { format!("{}/s", human(bytes as f64 / seconds)) } else { "?/s".into() };
+    format!("Total bytes {verb}: {bytes} ({}, {rate})", human(bytes as f64))
+}
+
+fn command(command: Command, matches: &clap::ArgMatches, report: &Report, progress: bool) -> Result<Outcome> {
+    match command {
         Command::Create(a) => {
             let matches = matches.subcommand_matches("create").expect("the create subcommand was parsed");
-            crate::create::create(&a.options(progress, matches)?, &report)
+            crate::create::create(&a.options(progress, matches)?, report)
         }
         Command::List(a) => crate::list::list(
             &ListOptions {
@@ -776,9 +819,9 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
                 json: a.json,
                 risk: a.risk,
             },
-            &report,
+            report,
         ),
-        Command::Extract(a) => crate::extract::extract(&a.options(progress)?, &report),
+        Command::Extract(a) => crate::extract::extract(&a.options(progress)?, report),
         Command::Verify(a) => {
             let (source, input) = match (a.file, a.manifest) {
                 (Some(f), _) => (Source::Archive(f.clone()), f),
@@ -797,9 +840,9 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
                 rootid: a.cap_rootid,
                 summary_on_pass: true,
             };
-            crate::verify::verify(&opts, &report)
+            crate::verify::verify(&opts, report)
         }
-        Command::Caps(args) => caps::run(args, &report),
+        Command::Caps(args) => caps::run(args, report),
         Command::Copy(a) => {
             let opts = CopyOptions {
                 xattrs: a.xattrs.policy(None)?,
@@ -815,7 +858,7 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
                 verbose: a.verbose,
                 progress,
             };
-            crate::copy::copy(&opts, &report)
+            crate::copy::copy(&opts, report)
         }
         Command::Completions { shell } => {
             // Generated into memory: clap_complete panics on a failed write.
@@ -830,5 +873,22 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
             write_stdout(&text)?;
             Ok(Outcome::Ok)
         }
+    }
+}
+
+#[cfg(test)]
+mod totals_tests {
+    #[test]
+    fn sizes_as_gnu_tar_writes_them() {
+        assert_eq!(
+            super::totals_line("written", 10240, 10240.0 / (9.75 * 1048576.0)),
+            "Total bytes written: 10240 (10KiB, 9.8MiB/s)"
+        );
+        assert_eq!(
+            super::totals_line("read", 121047040, 121047040.0 / (72.3 * 1048576.0)),
+            "Total bytes read: 121047040 (116MiB, 73MiB/s)"
+        );
+        assert_eq!(super::totals_line("read", 512, 0.0), "Total bytes read: 512 (512B, ?/s)");
+        assert_eq!(super::totals_line("read", 1048575, 1.0), "Total bytes read: 1048575 (1.0MiB, 1.0MiB/s)");
     }
 }

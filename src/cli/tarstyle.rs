@@ -62,7 +62,7 @@ fn mode_letter(c: u8) -> Option<Mode> {
 
 /// captar's global options, which may come before a subcommand (`captar -q list ...`).
 fn is_global(arg: &[u8]) -> bool {
-    matches!(arg, b"-q" | b"--quiet")
+    matches!(arg, b"-q" | b"--quiet" | b"--totals")
 }
 
 /// Whether the command line (after any leading global options) is tar-style rather than a

@@ -256,6 +256,7 @@ fn write_to<W: Write + AsFd>(
     out: W,
     label: &Path,
 ) -> Result<()> {
+    let report = walker.files.report;
     // Uncompressed, the walk's batches of encoded members (hundreds of KiB) are written
     // straight from where the files were read; what is buffered is the odd header.
     let plain = opts.compression == Compression::None;
@@ -311,6 +312,7 @@ fn write_to<W: Write + AsFd>(
         written?;
         walked
     })?;
+    report.set_total(writer.finished_len());
     writer.finish().and_then(|enc| enc.finish()).and_then(|mut out| out.flush()).at(label, "write")
 }
 

@@ -207,6 +207,7 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
             cap_failures: Vec::new(),
         };
         let mut result = run.members(&mut reader, &tick);
+        report.set_total(reader.records_read());
         // Every file handed to a worker is finished (or failed) before anything else. An
         // earlier file's failure is reported even when a later member failed too.
         match (run.drain(), &result) {

@@ -201,6 +201,13 @@ impl Reader {
         self.offset
     }
 
+    /// The bytes read so far in whole 10 KiB records, as tar reads an archive (GNU tar's
+    /// `--totals`).
+    pub fn records_read(&self) -> u64 {
+        const RECORD: u64 = 20 * BLOCK as u64;
+        self.offset.div_ceil(RECORD) * RECORD
+    }
+
     /// An error at `offset`, naming the member whose data is being read, if any.
     fn err(&self, offset: u64, msg: impl Into<String>) -> Error {
         let msg = if self.current.as_os_str().is_empty() {

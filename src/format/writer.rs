@@ -173,6 +173,12 @@ impl<W: Write> Writer<W> {
         Ok(outcome)
     }
 
+    /// The archive's length once [`Writer::finish`] has written the end-of-archive marker and
+    /// padded it to a whole record.
+    pub fn finished_len(&self) -> u64 {
+        (self.written + 2 * BLOCK as u64).div_ceil(RECORD) * RECORD
+    }
+
     /// Writes the end-of-archive marker, pads to a whole record, and returns the output.
     pub fn finish(mut self) -> io::Result<W> {
         self.put(&[0u8; 2 * BLOCK])?;

@@ -258,6 +258,7 @@ impl Verifier<'_> {
                 let result = self.archive(&mut reader, &tick);
                 progress.finish();
                 result?;
+                report.set_total(reader.records_read());
             }
             Source::Manifest(path) => self.manifest(path)?,
         }
