@@ -210,19 +210,27 @@ fn parse_one<'a>(text: &'a str, applies: &mut Applies, exprs: &mut Vec<Expr>) ->
             'g' => global = true,
             'i' => icase = true,
             'x' => extended = true,
+            // Read as GNU tar reads it (strtoul, base 0): `010` is 8, `0x10` 16; 0 is none.
             '0'..='9' => {
-                let mut end = i + 1;
-                while let Some(&(j, d)) = flag_chars.peek() {
-                    if !d.is_ascii_digit() {
-                        break;
-                    }
-                    end = j + 1;
+                // `0x` without a hex digit after it is a 0, then the flag `x` (as strtoul reads it).
+                let hex = c == '0'
+                    && flags[i + 1..].starts_with(['x', 'X'])
+                    && flags[i + 2..].starts_with(|d: char| d.is_ascii_hexdigit());
+                let (radix, start) = match (hex, c) {
+                    (true, _) => (16, i + 2),
+                    (false, '0') => (8, i),
+                    _ => (10, i),
+                };
+                let digits = flags[start..].chars().take_while(|d| d.is_digit(radix)).count();
+                let end = start + digits;
+                while flag_chars.peek().is_some_and(|&(j, _)| j < end) {
                     flag_chars.next();
                 }
-                nth = flags[i..end].parse().map_err(|_| format!("match number {} is too large", &flags[i..end]))?;
-                if nth == 0 {
-                    return Err("the match number counts from 1".into());
-                }
+                let number = &flags[start..end];
+                nth = match number {
+                    "" => 1,
+                    n => usize::from_str_radix(n, radix).map_err(|_| format!("match number {n} is too large"))?.max(1),
+                };
             }
             c if expr_applies.set(c) => {}
             c => return Err(format!("unknown flag '{c}' (g, i, x, a number, r, s, h, R, S, H are known)")),
@@ -257,6 +265,10 @@ fn parse_one<'a>(text: &'a str, applies: &mut Applies, exprs: &mut Vec<Expr>) ->
 
 /// The text up to the first `delim` not escaped by a backslash, and what follows that `delim`.
 fn split_at_delim(text: &str, delim: char) -> Option<(&str, &str)> {
+    // A backslash delimiter escapes nothing (GNU tar looks for the delimiter first).
+    if delim == '\\' {
+        return text.split_once('\\');
+    }
     let mut chars = text.char_indices();
     while let Some((i, c)) = chars.next() {
         if c == '\\' {
@@ -419,15 +431,28 @@ impl Expr {
 /// A POSIX regular expression (basic, or extended) in the `regex` crate's syntax.
 fn translate(pattern: &str, extended: bool) -> Result<String, String> {
     let chars: Vec<char> = pattern.chars().collect();
-    let mut out = String::with_capacity(pattern.len() + 8);
-    // At the start of the expression or of a group or an alternative: where a basic
-    // expression's `*` is literal and its `^` an anchor.
+    let mut out =
+        Translated { text: String::with_capacity(pattern.len() + 8), atom: None, repeated: false, groups: Vec::new() };
+    // At the start of the expression, of a group or of an alternative: where a basic
+    // expression's `^` is an anchor.
     let mut at_start = true;
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
         i += 1;
         let was_start = std::mem::replace(&mut at_start, false);
+        // A repeat with nothing before it (at the start, after `(`, `|` or an anchor) is a
+        // literal in a basic expression, an error in an extended one (as GNU's regcomp).
+        let repeat = |out: &mut Translated, op: &str, literal: char| {
+            if out.repeat(op) {
+                Ok(())
+            } else if extended {
+                Err(format!("{literal} has nothing before it to repeat"))
+            } else {
+                out.literal(literal);
+                Ok(())
+            }
+        };
         match c {
             '\\' => {
                 let Some(&e) = chars.get(i) else {
@@ -435,66 +460,171 @@ fn translate(pattern: &str, extended: bool) -> Result<String, String> {
                 };
                 i += 1;
                 match e {
-                    '(' | ')' | '|' | '{' | '}' | '+' | '?' if !extended => match e {
-                        '(' | '|' => {
-                            out.push(e);
-                            at_start = true;
+                    '(' if !extended => {
+                        out.open();
+                        at_start = true;
+                    }
+                    ')' if !extended => {
+                        if !out.close() {
+                            return Err("\\) closes no group".into());
                         }
-                        '{' => {
-                            let (interval, next) = interval(&chars, i, true)
-                                .ok_or("\\{ starts no valid interval (\\{N\\}, \\{N,\\} or \\{N,M\\})")?;
-                            out.push_str(&interval);
-                            i = next;
+                    }
+                    '|' if !extended => {
+                        out.alternative();
+                        at_start = true;
+                    }
+                    '{' if !extended => {
+                        if out.repeated {
+                            return Err("\\{ repeats what is repeated already".into());
                         }
-                        '+' | '?' if was_start => push_literal(&mut out, e),
-                        '}' => push_literal(&mut out, e),
-                        _ => out.push(e),
-                    },
+                        let (interval, next) = interval(&chars, i, true)
+                            .ok_or("\\{ starts no valid interval (\\{N\\}, \\{N,\\}, \\{,M\\} or \\{N,M\\})")?;
+                        if !out.repeat(&interval) {
+                            return Err("\\{ has nothing before it to repeat".into());
+                        }
+                        i = next;
+                    }
+                    '+' | '?' if !extended => repeat(&mut out, &e.to_string(), e)?,
                     '1'..='9' => {
                         return Err(format!(
                             "back-references in the regular expression (\\{e}) are not supported; they can be used in the replacement"
                         ));
                     }
-                    '<' => out.push_str(r"\b{start}"),
-                    '>' => out.push_str(r"\b{end}"),
-                    'b' | 'B' | 'w' | 'W' | 's' | 'S' => {
-                        out.push('\\');
-                        out.push(e);
-                    }
-                    '`' => out.push_str(r"\A"),
-                    '\'' => out.push_str(r"\z"),
-                    e => push_literal(&mut out, e),
+                    '<' => out.anchor(r"\b{start}"),
+                    '>' => out.anchor(r"\b{end}"),
+                    'b' | 'B' => out.anchor(&format!("\\{e}")),
+                    'w' | 'W' | 's' | 'S' => out.atom(&format!("\\{e}")),
+                    '`' => out.anchor(r"\A"),
+                    '\'' => out.anchor(r"\z"),
+                    e => out.literal(e),
                 }
             }
-            '[' => i = bracket(&chars, i, &mut out)?,
-            '.' => out.push('.'),
-            '*' if was_start && !extended => push_literal(&mut out, '*'),
-            '*' => out.push('*'),
+            '[' => {
+                let start = out.text.len();
+                i = bracket(&chars, i, &mut out.text)?;
+                // A class with a character beyond ASCII matches it whole (its UTF-8 bytes), as
+                // GNU's regcomp in a UTF-8 locale; the rest of the expression matches bytes.
+                if !out.text[start..].is_ascii() {
+                    out.text.insert_str(start, "(?u:");
+                    out.text.push(')');
+                }
+                out.atom = Some(start);
+                out.repeated = false;
+            }
+            '.' => out.atom("."),
+            // GNU's regcomp refuses `a**` in a basic expression (not `a*\?`).
+            '*' if !extended && out.repeated && out.atom.is_some() => {
+                return Err("* repeats what is repeated already".into());
+            }
+            '*' => repeat(&mut out, "*", '*')?,
             '^' if extended || was_start => {
-                out.push('^');
+                out.anchor("^");
                 at_start = !extended;
             }
             '$' if extended
                 || i == chars.len()
                 || (chars[i] == '\\' && matches!(chars.get(i + 1), Some(')') | Some('|'))) =>
             {
-                out.push('$')
+                out.anchor("$")
             }
-            '(' | ')' | '|' | '+' | '?' if extended => {
-                out.push(c);
-                at_start = c == '(' || c == '|';
+            '(' if extended => {
+                out.open();
+                at_start = true;
             }
+            // An unmatched `)` stands for itself (GNU's regcomp).
+            ')' if extended => {
+                if !out.close() {
+                    out.literal(')');
+                }
+            }
+            '|' if extended => {
+                out.alternative();
+                at_start = true;
+            }
+            '+' | '?' if extended => repeat(&mut out, &c.to_string(), c)?,
             '{' if extended => match interval(&chars, i, false) {
                 Some((interval, next)) => {
-                    out.push_str(&interval);
+                    if !out.repeat(&interval) {
+                        return Err("{ has nothing before it to repeat".into());
+                    }
                     i = next;
                 }
-                None => push_literal(&mut out, '{'),
+                None => out.literal('{'),
             },
-            c => push_literal(&mut out, c),
+            c => out.literal(c),
         }
     }
-    Ok(out)
+    if !out.groups.is_empty() {
+        return Err("a group is not closed".into());
+    }
+    Ok(out.text)
+}
+
+/// A translation being written: where the last thing a repeat applies to starts, and the
+/// groups open.
+struct Translated {
+    text: String,
+    /// Where the last atom (with any repeats after it) starts; `None` at the start and after
+    /// `(`, `|` or an anchor.
+    atom: Option<usize>,
+    /// The atom is repeated already: another repeat applies to the whole (POSIX `a*?` is
+    /// `(a*)?`; the crate would read `*?` as a lazy `*`).
+    repeated: bool,
+    groups: Vec<usize>,
+}
+
+impl Translated {
+    fn atom(&mut self, text: &str) {
+        self.atom = Some(self.text.len());
+        self.repeated = false;
+        self.text.push_str(text);
+    }
+
+    fn literal(&mut self, c: char) {
+        self.atom = Some(self.text.len());
+        self.repeated = false;
+        push_literal(&mut self.text, c);
+    }
+
+    fn anchor(&mut self, text: &str) {
+        self.atom = None;
+        self.repeated = false;
+        self.text.push_str(text);
+    }
+
+    fn open(&mut self) {
+        self.groups.push(self.text.len());
+        self.text.push('(');
+        self.atom = None;
+        self.repeated = false;
+    }
+
+    /// `false` when no group is open.
+    fn close(&mut self) -> bool {
+        let Some(start) = self.groups.pop() else { return false };
+        self.text.push(')');
+        self.atom = Some(start);
+        self.repeated = false;
+        true
+    }
+
+    fn alternative(&mut self) {
+        self.text.push('|');
+        self.atom = None;
+        self.repeated = false;
+    }
+
+    /// Repeats the last atom; `false` when there is none.
+    fn repeat(&mut self, op: &str) -> bool {
+        let Some(start) = self.atom else { return false };
+        if self.repeated {
+            self.text.insert_str(start, "(?:");
+            self.text.push(')');
+        }
+        self.text.push_str(op);
+        self.repeated = true;
+        true
+    }
 }
 
 /// An interval's `{N}`, `{N,}`, `{N,M}` after its `{` (at `i`); `basic` wants `\}` to close it.
@@ -512,8 +642,11 @@ fn interval(chars: &[char], mut i: usize, basic: bool) -> Option<(String, usize)
             return None;
         }
         i += if basic { 2 } else { 1 };
+        // `{,M}` is `{0,M}` (GNU's regcomp).
         let (low, high) = body.split_once(',').unwrap_or((&body, &body));
+        let low = if low.is_empty() && body.contains(',') { "0" } else { low };
         let valid = !low.is_empty() && !high.contains(',') && (high.is_empty() || high.parse::<u32>().is_ok());
+        let body = if body.starts_with(',') { format!("0{body}") } else { body };
         return valid.then(|| (format!("{{{body}}}"), i));
     }
     None
@@ -629,6 +762,12 @@ mod tests {
         assert_eq!(t(&[r"s/a\|b/X/g"], "abc"), "XXc");
         assert_eq!(t(&["s/a|b/X/g"], "a|bc"), "Xc");
         assert_eq!(t(&["s/*a/X/"], "b*a"), "bX");
+        // A repeat of a repeat is POSIX's, not the crate's lazy repeat; `{,N}` is `{0,N}`.
+        assert_eq!(t(&[r"s/a\+\?/X/"], "aaa"), "X");
+        assert_eq!(t(&["s/a*?/X/x"], "aaa"), "X");
+        assert_eq!(t(&["s/a{,2}/X/x"], "aaa"), "Xa");
+        assert_eq!(t(&["s/a)/X/x"], "a)"), "X");
+        assert_eq!(t(&[r"s/a\b*/X/"], "a*b"), "Xb");
         assert_eq!(t(&["s/a^b$c/X/"], "a^b$c"), "X");
     }
 
@@ -683,11 +822,12 @@ mod tests {
             ("s/a", "closing delimiter"),
             ("s", "delimiter"),
             ("s/a/b/q", "unknown flag 'q'"),
-            ("s/a/b/0", "counts from 1"),
             (r"s/\(a\)\1/b/", "back-references"),
             (r"s/a/\1/", "group"),
             ("s/[a/b/", "closing ]"),
             ("s/[[:nope:]]/b/", "[:nope:]"),
+            ("s/(?i)a/b/x", "nothing before it to repeat"),
+            ("s/a**/b/", "repeated already"),
             (r"s/a\{x\}/b/", "interval"),
             ("flags=q", "unknown flag 'q'"),
         ] {

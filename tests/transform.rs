@@ -14,9 +14,15 @@ fn tree(root: &Path) {
     for dir in ["usr/bin", "usr/lib/x86_64", "etc/Conf.d", "we ird"] {
         std::fs::create_dir_all(src.join(dir)).unwrap();
     }
-    for file in
-        ["usr/bin/ping", "usr/bin/arping", "usr/lib/x86_64/libc.so.6", "etc/Conf.d/a.conf", "etc/hosts", "we ird/a b"]
-    {
+    for file in [
+        "usr/bin/ping",
+        "usr/bin/arping",
+        "usr/lib/x86_64/libc.so.6",
+        "etc/Conf.d/a.conf",
+        "etc/hosts",
+        "we ird/a b",
+        "we ird/café",
+    ] {
         std::fs::write(src.join(file), file).unwrap();
     }
     std::os::unix::fs::symlink("../lib/x86_64/libc.so.6", src.join("usr/bin/lnk")).unwrap();
@@ -80,6 +86,21 @@ const EXPRESSIONS: &[&str] = &[
     r"s,\`s,S,",
     r"s,c\',C,",
     r"s,[b-d],-,g",
+    // A repeat of a repeat (POSIX `a*?` is `(a*)?`, not a lazy `*`), `{,N}`, a repeat after an
+    // anchor, an unmatched `)` in an extended expression, a class with a character beyond
+    // ASCII, GNU's reading of the match number (strtoul: 01 and 0x1 are 1; numbers over 1 hit GNU
+    // tar 1.34's bug), a backslash as the delimiter.
+    r"s,s\+\?,S,",
+    r"s/s{1,2}?/S/x",
+    r"s/[a-z]*?/S/x",
+    r"s/r{,2}/R/x",
+    r"s/r\{,2\}/R/",
+    r"s,c*,C,",
+    r"s,e),E,x",
+    r"s/a/X/0",
+    r"s/s/X/01g",
+    r"s/s/X/0x1",
+    r"s\s\X\",
 ];
 
 #[test]
@@ -91,11 +112,17 @@ fn listed_names_are_gnu_tars() {
     tree(tmp.path());
     let archive = tmp.path().join("a.tar");
     cmd("tar").arg("-cf").arg(&archive).arg("src").current_dir(tmp.path()).ok();
-    for expr in EXPRESSIONS {
-        let gnu = cmd("tar").args(["--show-transformed-names", "--transform", expr, "-tvf"]).arg(&archive).ok();
+    // captar matches bytes as GNU tar does in the C locale (`.`, `\w`, `[:alpha:]` are ASCII),
+    // but a bracket holding a character beyond ASCII matches that character, as in a UTF-8
+    // locale (GNU tar's C-locale listing writes é as \303\251).
+    let utf8 = [r"s/[é]/e/", r"s,[^é/]\+$,X,", r"s/f[éa]$/F/"];
+    for (expr, locale) in EXPRESSIONS.iter().map(|e| (e, "C")).chain(utf8.iter().map(|e| (e, "C.UTF-8"))) {
+        let gnu = cmd("env").arg(format!("LC_ALL={locale}")).arg("tar");
+        let gnu = gnu.args(["--show-transformed-names", "--transform", expr, "-tvf"]).arg(&archive).ok();
         let ours =
             captar().args(["list", "-v", "--show-transformed-names", "--transform", expr, "-f"]).arg(&archive).ok();
-        assert_eq!(names(&ours.stdout_text()), names(&gnu.stdout_text()), "--transform '{expr}'");
+        let gnu = gnu.stdout_text().replace(r"\303\251", "é");
+        assert_eq!(names(&ours.stdout_text()), names(&gnu), "--transform '{expr}' (GNU tar in LC_ALL={locale})");
     }
     // Without --show-transformed-names a listing shows the names as archived.
     let plain = captar().args(["list", "--transform", r"s,^src,top,", "-f"]).arg(&archive).ok().stdout_text();
@@ -207,6 +234,13 @@ fn extracted_tree_is_gnu_tars_and_keeps_capabilities() {
         program.arg("-f").arg(&archive).arg("-C").arg(&d).args(["--strip-components=1", "--transform", "s,^,X/,"]).ok();
         assert!(d.join("src/usr/bin/ping").is_file() && !d.join("X").exists() && !d.join("usr").exists());
     }
+    // --extra leaves out what --exclude leaves out, matched by the archived names.
+    let d = tmp.path().join("extra");
+    std::fs::create_dir(&d).unwrap();
+    captar().args(["extract", "-f"]).arg(&archive).arg("-C").arg(&d).args(["--transform", r"s,^src/\?,,"]).ok();
+    let out = captar().args(["verify", "--extra", "-f"]).arg(&archive).arg("-C").arg(&d);
+    let out = out.args(["--transform", r"s,^src/\?,,", "--exclude", "src/usr/bin/ping"]).ok();
+    assert!(out.stdout_text().contains("0 differences"), "{}", out.stdout_text());
     let ours = tmp.path().join("ours");
     let missing = captar().args(["verify", "-f"]).arg(&archive).arg("-C").arg(&ours).code(1);
     assert!(missing.stdout_text().contains("missing on disk"), "{}", missing.stdout_text());
@@ -262,13 +296,36 @@ fn names_that_cannot_be_extracted_are_refused() {
         out.stderr_text()
     );
     assert!(dest.join("src/etc/Conf.d/a.conf").exists() && !dest.join("src/etc/hosts").exists());
+    // -O writes the files whose names stay extractable (a directory's made empty is the root).
+    let out = captar().args(["extract", "-O", "-f"]).arg(&archive).args(["--transform", r"s,^src/\?,,"]).ok();
+    assert!(out.stdout_text().contains("etc/hosts") && out.stderr_text().is_empty(), "{}", out.stderr_text());
+    // A manifest names files, not members: --transform is refused there.
+    let manifest = tmp.path().join("manifest");
+    std::fs::write(&manifest, "").unwrap();
+    let out = captar().args(["verify", "--manifest"]).arg(&manifest).args(["--transform", "s,a,b,"]).code(2);
+    assert!(out.stderr_text().contains("--transform renames archive members"), "{}", out.stderr_text());
+    // create: a leading `/` or `../` a transform adds is removed, from hard-link targets too.
+    for expr in ["s,^,../,", "s,^,/abs/,"] {
+        let c = tmp.path().join("c.tar");
+        let out =
+            captar().args(["create", "-f"]).arg(&c).args(["--transform", expr, "src"]).current_dir(tmp.path()).ok();
+        assert_eq!(out.stderr_text().matches("removing leading '/' and '../' from names --transform made").count(), 1);
+        let names = cmd("tar").arg("-tf").arg(&c).ok().stdout_text();
+        assert!(names.lines().all(|n| !n.starts_with("../") && !n.starts_with('/')), "{names}");
+        let listing = cmd("tar").arg("-tvf").arg(&c).ok().stdout_text();
+        assert!(
+            listing.contains("link to src/usr/bin/ping") || listing.contains("link to abs/src/usr/bin/ping"),
+            "{listing}"
+        );
+    }
     // Bad expressions: one line saying what is wrong, before anything is read.
     for (expr, why) in [
         ("s,a,b", "the replacement has no closing delimiter"),
         ("s,a,b,q", "unknown flag 'q'"),
         (r"s,\(a\)\1,b,", "back-references in the regular expression"),
         (r"s,a,\2,", r"\2 refers to a group"),
-        ("s,(,b,x", "unclosed group"),
+        ("s,(,b,x", "a group is not closed"),
+        ("s,*a,b,x", "* has nothing before it to repeat"),
         ("y,a,b,", "an expression is s/REGEX/REPLACEMENT/FLAGS"),
     ] {
         let out = captar().args(["list", "-f", "/nonexistent.tar", "--transform", expr]).code(2);

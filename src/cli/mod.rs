@@ -840,6 +840,11 @@ fn command(command: Command, matches: &clap::ArgMatches, report: &Report, progre
                 rootid: a.cap_rootid,
                 summary_on_pass: true,
             };
+            if matches!(opts.source, Source::Manifest(_)) && !opts.select.transforms.is_empty() {
+                return Err(Error::Usage(
+                    "--transform renames archive members; a manifest names files on disk: leave it out".into(),
+                ));
+            }
             crate::verify::verify(&opts, report)
         }
         Command::Caps(args) => caps::run(args, report),

@@ -52,6 +52,8 @@ struct Walker<'a> {
 struct Files<'a> {
     opts: &'a CreateOptions,
     report: &'a Report,
+    /// A name --transform made absolute or gave a `..` was noted (once).
+    noted_unsafe: &'a std::sync::atomic::AtomicBool,
 }
 
 /// One member ready to be written.
@@ -122,7 +124,8 @@ pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
     let progress = Progress::bytes(opts.progress, Some(0), "archiving");
     report.attach(&progress);
     progress.count_tree(opts.paths.iter().map(Named::fs_path).collect(), opts.one_file_system, opts.recursive);
-    let files = Files { opts, report };
+    let noted_unsafe = std::sync::atomic::AtomicBool::new(false);
+    let files = Files { opts, report, noted_unsafe: &noted_unsafe };
     let mut walker = Walker { files, links: HashMap::new(), skip_inodes: Vec::new(), warned_absolute: false };
     let result = write_archive(opts, &mut walker, &progress);
     progress.finish();
@@ -604,7 +607,7 @@ impl Walker<'_> {
             && *first != name
         {
             let mut meta = self.files.base_meta(&name, Kind::HardLink, &st, &path)?;
-            meta.link = Some(self.files.opts.transforms.path(Part::HardLink, first).into_owned());
+            meta.link = Some(self.files.transformed(Part::HardLink, first).into_owned());
             let item = encoded(meta, &path, self.files.shown(&name, Kind::HardLink), &mut bytes)?;
             return Ok(Some(Job::Done { item: Box::new(item), bytes: bytes.buf }));
         }
@@ -653,7 +656,7 @@ impl Files<'_> {
     /// The member for `name`, the walked path beneath the archive's root (`path` on disk): named
     /// as `--transform` makes it, a directory's name ending in `/`.
     fn base_meta(&self, name: &Path, kind: Kind, st: &Stat, path: &Path) -> Result<EntryMeta> {
-        let stored = self.opts.transforms.path(Part::Name, name);
+        let stored = self.transformed(Part::Name, name);
         if stored.as_os_str().is_empty() && !name.as_os_str().is_empty() && kind != Kind::Dir {
             return Err(Error::entry(path, "--transform made its member name empty; not archived"));
         }
@@ -684,6 +687,21 @@ impl Files<'_> {
             meta.mtime = t;
         }
         Ok(meta)
+    }
+
+    /// `name` (a member's name or a hard link's target) as `--transform` makes it, less a leading
+    /// `/` and anything up to a last `..` it may have put there (noted once), as for the names
+    /// given.
+    fn transformed<'p>(&self, part: Part, name: &'p Path) -> std::borrow::Cow<'p, Path> {
+        let renamed = self.opts.transforms.path(part, name);
+        if let std::borrow::Cow::Borrowed(_) = renamed {
+            return renamed;
+        }
+        let (safe, stripped) = member_name(&renamed);
+        if stripped && !self.noted_unsafe.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            self.report.note("removing leading '/' and '../' from names --transform made");
+        }
+        safe.into()
     }
 
     /// What `-v` shows for `name` when the member is named otherwise: the name before

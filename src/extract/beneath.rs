@@ -59,6 +59,31 @@ impl SafeName {
         Ok(SafeName { rel, had_root })
     }
 
+    /// The safe name of a member `--transform` renames (`meta` is renamed in place): `Ok(None)`
+    /// when the name stays as it was; `Err` says why the new one cannot be extracted or
+    /// verified (it has `..`, or it is empty and not a directory's), to be reported against
+    /// the name as archived.
+    pub fn renamed(
+        transforms: &crate::transform::Transforms,
+        meta: &mut crate::format::EntryMeta,
+    ) -> Result<Option<SafeName>, String> {
+        if transforms.is_empty() {
+            return Ok(None);
+        }
+        let archived = meta.path.clone();
+        transforms.rename(meta);
+        if meta.path == archived {
+            return Ok(None);
+        }
+        match SafeName::parse(&meta.path) {
+            Ok(renamed) if !renamed.is_root() || meta.kind == crate::format::Kind::Dir => Ok(Some(renamed)),
+            Ok(_) => Err("--transform made its name empty".into()),
+            Err(NameProblem::DotDot) => {
+                Err(format!("--transform made its name {}, which contains '..'", meta.path.display()))
+            }
+        }
+    }
+
     /// The destination itself (`./` in the archive).
     pub fn is_root(&self) -> bool {
         self.rel.as_os_str().is_empty()

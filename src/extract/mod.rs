@@ -333,24 +333,18 @@ impl Run<'_> {
     /// The member as `--transform` names it, and its name as archived when that changed;
     /// `None` (reported) when the new name cannot be extracted.
     fn rename(&mut self, meta: &mut EntryMeta, name: SafeName) -> Option<(SafeName, Option<PathBuf>)> {
-        let transforms = &self.opts.select.transforms;
-        if transforms.is_empty() {
+        if self.opts.select.transforms.is_empty() {
             return Some((name, None));
         }
         let archived = meta.path.clone();
-        transforms.rename(meta);
-        if meta.path == archived {
-            return Some((name, None));
-        }
-        let why = match SafeName::parse(&meta.path) {
-            Ok(renamed) if !renamed.is_root() || meta.kind == Kind::Dir => return Some((renamed, Some(archived))),
-            Ok(_) => "--transform made its name empty".to_string(),
-            Err(NameProblem::DotDot) => {
-                format!("--transform made its name {}, which contains '..'", meta.path.display())
+        match SafeName::renamed(&self.opts.select.transforms, meta) {
+            Ok(None) => Some((name, None)),
+            Ok(Some(renamed)) => Some((renamed, Some(archived))),
+            Err(why) => {
+                self.report.error(format!("{}: {why}; skipped", archived.display()));
+                None
             }
-        };
-        self.report.error(format!("{}: {why}; skipped", archived.display()));
-        None
+        }
     }
 
     /// Reports one member's failure; `Err` when it stops the extraction.

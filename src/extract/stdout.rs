@@ -12,7 +12,6 @@ use crate::extract::{ExtractOptions, SafeName};
 use crate::format::{Kind, open_archive};
 use crate::list::quote_name;
 use crate::select::Members;
-use crate::transform::Part;
 
 /// Writes the data of each selected regular file to standard output; `-v` names each selected
 /// member on standard error, as GNU tar does when the data has standard output.
@@ -21,8 +20,8 @@ pub fn to_stdout(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     let mut members = Members::new(&opts.select);
     let mut out = std::io::stdout().lock();
     let mut buf = vec![0u8; 256 << 10];
-    while let Some(entry) = reader.next_entry()? {
-        let meta = &entry.meta;
+    while let Some(mut entry) = reader.next_entry()? {
+        let meta = &mut entry.meta;
         let Ok(name) = SafeName::parse(&meta.path) else {
             // As extract: a `..` member is refused, when it was to be written.
             if members.selects(&meta.path, &meta.path) {
@@ -33,18 +32,19 @@ pub fn to_stdout(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
         if !members.selects(&name.rel, &meta.path) {
             continue;
         }
-        // The name extract would give it (--transform, then --strip-components).
-        let renamed = opts.select.transforms.path(Part::Name, &meta.path);
-        if renamed.as_os_str().is_empty() {
-            report.error(format!("{}: --transform made its name empty; skipped", meta.path.display()));
+        // The name extract would give it (--transform, then --strip-components); one it would
+        // refuse is refused here too.
+        let archived = meta.path.clone();
+        if let Err(why) = SafeName::renamed(&opts.select.transforms, meta) {
+            report.error(format!("{}: {why}; skipped", archived.display()));
             continue;
         }
         // Too short for --strip-components: not extracted, so not written here either.
-        if opts.strip_components > 0 && super::strip(&renamed, opts.strip_components).is_none() {
+        if opts.strip_components > 0 && super::strip(&meta.path, opts.strip_components).is_none() {
             continue;
         }
         if opts.verbose {
-            let shown: &Path = if opts.select.transforms.show { &renamed } else { &meta.path };
+            let shown: &Path = if opts.select.transforms.show { &meta.path } else { &archived };
             crate::error::print_stderr(&quote_name(std::os::unix::ffi::OsStrExt::as_bytes(shown.as_os_str())));
         }
         // A hard link's data is its first name's, printed there (as GNU tar).

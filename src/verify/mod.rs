@@ -364,23 +364,17 @@ impl Verifier<'_> {
             };
             // Selected by the name as archived, compared with the file --transform names.
             let selected = self.members.selects(&name.rel, &meta.path);
-            let transforms = &self.opts.select.transforms;
-            if !transforms.is_empty() {
+            if !self.opts.select.transforms.is_empty() {
                 let archived = meta.path.clone();
-                transforms.rename(&mut meta);
-                let why = match SafeName::parse(&meta.path) {
-                    Ok(renamed) if !renamed.is_root() || meta.kind == Kind::Dir => {
-                        name = renamed;
-                        None
+                match SafeName::renamed(&self.opts.select.transforms, &mut meta) {
+                    Ok(None) => {}
+                    Ok(Some(renamed)) => name = renamed,
+                    Err(why) => {
+                        if selected {
+                            self.report.error(Error::entry(&archived, format!("{why}; not verified")));
+                        }
+                        continue;
                     }
-                    Ok(_) => Some("--transform made its name empty".to_string()),
-                    Err(_) => Some(format!("--transform made its name {}, which contains '..'", meta.path.display())),
-                };
-                if let Some(why) = why {
-                    if selected {
-                        self.report.error(Error::entry(&archived, format!("{why}; not verified")));
-                    }
-                    continue;
                 }
             }
             // A link member selected without its first name still compares with that name's
@@ -391,6 +385,11 @@ impl Verifier<'_> {
                 self.link_caps.insert(name.rel.clone(), raw.to_vec());
             }
             if !selected {
+                // --extra leaves out what --exclude leaves out: matched below by the names as
+                // found, which --transform makes differ from the names excluded here.
+                if self.opts.extra && !self.opts.select.transforms.is_empty() {
+                    self.seen.insert(name.rel);
+                }
                 continue;
             }
             self.summary.entries += 1;
