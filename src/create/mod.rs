@@ -476,9 +476,9 @@ fn strips_to_nothing(path: &Path) -> bool {
 
 /// A member's name for `name`, the path beneath the archive's root: a directory's ends in `/`,
 /// the root's is `./`.
-fn member_name_of(name: &Path, kind: Kind) -> PathBuf {
+fn member_name_of(name: PathBuf, kind: Kind) -> PathBuf {
     if kind != Kind::Dir {
-        return name.to_path_buf();
+        return name;
     }
     if name.as_os_str().is_empty() {
         return PathBuf::from("./");
@@ -606,15 +606,16 @@ impl Walker<'_> {
             && let Some(first) = self.links.get(&(st.st_dev, st.st_ino))
             && *first != name
         {
-            let mut meta = self.files.base_meta(&name, Kind::HardLink, &st, &path)?;
+            let shown = self.files.shown(&name, Kind::HardLink);
+            let mut meta = self.files.base_meta(name, Kind::HardLink, &st, &path)?;
             meta.link = Some(self.files.transformed(Part::HardLink, first).into_owned());
-            let item = encoded(meta, &path, self.files.shown(&name, Kind::HardLink), &mut bytes)?;
+            let item = encoded(meta, &path, shown, &mut bytes)?;
             return Ok(Some(Job::Done { item: Box::new(item), bytes: bytes.buf }));
         }
         let item = if kind == Kind::File {
             self.files.file(&at, &path, name.clone(), &st, &mut bytes)?
         } else {
-            let mut meta = self.files.base_meta(&name, kind, &st, &path)?;
+            let mut meta = self.files.base_meta(name.clone(), kind, &st, &path)?;
             match kind {
                 Kind::Symlink => {
                     let target = rustix::fs::readlinkat(at.dir(), at.name(), Vec::new())
@@ -655,13 +656,19 @@ impl Files<'_> {
 
     /// The member for `name`, the walked path beneath the archive's root (`path` on disk): named
     /// as `--transform` makes it, a directory's name ending in `/`.
-    fn base_meta(&self, name: &Path, kind: Kind, st: &Stat, path: &Path) -> Result<EntryMeta> {
-        let stored = self.transformed(Part::Name, name);
-        if stored.as_os_str().is_empty() && !name.as_os_str().is_empty() && kind != Kind::Dir {
+    fn base_meta(&self, name: PathBuf, kind: Kind, st: &Stat, path: &Path) -> Result<EntryMeta> {
+        let renamed = match self.transformed(Part::Name, &name) {
+            std::borrow::Cow::Owned(renamed) => Some(renamed),
+            std::borrow::Cow::Borrowed(_) => None,
+        };
+        if let Some(renamed) = &renamed
+            && renamed.as_os_str().is_empty()
+            && kind != Kind::Dir
+        {
             return Err(Error::entry(path, "--transform made its member name empty; not archived"));
         }
         let stamp = &self.opts.stamp;
-        let mut meta = EntryMeta::new(member_name_of(&stored, kind), kind);
+        let mut meta = EntryMeta::new(member_name_of(renamed.unwrap_or(name), kind), kind);
         meta.mode = match &stamp.mode {
             Some(changes) => changes.apply(st.st_mode & 0o7777, kind == Kind::Dir),
             None => st.st_mode & 0o7777,
@@ -708,7 +715,7 @@ impl Files<'_> {
     /// `--transform`, unless `--show-transformed-names`.
     fn shown(&self, name: &Path, kind: Kind) -> Option<PathBuf> {
         let transforms = &self.opts.transforms;
-        (!transforms.is_empty() && !transforms.show).then(|| member_name_of(name, kind))
+        (!transforms.is_empty() && !transforms.show).then(|| member_name_of(name.to_path_buf(), kind))
     }
 
     /// Adds the capability that was read, if any, to `meta`.
@@ -781,8 +788,8 @@ impl Files<'_> {
         if (before.st_dev, before.st_ino) != (st.st_dev, st.st_ino) {
             self.report.warn(format!("{}: file was replaced while we read it; archived the new one", path.display()));
         }
-        let mut meta = self.base_meta(&name, Kind::File, &before, path)?;
         let shown = self.shown(&name, Kind::File);
+        let mut meta = self.base_meta(name, Kind::File, &before, path)?;
         meta.size = before.st_size as u64;
         self.fd_xattrs(path, &file, &mut meta)?;
         // --sparse: a file taking fewer blocks than its size has holes; the filesystem says where.
