@@ -217,7 +217,7 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
         // Names as archived, unless asked for them transformed (GNU tar shows the link targets
         // transformed even so; captar shows a member as one or the other).
         if opts.select.transforms.show {
-            opts.select.transforms.rename(&mut entry.meta);
+            let _ = opts.select.transforms.rename(&mut entry.meta);
         }
         let meta = &entry.meta;
         if let Some(w) = meta.left_out_warning() {

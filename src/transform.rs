@@ -136,24 +136,31 @@ impl Transforms {
         out
     }
 
-    /// Renames a member: its name, and a symlink's or a hard link's target, as the flags say.
-    pub fn rename(&self, meta: &mut EntryMeta) {
+    /// Renames a member: its name, and a symlink's or a hard link's target, as the flags say;
+    /// whether an expression rewrote its name.
+    pub fn rename(&self, meta: &mut EntryMeta) -> bool {
         if self.is_empty() {
-            return;
+            return false;
         }
-        if let Cow::Owned(path) = self.path(Part::Name, &meta.path) {
+        let renamed = match self.path(Part::Name, &meta.path) {
+            Cow::Owned(path) => Some(path),
+            Cow::Borrowed(_) => None,
+        };
+        let changed = renamed.is_some();
+        if let Some(path) = renamed {
             meta.path = path;
         }
         let part = match meta.kind {
             Kind::Symlink => Part::Symlink,
             Kind::HardLink => Part::HardLink,
-            _ => return,
+            _ => return changed,
         };
         if let Some(link) = &meta.link
             && let Cow::Owned(link) = self.path(part, link)
         {
             meta.link = Some(link);
         }
+        changed
     }
 
     /// [`Transforms::apply`] on a path. A member name's trailing `/` (a directory's) is not
@@ -252,7 +259,7 @@ fn parse_one<'a>(text: &'a str, applies: &mut Applies, exprs: &mut Vec<Expr>) ->
             let why = text.lines().last().unwrap_or("invalid regular expression").trim();
             why.strip_prefix("error: ").unwrap_or(why).to_string()
         })?;
-    let replacement = parse_replacement(replacement, delim)?;
+    let replacement = parse_replacement(replacement, delim);
     if let Some(n) = replacement.iter().find_map(|s| match s {
         Segment::Group(n) if *n >= regex.captures_len() => Some(*n),
         _ => None,
@@ -280,80 +287,64 @@ fn split_at_delim(text: &str, delim: char) -> Option<(&str, &str)> {
     None
 }
 
-fn parse_replacement(text: &str, delim: char) -> Result<Vec<Segment>, String> {
+fn parse_replacement(text: &str, delim: char) -> Vec<Segment> {
     let mut out: Vec<Segment> = Vec::new();
-    let mut literal = Vec::new();
-    let flush = |literal: &mut Vec<u8>, out: &mut Vec<Segment>| {
+    let mut literal = String::new();
+    let mut push = |segment: Segment, literal: &mut String| {
         if !literal.is_empty() {
-            out.push(Segment::Literal(std::mem::take(literal)));
+            out.push(Segment::Literal(std::mem::take(literal).into_bytes()));
         }
+        out.push(segment);
     };
     let mut chars = text.chars().peekable();
-    let mut buf = [0u8; 4];
     while let Some(c) = chars.next() {
-        match c {
-            '&' => {
-                flush(&mut literal, &mut out);
-                out.push(Segment::Group(0));
-            }
-            '\\' => {
-                let Some(e) = chars.next() else {
-                    // A final backslash stands for itself.
-                    literal.push(b'\\');
-                    break;
-                };
-                let char_of = |b: u8| Some(b);
-                let single = match e {
-                    '0'..='9' => {
-                        let mut n = e.to_digit(10).unwrap_or(0) as usize;
-                        while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
-                            n = n.saturating_mul(10).saturating_add(d as usize);
-                            chars.next();
-                        }
-                        flush(&mut literal, &mut out);
-                        out.push(Segment::Group(n));
-                        None
-                    }
-                    '\\' => char_of(b'\\'),
-                    '&' => char_of(b'&'),
-                    'a' => char_of(7),
-                    'b' => char_of(8),
-                    'f' => char_of(12),
-                    'n' => char_of(b'\n'),
-                    'r' => char_of(b'\r'),
-                    't' => char_of(b'\t'),
-                    'v' => char_of(11),
-                    'L' | 'U' | 'l' | 'u' | 'E' => {
-                        flush(&mut literal, &mut out);
-                        out.push(Segment::Case(match e {
-                            'L' => Case::Lower,
-                            'U' => Case::Upper,
-                            'l' => Case::LowerNext,
-                            'u' => Case::UpperNext,
-                            _ => Case::Stop,
-                        }));
-                        None
-                    }
-                    e if e == delim => {
-                        literal.extend_from_slice(e.encode_utf8(&mut buf).as_bytes());
-                        None
-                    }
-                    // Any other escape stands for itself, backslash included (as GNU tar).
-                    e => {
-                        literal.push(b'\\');
-                        literal.extend_from_slice(e.encode_utf8(&mut buf).as_bytes());
-                        None
-                    }
-                };
-                if let Some(b) = single {
-                    literal.push(b);
+        if c == '&' {
+            push(Segment::Group(0), &mut literal);
+            continue;
+        }
+        if c != '\\' {
+            literal.push(c);
+            continue;
+        }
+        // A final backslash stands for itself.
+        let Some(e) = chars.next() else {
+            literal.push('\\');
+            break;
+        };
+        match e {
+            '0'..='9' => {
+                let mut n = e.to_digit(10).unwrap_or(0) as usize;
+                while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
+                    n = n.saturating_mul(10).saturating_add(d as usize);
+                    chars.next();
                 }
+                push(Segment::Group(n), &mut literal);
             }
-            c => literal.extend_from_slice(c.encode_utf8(&mut buf).as_bytes()),
+            'L' => push(Segment::Case(Case::Lower), &mut literal),
+            'U' => push(Segment::Case(Case::Upper), &mut literal),
+            'l' => push(Segment::Case(Case::LowerNext), &mut literal),
+            'u' => push(Segment::Case(Case::UpperNext), &mut literal),
+            'E' => push(Segment::Case(Case::Stop), &mut literal),
+            '\\' | '&' => literal.push(e),
+            'a' => literal.push('\u{7}'),
+            'b' => literal.push('\u{8}'),
+            'f' => literal.push('\u{c}'),
+            'n' => literal.push('\n'),
+            'r' => literal.push('\r'),
+            't' => literal.push('\t'),
+            'v' => literal.push('\u{b}'),
+            e if e == delim => literal.push(e),
+            // Any other escape stands for itself, backslash included (as GNU tar).
+            e => {
+                literal.push('\\');
+                literal.push(e);
+            }
         }
     }
-    flush(&mut literal, &mut out);
-    Ok(out)
+    if !literal.is_empty() {
+        out.push(Segment::Literal(literal.into_bytes()));
+    }
+    out
 }
 
 impl Expr {

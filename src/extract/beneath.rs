@@ -67,12 +67,7 @@ impl SafeName {
         transforms: &crate::transform::Transforms,
         meta: &mut crate::format::EntryMeta,
     ) -> Result<Option<SafeName>, String> {
-        if transforms.is_empty() {
-            return Ok(None);
-        }
-        let archived = meta.path.clone();
-        transforms.rename(meta);
-        if meta.path == archived {
+        if !transforms.rename(meta) {
             return Ok(None);
         }
         match SafeName::parse(&meta.path) {
