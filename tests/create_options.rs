@@ -989,3 +989,91 @@ fn mode_as_gnu_tar() {
         assert!(out.stderr_text().starts_with(&format!("captar: --mode={bad}: not a mode")), "{}", out.stderr_text());
     }
 }
+
+/// `append` (tar's `-r`) adds members after an archive's own, over its end marker: GNU tar
+/// and bsdtar list the old members then the new, a capability comes with its file, an archive
+/// GNU tar wrote is added to too, a missing one is made; a compressed one, `-f -` and a
+/// non-file are refused.
+#[test]
+fn append_adds_members_gnu_tar_and_bsdtar_read() {
+    if !util::require_tool("tar") || !util::require_tool("bsdtar") || !util::require_tool("setcap") {
+        return;
+    }
+    if !util::require_root("set a capability") {
+        return;
+    }
+    let tmp = util::tempdir();
+    if !util::require_xattr_fs(tmp.path()) {
+        return;
+    }
+    let d = tmp.path();
+    for (dir, file) in [("a", "1"), ("b", "2")] {
+        std::fs::create_dir(d.join(dir)).unwrap();
+        std::fs::write(d.join(dir).join(file), file).unwrap();
+    }
+    cmd("setcap").arg("cap_net_raw+ep").arg(d.join("b/2")).ok();
+    let names = |program: &str, archive: &Path| cmd(program).arg("-tf").arg(archive).ok().stdout_text();
+    let ours = d.join("ours.tar");
+    captar().args(["create", "-f"]).arg(&ours).arg("a").current_dir(d).ok();
+    captar().args(["append", "-f"]).arg(&ours).arg("b").current_dir(d).ok();
+    captar().arg("-rf").arg(&ours).arg("a/1").current_dir(d).ok();
+    for program in ["tar", "bsdtar"] {
+        assert_eq!(names(program, &ours), "a/\na/1\nb/\nb/2\na/1\n", "{program}");
+    }
+    let out = d.join("out");
+    std::fs::create_dir(&out).unwrap();
+    captar().args(["extract", "-f"]).arg(&ours).arg("-C").arg(&out).ok();
+    assert_eq!(util::getcap_n_r(&out).len(), 1, "{:?}", util::getcap_n_r(&out));
+    // GNU tar's archive (with its record padding), added to by captar, then by GNU tar again.
+    let gnu = d.join("gnu.tar");
+    cmd("tar").arg("-cf").arg(&gnu).arg("a").current_dir(d).ok();
+    captar().args(["append", "-f"]).arg(&gnu).arg("b").current_dir(d).ok();
+    cmd("tar").arg("-rf").arg(&gnu).arg("a/1").current_dir(d).ok();
+    assert_eq!(names("tar", &gnu), "a/\na/1\nb/\nb/2\na/1\n");
+    assert!(
+        captar()
+            .args(["verify", "-f"])
+            .arg(&gnu)
+            .arg("-C")
+            .arg(d)
+            .arg("b")
+            .ok()
+            .stdout_text()
+            .contains("1 with capabilities")
+    );
+    // Missing: made.
+    let new = d.join("new.tar");
+    captar().args(["append", "-f"]).arg(&new).arg("a").current_dir(d).ok();
+    assert_eq!(names("tar", &new), "a/\na/1\n");
+    // Refused, the archive untouched.
+    let gz = d.join("ours.tar.gz");
+    cmd("sh").arg("-c").arg(format!("gzip -c {} > {}", ours.display(), gz.display())).ok();
+    let before = std::fs::read(&gz).unwrap();
+    for name in [&d.join("copy.tar.gz"), &d.join("renamed.tar")] {
+        std::fs::copy(&gz, name).unwrap();
+        let out = captar().args(["append", "-f"]).arg(name).arg("b").current_dir(d).code(2);
+        assert!(out.stderr_text().contains("cannot add to a") && out.stderr_text().contains("compressed archive"));
+        assert_eq!(std::fs::read(name).unwrap(), before);
+    }
+    let out = captar().args(["append", "-f", "-", "a"]).current_dir(d).code(2);
+    assert!(out.stderr_text().contains("-f - cannot be added to"), "{}", out.stderr_text());
+    let out = captar().args(["append", "-f"]).arg(d.join("a")).arg("b").current_dir(d).code(2);
+    assert!(out.stderr_text().contains("only be added to an archive file"), "{}", out.stderr_text());
+}
+
+/// An append that fails (here the filesystem fills up) puts the archive's old end back: the
+/// archive is byte for byte what it was, and still reads.
+#[test]
+fn a_failed_append_leaves_the_archive_as_it_was() {
+    let Some(mount) = util::mount_tmp("tmpfs", "size=1m") else { return };
+    let tmp = util::tempdir();
+    std::fs::write(tmp.path().join("small"), "x").unwrap();
+    std::fs::write(tmp.path().join("big"), util::noise(4 << 20, 7)).unwrap();
+    let archive = mount.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&archive).arg("small").current_dir(tmp.path()).ok();
+    let before = std::fs::read(&archive).unwrap();
+    let out = captar().args(["append", "-f"]).arg(&archive).arg("big").current_dir(tmp.path()).code(2);
+    assert!(out.stderr_text().contains("No space left on device"), "{}", out.stderr_text());
+    assert!(std::fs::read(&archive).unwrap() == before, "the archive changed");
+    assert_eq!(captar().args(["list", "-f"]).arg(&archive).ok().stdout_text(), "small\n");
+}

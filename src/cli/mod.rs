@@ -67,6 +67,11 @@ pub enum Command {
   find /opt -newer stamp -print0 | captar create --no-recursion --null -T - -f new.tar"
     )]
     Create(CreateArgs),
+    /// Add members to the end of an uncompressed archive, like tar -r (made when missing)
+    #[command(after_help = "Examples:
+  captar append -f backup.tar /usr/local/bin/tool     added after the archive's members
+  captar -rf backup.tar -C /srv new.conf              tar's own command line")]
+    Append(CreateArgs),
     /// List an archive's members, like tar -t / tar -tv
     #[command(
         visible_alias = "t",
@@ -767,7 +772,7 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
     let report = Report::with_quiet(cli.quiet);
     let progress = crate::progress::wanted(cli.quiet, false);
     let started = std::time::Instant::now();
-    let verb = if matches!(cli.command, Command::Create(_)) { "written" } else { "read" };
+    let verb = if matches!(cli.command, Command::Create(_) | Command::Append(_)) { "written" } else { "read" };
     let outcome = command(cli.command, &matches, &report, progress)?;
     if cli.totals
         && let Some(bytes) = report.total()
@@ -809,6 +814,22 @@ fn command(command: Command, matches: &clap::ArgMatches, report: &Report, progre
         Command::Create(a) => {
             let matches = matches.subcommand_matches("create").expect("the create subcommand was parsed");
             crate::create::create(&a.options(progress, matches)?, report)
+        }
+        Command::Append(a) => {
+            let matches = matches.subcommand_matches("append").expect("the append subcommand was parsed");
+            let file = a.file.clone();
+            let mut opts = a.options(progress, matches)?;
+            if file.as_os_str() == "-" {
+                return Err(Error::Usage("append: -f - cannot be added to; name the archive file".into()));
+            }
+            if opts.compression != Compression::None {
+                return Err(Error::entry(
+                    &file,
+                    "cannot add to a compressed archive (nor can GNU tar): decompress it, add, then compress it again",
+                ));
+            }
+            opts.target = Target::Append(file);
+            crate::create::create(&opts, report)
         }
         Command::List(a) => crate::list::list(
             &ListOptions {

@@ -16,15 +16,22 @@ use crate::error::{Error, Result};
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
     Create,
+    Append,
     Extract,
     List,
     Diff,
 }
 
 impl Mode {
+    /// Whether the mode writes an archive (create's options apply).
+    fn writes(self) -> bool {
+        matches!(self, Mode::Create | Mode::Append)
+    }
+
     fn subcommand(self) -> &'static str {
         match self {
             Mode::Create => "create",
+            Mode::Append => "append",
             Mode::Extract => "extract",
             Mode::List => "list",
             Mode::Diff => "verify",
@@ -35,6 +42,7 @@ impl Mode {
 const SUBCOMMANDS: &[&str] = &[
     "create",
     "c",
+    "append",
     "list",
     "t",
     "extract",
@@ -53,6 +61,7 @@ const SUBCOMMANDS: &[&str] = &[
 fn mode_letter(c: u8) -> Option<Mode> {
     match c {
         b'c' => Some(Mode::Create),
+        b'r' => Some(Mode::Append),
         b'x' => Some(Mode::Extract),
         b't' => Some(Mode::List),
         b'd' => Some(Mode::Diff),
@@ -83,7 +92,7 @@ pub fn is_tar_style(args: &[OsString]) -> bool {
 }
 
 /// Every letter a bundle may hold (some only to be refused with a message).
-const LETTERS: &[u8] = b"cxtdfCXTIHNvzakqpsSomOjJ";
+const LETTERS: &[u8] = b"crxtdfCXTIHNvzakqpsSomOjJ";
 
 /// Whether `arg` is a bundle of tar letters without a dash (`xvf`), as the first argument of
 /// the old form. A word with another letter is not (`captar lsit` is a mistyped subcommand,
@@ -283,6 +292,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
             };
             match name {
                 b"create" => set_mode(Mode::Create, &mut mode)?,
+                b"append" => set_mode(Mode::Append, &mut mode)?,
                 b"extract" | b"get" => set_mode(Mode::Extract, &mut mode)?,
                 b"list" => set_mode(Mode::List, &mut mode)?,
                 b"diff" | b"compare" => set_mode(Mode::Diff, &mut mode)?,
@@ -321,10 +331,10 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
         opts.push(arg.clone());
     }
     let mode = mode.ok_or_else(|| {
-        Error::Usage("tar-style use needs one of -c, -x, -t, -d (or a subcommand; see `captar --help`)".into())
+        Error::Usage("tar-style use needs one of -c, -r, -x, -t, -d (or a subcommand; see `captar --help`)".into())
     })?;
     if let Some((flag, format)) = unsupported {
-        return Err(super::unsupported_compression(flag, format, mode == Mode::Create));
+        return Err(super::unsupported_compression(flag, format, mode.writes()));
     }
     // Reading detects the compression from the data: a known program is enough.
     let mut level = None;
@@ -335,7 +345,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     }
     // GNU tar's --format matters when writing: captar writes pax, which GNU tar calls posix.
     if let Some(f) = format.filter(|f| !matches!(f.as_bytes(), b"pax" | b"posix"))
-        && mode == Mode::Create
+        && mode.writes()
     {
         return Err(Error::Usage(format!(
             "--format={}: captar writes POSIX pax archives (GNU tar's --format=posix), which GNU tar and bsdtar read; leave --format out",
@@ -347,7 +357,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     }
     match mode {
         Mode::Extract if letter_o => opts.push("--no-same-owner".into()),
-        Mode::Create if letter_o || old_archive.is_some() => {
+        Mode::Create | Mode::Append if letter_o || old_archive.is_some() => {
             return Err(Error::Usage(format!(
                 "{}: GNU tar's --old-archive (V7 format) is not supported; captar writes pax archives, which every tar reads: leave it out",
                 old_archive.unwrap_or("-o")
@@ -356,7 +366,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
         _ => {}
     }
     let mut out: Vec<OsString> = vec![args[0].clone(), mode.subcommand().into()];
-    if mode == Mode::Create {
+    if mode.writes() {
         if gzip {
             out.push("--gzip".into());
         }

@@ -143,6 +143,7 @@ fn write_archive(opts: &CreateOptions, walker: &mut Walker<'_>, progress: &Progr
         Target::Stdout => {
             write_to(opts, walker, progress, io::stdout().lock(), Path::new("(archive on standard output)"))?;
         }
+        Target::Append(path) => append_archive(opts, walker, progress, path)?,
         Target::File(path) => match std::fs::symlink_metadata(path) {
             Ok(md) if md.is_dir() => {
                 return Err(Error::io(path, "write the archive", io::Error::from_raw_os_error(libc::EISDIR)));
@@ -183,6 +184,66 @@ enum Skip {
     As(std::ffi::OsString),
     /// Nothing (the old archive's note covers it).
     Quietly,
+}
+
+/// Adds members to the uncompressed archive at `path` (tar's -r), written over its
+/// end-of-archive marker; a missing archive is created. When the run fails, the archive's old
+/// end is written back, so it is as it was.
+fn append_archive(opts: &CreateOptions, walker: &mut Walker<'_>, progress: &Progress, path: &Path) -> Result<()> {
+    use std::io::{Seek, SeekFrom};
+    use std::os::unix::fs::FileExt;
+    let md = match std::fs::metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return replace_archive(opts, walker, progress, path, None),
+        Err(e) => return Err(Error::io(path, "stat the archive", e)),
+        Ok(md) => md,
+    };
+    if !md.is_file() {
+        return Err(Error::entry(
+            path,
+            "members can only be added to an archive file (not a device, pipe or directory)",
+        ));
+    }
+    let (compression, mut reader) = crate::format::open_archive(path)?;
+    if compression != Compression::None {
+        return Err(Error::entry(
+            path,
+            format!(
+                "cannot add to a {}-compressed archive (nor can GNU tar): decompress it, add, then compress it again",
+                compression.name()
+            ),
+        ));
+    }
+    while reader.next_entry()?.is_some() {}
+    let end = reader.end().unwrap_or(0);
+    drop(reader);
+    let file = std::fs::OpenOptions::new().read(true).write(true).open(path).at(path, "open the archive")?;
+    let len = file.metadata().at(path, "stat the archive")?.len();
+    // What follows the members (the end marker and padding) is kept, to be put back on failure.
+    const MOST_AFTER_END: u64 = 1 << 20;
+    let after = len.saturating_sub(end);
+    if after > MOST_AFTER_END {
+        return Err(Error::entry(
+            path,
+            format!(
+                "{after} bytes follow its end-of-archive marker; members are not added to an archive with data after its end"
+            ),
+        ));
+    }
+    let mut tail = vec![0u8; after as usize];
+    file.read_exact_at(&mut tail, end).at(path, "read the archive")?;
+    walker.skip_inodes.push(((md.dev(), md.ino()), Skip::Note));
+    let written = (&file).seek(SeekFrom::Start(end)).at(path, "seek in the archive").and_then(|_| {
+        write_to(opts, walker, progress, &file, path)?;
+        let now = (&file).stream_position().at(path, "seek in the archive")?;
+        file.set_len(now).at(path, "truncate the archive")
+    });
+    if written.is_err() {
+        let restored = file.write_all_at(&tail, end).and_then(|()| file.set_len(len)).and_then(|()| file.sync_data());
+        if let Err(e) = restored {
+            walker.files.report.error(Error::io(path, "put the archive's old end back after the failure", e));
+        }
+    }
+    written
 }
 
 /// Writes the archive under a temporary name beside `path` and renames it into place when
@@ -367,7 +428,7 @@ fn write_items<W: Write>(
                 let shown = item.shown.as_ref().unwrap_or(&item.meta.path);
                 let line = crate::list::quote_name(shown.as_os_str().as_bytes());
                 let _ = match opts.target {
-                    Target::File(_) => writeln!(io::stdout().lock(), "{line}"),
+                    Target::File(_) | Target::Append(_) => writeln!(io::stdout().lock(), "{line}"),
                     Target::Stdout | Target::Pipe(_) => writeln!(io::stderr().lock(), "{line}"),
                 };
             }

@@ -20,6 +20,8 @@ pub enum Target {
     File(PathBuf),
     /// The write end of a pipe (`captar copy`); taken and closed when the archive is done.
     Pipe(std::sync::Mutex<Option<io::PipeWriter>>),
+    /// An uncompressed archive file the members are added to (tar's -r); made when missing.
+    Append(PathBuf),
 }
 
 #[derive(Debug)]

@@ -57,6 +57,8 @@ pub struct Reader {
     local: Vec<u8>,
     local_records: Vec<(Range<usize>, Range<usize>)>,
     done: bool,
+    /// Where the members end (the end-of-archive marker, or the end of the data), once read.
+    end: Option<u64>,
     /// The member whose data is being read or skipped, named in errors about its data; empty
     /// between members (a member's name never is). Its buffer is reused.
     current: PathBuf,
@@ -192,6 +194,7 @@ impl Reader {
             local: Vec::new(),
             local_records: Vec::new(),
             done: false,
+            end: None,
             current: PathBuf::new(),
         }
     }
@@ -199,6 +202,11 @@ impl Reader {
     /// Bytes of the uncompressed stream consumed so far.
     pub fn offset(&self) -> u64 {
         self.offset
+    }
+
+    /// Where the last member ends (its end-of-archive marker starts), once the reading got there.
+    pub fn end(&self) -> Option<u64> {
+        self.end
     }
 
     /// The bytes read so far in whole 10 KiB records, as tar reads an archive (GNU tar's
@@ -343,6 +351,7 @@ impl Reader {
                     );
                 }
                 self.done = true;
+                self.end = Some(at);
                 return Ok(None);
             };
             if block.iter().all(|&b| b == 0) {
@@ -350,6 +359,7 @@ impl Reader {
                     return Err(self.err(at, "an extended header is followed by the end-of-archive marker"));
                 }
                 self.done = true;
+                self.end = Some(at);
                 self.check_trailer()?;
                 return Ok(None);
             }
