@@ -208,6 +208,15 @@ fn totals_as_gnu_tar() {
     let z = tmp.path().join("a.tar.zst");
     let out = captar().args(["create", "--totals", "-f"]).arg(&z).arg("-C").arg(tmp.path()).arg("src").ok();
     assert_eq!(number(&out.stderr_text(), "written"), written);
+    // An archive whose end marker crosses into a second record: both records are read.
+    let edge = tmp.path().join("edge");
+    std::fs::create_dir(&edge).unwrap();
+    std::fs::write(edge.join("f"), vec![0u8; 8192]).unwrap();
+    let e = tmp.path().join("edge.tar");
+    let out = captar().args(["create", "--totals", "-f"]).arg(&e).arg("-C").arg(&edge).arg("f").ok();
+    assert_eq!(number(&out.stderr_text(), "written"), 20480);
+    let gnu = number(&util::cmd("tar").args(["--totals", "-tf"]).arg(&e).ok().stderr_text(), "read");
+    assert_eq!(number(&captar().args(["list", "--totals", "-f"]).arg(&e).ok().stderr_text(), "read"), gnu);
     // Without it, nothing is printed.
     let out = captar().args(["list", "-f"]).arg(&a).ok();
     assert!(!out.stderr_text().contains("Total"), "{}", out.stderr_text());

@@ -965,6 +965,9 @@ fn mode_as_gnu_tar() {
         "u+rw-x,o-rwx",
         "ug+s",
         "=",
+        "=755",
+        "+0644,u+x",
+        "-022",
     ] {
         let mode = format!("--mode={changes}");
         captar().args(["create", "-f"]).arg(&ours).arg(&mode).arg("t").current_dir(tmp.path()).ok();

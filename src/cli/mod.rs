@@ -214,7 +214,7 @@ pub struct CreateArgs {
     clamp_mtime: bool,
     /// Record each member's mode changed by CHANGES, as chmod changes a mode (`go-w`,
     /// `u+rwX,go=rX`, `0644`), as tar's --mode; the files are not changed
-    #[arg(long, value_name = "CHANGES")]
+    #[arg(long, value_name = "CHANGES", allow_hyphen_values = true)]
     mode: Option<String>,
     /// Leave out files modified before DATE (directories are kept), as tar's --newer-mtime;
     /// DATE as for --mtime
@@ -643,8 +643,6 @@ fn unsupported_compression(flag: &str, format: &str, create: bool) -> Error {
     })
 }
 
-/// `--owner`/`--group`'s value as GNU tar reads it: `NAME:ID`, a name (its id looked up here),
-/// or an id (`+ID` too; its name looked up here, none recorded if unknown).
 /// `--one-top-level`'s directory: DIR as given (relative, without `..`), or the archive's name
 /// less its suffixes (`app-1.2.tar.gz` → `app-1.2`), as GNU tar deduces it.
 fn top_level(dir: &Path, archive: &Path) -> Result<PathBuf> {
@@ -655,8 +653,14 @@ fn top_level(dir: &Path, archive: &Path) -> Result<PathBuf> {
     ];
     let dir = if dir.as_os_str().is_empty() {
         let base = archive.file_name().filter(|_| archive.as_os_str() != "-").map(|b| b.as_bytes()).unwrap_or_default();
-        let stem = SUFFIXES.iter().find_map(|s| base.strip_suffix(s.as_bytes()));
-        let stem = stem.map(|s| s.strip_suffix(b".tar").unwrap_or(s)).filter(|s| !s.is_empty());
+        // An inner .tar goes too, after a suffix not starting with t (`a.tar.gz`, not
+        // `a.tar.tgz`), when something is left before it (`.tar.gz` gives `.tar`).
+        let stem = SUFFIXES.iter().find_map(|s| base.strip_suffix(s.as_bytes()).map(|stem| (stem, s)));
+        let stem = stem.map(|(stem, suffix)| match stem.strip_suffix(b".tar") {
+            Some(inner) if !suffix.starts_with(".t") && !inner.is_empty() => inner,
+            _ => stem,
+        });
+        let stem = stem.filter(|s| !s.is_empty());
         let Some(stem) = stem else {
             let from = match archive.as_os_str() == "-" {
                 true => "standard input".to_string(),
@@ -679,6 +683,8 @@ fn top_level(dir: &Path, archive: &Path) -> Result<PathBuf> {
     }
 }
 
+/// `--owner`/`--group`'s value as GNU tar reads it: `NAME:ID`, a name (its id looked up here),
+/// or an id (`+ID` too; its name looked up here, none recorded if unknown).
 fn owner_spec(
     flag: &str,
     spec: &str,
@@ -903,7 +909,35 @@ fn command(command: Command, matches: &clap::ArgMatches, report: &Report, progre
 }
 
 #[cfg(test)]
-mod totals_tests {
+mod option_tests {
+    use std::path::Path;
+
+    /// `--one-top-level`'s directory, deduced as GNU tar 1.34 deduces it (compared by hand:
+    /// `tar --one-top-level -xf NAME`).
+    #[test]
+    fn top_level_directory_as_gnu_tar_deduces_it() {
+        let deduced = |name: &str| super::top_level(Path::new(""), Path::new(name)).map_err(|e| e.to_string());
+        for (name, dir) in [
+            ("app-1.2.tar.gz", "app-1.2"),
+            ("dir/app.tgz", "app"),
+            ("a.b.tar", "a.b"),
+            ("foo.tar.tar", "foo.tar"),
+            ("foo.tar.tgz", "foo.tar"),
+            (".tar.gz", ".tar"),
+            ("x.tar.zst", "x"),
+        ] {
+            assert_eq!(deduced(name).unwrap(), Path::new(dir), "{name}");
+        }
+        for name in ["bar", "-", ".tar", "foo.tar.z"] {
+            assert!(deduced(name).unwrap_err().contains("cannot tell a directory name"), "{name}");
+        }
+        let given = |dir: &str| super::top_level(Path::new(dir), Path::new("a.tar")).map_err(|e| e.to_string());
+        assert_eq!(given("./x/").unwrap(), Path::new("x"));
+        for dir in ["../x", "/abs", ".", "a/../b"] {
+            assert!(given(dir).unwrap_err().contains("beneath the destination"), "{dir}");
+        }
+    }
+
     #[test]
     fn sizes_as_gnu_tar_writes_them() {
         assert_eq!(

@@ -69,7 +69,6 @@ const GNU_TAR_ONLY: &[&str] = &[
     "no-wildcards-match-slash",
     "no-xattrs",
     "occurrence",
-    "one-top-level",
     "overwrite",
     "overwrite-dir",
     "owner-map",

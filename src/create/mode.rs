@@ -89,6 +89,20 @@ impl ModeChanges {
             }
             while let Some(&op @ (b'=' | b'+' | b'-')) = bytes.get(i) {
                 i += 1;
+                // `=755`, `+0644`: octal after the operator, with no class before it, ending
+                // the clause (gnulib's).
+                if bytes.get(i).is_some_and(|b| (b'0'..b'8').contains(b)) {
+                    let digits = bytes[i..].iter().take_while(|b| (b'0'..b'8').contains(b)).count();
+                    let value = u32::from_str_radix(&text[i..i + digits], 8).ok().filter(|&m| m <= ALL);
+                    i += digits;
+                    match value {
+                        Some(value) if affected == 0 && matches!(bytes.get(i), None | Some(b',')) => {
+                            changes.push(Change { op, flag: Flag::Ordinary, affected: ALL, value, mentioned: ALL });
+                            break;
+                        }
+                        _ => return Err(bad()),
+                    }
+                }
                 let (mut value, mut flag) = (0, Flag::CopyExisting);
                 match bytes.get(i) {
                     Some(b'u') => value = 0o700,
@@ -189,11 +203,15 @@ mod tests {
         assert_eq!(m("755", 0o2700, true), 0o2755);
         assert_eq!(m("00755", 0o2700, true), 0o755);
         assert_eq!(m("2755", 0o700, true), 0o2755);
+        // After an operator, with no class before it.
+        assert_eq!(m("=755", 0o2700, true), 0o755);
+        assert_eq!(m("+0644,u+x", 0o600, false), 0o744);
+        assert_eq!(m("-022", 0o777, false), 0o755);
     }
 
     #[test]
     fn bad_modes_are_refused() {
-        for bad in ["", "u", "u+q", "rw", "0888", "77777", "u+r,", "u+r;g+w", "9"] {
+        for bad in ["", "u", "u+q", "rw", "0888", "77777", "u+r,", "u+r;g+w", "9", "a=644", "=644r", "+0x"] {
             let e = ModeChanges::parse_with_umask(bad, 0o022).unwrap_err();
             assert!(e.starts_with(&format!("--mode={bad}: not a mode")), "{e}");
         }

@@ -210,10 +210,15 @@ impl Reader {
     }
 
     /// The bytes read so far in whole 10 KiB records, as tar reads an archive (GNU tar's
-    /// `--totals`).
+    /// `--totals`): at the end, through the record holding the end marker's second block (or
+    /// where it would be).
     pub fn records_read(&self) -> u64 {
         const RECORD: u64 = 20 * BLOCK as u64;
-        self.offset.div_ceil(RECORD) * RECORD
+        let read = match self.end {
+            Some(end) => self.offset.max(end + 2 * BLOCK as u64),
+            None => self.offset,
+        };
+        read.div_ceil(RECORD) * RECORD
     }
 
     /// An error at `offset`, naming the member whose data is being read, if any.
