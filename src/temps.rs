@@ -77,9 +77,79 @@ pub fn remove(named: Named, dir: BorrowedFd<'_>, name: &Path) {
     });
 }
 
-/// Removes every registered temporary, and returns the lock that keeps new ones from being
-/// registered: for a process about to end (a signal, or a bug's panic).
+/// Writes to an archive, each one under a lock that a signal's cleanup takes (and keeps) before
+/// it cuts back an archive being appended to: no write lands after the cut.
+pub struct ArchiveWrite<W>(pub W);
+
+static WRITING: Mutex<()> = Mutex::new(());
+
+impl ArchiveWrite<()> {
+    /// Holds off a signal's cleanup while one write (or one `sendfile` step) goes on.
+    pub fn start() -> MutexGuard<'static, ()> {
+        WRITING.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl<W: io::Write> io::Write for ArchiveWrite<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let _writing = ArchiveWrite::start();
+        self.0.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl<W: AsFd> AsFd for ArchiveWrite<W> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.0.as_fd()
+    }
+}
+
+/// An archive being appended to, cut back to `end` and its old length `len` if the process
+/// is ended by a signal (or a panic) before the append is done.
+struct Restore {
+    id: u64,
+    file: OwnedFd,
+    end: u64,
+    len: u64,
+}
+
+static RESTORES: Mutex<Vec<Restore>> = Mutex::new(Vec::new());
+
+fn restores() -> MutexGuard<'static, Vec<Restore>> {
+    RESTORES.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A registered restore; give it to `settle_restore` when the append is done.
+#[must_use]
+pub struct Restoring(u64);
+
+/// Registers `file` (an archive appended to from `end`, `len` bytes long before) to be cut back
+/// to `end`, then extended with zeros to `len`, on a signal.
+pub fn restore_on_signal(file: BorrowedFd<'_>, end: u64, len: u64) -> io::Result<Restoring> {
+    static IDS: AtomicU64 = AtomicU64::new(0);
+    let id = IDS.fetch_add(1, Ordering::Relaxed);
+    let file = rustix::io::fcntl_dupfd_cloexec(file, 0)?;
+    restores().push(Restore { id, file, end, len });
+    Ok(Restoring(id))
+}
+
+/// Forgets a registered restore (the append finished, or was put back by its caller).
+pub fn settle_restore(restoring: Restoring) {
+    restores().retain(|r| r.id != restoring.0);
+}
+
+/// Removes every registered temporary and cuts back every archive being appended to, and
+/// returns the lock that keeps new temporaries from being registered: for a process about to
+/// end (a signal, or a bug's panic).
 pub fn remove_all() -> impl Drop {
+    // No write to an archive after this (the process is ending): the cut below is the last.
+    std::mem::forget(ArchiveWrite::start());
+    for r in restores().drain(..) {
+        let _ = rustix::fs::ftruncate(&r.file, r.end).and_then(|()| rustix::fs::ftruncate(&r.file, r.len));
+    }
     let mut live = live();
     for e in live.iter() {
         let _ = rustix::fs::unlinkat(e.dir.as_fd(), &e.name, AtFlags::empty());

@@ -1080,3 +1080,68 @@ fn a_failed_append_leaves_the_archive_as_it_was() {
     assert!(std::fs::read(&archive).unwrap() == before, "the archive changed");
     assert_eq!(captar().args(["list", "-f"]).arg(&archive).ok().stdout_text(), "small\n");
 }
+
+/// What append refuses or leaves alone: data after the end marker (another archive put
+/// after it) is refused, the archive untouched; zero padding of any length is written over
+/// (GNU tar's `-b 4096`); no paths leave the archive as it is; a dangling symlink gets its
+/// file made through it, as tar does.
+#[test]
+fn append_keeps_what_follows_the_end_and_writes_through_symlinks() {
+    if !util::require_tool("tar") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let d = tmp.path();
+    std::fs::create_dir(d.join("a")).unwrap();
+    std::fs::write(d.join("a/1"), "1").unwrap();
+    let one = d.join("one.tar");
+    captar().args(["create", "-f"]).arg(&one).arg("a").current_dir(d).ok();
+    let two = d.join("two.tar");
+    let mut both = std::fs::read(&one).unwrap();
+    both.extend(std::fs::read(&one).unwrap());
+    std::fs::write(&two, &both).unwrap();
+    let out = captar().args(["append", "-f"]).arg(&two).arg("a").current_dir(d).code(2);
+    assert!(out.stderr_text().contains("data follows its end-of-archive marker"), "{}", out.stderr_text());
+    assert!(std::fs::read(&two).unwrap() == both, "changed");
+    let padded = d.join("padded.tar");
+    cmd("tar").args(["-b", "4096", "-cf"]).arg(&padded).arg("a").current_dir(d).ok();
+    captar().args(["append", "-f"]).arg(&padded).arg("a/1").current_dir(d).ok();
+    assert_eq!(cmd("tar").arg("-tf").arg(&padded).ok().stdout_text(), "a/\na/1\na/1\n");
+    let before = std::fs::read(&one).unwrap();
+    captar().arg("-rf").arg(&one).ok();
+    assert!(std::fs::read(&one).unwrap() == before, "no paths changed the archive");
+    let link = d.join("link.tar");
+    std::os::unix::fs::symlink("target.tar", &link).unwrap();
+    captar().args(["append", "-f"]).arg(&link).arg("a").current_dir(d).ok();
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert_eq!(cmd("tar").arg("-tf").arg(d.join("target.tar")).ok().stdout_text(), "a/\na/1\n");
+}
+
+/// An append ended by SIGTERM while it writes cuts the archive back to what it was: the same
+/// bytes, and it reads as before.
+#[test]
+fn an_append_ended_by_a_signal_leaves_the_archive_as_it_was() {
+    let Some(mount) = util::mount_tmp("tmpfs", "size=6g") else { return };
+    let d = mount.path();
+    std::fs::File::create(d.join("big")).unwrap().set_len(5 << 30).unwrap();
+    std::fs::write(d.join("small"), "x").unwrap();
+    let archive = d.join("a.tar");
+    captar().args(["create", "-f"]).arg(&archive).arg("small").current_dir(d).ok();
+    let before = std::fs::read(&archive).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_captar"))
+        .args(["append", "-f", "a.tar", "big"])
+        .current_dir(d)
+        .spawn()
+        .unwrap();
+    // Once it writes, it is ended.
+    let started = std::time::Instant::now();
+    while std::fs::metadata(&archive).unwrap().len() <= before.len() as u64 {
+        assert!(started.elapsed().as_secs() < 30, "append never wrote");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    rustix::process::kill_process(rustix::process::Pid::from_child(&child), rustix::process::Signal::TERM).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status).or(status.code().map(|c| c - 128)), Some(15));
+    assert!(std::fs::read(&archive).unwrap() == before, "the archive changed");
+    assert_eq!(captar().args(["list", "-f"]).arg(&archive).ok().stdout_text(), "small\n");
+}

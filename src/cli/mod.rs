@@ -824,16 +824,22 @@ fn command(command: Command, matches: &clap::ArgMatches, report: &Report, progre
         Command::Append(a) => {
             let matches = matches.subcommand_matches("append").expect("the append subcommand was parsed");
             let file = a.file.clone();
+            let compress = a.gzip || a.zstd || a.level.is_some();
             let mut opts = a.options(progress, matches)?;
             if file.as_os_str() == "-" {
                 return Err(Error::Usage("append: -f - cannot be added to; name the archive file".into()));
             }
-            if opts.compression != Compression::None {
-                return Err(Error::entry(
-                    &file,
-                    "cannot add to a compressed archive (nor can GNU tar): decompress it, add, then compress it again",
+            if compress {
+                return Err(Error::Usage(
+                    "append adds to uncompressed archives only (nor can GNU tar add to a compressed one); leave out --gzip, --zstd and --level".into(),
                 ));
             }
+            // Nothing to add: the archive is left as it is (as tar -r).
+            if opts.paths.is_empty() && !opts.empty_ok {
+                return Ok(Outcome::Ok);
+            }
+            // What the archive holds decides, not its name (`a.tgz` may be plain).
+            opts.compression = Compression::None;
             opts.target = Target::Append(file);
             crate::create::create(&opts, report)
         }

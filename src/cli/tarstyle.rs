@@ -183,7 +183,9 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     let mut rest = args.iter().skip(1).peekable();
     let set_mode = |m: Mode, mode: &mut Option<Mode>| -> Result<()> {
         match mode {
-            Some(old) if *old != m => Err(Error::Usage("you may not specify more than one of -c, -x, -t, -d".into())),
+            Some(old) if *old != m => {
+                Err(Error::Usage("you may not specify more than one of -c, -r, -x, -t, -d".into()))
+            }
             _ => {
                 *mode = Some(m);
                 Ok(())

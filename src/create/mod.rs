@@ -156,23 +156,26 @@ fn write_archive(opts: &CreateOptions, walker: &mut Walker<'_>, progress: &Progr
             // kernel (with its protections: fs.protected_symlinks), a device or fifo is written
             // to (`-f /dev/nst0`, `-f /dev/stdout`), and a file of several names is written in
             // place, so every name keeps naming the archive.
-            Ok(_) => {
-                let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC;
-                let fd = rustix::fs::open(path, flags, Mode::from_raw_mode(0o666))
-                    .map_err(io::Error::from)
-                    .at(path, "write the archive")?;
-                let file = File::from(fd);
-                // Left out of itself when it is a file (a fifo or device is archived, as by tar).
-                if let Ok(md) = file.metadata()
-                    && md.is_file()
-                {
-                    walker.skip_inodes.push(((md.dev(), md.ino()), Skip::Note));
-                }
-                write_to(opts, walker, progress, &file, path)?;
-            }
+            Ok(_) => write_in_place(opts, walker, progress, path)?,
         },
     }
     Ok(())
+}
+
+/// Writes the archive into what `path` names, opened (created, truncated) as tar opens it.
+fn write_in_place(opts: &CreateOptions, walker: &mut Walker<'_>, progress: &Progress, path: &Path) -> Result<()> {
+    let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC;
+    let fd = rustix::fs::open(path, flags, Mode::from_raw_mode(0o666))
+        .map_err(io::Error::from)
+        .at(path, "write the archive")?;
+    let file = File::from(fd);
+    // Left out of itself when it is a file (a fifo or device is archived, as by tar).
+    if let Ok(md) = file.metadata()
+        && md.is_file()
+    {
+        walker.skip_inodes.push(((md.dev(), md.ino()), Skip::Note));
+    }
+    write_to(opts, walker, progress, &file, path)
 }
 
 /// How the walk tells of an inode of the archive it leaves out.
@@ -187,13 +190,21 @@ enum Skip {
 }
 
 /// Adds members to the uncompressed archive at `path` (tar's -r), written over its
-/// end-of-archive marker; a missing archive is created. When the run fails, the archive's old
-/// end is written back, so it is as it was.
+/// end-of-archive marker; a missing archive is created (through a dangling symlink too, as
+/// tar). What follows the members must be zeros (the marker and padding): data there (another
+/// archive concatenated, say) is refused, where tar would write over it. When the run fails or
+/// is interrupted (SIGINT, SIGTERM, SIGHUP), the archive is cut back to its members and its old
+/// length (zeros), so it reads as it did.
 fn append_archive(opts: &CreateOptions, walker: &mut Walker<'_>, progress: &Progress, path: &Path) -> Result<()> {
     use std::io::{Seek, SeekFrom};
     use std::os::unix::fs::FileExt;
     let md = match std::fs::metadata(path) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return replace_archive(opts, walker, progress, path, None),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return match std::fs::symlink_metadata(path) {
+                Ok(_) => write_in_place(opts, walker, progress, path),
+                Err(_) => replace_archive(opts, walker, progress, path, None),
+            };
+        }
         Err(e) => return Err(Error::io(path, "stat the archive", e)),
         Ok(md) => md,
     };
@@ -214,34 +225,44 @@ fn append_archive(opts: &CreateOptions, walker: &mut Walker<'_>, progress: &Prog
         ));
     }
     while reader.next_entry()?.is_some() {}
-    let end = reader.end().unwrap_or(0);
+    let end = reader.end().ok_or_else(|| Error::entry(path, "the archive's end could not be found; nothing added"))?;
     drop(reader);
     let file = std::fs::OpenOptions::new().read(true).write(true).open(path).at(path, "open the archive")?;
     let len = file.metadata().at(path, "stat the archive")?.len();
-    // What follows the members (the end marker and padding) is kept, to be put back on failure.
-    const MOST_AFTER_END: u64 = 1 << 20;
-    let after = len.saturating_sub(end);
-    if after > MOST_AFTER_END {
-        return Err(Error::entry(
-            path,
-            format!(
-                "{after} bytes follow its end-of-archive marker; members are not added to an archive with data after its end"
-            ),
-        ));
+    let mut buf = vec![0u8; 64 << 10];
+    let mut at = end;
+    while at < len {
+        let n = file.read_at(&mut buf, at).at(path, "read the archive")?;
+        if n == 0 {
+            break;
+        }
+        if buf[..n].iter().any(|&b| b != 0) {
+            return Err(Error::entry(
+                path,
+                format!(
+                    "data follows its end-of-archive marker (at byte {}): another archive put after it? Nothing added (tar would write over it)",
+                    at + buf[..n].iter().position(|&b| b != 0).unwrap_or(0) as u64
+                ),
+            ));
+        }
+        at += n as u64;
     }
-    let mut tail = vec![0u8; after as usize];
-    file.read_exact_at(&mut tail, end).at(path, "read the archive")?;
     walker.skip_inodes.push(((md.dev(), md.ino()), Skip::Note));
+    let _signals = temps::SignalCleanup::install();
+    let guard = temps::restore_on_signal(file.as_fd(), end, len).at(path, "open the archive")?;
     let written = (&file).seek(SeekFrom::Start(end)).at(path, "seek in the archive").and_then(|_| {
         write_to(opts, walker, progress, &file, path)?;
         let now = (&file).stream_position().at(path, "seek in the archive")?;
         file.set_len(now).at(path, "truncate the archive")
     });
-    if written.is_err() {
-        let restored = file.write_all_at(&tail, end).and_then(|()| file.set_len(len)).and_then(|()| file.sync_data());
-        if let Err(e) = restored {
-            walker.files.report.error(Error::io(path, "put the archive's old end back after the failure", e));
-        }
+    // The old end back: cut to the members, then zeros to the old length.
+    let restored = match written {
+        Ok(()) => Ok(()),
+        Err(_) => file.set_len(end).and_then(|()| file.set_len(len)).and_then(|()| file.sync_data()),
+    };
+    temps::settle_restore(guard);
+    if let Err(e) = restored {
+        walker.files.report.error(Error::io(path, "put the archive's old end back after the failure", e));
     }
     written
 }
@@ -330,7 +351,7 @@ fn write_to<W: Write + AsFd>(
     // copies, so a change made to the file after it was read would still reach the archive.
     let regular = rustix::fs::fstat(&out).is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode).is_file());
     let direct = if plain && regular { out.as_fd().try_clone_to_owned().ok() } else { None };
-    let out = BufWriter::with_capacity(if plain { PLAIN_OUT_BUFFER } else { OUT_BUFFER }, out);
+    let out = BufWriter::with_capacity(if plain { PLAIN_OUT_BUFFER } else { OUT_BUFFER }, temps::ArchiveWrite(out));
     let encoder = Encoder::new(opts.compression, out, opts.level).at(label, "compress")?;
     // Members reach the compressor in runs of a batch; a large file's header and data in
     // pieces of at least 512 bytes, which the compressors buffer themselves.

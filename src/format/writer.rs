@@ -113,7 +113,12 @@ impl<W: Write> Writer<W> {
         self.out.flush()?;
         let mut left = meta.size;
         while left > 0 {
-            match rustix::fs::sendfile(out, file, None, left.min(1 << 30) as usize) {
+            // In steps a signal's cleanup can wait for (see temps::ArchiveWrite).
+            let sent = {
+                let _writing = crate::temps::ArchiveWrite::start();
+                rustix::fs::sendfile(out, file, None, left.min(64 << 20) as usize)
+            };
+            match sent {
                 Ok(0) => break, // the file ended early: `read` finds that out too
                 Ok(n) => {
                     left -= n as u64;
