@@ -68,7 +68,10 @@ pub enum Command {
     )]
     Create(CreateArgs),
     /// Add members to the end of an uncompressed archive, like tar -r (made when missing)
-    #[command(after_help = "Examples:
+    #[command(after_help = "Takes create's options, but the archive must be an uncompressed file: not -f -, and no
+--gzip, --zstd or --level.
+
+Examples:
   captar append -f backup.tar /usr/local/bin/tool     added after the archive's members
   captar -rf backup.tar -C /srv new.conf              tar's own command line")]
     Append(CreateArgs),
