@@ -116,8 +116,8 @@ pub struct Report {
     errors: AtomicUsize,
     quiet: bool,
     bar: std::sync::OnceLock<indicatif::ProgressBar>,
-    /// The archive's bytes written or read (uncompressed), for `--totals`.
-    total: std::sync::OnceLock<u64>,
+    /// The archive's bytes written or read (uncompressed), for `--totals`; the last one set.
+    total: std::sync::Mutex<Option<u64>>,
 }
 
 impl Report {
@@ -180,13 +180,14 @@ impl Report {
         self.warnings.load(Ordering::Relaxed)
     }
 
-    /// Records the archive's size (uncompressed) that was written or read.
+    /// Records the archive's size (uncompressed) that was written or read; a later call
+    /// replaces it (append's whole archive replaces the bytes it wrote).
     pub fn set_total(&self, bytes: u64) {
-        let _ = self.total.set(bytes);
+        *self.total.lock().unwrap_or_else(|p| p.into_inner()) = Some(bytes);
     }
 
     pub fn total(&self) -> Option<u64> {
-        self.total.get().copied()
+        *self.total.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn outcome(&self) -> Outcome {

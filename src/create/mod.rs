@@ -253,6 +253,8 @@ fn append_archive(opts: &CreateOptions, walker: &mut Walker<'_>, progress: &Prog
     let written = (&file).seek(SeekFrom::Start(end)).at(path, "seek in the archive").and_then(|_| {
         write_to(opts, walker, progress, &file, path)?;
         let now = (&file).stream_position().at(path, "seek in the archive")?;
+        // --totals: the whole archive, as GNU tar's -r counts it.
+        walker.files.report.set_total(now);
         file.set_len(now).at(path, "truncate the archive")
     });
     // The old end back: cut to the members, then zeros to the old length.
