@@ -116,6 +116,15 @@ struct Restore {
     len: u64,
 }
 
+impl Restore {
+    /// The archive as it was: cut to its members, then zeros to its old length.
+    fn cut_back(&self) -> io::Result<()> {
+        rustix::fs::ftruncate(&self.file, self.end)?;
+        rustix::fs::ftruncate(&self.file, self.len)?;
+        Ok(())
+    }
+}
+
 static RESTORES: Mutex<Vec<Restore>> = Mutex::new(Vec::new());
 
 fn restores() -> MutexGuard<'static, Vec<Restore>> {
@@ -136,9 +145,17 @@ pub fn restore_on_signal(file: BorrowedFd<'_>, end: u64, len: u64) -> io::Result
     Ok(Restoring(id))
 }
 
-/// Forgets a registered restore (the append finished, or was put back by its caller).
-pub fn settle_restore(restoring: Restoring) {
-    restores().retain(|r| r.id != restoring.0);
+/// Forgets a registered restore when the append is done; when it `failed`, first cuts the
+/// archive back (and syncs it), under the lock a signal's cleanup takes.
+pub fn settle_restore(restoring: Restoring, failed: bool) -> io::Result<()> {
+    let mut restores = restores();
+    let Some(i) = restores.iter().position(|r| r.id == restoring.0) else { return Ok(()) };
+    let r = restores.swap_remove(i);
+    if failed {
+        r.cut_back()?;
+        rustix::fs::fdatasync(&r.file)?;
+    }
+    Ok(())
 }
 
 /// Removes every registered temporary and cuts back every archive being appended to, and
@@ -148,7 +165,7 @@ pub fn remove_all() -> impl Drop {
     // No write to an archive after this (the process is ending): the cut below is the last.
     std::mem::forget(ArchiveWrite::start());
     for r in restores().drain(..) {
-        let _ = rustix::fs::ftruncate(&r.file, r.end).and_then(|()| rustix::fs::ftruncate(&r.file, r.len));
+        let _ = r.cut_back();
     }
     let mut live = live();
     for e in live.iter() {

@@ -974,6 +974,10 @@ fn mode_as_gnu_tar() {
         cmd("tar").args(["--sort=name", "-cf"]).arg(&gnu).arg(&mode).arg("t").current_dir(tmp.path()).ok();
         assert_eq!(modes(&ours), modes(&gnu), "{mode}");
     }
+    // A value starting with `-` may follow after a space, as with GNU tar.
+    captar().args(["create", "-f"]).arg(&ours).args(["--mode", "-w", "t"]).current_dir(tmp.path()).ok();
+    cmd("tar").args(["--sort=name", "-cf"]).arg(&gnu).args(["--mode", "-w", "t"]).current_dir(tmp.path()).ok();
+    assert_eq!(modes(&ours), modes(&gnu), "--mode -w");
     // The files keep their own modes; the archive's are extracted.
     assert_eq!(std::fs::metadata(t.join("f644")).unwrap().permissions().mode() & 0o7777, 0o644);
     captar().args(["create", "-f"]).arg(&ours).args(["--mode=u=rw,go=r", "t"]).current_dir(tmp.path()).ok();

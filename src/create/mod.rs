@@ -197,7 +197,6 @@ enum Skip {
 /// length (zeros), so it reads as it did.
 fn append_archive(opts: &CreateOptions, walker: &mut Walker<'_>, progress: &Progress, path: &Path) -> Result<()> {
     use std::io::{Seek, SeekFrom};
-    use std::os::unix::fs::FileExt;
     let md = match std::fs::metadata(path) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             return match std::fs::symlink_metadata(path) {
@@ -229,23 +228,13 @@ fn append_archive(opts: &CreateOptions, walker: &mut Walker<'_>, progress: &Prog
     drop(reader);
     let file = std::fs::OpenOptions::new().read(true).write(true).open(path).at(path, "open the archive")?;
     let len = file.metadata().at(path, "stat the archive")?.len();
-    let mut buf = vec![0u8; 64 << 10];
-    let mut at = end;
-    while at < len {
-        let n = file.read_at(&mut buf, at).at(path, "read the archive")?;
-        if n == 0 {
-            break;
-        }
-        if buf[..n].iter().any(|&b| b != 0) {
-            return Err(Error::entry(
-                path,
-                format!(
-                    "data follows its end-of-archive marker (at byte {}): another archive put after it? Nothing added (tar would write over it)",
-                    at + buf[..n].iter().position(|&b| b != 0).unwrap_or(0) as u64
-                ),
-            ));
-        }
-        at += n as u64;
+    if let Some(at) = first_nonzero(&file, end, len).at(path, "read the archive")? {
+        return Err(Error::entry(
+            path,
+            format!(
+                "data follows its end-of-archive marker (at byte {at}): another archive put after it? Nothing added (tar would write over it)"
+            ),
+        ));
     }
     walker.skip_inodes.push(((md.dev(), md.ino()), Skip::Note));
     let _signals = temps::SignalCleanup::install();
@@ -257,16 +246,29 @@ fn append_archive(opts: &CreateOptions, walker: &mut Walker<'_>, progress: &Prog
         walker.files.report.set_total(now);
         file.set_len(now).at(path, "truncate the archive")
     });
-    // The old end back: cut to the members, then zeros to the old length.
-    let restored = match written {
-        Ok(()) => Ok(()),
-        Err(_) => file.set_len(end).and_then(|()| file.set_len(len)).and_then(|()| file.sync_data()),
-    };
-    temps::settle_restore(guard);
-    if let Err(e) = restored {
+    // On failure, the old end back: cut to the members, then zeros to the old length.
+    if let Err(e) = temps::settle_restore(guard, written.is_err()) {
         walker.files.report.error(Error::io(path, "put the archive's old end back after the failure", e));
     }
     written
+}
+
+/// Where the first byte that is not zero lies in `file` between `from` and `to`.
+fn first_nonzero(file: &File, from: u64, to: u64) -> io::Result<Option<u64>> {
+    use std::os::unix::fs::FileExt;
+    let mut buf = vec![0u8; 64 << 10];
+    let mut at = from;
+    while at < to {
+        let n = file.read_at(&mut buf, at)?;
+        if n == 0 {
+            break;
+        }
+        if let Some(i) = buf[..n].iter().position(|&b| b != 0) {
+            return Ok(Some(at + i as u64));
+        }
+        at += n as u64;
+    }
+    Ok(None)
 }
 
 /// Writes the archive under a temporary name beside `path` and renames it into place when
