@@ -51,6 +51,7 @@ fn through_pipe(
         compression: Compression::None,
         level: None,
         excludes: opts.excludes.clone(),
+        tags: Vec::new(),
         transforms: Default::default(),
         one_file_system: opts.one_file_system,
         recursive: true,

@@ -170,14 +170,45 @@ impl XattrPolicy {
 #[derive(Debug, Clone)]
 pub struct Excludes(GlobSet);
 
+/// GNU tar's `--exclude-vcs`: the directories and files of version control systems (CVS, RCS,
+/// SCCS, Subversion, git, Arch, Bazaar, Mercurial, darcs), matched as names.
+pub const VCS_NAMES: &[&str] = &[
+    "CVS",
+    ".cvsignore",
+    "RCS",
+    "SCCS",
+    ".svn",
+    ".git",
+    ".gitignore",
+    ".gitattributes",
+    ".gitmodules",
+    ".arch-ids",
+    "{arch}",
+    "=RELEASE-ID",
+    "=meta-update",
+    "=update",
+    ".bzr",
+    ".bzrignore",
+    ".bzrtags",
+    ".hg",
+    ".hgignore",
+    ".hgtags",
+    "_darcs",
+];
+
+/// GNU tar's `--exclude-backups`: editors' backup and lock files, as globs (even with
+/// `--no-wildcards`, as in GNU tar).
+pub const BACKUP_GLOBS: &[&str] = &[".#*", "*~", "#*#"];
+
 impl Excludes {
     pub fn new(patterns: &[String]) -> Result<Excludes> {
         Ok(Excludes(glob_set(patterns, "--exclude")?))
     }
 
-    /// Patterns that match only the names they spell (`--no-wildcards`).
-    pub fn literal(patterns: &[String]) -> Result<Excludes> {
-        Excludes::new(&patterns.iter().map(|p| literal(p)).collect::<Vec<_>>())
+    /// `globs` as fnmatch reads them, and `names` that match only the names they spell (with
+    /// `--no-wildcards`, every pattern given; `--exclude-vcs`'s names).
+    pub fn with_names(globs: &[String], names: &[String]) -> Result<Excludes> {
+        Excludes::new(&globs.iter().cloned().chain(names.iter().map(|n| literal(n))).collect::<Vec<_>>())
     }
 
     pub fn is_empty(&self) -> bool {

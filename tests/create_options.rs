@@ -1152,3 +1152,107 @@ fn an_append_ended_by_a_signal_leaves_the_archive_as_it_was() {
     assert!(std::fs::read(&archive).unwrap() == before, "the archive changed");
     assert_eq!(captar().args(["list", "-f"]).arg(&archive).ok().stdout_text(), "small\n");
 }
+
+/// A tree with version control files, editors' backups, a cache directory (tagged with its
+/// signature), a CACHEDIR.TAG without it, and a directory tagged NOBACKUP.
+fn tagged_tree(d: &Path) {
+    let files = [
+        "a/cache/f",
+        "a/cache/sub/g",
+        "a/plain/p",
+        "a/tagged/h",
+        "a/tagged/NOBACKUP",
+        "a/tagged/sub/i",
+        "a/.git/config",
+        "a/CVS/Entries",
+        "a/src/.gitignore",
+        "a/src/.hg/store",
+        "a/src/main.c",
+        "a/src/main.c~",
+        "a/src/.#main.c",
+        "a/src/#main.c#",
+        "a/src/x~y",
+    ];
+    for f in files {
+        let p = d.join(f);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, f).unwrap();
+    }
+    std::fs::write(d.join("a/cache/CACHEDIR.TAG"), "Signature: 8a477f597d28d172789f06886806bc55\n# a cache\n").unwrap();
+    std::fs::write(d.join("a/plain/CACHEDIR.TAG"), "Signature: not one\n").unwrap();
+}
+
+/// --exclude-vcs, --exclude-backups, --exclude-caches[-under|-all] and --exclude-tag[-under|-all]
+/// leave out what GNU tar leaves out; the last tag option given decides where several tag one
+/// directory, as in GNU tar; -v names each tagged directory.
+#[test]
+fn exclusion_tags_vcs_and_backups_as_gnu_tar() {
+    let tmp = util::tempdir();
+    let d = tmp.path();
+    tagged_tree(d);
+    let sorted = |listing: String| {
+        let mut names: Vec<String> = listing.lines().map(String::from).collect();
+        names.sort();
+        names
+    };
+    let runs: &[&[&str]] = &[
+        &["--exclude-vcs"],
+        &["--exclude-backups"],
+        &["--exclude-backups", "--no-wildcards"],
+        &["--exclude-caches"],
+        &["--exclude-caches-under"],
+        &["--exclude-caches-all"],
+        &["--exclude-tag=NOBACKUP"],
+        &["--exclude-tag-under=NOBACKUP"],
+        &["--exclude-tag-all", "NOBACKUP"],
+        &["--exclude-tag-under=CACHEDIR.TAG", "--exclude-caches-all"],
+        &["--exclude-caches-all", "--exclude-tag-under=CACHEDIR.TAG"],
+        &["--exclude-caches", "--exclude-tag-all=NOBACKUP", "--exclude-vcs", "--exclude-backups"],
+    ];
+    let expected_caches_all = ["a/", "a/cache/"];
+    let gnu = util::require_tool("tar");
+    let archive = d.join("c.tar");
+    for args in runs {
+        captar().arg("create").args(*args).arg("-f").arg(&archive).arg("a").current_dir(d).ok();
+        let ours = sorted(captar().args(["list", "-f"]).arg(&archive).ok().stdout_text());
+        assert!(ours.iter().any(|n| n == "a/src/main.c"), "{args:?}: {ours:?}");
+        if args == &["--exclude-caches-all"] {
+            assert!(!ours.iter().any(|n| n.starts_with("a/cache/")), "{ours:?}");
+            assert!(ours.iter().any(|n| n == "a/plain/CACHEDIR.TAG"), "a tag without the signature counts not");
+            assert!(ours.iter().any(|n| n == expected_caches_all[0]));
+        }
+        if gnu {
+            let theirs = sorted(gnu_sorted_listing(&[args.to_vec(), vec!["a"]].concat(), d));
+            assert_eq!(ours, theirs, "{args:?}");
+        }
+    }
+    // The tar-style command line takes them too.
+    captar().args(["-cf"]).arg(&archive).args(["--exclude-caches", "--exclude-vcs", "a"]).current_dir(d).ok();
+    let names = sorted(captar().args(["-tf"]).arg(&archive).ok().stdout_text());
+    assert!(names.contains(&"a/cache/CACHEDIR.TAG".to_string()) && !names.contains(&"a/cache/f".to_string()));
+    assert!(!names.iter().any(|n| n.contains(".git")), "{names:?}");
+    // A tagged directory named on the command line is left out as it would be beneath one.
+    captar().args(["create", "--exclude-caches-all", "-f"]).arg(&archive).arg("a/cache").current_dir(d).ok();
+    assert_eq!(captar().args(["list", "-f"]).arg(&archive).ok().stdout_text(), "");
+    // -v says which directories were cut short, and why.
+    let out = captar()
+        .args(["create", "-v", "--exclude-caches", "--exclude-tag-all=NOBACKUP", "-f"])
+        .arg(&archive)
+        .arg("a")
+        .current_dir(d)
+        .ok();
+    let err = out.stderr_text();
+    assert!(err.contains("a/cache/: contains a cache directory tag CACHEDIR.TAG; contents not dumped"), "{err}");
+    assert!(err.contains("a/tagged/: contains the exclusion tag NOBACKUP; directory not dumped"), "{err}");
+    // When reading, --exclude-vcs and --exclude-backups leave members out (a VCS directory
+    // with its contents: GNU tar 1.34 lists the contents of an excluded .git/ when reading);
+    // the tag options are create's only.
+    captar().args(["create", "-f"]).arg(&archive).arg("a").current_dir(d).ok();
+    let listed =
+        sorted(captar().args(["list", "--exclude-vcs", "--exclude-backups", "-f"]).arg(&archive).ok().stdout_text());
+    let left: Vec<&str> = listed.iter().map(String::as_str).filter(|n| n.starts_with("a/src")).collect();
+    assert_eq!(left, ["a/src/", "a/src/main.c", "a/src/x~y"]);
+    assert!(!listed.iter().any(|n| n.contains(".git/") || n.contains("CVS")), "{listed:?}");
+    let refused = captar().args(["create", "--exclude-tag=a/b", "-f"]).arg(&archive).arg("a").current_dir(d).code(2);
+    assert!(refused.stderr_text().contains("without '/'"), "{}", refused.stderr_text());
+}

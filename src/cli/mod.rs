@@ -16,14 +16,14 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Parser, Subcommand};
 
 use crate::copy::CopyOptions;
-use crate::create::{CreateOptions, ModeChanges, Named, Newer, Stamp, Target};
+use crate::create::{CACHEDIR_TAG, CreateOptions, ExclusionTag, ModeChanges, Named, Newer, Stamp, TagScope, Target};
 use crate::error::{Error, Outcome, Report, Result};
 use crate::extract::{Existing, ExtractOptions, RootidPolicy};
 use crate::format::Time;
 use crate::format::compress::Compression;
 use crate::list::ListOptions;
 use crate::owners;
-use crate::select::{EXTRACT_DEFAULT_INCLUDE, Excludes, Selection, XattrPolicy};
+use crate::select::{BACKUP_GLOBS, EXTRACT_DEFAULT_INCLUDE, Excludes, Selection, VCS_NAMES, XattrPolicy};
 use crate::transform::Transforms;
 use crate::verify::{Source, VerifyOptions};
 
@@ -226,6 +226,26 @@ pub struct CreateArgs {
     /// Leave out files modified and changed (ctime) before DATE, as tar's --newer / -N
     #[arg(short = 'N', long, visible_alias = "after-date", value_name = "DATE")]
     newer: Option<String>,
+    /// Archive a directory holding a cache directory tag (a CACHEDIR.TAG file with its
+    /// signature) with that file only, as GNU tar's --exclude-caches
+    #[arg(long)]
+    exclude_caches: bool,
+    /// Archive a directory holding a cache directory tag without its contents
+    #[arg(long)]
+    exclude_caches_under: bool,
+    /// Leave out a directory holding a cache directory tag
+    #[arg(long)]
+    exclude_caches_all: bool,
+    /// Archive a directory holding a file named FILE with that file only, as GNU tar's
+    /// --exclude-tag; repeatable
+    #[arg(long, value_name = "FILE")]
+    exclude_tag: Vec<OsString>,
+    /// Archive a directory holding a file named FILE without its contents; repeatable
+    #[arg(long, value_name = "FILE")]
+    exclude_tag_under: Vec<OsString>,
+    /// Leave out a directory holding a file named FILE; repeatable
+    #[arg(long, value_name = "FILE")]
+    exclude_tag_all: Vec<OsString>,
     /// Archive files with holes as their data runs (GNU sparse format 1.0), as tar's -S
     #[arg(short = 'S', long)]
     sparse: bool,
@@ -251,6 +271,14 @@ pub struct NameArgs {
     /// Leave out what the patterns in FILE match, one per line, as --exclude (tar's -X)
     #[arg(short = 'X', long, value_name = "FILE")]
     exclude_from: Vec<PathBuf>,
+    /// Leave out version control files and directories (.git, .gitignore, .svn, CVS, .hg and
+    /// others: GNU tar's list), as GNU tar's --exclude-vcs
+    #[arg(long)]
+    exclude_vcs: bool,
+    /// Leave out editors' backup and lock files (`*~`, `.#*`, `#*#`), as GNU tar's
+    /// --exclude-backups
+    #[arg(long)]
+    exclude_backups: bool,
     /// When reading, the MEMBERs are globs matched against whole member names (`*` matches `/`
     /// too), as GNU tar's --wildcards (exclude patterns are globs anyway)
     #[arg(long, overrides_with = "no_wildcards")]
@@ -293,7 +321,14 @@ impl NameArgs {
             patterns
                 .extend(lines.into_iter().filter(|l| !l.is_empty()).map(|l| String::from_utf8_lossy(l).into_owned()));
         }
-        if self.no_wildcards { Excludes::literal(&patterns) } else { Excludes::new(&patterns) }
+        let (mut globs, mut names) = if self.no_wildcards { (Vec::new(), patterns) } else { (patterns, Vec::new()) };
+        if self.exclude_vcs {
+            names.extend(VCS_NAMES.iter().map(|n| n.to_string()));
+        }
+        if self.exclude_backups {
+            globs.extend(BACKUP_GLOBS.iter().map(|g| g.to_string()));
+        }
+        Excludes::with_names(&globs, &names)
     }
 
     /// The `--transform` expressions.
@@ -534,6 +569,7 @@ impl CreateArgs {
                 Some(_) => {}
             }
         }
+        let tags = self.tags(matches)?;
         // Paths, -T files and -C in command-line order: each path is read in the directory of
         // the -C before it.
         enum Item {
@@ -566,6 +602,7 @@ impl CreateArgs {
             }
         }
         Ok(CreateOptions {
+            tags,
             target,
             paths,
             // tar: `-T` naming nothing makes an empty archive; no path at all is an error.
@@ -602,6 +639,31 @@ impl CreateArgs {
             verbose: self.verbose,
             progress,
         })
+    }
+}
+
+impl CreateArgs {
+    /// The exclusion tags, the last given first: GNU tar checks a directory for them in that
+    /// order, and the first it holds decides.
+    fn tags(&self, matches: &clap::ArgMatches) -> Result<Vec<ExclusionTag>> {
+        let at = |id: &str| matches.indices_of(id).into_iter().flatten();
+        let cache = || OsString::from(CACHEDIR_TAG);
+        let given = [
+            (at("exclude_caches").zip(self.exclude_caches.then(cache)).collect::<Vec<_>>(), true, TagScope::Contents),
+            (at("exclude_caches_under").zip(self.exclude_caches_under.then(cache)).collect(), true, TagScope::Under),
+            (at("exclude_caches_all").zip(self.exclude_caches_all.then(cache)).collect(), true, TagScope::All),
+            (at("exclude_tag").zip(self.exclude_tag.iter().cloned()).collect(), false, TagScope::Contents),
+            (at("exclude_tag_under").zip(self.exclude_tag_under.iter().cloned()).collect(), false, TagScope::Under),
+            (at("exclude_tag_all").zip(self.exclude_tag_all.iter().cloned()).collect(), false, TagScope::All),
+        ];
+        let mut tags: Vec<(usize, ExclusionTag)> = Vec::new();
+        for (names, cache, scope) in given {
+            for (index, name) in names {
+                tags.push((index, ExclusionTag::new(&name, cache, scope).map_err(Error::Usage)?));
+            }
+        }
+        tags.sort_by_key(|(index, _)| std::cmp::Reverse(*index));
+        Ok(tags.into_iter().map(|(_, tag)| tag).collect())
     }
 }
 

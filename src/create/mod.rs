@@ -30,11 +30,13 @@ mod batch;
 mod mode;
 mod options;
 mod sparse;
+mod tags;
 mod tree;
 
 use batch::{Batch, Batches, Bytes, Job};
 pub use mode::ModeChanges;
 pub use options::{CreateOptions, Named, Newer, Stamp, Target};
+pub use tags::{CACHEDIR_TAG, ExclusionTag, TagScope};
 use tree::{At, Entry, Failure, Tree};
 
 /// The walk: directories, lstat, hard links and exclusions, in archive order, on its own
@@ -631,10 +633,29 @@ impl Walker<'_> {
                     next = tree.next();
                     continue;
                 }
+                // --exclude-tag, --exclude-caches: a tagged directory is archived with its tag
+                // file, alone, or not at all.
+                let tag = if is_dir { tags::find(&self.files.opts.tags, &entry.at) } else { None };
+                if let Some(tag) = tag
+                    && self.files.opts.verbose
+                {
+                    self.files.report.note(tag.note(&entry.path));
+                }
+                let scope = tag.map(|t| t.scope);
+                if scope == Some(TagScope::All) {
+                    next = tree.next();
+                    continue;
+                }
                 let descend = is_dir
                     && self.files.opts.recursive
+                    && scope != Some(TagScope::Under)
                     && (!self.files.opts.one_file_system || entry.st.st_dev == root_dev);
                 let entered = if descend { tree.enter(&entry) } else { Ok(()) };
+                if let (Ok(()), Some(tag)) = (&entered, tag)
+                    && descend
+                {
+                    tree.keep_only(&tag.name);
+                }
                 match self.add(entry) {
                     Ok(Some(job)) => {
                         // A file handed on holds its directory open until a reader reads it.
@@ -984,6 +1005,7 @@ mod tests {
             compression: Compression::None,
             level: None,
             excludes: Excludes::new(&[]).unwrap(),
+            tags: Vec::new(),
             transforms: Default::default(),
             one_file_system: false,
             recursive: true,

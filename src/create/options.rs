@@ -35,6 +35,9 @@ pub struct CreateOptions {
     pub compression: Compression,
     pub level: Option<i32>,
     pub excludes: Excludes,
+    /// Directories archived in part or left out by a file they hold (`--exclude-tag`,
+    /// `--exclude-caches` and their forms), the first that a directory holds deciding.
+    pub tags: Vec<super::ExclusionTag>,
     /// Member names and link targets as `--transform` makes them.
     pub transforms: crate::transform::Transforms,
     pub one_file_system: bool,

@@ -190,6 +190,14 @@ impl Tree {
         Ok(())
     }
 
+    /// Of the directory just entered, only the entry `name` is visited (a directory that an
+    /// exclusion tag leaves with the tag file only).
+    pub(super) fn keep_only(&mut self, name: &CStr) {
+        if let Some(level) = self.levels.last_mut() {
+            level.rest.retain(|n| n.as_c_str() == name);
+        }
+    }
+
     /// The names in an open directory, sorted from last to first.
     fn read_names(&mut self, fd: &OwnedFd) -> io::Result<Vec<CString>> {
         let mut names = Vec::new();
