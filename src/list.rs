@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::caps::FileCaps;
 use crate::error::{Outcome, Report, Result};
 use crate::extract::SafeName;
-use crate::format::{Kind, open_archive};
+use crate::format::{Kind, Time, open_archive};
 use crate::select::{Members, Selection};
 
 #[derive(Debug, Clone)]
@@ -22,6 +22,10 @@ pub struct ListOptions {
     pub caps: bool,
     pub json: bool,
     pub risk: bool,
+    /// With `verbose`: times with seconds (and nanoseconds), as GNU tar's `--full-time`.
+    pub full_time: bool,
+    /// With `verbose`: times in UTC, as GNU tar's `--utc`.
+    pub utc: bool,
     /// The members listed: those named, less those excluded.
     pub select: Selection,
 }
@@ -162,34 +166,37 @@ pub fn mode_string(kind: Kind, mode: u32) -> String {
     s
 }
 
-/// `2021-03-04 05:06` in local time, as `tar -tv` prints it. Members of an archive share few
-/// distinct minutes, so the last one is kept.
+/// `2021-03-04 05:06` in local time, as `tar -tv` prints it; with `--full-time` the seconds
+/// too, and the nanoseconds when there are any (`05:06:07.123456789`); with `--utc` in UTC.
+/// Members of an archive share few distinct minutes, so the last one is kept.
 pub struct Dates {
     tz: jiff::tz::TimeZone,
+    full: bool,
     last: Option<(i64, String)>,
 }
 
 impl Dates {
-    pub fn new() -> Dates {
-        Dates { tz: jiff::tz::TimeZone::system(), last: None }
+    pub fn new(full: bool, utc: bool) -> Dates {
+        let tz = if utc { jiff::tz::TimeZone::UTC } else { jiff::tz::TimeZone::system() };
+        Dates { tz, full, last: None }
     }
 
-    pub fn format(&mut self, secs: i64) -> &str {
-        let minute = secs.div_euclid(60);
-        if self.last.as_ref().is_none_or(|(m, _)| *m != minute) {
-            let text = match jiff::Timestamp::from_second(secs) {
-                Ok(ts) => ts.to_zoned_datetime(self.tz.clone()).strftime("%Y-%m-%d %H:%M").to_string(),
-                Err(_) => secs.to_string(),
+    pub fn format(&mut self, time: Time) -> std::borrow::Cow<'_, str> {
+        let (key, pattern) =
+            if self.full { (time.secs, "%Y-%m-%d %H:%M:%S") } else { (time.secs.div_euclid(60), "%Y-%m-%d %H:%M") };
+        if self.last.as_ref().is_none_or(|(k, _)| *k != key) {
+            let text = match jiff::Timestamp::from_second(time.secs) {
+                Ok(ts) => ts.to_zoned_datetime(self.tz.clone()).strftime(pattern).to_string(),
+                Err(_) => time.secs.to_string(),
             };
-            self.last = Some((minute, text));
+            self.last = Some((key, text));
         }
-        &self.last.as_ref().expect("just set").1
-    }
-}
-
-impl Default for Dates {
-    fn default() -> Dates {
-        Dates::new()
+        let text = &self.last.as_ref().expect("just set").1;
+        if self.full && time.nsecs != 0 {
+            std::borrow::Cow::Owned(format!("{text}.{:09}", time.nsecs))
+        } else {
+            std::borrow::Cow::Borrowed(text)
+        }
     }
 }
 
@@ -202,7 +209,8 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let write_err = crate::error::Error::stdout;
     let mut ugswidth = 18;
-    let mut dates = Dates::new();
+    let mut datewidth = 16;
+    let mut dates = Dates::new(opts.full_time, opts.utc);
     let mut owner: (Option<OwnerKey>, String) = (None, String::new());
     let mut line = Vec::with_capacity(256);
     let mut members = Members::new(&opts.select);
@@ -287,13 +295,11 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
             let pad = owner.1.len() + size.len();
             ugswidth = ugswidth.max(pad);
             let width = ugswidth - pad + size.len();
-            let _ = write!(
-                line,
-                "{} {} {size:>width$} {} ",
-                mode_string(meta.kind, meta.mode),
-                owner.1,
-                dates.format(meta.mtime.secs)
-            );
+            // And the date to a width that only grows (wider with nanoseconds), left-justified.
+            let date = dates.format(meta.mtime);
+            datewidth = datewidth.max(date.len());
+            let _ =
+                write!(line, "{} {} {size:>width$} {date:<datewidth$} ", mode_string(meta.kind, meta.mode), owner.1,);
         }
         line.extend_from_slice(quote_name(meta.path.as_os_str().as_bytes()).as_bytes());
         if opts.verbose {

@@ -162,6 +162,15 @@ fn stdout_archive_and_gnu_listing_agree() {
     let ours = captar().args(["list", "-v", "-f"]).arg(&a).env("TZ", "UTC").ok().stdout_text();
     let gnu = cmd("tar").args(["-tvf"]).arg(&a).env("TZ", "UTC").ok().stdout_text();
     assert_eq!(ours, gnu);
+    // --full-time (seconds, and nanoseconds where there are any) and --utc, in a time zone
+    // nine hours from UTC.
+    let tokyo = captar().args(["-tvf"]).arg(&a).env("TZ", "Asia/Tokyo").ok().stdout_text();
+    for opts in [&["--full-time"][..], &["--utc"], &["--utc", "--full-time"]] {
+        let ours = captar().args(["-tv"]).args(opts).arg("-f").arg(&a).env("TZ", "Asia/Tokyo").ok().stdout_text();
+        let gnu = cmd("tar").args(["-tv"]).args(opts).arg("-f").arg(&a).env("TZ", "Asia/Tokyo").ok().stdout_text();
+        assert_eq!(ours, gnu, "{opts:?}");
+        assert_ne!(ours, tokyo, "{opts:?} changes the times shown");
+    }
     // Members named after the archive: those and what is beneath them, as GNU tar lists them;
     // one that is not there is an error for both (exit 2), after the others are listed.
     let ours = captar().args(["tf"]).arg(&a).args(["./bin", "./links/"]).ok().stdout;

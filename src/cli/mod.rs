@@ -389,6 +389,12 @@ pub struct ListArgs {
     /// Mark members whose capabilities are risky (see the README's risk classes)
     #[arg(long)]
     risk: bool,
+    /// With -v, times with seconds (and nanoseconds when there are any), as GNU tar's --full-time
+    #[arg(long)]
+    full_time: bool,
+    /// With -v, times in UTC rather than local time, as GNU tar's --utc
+    #[arg(long)]
+    utc: bool,
     #[command(flatten)]
     select: SelectArgs,
 }
@@ -916,6 +922,8 @@ fn command(command: Command, matches: &clap::ArgMatches, report: &Report, progre
                 caps: a.caps,
                 json: a.json,
                 risk: a.risk,
+                full_time: a.full_time,
+                utc: a.utc,
             },
             report,
         ),
