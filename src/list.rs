@@ -205,6 +205,7 @@ type OwnerKey = (u64, u64, Option<Vec<u8>>, Option<Vec<u8>>);
 
 pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
     let (_, mut reader) = open_archive(&opts.archive)?;
+    reader.ignore_zeros(opts.select.ignore_zeros);
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let write_err = crate::error::Error::stdout;

@@ -258,6 +258,8 @@ pub struct Selection {
     pub patterns: Option<GlobSet>,
     /// The names members are given (`--transform`); selection matches the names as archived.
     pub transforms: crate::transform::Transforms,
+    /// Members after an end-of-archive marker too (GNU tar's `-i`: concatenated archives).
+    pub ignore_zeros: bool,
 }
 
 impl Selection {
@@ -268,6 +270,7 @@ impl Selection {
             excludes: Excludes(GlobSet::empty()),
             patterns: None,
             transforms: Default::default(),
+            ignore_zeros: false,
         }
     }
 

@@ -1130,3 +1130,68 @@ fn sparse_files_written_for_every_reader() {
     captar().arg("-cf").arg(&plain).arg("-C").arg(&src).arg(".").ok();
     assert!(std::fs::metadata(&plain).unwrap().len() > 28 << 20);
 }
+
+/// `-i` / `--ignore-zeros`: archives joined with `cat` (captar's, GNU tar's with its record
+/// padding, gzip members, zstd frames) are read whole, as GNU tar -i reads them; without it,
+/// the first archive only, as GNU tar. A capability in the second archive is extracted and
+/// verified.
+#[test]
+fn concatenated_archives_are_read_whole_with_ignore_zeros() {
+    if !util::require_root("set a capability") || !util::require_tool("tar") || !util::require_tool("zstd") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let d = tmp.path();
+    for (dir, file) in [("one", "f"), ("two", "g"), ("three", "h")] {
+        std::fs::create_dir(d.join(dir)).unwrap();
+        std::fs::write(d.join(dir).join(file), dir).unwrap();
+    }
+    std::fs::write(d.join("two/ping"), b"#!/bin/sh\n").unwrap();
+    cmd("setcap").args(["cap_net_raw+ep"]).arg(d.join("two/ping")).ok();
+    captar().args(["create", "-f"]).arg(d.join("a.tar")).arg("-C").arg(d).arg("one").ok();
+    cmd("tar")
+        .args(["--xattrs", "--xattrs-include=security.capability", "-cf"])
+        .arg(d.join("b.tar"))
+        .arg("-C")
+        .arg(d)
+        .arg("two")
+        .ok();
+    captar().args(["create", "-f"]).arg(d.join("c.tar")).arg("-C").arg(d).arg("three").ok();
+    let joined = d.join("joined.tar");
+    let parts = ["a.tar", "b.tar", "c.tar"].map(|p| std::fs::read(d.join(p)).unwrap());
+    std::fs::write(&joined, parts.concat()).unwrap();
+    let all = cmd("tar").args(["-itf"]).arg(&joined).ok().stdout_text();
+    assert_eq!(all.lines().count(), 7, "{all}");
+    assert_eq!(captar().args(["-itf"]).arg(&joined).ok().stdout_text(), all);
+    assert_eq!(captar().args(["list", "--ignore-zeros", "-f"]).arg(&joined).ok().stdout_text(), all);
+    assert_eq!(captar().args(["list", "-i", "-f", "-"]).stdin(parts.concat()).ok().stdout_text(), all);
+    let first = cmd("tar").args(["-tf"]).arg(&joined).ok().stdout_text();
+    assert_eq!(first, "one/\none/f\n");
+    assert_eq!(captar().args(["-tf"]).arg(&joined).ok().stdout_text(), first);
+    // Compressed: gzip members and zstd frames one after the other.
+    for (flag, ext) in [("--gzip", "gz"), ("--zstd", "zst")] {
+        let mut bytes = Vec::new();
+        for dir in ["one", "two", "three"] {
+            let part = d.join(format!("{dir}.tar.{ext}"));
+            captar().args(["create", flag, "-f"]).arg(&part).arg("-C").arg(d).arg(dir).ok();
+            bytes.extend(std::fs::read(&part).unwrap());
+        }
+        let joined = d.join(format!("joined.tar.{ext}"));
+        std::fs::write(&joined, bytes).unwrap();
+        let listed = captar().args(["-itf"]).arg(&joined).ok().stdout_text();
+        assert_eq!(listed.lines().count(), 7, "{ext}: {listed}");
+    }
+    // Extract and verify read the second archive's capability.
+    let out = d.join("out");
+    std::fs::create_dir(&out).unwrap();
+    captar().args(["extract", "-i", "-f"]).arg(&joined).arg("-C").arg(&out).ok();
+    let caps = cmd("getcap").arg(out.join("two/ping")).ok().stdout_text();
+    assert!(caps.contains("cap_net_raw=ep"), "{caps}");
+    assert_eq!(std::fs::read(out.join("three/h")).unwrap(), b"three");
+    captar().args(["verify", "--all", "-i", "-f"]).arg(&joined).arg("-C").arg(&out).ok();
+    cmd("setcap").args(["-r"]).arg(out.join("two/ping")).ok();
+    let differs = captar().args(["-dif"]).arg(&joined).arg("-C").arg(&out).code(1);
+    assert!(differs.stdout_text().contains("two/ping"), "{}", differs.stdout_text());
+    let out_o = captar().args(["-xiOf"]).arg(&joined).arg("three/h").ok().stdout;
+    assert_eq!(out_o, b"three");
+}

@@ -349,6 +349,10 @@ impl NameArgs {
 pub struct SelectArgs {
     #[command(flatten)]
     names: NameArgs,
+    /// Read on past end-of-archive markers (zero blocks), so archives joined with `cat` are
+    /// read whole, as GNU tar's -i
+    #[arg(short = 'i', long)]
+    ignore_zeros: bool,
     /// Only these members (and what is under them)
     #[arg(value_name = "MEMBER")]
     members: Vec<PathBuf>,
@@ -368,7 +372,7 @@ impl SelectArgs {
         let excludes = names.excludes()?;
         let patterns = if names.wildcards { Some(Selection::wildcards(&self.members)?) } else { None };
         let transforms = names.transforms()?;
-        Ok(Selection { members: self.members, excludes, patterns, transforms })
+        Ok(Selection { members: self.members, excludes, patterns, transforms, ignore_zeros: self.ignore_zeros })
     }
 }
 

@@ -257,6 +257,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                     // Sparse files: create's --sparse; reading keeps holes anyway.
                     b'S' => sparse = true,
                     b'k' => opts.push("--keep-old-files".into()),
+                    b'i' => opts.push("--ignore-zeros".into()),
                     b'O' => to_stdout = true,
                     b'q' => opts.push("--quiet".into()),
                     // Preserve permissions: extract's --same-permissions (root's default);

@@ -35,7 +35,6 @@ const GNU_TAR_ONLY: &[&str] = &[
     "ignore-case",
     "ignore-command-error",
     "ignore-failed-read",
-    "ignore-zeros",
     "incremental",
     "index-file",
     "keep-directory-symlink",

@@ -147,6 +147,7 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     }
     let opened = open_archive_counted(&opts.archive)?;
     let mut reader = opened.reader;
+    reader.ignore_zeros(opts.select.ignore_zeros);
     let progress = Progress::bytes(opts.progress, opened.input_len, "extracting");
     report.attach(&progress);
     let input_pos = opened.input_pos;

@@ -17,6 +17,7 @@ use crate::select::Members;
 /// member on standard error, as GNU tar does when the data has standard output.
 pub fn to_stdout(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     let (_, mut reader) = open_archive(&opts.archive)?;
+    reader.ignore_zeros(opts.select.ignore_zeros);
     let mut members = Members::new(&opts.select);
     let mut out = std::io::stdout().lock();
     let mut buf = vec![0u8; 256 << 10];

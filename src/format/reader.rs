@@ -57,6 +57,11 @@ pub struct Reader {
     local: Vec<u8>,
     local_records: Vec<(Range<usize>, Range<usize>)>,
     done: bool,
+    /// Zero blocks are skipped, not read as the end of the archive (GNU tar's `-i`), so the
+    /// members of archives concatenated after it are read too.
+    ignore_zeros: bool,
+    /// With `ignore_zeros`: where the run of zero blocks being skipped started.
+    zeros_from: Option<u64>,
     /// Where the members end (the end-of-archive marker, or the end of the data), once read.
     end: Option<u64>,
     /// The member whose data is being read or skipped, named in errors about its data; empty
@@ -194,9 +199,17 @@ impl Reader {
             local: Vec::new(),
             local_records: Vec::new(),
             done: false,
+            ignore_zeros: false,
+            zeros_from: None,
             end: None,
             current: PathBuf::new(),
         }
+    }
+
+    /// Reads past end-of-archive markers to the end of the input, skipping zero blocks (GNU
+    /// tar's `-i` / `--ignore-zeros`: archives concatenated with `cat` are read whole).
+    pub fn ignore_zeros(&mut self, on: bool) {
+        self.ignore_zeros = on;
     }
 
     /// Bytes of the uncompressed stream consumed so far.
@@ -356,18 +369,23 @@ impl Reader {
                     );
                 }
                 self.done = true;
-                self.end = Some(at);
+                self.end = Some(self.zeros_from.take().unwrap_or(at));
                 return Ok(None);
             };
             if block.iter().all(|&b| b == 0) {
                 if pending.first_offset.is_some() {
                     return Err(self.err(at, "an extended header is followed by the end-of-archive marker"));
                 }
+                if self.ignore_zeros {
+                    self.zeros_from.get_or_insert(at);
+                    continue;
+                }
                 self.done = true;
                 self.end = Some(at);
                 self.check_trailer()?;
                 return Ok(None);
             }
+            self.zeros_from = None;
             match header_checksum_ok(&block) {
                 Some(true) => {}
                 Some(false) => {

@@ -254,6 +254,7 @@ impl Verifier<'_> {
                 let progress = Progress::bytes(opts.progress, opened.input_len, "verifying");
                 report.attach(&progress);
                 let mut reader = opened.reader;
+                reader.ignore_zeros(opts.select.ignore_zeros);
                 let tick = || progress.set_position(opened.input_pos.load(Ordering::Relaxed));
                 let result = self.archive(&mut reader, &tick);
                 progress.finish();
