@@ -52,6 +52,7 @@ fn through_pipe(
         level: None,
         excludes: opts.excludes.clone(),
         tags: Vec::new(),
+        ignore_failed_read: false,
         transforms: Default::default(),
         one_file_system: opts.one_file_system,
         recursive: true,

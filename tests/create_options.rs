@@ -1256,3 +1256,53 @@ fn exclusion_tags_vcs_and_backups_as_gnu_tar() {
     let refused = captar().args(["create", "--exclude-tag=a/b", "-f"]).arg(&archive).arg("a").current_dir(d).code(2);
     assert!(refused.stderr_text().contains("without '/'"), "{}", refused.stderr_text());
 }
+
+/// --ignore-failed-read: a file that cannot be opened, a directory that cannot be listed and a
+/// path that does not exist are warnings that leave the exit status 0, as GNU tar's; the rest
+/// is archived as without it (exit 2 then).
+#[test]
+fn ignore_failed_read_as_gnu_tar() {
+    if !util::require_root("read files as another user") || !util::require_tool("setpriv") || !util::require_tool("tar")
+    {
+        return;
+    }
+    let tmp = util::tempdir();
+    let d = tmp.path();
+    std::fs::set_permissions(d, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::create_dir_all(d.join("d/locked")).unwrap();
+    std::fs::write(d.join("d/a"), "a").unwrap();
+    std::fs::write(d.join("d/b"), "b").unwrap();
+    std::fs::write(d.join("d/locked/x"), "x").unwrap();
+    std::fs::set_permissions(d.join("d/b"), std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
+    std::fs::set_permissions(d.join("d/locked"), std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
+    let out = d.join("out");
+    std::fs::create_dir(&out).unwrap();
+    cmd("chown").args(["65534:65534"]).arg(&out).ok();
+    let as_nobody = |program: &str, args: &[&str], archive: &str| {
+        cmd("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", program])
+            .args(args)
+            .arg("-f")
+            .arg(out.join(archive))
+            .args(["d", "missing"])
+            .current_dir(d)
+    };
+    let captar_bin = env!("CARGO_BIN_EXE_captar");
+    let ours = as_nobody(captar_bin, &["create", "--ignore-failed-read"], "ours.tar").code(0);
+    let err = ours.stderr_text();
+    for what in ["d/b: open: Permission denied", "d/locked: read: Permission denied", "missing: stat: No such file"] {
+        assert!(err.contains(what) && err.contains("left out (--ignore-failed-read)"), "{what}: {err}");
+    }
+    as_nobody("tar", &["--ignore-failed-read", "-c"], "gnu.tar").code(0);
+    let files = |archive: &str| -> Vec<String> {
+        let listing = captar().args(["list", "-f"]).arg(out.join(archive)).ok().stdout_text();
+        listing.lines().filter(|l| !l.ends_with('/')).map(String::from).collect()
+    };
+    assert_eq!(files("ours.tar"), ["d/a"]);
+    assert_eq!(files("gnu.tar"), files("ours.tar"));
+    // Without it, the same archive and exit 2, as GNU tar.
+    let strict = as_nobody(captar_bin, &["create"], "strict.tar").code(2);
+    assert!(!strict.stderr_text().contains("--ignore-failed-read"), "{}", strict.stderr_text());
+    assert_eq!(files("strict.tar"), ["d/a"]);
+    as_nobody("tar", &["-c"], "gnu-strict.tar").code(2);
+}

@@ -226,6 +226,10 @@ pub struct CreateArgs {
     /// Leave out files modified and changed (ctime) before DATE, as tar's --newer / -N
     #[arg(short = 'N', long, visible_alias = "after-date", value_name = "DATE")]
     newer: Option<String>,
+    /// A path that cannot be read (missing, or permission denied) is a warning that leaves
+    /// the exit status alone, not an error, as GNU tar's --ignore-failed-read
+    #[arg(long)]
+    ignore_failed_read: bool,
     /// Archive a directory holding a cache directory tag (a CACHEDIR.TAG file with its
     /// signature) with that file only, as GNU tar's --exclude-caches
     #[arg(long)]
@@ -613,6 +617,7 @@ impl CreateArgs {
         }
         Ok(CreateOptions {
             tags,
+            ignore_failed_read: self.ignore_failed_read,
             target,
             paths,
             // tar: `-T` naming nothing makes an empty archive; no path at all is an error.

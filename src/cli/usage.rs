@@ -34,7 +34,6 @@ const GNU_TAR_ONLY: &[&str] = &[
     "hole-detection",
     "ignore-case",
     "ignore-command-error",
-    "ignore-failed-read",
     "incremental",
     "index-file",
     "keep-directory-symlink",

@@ -598,7 +598,7 @@ impl Walker<'_> {
             let root = match root {
                 Ok(root) => root,
                 Err(e) => {
-                    self.files.report.error(Error::io(&fs_path, "stat", e));
+                    self.files.cannot_read(Error::io(&fs_path, "stat", e));
                     continue;
                 }
             };
@@ -756,6 +756,19 @@ impl Files<'_> {
         match e {
             Error::Io { ref source, ref path, .. } if source.kind() == io::ErrorKind::NotFound => {
                 self.report.warn(format!("{}: file removed before we read it", path.display()));
+            }
+            other => self.cannot_read(other),
+        }
+    }
+
+    /// Reports a path that could not be looked at, opened or listed: an error, or with
+    /// `--ignore-failed-read` a note that leaves the exit status alone, as GNU tar's warning.
+    /// (Failures to read a capability or an xattr, and read errors in the middle of a file,
+    /// stay errors: the member would be archived without them, or with wrong data.)
+    fn cannot_read(&self, e: Error) {
+        match e {
+            Error::Io { op: "stat" | "open" | "read", .. } if self.opts.ignore_failed_read => {
+                self.report.note(format!("{e}; left out (--ignore-failed-read)"));
             }
             other => self.report.error(other),
         }
@@ -1006,6 +1019,7 @@ mod tests {
             level: None,
             excludes: Excludes::new(&[]).unwrap(),
             tags: Vec::new(),
+            ignore_failed_read: false,
             transforms: Default::default(),
             one_file_system: false,
             recursive: true,

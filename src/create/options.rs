@@ -38,6 +38,9 @@ pub struct CreateOptions {
     /// Directories archived in part or left out by a file they hold (`--exclude-tag`,
     /// `--exclude-caches` and their forms), the first that a directory holds deciding.
     pub tags: Vec<super::ExclusionTag>,
+    /// A path that cannot be looked at, opened or listed is a note, not an error (GNU tar's
+    /// `--ignore-failed-read`).
+    pub ignore_failed_read: bool,
     /// Member names and link targets as `--transform` makes them.
     pub transforms: crate::transform::Transforms,
     pub one_file_system: bool,
