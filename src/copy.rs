@@ -53,6 +53,8 @@ fn through_pipe(
         excludes: opts.excludes.clone(),
         tags: Vec::new(),
         ignore_failed_read: false,
+        dereference: false,
+        hard_dereference: false,
         transforms: Default::default(),
         one_file_system: opts.one_file_system,
         recursive: true,

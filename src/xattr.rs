@@ -132,6 +132,23 @@ pub fn get_caps_path(path: &Path) -> io::Result<Option<Vec<u8>>> {
     }
 }
 
+/// One xattr of what `path` leads to, through symlinks (`--dereference`); `None` when absent
+/// or unsupported.
+pub fn get_following(path: &Path, name: &CStr) -> io::Result<Option<Vec<u8>>> {
+    match read_value(|buf| rustix::fs::getxattr(path, name, buf)) {
+        Err(e) if is_unsupported(&e) => Ok(None),
+        other => other,
+    }
+}
+
+/// The xattr names of what `path` leads to, through symlinks.
+pub fn list_following(path: &Path) -> io::Result<Vec<OsString>> {
+    match split_list(|buf| rustix::fs::listxattr(path, buf)) {
+        Err(e) if is_unsupported(&e) => Ok(Vec::new()),
+        other => other,
+    }
+}
+
 /// `getxattrat(2)` (Linux 6.13): the syscall number, the same in the unified table of every
 /// architecture that has one; libc does not name it yet.
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64"))]

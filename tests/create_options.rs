@@ -1306,3 +1306,71 @@ fn ignore_failed_read_as_gnu_tar() {
     assert_eq!(files("strict.tar"), ["d/a"]);
     as_nobody("tar", &["-c"], "gnu-strict.tar").code(2);
 }
+
+/// -h / --dereference archives what symlinks lead to under their names (a capability
+/// included), a file reached by several names as hard links, as GNU tar -h; a dangling
+/// symlink is a warning; a symlink loop is not followed round (GNU tar 1.34 recurses until it
+/// crashes). --hard-dereference archives every name whole, each with the capability.
+#[test]
+fn dereference_and_hard_dereference_as_gnu_tar() {
+    if !util::require_root("set capabilities") || !util::require_tool("tar") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let d = tmp.path();
+    let t = d.join("t");
+    std::fs::create_dir_all(t.join("sub")).unwrap();
+    std::fs::write(t.join("sub/f"), "f").unwrap();
+    std::fs::write(t.join("ping"), "#!/bin/sh\n").unwrap();
+    cmd("setcap").arg("cap_net_raw+ep").arg(t.join("ping")).ok();
+    std::fs::hard_link(t.join("ping"), t.join("ping2")).unwrap();
+    for (link, target) in [("lnk", "sub"), ("flink", "sub/f"), ("pinglink", "ping"), ("nul", "/dev/null")] {
+        std::os::unix::fs::symlink(target, t.join(link)).unwrap();
+    }
+    std::os::unix::fs::symlink("t", d.join("named")).unwrap();
+    let ours = d.join("ours.tar");
+    let gnu = d.join("gnu.tar");
+    let listing = |archive: &Path| cmd("tar").args(["-tvf"]).arg(archive).env("TZ", "UTC").ok().stdout_text();
+    for (ours_args, gnu_args) in [
+        (&["-ch"][..], &["-ch"][..]),
+        (&["create", "--dereference"], &["--dereference", "-c"]),
+        (&["-c", "--hard-dereference"], &["--hard-dereference", "-c"]),
+        (&["-ch", "--hard-dereference"], &["-ch", "--hard-dereference"]),
+    ] {
+        captar().args(ours_args).arg("-f").arg(&ours).args(["t", "named"]).current_dir(d).ok();
+        cmd("tar")
+            .args(["--sort=name", "--xattrs", "--xattrs-include=security.capability"])
+            .args(gnu_args)
+            .arg("-f")
+            .arg(&gnu)
+            .args(["t", "named"])
+            .current_dir(d)
+            .ok();
+        assert_eq!(listing(&ours), listing(&gnu), "{ours_args:?}");
+        let out = d.join("out");
+        let _ = std::fs::remove_dir_all(&out);
+        std::fs::create_dir(&out).unwrap();
+        captar().args(["extract", "-f"]).arg(&ours).arg("-C").arg(&out).ok();
+        let caps = util::getcap_n_r(&out);
+        let capped: Vec<String> = caps.keys().map(|p| p.display().to_string()).collect();
+        let dereference = ours_args.contains(&"-ch") || ours_args.contains(&"--dereference");
+        let expected: &[&str] = if dereference {
+            &["named/ping", "named/ping2", "named/pinglink", "t/ping", "t/ping2", "t/pinglink"]
+        } else {
+            &["t/ping", "t/ping2"]
+        };
+        assert_eq!(capped, expected, "{ours_args:?}");
+    }
+    // A dangling symlink is a warning (exit 1), as GNU tar's "File removed before we read it".
+    std::os::unix::fs::symlink("nowhere", t.join("dangling")).unwrap();
+    let out = captar().args(["-chf"]).arg(&ours).arg("t").current_dir(d).code(1);
+    assert!(out.stderr_text().contains("t/dangling: file removed before we read it"), "{}", out.stderr_text());
+    cmd("tar").args(["-chf"]).arg(&gnu).arg("t").current_dir(d).code(1);
+    // A loop: each directory once, a warning naming where the symlink leads back.
+    std::fs::remove_file(t.join("dangling")).unwrap();
+    std::os::unix::fs::symlink("..", t.join("sub/up")).unwrap();
+    let out = captar().args(["-chf"]).arg(&ours).arg("t").current_dir(d).code(1);
+    assert!(out.stderr_text().contains("t/sub/up: file system loop"), "{}", out.stderr_text());
+    let names = captar().args(["-tf"]).arg(&ours).ok().stdout_text();
+    assert!(names.lines().any(|l| l == "t/sub/up/") && !names.contains("t/sub/up/ping"), "{names}");
+}

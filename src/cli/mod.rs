@@ -226,6 +226,14 @@ pub struct CreateArgs {
     /// Leave out files modified and changed (ctime) before DATE, as tar's --newer / -N
     #[arg(short = 'N', long, visible_alias = "after-date", value_name = "DATE")]
     newer: Option<String>,
+    /// Follow symlinks: archive what they lead to (data, metadata, capability) under their
+    /// names, as GNU tar's -h (a directory reached again through a symlink loop is not entered)
+    #[arg(long)]
+    dereference: bool,
+    /// Archive every name of a file with several names whole, not as hard links to the first,
+    /// as GNU tar's --hard-dereference
+    #[arg(long)]
+    hard_dereference: bool,
     /// A path that cannot be read (missing, or permission denied) is a warning that leaves
     /// the exit status alone, not an error, as GNU tar's --ignore-failed-read
     #[arg(long)]
@@ -618,6 +626,8 @@ impl CreateArgs {
         Ok(CreateOptions {
             tags,
             ignore_failed_read: self.ignore_failed_read,
+            dereference: self.dereference,
+            hard_dereference: self.hard_dereference,
             target,
             paths,
             // tar: `-T` naming nothing makes an empty archive; no path at all is an error.

@@ -258,6 +258,8 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                     b'S' => sparse = true,
                     b'k' => opts.push("--keep-old-files".into()),
                     b'i' => opts.push("--ignore-zeros".into()),
+                    // --dereference (create); a subcommand's -h is its help.
+                    b'h' => opts.push("--dereference".into()),
                     b'O' => to_stdout = true,
                     b'q' => opts.push("--quiet".into()),
                     // Preserve permissions: extract's --same-permissions (root's default);

@@ -582,7 +582,7 @@ impl Walker<'_> {
     fn walk_all(&mut self, mut batches: Batches<'_>) -> Result<()> {
         // Each batch out may hold a large file open, each reader one more; and a few for the
         // archive and standard streams.
-        let mut tree = Tree::new(2 * batches.most + 8);
+        let mut tree = Tree::new(2 * batches.most + 8).following(self.files.opts.dereference);
         for named in &self.files.opts.paths {
             let (arg, fs_path) = (&named.path, named.fs_path());
             let (name, stripped) = member_name(arg);
@@ -594,7 +594,9 @@ impl Walker<'_> {
             // (`add` names the empty name `./`); one stripped to a `.` (`/.`, `../.`) as `./`,
             // its contents as `./etc/...`: GNU tar's names (and bsdtar's, for `/`).
             let name = if name.as_os_str().is_empty() && !strips_to_nothing(arg) { PathBuf::from(".") } else { name };
-            let root = At::path(&fs_path).and_then(|at| Ok(Entry { st: at.stat()?, at, path: fs_path.clone(), name }));
+            let follow = tree.follows();
+            let root = At::path(&fs_path)
+                .and_then(|at| Ok(Entry { st: at.stat_as(follow)?, at, path: fs_path.clone(), name }));
             let root = match root {
                 Ok(root) => root,
                 Err(e) => {
@@ -702,7 +704,13 @@ impl Walker<'_> {
             report.note(format!("{}: socket ignored", path.display()));
             return Ok(None);
         };
-        let linked = kind != Kind::Dir && st.st_nlink > 1;
+        // With --dereference a regular file may be reached through symlinks too, so it has
+        // several names whatever its link count (as GNU tar's -h takes it); --hard-dereference
+        // archives every name whole.
+        let opts = self.files.opts;
+        let linked = kind != Kind::Dir
+            && (st.st_nlink > 1 || (opts.dereference && kind == Kind::File))
+            && !opts.hard_dereference;
         if kind == Kind::File && !linked {
             return Ok(Some(Job::File { at, path, name, st }));
         }
@@ -756,6 +764,9 @@ impl Files<'_> {
         match e {
             Error::Io { ref source, ref path, .. } if source.kind() == io::ErrorKind::NotFound => {
                 self.report.warn(format!("{}: file removed before we read it", path.display()));
+            }
+            Error::Io { op: tree::LOOP, ref source, ref path } => {
+                self.report.warn(format!("{}: {source}", path.display()));
             }
             other => self.cannot_read(other),
         }
@@ -851,8 +862,12 @@ impl Files<'_> {
     }
 
     /// Xattrs of a file that is not open (directories, symlinks, devices), found at `at`
-    /// (`path` on kernels before 6.13): never following it.
+    /// (`path` on kernels before 6.13): never following it, except with `--dereference`
+    /// (then by `path`).
     fn at_xattrs(&self, at: &At, path: &Path, meta: &mut EntryMeta) -> Result<()> {
+        if self.opts.dereference {
+            return self.followed_xattrs(path, meta);
+        }
         let full = || path.to_path_buf();
         if !self.opts.xattrs.others {
             // A directory, a symlink, a fifo or a device can carry a capability too (it grants
@@ -865,6 +880,25 @@ impl Files<'_> {
         for name in xattr::list_at(at.dir(), at.name(), &full).at(path, "list xattrs")? {
             if self.opts.xattrs.wants(&name)
                 && let Some(v) = xattr::get_at(at.dir(), at.name(), &name, &full).at(path, "read xattr")?
+            {
+                meta.xattrs.push((name, v));
+            }
+        }
+        Ok(())
+    }
+
+    /// Xattrs of what `path` leads to, through symlinks (`--dereference`).
+    fn followed_xattrs(&self, path: &Path, meta: &mut EntryMeta) -> Result<()> {
+        if !self.opts.xattrs.others {
+            if self.opts.xattrs.caps {
+                self.take_caps(path, meta, xattr::get_following(path, xattr::CAPABILITY))?;
+            }
+            return Ok(());
+        }
+        for name in xattr::list_following(path).at(path, "list xattrs")? {
+            let cname = std::ffi::CString::new(name.as_bytes()).expect("xattr names hold no NUL");
+            if self.opts.xattrs.wants(&name)
+                && let Some(v) = xattr::get_following(path, &cname).at(path, "read xattr")?
             {
                 meta.xattrs.push((name, v));
             }
@@ -903,7 +937,7 @@ impl Files<'_> {
 
     /// A regular file: a large one left open for the writer, a small one read into `bytes`.
     fn file(&self, at: &At, path: &Path, name: PathBuf, st: &Stat, bytes: &mut Bytes) -> Result<Item> {
-        let file = open_for_reading(at, path)?;
+        let file = open_for_reading(at, path, self.opts.dereference)?;
         let before = rustix::fs::fstat(&file).map_err(io::Error::from).at(path, "stat")?;
         if (before.st_dev, before.st_ino) != (st.st_dev, st.st_ino) {
             self.report.warn(format!("{}: file was replaced while we read it; archived the new one", path.display()));
@@ -991,10 +1025,11 @@ impl io::Read for FileSource<'_> {
     }
 }
 
-/// Opens a regular file for reading without following a symlink swapped in since the walk,
-/// and without touching its atime where we may.
-fn open_for_reading(at: &At, path: &Path) -> Result<File> {
-    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
+/// Opens a regular file for reading without following a symlink swapped in since the walk
+/// (unless `follow`: `--dereference`), and without touching its atime where we may.
+fn open_for_reading(at: &At, path: &Path, follow: bool) -> Result<File> {
+    let nofollow = if follow { OFlags::empty() } else { OFlags::NOFOLLOW };
+    let flags = OFlags::RDONLY | nofollow | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
     let fd = match rustix::fs::openat(at.dir(), at.name(), flags | OFlags::NOATIME, Mode::empty()) {
         Err(rustix::io::Errno::PERM) => rustix::fs::openat(at.dir(), at.name(), flags, Mode::empty()),
         other => other,
@@ -1020,6 +1055,8 @@ mod tests {
             excludes: Excludes::new(&[]).unwrap(),
             tags: Vec::new(),
             ignore_failed_read: false,
+            dereference: false,
+            hard_dereference: false,
             transforms: Default::default(),
             one_file_system: false,
             recursive: true,

@@ -41,6 +41,11 @@ pub struct CreateOptions {
     /// A path that cannot be looked at, opened or listed is a note, not an error (GNU tar's
     /// `--ignore-failed-read`).
     pub ignore_failed_read: bool,
+    /// Symlinks are followed: what they lead to is archived under their names (GNU tar's `-h`).
+    pub dereference: bool,
+    /// Every name of a file of several is archived whole, not as a hard link (GNU tar's
+    /// `--hard-dereference`).
+    pub hard_dereference: bool,
     /// Member names and link targets as `--transform` makes them.
     pub transforms: crate::transform::Transforms,
     pub one_file_system: bool,

@@ -77,8 +77,15 @@ impl At {
     }
 
     /// Its lstat.
+    #[cfg(test)]
     pub(super) fn stat(&self) -> io::Result<Stat> {
-        Ok(rustix::fs::statat(self.dir(), self.name(), AtFlags::SYMLINK_NOFOLLOW)?)
+        self.stat_as(false)
+    }
+
+    /// Its lstat, or with `follow` the stat of what a symlink there leads to (`--dereference`).
+    pub(super) fn stat_as(&self, follow: bool) -> io::Result<Stat> {
+        let flags = if follow { AtFlags::empty() } else { AtFlags::SYMLINK_NOFOLLOW };
+        Ok(rustix::fs::statat(self.dir(), self.name(), flags)?)
     }
 }
 
@@ -90,6 +97,9 @@ pub(super) struct Entry {
     pub name: PathBuf,
     pub st: Stat,
 }
+
+/// `Failure::what` of a directory not entered because the walk is already inside it.
+pub(super) const LOOP: &str = "enter";
 
 /// An entry that could not be looked at.
 #[derive(Debug)]
@@ -125,6 +135,9 @@ pub(super) struct Tree {
     keep_open: usize,
     held_open: usize,
     buf: Vec<u8>,
+    /// Symlinks are followed (`--dereference`): entries are stat'ed and directories opened
+    /// through them, and a directory that is one of its own ancestors is not entered again.
+    follow: bool,
 }
 
 impl Tree {
@@ -150,14 +163,27 @@ impl Tree {
             keep_open,
             held_open,
             buf: Vec::with_capacity(32 << 10),
+            follow: false,
         }
+    }
+
+    /// Makes the walk follow symlinks (`--dereference`).
+    pub(super) fn following(mut self, follow: bool) -> Tree {
+        self.follow = follow;
+        self
+    }
+
+    /// Whether the walk follows symlinks.
+    pub(super) fn follows(&self) -> bool {
+        self.follow
     }
 
     /// Enters the directory `entry` (just visited): its entries come next, before the rest of
     /// its parent's.
     pub(super) fn enter(&mut self, entry: &Entry) -> Result<(), Failure> {
         let fail = |what, error| Failure { path: entry.path.clone(), what, error };
-        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let nofollow = if self.follow { OFlags::empty() } else { OFlags::NOFOLLOW };
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | nofollow | OFlags::CLOEXEC;
         let fd = rustix::fs::openat(entry.at.dir(), entry.at.name(), flags, Mode::empty())
             .map_err(|e| fail("read", e.into()))?;
         // The name may have been given to another directory since its lstat: the one read is
@@ -169,6 +195,14 @@ impl Tree {
             return Err(fail(
                 "read",
                 io::Error::other("replaced by another directory while we read it; not descended"),
+            ));
+        }
+        // Only a followed symlink can lead back to a directory being walked: entering it
+        // again would never end.
+        if self.follow && self.levels.iter().any(|level| level.id == (st.st_dev, st.st_ino)) {
+            return Err(fail(
+                LOOP,
+                io::Error::other("file system loop: a symlink leads back to a directory it is in; not descended"),
             ));
         }
         let rest = self.read_names(&fd).map_err(|e| fail("read", e))?;
@@ -252,7 +286,7 @@ impl Tree {
                     Err(error) => return Some(Err(Failure { path, what: "stat", error })),
                 },
             };
-            return Some(match at.stat() {
+            return Some(match at.stat_as(self.follow) {
                 Ok(st) => Ok(Entry { at, path, name: member, st }),
                 Err(error) => Err(Failure { path, what: "stat", error }),
             });
@@ -266,6 +300,7 @@ impl Tree {
         let child = self.finished.take();
         let Some(top) = self.levels.last_mut() else { return Ok(()) };
         let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        let nofollow = if self.follow { OFlags::empty() } else { OFlags::NOFOLLOW };
         let check = |fd: OwnedFd| match rustix::fs::fstat(&fd) {
             Ok(st) if (st.st_dev, st.st_ino) == top.id => Ok(fd),
             Ok(_) => Err(io::Error::from(io::ErrorKind::NotFound)),
@@ -277,9 +312,9 @@ impl Tree {
             .and_then(|fd| check(fd).ok());
         let reopened = match via_child {
             Some(fd) => Ok(fd),
-            None => rustix::fs::open(&top.path, flags | OFlags::NOFOLLOW, Mode::empty())
-                .map_err(io::Error::from)
-                .and_then(check),
+            None => {
+                rustix::fs::open(&top.path, flags | nofollow, Mode::empty()).map_err(io::Error::from).and_then(check)
+            }
         };
         match reopened {
             Ok(fd) => {
