@@ -55,6 +55,7 @@ fn through_pipe(
         ignore_failed_read: false,
         dereference: false,
         hard_dereference: false,
+        remove_files: false,
         transforms: Default::default(),
         one_file_system: opts.one_file_system,
         recursive: true,

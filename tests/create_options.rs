@@ -1374,3 +1374,81 @@ fn dereference_and_hard_dereference_as_gnu_tar() {
     let names = captar().args(["-tf"]).arg(&ours).ok().stdout_text();
     assert!(names.lines().any(|l| l == "t/sub/up/") && !names.contains("t/sub/up/ping"), "{names}");
 }
+
+/// A tree for --remove-files: a capped file, hard links, a symlink, a fifo, a subdirectory and
+/// a file left out by --exclude.
+fn removable_tree(d: &Path) {
+    std::fs::create_dir_all(d.join("sub")).unwrap();
+    std::fs::write(d.join("a"), "a").unwrap();
+    std::fs::hard_link(d.join("a"), d.join("a2")).unwrap();
+    std::fs::write(d.join("sub/b"), "b").unwrap();
+    std::fs::write(d.join("x.o"), "o").unwrap();
+    std::fs::write(d.join("ping"), "#!/bin/sh\n").unwrap();
+    cmd("setcap").arg("cap_net_raw+ep").arg(d.join("ping")).ok();
+    std::os::unix::fs::symlink("a", d.join("sl")).unwrap();
+    cmd("mkfifo").arg(d.join("fifo")).ok();
+}
+
+/// --remove-files removes what was archived, only once the archive is complete: the same
+/// members as GNU tar's, the same files left (a directory holding an excluded file stays, an
+/// error as in GNU tar); nothing is removed when the archive cannot be written, nor a file
+/// that changed after it was archived.
+#[test]
+fn remove_files_once_the_archive_is_complete() {
+    if !util::require_root("set capabilities") || !util::require_tool("tar") || !util::require_tool("mkfifo") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let (ours, gnu) = (tmp.path().join("ours"), tmp.path().join("gnu"));
+    for root in [&ours, &gnu] {
+        removable_tree(&root.join("d"));
+    }
+    let out =
+        captar().args(["create", "--remove-files", "--exclude=*.o", "-f", "../a.tar", "d"]).current_dir(&ours).code(2);
+    assert!(
+        out.stderr_text().contains("d: not removed (--remove-files): the directory is not empty"),
+        "{}",
+        out.stderr_text()
+    );
+    cmd("tar")
+        .args(["--remove-files", "--exclude=*.o", "--sort=name", "--xattrs", "--xattrs-include=security.capability"])
+        .args(["-cf", "../g.tar", "d"])
+        .current_dir(&gnu)
+        .code(2);
+    let left = |root: &Path| cmd("find").arg(".").current_dir(root).ok().stdout_text();
+    assert_eq!(left(&ours), ".\n./d\n./d/x.o\n");
+    assert_eq!(left(&ours), left(&gnu));
+    let listing = |archive: &Path| cmd("tar").arg("-tvf").arg(archive).env("TZ", "UTC").ok().stdout_text();
+    assert_eq!(listing(&tmp.path().join("a.tar")), listing(&tmp.path().join("g.tar")));
+    let back = tmp.path().join("back");
+    std::fs::create_dir(&back).unwrap();
+    captar().args(["extract", "-f"]).arg(tmp.path().join("a.tar")).arg("-C").arg(&back).ok();
+    assert!(cmd("getcap").arg(back.join("d/ping")).ok().stdout_text().contains("cap_net_raw=ep"));
+    // The archive cannot be completed (a full filesystem): nothing is removed.
+    let Some(full) = util::mount_tmp("tmpfs", "size=256k") else { return };
+    let kept = tmp.path().join("kept");
+    removable_tree(&kept);
+    std::fs::write(kept.join("big"), util::noise(1 << 20, 7)).unwrap();
+    let before = left(&kept);
+    captar()
+        .args(["create", "--remove-files", "-f"])
+        .arg(full.path().join("k.tar"))
+        .arg(".")
+        .current_dir(&kept)
+        .code(2);
+    assert_eq!(left(&kept), before);
+    // A file changed after it was archived (while the archive still goes down a pipe) stays.
+    let late = tmp.path().join("late");
+    std::fs::create_dir(&late).unwrap();
+    std::fs::write(late.join("a"), "a").unwrap();
+    std::fs::write(late.join("big"), util::noise(1 << 20, 8)).unwrap();
+    let script = format!(
+        "{} create --remove-files -f - -C {} a big | {{ sleep 0.5; echo more >> {}/a; cat > /dev/null; }}",
+        env!("CARGO_BIN_EXE_captar"),
+        late.display(),
+        late.display()
+    );
+    let out = cmd("bash").args(["-c", &script]).run();
+    assert!(out.stderr_text().contains("a: changed since it was archived; not removed"), "{}", out.stderr_text());
+    assert!(late.join("a").exists() && !late.join("big").exists());
+}

@@ -234,6 +234,11 @@ pub struct CreateArgs {
     /// as GNU tar's --hard-dereference
     #[arg(long)]
     hard_dereference: bool,
+    /// Remove the files archived once the archive is complete and on disk, each only if
+    /// unchanged since (directories when emptied), as GNU tar's --remove-files (which removes
+    /// each file as soon as it is written)
+    #[arg(long)]
+    remove_files: bool,
     /// A path that cannot be read (missing, or permission denied) is a warning that leaves
     /// the exit status alone, not an error, as GNU tar's --ignore-failed-read
     #[arg(long)]
@@ -628,6 +633,7 @@ impl CreateArgs {
             ignore_failed_read: self.ignore_failed_read,
             dereference: self.dereference,
             hard_dereference: self.hard_dereference,
+            remove_files: self.remove_files,
             target,
             paths,
             // tar: `-T` naming nothing makes an empty archive; no path at all is an error.

@@ -29,6 +29,7 @@ use crate::{owners, temps, xattr};
 mod batch;
 mod mode;
 mod options;
+mod remove;
 mod sparse;
 mod tags;
 mod tree;
@@ -56,6 +57,9 @@ struct Files<'a> {
     report: &'a Report,
     /// A name --transform made absolute or gave a `..` was noted (once).
     noted_unsafe: &'a std::sync::atomic::AtomicBool,
+    /// With `--remove-files`: what was archived whole, in archive order, for removal once
+    /// the archive is complete.
+    archived: &'a std::sync::Mutex<Vec<remove::Removal>>,
 }
 
 /// One member ready to be written.
@@ -67,6 +71,9 @@ struct Item {
     /// The name `-v` shows when it is not the member's (`--transform` without
     /// `--show-transformed-names`).
     shown: Option<PathBuf>,
+    /// The file as it was archived, for `--remove-files` (which removes it only if it is
+    /// still that).
+    seen: Option<remove::Seen>,
 }
 
 enum Body {
@@ -127,11 +134,20 @@ pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
     report.attach(&progress);
     progress.count_tree(opts.paths.iter().map(Named::fs_path).collect(), opts.one_file_system, opts.recursive);
     let noted_unsafe = std::sync::atomic::AtomicBool::new(false);
-    let files = Files { opts, report, noted_unsafe: &noted_unsafe };
+    let archived = std::sync::Mutex::new(Vec::new());
+    let files = Files { opts, report, noted_unsafe: &noted_unsafe, archived: &archived };
     let mut walker = Walker { files, links: HashMap::new(), skip_inodes: Vec::new(), warned_absolute: false };
     let result = write_archive(opts, &mut walker, &progress);
     progress.finish();
     result?;
+    if opts.remove_files {
+        // Only once the archive holding them is complete, and on disk.
+        if let Target::File(path) | Target::Append(path) = &opts.target {
+            remove::sync_archive(path)?;
+        }
+        let archived = archived.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        remove::remove_all(archived, opts.dereference, report);
+    }
     Ok(report.outcome())
 }
 
@@ -394,7 +410,7 @@ fn write_to<W: Write + AsFd>(
         }
         drop(done_tx);
         let out = Output { writer: &mut writer, direct: direct.as_ref().map(|fd| fd.as_fd()), label };
-        let written = write_items(opts, files.report, progress, done_rx, back_tx, out);
+        let written = write_items(files, progress, done_rx, back_tx, out);
         // When writing failed, the channels are gone: the readers and the walk stop.
         let walked = producer.join().map_err(|_| Error::Usage("create: the walking thread panicked".into()))?;
         for t in threads {
@@ -418,14 +434,15 @@ struct Output<'a, W: Write> {
 /// The writer's side: members in walk order, verbose names, progress, and the checks that need
 /// the data written (a file that shrank or changed while it was read).
 fn write_items<W: Write>(
-    opts: &CreateOptions,
-    report: &Report,
+    files: Files<'_>,
     progress: &Progress,
     rx: std::sync::mpsc::Receiver<Option<Batch>>,
     back: std::sync::mpsc::Sender<Batch>,
     out: Output<'_, W>,
 ) -> Result<()> {
     let Output { writer, direct, label } = out;
+    let (opts, report) = (files.opts, files.report);
+    let mut archived = files.archived.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut files = 0u64;
     // Batches arrive as the readers finish them; they are written in the walk's order.
     let mut next = 0u64;
@@ -461,9 +478,12 @@ fn write_items<W: Write>(
             }
             let meta = &item.meta;
             let path = &item.path;
+            // Whole and unchanged: removable with --remove-files.
+            let mut whole = false;
             match item.body {
                 Body::Encoded { len, short, changed } => {
                     run.end += len;
+                    whole = short.is_none() && !changed;
                     if let Some(read) = short {
                         report.warn(format!(
                             "{}: file shrank by {} bytes while we read it; padded with zeros",
@@ -485,6 +505,8 @@ fn write_items<W: Write>(
                         report.warn(format!("{}: file shrank while we read it; padded with zeros", path.display()));
                     } else if rustix::fs::fstat(&file).map(|after| changed(&before, &after)).unwrap_or(true) {
                         report.warn(format!("{}: file changed as we read it", path.display()));
+                    } else {
+                        whole = true;
                     }
                 }
                 Body::Open { file, before } => {
@@ -506,8 +528,13 @@ fn write_items<W: Write>(
                         ));
                     } else if rustix::fs::fstat(&file).map(|after| changed(&before, &after)).unwrap_or(true) {
                         report.warn(format!("{}: file changed as we read it", path.display()));
+                    } else {
+                        whole = true;
                     }
                 }
+            }
+            if whole && let Some(seen) = item.seen {
+                archived.push(remove::Removal { path: item.path, seen });
             }
             if meta.kind == Kind::File {
                 files += 1;
@@ -724,7 +751,8 @@ impl Walker<'_> {
             let shown = self.files.shown(&name, Kind::HardLink);
             let mut meta = self.files.base_meta(name, Kind::HardLink, &st, &path)?;
             meta.link = Some(self.files.transformed(Part::HardLink, first).into_owned());
-            let item = encoded(meta, &path, shown, &mut bytes)?;
+            let mut item = encoded(meta, &path, shown, &mut bytes)?;
+            item.seen = opts.remove_files.then(|| remove::Seen::of(&st));
             return Ok(Some(Job::Done { item: Box::new(item), bytes: bytes.buf }));
         }
         let item = if kind == Kind::File {
@@ -746,7 +774,9 @@ impl Walker<'_> {
                 _ => {}
             }
             self.files.at_xattrs(&at, &path, &mut meta)?;
-            encoded(meta, &path, self.files.shown(&name, kind), &mut bytes)?
+            let mut item = encoded(meta, &path, self.files.shown(&name, kind), &mut bytes)?;
+            item.seen = opts.remove_files.then(|| remove::Seen::of(&st));
+            item
         };
         // Later names of this inode become links to this one.
         if linked {
@@ -943,6 +973,7 @@ impl Files<'_> {
             self.report.warn(format!("{}: file was replaced while we read it; archived the new one", path.display()));
         }
         let shown = self.shown(&name, Kind::File);
+        let seen = self.opts.remove_files.then(|| remove::Seen::of(&before));
         let mut meta = self.base_meta(name, Kind::File, &before, path)?;
         meta.size = before.st_size as u64;
         self.fd_xattrs(path, &file, &mut meta)?;
@@ -953,10 +984,16 @@ impl Files<'_> {
         {
             meta.sparse = Some(meta.size);
             meta.size = sparse.stored_size();
-            return Ok(Item { meta, body: Body::Sparse { file, before, sparse }, path: path.to_path_buf(), shown });
+            return Ok(Item {
+                meta,
+                body: Body::Sparse { file, before, sparse },
+                path: path.to_path_buf(),
+                shown,
+                seen,
+            });
         }
         if meta.size > INLINE_MAX {
-            return Ok(Item { meta, body: Body::Open { file, before }, path: path.to_path_buf(), shown });
+            return Ok(Item { meta, body: Body::Open { file, before }, path: path.to_path_buf(), shown, seen });
         }
         let start = bytes.used;
         encode(&meta, path, bytes)?;
@@ -974,15 +1011,16 @@ impl Files<'_> {
                 }
             }
         }
-        if let Some(e) = source.error {
+        if let Some(e) = &source.error {
             self.report.error(format!("{}: read failed: {e}; its member was padded with zeros", path.display()));
         }
+        let seen = if source.error.is_none() { seen } else { None };
         bytes.used += got;
         let short = (got < size).then_some(got as u64);
         bytes.zeros(size - got + padding(meta.size) as usize);
         let moved = rustix::fs::fstat(&file).map(|after| changed(&before, &after)).unwrap_or(true);
         let body = Body::Encoded { len: bytes.used - start, short, changed: moved };
-        Ok(Item { meta, body, path: path.to_path_buf(), shown })
+        Ok(Item { meta, body, path: path.to_path_buf(), shown, seen })
     }
 }
 
@@ -999,7 +1037,7 @@ fn encoded(meta: EntryMeta, path: &Path, shown: Option<PathBuf>, bytes: &mut Byt
     let start = bytes.used;
     encode(&meta, path, bytes)?;
     let body = Body::Encoded { len: bytes.used - start, short: None, changed: false };
-    Ok(Item { meta, body, path: path.to_path_buf(), shown })
+    Ok(Item { meta, body, path: path.to_path_buf(), shown, seen: None })
 }
 
 /// A file's data as the writer reads it. A read error ends the data early (the writer pads
@@ -1057,6 +1095,7 @@ mod tests {
             ignore_failed_read: false,
             dereference: false,
             hard_dereference: false,
+            remove_files: false,
             transforms: Default::default(),
             one_file_system: false,
             recursive: true,
@@ -1083,9 +1122,11 @@ mod tests {
         std::thread::spawn(move || {
             let mut writer = Writer::new(Vec::new());
             let (opts, report) = (options(), Report::new());
+            let (noted, archived) = (Default::default(), Default::default());
+            let files = Files { opts: &opts, report: &report, noted_unsafe: &noted, archived: &archived };
             let label = Path::new("t");
             let out = Output { writer: &mut writer, direct: None, label };
-            let _ = result_tx.send(write_items(&opts, &report, &Progress::hidden(), done_rx, back_tx, out));
+            let _ = result_tx.send(write_items(files, &Progress::hidden(), done_rx, back_tx, out));
         });
         let result = result_rx.recv_timeout(std::time::Duration::from_secs(20)).expect("the writer hangs");
         assert!(result.is_err_and(|e| e.to_string().contains("panicked")));
@@ -1105,10 +1146,12 @@ mod tests {
             done_tx.send(Some(batch)).unwrap();
         }
         drop(done_tx);
-        let opts = options();
+        let (opts, report) = (options(), Report::new());
+        let (noted, archived) = (Default::default(), Default::default());
+        let files = Files { opts: &opts, report: &report, noted_unsafe: &noted, archived: &archived };
         let mut writer = Writer::new(Vec::new());
         let out = Output { writer: &mut writer, direct: None, label: Path::new("t") };
-        write_items(&opts, &Report::new(), &Progress::hidden(), done_rx, back_tx, out).unwrap();
+        write_items(files, &Progress::hidden(), done_rx, back_tx, out).unwrap();
         let bytes = writer.finish().unwrap();
         let names: Vec<&[u8]> = bytes.chunks(BLOCK).take(3).map(|b| &b[..2]).collect();
         assert_eq!(names, [b"m0", b"m1", b"m2"]);

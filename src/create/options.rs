@@ -46,6 +46,9 @@ pub struct CreateOptions {
     /// Every name of a file of several is archived whole, not as a hard link (GNU tar's
     /// `--hard-dereference`).
     pub hard_dereference: bool,
+    /// What was archived whole is removed once the archive is complete and on disk (GNU
+    /// tar's `--remove-files`, made safe: see `remove`).
+    pub remove_files: bool,
     /// Member names and link targets as `--transform` makes them.
     pub transforms: crate::transform::Transforms,
     pub one_file_system: bool,
