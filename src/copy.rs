@@ -168,6 +168,7 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
             touch: false,
             strip_components: 0,
             top_level: None,
+            keep_directory_symlink: false,
             progress: false,
         };
         extract::extract(&x, report)
@@ -189,6 +190,7 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
             rootid: opts.rootid,
             // `-q`: only errors, and differences, are printed.
             summary_on_pass: !report.is_quiet(),
+            keep_directory_symlink: false,
         };
         verify::verify(&v, report)
     })?;

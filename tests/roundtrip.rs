@@ -1195,3 +1195,75 @@ fn concatenated_archives_are_read_whole_with_ignore_zeros() {
     let out_o = captar().args(["-xiOf"]).arg(&joined).arg("three/h").ok().stdout;
     assert_eq!(out_o, b"three");
 }
+
+/// extract --keep-directory-symlink keeps a symlink to a directory where the archive has a
+/// directory and extracts beneath it through the symlink, as GNU tar's; symlinks resolve with
+/// the destination as `/`, so an absolute `bin -> /usr/bin` is the destination's usr/bin
+/// (GNU tar 1.34 writes into the host's) and `..` cannot lead out. verify with the option
+/// passes on the result; without it, the symlinks are replaced by directories, as GNU tar does.
+#[test]
+fn keep_directory_symlink_within_the_destination() {
+    if !util::require_root("set capabilities") || !util::require_tool("tar") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let d = tmp.path();
+    let src = d.join("src");
+    let unique = "captar-kds-test-ping";
+    std::fs::create_dir_all(src.join("lib/sub")).unwrap();
+    std::fs::create_dir_all(src.join("bin")).unwrap();
+    std::fs::write(src.join("lib/libx.so"), "x").unwrap();
+    std::fs::write(src.join("lib/sub/y"), "y").unwrap();
+    std::fs::write(src.join("bin").join(unique), "#!/bin/sh\n").unwrap();
+    cmd("setcap").arg("cap_net_raw+ep").arg(src.join("bin").join(unique)).ok();
+    let archive = d.join("a.tar");
+    captar().args(["create", "-f"]).arg(&archive).arg("-C").arg(&src).args(["lib", "bin"]).ok();
+    let usrmerged = |root: &Path, bin_target: &str| {
+        std::fs::create_dir_all(root.join("usr/lib")).unwrap();
+        std::fs::create_dir_all(root.join("usr/bin")).unwrap();
+        std::os::unix::fs::symlink("usr/lib", root.join("lib")).unwrap();
+        std::os::unix::fs::symlink(bin_target, root.join("bin")).unwrap();
+    };
+    let tree = |root: &Path| cmd("find").arg(".").current_dir(root).ok().stdout_text();
+    // Relative symlinks: the same tree as GNU tar's.
+    let (ours, gnu) = (d.join("ours"), d.join("gnu"));
+    usrmerged(&ours, "usr/bin");
+    usrmerged(&gnu, "usr/bin");
+    captar().args(["extract", "--keep-directory-symlink", "-f"]).arg(&archive).arg("-C").arg(&ours).ok();
+    cmd("tar").args(["--keep-directory-symlink", "-xf"]).arg(&archive).arg("-C").arg(&gnu).ok();
+    assert_eq!(tree(&ours), tree(&gnu));
+    assert!(std::fs::symlink_metadata(ours.join("lib")).unwrap().file_type().is_symlink());
+    assert_eq!(std::fs::read(ours.join("usr/lib/sub/y")).unwrap(), b"y");
+    let caps = cmd("getcap").arg(ours.join("usr/bin").join(unique)).ok().stdout_text();
+    assert!(caps.contains("cap_net_raw=ep"), "{caps}");
+    captar().args(["verify", "--all", "--keep-directory-symlink", "-f"]).arg(&archive).arg("-C").arg(&ours).ok();
+    let strict = captar().args(["verify", "-f"]).arg(&archive).arg("-C").arg(&ours).code(1);
+    assert!(strict.stdout_text().contains("passes through a symlink"), "{}", strict.stdout_text());
+    // An absolute symlink is the destination's own path; `..` stops at the destination.
+    let rooted = d.join("rooted");
+    usrmerged(&rooted, "/usr/bin");
+    let inner = rooted.join("usr/lib/deep");
+    std::fs::create_dir(&inner).unwrap();
+    std::fs::remove_file(rooted.join("lib")).unwrap();
+    std::os::unix::fs::symlink("usr/lib/deep/../../../../../..", rooted.join("lib")).unwrap();
+    captar().args(["extract", "--keep-directory-symlink", "-f"]).arg(&archive).arg("-C").arg(&rooted).ok();
+    assert!(!Path::new("/usr/bin").join(unique).exists(), "written outside the destination");
+    assert!(!d.join("libx.so").exists() && !tmp.path().parent().unwrap().join("libx.so").exists());
+    assert!(rooted.join("usr/bin").join(unique).is_file());
+    assert!(rooted.join("libx.so").is_file(), "{}", tree(&rooted));
+    // Without the option, directories replace the symlinks, as GNU tar's default.
+    let plain = d.join("plain");
+    usrmerged(&plain, "usr/bin");
+    captar().args(["extract", "-f"]).arg(&archive).arg("-C").arg(&plain).ok();
+    assert!(std::fs::symlink_metadata(plain.join("lib")).unwrap().is_dir());
+    // A symlink to a file, or a dangling one, is no directory: replaced even with the option.
+    let odd = d.join("odd");
+    std::fs::create_dir(&odd).unwrap();
+    std::fs::write(odd.join("file"), "f").unwrap();
+    std::os::unix::fs::symlink("file", odd.join("lib")).unwrap();
+    std::os::unix::fs::symlink("nowhere", odd.join("bin")).unwrap();
+    captar().args(["extract", "--keep-directory-symlink", "-f"]).arg(&archive).arg("-C").arg(&odd).ok();
+    assert!(std::fs::symlink_metadata(odd.join("lib")).unwrap().is_dir());
+    assert!(std::fs::symlink_metadata(odd.join("bin")).unwrap().is_dir());
+    assert_eq!(std::fs::read(odd.join("file")).unwrap(), b"f");
+}

@@ -469,6 +469,11 @@ pub struct ExtractArgs {
     /// (every value, v2 too, written as v3 with that rootid)
     #[arg(long, value_name = "keep|host|N", default_value = "keep", value_parser = parse_rootid)]
     cap_rootid: RootidPolicy,
+    /// Keep a symlink to a directory where the archive has a directory, and extract what is
+    /// beneath it through the symlink (lib -> usr/lib), as GNU tar's --keep-directory-symlink;
+    /// symlinks are resolved with the destination as / (nothing leads out of it)
+    #[arg(long)]
+    keep_directory_symlink: bool,
     /// List each member on stdout as it is extracted (on stderr with -O)
     #[arg(short, long)]
     verbose: bool,
@@ -508,6 +513,10 @@ pub struct VerifyArgs {
     /// Mark risky capabilities in the differences
     #[arg(long)]
     risk: bool,
+    /// Go through symlinks to directories in members' paths, within the tree, and take a
+    /// directory member found as such a symlink as extract --keep-directory-symlink left it
+    #[arg(long)]
+    keep_directory_symlink: bool,
     /// Compare the archive's capabilities as `extract --cap-rootid` with this policy wrote them
     #[arg(long, value_name = "keep|host|N", default_value = "keep", value_parser = parse_rootid)]
     cap_rootid: RootidPolicy,
@@ -725,6 +734,7 @@ impl ExtractArgs {
             touch: self.touch,
             strip_components: self.strip_components,
             top_level,
+            keep_directory_symlink: self.keep_directory_symlink,
             progress,
         })
     }
@@ -970,6 +980,7 @@ fn command(command: Command, matches: &clap::ArgMatches, report: &Report, progre
                 progress: progress && !a.json,
                 rootid: a.cap_rootid,
                 summary_on_pass: true,
+                keep_directory_symlink: a.keep_directory_symlink,
             };
             if matches!(opts.source, Source::Manifest(_)) && !opts.select.transforms.is_empty() {
                 return Err(Error::Usage(

@@ -34,7 +34,6 @@ const GNU_TAR_ONLY: &[&str] = &[
     "ignore-command-error",
     "incremental",
     "index-file",
-    "keep-directory-symlink",
     "keep-newer-files",
     "label",
     "listed-incremental",
@@ -167,9 +166,13 @@ mod tests {
             error_of("captar list -f a.tar --anchored"),
             "GNU tar's --anchored is not supported by captar; leave it out (see `captar list --help`)"
         );
-        let args: Vec<OsString> = ["captar", "-cf", "a.tar", "--listed-incremental=snap", "x"].map(OsString::from).to_vec();
+        let args: Vec<OsString> =
+            ["captar", "-cf", "a.tar", "--listed-incremental=snap", "x"].map(OsString::from).to_vec();
         let e = crate::cli::run(args).unwrap_err().to_string();
-        assert_eq!(e, "GNU tar's --listed-incremental is not supported by captar; leave it out (see `captar create --help`)");
+        assert_eq!(
+            e,
+            "GNU tar's --listed-incremental is not supported by captar; leave it out (see `captar create --help`)"
+        );
     }
 
     fn error_of(line: &str) -> String {

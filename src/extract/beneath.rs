@@ -129,6 +129,10 @@ pub struct Dest {
     cache: HashMap<OsString, Arc<OwnedFd>>,
     openat2: bool,
     dir_mode: Mode,
+    /// `--keep-directory-symlink`: symlinks in a member's directories are followed, resolved
+    /// with the destination as `/` (`RESOLVE_IN_ROOT`: `lib -> /usr/lib` is the destination's
+    /// usr/lib, and no symlink or `..` leads out of it).
+    dir_symlinks: bool,
 }
 
 fn dir_flags() -> OFlags {
@@ -145,6 +149,7 @@ impl Dest {
             cache: HashMap::new(),
             openat2: true,
             dir_mode: Mode::from_bits_truncate(0o777 & !umask.bits()),
+            dir_symlinks: false,
         })
     }
 
@@ -152,11 +157,54 @@ impl Dest {
     /// (reading it sets it for a moment, which would race with other threads doing the same).
     pub fn open_for_lookup(path: &Path) -> io::Result<Dest> {
         let root = rustix::fs::open(path, OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::RDONLY, Mode::empty())?;
-        Ok(Dest { root, cache: HashMap::new(), openat2: true, dir_mode: Mode::from_raw_mode(0o755) })
+        Ok(Dest {
+            root,
+            cache: HashMap::new(),
+            openat2: true,
+            dir_mode: Mode::from_raw_mode(0o755),
+            dir_symlinks: false,
+        })
     }
 
     pub fn root(&self) -> BorrowedFd<'_> {
         self.root.as_fd()
+    }
+
+    /// Follows symlinks to directories in members' paths, within the destination
+    /// (`--keep-directory-symlink`); needs openat2 (Linux 5.6), which is checked here.
+    pub fn keep_dir_symlinks(&mut self) -> io::Result<()> {
+        let how = ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS;
+        match rustix::fs::openat2(&self.root, ".", dir_flags(), Mode::empty(), how) {
+            Ok(_) => {
+                self.dir_symlinks = true;
+                Ok(())
+            }
+            Err(Errno::NOSYS | Errno::PERM) => Err(io::Error::other(
+                "--keep-directory-symlink needs openat2 (Linux 5.6 or later, allowed by any seccomp filter), which this system refuses",
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Whether symlinks to directories are followed (`--keep-directory-symlink`).
+    pub fn keeps_dir_symlinks(&self) -> bool {
+        self.dir_symlinks
+    }
+
+    /// `rel` opened as a directory, following symlinks within the destination as its root.
+    fn open_in_root(&self, rel: &Path) -> io::Result<Option<OwnedFd>> {
+        let how = ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS;
+        let flags = OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::RDONLY;
+        // EAGAIN: a rename elsewhere raced the lookup (the kernel's check); ask again.
+        for _ in 0..8 {
+            match rustix::fs::openat2(&self.root, rel, flags, Mode::empty(), how) {
+                Ok(fd) => return Ok(Some(fd)),
+                Err(Errno::NOENT) => return Ok(None),
+                Err(Errno::AGAIN) => continue,
+                Err(e) => return Err(explain(e)),
+            }
+        }
+        Err(io::Error::other("the lookup kept racing with renames in the destination; try again"))
     }
 
     /// Opens `rel` (a directory path relative to the destination) beneath the destination,
@@ -164,6 +212,9 @@ impl Dest {
     pub fn open_dir(&mut self, rel: &Path) -> io::Result<Option<OwnedFd>> {
         if rel.as_os_str().is_empty() {
             return rustix::io::fcntl_dupfd_cloexec(&self.root, 0).map(Some).map_err(Into::into);
+        }
+        if self.dir_symlinks {
+            return self.open_in_root(rel);
         }
         let mut refused = false;
         if self.openat2 {
@@ -222,6 +273,7 @@ impl Dest {
 
     fn create_dirs(&mut self, rel: &Path) -> io::Result<OwnedFd> {
         let mut fd = rustix::io::fcntl_dupfd_cloexec(&self.root, 0)?;
+        let mut so_far = PathBuf::new();
         for c in rel.components() {
             let Component::Normal(name) = c else {
                 return Err(io::Error::new(io::ErrorKind::InvalidInput, "unsafe path component"));
@@ -230,7 +282,13 @@ impl Dest {
                 Ok(()) | Err(Errno::EXIST) => {}
                 Err(e) => return Err(e.into()),
             }
-            fd = rustix::fs::openat(&fd, name, dir_flags(), Mode::empty()).map_err(explain)?;
+            fd = if self.dir_symlinks {
+                // A symlink there (made before, or by the archive) is followed, in the root.
+                so_far.push(name);
+                self.open_in_root(&so_far)?.ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))?
+            } else {
+                rustix::fs::openat(&fd, name, dir_flags(), Mode::empty()).map_err(explain)?
+            };
         }
         Ok(fd)
     }

@@ -80,6 +80,15 @@ impl Task {
             Some(AllCheck { link_target: Some(t), .. }) => dirs.stat_beneath(t),
             _ => None,
         };
+        // A directory kept as a symlink by `extract --keep-directory-symlink`: as extracted.
+        if self.kind == Kind::Dir
+            && let Some(rel) = &self.beneath
+            && dirs.keeps_dir_symlinks()
+            && dirs.stat_beneath(rel).is_some_and(|st| Disk(st).kind() == Kind::Symlink)
+            && dirs.kept_dir_symlink(rel)
+        {
+            return Vec::new();
+        }
         let at = match &self.beneath {
             Some(rel) => match dirs.parent_beneath(rel) {
                 Ok(at) => at,

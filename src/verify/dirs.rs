@@ -59,9 +59,26 @@ pub(super) enum Unreachable {
 }
 
 impl Dirs {
-    /// Resolves archive members beneath `root` (symlinks in their paths are not followed).
-    pub(super) fn beneath(root: &Path) -> Dirs {
-        Dirs { dest: Dest::open_for_lookup(root).ok(), ..Dirs::default() }
+    /// Resolves archive members beneath `root` (symlinks in their paths are not followed;
+    /// with `dir_symlinks`, `--keep-directory-symlink`, they are, within the root).
+    pub(super) fn beneath(root: &Path, dir_symlinks: bool) -> Dirs {
+        let mut dest = Dest::open_for_lookup(root).ok();
+        if dir_symlinks && let Some(d) = dest.as_mut() {
+            // Checked to work before the verify starts (`verify`).
+            let _ = d.keep_dir_symlinks();
+        }
+        Dirs { dest, ..Dirs::default() }
+    }
+
+    /// Whether symlinks to directories are followed (`--keep-directory-symlink`).
+    pub(super) fn keeps_dir_symlinks(&self) -> bool {
+        self.dest.as_ref().is_some_and(Dest::keeps_dir_symlinks)
+    }
+
+    /// Whether `rel`, a directory member found as a symlink, is one `extract
+    /// --keep-directory-symlink` keeps: followed within the root, it leads to a directory.
+    pub(super) fn kept_dir_symlink(&mut self, rel: &Path) -> bool {
+        self.dest.as_mut().is_some_and(|d| d.keeps_dir_symlinks() && matches!(d.open_dir(rel), Ok(Some(_))))
     }
 
     /// The directory holding `rel` (a member's safe path beneath the root), opened beneath the

@@ -70,6 +70,9 @@ pub struct VerifyOptions {
     pub rootid: RootidPolicy,
     /// Print the summary line when nothing differs (`copy -q` does not).
     pub summary_on_pass: bool,
+    /// Members' paths go through symlinks to directories, and a directory member found as
+    /// one is as `extract --keep-directory-symlink` left it.
+    pub keep_directory_symlink: bool,
 }
 
 /// The kinds of difference, in the order the summary lists them.
@@ -220,8 +223,13 @@ pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
         let e = std::fs::metadata(dir).err().unwrap_or_else(|| io::Error::from_raw_os_error(libc::ENOTDIR));
         return Err(Error::io(dir, "open the directory to verify against", e));
     }
+    if opts.keep_directory_symlink {
+        let mut dest = crate::extract::beneath::Dest::open_for_lookup(&v.root)
+            .map_err(|e| Error::io(&v.root, "open the directory to verify against", e))?;
+        dest.keep_dir_symlinks().map_err(|e| Error::entry(&v.root, e.to_string()))?;
+    }
     if matches!(opts.source, Source::Archive(_)) || opts.directory.is_some() {
-        v.dirs_open = Dirs::beneath(&v.root);
+        v.dirs_open = Dirs::beneath(&v.root, opts.keep_directory_symlink);
     }
     match v.run(opts, report) {
         // `captar verify ... | head`: the reader went away; verify stops there, and its exit
@@ -414,12 +422,13 @@ impl Verifier<'_> {
         let (done_tx, done_rx) = std::sync::mpsc::channel::<(u64, Vec<Finding>)>();
         let task_rx = std::sync::Mutex::new(task_rx);
         let root = self.root.clone();
+        let keep_dir_symlinks = self.dirs_open.dest.as_ref().is_some_and(|d| d.keeps_dir_symlinks());
         std::thread::scope(|s| -> Result<()> {
             for _ in 0..workers {
                 let (task_rx, done_tx) = (&task_rx, done_tx.clone());
                 let root = &root;
                 s.spawn(move || {
-                    let mut dirs = Dirs::beneath(root);
+                    let mut dirs = Dirs::beneath(root, keep_dir_symlinks);
                     loop {
                         let next = match task_rx.lock() {
                             Ok(rx) => rx.recv(),
