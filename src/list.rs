@@ -167,12 +167,15 @@ pub fn mode_string(kind: Kind, mode: u32) -> String {
 }
 
 /// `2021-03-04 05:06` in local time, as `tar -tv` prints it; with `--full-time` the seconds
-/// too, and the nanoseconds when there are any (`05:06:07.123456789`); with `--utc` in UTC.
-/// Members of an archive share few distinct minutes, so the last one is kept.
+/// too, and the fraction of a second when there is one, as GNU tar prints it (`05:06:07.5`);
+/// with `--utc` in UTC. Members of an archive share few distinct minutes, so the last text is
+/// kept: for its minute, or for its second where the zone's offset is not whole minutes then
+/// (local mean time before ~1883) or with `--full-time`.
 pub struct Dates {
     tz: jiff::tz::TimeZone,
     full: bool,
-    last: Option<(i64, String)>,
+    /// The last text, for the minute (`true`) or the second it was made for.
+    last: Option<(i64, bool, String)>,
 }
 
 impl Dates {
@@ -182,18 +185,28 @@ impl Dates {
     }
 
     pub fn format(&mut self, time: Time) -> std::borrow::Cow<'_, str> {
-        let (key, pattern) =
-            if self.full { (time.secs, "%Y-%m-%d %H:%M:%S") } else { (time.secs.div_euclid(60), "%Y-%m-%d %H:%M") };
-        if self.last.as_ref().is_none_or(|(k, _)| *k != key) {
-            let text = match jiff::Timestamp::from_second(time.secs) {
-                Ok(ts) => ts.to_zoned_datetime(self.tz.clone()).strftime(pattern).to_string(),
-                Err(_) => time.secs.to_string(),
+        let hit = match &self.last {
+            Some((minute, true, _)) => *minute == time.secs.div_euclid(60),
+            Some((second, false, _)) => *second == time.secs,
+            None => false,
+        };
+        if !hit {
+            let pattern = if self.full { "%Y-%m-%d %H:%M:%S" } else { "%Y-%m-%d %H:%M" };
+            let (text, whole_minutes) = match jiff::Timestamp::from_second(time.secs) {
+                Ok(ts) => {
+                    let zoned = ts.to_zoned_datetime(self.tz.clone());
+                    (zoned.strftime(pattern).to_string(), zoned.offset().seconds() % 60 == 0)
+                }
+                Err(_) => (time.secs.to_string(), false),
             };
-            self.last = Some((key, text));
+            let by_minute = whole_minutes && !self.full;
+            let key = if by_minute { time.secs.div_euclid(60) } else { time.secs };
+            self.last = Some((key, by_minute, text));
         }
-        let text = &self.last.as_ref().expect("just set").1;
+        let text = &self.last.as_ref().expect("just set").2;
         if self.full && time.nsecs != 0 {
-            std::borrow::Cow::Owned(format!("{text}.{:09}", time.nsecs))
+            let fraction = format!("{:09}", time.nsecs);
+            std::borrow::Cow::Owned(format!("{text}.{}", fraction.trim_end_matches('0')))
         } else {
             std::borrow::Cow::Borrowed(text)
         }
@@ -339,6 +352,23 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Times in a zone whose offset was not whole minutes (New York's local mean time, -4:56:02,
+    /// before 1883) fall in local minutes of their own; fractions print as GNU tar prints them.
+    #[test]
+    fn dates_as_gnu_tar_prints_them() {
+        let new_york = jiff::tz::TimeZone::get("America/New_York").unwrap();
+        let mut dates = Dates { tz: new_york, full: false, last: None };
+        let t = -3_000_000_000 - (-3_000_000_000i64).rem_euclid(60);
+        let at = |secs| Time { secs, nsecs: 0 };
+        assert_eq!(dates.format(at(t)), "1874-12-07 13:43");
+        assert_eq!(dates.format(at(t + 10)), "1874-12-07 13:44");
+        let mut utc = Dates { tz: jiff::tz::TimeZone::UTC, full: true, last: None };
+        assert_eq!(utc.format(Time { secs: 1_614_834_367, nsecs: 500_000_000 }), "2021-03-04 05:06:07.5");
+        assert_eq!(utc.format(Time { secs: 1_614_834_367, nsecs: 120_000_000 }), "2021-03-04 05:06:07.12");
+        assert_eq!(utc.format(Time { secs: 1_614_834_367, nsecs: 1 }), "2021-03-04 05:06:07.000000001");
+        assert_eq!(utc.format(Time { secs: 1_614_834_367, nsecs: 0 }), "2021-03-04 05:06:07");
+    }
 
     #[test]
     fn names_are_quoted_like_gnu_tar() {

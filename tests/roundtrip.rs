@@ -1165,6 +1165,19 @@ fn concatenated_archives_are_read_whole_with_ignore_zeros() {
     assert_eq!(captar().args(["-itf"]).arg(&joined).ok().stdout_text(), all);
     assert_eq!(captar().args(["list", "--ignore-zeros", "-f"]).arg(&joined).ok().stdout_text(), all);
     assert_eq!(captar().args(["list", "-i", "-f", "-"]).stdin(parts.concat()).ok().stdout_text(), all);
+    // A stray newline after the last end marker, and extended headers cut off by an end
+    // marker between archives: GNU tar -i reads on, and so does captar.
+    let long = "l".repeat(150);
+    std::fs::write(d.join(&long), "l").unwrap();
+    captar().args(["create", "-f"]).arg(d.join("long.tar")).arg("-C").arg(d).arg(&long).ok();
+    let cut_off = std::fs::read(d.join("long.tar")).unwrap()[..1024].to_vec();
+    assert_eq!(cut_off[156], b'x', "a pax header to cut off");
+    let odd = d.join("odd.tar");
+    std::fs::write(&odd, [parts[0].clone(), cut_off, vec![0; 1024], parts[2].clone(), b"\n".to_vec()].concat())
+        .unwrap();
+    let gnu_odd = cmd("tar").args(["-itf"]).arg(&odd).ok().stdout_text();
+    assert_eq!(gnu_odd, "one/\none/f\nthree/\nthree/h\n");
+    assert_eq!(captar().args(["-itf"]).arg(&odd).ok().stdout_text(), gnu_odd);
     let first = cmd("tar").args(["-tf"]).arg(&joined).ok().stdout_text();
     assert_eq!(first, "one/\none/f\n");
     assert_eq!(captar().args(["-tf"]).arg(&joined).ok().stdout_text(), first);

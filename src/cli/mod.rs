@@ -31,6 +31,8 @@ use crate::verify::{Source, VerifyOptions};
 #[command(
     name = "captar",
     version,
+    // A flag given twice is the flag, as in tar (`tar -itf a.tar -i`).
+    args_override_self = true,
     about = "A tar-compatible archiver that keeps Linux file capabilities",
     after_help = "Examples:
   captar create -f backup.tar.zst /usr/bin        archive with capabilities (zstd from the name)
@@ -1026,6 +1028,19 @@ fn command(command: Command, matches: &clap::ArgMatches, report: &Report, progre
 #[cfg(test)]
 mod option_tests {
     use std::path::Path;
+
+    use clap::Parser;
+
+    /// A flag given twice is the flag, as in tar; repeatable options keep every value.
+    #[test]
+    fn flags_may_be_repeated() {
+        let cli =
+            super::Cli::try_parse_from("captar list -i -v -i --utc --utc --exclude a --exclude b -f x.tar".split(' '))
+                .unwrap();
+        let super::Command::List(list) = cli.command else { panic!("not list") };
+        assert!(list.select.ignore_zeros && list.verbose && list.utc);
+        assert_eq!(list.select.names.exclude, ["a", "b"]);
+    }
 
     /// `--one-top-level`'s directory, deduced as GNU tar 1.34 deduces it (compared by hand:
     /// `tar --one-top-level -xf NAME`).

@@ -92,7 +92,7 @@ pub fn is_tar_style(args: &[OsString]) -> bool {
 }
 
 /// Every letter a bundle may hold (some only to be refused with a message).
-const LETTERS: &[u8] = b"crxtdfCXTIHNvzakqpsSomOjJ";
+const LETTERS: &[u8] = b"crxtdfCXTIHNvzakqpsSomOjJih";
 
 /// Whether `arg` is a bundle of tar letters without a dash (`xvf`), as the first argument of
 /// the old form. A word with another letter is not (`captar lsit` is a mistyped subcommand,
@@ -435,6 +435,10 @@ mod tests {
             "captar list -f a.tar --exclude-from pats --exclude=*.o"
         );
         assert_eq!(rw("captar -df a.tar --all"), "captar verify -f a.tar --all");
+        // -i (--ignore-zeros) and -h (--dereference), dashed or in the old form.
+        assert_eq!(rw("captar tvif a.tar"), "captar list --verbose --ignore-zeros -f a.tar");
+        assert_eq!(rw("captar -xif a.tar"), "captar extract --ignore-zeros -f a.tar");
+        assert_eq!(rw("captar chf a.tar d"), "captar create --dereference -f a.tar d");
         // `p`: modes as archived, also when not root.
         assert_eq!(rw("captar xvpf a.tar"), "captar extract --verbose -f a.tar --same-permissions");
         assert_eq!(rw("captar -x --preserve-permissions -f a.tar"), "captar extract -f a.tar --same-permissions");

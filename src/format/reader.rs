@@ -282,6 +282,12 @@ impl Reader {
                 format!("{got} bytes, less than one tar header (512): this is not a tar archive, or it was cut short"),
             ));
         }
+        // With -i, bytes after the end markers that make no whole block end the input, as
+        // in GNU tar (`cat a.tar; echo`).
+        if got < BLOCK && self.ignore_zeros && self.zeros_from.is_some() {
+            self.offset += got as u64;
+            return Ok(None);
+        }
         if got < BLOCK {
             return Err(self.err(self.offset, "the archive is truncated: it ends inside a header"));
         }
@@ -373,6 +379,13 @@ impl Reader {
                 return Ok(None);
             };
             if block.iter().all(|&b| b == 0) {
+                // With -i, extended headers cut off by an end marker describe nothing: dropped,
+                // as GNU tar drops them, and the next archive is read.
+                if pending.first_offset.is_some() && self.ignore_zeros {
+                    pending = Pending::default();
+                    self.local.clear();
+                    self.local_records.clear();
+                }
                 if pending.first_offset.is_some() {
                     return Err(self.err(at, "an extended header is followed by the end-of-archive marker"));
                 }
