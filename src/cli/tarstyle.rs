@@ -122,6 +122,52 @@ fn takes_value(long: &[u8]) -> bool {
         .any(|a| a.get_long().is_some_and(|l| l.as_bytes() == long) && a.get_action().takes_values())
 }
 
+/// `opts` less the long options that the mode's subcommand lacks but another one has
+/// (`--numeric-owner` when listing, `--full-time` when extracting, `--ignore-zeros` when
+/// creating), with their values: GNU tar takes its options in every mode and ignores those
+/// that do nothing there. Options no subcommand has are kept, for clap to refuse.
+fn for_mode(opts: Vec<OsString>, mode: Mode) -> Vec<OsString> {
+    let cmd = <super::Cli as clap::CommandFactory>::command();
+    let longs = |sub: &clap::Command| -> Vec<(String, bool)> {
+        sub.get_arguments().filter_map(|a| Some((a.get_long()?.to_string(), a.get_action().takes_values()))).collect()
+    };
+    let here: Vec<(String, bool)> = cmd.find_subcommand(mode.subcommand()).map(longs).unwrap_or_default();
+    let elsewhere: Vec<(String, bool)> = cmd.get_subcommands().flat_map(longs).collect();
+    let mut kept = Vec::with_capacity(opts.len());
+    let mut opts = opts.into_iter();
+    while let Some(arg) = opts.next() {
+        let bytes = arg.as_bytes();
+        // The short options `rewrite` passes on with their values (a value may start with `--`).
+        if matches!(bytes, b"-f" | b"-C" | b"-T" | b"-X" | b"-N") {
+            kept.push(arg);
+            kept.extend(opts.next());
+            continue;
+        }
+        let Some(long) = bytes.strip_prefix(b"--") else {
+            kept.push(arg);
+            continue;
+        };
+        let (name, inline_value) = match long.iter().position(|&b| b == b'=') {
+            Some(eq) => (&long[..eq], true),
+            None => (long, false),
+        };
+        let known = |list: &[(String, bool)]| list.iter().find(|(l, _)| l.as_bytes() == name).map(|(_, v)| *v);
+        match (known(&here), known(&elsewhere)) {
+            (None, Some(takes_value)) => {
+                if takes_value && !inline_value {
+                    opts.next();
+                }
+            }
+            (Some(true), _) if !inline_value => {
+                kept.push(arg);
+                kept.extend(opts.next());
+            }
+            _ => kept.push(arg),
+        }
+    }
+    kept
+}
+
 /// What `-I PROG` / `--use-compress-program=PROG` asks for: captar compresses and decompresses
 /// gzip and zstd itself, so a known program is read as `--gzip` or `--zstd`, with its `-N`
 /// level; options that change nothing in the output (threads, quiet) are accepted.
@@ -404,7 +450,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     if mode == Mode::Diff && !opts.iter().any(|o| o == "--all") {
         out.push("--all".into());
     }
-    out.extend(opts);
+    out.extend(for_mode(opts, mode));
     if !operands.is_empty() {
         out.push("--".into());
         out.extend(operands);
@@ -435,6 +481,14 @@ mod tests {
             "captar list -f a.tar --exclude-from pats --exclude=*.o"
         );
         assert_eq!(rw("captar -df a.tar --all"), "captar verify -f a.tar --all");
+        // GNU tar's options for another mode do nothing, as in GNU tar.
+        assert_eq!(
+            rw("captar -tvf a.tar --numeric-owner --exclude-tag X --utc"),
+            "captar list --verbose -f a.tar --utc"
+        );
+        assert_eq!(rw("captar -cif a.tar --full-time d"), "captar create -f a.tar d");
+        assert_eq!(rw("captar -xf a.tar --mtime=@0 --bogus"), "captar extract -f a.tar --bogus");
+        assert_eq!(rw("captar -tf --utc"), "captar list -f --utc");
         // -i (--ignore-zeros) and -h (--dereference), dashed or in the old form.
         assert_eq!(rw("captar tvif a.tar"), "captar list --verbose --ignore-zeros -f a.tar");
         assert_eq!(rw("captar -xif a.tar"), "captar extract --ignore-zeros -f a.tar");
