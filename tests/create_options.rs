@@ -1452,3 +1452,54 @@ fn remove_files_once_the_archive_is_complete() {
     assert!(out.stderr_text().contains("a: changed since it was archived; not removed"), "{}", out.stderr_text());
     assert!(late.join("a").exists() && !late.join("big").exists());
 }
+
+/// --remove-files, the cases review found: `-C DIR .` removes DIR (as GNU tar); an archive
+/// that is not a regular file (`-f /dev/null`) needs no flush; with --dereference the symlink
+/// names go and what they lead to under its own name; a file archived without its capability
+/// (a v3 capability whose rootid the namespace does not map) stays. And exclusion tags are
+/// found through symlinks with --dereference, as by GNU tar -h.
+#[test]
+fn remove_files_edge_cases_and_tags_through_symlinks() {
+    if !util::require_root("set capabilities") || !util::require_tool("tar") || !util::require_tool("unshare") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let d = tmp.path();
+    let tree = |root: &Path| cmd("find").arg(".").current_dir(root).ok().stdout_text();
+    std::fs::create_dir_all(d.join("c/sub")).unwrap();
+    std::fs::write(d.join("c/sub/f"), "f").unwrap();
+    captar().args(["create", "--remove-files", "-f", "c.tar", "-C", "c", "."]).current_dir(d).ok();
+    assert!(!d.join("c").exists());
+    std::fs::create_dir_all(d.join("n")).unwrap();
+    std::fs::write(d.join("n/f"), "f").unwrap();
+    captar().args(["create", "--remove-files", "-f", "/dev/null", "n"]).current_dir(d).ok();
+    assert!(!d.join("n").exists());
+    let h = d.join("h");
+    std::fs::create_dir_all(h.join("realdir")).unwrap();
+    std::fs::write(h.join("real"), "r").unwrap();
+    std::fs::write(h.join("realdir/x"), "x").unwrap();
+    std::os::unix::fs::symlink("real", h.join("l")).unwrap();
+    std::os::unix::fs::symlink("realdir", h.join("dl")).unwrap();
+    captar().args(["create", "--dereference", "--remove-files", "-f", "h.tar", "h"]).current_dir(d).ok();
+    assert!(!h.exists(), "{}", tree(d));
+    // EOVERFLOW: archived without its capability, so not removed.
+    std::fs::create_dir_all(d.join("v")).unwrap();
+    std::fs::write(d.join("v/f"), "#!/bin/sh\n").unwrap();
+    cmd("setcap").args(["-n", "1000", "cap_net_raw+ep"]).arg(d.join("v/f")).ok();
+    let script = format!("{} create --remove-files -f v.tar v", env!("CARGO_BIN_EXE_captar"));
+    let out = cmd("unshare").args(["-U", "-r", "sh", "-c", &script]).current_dir(d).code(2);
+    assert!(out.stderr_text().contains("archived without its capability"), "{}", out.stderr_text());
+    assert!(d.join("v/f").exists(), "a file archived without its capability was removed");
+    // Tags through symlinks with --dereference.
+    let w = d.join("w");
+    std::fs::create_dir_all(d.join("real")).unwrap();
+    std::fs::create_dir_all(&w).unwrap();
+    std::fs::write(d.join("real/a"), "a").unwrap();
+    std::fs::write(d.join("real/NOBACK"), "").unwrap();
+    std::os::unix::fs::symlink("../real", w.join("link")).unwrap();
+    let listing = |archive: &str| cmd("tar").args(["-tf", archive]).current_dir(d).ok().stdout_text();
+    captar().args(["create", "--dereference", "--exclude-tag-under=NOBACK", "-f", "t.tar", "w"]).current_dir(d).ok();
+    cmd("tar").args(["--sort=name", "-ch", "--exclude-tag-under=NOBACK", "-f", "g.tar", "w"]).current_dir(d).ok();
+    assert_eq!(listing("t.tar"), listing("g.tar"));
+    assert_eq!(listing("t.tar"), "w/\nw/link/\n");
+}

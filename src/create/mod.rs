@@ -60,6 +60,8 @@ struct Files<'a> {
     /// With `--remove-files`: what was archived whole, in archive order, for removal once
     /// the archive is complete.
     archived: &'a std::sync::Mutex<Vec<remove::Removal>>,
+    /// With `--remove-files`: files archived without something of theirs, never removed.
+    kept: &'a std::sync::Mutex<std::collections::HashSet<PathBuf>>,
 }
 
 /// One member ready to be written.
@@ -135,7 +137,8 @@ pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
     progress.count_tree(opts.paths.iter().map(Named::fs_path).collect(), opts.one_file_system, opts.recursive);
     let noted_unsafe = std::sync::atomic::AtomicBool::new(false);
     let archived = std::sync::Mutex::new(Vec::new());
-    let files = Files { opts, report, noted_unsafe: &noted_unsafe, archived: &archived };
+    let kept = std::sync::Mutex::new(std::collections::HashSet::new());
+    let files = Files { opts, report, noted_unsafe: &noted_unsafe, archived: &archived, kept: &kept };
     let mut walker = Walker { files, links: HashMap::new(), skip_inodes: Vec::new(), warned_absolute: false };
     let result = write_archive(opts, &mut walker, &progress);
     progress.finish();
@@ -145,7 +148,9 @@ pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
         if let Target::File(path) | Target::Append(path) = &opts.target {
             remove::sync_archive(path)?;
         }
-        let archived = archived.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut archived = archived.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let kept = kept.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        archived.retain(|r| !kept.contains(&r.path));
         remove::remove_all(archived, opts.dereference, report);
     }
     Ok(report.outcome())
@@ -664,7 +669,7 @@ impl Walker<'_> {
                 }
                 // --exclude-tag, --exclude-caches: a tagged directory is archived with its tag
                 // file, alone, or not at all.
-                let tag = if is_dir { tags::find(&self.files.opts.tags, &entry.at) } else { None };
+                let tag = if is_dir { tags::find(&self.files.opts.tags, &entry.at, tree.follows()) } else { None };
                 if let Some(tag) = tag
                     && self.files.opts.verbose
                 {
@@ -802,6 +807,15 @@ impl Files<'_> {
         }
     }
 
+    /// Reports a member archived without something of its file's (its capability): an
+    /// error, and with --remove-files the file stays.
+    fn incomplete(&self, path: &Path, msg: &str) {
+        self.report.error(Error::entry(path, msg));
+        if self.opts.remove_files {
+            self.kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(path.to_path_buf());
+        }
+    }
+
     /// Reports a path that could not be looked at, opened or listed: an error, or with
     /// `--ignore-failed-read` a note that leaves the exit status alone, as GNU tar's warning.
     /// (Failures to read a capability or an xattr, and read errors in the middle of a file,
@@ -885,7 +899,7 @@ impl Files<'_> {
             Ok(Some(v)) => meta.xattrs.push((crate::caps::XATTR_NAME.into(), v)),
             Ok(None) => {}
             // A v3 value whose rootid maps to no user here: archive the file, say so.
-            Err(e) if e.raw_os_error() == Some(libc::EOVERFLOW) => self.report.error(Error::entry(path, EOVERFLOW_MSG)),
+            Err(e) if e.raw_os_error() == Some(libc::EOVERFLOW) => self.incomplete(path, EOVERFLOW_MSG),
             Err(e) => return Err(Error::io(path, "read security.capability", e)),
         }
         Ok(())
@@ -950,9 +964,7 @@ impl Files<'_> {
                 match xattr::get_fd(file, &name) {
                     Ok(Some(v)) => meta.xattrs.push((name, v)),
                     Ok(None) => {}
-                    Err(e) if e.raw_os_error() == Some(libc::EOVERFLOW) => {
-                        self.report.error(Error::entry(path, EOVERFLOW_MSG))
-                    }
+                    Err(e) if e.raw_os_error() == Some(libc::EOVERFLOW) => self.incomplete(path, EOVERFLOW_MSG),
                     Err(e) => return Err(Error::io(path, "read xattr", e)),
                 }
             }
@@ -1122,8 +1134,8 @@ mod tests {
         std::thread::spawn(move || {
             let mut writer = Writer::new(Vec::new());
             let (opts, report) = (options(), Report::new());
-            let (noted, archived) = (Default::default(), Default::default());
-            let files = Files { opts: &opts, report: &report, noted_unsafe: &noted, archived: &archived };
+            let (noted, archived, kept) = (Default::default(), Default::default(), Default::default());
+            let files = Files { opts: &opts, report: &report, noted_unsafe: &noted, archived: &archived, kept: &kept };
             let label = Path::new("t");
             let out = Output { writer: &mut writer, direct: None, label };
             let _ = result_tx.send(write_items(files, &Progress::hidden(), done_rx, back_tx, out));
@@ -1147,8 +1159,8 @@ mod tests {
         }
         drop(done_tx);
         let (opts, report) = (options(), Report::new());
-        let (noted, archived) = (Default::default(), Default::default());
-        let files = Files { opts: &opts, report: &report, noted_unsafe: &noted, archived: &archived };
+        let (noted, archived, kept) = (Default::default(), Default::default(), Default::default());
+        let files = Files { opts: &opts, report: &report, noted_unsafe: &noted, archived: &archived, kept: &kept };
         let mut writer = Writer::new(Vec::new());
         let out = Output { writer: &mut writer, direct: None, label: Path::new("t") };
         write_items(files, &Progress::hidden(), done_rx, back_tx, out).unwrap();

@@ -9,6 +9,7 @@ to read while it was archived stays. Directories go after their contents, and on
 */
 
 use std::io;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{AtFlags, FileType, Stat};
@@ -56,6 +57,11 @@ pub(super) struct Removal {
 /// the files it holds cannot lose them to a crash.
 pub(super) fn sync_archive(archive: &Path) -> crate::error::Result<()> {
     let what = "flush the archive to disk before removing the files (--remove-files)";
+    // A device, fifo or pipe (`-f /dev/stdout`) has nothing to flush, and opening a fifo again
+    // would wait for a writer.
+    if !std::fs::metadata(archive).is_ok_and(|m| m.is_file()) {
+        return Ok(());
+    }
     std::fs::File::open(archive).and_then(|f| f.sync_all()).map_err(|e| Error::io(archive, what, e))?;
     let dir = match archive.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -69,6 +75,20 @@ pub(super) fn sync_archive(archive: &Path) -> crate::error::Result<()> {
 /// removed, after checking what it leads to.
 pub(super) fn remove_all(archived: Vec<Removal>, follow: bool, report: &Report) {
     for Removal { path, seen } in archived.into_iter().rev() {
+        // `-C DIR .` archives DIR's contents as `./...`: DIR itself is removed last, as GNU
+        // tar does (a bare `.` cannot be, and is an error as in GNU tar).
+        let path = match path.as_os_str().as_encoded_bytes().strip_suffix(b"/.") {
+            Some(dir) if !dir.is_empty() => PathBuf::from(std::ffi::OsStr::from_bytes(dir)),
+            _ => path,
+        };
+        // Through --dereference, the name archived may be a symlink: the name is removed
+        // (what it leads to is removed under its own name, if that was archived too).
+        if follow && std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            if let Err(e) = std::fs::remove_file(&path) {
+                report.error(Error::io(&path, "remove (--remove-files)", e));
+            }
+            continue;
+        }
         let flags = if follow { AtFlags::empty() } else { AtFlags::SYMLINK_NOFOLLOW };
         let now = match rustix::fs::statat(rustix::fs::CWD, &path, flags) {
             Ok(st) => Seen::of(&st),
@@ -83,9 +103,7 @@ pub(super) fn remove_all(archived: Vec<Removal>, follow: bool, report: &Report) 
             report.warn(format!("{}: changed since it was archived; not removed (--remove-files)", path.display()));
             continue;
         }
-        // Through --dereference, the name may be a symlink to a directory: the name goes.
-        let symlink = follow && std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
-        let removed = if seen.dir && !symlink { std::fs::remove_dir(&path) } else { std::fs::remove_file(&path) };
+        let removed = if seen.dir { std::fs::remove_dir(&path) } else { std::fs::remove_file(&path) };
         match removed {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}

@@ -62,10 +62,11 @@ impl ExclusionTag {
     }
 
     /// Whether the open directory `dir` holds this tag: a file of its name that is not a
-    /// symlink (GNU tar opens it with O_NOFOLLOW), and for a cache tag, a regular file
-    /// starting with the signature.
-    fn in_dir(&self, dir: &OwnedFd) -> bool {
-        let Ok(st) = rustix::fs::statat(dir, self.name.as_c_str(), AtFlags::SYMLINK_NOFOLLOW) else {
+    /// symlink (GNU tar opens it with O_NOFOLLOW; with `follow`, `--dereference`, what a
+    /// symlink leads to), and for a cache tag, a regular file starting with the signature.
+    fn in_dir(&self, dir: &OwnedFd, follow: bool) -> bool {
+        let flags = if follow { AtFlags::empty() } else { AtFlags::SYMLINK_NOFOLLOW };
+        let Ok(st) = rustix::fs::statat(dir, self.name.as_c_str(), flags) else {
             return false;
         };
         let kind = FileType::from_raw_mode(st.st_mode);
@@ -75,12 +76,13 @@ impl ExclusionTag {
         if !self.cache {
             return true;
         }
-        kind == FileType::RegularFile && starts_with_signature(dir, &self.name).unwrap_or(false)
+        kind == FileType::RegularFile && starts_with_signature(dir, &self.name, follow).unwrap_or(false)
     }
 }
 
-fn starts_with_signature(dir: &OwnedFd, name: &CStr) -> io::Result<bool> {
-    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
+fn starts_with_signature(dir: &OwnedFd, name: &CStr, follow: bool) -> io::Result<bool> {
+    let nofollow = if follow { OFlags::empty() } else { OFlags::NOFOLLOW };
+    let flags = OFlags::RDONLY | nofollow | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
     let file = std::fs::File::from(rustix::fs::openat(dir, name, flags, Mode::empty())?);
     let mut head = [0u8; CACHEDIR_SIGNATURE.len()];
     let mut got = 0;
@@ -97,11 +99,13 @@ fn starts_with_signature(dir: &OwnedFd, name: &CStr) -> io::Result<bool> {
 
 /// The tag that decides what becomes of the directory `at`, if any: the first of `tags` it
 /// holds (the CLI puts the last given first, as GNU tar checks them). A directory that cannot
-/// be opened holds none (the walk reports why when it enters it).
-pub(super) fn find<'t>(tags: &'t [ExclusionTag], at: &At) -> Option<&'t ExclusionTag> {
-    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+/// be opened holds none (the walk reports why when it enters it). `follow`: the walk follows
+/// symlinks (`--dereference`), to the directory and to the tag.
+pub(super) fn find<'t>(tags: &'t [ExclusionTag], at: &At, follow: bool) -> Option<&'t ExclusionTag> {
+    let nofollow = if follow { OFlags::empty() } else { OFlags::NOFOLLOW };
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | nofollow | OFlags::CLOEXEC;
     let dir = rustix::fs::openat(at.dir(), at.name(), flags, Mode::empty()).ok()?;
-    tags.iter().find(|tag| tag.in_dir(&dir))
+    tags.iter().find(|tag| tag.in_dir(&dir, follow))
 }
 
 #[cfg(test)]
@@ -127,14 +131,15 @@ mod tests {
         let cache = ExclusionTag::new(CACHEDIR_TAG.as_ref(), true, TagScope::All).unwrap();
         let plain = ExclusionTag::new("NOBACKUP".as_ref(), false, TagScope::Under).unwrap();
         let linked = ExclusionTag::new("LINKED".as_ref(), false, TagScope::All).unwrap();
-        assert!(find(std::slice::from_ref(&cache), &at).is_none(), "a wrong signature is no cache tag");
-        assert!(find(std::slice::from_ref(&linked), &at).is_none(), "a symlink is no tag");
+        assert!(find(std::slice::from_ref(&cache), &at, false).is_none(), "a wrong signature is no cache tag");
+        assert!(find(std::slice::from_ref(&linked), &at, false).is_none(), "a symlink is no tag");
+        assert!(find(std::slice::from_ref(&linked), &at, true).is_some(), "but with --dereference, its file");
         let both = [cache.clone(), plain.clone()];
-        assert_eq!(find(&both, &at).unwrap().scope, TagScope::Under);
+        assert_eq!(find(&both, &at, false).unwrap().scope, TagScope::Under);
         std::fs::write(d.join(CACHEDIR_TAG), b"Signature: 8a477f597d28d172789f06886806bc55").unwrap();
-        assert_eq!(find(&both, &at).unwrap().scope, TagScope::All, "the first that holds decides");
+        assert_eq!(find(&both, &at, false).unwrap().scope, TagScope::All, "the first that holds decides");
         let plain_cache = ExclusionTag::new(CACHEDIR_TAG.as_ref(), false, TagScope::Contents).unwrap();
         std::fs::write(d.join(CACHEDIR_TAG), "").unwrap();
-        assert!(find(std::slice::from_ref(&plain_cache), &at).is_some(), "--exclude-tag needs no signature");
+        assert!(find(std::slice::from_ref(&plain_cache), &at, false).is_some(), "--exclude-tag needs no signature");
     }
 }
