@@ -1503,3 +1503,57 @@ fn remove_files_edge_cases_and_tags_through_symlinks() {
     assert_eq!(listing("t.tar"), listing("g.tar"));
     assert_eq!(listing("t.tar"), "w/\nw/link/\n");
 }
+
+/// concatenate (tar's -A): the members of other archives after the archive's own, as GNU tar
+/// -A adds them; GNU tar and bsdtar read the result whole; a capability in an added archive is
+/// extracted. A compressed or damaged archive to add, or the archive itself, is refused before
+/// anything is written.
+#[test]
+fn concatenate_as_gnu_tar() {
+    if !util::require_root("set capabilities") || !util::require_tool("tar") || !util::require_tool("bsdtar") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let d = tmp.path();
+    util::three_parts(d);
+    captar().args(["create", "-f", "a.tar", "one"]).current_dir(d).ok();
+    captar().args(["create", "-f", "b.tar", "two"]).current_dir(d).ok();
+    cmd("tar").args(["-cf", "c.tar", "three"]).current_dir(d).ok();
+    for p in ["a.tar", "b.tar", "c.tar"] {
+        std::fs::copy(d.join(p), d.join(format!("g-{p}"))).unwrap();
+    }
+    captar().args(["concatenate", "-f", "a.tar", "b.tar", "c.tar"]).current_dir(d).ok();
+    // GNU tar 1.34 given two archives at once leaves the first one's end marker before the
+    // second (a reader without -i stops there): one at a time.
+    cmd("tar").args(["-Af", "g-a.tar", "g-b.tar"]).current_dir(d).ok();
+    cmd("tar").args(["-Af", "g-a.tar", "g-c.tar"]).current_dir(d).ok();
+    let listing = |program: &str, archive: &str| cmd(program).args(["-tf", archive]).current_dir(d).ok().stdout_text();
+    let all = listing("tar", "a.tar");
+    assert_eq!(all, "one/\none/f\ntwo/\ntwo/g\ntwo/ping\nthree/\nthree/f\n".replace("three/f", "three/h"));
+    assert_eq!(all, listing("tar", "g-a.tar"));
+    assert_eq!(listing("bsdtar", "a.tar"), all);
+    assert_eq!(std::fs::metadata(d.join("a.tar")).unwrap().len() % 10240, 0);
+    let out = d.join("out");
+    std::fs::create_dir(&out).unwrap();
+    captar().args(["extract", "-f", "a.tar", "-C"]).arg(&out).current_dir(d).ok();
+    assert!(cmd("getcap").arg(out.join("two/ping")).ok().stdout_text().contains("cap_net_raw=ep"));
+    // tar's own command line; a missing archive is made.
+    captar().args(["-Af", "new.tar", "b.tar"]).current_dir(d).ok();
+    assert_eq!(listing("tar", "new.tar"), "two/\ntwo/g\ntwo/ping\n");
+    // Refused, the archive left byte for byte as it was.
+    let before = std::fs::read(d.join("a.tar")).unwrap();
+    captar().args(["create", "--zstd", "-f", "z.tar.zst", "one"]).current_dir(d).ok();
+    let mut damaged = std::fs::read(d.join("c.tar")).unwrap();
+    damaged[100] ^= 0xff; // the first header's mode field: its checksum no longer matches
+    std::fs::write(d.join("damaged.tar"), damaged).unwrap();
+    for (other, why) in [
+        ("z.tar.zst", "zstd-compressed"),
+        ("damaged.tar", "checksum"),
+        ("a.tar", "is the archive being added to"),
+        ("missing.tar", "No such file"),
+    ] {
+        let out = captar().args(["concatenate", "-f", "a.tar", "c.tar", other]).current_dir(d).code(2);
+        assert!(out.stderr_text().contains(why), "{other}: {}", out.stderr_text());
+        assert_eq!(std::fs::read(d.join("a.tar")).unwrap(), before, "{other}");
+    }
+}

@@ -1142,12 +1142,7 @@ fn concatenated_archives_are_read_whole_with_ignore_zeros() {
     }
     let tmp = util::tempdir();
     let d = tmp.path();
-    for (dir, file) in [("one", "f"), ("two", "g"), ("three", "h")] {
-        std::fs::create_dir(d.join(dir)).unwrap();
-        std::fs::write(d.join(dir).join(file), dir).unwrap();
-    }
-    std::fs::write(d.join("two/ping"), b"#!/bin/sh\n").unwrap();
-    cmd("setcap").args(["cap_net_raw+ep"]).arg(d.join("two/ping")).ok();
+    util::three_parts(d);
     captar().args(["create", "-f"]).arg(d.join("a.tar")).arg("-C").arg(d).arg("one").ok();
     cmd("tar")
         .args(["--xattrs", "--xattrs-include=security.capability", "-cf"])

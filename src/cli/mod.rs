@@ -77,6 +77,15 @@ Examples:
   captar append -f backup.tar /usr/local/bin/tool     added after the archive's members
   captar -rf backup.tar -C /srv new.conf              tar's own command line")]
     Append(CreateArgs),
+    /// Add the members of other archives to the end of an uncompressed archive, as they are,
+    /// like tar -A (made when missing)
+    #[command(
+        visible_alias = "catenate",
+        after_help = "Examples:
+  captar concatenate -f all.tar part1.tar part2.tar   part1's then part2's members after all.tar's
+  captar -Af all.tar more.tar                         tar's own command line"
+    )]
+    Concatenate(ConcatArgs),
     /// List an archive's members, like tar -t / tar -tv
     #[command(
         visible_alias = "t",
@@ -393,6 +402,16 @@ impl SelectArgs {
         let transforms = names.transforms()?;
         Ok(Selection { members: self.members, excludes, patterns, transforms, ignore_zeros: self.ignore_zeros })
     }
+}
+
+#[derive(Debug, Args)]
+pub struct ConcatArgs {
+    /// The uncompressed archive to add to
+    #[arg(short = 'f', long = "file", value_name = "ARCHIVE")]
+    file: PathBuf,
+    /// Uncompressed archives whose members are added, in order
+    #[arg(value_name = "ARCHIVE", required = true)]
+    archives: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -886,7 +905,11 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
     let report = Report::with_quiet(cli.quiet);
     let progress = crate::progress::wanted(cli.quiet, false);
     let started = std::time::Instant::now();
-    let verb = if matches!(cli.command, Command::Create(_) | Command::Append(_)) { "written" } else { "read" };
+    let verb = if matches!(cli.command, Command::Create(_) | Command::Append(_) | Command::Concatenate(_)) {
+        "written"
+    } else {
+        "read"
+    };
     let outcome = command(cli.command, &matches, &report, progress)?;
     if cli.totals
         && let Some(bytes) = report.total()
@@ -950,6 +973,12 @@ fn command(command: Command, matches: &clap::ArgMatches, report: &Report, progre
             opts.compression = Compression::None;
             opts.target = Target::Append(file);
             crate::create::create(&opts, report)
+        }
+        Command::Concatenate(a) => {
+            if a.file.as_os_str() == "-" {
+                return Err(Error::Usage("concatenate: -f - cannot be added to; name the archive file".into()));
+            }
+            crate::create::concatenate(&a.file, &a.archives, report)
         }
         Command::List(a) => crate::list::list(
             &ListOptions {

@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 enum Mode {
     Create,
     Append,
+    Concatenate,
     Extract,
     List,
     Diff,
@@ -32,6 +33,7 @@ impl Mode {
         match self {
             Mode::Create => "create",
             Mode::Append => "append",
+            Mode::Concatenate => "concatenate",
             Mode::Extract => "extract",
             Mode::List => "list",
             Mode::Diff => "verify",
@@ -43,6 +45,8 @@ const SUBCOMMANDS: &[&str] = &[
     "create",
     "c",
     "append",
+    "concatenate",
+    "catenate",
     "list",
     "t",
     "extract",
@@ -62,6 +66,7 @@ fn mode_letter(c: u8) -> Option<Mode> {
     match c {
         b'c' => Some(Mode::Create),
         b'r' => Some(Mode::Append),
+        b'A' => Some(Mode::Concatenate),
         b'x' => Some(Mode::Extract),
         b't' => Some(Mode::List),
         b'd' => Some(Mode::Diff),
@@ -92,7 +97,7 @@ pub fn is_tar_style(args: &[OsString]) -> bool {
 }
 
 /// Every letter a bundle may hold (some only to be refused with a message).
-const LETTERS: &[u8] = b"crxtdfCXTIHNvzakqpsSomOjJih";
+const LETTERS: &[u8] = b"crAxtdfCXTIHNvzakqpsSomOjJih";
 
 /// Whether `arg` is a bundle of tar letters without a dash (`xvf`), as the first argument of
 /// the old form. A word with another letter is not (`captar lsit` is a mistyped subcommand,
@@ -230,7 +235,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     let set_mode = |m: Mode, mode: &mut Option<Mode>| -> Result<()> {
         match mode {
             Some(old) if *old != m => {
-                Err(Error::Usage("you may not specify more than one of -c, -r, -x, -t, -d".into()))
+                Err(Error::Usage("you may not specify more than one of -c, -r, -A, -x, -t, -d".into()))
             }
             _ => {
                 *mode = Some(m);
@@ -344,6 +349,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
             match name {
                 b"create" => set_mode(Mode::Create, &mut mode)?,
                 b"append" => set_mode(Mode::Append, &mut mode)?,
+                b"catenate" | b"concatenate" => set_mode(Mode::Concatenate, &mut mode)?,
                 b"extract" | b"get" => set_mode(Mode::Extract, &mut mode)?,
                 b"list" => set_mode(Mode::List, &mut mode)?,
                 b"diff" | b"compare" => set_mode(Mode::Diff, &mut mode)?,
@@ -382,7 +388,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
         opts.push(arg.clone());
     }
     let mode = mode.ok_or_else(|| {
-        Error::Usage("tar-style use needs one of -c, -r, -x, -t, -d (or a subcommand; see `captar --help`)".into())
+        Error::Usage("tar-style use needs one of -c, -r, -A, -x, -t, -d (or a subcommand; see `captar --help`)".into())
     })?;
     if let Some((flag, format)) = unsupported {
         return Err(super::unsupported_compression(flag, format, mode.writes()));
@@ -443,7 +449,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
             out.push("--to-stdout".into());
         }
     }
-    if verbose && mode != Mode::Diff {
+    if verbose && !matches!(mode, Mode::Diff | Mode::Concatenate) {
         out.push("--verbose".into());
     }
     // tar's --compare compares everything it stores; so does this one, capabilities included.
@@ -489,6 +495,8 @@ mod tests {
         assert_eq!(rw("captar -cif a.tar --full-time d"), "captar create -f a.tar d");
         assert_eq!(rw("captar -xf a.tar --mtime=@0 --bogus"), "captar extract -f a.tar --bogus");
         assert_eq!(rw("captar -tf --utc"), "captar list -f --utc");
+        assert_eq!(rw("captar -Af all.tar b.tar c.tar"), "captar concatenate -f all.tar b.tar c.tar");
+        assert_eq!(rw("captar --catenate -vf all.tar b.tar"), "captar concatenate -f all.tar b.tar");
         // -i (--ignore-zeros) and -h (--dereference), dashed or in the old form.
         assert_eq!(rw("captar tvif a.tar"), "captar list --verbose --ignore-zeros -f a.tar");
         assert_eq!(rw("captar -xif a.tar"), "captar extract --ignore-zeros -f a.tar");

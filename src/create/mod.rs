@@ -27,6 +27,7 @@ use crate::transform::Part;
 use crate::{owners, temps, xattr};
 
 mod batch;
+mod concat;
 mod mode;
 mod options;
 mod remove;
@@ -35,6 +36,7 @@ mod tags;
 mod tree;
 
 use batch::{Batch, Batches, Bytes, Job};
+pub use concat::concatenate;
 pub use mode::ModeChanges;
 pub use options::{CreateOptions, Named, Newer, Stamp, Target};
 pub use tags::{CACHEDIR_TAG, ExclusionTag, TagScope};
@@ -230,35 +232,7 @@ fn append_archive(opts: &CreateOptions, walker: &mut Walker<'_>, progress: &Prog
         Err(e) => return Err(Error::io(path, "stat the archive", e)),
         Ok(md) => md,
     };
-    if !md.is_file() {
-        return Err(Error::entry(
-            path,
-            "members can only be added to an archive file (not a device, pipe or directory)",
-        ));
-    }
-    let (compression, mut reader) = crate::format::open_archive(path)?;
-    if compression != Compression::None {
-        return Err(Error::entry(
-            path,
-            format!(
-                "cannot add to a {}-compressed archive (nor can GNU tar): decompress it, add, then compress it again",
-                compression.name()
-            ),
-        ));
-    }
-    while reader.next_entry()?.is_some() {}
-    let end = reader.end().ok_or_else(|| Error::entry(path, "the archive's end could not be found; nothing added"))?;
-    drop(reader);
-    let file = std::fs::OpenOptions::new().read(true).write(true).open(path).at(path, "open the archive")?;
-    let len = file.metadata().at(path, "stat the archive")?.len();
-    if let Some(at) = first_nonzero(&file, end, len).at(path, "read the archive")? {
-        return Err(Error::entry(
-            path,
-            format!(
-                "data follows its end-of-archive marker (at byte {at}): another archive put after it? Nothing added (tar would write over it)"
-            ),
-        ));
-    }
+    let Adding { file, end, len } = open_to_add(path, &md)?;
     walker.skip_inodes.push(((md.dev(), md.ino()), Skip::Note));
     let _signals = temps::SignalCleanup::install();
     let guard = temps::restore_on_signal(file.as_fd(), end, len).at(path, "open the archive")?;
@@ -274,6 +248,54 @@ fn append_archive(opts: &CreateOptions, walker: &mut Walker<'_>, progress: &Prog
         walker.files.report.error(Error::io(path, "put the archive's old end back after the failure", e));
     }
     written
+}
+
+/// An uncompressed archive file opened to add to, read to its end first.
+pub(super) struct Adding {
+    pub file: File,
+    /// Where its end-of-archive marker starts.
+    pub end: u64,
+    pub len: u64,
+}
+
+/// Opens the existing archive `path` (`md`, its metadata) to add to it (append, concatenate):
+/// an uncompressed archive file, read to its end, with nothing but zeros after its members.
+pub(super) fn open_to_add(path: &Path, md: &std::fs::Metadata) -> Result<Adding> {
+    if !md.is_file() {
+        return Err(Error::entry(
+            path,
+            "members can only be added to an archive file (not a device, pipe or directory)",
+        ));
+    }
+    let end = members_end(path, |compression| {
+        format!(
+            "cannot add to a {}-compressed archive (nor can GNU tar): decompress it, add, then compress it again",
+            compression.name()
+        )
+    })?;
+    let file = std::fs::OpenOptions::new().read(true).write(true).open(path).at(path, "open the archive")?;
+    let len = file.metadata().at(path, "stat the archive")?.len();
+    if let Some(at) = first_nonzero(&file, end, len).at(path, "read the archive")? {
+        return Err(Error::entry(
+            path,
+            format!(
+                "data follows its end-of-archive marker (at byte {at}): another archive put after it? Nothing added (tar would write over it)"
+            ),
+        ));
+    }
+    Ok(Adding { file, end, len })
+}
+
+/// Reads the uncompressed archive at `path` to its end, so that a damaged one is an error;
+/// where its members end (its end-of-archive marker starts). A compressed one is refused with
+/// `compressed`'s message.
+pub(super) fn members_end(path: &Path, compressed: impl FnOnce(Compression) -> String) -> Result<u64> {
+    let (compression, mut reader) = crate::format::open_archive(path)?;
+    if compression != Compression::None {
+        return Err(Error::entry(path, compressed(compression)));
+    }
+    while reader.next_entry()?.is_some() {}
+    reader.end().ok_or_else(|| Error::entry(path, "the archive's end could not be found; nothing added"))
 }
 
 /// Where the first byte that is not zero lies in `file` between `from` and `to`.

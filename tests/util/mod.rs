@@ -827,3 +827,14 @@ pub fn getcap_n_r(root: &Path) -> BTreeMap<PathBuf, String> {
     }
     caps
 }
+
+/// Three directories under `d` to archive apart: `one/f`, `two/g` with `two/ping` holding
+/// cap_net_raw=ep (needs root), and `three/h`, each file holding its directory's name.
+pub fn three_parts(d: &Path) {
+    for (dir, file) in [("one", "f"), ("two", "g"), ("three", "h")] {
+        fs::create_dir(d.join(dir)).unwrap();
+        fs::write(d.join(dir).join(file), dir).unwrap();
+    }
+    fs::write(d.join("two/ping"), b"#!/bin/sh\n").unwrap();
+    cmd("setcap").arg("cap_net_raw+ep").arg(d.join("two/ping")).ok();
+}

@@ -1,0 +1,103 @@
+/*!
+`captar concatenate` (tar's `-A`, `--catenate`, `--concatenate`): the members of other
+archives added to the end of an uncompressed archive, as they are (their headers and data
+copied, not re-read from any file), over its end-of-archive marker. Each archive to add is
+read to its end first, so a damaged or compressed one stops the run before anything is
+written; a failure or a signal midway cuts the archive back to what it was, as for append.
+*/
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::fd::AsFd;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use super::{Adding, members_end, open_to_add};
+use crate::error::{Error, IoContext, Outcome, Report, Result};
+use crate::format::BLOCK;
+use crate::temps;
+
+/// tar's record: an archive ends on a multiple of it.
+const RECORD: u64 = 20 * BLOCK as u64;
+
+/// An archive to add: where its members end.
+struct Part<'a> {
+    path: &'a Path,
+    end: u64,
+}
+
+/// Adds the members of `others` to `archive` (made when missing), in order.
+pub fn concatenate(archive: &Path, others: &[PathBuf], report: &Report) -> Result<Outcome> {
+    let target = std::fs::metadata(archive).ok();
+    let mut parts = Vec::with_capacity(others.len());
+    for other in others {
+        let md = std::fs::metadata(other).at(other, "open the archive to add")?;
+        if target.as_ref().is_some_and(|t| (t.dev(), t.ino()) == (md.dev(), md.ino())) {
+            return Err(Error::entry(other, "is the archive being added to; nothing added"));
+        }
+        if !md.is_file() {
+            return Err(Error::entry(other, "archives to add must be files (not a pipe or device); nothing added"));
+        }
+        let end = members_end(other, |compression| {
+            format!(
+                "is {}-compressed: its members are copied as they are, so decompress it first (nor can GNU tar add it); nothing added",
+                compression.name()
+            )
+        })?;
+        parts.push(Part { path: other, end });
+    }
+    let Adding { file, end, len } = match target {
+        Some(md) => open_to_add(archive, &md)?,
+        None => {
+            let file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .open(archive)
+                .at(archive, "create the archive")?;
+            Adding { file, end: 0, len: 0 }
+        }
+    };
+    let _signals = temps::SignalCleanup::install();
+    let guard = temps::restore_on_signal(file.as_fd(), end, len).at(archive, "open the archive")?;
+    let written = add(&file, end, &parts, archive);
+    if let Err(e) = temps::settle_restore(guard, written.is_err()) {
+        report.error(Error::io(archive, "put the archive's old end back after the failure", e));
+    }
+    report.set_total(written?);
+    Ok(report.outcome())
+}
+
+/// Writes the parts' members from `end` on, then an end-of-archive marker padded to a whole
+/// record; the archive's new length.
+fn add(file: &File, end: u64, parts: &[Part<'_>], archive: &Path) -> Result<u64> {
+    let mut out = temps::ArchiveWrite(file);
+    (&*file).seek(SeekFrom::Start(end)).at(archive, "seek in the archive")?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut at = end;
+    for part in parts {
+        let mut from = File::open(part.path).at(part.path, "open the archive to add")?.take(part.end);
+        loop {
+            let n = match from.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Error::io(part.path, "read the archive to add", e)),
+            };
+            out.write_all(&buf[..n]).at(archive, "write the archive")?;
+            at += n as u64;
+        }
+        if from.limit() > 0 {
+            return Err(Error::entry(
+                part.path,
+                "changed while it was added (it is shorter); the archive was left as it was",
+            ));
+        }
+    }
+    let new_len = (at + 2 * BLOCK as u64).div_ceil(RECORD) * RECORD;
+    buf.clear();
+    buf.resize((new_len - at) as usize, 0);
+    out.write_all(&buf).at(archive, "write the archive")?;
+    file.set_len(new_len).at(archive, "truncate the archive")?;
+    Ok(new_len)
+}
