@@ -56,6 +56,7 @@ fn through_pipe(
         dereference: false,
         hard_dereference: false,
         remove_files: false,
+        update: false,
         transforms: Default::default(),
         one_file_system: opts.one_file_system,
         recursive: true,

@@ -1557,3 +1557,60 @@ fn concatenate_as_gnu_tar() {
         assert_eq!(std::fs::read(d.join("a.tar")).unwrap(), before, "{other}");
     }
 }
+
+/// update (tar's -u): what the archive lacks, or holds only older copies of, is added; a
+/// directory it holds is not added again but its entries are looked at; the same members as
+/// GNU tar -u in three rounds; a changed file with a capability is added with it.
+#[test]
+fn update_as_gnu_tar() {
+    if !util::require_root("set capabilities") || !util::require_tool("tar") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let d = tmp.path();
+    std::fs::create_dir_all(d.join("d/sub")).unwrap();
+    for f in ["d/a", "d/sub/b", "d/ping"] {
+        std::fs::write(d.join(f), f).unwrap();
+    }
+    cmd("setcap").arg("cap_net_raw+ep").arg(d.join("d/ping")).ok();
+    cmd("touch").args(["-d", "2020-01-01", "d/a", "d/sub/b", "d/ping", "d/sub", "d"]).current_dir(d).ok();
+    captar().args(["create", "-f", "c.tar", "d"]).current_dir(d).ok();
+    cmd("tar").args(["--xattrs", "--xattrs-include=security.capability", "-cf", "g.tar", "d"]).current_dir(d).ok();
+    let sorted = |archive: &str| {
+        let mut names: Vec<String> = cmd("tar")
+            .args(["-tvf", archive])
+            .env("TZ", "UTC")
+            .current_dir(d)
+            .ok()
+            .stdout_text()
+            .lines()
+            .map(String::from)
+            .collect();
+        names.sort();
+        names
+    };
+    let round = |ours: &[&str], gnu: &[&str]| {
+        captar().args(ours).current_dir(d).ok();
+        cmd("tar").args(["--xattrs", "--xattrs-include=security.capability"]).args(gnu).current_dir(d).ok();
+        assert_eq!(sorted("c.tar"), sorted("g.tar"), "{ours:?}");
+    };
+    // Changed, new, older.
+    std::fs::write(d.join("d/a"), "a2").unwrap();
+    std::fs::write(d.join("d/ping"), "#!/bin/sh\nexit 0\n").unwrap();
+    cmd("setcap").arg("cap_net_raw+ep").arg(d.join("d/ping")).ok();
+    cmd("touch").args(["-d", "2021-01-01", "d/a", "d/ping"]).current_dir(d).ok();
+    std::fs::write(d.join("d/c"), "c").unwrap();
+    cmd("touch").args(["-d", "2019-01-01", "d/sub/b"]).current_dir(d).ok();
+    round(&["update", "-f", "c.tar", "d"], &["-uf", "g.tar", "d"]);
+    // Nothing changed: nothing added.
+    let before = std::fs::read(d.join("c.tar")).unwrap();
+    round(&["-uf", "c.tar", "d"], &["-uf", "g.tar", "d"]);
+    assert!(std::fs::read(d.join("c.tar")).unwrap() == before, "an update adding nothing changed the archive");
+    // Names under another -C are other names.
+    round(&["-uf", "c.tar", "-C", "d", "sub"], &["-uf", "g.tar", "-C", "d", "sub"]);
+    let out = d.join("out");
+    std::fs::create_dir(&out).unwrap();
+    captar().args(["extract", "-f", "c.tar", "-C"]).arg(&out).current_dir(d).ok();
+    assert_eq!(std::fs::read(out.join("d/ping")).unwrap(), b"#!/bin/sh\nexit 0\n");
+    assert!(cmd("getcap").arg(out.join("d/ping")).ok().stdout_text().contains("cap_net_raw=ep"));
+}

@@ -77,6 +77,15 @@ Examples:
   captar append -f backup.tar /usr/local/bin/tool     added after the archive's members
   captar -rf backup.tar -C /srv new.conf              tar's own command line")]
     Append(CreateArgs),
+    /// Add what an uncompressed archive lacks, or holds an older copy of, like tar -u
+    #[command(after_help = "Takes create's options, but the archive must be an uncompressed file: not -f -, and no
+--gzip, --zstd or --level. A file is added when the archive holds no member of its name, or
+only ones with an older modification time.
+
+Examples:
+  captar update -f backup.tar /etc                  what changed in /etc since it was archived
+  captar -uf backup.tar /etc                        tar's own command line")]
+    Update(CreateArgs),
     /// Add the members of other archives to the end of an uncompressed archive, as they are,
     /// like tar -A (made when missing)
     #[command(
@@ -664,6 +673,7 @@ impl CreateArgs {
             dereference: self.dereference,
             hard_dereference: self.hard_dereference,
             remove_files: self.remove_files,
+            update: false,
             target,
             paths,
             // tar: `-T` naming nothing makes an empty archive; no path at all is an error.
@@ -905,7 +915,10 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
     let report = Report::with_quiet(cli.quiet);
     let progress = crate::progress::wanted(cli.quiet, false);
     let started = std::time::Instant::now();
-    let verb = if matches!(cli.command, Command::Create(_) | Command::Append(_) | Command::Concatenate(_)) {
+    let verb = if matches!(
+        cli.command,
+        Command::Create(_) | Command::Append(_) | Command::Update(_) | Command::Concatenate(_)
+    ) {
         "written"
     } else {
         "read"
@@ -946,34 +959,39 @@ fn totals_line(verb: &str, bytes: u64, seconds: f64) -> String {
     format!("Total bytes {verb}: {bytes} ({}, {rate})", human(bytes as f64))
 }
 
+/// `append` (tar's -r) and `update` (tar's -u): members added to an uncompressed archive file.
+fn add_to(a: CreateArgs, matches: &clap::ArgMatches, report: &Report, progress: bool, name: &str) -> Result<Outcome> {
+    let matches = matches.subcommand_matches(name).expect("the subcommand was parsed");
+    let file = a.file.clone();
+    let compress = a.gzip || a.zstd || a.level.is_some();
+    let mut opts = a.options(progress, matches)?;
+    if file.as_os_str() == "-" {
+        return Err(Error::Usage(format!("{name}: -f - cannot be added to; name the archive file")));
+    }
+    if compress {
+        return Err(Error::Usage(format!(
+            "{name} adds to uncompressed archives only (nor can GNU tar add to a compressed one); leave out --gzip, --zstd and --level"
+        )));
+    }
+    // Nothing to add: the archive is left as it is (as tar -r).
+    if opts.paths.is_empty() && !opts.empty_ok {
+        return Ok(Outcome::Ok);
+    }
+    // What the archive holds decides, not its name (`a.tgz` may be plain).
+    opts.compression = Compression::None;
+    opts.target = Target::Append(file);
+    opts.update = name == "update";
+    crate::create::create(&opts, report)
+}
+
 fn command(command: Command, matches: &clap::ArgMatches, report: &Report, progress: bool) -> Result<Outcome> {
     match command {
         Command::Create(a) => {
             let matches = matches.subcommand_matches("create").expect("the create subcommand was parsed");
             crate::create::create(&a.options(progress, matches)?, report)
         }
-        Command::Append(a) => {
-            let matches = matches.subcommand_matches("append").expect("the append subcommand was parsed");
-            let file = a.file.clone();
-            let compress = a.gzip || a.zstd || a.level.is_some();
-            let mut opts = a.options(progress, matches)?;
-            if file.as_os_str() == "-" {
-                return Err(Error::Usage("append: -f - cannot be added to; name the archive file".into()));
-            }
-            if compress {
-                return Err(Error::Usage(
-                    "append adds to uncompressed archives only (nor can GNU tar add to a compressed one); leave out --gzip, --zstd and --level".into(),
-                ));
-            }
-            // Nothing to add: the archive is left as it is (as tar -r).
-            if opts.paths.is_empty() && !opts.empty_ok {
-                return Ok(Outcome::Ok);
-            }
-            // What the archive holds decides, not its name (`a.tgz` may be plain).
-            opts.compression = Compression::None;
-            opts.target = Target::Append(file);
-            crate::create::create(&opts, report)
-        }
+        Command::Append(a) => add_to(a, matches, report, progress, "append"),
+        Command::Update(a) => add_to(a, matches, report, progress, "update"),
         Command::Concatenate(a) => {
             if a.file.as_os_str() == "-" {
                 return Err(Error::Usage("concatenate: -f - cannot be added to; name the archive file".into()));

@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 enum Mode {
     Create,
     Append,
+    Update,
     Concatenate,
     Extract,
     List,
@@ -26,13 +27,14 @@ enum Mode {
 impl Mode {
     /// Whether the mode writes an archive (create's options apply).
     fn writes(self) -> bool {
-        matches!(self, Mode::Create | Mode::Append)
+        matches!(self, Mode::Create | Mode::Append | Mode::Update)
     }
 
     fn subcommand(self) -> &'static str {
         match self {
             Mode::Create => "create",
             Mode::Append => "append",
+            Mode::Update => "update",
             Mode::Concatenate => "concatenate",
             Mode::Extract => "extract",
             Mode::List => "list",
@@ -45,6 +47,7 @@ const SUBCOMMANDS: &[&str] = &[
     "create",
     "c",
     "append",
+    "update",
     "concatenate",
     "catenate",
     "list",
@@ -67,6 +70,7 @@ fn mode_letter(c: u8) -> Option<Mode> {
         b'c' => Some(Mode::Create),
         b'r' => Some(Mode::Append),
         b'A' => Some(Mode::Concatenate),
+        b'u' => Some(Mode::Update),
         b'x' => Some(Mode::Extract),
         b't' => Some(Mode::List),
         b'd' => Some(Mode::Diff),
@@ -97,7 +101,7 @@ pub fn is_tar_style(args: &[OsString]) -> bool {
 }
 
 /// Every letter a bundle may hold (some only to be refused with a message).
-const LETTERS: &[u8] = b"crAxtdfCXTIHNvzakqpsSomOjJih";
+const LETTERS: &[u8] = b"cruAxtdfCXTIHNvzakqpsSomOjJih";
 
 /// Whether `arg` is a bundle of tar letters without a dash (`xvf`), as the first argument of
 /// the old form. A word with another letter is not (`captar lsit` is a mistyped subcommand,
@@ -235,7 +239,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     let set_mode = |m: Mode, mode: &mut Option<Mode>| -> Result<()> {
         match mode {
             Some(old) if *old != m => {
-                Err(Error::Usage("you may not specify more than one of -c, -r, -A, -x, -t, -d".into()))
+                Err(Error::Usage("you may not specify more than one of -c, -r, -u, -A, -x, -t, -d".into()))
             }
             _ => {
                 *mode = Some(m);
@@ -350,6 +354,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                 b"create" => set_mode(Mode::Create, &mut mode)?,
                 b"append" => set_mode(Mode::Append, &mut mode)?,
                 b"catenate" | b"concatenate" => set_mode(Mode::Concatenate, &mut mode)?,
+                b"update" => set_mode(Mode::Update, &mut mode)?,
                 b"extract" | b"get" => set_mode(Mode::Extract, &mut mode)?,
                 b"list" => set_mode(Mode::List, &mut mode)?,
                 b"diff" | b"compare" => set_mode(Mode::Diff, &mut mode)?,
@@ -388,7 +393,9 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
         opts.push(arg.clone());
     }
     let mode = mode.ok_or_else(|| {
-        Error::Usage("tar-style use needs one of -c, -r, -A, -x, -t, -d (or a subcommand; see `captar --help`)".into())
+        Error::Usage(
+            "tar-style use needs one of -c, -r, -u, -A, -x, -t, -d (or a subcommand; see `captar --help`)".into(),
+        )
     })?;
     if let Some((flag, format)) = unsupported {
         return Err(super::unsupported_compression(flag, format, mode.writes()));
@@ -414,7 +421,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     }
     match mode {
         Mode::Extract if letter_o => opts.push("--no-same-owner".into()),
-        Mode::Create | Mode::Append if letter_o || old_archive.is_some() => {
+        Mode::Create | Mode::Append | Mode::Update if letter_o || old_archive.is_some() => {
             return Err(Error::Usage(format!(
                 "{}: GNU tar's --old-archive (V7 format) is not supported; captar writes pax archives, which every tar reads: leave it out",
                 old_archive.unwrap_or("-o")
@@ -496,6 +503,8 @@ mod tests {
         assert_eq!(rw("captar -xf a.tar --mtime=@0 --bogus"), "captar extract -f a.tar --bogus");
         assert_eq!(rw("captar -tf --utc"), "captar list -f --utc");
         assert_eq!(rw("captar -Af all.tar b.tar c.tar"), "captar concatenate -f all.tar b.tar c.tar");
+        assert_eq!(rw("captar -uvf a.tar d"), "captar update --verbose -f a.tar d");
+        assert_eq!(rw("captar --update -f a.tar d"), "captar update -f a.tar d");
         assert_eq!(rw("captar --catenate -vf all.tar b.tar"), "captar concatenate -f all.tar b.tar");
         // -i (--ignore-zeros) and -h (--dereference), dashed or in the old form.
         assert_eq!(rw("captar tvif a.tar"), "captar list --verbose --ignore-zeros -f a.tar");

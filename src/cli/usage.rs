@@ -77,7 +77,6 @@ const GNU_TAR_ONLY: &[&str] = &[
     "test-label",
     "unlink-first",
     "unquote",
-    "update",
     "verify",
     "volno-file",
     "warning",

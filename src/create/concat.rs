@@ -38,16 +38,20 @@ pub fn concatenate(archive: &Path, others: &[PathBuf], report: &Report) -> Resul
         if !md.is_file() {
             return Err(Error::entry(other, "archives to add must be files (not a pipe or device); nothing added"));
         }
-        let end = members_end(other, |compression| {
-            format!(
-                "is {}-compressed: its members are copied as they are, so decompress it first (nor can GNU tar add it); nothing added",
-                compression.name()
-            )
-        })?;
+        let end = members_end(
+            other,
+            |compression| {
+                format!(
+                    "is {}-compressed: its members are copied as they are, so decompress it first (nor can GNU tar add it); nothing added",
+                    compression.name()
+                )
+            },
+            |_| {},
+        )?;
         parts.push(Part { path: other, end });
     }
     let Adding { file, end, len } = match target {
-        Some(md) => open_to_add(archive, &md)?,
+        Some(md) => open_to_add(archive, &md, |_| {})?,
         None => {
             let file = std::fs::OpenOptions::new()
                 .read(true)

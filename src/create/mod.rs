@@ -50,6 +50,9 @@ struct Walker<'a> {
     /// The archive's inodes (the old archive, the one being written), left out of it.
     skip_inodes: Vec<((u64, u64), Skip)>,
     warned_absolute: bool,
+    /// `update`: the archive's member names (without a trailing `/`) and the latest
+    /// modification time each is archived with.
+    archived: HashMap<Vec<u8>, Time>,
 }
 
 /// What reads a member's metadata, xattrs and data: the walk, and every reader thread.
@@ -57,13 +60,21 @@ struct Walker<'a> {
 struct Files<'a> {
     opts: &'a CreateOptions,
     report: &'a Report,
+    run: &'a Run,
+}
+
+/// What the walk, the readers and the writer learn as the run goes.
+#[derive(Default)]
+struct Run {
     /// A name --transform made absolute or gave a `..` was noted (once).
-    noted_unsafe: &'a std::sync::atomic::AtomicBool,
+    noted_unsafe: std::sync::atomic::AtomicBool,
     /// With `--remove-files`: what was archived whole, in archive order, for removal once
     /// the archive is complete.
-    archived: &'a std::sync::Mutex<Vec<remove::Removal>>,
+    archived: std::sync::Mutex<Vec<remove::Removal>>,
     /// With `--remove-files`: files archived without something of theirs, never removed.
-    kept: &'a std::sync::Mutex<std::collections::HashSet<PathBuf>>,
+    kept: std::sync::Mutex<std::collections::HashSet<PathBuf>>,
+    /// Members written so far.
+    written: std::sync::atomic::AtomicU64,
 }
 
 /// One member ready to be written.
@@ -137,11 +148,15 @@ pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
     let progress = Progress::bytes(opts.progress, Some(0), "archiving");
     report.attach(&progress);
     progress.count_tree(opts.paths.iter().map(Named::fs_path).collect(), opts.one_file_system, opts.recursive);
-    let noted_unsafe = std::sync::atomic::AtomicBool::new(false);
-    let archived = std::sync::Mutex::new(Vec::new());
-    let kept = std::sync::Mutex::new(std::collections::HashSet::new());
-    let files = Files { opts, report, noted_unsafe: &noted_unsafe, archived: &archived, kept: &kept };
-    let mut walker = Walker { files, links: HashMap::new(), skip_inodes: Vec::new(), warned_absolute: false };
+    let run = Run::default();
+    let files = Files { opts, report, run: &run };
+    let mut walker = Walker {
+        files,
+        links: HashMap::new(),
+        skip_inodes: Vec::new(),
+        warned_absolute: false,
+        archived: HashMap::new(),
+    };
     let result = write_archive(opts, &mut walker, &progress);
     progress.finish();
     result?;
@@ -150,8 +165,8 @@ pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
         if let Target::File(path) | Target::Append(path) = &opts.target {
             remove::sync_archive(path)?;
         }
-        let mut archived = archived.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let kept = kept.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut archived = run.archived.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let kept = run.kept.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
         archived.retain(|r| !kept.contains(&r.path));
         remove::remove_all(archived, opts.dereference, report);
     }
@@ -232,7 +247,16 @@ fn append_archive(opts: &CreateOptions, walker: &mut Walker<'_>, progress: &Prog
         Err(e) => return Err(Error::io(path, "stat the archive", e)),
         Ok(md) => md,
     };
-    let Adding { file, end, len } = open_to_add(path, &md)?;
+    let mut archived = HashMap::new();
+    let remember = |meta: &EntryMeta| {
+        let name = meta.path.as_os_str().as_bytes();
+        let name = name.strip_suffix(b"/").unwrap_or(name).to_vec();
+        let latest = archived.entry(name).or_insert(meta.mtime);
+        *latest = (*latest).max(meta.mtime);
+    };
+    let Adding { file, end, len } =
+        if opts.update { open_to_add(path, &md, remember)? } else { open_to_add(path, &md, |_| {})? };
+    walker.archived = archived;
     walker.skip_inodes.push(((md.dev(), md.ino()), Skip::Note));
     let _signals = temps::SignalCleanup::install();
     let guard = temps::restore_on_signal(file.as_fd(), end, len).at(path, "open the archive")?;
@@ -243,8 +267,13 @@ fn append_archive(opts: &CreateOptions, walker: &mut Walker<'_>, progress: &Prog
         walker.files.report.set_total(now);
         file.set_len(now).at(path, "truncate the archive")
     });
+    // Nothing added (everything excluded, or up to date): the archive as it was, byte for byte.
+    let none = walker.files.run.written.load(std::sync::atomic::Ordering::Relaxed) == 0;
+    if none && written.is_ok() {
+        walker.files.report.set_total(len);
+    }
     // On failure, the old end back: cut to the members, then zeros to the old length.
-    if let Err(e) = temps::settle_restore(guard, written.is_err()) {
+    if let Err(e) = temps::settle_restore(guard, written.is_err() || none) {
         walker.files.report.error(Error::io(path, "put the archive's old end back after the failure", e));
     }
     written
@@ -260,19 +289,20 @@ pub(super) struct Adding {
 
 /// Opens the existing archive `path` (`md`, its metadata) to add to it (append, concatenate):
 /// an uncompressed archive file, read to its end, with nothing but zeros after its members.
-pub(super) fn open_to_add(path: &Path, md: &std::fs::Metadata) -> Result<Adding> {
+pub(super) fn open_to_add(path: &Path, md: &std::fs::Metadata, seen: impl FnMut(&EntryMeta)) -> Result<Adding> {
     if !md.is_file() {
         return Err(Error::entry(
             path,
             "members can only be added to an archive file (not a device, pipe or directory)",
         ));
     }
-    let end = members_end(path, |compression| {
+    let compressed = |compression: Compression| {
         format!(
             "cannot add to a {}-compressed archive (nor can GNU tar): decompress it, add, then compress it again",
             compression.name()
         )
-    })?;
+    };
+    let end = members_end(path, compressed, seen)?;
     let file = std::fs::OpenOptions::new().read(true).write(true).open(path).at(path, "open the archive")?;
     let len = file.metadata().at(path, "stat the archive")?.len();
     if let Some(at) = first_nonzero(&file, end, len).at(path, "read the archive")? {
@@ -288,13 +318,19 @@ pub(super) fn open_to_add(path: &Path, md: &std::fs::Metadata) -> Result<Adding>
 
 /// Reads the uncompressed archive at `path` to its end, so that a damaged one is an error;
 /// where its members end (its end-of-archive marker starts). A compressed one is refused with
-/// `compressed`'s message.
-pub(super) fn members_end(path: &Path, compressed: impl FnOnce(Compression) -> String) -> Result<u64> {
+/// `compressed`'s message. `seen` is shown each member.
+pub(super) fn members_end(
+    path: &Path,
+    compressed: impl FnOnce(Compression) -> String,
+    mut seen: impl FnMut(&EntryMeta),
+) -> Result<u64> {
     let (compression, mut reader) = crate::format::open_archive(path)?;
     if compression != Compression::None {
         return Err(Error::entry(path, compressed(compression)));
     }
-    while reader.next_entry()?.is_some() {}
+    while let Some(entry) = reader.next_entry()? {
+        seen(&entry.meta);
+    }
     reader.end().ok_or_else(|| Error::entry(path, "the archive's end could not be found; nothing added"))
 }
 
@@ -468,8 +504,8 @@ fn write_items<W: Write>(
     out: Output<'_, W>,
 ) -> Result<()> {
     let Output { writer, direct, label } = out;
-    let (opts, report) = (files.opts, files.report);
-    let mut archived = files.archived.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let (opts, report, files_in) = (files.opts, files.report, files);
+    let mut archived = files.run.archived.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut files = 0u64;
     // Batches arrive as the readers finish them; they are written in the walk's order.
     let mut next = 0u64;
@@ -560,6 +596,7 @@ fn write_items<W: Write>(
                     }
                 }
             }
+            files_in.run.written.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             if whole && let Some(seen) = item.seen {
                 archived.push(remove::Removal { path: item.path, seen });
             }
@@ -683,6 +720,17 @@ impl Walker<'_> {
                     continue;
                 }
                 let is_dir = Kind::of_mode(entry.st.st_mode) == Some(Kind::Dir);
+                // update (tar's -u): what the archive holds as new or newer is not added again;
+                // a directory it holds is not, but its entries are looked at.
+                let archived = self.archived_as(&entry.name).is_some_and(|time| {
+                    #[allow(clippy::unnecessary_cast)] // i64 on some architectures, c_long on others
+                    let mtime = Time { secs: entry.st.st_mtime as i64, nsecs: entry.st.st_mtime_nsec as u32 };
+                    is_dir || mtime <= time
+                });
+                if archived && !is_dir {
+                    next = tree.next();
+                    continue;
+                }
                 // --newer, --newer-mtime: what is older is left out, but not a directory (its
                 // newer entries need it), as in GNU tar.
                 if !is_dir && self.files.opts.newer.is_some_and(|n| n.leaves_out(&entry.st)) {
@@ -712,7 +760,8 @@ impl Walker<'_> {
                 {
                     tree.keep_only(&tag.name);
                 }
-                match self.add(entry) {
+                let added = if archived { Ok(None) } else { self.add(entry) };
+                match added {
                     Ok(Some(job)) => {
                         // A file handed on holds its directory open until a reader reads it.
                         if matches!(job, Job::File { .. })
@@ -736,6 +785,17 @@ impl Walker<'_> {
         }
         batches.send();
         Ok(())
+    }
+
+    /// With `update`: when the archive holds a member of the name `name` would be archived
+    /// under (after `--transform`), the latest modification time it is archived with.
+    fn archived_as(&self, name: &Path) -> Option<Time> {
+        if self.archived.is_empty() {
+            return None;
+        }
+        let stored = self.files.transformed(Part::Name, name);
+        let bytes = stored.as_os_str().as_bytes();
+        self.archived.get(bytes.strip_suffix(b"/").unwrap_or(bytes)).copied()
     }
 
     /// What becomes of one walked path: a file for a reader, or a member made here. A file of
@@ -834,7 +894,7 @@ impl Files<'_> {
     fn incomplete(&self, path: &Path, msg: &str) {
         self.report.error(Error::entry(path, msg));
         if self.opts.remove_files {
-            self.kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(path.to_path_buf());
+            self.run.kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(path.to_path_buf());
         }
     }
 
@@ -902,7 +962,7 @@ impl Files<'_> {
             return renamed;
         }
         let (safe, stripped) = member_name(&renamed);
-        if stripped && !self.noted_unsafe.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        if stripped && !self.run.noted_unsafe.swap(true, std::sync::atomic::Ordering::Relaxed) {
             self.report.note("removing leading '/' and '../' from names --transform made");
         }
         safe.into()
@@ -1130,6 +1190,7 @@ mod tests {
             dereference: false,
             hard_dereference: false,
             remove_files: false,
+            update: false,
             transforms: Default::default(),
             one_file_system: false,
             recursive: true,
@@ -1156,8 +1217,8 @@ mod tests {
         std::thread::spawn(move || {
             let mut writer = Writer::new(Vec::new());
             let (opts, report) = (options(), Report::new());
-            let (noted, archived, kept) = (Default::default(), Default::default(), Default::default());
-            let files = Files { opts: &opts, report: &report, noted_unsafe: &noted, archived: &archived, kept: &kept };
+            let run = Run::default();
+            let files = Files { opts: &opts, report: &report, run: &run };
             let label = Path::new("t");
             let out = Output { writer: &mut writer, direct: None, label };
             let _ = result_tx.send(write_items(files, &Progress::hidden(), done_rx, back_tx, out));
@@ -1181,8 +1242,8 @@ mod tests {
         }
         drop(done_tx);
         let (opts, report) = (options(), Report::new());
-        let (noted, archived, kept) = (Default::default(), Default::default(), Default::default());
-        let files = Files { opts: &opts, report: &report, noted_unsafe: &noted, archived: &archived, kept: &kept };
+        let run = Run::default();
+        let files = Files { opts: &opts, report: &report, run: &run };
         let mut writer = Writer::new(Vec::new());
         let out = Output { writer: &mut writer, direct: None, label: Path::new("t") };
         write_items(files, &Progress::hidden(), done_rx, back_tx, out).unwrap();

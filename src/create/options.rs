@@ -49,6 +49,9 @@ pub struct CreateOptions {
     /// What was archived whole is removed once the archive is complete and on disk (GNU
     /// tar's `--remove-files`, made safe: see `remove`).
     pub remove_files: bool,
+    /// With `Target::Append`: only what the archive lacks, or holds an older copy of (by
+    /// modification time), is added (GNU tar's `-u`).
+    pub update: bool,
     /// Member names and link targets as `--transform` makes them.
     pub transforms: crate::transform::Transforms,
     pub one_file_system: bool,
