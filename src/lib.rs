@@ -7,6 +7,7 @@ pub mod caps;
 pub mod cli;
 pub mod copy;
 pub mod create;
+pub mod delete;
 pub mod error;
 pub mod extract;
 pub mod format;

@@ -77,6 +77,55 @@ pub fn remove(named: Named, dir: BorrowedFd<'_>, name: &Path) {
     });
 }
 
+/// A new file under a registered temporary name beside the file `path` names, to be renamed
+/// over it when complete (`Beside::finish`) or removed (`Beside::discard`).
+pub struct Beside {
+    pub file: std::fs::File,
+    dir: OwnedFd,
+    tmp: PathBuf,
+    name: std::ffi::OsString,
+    named: Named,
+}
+
+/// Why a `Beside` could not be made: the directory could not be opened, or the file created.
+pub enum BesideError {
+    Dir(PathBuf, io::Error),
+    Create(io::Error),
+}
+
+impl Beside {
+    /// Creates the temporary (mode `mode`, before the umask) in `path`'s directory.
+    pub fn create(path: &Path, mode: u32) -> Result<Beside, BesideError> {
+        use rustix::fs::{Mode, OFlags};
+        let dir_path = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = path.file_name().unwrap_or(OsStr::new("archive")).to_os_string();
+        let dir = rustix::fs::open(&dir_path, OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::RDONLY, Mode::empty())
+            .map_err(|e| BesideError::Dir(dir_path.clone(), e.into()))?;
+        let tmp = temp_name(&name);
+        let (named, fd) = create(dir.as_fd(), &tmp, || {
+            let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC | OFlags::NOFOLLOW;
+            rustix::fs::openat(&dir, &tmp, flags, Mode::from_raw_mode(mode)).map_err(io::Error::from)
+        })
+        .map_err(BesideError::Create)?;
+        Ok(Beside { file: std::fs::File::from(fd), dir, tmp, name, named })
+    }
+
+    /// Renames the temporary over the final name.
+    pub fn finish(self) -> io::Result<()> {
+        let Beside { dir, tmp, name, named, .. } = self;
+        settle(named, || rustix::fs::renameat(&dir, &tmp, &dir, &name)).map_err(io::Error::from)
+    }
+
+    /// Removes the temporary.
+    pub fn discard(self) {
+        let Beside { dir, tmp, named, .. } = self;
+        remove(named, dir.as_fd(), &tmp);
+    }
+}
+
 /// Writes to an archive, each one under a lock that a signal's cleanup takes (and keeps) before
 /// it cuts back an archive being appended to: no write lands after the cut.
 pub struct ArchiveWrite<W>(pub W);

@@ -49,7 +49,7 @@ fn usage_errors_are_one_line() {
             &["-q", "verify"],
             "captar: the following required arguments were not provided: <--file <ARCHIVE>|--manifest <FILE>>; see `captar verify --help`\n",
         ),
-        (&["frobnicate"], "captar: unrecognized subcommand 'frobnicate'; see `captar --help`\n"),
+        (&["bogosity"], "captar: unrecognized subcommand 'bogosity'; see `captar --help`\n"),
         (
             &["lsit", "-f", "a"],
             "captar: unrecognized subcommand 'lsit'; a similar subcommand exists: 'list'; see `captar --help`\n",

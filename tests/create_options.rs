@@ -1614,3 +1614,85 @@ fn update_as_gnu_tar() {
     assert_eq!(std::fs::read(out.join("d/ping")).unwrap(), b"#!/bin/sh\nexit 0\n");
     assert!(cmd("getcap").arg(out.join("d/ping")).ok().stdout_text().contains("cap_net_raw=ep"));
 }
+
+/// delete (GNU tar's --delete): the same bytes as GNU tar's --delete leaves, for captar's
+/// archives (pax headers, a sparse member, a capability, every copy of a member added twice)
+/// and GNU tar's own (long names); a kept hard link to a member taken out is a warning; a
+/// name not in the archive or a compressed archive leaves it as it was.
+#[test]
+fn delete_as_gnu_tar() {
+    if !util::require_root("set capabilities") || !util::require_tool("tar") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let d = tmp.path();
+    std::fs::create_dir_all(d.join("d/sub")).unwrap();
+    let long = format!("d/{}", "l".repeat(150));
+    for f in ["d/a", "d/sub/b", "d/c", long.as_str(), "d/ping"] {
+        std::fs::write(d.join(f), f).unwrap();
+    }
+    std::fs::hard_link(d.join("d/a"), d.join("d/a2")).unwrap();
+    cmd("setcap").arg("cap_net_raw+ep").arg(d.join("d/ping")).ok();
+    let sparse = std::fs::File::create(d.join("d/sparse")).unwrap();
+    sparse.set_len(4 << 20).unwrap();
+    drop(sparse);
+    // GNU tar 1.34 --delete aborts (SIGABRT) on an archive holding a pax sparse member:
+    // that one is checked without it below.
+    captar().args(["create", "--exclude=sparse", "-f", "base.tar", "d"]).current_dir(d).ok();
+    captar().args(["create", "-S", "-f", "sparse.tar", "d"]).current_dir(d).ok();
+    captar().args(["create", "-f", "again.tar", "d/c"]).current_dir(d).ok();
+    captar().args(["-Af", "base.tar", "again.tar"]).current_dir(d).ok();
+    cmd("tar").args(["--format=gnu", "-cf", "gnu.tar", "d"]).current_dir(d).ok();
+    let bytes = |p: &str| std::fs::read(d.join(p)).unwrap();
+    let cases: &[(&str, &[&str])] = &[
+        ("base.tar", &["d/sub", "d/c"]),
+        ("base.tar", &[long.as_str()]),
+        ("base.tar", &["--wildcards", "*/c"]),
+        ("gnu.tar", &[long.as_str(), "d/sub/b"]),
+    ];
+    for (archive, args) in cases {
+        std::fs::copy(d.join(archive), d.join("ours.tar")).unwrap();
+        std::fs::copy(d.join(archive), d.join("theirs.tar")).unwrap();
+        captar().args(["delete", "-f", "ours.tar"]).args(*args).current_dir(d).ok();
+        cmd("tar").args(["--delete", "-f", "theirs.tar"]).args(*args).current_dir(d).ok();
+        assert!(bytes("ours.tar") == bytes("theirs.tar"), "{archive} {args:?}: not GNU tar's bytes");
+    }
+    // A sparse member taken out, and one kept: the rest reads as before, in GNU tar too.
+    let names = |archive: &str| cmd("tar").args(["-tf", archive]).current_dir(d).ok().stdout_text();
+    let all = names("sparse.tar");
+    std::fs::copy(d.join("sparse.tar"), d.join("ours.tar")).unwrap();
+    captar().args(["delete", "-f", "ours.tar", "d/sparse"]).current_dir(d).ok();
+    assert_eq!(names("ours.tar"), all.replace("d/sparse\n", ""));
+    std::fs::copy(d.join("sparse.tar"), d.join("ours.tar")).unwrap();
+    captar().args(["delete", "-f", "ours.tar", "d/a2", "d/c"]).current_dir(d).ok();
+    assert_eq!(names("ours.tar"), all.replace("d/a2\n", "").replace("d/c\n", ""));
+    let sparse_out = d.join("sparse-out");
+    std::fs::create_dir(&sparse_out).unwrap();
+    captar().args(["extract", "-f", "ours.tar", "-C"]).arg(&sparse_out).current_dir(d).ok();
+    assert_eq!(std::fs::metadata(sparse_out.join("d/sparse")).unwrap().len(), 4 << 20);
+    // What stays extracts with its capability; all copies of d/c are gone.
+    std::fs::copy(d.join("base.tar"), d.join("ours.tar")).unwrap();
+    captar().args(["--delete", "-f", "ours.tar", "d/c"]).current_dir(d).ok();
+    let listed = captar().args(["-tf", "ours.tar"]).current_dir(d).ok().stdout_text();
+    assert!(!listed.contains("d/c") && listed.contains("d/ping"), "{listed}");
+    let out = d.join("out");
+    std::fs::create_dir(&out).unwrap();
+    captar().args(["extract", "-f", "ours.tar", "-C"]).arg(&out).current_dir(d).ok();
+    assert!(cmd("getcap").arg(out.join("d/ping")).ok().stdout_text().contains("cap_net_raw=ep"));
+    // A hard link whose target goes: a warning (exit 1).
+    let warned = captar().args(["delete", "-f", "ours.tar", "d/a"]).current_dir(d).code(1);
+    assert!(warned.stderr_text().contains("d/a2: kept, but it is a hard link to d/a"), "{}", warned.stderr_text());
+    // Refused or nothing to do: the archive as it was.
+    let before = bytes("ours.tar");
+    let missing = captar().args(["delete", "-f", "ours.tar", "nothere"]).current_dir(d).code(2);
+    assert!(missing.stderr_text().contains("nothere: not found in archive"));
+    assert!(bytes("ours.tar") == before);
+    let joined = [bytes("ours.tar"), bytes("gnu.tar")].concat();
+    std::fs::write(d.join("joined.tar"), &joined).unwrap();
+    let after = captar().args(["delete", "-f", "joined.tar", "d/c"]).current_dir(d).code(2);
+    assert!(after.stderr_text().contains("data follows its end-of-archive marker"), "{}", after.stderr_text());
+    assert!(bytes("joined.tar") == joined);
+    captar().args(["create", "--zstd", "-f", "z.tar.zst", "d/c"]).current_dir(d).ok();
+    let z = captar().args(["delete", "-f", "z.tar.zst", "d/c"]).current_dir(d).code(2);
+    assert!(z.stderr_text().contains("cannot delete from a zstd-compressed archive"), "{}", z.stderr_text());
+}

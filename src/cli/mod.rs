@@ -95,6 +95,13 @@ Examples:
   captar -Af all.tar more.tar                         tar's own command line"
     )]
     Concatenate(ConcatArgs),
+    /// Take members out of an uncompressed archive, like tar --delete (a new archive is
+    /// written beside it and renamed over it)
+    #[command(after_help = "Examples:
+  captar delete -f backup.tar etc/shadow             that member, every copy of it
+  captar delete -f backup.tar --wildcards '*.log'    members the glob matches
+  captar --delete -f backup.tar tmp                  tar's own command line: tmp and beneath")]
+    Delete(DeleteArgs),
     /// List an archive's members, like tar -t / tar -tv
     #[command(
         visible_alias = "t",
@@ -421,6 +428,18 @@ pub struct ConcatArgs {
     /// Uncompressed archives whose members are added, in order
     #[arg(value_name = "ARCHIVE", required = true)]
     archives: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The uncompressed archive to take members out of
+    #[arg(short = 'f', long = "file", value_name = "ARCHIVE")]
+    file: PathBuf,
+    /// List each member taken out
+    #[arg(short, long)]
+    verbose: bool,
+    #[command(flatten)]
+    select: SelectArgs,
 }
 
 #[derive(Debug, Args)]
@@ -917,7 +936,7 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
     let started = std::time::Instant::now();
     let verb = if matches!(
         cli.command,
-        Command::Create(_) | Command::Append(_) | Command::Update(_) | Command::Concatenate(_)
+        Command::Create(_) | Command::Append(_) | Command::Update(_) | Command::Concatenate(_) | Command::Delete(_)
     ) {
         "written"
     } else {
@@ -997,6 +1016,17 @@ fn command(command: Command, matches: &clap::ArgMatches, report: &Report, progre
                 return Err(Error::Usage("concatenate: -f - cannot be added to; name the archive file".into()));
             }
             crate::create::concatenate(&a.file, &a.archives, report)
+        }
+        Command::Delete(a) => {
+            if a.file.as_os_str() == "-" {
+                return Err(Error::Usage("delete: -f - cannot be changed; name the archive file".into()));
+            }
+            let opts = crate::delete::DeleteOptions {
+                select: a.select.selection(&a.file)?,
+                archive: a.file,
+                verbose: a.verbose,
+            };
+            crate::delete::delete(&opts, report)
         }
         Command::List(a) => crate::list::list(
             &ListOptions {

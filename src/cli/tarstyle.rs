@@ -19,6 +19,7 @@ enum Mode {
     Append,
     Update,
     Concatenate,
+    Delete,
     Extract,
     List,
     Diff,
@@ -36,6 +37,7 @@ impl Mode {
             Mode::Append => "append",
             Mode::Update => "update",
             Mode::Concatenate => "concatenate",
+            Mode::Delete => "delete",
             Mode::Extract => "extract",
             Mode::List => "list",
             Mode::Diff => "verify",
@@ -48,6 +50,7 @@ const SUBCOMMANDS: &[&str] = &[
     "c",
     "append",
     "update",
+    "delete",
     "concatenate",
     "catenate",
     "list",
@@ -239,7 +242,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     let set_mode = |m: Mode, mode: &mut Option<Mode>| -> Result<()> {
         match mode {
             Some(old) if *old != m => {
-                Err(Error::Usage("you may not specify more than one of -c, -r, -u, -A, -x, -t, -d".into()))
+                Err(Error::Usage("you may not specify more than one of -c, -r, -u, -A, -x, -t, -d, --delete".into()))
             }
             _ => {
                 *mode = Some(m);
@@ -355,6 +358,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                 b"append" => set_mode(Mode::Append, &mut mode)?,
                 b"catenate" | b"concatenate" => set_mode(Mode::Concatenate, &mut mode)?,
                 b"update" => set_mode(Mode::Update, &mut mode)?,
+                b"delete" => set_mode(Mode::Delete, &mut mode)?,
                 b"extract" | b"get" => set_mode(Mode::Extract, &mut mode)?,
                 b"list" => set_mode(Mode::List, &mut mode)?,
                 b"diff" | b"compare" => set_mode(Mode::Diff, &mut mode)?,
@@ -394,7 +398,8 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     }
     let mode = mode.ok_or_else(|| {
         Error::Usage(
-            "tar-style use needs one of -c, -r, -u, -A, -x, -t, -d (or a subcommand; see `captar --help`)".into(),
+            "tar-style use needs one of -c, -r, -u, -A, -x, -t, -d, --delete (or a subcommand; see `captar --help`)"
+                .into(),
         )
     })?;
     if let Some((flag, format)) = unsupported {
@@ -505,6 +510,7 @@ mod tests {
         assert_eq!(rw("captar -Af all.tar b.tar c.tar"), "captar concatenate -f all.tar b.tar c.tar");
         assert_eq!(rw("captar -uvf a.tar d"), "captar update --verbose -f a.tar d");
         assert_eq!(rw("captar --update -f a.tar d"), "captar update -f a.tar d");
+        assert_eq!(rw("captar --delete -vf a.tar d/x"), "captar delete --verbose -f a.tar d/x");
         assert_eq!(rw("captar --catenate -vf all.tar b.tar"), "captar concatenate -f all.tar b.tar");
         // -i (--ignore-zeros) and -h (--dereference), dashed or in the old form.
         assert_eq!(rw("captar tvif a.tar"), "captar list --verbose --ignore-zeros -f a.tar");

@@ -22,7 +22,6 @@ const GNU_TAR_ONLY: &[&str] = &[
     "checkpoint",
     "checkpoint-action",
     "delay-directory-restore",
-    "delete",
     "exclude-ignore",
     "exclude-ignore-recursive",
     "exclude-vcs-ignores",

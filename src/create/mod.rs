@@ -335,7 +335,7 @@ pub(super) fn members_end(
 }
 
 /// Where the first byte that is not zero lies in `file` between `from` and `to`.
-fn first_nonzero(file: &File, from: u64, to: u64) -> io::Result<Option<u64>> {
+pub(crate) fn first_nonzero(file: &File, from: u64, to: u64) -> io::Result<Option<u64>> {
     use std::os::unix::fs::FileExt;
     let mut buf = vec![0u8; 64 << 10];
     let mut at = from;
@@ -362,29 +362,20 @@ fn replace_archive(
     path: &Path,
     old: Option<&std::fs::Metadata>,
 ) -> Result<()> {
-    let dir_path = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
     let name = path.file_name().unwrap_or(OsStr::new("archive"));
-    let dir = rustix::fs::open(&dir_path, OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::RDONLY, Mode::empty())
-        .map_err(io::Error::from)
-        .at(&dir_path, "open the directory to write the archive in")?;
     // The archive is written under a registered temporary name, removed on error and on
     // SIGINT/SIGTERM/SIGHUP, and renamed into place only when complete.
     let _cleanup = temps::SignalCleanup::install();
-    let tmp = temps::temp_name(name);
-    let (named, fd) = temps::create(dir.as_fd(), &tmp, || {
-        let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC | OFlags::NOFOLLOW;
-        rustix::fs::openat(&dir, &tmp, flags, Mode::from_raw_mode(0o666)).map_err(io::Error::from)
-    })
-    .at(path, "create the archive")?;
-    let file = File::from(fd);
+    let beside = temps::Beside::create(path, 0o666).map_err(|e| match e {
+        temps::BesideError::Dir(dir, e) => Error::io(dir, "open the directory to write the archive in", e),
+        temps::BesideError::Create(e) => Error::io(path, "create the archive", e),
+    })?;
+    let file = &beside.file;
     if let Some(old) = old {
-        let kept = rustix::fs::fchown(&file, Some(Uid::from_raw(old.uid())), Some(Gid::from_raw(old.gid())))
-            .and_then(|()| rustix::fs::fchmod(&file, Mode::from_raw_mode(old.mode() & 0o7777)));
+        let kept = rustix::fs::fchown(file, Some(Uid::from_raw(old.uid())), Some(Gid::from_raw(old.gid())))
+            .and_then(|()| rustix::fs::fchmod(file, Mode::from_raw_mode(old.mode() & 0o7777)));
         if kept.is_err() {
-            temps::remove(named, dir.as_fd(), &tmp);
+            beside.discard();
             let fd = rustix::fs::open(
                 path,
                 OFlags::WRONLY | OFlags::TRUNC | OFlags::CLOEXEC | OFlags::NOFOLLOW,
@@ -405,14 +396,12 @@ fn replace_archive(
     if let Some(old) = old {
         walker.skip_inodes.push(((old.dev(), old.ino()), Skip::Note));
     }
-    let written = write_to(opts, walker, progress, &file, path);
+    let written = write_to(opts, walker, progress, file, path);
     if let Err(e) = written {
-        temps::remove(named, dir.as_fd(), &tmp);
+        beside.discard();
         return Err(e);
     }
-    temps::settle(named, || rustix::fs::renameat(&dir, &tmp, &dir, name))
-        .map_err(io::Error::from)
-        .at(path, "rename the finished archive into place")?;
+    beside.finish().at(path, "rename the finished archive into place")?;
     Ok(())
 }
 

@@ -217,6 +217,12 @@ impl Reader {
         self.offset
     }
 
+    /// Where the member `next_entry` just gave ends in the archive (its data and padding),
+    /// before any of its data is read.
+    pub fn member_end(&self) -> u64 {
+        self.offset + self.remaining + self.padding
+    }
+
     /// Where the last member ends (its end-of-archive marker starts), once the reading got there.
     pub fn end(&self) -> Option<u64> {
         self.end

@@ -1,0 +1,162 @@
+/*!
+`captar delete` (GNU tar's `--delete`): members taken out of an uncompressed archive file.
+The archive is read to its end first (a damaged one is refused, nothing changed); the
+members kept, and whatever lies between members (pax global headers, volume labels), are
+copied as they are into a new archive written under a temporary name beside the old one and
+renamed over it when complete, keeping its mode and owner. GNU tar rewrites the archive in
+place, so an interruption leaves it damaged; here it is the old archive or the new one.
+*/
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{Gid, Mode, Uid};
+
+use crate::error::{Error, IoContext, Outcome, Report, Result};
+use crate::extract::SafeName;
+use crate::format::compress::Compression;
+use crate::format::{BLOCK, Kind};
+use crate::select::{Members, Selection};
+use crate::temps;
+
+/// tar's record: an archive ends on a multiple of it.
+const RECORD: u64 = 20 * BLOCK as u64;
+
+#[derive(Debug, Clone)]
+pub struct DeleteOptions {
+    pub archive: PathBuf,
+    /// The members taken out: those named (and what is beneath them), as list selects them.
+    pub select: Selection,
+    /// List each member taken out (on stdout).
+    pub verbose: bool,
+}
+
+pub fn delete(opts: &DeleteOptions, report: &Report) -> Result<Outcome> {
+    let path = &opts.archive;
+    if opts.select.members.is_empty() {
+        return Err(Error::Usage("delete: name the members to take out (`captar delete -f a.tar usr/bin/x`)".into()));
+    }
+    let md = std::fs::symlink_metadata(path).at(path, "open the archive")?;
+    if !md.is_file() || md.nlink() != 1 {
+        return Err(Error::entry(
+            path,
+            "delete writes a new archive in the old one's place: name a regular file of one name (not a symlink, device or hard-linked file)",
+        ));
+    }
+    let (compression, mut reader) = crate::format::open_archive(path)?;
+    if compression != Compression::None {
+        return Err(Error::entry(
+            path,
+            format!(
+                "cannot delete from a {}-compressed archive (nor can GNU tar): decompress it, delete, then compress it again",
+                compression.name()
+            ),
+        ));
+    }
+    // Byte ranges of the members taken out, in order.
+    let mut cut: Vec<(u64, u64)> = Vec::new();
+    let mut members = Members::new(&opts.select);
+    let mut out = io::stdout().lock();
+    // Hard links kept whose target is taken out cannot be extracted: said at the end.
+    let mut taken: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
+    let mut links: Vec<(PathBuf, PathBuf)> = Vec::new();
+    while let Some(entry) = reader.next_entry()? {
+        let meta = &entry.meta;
+        let rel = SafeName::parse(&meta.path).map(|n| n.rel).unwrap_or_else(|_| meta.path.clone());
+        if members.selects(&rel, &meta.path) {
+            cut.push((entry.offset, reader.member_end()));
+            taken.insert(rel);
+            if opts.verbose {
+                let _ = writeln!(out, "{}", crate::list::quote_name(meta.path.as_os_str().as_encoded_bytes()));
+            }
+        } else if meta.kind == Kind::HardLink
+            && let Some(target) = &meta.link
+        {
+            let target = SafeName::parse(target).map(|n| n.rel).unwrap_or_else(|_| target.clone());
+            links.push((meta.path.clone(), target));
+        }
+    }
+    for (link, target) in links.iter().filter(|(_, target)| taken.contains(target)) {
+        report.warn(format!(
+            "{}: kept, but it is a hard link to {}, which was taken out: it cannot be extracted (as with GNU tar)",
+            link.display(),
+            target.display()
+        ));
+    }
+    let end =
+        reader.end().ok_or_else(|| Error::entry(path, "the archive's end could not be found; nothing deleted"))?;
+    drop(reader);
+    // What follows the end marker would be lost in the new archive: only zeros may.
+    let file = File::open(path).at(path, "open the archive")?;
+    if let Some(at) = crate::create::first_nonzero(&file, end, md.len()).at(path, "read the archive")? {
+        return Err(Error::entry(
+            path,
+            format!(
+                "data follows its end-of-archive marker (at byte {at}): another archive put after it? Nothing deleted (join them with `captar concatenate` first)"
+            ),
+        ));
+    }
+    for m in members.unmatched() {
+        report.error(format!("{}: not found in archive", m.display()));
+    }
+    if cut.is_empty() {
+        report.set_total(md.len());
+        return Ok(report.outcome());
+    }
+    let written = rewrite(path, &md, &cut, end)?;
+    report.set_total(written);
+    Ok(report.outcome())
+}
+
+/// Writes the archive at `path` less the `cut` ranges, up to `end`, under a temporary name,
+/// then renames it over `path`; the new length.
+fn rewrite(path: &Path, md: &std::fs::Metadata, cut: &[(u64, u64)], end: u64) -> Result<u64> {
+    let _cleanup = temps::SignalCleanup::install();
+    let new = temps::Beside::create(path, 0o600).map_err(|e| match e {
+        temps::BesideError::Dir(dir, e) => Error::io(dir, "open the archive's directory", e),
+        temps::BesideError::Create(e) => Error::io(path, "create the new archive", e),
+    })?;
+    let written = copy_kept(path, &new.file, md, cut, end);
+    if written.is_err() {
+        new.discard();
+        return written;
+    }
+    new.finish().at(path, "rename the new archive into place")?;
+    written
+}
+
+fn copy_kept(path: &Path, new: &File, md: &std::fs::Metadata, cut: &[(u64, u64)], end: u64) -> Result<u64> {
+    rustix::fs::fchown(new, Some(Uid::from_raw(md.uid())), Some(Gid::from_raw(md.gid())))
+        .and_then(|()| rustix::fs::fchmod(new, Mode::from_raw_mode(md.mode() & 0o7777)))
+        .map_err(|e| {
+            Error::entry(
+                path,
+                format!("cannot give the new archive the old one's owner and mode ({e}); nothing deleted"),
+            )
+        })?;
+    let mut old = File::open(path).at(path, "open the archive")?;
+    let mut out = io::BufWriter::with_capacity(1 << 20, new);
+    let mut written = 0u64;
+    let kept = cut.iter().map(|&(from, _)| from).chain([end]).zip([0].into_iter().chain(cut.iter().map(|&(_, to)| to)));
+    for (until, from) in kept {
+        if until > from {
+            old.seek(SeekFrom::Start(from)).at(path, "read the archive")?;
+            let copied = io::copy(&mut (&mut old).take(until - from), &mut out).at(path, "write the new archive")?;
+            if copied != until - from {
+                return Err(Error::entry(
+                    path,
+                    "changed while members were taken out (it is shorter); nothing deleted",
+                ));
+            }
+            written += copied;
+        }
+    }
+    let new_len = (written + 2 * BLOCK as u64).div_ceil(RECORD) * RECORD;
+    io::copy(&mut io::repeat(0).take(new_len - written), &mut out).at(path, "write the new archive")?;
+    out.flush().at(path, "write the new archive")?;
+    drop(out);
+    new.sync_all().at(path, "write the new archive")?;
+    Ok(new_len)
+}
