@@ -1554,8 +1554,16 @@ fn concatenate_as_gnu_tar() {
     ] {
         let out = captar().args(["concatenate", "-f", "a.tar", "c.tar", other]).current_dir(d).code(2);
         assert!(out.stderr_text().contains(why), "{other}: {}", out.stderr_text());
-        assert_eq!(std::fs::read(d.join("a.tar")).unwrap(), before, "{other}");
+        assert!(std::fs::read(d.join("a.tar")).unwrap() == before, "{other}: the archive changed");
     }
+    // A new archive that cannot be completed (a full filesystem) is not left behind, empty.
+    std::fs::write(d.join("big"), util::noise(1 << 20, 3)).unwrap();
+    captar().args(["create", "-f", "big.tar", "big"]).current_dir(d).ok();
+    let Some(full) = util::mount_tmp("tmpfs", "size=256k") else { return };
+    let out =
+        captar().args(["concatenate", "-f"]).arg(full.path().join("new.tar")).arg("big.tar").current_dir(d).code(2);
+    assert!(out.stderr_text().contains("No space left"), "{}", out.stderr_text());
+    assert!(!full.path().join("new.tar").exists());
 }
 
 /// update (tar's -u): what the archive lacks, or holds only older copies of, is added; a

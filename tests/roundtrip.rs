@@ -1275,3 +1275,79 @@ fn keep_directory_symlink_within_the_destination() {
     assert!(std::fs::symlink_metadata(odd.join("bin")).unwrap().is_dir());
     assert_eq!(std::fs::read(odd.join("file")).unwrap(), b"f");
 }
+
+/// --keep-directory-symlink, what review found: a hard link named through a kept symlink
+/// waits for its target; a symlink the archive changes is followed where it leads now; and
+/// without /proc, metadata that would be set by a path through symlinks is refused.
+#[test]
+fn keep_directory_symlink_orders_and_follows_changes() {
+    if !util::require_root("mount namespaces") || !util::require_tool("unshare") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let d = tmp.path();
+    // sub/f, then h: a hard link to it named l/f, with l -> sub in the destination.
+    let src = d.join("src");
+    std::fs::create_dir_all(src.join("sub")).unwrap();
+    std::fs::write(src.join("sub/f"), "f").unwrap();
+    std::fs::hard_link(src.join("sub/f"), src.join("h")).unwrap();
+    for i in 0..40 {
+        std::fs::write(src.join(format!("sub/g{i:02}")), "g").unwrap();
+    }
+    captar()
+        .args(["create", "--transform", "s,^sub/f$,l/f,RS", "-f", "links.tar", "-C"])
+        .arg(&src)
+        .args(["sub", "h"])
+        .current_dir(d)
+        .ok();
+    for round in 0..5 {
+        let dest = d.join(format!("dest{round}"));
+        std::fs::create_dir(&dest).unwrap();
+        std::os::unix::fs::symlink("sub", dest.join("l")).unwrap();
+        captar().args(["extract", "--keep-directory-symlink", "-f", "links.tar", "-C"]).arg(&dest).current_dir(d).ok();
+        let (f, h) = (std::fs::metadata(dest.join("sub/f")).unwrap(), std::fs::metadata(dest.join("h")).unwrap());
+        assert_eq!(std::os::unix::fs::MetadataExt::ino(&f), std::os::unix::fs::MetadataExt::ino(&h));
+    }
+    // l -> sub, l/a, then l -> other, l/b: b goes where l leads then.
+    for (part, target, file) in [("p1", "sub", "a"), ("p2", "other", "b")] {
+        let s = d.join(part);
+        std::fs::create_dir_all(s.join("x")).unwrap();
+        std::os::unix::fs::symlink(target, s.join("l")).unwrap();
+        std::fs::write(s.join("x").join(file), file).unwrap();
+        let transform = format!("s,^x/{file}$,l/{file},");
+        let name = format!("x/{file}");
+        captar()
+            .args(["create", "--no-recursion", "--transform", &transform, "-f", &format!("{part}.tar"), "-C"])
+            .arg(&s)
+            .args(["l", name.as_str()])
+            .current_dir(d)
+            .ok();
+    }
+    captar().args(["concatenate", "-f", "changed.tar", "p1.tar", "p2.tar"]).current_dir(d).ok();
+    let dest = d.join("changed");
+    std::fs::create_dir_all(dest.join("sub")).unwrap();
+    std::fs::create_dir_all(dest.join("other")).unwrap();
+    captar().args(["extract", "--keep-directory-symlink", "-f", "changed.tar", "-C"]).arg(&dest).current_dir(d).ok();
+    assert!(dest.join("sub/a").is_file() && dest.join("other/b").is_file() && !dest.join("sub/b").exists());
+    // Without /proc: a fifo's metadata under a kept symlink is refused, not set by a path.
+    let fifo_src = d.join("fifo-src");
+    std::fs::create_dir_all(fifo_src.join("sub")).unwrap();
+    cmd("mkfifo").arg(fifo_src.join("sub/p")).ok();
+    captar()
+        .args(["create", "--transform", "s,^sub,l,", "-f", "fifo.tar", "-C"])
+        .arg(&fifo_src)
+        .arg("sub")
+        .current_dir(d)
+        .ok();
+    let dest = d.join("noproc");
+    std::fs::create_dir_all(dest.join("sub")).unwrap();
+    std::os::unix::fs::symlink("sub", dest.join("l")).unwrap();
+    let script = format!(
+        "umount -l /proc && exec {} extract --keep-directory-symlink -f {} -C {}",
+        env!("CARGO_BIN_EXE_captar"),
+        d.join("fifo.tar").display(),
+        dest.display()
+    );
+    let out = cmd("unshare").args(["-m", "--propagation", "private", "sh", "-c", &script]).code(2);
+    assert!(out.stderr_text().contains("needs /proc"), "{}", out.stderr_text());
+}

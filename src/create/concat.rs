@@ -50,6 +50,7 @@ pub fn concatenate(archive: &Path, others: &[PathBuf], report: &Report) -> Resul
         )?;
         parts.push(Part { path: other, end });
     }
+    let made = target.is_none();
     let Adding { file, end, len } = match target {
         Some(md) => open_to_add(archive, &md, |_| {})?,
         None => {
@@ -67,6 +68,10 @@ pub fn concatenate(archive: &Path, others: &[PathBuf], report: &Report) -> Resul
     let written = add(&file, end, &parts, archive);
     if let Err(e) = temps::settle_restore(guard, written.is_err()) {
         report.error(Error::io(archive, "put the archive's old end back after the failure", e));
+    }
+    // An archive made by this run and not completed goes (SIGKILL aside: an empty file).
+    if made && written.is_err() {
+        let _ = std::fs::remove_file(archive);
     }
     report.set_total(written?);
     Ok(report.outcome())

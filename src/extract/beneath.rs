@@ -256,7 +256,11 @@ impl Dest {
 
     /// The directory `rel`, created (with missing parents) when absent.
     pub fn dir(&mut self, rel: &Path) -> io::Result<Arc<OwnedFd>> {
-        if let Some(fd) = self.cache.get(rel.as_os_str()) {
+        // Through symlinks (--keep-directory-symlink) a path may lead elsewhere once the
+        // archive changes one: looked up each time.
+        if let Some(fd) = self.cache.get(rel.as_os_str())
+            && !self.dir_symlinks
+        {
             return Ok(fd.clone());
         }
         let fd = match self.open_dir(rel)? {
@@ -267,7 +271,9 @@ impl Dest {
             self.cache.clear();
         }
         let fd = Arc::new(fd);
-        self.cache.insert(rel.as_os_str().to_os_string(), fd.clone());
+        if !self.dir_symlinks {
+            self.cache.insert(rel.as_os_str().to_os_string(), fd.clone());
+        }
         Ok(fd)
     }
 

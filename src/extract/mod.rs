@@ -418,6 +418,11 @@ impl Run<'_> {
         if pool.in_flight.is_empty() {
             return Ok(());
         }
+        // With --keep-directory-symlink two names may be one file (`l/f`, `sub/f`): names
+        // cannot tell what conflicts, so each member waits for those before it.
+        if self.opts.keep_directory_symlink {
+            return self.drain();
+        }
         let link_target = match meta.kind {
             Kind::HardLink => meta.link.as_deref().and_then(|l| SafeName::parse(l).ok()).map(|n| n.rel),
             _ => None,
@@ -519,8 +524,17 @@ impl Run<'_> {
         let finish = |now: &OsStr| -> io::Result<bool> {
             // The node by a path whose last name is not followed: through /proc, else beneath the
             // destination's path.
-            let at = beneath::proc_path(parent, now.as_bytes())
-                .unwrap_or_else(|| self.opts.directory.join(rel.with_file_name(now)));
+            // (With --keep-directory-symlink that path may go through symlinks, which the
+            // kernel would follow out of the destination: then /proc is required.)
+            let at = match beneath::proc_path(parent, now.as_bytes()) {
+                Some(at) => at,
+                None if self.opts.keep_directory_symlink => {
+                    return Err(io::Error::other(
+                        "--keep-directory-symlink needs /proc to set a symlink's, fifo's or device's metadata safely; mount /proc",
+                    ));
+                }
+                None => self.opts.directory.join(rel.with_file_name(now)),
+            };
             match self.restorer.node_meta(parent, now, &at, meta) {
                 Ok(r) => {
                     let keep = r.caps.is_ok() || self.opts.keep_going;
@@ -737,6 +751,14 @@ impl Run<'_> {
         for d in dirs.iter().rev() {
             let fd = match self.dest.open_dir(&d.rel) {
                 Ok(Some(fd)) => fd,
+                // Through a symlink the archive changed since, the path leads elsewhere.
+                Ok(None) if self.opts.keep_directory_symlink => {
+                    self.report.warn(format!(
+                        "{}: not found again by its path (a symlink on it changed during extraction); its metadata was not set",
+                        d.meta.path.display()
+                    ));
+                    continue;
+                }
                 Ok(None) => continue,
                 Err(e) => {
                     self.report.error(Error::io(&d.meta.path, "reopen directory to set its metadata", e));
