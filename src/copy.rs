@@ -9,10 +9,9 @@ use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use crate::create::{self, CreateOptions, Named, Stamp, Target};
+use crate::create::{self, CreateOptions, Named, Target};
 use crate::error::{Error, IoContext, Outcome, Report, Result};
 use crate::extract::{self, Existing, ExtractOptions, RootidPolicy};
-use crate::format::compress::Compression;
 use crate::select::{Excludes, Selection, XattrPolicy};
 use crate::verify::{self, Source, VerifyOptions};
 
@@ -44,27 +43,15 @@ fn through_pipe(
 ) -> Result<Outcome> {
     let (reader, writer) = std::io::pipe().at(&opts.src, "create a pipe")?;
     let create_opts = CreateOptions {
-        target: Target::Pipe(Mutex::new(Some(writer))),
-        paths: vec![Named { dir: opts.src.clone(), path: PathBuf::from(".") }],
-        empty_ok: false,
         xattrs: opts.xattrs.clone(),
-        compression: Compression::None,
-        level: None,
         excludes: opts.excludes.clone(),
-        tags: Vec::new(),
-        ignore_failed_read: false,
-        dereference: false,
-        hard_dereference: false,
-        remove_files: false,
-        update: false,
-        transforms: Default::default(),
         one_file_system: opts.one_file_system,
-        recursive: true,
-        newer: None,
-        sparse: false,
-        stamp: Stamp::default(),
         verbose,
         progress,
+        ..CreateOptions::new(
+            Target::Pipe(Mutex::new(Some(writer))),
+            vec![Named { dir: opts.src.clone(), path: PathBuf::from(".") }],
+        )
     };
     let path = PathBuf::from(format!("/proc/self/fd/{}", reader.as_raw_fd()));
     std::thread::scope(|s| {

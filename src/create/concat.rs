@@ -7,7 +7,7 @@ written; a failure or a signal midway cuts the archive back to what it was, as f
 */
 
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::os::fd::AsFd;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -82,31 +82,20 @@ pub fn concatenate(archive: &Path, others: &[PathBuf], report: &Report) -> Resul
 fn add(file: &File, end: u64, parts: &[Part<'_>], archive: &Path) -> Result<u64> {
     let mut out = temps::ArchiveWrite(file);
     (&*file).seek(SeekFrom::Start(end)).at(archive, "seek in the archive")?;
-    let mut buf = vec![0u8; 1 << 20];
     let mut at = end;
     for part in parts {
         let mut from = File::open(part.path).at(part.path, "open the archive to add")?.take(part.end);
-        loop {
-            let n = match from.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(Error::io(part.path, "read the archive to add", e)),
-            };
-            out.write_all(&buf[..n]).at(archive, "write the archive")?;
-            at += n as u64;
-        }
-        if from.limit() > 0 {
+        let copied = io::copy(&mut from, &mut out).map_err(|e| Error::io(archive, "add to the archive", e))?;
+        if copied != part.end {
             return Err(Error::entry(
                 part.path,
                 "changed while it was added (it is shorter); the archive was left as it was",
             ));
         }
+        at += copied;
     }
     let new_len = (at + 2 * BLOCK as u64).div_ceil(RECORD) * RECORD;
-    buf.clear();
-    buf.resize((new_len - at) as usize, 0);
-    out.write_all(&buf).at(archive, "write the archive")?;
+    io::copy(&mut io::repeat(0).take(new_len - at), &mut out).at(archive, "write the archive")?;
     file.set_len(new_len).at(archive, "truncate the archive")?;
     Ok(new_len)
 }

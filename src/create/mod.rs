@@ -1163,32 +1163,9 @@ fn open_for_reading(at: &At, path: &Path, follow: bool) -> Result<File> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::select::{Excludes, XattrPolicy};
 
     fn options() -> CreateOptions {
-        CreateOptions {
-            target: Target::Stdout,
-            paths: vec![Named::here(".")],
-            empty_ok: false,
-            xattrs: XattrPolicy::caps_only(),
-            compression: Compression::None,
-            level: None,
-            excludes: Excludes::new(&[]).unwrap(),
-            tags: Vec::new(),
-            ignore_failed_read: false,
-            dereference: false,
-            hard_dereference: false,
-            remove_files: false,
-            update: false,
-            transforms: Default::default(),
-            one_file_system: false,
-            recursive: true,
-            newer: None,
-            sparse: false,
-            stamp: Stamp::default(),
-            verbose: false,
-            progress: false,
-        }
+        CreateOptions::new(Target::Stdout, vec![Named::here(".")])
     }
 
     /// A reader thread that panicked leaves a hole in the sequence of batches: the writer stops

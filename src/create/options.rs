@@ -69,6 +69,36 @@ pub struct CreateOptions {
     pub stamp: Stamp,
 }
 
+impl CreateOptions {
+    /// Archive `paths` into `target` with capabilities and nothing else asked for: no
+    /// compression, exclusion, renaming or stamp, recursive, quiet.
+    pub fn new(target: Target, paths: Vec<Named>) -> CreateOptions {
+        CreateOptions {
+            target,
+            paths,
+            empty_ok: false,
+            xattrs: XattrPolicy::caps_only(),
+            compression: Compression::None,
+            level: None,
+            excludes: Excludes::new(&[]).expect("no patterns"),
+            tags: Vec::new(),
+            ignore_failed_read: false,
+            dereference: false,
+            hard_dereference: false,
+            remove_files: false,
+            update: false,
+            transforms: Default::default(),
+            one_file_system: false,
+            recursive: true,
+            newer: None,
+            sparse: false,
+            stamp: Stamp::default(),
+            verbose: false,
+            progress: false,
+        }
+    }
+}
+
 /// GNU tar's `--newer-mtime DATE` (files modified before DATE are left out) and `--newer DATE`
 /// (left out when both their modification and their status change are before it).
 #[derive(Debug, Clone, Copy)]
