@@ -80,7 +80,7 @@ pub fn delete(opts: &DeleteOptions, report: &Report) -> Result<Outcome> {
     }
     for (link, target) in links.iter().filter(|(_, target)| taken.contains(target)) {
         report.warn(format!(
-            "{}: kept, but it is a hard link to {}, which was taken out: it cannot be extracted (as with GNU tar)",
+            "{}: kept, but it is a hard link to {}, which was taken out: it cannot be extracted (GNU tar keeps it silently)",
             link.display(),
             target.display()
         ));

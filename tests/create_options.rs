@@ -1610,6 +1610,13 @@ fn update_as_gnu_tar() {
     std::fs::write(d.join("d/c"), "c").unwrap();
     cmd("touch").args(["-d", "2019-01-01", "d/sub/b"]).current_dir(d).ok();
     round(&["update", "-f", "c.tar", "d"], &["-uf", "g.tar", "d"]);
+    // An archive in GNU tar's own format keeps whole seconds: a file with a fraction of a
+    // second is not newer than its member, as GNU tar compares them.
+    cmd("touch").args(["-d", "2022-01-01 00:00:00.7", "d/c"]).current_dir(d).ok();
+    cmd("tar").args(["--format=gnu", "-cf", "gnu.tar", "d/c"]).current_dir(d).ok();
+    let gnu_before = std::fs::read(d.join("gnu.tar")).unwrap();
+    captar().args(["-uf", "gnu.tar", "d/c"]).current_dir(d).ok();
+    assert!(std::fs::read(d.join("gnu.tar")).unwrap() == gnu_before, "a whole-second member re-added");
     // Nothing changed: nothing added.
     let before = std::fs::read(d.join("c.tar")).unwrap();
     round(&["-uf", "c.tar", "d"], &["-uf", "g.tar", "d"]);

@@ -711,9 +711,13 @@ impl Walker<'_> {
                 let is_dir = Kind::of_mode(entry.st.st_mode) == Some(Kind::Dir);
                 // update (tar's -u): what the archive holds as new or newer is not added again;
                 // a directory it holds is not, but its entries are looked at.
+                // A member without a fraction of a second (GNU and ustar formats keep none) is
+                // compared in whole seconds, as GNU tar compares them.
                 let archived = self.archived_as(&entry.name).is_some_and(|time| {
                     #[allow(clippy::unnecessary_cast)] // i64 on some architectures, c_long on others
-                    let mtime = Time { secs: entry.st.st_mtime as i64, nsecs: entry.st.st_mtime_nsec as u32 };
+                    let nsecs = if time.nsecs == 0 { 0 } else { entry.st.st_mtime_nsec as u32 };
+                    #[allow(clippy::unnecessary_cast)]
+                    let mtime = Time { secs: entry.st.st_mtime as i64, nsecs };
                     is_dir || mtime <= time
                 });
                 if archived && !is_dir {

@@ -458,13 +458,19 @@ impl Reader {
                             self.global_xattrs_left_out += 1;
                         }
                     }
-                    pending.first_offset = None;
+                    // A global header is no part of the member after it, unless that member's
+                    // own headers began before it.
+                    if pending.first_offset == Some(at) {
+                        pending.first_offset = None;
+                    }
                 }
                 b'L' => pending.long_name = Some(trim_nul(&self.read_blob(size, "GNU long name")?).to_vec()),
                 b'K' => pending.long_link = Some(trim_nul(&self.read_blob(size, "GNU long link name")?).to_vec()),
                 b'V' => {
                     self.skip(size + padding(size))?; // sizes are at most i64::MAX: no overflow
-                    pending.first_offset = None;
+                    if pending.first_offset == Some(at) {
+                        pending.first_offset = None;
+                    }
                 }
                 kind => {
                     let offset = pending.first_offset.unwrap_or(at);
