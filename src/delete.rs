@@ -17,12 +17,10 @@ use rustix::fs::{Gid, Mode, Uid};
 use crate::error::{Error, IoContext, Outcome, Report, Result};
 use crate::extract::SafeName;
 use crate::format::compress::Compression;
+use crate::format::writer::RECORD;
 use crate::format::{BLOCK, Kind};
 use crate::select::{Members, Selection};
 use crate::temps;
-
-/// tar's record: an archive ends on a multiple of it.
-const RECORD: u64 = 20 * BLOCK as u64;
 
 #[derive(Debug, Clone)]
 pub struct DeleteOptions {

@@ -15,10 +15,8 @@ use std::path::{Path, PathBuf};
 use super::{Adding, members_end, open_to_add};
 use crate::error::{Error, IoContext, Outcome, Report, Result};
 use crate::format::BLOCK;
+use crate::format::writer::RECORD;
 use crate::temps;
-
-/// tar's record: an archive ends on a multiple of it.
-const RECORD: u64 = 20 * BLOCK as u64;
 
 /// An archive to add: where its members end.
 struct Part<'a> {

@@ -20,7 +20,7 @@ use crate::caps::FileCaps;
 use crate::error::{Error, IoContext, Outcome, Report, Result};
 use crate::format::compress::{Compression, Encoder};
 use crate::format::reader::padding;
-use crate::format::writer::{DataOutcome, Writer, encode_headers};
+use crate::format::writer::{DataOutcome, RECORD, Writer, encode_headers};
 use crate::format::{BLOCK, EntryMeta, Kind, Time};
 use crate::progress::Progress;
 use crate::transform::Part;
@@ -263,14 +263,14 @@ fn append_archive(opts: &CreateOptions, walker: &mut Walker<'_>, progress: &Prog
     let written = (&file).seek(SeekFrom::Start(end)).at(path, "seek in the archive").and_then(|_| {
         write_to(opts, walker, progress, &file, path)?;
         let now = (&file).stream_position().at(path, "seek in the archive")?;
-        // --totals: the whole archive, as GNU tar's -r counts it.
-        walker.files.report.set_total(now);
+        // --totals: what GNU tar's -r counts, from the record that held the old end marker.
+        walker.files.report.set_total(now - end / RECORD * RECORD);
         file.set_len(now).at(path, "truncate the archive")
     });
     // Nothing added (everything excluded, or up to date): the archive as it was, byte for byte.
     let none = walker.files.run.written.load(std::sync::atomic::Ordering::Relaxed) == 0;
     if none && written.is_ok() {
-        walker.files.report.set_total(len);
+        walker.files.report.set_total(len - end / RECORD * RECORD);
     }
     // On failure, the old end back: cut to the members, then zeros to the old length.
     if let Err(e) = temps::settle_restore(guard, written.is_err() || none) {
@@ -425,11 +425,14 @@ fn write_to<W: Write + AsFd>(
     // copies, so a change made to the file after it was read would still reach the archive.
     let regular = rustix::fs::fstat(&out).is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode).is_file());
     let direct = if plain && regular { out.as_fd().try_clone_to_owned().ok() } else { None };
+    // Added to an archive file (append), records count from the archive's start.
+    let start =
+        if plain && regular { rustix::fs::seek(&out, rustix::fs::SeekFrom::Current(0)).unwrap_or(0) } else { 0 };
     let out = BufWriter::with_capacity(if plain { PLAIN_OUT_BUFFER } else { OUT_BUFFER }, temps::ArchiveWrite(out));
     let encoder = Encoder::new(opts.compression, out, opts.level).at(label, "compress")?;
     // Members reach the compressor in runs of a batch; a large file's header and data in
     // pieces of at least 512 bytes, which the compressors buffer themselves.
-    let mut writer = Writer::new(encoder);
+    let mut writer = Writer::new(encoder).starting_at(start);
     let files = walker.files;
     // Past a few readers the walk and the writer set the pace; the cap bounds memory (each
     // batch in flight holds up to ~2 MiB) on machines with many cores.

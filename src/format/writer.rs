@@ -17,7 +17,7 @@ use super::{BLOCK, EntryMeta, Kind};
 use super::{acl, pax};
 
 /// GNU tar's default record size (blocking factor 20); archives end on a record boundary.
-const RECORD: u64 = 20 * BLOCK as u64;
+pub const RECORD: u64 = 20 * BLOCK as u64;
 const NAME_LEN: usize = 100;
 const PREFIX_LEN: usize = 155;
 const OCTAL_8_MAX: u64 = 0o7777777;
@@ -37,6 +37,9 @@ pub enum DataOutcome {
 pub struct Writer<W: Write> {
     out: W,
     written: u64,
+    /// Where in the archive the writing starts (members added to an archive): its records
+    /// count from the archive's start.
+    start: u64,
     buf: Vec<u8>,
 }
 
@@ -65,7 +68,14 @@ fn set_field(dst: &mut [u8], src: &[u8]) {
 
 impl<W: Write> Writer<W> {
     pub fn new(out: W) -> Writer<W> {
-        Writer { out, written: 0, buf: vec![0u8; COPY_BUFFER] }
+        Writer { out, written: 0, start: 0, buf: vec![0u8; COPY_BUFFER] }
+    }
+
+    /// A writer adding to an archive at byte `start` (`append`): the archive is padded to a
+    /// whole record from its own start, as tar pads it.
+    pub fn starting_at(mut self, start: u64) -> Writer<W> {
+        self.start = start;
+        self
     }
 
     fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
@@ -181,13 +191,13 @@ impl<W: Write> Writer<W> {
     /// The archive's length once [`Writer::finish`] has written the end-of-archive marker and
     /// padded it to a whole record.
     pub fn finished_len(&self) -> u64 {
-        (self.written + 2 * BLOCK as u64).div_ceil(RECORD) * RECORD
+        (self.start + self.written + 2 * BLOCK as u64).div_ceil(RECORD) * RECORD - self.start
     }
 
     /// Writes the end-of-archive marker, pads to a whole record, and returns the output.
     pub fn finish(mut self) -> io::Result<W> {
         self.put(&[0u8; 2 * BLOCK])?;
-        let rest = (RECORD - self.written % RECORD) % RECORD;
+        let rest = (RECORD - (self.start + self.written) % RECORD) % RECORD;
         let zeros = vec![0u8; rest as usize];
         self.put(&zeros)?;
         self.out.flush()?;
