@@ -92,7 +92,7 @@ pub fn delete(opts: &DeleteOptions, report: &Report) -> Result<Outcome> {
         return Err(Error::entry(
             path,
             format!(
-                "data follows its end-of-archive marker (at byte {at}): another archive put after it? Nothing deleted (join them with `captar concatenate` first)"
+                "data follows its end-of-archive marker (at byte {at}): another archive put after it? Nothing deleted (the new archive would lose it; `captar list -i` shows its members)"
             ),
         ));
     }
