@@ -53,35 +53,23 @@ pub fn delete(opts: &DeleteOptions, report: &Report) -> Result<Outcome> {
             ),
         ));
     }
-    // Byte ranges of the members taken out, in order.
+    // Byte ranges of the members taken out, in order, and their names.
     let mut cut: Vec<(u64, u64)> = Vec::new();
-    let mut members = Members::new(&opts.select);
-    let mut out = io::stdout().lock();
-    // Hard links kept whose target is taken out cannot be extracted: said at the end.
-    let mut taken: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
+    let mut taken: Vec<PathBuf> = Vec::new();
+    // Hard links kept, and their targets: one whose target is taken out cannot be extracted.
     let mut links: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let mut members = Members::new(&opts.select);
     while let Some(entry) = reader.next_entry()? {
-        let meta = &entry.meta;
-        let rel = SafeName::parse(&meta.path).map(|n| n.rel).unwrap_or_else(|_| meta.path.clone());
+        let meta = entry.meta;
+        let rel = SafeName::rel_of(&meta.path);
         if members.selects(&rel, &meta.path) {
             cut.push((entry.offset, reader.member_end()));
-            taken.insert(rel);
-            if opts.verbose {
-                let _ = writeln!(out, "{}", crate::list::quote_name(meta.path.as_os_str().as_encoded_bytes()));
-            }
+            taken.push(meta.path);
         } else if meta.kind == Kind::HardLink
             && let Some(target) = &meta.link
         {
-            let target = SafeName::parse(target).map(|n| n.rel).unwrap_or_else(|_| target.clone());
-            links.push((meta.path.clone(), target));
+            links.push((meta.path.clone(), SafeName::rel_of(target)));
         }
-    }
-    for (link, target) in links.iter().filter(|(_, target)| taken.contains(target)) {
-        report.warn(format!(
-            "{}: kept, but it is a hard link to {}, which was taken out: it cannot be extracted (GNU tar keeps it silently)",
-            link.display(),
-            target.display()
-        ));
     }
     let end =
         reader.end().ok_or_else(|| Error::entry(path, "the archive's end could not be found; nothing deleted"))?;
@@ -94,6 +82,21 @@ pub fn delete(opts: &DeleteOptions, report: &Report) -> Result<Outcome> {
             format!(
                 "data follows its end-of-archive marker (at byte {at}): another archive put after it? Nothing deleted (the new archive would lose it; `captar list -i` shows its members)"
             ),
+        ));
+    }
+    // The archive will change: what is taken out, and what that breaks.
+    if opts.verbose {
+        let mut out = io::stdout().lock();
+        for name in &taken {
+            let _ = writeln!(out, "{}", crate::list::quote_name(name.as_os_str().as_encoded_bytes()));
+        }
+    }
+    let taken_rel: std::collections::HashSet<PathBuf> = taken.iter().map(|n| SafeName::rel_of(n)).collect();
+    for (link, target) in links.iter().filter(|(_, target)| taken_rel.contains(target)) {
+        report.warn(format!(
+            "{}: kept, but it is a hard link to {}, which was taken out: it cannot be extracted (GNU tar keeps it silently)",
+            link.display(),
+            target.display()
         ));
     }
     for m in members.unmatched() {

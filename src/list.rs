@@ -231,7 +231,7 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
     while let Some(mut entry) = reader.next_entry()? {
         if !members.all() {
             let meta = &entry.meta;
-            let rel = SafeName::parse(&meta.path).map(|n| n.rel).unwrap_or_else(|_| meta.path.clone());
+            let rel = SafeName::rel_of(&meta.path);
             if !members.selects(&rel, &meta.path) {
                 continue;
             }

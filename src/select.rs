@@ -301,7 +301,7 @@ pub struct Members<'a> {
 impl<'a> Members<'a> {
     pub fn new(selection: &'a Selection) -> Members<'a> {
         let given = &selection.members;
-        let rel = |m: &Path| crate::extract::SafeName::parse(m).map(|n| n.rel).unwrap_or_else(|_| m.to_path_buf());
+        let rel = crate::extract::SafeName::rel_of;
         let unquoted = |m: &Path| {
             crate::list::unquote_name(m.as_os_str().as_bytes()).map(|u| rel(Path::new(OsStr::from_bytes(&u))))
         };

@@ -1024,6 +1024,10 @@ fn append_adds_members_gnu_tar_and_bsdtar_read() {
     captar().args(["create", "-f"]).arg(&ours).arg("a").current_dir(d).ok();
     captar().args(["append", "-f"]).arg(&ours).arg("b").current_dir(d).ok();
     captar().arg("-rf").arg(&ours).arg("a/1").current_dir(d).ok();
+    // Nothing to add (all excluded): the archive byte for byte as it was.
+    let before = std::fs::read(&ours).unwrap();
+    captar().args(["append", "--exclude=*", "-f"]).arg(&ours).arg("b").current_dir(d).ok();
+    assert!(std::fs::read(&ours).unwrap() == before, "an append adding nothing changed the archive");
     // --totals and the archive's length after -r, as GNU tar's on an archive of several
     // records: counted from the record that held the end marker; records from the start.
     std::fs::write(d.join("big"), util::noise(50_000, 9)).unwrap();

@@ -71,8 +71,6 @@ struct Run {
     /// With `--remove-files`: what was archived whole, in archive order, for removal once
     /// the archive is complete.
     archived: std::sync::Mutex<Vec<remove::Removal>>,
-    /// With `--remove-files`: files archived without something of theirs, never removed.
-    kept: std::sync::Mutex<std::collections::HashSet<PathBuf>>,
     /// Members written so far.
     written: std::sync::atomic::AtomicU64,
 }
@@ -165,9 +163,7 @@ pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
         if let Target::File(path) | Target::Append(path) = &opts.target {
             remove::sync_archive(path)?;
         }
-        let mut archived = run.archived.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let kept = run.kept.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
-        archived.retain(|r| !kept.contains(&r.path));
+        let archived = run.archived.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
         remove::remove_all(archived, opts.dereference, report);
     }
     Ok(report.outcome())
@@ -496,8 +492,8 @@ fn write_items<W: Write>(
     out: Output<'_, W>,
 ) -> Result<()> {
     let Output { writer, direct, label } = out;
-    let (opts, report, files_in) = (files.opts, files.report, files);
-    let mut archived = files.run.archived.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let (opts, report, state) = (files.opts, files.report, files.run);
+    let mut archived = state.archived.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut files = 0u64;
     // Batches arrive as the readers finish them; they are written in the walk's order.
     let mut next = 0u64;
@@ -588,7 +584,7 @@ fn write_items<W: Write>(
                     }
                 }
             }
-            files_in.run.written.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            state.written.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             if whole && let Some(seen) = item.seen {
                 archived.push(remove::Removal { path: item.path, seen });
             }
@@ -714,15 +710,9 @@ impl Walker<'_> {
                 let is_dir = Kind::of_mode(entry.st.st_mode) == Some(Kind::Dir);
                 // update (tar's -u): what the archive holds as new or newer is not added again;
                 // a directory it holds is not, but its entries are looked at.
-                // A member without a fraction of a second (GNU and ustar formats keep none) is
-                // compared in whole seconds, as GNU tar compares them.
-                let archived = self.archived_as(&entry.name).is_some_and(|time| {
-                    #[allow(clippy::unnecessary_cast)] // i64 on some architectures, c_long on others
-                    let nsecs = if time.nsecs == 0 { 0 } else { entry.st.st_mtime_nsec as u32 };
-                    #[allow(clippy::unnecessary_cast)]
-                    let mtime = Time { secs: entry.st.st_mtime as i64, nsecs };
-                    is_dir || mtime <= time
-                });
+                let archived = self
+                    .archived_as(&entry.name)
+                    .is_some_and(|time| is_dir || Time::mtime_of(&entry.st).at_precision_of(time) <= time);
                 if archived && !is_dir {
                     next = tree.next();
                     continue;
@@ -856,9 +846,9 @@ impl Walker<'_> {
                 }
                 _ => {}
             }
-            self.files.at_xattrs(&at, &path, &mut meta)?;
+            let whole = self.files.at_xattrs(&at, &path, &mut meta)?;
             let mut item = encoded(meta, &path, self.files.shown(&name, kind), &mut bytes)?;
-            item.seen = opts.remove_files.then(|| remove::Seen::of(&st));
+            item.seen = (opts.remove_files && whole).then(|| remove::Seen::of(&st));
             item
         };
         // Later names of this inode become links to this one.
@@ -882,15 +872,6 @@ impl Files<'_> {
                 self.report.warn(format!("{}: {source}", path.display()));
             }
             other => self.cannot_read(other),
-        }
-    }
-
-    /// Reports a member archived without something of its file's (its capability): an
-    /// error, and with --remove-files the file stays.
-    fn incomplete(&self, path: &Path, msg: &str) {
-        self.report.error(Error::entry(path, msg));
-        if self.opts.remove_files {
-            self.run.kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(path.to_path_buf());
         }
     }
 
@@ -938,9 +919,7 @@ impl Files<'_> {
         if !stamp.numeric {
             (meta.uname, meta.gname) = (uname, gname);
         }
-        #[allow(clippy::unnecessary_cast)] // i64 on some architectures, c_long on others
-        let secs = st.st_mtime as i64;
-        meta.mtime = Time { secs, nsecs: st.st_mtime_nsec as u32 };
+        meta.mtime = Time::mtime_of(st);
         if let Some(t) = stamp.mtime
             && (!stamp.clamp || (meta.mtime.secs, meta.mtime.nsecs) > (t.secs, t.nsecs))
         {
@@ -971,22 +950,26 @@ impl Files<'_> {
         (!transforms.is_empty() && !transforms.show).then(|| member_name_of(name.to_path_buf(), kind))
     }
 
-    /// Adds the capability that was read, if any, to `meta`.
-    fn take_caps(&self, path: &Path, meta: &mut EntryMeta, read: io::Result<Option<Vec<u8>>>) -> Result<()> {
+    /// Adds the capability that was read, if any, to `meta`. `Ok(false)`: there is one that
+    /// could not be read here (a v3 value whose rootid maps to no user of this namespace); the
+    /// member is archived without it, an error saying so (and `--remove-files` keeps the file).
+    fn take_caps(&self, path: &Path, meta: &mut EntryMeta, read: io::Result<Option<Vec<u8>>>) -> Result<bool> {
         match read {
             Ok(Some(v)) => meta.xattrs.push((crate::caps::XATTR_NAME.into(), v)),
             Ok(None) => {}
-            // A v3 value whose rootid maps to no user here: archive the file, say so.
-            Err(e) if e.raw_os_error() == Some(libc::EOVERFLOW) => self.incomplete(path, EOVERFLOW_MSG),
+            Err(e) if e.raw_os_error() == Some(libc::EOVERFLOW) => {
+                self.report.error(Error::entry(path, EOVERFLOW_MSG));
+                return Ok(false);
+            }
             Err(e) => return Err(Error::io(path, "read security.capability", e)),
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Xattrs of a file that is not open (directories, symlinks, devices), found at `at`
     /// (`path` on kernels before 6.13): never following it, except with `--dereference`
-    /// (then by `path`).
-    fn at_xattrs(&self, at: &At, path: &Path, meta: &mut EntryMeta) -> Result<()> {
+    /// (then by `path`). `Ok(false)` as for `take_caps`.
+    fn at_xattrs(&self, at: &At, path: &Path, meta: &mut EntryMeta) -> Result<bool> {
         if self.opts.dereference {
             return self.followed_xattrs(path, meta);
         }
@@ -995,9 +978,9 @@ impl Files<'_> {
             // A directory, a symlink, a fifo or a device can carry a capability too (it grants
             // nothing, but it is there, and getcap lists it on a fifo or a device).
             if self.opts.xattrs.caps {
-                self.take_caps(path, meta, xattr::get_caps_at(at.dir(), at.name(), &full))?;
+                return self.take_caps(path, meta, xattr::get_caps_at(at.dir(), at.name(), &full));
             }
-            return Ok(());
+            return Ok(true);
         }
         for name in xattr::list_at(at.dir(), at.name(), &full).at(path, "list xattrs")? {
             if self.opts.xattrs.wants(&name)
@@ -1006,16 +989,16 @@ impl Files<'_> {
                 meta.xattrs.push((name, v));
             }
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Xattrs of what `path` leads to, through symlinks (`--dereference`).
-    fn followed_xattrs(&self, path: &Path, meta: &mut EntryMeta) -> Result<()> {
+    fn followed_xattrs(&self, path: &Path, meta: &mut EntryMeta) -> Result<bool> {
         if !self.opts.xattrs.others {
             if self.opts.xattrs.caps {
-                self.take_caps(path, meta, xattr::get_following(path, xattr::CAPABILITY))?;
+                return self.take_caps(path, meta, xattr::get_following(path, xattr::CAPABILITY));
             }
-            return Ok(());
+            return Ok(true);
         }
         for name in xattr::list_following(path).at(path, "list xattrs")? {
             let cname = std::ffi::CString::new(name.as_bytes()).expect("xattr names hold no NUL");
@@ -1025,14 +1008,16 @@ impl Files<'_> {
                 meta.xattrs.push((name, v));
             }
         }
-        Ok(())
+        Ok(true)
     }
 
-    fn fd_xattrs(&self, path: &Path, file: &File, meta: &mut EntryMeta) -> Result<()> {
+    /// Xattrs of an open file; `Ok(false)` as for `take_caps`.
+    fn fd_xattrs(&self, path: &Path, file: &File, meta: &mut EntryMeta) -> Result<bool> {
         let policy = &self.opts.xattrs;
+        let mut whole = true;
         if policy.caps_only_mode() {
             if policy.caps {
-                self.take_caps(path, meta, xattr::get_caps_fd(file))?;
+                whole = self.take_caps(path, meta, xattr::get_caps_fd(file))?;
             }
         } else {
             for name in xattr::list_fd(file).at(path, "list xattrs")? {
@@ -1042,7 +1027,10 @@ impl Files<'_> {
                 match xattr::get_fd(file, &name) {
                     Ok(Some(v)) => meta.xattrs.push((name, v)),
                     Ok(None) => {}
-                    Err(e) if e.raw_os_error() == Some(libc::EOVERFLOW) => self.incomplete(path, EOVERFLOW_MSG),
+                    Err(e) if e.raw_os_error() == Some(libc::EOVERFLOW) => {
+                        self.report.error(Error::entry(path, EOVERFLOW_MSG));
+                        whole = false;
+                    }
                     Err(e) => return Err(Error::io(path, "read xattr", e)),
                 }
             }
@@ -1052,7 +1040,7 @@ impl Files<'_> {
         {
             self.report.note(format!("{}: archived as found, but {e}", path.display()));
         }
-        Ok(())
+        Ok(whole)
     }
 
     /// A regular file: a large one left open for the writer, a small one read into `bytes`.
@@ -1063,10 +1051,11 @@ impl Files<'_> {
             self.report.warn(format!("{}: file was replaced while we read it; archived the new one", path.display()));
         }
         let shown = self.shown(&name, Kind::File);
-        let seen = self.opts.remove_files.then(|| remove::Seen::of(&before));
         let mut meta = self.base_meta(name, Kind::File, &before, path)?;
         meta.size = before.st_size as u64;
-        self.fd_xattrs(path, &file, &mut meta)?;
+        // Archived without its capability, a file is never removed (--remove-files).
+        let whole = self.fd_xattrs(path, &file, &mut meta)?;
+        let seen = (self.opts.remove_files && whole).then(|| remove::Seen::of(&before));
         // --sparse: a file taking fewer blocks than its size has holes; the filesystem says where.
         if self.opts.sparse
             && (before.st_blocks as u64).saturating_mul(512) < meta.size

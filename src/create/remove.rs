@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use rustix::fs::{AtFlags, FileType, Stat};
 
 use crate::error::{Error, Report};
+use crate::format::Time;
 
 /// A file as it was when archived.
 #[derive(Debug, Clone, Copy)]
@@ -22,7 +23,7 @@ pub(super) struct Seen {
     dev: u64,
     ino: u64,
     size: i64,
-    mtime: (i64, i64),
+    mtime: Time,
     dir: bool,
 }
 
@@ -33,7 +34,7 @@ impl Seen {
             dev: st.st_dev as u64,
             ino: st.st_ino as u64,
             size: st.st_size as i64,
-            mtime: (st.st_mtime as i64, st.st_mtime_nsec as i64),
+            mtime: Time::mtime_of(st),
             dir: FileType::from_raw_mode(st.st_mode) == FileType::Directory,
         }
     }

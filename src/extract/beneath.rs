@@ -59,6 +59,12 @@ impl SafeName {
         Ok(SafeName { rel, had_root })
     }
 
+    /// The name a member is selected by: its safe relative path, or the name as it is when
+    /// it has none (a `..` in it; extraction refuses such a member by itself).
+    pub fn rel_of(name: &Path) -> PathBuf {
+        SafeName::parse(name).map(|n| n.rel).unwrap_or_else(|_| name.to_path_buf())
+    }
+
     /// The safe name of a member `--transform` renames (`meta` is renamed in place): `Ok(None)`
     /// when the name stays as it was; `Err` says why the new one cannot be extracted or
     /// verified (it has `..`, or it is empty and not a directory's), to be reported against

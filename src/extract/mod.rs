@@ -31,7 +31,7 @@ use restore::{CapFailure, Restored, Restorer};
 use crate::caps::FileCaps;
 use crate::error::{Error, Outcome, Report, Result};
 use crate::format::reader::Reader;
-use crate::format::{EntryMeta, Kind, open_archive_counted};
+use crate::format::{EntryMeta, Kind, Time, open_archive_counted};
 use crate::progress::Progress;
 use crate::select::{Members, Selection, XattrPolicy};
 use crate::temps;
@@ -458,11 +458,9 @@ impl Run<'_> {
         if self.opts.existing != Existing::Replace && meta.kind != Kind::Dir {
             let parent = self.dest.dir(&parent_rel).map_err(io_fail("open parent directory"))?;
             if let Ok(st) = rustix::fs::statat(&parent, &file_name, AtFlags::SYMLINK_NOFOLLOW) {
-                #[allow(clippy::unnecessary_cast)] // i64 on some architectures, c_long on others
-                let current = (st.st_mtime as i64, st.st_mtime_nsec as u32);
                 match self.opts.existing {
                     Existing::Skip => return Ok(()),
-                    Existing::KeepNewer if current >= (meta.mtime.secs, meta.mtime.nsecs) => {
+                    Existing::KeepNewer if Time::mtime_of(&st) >= meta.mtime => {
                         self.report.note(format!("{}: the file there is newer or as new; kept", path.display()));
                         return Ok(());
                     }
@@ -582,9 +580,7 @@ impl Run<'_> {
                                 "a non-directory of that name exists; not replaced (--keep-old-files)",
                             ));
                         }
-                        Existing::KeepNewer
-                            if (st.st_mtime, st.st_mtime_nsec as u32) >= (meta.mtime.secs, meta.mtime.nsecs) =>
-                        {
+                        Existing::KeepNewer if Time::mtime_of(&st) >= meta.mtime => {
                             self.report
                                 .note(format!("{}: the file there is newer or as new; kept", meta.path.display()));
                             return Ok(());

@@ -83,6 +83,19 @@ pub struct Time {
 }
 
 impl Time {
+    /// A file's modification time, from its stat.
+    #[allow(clippy::unnecessary_cast)] // i64 on some architectures, c_long on others
+    pub fn mtime_of(st: &rustix::fs::Stat) -> Time {
+        Time { secs: st.st_mtime as i64, nsecs: st.st_mtime_nsec as u32 }
+    }
+
+    /// This time as precise as `archived`, a member's: without its fraction of a second when
+    /// the member has none (ustar and GNU tar's own format keep whole seconds), as GNU tar
+    /// compares a file with a member.
+    pub fn at_precision_of(self, archived: Time) -> Time {
+        if archived.nsecs == 0 { Time { nsecs: 0, ..self } } else { self }
+    }
+
     /// The pax decimal form: `1614834367.123456789`, trailing zeros of the fraction dropped.
     pub fn to_pax(self) -> String {
         let (sign, secs, nsecs) = if self.secs < 0 && self.nsecs > 0 {

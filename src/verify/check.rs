@@ -183,9 +183,8 @@ impl Task {
             out.push(self.diff(DiffKind::Owner, Some(a), Some(d), None));
         }
         // An archive without nanoseconds (ustar) is compared to the second.
-        let disk_nsec = if meta.mtime.nsecs == 0 { 0 } else { md.st_mtime_nsec as u32 };
-        if meta.kind != Kind::Dir && (meta.mtime.secs, meta.mtime.nsecs) != (md.st_mtime, disk_nsec) {
-            let disk = crate::format::Time { secs: md.st_mtime, nsecs: md.st_mtime_nsec as u32 };
+        let disk = crate::format::Time::mtime_of(md);
+        if meta.kind != Kind::Dir && disk.at_precision_of(meta.mtime) != meta.mtime {
             out.push(self.diff(DiffKind::Mtime, Some(meta.mtime.to_pax()), Some(disk.to_pax()), None));
         }
         match meta.kind {
