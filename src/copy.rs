@@ -149,6 +149,7 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
             same_permissions: true,
             numeric_owner: opts.numeric_owner,
             existing: Existing::Replace,
+            recursive_unlink: false,
             keep_going: opts.keep_going,
             rootid: opts.rootid,
             verbose: false,

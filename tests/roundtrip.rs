@@ -1073,6 +1073,192 @@ fn keep_newer_files_as_gnu_tar() {
     assert_eq!(std::fs::read_to_string(d.join("data")).unwrap(), "newer file");
 }
 
+/// What is already in the destination, option by option, as GNU tar 1.34 leaves it: the
+/// default (an empty directory where a file goes is removed; a non-empty one is an error),
+/// `--overwrite` (as the default: GNU tar's writes into files, and fails on an empty directory),
+/// `--overwrite-dir`, `--no-overwrite-dir` (an existing directory keeps owner and
+/// mode, takes the times), `-U` (empty directories removed first, a non-empty one an error),
+/// `--recursive-unlink` (directories removed with what they hold), `-k`, `--skip-old-files`
+/// (an existing directory keeps all its metadata), `--keep-newer-files` (no directory is newer).
+/// The same tree and the same exit status (zero or not) from both, and the capability of a file
+/// that replaced a directory restored.
+#[test]
+fn what_is_there_as_gnu_tar() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let Some(c) = case(&["tar", "setcap"]) else { return };
+    // d/ (mode 700, mtime 2000) with d/f; files e and g (g capped); x/ then a file x (appended).
+    let src = c.dst("what-src");
+    std::fs::create_dir(src.join("d")).unwrap();
+    std::fs::write(src.join("d/f"), "f").unwrap();
+    std::fs::set_permissions(src.join("d"), std::fs::Permissions::from_mode(0o700)).unwrap();
+    cmd("touch").args(["-d", "2000-01-01 00:00:00 UTC"]).arg(src.join("d")).ok();
+    std::fs::write(src.join("e"), "e").unwrap();
+    std::fs::write(src.join("g"), "g").unwrap();
+    cmd("setcap").arg("cap_net_raw=ep").arg(src.join("g")).ok();
+    std::fs::create_dir(src.join("x")).unwrap();
+    let a = c.archive("what.tar");
+    let gnu_c = ["--xattrs", "--xattrs-include=security.capability"];
+    cmd("tar").args(gnu_c).arg("-cf").arg(&a).arg("-C").arg(&src).args(["d", "e", "g", "x"]).ok();
+    std::fs::remove_dir(src.join("x")).unwrap();
+    std::fs::write(src.join("x"), "x").unwrap();
+    cmd("tar").args(gnu_c).arg("-rf").arg(&a).arg("-C").arg(&src).arg("x").ok();
+    // Where things are already: d a directory of another owner and mode, e an empty directory,
+    // g a directory, x nothing; d and g empty or with something in them.
+    let setup = |d: &Path, full: bool| {
+        std::fs::create_dir_all(d.join("d")).unwrap();
+        if full {
+            std::fs::create_dir(d.join("d/sub")).unwrap();
+        }
+        std::fs::set_permissions(d.join("d"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::os::unix::fs::chown(d.join("d"), Some(65534), Some(65534)).unwrap();
+        std::fs::create_dir(d.join("e")).unwrap();
+        std::fs::create_dir(d.join("g")).unwrap();
+        if full {
+            std::fs::write(d.join("g/in"), "in").unwrap();
+        }
+    };
+    let view = |d: &Path| -> Vec<String> {
+        let mut out = Vec::new();
+        for e in walkdir(d) {
+            let md = std::fs::symlink_metadata(&e).unwrap();
+            let rel = e.strip_prefix(d).unwrap().display().to_string();
+            let kind = if md.is_dir() { "dir" } else { "file" };
+            let archived_time = md.mtime() == 946684800;
+            let content = if md.is_file() { std::fs::read_to_string(&e).unwrap() } else { String::new() };
+            out.push(format!(
+                "{rel} {kind} {:o} {}:{} archived-mtime={archived_time} {content}",
+                md.mode() & 0o7777,
+                md.uid(),
+                md.gid()
+            ));
+        }
+        out.sort();
+        out
+    };
+    let options: &[&[&str]] = &[
+        &[],
+        &["--overwrite"],
+        &["--overwrite-dir"],
+        &["--no-overwrite-dir"],
+        &["-U"],
+        &["--recursive-unlink"],
+        &["-U", "--recursive-unlink"],
+        &["--no-overwrite-dir", "--recursive-unlink"],
+        &["-k"],
+        &["--skip-old-files"],
+        &["--keep-newer-files"],
+    ];
+    for opts in options {
+        for full in [false, true] {
+            let label = format!("{opts:?} d and g {}", if full { "not empty" } else { "empty" });
+            let ours = c.dst(&format!("what-ours-{}-{full}", opts.join("")));
+            let gnu = c.dst(&format!("what-gnu-{}-{full}", opts.join("")));
+            setup(&ours, full);
+            setup(&gnu, full);
+            let o = captar().arg("-xf").arg(&a).arg("-C").arg(&ours).args(*opts).run();
+            // GNU tar's --overwrite opens an existing file to write into it, so an empty
+            // directory there is an error (EISDIR); captar's replaces as its default does.
+            let gnu_opts: &[&str] = if *opts == ["--overwrite"] { &[] } else { opts };
+            let g = cmd("tar").args(gnu_c).arg("-xf").arg(&a).arg("-C").arg(&gnu).args(gnu_opts).run();
+            assert_eq!(o.status.success(), g.status.success(), "{label}: {}\n{}", o.stderr_text(), g.stderr_text());
+            assert_eq!(view(&ours), view(&gnu), "{label}: {}", o.stderr_text());
+            assert_eq!(util::getcap_n_r(&ours), util::getcap_n_r(&gnu), "{label}");
+            if !full && !opts.contains(&"-k") && !opts.contains(&"--skip-old-files") {
+                assert_eq!(
+                    util::getcap_n_r(&ours).len(),
+                    1,
+                    "{label}: g, which replaced a directory, has its capability"
+                );
+            }
+        }
+    }
+    // Options of the same kind exclude each other, as in GNU tar.
+    let out = captar().arg("-xf").arg(&a).arg("-C").arg(&c.work).args(["--no-overwrite-dir", "-k"]).code(2);
+    assert!(out.stderr_text().contains("cannot be used with"), "{}", out.stderr_text());
+    let out = captar().arg("-xf").arg(&a).arg("-C").arg(&c.work).args(["-k", "--recursive-unlink"]).code(2);
+    assert!(out.stderr_text().contains("cannot be used with"), "{}", out.stderr_text());
+    // GNU tar's --recursive-unlink empties the destination for a `./` member; captar never
+    // removes what is in the destination for it.
+    let dot = c.archive("dot.tar");
+    captar().arg("-cf").arg(&dot).arg("-C").arg(&src).arg(".").ok();
+    let d = c.dst("what-dot");
+    std::fs::create_dir_all(d.join("keep/deep")).unwrap();
+    std::fs::create_dir_all(d.join("d/old")).unwrap();
+    captar().arg("-xf").arg(&dot).arg("-C").arg(&d).arg("--recursive-unlink").ok();
+    assert!(d.join("keep/deep").is_dir());
+    assert!(!d.join("d/old").exists(), "d, a directory member that was there, is made anew");
+    assert_eq!(std::fs::read_to_string(d.join("d/f")).unwrap(), "f");
+    // y/, y/a, then a file y: the directory holds y/a when the file comes, so it stays and the
+    // file is an error, every time, as in GNU tar. (y/a, 1 MiB, is a batch of its own for a
+    // worker, and y the next batch for another: without waiting for the first, the second
+    // would find y still empty and remove it under y/a.)
+    let ysrc = c.dst("what-y");
+    std::fs::create_dir(ysrc.join("y")).unwrap();
+    std::fs::write(ysrc.join("y/a"), util::noise(1 << 20, 5)).unwrap();
+    let ya = c.archive("y.tar");
+    captar().arg("-cf").arg(&ya).arg("-C").arg(&ysrc).arg("y").ok();
+    std::fs::remove_dir_all(ysrc.join("y")).unwrap();
+    std::fs::write(ysrc.join("y"), "y").unwrap();
+    captar().arg("-rf").arg(&ya).arg("-C").arg(&ysrc).arg("y").ok();
+    for round in 0..5 {
+        let d = c.dst(&format!("what-y-{round}"));
+        let out = captar().arg("-xf").arg(&ya).arg("-C").arg(&d).code(2);
+        assert!(
+            out.stderr_text().contains("y: link into place: a directory of that name is in the way"),
+            "{}",
+            out.stderr_text()
+        );
+        assert_eq!(std::fs::read(d.join("y/a")).unwrap().len(), 1 << 20);
+    }
+}
+
+/// `--recursive-unlink` never goes into another filesystem mounted in the destination: a
+/// mount point in the way is an error naming it, and what is on the mounted filesystem stays.
+#[test]
+fn recursive_unlink_stops_at_a_mount_point() {
+    let Some(c) = case(&["mount", "umount"]) else { return };
+    if !util::require_root("mount a tmpfs") {
+        return;
+    }
+    let src = c.dst("mp-src");
+    std::fs::write(src.join("g"), "g").unwrap();
+    std::fs::create_dir(src.join("h")).unwrap();
+    let a = c.archive("mp.tar");
+    captar().arg("-cf").arg(&a).arg("-C").arg(&src).args(["g", "h"]).ok();
+    let d = c.dst("mp-dst");
+    std::fs::create_dir_all(d.join("g/sub")).unwrap();
+    let mounted = d.join("g/sub");
+    cmd("mount").args(["-t", "tmpfs", "captar-test-mp"]).arg(&mounted).ok();
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = cmd("umount").arg("-l").arg(&self.0).run();
+        }
+    }
+    let _unmount = Unmount(mounted.clone());
+    std::fs::write(mounted.join("precious"), "p").unwrap();
+    let out = captar().arg("-xf").arg(&a).arg("-C").arg(&d).arg("--recursive-unlink").code(2);
+    assert!(
+        out.stderr_text().contains("g: remove what is in the way: sub is a mount point; not removed"),
+        "{}",
+        out.stderr_text()
+    );
+    assert_eq!(std::fs::read_to_string(mounted.join("precious")).unwrap(), "p");
+    assert!(d.join("h").is_dir(), "the members after it are extracted");
+}
+
+fn walkdir(d: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(d).unwrap() {
+        let p = e.unwrap().path();
+        if std::fs::symlink_metadata(&p).unwrap().is_dir() {
+            out.extend(walkdir(&p));
+        }
+        out.push(p);
+    }
+    out
+}
+
 /// `create --sparse` (tar's `-S`) archives files with holes as their data runs, in GNU's
 /// sparse format 1.0: GNU tar, bsdtar and captar extract the same bytes with the holes kept
 /// (a file that ends or starts with a hole, one that is all hole, a capped one with its

@@ -470,6 +470,9 @@ pub struct ListArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("old_files").args([
+    "keep_old_files", "skip_old_files", "keep_newer_files", "overwrite", "overwrite_dir", "no_overwrite_dir", "unlink_first",
+])))]
 pub struct ExtractArgs {
     /// Archive to read; `-` for standard input
     #[arg(short = 'f', long = "file", value_name = "ARCHIVE")]
@@ -495,14 +498,32 @@ pub struct ExtractArgs {
     #[arg(long)]
     no_same_permissions: bool,
     /// An existing file is an error
-    #[arg(short = 'k', long, conflicts_with = "skip_old_files")]
+    #[arg(short = 'k', long)]
     keep_old_files: bool,
     /// Leave existing files alone, silently
-    #[arg(long, conflicts_with = "keep_newer_files")]
+    #[arg(long)]
     skip_old_files: bool,
     /// Leave existing files as new as the member or newer alone (a note names each), as tar's
-    #[arg(long, conflicts_with = "keep_old_files")]
+    #[arg(long)]
     keep_newer_files: bool,
+    /// Replace existing files (the default): by an atomic rename, never written into or through
+    /// (GNU tar's --overwrite writes into them)
+    #[arg(long)]
+    overwrite: bool,
+    /// Set the archive's metadata on existing directories too (the default)
+    #[arg(long)]
+    overwrite_dir: bool,
+    /// Existing directories keep their owner, mode and ACLs (times and xattrs are set), as GNU tar's
+    #[arg(long)]
+    no_overwrite_dir: bool,
+    /// Remove an empty directory where a member goes before extracting it (a directory member
+    /// gets a new one; a non-empty one is an error), as GNU tar's -U
+    #[arg(short = 'U', long)]
+    unlink_first: bool,
+    /// Remove a directory where a member goes with everything in it before extracting the member
+    /// (a directory member too: it is made anew, empty; never the destination itself), as GNU tar's
+    #[arg(long, conflicts_with_all = ["keep_old_files", "skip_old_files", "keep_newer_files"])]
+    recursive_unlink: bool,
     /// Extract the rest when a capability cannot be restored, and list them all at the end
     #[arg(long)]
     keep_going: bool,
@@ -774,9 +795,14 @@ impl ExtractArgs {
                 Existing::Skip
             } else if self.keep_newer_files {
                 Existing::KeepNewer
+            } else if self.no_overwrite_dir {
+                Existing::NoOverwriteDir
+            } else if self.unlink_first {
+                Existing::UnlinkFirst
             } else {
                 Existing::Replace
             },
+            recursive_unlink: self.recursive_unlink,
             keep_going: self.keep_going,
             rootid: self.cap_rootid,
             verbose: self.verbose,

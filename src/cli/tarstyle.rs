@@ -104,7 +104,7 @@ pub fn is_tar_style(args: &[OsString]) -> bool {
 }
 
 /// Every letter a bundle may hold (some only to be refused with a message).
-const LETTERS: &[u8] = b"cruAxtdfCXTIHNvzakqpsSomOjJih";
+const LETTERS: &[u8] = b"cruAxtdfCXTIHNvzakUqpsSomOjJih";
 
 /// Whether `arg` is a bundle of tar letters without a dash (`xvf`), as the first argument of
 /// the old form. A word with another letter is not (`captar lsit` is a mistyped subcommand,
@@ -161,6 +161,11 @@ const IGNORED_IN_OTHER_MODES: &[&str] = &[
     "keep-old-files",
     "skip-old-files",
     "keep-newer-files",
+    "overwrite",
+    "overwrite-dir",
+    "no-overwrite-dir",
+    "unlink-first",
+    "recursive-unlink",
     "same-owner",
     "no-same-owner",
     "keep-directory-symlink",
@@ -346,6 +351,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                     // Sparse files: create's --sparse; reading keeps holes anyway.
                     b'S' => sparse = true,
                     b'k' => opts.push("--keep-old-files".into()),
+                    b'U' => opts.push("--unlink-first".into()),
                     b'i' => opts.push("--ignore-zeros".into()),
                     // --dereference (create); a subcommand's -h is its help.
                     b'h' => opts.push("--dereference".into()),

@@ -139,6 +139,9 @@ pub struct Dest {
     /// with the destination as `/` (`RESOLVE_IN_ROOT`: `lib -> /usr/lib` is the destination's
     /// usr/lib, and no symlink or `..` leads out of it).
     dir_symlinks: bool,
+    /// Directories `dir` created for members' paths (by dev and inode), recorded when asked
+    /// (`track_made`: `--recursive-unlink` and `-U` leave them alone).
+    made: Option<std::collections::HashSet<(u64, u64)>>,
 }
 
 fn dir_flags() -> OFlags {
@@ -156,6 +159,7 @@ impl Dest {
             openat2: true,
             dir_mode: Mode::from_bits_truncate(0o777 & !umask.bits()),
             dir_symlinks: false,
+            made: None,
         })
     }
 
@@ -169,6 +173,7 @@ impl Dest {
             openat2: true,
             dir_mode: Mode::from_raw_mode(0o755),
             dir_symlinks: false,
+            made: None,
         })
     }
 
@@ -195,6 +200,26 @@ impl Dest {
     /// Whether symlinks to directories are followed (`--keep-directory-symlink`).
     pub fn keeps_dir_symlinks(&self) -> bool {
         self.dir_symlinks
+    }
+
+    /// Records from now on the directories `dir` creates, for `made`.
+    pub fn track_made(&mut self) {
+        self.made.get_or_insert_with(Default::default);
+    }
+
+    /// Whether `dir` created the directory of this dev and inode (when tracked).
+    pub fn made(&self, key: (u64, u64)) -> bool {
+        self.made.as_ref().is_some_and(|m| m.contains(&key))
+    }
+
+    /// Drops the cached handles of `rel` and what is beneath it: removed, their paths lead
+    /// elsewhere now.
+    pub fn forget(&mut self, rel: &Path) {
+        let rel = rel.as_os_str().as_bytes();
+        self.cache.retain(|k, _| {
+            let k = k.as_bytes();
+            !(k.starts_with(rel) && (k.len() == rel.len() || k[rel.len()] == b'/'))
+        });
     }
 
     /// `rel` opened as a directory, following symlinks within the destination as its root.
@@ -290,10 +315,11 @@ impl Dest {
             let Component::Normal(name) = c else {
                 return Err(io::Error::new(io::ErrorKind::InvalidInput, "unsafe path component"));
             };
-            match rustix::fs::mkdirat(&fd, name, self.dir_mode) {
-                Ok(()) | Err(Errno::EXIST) => {}
+            let made = match rustix::fs::mkdirat(&fd, name, self.dir_mode) {
+                Ok(()) => true,
+                Err(Errno::EXIST) => false,
                 Err(e) => return Err(e.into()),
-            }
+            };
             fd = if self.dir_symlinks {
                 // A symlink there (made before, or by the archive) is followed, in the root.
                 so_far.push(name);
@@ -301,6 +327,10 @@ impl Dest {
             } else {
                 rustix::fs::openat(&fd, name, dir_flags(), Mode::empty()).map_err(explain)?
             };
+            if made && let Some(set) = self.made.as_mut() {
+                let st = rustix::fs::fstat(&fd)?;
+                set.insert((st.st_dev, st.st_ino));
+            }
         }
         Ok(fd)
     }

@@ -11,6 +11,7 @@ pub(crate) mod beneath;
 mod pool;
 mod restore;
 mod stdout;
+mod unlink;
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
@@ -70,12 +71,30 @@ pub enum Existing {
     /// `--keep-newer-files`: an existing file as new as the member or newer is left alone (a
     /// note says so); an older one is replaced.
     KeepNewer,
+    /// `--no-overwrite-dir`: replaced as `Replace`, but an existing directory keeps its owner,
+    /// mode and ACLs (GNU tar's option: its times and other xattrs are still set).
+    NoOverwriteDir,
+    /// `-U`/`--unlink-first`: replaced as `Replace`, and an empty directory where a member goes
+    /// is removed first (a directory member then gets a new one); a non-empty one is an error
+    /// of that member.
+    UnlinkFirst,
 }
 
 impl Existing {
     /// Whether an existing file that reached the point of writing is replaced.
     fn replaces(self) -> bool {
-        matches!(self, Existing::Replace | Existing::KeepNewer)
+        !matches!(self, Existing::Keep | Existing::Skip)
+    }
+
+    /// Whether an existing file is looked at before the member is extracted (kept or not).
+    fn checks_first(self) -> bool {
+        matches!(self, Existing::Keep | Existing::Skip | Existing::KeepNewer)
+    }
+
+    /// Whether an existing directory where the archive has one keeps all its metadata (GNU
+    /// tar's -k and --skip-old-files; for --keep-newer-files no directory is newer, as there).
+    fn keeps_dirs(self) -> bool {
+        matches!(self, Existing::Keep | Existing::Skip)
     }
 }
 
@@ -92,6 +111,9 @@ pub struct ExtractOptions {
     pub same_permissions: bool,
     pub numeric_owner: bool,
     pub existing: Existing,
+    /// `--recursive-unlink`: a directory where a member goes, there before the extraction, is
+    /// removed with everything in it first (a directory member then gets a new, empty one).
+    pub recursive_unlink: bool,
     pub keep_going: bool,
     pub rootid: RootidPolicy,
     pub verbose: bool,
@@ -161,6 +183,9 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     })?;
     if opts.keep_directory_symlink {
         dest.keep_dir_symlinks().map_err(|e| Error::entry(&opts.directory, e.to_string()))?;
+    }
+    if opts.recursive_unlink || opts.existing == Existing::UnlinkFirst {
+        dest.track_made();
     }
     let _cleanup = temps::SignalCleanup::install();
     let restorer = Restorer::new(opts, &dest);
@@ -250,6 +275,8 @@ struct PendingDir {
     dev: u64,
     ino: u64,
     meta: EntryMeta,
+    /// It was there before this extraction (`--no-overwrite-dir` keeps its owner and mode).
+    existed: bool,
 }
 
 struct Run<'a> {
@@ -388,6 +415,7 @@ impl Run<'_> {
     fn finished(&mut self, done: Done) -> Result<()> {
         if let Some(pool) = &mut self.pool {
             pool.in_flight.remove(done.rel.as_os_str());
+            pool.left_parent(&done.rel);
             pool.in_flight_bytes -= done.data.len() as u64;
             pool.spare.keep(done.data);
         }
@@ -427,7 +455,10 @@ impl Run<'_> {
             Kind::HardLink => meta.link.as_deref().and_then(|l| SafeName::parse(l).ok()).map(|n| n.rel),
             _ => None,
         };
+        // A file where workers are writing into a directory of that name: it may replace that
+        // directory only once they are done (empty, it is removed; with files, it stays).
         let conflict = ancestors(rel).any(|a| pool.in_flight.contains(a))
+            || meta.kind != Kind::Dir && pool.is_parent(rel)
             || link_target.is_some_and(|t| pool.in_flight.contains(t.as_os_str()))
             || meta.kind == Kind::HardLink && meta.link.is_none();
         if conflict { self.drain() } else { Ok(()) }
@@ -445,9 +476,16 @@ impl Run<'_> {
             }
         };
         if name.is_root() {
-            if meta.kind == Kind::Dir {
+            // -k, --skip-old-files: an existing directory keeps all its metadata, as in GNU tar.
+            if meta.kind == Kind::Dir && !self.opts.existing.keeps_dirs() {
                 let st = rustix::fs::fstat(self.dest.root()).map_err(|e| io_fail("stat")(e.into()))?;
-                let d = PendingDir { rel: PathBuf::new(), dev: st.st_dev, ino: st.st_ino, meta: meta.clone() };
+                let d = PendingDir {
+                    rel: PathBuf::new(),
+                    dev: st.st_dev,
+                    ino: st.st_ino,
+                    meta: meta.clone(),
+                    existed: true,
+                };
                 self.pending_dir(d).map_err(io_fail("create directory"))?;
             }
             return Ok(());
@@ -455,22 +493,29 @@ impl Run<'_> {
         let (parent_rel, file_name) = name.split();
         let parent_rel = parent_rel.to_path_buf();
         let file_name = file_name.to_os_string();
-        if self.opts.existing != Existing::Replace && meta.kind != Kind::Dir {
+        if self.opts.recursive_unlink || self.opts.existing == Existing::UnlinkFirst {
+            self.unlink_first(path, &name.rel, &parent_rel, &file_name)?;
+        }
+        if self.opts.existing.checks_first() && meta.kind != Kind::Dir {
             let parent = self.dest.dir(&parent_rel).map_err(io_fail("open parent directory"))?;
             if let Ok(st) = rustix::fs::statat(&parent, &file_name, AtFlags::SYMLINK_NOFOLLOW) {
                 match self.opts.existing {
                     Existing::Skip => return Ok(()),
-                    Existing::KeepNewer if Time::mtime_of(&st) >= meta.mtime => {
+                    // A directory is never newer (GNU tar's rule): an empty one is replaced.
+                    Existing::KeepNewer
+                        if Time::mtime_of(&st) >= meta.mtime
+                            && rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::Directory =>
+                    {
                         self.report.note(format!("{}: the file there is newer or as new; kept", path.display()));
                         return Ok(());
                     }
-                    Existing::KeepNewer | Existing::Replace => {}
                     Existing::Keep => {
                         return Err(Failure::Member(Error::entry(
                             path,
                             "already exists; not replaced (--keep-old-files)",
                         )));
                     }
+                    _ => {}
                 }
             }
         }
@@ -501,6 +546,38 @@ impl Run<'_> {
                 self.node(parent.as_fd(), &file_name, &name.rel, meta, make, "create special file")
             }
         }
+    }
+
+    /// `--recursive-unlink` and `-U`: a directory where the member goes is removed first (with
+    /// everything in it, or only when empty), unless this extraction made it or already
+    /// extracted a directory member there (a directory named twice is not emptied again). The
+    /// destination itself is never removed. Files and symlinks there are replaced as without
+    /// the options (atomically, never written through).
+    fn unlink_first(&mut self, path: &Path, rel: &Path, parent_rel: &Path, name: &OsStr) -> Result<(), Failure> {
+        let fail = |op: &'static str| move |e: io::Error| classify(path, op, e);
+        let parent = self.dest.dir(parent_rel).map_err(fail("open parent directory"))?;
+        let Ok(st) = rustix::fs::statat(&parent, name, AtFlags::SYMLINK_NOFOLLOW) else { return Ok(()) };
+        let key = (st.st_dev, st.st_ino);
+        if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::Directory
+            || self.dir_index.contains_key(&key)
+            || self.dest.made(key)
+        {
+            return Ok(());
+        }
+        // Workers may still be writing beneath it.
+        self.drain().map_err(Failure::Stop)?;
+        let removed = if self.opts.recursive_unlink {
+            unlink::remove_tree(parent.as_fd(), name)
+        } else {
+            rustix::fs::unlinkat(&parent, name, AtFlags::REMOVEDIR).map_err(|e| match e {
+                Errno::NOTEMPTY | Errno::EXIST => io::Error::other(
+                    "the directory there is not empty (--unlink-first removes only empty ones; --recursive-unlink removes the rest)",
+                ),
+                e => e.into(),
+            })
+        };
+        self.dest.forget(rel);
+        removed.map_err(|e| Failure::Member(Error::io(path, "remove what is in the way", e)))
     }
 
     /// A symlink, fifo or device: made with `make`, given its owner, mode, xattrs, capability
@@ -558,9 +635,11 @@ impl Run<'_> {
     fn directory(&mut self, rel: &Path, parent_rel: &Path, name: &OsStr, meta: &EntryMeta) -> io::Result<()> {
         let parent = self.dest.dir(parent_rel)?;
         let parent = parent.as_fd();
+        let mut existed = false;
         match rustix::fs::mkdirat(parent, name, Mode::from_raw_mode(0o700)) {
             Ok(()) => {}
             Err(Errno::EXIST) => {
+                existed = true;
                 let st = rustix::fs::statat(parent, name, AtFlags::SYMLINK_NOFOLLOW)?;
                 let kind = rustix::fs::FileType::from_raw_mode(st.st_mode);
                 // --keep-directory-symlink: a symlink leading to a directory (in the
@@ -585,17 +664,25 @@ impl Run<'_> {
                                 .note(format!("{}: the file there is newer or as new; kept", meta.path.display()));
                             return Ok(());
                         }
-                        Existing::Replace | Existing::KeepNewer => {}
+                        _ => {}
                     }
                     // A symlink or file in the way is replaced, never followed (CVE-2026-33056).
                     rustix::fs::unlinkat(parent, name, AtFlags::empty())?;
                     rustix::fs::mkdirat(parent, name, Mode::from_raw_mode(0o700))?;
+                    existed = false;
                 }
             }
             Err(e) => return Err(e.into()),
         }
+        // Kept as it is, as the root above. With --keep-newer-files no directory is newer, but
+        // GNU tar keeps one that holds anything (its removal, to make it anew, fails).
+        let keep_newer = self.opts.existing == Existing::KeepNewer;
+        if existed && (self.opts.existing.keeps_dirs() || keep_newer && !unlink::is_empty_dir(parent, name)) {
+            return Ok(());
+        }
         let st = rustix::fs::statat(parent, name, AtFlags::SYMLINK_NOFOLLOW)?;
-        self.pending_dir(PendingDir { rel: rel.to_path_buf(), dev: st.st_dev, ino: st.st_ino, meta: meta.clone() })
+        let (dev, ino) = (st.st_dev, st.st_ino);
+        self.pending_dir(PendingDir { rel: rel.to_path_buf(), dev, ino, meta: meta.clone(), existed })
     }
 
     fn file(
@@ -624,6 +711,7 @@ impl Run<'_> {
                 .read_data(reader, meta.size as usize)
                 .map_err(|e| Failure::Stop(Error::entry(path, e.to_string())))?;
             pool.in_flight.insert(rel.as_os_str().to_os_string());
+            pool.entered_parent(rel);
             pool.in_flight_bytes += data.len() as u64;
             // Memory held counts the buffer's capacity (up to twice the data).
             pool.batch_bytes += data.capacity() + meta.xattr_bytes();
@@ -756,6 +844,9 @@ impl Run<'_> {
                     continue;
                 }
                 Ok(None) => continue,
+                // A later member took its name (an empty directory in the way of a file is
+                // removed, as GNU tar and bsdtar do): its metadata is not for what is there.
+                Err(e) if beneath::is_blocked(&e) && unlink::was_removed((d.dev, d.ino)) => continue,
                 Err(e) => {
                     self.report.error(Error::io(&d.meta.path, "reopen directory to set its metadata", e));
                     continue;
@@ -771,7 +862,8 @@ impl Run<'_> {
                     continue;
                 }
             }
-            if let Err(e) = self.restorer.dir_meta(fd.as_fd(), &d.meta) {
+            let keep_owner_mode = d.existed && self.opts.existing == Existing::NoOverwriteDir;
+            if let Err(e) = self.restorer.dir_meta(fd.as_fd(), &d.meta, keep_owner_mode) {
                 self.report.error(Error::io(&d.meta.path, "set directory metadata", e));
             }
         }
@@ -794,7 +886,8 @@ fn classify(path: &Path, op: &'static str, e: io::Error) -> Failure {
 
 /// Creates something under `name` in `dir` with `make`, replacing what is there atomically: on
 /// EEXIST it is made under a temporary name and renamed over the old one (rename replaces a
-/// symlink itself, never what it points to). A directory in the way is an error.
+/// symlink itself, never what it points to). An empty directory in the way is removed (as GNU tar
+/// and bsdtar do); any other is an error.
 fn place(
     dir: BorrowedFd<'_>,
     name: &OsStr,
@@ -836,7 +929,7 @@ fn place_finished(
         }
     }
     temps::settle(named, || {
-        let renamed = rustix::fs::renameat(dir, &tmp, dir, name);
+        let renamed = unlink::over_empty_dir(dir, name, || rustix::fs::renameat(dir, &tmp, dir, name));
         // Also after a success: renaming a hard link over another link of the same inode (a
         // link extracted twice) does nothing and leaves the temporary name.
         let _ = rustix::fs::unlinkat(dir, &tmp, AtFlags::empty());

@@ -5,11 +5,12 @@ buffers come back for the next files of the same size class. Capped files and la
 written by the main thread (see `Run::file`).
 */
 
-use std::collections::HashSet;
-use std::ffi::OsString;
+use std::collections::{HashMap, HashSet};
+use std::ffi::{OsStr, OsString};
 use std::io::{self, Read};
 use std::os::fd::{BorrowedFd, OwnedFd};
-use std::path::PathBuf;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::Failure;
@@ -87,6 +88,13 @@ impl SpareBuffers {
     }
 }
 
+/// The bytes of `rel` before its last slash (`rel` is a safe name): its parent, cut without
+/// parsing components.
+fn parent_bytes(rel: &Path) -> &OsStr {
+    let b = rel.as_os_str().as_bytes();
+    OsStr::from_bytes(&b[..b.iter().rposition(|&c| c == b'/').unwrap_or(0)])
+}
+
 /// Files go to the workers in batches: one wake-up per batch, not per file.
 pub(super) const BATCH_FILES: usize = 32;
 pub(super) const BATCH_BYTES: usize = 1 << 20;
@@ -101,6 +109,8 @@ pub(super) struct Pool {
     pub(super) in_flight: HashSet<OsString>,
     /// The data bytes of those members.
     pub(super) in_flight_bytes: u64,
+    /// The parent directories of those members, each with how many.
+    in_flight_parents: HashMap<OsString, usize>,
     /// Whether this process is exempt from disk quotas (CAP_SYS_RESOURCE): see `room_for`.
     pub(super) quota_exempt: bool,
     /// Buffers the workers are done with, for the next files' data.
@@ -116,12 +126,40 @@ impl Pool {
             done,
             in_flight: HashSet::new(),
             in_flight_bytes: 0,
+            in_flight_parents: HashMap::new(),
             quota_exempt: rustix::thread::capabilities(None)
                 .is_ok_and(|c| c.effective.contains(rustix::thread::CapabilitySet::SYS_RESOURCE)),
             spare: SpareBuffers::default(),
             batch: Vec::new(),
             batch_bytes: 0,
         }
+    }
+
+    /// Counts `rel`'s parent as one a member in flight goes into.
+    pub(super) fn entered_parent(&mut self, rel: &Path) {
+        let parent = parent_bytes(rel);
+        match self.in_flight_parents.get_mut(parent) {
+            Some(n) => *n += 1,
+            None => {
+                self.in_flight_parents.insert(parent.to_os_string(), 1);
+            }
+        }
+    }
+
+    /// `entered_parent`, undone when that member is done.
+    pub(super) fn left_parent(&mut self, rel: &Path) {
+        let parent = parent_bytes(rel);
+        if let Some(n) = self.in_flight_parents.get_mut(parent) {
+            *n -= 1;
+            if *n == 0 {
+                self.in_flight_parents.remove(parent);
+            }
+        }
+    }
+
+    /// Whether members in flight go into the directory `rel`.
+    pub(super) fn is_parent(&self, rel: &Path) -> bool {
+        self.in_flight_parents.contains_key(rel.as_os_str())
     }
 
     /// Whether the filesystem of `dir` has room, with a wide margin, for the files in flight and

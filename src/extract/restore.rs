@@ -13,11 +13,11 @@ use rustix::fs::{AtFlags, Mode, OFlags, RenameFlags, Timespec, Timestamps, UTIME
 use rustix::io::Errno;
 
 use super::beneath::Dest;
-use super::{ExtractOptions, RootidPolicy};
+use super::{ExtractOptions, RootidPolicy, unlink};
 use crate::caps::{self, FileCaps};
 use crate::error::Error;
-use crate::format::EntryMeta;
 use crate::format::reader::Reader;
+use crate::format::{EntryMeta, acl};
 use crate::select::XattrPolicy;
 use crate::temps::{self, temp_name};
 use crate::{owners, xattr};
@@ -238,11 +238,18 @@ impl Restorer {
 
     /// A directory's metadata, at the end. Its capability grants nothing, but it is the
     /// archive's: kept, or an error of the directory, like its other problems.
-    pub fn dir_meta(&self, fd: BorrowedFd<'_>, meta: &EntryMeta) -> io::Result<()> {
+    /// With `keep_owner_mode` (`--no-overwrite-dir` on a directory that was there), its owner,
+    /// mode and access ACL (which holds the mode) stay as they are.
+    pub fn dir_meta(&self, fd: BorrowedFd<'_>, meta: &EntryMeta, keep_owner_mode: bool) -> io::Result<()> {
         let mut problems = Vec::new();
-        let owned = self.set_owner(meta, |u, g| rustix::fs::fchown(fd, Some(u), Some(g)), &mut problems)?;
-        rustix::fs::fchmod(fd, self.mode(meta, owned))?;
-        let set = |name: &OsStr, value: &[u8]| xattr::set_fd(fd, name, value);
+        if !keep_owner_mode {
+            let owned = self.set_owner(meta, |u, g| rustix::fs::fchown(fd, Some(u), Some(g)), &mut problems)?;
+            rustix::fs::fchmod(fd, self.mode(meta, owned))?;
+        }
+        let set = |name: &OsStr, value: &[u8]| match keep_owner_mode && name == acl::ACCESS_XATTR {
+            true => Ok(()),
+            false => xattr::set_fd(fd, name, value),
+        };
         self.other_xattrs(&set, meta, &mut problems);
         if let Err(f) = self.caps_of(&set, meta) {
             problems.push(format!("cannot restore {}: {}", f.caps, f.reason));
@@ -351,7 +358,8 @@ impl TempFile {
         if let Some((named, tdir, tmp)) = self.named.take() {
             let flags = if replace { RenameFlags::empty() } else { RenameFlags::NOREPLACE };
             return temps::settle(named, || {
-                rustix::fs::renameat_with(&tdir, &tmp, dir, name, flags).map_err(|e| {
+                let rename = || rustix::fs::renameat_with(&tdir, &tmp, dir, name, flags);
+                unlink::over_empty_dir(dir, name, rename).map_err(|e| {
                     let _ = rustix::fs::unlinkat(&tdir, &tmp, AtFlags::empty());
                     replace_error(e)
                 })
@@ -373,7 +381,8 @@ impl TempFile {
                 let tmp = temp_name(name);
                 let (named, ()) = temps::create(dir, &tmp, || Ok(link(&tmp)?))?;
                 temps::settle(named, || {
-                    rustix::fs::renameat(dir, &tmp, dir, name).map_err(|e| {
+                    let rename = || rustix::fs::renameat(dir, &tmp, dir, name);
+                    unlink::over_empty_dir(dir, name, rename).map_err(|e| {
                         let _ = rustix::fs::unlinkat(dir, &tmp, AtFlags::empty());
                         replace_error(e)
                     })

@@ -308,8 +308,9 @@ fn hard_link_to_a_symlink_links_the_symlink() {
     assert_eq!(lkind(&c.dest("s")), Some("symlink"));
 }
 
-/// Duplicates: the last one wins for files; a directory in the way of a file is an error; a
-/// file in the way of a directory is replaced by it.
+/// Duplicates: the last one wins for files; a directory with something in it in the way of a
+/// file is an error, an empty one is replaced (as GNU tar and bsdtar do); a file in the way of a
+/// directory is replaced by it.
 #[test]
 fn duplicate_entries() {
     let c = case();
@@ -323,7 +324,10 @@ fn duplicate_entries() {
         .dir("f/")
         .file("f/x", b"x\n")
         .dir("g/")
+        .file("g/in", b"in\n")
         .file("g", b"over a dir\n")
+        .dir("e/")
+        .file("e", b"over an empty dir\n")
         // A hard link named twice, and one to itself: renaming a link over a link of the same
         // inode does nothing, which must not leave the temporary behind.
         .hardlink("h", "a")
@@ -337,6 +341,7 @@ fn duplicate_entries() {
     assert_eq!(lkind(&c.dest("f")), Some("dir"));
     assert_eq!(read(&c.dest("f/x")), b"x\n");
     assert_eq!(lkind(&c.dest("g")), Some("dir"));
+    assert_eq!(read(&c.dest("e")), b"over an empty dir\n");
     if rustix::process::geteuid().is_root() {
         assert_eq!(std::fs::metadata(c.dest("d")).unwrap().permissions().mode() & 0o7777, 0o750);
     }
