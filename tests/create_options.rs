@@ -1723,3 +1723,71 @@ fn delete_as_gnu_tar() {
     let z = captar().args(["delete", "-f", "z.tar.zst", "d/c"]).current_dir(d).code(2);
     assert!(z.stderr_text().contains("cannot delete from a zstd-compressed archive"), "{}", z.stderr_text());
 }
+
+/// Access times, on a tmpfs mounted `strictatime` (where every read would change them): captar
+/// reads files and directories with O_NOATIME, so they stay as they were, as GNU tar's
+/// `--atime-preserve` leaves them (and its default does not); `--atime-preserve[=replace|system]`
+/// is taken; run as a user who may not keep them (not the owner), each file and directory is
+/// named in a warning (exit 1), where GNU tar fails (exit 2).
+#[test]
+fn access_times_stay_as_gnu_tar_atime_preserve_leaves_them() {
+    if !util::require_tool("tar") || !util::require_tool("setpriv") {
+        return;
+    }
+    let Some(m) = util::mount_tmp("tmpfs", "strictatime") else { return };
+    let src = m.path().join("s");
+    std::fs::create_dir_all(src.join("d")).unwrap();
+    std::fs::write(src.join("d/f"), "f").unwrap();
+    for p in [m.path(), &src, &src.join("d")] {
+        std::fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    }
+    let out = util::tempdir();
+    std::fs::set_permissions(out.path(), std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    let atimes = || -> Vec<i64> {
+        ["d", "d/f"]
+            .iter()
+            .map(|p| std::os::unix::fs::MetadataExt::atime(&std::fs::metadata(src.join(p)).unwrap()))
+            .collect()
+    };
+    let reset = || {
+        cmd("touch").args(["-a", "-d", "2001-01-01 00:00:00 UTC"]).arg(src.join("d")).arg(src.join("d/f")).ok();
+    };
+    let old = 978307200;
+    let a = out.path().join("a.tar");
+    let runs: &[(&str, &[&str], bool)] = &[
+        ("tar", &[], false),
+        ("tar", &["--atime-preserve"], true),
+        ("tar", &["--atime-preserve=system"], true),
+        ("captar", &[], true),
+        ("captar", &["--atime-preserve"], true),
+        ("captar", &["--atime-preserve=replace"], true),
+        ("captar", &["--atime-preserve=system"], true),
+    ];
+    for (tool, opts, kept) in runs {
+        reset();
+        let c = if *tool == "tar" { cmd("tar") } else { captar() };
+        c.args(*opts).arg("-cf").arg(&a).arg("-C").arg(&src).arg("d").ok();
+        let now = atimes();
+        assert_eq!(now.iter().all(|&t| t == old), *kept, "{tool} {opts:?}: {now:?}");
+    }
+    // Not the owner: the atimes may change, and the warning says whose they are.
+    reset();
+    let o = cmd("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_captar")])
+        .args(["--atime-preserve", "-cf"])
+        .arg(out.path().join("n.tar"))
+        .arg("-C")
+        .arg(&src)
+        .arg("d")
+        .code(1);
+    for p in ["d", "d/f"] {
+        let line = format!("{}: its access time may have changed", src.join(p).display());
+        assert!(o.stderr_text().contains(&line), "{line}: {}", o.stderr_text());
+    }
+    let o = captar().args(["--atime-preserve=bogus", "-cf"]).arg(&a).arg("-C").arg(&src).arg("d").code(2);
+    assert!(o.stderr_text().contains("possible values: replace, system"), "{}", o.stderr_text());
+    // Ignored when extracting, as by GNU tar.
+    let x = util::tempdir();
+    captar().args(["-xf"]).arg(&a).arg("--atime-preserve").arg("-C").arg(x.path()).ok();
+    assert!(x.path().join("d/f").exists());
+}

@@ -376,4 +376,10 @@ fn one_top_level_as_gnu_tar_with_hard_links_kept() {
         let out = captar().args(["extract", "-f"]).arg(file).arg(arg).arg("-C").arg(tmp.path()).code(2);
         assert!(out.stderr_text().contains(why), "{}", out.stderr_text());
     }
+    // Tar-style, the option before the mode, as GNU tar takes it: its value comes only after
+    // `=`, so the next argument is the mode, not its value.
+    let d = tmp.path().join("before-mode");
+    std::fs::create_dir(&d).unwrap();
+    captar().arg("--one-top-level").arg("-xf").arg(&archive).arg("-C").arg(&d).ok();
+    assert!(d.join("app-1.2").is_dir());
 }

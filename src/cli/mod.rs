@@ -257,6 +257,12 @@ pub struct CreateArgs {
     /// names, as GNU tar's -h (a directory reached again through a symlink loop is not entered)
     #[arg(long)]
     dereference: bool,
+    /// Leave files' and directories' access times as they were (captar reads with O_NOATIME
+    /// anyway, where the kernel allows: as owner or root); with this option, a file whose atime
+    /// may change (not its owner, no CAP_FOWNER) is named in a warning. METHOD: replace or system
+    /// (GNU tar's; both are O_NOATIME here, which leaves ctime alone)
+    #[arg(long, value_name = "METHOD", num_args = 0..=1, require_equals = true, default_missing_value = "replace", value_parser = ["replace", "system"])]
+    atime_preserve: Option<String>,
     /// Archive every name of a file with several names whole, not as hard links to the first,
     /// as GNU tar's --hard-dereference
     #[arg(long)]
@@ -711,6 +717,7 @@ impl CreateArgs {
             tags,
             ignore_failed_read: self.ignore_failed_read,
             dereference: self.dereference,
+            atime_preserve: self.atime_preserve.is_some(),
             hard_dereference: self.hard_dereference,
             remove_files: self.remove_files,
             update: false,

@@ -126,12 +126,15 @@ pub fn unknown_bundle_letters(arg: &[u8]) -> Option<String> {
     looks.then_some(unknown)
 }
 
-/// Whether a long option of any subcommand takes a value, as clap defines them.
+/// Whether a long option of any subcommand takes a value as the next argument, as clap defines
+/// them (not an optional value, which only comes after `=`: `--atime-preserve`).
 fn takes_value(long: &[u8]) -> bool {
     let cmd = <super::Cli as clap::CommandFactory>::command();
-    cmd.get_subcommands()
-        .flat_map(|sub| sub.get_arguments())
-        .any(|a| a.get_long().is_some_and(|l| l.as_bytes() == long) && a.get_action().takes_values())
+    cmd.get_subcommands().flat_map(|sub| sub.get_arguments()).any(|a| {
+        a.get_long().is_some_and(|l| l.as_bytes() == long)
+            && a.get_action().takes_values()
+            && !a.is_require_equals_set()
+    })
 }
 
 /// Options of one mode that GNU tar takes in the others and ignores there (they change
@@ -149,6 +152,7 @@ const IGNORED_IN_OTHER_MODES: &[&str] = &[
     "hard-dereference",
     "remove-files",
     "ignore-failed-read",
+    "atime-preserve",
     "owner",
     "group",
     "mtime",
@@ -175,8 +179,11 @@ const IGNORED_IN_OTHER_MODES: &[&str] = &[
 /// values: GNU tar takes them in every mode and ignores them where they do nothing.
 fn for_mode(opts: Vec<OsString>, mode: Mode) -> Vec<OsString> {
     let cmd = <super::Cli as clap::CommandFactory>::command();
+    // Each long option, and whether it takes its value as the next argument (not those whose
+    // value, optional, only comes after `=`).
     let longs = |sub: &clap::Command| -> Vec<(String, bool)> {
-        sub.get_arguments().filter_map(|a| Some((a.get_long()?.to_string(), a.get_action().takes_values()))).collect()
+        let separate = |a: &clap::Arg| a.get_action().takes_values() && !a.is_require_equals_set();
+        sub.get_arguments().filter_map(|a| Some((a.get_long()?.to_string(), separate(a)))).collect()
     };
     let here: Vec<(String, bool)> = cmd.find_subcommand(mode.subcommand()).map(longs).unwrap_or_default();
     let elsewhere: Vec<(String, bool)> = cmd.get_subcommands().flat_map(longs).collect();

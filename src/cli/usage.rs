@@ -14,7 +14,6 @@ const TIP_MAX: usize = 80;
 /// a file name that starts with a dash.
 const GNU_TAR_ONLY: &[&str] = &[
     "anchored",
-    "atime-preserve",
     "backup",
     "blocking-factor",
     "check-device",

@@ -145,7 +145,10 @@ pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
     }
     let progress = Progress::bytes(opts.progress, Some(0), "archiving");
     report.attach(&progress);
-    progress.count_tree(opts.paths.iter().map(Named::fs_path).collect(), opts.one_file_system, opts.recursive);
+    // The count lists directories by path (their atimes may change): not with --atime-preserve.
+    if !opts.atime_preserve {
+        progress.count_tree(opts.paths.iter().map(Named::fs_path).collect(), opts.one_file_system, opts.recursive);
+    }
     let run = Run::default();
     let files = Files { opts, report, run: &run };
     let mut walker = Walker {
@@ -741,6 +744,9 @@ impl Walker<'_> {
                     && scope != Some(TagScope::Under)
                     && (!self.files.opts.one_file_system || entry.st.st_dev == root_dev);
                 let entered = if descend { tree.enter(&entry) } else { Ok(()) };
+                if descend && entered.is_ok() && !tree.atime_kept() && self.files.opts.atime_preserve {
+                    self.files.report.warn(atime_warning(&entry.path));
+                }
                 if let (Ok(()), Some(tag)) = (&entered, tag)
                     && descend
                 {
@@ -1045,7 +1051,10 @@ impl Files<'_> {
 
     /// A regular file: a large one left open for the writer, a small one read into `bytes`.
     fn file(&self, at: &At, path: &Path, name: PathBuf, st: &Stat, bytes: &mut Bytes) -> Result<Item> {
-        let file = open_for_reading(at, path, self.opts.dereference)?;
+        let (file, atime_kept) = open_for_reading(at, path, self.opts.dereference)?;
+        if !atime_kept && self.opts.atime_preserve {
+            self.report.warn(atime_warning(path));
+        }
         let before = rustix::fs::fstat(&file).map_err(io::Error::from).at(path, "stat")?;
         if (before.st_dev, before.st_ino) != (st.st_dev, st.st_ino) {
             self.report.warn(format!("{}: file was replaced while we read it; archived the new one", path.display()));
@@ -1143,17 +1152,21 @@ impl io::Read for FileSource<'_> {
 }
 
 /// Opens a regular file for reading without following a symlink swapped in since the walk
-/// (unless `follow`: `--dereference`), and without touching its atime where we may.
-fn open_for_reading(at: &At, path: &Path, follow: bool) -> Result<File> {
+/// (unless `follow`: `--dereference`), and without touching its atime where we may: also
+/// answers whether that was allowed.
+fn open_for_reading(at: &At, path: &Path, follow: bool) -> Result<(File, bool)> {
     let nofollow = if follow { OFlags::empty() } else { OFlags::NOFOLLOW };
     let flags = OFlags::RDONLY | nofollow | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
-    let fd = match rustix::fs::openat(at.dir(), at.name(), flags | OFlags::NOATIME, Mode::empty()) {
-        Err(rustix::io::Errno::PERM) => rustix::fs::openat(at.dir(), at.name(), flags, Mode::empty()),
-        other => other,
-    }
-    .map_err(io::Error::from)
-    .at(path, "open")?;
-    Ok(File::from(fd))
+    let (fd, kept) = tree::open_noatime(at.dir(), at.name(), flags).map_err(io::Error::from).at(path, "open")?;
+    Ok((File::from(fd), kept))
+}
+
+/// The warning of `--atime-preserve` for a file or directory whose access time may change.
+fn atime_warning(path: &Path) -> String {
+    format!(
+        "{}: its access time may have changed: only its owner or root (CAP_FOWNER) may read without changing it; run as either to keep it (--atime-preserve)",
+        path.display()
+    )
 }
 
 #[cfg(test)]

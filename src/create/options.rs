@@ -43,6 +43,9 @@ pub struct CreateOptions {
     pub ignore_failed_read: bool,
     /// Symlinks are followed: what they lead to is archived under their names (GNU tar's `-h`).
     pub dereference: bool,
+    /// `--atime-preserve`: files and directories are read without changing their access
+    /// times (as always where the kernel allows), and where it does not, a warning says so.
+    pub atime_preserve: bool,
     /// Every name of a file of several is archived whole, not as a hard link (GNU tar's
     /// `--hard-dereference`).
     pub hard_dereference: bool,
@@ -84,6 +87,7 @@ impl CreateOptions {
             tags: Vec::new(),
             ignore_failed_read: false,
             dereference: false,
+            atime_preserve: false,
             hard_dereference: false,
             remove_files: false,
             update: false,

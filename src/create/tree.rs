@@ -138,6 +138,17 @@ pub(super) struct Tree {
     /// Symlinks are followed (`--dereference`): entries are stat'ed and directories opened
     /// through them, and a directory that is one of its own ancestors is not entered again.
     follow: bool,
+    /// Whether the directory last entered was opened with O_NOATIME (its atime kept).
+    atime_kept: bool,
+}
+
+/// `openat` with O_NOATIME where the kernel allows it (the file's owner, or CAP_FOWNER), else
+/// without: the fd, and whether the access time is kept.
+pub(super) fn open_noatime(dir: BorrowedFd<'_>, name: &CStr, flags: OFlags) -> rustix::io::Result<(OwnedFd, bool)> {
+    match rustix::fs::openat(dir, name, flags | OFlags::NOATIME, Mode::empty()) {
+        Err(rustix::io::Errno::PERM) => rustix::fs::openat(dir, name, flags, Mode::empty()).map(|fd| (fd, false)),
+        other => other.map(|fd| (fd, true)),
+    }
 }
 
 impl Tree {
@@ -164,7 +175,13 @@ impl Tree {
             held_open,
             buf: Vec::with_capacity(32 << 10),
             follow: false,
+            atime_kept: true,
         }
+    }
+
+    /// Whether the directory last entered was read without changing its access time.
+    pub(super) fn atime_kept(&self) -> bool {
+        self.atime_kept
     }
 
     /// Makes the walk follow symlinks (`--dereference`).
@@ -184,8 +201,9 @@ impl Tree {
         let fail = |what, error| Failure { path: entry.path.clone(), what, error };
         let nofollow = if self.follow { OFlags::empty() } else { OFlags::NOFOLLOW };
         let flags = OFlags::RDONLY | OFlags::DIRECTORY | nofollow | OFlags::CLOEXEC;
-        let fd = rustix::fs::openat(entry.at.dir(), entry.at.name(), flags, Mode::empty())
-            .map_err(|e| fail("read", e.into()))?;
+        let (fd, atime_kept) =
+            open_noatime(entry.at.dir(), entry.at.name(), flags).map_err(|e| fail("read", e.into()))?;
+        self.atime_kept = atime_kept;
         // The name may have been given to another directory since its lstat: the one read is
         // the one whose metadata was archived, or none. Another filesystem there is one
         // mounted by the open itself (an automount point: lstat does not trigger it), entered
