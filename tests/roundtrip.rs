@@ -1239,12 +1239,23 @@ fn recursive_unlink_stops_at_a_mount_point() {
     std::fs::write(mounted.join("precious"), "p").unwrap();
     let out = captar().arg("-xf").arg(&a).arg("-C").arg(&d).arg("--recursive-unlink").code(2);
     assert!(
-        out.stderr_text().contains("g: remove what is in the way: sub is a mount point; not removed"),
+        out.stderr_text().contains("g: remove what is in the way: g/sub is a mount point; not removed"),
         "{}",
         out.stderr_text()
     );
     assert_eq!(std::fs::read_to_string(mounted.join("precious")).unwrap(), "p");
     assert!(d.join("h").is_dir(), "the members after it are extracted");
+    // A bind mount of a directory of the same filesystem (the same device number), deeper.
+    let precious = c.dst("mp-precious");
+    std::fs::write(precious.join("file"), "p").unwrap();
+    let d = c.dst("mp-bind");
+    let bound = d.join("g/a/sub");
+    std::fs::create_dir_all(&bound).unwrap();
+    cmd("mount").arg("--bind").arg(&precious).arg(&bound).ok();
+    let _unbind = Unmount(bound.clone());
+    let out = captar().arg("-xf").arg(&a).arg("-C").arg(&d).arg("--recursive-unlink").code(2);
+    assert!(out.stderr_text().contains("g/a/sub is a mount point; not removed"), "{}", out.stderr_text());
+    assert_eq!(std::fs::read_to_string(precious.join("file")).unwrap(), "p");
 }
 
 fn walkdir(d: &Path) -> Vec<std::path::PathBuf> {

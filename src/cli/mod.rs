@@ -519,7 +519,7 @@ pub struct ExtractArgs {
     /// Set the archive's metadata on existing directories too (the default)
     #[arg(long)]
     overwrite_dir: bool,
-    /// Existing directories keep their owner, mode and ACLs (times and xattrs are set), as GNU tar's
+    /// Existing directories keep their owner, mode and access ACL (times and xattrs are set), as GNU tar's
     #[arg(long)]
     no_overwrite_dir: bool,
     /// Remove an empty directory where a member goes before extracting it (a directory member

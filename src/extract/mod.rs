@@ -135,6 +135,14 @@ pub struct ExtractOptions {
     pub progress: bool,
 }
 
+impl ExtractOptions {
+    /// Whether what is where a member goes is removed first (`-U`, `--recursive-unlink`): see
+    /// `Run::unlink_first`.
+    fn unlinks_first(&self) -> bool {
+        self.recursive_unlink || self.existing == Existing::UnlinkFirst
+    }
+}
+
 /// A member name without its first `n` components, counted as GNU tar counts them (a leading
 /// `./` is one; empty ones between slashes are none); `None` when nothing is left.
 pub(super) fn strip(name: &Path, n: usize) -> Option<PathBuf> {
@@ -184,7 +192,7 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     if opts.keep_directory_symlink {
         dest.keep_dir_symlinks().map_err(|e| Error::entry(&opts.directory, e.to_string()))?;
     }
-    if opts.recursive_unlink || opts.existing == Existing::UnlinkFirst {
+    if opts.unlinks_first() {
         dest.track_made();
     }
     let _cleanup = temps::SignalCleanup::install();
@@ -277,6 +285,8 @@ struct PendingDir {
     meta: EntryMeta,
     /// It was there before this extraction (`--no-overwrite-dir` keeps its owner and mode).
     existed: bool,
+    /// Removed since by this extraction (a member took its place): not looked for again.
+    gone: bool,
 }
 
 struct Run<'a> {
@@ -458,7 +468,7 @@ impl Run<'_> {
         // A file where workers are writing into a directory of that name: it may replace that
         // directory only once they are done (empty, it is removed; with files, it stays).
         let conflict = ancestors(rel).any(|a| pool.in_flight.contains(a))
-            || meta.kind != Kind::Dir && pool.is_parent(rel)
+            || (meta.kind != Kind::Dir || self.opts.existing == Existing::KeepNewer) && pool.is_parent(rel)
             || link_target.is_some_and(|t| pool.in_flight.contains(t.as_os_str()))
             || meta.kind == Kind::HardLink && meta.link.is_none();
         if conflict { self.drain() } else { Ok(()) }
@@ -475,9 +485,14 @@ impl Run<'_> {
                 }
             }
         };
+        self.forget_removed();
         if name.is_root() {
-            // -k, --skip-old-files: an existing directory keeps all its metadata, as in GNU tar.
-            if meta.kind == Kind::Dir && !self.opts.existing.keeps_dirs() {
+            // The destination, which is there: -k, --skip-old-files, --keep-newer-files, -U and
+            // --recursive-unlink leave all its metadata as it is, as GNU tar does (its removal,
+            // to make it anew, fails).
+            let keeps = matches!(self.opts.existing, Existing::Keep | Existing::Skip | Existing::KeepNewer)
+                || self.opts.unlinks_first();
+            if meta.kind == Kind::Dir && !keeps {
                 let st = rustix::fs::fstat(self.dest.root()).map_err(|e| io_fail("stat")(e.into()))?;
                 let d = PendingDir {
                     rel: PathBuf::new(),
@@ -485,6 +500,7 @@ impl Run<'_> {
                     ino: st.st_ino,
                     meta: meta.clone(),
                     existed: true,
+                    gone: false,
                 };
                 self.pending_dir(d).map_err(io_fail("create directory"))?;
             }
@@ -493,8 +509,8 @@ impl Run<'_> {
         let (parent_rel, file_name) = name.split();
         let parent_rel = parent_rel.to_path_buf();
         let file_name = file_name.to_os_string();
-        if self.opts.recursive_unlink || self.opts.existing == Existing::UnlinkFirst {
-            self.unlink_first(path, &name.rel, &parent_rel, &file_name)?;
+        if self.opts.unlinks_first() {
+            self.unlink_first(path, &name.rel, &parent_rel, &file_name, meta.kind)?;
         }
         if self.opts.existing.checks_first() && meta.kind != Kind::Dir {
             let parent = self.dest.dir(&parent_rel).map_err(io_fail("open parent directory"))?;
@@ -549,19 +565,32 @@ impl Run<'_> {
     }
 
     /// `--recursive-unlink` and `-U`: a directory where the member goes is removed first (with
-    /// everything in it, or only when empty), unless this extraction made it or already
-    /// extracted a directory member there (a directory named twice is not emptied again). The
-    /// destination itself is never removed. Files and symlinks there are replaced as without
-    /// the options (atomically, never written through).
-    fn unlink_first(&mut self, path: &Path, rel: &Path, parent_rel: &Path, name: &OsStr) -> Result<(), Failure> {
+    /// everything in it, or only when empty); with `--recursive-unlink` not one this extraction
+    /// made or already extracted a directory member to (a directory named twice is not emptied
+    /// again). The destination itself is never removed. Files and symlinks there are replaced
+    /// as without the options (atomically, never written through), but a symlink where a
+    /// directory goes is removed even with `--keep-directory-symlink` (GNU tar's order).
+    fn unlink_first(
+        &mut self,
+        path: &Path,
+        rel: &Path,
+        parent_rel: &Path,
+        name: &OsStr,
+        kind: Kind,
+    ) -> Result<(), Failure> {
         let fail = |op: &'static str| move |e: io::Error| classify(path, op, e);
         let parent = self.dest.dir(parent_rel).map_err(fail("open parent directory"))?;
         let Ok(st) = rustix::fs::statat(&parent, name, AtFlags::SYMLINK_NOFOLLOW) else { return Ok(()) };
         let key = (st.st_dev, st.st_ino);
-        if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::Directory
-            || self.dir_index.contains_key(&key)
-            || self.dest.made(key)
-        {
+        let ty = rustix::fs::FileType::from_raw_mode(st.st_mode);
+        if ty == rustix::fs::FileType::Symlink && kind == Kind::Dir && self.dest.keeps_dir_symlinks() {
+            rustix::fs::unlinkat(&parent, name, AtFlags::empty())
+                .map_err(|e| fail("remove the symlink there")(e.into()))?;
+            self.dest.forget(rel);
+            return Ok(());
+        }
+        let ours = self.dir_index.contains_key(&key) || self.dest.made(key);
+        if ty != rustix::fs::FileType::Directory || (self.opts.recursive_unlink && ours) {
             return Ok(());
         }
         // Workers may still be writing beneath it.
@@ -576,8 +605,35 @@ impl Run<'_> {
                 e => e.into(),
             })
         };
-        self.dest.forget(rel);
+        // A removal that failed half way took some (-U's rmdir takes all or nothing).
+        if removed.is_ok() || self.opts.recursive_unlink {
+            self.forget_tree(rel);
+        }
         removed.map_err(|e| Failure::Member(Error::io(path, "remove what is in the way", e)))
+    }
+
+    /// Forgets the directories members replaced on any thread (`Restorer::record_removed`):
+    /// their cached handles, and their metadata still to be set (another directory may now have
+    /// their inode number).
+    fn forget_removed(&mut self) {
+        for (rel, key) in self.restorer.take_removed() {
+            self.dest.forget(&rel);
+            if let Some(&i) = self.dir_index.get(&key)
+                && self.dirs[i].rel == rel
+            {
+                self.dirs[i].gone = true;
+                self.dir_index.remove(&key);
+            }
+        }
+    }
+
+    /// `forget_removed` for `rel` and everything that was beneath it (`unlink_first`).
+    fn forget_tree(&mut self, rel: &Path) {
+        self.dest.forget(rel);
+        for d in self.dirs.iter_mut().filter(|d| !d.gone && d.rel.starts_with(rel)) {
+            d.gone = true;
+            self.dir_index.remove(&(d.dev, d.ino));
+        }
     }
 
     /// A symlink, fifo or device: made with `make`, given its owner, mode, xattrs, capability
@@ -622,7 +678,8 @@ impl Run<'_> {
                 }
             }
         };
-        let placed = place_finished(parent, name, replace, make, finish);
+        let removed = |key| self.restorer.record_removed(rel, key);
+        let placed = place_finished(parent, name, replace, make, finish, &removed);
         placed.map_err(|e| classify(path, if meta_failed { "set owner, mode, xattrs and times" } else { op }, e))?;
         let Some(restored) = restored else { return Ok(()) };
         restored.caps.map_err(Failure::Cap)?;
@@ -674,15 +731,22 @@ impl Run<'_> {
             }
             Err(e) => return Err(e.into()),
         }
-        // Kept as it is, as the root above. With --keep-newer-files no directory is newer, but
-        // GNU tar keeps one that holds anything (its removal, to make it anew, fails).
+        // -k, --skip-old-files: kept as it is. With --keep-newer-files no directory is newer,
+        // but GNU tar keeps one that holds anything (its removal, to make it anew, fails); the
+        // workers are done writing into it (`wait_for_conflicts`).
         let keep_newer = self.opts.existing == Existing::KeepNewer;
         if existed && (self.opts.existing.keeps_dirs() || keep_newer && !unlink::is_empty_dir(parent, name)) {
             return Ok(());
         }
         let st = rustix::fs::statat(parent, name, AtFlags::SYMLINK_NOFOLLOW)?;
         let (dev, ino) = (st.st_dev, st.st_ino);
-        self.pending_dir(PendingDir { rel: rel.to_path_buf(), dev, ino, meta: meta.clone(), existed })
+        // --no-overwrite-dir: a directory named again is one that exists by then; it keeps
+        // the metadata it was given (GNU tar).
+        if existed && self.opts.existing == Existing::NoOverwriteDir && self.dir_index.contains_key(&(dev, ino)) {
+            return Ok(());
+        }
+        let gone = false;
+        self.pending_dir(PendingDir { rel: rel.to_path_buf(), dev, ino, meta: meta.clone(), existed, gone })
     }
 
     fn file(
@@ -739,7 +803,7 @@ impl Run<'_> {
                 restore::DataError::Archive(e) => Failure::Stop(e),
                 restore::DataError::Write(e) => classify(path, "write", e),
             })?;
-            finish_file(self.restorer, self.opts, tmp, parent.as_fd(), name, meta)
+            finish_file(self.restorer, self.opts, tmp, parent.as_fd(), name, rel, meta)
         })();
         // Its failure comes after the earlier files' results, as in archive order; an earlier
         // file that stopped the extraction is the error.
@@ -779,15 +843,23 @@ impl Run<'_> {
         let parent =
             self.dest.dir(parent_rel).map_err(|e| Failure::Member(Error::io(path, "open parent directory", e)))?;
         // No AT_SYMLINK_FOLLOW: a link to a symlink links the symlink itself, never its target.
-        place(parent.as_fd(), name, self.opts.existing.replaces(), |dir, tmp| {
-            rustix::fs::linkat(&tparent, &tname, dir, tmp, AtFlags::empty())
-        })
-        .map_err(|e| match e.kind() {
+        let make = |dir: BorrowedFd<'_>, tmp: &Path| rustix::fs::linkat(&tparent, &tname, dir, tmp, AtFlags::empty());
+        let removed = |key| self.restorer.record_removed(&parent_rel.join(name), key);
+        place(parent.as_fd(), name, self.opts.existing.replaces(), make, &removed).map_err(|e| match e.kind() {
             // As GNU tar: the target was left out (--exclude, not selected) or never archived.
             io::ErrorKind::NotFound => Failure::Member(Error::entry(
                 path,
                 format!("cannot hard link to {}: it does not exist (left out, or not extracted)", target.rel.display()),
             )),
+            // linkat refuses a directory with EPERM, which is no matter of rights.
+            _ if rustix::fs::statat(&tparent, &tname, AtFlags::SYMLINK_NOFOLLOW)
+                .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory) =>
+            {
+                Failure::Member(Error::entry(
+                    path,
+                    format!("cannot hard link to {}: it is a directory", target.rel.display()),
+                ))
+            }
             _ => classify(path, "create hard link", e),
         })?;
         // A link member's capability must already be its file's (set with the first name).
@@ -816,11 +888,12 @@ impl Run<'_> {
             )));
         }
         match self.dir_index.get(&(d.dev, d.ino)) {
-            Some(&i) => {
+            // The same path too: another directory may have the inode number of one removed.
+            Some(&i) if self.dirs[i].rel == d.rel => {
                 self.dir_xattr_bytes -= self.dirs[i].meta.xattr_bytes();
                 self.dirs[i].meta = d.meta;
             }
-            None => {
+            _ => {
                 self.dir_index.insert((d.dev, d.ino), self.dirs.len());
                 self.dirs.push(d);
             }
@@ -830,9 +903,10 @@ impl Run<'_> {
 
     /// Sets directory metadata, deepest first, on the directories created (found again by inode).
     fn fix_dirs(&mut self) {
+        self.forget_removed();
         let dirs = std::mem::take(&mut self.dirs);
         self.dir_index.clear();
-        for d in dirs.iter().rev() {
+        for d in dirs.iter().rev().filter(|d| !d.gone) {
             let fd = match self.dest.open_dir(&d.rel) {
                 Ok(Some(fd)) => fd,
                 // Through a symlink the archive changed since, the path leads elsewhere.
@@ -844,9 +918,6 @@ impl Run<'_> {
                     continue;
                 }
                 Ok(None) => continue,
-                // A later member took its name (an empty directory in the way of a file is
-                // removed, as GNU tar and bsdtar do): its metadata is not for what is there.
-                Err(e) if beneath::is_blocked(&e) && unlink::was_removed((d.dev, d.ino)) => continue,
                 Err(e) => {
                     self.report.error(Error::io(&d.meta.path, "reopen directory to set its metadata", e));
                     continue;
@@ -893,8 +964,9 @@ fn place(
     name: &OsStr,
     replace: bool,
     make: impl Fn(BorrowedFd<'_>, &Path) -> rustix::io::Result<()>,
+    removed: &dyn Fn((u64, u64)),
 ) -> io::Result<()> {
-    place_finished(dir, name, replace, make, |_| Ok(true)).map(drop)
+    place_finished(dir, name, replace, make, |_| Ok(true), removed).map(drop)
 }
 
 /// `place`, with `finish` run on the new node under the name it has at that moment, before it
@@ -906,6 +978,7 @@ fn place_finished(
     replace: bool,
     make: impl Fn(BorrowedFd<'_>, &Path) -> rustix::io::Result<()>,
     finish: impl FnOnce(&OsStr) -> io::Result<bool>,
+    removed: &dyn Fn((u64, u64)),
 ) -> io::Result<bool> {
     match make(dir, Path::new(name)) {
         Ok(()) => {
@@ -929,7 +1002,7 @@ fn place_finished(
         }
     }
     temps::settle(named, || {
-        let renamed = unlink::over_empty_dir(dir, name, || rustix::fs::renameat(dir, &tmp, dir, name));
+        let renamed = unlink::over_empty_dir(dir, name, || rustix::fs::renameat(dir, &tmp, dir, name), removed);
         // Also after a success: renaming a hard link over another link of the same inode (a
         // link extracted twice) does nothing and leaves the temporary name.
         let _ = rustix::fs::unlinkat(dir, &tmp, AtFlags::empty());
@@ -952,7 +1025,7 @@ fn write_small_file(restorer: &Restorer, opts: &ExtractOptions, job: &Job) -> Re
     let path = &job.meta.path;
     let tmp = restore::TempFile::create(job.parent.as_fd()).map_err(|e| classify(path, "create file", e))?;
     restore::write_all(tmp.fd(), &job.data).map_err(|e| classify(path, "write", e))?;
-    finish_file(restorer, opts, tmp, job.parent.as_fd(), &job.name, &job.meta)
+    finish_file(restorer, opts, tmp, job.parent.as_fd(), &job.name, &job.rel, &job.meta)
 }
 
 /// Metadata (capability last) on the written file, then its name. A capability that cannot be
@@ -963,19 +1036,21 @@ fn finish_file(
     tmp: restore::TempFile,
     parent: BorrowedFd<'_>,
     name: &OsStr,
+    rel: &Path,
     meta: &EntryMeta,
 ) -> Result<(), Failure> {
     let path = &meta.path;
     let replace = opts.existing.replaces();
+    let removed = |key| restorer.record_removed(rel, key);
     let Restored { caps, problems } =
         restorer.file_meta(tmp.fd(), meta).map_err(|e| classify(path, "set metadata", e))?;
     if let Err(f) = caps {
         if opts.keep_going {
-            existing_outcome(opts.existing, path, tmp.link_into(parent, name, replace))?;
+            existing_outcome(opts.existing, path, tmp.link_into(parent, name, replace, &removed))?;
         }
         return Err(Failure::Cap(f));
     }
-    existing_outcome(opts.existing, path, tmp.link_into(parent, name, replace))?;
+    existing_outcome(opts.existing, path, tmp.link_into(parent, name, replace, &removed))?;
     // Like GNU tar: an owner or an xattr the destination refuses is an error of this member,
     // and the file (with its capability) is kept.
     match problems.is_empty() {

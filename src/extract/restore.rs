@@ -41,6 +41,9 @@ pub struct Restorer {
     touch: bool,
     /// Why the destination cannot hold a capability, found before anything was written.
     probe: std::result::Result<(), String>,
+    /// Empty directories a member replaced (its path beneath the destination, and the
+    /// directory's dev and inode), on any thread, for the extraction to forget (`take_removed`).
+    removed: std::sync::Mutex<Vec<(PathBuf, (u64, u64))>>,
 }
 
 /// What a failed `fsetxattr(security.capability)` means and how to get past it.
@@ -82,7 +85,20 @@ impl Restorer {
             umask: umask.bits(),
             touch: opts.touch,
             probe: if opts.xattrs.caps { probe(dest) } else { Ok(()) },
+            removed: std::sync::Mutex::new(Vec::new()),
         }
+    }
+
+    /// Records that the member at `rel` replaced an empty directory (see `removed`).
+    pub fn record_removed(&self, rel: &Path, key: (u64, u64)) {
+        if let Ok(mut r) = self.removed.lock() {
+            r.push((rel.to_path_buf(), key));
+        }
+    }
+
+    /// The directories recorded by `record_removed` since the last call.
+    pub fn take_removed(&self) -> Vec<(PathBuf, (u64, u64))> {
+        self.removed.lock().map(|mut r| std::mem::take(&mut *r)).unwrap_or_default()
     }
 
     fn owner(&self, meta: &EntryMeta) -> io::Result<Option<(rustix::fs::Uid, rustix::fs::Gid)>> {
@@ -352,14 +368,21 @@ impl TempFile {
         self.fd.as_fd()
     }
 
-    /// Gives the file its final name in `dir`, replacing what is there (but not a directory)
-    /// when `replace`; otherwise an existing name is an `AlreadyExists` error.
-    pub fn link_into(mut self, dir: BorrowedFd<'_>, name: &OsStr, replace: bool) -> io::Result<()> {
+    /// Gives the file its final name in `dir`, replacing what is there (but not a directory
+    /// with anything in it) when `replace`; otherwise an existing name is an `AlreadyExists`
+    /// error. An empty directory it replaces is told to `removed` (`unlink::over_empty_dir`).
+    pub fn link_into(
+        mut self,
+        dir: BorrowedFd<'_>,
+        name: &OsStr,
+        replace: bool,
+        removed: &dyn Fn((u64, u64)),
+    ) -> io::Result<()> {
         if let Some((named, tdir, tmp)) = self.named.take() {
             let flags = if replace { RenameFlags::empty() } else { RenameFlags::NOREPLACE };
             return temps::settle(named, || {
                 let rename = || rustix::fs::renameat_with(&tdir, &tmp, dir, name, flags);
-                unlink::over_empty_dir(dir, name, rename).map_err(|e| {
+                unlink::over_empty_dir(dir, name, rename, removed).map_err(|e| {
                     let _ = rustix::fs::unlinkat(&tdir, &tmp, AtFlags::empty());
                     replace_error(e)
                 })
@@ -382,7 +405,7 @@ impl TempFile {
                 let (named, ()) = temps::create(dir, &tmp, || Ok(link(&tmp)?))?;
                 temps::settle(named, || {
                     let rename = || rustix::fs::renameat(dir, &tmp, dir, name);
-                    unlink::over_empty_dir(dir, name, rename).map_err(|e| {
+                    unlink::over_empty_dir(dir, name, rename, removed).map_err(|e| {
                         let _ = rustix::fs::unlinkat(dir, &tmp, AtFlags::empty());
                         replace_error(e)
                     })

@@ -19,35 +19,26 @@ const DEPTH_MAX: usize = 512;
 /// Runs `rename` (of a new non-directory onto `name` in `dir`), and when an empty directory is
 /// in the way (EISDIR), removes it and runs `rename` once more; a directory with something in
 /// it stays, and the error is the first rename's.
+/// `removed` is told the removed directory's dev and inode, the moment it is gone.
 pub fn over_empty_dir(
     dir: BorrowedFd<'_>,
     name: &OsStr,
     rename: impl Fn() -> rustix::io::Result<()>,
+    removed: &dyn Fn((u64, u64)),
 ) -> rustix::io::Result<()> {
     match rename() {
         Err(Errno::ISDIR) => {
-            let Ok(st) = rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) else { return Err(Errno::ISDIR) };
-            if rustix::fs::unlinkat(dir, name, AtFlags::REMOVEDIR).is_err() {
-                return Err(Errno::ISDIR);
-            }
-            if let Ok(mut removed) = REMOVED.lock() {
-                removed.insert((st.st_dev, st.st_ino));
+            let st = rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW).map_err(|_| Errno::ISDIR)?;
+            match rustix::fs::unlinkat(dir, name, AtFlags::REMOVEDIR) {
+                Ok(()) => removed((st.st_dev, st.st_ino)),
+                // Not empty: the member's error is that a directory is in the way.
+                Err(Errno::NOTEMPTY | Errno::EXIST) => return Err(Errno::ISDIR),
+                Err(e) => return Err(e),
             }
             rename()
         }
         other => other,
     }
-}
-
-/// The directories `over_empty_dir` removed (by dev and inode): one whose metadata was still to
-/// be set is not looked for again (see `was_removed`).
-static REMOVED: std::sync::Mutex<std::collections::BTreeSet<(u64, u64)>> =
-    std::sync::Mutex::new(std::collections::BTreeSet::new());
-
-/// Whether `over_empty_dir` removed the directory of this dev and inode: a later member took
-/// its name, so another kind of file there is no sign of tampering.
-pub fn was_removed(key: (u64, u64)) -> bool {
-    REMOVED.lock().is_ok_and(|r| r.contains(&key))
 }
 
 /// Whether the directory `name` in `dir` holds nothing (false when it cannot be read).
@@ -58,23 +49,44 @@ pub fn is_empty_dir(dir: BorrowedFd<'_>, name: &OsStr) -> bool {
     entries.all(|e| e.is_ok_and(|e| matches!(e.file_name().to_bytes(), b"." | b"..")))
 }
 
-/// Removes the directory `name` in `dir` with everything in it.
+/// Removes the directory `name` in `dir` with everything in it. What is mounted beneath it
+/// (another filesystem, or a bind mount of the same one) stops the removal with an error naming
+/// the mount point; what was removed before it stays removed, as with `rm -r --one-file-system`.
 pub fn remove_tree(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<()> {
-    let st = rustix::fs::fstat(dir)?;
-    remove_in(dir, name, st.st_dev, 0)?;
-    Ok(())
+    let mount = mount_of(dir)?;
+    remove_in(dir, name, mount, &mut name.as_bytes().to_vec(), 0)
 }
 
-fn remove_in(dir: BorrowedFd<'_>, name: &OsStr, dev: u64, depth: usize) -> io::Result<()> {
+/// The mount a directory is on: its mount id (Linux 5.8), else its device.
+fn mount_of(fd: BorrowedFd<'_>) -> io::Result<(bool, u64)> {
+    use rustix::fs::{StatxFlags, statx};
+    match statx(fd, "", AtFlags::EMPTY_PATH, StatxFlags::MNT_ID) {
+        Ok(st) if StatxFlags::from_bits_retain(st.stx_mask).contains(StatxFlags::MNT_ID) => Ok((true, st.stx_mnt_id)),
+        _ => Ok((false, rustix::fs::fstat(fd)?.st_dev)),
+    }
+}
+
+/// `shown`: the path of `name` from the directory `remove_tree` was given, for messages.
+fn remove_in(
+    dir: BorrowedFd<'_>,
+    name: &OsStr,
+    mount: (bool, u64),
+    shown: &mut Vec<u8>,
+    depth: usize,
+) -> io::Result<()> {
+    let show = |shown: &[u8]| crate::list::quote_name(shown);
     if depth >= DEPTH_MAX {
-        return Err(io::Error::other(format!("more than {DEPTH_MAX} directory levels to remove; remove it by hand")));
+        return Err(io::Error::other(format!(
+            "{}: more than {DEPTH_MAX} directory levels to remove; remove it by hand",
+            show(shown)
+        )));
     }
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     let fd = rustix::fs::openat(dir, name, flags, Mode::empty())?;
-    if rustix::fs::fstat(&fd)?.st_dev != dev {
+    if mount_of(fd.as_fd())? != mount {
         return Err(io::Error::other(format!(
-            "{} is a mount point; not removed (unmount it first)",
-            crate::list::quote_name(name.as_bytes())
+            "{} is a mount point; not removed (unmount it first; what came before it in the directory is removed)",
+            show(shown)
         )));
     }
     // Names first, then removals: a directory's listing is not read while it changes.
@@ -95,7 +107,11 @@ fn remove_in(dir: BorrowedFd<'_>, name: &OsStr, dev: u64, depth: usize) -> io::R
             _ => false,
         };
         if is_dir {
-            remove_in(fd.as_fd(), n, dev, depth + 1)?;
+            let len = shown.len();
+            shown.push(b'/');
+            shown.extend_from_slice(n.as_bytes());
+            remove_in(fd.as_fd(), n, mount, shown, depth + 1)?;
+            shown.truncate(len);
         } else {
             match rustix::fs::unlinkat(&fd, n, AtFlags::empty()) {
                 Ok(()) | Err(Errno::NOENT) => {}

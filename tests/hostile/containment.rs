@@ -400,3 +400,105 @@ fn names_longer_than_path_max_are_extracted() {
     let up = rustix::fs::readlinkat(&fd, "up", Vec::new()).unwrap();
     assert_eq!(up.as_bytes(), b"../../../../sentinel");
 }
+
+/// Directories that members replace or remove, as GNU tar 1.34 leaves them (found in review):
+/// one whose inode number a later directory reuses does not take that directory's metadata or
+/// lose it; cached handles of a removed directory are not written into; removals made by the
+/// workers are known to the directory fix-up (no false "replaced" error).
+#[test]
+fn replaced_directories_leave_the_right_metadata() {
+    let mode = |p: &std::path::Path| std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o7777;
+    // p/d is removed for a symlink; p/z (which may get its inode number) keeps its own metadata.
+    for _ in 0..5 {
+        let c = case();
+        let tar = Tar::new()
+            .header(Header::new(b'5', "p/").mode(0o750))
+            .header(Header::new(b'5', "p/d/").mode(0o750))
+            .symlink("p/d", "x")
+            .header(Header::new(b'5', "p/z/").mode(0o751))
+            .end();
+        c.extract(&tar, &[], 0);
+        assert_eq!(mode(&c.dest("p/z")), 0o751);
+        assert_eq!(lkind(&c.dest("p/d")), Some("symlink"));
+    }
+    // d/, a file d over it, d/ again: the second directory gets its metadata, exit 0.
+    let c = case();
+    let tar = Tar::new()
+        .header(Header::new(b'5', "d/").mode(0o700))
+        .file("d", b"f\n")
+        .header(Header::new(b'5', "d/").mode(0o751))
+        .file("d/y", b"y\n")
+        .end();
+    c.extract(&tar, &[], 0);
+    assert_eq!(mode(&c.dest("d")), 0o751);
+    // d/x made as a directory for a link (refused: its target is a directory), then replaced by
+    // a file, then a directory again: d/x/z lands in the new one.
+    let c = case();
+    let tar = Tar::new()
+        .dir("e/")
+        .hardlink("d/x/y", "e")
+        .file("d/x", b"x\n")
+        .file("d/x/late", b"l\n")
+        .dir("d/x/")
+        .file("d/x/z", b"z\n")
+        .end();
+    let out = c.extract(&tar, &[], 2);
+    refusal(&out, "captar: d/x/y:", "cannot hard link to e: it is a directory");
+    assert_eq!(read(&c.dest("d/x/z")), b"z\n");
+}
+
+/// `-U`, `--recursive-unlink`, `--keep-newer-files`, `--no-overwrite-dir` where a directory is
+/// named twice, with the destination's own `./` member, and with `--keep-directory-symlink`,
+/// each as GNU tar 1.34 leaves the tree (found in review).
+#[test]
+fn unlink_options_on_directories_named_again_as_gnu_tar() {
+    let mode = |p: &std::path::Path| std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o7777;
+    let twice = |x: &[u8]| {
+        Tar::new()
+            .header(Header::new(b'5', "d/").mode(0o750))
+            .file("d/x", x)
+            .header(Header::new(b'5', "d/").mode(0o711))
+            .end()
+    };
+    // -U: the second d/ cannot be removed (d/x is in it): an error, and d keeps the first's.
+    let c = case();
+    let out = c.extract(&twice(b"x"), &["-U"], 2);
+    refusal(&out, "captar: d/:", "not empty");
+    assert_eq!(mode(&c.dest("d")), 0o750);
+    // --no-overwrite-dir: the second finds d there and leaves it as the first made it.
+    let c = case();
+    c.extract(&twice(b"x"), &["--no-overwrite-dir"], 0);
+    assert_eq!(mode(&c.dest("d")), 0o750);
+    // --keep-newer-files: d (there, empty) is made anew by the first; the second finds d/x
+    // in it and keeps it, however long the workers take to write d/x.
+    for x in [&b"x"[..], &vec![b'x'; 3 << 20]] {
+        let c = case();
+        std::fs::create_dir(c.dest("d")).unwrap();
+        c.extract(&twice(x), &["--keep-newer-files"], 0);
+        assert_eq!(mode(&c.dest("d")), 0o750, "{} bytes", x.len());
+    }
+    // d/sub/, then a file d, over a d that was there: d and what the extraction put in it go.
+    let c = case();
+    std::fs::create_dir_all(c.dest("d/old")).unwrap();
+    let tar = Tar::new().dir("d/sub/").file("d", b"d\n").end();
+    c.extract(&tar, &["--recursive-unlink"], 0);
+    assert_eq!(read(&c.dest("d")), b"d\n");
+    // The destination's own member: its metadata stays, as GNU tar leaves it.
+    for args in [&["-U"][..], &["--recursive-unlink"], &["--keep-newer-files"]] {
+        let c = case();
+        std::fs::set_permissions(&c.dest, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let tar = Tar::new().header(Header::new(b'5', "./").mode(0o700)).file("./a", b"a\n").end();
+        c.extract(&tar, args, 0);
+        assert_eq!(mode(&c.dest), 0o755, "{args:?}");
+    }
+    // --keep-directory-symlink with -U or --recursive-unlink: the symlink goes first, as in GNU
+    // tar, and d is a directory.
+    for args in [&["--keep-directory-symlink", "-U"][..], &["--keep-directory-symlink", "--recursive-unlink"]] {
+        let c = case();
+        std::fs::create_dir(c.dest("real")).unwrap();
+        std::os::unix::fs::symlink("real", c.dest("d")).unwrap();
+        c.extract(&Tar::new().dir("d/").file("d/x", b"x\n").end(), args, 0);
+        assert_eq!(lkind(&c.dest("d")), Some("dir"), "{args:?}");
+        assert!(!c.dest("real/x").exists(), "{args:?}");
+    }
+}
