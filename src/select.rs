@@ -14,7 +14,6 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
 use crate::caps;
 use crate::error::{Error, Result};
-use crate::format::acl;
 
 /// `pattern` in globset's syntax with fnmatch's meaning: braces are literal characters (fnmatch
 /// has no `{a,b}`), and so is a backslash that escapes nothing at the end. A bracket expression
@@ -105,20 +104,24 @@ pub struct XattrPolicy {
     include_empty: bool,
 }
 
+/// The SELinux label, handled with `--selinux` as GNU tar handles it (its own pax record).
+pub const SELINUX_XATTR: &str = "security.selinux";
+
 /// On extract, GNU tar restores only `user.*` unless told otherwise (src/xattrs.c,
 /// `xattrs_kw_included`); on create it captures every namespace.
 pub const EXTRACT_DEFAULT_INCLUDE: &str = "user.*";
 
 impl XattrPolicy {
-    /// `default_include` is used when `--xattrs` is given without `--xattrs-include`. `acls`
-    /// (`--acls`) adds the two ACL xattrs to whatever else is handled: alone, only them.
+    /// `default_include` is used when `--xattrs` is given without `--xattrs-include`. `also`
+    /// (the ACL xattrs for `--acls`, the label for `--selinux`) are added to whatever else is
+    /// handled: alone, only them.
     pub fn new(
         caps: bool,
         xattrs: bool,
         include: &[String],
         exclude: &[String],
         default_include: Option<&str>,
-        acls: bool,
+        also: &[&str],
     ) -> Result<XattrPolicy> {
         let asked = xattrs || !include.is_empty() || !exclude.is_empty();
         let mut include_list: Vec<String> = if include.is_empty() {
@@ -126,18 +129,18 @@ impl XattrPolicy {
         } else {
             include.to_vec()
         };
-        if acls {
+        if !also.is_empty() {
             if !asked {
                 include_list.clear();
             }
-            // An empty list with other xattrs asked for is every xattr, ACLs among them.
+            // An empty list with other xattrs asked for is every xattr, these among them.
             if !asked || !include_list.is_empty() {
-                include_list.extend([acl::ACCESS_XATTR, acl::DEFAULT_XATTR].map(String::from));
+                include_list.extend(also.iter().map(|s| s.to_string()));
             }
         }
         Ok(XattrPolicy {
             caps,
-            others: asked || acls,
+            others: asked || !also.is_empty(),
             include_empty: include_list.is_empty(),
             include: glob_set(&include_list, "--xattrs-include")?,
             exclude: glob_set(exclude, "--xattrs-exclude")?,
@@ -146,7 +149,7 @@ impl XattrPolicy {
 
     /// Capabilities only: the default of every command.
     pub fn caps_only() -> XattrPolicy {
-        XattrPolicy::new(true, false, &[], &[], None, false).expect("no patterns")
+        XattrPolicy::new(true, false, &[], &[], None, &[]).expect("no patterns")
     }
 
     /// Whether the xattr `name` is kept. An explicit `--xattrs-exclude` applies to
@@ -363,25 +366,29 @@ fn strip_slash(name: &Path) -> &Path {
 mod tests {
     use super::*;
 
+    use crate::format::acl;
+
+    const ACLS: [&str; 2] = [acl::ACCESS_XATTR, acl::DEFAULT_XATTR];
+
     #[test]
     fn gnu_tar_xattr_semantics() {
         let caps_only = XattrPolicy::caps_only();
         assert!(caps_only.wants(OsStr::new("security.capability")));
         assert!(!caps_only.wants(OsStr::new("user.x")));
-        let all = XattrPolicy::new(true, true, &[], &[], None, false).unwrap();
+        let all = XattrPolicy::new(true, true, &[], &[], None, &[]).unwrap();
         assert!(all.wants(OsStr::new("trusted.x")));
-        let extract = XattrPolicy::new(true, true, &[], &[], Some(EXTRACT_DEFAULT_INCLUDE), false).unwrap();
+        let extract = XattrPolicy::new(true, true, &[], &[], Some(EXTRACT_DEFAULT_INCLUDE), &[]).unwrap();
         assert!(extract.wants(OsStr::new("user.x")));
         assert!(!extract.wants(OsStr::new("trusted.x")));
         assert!(extract.wants(OsStr::new("security.capability")));
         let inc =
-            XattrPolicy::new(true, false, &["security.*".into()], &["security.selinux".into()], None, false).unwrap();
+            XattrPolicy::new(true, false, &["security.*".into()], &["security.selinux".into()], None, &[]).unwrap();
         assert!(inc.wants(OsStr::new("security.ima")));
         assert!(!inc.wants(OsStr::new("security.selinux")));
         assert!(!inc.wants(OsStr::new("user.a")));
-        let no_caps = XattrPolicy::new(false, true, &[], &[], None, false).unwrap();
+        let no_caps = XattrPolicy::new(false, true, &[], &[], None, &[]).unwrap();
         assert!(!no_caps.wants(OsStr::new("security.capability")));
-        let ex = XattrPolicy::new(true, false, &[], &["security.capability".into()], None, false).unwrap();
+        let ex = XattrPolicy::new(true, false, &[], &["security.capability".into()], None, &[]).unwrap();
         assert!(!ex.wants(OsStr::new("security.capability")));
     }
 
@@ -403,7 +410,7 @@ mod tests {
             (false, &[], &exclude_tmp, None, true),
         ];
         for (i, (xattrs, include, exclude, default_include, wants_user)) in cases.into_iter().enumerate() {
-            let p = XattrPolicy::new(true, xattrs, include, exclude, default_include, true).unwrap();
+            let p = XattrPolicy::new(true, xattrs, include, exclude, default_include, &ACLS).unwrap();
             assert!(p.wants(access) && p.wants(default), "case {i}");
             assert_eq!(p.wants(user), wants_user, "case {i}");
             assert_eq!(
@@ -412,7 +419,7 @@ mod tests {
                 "case {i}"
             );
         }
-        let only = XattrPolicy::new(true, false, &["user.a".into()], &[], d, true).unwrap();
+        let only = XattrPolicy::new(true, false, &["user.a".into()], &[], d, &ACLS).unwrap();
         assert!(only.wants(OsStr::new("user.a")) && only.wants(access) && !only.wants(user));
     }
 

@@ -19,8 +19,8 @@ use crate::copy::CopyOptions;
 use crate::create::{CACHEDIR_TAG, CreateOptions, ExclusionTag, ModeChanges, Named, Newer, Stamp, TagScope, Target};
 use crate::error::{Error, Outcome, Report, Result};
 use crate::extract::{Existing, ExtractOptions, RootidPolicy};
-use crate::format::Time;
 use crate::format::compress::Compression;
+use crate::format::{Time, acl};
 use crate::list::ListOptions;
 use crate::owners;
 use crate::select::{BACKUP_GLOBS, EXTRACT_DEFAULT_INCLUDE, Excludes, Selection, VCS_NAMES, XattrPolicy};
@@ -183,12 +183,26 @@ pub struct XattrArgs {
     /// GNU tar's and bsdtar's SCHILY.acl records are read as them)
     #[arg(long)]
     acls: bool,
+    /// Also handle SELinux labels (the xattr security.selinux, archived as GNU tar's --selinux
+    /// writes it: RHT.security.selinux)
+    #[arg(long, overrides_with = "no_selinux")]
+    selinux: bool,
+    /// Leave SELinux labels out (the default)
+    #[arg(long)]
+    no_selinux: bool,
 }
 
 impl XattrArgs {
     fn policy(&self, default_include: Option<&str>) -> Result<XattrPolicy> {
         let (inc, exc) = (&self.xattrs_include, &self.xattrs_exclude);
-        XattrPolicy::new(!self.no_caps, self.xattrs, inc, exc, default_include, self.acls)
+        let mut also: Vec<&str> = Vec::new();
+        if self.acls {
+            also.extend([acl::ACCESS_XATTR, acl::DEFAULT_XATTR]);
+        }
+        if self.selinux {
+            also.push(crate::select::SELINUX_XATTR);
+        }
+        XattrPolicy::new(!self.no_caps, self.xattrs, inc, exc, default_include, &also)
     }
 }
 

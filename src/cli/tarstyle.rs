@@ -153,6 +153,8 @@ const IGNORED_IN_OTHER_MODES: &[&str] = &[
     "remove-files",
     "ignore-failed-read",
     "atime-preserve",
+    "selinux",
+    "no-selinux",
     "owner",
     "group",
     "mtime",

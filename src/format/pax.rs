@@ -26,6 +26,17 @@ pub const HDRCHARSET: &str = "hdrcharset";
 pub const HDRCHARSET_BINARY: &str = "BINARY";
 /// GNU tar and star: `SCHILY.xattr.<name>=<raw value>`.
 pub const SCHILY_XATTR: &str = "SCHILY.xattr.";
+/// GNU tar's `--selinux` (and Red Hat's patch before it): the SELinux label, as text.
+pub const SELINUX: &str = "RHT.security.selinux";
+
+/// The label of a `security.selinux` value as `RHT.security.selinux` holds it: text without the
+/// trailing NUL the kernel returns; `None` for a value that is not such text (then archived as
+/// any xattr).
+pub fn selinux_text(value: &[u8]) -> Option<&str> {
+    let text = value.strip_suffix(b"\0").unwrap_or(value);
+    std::str::from_utf8(text).ok().filter(|t| !t.is_empty() && !t.bytes().any(|b| b == 0 || b == b'\n'))
+}
+
 /// libarchive: `LIBARCHIVE.xattr.<url-encoded name>=<base64 value>`.
 pub const LIBARCHIVE_XATTR: &str = "LIBARCHIVE.xattr.";
 

@@ -611,6 +611,9 @@ impl Reader {
                         })?;
                     libarchive_xattrs.push((name, v));
                 }
+                k if k == pax::SELINUX.as_bytes() => {
+                    schily_xattrs.push((crate::select::SELINUX_XATTR.into(), value.to_vec()));
+                }
                 b"SCHILY.acl.access" => acls[0] = Some(value),
                 b"SCHILY.acl.default" => acls[1] = Some(value),
                 // NFSv4 ACLs (SCHILY.acl.ace) have no Linux xattr form.

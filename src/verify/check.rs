@@ -234,9 +234,17 @@ impl Task {
             if xname == caps::XATTR_NAME {
                 continue;
             }
+            // A label is the same with or without the NUL the kernel ends it with (the archive's
+            // RHT.security.selinux record has none).
+            let label = xname == crate::select::SELINUX_XATTR;
+            let trim =
+                |v: &[u8]| -> Vec<u8> { if label { v.strip_suffix(b"\0").unwrap_or(v).to_vec() } else { v.to_vec() } };
             match xattr::get_path(&(file.local)(), xname) {
-                Ok(disk) if disk.as_deref() != Some(value.as_slice()) => {
-                    let show = |v: &[u8]| format!("{}={}", xname.to_string_lossy(), hex(v));
+                Ok(disk) if disk.as_deref().map(trim) != Some(trim(value)) => {
+                    let show = |v: &[u8]| match crate::format::pax::selinux_text(v).filter(|_| label) {
+                        Some(text) => format!("{}={text}", xname.to_string_lossy()),
+                        None => format!("{}={}", xname.to_string_lossy(), hex(v)),
+                    };
                     let d = disk.as_deref().map(show).unwrap_or_else(|| format!("no {}", xname.to_string_lossy()));
                     out.push(self.diff(DiffKind::Xattr, Some(show(value)), Some(d), None));
                 }
