@@ -1385,6 +1385,27 @@ fn dereference_and_hard_dereference_as_gnu_tar() {
     assert!(out.stderr_text().contains("t/sub/up: file system loop"), "{}", out.stderr_text());
     let names = captar().args(["-tf"]).arg(&ours).ok().stdout_text();
     assert!(names.lines().any(|l| l == "t/sub/up/") && !names.contains("t/sub/up/ping"), "{names}");
+    // A symlink named with trailing slashes is archived as the symlink, as GNU tar and bsdtar
+    // do; with -h what it leads to, under the name as given.
+    std::fs::remove_file(t.join("sub/up")).unwrap();
+    for (ours_args, gnu_args) in [(&["-c"][..], &["-c"][..]), (&["-ch"], &["-ch"])] {
+        captar().args(ours_args).arg("-f").arg(&ours).args(["named/", "t/lnk//"]).current_dir(d).ok();
+        cmd("tar")
+            .args(["--sort=name"])
+            .args(gnu_args)
+            .arg("-f")
+            .arg(&gnu)
+            .args(["named/", "t/lnk//"])
+            .current_dir(d)
+            .ok();
+        assert_eq!(listing(&ours), listing(&gnu), "{ours_args:?}");
+    }
+    if util::require_tool("bsdtar") {
+        let bsd = d.join("bsd.tar");
+        cmd("bsdtar").arg("-cf").arg(&bsd).arg("named/").current_dir(d).ok();
+        captar().arg("-cf").arg(&ours).arg("named/").current_dir(d).ok();
+        assert_eq!(listing(&ours), listing(&bsd));
+    }
 }
 
 /// A tree for --remove-files: a capped file, hard links, a symlink, a fifo, a subdirectory and

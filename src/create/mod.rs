@@ -660,6 +660,23 @@ fn member_name_of(name: PathBuf, kind: Kind) -> PathBuf {
     PathBuf::from(OsStr::from_bytes(&bytes))
 }
 
+/// `bytes` without its trailing slashes (all of them but a leading one).
+fn trim_slashes(bytes: &[u8]) -> &[u8] {
+    let end = bytes.iter().rposition(|&b| b != b'/').map_or(bytes.len().min(1), |i| i + 1);
+    &bytes[..end]
+}
+
+/// `path` without its trailing slashes, when it has some and names a symlink that way.
+fn symlink_named_with_slash(path: &Path) -> Option<PathBuf> {
+    let bytes = path.as_os_str().as_bytes();
+    let bare = trim_slashes(bytes);
+    if bare.len() == bytes.len() || bare == b"/" {
+        return None;
+    }
+    let bare = PathBuf::from(OsStr::from_bytes(bare));
+    std::fs::symlink_metadata(&bare).ok().filter(|m| m.file_type().is_symlink()).map(|_| bare)
+}
+
 impl Walker<'_> {
     fn walk_all(&mut self, mut batches: Batches<'_>) -> Result<()> {
         // Each batch out may hold a large file open, each reader one more; and a few for the
@@ -677,6 +694,15 @@ impl Walker<'_> {
             // its contents as `./etc/...`: GNU tar's names (and bsdtar's, for `/`).
             let name = if name.as_os_str().is_empty() && !strips_to_nothing(arg) { PathBuf::from(".") } else { name };
             let follow = tree.follows();
+            // A symlink named with a trailing slash (`link/`) is archived as the symlink, as GNU
+            // tar and bsdtar do, unless symlinks are followed (-h).
+            let (fs_path, name) = match symlink_named_with_slash(&fs_path) {
+                Some(bare) if !follow => {
+                    let name = PathBuf::from(OsStr::from_bytes(trim_slashes(name.as_os_str().as_bytes())));
+                    (bare, name)
+                }
+                _ => (fs_path, name),
+            };
             let root = At::path(&fs_path)
                 .and_then(|at| Ok(Entry { st: at.stat_as(follow)?, at, path: fs_path.clone(), name }));
             let root = match root {
