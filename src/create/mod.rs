@@ -778,7 +778,10 @@ impl Walker<'_> {
                 {
                     tree.keep_only(&tag.name);
                 }
-                let added = if archived { Ok(None) } else { self.add(entry) };
+                // A directory that cannot be read is left out, as GNU tar leaves it (archived, it
+                // would come back as an empty directory); one not entered again (a loop) is not.
+                let unreadable = entered.as_ref().is_err_and(|f| f.what != tree::LOOP);
+                let added = if archived || unreadable { Ok(None) } else { self.add(entry) };
                 match added {
                     Ok(Some(job)) => {
                         // A file handed on holds its directory open until a reader reads it.
