@@ -4,8 +4,12 @@ Progress on stderr for long runs: shown only when stderr is a terminal and neith
 second, so the counters updated per file cost nothing measurable.
 */
 
+use std::ffi::CString;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -81,31 +85,75 @@ impl Progress {
 
     /// Counts, on another thread, the bytes `create` will read, so the bar has a total and an
     /// ETA while the real walk goes on; nothing waits for it. Without `recursive`, only the
-    /// roots count (tar's --no-recursion).
+    /// roots count (tar's --no-recursion). Directories are read as create reads them, with
+    /// O_NOATIME where allowed, so counting leaves access times alone too.
     pub fn count_tree(&self, roots: Vec<PathBuf>, one_file_system: bool, recursive: bool) {
         let Some(bar) = self.0.clone() else { return };
         std::thread::spawn(move || {
-            let mut total = 0u64;
-            let mut files = 0u64;
+            let mut count = Count { total: 0, files: 0, bar };
             for root in roots {
-                let walk = walkdir::WalkDir::new(root)
-                    .follow_links(false)
-                    .follow_root_links(false)
-                    .same_file_system(one_file_system)
-                    .max_depth(if recursive { usize::MAX } else { 0 });
-                for e in walk.into_iter().flatten() {
-                    if e.file_type().is_file()
-                        && let Ok(md) = e.metadata()
-                    {
-                        total += md.len();
-                        files += 1;
-                        if files.is_multiple_of(4096) {
-                            bar.set_length(total.max(bar.position()));
-                        }
+                count.root(&root, one_file_system, recursive);
+            }
+            count.bar.set_length(count.total.max(count.bar.position()));
+        });
+    }
+}
+
+/// `Progress::count_tree`'s walk.
+struct Count {
+    total: u64,
+    files: u64,
+    bar: ProgressBar,
+}
+
+impl Count {
+    fn file(&mut self, size: u64) {
+        self.total += size;
+        self.files += 1;
+        if self.files.is_multiple_of(4096) {
+            self.bar.set_length(self.total.max(self.bar.position()));
+        }
+    }
+
+    /// A named path (a symlink itself, not followed) and, with `recursive`, what is beneath it.
+    fn root(&mut self, root: &Path, one_file_system: bool, recursive: bool) {
+        use rustix::fs::{AtFlags, Dir, FileType, OFlags};
+        let Ok(st) = rustix::fs::statat(rustix::fs::CWD, root, AtFlags::SYMLINK_NOFOLLOW) else { return };
+        match FileType::from_raw_mode(st.st_mode) {
+            FileType::RegularFile => return self.file(st.st_size as u64),
+            FileType::Directory if recursive => {}
+            _ => return,
+        }
+        let root_dev = st.st_dev;
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let Ok(Ok((fd, _))) = std::ffi::CString::new(root.as_os_str().as_bytes())
+            .map(|name| crate::create::open_noatime(rustix::fs::CWD, &name, flags))
+        else {
+            return;
+        };
+        // Directories still to read: each held by its parent's descriptor and its name, opened
+        // when its turn comes (open descriptors: the depth of the tree, not its width).
+        let mut pending: Vec<(Arc<OwnedFd>, CString)> = Vec::new();
+        let mut current = Some(Arc::new(fd));
+        while let Some(dir) = current.take().or_else(|| {
+            let (parent, name) = pending.pop()?;
+            crate::create::open_noatime(parent.as_fd(), &name, flags).ok().map(|(fd, _)| Arc::new(fd))
+        }) {
+            let Ok(entries) = Dir::read_from(&*dir) else { continue };
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                if matches!(name.to_bytes(), b"." | b"..") {
+                    continue;
+                }
+                let Ok(st) = rustix::fs::statat(&*dir, name, AtFlags::SYMLINK_NOFOLLOW) else { continue };
+                match FileType::from_raw_mode(st.st_mode) {
+                    FileType::RegularFile => self.file(st.st_size as u64),
+                    FileType::Directory if !one_file_system || st.st_dev == root_dev => {
+                        pending.push((dir.clone(), name.to_owned()));
                     }
+                    _ => {}
                 }
             }
-            bar.set_length(total.max(bar.position()));
-        });
+        }
     }
 }

@@ -6,7 +6,7 @@ reads (the names given, as names or `--wildcards` globs, less what `--exclude` m
 mean what fnmatch, GNU tar's matcher, makes of them.
 */
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -102,6 +102,9 @@ pub struct XattrPolicy {
     include: GlobSet,
     exclude: GlobSet,
     include_empty: bool,
+    /// Names `--acls` and `--selinux` ask for: kept whatever the patterns say, as GNU tar's
+    /// options keep them apart from its xattr patterns.
+    also: Vec<OsString>,
 }
 
 /// The SELinux label, handled with `--selinux` as GNU tar handles it (its own pax record).
@@ -144,6 +147,7 @@ impl XattrPolicy {
             include_empty: include_list.is_empty(),
             include: glob_set(&include_list, "--xattrs-include")?,
             exclude: glob_set(exclude, "--xattrs-exclude")?,
+            also: also.iter().map(OsString::from).collect(),
         })
     }
 
@@ -155,6 +159,9 @@ impl XattrPolicy {
     /// Whether the xattr `name` is kept. An explicit `--xattrs-exclude` applies to
     /// capabilities too; `--xattrs-include` never drops them.
     pub fn wants(&self, name: &OsStr) -> bool {
+        if self.also.iter().any(|a| a == name) {
+            return true;
+        }
         let excluded = self.exclude.is_match(Path::new(name));
         if name == caps::XATTR_NAME {
             return self.caps && !excluded;

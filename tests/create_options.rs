@@ -1760,21 +1760,23 @@ fn access_times_stay_as_gnu_tar_atime_preserve_leaves_them() {
     }
     let Some(m) = util::mount_tmp("tmpfs", "strictatime") else { return };
     let src = m.path().join("s");
-    std::fs::create_dir_all(src.join("d")).unwrap();
+    std::fs::create_dir_all(src.join("d/cache")).unwrap();
     std::fs::write(src.join("d/f"), "f").unwrap();
-    for p in [m.path(), &src, &src.join("d")] {
+    std::fs::write(src.join("d/cache/CACHEDIR.TAG"), "Signature: 8a477f597d28d172789f06886806bc55").unwrap();
+    for p in [m.path(), &src, &src.join("d"), &src.join("d/cache")] {
         std::fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     }
     let out = util::tempdir();
     std::fs::set_permissions(out.path(), std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
     let atimes = || -> Vec<i64> {
-        ["d", "d/f"]
+        ["d", "d/f", "d/cache", "d/cache/CACHEDIR.TAG"]
             .iter()
             .map(|p| std::os::unix::fs::MetadataExt::atime(&std::fs::metadata(src.join(p)).unwrap()))
             .collect()
     };
     let reset = || {
-        cmd("touch").args(["-a", "-d", "2001-01-01 00:00:00 UTC"]).arg(src.join("d")).arg(src.join("d/f")).ok();
+        let paths = ["d", "d/f", "d/cache", "d/cache/CACHEDIR.TAG"].map(|p| src.join(p));
+        cmd("touch").args(["-a", "-d", "2001-01-01 00:00:00 UTC"]).args(paths).ok();
     };
     let old = 978307200;
     let a = out.path().join("a.tar");
@@ -1786,6 +1788,8 @@ fn access_times_stay_as_gnu_tar_atime_preserve_leaves_them() {
         ("captar", &["--atime-preserve"], true),
         ("captar", &["--atime-preserve=replace"], true),
         ("captar", &["--atime-preserve=system"], true),
+        // The cache tag is read for its signature, without changing its access time either.
+        ("captar", &["--exclude-caches"], true),
     ];
     for (tool, opts, kept) in runs {
         reset();
@@ -1793,6 +1797,13 @@ fn access_times_stay_as_gnu_tar_atime_preserve_leaves_them() {
         c.args(*opts).arg("-cf").arg(&a).arg("-C").arg(&src).arg("d").ok();
         let now = atimes();
         assert_eq!(now.iter().all(|&t| t == old), *kept, "{tool} {opts:?}: {now:?}");
+    }
+    // On a terminal, the progress bar's advance count walks the tree too: without a change.
+    if util::which("script").is_some() {
+        reset();
+        let line = format!("{} -cf {} -C {} d", env!("CARGO_BIN_EXE_captar"), a.display(), src.display());
+        cmd("script").args(["-qec", &line, "/dev/null"]).ok();
+        assert!(atimes().iter().all(|&t| t == old), "with a progress bar: {:?}", atimes());
     }
     // Not the owner: the atimes may change, and the warning says whose they are.
     reset();

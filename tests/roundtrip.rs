@@ -1255,6 +1255,30 @@ fn selinux_labels_as_gnu_tar() {
     let bsd_x = c.dst("se-bsd-x");
     cmd("bsdtar").args(["-xf"]).arg(&ours).arg("-C").arg(&bsd_x).ok();
     assert_eq!(labels(&bsd_x), want);
+    // Also as the xattr record GNU tar --xattrs reads.
+    let gnu_xattrs = c.dst("se-gnu-xattrs");
+    cmd("tar").args(["--xattrs", "--xattrs-include=*", "-xf"]).arg(&ours).arg("-C").arg(&gnu_xattrs).ok();
+    assert_eq!(labels(&gnu_xattrs), want);
+    // --xattrs-exclude does not take away what --selinux asks for (GNU tar keeps it apart).
+    let excl = c.archive("se-excl.tar");
+    captar().args(["-cf"]).arg(&excl).args(["--selinux", "--xattrs-exclude=security.*", "-C"]).arg(&src).arg("d").ok();
+    let listing = captar().args(["list", "--json", "-f"]).arg(&excl).ok().stdout_text();
+    assert_eq!(listing.matches("\"security.selinux\"").count(), 3, "{listing}");
+    // Records that disagree: the RHT one (GNU tar --selinux's) is used, and a warning says so.
+    let bytes = std::fs::read(&ours).unwrap();
+    let from = b"RHT.security.selinux=system_u:object_r:bin_t:s0";
+    let at = bytes.windows(from.len()).position(|w| w == from).expect("the RHT record");
+    let mut changed = bytes.clone();
+    changed[at + from.len() - 8..at + from.len() - 3].copy_from_slice(b"xyz_t");
+    let conflict = c.archive("se-conflict.tar");
+    std::fs::write(&conflict, changed).unwrap();
+    let cx = c.dst("se-conflict-x");
+    let out = captar().args(["-xf"]).arg(&conflict).args(["--selinux", "-C"]).arg(&cx).code(1);
+    assert!(out.stderr_text().contains("the RHT one (GNU tar --selinux's) is used"), "{}", out.stderr_text());
+    assert!(labels(&cx).contains(&"d/f=system_u:object_r:xyz_t:s0".to_string()), "{:?}", labels(&cx));
+    let gx = c.dst("se-conflict-gnu");
+    cmd("tar").args(["--selinux", "-xf"]).arg(&conflict).arg("-C").arg(&gx).ok();
+    assert_eq!(labels(&gx), labels(&cx));
     // Without --selinux nothing of the labels is archived.
     let plain = c.archive("se-plain.tar");
     captar().args(["-cf"]).arg(&plain).arg("-C").arg(&src).arg("d").ok();

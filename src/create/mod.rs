@@ -40,6 +40,7 @@ pub use concat::concatenate;
 pub use mode::ModeChanges;
 pub use options::{CreateOptions, Named, Newer, Stamp, Target};
 pub use tags::{CACHEDIR_TAG, ExclusionTag, TagScope};
+pub(crate) use tree::open_noatime;
 use tree::{At, Entry, Failure, Tree};
 
 /// The walk: directories, lstat, hard links and exclusions, in archive order, on its own
@@ -145,10 +146,7 @@ pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
     }
     let progress = Progress::bytes(opts.progress, Some(0), "archiving");
     report.attach(&progress);
-    // The count lists directories by path (their atimes may change): not with --atime-preserve.
-    if !opts.atime_preserve {
-        progress.count_tree(opts.paths.iter().map(Named::fs_path).collect(), opts.one_file_system, opts.recursive);
-    }
+    progress.count_tree(opts.paths.iter().map(Named::fs_path).collect(), opts.one_file_system, opts.recursive);
     let run = Run::default();
     let files = Files { opts, report, run: &run };
     let mut walker = Walker {

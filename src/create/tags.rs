@@ -7,7 +7,7 @@ with that file only, alone, or not at all.
 
 use std::ffi::{CStr, CString};
 use std::io;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 
@@ -83,7 +83,9 @@ impl ExclusionTag {
 fn starts_with_signature(dir: &OwnedFd, name: &CStr, follow: bool) -> io::Result<bool> {
     let nofollow = if follow { OFlags::empty() } else { OFlags::NOFOLLOW };
     let flags = OFlags::RDONLY | nofollow | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
-    let file = std::fs::File::from(rustix::fs::openat(dir, name, flags, Mode::empty())?);
+    // Read without changing its access time, where the kernel allows, as the files archived.
+    let (fd, _) = super::tree::open_noatime(dir.as_fd(), name, flags)?;
+    let file = std::fs::File::from(fd);
     let mut head = [0u8; CACHEDIR_SIGNATURE.len()];
     let mut got = 0;
     while got < head.len() {

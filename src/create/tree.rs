@@ -144,7 +144,7 @@ pub(super) struct Tree {
 
 /// `openat` with O_NOATIME where the kernel allows it (the file's owner, or CAP_FOWNER), else
 /// without: the fd, and whether the access time is kept.
-pub(super) fn open_noatime(dir: BorrowedFd<'_>, name: &CStr, flags: OFlags) -> rustix::io::Result<(OwnedFd, bool)> {
+pub(crate) fn open_noatime(dir: BorrowedFd<'_>, name: &CStr, flags: OFlags) -> rustix::io::Result<(OwnedFd, bool)> {
     match rustix::fs::openat(dir, name, flags | OFlags::NOATIME, Mode::empty()) {
         Err(rustix::io::Errno::PERM) => rustix::fs::openat(dir, name, flags, Mode::empty()).map(|fd| (fd, false)),
         other => other.map(|fd| (fd, true)),

@@ -172,6 +172,9 @@ pub struct EntryMeta {
     /// as a warning, never dropped in silence.
     pub acls_ignored: u32,
     pub acl_problem: Option<String>,
+    /// The member's `RHT.security.selinux` and `SCHILY.xattr.security.selinux` records give
+    /// different labels: the RHT one (GNU tar `--selinux`'s) is used. Reported as a warning.
+    pub selinux_conflicting: bool,
     /// For writing: the member is a GNU sparse 1.0 file of this many bytes; its data (`size`
     /// bytes) is the map of its data runs, then the runs (`create --sparse`).
     pub sparse: Option<u64>,
@@ -198,6 +201,7 @@ impl EntryMeta {
             xattrs_conflicting: 0,
             acls_ignored: 0,
             acl_problem: None,
+            selinux_conflicting: false,
             sparse: None,
         }
     }
@@ -225,7 +229,10 @@ impl EntryMeta {
             let why = self.acl_problem.as_deref().unwrap_or("an NFSv4 ACL, which Linux files do not carry");
             format!("{} ACL record(s) (SCHILY.acl.*) left out: {why}", self.acls_ignored)
         });
-        let parts: Vec<String> = left_out.into_iter().chain(conflicting).chain(acls).collect();
+        let label = self.selinux_conflicting.then(|| {
+            "its RHT.security.selinux and SCHILY.xattr.security.selinux records give different SELinux labels: the RHT one (GNU tar --selinux's) is used".to_string()
+        });
+        let parts: Vec<String> = left_out.into_iter().chain(conflicting).chain(label).chain(acls).collect();
         (!parts.is_empty()).then(|| format!("{}: {}", self.path.display(), parts.join("; ")))
     }
 

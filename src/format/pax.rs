@@ -29,12 +29,13 @@ pub const SCHILY_XATTR: &str = "SCHILY.xattr.";
 /// GNU tar's `--selinux` (and Red Hat's patch before it): the SELinux label, as text.
 pub const SELINUX: &str = "RHT.security.selinux";
 
-/// The label of a `security.selinux` value as `RHT.security.selinux` holds it: text without the
-/// trailing NUL the kernel returns; `None` for a value that is not such text (then archived as
-/// any xattr).
-pub fn selinux_text(value: &[u8]) -> Option<&str> {
+/// The label of a `security.selinux` value as `RHT.security.selinux` holds it: without the
+/// trailing NUL the kernel returns (GNU tar writes the C string libselinux gives); `None` for
+/// a value no such record can hold: empty (an empty pax value deletes the keyword) or with a
+/// NUL inside.
+pub fn selinux_text(value: &[u8]) -> Option<&[u8]> {
     let text = value.strip_suffix(b"\0").unwrap_or(value);
-    std::str::from_utf8(text).ok().filter(|t| !t.is_empty() && !t.bytes().any(|b| b == 0 || b == b'\n'))
+    (!text.is_empty() && !text.contains(&0)).then_some(text)
 }
 
 /// libarchive: `LIBARCHIVE.xattr.<url-encoded name>=<base64 value>`.

@@ -569,6 +569,8 @@ impl Reader {
         let mut sparse_size: Option<u64> = None;
         let mut sparse_major: Option<u64> = None;
         let mut sparse_map: Option<&[u8]> = None;
+        // GNU tar --selinux's record of the label.
+        let mut label: Option<&[u8]> = None;
         let mut sparse_offsets: Vec<u64> = Vec::new();
         let mut sparse_lengths: Vec<u64> = Vec::new();
         // POSIX: an empty value deletes the keyword (a local one undoes a global one), and the
@@ -611,9 +613,7 @@ impl Reader {
                         })?;
                     libarchive_xattrs.push((name, v));
                 }
-                k if k == pax::SELINUX.as_bytes() => {
-                    schily_xattrs.push((crate::select::SELINUX_XATTR.into(), value.to_vec()));
-                }
+                k if k == pax::SELINUX.as_bytes() => label = Some(value),
                 b"SCHILY.acl.access" => acls[0] = Some(value),
                 b"SCHILY.acl.default" => acls[1] = Some(value),
                 // NFSv4 ACLs (SCHILY.acl.ace) have no Linux xattr form.
@@ -675,6 +675,20 @@ impl Reader {
             }
         }
         meta.xattrs = slots.into_iter().flatten().collect();
+        // The label of an RHT.security.selinux record is the one GNU tar --selinux restores: it
+        // wins over a SCHILY.xattr record of another value (said in a warning).
+        if let Some(label) = label {
+            let name = OsString::from(crate::select::SELINUX_XATTR);
+            let trim = |v: &[u8]| v.strip_suffix(b"\0").unwrap_or(v).to_vec();
+            if label.len() > XATTR_SIZE_MAX {
+                meta.xattrs_left_out += 1;
+            } else if let Some((_, old)) = meta.xattrs.iter_mut().find(|(n, _)| *n == name) {
+                meta.selinux_conflicting = trim(old) != trim(label);
+                *old = label.to_vec();
+            } else {
+                meta.xattrs.push((name, label.to_vec()));
+            }
+        }
         // An ACL becomes its xattr, unless the archive carries that xattr itself.
         for (text, (name, access)) in acls.into_iter().zip([(acl::ACCESS_XATTR, true), (acl::DEFAULT_XATTR, false)]) {
             let Some(text) = text else { continue };

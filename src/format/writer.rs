@@ -327,12 +327,17 @@ fn build_header(meta: &EntryMeta) -> io::Result<(tar::Header, Vec<u8>)> {
     }
     for (name, value) in &meta.xattrs {
         // ACLs go as the text records GNU tar (--acls) and bsdtar read and write.
-        // The SELinux label goes as GNU tar's --selinux writes it (text, without the NUL the
-        // kernel ends it with), which GNU tar and bsdtar read.
+        // The SELinux label goes as GNU tar writes it with --selinux (without the NUL the
+        // kernel ends it with) and as it does with --xattrs (the raw value), so GNU tar restores
+        // it with either option, and bsdtar with none.
+        if name == crate::select::SELINUX_XATTR
+            && let Some(label) = pax::selinux_text(value)
+        {
+            pax::push(&mut records, pax::SELINUX.as_bytes(), label);
+        }
         let acl = match name.to_str() {
             Some(acl::ACCESS_XATTR) => acl::to_text(value).map(|t| ("SCHILY.acl.access", t)),
             Some(acl::DEFAULT_XATTR) => acl::to_text(value).map(|t| ("SCHILY.acl.default", t)),
-            Some(crate::select::SELINUX_XATTR) => pax::selinux_text(value).map(|t| (pax::SELINUX, t.to_string())),
             _ => None,
         };
         match acl {

@@ -241,7 +241,10 @@ impl Task {
                 |v: &[u8]| -> Vec<u8> { if label { v.strip_suffix(b"\0").unwrap_or(v).to_vec() } else { v.to_vec() } };
             match xattr::get_path(&(file.local)(), xname) {
                 Ok(disk) if disk.as_deref().map(trim) != Some(trim(value)) => {
-                    let show = |v: &[u8]| match crate::format::pax::selinux_text(v).filter(|_| label) {
+                    let text = |v: &[u8]| -> Option<String> {
+                        crate::format::pax::selinux_text(v).and_then(|t| String::from_utf8(t.to_vec()).ok())
+                    };
+                    let show = |v: &[u8]| match text(v).filter(|_| label) {
                         Some(text) => format!("{}={text}", xname.to_string_lossy()),
                         None => format!("{}={}", xname.to_string_lossy(), hex(v)),
                     };
