@@ -150,6 +150,7 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
             numeric_owner: opts.numeric_owner,
             existing: Existing::Replace,
             recursive_unlink: false,
+            checkpoints: None,
             keep_going: opts.keep_going,
             rootid: opts.rootid,
             verbose: false,
@@ -167,6 +168,7 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
     }
     let verified = through_pipe(opts, report, false, opts.progress, |archive| {
         let v = VerifyOptions {
+            checkpoints: None,
             source: Source::Archive(archive),
             directory: Some(opts.dst.clone()),
             select: Selection::all(),

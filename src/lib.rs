@@ -4,6 +4,7 @@ captar: a tar-compatible archiver that keeps Linux file capabilities (`security.
 
 pub mod audit;
 pub mod caps;
+pub mod checkpoint;
 pub mod cli;
 pub mod copy;
 pub mod create;

@@ -28,6 +28,8 @@ pub struct ListOptions {
     pub utc: bool,
     /// The members listed: those named, less those excluded.
     pub select: Selection,
+    /// `--checkpoint`: actions every N records read.
+    pub checkpoints: std::option::Option<std::sync::Arc<crate::checkpoint::Checkpoints>>,
 }
 
 /// The JSON form of a member; documented in the README.
@@ -219,6 +221,9 @@ type OwnerKey = (u64, u64, Option<Vec<u8>>, Option<Vec<u8>>);
 pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
     let (_, mut reader) = open_archive(&opts.archive)?;
     reader.ignore_zeros(opts.select.ignore_zeros);
+    if let Some(c) = &opts.checkpoints {
+        reader.set_checkpoints(c.counter());
+    }
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let write_err = crate::error::Error::stdout;

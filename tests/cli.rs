@@ -221,3 +221,89 @@ fn totals_as_gnu_tar() {
     let out = captar().args(["list", "-f"]).arg(&a).ok();
     assert!(!out.stderr_text().contains("Total"), "{}", out.stderr_text());
 }
+
+/// `--checkpoint` and `--checkpoint-action`, as GNU tar's: reading the same archives (plain,
+/// where both seek over data, and zstd, read whole), listing or extracting some members, the
+/// same checkpoints with the same messages and numbers; writing, one every N records of the
+/// archive; `.N` dots, `echo=FORMAT`, `exec` with GNU tar's variables, `totals`; `wait=` and
+/// unknown actions refused.
+#[test]
+fn checkpoints_as_gnu_tar() {
+    use util::cmd;
+    if !util::require_tool("tar") || !util::require_tool("zstd") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let src = tmp.path().join("src");
+    for i in 0..300u64 {
+        let dir = src.join(format!("d{}", i % 7));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("f{i}")), util::noise((i * 7919 % 40000) as usize, i)).unwrap();
+    }
+    let plain = tmp.path().join("a.tar");
+    captar().arg("-cf").arg(&plain).arg("-C").arg(&src).arg(".").ok();
+    let zst = tmp.path().join("a.tar.zst");
+    cmd("zstd").args(["-q", "-f"]).arg(&plain).arg("-o").arg(&zst).ok();
+    let gnu_plain = tmp.path().join("g.tar");
+    cmd("tar").arg("-cf").arg(&gnu_plain).arg("-C").arg(&src).arg(".").ok();
+    let lines = |text: String| -> Vec<String> {
+        text.lines().map(|l| l.strip_prefix("tar: ").map_or(l.to_string(), |rest| format!("captar: {rest}"))).collect()
+    };
+    let x = tmp.path().join("x");
+    for archive in [&plain, &zst, &gnu_plain] {
+        for args in [&["-t"][..], &["-x"], &["-t", "./d3"], &["-x", "./d5"]] {
+            let _ = std::fs::remove_dir_all(&x);
+            std::fs::create_dir(&x).unwrap();
+            let run = |c: util::Cmd| {
+                let out = c.args(args).arg("-f").arg(archive).args(["-C"]).arg(&x).arg("--checkpoint=3").ok();
+                lines(out.stderr_text())
+            };
+            let ours = run(captar());
+            let gnu = run(cmd("tar"));
+            assert!(!ours.is_empty() && ours[0] == "captar: Read checkpoint 3", "{ours:?}");
+            assert_eq!(ours, gnu, "{} {args:?}", archive.display());
+        }
+    }
+    // Writing: one every 4 records of the archive written.
+    let w = tmp.path().join("w.tar");
+    let out = captar().arg("-cf").arg(&w).arg("-C").arg(&src).arg(".").arg("--checkpoint=4").ok();
+    let records = std::fs::metadata(&w).unwrap().len() / 10240;
+    let want: Vec<String> = (1..=records / 4).map(|k| format!("captar: Write checkpoint {}", 4 * k)).collect();
+    assert_eq!(lines(out.stderr_text()), want);
+    // Dots (`.N`): on stdout with the listing, as many as GNU tar's.
+    let dots = |c: util::Cmd| c.arg("-tf").arg(&plain).arg("--checkpoint=.2").ok().stdout_text().matches('.').count();
+    assert_eq!(dots(captar()), dots(cmd("tar")));
+    // A format, the statistics with their labels, and totals; exec with GNU tar's variables.
+    let fmt = |c: util::Cmd| {
+        let out = c
+            .arg("-tf")
+            .arg(&plain)
+            .args(["--checkpoint=5", "--checkpoint-action=echo=%s #%u %{in,out}T", "--checkpoint-action=totals"])
+            .ok();
+        // The rate depends on the run.
+        lines(out.stderr_text()).into_iter().map(|l| l.split(" (").next().unwrap_or("").to_string()).collect::<Vec<_>>()
+    };
+    let ours = fmt(captar());
+    assert!(ours[0].starts_with("captar: read #5 in: ") && ours[1].starts_with("Total bytes read: "), "{ours:?}");
+    assert_eq!(ours, fmt(cmd("tar")));
+    let log = tmp.path().join("exec.log");
+    let exec = format!(
+        "--checkpoint-action=exec=echo $TAR_CHECKPOINT $TAR_SUBCOMMAND $TAR_BLOCKING_FACTOR >> {}",
+        log.display()
+    );
+    captar().arg("-tf").arg(&plain).args(["--checkpoint=6", &exec]).ok();
+    let ours = std::fs::read_to_string(&log).unwrap();
+    std::fs::remove_file(&log).unwrap();
+    cmd("tar").arg("-tf").arg(&plain).args(["--checkpoint=6", &exec]).ok();
+    assert_eq!(ours, std::fs::read_to_string(&log).unwrap());
+    assert!(ours.starts_with("6 -t 20\n"), "{ours}");
+    // Refused, with what is taken.
+    for (arg, why) in [
+        ("--checkpoint-action=wait=SIGUSR1", "not supported"),
+        ("--checkpoint-action=bogus", "unknown action"),
+        ("--checkpoint=x", "not a number"),
+    ] {
+        let out = captar().arg("-tf").arg(&plain).arg(arg).code(2);
+        assert!(out.stderr_text().contains(why), "{arg}: {}", out.stderr_text());
+    }
+}

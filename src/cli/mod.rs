@@ -52,6 +52,15 @@ pub struct Cli {
     /// stderr, as GNU tar's --totals: `Total bytes written: N (SIZE, RATE/s)`
     #[arg(long, global = true)]
     pub totals: bool,
+    /// Run the checkpoint actions every N records (10 KiB) of the archive written or read
+    /// (default 10), as GNU tar's --checkpoint; `.N` adds the dot action; no progress bar then
+    #[arg(long, global = true, value_name = "[.]N", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub checkpoint: Option<String>,
+    /// What a checkpoint does, as GNU tar's: dot, bell, echo[=FORMAT], ttyout=FORMAT,
+    /// sleep=SECONDS, exec=COMMAND, totals (FORMAT: %s %u %d %T %t %* %c, see the README);
+    /// repeatable, run in order; given alone, checkpoints every 10 records
+    #[arg(long, global = true, value_name = "ACTION")]
+    pub checkpoint_action: Vec<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -732,6 +741,7 @@ impl CreateArgs {
             ignore_failed_read: self.ignore_failed_read,
             dereference: self.dereference,
             atime_preserve: self.atime_preserve.is_some(),
+            checkpoints: None,
             hard_dereference: self.hard_dereference,
             remove_files: self.remove_files,
             update: false,
@@ -803,6 +813,7 @@ impl ExtractArgs {
     fn options(self, progress: bool) -> Result<ExtractOptions> {
         let top_level = self.one_top_level.as_deref().map(|dir| top_level(Path::new(dir), &self.file)).transpose()?;
         Ok(ExtractOptions {
+            checkpoints: None,
             select: self.select.selection(&self.file)?,
             archive: self.file,
             directory: self.directory.unwrap_or_else(|| PathBuf::from(".")),
@@ -979,7 +990,10 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
         Err(e) => return Err(crate::error::Error::Usage(usage::one_line(&e, &args))),
     };
     let report = Report::with_quiet(cli.quiet);
-    let progress = crate::progress::wanted(cli.quiet, false);
+    let spec =
+        crate::checkpoint::Spec::parse(cli.checkpoint.as_deref(), &cli.checkpoint_action).map_err(Error::Usage)?;
+    // The checkpoint actions are the progress shown (both would write to the terminal).
+    let progress = crate::progress::wanted(cli.quiet, false) && spec.is_none();
     let started = std::time::Instant::now();
     let verb = if matches!(
         cli.command,
@@ -989,7 +1003,7 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
     } else {
         "read"
     };
-    let outcome = command(cli.command, &matches, &report, progress)?;
+    let outcome = command(cli.command, &matches, &report, progress, spec.as_ref())?;
     if cli.totals
         && let Some(bytes) = report.total()
     {
@@ -998,35 +1012,20 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
     Ok(outcome)
 }
 
-/// GNU tar's --totals line: `Total bytes read: 10240 (10KiB, 9.8MiB/s)`, sizes as gnulib's
-/// human_readable writes them (powers of 1024, rounded up, one decimal under 10).
+/// GNU tar's --totals line: `Total bytes read: 10240 (10KiB, 9.8MiB/s)`.
 fn totals_line(verb: &str, bytes: u64, seconds: f64) -> String {
-    fn human(n: f64) -> String {
-        const UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-        let mut value = n;
-        let mut unit = 0;
-        while value >= 1024.0 && unit + 1 < UNITS.len() {
-            value /= 1024.0;
-            unit += 1;
-        }
-        if unit == 0 {
-            return format!("{}B", value.ceil());
-        }
-        let tenths = (value * 10.0).ceil() / 10.0;
-        if tenths < 10.0 {
-            return format!("{tenths:.1}{}", UNITS[unit]);
-        }
-        match value.ceil() {
-            v if v >= 1024.0 && unit + 1 < UNITS.len() => format!("1.0{}", UNITS[unit + 1]),
-            v => format!("{v}{}", UNITS[unit]),
-        }
-    }
-    let rate = if seconds > 0.0 { format!("{}/s", human(bytes as f64 / seconds)) } else { "?/s".into() };
-    format!("Total bytes {verb}: {bytes} ({}, {rate})", human(bytes as f64))
+    format!("Total bytes {verb}: {}", crate::checkpoint::stats(bytes, seconds))
 }
 
 /// `append` (tar's -r) and `update` (tar's -u): members added to an uncompressed archive file.
-fn add_to(a: CreateArgs, matches: &clap::ArgMatches, report: &Report, progress: bool, name: &str) -> Result<Outcome> {
+fn add_to(
+    a: CreateArgs,
+    matches: &clap::ArgMatches,
+    report: &Report,
+    progress: bool,
+    name: &str,
+    checkpoints: Option<std::sync::Arc<crate::checkpoint::Checkpoints>>,
+) -> Result<Outcome> {
     let matches = matches.subcommand_matches(name).expect("the subcommand was parsed");
     let file = a.file.clone();
     let compress = a.gzip || a.zstd || a.level.is_some();
@@ -1047,17 +1046,48 @@ fn add_to(a: CreateArgs, matches: &clap::ArgMatches, report: &Report, progress: 
     opts.compression = Compression::None;
     opts.target = Target::Append(file);
     opts.update = name == "update";
+    opts.checkpoints = checkpoints;
     crate::create::create(&opts, report)
 }
 
-fn command(command: Command, matches: &clap::ArgMatches, report: &Report, progress: bool) -> Result<Outcome> {
+/// The checkpoints of a run (`--checkpoint`), if asked for: `subcommand` is GNU tar's letter
+/// (for `exec`'s TAR_SUBCOMMAND); dots go to stderr when stdout carries the archive or data.
+fn checkpoints(
+    spec: Option<&crate::checkpoint::Spec>,
+    operation: crate::checkpoint::Operation,
+    archive: &Path,
+    subcommand: &'static str,
+    stdout_taken: bool,
+) -> Option<std::sync::Arc<crate::checkpoint::Checkpoints>> {
+    let spec = spec?.clone();
+    let cp = crate::checkpoint::Checkpoints::new(spec, operation, archive.to_path_buf(), subcommand, stdout_taken);
+    Some(std::sync::Arc::new(cp))
+}
+
+fn command(
+    command: Command,
+    matches: &clap::ArgMatches,
+    report: &Report,
+    progress: bool,
+    spec: Option<&crate::checkpoint::Spec>,
+) -> Result<Outcome> {
+    use crate::checkpoint::Operation::{Read, Write};
     match command {
         Command::Create(a) => {
             let matches = matches.subcommand_matches("create").expect("the create subcommand was parsed");
-            crate::create::create(&a.options(progress, matches)?, report)
+            let cp = checkpoints(spec, Write, &a.file, "-c", a.file.as_os_str() == "-");
+            let mut opts = a.options(progress, matches)?;
+            opts.checkpoints = cp;
+            crate::create::create(&opts, report)
         }
-        Command::Append(a) => add_to(a, matches, report, progress, "append"),
-        Command::Update(a) => add_to(a, matches, report, progress, "update"),
+        Command::Append(a) => {
+            let cp = checkpoints(spec, Write, &a.file, "-r", false);
+            add_to(a, matches, report, progress, "append", cp)
+        }
+        Command::Update(a) => {
+            let cp = checkpoints(spec, Write, &a.file, "-u", false);
+            add_to(a, matches, report, progress, "update", cp)
+        }
         Command::Concatenate(a) => {
             if a.file.as_os_str() == "-" {
                 return Err(Error::Usage("concatenate: -f - cannot be added to; name the archive file".into()));
@@ -1078,6 +1108,7 @@ fn command(command: Command, matches: &clap::ArgMatches, report: &Report, progre
         Command::List(a) => crate::list::list(
             &ListOptions {
                 select: a.select.selection(&a.file)?,
+                checkpoints: checkpoints(spec, Read, &a.file, "-t", false),
                 archive: a.file,
                 verbose: a.verbose,
                 caps: a.caps,
@@ -1088,7 +1119,12 @@ fn command(command: Command, matches: &clap::ArgMatches, report: &Report, progre
             },
             report,
         ),
-        Command::Extract(a) => crate::extract::extract(&a.options(progress)?, report),
+        Command::Extract(a) => {
+            let cp = checkpoints(spec, Read, &a.file, "-x", a.to_stdout);
+            let mut opts = a.options(progress)?;
+            opts.checkpoints = cp;
+            crate::extract::extract(&opts, report)
+        }
         Command::Verify(a) => {
             let (source, input) = match (a.file, a.manifest) {
                 (Some(f), _) => (Source::Archive(f.clone()), f),
@@ -1107,6 +1143,7 @@ fn command(command: Command, matches: &clap::ArgMatches, report: &Report, progre
                 rootid: a.cap_rootid,
                 summary_on_pass: true,
                 keep_directory_symlink: a.keep_directory_symlink,
+                checkpoints: checkpoints(spec, Read, &input, "-d", false),
             };
             if matches!(opts.source, Source::Manifest(_)) && !opts.select.transforms.is_empty() {
                 return Err(Error::Usage(

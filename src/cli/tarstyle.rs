@@ -195,6 +195,11 @@ fn for_mode(opts: Vec<OsString>, mode: Mode) -> Vec<OsString> {
         let bytes = arg.as_bytes();
         // The short options `rewrite` passes on with their values (a value may start with `--`).
         if matches!(bytes, b"-f" | b"-C" | b"-T" | b"-X" | b"-N") {
+            // -C where it changes nothing (listing: GNU tar takes it and lists the same).
+            if bytes == b"-C" && !here.iter().any(|(l, _)| l == "directory") {
+                opts.next();
+                continue;
+            }
             kept.push(arg);
             kept.extend(opts.next());
             continue;

@@ -18,8 +18,6 @@ const GNU_TAR_ONLY: &[&str] = &[
     "blocking-factor",
     "check-device",
     "check-links",
-    "checkpoint",
-    "checkpoint-action",
     "delay-directory-restore",
     "exclude-ignore",
     "exclude-ignore-recursive",

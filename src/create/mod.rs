@@ -429,7 +429,8 @@ fn write_to<W: Write + AsFd>(
     let encoder = Encoder::new(opts.compression, out, opts.level).at(label, "compress")?;
     // Members reach the compressor in runs of a batch; a large file's header and data in
     // pieces of at least 512 bytes, which the compressors buffer themselves.
-    let mut writer = Writer::new(encoder).starting_at(start);
+    let counter = opts.checkpoints.as_ref().map(|c| c.counter());
+    let mut writer = Writer::new(encoder).starting_at(start).with_checkpoints(counter);
     let files = walker.files;
     // Past a few readers the walk and the writer set the pace; the cap bounds memory (each
     // batch in flight holds up to ~2 MiB) on machines with many cores.
@@ -472,7 +473,11 @@ fn write_to<W: Write + AsFd>(
         walked
     })?;
     report.set_total(writer.finished_len());
-    writer.finish().and_then(|enc| enc.finish()).and_then(|mut out| out.flush()).at(label, "write")
+    let done = writer.finish().and_then(|enc| enc.finish()).and_then(|mut out| out.flush()).at(label, "write");
+    if let Some(c) = &opts.checkpoints {
+        c.finish();
+    }
+    done
 }
 
 /// Where the writer thread writes: the archive writer, the descriptor it ends in when the

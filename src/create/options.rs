@@ -46,6 +46,8 @@ pub struct CreateOptions {
     /// `--atime-preserve`: files and directories are read without changing their access
     /// times (as always where the kernel allows), and where it does not, a warning says so.
     pub atime_preserve: bool,
+    /// `--checkpoint`: actions every N records written.
+    pub checkpoints: std::option::Option<std::sync::Arc<crate::checkpoint::Checkpoints>>,
     /// Every name of a file of several is archived whole, not as a hard link (GNU tar's
     /// `--hard-dereference`).
     pub hard_dereference: bool,
@@ -88,6 +90,7 @@ impl CreateOptions {
             ignore_failed_read: false,
             dereference: false,
             atime_preserve: false,
+            checkpoints: None,
             hard_dereference: false,
             remove_files: false,
             update: false,

@@ -133,6 +133,8 @@ pub struct ExtractOptions {
     pub keep_directory_symlink: bool,
     /// Draw a progress bar on stderr (the CLI decides: a terminal, no -q).
     pub progress: bool,
+    /// `--checkpoint`: actions every N records read.
+    pub checkpoints: std::option::Option<std::sync::Arc<crate::checkpoint::Checkpoints>>,
 }
 
 impl ExtractOptions {
@@ -181,6 +183,9 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     let opened = open_archive_counted(&opts.archive)?;
     let mut reader = opened.reader;
     reader.ignore_zeros(opts.select.ignore_zeros);
+    if let Some(c) = &opts.checkpoints {
+        reader.set_checkpoints(c.counter());
+    }
     let progress = Progress::bytes(opts.progress, opened.input_len, "extracting");
     report.attach(&progress);
     let input_pos = opened.input_pos;

@@ -18,6 +18,9 @@ use crate::select::Members;
 pub fn to_stdout(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     let (_, mut reader) = open_archive(&opts.archive)?;
     reader.ignore_zeros(opts.select.ignore_zeros);
+    if let Some(c) = &opts.checkpoints {
+        reader.set_checkpoints(c.counter());
+    }
     let mut members = Members::new(&opts.select);
     let mut out = std::io::stdout().lock();
     let mut buf = vec![0u8; 256 << 10];

@@ -119,12 +119,20 @@ pub trait Source: Read + Send {
         Ok(())
     }
 
+    /// Whether `skip` seeks (a plain archive file) rather than reads what it skips.
+    fn seeks(&self) -> bool {
+        false
+    }
+
     /// Called at the end of the archive: a decompressor reads its input to the end, so a damaged
     /// trailer or checksum is found; a plain archive has nothing to check.
     fn finish(&mut self) -> io::Result<()> {
         Ok(())
     }
 }
+
+/// Nothing: a stand-in while a source is being wrapped.
+impl Source for io::Empty {}
 
 struct Streamed<R>(R);
 
@@ -205,6 +213,10 @@ impl Read for Seekable {
 }
 
 impl Source for Seekable {
+    fn seeks(&self) -> bool {
+        true
+    }
+
     fn skip(&mut self, n: u64) -> io::Result<()> {
         if self.pos.saturating_add(n) > self.len {
             return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "archive ends inside an entry's data"));

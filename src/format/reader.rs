@@ -223,6 +223,12 @@ impl Reader {
         self.offset + self.remaining + self.padding
     }
 
+    /// Counts what is read from now on for `--checkpoint` (the source, wrapped).
+    pub fn set_checkpoints(&mut self, counter: crate::checkpoint::Counter) {
+        let inner = std::mem::replace(&mut self.src, Box::new(std::io::empty()));
+        self.src = Box::new(crate::checkpoint::Checkpointed::new(inner, counter));
+    }
+
     /// Where the last member ends (its end-of-archive marker starts), once the reading got there.
     pub fn end(&self) -> Option<u64> {
         self.end
@@ -351,11 +357,14 @@ impl Reader {
 
     /// Skips whatever is left of the current member's data.
     fn finish_current(&mut self) -> Result<()> {
-        let n = self.remaining + self.padding;
+        let (data, padding) = (self.remaining, self.padding);
         self.remaining = 0;
         self.padding = 0;
         self.sparse = None;
-        self.skip(n)
+        // Apart: GNU tar's seek over data counts the data without its padding, which decides
+        // the records it reads (see `checkpoint::Checkpointed`).
+        self.skip(data)?;
+        self.skip(padding)
     }
 
     /// The next member, or `None` at the end of the archive.

@@ -41,6 +41,8 @@ pub struct Writer<W: Write> {
     /// count from the archive's start.
     start: u64,
     buf: Vec<u8>,
+    /// `--checkpoint`: the records begun, counted on what is written.
+    checkpoints: Option<crate::checkpoint::Counter>,
 }
 
 /// Splits a name into ustar prefix and name fields, if it fits.
@@ -68,7 +70,21 @@ fn set_field(dst: &mut [u8], src: &[u8]) {
 
 impl<W: Write> Writer<W> {
     pub fn new(out: W) -> Writer<W> {
-        Writer { out, written: 0, start: 0, buf: vec![0u8; COPY_BUFFER] }
+        Writer { out, written: 0, start: 0, buf: vec![0u8; COPY_BUFFER], checkpoints: None }
+    }
+
+    /// Runs the `--checkpoint` actions as the records are written.
+    pub fn with_checkpoints(mut self, counter: Option<crate::checkpoint::Counter>) -> Writer<W> {
+        self.checkpoints = counter;
+        self
+    }
+
+    /// `n` more bytes are in the archive.
+    fn advance(&mut self, n: u64) {
+        self.written += n;
+        if let Some(c) = self.checkpoints.as_mut() {
+            c.at(self.written);
+        }
     }
 
     /// A writer adding to an archive at byte `start` (`append`): the archive is padded to a
@@ -80,7 +96,7 @@ impl<W: Write> Writer<W> {
 
     fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.out.write_all(bytes)?;
-        self.written += bytes.len() as u64;
+        self.advance(bytes.len() as u64);
         Ok(())
     }
 
@@ -132,7 +148,7 @@ impl<W: Write> Writer<W> {
                 Ok(0) => break, // the file ended early: `read` finds that out too
                 Ok(n) => {
                     left -= n as u64;
-                    self.written += n as u64;
+                    self.advance(n as u64);
                 }
                 Err(rustix::io::Errno::INTR) => {}
                 Err(_) => break,

@@ -73,6 +73,8 @@ pub struct VerifyOptions {
     /// Members' paths go through symlinks to directories, and a directory member found as
     /// one is as `extract --keep-directory-symlink` left it.
     pub keep_directory_symlink: bool,
+    /// `--checkpoint`: actions every N records of the archive read.
+    pub checkpoints: std::option::Option<std::sync::Arc<crate::checkpoint::Checkpoints>>,
 }
 
 /// The kinds of difference, in the order the summary lists them.
@@ -263,6 +265,9 @@ impl Verifier<'_> {
                 report.attach(&progress);
                 let mut reader = opened.reader;
                 reader.ignore_zeros(opts.select.ignore_zeros);
+                if let Some(c) = &opts.checkpoints {
+                    reader.set_checkpoints(c.counter());
+                }
                 let tick = || progress.set_position(opened.input_pos.load(Ordering::Relaxed));
                 let result = self.archive(&mut reader, &tick);
                 progress.finish();
