@@ -108,28 +108,30 @@ fn parse_action(text: &str) -> Result<Action, String> {
 }
 
 /// GNU tar's `copy_string_unquote`: surrounding quotes removed, then C escapes (`\n`, `\t`,
-/// `\r`, `\\`, octal) turned into their bytes.
+/// `\r`, `\\`, octal) turned into their bytes; a NUL ends the string, as in C. Octal bytes
+/// that are not UTF-8 together become U+FFFD (GNU tar writes the raw byte).
 fn unquote(s: &str) -> String {
     let s = match s.as_bytes() {
         [q @ (b'"' | b'\''), .., last] if last == q && s.len() >= 2 => &s[1..s.len() - 1],
         _ => s,
     };
-    let mut out = String::with_capacity(s.len());
+    let mut out: Vec<u8> = Vec::with_capacity(s.len());
     let mut chars = s.chars().peekable();
+    let mut utf8 = [0u8; 4];
     while let Some(c) = chars.next() {
         if c != '\\' {
-            out.push(c);
+            out.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
             continue;
         }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('t') => out.push('\t'),
-            Some('r') => out.push('\r'),
-            Some('a') => out.push('\x07'),
-            Some('b') => out.push('\x08'),
-            Some('f') => out.push('\x0c'),
-            Some('v') => out.push('\x0b'),
-            Some('\\') => out.push('\\'),
+        let byte = match chars.next() {
+            Some('n') => b'\n',
+            Some('t') => b'\t',
+            Some('r') => b'\r',
+            Some('a') => 0x07,
+            Some('b') => 0x08,
+            Some('f') => 0x0c,
+            Some('v') => 0x0b,
+            Some('\\') => b'\\',
             Some(d @ '0'..='7') => {
                 let mut n = d.to_digit(8).unwrap_or(0);
                 for _ in 0..2 {
@@ -141,16 +143,21 @@ fn unquote(s: &str) -> String {
                         None => break,
                     }
                 }
-                out.push(char::from_u32(n).unwrap_or('?'));
+                (n & 0xff) as u8
             }
             Some(other) => {
-                out.push('\\');
-                out.push(other);
+                out.push(b'\\');
+                out.extend_from_slice(other.encode_utf8(&mut utf8).as_bytes());
+                continue;
             }
-            None => out.push('\\'),
-        }
+            None => b'\\',
+        };
+        out.push(byte);
     }
-    out
+    if let Some(nul) = out.iter().position(|&b| b == 0) {
+        out.truncate(nul);
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The checkpoints of one run: the spec, and what the actions need to know of the run.
@@ -600,5 +607,6 @@ mod tests {
         assert_eq!(unquote("'a b'"), "a b");
         assert_eq!(unquote("\"x\\ty\\101\""), "x\tyA");
         assert_eq!(unquote("plain\\q"), "plain\\q");
+        assert_eq!(unquote("\\342\\234\\223 ok\\0gone"), "\u{2713} ok");
     }
 }

@@ -345,6 +345,10 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
         }
         line.push(b'\n');
         out.write_all(&line).map_err(write_err)?;
+        // Checkpoint dots and messages come between the names, in order, as in GNU tar.
+        if opts.checkpoints.is_some() {
+            out.flush().map_err(write_err)?;
+        }
     }
     out.flush().map_err(crate::error::Error::stdout)?;
     report.set_total(reader.records_read());

@@ -255,7 +255,9 @@ fn checkpoints_as_gnu_tar() {
             let _ = std::fs::remove_dir_all(&x);
             std::fs::create_dir(&x).unwrap();
             let run = |c: util::Cmd| {
-                let out = c.args(args).arg("-f").arg(archive).args(["-C"]).arg(&x).arg("--checkpoint=3").ok();
+                // -C before the member names: after them it would not apply to them.
+                let out = c.arg(args[0]).arg("-f").arg(archive).arg("-C").arg(&x).args(&args[1..]);
+                let out = out.arg("--checkpoint=3").current_dir(&x).ok();
                 lines(out.stderr_text())
             };
             let ours = run(captar());
@@ -297,6 +299,11 @@ fn checkpoints_as_gnu_tar() {
     cmd("tar").arg("-tf").arg(&plain).args(["--checkpoint=6", &exec]).ok();
     assert_eq!(ours, std::fs::read_to_string(&log).unwrap());
     assert!(ours.starts_with("6 -t 20\n"), "{ours}");
+    // Before a subcommand, as the other global options; -C is checked when listing too.
+    let out = captar().args(["--checkpoint=2", "list", "-f"]).arg(&plain).ok();
+    assert!(out.stderr_text().starts_with("captar: Read checkpoint 2\n"), "{}", out.stderr_text());
+    let out = captar().arg("-tf").arg(&plain).args(["-C", "/nonexistent-dir"]).code(2);
+    assert!(out.stderr_text().contains("/nonexistent-dir: not a directory"), "{}", out.stderr_text());
     // Refused, with what is taken.
     for (arg, why) in [
         ("--checkpoint-action=wait=SIGUSR1", "not supported"),

@@ -1799,7 +1799,7 @@ fn access_times_stay_as_gnu_tar_atime_preserve_leaves_them() {
         assert_eq!(now.iter().all(|&t| t == old), *kept, "{tool} {opts:?}: {now:?}");
     }
     // On a terminal, the progress bar's advance count walks the tree too: without a change.
-    if util::which("script").is_some() {
+    if util::require_tool("script") {
         reset();
         let line = format!("{} -cf {} -C {} d", env!("CARGO_BIN_EXE_captar"), a.display(), src.display());
         cmd("script").args(["-qec", &line, "/dev/null"]).ok();

@@ -10,6 +10,7 @@ takes the next argument, in the order of the letters.
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 
 use crate::error::{Error, Result};
 
@@ -83,7 +84,9 @@ fn mode_letter(c: u8) -> Option<Mode> {
 
 /// captar's global options, which may come before a subcommand (`captar -q list ...`).
 fn is_global(arg: &[u8]) -> bool {
-    matches!(arg, b"-q" | b"--quiet" | b"--totals")
+    matches!(arg, b"-q" | b"--quiet" | b"--totals" | b"--checkpoint")
+        || arg.starts_with(b"--checkpoint=")
+        || arg.starts_with(b"--checkpoint-action=")
 }
 
 /// Whether the command line (after any leading global options) is tar-style rather than a
@@ -179,7 +182,7 @@ const IGNORED_IN_OTHER_MODES: &[&str] = &[
 
 /// `opts` less those of `IGNORED_IN_OTHER_MODES` that the mode's subcommand lacks, with their
 /// values: GNU tar takes them in every mode and ignores them where they do nothing.
-fn for_mode(opts: Vec<OsString>, mode: Mode) -> Vec<OsString> {
+fn for_mode(opts: Vec<OsString>, mode: Mode) -> Result<Vec<OsString>> {
     let cmd = <super::Cli as clap::CommandFactory>::command();
     // Each long option, and whether it takes its value as the next argument (not those whose
     // value, optional, only comes after `=`).
@@ -195,9 +198,16 @@ fn for_mode(opts: Vec<OsString>, mode: Mode) -> Vec<OsString> {
         let bytes = arg.as_bytes();
         // The short options `rewrite` passes on with their values (a value may start with `--`).
         if matches!(bytes, b"-f" | b"-C" | b"-T" | b"-X" | b"-N") {
-            // -C where it changes nothing (listing: GNU tar takes it and lists the same).
+            // -C where it changes nothing (listing: GNU tar takes it, goes there, and lists the
+            // same), checked to lead to a directory as GNU tar's chdir checks it.
             if bytes == b"-C" && !here.iter().any(|(l, _)| l == "directory") {
-                opts.next();
+                let dir = opts.next().unwrap_or_default();
+                if !Path::new(&dir).is_dir() {
+                    return Err(Error::Usage(format!(
+                        "-C {}: not a directory to change to; name one that exists",
+                        Path::new(&dir).display()
+                    )));
+                }
                 continue;
             }
             kept.push(arg);
@@ -227,7 +237,7 @@ fn for_mode(opts: Vec<OsString>, mode: Mode) -> Vec<OsString> {
             _ => kept.push(arg),
         }
     }
-    kept
+    Ok(kept)
 }
 
 /// What `-I PROG` / `--use-compress-program=PROG` asks for: captar compresses and decompresses
@@ -519,7 +529,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     if mode == Mode::Diff && !opts.iter().any(|o| o == "--all") {
         out.push("--all".into());
     }
-    out.extend(for_mode(opts, mode));
+    out.extend(for_mode(opts, mode)?);
     if !operands.is_empty() {
         out.push("--".into());
         out.extend(operands);

@@ -540,6 +540,12 @@ fn write_items<W: Write>(
             match item.body {
                 Body::Encoded { len, short, changed } => {
                     run.end += len;
+                    // With checkpoints each member goes out after its name, so their dots and
+                    // messages come between the names, as in GNU tar.
+                    if opts.checkpoints.is_some() {
+                        writer.put_encoded(&batch.bytes.as_slice()[run.clone()]).at(label, "write")?;
+                        run = run.end..run.end;
+                    }
                     whole = short.is_none() && !changed;
                     if let Some(read) = short {
                         report.warn(format!(
@@ -697,14 +703,14 @@ impl Walker<'_> {
             // its contents as `./etc/...`: GNU tar's names (and bsdtar's, for `/`).
             let name = if name.as_os_str().is_empty() && !strips_to_nothing(arg) { PathBuf::from(".") } else { name };
             let follow = tree.follows();
-            // A symlink named with a trailing slash (`link/`) is archived as the symlink, as GNU
-            // tar and bsdtar do, unless symlinks are followed (-h).
+            // A symlink named with a trailing slash (`link/`) is archived as the symlink `link`,
+            // as GNU tar and bsdtar do; with -h what it leads to, a file too, under that name.
             let (fs_path, name) = match symlink_named_with_slash(&fs_path) {
-                Some(bare) if !follow => {
+                Some(bare) => {
                     let name = PathBuf::from(OsStr::from_bytes(trim_slashes(name.as_os_str().as_bytes())));
                     (bare, name)
                 }
-                _ => (fs_path, name),
+                None => (fs_path, name),
             };
             let root = At::path(&fs_path)
                 .and_then(|at| Ok(Entry { st: at.stat_as(follow)?, at, path: fs_path.clone(), name }));
@@ -781,8 +787,9 @@ impl Walker<'_> {
                 {
                     tree.keep_only(&tag.name);
                 }
-                // A directory that cannot be read is left out, as GNU tar leaves it (archived, it
-                // would come back as an empty directory); one not entered again (a loop) is not.
+                // A directory that cannot be entered (opened and read: permissions, or any other
+                // error, reported) is left out, as GNU tar leaves it (archived, it would come back
+                // as an empty directory); one not entered again (a loop) is archived.
                 let unreadable = entered.as_ref().is_err_and(|f| f.what != tree::LOOP);
                 let added = if archived || unreadable { Ok(None) } else { self.add(entry) };
                 match added {
