@@ -370,7 +370,7 @@ impl Checkpoints {
     }
 
     /// At the end: a terminal line that `ttyout` left with `\r` is cleared, as GNU tar does.
-    pub fn finish(&self) {
+    fn finish(&self) {
         if !self.spec.actions.iter().any(|a| matches!(a, Action::Ttyout(_))) {
             return;
         }
@@ -381,6 +381,13 @@ impl Checkpoints {
             let w = terminal_width(rustix::fd::AsRawFd::as_raw_fd(t));
             t.write_all(format!("{}\r", " ".repeat(w)).as_bytes())
         });
+    }
+}
+
+/// When the run is done (every command's checkpoints end with it).
+impl Drop for Checkpoints {
+    fn drop(&mut self) {
+        self.finish();
     }
 }
 

@@ -473,11 +473,7 @@ fn write_to<W: Write + AsFd>(
         walked
     })?;
     report.set_total(writer.finished_len());
-    let done = writer.finish().and_then(|enc| enc.finish()).and_then(|mut out| out.flush()).at(label, "write");
-    if let Some(c) = &opts.checkpoints {
-        c.finish();
-    }
-    done
+    writer.finish().and_then(|enc| enc.finish()).and_then(|mut out| out.flush()).at(label, "write")
 }
 
 /// Where the writer thread writes: the archive writer, the descriptor it ends in when the

@@ -495,9 +495,7 @@ impl Run<'_> {
             // The destination, which is there: -k, --skip-old-files, --keep-newer-files, -U and
             // --recursive-unlink leave all its metadata as it is, as GNU tar does (its removal,
             // to make it anew, fails).
-            let keeps = matches!(self.opts.existing, Existing::Keep | Existing::Skip | Existing::KeepNewer)
-                || self.opts.unlinks_first();
-            if meta.kind == Kind::Dir && !keeps {
+            if meta.kind == Kind::Dir && !self.opts.existing.checks_first() && !self.opts.unlinks_first() {
                 let st = rustix::fs::fstat(self.dest.root()).map_err(|e| io_fail("stat")(e.into()))?;
                 let d = PendingDir {
                     rel: PathBuf::new(),

@@ -110,7 +110,9 @@ impl Compression {
 
 /// A decompressed archive stream that can skip data cheaply where the input allows it.
 pub trait Source: Read + Send {
-    /// Skips `n` bytes; seeks when the input is a plain regular file.
+    /// Skips `n` bytes; seeks when the input is a plain regular file. The reader skips a
+    /// member's data and its padding in two calls: `--checkpoint` counts the records GNU tar
+    /// reads, which depend on where the data itself ends (`checkpoint::Checkpointed::skip`).
     fn skip(&mut self, n: u64) -> io::Result<()> {
         let copied = io::copy(&mut self.take(n), &mut io::sink())?;
         if copied < n {
