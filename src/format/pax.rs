@@ -34,8 +34,14 @@ pub const SELINUX: &str = "RHT.security.selinux";
 /// a value no such record can hold: empty (an empty pax value deletes the keyword) or with a
 /// NUL inside.
 pub fn selinux_text(value: &[u8]) -> Option<&[u8]> {
-    let text = value.strip_suffix(b"\0").unwrap_or(value);
+    let text = without_nul(value);
     (!text.is_empty() && !text.contains(&0)).then_some(text)
+}
+
+/// A `security.selinux` value without the NUL the kernel ends it with: labels with and
+/// without it are the same label.
+pub fn without_nul(value: &[u8]) -> &[u8] {
+    value.strip_suffix(b"\0").unwrap_or(value)
 }
 
 /// libarchive: `LIBARCHIVE.xattr.<url-encoded name>=<base64 value>`.

@@ -688,11 +688,10 @@ impl Reader {
         // wins over a SCHILY.xattr record of another value (said in a warning).
         if let Some(label) = label {
             let name = OsString::from(crate::select::SELINUX_XATTR);
-            let trim = |v: &[u8]| v.strip_suffix(b"\0").unwrap_or(v).to_vec();
             if label.len() > XATTR_SIZE_MAX {
                 meta.xattrs_left_out += 1;
             } else if let Some((_, old)) = meta.xattrs.iter_mut().find(|(n, _)| *n == name) {
-                meta.selinux_conflicting = trim(old) != trim(label);
+                meta.selinux_conflicting = pax::without_nul(old) != pax::without_nul(label);
                 *old = label.to_vec();
             } else {
                 meta.xattrs.push((name, label.to_vec()));

@@ -237,10 +237,11 @@ impl Task {
             // A label is the same with or without the NUL the kernel ends it with (the archive's
             // RHT.security.selinux record has none).
             let label = xname == crate::select::SELINUX_XATTR;
-            let trim =
-                |v: &[u8]| -> Vec<u8> { if label { v.strip_suffix(b"\0").unwrap_or(v).to_vec() } else { v.to_vec() } };
+            fn as_compared(label: bool, v: &[u8]) -> &[u8] {
+                if label { crate::format::pax::without_nul(v) } else { v }
+            }
             match xattr::get_path(&(file.local)(), xname) {
-                Ok(disk) if disk.as_deref().map(trim) != Some(trim(value)) => {
+                Ok(disk) if disk.as_deref().map(|d| as_compared(label, d)) != Some(as_compared(label, value)) => {
                     let text = |v: &[u8]| -> Option<String> {
                         crate::format::pax::selinux_text(v).and_then(|t| String::from_utf8(t.to_vec()).ok())
                     };
