@@ -100,6 +100,109 @@ impl<T> IoContext<T> for io::Result<T> {
     }
 }
 
+/// GNU tar's `--warning` keywords (tar 1.34), in its order. `--warning=no-KEYWORD` silences the
+/// messages of that kind; captar prints those of the kinds in `Warning`, and takes the other
+/// keywords (messages it never prints) without complaint, as a script's options.
+pub const WARNING_KEYWORDS: &[&str] = &[
+    "alone-zero-block",
+    "bad-dumpdir",
+    "cachedir",
+    "contiguous-cast",
+    "file-changed",
+    "file-ignored",
+    "file-removed",
+    "file-shrank",
+    "file-unchanged",
+    "filename-with-nuls",
+    "ignore-archive",
+    "ignore-newer",
+    "new-directory",
+    "rename-directory",
+    "symlink-cast",
+    "timestamp",
+    "unknown-cast",
+    "unknown-keyword",
+    "xdev",
+    "decompress-program",
+    "existing-file",
+    "xattr-write",
+    "record-size",
+    "failed-read",
+];
+
+/// The kinds of captar's warnings and notes that `--warning` can silence, named as GNU tar's
+/// keywords. Silenced, a warning still counts for the exit status (as in GNU tar: a file that
+/// changed while read exits 1 with `--warning=no-file-changed` too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Warning {
+    /// A directory left out or emptied for its cache directory tag or `--exclude-tag` file.
+    Cachedir,
+    /// A file that changed, grew or was replaced while it was read.
+    FileChanged,
+    /// A socket, which an archive cannot hold.
+    FileIgnored,
+    /// A file that vanished between the walk and its reading.
+    FileRemoved,
+    /// A file that shrank while it was read (padded with zeros).
+    FileShrank,
+    /// The archive itself, met in the tree being archived.
+    IgnoreArchive,
+    /// `--keep-newer-files`: a file on disk as new as the member or newer, kept.
+    IgnoreNewer,
+    /// `--ignore-failed-read`: a path that could not be read, left out.
+    FailedRead,
+}
+
+impl Warning {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Warning::Cachedir => "cachedir",
+            Warning::FileChanged => "file-changed",
+            Warning::FileIgnored => "file-ignored",
+            Warning::FileRemoved => "file-removed",
+            Warning::FileShrank => "file-shrank",
+            Warning::IgnoreArchive => "ignore-archive",
+            Warning::IgnoreNewer => "ignore-newer",
+            Warning::FailedRead => "failed-read",
+        }
+    }
+
+    /// The keyword's bit in a set of silenced keywords (its index in `WARNING_KEYWORDS`).
+    fn bit(self) -> u32 {
+        let i = WARNING_KEYWORDS.iter().position(|k| *k == self.keyword()).unwrap_or(0);
+        1 << i
+    }
+}
+
+/// The keywords silenced by `--warning` options, given in order as GNU tar takes them: `KEYWORD`
+/// or `no-KEYWORD`, `all`, `none` (= `no-all`). An unknown keyword is a usage error listing
+/// the valid ones.
+pub fn silenced_warnings(options: &[String]) -> std::result::Result<u32, String> {
+    let all = (1u32 << WARNING_KEYWORDS.len()) - 1;
+    let mut silenced = 0u32;
+    for opt in options {
+        let (off, word) = match opt.strip_prefix("no-") {
+            Some(w) => (true, w),
+            None if opt == "none" => (true, "all"),
+            None => (false, opt.as_str()),
+        };
+        let bits = match word {
+            "all" => all,
+            _ => match WARNING_KEYWORDS.iter().position(|k| *k == word) {
+                Some(i) => 1 << i,
+                None => {
+                    return Err(format!(
+                        "invalid argument '{opt}' for '--warning'; valid: all, none, {} (each may start with no-)",
+                        WARNING_KEYWORDS.join(", ")
+                    ));
+                }
+            },
+        };
+        if off { silenced |= bits } else { silenced &= !bits }
+    }
+    Ok(silenced)
+}
+
 /// The outcome class of a whole run, as an exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Outcome {
@@ -115,6 +218,8 @@ pub struct Report {
     warnings: AtomicUsize,
     errors: AtomicUsize,
     quiet: bool,
+    /// The `--warning` keywords silenced (bits of `WARNING_KEYWORDS`).
+    silenced: u32,
     bar: std::sync::OnceLock<indicatif::ProgressBar>,
     /// The archive's bytes written or read (uncompressed), for `--totals`; the last one set.
     total: std::sync::Mutex<Option<u64>>,
@@ -128,6 +233,11 @@ impl Report {
     /// With `quiet`, notes and warnings are counted but not printed; errors always are.
     pub fn with_quiet(quiet: bool) -> Report {
         Report { quiet, ..Report::default() }
+    }
+
+    /// `silenced`: the `--warning` keywords whose messages are not printed (`silenced_warnings`).
+    pub fn with_silenced(self, silenced: u32) -> Report {
+        Report { silenced, ..self }
     }
 
     /// Whether only errors are printed (`-q`).
@@ -162,6 +272,21 @@ impl Report {
     /// A note that does not change the exit code.
     pub fn note(&self, msg: impl fmt::Display) {
         if !self.quiet {
+            self.print(&msg);
+        }
+    }
+
+    /// `warn`, of a kind `--warning=no-KEYWORD` silences (it still counts).
+    pub fn warn_as(&self, kind: Warning, msg: impl fmt::Display) {
+        self.warnings.fetch_add(1, Ordering::Relaxed);
+        if !self.quiet && self.silenced & kind.bit() == 0 {
+            self.print(&msg);
+        }
+    }
+
+    /// `note`, of a kind `--warning=no-KEYWORD` silences.
+    pub fn note_as(&self, kind: Warning, msg: impl fmt::Display) {
+        if !self.quiet && self.silenced & kind.bit() == 0 {
             self.print(&msg);
         }
     }

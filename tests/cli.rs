@@ -314,3 +314,57 @@ fn checkpoints_as_gnu_tar() {
         assert!(out.stderr_text().contains(why), "{arg}: {}", out.stderr_text());
     }
 }
+
+/// `--warning=KEYWORD`, as GNU tar's: `no-KEYWORD` silences that kind of message, `KEYWORD`
+/// brings it back, `none`/`all` every kind, taken in order, as `--warning=X` or `--warning X`,
+/// before a subcommand or in a tar-style line; GNU tar's keywords captar prints nothing for are
+/// accepted; an unknown one is refused as GNU tar refuses it. The messages and exit statuses
+/// are GNU tar's in the same runs.
+#[test]
+fn warning_keywords_as_gnu_tar() {
+    use util::cmd;
+    if !util::require_tool("tar") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let d = tmp.path().join("d");
+    std::fs::create_dir(&d).unwrap();
+    std::fs::write(d.join("a"), b"a\n").unwrap();
+    let _sock = std::os::unix::net::UnixListener::bind(d.join("sock")).unwrap();
+    let a = tmp.path().join("a.tar");
+    for warning in [
+        &[][..],
+        &["--warning=no-file-ignored"],
+        &["--warning", "no-file-ignored"],
+        &["--warning=none"],
+        &["--warning=no-all"],
+        &["--warning=none", "--warning=file-ignored"],
+        &["--warning=no-file-ignored", "--warning=all"],
+        &["--warning=no-xdev", "--warning=no-timestamp", "--warning=no-unknown-keyword"],
+    ] {
+        let shown = |out: &std::process::Output| out.stderr_text().contains("d/sock: socket ignored");
+        let ours = captar().args(warning).arg("-cf").arg(&a).arg("-C").arg(tmp.path()).arg("d").run();
+        let gnu = cmd("tar").args(warning).arg("-cf").arg(&a).arg("-C").arg(tmp.path()).arg("d").run();
+        assert_eq!(ours.status.code(), gnu.status.code(), "{warning:?}");
+        assert_eq!(shown(&ours), shown(&gnu), "{warning:?}: {} / {}", ours.stderr_text(), gnu.stderr_text());
+        assert_eq!(ours.stderr_text().is_empty(), gnu.stderr_text().is_empty(), "{warning:?}");
+        // The subcommand form, the option before or after the subcommand.
+        let sub = captar().args(warning).args(["create", "-f"]).arg(&a).arg("-C").arg(tmp.path()).arg("d").ok();
+        assert_eq!(shown(&sub), shown(&gnu), "{warning:?}");
+        let sub = captar().args(["create", "-f"]).arg(&a).args(warning).arg("-C").arg(tmp.path()).arg("d").ok();
+        assert_eq!(shown(&sub), shown(&gnu), "{warning:?}");
+    }
+    for bad in ["bogus", "no-none", "verbose", "file-changed,timestamp"] {
+        let flag = format!("--warning={bad}");
+        let out = captar().args([flag.as_str(), "-cf"]).arg(&a).arg("-C").arg(tmp.path()).arg("d").code(2);
+        assert!(
+            out.stderr_text().starts_with(&format!(
+                "captar: invalid argument '{bad}' for '--warning'; valid: all, none, alone-zero-block,"
+            )),
+            "{}",
+            out.stderr_text()
+        );
+        assert_eq!(out.stderr_text().lines().count(), 1);
+        cmd("tar").args([flag.as_str(), "-cf"]).arg(&a).arg("-C").arg(tmp.path()).arg("d").code(2);
+    }
+}

@@ -289,6 +289,17 @@ fn file_changing_while_read_is_a_warning_and_exit_1() {
     assert!(out.stderr_text().contains("log: file changed as we read it"), "{}", out.stderr_text());
     // The archive is still well-formed.
     cmd("tar").args(["-tvf"]).arg(c.work.join("c.tar")).ok();
+    // --warning=no-file-changed silences the message, not the exit status: GNU tar's too.
+    for tool in [env!("CARGO_BIN_EXE_captar"), "tar"] {
+        let _ = std::fs::remove_file(c.work.join("done"));
+        let script = format!(
+            "while [ ! -e {w}/done ]; do echo y >> {d}/log; done & {tool} --warning=no-file-changed -cf {w}/c.tar -C {d} log; rc=$?; touch {w}/done; wait; exit $rc",
+            w = c.work.display(),
+            d = dir.display(),
+        );
+        let out = cmd("bash").args(["-c", &script]).code(1);
+        assert_eq!(out.stderr_text(), "", "{tool}");
+    }
 }
 
 /// sysfs files claim 4096 bytes and read fewer: the kernel's own "file shrank while read".
@@ -1053,6 +1064,15 @@ fn keep_newer_files_as_gnu_tar() {
     let (ours, gnu) = (setup("ours"), setup("gnu"));
     let out = captar().arg("-xf").arg(&a).arg("-C").arg(&ours).arg("--keep-newer-files").ok();
     assert_eq!(out.stderr_text().trim(), "captar: bin/plain: the file there is newer or as new; kept");
+    // Silenced by --warning=no-ignore-newer, as GNU tar's "Current ... is newer or same age".
+    for tool in [env!("CARGO_BIN_EXE_captar"), "tar"] {
+        let d = setup(&format!("quiet-{}", tool.len()));
+        let loud = cmd(tool).args(["--keep-newer-files", "-xf"]).arg(&a).arg("-C").arg(&d).ok();
+        assert!(loud.stderr_text().contains("bin/plain"), "{tool}: {}", loud.stderr_text());
+        let out =
+            cmd(tool).args(["--warning=no-ignore-newer", "--keep-newer-files", "-xf"]).arg(&a).arg("-C").arg(&d).ok();
+        assert_eq!(out.stderr_text(), "", "{tool}");
+    }
     cmd("tar")
         .args(["--xattrs", "--xattrs-include=security.capability", "--keep-newer-files", "-xf"])
         .arg(&a)

@@ -61,6 +61,13 @@ pub struct Cli {
     /// repeatable, run in order; given alone, checkpoints every 10 records
     #[arg(long, global = true, value_name = "ACTION")]
     pub checkpoint_action: Vec<String>,
+    /// Silence one kind of warning, as GNU tar's --warning: no-KEYWORD silences it, KEYWORD
+    /// brings it back, none/all for every kind; repeatable, taken in order. captar's kinds:
+    /// file-changed, file-shrank, file-removed, failed-read, cachedir, ignore-archive,
+    /// file-ignored, ignore-newer (GNU tar's other keywords are accepted). A silenced warning
+    /// still counts in the exit status
+    #[arg(long, global = true, value_name = "KEYWORD")]
+    pub warning: Vec<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -989,7 +996,8 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
         }
         Err(e) => return Err(crate::error::Error::Usage(usage::one_line(&e, &args))),
     };
-    let report = Report::with_quiet(cli.quiet);
+    let silenced = crate::error::silenced_warnings(&cli.warning).map_err(Error::Usage)?;
+    let report = Report::with_quiet(cli.quiet).with_silenced(silenced);
     let spec =
         crate::checkpoint::Spec::parse(cli.checkpoint.as_deref(), &cli.checkpoint_action).map_err(Error::Usage)?;
     // The checkpoint actions are the progress shown (both would write to the terminal).

@@ -87,12 +87,24 @@ fn is_global(arg: &[u8]) -> bool {
     matches!(arg, b"-q" | b"--quiet" | b"--totals" | b"--checkpoint")
         || arg.starts_with(b"--checkpoint=")
         || arg.starts_with(b"--checkpoint-action=")
+        || arg.starts_with(b"--warning=")
 }
 
 /// Whether the command line (after any leading global options) is tar-style rather than a
 /// subcommand.
 pub fn is_tar_style(args: &[OsString]) -> bool {
-    let Some(first) = args.iter().skip(1).map(|a| a.as_bytes()).find(|a| !is_global(a)) else { return false };
+    let mut args = args.iter().skip(1).map(|a| a.as_bytes());
+    let first = loop {
+        match args.next() {
+            None => return false,
+            // Their value as the next argument (`captar --warning no-file-changed create ...`).
+            Some(b"--checkpoint-action" | b"--warning") => {
+                args.next();
+            }
+            Some(a) if is_global(a) => {}
+            Some(a) => break a,
+        }
+    };
     if SUBCOMMANDS.iter().any(|s| s.as_bytes() == first) {
         return false;
     }
@@ -133,7 +145,8 @@ pub fn unknown_bundle_letters(arg: &[u8]) -> Option<String> {
 /// them (not an optional value, which only comes after `=`: `--atime-preserve`).
 fn takes_value(long: &[u8]) -> bool {
     let cmd = <super::Cli as clap::CommandFactory>::command();
-    cmd.get_subcommands().flat_map(|sub| sub.get_arguments()).any(|a| {
+    // The global options (`--checkpoint-action ACTION`, `--warning KEYWORD`) and each subcommand's.
+    cmd.get_arguments().chain(cmd.get_subcommands().flat_map(|sub| sub.get_arguments())).any(|a| {
         a.get_long().is_some_and(|l| l.as_bytes() == long)
             && a.get_action().takes_values()
             && !a.is_require_equals_set()

@@ -68,7 +68,6 @@ const GNU_TAR_ONLY: &[&str] = &[
     "unquote",
     "verify",
     "volno-file",
-    "warning",
     "wildcards-match-slash",
 ];
 

@@ -17,7 +17,7 @@ use std::path::{Component, Path, PathBuf};
 use rustix::fs::{Gid, Mode, OFlags, Stat, Uid};
 
 use crate::caps::FileCaps;
-use crate::error::{Error, IoContext, Outcome, Report, Result};
+use crate::error::{Error, IoContext, Outcome, Report, Result, Warning};
 use crate::format::compress::{Compression, Encoder};
 use crate::format::reader::padding;
 use crate::format::writer::{DataOutcome, RECORD, Writer, encode_headers};
@@ -544,13 +544,9 @@ fn write_items<W: Write>(
                     }
                     whole = short.is_none() && !changed;
                     if let Some(read) = short {
-                        report.warn(format!(
-                            "{}: file shrank by {} bytes while we read it; padded with zeros",
-                            path.display(),
-                            meta.size - read
-                        ));
+                        shrank(report, path, meta.size - read);
                     } else if changed {
-                        report.warn(format!("{}: file changed as we read it", path.display()));
+                        report.warn_as(Warning::FileChanged, format!("{}: file changed as we read it", path.display()));
                     }
                 }
                 Body::Sparse { file, before, sparse } => {
@@ -561,9 +557,12 @@ fn write_items<W: Write>(
                     if let Some(e) = source.error {
                         report.error(format!("{}: read failed: {e}; its member was padded with zeros", path.display()));
                     } else if let DataOutcome::Short { .. } = outcome {
-                        report.warn(format!("{}: file shrank while we read it; padded with zeros", path.display()));
+                        report.warn_as(
+                            Warning::FileShrank,
+                            format!("{}: file shrank while we read it; padded with zeros", path.display()),
+                        );
                     } else if rustix::fs::fstat(&file).map(|after| changed(&before, &after)).unwrap_or(true) {
-                        report.warn(format!("{}: file changed as we read it", path.display()));
+                        report.warn_as(Warning::FileChanged, format!("{}: file changed as we read it", path.display()));
                     } else {
                         whole = true;
                     }
@@ -580,13 +579,9 @@ fn write_items<W: Write>(
                     if let Some(e) = source.error {
                         report.error(format!("{}: read failed: {e}; its member was padded with zeros", path.display()));
                     } else if let DataOutcome::Short { read } = outcome {
-                        report.warn(format!(
-                            "{}: file shrank by {} bytes while we read it; padded with zeros",
-                            path.display(),
-                            meta.size - read
-                        ));
+                        shrank(report, path, meta.size - read);
                     } else if rustix::fs::fstat(&file).map(|after| changed(&before, &after)).unwrap_or(true) {
-                        report.warn(format!("{}: file changed as we read it", path.display()));
+                        report.warn_as(Warning::FileChanged, format!("{}: file changed as we read it", path.display()));
                     } else {
                         whole = true;
                     }
@@ -763,7 +758,7 @@ impl Walker<'_> {
                 if let Some(tag) = tag
                     && self.files.opts.verbose
                 {
-                    self.files.report.note(tag.note(&entry.path));
+                    self.files.report.note_as(Warning::Cachedir, tag.note(&entry.path));
                 }
                 let scope = tag.map(|t| t.scope);
                 if scope == Some(TagScope::All) {
@@ -837,12 +832,12 @@ impl Walker<'_> {
                 Skip::Quietly => None,
             };
             if let Some(shown) = shown {
-                report.note(format!("{}: file is the archive; not dumped", shown.display()));
+                report.note_as(Warning::IgnoreArchive, format!("{}: file is the archive; not dumped", shown.display()));
             }
             return Ok(None);
         }
         let Some(kind) = Kind::of_mode(st.st_mode) else {
-            report.note(format!("{}: socket ignored", path.display()));
+            report.note_as(Warning::FileIgnored, format!("{}: socket ignored", path.display()));
             return Ok(None);
         };
         // With --dereference a regular file may be reached through symlinks too, so it has
@@ -901,13 +896,22 @@ impl Walker<'_> {
     }
 }
 
+/// A file read short by `by` bytes: its member is padded with zeros.
+fn shrank(report: &Report, path: &Path, by: u64) {
+    report.warn_as(
+        Warning::FileShrank,
+        format!("{}: file shrank by {by} bytes while we read it; padded with zeros", path.display()),
+    );
+}
+
 impl Files<'_> {
     /// Reports a member that could not be archived; one that vanished since the walk saw it
     /// is a warning, as in tar.
     fn failed(&self, e: Error) {
         match e {
             Error::Io { ref source, ref path, .. } if source.kind() == io::ErrorKind::NotFound => {
-                self.report.warn(format!("{}: file removed before we read it", path.display()));
+                self.report
+                    .warn_as(Warning::FileRemoved, format!("{}: file removed before we read it", path.display()));
             }
             Error::Io { op: tree::LOOP, ref source, ref path } => {
                 self.report.warn(format!("{}: {source}", path.display()));
@@ -923,7 +927,7 @@ impl Files<'_> {
     fn cannot_read(&self, e: Error) {
         match e {
             Error::Io { op: "stat" | "open" | "read", .. } if self.opts.ignore_failed_read => {
-                self.report.note(format!("{e}; left out (--ignore-failed-read)"));
+                self.report.note_as(Warning::FailedRead, format!("{e}; left out (--ignore-failed-read)"));
             }
             other => self.report.error(other),
         }
@@ -1092,7 +1096,10 @@ impl Files<'_> {
         }
         let before = rustix::fs::fstat(&file).map_err(io::Error::from).at(path, "stat")?;
         if (before.st_dev, before.st_ino) != (st.st_dev, st.st_ino) {
-            self.report.warn(format!("{}: file was replaced while we read it; archived the new one", path.display()));
+            self.report.warn_as(
+                Warning::FileChanged,
+                format!("{}: file was replaced while we read it; archived the new one", path.display()),
+            );
         }
         let shown = self.shown(&name, Kind::File);
         let mut meta = self.base_meta(name, Kind::File, &before, path)?;

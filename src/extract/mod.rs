@@ -30,7 +30,7 @@ use pool::{BATCH_BYTES, BATCH_FILES, Done, INLINE_MAX, Job, Pool, QUEUE};
 use restore::{CapFailure, Restored, Restorer};
 
 use crate::caps::FileCaps;
-use crate::error::{Error, Outcome, Report, Result};
+use crate::error::{Error, Outcome, Report, Result, Warning};
 use crate::format::reader::Reader;
 use crate::format::{EntryMeta, Kind, Time, open_archive_counted};
 use crate::progress::Progress;
@@ -525,7 +525,10 @@ impl Run<'_> {
                         if Time::mtime_of(&st) >= meta.mtime
                             && rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::Directory =>
                     {
-                        self.report.note(format!("{}: the file there is newer or as new; kept", path.display()));
+                        self.report.note_as(
+                            Warning::IgnoreNewer,
+                            format!("{}: the file there is newer or as new; kept", path.display()),
+                        );
                         return Ok(());
                     }
                     Existing::Keep => {
@@ -720,8 +723,10 @@ impl Run<'_> {
                             ));
                         }
                         Existing::KeepNewer if Time::mtime_of(&st) >= meta.mtime => {
-                            self.report
-                                .note(format!("{}: the file there is newer or as new; kept", meta.path.display()));
+                            self.report.note_as(
+                                Warning::IgnoreNewer,
+                                format!("{}: the file there is newer or as new; kept", meta.path.display()),
+                            );
                             return Ok(());
                         }
                         _ => {}
