@@ -12,8 +12,9 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Instant;
 
-/// The archive's record: 20 blocks, GNU tar's default blocking factor.
-pub const RECORD: u64 = 10240;
+/// The archive's record by default: 20 blocks, GNU tar's default blocking factor.
+#[cfg(test)]
+const RECORD: u64 = 10240;
 
 /// `%c`: GNU tar's default progress line.
 const DEFAULT_FORMAT: &str = "%{%Y-%m-%d %H:%M:%S}t: %ds, %{read,wrote}T%*\r";
@@ -173,6 +174,8 @@ pub struct Checkpoints {
     dots_to_stderr: bool,
     started: Instant,
     tty: Mutex<Tty>,
+    /// The record's size in bytes (`-b`, `--record-size`): what is counted.
+    record: u64,
 }
 
 #[derive(Debug, Default)]
@@ -199,7 +202,14 @@ impl Checkpoints {
             dots_to_stderr,
             started: Instant::now(),
             tty: Mutex::new(Tty::default()),
+            record: crate::format::writer::RECORD,
         }
+    }
+
+    /// Records of `record` bytes (GNU tar's `--record-size`) instead of 10 KiB.
+    pub fn with_record(mut self, record: u64) -> Checkpoints {
+        self.record = record;
+        self
     }
 
     /// A counter of the records begun, for one stream.
@@ -357,7 +367,7 @@ impl Checkpoints {
             .env("TAR_VERSION", env!("CARGO_PKG_VERSION"))
             .env("TAR_ARCHIVE", &self.archive)
             .env("TAR_CHECKPOINT", checkpoint.to_string())
-            .env("TAR_BLOCKING_FACTOR", "20")
+            .env("TAR_BLOCKING_FACTOR", (self.record / crate::format::BLOCK as u64).to_string())
             .env("TAR_SUBCOMMAND", self.subcommand)
             .env("TAR_FORMAT", "posix")
             .stdin(std::process::Stdio::null())
@@ -403,7 +413,8 @@ impl Counter {
     /// Writing: the archive is `pos` bytes long; every record it reaches into is begun.
     pub fn at(&mut self, pos: u64) {
         let first = self.begun;
-        self.begin(pos.div_ceil(RECORD).saturating_sub(self.begun), first);
+        let record = self.checkpoints.record;
+        self.begin(pos.div_ceil(record).saturating_sub(self.begun), first);
     }
 
     /// Reading: the bytes `pos..pos + n` were read. As GNU tar, which reads whole records and
@@ -413,7 +424,8 @@ impl Counter {
         if n == 0 {
             return;
         }
-        let (first, last) = (pos / RECORD, (pos + n - 1) / RECORD);
+        let record = self.checkpoints.record;
+        let (first, last) = (pos / record, (pos + n - 1) / record);
         let first = self.last_read.map_or(first, |l| first.max(l + 1));
         if first <= last {
             self.begin(last - first + 1, first);
@@ -428,7 +440,7 @@ impl Counter {
         let begun = self.begun + n;
         let mut next = (self.begun / every + 1) * every;
         while next <= begun {
-            self.checkpoints.run(next, (first + (next - self.begun - 1)) * RECORD);
+            self.checkpoints.run(next, (first + (next - self.begun - 1)) * self.checkpoints.record);
             next += every;
         }
         self.begun = begun;
@@ -467,8 +479,9 @@ impl crate::format::compress::Source for Checkpointed {
             if !self.inner.seeks() {
                 self.counter.read(self.pos, n);
             } else {
-                let in_record = self.pos.div_ceil(RECORD) * RECORD - self.pos;
-                if n > in_record && !(n - in_record).is_multiple_of(RECORD) {
+                let record = self.counter.checkpoints.record;
+                let in_record = self.pos.div_ceil(record) * record - self.pos;
+                if n > in_record && !(n - in_record).is_multiple_of(record) {
                     self.counter.read(self.pos + n - 1, 1);
                 }
             }

@@ -151,6 +151,7 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
             existing: Existing::Replace,
             recursive_unlink: false,
             checkpoints: None,
+            record: crate::format::writer::RECORD,
             keep_going: opts.keep_going,
             rootid: opts.rootid,
             verbose: false,
@@ -169,6 +170,7 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
     let verified = through_pipe(opts, report, false, opts.progress, |archive| {
         let v = VerifyOptions {
             checkpoints: None,
+            record: crate::format::writer::RECORD,
             source: Source::Archive(archive),
             directory: Some(opts.dst.clone()),
             select: Selection::all(),

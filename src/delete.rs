@@ -16,9 +16,9 @@ use rustix::fs::{Gid, Mode, Uid};
 
 use crate::error::{Error, IoContext, Outcome, Report, Result};
 use crate::extract::SafeName;
+use crate::format::Kind;
 use crate::format::compress::Compression;
-use crate::format::writer::RECORD;
-use crate::format::{BLOCK, Kind};
+use crate::format::writer::record_end;
 use crate::select::{Members, Selection};
 use crate::temps;
 
@@ -29,6 +29,8 @@ pub struct DeleteOptions {
     pub select: Selection,
     /// List each member taken out (on stdout).
     pub verbose: bool,
+    /// The archive ends on a multiple of this (`--record-size`).
+    pub record: u64,
 }
 
 pub fn delete(opts: &DeleteOptions, report: &Report) -> Result<Outcome> {
@@ -106,20 +108,20 @@ pub fn delete(opts: &DeleteOptions, report: &Report) -> Result<Outcome> {
         report.set_total(md.len());
         return Ok(report.outcome());
     }
-    let written = rewrite(path, &md, &cut, end)?;
+    let written = rewrite(path, &md, &cut, end, opts.record)?;
     report.set_total(written);
     Ok(report.outcome())
 }
 
 /// Writes the archive at `path` less the `cut` ranges, up to `end`, under a temporary name,
 /// then renames it over `path`; the new length.
-fn rewrite(path: &Path, md: &std::fs::Metadata, cut: &[(u64, u64)], end: u64) -> Result<u64> {
+fn rewrite(path: &Path, md: &std::fs::Metadata, cut: &[(u64, u64)], end: u64, record: u64) -> Result<u64> {
     let _cleanup = temps::SignalCleanup::install();
     let new = temps::Beside::create(path, 0o600).map_err(|e| match e {
         temps::BesideError::Dir(dir, e) => Error::io(dir, "open the archive's directory", e),
         temps::BesideError::Create(e) => Error::io(path, "create the new archive", e),
     })?;
-    let written = copy_kept(path, &new.file, md, cut, end);
+    let written = copy_kept(path, &new.file, md, cut, end, record);
     if written.is_err() {
         new.discard();
         return written;
@@ -128,7 +130,14 @@ fn rewrite(path: &Path, md: &std::fs::Metadata, cut: &[(u64, u64)], end: u64) ->
     written
 }
 
-fn copy_kept(path: &Path, new: &File, md: &std::fs::Metadata, cut: &[(u64, u64)], end: u64) -> Result<u64> {
+fn copy_kept(
+    path: &Path,
+    new: &File,
+    md: &std::fs::Metadata,
+    cut: &[(u64, u64)],
+    end: u64,
+    record: u64,
+) -> Result<u64> {
     rustix::fs::fchown(new, Some(Uid::from_raw(md.uid())), Some(Gid::from_raw(md.gid())))
         .and_then(|()| rustix::fs::fchmod(new, Mode::from_raw_mode(md.mode() & 0o7777)))
         .map_err(|e| {
@@ -154,7 +163,7 @@ fn copy_kept(path: &Path, new: &File, md: &std::fs::Metadata, cut: &[(u64, u64)]
             written += copied;
         }
     }
-    let new_len = (written + 2 * BLOCK as u64).div_ceil(RECORD) * RECORD;
+    let new_len = record_end(written, record);
     io::copy(&mut io::repeat(0).take(new_len - written), &mut out).at(path, "write the new archive")?;
     out.flush().at(path, "write the new archive")?;
     drop(out);

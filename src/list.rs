@@ -30,6 +30,9 @@ pub struct ListOptions {
     pub select: Selection,
     /// `--checkpoint`: actions every N records read.
     pub checkpoints: std::option::Option<std::sync::Arc<crate::checkpoint::Checkpoints>>,
+    /// The archive is read in records of this many bytes (GNU tar's `--record-size`): what
+    /// `--totals` counts.
+    pub record: u64,
 }
 
 /// The JSON form of a member; documented in the README.
@@ -351,7 +354,7 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
         }
     }
     out.flush().map_err(crate::error::Error::stdout)?;
-    report.set_total(reader.records_read());
+    report.set_total(reader.records_read(opts.record));
     for m in members.unmatched() {
         report.error(format!("{}: not found in archive", m.display()));
     }

@@ -368,3 +368,103 @@ fn warning_keywords_as_gnu_tar() {
         cmd("tar").args([flag.as_str(), "-cf"]).arg(&a).arg("-C").arg(tmp.path()).arg("d").code(2);
     }
 }
+
+/// `-b N`, `--blocking-factor=N` and `--record-size=SIZE`, as GNU tar's: an archive written
+/// (created, appended to, concatenated, deleted from; plain or compressed) ends on a whole
+/// record of that size, and no further; reading, `--totals` and `--checkpoint` count records of
+/// that size, the same numbers and lines as GNU tar's reading the same archive; exec's
+/// TAR_BLOCKING_FACTOR says it; bad values are refused, exit 2, as GNU tar refuses them.
+#[test]
+fn blocking_factor_as_gnu_tar() {
+    use util::cmd;
+    if !util::require_tool("tar") || !util::require_tool("bsdtar") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let src = tmp.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    for i in 0..40u64 {
+        std::fs::write(src.join(format!("f{i}")), util::noise((i * 1531) as usize, i)).unwrap();
+    }
+    let a = tmp.path().join("a.tar");
+    // Unpadded: -b 1 ends right after the end-of-archive marker.
+    captar().args(["-b", "1", "-cf"]).arg(&a).arg("-C").arg(&src).arg(".").ok();
+    let unpadded = std::fs::metadata(&a).unwrap().len();
+    let blocks = |p: &std::path::Path| {
+        let bytes = std::fs::read(p).unwrap();
+        assert!(bytes[bytes.len() - 1024..].iter().all(|&b| b == 0));
+        bytes.len() as u64
+    };
+    assert_eq!(blocks(&a) % 512, 0);
+    assert_ne!(unpadded % 10240, 0, "the test needs an archive that is not a whole default record");
+    let list = |p: &std::path::Path| cmd("tar").arg("-tf").arg(p).ok().stdout_text();
+    let names = list(&a);
+    assert_eq!(cmd("bsdtar").arg("-tf").arg(&a).ok().stdout_text(), names);
+    for (args, record) in [
+        (vec!["-b", "3"], 1536u64),
+        (vec!["--blocking-factor=7"], 3584),
+        (vec!["--blocking-factor", "64"], 32768),
+        (vec!["--record-size=1024"], 1024),
+        (vec!["--record-size=4k"], 4096),
+        (vec!["--record-size", "3b"], 1536),
+        (vec![], 10240),
+    ] {
+        let want = unpadded.div_ceil(record) * record;
+        // Tar-style and subcommand, the option before or after the command.
+        captar().args(&args).arg("-cf").arg(&a).arg("-C").arg(&src).arg(".").ok();
+        assert_eq!(blocks(&a), want, "{args:?}");
+        assert_eq!(list(&a), names);
+        captar().args(["create", "-f"]).arg(&a).args(&args).arg("-C").arg(&src).arg(".").ok();
+        assert_eq!(blocks(&a), want, "{args:?}");
+        // GNU tar's archive of the same record size ends on it too.
+        let g = tmp.path().join("g.tar");
+        cmd("tar").args(&args).arg("-cf").arg(&g).arg("-C").arg(&src).arg(".").ok();
+        assert_eq!(blocks(&g) % record, 0, "{args:?}");
+        // Reading: the same totals and checkpoints as GNU tar's, both archives.
+        for archive in [&a, &g] {
+            let run = |c: util::Cmd| {
+                let out = c.args(&args).args(["--totals", "--checkpoint=2", "-tf"]).arg(archive).ok();
+                out.stderr_text()
+                    .lines()
+                    .map(|l| l.strip_prefix("tar: ").map_or(l.to_string(), |rest| format!("captar: {rest}")))
+                    .map(|l| l.split(" (").next().unwrap().to_string())
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(run(captar()), run(cmd("tar")), "{args:?} {}", archive.display());
+        }
+        // Compressed: the tar stream is padded.
+        let z = tmp.path().join("a.tar.gz");
+        captar().args(&args).arg("-czf").arg(&z).arg("-C").arg(&src).arg(".").ok();
+        let stream = cmd("gzip").arg("-dc").arg(&z).ok().stdout;
+        assert_eq!(stream.len() as u64, want, "{args:?}");
+    }
+    // Appending, concatenating and deleting end on the record asked for.
+    captar().args(["-b", "1", "-cf"]).arg(&a).arg("-C").arg(&src).arg("f1").ok();
+    let one = blocks(&a);
+    captar().args(["-b", "1", "-rf"]).arg(&a).arg("-C").arg(&src).arg("f2").ok();
+    let two = blocks(&a);
+    assert!(two > one && two % 10240 != 0 && list(&a) == "f1\nf2\n", "{two}");
+    let g = tmp.path().join("g.tar");
+    cmd("tar").args(["-b", "1", "-cf"]).arg(&g).arg("-C").arg(&src).arg("f1").ok();
+    cmd("tar").args(["-b", "1", "-rf"]).arg(&g).arg("-C").arg(&src).arg("f2").ok();
+    assert_eq!(blocks(&g) % 512, 0);
+    captar().args(["-b", "1", "--delete", "-f"]).arg(&a).arg("f2").ok();
+    assert_eq!(blocks(&a), one);
+    let b = tmp.path().join("b.tar");
+    captar().args(["-b", "1", "-cf"]).arg(&b).arg("-C").arg(&src).arg("f3").ok();
+    captar().args(["-b", "2", "-Af"]).arg(&a).arg(&b).ok();
+    assert_eq!(blocks(&a) % 1024, 0);
+    assert_eq!(list(&a), "f1\nf3\n");
+    // exec's TAR_BLOCKING_FACTOR.
+    let out = captar()
+        .args(["-b", "7", "--checkpoint=1", "--checkpoint-action=exec=echo bf=$TAR_BLOCKING_FACTOR", "-tf"])
+        .arg(&a)
+        .ok();
+    assert!(out.stdout_text().starts_with("bf=7\n"), "{}", out.stdout_text());
+    // Refused, as GNU tar refuses them.
+    for bad in [&["-b", "0"][..], &["-b", "x"], &["--record-size=1000"], &["--record-size=0"], &["--record-size=1q"]] {
+        let out = captar().args(bad).arg("-cf").arg(&a).arg("-C").arg(&src).arg("f1").code(2);
+        assert_eq!(out.stderr_text().lines().count(), 1, "{}", out.stderr_text());
+        cmd("tar").args(bad).arg("-cf").arg(&a).arg("-C").arg(&src).arg("f1").code(2);
+    }
+}

@@ -68,6 +68,14 @@ pub struct Cli {
     /// still counts in the exit status
     #[arg(long, global = true, value_name = "KEYWORD")]
     pub warning: Vec<String>,
+    /// Records of N blocks of 512 bytes, as GNU tar's -b: an archive written ends on a whole
+    /// record (20 by default: 10 KiB); --totals and --checkpoint count records of this size
+    #[arg(short = 'b', long, global = true, value_name = "N", conflicts_with = "record_size")]
+    pub blocking_factor: Option<String>,
+    /// Records of SIZE bytes, a multiple of 512 (suffixes b, k, M, G), as GNU tar's
+    /// --record-size; -b N is --record-size=N*512
+    #[arg(long, global = true, value_name = "SIZE")]
+    pub record_size: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -749,6 +757,7 @@ impl CreateArgs {
             dereference: self.dereference,
             atime_preserve: self.atime_preserve.is_some(),
             checkpoints: None,
+            record: crate::format::writer::RECORD,
             hard_dereference: self.hard_dereference,
             remove_files: self.remove_files,
             update: false,
@@ -821,6 +830,7 @@ impl ExtractArgs {
         let top_level = self.one_top_level.as_deref().map(|dir| top_level(Path::new(dir), &self.file)).transpose()?;
         Ok(ExtractOptions {
             checkpoints: None,
+            record: crate::format::writer::RECORD,
             select: self.select.selection(&self.file)?,
             archive: self.file,
             directory: self.directory.unwrap_or_else(|| PathBuf::from(".")),
@@ -998,6 +1008,7 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
     };
     let silenced = crate::error::silenced_warnings(&cli.warning).map_err(Error::Usage)?;
     let report = Report::with_quiet(cli.quiet).with_silenced(silenced);
+    let record = record_size(cli.blocking_factor.as_deref(), cli.record_size.as_deref()).map_err(Error::Usage)?;
     let spec =
         crate::checkpoint::Spec::parse(cli.checkpoint.as_deref(), &cli.checkpoint_action).map_err(Error::Usage)?;
     // The checkpoint actions are the progress shown (both would write to the terminal).
@@ -1011,13 +1022,53 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
     } else {
         "read"
     };
-    let outcome = command(cli.command, &matches, &report, progress, spec.as_ref())?;
+    let outcome = command(cli.command, &matches, &report, progress, spec.as_ref(), record)?;
     if cli.totals
         && let Some(bytes) = report.total()
     {
         crate::error::print_stderr(&totals_line(verb, bytes, started.elapsed().as_secs_f64()));
     }
     Ok(outcome)
+}
+
+/// The record size `-b N` or `--record-size=SIZE` asks for (GNU tar's default, 20 blocks,
+/// without either).
+fn record_size(blocking_factor: Option<&str>, record_size: Option<&str>) -> std::result::Result<u64, String> {
+    use crate::format::BLOCK;
+    // At most 1 GiB: an archive is padded to a whole record.
+    const MAX: u64 = 1 << 30;
+    if let Some(n) = blocking_factor {
+        return match n.parse::<u64>() {
+            Ok(b) if b > 0 && b <= MAX / BLOCK as u64 => Ok(b * BLOCK as u64),
+            _ => Err(format!(
+                "-b {n}: not a blocking factor; give a number of 512-byte blocks from 1 to {}",
+                MAX / BLOCK as u64
+            )),
+        };
+    }
+    let Some(text) = record_size else { return Ok(crate::format::writer::RECORD) };
+    let (digits, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => text.split_at(i),
+        None => (text, ""),
+    };
+    let scale: u64 = match unit {
+        "" | "c" => 1,
+        "b" => 512,
+        "k" | "K" => 1 << 10,
+        "M" => 1 << 20,
+        "G" => 1 << 30,
+        _ => 0,
+    };
+    let size = digits.parse::<u64>().ok().and_then(|n| n.checked_mul(scale)).filter(|&s| s > 0 && s <= MAX);
+    match size {
+        Some(s) if s.is_multiple_of(BLOCK as u64) => Ok(s),
+        Some(_) => {
+            Err(format!("--record-size={text}: not a multiple of 512; give whole blocks (10240 is GNU tar's default)"))
+        }
+        None => Err(format!(
+            "--record-size={text}: not a record size; give bytes, a multiple of 512 up to 1G, with b, k, M or G if wanted"
+        )),
+    }
 }
 
 /// GNU tar's --totals line: `Total bytes read: 10240 (10KiB, 9.8MiB/s)`.
@@ -1033,6 +1084,7 @@ fn add_to(
     progress: bool,
     name: &str,
     checkpoints: Option<std::sync::Arc<crate::checkpoint::Checkpoints>>,
+    record: u64,
 ) -> Result<Outcome> {
     let matches = matches.subcommand_matches(name).expect("the subcommand was parsed");
     let file = a.file.clone();
@@ -1055,6 +1107,7 @@ fn add_to(
     opts.target = Target::Append(file);
     opts.update = name == "update";
     opts.checkpoints = checkpoints;
+    opts.record = record;
     crate::create::create(&opts, report)
 }
 
@@ -1066,9 +1119,11 @@ fn checkpoints(
     archive: &Path,
     subcommand: &'static str,
     stdout_taken: bool,
+    record: u64,
 ) -> Option<std::sync::Arc<crate::checkpoint::Checkpoints>> {
     let spec = spec?.clone();
-    let cp = crate::checkpoint::Checkpoints::new(spec, operation, archive.to_path_buf(), subcommand, stdout_taken);
+    let cp = crate::checkpoint::Checkpoints::new(spec, operation, archive.to_path_buf(), subcommand, stdout_taken)
+        .with_record(record);
     Some(std::sync::Arc::new(cp))
 }
 
@@ -1078,29 +1133,34 @@ fn command(
     report: &Report,
     progress: bool,
     spec: Option<&crate::checkpoint::Spec>,
+    record: u64,
 ) -> Result<Outcome> {
     use crate::checkpoint::Operation::{Read, Write};
+    let checkpoints = |operation, archive: &Path, subcommand, stdout_taken| {
+        checkpoints(spec, operation, archive, subcommand, stdout_taken, record)
+    };
     match command {
         Command::Create(a) => {
             let matches = matches.subcommand_matches("create").expect("the create subcommand was parsed");
-            let cp = checkpoints(spec, Write, &a.file, "-c", a.file.as_os_str() == "-");
+            let cp = checkpoints(Write, &a.file, "-c", a.file.as_os_str() == "-");
             let mut opts = a.options(progress, matches)?;
             opts.checkpoints = cp;
+            opts.record = record;
             crate::create::create(&opts, report)
         }
         Command::Append(a) => {
-            let cp = checkpoints(spec, Write, &a.file, "-r", false);
-            add_to(a, matches, report, progress, "append", cp)
+            let cp = checkpoints(Write, &a.file, "-r", false);
+            add_to(a, matches, report, progress, "append", cp, record)
         }
         Command::Update(a) => {
-            let cp = checkpoints(spec, Write, &a.file, "-u", false);
-            add_to(a, matches, report, progress, "update", cp)
+            let cp = checkpoints(Write, &a.file, "-u", false);
+            add_to(a, matches, report, progress, "update", cp, record)
         }
         Command::Concatenate(a) => {
             if a.file.as_os_str() == "-" {
                 return Err(Error::Usage("concatenate: -f - cannot be added to; name the archive file".into()));
             }
-            crate::create::concatenate(&a.file, &a.archives, report)
+            crate::create::concatenate(&a.file, &a.archives, record, report)
         }
         Command::Delete(a) => {
             if a.file.as_os_str() == "-" {
@@ -1110,13 +1170,15 @@ fn command(
                 select: a.select.selection(&a.file)?,
                 archive: a.file,
                 verbose: a.verbose,
+                record,
             };
             crate::delete::delete(&opts, report)
         }
         Command::List(a) => crate::list::list(
             &ListOptions {
                 select: a.select.selection(&a.file)?,
-                checkpoints: checkpoints(spec, Read, &a.file, "-t", false),
+                checkpoints: checkpoints(Read, &a.file, "-t", false),
+                record,
                 archive: a.file,
                 verbose: a.verbose,
                 caps: a.caps,
@@ -1128,9 +1190,10 @@ fn command(
             report,
         ),
         Command::Extract(a) => {
-            let cp = checkpoints(spec, Read, &a.file, "-x", a.to_stdout);
+            let cp = checkpoints(Read, &a.file, "-x", a.to_stdout);
             let mut opts = a.options(progress)?;
             opts.checkpoints = cp;
+            opts.record = record;
             crate::extract::extract(&opts, report)
         }
         Command::Verify(a) => {
@@ -1151,7 +1214,8 @@ fn command(
                 rootid: a.cap_rootid,
                 summary_on_pass: true,
                 keep_directory_symlink: a.keep_directory_symlink,
-                checkpoints: checkpoints(spec, Read, &input, "-d", false),
+                checkpoints: checkpoints(Read, &input, "-d", false),
+                record,
             };
             if matches!(opts.source, Source::Manifest(_)) && !opts.select.transforms.is_empty() {
                 return Err(Error::Usage(

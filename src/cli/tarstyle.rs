@@ -119,7 +119,7 @@ pub fn is_tar_style(args: &[OsString]) -> bool {
 }
 
 /// Every letter a bundle may hold (some only to be refused with a message).
-const LETTERS: &[u8] = b"cruAxtdfCXTIHNvzakUqpsSomOjJih";
+const LETTERS: &[u8] = b"cruAxtdfCXTIHNbvzakUqpsSomOjJih";
 
 /// Whether `arg` is a bundle of tar letters without a dash (`xvf`), as the first argument of
 /// the old form. A word with another letter is not (`captar lsit` is a mistyped subcommand,
@@ -133,7 +133,9 @@ fn is_old_bundle(arg: &[u8]) -> bool {
 /// gives `P`; a mistyped word (`frobnicate`) gives nothing.
 pub fn unknown_bundle_letters(arg: &[u8]) -> Option<String> {
     let unknown: String = arg.iter().filter(|c| !LETTERS.contains(c)).map(|&c| c as char).collect();
-    let looks = arg.iter().all(u8::is_ascii_alphabetic)
+    // Real bundles are short (`xvzf`, `cvpzf`); a longer word is a mistyped subcommand.
+    let looks = arg.len() <= 8
+        && arg.iter().all(u8::is_ascii_alphabetic)
         && arg.contains(&b'f')
         && arg.iter().any(|&c| mode_letter(c).is_some())
         && (1..=2).contains(&unknown.len())
@@ -351,7 +353,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                     continue;
                 }
                 match c {
-                    b'f' | b'C' | b'X' | b'T' | b'I' | b'H' | b'N' => {
+                    b'f' | b'C' | b'X' | b'T' | b'I' | b'H' | b'N' | b'b' => {
                         let value = if dashed.is_some() && i < bundle.len() {
                             let v = OsStr::from_bytes(&bundle[i..]).to_os_string();
                             i = bundle.len();
@@ -366,6 +368,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                             b'C' => "-C",
                             b'T' => "--files-from",
                             b'N' => "--newer",
+                            b'b' => "--blocking-factor",
                             b'I' => {
                                 program = Some(value);
                                 continue;

@@ -15,7 +15,6 @@ const TIP_MAX: usize = 80;
 const GNU_TAR_ONLY: &[&str] = &[
     "anchored",
     "backup",
-    "blocking-factor",
     "check-device",
     "check-links",
     "delay-directory-restore",
@@ -50,7 +49,6 @@ const GNU_TAR_ONLY: &[&str] = &[
     "owner-map",
     "pax-option",
     "preserve-order",
-    "record-size",
     "recursion",
     "restrict",
     "rmt-command",

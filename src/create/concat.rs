@@ -14,8 +14,7 @@ use std::path::{Path, PathBuf};
 
 use super::{Adding, members_end, open_to_add};
 use crate::error::{Error, IoContext, Outcome, Report, Result};
-use crate::format::BLOCK;
-use crate::format::writer::RECORD;
+use crate::format::writer::record_end;
 use crate::temps;
 
 /// An archive to add: where its members end.
@@ -25,7 +24,7 @@ struct Part<'a> {
 }
 
 /// Adds the members of `others` to `archive` (made when missing), in order.
-pub fn concatenate(archive: &Path, others: &[PathBuf], report: &Report) -> Result<Outcome> {
+pub fn concatenate(archive: &Path, others: &[PathBuf], record: u64, report: &Report) -> Result<Outcome> {
     let target = std::fs::metadata(archive).ok();
     let mut parts = Vec::with_capacity(others.len());
     for other in others {
@@ -63,7 +62,7 @@ pub fn concatenate(archive: &Path, others: &[PathBuf], report: &Report) -> Resul
     };
     let _signals = temps::SignalCleanup::install();
     let guard = temps::restore_on_signal(file.as_fd(), end, len).at(archive, "open the archive")?;
-    let written = add(&file, end, &parts, archive);
+    let written = add(&file, end, &parts, archive, record);
     if let Err(e) = temps::settle_restore(guard, written.is_err()) {
         report.error(Error::io(archive, "put the archive's old end back after the failure", e));
     }
@@ -77,7 +76,7 @@ pub fn concatenate(archive: &Path, others: &[PathBuf], report: &Report) -> Resul
 
 /// Writes the parts' members from `end` on, then an end-of-archive marker padded to a whole
 /// record; the archive's new length.
-fn add(file: &File, end: u64, parts: &[Part<'_>], archive: &Path) -> Result<u64> {
+fn add(file: &File, end: u64, parts: &[Part<'_>], archive: &Path, record: u64) -> Result<u64> {
     let mut out = temps::ArchiveWrite(file);
     (&*file).seek(SeekFrom::Start(end)).at(archive, "seek in the archive")?;
     let mut at = end;
@@ -92,7 +91,7 @@ fn add(file: &File, end: u64, parts: &[Part<'_>], archive: &Path) -> Result<u64>
         }
         at += copied;
     }
-    let new_len = (at + 2 * BLOCK as u64).div_ceil(RECORD) * RECORD;
+    let new_len = record_end(at, record);
     io::copy(&mut io::repeat(0).take(new_len - at), &mut out).at(archive, "write the archive")?;
     file.set_len(new_len).at(archive, "truncate the archive")?;
     Ok(new_len)

@@ -20,7 +20,7 @@ use crate::caps::FileCaps;
 use crate::error::{Error, IoContext, Outcome, Report, Result, Warning};
 use crate::format::compress::{Compression, Encoder};
 use crate::format::reader::padding;
-use crate::format::writer::{DataOutcome, RECORD, Writer, encode_headers};
+use crate::format::writer::{DataOutcome, Writer, encode_headers};
 use crate::format::{BLOCK, EntryMeta, Kind, Time};
 use crate::progress::Progress;
 use crate::transform::Part;
@@ -261,13 +261,13 @@ fn append_archive(opts: &CreateOptions, walker: &mut Walker<'_>, progress: &Prog
         write_to(opts, walker, progress, &file, path)?;
         let now = (&file).stream_position().at(path, "seek in the archive")?;
         // --totals: what GNU tar's -r counts, from the record that held the old end marker.
-        walker.files.report.set_total(now - end / RECORD * RECORD);
+        walker.files.report.set_total(now - end / opts.record * opts.record);
         file.set_len(now).at(path, "truncate the archive")
     });
     // Nothing added (everything excluded, or up to date): the archive as it was, byte for byte.
     let none = walker.files.run.written.load(std::sync::atomic::Ordering::Relaxed) == 0;
     if none && written.is_ok() {
-        walker.files.report.set_total(len - end / RECORD * RECORD);
+        walker.files.report.set_total(len - end / opts.record * opts.record);
     }
     // On failure, the old end back: cut to the members, then zeros to the old length.
     if let Err(e) = temps::settle_restore(guard, written.is_err() || none) {
@@ -430,7 +430,7 @@ fn write_to<W: Write + AsFd>(
     // Members reach the compressor in runs of a batch; a large file's header and data in
     // pieces of at least 512 bytes, which the compressors buffer themselves.
     let counter = opts.checkpoints.as_ref().map(|c| c.counter());
-    let mut writer = Writer::new(encoder).starting_at(start).with_checkpoints(counter);
+    let mut writer = Writer::new(encoder).starting_at(start).with_checkpoints(counter).with_record(opts.record);
     let files = walker.files;
     // Past a few readers the walk and the writer set the pace; the cap bounds memory (each
     // batch in flight holds up to ~2 MiB) on machines with many cores.

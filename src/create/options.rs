@@ -48,6 +48,9 @@ pub struct CreateOptions {
     pub atime_preserve: bool,
     /// `--checkpoint`: actions every N records written.
     pub checkpoints: std::option::Option<std::sync::Arc<crate::checkpoint::Checkpoints>>,
+    /// The archive ends on a multiple of this many bytes (GNU tar's `--record-size`, 512 times
+    /// `--blocking-factor`).
+    pub record: u64,
     /// Every name of a file of several is archived whole, not as a hard link (GNU tar's
     /// `--hard-dereference`).
     pub hard_dereference: bool,
@@ -91,6 +94,7 @@ impl CreateOptions {
             dereference: false,
             atime_preserve: false,
             checkpoints: None,
+            record: crate::format::writer::RECORD,
             hard_dereference: false,
             remove_files: false,
             update: false,

@@ -135,6 +135,9 @@ pub struct ExtractOptions {
     pub progress: bool,
     /// `--checkpoint`: actions every N records read.
     pub checkpoints: std::option::Option<std::sync::Arc<crate::checkpoint::Checkpoints>>,
+    /// The archive is read in records of this many bytes (GNU tar's `--record-size`): what
+    /// `--totals` counts.
+    pub record: u64,
 }
 
 impl ExtractOptions {
@@ -252,7 +255,7 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
             cap_failures: Vec::new(),
         };
         let mut result = run.members(&mut reader, &tick);
-        report.set_total(reader.records_read());
+        report.set_total(reader.records_read(opts.record));
         // Every file handed to a worker is finished (or failed) before anything else. An
         // earlier file's failure is reported even when a later member failed too.
         match (run.drain(), &result) {

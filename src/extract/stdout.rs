@@ -64,7 +64,7 @@ pub fn to_stdout(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
         }
     }
     out.flush().map_err(|e| cut_off(e, Path::new("the data")))?;
-    report.set_total(reader.records_read());
+    report.set_total(reader.records_read(opts.record));
     for m in members.unmatched() {
         report.error(format!("{}: not found in archive", m.display()));
     }

@@ -237,13 +237,12 @@ impl Reader {
     /// The bytes read so far in whole 10 KiB records, as tar reads an archive (GNU tar's
     /// `--totals`): at the end, through the record holding the end marker's second block (or
     /// where it would be).
-    pub fn records_read(&self) -> u64 {
-        const RECORD: u64 = 20 * BLOCK as u64;
+    pub fn records_read(&self, record: u64) -> u64 {
         let read = match self.end {
             Some(end) => self.offset.max(end + 2 * BLOCK as u64),
             None => self.offset,
         };
-        read.div_ceil(RECORD) * RECORD
+        read.div_ceil(record) * record
     }
 
     /// An error at `offset`, naming the member whose data is being read, if any.
@@ -276,15 +275,7 @@ impl Reader {
     /// Reads one block; `Ok(None)` at a clean end of input on a block boundary.
     fn read_block(&mut self) -> Result<Option<[u8; BLOCK]>> {
         let mut block = [0u8; BLOCK];
-        let mut got = 0;
-        while got < BLOCK {
-            match self.src.read(&mut block[got..]) {
-                Ok(0) => break,
-                Ok(n) => got += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(self.io_err(e)),
-            }
-        }
+        let got = self.fill(&mut block).map_err(|e| self.io_err(e))?;
         if got == 0 {
             return Ok(None);
         }
@@ -339,6 +330,28 @@ impl Reader {
         }
         self.offset += size;
         self.skip(padding(size))
+    }
+
+    /// Reads the end-of-archive marker's second block (whatever it holds, if the input has it),
+    /// as GNU tar reads it: where it starts a record, that record is read too, which
+    /// `--checkpoint` counts.
+    fn read_second_zero_block(&mut self) {
+        let mut block = [0u8; BLOCK];
+        self.offset += self.fill(&mut block).unwrap_or(0) as u64;
+    }
+
+    /// Reads into all of `buf`, fewer bytes only at the end of the input.
+    fn fill(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut got = 0;
+        while got < buf.len() {
+            match self.src.read(&mut buf[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(got)
     }
 
     /// Reads a compressed stream to its end after the end-of-archive marker, so a corrupt
@@ -410,6 +423,7 @@ impl Reader {
                 }
                 self.done = true;
                 self.end = Some(at);
+                self.read_second_zero_block();
                 self.check_trailer()?;
                 return Ok(None);
             }

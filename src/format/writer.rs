@@ -43,6 +43,8 @@ pub struct Writer<W: Write> {
     buf: Vec<u8>,
     /// `--checkpoint`: the records begun, counted on what is written.
     checkpoints: Option<crate::checkpoint::Counter>,
+    /// The archive ends on a multiple of this (`--blocking-factor` blocks; RECORD by default).
+    record: u64,
 }
 
 /// Splits a name into ustar prefix and name fields, if it fits.
@@ -70,7 +72,7 @@ fn set_field(dst: &mut [u8], src: &[u8]) {
 
 impl<W: Write> Writer<W> {
     pub fn new(out: W) -> Writer<W> {
-        Writer { out, written: 0, start: 0, buf: vec![0u8; COPY_BUFFER], checkpoints: None }
+        Writer { out, written: 0, start: 0, buf: vec![0u8; COPY_BUFFER], checkpoints: None, record: RECORD }
     }
 
     /// Runs the `--checkpoint` actions as the records are written.
@@ -89,6 +91,13 @@ impl<W: Write> Writer<W> {
 
     /// A writer adding to an archive at byte `start` (`append`): the archive is padded to a
     /// whole record from its own start, as tar pads it.
+    /// The archive is padded to a multiple of `record` bytes (a multiple of 512), GNU tar's
+    /// `--record-size`.
+    pub fn with_record(mut self, record: u64) -> Writer<W> {
+        self.record = record;
+        self
+    }
+
     pub fn starting_at(mut self, start: u64) -> Writer<W> {
         self.start = start;
         self
@@ -207,18 +216,27 @@ impl<W: Write> Writer<W> {
     /// The archive's length once [`Writer::finish`] has written the end-of-archive marker and
     /// padded it to a whole record.
     pub fn finished_len(&self) -> u64 {
-        (self.start + self.written + 2 * BLOCK as u64).div_ceil(RECORD) * RECORD - self.start
+        record_end(self.start + self.written, self.record) - self.start
     }
 
     /// Writes the end-of-archive marker, pads to a whole record, and returns the output.
     pub fn finish(mut self) -> io::Result<W> {
-        self.put(&[0u8; 2 * BLOCK])?;
-        let rest = (RECORD - (self.start + self.written) % RECORD) % RECORD;
-        let zeros = vec![0u8; rest as usize];
-        self.put(&zeros)?;
+        let mut rest = record_end(self.start + self.written, self.record) - (self.start + self.written);
+        let zeros = [0u8; 16 * BLOCK];
+        while rest > 0 {
+            let n = rest.min(zeros.len() as u64) as usize;
+            self.put(&zeros[..n])?;
+            rest -= n as u64;
+        }
         self.out.flush()?;
         Ok(self.out)
     }
+}
+
+/// Where an archive whose members end at `members` ends: after the end-of-archive marker (two
+/// zero blocks), padded to a whole record of `record` bytes.
+pub fn record_end(members: u64, record: u64) -> u64 {
+    (members + 2 * BLOCK as u64).div_ceil(record) * record
 }
 
 /// Appends a member's headers to `out`: its pax extended header when it needs one, then its

@@ -75,6 +75,9 @@ pub struct VerifyOptions {
     pub keep_directory_symlink: bool,
     /// `--checkpoint`: actions every N records of the archive read.
     pub checkpoints: std::option::Option<std::sync::Arc<crate::checkpoint::Checkpoints>>,
+    /// The archive is read in records of this many bytes (GNU tar's `--record-size`): what
+    /// `--totals` counts.
+    pub record: u64,
 }
 
 /// The kinds of difference, in the order the summary lists them.
@@ -272,7 +275,7 @@ impl Verifier<'_> {
                 let result = self.archive(&mut reader, &tick);
                 progress.finish();
                 result?;
-                report.set_total(reader.records_read());
+                report.set_total(reader.records_read(opts.record));
             }
             Source::Manifest(path) => self.manifest(path)?,
         }
