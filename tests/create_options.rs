@@ -1826,3 +1826,84 @@ fn access_times_stay_as_gnu_tar_atime_preserve_leaves_them() {
     captar().args(["-xf"]).arg(&a).arg("--atime-preserve").arg("-C").arg(x.path()).ok();
     assert!(x.path().join("d/f").exists());
 }
+
+/// `-W`/`--verify`, as GNU tar's: the archive written is read back and compared with the files
+/// (as `verify --all`: capabilities too), silently when nothing differs; a difference (a
+/// member's owner or time set by an option, a capability left out) is printed, exit 1, where
+/// GNU tar's -W says "Uid differs" and exits 1. Compressed archives are verified (GNU tar
+/// refuses them); standard output, -h, --remove-files, --transform and members from two
+/// directories are refused before anything is written.
+#[test]
+fn verify_after_writing_as_gnu_tar() {
+    if !util::require_root("setcap needs root") || !util::require_tool("tar") || !util::require_tool("setcap") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let d = tmp.path().join("d");
+    std::fs::create_dir_all(d.join("sub")).unwrap();
+    std::fs::write(d.join("sub/a"), util::noise(70000, 1)).unwrap();
+    std::fs::write(d.join("capped"), b"#!/bin/sh\n").unwrap();
+    cmd("setcap").arg("cap_net_raw=ep").arg(d.join("capped")).ok();
+    std::os::unix::fs::symlink("sub/a", d.join("link")).unwrap();
+    std::fs::hard_link(d.join("sub/a"), d.join("hard")).unwrap();
+    let a = tmp.path().join("a.tar");
+    let at = |c: util::Cmd| c.arg("-C").arg(tmp.path()).arg("d");
+    // Nothing differs: nothing printed, exit 0, in every form; GNU tar's too.
+    for form in [
+        &["-cWf"][..],
+        &["-cf"],
+        &["--create", "--verify", "-f"],
+        &["create", "-W", "-f"],
+        &["create", "--verify", "--zstd", "-f"],
+    ] {
+        let extra: &[&str] = if form == ["-cf"] { &["-W"] } else { &[] };
+        let out = at(captar().args(form).arg(&a).args(extra)).ok();
+        assert_eq!((out.stdout_text(), out.stderr_text()), (String::new(), String::new()), "{form:?}");
+    }
+    at(cmd("tar").args(["-cWf"]).arg(&a)).ok();
+    // Differences: the owner set by --owner, as GNU tar finds it.
+    let out = at(captar().args(["--owner=5", "-cWf"]).arg(&a)).code(1);
+    assert!(out.stdout_text().contains("d/capped: owner differs: archive 5:0, disk 0:0"), "{}", out.stdout_text());
+    let gnu = at(cmd("tar").args(["--owner=5", "-cWf"]).arg(&a)).code(1);
+    assert!(gnu.stdout_text().contains("d/capped: Uid differs"), "{}", gnu.stdout_text());
+    // A capability the archive lacks (GNU tar's -W never looks at capabilities).
+    let out = at(captar().args(["--no-caps", "-cWf"]).arg(&a)).code(1);
+    assert!(
+        out.stdout_text().contains("d/capped: capabilities on disk not in archive: cap_net_raw=ep"),
+        "{}",
+        out.stdout_text()
+    );
+    at(cmd("tar").args(["-cWf"]).arg(&a)).ok();
+    // An absolute name and a name through `..` are compared where they were read.
+    captar().arg("-cWf").arg(&a).arg(d.join("sub/a")).ok();
+    captar().arg("-cWf").arg(&a).arg("../capped").current_dir(d.join("sub")).ok();
+    // Appending verifies the whole archive, as GNU tar's -rW: the members already there too,
+    // in the directory of the names added.
+    captar().arg("-rWf").arg(&a).arg("../sub/a").current_dir(d.join("sub")).ok();
+    let out = captar().arg("-rWf").arg(&a).arg("../../d/link").current_dir(d.join("sub")).code(1);
+    assert!(out.stdout_text().contains("capped: missing on disk"), "{}", out.stdout_text());
+    // Refused before anything is written.
+    let _ = std::fs::remove_file(&a);
+    for (args, why) in [
+        (&["-cWf", "-"][..], "standard output"),
+        (&["-chWf"], "with -h"),
+        (&["--remove-files", "-cWf"], "--remove-files"),
+        (&["--transform=s/d/e/", "-cWf"], "--transform"),
+    ] {
+        let mut c = captar().args(args);
+        if args.last() != Some(&"-") {
+            c = c.arg(&a);
+        }
+        let out = at(c).code(2);
+        assert!(
+            out.stderr_text().starts_with("captar: --verify (-W): ") && out.stderr_text().contains(why),
+            "{}",
+            out.stderr_text()
+        );
+        assert_eq!(out.stderr_text().lines().count(), 1);
+        assert!(!a.exists(), "{args:?}");
+    }
+    let out = captar().arg("-cWf").arg(&a).arg("-C").arg(tmp.path()).arg("d").arg("-C").arg(&d).arg("sub").code(2);
+    assert!(out.stderr_text().contains("more than one directory"), "{}", out.stderr_text());
+    assert!(!a.exists());
+}

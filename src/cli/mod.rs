@@ -343,6 +343,10 @@ pub struct CreateArgs {
     /// List each file as it is archived (on stdout; on stderr when the archive goes to stdout)
     #[arg(short, long)]
     verbose: bool,
+    /// Read the archive back once written and compare it with the files, as `verify --all`
+    /// (capabilities, contents and all metadata), as GNU tar's -W; differences exit 1
+    #[arg(short = 'W', long)]
+    verify: bool,
     /// Files and directories to archive
     #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
@@ -1088,6 +1092,7 @@ fn add_to(
 ) -> Result<Outcome> {
     let matches = matches.subcommand_matches(name).expect("the subcommand was parsed");
     let file = a.file.clone();
+    let a_verify = a.verify;
     let compress = a.gzip || a.zstd || a.level.is_some();
     let mut opts = a.options(progress, matches)?;
     if file.as_os_str() == "-" {
@@ -1104,11 +1109,68 @@ fn add_to(
     }
     // What the archive holds decides, not its name (`a.tgz` may be plain).
     opts.compression = Compression::None;
-    opts.target = Target::Append(file);
+    opts.target = Target::Append(file.clone());
     opts.update = name == "update";
     opts.checkpoints = checkpoints;
     opts.record = record;
-    crate::create::create(&opts, report)
+    let root = if a_verify { Some(verify_root(&opts, &file)?) } else { None };
+    let added = crate::create::create(&opts, report)?;
+    match root {
+        Some(root) => Ok(added.max(verify_written(&file, root, record, progress, report)?)),
+        None => Ok(added),
+    }
+}
+
+/// With `--verify` (`-W`): the one directory the members' names are relative to, checked
+/// before anything is written; an archive whose members cannot be compared with the files
+/// they came from by one `verify` is refused.
+fn verify_root(opts: &CreateOptions, file: &Path) -> Result<PathBuf> {
+    let refuse = |why: &str| Err(Error::Usage(format!("--verify (-W): {why}")));
+    if file.as_os_str() == "-" {
+        return refuse("the archive goes to standard output and cannot be read back; name an archive file");
+    }
+    if opts.dereference {
+        return refuse(
+            "with -h the archive holds what symlinks lead to, not the symlinks; verify with `captar verify -f ARCHIVE` (capabilities)",
+        );
+    }
+    if opts.remove_files {
+        return refuse("--remove-files removes the files it would compare with");
+    }
+    if !opts.transforms.is_empty() {
+        return refuse("--transform renames members away from the files' names; leave one out");
+    }
+    let mut roots = opts.paths.iter().map(crate::create::Named::member_root);
+    let root = roots.next().unwrap_or_else(|| PathBuf::from("."));
+    if let Some(other) = roots.find(|r| *r != root) {
+        return refuse(&format!(
+            "members come from more than one directory ({} and {}); verify each part with `captar verify --all -C DIR -f ARCHIVE`",
+            root.display(),
+            other.display()
+        ));
+    }
+    Ok(root)
+}
+
+/// `--verify`: the archive just written, compared with the files under `root` as `verify --all`
+/// compares them; nothing is printed when nothing differs (GNU tar's -W).
+fn verify_written(archive: &Path, root: PathBuf, record: u64, progress: bool, report: &Report) -> Result<Outcome> {
+    let opts = VerifyOptions {
+        source: Source::Archive(archive.to_path_buf()),
+        directory: Some(root),
+        select: Selection::all(),
+        all: true,
+        json: false,
+        extra: false,
+        risk: false,
+        progress,
+        rootid: RootidPolicy::Keep,
+        summary_on_pass: false,
+        keep_directory_symlink: false,
+        checkpoints: None,
+        record,
+    };
+    crate::verify::verify(&opts, report)
 }
 
 /// The checkpoints of a run (`--checkpoint`), if asked for: `subcommand` is GNU tar's letter
@@ -1143,10 +1205,16 @@ fn command(
         Command::Create(a) => {
             let matches = matches.subcommand_matches("create").expect("the create subcommand was parsed");
             let cp = checkpoints(Write, &a.file, "-c", a.file.as_os_str() == "-");
+            let (file, verify) = (a.file.clone(), a.verify);
             let mut opts = a.options(progress, matches)?;
             opts.checkpoints = cp;
             opts.record = record;
-            crate::create::create(&opts, report)
+            let root = if verify { Some(verify_root(&opts, &file)?) } else { None };
+            let created = crate::create::create(&opts, report)?;
+            match root {
+                Some(root) => Ok(created.max(verify_written(&file, root, record, progress, report)?)),
+                None => Ok(created),
+            }
         }
         Command::Append(a) => {
             let cp = checkpoints(Write, &a.file, "-r", false);

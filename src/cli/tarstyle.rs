@@ -119,7 +119,7 @@ pub fn is_tar_style(args: &[OsString]) -> bool {
 }
 
 /// Every letter a bundle may hold (some only to be refused with a message).
-const LETTERS: &[u8] = b"cruAxtdfCXTIHNbvzakUqpsSomOjJih";
+const LETTERS: &[u8] = b"cruAxtdfCXTIHNbvzakUqpsSomOjJihW";
 
 /// Whether `arg` is a bundle of tar letters without a dash (`xvf`), as the first argument of
 /// the old form. A word with another letter is not (`captar lsit` is a mistyped subcommand,
@@ -393,6 +393,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                     b'k' => opts.push("--keep-old-files".into()),
                     b'U' => opts.push("--unlink-first".into()),
                     b'i' => opts.push("--ignore-zeros".into()),
+                    b'W' => opts.push("--verify".into()),
                     // --dereference (create); a subcommand's -h is its help.
                     b'h' => opts.push("--dereference".into()),
                     b'O' => to_stdout = true,

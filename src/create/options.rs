@@ -163,4 +163,19 @@ impl Named {
     pub(super) fn fs_path(&self) -> PathBuf {
         self.dir.join(&self.path)
     }
+
+    /// The directory its member names are relative to: `-C`'s directory with what the member
+    /// name leaves out of the path (a leading `/`, everything up to the last `..`; see
+    /// `member_name`): `/` for `/usr/bin`, `../a` under `-C d` for `../a/b`... `d/../a`.
+    pub fn member_root(&self) -> PathBuf {
+        use std::path::Component;
+        let parts: Vec<Component<'_>> = self.path.components().collect();
+        let cut = parts
+            .iter()
+            .rposition(|c| matches!(c, Component::RootDir | Component::Prefix(_) | Component::ParentDir))
+            .map_or(0, |i| i + 1);
+        let mut root = self.dir.clone();
+        root.extend(&parts[..cut]);
+        if root.as_os_str().is_empty() { PathBuf::from(".") } else { root }
+    }
 }
