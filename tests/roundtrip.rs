@@ -1667,3 +1667,118 @@ fn keep_directory_symlink_orders_and_follows_changes() {
     let out = cmd("unshare").args(["-m", "--propagation", "private", "sh", "-c", &script]).code(2);
     assert!(out.stderr_text().contains("needs /proc"), "{}", out.stderr_text());
 }
+
+/// `--backup[=CONTROL]` and `--suffix`, as GNU tar's: the same runs, one after another on two
+/// trees that start the same (a file, a symlink to it, a directory with a file in it), leave
+/// the same names, types, sizes and link targets (`f~`, `f.~N~`, `f.bak`, $VERSION_CONTROL,
+/// $SIMPLE_BACKUP_SUFFIX, `--suffix` alone, `-k`, which the backup makes room for), the same
+/// `-v` lines; a member that fails (a hard link to a file not extracted; a capability the
+/// filesystem refuses) leaves the file there as it was, with no backup.
+#[test]
+fn backup_as_gnu_tar() {
+    let Some(c) = case(&["tar"]) else { return };
+    let src = c.dst("backup-src");
+    std::fs::create_dir(src.join("d")).unwrap();
+    std::fs::write(src.join("f"), "new f").unwrap();
+    std::fs::write(src.join("g"), "new g").unwrap();
+    std::fs::write(src.join("d/x"), "new x").unwrap();
+    let a = c.archive("backup.tar");
+    cmd("tar").arg("-cf").arg(&a).arg("-C").arg(&src).args(["d", "f", "g"]).ok();
+    let trees: Vec<_> = ["gnu", "ours"]
+        .iter()
+        .map(|t| {
+            let d = c.dst(&format!("backup-{t}"));
+            std::fs::create_dir(d.join("d")).unwrap();
+            std::fs::write(d.join("d/x"), "old x").unwrap();
+            std::fs::write(d.join("f"), "old f").unwrap();
+            std::os::unix::fs::symlink("f", d.join("g")).unwrap();
+            d
+        })
+        .collect();
+    // Each run's options, and the environment it runs in.
+    type Run<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)]);
+    let runs: &[Run<'_>] = &[
+        (&["--backup", "-v"], &[]),
+        (&["--backup=numbered"], &[]),
+        (&["--backup=t"], &[]),
+        (&["--backup"], &[]),
+        (&["--backup", "--suffix=.bak"], &[("VERSION_CONTROL", "simple")]),
+        (&["--backup", "-k"], &[]),
+        (&["--backup=simple"], &[("SIMPLE_BACKUP_SUFFIX", ".sb")]),
+        (&["--suffix=.s2"], &[]),
+        (&["--backup"], &[("VERSION_CONTROL", "never")]),
+        (&["--backup", "--skip-old-files"], &[]),
+        (&["--backup=simple", "--keep-newer-files"], &[]),
+        (&["--backup=none"], &[]),
+    ];
+    for (args, env) in runs {
+        let mut outs = Vec::new();
+        for (tool, d) in [("tar", &trees[0]), (env!("CARGO_BIN_EXE_captar"), &trees[1])] {
+            let mut c = cmd(tool).args(*args).arg("-xf").arg(&a).arg("-C").arg(d);
+            for (k, v) in *env {
+                c = c.env(k, v);
+            }
+            let out = c.ok();
+            outs.push(out.stdout_text().replace(['‘', '’'], "'"));
+        }
+        assert_eq!(outs[0], outs[1], "{args:?}");
+        let listing = |d: &std::path::Path| {
+            let mut names: Vec<String> = walkdir(d)
+                .into_iter()
+                .map(|p| {
+                    let md = std::fs::symlink_metadata(&p).unwrap();
+                    let what = match std::fs::read_link(&p) {
+                        Ok(t) => format!("-> {}", t.display()),
+                        Err(_) if md.is_dir() => "dir".into(),
+                        Err(_) => String::from_utf8(std::fs::read(&p).unwrap()).unwrap(),
+                    };
+                    format!("{} {what}", p.strip_prefix(d).unwrap().display())
+                })
+                .collect();
+            names.sort();
+            names
+        };
+        assert_eq!(listing(&trees[0]), listing(&trees[1]), "{args:?}");
+    }
+    assert!(outs_contain_backups(&trees[1]), "{:?}", std::fs::read_dir(&trees[1]).unwrap().count());
+    // A member that fails: the file is renamed back, no backup is left (GNU tar's undo).
+    let hs = c.dst("backup-hard-src");
+    std::fs::write(hs.join("a"), "a").unwrap();
+    std::fs::hard_link(hs.join("a"), hs.join("h")).unwrap();
+    let h = c.archive("hard.tar");
+    cmd("tar").arg("-cf").arg(&h).arg("-C").arg(&hs).args(["a", "h"]).ok();
+    for (tool, name) in [("tar", "undo-gnu"), (env!("CARGO_BIN_EXE_captar"), "undo-ours")] {
+        let d = c.dst(name);
+        std::fs::write(d.join("h"), "old").unwrap();
+        cmd(tool).args(["--backup", "-xf"]).arg(&h).arg("-C").arg(&d).arg("h").code(2);
+        assert_eq!(std::fs::read_to_string(d.join("h")).unwrap(), "old", "{tool}");
+        assert_eq!(std::fs::read_dir(&d).unwrap().count(), 1, "{tool}");
+    }
+    // Bad controls, refused as GNU tar refuses them.
+    for (args, env) in [(&["--backup=bogus"][..], None), (&["--backup"], Some("bogus"))] {
+        for tool in ["tar", env!("CARGO_BIN_EXE_captar")] {
+            let mut c = cmd(tool).args(args).arg("-xf").arg(&a).arg("-C").arg(&trees[1]);
+            if let Some(v) = env {
+                c = c.env("VERSION_CONTROL", v);
+            }
+            c.code(2);
+        }
+    }
+    // A capability the filesystem refuses (ramfs keeps no xattrs) stops at its member: the
+    // file it would have replaced is back under its name.
+    let Some(mnt) = util::mount_tmp("ramfs", "") else { return };
+    let capped = c.archive("capped.tar");
+    captar().arg("-cf").arg(&capped).arg("-C").arg(&c.src).arg("bin/net-raw").ok();
+    std::fs::create_dir(mnt.path().join("bin")).unwrap();
+    std::fs::write(mnt.path().join("bin/net-raw"), "old").unwrap();
+    let out = captar().args(["--backup", "-xf"]).arg(&capped).arg("-C").arg(mnt.path()).code(2);
+    assert!(out.stderr_text().contains("cannot restore"), "{}", out.stderr_text());
+    assert_eq!(std::fs::read_to_string(mnt.path().join("bin/net-raw")).unwrap(), "old");
+    assert_eq!(std::fs::read_dir(mnt.path().join("bin")).unwrap().count(), 1);
+}
+
+/// Whether the runs left the backups they should have: simple, numbered (`--suffix` alone
+/// counts on the numbered ones there), `.bak`, `.sb`.
+fn outs_contain_backups(d: &std::path::Path) -> bool {
+    ["f~", "f.~1~", "f.~5~", "f.bak", "f.sb", "g~", "d/x~"].iter().all(|n| d.join(n).symlink_metadata().is_ok())
+}

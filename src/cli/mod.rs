@@ -558,6 +558,15 @@ pub struct ExtractArgs {
     /// (GNU tar's --overwrite writes into them)
     #[arg(long)]
     overwrite: bool,
+    /// Rename a file (not a directory) where a member goes to a backup name first, renamed back
+    /// if the member fails, as GNU tar's: CONTROL none/off, simple/never (FILE~), numbered/t
+    /// (FILE.~N~), existing/nil (numbered if FILE has numbered backups, else simple; the
+    /// default, or $VERSION_CONTROL)
+    #[arg(long, value_name = "CONTROL", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    backup: Option<String>,
+    /// The simple backup suffix (default ~, or $SIMPLE_BACKUP_SUFFIX); implies --backup
+    #[arg(long, value_name = "SUFFIX")]
+    suffix: Option<OsString>,
     /// Set the archive's metadata on existing directories too (the default)
     #[arg(long)]
     overwrite_dir: bool,
@@ -832,9 +841,17 @@ impl CreateArgs {
 impl ExtractArgs {
     fn options(self, progress: bool) -> Result<ExtractOptions> {
         let top_level = self.one_top_level.as_deref().map(|dir| top_level(Path::new(dir), &self.file)).transpose()?;
+        let backups = crate::extract::Backups::parse(
+            self.backup.as_deref(),
+            self.suffix.as_deref(),
+            std::env::var("VERSION_CONTROL").ok().as_deref(),
+            std::env::var_os("SIMPLE_BACKUP_SUFFIX").as_deref(),
+        )
+        .map_err(Error::Usage)?;
         Ok(ExtractOptions {
             checkpoints: None,
             record: crate::format::writer::RECORD,
+            backups,
             select: self.select.selection(&self.file)?,
             archive: self.file,
             directory: self.directory.unwrap_or_else(|| PathBuf::from(".")),

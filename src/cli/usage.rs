@@ -14,7 +14,6 @@ const TIP_MAX: usize = 80;
 /// a file name that starts with a dash.
 const GNU_TAR_ONLY: &[&str] = &[
     "anchored",
-    "backup",
     "check-device",
     "check-links",
     "delay-directory-restore",
@@ -60,7 +59,6 @@ const GNU_TAR_ONLY: &[&str] = &[
     "show-snapshot-field-ranges",
     "sparse-version",
     "starting-file",
-    "suffix",
     "tape-length",
     "test-label",
     "unquote",

@@ -7,6 +7,7 @@ clear the capability: security/commoncap.c). A regular file is written as an unn
 Directories get their metadata after their contents.
 */
 
+pub mod backup;
 pub(crate) mod beneath;
 mod pool;
 mod restore;
@@ -24,6 +25,7 @@ use std::path::{Path, PathBuf};
 use rustix::fs::{AtFlags, Mode};
 use rustix::io::Errno;
 
+pub use backup::Backups;
 pub use beneath::SafeName;
 use beneath::{Dest, NameProblem};
 use pool::{BATCH_BYTES, BATCH_FILES, Done, INLINE_MAX, Job, Pool, QUEUE};
@@ -135,6 +137,8 @@ pub struct ExtractOptions {
     pub progress: bool,
     /// `--checkpoint`: actions every N records read.
     pub checkpoints: std::option::Option<std::sync::Arc<crate::checkpoint::Checkpoints>>,
+    /// `--backup`: files where members go are renamed to backup names first.
+    pub backups: Option<Backups>,
     /// The archive is read in records of this many bytes (GNU tar's `--record-size`): what
     /// `--totals` counts.
     pub record: u64,
@@ -253,6 +257,7 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
             warned_root: false,
             members: Members::new(&opts.select),
             cap_failures: Vec::new(),
+            backed_up: HashMap::new(),
         };
         let mut result = run.members(&mut reader, &tick);
         report.set_total(reader.records_read(opts.record));
@@ -312,6 +317,9 @@ struct Run<'a> {
     warned_root: bool,
     members: Members<'a>,
     cap_failures: Vec<CapFailure>,
+    /// `--backup`: each member's file renamed to its backup name (by the member's name): its
+    /// parent and both names, until the member is done (renamed back if it failed).
+    backed_up: HashMap<PathBuf, (PathBuf, std::ffi::OsString, std::ffi::OsString)>,
 }
 
 /// Whether an error stops the whole extraction rather than one member.
@@ -376,6 +384,10 @@ impl Run<'_> {
             };
             self.wait_for_conflicts(&name.rel, &meta)?;
             let result = self.member(reader, &name, &meta);
+            // A file a worker writes is settled when the worker is done.
+            if result.is_err() || !self.pool.as_ref().is_some_and(|p| p.in_flight.contains(name.rel.as_os_str())) {
+                self.settle_backup(&name.rel, result.is_err());
+            }
             self.handle(&meta.path, result)?;
             self.poll()?;
         }
@@ -437,6 +449,7 @@ impl Run<'_> {
             pool.in_flight_bytes -= done.data.len() as u64;
             pool.spare.keep(done.data);
         }
+        self.settle_backup(&done.rel, done.result.is_err());
         self.handle(&done.path, done.result)
     }
 
@@ -515,6 +528,9 @@ impl Run<'_> {
         let (parent_rel, file_name) = name.split();
         let parent_rel = parent_rel.to_path_buf();
         let file_name = file_name.to_os_string();
+        // First, as in GNU tar: -k, --skip-old-files and --keep-newer-files then find the name
+        // free and extract the member.
+        self.back_up(path, &name.rel, &parent_rel, &file_name)?;
         if self.opts.unlinks_first() {
             self.unlink_first(path, &name.rel, &parent_rel, &file_name, meta.kind)?;
         }
@@ -570,6 +586,55 @@ impl Run<'_> {
                 };
                 self.node(parent.as_fd(), &file_name, &name.rel, meta, make, "create special file")
             }
+        }
+    }
+
+    /// `--backup`: a file (not a directory, nor a symlink to one) where the member goes is
+    /// renamed to its backup name, as GNU tar's `maybe_backup_file`; `-v` says so.
+    fn back_up(&mut self, path: &Path, rel: &Path, parent_rel: &Path, name: &OsStr) -> Result<(), Failure> {
+        let Some(backups) = &self.opts.backups else { return Ok(()) };
+        let fail = |op: &'static str| move |e: io::Error| classify(path, op, e);
+        let parent = self.dest.dir(parent_rel).map_err(fail("open parent directory"))?;
+        // Followed, as GNU tar's deref_stat: a dangling symlink is not backed up either. One
+        // may lead to a file a worker is still writing: as if one member at a time, it waits.
+        let mut stat = rustix::fs::statat(&parent, name, AtFlags::empty());
+        if matches!(stat, Err(Errno::NOENT))
+            && self.pool.as_ref().is_some_and(|p| !p.in_flight.is_empty())
+            && rustix::fs::statat(&parent, name, AtFlags::SYMLINK_NOFOLLOW).is_ok()
+        {
+            self.drain().map_err(Failure::Stop)?;
+            stat = rustix::fs::statat(&parent, name, AtFlags::empty());
+        }
+        match stat {
+            Ok(st) if rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory => {
+                return Ok(());
+            }
+            Ok(_) => {}
+            Err(Errno::NOENT) => return Ok(()),
+            Err(e) => return Err(fail("look at the file there to back it up")(e.into())),
+        }
+        let backup = backups.name_for(parent.as_fd(), name).map_err(fail("find a backup name"))?;
+        match rustix::fs::renameat(&parent, name, &parent, &backup) {
+            Ok(()) => {}
+            // Gone meanwhile: nothing to back up.
+            Err(Errno::NOENT) => return Ok(()),
+            Err(e) => return Err(fail("rename the file there to its backup name")(e.into())),
+        }
+        if self.opts.verbose {
+            let quote = |p: &Path| crate::list::quote_name(p.as_os_str().as_bytes());
+            let line = format!("Renaming '{}' to '{}'", quote(rel), quote(&parent_rel.join(&backup)));
+            let _ = writeln!(std::io::stdout().lock(), "{line}");
+        }
+        self.backed_up.insert(rel.to_path_buf(), (parent_rel.to_path_buf(), name.to_os_string(), backup));
+        Ok(())
+    }
+
+    /// The member `rel` is done: a file it backed up is renamed back when it `failed` and its
+    /// name is free (nothing of the member took it), as GNU tar's `undo_last_backup`.
+    fn settle_backup(&mut self, rel: &Path, failed: bool) {
+        let Some((parent_rel, name, backup)) = self.backed_up.remove(rel) else { return };
+        if failed && let Ok(parent) = self.dest.dir(&parent_rel) {
+            let _ = rustix::fs::renameat_with(&parent, &backup, &parent, &name, rustix::fs::RenameFlags::NOREPLACE);
         }
     }
 
