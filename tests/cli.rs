@@ -341,6 +341,10 @@ fn warning_keywords_as_gnu_tar() {
         &["--warning=none", "--warning=file-ignored"],
         &["--warning=no-file-ignored", "--warning=all"],
         &["--warning=no-xdev", "--warning=no-timestamp", "--warning=no-unknown-keyword"],
+        // Cut short where that is unambiguous, as GNU tar's argmatch takes them.
+        &["--warning=no-file-ig"],
+        &["--warning=no-file-ig", "--warning=file-i"],
+        &["--warning=no-cach", "--warning=no-file-ig"],
     ] {
         let shown = |out: &std::process::Output| out.stderr_text().contains("d/sock: socket ignored");
         let ours = captar().args(warning).arg("-cf").arg(&a).arg("-C").arg(tmp.path()).arg("d").run();
@@ -354,16 +358,12 @@ fn warning_keywords_as_gnu_tar() {
         let sub = captar().args(["create", "-f"]).arg(&a).args(warning).arg("-C").arg(tmp.path()).arg("d").ok();
         assert_eq!(shown(&sub), shown(&gnu), "{warning:?}");
     }
-    for bad in ["bogus", "no-none", "verbose", "file-changed,timestamp"] {
+    for bad in ["bogus", "no-none", "verbose", "file-changed,timestamp", "file", "no-file", "al"] {
         let flag = format!("--warning={bad}");
         let out = captar().args([flag.as_str(), "-cf"]).arg(&a).arg("-C").arg(tmp.path()).arg("d").code(2);
-        assert!(
-            out.stderr_text().starts_with(&format!(
-                "captar: invalid argument '{bad}' for '--warning'; valid: all, none, alone-zero-block,"
-            )),
-            "{}",
-            out.stderr_text()
-        );
+        let how = if bad.ends_with("file") || bad == "al" { "ambiguous" } else { "invalid" };
+        let want = format!("captar: {how} argument '{bad}' for '--warning'; valid: all, none, alone-zero-block,");
+        assert!(out.stderr_text().starts_with(&want), "{}", out.stderr_text());
         assert_eq!(out.stderr_text().lines().count(), 1);
         cmd("tar").args([flag.as_str(), "-cf"]).arg(&a).arg("-C").arg(tmp.path()).arg("d").code(2);
     }
@@ -437,6 +437,37 @@ fn blocking_factor_as_gnu_tar() {
         captar().args(&args).arg("-czf").arg(&z).arg("-C").arg(&src).arg(".").ok();
         let stream = cmd("gzip").arg("-dc").arg(&z).ok().stdout;
         assert_eq!(stream.len() as u64, want, "{args:?}");
+    }
+    // Before a subcommand, in every form; the last of -b and --record-size counts (GNU tar's).
+    for args in [
+        &["-b", "7"][..],
+        &["-b7"],
+        &["--blocking-factor=7"],
+        &["--record-size", "3584"],
+        &["--record-size=1k", "-b", "7"],
+    ] {
+        captar().args(args).args(["create", "-f"]).arg(&a).arg("-C").arg(&src).arg(".").ok();
+        assert_eq!(blocks(&a), unpadded.div_ceil(3584) * 3584, "{args:?}");
+        captar().args(args).args(["list", "-f"]).arg(&a).ok();
+    }
+    captar().args(["-b", "7", "--record-size=1m", "create", "-f"]).arg(&a).arg("-C").arg(&src).arg(".").ok();
+    assert_eq!(blocks(&a), unpadded.div_ceil(1 << 20) << 20);
+    // Appending with a smaller record never shortens the archive (GNU tar rewrites records and
+    // truncates nothing): the same length as GNU tar's.
+    for tool in [env!("CARGO_BIN_EXE_captar"), "tar"] {
+        cmd("tar").arg("-cf").arg(&a).arg("-C").arg(&src).arg("f1").ok();
+        cmd(tool).args(["-rb", "1", "-f"]).arg(&a).arg("-C").arg(&src).arg("f2").ok();
+        assert_eq!(blocks(&a), 10240, "{tool}");
+        assert_eq!(list(&a), "f1\nf2\n");
+    }
+    // An update that adds nothing: the archive as it was, and GNU tar's --totals figure.
+    for b in ["1", "3", "20"] {
+        let total = |tool: &str| {
+            cmd("tar").arg("-cf").arg(&a).arg("-C").arg(&src).arg("f1").ok();
+            let out = cmd(tool).args(["--totals", "-ub", b, "-f"]).arg(&a).arg("-C").arg(&src).arg("f1").ok();
+            out.stderr_text().split(" (").next().unwrap().to_string()
+        };
+        assert_eq!(total(env!("CARGO_BIN_EXE_captar")), total("tar"), "-b {b}");
     }
     // Appending, concatenating and deleting end on the record asked for.
     captar().args(["-b", "1", "-cf"]).arg(&a).arg("-C").arg(&src).arg("f1").ok();

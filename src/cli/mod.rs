@@ -70,11 +70,11 @@ pub struct Cli {
     pub warning: Vec<String>,
     /// Records of N blocks of 512 bytes, as GNU tar's -b: an archive written ends on a whole
     /// record (20 by default: 10 KiB); --totals and --checkpoint count records of this size
-    #[arg(short = 'b', long, global = true, value_name = "N", conflicts_with = "record_size")]
+    #[arg(short = 'b', long, global = true, value_name = "N", overrides_with = "record_size")]
     pub blocking_factor: Option<String>,
     /// Records of SIZE bytes, a multiple of 512 (suffixes b, k, M, G), as GNU tar's
     /// --record-size; -b N is --record-size=N*512
-    #[arg(long, global = true, value_name = "SIZE")]
+    #[arg(long, global = true, value_name = "SIZE", overrides_with = "blocking_factor")]
     pub record_size: Option<String>,
     #[command(subcommand)]
     pub command: Command,
@@ -1076,8 +1076,8 @@ fn record_size(blocking_factor: Option<&str>, record_size: Option<&str>) -> std:
         "" | "c" => 1,
         "b" => 512,
         "k" | "K" => 1 << 10,
-        "M" => 1 << 20,
-        "G" => 1 << 30,
+        "m" | "M" => 1 << 20,
+        "g" | "G" => 1 << 30,
         _ => 0,
     };
     let size = digits.parse::<u64>().ok().and_then(|n| n.checked_mul(scale)).filter(|&s| s > 0 && s <= MAX);

@@ -88,6 +88,9 @@ fn is_global(arg: &[u8]) -> bool {
         || arg.starts_with(b"--checkpoint=")
         || arg.starts_with(b"--checkpoint-action=")
         || arg.starts_with(b"--warning=")
+        || arg.starts_with(b"--blocking-factor=")
+        || arg.starts_with(b"--record-size=")
+        || arg.strip_prefix(b"-b").is_some_and(|n| !n.is_empty() && n.iter().all(u8::is_ascii_digit))
 }
 
 /// Whether the command line (after any leading global options) is tar-style rather than a
@@ -98,7 +101,7 @@ pub fn is_tar_style(args: &[OsString]) -> bool {
         match args.next() {
             None => return false,
             // Their value as the next argument (`captar --warning no-file-changed create ...`).
-            Some(b"--checkpoint-action" | b"--warning") => {
+            Some(b"--checkpoint-action" | b"--warning" | b"--blocking-factor" | b"--record-size" | b"-b") => {
                 args.next();
             }
             Some(a) if is_global(a) => {}
@@ -134,7 +137,7 @@ fn is_old_bundle(arg: &[u8]) -> bool {
 pub fn unknown_bundle_letters(arg: &[u8]) -> Option<String> {
     let unknown: String = arg.iter().filter(|c| !LETTERS.contains(c)).map(|&c| c as char).collect();
     // Real bundles are short (`xvzf`, `cvpzf`); a longer word is a mistyped subcommand.
-    let looks = arg.len() <= 8
+    let looks = arg.len() <= 9
         && arg.iter().all(u8::is_ascii_alphabetic)
         && arg.contains(&b'f')
         && arg.iter().any(|&c| mode_letter(c).is_some())

@@ -262,12 +262,16 @@ fn append_archive(opts: &CreateOptions, walker: &mut Walker<'_>, progress: &Prog
         let now = (&file).stream_position().at(path, "seek in the archive")?;
         // --totals: what GNU tar's -r counts, from the record that held the old end marker.
         walker.files.report.set_total(now - end / opts.record * opts.record);
-        file.set_len(now).at(path, "truncate the archive")
+        // Never shorter than it was, as GNU tar (it rewrites records, truncates nothing): with
+        // a smaller record than the archive's, its old padding (zeros) stays.
+        file.set_len(now.max(len)).at(path, "truncate the archive")
     });
     // Nothing added (everything excluded, or up to date): the archive as it was, byte for byte.
     let none = walker.files.run.written.load(std::sync::atomic::Ordering::Relaxed) == 0;
     if none && written.is_ok() {
-        walker.files.report.set_total(len - end / opts.record * opts.record);
+        // GNU tar's figure: the end marker written again, to the end of its record.
+        let record = opts.record;
+        walker.files.report.set_total(crate::format::writer::record_end(end, record) - end / record * record);
     }
     // On failure, the old end back: cut to the members, then zeros to the old length.
     if let Err(e) = temps::settle_restore(guard, written.is_err() || none) {

@@ -332,14 +332,6 @@ impl Reader {
         self.skip(padding(size))
     }
 
-    /// Reads the end-of-archive marker's second block (whatever it holds, if the input has it),
-    /// as GNU tar reads it: where it starts a record, that record is read too, which
-    /// `--checkpoint` counts.
-    fn read_second_zero_block(&mut self) {
-        let mut block = [0u8; BLOCK];
-        self.offset += self.fill(&mut block).unwrap_or(0) as u64;
-    }
-
     /// Reads into all of `buf`, fewer bytes only at the end of the input.
     fn fill(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let mut got = 0;
@@ -357,14 +349,23 @@ impl Reader {
     /// Reads a compressed stream to its end after the end-of-archive marker, so a corrupt
     /// trailer (gzip's CRC, zstd's content checksum, a damaged last block) is an error, not
     /// silence. A checksum covers the data before it: what was read may be wrong too.
+    /// First the end-of-archive marker's second block is read (whatever it holds, if the input
+    /// has it), as GNU tar reads it: where it starts a record, that record is read too, which
+    /// `--checkpoint` counts. A decompressor's error there is the stream's, as at its end.
     fn check_trailer(&mut self) -> Result<()> {
-        self.src.finish().map_err(|e| {
-            self.err(
-                self.offset,
-                format!(
+        let mut block = [0u8; BLOCK];
+        let second = self.fill(&mut block);
+        if let Ok(n) = second {
+            self.offset += n as u64;
+        }
+        second.and_then(|_| self.src.finish()).map_err(|e| {
+            let msg = match self.src.seeks() {
+                true => format!("read failed after the end-of-archive marker: {e}"),
+                false => format!(
                     "the compressed stream fails its check at its end ({e}): the archive is damaged and what was read from it may be wrong; use an intact copy"
                 ),
-            )
+            };
+            self.err(self.offset, msg)
         })
     }
 
@@ -423,7 +424,6 @@ impl Reader {
                 }
                 self.done = true;
                 self.end = Some(at);
-                self.read_second_zero_block();
                 self.check_trailer()?;
                 return Ok(None);
             }

@@ -206,7 +206,20 @@ fn corrupt_compression_is_refused() {
         }
         bytes
     };
+    // A tar stream that ends after one zero block (GNU tar accepts it): the decompressor's
+    // check after it still runs.
+    let one_zero = {
+        let mut t = Tar::new().file("a", &[b'a'; 4000]).file("b", &vec![7u8; 100_000]).cut();
+        t.extend_from_slice(&[0u8; 512]);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&t).unwrap();
+        gz.finish().unwrap()
+    };
+    let mut one_zero_garbage = one_zero.clone();
+    one_zero_garbage.extend_from_slice(b"garbage\n");
     let cases = [
+        ("gzip one zero block, trailer", corrupt(one_zero.clone(), one_zero.len() - 8)),
+        ("gzip one zero block, garbage after it, trailer", one_zero_garbage),
         ("gzip flipped", corrupt(gz.clone(), gz.len() / 2)),
         ("gzip cut", gz[..gz.len() / 2].to_vec()),
         ("gzip trailer", corrupt(gz.clone(), gz.len() - 8)),
