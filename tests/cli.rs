@@ -499,3 +499,54 @@ fn blocking_factor_as_gnu_tar() {
         cmd("tar").args(bad).arg("-cf").arg(&a).arg("-C").arg(&src).arg("f1").code(2);
     }
 }
+
+/// GNU tar's hints that change nothing in captar's result are accepted where GNU tar takes
+/// them (`-s`/`--same-order`/`--preserve-order`, `--seek`, `--delay-directory-restore`): the
+/// same listing and tree as without them, GNU tar taking the same lines and refusing the same
+/// (the name order when creating). `--no-auto-compress`
+/// writes `a.tar.gz` uncompressed, as GNU tar does without `-a`.
+#[test]
+fn gnu_hints_are_accepted() {
+    use util::cmd;
+    if !util::require_tool("tar") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(src.join("d")).unwrap();
+    std::fs::write(src.join("d/f"), b"f\n").unwrap();
+    let a = tmp.path().join("a.tar");
+    captar().arg("-cf").arg(&a).arg("-C").arg(&src).arg("d").ok();
+    let plain = captar().arg("-tvf").arg(&a).ok().stdout_text();
+    for hint in ["--same-order", "--preserve-order", "--seek", "--delay-directory-restore"] {
+        for tool in [env!("CARGO_BIN_EXE_captar"), "tar"] {
+            let out = cmd(tool).arg(hint).arg("-tvf").arg(&a).ok();
+            assert_eq!(out.stdout_text().lines().count(), plain.lines().count(), "{tool} {hint}");
+            let x = tmp.path().join(format!("x{}{hint}", tool.len()));
+            std::fs::create_dir(&x).unwrap();
+            cmd(tool).arg(hint).arg("-xf").arg(&a).arg("-C").arg(&x).ok();
+            assert_eq!(std::fs::read(x.join("d/f")).unwrap(), b"f\n");
+            // Taken and ignored when creating, as GNU tar takes it; but for the name order,
+            // which GNU tar refuses there.
+            let code = if hint.ends_with("order") { 2 } else { 0 };
+            cmd(tool).arg(hint).arg("-cf").arg(tmp.path().join("c.tar")).arg("-C").arg(&src).arg("d").code(code);
+        }
+    }
+    assert_eq!(captar().args(["list", "--same-order", "--seek", "-v", "-f"]).arg(&a).ok().stdout_text(), plain);
+    captar().args(["-tsf"]).arg(&a).ok();
+    let x = tmp.path().join("xsub");
+    std::fs::create_dir(&x).unwrap();
+    captar().args(["extract", "--delay-directory-restore", "-f"]).arg(&a).arg("-C").arg(&x).ok();
+    // --no-auto-compress: the name asks for nothing.
+    for tool in [env!("CARGO_BIN_EXE_captar"), "tar"] {
+        let z = tmp.path().join("n.tar.gz");
+        cmd(tool).args(["--no-auto-compress", "-cf"]).arg(&z).arg("-C").arg(&src).arg("d").ok();
+        assert_ne!(&std::fs::read(&z).unwrap()[..2], [0x1f, 0x8b], "{tool}");
+        assert_eq!(cmd("tar").arg("-tf").arg(&z).ok().stdout_text(), "d/\nd/f\n");
+    }
+    let z = tmp.path().join("n.tar.gz");
+    captar().args(["create", "--no-auto-compress", "-f"]).arg(&z).arg("-C").arg(&src).arg("d").ok();
+    assert_ne!(&std::fs::read(&z).unwrap()[..2], [0x1f, 0x8b]);
+    captar().args(["create", "--no-auto-compress", "-z", "-f"]).arg(&z).arg("-C").arg(&src).arg("d").ok();
+    assert_eq!(&std::fs::read(&z).unwrap()[..2], [0x1f, 0x8b]);
+}

@@ -1882,6 +1882,13 @@ fn verify_after_writing_as_gnu_tar() {
     captar().arg("-rWf").arg(&a).arg("../sub/a").current_dir(d.join("sub")).ok();
     let out = captar().arg("-rWf").arg(&a).arg("../../d/link").current_dir(d.join("sub")).code(1);
     assert!(out.stdout_text().contains("capped: missing on disk"), "{}", out.stdout_text());
+    // A path through a symlink to a directory is compared where it leads (GNU tar's too).
+    std::os::unix::fs::symlink("d", tmp.path().join("dl")).unwrap();
+    captar().arg("-cWf").arg(&a).arg("-C").arg(tmp.path()).arg("dl/sub/a").ok();
+    cmd("tar").arg("-cWf").arg(&a).arg("-C").arg(tmp.path()).arg("dl/sub/a").ok();
+    // Not a regular file (a device; /dev/stdout, a FIFO): nothing to read back, refused.
+    let out = at(captar().args(["-cWf", "/dev/null"])).code(2);
+    assert!(out.stderr_text().contains("/dev/null is not a regular file"), "{}", out.stderr_text());
     // Refused before anything is written.
     let _ = std::fs::remove_file(&a);
     for (args, why) in [

@@ -1682,8 +1682,10 @@ fn backup_as_gnu_tar() {
     std::fs::write(src.join("f"), "new f").unwrap();
     std::fs::write(src.join("g"), "new g").unwrap();
     std::fs::write(src.join("d/x"), "new x").unwrap();
+    std::fs::write(src.join("e"), "new e").unwrap();
+    std::fs::write(src.join("h"), "new h").unwrap();
     let a = c.archive("backup.tar");
-    cmd("tar").arg("-cf").arg(&a).arg("-C").arg(&src).args(["d", "f", "g"]).ok();
+    cmd("tar").arg("-cf").arg(&a).arg("-C").arg(&src).args(["d", "e", "f", "g", "h"]).ok();
     let trees: Vec<_> = ["gnu", "ours"]
         .iter()
         .map(|t| {
@@ -1692,6 +1694,10 @@ fn backup_as_gnu_tar() {
             std::fs::write(d.join("d/x"), "old x").unwrap();
             std::fs::write(d.join("f"), "old f").unwrap();
             std::os::unix::fs::symlink("f", d.join("g")).unwrap();
+            // A symlink to a directory and a dangling one are backed up too (GNU tar 1.34
+            // follows no symlink to decide).
+            std::os::unix::fs::symlink("d", d.join("e")).unwrap();
+            std::os::unix::fs::symlink("/nonexistent-captar-test", d.join("h")).unwrap();
             d
         })
         .collect();
@@ -1741,6 +1747,33 @@ fn backup_as_gnu_tar() {
         assert_eq!(listing(&trees[0]), listing(&trees[1]), "{args:?}");
     }
     assert!(outs_contain_backups(&trees[1]), "{:?}", std::fs::read_dir(&trees[1]).unwrap().count());
+    // An archive holding `f~` before `f` (directory order, editor backups): the backup of the
+    // file there is the old file, not the archive's `f~` a worker wrote after it, as if one
+    // member at a time (GNU tar); many pairs, so the workers are busy.
+    let pairs = c.dst("backup-pairs-src");
+    let mut names = Vec::new();
+    for i in 0..300 {
+        std::fs::write(pairs.join(format!("f{i}~")), format!("archived backup {i}")).unwrap();
+        std::fs::write(pairs.join(format!("f{i}")), format!("new {i}")).unwrap();
+        names.push(format!("f{i}~"));
+        names.push(format!("f{i}"));
+    }
+    let p = c.archive("pairs.tar");
+    cmd("tar").arg("-cf").arg(&p).arg("-C").arg(&pairs).args(&names).ok();
+    for control in ["simple", "numbered", "existing"] {
+        for (tool, who) in [("tar", "gnu"), (env!("CARGO_BIN_EXE_captar"), "ours")] {
+            let d = c.dst(&format!("pairs-{control}-{who}"));
+            for i in 0..300 {
+                std::fs::write(d.join(format!("f{i}")), format!("old {i}")).unwrap();
+            }
+            cmd(tool).arg(format!("--backup={control}")).arg("-xf").arg(&p).arg("-C").arg(&d).ok();
+            for i in (0..300).step_by(37) {
+                let backup = if control == "numbered" { format!("f{i}.~1~") } else { format!("f{i}~") };
+                let kept = std::fs::read_to_string(d.join(&backup)).unwrap_or_default();
+                assert_eq!(kept, format!("old {i}"), "{who} --backup={control}: {backup}");
+            }
+        }
+    }
     // A member that fails: the file is renamed back, no backup is left (GNU tar's undo).
     let hs = c.dst("backup-hard-src");
     std::fs::write(hs.join("a"), "a").unwrap();
@@ -1750,7 +1783,9 @@ fn backup_as_gnu_tar() {
     for (tool, name) in [("tar", "undo-gnu"), (env!("CARGO_BIN_EXE_captar"), "undo-ours")] {
         let d = c.dst(name);
         std::fs::write(d.join("h"), "old").unwrap();
-        cmd(tool).args(["--backup", "-xf"]).arg(&h).arg("-C").arg(&d).arg("h").code(2);
+        let out = cmd(tool).args(["--backup", "-v", "-xf"]).arg(&h).arg("-C").arg(&d).arg("h").code(2);
+        let said = out.stdout_text().replace(['‘', '’'], "'");
+        assert!(said.contains("Renaming 'h' to 'h~'\nRenaming 'h~' back to 'h'"), "{tool}: {said}");
         assert_eq!(std::fs::read_to_string(d.join("h")).unwrap(), "old", "{tool}");
         assert_eq!(std::fs::read_dir(&d).unwrap().count(), 1, "{tool}");
     }

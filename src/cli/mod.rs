@@ -247,6 +247,10 @@ pub struct CreateArgs {
     /// Compress with zstd, on all cores
     #[arg(long)]
     zstd: bool,
+    /// Leave the archive's name out of it: `a.tar.gz` is written uncompressed unless -z/--zstd
+    /// (GNU tar's default; captar otherwise compresses by the name, as GNU tar's -a)
+    #[arg(long)]
+    no_auto_compress: bool,
     /// bzip2 and xz: refused with a message, not as unknown options
     #[arg(short = 'j', long = "bzip2", hide = true)]
     bzip2: bool,
@@ -445,6 +449,13 @@ pub struct SelectArgs {
     /// read whole, as GNU tar's -i
     #[arg(short = 'i', long)]
     ignore_zeros: bool,
+    /// Accepted, as GNU tar's -s / --same-order / --preserve-order: captar reads the archive
+    /// once in its order whatever the order of the names
+    #[arg(long, visible_alias = "preserve-order")]
+    same_order: bool,
+    /// Accepted, as GNU tar's --seek: captar seeks over data wherever the archive is a file
+    #[arg(long)]
+    seek: bool,
     /// Only these members (and what is under them)
     #[arg(value_name = "MEMBER")]
     members: Vec<PathBuf>,
@@ -554,6 +565,10 @@ pub struct ExtractArgs {
     /// Leave existing files as new as the member or newer alone (a note names each), as tar's
     #[arg(long)]
     keep_newer_files: bool,
+    /// Accepted, as GNU tar's: captar sets directories' times and modes at the end of the
+    /// extraction in any case
+    #[arg(long)]
+    delay_directory_restore: bool,
     /// Replace existing files (the default): by an atomic rename, never written into or through
     /// (GNU tar's --overwrite writes into them)
     #[arg(long)]
@@ -711,6 +726,8 @@ impl CreateArgs {
             Compression::Gzip
         } else if self.zstd {
             Compression::Zstd
+        } else if self.no_auto_compress {
+            Compression::None
         } else {
             Compression::from_name(&self.file).map_err(|e| Error::entry(&self.file, e))?
         };
@@ -1146,6 +1163,13 @@ fn verify_root(opts: &CreateOptions, file: &Path) -> Result<PathBuf> {
     if file.as_os_str() == "-" {
         return refuse("the archive goes to standard output and cannot be read back; name an archive file");
     }
+    // A device, a pipe (/dev/stdout), a FIFO: what is read back would not be the archive.
+    if std::fs::metadata(file).is_ok_and(|md| !md.is_file()) {
+        return refuse(&format!(
+            "{} is not a regular file and cannot be read back; name an archive file",
+            file.display()
+        ));
+    }
     if opts.dereference {
         return refuse(
             "with -h the archive holds what symlinks lead to, not the symlinks; verify with `captar verify -f ARCHIVE` (capabilities)",
@@ -1183,7 +1207,8 @@ fn verify_written(archive: &Path, root: PathBuf, record: u64, progress: bool, re
         progress,
         rootid: RootidPolicy::Keep,
         summary_on_pass: false,
-        keep_directory_symlink: false,
+        // A named path may go through a symlink to a directory (`bin/true`, /bin being one).
+        keep_directory_symlink: true,
         checkpoints: None,
         record,
     };

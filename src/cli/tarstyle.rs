@@ -196,6 +196,9 @@ const IGNORED_IN_OTHER_MODES: &[&str] = &[
     "same-owner",
     "no-same-owner",
     "keep-directory-symlink",
+    "seek",
+    "delay-directory-restore",
+    "no-auto-compress",
 ];
 
 /// `opts` less those of `IGNORED_IN_OTHER_MODES` that the mode's subcommand lacks, with their
@@ -206,7 +209,10 @@ fn for_mode(opts: Vec<OsString>, mode: Mode) -> Result<Vec<OsString>> {
     // value, optional, only comes after `=`).
     let longs = |sub: &clap::Command| -> Vec<(String, bool)> {
         let separate = |a: &clap::Arg| a.get_action().takes_values() && !a.is_require_equals_set();
-        sub.get_arguments().filter_map(|a| Some((a.get_long()?.to_string(), separate(a)))).collect()
+        let names = |a: &clap::Arg| -> Vec<String> {
+            a.get_long_and_visible_aliases().unwrap_or_default().into_iter().map(str::to_string).collect()
+        };
+        sub.get_arguments().flat_map(|a| names(a).into_iter().map(|l| (l, separate(a)))).collect()
     };
     let here: Vec<(String, bool)> = cmd.find_subcommand(mode.subcommand()).map(longs).unwrap_or_default();
     let elsewhere: Vec<(String, bool)> = cmd.get_subcommands().flat_map(longs).collect();

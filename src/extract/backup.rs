@@ -61,19 +61,32 @@ impl Backups {
         };
         let control = match word {
             None => Some(Control::Existing),
-            Some(word) => match WORDS.iter().find(|(w, _)| *w == word) {
-                Some((_, control)) => *control,
-                None => {
-                    return Err(format!(
-                        "invalid argument '{word}' for '{whence}'; valid: none or off, simple or never, existing or nil, numbered or t"
-                    ));
+            Some(word) => {
+                // As GNU's argmatch: the word, or an unambiguous start of one (`num`; `n` is
+                // ambiguous), words of one control counting as one.
+                let exact = WORDS.iter().find(|(w, _)| *w == word);
+                let mut starting: Vec<Option<Control>> =
+                    WORDS.iter().filter(|(w, _)| w.starts_with(word)).map(|(_, c)| *c).collect();
+                starting.dedup();
+                match (exact, starting.as_slice()) {
+                    (Some((_, control)), _) => *control,
+                    (None, [control]) => *control,
+                    (None, found) => {
+                        let how = if found.is_empty() { "invalid" } else { "ambiguous" };
+                        return Err(format!(
+                            "{how} argument '{word}' for '{whence}'; valid: none or off, simple or never, existing or nil, numbered or t"
+                        ));
+                    }
                 }
-            },
+            }
         };
         let suffix = suffix.or(simple_suffix.filter(|s| !s.is_empty())).unwrap_or(OsStr::new("~"));
         // A suffix with a slash would put the backup in another directory.
         if suffix.as_bytes().contains(&b'/') {
-            return Err(format!("--suffix={}: a backup suffix cannot hold a '/'", suffix.to_string_lossy()));
+            return Err(format!(
+                "the backup suffix '{}' (--suffix or $SIMPLE_BACKUP_SUFFIX) holds a '/'; a backup stays beside its file",
+                suffix.to_string_lossy()
+            ));
         }
         Ok(control.map(|control| Backups { control, suffix: suffix.to_os_string() }))
     }
@@ -92,7 +105,10 @@ impl Backups {
         if highest.is_none() && self.control == Control::Existing {
             return Ok(simple());
         }
-        let n = highest.unwrap_or(0).saturating_add(1);
+        let n = highest
+            .unwrap_or(0)
+            .checked_add(1)
+            .ok_or_else(|| io::Error::other("its numbered backups have reached the highest number; remove some"))?;
         let mut b = name.as_bytes().to_vec();
         b.extend_from_slice(format!(".~{n}~").as_bytes());
         Ok(OsString::from_vec(b))
@@ -141,6 +157,10 @@ mod tests {
         assert!(parse(Some("bogus"), None, None, None).unwrap_err().contains("'bogus' for '--backup'"));
         assert!(parse(Some(""), None, Some("bogus"), None).unwrap_err().contains("'$VERSION_CONTROL'"));
         assert!(parse(Some(""), Some("/x"), None, None).is_err());
+        assert_eq!(parse(Some("num"), None, None, None).unwrap().unwrap().control, Control::Numbered);
+        assert_eq!(parse(Some("s"), None, None, None), simple("~"));
+        assert_eq!(parse(Some(""), None, Some("ex"), None).unwrap().unwrap().control, Control::Existing);
+        assert!(parse(Some("n"), None, None, None).unwrap_err().starts_with("ambiguous"));
     }
 
     #[test]

@@ -319,7 +319,22 @@ struct Run<'a> {
     cap_failures: Vec<CapFailure>,
     /// `--backup`: each member's file renamed to its backup name (by the member's name): its
     /// parent and both names, until the member is done (renamed back if it failed).
-    backed_up: HashMap<PathBuf, (PathBuf, std::ffi::OsString, std::ffi::OsString)>,
+    backed_up: HashMap<PathBuf, BackedUp>,
+}
+
+/// A file `--backup` renamed out of a member's way: its directory, its name and its backup's,
+/// and both as the member's name shows them.
+struct BackedUp {
+    parent_rel: PathBuf,
+    name: std::ffi::OsString,
+    backup: std::ffi::OsString,
+    shown: (PathBuf, PathBuf),
+}
+
+/// `-v`'s line for a backup: `Renaming 'f' to 'f~'` (or `back to`), as GNU tar's.
+fn print_renaming(from: &Path, to: &Path, how: &str) {
+    let quote = |p: &Path| crate::list::quote_name(p.as_os_str().as_bytes());
+    let _ = writeln!(std::io::stdout().lock(), "Renaming '{}' {how} '{}'", quote(from), quote(to));
 }
 
 /// Whether an error stops the whole extraction rather than one member.
@@ -589,29 +604,25 @@ impl Run<'_> {
         }
     }
 
-    /// `--backup`: a file (not a directory, nor a symlink to one) where the member goes is
-    /// renamed to its backup name, as GNU tar's `maybe_backup_file`; `-v` says so.
+    /// `--backup`: what is where the member goes, but a directory (a symlink too, dangling or
+    /// not: GNU tar 1.34's deref_stat follows none without -h), is renamed to its backup name,
+    /// as GNU tar's `maybe_backup_file`; `-v` says so.
     fn back_up(&mut self, path: &Path, rel: &Path, parent_rel: &Path, name: &OsStr) -> Result<(), Failure> {
         let Some(backups) = &self.opts.backups else { return Ok(()) };
         let fail = |op: &'static str| move |e: io::Error| classify(path, op, e);
         let parent = self.dest.dir(parent_rel).map_err(fail("open parent directory"))?;
-        // Followed, as GNU tar's deref_stat: a dangling symlink is not backed up either. One
-        // may lead to a file a worker is still writing: as if one member at a time, it waits.
-        let mut stat = rustix::fs::statat(&parent, name, AtFlags::empty());
-        if matches!(stat, Err(Errno::NOENT))
-            && self.pool.as_ref().is_some_and(|p| !p.in_flight.is_empty())
-            && rustix::fs::statat(&parent, name, AtFlags::SYMLINK_NOFOLLOW).is_ok()
-        {
-            self.drain().map_err(Failure::Stop)?;
-            stat = rustix::fs::statat(&parent, name, AtFlags::empty());
-        }
-        match stat {
+        match rustix::fs::statat(&parent, name, AtFlags::SYMLINK_NOFOLLOW) {
             Ok(st) if rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory => {
                 return Ok(());
             }
             Ok(_) => {}
             Err(Errno::NOENT) => return Ok(()),
             Err(e) => return Err(fail("look at the file there to back it up")(e.into())),
+        }
+        // A worker may still be writing a member into this directory that has the backup's
+        // name (`f~` before `f`), or one the numbered backups count: as if one at a time.
+        if self.pool.as_ref().is_some_and(|p| p.is_parent(parent_rel)) {
+            self.drain().map_err(Failure::Stop)?;
         }
         let backup = backups.name_for(parent.as_fd(), name).map_err(fail("find a backup name"))?;
         match rustix::fs::renameat(&parent, name, &parent, &backup) {
@@ -620,21 +631,37 @@ impl Run<'_> {
             Err(Errno::NOENT) => return Ok(()),
             Err(e) => return Err(fail("rename the file there to its backup name")(e.into())),
         }
+        // Named as the member is (GNU tar prints the member's name).
+        let shown = (path.to_path_buf(), path.with_file_name(&backup));
         if self.opts.verbose {
-            let quote = |p: &Path| crate::list::quote_name(p.as_os_str().as_bytes());
-            let line = format!("Renaming '{}' to '{}'", quote(rel), quote(&parent_rel.join(&backup)));
-            let _ = writeln!(std::io::stdout().lock(), "{line}");
+            print_renaming(&shown.0, &shown.1, "to");
         }
-        self.backed_up.insert(rel.to_path_buf(), (parent_rel.to_path_buf(), name.to_os_string(), backup));
+        let done = BackedUp { parent_rel: parent_rel.to_path_buf(), name: name.to_os_string(), backup, shown };
+        self.backed_up.insert(rel.to_path_buf(), done);
         Ok(())
     }
 
     /// The member `rel` is done: a file it backed up is renamed back when it `failed` and its
     /// name is free (nothing of the member took it), as GNU tar's `undo_last_backup`.
     fn settle_backup(&mut self, rel: &Path, failed: bool) {
-        let Some((parent_rel, name, backup)) = self.backed_up.remove(rel) else { return };
-        if failed && let Ok(parent) = self.dest.dir(&parent_rel) {
-            let _ = rustix::fs::renameat_with(&parent, &backup, &parent, &name, rustix::fs::RenameFlags::NOREPLACE);
+        let Some(b) = self.backed_up.remove(rel) else { return };
+        if !failed {
+            return;
+        }
+        let back = self.dest.dir(&b.parent_rel).and_then(|parent| {
+            let noreplace = rustix::fs::RenameFlags::NOREPLACE;
+            Ok(rustix::fs::renameat_with(&parent, &b.backup, &parent, &b.name, noreplace)?)
+        });
+        match back {
+            Ok(()) if self.opts.verbose => print_renaming(&b.shown.1, &b.shown.0, "back to"),
+            Ok(()) => {}
+            // The member's file took the name (--keep-going): the backup stays, as it should.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => self.report.error(format!(
+                "{}: cannot rename its backup {} back: {e}",
+                b.shown.0.display(),
+                b.shown.1.display()
+            )),
         }
     }
 
