@@ -12,10 +12,6 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Instant;
 
-/// The archive's record by default: 20 blocks, GNU tar's default blocking factor.
-#[cfg(test)]
-const RECORD: u64 = 10240;
-
 /// `%c`: GNU tar's default progress line.
 const DEFAULT_FORMAT: &str = "%{%Y-%m-%d %H:%M:%S}t: %ds, %{read,wrote}T%*\r";
 
@@ -560,6 +556,7 @@ fn strftime(format: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::format::writer::RECORD;
     use std::sync::Arc;
 
     fn checkpoints(spec: Spec, operation: Operation) -> Arc<Checkpoints> {

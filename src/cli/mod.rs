@@ -1147,11 +1147,23 @@ fn add_to(
     opts.update = name == "update";
     opts.checkpoints = checkpoints;
     opts.record = record;
-    let root = if a_verify { Some(verify_root(&opts, &file)?) } else { None };
-    let added = crate::create::create(&opts, report)?;
+    write_and_verify(&opts, &file, a_verify, progress, report)
+}
+
+/// `create` (append, update) with `opts`; with `verify` (`-W`), the archive `file` is then read
+/// back and compared with the files.
+fn write_and_verify(
+    opts: &CreateOptions,
+    file: &Path,
+    verify: bool,
+    progress: bool,
+    report: &Report,
+) -> Result<Outcome> {
+    let root = if verify { Some(verify_root(opts, file)?) } else { None };
+    let written = crate::create::create(opts, report)?;
     match root {
-        Some(root) => Ok(added.max(verify_written(&file, root, record, progress, report)?)),
-        None => Ok(added),
+        Some(root) => Ok(written.max(verify_written(file, root, opts.record, progress, report)?)),
+        None => Ok(written),
     }
 }
 
@@ -1251,12 +1263,7 @@ fn command(
             let mut opts = a.options(progress, matches)?;
             opts.checkpoints = cp;
             opts.record = record;
-            let root = if verify { Some(verify_root(&opts, &file)?) } else { None };
-            let created = crate::create::create(&opts, report)?;
-            match root {
-                Some(root) => Ok(created.max(verify_written(&file, root, record, progress, report)?)),
-                None => Ok(created),
-            }
+            write_and_verify(&opts, &file, verify, progress, report)
         }
         Command::Append(a) => {
             let cp = checkpoints(Write, &a.file, "-r", false);

@@ -234,8 +234,8 @@ impl Reader {
         self.end
     }
 
-    /// The bytes read so far in whole 10 KiB records, as tar reads an archive (GNU tar's
-    /// `--totals`): at the end, through the record holding the end marker's second block (or
+    /// The bytes read so far in whole records of `record` bytes (10 KiB unless `-b`), as tar
+    /// reads an archive (GNU tar's `--totals`): at the end, through the record holding the end marker's second block (or
     /// where it would be).
     pub fn records_read(&self, record: u64) -> u64 {
         let read = match self.end {
@@ -346,12 +346,12 @@ impl Reader {
         Ok(got)
     }
 
-    /// Reads a compressed stream to its end after the end-of-archive marker, so a corrupt
-    /// trailer (gzip's CRC, zstd's content checksum, a damaged last block) is an error, not
-    /// silence. A checksum covers the data before it: what was read may be wrong too.
-    /// First the end-of-archive marker's second block is read (whatever it holds, if the input
-    /// has it), as GNU tar reads it: where it starts a record, that record is read too, which
-    /// `--checkpoint` counts. A decompressor's error there is the stream's, as at its end.
+    /// After the end-of-archive marker's first block: reads its second block (whatever it
+    /// holds, if the input has it), as GNU tar reads it (where it starts a record, that record
+    /// is read too, which `--checkpoint` counts), then a compressed stream to its end, so a
+    /// corrupt trailer (gzip's CRC, zstd's content checksum, a damaged last block) is an error,
+    /// not silence; a decompressor's error in the second block too. A checksum covers the data
+    /// before it: what was read may be wrong too.
     fn check_trailer(&mut self) -> Result<()> {
         let mut block = [0u8; BLOCK];
         let second = self.fill(&mut block);

@@ -89,8 +89,6 @@ impl<W: Write> Writer<W> {
         }
     }
 
-    /// A writer adding to an archive at byte `start` (`append`): the archive is padded to a
-    /// whole record from its own start, as tar pads it.
     /// The archive is padded to a multiple of `record` bytes (a multiple of 512), GNU tar's
     /// `--record-size`.
     pub fn with_record(mut self, record: u64) -> Writer<W> {
@@ -98,6 +96,8 @@ impl<W: Write> Writer<W> {
         self
     }
 
+    /// A writer adding to an archive at byte `start` (`append`): the archive is padded to a
+    /// whole record from its own start, as tar pads it.
     pub fn starting_at(mut self, start: u64) -> Writer<W> {
         self.start = start;
         self
