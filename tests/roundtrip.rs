@@ -436,14 +436,17 @@ fn strip_components_as_gnu_tar() {
     let a = c.archive("a.tar");
     captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&c.src).arg(".").ok();
     let ours = c.dst("ours");
-    captar().args(["extract", "--strip-components", "2", "-f"]).arg(&a).arg("-C").arg(&ours).ok();
+    let ours_v = captar().args(["extract", "-v", "--strip-components", "2", "-f"]).arg(&a).arg("-C").arg(&ours).ok();
     let gnu = c.dst("gnu");
-    cmd("tar")
-        .args(["--xattrs", "--xattrs-include=security.capability", "--strip-components=2", "-xf"])
+    let gnu_v = cmd("tar")
+        .args(["--xattrs", "--xattrs-include=security.capability", "--strip-components=2", "-xvf"])
         .arg(&a)
         .arg("-C")
         .arg(&gnu)
         .ok();
+    // -v lists what is extracted, by its archived name; not the members stripped to nothing.
+    assert_eq!(ours_v.stdout_text(), gnu_v.stdout_text());
+    assert!(!ours_v.stdout_text().lines().any(|l| l == "./" || l == "./bin/"), "{}", ours_v.stdout_text());
     // Names collide once stripped (bin/net-raw, links/net-raw): the later member wins, as in tar.
     assert!(std::fs::symlink_metadata(ours.join("plain")).is_ok() && !ours.join("bin").exists());
     util::assert_same_dirs(&gnu, &ours, &util::CompareOpts::extracted());

@@ -372,11 +372,11 @@ impl Run<'_> {
                 self.report.note("removing leading '/' from member names");
                 self.warned_root = true;
             }
-            if self.opts.verbose {
+            // Named as archived (not as stripped); printed once it is to be extracted.
+            let verbose_line = self.opts.verbose.then(|| {
                 let shown = archived.as_ref().filter(|_| !self.opts.select.transforms.show).unwrap_or(&meta.path);
-                let line = crate::list::quote_name(std::os::unix::ffi::OsStrExt::as_bytes(shown.as_os_str()));
-                let _ = writeln!(std::io::stdout().lock(), "{line}");
-            }
+                crate::list::quote_name(std::os::unix::ffi::OsStrExt::as_bytes(shown.as_os_str()))
+            });
             let name = match self.opts.strip_components {
                 0 => name,
                 n => match strip(&meta.path, n).map(|p| SafeName::parse(&p).map(|s| (p, s))) {
@@ -397,6 +397,10 @@ impl Run<'_> {
                 Some(dir) => beneath_top_level(dir, name, &mut meta),
                 None => name,
             };
+            // A member stripped to nothing is not listed (GNU tar lists what it extracts).
+            if let Some(line) = verbose_line {
+                let _ = writeln!(std::io::stdout().lock(), "{line}");
+            }
             self.wait_for_conflicts(&name.rel, &meta)?;
             let result = self.member(reader, &name, &meta);
             // A file a worker writes is settled when the worker is done.
