@@ -186,29 +186,16 @@ pub fn silenced_warnings(options: &[String]) -> std::result::Result<u32, String>
             None if opt == "none" => (true, "all"),
             None => (false, opt.as_str()),
         };
-        // As GNU tar's argmatch: the word, or an unambiguous start of one.
-        let words = || std::iter::once("all").chain(WARNING_KEYWORDS.iter().copied());
-        let exact = words().find(|k| *k == word);
-        let mut starting = words().filter(|k| !word.is_empty() && k.starts_with(word));
-        let found = exact.or_else(|| match (starting.next(), starting.next()) {
-            (Some(one), None) => Some(one),
-            _ => None,
-        });
-        let bits = match found {
-            Some("all") => all,
-            Some(k) => 1 << WARNING_KEYWORDS.iter().position(|w| *w == k).unwrap_or(0),
-            None => {
-                let how = if words().filter(|k| !word.is_empty() && k.starts_with(word)).count() > 1 {
-                    "ambiguous"
-                } else {
-                    "invalid"
-                };
-                return Err(format!(
-                    "{how} argument '{opt}' for '--warning'; valid: all, none, {} (each may start with no-, and be cut short where that is unambiguous)",
-                    WARNING_KEYWORDS.join(", ")
-                ));
-            }
-        };
+        let table: Vec<(&str, u32)> = std::iter::once(("all", all))
+            .chain(WARNING_KEYWORDS.iter().enumerate().map(|(i, k)| (*k, 1 << i)))
+            .collect();
+        let bits = crate::argmatch::argmatch(word, &table).map_err(|m| {
+            format!(
+                "{} argument '{opt}' for '--warning'; valid: all, none, {} (each may start with no-, and be cut short where that is unambiguous)",
+                m.word(),
+                WARNING_KEYWORDS.join(", ")
+            )
+        })?;
         if off { silenced |= bits } else { silenced &= !bits }
     }
     Ok(silenced)

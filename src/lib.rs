@@ -2,6 +2,7 @@
 captar: a tar-compatible archiver that keeps Linux file capabilities (`security.capability`).
 */
 
+pub mod argmatch;
 pub mod audit;
 pub mod caps;
 pub mod checkpoint;

@@ -61,24 +61,12 @@ impl Backups {
         };
         let control = match word {
             None => Some(Control::Existing),
-            Some(word) => {
-                // As GNU's argmatch: the word, or an unambiguous start of one (`num`; `n` is
-                // ambiguous), words of one control counting as one.
-                let exact = WORDS.iter().find(|(w, _)| *w == word);
-                let mut starting: Vec<Option<Control>> =
-                    WORDS.iter().filter(|(w, _)| w.starts_with(word)).map(|(_, c)| *c).collect();
-                starting.dedup();
-                match (exact, starting.as_slice()) {
-                    (Some((_, control)), _) => *control,
-                    (None, [control]) => *control,
-                    (None, found) => {
-                        let how = if found.is_empty() { "invalid" } else { "ambiguous" };
-                        return Err(format!(
-                            "{how} argument '{word}' for '{whence}'; valid: none or off, simple or never, existing or nil, numbered or t"
-                        ));
-                    }
-                }
-            }
+            Some(word) => crate::argmatch::argmatch(word, WORDS).map_err(|m| {
+                format!(
+                    "{} argument '{word}' for '{whence}'; valid: none or off, simple or never, existing or nil, numbered or t",
+                    m.word()
+                )
+            })?,
         };
         let suffix = suffix.or(simple_suffix.filter(|s| !s.is_empty())).unwrap_or(OsStr::new("~"));
         // A suffix with a slash would put the backup in another directory.

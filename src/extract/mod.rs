@@ -404,7 +404,10 @@ impl Run<'_> {
             self.wait_for_conflicts(&name.rel, &meta)?;
             let result = self.member(reader, &name, &meta);
             // A file a worker writes is settled when the worker is done.
-            if result.is_err() || !self.pool.as_ref().is_some_and(|p| p.in_flight.contains(name.rel.as_os_str())) {
+            // (Nothing to look up per member without --backup.)
+            if !self.backed_up.is_empty()
+                && (result.is_err() || !self.pool.as_ref().is_some_and(|p| p.in_flight.contains(name.rel.as_os_str())))
+            {
                 self.settle_backup(&name.rel, result.is_err());
             }
             self.handle(&meta.path, result)?;
@@ -648,6 +651,9 @@ impl Run<'_> {
     /// The member `rel` is done: a file it backed up is renamed back when it `failed` and its
     /// name is free (nothing of the member took it), as GNU tar's `undo_last_backup`.
     fn settle_backup(&mut self, rel: &Path, failed: bool) {
+        if self.backed_up.is_empty() {
+            return;
+        }
         let Some(b) = self.backed_up.remove(rel) else { return };
         if !failed {
             return;
