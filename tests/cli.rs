@@ -70,10 +70,10 @@ fn usage_errors_are_one_line() {
 }
 
 /// tar-style `o`: GNU tar's --no-same-owner on extract (owners not restored, even as root), its
-/// --old-archive on create, which captar refuses rather than ignores. bzip2 and xz on create
-/// get one message in every spelling.
+/// --old-archive on create, which captar refuses rather than ignores. Two compression options
+/// are refused in every spelling.
 #[test]
-fn tar_style_o_and_unsupported_compression() {
+fn tar_style_o_and_conflicting_compression() {
     let tmp = util::tempdir();
     let d = tmp.path().join("d");
     std::fs::create_dir(&d).unwrap();
@@ -85,18 +85,15 @@ fn tar_style_o_and_unsupported_compression() {
         assert!(err.contains("GNU tar's --old-archive (V7 format) is not supported"), "{err}");
         assert!(!a.exists());
     }
-    let bz = "bzip2 is not supported; compress with -z/--gzip or --zstd\n";
-    let xz = "xz is not supported; compress with -z/--gzip or --zstd\n";
-    for (line, want) in [
-        (&["-cjf"][..], format!("captar: -j: {bz}")),
-        (&["-c", "--bzip2", "-f"], format!("captar: --bzip2: {bz}")),
-        (&["create", "--bzip2", "-f"], format!("captar: --bzip2: {bz}")),
-        (&["create", "-j", "-f"], format!("captar: --bzip2: {bz}")),
-        (&["-cJf"], format!("captar: -J: {xz}")),
-        (&["create", "--xz", "-f"], format!("captar: --xz: {xz}")),
-    ] {
+    // Two compressions are GNU tar's error ("Conflicting compression options"), in every
+    // spelling; nothing is written.
+    for line in [&["-cjJf"][..], &["create", "--xz", "--bzip2", "-f"], &["-c", "--gzip", "--lzma", "-f"]] {
         let out = captar().args(line).arg(&a).arg("-C").arg(&d).arg("f").code(2);
-        assert_eq!(out.stderr_text(), want, "{line:?}");
+        assert!(
+            out.stderr_text().contains("conflict") || out.stderr_text().contains("cannot be used with"),
+            "{line:?}: {}",
+            out.stderr_text()
+        );
         assert!(!a.exists());
     }
     if !util::require_root("chown a file to another owner") || !util::require_tool("tar") {

@@ -466,7 +466,7 @@ fn level_is_checked_against_the_compression() {
         (&["--level", "22"], "a.tar.zst", "zstd compresses at levels 1 to 19"),
         (&["--zstd", "--level=99"], "a.tar", "zstd compresses at levels 1 to 19"),
         (&["--zstd", "--level=-3"], "a.tar", "zstd compresses at levels 1 to 19"),
-        (&["--level", "9"], "a.tar", "the archive is not compressed; add -z/--gzip or --zstd"),
+        (&["--level", "9"], "a.tar", "the archive is not compressed; add -z/--gzip, --zstd, -J/--xz"),
     ];
     for (opts, name, want) in refused {
         let a = tmp.path().join(name);

@@ -95,7 +95,7 @@ pub enum Command {
     Create(CreateArgs),
     /// Add members to the end of an uncompressed archive, like tar -r (made when missing)
     #[command(after_help = "Takes create's options, but the archive must be an uncompressed file: not -f -, and no
---gzip, --zstd or --level.
+compression option or --level.
 
 Examples:
   captar append -f backup.tar /usr/local/bin/tool     added after the archive's members
@@ -103,7 +103,7 @@ Examples:
     Append(CreateArgs),
     /// Add what an uncompressed archive lacks, or holds an older copy of, like tar -u
     #[command(after_help = "Takes create's options, but the archive must be an uncompressed file: not -f -, and no
---gzip, --zstd or --level. A file is added when the archive holds no member of its name, or
+compression option or --level. A file is added when the archive holds no member of its name, or
 only ones with an older modification time.
 
 Examples:
@@ -241,22 +241,28 @@ pub struct CreateArgs {
     directory: Vec<PathBuf>,
     #[command(flatten)]
     xattrs: XattrArgs,
-    /// Compress with gzip
-    #[arg(short = 'z', long, conflicts_with = "zstd")]
+    /// Compress with gzip (parallel blocks, one standard stream)
+    #[arg(short = 'z', long, group = "compressor")]
     gzip: bool,
     /// Compress with zstd, on all cores
-    #[arg(long)]
+    #[arg(long, group = "compressor")]
     zstd: bool,
-    /// Leave the archive's name out of it: `a.tar.gz` is written uncompressed unless -z/--zstd
-    /// (GNU tar's default; captar otherwise compresses by the name, as GNU tar's -a)
+    /// Compress with xz, on all cores
+    #[arg(short = 'J', long, group = "compressor")]
+    xz: bool,
+    /// Compress with bzip2
+    #[arg(short = 'j', long, group = "compressor")]
+    bzip2: bool,
+    /// Compress with lzma (the legacy .lzma format, as GNU tar's --lzma)
+    #[arg(long, group = "compressor")]
+    lzma: bool,
+    /// Leave the archive's name out of it: `a.tar.gz` is written uncompressed unless a
+    /// compression option is given (GNU tar's default; captar otherwise compresses by the name,
+    /// as GNU tar's -a)
     #[arg(long)]
     no_auto_compress: bool,
-    /// bzip2 and xz: refused with a message, not as unknown options
-    #[arg(short = 'j', long = "bzip2", hide = true)]
-    bzip2: bool,
-    #[arg(short = 'J', long = "xz", hide = true)]
-    xz: bool,
-    /// Compression level: gzip 1-9, zstd 1-19 (only with compression)
+    /// Compression level: gzip and bzip2 1-9, xz and lzma 0-9, zstd 1-19 (only with
+    /// compression)
     #[arg(long, value_name = "N")]
     level: Option<i32>,
     #[command(flatten)]
@@ -715,17 +721,17 @@ fn is_root() -> bool {
 impl CreateArgs {
     /// `matches` are the subcommand's, for the order of `-C` and the paths.
     fn options(self, progress: bool, matches: &clap::ArgMatches) -> Result<CreateOptions> {
-        if self.bzip2 {
-            return Err(unsupported_compression("--bzip2", "bzip2", true));
-        }
-        if self.xz {
-            return Err(unsupported_compression("--xz", "xz", true));
-        }
         let target = if self.file.as_os_str() == "-" { Target::Stdout } else { Target::File(self.file.clone()) };
         let compression = if self.gzip {
             Compression::Gzip
         } else if self.zstd {
             Compression::Zstd
+        } else if self.xz {
+            Compression::Xz
+        } else if self.bzip2 {
+            Compression::Bzip2
+        } else if self.lzma {
+            Compression::Lzma
         } else if self.no_auto_compress {
             Compression::None
         } else {
@@ -735,7 +741,7 @@ impl CreateArgs {
             match compression.levels() {
                 None => {
                     return Err(Error::Usage(format!(
-                        "--level {level}: the archive is not compressed; add -z/--gzip or --zstd, or name it .tar.gz or .tar.zst"
+                        "--level {level}: the archive is not compressed; add -z/--gzip, --zstd, -J/--xz or -j/--bzip2, or name it .tar.gz, .tar.zst, .tar.xz or .tar.bz2"
                     )));
                 }
                 Some(range) if !range.contains(&level) => {
@@ -901,15 +907,6 @@ impl ExtractArgs {
             progress,
         })
     }
-}
-
-/// The error for bzip2 and xz (`-j`, `--xz`...): captar neither writes nor reads them.
-fn unsupported_compression(flag: &str, format: &str, create: bool) -> Error {
-    Error::Usage(if create {
-        format!("{flag}: {format} is not supported; compress with -z/--gzip or --zstd")
-    } else {
-        format!("{flag}: {format} is not supported; decompress first: `{format} -dc ARCHIVE | captar ... -f -`")
-    })
 }
 
 /// `--one-top-level`'s directory: DIR as given (relative, without `..`), or the archive's name
@@ -1127,14 +1124,14 @@ fn add_to(
     let matches = matches.subcommand_matches(name).expect("the subcommand was parsed");
     let file = a.file.clone();
     let a_verify = a.verify;
-    let compress = a.gzip || a.zstd || a.level.is_some();
+    let compress = a.gzip || a.zstd || a.xz || a.bzip2 || a.lzma || a.level.is_some();
     let mut opts = a.options(progress, matches)?;
     if file.as_os_str() == "-" {
         return Err(Error::Usage(format!("{name}: -f - cannot be added to; name the archive file")));
     }
     if compress {
         return Err(Error::Usage(format!(
-            "{name} adds to uncompressed archives only (nor can GNU tar add to a compressed one); leave out --gzip, --zstd and --level"
+            "{name} adds to uncompressed archives only (nor can GNU tar add to a compressed one); leave out the compression options and --level"
         )));
     }
     // Nothing to add: the archive is left as it is (as tar -r).

@@ -265,8 +265,9 @@ fn for_mode(opts: Vec<OsString>, mode: Mode) -> Result<Vec<OsString>> {
 }
 
 /// What `-I PROG` / `--use-compress-program=PROG` asks for: captar compresses and decompresses
-/// gzip and zstd itself, so a known program is read as `--gzip` or `--zstd`, with its `-N`
-/// level; options that change nothing in the output (threads, quiet) are accepted.
+/// gzip, zstd, xz, bzip2 and lzma itself, so a known program is read as `--gzip`, `--zstd`,
+/// `--xz`, `--bzip2` or `--lzma`, with its `-N` level; options that change nothing in the
+/// output (threads, quiet) are accepted.
 fn compress_program(prog: &OsStr) -> Result<(&'static str, Option<String>)> {
     let text = prog.to_string_lossy();
     let mut words = text.split_whitespace();
@@ -276,9 +277,14 @@ fn compress_program(prog: &OsStr) -> Result<(&'static str, Option<String>)> {
     let kind = match name {
         "zstd" | "zstdmt" | "pzstd" => "--zstd",
         "gzip" | "pigz" => "--gzip",
-        "xz" | "pixz" | "pxz" => return Err(super::unsupported_compression("-I", "xz", true)),
-        "bzip2" | "pbzip2" | "lbzip2" => return Err(super::unsupported_compression("-I", "bzip2", true)),
-        _ => return Err(refuse("captar compresses with gzip and zstd itself; use -z/--gzip or --zstd")),
+        "xz" | "pixz" | "pxz" => "--xz",
+        "bzip2" | "pbzip2" | "lbzip2" => "--bzip2",
+        "lzma" => "--lzma",
+        _ => {
+            return Err(refuse(
+                "captar compresses with gzip, zstd, xz, bzip2 and lzma itself; use -z/--gzip, --zstd, -J/--xz, -j/--bzip2 or --lzma",
+            ));
+        }
     };
     let mut level = None;
     let mut words = words.peekable();
@@ -305,13 +311,26 @@ fn compress_program(prog: &OsStr) -> Result<(&'static str, Option<String>)> {
     Ok((kind, level))
 }
 
+/// Records the compression a tar-style line asks for: two different ones are GNU tar's error.
+fn choose(compress: &mut Option<&'static str>, kind: &'static str) -> Result<()> {
+    match compress {
+        Some(other) if *other != kind => {
+            Err(Error::Usage(format!("conflicting compression options {other} and {kind}; choose one")))
+        }
+        _ => {
+            *compress = Some(kind);
+            Ok(())
+        }
+    }
+}
+
 /// Rewrites a tar-style command line into `captar SUBCOMMAND ...`.
 pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     let mut mode: Option<Mode> = None;
     let mut opts: Vec<OsString> = Vec::new();
     let mut operands: Vec<OsString> = Vec::new();
-    let mut gzip = false;
-    let mut zstd = false;
+    // The compression option, when writing: `--gzip`, `--zstd`, `--xz`, `--bzip2`, `--lzma`.
+    let mut compress: Option<&'static str> = None;
     let mut program: Option<OsString> = None;
     let mut touch = false;
     let mut sparse = false;
@@ -321,7 +340,6 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     let mut letter_o = false;
     let mut letter_p = false;
     let mut old_archive = None;
-    let mut unsupported: Option<(&str, &str)> = None;
     let mut rest = args.iter().skip(1).peekable();
     let set_mode = |m: Mode, mode: &mut Option<Mode>| -> Result<()> {
         match mode {
@@ -392,7 +410,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                         opts.push(value);
                     }
                     b'v' => verbose = true,
-                    b'z' => gzip = true,
+                    b'z' => choose(&mut compress, "--gzip")?,
                     // --auto-compress: captar picks the compression from the archive's name.
                     b'a' => {}
                     // --touch: extract leaves modification times as the extraction made them.
@@ -414,8 +432,8 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                     // GNU tar: --no-same-owner on extract, --old-archive on create; the mode
                     // may come later in the line.
                     b'o' => letter_o = true,
-                    b'j' => unsupported = Some(("-j", "bzip2")),
-                    b'J' => unsupported = Some(("-J", "xz")),
+                    b'j' => choose(&mut compress, "--bzip2")?,
+                    b'J' => choose(&mut compress, "--xz")?,
                     other => {
                         return Err(Error::Usage(format!(
                             "unknown tar option -{}; see `captar --help`",
@@ -451,8 +469,8 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                 b"diff" | b"compare" => set_mode(Mode::Diff, &mut mode)?,
                 b"file" => opts.extend(["-f".into(), take_value()?]),
                 b"directory" => opts.extend(["-C".into(), take_value()?]),
-                b"gzip" | b"gunzip" | b"ungzip" => gzip = true,
-                b"zstd" => zstd = true,
+                b"gzip" | b"gunzip" | b"ungzip" => choose(&mut compress, "--gzip")?,
+                b"zstd" => choose(&mut compress, "--zstd")?,
                 b"touch" => touch = true,
                 b"to-stdout" => to_stdout = true,
                 b"sparse" => sparse = true,
@@ -462,8 +480,9 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                 b"verbose" => verbose = true,
                 b"preserve-permissions" | b"same-permissions" => letter_p = true,
                 b"auto-compress" | b"absolute-names" => {}
-                b"bzip2" => unsupported = Some(("--bzip2", "bzip2")),
-                b"xz" => unsupported = Some(("--xz", "xz")),
+                b"bzip2" => choose(&mut compress, "--bzip2")?,
+                b"xz" => choose(&mut compress, "--xz")?,
+                b"lzma" => choose(&mut compress, "--lzma")?,
                 b"old-archive" => old_archive = Some("--old-archive"),
                 b"portability" => old_archive = Some("--portability"),
                 // captar's own options pass through, with the next argument when they take a
@@ -489,15 +508,11 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                 .into(),
         )
     })?;
-    if let Some((flag, format)) = unsupported {
-        return Err(super::unsupported_compression(flag, format, mode.writes()));
-    }
     // Reading detects the compression from the data: a known program is enough.
     let mut level = None;
-    match program.map(|p| compress_program(&p)).transpose()? {
-        Some(("--zstd", l)) => (zstd, level) = (true, l),
-        Some((_, l)) => (gzip, level) = (true, l),
-        None => {}
+    if let Some((kind, l)) = program.map(|p| compress_program(&p)).transpose()? {
+        choose(&mut compress, kind)?;
+        level = l;
     }
     // GNU tar's --format matters when writing: captar writes pax, which GNU tar calls posix.
     if let Some(f) = format.filter(|f| !matches!(f.as_bytes(), b"pax" | b"posix"))
@@ -523,11 +538,8 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     }
     let mut out: Vec<OsString> = vec![args[0].clone(), mode.subcommand().into()];
     if mode.writes() {
-        if gzip {
-            out.push("--gzip".into());
-        }
-        if zstd {
-            out.push("--zstd".into());
+        if let Some(kind) = compress {
+            out.push(kind.into());
         }
         if sparse {
             out.push("--sparse".into());
@@ -651,8 +663,8 @@ mod tests {
     }
 
     /// GNU tar's ways of naming the compression, the format and the times, as captar reads
-    /// them: `-I` with a gzip or zstd program is `--gzip`/`--zstd` and its level; reading
-    /// detects the compression itself.
+    /// them: `-I` with a gzip, zstd, xz, bzip2 or lzma program is that option and its level;
+    /// reading detects the compression itself; two compressions in one line are GNU tar's error.
     #[test]
     fn compression_programs_format_and_touch() {
         let ok = |args: &[&str], want: &str| assert_eq!(rw_args(args).unwrap(), want, "{args:?}");
@@ -680,8 +692,20 @@ mod tests {
             Err(Error::Usage(m)) => m,
             other => panic!("{args:?}: {:?}", other.map(|_| ())),
         };
-        assert!(refused(&["captar", "-I", "lz4", "-cf", "a", "x"]).contains("use -z/--gzip or --zstd"));
-        assert!(refused(&["captar", "-I", "xz -9", "-cf", "a", "x"]).contains("xz is not supported"));
+        ok(&["captar", "-I", "xz -T0 -9", "-cf", "a.txz", "x"], "captar create --xz --level 9 -f a.txz x");
+        ok(&["captar", "-I", "pbzip2 -p2", "-cf", "a.tbz", "x"], "captar create --bzip2 -f a.tbz x");
+        ok(&["captar", "-I", "lzma", "-cf", "a.tlz", "x"], "captar create --lzma -f a.tlz x");
+        ok(&["captar", "-cJf", "a.txz", "x"], "captar create --xz -f a.txz x");
+        ok(&["captar", "-cjf", "a.tbz", "x"], "captar create --bzip2 -f a.tbz x");
+        ok(&["captar", "-c", "--lzma", "-f", "a.tlz", "x"], "captar create --lzma -f a.tlz x");
+        ok(&["captar", "-xJf", "a.txz"], "captar extract -f a.txz");
+        ok(&["captar", "-tjvf", "a.tbz"], "captar list --verbose -f a.tbz");
+        assert!(refused(&["captar", "-I", "lz4", "-cf", "a", "x"]).contains("use -z/--gzip, --zstd, -J/--xz"));
+        assert_eq!(
+            refused(&["captar", "-czjf", "a", "x"]),
+            "conflicting compression options --gzip and --bzip2; choose one"
+        );
+        assert!(refused(&["captar", "-I", "xz", "--zstd", "-cf", "a", "x"]).starts_with("conflicting compression"));
         assert!(refused(&["captar", "-I", "zstd --long", "-cf", "a", "x"]).contains("not \"--long\""));
         assert!(refused(&["captar", "--format=gnu", "-cf", "a", "x"]).contains("leave --format out"));
     }
@@ -712,10 +736,5 @@ mod tests {
         assert!(refused("captar -cof a.tar x").starts_with("-o: GNU tar's --old-archive"));
         assert!(refused("captar -ocf a.tar x").starts_with("-o: GNU tar's --old-archive"));
         assert!(refused("captar --create --old-archive -f a x").starts_with("--old-archive: "));
-        let bzip2 = "bzip2 is not supported; compress with -z/--gzip or --zstd";
-        assert_eq!(refused("captar -cjf a.tbz x"), format!("-j: {bzip2}"));
-        assert_eq!(refused("captar -c --bzip2 -f a.tbz x"), format!("--bzip2: {bzip2}"));
-        assert_eq!(refused("captar -cJf a.txz x"), "-J: xz is not supported; compress with -z/--gzip or --zstd");
-        assert!(refused("captar -xJf a.txz").contains("decompress first: `xz -dc ARCHIVE | captar ... -f -`"));
     }
 }

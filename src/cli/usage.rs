@@ -29,7 +29,6 @@ const GNU_TAR_ONLY: &[&str] = &[
     "label",
     "listed-incremental",
     "lzip",
-    "lzma",
     "lzop",
     "multi-volume",
     "new-volume-script",

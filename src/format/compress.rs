@@ -1,7 +1,7 @@
 /*!
 Compression: detected from the first bytes of the input (never the name) when reading, chosen by
-flag or archive name when writing. zstd compresses on all cores; gzip output is one standard
-stream.
+flag or archive name when writing. zstd and xz compress on all cores; gzip output is one standard
+stream; bzip2 and lzma on one core. lzip is read, not written.
 */
 
 use std::fs::File;
@@ -17,12 +17,21 @@ pub enum Compression {
     None,
     Gzip,
     Zstd,
+    Bzip2,
+    Xz,
+    /// The legacy `.lzma` format (LZMA_Alone), GNU tar's `--lzma`.
+    Lzma,
+    /// Read only: liblzma decodes lzip, nothing here encodes it.
+    Lzip,
 }
 
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 const XZ_MAGIC: &[u8] = &[0xfd, b'7', b'z', b'X', b'Z', 0];
 const BZIP2_MAGIC: &[u8] = b"BZh";
+/// GNU tar's test for the legacy lzma format: the usual properties byte (lc=3, lp=0, pb=2) and
+/// the two low bytes of a dictionary size that is a multiple of 64 KiB.
+const LZMA_MAGIC: &[u8] = &[0x5d, 0, 0];
 const LZ4_MAGIC: &[u8] = &[0x04, 0x22, 0x4d, 0x18];
 const LZIP_MAGIC: &[u8] = b"LZIP";
 const COMPRESS_MAGIC: &[u8] = &[0x1f, 0x9d];
@@ -37,44 +46,63 @@ fn is_zstd_skippable(head: &[u8]) -> bool {
     head.len() >= 4 && head[0] & 0xf0 == 0x50 && head[1..4] == [0x2a, 0x4d, 0x18]
 }
 
-/// Formats captar does not read or write: (name suffixes, magic, name of the tool).
-const UNSUPPORTED: [(&[&str], &[u8], &str); 5] = [
-    (&[".xz", ".txz"], XZ_MAGIC, "xz"),
-    (&[".bz2", ".tbz", ".tbz2", ".tb2"], BZIP2_MAGIC, "bzip2"),
-    (&[".lz4"], LZ4_MAGIC, "lz4"),
-    (&[".lz"], LZIP_MAGIC, "lzip"),
-    (&[".z", ".taz"], COMPRESS_MAGIC, "uncompress"),
+/// A bzip2 stream: `BZh`, then the block size, `1` to `9`.
+fn is_bzip2(head: &[u8]) -> bool {
+    head.starts_with(BZIP2_MAGIC) && head.get(3).is_some_and(|b| (b'1'..=b'9').contains(b))
+}
+
+/// Name suffixes (lower case, as GNU tar's list) and what they say.
+const SUFFIXES: [(&[&str], Compression); 6] = [
+    (&[".gz", ".tgz", ".taz"], Compression::Gzip),
+    (&[".zst", ".tzst"], Compression::Zstd),
+    (&[".bz2", ".tbz", ".tbz2", ".tb2", ".tz2"], Compression::Bzip2),
+    (&[".xz", ".txz"], Compression::Xz),
+    (&[".lzma", ".tlz"], Compression::Lzma),
+    (&[".lz"], Compression::Lzip),
 ];
 
+/// Formats captar does not read or write: (name suffixes, magic, name of the tool).
+const UNSUPPORTED: [(&[&str], &[u8], &str); 2] =
+    [(&[".lz4"], LZ4_MAGIC, "lz4"), (&[".z", ".taz"], COMPRESS_MAGIC, "uncompress")];
+
 impl Compression {
-    /// From the archive's name: `.tar.gz`, `.tgz`, `.tar.zst`, `.tzst`; a name that says a
-    /// compression captar does not write (`.xz`, `.bz2`, `.lz4`, ...) is an error naming it,
-    /// never a plain archive under a compressed name.
+    /// From the archive's name (`.tar.gz`, `.tgz`, `.tar.zst`, `.tar.bz2`, `.tar.xz`, `.txz`,
+    /// `.tar.lzma`, ...); a name that says a compression captar does not write (`.lz`, `.lz4`,
+    /// `.Z`) is an error naming it, never a plain archive under a compressed name.
     pub fn from_name(path: &Path) -> Result<Compression, String> {
         let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
-        if name.ends_with(".gz") || name.ends_with(".tgz") {
-            Ok(Compression::Gzip)
-        } else if name.ends_with(".zst") || name.ends_with(".tzst") {
-            Ok(Compression::Zstd)
-        } else if let Some((_, _, tool)) =
-            UNSUPPORTED.iter().find(|(ends, _, _)| ends.iter().any(|e| name.ends_with(e)))
-        {
-            Err(format!(
-                "the name says {tool} compression, which captar does not write; name it .tar.gz or .tar.zst, or pipe: `captar create -f - ... | {} > ARCHIVE`",
-                if *tool == "uncompress" { "compress" } else { tool }
-            ))
-        } else {
-            Ok(Compression::None)
+        let ends = |list: &[&str]| list.iter().any(|e| name.ends_with(e));
+        if let Some((_, kind)) = SUFFIXES.iter().find(|(list, _)| ends(list)) {
+            if kind.writes() {
+                return Ok(*kind);
+            }
+            return Err(format!(
+                "the name says {} compression, which captar reads but does not write; name it .tar.xz, .tar.zst or .tar.gz, or pipe: `captar create -f - ... | lzip > ARCHIVE`",
+                kind.name()
+            ));
         }
+        if let Some((_, _, tool)) = UNSUPPORTED.iter().find(|(list, _, _)| ends(list)) {
+            return Err(format!(
+                "the name says {tool} compression, which captar does not write; name it .tar.xz, .tar.zst or .tar.gz, or pipe: `captar create -f - ... | {} > ARCHIVE`",
+                if *tool == "uncompress" { "compress" } else { tool }
+            ));
+        }
+        Ok(Compression::None)
     }
 
-    /// The compression levels `--level` may choose: gzip's 1 to 9, zstd's 1 to 19 (20 to 22
-    /// need `zstd --ultra` and a larger window from every reader; negative levels barely
-    /// compress); none without compression.
+    /// Whether captar writes this format (it reads them all).
+    pub fn writes(self) -> bool {
+        self != Compression::Lzip
+    }
+
+    /// The compression levels `--level` may choose: gzip's and bzip2's 1 to 9, xz's and lzma's
+    /// presets 0 to 9, zstd's 1 to 19 (20 to 22 need `zstd --ultra` and a larger window from
+    /// every reader; negative levels barely compress); none without compression.
     pub fn levels(self) -> Option<std::ops::RangeInclusive<i32>> {
         match self {
-            Compression::None => None,
-            Compression::Gzip => Some(1..=9),
+            Compression::None | Compression::Lzip => None,
+            Compression::Gzip | Compression::Bzip2 => Some(1..=9),
+            Compression::Xz | Compression::Lzma => Some(0..=9),
             Compression::Zstd => Some(1..=19),
         }
     }
@@ -84,6 +112,10 @@ impl Compression {
             Compression::None => "no compression",
             Compression::Gzip => "gzip",
             Compression::Zstd => "zstd",
+            Compression::Bzip2 => "bzip2",
+            Compression::Xz => "xz",
+            Compression::Lzma => "lzma",
+            Compression::Lzip => "lzip",
         }
     }
 
@@ -97,6 +129,14 @@ impl Compression {
             Ok(Compression::Gzip)
         } else if head.starts_with(ZSTD_MAGIC) || is_zstd_skippable(head) {
             Ok(Compression::Zstd)
+        } else if head.starts_with(XZ_MAGIC) {
+            Ok(Compression::Xz)
+        } else if is_bzip2(head) {
+            Ok(Compression::Bzip2)
+        } else if head.starts_with(LZIP_MAGIC) {
+            Ok(Compression::Lzip)
+        } else if head.starts_with(LZMA_MAGIC) {
+            Ok(Compression::Lzma)
         } else if let Some((_, _, tool)) = UNSUPPORTED.iter().find(|(_, magic, _)| head.starts_with(magic)) {
             let name = if *tool == "uncompress" { "compress (.Z)" } else { tool };
             Err(format!(
@@ -319,21 +359,95 @@ fn stream_decoder(mut input: Box<dyn Read + Send>) -> io::Result<(Compression, B
     let buf = BufReader::with_capacity(READ_BUFFER, input);
     let out: Box<dyn Source> = match kind {
         Compression::None => Box::new(Streamed(buf)),
-        Compression::Gzip => Box::new(Decompressed(Gz { dec: Some(flate2::bufread::GzDecoder::new(buf)) })),
+        Compression::Gzip => Box::new(Decompressed(Members::<flate2::bufread::GzDecoder<Buffered>>::new(buf))),
         Compression::Zstd => Box::new(Decompressed(zstd::stream::read::Decoder::with_buffer(buf)?)),
+        Compression::Bzip2 => Box::new(Decompressed(Members::<bzip2::bufread::BzDecoder<Buffered>>::new(buf))),
+        // Concatenated streams and stream padding, as `xz -d` reads them; anything else after
+        // them is liblzma's error.
+        Compression::Xz => {
+            Box::new(Decompressed(lzma_decoder(buf, Stream::new_stream_decoder(u64::MAX, CONCATENATED))?))
+        }
+        Compression::Lzip => {
+            Box::new(Decompressed(lzma_decoder(buf, Stream::new_lzip_decoder(u64::MAX, CONCATENATED))?))
+        }
+        // One stream (the format has no way to say another follows), then zero padding only.
+        Compression::Lzma => Box::new(Decompressed(Members::<Lzma>::new(buf))),
     };
     Ok((kind, out))
 }
 
 type Buffered = BufReader<Box<dyn Read + Send>>;
 
-/// gzip members one after the other, as `gzip -d` reads them, then nothing, or zero bytes
-/// only: padding a tape's blocking or `dd conv=sync` leaves, which gzip ignores too.
-struct Gz {
-    dec: Option<flate2::bufread::GzDecoder<Buffered>>,
+/// A decoder of one stream of a format whose streams may follow one another.
+trait Member: Read + Send + Sized {
+    /// The first byte of a stream, which says another one follows; `None`: only one stream.
+    const MAGIC: Option<u8>;
+    /// How the format's streams are called in an error.
+    const WHAT: &'static str;
+    fn start(input: Buffered) -> Self;
+    fn into_inner(self) -> Buffered;
 }
 
-impl Read for Gz {
+impl Member for flate2::bufread::GzDecoder<Buffered> {
+    const MAGIC: Option<u8> = Some(GZIP_MAGIC[0]);
+    const WHAT: &'static str = "gzip member";
+    fn start(input: Buffered) -> Self {
+        flate2::bufread::GzDecoder::new(input)
+    }
+    fn into_inner(self) -> Buffered {
+        flate2::bufread::GzDecoder::into_inner(self)
+    }
+}
+
+impl Member for bzip2::bufread::BzDecoder<Buffered> {
+    const MAGIC: Option<u8> = Some(BZIP2_MAGIC[0]);
+    const WHAT: &'static str = "bzip2 stream";
+    fn start(input: Buffered) -> Self {
+        bzip2::bufread::BzDecoder::new(input)
+    }
+    fn into_inner(self) -> Buffered {
+        bzip2::bufread::BzDecoder::into_inner(self)
+    }
+}
+
+/// A legacy `.lzma` stream.
+struct Lzma(liblzma::bufread::XzDecoder<Buffered>);
+
+impl Read for Lzma {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf).map_err(lzma_error)
+    }
+}
+
+impl Member for Lzma {
+    const MAGIC: Option<u8> = None;
+    const WHAT: &'static str = "lzma stream";
+    fn start(input: Buffered) -> Self {
+        // A decoder is only refused for want of memory, which a read then reports.
+        let stream = Stream::new_lzma_decoder(u64::MAX);
+        Lzma(match stream {
+            Ok(s) => liblzma::bufread::XzDecoder::new_stream(input, s),
+            Err(_) => liblzma::bufread::XzDecoder::new(input),
+        })
+    }
+    fn into_inner(self) -> Buffered {
+        self.0.into_inner()
+    }
+}
+
+/// Streams one after the other, as `gzip -d` and `bzip2 -d` read them, then nothing, or zero
+/// bytes only: padding a tape's blocking or `dd conv=sync` leaves, which gzip ignores too.
+struct Members<D> {
+    dec: Option<D>,
+}
+
+impl<D: Member> Members<D> {
+    fn new(input: Buffered) -> Members<D> {
+        Members { dec: Some(D::start(input)) }
+    }
+}
+
+impl<D: Member> Read for Members<D> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         loop {
             let Some(dec) = self.dec.as_mut() else { return Ok(0) };
@@ -341,17 +455,17 @@ impl Read for Gz {
             if n > 0 || out.is_empty() {
                 return Ok(n);
             }
-            // This member ended (its CRC checked): another may follow, or zeros, or nothing.
+            // This stream ended (its check verified): another may follow, or zeros, or nothing.
             let Some(dec) = self.dec.take() else { return Ok(0) };
             let mut input = dec.into_inner();
             let head = input.fill_buf()?;
             if head.is_empty() {
                 return Ok(0);
             }
-            // A member starts (its second magic byte may not be read yet): the decoder checks the
-            // magic and says so if this is not gzip after all.
-            if head[0] == GZIP_MAGIC[0] {
-                self.dec = Some(flate2::bufread::GzDecoder::new(input));
+            // A stream starts (the rest of its magic may not be read yet): the decoder checks the
+            // magic and says so if this is not the format after all.
+            if D::MAGIC == Some(head[0]) {
+                self.dec = Some(D::start(input));
                 continue;
             }
             loop {
@@ -360,9 +474,14 @@ impl Read for Gz {
                     return Ok(0);
                 }
                 if rest.iter().any(|&b| b != 0) {
+                    let what = D::WHAT;
+                    let format = what.split(' ').next().unwrap_or(what);
                     return Err(io::Error::new(
                         io::ErrorKind::InvalidData,
-                        "data after the last gzip member is neither gzip nor zero padding",
+                        match D::MAGIC {
+                            Some(_) => format!("data after the last {what} is neither {format} nor zero padding"),
+                            None => format!("data after the {what} is not zero padding"),
+                        },
                     ));
                 }
                 let n = rest.len();
@@ -372,11 +491,53 @@ impl Read for Gz {
     }
 }
 
+use liblzma::stream::{CONCATENATED, Stream};
+
+/// A decoder of xz or lzip, whose errors say what went wrong in words.
+struct LzmaDecoder(liblzma::bufread::XzDecoder<Buffered>);
+
+fn lzma_decoder(input: Buffered, stream: Result<Stream, liblzma::stream::Error>) -> io::Result<LzmaDecoder> {
+    let stream = stream.map_err(|e| lzma_error(e.into()))?;
+    Ok(LzmaDecoder(liblzma::bufread::XzDecoder::new_stream(input, stream)))
+}
+
+impl Read for LzmaDecoder {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf).map_err(lzma_error)
+    }
+}
+
+/// liblzma's errors as one line that says what is wrong with the input.
+fn lzma_error(e: io::Error) -> io::Error {
+    use liblzma::stream::Error as E;
+    if e.kind() == io::ErrorKind::UnexpectedEof {
+        // The crate's "premature eof": the input ended inside a stream, or what follows the last
+        // stream starts like none.
+        return io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "the compressed data ends early, or is followed by data that is not part of it",
+        );
+    }
+    let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<E>()) else { return e };
+    let what = match inner {
+        E::Data => "compressed data is corrupt",
+        E::Format => "not in the format its first bytes said (or garbage after the end)",
+        E::Options | E::UnsupportedCheck => "uses options or an integrity check this decoder does not support",
+        E::Mem | E::MemLimit => "needs more memory than is available",
+        E::NoCheck => "has no integrity check",
+        E::Program => "could not be decoded (liblzma reported a program error)",
+    };
+    io::Error::new(io::ErrorKind::InvalidData, what)
+}
+
 /// A compressing writer that must be finished to write its trailer.
 pub enum Encoder<W: Write> {
     None(W),
     Gzip(super::pgzip::ParGzEncoder<W>),
     Zstd(zstd::stream::write::Encoder<'static, W>),
+    Bzip2(bzip2::write::BzEncoder<W>),
+    /// xz (on all cores) and lzma.
+    Lzma(liblzma::write::XzEncoder<W>),
 }
 
 impl<W: Write> Encoder<W> {
@@ -400,6 +561,31 @@ impl<W: Write> Encoder<W> {
                 enc.set_parameter(zstd::stream::raw::CParameter::JobSize(ZSTD_JOB))?;
                 Encoder::Zstd(enc)
             }
+            Compression::Bzip2 => {
+                let level = bzip2::Compression::new(level.unwrap_or(9).clamp(1, 9) as u32);
+                Encoder::Bzip2(bzip2::write::BzEncoder::new(out, level))
+            }
+            Compression::Xz => {
+                // Blocks compressed on every core (xz -T0's output: one stream of independent
+                // blocks, each with its size, which any xz reads); CRC64 as xz's default.
+                let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as u32;
+                let stream = liblzma::stream::MtStreamBuilder::new()
+                    .threads(threads)
+                    .preset(level.unwrap_or(6).clamp(0, 9) as u32)
+                    .check(liblzma::stream::Check::Crc64)
+                    .encoder()
+                    .map_err(io::Error::from)?;
+                Encoder::Lzma(liblzma::write::XzEncoder::new_stream(out, stream))
+            }
+            Compression::Lzma => {
+                let options = liblzma::stream::LzmaOptions::new_preset(level.unwrap_or(6).clamp(0, 9) as u32)
+                    .map_err(io::Error::from)?;
+                let stream = Stream::new_lzma_encoder(&options).map_err(io::Error::from)?;
+                Encoder::Lzma(liblzma::write::XzEncoder::new_stream(out, stream))
+            }
+            Compression::Lzip => {
+                return Err(io::Error::new(io::ErrorKind::Unsupported, "captar reads lzip but does not write it"));
+            }
         })
     }
 
@@ -409,6 +595,8 @@ impl<W: Write> Encoder<W> {
             Encoder::None(w) => Ok(w),
             Encoder::Gzip(e) => e.finish(),
             Encoder::Zstd(e) => e.finish(),
+            Encoder::Bzip2(e) => e.finish(),
+            Encoder::Lzma(e) => e.finish(),
         }
     }
 }
@@ -419,6 +607,8 @@ impl<W: Write> Write for Encoder<W> {
             Encoder::None(w) => w.write(buf),
             Encoder::Gzip(e) => e.write(buf),
             Encoder::Zstd(e) => e.write(buf),
+            Encoder::Bzip2(e) => e.write(buf),
+            Encoder::Lzma(e) => e.write(buf),
         }
     }
 
@@ -427,6 +617,8 @@ impl<W: Write> Write for Encoder<W> {
             Encoder::None(w) => w.write_all(buf),
             Encoder::Gzip(e) => e.write_all(buf),
             Encoder::Zstd(e) => e.write_all(buf),
+            Encoder::Bzip2(e) => e.write_all(buf),
+            Encoder::Lzma(e) => e.write_all(buf),
         }
     }
 
@@ -435,6 +627,11 @@ impl<W: Write> Write for Encoder<W> {
             Encoder::None(w) => w.flush(),
             Encoder::Gzip(e) => e.flush(),
             Encoder::Zstd(e) => e.flush(),
+            // Only what has been compressed goes on: a forced flush would end a bzip2 block
+            // early, and the legacy lzma format has none (liblzma refuses it); `finish` writes
+            // the rest.
+            Encoder::Bzip2(e) => e.get_mut().flush(),
+            Encoder::Lzma(e) => e.get_mut().flush(),
         }
     }
 }

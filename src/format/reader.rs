@@ -185,6 +185,11 @@ pub(crate) fn header_checksum_ok(block: &[u8; BLOCK]) -> Option<bool> {
     Some(stored == unsigned || stored as i32 == signed)
 }
 
+/// What a decompressor's error says of the archive.
+fn damaged(e: &io::Error) -> String {
+    format!("the compressed stream is damaged ({e}): what was read from it may be wrong; use an intact copy")
+}
+
 impl Reader {
     pub fn new(src: Box<dyn Source>, archive: impl Into<String>) -> Reader {
         Reader {
@@ -267,6 +272,9 @@ impl Reader {
                 self.offset,
                 "this zstd stream needs a window over 128 MiB (made with zstd --long=28 or more), larger than captar reads; decompress it first: `zstd -dc --long=31 ARCHIVE | captar ... -f -`",
             )
+        } else if !self.src.seeks() && matches!(e.kind(), io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput) {
+            // A decompressor's own finding (a read error of the input is neither kind).
+            self.err(self.offset, damaged(&e))
         } else {
             self.err(self.offset, format!("read failed: {e}"))
         }
@@ -369,6 +377,18 @@ impl Reader {
         })
     }
 
+    /// A header that fails its checksum. In a compressed archive a damaged stream is the likelier
+    /// cause (bzip2 checks a block only after giving out its data), and the decompressor, read
+    /// to its end, says so.
+    fn bad_header(&mut self, at: u64, msg: &str) -> Error {
+        if !self.src.seeks()
+            && let Err(e) = self.src.finish()
+        {
+            return self.err(at, damaged(&e));
+        }
+        self.err(at, msg)
+    }
+
     /// Skips whatever is left of the current member's data.
     fn finish_current(&mut self) -> Result<()> {
         let (data, padding) = (self.remaining, self.padding);
@@ -431,14 +451,14 @@ impl Reader {
             match header_checksum_ok(&block) {
                 Some(true) => {}
                 Some(false) => {
-                    return Err(
-                        self.err(at, "header checksum mismatch: the archive is corrupt (or this is not a tar archive)")
-                    );
+                    return Err(self.bad_header(
+                        at,
+                        "header checksum mismatch: the archive is corrupt (or this is not a tar archive)",
+                    ));
                 }
                 None => {
-                    return Err(
-                        self.err(at, "header has no valid checksum: this is not a tar archive, or it is corrupt")
-                    );
+                    return Err(self
+                        .bad_header(at, "header has no valid checksum: this is not a tar archive, or it is corrupt"));
                 }
             }
             pending.first_offset.get_or_insert(at);
