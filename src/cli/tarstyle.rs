@@ -280,6 +280,8 @@ fn compress_program(prog: &OsStr) -> Result<(&'static str, Option<String>)> {
         "xz" | "pixz" | "pxz" => "--xz",
         "bzip2" | "pbzip2" | "lbzip2" => "--bzip2",
         "lzma" => "--lzma",
+        // Read, not written (refused when writing).
+        "lzip" | "plzip" | "lunzip" | "clzip" | "pdlzip" | "tarlz" => "--lzip",
         _ => {
             return Err(refuse(
                 "captar compresses with gzip, zstd, xz, bzip2 and lzma itself; use -z/--gzip, --zstd, -J/--xz, -j/--bzip2 or --lzma",
@@ -483,6 +485,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                 b"bzip2" => choose(&mut compress, "--bzip2")?,
                 b"xz" => choose(&mut compress, "--xz")?,
                 b"lzma" => choose(&mut compress, "--lzma")?,
+                b"lzip" => choose(&mut compress, "--lzip")?,
                 b"old-archive" => old_archive = Some("--old-archive"),
                 b"portability" => old_archive = Some("--portability"),
                 // captar's own options pass through, with the next argument when they take a
@@ -535,6 +538,11 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
             )));
         }
         _ => {}
+    }
+    if compress == Some("--lzip") && mode.writes() {
+        return Err(Error::Usage(
+            "lzip: captar reads lzip archives but does not write them; compress with -J/--xz, --zstd or -z/--gzip, or pipe: `captar create -f - ... | lzip > ARCHIVE`".into(),
+        ));
     }
     let mut out: Vec<OsString> = vec![args[0].clone(), mode.subcommand().into()];
     if mode.writes() {

@@ -1,7 +1,8 @@
 /*!
 Compression: detected from the first bytes of the input (never the name) when reading, chosen by
-flag or archive name when writing. zstd and xz compress on all cores; gzip output is one standard
-stream; bzip2 and lzma on one core. lzip is read, not written.
+flag or archive name when writing. zstd, xz, gzip and bzip2 compress on all cores (gzip output is
+one standard stream, bzip2 one stream per block as pbzip2 writes); lzma on one core. lzip is
+read, not written.
 */
 
 use std::fs::File;
@@ -29,9 +30,6 @@ const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 const XZ_MAGIC: &[u8] = &[0xfd, b'7', b'z', b'X', b'Z', 0];
 const BZIP2_MAGIC: &[u8] = b"BZh";
-/// GNU tar's test for the legacy lzma format: the usual properties byte (lc=3, lp=0, pb=2) and
-/// the two low bytes of a dictionary size that is a multiple of 64 KiB.
-const LZMA_MAGIC: &[u8] = &[0x5d, 0, 0];
 const LZ4_MAGIC: &[u8] = &[0x04, 0x22, 0x4d, 0x18];
 const LZIP_MAGIC: &[u8] = b"LZIP";
 const COMPRESS_MAGIC: &[u8] = &[0x1f, 0x9d];
@@ -51,43 +49,86 @@ fn is_bzip2(head: &[u8]) -> bool {
     head.starts_with(BZIP2_MAGIC) && head.get(3).is_some_and(|b| (b'1'..=b'9').contains(b))
 }
 
-/// Name suffixes (lower case, as GNU tar's list) and what they say.
-const SUFFIXES: [(&[&str], Compression); 6] = [
-    (&[".gz", ".tgz", ".taz"], Compression::Gzip),
-    (&[".zst", ".tzst"], Compression::Zstd),
-    (&[".bz2", ".tbz", ".tbz2", ".tb2", ".tz2"], Compression::Bzip2),
-    (&[".xz", ".txz"], Compression::Xz),
-    (&[".lzma", ".tlz"], Compression::Lzma),
-    (&[".lz"], Compression::Lzip),
+/// What an archive name's suffix says: a compression captar writes, or the tool of one it does
+/// not write.
+type Said = Result<Compression, &'static str>;
+
+/// GNU tar's suffixes (src/suffixes.c), matched as it matches them: the text after the last dot,
+/// case and all.
+const GNU_SUFFIXES: [(&str, Said); 17] = [
+    ("gz", Ok(Compression::Gzip)),
+    ("tgz", Ok(Compression::Gzip)),
+    ("taz", Ok(Compression::Gzip)),
+    ("Z", Err("compress")),
+    ("taZ", Err("compress")),
+    ("bz2", Ok(Compression::Bzip2)),
+    ("tbz", Ok(Compression::Bzip2)),
+    ("tbz2", Ok(Compression::Bzip2)),
+    ("tz2", Ok(Compression::Bzip2)),
+    ("lz", Ok(Compression::Lzip)),
+    ("lzma", Ok(Compression::Lzma)),
+    ("tlz", Ok(Compression::Lzma)),
+    ("lzo", Err("lzop")),
+    ("xz", Ok(Compression::Xz)),
+    ("txz", Ok(Compression::Xz)),
+    ("zst", Ok(Compression::Zstd)),
+    ("tzst", Ok(Compression::Zstd)),
 ];
 
-/// Formats captar does not read or write: (name suffixes, magic, name of the tool).
-const UNSUPPORTED: [(&[&str], &[u8], &str); 2] =
-    [(&[".lz4"], LZ4_MAGIC, "lz4"), (&[".z", ".taz"], COMPRESS_MAGIC, "uncompress")];
+/// captar's own, after GNU tar's and in any case (`A.TAR.GZ`, `a.tb2`, `a.lz4`): a name that says
+/// a compression is never given a plain archive.
+const OTHER_SUFFIXES: [(&str, Said); 4] =
+    [("tb2", Ok(Compression::Bzip2)), ("lz4", Err("lz4")), ("tzo", Err("lzop")), ("z", Err("compress"))];
+
+/// Formats captar does not read: (magic, name of the tool).
+const UNSUPPORTED: [(&[u8], &str); 2] = [(LZ4_MAGIC, "lz4"), (COMPRESS_MAGIC, "uncompress")];
+
+/// A legacy lzma stream's header, as liblzma's own detection checks it (and libarchive's): the
+/// properties byte (lc, lp, pb) below 225; a dictionary size of at least 4 KiB that is 2^n or
+/// 2^n + 2^(n-1) (or all ones); an uncompressed size unknown (all ones) or below 256 GiB; and
+/// the range coder's first byte, which is always 0. GNU tar has no test for it (it goes by the
+/// name), and `5d 00 00` alone takes other data for lzma.
+fn is_lzma(head: &[u8]) -> bool {
+    let (Some(props), Some(dict), Some(size), Some(&first)) = (
+        head.first(),
+        head.get(1..5).and_then(|b| b.try_into().ok()).map(u32::from_le_bytes),
+        head.get(5..13).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes),
+        head.get(13),
+    ) else {
+        return false;
+    };
+    let mut d = dict.wrapping_sub(1);
+    for shift in [2, 3, 4, 8, 16] {
+        d |= d >> shift;
+    }
+    let dict_ok = dict == u32::MAX || (dict >= 4096 && d.wrapping_add(1) == dict);
+    *props < 225 && dict_ok && (size == u64::MAX || size < 1 << 38) && first == 0
+}
 
 impl Compression {
-    /// From the archive's name (`.tar.gz`, `.tgz`, `.tar.zst`, `.tar.bz2`, `.tar.xz`, `.txz`,
-    /// `.tar.lzma`, ...); a name that says a compression captar does not write (`.lz`, `.lz4`,
-    /// `.Z`) is an error naming it, never a plain archive under a compressed name.
+    /// From the archive's name, by GNU tar's suffixes (`.tar.gz`, `.tgz`, `.tar.zst`, `.tar.bz2`,
+    /// `.tar.xz`, `.txz`, `.tar.lzma`, ...); a name that says a compression captar does not write
+    /// (`.lz`, `.lz4`, `.Z`, `.lzo`) is an error naming it, never a plain archive under a
+    /// compressed name.
     pub fn from_name(path: &Path) -> Result<Compression, String> {
-        let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
-        let ends = |list: &[&str]| list.iter().any(|e| name.ends_with(e));
-        if let Some((_, kind)) = SUFFIXES.iter().find(|(list, _)| ends(list)) {
-            if kind.writes() {
-                return Ok(*kind);
-            }
-            return Err(format!(
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let Some((_, ext)) = name.rsplit_once('.') else { return Ok(Compression::None) };
+        let lower = ext.to_ascii_lowercase();
+        let said = GNU_SUFFIXES
+            .iter()
+            .find(|(s, _)| *s == ext)
+            .or_else(|| GNU_SUFFIXES.iter().chain(&OTHER_SUFFIXES).find(|(s, _)| s.to_ascii_lowercase() == lower));
+        match said.map(|(_, said)| *said) {
+            None => Ok(Compression::None),
+            Some(Ok(kind)) if kind.writes() => Ok(kind),
+            Some(Ok(kind)) => Err(format!(
                 "the name says {} compression, which captar reads but does not write; name it .tar.xz, .tar.zst or .tar.gz, or pipe: `captar create -f - ... | lzip > ARCHIVE`",
                 kind.name()
-            ));
+            )),
+            Some(Err(tool)) => Err(format!(
+                "the name says {tool} compression, which captar does not write; name it .tar.xz, .tar.zst or .tar.gz, or pipe: `captar create -f - ... | {tool} > ARCHIVE`"
+            )),
         }
-        if let Some((_, _, tool)) = UNSUPPORTED.iter().find(|(list, _, _)| ends(list)) {
-            return Err(format!(
-                "the name says {tool} compression, which captar does not write; name it .tar.xz, .tar.zst or .tar.gz, or pipe: `captar create -f - ... | {} > ARCHIVE`",
-                if *tool == "uncompress" { "compress" } else { tool }
-            ));
-        }
-        Ok(Compression::None)
     }
 
     /// Whether captar writes this format (it reads them all).
@@ -135,9 +176,9 @@ impl Compression {
             Ok(Compression::Bzip2)
         } else if head.starts_with(LZIP_MAGIC) {
             Ok(Compression::Lzip)
-        } else if head.starts_with(LZMA_MAGIC) {
+        } else if is_lzma(head) {
             Ok(Compression::Lzma)
-        } else if let Some((_, _, tool)) = UNSUPPORTED.iter().find(|(_, magic, _)| head.starts_with(magic)) {
+        } else if let Some((_, tool)) = UNSUPPORTED.iter().find(|(magic, _)| head.starts_with(magic)) {
             let name = if *tool == "uncompress" { "compress (.Z)" } else { tool };
             Err(format!(
                 "{name}-compressed archives are not supported; decompress with `{tool} -dc ARCHIVE | captar ... -f -`"
@@ -359,19 +400,17 @@ fn stream_decoder(mut input: Box<dyn Read + Send>) -> io::Result<(Compression, B
     let buf = BufReader::with_capacity(READ_BUFFER, input);
     let out: Box<dyn Source> = match kind {
         Compression::None => Box::new(Streamed(buf)),
-        Compression::Gzip => Box::new(Decompressed(Members::<flate2::bufread::GzDecoder<Buffered>>::new(buf))),
+        Compression::Gzip => Box::new(Decompressed(Members::<flate2::bufread::GzDecoder<Buffered>>::new(buf)?)),
         Compression::Zstd => Box::new(Decompressed(zstd::stream::read::Decoder::with_buffer(buf)?)),
-        Compression::Bzip2 => Box::new(Decompressed(Members::<bzip2::bufread::BzDecoder<Buffered>>::new(buf))),
+        Compression::Bzip2 => Box::new(Decompressed(Members::<bzip2::bufread::BzDecoder<Buffered>>::new(buf)?)),
         // Concatenated streams and stream padding, as `xz -d` reads them; anything else after
         // them is liblzma's error.
-        Compression::Xz => {
-            Box::new(Decompressed(lzma_decoder(buf, Stream::new_stream_decoder(u64::MAX, CONCATENATED))?))
-        }
-        Compression::Lzip => {
-            Box::new(Decompressed(lzma_decoder(buf, Stream::new_lzip_decoder(u64::MAX, CONCATENATED))?))
-        }
+        Compression::Xz => Box::new(Decompressed(Liblzma::xz(buf)?)),
+        // lzip members one after the other are liblzma's to read; it ends quietly before data it
+        // does not take for one (a damaged member's header, garbage), which is an error here.
+        Compression::Lzip => Box::new(Decompressed(Members::<Lzip>::new(buf)?)),
         // One stream (the format has no way to say another follows), then zero padding only.
-        Compression::Lzma => Box::new(Decompressed(Members::<Lzma>::new(buf))),
+        Compression::Lzma => Box::new(Decompressed(Members::<Lzma>::new(buf)?)),
     };
     Ok((kind, out))
 }
@@ -384,15 +423,15 @@ trait Member: Read + Send + Sized {
     const MAGIC: Option<u8>;
     /// How the format's streams are called in an error.
     const WHAT: &'static str;
-    fn start(input: Buffered) -> Self;
+    fn start(input: Buffered) -> io::Result<Self>;
     fn into_inner(self) -> Buffered;
 }
 
 impl Member for flate2::bufread::GzDecoder<Buffered> {
     const MAGIC: Option<u8> = Some(GZIP_MAGIC[0]);
     const WHAT: &'static str = "gzip member";
-    fn start(input: Buffered) -> Self {
-        flate2::bufread::GzDecoder::new(input)
+    fn start(input: Buffered) -> io::Result<Self> {
+        Ok(flate2::bufread::GzDecoder::new(input))
     }
     fn into_inner(self) -> Buffered {
         flate2::bufread::GzDecoder::into_inner(self)
@@ -402,8 +441,8 @@ impl Member for flate2::bufread::GzDecoder<Buffered> {
 impl Member for bzip2::bufread::BzDecoder<Buffered> {
     const MAGIC: Option<u8> = Some(BZIP2_MAGIC[0]);
     const WHAT: &'static str = "bzip2 stream";
-    fn start(input: Buffered) -> Self {
-        bzip2::bufread::BzDecoder::new(input)
+    fn start(input: Buffered) -> io::Result<Self> {
+        Ok(bzip2::bufread::BzDecoder::new(input))
     }
     fn into_inner(self) -> Buffered {
         bzip2::bufread::BzDecoder::into_inner(self)
@@ -411,27 +450,42 @@ impl Member for bzip2::bufread::BzDecoder<Buffered> {
 }
 
 /// A legacy `.lzma` stream.
-struct Lzma(liblzma::bufread::XzDecoder<Buffered>);
+struct Lzma(Liblzma);
 
 impl Read for Lzma {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.0.read(buf).map_err(lzma_error)
+        self.0.read(buf)
     }
 }
 
 impl Member for Lzma {
     const MAGIC: Option<u8> = None;
     const WHAT: &'static str = "lzma stream";
-    fn start(input: Buffered) -> Self {
-        // A decoder is only refused for want of memory, which a read then reports.
-        let stream = Stream::new_lzma_decoder(u64::MAX);
-        Lzma(match stream {
-            Ok(s) => liblzma::bufread::XzDecoder::new_stream(input, s),
-            Err(_) => liblzma::bufread::XzDecoder::new(input),
-        })
+    fn start(input: Buffered) -> io::Result<Self> {
+        Liblzma::new(input, Stream::new_lzma_decoder(u64::MAX)).map(Lzma)
     }
     fn into_inner(self) -> Buffered {
-        self.0.into_inner()
+        self.0.0.into_inner()
+    }
+}
+
+/// lzip members, all of those that follow one another.
+struct Lzip(Liblzma);
+
+impl Read for Lzip {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl Member for Lzip {
+    const MAGIC: Option<u8> = None;
+    const WHAT: &'static str = "lzip member";
+    fn start(input: Buffered) -> io::Result<Self> {
+        Liblzma::new(input, Stream::new_lzip_decoder(u64::MAX, CONCATENATED)).map(Lzip)
+    }
+    fn into_inner(self) -> Buffered {
+        self.0.0.into_inner()
     }
 }
 
@@ -442,8 +496,8 @@ struct Members<D> {
 }
 
 impl<D: Member> Members<D> {
-    fn new(input: Buffered) -> Members<D> {
-        Members { dec: Some(D::start(input)) }
+    fn new(input: Buffered) -> io::Result<Members<D>> {
+        Ok(Members { dec: Some(D::start(input)?) })
     }
 }
 
@@ -465,7 +519,7 @@ impl<D: Member> Read for Members<D> {
             // A stream starts (the rest of its magic may not be read yet): the decoder checks the
             // magic and says so if this is not the format after all.
             if D::MAGIC == Some(head[0]) {
-                self.dec = Some(D::start(input));
+                self.dec = Some(D::start(input)?);
                 continue;
             }
             loop {
@@ -493,15 +547,21 @@ impl<D: Member> Read for Members<D> {
 
 use liblzma::stream::{CONCATENATED, Stream};
 
-/// A decoder of xz or lzip, whose errors say what went wrong in words.
-struct LzmaDecoder(liblzma::bufread::XzDecoder<Buffered>);
+/// A liblzma decoder (xz, lzip, lzma), whose errors say what went wrong in words.
+struct Liblzma(liblzma::bufread::XzDecoder<Buffered>);
 
-fn lzma_decoder(input: Buffered, stream: Result<Stream, liblzma::stream::Error>) -> io::Result<LzmaDecoder> {
-    let stream = stream.map_err(|e| lzma_error(e.into()))?;
-    Ok(LzmaDecoder(liblzma::bufread::XzDecoder::new_stream(input, stream)))
+impl Liblzma {
+    fn new(input: Buffered, stream: Result<Stream, liblzma::stream::Error>) -> io::Result<Liblzma> {
+        let stream = stream.map_err(|e| lzma_error(e.into()))?;
+        Ok(Liblzma(liblzma::bufread::XzDecoder::new_stream(input, stream)))
+    }
+
+    fn xz(input: Buffered) -> io::Result<Liblzma> {
+        Liblzma::new(input, Stream::new_stream_decoder(u64::MAX, CONCATENATED))
+    }
 }
 
-impl Read for LzmaDecoder {
+impl Read for Liblzma {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.0.read(buf).map_err(lzma_error)
     }
@@ -535,9 +595,70 @@ pub enum Encoder<W: Write> {
     None(W),
     Gzip(super::pgzip::ParGzEncoder<W>),
     Zstd(zstd::stream::write::Encoder<'static, W>),
-    Bzip2(bzip2::write::BzEncoder<W>),
+    Bzip2(super::blocks::ParBzEncoder<W>),
     /// xz (on all cores) and lzma.
-    Lzma(liblzma::write::XzEncoder<W>),
+    Lzma(LzmaEncoder<W>),
+}
+
+/// liblzma's encoder writes the end of its stream when dropped. One dropped without `finish`
+/// (after an error) must not: a partial archive on standard output would end as a whole xz
+/// stream. Its output refuses every write from then on.
+pub struct LzmaEncoder<W: Write>(Option<liblzma::write::XzEncoder<Gate<W>>>);
+
+struct Gate<W> {
+    out: W,
+    open: bool,
+}
+
+impl<W: Write> Write for Gate<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if !self.open {
+            return Err(io::Error::other("the archive was abandoned"));
+        }
+        self.out.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+impl<W: Write> LzmaEncoder<W> {
+    fn new(out: W, stream: Stream) -> LzmaEncoder<W> {
+        LzmaEncoder(Some(liblzma::write::XzEncoder::new_stream(Gate { out, open: true }, stream)))
+    }
+
+    fn inner(&mut self) -> io::Result<&mut liblzma::write::XzEncoder<Gate<W>>> {
+        self.0.as_mut().ok_or_else(|| io::Error::other("the compressed stream is already finished"))
+    }
+
+    fn finish(mut self) -> io::Result<W> {
+        let enc = self.0.take().ok_or_else(|| io::Error::other("the compressed stream is already finished"))?;
+        enc.finish().map(|gate| gate.out)
+    }
+}
+
+impl<W: Write> Drop for LzmaEncoder<W> {
+    fn drop(&mut self) {
+        if let Some(enc) = self.0.as_mut() {
+            enc.get_mut().open = false;
+        }
+    }
+}
+
+/// Threads for xz on every core, fewer where their memory would pass a quarter of the RAM (as
+/// `xz -T0` limits itself); the output is the same for any number.
+fn xz_encoder(preset: u32) -> io::Result<Stream> {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as u32;
+    let info = rustix::system::sysinfo();
+    let ram = (info.totalram as u64).saturating_mul(u64::from(info.mem_unit.max(1)));
+    let mut builder = liblzma::stream::MtStreamBuilder::new();
+    builder.preset(preset).check(liblzma::stream::Check::Crc64);
+    let mut threads = cores.max(1);
+    while threads > 1 && ram > 0 && builder.threads(threads).memusage() > ram / 4 {
+        threads -= 1;
+    }
+    builder.threads(threads).encoder().map_err(io::Error::from)
 }
 
 impl<W: Write> Encoder<W> {
@@ -563,25 +684,18 @@ impl<W: Write> Encoder<W> {
             }
             Compression::Bzip2 => {
                 let level = bzip2::Compression::new(level.unwrap_or(9).clamp(1, 9) as u32);
-                Encoder::Bzip2(bzip2::write::BzEncoder::new(out, level))
+                Encoder::Bzip2(super::blocks::ParBzEncoder::new(out, level))
             }
             Compression::Xz => {
                 // Blocks compressed on every core (xz -T0's output: one stream of independent
                 // blocks, each with its size, which any xz reads); CRC64 as xz's default.
-                let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as u32;
-                let stream = liblzma::stream::MtStreamBuilder::new()
-                    .threads(threads)
-                    .preset(level.unwrap_or(6).clamp(0, 9) as u32)
-                    .check(liblzma::stream::Check::Crc64)
-                    .encoder()
-                    .map_err(io::Error::from)?;
-                Encoder::Lzma(liblzma::write::XzEncoder::new_stream(out, stream))
+                Encoder::Lzma(LzmaEncoder::new(out, xz_encoder(level.unwrap_or(6).clamp(0, 9) as u32)?))
             }
             Compression::Lzma => {
                 let options = liblzma::stream::LzmaOptions::new_preset(level.unwrap_or(6).clamp(0, 9) as u32)
                     .map_err(io::Error::from)?;
                 let stream = Stream::new_lzma_encoder(&options).map_err(io::Error::from)?;
-                Encoder::Lzma(liblzma::write::XzEncoder::new_stream(out, stream))
+                Encoder::Lzma(LzmaEncoder::new(out, stream))
             }
             Compression::Lzip => {
                 return Err(io::Error::new(io::ErrorKind::Unsupported, "captar reads lzip but does not write it"));
@@ -608,7 +722,7 @@ impl<W: Write> Write for Encoder<W> {
             Encoder::Gzip(e) => e.write(buf),
             Encoder::Zstd(e) => e.write(buf),
             Encoder::Bzip2(e) => e.write(buf),
-            Encoder::Lzma(e) => e.write(buf),
+            Encoder::Lzma(e) => e.inner()?.write(buf),
         }
     }
 
@@ -618,7 +732,7 @@ impl<W: Write> Write for Encoder<W> {
             Encoder::Gzip(e) => e.write_all(buf),
             Encoder::Zstd(e) => e.write_all(buf),
             Encoder::Bzip2(e) => e.write_all(buf),
-            Encoder::Lzma(e) => e.write_all(buf),
+            Encoder::Lzma(e) => e.inner()?.write_all(buf),
         }
     }
 
@@ -627,11 +741,11 @@ impl<W: Write> Write for Encoder<W> {
             Encoder::None(w) => w.flush(),
             Encoder::Gzip(e) => e.flush(),
             Encoder::Zstd(e) => e.flush(),
-            // Only what has been compressed goes on: a forced flush would end a bzip2 block
-            // early, and the legacy lzma format has none (liblzma refuses it); `finish` writes
-            // the rest.
-            Encoder::Bzip2(e) => e.get_mut().flush(),
-            Encoder::Lzma(e) => e.get_mut().flush(),
+            Encoder::Bzip2(e) => e.flush(),
+            // Only what has been compressed goes on: the legacy lzma format has no flush
+            // (liblzma refuses it), and one would end an xz block early; `finish` writes the
+            // rest.
+            Encoder::Lzma(e) => e.inner()?.get_mut().flush(),
         }
     }
 }
@@ -639,6 +753,107 @@ impl<W: Write> Write for Encoder<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// GNU tar's suffixes as GNU tar 1.34 reads them (case and all), captar's own after them in
+    /// any case, and the ones captar does not write refused.
+    #[test]
+    fn suffixes_say_what_gnu_tar_says() {
+        let said = |name: &str| Compression::from_name(Path::new(name));
+        for (name, want) in [
+            ("a.tar.gz", Compression::Gzip),
+            ("a.tgz", Compression::Gzip),
+            ("a.taz", Compression::Gzip),
+            ("A.TAR.GZ", Compression::Gzip),
+            ("a.tar.bz2", Compression::Bzip2),
+            ("a.tbz", Compression::Bzip2),
+            ("a.tbz2", Compression::Bzip2),
+            ("a.tz2", Compression::Bzip2),
+            ("a.tb2", Compression::Bzip2),
+            ("a.tar.xz", Compression::Xz),
+            ("a.txz", Compression::Xz),
+            ("a.tar.lzma", Compression::Lzma),
+            ("a.tlz", Compression::Lzma),
+            ("a.tar.zst", Compression::Zstd),
+            ("a.tzst", Compression::Zstd),
+            ("a.tar", Compression::None),
+            ("a.gz.tar", Compression::None),
+            ("noext", Compression::None),
+        ] {
+            assert_eq!(said(name), Ok(want), "{name}");
+        }
+        for (name, says) in [
+            ("a.tar.Z", "compress"),
+            ("a.taZ", "compress"),
+            ("a.tar.z", "compress"),
+            ("a.tar.lzo", "lzop"),
+            ("a.tzo", "lzop"),
+            ("a.tar.lz4", "lz4"),
+            ("a.tar.lz", "lzip compression, which captar reads but does not write"),
+        ] {
+            let e = said(name).unwrap_err();
+            assert!(e.contains(&format!("the name says {says}")), "{name}: {e}");
+        }
+    }
+
+    /// An xz encoder dropped without `finish` (after an error) leaves no whole xz stream behind;
+    /// one finished does.
+    #[test]
+    fn an_abandoned_xz_stream_is_not_ended() {
+        #[derive(Clone, Default)]
+        struct Shared(Arc<std::sync::Mutex<Vec<u8>>>);
+        impl Write for Shared {
+            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let data: Vec<u8> = (0..3_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8).collect();
+        let decoded = |bytes: &[u8]| {
+            let mut out = Vec::new();
+            liblzma::read::XzDecoder::new(bytes).read_to_end(&mut out).map(|_| out)
+        };
+        for finish in [false, true] {
+            let out = Shared::default();
+            let mut enc = Encoder::new(Compression::Xz, out.clone(), Some(0)).unwrap();
+            enc.write_all(&data).unwrap();
+            if finish {
+                enc.finish().unwrap();
+            } else {
+                drop(enc);
+            }
+            let bytes = out.0.lock().unwrap().clone();
+            match finish {
+                true => assert!(decoded(&bytes).unwrap() == data),
+                false => assert!(decoded(&bytes).is_err(), "{} bytes decoded whole", bytes.len()),
+            }
+        }
+    }
+
+    /// lzma's header is checked as liblzma checks it.
+    #[test]
+    fn lzma_is_told_by_its_header() {
+        let header = |props: u8, dict: u32, size: u64, first: u8| {
+            let mut h = vec![props];
+            h.extend(dict.to_le_bytes());
+            h.extend(size.to_le_bytes());
+            h.push(first);
+            h.extend([0u8; 20]);
+            h
+        };
+        assert!(is_lzma(&header(0x5d, 8 << 20, u64::MAX, 0)));
+        assert!(is_lzma(&header(0, 4096, 1000, 0)));
+        assert!(is_lzma(&header(0x5d, 3 << 20, u64::MAX, 0)), "2^n + 2^(n-1)");
+        assert!(is_lzma(&header(0x5d, u32::MAX, u64::MAX, 0)));
+        assert!(!is_lzma(&header(225, 8 << 20, u64::MAX, 0)), "properties past pb=4, lp=4, lc=8");
+        assert!(!is_lzma(&header(0x5d, 5 << 20, u64::MAX, 0)), "5 MiB is no lzma dictionary size");
+        assert!(!is_lzma(&header(0x5d, 2048, u64::MAX, 0)), "below 4 KiB");
+        assert!(!is_lzma(&header(0x5d, 8 << 20, 1 << 40, 0)), "256 GiB and over");
+        assert!(!is_lzma(&header(0x5d, 8 << 20, u64::MAX, 1)), "the range coder starts with 0");
+        assert!(!is_lzma(&[0x5d, 0, 0]), "too short to tell");
+    }
 
     /// Reads and skips of every size around the buffer's edges give the file's bytes at the
     /// right positions, whatever was buffered before.

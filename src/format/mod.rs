@@ -6,6 +6,7 @@ extended-header records by their length prefix; `reader` and `writer` stream ent
 */
 
 pub mod acl;
+pub mod blocks;
 pub mod compress;
 pub mod pax;
 pub mod pgzip;

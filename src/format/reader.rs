@@ -378,15 +378,17 @@ impl Reader {
     }
 
     /// A header that fails its checksum. In a compressed archive a damaged stream is the likelier
-    /// cause (bzip2 checks a block only after giving out its data), and the decompressor, read
-    /// to its end, says so.
-    fn bad_header(&mut self, at: u64, msg: &str) -> Error {
+    /// cause (bzip2 checks a block, at most 900 kB, only after giving out its data), and the
+    /// decompressor, read a little further, says so. (Not to its end: a compressed file that is
+    /// no archive at all would be decompressed whole before saying so.)
+    fn bad_header(&mut self, at: u64, what: &str, why: &str) -> Error {
+        const AHEAD: u64 = 4 << 20;
         if !self.src.seeks()
-            && let Err(e) = self.src.finish()
+            && let Err(e) = io::copy(&mut (&mut *self.src).take(AHEAD), &mut io::sink())
         {
-            return self.err(at, damaged(&e));
+            return self.err(at, format!("{what}: {}", damaged(&e)));
         }
-        self.err(at, msg)
+        self.err(at, format!("{what}: {why}"))
     }
 
     /// Skips whatever is left of the current member's data.
@@ -451,14 +453,12 @@ impl Reader {
             match header_checksum_ok(&block) {
                 Some(true) => {}
                 Some(false) => {
-                    return Err(self.bad_header(
-                        at,
-                        "header checksum mismatch: the archive is corrupt (or this is not a tar archive)",
-                    ));
+                    let why = "the archive is corrupt (or this is not a tar archive)";
+                    return Err(self.bad_header(at, "header checksum mismatch", why));
                 }
                 None => {
-                    return Err(self
-                        .bad_header(at, "header has no valid checksum: this is not a tar archive, or it is corrupt"));
+                    let why = "this is not a tar archive, or it is corrupt";
+                    return Err(self.bad_header(at, "header has no valid checksum", why));
                 }
             }
             pending.first_offset.get_or_insert(at);

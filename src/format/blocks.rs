@@ -1,0 +1,213 @@
+/*!
+Compression on every core, a block at a time: the input is cut into blocks of one size, each is
+compressed on a worker thread (with the end of the block before it, for a codec that uses it as
+a dictionary), and the results come back in input order. Memory is bounded: at most two blocks
+per worker are in flight. Parallel gzip (`pgzip`) and parallel bzip2 (`ParBzEncoder` below) are
+built on it.
+*/
+
+use std::collections::VecDeque;
+use std::io::{self, Write};
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread;
+
+/// What a worker does with one block.
+pub trait Codec: Send + Sync + 'static {
+    type Done: Send + 'static;
+    /// Compresses `input`; `dict` is the end of the block before it (empty for the first block,
+    /// and always for a codec made with no dictionary).
+    fn block(&self, input: &[u8], dict: &[u8]) -> io::Result<Self::Done>;
+}
+
+struct Job<D> {
+    input: Vec<u8>,
+    dict: Vec<u8>,
+    reply: mpsc::SyncSender<io::Result<D>>,
+}
+
+/// Blocks in flight on the workers, and the one being filled.
+pub struct Blocks<C: Codec> {
+    size: usize,
+    dict_len: usize,
+    buf: Vec<u8>,
+    dict: Vec<u8>,
+    jobs: Option<mpsc::Sender<Job<C::Done>>>,
+    pending: VecDeque<mpsc::Receiver<io::Result<C::Done>>>,
+    workers: Vec<thread::JoinHandle<()>>,
+    max_pending: usize,
+}
+
+impl<C: Codec> Blocks<C> {
+    /// Workers on every core; blocks of `size` bytes, each given the last `dict_len` bytes of
+    /// the one before.
+    pub fn new(codec: C, size: usize, dict_len: usize) -> Blocks<C> {
+        let n = thread::available_parallelism().map(|n| n.get()).unwrap_or(1).max(1);
+        let codec = Arc::new(codec);
+        let (tx, rx) = mpsc::channel::<Job<C::Done>>();
+        let rx = Arc::new(Mutex::new(rx));
+        let workers = (0..n)
+            .map(|_| {
+                let (rx, codec) = (rx.clone(), codec.clone());
+                thread::spawn(move || {
+                    loop {
+                        let job = match rx.lock() {
+                            Ok(guard) => guard.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok(job) = job else { return };
+                        let _ = job.reply.send(codec.block(&job.input, &job.dict));
+                    }
+                })
+            })
+            .collect();
+        Blocks {
+            size,
+            dict_len,
+            buf: Vec::with_capacity(size),
+            dict: Vec::new(),
+            jobs: Some(tx),
+            pending: VecDeque::new(),
+            workers,
+            max_pending: 2 * n,
+        }
+    }
+
+    /// Takes what fits of `data` in the block being filled (at least one byte of non-empty
+    /// data); a full block goes to a worker, and blocks done beyond the bound on those in
+    /// flight go to `done`, in order.
+    pub fn write(&mut self, data: &[u8], done: &mut dyn FnMut(C::Done) -> io::Result<()>) -> io::Result<usize> {
+        let n = (self.size - self.buf.len()).min(data.len());
+        self.buf.extend_from_slice(&data[..n]);
+        if self.buf.len() == self.size {
+            self.submit()?;
+            while self.pending.len() >= self.max_pending {
+                self.next(done)?;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Sends the last, partial block and gives every block still out to `done`, in order.
+    pub fn finish(&mut self, done: &mut dyn FnMut(C::Done) -> io::Result<()>) -> io::Result<()> {
+        self.submit()?;
+        while !self.pending.is_empty() {
+            self.next(done)?;
+        }
+        Ok(())
+    }
+
+    fn submit(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let input = std::mem::replace(&mut self.buf, Vec::with_capacity(self.size));
+        let next_dict = input[input.len().saturating_sub(self.dict_len)..].to_vec();
+        let dict = std::mem::replace(&mut self.dict, next_dict);
+        let (reply, result) = mpsc::sync_channel(1);
+        let jobs = self.jobs.as_ref().ok_or_else(|| io::Error::other("compression already finished"))?;
+        jobs.send(Job { input, dict, reply }).map_err(|_| io::Error::other("a compression worker ended"))?;
+        self.pending.push_back(result);
+        Ok(())
+    }
+
+    fn next(&mut self, done: &mut dyn FnMut(C::Done) -> io::Result<()>) -> io::Result<()> {
+        let Some(rx) = self.pending.pop_front() else { return Ok(()) };
+        done(rx.recv().map_err(|_| io::Error::other("a compression worker ended"))??)
+    }
+}
+
+impl<C: Codec> Drop for Blocks<C> {
+    fn drop(&mut self) {
+        self.jobs = None;
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+    }
+}
+
+/// bzip2 on every core, the way pbzip2 does it: each block of the input is a whole bzip2 stream
+/// of its own, and the streams follow one another, which `bzip2 -d`, GNU tar (through it),
+/// bsdtar and captar read as one.
+pub struct ParBzEncoder<W: Write> {
+    out: W,
+    blocks: Blocks<Bz>,
+    wrote: bool,
+    level: bzip2::Compression,
+}
+
+struct Bz(bzip2::Compression);
+
+impl Codec for Bz {
+    type Done = Vec<u8>;
+    fn block(&self, input: &[u8], _: &[u8]) -> io::Result<Vec<u8>> {
+        let mut enc = bzip2::write::BzEncoder::new(Vec::with_capacity(input.len() / 3 + 64), self.0);
+        enc.write_all(input)?;
+        enc.finish()
+    }
+}
+
+impl<W: Write> ParBzEncoder<W> {
+    pub fn new(out: W, level: bzip2::Compression) -> ParBzEncoder<W> {
+        // One bzip2 block per stream: the level's block size, less bzip2's own margin.
+        let size = 100_000 * level.level() as usize - 19;
+        ParBzEncoder { out, blocks: Blocks::new(Bz(level), size, 0), wrote: false, level }
+    }
+
+    pub fn finish(mut self) -> io::Result<W> {
+        let out = &mut self.out;
+        let wrote = &mut self.wrote;
+        self.blocks.finish(&mut |stream| {
+            *wrote = true;
+            out.write_all(&stream)
+        })?;
+        if !self.wrote {
+            // No input: one empty stream, as bzip2 writes for an empty file.
+            self.out.write_all(&Bz(self.level).block(&[], &[])?)?;
+        }
+        Ok(self.out)
+    }
+}
+
+impl<W: Write> Write for ParBzEncoder<W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let out = &mut self.out;
+        let wrote = &mut self.wrote;
+        self.blocks.write(data, &mut |stream| {
+            *wrote = true;
+            out.write_all(&stream)
+        })
+    }
+
+    /// What the workers have done is written as they finish; a block is not cut short.
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+
+    /// Every size around the block's edges comes back whole through a multi-stream reader, in
+    /// one stream per block (a single-stream reader stops after the first).
+    #[test]
+    fn parallel_bzip2_is_one_stream_per_block() {
+        let level = bzip2::Compression::new(1);
+        let size = 100_000 - 19;
+        for len in [0usize, 1, 1000, size - 1, size, size + 1, 5 * size + 12345] {
+            let data: Vec<u8> = (0..len).map(|i| ((i * 7919) % 251) as u8 ^ (i / 4096) as u8).collect();
+            let mut enc = ParBzEncoder::new(Vec::new(), level);
+            for chunk in data.chunks(70_000) {
+                enc.write_all(chunk).unwrap();
+            }
+            let bz = enc.finish().unwrap();
+            let mut back = Vec::new();
+            bzip2::read::MultiBzDecoder::new(&bz[..]).read_to_end(&mut back).unwrap();
+            assert_eq!(back, data, "size {len}");
+            let streams = bz.windows(4).filter(|w| *w == b"BZh1").count();
+            assert_eq!(streams, len.div_ceil(size).max(1), "size {len}");
+        }
+    }
+}
