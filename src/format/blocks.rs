@@ -35,6 +35,9 @@ pub struct Blocks<C: Codec> {
     pending: VecDeque<mpsc::Receiver<io::Result<C::Done>>>,
     workers: Vec<thread::JoinHandle<()>>,
     max_pending: usize,
+    /// A block failed: nothing more is taken, so a caller that goes on cannot write a stream
+    /// with a block missing.
+    failed: bool,
 }
 
 impl<C: Codec> Blocks<C> {
@@ -69,6 +72,7 @@ impl<C: Codec> Blocks<C> {
             pending: VecDeque::new(),
             workers,
             max_pending: 2 * n,
+            failed: false,
         }
     }
 
@@ -76,10 +80,13 @@ impl<C: Codec> Blocks<C> {
     /// data); a full block goes to a worker, and blocks done beyond the bound on those in
     /// flight go to `done`, in order.
     pub fn write(&mut self, data: &[u8], done: &mut dyn FnMut(C::Done) -> io::Result<()>) -> io::Result<usize> {
+        self.check()?;
         let n = (self.size - self.buf.len()).min(data.len());
         self.buf.extend_from_slice(&data[..n]);
         if self.buf.len() == self.size {
-            self.submit()?;
+            let sent = self.submit();
+            self.failed |= sent.is_err();
+            sent?;
             while self.pending.len() >= self.max_pending {
                 self.next(done)?;
             }
@@ -89,7 +96,10 @@ impl<C: Codec> Blocks<C> {
 
     /// Sends the last, partial block and gives every block still out to `done`, in order.
     pub fn finish(&mut self, done: &mut dyn FnMut(C::Done) -> io::Result<()>) -> io::Result<()> {
-        self.submit()?;
+        self.check()?;
+        let sent = self.submit();
+        self.failed |= sent.is_err();
+        sent?;
         while !self.pending.is_empty() {
             self.next(done)?;
         }
@@ -112,7 +122,17 @@ impl<C: Codec> Blocks<C> {
 
     fn next(&mut self, done: &mut dyn FnMut(C::Done) -> io::Result<()>) -> io::Result<()> {
         let Some(rx) = self.pending.pop_front() else { return Ok(()) };
-        done(rx.recv().map_err(|_| io::Error::other("a compression worker ended"))??)
+        let result =
+            rx.recv().map_err(|_| io::Error::other("a compression worker ended")).and_then(|r| r).and_then(done);
+        self.failed |= result.is_err();
+        result
+    }
+
+    fn check(&self) -> io::Result<()> {
+        match self.failed {
+            true => Err(io::Error::other("the compressed stream failed before")),
+            false => Ok(()),
+        }
     }
 }
 
@@ -148,8 +168,9 @@ impl Codec for Bz {
 
 impl<W: Write> ParBzEncoder<W> {
     pub fn new(out: W, level: bzip2::Compression) -> ParBzEncoder<W> {
-        // One bzip2 block per stream: the level's block size, less bzip2's own margin.
-        let size = 100_000 * level.level() as usize - 19;
+        // About one bzip2 block per stream: the level's block size (bzip2 counts it after its
+        // run-length encoding, so a stream may hold two blocks, or one of more input).
+        let size = 100_000 * level.level() as usize;
         ParBzEncoder { out, blocks: Blocks::new(Bz(level), size, 0), wrote: false, level }
     }
 
@@ -190,12 +211,45 @@ mod tests {
 
     use super::*;
 
+    /// A block that fails stops the stream: every later write and the finish are errors, never
+    /// a stream with that block left out.
+    #[test]
+    fn a_failed_block_fails_what_follows() {
+        struct FailsOnX;
+        impl Codec for FailsOnX {
+            type Done = Vec<u8>;
+            fn block(&self, input: &[u8], _: &[u8]) -> io::Result<Vec<u8>> {
+                match input.first() {
+                    Some(b'x') => Err(io::Error::other("refused")),
+                    _ => Ok(input.to_vec()),
+                }
+            }
+        }
+        let mut blocks = Blocks::new(FailsOnX, 4, 0);
+        let mut out = Vec::new();
+        let mut first_error = None;
+        for chunk in [&b"aaaa"[..], b"xxxx", b"bbbb", b"cccc", b"dddd", b"eeee", b"ffff", b"gggg"] {
+            if let Err(e) = blocks.write(chunk, &mut |d| {
+                out.extend(d);
+                Ok(())
+            }) {
+                first_error.get_or_insert(e.to_string());
+            }
+        }
+        let finished = blocks.finish(&mut |d| {
+            out.extend(d);
+            Ok(())
+        });
+        assert!(first_error.is_some() && finished.is_err(), "{first_error:?} {finished:?}");
+        assert!(!out.windows(4).any(|w| w == b"bbbb" || w == b"gggg"), "nothing after the failed block: {out:?}");
+    }
+
     /// Every size around the block's edges comes back whole through a multi-stream reader, in
     /// one stream per block (a single-stream reader stops after the first).
     #[test]
     fn parallel_bzip2_is_one_stream_per_block() {
         let level = bzip2::Compression::new(1);
-        let size = 100_000 - 19;
+        let size = 100_000;
         for len in [0usize, 1, 1000, size - 1, size, size + 1, 5 * size + 12345] {
             let data: Vec<u8> = (0..len).map(|i| ((i * 7919) % 251) as u8 ^ (i / 4096) as u8).collect();
             let mut enc = ParBzEncoder::new(Vec::new(), level);

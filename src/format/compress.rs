@@ -83,11 +83,12 @@ const OTHER_SUFFIXES: [(&str, Said); 4] =
 /// Formats captar does not read: (magic, name of the tool).
 const UNSUPPORTED: [(&[u8], &str); 2] = [(LZ4_MAGIC, "lz4"), (COMPRESS_MAGIC, "uncompress")];
 
-/// A legacy lzma stream's header, as liblzma's own detection checks it (and libarchive's): the
-/// properties byte (lc, lp, pb) below 225; a dictionary size of at least 4 KiB that is 2^n or
-/// 2^n + 2^(n-1) (or all ones); an uncompressed size unknown (all ones) or below 256 GiB; and
-/// the range coder's first byte, which is always 0. GNU tar has no test for it (it goes by the
-/// name), and `5d 00 00` alone takes other data for lzma.
+/// A legacy lzma stream's header, as liblzma's own format detection checks it (its "picky"
+/// lzma_alone decoder): the properties byte (lc, lp, pb) below 225 with lc + lp at most 4; a
+/// dictionary size of 2^n or 2^n + 2^(n-1) (or all ones); an uncompressed size unknown (all
+/// ones) or below 256 GiB; and, as libarchive also checks, the range coder's first byte, which
+/// is always 0. GNU tar has no test for it (it goes by the name), and `5d 00 00` alone takes
+/// other data for lzma.
 fn is_lzma(head: &[u8]) -> bool {
     let (Some(props), Some(dict), Some(size), Some(&first)) = (
         head.first(),
@@ -101,8 +102,9 @@ fn is_lzma(head: &[u8]) -> bool {
     for shift in [2, 3, 4, 8, 16] {
         d |= d >> shift;
     }
-    let dict_ok = dict == u32::MAX || (dict >= 4096 && d.wrapping_add(1) == dict);
-    *props < 225 && dict_ok && (size == u64::MAX || size < 1 << 38) && first == 0
+    let dict_ok = dict == u32::MAX || d.wrapping_add(1) == dict;
+    let (lc, lp) = (props % 9, props / 9 % 5);
+    *props < 225 && lc + lp <= 4 && dict_ok && (size == u64::MAX || size < 1 << 38) && first == 0
 }
 
 impl Compression {
@@ -633,7 +635,13 @@ impl<W: Write> LzmaEncoder<W> {
     }
 
     fn finish(mut self) -> io::Result<W> {
-        let enc = self.0.take().ok_or_else(|| io::Error::other("the compressed stream is already finished"))?;
+        let mut enc = self.0.take().ok_or_else(|| io::Error::other("the compressed stream is already finished"))?;
+        // The crate's `finish` drops the encoder when it fails, and the drop tries again: the
+        // gate closes first.
+        if let Err(e) = enc.try_finish() {
+            enc.get_mut().open = false;
+            return Err(e);
+        }
         enc.finish().map(|gate| gate.out)
     }
 }
@@ -795,15 +803,20 @@ mod tests {
         }
     }
 
-    /// An xz encoder dropped without `finish` (after an error) leaves no whole xz stream behind;
-    /// one finished does.
+    /// An xz or lzma encoder dropped without `finish` (after an error), or whose `finish` failed
+    /// to write, leaves no whole stream behind; one finished does.
     #[test]
     fn an_abandoned_xz_stream_is_not_ended() {
+        /// The bytes written, and whether the next write fails (once).
         #[derive(Clone, Default)]
-        struct Shared(Arc<std::sync::Mutex<Vec<u8>>>);
+        struct Shared(Arc<std::sync::Mutex<(Vec<u8>, bool)>>);
         impl Write for Shared {
             fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-                self.0.lock().unwrap().extend_from_slice(buf);
+                let mut state = self.0.lock().unwrap();
+                if std::mem::take(&mut state.1) {
+                    return Err(io::Error::other("disk full"));
+                }
+                state.0.extend_from_slice(buf);
                 Ok(buf.len())
             }
             fn flush(&mut self) -> io::Result<()> {
@@ -815,19 +828,30 @@ mod tests {
             let mut out = Vec::new();
             liblzma::read::XzDecoder::new(bytes).read_to_end(&mut out).map(|_| out)
         };
-        for finish in [false, true] {
+        // Dropped; finished after a write of its end failed; finished.
+        for (kind, how) in [(Compression::Xz, 0), (Compression::Xz, 1), (Compression::Lzma, 1), (Compression::Xz, 2)] {
             let out = Shared::default();
-            let mut enc = Encoder::new(Compression::Xz, out.clone(), Some(0)).unwrap();
+            let mut enc = Encoder::new(kind, out.clone(), Some(0)).unwrap();
             enc.write_all(&data).unwrap();
-            if finish {
-                enc.finish().unwrap();
-            } else {
-                drop(enc);
+            match how {
+                0 => drop(enc),
+                1 => {
+                    out.0.lock().unwrap().1 = true;
+                    assert!(enc.finish().is_err());
+                }
+                _ => drop(enc.finish().unwrap()),
             }
-            let bytes = out.0.lock().unwrap().clone();
-            match finish {
-                true => assert!(decoded(&bytes).unwrap() == data),
-                false => assert!(decoded(&bytes).is_err(), "{} bytes decoded whole", bytes.len()),
+            let bytes = out.0.lock().unwrap().0.clone();
+            let mut back = Vec::new();
+            let whole = match kind {
+                Compression::Xz => decoded(&bytes),
+                _ => liblzma::read::XzDecoder::new_stream(&bytes[..], Stream::new_lzma_decoder(u64::MAX).unwrap())
+                    .read_to_end(&mut back)
+                    .map(|_| back),
+            };
+            match how {
+                2 => assert!(whole.unwrap() == data),
+                _ => assert!(whole.is_err(), "{kind:?} {how}: {} bytes decoded whole", bytes.len()),
             }
         }
     }
@@ -849,7 +873,9 @@ mod tests {
         assert!(is_lzma(&header(0x5d, u32::MAX, u64::MAX, 0)));
         assert!(!is_lzma(&header(225, 8 << 20, u64::MAX, 0)), "properties past pb=4, lp=4, lc=8");
         assert!(!is_lzma(&header(0x5d, 5 << 20, u64::MAX, 0)), "5 MiB is no lzma dictionary size");
-        assert!(!is_lzma(&header(0x5d, 2048, u64::MAX, 0)), "below 4 KiB");
+        assert!(is_lzma(&header(0x5d, 2048, u64::MAX, 0)), "liblzma raises a small dictionary");
+        assert!(!is_lzma(&header(8, 8 << 20, u64::MAX, 0)), "lc=8: lc + lp over 4");
+        assert!(!is_lzma(&header(9 * 4 + 1, 8 << 20, u64::MAX, 0)), "lc=1, lp=4");
         assert!(!is_lzma(&header(0x5d, 8 << 20, 1 << 40, 0)), "256 GiB and over");
         assert!(!is_lzma(&header(0x5d, 8 << 20, u64::MAX, 1)), "the range coder starts with 0");
         assert!(!is_lzma(&[0x5d, 0, 0]), "too short to tell");

@@ -378,11 +378,12 @@ impl Reader {
     }
 
     /// A header that fails its checksum. In a compressed archive a damaged stream is the likelier
-    /// cause (bzip2 checks a block, at most 900 kB, only after giving out its data), and the
-    /// decompressor, read a little further, says so. (Not to its end: a compressed file that is
-    /// no archive at all would be decompressed whole before saying so.)
+    /// cause (bzip2 checks a block only after giving out its data: 900 kB of run-length-encoded
+    /// input, up to about 46 MB once decoded), and the decompressor, read that far further, says
+    /// so. (Not to its end: a compressed file that is no archive at all would be decompressed
+    /// whole before saying so.)
     fn bad_header(&mut self, at: u64, what: &str, why: &str) -> Error {
-        const AHEAD: u64 = 4 << 20;
+        const AHEAD: u64 = 64 << 20;
         if !self.src.seeks()
             && let Err(e) = io::copy(&mut (&mut *self.src).take(AHEAD), &mut io::sink())
         {
