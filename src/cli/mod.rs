@@ -719,23 +719,26 @@ fn is_root() -> bool {
 }
 
 impl CreateArgs {
+    /// The compression option given, if any (clap lets one through).
+    fn compression_option(&self) -> Option<Compression> {
+        [
+            (self.gzip, Compression::Gzip),
+            (self.zstd, Compression::Zstd),
+            (self.xz, Compression::Xz),
+            (self.bzip2, Compression::Bzip2),
+            (self.lzma, Compression::Lzma),
+        ]
+        .into_iter()
+        .find_map(|(given, kind)| given.then_some(kind))
+    }
+
     /// `matches` are the subcommand's, for the order of `-C` and the paths.
     fn options(self, progress: bool, matches: &clap::ArgMatches) -> Result<CreateOptions> {
         let target = if self.file.as_os_str() == "-" { Target::Stdout } else { Target::File(self.file.clone()) };
-        let compression = if self.gzip {
-            Compression::Gzip
-        } else if self.zstd {
-            Compression::Zstd
-        } else if self.xz {
-            Compression::Xz
-        } else if self.bzip2 {
-            Compression::Bzip2
-        } else if self.lzma {
-            Compression::Lzma
-        } else if self.no_auto_compress {
-            Compression::None
-        } else {
-            Compression::from_name(&self.file).map_err(|e| Error::entry(&self.file, e))?
+        let compression = match self.compression_option() {
+            Some(given) => given,
+            None if self.no_auto_compress => Compression::None,
+            None => Compression::from_name(&self.file).map_err(|e| Error::entry(&self.file, e))?,
         };
         if let Some(level) = self.level {
             match compression.levels() {
@@ -1124,7 +1127,7 @@ fn add_to(
     let matches = matches.subcommand_matches(name).expect("the subcommand was parsed");
     let file = a.file.clone();
     let a_verify = a.verify;
-    let compress = a.gzip || a.zstd || a.xz || a.bzip2 || a.lzma || a.level.is_some();
+    let compress = a.compression_option().is_some() || a.level.is_some();
     let mut opts = a.options(progress, matches)?;
     if file.as_os_str() == "-" {
         return Err(Error::Usage(format!("{name}: -f - cannot be added to; name the archive file")));

@@ -410,9 +410,9 @@ fn stream_decoder(mut input: Box<dyn Read + Send>) -> io::Result<(Compression, B
         Compression::Xz => Box::new(Decompressed(Liblzma::xz(buf)?)),
         // lzip members one after the other are liblzma's to read; it ends quietly before data it
         // does not take for one (a damaged member's header, garbage), which is an error here.
-        Compression::Lzip => Box::new(Decompressed(Members::<Lzip>::new(buf)?)),
+        Compression::Lzip => Box::new(Decompressed(Members::<Lz<true>>::new(buf)?)),
         // One stream (the format has no way to say another follows), then zero padding only.
-        Compression::Lzma => Box::new(Decompressed(Members::<Lzma>::new(buf)?)),
+        Compression::Lzma => Box::new(Decompressed(Members::<Lz<false>>::new(buf)?)),
     };
     Ok((kind, out))
 }
@@ -451,40 +451,23 @@ impl Member for bzip2::bufread::BzDecoder<Buffered> {
     }
 }
 
-/// A legacy `.lzma` stream.
-struct Lzma(Liblzma);
+/// The legacy `.lzma` format's one stream (`LZIP` false), or lzip's members, all of those that
+/// follow one another (liblzma reads them; `Members` checks what it leaves after them).
+struct Lz<const LZIP: bool>(Liblzma);
 
-impl Read for Lzma {
+impl<const LZIP: bool> Read for Lz<LZIP> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.0.read(buf)
     }
 }
 
-impl Member for Lzma {
+impl<const LZIP: bool> Member for Lz<LZIP> {
     const MAGIC: Option<u8> = None;
-    const WHAT: &'static str = "lzma stream";
+    const WHAT: &'static str = if LZIP { "lzip member" } else { "lzma stream" };
     fn start(input: Buffered) -> io::Result<Self> {
-        Liblzma::new(input, Stream::new_lzma_decoder(u64::MAX)).map(Lzma)
-    }
-    fn into_inner(self) -> Buffered {
-        self.0.0.into_inner()
-    }
-}
-
-/// lzip members, all of those that follow one another.
-struct Lzip(Liblzma);
-
-impl Read for Lzip {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.0.read(buf)
-    }
-}
-
-impl Member for Lzip {
-    const MAGIC: Option<u8> = None;
-    const WHAT: &'static str = "lzip member";
-    fn start(input: Buffered) -> io::Result<Self> {
-        Liblzma::new(input, Stream::new_lzip_decoder(u64::MAX, CONCATENATED)).map(Lzip)
+        let stream =
+            if LZIP { Stream::new_lzip_decoder(u64::MAX, CONCATENATED) } else { Stream::new_lzma_decoder(u64::MAX) };
+        Liblzma::new(input, stream).map(Lz)
     }
     fn into_inner(self) -> Buffered {
         self.0.0.into_inner()
