@@ -185,6 +185,7 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
             // `-q`: only errors, and differences, are printed.
             summary_on_pass: !report.is_quiet(),
             keep_directory_symlink: false,
+            name_members: false,
         };
         verify::verify(&v, report)
     })?;

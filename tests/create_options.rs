@@ -1828,7 +1828,8 @@ fn access_times_stay_as_gnu_tar_atime_preserve_leaves_them() {
 }
 
 /// `-W`/`--verify`, as GNU tar's: the archive written is read back and compared with the files
-/// (as `verify --all`: capabilities too), silently when nothing differs; a difference (a
+/// (as `verify --all`: capabilities too), silently when nothing differs (with -v, GNU tar's
+/// `Verify NAME` line for each member); a difference (a
 /// member's owner or time set by an option, a capability left out) is printed, exit 1, where
 /// GNU tar's -W says "Uid differs" and exits 1. Compressed archives are verified (GNU tar
 /// refuses them); standard output, -h, --remove-files, --transform and members from two
@@ -1861,6 +1862,12 @@ fn verify_after_writing_as_gnu_tar() {
         assert_eq!((out.stdout_text(), out.stderr_text()), (String::new(), String::new()), "{form:?}");
     }
     at(cmd("tar").args(["-cWf"]).arg(&a)).ok();
+    // With -v, each member written and then each member compared (`Verify NAME`), GNU tar's
+    // lines, in the order --sort=name gives both.
+    let ours = at(captar().args(["--sort=name", "-cvWf"]).arg(&a)).ok();
+    let gnu = at(cmd("tar").args(["--sort=name", "-cvWf"]).arg(&a)).ok();
+    assert!(ours.stdout_text().contains("Verify d/sub/a\n"), "{}", ours.stdout_text());
+    assert_eq!(ours.stdout_text(), gnu.stdout_text());
     // Differences: the owner set by --owner, as GNU tar finds it.
     let out = at(captar().args(["--owner=5", "-cWf"]).arg(&a)).code(1);
     assert!(out.stdout_text().contains("d/capped: owner differs: archive 5:0, disk 0:0"), "{}", out.stdout_text());

@@ -1162,7 +1162,7 @@ fn write_and_verify(
     let root = if verify { Some(verify_root(opts, file)?) } else { None };
     let written = crate::create::create(opts, report)?;
     match root {
-        Some(root) => Ok(written.max(verify_written(file, root, opts.record, progress, report)?)),
+        Some(root) => Ok(written.max(verify_written(file, root, opts, progress, report)?)),
         None => Ok(written),
     }
 }
@@ -1207,7 +1207,14 @@ fn verify_root(opts: &CreateOptions, file: &Path) -> Result<PathBuf> {
 
 /// `--verify`: the archive just written, compared with the files under `root` as `verify --all`
 /// compares them; nothing is printed when nothing differs (GNU tar's -W).
-fn verify_written(archive: &Path, root: PathBuf, record: u64, progress: bool, report: &Report) -> Result<Outcome> {
+fn verify_written(
+    archive: &Path,
+    root: PathBuf,
+    opts: &CreateOptions,
+    progress: bool,
+    report: &Report,
+) -> Result<Outcome> {
+    let (record, name_members) = (opts.record, opts.verbose);
     let opts = VerifyOptions {
         source: Source::Archive(archive.to_path_buf()),
         directory: Some(root),
@@ -1223,6 +1230,7 @@ fn verify_written(archive: &Path, root: PathBuf, record: u64, progress: bool, re
         keep_directory_symlink: true,
         checkpoints: None,
         record,
+        name_members,
     };
     crate::verify::verify(&opts, report)
 }
@@ -1333,6 +1341,7 @@ fn command(
                 keep_directory_symlink: a.keep_directory_symlink,
                 checkpoints: checkpoints(Read, &input, "-d", false),
                 record,
+                name_members: false,
             };
             if matches!(opts.source, Source::Manifest(_)) && !opts.select.transforms.is_empty() {
                 return Err(Error::Usage(

@@ -78,6 +78,8 @@ pub struct VerifyOptions {
     /// The archive is read in records of this many bytes (GNU tar's `--record-size`): what
     /// `--totals` counts.
     pub record: u64,
+    /// Print `Verify NAME` for each member compared, as GNU tar's `-W` does with `-v`.
+    pub name_members: bool,
 }
 
 /// The kinds of difference, in the order the summary lists them.
@@ -411,6 +413,9 @@ impl Verifier<'_> {
             }
             self.summary.entries += 1;
             self.note_style(&meta.path);
+            if self.opts.name_members {
+                writeln!(self.out, "Verify {}", quote_name(meta.path.as_os_str().as_bytes())).map_err(Error::stdout)?;
+            }
             if self.opts.extra {
                 self.seen.insert(name.rel.clone());
                 if meta.kind == Kind::Dir {
