@@ -1921,3 +1921,52 @@ fn verify_after_writing_as_gnu_tar() {
     assert!(out.stderr_text().contains("more than one directory"), "{}", out.stderr_text());
     assert!(!a.exists());
 }
+
+/// GNU tar's `--no-xattrs` and `--no-acls`, accepted: the last of `--xattrs` (or an include or
+/// exclude pattern) and `--no-xattrs` wins, as in GNU tar; capabilities stay either way
+/// (captar's default; `--no-caps` leaves them out); on extract they keep other xattrs out; in
+/// tar-style listing and comparing, where they are the default, they change nothing.
+#[test]
+fn no_xattrs_and_no_acls() {
+    if !util::require_root("setcap needs root")
+        || !util::require_tool("setcap")
+        || !util::require_tool("setfattr")
+        || !util::require_tool("getfattr")
+    {
+        return;
+    }
+    let tmp = util::tempdir();
+    if !util::require_xattr_fs(tmp.path()) {
+        return;
+    }
+    let d = tmp.path().join("d");
+    std::fs::create_dir(&d).unwrap();
+    std::fs::write(d.join("f"), b"#!/bin/sh\n").unwrap();
+    cmd("setfattr").args(["-n", "user.x", "-v", "1"]).arg(d.join("f")).ok();
+    cmd("setcap").arg("cap_net_raw=ep").arg(d.join("f")).ok();
+    let a = tmp.path().join("a.tar");
+    for (opts, user) in [
+        (&["--xattrs"][..], true),
+        (&["--xattrs", "--no-xattrs"], false),
+        (&["--no-xattrs", "--xattrs"], true),
+        (&["--xattrs-include=user.*", "--no-xattrs"], false),
+        (&["--no-xattrs", "--xattrs-include=user.*"], true),
+        (&["--xattrs", "--acls", "--no-acls"], true),
+    ] {
+        captar().arg("create").args(opts).arg("-f").arg(&a).arg("-C").arg(tmp.path()).arg("d").ok();
+        let listing = captar().args(["list", "--json", "-f"]).arg(&a).ok().stdout_text();
+        assert_eq!(listing.contains("\"user.x\""), user, "{opts:?}: {listing}");
+        assert!(listing.contains("\"caps\":\"cap_net_raw=ep\""), "{opts:?}: {listing}");
+    }
+    captar().args(["create", "--xattrs", "-f"]).arg(&a).arg("-C").arg(tmp.path()).arg("d").ok();
+    for (opts, user) in [(&["--xattrs"][..], true), (&["--xattrs", "--no-xattrs"], false)] {
+        let x = tmp.path().join(format!("x{}", opts.len()));
+        std::fs::create_dir(&x).unwrap();
+        captar().arg("extract").args(opts).arg("-f").arg(&a).arg("-C").arg(&x).ok();
+        let got = cmd("getfattr").args(["--only-values", "-n", "user.x"]).arg(x.join("d/f")).run();
+        assert_eq!(got.status.success(), user, "{opts:?}");
+        assert_eq!(util::getcap_n_r(&x).values().collect::<Vec<_>>(), ["cap_net_raw=ep"], "{opts:?}");
+    }
+    captar().args(["-tf"]).arg(&a).args(["--no-xattrs", "--no-acls"]).ok();
+    captar().args(["-df"]).arg(&a).args(["--no-xattrs", "-C"]).arg(tmp.path()).ok();
+}

@@ -192,7 +192,7 @@ Examples:
 #[derive(Debug, Args)]
 pub struct XattrArgs {
     /// Also handle xattrs other than security.capability
-    #[arg(long)]
+    #[arg(long, overrides_with = "no_xattrs")]
     xattrs: bool,
     /// Only xattrs whose name matches GLOB (implies --xattrs); repeatable
     #[arg(long, value_name = "GLOB")]
@@ -200,13 +200,21 @@ pub struct XattrArgs {
     /// Leave out xattrs whose name matches GLOB (implies --xattrs); repeatable
     #[arg(long, value_name = "GLOB")]
     xattrs_exclude: Vec<String>,
+    /// No xattrs but security.capability, as without --xattrs (GNU tar's --no-xattrs; cancels
+    /// --xattrs, --xattrs-include and --xattrs-exclude given before it; --no-caps leaves the
+    /// capabilities out too)
+    #[arg(long, overrides_with_all = ["xattrs", "xattrs_include", "xattrs_exclude"])]
+    no_xattrs: bool,
     /// Leave file capabilities out, on purpose
     #[arg(long)]
     no_caps: bool,
     /// Also handle POSIX ACLs (the xattrs system.posix_acl_access and system.posix_acl_default;
     /// GNU tar's and bsdtar's SCHILY.acl records are read as them)
-    #[arg(long)]
+    #[arg(long, overrides_with = "no_acls")]
     acls: bool,
+    /// Leave POSIX ACLs out (the default; cancels --acls given before it)
+    #[arg(long)]
+    no_acls: bool,
     /// Also handle SELinux labels (the xattr security.selinux, archived as GNU tar's --selinux
     /// writes it: RHT.security.selinux)
     #[arg(long, overrides_with = "no_selinux")]

@@ -176,6 +176,9 @@ const IGNORED_IN_OTHER_MODES: &[&str] = &[
     "atime-preserve",
     "selinux",
     "no-selinux",
+    // The defaults everywhere: nothing to ignore where captar lacks them (listing, comparing).
+    "no-xattrs",
+    "no-acls",
     "owner",
     "group",
     "mtime",

@@ -40,7 +40,6 @@ const GNU_TAR_ONLY: &[&str] = &[
     "no-seek",
     "no-unquote",
     "no-wildcards-match-slash",
-    "no-xattrs",
     "occurrence",
     "owner-map",
     "pax-option",
