@@ -319,6 +319,21 @@ fn xz_bzip2_lzma_and_lzip_input() {
     assert_eq!(cmd("tar").arg("-tjf").arg(&m).ok().stdout_text(), "f\ng\n");
     assert_eq!(cmd("bsdtar").arg("-tf").arg(&m).ok().stdout_text(), "f\ng\n");
 
+    // xz on every core writes the bytes it writes on one (blocks of 1 MiB at level 0: two).
+    if util::require_tool("taskset") {
+        let make = |name: &str, one_core: bool| {
+            let mut c =
+                if one_core { cmd("taskset").args(["-c", "0"]).arg(env!("CARGO_BIN_EXE_captar")) } else { captar() };
+            c = c.args(["create", "--xz", "--level", "0", "-f"]).arg(dir.join(name)).arg("-C").arg(dir);
+            c.args(["f", "f", "f", "g"]).ok();
+            std::fs::read(dir.join(name)).unwrap()
+        };
+        assert!(make("all.tar.xz", false) == make("one.tar.xz", true), "xz output depends on the cores");
+        let totals = cmd("xz").args(["--robot", "-l"]).arg(dir.join("all.tar.xz")).ok().stdout_text();
+        let blocks = totals.lines().find_map(|l| l.strip_prefix("totals\t")).and_then(|t| t.split('\t').nth(1));
+        assert_eq!(blocks, Some("2"), "{totals}");
+    }
+
     // Writing: lzip is refused by name, and each format's levels.
     let out = captar().args(["create", "-f"]).arg(dir.join("n.tar.lz")).arg("-C").arg(dir).arg("g").code(2);
     assert!(

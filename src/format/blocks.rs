@@ -149,10 +149,22 @@ impl<C: Codec> Drop for Blocks<C> {
 /// of its own, and the streams follow one another, which `bzip2 -d`, GNU tar (through it),
 /// bsdtar and captar read as one.
 pub struct ParBzEncoder<W: Write> {
-    out: W,
+    streams: Streams<W>,
     blocks: Blocks<Bz>,
-    wrote: bool,
     level: bzip2::Compression,
+}
+
+/// The output, and whether a stream has gone to it.
+struct Streams<W> {
+    out: W,
+    wrote: bool,
+}
+
+impl<W: Write> Streams<W> {
+    fn put(&mut self, stream: Vec<u8>) -> io::Result<()> {
+        self.wrote = true;
+        self.out.write_all(&stream)
+    }
 }
 
 struct Bz(bzip2::Compression);
@@ -171,37 +183,29 @@ impl<W: Write> ParBzEncoder<W> {
         // About one bzip2 block per stream: the level's block size (bzip2 counts it after its
         // run-length encoding, so a stream may hold two blocks, or one of more input).
         let size = 100_000 * level.level() as usize;
-        ParBzEncoder { out, blocks: Blocks::new(Bz(level), size, 0), wrote: false, level }
+        ParBzEncoder { streams: Streams { out, wrote: false }, blocks: Blocks::new(Bz(level), size, 0), level }
     }
 
     pub fn finish(mut self) -> io::Result<W> {
-        let out = &mut self.out;
-        let wrote = &mut self.wrote;
-        self.blocks.finish(&mut |stream| {
-            *wrote = true;
-            out.write_all(&stream)
-        })?;
-        if !self.wrote {
+        let streams = &mut self.streams;
+        self.blocks.finish(&mut |stream| streams.put(stream))?;
+        if !streams.wrote {
             // No input: one empty stream, as bzip2 writes for an empty file.
-            self.out.write_all(&Bz(self.level).block(&[], &[])?)?;
+            streams.put(Bz(self.level).block(&[], &[])?)?;
         }
-        Ok(self.out)
+        Ok(self.streams.out)
     }
 }
 
 impl<W: Write> Write for ParBzEncoder<W> {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        let out = &mut self.out;
-        let wrote = &mut self.wrote;
-        self.blocks.write(data, &mut |stream| {
-            *wrote = true;
-            out.write_all(&stream)
-        })
+        let streams = &mut self.streams;
+        self.blocks.write(data, &mut |stream| streams.put(stream))
     }
 
     /// What the workers have done is written as they finish; a block is not cut short.
     fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()
+        self.streams.out.flush()
     }
 }
 
