@@ -234,11 +234,26 @@ fn xz_bzip2_lzma_and_lzip_input() {
     sh(concat!(
         "xz -c x.tar > x.tar.xz; (head -c 300000 x.tar | xz -c; tail -c +300001 x.tar | xz -c) > two.tar.xz; ",
         "(xz -c x.tar; head -c 8 /dev/zero) > padded.tar.xz; (xz -c x.tar; echo junk) > junk.tar.xz; ",
+        // Blocks with their sizes in their headers (decoded on every core), and stream padding
+        // between two streams: a multiple of four bytes, as xz reads it, and three.
+        "xz -T2 --block-size=65536 -c x.tar > blocks.tar.xz; ",
+        "(head -c 300000 x.tar | xz -c; head -c 4 /dev/zero; tail -c +300001 x.tar | xz -T2 -c) > gap4.tar.xz; ",
+        "(head -c 300000 x.tar | xz -c; head -c 3 /dev/zero; tail -c +300001 x.tar | xz -c) > gap3.tar.xz; ",
         "head -c 200000 x.tar.xz > cut.tar.xz; ",
         "pbzip2 -b1 -c x.tar > p.tar.bz2; (bzip2 -c x.tar; head -c 1024 /dev/zero) > padded.tar.bz2; ",
         "lzip -c x.tar > x.tar.lz; xz --format=lzma -c x.tar > x.tar.lzma",
     ));
-    for name in ["x.tar.xz", "two.tar.xz", "padded.tar.xz", "p.tar.bz2", "padded.tar.bz2", "x.tar.lz", "x.tar.lzma"] {
+    for name in [
+        "x.tar.xz",
+        "two.tar.xz",
+        "padded.tar.xz",
+        "blocks.tar.xz",
+        "gap4.tar.xz",
+        "p.tar.bz2",
+        "padded.tar.bz2",
+        "x.tar.lz",
+        "x.tar.lzma",
+    ] {
         let out = captar().args(["list", "-f"]).arg(dir.join(name)).ok();
         assert_eq!(out.stdout_text(), "f\ng\n", "{name}");
         let dst = dir.join(format!("out-{name}"));
@@ -253,7 +268,15 @@ fn xz_bzip2_lzma_and_lzip_input() {
     assert!(streams("p.tar.bz2", b"BZh9\x31\x41\x59\x26\x53\x59") >= 2, "pbzip2 -b1 wrote one stream");
     assert_eq!(streams("two.tar.xz", b"\xfd7zXZ\0"), 2);
     let err = |name: &str| captar().args(["list", "-f"]).arg(dir.join(name)).code(2).stderr_text();
-    assert!(err("junk.tar.xz").contains("followed by data that is not part of it"), "{}", err("junk.tar.xz"));
+    let blocks = cmd("xz").args(["--robot", "-l"]).arg(dir.join("blocks.tar.xz")).ok().stdout_text();
+    assert!(
+        blocks.lines().any(|l| l.starts_with("totals\t1\t") && l.split('\t').nth(2).and_then(|n| n.parse::<u32>().ok()) > Some(1)),
+        "{blocks}"
+    );
+    assert!(err("junk.tar.xz").contains("neither xz nor zero padding"), "{}", err("junk.tar.xz"));
+    assert!(err("gap3.tar.xz").contains("not a multiple of four bytes"), "{}", err("gap3.tar.xz"));
+    cmd("xz").args(["-t"]).arg(dir.join("gap4.tar.xz")).ok();
+    cmd("xz").args(["-t"]).arg(dir.join("gap3.tar.xz")).code(1);
     assert!(err("cut.tar.xz").contains("truncated"), "{}", err("cut.tar.xz"));
     // One flipped byte in the middle of each format's stream.
     for name in ["x.tar.xz", "p.tar.bz2", "x.tar.lz", "x.tar.lzma"] {

@@ -405,9 +405,8 @@ fn stream_decoder(mut input: Box<dyn Read + Send>) -> io::Result<(Compression, B
         Compression::Gzip => Box::new(Decompressed(Members::<flate2::bufread::GzDecoder<Buffered>>::new(buf)?)),
         Compression::Zstd => Box::new(Decompressed(zstd::stream::read::Decoder::with_buffer(buf)?)),
         Compression::Bzip2 => Box::new(Decompressed(Members::<bzip2::bufread::BzDecoder<Buffered>>::new(buf)?)),
-        // Concatenated streams and stream padding, as `xz -d` reads them; anything else after
-        // them is liblzma's error.
-        Compression::Xz => Box::new(Decompressed(Liblzma::xz(buf)?)),
+        // Concatenated streams and stream padding, as `xz -d` reads them.
+        Compression::Xz => Box::new(Decompressed(Members::<Xz>::new(buf)?)),
         // lzip members one after the other are liblzma's to read; it ends quietly before data it
         // does not take for one (a damaged member's header, garbage), which is an error here.
         Compression::Lzip => Box::new(Decompressed(Members::<Lz<true>>::new(buf)?)),
@@ -425,6 +424,9 @@ trait Member: Read + Send + Sized {
     const MAGIC: Option<u8>;
     /// How the format's streams are called in an error.
     const WHAT: &'static str;
+    /// Whether zero bytes may come between streams too, in multiples of four (xz's stream
+    /// padding); otherwise only after the last, in any number.
+    const STREAM_PADDING: bool = false;
     fn start(input: Buffered) -> io::Result<Self>;
     fn into_inner(self) -> Buffered;
 }
@@ -507,26 +509,68 @@ impl<D: Member> Read for Members<D> {
                 self.dec = Some(D::start(input)?);
                 continue;
             }
+            let mut zeros = 0u64;
             loop {
                 let rest = input.fill_buf()?;
-                if rest.is_empty() {
-                    return Ok(0);
-                }
-                if rest.iter().any(|&b| b != 0) {
+                let nonzero = rest.iter().position(|&b| b != 0);
+                let n = nonzero.unwrap_or(rest.len());
+                let next = nonzero.map(|i| rest[i]);
+                input.consume(n);
+                zeros += n as u64;
+                if D::STREAM_PADDING && !zeros.is_multiple_of(4) && (n == 0 || next.is_some()) {
                     let what = D::WHAT;
-                    let format = what.split(' ').next().unwrap_or(what);
                     return Err(io::Error::new(
                         io::ErrorKind::InvalidData,
-                        match D::MAGIC {
-                            Some(_) => format!("data after the last {what} is neither {format} nor zero padding"),
-                            None => format!("data after the {what} is not zero padding"),
-                        },
+                        format!("the zero padding after an {what} is not a multiple of four bytes"),
                     ));
                 }
-                let n = rest.len();
-                input.consume(n);
+                match next {
+                    None if n == 0 => return Ok(0),
+                    None => continue,
+                    Some(b) if D::STREAM_PADDING && D::MAGIC == Some(b) => {
+                        self.dec = Some(D::start(input)?);
+                        break;
+                    }
+                    Some(_) => {
+                        let what = D::WHAT;
+                        let format = what.split(' ').next().unwrap_or(what);
+                        return Err(io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            match D::MAGIC {
+                                Some(_) => format!("data after the last {what} is neither {format} nor zero padding"),
+                                None => format!("data after the {what} is not zero padding"),
+                            },
+                        ));
+                    }
+                }
             }
         }
+    }
+}
+
+/// One xz stream. Its blocks are decoded on every core when their headers give their sizes
+/// (what `xz -T` and captar write); a stream of one block (`xz` on one thread) on one.
+struct Xz(Liblzma);
+
+impl Read for Xz {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl Member for Xz {
+    const MAGIC: Option<u8> = Some(XZ_MAGIC[0]);
+    const WHAT: &'static str = "xz stream";
+    const STREAM_PADDING: bool = true;
+    fn start(input: Buffered) -> io::Result<Self> {
+        // Threads only while their memory stays under a quarter of the RAM (as the encoder's);
+        // above it liblzma decodes on one thread instead of failing.
+        let mut builder = liblzma::stream::MtStreamBuilder::new();
+        builder.threads(cores()).memlimit_threading(quarter_of_ram().max(1)).memlimit_stop(u64::MAX);
+        Liblzma::new(input, builder.decoder()).map(Xz)
+    }
+    fn into_inner(self) -> Buffered {
+        self.0.0.into_inner()
     }
 }
 
@@ -539,10 +583,6 @@ impl Liblzma {
     fn new(input: Buffered, stream: Result<Stream, liblzma::stream::Error>) -> io::Result<Liblzma> {
         let stream = stream.map_err(|e| lzma_error(e.into()))?;
         Ok(Liblzma(liblzma::bufread::XzDecoder::new_stream(input, stream)))
-    }
-
-    fn xz(input: Buffered) -> io::Result<Liblzma> {
-        Liblzma::new(input, Stream::new_stream_decoder(u64::MAX, CONCATENATED))
     }
 }
 
@@ -640,16 +680,25 @@ impl<W: Write> Drop for LzmaEncoder<W> {
 /// Threads for xz on every core, fewer where their memory would pass a quarter of the RAM (as
 /// `xz -T0` limits itself); the output is the same for any number.
 fn xz_encoder(preset: u32) -> io::Result<Stream> {
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as u32;
-    let info = rustix::system::sysinfo();
-    let ram = (info.totalram as u64).saturating_mul(u64::from(info.mem_unit.max(1)));
+    let limit = quarter_of_ram();
     let mut builder = liblzma::stream::MtStreamBuilder::new();
     builder.preset(preset).check(liblzma::stream::Check::Crc64);
-    let mut threads = cores.max(1);
-    while threads > 1 && ram > 0 && builder.threads(threads).memusage() > ram / 4 {
+    let mut threads = cores();
+    while threads > 1 && limit > 0 && builder.threads(threads).memusage() > limit {
         threads -= 1;
     }
     builder.threads(threads).encoder().map_err(io::Error::from)
+}
+
+/// The cores this process may run on.
+fn cores() -> u32 {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).min(u32::MAX as usize) as u32
+}
+
+/// A quarter of the RAM (0 when the kernel does not say): what xz's threads may take.
+fn quarter_of_ram() -> u64 {
+    let info = rustix::system::sysinfo();
+    (info.totalram as u64).saturating_mul(u64::from(info.mem_unit.max(1))) / 4
 }
 
 impl<W: Write> Encoder<W> {
