@@ -152,6 +152,7 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
             recursive_unlink: false,
             checkpoints: None,
             record: crate::format::writer::RECORD,
+            incremental: false,
             backups: None,
             keep_going: opts.keep_going,
             rootid: opts.rootid,

@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Parser, Subcommand};
 
 use crate::copy::CopyOptions;
-use crate::create::{CACHEDIR_TAG, CreateOptions, ExclusionTag, ModeChanges, Named, Newer, Stamp, TagScope, Target};
+use crate::create::{
+    CACHEDIR_TAG, CreateOptions, ExclusionTag, ListedIncremental, ModeChanges, Named, Newer, Stamp, TagScope, Target,
+};
 use crate::error::{Error, Outcome, Report, Result};
 use crate::extract::{Existing, ExtractOptions, RootidPolicy};
 use crate::format::compress::Compression;
@@ -355,6 +357,23 @@ pub struct CreateArgs {
     /// Archive files with holes as their data runs (GNU sparse format 1.0), as tar's -S
     #[arg(short = 'S', long)]
     sparse: bool,
+    /// A listed-incremental dump, as GNU tar's -g: only what changed since the dump SNAPSHOT
+    /// describes (missing: a full dump), each directory with its listing; SNAPSHOT is replaced
+    /// once the archive is complete. GNU tar continues the chain, and captar GNU tar's
+    #[arg(short = 'g', long, value_name = "SNAPSHOT", conflicts_with_all = ["newer", "newer_mtime"])]
+    listed_incremental: Option<PathBuf>,
+    /// With -g: 0 makes a full dump whatever SNAPSHOT holds, as GNU tar's --level=0 (other
+    /// levels change nothing, as in GNU tar)
+    #[arg(long, value_name = "N", requires = "listed_incremental")]
+    dump_level: Option<u32>,
+    /// With -g: a directory is the one the snapshot knows when its inode is, whatever its
+    /// device number (NFS, LVM snapshots), as GNU tar's --no-check-device
+    #[arg(long, requires = "listed_incremental", overrides_with = "check_device")]
+    no_check_device: bool,
+    /// With -g: a directory of another device number is another directory (the default), as
+    /// GNU tar's --check-device
+    #[arg(long, requires = "listed_incremental", overrides_with = "no_check_device")]
+    check_device: bool,
     /// Member order: name (captar's, always) or none (accepted: captar's order is by name)
     #[arg(long, value_name = "ORDER", value_parser = ["name", "none"])]
     sort: Option<String>,
@@ -630,6 +649,15 @@ pub struct ExtractArgs {
     /// symlinks are resolved with the destination as / (nothing leads out of it)
     #[arg(long)]
     keep_directory_symlink: bool,
+    /// A GNU incremental archive (made with -g): each directory that is there already first
+    /// loses what its listing in the archive does not name (with everything in it) and gets
+    /// the directory renames it records, as GNU tar's -G; extracting a chain of dumps in order
+    /// leaves the last one's tree
+    #[arg(short = 'G', long)]
+    incremental: bool,
+    /// As --incremental; SNAPSHOT is not read (GNU tar's -g when extracting: `-g /dev/null`)
+    #[arg(short = 'g', long, value_name = "SNAPSHOT")]
+    listed_incremental: Option<PathBuf>,
     /// List each member on stdout as it is extracted (on stderr with -O)
     #[arg(short, long)]
     verbose: bool,
@@ -798,6 +826,13 @@ impl CreateArgs {
                 }
             }
         }
+        // A listing names files as they are on disk, members by their new names: extracted
+        // with -G, the listings would remove the members of earlier dumps.
+        if self.listed_incremental.is_some() && !self.names.transform.is_empty() {
+            return Err(Error::Usage(
+                "-g with --transform: an incremental dump's listings name files as they are on disk, so extracting renamed members with -G would delete them; leave one out".into(),
+            ));
+        }
         Ok(CreateOptions {
             tags,
             ignore_failed_read: self.ignore_failed_read,
@@ -825,6 +860,11 @@ impl CreateArgs {
                 (None, None) => None,
             },
             sparse: self.sparse,
+            listed_incremental: self.listed_incremental.as_ref().map(|snapshot| ListedIncremental {
+                snapshot: snapshot.clone(),
+                level0: self.dump_level == Some(0),
+                check_device: !self.no_check_device,
+            }),
             stamp: Stamp {
                 owner: self
                     .owner
@@ -882,9 +922,16 @@ impl ExtractArgs {
             std::env::var_os("SIMPLE_BACKUP_SUFFIX").as_deref(),
         )
         .map_err(Error::Usage)?;
+        let incremental = self.incremental || self.listed_incremental.is_some();
+        if incremental && !self.select.names.transform.is_empty() {
+            return Err(Error::Usage(
+                "-G with --transform: an incremental dump's listings name files as archived, so the renamed ones would be removed again; leave one out".into(),
+            ));
+        }
         Ok(ExtractOptions {
             checkpoints: None,
             record: crate::format::writer::RECORD,
+            incremental,
             backups,
             select: self.select.selection(&self.file)?,
             archive: self.file,

@@ -9,7 +9,7 @@ takes the next argument, in the order of the letters.
 */
 
 use std::ffi::{OsStr, OsString};
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
 
 use crate::error::{Error, Result};
@@ -122,7 +122,7 @@ pub fn is_tar_style(args: &[OsString]) -> bool {
 }
 
 /// Every letter a bundle may hold (some only to be refused with a message).
-const LETTERS: &[u8] = b"cruAxtdfCXTIHNbvzakUqpsSomOjJihW";
+const LETTERS: &[u8] = b"cruAxtdfCXTIHNbvzakUqpsSomOjJihWgG";
 
 /// Whether `arg` is a bundle of tar letters without a dash (`xvf`), as the first argument of
 /// the old form. A word with another letter is not (`captar lsit` is a mistyped subcommand,
@@ -202,6 +202,9 @@ const IGNORED_IN_OTHER_MODES: &[&str] = &[
     "seek",
     "delay-directory-restore",
     "no-auto-compress",
+    // Extract's and create's; GNU tar lists and compares incremental archives as any other.
+    "incremental",
+    "listed-incremental",
 ];
 
 /// `opts` less those of `IGNORED_IN_OTHER_MODES` that the mode's subcommand lacks, with their
@@ -385,7 +388,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                     continue;
                 }
                 match c {
-                    b'f' | b'C' | b'X' | b'T' | b'I' | b'H' | b'N' | b'b' => {
+                    b'f' | b'C' | b'X' | b'T' | b'I' | b'H' | b'N' | b'b' | b'g' => {
                         let value = if dashed.is_some() && i < bundle.len() {
                             let v = OsStr::from_bytes(&bundle[i..]).to_os_string();
                             i = bundle.len();
@@ -401,6 +404,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                             b'T' => "--files-from",
                             b'N' => "--newer",
                             b'b' => "--blocking-factor",
+                            b'g' => "--listed-incremental",
                             b'I' => {
                                 program = Some(value);
                                 continue;
@@ -426,6 +430,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                     b'U' => opts.push("--unlink-first".into()),
                     b'i' => opts.push("--ignore-zeros".into()),
                     b'W' => opts.push("--verify".into()),
+                    b'G' => opts.push("--incremental".into()),
                     // --dereference (create); a subcommand's -h is its help.
                     b'h' => opts.push("--dereference".into()),
                     b'O' => to_stdout = true,
@@ -541,6 +546,26 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
             )));
         }
         _ => {}
+    }
+    // With -g, GNU tar's --level=N is the dump level (captar's --level is the compression's).
+    if opts.iter().any(|o| o == "--listed-incremental" || o.as_bytes().starts_with(b"--listed-incremental=")) {
+        for o in opts.iter_mut() {
+            if o == "--level" {
+                *o = "--dump-level".into();
+            } else if let Some(n) = o.as_bytes().strip_prefix(b"--level=") {
+                *o = OsString::from_vec([&b"--dump-level="[..], n].concat());
+            }
+        }
+    }
+    let listed = opts.iter().any(|o| o == "--listed-incremental" || o.as_bytes().starts_with(b"--listed-incremental="));
+    // -G beside -g changes nothing when creating (GNU tar: -g implies it).
+    if mode == Mode::Create && listed {
+        opts.retain(|o| o != "--incremental");
+    }
+    if mode == Mode::Create && opts.iter().any(|o| o == "--incremental") {
+        return Err(Error::Usage(
+            "-G/--incremental when creating: GNU tar's old incremental format is not written; make listed-incremental dumps with -g SNAPSHOT".into(),
+        ));
     }
     if compress == Some("--lzip") && mode.writes() {
         return Err(Error::Usage(
@@ -666,6 +691,17 @@ mod tests {
         // -q before the bundle is captar's global option, passed on.
         assert_eq!(rw("captar -q -czf a.tgz x"), "captar create --gzip --quiet -f a.tgz x");
         assert_eq!(rw("captar -q xf a.tar"), "captar extract --quiet -f a.tar");
+        // Listed-incremental: -g and -G; with -g, --level is the dump level.
+        assert_eq!(rw("captar -cg s.snar -f a.tar x"), "captar create --listed-incremental s.snar -f a.tar x");
+        assert_eq!(
+            rw("captar -c -g s.snar --level=0 -f a.tar x"),
+            "captar create --listed-incremental s.snar --dump-level=0 -f a.tar x"
+        );
+        assert_eq!(rw("captar -c --level 3 -f a.tar x"), "captar create --level 3 -f a.tar x");
+        assert_eq!(rw("captar -xGf a.tar"), "captar extract --incremental -f a.tar");
+        assert_eq!(rw("captar -cGg s -f a.tar x"), "captar create --listed-incremental s -f a.tar x");
+        assert_eq!(rw("captar -tGf a.tar"), "captar list -f a.tar");
+        assert_eq!(rw("captar -tg /dev/null -f a.tar"), "captar list -f a.tar");
     }
 
     fn rw_args(args: &[&str]) -> Result<String> {

@@ -28,6 +28,7 @@ use crate::{owners, temps, xattr};
 
 mod batch;
 mod concat;
+pub mod incremental;
 mod mode;
 mod options;
 mod remove;
@@ -38,7 +39,7 @@ mod tree;
 use batch::{Batch, Batches, Bytes, Job};
 pub use concat::concatenate;
 pub use mode::ModeChanges;
-pub use options::{CreateOptions, Named, Newer, Stamp, Target};
+pub use options::{CreateOptions, ListedIncremental, Named, Newer, Stamp, Target};
 pub use tags::{CACHEDIR_TAG, ExclusionTag, TagScope};
 pub(crate) use tree::open_noatime;
 use tree::{At, Entry, Failure, Tree};
@@ -54,6 +55,10 @@ struct Walker<'a> {
     /// `update`: the archive's member names (without a trailing `/`) and the latest
     /// modification time each is archived with.
     archived: HashMap<Vec<u8>, Time>,
+    /// A listed-incremental dump: the snapshot read, and the new one being made.
+    incremental: Option<incremental::Incremental>,
+    /// The listing of the directory about to be added (incremental dumps).
+    dumpdir: Option<Vec<u8>>,
 }
 
 /// What reads a member's metadata, xattrs and data: the walk, and every reader thread.
@@ -147,6 +152,11 @@ pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
     let progress = Progress::bytes(opts.progress, Some(0), "archiving");
     report.attach(&progress);
     progress.count_tree(opts.paths.iter().map(Named::fs_path).collect(), opts.one_file_system, opts.recursive);
+    let incremental = opts
+        .listed_incremental
+        .as_ref()
+        .map(|l| incremental::Incremental::open(&l.snapshot, l.level0, l.check_device))
+        .transpose()?;
     let run = Run::default();
     let files = Files { opts, report, run: &run };
     let mut walker = Walker {
@@ -155,10 +165,17 @@ pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
         skip_inodes: Vec::new(),
         warned_absolute: false,
         archived: HashMap::new(),
+        incremental,
+        dumpdir: None,
     };
     let result = write_archive(opts, &mut walker, &progress);
     progress.finish();
     result?;
+    // Only once the archive is complete: a failed dump leaves the last snapshot, so the next
+    // dump archives what this one would have.
+    if let Some(incremental) = &walker.incremental {
+        incremental.save()?;
+    }
     if opts.remove_files {
         // Only once the archive holding them is complete, and on disk.
         if let Target::File(path) | Target::Append(path) = &opts.target {
@@ -751,8 +768,11 @@ impl Walker<'_> {
                     continue;
                 }
                 // --newer, --newer-mtime: what is older is left out, but not a directory (its
-                // newer entries need it), as in GNU tar.
-                if !is_dir && self.files.opts.newer.is_some_and(|n| n.leaves_out(&entry.st)) {
+                // newer entries need it), as in GNU tar. A listed-incremental dump leaves out a
+                // file named on the command line unchanged since the last dump (those beneath a
+                // directory named, by its listing: `incremental`).
+                let since = self.incremental.as_ref().and_then(|i| i.since()).filter(|_| tree.is_top());
+                if !is_dir && self.files.opts.newer.or(since).is_some_and(|n| n.leaves_out(&entry.st)) {
                     next = tree.next();
                     continue;
                 }
@@ -786,6 +806,10 @@ impl Walker<'_> {
                 // error, reported) is left out, as GNU tar leaves it (archived, it would come back
                 // as an empty directory); one not entered again (a loop) is archived.
                 let unreadable = entered.as_ref().is_err_and(|f| f.what != tree::LOOP);
+                if is_dir && !archived && !unreadable {
+                    let listed = descend && entered.is_ok() && tag.is_none();
+                    self.list_directory(&mut tree, &entry, listed, (arg, &fs_path));
+                }
                 let added = if archived || unreadable { Ok(None) } else { self.add(entry) };
                 match added {
                     Ok(Some(job)) => {
@@ -811,6 +835,50 @@ impl Walker<'_> {
         }
         batches.send();
         Ok(())
+    }
+
+    /// In a listed-incremental dump, the listing of the directory `entry` (entered when
+    /// `listed`: its entries are looked at, and those unchanged left out of the walk), for its
+    /// member and the new snapshot. `named` is the path named and where the walk found it: the
+    /// snapshot knows a directory by the path named and the rest of the walk, as GNU tar.
+    fn list_directory(&mut self, tree: &mut Tree, entry: &Entry, listed: bool, named: (&Path, &Path)) {
+        let Some(inc) = self.incremental.as_mut() else { return };
+        let walked = entry.path.strip_prefix(named.1).unwrap_or(Path::new(""));
+        let key = named.0.join(walked);
+        let key = key.as_os_str().as_bytes();
+        // `s/` and `s//` are `s`, as GNU tar names them; `/` stays.
+        let trimmed = key.len() - key.iter().rev().take_while(|&&b| b == b'/').count();
+        let key = &key[..trimmed.max(1).min(key.len())];
+        if !listed {
+            inc.unlisted(key, &entry.st);
+            return;
+        }
+        let opts = self.files.opts;
+        let (arg, fs_path) = named;
+        let mut dumpdir = None;
+        tree.narrow_entered(|child, names| {
+            // What the walk will leave out is `N`, as GNU tar lists it: excluded by a pattern
+            // (on the member name, or on the path as given), or a directory an exclusion tag
+            // leaves out whole.
+            let excluded = |name: &std::ffi::CString, st: Option<&Stat>| {
+                let name = OsStr::from_bytes(name.as_bytes());
+                let pattern = !opts.excludes.is_empty()
+                    && (opts.excludes.matches(&entry.name.join(name))
+                        || opts.excludes.matches(&given_name(arg, fs_path, &entry.path.join(name))));
+                let tagged_out = || {
+                    st.is_some_and(|st| Kind::of_mode(st.st_mode) == Some(Kind::Dir))
+                        && opts.tags.iter().any(|t| t.scope == TagScope::All)
+                        && child(name)
+                            .and_then(|at| tags::find(&opts.tags, &at, opts.dereference))
+                            .is_some_and(|t| t.scope == TagScope::All)
+                };
+                pattern || tagged_out()
+            };
+            let (listing, marks) = inc.directory(key, &entry.st, names, excluded);
+            dumpdir = Some(listing);
+            marks.into_iter().map(|m| m != incremental::Mark::No).collect()
+        });
+        self.dumpdir = dumpdir;
     }
 
     /// With `update`: when the archive holds a member of the name `name` would be archived
@@ -872,6 +940,9 @@ impl Walker<'_> {
             self.files.file(&at, &path, name.clone(), &st, &mut bytes)?
         } else {
             let mut meta = self.files.base_meta(name.clone(), kind, &st, &path)?;
+            if kind == Kind::Dir {
+                meta.dumpdir = self.dumpdir.take();
+            }
             match kind {
                 Kind::Symlink => {
                     let target = rustix::fs::readlinkat(at.dir(), at.name(), Vec::new())

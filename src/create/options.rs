@@ -72,6 +72,8 @@ pub struct CreateOptions {
     pub newer: Option<Newer>,
     /// Files with holes as their data runs (`--sparse`, GNU tar's `-S`).
     pub sparse: bool,
+    /// A listed-incremental dump (GNU tar's `-g SNAPSHOT`): see `incremental`.
+    pub listed_incremental: Option<ListedIncremental>,
     /// What every member records instead of what the files have: GNU tar's --owner, --group,
     /// --numeric-owner, --mtime (and --clamp-mtime), for reproducible archives.
     pub stamp: Stamp,
@@ -103,11 +105,23 @@ impl CreateOptions {
             recursive: true,
             newer: None,
             sparse: false,
+            listed_incremental: None,
             stamp: Stamp::default(),
             verbose: false,
             progress: false,
         }
     }
+}
+
+/// GNU tar's `--listed-incremental=SNAPSHOT` (`-g`), `--level=0` and `--no-check-device`.
+#[derive(Debug, Clone)]
+pub struct ListedIncremental {
+    /// The snapshot file read (when there) and replaced once the archive is complete.
+    pub snapshot: PathBuf,
+    /// A full dump, whatever the snapshot holds (`--level=0`).
+    pub level0: bool,
+    /// A directory of another device number is another directory (off: inodes only).
+    pub check_device: bool,
 }
 
 /// GNU tar's `--newer-mtime DATE` (files modified before DATE are left out) and `--newer DATE`

@@ -250,6 +250,38 @@ impl Tree {
         }
     }
 
+    /// The entries of the directory just entered, each with its lstat (its stat when
+    /// following symlinks; `None` where that failed); `keep` then says which of them the walk
+    /// visits (a listed-incremental dump leaves out what is unchanged). `keep` may look at an
+    /// entry through the `At` its first argument gives.
+    pub(super) fn narrow_entered(
+        &mut self,
+        keep: impl FnOnce(&dyn Fn(&OsStr) -> Option<At>, &[(CString, Option<Stat>)]) -> Vec<bool>,
+    ) {
+        let flags = if self.follow { AtFlags::empty() } else { AtFlags::SYMLINK_NOFOLLOW };
+        let Some(level) = self.levels.last_mut() else { return };
+        let child = |name: &OsStr| -> Option<At> {
+            match &level.dir {
+                Some(dir) => Some(At { dir: Some(Arc::clone(dir)), name: CString::new(name.as_bytes()).ok()? }),
+                None => At::path(&level.path.join(name)).ok(),
+            }
+        };
+        let stats: Vec<(CString, Option<Stat>)> = level
+            .rest
+            .iter()
+            .rev()
+            .map(|name| {
+                let st = child(OsStr::from_bytes(name.as_bytes()))
+                    .and_then(|at| rustix::fs::statat(at.dir(), at.name(), flags).ok());
+                (name.clone(), st)
+            })
+            .collect();
+        let kept = keep(&child, &stats);
+        // `rest` is sorted last first; `stats` first first.
+        let mut kept = kept.into_iter().rev();
+        level.rest.retain(|_| kept.next().unwrap_or(true));
+    }
+
     /// The names in an open directory, sorted from last to first.
     fn read_names(&mut self, fd: &OwnedFd) -> io::Result<Vec<CString>> {
         let mut names = Vec::new();

@@ -9,6 +9,7 @@ Directories get their metadata after their contents.
 
 pub mod backup;
 pub(crate) mod beneath;
+mod incremental;
 mod pool;
 mod restore;
 mod stdout;
@@ -142,6 +143,9 @@ pub struct ExtractOptions {
     /// The archive is read in records of this many bytes (GNU tar's `--record-size`): what
     /// `--totals` counts.
     pub record: u64,
+    /// A GNU incremental archive's directories remove what they do not list (`-G`, `-g`):
+    /// see `incremental`.
+    pub incremental: bool,
 }
 
 impl ExtractOptions {
@@ -529,6 +533,12 @@ impl Run<'_> {
             }
         };
         self.forget_removed();
+        if meta.kind == Kind::Dir
+            && self.opts.incremental
+            && let Some(listing) = &meta.dumpdir
+        {
+            self.incremental_dir(path, &name.rel, listing)?;
+        }
         if name.is_root() {
             // The destination, which is there: -k, --skip-old-files, --keep-newer-files, -U and
             // --recursive-unlink leave all its metadata as it is, as GNU tar does (its removal,

@@ -179,6 +179,10 @@ pub struct EntryMeta {
     /// For writing: the member is a GNU sparse 1.0 file of this many bytes; its data (`size`
     /// bytes) is the map of its data runs, then the runs (`create --sparse`).
     pub sparse: Option<u64>,
+    /// A directory's listing in a GNU incremental archive (`GNU.dumpdir`, or the data of a GNU
+    /// `D` member): NUL-terminated names, each after a letter (`Y` archived here, `N` not, `D` a
+    /// directory; `R`/`T`/`X` renames), and a final NUL. See `create::incremental`.
+    pub dumpdir: Option<Vec<u8>>,
 }
 
 impl EntryMeta {
@@ -204,6 +208,7 @@ impl EntryMeta {
             acl_problem: None,
             selinux_conflicting: false,
             sparse: None,
+            dumpdir: None,
         }
     }
 

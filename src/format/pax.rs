@@ -28,6 +28,8 @@ pub const HDRCHARSET_BINARY: &str = "BINARY";
 pub const SCHILY_XATTR: &str = "SCHILY.xattr.";
 /// GNU tar's `--selinux` (and Red Hat's patch before it): the SELinux label, as text.
 pub const SELINUX: &str = "RHT.security.selinux";
+/// A directory's listing in a GNU tar incremental archive (`-g`, `--format=posix`).
+pub const DUMPDIR: &str = "GNU.dumpdir";
 
 /// The label of a `security.selinux` value as `RHT.security.selinux` holds it: without the
 /// trailing NUL the kernel returns (GNU tar writes the C string libselinux gives); `None` for

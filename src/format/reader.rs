@@ -523,8 +523,14 @@ impl Reader {
                     }
                     let (mut meta, sparse) = self.member(&block, header, pending, at)?;
                     meta.xattrs_left_out += std::mem::take(&mut self.global_xattrs_left_out);
-                    self.remaining = meta.size;
-                    self.padding = padding(meta.size);
+                    // A GNU incremental directory (`--format=gnu`): its data is its listing (its
+                    // size stays, as `tar -tv` shows it).
+                    if kind == b'D' {
+                        meta.dumpdir = Some(self.read_blob(meta.size, "GNU dumpdir")?);
+                    }
+                    let data = if kind == b'D' { 0 } else { meta.size };
+                    self.remaining = data;
+                    self.padding = padding(data);
                     self.current.as_mut_os_string().push(meta.path.as_os_str());
                     if let Some((map, size)) = sparse {
                         self.start_sparse(map, size, at)?;
@@ -658,6 +664,7 @@ impl Reader {
                     libarchive_xattrs.push((name, v));
                 }
                 k if k == pax::SELINUX.as_bytes() => label = Some(value),
+                k if k == pax::DUMPDIR.as_bytes() => meta.dumpdir = Some(value.to_vec()),
                 b"SCHILY.acl.access" => acls[0] = Some(value),
                 b"SCHILY.acl.default" => acls[1] = Some(value),
                 // NFSv4 ACLs (SCHILY.acl.ace) have no Linux xattr form.

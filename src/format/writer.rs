@@ -379,6 +379,9 @@ fn build_header(meta: &EntryMeta) -> io::Result<(tar::Header, Vec<u8>)> {
             None => pax::push(&mut records, &pax::schily_key(name), value),
         }
     }
+    if let Some(dumpdir) = &meta.dumpdir {
+        pax::push(&mut records, pax::DUMPDIR.as_bytes(), dumpdir);
+    }
     h.set_cksum();
     Ok((h, records))
 }

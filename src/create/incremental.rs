@@ -1,0 +1,409 @@
+/*!
+GNU tar's listed-incremental backups (`-g SNAPSHOT`, `--listed-incremental`), in its snapshot
+format 2 and its archive format, so either tool continues a chain the other began.
+
+The snapshot file records when the last dump began and, for every directory it walked, its
+device, inode and listing. A dump reads it (none, or `--level=0`: a full dump), and archives:
+- every directory, with its listing as a `GNU.dumpdir` record: each name after `Y` (archived
+  here), `N` (there, unchanged since the last dump, or excluded) or `D` (a directory);
+- the files of a directory new since the last dump (or replaced: another inode) all, else those
+  not listed last time or modified or changed (ctime: a chown, a setcap) since it began.
+
+A file named on the command line is archived when it changed since then. Then the snapshot is
+replaced (written beside it and renamed over it) with this dump's start and directories.
+Extracting with `--incremental` (`extract::incremental`) makes each directory hold what its
+listing says: what is not listed is removed, and GNU tar's rename records are followed.
+
+GNU tar also notices a directory renamed since the last dump (by its device and inode) and
+records the rename instead of archiving its files again; captar archives such a directory
+whole, as a new one, which restores the same tree.
+*/
+
+use std::collections::HashMap;
+use std::ffi::CString;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use std::os::unix::fs::PermissionsExt;
+
+use rustix::fs::Stat;
+
+use super::options::Newer;
+use crate::error::{Error, Result};
+use crate::format::Time;
+use crate::temps;
+
+/// The first line of a snapshot file: the name GNU tar checks, then the format version (the
+/// number after the last `-`; the part between is the writer's version, not read).
+const MAGIC: &str = "GNU tar-captar-2\n";
+
+/// A directory as a snapshot records it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapDir {
+    /// On NFS: its device may differ from one mount to the next, so only the inode is compared.
+    pub nfs: bool,
+    pub mtime: Time,
+    pub dev: u64,
+    pub ino: u64,
+    /// Its listing: a letter (`Y`, `N`, `D`) and the name, each; sorted by name.
+    pub entries: Vec<Vec<u8>>,
+}
+
+/// A snapshot file's contents.
+#[derive(Debug, Default, PartialEq)]
+pub struct Snapshot {
+    /// When the dump it describes began; `None`: no dump yet.
+    pub since: Option<Time>,
+    /// By path, as walked (`dir/sub`, relative to `-C`).
+    pub dirs: HashMap<Vec<u8>, SnapDir>,
+}
+
+impl Snapshot {
+    /// Parses a snapshot file (format 2; an empty file is no snapshot). `Err`: what is wrong.
+    pub fn parse(bytes: &[u8]) -> std::result::Result<Snapshot, String> {
+        if bytes.is_empty() {
+            return Ok(Snapshot::default());
+        }
+        let nl = bytes.iter().position(|&b| b == b'\n').ok_or("its first line has no end")?;
+        let first = &bytes[..nl];
+        if !first.starts_with(b"GNU tar-") {
+            return Err("it does not start with GNU tar's snapshot line (`GNU tar-VERSION-2`)".into());
+        }
+        let version = first.rsplit(|&b| b == b'-').next().unwrap_or_default();
+        if version != b"2" {
+            return Err(format!(
+                "it is in snapshot format {} (GNU tar before 1.20); captar reads format 2: make a new level-0 dump (--level=0)",
+                String::from_utf8_lossy(version)
+            ));
+        }
+        let mut fields = Fields { rest: &bytes[nl + 1..] };
+        let since = fields.time()?.ok_or("it ends before the time of its dump")?;
+        let mut dirs = HashMap::new();
+        while let Some(nfs) = fields.next() {
+            let nfs = match nfs {
+                b"0" => false,
+                b"1" => true,
+                _ => return Err("a directory record does not start with 0 or 1 (its NFS flag)".into()),
+            };
+            let mtime = fields.time()?.ok_or("it ends inside a directory record")?;
+            let dev = fields.number()?;
+            let ino = fields.number()?;
+            let name = fields.next().ok_or("a directory record ends before its name")?.to_vec();
+            let mut entries = Vec::new();
+            loop {
+                match fields.next() {
+                    None => return Err("a directory record ends inside its listing".into()),
+                    Some([]) => break,
+                    Some(entry) => entries.push(entry.to_vec()),
+                }
+            }
+            if fields.next() != Some(&[][..]) {
+                return Err("a directory record has no terminator".into());
+            }
+            entries.sort_by(|a: &Vec<u8>, b: &Vec<u8>| a[1..].cmp(&b[1..]));
+            dirs.insert(name, SnapDir { nfs, mtime, dev, ino, entries });
+        }
+        Ok(Snapshot { since: Some(since), dirs })
+    }
+
+    /// The snapshot as a file: format 2, as GNU tar writes it (its order of directories aside).
+    pub fn to_bytes(&self, order: &[Vec<u8>]) -> Vec<u8> {
+        let mut out = MAGIC.as_bytes().to_vec();
+        let field = |out: &mut Vec<u8>, bytes: &[u8]| {
+            out.extend_from_slice(bytes);
+            out.push(0);
+        };
+        let since = self.since.unwrap_or_default();
+        field(&mut out, since.secs.to_string().as_bytes());
+        field(&mut out, since.nsecs.to_string().as_bytes());
+        for name in order {
+            let Some(d) = self.dirs.get(name) else { continue };
+            field(&mut out, if d.nfs { b"1" } else { b"0" });
+            field(&mut out, d.mtime.secs.to_string().as_bytes());
+            field(&mut out, d.mtime.nsecs.to_string().as_bytes());
+            field(&mut out, d.dev.to_string().as_bytes());
+            field(&mut out, d.ino.to_string().as_bytes());
+            field(&mut out, name);
+            for e in &d.entries {
+                field(&mut out, e);
+            }
+            out.extend_from_slice(&[0, 0]);
+        }
+        out
+    }
+}
+
+/// The NUL-terminated fields of a snapshot.
+struct Fields<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Fields<'a> {
+    /// The next field; `None` at the end (a last field without its NUL is none).
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let end = self.rest.iter().position(|&b| b == 0)?;
+        let (field, rest) = (&self.rest[..end], &self.rest[end + 1..]);
+        self.rest = rest;
+        Some(field)
+    }
+
+    fn number(&mut self) -> std::result::Result<u64, String> {
+        let f = self.next().ok_or("it ends inside a record")?;
+        std::str::from_utf8(f).ok().and_then(|s| s.parse().ok()).ok_or_else(|| bad_number(f))
+    }
+
+    /// Seconds (maybe negative) and nanoseconds; `None` at the end.
+    fn time(&mut self) -> std::result::Result<Option<Time>, String> {
+        let Some(secs) = self.next() else { return Ok(None) };
+        let secs: i64 = std::str::from_utf8(secs).ok().and_then(|s| s.parse().ok()).ok_or_else(|| bad_number(secs))?;
+        let nsecs = self.number()?;
+        let nsecs =
+            u32::try_from(nsecs).ok().filter(|&n| n < 1_000_000_000).ok_or_else(|| bad_number(b"nanoseconds"))?;
+        Ok(Some(Time { secs, nsecs }))
+    }
+}
+
+fn bad_number(field: &[u8]) -> String {
+    format!("{:?} is not a number where one belongs", String::from_utf8_lossy(field))
+}
+
+/// A listed-incremental dump in progress.
+#[derive(Debug)]
+pub struct Incremental {
+    path: PathBuf,
+    old: Snapshot,
+    /// Whether a directory of another device number is another directory (GNU tar's
+    /// `--check-device`, the default; `--no-check-device` compares inodes only).
+    check_device: bool,
+    /// The directories walked, for the new snapshot, in walk order.
+    new: Snapshot,
+    order: Vec<Vec<u8>>,
+}
+
+/// What a directory's entry is in its listing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Mark {
+    /// Archived in this dump.
+    Yes,
+    /// There, but not archived (unchanged, excluded, or not looked at).
+    No,
+    /// A directory (always archived, with its own listing).
+    Dir,
+}
+
+impl Mark {
+    fn letter(self) -> u8 {
+        match self {
+            Mark::Yes => b'Y',
+            Mark::No => b'N',
+            Mark::Dir => b'D',
+        }
+    }
+}
+
+impl Incremental {
+    /// Reads the snapshot at `path` (missing: a full dump); `level0` ignores what it holds. A
+    /// snapshot that is a symlink is read and replaced where it leads, as GNU tar writes
+    /// through it.
+    pub fn open(path: &Path, level0: bool, check_device: bool) -> Result<Incremental> {
+        let start = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let start = Time { secs: start.as_secs() as i64, nsecs: start.subsec_nanos() };
+        let path = match std::fs::symlink_metadata(path) {
+            Ok(md) if md.file_type().is_symlink() => std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+            _ => path.to_path_buf(),
+        };
+        // Where the new snapshot goes must be there before the dump, not found missing after.
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        if let Err(e) = std::fs::read_dir(dir) {
+            return Err(Error::entry(
+                &path,
+                format!("the snapshot's directory cannot be read ({e}); name a snapshot in an existing directory"),
+            ));
+        }
+        let old = match std::fs::read(&path) {
+            Ok(_) if level0 => Snapshot::default(),
+            Ok(bytes) => Snapshot::parse(&bytes).map_err(|why| {
+                Error::entry(
+                    &path,
+                    format!("not a snapshot captar or GNU tar can continue: {why}; --dump-level=0 makes a full dump and replaces it"),
+                )
+            })?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Snapshot::default(),
+            Err(e) => return Err(Error::io(&path, "read snapshot", e)),
+        };
+        // When this dump began: the next one's `since`.
+        let new = Snapshot { since: Some(start), dirs: HashMap::new() };
+        Ok(Incremental { path, old, check_device, new, order: Vec::new() })
+    }
+
+    /// Files older than this (modified and changed) are unchanged; `None`: a full dump.
+    pub fn since(&self) -> Option<Newer> {
+        self.old.since.map(|date| Newer { date, ctime: true })
+    }
+
+    /// Decides the listing of the directory `key` (its path as walked), of lstat `st`, whose
+    /// entries are `names` (each with its lstat, or `None` where that failed), and records it
+    /// for the new snapshot. Returns the listing as `GNU.dumpdir` holds it, and each name's
+    /// mark in the order given.
+    pub fn directory(
+        &mut self,
+        key: &[u8],
+        st: &Stat,
+        names: &[(CString, Option<Stat>)],
+        excluded: impl Fn(&CString, Option<&Stat>) -> bool,
+    ) -> (Vec<u8>, Vec<Mark>) {
+        let old = self
+            .old
+            .dirs
+            .get(key)
+            .filter(|d| d.ino == st.st_ino && (!self.check_device || d.nfs || d.dev == st.st_dev));
+        let since = self.since();
+        let marks: Vec<Mark> = names
+            .iter()
+            .map(|(name, entry_st)| {
+                let listed = old.is_some_and(|d| d.entries.binary_search_by(|e| e[1..].cmp(name.as_bytes())).is_ok());
+                match entry_st {
+                    _ if excluded(name, entry_st.as_ref()) => Mark::No,
+                    // Looked at again by the walk, which reports why it cannot be.
+                    None => Mark::Yes,
+                    Some(s) if rustix::fs::FileType::from_raw_mode(s.st_mode) == rustix::fs::FileType::Directory => {
+                        Mark::Dir
+                    }
+                    Some(s) => match since {
+                        Some(since) if listed && since.leaves_out(s) => Mark::No,
+                        _ => Mark::Yes,
+                    },
+                }
+            })
+            .collect();
+        let mut entries: Vec<Vec<u8>> = names
+            .iter()
+            .zip(&marks)
+            .map(|((name, _), mark)| {
+                let mut e = vec![mark.letter()];
+                e.extend_from_slice(name.as_bytes());
+                e
+            })
+            .collect();
+        entries.sort_by(|a, b| a[1..].cmp(&b[1..]));
+        let mut dumpdir = Vec::new();
+        for e in &entries {
+            dumpdir.extend_from_slice(e);
+            dumpdir.push(0);
+        }
+        dumpdir.push(0);
+        self.record(key, st, entries);
+        (dumpdir, marks)
+    }
+
+    /// Records a directory not looked into (another filesystem, unreadable, tagged) with an
+    /// empty listing, as GNU tar drops it: the next dump takes all it holds as new, so nothing
+    /// changed meanwhile is missed.
+    pub fn unlisted(&mut self, key: &[u8], st: &Stat) {
+        self.record(key, st, Vec::new());
+    }
+
+    fn record(&mut self, key: &[u8], st: &Stat, entries: Vec<Vec<u8>>) {
+        let dir = SnapDir { nfs: false, mtime: Time::mtime_of(st), dev: st.st_dev, ino: st.st_ino, entries };
+        if self.new.dirs.insert(key.to_vec(), dir).is_none() {
+            self.order.push(key.to_vec());
+        }
+    }
+
+    /// Replaces the snapshot file with this dump's: written beside it, synced, renamed over it
+    /// (a new one gets mode 0666 less the umask, as GNU tar makes it; one replaced keeps its).
+    pub fn save(&self) -> Result<()> {
+        let bytes = self.new.to_bytes(&self.order);
+        let mode = std::fs::metadata(&self.path).map_or(0o666, |md| md.permissions().mode() & 0o7777);
+        let mut beside = temps::Beside::create(&self.path, mode).map_err(|e| match e {
+            temps::BesideError::Dir(dir, e) => Error::io(dir, "open the snapshot's directory", e),
+            temps::BesideError::Create(e) => Error::io(&self.path, "create the new snapshot", e),
+        })?;
+        let written = beside
+            .file
+            .write_all(&bytes)
+            .and_then(|()| beside.file.set_permissions(std::fs::Permissions::from_mode(mode)))
+            .and_then(|()| beside.file.sync_all());
+        if let Err(e) = written {
+            beside.discard();
+            return Err(Error::io(&self.path, "write the new snapshot", e));
+        }
+        beside.finish().map_err(|e| Error::io(&self.path, "rename the new snapshot into place", e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_snapshot_reads_back_as_written() {
+        let mut snap = Snapshot { since: Some(Time { secs: 1_700_000_000, nsecs: 5 }), dirs: HashMap::new() };
+        let d = SnapDir {
+            nfs: false,
+            mtime: Time { secs: -3, nsecs: 999_999_999 },
+            dev: 2049,
+            ino: 77,
+            entries: vec![b"Da".to_vec(), b"Nb c".to_vec(), b"Yd\n".to_vec()],
+        };
+        snap.dirs.insert(b"x/y".to_vec(), d.clone());
+        snap.dirs.insert(b"empty".to_vec(), SnapDir { entries: vec![], ..d });
+        let bytes = snap.to_bytes(&[b"x/y".to_vec(), b"empty".to_vec()]);
+        assert!(
+            bytes.starts_with(
+                b"GNU tar-captar-2\n1700000000\x005\x000\x00-3\x00999999999\x002049\x0077\x00x/y\x00Da\x00"
+            )
+        );
+        assert_eq!(Snapshot::parse(&bytes).unwrap(), snap);
+    }
+
+    /// A directory the snapshot knows (same inode) lists its unchanged files `N`; one of another
+    /// device number is another directory, all of its files archived, unless devices are not
+    /// compared (`--no-check-device`); a file not in its last listing is archived however old.
+    #[test]
+    fn unchanged_files_of_a_known_directory_are_left_out() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("f"), "f").unwrap();
+        let dir = rustix::fs::stat(tmp.path()).unwrap();
+        let file = rustix::fs::stat(tmp.path().join("f")).unwrap();
+        let names = [(CString::new("f").unwrap(), Some(file)), (CString::new("g").unwrap(), Some(file))];
+        let marks = |check_device: bool, dev: u64| {
+            let mut snap = Snapshot { since: Some(Time { secs: i64::MAX / 2, nsecs: 0 }), dirs: HashMap::new() };
+            let known =
+                SnapDir { nfs: false, mtime: Time::default(), dev, ino: dir.st_ino, entries: vec![b"Yf".to_vec()] };
+            snap.dirs.insert(b"d".to_vec(), known);
+            let mut inc = Incremental {
+                path: PathBuf::from("snap"),
+                old: snap,
+                check_device,
+                new: Snapshot::default(),
+                order: Vec::new(),
+            };
+            let (dumpdir, marks) = inc.directory(b"d", &dir, &names, |_, _| false);
+            (String::from_utf8(dumpdir).unwrap(), marks)
+        };
+        assert_eq!(marks(true, dir.st_dev), ("Nf\0Yg\0\0".to_string(), vec![Mark::No, Mark::Yes]));
+        assert_eq!(marks(true, dir.st_dev + 1).1, [Mark::Yes, Mark::Yes]);
+        assert_eq!(marks(false, dir.st_dev + 1).1, [Mark::No, Mark::Yes]);
+    }
+
+    #[test]
+    fn bad_snapshots_say_why() {
+        let err = |b: &[u8]| Snapshot::parse(b).unwrap_err();
+        assert!(err(b"GNU tar-1.19-1\n123 456\n").contains("format 1"));
+        assert!(err(b"hello\n").contains("does not start"));
+        assert!(
+            err(b"GNU tar-1.34-2\n1\x002\x000\x001\x002\x003\x004\x00dir\x00Yf\x00").contains("inside its listing")
+        );
+        assert!(err(b"GNU tar-1.34-2\n1\x002\x007\x00").contains("NFS flag"));
+        assert!(err(b"GNU tar-1.34-2\nx\x002\x00").contains("not a number"));
+        assert!(err(b"GNU tar-1.34-2\n12").contains("ends before the time"));
+        assert!(err(b"GNU tar-1.34-2\n12\x00").contains("ends inside a record"));
+        assert_eq!(Snapshot::parse(b"").unwrap(), Snapshot::default());
+        // GNU tar's own first line, and no directory.
+        assert_eq!(Snapshot::parse(b"GNU tar-1.34-2\n1\x002\x00").unwrap().since, Some(Time { secs: 1, nsecs: 2 }));
+    }
+}
