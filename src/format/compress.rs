@@ -467,8 +467,11 @@ impl<const LZIP: bool> Member for Lz<LZIP> {
     const MAGIC: Option<u8> = None;
     const WHAT: &'static str = if LZIP { "lzip member" } else { "lzma stream" };
     fn start(input: Buffered) -> io::Result<Self> {
-        let stream =
-            if LZIP { Stream::new_lzip_decoder(u64::MAX, CONCATENATED) } else { Stream::new_lzma_decoder(u64::MAX) };
+        let stream = if LZIP {
+            Stream::new_lzip_decoder(LZMA_MEMLIMIT, CONCATENATED)
+        } else {
+            Stream::new_lzma_decoder(LZMA_MEMLIMIT)
+        };
         Liblzma::new(input, stream).map(Lz)
     }
     fn into_inner(self) -> Buffered {
@@ -566,7 +569,7 @@ impl Member for Xz {
         // Threads only while their memory stays under a quarter of the RAM (as the encoder's);
         // above it liblzma decodes on one thread instead of failing.
         let mut builder = liblzma::stream::MtStreamBuilder::new();
-        builder.threads(cores()).memlimit_threading(quarter_of_ram().max(1)).memlimit_stop(u64::MAX);
+        builder.threads(cores()).memlimit_threading(quarter_of_ram().max(1)).memlimit_stop(LZMA_MEMLIMIT);
         Liblzma::new(input, builder.decoder()).map(Xz)
     }
     fn into_inner(self) -> Buffered {
@@ -575,6 +578,13 @@ impl Member for Xz {
 }
 
 use liblzma::stream::{CONCATENATED, Stream};
+
+/// The most memory an xz, lzma or lzip decoder may take: its dictionary, which bounds what it
+/// touches too. Above every preset of xz (64 MiB), lzip (32 MiB) and lzma, and above xz's
+/// largest dictionary (1.5 GiB); a header asking for more (the legacy lzma format allows
+/// 4 GiB) is corrupt or hostile: a few bytes would make the decoder fill gigabytes. bsdtar
+/// stops at 1 GiB.
+const LZMA_MEMLIMIT: u64 = 2 << 30;
 
 /// A liblzma decoder (xz, lzip, lzma), whose errors say what went wrong in words.
 struct Liblzma(liblzma::bufread::XzDecoder<Buffered>);
@@ -608,7 +618,8 @@ fn lzma_error(e: io::Error) -> io::Error {
         E::Data => "compressed data is corrupt",
         E::Format => "not in the format its first bytes said (or garbage after the end)",
         E::Options | E::UnsupportedCheck => "uses options or an integrity check this decoder does not support",
-        E::Mem | E::MemLimit => "needs more memory than is available",
+        E::Mem => "needs more memory than is available",
+        E::MemLimit => "asks for a dictionary of more than 2 GiB, larger than any xz, lzip or lzma preset uses",
         E::NoCheck => "has no integrity check",
         E::Program => "could not be decoded (liblzma reported a program error)",
     };
@@ -889,6 +900,17 @@ mod tests {
     }
 
     /// lzma's header is checked as liblzma checks it.
+    /// A 21-byte "lzma" stream whose header asks for a 4 GiB dictionary (found by the fuzzer):
+    /// refused before liblzma allocates it.
+    #[test]
+    fn a_huge_dictionary_is_refused() {
+        let bytes = b"\x00\xff\xff\xff\xff\xff\xff\xff\xff\0\0\0\0\0\0\0\0\0\0\0\0".to_vec();
+        let (kind, mut src) = decoder(Origin::Stream(Box::new(io::Cursor::new(bytes)))).unwrap();
+        assert_eq!(kind, Compression::Lzma);
+        let err = src.read(&mut [0u8; 512]).unwrap_err();
+        assert!(err.to_string().contains("more than 2 GiB"), "{err}");
+    }
+
     #[test]
     fn lzma_is_told_by_its_header() {
         let header = |props: u8, dict: u32, size: u64, first: u8| {
