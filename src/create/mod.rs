@@ -842,6 +842,8 @@ impl Walker<'_> {
     /// member and the new snapshot. `named` is the path named and where the walk found it: the
     /// snapshot knows a directory by the path named and the rest of the walk, as GNU tar.
     fn list_directory(&mut self, tree: &mut Tree, entry: &Entry, listed: bool, named: (&Path, &Path)) {
+        // Whatever the last directory left (its member may have failed) is not this one's.
+        self.dumpdir = None;
         let Some(inc) = self.incremental.as_mut() else { return };
         let walked = entry.path.strip_prefix(named.1).unwrap_or(Path::new(""));
         let key = named.0.join(walked);

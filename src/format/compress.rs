@@ -406,12 +406,12 @@ fn stream_decoder(mut input: Box<dyn Read + Send>) -> io::Result<(Compression, B
         Compression::Zstd => Box::new(Decompressed(zstd::stream::read::Decoder::with_buffer(buf)?)),
         Compression::Bzip2 => Box::new(Decompressed(Members::<bzip2::bufread::BzDecoder<Buffered>>::new(buf)?)),
         // Concatenated streams and stream padding, as `xz -d` reads them.
-        Compression::Xz => Box::new(Decompressed(Members::<Xz>::new(buf)?)),
+        Compression::Xz => Box::new(Decompressed(Members::<Lz<XZ>>::new(buf)?)),
         // lzip members one after the other are liblzma's to read; it ends quietly before data it
         // does not take for one (a damaged member's header, garbage), which is an error here.
-        Compression::Lzip => Box::new(Decompressed(Members::<Lz<true>>::new(buf)?)),
+        Compression::Lzip => Box::new(Decompressed(Members::<Lz<LZIP>>::new(buf)?)),
         // One stream (the format has no way to say another follows), then zero padding only.
-        Compression::Lzma => Box::new(Decompressed(Members::<Lz<false>>::new(buf)?)),
+        Compression::Lzma => Box::new(Decompressed(Members::<Lz<LZMA>>::new(buf)?)),
     };
     Ok((kind, out))
 }
@@ -453,24 +453,41 @@ impl Member for bzip2::bufread::BzDecoder<Buffered> {
     }
 }
 
-/// The legacy `.lzma` format's one stream (`LZIP` false), or lzip's members, all of those that
-/// follow one another (liblzma reads them; `Members` checks what it leaves after them).
-struct Lz<const LZIP: bool>(Liblzma);
+/// A liblzma format (`Lz<XZ>`...): one xz stream, whose blocks are decoded on every core when
+/// their headers give their sizes (what `xz -T` and captar write; a stream of one block, `xz`
+/// on one thread, on one); lzip's members, all of those that follow one another (liblzma reads
+/// them; `Members` checks what it leaves after them); or the legacy `.lzma` format's one stream.
+struct Lz<const FORMAT: u8>(Liblzma);
 
-impl<const LZIP: bool> Read for Lz<LZIP> {
+const XZ: u8 = 0;
+const LZIP: u8 = 1;
+const LZMA: u8 = 2;
+
+impl<const FORMAT: u8> Read for Lz<FORMAT> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.0.read(buf)
     }
 }
 
-impl<const LZIP: bool> Member for Lz<LZIP> {
-    const MAGIC: Option<u8> = None;
-    const WHAT: &'static str = if LZIP { "lzip member" } else { "lzma stream" };
+impl<const FORMAT: u8> Member for Lz<FORMAT> {
+    const MAGIC: Option<u8> = if FORMAT == XZ { Some(XZ_MAGIC[0]) } else { None };
+    const WHAT: &'static str = match FORMAT {
+        XZ => "xz stream",
+        LZIP => "lzip member",
+        _ => "lzma stream",
+    };
+    const STREAM_PADDING: bool = FORMAT == XZ;
     fn start(input: Buffered) -> io::Result<Self> {
-        let stream = if LZIP {
-            Stream::new_lzip_decoder(LZMA_MEMLIMIT, CONCATENATED)
-        } else {
-            Stream::new_lzma_decoder(LZMA_MEMLIMIT)
+        let stream = match FORMAT {
+            XZ => {
+                // Threads only while their memory stays under a quarter of the RAM (as the
+                // encoder's); above it liblzma decodes on one thread instead of failing.
+                let mut builder = liblzma::stream::MtStreamBuilder::new();
+                builder.threads(cores()).memlimit_threading(quarter_of_ram().max(1)).memlimit_stop(LZMA_MEMLIMIT);
+                builder.decoder()
+            }
+            LZIP => Stream::new_lzip_decoder(LZMA_MEMLIMIT, CONCATENATED),
+            _ => Stream::new_lzma_decoder(LZMA_MEMLIMIT),
         };
         Liblzma::new(input, stream).map(Lz)
     }
@@ -548,32 +565,6 @@ impl<D: Member> Read for Members<D> {
                 }
             }
         }
-    }
-}
-
-/// One xz stream. Its blocks are decoded on every core when their headers give their sizes
-/// (what `xz -T` and captar write); a stream of one block (`xz` on one thread) on one.
-struct Xz(Liblzma);
-
-impl Read for Xz {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.0.read(buf)
-    }
-}
-
-impl Member for Xz {
-    const MAGIC: Option<u8> = Some(XZ_MAGIC[0]);
-    const WHAT: &'static str = "xz stream";
-    const STREAM_PADDING: bool = true;
-    fn start(input: Buffered) -> io::Result<Self> {
-        // Threads only while their memory stays under a quarter of the RAM (as the encoder's);
-        // above it liblzma decodes on one thread instead of failing.
-        let mut builder = liblzma::stream::MtStreamBuilder::new();
-        builder.threads(cores()).memlimit_threading(quarter_of_ram().max(1)).memlimit_stop(LZMA_MEMLIMIT);
-        Liblzma::new(input, builder.decoder()).map(Xz)
-    }
-    fn into_inner(self) -> Buffered {
-        self.0.0.into_inner()
     }
 }
 
