@@ -333,3 +333,97 @@ fn incremental_edges() {
         assert!(err.contains(what) && err.lines().count() == 1, "{err}");
     }
 }
+
+/// The second review's findings: `-g` on a device (GNU tar's `-g /dev/null`) writes into it,
+/// never replaces it; a new snapshot gets the umask; the dump's start is never later than a
+/// change stamped right after it (the kernel's coarse clock); a listing removes nothing through
+/// a directory kept as a symlink; a directory renamed by a listing keeps the metadata its
+/// member set earlier in the same run; `append -g` is refused.
+#[test]
+fn incremental_edges_second_review() {
+    if !util::require_root("make a device node and chown") || !util::require_tool("tar") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let work = tmp.path();
+    let src = work.join("src");
+    fs::create_dir_all(src.join("d")).unwrap();
+    fs::write(src.join("d/f"), "f").unwrap();
+    let bin = env!("CARGO_BIN_EXE_captar");
+    let dev = work.join("nulldev");
+    cmd("mknod").arg(&dev).args(["c", "1", "3"]).ok();
+    captar().args(["create", "-g"]).arg(&dev).arg("-f").arg(work.join("a.tar")).arg("-C").arg(work).arg("src").ok();
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    assert!(fs::symlink_metadata(&dev).unwrap().file_type().is_char_device());
+    let snap = work.join("snap");
+    cmd("sh").args(["-c", "umask 027 && exec \"$0\" create -g snap -f b.tar src", bin]).current_dir(work).ok();
+    assert_eq!(fs::metadata(&snap).unwrap().permissions().mode() & 0o777, 0o640);
+
+    // A change right after the dump (50 times): its ctime is never before the dump's start.
+    for _ in 0..50 {
+        captar()
+            .args(["create", "-g"])
+            .arg(&snap)
+            .arg("-f")
+            .arg(work.join("c.tar"))
+            .arg("-C")
+            .arg(work)
+            .arg("src")
+            .ok();
+        fs::write(src.join("d/f"), "changed").unwrap();
+        let bytes = fs::read(&snap).unwrap();
+        let mut fields = bytes[bytes.iter().position(|&b| b == b'\n').unwrap() + 1..].split(|&b| b == 0);
+        let mut num = || std::str::from_utf8(fields.next().unwrap()).unwrap().parse::<i64>().unwrap();
+        let start = (num(), num());
+        let st = rustix::fs::stat(src.join("d/f")).unwrap();
+        #[allow(clippy::unnecessary_cast)]
+        let ctime = (st.st_ctime as i64, st.st_ctime_nsec as i64);
+        assert!(ctime >= start, "changed at {ctime:?}, before the dump's start {start:?}");
+    }
+
+    // --keep-directory-symlink: `src` is a symlink to `real`; its listing lacks `mine`.
+    let dst = work.join("dst");
+    fs::create_dir_all(dst.join("real")).unwrap();
+    fs::write(dst.join("real/mine"), "mine").unwrap();
+    symlink("real", dst.join("src")).unwrap();
+    captar().args(["extract", "-G", "--keep-directory-symlink", "-f"]).arg(work.join("c.tar")).arg("-C").arg(&dst).ok();
+    assert_eq!(fs::read(dst.join("real/mine")).unwrap(), b"mine");
+
+    // Two directories swapped by GNU tar's renames, in one run over two dumps (`-i`): the
+    // mode and owner level 0 gave them stay.
+    let g = work.join("g");
+    for d in ["src/a/s", "src/b/s"] {
+        fs::create_dir_all(g.join(d)).unwrap();
+        fs::set_permissions(g.join(d), fs::Permissions::from_mode(0o751)).unwrap();
+    }
+    std::os::unix::fs::chown(g.join("src/a/s"), Some(1000), None).unwrap();
+    let gsnap = work.join("gsnap");
+    let gdump = |name: &str| {
+        cmd("tar").arg("-g").arg(&gsnap).arg("-cf").arg(work.join(name)).arg("-C").arg(&g).arg("src").ok();
+        fs::read(work.join(name)).unwrap()
+    };
+    let mut both = gdump("g0.tar");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    fs::rename(g.join("src/b"), g.join("src/c")).unwrap();
+    fs::rename(g.join("src/a"), g.join("src/b")).unwrap();
+    both.extend(gdump("g1.tar"));
+    fs::write(work.join("both.tar"), both).unwrap();
+    let out = work.join("out");
+    fs::create_dir(&out).unwrap();
+    captar().args(["extract", "-G", "-i", "-f"]).arg(work.join("both.tar")).arg("-C").arg(&out).ok();
+    let md = fs::metadata(out.join("src/b/s")).unwrap();
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!((md.permissions().mode() & 0o777, md.uid()), (0o751, 1000));
+
+    let err = captar()
+        .args(["append", "-g"])
+        .arg(&snap)
+        .arg("-f")
+        .arg(work.join("c.tar"))
+        .arg("-C")
+        .arg(work)
+        .arg("src")
+        .code(2)
+        .stderr_text();
+    assert!(err.contains("an archive of its own"), "{err}");
+}

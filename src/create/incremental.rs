@@ -24,7 +24,7 @@ use std::ffi::CString;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
 use rustix::fs::Stat;
 
@@ -206,12 +206,13 @@ impl Incremental {
     /// snapshot that is a symlink is read and replaced where it leads, as GNU tar writes
     /// through it.
     pub fn open(path: &Path, level0: bool, check_device: bool) -> Result<Incremental> {
-        let start = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-        let start = Time { secs: start.as_secs() as i64, nsecs: start.subsec_nanos() };
-        let path = match std::fs::symlink_metadata(path) {
-            Ok(md) if md.file_type().is_symlink() => std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
-            _ => path.to_path_buf(),
-        };
+        // The kernel stamps files from its coarse clock (a tick, ~4 ms, behind the fine one): a
+        // file changed right after a start read from the fine clock could carry an earlier
+        // ctime, and the next dump would take it for unchanged. The coarse clock's now is never
+        // later than a time stamped after it.
+        let start = rustix::time::clock_gettime(rustix::time::ClockId::RealtimeCoarse);
+        let start = Time { secs: start.tv_sec as i64, nsecs: start.tv_nsec as u32 };
+        let path = through_symlinks(path);
         // Where the new snapshot goes must be there before the dump, not found missing after.
         let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
@@ -313,26 +314,49 @@ impl Incremental {
         }
     }
 
-    /// Replaces the snapshot file with this dump's: written beside it, synced, renamed over it
-    /// (a new one gets mode 0666 less the umask, as GNU tar makes it; one replaced keeps its).
+    /// Replaces the snapshot file with this dump's: written beside it, synced, renamed over it.
+    /// A new one gets mode 0666 less the umask, as GNU tar makes it; one replaced keeps its mode
+    /// and owner. Something other than a regular file (`-g /dev/null`, GNU tar's way to make
+    /// a full dump without a snapshot) is written into, never replaced.
     pub fn save(&self) -> Result<()> {
         let bytes = self.new.to_bytes(&self.order);
-        let mode = std::fs::metadata(&self.path).map_or(0o666, |md| md.permissions().mode() & 0o7777);
-        let mut beside = temps::Beside::create(&self.path, mode).map_err(|e| match e {
+        let old = std::fs::metadata(&self.path).ok();
+        if old.as_ref().is_some_and(|md| !md.is_file()) {
+            return std::fs::OpenOptions::new()
+                .write(true)
+                .open(&self.path)
+                .and_then(|mut f| f.write_all(&bytes))
+                .map_err(|e| Error::io(&self.path, "write the new snapshot", e));
+        }
+        let mut beside = temps::Beside::create(&self.path, 0o666).map_err(|e| match e {
             temps::BesideError::Dir(dir, e) => Error::io(dir, "open the snapshot's directory", e),
             temps::BesideError::Create(e) => Error::io(&self.path, "create the new snapshot", e),
         })?;
-        let written = beside
-            .file
-            .write_all(&bytes)
-            .and_then(|()| beside.file.set_permissions(std::fs::Permissions::from_mode(mode)))
-            .and_then(|()| beside.file.sync_all());
-        if let Err(e) = written {
+        let mut written = beside.file.write_all(&bytes);
+        if let (Ok(()), Some(md)) = (&written, &old) {
+            // Its owner only where this process may give it (root); its mode always.
+            let _ = std::os::unix::fs::fchown(&beside.file, Some(md.uid()), Some(md.gid()));
+            written = beside.file.set_permissions(std::fs::Permissions::from_mode(md.permissions().mode() & 0o7777));
+        }
+        if let Err(e) = written.and_then(|()| beside.file.sync_all()) {
             beside.discard();
             return Err(Error::io(&self.path, "write the new snapshot", e));
         }
         beside.finish().map_err(|e| Error::io(&self.path, "rename the new snapshot into place", e))
     }
+}
+
+/// Where a snapshot named `path` is read and written: what a symlink there leads to (dangling
+/// too: GNU tar creates it through the link).
+fn through_symlinks(path: &Path) -> PathBuf {
+    let mut path = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::read_link(&path) {
+            Ok(target) => path = path.parent().map_or(target.clone(), |dir| dir.join(&target)),
+            Err(_) => break,
+        }
+    }
+    path
 }
 
 #[cfg(test)]

@@ -127,6 +127,13 @@ fn changed(before: &Stat, after: &Stat) -> bool {
 }
 
 pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
+    // An incremental dump is a whole archive of its own: added to another one, its listings
+    // would describe only some of what that archive holds (and `update` skips directories).
+    if opts.listed_incremental.is_some() && matches!(opts.target, Target::Append(_)) {
+        return Err(Error::Usage(
+            "-g: a listed-incremental dump is made as an archive of its own (create), not added to one (append, update)".into(),
+        ));
+    }
     if opts.paths.is_empty() && !opts.empty_ok {
         return Err(Error::Usage(
             "create: name at least one path to archive (e.g. `captar create -f a.tar /usr/bin`)".into(),

@@ -269,6 +269,12 @@ impl Dest {
         walked
     }
 
+    /// `rel` opened as a directory through no symlink at all, even with
+    /// `--keep-directory-symlink` (what an incremental listing removes from).
+    pub fn open_dir_nofollow(&self, rel: &Path) -> io::Result<Option<OwnedFd>> {
+        self.walk_dir(rel)
+    }
+
     /// `open_dir` one component at a time, each opened with O_NOFOLLOW | O_DIRECTORY.
     fn walk_dir(&self, rel: &Path) -> io::Result<Option<OwnedFd>> {
         let mut fd = rustix::io::fcntl_dupfd_cloexec(&self.root, 0)?;

@@ -109,9 +109,10 @@ impl Run<'_> {
                 format!("its incremental listing is malformed ({why}); nothing removed"),
             ))
         })?;
-        // Not a directory there (nothing, a file, a symlink): nothing to rename or remove; the
-        // member is extracted as without -G (which replaces what is in the way, or says why not).
-        if !matches!(self.dest.open_dir(rel), Ok(Some(_))) {
+        // Not a directory there (nothing, a file, a symlink, a path through one, also with
+        // --keep-directory-symlink): nothing to rename or remove; the member is extracted as
+        // without -G (which replaces what is in the way, or says why not).
+        if !matches!(self.dest.open_dir_nofollow(rel), Ok(Some(_))) {
             return Ok(());
         }
         // Workers may be writing beneath what is renamed or removed.
@@ -145,7 +146,7 @@ impl Run<'_> {
         // one renamed away is gone, one holding a directory renamed into it stays.
         if let Some(t) = temp
             && let Ok((parent, name)) = split(&t)
-            && let Ok(Some(dir)) = self.dest.open_dir(parent)
+            && let Ok(Some(dir)) = self.dest.open_dir_nofollow(parent)
         {
             let _ = rustix::fs::unlinkat(&dir, name, AtFlags::REMOVEDIR);
         }
@@ -156,18 +157,25 @@ impl Run<'_> {
     fn rename_dir(&mut self, from: &Path, to: &Path) -> io::Result<()> {
         let (from_parent, from_name) = split(from)?;
         let (to_parent, to_name) = split(to)?;
-        let src = self.dest.open_dir(from_parent)?.ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))?;
+        let src = self.dest.open_dir_nofollow(from_parent)?.ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))?;
         let dst = self.dest.dir(to_parent)?;
         rustix::fs::renameat(&src, from_name, dst.as_fd(), to_name)?;
-        self.forget_tree(from);
+        // What was at `to` is gone; what was beneath `from` is beneath `to` now, its metadata
+        // still to be set there (GNU tar moves its delayed metadata the same way).
         self.forget_tree(to);
+        self.dest.forget(from);
+        for d in self.dirs.iter_mut().filter(|d| !d.gone) {
+            if let Ok(rest) = d.rel.strip_prefix(from) {
+                d.rel = if rest.as_os_str().is_empty() { to.to_path_buf() } else { to.join(rest) };
+            }
+        }
         Ok(())
     }
 
     /// Removes what the directory `rel` holds and its listing does not name as such.
     fn purge(&mut self, path: &Path, rel: &Path, listing: &Listing<'_>) -> Result<(), Failure> {
         let fail = |op: &'static str| move |e: io::Error| Failure::Member(Error::io(path, op, e));
-        let Some(dir) = self.dest.open_dir(rel).map_err(fail("open directory"))? else { return Ok(()) };
+        let Some(dir) = self.dest.open_dir_nofollow(rel).map_err(fail("open directory"))? else { return Ok(()) };
         let names: Vec<Vec<u8>> = rustix::fs::Dir::read_from(&dir)
             .map_err(|e| fail("read directory")(e.into()))?
             .filter_map(|e| e.ok().map(|e| e.file_name().to_bytes().to_vec()))
