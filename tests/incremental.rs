@@ -45,6 +45,27 @@ fn names(archive: &Path) -> Vec<String> {
     names
 }
 
+/// Who makes a dump: captar (`create -g`), or GNU tar (`-cg`, with the capability xattr).
+#[derive(Clone, Copy)]
+enum By {
+    Captar,
+    Gnu,
+}
+
+/// A listed-incremental dump of `path` (in `dir`) against `snapshot`, into `archive`; `extra`
+/// options first.
+fn make_dump(by: By, snapshot: &Path, archive: &Path, dir: &Path, path: &str, extra: &[&str]) {
+    // captar dates a dump from the kernel's coarse clock, a tick (4-10 ms) behind: a file
+    // changed within that tick before the dump would be archived again by the next one
+    // (harmless, but the tests compare exact member lists).
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let tool = match by {
+        By::Captar => captar().arg("create"),
+        By::Gnu => cmd("tar").args(["-c", "--xattrs", "--xattrs-include=security.capability"]),
+    };
+    tool.args(extra).arg("-g").arg(snapshot).arg("-f").arg(archive).arg("-C").arg(dir).arg(path).ok();
+}
+
 fn setcap(caps: &str, file: &Path) {
     cmd("setcap").arg(caps).arg(file).ok();
 }
@@ -93,22 +114,14 @@ fn a_chain_of_dumps_restores_the_last_tree_with_either_tool() {
     let snap = work.join("snap");
     let dump = |name: &str| {
         let archive = work.join(name);
-        captar().args(["create", "-g"]).arg(&snap).arg("-f").arg(&archive).arg("-C").arg(work).arg("src").ok();
+        make_dump(By::Captar, &snap, &archive, work, "src", &[]);
         archive
     };
     // GNU tar dumps the same tree beside captar, with its own snapshot.
     let gsnap = work.join("gsnap");
     let gnu_dump = |name: &str, snapshot: &Path| {
         let archive = work.join(name);
-        cmd("tar")
-            .args(["--xattrs", "--xattrs-include=security.capability", "-g"])
-            .arg(snapshot)
-            .arg("-cf")
-            .arg(&archive)
-            .arg("-C")
-            .arg(work)
-            .arg("src")
-            .ok();
+        make_dump(By::Gnu, snapshot, &archive, work, "src", &[]);
         archive
     };
     let l0 = dump("l0.tar");
@@ -206,7 +219,7 @@ fn gnu_tar_renames_are_followed() {
     let snap = work.join("snap");
     let dump = |name: &str| {
         let archive = work.join(name);
-        cmd("tar").arg("-g").arg(&snap).arg("-cf").arg(&archive).arg("-C").arg(work).arg("src").ok();
+        make_dump(By::Gnu, &snap, &archive, work, "src", &[]);
         archive
     };
     let g0 = dump("g0.tar");
@@ -279,15 +292,7 @@ fn incremental_edges() {
     let snap = work.join("snap");
     let dump = |name: &str, path: &str| {
         let archive = work.join(name);
-        captar()
-            .args(["create", "--exclude-tag-all=TAG", "-g"])
-            .arg(&snap)
-            .arg("-f")
-            .arg(&archive)
-            .arg("-C")
-            .arg(work)
-            .arg(path)
-            .ok();
+        make_dump(By::Captar, &snap, &archive, work, path, &["--exclude-tag-all=TAG"]);
         archive
     };
     let l0 = dump("l0.tar", "s//");
@@ -307,7 +312,7 @@ fn incremental_edges() {
     fs::write(work.join("x"), "a").unwrap();
     let dump2 = |name: &str| {
         let archive = work.join(name);
-        captar().args(["create", "-g"]).arg(&snap2).arg("-f").arg(&archive).arg("-C").arg(work).arg("x").ok();
+        make_dump(By::Captar, &snap2, &archive, work, "x", &[]);
         archive
     };
     let x0 = dump2("x0.tar");
@@ -399,7 +404,7 @@ fn incremental_edges_second_review() {
     std::os::unix::fs::chown(g.join("src/a/s"), Some(1000), None).unwrap();
     let gsnap = work.join("gsnap");
     let gdump = |name: &str| {
-        cmd("tar").arg("-g").arg(&gsnap).arg("-cf").arg(work.join(name)).arg("-C").arg(&g).arg("src").ok();
+        make_dump(By::Gnu, &gsnap, &work.join(name), &g, "src", &[]);
         fs::read(work.join(name)).unwrap()
     };
     let mut both = gdump("g0.tar");
