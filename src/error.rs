@@ -151,6 +151,8 @@ pub enum Warning {
     IgnoreNewer,
     /// `--ignore-failed-read`: a path that could not be read, left out.
     FailedRead,
+    /// A listed-incremental dump's directory renamed since the last dump, recorded as such.
+    RenameDirectory,
 }
 
 impl Warning {
@@ -164,6 +166,7 @@ impl Warning {
             Warning::IgnoreArchive => "ignore-archive",
             Warning::IgnoreNewer => "ignore-newer",
             Warning::FailedRead => "failed-read",
+            Warning::RenameDirectory => "rename-directory",
         }
     }
 

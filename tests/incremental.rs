@@ -1,7 +1,7 @@
 //! Listed-incremental dumps (`-g SNAPSHOT`) beside GNU tar: what a level-1 dump holds, chains
 //! of dumps extracted in order by either tool to the last tree (deletions included, capability
-//! changes included), each tool continuing the other's snapshot, GNU tar's directory renames
-//! followed, and a purge that never follows a symlink.
+//! changes included), each tool continuing the other's snapshot, directory renames recorded
+//! and followed (GNU tar's and captar's), and a purge that never follows a symlink.
 
 mod util;
 
@@ -153,13 +153,10 @@ fn a_chain_of_dumps_restores_the_last_tree_with_either_tool() {
         "src/f/f1",
         "src/keep",
         "src/moved/",
-        "src/moved/m1",
     ];
+    // The renamed directory's file is not archived again: both tools record the rename.
     assert_eq!(names(&l1), expected, "level 1 holds the directories and what changed");
-    // GNU tar records the rename instead of archiving the renamed directory's files again.
-    let gnu: Vec<String> = names(&g1).into_iter().filter(|n| n != "src/moved/m1").collect();
-    let ours: Vec<String> = expected.iter().map(|s| s.to_string()).filter(|n| n != "src/moved/m1").collect();
-    assert_eq!(gnu, ours, "GNU tar's level 1 holds the same");
+    assert_eq!(names(&g1), expected, "GNU tar's level 1 holds the same");
 
     let want = tree(&src);
     assert!(want.get(Path::new("e/ping")).is_some_and(|v| v.contains("cap_net_admin")), "{want:?}");
@@ -234,6 +231,93 @@ fn gnu_tar_renames_are_followed() {
     let dst = work.join("out");
     restore(&dst, &[g0, g1], false);
     assert_eq!(tree(&dst.join("src")), want);
+}
+
+/// A directory renamed within its directory since the last dump is recorded as a rename (its
+/// unchanged files not archived again), also one beneath a renamed one and one whose old name
+/// is taken by a new directory; one that extraction could not rename back (a swap, a rename onto
+/// a name the last dump had, a move to another directory) is archived whole. Either tool
+/// extracts the chain to the tree, capabilities included, and continues it.
+#[test]
+fn directory_renames_are_recorded() {
+    if !util::require_root("set capabilities") || !["tar", "setcap", "getcap"].iter().all(|t| util::require_tool(t)) {
+        return;
+    }
+    let tmp = util::tempdir();
+    let work = tmp.path();
+    let src = work.join("src");
+    for d in ["top/a/s", "top/k", "top/p", "top/q", "top/c", "top/d", "top/e", "top/f"] {
+        fs::create_dir_all(src.join(d)).unwrap();
+        fs::write(src.join(d).join("file"), d).unwrap();
+    }
+    fs::copy("/bin/true", src.join("top/a/s/ping")).unwrap();
+    setcap("cap_net_raw+ep", &src.join("top/a/s/ping"));
+    let snap = work.join("snap");
+    let dump = |name: &str, by: By| {
+        let archive = work.join(name);
+        make_dump(by, &snap, &archive, &src, "top", &[]);
+        archive
+    };
+    let l0 = dump("l0.tar", By::Captar);
+    let mv = |from: &str, to: &str| fs::rename(src.join(from), src.join(to)).unwrap();
+    mv("top/a", "top/b"); // renamed,
+    mv("top/b/s", "top/b/s2"); // and renamed within the renamed one,
+    fs::write(src.join("top/b/s2/new"), "new").unwrap(); // which gains a file;
+    mv("top/f", "top/g"); // renamed, a new directory at its old name;
+    fs::create_dir(src.join("top/f")).unwrap();
+    mv("top/p", "top/t"); // swapped;
+    mv("top/q", "top/p");
+    mv("top/t", "top/q");
+    fs::remove_dir_all(src.join("top/c")).unwrap(); // onto a name the last dump had;
+    mv("top/d", "top/c");
+    mv("top/e", "top/k/e"); // moved to another directory.
+    let l1 = work.join("l1.tar");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let out = captar().arg("create").arg("-g").arg(&snap).arg("-f").arg(&l1).arg("-C").arg(&src).arg("top").ok();
+    let notes = out.stderr_text();
+    assert!(
+        notes.contains("top/b: directory renamed from 'top/a'")
+            && notes.contains("top/b/s2: directory renamed from 'top/b/s'")
+            && notes.contains("top/g: directory renamed from 'top/f'")
+            && notes.lines().count() == 3,
+        "{notes}"
+    );
+    let dirs = ["top/", "top/b/", "top/b/s2/", "top/c/", "top/f/", "top/g/", "top/k/", "top/k/e/", "top/p/", "top/q/"];
+    let whole = ["top/c/file", "top/k/e/file", "top/p/file", "top/q/file"];
+    let mut expected: Vec<&str> = dirs.iter().chain(&whole).copied().chain(["top/b/s2/new"]).collect();
+    expected.sort();
+    assert_eq!(names(&l1), expected, "renamed directories' files are not archived again");
+    let listing = cmd("tar").args(["--list", "--incremental", "-vv", "-f"]).arg(&l1).ok().stdout_text();
+    for records in ["\nR top/a\nT top/b\n", "\nR top/f\nT top/g\n", "\nR top/b/s\nT top/b/s2\n"] {
+        assert!(listing.contains(records), "{records:?} in {listing}");
+    }
+    let want = tree(&src.join("top"));
+    assert!(want.get(Path::new("b/s2/ping")).is_some_and(|v| v.contains("cap_net_raw")), "{want:?}");
+    for gnu in [false, true] {
+        let dst = work.join(format!("out-{gnu}"));
+        restore(&dst, &[l0.clone(), l1.clone()], gnu);
+        assert_eq!(tree(&dst.join("top")), want, "extracted by GNU tar: {gnu}");
+    }
+
+    // GNU tar continues the chain from captar's snapshot, then captar from GNU tar's, each
+    // recording a rename; the four dumps extract to the tree.
+    mv("top/g", "top/h");
+    let l2 = dump("l2.tar", By::Gnu);
+    let mut renamed: Vec<String> = dirs.iter().map(|d| d.replace("top/g/", "top/h/")).collect();
+    renamed.sort();
+    assert_eq!(names(&l2), renamed, "GNU tar's dump: the directories only");
+    mv("top/h", "top/i");
+    let l3 = work.join("l3.tar");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let quiet = captar().args(["create", "--warning=no-rename-directory", "-g"]).arg(&snap).arg("-f").arg(&l3);
+    assert_eq!(quiet.arg("-C").arg(&src).arg("top").ok().stderr_text(), "", "the note silenced");
+    assert!(!names(&l3).iter().any(|n| n.ends_with("/file")), "{:?}", names(&l3));
+    let want = tree(&src.join("top"));
+    for gnu in [false, true] {
+        let dst = work.join(format!("chain-{gnu}"));
+        restore(&dst, &[l0.clone(), l1.clone(), l2.clone(), l3.clone()], gnu);
+        assert_eq!(tree(&dst.join("top")), want, "the chain extracted by GNU tar: {gnu}");
+    }
 }
 
 /// A snapshot that is not one is refused with its name; a dump that fails leaves the snapshot

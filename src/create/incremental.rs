@@ -14,9 +14,15 @@ replaced (written beside it and renamed over it) with this dump's start and dire
 Extracting with `--incremental` (`extract::incremental`) makes each directory hold what its
 listing says: what is not listed is removed, and GNU tar's rename records are followed.
 
-GNU tar also notices a directory renamed since the last dump (by its device and inode) and
-records the rename instead of archiving its files again; captar archives such a directory
-whole, as a new one, which restores the same tree.
+A directory renamed since the last dump (found by its device and inode) is recorded as a
+rename, as GNU tar records it: `R` old name, `T` new name, in a listing; only its changed files
+are archived, as if it had not moved. Extracting follows the renames before it purges. GNU tar
+puts every rename in the first directory's listing, having walked the whole tree before it
+writes; captar writes each directory as it walks, so a rename goes in the listing of the
+directory it happened in, which extraction reaches while the old name is still there: a
+directory renamed within its directory is recorded so; one moved to another directory, or onto
+a name the last dump had, is archived whole as a new one (the same tree restored, a larger
+dump).
 */
 
 use std::collections::HashMap;
@@ -178,6 +184,19 @@ pub struct Incremental {
     /// The directories walked, for the new snapshot, in walk order.
     new: Snapshot,
     order: Vec<Vec<u8>>,
+    /// The last dump's directories by device and inode: a directory's old name after a rename.
+    by_inode: HashMap<(u64, u64), Vec<u8>>,
+    /// The renames recorded so far, in archive order (old name, new name, as snapshot keys):
+    /// where extraction will have moved an old directory by the time it reads a listing.
+    renames: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+/// A directory renamed since the last dump, as recorded in its parent's listing.
+#[derive(Debug, PartialEq)]
+pub struct Renamed {
+    /// The old and new names, as snapshot keys (`dir/sub`), for messages.
+    pub from: Vec<u8>,
+    pub to: Vec<u8>,
 }
 
 /// What a directory's entry is in its listing.
@@ -237,7 +256,76 @@ impl Incremental {
         };
         // When this dump began: the next one's `since`.
         let new = Snapshot { since: Some(start), dirs: HashMap::new() };
-        Ok(Incremental { path, old, check_device, new, order: Vec::new() })
+        Ok(Incremental::with(path, old, check_device, new))
+    }
+
+    fn with(path: PathBuf, old: Snapshot, check_device: bool, new: Snapshot) -> Incremental {
+        let by_inode = old.dirs.iter().map(|(name, d)| ((d.dev, d.ino), name.clone())).collect();
+        Incremental { path, old, check_device, new, order: Vec::new(), by_inode, renames: Vec::new() }
+    }
+
+    /// Where extraction will find the old directory `name` once the renames recorded so far
+    /// are made.
+    fn moved(&self, name: &[u8]) -> Vec<u8> {
+        let mut name = name.to_vec();
+        for (from, to) in &self.renames {
+            if let Some(rest) = name.strip_prefix(from.as_slice())
+                && (rest.is_empty() || rest[0] == b'/')
+            {
+                name = [to.as_slice(), rest].concat();
+            }
+        }
+        name
+    }
+
+    /// The last dump's record of the directory `key` (of lstat `st`): the one of that name if
+    /// it is the same directory (inode, and device unless not checked), else the one of its
+    /// inode that the renames recorded bring to `key` (a directory beneath a renamed one) if it
+    /// may be the same directory (`older`).
+    fn known(&self, key: &[u8], st: &Stat, older: impl FnOnce() -> bool) -> Option<&SnapDir> {
+        let same = |d: &&SnapDir| d.ino == st.st_ino && (!self.check_device || d.nfs || d.dev == st.st_dev);
+        if let Some(d) = self.old.dirs.get(key).filter(same) {
+            return Some(d);
+        }
+        let old = self.by_inode.get(&(st.st_dev, st.st_ino))?;
+        if self.moved(old) == key && older() { self.old.dirs.get(old) } else { None }
+    }
+
+    /// Whether a directory born at `birth` (`None`: the filesystem does not say) may be one the
+    /// last dump saw: an inode number freed since then (a directory removed) may be given to a
+    /// new directory, which is no rename. GNU tar, comparing numbers only, takes it for one.
+    fn may_be_old(&self, birth: Option<Time>) -> bool {
+        match (birth, self.old.since) {
+            (Some(birth), Some(since)) => birth < since,
+            _ => true,
+        }
+    }
+
+    /// Whether the subdirectory `name` (of lstat `st`) of the directory `key`, whose last
+    /// listing is `listing`, is a directory renamed within it since the last dump that
+    /// extraction can rename back: its old name (where extraction will find it) is in `key`,
+    /// listed there last time as a directory, and not there now as the same one; its new name
+    /// was not in the last listing (extraction would find it taken). Returns the old name.
+    fn renamed_within(
+        &self,
+        key: &[u8],
+        listing: &[Vec<u8>],
+        names: &[(CString, Option<Stat>)],
+        (name, st): (&CString, &Stat),
+        born: &impl Fn(Option<&CString>) -> Option<Time>,
+    ) -> Option<Vec<u8>> {
+        let name = name.to_bytes();
+        let listed = |n: &[u8]| listing.binary_search_by(|e| e[1..].cmp(n)).ok().map(|i| listing[i][0]);
+        let old = self.by_inode.get(&(st.st_dev, st.st_ino))?;
+        let at = self.moved(old);
+        let slash = at.iter().rposition(|&b| b == b'/')?;
+        let (parent, old_name) = (if slash == 0 { &at[..1] } else { &at[..slash] }, &at[slash + 1..]);
+        let still_there = names.iter().any(|(n, s)| {
+            n.as_bytes() == old_name && s.as_ref().is_some_and(|s| (s.st_dev, s.st_ino) == (st.st_dev, st.st_ino))
+        });
+        let ok = parent == key && old_name != name && listed(old_name) == Some(b'D') && listed(name).is_none();
+        let ok = ok && !still_there && self.may_be_old(born(Some(&CString::new(name).ok()?)));
+        ok.then_some(at)
     }
 
     /// Files older than this (modified and changed) are unchanged; `None`: a full dump.
@@ -247,20 +335,19 @@ impl Incremental {
 
     /// Decides the listing of the directory `key` (its path as walked), of lstat `st`, whose
     /// entries are `names` (each with its lstat, or `None` where that failed), and records it
-    /// for the new snapshot. Returns the listing as `GNU.dumpdir` holds it, and each name's
-    /// mark in the order given.
+    /// for the new snapshot. `born` gives the birth time of the directory (`None`) or of one of
+    /// its entries, where the filesystem keeps one. Returns the listing as `GNU.dumpdir` holds
+    /// it (with the renames of its subdirectories, named by `member`, the directory's member
+    /// name), each name's mark in the order given, and the renames.
     pub fn directory(
         &mut self,
-        key: &[u8],
+        (key, member): (&[u8], &[u8]),
         st: &Stat,
         names: &[(CString, Option<Stat>)],
         excluded: impl Fn(&CString, Option<&Stat>) -> bool,
-    ) -> (Vec<u8>, Vec<Mark>) {
-        let old = self
-            .old
-            .dirs
-            .get(key)
-            .filter(|d| d.ino == st.st_ino && (!self.check_device || d.nfs || d.dev == st.st_dev));
+        born: impl Fn(Option<&CString>) -> Option<Time>,
+    ) -> (Vec<u8>, Vec<Mark>, Vec<Renamed>) {
+        let old = self.known(key, st, || self.may_be_old(born(None)));
         let since = self.since();
         let marks: Vec<Mark> = names
             .iter()
@@ -295,9 +382,34 @@ impl Incremental {
             dumpdir.extend_from_slice(e);
             dumpdir.push(0);
         }
+        let renamed: Vec<(Vec<u8>, &[u8])> = match old {
+            Some(old) => names
+                .iter()
+                .zip(&marks)
+                .filter(|(_, mark)| **mark == Mark::Dir)
+                .filter_map(|((name, st), _)| {
+                    let from = self.renamed_within(key, &old.entries, names, (name, st.as_ref()?), &born)?;
+                    Some((from, name.as_bytes()))
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        // In the listing, named as members: the directory's member name, then the last name.
+        let mut renames = Vec::new();
+        for (from, name) in renamed {
+            let old_name = &from[from.len() - from.iter().rev().take_while(|&&b| b != b'/').count()..];
+            for (letter, last) in [(b'R', old_name), (b'T', name)] {
+                dumpdir.push(letter);
+                dumpdir.extend_from_slice(&child(member, last));
+                dumpdir.push(0);
+            }
+            let to = child(key, name);
+            self.renames.push((from.clone(), to.clone()));
+            renames.push(Renamed { from, to });
+        }
         dumpdir.push(0);
         self.record(key, st, entries);
-        (dumpdir, marks)
+        (dumpdir, marks, renames)
     }
 
     /// Records a directory not looked into (another filesystem, unreadable, tagged) with an
@@ -344,6 +456,12 @@ impl Incremental {
         }
         beside.finish().map_err(|e| Error::io(&self.path, "rename the new snapshot into place", e))
     }
+}
+
+/// The path of `name` in the directory `dir`, as `Path::join` makes it (`/` once).
+fn child(dir: &[u8], name: &[u8]) -> Vec<u8> {
+    let slash: &[u8] = if dir.is_empty() || dir.ends_with(b"/") { b"" } else { b"/" };
+    [dir, slash, name].concat()
 }
 
 /// Where a snapshot named `path` is read and written: what a symlink there leads to (dangling
@@ -399,19 +517,52 @@ mod tests {
             let known =
                 SnapDir { nfs: false, mtime: Time::default(), dev, ino: dir.st_ino, entries: vec![b"Yf".to_vec()] };
             snap.dirs.insert(b"d".to_vec(), known);
-            let mut inc = Incremental {
-                path: PathBuf::from("snap"),
-                old: snap,
-                check_device,
-                new: Snapshot::default(),
-                order: Vec::new(),
-            };
-            let (dumpdir, marks) = inc.directory(b"d", &dir, &names, |_, _| false);
+            let mut inc = Incremental::with(PathBuf::from("snap"), snap, check_device, Snapshot::default());
+            let (dumpdir, marks, _) = inc.directory((b"d", b"d"), &dir, &names, |_, _| false, |_| None);
             (String::from_utf8(dumpdir).unwrap(), marks)
         };
         assert_eq!(marks(true, dir.st_dev), ("Nf\0Yg\0\0".to_string(), vec![Mark::No, Mark::Yes]));
         assert_eq!(marks(true, dir.st_dev + 1).1, [Mark::Yes, Mark::Yes]);
         assert_eq!(marks(false, dir.st_dev + 1).1, [Mark::No, Mark::Yes]);
+    }
+
+    /// A subdirectory the last dump knew under another name in the same directory (by device
+    /// and inode) is a rename, recorded in the listing by member names; not when it was born
+    /// after the last dump began (a new directory given a freed inode number), nor when its new
+    /// name was taken last time, nor when its old name is still there as the same directory.
+    #[test]
+    fn renames_within_a_directory_are_recorded() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir(tmp.path().join("new")).unwrap();
+        let parent = rustix::fs::stat(tmp.path()).unwrap();
+        let dir = rustix::fs::stat(tmp.path().join("new")).unwrap();
+        let since = Time { secs: 1_000, nsecs: 0 };
+        let run = |listing: &[&[u8]], names: &[&str], birth: Option<Time>| {
+            let snap_dir = |ino, entries: &[&[u8]]| SnapDir {
+                nfs: false,
+                mtime: Time::default(),
+                dev: parent.st_dev,
+                ino,
+                entries: entries.iter().map(|e| e.to_vec()).collect(),
+            };
+            let mut snap = Snapshot { since: Some(since), dirs: HashMap::new() };
+            snap.dirs.insert(b"p".to_vec(), snap_dir(parent.st_ino, listing));
+            snap.dirs.insert(b"p/old".to_vec(), snap_dir(dir.st_ino, &[]));
+            let mut inc = Incremental::with(PathBuf::from("snap"), snap, true, Snapshot::default());
+            let names: Vec<(CString, Option<Stat>)> =
+                names.iter().map(|n| (CString::new(*n).unwrap(), Some(dir))).collect();
+            let (dumpdir, _, renames) = inc.directory((b"p", b"m/p"), &parent, &names, |_, _| false, |_| birth);
+            (String::from_utf8(dumpdir).unwrap(), renames.into_iter().map(|r| (r.from, r.to)).collect::<Vec<_>>())
+        };
+        let before = Some(Time { secs: 999, nsecs: 999_999_999 });
+        let (dumpdir, renames) = run(&[b"Dold"], &["new"], before);
+        assert_eq!(dumpdir, "Dnew\0Rm/p/old\0Tm/p/new\0\0");
+        assert_eq!(renames, [(b"p/old".to_vec(), b"p/new".to_vec())]);
+        assert_eq!(run(&[b"Dold"], &["new"], None).1.len(), 1, "no birth time: a rename, as GNU tar");
+        assert_eq!(run(&[b"Dold"], &["new"], Some(since)).0, "Dnew\0\0", "born since the last dump");
+        assert!(run(&[b"Dnew", b"Dold"], &["new"], before).1.is_empty(), "its new name was taken");
+        assert!(run(&[b"Dold"], &["new", "old"], before).1.is_empty(), "its old name is the same directory");
+        assert!(run(&[b"Yold"], &["new"], before).1.is_empty(), "its old name was not a directory");
     }
 
     #[test]

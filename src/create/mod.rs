@@ -865,6 +865,8 @@ impl Walker<'_> {
         let opts = self.files.opts;
         let (arg, fs_path) = named;
         let mut dumpdir = None;
+        let mut renames = Vec::new();
+        let member = entry.name.as_os_str().as_bytes();
         tree.narrow_entered(|child, names| {
             // What the walk will leave out is `N`, as GNU tar lists it: excluded by a pattern
             // (on the member name, or on the path as given), or a directory an exclusion tag
@@ -883,11 +885,29 @@ impl Walker<'_> {
                 };
                 pattern || tagged_out()
             };
-            let (listing, marks) = inc.directory(key, &entry.st, names, excluded);
+            // When a directory was made (statx), where the filesystem keeps it.
+            let born = |name: Option<&std::ffi::CString>| {
+                let at = match name {
+                    Some(name) => child(OsStr::from_bytes(name.as_bytes()))?,
+                    None => entry.at.clone(),
+                };
+                use rustix::fs::{AtFlags, StatxFlags};
+                let flags = if opts.dereference { AtFlags::empty() } else { AtFlags::SYMLINK_NOFOLLOW };
+                let stx = rustix::fs::statx(at.dir(), at.name(), flags, StatxFlags::BTIME).ok()?;
+                let t = stx.stx_btime;
+                (stx.stx_mask & StatxFlags::BTIME.bits() != 0).then_some(Time { secs: t.tv_sec, nsecs: t.tv_nsec })
+            };
+            let (listing, marks, renamed) = inc.directory((key, member), &entry.st, names, excluded, born);
             dumpdir = Some(listing);
+            renames = renamed;
             marks.into_iter().map(|m| m != incremental::Mark::No).collect()
         });
         self.dumpdir = dumpdir;
+        for r in renames {
+            let (from, to) = (OsStr::from_bytes(&r.from), OsStr::from_bytes(&r.to));
+            let (from, to) = (Path::new(from).display(), Path::new(to).display());
+            self.files.report.note_as(Warning::RenameDirectory, format!("{to}: directory renamed from '{from}'"));
+        }
     }
 
     /// With `update`: when the archive holds a member of the name `name` would be archived
