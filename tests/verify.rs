@@ -425,9 +425,13 @@ fn a_link_member_alone_compares_with_its_first_names_capability() {
     assert!(out.stdout_text().starts_with(&format!("{link}: capabilities missing on disk")), "{}", out.stdout_text());
 }
 
-/// `--extra` with an empty manifest scans all of DIR; without -C it has nowhere to look.
+/// `--extra` with a manifest scans the paths named, else all of DIR (an empty manifest too):
+/// never only the directory its few lines share, as a manifest does not say what getcap
+/// scanned (one capped file in `lib/` of a `getcap -r usr` left a gain in `usr/bin` unseen).
+/// Without -C or paths it has nowhere to look. Named paths select a manifest's absolute lines
+/// as they select members (`/usr` and `usr` alike).
 #[test]
-fn extra_with_an_empty_manifest() {
+fn extra_with_a_manifest_scans_what_is_named_or_all() {
     let Some(s) = setup() else { return };
     let empty = s.work.join("empty.txt");
     std::fs::write(&empty, b"").unwrap();
@@ -435,6 +439,34 @@ fn extra_with_an_empty_manifest() {
     assert!(out.stdout_text().contains("capped file not in manifest"), "{}", out.stdout_text());
     let out = captar().args(["verify", "--extra", "--manifest"]).arg(&empty).code(2);
     assert!(out.stderr_text().contains("pass -C DIR"), "{}", out.stderr_text());
+
+    let root = s.work.join("one");
+    for d in ["usr/lib/gst", "usr/bin"] {
+        std::fs::create_dir_all(root.join(d)).unwrap();
+    }
+    for (f, caps) in [("usr/lib/gst/helper", "cap_net_admin=ep"), ("usr/bin/evil", "cap_sys_admin=ep")] {
+        std::fs::copy("/bin/true", root.join(f)).unwrap();
+        cmd("setcap").arg(caps).arg(root.join(f)).ok();
+    }
+    // The record of the tree before usr/bin/evil gained its capability: one line.
+    let m = s.work.join("one.txt");
+    std::fs::write(&m, "/usr/lib/gst/helper cap_net_admin=ep\n").unwrap();
+    let evil = "/usr/bin/evil: capped file not in manifest: cap_sys_admin=ep\n";
+    for (named, verified) in [(&[][..], 1), (&["usr"], 1), (&["/usr"], 1), (&["/usr/bin"], 0)] {
+        let out = captar().args(["verify", "--extra", "--manifest"]).arg(&m).arg("-C").arg(&root).args(named).code(1);
+        let summary = format!(
+            "verified {verified} entries, {verified} with capabilities: 1 differences (capped file not in manifest: 1)\n"
+        );
+        assert_eq!(out.stdout_text(), format!("{evil}{summary}"), "{named:?}");
+    }
+    // Absolute lines, absolute names, no -C: the names select and are scanned.
+    let abs = s.work.join("abs.txt");
+    std::fs::write(&abs, cmd("getcap").arg("-r").arg(&root).ok().stdout).unwrap();
+    let lib = root.join("usr/lib");
+    let out = captar().args(["verify", "--extra", "--manifest"]).arg(&abs).arg(&lib).ok();
+    assert_eq!(out.stdout_text(), "verified 1 entries, 1 with capabilities: 0 differences\n", "{}", out.stderr_text());
+    let out = captar().args(["verify", "--extra", "--manifest"]).arg(&m).code(2);
+    assert!(out.stderr_text().contains("name the directories getcap scanned"), "{}", out.stderr_text());
 }
 
 /// `captar verify ... | head -1` in a CI step (with `set -o pipefail`): when the reader goes

@@ -379,6 +379,12 @@ fn oversized_and_global_xattrs_are_left_out_with_a_warning() {
     assert_eq!(read(&c.dest("f")), b"f\n");
     assert_eq!(lkind(&c.dest("d79")), Some("dir"));
     c.check();
+    // Verifying the tree warns the same and exits 1 too, as the exit codes table says (it
+    // exited 0: verify looked at errors and differences only).
+    for args in [&["verify"][..], &["verify", "--all"], &["-d"]] {
+        let out = captar().args(args).arg("-f").arg(c.archive_path()).arg("-C").arg(&c.dest).code(1);
+        assert!(out.stderr_text().contains("f: 1 extended attribute record(s) left out"), "{args:?}");
+    }
 }
 
 /// A member name holding terminal escapes (`\e[2J` clears the screen) is printed escaped, as
