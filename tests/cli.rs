@@ -3,7 +3,7 @@
 
 mod util;
 
-use util::{OutputExt, captar};
+use util::{OutputExt, captar, cmd};
 
 /// `-q` is a global option (`captar --help` lists it): before a subcommand it is that, not the
 /// start of a tar-style line.
@@ -67,6 +67,45 @@ fn usage_errors_are_one_line() {
     // Without a command: the help, on stderr, exit 2, as before.
     let bare = captar().code(2);
     assert!(bare.stderr_text().contains("Usage: captar [OPTIONS] <COMMAND>"));
+}
+
+/// A tar-style line without -f reads standard input and writes standard output, as GNU tar
+/// (Debian's default archive is `-`) and bsdtar do, or the archive `TAPE` names; it refuses a
+/// terminal, as GNU tar does. An option of another command is named as such, and GNU tar's
+/// abbreviations (`--strip=1`) are read as GNU tar reads them.
+#[test]
+fn tar_lines_without_f_abbreviations_and_other_commands_options() {
+    if !util::require_tool("tar") || !util::require_tool("script") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let work = tmp.path();
+    std::fs::create_dir_all(work.join("d/sub")).unwrap();
+    std::fs::write(work.join("d/sub/f"), "f").unwrap();
+    let archive = captar().args(["-c", "-C"]).arg(work).arg("d").env_remove("TAPE").ok().stdout;
+    let listed = cmd("tar").arg("-t").stdin(archive.clone()).ok().stdout_text();
+    assert_eq!(listed, "d/\nd/sub/\nd/sub/f\n");
+    let listed = captar().arg("-t").env_remove("TAPE").stdin(archive.clone()).ok().stdout_text();
+    assert_eq!(listed, "d/\nd/sub/\nd/sub/f\n");
+    std::fs::write(work.join("tape.tar"), &archive).unwrap();
+    let listed = captar().arg("-t").env("TAPE", work.join("tape.tar")).ok().stdout_text();
+    assert_eq!(listed, "d/\nd/sub/\nd/sub/f\n");
+    // --strip and --dir, cut short as GNU tar takes them.
+    let out = work.join("out");
+    std::fs::create_dir(&out).unwrap();
+    captar().arg("-xf").arg(work.join("tape.tar")).arg("--strip=1").arg("--dir").arg(&out).ok();
+    assert_eq!(std::fs::read(out.join("sub/f")).unwrap(), b"f");
+    let err = captar().args(["-t", "--excl=x"]).stdin(archive).code(2).stderr_text();
+    assert!(err.starts_with("captar: option --excl is ambiguous: it begins --exclude, "), "{err}");
+    // A terminal is refused both ways (`script` gives the command one).
+    for line in ["captar -t", "captar -c d"] {
+        let line = line.replace("captar", env!("CARGO_BIN_EXE_captar"));
+        let out = cmd("script").args(["-qec", &line, "/dev/null"]).current_dir(work).env_remove("TAPE").code(2);
+        let text = out.stdout_text();
+        assert!(text.contains("refusing to") && text.contains("terminal (missing -f option?)"), "{text}");
+    }
+    let err = captar().arg("-tvf").arg(work.join("tape.tar")).arg("--numeric-owner").code(2).stderr_text();
+    assert!(err.starts_with("captar: `captar list` does not take --numeric-owner (an option of create,"), "{err}");
 }
 
 /// tar-style `o`: GNU tar's --no-same-owner on extract (owners not restored, even as root), its

@@ -176,6 +176,13 @@ const IGNORED_IN_OTHER_MODES: &[&str] = &[
     "atime-preserve",
     "selinux",
     "no-selinux",
+    // Create's and extract's; GNU tar takes them when listing (a `*` after the mode, which
+    // captar's listing does not show) and comparing (which compares no xattr), so `tar --xattrs
+    // -df` and `tar -tvf a.tar --xattrs` lines run.
+    "xattrs",
+    "xattrs-include",
+    "xattrs-exclude",
+    "acls",
     // The defaults everywhere: nothing to ignore where captar lacks them (listing, comparing).
     "no-xattrs",
     "no-acls",
@@ -332,6 +339,215 @@ fn choose(compress: &mut Option<&'static str>, kind: &'static str) -> Result<()>
     }
 }
 
+/// GNU tar 1.34's long options (`tar --help`): an abbreviation is read against these first,
+/// so one GNU tar takes means what it means there (`--extr` is `--extract`, though captar's
+/// verify has an `--extra`).
+const GNU_LONGS: &[&str] = &[
+    "absolute-names",
+    "acls",
+    "add-file",
+    "after-date",
+    "anchored",
+    "append",
+    "atime-preserve",
+    "auto-compress",
+    "backup",
+    "block-number",
+    "blocking-factor",
+    "bzip2",
+    "catenate",
+    "check-device",
+    "check-links",
+    "checkpoint",
+    "checkpoint-action",
+    "clamp-mtime",
+    "compare",
+    "compress",
+    "concatenate",
+    "confirmation",
+    "create",
+    "delay-directory-restore",
+    "delete",
+    "dereference",
+    "diff",
+    "directory",
+    "exclude",
+    "exclude-backups",
+    "exclude-caches",
+    "exclude-caches-all",
+    "exclude-caches-under",
+    "exclude-from",
+    "exclude-ignore",
+    "exclude-ignore-recursive",
+    "exclude-tag",
+    "exclude-tag-all",
+    "exclude-tag-under",
+    "exclude-vcs",
+    "exclude-vcs-ignores",
+    "extract",
+    "file",
+    "files-from",
+    "force-local",
+    "format",
+    "full-time",
+    "get",
+    "group",
+    "group-map",
+    "gunzip",
+    "gzip",
+    "hard-dereference",
+    "help",
+    "hole-detection",
+    "ignore-case",
+    "ignore-command-error",
+    "ignore-failed-read",
+    "ignore-zeros",
+    "incremental",
+    "index-file",
+    "info-script",
+    "interactive",
+    "keep-directory-symlink",
+    "keep-newer-files",
+    "keep-old-files",
+    "label",
+    "level",
+    "list",
+    "listed-incremental",
+    "lzip",
+    "lzma",
+    "lzop",
+    "mode",
+    "mtime",
+    "multi-volume",
+    "new-volume-script",
+    "newer",
+    "newer-mtime",
+    "no-acls",
+    "no-anchored",
+    "no-auto-compress",
+    "no-check-device",
+    "no-delay-directory-restore",
+    "no-ignore-case",
+    "no-ignore-command-error",
+    "no-null",
+    "no-overwrite-dir",
+    "no-quote-chars",
+    "no-recursion",
+    "no-same-owner",
+    "no-same-permissions",
+    "no-seek",
+    "no-selinux",
+    "no-unquote",
+    "no-verbatim-files-from",
+    "no-wildcards",
+    "no-wildcards-match-slash",
+    "no-xattrs",
+    "null",
+    "numeric-owner",
+    "occurrence",
+    "old-archive",
+    "one-file-system",
+    "one-top-level",
+    "overwrite",
+    "overwrite-dir",
+    "owner",
+    "owner-map",
+    "pax-option",
+    "portability",
+    "posix",
+    "preserve-order",
+    "preserve-permissions",
+    "quote-chars",
+    "quoting-style",
+    "read-full-records",
+    "record-size",
+    "recursion",
+    "recursive-unlink",
+    "remove-files",
+    "restrict",
+    "rmt-command",
+    "rsh-command",
+    "same-order",
+    "same-owner",
+    "same-permissions",
+    "seek",
+    "selinux",
+    "show-defaults",
+    "show-omitted-dirs",
+    "show-snapshot-field-ranges",
+    "show-stored-names",
+    "show-transformed-names",
+    "skip-old-files",
+    "sort",
+    "sparse",
+    "sparse-version",
+    "starting-file",
+    "strip-components",
+    "suffix",
+    "tape-length",
+    "test-label",
+    "to-command",
+    "to-stdout",
+    "totals",
+    "touch",
+    "transform",
+    "uncompress",
+    "ungzip",
+    "unlink-first",
+    "unquote",
+    "update",
+    "usage",
+    "use-compress-program",
+    "utc",
+    "verbatim-files-from",
+    "verbose",
+    "verify",
+    "version",
+    "volno-file",
+    "warning",
+    "wildcards",
+    "wildcards-match-slash",
+    "xattrs",
+    "xattrs-exclude",
+    "xattrs-include",
+    "xform",
+    "xz",
+    "zstd",
+];
+
+/// A long option's name as GNU tar's getopt reads it: itself when some option has that name,
+/// else the one of GNU tar's options it begins (`--strip` is `--strip-components`, `--dir`
+/// `--directory`), else the one of captar's; `Err` when it begins several.
+fn full_long(name: &[u8]) -> Result<Vec<u8>> {
+    let cmd = <super::Cli as clap::CommandFactory>::command();
+    let mut ours: Vec<String> = Vec::new();
+    for a in cmd.get_arguments().chain(cmd.get_subcommands().flat_map(|sub| sub.get_arguments())) {
+        ours.extend(a.get_long_and_visible_aliases().unwrap_or_default().into_iter().map(str::to_string));
+    }
+    let gnu: Vec<String> = GNU_LONGS.iter().map(|n| n.to_string()).collect();
+    if gnu.iter().chain(&ours).any(|n| n.as_bytes() == name) {
+        return Ok(name.to_vec());
+    }
+    for names in [&gnu, &ours] {
+        let mut begun: Vec<&String> = names.iter().filter(|n| n.as_bytes().starts_with(name)).collect();
+        begun.sort();
+        begun.dedup();
+        match begun[..] {
+            [] => continue,
+            [one] => return Ok(one.as_bytes().to_vec()),
+            _ => {
+                let list: Vec<String> = begun.iter().map(|n| format!("--{n}")).collect();
+                return Err(Error::Usage(format!(
+                    "option --{} is ambiguous: it begins {}; spell it out",
+                    String::from_utf8_lossy(name),
+                    list.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(name.to_vec())
+}
+
 /// Rewrites a tar-style command line into `captar SUBCOMMAND ...`.
 pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     let mut mode: Option<Mode> = None;
@@ -444,6 +660,14 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                     b'o' => letter_o = true,
                     b'j' => choose(&mut compress, "--bzip2")?,
                     b'J' => choose(&mut compress, "--xz")?,
+                    // --absolute-names, accepted and ignored as the long form.
+                    b'P' => {}
+                    b'V' => {
+                        return Err(Error::Usage(
+                            "GNU tar's -V (--label) is not supported by captar; leave it out (see `captar --help`)"
+                                .into(),
+                        ));
+                    }
                     other => {
                         return Err(Error::Usage(format!(
                             "unknown tar option -{}; see `captar --help`",
@@ -459,6 +683,21 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                 Some(eq) => (&long[..eq], Some(OsStr::from_bytes(&long[eq + 1..]).to_os_string())),
                 None => (long, None),
             };
+            // An abbreviation, as GNU tar takes it (`--strip=1`), passed on spelt out.
+            let full = full_long(name)?;
+            let spelt;
+            let arg = if full == name {
+                arg
+            } else {
+                let mut a = [&b"--"[..], &full].concat();
+                if let Some(v) = &value {
+                    a.push(b'=');
+                    a.extend_from_slice(v.as_bytes());
+                }
+                spelt = OsString::from_vec(a);
+                &spelt
+            };
+            let name = full.as_slice();
             // The option's value: after `=`, or the next argument.
             let mut take_value = || -> Result<OsString> {
                 match &value {
@@ -572,6 +811,12 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
             "lzip: captar reads lzip archives but does not write them; compress with -J/--xz, --zstd or -z/--gzip, or pipe: `captar create -f - ... | lzip > ARCHIVE`".into(),
         ));
     }
+    // No archive named: GNU tar's default, the TAPE environment variable, else `-` (standard
+    // input or output, as Debian's GNU tar and bsdtar default to).
+    if !opts.iter().any(|o| o == "-f" || o.as_bytes().starts_with(b"--file")) {
+        let tape = std::env::var_os("TAPE").filter(|t| !t.is_empty()).unwrap_or_else(|| "-".into());
+        opts.splice(0..0, ["-f".into(), tape]);
+    }
     let mut out: Vec<OsString> = vec![args[0].clone(), mode.subcommand().into()];
     if mode.writes() {
         if let Some(kind) = compress {
@@ -636,6 +881,12 @@ mod tests {
         assert_eq!(rw("captar -df a.tar --all"), "captar verify -f a.tar --all");
         // GNU tar's options for another mode do nothing, as in GNU tar.
         assert_eq!(rw("captar -tvf a.tar --owner=0 --exclude-tag X --utc"), "captar list --verbose -f a.tar --utc");
+        // The xattr options, which GNU tar takes when listing and comparing.
+        assert_eq!(
+            rw("captar -tvf a.tar --xattrs --xattrs-include=user.* --acls --selinux"),
+            "captar list --verbose -f a.tar"
+        );
+        assert_eq!(rw("captar --xattrs -df a.tar --xattrs-exclude x"), "captar verify --all -f a.tar");
         // GNU tar honours these when reading, captar does not: left for clap to refuse.
         assert_eq!(
             rw("captar -tvf a.tar --numeric-owner -N 2030-01-01 --no-recursion"),
@@ -702,6 +953,29 @@ mod tests {
         assert_eq!(rw("captar -cGg s -f a.tar x"), "captar create --listed-incremental s -f a.tar x");
         assert_eq!(rw("captar -tGf a.tar"), "captar list -f a.tar");
         assert_eq!(rw("captar -tg /dev/null -f a.tar"), "captar list -f a.tar");
+    }
+
+    /// GNU tar's getopt: a long option may be cut short where that is unambiguous (`--strip=1`
+    /// in install scripts), with its value after `=` or next; an ambiguous one is refused with
+    /// what it begins. No archive named is standard input or output (`TAPE` aside, tested in
+    /// tests/cli.rs); `-P` is accepted as `--absolute-names`, `-V` refused as `--label`.
+    #[test]
+    fn abbreviations_default_archive_and_short_forms() {
+        assert_eq!(rw("captar -xf a.tar --strip=1"), "captar extract -f a.tar --strip-components=1");
+        assert_eq!(rw("captar -xf a.tar --strip 2 --dir /x"), "captar extract -f a.tar --strip-components 2 -C /x");
+        assert_eq!(rw("captar --extr --file=a.tar --no-same-o"), "captar extract -f a.tar --no-same-owner");
+        assert_eq!(rw("captar -cf a.tar --one-f d"), "captar create -f a.tar --one-file-system d");
+        // Ambiguous as in GNU tar (which says so for --excl); captar's own options come second.
+        let e = rw_args(&["captar", "-tf", "a.tar", "--excl=x"]).unwrap_err().to_string();
+        assert!(e.contains("--excl is ambiguous") && e.contains("--exclude, "), "{e}");
+        assert_eq!(rw("captar -tf a.tar --ri"), "captar list -f a.tar --risk");
+        if std::env::var_os("TAPE").is_none() {
+            assert_eq!(rw("captar -tv"), "captar list --verbose -f -");
+            assert_eq!(rw("captar -cz d"), "captar create --gzip -f - d");
+        }
+        assert_eq!(rw("captar -cPf a.tar /etc"), "captar create -f a.tar /etc");
+        let e = rw_args(&["captar", "-cVf", "x", "a.tar", "d"]).unwrap_err().to_string();
+        assert!(e.contains("-V (--label) is not supported"), "{e}");
     }
 
     fn rw_args(args: &[&str]) -> Result<String> {

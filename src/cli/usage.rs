@@ -95,6 +95,26 @@ pub fn one_line(e: &clap::Error, args: &[OsString]) -> String {
             command_path(args)
         );
     }
+    // An option of other commands (`--numeric-owner` when listing): named as such, rather
+    // than with clap's tip for a file name that starts with a dash.
+    if e.kind() == clap::error::ErrorKind::UnknownArgument
+        && let Some(clap::error::ContextValue::String(arg)) = e.get(clap::error::ContextKind::InvalidArg)
+        && let Some(name) = arg.strip_prefix("--").map(|a| a.split('=').next().unwrap_or(a))
+    {
+        let cmd = <super::Cli as clap::CommandFactory>::command();
+        let owners: Vec<&str> = cmd
+            .get_subcommands()
+            .filter(|sub| sub.get_arguments().any(|a| a.get_long() == Some(name)))
+            .map(|sub| sub.get_name())
+            .collect();
+        if !owners.is_empty() {
+            let path = command_path(args);
+            return format!(
+                "`{path}` does not take --{name} (an option of {}); leave it out (see `{path} --help`)",
+                owners.join(", ")
+            );
+        }
+    }
     let mut msg = what.join(" ");
     if let Some(shorter) = msg.strip_suffix(" found") {
         msg.truncate(shorter.len()); // "unexpected argument '--bogus' found"

@@ -127,6 +127,12 @@ fn changed(before: &Stat, after: &Stat) -> bool {
 }
 
 pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
+    // As GNU tar: an archive written to the terminal is never what was meant.
+    if matches!(opts.target, Target::Stdout) && std::io::IsTerminal::is_terminal(&io::stdout()) {
+        return Err(Error::Usage(
+            "refusing to write archive contents to a terminal (missing -f option?); name the archive with -f ARCHIVE, or pipe the output".into(),
+        ));
+    }
     // An incremental dump is a whole archive of its own: added to another one, its listings
     // would describe only some of what that archive holds (and `update` skips directories).
     if opts.listed_incremental.is_some() && matches!(opts.target, Target::Append(_)) {

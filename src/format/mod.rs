@@ -279,6 +279,12 @@ pub struct Opened {
 pub fn open_archive_counted(path: &std::path::Path) -> crate::error::Result<Opened> {
     use crate::error::IoContext;
     let (origin, input_len) = if path.as_os_str() == "-" {
+        // As GNU tar: waiting for an archive typed at the terminal is never what was meant.
+        if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+            return Err(crate::error::Error::Usage(
+                "refusing to read archive contents from a terminal (missing -f option?); name the archive with -f ARCHIVE, or pipe one in".into(),
+            ));
+        }
         (compress::Origin::Stream(Box::new(std::io::stdin())), None)
     } else {
         let file = std::fs::File::open(path).at(path, "open the archive")?;
