@@ -187,6 +187,8 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
             summary_on_pass: !report.is_quiet(),
             keep_directory_symlink: false,
             name_members: false,
+            // --no-same-owner: the copy is the copier's, as asked.
+            owners: opts.same_owner,
         };
         verify::verify(&v, report)
     })?;

@@ -92,3 +92,31 @@ impl Drop for Unmount {
         let _ = util::cmd("umount").arg("-l").arg(&self.0).run();
     }
 }
+
+/// `--no-same-owner` (the copier owns the copy, as asked) is not a difference for the verify
+/// pass, which compares owners otherwise (it reported every file's owner, exit 1); a mode or
+/// capability lost still is.
+#[test]
+fn no_same_owner_copies_verify_clean() {
+    use std::os::unix::fs::MetadataExt;
+    if !util::require_root("chown") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(src.join("d")).unwrap();
+    std::fs::copy("/bin/true", src.join("d/ping")).unwrap();
+    std::os::unix::fs::chown(src.join("d"), Some(65534), Some(65534)).unwrap();
+    std::os::unix::fs::chown(src.join("d/ping"), Some(65534), Some(65534)).unwrap();
+    // After the chown, which clears a capability.
+    util::cmd("setcap").arg("cap_net_raw+ep").arg(src.join("d/ping")).ok();
+    let dst = tmp.path().join("dst");
+    let out = captar().args(["copy", "--no-same-owner"]).arg(&src).arg(&dst).ok();
+    assert!(out.stdout_text().contains(" 0 differences"), "{}", out.stdout_text());
+    assert_eq!(std::fs::metadata(dst.join("d/ping")).unwrap().uid(), 0);
+    assert_eq!(util::getcap_n_r(&dst).len(), 1, "the capability survives the copier's chown");
+    // Owners kept (the default as root): compared, and equal.
+    let out = captar().arg("copy").arg(&src).arg(tmp.path().join("dst2")).ok();
+    assert!(out.stdout_text().contains(" 0 differences"), "{}", out.stdout_text());
+    assert_eq!(std::fs::metadata(tmp.path().join("dst2/d/ping")).unwrap().uid(), 65534);
+}

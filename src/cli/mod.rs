@@ -1287,6 +1287,7 @@ fn verify_written(
         checkpoints: None,
         record,
         name_members,
+        owners: true,
     };
     crate::verify::verify(&opts, report)
 }
@@ -1398,6 +1399,7 @@ fn command(
                 checkpoints: checkpoints(Read, &input, "-d", false),
                 record,
                 name_members: false,
+                owners: true,
             };
             if matches!(opts.source, Source::Manifest(_)) && !opts.select.transforms.is_empty() {
                 return Err(Error::Usage(

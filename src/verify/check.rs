@@ -53,6 +53,8 @@ pub(super) struct AllCheck {
     /// The hard-link target, beneath the root.
     pub(super) link_target: Option<PathBuf>,
     pub(super) content: Content,
+    /// Whether owners are compared.
+    pub(super) owners: bool,
 }
 
 pub(super) enum Content {
@@ -178,7 +180,7 @@ impl Task {
             let (a, d) = (format!("{mode:04o}"), format!("{:04o}", md.st_mode & 0o7777));
             out.push(self.diff(DiffKind::Mode, Some(a), Some(d), None));
         }
-        if (meta.uid, meta.gid) != (u64::from(md.st_uid), u64::from(md.st_gid)) {
+        if all.owners && (meta.uid, meta.gid) != (u64::from(md.st_uid), u64::from(md.st_gid)) {
             let (a, d) = (format!("{}:{}", meta.uid, meta.gid), format!("{}:{}", md.st_uid, md.st_gid));
             out.push(self.diff(DiffKind::Owner, Some(a), Some(d), None));
         }

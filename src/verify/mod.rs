@@ -80,6 +80,8 @@ pub struct VerifyOptions {
     pub record: u64,
     /// Print `Verify NAME` for each member compared, as GNU tar's `-W` does with `-v`.
     pub name_members: bool,
+    /// With `all`: compare owners (not when they were not restored: `copy --no-same-owner`).
+    pub owners: bool,
 }
 
 /// The kinds of difference, in the order the summary lists them.
@@ -581,7 +583,7 @@ impl Verifier<'_> {
             _ => None,
         };
         let name = meta.path.clone();
-        let all = Some(Box::new(AllCheck { meta, link_target, content }));
+        let all = Some(Box::new(AllCheck { meta, link_target, content, owners: self.opts.owners }));
         let beneath = Some(rel.to_path_buf());
         Ok(Some(Task { name, disk, beneath, manifest: false, kind, archived, rootids: true, risk, all }))
     }
