@@ -46,7 +46,7 @@ pub const STDOUT: &str = "(standard output)";
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{}: {op}: {}{}", path.display(), source, errno_hint(op, source))]
+    #[error("{}: {op}: {}{}", path.display(), source, errno_hint(op, source, rustix::process::geteuid().is_root()))]
     Io { path: PathBuf, op: &'static str, source: io::Error },
     #[error("{archive}: {msg} (at byte {offset})")]
     Archive { archive: String, offset: u64, msg: String },
@@ -76,11 +76,16 @@ impl Error {
 /// What to do about the common errnos, appended to an I/O error's message; a refused read
 /// (`op` reads: "stat", "read xattr", "open the archive", ...) gets other advice than a refused
 /// write.
-fn errno_hint(op: &str, e: &io::Error) -> &'static str {
+fn errno_hint(op: &str, e: &io::Error, root: bool) -> &'static str {
     let reads = ["read", "stat", "list", "open the archive"].iter().any(|r| op.starts_with(r)) || op == "open";
     match e.raw_os_error() {
         Some(libc::ENOSPC) => " (the filesystem is full: free space or choose another destination)",
         Some(libc::EROFS) => " (the filesystem is read-only: choose a writable destination)",
+        // Root too is refused some things (files the kernel or a security module protects, an
+        // immutable file): "run as root" would be no advice then.
+        Some(libc::EPERM) | Some(libc::EACCES) if root => {
+            " (permission denied even to root: the kernel, a security module or a file attribute refuses it)"
+        }
         Some(libc::EPERM) | Some(libc::EACCES) if reads => {
             " (permission denied: run as root, or as a user allowed to read it)"
         }
@@ -348,15 +353,22 @@ mod tests {
     #[test]
     fn a_refused_read_and_a_refused_write_get_their_own_advice() {
         let denied = || io::Error::from_raw_os_error(libc::EACCES);
-        let read = Error::io("/srv/x", "read security.capability", denied()).to_string();
+        let hint = |op: &str, root: bool| errno_hint(op, &denied(), root);
         assert_eq!(
-            read,
-            "/srv/x: read security.capability: Permission denied (os error 13) (permission denied: run as root, or as a user allowed to read it)"
+            hint("read security.capability", false),
+            " (permission denied: run as root, or as a user allowed to read it)"
         );
-        let open = Error::io("/srv/x", "open", denied()).to_string();
-        assert!(open.ends_with("allowed to read it)"), "{open}");
-        let write = Error::io("/srv/x", "create file", denied()).to_string();
-        assert!(write.ends_with("(permission denied: run as root or choose a writable destination)"), "{write}");
+        assert!(hint("open", false).ends_with("allowed to read it)"));
+        assert_eq!(hint("create file", false), " (permission denied: run as root or choose a writable destination)");
+        // Root is never told to run as root.
+        for op in ["read directory", "create file"] {
+            assert!(hint(op, true).starts_with(" (permission denied even to root:"), "{op}");
+        }
+        let read = Error::io("/srv/x", "read security.capability", denied()).to_string();
+        assert!(
+            read.starts_with("/srv/x: read security.capability: Permission denied (os error 13) (permission denied"),
+            "{read}"
+        );
         let full = Error::io("/srv/x", "write", io::Error::from_raw_os_error(libc::ENOSPC)).to_string();
         assert!(full.ends_with("(the filesystem is full: free space or choose another destination)"), "{full}");
     }

@@ -501,3 +501,17 @@ fn closed_pipe_is_the_end_and_full_disk_an_error() {
         assert!(err.lines().count() == 1 && err.contains("No space left"), "/dev/full: {args:?}: {err}");
     }
 }
+
+/// /proc holds no xattr, so no capability: `caps scan` does not walk it (as root it met what
+/// the kernel hides even from root, exit 2, and `caps scan /` took twice getcap's time), and
+/// says nothing of it, as `getcap -r` finds nothing there.
+#[test]
+fn scan_passes_over_proc() {
+    if !util::require_tool("getcap") {
+        return;
+    }
+    let out = captar().args(["caps", "scan", "/proc"]).ok();
+    assert_eq!((out.stdout_text(), out.stderr_text()), (String::new(), String::new()));
+    let getcap = util::cmd("getcap").args(["-r", "/proc/self"]).run();
+    assert_eq!(String::from_utf8_lossy(&getcap.stdout), "", "getcap finds nothing there either");
+}
