@@ -135,6 +135,12 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
             ),
         ));
     }
+    if std::fs::metadata(&opts.dst).is_ok_and(|md| !md.is_dir()) {
+        return Err(Error::entry(
+            &opts.dst,
+            "copy: the destination is not a directory; name a directory (it is created if missing)",
+        ));
+    }
     std::fs::create_dir_all(&opts.dst).at(&opts.dst, "create the destination")?;
     // Restore exactly what was captured.
     let restore_xattrs = opts.xattrs.clone();
@@ -186,7 +192,7 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
             // `-q`: only errors, and differences, are printed.
             summary_on_pass: !report.is_quiet(),
             keep_directory_symlink: false,
-            name_members: false,
+            name_members: None,
             // --no-same-owner: the copy is the copier's, as asked.
             owners: opts.same_owner,
         };

@@ -46,7 +46,7 @@ pub const STDOUT: &str = "(standard output)";
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{}: {op}: {}{}", path.display(), source, errno_hint(op, source, rustix::process::geteuid().is_root()))]
+    #[error("{}: {op}: {}{}", path.display(), os_text(source), errno_hint(op, source, rustix::process::geteuid().is_root()))]
     Io { path: PathBuf, op: &'static str, source: io::Error },
     #[error("{archive}: {msg} (at byte {offset})")]
     Archive { archive: String, offset: u64, msg: String },
@@ -70,6 +70,16 @@ impl Error {
 
     pub fn entry(path: impl Into<PathBuf>, msg: impl Into<String>) -> Error {
         Error::Entry { path: path.into(), msg: msg.into() }
+    }
+}
+
+/// An I/O error's text as the C library gives it (`No such file or directory`), without Rust's
+/// ` (os error 2)`.
+fn os_text(e: &io::Error) -> String {
+    let text = e.to_string();
+    match e.raw_os_error() {
+        Some(code) => text.strip_suffix(&format!(" (os error {code})")).map(str::to_string).unwrap_or(text),
+        None => text,
     }
 }
 
@@ -365,10 +375,7 @@ mod tests {
             assert!(hint(op, true).starts_with(" (permission denied even to root:"), "{op}");
         }
         let read = Error::io("/srv/x", "read security.capability", denied()).to_string();
-        assert!(
-            read.starts_with("/srv/x: read security.capability: Permission denied (os error 13) (permission denied"),
-            "{read}"
-        );
+        assert!(read.starts_with("/srv/x: read security.capability: Permission denied (permission denied"), "{read}");
         let full = Error::io("/srv/x", "write", io::Error::from_raw_os_error(libc::ENOSPC)).to_string();
         assert!(full.ends_with("(the filesystem is full: free space or choose another destination)"), "{full}");
     }

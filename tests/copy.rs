@@ -119,4 +119,9 @@ fn no_same_owner_copies_verify_clean() {
     let out = captar().arg("copy").arg(&src).arg(tmp.path().join("dst2")).ok();
     assert!(out.stdout_text().contains(" 0 differences"), "{}", out.stdout_text());
     assert_eq!(std::fs::metadata(tmp.path().join("dst2/d/ping")).unwrap().uid(), 65534);
+    // A destination that is a file is named as such (it said "File exists").
+    let file = tmp.path().join("file");
+    std::fs::write(&file, "x").unwrap();
+    let err = captar().arg("copy").arg(&src).arg(&file).code(2).stderr_text();
+    assert!(err.contains("the destination is not a directory") && err.lines().count() == 1, "{err}");
 }

@@ -498,3 +498,28 @@ fn a_reader_that_goes_away_does_not_turn_differences_into_a_pass() {
     let (code, err) = run(&clean);
     assert_eq!(code, Some(0), "{err}");
 }
+
+/// `-v` (tar's `-dv`) names each member as it is compared, in archive order, each before its
+/// differences, as GNU tar's `-dv` lists them (its names: the same); with `--json` it is
+/// refused (the document is the output).
+#[test]
+fn verbose_names_each_member_before_its_differences() {
+    let Some(s) = setup() else { return };
+    if !util::require_tool("tar") {
+        return;
+    }
+    let dst = s.restored("out");
+    let names = cmd("tar").arg("-tf").arg(&s.archive).ok().stdout_text();
+    let gnu = cmd("tar").arg("-dvf").arg(&s.archive).arg("-C").arg(&dst).ok().stdout_text();
+    assert_eq!(gnu, names, "GNU tar -dv names the members it compares");
+    let ours = captar().arg("-dvf").arg(&s.archive).arg("-C").arg(&dst).ok().stdout_text();
+    let summary = ours.strip_prefix(&names).expect(&ours);
+    assert!(summary.starts_with("verified ") && summary.lines().count() == 1, "{ours}");
+    damage(&dst);
+    let ours = captar().args(["verify", "-v", "-f"]).arg(&s.archive).arg("-C").arg(&dst).code(1).stdout_text();
+    let lines: Vec<&str> = ours.lines().collect();
+    let at = lines.iter().position(|l| l.starts_with("./bin/all-ep: ")).expect(&ours);
+    assert_eq!(lines[at - 1], "./bin/all-ep", "{ours}");
+    let err = captar().args(["verify", "-v", "--json", "-f"]).arg(&s.archive).code(2).stderr_text();
+    assert!(err.contains("--json"), "{err}");
+}

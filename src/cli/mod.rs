@@ -705,6 +705,10 @@ pub struct VerifyArgs {
     /// Compare the archive's capabilities as `extract --cap-rootid` with this policy wrote them
     #[arg(long, value_name = "keep|host|N", default_value = "keep", value_parser = parse_rootid)]
     cap_rootid: RootidPolicy,
+    /// Name each member (or manifest path) as it is compared, before its differences, as GNU
+    /// tar's -dv
+    #[arg(short, long, conflicts_with = "json")]
+    verbose: bool,
     #[command(flatten)]
     select: SelectArgs,
 }
@@ -1270,7 +1274,7 @@ fn verify_written(
     progress: bool,
     report: &Report,
 ) -> Result<Outcome> {
-    let (record, name_members) = (opts.record, opts.verbose);
+    let (record, name_members) = (opts.record, opts.verbose.then_some("Verify "));
     let opts = VerifyOptions {
         source: Source::Archive(archive.to_path_buf()),
         directory: Some(root),
@@ -1398,7 +1402,7 @@ fn command(
                 keep_directory_symlink: a.keep_directory_symlink,
                 checkpoints: checkpoints(Read, &input, "-d", false),
                 record,
-                name_members: false,
+                name_members: a.verbose.then_some(""),
                 owners: true,
             };
             if matches!(opts.source, Source::Manifest(_)) && !opts.select.transforms.is_empty() {

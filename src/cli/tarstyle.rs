@@ -841,7 +841,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
             out.push("--to-stdout".into());
         }
     }
-    if verbose && !matches!(mode, Mode::Diff | Mode::Concatenate) {
+    if verbose && mode != Mode::Concatenate {
         out.push("--verbose".into());
     }
     // tar's --compare compares everything it stores; so does this one, capabilities included.

@@ -22,6 +22,8 @@ use crate::xattr;
 
 /// What checking one member found.
 pub(super) enum Finding {
+    /// The member compared, named before its differences (`-v`, `-W -v`).
+    Name(PathBuf),
     Diff(Difference),
     Error(Error),
 }
@@ -74,9 +76,19 @@ impl Task {
         Finding::Diff(Difference { path: display(&self.name), kind, archive, disk, risk, source })
     }
 
+    /// `check`, its findings after the member's name when `named`.
+    pub(super) fn check_named(&self, dirs: &mut Dirs, named: bool) -> Vec<Finding> {
+        if !named {
+            return self.check(dirs);
+        }
+        let mut out = vec![Finding::Name(self.name.clone())];
+        out.extend(self.check(dirs));
+        out
+    }
+
     /// lstat, the type, and one getxattr and the capability comparison;
     /// both look the name up in its directory, held open in `dirs`.
-    pub(super) fn check(&self, dirs: &mut Dirs) -> Vec<Finding> {
+    fn check(&self, dirs: &mut Dirs) -> Vec<Finding> {
         // A hard link's target, looked up before this member's directory is held.
         let target = match self.all.as_deref() {
             Some(AllCheck { link_target: Some(t), .. }) => dirs.stat_beneath(t),

@@ -78,8 +78,9 @@ pub struct VerifyOptions {
     /// The archive is read in records of this many bytes (GNU tar's `--record-size`): what
     /// `--totals` counts.
     pub record: u64,
-    /// Print `Verify NAME` for each member compared, as GNU tar's `-W` does with `-v`.
-    pub name_members: bool,
+    /// Print each member's name as it is compared, after this prefix: `Verify ` as GNU tar's
+    /// `-W` does with `-v`, none as its `-dv`.
+    pub name_members: Option<&'static str>,
     /// With `all`: compare owners (not when they were not restored: `copy --no-same-owner`).
     pub owners: bool,
 }
@@ -334,6 +335,11 @@ impl Verifier<'_> {
     fn record(&mut self, findings: Vec<Finding>) -> Result<()> {
         for f in findings {
             match f {
+                Finding::Name(name) => {
+                    let prefix = self.opts.name_members.unwrap_or_default();
+                    let quoted = quote_name(name.as_os_str().as_bytes());
+                    writeln!(self.out, "{prefix}{quoted}").map_err(Error::stdout)?;
+                }
                 Finding::Diff(d) => self.push(d)?,
                 Finding::Error(e) => self.report.error(e),
             }
@@ -419,9 +425,6 @@ impl Verifier<'_> {
             }
             self.summary.entries += 1;
             self.note_style(&meta.path);
-            if self.opts.name_members {
-                writeln!(self.out, "Verify {}", quote_name(meta.path.as_os_str().as_bytes())).map_err(Error::stdout)?;
-            }
             if self.opts.extra {
                 self.seen.insert(name.rel.clone());
                 if meta.kind == Kind::Dir {
@@ -442,6 +445,7 @@ impl Verifier<'_> {
         let task_rx = std::sync::Mutex::new(task_rx);
         let root = self.root.clone();
         let keep_dir_symlinks = self.dirs_open.dest.as_ref().is_some_and(|d| d.keeps_dir_symlinks());
+        let named = self.opts.name_members.is_some();
         std::thread::scope(|s| -> Result<()> {
             for _ in 0..workers {
                 let (task_rx, done_tx) = (&task_rx, done_tx.clone());
@@ -454,7 +458,7 @@ impl Verifier<'_> {
                             Err(_) => return,
                         };
                         let Ok((seq, tasks)) = next else { return };
-                        let findings = tasks.iter().flat_map(|t| t.check(&mut dirs)).collect();
+                        let findings = tasks.iter().flat_map(|t| t.check_named(&mut dirs, named)).collect();
                         if done_tx.send((seq, findings)).is_err() {
                             return;
                         }
@@ -537,7 +541,7 @@ impl Verifier<'_> {
 
     fn member(&mut self, reader: &mut Reader, meta: EntryMeta, rel: &Path, disk_path: &Path) -> Result<()> {
         let Some(task) = self.task(reader, meta, rel, disk_path.to_path_buf())? else { return Ok(()) };
-        let findings = task.check(&mut self.dirs_open);
+        let findings = task.check_named(&mut self.dirs_open, self.opts.name_members.is_some());
         self.record(findings)
     }
 
@@ -673,7 +677,7 @@ impl Verifier<'_> {
                 risk: self.opts.risk,
                 all: None,
             };
-            let findings = task.check(&mut self.dirs_open);
+            let findings = task.check_named(&mut self.dirs_open, self.opts.name_members.is_some());
             self.record(findings)?;
         }
         Ok(())
