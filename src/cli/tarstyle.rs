@@ -564,6 +564,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     let mut letter_o = false;
     let mut letter_p = false;
     let mut old_archive = None;
+    let mut archive_named = false;
     let mut rest = args.iter().skip(1).peekable();
     let set_mode = |m: Mode, mode: &mut Option<Mode>| -> Result<()> {
         match mode {
@@ -614,6 +615,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                                 .cloned()
                                 .ok_or_else(|| Error::Usage(format!("option -{} needs a value", c as char)))?
                         };
+                        archive_named |= c == b'f';
                         let flag = match c {
                             b'f' => "-f",
                             b'C' => "-C",
@@ -716,7 +718,10 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                 b"extract" | b"get" => set_mode(Mode::Extract, &mut mode)?,
                 b"list" => set_mode(Mode::List, &mut mode)?,
                 b"diff" | b"compare" => set_mode(Mode::Diff, &mut mode)?,
-                b"file" => opts.extend(["-f".into(), take_value()?]),
+                b"file" => {
+                    archive_named = true;
+                    opts.extend(["-f".into(), take_value()?]);
+                }
                 b"directory" => opts.extend(["-C".into(), take_value()?]),
                 b"gzip" | b"gunzip" | b"ungzip" => choose(&mut compress, "--gzip")?,
                 b"zstd" => choose(&mut compress, "--zstd")?,
@@ -813,7 +818,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     }
     // No archive named: GNU tar's default, the TAPE environment variable, else `-` (standard
     // input or output, as Debian's GNU tar and bsdtar default to).
-    if !opts.iter().any(|o| o == "-f" || o.as_bytes().starts_with(b"--file")) {
+    if !archive_named {
         let tape = std::env::var_os("TAPE").filter(|t| !t.is_empty()).unwrap_or_else(|| "-".into());
         opts.splice(0..0, ["-f".into(), tape]);
     }
@@ -974,6 +979,10 @@ mod tests {
             assert_eq!(rw("captar -cz d"), "captar create --gzip -f - d");
         }
         assert_eq!(rw("captar -cPf a.tar /etc"), "captar create -f a.tar /etc");
+        if std::env::var_os("TAPE").is_none() {
+            // A value `-f` is no archive.
+            assert_eq!(rw("captar -c --exclude -f d"), "captar create -f - --exclude -f d");
+        }
         let e = rw_args(&["captar", "-cVf", "x", "a.tar", "d"]).unwrap_err().to_string();
         assert!(e.contains("-V (--label) is not supported"), "{e}");
     }

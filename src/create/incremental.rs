@@ -318,8 +318,7 @@ impl Incremental {
         let listed = |n: &[u8]| listing.binary_search_by(|e| e[1..].cmp(n)).ok().map(|i| listing[i][0]);
         let old = self.by_inode.get(&(st.st_dev, st.st_ino))?;
         let at = self.moved(old);
-        let slash = at.iter().rposition(|&b| b == b'/')?;
-        let (parent, old_name) = (if slash == 0 { &at[..1] } else { &at[..slash] }, &at[slash + 1..]);
+        let (parent, old_name) = split_last(&at)?;
         let still_there = names.iter().any(|(n, s)| {
             n.as_bytes() == old_name && s.as_ref().is_some_and(|s| (s.st_dev, s.st_ino) == (st.st_dev, st.st_ino))
         });
@@ -397,7 +396,7 @@ impl Incremental {
         // In the listing, named as members: the directory's member name, then the last name.
         let mut renames = Vec::new();
         for (from, name) in renamed {
-            let old_name = &from[from.len() - from.iter().rev().take_while(|&&b| b != b'/').count()..];
+            let old_name = split_last(&from).map_or(&from[..], |(_, n)| n);
             for (letter, last) in [(b'R', old_name), (b'T', name)] {
                 dumpdir.push(letter);
                 dumpdir.extend_from_slice(&child(member, last));
@@ -456,6 +455,12 @@ impl Incremental {
         }
         beside.finish().map_err(|e| Error::io(&self.path, "rename the new snapshot into place", e))
     }
+}
+
+/// A path's directory and last name (`/x`: `/` and `x`); `None` without a `/`.
+fn split_last(path: &[u8]) -> Option<(&[u8], &[u8])> {
+    let slash = path.iter().rposition(|&b| b == b'/')?;
+    Some((if slash == 0 { &path[..1] } else { &path[..slash] }, &path[slash + 1..]))
 }
 
 /// The path of `name` in the directory `dir`, as `Path::join` makes it (`/` once).
