@@ -467,6 +467,11 @@ fn extra_with_a_manifest_scans_what_is_named_or_all() {
     assert_eq!(out.stdout_text(), "verified 1 entries, 1 with capabilities: 0 differences\n", "{}", out.stderr_text());
     let out = captar().args(["verify", "--extra", "--manifest"]).arg(&m).code(2);
     assert!(out.stderr_text().contains("name the directories getcap scanned"), "{}", out.stderr_text());
+    // A path named that leads nowhere beneath DIR checked nothing: an error, not a pass.
+    for named in ["usr/typo", "../outside"] {
+        let out = captar().args(["verify", "--extra", "--manifest"]).arg(&m).arg("-C").arg(&root).arg(named).code(2);
+        assert!(out.stderr_text().contains("nothing checked there"), "{named}: {}", out.stderr_text());
+    }
 }
 
 /// `captar verify ... | head -1` in a CI step (with `set -o pipefail`): when the reader goes

@@ -933,6 +933,14 @@ impl ExtractArgs {
                 "-G with --transform: an incremental dump's listings name files as archived, so the renamed ones would be removed again; leave one out".into(),
             ));
         }
+        // Rename records name directories as archived: moved elsewhere, they would rename the
+        // wrong directory or none, and the purge that follows would remove what they hold.
+        if incremental && (self.strip_components > 0 || self.one_top_level.is_some()) {
+            let opt = if self.strip_components > 0 { "--strip-components" } else { "--one-top-level" };
+            return Err(Error::Usage(format!(
+                "-G with {opt}: an incremental dump's listings and renames name directories as archived, so the files of a renamed directory would be removed; leave one out"
+            )));
+        }
         Ok(ExtractOptions {
             checkpoints: None,
             record: crate::format::writer::RECORD,

@@ -700,6 +700,8 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                 &spelt
             };
             let name = full.as_slice();
+            // verify's own source: `captar -d --manifest M` names no archive.
+            archive_named |= name == b"manifest";
             // The option's value: after `=`, or the next argument.
             let mut take_value = || -> Result<OsString> {
                 match &value {
@@ -982,6 +984,8 @@ mod tests {
         if std::env::var_os("TAPE").is_none() {
             // A value `-f` is no archive.
             assert_eq!(rw("captar -c --exclude -f d"), "captar create -f - --exclude -f d");
+            assert_eq!(rw("captar -c -T list"), "captar create -f - --files-from list");
+            assert_eq!(rw("captar -d --manifest m.txt"), "captar verify --all --manifest m.txt");
         }
         let e = rw_args(&["captar", "-cVf", "x", "a.tar", "d"]).unwrap_err().to_string();
         assert!(e.contains("-V (--label) is not supported"), "{e}");

@@ -278,17 +278,21 @@ impl Incremental {
         name
     }
 
-    /// The last dump's record of the directory `key` (of lstat `st`): the one of that name if
-    /// it is the same directory (inode, and device unless not checked), else the one of its
-    /// inode that the renames recorded bring to `key` (a directory beneath a renamed one) if it
-    /// may be the same directory (`older`).
-    fn known(&self, key: &[u8], st: &Stat, older: impl FnOnce() -> bool) -> Option<&SnapDir> {
+    /// The last dump's record of the directory `key` (of lstat `st`), and its old name if it
+    /// had another: the one of that name if it is the same directory (inode, and device unless
+    /// not checked) and no rename recorded took it elsewhere (extraction will have moved it: a
+    /// new directory at its name is another one), else the one of its inode that the renames
+    /// recorded bring to `key` (a directory beneath a renamed one) if it may be the same
+    /// directory (`older`).
+    fn known(&self, key: &[u8], st: &Stat, older: impl FnOnce() -> bool) -> Option<(&SnapDir, Option<&[u8]>)> {
         let same = |d: &&SnapDir| d.ino == st.st_ino && (!self.check_device || d.nfs || d.dev == st.st_dev);
-        if let Some(d) = self.old.dirs.get(key).filter(same) {
-            return Some(d);
+        if let Some(d) = self.old.dirs.get(key).filter(same)
+            && self.moved(key) == key
+        {
+            return Some((d, None));
         }
         let old = self.by_inode.get(&(st.st_dev, st.st_ino))?;
-        if self.moved(old) == key && older() { self.old.dirs.get(old) } else { None }
+        if self.moved(old) == key && older() { self.old.dirs.get(old).map(|d| (d, Some(&old[..]))) } else { None }
     }
 
     /// Whether a directory born at `birth` (`None`: the filesystem does not say) may be one the
@@ -343,15 +347,26 @@ impl Incremental {
         (key, member): (&[u8], &[u8]),
         st: &Stat,
         names: &[(CString, Option<Stat>)],
-        excluded: impl Fn(&CString, Option<&Stat>) -> bool,
+        (excluded, excluded_at): (impl Fn(&CString, Option<&Stat>) -> bool, impl Fn(&[u8]) -> bool),
         born: impl Fn(Option<&CString>) -> Option<Time>,
     ) -> (Vec<u8>, Vec<Mark>, Vec<Renamed>) {
-        let old = self.known(key, st, || self.may_be_old(born(None)));
+        let known = self.known(key, st, || self.may_be_old(born(None)));
+        let old = known.map(|(d, _)| d);
+        // Of a directory that had another name, an entry listed `N` whose old path the
+        // exclusions match was left out, maybe never archived; its new path may not match them:
+        // it is not taken as listed (`excluded_at` says whether a path was excluded).
+        let old_name = known.and_then(|(_, name)| name);
         let since = self.since();
         let marks: Vec<Mark> = names
             .iter()
             .map(|(name, entry_st)| {
-                let listed = old.is_some_and(|d| d.entries.binary_search_by(|e| e[1..].cmp(name.as_bytes())).is_ok());
+                let listed = old.is_some_and(|d| {
+                    d.entries.binary_search_by(|e| e[1..].cmp(name.as_bytes())).is_ok_and(|i| {
+                        let left_out =
+                            |dir: &[u8]| d.entries[i][0] == b'N' && excluded_at(&child(dir, name.as_bytes()));
+                        !old_name.is_some_and(left_out)
+                    })
+                });
                 match entry_st {
                     _ if excluded(name, entry_st.as_ref()) => Mark::No,
                     // Looked at again by the walk, which reports why it cannot be.
@@ -523,7 +538,7 @@ mod tests {
                 SnapDir { nfs: false, mtime: Time::default(), dev, ino: dir.st_ino, entries: vec![b"Yf".to_vec()] };
             snap.dirs.insert(b"d".to_vec(), known);
             let mut inc = Incremental::with(PathBuf::from("snap"), snap, check_device, Snapshot::default());
-            let (dumpdir, marks, _) = inc.directory((b"d", b"d"), &dir, &names, |_, _| false, |_| None);
+            let (dumpdir, marks, _) = inc.directory((b"d", b"d"), &dir, &names, (|_, _| false, |_| false), |_| None);
             (String::from_utf8(dumpdir).unwrap(), marks)
         };
         assert_eq!(marks(true, dir.st_dev), ("Nf\0Yg\0\0".to_string(), vec![Mark::No, Mark::Yes]));
@@ -556,7 +571,8 @@ mod tests {
             let mut inc = Incremental::with(PathBuf::from("snap"), snap, true, Snapshot::default());
             let names: Vec<(CString, Option<Stat>)> =
                 names.iter().map(|n| (CString::new(*n).unwrap(), Some(dir))).collect();
-            let (dumpdir, _, renames) = inc.directory((b"p", b"m/p"), &parent, &names, |_, _| false, |_| birth);
+            let (dumpdir, _, renames) =
+                inc.directory((b"p", b"m/p"), &parent, &names, (|_, _| false, |_| false), |_| birth);
             (String::from_utf8(dumpdir).unwrap(), renames.into_iter().map(|r| (r.from, r.to)).collect::<Vec<_>>())
         };
         let before = Some(Time { secs: 999, nsecs: 999_999_999 });

@@ -903,7 +903,15 @@ impl Walker<'_> {
                 let t = stx.stx_btime;
                 (stx.stx_mask & StatxFlags::BTIME.bits() != 0).then_some(Time { secs: t.tv_sec, nsecs: t.tv_nsec })
             };
-            let (listing, marks, renamed) = inc.directory((key, member), &entry.st, names, excluded, born);
+            // Whether a path as walked in the last dump (a snapshot key) is one the exclusions
+            // leave out: as given, and as its member is named.
+            let excluded_at = |path: &[u8]| {
+                let path = Path::new(OsStr::from_bytes(path));
+                !opts.excludes.is_empty()
+                    && (opts.excludes.matches(path) || opts.excludes.matches(&crate::extract::SafeName::rel_of(path)))
+            };
+            let (listing, marks, renamed) =
+                inc.directory((key, member), &entry.st, names, (excluded, excluded_at), born);
             dumpdir = Some(listing);
             renames = renamed;
             marks.into_iter().map(|m| m != incremental::Mark::No).collect()

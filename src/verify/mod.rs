@@ -734,11 +734,26 @@ impl Verifier<'_> {
         let roots: Vec<PathBuf> = if beneath {
             // Only those reached without a symlink: one planted in their path would take the
             // scan outside the root (what is beneath one is beneath it too).
-            let reached = |d: &PathBuf| match self.dirs_open.dest.as_mut() {
+            let mut reached = |d: &PathBuf| match self.dirs_open.dest.as_mut() {
                 Some(dest) => matches!(dest.open_dir(d), Ok(Some(_))),
                 None => true,
             };
-            roots.into_iter().filter(reached).map(|d| self.root.join(d)).collect()
+            // A path named for a manifest's --extra that leads nowhere beneath DIR checked
+            // nothing: an error, as a member not found (an archived directory missing on disk
+            // was reported as such already).
+            let named = matches!(self.opts.source, Source::Manifest(_)) && !self.opts.select.members.is_empty();
+            let mut kept = Vec::new();
+            for d in roots {
+                if reached(&d) {
+                    kept.push(self.root.join(d));
+                } else if named {
+                    self.report.error(Error::entry(
+                        self.root.join(&d),
+                        "--extra: not a directory reached beneath DIR without a symlink; nothing checked there",
+                    ));
+                }
+            }
+            kept
         } else {
             roots
         };
