@@ -323,12 +323,15 @@ impl Incremental {
         let old = self.by_inode.get(&(st.st_dev, st.st_ino))?;
         let at = self.moved(old);
         let (parent, old_name) = split_last(&at)?;
+        // Cheapest first: most subdirectories are where they were (no scan of the names per
+        // subdirectory, which made a wide directory's dump quadratic).
+        if parent != key || old_name == name || listed(old_name) != Some(b'D') || listed(name).is_some() {
+            return None;
+        }
         let still_there = names.iter().any(|(n, s)| {
             n.as_bytes() == old_name && s.as_ref().is_some_and(|s| (s.st_dev, s.st_ino) == (st.st_dev, st.st_ino))
         });
-        let ok = parent == key && old_name != name && listed(old_name) == Some(b'D') && listed(name).is_none();
-        let ok = ok && !still_there && self.may_be_old(born(Some(&CString::new(name).ok()?)));
-        ok.then_some(at)
+        (!still_there && self.may_be_old(born(Some(&CString::new(name).ok()?)))).then_some(at)
     }
 
     /// Files older than this (modified and changed) are unchanged; `None`: a full dump.
