@@ -75,6 +75,12 @@ pub fn hex(b: &[u8]) -> String {
 /// characters and bytes that are not UTF-8 become C escapes (`\\`, `\n`, `\377`), so every
 /// listed name is one line.
 pub fn quote_name(bytes: &[u8]) -> String {
+    // Most names are printable ASCII without a backslash: nothing to escape.
+    if bytes.iter().all(|&b| (0x20..0x7f).contains(&b) && b != b'\\')
+        && let Ok(plain) = std::str::from_utf8(bytes)
+    {
+        return plain.to_owned();
+    }
     let mut out = String::with_capacity(bytes.len());
     for chunk in bytes.utf8_chunks() {
         for c in chunk.valid().chars() {
@@ -387,6 +393,10 @@ mod tests {
         assert_eq!(quote_name(b"caf\xff\xfe.txt"), "caf\\377\\376.txt");
         assert_eq!(quote_name(b"a\nb\\c"), "a\\nb\\\\c");
         assert_eq!(quote_name("café".as_bytes()), "café");
+        // The plain-ASCII shortcut: its edges (space, '~', DEL, a lone backslash).
+        assert_eq!(quote_name(b"usr/bin/a b~"), "usr/bin/a b~");
+        assert_eq!(quote_name(b"a\x7fb"), "a\\177b");
+        assert_eq!(quote_name(b"\\"), "\\\\");
     }
 
     /// Every name comes back from its quoted form; names without escapes are left alone.
