@@ -3,6 +3,7 @@
 request, or one JSON object per member. Data is skipped, with a seek on a plain archive file.
 */
 
+use std::ffi::OsString;
 use std::io::{self, BufWriter, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
@@ -12,8 +13,8 @@ use serde::Serialize;
 use crate::caps::FileCaps;
 use crate::error::{Outcome, Report, Result};
 use crate::extract::SafeName;
-use crate::format::{Kind, Time, open_archive};
-use crate::select::{Members, Selection};
+use crate::format::{EntryMeta, Kind, Time, open_archive};
+use crate::select::{Members, Selection, XattrPolicy};
 
 #[derive(Debug, Clone)]
 pub struct ListOptions {
@@ -28,11 +29,95 @@ pub struct ListOptions {
     pub utc: bool,
     /// The members listed: those named, less those excluded.
     pub select: Selection,
+    /// With `verbose`: `--xattrs`, `--acls`, `--selinux` (see `Extended`).
+    pub extended: Option<Extended>,
     /// `--checkpoint`: actions every N records read.
     pub checkpoints: std::option::Option<std::sync::Arc<crate::checkpoint::Checkpoints>>,
     /// The archive is read in records of this many bytes (GNU tar's `--record-size`): what
     /// `--totals` counts.
     pub record: u64,
+}
+
+/// What `list -v` shows of xattrs, ACLs and SELinux labels with `--xattrs` (or a pattern),
+/// `--acls` or `--selinux`, as GNU tar's `-tv` with them (src/xattrs.c, `xattrs_print_char`
+/// and `xattrs_print`): a character after the mode (`*` an xattr its mask lets through, `.` a
+/// label, `+` an ACL, the last that applies; else a space), and with `-vv` a line for each
+/// label (`  s: LABEL`), ACL (`  a: ENTRY,...,default:ENTRY,...`) and xattr (`  x: SIZE NAME`).
+#[derive(Debug, Clone)]
+pub struct Extended {
+    /// `--xattrs`: the xattr records shown are those the patterns let through, as GNU tar
+    /// masks them when reading (`user.*` without `--xattrs-include`; the capability is no
+    /// exception).
+    pub xattrs: Option<XattrPolicy>,
+    pub acls: bool,
+    pub selinux: bool,
+    /// `-vv`: the lines.
+    pub lines: bool,
+}
+
+impl Extended {
+    /// The member's xattr records the mask lets through, in archive order.
+    fn shown<'a>(&'a self, meta: &'a EntryMeta) -> impl Iterator<Item = &'a (OsString, Vec<u8>)> + 'a {
+        let records = &meta.xattrs[..meta.xattr_records.min(meta.xattrs.len())];
+        records.iter().filter(|(name, _)| self.xattrs.as_ref().is_some_and(|p| p.passes_patterns(name)))
+    }
+
+    /// The ACL texts GNU tar would show: those not empty.
+    fn acls<'a>(&self, meta: &'a EntryMeta) -> Option<&'a [Option<Vec<u8>>; 2]> {
+        meta.acl_texts.as_deref().filter(|t| self.acls && t.iter().flatten().any(|t| !t.is_empty()))
+    }
+
+    fn label<'a>(&self, meta: &'a EntryMeta) -> Option<&'a [u8]> {
+        if !self.selinux || !meta.selinux_record {
+            return None;
+        }
+        meta.xattr(crate::select::SELINUX_XATTR).map(crate::format::pax::without_nul)
+    }
+
+    /// The character after the mode.
+    fn marker(&self, meta: &EntryMeta) -> u8 {
+        if self.acls(meta).is_some() {
+            b'+'
+        } else if self.label(meta).is_some() {
+            b'.'
+        } else if self.shown(meta).next().is_some() {
+            b'*'
+        } else {
+            b' '
+        }
+    }
+
+    /// The `-vv` lines, appended to `out`.
+    fn lines(&self, meta: &EntryMeta, out: &mut Vec<u8>) {
+        if !self.lines {
+            return;
+        }
+        if let Some(label) = self.label(meta) {
+            out.extend_from_slice(b"  s: ");
+            out.extend_from_slice(quote_name(label).as_bytes());
+            out.push(b'\n');
+        }
+        if let Some([access, default]) = self.acls(meta) {
+            // As GNU tar's acls_one_line: entries split at commas and newlines, up to the
+            // first empty one (or a NUL), joined by commas; the default ACL's prefixed.
+            let mut all: Vec<String> = Vec::new();
+            for (text, prefix) in [(access, ""), (default, "default:")] {
+                let text = text.as_deref().unwrap_or_default();
+                let text = text.split(|&b| b == 0).next().unwrap_or_default();
+                all.extend(
+                    text.split(|&b| b == b',' || b == b'\n')
+                        .take_while(|e| !e.is_empty())
+                        .map(|e| format!("{prefix}{}", quote_name(e))),
+                );
+            }
+            out.extend_from_slice(b"  a: ");
+            out.extend_from_slice(all.join(",").as_bytes());
+            out.push(b'\n');
+        }
+        for (name, value) in self.shown(meta) {
+            let _ = writeln!(out, "  x: {} {}", value.len(), quote_name(name.as_bytes()));
+        }
+    }
 }
 
 /// The JSON form of a member; documented in the README.
@@ -326,8 +411,11 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
             // And the date to a width that only grows (wider with nanoseconds), left-justified.
             let date = dates.format(meta.mtime);
             datewidth = datewidth.max(date.len());
-            let _ =
-                write!(line, "{} {} {size:>width$} {date:<datewidth$} ", mode_string(meta.kind, meta.mode), owner.1,);
+            line.extend_from_slice(mode_string(meta.kind, meta.mode).as_bytes());
+            if let Some(x) = &opts.extended {
+                line.push(x.marker(meta));
+            }
+            let _ = write!(line, " {} {size:>width$} {date:<datewidth$} ", owner.1);
         }
         line.extend_from_slice(quote_name(meta.path.as_os_str().as_bytes()).as_bytes());
         if opts.verbose {
@@ -353,6 +441,11 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
             line.extend_from_slice(format!(" [risk={r}]").as_bytes());
         }
         line.push(b'\n');
+        if opts.verbose
+            && let Some(x) = &opts.extended
+        {
+            x.lines(meta, &mut line);
+        }
         out.write_all(&line).map_err(write_err)?;
         // Checkpoint dots and messages come between the names, in order, as in GNU tar.
         if opts.checkpoints.is_some() {

@@ -169,6 +169,13 @@ impl XattrPolicy {
         self.others && !excluded && (self.include_empty || self.include.is_match(Path::new(name)))
     }
 
+    /// Whether GNU tar's mask when reading lets the xattr `name` through: the patterns alone,
+    /// the capability no exception (what `tar -tv --xattrs` marks and lists; `user.*` when no
+    /// `--xattrs-include` was given, the default `XattrPolicy::new` was given).
+    pub fn passes_patterns(&self, name: &OsStr) -> bool {
+        !self.exclude.is_match(Path::new(name)) && (self.include_empty || self.include.is_match(Path::new(name)))
+    }
+
     /// Whether only the capability can be wanted, so one getxattr per file suffices.
     pub fn caps_only_mode(&self) -> bool {
         !self.others

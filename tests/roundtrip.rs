@@ -2044,3 +2044,89 @@ fn backup_as_gnu_tar() {
 fn outs_contain_backups(d: &std::path::Path) -> bool {
     ["f~", "f.~1~", "f.~5~", "f.bak", "f.sb", "g~", "d/x~"].iter().all(|n| d.join(n).symlink_metadata().is_ok())
 }
+
+/// `-tv` and `-tvv` with `--xattrs` (and its patterns), `--acls` and `--selinux` list as GNU
+/// tar's do: the character after the mode (`*`, `+`, `.`), and with `-vv` the lines `x: SIZE
+/// NAME`, `a: ACL` and `s: LABEL` for the xattrs GNU tar's reading mask lets through (`user.*`
+/// unless `--xattrs-include`), the ACL texts as archived and the label. Archives by GNU tar,
+/// bsdtar and captar; the label through GNU tar's `--pax-option` (no SELinux here).
+#[test]
+fn xattr_acl_and_label_listing_as_gnu_tar() {
+    if !["tar", "bsdtar", "setfacl", "setcap", "setfattr"].iter().all(|t| util::require_tool(t)) {
+        return;
+    }
+    let (tmp, src) = empty_src();
+    if !util::require_xattr_fs(&src) {
+        return;
+    }
+    std::fs::write(src.join("p"), b"#!/bin/sh\n").unwrap();
+    cmd("setcap").args(["cap_net_raw+ep"]).arg(src.join("p")).ok();
+    cmd("setfattr").args(["-n", "user.foo", "-v", "bar"]).arg(src.join("p")).ok();
+    std::fs::write(src.join("f"), b"x\n").unwrap();
+    std::fs::write(src.join("plain"), b"y\n").unwrap();
+    std::fs::create_dir(src.join("d")).unwrap();
+    if cmd("setfacl").args(["-m", "u:nobody:r"]).arg(src.join("f")).run().status.code() != Some(0) {
+        util::skip("this filesystem takes no ACL");
+        return;
+    }
+    cmd("setfacl").args(["-d", "-m", "u:nobody:rwx"]).arg(src.join("d")).ok();
+    let members = ["p", "f", "plain", "d"];
+    let archive = |name: &str| tmp.path().join(name);
+    cmd("tar").args(["--xattrs", "--acls", "-cf"]).arg(archive("gnu.tar")).arg("-C").arg(&src).args(members).ok();
+    cmd("bsdtar").args(["--xattrs", "--acls", "-cf"]).arg(archive("bsd.tar")).arg("-C").arg(&src).args(members).ok();
+    captar()
+        .args(["create", "--xattrs", "--acls", "-f"])
+        .arg(archive("ours.tar"))
+        .arg("-C")
+        .arg(&src)
+        .args(members)
+        .ok();
+    let label = archive("label.tar");
+    let pax_label = "--pax-option=RHT.security.selinux:=system_u:object_r:bin_t:s0";
+    // Labelled: `plain` alone, and `f` with its ACL; then `p` without.
+    cmd("tar")
+        .args(["--acls", pax_label, "-H", "pax", "-cf"])
+        .arg(&label)
+        .arg("-C")
+        .arg(&src)
+        .args(["plain", "f"])
+        .ok();
+    cmd("tar").args(["--xattrs", "-H", "pax", "-rf"]).arg(&label).arg("-C").arg(&src).arg("p").ok();
+    let option_sets: &[&[&str]] = &[
+        &["--xattrs", "-tvf"],
+        &["--xattrs", "-tvvf"],
+        &["--xattrs-include=*", "-tvvf"],
+        &["--xattrs", "--xattrs-include=*", "--xattrs-exclude=user.*", "-tvvf"],
+        &["--acls", "-tvf"],
+        &["--acls", "-tvvf"],
+        &["--selinux", "--acls", "--xattrs", "-tvvvf"],
+        &["--xattrs", "--no-xattrs", "-tvvf"],
+        &["--xattrs", "-tf"],
+    ];
+    let mut seen = String::new();
+    for name in ["gnu.tar", "bsd.tar", "ours.tar", "label.tar"] {
+        for opts in option_sets {
+            let gnu = cmd("tar").args(*opts).arg(archive(name)).env("TZ", "UTC").ok().stdout_text();
+            let ours = captar().args(*opts).arg(archive(name)).env("TZ", "UTC").ok().stdout_text();
+            assert_eq!(ours, gnu, "{name} {opts:?}");
+            seen.push_str(&ours);
+        }
+    }
+    // Every kind of line and mark came up (the listings compared are not all alike).
+    for want in [
+        "  x: 20 security.capability\n",
+        "  x: 3 user.foo\n",
+        "  a: user::rw-,user:nobody:r--,group::r--,mask::r--,other::r--\n",
+        ",default:user:nobody:rwx,",
+        "  s: system_u:object_r:bin_t:s0\n",
+    ] {
+        assert!(seen.contains(want), "{want:?} in\n{seen}");
+    }
+    for mark in ["-rw-r--r--+ ", "-rw-r--r--. ", "-rw-r--r--* ", "-rw-r--r--  "] {
+        assert!(seen.contains(mark), "{mark:?} in\n{seen}");
+    }
+    // The subcommand's spelling.
+    let sub = captar().args(["list", "-vv", "--xattrs-include=*", "-f"]).arg(archive("gnu.tar")).env("TZ", "UTC").ok();
+    let gnu = cmd("tar").args(["--xattrs-include=*", "-tvvf"]).arg(archive("gnu.tar")).env("TZ", "UTC").ok();
+    assert_eq!(sub.stdout_text(), gnu.stdout_text());
+}

@@ -540,9 +540,12 @@ pub struct ListArgs {
     /// Archive to read; `-` for standard input
     #[arg(short = 'f', long = "file", value_name = "ARCHIVE")]
     file: PathBuf,
-    /// Long listing, like tar -tv
-    #[arg(short, long)]
-    verbose: bool,
+    /// Long listing, like tar -tv; twice (-vv), with --xattrs, --acls or --selinux, a line
+    /// for each xattr, ACL and label as tar -tvv shows them
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(flatten)]
+    shown: ListXattrArgs,
     /// Show each member's capabilities in getcap's text
     #[arg(long)]
     caps: bool,
@@ -560,6 +563,56 @@ pub struct ListArgs {
     utc: bool,
     #[command(flatten)]
     select: SelectArgs,
+}
+
+/// What `list -v` shows of xattrs, ACLs and labels, as GNU tar's `-tv` with the options of
+/// these names.
+#[derive(Debug, Args)]
+pub struct ListXattrArgs {
+    /// With -v, a * after the mode of members with xattrs that the patterns let through
+    /// (user.* unless --xattrs-include), and with -vv their names and sizes, as tar -tv --xattrs
+    #[arg(long, overrides_with = "no_xattrs")]
+    xattrs: bool,
+    /// With -v, show the xattrs whose name matches GLOB (implies --xattrs); repeatable
+    #[arg(long, value_name = "GLOB")]
+    xattrs_include: Vec<String>,
+    /// With -v, do not show the xattrs whose name matches GLOB (implies --xattrs); repeatable
+    #[arg(long, value_name = "GLOB")]
+    xattrs_exclude: Vec<String>,
+    /// Cancels --xattrs, --xattrs-include and --xattrs-exclude given before it
+    #[arg(long, overrides_with_all = ["xattrs", "xattrs_include", "xattrs_exclude"])]
+    no_xattrs: bool,
+    /// With -v, a + after the mode of members with ACL records, and with -vv the ACLs, as tar -tv --acls
+    #[arg(long, overrides_with = "no_acls")]
+    acls: bool,
+    /// Cancels --acls
+    #[arg(long)]
+    no_acls: bool,
+    /// With -v, a . after the mode of members with an SELinux label record, and with -vv the
+    /// label, as tar -tv --selinux
+    #[arg(long, overrides_with = "no_selinux")]
+    selinux: bool,
+    /// Cancels --selinux
+    #[arg(long)]
+    no_selinux: bool,
+}
+
+impl ListXattrArgs {
+    /// `None` when none of the options is in effect (the listing is then tar -tv's without
+    /// them: no column after the mode).
+    fn extended(&self, verbose: u8) -> Result<Option<crate::list::Extended>> {
+        let xattrs = self.xattrs || !self.xattrs_include.is_empty() || !self.xattrs_exclude.is_empty();
+        if !xattrs && !self.acls && !self.selinux {
+            return Ok(None);
+        }
+        let policy = xattrs
+            .then(|| {
+                let default = Some(crate::select::EXTRACT_DEFAULT_INCLUDE);
+                XattrPolicy::new(true, true, &self.xattrs_include, &self.xattrs_exclude, default, &[])
+            })
+            .transpose()?;
+        Ok(Some(crate::list::Extended { xattrs: policy, acls: self.acls, selinux: self.selinux, lines: verbose > 1 }))
+    }
 }
 
 #[derive(Debug, Args)]
@@ -1374,7 +1427,8 @@ fn command(
                 checkpoints: checkpoints(Read, &a.file, "-t", false),
                 record,
                 archive: a.file,
-                verbose: a.verbose,
+                verbose: a.verbose > 0,
+                extended: a.shown.extended(a.verbose)?,
                 caps: a.caps,
                 json: a.json,
                 risk: a.risk,
@@ -1467,7 +1521,7 @@ mod option_tests {
             super::Cli::try_parse_from("captar list -i -v -i --utc --utc --exclude a --exclude b -f x.tar".split(' '))
                 .unwrap();
         let super::Command::List(list) = cli.command else { panic!("not list") };
-        assert!(list.select.ignore_zeros && list.verbose && list.utc);
+        assert!(list.select.ignore_zeros && list.verbose > 0 && list.utc);
         assert_eq!(list.select.names.exclude, ["a", "b"]);
     }
 

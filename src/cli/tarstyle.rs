@@ -176,9 +176,8 @@ const IGNORED_IN_OTHER_MODES: &[&str] = &[
     "atime-preserve",
     "selinux",
     "no-selinux",
-    // Create's and extract's; GNU tar takes them when listing (a `*` after the mode, which
-    // captar's listing does not show) and comparing (which compares no xattr), so `tar --xattrs
-    // -df` and `tar -tvf a.tar --xattrs` lines run.
+    // Create's, extract's and list's; GNU tar takes them when comparing too (which compares
+    // no xattr), so `tar --xattrs -df` lines run.
     "xattrs",
     "xattrs-include",
     "xattrs-exclude",
@@ -560,7 +559,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     let mut sparse = false;
     let mut to_stdout = false;
     let mut format: Option<OsString> = None;
-    let mut verbose = false;
+    let mut verbose = 0u8;
     let mut letter_o = false;
     let mut letter_p = false;
     let mut old_archive = None;
@@ -636,7 +635,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                         opts.push(flag.into());
                         opts.push(value);
                     }
-                    b'v' => verbose = true,
+                    b'v' => verbose = verbose.saturating_add(1),
                     b'z' => choose(&mut compress, "--gzip")?,
                     // --auto-compress: captar picks the compression from the archive's name.
                     b'a' => {}
@@ -733,7 +732,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                 b"use-compress-program" => program = Some(take_value()?),
                 b"format" => format = Some(take_value()?),
                 b"posix" => format = Some("posix".into()),
-                b"verbose" => verbose = true,
+                b"verbose" => verbose = verbose.saturating_add(1),
                 b"preserve-permissions" | b"same-permissions" => letter_p = true,
                 b"auto-compress" | b"absolute-names" => {}
                 b"bzip2" => choose(&mut compress, "--bzip2")?,
@@ -848,8 +847,10 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
             out.push("--to-stdout".into());
         }
     }
-    if verbose && mode != Mode::Concatenate {
-        out.push("--verbose".into());
+    // Listing shows more with -vv (xattrs, ACLs and labels, as GNU tar's -tvv).
+    let times = if mode == Mode::List { verbose.min(2) } else { verbose.min(1) };
+    if mode != Mode::Concatenate {
+        out.extend(std::iter::repeat_n(OsString::from("--verbose"), times.into()));
     }
     // tar's --compare compares everything it stores; so does this one, capabilities included.
     if mode == Mode::Diff && !opts.iter().any(|o| o == "--all") {
@@ -888,11 +889,13 @@ mod tests {
         assert_eq!(rw("captar -df a.tar --all"), "captar verify -f a.tar --all");
         // GNU tar's options for another mode do nothing, as in GNU tar.
         assert_eq!(rw("captar -tvf a.tar --owner=0 --exclude-tag X --utc"), "captar list --verbose -f a.tar --utc");
-        // The xattr options, which GNU tar takes when listing and comparing.
+        // The xattr options, which GNU tar takes when listing (as captar does) and comparing.
         assert_eq!(
-            rw("captar -tvf a.tar --xattrs --xattrs-include=user.* --acls --selinux"),
-            "captar list --verbose -f a.tar"
+            rw("captar -tvvf a.tar --xattrs --xattrs-include=user.* --acls --selinux"),
+            "captar list --verbose --verbose -f a.tar --xattrs --xattrs-include=user.* --acls --selinux"
         );
+        assert_eq!(rw("captar -tvvvf a.tar"), "captar list --verbose --verbose -f a.tar");
+        assert_eq!(rw("captar -xvvf a.tar"), "captar extract --verbose -f a.tar");
         assert_eq!(rw("captar --xattrs -df a.tar --xattrs-exclude x"), "captar verify --all -f a.tar");
         // GNU tar honours these when reading, captar does not: left for clap to refuse.
         assert_eq!(

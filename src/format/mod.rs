@@ -176,6 +176,17 @@ pub struct EntryMeta {
     /// The member's `RHT.security.selinux` and `SCHILY.xattr.security.selinux` records give
     /// different labels: the RHT one (GNU tar `--selinux`'s) is used. Reported as a warning.
     pub selinux_conflicting: bool,
+    /// How many of `xattrs`, from the first, the member's xattr records gave (`SCHILY.xattr`,
+    /// `LIBARCHIVE.xattr`); those after them came from its `RHT.security.selinux` and
+    /// `SCHILY.acl` records. With `selinux_record` and `acl_texts`, what `list -v --xattrs`
+    /// (`--acls`, `--selinux`) shows as GNU tar's `-tv` shows it.
+    pub xattr_records: usize,
+    /// The member had an `RHT.security.selinux` record (GNU tar `--selinux`'s), now its
+    /// `security.selinux` xattr.
+    pub selinux_record: bool,
+    /// The member's `SCHILY.acl.access` and `SCHILY.acl.default` texts as archived, when it
+    /// has either.
+    pub acl_texts: Option<Box<[Option<Vec<u8>>; 2]>>,
     /// For writing: the member is a GNU sparse 1.0 file of this many bytes; its data (`size`
     /// bytes) is the map of its data runs, then the runs (`create --sparse`).
     pub sparse: Option<u64>,
@@ -207,6 +218,9 @@ impl EntryMeta {
             acls_ignored: 0,
             acl_problem: None,
             selinux_conflicting: false,
+            xattr_records: 0,
+            selinux_record: false,
+            acl_texts: None,
             sparse: None,
             dumpdir: None,
         }

@@ -736,6 +736,7 @@ impl Reader {
             }
         }
         meta.xattrs = slots.into_iter().flatten().collect();
+        meta.xattr_records = meta.xattrs.len();
         // The label of an RHT.security.selinux record is the one GNU tar --selinux restores: it
         // wins over a SCHILY.xattr record of another value (said in a warning).
         if let Some(label) = label {
@@ -748,6 +749,10 @@ impl Reader {
             } else {
                 meta.xattrs.push((name, label.to_vec()));
             }
+            meta.selinux_record = label.len() <= XATTR_SIZE_MAX;
+        }
+        if acls.iter().any(Option::is_some) {
+            meta.acl_texts = Some(Box::new(acls.map(|text| text.map(<[u8]>::to_vec))));
         }
         // An ACL becomes its xattr, unless the archive carries that xattr itself.
         for (text, (name, access)) in acls.into_iter().zip([(acl::ACCESS_XATTR, true), (acl::DEFAULT_XATTR, false)]) {

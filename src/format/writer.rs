@@ -452,6 +452,8 @@ mod tests {
         file.mtime = Time { secs: 1614834367, nsecs: 123456789 };
         file.xattrs
             .push(("security.capability".into(), vec![1, 0, 0, 2, 0x0a, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+        // Read back from its SCHILY.xattr record.
+        file.xattr_records = 1;
         let long = "d/".repeat(60) + &"x".repeat(150);
         let mut long_file = EntryMeta::new(PathBuf::from(&long), Kind::File);
         long_file.uid = 5_000_000;
