@@ -195,6 +195,7 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
             name_members: None,
             // --no-same-owner: the copy is the copier's, as asked.
             owners: opts.same_owner,
+            numeric_owner: opts.numeric_owner,
         };
         verify::verify(&v, report)
     })?;

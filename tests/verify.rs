@@ -528,3 +528,58 @@ fn verbose_names_each_member_before_its_differences() {
     let err = captar().args(["verify", "-v", "--json", "-f"]).arg(&s.archive).code(2).stderr_text();
     assert!(err.contains("--json"), "{err}");
 }
+
+/// `verify --all` compares owners as extract restores them: a user or group name the archive
+/// gives that this system knows stands for its id here (an image moved between systems whose
+/// ids differ), as GNU tar's `-d` compares them; `--numeric-owner` compares the archive's ids,
+/// as `extract --numeric-owner` restores those.
+#[test]
+fn owners_compare_as_extract_restores_them() {
+    if !util::require_root("chown") || !util::require_tool("tar") || !util::require_tool("setcap") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let src = tmp.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    std::fs::write(src.join("capped"), b"#!/bin/sh\n").unwrap();
+    cmd("setcap").args(["cap_net_raw+ep"]).arg(src.join("capped")).ok();
+    // Names known here (nobody, nogroup: 65534) given other ids, as on another system.
+    let a = tmp.path().join("a.tar");
+    captar()
+        .args(["create", "--owner=nobody:1234", "--group=nogroup:5678", "-f"])
+        .arg(&a)
+        .arg("-C")
+        .arg(&src)
+        .arg("capped")
+        .ok();
+    let by_name = tmp.path().join("by-name");
+    std::fs::create_dir(&by_name).unwrap();
+    captar().args(["extract", "-f"]).arg(&a).arg("-C").arg(&by_name).ok();
+    let owner = |p: &Path| {
+        use std::os::unix::fs::MetadataExt;
+        let md = std::fs::metadata(p).unwrap();
+        (md.uid(), md.gid())
+    };
+    assert_eq!(owner(&by_name.join("capped")), (65534, 65534));
+    let verify = |dir: &Path, extra: &[&str], code: i32| {
+        captar().args(["verify", "--all"]).args(extra).arg("-f").arg(&a).arg("-C").arg(dir).code(code).stdout_text()
+    };
+    let gnu =
+        |dir: &Path, extra: &[&str]| cmd("tar").args(extra).arg("-df").arg(&a).arg("-C").arg(dir).run().status.code();
+    verify(&by_name, &[], 0);
+    assert_eq!(gnu(&by_name, &[]), Some(0));
+    let out = verify(&by_name, &["--numeric-owner"], 1);
+    assert!(out.contains("capped: owner differs: archive 1234:5678, disk 65534:65534"), "{out}");
+    assert_eq!(gnu(&by_name, &["--numeric-owner"]), Some(1));
+    // Tar-style: -d takes --numeric-owner too.
+    captar().arg("-df").arg(&a).arg("--numeric-owner").arg("-C").arg(&by_name).code(1);
+
+    let numeric = tmp.path().join("numeric");
+    std::fs::create_dir(&numeric).unwrap();
+    captar().args(["extract", "--numeric-owner", "-f"]).arg(&a).arg("-C").arg(&numeric).ok();
+    assert_eq!(owner(&numeric.join("capped")), (1234, 5678));
+    verify(&numeric, &["--numeric-owner"], 0);
+    let out = verify(&numeric, &[], 1);
+    assert!(out.contains("capped: owner differs: archive nobody(65534):nogroup(65534), disk 1234:5678"), "{out}");
+    assert_eq!(gnu(&numeric, &[]), Some(1));
+}

@@ -758,6 +758,11 @@ pub struct VerifyArgs {
     /// Compare the archive's capabilities as `extract --cap-rootid` with this policy wrote them
     #[arg(long, value_name = "keep|host|N", default_value = "keep", value_parser = parse_rootid)]
     cap_rootid: RootidPolicy,
+    /// With --all, owners compared by the archive's numeric ids, as extract --numeric-owner
+    /// restores them (by default a user or group name the archive gives that this system
+    /// knows stands for its id here, as extract restores it and GNU tar's -d compares)
+    #[arg(long)]
+    numeric_owner: bool,
     /// Name each member (or manifest path) as it is compared, before its differences, as GNU
     /// tar's -dv
     #[arg(short, long, conflicts_with = "json")]
@@ -1353,6 +1358,8 @@ fn verify_written(
         record,
         name_members,
         owners: true,
+        // The archive was just made from these files: their ids are in it exactly.
+        numeric_owner: true,
     };
     crate::verify::verify(&opts, report)
 }
@@ -1466,6 +1473,7 @@ fn command(
                 record,
                 name_members: a.verbose.then_some(""),
                 owners: true,
+                numeric_owner: a.numeric_owner,
             };
             if matches!(opts.source, Source::Manifest(_)) && !opts.select.transforms.is_empty() {
                 return Err(Error::Usage(

@@ -57,6 +57,8 @@ pub(super) struct AllCheck {
     pub(super) content: Content,
     /// Whether owners are compared.
     pub(super) owners: bool,
+    /// Owners by the archive's ids, not by its names (see `VerifyOptions::numeric_owner`).
+    pub(super) numeric_owner: bool,
 }
 
 pub(super) enum Content {
@@ -192,9 +194,23 @@ impl Task {
             let (a, d) = (format!("{mode:04o}"), format!("{:04o}", md.st_mode & 0o7777));
             out.push(self.diff(DiffKind::Mode, Some(a), Some(d), None));
         }
-        if all.owners && (meta.uid, meta.gid) != (u64::from(md.st_uid), u64::from(md.st_gid)) {
-            let (a, d) = (format!("{}:{}", meta.uid, meta.gid), format!("{}:{}", md.st_uid, md.st_gid));
-            out.push(self.diff(DiffKind::Owner, Some(a), Some(d), None));
+        if all.owners {
+            // The id extract gives the file: a name known here stands for its id here.
+            let by_name = |name: &Option<Vec<u8>>, id: u64, of: fn(&[u8]) -> Option<u32>| match name
+                .as_deref()
+                .filter(|_| !all.numeric_owner)
+                .and_then(|n| of(n).map(|i| (n, i)))
+            {
+                Some((n, i)) if u64::from(i) != id => (u64::from(i), format!("{}({i})", crate::list::lossy(n))),
+                Some((_, i)) => (u64::from(i), i.to_string()),
+                None => (id, id.to_string()),
+            };
+            let (uid, uid_text) = by_name(&meta.uname, meta.uid, crate::owners::uid_of);
+            let (gid, gid_text) = by_name(&meta.gname, meta.gid, crate::owners::gid_of);
+            if (uid, gid) != (u64::from(md.st_uid), u64::from(md.st_gid)) {
+                let d = format!("{}:{}", md.st_uid, md.st_gid);
+                out.push(self.diff(DiffKind::Owner, Some(format!("{uid_text}:{gid_text}")), Some(d), None));
+            }
         }
         // An archive without nanoseconds (ustar) is compared to the second.
         let disk = crate::format::Time::mtime_of(md);

@@ -83,6 +83,9 @@ pub struct VerifyOptions {
     pub name_members: Option<&'static str>,
     /// With `all`: compare owners (not when they were not restored: `copy --no-same-owner`).
     pub owners: bool,
+    /// Owners are the archive's ids; else a user or group name the archive gives that this
+    /// system knows stands for its id here, as extract restores it (GNU tar's `-d` the same).
+    pub numeric_owner: bool,
 }
 
 /// The kinds of difference, in the order the summary lists them.
@@ -587,7 +590,8 @@ impl Verifier<'_> {
             _ => None,
         };
         let name = meta.path.clone();
-        let all = Some(Box::new(AllCheck { meta, link_target, content, owners: self.opts.owners }));
+        let (owners, numeric_owner) = (self.opts.owners, self.opts.numeric_owner);
+        let all = Some(Box::new(AllCheck { meta, link_target, content, owners, numeric_owner }));
         let beneath = Some(rel.to_path_buf());
         Ok(Some(Task { name, disk, beneath, manifest: false, kind, archived, rootids: true, risk, all }))
     }
