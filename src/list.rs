@@ -27,6 +27,8 @@ pub struct ListOptions {
     pub full_time: bool,
     /// With `verbose`: times in UTC, as GNU tar's `--utc`.
     pub utc: bool,
+    /// With `verbose`: owners as ids, not names, as GNU tar's `-tv --numeric-owner`.
+    pub numeric_owner: bool,
     /// The members listed: those named, less those excluded.
     pub select: Selection,
     /// With `verbose`: `--xattrs`, `--acls`, `--selinux` (see `Extended`).
@@ -393,10 +395,11 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
         if opts.verbose {
             let key = (meta.uid, meta.gid, meta.uname.clone(), meta.gname.clone());
             if owner.0.as_ref() != Some(&key) {
+                let name = |name: &Option<Vec<u8>>| name.as_deref().filter(|_| !opts.numeric_owner).map(lossy);
                 let text = format!(
                     "{}/{}",
-                    meta.uname.as_deref().map(lossy).unwrap_or_else(|| meta.uid.to_string()),
-                    meta.gname.as_deref().map(lossy).unwrap_or_else(|| meta.gid.to_string())
+                    name(&meta.uname).unwrap_or_else(|| meta.uid.to_string()),
+                    name(&meta.gname).unwrap_or_else(|| meta.gid.to_string())
                 );
                 owner = (Some(key), text);
             }

@@ -104,8 +104,15 @@ fn tar_lines_without_f_abbreviations_and_other_commands_options() {
         let text = out.stdout_text();
         assert!(text.contains("refusing to") && text.contains("terminal (missing -f option?)"), "{text}");
     }
-    let err = captar().arg("-tvf").arg(work.join("tape.tar")).arg("--numeric-owner").code(2).stderr_text();
-    assert!(err.starts_with("captar: `captar list` does not take --numeric-owner (an option of create,"), "{err}");
+    let err = captar().arg("-tvf").arg(work.join("tape.tar")).arg("--cap-rootid=host").code(2).stderr_text();
+    assert!(err.starts_with("captar: `captar list` does not take --cap-rootid (an option of extract,"), "{err}");
+    // --numeric-owner when listing: ids for names, as GNU tar's.
+    let ids = captar().arg("-tvf").arg(work.join("tape.tar")).arg("--numeric-owner").ok().stdout_text();
+    let gnu = cmd("tar").arg("-tvf").arg(work.join("tape.tar")).arg("--numeric-owner").ok().stdout_text();
+    assert_eq!(ids, gnu);
+    assert!(
+        ids.contains(" 0/0 ") && !captar().arg("-tvf").arg(work.join("tape.tar")).ok().stdout_text().contains(" 0/0 ")
+    );
 }
 
 /// tar-style `o`: GNU tar's --no-same-owner on extract (owners not restored, even as root), its

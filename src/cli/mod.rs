@@ -561,6 +561,9 @@ pub struct ListArgs {
     /// With -v, times in UTC rather than local time, as GNU tar's --utc
     #[arg(long)]
     utc: bool,
+    /// With -v, owners as numeric ids, not names, as GNU tar's -tv --numeric-owner
+    #[arg(long)]
+    numeric_owner: bool,
     #[command(flatten)]
     select: SelectArgs,
 }
@@ -1441,6 +1444,7 @@ fn command(
                 risk: a.risk,
                 full_time: a.full_time,
                 utc: a.utc,
+                numeric_owner: a.numeric_owner,
             },
             report,
         ),
