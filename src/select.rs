@@ -343,7 +343,19 @@ impl<'a> Members<'a> {
         let mut any = self.given.is_empty();
         match self.patterns {
             None => {
-                for ((m, unquoted), matched) in self.safe.iter().zip(&mut self.matched) {
+                for (((m, unquoted), matched), given) in self.safe.iter().zip(&mut self.matched).zip(self.given) {
+                    // A name that is only the root (`/`, `.`, `./`, `/.`: nothing once made
+                    // relative) matches what is stored under it as given, as in GNU tar: `.`
+                    // the members of an archive of `.`, not every member of any archive (a
+                    // `delete "$DIR/"` with DIR empty removed them all).
+                    let root = m.as_os_str().is_empty() && !given.as_os_str().is_empty();
+                    if root {
+                        if stored.starts_with(given) {
+                            *matched = true;
+                            any = true;
+                        }
+                        continue;
+                    }
                     if rel.starts_with(m) || unquoted.as_ref().is_some_and(|u| rel.starts_with(u)) {
                         *matched = true;
                         any = true;

@@ -1970,3 +1970,36 @@ fn no_xattrs_and_no_acls() {
     captar().args(["-tf"]).arg(&a).args(["--no-xattrs", "--no-acls"]).ok();
     captar().args(["-df"]).arg(&a).args(["--no-xattrs", "-C"]).arg(tmp.path()).ok();
 }
+
+/// A name that is only the root (`/`, `.`, `./`, `//`, `/.`) selects what is stored under it as
+/// given, as in GNU tar, not every member: `captar --delete -f a.tar "$DIR/"` with DIR empty
+/// emptied the archive (exit 0), and `-t`/`-x` took every member. `.` still selects the members
+/// of an archive of `.`.
+#[test]
+fn a_root_name_selects_what_gnu_tar_selects() {
+    if !util::require_tool("tar") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let etc = tmp.path().join("etc");
+    std::fs::create_dir(&etc).unwrap();
+    std::fs::write(etc.join("passwd"), b"1\n").unwrap();
+    let named = tmp.path().join("named.tar");
+    let dot = tmp.path().join("dot.tar");
+    cmd("tar").arg("-cf").arg(&named).arg("-C").arg(tmp.path()).arg("etc").ok();
+    cmd("tar").arg("-cf").arg(&dot).arg("-C").arg(&etc).arg(".").ok();
+    for name in ["/", ".", "./", "//", "/."] {
+        for archive in [&named, &dot] {
+            let gnu = cmd("tar").arg("-tf").arg(archive).arg(name).run();
+            let ours = captar().arg("-tf").arg(archive).arg(name).run();
+            assert_eq!(ours.stdout_text(), gnu.stdout_text(), "{name} {}", archive.display());
+            assert_eq!(ours.status.code(), gnu.status.code(), "{name} {}", archive.display());
+        }
+        let copy = tmp.path().join("copy.tar");
+        std::fs::copy(&named, &copy).unwrap();
+        let err = captar().args(["--delete", "-f"]).arg(&copy).arg(name).code(2).stderr_text();
+        assert!(err.contains("not found in archive"), "{name}: {err}");
+        assert_eq!(std::fs::read(&copy).unwrap(), std::fs::read(&named).unwrap(), "{name}");
+    }
+    assert_eq!(captar().arg("-tf").arg(&dot).arg(".").ok().stdout_text(), "./\n./passwd\n");
+}
