@@ -317,6 +317,7 @@ type OwnerKey = (u64, u64, Option<Vec<u8>>, Option<Vec<u8>>);
 pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
     let (_, mut reader) = open_archive(&opts.archive)?;
     reader.ignore_zeros(opts.select.ignore_zeros);
+    reader.refuse_empty();
     if let Some(c) = &opts.checkpoints {
         reader.set_checkpoints(c.counter());
     }

@@ -238,6 +238,14 @@ fn for_mode(opts: Vec<OsString>, mode: Mode) -> Result<Vec<OsString>> {
             // same), checked to lead to a directory as GNU tar's chdir checks it.
             if bytes == b"-C" && !here.iter().any(|(l, _)| l == "directory") {
                 let dir = opts.next().unwrap_or_default();
+                // GNU tar's -A opens the archives to add from there: dropped, another
+                // archive of the same name here would be added.
+                if mode == Mode::Concatenate {
+                    return Err(Error::Usage(format!(
+                        "-C with -A: captar reads the archives to add as named; leave -C out and name them with their directory ({}/ARCHIVE)",
+                        Path::new(&dir).display()
+                    )));
+                }
                 if !Path::new(&dir).is_dir() {
                     return Err(Error::Usage(format!(
                         "-C {}: not a directory to change to; name one that exists",
@@ -992,6 +1000,10 @@ mod tests {
         }
         let e = rw_args(&["captar", "-cVf", "x", "a.tar", "d"]).unwrap_err().to_string();
         assert!(e.contains("-V (--label) is not supported"), "{e}");
+        // GNU tar's -A opens the archives to add beneath -C; captar refuses it (it was dropped,
+        // and an archive of that name in the current directory added).
+        let e = rw_args(&["captar", "-Af", "a.tar", "-C", "/", "part.tar"]).unwrap_err().to_string();
+        assert!(e.contains("-C with -A: captar reads the archives to add as named"), "{e}");
     }
 
     fn rw_args(args: &[&str]) -> Result<String> {

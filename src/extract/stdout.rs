@@ -18,6 +18,7 @@ use crate::select::Members;
 pub fn to_stdout(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     let (_, mut reader) = open_archive(&opts.archive)?;
     reader.ignore_zeros(opts.select.ignore_zeros);
+    reader.refuse_empty();
     if let Some(c) = &opts.checkpoints {
         reader.set_checkpoints(c.counter());
     }

@@ -88,7 +88,9 @@ const UNSUPPORTED: [(&[u8], &str); 2] = [(LZ4_MAGIC, "lz4"), (COMPRESS_MAGIC, "u
 /// dictionary size of 2^n or 2^n + 2^(n-1) (or all ones); an uncompressed size unknown (all
 /// ones) or below 256 GiB; and, as libarchive also checks, the range coder's first byte, which
 /// is always 0. GNU tar has no test for it (it goes by the name), and `5d 00 00` alone takes
-/// other data for lzma.
+/// other data for lzma. A dictionary of 0 bytes, which liblzma lets through, is refused: zeros
+/// would pass every other test (tar's empty archive, end-of-archive blocks only, was read as an
+/// empty lzma stream).
 fn is_lzma(head: &[u8]) -> bool {
     let (Some(props), Some(dict), Some(size), Some(&first)) = (
         head.first(),
@@ -102,7 +104,7 @@ fn is_lzma(head: &[u8]) -> bool {
     for shift in [2, 3, 4, 8, 16] {
         d |= d >> shift;
     }
-    let dict_ok = dict == u32::MAX || d.wrapping_add(1) == dict;
+    let dict_ok = dict == u32::MAX || (dict != 0 && d.wrapping_add(1) == dict);
     let (lc, lp) = (props % 9, props / 9 % 5);
     *props < 225 && lc + lp <= 4 && dict_ok && (size == u64::MAX || size < 1 << 38) && first == 0
 }
@@ -924,6 +926,8 @@ mod tests {
         assert!(!is_lzma(&header(0x5d, 8 << 20, 1 << 40, 0)), "256 GiB and over");
         assert!(!is_lzma(&header(0x5d, 8 << 20, u64::MAX, 1)), "the range coder starts with 0");
         assert!(!is_lzma(&[0x5d, 0, 0]), "too short to tell");
+        assert!(!is_lzma(&[0; 512]), "zeros: tar's empty archive");
+        assert_eq!(Compression::detect(&[0; 512]), Ok(Compression::None));
     }
 
     /// Reads and skips of every size around the buffer's edges give the file's bytes at the

@@ -60,6 +60,8 @@ pub struct Reader {
     /// Zero blocks are skipped, not read as the end of the archive (GNU tar's `-i`), so the
     /// members of archives concatenated after it are read too.
     ignore_zeros: bool,
+    /// Input without a byte is an error (see `refuse_empty`).
+    refuse_empty: bool,
     /// With `ignore_zeros`: where the run of zero blocks being skipped started.
     zeros_from: Option<u64>,
     /// Where the members end (the end-of-archive marker, or the end of the data), once read.
@@ -205,6 +207,7 @@ impl Reader {
             local_records: Vec::new(),
             done: false,
             ignore_zeros: false,
+            refuse_empty: false,
             zeros_from: None,
             end: None,
             current: PathBuf::new(),
@@ -215,6 +218,14 @@ impl Reader {
     /// tar's `-i` / `--ignore-zeros`: archives concatenated with `cat` are read whole).
     pub fn ignore_zeros(&mut self, on: bool) {
         self.ignore_zeros = on;
+    }
+
+    /// Input of no byte at all is an error, as GNU tar takes it ("does not look like a tar
+    /// archive"): for reading an archive, where a backup cut to nothing or a pipe whose other
+    /// end wrote nothing would otherwise list, extract and verify as an empty archive (tar's
+    /// empty archive holds its end-of-archive blocks). Not for append, whose empty file is new.
+    pub fn refuse_empty(&mut self) {
+        self.refuse_empty = true;
     }
 
     /// Bytes of the uncompressed stream consumed so far.
@@ -425,6 +436,12 @@ impl Reader {
                     return Err(
                         self.err(at, "the archive ends after an extended header, before the entry it describes")
                     );
+                }
+                if at == 0 && self.refuse_empty {
+                    return Err(self.err(
+                        0,
+                        "the archive is empty (0 bytes): not a tar archive (an empty one made by tar holds its end-of-archive blocks); it was cut short or never written",
+                    ));
                 }
                 self.done = true;
                 self.end = Some(self.zeros_from.take().unwrap_or(at));

@@ -280,6 +280,7 @@ impl Verifier<'_> {
                 report.attach(&progress);
                 let mut reader = opened.reader;
                 reader.ignore_zeros(opts.select.ignore_zeros);
+                reader.refuse_empty();
                 if let Some(c) = &opts.checkpoints {
                     reader.set_checkpoints(c.counter());
                 }

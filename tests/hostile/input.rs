@@ -164,6 +164,34 @@ fn truncated_archives_are_refused() {
     assert_eq!(read(&c.dest("a")), b"a\n");
 }
 
+/// An archive of no byte at all (a backup cut to nothing, a pipe whose writer wrote nothing) is
+/// an error when listed, extracted or compared, as GNU tar says "This does not look like a tar
+/// archive" (it listed, extracted and verified as an empty archive, exit 0); tar's own empty
+/// archive, end-of-archive blocks only (it was taken for an empty lzma stream), is no error.
+#[test]
+fn an_archive_of_no_byte_is_refused() {
+    let c = case();
+    let empty = c.root.join("empty.tar");
+    std::fs::write(&empty, b"").unwrap();
+    for args in [&["-tf"][..], &["-xf"], &["-df"], &["-xOf"], &["-tvf"]] {
+        let out = captar().args(args).arg(&empty).arg("-C").arg(&c.dest).code(2);
+        let line = one_line(&out);
+        assert!(line.contains("empty.tar: the archive is empty (0 bytes): not a tar archive"), "{args:?}: {line}");
+    }
+    let line = one_line(&captar().args(["list", "-f", "-"]).stdin(Vec::new()).code(2));
+    assert!(line.starts_with("captar: (standard input): the archive is empty (0 bytes)"), "{line}");
+    let out = captar().args(["verify", "-f"]).arg(&empty).arg("-C").arg(&c.dest).code(2);
+    assert!(one_line(&out).contains("the archive is empty"));
+    // tar's empty archive: two zero blocks, or a whole record of them; plain or in a pipe.
+    for zeros in [1024, 10240] {
+        let blank = c.root.join(format!("blank{zeros}.tar"));
+        std::fs::write(&blank, vec![0u8; zeros]).unwrap();
+        assert_eq!(captar().arg("-tf").arg(&blank).ok().stdout_text(), "");
+        captar().arg("-df").arg(&blank).arg("-C").arg(&c.dest).ok();
+        assert_eq!(captar().args(["list", "-f", "-"]).stdin(vec![0u8; zeros]).ok().stdout_text(), "");
+    }
+}
+
 #[test]
 fn broken_pax_records_are_refused() {
     let bodies: Vec<(Vec<u8>, &str)> = vec![
