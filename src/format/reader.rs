@@ -310,6 +310,12 @@ impl Reader {
             self.offset += got as u64;
             return Ok(None);
         }
+        // Zeros too short for a block after the last member (an end marker cut short): the end,
+        // as GNU tar reads it; append and delete write over them.
+        if got < BLOCK && block[..got].iter().all(|&b| b == 0) {
+            self.offset += got as u64;
+            return Ok(None);
+        }
         if got < BLOCK {
             return Err(self.err(self.offset, "the archive is truncated: it ends inside a header"));
         }

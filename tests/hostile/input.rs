@@ -162,6 +162,22 @@ fn truncated_archives_are_refused() {
     let c = case();
     c.extract(&Tar::new().file("a", b"a\n").cut(), &[], 0);
     assert_eq!(read(&c.dest("a")), b"a\n");
+    // So are zeros too short for a block after it (an end marker cut short), which append
+    // writes over, as GNU tar does; other bytes there are a truncated header.
+    let c = case();
+    let mut short = Tar::new().file("a", b"a\n").cut();
+    short.extend_from_slice(&[0; 100]);
+    c.extract(&short, &[], 0);
+    assert_eq!(read(&c.dest("a")), b"a\n");
+    let archive = c.root.join("short.tar");
+    std::fs::write(&archive, &short).unwrap();
+    std::fs::write(c.root.join("b"), b"b\n").unwrap();
+    captar().args(["append", "-f"]).arg(&archive).arg("-C").arg(&c.root).arg("b").ok();
+    assert_eq!(captar().arg("-tf").arg(&archive).ok().stdout_text(), "a\nb\n");
+    let mut junk = Tar::new().file("a", b"a\n").cut();
+    junk.extend_from_slice(&[1; 100]);
+    let c = case();
+    assert!(one_line(&c.extract(&junk, &[], 2)).contains("truncated: it ends inside a header"));
 }
 
 /// An archive of no byte at all (a backup cut to nothing, a pipe whose writer wrote nothing) is
