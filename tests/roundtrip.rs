@@ -474,6 +474,40 @@ fn extract_into_ramfs_names_the_file_and_the_reason() {
     captar().args(["extract", "--no-caps", "-f"]).arg(&a).arg("-C").arg(dst3.path()).ok();
 }
 
+/// `--keep-going`'s closing list names every capability not restored, a directory's (set at
+/// the end, with the directory's metadata) and a fifo's too: it left out directories.
+#[test]
+fn keep_going_lists_every_capability_not_restored() {
+    if !util::require_tool("setcap") || !util::require_tool("setfattr") {
+        return;
+    }
+    let (tmp, src) = empty_src();
+    if !util::require_xattr_fs(&src) {
+        return;
+    }
+    let v2 = "0x0100000200200000000000000000000000000000";
+    std::fs::create_dir(src.join("d")).unwrap();
+    cmd("setfattr").args(["-n", "security.capability", "-v", v2]).arg(src.join("d")).ok();
+    cmd("mkfifo").arg(src.join("fifo")).ok();
+    cmd("setfattr").args(["-h", "-n", "security.capability", "-v", v2]).arg(src.join("fifo")).ok();
+    std::fs::write(src.join("f"), b"#!/bin/sh\n").unwrap();
+    cmd("setcap").args(["cap_net_raw+ep"]).arg(src.join("f")).ok();
+    let a = tmp.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).arg(".").ok();
+    let Some(ramfs) = util::mount_tmp("ramfs", "") else { return };
+    let err =
+        captar().args(["extract", "--keep-going", "-f"]).arg(&a).arg("-C").arg(ramfs.path()).code(2).stderr_text();
+    for name in ["./d/", "./fifo", "./f"] {
+        assert!(err.contains(&format!("captar: {name}: cannot restore cap_net_raw=ep: ")), "{name}: {err}");
+        assert!(err.contains(&format!("\n  {name}: cap_net_raw=ep\n")), "{name} not in the list: {err}");
+    }
+    assert!(err.contains("captar: 3 capabilities were not restored:\n"), "{err}");
+    // Without --keep-going, the directory's is named too (its metadata is set even after the stop).
+    let Some(again) = util::mount_tmp("ramfs", "") else { return };
+    let err = captar().args(["extract", "-f"]).arg(&a).arg("-C").arg(again.path()).code(2).stderr_text();
+    assert!(err.contains("captar: ./d/: cannot restore cap_net_raw=ep: "), "{err}");
+}
+
 #[test]
 fn file_over_8_gib_streams_through_every_reader() {
     let Some(c) = case(&["tar", "bsdtar"]) else { return };

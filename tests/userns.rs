@@ -177,6 +177,25 @@ fn unmappable_rootid_is_reported_not_crashed_on() {
     }
 }
 
+/// An archive of `./tool`, setuid, owned by uid 70000 (which the namespace does not map), with
+/// the capability `setcap` gives it with `args`; and an empty destination the namespace's root
+/// owns.
+fn foreign_tool(e: &Env, args: &[&str]) -> (PathBuf, PathBuf) {
+    let src = e.dir.join("src");
+    std::fs::create_dir(&src).unwrap();
+    std::fs::write(src.join("tool"), b"binary").unwrap();
+    cmd("chown").arg("70000:0").arg(src.join("tool")).ok();
+    std::fs::set_permissions(src.join("tool"), std::fs::Permissions::from_mode(0o4755)).unwrap();
+    cmd("setcap").args(args).arg(src.join("tool")).ok();
+    let a = e.dir.join("a.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).arg("./tool").ok();
+    std::fs::set_permissions(&a, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let dst = e.dir.join("dst");
+    std::fs::create_dir(&dst).unwrap();
+    chown_ns(&dst);
+    (a, dst)
+}
+
 /// An owner this namespace does not map (uid 70000; the map covers 0..65536) cannot be set:
 /// as GNU tar, that is an error of the member and the file is still extracted, with its
 /// capability; unlike GNU tar (as libarchive) without its setuid bit, since it is not owned by
@@ -184,18 +203,7 @@ fn unmappable_rootid_is_reported_not_crashed_on() {
 #[test]
 fn an_owner_the_namespace_does_not_map_keeps_the_file_and_its_capability() {
     let Some(e) = env() else { return };
-    let src = e.dir.join("src");
-    std::fs::create_dir(&src).unwrap();
-    std::fs::write(src.join("tool"), b"binary").unwrap();
-    cmd("chown").arg("70000:0").arg(src.join("tool")).ok();
-    std::fs::set_permissions(src.join("tool"), std::fs::Permissions::from_mode(0o4755)).unwrap();
-    cmd("setcap").arg("cap_net_raw=ep").arg(src.join("tool")).ok();
-    let a = e.dir.join("a.tar");
-    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).arg("./tool").ok();
-    std::fs::set_permissions(&a, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let dst = e.dir.join("dst");
-    std::fs::create_dir(&dst).unwrap();
-    chown_ns(&dst);
+    let (a, dst) = foreign_tool(&e, &["cap_net_raw=ep"]);
     let cap = env!("CARGO_BIN_EXE_captar");
     let out = in_userns(&format!("{cap} extract -f {} -C {}", a.display(), dst.display()));
     assert_eq!(out.status.code(), Some(2), "{}", out.stderr_text());
@@ -207,4 +215,20 @@ fn an_owner_the_namespace_does_not_map_keeps_the_file_and_its_capability() {
     let md = std::fs::metadata(dst.join("tool")).unwrap();
     assert_eq!((md.permissions().mode() & 0o7777, std::os::unix::fs::MetadataExt::uid(&md)), (0o755, NS_ROOT));
     assert_eq!(getcap_n(&dst.join("tool")), format!("{}/tool cap_net_raw=ep [rootid={NS_ROOT}]\n", dst.display()));
+}
+
+/// A member whose owner and capability both fail (inside the namespace: owner 70000 and rootid
+/// 100000, a host id, do not map) is named for both with `--keep-going`: the owner's error was
+/// dropped when the capability failed too.
+#[test]
+fn an_owner_and_a_capability_that_both_fail_are_both_named() {
+    let Some(e) = env() else { return };
+    let (a, dst) = foreign_tool(&e, &["-n", &NS_ROOT.to_string(), "cap_net_raw=ep"]);
+    let cap = env!("CARGO_BIN_EXE_captar");
+    let out = in_userns(&format!("{cap} extract --keep-going -f {} -C {}", a.display(), dst.display()));
+    assert_eq!(out.status.code(), Some(2), "{}", out.stderr_text());
+    let err = out.stderr_text();
+    assert!(err.contains("./tool: cannot set owner 70000:0"), "{err}");
+    assert!(err.contains("./tool: cannot restore cap_net_raw=ep [rootid=100000]"), "{err}");
+    assert!(err.contains("1 capabilities were not restored"), "{err}");
 }

@@ -444,7 +444,10 @@ impl Run<'_> {
             Ok(()) => {}
             Err(Failure::Stop(e)) => return Err(e),
             Err(Failure::Member(e)) => self.report.error(e),
-            Err(Failure::Cap(f)) => {
+            Err(Failure::Cap(f, others)) => {
+                if !others.is_empty() {
+                    self.report.error(Error::entry(path, others.join("; ")));
+                }
                 let msg = format!("{}: cannot restore {}: {}", path.display(), f.caps, f.reason);
                 if self.opts.keep_going {
                     self.report.error(msg);
@@ -804,10 +807,13 @@ impl Run<'_> {
         let placed = place_finished(parent, name, replace, make, finish, &removed);
         placed.map_err(|e| classify(path, if meta_failed { "set owner, mode, xattrs and times" } else { op }, e))?;
         let Some(restored) = restored else { return Ok(()) };
-        restored.caps.map_err(Failure::Cap)?;
-        match restored.problems.is_empty() {
+        let Restored { caps, problems } = restored;
+        if let Err(f) = caps {
+            return Err(Failure::Cap(f, problems));
+        }
+        match problems.is_empty() {
             true => Ok(()),
-            false => Err(Failure::Member(Error::entry(path, restored.problems.join("; ")))),
+            false => Err(Failure::Member(Error::entry(path, problems.join("; ")))),
         }
     }
 
@@ -994,7 +1000,7 @@ impl Run<'_> {
         if meta.caps_raw().is_some() && is_file() {
             let fd = beneath::open_regular_at(parent.as_fd(), name)
                 .map_err(|e| classify(path, "open hard link to check its capability", e))?;
-            self.restorer.check_link_caps(fd.as_fd(), meta).map_err(Failure::Cap)?;
+            self.restorer.check_link_caps(fd.as_fd(), meta).map_err(|f| Failure::Cap(f, Vec::new()))?;
         }
         Ok(())
     }
@@ -1058,8 +1064,21 @@ impl Run<'_> {
                 }
             }
             let keep_owner_mode = d.existed && self.opts.existing == Existing::NoOverwriteDir;
-            if let Err(e) = self.restorer.dir_meta(fd.as_fd(), &d.meta, keep_owner_mode) {
-                self.report.error(Error::io(&d.meta.path, "set directory metadata", e));
+            match self.restorer.dir_meta(fd.as_fd(), &d.meta, keep_owner_mode) {
+                Ok(Restored { caps, problems }) => {
+                    if !problems.is_empty() {
+                        self.report.error(Error::entry(&d.meta.path, problems.join("; ")));
+                    }
+                    // Named as every capability not restored is, and in --keep-going's list.
+                    if let Err(f) = caps {
+                        let path = &d.meta.path;
+                        self.report.error(format!("{}: cannot restore {}: {}", path.display(), f.caps, f.reason));
+                        if self.opts.keep_going {
+                            self.cap_failures.push(f);
+                        }
+                    }
+                }
+                Err(e) => self.report.error(Error::io(&d.meta.path, "set directory metadata", e)),
             }
         }
     }
@@ -1071,8 +1090,9 @@ enum Failure {
     Stop(Error),
     /// This member failed; go on.
     Member(Error),
-    /// A capability could not be restored.
-    Cap(CapFailure),
+    /// A capability could not be restored; and the member's other problems (an owner or
+    /// xattrs refused), reported too.
+    Cap(CapFailure, Vec<String>),
 }
 
 fn classify(path: &Path, op: &'static str, e: io::Error) -> Failure {
@@ -1172,7 +1192,7 @@ fn finish_file(
         if opts.keep_going {
             existing_outcome(opts.existing, path, tmp.link_into(parent, name, replace, &removed))?;
         }
-        return Err(Failure::Cap(f));
+        return Err(Failure::Cap(f, problems));
     }
     existing_outcome(opts.existing, path, tmp.link_into(parent, name, replace, &removed))?;
     // Like GNU tar: an owner or an xattr the destination refuses is an error of this member,

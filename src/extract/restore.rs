@@ -256,7 +256,7 @@ impl Restorer {
     /// archive's: kept, or an error of the directory, like its other problems.
     /// With `keep_owner_mode` (`--no-overwrite-dir` on a directory that was there), its owner,
     /// mode and access ACL (which holds the mode) stay as they are.
-    pub fn dir_meta(&self, fd: BorrowedFd<'_>, meta: &EntryMeta, keep_owner_mode: bool) -> io::Result<()> {
+    pub fn dir_meta(&self, fd: BorrowedFd<'_>, meta: &EntryMeta, keep_owner_mode: bool) -> io::Result<Restored> {
         let mut problems = Vec::new();
         if !keep_owner_mode {
             let owned = self.set_owner(meta, |u, g| rustix::fs::fchown(fd, Some(u), Some(g)), &mut problems)?;
@@ -267,16 +267,11 @@ impl Restorer {
             false => xattr::set_fd(fd, name, value),
         };
         self.other_xattrs(&set, meta, &mut problems);
-        if let Err(f) = self.caps_of(&set, meta) {
-            problems.push(format!("cannot restore {}: {}", f.caps, f.reason));
-        }
+        let caps = self.caps_of(&set, meta);
         if let Some(times) = self.times(meta) {
             rustix::fs::futimens(fd, &times)?;
         }
-        match problems.is_empty() {
-            true => Ok(()),
-            false => Err(io::Error::other(problems.join("; "))),
-        }
+        Ok(Restored { caps, problems })
     }
 
     /// A symlink's, fifo's or device's owner, mode (not a symlink's: it has none), xattrs,
