@@ -27,7 +27,12 @@ fn stalled(c: &Case, env: &[(&str, &str)]) -> Stalled {
 
 /// captar extracting from a pipe that has delivered `head` and half of a `BIG` member's data.
 fn stalled_after(c: &Case, env: &[(&str, &str)], head: &[u8]) -> Stalled {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_captar"));
+    // The signals these tests send, at their default action as in a terminal: a shell that runs
+    // the tests in the background (`cargo test &`, nohup) hands them down ignored, and captar
+    // keeps an inherited ignored signal ignored (`inherited_ignored_signal_stays_ignored`), so
+    // the test would wait for its death forever. `env` execs captar: the pid is captar's.
+    let mut cmd = Command::new("env");
+    cmd.arg("--default-signal=INT,TERM,HUP").arg(env!("CARGO_BIN_EXE_captar"));
     cmd.args(["extract", "-f", "-", "-C"]).arg(&c.dest);
     for (k, v) in env {
         cmd.env(k, v);
