@@ -75,7 +75,7 @@ impl Error {
 
 /// An I/O error's text as the C library gives it (`No such file or directory`), without Rust's
 /// ` (os error 2)`.
-fn os_text(e: &io::Error) -> String {
+pub fn os_text(e: &io::Error) -> String {
     let text = e.to_string();
     match e.raw_os_error() {
         Some(code) => text.strip_suffix(&format!(" (os error {code})")).map(str::to_string).unwrap_or(text),

@@ -812,7 +812,13 @@ fn parse_rootid(s: &str) -> std::result::Result<RootidPolicy, String> {
     match s {
         "keep" => Ok(RootidPolicy::Keep),
         "host" => Ok(RootidPolicy::Host),
-        n => n.parse::<u32>().map(RootidPolicy::Set).map_err(|_| format!("{n:?}: expected keep, host or a uid")),
+        // 4294967295 is (uid_t)-1, no uid: the kernel takes it for "no change".
+        n => n
+            .parse::<u32>()
+            .ok()
+            .filter(|&id| id != u32::MAX)
+            .map(RootidPolicy::Set)
+            .ok_or_else(|| format!("{n:?}: expected keep, host or a uid (0 to 4294967294)")),
     }
 }
 
@@ -1535,6 +1541,18 @@ mod option_tests {
         let super::Command::List(list) = cli.command else { panic!("not list") };
         assert!(list.select.ignore_zeros && list.verbose > 0 && list.utc);
         assert_eq!(list.select.names.exclude, ["a", "b"]);
+    }
+
+    /// `--cap-rootid`: keep, host, or a uid; (uid_t)-1 is none.
+    #[test]
+    fn cap_rootid_values() {
+        use crate::extract::RootidPolicy;
+        assert!(matches!(super::parse_rootid("host"), Ok(RootidPolicy::Host)));
+        assert!(matches!(super::parse_rootid("100000"), Ok(RootidPolicy::Set(100000))));
+        assert!(matches!(super::parse_rootid("4294967294"), Ok(RootidPolicy::Set(4294967294))));
+        for bad in ["4294967295", "-1", "root", ""] {
+            assert!(super::parse_rootid(bad).is_err(), "{bad}");
+        }
     }
 
     /// `--one-top-level`'s directory, deduced as GNU tar 1.34 deduces it (compared by hand:

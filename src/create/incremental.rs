@@ -240,7 +240,10 @@ impl Incremental {
         if let Err(e) = std::fs::read_dir(dir) {
             return Err(Error::entry(
                 &path,
-                format!("the snapshot's directory cannot be read ({e}); name a snapshot in an existing directory"),
+                format!(
+                    "the snapshot's directory cannot be read ({}); name a snapshot in an existing directory",
+                    crate::error::os_text(&e)
+                ),
             ));
         }
         let old = match std::fs::read(&path) {

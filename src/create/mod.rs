@@ -158,7 +158,10 @@ pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
         if let Err(e) = opened {
             return Err(Error::entry(
                 dir,
-                format!("cannot change to this directory (-C): {}; name an existing directory", io::Error::from(e)),
+                format!(
+                    "cannot change to this directory (-C): {}; name an existing directory",
+                    crate::error::os_text(&io::Error::from(e))
+                ),
             ));
         }
     }
@@ -589,7 +592,11 @@ fn write_items<W: Write>(
                     let mut source = sparse::SparseSource::new(&file, &sparse);
                     let outcome = writer.append(meta, Some(&mut source)).at(label, "write")?;
                     if let Some(e) = source.error {
-                        report.error(format!("{}: read failed: {e}; its member was padded with zeros", path.display()));
+                        report.error(format!(
+                            "{}: read failed: {}; its member was padded with zeros",
+                            path.display(),
+                            crate::error::os_text(&e)
+                        ));
                     } else if let DataOutcome::Short { .. } = outcome {
                         report.warn_as(
                             Warning::FileShrank,
@@ -611,7 +618,11 @@ fn write_items<W: Write>(
                     }
                     .at(label, "write")?;
                     if let Some(e) = source.error {
-                        report.error(format!("{}: read failed: {e}; its member was padded with zeros", path.display()));
+                        report.error(format!(
+                            "{}: read failed: {}; its member was padded with zeros",
+                            path.display(),
+                            crate::error::os_text(&e)
+                        ));
                     } else if let DataOutcome::Short { read } = outcome {
                         shrank(report, path, meta.size - read);
                     } else if rustix::fs::fstat(&file).map(|after| changed(&before, &after)).unwrap_or(true) {
@@ -1260,7 +1271,11 @@ impl Files<'_> {
             }
         }
         if let Some(e) = &source.error {
-            self.report.error(format!("{}: read failed: {e}; its member was padded with zeros", path.display()));
+            self.report.error(format!(
+                "{}: read failed: {}; its member was padded with zeros",
+                path.display(),
+                crate::error::os_text(e)
+            ));
         }
         let seen = if source.error.is_none() { seen } else { None };
         bytes.used += got;

@@ -204,7 +204,10 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     let tick = || progress.set_position(input_pos.load(std::sync::atomic::Ordering::Relaxed));
     let mut dest = Dest::open(&opts.directory).map_err(|e| {
         let hint = if e.kind() == io::ErrorKind::NotFound { " (create it first, e.g. `mkdir -p DIR`)" } else { "" };
-        Error::entry(&opts.directory, format!("cannot open the destination directory: {e}{hint}"))
+        Error::entry(
+            &opts.directory,
+            format!("cannot open the destination directory: {}{hint}", crate::error::os_text(&e)),
+        )
     })?;
     if opts.keep_directory_symlink {
         dest.keep_dir_symlinks().map_err(|e| Error::entry(&opts.directory, e.to_string()))?;
@@ -449,6 +452,12 @@ impl Run<'_> {
                     self.report.error(Error::entry(path, others.join("; ")));
                 }
                 let msg = format!("{}: cannot restore {}: {}", path.display(), f.caps, f.reason);
+                if f.no_space {
+                    self.report.error(msg);
+                    return Err(Error::Usage(
+                        "stopped at this entry: free space (or quota) on the destination, or choose another, and extract again".into(),
+                    ));
+                }
                 if self.opts.keep_going {
                     self.report.error(msg);
                     self.cap_failures.push(f);
@@ -682,9 +691,10 @@ impl Run<'_> {
             // The member's file took the name (--keep-going): the backup stays, as it should.
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
             Err(e) => self.report.error(format!(
-                "{}: cannot rename its backup {} back: {e}",
+                "{}: cannot rename its backup {} back: {}",
                 b.shown.0.display(),
-                b.shown.1.display()
+                b.shown.1.display(),
+                crate::error::os_text(&e)
             )),
         }
     }

@@ -28,6 +28,9 @@ pub struct CapFailure {
     pub path: PathBuf,
     pub caps: String,
     pub reason: String,
+    /// The filesystem had no room for it (ENOSPC, EDQUOT): the extraction stops, as on a full
+    /// disk for data, with that advice (not --keep-going's or --no-caps', which lose it).
+    pub no_space: bool,
 }
 
 pub struct Restorer {
@@ -40,7 +43,8 @@ pub struct Restorer {
     /// `-m`: times are left as the extraction makes them.
     touch: bool,
     /// Why the destination cannot hold a capability, found before anything was written.
-    probe: std::result::Result<(), String>,
+    /// Why no capability can be restored here, and whether for want of room.
+    probe: std::result::Result<(), (String, bool)>,
     /// Empty directories a member replaced (its path beneath the destination, and the
     /// directory's dev and inode), on any thread, for the extraction to forget (`take_removed`).
     removed: std::sync::Mutex<Vec<(PathBuf, (u64, u64))>>,
@@ -53,19 +57,22 @@ pub fn cap_errno_reason(e: &io::Error) -> String {
         Some(libc::ENOTSUP) => "this filesystem keeps no security.* xattrs (ramfs, some FUSE, overlay or network filesystems, old aufs); restore onto ext4, xfs, btrfs or tmpfs, or pass --no-caps".into(),
         Some(libc::EINVAL) => "the kernel refused the value (a v3 rootid that does not map in this user namespace?); try --cap-rootid host".into(),
         Some(libc::EROFS) => "the filesystem is read-only".into(),
-        _ => e.to_string(),
+        Some(libc::ENOSPC) => "the filesystem has no room left for it".into(),
+        Some(libc::EDQUOT) => "the disk quota leaves no room for it".into(),
+        _ => crate::error::os_text(e),
     }
 }
 
 /// Sets a harmless capability on a temporary file in the destination (unnamed where it can be,
 /// and removed either way): tells whether this filesystem and this process can restore
 /// capabilities at all, before anything is written.
-fn probe(dest: &Dest) -> std::result::Result<(), String> {
+fn probe(dest: &Dest) -> std::result::Result<(), (String, bool)> {
     let Ok(file) = TempFile::create(dest.root()) else {
         return Ok(()); // a destination that takes no file: the first member will say why
     };
     let value = caps::parse_text("cap_chown=p").expect("valid").encode();
-    xattr::set_fd(file.fd(), OsStr::new(caps::XATTR_NAME), &value).map_err(|e| cap_errno_reason(&e))
+    xattr::set_fd(file.fd(), OsStr::new(caps::XATTR_NAME), &value)
+        .map_err(|e| (cap_errno_reason(&e), matches!(e.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT))))
 }
 
 fn ts(secs: i64, nsecs: u32) -> Timespec {
@@ -182,7 +189,7 @@ impl Restorer {
                 && self.xattrs.wants(name)
                 && let Err(e) = set(name, value)
             {
-                problems.push(format!("cannot set xattr {}: {e}", name.to_string_lossy()));
+                problems.push(format!("cannot set xattr {}: {}", name.to_string_lossy(), crate::error::os_text(&e)));
             }
         }
     }
@@ -193,6 +200,7 @@ impl Restorer {
             path: path.to_path_buf(),
             caps: format!("the archived value {}", crate::list::hex(raw)),
             reason: e.to_string(),
+            no_space: false,
         })?;
         Ok((decoded, self.rootid.apply(decoded).encode()))
     }
@@ -231,6 +239,7 @@ impl Restorer {
             path: meta.path.clone(),
             caps: decoded.text_with_rootid(),
             reason: "the hard link names a file without it, and a link sets no capability (give it to the first name of the file)".into(),
+            no_space: false,
         })
     }
 
@@ -245,11 +254,19 @@ impl Restorer {
             return Ok(());
         }
         let (decoded, value) = self.cap_value(&meta.path, raw)?;
-        let failure = |reason: String| CapFailure { path: meta.path.clone(), caps: decoded.text_with_rootid(), reason };
-        if let Err(reason) = &self.probe {
-            return Err(failure(reason.clone()));
+        let failure = |reason: String, no_space| CapFailure {
+            path: meta.path.clone(),
+            caps: decoded.text_with_rootid(),
+            reason,
+            no_space,
+        };
+        if let Err((reason, full)) = &self.probe {
+            return Err(failure(reason.clone(), *full));
         }
-        set(OsStr::new(caps::XATTR_NAME), &value).map_err(|e| failure(cap_errno_reason(&e)))
+        set(OsStr::new(caps::XATTR_NAME), &value).map_err(|e| {
+            let full = matches!(e.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT));
+            failure(cap_errno_reason(&e), full)
+        })
     }
 
     /// A directory's metadata, at the end. Its capability grants nothing, but it is the

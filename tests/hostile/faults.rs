@@ -32,6 +32,36 @@ fn full_tmpfs_leaves_no_partial_file() {
     }
 }
 
+/// No room for a capability's xattr (ext4 with 128-byte inodes keeps none in the inode; the
+/// disk is full): the extraction stops there with the disk-full advice, also with
+/// `--keep-going` (it advised `--keep-going` or `--no-caps`, which lose it); the file is not
+/// left without its capability unless `--keep-going`.
+#[test]
+fn no_room_for_a_capability_stops_with_the_disk_full_advice() {
+    let Some(m) = util::mount_ext4(2 << 20, &["-I", "128", "-b", "1024", "-N", "64"]) else { return };
+    let c = Case::at(m.path(), None);
+    let outside = util::tempdir();
+    let archive = outside.path().join("a.tar");
+    let capped = [("SCHILY.xattr.security.capability", &CAP_NET_RAW[..])];
+    std::fs::write(&archive, Tar::new().pax(&capped).file("e1", b"").pax(&capped).file("e2", b"").end()).unwrap();
+    // Fill the disk (a full disk refuses the last write: that is the point).
+    let mut fill = std::fs::File::create(m.path().join("fill")).unwrap();
+    while std::io::Write::write_all(&mut fill, &[0u8; 1024]).is_ok() {}
+    drop(fill);
+    for (args, kept) in [(&[][..], false), (&["--keep-going"][..], true)] {
+        let out = captar().arg("extract").args(args).arg("-f").arg(&archive).arg("-C").arg(&c.dest).code(2);
+        assert_no_panic(&out);
+        let err = out.stderr_text();
+        assert!(
+            err.contains("captar: e1: cannot restore cap_net_raw=ep: the filesystem has no room left for it"),
+            "{err}"
+        );
+        assert!(err.contains("stopped at this entry: free space (or quota) on the destination"), "{err}");
+        assert!(!err.contains("--no-caps"), "{err}");
+        assert_eq!(lkind(&c.dest("e1")).is_some(), kept, "{args:?}");
+    }
+}
+
 #[test]
 fn read_only_destination() {
     let Some(m) = util::mount_tmp("tmpfs", "size=2m") else { return };

@@ -324,6 +324,8 @@ pub fn tempdir() -> tempfile::TempDir {
 /// directory with mount options `opts` (may be empty); lazily unmounted on drop.
 pub struct Mount {
     dir: tempfile::TempDir,
+    /// The image file of a loop mount (`mount_ext4`), removed after the unmount.
+    _image: Option<tempfile::TempDir>,
 }
 
 impl Mount {
@@ -359,7 +361,27 @@ pub fn mount_tmp(fstype: &str, opts: &str) -> Option<Mount> {
         skip(&mount.report("cannot mount", &output));
         return None;
     }
-    Some(Mount { dir })
+    Some(Mount { dir, _image: None })
+}
+
+/// A fresh ext4 of `size` bytes made with `mkfs.ext4 -q` and `mkfs_args`, loop-mounted on a new
+/// temporary directory; `None` (after a skip) when it cannot be.
+pub fn mount_ext4(size: u64, mkfs_args: &[&str]) -> Option<Mount> {
+    if !require_root("mount a loop ext4") || !require_tool("mkfs.ext4") || !require_tool("mount") {
+        return None;
+    }
+    let image_dir = tempdir();
+    let image = image_dir.path().join("ext4.img");
+    std::fs::File::create(&image).and_then(|f| f.set_len(size)).unwrap();
+    cmd("mkfs.ext4").arg("-q").args(mkfs_args).arg(&image).ok();
+    let dir = tempdir();
+    let mut mount = cmd("mount").args(["-o", "loop"]).arg(&image).arg(dir.path());
+    let output = mount.run();
+    if !output.status.success() {
+        skip(&mount.report("cannot mount", &output));
+        return None;
+    }
+    Some(Mount { dir, _image: Some(image_dir) })
 }
 
 // ---------------------------------------------------------------------------------------------
