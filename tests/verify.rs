@@ -583,3 +583,26 @@ fn owners_compare_as_extract_restores_them() {
     assert!(out.contains("capped: owner differs: archive nobody(65534):nogroup(65534), disk 1234:5678"), "{out}");
     assert_eq!(gnu(&numeric, &[]), Some(1));
 }
+
+/// getcap's own lines for names that end in a space or hold what reads as capability text
+/// (`x cap_chown=ep`) verify clean: the name was cut at the first split that parsed.
+#[test]
+fn manifest_names_with_spaces_and_text_in_them() {
+    if !util::require_tool("getcap") || !util::require_tool("setcap") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let d = tmp.path().join("d");
+    std::fs::create_dir(&d).unwrap();
+    for (name, caps) in
+        [("trail ", "cap_kill=p"), ("x cap_chown=ep", "cap_net_raw=ep"), ("a b", "cap_chown,cap_kill=ep")]
+    {
+        std::fs::write(d.join(name), b"#!/bin/sh\n").unwrap();
+        cmd("setcap").arg(caps).arg(d.join(name)).ok();
+    }
+    let manifest = tmp.path().join("caps.txt");
+    let lines = cmd("getcap").args(["-r", "d"]).current_dir(tmp.path()).ok().stdout;
+    std::fs::write(&manifest, &lines).unwrap();
+    let out = captar().args(["verify", "--manifest"]).arg(&manifest).arg("-C").arg(tmp.path()).ok().stdout_text();
+    assert!(out.contains("verified 3 entries, 3 with capabilities: 0 differences"), "{out}");
+}

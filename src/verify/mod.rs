@@ -816,12 +816,21 @@ impl Verifier<'_> {
     }
 }
 
-/// Splits a `getcap` line into path and capability: the path is everything before the first
-/// space after which the rest parses as capability text (paths may hold spaces; so may text).
+/// Splits a `getcap` line into path and capability. getcap writes the path, one space, and
+/// libcap's text of the set (`cap_a,cap_b=ep cap_c+i`, clauses split by spaces): the path is
+/// what comes before a space after which the rest parses as such text, and does not start with
+/// another space (a name may end in spaces). Where a name holds what reads as text too
+/// (`x cap_chown=ep`), the split whose text is the one libcap writes for its set wins
+/// (`x cap_chown=ep cap_net_raw=ep` is `x cap_chown=ep` with `cap_net_raw=ep`: libcap would
+/// write both in one clause), else the first.
 pub fn parse_manifest_line(line: &[u8]) -> Option<(Vec<u8>, FileCaps)> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let mut first = None;
     for (i, _) in line.iter().enumerate().filter(|&(_, &b)| b == b' ') {
         let Ok(rest) = std::str::from_utf8(&line[i + 1..]) else { continue };
+        if rest.starts_with(' ') {
+            continue;
+        }
         let (text, rootid) = match rest.rsplit_once(" [rootid=") {
             Some((t, r)) => match r.strip_suffix(']').and_then(parse_rootid) {
                 Some(n) => (t, Some(n)),
@@ -830,14 +839,18 @@ pub fn parse_manifest_line(line: &[u8]) -> Option<(Vec<u8>, FileCaps)> {
             None => (rest, None),
         };
         if let Ok(c) = caps::parse_text(text) {
+            let canonical = c.text() == text;
             let c = match rootid {
                 Some(r) => c.with_rootid(r),
                 None => c,
             };
-            return Some((line[..i].to_vec(), c));
+            if canonical {
+                return Some((line[..i].to_vec(), c));
+            }
+            first.get_or_insert((line[..i].to_vec(), c));
         }
     }
-    None
+    first
 }
 
 /// A rootid as `getcap -n` prints it: libcap prints it as a signed int, so one of 2^31 or more
@@ -880,6 +893,16 @@ mod tests {
         assert_eq!(p, b"x");
         assert!(c.is_empty());
         assert!(parse_manifest_line(b"nothing here").is_none());
+        // A name ending in a space; a name that holds what reads as text (getcap's lines).
+        let (p, c) = parse_manifest_line(b"d/trail  cap_kill=p").unwrap();
+        assert_eq!((p.as_slice(), c.text().as_str()), (&b"d/trail "[..], "cap_kill=p"));
+        let (p, c) = parse_manifest_line(b"d/x cap_chown=ep cap_net_raw=ep").unwrap();
+        assert_eq!((p.as_slice(), c.text().as_str()), (&b"d/x cap_chown=ep"[..], "cap_net_raw=ep"));
+        let (p, c) = parse_manifest_line(b"d/y cap_chown=ep cap_net_raw=ep [rootid=5]").unwrap();
+        assert_eq!((p.as_slice(), c.rootid), (&b"d/y cap_chown=ep"[..], Some(5)));
+        // Text libcap would not write (another order), and no other split: taken as it is.
+        let (p, c) = parse_manifest_line(b"d/z cap_net_raw,cap_chown=ep").unwrap();
+        assert_eq!((p.as_slice(), c.text().as_str()), (&b"d/z"[..], "cap_chown,cap_net_raw=ep"));
         // getcap -n prints a rootid of 2^31 or more as a negative int; it reads back as it was.
         let big =
             FileCaps::decode(&[0, 0, 0, 3, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x5e, 0xd0, 0xb2, 0xb2])
