@@ -313,6 +313,9 @@ pub struct Members<'a> {
     patterns: Option<&'a GlobSet>,
     /// The patterns a name matched (reused).
     hits: Vec<usize>,
+    /// A name that is only the root (`.`, `/`) selects every path: a manifest's paths under
+    /// `-C` all name files beneath the tree it names (`for_paths`).
+    root_is_all: bool,
 }
 
 impl<'a> Members<'a> {
@@ -325,7 +328,13 @@ impl<'a> Members<'a> {
         let safe = given.iter().map(|m| (rel(m), unquoted(m))).collect();
         let matched = vec![false; given.len()];
         let patterns = selection.patterns.as_ref();
-        Members { given, safe, matched, excludes: &selection.excludes, patterns, hits: Vec::new() }
+        Members { given, safe, matched, excludes: &selection.excludes, patterns, hits: Vec::new(), root_is_all: false }
+    }
+
+    /// `new`, for the paths of a manifest rather than an archive's members: `.` and `/` select
+    /// them all (`verify --manifest caps.txt -C /mnt .`).
+    pub fn for_paths(selection: &'a Selection) -> Members<'a> {
+        Members { root_is_all: true, ..Members::new(selection) }
     }
 
     /// Whether every member is selected (nothing to match).
@@ -346,11 +355,17 @@ impl<'a> Members<'a> {
                 for (((m, unquoted), matched), given) in self.safe.iter().zip(&mut self.matched).zip(self.given) {
                     // A name that is only the root (`/`, `.`, `./`, `/.`: nothing once made
                     // relative) matches what is stored under it as given, as in GNU tar: `.`
-                    // the members of an archive of `.`, not every member of any archive (a
+                    // the members of an archive of `.`, `/` only a member named `/` (not those
+                    // of an archive made with -P), not every member of any archive (a
                     // `delete "$DIR/"` with DIR empty removed them all).
-                    let root = m.as_os_str().is_empty() && !given.as_os_str().is_empty();
+                    let root = m.as_os_str().is_empty() && !given.as_os_str().is_empty() && !self.root_is_all;
                     if root {
-                        if stored.starts_with(given) {
+                        let hit = if given.has_root() {
+                            stored.as_os_str().as_bytes().iter().all(|&b| b == b'/')
+                        } else {
+                            stored.starts_with(given)
+                        };
+                        if hit {
                             *matched = true;
                             any = true;
                         }

@@ -605,4 +605,8 @@ fn manifest_names_with_spaces_and_text_in_them() {
     std::fs::write(&manifest, &lines).unwrap();
     let out = captar().args(["verify", "--manifest"]).arg(&manifest).arg("-C").arg(tmp.path()).ok().stdout_text();
     assert!(out.contains("verified 3 entries, 3 with capabilities: 0 differences"), "{out}");
+    // `.` names the whole tree under -C, whatever the manifest's paths look like (`d/...`).
+    let out =
+        captar().args(["verify", "--manifest"]).arg(&manifest).arg("-C").arg(tmp.path()).arg(".").ok().stdout_text();
+    assert!(out.contains("verified 3 entries"), "{out}");
 }

@@ -51,7 +51,8 @@ struct Walker<'a> {
     links: HashMap<(u64, u64), PathBuf>,
     /// The archive's inodes (the old archive, the one being written), left out of it.
     skip_inodes: Vec<((u64, u64), Skip)>,
-    warned_absolute: bool,
+    /// The leading parts stripped from names given (`/`, `../`), each noted once.
+    warned_absolute: std::collections::HashSet<String>,
     /// `update`: the archive's member names (without a trailing `/`) and the latest
     /// modification time each is archived with.
     archived: HashMap<Vec<u8>, Time>,
@@ -179,7 +180,7 @@ pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
         files,
         links: HashMap::new(),
         skip_inodes: Vec::new(),
-        warned_absolute: false,
+        warned_absolute: std::collections::HashSet::new(),
         archived: HashMap::new(),
         incremental,
         dumpdir: None,
@@ -683,6 +684,22 @@ fn given_name<'a>(arg: &Path, fs_path: &Path, walked: &'a Path) -> std::borrow::
 
 /// Whether a path given to archive is stripped to nothing (`/`, `..`, `x/..`), not to a `.`
 /// (`/.`, `../.`), as GNU tar strips it: what is left after a leading `/` and the last `..`.
+/// What `member_name` strips from the front of `path`, as GNU tar names it ("Removing leading
+/// `/tmp/../'"): leading slashes, or everything up to and with the last `..` and its slash.
+fn stripped_prefix(path: &Path) -> String {
+    let bytes = path.as_os_str().as_bytes();
+    let mut start = bytes.iter().take_while(|&&b| b == b'/').count();
+    let mut at = 0;
+    for part in bytes.split(|&b| b == b'/') {
+        let end = at + part.len();
+        if part == b".." {
+            start = (end + 1).min(bytes.len());
+        }
+        at = end + 1;
+    }
+    String::from_utf8_lossy(&bytes[..start]).into_owned()
+}
+
 fn strips_to_nothing(path: &Path) -> bool {
     let parts: Vec<&[u8]> = path.as_os_str().as_bytes().split(|&b| b == b'/').filter(|p| !p.is_empty()).collect();
     let after = parts.iter().rposition(|p| *p == b"..").map_or(0, |i| i + 1);
@@ -730,9 +747,10 @@ impl Walker<'_> {
         for named in &self.files.opts.paths {
             let (arg, fs_path) = (&named.path, named.fs_path());
             let (name, stripped) = member_name(arg);
-            if stripped && !self.warned_absolute {
-                self.files.report.note("removing leading '/' and '../' from member names");
-                self.warned_absolute = true;
+            // Once for each prefix, as GNU tar says it.
+            if stripped && self.warned_absolute.insert(stripped_prefix(arg)) {
+                let prefix = crate::error::terminal_safe(&stripped_prefix(arg)).into_owned();
+                self.files.report.note(format!("removing leading '{prefix}' from member names"));
             }
             // A name stripped to nothing (`/`, `..`) is archived as `./`, its contents as `etc/...`
             // (`add` names the empty name `./`); one stripped to a `.` (`/.`, `../.`) as `./`,

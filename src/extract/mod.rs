@@ -283,16 +283,17 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     });
     let (result, run) = result;
     progress.finish();
-    result?;
-    for m in run.members.unmatched() {
-        report.error(format!("{}: not found in archive", m.display()));
-    }
+    // Listed also when the extraction stopped (a full disk): `--keep-going` promised the list.
     if !run.cap_failures.is_empty() {
         report.note(format!("{} capabilities were not restored:", run.cap_failures.len()));
         for f in &run.cap_failures {
             let line = crate::error::terminal_safe(&format!("{}: {}", f.path.display(), f.caps)).into_owned();
             crate::error::print_stderr(&format!("  {line}"));
         }
+    }
+    result?;
+    for m in run.members.unmatched() {
+        report.error(format!("{}: not found in archive", m.display()));
     }
     Ok(report.outcome())
 }
@@ -454,6 +455,10 @@ impl Run<'_> {
                 let msg = format!("{}: cannot restore {}: {}", path.display(), f.caps, f.reason);
                 if f.no_space {
                     self.report.error(msg);
+                    // With --keep-going the file is there without it: in the closing list.
+                    if self.opts.keep_going {
+                        self.cap_failures.push(f);
+                    }
                     return Err(Error::Usage(
                         "stopped at this entry: free space (or quota) on the destination, or choose another, and extract again".into(),
                     ));

@@ -446,7 +446,7 @@ impl Reader {
                 if at == 0 && self.refuse_empty {
                     return Err(self.err(
                         0,
-                        "the archive is empty (0 bytes): not a tar archive (an empty one made by tar holds its end-of-archive blocks); it was cut short or never written",
+                        "the archive holds nothing (0 bytes, or a compressed stream of nothing): not a tar archive (an empty one made by tar holds its end-of-archive blocks); it was cut short or never written",
                     ));
                 }
                 self.done = true;

@@ -228,7 +228,10 @@ pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
         buf_a: vec![0; 1 << 20],
         buf_b: vec![0; 1 << 20],
         dirs_open: Dirs::default(),
-        members: Members::new(&opts.select),
+        members: match opts.source {
+            Source::Manifest(_) => Members::for_paths(&opts.select),
+            Source::Archive(_) => Members::new(&opts.select),
+        },
     };
     if let Some(dir) = &opts.directory
         && !dir.is_dir()

@@ -59,6 +59,8 @@ fn no_room_for_a_capability_stops_with_the_disk_full_advice() {
         assert!(err.contains("stopped at this entry: free space (or quota) on the destination"), "{err}");
         assert!(!err.contains("--no-caps"), "{err}");
         assert_eq!(lkind(&c.dest("e1")).is_some(), kept, "{args:?}");
+        // --keep-going's closing list, even though the run stopped.
+        assert_eq!(err.contains(" capabilities were not restored:\n  e1: cap_net_raw=ep\n"), kept, "{err}");
     }
 }
 

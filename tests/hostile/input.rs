@@ -192,12 +192,23 @@ fn an_archive_of_no_byte_is_refused() {
     for args in [&["-tf"][..], &["-xf"], &["-df"], &["-xOf"], &["-tvf"]] {
         let out = captar().args(args).arg(&empty).arg("-C").arg(&c.dest).code(2);
         let line = one_line(&out);
-        assert!(line.contains("empty.tar: the archive is empty (0 bytes): not a tar archive"), "{args:?}: {line}");
+        assert!(
+            line.contains(
+                "empty.tar: the archive holds nothing (0 bytes, or a compressed stream of nothing): not a tar archive"
+            ),
+            "{args:?}: {line}"
+        );
     }
     let line = one_line(&captar().args(["list", "-f", "-"]).stdin(Vec::new()).code(2));
-    assert!(line.starts_with("captar: (standard input): the archive is empty (0 bytes)"), "{line}");
+    assert!(line.starts_with("captar: (standard input): the archive holds nothing (0 bytes"), "{line}");
     let out = captar().args(["verify", "-f"]).arg(&empty).arg("-C").arg(&c.dest).code(2);
-    assert!(one_line(&out).contains("the archive is empty"));
+    assert!(one_line(&out).contains("the archive holds nothing"));
+    // A compressed stream of nothing too (GNU tar and bsdtar list it as an empty archive).
+    let gz = c.root.join("empty.tar.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.flush().unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    assert!(one_line(&captar().arg("-tf").arg(&gz).code(2)).contains("a compressed stream of nothing"));
     // tar's empty archive: two zero blocks, or a whole record of them; plain or in a pipe.
     for zeros in [1024, 10240] {
         let blank = c.root.join(format!("blank{zeros}.tar"));
