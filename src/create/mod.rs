@@ -748,9 +748,12 @@ impl Walker<'_> {
             let (arg, fs_path) = (&named.path, named.fs_path());
             let (name, stripped) = member_name(arg);
             // Once for each prefix, as GNU tar says it.
-            if stripped && self.warned_absolute.insert(stripped_prefix(arg)) {
-                let prefix = crate::error::terminal_safe(&stripped_prefix(arg)).into_owned();
-                self.files.report.note(format!("removing leading '{prefix}' from member names"));
+            if stripped {
+                let prefix = stripped_prefix(arg);
+                let shown = crate::error::terminal_safe(&prefix).into_owned();
+                if self.warned_absolute.insert(prefix) {
+                    self.files.report.note(format!("removing leading '{shown}' from member names"));
+                }
             }
             // A name stripped to nothing (`/`, `..`) is archived as `./`, its contents as `etc/...`
             // (`add` names the empty name `./`); one stripped to a `.` (`/.`, `../.`) as `./`,
