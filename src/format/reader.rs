@@ -644,6 +644,11 @@ impl Reader {
         meta.size = size_field(block).map_err(fail)?;
         let mut libarchive_xattrs = Vec::new();
         let mut schily_xattrs = Vec::new();
+        // The keyword suffixes as archived: bsdtar writes an xattr's URL-encoded name in both
+        // its LIBARCHIVE and its SCHILY record (`user.sp%20ace`), so the SCHILY one is the
+        // LIBARCHIVE one's xattr, not another named with a `%`.
+        let mut libarchive_keys: Vec<&[u8]> = Vec::new();
+        let mut schily_keys: Vec<&[u8]> = Vec::new();
         // GNU tar's and bsdtar's ACLs, as text; the last record of each counts.
         let mut acls: [Option<&[u8]>; 2] = [None, None];
         // GNU's sparse records: format 1.0 (map in the data), 0.1 (`map`), 0.0 (pairs of
@@ -687,6 +692,7 @@ impl Reader {
                         .ok_or_else(|| fail(format!("pax mtime record {:?} is not a time", text())))?;
                 }
                 k if k.starts_with(pax::SCHILY_XATTR.as_bytes()) => {
+                    schily_keys.push(&k[pax::SCHILY_XATTR.len()..]);
                     schily_xattrs.push((pax::schily_name(&k[pax::SCHILY_XATTR.len()..]), value.to_vec()));
                 }
                 k if k.starts_with(pax::LIBARCHIVE_XATTR.as_bytes()) => {
@@ -694,6 +700,7 @@ impl Reader {
                         pax::libarchive_xattr(&k[pax::LIBARCHIVE_XATTR.len()..], value).ok_or_else(|| {
                             fail("LIBARCHIVE.xattr record is not URL-encoded name and base64 value".into())
                         })?;
+                    libarchive_keys.push(&k[pax::LIBARCHIVE_XATTR.len()..]);
                     libarchive_xattrs.push((name, v));
                 }
                 k if k == pax::SELINUX.as_bytes() => label = Some(value),
@@ -716,6 +723,11 @@ impl Reader {
                     list.push(number("GNU.sparse offset or length")?);
                 }
                 _ => {}
+            }
+        }
+        for (key, (name, _)) in schily_keys.iter().zip(&mut schily_xattrs) {
+            if let Some(i) = libarchive_keys.iter().position(|k| k == key) {
+                name.clone_from(&libarchive_xattrs[i].0);
             }
         }
         // One value per name; GNU tar's SCHILY form wins over libarchive's copy of the same value.
@@ -1232,6 +1244,15 @@ mod tests {
             member(&mut a, &format!("x{i}"), b'x', &records(recs), "");
             member(&mut a, &format!("f{i}"), b'0', b"", "");
         }
+        // bsdtar's records of `user.s p`: one xattr, not a second named `user.s%20p`.
+        member(
+            &mut a,
+            "xb",
+            b'x',
+            &records(&[("LIBARCHIVE.xattr.user.s%20p", b"dg=="), ("SCHILY.xattr.user.s%20p", b"v")]),
+            "",
+        );
+        member(&mut a, "fb", b'0', b"", "");
         let mut r = reader_of(a);
         for (i, (_, value, conflicting)) in cases.iter().enumerate() {
             let f = r.next_entry().unwrap().unwrap().meta;
@@ -1239,6 +1260,8 @@ mod tests {
             assert_eq!(f.xattrs_conflicting, *conflicting, "case {i}");
             assert_eq!(f.left_out_warning().is_some(), *conflicting > 0, "case {i}");
         }
+        let f = r.next_entry().unwrap().unwrap().meta;
+        assert_eq!((f.xattrs.len(), f.xattr("user.s p"), f.xattrs_conflicting), (1, Some(&b"v"[..]), 0));
     }
 
     /// ACL records (GNU tar --acls, bsdtar) become their xattrs; one that cannot (an NFSv4 ACL,
