@@ -452,7 +452,7 @@ impl Run<'_> {
                 if !others.is_empty() {
                     self.report.error(Error::entry(path, others.join("; ")));
                 }
-                let msg = format!("{}: cannot restore {}: {}", path.display(), f.caps, f.reason);
+                let msg = f.message(path);
                 if f.no_space {
                     self.report.error(msg);
                     // With --keep-going the file is there without it: in the closing list.
@@ -1087,7 +1087,7 @@ impl Run<'_> {
                     // Named as every capability not restored is, and in --keep-going's list.
                     if let Err(f) = caps {
                         let path = &d.meta.path;
-                        self.report.error(format!("{}: cannot restore {}: {}", path.display(), f.caps, f.reason));
+                        self.report.error(f.message(path));
                         if self.opts.keep_going {
                             self.cap_failures.push(f);
                         }

@@ -63,6 +63,13 @@ pub fn cap_errno_reason(e: &io::Error) -> String {
     }
 }
 
+impl CapFailure {
+    /// The error line naming `path` (as the member is shown), the set and why.
+    pub fn message(&self, path: &Path) -> String {
+        format!("{}: cannot restore {}: {}", path.display(), self.caps, self.reason)
+    }
+}
+
 /// Sets a harmless capability on a temporary file in the destination (unnamed where it can be,
 /// and removed either way): tells whether this filesystem and this process can restore
 /// capabilities at all, before anything is written.
