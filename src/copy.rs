@@ -43,6 +43,7 @@ fn through_pipe(
 ) -> Result<Outcome> {
     let (reader, writer) = std::io::pipe().at(&opts.src, "create a pipe")?;
     let create_opts = CreateOptions {
+        label: None,
         xattrs: opts.xattrs.clone(),
         excludes: opts.excludes.clone(),
         one_file_system: opts.one_file_system,

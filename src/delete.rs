@@ -46,6 +46,9 @@ pub fn delete(opts: &DeleteOptions, report: &Report) -> Result<Outcome> {
         ));
     }
     let (compression, mut reader) = crate::format::open_archive(path)?;
+    if let Some(pattern) = &opts.select.label {
+        reader.require_label(pattern)?;
+    }
     if compression != Compression::None {
         return Err(Error::entry(
             path,

@@ -316,7 +316,7 @@ type OwnerKey = (u64, u64, Option<Vec<u8>>, Option<Vec<u8>>);
 
 pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
     let (_, mut reader) = open_archive(&opts.archive)?;
-    reader.ignore_zeros(opts.select.ignore_zeros);
+    opts.select.prepare(&mut reader)?;
     reader.refuse_empty();
     if let Some(c) = &opts.checkpoints {
         reader.set_checkpoints(c.counter());
@@ -330,7 +330,31 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
     let mut owner: (Option<OwnerKey>, String) = (None, String::new());
     let mut line = Vec::with_capacity(256);
     let mut members = Members::new(&opts.select);
-    while let Some(mut entry) = reader.next_entry()? {
+    loop {
+        let next = reader.next_entry()?;
+        // A volume label stands before the members, whatever is selected, as in GNU tar's
+        // listing (not in JSON, whose lines are members).
+        if let Some(label) = reader.take_label()
+            && !opts.json
+        {
+            line.clear();
+            if opts.verbose {
+                let (owner, size) = ("0/0", "0");
+                ugswidth = ugswidth.max(owner.len() + size.len());
+                let width = ugswidth - owner.len();
+                let date = dates.format(Time { secs: label.mtime, nsecs: 0 });
+                datewidth = datewidth.max(date.len());
+                let marker = if opts.extended.is_some() { " " } else { "" };
+                let _ = write!(line, "V---------{marker} {owner} {size:>width$} {date:<datewidth$} ");
+            }
+            line.extend_from_slice(quote_name(&label.text).as_bytes());
+            if opts.verbose {
+                line.extend_from_slice(b"--Volume Header--");
+            }
+            line.push(b'\n');
+            out.write_all(&line).map_err(write_err)?;
+        }
+        let Some(mut entry) = next else { break };
         if !members.all() {
             let meta = &entry.meta;
             let rel = SafeName::rel_of(&meta.path);

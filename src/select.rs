@@ -277,9 +277,21 @@ pub struct Selection {
     pub transforms: crate::transform::Transforms,
     /// Members after an end-of-archive marker too (GNU tar's `-i`: concatenated archives).
     pub ignore_zeros: bool,
+    /// `--label GLOB`: the archive's volume label must match it (GNU tar's `-V` when reading).
+    pub label: Option<String>,
 }
 
 impl Selection {
+    /// Sets up `reader` for what this selection asks of the archive as a whole: `-i` and
+    /// `--label`.
+    pub fn prepare(&self, reader: &mut crate::format::reader::Reader) -> Result<()> {
+        reader.ignore_zeros(self.ignore_zeros);
+        if let Some(pattern) = &self.label {
+            reader.require_label(pattern)?;
+        }
+        Ok(())
+    }
+
     /// Every member.
     pub fn all() -> Selection {
         Selection {
@@ -288,6 +300,7 @@ impl Selection {
             patterns: None,
             transforms: Default::default(),
             ignore_zeros: false,
+            label: None,
         }
     }
 

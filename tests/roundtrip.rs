@@ -859,7 +859,8 @@ fn modes_as_gnu_tar_with_and_without_same_permissions() {
 }
 
 /// GNU tar's `--label` header leaves its numeric fields all NUL, which GNU tar and bsdtar read
-/// as 0: the archive lists and extracts (the label itself is not a member, as in bsdtar).
+/// as 0: the archive lists (the label first, as GNU tar lists it) and extracts (the label
+/// itself is not a member, as in bsdtar).
 #[test]
 fn gnu_tar_label_archives_read() {
     if !util::require_tool("tar") {
@@ -869,7 +870,7 @@ fn gnu_tar_label_archives_read() {
     std::fs::write(tmp.path().join("f"), b"hi\n").unwrap();
     let a = tmp.path().join("lab.tar");
     cmd("tar").args(["-V", "LABEL", "-cf"]).arg(&a).arg("-C").arg(tmp.path()).arg("f").ok();
-    assert_eq!(captar().args(["list", "-f"]).arg(&a).ok().stdout_text(), "f\n");
+    assert_eq!(captar().args(["list", "-f"]).arg(&a).ok().stdout_text(), "LABEL\nf\n");
     let out = tmp.path().join("out");
     std::fs::create_dir(&out).unwrap();
     captar().args(["extract", "-f"]).arg(&a).arg("-C").arg(&out).ok();
@@ -2163,4 +2164,72 @@ fn xattr_acl_and_label_listing_as_gnu_tar() {
     let sub = captar().args(["list", "-vv", "--xattrs-include=*", "-f"]).arg(archive("gnu.tar")).env("TZ", "UTC").ok();
     let gnu = cmd("tar").args(["--xattrs-include=*", "-tvvf"]).arg(archive("gnu.tar")).env("TZ", "UTC").ok();
     assert_eq!(sub.stdout_text(), gnu.stdout_text());
+}
+
+/// Volume labels, as GNU tar's `-V`: written by create (a global header GNU tar lists as
+/// its own, which bsdtar and Python's tarfile skip), listed as GNU tar lists its own (`gnu`
+/// format's `V` header and `posix` format's global record), checked by `--label GLOB` when
+/// reading (GNU tar's messages' meaning, exit 2, nothing extracted), kept by delete; append
+/// refuses to write one.
+#[test]
+fn volume_labels_as_gnu_tar() {
+    if !["tar", "bsdtar", "python3"].iter().all(|t| util::require_tool(t)) {
+        return;
+    }
+    let (tmp, src) = empty_src();
+    std::fs::write(src.join("f"), b"x\n").unwrap();
+    // A fraction of a second: the member has a pax header, after which GNU tar shows a
+    // global header's label (before a plain ustar member it shows none).
+    cmd("touch").args(["-d", "2020-01-02 03:04:05.5"]).arg(src.join("f")).ok();
+    let archive = |name: &str| tmp.path().join(name);
+    for format in ["gnu", "posix"] {
+        let name = format!("{format}.tar");
+        cmd("tar")
+            .args(["-H", format, "-V", "Full\tbackup 7", "-cf"])
+            .arg(archive(&name))
+            .arg("-C")
+            .arg(&src)
+            .arg("f")
+            .ok();
+        for opts in [&["-tf"][..], &["-tvf"], &["--full-time", "-tvf"], &["--xattrs", "-tvf"], &["-V", "Full*", "-tf"]]
+        {
+            let gnu = cmd("tar").args(opts).arg(archive(&name)).env("TZ", "UTC").ok().stdout_text();
+            let ours = captar().args(opts).arg(archive(&name)).env("TZ", "UTC").ok().stdout_text();
+            assert_eq!(ours, gnu, "{name} {opts:?}");
+            assert!(ours.contains("Full\\tbackup 7"), "{ours}");
+        }
+    }
+    // captar's label, as GNU tar shows its own; other readers see the member alone.
+    let ours = archive("ours.tar");
+    captar().args(["create", "--label", "Full backup 7", "-f"]).arg(&ours).arg("-C").arg(&src).arg("f").ok();
+    let gnu = cmd("tar").arg("-tvf").arg(&ours).env("TZ", "UTC").ok().stdout_text();
+    assert!(gnu.starts_with("V--------- 0/0 ") && gnu.contains(" Full backup 7--Volume Header--\n"), "{gnu}");
+    assert_eq!(captar().args(["list", "-v", "-f"]).arg(&ours).env("TZ", "UTC").ok().stdout_text(), gnu);
+    assert_eq!(cmd("tar").args(["-V", "Full*", "-tf"]).arg(&ours).ok().stdout_text(), "Full backup 7\nf\n");
+    assert_eq!(cmd("bsdtar").arg("-tf").arg(&ours).ok().stdout_text(), "f\n");
+    let py = "import sys, tarfile; t = tarfile.open(sys.argv[1]); print(t.getnames(), t.pax_headers)";
+    let py = cmd("python3").args(["-c", py]).arg(&ours).ok().stdout_text();
+    assert_eq!(py, "['f'] {'GNU.volume.label': 'Full backup 7'}\n");
+    // --label when reading: a match reads on; another label, or none, stops before anything.
+    captar().args(["verify", "--label", "Full*", "-f"]).arg(&ours).arg("-C").arg(&src).ok();
+    let dest = archive("dest");
+    std::fs::create_dir(&dest).unwrap();
+    let out = captar().args(["-x", "-V", "Incremental*", "-f"]).arg(&ours).arg("-C").arg(&dest).code(2);
+    assert!(
+        out.stderr_text().contains("volume label \"Full backup 7\" does not match --label \"Incremental*\""),
+        "{}",
+        out.stderr_text()
+    );
+    assert_eq!(std::fs::read_dir(&dest).unwrap().count(), 0);
+    let plain = archive("plain.tar");
+    captar().args(["create", "-f"]).arg(&plain).arg("-C").arg(&src).arg("f").ok();
+    let out = captar().args(["list", "--label", "x", "-f"]).arg(&plain).code(2);
+    assert!(out.stderr_text().contains("has no volume label to match --label \"x\""), "{}", out.stderr_text());
+    cmd("tar").args(["-V", "x", "-tf"]).arg(&plain).code(2);
+    // Append writes no label (GNU tar's -rV would put one in the middle); delete keeps it.
+    let out = captar().args(["-rf"]).arg(&ours).args(["-V", "x", "-C"]).arg(&src).arg("f").code(2);
+    assert!(out.stderr_text().contains("use it with create"), "{}", out.stderr_text());
+    captar().args(["append", "-f"]).arg(&ours).arg("-C").arg(&src).arg("f").ok();
+    captar().args(["delete", "--label", "Full*", "-f"]).arg(&ours).arg("f").ok();
+    assert_eq!(captar().args(["list", "-f"]).arg(&ours).ok().stdout_text(), "Full backup 7\n");
 }

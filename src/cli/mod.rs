@@ -278,6 +278,10 @@ pub struct CreateArgs {
     level: Option<i32>,
     #[command(flatten)]
     names: NameArgs,
+    /// Write TEXT as the archive's volume label, first in it, as GNU tar's -V (a pax global
+    /// header's GNU.volume.label): list shows it, --label GLOB checks it when reading
+    #[arg(long, value_name = "TEXT")]
+    label: Option<String>,
     /// Stay on the filesystem of each named path
     #[arg(long)]
     one_file_system: bool,
@@ -483,6 +487,10 @@ pub struct SelectArgs {
     /// read whole, as GNU tar's -i
     #[arg(short = 'i', long)]
     ignore_zeros: bool,
+    /// Read the archive only if its volume label (written by create --label or GNU tar -V)
+    /// matches GLOB, as GNU tar's -V when reading
+    #[arg(long, value_name = "GLOB")]
+    label: Option<String>,
     /// Accepted, as GNU tar's -s / --same-order / --preserve-order: captar reads the archive
     /// once in its order whatever the order of the names
     #[arg(long, visible_alias = "preserve-order")]
@@ -509,7 +517,14 @@ impl SelectArgs {
         let excludes = names.excludes()?;
         let patterns = if names.wildcards { Some(Selection::wildcards(&self.members)?) } else { None };
         let transforms = names.transforms()?;
-        Ok(Selection { members: self.members, excludes, patterns, transforms, ignore_zeros: self.ignore_zeros })
+        Ok(Selection {
+            members: self.members,
+            excludes,
+            patterns,
+            transforms,
+            ignore_zeros: self.ignore_zeros,
+            label: self.label,
+        })
     }
 }
 
@@ -906,6 +921,7 @@ impl CreateArgs {
             ));
         }
         Ok(CreateOptions {
+            label: self.label,
             tags,
             ignore_failed_read: self.ignore_failed_read,
             dereference: self.dereference,
@@ -1263,6 +1279,11 @@ fn add_to(
     let file = a.file.clone();
     let a_verify = a.verify;
     let compress = a.compression_option().is_some() || a.level.is_some();
+    if a.label.is_some() {
+        return Err(Error::Usage(format!(
+            "{name}: --label writes a volume label at the start of a new archive; use it with create"
+        )));
+    }
     let mut opts = a.options(progress, matches)?;
     if file.as_os_str() == "-" {
         return Err(Error::Usage(format!("{name}: -f - cannot be added to; name the archive file")));
@@ -1467,6 +1488,9 @@ fn command(
                 (None, Some(m)) => (Source::Manifest(m.clone()), m),
                 (None, None) => unreachable!("clap requires one"),
             };
+            if matches!(source, Source::Manifest(_)) && a.select.label.is_some() {
+                return Err(Error::Usage("--label checks an archive's volume label; a manifest has none".into()));
+            }
             let opts = VerifyOptions {
                 source,
                 directory: a.directory,

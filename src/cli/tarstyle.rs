@@ -111,8 +111,12 @@ pub fn is_tar_style(args: &[OsString]) -> bool {
     if SUBCOMMANDS.iter().any(|s| s.as_bytes() == first) {
         return false;
     }
-    if matches!(first, b"-h" | b"--help" | b"-V" | b"--version") {
+    if matches!(first, b"-h" | b"--help" | b"--version") {
         return false;
+    }
+    // `-V` alone is the version; followed by more, GNU tar's -V LABEL (`captar -V 'x*' -tf a.tar`).
+    if first == b"-V" {
+        return args.next().is_some();
     }
     // Subcommand lines never start with an option, so any option here is tar's.
     if first.starts_with(b"-") {
@@ -122,7 +126,7 @@ pub fn is_tar_style(args: &[OsString]) -> bool {
 }
 
 /// Every letter a bundle may hold (some only to be refused with a message).
-const LETTERS: &[u8] = b"cruAxtdfCXTIHNbvzakUqpsSomOjJihWgG";
+const LETTERS: &[u8] = b"cruAxtdfCXTIHNbvzakUqpsSomOjJihWgGV";
 
 /// Whether `arg` is a bundle of tar letters without a dash (`xvf`), as the first argument of
 /// the old form. A word with another letter is not (`captar lsit` is a mistyped subcommand,
@@ -612,7 +616,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                     continue;
                 }
                 match c {
-                    b'f' | b'C' | b'X' | b'T' | b'I' | b'H' | b'N' | b'b' | b'g' => {
+                    b'f' | b'C' | b'X' | b'T' | b'I' | b'H' | b'N' | b'b' | b'g' | b'V' => {
                         let value = if dashed.is_some() && i < bundle.len() {
                             let v = OsStr::from_bytes(&bundle[i..]).to_os_string();
                             i = bundle.len();
@@ -630,6 +634,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                             b'N' => "--newer",
                             b'b' => "--blocking-factor",
                             b'g' => "--listed-incremental",
+                            b'V' => "--label",
                             b'I' => {
                                 program = Some(value);
                                 continue;
@@ -671,12 +676,6 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                     b'J' => choose(&mut compress, "--xz")?,
                     // --absolute-names, accepted and ignored as the long form.
                     b'P' => {}
-                    b'V' => {
-                        return Err(Error::Usage(
-                            "GNU tar's -V (--label) is not supported by captar; leave it out (see `captar --help`)"
-                                .into(),
-                        ));
-                    }
                     other => {
                         return Err(Error::Usage(format!(
                             "unknown tar option -{}; see `captar --help`",
@@ -976,7 +975,7 @@ mod tests {
     /// GNU tar's getopt: a long option may be cut short where that is unambiguous (`--strip=1`
     /// in install scripts), with its value after `=` or next; an ambiguous one is refused with
     /// what it begins. No archive named is standard input or output (`TAPE` aside, tested in
-    /// tests/cli.rs); `-P` is accepted as `--absolute-names`, `-V` refused as `--label`.
+    /// tests/cli.rs); `-P` is accepted as `--absolute-names`, `-V` is `--label`.
     #[test]
     fn abbreviations_default_archive_and_short_forms() {
         assert_eq!(rw("captar -xf a.tar --strip=1"), "captar extract -f a.tar --strip-components=1");
@@ -998,8 +997,14 @@ mod tests {
             assert_eq!(rw("captar -c -T list"), "captar create -f - --files-from list");
             assert_eq!(rw("captar -d --manifest m.txt"), "captar verify --all --manifest m.txt");
         }
-        let e = rw_args(&["captar", "-cVf", "x", "a.tar", "d"]).unwrap_err().to_string();
-        assert!(e.contains("-V (--label) is not supported"), "{e}");
+        // -V is --label: the label written (create) or the glob the archive's must match.
+        assert_eq!(
+            rw_args(&["captar", "-cf", "a.tar", "-V", "Full 1", "d"]).unwrap(),
+            "captar create -f a.tar --label Full 1 d"
+        );
+        assert_eq!(rw("captar cVf x a.tar d"), "captar create --label x -f a.tar d");
+        assert_eq!(rw("captar -tf a.tar -VFull*"), "captar list -f a.tar --label Full*");
+        assert_eq!(rw("captar -xf a.tar --label=x"), "captar extract -f a.tar --label=x");
         // GNU tar's -A opens the archives to add beneath -C; captar refuses it (it was dropped,
         // and an archive of that name in the current directory added).
         let e = rw_args(&["captar", "-Af", "a.tar", "-C", "/", "part.tar"]).unwrap_err().to_string();

@@ -24,7 +24,6 @@ const GNU_TAR_ONLY: &[&str] = &[
     "ignore-command-error",
     "index-file",
     "keep-newer-files",
-    "label",
     "lzip",
     "lzop",
     "multi-volume",
@@ -155,9 +154,9 @@ mod tests {
             error_of("captar list -f a.tar --anchored"),
             "GNU tar's --anchored is not supported by captar; leave it out (see `captar list --help`)"
         );
-        let args: Vec<OsString> = ["captar", "-cf", "a.tar", "--label=Monday", "x"].map(OsString::from).to_vec();
+        let args: Vec<OsString> = ["captar", "-cf", "a.tar", "--tape-length=1024", "x"].map(OsString::from).to_vec();
         let e = crate::cli::run(args).unwrap_err().to_string();
-        assert_eq!(e, "GNU tar's --label is not supported by captar; leave it out (see `captar create --help`)");
+        assert_eq!(e, "GNU tar's --tape-length is not supported by captar; leave it out (see `captar create --help`)");
     }
 
     fn error_of(line: &str) -> String {

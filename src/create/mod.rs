@@ -469,6 +469,16 @@ fn write_to<W: Write + AsFd>(
     // pieces of at least 512 bytes, which the compressors buffer themselves.
     let counter = opts.checkpoints.as_ref().map(|c| c.counter());
     let mut writer = Writer::new(encoder).starting_at(start).with_checkpoints(counter).with_record(opts.record);
+    if let Some(text) = &opts.label {
+        // Dated as GNU tar dates it (the time of writing), or by --mtime for a reproducible archive.
+        let mtime = opts.stamp.mtime.map_or_else(
+            || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64),
+            |t| t.secs,
+        );
+        let mut header = Vec::new();
+        crate::format::writer::encode_label(text.as_bytes(), mtime, &mut header);
+        writer.put_encoded(&header).at(label, "write")?;
+    }
     let files = walker.files;
     // Past a few readers the walk and the writer set the pace; the cap bounds memory (each
     // batch in flight holds up to ~2 MiB) on machines with many cores.

@@ -27,6 +27,8 @@ pub enum Target {
 #[derive(Debug)]
 pub struct CreateOptions {
     pub target: Target,
+    /// `--label`: the volume label written first (see `writer::encode_label`).
+    pub label: Option<String>,
     /// What to archive, each path with the directory it is looked up in (`-C`).
     pub paths: Vec<Named>,
     /// No paths make an empty archive instead of an error (they came from an empty `-T` list).
@@ -84,6 +86,7 @@ impl CreateOptions {
     /// compression, exclusion, renaming or stamp, recursive, quiet.
     pub fn new(target: Target, paths: Vec<Named>) -> CreateOptions {
         CreateOptions {
+            label: None,
             target,
             paths,
             empty_ok: false,

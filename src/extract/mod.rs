@@ -193,7 +193,7 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     }
     let opened = open_archive_counted(&opts.archive)?;
     let mut reader = opened.reader;
-    reader.ignore_zeros(opts.select.ignore_zeros);
+    opts.select.prepare(&mut reader)?;
     reader.refuse_empty();
     if let Some(c) = &opts.checkpoints {
         reader.set_checkpoints(c.counter());

@@ -17,7 +17,7 @@ use crate::select::Members;
 /// member on standard error, as GNU tar does when the data has standard output.
 pub fn to_stdout(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     let (_, mut reader) = open_archive(&opts.archive)?;
-    reader.ignore_zeros(opts.select.ignore_zeros);
+    opts.select.prepare(&mut reader)?;
     reader.refuse_empty();
     if let Some(c) = &opts.checkpoints {
         reader.set_checkpoints(c.counter());

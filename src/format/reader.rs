@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::{self, Read};
 use std::ops::Range;
-use std::os::unix::ffi::OsStringExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 
 use super::acl;
@@ -72,7 +72,23 @@ pub struct Reader {
     /// The current member's runs when it is sparse: `read_data` then gives the file it expands
     /// to, holes as zeros.
     sparse: Option<Sparse>,
+    /// The volume label read since `take_label` last took it (a GNU `V` header, or a global
+    /// header's `GNU.volume.label`).
+    label: Option<VolumeLabel>,
+    /// `--label`: the archive's label must match this glob; checked when the first member (or
+    /// the end) is reached.
+    label_pattern: Option<(String, globset::GlobSet)>,
 }
+
+/// A GNU tar volume label (`tar -V TEXT`): what it says and when it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolumeLabel {
+    pub text: Vec<u8>,
+    pub mtime: i64,
+}
+
+/// The pax keyword of a volume label in a global header, as GNU tar writes it (`--format=posix`).
+pub const VOLUME_LABEL: &str = "GNU.volume.label";
 
 /// Extended information gathered from headers before the member they describe (besides the
 /// local pax records, which the reader keeps).
@@ -211,6 +227,42 @@ impl Reader {
             zeros_from: None,
             end: None,
             current: PathBuf::new(),
+            label: None,
+            label_pattern: None,
+        }
+    }
+
+    /// GNU tar's `--label PATTERN` when reading: the archive must begin with a volume label that
+    /// the glob `pattern` matches (as fnmatch), else reading fails before the first member.
+    pub fn require_label(&mut self, pattern: &str) -> Result<()> {
+        let glob = crate::select::glob_set(&[pattern.to_owned()], "--label")?;
+        self.label_pattern = Some((pattern.to_owned(), glob));
+        Ok(())
+    }
+
+    /// The volume label read since the last call, if any: a listing shows it where it stands.
+    pub fn take_label(&mut self) -> Option<VolumeLabel> {
+        self.label.take()
+    }
+
+    /// Checks `--label` once, at the first member or the end: GNU tar's messages.
+    fn check_label(&mut self) -> Result<()> {
+        let Some((pattern, glob)) = self.label_pattern.take() else { return Ok(()) };
+        match &self.label {
+            Some(label) if glob.is_match(std::path::Path::new(std::ffi::OsStr::from_bytes(&label.text))) => Ok(()),
+            Some(label) => Err(Error::Entry {
+                path: self.archive.clone().into(),
+                msg: format!(
+                    "volume label {:?} does not match --label {pattern:?}; this is not the archive asked for",
+                    String::from_utf8_lossy(&label.text)
+                ),
+            }),
+            None => Err(Error::Entry {
+                path: self.archive.clone().into(),
+                msg: format!(
+                    "the archive has no volume label to match --label {pattern:?}; leave --label out to read it"
+                ),
+            }),
         }
     }
 
@@ -451,6 +503,7 @@ impl Reader {
                 }
                 self.done = true;
                 self.end = Some(self.zeros_from.take().unwrap_or(at));
+                self.check_label()?;
                 return Ok(None);
             };
             if block.iter().all(|&b| b == 0) {
@@ -470,6 +523,7 @@ impl Reader {
                 }
                 self.done = true;
                 self.end = Some(at);
+                self.check_label()?;
                 self.check_trailer()?;
                 return Ok(None);
             }
@@ -517,7 +571,10 @@ impl Reader {
                     // No archiver puts xattrs there: ones that did would be copied onto every
                     // member, so they are left out, and counted on the next member.
                     for r in records {
-                        if let Some(slot) = CORE.iter().position(|k| k.as_bytes() == r.key) {
+                        if r.key == VOLUME_LABEL.as_bytes() {
+                            let mtime = numeric(&block[MTIME]).and_then(|t| i64::try_from(t).ok()).unwrap_or(0);
+                            self.label = Some(VolumeLabel { text: r.value.to_vec(), mtime });
+                        } else if let Some(slot) = CORE.iter().position(|k| k.as_bytes() == r.key) {
                             self.global[slot] = Some(r.value.to_vec());
                         } else if r.key.starts_with(pax::SCHILY_XATTR.as_bytes())
                             || r.key.starts_with(pax::LIBARCHIVE_XATTR.as_bytes())
@@ -534,12 +591,16 @@ impl Reader {
                 b'L' => pending.long_name = Some(trim_nul(&self.read_blob(size, "GNU long name")?).to_vec()),
                 b'K' => pending.long_link = Some(trim_nul(&self.read_blob(size, "GNU long link name")?).to_vec()),
                 b'V' => {
+                    let text = pending.long_name.take().unwrap_or_else(|| header.path_bytes().into_owned());
+                    let mtime = numeric(&block[MTIME]).and_then(|t| i64::try_from(t).ok()).unwrap_or(0);
+                    self.label = Some(VolumeLabel { text, mtime });
                     self.skip(size + padding(size))?; // sizes are at most i64::MAX: no overflow
                     if pending.first_offset == Some(at) {
                         pending.first_offset = None;
                     }
                 }
                 kind => {
+                    self.check_label()?;
                     let offset = pending.first_offset.unwrap_or(at);
                     if kind == b'S' {
                         pending.old_sparse = Some(self.old_sparse_map(&block, at)?);

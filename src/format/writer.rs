@@ -244,24 +244,40 @@ pub fn record_end(members: u64, record: u64) -> u64 {
 pub fn encode_headers(meta: &EntryMeta, out: &mut Vec<u8>) -> io::Result<()> {
     let (header, records) = build_header(meta)?;
     if !records.is_empty() {
-        let mut pax_header = tar::Header::new_ustar();
         let base = meta.path.file_name().map(|n| n.as_bytes()).unwrap_or(b"entry");
         let mut name = b"PaxHeaders/".to_vec();
         name.extend(placeholder(base, NAME_LEN - name.len()));
-        set_field(&mut pax_header.as_old_mut().name, &name);
-        pax_header.set_mode(0o644);
-        pax_header.set_uid(0);
-        pax_header.set_gid(0);
-        pax_header.set_mtime(meta.mtime.secs.clamp(0, OCTAL_12_MAX as i64) as u64);
-        pax_header.set_size(records.len() as u64);
-        pax_header.set_entry_type(tar::EntryType::XHeader);
-        pax_header.set_cksum();
-        out.extend_from_slice(pax_header.as_bytes());
-        out.extend_from_slice(&records);
-        out.resize(out.len() + padding(records.len() as u64) as usize, 0);
+        extended_header(&name, tar::EntryType::XHeader, meta.mtime.secs, &records, out);
     }
     out.extend_from_slice(header.as_bytes());
     Ok(())
+}
+
+/// Appends a pax extended header of `kind` (local or global) holding `records`, padded.
+fn extended_header(name: &[u8], kind: tar::EntryType, mtime: i64, records: &[u8], out: &mut Vec<u8>) {
+    let mut h = tar::Header::new_ustar();
+    set_field(&mut h.as_old_mut().name, name);
+    h.set_mode(0o644);
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_mtime(mtime.clamp(0, OCTAL_12_MAX as i64) as u64);
+    h.set_size(records.len() as u64);
+    h.set_entry_type(kind);
+    h.set_cksum();
+    out.extend_from_slice(h.as_bytes());
+    out.extend_from_slice(records);
+    out.resize(out.len() + padding(records.len() as u64) as usize, 0);
+}
+
+/// A volume label (`create --label`), as GNU tar `-V` writes one in a pax archive: a global
+/// header whose record `GNU.volume.label` holds it, first in the archive. Readers that know
+/// no labels (bsdtar, Python's tarfile) skip a global header; GNU tar and captar list it.
+pub fn encode_label(text: &[u8], mtime: i64, out: &mut Vec<u8>) {
+    let mut records = Vec::new();
+    pax::push(&mut records, super::reader::VOLUME_LABEL.as_bytes(), text);
+    // The name git archive gives its global header: a tar that reads no pax would extract it
+    // as a file of that name.
+    extended_header(b"pax_global_header", tar::EntryType::XGlobalHeader, mtime, &records, out);
 }
 
 /// `dir/GNUSparseFile.0/name` for `dir/name`, as GNU tar names a sparse member's header.

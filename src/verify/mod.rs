@@ -282,7 +282,7 @@ impl Verifier<'_> {
                 let progress = Progress::bytes(opts.progress, opened.input_len, "verifying");
                 report.attach(&progress);
                 let mut reader = opened.reader;
-                reader.ignore_zeros(opts.select.ignore_zeros);
+                opts.select.prepare(&mut reader)?;
                 reader.refuse_empty();
                 if let Some(c) = &opts.checkpoints {
                     reader.set_checkpoints(c.counter());
