@@ -411,7 +411,10 @@ impl Run<'_> {
                 let _ = writeln!(std::io::stdout().lock(), "{line}");
             }
             self.wait_for_conflicts(&name.rel, &meta)?;
-            let result = self.member(reader, &name, &meta);
+            let mut result = self.member(reader, &name, &meta);
+            if let Err(Failure::Stop(e)) = &mut result {
+                self.explain_full_while_replacing(&name, e);
+            }
             // A file a worker writes is settled when the worker is done.
             // (Nothing to look up per member without --backup.)
             if !self.backed_up.is_empty()
@@ -442,6 +445,29 @@ impl Run<'_> {
         }
     }
 
+    /// A full filesystem while a member was to replace a file: the new file is written beside the
+    /// old one (replacing it atomically), so both need room; `-U` removes the old one first, as
+    /// GNU tar does.
+    fn explain_full_while_replacing(&mut self, name: &SafeName, e: &mut Error) {
+        let Error::Io { path, op, source } = e else { return };
+        if source.raw_os_error() != Some(libc::ENOSPC) || self.opts.unlinks_first() || name.is_root() {
+            return;
+        }
+        let (parent_rel, file_name) = name.split();
+        let Ok(parent) = self.dest.dir(parent_rel) else { return };
+        let replacing = rustix::fs::statat(&parent, file_name, AtFlags::SYMLINK_NOFOLLOW)
+            .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile);
+        if replacing {
+            *e = Error::entry(
+                path.clone(),
+                format!(
+                    "{op}: {} (the filesystem is full, and a file of this name is there: it is replaced only once the new one is complete, so both need room; free space, or pass -U/--unlink-first to remove each old file first, as GNU tar does)",
+                    crate::error::os_text(source)
+                ),
+            );
+        }
+    }
+
     /// Reports one member's failure; `Err` when it stops the extraction.
     fn handle(&mut self, path: &Path, result: Result<(), Failure>) -> Result<()> {
         match result {
@@ -459,8 +485,9 @@ impl Run<'_> {
                     if self.opts.keep_going {
                         self.cap_failures.push(f);
                     }
-                    return Err(Error::Usage(
-                        "stopped at this entry: free space (or quota) on the destination, or choose another, and extract again".into(),
+                    return Err(Error::entry(
+                        path,
+                        "extraction stopped here: free space (or quota) on the destination, or choose another, and extract again",
                     ));
                 }
                 if self.opts.keep_going {
@@ -469,8 +496,9 @@ impl Run<'_> {
                 } else {
                     // Two lines: what failed, then the way out.
                     self.report.error(msg);
-                    return Err(Error::Usage(
-                        "stopped at this entry; pass --keep-going to extract the rest and list every capability not restored, or --no-caps to extract without capabilities".into(),
+                    return Err(Error::entry(
+                        path,
+                        "extraction stopped here; pass --keep-going to extract the rest and list every capability not restored, or --no-caps to extract without capabilities",
                     ));
                 }
             }
@@ -704,12 +732,14 @@ impl Run<'_> {
         }
     }
 
-    /// `--recursive-unlink` and `-U`: a directory where the member goes is removed first (with
-    /// everything in it, or only when empty); with `--recursive-unlink` not one this extraction
-    /// made or already extracted a directory member to (a directory named twice is not emptied
-    /// again). The destination itself is never removed. Files and symlinks there are replaced
-    /// as without the options (atomically, never written through), but a symlink where a
-    /// directory goes is removed even with `--keep-directory-symlink` (GNU tar's order).
+    /// `--recursive-unlink` and `-U`: what is where the member goes is removed first, as GNU tar
+    /// removes it: a file, symlink or other node (so a restore onto a full filesystem frees the
+    /// old file's room before writing the new one; without the options a file is replaced
+    /// atomically, which needs room for both), and a directory (with everything in it, or only
+    /// when empty); with `--recursive-unlink` not one this extraction made or already extracted
+    /// a directory member to (a directory named twice is not emptied again). The destination
+    /// itself is never removed. A symlink where a directory goes is removed even with
+    /// `--keep-directory-symlink` (GNU tar's order).
     fn unlink_first(
         &mut self,
         path: &Path,
@@ -729,8 +759,13 @@ impl Run<'_> {
             self.dest.forget(rel);
             return Ok(());
         }
+        if ty != rustix::fs::FileType::Directory {
+            // Not written through: unlink takes the name, whatever it is.
+            return rustix::fs::unlinkat(&parent, name, AtFlags::empty())
+                .map_err(|e| Failure::Member(Error::io(path, "remove what is in the way", e.into())));
+        }
         let ours = self.dir_index.contains_key(&key) || self.dest.made(key);
-        if ty != rustix::fs::FileType::Directory || (self.opts.recursive_unlink && ours) {
+        if self.opts.recursive_unlink && ours {
             return Ok(());
         }
         // Workers may still be writing beneath it.

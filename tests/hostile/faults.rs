@@ -32,6 +32,48 @@ fn full_tmpfs_leaves_no_partial_file() {
     }
 }
 
+/// Restoring over files on a nearly full disk: a file is replaced atomically (the new one
+/// complete beside the old), which needs room for both, so the run stops there and says why and
+/// what to do; `-U` removes each old file first, as GNU tar does, and the restore completes,
+/// capability and all.
+#[test]
+fn full_disk_restore_over_files_needs_unlink_first() {
+    let Some(m) = util::mount_tmp("tmpfs", "size=2m") else { return };
+    let c = Case::at(m.path(), None);
+    let outside = util::tempdir();
+    let archive = outside.path().join("a.tar");
+    let new = noise(1200 << 10);
+    let tar = Tar::new()
+        .file("big", &new)
+        .pax(&[("SCHILY.xattr.security.capability", &CAP_NET_RAW)])
+        .header(Header::new(b'0', "ping").size(4).mode(0o755))
+        .data(b"ping")
+        .end();
+    std::fs::write(&archive, &tar).unwrap();
+    std::fs::write(c.dest("big"), noise(1200 << 10).iter().rev().copied().collect::<Vec<u8>>()).unwrap();
+    let out = captar().args(["extract", "-f"]).arg(&archive).arg("-C").arg(&c.dest).code(2);
+    assert_no_panic(&out);
+    let line = one_line(&out);
+    assert!(line.starts_with("captar: big: "), "{line}");
+    assert!(line.contains("a file of this name is there") && line.contains("-U/--unlink-first"), "{line}");
+    assert_ne!(read(&c.dest("big")), new, "the old file stays");
+    for flag in ["-U", "--recursive-unlink"] {
+        std::fs::write(c.dest("big"), noise(1200 << 10).iter().rev().copied().collect::<Vec<u8>>()).unwrap();
+        let _ = std::fs::remove_file(c.dest("ping"));
+        captar().args(["extract", flag, "-f"]).arg(&archive).arg("-C").arg(&c.dest).ok();
+        assert_eq!(read(&c.dest("big")), new, "{flag}");
+        let caps = util::getcap_n_r(&c.dest);
+        assert_eq!(caps.get(Path::new("ping")).map(String::as_str), Some("cap_net_raw=ep"), "{flag}: {caps:?}");
+    }
+    // -U removes a symlink there rather than writing through it (nor does it follow it).
+    std::fs::remove_file(c.dest("ping")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("elsewhere"), c.dest("ping")).unwrap();
+    captar().args(["extract", "-U", "-f"]).arg(&archive).arg("-C").arg(&c.dest).ok();
+    assert_eq!(read(&c.dest("ping")), b"ping");
+    assert!(!outside.path().join("elsewhere").exists());
+    c.check();
+}
+
 /// No room for a capability's xattr (ext4 with 128-byte inodes keeps none in the inode; the
 /// disk is full): the extraction stops there with the disk-full advice, also with
 /// `--keep-going` (it advised `--keep-going` or `--no-caps`, which lose it); the file is not
@@ -56,7 +98,7 @@ fn no_room_for_a_capability_stops_with_the_disk_full_advice() {
             err.contains("captar: e1: cannot restore cap_net_raw=ep: the filesystem has no room left for it"),
             "{err}"
         );
-        assert!(err.contains("stopped at this entry: free space (or quota) on the destination"), "{err}");
+        assert!(err.contains("captar: e1: extraction stopped here: free space (or quota) on the destination"), "{err}");
         assert!(!err.contains("--no-caps"), "{err}");
         assert_eq!(lkind(&c.dest("e1")).is_some(), kept, "{args:?}");
         // --keep-going's closing list, even though the run stopped.
