@@ -665,7 +665,7 @@ impl Reader {
         };
         let mut path: &[u8] = &header_path;
         let mut link = pending.long_link.as_deref().map(Cow::Borrowed).or_else(|| header.link_name_bytes());
-        let mut kind = match block[156] {
+        let kind = match block[156] {
             b'0' | b'\0' | b'7' => Kind::File,
             b'1' => Kind::HardLink,
             b'2' => Kind::Symlink,
@@ -680,9 +680,6 @@ impl Reader {
             // POSIX: an unknown type is read as a regular file.
             _ => Kind::File,
         };
-        if kind == Kind::File && block[156] == b'\0' && path.ends_with(b"/") {
-            kind = Kind::Dir; // pre-POSIX archives mark directories by the trailing slash
-        }
         let mut meta = EntryMeta::new(PathBuf::new(), kind);
         let mode = field(MODE, "mode")?;
         let uid = field(UID, "uid")?;
@@ -734,6 +731,19 @@ impl Reader {
         let effective = records().enumerate().filter(|&(i, (key, value))| {
             CORE.iter().position(|k| k.as_bytes() == key).is_none_or(|slot| last[slot] == i && !value.is_empty())
         });
+        // An empty uname or gname deletes the header's name too (POSIX: "any header block
+        // field ... of the same name"; GNU tar and Python's tarfile read it so): the member
+        // has no name, only its id. (Other fields have no "none"; their header's value stands.)
+        let deleted = |key: &str| {
+            let slot = CORE.iter().position(|k| *k == key).expect("a core keyword");
+            records().nth(last[slot]).is_some_and(|(_, v)| v.is_empty())
+        };
+        if deleted(pax::UNAME) {
+            meta.uname = None;
+        }
+        if deleted(pax::GNAME) {
+            meta.gname = None;
+        }
         for (_, (key, value)) in effective {
             let text = || String::from_utf8_lossy(value).into_owned();
             let number = |field: &str| {
@@ -906,11 +916,20 @@ impl Reader {
                 path.len()
             )));
         }
-        // GNU tar reads no data after a hard link or directory header, libarchive none after
-        // types 2-6: data announced there would be members to them and data to us. Refuse.
+        // A regular file's header whose name ends in `/` is a directory, as GNU tar and bsdtar
+        // read it (pre-POSIX archives marked directories so): types 0, NUL and 7.
+        let kind = if kind == Kind::File && sparse.is_none() && path.ends_with(b"/") {
+            meta.kind = Kind::Dir;
+            Kind::Dir
+        } else {
+            kind
+        };
+        // GNU tar reads no data after a hard link or directory header (it skips it after the
+        // others), libarchive none after types 2-6 (it reads a pax hard link's): data announced
+        // there is members to one of them and data to the other. Refuse.
         if kind != Kind::File && block[156] != b'D' && meta.size > 0 {
             return Err(fail(format!(
-                "a {} header announces {} bytes of data, which GNU tar and bsdtar would read as further members; refusing the archive",
+                "a {} header announces {} bytes of data, which GNU tar or bsdtar would read as further members where the other skips them; refusing the archive rather than guess",
                 kind.word(),
                 meta.size
             )));
@@ -1378,7 +1397,8 @@ mod tests {
     }
 
     /// POSIX: a local record overrides a global one, an empty value deletes the keyword (the
-    /// header's field applies again), the last of repeated records counts, and records of
+    /// header's field applies again, but for a name, which is deleted too), the last of
+    /// repeated records counts, and records of
     /// several extended headers before one member add up.
     #[test]
     fn pax_records_combine_as_posix_says() {
@@ -1397,7 +1417,8 @@ mod tests {
         assert_eq!((one.mtime.secs, one.mtime.nsecs), (7, 500_000_000));
         let two = r.next_entry().unwrap().unwrap().meta;
         assert_eq!(two.path.to_str(), Some("second"));
-        assert_eq!(two.uname.as_deref(), Some(&b"header"[..]));
+        // An empty uname deletes the global one and the header's too: no name, as GNU tar.
+        assert_eq!(two.uname, None);
         assert_eq!(two.size, 3);
         assert_eq!(two.xattr("user.k"), Some(&b"v\n="[..]));
         let mut data = Vec::new();
