@@ -1852,6 +1852,30 @@ fn keep_directory_symlink_within_the_destination() {
     assert!(std::fs::symlink_metadata(odd.join("lib")).unwrap().is_dir());
     assert!(std::fs::symlink_metadata(odd.join("bin")).unwrap().is_dir());
     assert_eq!(std::fs::read(odd.join("file")).unwrap(), b"f");
+    // One leading to a directory out of the destination (GNU tar would follow it there) is
+    // replaced too, but said (exit 1): the option was given to keep it.
+    let (away, elsewhere) = (d.join("away"), d.join("elsewhere"));
+    std::fs::create_dir_all(&away).unwrap();
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, away.join("bin")).unwrap();
+    let out = captar().args(["extract", "--keep-directory-symlink", "-f"]).arg(&archive).arg("-C").arg(&away).code(1);
+    let err = out.stderr_text();
+    assert!(
+        err.contains("bin/: the symlink there (-> ") && err.contains("leads to a directory outside the destination"),
+        "{err}"
+    );
+    assert!(std::fs::symlink_metadata(away.join("bin")).unwrap().is_dir());
+    assert!(away.join("bin").join(unique).is_file());
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+    // With -k it stays, and what goes beneath it is refused, saying why.
+    std::fs::remove_dir_all(away.join("bin")).unwrap();
+    std::os::unix::fs::symlink("../elsewhere", away.join("bin")).unwrap();
+    let out =
+        captar().args(["extract", "-k", "--keep-directory-symlink", "-f"]).arg(&archive).arg("-C").arg(&away).code(2);
+    let err = out.stderr_text();
+    assert!(err.contains("bin is a symlink that leads to no directory within the destination"), "{err}");
+    assert!(std::fs::symlink_metadata(away.join("bin")).unwrap().is_symlink());
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
 }
 
 /// --keep-directory-symlink, what review found: a hard link named through a kept symlink

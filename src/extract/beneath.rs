@@ -329,7 +329,12 @@ impl Dest {
             fd = if self.dir_symlinks {
                 // A symlink there (made before, or by the archive) is followed, in the root.
                 so_far.push(name);
-                self.open_in_root(&so_far)?.ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))?
+                self.open_in_root(&so_far)?.ok_or_else(|| {
+                    io::Error::other(format!(
+                        "{} is a symlink that leads to no directory within the destination (dangling, or out of it: with --keep-directory-symlink the destination is the root for symlinks)",
+                        so_far.display()
+                    ))
+                })?
             } else {
                 rustix::fs::openat(&fd, name, dir_flags(), Mode::empty()).map_err(explain)?
             };

@@ -880,11 +880,26 @@ impl Run<'_> {
                 // --keep-directory-symlink: a symlink leading to a directory (in the
                 // destination) stays, and what the archive puts beneath goes through it; the
                 // directory keeps its own metadata, as GNU tar leaves it.
-                if kind == rustix::fs::FileType::Symlink
-                    && self.dest.keeps_dir_symlinks()
-                    && matches!(self.dest.open_dir(rel), Ok(Some(_)))
-                {
-                    return Ok(());
+                if kind == rustix::fs::FileType::Symlink && self.dest.keeps_dir_symlinks() {
+                    if matches!(self.dest.open_dir(rel), Ok(Some(_))) {
+                        return Ok(());
+                    }
+                    // Replaced below, as a dangling one (GNU tar replaces those too); but one that
+                    // leads to a directory out of the destination (GNU tar would follow it there)
+                    // is said, since the option was given to keep it.
+                    let outside = rustix::fs::statat(parent, name, AtFlags::empty()).is_ok_and(|st| {
+                        rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory
+                    });
+                    if outside && !matches!(self.opts.existing, Existing::Skip | Existing::Keep) {
+                        let target = rustix::fs::readlinkat(parent, name, Vec::new())
+                            .map(|t| t.into_bytes())
+                            .unwrap_or_default();
+                        self.report.warn(format!(
+                            "{}: the symlink there (-> {}) leads to a directory outside the destination, where captar does not follow it (with --keep-directory-symlink the destination is the root for symlinks); replaced by the archive's directory",
+                            meta.path.display(),
+                            crate::list::quote_name(&target)
+                        ));
+                    }
                 }
                 if kind != rustix::fs::FileType::Directory {
                     match self.opts.existing {
