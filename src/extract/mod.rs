@@ -1037,6 +1037,24 @@ impl Run<'_> {
         let tname = tname.to_os_string();
         let parent =
             self.dest.dir(parent_rel).map_err(|e| Failure::Member(Error::io(path, "open parent directory", e)))?;
+        // A link member's capability must already be its file's (set with the first name). One
+        // that is not is checked before the link is made, so that (unless --keep-going) the
+        // name is not made for a file without the capability the archive gives it, as for a file.
+        let target_is_file = || {
+            rustix::fs::statat(&tparent, &tname, AtFlags::SYMLINK_NOFOLLOW)
+                .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile)
+        };
+        let mut cap_failure = None;
+        if meta.caps_raw().is_some() && target_is_file() {
+            let fd = beneath::open_regular_at(tparent.as_fd(), &tname)
+                .map_err(|e| classify(path, "open hard link target to check its capability", e))?;
+            if let Err(f) = self.restorer.check_link_caps(fd.as_fd(), meta) {
+                if !self.opts.keep_going {
+                    return Err(Failure::Cap(f, Vec::new()));
+                }
+                cap_failure = Some(f);
+            }
+        }
         // No AT_SYMLINK_FOLLOW: a link to a symlink links the symlink itself, never its target.
         let make = |dir: BorrowedFd<'_>, tmp: &Path| rustix::fs::linkat(&tparent, &tname, dir, tmp, AtFlags::empty());
         let removed = |key| self.restorer.record_removed(&parent_rel.join(name), key);
@@ -1057,17 +1075,10 @@ impl Run<'_> {
             }
             _ => classify(path, "create hard link", e),
         })?;
-        // A link member's capability must already be its file's (set with the first name).
-        let is_file = || {
-            rustix::fs::statat(parent.as_fd(), name, AtFlags::SYMLINK_NOFOLLOW)
-                .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile)
-        };
-        if meta.caps_raw().is_some() && is_file() {
-            let fd = beneath::open_regular_at(parent.as_fd(), name)
-                .map_err(|e| classify(path, "open hard link to check its capability", e))?;
-            self.restorer.check_link_caps(fd.as_fd(), meta).map_err(|f| Failure::Cap(f, Vec::new()))?;
+        match cap_failure {
+            Some(f) => Err(Failure::Cap(f, Vec::new())),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Records a directory whose metadata is set at the end. A directory named again takes the

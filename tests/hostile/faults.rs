@@ -169,7 +169,8 @@ fn create_onto_a_full_disk() {
 /// A hard-link member sets no capability (as with GNU tar and bsdtar): it can never give one
 /// to a file the archive did not write, such as one already in the destination. The one it
 /// carries must be its file's already: bsdtar's repeat of the first name's passes (exit 0);
-/// one only on the link is a capability not restored, an error that stops there, never silence.
+/// one only on the link is a capability not restored, an error that stops there before the
+/// link is made (as a file is not linked without its capability), never silence.
 #[test]
 fn a_hard_link_member_sets_no_capability() {
     let cap = ("SCHILY.xattr.security.capability", &CAP_NET_RAW[..]);
@@ -193,7 +194,14 @@ fn a_hard_link_member_sets_no_capability() {
     let line = refusal(&out, "captar: h:", "cap_net_raw=ep");
     assert!(line.contains("a link sets no capability"), "{line}");
     assert_eq!(captar::xattr::get_caps_path(&c.dest("a")).unwrap(), None);
+    assert_eq!(lkind(&c.dest("h")), None, "no name made for the file without the link's capability");
     assert_eq!(lkind(&c.dest("after")), None);
+    // With --keep-going the link is made (the file is there anyway), and listed at the end.
+    let c = case();
+    let out = c.extract(&only_link, &["--keep-going"], 2);
+    assert!(out.stderr_text().contains("  h: cap_net_raw=ep\n"), "{}", out.stderr_text());
+    assert_eq!(lkind(&c.dest("h")), Some("file"));
+    assert_eq!(lkind(&c.dest("after")), Some("file"));
     let planted = Tar::new().pax(&[cap]).hardlink("new", "victim").end();
     for args in [&[][..], &["--keep-old-files"], &["--skip-old-files"], &["--keep-going"]] {
         let c = case();
