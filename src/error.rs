@@ -91,6 +91,9 @@ fn errno_hint(op: &str, e: &io::Error, root: bool) -> &'static str {
     match e.raw_os_error() {
         Some(libc::ENOSPC) => " (the filesystem is full: free space or choose another destination)",
         Some(libc::EROFS) => " (the filesystem is read-only: choose a writable destination)",
+        // rename(2) and unlink(2) refuse a mount point (a file bind-mounted over, as container
+        // runtimes mount /etc/resolv.conf).
+        Some(libc::EBUSY) if !reads => " (something is mounted there: unmount it, or leave that member out)",
         // Root too is refused some things (files the kernel or a security module protects, an
         // immutable file): "run as root" would be no advice then.
         Some(libc::EPERM) | Some(libc::EACCES) if root => {

@@ -1228,7 +1228,7 @@ fn place_finished(
         let _ = rustix::fs::unlinkat(dir, &tmp, AtFlags::empty());
         renamed.map_err(|e| {
             if e == Errno::ISDIR || e == Errno::NOTEMPTY || e == Errno::EXIST {
-                io::Error::other("a directory of that name is in the way")
+                io::Error::other("a directory that is not empty has that name (--recursive-unlink removes it first)")
             } else {
                 e.into()
             }

@@ -437,7 +437,7 @@ impl TempFile {
 
 fn replace_error(e: Errno) -> io::Error {
     if e == Errno::ISDIR || e == Errno::NOTEMPTY {
-        io::Error::other("a directory of that name is in the way")
+        io::Error::other("a directory that is not empty has that name (--recursive-unlink removes it first)")
     } else {
         e.into()
     }

@@ -241,3 +241,25 @@ fn an_earlier_failure_is_reported_before_a_later_large_file_fails() {
     assert_eq!(lkind(&c.dest("big")), None, "no truncated file under its name");
     c.check();
 }
+
+/// A file bind-mounted where a member goes (as container runtimes mount /etc/resolv.conf):
+/// the member fails saying a mount is there, and the mounted file is untouched.
+#[test]
+fn a_mount_point_where_a_file_goes_is_named() {
+    if !util::require_root("bind mounts") {
+        return;
+    }
+    let c = case();
+    let outside = util::tempdir();
+    let other = outside.path().join("other");
+    std::fs::write(&other, b"mounted\n").unwrap();
+    std::fs::write(c.dest("f"), b"old\n").unwrap();
+    util::cmd("mount").arg("--bind").arg(&other).arg(c.dest("f")).ok();
+    let out = c.extract(&Tar::new().file("f", b"new\n").end(), &[], 2);
+    util::cmd("umount").arg(c.dest("f")).ok();
+    assert_no_panic(&out);
+    let line = one_line(&out);
+    assert!(line.contains("f: link into place:") && line.contains("something is mounted there"), "{line}");
+    assert_eq!(read(&other), b"mounted\n");
+    c.check();
+}
