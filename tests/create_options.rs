@@ -1121,7 +1121,8 @@ fn a_failed_append_leaves_the_archive_as_it_was() {
 
 /// What append refuses or leaves alone: data after the end marker (another archive put
 /// after it) is refused, the archive untouched; zero padding of any length is written over
-/// (GNU tar's `-b 4096`); no paths leave the archive as it is; a dangling symlink gets its
+/// (GNU tar's `-b 4096`); no paths leave the archive as it is (a missing one is made empty);
+/// a dangling symlink gets its
 /// file made through it, as tar does.
 #[test]
 fn append_keeps_what_follows_the_end_and_writes_through_symlinks() {
@@ -1148,6 +1149,12 @@ fn append_keeps_what_follows_the_end_and_writes_through_symlinks() {
     let before = std::fs::read(&one).unwrap();
     captar().arg("-rf").arg(&one).ok();
     assert!(std::fs::read(&one).unwrap() == before, "no paths changed the archive");
+    // ... and make a missing one empty, as GNU tar's -r and -u do: the same bytes.
+    for (flag, name) in [("-rf", "new-r.tar"), ("-uf", "new-u.tar")] {
+        captar().arg(flag).arg(d.join(name)).ok();
+        cmd("tar").arg(flag).arg(d.join(format!("gnu-{name}"))).ok();
+        assert_eq!(std::fs::read(d.join(name)).unwrap(), std::fs::read(d.join(format!("gnu-{name}"))).unwrap());
+    }
     let link = d.join("link.tar");
     std::os::unix::fs::symlink("target.tar", &link).unwrap();
     captar().args(["append", "-f"]).arg(&link).arg("a").current_dir(d).ok();

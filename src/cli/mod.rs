@@ -1293,9 +1293,13 @@ fn add_to(
             "{name} adds to uncompressed archives only (nor can GNU tar add to a compressed one); leave out the compression options and --level"
         )));
     }
-    // Nothing to add: the archive is left as it is (as tar -r).
+    // Nothing to add: the archive is left as it is (as tar -r), or made empty when missing (as
+    // GNU tar makes it).
     if opts.paths.is_empty() && !opts.empty_ok {
-        return Ok(Outcome::Ok);
+        if file.symlink_metadata().is_ok() {
+            return Ok(Outcome::Ok);
+        }
+        opts.empty_ok = true;
     }
     // What the archive holds decides, not its name (`a.tgz` may be plain).
     opts.compression = Compression::None;
