@@ -361,19 +361,37 @@ impl Proc {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .expect("starting capsh");
-        let mut p = Proc(child);
-        let comm = PathBuf::from(format!("/proc/{}/comm", p.0.id()));
+        Proc(child).running(b"sleep", &format!("capsh {args:?}"))
+    }
+
+    /// Starts `sleep 60` from a copy of sleep named `name` in `dir`, and waits until it runs: the
+    /// process's name (`comm`) is then `name`, whatever its bytes.
+    fn sleep_named(dir: &Path, name: &[u8]) -> Proc {
+        let exe = dir.join(OsStr::from_bytes(name));
+        std::fs::copy(util::which("sleep").expect("sleep on PATH"), &exe).unwrap();
+        let child = std::process::Command::new(&exe)
+            .arg("60")
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", exe.display()));
+        Proc(child).running(name, &exe.display().to_string())
+    }
+
+    /// Waits until the process's name is `comm` (what `what` started runs).
+    fn running(mut self, comm: &[u8], what: &str) -> Proc {
+        let path = PathBuf::from(format!("/proc/{}/comm", self.0.id()));
+        let want = [comm, b"\n"].concat();
         let start = Instant::now();
-        while std::fs::read_to_string(&comm).ok().as_deref() != Some("sleep\n") {
-            if let Ok(Some(status)) = p.0.try_wait() {
+        while std::fs::read(&path).ok() != Some(want.clone()) {
+            if let Ok(Some(status)) = self.0.try_wait() {
                 let mut err = String::new();
-                let _ = std::io::Read::read_to_string(p.0.stderr.as_mut().unwrap(), &mut err);
-                panic!("capsh {args:?} exited ({status}) before running sleep: {err}");
+                let _ = std::io::Read::read_to_string(self.0.stderr.as_mut().unwrap(), &mut err);
+                panic!("{what} exited ({status}) before running {}: {err}", comm.escape_ascii());
             }
-            assert!(start.elapsed() < Duration::from_secs(10), "capsh {args:?} did not reach sleep");
+            assert!(start.elapsed() < Duration::from_secs(10), "{what} did not reach {}", comm.escape_ascii());
             std::thread::sleep(Duration::from_millis(20));
         }
-        p
+        self
     }
 
     fn pid(&self) -> u32 {
@@ -455,6 +473,38 @@ fn procs_like_pscap() {
     );
     // A process that does not exist is an error.
     captar().args(["caps", "procs", "-p", "999999999"]).code(2);
+}
+
+/// A process's name (`comm`) is any bytes it chose, UTF-8 or not: such a process is listed all
+/// the same (it was left out, with "stream did not contain valid UTF-8" and exit 2), its name
+/// raw in the table, as pscap prints it, and exact in JSON's `command_hex`.
+#[test]
+fn procs_lists_a_name_that_is_not_utf8() {
+    let dir = util::tempdir();
+    let name = b"sl\xffep";
+    let p = Proc::sleep_named(dir.path(), name);
+    let pid = p.pid().to_string();
+    let line_of = |listing: &[u8]| -> Option<Vec<u8>> {
+        listing
+            .split(|&b| b == b'\n')
+            .find(|l| l.split(|&b| b == b' ').filter(|w| !w.is_empty()).nth(1) == Some(pid.as_bytes()))
+            .map(<[u8]>::to_vec)
+    };
+    let out = captar().args(["caps", "procs", "-p", &pid]).ok();
+    let line = line_of(&out.stdout).expect("the process's line");
+    assert!(line.windows(name.len() + 2).any(|w| w == b" sl\xffep "), "{}", line.escape_ascii());
+    let out = captar().args(["caps", "procs", "--json", "-p", &pid]).ok();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((&v["command"], &v["command_hex"]), (&"sl\u{fffd}ep".into(), &"736cff6570".into()));
+    // As root the process holds every capability, so both list it without -p.
+    if util::require_root("list a process by its capabilities") && util::require_tool("pscap") {
+        let pscap = cmd("pscap").arg("-a").ok();
+        let ours = captar().args(["caps", "procs"]).ok();
+        assert_eq!(ours.stderr_text(), "");
+        let (ours, pscap) = (line_of(&ours.stdout), line_of(&pscap.stdout));
+        assert!(ours.is_some());
+        assert_eq!(ours.map(|l| l.escape_ascii().to_string()), pscap.map(|l| l.escape_ascii().to_string()));
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,13 +12,16 @@ ppid  pid   name        command             capabilities
   processes are listed whatever they hold;
 - `name` is the user of the effective uid (from /etc/passwd; the number when it has no entry);
   `command` the kernel's 15-byte `comm`, followed by ` *` when the process is in another user
-  namespace than captar;
+  namespace than captar; `comm` is any bytes a process chose (`prctl(PR_SET_NAME)`, its
+  executable's name), not necessarily UTF-8, and pscap prints them raw, padding columns by
+  bytes (printf's `%-18s`), so the table does too;
 - `capabilities` is `full` when the effective set holds every capability of the kernel
   (/proc/sys/kernel/cap_last_cap), else the permitted set without the `cap_` prefixes; then ` @`
   when the ambient set is not empty and ` +` when the bounding set is not;
 - captar itself and kernel threads (pid 2 and its children) are left out unless asked for by `-p`.
 
-`--json` prints one object per process with all five sets (as /proc shows them and as names).
+`--json` prints one object per process with all five sets (as /proc shows them and as names); a
+`command` that is not UTF-8 has its exact bytes in `command_hex`, as scan's `path_hex`.
 */
 
 use std::collections::HashMap;
@@ -29,7 +32,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::write_error;
+use super::{json_text, write_error};
 use crate::caps::{LAST_KNOWN_CAP, cap_label, mask_caps};
 use crate::error::{Error, Outcome, Report, Result};
 
@@ -50,8 +53,8 @@ pub struct ProcCaps {
     /// Real and effective uid.
     pub uid: u32,
     pub euid: u32,
-    /// The kernel's `comm` (at most 15 bytes).
-    pub command: String,
+    /// The kernel's `comm` (at most 15 bytes), as bytes: it need not be UTF-8.
+    pub command: Vec<u8>,
     /// In another user namespace than the reader.
     pub other_userns: bool,
     pub inheritable: u64,
@@ -64,13 +67,13 @@ pub struct ProcCaps {
 /// The sets as /proc/PID/status names them, in its order.
 const SETS: [&str; 5] = ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"];
 
-/// Parses /proc/PID/stat: pid, `(comm)` (which may hold spaces and parentheses: it ends at the
-/// last `)`), state, ppid.
-fn parse_stat(stat: &str) -> Option<(String, u32)> {
-    let open = stat.find('(')?;
-    let close = stat.rfind(')')?;
-    let comm = stat.get(open + 1..close)?.to_string();
-    let mut rest = stat.get(close + 1..)?.split_ascii_whitespace();
+/// Parses /proc/PID/stat: pid, `(comm)` (which may hold spaces, parentheses and bytes that are
+/// not UTF-8: it ends at the last `)`), state, ppid.
+fn parse_stat(stat: &[u8]) -> Option<(Vec<u8>, u32)> {
+    let open = stat.iter().position(|&b| b == b'(')?;
+    let close = stat.iter().rposition(|&b| b == b')')?;
+    let comm = stat.get(open + 1..close)?.to_vec();
+    let mut rest = std::str::from_utf8(stat.get(close + 1..)?).ok()?.split_ascii_whitespace();
     let _state = rest.next()?;
     let ppid = rest.next()?.parse().ok()?;
     Some((comm, ppid))
@@ -102,11 +105,12 @@ fn invalid(what: &str) -> io::Error {
 /// Reads the capability state of process `pid` from the procfs mounted at `proc`.
 pub fn read_process(proc: &Path, pid: u32) -> io::Result<ProcCaps> {
     let dir = proc.join(pid.to_string());
-    let stat = fs::read_to_string(dir.join("stat"))?;
+    // Both hold the process's name, which need not be UTF-8 (status escapes only some bytes).
+    let stat = fs::read(dir.join("stat"))?;
     let (command, ppid) = parse_stat(&stat).ok_or_else(|| invalid("stat"))?;
-    let status = fs::read_to_string(dir.join("status"))?;
+    let status = fs::read(dir.join("status"))?;
     let (uid, euid, [inheritable, permitted, effective, bounding, ambient]) =
-        parse_status(&status).ok_or_else(|| invalid("status"))?;
+        parse_status(&String::from_utf8_lossy(&status)).ok_or_else(|| invalid("status"))?;
     let ns = |p: PathBuf| fs::metadata(p).map(|m| (m.dev(), m.ino()));
     let other_userns = match (ns(proc.join("self/ns/user")), ns(dir.join("ns/user"))) {
         (Ok(mine), Ok(theirs)) => mine != theirs,
@@ -172,14 +176,27 @@ pub fn header() -> String {
     format!("{:<5} {:<5} {:<10}  {:<18}  {}", "ppid", "pid", "name", "command", "capabilities")
 }
 
-/// One table line, as pscap prints it; `user` is the name of the effective uid, if it has one.
-pub fn row(p: &ProcCaps, user: Option<&str>, last_cap: u32) -> String {
-    let name = match user {
-        Some(name) => name.to_string(),
-        None => p.euid.to_string(),
-    };
-    let command = if p.other_userns { format!("{} *", p.command) } else { p.command.clone() };
-    format!("{:<5} {:<5} {:<10}  {:<18}  {}", p.ppid, p.pid, name, command, caps_column(p, last_cap))
+/// `field` left-aligned in `width` bytes, as printf's `%-10s` pads it: by bytes, not characters.
+fn pad(line: &mut Vec<u8>, field: &[u8], width: usize) {
+    line.extend_from_slice(field);
+    line.resize(line.len() + width.saturating_sub(field.len()), b' ');
+}
+
+/// One table line, as pscap prints it (the command's bytes raw); `user` is the name of the
+/// effective uid, if it has one.
+pub fn row(p: &ProcCaps, user: Option<&str>, last_cap: u32) -> Vec<u8> {
+    let name = user.map_or_else(|| p.euid.to_string(), str::to_string);
+    let mut command = p.command.clone();
+    if p.other_userns {
+        command.extend_from_slice(b" *");
+    }
+    let mut line = format!("{:<5} {:<5} ", p.ppid, p.pid).into_bytes();
+    pad(&mut line, name.as_bytes(), 10);
+    line.extend_from_slice(b"  ");
+    pad(&mut line, &command, 18);
+    line.extend_from_slice(b"  ");
+    line.extend_from_slice(caps_column(p, last_cap).as_bytes());
+    line
 }
 
 /// One capability set in `--json`: as /proc shows it and as names.
@@ -203,7 +220,10 @@ struct ProcJson<'a> {
     uid: u32,
     euid: u32,
     user: Option<&'a str>,
-    command: &'a str,
+    /// The name; bytes that are not UTF-8 replaced by U+FFFD, the exact bytes then in `command_hex`.
+    command: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    command_hex: Option<String>,
     other_userns: bool,
     inheritable: SetJson,
     permitted: SetJson,
@@ -214,13 +234,15 @@ struct ProcJson<'a> {
 
 /// The `--json` line of one process (no newline); `user` is the name of the effective uid.
 pub fn json_line(p: &ProcCaps, user: Option<&str>) -> String {
+    let (command, command_hex) = json_text(&p.command);
     let obj = ProcJson {
         pid: p.pid,
         ppid: p.ppid,
         uid: p.uid,
         euid: p.euid,
         user,
-        command: &p.command,
+        command,
+        command_hex,
         other_userns: p.other_userns,
         inheritable: SetJson::new(p.inheritable),
         permitted: SetJson::new(p.permitted),
@@ -248,7 +270,8 @@ fn pids(proc: &Path, opts: &ProcsOptions) -> Result<Vec<u32>> {
 pub fn run(opts: &ProcsOptions, report: &Report, out: &mut dyn Write) -> Result<Outcome> {
     let proc = Path::new("/proc");
     let last_cap = last_cap(proc);
-    let users = users(&fs::read_to_string("/etc/passwd").unwrap_or_default());
+    // Bytes that are not UTF-8 (a comment in Latin-1) must not cost every other name.
+    let users = users(&String::from_utf8_lossy(&fs::read("/etc/passwd").unwrap_or_default()));
     let me = std::process::id();
     let explicit = !opts.pids.is_empty();
     let mut header_done = false;
@@ -270,8 +293,8 @@ pub fn run(opts: &ProcsOptions, report: &Report, out: &mut dyn Write) -> Result<
             continue;
         }
         let user = if p.euid == 0 { Some("root") } else { users.get(&p.euid).map(String::as_str) };
-        let line = if opts.json {
-            json_line(&p, user)
+        let mut line = if opts.json {
+            json_line(&p, user).into_bytes()
         } else {
             if !header_done {
                 writeln!(out, "{}", header()).map_err(write_error)?;
@@ -279,7 +302,8 @@ pub fn run(opts: &ProcsOptions, report: &Report, out: &mut dyn Write) -> Result<
             }
             row(&p, user, last_cap)
         };
-        writeln!(out, "{line}").map_err(write_error)?;
+        line.push(b'\n');
+        out.write_all(&line).map_err(write_error)?;
     }
     out.flush().map_err(write_error)?;
     Ok(report.outcome())
@@ -291,7 +315,8 @@ mod tests {
 
     #[test]
     fn stat_and_status() {
-        assert_eq!(parse_stat("42 (a) b (c)) S 7 42 42 0"), Some(("a) b (c)".to_string(), 7)));
+        assert_eq!(parse_stat(b"42 (a) b (c)) S 7 42 42 0"), Some((b"a) b (c)".to_vec(), 7)));
+        assert_eq!(parse_stat(b"42 (sl\xffep) S 7 42 42 0"), Some((b"sl\xffep".to_vec(), 7)));
         let status = "Name:\tsleep\nUid:\t65534\t65534\t65534\t65534\nCapInh:\t00000000000021c0\n\
                       CapPrm:\t0000000000002000\nCapEff:\t0000000000002000\nCapBnd:\t000001fffeffffff\n\
                       CapAmb:\t0000000000002000\n";
@@ -307,7 +332,7 @@ mod tests {
             ppid: 5114,
             uid: 65534,
             euid: 65534,
-            command: "sleep".into(),
+            command: b"sleep".to_vec(),
             other_userns: false,
             inheritable: 0x21c0,
             permitted: 0x2000,
@@ -316,11 +341,42 @@ mod tests {
             ambient: 0x2000,
         };
         assert_eq!(header(), "ppid  pid   name        command             capabilities");
+        let row = |p: &ProcCaps, user, last_cap| row(p, user, last_cap).escape_ascii().to_string();
         assert_eq!(row(&p, Some("nobody"), 40), "5114  5117  nobody      sleep               net_raw @ +");
         let full = ProcCaps { pid: 1, ppid: 0, effective: full_mask(40), ambient: 0, ..p.clone() };
         assert_eq!(row(&full, Some("root"), 40), "0     1     root        sleep               full +");
-        let bare = ProcCaps { bounding: 0, other_userns: true, ..p };
+        let bare = ProcCaps { bounding: 0, other_userns: true, ..p.clone() };
         assert_eq!(row(&bare, None, 40), "5114  5117  65534       sleep *             net_raw @");
+        // A name that is not UTF-8 is printed raw, and columns are padded by bytes, as printf's.
+        let odd = ProcCaps { command: b"sl\xffep".to_vec(), ..p.clone() };
+        assert_eq!(row(&odd, Some("nobody"), 40), "5114  5117  nobody      sl\\xffep               net_raw @ +");
+        let accented = ProcCaps { command: "caf\u{e9}".into(), ..p };
+        assert_eq!(
+            row(&accented, Some("nobody"), 40),
+            "5114  5117  nobody      caf\\xc3\\xa9               net_raw @ +"
+        );
+    }
+
+    #[test]
+    fn json_keeps_a_name_that_is_not_utf8() {
+        let p = ProcCaps {
+            pid: 7,
+            ppid: 1,
+            uid: 0,
+            euid: 0,
+            command: b"sl\xffep".to_vec(),
+            other_userns: false,
+            inheritable: 0,
+            permitted: 0,
+            effective: 0,
+            bounding: 0,
+            ambient: 0,
+        };
+        let v: serde_json::Value = serde_json::from_str(&json_line(&p, Some("root"))).unwrap();
+        assert_eq!((&v["command"], &v["command_hex"]), (&"sl\u{fffd}ep".into(), &"736cff6570".into()));
+        let plain = ProcCaps { command: b"sleep".to_vec(), ..p };
+        let v: serde_json::Value = serde_json::from_str(&json_line(&plain, Some("root"))).unwrap();
+        assert_eq!((&v["command"], v.get("command_hex")), (&"sleep".into(), None));
     }
 
     #[test]

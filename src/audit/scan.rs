@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::walk::{WalkOptions, walk};
-use super::{hex, write_error};
+use super::{hex, json_text, write_error};
 use crate::caps::risk::{self, RiskClass};
 use crate::caps::{FileCaps, cap_label, mask_caps};
 use crate::error::{Error, Outcome, Report, Result};
@@ -204,11 +204,11 @@ struct ClassJson {
 
 /// The `--json` line of a finding (no newline): one object, keys in a fixed order.
 pub fn json_line(found: &Found, opts: &ScanOptions) -> String {
-    let path = found.path.as_os_str();
+    let (path, path_hex) = json_text(found.path.as_os_str().as_bytes());
     let granted = found.caps.granted();
     let obj = FileJson {
-        path: path.to_string_lossy().into_owned(),
-        path_hex: path.to_str().is_none().then(|| hex(path.as_bytes())),
+        path,
+        path_hex,
         revision: found.caps.revision.number(),
         text: found.caps.text(),
         rootid: found.caps.rootid,
