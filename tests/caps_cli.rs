@@ -272,6 +272,47 @@ fn scan_one_file_system() {
     assert_eq!(out.stdout_text(), "./here cap_net_raw=ep\n");
 }
 
+/// Helper threads that cannot start leave the walk to those that did, at worst the calling
+/// thread alone: the same output as getcap, no panic (std's `scope.spawn` panicked when a user's
+/// process limit was reached). `--threads` above 1024 is refused: thousands of threads exhaust
+/// the memory maps as they start, which std answers with an abort.
+#[test]
+fn scan_with_no_thread_to_spare() {
+    let Some(dir) = capdir() else { return };
+    if !util::require_tool("setpriv") || !util::require_tool("prlimit") {
+        return;
+    }
+    let d = dir.path();
+    std::fs::set_permissions(d, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    for i in 0..6 {
+        let sub = d.join(format!("d{i}/e"));
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::write(sub.join("f"), b"").unwrap();
+        setcap(&["cap_net_raw=ep"], &sub.join("f"));
+    }
+    let getcap = cmd("getcap").args(["-r", "."]).current_dir(d).ok();
+    // One process for the user (captar itself): no thread can start.
+    let out = cmd("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "prlimit", "--nproc=1", "--"])
+        .arg(env!("CARGO_BIN_EXE_captar"))
+        .args(["caps", "scan", "--threads", "8", "."])
+        .current_dir(d)
+        .ok();
+    assert_eq!(
+        (out.stdout.escape_ascii().to_string(), out.stderr_text()),
+        (getcap.stdout.escape_ascii().to_string(), String::new())
+    );
+    for refused in ["20000", "1025", "0"] {
+        let out = captar().args(["caps", "scan", "--threads", refused, "."]).current_dir(d).code(2);
+        assert!(
+            out.stdout.is_empty() && out.stderr_text().contains("expected 1 to 1024 threads"),
+            "{}",
+            out.stderr_text()
+        );
+    }
+    same_as_getcap(d, &[OsStr::new("-r"), OsStr::new(".")], &[OsStr::new("--threads"), OsStr::new("1024")]);
+}
+
 #[test]
 fn scan_beyond_docker_and_risk() {
     let Some(dir) = capdir() else { return };

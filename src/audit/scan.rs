@@ -31,6 +31,11 @@ use crate::caps::{FileCaps, cap_label, mask_caps};
 use crate::error::{Error, Outcome, Report, Result};
 use crate::xattr;
 
+/// The most threads `--threads` takes: more read directories no faster, and some thousands
+/// exhaust the process's memory maps (vm.max_map_count) as they start, which std answers with an
+/// abort in the new thread rather than an error.
+pub const MAX_THREADS: usize = 1024;
+
 /// What to scan and how to print it.
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
@@ -46,7 +51,7 @@ pub struct ScanOptions {
     pub risk: bool,
     /// Only files granting (permitted or inheritable) a capability outside this mask.
     pub beyond: Option<u64>,
-    /// Worker threads reading directories.
+    /// Threads reading directories, the calling one included; fewer when no more can start.
     pub threads: usize,
 }
 
@@ -59,7 +64,7 @@ impl Default for ScanOptions {
             one_file_system: false,
             risk: false,
             beyond: None,
-            threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            threads: std::thread::available_parallelism().map_or(2, |n| n.get()).min(MAX_THREADS),
         }
     }
 }

@@ -25,7 +25,8 @@ use crate::error::{Error, Report, Result};
 pub(super) struct WalkOptions {
     /// Stay on the root's filesystem (`find -xdev`): skip directories on other devices.
     pub one_file_system: bool,
-    /// Threads reading directories, the calling one included (at least 1).
+    /// Threads reading directories, the calling one included (at least 1); fewer when no more
+    /// can start.
     pub threads: usize,
 }
 
@@ -107,8 +108,13 @@ pub(super) fn walk<T: Send>(
         visit,
     };
     std::thread::scope(|scope| {
+        // A helper that cannot start (RLIMIT_NPROC, threads-max, no memory for its stack) leaves
+        // the work to those that did: at worst the calling thread does it all. `scope.spawn`
+        // would panic instead.
         for _ in 1..opts.threads.max(1) {
-            scope.spawn(|| reader.help());
+            if std::thread::Builder::new().spawn_scoped(scope, || reader.help()).is_err() {
+                break;
+            }
         }
         let result = reader.emit_in_order(emit);
         reader.shared.lock().finished = true;

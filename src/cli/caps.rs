@@ -2,7 +2,6 @@
 //! [`crate::audit`].
 
 use std::io;
-use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
@@ -72,9 +71,9 @@ pub struct ScanArgs {
     /// Only files granting capabilities outside SET (`docker`, or a hex mask); appends ` [beyond=CAPS]`
     #[arg(long, value_name = "SET", value_parser = parse_baseline)]
     pub beyond: Option<u64>,
-    /// Threads reading directories (default: the number of CPUs)
-    #[arg(long, value_name = "N")]
-    pub threads: Option<NonZeroUsize>,
+    /// Threads reading directories, 1 to 1024 (default: the number of CPUs)
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
+    pub threads: Option<usize>,
 }
 
 #[derive(Debug, Args)]
@@ -95,6 +94,17 @@ fn parse_baseline(s: &str) -> std::result::Result<u64, String> {
     }
 }
 
+/// `--threads`: 1 to [`scan::MAX_THREADS`]. Thousands of threads read no faster, and the
+/// process runs out of memory maps while starting them: std then aborts in the new thread, which
+/// no error handling can catch.
+fn parse_threads(s: &str) -> std::result::Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n @ 1..=scan::MAX_THREADS) => Ok(n),
+        Ok(_) => Err(format!("expected 1 to {} threads", scan::MAX_THREADS)),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// Runs `captar caps ...`, writing to standard output.
 pub fn run(args: CapsArgs, report: &Report) -> Result<Outcome> {
     let stdout = io::stdout();
@@ -110,7 +120,7 @@ pub fn run(args: CapsArgs, report: &Report) -> Result<Outcome> {
                 one_file_system: a.one_file_system,
                 risk: a.risk,
                 beyond: a.beyond,
-                threads: a.threads.map_or(defaults.threads, NonZeroUsize::get),
+                threads: a.threads.unwrap_or(defaults.threads),
             };
             scan::run(&opts, report, &mut out)
         }
