@@ -198,6 +198,9 @@ fn scan_like_getcap_r() {
             run(&[os(".")]);
             run(&[os("odd"), os("./many/"), os("bin/newline")]);
             run(&[file.as_os_str(), link.as_os_str(), os("odd/dir-link")]);
+            // A trailing slash would have lstat follow the link: not even `dir-link/` is.
+            let out = run(&[os("odd/dir-link/"), os("odd/dir-link//"), os("odd/sub/")]);
+            assert!(!out.stdout_text().contains("dir-link"), "{}", out.stdout_text());
         }
     }
     // Without arguments: the current directory, as `getcap -r .`.
@@ -207,11 +210,15 @@ fn scan_like_getcap_r() {
 #[test]
 fn scan_reports_missing_paths_and_goes_on() {
     let Some(dir) = scanned() else { return };
-    let args = [OsStr::new("nowhere"), OsStr::new("odd")];
-    let getcap_args = [OsStr::new("-r"), OsStr::new("nowhere"), OsStr::new("odd")];
+    // A file named with a trailing slash is not a directory, to getcap as to lstat.
+    let args = [OsStr::new("nowhere"), OsStr::new("odd"), OsStr::new("odd/sub/b/"), OsStr::new("odd/file-link/")];
+    let getcap_args: Vec<&OsStr> = [OsStr::new("-r")].into_iter().chain(args).collect();
     let out = same_as_getcap(dir.path(), &getcap_args, &args);
     assert_eq!(out.status.code(), Some(2));
-    assert!(out.stderr_text().contains("nowhere"), "{}", out.stderr_text());
+    let err = out.stderr_text();
+    assert!(err.contains("nowhere: stat: No such file"), "{err}");
+    assert!(err.contains("odd/sub/b/: stat: Not a directory"), "{err}");
+    assert!(err.contains("odd/file-link/: stat: Not a directory"), "{err}");
 }
 
 /// In a user namespace where only root is mapped, a v3 capability of rootid 100000 reads as

@@ -3,7 +3,7 @@
 exactly as `getcap -r PATH` prints it (`PATH TEXT`, in getcap's order: see audit/walk.rs), and
 with `-n` exactly as `getcap -n -r` (` [rootid=N]` after a v3 value's text).
 
-Like getcap: symlinks are never followed (not even a PATH argument that is one), every file
+Like getcap: symlinks are never followed (not even a PATH argument that is one, `link/` included), every file
 but a directory or a symlink is read (a regular file, and also a fifo, a device or a socket, where
 the kernel keeps a capability as well), trailing slashes of a PATH are dropped (`dir/` lists `dir/file`), and a file's path
 is printed raw, bytes and newlines included. Unlike getcap, a value that cannot be read or decoded
@@ -128,14 +128,19 @@ pub fn find(opts: &ScanOptions, report: &Report, emit: &mut dyn FnMut(Found) -> 
     let wanted = |found: &Found| opts.beyond.is_none_or(|base| found.caps.granted() & !base != 0);
     let visit = |path: &Path| read_caps(path, report).filter(wanted);
     for arg in &opts.paths {
-        let md = match std::fs::symlink_metadata(arg) {
+        let root = strip_trailing_slashes(arg);
+        // A trailing slash makes lstat follow a symlink (`link/` is the directory it points to):
+        // the name as given says whether it exists at all (`file/`: not a directory, as getcap
+        // says), the name without the slashes what it is, as nftw lstats it.
+        let md = std::fs::symlink_metadata(arg)
+            .and_then(|md| if root.as_os_str() == arg.as_os_str() { Ok(md) } else { std::fs::symlink_metadata(&root) });
+        let md = match md {
             Ok(md) => md,
             Err(e) => {
                 report.error(Error::io(arg, "stat", e));
                 continue;
             }
         };
-        let root = strip_trailing_slashes(arg);
         if !md.is_dir() && !md.is_symlink() {
             if let Some(found) = visit(&root) {
                 emit(found)?;
