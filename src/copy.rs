@@ -56,7 +56,9 @@ fn through_pipe(
     };
     let path = PathBuf::from(format!("/proc/self/fd/{}", reader.as_raw_fd()));
     std::thread::scope(|s| {
-        let writer = s.spawn(|| create::create(&create_opts, report));
+        let writer = std::thread::Builder::new()
+            .spawn_scoped(s, || create::create(&create_opts, report))
+            .map_err(|e| Error::no_thread(&opts.src, e))?;
         let result = run(path);
         // The extraction stops at the end-of-archive marker; the writer may still be writing
         // its padding. Read it out, so a finished archive never ends in EPIPE.

@@ -59,6 +59,17 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// A thread that could not start: the limit on processes or threads was reached.
+    pub fn no_thread(path: impl Into<PathBuf>, e: io::Error) -> Error {
+        Error::entry(
+            path,
+            format!(
+                "cannot start a thread: {} (the limit on processes and threads is reached: ulimit -u, or a container's pids limit; raise it or end some processes)",
+                os_text(&e)
+            ),
+        )
+    }
+
     /// A failed write to standard output (a closed pipe there is no error: see main).
     pub fn stdout(source: io::Error) -> Error {
         Error::io(STDOUT, "write", source)

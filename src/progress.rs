@@ -89,7 +89,8 @@ impl Progress {
     /// O_NOATIME where allowed, so counting leaves access times alone too.
     pub fn count_tree(&self, roots: Vec<PathBuf>, one_file_system: bool, recursive: bool) {
         let Some(bar) = self.0.clone() else { return };
-        std::thread::spawn(move || {
+        // Without a thread to spare (the process limit), the bar has no total.
+        let _ = std::thread::Builder::new().spawn(move || {
             let mut count = Count { total: 0, files: 0, bar };
             for root in roots {
                 count.root(&root, one_file_system, recursive);

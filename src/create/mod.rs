@@ -491,11 +491,12 @@ fn write_to<W: Write + AsFd>(
     let (back_tx, back_rx) = std::sync::mpsc::channel::<Batch>();
     let job_rx = std::sync::Mutex::new(job_rx);
     std::thread::scope(|s| -> Result<()> {
-        let producer = s.spawn(move || walker.walk_all(Batches::new(&job_tx, &back_rx, readers + QUEUE)));
+        // Readers that cannot start (the process limit reached) are done without; with none,
+        // or no walk, the archive cannot be made.
         let mut threads = Vec::new();
         for _ in 0..readers {
             let (job_rx, done_tx) = (&job_rx, done_tx.clone());
-            threads.push(s.spawn(move || {
+            let reader = std::thread::Builder::new().spawn_scoped(s, move || {
                 loop {
                     let next = match job_rx.lock() {
                         Ok(rx) => rx.recv(),
@@ -507,8 +508,16 @@ fn write_to<W: Write + AsFd>(
                         return; // the writer stopped (it reports why), or this thread failed
                     }
                 }
-            }));
+            });
+            match reader {
+                Ok(t) => threads.push(t),
+                Err(e) if threads.is_empty() => return Err(crate::error::Error::no_thread(label, e)),
+                Err(_) => break,
+            }
         }
+        let producer = std::thread::Builder::new()
+            .spawn_scoped(s, move || walker.walk_all(Batches::new(&job_tx, &back_rx, readers + QUEUE)))
+            .map_err(|e| crate::error::Error::no_thread(label, e))?;
         drop(done_tx);
         let out = Output { writer: &mut writer, direct: direct.as_ref().map(|fd| fd.as_fd()), label };
         let written = write_items(files, progress, done_rx, back_tx, out);

@@ -227,9 +227,12 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     let (done_tx, done_rx) = std::sync::mpsc::channel::<Done>();
     let job_rx = std::sync::Mutex::new(job_rx);
     let result = std::thread::scope(|s| {
+        // Workers that cannot start (the process limit reached) are done without: with none,
+        // every file is written here.
+        let mut started = 0;
         for _ in 0..workers {
             let (job_rx, done_tx, restorer) = (&job_rx, done_tx.clone(), &restorer);
-            s.spawn(move || {
+            let worker = std::thread::Builder::new().spawn_scoped(s, move || {
                 loop {
                     let job = match job_rx.lock() {
                         Ok(rx) => rx.recv(),
@@ -250,9 +253,13 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
                     }
                 }
             });
+            if worker.is_err() {
+                break;
+            }
+            started += 1;
         }
         drop(done_tx);
-        let pool = (workers > 1).then(|| Pool::new(job_tx, done_rx));
+        let pool = (workers > 1 && started > 0).then(|| Pool::new(job_tx, done_rx));
         let mut run = Run {
             opts,
             report,

@@ -34,6 +34,8 @@ pub struct Blocks<C: Codec> {
     jobs: Option<mpsc::Sender<Job<C::Done>>>,
     pending: VecDeque<mpsc::Receiver<io::Result<C::Done>>>,
     workers: Vec<thread::JoinHandle<()>>,
+    /// The codec, also for `submit` when no worker could start.
+    codec: Arc<C>,
     max_pending: usize,
     /// A block failed: nothing more is taken, so a caller that goes on cannot write a stream
     /// with a block missing.
@@ -48,19 +50,23 @@ impl<C: Codec> Blocks<C> {
         let codec = Arc::new(codec);
         let (tx, rx) = mpsc::channel::<Job<C::Done>>();
         let rx = Arc::new(Mutex::new(rx));
+        // Workers that cannot start (the process limit reached) are done without: with none,
+        // `submit` compresses each block itself.
         let workers = (0..n)
-            .map(|_| {
+            .map_while(|_| {
                 let (rx, codec) = (rx.clone(), codec.clone());
-                thread::spawn(move || {
-                    loop {
-                        let job = match rx.lock() {
-                            Ok(guard) => guard.recv(),
-                            Err(_) => return,
-                        };
-                        let Ok(job) = job else { return };
-                        let _ = job.reply.send(codec.block(&job.input, &job.dict));
-                    }
-                })
+                thread::Builder::new()
+                    .spawn(move || {
+                        loop {
+                            let job = match rx.lock() {
+                                Ok(guard) => guard.recv(),
+                                Err(_) => return,
+                            };
+                            let Ok(job) = job else { return };
+                            let _ = job.reply.send(codec.block(&job.input, &job.dict));
+                        }
+                    })
+                    .ok()
             })
             .collect();
         Blocks {
@@ -71,6 +77,7 @@ impl<C: Codec> Blocks<C> {
             jobs: Some(tx),
             pending: VecDeque::new(),
             workers,
+            codec,
             max_pending: 2 * n,
             failed: false,
         }
@@ -115,7 +122,11 @@ impl<C: Codec> Blocks<C> {
         let dict = std::mem::replace(&mut self.dict, next_dict);
         let (reply, result) = mpsc::sync_channel(1);
         let jobs = self.jobs.as_ref().ok_or_else(|| io::Error::other("compression already finished"))?;
-        jobs.send(Job { input, dict, reply }).map_err(|_| io::Error::other("a compression worker ended"))?;
+        if self.workers.is_empty() {
+            let _ = reply.send(self.codec.block(&input, &dict));
+        } else {
+            jobs.send(Job { input, dict, reply }).map_err(|_| io::Error::other("a compression worker ended"))?;
+        }
         self.pending.push_back(result);
         Ok(())
     }

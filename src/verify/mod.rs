@@ -373,10 +373,13 @@ impl Verifier<'_> {
         // Member checks run on every core (the archive's data, for --all, is read here and
         // travels with them); findings are printed in archive order.
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        if cores > 1 {
-            // Two checking threads per core: measured 10% faster than one, as a thread is
-            // often waiting for the next batch while the other cores have work.
-            return self.archive_parallel(reader, tick, 2 * cores);
+        // Two checking threads per core: measured 10% faster than one, as a thread is often
+        // waiting for the next batch while the other cores have work. (None when no thread
+        // could start: the process limit reached; then every member is checked here.)
+        if cores > 1
+            && let Some(done) = self.archive_parallel(reader, tick, 2 * cores)
+        {
+            return done;
         }
         while let Some((meta, rel)) = self.next_member(reader, tick)? {
             let disk_path = self.root.join(&rel);
@@ -443,7 +446,7 @@ impl Verifier<'_> {
         Ok(None)
     }
 
-    fn archive_parallel(&mut self, reader: &mut Reader, tick: &dyn Fn(), workers: usize) -> Result<()> {
+    fn archive_parallel(&mut self, reader: &mut Reader, tick: &dyn Fn(), workers: usize) -> Option<Result<()>> {
         const BATCH: usize = 256;
         const BATCH_BYTES: usize = 4 << 20;
         let mut batch_bytes = 0usize;
@@ -453,11 +456,12 @@ impl Verifier<'_> {
         let root = self.root.clone();
         let keep_dir_symlinks = self.dirs_open.dest.as_ref().is_some_and(|d| d.keeps_dir_symlinks());
         let named = self.opts.name_members.is_some();
-        std::thread::scope(|s| -> Result<()> {
+        std::thread::scope(|s| -> Option<Result<()>> {
+            let mut started = 0;
             for _ in 0..workers {
                 let (task_rx, done_tx) = (&task_rx, done_tx.clone());
                 let root = &root;
-                s.spawn(move || {
+                let worker = std::thread::Builder::new().spawn_scoped(s, move || {
                     let mut dirs = Dirs::beneath(root, keep_dir_symlinks);
                     loop {
                         let next = match task_rx.lock() {
@@ -471,6 +475,13 @@ impl Verifier<'_> {
                         }
                     }
                 });
+                if worker.is_err() {
+                    break;
+                }
+                started += 1;
+            }
+            if started == 0 {
+                return None;
             }
             drop(done_tx);
             let mut sent = 0u64;
@@ -520,7 +531,9 @@ impl Verifier<'_> {
                     waiting.insert(seq, findings);
                 }
                 while let Some(findings) = waiting.remove(&next_out) {
-                    self.record(findings)?;
+                    if let Err(e) = self.record(findings) {
+                        return Some(Err(e));
+                    }
                     next_out += 1;
                 }
                 if done {
@@ -531,7 +544,9 @@ impl Verifier<'_> {
             while next_out < sent {
                 match waiting.remove(&next_out) {
                     Some(findings) => {
-                        self.record(findings)?;
+                        if let Err(e) = self.record(findings) {
+                            return Some(Err(e));
+                        }
                         next_out += 1;
                     }
                     None => match done_rx.recv() {
@@ -542,7 +557,7 @@ impl Verifier<'_> {
                     },
                 }
             }
-            result
+            Some(result)
         })
     }
 

@@ -263,3 +263,48 @@ fn a_mount_point_where_a_file_goes_is_named() {
     assert_eq!(read(&other), b"mounted\n");
     c.check();
 }
+
+/// No thread to spare (the user's process limit reached, as in a container at its pids
+/// limit): extract and verify do the work on the one thread they have; create, which needs
+/// a reading thread and its walk, stops with a one-line error, never a panic.
+#[test]
+fn no_thread_to_spare() {
+    if !util::require_root("run as another user") || !util::require_tool("setpriv") || !util::require_tool("prlimit") {
+        return;
+    }
+    let dir = util::tempdir();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("src/sub")).unwrap();
+    for i in 0..40 {
+        std::fs::write(d.join(format!("src/sub/f{i}")), format!("{i}\n")).unwrap();
+    }
+    captar().args(["create", "--no-caps", "-f", "a.tar", "src"]).current_dir(d).ok();
+    captar().args(["create", "--no-caps", "--gzip", "-f", "a.tgz", "src"]).current_dir(d).ok();
+    std::fs::create_dir(d.join("out")).unwrap();
+    util::cmd("chown").args(["-R", "65534:65534"]).arg(d).ok();
+    std::fs::set_permissions(d, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let limited = |args: &[&str]| {
+        util::cmd("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "prlimit", "--nproc=1", "--"])
+            .arg(env!("CARGO_BIN_EXE_captar"))
+            .args(args)
+            .current_dir(d)
+            .run()
+    };
+    let out = limited(&["extract", "--no-caps", "-f", "a.tar", "-C", "out"]);
+    assert_eq!((out.status.code(), out.stderr_text()), (Some(0), String::new()));
+    assert_eq!(std::fs::read_dir(d.join("out/src/sub")).unwrap().count(), 40);
+    let out = limited(&["verify", "-f", "a.tar", "-C", "out"]);
+    assert_eq!(out.status.code(), Some(0), "{}", out.stderr_text());
+    assert!(out.stdout_text().contains("verified 42 entries"), "{}", out.stdout_text());
+    for args in
+        [&["create", "--no-caps", "-f", "b.tar", "src"][..], &["create", "--no-caps", "--gzip", "-f", "b.tgz", "src"]]
+    {
+        let out = limited(args);
+        assert_no_panic(&out);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(one_line(&out).contains("cannot start a thread"), "{}", out.stderr_text());
+    }
+    let out = limited(&["list", "-f", "a.tgz"]);
+    assert_eq!(out.status.code(), Some(0), "{}", out.stderr_text());
+}
