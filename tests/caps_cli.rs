@@ -355,6 +355,27 @@ fn scan_beyond_docker_and_risk() {
             "./ping cap_net_raw=ep [risk=moderate:cap_net_raw]",
         ]
     );
+    // What about the file lets others abuse it: writable by group or anyone, not root's,
+    // setuid or setgid (chown clears a capability: it goes first).
+    let set_mode = |name: &str, mode: u32| {
+        std::fs::set_permissions(dir.path().join(name), std::os::unix::fs::PermissionsExt::from_mode(mode)).unwrap()
+    };
+    set_mode("ping", 0o777);
+    set_mode("admin", 0o4750);
+    std::os::unix::fs::chown(dir.path().join("bind"), Some(1000), None).unwrap();
+    setcap(&["cap_net_bind_service=ep"], &dir.path().join("bind"));
+    let out = captar().current_dir(dir.path()).args(["caps", "scan", "--risk", "."]).ok();
+    assert_eq!(
+        sorted(out),
+        [
+            "./admin cap_net_admin,cap_net_raw=ep [risk=high:cap_net_admin moderate:cap_net_raw] [file-risk=setuid]",
+            "./bind cap_net_bind_service=ep [file-risk=owner-not-root]",
+            "./ping cap_net_raw=ep [risk=moderate:cap_net_raw] [file-risk=writable-by-others,writable-by-group]",
+        ]
+    );
+    let out = captar().current_dir(dir.path()).args(["caps", "scan", "--risk", "--json", "ping"]).ok();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["file_risk"], serde_json::json!(["writable-by-others", "writable-by-group"]));
     captar().args(["caps", "scan", "--beyond", "kubernetes", "."]).code(2);
 }
 

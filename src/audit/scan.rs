@@ -165,10 +165,36 @@ pub fn line(found: &Found, opts: &ScanOptions) -> Vec<u8> {
     {
         out.extend_from_slice(format!(" [risk={risk}]").as_bytes());
     }
+    if opts.risk {
+        let file = file_risk(&found.path);
+        if !file.is_empty() {
+            out.extend_from_slice(format!(" [file-risk={}]", file.join(",")).as_bytes());
+        }
+    }
     if let Some(base) = opts.beyond {
         out.extend_from_slice(format!(" [beyond={}]", names(found.caps.granted() & !base).join(",")).as_bytes());
     }
     out
+}
+
+/// What about a capped file itself lets others abuse or replace what its capability grants:
+/// writable by its group or by anyone (a write through a shared mapping changes the code and
+/// keeps the capability; only write(2) clears it), owned by a user other than root (who may do
+/// the same, and chmod it), and setuid or setgid bits beside the capability. Looked up with
+/// lstat when asked (capped files are few).
+pub fn file_risk(path: &Path) -> Vec<&'static str> {
+    let Ok(md) = std::fs::symlink_metadata(path) else { return Vec::new() };
+    let mode = md.mode();
+    [
+        (mode & 0o002 != 0, "writable-by-others"),
+        (mode & 0o020 != 0, "writable-by-group"),
+        (md.uid() != 0, "owner-not-root"),
+        (mode & 0o4000 != 0, "setuid"),
+        (mode & 0o2000 != 0, "setgid"),
+    ]
+    .into_iter()
+    .filter_map(|(set, name)| set.then_some(name))
+    .collect()
 }
 
 fn names(mask: u64) -> Vec<String> {
@@ -194,6 +220,9 @@ struct FileJson {
     raw: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     risk: Option<RiskJson>,
+    /// With `--risk`: `file_risk`'s words (empty when none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file_risk: Option<Vec<&'static str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     beyond: Option<Vec<String>>,
 }
@@ -233,6 +262,7 @@ pub fn json_line(found: &Found, opts: &ScanOptions) -> String {
                 .map(|(class, mask)| ClassJson { class: class.name(), caps: names(mask) })
                 .collect(),
         }),
+        file_risk: opts.risk.then(|| file_risk(&found.path)),
         beyond: opts.beyond.map(|base| names(granted & !base)),
     };
     serde_json::to_string(&obj).unwrap_or_default()
@@ -285,7 +315,7 @@ mod tests {
                 + r#""permitted":["cap_net_raw","cap_sys_admin"],"inheritable":[],"#
                 + r#""raw":"0100000200202000000000000000000000000000","#
                 + r#""risk":{"highest":"root-equivalent","classes":[{"class":"root-equivalent","caps":["cap_sys_admin"]},"#
-                + r#"{"class":"moderate","caps":["cap_net_raw"]}]},"beyond":["cap_sys_admin"]}"#
+                + r#"{"class":"moderate","caps":["cap_net_raw"]}]},"file_risk":[],"beyond":["cap_sys_admin"]}"#
         );
     }
 
