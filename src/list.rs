@@ -334,9 +334,7 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
         let next = reader.next_entry()?;
         // A volume label stands before the members, whatever is selected, as in GNU tar's
         // listing (not in JSON, whose lines are members).
-        if let Some(label) = reader.take_label()
-            && !opts.json
-        {
+        if let Some(label) = reader.take_label().filter(|_| !opts.json) {
             line.clear();
             if opts.verbose {
                 let (owner, size) = ("0/0", "0");

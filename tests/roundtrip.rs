@@ -2258,4 +2258,17 @@ fn volume_labels_as_gnu_tar() {
     captar().args(["append", "-f"]).arg(&ours).arg("-C").arg(&src).arg("f").ok();
     captar().args(["delete", "--label", "Full*", "-f"]).arg(&ours).arg("f").ok();
     assert_eq!(captar().args(["list", "-f"]).arg(&ours).ok().stdout_text(), "Full backup 7\n");
+    // Archives joined, read with -i: the first archive's label is the archive's, listed and
+    // checked by --label, as GNU tar lists and checks only the first.
+    let (first, joined) = (archive("first.tar"), archive("joined.tar"));
+    captar().args(["create", "--label", "Only", "-f"]).arg(&first).arg("-C").arg(&src).arg("f").ok();
+    let mut both = std::fs::read(&first).unwrap();
+    both.extend(std::fs::read(&ours).unwrap());
+    std::fs::write(&joined, both).unwrap();
+    let listed = captar().args(["list", "-i", "--label", "On*", "-f"]).arg(&joined).ok().stdout_text();
+    assert_eq!(listed, "Only\nf\n");
+    assert_eq!(captar().args(["list", "-i", "-f"]).arg(&joined).ok().stdout_text(), listed);
+    assert_eq!(cmd("tar").args(["-V", "On*", "-itf"]).arg(&joined).ok().stdout_text(), listed);
+    captar().args(["list", "-i", "--label", "Full*", "-f"]).arg(&joined).code(2);
+    cmd("tar").args(["-V", "Full*", "-itf"]).arg(&joined).code(2);
 }

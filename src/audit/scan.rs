@@ -166,7 +166,7 @@ pub fn line(found: &Found, opts: &ScanOptions) -> Vec<u8> {
         out.extend_from_slice(format!(" [risk={risk}]").as_bytes());
     }
     if opts.risk {
-        let file = file_risk(&found.path);
+        let file = file_risk(&found.path, &found.caps);
         if !file.is_empty() {
             out.extend_from_slice(format!(" [file-risk={}]", file.join(",")).as_bytes());
         }
@@ -182,13 +182,15 @@ pub fn line(found: &Found, opts: &ScanOptions) -> Vec<u8> {
 /// keeps the capability; only write(2) clears it), owned by a user other than root (who may do
 /// the same, and chmod it), and setuid or setgid bits beside the capability. Looked up with
 /// lstat when asked (capped files are few).
-pub fn file_risk(path: &Path) -> Vec<&'static str> {
+pub fn file_risk(path: &Path, caps: &FileCaps) -> Vec<&'static str> {
     let Ok(md) = std::fs::symlink_metadata(path) else { return Vec::new() };
     let mode = md.mode();
+    // A v3 capability's root is its rootid (a rootless container's files are its owner's).
+    let root = caps.rootid.unwrap_or(0);
     [
         (mode & 0o002 != 0, "writable-by-others"),
         (mode & 0o020 != 0, "writable-by-group"),
-        (md.uid() != 0, "owner-not-root"),
+        (md.uid() != root, "owner-not-root"),
         (mode & 0o4000 != 0, "setuid"),
         (mode & 0o2000 != 0, "setgid"),
     ]
@@ -262,7 +264,7 @@ pub fn json_line(found: &Found, opts: &ScanOptions) -> String {
                 .map(|(class, mask)| ClassJson { class: class.name(), caps: names(mask) })
                 .collect(),
         }),
-        file_risk: opts.risk.then(|| file_risk(&found.path)),
+        file_risk: opts.risk.then(|| file_risk(&found.path, &found.caps)),
         beyond: opts.beyond.map(|base| names(granted & !base)),
     };
     serde_json::to_string(&obj).unwrap_or_default()

@@ -693,12 +693,14 @@ pub struct ExtractArgs {
     /// Existing directories keep their owner, mode and access ACL (times and xattrs are set), as GNU tar's
     #[arg(long)]
     no_overwrite_dir: bool,
-    /// Remove an empty directory where a member goes before extracting it (a directory member
-    /// gets a new one; a non-empty one is an error), as GNU tar's -U
+    /// Remove what is where a member goes before extracting it, as GNU tar's -U: a file,
+    /// symlink or node (frees its room first), or an empty directory (a directory member gets a
+    /// new one; a non-empty one is an error)
     #[arg(short = 'U', long)]
     unlink_first: bool,
-    /// Remove a directory where a member goes with everything in it before extracting the member
-    /// (a directory member too: it is made anew, empty; never the destination itself), as GNU tar's
+    /// Remove what is where a member goes before extracting it, a directory with everything in
+    /// it (a directory member too: it is made anew, empty; never the destination itself), as
+    /// GNU tar's
     #[arg(long, conflicts_with_all = ["keep_old_files", "skip_old_files", "keep_newer_files"])]
     recursive_unlink: bool,
     /// Extract the rest when a capability cannot be restored, and list them all at the end
@@ -1296,7 +1298,7 @@ fn add_to(
     // Nothing to add: the archive is left as it is (as tar -r), or made empty when missing (as
     // GNU tar makes it).
     if opts.paths.is_empty() && !opts.empty_ok {
-        if file.symlink_metadata().is_ok() {
+        if file.exists() {
             return Ok(Outcome::Ok);
         }
         opts.empty_ok = true;

@@ -420,7 +420,7 @@ impl Run<'_> {
             self.wait_for_conflicts(&name.rel, &meta)?;
             let mut result = self.member(reader, &name, &meta);
             if let Err(Failure::Stop(e)) = &mut result {
-                self.explain_full_while_replacing(&name, e);
+                self.explain_full_while_replacing(&name.rel, e);
             }
             // A file a worker writes is settled when the worker is done.
             // (Nothing to look up per member without --backup.)
@@ -455,13 +455,14 @@ impl Run<'_> {
     /// A full filesystem while a member was to replace a file: the new file is written beside the
     /// old one (replacing it atomically), so both need room; `-U` removes the old one first, as
     /// GNU tar does.
-    fn explain_full_while_replacing(&mut self, name: &SafeName, e: &mut Error) {
+    fn explain_full_while_replacing(&mut self, rel: &Path, e: &mut Error) {
         let Error::Io { path, op, source } = e else { return };
-        if source.raw_os_error() != Some(libc::ENOSPC) || self.opts.unlinks_first() || name.is_root() {
+        let full = matches!(source.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT));
+        let (Some(parent_rel), Some(file_name)) = (rel.parent(), rel.file_name()) else { return };
+        if !full || self.opts.unlinks_first() {
             return;
         }
-        let (parent_rel, file_name) = name.split();
-        let Ok(parent) = self.dest.dir(parent_rel) else { return };
+        let Ok(Some(parent)) = self.dest.open_dir(parent_rel) else { return };
         let replacing = rustix::fs::statat(&parent, file_name, AtFlags::SYMLINK_NOFOLLOW)
             .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile);
         if replacing {
@@ -529,7 +530,11 @@ impl Run<'_> {
             pool.spare.keep(done.data);
         }
         self.settle_backup(&done.rel, done.result.is_err());
-        self.handle(&done.path, done.result)
+        let mut result = done.result;
+        if let Err(Failure::Stop(e)) = &mut result {
+            self.explain_full_while_replacing(&done.rel, e);
+        }
+        self.handle(&done.path, result)
     }
 
     /// Waits for every file handed to the workers.
@@ -767,9 +772,14 @@ impl Run<'_> {
             return Ok(());
         }
         if ty != rustix::fs::FileType::Directory {
-            // Not written through: unlink takes the name, whatever it is.
+            // Not written through: unlink takes the name, whatever it is. Not for a hard link,
+            // which needs no room and may name the very file there (GNU tar's link of a file
+            // named twice to itself): it replaces as without the option.
+            if kind == Kind::HardLink {
+                return Ok(());
+            }
             return rustix::fs::unlinkat(&parent, name, AtFlags::empty())
-                .map_err(|e| Failure::Member(Error::io(path, "remove what is in the way", e.into())));
+                .map_err(|e| fail("remove what is in the way")(e.into()));
         }
         let ours = self.dir_index.contains_key(&key) || self.dest.made(key);
         if self.opts.recursive_unlink && ours {
@@ -887,26 +897,11 @@ impl Run<'_> {
                 // --keep-directory-symlink: a symlink leading to a directory (in the
                 // destination) stays, and what the archive puts beneath goes through it; the
                 // directory keeps its own metadata, as GNU tar leaves it.
-                if kind == rustix::fs::FileType::Symlink && self.dest.keeps_dir_symlinks() {
-                    if matches!(self.dest.open_dir(rel), Ok(Some(_))) {
-                        return Ok(());
-                    }
-                    // Replaced below, as a dangling one (GNU tar replaces those too); but one that
-                    // leads to a directory out of the destination (GNU tar would follow it there)
-                    // is said, since the option was given to keep it.
-                    let outside = rustix::fs::statat(parent, name, AtFlags::empty()).is_ok_and(|st| {
-                        rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory
-                    });
-                    if outside && !matches!(self.opts.existing, Existing::Skip | Existing::Keep) {
-                        let target = rustix::fs::readlinkat(parent, name, Vec::new())
-                            .map(|t| t.into_bytes())
-                            .unwrap_or_default();
-                        self.report.warn(format!(
-                            "{}: the symlink there (-> {}) leads to a directory outside the destination, where captar does not follow it (with --keep-directory-symlink the destination is the root for symlinks); replaced by the archive's directory",
-                            meta.path.display(),
-                            crate::list::quote_name(&target)
-                        ));
-                    }
+                if kind == rustix::fs::FileType::Symlink
+                    && self.dest.keeps_dir_symlinks()
+                    && matches!(self.dest.open_dir(rel), Ok(Some(_)))
+                {
+                    return Ok(());
                 }
                 if kind != rustix::fs::FileType::Directory {
                     match self.opts.existing {
@@ -924,6 +919,24 @@ impl Run<'_> {
                             return Ok(());
                         }
                         _ => {}
+                    }
+                    // Replaced as a dangling one (GNU tar replaces those too); but one kept by
+                    // --keep-directory-symlink that leads to a directory out of the destination
+                    // (GNU tar would follow it there) is said, since the option was to keep it.
+                    if kind == rustix::fs::FileType::Symlink
+                        && self.dest.keeps_dir_symlinks()
+                        && rustix::fs::statat(parent, name, AtFlags::empty()).is_ok_and(|st| {
+                            rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory
+                        })
+                    {
+                        let target = rustix::fs::readlinkat(parent, name, Vec::new())
+                            .map(|t| t.into_bytes())
+                            .unwrap_or_default();
+                        self.report.warn(format!(
+                            "{}: the symlink there (-> {}) leads to a directory outside the destination, where captar does not follow it (with --keep-directory-symlink the destination is the root for symlinks); replaced by the archive's directory",
+                            meta.path.display(),
+                            crate::list::quote_name(&target)
+                        ));
                     }
                     // A symlink or file in the way is replaced, never followed (CVE-2026-33056).
                     rustix::fs::unlinkat(parent, name, AtFlags::empty())?;

@@ -72,9 +72,12 @@ pub struct Reader {
     /// The current member's runs when it is sparse: `read_data` then gives the file it expands
     /// to, holes as zeros.
     sparse: Option<Sparse>,
-    /// The volume label read since `take_label` last took it (a GNU `V` header, or a global
-    /// header's `GNU.volume.label`).
+    /// The archive's volume label (a GNU `V` header, or a global header's `GNU.volume.label`)
+    /// until `take_label` takes it.
     label: Option<VolumeLabel>,
+    /// The text of the archive's first label, which `--label` checks (GNU tar checks the
+    /// first volume's).
+    first_label: Option<Vec<u8>>,
     /// `--label`: the archive's label must match this glob; checked when the first member (or
     /// the end) is reached.
     label_pattern: Option<(String, globset::GlobSet)>,
@@ -228,6 +231,7 @@ impl Reader {
             end: None,
             current: PathBuf::new(),
             label: None,
+            first_label: None,
             label_pattern: None,
         }
     }
@@ -240,21 +244,32 @@ impl Reader {
         Ok(())
     }
 
-    /// The volume label read since the last call, if any: a listing shows it where it stands.
+    /// The volume label, once read (a listing shows it where it stands).
     pub fn take_label(&mut self) -> Option<VolumeLabel> {
         self.label.take()
+    }
+
+    /// The archive's label is its first (GNU tar lists and checks only that one; with `-i`,
+    /// those of archives joined after it are not shown).
+    fn read_label(&mut self, text: Vec<u8>, block: &[u8; BLOCK]) {
+        if self.first_label.is_some() {
+            return;
+        }
+        let mtime = numeric(&block[MTIME]).and_then(|t| i64::try_from(t).ok()).unwrap_or(0);
+        self.first_label = Some(text.clone());
+        self.label = Some(VolumeLabel { text, mtime });
     }
 
     /// Checks `--label` once, at the first member or the end: GNU tar's messages.
     fn check_label(&mut self) -> Result<()> {
         let Some((pattern, glob)) = self.label_pattern.take() else { return Ok(()) };
-        match &self.label {
-            Some(label) if glob.is_match(std::path::Path::new(std::ffi::OsStr::from_bytes(&label.text))) => Ok(()),
+        match &self.first_label {
+            Some(label) if glob.is_match(std::path::Path::new(std::ffi::OsStr::from_bytes(label))) => Ok(()),
             Some(label) => Err(Error::Entry {
                 path: self.archive.clone().into(),
                 msg: format!(
                     "volume label {:?} does not match --label {pattern:?}; this is not the archive asked for",
-                    String::from_utf8_lossy(&label.text)
+                    String::from_utf8_lossy(label)
                 ),
             }),
             None => Err(Error::Entry {
@@ -518,6 +533,8 @@ impl Reader {
                     return Err(self.err(at, "an extended header is followed by the end-of-archive marker"));
                 }
                 if self.ignore_zeros {
+                    // The first archive's end: its label (or none) is the one --label checks.
+                    self.check_label()?;
                     self.zeros_from.get_or_insert(at);
                     continue;
                 }
@@ -572,8 +589,7 @@ impl Reader {
                     // member, so they are left out, and counted on the next member.
                     for r in records {
                         if r.key == VOLUME_LABEL.as_bytes() {
-                            let mtime = numeric(&block[MTIME]).and_then(|t| i64::try_from(t).ok()).unwrap_or(0);
-                            self.label = Some(VolumeLabel { text: r.value.to_vec(), mtime });
+                            self.read_label(r.value.to_vec(), &block);
                         } else if let Some(slot) = CORE.iter().position(|k| k.as_bytes() == r.key) {
                             self.global[slot] = Some(r.value.to_vec());
                         } else if r.key.starts_with(pax::SCHILY_XATTR.as_bytes())
@@ -592,8 +608,7 @@ impl Reader {
                 b'K' => pending.long_link = Some(trim_nul(&self.read_blob(size, "GNU long link name")?).to_vec()),
                 b'V' => {
                     let text = pending.long_name.take().unwrap_or_else(|| header.path_bytes().into_owned());
-                    let mtime = numeric(&block[MTIME]).and_then(|t| i64::try_from(t).ok()).unwrap_or(0);
-                    self.label = Some(VolumeLabel { text, mtime });
+                    self.read_label(text, &block);
                     self.skip(size + padding(size))?; // sizes are at most i64::MAX: no overflow
                     if pending.first_offset == Some(at) {
                         pending.first_offset = None;
@@ -723,9 +738,11 @@ impl Reader {
         // header's field applies again. An xattr's empty value is a value. So a core keyword
         // counts at its last record, unless that one is empty.
         let mut last = [usize::MAX; CORE.len()];
-        for (i, (key, _)) in records().enumerate() {
+        let mut last_empty = [false; CORE.len()];
+        for (i, (key, value)) in records().enumerate() {
             if let Some(slot) = CORE.iter().position(|k| k.as_bytes() == key) {
                 last[slot] = i;
+                last_empty[slot] = value.is_empty();
             }
         }
         let effective = records().enumerate().filter(|&(i, (key, value))| {
@@ -734,10 +751,7 @@ impl Reader {
         // An empty uname or gname deletes the header's name too (POSIX: "any header block
         // field ... of the same name"; GNU tar and Python's tarfile read it so): the member
         // has no name, only its id. (Other fields have no "none"; their header's value stands.)
-        let deleted = |key: &str| {
-            let slot = CORE.iter().position(|k| *k == key).expect("a core keyword");
-            records().nth(last[slot]).is_some_and(|(_, v)| v.is_empty())
-        };
+        let deleted = |key: &str| CORE.iter().position(|k| *k == key).is_some_and(|slot| last_empty[slot]);
         if deleted(pax::UNAME) {
             meta.uname = None;
         }
@@ -918,7 +932,7 @@ impl Reader {
         }
         // A regular file's header whose name ends in `/` is a directory, as GNU tar and bsdtar
         // read it (pre-POSIX archives marked directories so): types 0, NUL and 7.
-        let kind = if kind == Kind::File && sparse.is_none() && path.ends_with(b"/") {
+        let kind = if matches!(block[156], b'0' | b'\0' | b'7') && sparse.is_none() && path.ends_with(b"/") {
             meta.kind = Kind::Dir;
             Kind::Dir
         } else {

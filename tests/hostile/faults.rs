@@ -65,6 +65,24 @@ fn full_disk_restore_over_files_needs_unlink_first() {
         let caps = util::getcap_n_r(&c.dest);
         assert_eq!(caps.get(Path::new("ping")).map(String::as_str), Some("cap_net_raw=ep"), "{flag}: {caps:?}");
     }
+    // A small file (written by a worker) says the same.
+    let small = outside.path().join("small.tar");
+    let new_small = noise(700 << 10);
+    std::fs::write(&small, Tar::new().file("mid", &new_small).end()).unwrap();
+    std::fs::remove_file(c.dest("big")).unwrap();
+    std::fs::write(c.dest("mid"), noise(700 << 10).iter().rev().copied().collect::<Vec<u8>>()).unwrap();
+    std::fs::write(c.dest("fill"), noise(700 << 10)).unwrap();
+    let out = captar().args(["extract", "-f"]).arg(&small).arg("-C").arg(&c.dest).code(2);
+    let line = one_line(&out);
+    assert!(line.starts_with("captar: mid: ") && line.contains("-U/--unlink-first"), "{line}");
+    captar().args(["extract", "-U", "-f"]).arg(&small).arg("-C").arg(&c.dest).ok();
+    assert_eq!(read(&c.dest("mid")), new_small);
+    std::fs::remove_file(c.dest("fill")).unwrap();
+    // -U leaves a file named by a hard link to itself (GNU tar's archive of a name given twice).
+    let twice = outside.path().join("twice.tar");
+    std::fs::write(&twice, Tar::new().file("self", b"kept\n").hardlink("self", "self").end()).unwrap();
+    captar().args(["extract", "-U", "-f"]).arg(&twice).arg("-C").arg(&c.dest).ok();
+    assert_eq!(read(&c.dest("self")), b"kept\n");
     // -U removes a symlink there rather than writing through it (nor does it follow it).
     std::fs::remove_file(c.dest("ping")).unwrap();
     std::os::unix::fs::symlink(outside.path().join("elsewhere"), c.dest("ping")).unwrap();
