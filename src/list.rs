@@ -437,7 +437,12 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
             // And the date to a width that only grows (wider with nanoseconds), left-justified.
             let date = dates.format(meta.mtime);
             datewidth = datewidth.max(date.len());
-            line.extend_from_slice(mode_string(meta.kind, meta.mode).as_bytes());
+            let mut mode = mode_string(meta.kind, meta.mode);
+            // GNU tar marks a contiguous file `C` (whatever its name: one ending in `/` too).
+            if meta.contiguous {
+                mode.replace_range(..1, "C");
+            }
+            line.extend_from_slice(mode.as_bytes());
             if let Some(x) = &opts.extended {
                 line.push(x.marker(meta));
             }

@@ -184,6 +184,8 @@ pub struct EntryMeta {
     /// The member had an `RHT.security.selinux` record (GNU tar `--selinux`'s), now its
     /// `security.selinux` xattr.
     pub selinux_record: bool,
+    /// A contiguous file (type 7), which GNU tar's listing marks `C`; extracted as a file.
+    pub contiguous: bool,
     /// The member's `SCHILY.acl.access` and `SCHILY.acl.default` texts as archived, when it
     /// has either.
     pub acl_texts: Option<Box<[Option<Vec<u8>>; 2]>>,
@@ -220,6 +222,7 @@ impl EntryMeta {
             selinux_conflicting: false,
             xattr_records: 0,
             selinux_record: false,
+            contiguous: false,
             acl_texts: None,
             sparse: None,
             dumpdir: None,

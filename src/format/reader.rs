@@ -696,6 +696,7 @@ impl Reader {
             _ => Kind::File,
         };
         let mut meta = EntryMeta::new(PathBuf::new(), kind);
+        meta.contiguous = block[156] == b'7';
         let mode = field(MODE, "mode")?;
         let uid = field(UID, "uid")?;
         let gid = field(GID, "gid")?;
