@@ -51,6 +51,9 @@ fn decode_rejects_what_is_not_hex() {
     );
     assert!(out.stderr_text().contains("\"zz\" is not hexadecimal"), "{}", out.stderr_text());
     captar().args(["caps", "decode", "01000002002000000000000000000000000000"]).code(2);
+    // getfattr's default (base64) form of the value: how to get the hex one.
+    let out = captar().args(["caps", "decode", "0sAQAAAgAgAAAAAAAAAAAAAAAAAAA="]).code(2);
+    assert!(out.stderr_text().contains("getfattr -e hex -n security.capability"), "{}", out.stderr_text());
 }
 
 /// A temporary directory that keeps capabilities, with root, setcap and getcap; `None` after a skip.

@@ -35,6 +35,12 @@ fn digits(arg: &str) -> Result<String, String> {
     let compact: String = arg.chars().filter(|c| !c.is_whitespace()).collect();
     let body = compact.strip_prefix("0x").or_else(|| compact.strip_prefix("0X")).unwrap_or(&compact);
     if body.is_empty() || !body.bytes().all(|b| b.is_ascii_hexdigit()) {
+        // getfattr's default form of a binary value: base64 after `0s`.
+        if compact.starts_with("0s") {
+            return Err(format!(
+                "{arg:?} is getfattr's base64 form, not hexadecimal; print the value in hex: getfattr -e hex -n security.capability FILE"
+            ));
+        }
         return Err(format!("{arg:?} is not hexadecimal"));
     }
     Ok(body.to_ascii_lowercase())
