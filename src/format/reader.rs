@@ -75,9 +75,8 @@ pub struct Reader {
     /// The archive's volume label (a GNU `V` header, or a global header's `GNU.volume.label`)
     /// until `take_label` takes it.
     label: Option<VolumeLabel>,
-    /// The text of the archive's first label, which `--label` checks (GNU tar checks the
-    /// first volume's).
-    first_label: Option<Vec<u8>>,
+    /// A label was read: later ones (archives joined after it, with `-i`) are not the archive's.
+    label_seen: bool,
     /// `--label`: the archive's label must match this glob; checked when the first member (or
     /// the end) is reached.
     label_pattern: Option<(String, globset::GlobSet)>,
@@ -231,7 +230,7 @@ impl Reader {
             end: None,
             current: PathBuf::new(),
             label: None,
-            first_label: None,
+            label_seen: false,
             label_pattern: None,
         }
     }
@@ -252,18 +251,18 @@ impl Reader {
     /// The archive's label is its first (GNU tar lists and checks only that one; with `-i`,
     /// those of archives joined after it are not shown).
     fn read_label(&mut self, text: Vec<u8>, block: &[u8; BLOCK]) {
-        if self.first_label.is_some() {
+        if std::mem::replace(&mut self.label_seen, true) {
             return;
         }
         let mtime = numeric(&block[MTIME]).and_then(|t| i64::try_from(t).ok()).unwrap_or(0);
-        self.first_label = Some(text.clone());
         self.label = Some(VolumeLabel { text, mtime });
     }
 
-    /// Checks `--label` once, at the first member or the end: GNU tar's messages.
+    /// Checks `--label` once, at the first member or the first end marker, before `take_label`
+    /// can have taken the label: GNU tar's messages.
     fn check_label(&mut self) -> Result<()> {
         let Some((pattern, glob)) = self.label_pattern.take() else { return Ok(()) };
-        match &self.first_label {
+        match self.label.as_ref().map(|l| &l.text) {
             Some(label) if glob.is_match(std::path::Path::new(std::ffi::OsStr::from_bytes(label))) => Ok(()),
             Some(label) => Err(Error::Entry {
                 path: self.archive.clone().into(),
