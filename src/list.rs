@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::caps::FileCaps;
 use crate::error::{Outcome, Report, Result};
 use crate::extract::SafeName;
+use crate::format::reader::VolumeLabel;
 use crate::format::{EntryMeta, Kind, Time, open_archive};
 use crate::select::{Members, Selection, XattrPolicy};
 
@@ -311,6 +312,99 @@ impl Dates {
     }
 }
 
+/// The line of a volume label in a listing, as GNU tar shows it: its text, or with `verbose`
+/// (the dates, and whether the mode column has a marker place) a member line of type `V`;
+/// `widths` are the owner/size and date columns' widths so far, which it may widen.
+fn label_line(
+    label: &VolumeLabel,
+    verbose: Option<(&mut Dates, bool)>,
+    widths: (&mut usize, &mut usize),
+    line: &mut Vec<u8>,
+) {
+    let (ugswidth, datewidth) = widths;
+    let verbose = verbose.map(|(dates, marker)| {
+        let (owner, size) = ("0/0", "0");
+        *ugswidth = (*ugswidth).max(owner.len() + size.len());
+        let width = *ugswidth - owner.len();
+        let date = dates.format(Time { secs: label.mtime, nsecs: 0 });
+        *datewidth = (*datewidth).max(date.len());
+        let marker = if marker { " " } else { "" };
+        let _ = write!(line, "V---------{marker} {owner} {size:>width$} {date:<datewidth$} ", datewidth = *datewidth);
+    });
+    line.extend_from_slice(quote_name(&label.text).as_bytes());
+    if verbose.is_some() {
+        line.extend_from_slice(b"--Volume Header--");
+    }
+    line.push(b'\n');
+}
+
+/// `captar test-label`: GNU tar's `--test-label`.
+#[derive(Debug, Clone)]
+pub struct TestLabelOptions {
+    pub archive: PathBuf,
+    /// Print the label as `list -v` does; with labels, print it and say when none matches.
+    pub verbose: bool,
+    /// `labels` are globs, not the exact text.
+    pub wildcards: bool,
+    pub full_time: bool,
+    pub utc: bool,
+    /// The labels tested for: none prints the label.
+    pub labels: Vec<OsString>,
+}
+
+/// Reads the archive's first header only, as GNU tar's `--test-label`: with no labels to test,
+/// prints the volume label (if any; exit 0); with labels, exit 0 when the archive's label is
+/// one of them, else 1 (`-v` prints the label and says so).
+pub fn test_label(opts: &TestLabelOptions) -> Result<Outcome> {
+    let patterns = if opts.wildcards {
+        let texts = opts.labels.iter().map(|l| {
+            l.to_str().map(str::to_owned).ok_or_else(|| {
+                crate::error::Error::Usage(format!(
+                    "--wildcards: the label pattern {:?} is not UTF-8; leave --wildcards out to test the exact bytes",
+                    l.to_string_lossy()
+                ))
+            })
+        });
+        Some(crate::select::glob_set(&texts.collect::<Result<Vec<_>>>()?, "test-label")?)
+    } else {
+        None
+    };
+    let (_, mut reader) = open_archive(&opts.archive)?;
+    reader.refuse_empty();
+    // The label comes before the first member (a `V` header, or a pax global header).
+    reader.next_entry()?;
+    let label = reader.take_label();
+    let mut line = Vec::new();
+    if let Some(label) = &label
+        && (opts.verbose || opts.labels.is_empty())
+    {
+        let mut dates = Dates::new(opts.full_time, opts.utc);
+        // GNU tar prints the label's `-tv` line only when it tests for none.
+        let verbose = (opts.verbose && opts.labels.is_empty()).then_some((&mut dates, false));
+        label_line(label, verbose, (&mut 18, &mut 16), &mut line);
+    }
+    let matched = opts.labels.is_empty()
+        || label.as_ref().is_some_and(|label| match &patterns {
+            Some(globs) => globs.is_match(std::path::Path::new(std::ffi::OsStr::from_bytes(&label.text))),
+            None => opts.labels.iter().any(|l| l.as_bytes() == label.text),
+        });
+    if !line.is_empty() {
+        let mut out = io::stdout().lock();
+        out.write_all(&line).and_then(|()| out.flush()).map_err(crate::error::Error::stdout)?;
+    }
+    if matched {
+        return Ok(Outcome::Ok);
+    }
+    if opts.verbose {
+        let archive = opts.archive.display();
+        match &label {
+            Some(_) => eprintln!("captar: {archive}: the volume label matches no LABEL given"),
+            None => eprintln!("captar: {archive}: the archive has no volume label"),
+        }
+    }
+    Ok(Outcome::Differences)
+}
+
 /// uid, gid, user and group name of a member: the owner column is formatted once per change.
 type OwnerKey = (u64, u64, Option<Vec<u8>>, Option<Vec<u8>>);
 
@@ -336,20 +430,9 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
         // listing (not in JSON, whose lines are members).
         if let Some(label) = reader.take_label().filter(|_| !opts.json) {
             line.clear();
-            if opts.verbose {
-                let (owner, size) = ("0/0", "0");
-                ugswidth = ugswidth.max(owner.len() + size.len());
-                let width = ugswidth - owner.len();
-                let date = dates.format(Time { secs: label.mtime, nsecs: 0 });
-                datewidth = datewidth.max(date.len());
-                let marker = if opts.extended.is_some() { " " } else { "" };
-                let _ = write!(line, "V---------{marker} {owner} {size:>width$} {date:<datewidth$} ");
-            }
-            line.extend_from_slice(quote_name(&label.text).as_bytes());
-            if opts.verbose {
-                line.extend_from_slice(b"--Volume Header--");
-            }
-            line.push(b'\n');
+            let verbose = opts.verbose.then_some((&mut dates, opts.extended.is_some()));
+            let widths = (&mut ugswidth, &mut datewidth);
+            label_line(&label, verbose, widths, &mut line);
             out.write_all(&line).map_err(write_err)?;
         }
         let Some(mut entry) = next else { break };

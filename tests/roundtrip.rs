@@ -2272,3 +2272,65 @@ fn volume_labels_as_gnu_tar() {
     captar().args(["list", "-i", "--label", "Full*", "-f"]).arg(&joined).code(2);
     cmd("tar").args(["-V", "Full*", "-itf"]).arg(&joined).code(2);
 }
+
+/// `captar test-label` (tar-style `--test-label`) prints or tests the label as GNU tar does:
+/// the same output and exit code for GNU tar's own labels, captar's, and an archive with none.
+#[test]
+fn test_label_as_gnu_tar() {
+    if !util::require_tool("tar") {
+        return;
+    }
+    let (tmp, src) = empty_src();
+    std::fs::write(src.join("f"), b"x\n").unwrap();
+    let archive = |name: &str| tmp.path().join(name);
+    let make = |name: &str, opts: &[&str]| {
+        cmd("tar").args(opts).arg("-cf").arg(archive(name)).arg("-C").arg(&src).arg("f").ok();
+    };
+    make("gnu.tar", &["-H", "gnu", "-V", "Full backup 7"]);
+    make("posix.tar", &["-H", "posix", "-V", "Full backup 7"]);
+    make("none.tar", &[]);
+    captar()
+        .args(["create", "--label", "Full backup 7", "-f"])
+        .arg(archive("ours.tar"))
+        .arg("-C")
+        .arg(&src)
+        .arg("f")
+        .ok();
+    let tests: [&[&str]; 7] = [
+        &[],
+        &["Full backup 7"],
+        &["Other", "Full backup 7"],
+        &["Other", "x"],
+        &["Full*"],
+        &["--wildcards", "Full*"],
+        &["-v", "Other"],
+    ];
+    for name in ["gnu.tar", "posix.tar", "none.tar", "ours.tar"] {
+        let mut cases: Vec<&[&str]> = tests.to_vec();
+        // GNU tar dates a `V` header 1970 here (its list shows the header's time, as captar does).
+        if name != "gnu.tar" {
+            cases.push(&["-v"]);
+        }
+        for args in cases {
+            let run = |c: util::Cmd| {
+                let out = c.args(args).arg("-f").arg(archive(name)).env("TZ", "UTC").run();
+                (out.status.code(), out.stdout_text())
+            };
+            let gnu = run(cmd("tar").arg("--test-label"));
+            assert_eq!(run(captar().arg("test-label")), gnu, "{name} {args:?}");
+            assert_eq!(run(captar().arg("--test-label")), gnu, "{name} {args:?} tar-style");
+        }
+    }
+    // -v says why a test failed; without it, only the exit code does.
+    let out = captar().args(["test-label", "-v", "-f"]).arg(archive("none.tar")).arg("x").code(1);
+    assert!(out.stderr_text().contains("none.tar: the archive has no volume label"), "{}", out.stderr_text());
+    let out = captar().args(["test-label", "-f"]).arg(archive("ours.tar")).arg("x").code(1);
+    assert_eq!((out.stdout_text(), out.stderr_text()), (String::new(), String::new()));
+    // Compressed, and on standard input, as any read.
+    cmd("zstd").args(["-q", "-k"]).arg(archive("ours.tar")).ok();
+    let zst = captar().args(["test-label", "-f"]).arg(archive("ours.tar.zst")).ok().stdout_text();
+    assert_eq!(zst, "Full backup 7\n");
+    let gnu_tar = std::fs::read(archive("gnu.tar")).unwrap();
+    let piped = captar().args(["test-label", "-f", "-", "Full backup 7"]).stdin(gnu_tar).ok();
+    assert_eq!(piped.stdout_text(), "");
+}

@@ -139,6 +139,20 @@ Examples:
   captar list -f backup.tar --exclude='*.gz'     all but what the pattern matches"
     )]
     List(ListArgs),
+    /// Print an archive's volume label, or test it against LABELs, like tar --test-label
+    #[command(
+        name = "test-label",
+        after_help = "Reads only the archive's first header. With no LABEL, prints the label (nothing when there is
+none) and exits 0. With LABELs, exits 0 when the label is one of them, else 1 (silently, for
+scripts; -v prints the label and says it does not match), as GNU tar's --test-label.
+
+Examples:
+  captar test-label -f backup.tar                    the label, if any
+  captar test-label -f backup.tar 'Weekly 48'        exit 0 if that is the label
+  captar test-label --wildcards -f backup.tar 'Weekly*'
+  captar --test-label -f backup.tar                  tar's own command line"
+    )]
+    TestLabel(TestLabelArgs),
     /// Extract an archive; capabilities are restored by default, and a capability that cannot
     /// be restored is an error
     #[command(
@@ -581,6 +595,28 @@ pub struct ListArgs {
     numeric_owner: bool,
     #[command(flatten)]
     select: SelectArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TestLabelArgs {
+    /// Archive to read; `-` for standard input
+    #[arg(short = 'f', long = "file", value_name = "ARCHIVE")]
+    file: PathBuf,
+    /// Print the label as list -v shows it; with LABELs, print it and say when none matches
+    #[arg(short, long)]
+    verbose: bool,
+    /// LABELs are globs (`*`, `?`, `[...]`) rather than the exact text
+    #[arg(long)]
+    wildcards: bool,
+    /// With -v, the label's time with seconds, as GNU tar's --full-time
+    #[arg(long)]
+    full_time: bool,
+    /// With -v, the label's time in UTC, as GNU tar's --utc
+    #[arg(long)]
+    utc: bool,
+    /// The labels to test for (exit 0 when the archive's is one of them)
+    #[arg(value_name = "LABEL")]
+    labels: Vec<OsString>,
 }
 
 /// What `list -v` shows of xattrs, ACLs and labels, as GNU tar's `-tv` with the options of
@@ -1481,6 +1517,14 @@ fn command(
             },
             report,
         ),
+        Command::TestLabel(a) => crate::list::test_label(&crate::list::TestLabelOptions {
+            archive: a.file,
+            verbose: a.verbose,
+            wildcards: a.wildcards,
+            full_time: a.full_time,
+            utc: a.utc,
+            labels: a.labels,
+        }),
         Command::Extract(a) => {
             let cp = checkpoints(Read, &a.file, "-x", a.to_stdout);
             let mut opts = a.options(progress)?;

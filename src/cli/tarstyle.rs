@@ -24,6 +24,7 @@ enum Mode {
     Extract,
     List,
     Diff,
+    TestLabel,
 }
 
 impl Mode {
@@ -42,6 +43,7 @@ impl Mode {
             Mode::Extract => "extract",
             Mode::List => "list",
             Mode::Diff => "verify",
+            Mode::TestLabel => "test-label",
         }
     }
 }
@@ -62,6 +64,7 @@ const SUBCOMMANDS: &[&str] = &[
     "d",
     "diff",
     "compare",
+    "test-label",
     "caps",
     "copy",
     "completions",
@@ -726,6 +729,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                 b"extract" | b"get" => set_mode(Mode::Extract, &mut mode)?,
                 b"list" => set_mode(Mode::List, &mut mode)?,
                 b"diff" | b"compare" => set_mode(Mode::Diff, &mut mode)?,
+                b"test-label" => set_mode(Mode::TestLabel, &mut mode)?,
                 b"file" => {
                     archive_named = true;
                     opts.extend(["-f".into(), take_value()?]);
@@ -767,7 +771,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     }
     let mode = mode.ok_or_else(|| {
         Error::Usage(
-            "tar-style use needs one of -c, -r, -u, -A, -x, -t, -d, --delete (or a subcommand; see `captar --help`)"
+            "tar-style use needs one of -c, -r, -u, -A, -x, -t, -d, --delete, --test-label (or a subcommand; see `captar --help`)"
                 .into(),
         )
     })?;
@@ -894,6 +898,7 @@ mod tests {
             "captar list -f a.tar --exclude-from pats --exclude=*.o"
         );
         assert_eq!(rw("captar -df a.tar --all"), "captar verify -f a.tar --all");
+        assert_eq!(rw("captar --test-label -vf a.tar Full7"), "captar test-label --verbose -f a.tar Full7");
         // GNU tar's options for another mode do nothing, as in GNU tar.
         assert_eq!(rw("captar -tvf a.tar --owner=0 --exclude-tag X --utc"), "captar list --verbose -f a.tar --utc");
         // The xattr options, which GNU tar takes when listing (as captar does) and comparing.

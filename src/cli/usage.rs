@@ -48,7 +48,6 @@ const GNU_TAR_ONLY: &[&str] = &[
     "sparse-version",
     "starting-file",
     "tape-length",
-    "test-label",
     "unquote",
     "volno-file",
     "wildcards-match-slash",
