@@ -104,8 +104,8 @@ pub fn delete(opts: &DeleteOptions, report: &Report) -> Result<Outcome> {
             target.display()
         ));
     }
-    for m in members.unmatched() {
-        report.error(format!("{}: not found in archive", m.display()));
+    for e in members.not_found("archive") {
+        report.error(e);
     }
     if cut.is_empty() {
         report.set_total(md.len());

@@ -568,8 +568,8 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
     }
     out.flush().map_err(crate::error::Error::stdout)?;
     report.set_total(reader.records_read(opts.record));
-    for m in members.unmatched() {
-        report.error(format!("{}: not found in archive", m.display()));
+    for e in members.not_found("archive") {
+        report.error(e);
     }
     Ok(report.outcome())
 }

@@ -279,6 +279,9 @@ pub struct Selection {
     pub ignore_zeros: bool,
     /// `--label GLOB`: the archive's volume label must match it (GNU tar's `-V` when reading).
     pub label: Option<String>,
+    /// `--occurrence=N`: only the Nth member of each name given (GNU tar's option, for
+    /// archives that hold a name more than once, after `append` or `update`).
+    pub occurrence: Option<u64>,
 }
 
 impl Selection {
@@ -301,6 +304,7 @@ impl Selection {
             transforms: Default::default(),
             ignore_zeros: false,
             label: None,
+            occurrence: None,
         }
     }
 
@@ -315,13 +319,20 @@ impl Selection {
 
 /// The member names given on the command line (`captar extract -f a.tar usr/bin`): a member is
 /// selected when it is one of them or beneath one, as with tar, and no `--exclude` pattern
-/// matches it. Remembers which names matched, so those that matched nothing can be reported.
+/// matches it. Counts how often each name matched, so those that matched nothing (or fewer
+/// times than `--occurrence` asks) can be reported.
 pub struct Members<'a> {
     given: &'a [std::path::PathBuf],
     /// Each name as members are compared: relative, without `.` or a leading `/`; and, for a
     /// name with escapes, as GNU tar's listing quotes it (`tab\tx`), unquoted too.
     safe: Vec<(std::path::PathBuf, Option<std::path::PathBuf>)>,
-    matched: Vec<bool>,
+    /// How many times each name was found, as GNU tar counts: a member of that name, or the
+    /// first member beneath it while none was.
+    found: Vec<u64>,
+    occurrence: Option<u64>,
+    /// Per pattern, for the member being matched: whether it matched, and whether it matched
+    /// the whole name (reused).
+    pattern_hits: Vec<Option<bool>>,
     excludes: &'a Excludes,
     patterns: Option<&'a GlobSet>,
     /// The patterns a name matched (reused).
@@ -339,9 +350,29 @@ impl<'a> Members<'a> {
             crate::list::unquote_name(m.as_os_str().as_bytes()).map(|u| rel(Path::new(OsStr::from_bytes(&u))))
         };
         let safe = given.iter().map(|m| (rel(m), unquoted(m))).collect();
-        let matched = vec![false; given.len()];
         let patterns = selection.patterns.as_ref();
-        Members { given, safe, matched, excludes: &selection.excludes, patterns, hits: Vec::new(), root_is_all: false }
+        Members {
+            given,
+            safe,
+            found: vec![0; given.len()],
+            occurrence: selection.occurrence,
+            pattern_hits: vec![None; given.len()],
+            excludes: &selection.excludes,
+            patterns,
+            hits: Vec::new(),
+            root_is_all: false,
+        }
+    }
+
+    /// Counts a match of name `i` (`whole`: the member is the name itself, not beneath it)
+    /// as GNU tar does, and whether it selects the member: always, or with `--occurrence=N`
+    /// when this is the name's Nth.
+    fn found(&mut self, i: usize, whole: bool) -> bool {
+        let count = &mut self.found[i];
+        if whole || *count == 0 {
+            *count += 1;
+        }
+        self.occurrence.is_none_or(|n| *count == n)
     }
 
     /// `new`, for the paths of a manifest rather than an archive's members: `.` and `/` select
@@ -365,7 +396,8 @@ impl<'a> Members<'a> {
         let mut any = self.given.is_empty();
         match self.patterns {
             None => {
-                for (((m, unquoted), matched), given) in self.safe.iter().zip(&mut self.matched).zip(self.given) {
+                for i in 0..self.given.len() {
+                    let ((m, unquoted), given) = (&self.safe[i], &self.given[i]);
                     // A name that is only the root (`/`, `.`, `./`, `/.`: nothing once made
                     // relative) matches what is stored under it as given, as in GNU tar: `.`
                     // the members of an archive of `.`, `/` only a member named `/` (not those
@@ -379,24 +411,29 @@ impl<'a> Members<'a> {
                             stored.starts_with(given)
                         };
                         if hit {
-                            *matched = true;
-                            any = true;
+                            let whole = strip_slash(stored) == strip_slash(given);
+                            any |= self.found(i, whole);
                         }
                         continue;
                     }
-                    if rel.starts_with(m) || unquoted.as_ref().is_some_and(|u| rel.starts_with(u)) {
-                        *matched = true;
-                        any = true;
+                    let under = |m: &Path| rel.starts_with(m).then(|| rel == m);
+                    if let Some(whole) = under(m).or_else(|| unquoted.as_deref().and_then(under)) {
+                        any |= self.found(i, whole);
                     }
                 }
             }
             Some(set) => {
                 let stored = strip_slash(stored);
-                for name in with_leading_dirs(stored).chain(with_leading_dirs(rel)) {
+                for (whole, name) in [stored, rel].into_iter().flat_map(|n| with_leading_dirs(n).enumerate()) {
                     set.matches_into(name, &mut self.hits);
                     for &i in &self.hits {
-                        self.matched[i] = true;
-                        any = true;
+                        let hit = &mut self.pattern_hits[i];
+                        *hit = Some(hit.unwrap_or(false) || whole == 0);
+                    }
+                }
+                for i in 0..self.given.len() {
+                    if let Some(whole) = self.pattern_hits[i].take() {
+                        any |= self.found(i, whole);
                     }
                 }
             }
@@ -404,9 +441,20 @@ impl<'a> Members<'a> {
         any && !self.excludes.matches_named(stored)
     }
 
-    /// The names given that matched no member.
-    pub fn unmatched(&self) -> impl Iterator<Item = &'a Path> + '_ {
-        self.given.iter().zip(&self.matched).filter(|(_, m)| !**m).map(|(g, _)| g.as_path())
+    /// The errors for the names given that matched no member, or fewer times than
+    /// `--occurrence` asks; `place` is what was read ("archive").
+    pub fn not_found(&self, place: &str) -> Vec<String> {
+        let wanted = self.occurrence.unwrap_or(1);
+        let short = self.given.iter().zip(&self.found).filter(|(_, n)| **n < wanted);
+        short
+            .map(|(name, &count)| match count {
+                0 => format!("{}: not found in {place}", name.display()),
+                _ => format!(
+                    "{}: required occurrence not found in {place} (found only {count}; --occurrence={wanted})",
+                    name.display()
+                ),
+            })
+            .collect()
     }
 }
 

@@ -512,6 +512,11 @@ pub struct SelectArgs {
     /// Accepted, as GNU tar's --seek: captar seeks over data wherever the archive is a file
     #[arg(long)]
     seek: bool,
+    /// Only the Nth member (default 1) of each MEMBER named, for archives that hold a name
+    /// more than once (after append or update), as GNU tar's --occurrence
+    #[arg(long, value_name = "N", num_args = 0..=1, require_equals = true, default_missing_value = "1",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    occurrence: Option<u64>,
     /// Only these members (and what is under them)
     #[arg(value_name = "MEMBER")]
     members: Vec<PathBuf>,
@@ -522,6 +527,11 @@ impl SelectArgs {
     /// and a `-T -` list.
     fn selection(mut self, input: &Path) -> Result<Selection> {
         let names = &self.names;
+        if self.occurrence.is_some() && self.members.is_empty() && names.files_from.is_empty() {
+            return Err(Error::Usage(
+                "--occurrence picks among the members of a name given: name the MEMBERs (GNU tar: meaningless without a file list)".into(),
+            ));
+        }
         if input.as_os_str() == "-" && names.files_from.iter().any(|f| f.as_os_str() == "-") {
             return Err(Error::Usage("-f - and -T - both want standard input; put the member names in a file".into()));
         }
@@ -538,6 +548,7 @@ impl SelectArgs {
             transforms,
             ignore_zeros: self.ignore_zeros,
             label: self.label,
+            occurrence: self.occurrence,
         })
     }
 }
@@ -1540,6 +1551,11 @@ fn command(
             };
             if matches!(source, Source::Manifest(_)) && a.select.label.is_some() {
                 return Err(Error::Usage("--label checks an archive's volume label; a manifest has none".into()));
+            }
+            if matches!(source, Source::Manifest(_)) && a.select.occurrence.is_some() {
+                return Err(Error::Usage(
+                    "--occurrence picks among an archive's members of one name; a manifest names each path once".into(),
+                ));
             }
             let opts = VerifyOptions {
                 source,

@@ -35,7 +35,6 @@ const GNU_TAR_ONLY: &[&str] = &[
     "no-seek",
     "no-unquote",
     "no-wildcards-match-slash",
-    "occurrence",
     "owner-map",
     "pax-option",
     "recursion",

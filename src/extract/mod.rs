@@ -299,8 +299,8 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
         }
     }
     result?;
-    for m in run.members.unmatched() {
-        report.error(format!("{}: not found in archive", m.display()));
+    for e in run.members.not_found("archive") {
+        report.error(e);
     }
     Ok(report.outcome())
 }

@@ -66,8 +66,8 @@ pub fn to_stdout(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     }
     out.flush().map_err(|e| cut_off(e, Path::new("the data")))?;
     report.set_total(reader.records_read(opts.record));
-    for m in members.unmatched() {
-        report.error(format!("{}: not found in archive", m.display()));
+    for e in members.not_found("archive") {
+        report.error(e);
     }
     Ok(report.outcome())
 }

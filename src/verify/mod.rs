@@ -259,8 +259,8 @@ pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
             // a pass. With a manifest and --extra, a path named is also where to look for
             // capabilities gained: one the manifest has no line under is expected to have none.
             let scanned = matches!(opts.source, Source::Manifest(_)) && opts.extra;
-            for m in v.members.unmatched().filter(|_| !scanned) {
-                report.error(format!("{}: not found in {}", m.display(), opts.source.label()));
+            for e in v.members.not_found(opts.source.label()).into_iter().filter(|_| !scanned) {
+                report.error(e);
             }
         }
     }
