@@ -310,6 +310,10 @@ fn archive_target_is_written_through_like_tar() {
     let out = captar().args(["create", "-f", "/dev/stdout", "-C"]).arg(&d).arg(".").ok();
     std::fs::write(t("from-stdout.tar"), &out.stdout).unwrap();
     assert_eq!(members(&t("from-stdout.tar")), "./\n./a\n");
+    // With -v, the names go to stderr, not into the archive (GNU tar writes them into it).
+    let out = captar().args(["create", "-v", "-f", "/dev/stdout", "-C"]).arg(&d).arg(".").ok();
+    assert_eq!(out.stdout, std::fs::read(t("from-stdout.tar")).unwrap());
+    assert_eq!(out.stderr_text(), "./\n./a\n");
 
     // A directory: one line, exit 2.
     let out = captar().args(["create", "-f"]).arg(&d).arg("-C").arg(&d).arg(".").code(2);

@@ -220,6 +220,17 @@ const IGNORED_IN_OTHER_MODES: &[&str] = &[
     "listed-incremental",
 ];
 
+/// Options GNU tar ignores in these modes only (it honours them in the others):
+/// `--strip-components` and `--one-top-level` change what `tar -d` compares.
+const IGNORED_IN_MODES: &[(&str, &[Mode])] = &[
+    ("strip-components", &[Mode::Create, Mode::Append, Mode::Update, Mode::List]),
+    ("one-top-level", &[Mode::Create, Mode::Append, Mode::Update, Mode::List]),
+    ("backup", &[Mode::Create, Mode::Append, Mode::Update, Mode::List, Mode::Diff]),
+    ("suffix", &[Mode::Create, Mode::Append, Mode::Update, Mode::List, Mode::Diff]),
+    ("no-same-permissions", &[Mode::Create, Mode::Append, Mode::Update, Mode::List, Mode::Diff]),
+    ("one-file-system", &[Mode::List, Mode::Extract, Mode::Diff]),
+];
+
 /// `opts` less those of `IGNORED_IN_OTHER_MODES` that the mode's subcommand lacks, with their
 /// values: GNU tar takes them in every mode and ignores them where they do nothing.
 fn for_mode(opts: Vec<OsString>, mode: Mode) -> Result<Vec<OsString>> {
@@ -274,7 +285,8 @@ fn for_mode(opts: Vec<OsString>, mode: Mode) -> Result<Vec<OsString>> {
             None => (long, false),
         };
         let known = |list: &[(String, bool)]| list.iter().find(|(l, _)| l.as_bytes() == name).map(|(_, v)| *v);
-        let ignored = IGNORED_IN_OTHER_MODES.iter().any(|o| o.as_bytes() == name);
+        let ignored = IGNORED_IN_OTHER_MODES.iter().any(|o| o.as_bytes() == name)
+            || IGNORED_IN_MODES.iter().any(|(o, modes)| o.as_bytes() == name && modes.contains(&mode));
         match (known(&here), known(&elsewhere)) {
             (None, Some(takes_value)) if ignored => {
                 if takes_value && !inline_value {
@@ -668,10 +680,11 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                     b'h' => opts.push("--dereference".into()),
                     b'O' => to_stdout = true,
                     b'q' => opts.push("--quiet".into()),
-                    // Preserve permissions: extract's --same-permissions (root's default);
-                    // same order (as archived): what captar does.
+                    // Preserve permissions: extract's --same-permissions (root's default).
                     b'p' => letter_p = true,
-                    b's' => {}
+                    // Same order (as archived): what captar does when reading; refused on
+                    // create, as GNU tar refuses it.
+                    b's' => opts.push("--same-order".into()),
                     // GNU tar: --no-same-owner on extract, --old-archive on create; the mode
                     // may come later in the line.
                     b'o' => letter_o = true,

@@ -249,6 +249,15 @@ fn write_in_place(opts: &CreateOptions, walker: &mut Walker<'_>, progress: &Prog
     write_to(opts, walker, progress, &file, path)
 }
 
+/// Whether `path` names what standard output writes to (`/dev/stdout`, `/proc/self/fd/1`, or
+/// the file stdout was redirected to).
+fn is_stdout(path: &Path) -> bool {
+    match (std::fs::metadata(path), rustix::fs::fstat(io::stdout())) {
+        (Ok(named), Ok(out)) => named.dev() == out.st_dev && named.ino() == out.st_ino,
+        _ => false,
+    }
+}
+
 /// How the walk tells of an inode of the archive it leaves out.
 enum Skip {
     /// A note naming it.
@@ -554,6 +563,12 @@ fn write_items<W: Write>(
     let (opts, report, state) = (files.opts, files.report, files.run);
     let mut archived = state.archived.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut files = 0u64;
+    // Like tar -v: names on stdout, unless the archive itself goes there (`-f -`, or a name
+    // of what stdout writes to: `-f /dev/stdout`), where they would land in it.
+    let names_to_stderr = match &opts.target {
+        Target::Stdout | Target::Pipe(_) => true,
+        Target::File(path) | Target::Append(path) => opts.verbose && is_stdout(path),
+    };
     // Batches arrive as the readers finish them; they are written in the walk's order.
     let mut next = 0u64;
     let mut early: BTreeMap<u64, Batch> = BTreeMap::new();
@@ -578,12 +593,11 @@ fn write_items<W: Write>(
         let mut run = 0..0;
         for item in batch.items.drain(..) {
             if opts.verbose {
-                // Like tar -v: names on stdout, unless the archive itself goes there.
                 let shown = item.shown.as_ref().unwrap_or(&item.meta.path);
                 let line = crate::list::quote_name(shown.as_os_str().as_bytes());
-                let _ = match opts.target {
-                    Target::File(_) | Target::Append(_) => writeln!(io::stdout().lock(), "{line}"),
-                    Target::Stdout | Target::Pipe(_) => writeln!(io::stderr().lock(), "{line}"),
+                let _ = match names_to_stderr {
+                    false => writeln!(io::stdout().lock(), "{line}"),
+                    true => writeln!(io::stderr().lock(), "{line}"),
                 };
             }
             let meta = &item.meta;
