@@ -900,6 +900,14 @@ fn reproducible_archives_as_gnu_tar() {
         "{}",
         out.stderr_text()
     );
+    // A file's name without `/` or `.` is not read as a file (as in GNU tar); the message says
+    // how to name it.
+    let out = captar().args(["create", "-f"]).arg(&c).args(["--mtime=old", "."]).current_dir(&d).code(2);
+    assert!(
+        out.stderr_text().trim_end().ends_with("starting with / or . (./old for that file)"),
+        "{}",
+        out.stderr_text()
+    );
     let out = captar().args(["create", "-f"]).arg(&c).args(["--owner=no-such-user-here", "."]).current_dir(&d).code(2);
     assert!(out.stderr_text().contains("no such name on this system"), "{}", out.stderr_text());
 }

@@ -452,7 +452,8 @@ fn extra_with_a_manifest_scans_what_is_named_or_all() {
     let m = s.work.join("one.txt");
     std::fs::write(&m, "/usr/lib/gst/helper cap_net_admin=ep\n").unwrap();
     let evil = "/usr/bin/evil: capped file not in manifest: cap_sys_admin=ep\n";
-    for (named, verified) in [(&[][..], 1), (&["usr"], 1), (&["/usr"], 1), (&["/usr/bin"], 0)] {
+    let file = ["/usr/bin/evil"];
+    for (named, verified) in [(&[][..], 1), (&["usr"], 1), (&["/usr"], 1), (&["/usr/bin"], 0), (&file, 0)] {
         let out = captar().args(["verify", "--extra", "--manifest"]).arg(&m).arg("-C").arg(&root).args(named).code(1);
         let summary = format!(
             "verified {verified} entries, {verified} with capabilities: 1 differences (capped file not in manifest: 1)\n"
@@ -468,7 +469,8 @@ fn extra_with_a_manifest_scans_what_is_named_or_all() {
     let out = captar().args(["verify", "--extra", "--manifest"]).arg(&m).code(2);
     assert!(out.stderr_text().contains("name the directories getcap scanned"), "{}", out.stderr_text());
     // A path named that leads nowhere beneath DIR checked nothing: an error, not a pass.
-    for named in ["usr/typo", "../outside"] {
+    std::os::unix::fs::symlink("bin/evil", root.join("usr/link")).unwrap();
+    for named in ["usr/typo", "../outside", "usr/link"] {
         let out = captar().args(["verify", "--extra", "--manifest"]).arg(&m).arg("-C").arg(&root).arg(named).code(2);
         assert!(out.stderr_text().contains("nothing checked there"), "{named}: {}", out.stderr_text());
     }

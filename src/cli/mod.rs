@@ -50,8 +50,8 @@ pub struct Cli {
     /// Print only errors: no notes, warnings or progress (the exit code still counts them)
     #[arg(short, long, global = true)]
     pub quiet: bool,
-    /// After create, list, extract or verify, print the archive's size (uncompressed) on
-    /// stderr, as GNU tar's --totals: `Total bytes written: N (SIZE, RATE/s)`
+    /// When the work is done, print on stderr the archive bytes written or read (uncompressed;
+    /// whole records when reading), as GNU tar's --totals: `Total bytes written: N (SIZE, RATE/s)`
     #[arg(long, global = true)]
     pub totals: bool,
     /// Run the checkpoint actions every N records (10 KiB) of the archive written or read
@@ -97,12 +97,15 @@ pub enum Command {
     )]
     Create(CreateArgs),
     /// Add members to the end of an uncompressed archive, like tar -r (made when missing)
-    #[command(after_help = "Takes create's options, but the archive must be an uncompressed file: not -f -, and no
+    #[command(
+        visible_alias = "r",
+        after_help = "Takes create's options, but the archive must be an uncompressed file: not -f -, and no
 compression option or --level.
 
 Examples:
   captar append -f backup.tar /usr/local/bin/tool     added after the archive's members
-  captar -rf backup.tar -C /srv new.conf              tar's own command line")]
+  captar -rf backup.tar -C /srv new.conf              tar's own command line"
+    )]
     Append(CreateArgs),
     /// Add what an uncompressed archive lacks, or holds an older copy of, like tar -u
     #[command(after_help = "Takes create's options, but the archive must be an uncompressed file: not -f -, and no
@@ -313,7 +316,8 @@ pub struct CreateArgs {
     #[arg(long)]
     numeric_owner: bool,
     /// Record DATE as every member's modification time: @SECONDS, YYYY-MM-DD[THH:MM[:SS]] (local
-    /// time unless it ends in Z or an offset), or a file's path (its mtime), as tar's --mtime
+    /// time unless it ends in Z or an offset), or the path of a file, starting with / or . (its
+    /// mtime: ./stamp), as tar's --mtime
     #[arg(long, value_name = "DATE")]
     mtime: Option<String>,
     /// With --mtime, only members newer than DATE get it
@@ -1179,8 +1183,9 @@ fn owner_spec(
 /// `.`, as in GNU tar).
 fn parse_mtime(flag: &str, date: &str) -> Result<Time> {
     let bad = || {
+        let file = if Path::new(date).exists() { format!(" (./{date} for that file)") } else { String::new() };
         Error::Usage(format!(
-            "{flag}={date:?}: not a date captar reads; give @SECONDS, YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS (with Z or +HH:MM for other than local time) or a file's path"
+            "{flag}={date:?}: not a date captar reads; give @SECONDS, YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS (with Z or +HH:MM for other than local time) or a file's path starting with / or .{file}"
         ))
     };
     if date.starts_with('/') || date.starts_with('.') {
@@ -1631,6 +1636,18 @@ mod option_tests {
         let super::Command::List(list) = cli.command else { panic!("not list") };
         assert!(list.select.ignore_zeros && list.verbose > 0 && list.utc);
         assert_eq!(list.select.names.exclude, ["a", "b"]);
+    }
+
+    /// The README's aliases, as tar's letters: c, r, t, x, d (and diff, compare, catenate).
+    #[test]
+    fn tar_letters_are_aliases() {
+        let parse = |line: &str| super::Cli::try_parse_from(line.split(' ')).unwrap().command;
+        assert!(matches!(parse("captar c -f a.tar x"), super::Command::Create(_)));
+        assert!(matches!(parse("captar r -f a.tar x"), super::Command::Append(_)));
+        assert!(matches!(parse("captar t -f a.tar"), super::Command::List(_)));
+        assert!(matches!(parse("captar x -f a.tar"), super::Command::Extract(_)));
+        assert!(matches!(parse("captar d -f a.tar"), super::Command::Verify(_)));
+        assert!(matches!(parse("captar catenate -f a.tar b.tar"), super::Command::Concatenate(_)));
     }
 
     /// `--cap-rootid`: keep, host, or a uid; (uid_t)-1 is none.

@@ -52,6 +52,7 @@ const SUBCOMMANDS: &[&str] = &[
     "create",
     "c",
     "append",
+    "r",
     "update",
     "delete",
     "concatenate",
@@ -307,7 +308,7 @@ fn for_mode(opts: Vec<OsString>, mode: Mode) -> Result<Vec<OsString>> {
 /// gzip, zstd, xz, bzip2 and lzma itself, so a known program is read as `--gzip`, `--zstd`,
 /// `--xz`, `--bzip2` or `--lzma`, with its `-N` level; options that change nothing in the
 /// output (threads, quiet) are accepted.
-fn compress_program(prog: &OsStr) -> Result<(&'static str, Option<String>)> {
+fn compress_program(prog: &OsStr, reading: bool) -> Result<(&'static str, Option<String>)> {
     let text = prog.to_string_lossy();
     let mut words = text.split_whitespace();
     let first = words.next().unwrap_or_default();
@@ -327,6 +328,11 @@ fn compress_program(prog: &OsStr) -> Result<(&'static str, Option<String>)> {
             ));
         }
     };
+    // Reading detects the compression from the data: the program's options (`gzip -d`, `zstd
+    // --long=31`) change nothing.
+    if reading {
+        return Ok((kind, None));
+    }
     let mut level = None;
     let mut words = words.peekable();
     while let Some(w) = words.next() {
@@ -790,7 +796,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     })?;
     // Reading detects the compression from the data: a known program is enough.
     let mut level = None;
-    if let Some((kind, l)) = program.map(|p| compress_program(&p)).transpose()? {
+    if let Some((kind, l)) = program.map(|p| compress_program(&p, !mode.writes())).transpose()? {
         choose(&mut compress, kind)?;
         level = l;
     }
@@ -1047,6 +1053,9 @@ mod tests {
             "captar create --gzip --level 9 -f a.tgz x",
         );
         ok(&["captar", "-I", "/usr/bin/zstd", "-xf", "a.tar.zst"], "captar extract -f a.tar.zst");
+        // Reading: the data says what it is, so the program's options change nothing.
+        ok(&["captar", "-I", "gzip -d", "-xf", "a.tar.gz"], "captar extract -f a.tar.gz");
+        ok(&["captar", "-I", "zstd --long=31", "-tf", "a.tar.zst"], "captar list -f a.tar.zst");
         ok(&["captar", "-I", "zstd -19", "--level=3", "-cf", "a", "x"], "captar create --zstd --level=3 -f a x");
         ok(&["captar", "--zstd", "-tf", "a.tar.zst"], "captar list -f a.tar.zst");
         ok(&["captar", "--zstd", "-cf", "a.tar.zst", "x"], "captar create --zstd -f a.tar.zst x");

@@ -757,9 +757,19 @@ impl Verifier<'_> {
         let roots: Vec<PathBuf> = if beneath {
             // Only those reached without a symlink: one planted in their path would take the
             // scan outside the root (what is beneath one is beneath it too).
-            let mut reached = |d: &PathBuf| match self.dirs_open.dest.as_mut() {
-                Some(dest) => matches!(dest.open_dir(d), Ok(Some(_))),
+            // A file named (`--extra usr/bin/ping`) is checked alone, as without -C: reached
+            // when its directory is and it is no symlink.
+            let mut reached = |d: &PathBuf| {
+                match self.dirs_open.dest.as_mut() {
+                Some(dest) => {
+                    matches!(dest.open_dir(d), Ok(Some(_)))
+                        || d.file_name().zip(d.parent()).is_some_and(|(name, parent)| {
+                            matches!(dest.open_dir(parent), Ok(Some(dir)) if rustix::fs::statat(&dir, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
+                                .is_ok_and(|st| !matches!(rustix::fs::FileType::from_raw_mode(st.st_mode), rustix::fs::FileType::Symlink | rustix::fs::FileType::Directory)))
+                        })
+                }
                 None => true,
+            }
             };
             // A path named for a manifest's --extra that leads nowhere beneath DIR checked
             // nothing: an error, as a member not found (an archived directory missing on disk
@@ -772,7 +782,7 @@ impl Verifier<'_> {
                 } else if named {
                     self.report.error(Error::entry(
                         self.root.join(&d),
-                        "--extra: not a directory reached beneath DIR without a symlink; nothing checked there",
+                        "--extra: not a directory or file reached beneath DIR without a symlink; nothing checked there",
                     ));
                 }
             }
