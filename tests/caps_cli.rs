@@ -547,6 +547,67 @@ fn procs_like_pscap() {
     captar().args(["caps", "procs", "-p", "999999999"]).code(2);
 }
 
+/// Capabilities are per thread: a thread that keeps one its main thread dropped is invisible to
+/// pscap (which reads main threads) and to `caps procs`; `--threads` lists it, with the
+/// process it belongs to, also when the main thread holds nothing (the process is then not
+/// listed at all without it).
+#[test]
+fn procs_threads_show_what_main_threads_hide() {
+    if !util::require_root("give a thread capabilities its main thread lacks") || !util::require_tool("python3") {
+        return;
+    }
+    // A thread keeps cap_net_raw alone (capset changes the calling thread's sets); with
+    // `drop-main`, the main thread then drops everything.
+    let script = r#"
+import ctypes, sys, threading, time
+libc = ctypes.CDLL(None, use_errno=True)
+class Hdr(ctypes.Structure): _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+class Data(ctypes.Structure): _fields_ = [("e", ctypes.c_uint32), ("p", ctypes.c_uint32), ("i", ctypes.c_uint32)]
+def setcaps(mask):
+    d = (Data * 2)(); d[0].e = d[0].p = mask
+    if libc.capset(ctypes.byref(Hdr(0x20080522, 0)), d) != 0: raise OSError(ctypes.get_errno(), "capset")
+ready = threading.Event()
+def worker():
+    setcaps(1 << 13); ready.set(); time.sleep(60)
+t = threading.Thread(target=worker, daemon=True); t.start(); ready.wait()
+if sys.argv[1] == "drop-main": setcaps(0)
+print(t.native_id, flush=True); time.sleep(60)
+"#;
+    let start = |how: &str| {
+        let mut child = std::process::Command::new("python3")
+            .args(["-c", script, how])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("starting python3");
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+        let tid: u32 = line.trim().parse().unwrap_or_else(|_| panic!("thread id: {line:?}"));
+        (Proc(child), tid)
+    };
+    let (keeps, keeps_tid) = start("keep-main");
+    let (drops, drops_tid) = start("drop-main");
+    let all = captar().args(["caps", "procs"]).ok().stdout_text();
+    assert!(line_of(&all, keeps.pid()).is_some(), "{all}");
+    assert_eq!(line_of(&all, drops.pid()), None, "{all}");
+    assert_eq!(line_of(&all, drops_tid), None, "{all}");
+    let threads = captar().args(["caps", "procs", "--threads"]).ok().stdout_text();
+    for (p, tid) in [(&keeps, keeps_tid), (&drops, drops_tid)] {
+        let line = line_of(&threads, tid).unwrap_or_else(|| panic!("thread {tid}: {threads}"));
+        assert!(line.ends_with(&format!("  net_raw + [thread of {}]", p.pid())), "{line}");
+    }
+    assert!(line_of(&threads, keeps.pid()).is_some() && line_of(&threads, drops.pid()).is_none(), "{threads}");
+    // Asked for by -p, the process is listed, then its thread; JSON names the process.
+    let out = captar().args(["caps", "procs", "--threads", "-p"]).arg(drops.pid().to_string()).ok().stdout_text();
+    assert!(line_of(&out, drops.pid()).is_some_and(|l| l.ends_with("  none +")), "{out}");
+    let out = captar().args(["caps", "procs", "--threads", "--json", "-p"]).arg(drops.pid().to_string()).ok();
+    let lines: Vec<serde_json::Value> = out.stdout_text().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2, "{}", out.stdout_text());
+    assert_eq!((lines[0]["pid"].as_u64(), lines[0].get("thread_of")), (Some(drops.pid().into()), None));
+    assert_eq!(lines[1]["pid"].as_u64(), Some(drops_tid.into()));
+    assert_eq!(lines[1]["thread_of"].as_u64(), Some(drops.pid().into()));
+    assert_eq!(lines[1]["effective"]["caps"], serde_json::json!(["cap_net_raw"]));
+}
+
 /// A process's name (`comm`) is any bytes it chose, UTF-8 or not: such a process is listed all
 /// the same (it was left out, with "stream did not contain valid UTF-8" and exit 2), its name
 /// raw in the table, as pscap prints it, and exact in JSON's `command_hex`.

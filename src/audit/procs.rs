@@ -18,7 +18,12 @@ ppid  pid   name        command             capabilities
 - `capabilities` is `full` when the effective set holds every capability of the kernel
   (/proc/sys/kernel/cap_last_cap), else the permitted set without the `cap_` prefixes; then ` @`
   when the ambient set is not empty and ` +` when the bounding set is not;
-- captar itself and kernel threads (pid 2 and its children) are left out unless asked for by `-p`.
+- captar itself and kernel threads (pid 2 and its children) are left out unless asked for by `-p`;
+- capabilities belong to each thread (capset(2) changes the calling thread's), and pscap reads
+  only a process's main thread; with `--threads`, each other thread whose sets or effective uid
+  differ from its process's main thread gets a line of its own (its thread id in the pid column,
+  ` [thread of PID]` after its capabilities), when its effective set is not empty or its process
+  is listed: a process whose main thread dropped everything cannot hide a thread that kept them.
 
 `--json` prints one object per process with all five sets (as /proc shows them and as names); a
 `command` that is not UTF-8 has its exact bytes in `command_hex`, as scan's `path_hex`.
@@ -43,6 +48,8 @@ pub struct ProcsOptions {
     pub pids: Vec<u32>,
     /// One JSON object per line instead of the table.
     pub json: bool,
+    /// Threads whose capabilities differ from their process's main thread, too.
+    pub threads: bool,
 }
 
 /// The capability state of one process.
@@ -62,6 +69,17 @@ pub struct ProcCaps {
     pub effective: u64,
     pub bounding: u64,
     pub ambient: u64,
+    /// For a thread other than its process's main one (`--threads`): the process's id (`pid`
+    /// is then the thread's).
+    pub thread_of: Option<u32>,
+}
+
+impl ProcCaps {
+    /// Whether the thread holds other capabilities, or acts as another user, than `main`.
+    fn differs_from(&self, main: &ProcCaps) -> bool {
+        let state = |p: &ProcCaps| (p.euid, p.inheritable, p.permitted, p.effective, p.bounding, p.ambient);
+        state(self) != state(main)
+    }
 }
 
 /// The sets as /proc/PID/status names them, in its order.
@@ -104,7 +122,13 @@ fn invalid(what: &str) -> io::Error {
 
 /// Reads the capability state of process `pid` from the procfs mounted at `proc`.
 pub fn read_process(proc: &Path, pid: u32) -> io::Result<ProcCaps> {
-    let dir = proc.join(pid.to_string());
+    read_task(proc, &proc.join(pid.to_string()), pid)
+}
+
+/// Reads the capability state of the task (process or thread) `id` whose /proc directory is
+/// `dir`.
+fn read_task(proc: &Path, dir: &Path, id: u32) -> io::Result<ProcCaps> {
+    let pid = id;
     // Both hold the process's name, which need not be UTF-8 (status escapes only some bytes).
     let stat = fs::read(dir.join("stat"))?;
     let (command, ppid) = parse_stat(&stat).ok_or_else(|| invalid("stat"))?;
@@ -116,7 +140,35 @@ pub fn read_process(proc: &Path, pid: u32) -> io::Result<ProcCaps> {
         (Ok(mine), Ok(theirs)) => mine != theirs,
         _ => false,
     };
-    Ok(ProcCaps { pid, ppid, uid, euid, command, other_userns, inheritable, permitted, effective, bounding, ambient })
+    Ok(ProcCaps {
+        pid,
+        ppid,
+        uid,
+        euid,
+        command,
+        other_userns,
+        inheritable,
+        permitted,
+        effective,
+        bounding,
+        ambient,
+        thread_of: None,
+    })
+}
+
+/// The threads of process `main` other than its main thread whose capabilities differ from
+/// it, ascending (those gone meanwhile are passed over).
+fn other_threads(proc: &Path, main: &ProcCaps) -> Vec<ProcCaps> {
+    let tasks = proc.join(main.pid.to_string()).join("task");
+    let Ok(entries) = fs::read_dir(&tasks) else { return Vec::new() };
+    let mut tids: Vec<u32> = entries.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect();
+    tids.sort_unstable();
+    tids.into_iter()
+        .filter(|&tid| tid != main.pid)
+        .filter_map(|tid| read_task(proc, &tasks.join(tid.to_string()), tid).ok())
+        .filter(|t| t.differs_from(main))
+        .map(|t| ProcCaps { thread_of: Some(main.pid), ..t })
+        .collect()
 }
 
 /// Every capability of a kernel whose last one is `last_cap`.
@@ -167,6 +219,9 @@ fn caps_column(p: &ProcCaps, last_cap: u32) -> String {
     }
     if p.bounding & full != 0 {
         col.push_str(" +");
+    }
+    if let Some(pid) = p.thread_of {
+        col.push_str(&format!(" [thread of {pid}]"));
     }
     col
 }
@@ -224,6 +279,9 @@ struct ProcJson<'a> {
     command: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     command_hex: Option<String>,
+    /// For a thread other than its process's main one: the process (`pid` is the thread's id).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thread_of: Option<u32>,
     other_userns: bool,
     inheritable: SetJson,
     permitted: SetJson,
@@ -243,6 +301,7 @@ pub fn json_line(p: &ProcCaps, user: Option<&str>) -> String {
         user,
         command,
         command_hex,
+        thread_of: p.thread_of,
         other_userns: p.other_userns,
         inheritable: SetJson::new(p.inheritable),
         permitted: SetJson::new(p.permitted),
@@ -289,21 +348,27 @@ pub fn run(opts: &ProcsOptions, report: &Report, out: &mut dyn Write) -> Result<
                 continue;
             }
         };
-        if !explicit && (pid == me || pid == 2 || p.ppid == 2 || p.effective & full_mask(last_cap) == 0) {
+        if !explicit && (pid == me || pid == 2 || p.ppid == 2) {
             continue;
         }
-        let user = if p.euid == 0 { Some("root") } else { users.get(&p.euid).map(String::as_str) };
-        let mut line = if opts.json {
-            json_line(&p, user).into_bytes()
-        } else {
-            if !header_done {
-                writeln!(out, "{}", header()).map_err(write_error)?;
-                header_done = true;
-            }
-            row(&p, user, last_cap)
-        };
-        line.push(b'\n');
-        out.write_all(&line).map_err(write_error)?;
+        let holds = |p: &ProcCaps| p.effective & full_mask(last_cap) != 0;
+        let listed = explicit || holds(&p);
+        let threads = if opts.threads { other_threads(proc, &p) } else { Vec::new() };
+        let threads = threads.into_iter().filter(|t| listed || holds(t));
+        for task in listed.then_some(p.clone()).into_iter().chain(threads) {
+            let user = if task.euid == 0 { Some("root") } else { users.get(&task.euid).map(String::as_str) };
+            let mut line = if opts.json {
+                json_line(&task, user).into_bytes()
+            } else {
+                if !header_done {
+                    writeln!(out, "{}", header()).map_err(write_error)?;
+                    header_done = true;
+                }
+                row(&task, user, last_cap)
+            };
+            line.push(b'\n');
+            out.write_all(&line).map_err(write_error)?;
+        }
     }
     out.flush().map_err(write_error)?;
     Ok(report.outcome())
@@ -339,12 +404,18 @@ mod tests {
             effective: 0x2000,
             bounding: 0x1fffeffffff,
             ambient: 0x2000,
+            thread_of: None,
         };
         assert_eq!(header(), "ppid  pid   name        command             capabilities");
         let row = |p: &ProcCaps, user, last_cap| row(p, user, last_cap).escape_ascii().to_string();
         assert_eq!(row(&p, Some("nobody"), 40), "5114  5117  nobody      sleep               net_raw @ +");
         let full = ProcCaps { pid: 1, ppid: 0, effective: full_mask(40), ambient: 0, ..p.clone() };
         assert_eq!(row(&full, Some("root"), 40), "0     1     root        sleep               full +");
+        let thread = ProcCaps { pid: 5120, thread_of: Some(5117), ..p.clone() };
+        assert_eq!(
+            row(&thread, Some("nobody"), 40),
+            "5114  5120  nobody      sleep               net_raw @ + [thread of 5117]"
+        );
         let bare = ProcCaps { bounding: 0, other_userns: true, ..p.clone() };
         assert_eq!(row(&bare, None, 40), "5114  5117  65534       sleep *             net_raw @");
         // A name that is not UTF-8 is printed raw, and columns are padded by bytes, as printf's.
@@ -371,6 +442,7 @@ mod tests {
             effective: 0,
             bounding: 0,
             ambient: 0,
+            thread_of: None,
         };
         let v: serde_json::Value = serde_json::from_str(&json_line(&p, Some("root"))).unwrap();
         assert_eq!((&v["command"], &v["command_hex"]), (&"sl\u{fffd}ep".into(), &"736cff6570".into()));

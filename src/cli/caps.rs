@@ -84,6 +84,10 @@ pub struct ProcsArgs {
     /// Print one JSON object per process, with all five capability sets
     #[arg(long)]
     pub json: bool,
+    /// Also list each thread whose capabilities differ from its process's main thread (pscap
+    /// reads main threads only; capabilities are per thread)
+    #[arg(long)]
+    pub threads: bool,
 }
 
 /// `--beyond`: a named set or a hex capability mask.
@@ -124,6 +128,8 @@ pub fn run(args: CapsArgs, report: &Report) -> Result<Outcome> {
             };
             scan::run(&opts, report, &mut out)
         }
-        CapsCommand::Procs(a) => procs::run(&procs::ProcsOptions { pids: a.pids, json: a.json }, report, &mut out),
+        CapsCommand::Procs(a) => {
+            procs::run(&procs::ProcsOptions { pids: a.pids, json: a.json, threads: a.threads }, report, &mut out)
+        }
     }
 }
