@@ -159,6 +159,15 @@ pub fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// `hex` for a message: a value of more than 64 bytes (no capability is; an xattr may be 64
+/// KiB) shows its first 32 and its size, so one line stays readable.
+pub fn hex_short(b: &[u8]) -> String {
+    match b.len() {
+        0..=64 => hex(b),
+        n => format!("{}... ({n} bytes)", hex(&b[..32])),
+    }
+}
+
 /// A name as `tar -t` prints it (GNU tar's default "escape" quoting): backslash, control
 /// characters and bytes that are not UTF-8 become C escapes (`\\`, `\n`, `\377`), so every
 /// listed name is one line.
@@ -593,6 +602,12 @@ mod tests {
         assert_eq!(utc.format(Time { secs: 1_614_834_367, nsecs: 120_000_000 }), "2021-03-04 05:06:07.12");
         assert_eq!(utc.format(Time { secs: 1_614_834_367, nsecs: 1 }), "2021-03-04 05:06:07.000000001");
         assert_eq!(utc.format(Time { secs: 1_614_834_367, nsecs: 0 }), "2021-03-04 05:06:07");
+    }
+
+    #[test]
+    fn long_values_are_shortened_in_messages() {
+        assert_eq!(hex_short(&[0xab; 64]), "ab".repeat(64));
+        assert_eq!(hex_short(&[0xab; 65]), format!("{}... (65 bytes)", "ab".repeat(32)));
     }
 
     #[test]

@@ -99,7 +99,10 @@ fn from_xattr(path: &Path, value: std::io::Result<Option<Vec<u8>>>, report: &Rep
         Ok(Some(raw)) => match FileCaps::decode(&raw) {
             Ok(caps) => Some(Found { path: path.to_path_buf(), raw, caps }),
             Err(e) => {
-                report.error(Error::entry(path, format!("security.capability: {e} (raw value {})", hex(&raw))));
+                report.error(Error::entry(
+                    path,
+                    format!("security.capability: {e} (raw value {})", crate::list::hex_short(&raw)),
+                ));
                 None
             }
         },

@@ -597,6 +597,18 @@ impl Run<'_> {
         {
             self.incremental_dir(path, &name.rel, listing)?;
         }
+        // Anything but a directory named as the destination itself (`.`) has nowhere to go:
+        // an error, as GNU tar's "Cannot open: File exists" (it was passed over without a
+        // word, a file's capability with it).
+        if name.is_root() && meta.kind != Kind::Dir {
+            return Err(Failure::Member(Error::entry(
+                path,
+                format!(
+                    "a {} named as the destination directory itself cannot be extracted; skipped",
+                    meta.kind.word()
+                ),
+            )));
+        }
         if name.is_root() {
             // The destination, which is there: -k, --skip-old-files, --keep-newer-files, -U and
             // --recursive-unlink leave all its metadata as it is, as GNU tar does (its removal,

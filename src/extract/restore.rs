@@ -205,7 +205,7 @@ impl Restorer {
     fn cap_value(&self, path: &Path, raw: &[u8]) -> std::result::Result<(FileCaps, Vec<u8>), CapFailure> {
         let decoded = FileCaps::decode(raw).map_err(|e| CapFailure {
             path: path.to_path_buf(),
-            caps: format!("the archived value {}", crate::list::hex(raw)),
+            caps: format!("the archived value {}", crate::list::hex_short(raw)),
             reason: e.to_string(),
             no_space: false,
         })?;

@@ -810,8 +810,13 @@ impl Reader {
                 _ => {}
             }
         }
+        // Looked up by key, not searched: a header may hold a million records of each.
+        let mut libarchive_index: HashMap<&[u8], usize> = HashMap::with_capacity(libarchive_keys.len());
+        for (i, k) in libarchive_keys.iter().enumerate() {
+            libarchive_index.entry(k).or_insert(i);
+        }
         for (key, (name, _)) in schily_keys.iter().zip(&mut schily_xattrs) {
-            if let Some(i) = libarchive_keys.iter().position(|k| k == key) {
+            if let Some(&i) = libarchive_index.get(key) {
                 name.clone_from(&libarchive_xattrs[i].0);
             }
         }
@@ -825,8 +830,12 @@ impl Reader {
         // Whether each slot's value came from a LIBARCHIVE record.
         let mut libarchive_value: Vec<bool> = Vec::new();
         for (i, (name, value)) in libarchive_xattrs.into_iter().chain(schily_xattrs).enumerate() {
-            let size = |v: &Vec<u8>| name.len() + v.len();
-            let fits = name.len() <= XATTR_NAME_MAX && value.len() <= XATTR_SIZE_MAX;
+            // The capability is never left out here, whatever its size or the others': kept,
+            // a value no file can hold is the capability error extract, list and verify report
+            // (exit 2), not a generic warning; and other xattrs cannot crowd it out.
+            let capability = name == crate::caps::XATTR_NAME;
+            let size = |v: &Vec<u8>| if capability { 0 } else { name.len() + v.len() };
+            let fits = capability || (name.len() <= XATTR_NAME_MAX && value.len() <= XATTR_SIZE_MAX);
             let slot = index.get(&name).copied();
             // A SCHILY value replacing a different LIBARCHIVE value of the same name.
             if i >= from_libarchive
@@ -1387,7 +1396,9 @@ mod tests {
     }
 
     /// The last value of a name counts even when it cannot be kept (the earlier one goes too),
-    /// and a later, larger value counts against the 1 MiB as a new one does.
+    /// and a later, larger value counts against the 1 MiB as a new one does. The capability is
+    /// kept whatever its size, outside the 1 MiB: a value no file can hold is the capability
+    /// error where it is restored or shown, never a record quietly left out.
     #[test]
     fn a_later_value_that_cannot_be_kept_takes_the_earlier_one() {
         let mut a = Vec::new();
@@ -1402,12 +1413,14 @@ mod tests {
         member(&mut a, "x", b'x', &records(&pairs), "");
         member(&mut a, "f", b'0', b"", "");
         let f = reader_of(a).next_entry().unwrap().unwrap().meta;
-        assert_eq!(f.caps_raw(), None);
-        assert!(f.xattr_bytes() <= super::XATTRS_MAX, "{}", f.xattr_bytes());
-        let kept = f.xattrs.len();
-        assert!((25..40).contains(&kept), "{kept}");
-        assert!(f.xattrs.iter().all(|(_, v)| v.len() == 32 << 10));
-        assert_eq!(f.xattrs_left_out, 1 + (40 - kept));
+        assert_eq!(f.caps_raw().map(<[u8]>::len), Some((64 << 10) + 1));
+        let others: Vec<_> = f.xattrs.iter().filter(|(n, _)| n != crate::caps::XATTR_NAME).collect();
+        let bytes: usize = others.iter().map(|(n, v)| n.len() + v.len()).sum();
+        assert!(bytes <= super::XATTRS_MAX, "{bytes}");
+        let kept = others.len();
+        assert!((25..=40).contains(&kept), "{kept}");
+        assert!(others.iter().all(|(_, v)| v.len() == 32 << 10));
+        assert_eq!(f.xattrs_left_out, 40 - kept);
     }
 
     /// POSIX: a local record overrides a global one, an empty value deletes the keyword (the

@@ -17,7 +17,6 @@ use crate::caps::{self, FileCaps};
 use crate::error::{Error, IoContext, Result};
 use crate::extract::beneath::{open_regular_at, proc_path};
 use crate::format::{EntryMeta, Kind, acl};
-use crate::list::hex;
 use crate::xattr;
 
 /// What checking one member found.
@@ -277,7 +276,7 @@ impl Task {
                     };
                     let show = |v: &[u8]| match text(v).filter(|_| label) {
                         Some(text) => format!("{}={text}", xname.to_string_lossy()),
-                        None => format!("{}={}", xname.to_string_lossy(), hex(v)),
+                        None => format!("{}={}", xname.to_string_lossy(), crate::list::hex_short(v)),
                     };
                     let d = disk.as_deref().map(show).unwrap_or_else(|| format!("no {}", xname.to_string_lossy()));
                     out.push(self.diff(DiffKind::Xattr, Some(show(value)), Some(d), None));
