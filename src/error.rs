@@ -70,6 +70,16 @@ impl Error {
         )
     }
 
+    /// An error reading member `path`'s data through `Reader::data`: the archive's own error
+    /// (which names the archive and the member already) when it is one, else one naming `path`.
+    pub fn of_data(path: impl Into<PathBuf>, e: io::Error) -> Error {
+        let text = e.to_string();
+        match e.into_inner().map(|inner| inner.downcast::<Error>()) {
+            Some(Ok(archive)) => *archive,
+            _ => Error::entry(path, text),
+        }
+    }
+
     /// A failed write to standard output (a closed pipe there is no error: see main).
     pub fn stdout(source: io::Error) -> Error {
         Error::io(STDOUT, "write", source)

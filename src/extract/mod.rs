@@ -998,9 +998,8 @@ impl Run<'_> {
             && !reader.is_sparse()
             && (!capped || self.opts.keep_going)
         {
-            let data = pool
-                .read_data(reader, meta.size as usize)
-                .map_err(|e| Failure::Stop(Error::entry(path, e.to_string())))?;
+            let data =
+                pool.read_data(reader, meta.size as usize).map_err(|e| Failure::Stop(Error::of_data(path, e)))?;
             pool.in_flight.insert(rel.as_os_str().to_os_string());
             pool.entered_parent(rel);
             pool.in_flight_bytes += data.len() as u64;

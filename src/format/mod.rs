@@ -238,7 +238,7 @@ impl EntryMeta {
     pub fn left_out_warning(&self) -> Option<String> {
         let left_out = (self.xattrs_left_out > 0).then(|| {
             format!(
-                "{} extended attribute record(s) left out: a name over 255 bytes or a value over 64 KiB (more than Linux keeps), over 1 MiB of xattrs in all, or xattrs in a global header",
+                "{} extended attribute record(s) left out: a name that is empty, holds a NUL or is over 255 bytes, or a value over 64 KiB (more than Linux keeps), over 1 MiB of xattrs in all, or xattrs in a global header",
                 self.xattrs_left_out
             )
         });

@@ -835,7 +835,10 @@ impl Reader {
             // (exit 2), not a generic warning; and other xattrs cannot crowd it out.
             let capability = name == crate::caps::XATTR_NAME;
             let size = |v: &Vec<u8>| if capability { 0 } else { name.len() + v.len() };
-            let fits = capability || (name.len() <= XATTR_NAME_MAX && value.len() <= XATTR_SIZE_MAX);
+            // A name Linux cannot hold (empty, or with a NUL, which ends it) is left out too:
+            // it failed later as if the disk had refused it.
+            let named = !name.is_empty() && !name.as_bytes().contains(&0);
+            let fits = capability || (named && name.len() <= XATTR_NAME_MAX && value.len() <= XATTR_SIZE_MAX);
             let slot = index.get(&name).copied();
             // A SCHILY value replacing a different LIBARCHIVE value of the same name.
             if i >= from_libarchive
@@ -1200,7 +1203,8 @@ pub struct Data<'a>(&'a mut Reader);
 
 impl Read for Data<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.0.read_data(buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))
+        // The error itself, which names the archive and member: `Error::of_data` takes it back.
+        self.0.read_data(buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
     }
 }
 

@@ -304,6 +304,42 @@ impl Verifier<'_> {
 
 /// A name as verify prints it: as `tar -t` and `captar list` do (escaped, so each difference is
 /// one line and two names never print alike), without a directory's trailing slash.
+/// Whether `len` bytes of `file` from `start` are all zeros: its holes (SEEK_DATA, SEEK_HOLE)
+/// are, without reading them; the data between is read and checked.
+fn zeros_on_disk(file: &std::fs::File, start: u64, len: u64, buf: &mut [u8]) -> io::Result<bool> {
+    use rustix::fs::SeekFrom;
+    use std::os::unix::fs::FileExt;
+    let end = start.saturating_add(len);
+    let mut at = start;
+    while at < end {
+        let data = match rustix::fs::seek(file, SeekFrom::Data(at)) {
+            Ok(d) => d,
+            // No data from here to the end of the file: all hole.
+            Err(rustix::io::Errno::NXIO) => return Ok(true),
+            // A filesystem without SEEK_DATA: read it all.
+            Err(_) => at,
+        };
+        if data >= end {
+            return Ok(true);
+        }
+        let until = rustix::fs::seek(file, SeekFrom::Hole(data)).unwrap_or(end).clamp(data + 1, end);
+        let mut here = data;
+        while here < until {
+            let want = buf.len().min((until - here).min(usize::MAX as u64) as usize);
+            let n = file.read_at(&mut buf[..want], here)?;
+            if n == 0 {
+                return Ok(false);
+            }
+            if buf[..n].iter().any(|&b| b != 0) {
+                return Ok(false);
+            }
+            here += n as u64;
+        }
+        at = until;
+    }
+    Ok(true)
+}
+
 fn display(path: &Path) -> String {
     let b = path.as_os_str().as_bytes();
     quote_name(b.strip_suffix(b"/").filter(|s| !s.is_empty()).unwrap_or(b))
@@ -599,7 +635,7 @@ impl Verifier<'_> {
             Content::None
         } else if meta.size <= INLINE_MAX {
             let mut data = Vec::with_capacity(meta.size as usize);
-            reader.data().read_to_end(&mut data).map_err(|e| Error::entry(&meta.path, e.to_string()))?;
+            reader.data().read_to_end(&mut data).map_err(|e| Error::of_data(&meta.path, e))?;
             Content::Inline(data)
         } else {
             Content::Known(self.stream_content(reader, rel, meta.size)?)
@@ -623,7 +659,21 @@ impl Verifier<'_> {
             Ok(md) if md.is_file() && md.len() == size => {}
             _ => return Ok(None),
         }
+        let mut pos = 0u64;
         loop {
+            // A sparse member's hole is compared without reading zeros on either side: 2 KB of
+            // archive may describe a 16 TiB file of holes.
+            let hole = reader.take_hole();
+            if hole > 0 {
+                let zeros = zeros_on_disk(&file, pos, hole, &mut self.buf_b);
+                if !zeros.map_err(|e| Error::io(self.root.join(rel), "read", e))? {
+                    return Ok(Some(false));
+                }
+                pos += hole;
+                io::Seek::seek(&mut file, io::SeekFrom::Start(pos))
+                    .map_err(|e| Error::io(self.root.join(rel), "seek", e))?;
+                continue;
+            }
             let n = reader.read_data(&mut self.buf_a)?;
             if n == 0 {
                 return Ok(Some(true));
@@ -637,6 +687,7 @@ impl Verifier<'_> {
             if self.buf_a[..n] != self.buf_b[..n] {
                 return Ok(Some(false));
             }
+            pos += n as u64;
         }
     }
 
