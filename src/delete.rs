@@ -63,7 +63,7 @@ pub fn delete(opts: &DeleteOptions, report: &Report) -> Result<Outcome> {
     let mut taken: Vec<PathBuf> = Vec::new();
     // Hard links kept, and their targets: one whose target is taken out cannot be extracted.
     let mut links: Vec<(PathBuf, PathBuf)> = Vec::new();
-    let mut members = Members::new(&opts.select);
+    let mut members = Members::for_delete(&opts.select);
     while let Some(entry) = reader.next_entry()? {
         let meta = entry.meta;
         let rel = SafeName::rel_of(&meta.path);

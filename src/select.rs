@@ -333,6 +333,8 @@ pub struct Members<'a> {
     /// Per pattern, for the member being matched: whether it matched, and whether it matched
     /// the whole name (reused).
     pattern_hits: Vec<Option<bool>>,
+    /// Every member of or beneath a name counts (GNU tar's `--delete`), not only the name's own.
+    count_every_member: bool,
     excludes: &'a Excludes,
     patterns: Option<&'a GlobSet>,
     /// The patterns a name matched (reused).
@@ -357,6 +359,7 @@ impl<'a> Members<'a> {
             found: vec![0; given.len()],
             occurrence: selection.occurrence,
             pattern_hits: vec![None; given.len()],
+            count_every_member: false,
             excludes: &selection.excludes,
             patterns,
             hits: Vec::new(),
@@ -369,10 +372,16 @@ impl<'a> Members<'a> {
     /// when this is the name's Nth.
     fn found(&mut self, i: usize, whole: bool) -> bool {
         let count = &mut self.found[i];
-        if whole || *count == 0 {
+        if whole || self.count_every_member || *count == 0 {
             *count += 1;
         }
         self.occurrence.is_none_or(|n| *count == n)
+    }
+
+    /// `new`, for delete: with `--occurrence`, every member of or beneath a name counts, as GNU
+    /// tar's `--delete` counts them (its list and extract count a directory's members once).
+    pub fn for_delete(selection: &'a Selection) -> Members<'a> {
+        Members { count_every_member: true, ..Members::new(selection) }
     }
 
     /// `new`, for the paths of a manifest rather than an archive's members: `.` and `/` select

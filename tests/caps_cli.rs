@@ -416,6 +416,9 @@ fn scan_json_agrees_with_getcap() {
 /// A process started for a test, killed when the test ends.
 struct Proc(std::process::Child);
 
+/// ETXTBSY (Linux): exec of a file still open for writing.
+const ETXTBSY: i32 = 26;
+
 impl Drop for Proc {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -441,11 +444,18 @@ impl Proc {
     fn sleep_named(dir: &Path, name: &[u8]) -> Proc {
         let exe = dir.join(OsStr::from_bytes(name));
         std::fs::copy(util::which("sleep").expect("sleep on PATH"), &exe).unwrap();
-        let child = std::process::Command::new(&exe)
-            .arg("60")
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {}: {e}", exe.display()));
+        // A process another test forks meanwhile inherits the copy's write descriptor for a
+        // moment, and exec fails with ETXTBSY until it execs in turn: try again.
+        let mut tries = 0;
+        let child = loop {
+            match std::process::Command::new(&exe).arg("60").stderr(std::process::Stdio::piped()).spawn() {
+                Err(e) if e.raw_os_error() == Some(ETXTBSY) && tries < 100 => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => break other.unwrap_or_else(|e| panic!("starting {}: {e}", exe.display())),
+            }
+        };
         Proc(child).running(name, &exe.display().to_string())
     }
 
@@ -606,6 +616,11 @@ print(t.native_id, flush=True); time.sleep(60)
     assert_eq!(lines[1]["pid"].as_u64(), Some(drops_tid.into()));
     assert_eq!(lines[1]["thread_of"].as_u64(), Some(drops.pid().into()));
     assert_eq!(lines[1]["effective"]["caps"], serde_json::json!(["cap_net_raw"]));
+    // A thread asked for by its id is shown as that thread, not as a process with threads.
+    let out = captar().args(["caps", "procs", "--threads", "-p"]).arg(drops_tid.to_string()).ok().stdout_text();
+    assert_eq!(out.lines().count(), 2, "{out}");
+    let line = line_of(&out, drops_tid).unwrap_or_else(|| panic!("{out}"));
+    assert!(line.ends_with(&format!("  net_raw + [thread of {}]", drops.pid())), "{line}");
 }
 
 /// A process's name (`comm`) is any bytes it chose, UTF-8 or not: such a process is listed all

@@ -2410,6 +2410,19 @@ fn occurrence_as_gnu_tar() {
     captar().args(["delete", "--occurrence=2", "-f"]).arg(&ours).arg("d/f").ok();
     cmd("tar").args(["--delete", "--occurrence=2", "-f"]).arg(&gnu).arg("d/f").ok();
     assert_eq!(std::fs::read(&ours).unwrap(), std::fs::read(&gnu).unwrap());
+    // GNU tar's --delete counts every member of or beneath a name (its listing counts a
+    // directory's members once): the same members go.
+    for n in ["1", "2", "3"] {
+        std::fs::copy(&archive, &ours).unwrap();
+        std::fs::copy(&archive, &gnu).unwrap();
+        let occurrence = format!("--occurrence={n}");
+        captar().arg("delete").arg(&occurrence).arg("-f").arg(&ours).arg("d").ok();
+        cmd("tar").arg("--delete").arg(&occurrence).arg("-f").arg(&gnu).arg("d").ok();
+        assert_eq!(std::fs::read(&ours).unwrap(), std::fs::read(&gnu).unwrap(), "{occurrence} d");
+    }
+    // 0 is none asked for, as in GNU tar.
+    let all = captar().arg("-tf").arg(&archive).arg("d/f").ok().stdout_text();
+    assert_eq!(captar().args(["-t", "--occurrence=0", "-f"]).arg(&archive).arg("d/f").ok().stdout_text(), all);
     // Without a name there is nothing to pick among, as GNU tar says.
     let out = captar().args(["list", "--occurrence", "-f"]).arg(&archive).code(2);
     assert!(out.stderr_text().contains("name the MEMBERs"), "{}", out.stderr_text());

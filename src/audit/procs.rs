@@ -97,6 +97,11 @@ fn parse_stat(stat: &[u8]) -> Option<(Vec<u8>, u32)> {
     Some((comm, ppid))
 }
 
+/// The thread group (process) a task of /proc/PID/status belongs to: its `Tgid`.
+fn parse_tgid(status: &str) -> Option<u32> {
+    status.lines().find_map(|l| l.strip_prefix("Tgid:")).and_then(|v| v.trim().parse().ok())
+}
+
 /// Parses the lines of /proc/PID/status that matter: (real uid, effective uid, the five sets).
 fn parse_status(status: &str) -> Option<(u32, u32, [u64; 5])> {
     let mut uids = None;
@@ -132,9 +137,11 @@ fn read_task(proc: &Path, dir: &Path, id: u32) -> io::Result<ProcCaps> {
     // Both hold the process's name, which need not be UTF-8 (status escapes only some bytes).
     let stat = fs::read(dir.join("stat"))?;
     let (command, ppid) = parse_stat(&stat).ok_or_else(|| invalid("stat"))?;
-    let status = fs::read(dir.join("status"))?;
+    let status = String::from_utf8_lossy(&fs::read(dir.join("status"))?).into_owned();
     let (uid, euid, [inheritable, permitted, effective, bounding, ambient]) =
-        parse_status(&String::from_utf8_lossy(&status)).ok_or_else(|| invalid("status"))?;
+        parse_status(&status).ok_or_else(|| invalid("status"))?;
+    // A thread asked for by its id (`-p TID`) is a thread of its process, not a process.
+    let thread_of = parse_tgid(&status).filter(|&tgid| tgid != pid);
     let ns = |p: PathBuf| fs::metadata(p).map(|m| (m.dev(), m.ino()));
     let other_userns = match (ns(proc.join("self/ns/user")), ns(dir.join("ns/user"))) {
         (Ok(mine), Ok(theirs)) => mine != theirs,
@@ -152,7 +159,7 @@ fn read_task(proc: &Path, dir: &Path, id: u32) -> io::Result<ProcCaps> {
         effective,
         bounding,
         ambient,
-        thread_of: None,
+        thread_of,
     })
 }
 
@@ -353,7 +360,8 @@ pub fn run(opts: &ProcsOptions, report: &Report, out: &mut dyn Write) -> Result<
         }
         let holds = |p: &ProcCaps| p.effective & full_mask(last_cap) != 0;
         let listed = explicit || holds(&p);
-        let threads = if opts.threads { other_threads(proc, &p) } else { Vec::new() };
+        // Only a process's main thread has its other threads; `-p TID` shows that thread alone.
+        let threads = if opts.threads && p.thread_of.is_none() { other_threads(proc, &p) } else { Vec::new() };
         let threads = threads.into_iter().filter(|t| listed || holds(t));
         for task in listed.then_some(p.clone()).into_iter().chain(threads) {
             let user = if task.euid == 0 { Some("root") } else { users.get(&task.euid).map(String::as_str) };

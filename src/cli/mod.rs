@@ -519,7 +519,7 @@ pub struct SelectArgs {
     /// Only the Nth member (default 1) of each MEMBER named, for archives that hold a name
     /// more than once (after append or update), as GNU tar's --occurrence
     #[arg(long, value_name = "N", num_args = 0..=1, require_equals = true, default_missing_value = "1",
-          value_parser = clap::value_parser!(u64).range(1..))]
+          value_parser = clap::value_parser!(u64))]
     occurrence: Option<u64>,
     /// Only these members (and what is under them)
     #[arg(value_name = "MEMBER")]
@@ -531,6 +531,8 @@ impl SelectArgs {
     /// and a `-T -` list.
     fn selection(mut self, input: &Path) -> Result<Selection> {
         let names = &self.names;
+        // GNU tar takes 0 as no occurrence asked for.
+        self.occurrence = self.occurrence.filter(|&n| n > 0);
         if self.occurrence.is_some() && self.members.is_empty() && names.files_from.is_empty() {
             return Err(Error::Usage(
                 "--occurrence picks among the members of a name given: name the MEMBERs (GNU tar: meaningless without a file list)".into(),

@@ -250,10 +250,15 @@ fn write_in_place(opts: &CreateOptions, walker: &mut Walker<'_>, progress: &Prog
 }
 
 /// Whether `path` names what standard output writes to (`/dev/stdout`, `/proc/self/fd/1`, or
-/// the file stdout was redirected to).
+/// the file stdout was redirected to). Devices are not: `-f /dev/null > /dev/null` keeps its
+/// names where they were.
 fn is_stdout(path: &Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
     match (std::fs::metadata(path), rustix::fs::fstat(io::stdout())) {
-        (Ok(named), Ok(out)) => named.dev() == out.st_dev && named.ino() == out.st_ino,
+        (Ok(named), Ok(out)) => {
+            let device = named.file_type().is_char_device() || named.file_type().is_block_device();
+            !device && named.dev() == out.st_dev && named.ino() == out.st_ino
+        }
         _ => false,
     }
 }

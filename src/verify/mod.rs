@@ -302,8 +302,6 @@ impl Verifier<'_> {
     }
 }
 
-/// A name as verify prints it: as `tar -t` and `captar list` do (escaped, so each difference is
-/// one line and two names never print alike), without a directory's trailing slash.
 /// Whether `len` bytes of `file` from `start` are all zeros: its holes (SEEK_DATA, SEEK_HOLE)
 /// are, without reading them; the data between is read and checked.
 fn zeros_on_disk(file: &std::fs::File, start: u64, len: u64, buf: &mut [u8]) -> io::Result<bool> {
@@ -326,7 +324,10 @@ fn zeros_on_disk(file: &std::fs::File, start: u64, len: u64, buf: &mut [u8]) -> 
         let mut here = data;
         while here < until {
             let want = buf.len().min((until - here).min(usize::MAX as u64) as usize);
-            let n = file.read_at(&mut buf[..want], here)?;
+            let n = match file.read_at(&mut buf[..want], here) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => other?,
+            };
             if n == 0 {
                 return Ok(false);
             }
@@ -340,6 +341,8 @@ fn zeros_on_disk(file: &std::fs::File, start: u64, len: u64, buf: &mut [u8]) -> 
     Ok(true)
 }
 
+/// A name as verify prints it: as `tar -t` and `captar list` do (escaped, so each difference is
+/// one line and two names never print alike), without a directory's trailing slash.
 fn display(path: &Path) -> String {
     let b = path.as_os_str().as_bytes();
     quote_name(b.strip_suffix(b"/").filter(|s| !s.is_empty()).unwrap_or(b))
