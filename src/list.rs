@@ -321,6 +321,11 @@ impl Dates {
     }
 }
 
+/// GNU tar's `-tv` columns start this wide (owner and size together, then the date) and widen
+/// as wider values come.
+const OWNER_SIZE_WIDTH: usize = 18;
+const DATE_WIDTH: usize = 16;
+
 /// The line of a volume label in a listing, as GNU tar shows it: its text, or with `verbose`
 /// (the dates, and whether the mode column has a marker place) a member line of type `V`;
 /// `widths` are the owner/size and date columns' widths so far, which it may widen.
@@ -390,7 +395,8 @@ pub fn test_label(opts: &TestLabelOptions) -> Result<Outcome> {
         let mut dates = Dates::new(opts.full_time, opts.utc);
         // GNU tar prints the label's `-tv` line only when it tests for none.
         let verbose = (opts.verbose && opts.labels.is_empty()).then_some((&mut dates, false));
-        label_line(label, verbose, (&mut 18, &mut 16), &mut line);
+        let (mut owner_size, mut date) = (OWNER_SIZE_WIDTH, DATE_WIDTH);
+        label_line(label, verbose, (&mut owner_size, &mut date), &mut line);
     }
     let matched = opts.labels.is_empty()
         || label.as_ref().is_some_and(|label| match &patterns {
@@ -427,8 +433,8 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let write_err = crate::error::Error::stdout;
-    let mut ugswidth = 18;
-    let mut datewidth = 16;
+    let mut ugswidth = OWNER_SIZE_WIDTH;
+    let mut datewidth = DATE_WIDTH;
     let mut dates = Dates::new(opts.full_time, opts.utc);
     let mut owner: (Option<OwnerKey>, String) = (None, String::new());
     let mut line = Vec::with_capacity(256);
