@@ -32,7 +32,7 @@ pub mod incremental;
 mod mode;
 mod options;
 mod remove;
-mod sparse;
+pub(crate) mod sparse;
 mod tags;
 mod tree;
 

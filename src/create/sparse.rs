@@ -15,6 +15,28 @@ use rustix::fs::SeekFrom;
 use crate::format::BLOCK;
 use crate::format::reader::padding;
 
+/// The data runs (offset, length) of `file` between `start` and `end`, where the filesystem
+/// reports holes (SEEK_DATA, SEEK_HOLE); `None` when it cannot say, or the file changed under
+/// us. Used by create (`--sparse`) and by verify (a member's holes compared unread).
+pub(crate) fn data_runs(file: &File, start: u64, end: u64) -> Option<Vec<(u64, u64)>> {
+    let mut runs = Vec::new();
+    let mut pos = start;
+    while pos < end {
+        let data = match rustix::fs::seek(file, SeekFrom::Data(pos)) {
+            Ok(data) if data < end => data,
+            Ok(_) | Err(rustix::io::Errno::NXIO) => break, // a hole to the end
+            Err(_) => return None,
+        };
+        let hole = rustix::fs::seek(file, SeekFrom::Hole(data)).ok()?.min(end);
+        if hole <= data {
+            return None; // the file changed under us
+        }
+        runs.push((data, hole - data));
+        pos = hole;
+    }
+    Some(runs)
+}
+
 /// A file's data runs and the map that describes them.
 pub(super) struct Sparse {
     runs: Vec<(u64, u64)>,
@@ -25,21 +47,7 @@ impl Sparse {
     /// The data runs of `file` (`size` bytes), where the filesystem reports holes; `None` when
     /// it has none (or cannot say): the file is archived whole.
     pub(super) fn of(file: &File, size: u64) -> Option<Sparse> {
-        let mut runs = Vec::new();
-        let mut pos = 0;
-        while pos < size {
-            let data = match rustix::fs::seek(file, SeekFrom::Data(pos)) {
-                Ok(data) if data < size => data,
-                Ok(_) | Err(rustix::io::Errno::NXIO) => break, // a hole to the end
-                Err(_) => return None,
-            };
-            let hole = rustix::fs::seek(file, SeekFrom::Hole(data)).ok()?.min(size);
-            if hole <= data {
-                return None; // the file changed under us: archive it whole
-            }
-            runs.push((data, hole - data));
-            pos = hole;
-        }
+        let mut runs = data_runs(file, 0, size)?;
         if runs.len() == 1 && runs[0] == (0, size) {
             return None;
         }

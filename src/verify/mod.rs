@@ -305,38 +305,23 @@ impl Verifier<'_> {
 /// Whether `len` bytes of `file` from `start` are all zeros: its holes (SEEK_DATA, SEEK_HOLE)
 /// are, without reading them; the data between is read and checked.
 fn zeros_on_disk(file: &std::fs::File, start: u64, len: u64, buf: &mut [u8]) -> io::Result<bool> {
-    use rustix::fs::SeekFrom;
     use std::os::unix::fs::FileExt;
     let end = start.saturating_add(len);
-    let mut at = start;
-    while at < end {
-        let data = match rustix::fs::seek(file, SeekFrom::Data(at)) {
-            Ok(d) => d,
-            // No data from here to the end of the file: all hole.
-            Err(rustix::io::Errno::NXIO) => return Ok(true),
-            // A filesystem without SEEK_DATA: read it all.
-            Err(_) => at,
-        };
-        if data >= end {
-            return Ok(true);
-        }
-        let until = rustix::fs::seek(file, SeekFrom::Hole(data)).unwrap_or(end).clamp(data + 1, end);
-        let mut here = data;
+    // Where the filesystem cannot say, the whole range is read.
+    let runs = crate::create::sparse::data_runs(file, start, end).unwrap_or_else(|| vec![(start, end - start)]);
+    for (offset, run) in runs {
+        let (mut here, until) = (offset, offset + run);
         while here < until {
             let want = buf.len().min((until - here).min(usize::MAX as u64) as usize);
             let n = match file.read_at(&mut buf[..want], here) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 other => other?,
             };
-            if n == 0 {
-                return Ok(false);
-            }
-            if buf[..n].iter().any(|&b| b != 0) {
+            if n == 0 || buf[..n].iter().any(|&b| b != 0) {
                 return Ok(false);
             }
             here += n as u64;
         }
-        at = until;
     }
     Ok(true)
 }
