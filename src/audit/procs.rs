@@ -130,10 +130,9 @@ pub fn read_process(proc: &Path, pid: u32) -> io::Result<ProcCaps> {
     read_task(proc, &proc.join(pid.to_string()), pid)
 }
 
-/// Reads the capability state of the task (process or thread) `id` whose /proc directory is
+/// Reads the capability state of the task (process or thread) `pid` whose /proc directory is
 /// `dir`.
-fn read_task(proc: &Path, dir: &Path, id: u32) -> io::Result<ProcCaps> {
-    let pid = id;
+fn read_task(proc: &Path, dir: &Path, pid: u32) -> io::Result<ProcCaps> {
     // Both hold the process's name, which need not be UTF-8 (status escapes only some bytes).
     let stat = fs::read(dir.join("stat"))?;
     let (command, ppid) = parse_stat(&stat).ok_or_else(|| invalid("stat"))?;
@@ -167,9 +166,7 @@ fn read_task(proc: &Path, dir: &Path, id: u32) -> io::Result<ProcCaps> {
 /// it, ascending (those gone meanwhile are passed over).
 fn other_threads(proc: &Path, main: &ProcCaps) -> Vec<ProcCaps> {
     let tasks = proc.join(main.pid.to_string()).join("task");
-    let Ok(entries) = fs::read_dir(&tasks) else { return Vec::new() };
-    let mut tids: Vec<u32> = entries.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect();
-    tids.sort_unstable();
+    let Ok(tids) = ids_in(&tasks) else { return Vec::new() };
     tids.into_iter()
         .filter(|&tid| tid != main.pid)
         .filter_map(|tid| read_task(proc, &tasks.join(tid.to_string()), tid).ok())
@@ -324,12 +321,16 @@ fn pids(proc: &Path, opts: &ProcsOptions) -> Result<Vec<u32>> {
     if !opts.pids.is_empty() {
         return Ok(opts.pids.clone());
     }
-    let mut pids: Vec<u32> = fs::read_dir(proc)
-        .map_err(|e| Error::io(proc, "read directory", e))?
-        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
-        .collect();
-    pids.sort_unstable();
-    Ok(pids)
+    ids_in(proc).map_err(|e| Error::io(proc, "read directory", e))
+}
+
+/// The numeric entries of a /proc directory (processes in /proc, threads in /proc/PID/task),
+/// ascending.
+fn ids_in(dir: &Path) -> io::Result<Vec<u32>> {
+    let mut ids: Vec<u32> =
+        fs::read_dir(dir)?.filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok()).collect();
+    ids.sort_unstable();
+    Ok(ids)
 }
 
 /// Lists the processes with capabilities: pscap's table, or JSON lines.
