@@ -75,41 +75,73 @@ pub fn parse(data: &[u8]) -> Result<Vec<Record<'_>>, PaxError> {
 }
 
 /// `parse` without collecting: calls `f` with the byte ranges of each record's key and value
-/// in `data`, in order (the reader keeps ranges into a buffer it reuses for every member).
-pub fn each(data: &[u8], mut f: impl FnMut(Range<usize>, Range<usize>)) -> Result<(), PaxError> {
-    let mut at = 0;
-    while at < data.len() {
-        // Some writers pad the data with NULs.
-        if data[at..].iter().all(|&b| b == 0) {
-            break;
-        }
-        let err = |reason| PaxError { offset: at, reason };
-        let rest = &data[at..];
-        let space = rest.iter().position(|&b| b == b' ').ok_or(err("no space after the length"))?;
-        let digits = &rest[..space];
-        if digits.is_empty() || digits.len() > 20 || !digits.iter().all(u8::is_ascii_digit) {
-            return Err(err("length is not a decimal number"));
-        }
-        let len: usize = std::str::from_utf8(digits)
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .ok_or(err("length is not a decimal number"))?;
-        if len <= space + 1 || len > rest.len() {
-            return Err(err("length out of range"));
-        }
-        let record = &rest[space + 1..len];
-        let Some((&b'\n', body)) = record.split_last() else {
-            return Err(err("record does not end with a newline"));
-        };
-        let eq = body.iter().position(|&b| b == b'=').ok_or(err("record has no '='"))?;
-        if eq == 0 {
-            return Err(err("record has an empty keyword"));
-        }
-        let start = at + space + 1;
-        f(start..start + eq, start + eq + 1..start + body.len());
-        at += len;
+/// in `data`, in order. Returns where the records end: the length of `data` without the NUL
+/// padding some writers put after them.
+pub fn each(data: &[u8], mut f: impl FnMut(Range<usize>, Range<usize>)) -> Result<usize, PaxError> {
+    let mut records = ranges(data);
+    for record in records.by_ref() {
+        let (key, value) = record?;
+        f(key, value);
     }
-    Ok(())
+    Ok(records.at)
+}
+
+/// The records of `data` one at a time, as byte ranges of key and value: nothing is collected,
+/// so a header of millions of records costs no more than its bytes. Ends at the end of `data`,
+/// at NUL padding, or after the first malformed record's error.
+pub fn ranges(data: &[u8]) -> Ranges<'_> {
+    Ranges { data, at: 0 }
+}
+
+#[derive(Clone)]
+pub struct Ranges<'a> {
+    data: &'a [u8],
+    /// Where the next record starts (`data.len()` once an error was returned).
+    at: usize,
+}
+
+impl Iterator for Ranges<'_> {
+    type Item = Result<(Range<usize>, Range<usize>), PaxError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (data, at) = (self.data, self.at);
+        // Some writers pad the data with NULs.
+        if at >= data.len() || data[at..].iter().all(|&b| b == 0) {
+            return None;
+        }
+        let record = record_at(data, at);
+        self.at = match &record {
+            Ok((_, _, next)) => *next,
+            Err(_) => data.len(),
+        };
+        Some(record.map(|(key, value, _)| (key, value)))
+    }
+}
+
+/// The record at `at`: its key's and value's ranges in `data`, and where the next one starts.
+fn record_at(data: &[u8], at: usize) -> Result<(Range<usize>, Range<usize>, usize), PaxError> {
+    let err = |reason| PaxError { offset: at, reason };
+    let rest = &data[at..];
+    let space = rest.iter().position(|&b| b == b' ').ok_or(err("no space after the length"))?;
+    let digits = &rest[..space];
+    if digits.is_empty() || digits.len() > 20 || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(err("length is not a decimal number"));
+    }
+    let len: usize =
+        std::str::from_utf8(digits).ok().and_then(|s| s.parse().ok()).ok_or(err("length is not a decimal number"))?;
+    if len <= space + 1 || len > rest.len() {
+        return Err(err("length out of range"));
+    }
+    let record = &rest[space + 1..len];
+    let Some((&b'\n', body)) = record.split_last() else {
+        return Err(err("record does not end with a newline"));
+    };
+    let eq = body.iter().position(|&b| b == b'=').ok_or(err("record has no '='"))?;
+    if eq == 0 {
+        return Err(err("record has an empty keyword"));
+    }
+    let start = at + space + 1;
+    Ok((start..start + eq, start + eq + 1..start + body.len(), at + len))
 }
 
 /// Appends one record to `out`, computing the self-inclusive length prefix.
@@ -163,6 +195,15 @@ pub fn schily_name(suffix: &[u8]) -> OsString {
 /// The xattr name and value of a `LIBARCHIVE.xattr.` record: the name is URL-encoded, the
 /// value base64 without padding. `None` when either is not decodable.
 pub fn libarchive_xattr(suffix: &[u8], value: &[u8]) -> Option<(OsString, Vec<u8>)> {
+    let name = libarchive_name(suffix)?;
+    let trimmed: Vec<u8> = value.iter().copied().filter(|&b| b != b'=' && !b.is_ascii_whitespace()).collect();
+    let decoded = base64::engine::general_purpose::STANDARD_NO_PAD.decode(trimmed).ok()?;
+    Some((name, decoded))
+}
+
+/// The xattr name of a `LIBARCHIVE.xattr.` record's keyword suffix (URL-encoded); `None` when
+/// it is not decodable.
+pub fn libarchive_name(suffix: &[u8]) -> Option<OsString> {
     let mut name = Vec::with_capacity(suffix.len());
     let mut i = 0;
     while i < suffix.len() {
@@ -176,9 +217,7 @@ pub fn libarchive_xattr(suffix: &[u8], value: &[u8]) -> Option<(OsString, Vec<u8
             i += 1;
         }
     }
-    let trimmed: Vec<u8> = value.iter().copied().filter(|&b| b != b'=' && !b.is_ascii_whitespace()).collect();
-    let decoded = base64::engine::general_purpose::STANDARD_NO_PAD.decode(trimmed).ok()?;
-    Some((OsString::from_vec(name), decoded))
+    Some(OsString::from_vec(name))
 }
 
 #[cfg(test)]

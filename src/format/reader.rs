@@ -1,17 +1,16 @@
 /*!
 A streaming archive reader for ustar, GNU (long names, base-256 numbers) and pax archives.
 
-Every extended header is parsed by `pax::parse`, which frames records by their length prefix.
+Every extended header is parsed by `pax` (`each`, `ranges`), which frames records by their length prefix.
 The pax `size` record always wins over the header's size field: a reader that ignores it reads
 the next "header" from inside the data (CVE-2026-33055, TARmageddon CVE-2025-62518). Local
 records apply to the next entry only, global records to every later one.
 */
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::io::{self, Read};
-use std::ops::Range;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 
@@ -52,10 +51,11 @@ pub struct Reader {
     global: [Option<Vec<u8>>; CORE.len()],
     /// Xattr records of global headers, left out; reported with the next member.
     global_xattrs_left_out: usize,
-    /// The data of the extended headers before the next member, and where each record's key
-    /// and value lie in it: kept and reused from member to member.
+    /// The records of the extended headers before the next member, one after the other
+    /// (checked as each header is read, without its NUL padding): kept and reused from member
+    /// to member, and parsed again where they are read, not indexed (a 64 MiB header of
+    /// 5-byte records would take 430 MB of ranges).
     local: Vec<u8>,
-    local_records: Vec<(Range<usize>, Range<usize>)>,
     done: bool,
     /// Zero blocks are skipped, not read as the end of the archive (GNU tar's `-i`), so the
     /// members of archives concatenated after it are read too.
@@ -210,6 +210,66 @@ fn damaged(e: &io::Error) -> String {
     format!("the compressed stream is damaged ({e}): what was read from it may be wrong; use an intact copy")
 }
 
+/// A member's xattrs, one value per name, built record by record: what a header of millions
+/// of records costs is the values kept, within XATTRS_MAX.
+#[derive(Default)]
+struct Xattrs {
+    index: HashMap<OsString, usize>,
+    slots: Vec<Option<(OsString, Vec<u8>)>>,
+    /// Whether each slot's value came from a LIBARCHIVE record.
+    libarchive_value: Vec<bool>,
+    /// The bytes of the values kept, with their names.
+    total: usize,
+    left_out: usize,
+    /// SCHILY values that replaced a different LIBARCHIVE value of the same name.
+    conflicting: u32,
+}
+
+impl Xattrs {
+    /// One record's xattr. The last value of a name counts; GNU tar's SCHILY form wins over
+    /// libarchive's copy of the same value (SCHILY records come after all LIBARCHIVE ones).
+    /// Values Linux cannot hold are left out (and counted), and so is what goes beyond
+    /// XATTRS_MAX in all, so a member's xattrs stay within what a real file can carry.
+    fn add(&mut self, name: OsString, value: Vec<u8>, libarchive: bool) {
+        // The capability is never left out here, whatever its size or the others': kept,
+        // a value no file can hold is the capability error extract, list and verify report
+        // (exit 2), not a generic warning; and other xattrs cannot crowd it out.
+        let capability = name == crate::caps::XATTR_NAME;
+        let size = |v: &Vec<u8>| if capability { 0 } else { name.len() + v.len() };
+        // A name Linux cannot hold (empty, or with a NUL, which ends it) is left out too:
+        // it failed later as if the disk had refused it.
+        let named = !name.is_empty() && !name.as_bytes().contains(&0);
+        let fits = capability || (named && name.len() <= XATTR_NAME_MAX && value.len() <= XATTR_SIZE_MAX);
+        let slot = self.index.get(&name).copied();
+        // A SCHILY value replacing a different LIBARCHIVE value of the same name.
+        if !libarchive
+            && let Some(s) = slot
+            && std::mem::take(&mut self.libarchive_value[s])
+            && self.slots[s].as_ref().is_some_and(|(_, old)| *old != value)
+        {
+            self.conflicting += 1;
+        }
+        // The last value of a name counts: one that cannot be kept takes the earlier one
+        // with it, so an archive never means one thing to GNU tar and another here.
+        if let Some(old) = slot.and_then(|i| self.slots[i].take()) {
+            self.total -= size(&old.1);
+        }
+        if !fits || self.total + size(&value) > XATTRS_MAX {
+            self.left_out += 1;
+            return;
+        }
+        self.total += size(&value);
+        match slot {
+            Some(i) => self.slots[i] = Some((name, value)),
+            None => {
+                self.index.insert(name.clone(), self.slots.len());
+                self.slots.push(Some((name, value)));
+                self.libarchive_value.push(libarchive);
+            }
+        }
+    }
+}
+
 impl Reader {
     pub fn new(src: Box<dyn Source>, archive: impl Into<String>) -> Reader {
         Reader {
@@ -222,7 +282,6 @@ impl Reader {
             global: Default::default(),
             global_xattrs_left_out: 0,
             local: Vec::new(),
-            local_records: Vec::new(),
             done: false,
             ignore_zeros: false,
             refuse_empty: false,
@@ -496,7 +555,6 @@ impl Reader {
         self.current.as_mut_os_string().clear();
         let mut pending = Pending::default();
         self.local.clear();
-        self.local_records.clear();
         // An odd huge header does not keep its memory for the rest of the archive.
         if self.local.capacity() > 1 << 20 {
             self.local = Vec::new();
@@ -526,7 +584,6 @@ impl Reader {
                 if pending.first_offset.is_some() && self.ignore_zeros {
                     pending = Pending::default();
                     self.local.clear();
-                    self.local_records.clear();
                 }
                 if pending.first_offset.is_some() {
                     return Err(self.err(at, "an extended header is followed by the end-of-archive marker"));
@@ -575,10 +632,9 @@ impl Reader {
                     let read = self.read_blob_into(size, "pax extended header", &mut local);
                     self.local = local;
                     read?;
-                    let records = &mut self.local_records;
-                    let shift = |r: Range<usize>| r.start + start..r.end + start;
-                    pax::each(&self.local[start..], |k, v| records.push((shift(k), shift(v))))
-                        .map_err(|e| self.err(at, e.to_string()))?;
+                    let end = pax::each(&self.local[start..], |_, _| {}).map_err(|e| self.err(at, e.to_string()))?;
+                    // Without its padding, the next header's records follow this one's.
+                    self.local.truncate(start + end);
                 }
                 b'g' => {
                     let data = self.read_blob(size, "pax global header")?;
@@ -661,11 +717,12 @@ impl Reader {
     ) -> Result<(EntryMeta, Option<(SparseMap, u64)>)> {
         let header_path = pending.long_name.as_deref().map_or_else(|| header.path_bytes(), Cow::Borrowed);
         // Errors name the member as the pax records will call it (made only for an error).
-        let local = self.local_records.iter().map(|(k, v)| (&self.local[k.clone()], &self.local[v.clone()]));
+        // Checked when read: every record is well formed.
+        let local = pax::ranges(&self.local).map_while(Result::ok).map(|(k, v)| (&self.local[k], &self.local[v]));
         let global = CORE.iter().zip(&self.global).filter_map(|(k, v)| Some((k.as_bytes(), v.as_deref()?)));
         let records = || global.clone().chain(local.clone());
-        let named = records().rev().find(|&(k, _)| k == pax::PATH.as_bytes()).map(|(_, v)| v);
         let fail = |msg: String| {
+            let named = records().filter(|&(k, _)| k == pax::PATH.as_bytes()).last().map(|(_, v)| v);
             // A name too long to read is shown by its start.
             let name = named.unwrap_or(&header_path);
             let shown = String::from_utf8_lossy(&name[..name.len().min(200)]);
@@ -715,13 +772,14 @@ impl Reader {
             meta.dev_minor = dev(DEV_MINOR, "device minor")?;
         }
         meta.size = size_field(block).map_err(fail)?;
-        let mut libarchive_xattrs = Vec::new();
-        let mut schily_xattrs = Vec::new();
+        // LIBARCHIVE records are taken first, as they come; SCHILY ones after them (below).
+        let mut xattrs = Xattrs::default();
         // The keyword suffixes as archived: bsdtar writes an xattr's URL-encoded name in both
         // its LIBARCHIVE and its SCHILY record (`user.sp%20ace`), so the SCHILY one is the
-        // LIBARCHIVE one's xattr, not another named with a `%`.
-        let mut libarchive_keys: Vec<&[u8]> = Vec::new();
-        let mut schily_keys: Vec<&[u8]> = Vec::new();
+        // LIBARCHIVE one's xattr, not another named with a `%`. Looked up by key, not
+        // searched: a header may hold a million records of each.
+        let mut libarchive_keys: HashSet<&[u8]> = HashSet::new();
+        let mut schily = false;
         // GNU tar's and bsdtar's ACLs, as text; the last record of each counts.
         let mut acls: [Option<&[u8]>; 2] = [None, None];
         // GNU's sparse records: format 1.0 (map in the data), 0.1 (`map`), 0.0 (pairs of
@@ -745,9 +803,11 @@ impl Reader {
                 last_empty[slot] = value.is_empty();
             }
         }
-        let effective = records().enumerate().filter(|&(i, (key, value))| {
-            CORE.iter().position(|k| k.as_bytes() == key).is_none_or(|slot| last[slot] == i && !value.is_empty())
-        });
+        let effective = || {
+            records().enumerate().filter(|&(i, (key, value))| {
+                CORE.iter().position(|k| k.as_bytes() == key).is_none_or(|slot| last[slot] == i && !value.is_empty())
+            })
+        };
         // An empty uname or gname deletes the header's name too (POSIX: "any header block
         // field ... of the same name"; GNU tar and Python's tarfile read it so): the member
         // has no name, only its id. (Other fields have no "none"; their header's value stands.)
@@ -758,7 +818,7 @@ impl Reader {
         if deleted(pax::GNAME) {
             meta.gname = None;
         }
-        for (_, (key, value)) in effective {
+        for (_, (key, value)) in effective() {
             let text = || String::from_utf8_lossy(value).into_owned();
             let number = |field: &str| {
                 let n = text().trim().parse::<u64>().ok().filter(|&n| n <= MAX_SIZE);
@@ -776,17 +836,14 @@ impl Reader {
                     meta.mtime = Time::from_pax(text().trim())
                         .ok_or_else(|| fail(format!("pax mtime record {:?} is not a time", text())))?;
                 }
-                k if k.starts_with(pax::SCHILY_XATTR.as_bytes()) => {
-                    schily_keys.push(&k[pax::SCHILY_XATTR.len()..]);
-                    schily_xattrs.push((pax::schily_name(&k[pax::SCHILY_XATTR.len()..]), value.to_vec()));
-                }
+                k if k.starts_with(pax::SCHILY_XATTR.as_bytes()) => schily = true,
                 k if k.starts_with(pax::LIBARCHIVE_XATTR.as_bytes()) => {
-                    let (name, v) =
-                        pax::libarchive_xattr(&k[pax::LIBARCHIVE_XATTR.len()..], value).ok_or_else(|| {
-                            fail("LIBARCHIVE.xattr record is not URL-encoded name and base64 value".into())
-                        })?;
-                    libarchive_keys.push(&k[pax::LIBARCHIVE_XATTR.len()..]);
-                    libarchive_xattrs.push((name, v));
+                    let suffix = &k[pax::LIBARCHIVE_XATTR.len()..];
+                    let (name, v) = pax::libarchive_xattr(suffix, value).ok_or_else(|| {
+                        fail("LIBARCHIVE.xattr record is not URL-encoded name and base64 value".into())
+                    })?;
+                    libarchive_keys.insert(suffix);
+                    xattrs.add(name, v, true);
                 }
                 k if k == pax::SELINUX.as_bytes() => label = Some(value),
                 k if k == pax::DUMPDIR.as_bytes() => meta.dumpdir = Some(value.to_vec()),
@@ -810,64 +867,19 @@ impl Reader {
                 _ => {}
             }
         }
-        // Looked up by key, not searched: a header may hold a million records of each.
-        let mut libarchive_index: HashMap<&[u8], usize> = HashMap::with_capacity(libarchive_keys.len());
-        for (i, k) in libarchive_keys.iter().enumerate() {
-            libarchive_index.entry(k).or_insert(i);
-        }
-        for (key, (name, _)) in schily_keys.iter().zip(&mut schily_xattrs) {
-            if let Some(&i) = libarchive_index.get(key) {
-                name.clone_from(&libarchive_xattrs[i].0);
+        if schily {
+            for (_, (key, value)) in effective() {
+                let Some(suffix) = key.strip_prefix(pax::SCHILY_XATTR.as_bytes()) else { continue };
+                let name = match libarchive_keys.contains(suffix) {
+                    true => pax::libarchive_name(suffix),
+                    false => None,
+                };
+                xattrs.add(name.unwrap_or_else(|| pax::schily_name(suffix)), value.to_vec(), false);
             }
         }
-        // One value per name; GNU tar's SCHILY form wins over libarchive's copy of the same value.
-        // Values Linux cannot hold are left out (and counted), and so is what goes beyond
-        // XATTRS_MAX in all, so a member's xattrs stay within what a real file can carry.
-        let mut index: HashMap<OsString, usize> = HashMap::new();
-        let mut slots: Vec<Option<(OsString, Vec<u8>)>> = Vec::new();
-        let mut total = 0usize;
-        let from_libarchive = libarchive_xattrs.len();
-        // Whether each slot's value came from a LIBARCHIVE record.
-        let mut libarchive_value: Vec<bool> = Vec::new();
-        for (i, (name, value)) in libarchive_xattrs.into_iter().chain(schily_xattrs).enumerate() {
-            // The capability is never left out here, whatever its size or the others': kept,
-            // a value no file can hold is the capability error extract, list and verify report
-            // (exit 2), not a generic warning; and other xattrs cannot crowd it out.
-            let capability = name == crate::caps::XATTR_NAME;
-            let size = |v: &Vec<u8>| if capability { 0 } else { name.len() + v.len() };
-            // A name Linux cannot hold (empty, or with a NUL, which ends it) is left out too:
-            // it failed later as if the disk had refused it.
-            let named = !name.is_empty() && !name.as_bytes().contains(&0);
-            let fits = capability || (named && name.len() <= XATTR_NAME_MAX && value.len() <= XATTR_SIZE_MAX);
-            let slot = index.get(&name).copied();
-            // A SCHILY value replacing a different LIBARCHIVE value of the same name.
-            if i >= from_libarchive
-                && let Some(s) = slot
-                && std::mem::take(&mut libarchive_value[s])
-                && slots[s].as_ref().is_some_and(|(_, old)| *old != value)
-            {
-                meta.xattrs_conflicting += 1;
-            }
-            // The last value of a name counts: one that cannot be kept takes the earlier one
-            // with it, so an archive never means one thing to GNU tar and another here.
-            if let Some(old) = slot.and_then(|i| slots[i].take()) {
-                total -= size(&old.1);
-            }
-            if !fits || total + size(&value) > XATTRS_MAX {
-                meta.xattrs_left_out += 1;
-                continue;
-            }
-            total += size(&value);
-            match slot {
-                Some(i) => slots[i] = Some((name, value)),
-                None => {
-                    index.insert(name.clone(), slots.len());
-                    slots.push(Some((name, value)));
-                    libarchive_value.push(i < from_libarchive);
-                }
-            }
-        }
-        meta.xattrs = slots.into_iter().flatten().collect();
+        meta.xattrs_left_out += xattrs.left_out;
+        meta.xattrs_conflicting += xattrs.conflicting;
+        meta.xattrs = xattrs.slots.into_iter().flatten().collect();
         meta.xattr_records = meta.xattrs.len();
         // The label of an RHT.security.selinux record is the one GNU tar --selinux restores: it
         // wins over a SCHILY.xattr record of another value (said in a warning).
