@@ -440,6 +440,9 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
     let mut line = Vec::with_capacity(256);
     let mut members = Members::new(&opts.select);
     loop {
+        if members.done() {
+            break;
+        }
         let next = reader.next_entry()?;
         // A volume label stands before the members, whatever is selected, as in GNU tar's
         // listing (not in JSON, whose lines are members).

@@ -342,6 +342,8 @@ pub struct Members<'a> {
     /// A name that is only the root (`.`, `/`) selects every path: a manifest's paths under
     /// `-C` all name files beneath the tree it names (`for_paths`).
     root_is_all: bool,
+    /// Whether reading can stop after the last member matched (`done`).
+    done: bool,
 }
 
 impl<'a> Members<'a> {
@@ -364,6 +366,7 @@ impl<'a> Members<'a> {
             patterns,
             hits: Vec::new(),
             root_is_all: false,
+            done: false,
         }
     }
 
@@ -447,7 +450,31 @@ impl<'a> Members<'a> {
                 }
             }
         }
+        self.done = self.all_found_after(rel, stored);
         any && !self.excludes.matches_named(stored)
+    }
+
+    /// Whether the members after the last one matched need not be read: with `--occurrence`,
+    /// every name was found as often as asked, and that member is neither a directory named
+    /// with its trailing `/` nor beneath a name (more of that directory may follow). GNU tar
+    /// stops reading there too (`all_names_found`), so an error further on is not met. Not
+    /// with `--wildcards`, nor for delete, which copies the rest.
+    pub fn done(&self) -> bool {
+        self.done
+    }
+
+    fn all_found_after(&self, rel: &Path, stored: &Path) -> bool {
+        let Some(n) = self.occurrence.filter(|&n| n > 0) else { return false };
+        if self.given.is_empty() || self.patterns.is_some() || self.count_every_member {
+            return false;
+        }
+        let (rel, stored) = (rel.as_os_str().as_bytes(), stored.as_os_str().as_bytes());
+        // A name's length in a member's name, followed by a `/` (GNU tar does not compare what
+        // comes before it).
+        let beneath = |name: &Path, member: &[u8]| member.get(name.as_os_str().len()) == Some(&b'/');
+        let beneath_a_name =
+            self.safe.iter().zip(self.given).any(|((m, _), given)| beneath(m, rel) || beneath(given, stored));
+        self.found.iter().all(|&c| c >= n) && !stored.ends_with(b"/") && !beneath_a_name
     }
 
     /// The errors for the names given that matched no member, or fewer times than

@@ -2428,3 +2428,56 @@ fn occurrence_as_gnu_tar() {
     assert!(out.stderr_text().contains("name the MEMBERs"), "{}", out.stderr_text());
     cmd("tar").args(["-t", "--occurrence", "-f"]).arg(&archive).code(2);
 }
+
+/// With `--occurrence`, reading stops once every name was found as often as asked, where GNU
+/// tar stops: not after a directory or a member beneath a name (more may follow). Shown by a
+/// damaged header after the member asked for: met (exit 2) or not (exit 0) as by GNU tar, in
+/// list, extract (to disk and to stdout) and verify.
+#[test]
+fn occurrence_stops_reading_where_gnu_tar_does() {
+    if !util::require_tool("tar") {
+        return;
+    }
+    let (tmp, src) = empty_src();
+    std::fs::create_dir(src.join("d")).unwrap();
+    for (name, data) in [("f", "f\n"), ("d/x", "x\n"), ("g", "g\n")] {
+        std::fs::write(src.join(name), data).unwrap();
+    }
+    let archive = tmp.path().join("a.tar");
+    cmd("tar").arg("-cf").arg(&archive).arg("-C").arg(&src).args(["f", "d", "g"]).ok();
+    // g's header checksum, damaged.
+    let mut bytes = std::fs::read(&archive).unwrap();
+    let at = (0..bytes.len()).step_by(512).find(|&o| bytes[o..o + 2] == *b"g\0").unwrap();
+    bytes[at + 148..at + 156].copy_from_slice(b"1234567\0");
+    std::fs::write(&archive, bytes).unwrap();
+    let cases: [(&[&str], i32); 6] = [
+        (&["f"], 0),
+        (&["d/x"], 0),
+        // GNU tar does not compare what comes before the `/`: d/x holds one at f's length.
+        (&["f", "d/x"], 2),
+        (&["d"], 2),
+        (&["f", "d"], 2),
+        (&["g"], 2),
+    ];
+    for (names, code) in cases {
+        let run = |c: util::Cmd| {
+            let out = c.args(["-t", "--occurrence", "-f"]).arg(&archive).args(names).run();
+            (out.status.code(), out.stdout_text())
+        };
+        let gnu = run(cmd("tar"));
+        assert_eq!(gnu.0, Some(code), "GNU tar {names:?}");
+        assert_eq!(run(captar()), gnu, "{names:?}");
+        let dest = tmp.path().join(format!("x-{}", names.join("+").replace('/', "_")));
+        std::fs::create_dir(&dest).unwrap();
+        let extract =
+            captar().args(["extract", "--occurrence", "-f"]).arg(&archive).arg("-C").arg(&dest).args(names).run();
+        assert_eq!(extract.status.code(), Some(code), "extract {names:?}: {}", extract.stderr_text());
+        let shown = captar().args(["extract", "-O", "--occurrence", "-f"]).arg(&archive).args(names).run();
+        assert_eq!(shown.status.code(), Some(code), "extract -O {names:?}: {}", shown.stderr_text());
+        let verify =
+            captar().args(["verify", "--occurrence", "-f"]).arg(&archive).arg("-C").arg(&src).args(names).run();
+        assert_eq!(verify.status.code(), Some(code), "verify {names:?}: {}", verify.stderr_text());
+    }
+    // Without --occurrence every member is read, as GNU tar reads them.
+    captar().args(["list", "-f"]).arg(&archive).arg("f").code(2);
+}

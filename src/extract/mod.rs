@@ -360,7 +360,8 @@ fn is_fatal(e: &io::Error) -> bool {
 
 impl Run<'_> {
     fn members(&mut self, reader: &mut Reader, tick: &dyn Fn()) -> Result<()> {
-        while let Some(entry) = reader.next_entry()? {
+        while !self.members.done() {
+            let Some(entry) = reader.next_entry()? else { break };
             tick();
             let mut meta = entry.meta;
             let name = match SafeName::parse(&meta.path) {

@@ -25,7 +25,8 @@ pub fn to_stdout(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     let mut members = Members::new(&opts.select);
     let mut out = std::io::stdout().lock();
     let mut buf = vec![0u8; 256 << 10];
-    while let Some(mut entry) = reader.next_entry()? {
+    while !members.done() {
+        let Some(mut entry) = reader.next_entry()? else { break };
         let meta = &mut entry.meta;
         let Ok(name) = SafeName::parse(&meta.path) else {
             // As extract: a `..` member is refused, when it was to be written.

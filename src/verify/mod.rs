@@ -414,7 +414,9 @@ impl Verifier<'_> {
 
     /// The next member to verify (selected, with a safe name), counted.
     fn next_member(&mut self, reader: &mut Reader, tick: &dyn Fn()) -> Result<Option<(EntryMeta, PathBuf)>> {
-        while let Some(entry) = reader.next_entry()? {
+        // --extra needs every member's name: what is on disk and not in the archive is extra.
+        while self.opts.extra || !self.members.done() {
+            let Some(entry) = reader.next_entry()? else { break };
             tick();
             let mut meta = entry.meta;
             if let Some(w) = meta.left_out_warning() {
