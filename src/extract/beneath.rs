@@ -37,10 +37,22 @@ pub struct SafeName {
 
 impl SafeName {
     pub fn parse(name: &Path) -> Result<SafeName, NameProblem> {
-        // Most names already are what the loop below would build: taken as they are.
-        let bytes = name.as_os_str().as_bytes();
+        // Most names are what the loop below would build once a leading `/` or `./` (an
+        // archive of `/` or `.`) and a directory's trailing `/` are cut: taken so.
+        let mut bytes = name.as_os_str().as_bytes();
+        let had_root = bytes.starts_with(b"/");
+        loop {
+            if let Some(rest) = bytes.strip_prefix(b"/") {
+                bytes = rest;
+            } else if let Some(rest) = bytes.strip_prefix(b"./") {
+                bytes = rest;
+            } else {
+                break;
+            }
+        }
+        let bytes = bytes.strip_suffix(b"/").unwrap_or(bytes);
         if !bytes.is_empty() && bytes.split(|&b| b == b'/').all(|c| !matches!(c, b"" | b"." | b"..")) {
-            return Ok(SafeName { rel: name.to_path_buf(), had_root: false });
+            return Ok(SafeName { rel: PathBuf::from(OsStr::from_bytes(bytes)), had_root });
         }
         Self::from_components(name)
     }

@@ -199,10 +199,13 @@ pub(crate) fn header_checksum_ok(block: &[u8; BLOCK]) -> Option<bool> {
     let field = &block[148..156];
     let unsigned = block.iter().map(|&b| u32::from(b)).sum::<u32>() - field.iter().map(|&b| u32::from(b)).sum::<u32>()
         + 8 * u32::from(b' ');
+    if stored == unsigned {
+        return Some(true);
+    }
     let signed = block.iter().map(|&b| i32::from(b as i8)).sum::<i32>()
         - field.iter().map(|&b| i32::from(b as i8)).sum::<i32>()
         + 8 * i32::from(b' ');
-    Some(stored == unsigned || stored as i32 == signed)
+    Some(stored as i32 == signed)
 }
 
 /// What a decompressor's error says of the archive.
