@@ -99,6 +99,9 @@ struct Pending {
     long_name: Option<Vec<u8>>,
     long_link: Option<Vec<u8>>,
     first_offset: Option<u64>,
+    /// The bytes of the pax extended headers read for the member, their NUL padding included
+    /// (what MAX_EXTENDED_HEADER bounds; `Reader::local` keeps the records only).
+    extended_bytes: u64,
     /// An old GNU sparse header's ('S') map and real size, with its extension blocks.
     old_sparse: Option<(Vec<Segment>, u64)>,
 }
@@ -621,12 +624,13 @@ impl Reader {
                 .map_err(|e| self.err(at, format!("{}: {e}", String::from_utf8_lossy(&header.path_bytes()))))?;
             match block[156] {
                 b'x' | b'X' => {
-                    if self.local.len() as u64 + size > MAX_EXTENDED_HEADER {
+                    pending.extended_bytes += size;
+                    if pending.extended_bytes > MAX_EXTENDED_HEADER {
                         return Err(self.err(
                             at,
                             format!(
                                 "pax extended headers of {} bytes before one member are larger than any real ones; the archive is corrupt",
-                                self.local.len() as u64 + size
+                                pending.extended_bytes
                             ),
                         ));
                     }

@@ -684,6 +684,31 @@ fn a_maximal_pax_header_costs_about_its_size_in_memory() {
     }
 }
 
+/// The 64 MiB the extended headers before one member may hold counts their NUL padding too,
+/// though only their records are kept: two headers of a few records padded to 40 and 30 MiB
+/// are refused, as before the records were kept apart from the padding.
+#[test]
+fn the_extended_header_limit_counts_padding() {
+    let c = case();
+    let padded = |key: &str, value: &[u8], to: usize| {
+        let mut body = record(key, value);
+        body.resize(to, 0);
+        body
+    };
+    let tar = Tar::new()
+        .pax_body(&padded("uid", b"5", 40 << 20))
+        .pax_body(&padded("path", b"named", 30 << 20))
+        .file("f", b"f\n")
+        .end();
+    std::fs::write(c.archive_path(), tar).unwrap();
+    let out = captar().args(["list", "-f"]).arg(c.archive_path()).code(2);
+    let line = one_line(&out);
+    assert!(
+        line.contains("pax extended headers of 73400320 bytes before one member are larger than any real ones"),
+        "{line}"
+    );
+}
+
 /// A member name holding terminal escapes (`\e[2J` clears the screen) is printed escaped, as
 /// `tar -t` prints it, in errors on stderr and in verify's differences on stdout: an archive
 /// cannot write to the terminal of whoever extracts or verifies it.
