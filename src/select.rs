@@ -344,6 +344,9 @@ pub struct Members<'a> {
     root_is_all: bool,
     /// Whether reading can stop after the last member matched (`done`).
     done: bool,
+    /// Whether reading may stop early at all: not where names are changed before GNU tar
+    /// makes its check (`--transform`, `read_all`).
+    may_stop: bool,
 }
 
 impl<'a> Members<'a> {
@@ -367,6 +370,7 @@ impl<'a> Members<'a> {
             hits: Vec::new(),
             root_is_all: false,
             done: false,
+            may_stop: selection.transforms.is_empty(),
         }
     }
 
@@ -463,17 +467,30 @@ impl<'a> Members<'a> {
         self.done
     }
 
+    /// Reading goes on to the end: names are changed (`--strip-components`, `--one-top-level`)
+    /// before GNU tar's check, which captar makes on the names as archived.
+    pub fn read_all(&mut self) {
+        self.may_stop = false;
+    }
+
     fn all_found_after(&self, rel: &Path, stored: &Path) -> bool {
         let Some(n) = self.occurrence.filter(|&n| n > 0) else { return false };
-        if self.given.is_empty() || self.patterns.is_some() || self.count_every_member {
+        if !self.may_stop || self.given.is_empty() || self.patterns.is_some() || self.count_every_member {
             return false;
         }
         let (rel, stored) = (rel.as_os_str().as_bytes(), stored.as_os_str().as_bytes());
         // A name's length in a member's name, followed by a `/` (GNU tar does not compare what
-        // comes before it).
-        let beneath = |name: &Path, member: &[u8]| member.get(name.as_os_str().len()) == Some(&b'/');
-        let beneath_a_name =
-            self.safe.iter().zip(self.given).any(|((m, _), given)| beneath(m, rel) || beneath(given, stored));
+        // comes before it). The name's length as GNU tar takes it: without trailing slashes
+        // (`./` is `.`, `/` stays); and as given, unquoted, or made relative: beneath any one
+        // of them, the member may have more to come.
+        let beneath = |name: &[u8], member: &[u8]| {
+            let len = name.iter().rposition(|&b| b != b'/').map_or(name.len().min(1), |i| i + 1);
+            member.get(len) == Some(&b'/')
+        };
+        let beneath_a_name = self.safe.iter().zip(self.given).any(|((m, unquoted), given)| {
+            let unquoted = unquoted.as_deref().is_some_and(|u| beneath(u.as_os_str().as_bytes(), rel));
+            beneath(m.as_os_str().as_bytes(), rel) || beneath(given.as_os_str().as_bytes(), stored) || unquoted
+        });
         self.found.iter().all(|&c| c >= n) && !stored.ends_with(b"/") && !beneath_a_name
     }
 

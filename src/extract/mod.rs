@@ -270,7 +270,7 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
             dir_xattr_bytes: 0,
             dir_index: HashMap::new(),
             warned_root: false,
-            members: Members::new(&opts.select),
+            members: members_of(opts),
             cap_failures: Vec::new(),
             backed_up: HashMap::new(),
         };
@@ -1309,6 +1309,16 @@ fn finish_file(
         true => Ok(()),
         false => Err(Failure::Member(Error::entry(path, problems.join("; ")))),
     }
+}
+
+/// The members to extract; with names changed beyond `--transform` (stripped, or put under a
+/// top-level directory), the whole archive is read even with `--occurrence`.
+pub(super) fn members_of(opts: &ExtractOptions) -> Members<'_> {
+    let mut members = Members::new(&opts.select);
+    if opts.strip_components > 0 || opts.top_level.is_some() {
+        members.read_all();
+    }
+    members
 }
 
 /// `rel` and each of its parents, as `Path::ancestors` gives them (without the empty path), cut

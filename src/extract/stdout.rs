@@ -11,7 +11,6 @@ use crate::error::{Error, Outcome, Report, Result};
 use crate::extract::{ExtractOptions, SafeName};
 use crate::format::{Kind, open_archive};
 use crate::list::quote_name;
-use crate::select::Members;
 
 /// Writes the data of each selected regular file to standard output; `-v` names each selected
 /// member on standard error, as GNU tar does when the data has standard output.
@@ -22,7 +21,7 @@ pub fn to_stdout(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     if let Some(c) = &opts.checkpoints {
         reader.set_checkpoints(c.counter());
     }
-    let mut members = Members::new(&opts.select);
+    let mut members = super::members_of(opts);
     let mut out = std::io::stdout().lock();
     let mut buf = vec![0u8; 256 << 10];
     while !members.done() {
