@@ -7,6 +7,7 @@ renamed over it when complete, keeping its mode and owner. GNU tar rewrites the 
 place, so an interruption leaves it damaged; here it is the old archive or the new one.
 */
 
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::MetadataExt;
@@ -60,20 +61,21 @@ pub fn delete(opts: &DeleteOptions, report: &Report) -> Result<Outcome> {
     }
     // Byte ranges of the members taken out, in order, and their names.
     let mut cut: Vec<(u64, u64)> = Vec::new();
-    let mut taken: Vec<PathBuf> = Vec::new();
-    // Hard links kept, and their targets: one whose target is taken out cannot be extracted.
-    let mut links: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let mut taken: Vec<(PathBuf, u64)> = Vec::new();
+    // Hard links kept, their targets and offsets: one whose target is taken out may no longer
+    // be extracted.
+    let mut links: Vec<(PathBuf, PathBuf, u64)> = Vec::new();
     let mut members = Members::for_delete(&opts.select);
     while let Some(entry) = reader.next_entry()? {
         let meta = entry.meta;
         let rel = SafeName::rel_of(&meta.path);
         if members.selects(&rel, &meta.path) {
             cut.push((entry.offset, reader.member_end()));
-            taken.push(meta.path);
+            taken.push((meta.path, entry.offset));
         } else if meta.kind == Kind::HardLink
             && let Some(target) = &meta.link
         {
-            links.push((meta.path.clone(), SafeName::rel_of(target)));
+            links.push((meta.path.clone(), SafeName::rel_of(target), entry.offset));
         }
     }
     let end =
@@ -92,12 +94,11 @@ pub fn delete(opts: &DeleteOptions, report: &Report) -> Result<Outcome> {
     // The archive will change: what is taken out, and what that breaks.
     if opts.verbose {
         let mut out = io::stdout().lock();
-        for name in &taken {
+        for (name, _) in &taken {
             let _ = writeln!(out, "{}", crate::list::quote_name(name.as_os_str().as_encoded_bytes()));
         }
     }
-    let taken_rel: std::collections::HashSet<PathBuf> = taken.iter().map(|n| SafeName::rel_of(n)).collect();
-    for (link, target) in links.iter().filter(|(_, target)| taken_rel.contains(target)) {
+    for (link, target, _) in broken_links(path, &links, &taken)? {
         report.warn(format!(
             "{}: kept, but it is a hard link to {}, which was taken out: it cannot be extracted (GNU tar keeps it silently)",
             link.display(),
@@ -114,6 +115,36 @@ pub fn delete(opts: &DeleteOptions, report: &Report) -> Result<Outcome> {
     let written = rewrite(path, &md, &cut, end, opts.record)?;
     report.set_total(written);
     Ok(report.outcome())
+}
+
+/// The hard links kept whose target this deletion takes away: a member of the target's name
+/// before the link is taken out, and none is kept before it (extraction links to what has that
+/// name then; a copy later in the archive comes too late). The archive is read again, headers
+/// only, when some link's target is among the names taken out, for the names kept.
+fn broken_links<'a>(
+    path: &Path,
+    links: &'a [(PathBuf, PathBuf, u64)],
+    taken: &[(PathBuf, u64)],
+) -> Result<Vec<&'a (PathBuf, PathBuf, u64)>> {
+    let mut first_taken: HashMap<PathBuf, u64> = HashMap::new();
+    for (name, at) in taken {
+        first_taken.entry(SafeName::rel_of(name)).or_insert(*at);
+    }
+    let candidates: Vec<_> = links.iter().filter(|(_, t, at)| first_taken.get(t).is_some_and(|o| o < at)).collect();
+    if candidates.is_empty() {
+        return Ok(candidates);
+    }
+    let targets: HashSet<&PathBuf> = candidates.iter().map(|(_, t, _)| t).collect();
+    let taken_at: HashSet<u64> = taken.iter().map(|(_, at)| *at).collect();
+    let mut first_kept: HashMap<PathBuf, u64> = HashMap::new();
+    let (_, mut reader) = crate::format::open_archive(path)?;
+    while let Some(entry) = reader.next_entry()? {
+        let rel = SafeName::rel_of(&entry.meta.path);
+        if !taken_at.contains(&entry.offset) && targets.contains(&rel) {
+            first_kept.entry(rel).or_insert(entry.offset);
+        }
+    }
+    Ok(candidates.into_iter().filter(|(_, t, at)| first_kept.get(t).is_none_or(|k| k > at)).collect())
 }
 
 /// Writes the archive at `path` less the `cut` ranges, up to `end`, under a temporary name,

@@ -1771,6 +1771,19 @@ fn delete_as_gnu_tar() {
     // A hard link whose target goes: a warning (exit 1).
     let warned = captar().args(["delete", "-f", "ours.tar", "d/a"]).current_dir(d).code(1);
     assert!(warned.stderr_text().contains("d/a2: kept, but it is a hard link to d/a"), "{}", warned.stderr_text());
+    // Only a copy before the link counts: with a second `h` appended after `l`, a link to the
+    // first, taking out the second copy breaks nothing (no warning); the first, the link.
+    let hl = d.join("hl");
+    std::fs::create_dir(&hl).unwrap();
+    std::fs::write(hl.join("h"), b"h\n").unwrap();
+    std::fs::hard_link(hl.join("h"), hl.join("l")).unwrap();
+    cmd("tar").args(["-cf", "hl.tar", "-C"]).arg(&hl).args(["h", "l"]).current_dir(d).ok();
+    cmd("tar").args(["-rf", "hl.tar", "-C"]).arg(&hl).arg("h").current_dir(d).ok();
+    std::fs::copy(d.join("hl.tar"), d.join("hl2.tar")).unwrap();
+    let second = captar().args(["delete", "--occurrence=2", "-f", "hl.tar", "h"]).current_dir(d).ok();
+    assert_eq!(second.stderr_text(), "");
+    let first = captar().args(["delete", "--occurrence=1", "-f", "hl2.tar", "h"]).current_dir(d).code(1);
+    assert!(first.stderr_text().contains("l: kept, but it is a hard link to h"), "{}", first.stderr_text());
     // Refused or nothing to do: the archive as it was.
     let before = bytes("ours.tar");
     let missing = captar().args(["delete", "-f", "ours.tar", "nothere"]).current_dir(d).code(2);
