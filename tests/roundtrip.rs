@@ -987,6 +987,57 @@ fn compressed_input_as_the_tools_write_it() {
     assert!(out.stderr_text().contains("less than one tar header"), "{}", out.stderr_text());
 }
 
+/// Files are made with their own permission bits and chown and chmod are skipped where the new
+/// file already has what they would set: owners and modes (setuid, setgid, sticky, read-only,
+/// group-writable) come out as GNU tar's `-xp` gives them, into a plain destination, a setgid
+/// one (files inherit its group) and one with a default ACL (files inherit an ACL), under umask
+/// 077, and with the named temporary files used where O_TMPFILE is missing.
+#[test]
+fn owners_and_modes_as_gnu_tar_whatever_the_destination_gives_new_files() {
+    if !util::require_root("chown files") || !util::require_tool("tar") || !util::require_tool("setfacl") {
+        return;
+    }
+    let (tmp, src) = empty_src();
+    let modes = [0o644, 0o664, 0o755, 0o4755, 0o2755, 0o6755, 0o1755, 0o444, 0o400, 0o600, 0o666, 0o777];
+    for (i, mode) in modes.into_iter().enumerate() {
+        for (uid, gid) in [(0, 0), (1234, 5678), (0, 5678)] {
+            let f = src.join(format!("f{i}-{uid}-{gid}"));
+            std::fs::write(&f, b"x\n").unwrap();
+            std::os::unix::fs::chown(&f, Some(uid), Some(gid)).unwrap();
+            std::fs::set_permissions(&f, std::os::unix::fs::PermissionsExt::from_mode(mode)).unwrap();
+        }
+    }
+    let archive = tmp.path().join("a.tar");
+    captar().arg("create").arg("-f").arg(&archive).arg("-C").arg(&src).arg(".").ok();
+    let listing = |root: &Path| {
+        let script = "cd \"$0\" && find . -type f -printf '%p %U %G %m\n' | sort && getfacl -n -R . 2>/dev/null | sort";
+        cmd("sh").arg("-c").arg(script).arg(root).ok().stdout_text()
+    };
+    for (setup, no_tmpfile) in [("", false), ("chgrp 4321 . && chmod 2775 .", false), ("setfacl -d -m u:65534:rwx,m::rwx .", false), ("", true)] {
+        let dests = ["gnu", "ours"].map(|who| {
+            let dest = tmp.path().join(who);
+            let _ = std::fs::remove_dir_all(&dest);
+            std::fs::create_dir(&dest).unwrap();
+            if !setup.is_empty() {
+                cmd("sh").arg("-c").arg(format!("cd \"$0\" && {setup}")).arg(&dest).ok();
+            }
+            dest
+        });
+        let extract = |tool: &str, dest: &Path| {
+            let mut c = cmd("sh").arg("-c").arg("umask 077 && exec \"$@\"").arg("sh").arg(tool);
+            if no_tmpfile {
+                c = c.env("CAPTAR_TEST_NO_TMPFILE", "1");
+            }
+            c.arg("-xpf").arg(&archive).arg("-C").arg(dest).ok();
+        };
+        extract("tar", &dests[0]);
+        extract(env!("CARGO_BIN_EXE_captar"), &dests[1]);
+        let (gnu, ours) = (listing(&dests[0]), listing(&dests[1]));
+        assert!(gnu.contains("./f3-1234-5678 1234 5678 4755"), "{gnu}");
+        assert_eq!(ours, gnu, "destination set up with {setup:?}, no O_TMPFILE: {no_tmpfile}");
+    }
+}
+
 /// ACLs as GNU tar (`--acls`) and bsdtar write them (`SCHILY.acl.access`, `SCHILY.acl.default`,
 /// as text in two forms) are extracted with `--acls` to what getfacl saw on the source, and
 /// verify --all agrees; without `--acls` they are left out (as GNU tar without --acls does) and

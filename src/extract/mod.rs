@@ -1025,7 +1025,9 @@ impl Run<'_> {
             _ => self.drain().map_err(Failure::Stop)?,
         }
         let written = (|| {
-            let mut tmp = restore::TempFile::create(parent.as_fd()).map_err(|e| classify(path, "create file", e))?;
+            let mode = self.restorer.create_mode(meta);
+            let mut tmp =
+                restore::TempFile::create(parent.as_fd(), mode).map_err(|e| classify(path, "create file", e))?;
             restore::write_data(reader, &mut tmp).map_err(|e| match e {
                 restore::DataError::Archive(e) => Failure::Stop(e),
                 restore::DataError::Write(e) => classify(path, "write", e),
@@ -1275,7 +1277,8 @@ const DIR_XATTRS_MAX: usize = 256 << 20;
 
 fn write_small_file(restorer: &Restorer, opts: &ExtractOptions, job: &Job) -> Result<(), Failure> {
     let path = &job.meta.path;
-    let tmp = restore::TempFile::create(job.parent.as_fd()).map_err(|e| classify(path, "create file", e))?;
+    let tmp = restore::TempFile::create(job.parent.as_fd(), restorer.create_mode(&job.meta))
+        .map_err(|e| classify(path, "create file", e))?;
     restore::write_all(tmp.fd(), &job.data).map_err(|e| classify(path, "write", e))?;
     finish_file(restorer, opts, tmp, job.parent.as_fd(), &job.name, &job.rel, &job.meta)
 }

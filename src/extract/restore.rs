@@ -74,7 +74,7 @@ impl CapFailure {
 /// and removed either way): tells whether this filesystem and this process can restore
 /// capabilities at all, before anything is written.
 fn probe(dest: &Dest) -> std::result::Result<(), (String, bool)> {
-    let Ok(file) = TempFile::create(dest.root()) else {
+    let Ok(file) = TempFile::create(dest.root(), Mode::from_raw_mode(0o600)) else {
         return Ok(()); // a destination that takes no file: the first member will say why
     };
     let value = caps::parse_text("cap_chown=p").expect("valid").encode();
@@ -177,6 +177,14 @@ impl Restorer {
         }
     }
 
+    /// The mode a member's file is made with (`TempFile::create`): its own permission bits
+    /// (never setuid, setgid or sticky, which are set after the chown that would clear them),
+    /// so that `file_meta` mostly has no chmod to do; at least 0600, as the file is written
+    /// through the fd it is opened with.
+    pub fn create_mode(&self, meta: &EntryMeta) -> Mode {
+        Mode::from_raw_mode((self.mode(meta, true).bits() & 0o777) | 0o600)
+    }
+
     /// The times to set, last; none with `-m`.
     fn times(&self, meta: &EntryMeta) -> Option<Timestamps> {
         let mtime = ts(meta.mtime.secs, meta.mtime.nsecs);
@@ -215,10 +223,25 @@ impl Restorer {
     /// Owner, mode, xattrs, capability (last), times — on the fd of the file just written.
     /// Returns the capability's result and the member's other problems (an owner or xattrs
     /// the destination refused).
+    ///
+    /// A file made by `TempFile::create` with `create_mode` often has its owner and mode
+    /// already (root extracting root's files with the umask's bits clear): one fstat spares a
+    /// chown and a chmod, each a journalled inode update. On a new inode they change nothing
+    /// else (no setuid bit or capability to clear yet; an inherited ACL already matches its
+    /// mode), so they are skipped only where they would set what is there.
     pub fn file_meta(&self, fd: BorrowedFd<'_>, meta: &EntryMeta) -> io::Result<Restored> {
         let mut problems = Vec::new();
-        let owned = self.set_owner(meta, |u, g| rustix::fs::fchown(fd, Some(u), Some(g)), &mut problems)?;
-        rustix::fs::fchmod(fd, self.mode(meta, owned))?;
+        let st = rustix::fs::fstat(fd)?;
+        let chown = |u: rustix::fs::Uid, g: rustix::fs::Gid| match st.st_uid == u.as_raw() && st.st_gid == g.as_raw() {
+            true => Ok(()),
+            false => rustix::fs::fchown(fd, Some(u), Some(g)),
+        };
+        let owned = self.set_owner(meta, chown, &mut problems)?;
+        let mode = self.mode(meta, owned);
+        // A chown above clears only setuid and setgid bits, which the file was not made with.
+        if st.st_mode & 0o7777 != mode.bits() {
+            rustix::fs::fchmod(fd, mode)?;
+        }
         let set = |name: &OsStr, value: &[u8]| xattr::set_fd(fd, name, value);
         self.other_xattrs(&set, meta, &mut problems);
         let caps = self.caps_of(&set, meta);
@@ -365,10 +388,12 @@ fn tmpfile_disabled() -> bool {
 }
 
 impl TempFile {
-    pub fn create(dir: BorrowedFd<'_>) -> io::Result<TempFile> {
+    /// An unnamed inode of mode `mode` (less the umask); a named temporary file, which others
+    /// could open while it is written, is made 0600 whatever `mode` says.
+    pub fn create(dir: BorrowedFd<'_>, mode: Mode) -> io::Result<TempFile> {
         let flags = OFlags::WRONLY | OFlags::CLOEXEC;
         if !tmpfile_disabled() {
-            match rustix::fs::openat(dir, ".", flags | OFlags::TMPFILE, Mode::from_raw_mode(0o600)) {
+            match rustix::fs::openat(dir, ".", flags | OFlags::TMPFILE, mode) {
                 Ok(fd) => return Ok(TempFile { fd, named: None }),
                 Err(Errno::OPNOTSUPP | Errno::ISDIR | Errno::INVAL | Errno::NOENT) => {}
                 Err(e) => return Err(e.into()),
