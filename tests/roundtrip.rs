@@ -1013,7 +1013,12 @@ fn owners_and_modes_as_gnu_tar_whatever_the_destination_gives_new_files() {
         let script = "cd \"$0\" && find . -type f -printf '%p %U %G %m\n' | sort && getfacl -n -R . 2>/dev/null | sort";
         cmd("sh").arg("-c").arg(script).arg(root).ok().stdout_text()
     };
-    for (setup, no_tmpfile) in [("", false), ("chgrp 4321 . && chmod 2775 .", false), ("setfacl -d -m u:65534:rwx,m::rwx .", false), ("", true)] {
+    for (setup, no_tmpfile) in [
+        ("", false),
+        ("chgrp 4321 . && chmod 2775 .", false),
+        ("setfacl -d -m u:65534:rwx,m::rwx .", false),
+        ("", true),
+    ] {
         let dests = ["gnu", "ours"].map(|who| {
             let dest = tmp.path().join(who);
             let _ = std::fs::remove_dir_all(&dest);
