@@ -43,8 +43,16 @@ fn with_buffer(
 }
 
 /// Reads a value with one call in the common case; `None` when absent.
-fn read_value(call: impl FnMut(&mut [u8]) -> rustix::io::Result<usize>) -> io::Result<Option<Vec<u8>>> {
-    match with_buffer(FIRST_TRY, call) {
+fn read_value(mut call: impl FnMut(&mut [u8]) -> rustix::io::Result<usize>) -> io::Result<Option<Vec<u8>>> {
+    // Tried on the stack first: most values (every capability) fit, and an absent one, the
+    // usual answer, then costs no allocation.
+    let mut first = [0u8; FIRST_TRY];
+    let value = match call(&mut first) {
+        Ok(n) => Ok(first[..n].to_vec()),
+        Err(rustix::io::Errno::RANGE) => with_buffer(FIRST_TRY * 4, call),
+        Err(e) => Err(e),
+    };
+    match value {
         Ok(v) => Ok(Some(v)),
         Err(rustix::io::Errno::NODATA) => Ok(None),
         Err(e) => Err(e.into()),
