@@ -27,6 +27,26 @@ pub enum NameProblem {
     DotDot,
 }
 
+/// Whether `bytes` is a relative path of components none of which is empty, `.` or `..`: one
+/// pass, no split.
+fn plain_components(bytes: &[u8]) -> bool {
+    let (mut len, mut dots) = (0usize, 0usize);
+    // A component ends: whether it may stand.
+    let plain = |len: usize, dots: usize| len > 0 && !(dots == len && len <= 2);
+    for &b in bytes {
+        if b == b'/' {
+            if !plain(len, dots) {
+                return false;
+            }
+            (len, dots) = (0, 0);
+        } else {
+            len += 1;
+            dots += usize::from(b == b'.');
+        }
+    }
+    plain(len, dots)
+}
+
 /// A member name made safe: relative, no `.` or `..`, no leading `/`. `had_root` says a leading
 /// `/` was removed (tar's "Removing leading `/'").
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,7 +71,7 @@ impl SafeName {
             }
         }
         let bytes = bytes.strip_suffix(b"/").unwrap_or(bytes);
-        if !bytes.is_empty() && bytes.split(|&b| b == b'/').all(|c| !matches!(c, b"" | b"." | b"..")) {
+        if plain_components(bytes) {
             return Ok(SafeName { rel: PathBuf::from(OsStr::from_bytes(bytes)), had_root });
         }
         Self::from_components(name)
@@ -417,7 +437,7 @@ mod tests {
     /// parts made of ordinary names, empty parts, `.` and `..`.
     #[test]
     fn names_taken_as_they_are_match_the_component_walk() {
-        let parts = ["a", "", ".", "..", "b c", ".x", "..."];
+        let parts = ["a", "", ".", "..", "b c", ".x", "...", "a.."];
         let mut names: Vec<String> = parts.iter().map(|p| p.to_string()).collect();
         for _ in 0..3 {
             let longer: Vec<String> =
