@@ -4,11 +4,13 @@ capability (and with `--all` everything a faithful restore keeps), looked up by 
 directory, held open, never through a symlink, never waiting on a fifo.
 */
 
+use std::borrow::Cow;
 use std::ffi::{CStr, OsString};
 use std::io::{self, Read};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rustix::fs::AtFlags;
 
@@ -31,11 +33,7 @@ pub(super) enum Finding {
 pub(super) struct Task {
     /// The name as shown (the member name, or the manifest's path).
     pub(super) name: PathBuf,
-    pub(super) disk: PathBuf,
-    /// The path beneath the root (an archive member's, or a manifest's under `-C`), looked up
-    /// there without following a symlink (as extract creates it); `None` for a manifest's path
-    /// without `-C`, which is the file's real path.
-    pub(super) beneath: Option<PathBuf>,
+    pub(super) place: Place,
     /// The manifest's kind is `File`, but it lists whatever getcap lists: any file but a
     /// directory or a symlink.
     pub(super) manifest: bool,
@@ -70,6 +68,32 @@ pub(super) enum Content {
     Known(Option<bool>),
 }
 
+/// Where a member's file is.
+pub(super) enum Place {
+    /// A path beneath the root (an archive member's, or a manifest's under `-C`), looked up
+    /// there without following a symlink (as extract creates it).
+    Beneath { root: Arc<Path>, rel: PathBuf },
+    /// A manifest's path without `-C`: the file's real path.
+    Path(PathBuf),
+}
+
+impl Place {
+    fn beneath(&self) -> Option<&Path> {
+        match self {
+            Place::Beneath { rel, .. } => Some(rel),
+            Place::Path(_) => None,
+        }
+    }
+
+    /// The file's path, as messages name it (made only for one).
+    fn disk(&self) -> Cow<'_, Path> {
+        match self {
+            Place::Beneath { root, rel } => Cow::Owned(root.join(rel)),
+            Place::Path(p) => Cow::Borrowed(p),
+        }
+    }
+}
+
 impl Task {
     fn diff(&self, kind: DiffKind, archive: Option<String>, disk: Option<String>, risk: Option<&FileCaps>) -> Finding {
         let risk = if self.risk { risk.and_then(caps::risk::describe) } else { None };
@@ -97,15 +121,15 @@ impl Task {
         };
         // A directory kept as a symlink by `extract --keep-directory-symlink`: as extracted.
         if self.kind == Kind::Dir
-            && let Some(rel) = &self.beneath
+            && let Some(rel) = self.place.beneath()
             && dirs.keeps_dir_symlinks()
             && dirs.stat_beneath(rel).is_some_and(|st| Disk(st).kind() == Kind::Symlink)
             && dirs.kept_dir_symlink(rel)
         {
             return Vec::new();
         }
-        let at = match &self.beneath {
-            Some(rel) => match dirs.parent_beneath(rel) {
+        let at = match &self.place {
+            Place::Beneath { rel, .. } => match dirs.parent_beneath(rel) {
                 Ok(at) => at,
                 Err(Unreachable::Missing) => return vec![self.diff(DiffKind::Missing, None, None, None)],
                 Err(Unreachable::ThroughSymlink) => {
@@ -113,26 +137,26 @@ impl Task {
                     return vec![self.diff(DiffKind::Missing, None, Some(why), None)];
                 }
             },
-            None => dirs.parent_of(&self.disk),
+            Place::Path(path) => dirs.parent_of(path),
         };
         // The same file by a path that resolves no symlink: its directory's open fd, then its
         // name (for the path-based calls below).
         let local = || match &at {
-            Some((dir, name)) if self.beneath.is_some() => {
-                proc_path(dir.as_fd(), name.to_bytes()).unwrap_or(self.disk.clone())
+            Some((dir, name)) if self.place.beneath().is_some() => {
+                proc_path(dir.as_fd(), name.to_bytes()).unwrap_or_else(|| self.place.disk().into_owned())
             }
-            _ => self.disk.clone(),
+            _ => self.place.disk().into_owned(),
         };
         let stat = match &at {
-            Some((dir, name)) => rustix::fs::statat(dir, name.as_c_str(), AtFlags::SYMLINK_NOFOLLOW),
-            None => rustix::fs::statat(rustix::fs::CWD, &self.disk, AtFlags::SYMLINK_NOFOLLOW),
+            Some((dir, name)) => rustix::fs::statat(dir, *name, AtFlags::SYMLINK_NOFOLLOW),
+            None => rustix::fs::statat(rustix::fs::CWD, &*self.place.disk(), AtFlags::SYMLINK_NOFOLLOW),
         };
         let md = match stat {
             Ok(st) => Disk(st),
             Err(rustix::io::Errno::NOENT | rustix::io::Errno::NOTDIR) => {
                 return vec![self.diff(DiffKind::Missing, None, None, None)];
             }
-            Err(e) => return vec![Finding::Error(Error::io(&self.disk, "stat", e.into()))],
+            Err(e) => return vec![Finding::Error(Error::io(self.place.disk(), "stat", e.into()))],
         };
         let disk_kind = md.kind();
         let archive_kind = if self.kind == Kind::HardLink { Kind::File } else { self.kind };
@@ -153,12 +177,12 @@ impl Task {
         {
             let on_disk = match &at {
                 Some((dir, name)) => xattr::get_caps_at(dir.as_fd(), name, &local),
-                None => xattr::get_caps_path(&self.disk),
+                None => xattr::get_caps_path(&self.place.disk()),
             };
             findings.extend(self.caps(on_disk));
         }
         if let Some(all) = &self.all {
-            let at = at.as_ref().filter(|_| self.beneath.is_some()).map(|(dir, name)| (dir.as_fd(), name.as_c_str()));
+            let at = at.as_ref().filter(|_| self.place.beneath().is_some()).map(|(dir, name)| (dir.as_fd(), *name));
             self.compare_all(all, &md, At { at, local: &local }, target, &mut findings);
         }
         findings
@@ -227,7 +251,7 @@ impl Task {
                     ));
                 }
                 Ok(_) => {}
-                Err(e) => out.push(Finding::Error(Error::io(&self.disk, "read link", e))),
+                Err(e) => out.push(Finding::Error(Error::io(self.place.disk(), "read link", e))),
             },
             Kind::Char | Kind::Block => {
                 let disk = (rustix::fs::major(md.st_rdev), rustix::fs::minor(md.st_rdev));
@@ -246,7 +270,7 @@ impl Task {
                     ));
                 } else {
                     let same = match &all.content {
-                        Content::Inline(data) => file.same_as(&self.disk, data),
+                        Content::Inline(data) => file.same_as(&self.place.disk(), data),
                         Content::Known(known) => Ok(known.unwrap_or(false)),
                         Content::None => Ok(true),
                     };
@@ -282,7 +306,7 @@ impl Task {
                     out.push(self.diff(DiffKind::Xattr, Some(show(value)), Some(d), None));
                 }
                 Ok(_) => {}
-                Err(e) => out.push(Finding::Error(Error::io(&self.disk, "read xattr", e))),
+                Err(e) => out.push(Finding::Error(Error::io(self.place.disk(), "read xattr", e))),
             }
         }
     }
@@ -292,18 +316,18 @@ impl Task {
             Ok(v) => v,
             Err(e) if e.raw_os_error() == Some(libc::EOVERFLOW) => {
                 return Some(Finding::Error(Error::entry(
-                    &self.disk,
+                    self.place.disk(),
                     "its v3 capability has a rootid that maps to no user of this namespace (EOVERFLOW); verify from the namespace that set it",
                 )));
             }
-            Err(e) => return Some(Finding::Error(Error::io(&self.disk, "read security.capability", e))),
+            Err(e) => return Some(Finding::Error(Error::io(self.place.disk(), "read security.capability", e))),
         };
         let on_disk = match on_disk.as_deref().map(FileCaps::decode) {
             None => None,
             Some(Ok(c)) => Some(c),
             Some(Err(e)) => {
                 return Some(Finding::Error(Error::entry(
-                    &self.disk,
+                    self.place.disk(),
                     format!("invalid security.capability on disk: {e}"),
                 )));
             }

@@ -4,7 +4,7 @@ directory (beneath the root, through no symlink, for archive members) instead of
 walked twice (lstat, then getxattr).
 */
 
-use std::ffi::CString;
+use std::ffi::CStr;
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -23,19 +23,21 @@ pub(super) struct Dirs {
     pub(super) dest: Option<Dest>,
     path: PathBuf,
     fd: Option<OwnedFd>,
+    /// The last name looked up, NUL-terminated: reused, as a member's check needs no allocation.
+    name: Vec<u8>,
 }
 
 impl Dirs {
     /// The open directory holding `path` and its last component; `None` where there is none or
     /// it cannot be opened (the whole path is then used, and its error is the one reported).
-    pub(super) fn parent_of(&mut self, path: &Path) -> Option<(BorrowedFd<'_>, CString)> {
+    pub(super) fn parent_of(&mut self, path: &Path) -> Option<(BorrowedFd<'_>, &CStr)> {
         // Only a path that ends in its name: `Path` would also split `x/`, `x/.` as `x`, where
         // lstat answers for a directory (and fails on a file).
         let last = path.file_name()?.as_bytes();
         if !path.as_os_str().as_bytes().ends_with(last) {
             return None;
         }
-        let name = CString::new(last).ok()?;
+        set_name(&mut self.name, last)?;
         let parent = match path.parent()? {
             p if p.as_os_str().is_empty() => Path::new("."),
             p => p,
@@ -47,8 +49,19 @@ impl Dirs {
             self.fd = Some(rustix::fs::open(parent, flags, rustix::fs::Mode::empty()).ok()?);
             parent.clone_into(&mut self.path);
         }
-        Some((self.fd.as_ref()?.as_fd(), name))
+        Some((self.fd.as_ref()?.as_fd(), CStr::from_bytes_with_nul(&self.name).ok()?))
     }
+}
+
+/// `name` NUL-terminated in `buf`; `None` when it holds a NUL.
+fn set_name(buf: &mut Vec<u8>, name: &[u8]) -> Option<()> {
+    if name.contains(&0) {
+        return None;
+    }
+    buf.clear();
+    buf.extend_from_slice(name);
+    buf.push(0);
+    Some(())
 }
 
 /// Why a member's path beneath the root leads nowhere.
@@ -81,13 +94,23 @@ impl Dirs {
         self.dest.as_mut().is_some_and(|d| d.keeps_dir_symlinks() && matches!(d.open_dir(rel), Ok(Some(_))))
     }
 
-    /// The directory holding `rel` (a member's safe path beneath the root), opened beneath the
+    /// The directory holding `rel` (a member's safe path beneath the root: `SafeName::rel`), opened beneath the
     /// root without following a symlink, and its name; `Ok(None)` for the root itself, or
     /// where there is no root to resolve in (the whole path is then used).
-    pub(super) fn parent_beneath(&mut self, rel: &Path) -> Result<Option<(BorrowedFd<'_>, CString)>, Unreachable> {
-        let (Some(name), Some(parent)) = (rel.file_name(), rel.parent()) else { return Ok(None) };
+    pub(super) fn parent_beneath(&mut self, rel: &Path) -> Result<Option<(BorrowedFd<'_>, &CStr)>, Unreachable> {
+        // Split at the last `/`: a safe name has no empty, `.` or `..` component (`Path`'s
+        // own split walks components from the end, a tenth of a caps-only verify's work).
+        let bytes = rel.as_os_str().as_bytes();
+        if bytes.is_empty() {
+            return Ok(None);
+        }
+        let (parent, name) = match bytes.iter().rposition(|&b| b == b'/') {
+            Some(i) => (&bytes[..i], &bytes[i + 1..]),
+            None => (&b""[..], bytes),
+        };
+        let parent = Path::new(std::ffi::OsStr::from_bytes(parent));
         let Some(dest) = self.dest.as_mut() else { return Ok(None) };
-        let name = CString::new(name.as_bytes()).map_err(|_| Unreachable::Missing)?;
+        set_name(&mut self.name, name).ok_or(Unreachable::Missing)?;
         if self.fd.is_none() || self.path.as_os_str().as_bytes() != parent.as_os_str().as_bytes() {
             self.fd = None;
             match dest.open_dir(parent) {
@@ -98,13 +121,14 @@ impl Dirs {
             }
             parent.clone_into(&mut self.path);
         }
+        let name = CStr::from_bytes_with_nul(&self.name).map_err(|_| Unreachable::Missing)?;
         Ok(self.fd.as_ref().map(|fd| (fd.as_fd(), name)))
     }
 
     /// The lstat of `rel` beneath the root, through no symlink.
     pub(super) fn stat_beneath(&mut self, rel: &Path) -> Option<rustix::fs::Stat> {
         let (dir, name) = self.parent_beneath(rel).ok()??;
-        rustix::fs::statat(dir, name.as_c_str(), AtFlags::SYMLINK_NOFOLLOW).ok()
+        rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW).ok()
     }
 
     /// `rel` beneath the root opened to read its data: never through a symlink, never waiting
@@ -112,6 +136,6 @@ impl Dirs {
     pub(super) fn open_beneath(&mut self, rel: &Path) -> io::Result<File> {
         let not_there = || io::Error::from(io::ErrorKind::NotFound);
         let (dir, name) = self.parent_beneath(rel).map_err(|_| not_there())?.ok_or_else(not_there)?;
-        open_regular_at(dir, name.as_c_str())
+        open_regular_at(dir, name)
     }
 }

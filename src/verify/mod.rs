@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{self, Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -32,7 +33,7 @@ use crate::select::{Members, Selection};
 
 mod check;
 mod dirs;
-use check::{AllCheck, Content, Finding, Task};
+use check::{AllCheck, Content, Finding, Place, Task};
 use dirs::{Dirs, Unreachable};
 use std::sync::atomic::Ordering;
 
@@ -192,7 +193,8 @@ fn normalise(c: FileCaps) -> FileCaps {
 struct Verifier<'a> {
     opts: &'a VerifyOptions,
     report: &'a Report,
-    root: PathBuf,
+    /// `-C`'s directory (`.` without it), shared by the tasks that name files beneath it.
+    root: Arc<Path>,
     out: Box<dyn Write + 'a>,
     diffs: Vec<Difference>,
     summary: Summary,
@@ -212,7 +214,7 @@ struct Verifier<'a> {
 }
 
 pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
-    let root = opts.directory.clone().unwrap_or_else(|| PathBuf::from("."));
+    let root: Arc<Path> = opts.directory.as_deref().unwrap_or(Path::new(".")).into();
     let out: Box<dyn Write> = Box::new(io::BufWriter::new(io::stdout().lock()));
     let mut v = Verifier {
         opts,
@@ -241,8 +243,8 @@ pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
     }
     if opts.keep_directory_symlink {
         let mut dest = crate::extract::beneath::Dest::open_for_lookup(&v.root)
-            .map_err(|e| Error::io(&v.root, "open the directory to verify against", e))?;
-        dest.keep_dir_symlinks().map_err(|e| Error::entry(&v.root, e.to_string()))?;
+            .map_err(|e| Error::io(&*v.root, "open the directory to verify against", e))?;
+        dest.keep_dir_symlinks().map_err(|e| Error::entry(&*v.root, e.to_string()))?;
     }
     if matches!(opts.source, Source::Archive(_)) || opts.directory.is_some() {
         v.dirs_open = Dirs::beneath(&v.root, opts.keep_directory_symlink);
@@ -406,8 +408,7 @@ impl Verifier<'_> {
             return done;
         }
         while let Some((meta, rel)) = self.next_member(reader, tick)? {
-            let disk_path = self.root.join(&rel);
-            self.member(reader, meta, &rel, &disk_path)?;
+            self.member(reader, meta, rel)?;
         }
         Ok(())
     }
@@ -525,8 +526,7 @@ impl Verifier<'_> {
                 };
                 let done = member.is_none();
                 if let Some((meta, rel)) = member {
-                    let disk = self.root.join(&rel);
-                    match self.task(reader, meta, &rel, disk) {
+                    match self.task(reader, meta, rel) {
                         Ok(Some(task)) => {
                             if let Some(AllCheck { content, meta, .. }) = task.all.as_deref() {
                                 batch_bytes += meta.xattr_bytes();
@@ -547,7 +547,8 @@ impl Verifier<'_> {
                 // bounded by the queue's few batches.
                 if (done && !batch.is_empty()) || batch.len() >= BATCH || batch_bytes >= BATCH_BYTES {
                     batch_bytes = 0;
-                    if task_tx.send((sent, std::mem::take(&mut batch))).is_err() {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    if task_tx.send((sent, full)).is_err() {
                         break;
                     }
                     sent += 1;
@@ -587,8 +588,8 @@ impl Verifier<'_> {
         })
     }
 
-    fn member(&mut self, reader: &mut Reader, meta: EntryMeta, rel: &Path, disk_path: &Path) -> Result<()> {
-        let Some(task) = self.task(reader, meta, rel, disk_path.to_path_buf())? else { return Ok(()) };
+    fn member(&mut self, reader: &mut Reader, meta: EntryMeta, rel: PathBuf) -> Result<()> {
+        let Some(task) = self.task(reader, meta, rel)? else { return Ok(()) };
         let findings = task.check_named(&mut self.dirs_open, self.opts.name_members.is_some());
         self.record(findings)
     }
@@ -597,7 +598,7 @@ impl Verifier<'_> {
     /// is its first name's: GNU tar puts it there only); `None` when the value is invalid. With
     /// `--all`, also the member and its data inline (small) or already compared with the file
     /// (large).
-    fn task(&mut self, reader: &mut Reader, meta: EntryMeta, rel: &Path, disk: PathBuf) -> Result<Option<Task>> {
+    fn task(&mut self, reader: &mut Reader, meta: EntryMeta, rel: PathBuf) -> Result<Option<Task>> {
         let raw: Option<Vec<u8>> = if meta.kind == Kind::HardLink {
             let target = meta.link.as_deref().and_then(|l| SafeName::parse(l).ok()).map(|n| n.rel);
             meta.caps_raw().map(<[u8]>::to_vec).or_else(|| target.and_then(|t| self.link_caps.get(&t).cloned()))
@@ -607,19 +608,9 @@ impl Verifier<'_> {
         let Ok(archived) = self.archived_caps(&meta.path, raw.as_deref()) else { return Ok(None) };
         let (kind, risk) = (meta.kind, self.opts.risk);
         if !self.opts.all {
-            let beneath = Some(rel.to_path_buf());
+            let place = Place::Beneath { root: self.root.clone(), rel };
             let name = meta.path;
-            return Ok(Some(Task {
-                name,
-                disk,
-                beneath,
-                manifest: false,
-                kind,
-                archived,
-                rootids: true,
-                risk,
-                all: None,
-            }));
+            return Ok(Some(Task { name, place, manifest: false, kind, archived, rootids: true, risk, all: None }));
         }
         let content = if meta.kind != Kind::File || meta.size == 0 {
             Content::None
@@ -628,7 +619,7 @@ impl Verifier<'_> {
             reader.data().read_to_end(&mut data).map_err(|e| Error::of_data(&meta.path, e))?;
             Content::Inline(data)
         } else {
-            Content::Known(self.stream_content(reader, rel, meta.size)?)
+            Content::Known(self.stream_content(reader, &rel, meta.size)?)
         };
         let link_target = match meta.kind {
             Kind::HardLink => meta.link.as_deref().and_then(|l| SafeName::parse(l).ok()).map(|n| n.rel),
@@ -637,8 +628,8 @@ impl Verifier<'_> {
         let name = meta.path.clone();
         let (owners, numeric_owner) = (self.opts.owners, self.opts.numeric_owner);
         let all = Some(Box::new(AllCheck { meta, link_target, content, owners, numeric_owner }));
-        let beneath = Some(rel.to_path_buf());
-        Ok(Some(Task { name, disk, beneath, manifest: false, kind, archived, rootids: true, risk, all }))
+        let place = Place::Beneath { root: self.root.clone(), rel };
+        Ok(Some(Task { name, place, manifest: false, kind, archived, rootids: true, risk, all }))
     }
 
     /// Compares a large member's data with the file while the archive is read; `None` when the
@@ -715,25 +706,27 @@ impl Verifier<'_> {
             // Under -C, a path (absolute or relative) names a file beneath DIR, looked up there
             // through no symlink, as archive members are: one in the restored tree must not
             // send the check to the host's file of that name.
-            let (disk, beneath) = match &self.opts.directory {
-                Some(dir) => match SafeName::parse(&shown) {
-                    Ok(n) => (dir.join(&n.rel), Some(n.rel)),
+            let place = match &self.opts.directory {
+                Some(_) => match SafeName::parse(&shown) {
+                    Ok(n) => Place::Beneath { root: self.root.clone(), rel: n.rel },
                     Err(_) => {
                         self.report.error(Error::entry(&shown, "path contains '..'; not verified"));
                         continue;
                     }
                 },
-                None => (shown.clone(), None),
+                None => Place::Path(shown.clone()),
             };
             self.summary.entries += 1;
             if self.opts.extra {
-                self.seen.insert(beneath.clone().unwrap_or_else(|| disk.clone()));
+                self.seen.insert(match &place {
+                    Place::Beneath { rel, .. } => rel.clone(),
+                    Place::Path(path) => path.clone(),
+                });
             }
             self.summary.with_caps += 1;
             let task = Task {
                 name: shown,
-                disk,
-                beneath,
+                place,
                 manifest: true,
                 kind: Kind::File,
                 archived: Some(self.opts.rootid.apply(caps)),
@@ -940,7 +933,7 @@ mod tests {
         let file = tmp.path().join("f");
         std::fs::write(&file, b"x").unwrap();
         let mut dirs = Dirs::default();
-        let split = |dirs: &mut Dirs, p: &Path| dirs.parent_of(p).map(|(_, n)| n.into_bytes());
+        let split = |dirs: &mut Dirs, p: &Path| dirs.parent_of(p).map(|(_, n)| n.to_bytes().to_vec());
         assert_eq!(split(&mut dirs, &file), Some(b"f".to_vec()));
         let f = file.display();
         for odd in [format!("{f}/"), format!("{f}/."), format!("{f}/.."), "/".into(), ".".into()] {
