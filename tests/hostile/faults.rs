@@ -326,3 +326,80 @@ fn no_thread_to_spare() {
     let out = limited(&["list", "-f", "a.tgz"]);
     assert_eq!(out.status.code(), Some(0), "{}", out.stderr_text());
 }
+
+/// An archive that ends inside a large member's data: the same error at the same byte, the
+/// earlier file there, nothing of the cut one, whether large files are written by the main
+/// thread alone or beside the workers (CAPTAR_TEST_QUOTA_EXEMPT: as with CAP_SYS_RESOURCE, which
+/// root in a container lacks). Cut at the end of its data (before its padding), the member is
+/// whole and there, with the same error (of its padding).
+#[test]
+fn an_archive_ending_inside_a_large_member() {
+    let c = case();
+    let big = noise((3 << 20) + 100);
+    let tar = Tar::new().file("first", b"first\n").file("big", &big).file("after", b"after\n").end();
+    let data = 3 * 512; // first's header and data block, big's header
+    for (cut, big_there) in [(data + (1 << 20) + 5, false), (data + big.len(), true)] {
+        for env in [None, Some("CAPTAR_TEST_QUOTA_EXEMPT")] {
+            let mut run = captar();
+            if let Some(var) = env {
+                run = run.env(var, "1");
+            }
+            let out = c.extract_by(run, &tar[..cut], &[], 2);
+            let archive = c.archive_path();
+            let line = one_line(&out);
+            let want = format!(
+                "captar: {}: big: the archive is truncated: it ends inside an entry; the file was cut short or is still being written (at byte {cut})",
+                archive.display()
+            );
+            assert_eq!(line, want, "{env:?}");
+            assert_eq!(read(&c.dest("first")), b"first\n");
+            match big_there {
+                true => assert!(read(&c.dest("big")) == big, "{env:?}: big differs"),
+                false => assert_eq!(lkind(&c.dest("big")), None, "{env:?}"),
+            }
+            assert_eq!(lkind(&c.dest("after")), None, "{env:?}");
+            std::fs::remove_dir_all(&c.dest).unwrap();
+            std::fs::create_dir(&c.dest).unwrap();
+        }
+    }
+}
+
+/// A disk that fills with large members: each is written beside the workers only while the
+/// destination has room, with the margin, for it and everything in flight (with
+/// CAPTAR_TEST_QUOTA_EXEMPT, as with CAP_SYS_RESOURCE), and otherwise after them: the members
+/// that fit are there whole, the first that does not is the one error, nothing after it is
+/// written; the same as when every large file waits for the workers.
+#[test]
+fn a_filling_disk_with_large_members_in_flight() {
+    let Some(m) = util::mount_tmp("tmpfs", "size=100m") else { return };
+    let c = Case::at(m.path(), None);
+    let outside = util::tempdir();
+    let archive = outside.path().join("a.tar");
+    let mut tar = Tar::new().file("first", b"first\n");
+    let files: Vec<Vec<u8>> = (0..14u64).map(|i| util::noise(8 << 20, i + 1)).collect();
+    for (i, data) in files.iter().enumerate() {
+        tar = tar.file(format!("f{i:02}"), data).file(format!("s{i:02}"), b"small\n");
+    }
+    std::fs::write(&archive, tar.end()).unwrap();
+    for env in [None, Some("CAPTAR_TEST_QUOTA_EXEMPT")] {
+        let mut run = captar();
+        if let Some(var) = env {
+            run = run.env(var, "1");
+        }
+        let out = run.arg("extract").arg("-f").arg(&archive).arg("-C").arg(&c.dest).code(2);
+        assert_no_panic(&out);
+        let line = one_line(&out);
+        assert!(line.starts_with("captar: f12: write: No space left on device"), "{env:?}: {line}");
+        for (i, data) in files.iter().enumerate() {
+            let f = c.dest(&format!("f{i:02}"));
+            match i {
+                0..12 => assert!(read(&f) == *data, "{env:?}: f{i:02} differs"),
+                _ => assert_eq!(lkind(&f), None, "{env:?}: f{i:02}"),
+            }
+        }
+        assert_eq!(lkind(&c.dest("s12")), None, "{env:?}");
+        c.check();
+        std::fs::remove_dir_all(&c.dest).unwrap();
+        std::fs::create_dir(&c.dest).unwrap();
+    }
+}
