@@ -94,9 +94,9 @@ impl Dirs {
         self.dest.as_mut().is_some_and(|d| d.keeps_dir_symlinks() && matches!(d.open_dir(rel), Ok(Some(_))))
     }
 
-    /// The directory holding `rel` (a member's safe path beneath the root: `SafeName::rel`), opened beneath the
-    /// root without following a symlink, and its name; `Ok(None)` for the root itself, or
-    /// where there is no root to resolve in (the whole path is then used).
+    /// The directory holding `rel` (a member's safe path beneath the root: `SafeName::rel`),
+    /// opened beneath the root without following a symlink, and its name; `Ok(None)` for the
+    /// root itself, or where there is no root to resolve in (the whole path is then used).
     pub(super) fn parent_beneath(&mut self, rel: &Path) -> Result<Option<(BorrowedFd<'_>, &CStr)>, Unreachable> {
         // Split at the last `/`: a safe name has no empty, `.` or `..` component (`Path`'s
         // own split walks components from the end, a tenth of a caps-only verify's work).
