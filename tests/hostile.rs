@@ -272,6 +272,12 @@ impl Case {
         self.dest.join(rel)
     }
 
+    /// The destination emptied, for the next run of the same case.
+    fn empty_dest(&self) {
+        std::fs::remove_dir_all(&self.dest).unwrap();
+        std::fs::create_dir(&self.dest).unwrap();
+    }
+
     /// The sentinel's absolute path, as bytes for link targets.
     fn sentinel_abs(&self, rel: &str) -> Vec<u8> {
         self.sentinel.join(rel).into_os_string().into_vec()

@@ -327,6 +327,14 @@ fn no_thread_to_spare() {
     assert_eq!(out.status.code(), Some(0), "{}", out.stderr_text());
 }
 
+/// captar as it runs here (root without CAP_SYS_RESOURCE: every large file waits for the
+/// workers), and as with that capability (CAPTAR_TEST_QUOTA_EXEMPT: written beside them where
+/// free space allows); each named for messages.
+fn quota_exempt_or_not() -> [(Option<&'static str>, util::Cmd); 2] {
+    let var = "CAPTAR_TEST_QUOTA_EXEMPT";
+    [(None, captar()), (Some(var), captar().env(var, "1"))]
+}
+
 /// An archive that ends inside a large member's data: the same error at the same byte, the
 /// earlier file there, nothing of the cut one, whether large files are written by the main
 /// thread alone or beside the workers (CAPTAR_TEST_QUOTA_EXEMPT: as with CAP_SYS_RESOURCE, which
@@ -339,11 +347,7 @@ fn an_archive_ending_inside_a_large_member() {
     let tar = Tar::new().file("first", b"first\n").file("big", &big).file("after", b"after\n").end();
     let data = 3 * 512; // first's header and data block, big's header
     for (cut, big_there) in [(data + (1 << 20) + 5, false), (data + big.len(), true)] {
-        for env in [None, Some("CAPTAR_TEST_QUOTA_EXEMPT")] {
-            let mut run = captar();
-            if let Some(var) = env {
-                run = run.env(var, "1");
-            }
+        for (env, run) in quota_exempt_or_not() {
             let out = c.extract_by(run, &tar[..cut], &[], 2);
             let archive = c.archive_path();
             let line = one_line(&out);
@@ -358,8 +362,7 @@ fn an_archive_ending_inside_a_large_member() {
                 false => assert_eq!(lkind(&c.dest("big")), None, "{env:?}"),
             }
             assert_eq!(lkind(&c.dest("after")), None, "{env:?}");
-            std::fs::remove_dir_all(&c.dest).unwrap();
-            std::fs::create_dir(&c.dest).unwrap();
+            c.empty_dest();
         }
     }
 }
@@ -381,11 +384,7 @@ fn a_filling_disk_with_large_members_in_flight() {
         tar = tar.file(format!("f{i:02}"), data).file(format!("s{i:02}"), b"small\n");
     }
     std::fs::write(&archive, tar.end()).unwrap();
-    for env in [None, Some("CAPTAR_TEST_QUOTA_EXEMPT")] {
-        let mut run = captar();
-        if let Some(var) = env {
-            run = run.env(var, "1");
-        }
+    for (env, run) in quota_exempt_or_not() {
         let out = run.arg("extract").arg("-f").arg(&archive).arg("-C").arg(&c.dest).code(2);
         assert_no_panic(&out);
         let line = one_line(&out);
@@ -399,7 +398,6 @@ fn a_filling_disk_with_large_members_in_flight() {
         }
         assert_eq!(lkind(&c.dest("s12")), None, "{env:?}");
         c.check();
-        std::fs::remove_dir_all(&c.dest).unwrap();
-        std::fs::create_dir(&c.dest).unwrap();
+        c.empty_dest();
     }
 }
