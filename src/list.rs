@@ -443,7 +443,7 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
         if members.done() {
             break;
         }
-        let next = reader.next_entry()?;
+        let next = reader.next_reporting(report)?;
         // A volume label stands before the members, whatever is selected, as in GNU tar's
         // listing (not in JSON, whose lines are members).
         if let Some(label) = reader.take_label().filter(|_| !opts.json) {

@@ -286,9 +286,11 @@ pub struct Selection {
 
 impl Selection {
     /// Sets up `reader` for what this selection asks of the archive as a whole: `-i` and
-    /// `--label`.
+    /// `--label`; and to read on past a damaged header (list, extract and verify do, reporting
+    /// it with `Reader::next_reporting`).
     pub fn prepare(&self, reader: &mut crate::format::reader::Reader) -> Result<()> {
         reader.ignore_zeros(self.ignore_zeros);
+        reader.skip_damage(true);
         if let Some(pattern) = &self.label {
             reader.require_label(pattern)?;
         }

@@ -2578,3 +2578,110 @@ fn occurrence_stops_reading_where_gnu_tar_does() {
         }
     }
 }
+
+/// A header damaged in the middle of a GNU tar archive: list, extract and verify read on at the
+/// next header that passes its checksum, as GNU tar does ("Skipping to next header"): the
+/// members GNU tar lists, extracted, the capability of a file after the damage restored, plain
+/// and through zstd; the damage is one error line naming the archive, where it is and what was
+/// skipped (exit 2, as GNU tar's). Lost data holding zero blocks does not end the reading (GNU
+/// tar stops at a zero block there). Append and delete still refuse the damaged archive.
+#[test]
+fn a_damaged_header_is_skipped_as_gnu_tar_skips_it() {
+    let Some(c) = case(&["tar", "setcap", "zstd"]) else { return };
+    let src = c.dst("damaged-src");
+    std::fs::write(src.join("a"), util::noise(3000, 1)).unwrap();
+    std::fs::write(src.join("b"), util::noise(5000, 2)).unwrap();
+    std::fs::write(src.join("c"), util::noise(2000, 3)).unwrap();
+    cmd("setcap").arg("cap_net_raw=ep").arg(src.join("c")).ok();
+    let zeros = [util::noise(700, 4), vec![0; 8192], util::noise(700, 5)].concat();
+    std::fs::write(src.join("d"), zeros).unwrap();
+    std::fs::write(src.join("e"), "e\n").unwrap();
+    let good = c.archive("good.tar");
+    cmd("tar")
+        .args(["--xattrs", "--xattrs-include=security.capability", "-cf"])
+        .arg(&good)
+        .arg("-C")
+        .arg(&src)
+        .args(["a", "b", "c", "d", "e"])
+        .ok();
+    let bytes = std::fs::read(&good).unwrap();
+    // The offset of a member's own header (its name, then GNU tar's ustar magic).
+    let header_of = |name: &[u8]| -> usize {
+        (0..bytes.len() / 512)
+            .map(|i| i * 512)
+            .find(|&at| {
+                bytes[at..].starts_with(name) && bytes[at + name.len()] == 0 && &bytes[at + 257..at + 262] == b"ustar"
+            })
+            .unwrap()
+    };
+    let damage = |name: &str, file: &str| -> std::path::PathBuf {
+        let mut b = bytes.clone();
+        b[header_of(name.as_bytes()) + 100] ^= 0x55; // its mode field
+        let path = c.archive(file);
+        std::fs::write(&path, b).unwrap();
+        path
+    };
+    let listed = |a: &Path| {
+        let ours = captar().args(["list", "-f"]).arg(a).code(2);
+        let gnu = cmd("tar").arg("-tf").arg(a).code(2);
+        (ours, gnu.stdout_text())
+    };
+
+    let bad_b = damage("b", "bad-b.tar");
+    let at = header_of(b"b");
+    let (ours, gnu) = listed(&bad_b);
+    assert_eq!(gnu, "a\nc\nd\ne\n");
+    assert_eq!(ours.stdout_text(), gnu);
+    let err = ours.stderr_text();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "captar: {}: header checksum mismatch: the archive is damaged here; skipped ",
+            bad_b.display()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("to the next member header") && err.trim_end().ends_with(&format!("(at byte {at})")), "{err}");
+    let dst = c.dst("damaged-out");
+    let out = captar().args(["extract", "-f"]).arg(&bad_b).arg("-C").arg(&dst).code(2);
+    assert_eq!(out.stderr_text(), err);
+    for name in ["a", "c", "d", "e"] {
+        assert_eq!(std::fs::read(dst.join(name)).unwrap(), std::fs::read(src.join(name)).unwrap(), "{name}");
+    }
+    assert!(!dst.join("b").exists());
+    assert_eq!(util::getcap_n_r(&dst), util::getcap_n_r(&src));
+    assert!(!util::getcap_n_r(&dst).is_empty());
+    let verified = captar().args(["verify", "-f"]).arg(&bad_b).arg("-C").arg(&dst).code(2);
+    assert_eq!(verified.stderr_text(), err);
+    assert!(verified.stdout_text().contains("0 differences"), "{}", verified.stdout_text());
+    // Through zstd: the stream is sound, the tar in it is damaged.
+    let zst = c.archive("bad-b.tar.zst");
+    cmd("zstd").args(["-q", "-o"]).arg(&zst).arg(&bad_b).ok();
+    let out = captar().args(["list", "-f"]).arg(&zst).code(2);
+    assert_eq!(out.stdout_text(), gnu);
+    assert_eq!(out.stderr_text().lines().count(), 1, "{}", out.stderr_text());
+    // -O writes what it reads, the damage said once.
+    let out = captar().args(["extract", "-O", "-f"]).arg(&bad_b).arg("e").code(2);
+    assert_eq!(out.stdout_text(), "e\n");
+    assert_eq!(out.stderr_text(), err);
+
+    // Zero blocks in the lost data: GNU tar ends there; captar reads on to e.
+    let bad_d = damage("d", "bad-d.tar");
+    let (ours, gnu) = listed(&bad_d);
+    assert_eq!(gnu, "a\nb\nc\n");
+    assert_eq!(ours.stdout_text(), "a\nb\nc\ne\n");
+    // No header after the damage: what is left is lost, said so.
+    let bad_e = damage("e", "bad-e.tar");
+    let (ours, gnu) = listed(&bad_e);
+    assert_eq!(ours.stdout_text(), gnu);
+    assert!(ours.stderr_text().contains("no member header follows: the rest of it"), "{}", ours.stderr_text());
+    assert_eq!(ours.stderr_text().lines().count(), 1, "{}", ours.stderr_text());
+
+    // Changing the archive needs it whole.
+    let before = std::fs::read(&bad_b).unwrap();
+    let out = captar().args(["--delete", "-f"]).arg(&bad_b).arg("a").code(2);
+    assert!(out.stderr_text().contains("header checksum mismatch"), "{}", out.stderr_text());
+    let out = captar().args(["-rf"]).arg(&bad_b).arg("-C").arg(&src).arg("e").code(2);
+    assert!(out.stderr_text().contains("header checksum mismatch"), "{}", out.stderr_text());
+    assert_eq!(std::fs::read(&bad_b).unwrap(), before, "a refused change left the archive as it was");
+}

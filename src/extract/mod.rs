@@ -361,7 +361,7 @@ fn is_fatal(e: &io::Error) -> bool {
 impl Run<'_> {
     fn members(&mut self, reader: &mut Reader, tick: &dyn Fn()) -> Result<()> {
         while !self.members.done() {
-            let Some(entry) = reader.next_entry()? else { break };
+            let Some(entry) = reader.next_reporting(self.report)? else { break };
             tick();
             let mut meta = entry.meta;
             let name = match SafeName::parse(&meta.path) {

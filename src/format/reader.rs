@@ -66,6 +66,12 @@ pub struct Reader {
     zeros_from: Option<u64>,
     /// Where the members end (the end-of-archive marker, or the end of the data), once read.
     end: Option<u64>,
+    /// Past a damaged header, read on to the next one that passes its checksum (GNU tar's
+    /// "Skipping to next header"), keeping the damage in `damage`; else it is an error.
+    skip_damage: bool,
+    /// The damage skipped since `next_reporting` last reported it (a member's headers can be
+    /// damaged more than once).
+    damage: Vec<Error>,
     /// The member whose data is being read or skipped, named in errors about its data; empty
     /// between members (a member's name never is). Its buffer is reused.
     current: PathBuf,
@@ -325,6 +331,8 @@ impl Reader {
             ignore_zeros: false,
             refuse_empty: false,
             zeros_from: None,
+            skip_damage: false,
+            damage: Vec::new(),
             end: None,
             current: PathBuf::new(),
             label: None,
@@ -382,6 +390,24 @@ impl Reader {
     /// tar's `-i` / `--ignore-zeros`: archives concatenated with `cat` are read whole).
     pub fn ignore_zeros(&mut self, on: bool) {
         self.ignore_zeros = on;
+    }
+
+    /// Reads on past a damaged member header, as GNU tar and bsdtar do: the blocks after it up
+    /// to the next header that passes its checksum are skipped (what they held is lost), and
+    /// `next_reporting` reports the damage. Not at the archive's first block: input that does
+    /// not start with a header is no tar archive, an error at once. Reading to modify an
+    /// archive (append, delete) keeps damage an error.
+    pub fn skip_damage(&mut self, on: bool) {
+        self.skip_damage = on;
+    }
+
+    /// `next_entry`, with the damage skipped to reach the member (or the error) reported first.
+    pub fn next_reporting(&mut self, report: &crate::error::Report) -> Result<Option<Entry>> {
+        let next = self.next_entry();
+        for damage in self.damage.drain(..) {
+            report.error(damage);
+        }
+        next
     }
 
     /// Input of no byte at all is an error, as GNU tar takes it ("does not look like a tar
@@ -573,6 +599,47 @@ impl Reader {
         self.err(at, format!("{what}: {why}"))
     }
 
+    /// After a damaged header at `at` (`skip_damage`): reads on block by block to the next
+    /// header that passes its checksum, as GNU tar does, and gives it with its offset, the
+    /// damage kept for `next_reporting`. Zero blocks are read past too (GNU tar stops at one, so
+    /// a run of zeros in the lost data ends its reading there). No header up to the end is an
+    /// error: the rest of the archive is lost. So is the decompressor's finding on the way: the
+    /// damage is then the compressed stream's.
+    fn resync(&mut self, at: u64, what: &str) -> Result<(u64, [u8; BLOCK])> {
+        let mut block = [0u8; BLOCK];
+        loop {
+            let start = self.offset;
+            let got = self.fill(&mut block).and_then(|n| if n < BLOCK { self.src.finish().map(|_| n) } else { Ok(n) });
+            let got = match got {
+                Ok(n) => n,
+                Err(e) if !self.src.seeks() && e.kind() != io::ErrorKind::UnexpectedEof => {
+                    return Err(self.err(at, format!("{what}: {}", damaged(&e))));
+                }
+                Err(e) => return Err(self.io_err(e)),
+            };
+            self.offset += got as u64;
+            if got < BLOCK {
+                return Err(self.err(
+                    at,
+                    format!(
+                        "{what}: the archive is damaged here and no member header follows: the rest of it ({} bytes) is lost; use an intact copy",
+                        self.offset - at
+                    ),
+                ));
+            }
+            if header_checksum_ok(&block) == Some(true) {
+                self.damage.push(self.err(
+                    at,
+                    format!(
+                        "{what}: the archive is damaged here; skipped {} bytes to the next member header (at byte {start}): what they held is lost",
+                        start - at
+                    ),
+                ));
+                return Ok((start, block));
+            }
+        }
+    }
+
     /// Skips whatever is left of the current member's data.
     fn finish_current(&mut self) -> Result<()> {
         let (data, padding) = (self.remaining, self.padding);
@@ -599,8 +666,8 @@ impl Reader {
             self.local = Vec::new();
         }
         loop {
-            let at = self.offset;
-            let Some(block) = self.read_block()? else {
+            let mut at = self.offset;
+            let Some(mut block) = self.read_block()? else {
                 if pending.first_offset.is_some() {
                     return Err(
                         self.err(at, "the archive ends after an extended header, before the entry it describes")
@@ -642,13 +709,19 @@ impl Reader {
             self.zeros_from = None;
             match header_checksum_ok(&block) {
                 Some(true) => {}
-                Some(false) => {
-                    let why = "the archive is corrupt (or this is not a tar archive)";
-                    return Err(self.bad_header(at, "header checksum mismatch", why));
-                }
-                None => {
-                    let why = "this is not a tar archive, or it is corrupt";
-                    return Err(self.bad_header(at, "header has no valid checksum", why));
+                bad => {
+                    let what = if bad.is_some() { "header checksum mismatch" } else { "header has no valid checksum" };
+                    if !self.skip_damage || at == 0 {
+                        let why = match bad {
+                            Some(_) => "the archive is corrupt (or this is not a tar archive)",
+                            None => "this is not a tar archive, or it is corrupt",
+                        };
+                        return Err(self.bad_header(at, what, why));
+                    }
+                    // What was read for the member whose header is damaged describes nothing now.
+                    pending = Pending::default();
+                    self.local.clear();
+                    (at, block) = self.resync(at, what)?;
                 }
             }
             pending.first_offset.get_or_insert(at);

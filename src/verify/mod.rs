@@ -417,7 +417,7 @@ impl Verifier<'_> {
     fn next_member(&mut self, reader: &mut Reader, tick: &dyn Fn()) -> Result<Option<(EntryMeta, PathBuf)>> {
         // --extra needs every member's name: what is on disk and not in the archive is extra.
         while self.opts.extra || !self.members.done() {
-            let Some(entry) = reader.next_entry()? else { break };
+            let Some(entry) = reader.next_reporting(self.report)? else { break };
             tick();
             let mut meta = entry.meta;
             if let Some(w) = meta.left_out_warning() {
