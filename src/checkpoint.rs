@@ -493,6 +493,10 @@ impl crate::format::compress::Source for Checkpointed {
     fn finish(&mut self) -> io::Result<()> {
         self.inner.finish()
     }
+
+    fn decompresses(&self) -> bool {
+        self.inner.decompresses()
+    }
 }
 
 /// `N (SIZE, RATE/s)`, GNU tar's statistics: sizes as gnulib's human_readable writes them

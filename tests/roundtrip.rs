@@ -2583,8 +2583,10 @@ fn occurrence_stops_reading_where_gnu_tar_does() {
 /// next header that passes its checksum, as GNU tar does ("Skipping to next header"): the
 /// members GNU tar lists, extracted, the capability of a file after the damage restored, plain
 /// and through zstd; the damage is one error line naming the archive, where it is and what was
-/// skipped (exit 2, as GNU tar's). Lost data holding zero blocks does not end the reading (GNU
-/// tar stops at a zero block there). Append and delete still refuse the damaged archive.
+/// skipped (exit 2, as GNU tar's). Two zero blocks in the lost data are the end of the archive,
+/// as GNU tar takes one, so nothing after an archive's end is read; with `-i` they are read
+/// past, as by GNU tar's `-i`. A compressed stream that is damaged itself is one error, the
+/// stream's. Append and delete still refuse the damaged archive.
 #[test]
 fn a_damaged_header_is_skipped_as_gnu_tar_skips_it() {
     let Some(c) = case(&["tar", "setcap", "zstd"]) else { return };
@@ -2665,17 +2667,47 @@ fn a_damaged_header_is_skipped_as_gnu_tar_skips_it() {
     assert_eq!(out.stdout_text(), "e\n");
     assert_eq!(out.stderr_text(), err);
 
-    // Zero blocks in the lost data: GNU tar ends there; captar reads on to e.
+    // Zero blocks in the lost data: the end of the archive, as for GNU tar; with -i both read
+    // on to e.
     let bad_d = damage("d", "bad-d.tar");
     let (ours, gnu) = listed(&bad_d);
     assert_eq!(gnu, "a\nb\nc\n");
-    assert_eq!(ours.stdout_text(), "a\nb\nc\ne\n");
-    // No header after the damage: what is left is lost, said so.
-    let bad_e = damage("e", "bad-e.tar");
-    let (ours, gnu) = listed(&bad_e);
     assert_eq!(ours.stdout_text(), gnu);
-    assert!(ours.stderr_text().contains("no member header follows: the rest of it"), "{}", ours.stderr_text());
-    assert_eq!(ours.stderr_text().lines().count(), 1, "{}", ours.stderr_text());
+    let end = ours.stderr_text();
+    assert!(end.contains("no member header follows before its end-of-archive marker"), "{end}");
+    assert_eq!(end.lines().count(), 1, "{end}");
+    let ours = captar().args(["list", "-i", "-f"]).arg(&bad_d).code(2);
+    let gnu = cmd("tar").arg("-itf").arg(&bad_d).code(2).stdout_text();
+    assert_eq!(gnu, "a\nb\nc\ne\n");
+    assert_eq!(ours.stdout_text(), gnu);
+    // Damage in the last member: its end marker ends the reading, not what follows the archive
+    // (another archive joined after it, read only with -i).
+    let bad_e = damage("e", "bad-e.tar");
+    let joined = c.archive("joined.tar");
+    std::fs::write(&joined, [std::fs::read(&bad_e).unwrap(), bytes.clone()].concat()).unwrap();
+    for a in [&bad_e, &joined] {
+        let (ours, gnu) = listed(a);
+        assert_eq!(gnu, "a\nb\nc\nd\n");
+        assert_eq!(ours.stdout_text(), gnu);
+        assert!(ours.stderr_text().contains("before its end-of-archive marker"), "{}", ours.stderr_text());
+        assert_eq!(ours.stderr_text().lines().count(), 1, "{}", ours.stderr_text());
+    }
+    let ours = captar().args(["list", "-i", "-f"]).arg(&joined).code(2);
+    assert_eq!(ours.stdout_text(), cmd("tar").arg("-itf").arg(&joined).code(2).stdout_text());
+    assert_eq!(ours.stdout_text(), "a\nb\nc\nd\na\nb\nc\nd\ne\n");
+    // A damaged stream (gzip's stored blocks: nothing to find until its CRC) spoiling a header:
+    // the stream's damage, one line, and nothing read after it.
+    let stored = c.archive("stored.tar.gz");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
+    std::io::Write::write_all(&mut gz, &bytes).unwrap();
+    let mut gz = gz.finish().unwrap();
+    gz[10 + 5 + at + 100] ^= 0x55; // the gzip header, a stored block's 5 bytes, then the tar
+    std::fs::write(&stored, gz).unwrap();
+    let out = captar().args(["list", "-f"]).arg(&stored).code(2);
+    assert_eq!(out.stdout_text(), "a\n");
+    let e = out.stderr_text();
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(e.contains("header checksum mismatch: the compressed stream is damaged"), "{e}");
 
     // Changing the archive needs it whole.
     let before = std::fs::read(&bad_b).unwrap();

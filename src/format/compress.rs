@@ -216,6 +216,50 @@ pub trait Source: Read + Send {
     fn finish(&mut self) -> io::Result<()> {
         Ok(())
     }
+
+    /// Whether the bytes come out of a decompressor, whose own checks can find the stream
+    /// damaged further on.
+    fn decompresses(&self) -> bool {
+        false
+    }
+}
+
+/// A source read on ahead: the bytes already taken from `inner`, given out first.
+pub struct Replay {
+    ahead: Vec<u8>,
+    pos: usize,
+    inner: Box<dyn Source>,
+}
+
+impl Replay {
+    pub fn new(ahead: Vec<u8>, inner: Box<dyn Source>) -> Replay {
+        Replay { ahead, pos: 0, inner }
+    }
+}
+
+impl Read for Replay {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pos < self.ahead.len() {
+            let n = buf.len().min(self.ahead.len() - self.pos);
+            buf[..n].copy_from_slice(&self.ahead[self.pos..self.pos + n]);
+            self.pos += n;
+            if self.pos == self.ahead.len() {
+                (self.ahead, self.pos) = (Vec::new(), 0); // its memory back once given out
+            }
+            return Ok(n);
+        }
+        self.inner.read(buf)
+    }
+}
+
+impl Source for Replay {
+    fn finish(&mut self) -> io::Result<()> {
+        self.inner.finish()
+    }
+
+    fn decompresses(&self) -> bool {
+        self.inner.decompresses()
+    }
 }
 
 /// Nothing: a stand-in while a source is being wrapped.
@@ -235,6 +279,10 @@ impl<R: Read> Read for Decompressed<R> {
 impl<R: Read + Send> Source for Decompressed<R> {
     fn finish(&mut self) -> io::Result<()> {
         io::copy(&mut self.0, &mut io::sink()).map(drop)
+    }
+
+    fn decompresses(&self) -> bool {
+        true
     }
 }
 

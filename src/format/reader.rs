@@ -112,6 +112,13 @@ struct Pending {
     old_sparse: Option<(Vec<Segment>, u64)>,
 }
 
+/// Where reading on past a damaged header got: the next header, or the end-of-archive marker
+/// (their offsets).
+enum Resynced {
+    Header(u64),
+    End(u64),
+}
+
 /// A run of data in a sparse file: offset and length; what lies between runs reads as zeros.
 type Segment = (u64, u64);
 
@@ -404,10 +411,16 @@ impl Reader {
     /// `next_entry`, with the damage skipped to reach the member (or the error) reported first.
     pub fn next_reporting(&mut self, report: &crate::error::Report) -> Result<Option<Entry>> {
         let next = self.next_entry();
-        for damage in self.damage.drain(..) {
+        for damage in self.take_damage() {
             report.error(damage);
         }
         next
+    }
+
+    /// The damage skipped since this was last called (`next_reporting` reports it), to be
+    /// reported before the member `next_entry` gave.
+    pub fn take_damage(&mut self) -> Vec<Error> {
+        std::mem::take(&mut self.damage)
     }
 
     /// Input of no byte at all is an error, as GNU tar takes it ("does not look like a tar
@@ -462,22 +475,21 @@ impl Reader {
     }
 
     fn io_err(&self, e: io::Error) -> Error {
+        self.err(self.offset, self.io_msg(&e))
+    }
+
+    /// What a read error means, in a message.
+    fn io_msg(&self, e: &io::Error) -> String {
         if e.kind() == io::ErrorKind::UnexpectedEof {
-            self.err(
-                self.offset,
-                "the archive is truncated: it ends inside an entry; the file was cut short or is still being written",
-            )
+            "the archive is truncated: it ends inside an entry; the file was cut short or is still being written".into()
         } else if e.to_string().contains("Frame requires too much memory") {
             // zstd's window limit for readers (128 MiB), which `zstd --long=28` and up exceed.
-            self.err(
-                self.offset,
-                "this zstd stream needs a window over 128 MiB (made with zstd --long=28 or more), larger than captar reads; decompress it first: `zstd -dc --long=31 ARCHIVE | captar ... -f -`",
-            )
+            "this zstd stream needs a window over 128 MiB (made with zstd --long=28 or more), larger than captar reads; decompress it first: `zstd -dc --long=31 ARCHIVE | captar ... -f -`".into()
         } else if !self.src.seeks() && matches!(e.kind(), io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput) {
             // A decompressor's own finding (a read error of the input is neither kind).
-            self.err(self.offset, damaged(&e))
+            damaged(e)
         } else {
-            self.err(self.offset, format!("read failed: {e}"))
+            format!("read failed: {e}")
         }
     }
 
@@ -600,34 +612,69 @@ impl Reader {
     }
 
     /// After a damaged header at `at` (`skip_damage`): reads on block by block to the next
-    /// header that passes its checksum, as GNU tar does, and gives it with its offset, the
-    /// damage kept for `next_reporting`. Zero blocks are read past too (GNU tar stops at one, so
-    /// a run of zeros in the lost data ends its reading there). No header up to the end is an
-    /// error: the rest of the archive is lost. So is the decompressor's finding on the way: the
-    /// damage is then the compressed stream's.
-    fn resync(&mut self, at: u64, what: &str) -> Result<(u64, [u8; BLOCK])> {
-        let mut block = [0u8; BLOCK];
+    /// header that passes its checksum, as GNU tar does, the damage kept for `next_reporting`.
+    /// A zero block is read past (GNU tar stops at one, so a run of zeros in the lost data ends
+    /// its reading there), two in a row are the end-of-archive marker unless `-i`, as they are
+    /// without damage (what follows an archive is not read), and zeros up to the end of the
+    /// input are the end. Data up to the end is an error: the rest of the archive is lost.
+    /// Out of a decompressor, up to 64 MiB are read ahead first (as `bad_header` reads them): a
+    /// stream found damaged there is the damage, one error, and nothing after it is read.
+    /// The header found is left in `block`.
+    fn resync(&mut self, at: u64, what: &str, block: &mut [u8; BLOCK]) -> Result<Resynced> {
+        let read_on = |reader: &Self, e: &io::Error| {
+            let msg = match reader.src.decompresses()
+                && matches!(e.kind(), io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput)
+            {
+                true => format!("{what}: {}", damaged(e)),
+                false => format!("{what}: the archive is damaged here, and reading on past it: {}", reader.io_msg(e)),
+            };
+            reader.err(at, msg)
+        };
+        if self.src.decompresses() {
+            const AHEAD: u64 = 64 << 20;
+            let mut ahead = Vec::new();
+            if let Err(e) = (&mut *self.src).take(AHEAD).read_to_end(&mut ahead) {
+                return Err(read_on(self, &e));
+            }
+            let inner = std::mem::replace(&mut self.src, Box::new(io::empty()));
+            self.src = Box::new(super::compress::Replay::new(ahead, inner));
+        }
+        let mut zeros_from = None;
         loop {
             let start = self.offset;
-            let got = self.fill(&mut block).and_then(|n| if n < BLOCK { self.src.finish().map(|_| n) } else { Ok(n) });
-            let got = match got {
-                Ok(n) => n,
-                Err(e) if !self.src.seeks() && e.kind() != io::ErrorKind::UnexpectedEof => {
-                    return Err(self.err(at, format!("{what}: {}", damaged(&e))));
-                }
-                Err(e) => return Err(self.io_err(e)),
-            };
+            let got = self.fill(block).and_then(|n| if n < BLOCK { self.src.finish().map(|_| n) } else { Ok(n) });
+            let got = got.map_err(|e| read_on(self, &e))?;
             self.offset += got as u64;
-            if got < BLOCK {
+            if got < BLOCK && zeros_from.is_none() {
+                let lost = self.offset - at;
                 return Err(self.err(
                     at,
                     format!(
-                        "{what}: the archive is damaged here and no member header follows: the rest of it ({} bytes) is lost; use an intact copy",
-                        self.offset - at
+                        "{what}: the archive is damaged here and no member header follows: the rest of it ({lost} bytes) is lost; use an intact copy"
                     ),
                 ));
             }
-            if header_checksum_ok(&block) == Some(true) {
+            // The input ends after zeros: they were its end (with `-i` too).
+            let end = got < BLOCK;
+            if end || block.iter().all(|&b| b == 0) {
+                match zeros_from {
+                    Some(z) if end || !self.ignore_zeros => {
+                        self.damage.push(self.err(
+                            at,
+                            format!(
+                                "{what}: the archive is damaged here; no member header follows before its end-of-archive marker (at byte {z}): the {} bytes between are lost",
+                                z - at
+                            ),
+                        ));
+                        return Ok(Resynced::End(z));
+                    }
+                    Some(_) => {}
+                    None => zeros_from = Some(start),
+                }
+                continue;
+            }
+            zeros_from = None;
+            if header_checksum_ok(block) == Some(true) {
                 self.damage.push(self.err(
                     at,
                     format!(
@@ -635,7 +682,7 @@ impl Reader {
                         start - at
                     ),
                 ));
-                return Ok((start, block));
+                return Ok(Resynced::Header(start));
             }
         }
     }
@@ -718,10 +765,20 @@ impl Reader {
                         };
                         return Err(self.bad_header(at, what, why));
                     }
+                    // A label that does not match is the error, not damage after it.
+                    self.check_label()?;
                     // What was read for the member whose header is damaged describes nothing now.
                     pending = Pending::default();
                     self.local.clear();
-                    (at, block) = self.resync(at, what)?;
+                    match self.resync(at, what, &mut block)? {
+                        Resynced::Header(found) => at = found,
+                        Resynced::End(zeros) => {
+                            self.done = true;
+                            self.end = Some(zeros);
+                            self.check_trailer()?;
+                            return Ok(None);
+                        }
+                    }
                 }
             }
             pending.first_offset.get_or_insert(at);

@@ -27,6 +27,8 @@ pub(super) enum Finding {
     Name(PathBuf),
     Diff(Difference),
     Error(Error),
+    /// Found while reading the archive (a record left out), said as a warning.
+    Warning(String),
 }
 
 /// One member's type and capability check: everything it needs, so it can run on any thread.

@@ -211,6 +211,10 @@ struct Verifier<'a> {
     buf_b: Vec<u8>,
     /// The open directory of the last check made on this thread.
     dirs_open: Dirs,
+    /// While members are checked on other threads: what reading the archive found to say
+    /// (damage, members not verified, records left out), said in its place among the checks'
+    /// findings, in archive order.
+    early: Option<Vec<Finding>>,
 }
 
 pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
@@ -230,6 +234,7 @@ pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
         buf_a: vec![0; 1 << 20],
         buf_b: vec![0; 1 << 20],
         dirs_open: Dirs::default(),
+        early: None,
         members: match opts.source {
             Source::Manifest(_) => Members::for_paths(&opts.select),
             Source::Archive(_) => Members::new(&opts.select),
@@ -375,9 +380,26 @@ impl Verifier<'_> {
                 }
                 Finding::Diff(d) => self.push(d)?,
                 Finding::Error(e) => self.report.error(e),
+                Finding::Warning(w) => self.report.warn(w),
             }
         }
         Ok(())
+    }
+
+    /// An error found reading the archive: said now, or in its place (`early`).
+    fn say_error(&mut self, e: impl Into<Error>) {
+        match &mut self.early {
+            Some(early) => early.push(Finding::Error(e.into())),
+            None => self.report.error(e.into()),
+        }
+    }
+
+    /// A warning found reading the archive: said now, or in its place (`early`).
+    fn say_warning(&mut self, w: String) {
+        match &mut self.early {
+            Some(early) => early.push(Finding::Warning(w)),
+            None => self.report.warn(w),
+        }
     }
 
     /// Decodes a member's archived capability, counting it; an invalid value is reported.
@@ -389,7 +411,7 @@ impl Verifier<'_> {
                 Ok(Some(self.opts.rootid.apply(c)))
             }
             Some(Err(e)) => {
-                self.report.error(Error::entry(name, format!("the archive's capability value is invalid: {e}")));
+                self.say_error(Error::entry(name, format!("the archive's capability value is invalid: {e}")));
                 Err(())
             }
         }
@@ -417,16 +439,20 @@ impl Verifier<'_> {
     fn next_member(&mut self, reader: &mut Reader, tick: &dyn Fn()) -> Result<Option<(EntryMeta, PathBuf)>> {
         // --extra needs every member's name: what is on disk and not in the archive is extra.
         while self.opts.extra || !self.members.done() {
-            let Some(entry) = reader.next_reporting(self.report)? else { break };
+            let next = reader.next_entry();
+            for damage in reader.take_damage() {
+                self.say_error(damage);
+            }
+            let Some(entry) = next? else { break };
             tick();
             let mut meta = entry.meta;
             if let Some(w) = meta.left_out_warning() {
-                self.report.warn(w);
+                self.say_warning(w);
             }
             let Ok(mut name) = SafeName::parse(&meta.path) else {
                 // An error only when it was to be verified (not left out, or unnamed).
                 if self.members.selects(&meta.path, &meta.path) {
-                    self.report.error(Error::entry(&meta.path, "member name contains '..'; not verified"));
+                    self.say_error(Error::entry(&meta.path, "member name contains '..'; not verified"));
                 }
                 continue;
             };
@@ -439,7 +465,7 @@ impl Verifier<'_> {
                     Ok(Some(renamed)) => name = renamed,
                     Err(why) => {
                         if selected {
-                            self.report.error(Error::entry(&archived, format!("{why}; not verified")));
+                            self.say_error(Error::entry(&archived, format!("{why}; not verified")));
                         }
                         continue;
                     }
@@ -483,7 +509,7 @@ impl Verifier<'_> {
         let root = self.root.clone();
         let keep_dir_symlinks = self.dirs_open.dest.as_ref().is_some_and(|d| d.keeps_dir_symlinks());
         let named = self.opts.name_members.is_some();
-        std::thread::scope(|s| -> Option<Result<()>> {
+        let outcome = std::thread::scope(|s| -> Option<Result<()>> {
             let mut started = 0;
             for _ in 0..workers {
                 let (task_rx, done_tx) = (&task_rx, done_tx.clone());
@@ -516,6 +542,7 @@ impl Verifier<'_> {
             let mut waiting: BTreeMap<u64, Vec<Finding>> = BTreeMap::new();
             let mut batch = Vec::with_capacity(BATCH);
             let mut result = Ok(());
+            self.early = Some(Vec::new());
             loop {
                 let member = match self.next_member(reader, tick) {
                     Ok(m) => m,
@@ -525,23 +552,38 @@ impl Verifier<'_> {
                     }
                 };
                 let done = member.is_none();
-                if let Some((meta, rel)) = member {
-                    match self.task(reader, meta, rel) {
-                        Ok(Some(task)) => {
-                            if let Some(AllCheck { content, meta, .. }) = task.all.as_deref() {
-                                batch_bytes += meta.xattr_bytes();
-                                if let Content::Inline(d) = content {
-                                    batch_bytes += d.len();
-                                }
-                            }
-                            batch.push(task);
-                        }
-                        Ok(None) => {}
-                        Err(e) => {
-                            result = Err(e);
+                let task = match member.map(|(meta, rel)| self.task(reader, meta, rel)).transpose() {
+                    Ok(task) => task.flatten(),
+                    Err(e) => {
+                        result = Err(e);
+                        None
+                    }
+                };
+                // What reading found comes after the members read before it, and before this
+                // one's findings: the batch so far goes first, then it, in its own place.
+                let early = self.early.as_mut().map(std::mem::take).unwrap_or_default();
+                if !early.is_empty() {
+                    if !batch.is_empty() {
+                        batch_bytes = 0;
+                        if task_tx.send((sent, std::mem::take(&mut batch))).is_err() {
                             break;
                         }
+                        sent += 1;
                     }
+                    waiting.insert(sent, early);
+                    sent += 1;
+                }
+                if result.is_err() && !done {
+                    break; // the member's task failed: nothing after it is read
+                }
+                if let Some(task) = task {
+                    if let Some(AllCheck { content, meta, .. }) = task.all.as_deref() {
+                        batch_bytes += meta.xattr_bytes();
+                        if let Content::Inline(d) = content {
+                            batch_bytes += d.len();
+                        }
+                    }
+                    batch.push(task);
                 }
                 // At most BATCH members or BATCH_BYTES of inline data per batch: memory stays
                 // bounded by the queue's few batches.
@@ -585,7 +627,11 @@ impl Verifier<'_> {
                 }
             }
             Some(result)
-        })
+        });
+        // Said in any case (a write to standard output that failed stopped the printing).
+        let left = self.early.take().unwrap_or_default();
+        let _ = self.record(left);
+        outcome
     }
 
     fn member(&mut self, reader: &mut Reader, meta: EntryMeta, rel: PathBuf) -> Result<()> {

@@ -109,6 +109,36 @@ fn a_bad_checksum_is_skipped_to_the_next_header() {
     assert!(one_line(&out).contains("checksum"));
 }
 
+/// verify: what reading the archive finds (a damaged header) is said in archive order among what
+/// the checks of the members before it find (here a name too long to look up), however many
+/// threads check them.
+#[test]
+fn verify_says_the_damage_in_archive_order() {
+    let c = case();
+    let long = "N".repeat(300);
+    let mut bad = Header::new(b'0', "g3").size(1);
+    bad.raw_checksum = Some(*b"0001234\0");
+    let tar = Tar::new()
+        .pax(&[("path", long.as_bytes())])
+        .file("placeholder", b"1")
+        .file("g2", b"2")
+        .header(bad)
+        .data(b"3")
+        .file("g4", b"4")
+        .end();
+    std::fs::write(c.archive_path(), &tar).unwrap();
+    std::fs::write(c.dest("g2"), "2").unwrap();
+    std::fs::write(c.dest("g4"), "4").unwrap();
+    let out = captar().args(["verify", "-f"]).arg(c.archive_path()).arg("-C").arg(&c.dest).code(2);
+    assert_no_panic(&out);
+    let err = out.stderr_text();
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(lines[0].contains(&long) && lines[0].contains("File name too long"), "{err}");
+    assert!(lines[1].contains("header checksum mismatch") && lines[1].contains("skipped"), "{err}");
+    assert!(out.stdout_text().contains("verified 3 entries"), "{}", out.stdout_text());
+}
+
 #[test]
 fn malformed_numeric_fields_are_refused() {
     let cases: Vec<(&str, Header)> = vec![
