@@ -1,0 +1,186 @@
+/*!
+The fields of a ustar header block that hold numbers, and its checksum, read as GNU tar reads
+them: octal or base-256, and never half read.
+*/
+
+use crate::format::BLOCK;
+
+pub(super) fn trim_nul(b: &[u8]) -> &[u8] {
+    match b.iter().position(|&c| c == 0) {
+        Some(i) => &b[..i],
+        None => b,
+    }
+}
+
+/// Header fields holding numbers (ustar offsets).
+pub(super) const MODE: std::ops::Range<usize> = 100..108;
+pub(super) const UID: std::ops::Range<usize> = 108..116;
+pub(super) const GID: std::ops::Range<usize> = 116..124;
+pub(super) const SIZE: std::ops::Range<usize> = 124..136;
+pub(super) const MTIME: std::ops::Range<usize> = 136..148;
+pub(super) const DEV_MAJOR: std::ops::Range<usize> = 329..337;
+pub(super) const DEV_MINOR: std::ops::Range<usize> = 337..345;
+
+/// The largest size accepted: `off_t` is signed, so no file is larger.
+pub(super) const MAX_SIZE: u64 = i64::MAX as u64;
+
+/// A numeric header field as GNU tar reads it (src/list.c, `from_header`): octal digits after
+/// optional spaces, ended by the field's end, a space or a NUL; or base-256 when the first byte is 0x80
+/// (positive) or 0xff (negative, two's complement). `None` for anything else, so a field is
+/// never half read: the `tar` crate reads only the last 8 bytes of a base-256 field, which lets
+/// a 12-byte size mean one thing to it and another to GNU tar.
+pub(super) fn numeric(field: &[u8]) -> Option<i128> {
+    // What tars write, read in one pass: octal digits from the first byte, ended by a NUL or a
+    // space or by the field's end. Anything else takes the full reading below.
+    if field.len() <= 21 && field.first().is_some_and(u8::is_ascii_digit) {
+        let mut n = 0u64;
+        let mut ended = true;
+        for &b in field {
+            match b {
+                b'0'..=b'7' => n = (n << 3) | u64::from(b - b'0'),
+                b' ' | 0 => break,
+                _ => {
+                    ended = false;
+                    break;
+                }
+            }
+        }
+        if ended {
+            return Some(i128::from(n));
+        }
+    }
+    numeric_full(field)
+}
+
+/// `numeric`'s full reading, for any field.
+pub(super) fn numeric_full(field: &[u8]) -> Option<i128> {
+    match field.first() {
+        Some(0x80) | Some(0xff) => {
+            let mut value: i128 = if field[0] == 0xff { -1 } else { 0 };
+            for &b in &field[1..] {
+                value = (value << 8) | i128::from(b);
+            }
+            Some(value)
+        }
+        _ => {
+            // As GNU tar: one leading NUL is skipped (an old tar's overflow of the field
+            // before), then spaces; a field that is only spaces is invalid, and one whose text
+            // ends before any digit (GNU tar's label header leaves fields all NUL) is 0.
+            let field = field.strip_prefix(b"\0").unwrap_or(field);
+            let text = &field[field.iter().position(|&b| b != b' ')?..];
+            let digits = text.iter().take_while(|b| (b'0'..=b'7').contains(b)).count();
+            if !matches!(text.get(digits), None | Some(b' ' | 0)) {
+                return None;
+            }
+            if digits == 0 {
+                return Some(0);
+            }
+            let digits = &text[..digits];
+            if digits.len() <= 21 {
+                // 21 octal digits are 63 bits: no overflow (header fields hold at most 12).
+                return Some(i128::from(digits.iter().fold(0u64, |n, &d| (n << 3) | u64::from(d - b'0'))));
+            }
+            digits.iter().try_fold(0i128, |n, &d| n.checked_mul(8).map(|n| n + i128::from(d - b'0')))
+        }
+    }
+}
+
+/// The header's size field, within what a file can hold.
+pub(super) fn size_field(block: &[u8; BLOCK]) -> std::result::Result<u64, String> {
+    let raw = &block[SIZE];
+    numeric(raw)
+        .and_then(|n| u64::try_from(n).ok())
+        .filter(|&n| n <= MAX_SIZE)
+        .ok_or_else(|| format!("invalid size field {:?}", String::from_utf8_lossy(trim_nul(raw))))
+}
+
+pub(crate) fn header_checksum_ok(block: &[u8; BLOCK]) -> Option<bool> {
+    let stored = checksum_field(&block[148..156])?;
+    // The sum with the checksum field read as eight spaces, both as unsigned and (old tars)
+    // signed bytes. Summed whole, then corrected: a loop without a branch per byte.
+    let field = &block[148..156];
+    let unsigned = block.iter().map(|&b| u32::from(b)).sum::<u32>() - field.iter().map(|&b| u32::from(b)).sum::<u32>()
+        + 8 * u32::from(b' ');
+    if stored == unsigned {
+        return Some(true);
+    }
+    let signed = block.iter().map(|&b| i32::from(b as i8)).sum::<i32>()
+        - field.iter().map(|&b| i32::from(b as i8)).sum::<i32>()
+        + 8 * i32::from(b' ');
+    Some(stored as i32 == signed)
+}
+
+/// The stored checksum: up to a NUL, trimmed of spaces and NULs, octal.
+pub(super) fn checksum_field(field: &[u8]) -> Option<u32> {
+    let field = trim_nul(field);
+    // Digits up to the NUL, as tars write them, read directly (at most 8: no overflow).
+    if (1..=8).contains(&field.len()) && field.iter().all(|b| (b'0'..=b'7').contains(b)) {
+        return Some(field.iter().fold(0u32, |n, &d| (n << 3) | u32::from(d - b'0')));
+    }
+    let text = std::str::from_utf8(field).ok()?.trim_matches(|c: char| c == ' ' || c == '\0');
+    u32::from_str_radix(text, 8).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{checksum_field, numeric, numeric_full, trim_nul};
+
+    /// Every field of up to 5 bytes, and of 8 and 12 from the same bytes repeated, over the
+    /// bytes that matter: the one-pass reading gives what the full one gives.
+    #[test]
+    fn the_fast_readings_of_numbers_give_the_full_ones() {
+        const BYTES: &[u8] = b"0178 \0+x\x80\xff";
+        let mut fields: Vec<Vec<u8>> = vec![Vec::new()];
+        for len in 1..=5 {
+            let mut n = BYTES.len().pow(len);
+            while n > 0 {
+                n -= 1;
+                let mut k = n;
+                let f: Vec<u8> = (0..len).map(|_| (BYTES[k % BYTES.len()], k /= BYTES.len()).0).collect();
+                fields.push(f.iter().cycle().take(8).copied().collect());
+                fields.push(f.iter().cycle().take(12).copied().collect());
+                fields.push(f);
+            }
+        }
+        fields.extend([b"0000644\0".to_vec(), b"00000001750 ".to_vec(), b"7777777777777777777777".to_vec()]);
+        for f in &fields {
+            assert_eq!(numeric(f), numeric_full(f), "{}", f.escape_ascii());
+            let full = std::str::from_utf8(trim_nul(f))
+                .ok()
+                .and_then(|t| u32::from_str_radix(t.trim_matches(|c: char| c == ' ' || c == '\0'), 8).ok());
+            assert_eq!(checksum_field(f), full, "{}", f.escape_ascii());
+        }
+    }
+
+    #[test]
+    fn numeric_fields_read_as_gnu_tar_reads_them() {
+        let cases: &[(&[u8], Option<i128>)] = &[
+            (b"0000644\0", Some(0o644)),
+            (b"  644 \0\0", Some(0o644)),
+            (b"00000000017\0", Some(0o17)),
+            // Twelve digits, no terminator (GNU tar writes these for 8 GiB and more).
+            (b"777777777777", Some(0o777777777777)),
+            // Whatever follows the terminator is not read.
+            (b"644\0garbage", Some(0o644)),
+            (b"", None),
+            (b"\0\0\0\0", Some(0)),
+            (b"\0", None),
+            (b"\x000000005\0", Some(5)),
+            (b"   \0    ", Some(0)),
+            (b"        ", None),
+            (b"64x4\0", None),
+            (b"-644\0", None),
+            (b"0o644\0", None),
+            (&[0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x00], Some(256)),
+            (&[0xff; 12], Some(-1)),
+            (&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe], Some(-2)),
+            // Every byte counts: the tar crate would read only the last 8 of these.
+            (&[0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 3], Some((1 << 64) + 3)),
+            // Only 0x80 and 0xff mark base-256.
+            (&[0x81, 0, 0, 0, 0, 0, 0, 1], None),
+        ];
+        for (field, want) in cases {
+            assert_eq!(numeric(field), *want, "{}", field.escape_ascii());
+        }
+    }
+}

@@ -1,0 +1,370 @@
+/*!
+A member's metadata from its header block and the extended headers read before it: pax records
+(which win over the header's fields, local over global), GNU long names, and the xattr and ACL
+records, kept within what Linux can hold.
+*/
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::PathBuf;
+
+use super::data::{SPARSE_RUNS_MAX, SparseMap, parse_sparse_map};
+use super::header::{DEV_MAJOR, DEV_MINOR, GID, MAX_SIZE, MODE, MTIME, UID, numeric, size_field, trim_nul};
+use super::{CORE, Pending, Reader};
+use crate::error::Result;
+use crate::format::acl;
+use crate::format::pax;
+use crate::format::{BLOCK, EntryMeta, Kind, Time};
+
+/// The longest and deepest member name read: 16 times PATH_MAX, and a quarter of it in levels.
+const NAME_MAX_BYTES: usize = 64 << 10;
+const NAME_MAX_DEPTH: usize = 1024;
+/// Linux's limits for one extended attribute (`XATTR_NAME_MAX`, `XATTR_SIZE_MAX`).
+const XATTR_NAME_MAX: usize = 255;
+const XATTR_SIZE_MAX: usize = 64 << 10;
+/// The most xattr data (names and values) read for one member: far more than any filesystem
+/// keeps for a file (Linux lists at most 64 KiB of names).
+pub const XATTRS_MAX: usize = 1 << 20;
+
+/// A member's xattrs, one value per name, built record by record: what a header of millions
+/// of records costs is the values kept, within XATTRS_MAX.
+#[derive(Default)]
+struct Xattrs {
+    index: HashMap<OsString, usize>,
+    slots: Vec<Option<(OsString, Vec<u8>)>>,
+    /// Whether each slot's value came from a LIBARCHIVE record.
+    libarchive_value: Vec<bool>,
+    /// The bytes of the values kept, with their names.
+    total: usize,
+    left_out: usize,
+    /// SCHILY values that replaced a different LIBARCHIVE value of the same name.
+    conflicting: u32,
+}
+
+impl Xattrs {
+    /// One record's xattr. The last value of a name counts; GNU tar's SCHILY form wins over
+    /// libarchive's copy of the same value (SCHILY records come after all LIBARCHIVE ones).
+    /// Values Linux cannot hold are left out (and counted), and so is what goes beyond
+    /// XATTRS_MAX in all, so a member's xattrs stay within what a real file can carry.
+    fn add(&mut self, name: OsString, value: Vec<u8>, libarchive: bool) {
+        // The capability is never left out here, whatever its size or the others': kept,
+        // a value no file can hold is the capability error extract, list and verify report
+        // (exit 2), not a generic warning; and other xattrs cannot crowd it out.
+        let capability = name == crate::caps::XATTR_NAME;
+        let size = |v: &Vec<u8>| if capability { 0 } else { name.len() + v.len() };
+        // A name Linux cannot hold (empty, or with a NUL, which ends it) is left out too:
+        // it failed later as if the disk had refused it.
+        let named = !name.is_empty() && !name.as_bytes().contains(&0);
+        let fits = capability || (named && name.len() <= XATTR_NAME_MAX && value.len() <= XATTR_SIZE_MAX);
+        let slot = self.index.get(&name).copied();
+        // A SCHILY value replacing a different LIBARCHIVE value of the same name.
+        if !libarchive
+            && let Some(s) = slot
+            && std::mem::take(&mut self.libarchive_value[s])
+            && self.slots[s].as_ref().is_some_and(|(_, old)| *old != value)
+        {
+            self.conflicting += 1;
+        }
+        // The last value of a name counts: one that cannot be kept takes the earlier one
+        // with it, so an archive never means one thing to GNU tar and another here.
+        if let Some(old) = slot.and_then(|i| self.slots[i].take()) {
+            self.total -= size(&old.1);
+        }
+        if !fits || self.total + size(&value) > XATTRS_MAX {
+            self.left_out += 1;
+            return;
+        }
+        self.total += size(&value);
+        match slot {
+            Some(i) => self.slots[i] = Some((name, value)),
+            None => {
+                self.index.insert(name.clone(), self.slots.len());
+                self.slots.push(Some((name, value)));
+                self.libarchive_value.push(libarchive);
+            }
+        }
+    }
+}
+
+impl Reader {
+    /// The member a header (and the extended headers before it) describes, and, for a sparse
+    /// one, how to find its runs and the size it expands to.
+    pub(super) fn member(
+        &self,
+        block: &[u8; BLOCK],
+        header: &tar::Header,
+        pending: Pending,
+        at: u64,
+    ) -> Result<(EntryMeta, Option<(SparseMap, u64)>)> {
+        let header_path = pending.long_name.as_deref().map_or_else(|| header.path_bytes(), Cow::Borrowed);
+        // Errors name the member as the pax records will call it (made only for an error).
+        // Checked when read: every record is well formed.
+        let local = pax::ranges(&self.local).map_while(Result::ok).map(|(k, v)| (&self.local[k], &self.local[v]));
+        let global = CORE.iter().zip(&self.global).filter_map(|(k, v)| Some((k.as_bytes(), v.as_deref()?)));
+        let records = || global.clone().chain(local.clone());
+        let fail = |msg: String| {
+            let named = records().filter(|&(k, _)| k == pax::PATH.as_bytes()).last().map(|(_, v)| v);
+            // A name too long to read is shown by its start.
+            let name = named.unwrap_or(&header_path);
+            let shown = String::from_utf8_lossy(&name[..name.len().min(200)]);
+            let more = if name.len() > 200 { "..." } else { "" };
+            self.err(at, format!("{shown}{more}: {msg}"))
+        };
+        let field = |range: std::ops::Range<usize>, name: &str| {
+            numeric(&block[range.clone()]).ok_or_else(|| {
+                fail(format!("invalid {name} field {:?}", String::from_utf8_lossy(trim_nul(&block[range]))))
+            })
+        };
+        let mut path: &[u8] = &header_path;
+        let mut link = pending.long_link.as_deref().map(Cow::Borrowed).or_else(|| header.link_name_bytes());
+        let kind = match block[156] {
+            b'0' | b'\0' | b'7' => Kind::File,
+            b'1' => Kind::HardLink,
+            b'2' => Kind::Symlink,
+            b'3' => Kind::Char,
+            b'4' => Kind::Block,
+            b'5' | b'D' => Kind::Dir,
+            b'6' => Kind::Fifo,
+            b'S' => Kind::File,
+            b'M' => {
+                return Err(fail("GNU multi-volume continuation: captar does not read multi-volume archives".into()));
+            }
+            // POSIX: an unknown type is read as a regular file.
+            _ => Kind::File,
+        };
+        let mut meta = EntryMeta::new(PathBuf::new(), kind);
+        meta.contiguous = block[156] == b'7';
+        let mode = field(MODE, "mode")?;
+        let uid = field(UID, "uid")?;
+        let gid = field(GID, "gid")?;
+        let mtime = field(MTIME, "mtime")?;
+        meta.mode = (mode & 0o7777) as u32;
+        meta.uid = u64::try_from(uid).map_err(|_| fail(format!("negative uid {uid}")))?;
+        meta.gid = u64::try_from(gid).map_err(|_| fail(format!("negative gid {gid}")))?;
+        meta.mtime =
+            Time { secs: i64::try_from(mtime).map_err(|_| fail(format!("mtime {mtime} out of range")))?, nsecs: 0 };
+        meta.uname = header.username_bytes().filter(|n| !n.is_empty()).map(<[u8]>::to_vec);
+        meta.gname = header.groupname_bytes().filter(|n| !n.is_empty()).map(<[u8]>::to_vec);
+        if matches!(kind, Kind::Char | Kind::Block) {
+            let dev = |range, name| {
+                field(range, name).and_then(|n| u32::try_from(n).map_err(|_| fail(format!("{name} {n} out of range"))))
+            };
+            meta.dev_major = dev(DEV_MAJOR, "device major")?;
+            meta.dev_minor = dev(DEV_MINOR, "device minor")?;
+        }
+        meta.size = size_field(block).map_err(fail)?;
+        // LIBARCHIVE records are taken first, as they come; SCHILY ones after them (below).
+        let mut xattrs = Xattrs::default();
+        // The keyword suffixes as archived: bsdtar writes an xattr's URL-encoded name in both
+        // its LIBARCHIVE and its SCHILY record (`user.sp%20ace`), so the SCHILY one is the
+        // LIBARCHIVE one's xattr, not another named with a `%`. Looked up by key, not
+        // searched: a header may hold a million records of each.
+        let mut libarchive_keys: HashSet<&[u8]> = HashSet::new();
+        let mut schily = false;
+        // GNU tar's and bsdtar's ACLs, as text; the last record of each counts.
+        let mut acls: [Option<&[u8]>; 2] = [None, None];
+        // GNU's sparse records: format 1.0 (map in the data), 0.1 (`map`), 0.0 (pairs of
+        // `offset` and `numbytes`); the real name and size.
+        let mut sparse_name: Option<&[u8]> = None;
+        let mut sparse_size: Option<u64> = None;
+        let mut sparse_major: Option<u64> = None;
+        let mut sparse_map: Option<&[u8]> = None;
+        // GNU tar --selinux's record of the label.
+        let mut label: Option<&[u8]> = None;
+        let mut sparse_offsets: Vec<u64> = Vec::new();
+        let mut sparse_lengths: Vec<u64> = Vec::new();
+        // POSIX: an empty value deletes the keyword (a local one undoes a global one), and the
+        // header's field applies again. An xattr's empty value is a value. So a core keyword
+        // counts at its last record, unless that one is empty.
+        let mut last = [usize::MAX; CORE.len()];
+        let mut last_empty = [false; CORE.len()];
+        for (i, (key, value)) in records().enumerate() {
+            if let Some(slot) = CORE.iter().position(|k| k.as_bytes() == key) {
+                last[slot] = i;
+                last_empty[slot] = value.is_empty();
+            }
+        }
+        let effective = || {
+            records().enumerate().filter(|&(i, (key, value))| {
+                CORE.iter().position(|k| k.as_bytes() == key).is_none_or(|slot| last[slot] == i && !value.is_empty())
+            })
+        };
+        // An empty uname or gname deletes the header's name too (POSIX: "any header block
+        // field ... of the same name"; GNU tar and Python's tarfile read it so): the member
+        // has no name, only its id. (Other fields have no "none"; their header's value stands.)
+        let deleted = |key: &str| CORE.iter().position(|k| *k == key).is_some_and(|slot| last_empty[slot]);
+        if deleted(pax::UNAME) {
+            meta.uname = None;
+        }
+        if deleted(pax::GNAME) {
+            meta.gname = None;
+        }
+        for (_, (key, value)) in effective() {
+            let text = || String::from_utf8_lossy(value).into_owned();
+            let number = |field: &str| {
+                let n = text().trim().parse::<u64>().ok().filter(|&n| n <= MAX_SIZE);
+                n.ok_or_else(|| fail(format!("pax {field} record {:?} is not a number in range", text())))
+            };
+            match key {
+                k if k == pax::PATH.as_bytes() => path = value,
+                k if k == pax::LINKPATH.as_bytes() => link = Some(Cow::Borrowed(value)),
+                k if k == pax::SIZE.as_bytes() => meta.size = number("size")?,
+                k if k == pax::UID.as_bytes() => meta.uid = number("uid")?,
+                k if k == pax::GID.as_bytes() => meta.gid = number("gid")?,
+                k if k == pax::UNAME.as_bytes() => meta.uname = Some(value.to_vec()),
+                k if k == pax::GNAME.as_bytes() => meta.gname = Some(value.to_vec()),
+                k if k == pax::MTIME.as_bytes() => {
+                    meta.mtime = Time::from_pax(text().trim())
+                        .ok_or_else(|| fail(format!("pax mtime record {:?} is not a time", text())))?;
+                }
+                k if k.starts_with(pax::SCHILY_XATTR.as_bytes()) => schily = true,
+                k if k.starts_with(pax::LIBARCHIVE_XATTR.as_bytes()) => {
+                    let suffix = &k[pax::LIBARCHIVE_XATTR.len()..];
+                    let (name, v) = pax::libarchive_xattr(suffix, value).ok_or_else(|| {
+                        fail("LIBARCHIVE.xattr record is not URL-encoded name and base64 value".into())
+                    })?;
+                    libarchive_keys.insert(suffix);
+                    xattrs.add(name, v, true);
+                }
+                k if k == pax::SELINUX.as_bytes() => label = Some(value),
+                k if k == pax::DUMPDIR.as_bytes() => meta.dumpdir = Some(value.to_vec()),
+                b"SCHILY.acl.access" => acls[0] = Some(value),
+                b"SCHILY.acl.default" => acls[1] = Some(value),
+                // NFSv4 ACLs (SCHILY.acl.ace) have no Linux xattr form.
+                k if k.starts_with(b"SCHILY.acl.") => meta.acls_ignored += 1,
+                b"GNU.sparse.name" => sparse_name = Some(value),
+                b"GNU.sparse.realsize" | b"GNU.sparse.size" => sparse_size = Some(number("GNU.sparse size")?),
+                b"GNU.sparse.major" => sparse_major = Some(number("GNU.sparse.major")?),
+                b"GNU.sparse.map" => sparse_map = Some(value),
+                b"GNU.sparse.offset" | b"GNU.sparse.numbytes" => {
+                    let list = if key == b"GNU.sparse.offset" { &mut sparse_offsets } else { &mut sparse_lengths };
+                    if list.len() >= SPARSE_RUNS_MAX {
+                        return Err(fail(format!(
+                            "a sparse file of more than {SPARSE_RUNS_MAX} runs; the archive is corrupt or hostile"
+                        )));
+                    }
+                    list.push(number("GNU.sparse offset or length")?);
+                }
+                _ => {}
+            }
+        }
+        if schily {
+            for (_, (key, value)) in effective() {
+                let Some(suffix) = key.strip_prefix(pax::SCHILY_XATTR.as_bytes()) else { continue };
+                let name = match libarchive_keys.contains(suffix) {
+                    true => pax::libarchive_name(suffix),
+                    false => None,
+                };
+                xattrs.add(name.unwrap_or_else(|| pax::schily_name(suffix)), value.to_vec(), false);
+            }
+        }
+        meta.xattrs_left_out += xattrs.left_out;
+        meta.xattrs_conflicting += xattrs.conflicting;
+        meta.xattrs = xattrs.slots.into_iter().flatten().collect();
+        meta.xattr_records = meta.xattrs.len();
+        // The label of an RHT.security.selinux record is the one GNU tar --selinux restores: it
+        // wins over a SCHILY.xattr record of another value (said in a warning).
+        if let Some(label) = label {
+            let name = OsString::from(crate::select::SELINUX_XATTR);
+            if label.len() > XATTR_SIZE_MAX {
+                meta.xattrs_left_out += 1;
+            } else if let Some((_, old)) = meta.xattrs.iter_mut().find(|(n, _)| *n == name) {
+                meta.selinux_conflicting = pax::without_nul(old) != pax::without_nul(label);
+                *old = label.to_vec();
+            } else {
+                meta.xattrs.push((name, label.to_vec()));
+            }
+            meta.selinux_record = label.len() <= XATTR_SIZE_MAX;
+        }
+        if acls.iter().any(Option::is_some) {
+            meta.acl_texts = Some(Box::new(acls.map(|text| text.map(<[u8]>::to_vec))));
+        }
+        // An ACL becomes its xattr, unless the archive carries that xattr itself.
+        for (text, (name, access)) in acls.into_iter().zip([(acl::ACCESS_XATTR, true), (acl::DEFAULT_XATTR, false)]) {
+            let Some(text) = text else { continue };
+            if meta.xattrs.iter().any(|(n, _)| n == name) {
+                continue;
+            }
+            match acl::to_xattr(text, access) {
+                Ok(Some(value)) => meta.xattrs.push((name.into(), value)),
+                Ok(None) => {}
+                Err(why) => {
+                    meta.acls_ignored += 1;
+                    meta.acl_problem.get_or_insert(why);
+                }
+            }
+        }
+        let pax_sparse = sparse_major.is_some() || sparse_map.is_some() || !sparse_offsets.is_empty();
+        let sparse = match (pending.old_sparse, pax_sparse) {
+            (Some((runs, size)), _) => Some((SparseMap::Known(runs), size)),
+            (None, false) => None,
+            (None, true) => {
+                let size = sparse_size.ok_or_else(|| fail("a sparse member without its real size".into()))?;
+                if let Some(name) = sparse_name {
+                    path = name;
+                }
+                let map = match (sparse_major, sparse_map) {
+                    (Some(1), _) => SparseMap::InData,
+                    (Some(major), _) if major > 1 => {
+                        return Err(fail(format!("GNU sparse format {major} is unknown to captar")));
+                    }
+                    (_, Some(map)) => SparseMap::Known(parse_sparse_map(map).map_err(fail)?),
+                    _ if sparse_offsets.len() == sparse_lengths.len() => {
+                        SparseMap::Known(sparse_offsets.into_iter().zip(sparse_lengths).collect())
+                    }
+                    _ => return Err(fail("GNU.sparse.offset and GNU.sparse.numbytes records do not pair up".into())),
+                };
+                Some((map, size))
+            }
+        };
+        if sparse.is_some() && kind != Kind::File {
+            return Err(fail(format!("a {} cannot be sparse", kind.word())));
+        }
+        if path.is_empty() {
+            return Err(self.err(at, "entry has an empty name"));
+        }
+        if path.contains(&0) {
+            return Err(fail("the name holds a NUL byte".into()));
+        }
+        // Longer than PATH_MAX is fine (captar walks such paths a component at a time), but a
+        // name of a million `a/` would make a million directories out of 2 KB of gzip.
+        let depth = path.strip_suffix(b"/").unwrap_or(path).iter().filter(|&&b| b == b'/').count() + 1;
+        if path.len() > NAME_MAX_BYTES || depth > NAME_MAX_DEPTH {
+            return Err(fail(format!(
+                "a name of {} bytes and {depth} levels is longer than any real one (at most {NAME_MAX_BYTES} bytes and {NAME_MAX_DEPTH} levels are read); the archive is corrupt or hostile",
+                path.len()
+            )));
+        }
+        // A regular file's header whose name ends in `/` is a directory, as GNU tar and bsdtar
+        // read it (pre-POSIX archives marked directories so): types 0, NUL and 7.
+        let kind = if matches!(block[156], b'0' | b'\0' | b'7') && sparse.is_none() && path.ends_with(b"/") {
+            meta.kind = Kind::Dir;
+            Kind::Dir
+        } else {
+            kind
+        };
+        // GNU tar reads no data after a hard link or directory header (it skips it after the
+        // others), libarchive none after types 2-6 (it reads a pax hard link's): data announced
+        // there is members to one of them and data to the other. Refuse.
+        if kind != Kind::File && block[156] != b'D' && meta.size > 0 {
+            return Err(fail(format!(
+                "a {} header announces {} bytes of data, which GNU tar or bsdtar would read as further members where the other skips them; refusing the archive rather than guess",
+                kind.word(),
+                meta.size
+            )));
+        }
+        meta.path = PathBuf::from(OsString::from_vec(path.to_vec()));
+        if matches!(kind, Kind::HardLink | Kind::Symlink) {
+            match link {
+                Some(l) if !l.is_empty() && !l.contains(&0) => {
+                    meta.link = Some(PathBuf::from(OsString::from_vec(l.into_owned())));
+                }
+                Some(l) if !l.is_empty() => return Err(fail(format!("the {} target holds a NUL byte", kind.word()))),
+                _ => return Err(fail(format!("{} has no target", kind.word()))),
+            }
+        }
+        Ok((meta, sparse))
+    }
+}
