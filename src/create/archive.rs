@@ -1,0 +1,284 @@
+/*!
+Where the archive goes: standard output or a pipe, a new file written under a temporary name
+beside its final one and renamed into place, or an existing archive added to (append, update).
+*/
+
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::fs::File;
+use std::io;
+use std::os::fd::AsFd;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use rustix::fs::{Gid, Mode, OFlags, Uid};
+
+use super::Walker;
+use super::options::{CreateOptions, Target};
+use super::pipeline::write_to;
+use crate::error::{Error, IoContext, Result};
+use crate::format::EntryMeta;
+use crate::format::compress::Compression;
+use crate::progress::Progress;
+use crate::temps;
+
+pub(super) fn write_archive(opts: &CreateOptions, walker: &mut Walker<'_>, progress: &Progress) -> Result<()> {
+    match &opts.target {
+        Target::Pipe(pipe) => {
+            let pipe = pipe.lock().ok().and_then(|mut p| p.take());
+            let pipe = pipe.ok_or_else(|| Error::Usage("create: the pipe was already used".into()))?;
+            write_to(opts, walker, progress, pipe, Path::new("(pipe)"))?;
+        }
+        Target::Stdout => {
+            write_to(opts, walker, progress, io::stdout().lock(), Path::new("(archive on standard output)"))?;
+        }
+        Target::Append(path) => append_archive(opts, walker, progress, path)?,
+        Target::File(path) => match std::fs::symlink_metadata(path) {
+            Ok(md) if md.is_dir() => {
+                return Err(Error::io(path, "write the archive", io::Error::from_raw_os_error(libc::EISDIR)));
+            }
+            // A regular file of one name is replaced when the new archive is complete.
+            Ok(md) if md.is_file() && md.nlink() == 1 => replace_archive(opts, walker, progress, path, Some(&md))?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => replace_archive(opts, walker, progress, path, None)?,
+            Err(e) => return Err(Error::io(path, "stat the archive", e)),
+            // Anything else is opened and written as tar does: a symlink is followed by the
+            // kernel (with its protections: fs.protected_symlinks), a device or fifo is written
+            // to (`-f /dev/nst0`, `-f /dev/stdout`), and a file of several names is written in
+            // place, so every name keeps naming the archive.
+            Ok(_) => write_in_place(opts, walker, progress, path)?,
+        },
+    }
+    Ok(())
+}
+
+/// Writes the archive into what `path` names, opened (created, truncated) as tar opens it.
+pub(super) fn write_in_place(
+    opts: &CreateOptions,
+    walker: &mut Walker<'_>,
+    progress: &Progress,
+    path: &Path,
+) -> Result<()> {
+    let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC;
+    let fd = rustix::fs::open(path, flags, Mode::from_raw_mode(0o666))
+        .map_err(io::Error::from)
+        .at(path, "write the archive")?;
+    let file = File::from(fd);
+    // Left out of itself when it is a file (a fifo or device is archived, as by tar).
+    if let Ok(md) = file.metadata()
+        && md.is_file()
+    {
+        walker.skip_inodes.push(((md.dev(), md.ino()), Skip::Note));
+    }
+    write_to(opts, walker, progress, &file, path)
+}
+
+/// Whether `path` names what standard output writes to (`/dev/stdout`, `/proc/self/fd/1`, or
+/// the file stdout was redirected to). Devices are not: `-f /dev/null > /dev/null` keeps its
+/// names where they were.
+pub(super) fn is_stdout(path: &Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    match (std::fs::metadata(path), rustix::fs::fstat(io::stdout())) {
+        (Ok(named), Ok(out)) => {
+            let device = named.file_type().is_char_device() || named.file_type().is_block_device();
+            !device && named.dev() == out.st_dev && named.ino() == out.st_ino
+        }
+        _ => false,
+    }
+}
+
+/// How the walk tells of an inode of the archive it leaves out.
+pub(super) enum Skip {
+    /// A note naming it.
+    Note,
+    /// A note naming it by this name in its directory (the archive being written, under its
+    /// temporary name).
+    As(std::ffi::OsString),
+    /// Nothing (the old archive's note covers it).
+    Quietly,
+}
+
+/// Adds members to the uncompressed archive at `path` (tar's -r), written over its
+/// end-of-archive marker; a missing archive is created (through a dangling symlink too, as
+/// tar). What follows the members must be zeros (the marker and padding): data there (another
+/// archive concatenated, say) is refused, where tar would write over it. When the run fails or
+/// is interrupted (SIGINT, SIGTERM, SIGHUP), the archive is cut back to its members and its old
+/// length (zeros), so it reads as it did.
+pub(super) fn append_archive(
+    opts: &CreateOptions,
+    walker: &mut Walker<'_>,
+    progress: &Progress,
+    path: &Path,
+) -> Result<()> {
+    use std::io::{Seek, SeekFrom};
+    let md = match std::fs::metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return match std::fs::symlink_metadata(path) {
+                Ok(_) => write_in_place(opts, walker, progress, path),
+                Err(_) => replace_archive(opts, walker, progress, path, None),
+            };
+        }
+        Err(e) => return Err(Error::io(path, "stat the archive", e)),
+        Ok(md) => md,
+    };
+    let mut archived = HashMap::new();
+    let remember = |meta: &EntryMeta| {
+        let name = meta.path.as_os_str().as_bytes();
+        let name = name.strip_suffix(b"/").unwrap_or(name).to_vec();
+        let latest = archived.entry(name).or_insert(meta.mtime);
+        *latest = (*latest).max(meta.mtime);
+    };
+    let Adding { file, end, len } =
+        if opts.update { open_to_add(path, &md, remember)? } else { open_to_add(path, &md, |_| {})? };
+    walker.archived = archived;
+    walker.skip_inodes.push(((md.dev(), md.ino()), Skip::Note));
+    let _signals = temps::SignalCleanup::install();
+    let guard = temps::restore_on_signal(file.as_fd(), end, len).at(path, "open the archive")?;
+    let written = (&file).seek(SeekFrom::Start(end)).at(path, "seek in the archive").and_then(|_| {
+        write_to(opts, walker, progress, &file, path)?;
+        let now = (&file).stream_position().at(path, "seek in the archive")?;
+        // --totals: what GNU tar's -r counts, from the record that held the old end marker.
+        walker.files.report.set_total(now - end / opts.record * opts.record);
+        // Never shorter than it was, as GNU tar (it rewrites records, truncates nothing): with
+        // a smaller record than the archive's, its old padding (zeros) stays.
+        file.set_len(now.max(len)).at(path, "truncate the archive")
+    });
+    // Nothing added (everything excluded, or up to date): the archive as it was, byte for byte.
+    let none = walker.files.run.written.load(std::sync::atomic::Ordering::Relaxed) == 0;
+    if none && written.is_ok() {
+        // GNU tar's figure: the end marker written again, to the end of its record.
+        let record = opts.record;
+        walker.files.report.set_total(crate::format::writer::record_end(end, record) - end / record * record);
+    }
+    // On failure, the old end back: cut to the members, then zeros to the old length.
+    if let Err(e) = temps::settle_restore(guard, written.is_err() || none) {
+        walker.files.report.error(Error::io(path, "put the archive's old end back after the failure", e));
+    }
+    written
+}
+
+/// An uncompressed archive file opened to add to, read to its end first.
+pub(super) struct Adding {
+    pub file: File,
+    /// Where its end-of-archive marker starts.
+    pub end: u64,
+    pub len: u64,
+}
+
+/// Opens the existing archive `path` (`md`, its metadata) to add to it (append, concatenate):
+/// an uncompressed archive file, read to its end, with nothing but zeros after its members.
+pub(super) fn open_to_add(path: &Path, md: &std::fs::Metadata, seen: impl FnMut(&EntryMeta)) -> Result<Adding> {
+    if !md.is_file() {
+        return Err(Error::entry(
+            path,
+            "members can only be added to an archive file (not a device, pipe or directory)",
+        ));
+    }
+    let compressed = |compression: Compression| {
+        format!(
+            "cannot add to a {}-compressed archive (nor can GNU tar): decompress it, add, then compress it again",
+            compression.name()
+        )
+    };
+    let end = members_end(path, compressed, seen)?;
+    let file = std::fs::OpenOptions::new().read(true).write(true).open(path).at(path, "open the archive")?;
+    let len = file.metadata().at(path, "stat the archive")?.len();
+    if let Some(at) = first_nonzero(&file, end, len).at(path, "read the archive")? {
+        return Err(Error::entry(
+            path,
+            format!(
+                "data follows its end-of-archive marker (at byte {at}): another archive put after it? Nothing added (tar would write over it)"
+            ),
+        ));
+    }
+    Ok(Adding { file, end, len })
+}
+
+/// Reads the uncompressed archive at `path` to its end, so that a damaged one is an error;
+/// where its members end (its end-of-archive marker starts). A compressed one is refused with
+/// `compressed`'s message. `seen` is shown each member.
+pub(super) fn members_end(
+    path: &Path,
+    compressed: impl FnOnce(Compression) -> String,
+    mut seen: impl FnMut(&EntryMeta),
+) -> Result<u64> {
+    let (compression, mut reader) = crate::format::open_archive(path)?;
+    if compression != Compression::None {
+        return Err(Error::entry(path, compressed(compression)));
+    }
+    while let Some(entry) = reader.next_entry()? {
+        seen(&entry.meta);
+    }
+    reader.end().ok_or_else(|| Error::entry(path, "the archive's end could not be found; nothing added"))
+}
+
+/// Where the first byte that is not zero lies in `file` between `from` and `to`.
+pub(crate) fn first_nonzero(file: &File, from: u64, to: u64) -> io::Result<Option<u64>> {
+    use std::os::unix::fs::FileExt;
+    let mut buf = vec![0u8; 64 << 10];
+    let mut at = from;
+    while at < to {
+        let n = file.read_at(&mut buf, at)?;
+        if n == 0 {
+            break;
+        }
+        if let Some(i) = buf[..n].iter().position(|&b| b != 0) {
+            return Ok(Some(at + i as u64));
+        }
+        at += n as u64;
+    }
+    Ok(None)
+}
+
+/// Writes the archive under a temporary name beside `path` and renames it into place when
+/// complete. An existing archive (`old`) keeps its mode and owner; where the owner cannot be
+/// kept (not root), the old file is written in place instead, as tar does.
+pub(super) fn replace_archive(
+    opts: &CreateOptions,
+    walker: &mut Walker<'_>,
+    progress: &Progress,
+    path: &Path,
+    old: Option<&std::fs::Metadata>,
+) -> Result<()> {
+    let name = path.file_name().unwrap_or(OsStr::new("archive"));
+    // The archive is written under a registered temporary name, removed on error and on
+    // SIGINT/SIGTERM/SIGHUP, and renamed into place only when complete.
+    let _cleanup = temps::SignalCleanup::install();
+    let beside = temps::Beside::create(path, 0o666).map_err(|e| match e {
+        temps::BesideError::Dir(dir, e) => Error::io(dir, "open the directory to write the archive in", e),
+        temps::BesideError::Create(e) => Error::io(path, "create the archive", e),
+    })?;
+    let file = &beside.file;
+    if let Some(old) = old {
+        let kept = rustix::fs::fchown(file, Some(Uid::from_raw(old.uid())), Some(Gid::from_raw(old.gid())))
+            .and_then(|()| rustix::fs::fchmod(file, Mode::from_raw_mode(old.mode() & 0o7777)));
+        if kept.is_err() {
+            beside.discard();
+            let fd = rustix::fs::open(
+                path,
+                OFlags::WRONLY | OFlags::TRUNC | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+                Mode::empty(),
+            )
+            .map_err(io::Error::from)
+            .at(path, "write the archive")?;
+            walker.skip_inodes.push(((old.dev(), old.ino()), Skip::Note));
+            return write_to(opts, walker, progress, File::from(fd), path);
+        }
+    }
+    if let Ok(md) = file.metadata() {
+        // Seen by the walk (the archive's directory archived), the temporary is the archive
+        // under its final name; a note about the old archive already says so.
+        let shown = if old.is_some() { Skip::Quietly } else { Skip::As(name.to_os_string()) };
+        walker.skip_inodes.push(((md.dev(), md.ino()), shown));
+    }
+    if let Some(old) = old {
+        walker.skip_inodes.push(((old.dev(), old.ino()), Skip::Note));
+    }
+    let written = write_to(opts, walker, progress, file, path);
+    if let Err(e) = written {
+        beside.discard();
+        return Err(e);
+    }
+    beside.finish().at(path, "rename the finished archive into place")?;
+    Ok(())
+}

@@ -1,0 +1,340 @@
+/*!
+One entry read for the archive, on a reader thread: its metadata, its xattrs and capability
+through the open fd, and a small file's data straight into its batch.
+*/
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{OFlags, Stat};
+
+use super::batch::Bytes;
+use super::names::{member_name, member_name_of};
+use super::tree::At;
+use super::{Body, EOVERFLOW_MSG, Files, INLINE_MAX, Item, changed};
+use super::{remove, sparse, tree};
+use crate::caps::FileCaps;
+use crate::error::{Error, IoContext, Result, Warning};
+use crate::format::reader::padding;
+use crate::format::writer::encode_headers;
+use crate::format::{BLOCK, EntryMeta, Kind, Time};
+use crate::transform::Part;
+use crate::{owners, xattr};
+
+impl Files<'_> {
+    /// Reports a member that could not be archived; one that vanished since the walk saw it
+    /// is a warning, as in tar.
+    pub(super) fn failed(&self, e: Error) {
+        match e {
+            Error::Io { ref source, ref path, .. } if source.kind() == io::ErrorKind::NotFound => {
+                self.report
+                    .warn_as(Warning::FileRemoved, format!("{}: file removed before we read it", path.display()));
+            }
+            Error::Io { op: tree::LOOP, ref source, ref path } => {
+                self.report.warn(format!("{}: {source}", path.display()));
+            }
+            other => self.cannot_read(other),
+        }
+    }
+
+    /// Reports a path that could not be looked at, opened or listed: an error, or with
+    /// `--ignore-failed-read` a note that leaves the exit status alone, as GNU tar's warning.
+    /// (Failures to read a capability or an xattr, and read errors in the middle of a file,
+    /// stay errors: the member would be archived without them, or with wrong data.)
+    pub(super) fn cannot_read(&self, e: Error) {
+        match e {
+            Error::Io { op: "stat" | "open" | "read", .. } if self.opts.ignore_failed_read => {
+                self.report.note_as(Warning::FailedRead, format!("{e}; left out (--ignore-failed-read)"));
+            }
+            other => self.report.error(other),
+        }
+    }
+
+    /// The member for `name`, the walked path beneath the archive's root (`path` on disk): named
+    /// as `--transform` makes it, a directory's name ending in `/`.
+    pub(super) fn base_meta(&self, name: PathBuf, kind: Kind, st: &Stat, path: &Path) -> Result<EntryMeta> {
+        let renamed = match self.transformed(Part::Name, &name) {
+            std::borrow::Cow::Owned(renamed) => Some(renamed),
+            std::borrow::Cow::Borrowed(_) => None,
+        };
+        if let Some(renamed) = &renamed
+            && renamed.as_os_str().is_empty()
+            && kind != Kind::Dir
+        {
+            return Err(Error::entry(path, "--transform made its member name empty; not archived"));
+        }
+        let stamp = &self.opts.stamp;
+        let mut meta = EntryMeta::new(member_name_of(renamed.unwrap_or(name), kind), kind);
+        meta.mode = match &stamp.mode {
+            Some(changes) => changes.apply(st.st_mode & 0o7777, kind == Kind::Dir),
+            None => st.st_mode & 0o7777,
+        };
+        let (uid, uname) = match &stamp.owner {
+            Some((uid, name)) => (*uid, name.clone()),
+            None => (st.st_uid, owners::user_name(st.st_uid).map(<[u8]>::to_vec)),
+        };
+        let (gid, gname) = match &stamp.group {
+            Some((gid, name)) => (*gid, name.clone()),
+            None => (st.st_gid, owners::group_name(st.st_gid).map(<[u8]>::to_vec)),
+        };
+        (meta.uid, meta.gid) = (u64::from(uid), u64::from(gid));
+        if !stamp.numeric {
+            (meta.uname, meta.gname) = (uname, gname);
+        }
+        meta.mtime = Time::mtime_of(st);
+        if let Some(t) = stamp.mtime
+            && (!stamp.clamp || (meta.mtime.secs, meta.mtime.nsecs) > (t.secs, t.nsecs))
+        {
+            meta.mtime = t;
+        }
+        Ok(meta)
+    }
+
+    /// `name` (a member's name or a hard link's target) as `--transform` makes it, less a leading
+    /// `/` and anything up to a last `..` it may have put there (noted once), as for the names
+    /// given.
+    pub(super) fn transformed<'p>(&self, part: Part, name: &'p Path) -> std::borrow::Cow<'p, Path> {
+        let renamed = self.opts.transforms.path(part, name);
+        if let std::borrow::Cow::Borrowed(_) = renamed {
+            return renamed;
+        }
+        let (safe, stripped) = member_name(&renamed);
+        if stripped && !self.run.noted_unsafe.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            self.report.note("removing leading '/' and '../' from names --transform made");
+        }
+        safe.into()
+    }
+
+    /// What `-v` shows for `name` when the member is named otherwise: the name before
+    /// `--transform`, unless `--show-transformed-names`.
+    pub(super) fn shown(&self, name: &Path, kind: Kind) -> Option<PathBuf> {
+        let transforms = &self.opts.transforms;
+        (!transforms.is_empty() && !transforms.show).then(|| member_name_of(name.to_path_buf(), kind))
+    }
+
+    /// Adds the capability that was read, if any, to `meta`. `Ok(false)`: there is one that
+    /// could not be read here (a v3 value whose rootid maps to no user of this namespace); the
+    /// member is archived without it, an error saying so (and `--remove-files` keeps the file).
+    pub(super) fn take_caps(
+        &self,
+        path: &Path,
+        meta: &mut EntryMeta,
+        read: io::Result<Option<Vec<u8>>>,
+    ) -> Result<bool> {
+        match read {
+            Ok(Some(v)) => meta.xattrs.push((crate::caps::XATTR_NAME.into(), v)),
+            Ok(None) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EOVERFLOW) => {
+                self.report.error(Error::entry(path, EOVERFLOW_MSG));
+                return Ok(false);
+            }
+            Err(e) => return Err(Error::io(path, "read security.capability", e)),
+        }
+        Ok(true)
+    }
+
+    /// Xattrs of a file that is not open (directories, symlinks, devices), found at `at`
+    /// (`path` on kernels before 6.13): never following it, except with `--dereference`
+    /// (then by `path`). `Ok(false)` as for `take_caps`.
+    pub(super) fn at_xattrs(&self, at: &At, path: &Path, meta: &mut EntryMeta) -> Result<bool> {
+        if self.opts.dereference {
+            return self.followed_xattrs(path, meta);
+        }
+        let full = || path.to_path_buf();
+        if !self.opts.xattrs.others {
+            // A directory, a symlink, a fifo or a device can carry a capability too (it grants
+            // nothing, but it is there, and getcap lists it on a fifo or a device).
+            if self.opts.xattrs.caps {
+                return self.take_caps(path, meta, xattr::get_caps_at(at.dir(), at.name(), &full));
+            }
+            return Ok(true);
+        }
+        for name in xattr::list_at(at.dir(), at.name(), &full).at(path, "list xattrs")? {
+            if self.opts.xattrs.wants(&name)
+                && let Some(v) = xattr::get_at(at.dir(), at.name(), &name, &full).at(path, "read xattr")?
+            {
+                meta.xattrs.push((name, v));
+            }
+        }
+        Ok(true)
+    }
+
+    /// Xattrs of what `path` leads to, through symlinks (`--dereference`).
+    pub(super) fn followed_xattrs(&self, path: &Path, meta: &mut EntryMeta) -> Result<bool> {
+        if !self.opts.xattrs.others {
+            if self.opts.xattrs.caps {
+                return self.take_caps(path, meta, xattr::get_following(path, xattr::CAPABILITY));
+            }
+            return Ok(true);
+        }
+        for name in xattr::list_following(path).at(path, "list xattrs")? {
+            let cname = std::ffi::CString::new(name.as_bytes()).expect("xattr names hold no NUL");
+            if self.opts.xattrs.wants(&name)
+                && let Some(v) = xattr::get_following(path, &cname).at(path, "read xattr")?
+            {
+                meta.xattrs.push((name, v));
+            }
+        }
+        Ok(true)
+    }
+
+    /// Xattrs of an open file; `Ok(false)` as for `take_caps`.
+    pub(super) fn fd_xattrs(&self, path: &Path, file: &File, meta: &mut EntryMeta) -> Result<bool> {
+        let policy = &self.opts.xattrs;
+        let mut whole = true;
+        if policy.caps_only_mode() {
+            if policy.caps {
+                whole = self.take_caps(path, meta, xattr::get_caps_fd(file))?;
+            }
+        } else {
+            for name in xattr::list_fd(file).at(path, "list xattrs")? {
+                if !policy.wants(&name) {
+                    continue;
+                }
+                match xattr::get_fd(file, &name) {
+                    Ok(Some(v)) => meta.xattrs.push((name, v)),
+                    Ok(None) => {}
+                    Err(e) if e.raw_os_error() == Some(libc::EOVERFLOW) => {
+                        self.report.error(Error::entry(path, EOVERFLOW_MSG));
+                        whole = false;
+                    }
+                    Err(e) => return Err(Error::io(path, "read xattr", e)),
+                }
+            }
+        }
+        if let Some(raw) = meta.caps_raw()
+            && let Err(e) = FileCaps::decode(raw)
+        {
+            self.report.note(format!("{}: archived as found, but {e}", path.display()));
+        }
+        Ok(whole)
+    }
+
+    /// A regular file: a large one left open for the writer, a small one read into `bytes`.
+    pub(super) fn file(&self, at: &At, path: &Path, name: PathBuf, st: &Stat, bytes: &mut Bytes) -> Result<Item> {
+        let (file, atime_kept) = open_for_reading(at, path, self.opts.dereference)?;
+        if !atime_kept && self.opts.atime_preserve {
+            self.report.warn(atime_warning(path));
+        }
+        let before = rustix::fs::fstat(&file).map_err(io::Error::from).at(path, "stat")?;
+        if (before.st_dev, before.st_ino) != (st.st_dev, st.st_ino) {
+            self.report.warn_as(
+                Warning::FileChanged,
+                format!("{}: file was replaced while we read it; archived the new one", path.display()),
+            );
+        }
+        let shown = self.shown(&name, Kind::File);
+        let mut meta = self.base_meta(name, Kind::File, &before, path)?;
+        meta.size = before.st_size as u64;
+        // Archived without its capability, a file is never removed (--remove-files).
+        let whole = self.fd_xattrs(path, &file, &mut meta)?;
+        let seen = (self.opts.remove_files && whole).then(|| remove::Seen::of(&before));
+        // --sparse: a file taking fewer blocks than its size has holes; the filesystem says where.
+        if self.opts.sparse
+            && (before.st_blocks as u64).saturating_mul(512) < meta.size
+            && let Some(sparse) = sparse::Sparse::of(&file, meta.size)
+        {
+            meta.sparse = Some(meta.size);
+            meta.size = sparse.stored_size();
+            return Ok(Item {
+                meta,
+                body: Body::Sparse { file, before, sparse },
+                path: path.to_path_buf(),
+                shown,
+                seen,
+            });
+        }
+        if meta.size > INLINE_MAX {
+            return Ok(Item { meta, body: Body::Open { file, before }, path: path.to_path_buf(), shown, seen });
+        }
+        let start = bytes.used;
+        encode(&meta, path, bytes)?;
+        let size = meta.size as usize; // at most INLINE_MAX
+        let mut source = FileSource { file: &file, error: None };
+        let data = bytes.tail(size);
+        let mut got = 0;
+        while got < size {
+            match source.read(&mut data[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) => {
+                    bytes.used = start;
+                    return Err(Error::io(path, "read", e));
+                }
+            }
+        }
+        if let Some(e) = &source.error {
+            self.report.error(format!(
+                "{}: read failed: {}; its member was padded with zeros",
+                path.display(),
+                crate::error::os_text(e)
+            ));
+        }
+        let seen = if source.error.is_none() { seen } else { None };
+        bytes.used += got;
+        let short = (got < size).then_some(got as u64);
+        bytes.zeros(size - got + padding(meta.size) as usize);
+        let moved = rustix::fs::fstat(&file).map(|after| changed(&before, &after)).unwrap_or(true);
+        let body = Body::Encoded { len: bytes.used - start, short, changed: moved };
+        Ok(Item { meta, body, path: path.to_path_buf(), shown, seen })
+    }
+}
+
+/// A member's headers, encoded at the end of `bytes`.
+pub(super) fn encode(meta: &EntryMeta, path: &Path, bytes: &mut Bytes) -> Result<()> {
+    let mut headers = Vec::with_capacity(3 * BLOCK);
+    encode_headers(meta, &mut headers).at(path, "archive")?;
+    bytes.extend(&headers);
+    Ok(())
+}
+
+/// A member without data, encoded at the end of `bytes`.
+pub(super) fn encoded(meta: EntryMeta, path: &Path, shown: Option<PathBuf>, bytes: &mut Bytes) -> Result<Item> {
+    let start = bytes.used;
+    encode(&meta, path, bytes)?;
+    let body = Body::Encoded { len: bytes.used - start, short: None, changed: false };
+    Ok(Item { meta, body, path: path.to_path_buf(), shown, seen: None })
+}
+
+/// A file's data as the writer reads it. A read error ends the data early (the writer pads
+/// the member, keeping the archive well-formed) and is kept to be reported against the file,
+/// not the archive.
+pub(super) struct FileSource<'a> {
+    pub(super) file: &'a File,
+    pub(super) error: Option<io::Error>,
+}
+
+impl io::Read for FileSource<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match self.file.read(buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.error = Some(e);
+                    return Ok(0);
+                }
+                Ok(n) => return Ok(n),
+            }
+        }
+    }
+}
+
+/// Opens a regular file for reading without following a symlink swapped in since the walk
+/// (unless `follow`: `--dereference`), and without touching its atime where we may: also
+/// answers whether that was allowed.
+pub(super) fn open_for_reading(at: &At, path: &Path, follow: bool) -> Result<(File, bool)> {
+    let nofollow = if follow { OFlags::empty() } else { OFlags::NOFOLLOW };
+    let flags = OFlags::RDONLY | nofollow | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
+    let (fd, kept) = tree::open_noatime(at.dir(), at.name(), flags).map_err(io::Error::from).at(path, "open")?;
+    Ok((File::from(fd), kept))
+}
+
+/// The warning of `--atime-preserve` for a file or directory whose access time may change.
+pub(super) fn atime_warning(path: &Path) -> String {
+    format!(
+        "{}: its access time may have changed: only its owner or root (CAP_FOWNER) may read without changing it; run as either to keep it (--atime-preserve)",
+        path.display()
+    )
+}

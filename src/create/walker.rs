@@ -1,0 +1,332 @@
+/*!
+The walk, on its own thread: each path given, then what is under it, in archive order, with
+the exclusions, hard links and directory tags; members handed on in batches.
+*/
+
+use std::ffi::OsStr;
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use rustix::fs::Stat;
+
+use super::Walker;
+use super::archive::Skip;
+use super::batch::{Batches, Bytes, Job};
+use super::files::{atime_warning, encoded};
+use super::names::{
+    given_name, member_name, stripped_prefix, strips_to_nothing, symlink_named_with_slash, trim_slashes,
+};
+use super::tags::TagScope;
+use super::tree::{At, Entry, Failure, Tree};
+use super::{incremental, remove, tags, tree};
+use crate::error::{Error, IoContext, Result, Warning};
+use crate::format::{Kind, Time};
+use crate::transform::Part;
+
+impl Walker<'_> {
+    pub(super) fn walk_all(&mut self, mut batches: Batches<'_>) -> Result<()> {
+        // Each batch out may hold a large file open, each reader one more; and a few for the
+        // archive and standard streams.
+        let mut tree = Tree::new(2 * batches.most + 8).following(self.files.opts.dereference);
+        for named in &self.files.opts.paths {
+            let (arg, fs_path) = (&named.path, named.fs_path());
+            let (name, stripped) = member_name(arg);
+            // Once for each prefix, as GNU tar says it.
+            if stripped {
+                let prefix = stripped_prefix(arg);
+                let shown = crate::error::terminal_safe(&prefix).into_owned();
+                if self.warned_absolute.insert(prefix) {
+                    self.files.report.note(format!("removing leading '{shown}' from member names"));
+                }
+            }
+            // A name stripped to nothing (`/`, `..`) is archived as `./`, its contents as `etc/...`
+            // (`add` names the empty name `./`); one stripped to a `.` (`/.`, `../.`) as `./`,
+            // its contents as `./etc/...`: GNU tar's names (and bsdtar's, for `/`).
+            let name = if name.as_os_str().is_empty() && !strips_to_nothing(arg) { PathBuf::from(".") } else { name };
+            let follow = tree.follows();
+            // A symlink named with a trailing slash (`link/`) is archived as the symlink `link`,
+            // as GNU tar and bsdtar do; with -h what it leads to, a file too, under that name.
+            let (fs_path, name) = match symlink_named_with_slash(&fs_path) {
+                Some(bare) => {
+                    let name = PathBuf::from(OsStr::from_bytes(trim_slashes(name.as_os_str().as_bytes())));
+                    (bare, name)
+                }
+                None => (fs_path, name),
+            };
+            let root = At::path(&fs_path)
+                .and_then(|at| Ok(Entry { st: at.stat_as(follow)?, at, path: fs_path.clone(), name }));
+            let root = match root {
+                Ok(root) => root,
+                Err(e) => {
+                    self.files.cannot_read(Error::io(&fs_path, "stat", e));
+                    continue;
+                }
+            };
+            let root_dev = root.st.st_dev;
+            let mut next = Some(Ok(root));
+            while let Some(entry) = next {
+                let entry = match entry {
+                    Ok(entry) => entry,
+                    Err(Failure { path, what, error }) => {
+                        self.files.failed(Error::io(path, what, error));
+                        next = tree.next();
+                        continue;
+                    }
+                };
+                // An absolute or `..` path is matched as given too (`--exclude=/proc`), as GNU tar
+                // matches it before stripping (`given_name`).
+                let excludes = &self.files.opts.excludes;
+                // A path named is left out when a leading directory of it matches too (but not
+                // with --no-recursion), as in GNU tar.
+                let named = tree.is_top() && self.files.opts.recursive;
+                let matches = |name: &Path| if named { excludes.matches_named(name) } else { excludes.matches(name) };
+                if !excludes.is_empty()
+                    && (matches(&entry.name) || (stripped && matches(&given_name(arg, &fs_path, &entry.path))))
+                {
+                    next = tree.next();
+                    continue;
+                }
+                let is_dir = Kind::of_mode(entry.st.st_mode) == Some(Kind::Dir);
+                // update (tar's -u): what the archive holds as new or newer is not added again;
+                // a directory it holds is not, but its entries are looked at.
+                let archived = self
+                    .archived_as(&entry.name)
+                    .is_some_and(|time| is_dir || Time::mtime_of(&entry.st).at_precision_of(time) <= time);
+                if archived && !is_dir {
+                    next = tree.next();
+                    continue;
+                }
+                // --newer, --newer-mtime: what is older is left out, but not a directory (its
+                // newer entries need it), as in GNU tar. A listed-incremental dump leaves out a
+                // file named on the command line unchanged since the last dump (those beneath a
+                // directory named, by its listing: `incremental`).
+                let since = self.incremental.as_ref().and_then(|i| i.since()).filter(|_| tree.is_top());
+                if !is_dir && self.files.opts.newer.or(since).is_some_and(|n| n.leaves_out(&entry.st)) {
+                    next = tree.next();
+                    continue;
+                }
+                // --exclude-tag, --exclude-caches: a tagged directory is archived with its tag
+                // file, alone, or not at all.
+                let tag = if is_dir { tags::find(&self.files.opts.tags, &entry.at, tree.follows()) } else { None };
+                if let Some(tag) = tag
+                    && self.files.opts.verbose
+                {
+                    self.files.report.note_as(Warning::Cachedir, tag.note(&entry.path));
+                }
+                let scope = tag.map(|t| t.scope);
+                if scope == Some(TagScope::All) {
+                    next = tree.next();
+                    continue;
+                }
+                let descend = is_dir
+                    && self.files.opts.recursive
+                    && scope != Some(TagScope::Under)
+                    && (!self.files.opts.one_file_system || entry.st.st_dev == root_dev);
+                let entered = if descend { tree.enter(&entry) } else { Ok(()) };
+                if descend && entered.is_ok() && !tree.atime_kept() && self.files.opts.atime_preserve {
+                    self.files.report.warn(atime_warning(&entry.path));
+                }
+                if let (Ok(()), Some(tag)) = (&entered, tag)
+                    && descend
+                {
+                    tree.keep_only(&tag.name);
+                }
+                // A directory that cannot be entered (opened and read: permissions, or any other
+                // error, reported) is left out, as GNU tar leaves it (archived, it would come back
+                // as an empty directory); one not entered again (a loop) is archived.
+                let unreadable = entered.as_ref().is_err_and(|f| f.what != tree::LOOP);
+                if is_dir && !archived && !unreadable {
+                    let listed = descend && entered.is_ok() && tag.is_none();
+                    self.list_directory(&mut tree, &entry, listed, (arg, &fs_path));
+                }
+                let added = if archived || unreadable { Ok(None) } else { self.add(entry) };
+                match added {
+                    Ok(Some(job)) => {
+                        // A file handed on holds its directory open until a reader reads it.
+                        if matches!(job, Job::File { .. })
+                            && tree.over_budget()
+                            && !batches.wait_for(|| tree.over_budget())
+                        {
+                            return Ok(()); // the writer stopped; it reports why
+                        }
+                        if !batches.push(job) {
+                            return Ok(());
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(e) => self.files.failed(e),
+                }
+                if let Err(Failure { path, what, error }) = entered {
+                    self.files.failed(Error::io(path, what, error));
+                }
+                next = tree.next();
+            }
+        }
+        batches.send();
+        Ok(())
+    }
+
+    /// In a listed-incremental dump, the listing of the directory `entry` (entered when
+    /// `listed`: its entries are looked at, and those unchanged left out of the walk), for its
+    /// member and the new snapshot. `named` is the path named and where the walk found it: the
+    /// snapshot knows a directory by the path named and the rest of the walk, as GNU tar.
+    pub(super) fn list_directory(&mut self, tree: &mut Tree, entry: &Entry, listed: bool, named: (&Path, &Path)) {
+        // Whatever the last directory left (its member may have failed) is not this one's.
+        self.dumpdir = None;
+        let Some(inc) = self.incremental.as_mut() else { return };
+        let walked = entry.path.strip_prefix(named.1).unwrap_or(Path::new(""));
+        let key = named.0.join(walked);
+        let key = key.as_os_str().as_bytes();
+        // `s/` and `s//` are `s`, as GNU tar names them; `/` stays.
+        let trimmed = key.len() - key.iter().rev().take_while(|&&b| b == b'/').count();
+        let key = &key[..trimmed.max(1).min(key.len())];
+        if !listed {
+            inc.unlisted(key, &entry.st);
+            return;
+        }
+        let opts = self.files.opts;
+        let (arg, fs_path) = named;
+        let mut dumpdir = None;
+        let mut renames = Vec::new();
+        let member = entry.name.as_os_str().as_bytes();
+        tree.narrow_entered(|child, names| {
+            // What the walk will leave out is `N`, as GNU tar lists it: excluded by a pattern
+            // (on the member name, or on the path as given), or a directory an exclusion tag
+            // leaves out whole.
+            let excluded = |name: &std::ffi::CString, st: Option<&Stat>| {
+                let name = OsStr::from_bytes(name.as_bytes());
+                let pattern = !opts.excludes.is_empty()
+                    && (opts.excludes.matches(&entry.name.join(name))
+                        || opts.excludes.matches(&given_name(arg, fs_path, &entry.path.join(name))));
+                let tagged_out = || {
+                    st.is_some_and(|st| Kind::of_mode(st.st_mode) == Some(Kind::Dir))
+                        && opts.tags.iter().any(|t| t.scope == TagScope::All)
+                        && child(name)
+                            .and_then(|at| tags::find(&opts.tags, &at, opts.dereference))
+                            .is_some_and(|t| t.scope == TagScope::All)
+                };
+                pattern || tagged_out()
+            };
+            // When a directory was made (statx), where the filesystem keeps it.
+            let born = |name: Option<&std::ffi::CString>| {
+                let at = match name {
+                    Some(name) => child(OsStr::from_bytes(name.as_bytes()))?,
+                    None => entry.at.clone(),
+                };
+                use rustix::fs::{AtFlags, StatxFlags};
+                let flags = if opts.dereference { AtFlags::empty() } else { AtFlags::SYMLINK_NOFOLLOW };
+                let stx = rustix::fs::statx(at.dir(), at.name(), flags, StatxFlags::BTIME).ok()?;
+                let t = stx.stx_btime;
+                (stx.stx_mask & StatxFlags::BTIME.bits() != 0).then_some(Time { secs: t.tv_sec, nsecs: t.tv_nsec })
+            };
+            // Whether a path as walked in the last dump (a snapshot key) is one the exclusions
+            // leave out: as given, and as its member is named.
+            let excluded_at = |path: &[u8]| {
+                let path = Path::new(OsStr::from_bytes(path));
+                !opts.excludes.is_empty()
+                    && (opts.excludes.matches(path) || opts.excludes.matches(&crate::extract::SafeName::rel_of(path)))
+            };
+            let (listing, marks, renamed) =
+                inc.directory((key, member), &entry.st, names, (excluded, excluded_at), born);
+            dumpdir = Some(listing);
+            renames = renamed;
+            marks.into_iter().map(|m| m != incremental::Mark::No).collect()
+        });
+        self.dumpdir = dumpdir;
+        for r in renames {
+            let (from, to) = (OsStr::from_bytes(&r.from), OsStr::from_bytes(&r.to));
+            let (from, to) = (Path::new(from).display(), Path::new(to).display());
+            self.files.report.note_as(Warning::RenameDirectory, format!("{to}: directory renamed from '{from}'"));
+        }
+    }
+
+    /// With `update`: when the archive holds a member of the name `name` would be archived
+    /// under (after `--transform`), the latest modification time it is archived with.
+    pub(super) fn archived_as(&self, name: &Path) -> Option<Time> {
+        if self.archived.is_empty() {
+            return None;
+        }
+        let stored = self.files.transformed(Part::Name, name);
+        let bytes = stored.as_os_str().as_bytes();
+        self.archived.get(bytes.strip_suffix(b"/").unwrap_or(bytes)).copied()
+    }
+
+    /// What becomes of one walked path: a file for a reader, or a member made here. A file of
+    /// several names is read here, so its later names become links only once it is archived.
+    pub(super) fn add(&mut self, entry: Entry) -> Result<Option<Job>> {
+        let Entry { at, path, name, st } = entry;
+        let report = self.files.report;
+        if let Some((_, skip)) = self.skip_inodes.iter().find(|(inode, _)| *inode == (st.st_dev, st.st_ino)) {
+            let shown = match skip {
+                Skip::Note => Some(name),
+                Skip::As(file_name) => Some(name.with_file_name(file_name)),
+                Skip::Quietly => None,
+            };
+            if let Some(shown) = shown {
+                report.note_as(Warning::IgnoreArchive, format!("{}: file is the archive; not dumped", shown.display()));
+            }
+            return Ok(None);
+        }
+        let Some(kind) = Kind::of_mode(st.st_mode) else {
+            report.note_as(Warning::FileIgnored, format!("{}: socket ignored", path.display()));
+            return Ok(None);
+        };
+        // With --dereference a regular file may be reached through symlinks too, so it has
+        // several names whatever its link count (as GNU tar's -h takes it); --hard-dereference
+        // archives every name whole.
+        let opts = self.files.opts;
+        let linked = kind != Kind::Dir
+            && (st.st_nlink > 1 || (opts.dereference && kind == Kind::File))
+            && !opts.hard_dereference;
+        if kind == Kind::File && !linked {
+            return Ok(Some(Job::File { at, path, name, st }));
+        }
+        let mut bytes = Bytes { buf: Vec::new(), used: 0 };
+        // A name archived twice (named, and beneath a named directory) is archived again as
+        // GNU tar does, but whole: a link to itself would name no file to link to.
+        if linked
+            && let Some(first) = self.links.get(&(st.st_dev, st.st_ino))
+            && *first != name
+        {
+            let shown = self.files.shown(&name, Kind::HardLink);
+            let mut meta = self.files.base_meta(name, Kind::HardLink, &st, &path)?;
+            meta.link = Some(self.files.transformed(Part::HardLink, first).into_owned());
+            let mut item = encoded(meta, &path, shown, &mut bytes)?;
+            item.seen = opts.remove_files.then(|| remove::Seen::of(&st));
+            return Ok(Some(Job::Done { item: Box::new(item), bytes: bytes.buf }));
+        }
+        let item = if kind == Kind::File {
+            self.files.file(&at, &path, name.clone(), &st, &mut bytes)?
+        } else {
+            let mut meta = self.files.base_meta(name.clone(), kind, &st, &path)?;
+            if kind == Kind::Dir {
+                meta.dumpdir = self.dumpdir.take();
+            }
+            match kind {
+                Kind::Symlink => {
+                    let target = rustix::fs::readlinkat(at.dir(), at.name(), Vec::new())
+                        .map_err(io::Error::from)
+                        .at(&path, "read link")?;
+                    let target = Path::new(OsStr::from_bytes(target.as_bytes()));
+                    meta.link = Some(self.files.opts.transforms.path(Part::Symlink, target).into_owned());
+                }
+                Kind::Char | Kind::Block => {
+                    meta.dev_major = rustix::fs::major(st.st_rdev);
+                    meta.dev_minor = rustix::fs::minor(st.st_rdev);
+                }
+                _ => {}
+            }
+            let whole = self.files.at_xattrs(&at, &path, &mut meta)?;
+            let mut item = encoded(meta, &path, self.files.shown(&name, kind), &mut bytes)?;
+            item.seen = (opts.remove_files && whole).then(|| remove::Seen::of(&st));
+            item
+        };
+        // Later names of this inode become links to this one.
+        if linked {
+            self.links.insert((st.st_dev, st.st_ino), name);
+        }
+        bytes.buf.truncate(bytes.used);
+        Ok(Some(Job::Done { item: Box::new(item), bytes: bytes.buf }))
+    }
+}
