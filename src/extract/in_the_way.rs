@@ -1,0 +1,160 @@
+/*!
+What is where a member goes, before the member is made: `--backup` renames it (and back when the
+member fails), `-U` and `--recursive-unlink` remove it.
+*/
+
+use std::ffi::OsStr;
+use std::io;
+use std::io::Write;
+use std::os::fd::AsFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use rustix::fs::AtFlags;
+use rustix::io::Errno;
+
+use super::{Failure, Run, classify, unlink};
+use crate::error::Error;
+use crate::format::Kind;
+
+/// A file `--backup` renamed out of a member's way: its directory, its name and its backup's,
+/// and both as the member's name shows them.
+pub(super) struct BackedUp {
+    parent_rel: PathBuf,
+    name: std::ffi::OsString,
+    backup: std::ffi::OsString,
+    shown: (PathBuf, PathBuf),
+}
+
+/// `-v`'s line for a backup: `Renaming 'f' to 'f~'` (or `back to`), as GNU tar's.
+fn print_renaming(from: &Path, to: &Path, how: &str) {
+    let quote = |p: &Path| crate::list::quote_name(p.as_os_str().as_bytes());
+    let _ = writeln!(std::io::stdout().lock(), "Renaming '{}' {how} '{}'", quote(from), quote(to));
+}
+
+impl Run<'_> {
+    /// `--backup`: what is where the member goes, but a directory (a symlink too, dangling or
+    /// not: GNU tar 1.34's deref_stat follows none without -h), is renamed to its backup name,
+    /// as GNU tar's `maybe_backup_file`; `-v` says so.
+    pub(super) fn back_up(&mut self, path: &Path, rel: &Path, parent_rel: &Path, name: &OsStr) -> Result<(), Failure> {
+        let Some(backups) = &self.opts.backups else { return Ok(()) };
+        let fail = |op: &'static str| move |e: io::Error| classify(path, op, e);
+        let parent = self.dest.dir(parent_rel).map_err(fail("open parent directory"))?;
+        match rustix::fs::statat(&parent, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(st) if rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory => {
+                return Ok(());
+            }
+            Ok(_) => {}
+            Err(Errno::NOENT) => return Ok(()),
+            Err(e) => return Err(fail("look at the file there to back it up")(e.into())),
+        }
+        // A worker may still be writing a member into this directory that has the backup's
+        // name (`f~` before `f`), or one the numbered backups count: as if one at a time.
+        if self.pool.as_ref().is_some_and(|p| p.is_parent(parent_rel)) {
+            self.drain().map_err(Failure::Stop)?;
+        }
+        let backup = backups.name_for(parent.as_fd(), name).map_err(fail("find a backup name"))?;
+        match rustix::fs::renameat(&parent, name, &parent, &backup) {
+            Ok(()) => {}
+            // Gone meanwhile: nothing to back up.
+            Err(Errno::NOENT) => return Ok(()),
+            Err(e) => return Err(fail("rename the file there to its backup name")(e.into())),
+        }
+        // Named as the member is (GNU tar prints the member's name).
+        let shown = (path.to_path_buf(), path.with_file_name(&backup));
+        if self.opts.verbose {
+            print_renaming(&shown.0, &shown.1, "to");
+        }
+        let done = BackedUp { parent_rel: parent_rel.to_path_buf(), name: name.to_os_string(), backup, shown };
+        self.backed_up.insert(rel.to_path_buf(), done);
+        Ok(())
+    }
+
+    /// The member `rel` is done: a file it backed up is renamed back when it `failed` and its
+    /// name is free (nothing of the member took it), as GNU tar's `undo_last_backup`.
+    pub(super) fn settle_backup(&mut self, rel: &Path, failed: bool) {
+        if self.backed_up.is_empty() {
+            return;
+        }
+        let Some(b) = self.backed_up.remove(rel) else { return };
+        if !failed {
+            return;
+        }
+        let back = self.dest.dir(&b.parent_rel).and_then(|parent| {
+            let noreplace = rustix::fs::RenameFlags::NOREPLACE;
+            Ok(rustix::fs::renameat_with(&parent, &b.backup, &parent, &b.name, noreplace)?)
+        });
+        match back {
+            Ok(()) if self.opts.verbose => print_renaming(&b.shown.1, &b.shown.0, "back to"),
+            Ok(()) => {}
+            // The member's file took the name (--keep-going): the backup stays, as it should.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => self.report.error(format!(
+                "{}: cannot rename its backup {} back: {}",
+                b.shown.0.display(),
+                b.shown.1.display(),
+                crate::error::os_text(&e)
+            )),
+        }
+    }
+
+    /// `--recursive-unlink` and `-U`: what is where the member goes is removed first, as GNU tar
+    /// removes it: a file, symlink or other node (so a restore onto a full filesystem frees the
+    /// old file's room before writing the new one; without the options a file is replaced
+    /// atomically, which needs room for both), and a directory (with everything in it, or only
+    /// when empty); with `--recursive-unlink` not one this extraction made or already extracted
+    /// a directory member to (a directory named twice is not emptied again). The destination
+    /// itself is never removed. A symlink where a directory goes is removed even with
+    /// `--keep-directory-symlink` (GNU tar's order).
+    pub(super) fn unlink_first(
+        &mut self,
+        path: &Path,
+        rel: &Path,
+        parent_rel: &Path,
+        name: &OsStr,
+        kind: Kind,
+    ) -> Result<(), Failure> {
+        let fail = |op: &'static str| move |e: io::Error| classify(path, op, e);
+        let parent = self.dest.dir(parent_rel).map_err(fail("open parent directory"))?;
+        let Ok(st) = rustix::fs::statat(&parent, name, AtFlags::SYMLINK_NOFOLLOW) else { return Ok(()) };
+        let key = (st.st_dev, st.st_ino);
+        let ty = rustix::fs::FileType::from_raw_mode(st.st_mode);
+        if ty == rustix::fs::FileType::Symlink && kind == Kind::Dir && self.dest.keeps_dir_symlinks() {
+            rustix::fs::unlinkat(&parent, name, AtFlags::empty())
+                .map_err(|e| fail("remove the symlink there")(e.into()))?;
+            self.dest.forget(rel);
+            return Ok(());
+        }
+        if ty != rustix::fs::FileType::Directory {
+            // Not written through: unlink takes the name, whatever it is. Not for a hard link,
+            // which needs no room and may name the very file there (GNU tar's link of a file
+            // named twice to itself): it replaces as without the option.
+            if kind == Kind::HardLink {
+                return Ok(());
+            }
+            return rustix::fs::unlinkat(&parent, name, AtFlags::empty())
+                .map_err(|e| fail("remove what is in the way")(e.into()));
+        }
+        let ours = self.dir_index.contains_key(&key) || self.dest.made(key);
+        if self.opts.recursive_unlink && ours {
+            return Ok(());
+        }
+        // Workers may still be writing beneath it.
+        self.drain().map_err(Failure::Stop)?;
+        let removed = if self.opts.recursive_unlink {
+            unlink::remove_tree(parent.as_fd(), name)
+        } else {
+            rustix::fs::unlinkat(&parent, name, AtFlags::REMOVEDIR).map_err(|e| match e {
+                Errno::NOTEMPTY | Errno::EXIST => io::Error::other(
+                    "the directory there is not empty (--unlink-first removes only empty ones; --recursive-unlink removes the rest)",
+                ),
+                e => e.into(),
+            })
+        };
+        // A removal that failed half way took some (-U's rmdir takes all or nothing).
+        if removed.is_ok() || self.opts.recursive_unlink {
+            self.forget_tree(rel);
+        }
+        removed.map_err(|e| Failure::Member(Error::io(path, "remove what is in the way", e)))
+    }
+}

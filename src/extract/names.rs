@@ -1,0 +1,69 @@
+/*!
+Where a member goes: its archived name as --transform, --strip-components and --one-top-level
+change it, each as GNU tar applies it, before anything is made.
+*/
+
+use std::path::{Path, PathBuf};
+
+use super::{ExtractOptions, Run, SafeName};
+use crate::format::{EntryMeta, Kind};
+use crate::select::Members;
+
+/// A member name without its first `n` components, counted as GNU tar counts them (a leading
+/// `./` is one; empty ones between slashes are none); `None` when nothing is left.
+pub(super) fn strip(name: &Path, n: usize) -> Option<PathBuf> {
+    let parts: Vec<&[u8]> = std::os::unix::ffi::OsStrExt::as_bytes(name.as_os_str())
+        .split(|&b| b == b'/')
+        .filter(|c| !c.is_empty())
+        .collect();
+    let rest = parts.get(n..).filter(|r| !r.is_empty())?.join(&b'/');
+    Some(PathBuf::from(<std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(rest)))
+}
+
+/// A member moved beneath `dir` (tar's --one-top-level) unless it is there already, after
+/// --transform and --strip-components (as GNU tar); its hard-link target too (which GNU tar 1.34
+/// leaves, so the link fails).
+pub(super) fn beneath_top_level(dir: &Path, name: SafeName, meta: &mut EntryMeta) -> SafeName {
+    let moved = |rel: &Path| if rel.as_os_str().is_empty() { dir.to_path_buf() } else { dir.join(rel) };
+    if meta.kind == Kind::HardLink
+        && let Some(target) = meta.link.as_deref().and_then(|l| SafeName::parse(l).ok())
+        && !target.rel.starts_with(dir)
+    {
+        meta.link = Some(moved(&target.rel));
+    }
+    if name.rel.starts_with(dir) {
+        return name;
+    }
+    let rel = moved(&name.rel);
+    meta.path = rel.clone();
+    SafeName { rel, had_root: name.had_root }
+}
+
+/// The members to extract; with names changed beyond `--transform` (stripped, or put under a
+/// top-level directory), the whole archive is read even with `--occurrence`.
+pub(super) fn members_of(opts: &ExtractOptions) -> Members<'_> {
+    let mut members = Members::new(&opts.select);
+    if opts.strip_components > 0 || opts.top_level.is_some() {
+        members.read_all();
+    }
+    members
+}
+
+impl Run<'_> {
+    /// The member as `--transform` names it, and its name as archived when that changed;
+    /// `None` (reported) when the new name cannot be extracted.
+    pub(super) fn rename(&mut self, meta: &mut EntryMeta, name: SafeName) -> Option<(SafeName, Option<PathBuf>)> {
+        if self.opts.select.transforms.is_empty() {
+            return Some((name, None));
+        }
+        let archived = meta.path.clone();
+        match SafeName::renamed(&self.opts.select.transforms, meta) {
+            Ok(None) => Some((name, None)),
+            Ok(Some(renamed)) => Some((renamed, Some(archived))),
+            Err(why) => {
+                self.report.error(format!("{}: {why}; skipped", archived.display()));
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+/*!
+What an extraction is asked to do: the options struct the CLI fills in before any work starts,
+and what each choice means for a file already where a member goes (`Existing`).
+*/
+
+use std::path::PathBuf;
+
+use super::Backups;
+use crate::caps::FileCaps;
+use crate::select::{Selection, XattrPolicy};
+
+/// What to do with a v3 (namespaced) capability's rootid on restore.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RootidPolicy {
+    /// Write values as archived.
+    Keep,
+    /// Write v2 values, valid for the host (what Docker does when it builds layers).
+    Host,
+    /// Write every value (v2 too) as v3 with this rootid: an image for a namespace whose root
+    /// is this host uid.
+    Set(u32),
+}
+
+impl RootidPolicy {
+    /// The value written for an archived one (v1 always becomes v2: the kernel refuses v1).
+    pub fn apply(self, caps: FileCaps) -> FileCaps {
+        match (self, caps.revision) {
+            (RootidPolicy::Set(r), _) => caps.with_rootid(r),
+            (RootidPolicy::Host, _) | (RootidPolicy::Keep, crate::caps::Revision::V1) => caps.to_v2(),
+            (RootidPolicy::Keep, _) => caps,
+        }
+    }
+}
+
+/// What to do when the destination already has a file of a member's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    Replace,
+    /// `--keep-old-files`: an existing file is an error.
+    Keep,
+    /// `--skip-old-files`: an existing file is left alone silently.
+    Skip,
+    /// `--keep-newer-files`: an existing file as new as the member or newer is left alone (a
+    /// note says so); an older one is replaced.
+    KeepNewer,
+    /// `--no-overwrite-dir`: replaced as `Replace`, but an existing directory keeps its owner,
+    /// mode and ACLs (GNU tar's option: its times and other xattrs are still set).
+    NoOverwriteDir,
+    /// `-U`/`--unlink-first`: replaced as `Replace`, and an empty directory where a member goes
+    /// is removed first (a directory member then gets a new one); a non-empty one is an error
+    /// of that member.
+    UnlinkFirst,
+}
+
+impl Existing {
+    /// Whether an existing file that reached the point of writing is replaced.
+    pub(super) fn replaces(self) -> bool {
+        !matches!(self, Existing::Keep | Existing::Skip)
+    }
+
+    /// Whether an existing file is looked at before the member is extracted (kept or not).
+    pub(super) fn checks_first(self) -> bool {
+        matches!(self, Existing::Keep | Existing::Skip | Existing::KeepNewer)
+    }
+
+    /// Whether an existing directory where the archive has one keeps all its metadata (GNU
+    /// tar's -k and --skip-old-files; for --keep-newer-files no directory is newer, as there).
+    pub(super) fn keeps_dirs(self) -> bool {
+        matches!(self, Existing::Keep | Existing::Skip)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ExtractOptions {
+    pub archive: PathBuf,
+    pub directory: PathBuf,
+    /// The members extracted: those named, less those excluded.
+    pub select: Selection,
+    pub xattrs: XattrPolicy,
+    pub same_owner: bool,
+    /// Modes as archived (`-p`, root's default); else without the umask's bits, setuid,
+    /// setgid and sticky, as GNU tar.
+    pub same_permissions: bool,
+    pub numeric_owner: bool,
+    pub existing: Existing,
+    /// `--recursive-unlink`: a directory where a member goes, there before the extraction, is
+    /// removed with everything in it first (a directory member then gets a new, empty one).
+    pub recursive_unlink: bool,
+    pub keep_going: bool,
+    pub rootid: RootidPolicy,
+    pub verbose: bool,
+    /// Write the selected regular files' data to standard output instead (`-O`); nothing is
+    /// created.
+    pub to_stdout: bool,
+    /// Leave modification times as the extraction makes them (`-m`).
+    pub touch: bool,
+    /// Leading components removed from member names and hard-link targets (tar's
+    /// --strip-components); a member with no more than that many is not extracted.
+    pub strip_components: usize,
+    /// Every member goes beneath this directory unless its name starts with it (tar's
+    /// --one-top-level); relative, without `..`.
+    pub top_level: Option<PathBuf>,
+    /// A symlink to a directory where the archive has a directory stays and is gone through
+    /// (GNU tar's `--keep-directory-symlink`), resolved within the destination.
+    pub keep_directory_symlink: bool,
+    /// Draw a progress bar on stderr (the CLI decides: a terminal, no -q).
+    pub progress: bool,
+    /// `--checkpoint`: actions every N records read.
+    pub checkpoints: std::option::Option<std::sync::Arc<crate::checkpoint::Checkpoints>>,
+    /// `--backup`: files where members go are renamed to backup names first.
+    pub backups: Option<Backups>,
+    /// The archive is read in records of this many bytes (GNU tar's `--record-size`): what
+    /// `--totals` counts.
+    pub record: u64,
+    /// A GNU incremental archive's directories remove what they do not list (`-G`, `-g`):
+    /// see `incremental`.
+    pub incremental: bool,
+}
+
+impl ExtractOptions {
+    /// Whether what is where a member goes is removed first (`-U`, `--recursive-unlink`): see
+    /// `Run::unlink_first`.
+    pub(super) fn unlinks_first(&self) -> bool {
+        self.recursive_unlink || self.existing == Existing::UnlinkFirst
+    }
+}
