@@ -1,0 +1,533 @@
+/*!
+Arguments into options: create's and extract's arguments, and the option groups the commands
+share, turned into the operations' options structs and checked on the way for what clap cannot
+check (dates, owners, levels, the order of -C and the paths, options that cannot go together).
+*/
+
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use super::{CreateArgs, ExtractArgs, ListXattrArgs, NameArgs, SelectArgs, XattrArgs};
+use crate::create::{
+    CACHEDIR_TAG, CreateOptions, ExclusionTag, ListedIncremental, ModeChanges, Named, Newer, Stamp, TagScope, Target,
+};
+use crate::error::{Error, Result};
+use crate::extract::{Existing, ExtractOptions};
+use crate::format::compress::Compression;
+use crate::format::{Time, acl};
+use crate::owners;
+use crate::select::{BACKUP_GLOBS, EXTRACT_DEFAULT_INCLUDE, Excludes, Selection, VCS_NAMES, XattrPolicy};
+use crate::transform::Transforms;
+
+impl XattrArgs {
+    pub(super) fn policy(&self, default_include: Option<&str>) -> Result<XattrPolicy> {
+        let (inc, exc) = (&self.xattrs_include, &self.xattrs_exclude);
+        let mut also: Vec<&str> = Vec::new();
+        if self.acls {
+            also.extend([acl::ACCESS_XATTR, acl::DEFAULT_XATTR]);
+        }
+        if self.selinux {
+            also.push(crate::select::SELINUX_XATTR);
+        }
+        XattrPolicy::new(!self.no_caps, self.xattrs, inc, exc, default_include, &also)
+    }
+}
+
+impl NameArgs {
+    /// The `--exclude` patterns, then those of each `--exclude-from` file (one per line, or per
+    /// NUL with `--null`, as GNU tar; empty ones are none); with `--no-wildcards`, names matched
+    /// literally, as in GNU tar.
+    fn excludes(&self) -> Result<Excludes> {
+        let mut patterns = self.exclude.clone();
+        for file in &self.exclude_from {
+            let text = std::fs::read(file).map_err(|e| Error::io(file, "read the exclude file", e))?;
+            // Trailing blanks dropped from lines, as GNU tar reads an exclude file.
+            let lines: Vec<&[u8]> = match self.null {
+                true => text.split(|&b| b == 0).collect(),
+                false => text.split(|&b| b == b'\n').map(<[u8]>::trim_ascii_end).collect(),
+            };
+            patterns
+                .extend(lines.into_iter().filter(|l| !l.is_empty()).map(|l| String::from_utf8_lossy(l).into_owned()));
+        }
+        let (mut globs, mut names) = if self.no_wildcards { (Vec::new(), patterns) } else { (patterns, Vec::new()) };
+        if self.exclude_vcs {
+            names.extend(VCS_NAMES.iter().map(|n| n.to_string()));
+        }
+        if self.exclude_backups {
+            globs.extend(BACKUP_GLOBS.iter().map(|g| g.to_string()));
+        }
+        Excludes::with_names(&globs, &names)
+    }
+
+    /// The `--transform` expressions.
+    fn transforms(&self) -> Result<Transforms> {
+        let mut transforms = Transforms::parse(&self.transform).map_err(Error::Usage)?;
+        transforms.show = self.show_transformed_names;
+        Ok(transforms)
+    }
+
+    /// The names a `-T` file gives.
+    fn names_in(&self, file: &Path) -> Result<Vec<PathBuf>> {
+        names_from(file, self.null)
+    }
+}
+
+impl SelectArgs {
+    /// `input` is what is read (the archive, or the manifest): standard input cannot be both it
+    /// and a `-T -` list.
+    pub(super) fn selection(mut self, input: &Path) -> Result<Selection> {
+        let names = &self.names;
+        // GNU tar takes 0 as no occurrence asked for.
+        self.occurrence = self.occurrence.filter(|&n| n > 0);
+        if self.occurrence.is_some() && self.members.is_empty() && names.files_from.is_empty() {
+            return Err(Error::Usage(
+                "--occurrence picks among the members of a name given: name the MEMBERs (GNU tar: meaningless without a file list)".into(),
+            ));
+        }
+        if input.as_os_str() == "-" && names.files_from.iter().any(|f| f.as_os_str() == "-") {
+            return Err(Error::Usage("-f - and -T - both want standard input; put the member names in a file".into()));
+        }
+        for file in &names.files_from {
+            self.members.extend(names.names_in(file)?);
+        }
+        let excludes = names.excludes()?;
+        let patterns = if names.wildcards { Some(Selection::wildcards(&self.members)?) } else { None };
+        let transforms = names.transforms()?;
+        Ok(Selection {
+            members: self.members,
+            excludes,
+            patterns,
+            transforms,
+            ignore_zeros: self.ignore_zeros,
+            label: self.label,
+            occurrence: self.occurrence,
+        })
+    }
+}
+
+impl ListXattrArgs {
+    /// `None` when none of the options is in effect (the listing is then tar -tv's without
+    /// them: no column after the mode).
+    pub(super) fn extended(&self, verbose: u8) -> Result<Option<crate::list::Extended>> {
+        let xattrs = self.xattrs || !self.xattrs_include.is_empty() || !self.xattrs_exclude.is_empty();
+        if !xattrs && !self.acls && !self.selinux {
+            return Ok(None);
+        }
+        let policy = xattrs
+            .then(|| {
+                let default = Some(crate::select::EXTRACT_DEFAULT_INCLUDE);
+                XattrPolicy::new(true, true, &self.xattrs_include, &self.xattrs_exclude, default, &[])
+            })
+            .transpose()?;
+        Ok(Some(crate::list::Extended { xattrs: policy, acls: self.acls, selinux: self.selinux, lines: verbose > 1 }))
+    }
+}
+
+pub(super) fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+impl CreateArgs {
+    /// The compression option given, if any (clap lets one through).
+    pub(super) fn compression_option(&self) -> Option<Compression> {
+        [
+            (self.gzip, Compression::Gzip),
+            (self.zstd, Compression::Zstd),
+            (self.xz, Compression::Xz),
+            (self.bzip2, Compression::Bzip2),
+            (self.lzma, Compression::Lzma),
+        ]
+        .into_iter()
+        .find_map(|(given, kind)| given.then_some(kind))
+    }
+
+    /// `matches` are the subcommand's, for the order of `-C` and the paths.
+    pub(super) fn options(self, progress: bool, matches: &clap::ArgMatches) -> Result<CreateOptions> {
+        let target = if self.file.as_os_str() == "-" { Target::Stdout } else { Target::File(self.file.clone()) };
+        let compression = match self.compression_option() {
+            Some(given) => given,
+            None if self.no_auto_compress => Compression::None,
+            None => Compression::from_name(&self.file).map_err(|e| Error::entry(&self.file, e))?,
+        };
+        if let Some(level) = self.level {
+            match compression.levels() {
+                None => {
+                    return Err(Error::Usage(format!(
+                        "--level {level}: the archive is not compressed; add -z/--gzip, --zstd, -J/--xz or -j/--bzip2, or name it .tar.gz, .tar.zst, .tar.xz or .tar.bz2"
+                    )));
+                }
+                Some(range) if !range.contains(&level) => {
+                    return Err(Error::Usage(format!(
+                        "--level {level}: {} compresses at levels {} to {}; choose one of them",
+                        compression.name(),
+                        range.start(),
+                        range.end()
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
+        let tags = self.tags(matches)?;
+        // Paths, -T files and -C in command-line order: each path is read in the directory of
+        // the -C before it.
+        enum Item {
+            Dir(PathBuf),
+            Path(PathBuf),
+            From(PathBuf),
+        }
+        let at = |id: &str| matches.indices_of(id).into_iter().flatten();
+        let mut items: Vec<(usize, Item)> = (at("directory").zip(self.directory.into_iter().map(Item::Dir)))
+            .chain(at("paths").zip(self.paths.into_iter().map(Item::Path)))
+            .chain(at("files_from").zip(self.names.files_from.iter().cloned().map(Item::From)))
+            .collect();
+        items.sort_by_key(|(i, _)| *i);
+        let mut dir = PathBuf::new();
+        let mut paths = Vec::new();
+        // A -C after the last path applies to nothing: GNU tar says so and fails too.
+        if let Some((_, Item::Dir(d))) = items.last() {
+            return Err(Error::Usage(format!(
+                "-C {}: no path follows it, so it has no effect; put -C before the paths it is for",
+                d.display()
+            )));
+        }
+        for (_, item) in items {
+            match item {
+                Item::Dir(d) => dir = dir.join(d),
+                Item::Path(path) => paths.push(Named { dir: dir.clone(), path }),
+                Item::From(file) => {
+                    paths.extend(self.names.names_in(&file)?.into_iter().map(|path| Named { dir: dir.clone(), path }));
+                }
+            }
+        }
+        // A listing names files as they are on disk, members by their new names: extracted
+        // with -G, the listings would remove the members of earlier dumps.
+        if self.listed_incremental.is_some() && !self.names.transform.is_empty() {
+            return Err(Error::Usage(
+                "-g with --transform: an incremental dump's listings name files as they are on disk, so extracting renamed members with -G would delete them; leave one out".into(),
+            ));
+        }
+        Ok(CreateOptions {
+            label: self.label,
+            tags,
+            ignore_failed_read: self.ignore_failed_read,
+            dereference: self.dereference,
+            atime_preserve: self.atime_preserve.is_some(),
+            checkpoints: None,
+            record: crate::format::writer::RECORD,
+            hard_dereference: self.hard_dereference,
+            remove_files: self.remove_files,
+            update: false,
+            target,
+            paths,
+            // tar: `-T` naming nothing makes an empty archive; no path at all is an error.
+            empty_ok: !self.names.files_from.is_empty(),
+            xattrs: self.xattrs.policy(None)?,
+            compression,
+            level: self.level,
+            excludes: self.names.excludes()?,
+            transforms: self.names.transforms()?,
+            one_file_system: self.one_file_system,
+            recursive: !self.no_recursion,
+            newer: match (&self.newer_mtime, &self.newer) {
+                (Some(d), _) => Some(Newer { date: parse_mtime("--newer-mtime", d)?, ctime: false }),
+                (None, Some(d)) => Some(Newer { date: parse_mtime("--newer", d)?, ctime: true }),
+                (None, None) => None,
+            },
+            sparse: self.sparse,
+            listed_incremental: self.listed_incremental.as_ref().map(|snapshot| ListedIncremental {
+                snapshot: snapshot.clone(),
+                level0: self.dump_level == Some(0),
+                check_device: !self.no_check_device,
+            }),
+            stamp: Stamp {
+                owner: self
+                    .owner
+                    .as_deref()
+                    .map(|o| owner_spec("--owner", o, owners::uid_of, owners::user_name))
+                    .transpose()?,
+                group: self
+                    .group
+                    .as_deref()
+                    .map(|g| owner_spec("--group", g, owners::gid_of, owners::group_name))
+                    .transpose()?,
+                numeric: self.numeric_owner,
+                mtime: self.mtime.as_deref().map(|d| parse_mtime("--mtime", d)).transpose()?,
+                clamp: self.clamp_mtime,
+                mode: self.mode.as_deref().map(ModeChanges::parse).transpose().map_err(Error::Usage)?,
+            },
+            verbose: self.verbose,
+            progress,
+        })
+    }
+}
+
+impl CreateArgs {
+    /// The exclusion tags, the last given first: GNU tar checks a directory for them in that
+    /// order, and the first it holds decides.
+    fn tags(&self, matches: &clap::ArgMatches) -> Result<Vec<ExclusionTag>> {
+        let at = |id: &str| matches.indices_of(id).into_iter().flatten();
+        let cache = || OsString::from(CACHEDIR_TAG);
+        let given = [
+            (at("exclude_caches").zip(self.exclude_caches.then(cache)).collect::<Vec<_>>(), true, TagScope::Contents),
+            (at("exclude_caches_under").zip(self.exclude_caches_under.then(cache)).collect(), true, TagScope::Under),
+            (at("exclude_caches_all").zip(self.exclude_caches_all.then(cache)).collect(), true, TagScope::All),
+            (at("exclude_tag").zip(self.exclude_tag.iter().cloned()).collect(), false, TagScope::Contents),
+            (at("exclude_tag_under").zip(self.exclude_tag_under.iter().cloned()).collect(), false, TagScope::Under),
+            (at("exclude_tag_all").zip(self.exclude_tag_all.iter().cloned()).collect(), false, TagScope::All),
+        ];
+        let mut tags: Vec<(usize, ExclusionTag)> = Vec::new();
+        for (names, cache, scope) in given {
+            for (index, name) in names {
+                tags.push((index, ExclusionTag::new(&name, cache, scope).map_err(Error::Usage)?));
+            }
+        }
+        tags.sort_by_key(|(index, _)| std::cmp::Reverse(*index));
+        Ok(tags.into_iter().map(|(_, tag)| tag).collect())
+    }
+}
+
+impl ExtractArgs {
+    pub(super) fn options(self, progress: bool) -> Result<ExtractOptions> {
+        let top_level = self.one_top_level.as_deref().map(|dir| top_level(Path::new(dir), &self.file)).transpose()?;
+        let backups = crate::extract::Backups::parse(
+            self.backup.as_deref(),
+            self.suffix.as_deref(),
+            std::env::var("VERSION_CONTROL").ok().as_deref(),
+            std::env::var_os("SIMPLE_BACKUP_SUFFIX").as_deref(),
+        )
+        .map_err(Error::Usage)?;
+        let incremental = self.incremental || self.listed_incremental.is_some();
+        if incremental && !self.select.names.transform.is_empty() {
+            return Err(Error::Usage(
+                "-G with --transform: an incremental dump's listings name files as archived, so the renamed ones would be removed again; leave one out".into(),
+            ));
+        }
+        // Rename records name directories as archived: moved elsewhere, they would rename the
+        // wrong directory or none, and the purge that follows would remove what they hold.
+        if incremental && (self.strip_components > 0 || self.one_top_level.is_some()) {
+            let opt = if self.strip_components > 0 { "--strip-components" } else { "--one-top-level" };
+            return Err(Error::Usage(format!(
+                "-G with {opt}: an incremental dump's listings and renames name directories as archived, so the files of a renamed directory would be removed; leave one out"
+            )));
+        }
+        Ok(ExtractOptions {
+            checkpoints: None,
+            record: crate::format::writer::RECORD,
+            incremental,
+            backups,
+            select: self.select.selection(&self.file)?,
+            archive: self.file,
+            directory: self.directory.unwrap_or_else(|| PathBuf::from(".")),
+            xattrs: self.xattrs.policy(Some(EXTRACT_DEFAULT_INCLUDE))?,
+            same_owner: if self.no_same_owner { false } else { self.same_owner || is_root() },
+            same_permissions: if self.no_same_permissions { false } else { self.same_permissions || is_root() },
+            numeric_owner: self.numeric_owner,
+            existing: if self.keep_old_files {
+                Existing::Keep
+            } else if self.skip_old_files {
+                Existing::Skip
+            } else if self.keep_newer_files {
+                Existing::KeepNewer
+            } else if self.no_overwrite_dir {
+                Existing::NoOverwriteDir
+            } else if self.unlink_first {
+                Existing::UnlinkFirst
+            } else {
+                Existing::Replace
+            },
+            recursive_unlink: self.recursive_unlink,
+            keep_going: self.keep_going,
+            rootid: self.cap_rootid,
+            verbose: self.verbose,
+            to_stdout: self.to_stdout,
+            touch: self.touch,
+            strip_components: self.strip_components,
+            top_level,
+            keep_directory_symlink: self.keep_directory_symlink,
+            progress,
+        })
+    }
+}
+
+/// `--one-top-level`'s directory: DIR as given (relative, without `..`), or the archive's name
+/// less its suffixes (`app-1.2.tar.gz` → `app-1.2`), as GNU tar deduces it.
+fn top_level(dir: &Path, archive: &Path) -> Result<PathBuf> {
+    // GNU tar's: a compression suffix (or .tar), then a .tar before it.
+    const SUFFIXES: [&str; 18] = [
+        ".tar", ".gz", ".tgz", ".taz", ".Z", ".taZ", ".bz2", ".tbz", ".tbz2", ".tz2", ".lz", ".lzma", ".tlz", ".lzo",
+        ".xz", ".txz", ".zst", ".tzst",
+    ];
+    let dir = if dir.as_os_str().is_empty() {
+        let base = archive.file_name().filter(|_| archive.as_os_str() != "-").map(|b| b.as_bytes()).unwrap_or_default();
+        // An inner .tar goes too, after a suffix not starting with t (`a.tar.gz`, not
+        // `a.tar.tgz`), when something is left before it (`.tar.gz` gives `.tar`).
+        let stem = SUFFIXES.iter().find_map(|s| base.strip_suffix(s.as_bytes()).map(|stem| (stem, s)));
+        let stem = stem.map(|(stem, suffix)| match stem.strip_suffix(b".tar") {
+            Some(inner) if !suffix.starts_with(".t") && !inner.is_empty() => inner,
+            _ => stem,
+        });
+        let stem = stem.filter(|s| !s.is_empty());
+        let Some(stem) = stem else {
+            let from = match archive.as_os_str() == "-" {
+                true => "standard input".to_string(),
+                false => format!("the archive's name {}", archive.display()),
+            };
+            return Err(Error::Usage(format!(
+                "--one-top-level: cannot tell a directory name from {from}; give one: --one-top-level=DIR"
+            )));
+        };
+        PathBuf::from(OsStr::from_bytes(stem))
+    } else {
+        dir.to_path_buf()
+    };
+    match crate::extract::SafeName::parse(&dir) {
+        Ok(safe) if !safe.had_root && !safe.is_root() => Ok(safe.rel),
+        _ => Err(Error::Usage(format!(
+            "--one-top-level={}: give a directory beneath the destination (relative, without '..')",
+            dir.display()
+        ))),
+    }
+}
+
+/// `--owner`/`--group`'s value as GNU tar reads it: `NAME:ID`, a name (its id looked up here),
+/// or an id (`+ID` too; its name looked up here, none recorded if unknown).
+fn owner_spec(
+    flag: &str,
+    spec: &str,
+    id_of: fn(&[u8]) -> Option<u32>,
+    name_of: fn(u32) -> Option<&'static [u8]>,
+) -> Result<(u32, Option<Vec<u8>>)> {
+    let id = |s: &str| s.strip_prefix('+').unwrap_or(s).parse::<u32>().ok();
+    if let Some((name, n)) = spec.rsplit_once(':') {
+        let n = id(n).ok_or_else(|| Error::Usage(format!("{flag}={spec}: {n:?} is not a number; give NAME:ID")))?;
+        return Ok((n, (!name.is_empty()).then(|| name.as_bytes().to_vec())));
+    }
+    if let Some(n) = id(spec) {
+        return Ok((n, name_of(n).map(<[u8]>::to_vec)));
+    }
+    match id_of(spec.as_bytes()) {
+        Some(n) => Ok((n, Some(spec.as_bytes().to_vec()))),
+        None => Err(Error::Usage(format!("{flag}={spec}: no such name on this system; give {spec}:ID"))),
+    }
+}
+
+/// `--mtime`'s DATE: `@SECONDS`, an ISO 8601 date or date and time (local time unless it says
+/// otherwise), or the path of a file whose modification time is taken (it starts with `/` or
+/// `.`, as in GNU tar).
+fn parse_mtime(flag: &str, date: &str) -> Result<Time> {
+    let bad = || {
+        let file = if Path::new(date).exists() { format!(" (./{date} for that file)") } else { String::new() };
+        Error::Usage(format!(
+            "{flag}={date:?}: not a date captar reads; give @SECONDS, YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS (with Z or +HH:MM for other than local time) or a file's path starting with / or .{file}"
+        ))
+    };
+    if date.starts_with('/') || date.starts_with('.') {
+        // A symlink stands for its file, as in GNU tar.
+        let md = std::fs::metadata(date).map_err(|e| Error::io(date, "read the date's reference file", e))?;
+        return Ok(Time { secs: md.mtime(), nsecs: md.mtime_nsec() as u32 });
+    }
+    if let Some(secs) = date.strip_prefix('@') {
+        return secs.parse::<i64>().map(|secs| Time { secs, nsecs: 0 }).map_err(|_| bad());
+    }
+    let ts = if let Ok(ts) = date.parse::<jiff::Timestamp>() {
+        ts
+    } else if let Ok(dt) = date.parse::<jiff::civil::DateTime>() {
+        jiff::tz::TimeZone::system().to_timestamp(dt).map_err(|_| bad())?
+    } else if let Ok(d) = date.parse::<jiff::civil::Date>() {
+        jiff::tz::TimeZone::system().to_timestamp(d.to_datetime(jiff::civil::Time::midnight())).map_err(|_| bad())?
+    } else {
+        return Err(bad());
+    };
+    Ok(Time { secs: ts.as_second(), nsecs: ts.subsec_nanosecond() as u32 })
+}
+
+/// The paths a `--files-from` file names: one per line, or per NUL with `--null`; empty ones
+/// are none. `-` is standard input.
+fn names_from(file: &Path, null: bool) -> Result<Vec<PathBuf>> {
+    let text = if file.as_os_str() == "-" {
+        let mut text = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut text).map(|_| text)
+    } else {
+        std::fs::read(file)
+    }
+    .map_err(|e| crate::error::Error::io(file, "read the list of files", e))?;
+    let end = if null { b'\0' } else { b'\n' };
+    let names = text.split(|&b| b == end).map(|l| if null { l } else { l.strip_suffix(b"\r").unwrap_or(l) });
+    Ok(names.filter(|l| !l.is_empty()).map(|l| PathBuf::from(OsStr::from_bytes(l))).collect())
+}
+
+/// The record size `-b N` or `--record-size=SIZE` asks for (GNU tar's default, 20 blocks,
+/// without either).
+pub(super) fn record_size(
+    blocking_factor: Option<&str>,
+    record_size: Option<&str>,
+) -> std::result::Result<u64, String> {
+    use crate::format::BLOCK;
+    // At most 1 GiB: an archive is padded to a whole record.
+    const MAX: u64 = 1 << 30;
+    if let Some(n) = blocking_factor {
+        return match n.parse::<u64>() {
+            Ok(b) if b > 0 && b <= MAX / BLOCK as u64 => Ok(b * BLOCK as u64),
+            _ => Err(format!(
+                "-b {n}: not a blocking factor; give a number of 512-byte blocks from 1 to {}",
+                MAX / BLOCK as u64
+            )),
+        };
+    }
+    let Some(text) = record_size else { return Ok(crate::format::writer::RECORD) };
+    let (digits, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => text.split_at(i),
+        None => (text, ""),
+    };
+    let scale: u64 = match unit {
+        "" | "c" => 1,
+        "b" => 512,
+        "k" | "K" => 1 << 10,
+        "m" | "M" => 1 << 20,
+        "g" | "G" => 1 << 30,
+        _ => 0,
+    };
+    let size = digits.parse::<u64>().ok().and_then(|n| n.checked_mul(scale)).filter(|&s| s > 0 && s <= MAX);
+    match size {
+        Some(s) if s.is_multiple_of(BLOCK as u64) => Ok(s),
+        Some(_) => {
+            Err(format!("--record-size={text}: not a multiple of 512; give whole blocks (10240 is GNU tar's default)"))
+        }
+        None => Err(format!(
+            "--record-size={text}: not a record size; give bytes, a multiple of 512 up to 1G, with b, k, M or G if wanted"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// `--one-top-level`'s directory, deduced as GNU tar 1.34 deduces it (compared by hand:
+    /// `tar --one-top-level -xf NAME`).
+    #[test]
+    fn top_level_directory_as_gnu_tar_deduces_it() {
+        let deduced = |name: &str| super::top_level(Path::new(""), Path::new(name)).map_err(|e| e.to_string());
+        for (name, dir) in [
+            ("app-1.2.tar.gz", "app-1.2"),
+            ("dir/app.tgz", "app"),
+            ("a.b.tar", "a.b"),
+            ("foo.tar.tar", "foo.tar"),
+            ("foo.tar.tgz", "foo.tar"),
+            (".tar.gz", ".tar"),
+            ("x.tar.zst", "x"),
+        ] {
+            assert_eq!(deduced(name).unwrap(), Path::new(dir), "{name}");
+        }
+        for name in ["bar", "-", ".tar", "foo.tar.z"] {
+            assert!(deduced(name).unwrap_err().contains("cannot tell a directory name"), "{name}");
+        }
+        let given = |dir: &str| super::top_level(Path::new(dir), Path::new("a.tar")).map_err(|e| e.to_string());
+        assert_eq!(given("./x/").unwrap(), Path::new("x"));
+        for dir in ["../x", "/abs", ".", "a/../b"] {
+            assert!(given(dir).unwrap_err().contains("beneath the destination"), "{dir}");
+        }
+    }
+}
