@@ -232,3 +232,95 @@ pub(super) struct Done {
     pub(super) data: Vec<u8>,
     pub(super) result: Result<(), Failure>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::reader::Reader;
+    use std::collections::HashSet;
+    use std::os::fd::AsFd;
+
+    fn pool() -> Pool {
+        let (jobs, _) = std::sync::mpsc::sync_channel(1);
+        let (_, done) = std::sync::mpsc::channel();
+        Pool::new(jobs, done)
+    }
+
+    #[test]
+    fn room_is_free_space_with_a_margin_for_what_is_in_flight() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = std::fs::File::open(tmp.path()).unwrap();
+        let fs = rustix::fs::fstatvfs(&dir).unwrap();
+        let free = fs.f_bavail * fs.f_frsize;
+        let mut p = pool();
+        // With a gigabyte free, nothing in flight needs only the 64 MiB margin (as root: a
+        // process a quota may limit never writes beside the workers).
+        assert!(free < (1 << 30) || p.room_for(dir.as_fd(), 0) == p.quota_exempt, "{free} bytes free");
+        assert!(!p.room_for(dir.as_fd(), free), "all the free space, doubled, is more than there is");
+        assert!(!p.room_for(dir.as_fd(), u64::MAX), "no overflow");
+        p.in_flight_bytes = free;
+        assert!(!p.room_for(dir.as_fd(), 0), "everything in flight");
+        p.in_flight_bytes = u64::MAX;
+        assert!(!p.room_for(dir.as_fd(), u64::MAX), "no overflow");
+        p.quota_exempt = false;
+        p.in_flight_bytes = 0;
+        assert!(!p.room_for(dir.as_fd(), 0), "under a possible quota");
+    }
+
+    #[test]
+    fn reused_buffers_hold_each_member_exactly() {
+        use crate::format::compress::{Origin, decoder};
+        let mut tar = tar::Builder::new(Vec::new());
+        let members = [("a", b'x', 3000usize), ("b", b'y', 10), ("c", b'z', 0), ("d", b'w', 70_000), ("e", b'v', 5)];
+        for (name, byte, len) in members {
+            let mut h = tar::Header::new_ustar();
+            h.set_size(len as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            tar.append_data(&mut h, name, &vec![byte; len][..]).unwrap();
+        }
+        let (_, src) = decoder(Origin::Stream(Box::new(std::io::Cursor::new(tar.into_inner().unwrap())))).unwrap();
+        let mut reader = Reader::new(src, "test.tar");
+        let mut p = pool();
+        let mut seen = Vec::new();
+        while let Some(entry) = reader.next_entry().unwrap() {
+            let data = p.read_data(&mut reader, entry.meta.size as usize).unwrap();
+            assert_eq!(data.len() as u64, entry.meta.size);
+            assert!(data.capacity() <= (entry.meta.size as usize).max(SPARE_MIN) * 2, "a buffer of its size class");
+            seen.push((entry.meta.path.clone(), data.iter().copied().collect::<HashSet<u8>>()));
+            p.spare.keep(data);
+        }
+        let one = |b: u8| HashSet::from([b]);
+        let want = vec![
+            (PathBuf::from("a"), one(b'x')),
+            (PathBuf::from("b"), one(b'y')),
+            (PathBuf::from("c"), HashSet::new()),
+            (PathBuf::from("d"), one(b'w')),
+            (PathBuf::from("e"), one(b'v')),
+        ];
+        assert_eq!(seen, want);
+    }
+
+    #[test]
+    fn spare_buffers_are_reused_by_size_class_and_bounded() {
+        assert_eq!((class_of(1), class_of(4096), class_of(4097), class_of(1 << 20)), (0, 0, 1, SPARE_CLASSES - 1));
+        let kept = |b: &SpareBuffers| b.by_class.iter().map(Vec::len).sum::<usize>();
+        let mut p = SpareBuffers::default();
+        for _ in 0..SPARE_BUFFERS + 10 {
+            p.keep(Vec::with_capacity(SPARE_MIN));
+        }
+        assert_eq!(kept(&p), SPARE_BUFFERS);
+        // Only buffers of a class's exact size are kept.
+        let mut odd = SpareBuffers::default();
+        odd.keep(Vec::with_capacity(1000));
+        odd.keep(Vec::with_capacity(INLINE_MAX as usize * 2));
+        assert_eq!(kept(&odd), 0);
+        // At most SPARE_BYTES in all.
+        let mut big = SpareBuffers::default();
+        for _ in 0..SPARE_BYTES / INLINE_MAX as usize + 3 {
+            big.keep(Vec::with_capacity(INLINE_MAX as usize));
+        }
+        assert_eq!(big.bytes, SPARE_BYTES);
+        assert_eq!(big.by_class[SPARE_CLASSES - 1].len(), SPARE_BYTES / INLINE_MAX as usize);
+    }
+}
