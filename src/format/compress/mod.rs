@@ -1,0 +1,32 @@
+/*!
+Compression: detected from the first bytes of the input (never the name) when reading, chosen by
+flag or archive name when writing. zstd, xz, gzip and bzip2 compress on all cores (gzip output is
+one standard stream, bzip2 one stream per block as pbzip2 writes); lzma on one core. lzip is
+read, not written.
+
+`detect` tells the compression from an input's first bytes or an archive's name; `source` is what
+the reader reads (`Source`: a plain archive file it seeks in, or a stream), opened by `decoder`;
+`decode` puts the decompressor the first bytes call for around a stream; `encode` is the
+compressing writer for create, with gzip's and bzip2's parallel encoders in `pgzip` and `blocks`
+beside this module.
+*/
+
+mod decode;
+mod detect;
+mod encode;
+mod source;
+
+pub use detect::Compression;
+pub use encode::{Encoder, LzmaEncoder};
+pub use source::{Origin, Replay, Source, decoder, decoder_counted};
+
+/// The cores this process may run on.
+fn cores() -> u32 {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).min(u32::MAX as usize) as u32
+}
+
+/// A quarter of the RAM (0 when the kernel does not say): what xz's threads may take.
+fn quarter_of_ram() -> u64 {
+    let info = rustix::system::sysinfo();
+    (info.totalram as u64).saturating_mul(u64::from(info.mem_unit.max(1))) / 4
+}
