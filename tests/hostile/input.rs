@@ -139,6 +139,39 @@ fn verify_says_the_damage_in_archive_order() {
     assert!(out.stdout_text().contains("verified 3 entries"), "{}", out.stdout_text());
 }
 
+/// Damaged headers by the thousand in a compressed stream: each is read past, and the stream is
+/// read ahead for its own checks once per stretch, not once per damaged header (which copied
+/// what was ahead each time and wrapped the source once more: hours of CPU here, and a stack
+/// as deep as the damage count). Held to 20 CPU-seconds and 256 MiB.
+#[test]
+fn many_damaged_headers_in_a_compressed_stream_are_read_past_promptly() {
+    if !util::require_tool("prlimit") {
+        return;
+    }
+    let c = case();
+    let mut tar = Tar::new();
+    let n = 20_000;
+    for i in 0..n {
+        let mut bad = Header::new(b'0', format!("x{i}"));
+        bad.raw_checksum = Some(*b"0001234\0");
+        tar = tar.file(format!("f{i}"), b"").header(bad);
+    }
+    let zst = zstd::encode_all(&tar.end()[..], 3).unwrap();
+    std::fs::write(c.archive_path(), zst).unwrap();
+    let out = util::cmd("prlimit")
+        .args(["--cpu=20", &format!("--as={}", 256 << 20)])
+        .arg(env!("CARGO_BIN_EXE_captar"))
+        .args(["list", "-f"])
+        .arg(c.archive_path())
+        .run();
+    assert_no_panic(&out);
+    assert_eq!(out.status.code(), Some(2), "{}", out.stderr_text().lines().last().unwrap_or(""));
+    assert_eq!(out.stdout_text().lines().count(), n);
+    let err = out.stderr_text();
+    assert_eq!(err.lines().count(), n, "{}", err.lines().last().unwrap_or(""));
+    assert!(err.lines().all(|l| l.contains("header checksum mismatch: the archive is damaged here")));
+}
+
 #[test]
 fn malformed_numeric_fields_are_refused() {
     let cases: Vec<(&str, Header)> = vec![

@@ -41,6 +41,11 @@ pub trait Source: Read + Send {
     fn decompresses(&self) -> bool {
         false
     }
+
+    /// The source as a `Replay`, if it is one.
+    fn as_replay(&mut self) -> Option<&mut Replay> {
+        None
+    }
 }
 
 /// A source read on ahead: the bytes already taken from `inner`, given out first.
@@ -51,8 +56,18 @@ pub struct Replay {
 }
 
 impl Replay {
-    pub fn new(ahead: Vec<u8>, inner: Box<dyn Source>) -> Replay {
-        Replay { ahead, pos: 0, inner }
+    pub fn new(inner: Box<dyn Source>) -> Replay {
+        Replay { ahead: Vec::new(), pos: 0, inner }
+    }
+
+    /// Reads up to `n` more bytes from the inner source, to be given out after those already
+    /// read ahead; how many came.
+    pub fn read_ahead(&mut self, n: u64) -> io::Result<usize> {
+        self.ahead.drain(..self.pos);
+        self.pos = 0;
+        let before = self.ahead.len();
+        (&mut *self.inner).take(n).read_to_end(&mut self.ahead)?;
+        Ok(self.ahead.len() - before)
     }
 }
 
@@ -78,6 +93,10 @@ impl Source for Replay {
 
     fn decompresses(&self) -> bool {
         self.inner.decompresses()
+    }
+
+    fn as_replay(&mut self) -> Option<&mut Replay> {
+        Some(self)
     }
 }
 

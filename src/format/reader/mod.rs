@@ -70,6 +70,9 @@ pub struct Reader {
     /// Past a damaged header, read on to the next one that passes its checksum (GNU tar's
     /// "Skipping to next header"), keeping the damage in `damage`; else it is an error.
     skip_damage: bool,
+    /// How far (in the uncompressed stream) the decompressor was read ahead and found sound
+    /// after a damaged header (see `resync`).
+    ahead_until: u64,
     /// The damage skipped since `next_reporting` last reported it (a member's headers can be
     /// damaged more than once).
     damage: Vec<Error>,
@@ -143,6 +146,7 @@ impl Reader {
             zeros_from: None,
             skip_damage: false,
             damage: Vec::new(),
+            ahead_until: 0,
             end: None,
             current: PathBuf::new(),
             label: None,
@@ -433,14 +437,20 @@ impl Reader {
             };
             reader.err(at, msg)
         };
-        if self.src.decompresses() {
+        // Once per 64 MiB of the stream however many damaged headers there are in it, and
+        // into the one `Replay`: a stream holding a million would otherwise be read ahead (and
+        // wrapped) a million times.
+        if self.src.decompresses() && self.offset >= self.ahead_until {
             const AHEAD: u64 = 64 << 20;
-            let mut ahead = Vec::new();
-            if let Err(e) = (&mut *self.src).take(AHEAD).read_to_end(&mut ahead) {
-                return Err(read_on(self, &e));
+            if self.src.as_replay().is_none() {
+                let inner = std::mem::replace(&mut self.src, Box::new(io::empty()));
+                self.src = Box::new(super::compress::Replay::new(inner));
             }
-            let inner = std::mem::replace(&mut self.src, Box::new(io::empty()));
-            self.src = Box::new(super::compress::Replay::new(ahead, inner));
+            let replay = self.src.as_replay().expect("made a Replay just above");
+            match replay.read_ahead(AHEAD) {
+                Ok(n) => self.ahead_until = self.offset + n as u64,
+                Err(e) => return Err(read_on(self, &e)),
+            }
         }
         let mut zeros_from = None;
         loop {
