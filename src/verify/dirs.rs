@@ -139,3 +139,25 @@ impl Dirs {
         open_regular_at(dir, name)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Names are looked up in their directory only where the path ends in the name; `x/` and
+    /// `x/.` keep lstat's meaning (a directory), and `.`, `/`, `x/..` have no name to split.
+    #[test]
+    fn only_paths_ending_in_their_name_are_split() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("f");
+        std::fs::write(&file, b"x").unwrap();
+        let mut dirs = Dirs::default();
+        let split = |dirs: &mut Dirs, p: &Path| dirs.parent_of(p).map(|(_, n)| n.to_bytes().to_vec());
+        assert_eq!(split(&mut dirs, &file), Some(b"f".to_vec()));
+        let f = file.display();
+        for odd in [format!("{f}/"), format!("{f}/."), format!("{f}/.."), "/".into(), ".".into()] {
+            assert_eq!(split(&mut dirs, Path::new(&odd)), None, "{odd}");
+        }
+        assert_eq!(split(&mut dirs, Path::new("./x")), Some(b"x".to_vec()));
+    }
+}

@@ -1,0 +1,378 @@
+/*!
+Reading the archive's members: each selected one, with a safe name, becomes a check (its data
+read here for `--all`), run on every core; the findings are printed in archive order.
+*/
+
+use std::collections::BTreeMap;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use super::Verifier;
+use super::check::{AllCheck, Content, Finding, Place, Task};
+use super::dirs::Dirs;
+use crate::caps::FileCaps;
+use crate::error::{Error, Result};
+use crate::extract::SafeName;
+use crate::format::reader::Reader;
+use crate::format::{EntryMeta, Kind};
+
+/// Members up to this size travel to the checking threads with their data (`--all`).
+const INLINE_MAX: u64 = 1 << 20;
+
+/// Whether `len` bytes of `file` from `start` are all zeros: its holes (SEEK_DATA, SEEK_HOLE)
+/// are, without reading them; the data between is read and checked.
+fn zeros_on_disk(file: &std::fs::File, start: u64, len: u64, buf: &mut [u8]) -> io::Result<bool> {
+    use std::os::unix::fs::FileExt;
+    let end = start.saturating_add(len);
+    // Where the filesystem cannot say, the whole range is read.
+    let runs = crate::create::sparse::data_runs(file, start, end).unwrap_or_else(|| vec![(start, end - start)]);
+    for (offset, run) in runs {
+        let (mut here, until) = (offset, offset + run);
+        while here < until {
+            let want = buf.len().min((until - here).min(usize::MAX as u64) as usize);
+            let n = match file.read_at(&mut buf[..want], here) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => other?,
+            };
+            if n == 0 || buf[..n].iter().any(|&b| b != 0) {
+                return Ok(false);
+            }
+            here += n as u64;
+        }
+    }
+    Ok(true)
+}
+
+impl Verifier<'_> {
+    /// An error found reading the archive: said now, or in its place (`early`).
+    fn say_error(&mut self, e: impl Into<Error>) {
+        match &mut self.early {
+            Some(early) => early.push(Finding::Error(e.into())),
+            None => self.report.error(e.into()),
+        }
+    }
+
+    /// A warning found reading the archive: said now, or in its place (`early`).
+    fn say_warning(&mut self, w: String) {
+        match &mut self.early {
+            Some(early) => early.push(Finding::Warning(w)),
+            None => self.report.warn(w),
+        }
+    }
+
+    /// Decodes a member's archived capability, counting it; an invalid value is reported.
+    fn archived_caps(&mut self, name: &Path, raw: Option<&[u8]>) -> std::result::Result<Option<FileCaps>, ()> {
+        match raw.map(FileCaps::decode) {
+            None => Ok(None),
+            Some(Ok(c)) => {
+                self.summary.with_caps += 1;
+                Ok(Some(self.opts.rootid.apply(c)))
+            }
+            Some(Err(e)) => {
+                self.say_error(Error::entry(name, format!("the archive's capability value is invalid: {e}")));
+                Err(())
+            }
+        }
+    }
+
+    pub(super) fn archive(&mut self, reader: &mut Reader, tick: &dyn Fn()) -> Result<()> {
+        // Member checks run on every core (the archive's data, for --all, is read here and
+        // travels with them); findings are printed in archive order.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // Two checking threads per core: measured 10% faster than one, as a thread is often
+        // waiting for the next batch while the other cores have work. (None when no thread
+        // could start: the process limit reached; then every member is checked here.)
+        if cores > 1
+            && let Some(done) = self.archive_parallel(reader, tick, 2 * cores)
+        {
+            return done;
+        }
+        while let Some((meta, rel)) = self.next_member(reader, tick)? {
+            self.member(reader, meta, rel)?;
+        }
+        Ok(())
+    }
+
+    /// The next member to verify (selected, with a safe name), counted.
+    fn next_member(&mut self, reader: &mut Reader, tick: &dyn Fn()) -> Result<Option<(EntryMeta, PathBuf)>> {
+        // --extra needs every member's name: what is on disk and not in the archive is extra.
+        while self.opts.extra || !self.members.done() {
+            let next = reader.next_entry();
+            for damage in reader.take_damage() {
+                self.say_error(damage);
+            }
+            let Some(entry) = next? else { break };
+            tick();
+            let mut meta = entry.meta;
+            if let Some(w) = meta.left_out_warning() {
+                self.say_warning(w);
+            }
+            let Ok(mut name) = SafeName::parse(&meta.path) else {
+                // An error only when it was to be verified (not left out, or unnamed).
+                if self.members.selects(&meta.path, &meta.path) {
+                    self.say_error(Error::entry(&meta.path, "member name contains '..'; not verified"));
+                }
+                continue;
+            };
+            // Selected by the name as archived, compared with the file --transform names.
+            let selected = self.members.selects(&name.rel, &meta.path);
+            if !self.opts.select.transforms.is_empty() {
+                let archived = meta.path.clone();
+                match SafeName::renamed(&self.opts.select.transforms, &mut meta) {
+                    Ok(None) => {}
+                    Ok(Some(renamed)) => name = renamed,
+                    Err(why) => {
+                        if selected {
+                            self.say_error(Error::entry(&archived, format!("{why}; not verified")));
+                        }
+                        continue;
+                    }
+                }
+            }
+            // A link member selected without its first name still compares with that name's
+            // capability (GNU tar and captar put it there only).
+            if meta.kind == Kind::File
+                && let Some(raw) = meta.caps_raw()
+            {
+                self.link_caps.insert(name.rel.clone(), raw.to_vec());
+            }
+            if !selected {
+                // --extra leaves out what --exclude leaves out: matched below by the names as
+                // found, which --transform makes differ from the names excluded here.
+                if self.opts.extra && !self.opts.select.transforms.is_empty() {
+                    self.seen.insert(name.rel);
+                }
+                continue;
+            }
+            self.summary.entries += 1;
+            self.note_style(&meta.path);
+            if self.opts.extra {
+                self.seen.insert(name.rel.clone());
+                if meta.kind == Kind::Dir {
+                    self.dirs.push(name.rel.clone());
+                }
+            }
+            return Ok(Some((meta, name.rel)));
+        }
+        Ok(None)
+    }
+
+    fn archive_parallel(&mut self, reader: &mut Reader, tick: &dyn Fn(), workers: usize) -> Option<Result<()>> {
+        const BATCH: usize = 256;
+        const BATCH_BYTES: usize = 4 << 20;
+        let mut batch_bytes = 0usize;
+        let (task_tx, task_rx) = std::sync::mpsc::sync_channel::<(u64, Vec<Task>)>(2 * workers);
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<(u64, Vec<Finding>)>();
+        let task_rx = std::sync::Mutex::new(task_rx);
+        let root = self.root.clone();
+        let keep_dir_symlinks = self.dirs_open.dest.as_ref().is_some_and(|d| d.keeps_dir_symlinks());
+        let named = self.opts.name_members.is_some();
+        let outcome = std::thread::scope(|s| -> Option<Result<()>> {
+            let mut started = 0;
+            for _ in 0..workers {
+                let (task_rx, done_tx) = (&task_rx, done_tx.clone());
+                let root = &root;
+                let worker = std::thread::Builder::new().spawn_scoped(s, move || {
+                    let mut dirs = Dirs::beneath(root, keep_dir_symlinks);
+                    loop {
+                        let next = match task_rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok((seq, tasks)) = next else { return };
+                        let findings = tasks.iter().flat_map(|t| t.check_named(&mut dirs, named)).collect();
+                        if done_tx.send((seq, findings)).is_err() {
+                            return;
+                        }
+                    }
+                });
+                if worker.is_err() {
+                    break;
+                }
+                started += 1;
+            }
+            if started == 0 {
+                return None;
+            }
+            drop(done_tx);
+            let mut sent = 0u64;
+            let mut next_out = 0u64;
+            let mut waiting: BTreeMap<u64, Vec<Finding>> = BTreeMap::new();
+            let mut batch = Vec::with_capacity(BATCH);
+            let mut result = Ok(());
+            self.early = Some(Vec::new());
+            loop {
+                let member = match self.next_member(reader, tick) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        result = Err(e);
+                        None
+                    }
+                };
+                let done = member.is_none();
+                let task = match member.map(|(meta, rel)| self.task(reader, meta, rel)).transpose() {
+                    Ok(task) => task.flatten(),
+                    Err(e) => {
+                        result = Err(e);
+                        None
+                    }
+                };
+                // What reading found comes after the members read before it, and before this
+                // one's findings: the batch so far goes first, then it, in its own place.
+                let early = self.early.as_mut().map(std::mem::take).unwrap_or_default();
+                if !early.is_empty() {
+                    if !batch.is_empty() {
+                        batch_bytes = 0;
+                        if task_tx.send((sent, std::mem::take(&mut batch))).is_err() {
+                            break;
+                        }
+                        sent += 1;
+                    }
+                    waiting.insert(sent, early);
+                    sent += 1;
+                }
+                if result.is_err() && !done {
+                    break; // the member's task failed: nothing after it is read
+                }
+                if let Some(task) = task {
+                    if let Some(AllCheck { content, meta, .. }) = task.all.as_deref() {
+                        batch_bytes += meta.xattr_bytes();
+                        if let Content::Inline(d) = content {
+                            batch_bytes += d.len();
+                        }
+                    }
+                    batch.push(task);
+                }
+                // At most BATCH members or BATCH_BYTES of inline data per batch: memory stays
+                // bounded by the queue's few batches.
+                if (done && !batch.is_empty()) || batch.len() >= BATCH || batch_bytes >= BATCH_BYTES {
+                    batch_bytes = 0;
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    if task_tx.send((sent, full)).is_err() {
+                        break;
+                    }
+                    sent += 1;
+                }
+                // Print what is ready, in order.
+                while let Ok((seq, findings)) = done_rx.try_recv() {
+                    waiting.insert(seq, findings);
+                }
+                while let Some(findings) = waiting.remove(&next_out) {
+                    if let Err(e) = self.record(findings) {
+                        return Some(Err(e));
+                    }
+                    next_out += 1;
+                }
+                if done {
+                    break;
+                }
+            }
+            drop(task_tx);
+            while next_out < sent {
+                match waiting.remove(&next_out) {
+                    Some(findings) => {
+                        if let Err(e) = self.record(findings) {
+                            return Some(Err(e));
+                        }
+                        next_out += 1;
+                    }
+                    None => match done_rx.recv() {
+                        Ok((seq, findings)) => {
+                            waiting.insert(seq, findings);
+                        }
+                        Err(_) => break,
+                    },
+                }
+            }
+            Some(result)
+        });
+        // Said in any case (a write to standard output that failed stopped the printing).
+        let left = self.early.take().unwrap_or_default();
+        let _ = self.record(left);
+        outcome
+    }
+
+    fn member(&mut self, reader: &mut Reader, meta: EntryMeta, rel: PathBuf) -> Result<()> {
+        let Some(task) = self.task(reader, meta, rel)? else { return Ok(()) };
+        let findings = task.check_named(&mut self.dirs_open, self.opts.name_members.is_some());
+        self.record(findings)
+    }
+
+    /// The check of one member, with its archived capability resolved (a hard link member's
+    /// is its first name's: GNU tar puts it there only); `None` when the value is invalid. With
+    /// `--all`, also the member and its data inline (small) or already compared with the file
+    /// (large).
+    fn task(&mut self, reader: &mut Reader, meta: EntryMeta, rel: PathBuf) -> Result<Option<Task>> {
+        let raw: Option<Vec<u8>> = if meta.kind == Kind::HardLink {
+            let target = meta.link.as_deref().and_then(|l| SafeName::parse(l).ok()).map(|n| n.rel);
+            meta.caps_raw().map(<[u8]>::to_vec).or_else(|| target.and_then(|t| self.link_caps.get(&t).cloned()))
+        } else {
+            meta.caps_raw().map(<[u8]>::to_vec)
+        };
+        let Ok(archived) = self.archived_caps(&meta.path, raw.as_deref()) else { return Ok(None) };
+        let (kind, risk) = (meta.kind, self.opts.risk);
+        if !self.opts.all {
+            let place = Place::Beneath { root: self.root.clone(), rel };
+            let name = meta.path;
+            return Ok(Some(Task { name, place, manifest: false, kind, archived, rootids: true, risk, all: None }));
+        }
+        let content = if meta.kind != Kind::File || meta.size == 0 {
+            Content::None
+        } else if meta.size <= INLINE_MAX {
+            let mut data = Vec::with_capacity(meta.size as usize);
+            reader.data().read_to_end(&mut data).map_err(|e| Error::of_data(&meta.path, e))?;
+            Content::Inline(data)
+        } else {
+            Content::Known(self.stream_content(reader, &rel, meta.size)?)
+        };
+        let link_target = match meta.kind {
+            Kind::HardLink => meta.link.as_deref().and_then(|l| SafeName::parse(l).ok()).map(|n| n.rel),
+            _ => None,
+        };
+        let name = meta.path.clone();
+        let (owners, numeric_owner) = (self.opts.owners, self.opts.numeric_owner);
+        let all = Some(Box::new(AllCheck { meta, link_target, content, owners, numeric_owner }));
+        let place = Place::Beneath { root: self.root.clone(), rel };
+        Ok(Some(Task { name, place, manifest: false, kind, archived, rootids: true, risk, all }))
+    }
+
+    /// Compares a large member's data with the file while the archive is read; `None` when the
+    /// file cannot be compared (the check reports why: missing, another type or size).
+    fn stream_content(&mut self, reader: &mut Reader, rel: &Path, size: u64) -> Result<Option<bool>> {
+        let Ok(mut file) = self.dirs_open.open_beneath(rel) else { return Ok(None) };
+        match file.metadata() {
+            Ok(md) if md.is_file() && md.len() == size => {}
+            _ => return Ok(None),
+        }
+        let mut pos = 0u64;
+        loop {
+            // A sparse member's hole is compared without reading zeros on either side: 2 KB of
+            // archive may describe a 16 TiB file of holes.
+            let hole = reader.take_hole();
+            if hole > 0 {
+                let zeros = zeros_on_disk(&file, pos, hole, &mut self.buf_b);
+                if !zeros.map_err(|e| Error::io(self.root.join(rel), "read", e))? {
+                    return Ok(Some(false));
+                }
+                pos += hole;
+                io::Seek::seek(&mut file, io::SeekFrom::Start(pos))
+                    .map_err(|e| Error::io(self.root.join(rel), "seek", e))?;
+                continue;
+            }
+            let n = reader.read_data(&mut self.buf_a)?;
+            if n == 0 {
+                return Ok(Some(true));
+            }
+            if let Err(e) = file.read_exact(&mut self.buf_b[..n]) {
+                if e.kind() == io::ErrorKind::UnexpectedEof {
+                    return Ok(Some(false));
+                }
+                return Err(Error::io(self.root.join(rel), "read", e));
+            }
+            if self.buf_a[..n] != self.buf_b[..n] {
+                return Ok(Some(false));
+            }
+            pos += n as u64;
+        }
+    }
+}

@@ -1,0 +1,182 @@
+/*!
+What a verify found and how it says it: each difference as a line, in the order found, or all of
+them with the summary as one JSON document; the summary line that ends the text form.
+*/
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::Verifier;
+use super::check::Finding;
+use crate::caps::{self, FileCaps};
+use crate::error::{Error, IoContext, Result};
+use crate::list::quote_name;
+
+/// The kinds of difference, in the order the summary lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiffKind {
+    Missing,
+    CapsDiffer,
+    CapsMissing,
+    CapsExtra,
+    Type,
+    Mode,
+    Owner,
+    Size,
+    Mtime,
+    LinkTarget,
+    HardLink,
+    Device,
+    Content,
+    Xattr,
+    ExtraCapped,
+}
+
+impl DiffKind {
+    /// What the difference is; `source` names what was compared with the disk (`archive`,
+    /// `manifest`).
+    fn label(self, source: &str) -> Cow<'static, str> {
+        Cow::Borrowed(match self {
+            DiffKind::Missing => "missing on disk",
+            DiffKind::CapsDiffer => "capabilities differ",
+            DiffKind::CapsMissing => "capabilities missing on disk",
+            DiffKind::CapsExtra => return format!("capabilities on disk not in {source}").into(),
+            DiffKind::Type => "type differs",
+            DiffKind::Mode => "mode differs",
+            DiffKind::Owner => "owner differs",
+            DiffKind::Size => "size differs",
+            DiffKind::Mtime => "mtime differs",
+            DiffKind::LinkTarget => "symlink target differs",
+            DiffKind::HardLink => "hard link differs",
+            DiffKind::Device => "device numbers differ",
+            DiffKind::Content => "contents differ",
+            DiffKind::Xattr => "xattr differs",
+            DiffKind::ExtraCapped => return format!("capped file not in {source}").into(),
+        })
+    }
+}
+
+/// One difference; `archive` and `disk` say what each side holds where that helps.
+#[derive(Debug, Clone, Serialize)]
+pub struct Difference {
+    pub path: String,
+    pub kind: DiffKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub archive: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disk: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk: Option<String>,
+    /// What `archive` comes from: `archive` or `manifest`.
+    #[serde(skip)]
+    pub source: &'static str,
+}
+
+impl Difference {
+    /// The one-line text form.
+    pub fn line(&self) -> String {
+        let detail = match (self.kind, &self.archive, &self.disk) {
+            (DiffKind::CapsMissing, Some(a), _) => format!(" ({} {a})", self.source),
+            (DiffKind::CapsExtra | DiffKind::ExtraCapped | DiffKind::Missing, _, Some(d)) => format!(": {d}"),
+            (_, Some(a), Some(d)) => format!(": {} {a}, disk {d}", self.source),
+            _ => String::new(),
+        };
+        let risk = self.risk.as_ref().map(|r| format!(" [risk={r}]")).unwrap_or_default();
+        format!("{}: {}{detail}{risk}", self.path, self.kind.label(self.source))
+    }
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Summary {
+    pub entries: u64,
+    pub with_caps: u64,
+    pub differences: u64,
+    pub by_kind: BTreeMap<DiffKind, u64>,
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    differences: &'a [Difference],
+    summary: &'a Summary,
+}
+
+/// A name as verify prints it: as `tar -t` and `captar list` do (escaped, so each difference is
+/// one line and two names never print alike), without a directory's trailing slash.
+pub(super) fn display(path: &Path) -> String {
+    let b = path.as_os_str().as_bytes();
+    quote_name(b.strip_suffix(b"/").filter(|s| !s.is_empty()).unwrap_or(b))
+}
+
+impl Verifier<'_> {
+    pub(super) fn differ(
+        &mut self,
+        path: &Path,
+        kind: DiffKind,
+        archive: Option<String>,
+        disk: Option<String>,
+        risk: Option<String>,
+    ) -> Result<()> {
+        self.push(Difference { path: display(path), kind, archive, disk, risk, source: self.opts.source.label() })
+    }
+
+    fn push(&mut self, d: Difference) -> Result<()> {
+        let kind = d.kind;
+        self.summary.differences += 1;
+        *self.summary.by_kind.entry(kind).or_default() += 1;
+        if self.opts.json {
+            self.diffs.push(d);
+        } else {
+            writeln!(self.out, "{}", d.line()).map_err(Error::stdout)?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn risk_of(&self, c: Option<&FileCaps>) -> Option<String> {
+        if self.opts.risk { c.and_then(caps::risk::describe) } else { None }
+    }
+
+    /// Compares a member's capability (raw archive value) with the file's.
+    /// Records what a check found: differences in order, errors on the report.
+    pub(super) fn record(&mut self, findings: Vec<Finding>) -> Result<()> {
+        for f in findings {
+            match f {
+                Finding::Name(name) => {
+                    let prefix = self.opts.name_members.unwrap_or_default();
+                    let quoted = quote_name(name.as_os_str().as_bytes());
+                    writeln!(self.out, "{prefix}{quoted}").map_err(Error::stdout)?;
+                }
+                Finding::Diff(d) => self.push(d)?,
+                Finding::Error(e) => self.report.error(e),
+                Finding::Warning(w) => self.report.warn(w),
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn finish(&mut self) -> Result<()> {
+        let stdout = Path::new("(standard output)");
+        if self.opts.json {
+            let doc = JsonReport { differences: &self.diffs, summary: &self.summary };
+            serde_json::to_writer_pretty(&mut self.out, &doc).map_err(io::Error::from).at(stdout, "write")?;
+            writeln!(self.out).at(stdout, "write")?;
+        } else if self.summary.differences > 0 || self.opts.summary_on_pass {
+            let source = self.opts.source.label();
+            let kinds: Vec<String> =
+                self.summary.by_kind.iter().map(|(k, n)| format!("{}: {n}", k.label(source))).collect();
+            let detail = if kinds.is_empty() { String::new() } else { format!(" ({})", kinds.join(", ")) };
+            writeln!(
+                self.out,
+                "verified {} entries, {} with capabilities: {} differences{detail}",
+                self.summary.entries, self.summary.with_caps, self.summary.differences
+            )
+            .at(stdout, "write")?;
+        }
+        self.out.flush().at(stdout, "write")
+    }
+}

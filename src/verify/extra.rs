@@ -1,0 +1,130 @@
+/*!
+`verify --extra`: the capped files on disk, under what was verified, that the archive or
+manifest does not name; named the way the first name verified is written.
+*/
+
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use super::{DiffKind, Source, Verifier};
+use crate::audit::scan::{self, ScanOptions};
+use crate::error::{Error, Result};
+use crate::extract::SafeName;
+
+impl Verifier<'_> {
+    /// Remembers how the first name verified is written (`/usr/bin/x`, `./bin/x`, `bin/x`), so
+    /// that `--extra` names what it finds the same way.
+    pub(super) fn note_style(&mut self, name: &Path) {
+        if self.style.is_none() {
+            let b = name.as_os_str().as_bytes();
+            self.style = Some(if b.starts_with(b"/") {
+                "/"
+            } else if b.starts_with(b"./") {
+                "./"
+            } else {
+                ""
+            });
+        }
+    }
+
+    /// `--extra`: capped files on disk, under what was verified, that the archive or manifest
+    /// does not name; named as the archive's members or the manifest's paths are.
+    pub(super) fn extra(&mut self) -> Result<()> {
+        // Paths beneath the root (an archive, or a manifest under -C), else a manifest's own.
+        let beneath = matches!(self.opts.source, Source::Archive(_)) || self.opts.directory.is_some();
+        let roots: Vec<PathBuf> = match &self.opts.source {
+            Source::Archive(_) => {
+                let mut dirs = std::mem::take(&mut self.dirs);
+                dirs.sort();
+                // Walking a directory covers its subdirectories: keep the outermost ones.
+                let mut outer: Vec<PathBuf> = Vec::new();
+                for d in dirs {
+                    if !outer.last().is_some_and(|o| d.starts_with(o)) {
+                        outer.push(d);
+                    }
+                }
+                outer
+            }
+            // A manifest does not say which directories getcap scanned (a few capped files in
+            // one directory do not mean the rest of the tree was not looked at): the paths
+            // named, else all of DIR.
+            Source::Manifest(_) if !self.opts.select.members.is_empty() => match beneath {
+                true => self.opts.select.members.iter().map(|m| SafeName::rel_of(m)).collect(),
+                false => self.opts.select.members.clone(),
+            },
+            Source::Manifest(_) if beneath => vec![PathBuf::new()],
+            Source::Manifest(path) => {
+                return Err(Error::entry(
+                    path,
+                    "--extra with a manifest needs where to look: name the directories getcap scanned (as `getcap -r /usr` scanned /usr), or pass -C DIR to scan all of DIR",
+                ));
+            }
+        };
+        let roots: Vec<PathBuf> = if beneath {
+            // Only those reached without a symlink: one planted in their path would take the
+            // scan outside the root (what is beneath one is beneath it too).
+            // A file named (`--extra usr/bin/ping`) is checked alone, as without -C: reached
+            // when its directory is and it is no symlink.
+            let mut reached = |d: &PathBuf| {
+                match self.dirs_open.dest.as_mut() {
+                Some(dest) => {
+                    matches!(dest.open_dir(d), Ok(Some(_)))
+                        || d.file_name().zip(d.parent()).is_some_and(|(name, parent)| {
+                            matches!(dest.open_dir(parent), Ok(Some(dir)) if rustix::fs::statat(&dir, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
+                                .is_ok_and(|st| !matches!(rustix::fs::FileType::from_raw_mode(st.st_mode), rustix::fs::FileType::Symlink | rustix::fs::FileType::Directory)))
+                        })
+                }
+                None => true,
+            }
+            };
+            // A path named for a manifest's --extra that leads nowhere beneath DIR checked
+            // nothing: an error, as a member not found (an archived directory missing on disk
+            // was reported as such already).
+            let named = matches!(self.opts.source, Source::Manifest(_)) && !self.opts.select.members.is_empty();
+            let mut kept = Vec::new();
+            for d in roots {
+                if reached(&d) {
+                    kept.push(self.root.join(d));
+                } else if named {
+                    self.report.error(Error::entry(
+                        self.root.join(&d),
+                        "--extra: not a directory or file reached beneath DIR without a symlink; nothing checked there",
+                    ));
+                }
+            }
+            kept
+        } else {
+            roots
+        };
+        if roots.is_empty() {
+            return Ok(());
+        }
+        let scan_opts = ScanOptions { paths: roots, ..ScanOptions::default() };
+        let mut found = Vec::new();
+        scan::find(&scan_opts, self.report, &mut |f| {
+            found.push(f);
+            Ok(())
+        })?;
+        for f in found {
+            let key = match beneath {
+                true => f.path.strip_prefix(&self.root).unwrap_or(&f.path).to_path_buf(),
+                false => f.path.clone(),
+            };
+            if self.seen.contains(&key) {
+                continue;
+            }
+            let shown = match (beneath, self.style) {
+                (true, Some(prefix)) if !prefix.is_empty() => Path::new(prefix).join(&key),
+                _ => key.clone(),
+            };
+            // What --exclude leaves out of the comparison is left out of the extras too: matched
+            // as the archive would name the file (`./usr/bin/x`), and as found.
+            let excludes = &self.opts.select.excludes;
+            if !excludes.matches_named(&shown) && !excludes.matches_named(&key) {
+                let risk = self.risk_of(Some(&f.caps));
+                self.differ(&shown, DiffKind::ExtraCapped, None, Some(f.caps.text_with_rootid()), risk)?;
+            }
+        }
+        Ok(())
+    }
+}

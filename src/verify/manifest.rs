@@ -1,0 +1,164 @@
+/*!
+`verify --manifest`: the lines of a `getcap -r` (or `getcap -n -r`) record, each path checked
+as an archive member's file is, for its capability only.
+*/
+
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use super::Verifier;
+use super::check::{Place, Task};
+use crate::caps::{self, FileCaps};
+use crate::error::{Error, IoContext, Result};
+use crate::extract::SafeName;
+use crate::format::Kind;
+
+impl Verifier<'_> {
+    /// A manifest from `getcap -n -r` records rootids (a line without ` [rootid=N]` means none);
+    /// one from plain `getcap -r` does not, so its lines compare sets and effective flag only.
+    /// A manifest with at least one rootid suffix is read as the former.
+    pub(super) fn manifest(&mut self, path: &Path) -> Result<()> {
+        let text = std::fs::read(path).at(path, "read the manifest")?;
+        let mut lines = Vec::new();
+        for (i, line) in text.split(|&b| b == b'\n').enumerate() {
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            match parse_manifest_line(line) {
+                Some(parsed) => lines.push(parsed),
+                None => self.report.error(format!(
+                    "{}:{}: not a `getcap` line (PATH CAPABILITIES [rootid=N])",
+                    path.display(),
+                    i + 1
+                )),
+            }
+        }
+        let records_rootids = lines.iter().any(|(_, c)| c.rootid.is_some());
+        // --extra names what it finds as the manifest's lines are written, selected or not.
+        if let Some((first, _)) = lines.first() {
+            self.note_style(Path::new(std::ffi::OsStr::from_bytes(first)));
+        }
+        for (file_path, caps) in lines {
+            let shown = PathBuf::from(std::ffi::OsStr::from_bytes(&file_path));
+            // Compared with the names given as members are: without a leading `/` or `./`.
+            if !self.members.selects(&SafeName::rel_of(&shown), &shown) {
+                continue;
+            }
+            self.note_style(&shown);
+            // Under -C, a path (absolute or relative) names a file beneath DIR, looked up there
+            // through no symlink, as archive members are: one in the restored tree must not
+            // send the check to the host's file of that name.
+            let place = match &self.opts.directory {
+                Some(_) => match SafeName::parse(&shown) {
+                    Ok(n) => Place::Beneath { root: self.root.clone(), rel: n.rel },
+                    Err(_) => {
+                        self.report.error(Error::entry(&shown, "path contains '..'; not verified"));
+                        continue;
+                    }
+                },
+                None => Place::Path(shown.clone()),
+            };
+            self.summary.entries += 1;
+            if self.opts.extra {
+                self.seen.insert(match &place {
+                    Place::Beneath { rel, .. } => rel.clone(),
+                    Place::Path(path) => path.clone(),
+                });
+            }
+            self.summary.with_caps += 1;
+            let task = Task {
+                name: shown,
+                place,
+                manifest: true,
+                kind: Kind::File,
+                archived: Some(self.opts.rootid.apply(caps)),
+                rootids: records_rootids,
+                risk: self.opts.risk,
+                all: None,
+            };
+            let findings = task.check_named(&mut self.dirs_open, self.opts.name_members.is_some());
+            self.record(findings)?;
+        }
+        Ok(())
+    }
+}
+
+/// Splits a `getcap` line into path and capability. getcap writes the path, one space, and
+/// libcap's text of the set (`cap_a,cap_b=ep cap_c+i`, clauses split by spaces): the path is
+/// what comes before a space after which the rest parses as such text, and does not start with
+/// another space (a name may end in spaces). Where a name holds what reads as text too
+/// (`x cap_chown=ep`), the split whose text is the one libcap writes for its set wins
+/// (`x cap_chown=ep cap_net_raw=ep` is `x cap_chown=ep` with `cap_net_raw=ep`: libcap would
+/// write both in one clause), else the first.
+pub fn parse_manifest_line(line: &[u8]) -> Option<(Vec<u8>, FileCaps)> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let mut first = None;
+    for (i, _) in line.iter().enumerate().filter(|&(_, &b)| b == b' ') {
+        let Ok(rest) = std::str::from_utf8(&line[i + 1..]) else { continue };
+        if rest.starts_with(' ') {
+            continue;
+        }
+        let (text, rootid) = match rest.rsplit_once(" [rootid=") {
+            Some((t, r)) => match r.strip_suffix(']').and_then(parse_rootid) {
+                Some(n) => (t, Some(n)),
+                None => continue,
+            },
+            None => (rest, None),
+        };
+        if let Ok(c) = caps::parse_text(text) {
+            let canonical = c.text() == text;
+            let c = match rootid {
+                Some(r) => c.with_rootid(r),
+                None => c,
+            };
+            if canonical {
+                return Some((line[..i].to_vec(), c));
+            }
+            first.get_or_insert((line[..i].to_vec(), c));
+        }
+    }
+    first
+}
+
+/// A rootid as `getcap -n` prints it: libcap prints it as a signed int, so one of 2^31 or more
+/// appears negative.
+fn parse_rootid(n: &str) -> Option<u32> {
+    n.parse::<u32>().ok().or_else(|| n.parse::<i32>().ok().map(|r| r as u32))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_lines() {
+        let (p, c) = parse_manifest_line(b"/usr/bin/ping cap_net_raw=ep").unwrap();
+        assert_eq!(p, b"/usr/bin/ping");
+        assert_eq!(c.text(), "cap_net_raw=ep");
+        let (p, c) = parse_manifest_line(b"./a b/c cap_setuid=i cap_net_raw+p [rootid=100000]").unwrap();
+        assert_eq!(p, b"./a b/c");
+        assert_eq!(c.text(), "cap_setuid=i cap_net_raw+p");
+        assert_eq!(c.rootid, Some(100000));
+        let (p, c) = parse_manifest_line(b"x =").unwrap();
+        assert_eq!(p, b"x");
+        assert!(c.is_empty());
+        assert!(parse_manifest_line(b"nothing here").is_none());
+        // A name ending in a space; a name that holds what reads as text (getcap's lines).
+        let (p, c) = parse_manifest_line(b"d/trail  cap_kill=p").unwrap();
+        assert_eq!((p.as_slice(), c.text().as_str()), (&b"d/trail "[..], "cap_kill=p"));
+        let (p, c) = parse_manifest_line(b"d/x cap_chown=ep cap_net_raw=ep").unwrap();
+        assert_eq!((p.as_slice(), c.text().as_str()), (&b"d/x cap_chown=ep"[..], "cap_net_raw=ep"));
+        let (p, c) = parse_manifest_line(b"d/y cap_chown=ep cap_net_raw=ep [rootid=5]").unwrap();
+        assert_eq!((p.as_slice(), c.rootid), (&b"d/y cap_chown=ep"[..], Some(5)));
+        // Text libcap would not write (another order), and no other split: taken as it is.
+        let (p, c) = parse_manifest_line(b"d/z cap_net_raw,cap_chown=ep").unwrap();
+        assert_eq!((p.as_slice(), c.text().as_str()), (&b"d/z"[..], "cap_chown,cap_net_raw=ep"));
+        // getcap -n prints a rootid of 2^31 or more as a negative int; it reads back as it was.
+        let big =
+            FileCaps::decode(&[0, 0, 0, 3, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x5e, 0xd0, 0xb2, 0xb2])
+                .unwrap();
+        let line = format!("f {}{}", big.text(), big.rootid_suffix());
+        assert!(line.contains("[rootid=-"), "{line}");
+        assert_eq!(parse_manifest_line(line.as_bytes()).unwrap().1.rootid, big.rootid);
+    }
+}
