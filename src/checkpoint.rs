@@ -497,6 +497,10 @@ impl crate::format::compress::Source for Checkpointed {
     fn decompresses(&self) -> bool {
         self.inner.decompresses()
     }
+
+    fn as_replay(&mut self) -> Option<&mut crate::format::compress::Replay> {
+        self.inner.as_replay()
+    }
 }
 
 /// `N (SIZE, RATE/s)`, GNU tar's statistics: sizes as gnulib's human_readable writes them

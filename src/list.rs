@@ -443,7 +443,16 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
         if members.done() {
             break;
         }
-        let next = reader.next_reporting(report)?;
+        let next = reader.next_entry();
+        // The names listed go out first, so both streams read in archive order in one place.
+        let damage = reader.take_damage();
+        if !damage.is_empty() {
+            out.flush().map_err(write_err)?;
+        }
+        for d in damage {
+            report.error(d);
+        }
+        let next = next?;
         // A volume label stands before the members, whatever is selected, as in GNU tar's
         // listing (not in JSON, whose lines are members).
         if let Some(label) = reader.take_label().filter(|_| !opts.json) {
@@ -468,6 +477,7 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
         }
         let meta = &entry.meta;
         if let Some(w) = meta.left_out_warning() {
+            out.flush().map_err(write_err)?;
             report.warn(w);
         }
         // The capability is decoded once, and only when something shows it.

@@ -2662,6 +2662,37 @@ fn a_damaged_header_is_skipped_as_gnu_tar_skips_it() {
     let out = captar().args(["list", "-f"]).arg(&zst).code(2);
     assert_eq!(out.stdout_text(), gnu);
     assert_eq!(out.stderr_text().lines().count(), 1, "{}", out.stderr_text());
+    // A zstd stream that fails its checksum spoiling nothing but itself: the stream's damage.
+    let mut bytes_zst = std::fs::read(&zst).unwrap();
+    *bytes_zst.last_mut().unwrap() ^= 0x55;
+    let bad_zst = c.archive("bad-stream.tar.zst");
+    std::fs::write(&bad_zst, bytes_zst).unwrap();
+    let e = captar().args(["list", "-f"]).arg(&bad_zst).code(2).stderr_text();
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(e.contains("header checksum mismatch: the compressed stream is damaged"), "{e}");
+    // Standard output and error in one place read in archive order (the names before the
+    // damage flushed first, as GNU tar's), and checkpoints come where the records are used,
+    // though the stream was read ahead: the same lines as GNU tar's.
+    let merged = |program: &str, args: &str, a: &Path| {
+        let line = format!("{program} {args} {} 2>&1", a.display());
+        let out = cmd("sh").arg("-c").arg(line).code(2).stdout_text();
+        out.lines()
+            .map(|l| l.replace("captar: ", "").replace("tar: ", ""))
+            .map(|l| if l.contains("header") { "DAMAGE".to_string() } else { l })
+            .filter(|l| !l.starts_with("Exiting with failure"))
+            .collect::<Vec<_>>()
+    };
+    // (The damage line comes once the next header is found, as it says how much was skipped;
+    // GNU tar's when the damage is found: a checkpoint on the way comes before ours.)
+    let ours = merged(env!("CARGO_BIN_EXE_captar"), "-t --checkpoint=1 --checkpoint-action=echo -f", &zst);
+    let theirs = merged("tar", "-I zstd -t --checkpoint=1 --checkpoint-action=echo -f", &zst);
+    let without = |v: &[String]| v.iter().filter(|l| *l != "DAMAGE").cloned().collect::<Vec<_>>();
+    assert_eq!(without(&ours), without(&theirs));
+    assert!(ours.iter().any(|l| l.contains("checkpoint")), "{ours:?}");
+    let place = |v: &[String], what: &str| v.iter().position(|l| l == what).unwrap();
+    assert!(place(&ours, "a") < place(&ours, "DAMAGE") && place(&ours, "DAMAGE") < place(&ours, "c"), "{ours:?}");
+    let verified = merged(env!("CARGO_BIN_EXE_captar"), &format!("verify -v -C {} -f", dst.display()), &bad_b);
+    assert_eq!(verified[..5], ["a", "DAMAGE", "c", "d", "e"], "{verified:?}");
     // -O writes what it reads, the damage said once.
     let out = captar().args(["extract", "-O", "-f"]).arg(&bad_b).arg("e").code(2);
     assert_eq!(out.stdout_text(), "e\n");

@@ -46,17 +46,20 @@ fn zeros_on_disk(file: &std::fs::File, start: u64, len: u64, buf: &mut [u8]) -> 
 impl Verifier<'_> {
     /// An error found reading the archive: said now, or in its place (`early`).
     fn say_error(&mut self, e: impl Into<Error>) {
-        match &mut self.early {
-            Some(early) => early.push(Finding::Error(e.into())),
-            None => self.report.error(e.into()),
-        }
+        self.say(Finding::Error(e.into()));
     }
 
     /// A warning found reading the archive: said now, or in its place (`early`).
     fn say_warning(&mut self, w: String) {
+        self.say(Finding::Warning(w));
+    }
+
+    fn say(&mut self, f: Finding) {
         match &mut self.early {
-            Some(early) => early.push(Finding::Warning(w)),
-            None => self.report.warn(w),
+            Some(early) => early.push(f),
+            // A failed flush of standard output (which `record` does first) is found again,
+            // and reported, at the next write to it.
+            None => drop(self.record(vec![f])),
         }
     }
 

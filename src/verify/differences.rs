@@ -152,8 +152,16 @@ impl Verifier<'_> {
                     writeln!(self.out, "{prefix}{quoted}").map_err(Error::stdout)?;
                 }
                 Finding::Diff(d) => self.push(d)?,
-                Finding::Error(e) => self.report.error(e),
-                Finding::Warning(w) => self.report.warn(w),
+                // What is on standard output goes first, so the two streams read in archive
+                // order when they go to one place (`2>&1`), as gnulib's error() flushes.
+                Finding::Error(e) => {
+                    self.out.flush().map_err(Error::stdout)?;
+                    self.report.error(e)
+                }
+                Finding::Warning(w) => {
+                    self.out.flush().map_err(Error::stdout)?;
+                    self.report.warn(w)
+                }
             }
         }
         Ok(())

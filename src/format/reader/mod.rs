@@ -213,6 +213,12 @@ impl Reader {
     /// archive (append, delete) keeps damage an error.
     pub fn skip_damage(&mut self, on: bool) {
         self.skip_damage = on;
+        // Out of a decompressor, what follows a damaged header is read ahead first (`resync`),
+        // beneath anything set up later (`--checkpoint` counts records as they are used).
+        if on && self.src.decompresses() && self.src.as_replay().is_none() {
+            let inner = std::mem::replace(&mut self.src, Box::new(io::empty()));
+            self.src = Box::new(super::compress::Replay::new(inner));
+        }
     }
 
     /// `next_entry`, with the damage skipped to reach the member (or the error) reported first.
@@ -429,24 +435,21 @@ impl Reader {
     /// The header found is left in `block`.
     fn resync(&mut self, at: u64, what: &str, block: &mut [u8; BLOCK]) -> Result<Resynced> {
         let read_on = |reader: &Self, e: &io::Error| {
-            let msg = match reader.src.decompresses()
-                && matches!(e.kind(), io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput)
-            {
+            // Out of a decompressor, any error past a damaged header is the stream's (zstd's
+            // failed checksum has neither kind below; a cut stream ends early).
+            let msg = match reader.src.decompresses() {
                 true => format!("{what}: {}", damaged(e)),
                 false => format!("{what}: the archive is damaged here, and reading on past it: {}", reader.io_msg(e)),
             };
             reader.err(at, msg)
         };
-        // Once per 64 MiB of the stream however many damaged headers there are in it, and
-        // into the one `Replay`: a stream holding a million would otherwise be read ahead (and
-        // wrapped) a million times.
-        if self.src.decompresses() && self.offset >= self.ahead_until {
+        // Once per 64 MiB of the stream however many damaged headers there are in it, into the
+        // one `Replay` (`skip_damage` put it there): a stream holding a million would otherwise
+        // be read ahead a million times.
+        if self.offset >= self.ahead_until
+            && let Some(replay) = self.src.as_replay()
+        {
             const AHEAD: u64 = 64 << 20;
-            if self.src.as_replay().is_none() {
-                let inner = std::mem::replace(&mut self.src, Box::new(io::empty()));
-                self.src = Box::new(super::compress::Replay::new(inner));
-            }
-            let replay = self.src.as_replay().expect("made a Replay just above");
             match replay.read_ahead(AHEAD) {
                 Ok(n) => self.ahead_until = self.offset + n as u64,
                 Err(e) => return Err(read_on(self, &e)),
