@@ -443,16 +443,7 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
         if members.done() {
             break;
         }
-        let next = reader.next_entry();
-        // The names listed go out first, so both streams read in archive order in one place.
-        let damage = reader.take_damage();
-        if !damage.is_empty() {
-            out.flush().map_err(write_err)?;
-        }
-        for d in damage {
-            report.error(d);
-        }
-        let next = next?;
+        let next = reader.next_reporting(report, Some(&mut out))?;
         // A volume label stands before the members, whatever is selected, as in GNU tar's
         // listing (not in JSON, whose lines are members).
         if let Some(label) = reader.take_label().filter(|_| !opts.json) {

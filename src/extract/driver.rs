@@ -146,7 +146,7 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
 impl Run<'_> {
     fn members(&mut self, reader: &mut Reader, tick: &dyn Fn()) -> Result<()> {
         while !self.members.done() {
-            let Some(entry) = reader.next_reporting(self.report)? else { break };
+            let Some(entry) = reader.next_reporting(self.report, None)? else { break };
             tick();
             let mut meta = entry.meta;
             let name = match SafeName::parse(&meta.path) {

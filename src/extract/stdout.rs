@@ -25,7 +25,7 @@ pub fn to_stdout(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     let mut out = std::io::stdout().lock();
     let mut buf = vec![0u8; 256 << 10];
     while !members.done() {
-        let Some(mut entry) = reader.next_reporting(report)? else { break };
+        let Some(mut entry) = reader.next_reporting(report, None)? else { break };
         let meta = &mut entry.meta;
         let Ok(name) = SafeName::parse(&meta.path) else {
             // As extract: a `..` member is refused, when it was to be written.

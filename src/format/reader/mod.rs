@@ -221,11 +221,21 @@ impl Reader {
         }
     }
 
-    /// `next_entry`, with the damage skipped to reach the member (or the error) reported first.
-    pub fn next_reporting(&mut self, report: &crate::error::Report) -> Result<Option<Entry>> {
+    /// `next_entry`, with the damage skipped to reach the member (or the error) reported first;
+    /// `out`, where the caller buffers what it writes to standard output, flushed before it, so
+    /// both streams read in archive order in one place (`2>&1`).
+    pub fn next_reporting(
+        &mut self,
+        report: &crate::error::Report,
+        out: Option<&mut dyn io::Write>,
+    ) -> Result<Option<Entry>> {
         let next = self.next_entry();
-        for damage in self.take_damage() {
-            report.error(damage);
+        let damage = self.take_damage();
+        if let Some(out) = out.filter(|_| !damage.is_empty()) {
+            out.flush().map_err(Error::stdout)?;
+        }
+        for d in damage {
+            report.error(d);
         }
         next
     }
