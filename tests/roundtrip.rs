@@ -203,12 +203,12 @@ fn xz_bzip2_and_lzma_with_the_peers() {
 
 /// What each format's tools write and what damage looks like: xz streams one after the other
 /// and xz's stream padding read, as bzip2 streams (pbzip2's output, one per block) and zero
-/// padding after bzip2 do; lzip members read, garbage or a damaged member after them do not
-/// (and lzip is not written: `.tar.lz` and `-I lzip` are refused on create); a corrupt bzip2
-/// block is the decompressor's error, not a header's; a truncated xz stream, garbage after one
-/// and a flipped byte are errors (exit 2); lzma is told by its header, not `5d 00 00`; captar's
-/// bzip2 (one stream per block, on every core) reads with bzip2, GNU tar and bsdtar; --level
-/// takes each format's range.
+/// padding after bzip2 do; lzip members read, garbage or a damaged member after them do not; a
+/// corrupt bzip2 block is the decompressor's error, not a header's; a truncated xz stream,
+/// garbage after one and a flipped byte are errors (exit 2); lzma is told by its header, not
+/// `5d 00 00`; captar's bzip2 (one stream per block, on every core) and lzip (one member per
+/// block, on every core) read with bzip2 and lzip, GNU tar and bsdtar; --level takes each
+/// format's range.
 #[test]
 fn xz_bzip2_lzma_and_lzip_input() {
     if !["xz", "bzip2", "pbzip2", "lzip", "tar", "bsdtar"].iter().all(|t| util::require_tool(t)) {
@@ -311,11 +311,9 @@ fn xz_bzip2_lzma_and_lzip_input() {
     assert_eq!(captar().args(["list", "-f"]).arg(dir.join("two.tar.lz")).ok().stdout_text(), "f\ng\n");
     assert!(err("junk.tar.lz").contains("data after the lzip member is not zero padding"), "{}", err("junk.tar.lz"));
     assert!(err("bad2.tar.lz").contains("data after the lzip member is not zero padding"), "{}", err("bad2.tar.lz"));
-    // `-I` names the program when reading too (lzip, which captar reads but does not write).
+    // `-I` names the program when reading too.
     assert_eq!(captar().args(["-t", "-I", "plzip", "-f"]).arg(dir.join("x.tar.lz")).ok().stdout_text(), "f\ng\n");
     assert_eq!(captar().args(["-tJf"]).arg(dir.join("x.tar.xz")).ok().stdout_text(), "f\ng\n");
-    let out = captar().args(["-c", "-I", "lzip", "-f"]).arg(dir.join("w.tar.lz")).arg("-C").arg(dir).arg("g").code(2);
-    assert!(out.stderr_text().contains("reads lzip archives but does not write them"), "{}", out.stderr_text());
     // lzma streams with other properties than xz's defaults (lc=0; a 4 KiB dictionary) are
     // still lzma; other data that starts with lzma's usual first bytes is not.
     sh(concat!(
@@ -357,15 +355,28 @@ fn xz_bzip2_lzma_and_lzip_input() {
         assert_eq!(blocks, Some("2"), "{totals}");
     }
 
-    // Writing: lzip is refused by name, and each format's levels.
-    let out = captar().args(["create", "-f"]).arg(dir.join("n.tar.lz")).arg("-C").arg(dir).arg("g").code(2);
-    assert!(
-        out.stderr_text().contains("lzip compression, which captar reads but does not write"),
-        "{}",
-        out.stderr_text()
-    );
-    assert!(!dir.join("n.tar.lz").exists());
-    for (flag, good, bad) in [("--xz", "0", "10"), ("--bzip2", "1", "0"), ("--lzma", "9", "10")] {
+    // lzip on every core: one member per block (512 KiB at level 0: two here), which lzip checks
+    // and gives back as the archive written uncompressed, and GNU tar and bsdtar read; by the
+    // name, by --lzip and by `-I plzip`; the same bytes on one core.
+    let lz = |name: &str, how: &[&str], one_core: bool| {
+        let c = if one_core { cmd("taskset").args(["-c", "0"]).arg(env!("CARGO_BIN_EXE_captar")) } else { captar() };
+        c.args(how).arg("-f").arg(dir.join(name)).arg("-C").arg(dir).args(["f", "g"]).ok();
+        std::fs::read(dir.join(name)).unwrap()
+    };
+    let named = lz("n.tar.lz", &["create", "--level", "0"], false);
+    assert_eq!(streams("n.tar.lz", b"LZIP\x01"), 2, "one member per block");
+    cmd("lzip").arg("-t").arg(dir.join("n.tar.lz")).ok();
+    assert!(cmd("lzip").arg("-dc").arg(dir.join("n.tar.lz")).ok().stdout == std::fs::read(&plain).unwrap());
+    assert_eq!(cmd("tar").arg("--lzip").arg("-tf").arg(dir.join("n.tar.lz")).ok().stdout_text(), "f\ng\n");
+    assert_eq!(cmd("bsdtar").arg("-tf").arg(dir.join("n.tar.lz")).ok().stdout_text(), "f\ng\n");
+    assert!(lz("o.tar", &["-c", "--lzip", "--level=0"], false) == named, "--lzip writes what the name asks");
+    assert!(lz("i.tar", &["-c", "-I", "plzip -0"], false) == named, "-I plzip -0 is --lzip --level 0");
+    if util::require_tool("taskset") {
+        assert!(lz("one.tar.lz", &["create", "--level", "0"], true) == named, "lzip output depends on the cores");
+    }
+    // Each format's levels.
+    for (flag, good, bad) in [("--xz", "0", "10"), ("--bzip2", "1", "0"), ("--lzma", "9", "10"), ("--lzip", "9", "10")]
+    {
         let a = dir.join(format!("l{flag}.tar"));
         captar().args(["create", flag, "--level", good, "-f"]).arg(&a).arg("-C").arg(dir).arg("g").ok();
         assert_eq!(captar().args(["list", "-f"]).arg(&a).ok().stdout_text(), "g\n");

@@ -36,12 +36,15 @@ pub struct CreateArgs {
     /// Compress with lzma (the legacy .lzma format, as GNU tar's --lzma)
     #[arg(long, group = "compressor")]
     pub(super) lzma: bool,
+    /// Compress with lzip, on all cores (one lzip member per block, as plzip writes)
+    #[arg(long, group = "compressor")]
+    pub(super) lzip: bool,
     /// Leave the archive's name out of it: `a.tar.gz` is written uncompressed unless a
     /// compression option is given (GNU tar's default; captar otherwise compresses by the name,
     /// as GNU tar's -a)
     #[arg(long)]
     pub(super) no_auto_compress: bool,
-    /// Compression level: gzip and bzip2 1-9, xz and lzma 0-9, zstd 1-19 (only with
+    /// Compression level: gzip and bzip2 1-9, xz, lzma and lzip 0-9, zstd 1-19 (only with
     /// compression)
     #[arg(long, value_name = "N")]
     pub(super) level: Option<i32>,

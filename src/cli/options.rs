@@ -138,6 +138,7 @@ impl CreateArgs {
             (self.xz, Compression::Xz),
             (self.bzip2, Compression::Bzip2),
             (self.lzma, Compression::Lzma),
+            (self.lzip, Compression::Lzip),
         ]
         .into_iter()
         .find_map(|(given, kind)| given.then_some(kind))

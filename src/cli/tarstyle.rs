@@ -305,8 +305,8 @@ fn for_mode(opts: Vec<OsString>, mode: Mode) -> Result<Vec<OsString>> {
 }
 
 /// What `-I PROG` / `--use-compress-program=PROG` asks for: captar compresses and decompresses
-/// gzip, zstd, xz, bzip2 and lzma itself, so a known program is read as `--gzip`, `--zstd`,
-/// `--xz`, `--bzip2` or `--lzma`, with its `-N` level; options that change nothing in the
+/// gzip, zstd, xz, bzip2, lzma and lzip itself, so a known program is read as `--gzip`,
+/// `--zstd`, `--xz`, `--bzip2`, `--lzma` or `--lzip`, with its `-N` level; options that change nothing in the
 /// output (threads, quiet) are accepted.
 fn compress_program(prog: &OsStr, reading: bool) -> Result<(&'static str, Option<String>)> {
     let text = prog.to_string_lossy();
@@ -320,11 +320,10 @@ fn compress_program(prog: &OsStr, reading: bool) -> Result<(&'static str, Option
         "xz" | "pixz" | "pxz" => "--xz",
         "bzip2" | "pbzip2" | "lbzip2" => "--bzip2",
         "lzma" => "--lzma",
-        // Read, not written (refused when writing).
         "lzip" | "plzip" | "lunzip" | "clzip" | "pdlzip" | "tarlz" => "--lzip",
         _ => {
             return Err(refuse(
-                "captar compresses with gzip, zstd, xz, bzip2 and lzma itself; use -z/--gzip, --zstd, -J/--xz, -j/--bzip2 or --lzma",
+                "captar compresses with gzip, zstd, xz, bzip2, lzma and lzip itself; use -z/--gzip, --zstd, -J/--xz, -j/--bzip2, --lzma or --lzip",
             ));
         }
     };
@@ -585,7 +584,8 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     let mut mode: Option<Mode> = None;
     let mut opts: Vec<OsString> = Vec::new();
     let mut operands: Vec<OsString> = Vec::new();
-    // The compression option, when writing: `--gzip`, `--zstd`, `--xz`, `--bzip2`, `--lzma`.
+    // The compression option, when writing: `--gzip`, `--zstd`, `--xz`, `--bzip2`, `--lzma`,
+    // `--lzip`.
     let mut compress: Option<&'static str> = None;
     let mut program: Option<OsString> = None;
     let mut touch = false;
@@ -842,11 +842,6 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
             "-G/--incremental when creating: GNU tar's old incremental format is not written; make listed-incremental dumps with -g SNAPSHOT".into(),
         ));
     }
-    if compress == Some("--lzip") && mode.writes() {
-        return Err(Error::Usage(
-            "lzip: captar reads lzip archives but does not write them; compress with -J/--xz, --zstd or -z/--gzip, or pipe: `captar create -f - ... | lzip > ARCHIVE`".into(),
-        ));
-    }
     // No archive named: GNU tar's default, the TAPE environment variable, else `-` (standard
     // input or output, as Debian's GNU tar and bsdtar default to).
     if !archive_named {
@@ -1041,7 +1036,7 @@ mod tests {
     }
 
     /// GNU tar's ways of naming the compression, the format and the times, as captar reads
-    /// them: `-I` with a gzip, zstd, xz, bzip2 or lzma program is that option and its level;
+    /// them: `-I` with a gzip, zstd, xz, bzip2, lzma or lzip program is that option and its level;
     /// reading detects the compression itself; two compressions in one line are GNU tar's error.
     #[test]
     fn compression_programs_format_and_touch() {
@@ -1079,6 +1074,9 @@ mod tests {
         ok(&["captar", "-cJf", "a.txz", "x"], "captar create --xz -f a.txz x");
         ok(&["captar", "-cjf", "a.tbz", "x"], "captar create --bzip2 -f a.tbz x");
         ok(&["captar", "-c", "--lzma", "-f", "a.tlz", "x"], "captar create --lzma -f a.tlz x");
+        ok(&["captar", "-c", "--lzip", "-f", "a.tar.lz", "x"], "captar create --lzip -f a.tar.lz x");
+        ok(&["captar", "-I", "plzip -9", "-cf", "a.tar.lz", "x"], "captar create --lzip --level 9 -f a.tar.lz x");
+        ok(&["captar", "--lzip", "-xf", "a.tar.lz"], "captar extract -f a.tar.lz");
         ok(&["captar", "-xJf", "a.txz"], "captar extract -f a.txz");
         ok(&["captar", "-tjvf", "a.tbz"], "captar list --verbose -f a.tbz");
         assert!(refused(&["captar", "-I", "lz4", "-cf", "a", "x"]).contains("use -z/--gzip, --zstd, -J/--xz"));

@@ -24,7 +24,6 @@ const GNU_TAR_ONLY: &[&str] = &[
     "ignore-command-error",
     "index-file",
     "keep-newer-files",
-    "lzip",
     "lzop",
     "multi-volume",
     "new-volume-script",

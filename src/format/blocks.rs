@@ -2,8 +2,8 @@
 Compression on every core, a block at a time: the input is cut into blocks of one size, each is
 compressed on a worker thread (with the end of the block before it, for a codec that uses it as
 a dictionary), and the results come back in input order. Memory is bounded: at most two blocks
-per worker are in flight. Parallel gzip (`pgzip`) and parallel bzip2 (`ParBzEncoder` below) are
-built on it.
+per worker are in flight. Parallel gzip (`pgzip`), and the formats written as whole streams one
+per block (`WholeStreams` below: bzip2 here, lzip in `plzip`), are built on it.
 */
 
 use std::collections::VecDeque;
@@ -46,7 +46,13 @@ impl<C: Codec> Blocks<C> {
     /// Workers on every core; blocks of `size` bytes, each given the last `dict_len` bytes of
     /// the one before.
     pub fn new(codec: C, size: usize, dict_len: usize) -> Blocks<C> {
-        let n = thread::available_parallelism().map(|n| n.get()).unwrap_or(1).max(1);
+        let n = thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        Blocks::with_workers(codec, size, dict_len, n)
+    }
+
+    /// As `new`, on `n` workers (at least one).
+    pub fn with_workers(codec: C, size: usize, dict_len: usize, n: usize) -> Blocks<C> {
+        let n = n.max(1);
         let codec = Arc::new(codec);
         let (tx, rx) = mpsc::channel::<Job<C::Done>>();
         let rx = Arc::new(Mutex::new(rx));
@@ -156,29 +162,55 @@ impl<C: Codec> Drop for Blocks<C> {
     }
 }
 
-/// bzip2 on every core, the way pbzip2 does it: each block of the input is a whole bzip2 stream
-/// of its own, and the streams follow one another, which `bzip2 -d`, GNU tar (through it),
-/// bsdtar and captar read as one.
-pub struct ParBzEncoder<W: Write> {
-    streams: Streams<W>,
-    blocks: Blocks<Bz>,
-    level: bzip2::Compression,
-}
-
-/// The output, and whether a stream has gone to it.
-struct Streams<W> {
+/// A writer of whole compressed streams, one per block, compressed on every core and written
+/// one after the other, which the format's tools read as one (pbzip2's bzip2, plzip's lzip).
+pub struct WholeStreams<W: Write, C: Codec<Done = Vec<u8>>> {
     out: W,
+    /// Whether a stream has gone to `out`.
     wrote: bool,
+    blocks: Blocks<C>,
 }
 
-impl<W: Write> Streams<W> {
-    fn put(&mut self, stream: Vec<u8>) -> io::Result<()> {
-        self.wrote = true;
-        self.out.write_all(&stream)
+impl<W: Write, C: Codec<Done = Vec<u8>>> WholeStreams<W, C> {
+    pub fn new(out: W, blocks: Blocks<C>) -> WholeStreams<W, C> {
+        WholeStreams { out, wrote: false, blocks }
+    }
+
+    pub fn finish(mut self) -> io::Result<W> {
+        let (out, wrote) = (&mut self.out, &mut self.wrote);
+        self.blocks.finish(&mut |stream| put(out, wrote, stream))?;
+        if !self.wrote {
+            // No input: one stream of no data, as the tools write for an empty file.
+            let empty = self.blocks.codec.block(&[], &[])?;
+            self.out.write_all(&empty)?;
+        }
+        Ok(self.out)
     }
 }
 
-struct Bz(bzip2::Compression);
+fn put<W: Write>(out: &mut W, wrote: &mut bool, stream: Vec<u8>) -> io::Result<()> {
+    *wrote = true;
+    out.write_all(&stream)
+}
+
+impl<W: Write, C: Codec<Done = Vec<u8>>> Write for WholeStreams<W, C> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let (out, wrote) = (&mut self.out, &mut self.wrote);
+        self.blocks.write(data, &mut |stream| put(out, wrote, stream))
+    }
+
+    /// What the workers have done is written as they finish; a block is not cut short.
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// bzip2 on every core, the way pbzip2 does it: each block of the input is a whole bzip2 stream
+/// of its own, and the streams follow one another, which `bzip2 -d`, GNU tar (through it),
+/// bsdtar and captar read as one.
+pub type ParBzEncoder<W> = WholeStreams<W, Bz>;
+
+pub struct Bz(bzip2::Compression);
 
 impl Codec for Bz {
     type Done = Vec<u8>;
@@ -189,35 +221,12 @@ impl Codec for Bz {
     }
 }
 
-impl<W: Write> ParBzEncoder<W> {
-    pub fn new(out: W, level: bzip2::Compression) -> ParBzEncoder<W> {
-        // About one bzip2 block per stream: the level's block size (bzip2 counts it after its
-        // run-length encoding, so a stream may hold two blocks, or one of more input).
-        let size = 100_000 * level.level() as usize;
-        ParBzEncoder { streams: Streams { out, wrote: false }, blocks: Blocks::new(Bz(level), size, 0), level }
-    }
-
-    pub fn finish(mut self) -> io::Result<W> {
-        let streams = &mut self.streams;
-        self.blocks.finish(&mut |stream| streams.put(stream))?;
-        if !streams.wrote {
-            // No input: one empty stream, as bzip2 writes for an empty file.
-            streams.put(Bz(self.level).block(&[], &[])?)?;
-        }
-        Ok(self.streams.out)
-    }
-}
-
-impl<W: Write> Write for ParBzEncoder<W> {
-    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        let streams = &mut self.streams;
-        self.blocks.write(data, &mut |stream| streams.put(stream))
-    }
-
-    /// What the workers have done is written as they finish; a block is not cut short.
-    fn flush(&mut self) -> io::Result<()> {
-        self.streams.out.flush()
-    }
+/// bzip2 at `level` on every core.
+pub fn par_bzip2<W: Write>(out: W, level: bzip2::Compression) -> ParBzEncoder<W> {
+    // About one bzip2 block per stream: the level's block size (bzip2 counts it after its
+    // run-length encoding, so a stream may hold two blocks, or one of more input).
+    let size = 100_000 * level.level() as usize;
+    WholeStreams::new(out, Blocks::new(Bz(level), size, 0))
 }
 
 #[cfg(test)]
@@ -267,7 +276,7 @@ mod tests {
         let size = 100_000;
         for len in [0usize, 1, 1000, size - 1, size, size + 1, 5 * size + 12345] {
             let data: Vec<u8> = (0..len).map(|i| ((i * 7919) % 251) as u8 ^ (i / 4096) as u8).collect();
-            let mut enc = ParBzEncoder::new(Vec::new(), level);
+            let mut enc = par_bzip2(Vec::new(), level);
             for chunk in data.chunks(70_000) {
                 enc.write_all(chunk).unwrap();
             }

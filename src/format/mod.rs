@@ -10,6 +10,7 @@ pub mod blocks;
 pub mod compress;
 pub mod pax;
 pub mod pgzip;
+pub mod plzip;
 pub mod reader;
 pub mod writer;
 

@@ -16,7 +16,7 @@ pub enum Compression {
     Xz,
     /// The legacy `.lzma` format (LZMA_Alone), GNU tar's `--lzma`.
     Lzma,
-    /// Read only: liblzma decodes lzip, nothing here encodes it.
+    /// lzip: read by liblzma, written in members on every core as plzip writes it.
     Lzip,
 }
 
@@ -106,7 +106,7 @@ fn is_lzma(head: &[u8]) -> bool {
 impl Compression {
     /// From the archive's name, by GNU tar's suffixes (`.tar.gz`, `.tgz`, `.tar.zst`, `.tar.bz2`,
     /// `.tar.xz`, `.txz`, `.tar.lzma`, ...); a name that says a compression captar does not write
-    /// (`.lz`, `.lz4`, `.Z`, `.lzo`) is an error naming it, never a plain archive under a
+    /// (`.lz4`, `.Z`, `.lzo`) is an error naming it, never a plain archive under a
     /// compressed name.
     pub fn from_name(path: &Path) -> Result<Compression, String> {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -118,30 +118,21 @@ impl Compression {
             .or_else(|| GNU_SUFFIXES.iter().chain(&OTHER_SUFFIXES).find(|(s, _)| s.to_ascii_lowercase() == lower));
         match said.map(|(_, said)| *said) {
             None => Ok(Compression::None),
-            Some(Ok(kind)) if kind.writes() => Ok(kind),
-            Some(Ok(kind)) => Err(format!(
-                "the name says {} compression, which captar reads but does not write; name it .tar.xz, .tar.zst or .tar.gz, or pipe: `captar create -f - ... | lzip > ARCHIVE`",
-                kind.name()
-            )),
+            Some(Ok(kind)) => Ok(kind),
             Some(Err(tool)) => Err(format!(
                 "the name says {tool} compression, which captar does not write; name it .tar.xz, .tar.zst or .tar.gz, or pipe: `captar create -f - ... | {tool} > ARCHIVE`"
             )),
         }
     }
 
-    /// Whether captar writes this format (it reads them all).
-    pub fn writes(self) -> bool {
-        self != Compression::Lzip
-    }
-
     /// The compression levels `--level` may choose: gzip's and bzip2's 1 to 9, xz's and lzma's
-    /// presets 0 to 9, zstd's 1 to 19 (20 to 22 need `zstd --ultra` and a larger window from
+    /// presets 0 to 9 (lzip's too), zstd's 1 to 19 (20 to 22 need `zstd --ultra` and a larger window from
     /// every reader; negative levels barely compress); none without compression.
     pub fn levels(self) -> Option<std::ops::RangeInclusive<i32>> {
         match self {
-            Compression::None | Compression::Lzip => None,
+            Compression::None => None,
             Compression::Gzip | Compression::Bzip2 => Some(1..=9),
-            Compression::Xz | Compression::Lzma => Some(0..=9),
+            Compression::Xz | Compression::Lzma | Compression::Lzip => Some(0..=9),
             Compression::Zstd => Some(1..=19),
         }
     }
@@ -213,6 +204,7 @@ mod tests {
             ("a.tar.xz", Compression::Xz),
             ("a.txz", Compression::Xz),
             ("a.tar.lzma", Compression::Lzma),
+            ("a.tar.lz", Compression::Lzip),
             ("a.tlz", Compression::Lzma),
             ("a.tar.zst", Compression::Zstd),
             ("a.tzst", Compression::Zstd),
@@ -229,7 +221,6 @@ mod tests {
             ("a.tar.lzo", "lzop"),
             ("a.tzo", "lzop"),
             ("a.tar.lz4", "lz4"),
-            ("a.tar.lz", "lzip compression, which captar reads but does not write"),
         ] {
             let e = said(name).unwrap_err();
             assert!(e.contains(&format!("the name says {says}")), "{name}: {e}");

@@ -1,5 +1,5 @@
 /*!
-Compression for writing: `Encoder` puts gzip, zstd, bzip2, xz or lzma around the archive, each
+Compression for writing: `Encoder` puts gzip, zstd, bzip2, xz, lzma or lzip around the archive, each
 set up as its own tool sets it up, and must be finished to write the trailer.
 */
 
@@ -19,6 +19,7 @@ pub enum Encoder<W: Write> {
     Gzip(crate::format::pgzip::ParGzEncoder<W>),
     Zstd(zstd::stream::write::Encoder<'static, W>),
     Bzip2(crate::format::blocks::ParBzEncoder<W>),
+    Lzip(crate::format::plzip::ParLzEncoder<W>),
     /// xz (on all cores) and lzma.
     Lzma(LzmaEncoder<W>),
 }
@@ -111,7 +112,7 @@ impl<W: Write> Encoder<W> {
             }
             Compression::Bzip2 => {
                 let level = bzip2::Compression::new(level.unwrap_or(9).clamp(1, 9) as u32);
-                Encoder::Bzip2(crate::format::blocks::ParBzEncoder::new(out, level))
+                Encoder::Bzip2(crate::format::blocks::par_bzip2(out, level))
             }
             Compression::Xz => {
                 // Blocks compressed on every core (xz -T0's output: one stream of independent
@@ -125,7 +126,9 @@ impl<W: Write> Encoder<W> {
                 Encoder::Lzma(LzmaEncoder::new(out, stream))
             }
             Compression::Lzip => {
-                return Err(io::Error::new(io::ErrorKind::Unsupported, "captar reads lzip but does not write it"));
+                // lzip's default level, 6; members compressed on every core as plzip writes them.
+                let level = level.unwrap_or(6).clamp(0, 9) as u32;
+                Encoder::Lzip(crate::format::plzip::par_lzip(out, level, cores() as usize, quarter_of_ram()))
             }
         })
     }
@@ -137,6 +140,7 @@ impl<W: Write> Encoder<W> {
             Encoder::Gzip(e) => e.finish(),
             Encoder::Zstd(e) => e.finish(),
             Encoder::Bzip2(e) => e.finish(),
+            Encoder::Lzip(e) => e.finish(),
             Encoder::Lzma(e) => e.finish(),
         }
     }
@@ -149,6 +153,7 @@ impl<W: Write> Write for Encoder<W> {
             Encoder::Gzip(e) => e.write(buf),
             Encoder::Zstd(e) => e.write(buf),
             Encoder::Bzip2(e) => e.write(buf),
+            Encoder::Lzip(e) => e.write(buf),
             Encoder::Lzma(e) => e.inner()?.write(buf),
         }
     }
@@ -159,6 +164,7 @@ impl<W: Write> Write for Encoder<W> {
             Encoder::Gzip(e) => e.write_all(buf),
             Encoder::Zstd(e) => e.write_all(buf),
             Encoder::Bzip2(e) => e.write_all(buf),
+            Encoder::Lzip(e) => e.write_all(buf),
             Encoder::Lzma(e) => e.inner()?.write_all(buf),
         }
     }
@@ -169,6 +175,7 @@ impl<W: Write> Write for Encoder<W> {
             Encoder::Gzip(e) => e.flush(),
             Encoder::Zstd(e) => e.flush(),
             Encoder::Bzip2(e) => e.flush(),
+            Encoder::Lzip(e) => e.flush(),
             // Only what has been compressed goes on: the legacy lzma format has no flush
             // (liblzma refuses it), and one would end an xz block early; `finish` writes the
             // rest.

@@ -1,14 +1,14 @@
 /*!
 Compression: detected from the first bytes of the input (never the name) when reading, chosen by
-flag or archive name when writing. zstd, xz, gzip and bzip2 compress on all cores (gzip output is
-one standard stream, bzip2 one stream per block as pbzip2 writes); lzma on one core. lzip is
-read, not written.
+flag or archive name when writing. zstd, xz, gzip, bzip2 and lzip compress on all cores (gzip
+output is one standard stream, bzip2 one stream per block as pbzip2 writes, lzip one member per
+block as plzip writes); lzma on one core.
 
 `detect` tells the compression from an input's first bytes or an archive's name; `source` is what
 the reader reads (`Source`: a plain archive file it seeks in, or a stream), opened by `decoder`;
 `decode` puts the decompressor the first bytes call for around a stream; `encode` is the
-compressing writer for create, with gzip's and bzip2's parallel encoders in `pgzip` and `blocks`
-beside this module.
+compressing writer for create, with the parallel encoders of gzip, bzip2 and lzip in `pgzip`,
+`blocks` and `plzip` beside this module.
 */
 
 mod decode;
