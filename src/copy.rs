@@ -1,6 +1,6 @@
 /*!
 `captar copy SRC DST`: the `tar -C SRC -cf - . | tar -C DST -xf -` idiom in one step, with
-capabilities, owners and links, the destination's capability probe, and a verify at the end.
+capabilities, owners and links, and a verify at the end.
 The archive stream runs through a pipe between a create thread and the extraction; the
 extraction reads it as `/proc/self/fd/N`, the same code path as `captar extract -f -`.
 */

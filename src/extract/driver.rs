@@ -54,7 +54,7 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
         dest.track_made();
     }
     let _cleanup = temps::SignalCleanup::install();
-    let restorer = Restorer::new(opts, &dest);
+    let restorer = Restorer::new(opts);
     // Two writing threads per core where there are several: measured 8% faster into tmpfs
     // than one (a thread often waits on a directory's lock), the same into ext4.
     let workers = match std::thread::available_parallelism().map_or(1, |n| n.get()) {

@@ -1,7 +1,6 @@
 /*!
 Restoring one member's data and metadata through the fd of what was just created, in the
-order that keeps capabilities (see the module above), and the capability probe run before
-anything is written.
+order that keeps capabilities (see the module above).
 */
 
 use std::ffi::OsStr;
@@ -12,7 +11,6 @@ use std::path::{Path, PathBuf};
 use rustix::fs::{AtFlags, Mode, OFlags, RenameFlags, Timespec, Timestamps, UTIME_NOW};
 use rustix::io::Errno;
 
-use super::beneath::Dest;
 use super::{ExtractOptions, RootidPolicy, unlink};
 use crate::caps::{self, FileCaps};
 use crate::error::Error;
@@ -42,9 +40,6 @@ pub struct Restorer {
     umask: u32,
     /// `-m`: times are left as the extraction makes them.
     touch: bool,
-    /// Why the destination cannot hold a capability, found before anything was written.
-    /// Why no capability can be restored here, and whether for want of room.
-    probe: std::result::Result<(), (String, bool)>,
     /// Empty directories a member replaced (its path beneath the destination, and the
     /// directory's dev and inode), on any thread, for the extraction to forget (`take_removed`).
     removed: std::sync::Mutex<Vec<(PathBuf, (u64, u64))>>,
@@ -70,24 +65,12 @@ impl CapFailure {
     }
 }
 
-/// Sets a harmless capability on a temporary file in the destination (unnamed where it can be,
-/// and removed either way): tells whether this filesystem and this process can restore
-/// capabilities at all, before anything is written.
-fn probe(dest: &Dest) -> std::result::Result<(), (String, bool)> {
-    let Ok(file) = TempFile::create(dest.root(), Mode::from_raw_mode(0o600)) else {
-        return Ok(()); // a destination that takes no file: the first member will say why
-    };
-    let value = caps::parse_text("cap_chown=p").expect("valid").encode();
-    xattr::set_fd(file.fd(), OsStr::new(caps::XATTR_NAME), &value)
-        .map_err(|e| (cap_errno_reason(&e), matches!(e.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT))))
-}
-
 fn ts(secs: i64, nsecs: u32) -> Timespec {
     Timespec { tv_sec: secs, tv_nsec: nsecs as _ }
 }
 
 impl Restorer {
-    pub fn new(opts: &ExtractOptions, dest: &Dest) -> Restorer {
+    pub fn new(opts: &ExtractOptions) -> Restorer {
         let umask = rustix::process::umask(Mode::empty());
         rustix::process::umask(umask);
         Restorer {
@@ -98,7 +81,6 @@ impl Restorer {
             rootid: opts.rootid,
             umask: umask.bits(),
             touch: opts.touch,
-            probe: if opts.xattrs.caps { probe(dest) } else { Ok(()) },
             removed: std::sync::Mutex::new(Vec::new()),
         }
     }
@@ -290,9 +272,8 @@ impl Restorer {
             reason,
             no_space,
         };
-        if let Err((reason, full)) = &self.probe {
-            return Err(failure(reason.clone(), *full));
-        }
+        // Each member's own set says whether it can be restored: not a test made once, which
+        // would hold neither after -U freed room nor beneath a mount inside the destination.
         set(OsStr::new(caps::XATTR_NAME), &value).map_err(|e| {
             let full = matches!(e.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT));
             failure(cap_errno_reason(&e), full)

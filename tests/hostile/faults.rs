@@ -95,7 +95,9 @@ fn full_disk_restore_over_files_needs_unlink_first() {
 /// No room for a capability's xattr (ext4 with 128-byte inodes keeps none in the inode; the
 /// disk is full): the extraction stops there with the disk-full advice, also with
 /// `--keep-going` (it advised `--keep-going` or `--no-caps`, which lose it); the file is not
-/// left without its capability unless `--keep-going`.
+/// left without its capability unless `--keep-going`. With `-U`, the old file removed makes the
+/// room, and the capability is restored (a test made once before anything was written had
+/// refused it, with the old file already gone).
 #[test]
 fn no_room_for_a_capability_stops_with_the_disk_full_advice() {
     let Some(m) = util::mount_ext4(2 << 20, &["-I", "128", "-b", "1024", "-N", "64"]) else { return };
@@ -122,6 +124,17 @@ fn no_room_for_a_capability_stops_with_the_disk_full_advice() {
         // --keep-going's closing list, even though the run stopped.
         assert_eq!(err.contains(" capabilities were not restored:\n  e1: cap_net_raw=ep\n"), kept, "{err}");
     }
+    std::fs::remove_file(m.path().join("fill")).unwrap();
+    std::fs::write(c.dest("e1"), vec![b'o'; 200 << 10]).unwrap();
+    let mut fill = std::fs::File::create(m.path().join("fill")).unwrap();
+    while std::io::Write::write_all(&mut fill, &[0u8; 1024]).is_ok() {}
+    drop(fill);
+    let out = captar().args(["extract", "-U", "-f"]).arg(&archive).arg("-C").arg(&c.dest).run();
+    assert_no_panic(&out);
+    assert!(out.status.success(), "{}", out.stderr_text());
+    for name in ["e1", "e2"] {
+        assert_eq!(captar::xattr::get_caps_path(&c.dest(name)).unwrap().as_deref(), Some(&CAP_NET_RAW[..]), "{name}");
+    }
 }
 
 #[test]
@@ -141,8 +154,10 @@ fn read_only_destination() {
     c.check();
 }
 
-/// ramfs keeps no security.* xattrs: a capability stops extraction at its member (the probe
-/// found out before anything was written), and `--no-caps` extracts without it on purpose.
+/// ramfs keeps no security.* xattrs: a capability stops extraction at its member, and
+/// `--no-caps` extracts without it on purpose. A tmpfs mounted beneath the ramfs destination
+/// keeps its members' capabilities (a test of the destination's own filesystem, made once, had
+/// refused them there too).
 #[test]
 fn ramfs_destination_refuses_capabilities() {
     let Some(m) = util::mount_tmp("ramfs", "") else { return };
@@ -164,6 +179,19 @@ fn ramfs_destination_refuses_capabilities() {
     c.extract(&tar, &["--no-caps"], 0);
     assert_eq!(read(&c.dest("ping")), b"ping");
     assert_eq!(read(&c.dest("after")), b"after\n");
+
+    std::fs::create_dir(c.dest("sub")).unwrap();
+    util::cmd("mount").args(["-t", "tmpfs", "captar-test-sub"]).arg(c.dest("sub")).ok();
+    let beneath = Tar::new()
+        .pax(&[("SCHILY.xattr.security.capability", &CAP_NET_RAW)])
+        .header(Header::new(b'0', "sub/ping").size(4).mode(0o755))
+        .data(b"ping")
+        .end();
+    let out = c.extract(&beneath, &[], 0);
+    let kept = captar::xattr::get_caps_path(&c.dest("sub/ping"));
+    util::cmd("umount").arg("-l").arg(c.dest("sub")).ok();
+    assert_no_panic(&out);
+    assert_eq!(kept.unwrap().as_deref(), Some(&CAP_NET_RAW[..]));
 }
 
 /// `create` onto a full disk: no archive under the final name, no temporary left.
