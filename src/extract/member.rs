@@ -302,15 +302,16 @@ impl Run<'_> {
         // A link member's capability must already be its file's (set with the first name). One
         // that is not is checked before the link is made, so that (unless --keep-going) the
         // name is not made for a file without the capability the archive gives it, as for a file.
-        let target_is_file = || {
-            rustix::fs::statat(&tparent, &tname, AtFlags::SYMLINK_NOFOLLOW)
-                .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile)
-        };
+        // Whatever the target's type: a link to a fifo, a device or a symlink carrying a
+        // capability the target lacks was made without a word before.
         let mut cap_failure = None;
-        if meta.caps_raw().is_some() && target_is_file() {
-            let fd = beneath::open_regular_at(tparent.as_fd(), &tname)
-                .map_err(|e| classify(path, "open hard link target to check its capability", e))?;
-            if let Err(f) = self.restorer.check_link_caps(fd.as_fd(), meta) {
+        if meta.caps_raw().is_some() {
+            let on_disk = || {
+                let cname = std::ffi::CString::new(tname.as_bytes()).map_err(io::Error::other)?;
+                let full = || beneath::proc_path(tparent.as_fd(), tname.as_bytes()).unwrap_or_default();
+                crate::xattr::get_caps_at(tparent.as_fd(), &cname, &full)
+            };
+            if let Err(f) = self.restorer.check_link_caps(on_disk, meta) {
                 if !self.opts.keep_going {
                     return Err(Failure::Cap(f, Vec::new()));
                 }

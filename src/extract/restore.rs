@@ -238,13 +238,20 @@ impl Restorer {
     /// have it. A link sets none, so it cannot give a capability to a file the archive did not
     /// write (one already in the destination); a mismatch is reported like any capability not
     /// restored.
-    pub fn check_link_caps(&self, fd: BorrowedFd<'_>, meta: &EntryMeta) -> std::result::Result<(), CapFailure> {
+    ///
+    /// `on_disk` reads the file's capability (whatever its type: the kernel keeps one on a
+    /// fifo, a device or a symlink too).
+    pub fn check_link_caps(
+        &self,
+        on_disk: impl FnOnce() -> io::Result<Option<Vec<u8>>>,
+        meta: &EntryMeta,
+    ) -> std::result::Result<(), CapFailure> {
         let Some(raw) = meta.caps_raw() else { return Ok(()) };
         if !self.xattrs.wants(OsStr::new(caps::XATTR_NAME)) {
             return Ok(());
         }
         let (decoded, value) = self.cap_value(&meta.path, raw)?;
-        if xattr::get_caps_fd(fd).ok().flatten().as_deref() == Some(&value[..]) {
+        if on_disk().ok().flatten().as_deref() == Some(&value[..]) {
             return Ok(());
         }
         Err(CapFailure {

@@ -216,7 +216,8 @@ fn create_onto_a_full_disk() {
 /// to a file the archive did not write, such as one already in the destination. The one it
 /// carries must be its file's already: bsdtar's repeat of the first name's passes (exit 0);
 /// one only on the link is a capability not restored, an error that stops there before the
-/// link is made (as a file is not linked without its capability), never silence.
+/// link is made (as a file is not linked without its capability), never silence; whatever the
+/// type of what the link names (a link to a fifo or a symlink was made silently before).
 #[test]
 fn a_hard_link_member_sets_no_capability() {
     let cap = ("SCHILY.xattr.security.capability", &CAP_NET_RAW[..]);
@@ -248,6 +249,19 @@ fn a_hard_link_member_sets_no_capability() {
     assert!(out.stderr_text().contains("  h: cap_net_raw=ep\n"), "{}", out.stderr_text());
     assert_eq!(lkind(&c.dest("h")), Some("file"));
     assert_eq!(lkind(&c.dest("after")), Some("file"));
+    // To a fifo and to a symlink: the capability only on the link is refused; a fifo that has
+    // it (the kernel keeps one there) passes.
+    let fifo = Header::new(b'6', "fifo").mode(0o644);
+    for (target, first) in [("fifo", Tar::new().header(fifo.clone())), ("sym", Tar::new().symlink("sym", "x"))] {
+        let c = case();
+        let out = c.extract(&first.pax(&[cap]).hardlink("h", target).end(), &[], 2);
+        let line = refusal(&out, "captar: h:", "cap_net_raw=ep");
+        assert!(line.contains("a link sets no capability"), "{target}: {line}");
+        assert_eq!(lkind(&c.dest("h")), None, "{target}");
+    }
+    let c = case();
+    c.extract(&Tar::new().pax(&[cap]).header(fifo).pax(&[cap]).hardlink("h", "fifo").end(), &[], 0);
+    assert_eq!(captar::xattr::get_caps_path(&c.dest("h")).unwrap().as_deref(), Some(&CAP_NET_RAW[..]));
     let planted = Tar::new().pax(&[cap]).hardlink("new", "victim").end();
     for args in [&[][..], &["--keep-old-files"], &["--skip-old-files"], &["--keep-going"]] {
         let c = case();
