@@ -46,7 +46,7 @@ pub const STDOUT: &str = "(standard output)";
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{}: {op}: {}{}", path.display(), os_text(source), errno_hint(op, source, rustix::process::geteuid().is_root()))]
+    #[error("{}: {op}: {}{}", path.display(), os_text(source), errno_hint(op, source, Who::me()))]
     Io { path: PathBuf, op: &'static str, source: io::Error },
     #[error("{archive}: {msg} (at byte {offset})")]
     Archive { archive: String, offset: u64, msg: String },
@@ -104,12 +104,42 @@ pub fn os_text(e: &io::Error) -> String {
     }
 }
 
+/// Who this process is, for the advice on a refusal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    User,
+    /// Root of the initial user namespace.
+    Root,
+    /// Root of a user namespace that maps only some ids (rootless containers, `unshare -U`).
+    NamespaceRoot,
+}
+
+impl Who {
+    fn me() -> Who {
+        if !rustix::process::geteuid().is_root() {
+            return Who::User;
+        }
+        // The initial namespace maps every id onto itself: "0 0 4294967295".
+        static INITIAL: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        let initial = *INITIAL.get_or_init(|| {
+            std::fs::read_to_string("/proc/self/uid_map")
+                .map_or(true, |map| map.split_whitespace().collect::<Vec<_>>() == ["0", "0", "4294967295"])
+        });
+        if initial { Who::Root } else { Who::NamespaceRoot }
+    }
+}
+
 /// What to do about the common errnos, appended to an I/O error's message; a refused read
 /// (`op` reads: "stat", "read xattr", "open the archive", ...) gets other advice than a refused
 /// write.
-fn errno_hint(op: &str, e: &io::Error, root: bool) -> &'static str {
+fn errno_hint(op: &str, e: &io::Error, who: Who) -> &'static str {
     let reads = ["read", "stat", "list", "open the archive"].iter().any(|r| op.starts_with(r)) || op == "open";
     match e.raw_os_error() {
+        // The kernel reads back only a well-formed revision 2 or 3 value; another one stored
+        // (revision 1, truncated: written past setcap, or by an old kernel) is refused.
+        Some(libc::EINVAL) if op == "read security.capability" => {
+            " (the value stored is malformed, as a revision-1 or truncated one, and the kernel refuses to read it: set it again with setcap, or remove it with setcap -r)"
+        }
         Some(libc::ENOSPC) => " (the filesystem is full: free space or choose another destination)",
         Some(libc::EROFS) => " (the filesystem is read-only: choose a writable destination)",
         // rename(2) and unlink(2) refuse a mount point (a file bind-mounted over, as container
@@ -117,8 +147,11 @@ fn errno_hint(op: &str, e: &io::Error, root: bool) -> &'static str {
         Some(libc::EBUSY) if !reads => " (something is mounted there: unmount it, or leave that member out)",
         // Root too is refused some things (files the kernel or a security module protects, an
         // immutable file): "run as root" would be no advice then.
-        Some(libc::EPERM) | Some(libc::EACCES) if root => {
+        Some(libc::EPERM) | Some(libc::EACCES) if who == Who::Root => {
             " (permission denied even to root: the kernel, a security module or a file attribute refuses it)"
+        }
+        Some(libc::EPERM) | Some(libc::EACCES) if who == Who::NamespaceRoot => {
+            " (permission denied to the root of this user namespace, which has no power over files whose owner it does not map: run in the initial namespace, or map that owner)"
         }
         Some(libc::EPERM) | Some(libc::EACCES) if reads => {
             " (permission denied: run as root, or as a user allowed to read it)"
@@ -387,7 +420,7 @@ mod tests {
     #[test]
     fn a_refused_read_and_a_refused_write_get_their_own_advice() {
         let denied = || io::Error::from_raw_os_error(libc::EACCES);
-        let hint = |op: &str, root: bool| errno_hint(op, &denied(), root);
+        let hint = |op: &str, root: bool| errno_hint(op, &denied(), if root { Who::Root } else { Who::User });
         assert_eq!(
             hint("read security.capability", false),
             " (permission denied: run as root, or as a user allowed to read it)"
@@ -397,7 +430,12 @@ mod tests {
         // Root is never told to run as root.
         for op in ["read directory", "create file"] {
             assert!(hint(op, true).starts_with(" (permission denied even to root:"), "{op}");
+            let ns = errno_hint(op, &denied(), Who::NamespaceRoot);
+            assert!(ns.starts_with(" (permission denied to the root of this user namespace"), "{op}");
         }
+        let malformed = errno_hint("read security.capability", &io::Error::from_raw_os_error(libc::EINVAL), Who::Root);
+        assert!(malformed.contains("set it again with setcap"), "{malformed}");
+        assert_eq!(errno_hint("read xattr", &io::Error::from_raw_os_error(libc::EINVAL), Who::Root), "");
         let read = Error::io("/srv/x", "read security.capability", denied()).to_string();
         assert!(read.starts_with("/srv/x: read security.capability: Permission denied (permission denied"), "{read}");
         let full = Error::io("/srv/x", "write", io::Error::from_raw_os_error(libc::ENOSPC)).to_string();

@@ -251,6 +251,74 @@ fn scan_reports_eoverflow_and_goes_on() {
     assert!(out.stdout_text().contains("./bin/net-raw cap_net_raw=ep\n"));
 }
 
+/// A malformed value stored (revision 1 here, written past the kernel with debugfs: setxattr
+/// refuses it), which the kernel refuses to read back (EINVAL): scan and create name the file,
+/// say what is wrong and what to do, and create archives the file without it (exit 2) rather
+/// than leave the whole file out. Root of a user namespace refused a directory it does not own
+/// is told so, not that even root is refused.
+#[test]
+fn malformed_values_and_namespace_refusals_are_explained() {
+    if !util::require_root("mount a loop ext4") || !util::require_tool("debugfs") || !util::require_tool("mkfs.ext4") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let (image, mnt) = (tmp.path().join("e.img"), tmp.path().join("m"));
+    std::fs::create_dir(&mnt).unwrap();
+    std::fs::File::create(&image).unwrap().set_len(8 << 20).unwrap();
+    cmd("mkfs.ext4").arg("-q").arg(&image).ok();
+    std::fs::write(tmp.path().join("val"), [1u8, 0, 0, 1, 0, 0x20, 0, 0, 0, 0, 0, 0]).unwrap();
+    std::fs::write(tmp.path().join("data"), b"v1\n").unwrap();
+    for request in ["write data v1", "ea_set -f val /v1 security.capability"] {
+        cmd("debugfs").arg("-w").arg("-R").arg(request).arg(&image).current_dir(tmp.path()).ok();
+    }
+    let mounted = cmd("mount").args(["-o", "loop"]).arg(&image).arg(&mnt).run();
+    if !mounted.status.success() {
+        util::skip(&format!("cannot mount a loop ext4: {}", mounted.stderr_text()));
+        return;
+    }
+    let archive = tmp.path().join("x.tar");
+    let created = captar().args(["create", "-f"]).arg(&archive).arg("-C").arg(&mnt).arg("v1").run();
+    let scanned = captar().args(["caps", "scan"]).arg(&mnt).run();
+    cmd("umount").arg("-l").arg(&mnt).ok();
+    assert_eq!(created.status.code(), Some(2), "{}", created.stderr_text());
+    assert_eq!(
+        created.stderr_text(),
+        format!(
+            "captar: {}: archived without its capability: the security.capability value stored is malformed (a \
+             revision-1 or truncated value, which the kernel refuses to read: EINVAL); set it again with setcap, or \
+             remove it with setcap -r\n",
+            mnt.join("v1").display()
+        )
+    );
+    assert_eq!(captar().args(["list", "-f"]).arg(&archive).ok().stdout_text(), "v1\n");
+    assert_eq!(scanned.status.code(), Some(2));
+    let err = scanned.stderr_text();
+    assert!(err.contains("/v1: read security.capability: Invalid argument (the value stored is malformed"), "{err}");
+    assert!(err.contains("set it again with setcap, or remove it with setcap -r)"), "{err}");
+
+    if !util::require_tool("unshare") || !cmd("unshare").args(["-U", "-r", "true"]).run().status.success() {
+        util::skip("cannot make a user namespace");
+        return;
+    }
+    let locked = tmp.path().join("t/locked");
+    std::fs::create_dir_all(&locked).unwrap();
+    std::os::unix::fs::chown(&locked, Some(65534), Some(65534)).unwrap();
+    std::fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    // The namespace's root must reach t (the tempdir is root's, 0700 itself).
+    std::fs::set_permissions(tmp.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = cmd("unshare")
+        .args(["-U", "-r"])
+        .arg(env!("CARGO_BIN_EXE_captar"))
+        .args(["caps", "scan"])
+        .arg(tmp.path().join("t"))
+        .code(2);
+    let err = out.stderr_text();
+    assert!(
+        err.contains("locked: read directory: Permission denied (permission denied to the root of this user namespace"),
+        "{err}"
+    );
+}
+
 #[test]
 fn scan_one_file_system() {
     let Some(dir) = capdir() else { return };

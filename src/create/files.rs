@@ -13,7 +13,7 @@ use rustix::fs::{OFlags, Stat};
 use super::batch::Bytes;
 use super::names::{member_name, member_name_of};
 use super::tree::At;
-use super::{Body, EOVERFLOW_MSG, Files, INLINE_MAX, Item, changed};
+use super::{Body, EINVAL_MSG, EOVERFLOW_MSG, Files, INLINE_MAX, Item, changed};
 use super::{remove, sparse, tree};
 use crate::caps::FileCaps;
 use crate::error::{Error, IoContext, Result, Warning};
@@ -115,8 +115,8 @@ impl Files<'_> {
     }
 
     /// Adds the capability that was read, if any, to `meta`. `Ok(false)`: there is one that
-    /// could not be read here (a v3 value whose rootid maps to no user of this namespace); the
-    /// member is archived without it, an error saying so (and `--remove-files` keeps the file).
+    /// could not be read here (see `unreadable_caps`); the member is archived without it, an
+    /// error saying so (and `--remove-files` keeps the file).
     pub(super) fn take_caps(
         &self,
         path: &Path,
@@ -126,13 +126,24 @@ impl Files<'_> {
         match read {
             Ok(Some(v)) => meta.xattrs.push((crate::caps::XATTR_NAME.into(), v)),
             Ok(None) => {}
-            Err(e) if e.raw_os_error() == Some(libc::EOVERFLOW) => {
-                self.report.error(Error::entry(path, EOVERFLOW_MSG));
-                return Ok(false);
-            }
-            Err(e) => return Err(Error::io(path, "read security.capability", e)),
+            Err(e) => return self.unreadable_caps(path, e).map(|()| false),
         }
         Ok(true)
+    }
+
+    /// A capability there that the kernel will not give: a v3 value whose rootid maps to no
+    /// user of this namespace (EOVERFLOW), or a malformed value stored (EINVAL: revision 1,
+    /// truncated), which no tool can read either. The member goes without it, with an error
+    /// (GNU tar warns and exits 0; stopping there, as before, left the whole file out). Any other
+    /// error is returned.
+    fn unreadable_caps(&self, path: &Path, e: io::Error) -> Result<()> {
+        let msg = match e.raw_os_error() {
+            Some(libc::EOVERFLOW) => EOVERFLOW_MSG,
+            Some(libc::EINVAL) => EINVAL_MSG,
+            _ => return Err(Error::io(path, "read security.capability", e)),
+        };
+        self.report.error(Error::entry(path, msg));
+        Ok(())
     }
 
     /// Xattrs of a file that is not open (directories, symlinks, devices), found at `at`
@@ -196,8 +207,8 @@ impl Files<'_> {
                 match xattr::get_fd(file, &name) {
                     Ok(Some(v)) => meta.xattrs.push((name, v)),
                     Ok(None) => {}
-                    Err(e) if e.raw_os_error() == Some(libc::EOVERFLOW) => {
-                        self.report.error(Error::entry(path, EOVERFLOW_MSG));
+                    Err(e) if name == crate::caps::XATTR_NAME => {
+                        self.unreadable_caps(path, e)?;
                         whole = false;
                     }
                     Err(e) => return Err(Error::io(path, "read xattr", e)),
