@@ -115,6 +115,47 @@ fn tar_lines_without_f_abbreviations_and_other_commands_options() {
     );
 }
 
+/// Several `-C` when reading go each from the one before, as GNU tar changes directory in turn
+/// (only the last counted, from where captar started, before: the files went elsewhere than GNU
+/// tar puts them); one after member names, where GNU tar would put the members after it
+/// elsewhere, is refused before anything is written. Listing checks them chained too.
+#[test]
+fn several_directories_when_reading_go_where_gnu_tar_goes() {
+    if !util::require_tool("tar") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let work = tmp.path();
+    std::fs::create_dir_all(work.join("src/d")).unwrap();
+    std::fs::write(work.join("src/d/f"), "f").unwrap();
+    cmd("tar").args(["-cf", "a.tar", "src"]).current_dir(work).ok();
+    for (tool, top) in [("gnu", "g"), ("captar", "c")] {
+        std::fs::create_dir_all(work.join(top).join("v/o2")).unwrap();
+        std::fs::create_dir_all(work.join(top).join("o2")).unwrap();
+        let run = if tool == "gnu" { cmd("tar") } else { captar() };
+        run.args(["-C", "v", "-xf", "../a.tar", "-C", "o2"]).current_dir(work.join(top)).ok();
+        assert!(work.join(top).join("v/o2/src/d/f").is_file(), "{tool}");
+        assert!(!work.join(top).join("o2/src").exists(), "{tool}");
+    }
+    // In the subcommand form too; verify reads the same way (and -d, tar-style).
+    captar().args(["extract", "-f", "a.tar", "-C", "c", "-C", "o2"]).current_dir(work).ok();
+    assert!(work.join("c/o2/src/d/f").is_file());
+    captar().args(["verify", "--all", "-f", "a.tar", "-C", "c", "-C", "o2"]).current_dir(work).ok();
+    captar().args(["-df", "a.tar", "-C", "c", "-C", "o2"]).current_dir(work).ok();
+    std::fs::remove_dir_all(work.join("c/o2/src")).unwrap();
+    for line in
+        [&["-xf", "a.tar", "-C", "c", "src/d/f", "-C", "o2", "src/d"][..], &["-xf", "a.tar", "src/d/f", "-C", "c"]]
+    {
+        let err = captar().args(line).current_dir(work).code(2).stderr_text();
+        assert!(err.contains("after member names: captar reads every member into one directory"), "{line:?}: {err}");
+    }
+    assert!(!work.join("c/o2/src").exists() && !work.join("c/src").exists(), "nothing extracted");
+    assert_eq!(
+        captar().args(["-tf", "a.tar", "-C", "c", "-C", "o2"]).current_dir(work).ok().stdout_text(),
+        "src/\nsrc/d/\nsrc/d/f\n"
+    );
+}
+
 /// tar-style `o`: GNU tar's --no-same-owner on extract (owners not restored, even as root), its
 /// --old-archive on create, which captar refuses rather than ignores. Two compression options
 /// are refused in every spelling.

@@ -106,9 +106,10 @@ pub struct ExtractArgs {
     /// Archive to read; `-` for standard input
     #[arg(short = 'f', long = "file", value_name = "ARCHIVE")]
     pub(super) file: PathBuf,
-    /// Extract into DIR (default: the current directory)
-    #[arg(short = 'C', long = "directory", value_name = "DIR")]
-    pub(super) directory: Option<PathBuf>,
+    /// Extract into DIR (default: the current directory); given again, each from the one
+    /// before, as tar changes directory in turn (`-C /srv -C data` is /srv/data)
+    #[arg(short = 'C', long = "directory", value_name = "DIR", action = clap::ArgAction::Append)]
+    pub(super) directory: Vec<PathBuf>,
     #[command(flatten)]
     pub(super) xattrs: XattrArgs,
     /// Do not restore owners (the default when not root)
@@ -220,9 +221,10 @@ pub struct VerifyArgs {
     /// A `getcap -r` / `getcap -n -r` output to compare with instead of an archive
     #[arg(long, value_name = "FILE")]
     pub(super) manifest: Option<PathBuf>,
-    /// The tree to check (default: the current directory; for absolute manifest paths, /)
-    #[arg(short = 'C', long = "directory", value_name = "DIR")]
-    pub(super) directory: Option<PathBuf>,
+    /// The tree to check (default: the current directory; for absolute manifest paths, /);
+    /// given again, each from the one before, as tar changes directory in turn
+    #[arg(short = 'C', long = "directory", value_name = "DIR", action = clap::ArgAction::Append)]
+    pub(super) directory: Vec<PathBuf>,
     /// Also compare type, mode, owner, size, mtime, link targets, hard links, devices,
     /// contents and every xattr the archive carries
     #[arg(long)]

@@ -298,7 +298,8 @@ fn command(
         }),
         Command::Extract(a) => {
             let cp = checkpoints(Read, &a.file, "-x", a.to_stdout);
-            let mut opts = a.options(progress)?;
+            let matches = matches.subcommand_matches("extract").expect("the extract subcommand was parsed");
+            let mut opts = a.options(progress, matches)?;
             opts.checkpoints = cp;
             opts.record = record;
             crate::extract::extract(&opts, report)
@@ -319,7 +320,10 @@ fn command(
             }
             let opts = VerifyOptions {
                 source,
-                directory: a.directory,
+                directory: super::options::reading_directory(
+                    a.directory,
+                    matches.subcommand_matches("verify").expect("the verify subcommand was parsed"),
+                )?,
                 select: a.select.selection(&input)?,
                 all: a.all,
                 json: a.json,

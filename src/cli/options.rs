@@ -129,6 +129,26 @@ pub(super) fn is_root() -> bool {
     rustix::process::geteuid().is_root()
 }
 
+/// The one directory a reading command works in, from its `-C` options: each taken from the one
+/// before, as GNU tar changes directory in turn (`-C /srv -C data` is /srv/data; an absolute
+/// one starts again). A `-C` after a member name is refused: GNU tar extracts or compares the
+/// members named after it in that other directory, captar works in one (only the last `-C`
+/// counted, from where captar started, before: files went elsewhere than GNU tar puts them).
+/// `matches` are the subcommand's, for where the names and the `-C` options stand.
+pub(super) fn reading_directory(dirs: Vec<PathBuf>, matches: &clap::ArgMatches) -> Result<Option<PathBuf>> {
+    let last_dir = matches.indices_of("directory").into_iter().flatten().max();
+    let first_member = matches.indices_of("members").into_iter().flatten().min();
+    if let (Some(d), Some(m)) = (last_dir, first_member)
+        && m < d
+    {
+        let after = dirs.last().map(|d| d.display().to_string()).unwrap_or_default();
+        return Err(Error::Usage(format!(
+            "-C {after} after member names: captar reads every member into one directory; give -C before the names, or run captar once per directory"
+        )));
+    }
+    Ok(dirs.into_iter().reduce(|at, next| at.join(next)))
+}
+
 impl CreateArgs {
     /// The compression option given, if any (clap lets one through).
     pub(super) fn compression_option(&self) -> Option<Compression> {
@@ -290,7 +310,8 @@ impl CreateArgs {
 }
 
 impl ExtractArgs {
-    pub(super) fn options(self, progress: bool) -> Result<ExtractOptions> {
+    /// `matches` are the subcommand's, for the order of `-C` and the member names.
+    pub(super) fn options(self, progress: bool, matches: &clap::ArgMatches) -> Result<ExtractOptions> {
         let top_level = self.one_top_level.as_deref().map(|dir| top_level(Path::new(dir), &self.file)).transpose()?;
         let backups = crate::extract::Backups::parse(
             self.backup.as_deref(),
@@ -320,7 +341,7 @@ impl ExtractArgs {
             backups,
             select: self.select.selection(&self.file)?,
             archive: self.file,
-            directory: self.directory.unwrap_or_else(|| PathBuf::from(".")),
+            directory: reading_directory(self.directory, matches)?.unwrap_or_else(|| PathBuf::from(".")),
             xattrs: self.xattrs.policy(Some(EXTRACT_DEFAULT_INCLUDE))?,
             same_owner: if self.no_same_owner { false } else { self.same_owner || is_root() },
             same_permissions: if self.no_same_permissions { false } else { self.same_permissions || is_root() },

@@ -10,7 +10,7 @@ takes the next argument, in the order of the letters.
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
@@ -248,6 +248,8 @@ fn for_mode(opts: Vec<OsString>, mode: Mode) -> Result<Vec<OsString>> {
     let here: Vec<(String, bool)> = cmd.find_subcommand(mode.subcommand()).map(longs).unwrap_or_default();
     let elsewhere: Vec<(String, bool)> = cmd.get_subcommands().flat_map(longs).collect();
     let mut kept = Vec::with_capacity(opts.len());
+    // Where the -C options dropped below lead, each from the one before.
+    let mut went = PathBuf::new();
     let mut opts = opts.into_iter();
     while let Some(arg) = opts.next() {
         let bytes = arg.as_bytes();
@@ -265,10 +267,11 @@ fn for_mode(opts: Vec<OsString>, mode: Mode) -> Result<Vec<OsString>> {
                         Path::new(&dir).display()
                     )));
                 }
-                if !Path::new(&dir).is_dir() {
+                went.push(&dir);
+                if !went.is_dir() {
                     return Err(Error::Usage(format!(
                         "-C {}: not a directory to change to; name one that exists",
-                        Path::new(&dir).display()
+                        went.display()
                     )));
                 }
                 continue;
