@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// name a member `\e[2J...`, or put a newline and a forged `captar: ...` line in one) become
 /// escapes as `tar -t` prints them (`\n`, `\033`). Messages are one line each.
 pub fn terminal_safe(msg: &str) -> std::borrow::Cow<'_, str> {
-    if !msg.chars().any(char::is_control) {
+    if !msg.chars().any(escaped) {
         return msg.into();
     }
     let mut out = String::with_capacity(msg.len() + 8);
@@ -25,13 +25,25 @@ pub fn terminal_safe(msg: &str) -> std::borrow::Cow<'_, str> {
     out.into()
 }
 
+/// Whether `push_escaped` shows `c` otherwise than as itself (a backslash aside).
+fn escaped(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') || is_noncharacter(c)
+}
+
 /// Pushes `c`, a control character as `tar -t` escapes it (`\n`, `\t`, `\r`, else octal bytes).
 pub fn push_escaped(out: &mut String, c: char) {
     match c {
         '\n' => out.push_str("\\n"),
         '\t' => out.push_str("\\t"),
         '\r' => out.push_str("\\r"),
-        c if c.is_control() => {
+        // C's other escapes, as GNU tar quotes them.
+        '\x07' => out.push_str("\\a"),
+        '\x08' => out.push_str("\\b"),
+        '\x0b' => out.push_str("\\v"),
+        '\x0c' => out.push_str("\\f"),
+        // Controls, the line and paragraph separators (which a terminal may take as line
+        // ends) and noncharacters, in octal as GNU tar shows unprintable characters.
+        c if escaped(c) => {
             let mut buf = [0u8; 4];
             for b in c.encode_utf8(&mut buf).bytes() {
                 out.push_str(&format!("\\{b:03o}"));
@@ -39,6 +51,11 @@ pub fn push_escaped(out: &mut String, c: char) {
         }
         c => out.push(c),
     }
+}
+
+/// Unicode's noncharacters: U+FDD0 to U+FDEF, and the last two code points of every plane.
+fn is_noncharacter(c: char) -> bool {
+    matches!(c as u32, 0xfdd0..=0xfdef) || c as u32 & 0xfffe == 0xfffe
 }
 
 /// How errors name standard output.
@@ -414,6 +431,9 @@ mod tests {
         assert_eq!(terminal_safe("plain: ok"), "plain: ok");
         assert_eq!(terminal_safe("x\ncaptar: forged"), "x\\ncaptar: forged");
         assert_eq!(terminal_safe("\x1b[2Jx\ty\r\u{9b}"), "\\033[2Jx\\ty\\r\\302\\233");
+        // GNU tar's (C.UTF-8) quoting: C's escapes, the separators and noncharacters in octal.
+        assert_eq!(terminal_safe("c\x07\x08\x0b\x0cx"), "c\\a\\b\\v\\fx");
+        assert_eq!(terminal_safe("a\u{2028}b\u{fffe}\u{fdd0}é"), "a\\342\\200\\250b\\357\\277\\276\\357\\267\\220é");
     }
     use super::*;
 

@@ -520,7 +520,8 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
         if opts.verbose {
             let key = (meta.uid, meta.gid, meta.uname.clone(), meta.gname.clone());
             if owner.0.as_ref() != Some(&key) {
-                let name = |name: &Option<Vec<u8>>| name.as_deref().filter(|_| !opts.numeric_owner).map(lossy);
+                // Quoted as names are: the archive's owner names must not drive the terminal.
+                let name = |name: &Option<Vec<u8>>| name.as_deref().filter(|_| !opts.numeric_owner).map(quote_name);
                 let text = format!(
                     "{}/{}",
                     name(&meta.uname).unwrap_or_else(|| meta.uid.to_string()),

@@ -300,11 +300,13 @@ impl Task {
                     let text = |v: &[u8]| -> Option<String> {
                         crate::format::pax::selinux_text(v).and_then(|t| String::from_utf8(t.to_vec()).ok())
                     };
+                    // Names and labels from the archive, quoted: they must not drive the terminal.
+                    let shown = crate::list::quote_name(std::os::unix::ffi::OsStrExt::as_bytes(xname.as_os_str()));
                     let show = |v: &[u8]| match text(v).filter(|_| label) {
-                        Some(text) => format!("{}={text}", xname.to_string_lossy()),
-                        None => format!("{}={}", xname.to_string_lossy(), crate::list::hex_short(v)),
+                        Some(text) => format!("{shown}={}", crate::list::quote_name(text.as_bytes())),
+                        None => format!("{shown}={}", crate::list::hex_short(v)),
                     };
-                    let d = disk.as_deref().map(show).unwrap_or_else(|| format!("no {}", xname.to_string_lossy()));
+                    let d = disk.as_deref().map(show).unwrap_or_else(|| format!("no {shown}"));
                     out.push(self.diff(DiffKind::Xattr, Some(show(value)), Some(d), None));
                 }
                 Ok(_) => {}

@@ -789,7 +789,8 @@ fn the_extended_header_limit_counts_padding() {
 
 /// A member name holding terminal escapes (`\e[2J` clears the screen) is printed escaped, as
 /// `tar -t` prints it, in errors on stderr and in verify's differences on stdout: an archive
-/// cannot write to the terminal of whoever extracts or verifies it.
+/// cannot write to the terminal of whoever extracts or verifies it. So are owner names in
+/// `list -v`, and xattr names and SELinux labels in `verify --all` (printed raw before).
 #[test]
 fn control_characters_in_names_are_escaped_in_messages() {
     let c = case();
@@ -801,6 +802,25 @@ fn control_characters_in_names_are_escaped_in_messages() {
     let out = captar().args(["verify", "-f"]).arg(c.archive_path()).arg("-C").arg(&c.dest).code(2);
     assert!(!out.stdout_text().contains('\x1b') && !out.stderr_text().contains('\x1b'), "{out:?}");
     assert!(out.stdout_text().contains("\\033[31mlink: missing on disk"), "{}", out.stdout_text());
+
+    let c = case();
+    let tar = Tar::new()
+        .pax(&[
+            ("uname", b"\x1b]0;pwned\x07"),
+            ("gname", b"\x1b[31mred"),
+            ("SCHILY.xattr.user.\x1b[32mgreen", b"v"),
+            ("RHT.security.selinux", b"lab\x1b[34mel"),
+        ])
+        .file("f", b"x")
+        .end();
+    c.extract(&tar, &[], 0);
+    let listed = captar().args(["list", "-v", "-f"]).arg(c.archive_path()).ok().stdout_text();
+    assert!(listed.contains(" \\033]0;pwned\\a/\\033[31mred "), "{listed:?}");
+    let out = captar().args(["verify", "--all", "-f"]).arg(c.archive_path()).arg("-C").arg(&c.dest).code(1);
+    let text = out.stdout_text();
+    assert!(!text.contains('\x1b'), "{text:?}");
+    assert!(text.contains("archive user.\\033[32mgreen=76, disk no user.\\033[32mgreen"), "{text:?}");
+    assert!(text.contains("archive security.selinux=lab\\033[34mel"), "{text:?}");
 }
 
 /// A name deeper than 1024 levels (or longer than 64 KiB) is refused before anything is made:
