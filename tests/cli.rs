@@ -618,6 +618,26 @@ fn gnu_hints_are_accepted() {
     }
     assert_eq!(captar().args(["list", "--same-order", "--seek", "-v", "-f"]).arg(&a).ok().stdout_text(), plain);
     captar().args(["-tsf"]).arg(&a).ok();
+    // -n is --seek; -B (--read-full-records), --recursion, --unquote and --no-ignore-case change
+    // nothing (GNU tar's defaults, and whole records read from a pipe anyway): the copy idiom
+    // `tar cf - . | (cd dst && tar xBpf -)`.
+    for line in
+        [&["-tnf"][..], &["-tBf"], &["--read-full-records", "--recursion", "--unquote", "--no-ignore-case", "-tvf"]]
+    {
+        for tool in [env!("CARGO_BIN_EXE_captar"), "tar"] {
+            let out = cmd(tool).args(line).arg(&a).ok();
+            assert_eq!(out.stdout_text().lines().count(), plain.lines().count(), "{tool} {line:?}");
+        }
+    }
+    let piped = tmp.path().join("piped");
+    std::fs::create_dir(&piped).unwrap();
+    captar().arg("xBpf").arg("-").current_dir(&piped).stdin(std::fs::read(&a).unwrap()).ok();
+    assert_eq!(std::fs::read(piped.join("d/f")).unwrap(), b"f\n");
+    // GNU tar's options captar has not, by letter or by name: named so, on one line.
+    let err = captar().arg("-tMf").arg(&a).code(2).stderr_text();
+    assert!(err.starts_with("captar: GNU tar's -M (--multi-volume) is not supported by captar; leave it out"), "{err}");
+    let err = captar().arg("-xf").arg(&a).arg("--to-command=cat").code(2).stderr_text();
+    assert!(err.starts_with("captar: GNU tar's --to-command is not supported by captar; leave it out"), "{err}");
     // The letter as the long option: refused when writing, as GNU tar refuses it.
     for tool in [env!("CARGO_BIN_EXE_captar"), "tar"] {
         for mode in ["-csf", "-rsf", "-usf"] {

@@ -130,7 +130,19 @@ pub fn is_tar_style(args: &[OsString]) -> bool {
 }
 
 /// Every letter a bundle may hold (some only to be refused with a message).
-const LETTERS: &[u8] = b"cruAxtdfCXTIHNbvzakUqpsSomOjJihWgGV";
+const LETTERS: &[u8] = b"cruAxtdfCXTIHNbvzakUqpsSomOjJihWgGVnB";
+
+/// GNU tar's letters for options captar does not have, and their long names.
+const GNU_ONLY_LETTERS: &[(u8, &str)] = &[
+    (b'l', "check-links"),
+    (b'L', "tape-length"),
+    (b'K', "starting-file"),
+    (b'F', "info-script"),
+    (b'R', "block-number"),
+    (b'Z', "compress"),
+    (b'w', "interactive"),
+    (b'M', "multi-volume"),
+];
 
 /// Whether `arg` is a bundle of tar letters without a dash (`xvf`), as the first argument of
 /// the old form. A word with another letter is not (`captar lsit` is a mistyped subcommand,
@@ -376,7 +388,7 @@ fn choose(compress: &mut Option<&'static str>, kind: &'static str) -> Result<()>
 /// GNU tar 1.34's long options (`tar --help`): an abbreviation is read against these first,
 /// so one GNU tar takes means what it means there (`--extr` is `--extract`, though captar's
 /// verify has an `--extra`).
-const GNU_LONGS: &[&str] = &[
+pub(super) const GNU_LONGS: &[&str] = &[
     "absolute-names",
     "acls",
     "add-file",
@@ -701,6 +713,16 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                     b'J' => choose(&mut compress, "--xz")?,
                     // --absolute-names, accepted and ignored as the long form.
                     b'P' => {}
+                    // --seek: captar seeks wherever the archive is a file.
+                    b'n' => opts.push("--seek".into()),
+                    // --read-full-records: captar reads whole records from a pipe anyway.
+                    b'B' => {}
+                    other if let Some((_, long)) = GNU_ONLY_LETTERS.iter().find(|(l, _)| *l == other) => {
+                        return Err(Error::Usage(format!(
+                            "GNU tar's -{} (--{long}) is not supported by captar; leave it out (see `captar --help`)",
+                            other as char
+                        )));
+                    }
                     other => {
                         return Err(Error::Usage(format!(
                             "unknown tar option -{}; see `captar --help`",
@@ -767,7 +789,10 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                 b"posix" => format = Some("posix".into()),
                 b"verbose" => verbose = verbose.saturating_add(1),
                 b"preserve-permissions" | b"same-permissions" => letter_p = true,
-                b"auto-compress" | b"absolute-names" => {}
+                // Accepted and changing nothing: what captar does anyway (GNU tar's defaults, or
+                // whole records read from a pipe).
+                b"auto-compress" | b"absolute-names" | b"read-full-records" | b"recursion" | b"unquote"
+                | b"no-ignore-case" => {}
                 b"bzip2" => choose(&mut compress, "--bzip2")?,
                 b"xz" => choose(&mut compress, "--xz")?,
                 b"lzma" => choose(&mut compress, "--lzma")?,

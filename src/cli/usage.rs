@@ -10,47 +10,6 @@ use std::ffi::OsString;
 /// A tip longer than this is left out: the line must stay readable.
 const TIP_MAX: usize = 80;
 
-/// GNU tar's long options captar does not have: named as such, rather than with clap's tip for
-/// a file name that starts with a dash.
-const GNU_TAR_ONLY: &[&str] = &[
-    "anchored",
-    "check-links",
-    "exclude-ignore",
-    "exclude-ignore-recursive",
-    "exclude-vcs-ignores",
-    "group-map",
-    "hole-detection",
-    "ignore-case",
-    "ignore-command-error",
-    "index-file",
-    "keep-newer-files",
-    "lzop",
-    "multi-volume",
-    "new-volume-script",
-    "no-anchored",
-    "no-delay-directory-restore",
-    "no-ignore-case",
-    "no-ignore-command-error",
-    "no-seek",
-    "no-unquote",
-    "no-wildcards-match-slash",
-    "owner-map",
-    "pax-option",
-    "recursion",
-    "restrict",
-    "rmt-command",
-    "rsh-command",
-    "show-defaults",
-    "show-omitted-dirs",
-    "show-snapshot-field-ranges",
-    "sparse-version",
-    "starting-file",
-    "tape-length",
-    "unquote",
-    "volno-file",
-    "wildcards-match-slash",
-];
-
 /// The one-line message (without the `captar: ` prefix) of a clap usage error for `args` (the
 /// program name first).
 pub fn one_line(e: &clap::Error, args: &[OsString]) -> String {
@@ -81,16 +40,6 @@ pub fn one_line(e: &clap::Error, args: &[OsString]) -> String {
             String::from_utf8_lossy(word)
         );
     }
-    if e.kind() == clap::error::ErrorKind::UnknownArgument
-        && let Some(clap::error::ContextValue::String(arg)) = e.get(clap::error::ContextKind::InvalidArg)
-        && let Some(name) = arg.strip_prefix("--").map(|a| a.split('=').next().unwrap_or(a))
-        && GNU_TAR_ONLY.contains(&name)
-    {
-        return format!(
-            "GNU tar's --{name} is not supported by captar; leave it out (see `{} --help`)",
-            command_path(args)
-        );
-    }
     // An option of other commands (`--numeric-owner` when listing): named as such, rather
     // than with clap's tip for a file name that starts with a dash.
     if e.kind() == clap::error::ErrorKind::UnknownArgument
@@ -108,6 +57,14 @@ pub fn one_line(e: &clap::Error, args: &[OsString]) -> String {
             return format!(
                 "`{path}` does not take --{name} (an option of {}); leave it out (see `{path} --help`)",
                 owners.join(", ")
+            );
+        }
+        // GNU tar's long options captar has nowhere: named as such, rather than with clap's
+        // tip for a file name that starts with a dash or a similar option of captar's.
+        if super::tarstyle::GNU_LONGS.contains(&name) {
+            return format!(
+                "GNU tar's --{name} is not supported by captar; leave it out (see `{} --help`)",
+                command_path(args)
             );
         }
     }
