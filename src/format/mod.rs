@@ -125,19 +125,20 @@ impl Time {
         if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        let secs: i64 = int.parse().ok()?;
+        // Wider than i64 until the sign is applied: -9223372036854775808 is a time (GNU tar's
+        // least), whose magnitude is not an i64.
+        let secs: i128 = int.parse().ok()?;
         let mut digits: String = frac.chars().take(9).collect();
         while digits.len() < 9 {
             digits.push('0');
         }
         let nsecs: u32 = digits.parse().ok()?;
-        Some(if !neg {
-            Time { secs, nsecs }
-        } else if nsecs == 0 {
-            Time { secs: -secs, nsecs: 0 }
-        } else {
-            Time { secs: -secs - 1, nsecs: 1_000_000_000 - nsecs }
-        })
+        let (secs, nsecs) = match (neg, nsecs) {
+            (false, _) => (secs, nsecs),
+            (true, 0) => (-secs, 0),
+            (true, _) => (-secs - 1, 1_000_000_000 - nsecs),
+        };
+        Some(Time { secs: i64::try_from(secs).ok()?, nsecs })
     }
 }
 
@@ -326,6 +327,9 @@ mod tests {
             ("0", Time { secs: 0, nsecs: 0 }),
             ("-1.5", Time { secs: -2, nsecs: 500_000_000 }),
             ("-3", Time { secs: -3, nsecs: 0 }),
+            // The extremes (GNU tar writes the least for --mtime=@-9223372036854775808).
+            ("-9223372036854775808", Time { secs: i64::MIN, nsecs: 0 }),
+            ("9223372036854775807", Time { secs: i64::MAX, nsecs: 0 }),
         ] {
             assert_eq!(Time::from_pax(text), Some(t), "{text}");
             assert_eq!(t.to_pax(), text);
@@ -334,5 +338,7 @@ mod tests {
         assert_eq!(Time::from_pax("x"), None);
         assert_eq!(Time::from_pax(""), None);
         assert_eq!(Time::from_pax("1.2.3"), None);
+        assert_eq!(Time::from_pax("-9223372036854775808.5"), None, "past the least");
+        assert_eq!(Time::from_pax("9223372036854775808"), None);
     }
 }
