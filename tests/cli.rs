@@ -696,3 +696,27 @@ fn gnu_hints_are_accepted() {
     captar().args(["create", "--no-auto-compress", "-z", "-f"]).arg(&z).arg("-C").arg(&src).arg("d").ok();
     assert_eq!(&std::fs::read(&z).unwrap()[..2], [0x1f, 0x8b]);
 }
+
+/// `-X -` reads the patterns from standard input, as GNU tar does (it looked for a file named
+/// `-`); with `-f -` or `-T -`, which want standard input too, it is refused.
+#[test]
+fn exclude_patterns_from_standard_input() {
+    if !util::require_tool("tar") {
+        return;
+    }
+    let tmp = util::tempdir();
+    std::fs::create_dir_all(tmp.path().join("s/d")).unwrap();
+    std::fs::write(tmp.path().join("s/d/a.txt"), "a").unwrap();
+    std::fs::write(tmp.path().join("s/d/b.o"), "b").unwrap();
+    let listing = |archive: &str| cmd("tar").args(["-tf", archive]).current_dir(tmp.path()).ok().stdout_text();
+    captar().args(["-cf", "c.tar", "-X", "-", "s"]).current_dir(tmp.path()).stdin("*.txt\n").ok();
+    cmd("tar").args(["-cf", "g.tar", "-X", "-", "s"]).current_dir(tmp.path()).stdin("*.txt\n").ok();
+    assert_eq!(listing("c.tar"), listing("g.tar"));
+    assert!(!listing("c.tar").contains("a.txt"));
+    let listed = captar().args(["list", "-f", "g.tar", "-X", "-"]).current_dir(tmp.path()).stdin("*.o\n").ok();
+    assert_eq!(listed.stdout_text(), "s/\ns/d/\n");
+    for line in [&["-tf", "-", "-X", "-"][..], &["-cf", "x.tar", "-T", "-", "-X", "-"]] {
+        let err = captar().args(line).current_dir(tmp.path()).stdin("s\n").code(2).stderr_text();
+        assert!(err.contains("both want standard input"), "{line:?}: {err}");
+    }
+}

@@ -41,8 +41,12 @@ impl NameArgs {
     /// literally, as in GNU tar.
     fn excludes(&self) -> Result<Excludes> {
         let mut patterns = self.exclude.clone();
+        let stdin = |f: &PathBuf| f.as_os_str() == "-";
+        if self.exclude_from.iter().any(stdin) && self.files_from.iter().any(stdin) {
+            return Err(Error::Usage("-T - and -X - both want standard input; put one list in a file".into()));
+        }
         for file in &self.exclude_from {
-            let text = std::fs::read(file).map_err(|e| Error::io(file, "read the exclude file", e))?;
+            let text = read_list(file, "read the exclude file")?;
             // Trailing blanks dropped from lines, as GNU tar reads an exclude file.
             let lines: Vec<&[u8]> = match self.null {
                 true => text.split(|&b| b == 0).collect(),
@@ -88,6 +92,9 @@ impl SelectArgs {
         }
         if input.as_os_str() == "-" && names.files_from.iter().any(|f| f.as_os_str() == "-") {
             return Err(Error::Usage("-f - and -T - both want standard input; put the member names in a file".into()));
+        }
+        if input.as_os_str() == "-" && names.exclude_from.iter().any(|f| f.as_os_str() == "-") {
+            return Err(Error::Usage("-f - and -X - both want standard input; put the patterns in a file".into()));
         }
         for file in &names.files_from {
             self.members.extend(names.names_in(file)?);
@@ -468,16 +475,21 @@ fn parse_mtime(flag: &str, date: &str) -> Result<Time> {
 /// The paths a `--files-from` file names: one per line, or per NUL with `--null`; empty ones
 /// are none. `-` is standard input.
 fn names_from(file: &Path, null: bool) -> Result<Vec<PathBuf>> {
-    let text = if file.as_os_str() == "-" {
+    let text = read_list(file, "read the list of files")?;
+    let end = if null { b'\0' } else { b'\n' };
+    let names = text.split(|&b| b == end).map(|l| if null { l } else { l.strip_suffix(b"\r").unwrap_or(l) });
+    Ok(names.filter(|l| !l.is_empty()).map(|l| PathBuf::from(OsStr::from_bytes(l))).collect())
+}
+
+/// A list's contents (`-T`, `-X`): `-` is standard input, as GNU tar reads it.
+fn read_list(file: &Path, op: &'static str) -> Result<Vec<u8>> {
+    if file.as_os_str() == "-" {
         let mut text = Vec::new();
         std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut text).map(|_| text)
     } else {
         std::fs::read(file)
     }
-    .map_err(|e| crate::error::Error::io(file, "read the list of files", e))?;
-    let end = if null { b'\0' } else { b'\n' };
-    let names = text.split(|&b| b == end).map(|l| if null { l } else { l.strip_suffix(b"\r").unwrap_or(l) });
-    Ok(names.filter(|l| !l.is_empty()).map(|l| PathBuf::from(OsStr::from_bytes(l))).collect())
+    .map_err(|e| Error::io(file, op, e))
 }
 
 /// The record size `-b N` or `--record-size=SIZE` asks for (GNU tar's default, 20 blocks,
