@@ -188,12 +188,14 @@ impl FileCaps {
         format!("{}{}", self.text(), self.rootid_suffix())
     }
 
-    /// The ` [rootid=N]` suffix that `getcap -n` prints: only when the rootid is neither 0 nor -1,
-    /// and, like getcap's `printf("%d")`, as a signed number (rootid 3000000000 prints as
-    /// `-1294967296`).
+    /// The ` [rootid=N]` suffix that `getcap -n` prints: only when the rootid is not 0, and,
+    /// like getcap's `printf("%d")`, as a signed number (rootid 3000000000 prints as
+    /// `-1294967296`). getcap leaves out -1 too, libcap's "no rootid", which the kernel never
+    /// gives; shown here, as only an archive or a manifest can hold it, and a v3 value with it
+    /// is not the v2 value it would otherwise read as (verify's "differ" had two equal sides).
     pub fn rootid_suffix(&self) -> String {
         match self.rootid {
-            Some(r) if r != 0 && r != u32::MAX => format!(" [rootid={}]", r as i32),
+            Some(r) if r != 0 => format!(" [rootid={}]", r as i32),
             _ => String::new(),
         }
     }

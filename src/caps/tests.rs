@@ -206,7 +206,7 @@ fn v3_rootid() {
     // getcap -n prints the rootid with %d, and nothing for 0 and -1.
     assert_eq!(caps.with_rootid(3_000_000_000).rootid_suffix(), " [rootid=-1294967296]");
     assert_eq!(caps.with_rootid(0).rootid_suffix(), "");
-    assert_eq!(caps.with_rootid(u32::MAX).rootid_suffix(), "");
+    assert_eq!(caps.with_rootid(u32::MAX).rootid_suffix(), " [rootid=-1]", "only an archive or a manifest holds it");
     // A rootid holding a newline byte.
     let caps = FileCaps::decode(&hex("00000003 00000000 00000000 00000000 00000000 0a000000")).unwrap();
     assert_eq!((caps.text().as_str(), caps.rootid), ("=", Some(10)));
