@@ -87,6 +87,12 @@ fn tar_lines_without_f_abbreviations_and_other_commands_options() {
     assert_eq!(listed, "d/\nd/sub/\nd/sub/f\n");
     let listed = captar().arg("-t").env_remove("TAPE").stdin(archive.clone()).ok().stdout_text();
     assert_eq!(listed, "d/\nd/sub/\nd/sub/f\n");
+    // One letter, no dash, no archive named: tar's old form too (`captar t < a.tar`), not the
+    // subcommand alias, which needs -f.
+    let listed = captar().arg("t").env_remove("TAPE").stdin(archive.clone()).ok().stdout_text();
+    assert_eq!(listed, "d/\nd/sub/\nd/sub/f\n");
+    let made = captar().arg("c").arg("d").current_dir(work).env_remove("TAPE").ok().stdout;
+    assert_eq!(captar().arg("t").env_remove("TAPE").stdin(made).ok().stdout_text(), listed);
     std::fs::write(work.join("tape.tar"), &archive).unwrap();
     let listed = captar().arg("-t").env("TAPE", work.join("tape.tar")).ok().stdout_text();
     assert_eq!(listed, "d/\nd/sub/\nd/sub/f\n");

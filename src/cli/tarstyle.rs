@@ -112,6 +112,15 @@ pub fn is_tar_style(args: &[OsString]) -> bool {
             Some(a) => break a,
         }
     };
+    // `captar t < a.tar`, `captar c DIR > a.tar`: tar's old form with one letter and no archive
+    // named reads or writes standard input or output (or $TAPE), where the subcommand aliases
+    // need -f. `d` stays the subcommand (capabilities only), as with -f.
+    if matches!(first, b"c" | b"t" | b"x") {
+        let names_archive = |a: &[u8]| {
+            a == b"--file" || a.starts_with(b"--file=") || (a.starts_with(b"-") && !a.starts_with(b"--") && a.contains(&b'f'))
+        };
+        return !args.any(names_archive);
+    }
     if SUBCOMMANDS.iter().any(|s| s.as_bytes() == first) {
         return false;
     }
