@@ -82,7 +82,8 @@ impl Run<'_> {
         if self.opts.existing.checks_first() && meta.kind != Kind::Dir {
             let parent = self.dest.dir(&parent_rel).map_err(io_fail("open parent directory"))?;
             if let Ok(st) = rustix::fs::statat(&parent, &file_name, AtFlags::SYMLINK_NOFOLLOW) {
-                match self.opts.existing {
+                let existing = self.opts.existing;
+                match existing {
                     Existing::Skip => return Ok(()),
                     // A directory is never newer (GNU tar's rule): an empty one is replaced.
                     Existing::KeepNewer
@@ -95,6 +96,9 @@ impl Run<'_> {
                         );
                         return Ok(());
                     }
+                    // A hard link already there to its target is what the member would make, as
+                    // GNU tar finds (its link(2) fails with EEXIST onto the same inode: no error).
+                    Existing::Keep if meta.kind == Kind::HardLink && self.links_already(&st, meta) => return Ok(()),
                     Existing::Keep => {
                         return Err(Failure::Member(Error::entry(
                             path,
@@ -268,6 +272,17 @@ impl Run<'_> {
         }
         let gone = false;
         self.pending_dir(PendingDir { rel: rel.to_path_buf(), dev, ino, meta: meta.clone(), existed, gone })
+    }
+
+    /// Whether `st`, what stands at a hard-link member's name, is the file the link names.
+    fn links_already(&mut self, st: &rustix::fs::Stat, meta: &EntryMeta) -> bool {
+        let Some(target) = meta.link.as_deref().and_then(|t| SafeName::parse(t).ok()).filter(|t| !t.is_root()) else {
+            return false;
+        };
+        let (tparent_rel, tname) = target.split();
+        let Ok(Some(tparent)) = self.dest.open_dir(tparent_rel) else { return false };
+        rustix::fs::statat(&tparent, tname, AtFlags::SYMLINK_NOFOLLOW)
+            .is_ok_and(|t| (t.st_dev, t.st_ino) == (st.st_dev, st.st_ino))
     }
 
     fn hard_link(&mut self, parent_rel: &Path, name: &OsStr, meta: &EntryMeta) -> Result<(), Failure> {

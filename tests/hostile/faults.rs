@@ -272,6 +272,26 @@ fn a_hard_link_member_sets_no_capability() {
     }
 }
 
+/// With -k, a hard-link member whose name is already a link to its target is no error (GNU
+/// tar's link(2) finds the same inode there); the file kept is, as in GNU tar.
+#[test]
+fn keep_old_files_passes_a_link_already_made() {
+    let tar = Tar::new().file("a", b"a\n").hardlink("h", "a").end();
+    let c = case();
+    c.extract(&tar, &[], 0);
+    let out = c.extract(&tar, &["-k"], 2);
+    assert_eq!(out.stderr_text(), "captar: a: already exists; not replaced (--keep-old-files)\n");
+    if util::require_tool("tar") {
+        let gnu = util::cmd("tar").args(["-xkf"]).arg(c.archive_path()).arg("-C").arg(&c.dest).code(2).stderr_text();
+        assert!(gnu.contains("a: Cannot open: File exists") && !gnu.contains("h:"), "{gnu}");
+    }
+    // Another file under the link's name is kept, an error as for any other member.
+    std::fs::remove_file(c.dest("h")).unwrap();
+    std::fs::write(c.dest("h"), b"other\n").unwrap();
+    let out = c.extract(&tar, &["-k"], 2);
+    assert!(out.stderr_text().contains("captar: h: already exists; not replaced"), "{}", out.stderr_text());
+}
+
 /// An earlier file's failure is reported, and first, when a later large file (written beside the
 /// workers) fails too: here 40 small files into a read-only mount, then a large member that
 /// the archive cuts short. (Before the fix, the read-only error could be lost.)
