@@ -102,6 +102,16 @@ impl Error {
         Error::io(STDOUT, "write", source)
     }
 
+    /// The same error with `note` added to what it says (`...; NOTE`).
+    pub fn with_note(self, note: &str) -> Error {
+        match self {
+            Error::Archive { archive, offset, msg } => Error::Archive { archive, offset, msg: format!("{msg}; {note}") },
+            Error::Entry { path, msg } => Error::Entry { path, msg: format!("{msg}; {note}") },
+            Error::Usage(msg) => Error::Usage(format!("{msg}; {note}")),
+            io => io,
+        }
+    }
+
     pub fn io(path: impl Into<PathBuf>, op: &'static str, source: io::Error) -> Error {
         Error::Io { path: path.into(), op, source }
     }

@@ -178,6 +178,9 @@ pub struct EntryMeta {
     /// The member's `RHT.security.selinux` and `SCHILY.xattr.security.selinux` records give
     /// different labels: the RHT one (GNU tar `--selinux`'s) is used. Reported as a warning.
     pub selinux_conflicting: bool,
+    /// A global header before this member carried a capability, applied to no member (GNU tar
+    /// and bsdtar ignore one there too). Said in the warning.
+    pub global_caps_left_out: bool,
     /// How many of `xattrs`, from the first, the member's xattr records gave (`SCHILY.xattr`,
     /// `LIBARCHIVE.xattr`); those after them came from its `RHT.security.selinux` and
     /// `SCHILY.acl` records. With `selinux_record` and `acl_texts`, what `list -v --xattrs`
@@ -224,6 +227,7 @@ impl EntryMeta {
             selinux_conflicting: false,
             xattr_records: 0,
             selinux_record: false,
+            global_caps_left_out: false,
             contiguous: false,
             acl_texts: None,
             sparse: None,
@@ -239,8 +243,12 @@ impl EntryMeta {
     /// The warning about xattr records the reader left out or found conflicting, if any.
     pub fn left_out_warning(&self) -> Option<String> {
         let left_out = (self.xattrs_left_out > 0).then(|| {
+            let caps = match self.global_caps_left_out {
+                true => " (a capability in a global header among them: it applies to no member, as GNU tar and bsdtar ignore it too; give it to the member's own header)",
+                false => "",
+            };
             format!(
-                "{} extended attribute record(s) left out: a name that is empty, holds a NUL or is over 255 bytes, or a value over 64 KiB (more than Linux keeps), over 1 MiB of xattrs in all, or xattrs in a global header",
+                "{} extended attribute record(s) left out: a name that is empty, holds a NUL or is over 255 bytes, or a value over 64 KiB (more than Linux keeps), over 1 MiB of xattrs in all, or xattrs in a global header{caps}",
                 self.xattrs_left_out
             )
         });

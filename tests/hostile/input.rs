@@ -312,8 +312,6 @@ fn broken_pax_records_are_refused() {
         (record("size", b"-1"), "size"),
         (record("size", b"99999999999999999999"), "size"),
         (record("size", b"9223372036854775808"), "size"),
-        (record("mtime", b"1e9"), "mtime"),
-        (record("uid", b"-2"), "uid"),
     ];
     for (body, reason) in bodies {
         let c = case();
@@ -322,6 +320,36 @@ fn broken_pax_records_are_refused() {
         let line = one_line(&out);
         assert!(line.contains(reason), "{:?}: {line}", String::from_utf8_lossy(&body));
         assert_eq!(lkind(&c.dest("victim")), None);
+    }
+}
+
+/// A well-framed record whose value means nothing, where the member's data is still found (an
+/// mtime or uid that is no number, a LIBARCHIVE.xattr that is not base64): an error of that
+/// member (exit 2), the header's value used (the xattr left out), and the read goes on, as GNU
+/// tar's "Malformed extended header" (the whole read stopped there). Rewriting the archive
+/// (delete) still refuses it.
+#[test]
+fn a_malformed_value_is_an_error_of_its_member() {
+    for (body, said) in [
+        (record("mtime", b"1e9"), "pax mtime record \"1e9\" is not a time; the header's value is used"),
+        (record("mtime", b"nan"), "pax mtime record \"nan\" is not a time; the header's value is used"),
+        (record("uid", b"-2"), "pax uid record \"-2\" is not a number in range; the header's value is used"),
+        (
+            record("LIBARCHIVE.xattr.security.capability", b"!!!"),
+            "LIBARCHIVE.xattr record is not URL-encoded name and base64 value; that xattr is left out",
+        ),
+    ] {
+        let c = case();
+        let tar = Tar::new().pax_body(&body).file("victim", b"v\n").file("after", b"a\n").end();
+        let out = c.extract(&tar, &[], 2);
+        let line = one_line(&out);
+        assert!(line.contains(&format!("victim: {said}")), "{line}");
+        assert_eq!(read(&c.dest("victim")), b"v\n");
+        assert_eq!(read(&c.dest("after")), b"a\n");
+        let listed = captar().args(["list", "-f"]).arg(c.archive_path()).code(2);
+        assert_eq!(listed.stdout_text(), "victim\nafter\n");
+        captar().args(["delete", "-f"]).arg(c.archive_path()).arg("after").code(2);
+        assert_eq!(captar().args(["list", "-f"]).arg(c.archive_path()).code(2).stdout_text(), "victim\nafter\n");
     }
 }
 
@@ -556,6 +584,19 @@ fn oversized_and_global_xattrs_are_left_out_with_a_warning() {
         let out = captar().args(args).arg("-f").arg(c.archive_path()).arg("-C").arg(&c.dest).code(1);
         assert!(out.stderr_text().contains("f: 1 extended attribute record(s) left out"), "{args:?}");
     }
+    // A capability in a global header is said to be one (it applies to no member).
+    let c = case();
+    let body = record("SCHILY.xattr.security.capability", &CAP_NET_RAW);
+    let tar = Tar::new()
+        .header(Header::new(b'g', "pax_global_header").size(body.len() as u64))
+        .data(&body)
+        .file("h1", b"1\n")
+        .file("h2", b"2\n")
+        .end();
+    let out = c.extract(&tar, &[], 1);
+    assert!(out.stderr_text().contains("captar: h1: 1 extended attribute record(s) left out: "), "{}", out.stderr_text());
+    assert!(out.stderr_text().contains("(a capability in a global header among them: it applies to no member"));
+    assert_eq!(captar::xattr::get_caps_path(&c.dest("h2")).unwrap(), None);
 }
 
 /// cap_net_raw=ep, as setcap writes it.

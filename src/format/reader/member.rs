@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use super::data::{SPARSE_RUNS_MAX, SparseMap, parse_sparse_map};
 use super::header::{DEV_MAJOR, DEV_MINOR, GID, MAX_SIZE, MODE, MTIME, UID, numeric, size_field, trim_nul};
 use super::{CORE, Pending, Reader};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::format::acl;
 use crate::format::pax;
 use crate::format::{BLOCK, EntryMeta, Kind, Time};
@@ -97,7 +97,7 @@ impl Reader {
         header: &tar::Header,
         pending: Pending,
         at: u64,
-    ) -> Result<(EntryMeta, Option<(SparseMap, u64)>)> {
+    ) -> Result<(EntryMeta, Option<(SparseMap, u64)>, Vec<Error>)> {
         let header_path = pending.long_name.as_deref().map_or_else(|| header.path_bytes(), Cow::Borrowed);
         // Errors name the member as the pax records will call it (made only for an error).
         // Checked when read: every record is well formed.
@@ -201,6 +201,23 @@ impl Reader {
         if deleted(pax::GNAME) {
             meta.gname = None;
         }
+        // A record whose value is malformed (an mtime of `nan`, a uid of -1, a LIBARCHIVE.xattr
+        // that is not base64), where the member's data can still be found: when damage is read
+        // past (list, extract, verify), an error of its own and the header's value, as GNU tar
+        // ("Malformed extended header") goes on; else (rewriting the archive) the read stops.
+        let mut malformed: Vec<Error> = Vec::new();
+        let lenient = self.skip_damage;
+        let kept = |r: Result<u64>, into: &mut u64, malformed: &mut Vec<Error>| match r {
+            Ok(n) => {
+                *into = n;
+                Ok(())
+            }
+            Err(e) if lenient => {
+                malformed.push(e.with_note("the header's value is used"));
+                Ok(())
+            }
+            Err(e) => Err(e),
+        };
         for (_, (key, value)) in effective() {
             let text = || String::from_utf8_lossy(value).into_owned();
             let number = |field: &str| {
@@ -211,20 +228,29 @@ impl Reader {
                 k if k == pax::PATH.as_bytes() => path = value,
                 k if k == pax::LINKPATH.as_bytes() => link = Some(Cow::Borrowed(value)),
                 k if k == pax::SIZE.as_bytes() => meta.size = number("size")?,
-                k if k == pax::UID.as_bytes() => meta.uid = number("uid")?,
-                k if k == pax::GID.as_bytes() => meta.gid = number("gid")?,
+                k if k == pax::UID.as_bytes() => kept(number("uid"), &mut meta.uid, &mut malformed)?,
+                k if k == pax::GID.as_bytes() => kept(number("gid"), &mut meta.gid, &mut malformed)?,
                 k if k == pax::UNAME.as_bytes() => meta.uname = Some(value.to_vec()),
                 k if k == pax::GNAME.as_bytes() => meta.gname = Some(value.to_vec()),
-                k if k == pax::MTIME.as_bytes() => {
-                    meta.mtime = Time::from_pax(text().trim())
-                        .ok_or_else(|| fail(format!("pax mtime record {:?} is not a time", text())))?;
-                }
+                k if k == pax::MTIME.as_bytes() => match Time::from_pax(text().trim()) {
+                    Some(t) => meta.mtime = t,
+                    None => {
+                        let mut secs = 0;
+                        let e = fail(format!("pax mtime record {:?} is not a time", text()));
+                        kept(Err(e), &mut secs, &mut malformed)?;
+                    }
+                },
                 k if k.starts_with(pax::SCHILY_XATTR.as_bytes()) => schily = true,
                 k if k.starts_with(pax::LIBARCHIVE_XATTR.as_bytes()) => {
                     let suffix = &k[pax::LIBARCHIVE_XATTR.len()..];
-                    let (name, v) = pax::libarchive_xattr(suffix, value).ok_or_else(|| {
-                        fail("LIBARCHIVE.xattr record is not URL-encoded name and base64 value".into())
-                    })?;
+                    let Some((name, v)) = pax::libarchive_xattr(suffix, value) else {
+                        let e = fail("LIBARCHIVE.xattr record is not URL-encoded name and base64 value".into());
+                        if !lenient {
+                            return Err(e);
+                        }
+                        malformed.push(e.with_note("that xattr is left out"));
+                        continue;
+                    };
                     libarchive_keys.insert(suffix);
                     xattrs.add(name, v, true);
                 }
@@ -365,6 +391,6 @@ impl Reader {
                 _ => return Err(fail(format!("{} has no target", kind.word()))),
             }
         }
-        Ok((meta, sparse))
+        Ok((meta, sparse, malformed))
     }
 }

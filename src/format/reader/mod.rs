@@ -52,6 +52,8 @@ pub struct Reader {
     global: [Option<Vec<u8>>; CORE.len()],
     /// Xattr records of global headers, left out; reported with the next member.
     global_xattrs_left_out: usize,
+    /// Whether one of those was a capability.
+    global_caps_left_out: bool,
     /// The records of the extended headers before the next member, one after the other
     /// (checked as each header is read, without its NUL padding): kept and reused from member
     /// to member, and parsed again where they are read, not indexed (a 64 MiB header of
@@ -139,6 +141,7 @@ impl Reader {
             padding: 0,
             global: Default::default(),
             global_xattrs_left_out: 0,
+            global_caps_left_out: false,
             local: Vec::new(),
             done: false,
             ignore_zeros: false,
@@ -647,6 +650,7 @@ impl Reader {
                             || r.key.starts_with(pax::LIBARCHIVE_XATTR.as_bytes())
                         {
                             self.global_xattrs_left_out += 1;
+                            self.global_caps_left_out |= r.key.ends_with(b".security.capability");
                         }
                     }
                     // A global header is no part of the member after it, unless that member's
@@ -671,8 +675,10 @@ impl Reader {
                     if kind == b'S' {
                         pending.old_sparse = Some(self.old_sparse_map(&block, at)?);
                     }
-                    let (mut meta, sparse) = self.member(&block, header, pending, at)?;
+                    let (mut meta, sparse, malformed) = self.member(&block, header, pending, at)?;
+                    self.damage.extend(malformed);
                     meta.xattrs_left_out += std::mem::take(&mut self.global_xattrs_left_out);
+                    meta.global_caps_left_out = std::mem::take(&mut self.global_caps_left_out);
                     if kind == b'D' {
                         self.gnu_dumpdir(&mut meta)?;
                     } else {
