@@ -88,6 +88,14 @@ impl Xattrs {
     }
 }
 
+/// A member as its headers describe it: the metadata, its sparse map and real size if it is
+/// sparse, and the malformed values read past (see `malformed` in `Reader::member`).
+pub(super) struct Parsed {
+    pub meta: EntryMeta,
+    pub sparse: Option<(SparseMap, u64)>,
+    pub malformed: Vec<Error>,
+}
+
 impl Reader {
     /// The member a header (and the extended headers before it) describes, and, for a sparse
     /// one, how to find its runs and the size it expands to.
@@ -97,7 +105,7 @@ impl Reader {
         header: &tar::Header,
         pending: Pending,
         at: u64,
-    ) -> Result<(EntryMeta, Option<(SparseMap, u64)>, Vec<Error>)> {
+    ) -> Result<Parsed> {
         let header_path = pending.long_name.as_deref().map_or_else(|| header.path_bytes(), Cow::Borrowed);
         // Errors name the member as the pax records will call it (made only for an error).
         // Checked when read: every record is well formed.
@@ -391,6 +399,6 @@ impl Reader {
                 _ => return Err(fail(format!("{} has no target", kind.word()))),
             }
         }
-        Ok((meta, sparse, malformed))
+        Ok(Parsed { meta, sparse, malformed })
     }
 }
