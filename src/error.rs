@@ -105,7 +105,9 @@ impl Error {
     /// The same error with `note` added to what it says (`...; NOTE`).
     pub fn with_note(self, note: &str) -> Error {
         match self {
-            Error::Archive { archive, offset, msg } => Error::Archive { archive, offset, msg: format!("{msg}; {note}") },
+            Error::Archive { archive, offset, msg } => {
+                Error::Archive { archive, offset, msg: format!("{msg}; {note}") }
+            }
             Error::Entry { path, msg } => Error::Entry { path, msg: format!("{msg}; {note}") },
             Error::Usage(msg) => Error::Usage(format!("{msg}; {note}")),
             io => io,

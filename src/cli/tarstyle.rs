@@ -117,7 +117,9 @@ pub fn is_tar_style(args: &[OsString]) -> bool {
     // need -f. `d` stays the subcommand (capabilities only), as with -f.
     if matches!(first, b"c" | b"t" | b"x") {
         let names_archive = |a: &[u8]| {
-            a == b"--file" || a.starts_with(b"--file=") || (a.starts_with(b"-") && !a.starts_with(b"--") && a.contains(&b'f'))
+            a == b"--file"
+                || a.starts_with(b"--file=")
+                || (a.starts_with(b"-") && !a.starts_with(b"--") && a.contains(&b'f'))
         };
         return !args.any(names_archive);
     }

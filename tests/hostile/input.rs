@@ -594,7 +594,11 @@ fn oversized_and_global_xattrs_are_left_out_with_a_warning() {
         .file("h2", b"2\n")
         .end();
     let out = c.extract(&tar, &[], 1);
-    assert!(out.stderr_text().contains("captar: h1: 1 extended attribute record(s) left out: "), "{}", out.stderr_text());
+    assert!(
+        out.stderr_text().contains("captar: h1: 1 extended attribute record(s) left out: "),
+        "{}",
+        out.stderr_text()
+    );
     assert!(out.stderr_text().contains("(a capability in a global header among them: it applies to no member"));
     assert_eq!(captar::xattr::get_caps_path(&c.dest("h2")).unwrap(), None);
 }
