@@ -2066,3 +2066,31 @@ fn a_root_name_selects_what_gnu_tar_selects() {
         assert_eq!(std::fs::read(&copy).unwrap(), std::fs::read(&abs).unwrap(), "{name}");
     }
 }
+
+/// `--sort=inode`: each directory's entries in inode order, the order GNU tar's `--sort=inode`
+/// gives (files made in reverse name order, so that it is not the name order).
+#[test]
+fn sort_by_inode_as_gnu_tar() {
+    if !util::require_tool("tar") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let si = tmp.path().join("si");
+    std::fs::create_dir(&si).unwrap();
+    for name in ["z", "y", "x", "w", "dz", "v", "da"] {
+        match name.starts_with('d') {
+            true => std::fs::create_dir(si.join(name)).unwrap(),
+            false => std::fs::write(si.join(name), name).unwrap(),
+        }
+    }
+    std::fs::write(si.join("dz/q"), "q").unwrap();
+    let listing = |tool: &str| {
+        let made = tmp.path().join(format!("{tool}.tar"));
+        let run = if tool == "tar" { cmd("tar") } else { captar() };
+        run.args(["--sort=inode", "-cf"]).arg(&made).arg("si").current_dir(tmp.path()).ok();
+        cmd("tar").arg("-tf").arg(&made).ok().stdout_text()
+    };
+    let ours = listing("captar");
+    assert_eq!(ours, listing("tar"));
+    assert!(ours.starts_with("si/\nsi/z\nsi/y\n"), "{ours}");
+}

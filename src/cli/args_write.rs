@@ -152,9 +152,10 @@ pub struct CreateArgs {
     /// GNU tar's --check-device
     #[arg(long, requires = "listed_incremental", overrides_with = "no_check_device")]
     check_device: bool,
-    /// Member order: name (captar's, always) or none (accepted: captar's order is by name)
-    #[arg(long, value_name = "ORDER", value_parser = ["name", "none"])]
-    sort: Option<String>,
+    /// Member order within each directory: name (captar's default), inode (as GNU tar's: fewer
+    /// seeks on a spinning disk), or none (accepted: by name)
+    #[arg(long, value_name = "ORDER", value_parser = ["name", "none", "inode"])]
+    pub(super) sort: Option<String>,
     /// List each file as it is archived (on stdout; on stderr when the archive goes to stdout)
     #[arg(short, long)]
     pub(super) verbose: bool,

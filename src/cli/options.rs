@@ -240,6 +240,7 @@ impl CreateArgs {
             label: self.label,
             tags,
             ignore_failed_read: self.ignore_failed_read,
+            by_inode: self.sort.as_deref() == Some("inode"),
             dereference: self.dereference,
             atime_preserve: self.atime_preserve.is_some(),
             checkpoints: None,

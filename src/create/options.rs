@@ -44,6 +44,9 @@ pub struct CreateOptions {
     /// `--ignore-failed-read`).
     pub ignore_failed_read: bool,
     /// Symlinks are followed: what they lead to is archived under their names (GNU tar's `-h`).
+    /// `--sort=inode`: each directory's entries in inode order (GNU tar's, for fewer seeks on a
+    /// disk that has to), instead of by name.
+    pub by_inode: bool,
     pub dereference: bool,
     /// `--atime-preserve`: files and directories are read without changing their access
     /// times (as always where the kernel allows), and where it does not, a warning says so.
@@ -96,6 +99,7 @@ impl CreateOptions {
             excludes: Excludes::new(&[]).expect("no patterns"),
             tags: Vec::new(),
             ignore_failed_read: false,
+            by_inode: false,
             dereference: false,
             atime_preserve: false,
             checkpoints: None,

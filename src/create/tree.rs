@@ -1,6 +1,6 @@
 /*!
-The directory tree as create walks it: depth first, each directory's entries sorted by name
-(GNU tar's and bsdtar's archives list them in readdir order; a sorted archive is the same on
+The directory tree as create walks it: depth first, each directory's entries sorted by name (or by
+inode, `--sort=inode`; GNU tar's and bsdtar's archives list them in readdir order; a sorted archive is the same on
 every filesystem), a directory's contents right after the directory itself.
 
 Each directory is read whole when the walk enters it and stays open while its entries are
@@ -140,6 +140,8 @@ pub(super) struct Tree {
     follow: bool,
     /// Whether the directory last entered was opened with O_NOATIME (its atime kept).
     atime_kept: bool,
+    /// Entries in inode order (`--sort=inode`), not by name.
+    by_inode: bool,
 }
 
 /// `openat` with O_NOATIME where the kernel allows it (the file's owner, or CAP_FOWNER), else
@@ -176,6 +178,7 @@ impl Tree {
             buf: Vec::with_capacity(32 << 10),
             follow: false,
             atime_kept: true,
+            by_inode: false,
         }
     }
 
@@ -187,6 +190,12 @@ impl Tree {
     /// Makes the walk follow symlinks (`--dereference`).
     pub(super) fn following(mut self, follow: bool) -> Tree {
         self.follow = follow;
+        self
+    }
+
+    /// Each directory's entries in inode order rather than by name (`--sort=inode`).
+    pub(super) fn by_inode(mut self, on: bool) -> Tree {
+        self.by_inode = on;
         self
     }
 
@@ -282,7 +291,8 @@ impl Tree {
         level.rest.retain(|_| kept.next().unwrap_or(true));
     }
 
-    /// The names in an open directory, sorted from last to first.
+    /// The names in an open directory, sorted from last to first (by name, or by inode and
+    /// then name).
     fn read_names(&mut self, fd: &OwnedFd) -> io::Result<Vec<CString>> {
         let mut names = Vec::new();
         let mut dir = RawDir::new(fd, self.buf.spare_capacity_mut());
@@ -290,11 +300,11 @@ impl Tree {
             let entry = entry?;
             let name = entry.file_name();
             if name != c"." && name != c".." {
-                names.push(name.to_owned());
+                names.push((if self.by_inode { entry.ino() } else { 0 }, name.to_owned()));
             }
         }
-        names.sort_unstable_by(|a, b| b.as_bytes().cmp(a.as_bytes()));
-        Ok(names)
+        names.sort_unstable_by(|(ia, a), (ib, b)| (ib, b.as_bytes()).cmp(&(ia, a.as_bytes())));
+        Ok(names.into_iter().map(|(_, name)| name).collect())
     }
 
     /// Whether no directory is entered: the next entry is a path named on the command line.

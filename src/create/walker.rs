@@ -28,7 +28,8 @@ impl Walker<'_> {
     pub(super) fn walk_all(&mut self, mut batches: Batches<'_>) -> Result<()> {
         // Each batch out may hold a large file open, each reader one more; and a few for the
         // archive and standard streams.
-        let mut tree = Tree::new(2 * batches.most + 8).following(self.files.opts.dereference);
+        let mut tree =
+            Tree::new(2 * batches.most + 8).following(self.files.opts.dereference).by_inode(self.files.opts.by_inode);
         for named in &self.files.opts.paths {
             let (arg, fs_path) = (&named.path, named.fs_path());
             let (name, stripped) = member_name(arg);
