@@ -716,7 +716,7 @@ fn exclude_patterns_from_standard_input() {
     std::fs::write(tmp.path().join("s/d/b.o"), "b").unwrap();
     let listing = |archive: &str| cmd("tar").args(["-tf", archive]).current_dir(tmp.path()).ok().stdout_text();
     captar().args(["-cf", "c.tar", "-X", "-", "s"]).current_dir(tmp.path()).stdin("*.txt\n").ok();
-    cmd("tar").args(["-cf", "g.tar", "-X", "-", "s"]).current_dir(tmp.path()).stdin("*.txt\n").ok();
+    cmd("tar").args(["--sort=name", "-cf", "g.tar", "-X", "-", "s"]).current_dir(tmp.path()).stdin("*.txt\n").ok();
     assert_eq!(listing("c.tar"), listing("g.tar"));
     assert!(!listing("c.tar").contains("a.txt"));
     let listed = captar().args(["list", "-f", "g.tar", "-X", "-"]).current_dir(tmp.path()).stdin("*.o\n").ok();
@@ -725,4 +725,14 @@ fn exclude_patterns_from_standard_input() {
         let err = captar().args(line).current_dir(tmp.path()).stdin("s\n").code(2).stderr_text();
         assert!(err.contains("both want standard input"), "{line:?}: {err}");
     }
+    // A value that starts with a dash is the value, as GNU tar takes it (`-C -odd`,
+    // `--exclude -x`): it was taken for an option.
+    std::fs::write(tmp.path().join("s/d/-x"), "x").unwrap();
+    std::fs::create_dir(tmp.path().join("-odd")).unwrap();
+    captar().args(["-cf", "h.tar", "--exclude", "-x", "s"]).current_dir(tmp.path()).ok();
+    cmd("tar").args(["--sort=name", "-cf", "hg.tar", "--exclude", "-x", "s"]).current_dir(tmp.path()).ok();
+    assert_eq!(listing("h.tar"), listing("hg.tar"));
+    assert!(!listing("h.tar").contains("-x"));
+    captar().args(["-xf", "h.tar", "-C", "-odd"]).current_dir(tmp.path()).ok();
+    assert!(tmp.path().join("-odd/s/d/a.txt").is_file());
 }

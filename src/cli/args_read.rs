@@ -108,7 +108,7 @@ pub struct ExtractArgs {
     pub(super) file: PathBuf,
     /// Extract into DIR (default: the current directory); given again, each from the one
     /// before, as tar changes directory in turn (`-C /srv -C data` is /srv/data)
-    #[arg(short = 'C', long = "directory", value_name = "DIR", action = clap::ArgAction::Append)]
+    #[arg(short = 'C', long = "directory", value_name = "DIR", action = clap::ArgAction::Append, allow_hyphen_values = true)]
     pub(super) directory: Vec<PathBuf>,
     #[command(flatten)]
     pub(super) xattrs: XattrArgs,
@@ -223,7 +223,7 @@ pub struct VerifyArgs {
     pub(super) manifest: Option<PathBuf>,
     /// The tree to check (default: the current directory; for absolute manifest paths, /);
     /// given again, each from the one before, as tar changes directory in turn
-    #[arg(short = 'C', long = "directory", value_name = "DIR", action = clap::ArgAction::Append)]
+    #[arg(short = 'C', long = "directory", value_name = "DIR", action = clap::ArgAction::Append, allow_hyphen_values = true)]
     pub(super) directory: Vec<PathBuf>,
     /// Also compare type, mode, owner, size, mtime, link targets, hard links, devices,
     /// contents and every xattr the archive carries

@@ -14,10 +14,10 @@ pub struct XattrArgs {
     #[arg(long, overrides_with = "no_xattrs")]
     pub(super) xattrs: bool,
     /// Only xattrs whose name matches GLOB (implies --xattrs); repeatable
-    #[arg(long, value_name = "GLOB")]
+    #[arg(long, value_name = "GLOB", allow_hyphen_values = true)]
     pub(super) xattrs_include: Vec<String>,
     /// Leave out xattrs whose name matches GLOB (implies --xattrs); repeatable
-    #[arg(long, value_name = "GLOB")]
+    #[arg(long, value_name = "GLOB", allow_hyphen_values = true)]
     pub(super) xattrs_exclude: Vec<String>,
     /// No xattrs but security.capability, as without --xattrs (GNU tar's --no-xattrs; cancels
     /// --xattrs, --xattrs-include and --xattrs-exclude given before it; --no-caps leaves the
@@ -49,10 +49,10 @@ pub struct XattrArgs {
 pub struct NameArgs {
     /// Leave out what GLOB matches: a name, any tail of it after a `/`, or a leading directory
     /// of it (GNU tar's --exclude); repeatable
-    #[arg(long, value_name = "GLOB")]
+    #[arg(long, value_name = "GLOB", allow_hyphen_values = true)]
     pub(super) exclude: Vec<String>,
     /// Leave out what the patterns in FILE match, one per line, as --exclude (tar's -X)
-    #[arg(short = 'X', long, value_name = "FILE")]
+    #[arg(short = 'X', long, value_name = "FILE", allow_hyphen_values = true)]
     pub(super) exclude_from: Vec<PathBuf>,
     /// Leave out version control files and directories (.git, .gitignore, .svn, CVS, .hg and
     /// others: GNU tar's list), as GNU tar's --exclude-vcs
@@ -72,7 +72,7 @@ pub struct NameArgs {
     pub(super) no_wildcards: bool,
     /// Also the paths (create) or members (list, extract, verify) named in FILE, one per line
     /// (`-` for standard input), as tar's -T
-    #[arg(short = 'T', long, value_name = "FILE")]
+    #[arg(short = 'T', long, value_name = "FILE", allow_hyphen_values = true)]
     pub(super) files_from: Vec<PathBuf>,
     /// Names in -T and -X files end with a NUL byte, not a newline (find -print0)
     #[arg(long)]
@@ -99,7 +99,7 @@ pub struct SelectArgs {
     pub(super) ignore_zeros: bool,
     /// Read the archive only if its volume label (written by create --label or GNU tar -V)
     /// matches GLOB, as GNU tar's -V when reading
-    #[arg(long, value_name = "GLOB")]
+    #[arg(long, value_name = "GLOB", allow_hyphen_values = true)]
     pub(super) label: Option<String>,
     /// Accepted, as GNU tar's -s / --same-order / --preserve-order: captar reads the archive
     /// once in its order whatever the order of the names

@@ -17,7 +17,7 @@ pub struct CreateArgs {
     pub(super) file: PathBuf,
     /// Change to DIR before reading the paths after it (repeatable: a relative DIR is relative
     /// to the one before, as tar's -C)
-    #[arg(short = 'C', long = "directory", value_name = "DIR")]
+    #[arg(short = 'C', long = "directory", value_name = "DIR", allow_hyphen_values = true)]
     pub(super) directory: Vec<PathBuf>,
     #[command(flatten)]
     pub(super) xattrs: XattrArgs,
