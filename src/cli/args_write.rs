@@ -178,7 +178,15 @@ pub struct ConcatArgs {
     pub(super) archives: Vec<PathBuf>,
 }
 
+/// `-i` (delete refuses an archive with data after its end marker) and the renaming options
+/// (members are matched by their names as archived, as GNU tar's --delete matches them) are
+/// taken, as GNU tar takes them, and left out of the help: they change nothing here.
 #[derive(Debug, Args)]
+#[command(
+    mut_arg("ignore_zeros", |a| a.hide(true)),
+    mut_arg("transform", |a| a.hide(true)),
+    mut_arg("show_transformed_names", |a| a.hide(true))
+)]
 pub struct DeleteArgs {
     /// The uncompressed archive to take members out of
     #[arg(short = 'f', long = "file", value_name = "ARCHIVE")]
