@@ -566,3 +566,36 @@ fn incremental_edges_second_review() {
         .stderr_text();
     assert!(err.contains("an archive of its own"), "{err}");
 }
+
+/// Options a dump would misread (found by review): paths from two `-C` directories, which a
+/// snapshot would name alike (the second's listing, extracted with -G, removed the first's
+/// files; GNU tar allows one -C with -g), and `--level` beside -g, GNU tar's dump level but
+/// captar's compression level (`--level=0 -f x.tar.xz` went on from the snapshot): both
+/// refused, with the spellings that say which is meant. Nothing is written.
+#[test]
+fn options_a_dump_would_misread_are_refused() {
+    let tmp = util::tempdir();
+    let d = tmp.path();
+    for dir in ["a", "b"] {
+        std::fs::create_dir(d.join(dir)).unwrap();
+        std::fs::write(d.join(dir).join(format!("f{dir}")), dir).unwrap();
+    }
+    let err = captar()
+        .args(["create", "-g", "s.snar", "-f", "x.tar", "-C", "a", ".", "-C", "../b", "."])
+        .current_dir(d)
+        .code(2);
+    assert!(err.stderr_text().contains("-g with paths from more than one -C directory"), "{}", err.stderr_text());
+    let err =
+        captar().args(["create", "-g", "s.snar", "--level=0", "-f", "x.tar.xz", "-C", "a", "."]).current_dir(d).code(2);
+    assert!(
+        err.stderr_text().contains("write --dump-level=0 for the dump, or --compression-level=0"),
+        "{}",
+        err.stderr_text()
+    );
+    assert!(!d.join("s.snar").exists() && !d.join("x.tar").exists() && !d.join("x.tar.xz").exists());
+    captar()
+        .args(["create", "-g", "s.snar", "--dump-level=0", "--compression-level=0", "-f", "x.tar.xz", "-C", "a", "."])
+        .current_dir(d)
+        .ok();
+    assert_eq!(names(&d.join("x.tar.xz")), ["./", "./fa"]);
+}

@@ -48,6 +48,10 @@ pub struct CreateArgs {
     /// compression)
     #[arg(long, value_name = "N")]
     pub(super) level: Option<i32>,
+    /// The compression level, as --level, spelt so that it is one beside -g (where GNU tar's
+    /// --level is the dump level: --dump-level)
+    #[arg(long, value_name = "N", conflicts_with = "level")]
+    pub(super) compression_level: Option<i32>,
     #[command(flatten)]
     pub(super) names: NameArgs,
     /// Write TEXT as the archive's volume label, first in it, as GNU tar's -V (a pax global

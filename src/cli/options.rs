@@ -179,7 +179,16 @@ impl CreateArgs {
             None if self.no_auto_compress => Compression::None,
             None => Compression::from_name(&self.file).map_err(|e| Error::entry(&self.file, e))?,
         };
-        if let Some(level) = self.level {
+        // GNU tar's --level is the dump level of a -g dump, captar's the compression's: beside
+        // -g, `--level=0` meant to make a full dump compressed at xz's level 0 and went on
+        // from the snapshot.
+        if let (Some(level), Some(_)) = (self.level, &self.listed_incremental) {
+            return Err(Error::Usage(format!(
+                "--level {level} with -g: GNU tar's --level is the dump level, captar's the compression level; write --dump-level={level} for the dump, or --compression-level={level}"
+            )));
+        }
+        let level = self.level.or(self.compression_level);
+        if let Some(level) = level {
             match compression.levels() {
                 None => {
                     return Err(Error::Usage(format!(
@@ -229,6 +238,19 @@ impl CreateArgs {
                 }
             }
         }
+        // A snapshot names each directory by its path as walked: two directories `-C a .` and
+        // `-C b .` are one `.` to it, and the second's listing, extracted with -G, removed the
+        // first's files. GNU tar allows one -C with -g.
+        if self.listed_incremental.is_some()
+            && let Some(first) = paths.first()
+            && let Some(other) = paths.iter().find(|p| p.dir != first.dir)
+        {
+            return Err(Error::Usage(format!(
+                "-g with paths from more than one -C directory ({} and {}): a snapshot names directories by their paths, which two directories would share; dump each with its own snapshot (GNU tar allows one -C with -g too)",
+                if first.dir.as_os_str().is_empty() { Path::new(".") } else { &first.dir }.display(),
+                if other.dir.as_os_str().is_empty() { Path::new(".") } else { &other.dir }.display()
+            )));
+        }
         // A listing names files as they are on disk, members by their new names: extracted
         // with -G, the listings would remove the members of earlier dumps.
         if self.listed_incremental.is_some() && !self.names.transform.is_empty() {
@@ -254,7 +276,7 @@ impl CreateArgs {
             empty_ok: !self.names.files_from.is_empty(),
             xattrs: self.xattrs.policy(None)?,
             compression,
-            level: self.level,
+            level,
             excludes: self.names.excludes()?,
             transforms: self.names.transforms()?,
             one_file_system: self.one_file_system,

@@ -898,7 +898,8 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
         // A --level given outright wins over the program's -N.
         let given = opts.iter().any(|o| o.as_bytes() == b"--level" || o.as_bytes().starts_with(b"--level="));
         if let Some(level) = level.filter(|_| !given) {
-            out.push("--level".into());
+            // Beside -g, --level would be taken for GNU tar's dump level.
+            out.push(if listed { "--compression-level" } else { "--level" }.into());
             out.push(level.into());
         }
     }
@@ -1024,6 +1025,11 @@ mod tests {
             "captar create --listed-incremental s.snar --dump-level=0 -f a.tar x"
         );
         assert_eq!(rw("captar -c --level 3 -f a.tar x"), "captar create --level 3 -f a.tar x");
+        // The program's level beside -g is the compression's, spelt so.
+        assert_eq!(
+            rw_args(&["captar", "-c", "-g", "s", "-I", "xz -9", "-f", "a.txz", "x"]).unwrap(),
+            "captar create --xz --compression-level 9 --listed-incremental s -f a.txz x"
+        );
         assert_eq!(rw("captar -xGf a.tar"), "captar extract --incremental -f a.tar");
         assert_eq!(rw("captar -cGg s -f a.tar x"), "captar create --listed-incremental s -f a.tar x");
         assert_eq!(rw("captar -tGf a.tar"), "captar list -f a.tar");
