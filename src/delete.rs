@@ -13,8 +13,6 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use rustix::fs::{Gid, Mode, Uid};
-
 use crate::error::{Error, IoContext, Outcome, Report, Result};
 use crate::extract::SafeName;
 use crate::format::Kind;
@@ -155,7 +153,12 @@ fn rewrite(path: &Path, md: &std::fs::Metadata, cut: &[(u64, u64)], end: u64, re
         temps::BesideError::Dir(dir, e) => Error::io(dir, "open the archive's directory", e),
         temps::BesideError::Create(e) => Error::io(path, "create the new archive", e),
     })?;
-    let written = copy_kept(path, &new.file, md, cut, end, record);
+    let written = new
+        .take_attributes(path, md)
+        .map_err(|what| {
+            Error::entry(path, format!("cannot give the new archive the old one's {what}; nothing deleted"))
+        })
+        .and_then(|()| copy_kept(path, &new.file, cut, end, record));
     if written.is_err() {
         new.discard();
         return written;
@@ -164,22 +167,7 @@ fn rewrite(path: &Path, md: &std::fs::Metadata, cut: &[(u64, u64)], end: u64, re
     written
 }
 
-fn copy_kept(
-    path: &Path,
-    new: &File,
-    md: &std::fs::Metadata,
-    cut: &[(u64, u64)],
-    end: u64,
-    record: u64,
-) -> Result<u64> {
-    rustix::fs::fchown(new, Some(Uid::from_raw(md.uid())), Some(Gid::from_raw(md.gid())))
-        .and_then(|()| rustix::fs::fchmod(new, Mode::from_raw_mode(md.mode() & 0o7777)))
-        .map_err(|e| {
-            Error::entry(
-                path,
-                format!("cannot give the new archive the old one's owner and mode ({e}); nothing deleted"),
-            )
-        })?;
+fn copy_kept(path: &Path, new: &File, cut: &[(u64, u64)], end: u64, record: u64) -> Result<u64> {
     let mut old = File::open(path).at(path, "open the archive")?;
     let mut out = io::BufWriter::with_capacity(1 << 20, new);
     let mut written = 0u64;

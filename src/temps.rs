@@ -119,6 +119,32 @@ impl Beside {
         settle(named, || rustix::fs::renameat(&dir, &tmp, &dir, &name)).map_err(io::Error::from)
     }
 
+    /// Gives the new file what the file it replaces has, `md` its metadata: owner, mode, and
+    /// every xattr, ACLs among them (set
+    /// last: an access ACL's mask is the mode's group bits, so the mode alone would give the
+    /// owning group the mask's rights). A replacement that lost them changed who may read or
+    /// write the file. The SELinux label is the policy's for a new file where it cannot be
+    /// copied. `Err` says what could not be given.
+    pub fn take_attributes(&self, old: &Path, md: &std::fs::Metadata) -> Result<(), String> {
+        use rustix::fs::{Gid, Uid};
+        use std::os::unix::fs::MetadataExt;
+        rustix::fs::fchown(&self.file, Some(Uid::from_raw(md.uid())), Some(Gid::from_raw(md.gid())))
+            .map_err(|e| format!("its owner ({e})"))?;
+        rustix::fs::fchmod(&self.file, rustix::fs::Mode::from_raw_mode(md.mode() & 0o7777))
+            .map_err(|e| format!("its mode ({e})"))?;
+        let names = crate::xattr::list_path(old).map_err(|e| format!("its xattrs ({})", crate::error::os_text(&e)))?;
+        for name in names {
+            let value = crate::xattr::get_path(old, &name);
+            let set = value.and_then(|v| v.map_or(Ok(()), |v| crate::xattr::set_fd(&self.file, &name, &v)));
+            if let Err(e) = set
+                && name != crate::select::SELINUX_XATTR
+            {
+                return Err(format!("its xattr {} ({})", name.to_string_lossy(), crate::error::os_text(&e)));
+            }
+        }
+        Ok(())
+    }
+
     /// Removes the temporary.
     pub fn discard(self) {
         let Beside { dir, tmp, named, .. } = self;

@@ -2094,3 +2094,37 @@ fn sort_by_inode_as_gnu_tar() {
     assert_eq!(ours, listing("tar"));
     assert!(ours.starts_with("si/\nsi/z\nsi/y\n"), "{ours}");
 }
+
+/// The archive delete writes beside the old one, and the snapshot -g replaces, keep the old
+/// file's owner, mode, ACL and xattrs: the ACL was lost (a named user's access gone) and the
+/// owning group given the mask's rights, as the mode's group bits hold the mask.
+#[test]
+fn rewritten_files_keep_their_acls_and_xattrs() {
+    if !util::require_tool("setfacl") || !util::require_tool("getfacl") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let d = tmp.path();
+    std::fs::create_dir(d.join("t")).unwrap();
+    std::fs::write(d.join("t/a"), "a").unwrap();
+    std::fs::write(d.join("t/b"), "b").unwrap();
+    let dress = |name: &str, mode: u32, acl: &str| {
+        std::fs::set_permissions(d.join(name), std::os::unix::fs::PermissionsExt::from_mode(mode)).unwrap();
+        cmd("setfacl").args(["-m", acl, name]).current_dir(d).ok();
+        captar::xattr::set_path(&d.join(name), std::ffi::OsStr::new("user.note"), b"kept").unwrap();
+        cmd("getfacl").args(["-p", name]).current_dir(d).ok().stdout_text()
+    };
+    let kept = |name: &str, acl: &str| {
+        assert_eq!(cmd("getfacl").args(["-p", name]).current_dir(d).ok().stdout_text(), acl, "{name}");
+        let note = captar::xattr::get_path(&d.join(name), std::ffi::OsStr::new("user.note")).unwrap();
+        assert_eq!(note.as_deref(), Some(&b"kept"[..]), "{name}");
+    };
+    captar().args(["create", "-f", "x.tar", "-C", "t", "."]).current_dir(d).ok();
+    let acl = dress("x.tar", 0o640, "u:nobody:rw");
+    captar().args(["delete", "-f", "x.tar", "./a"]).current_dir(d).ok();
+    kept("x.tar", &acl);
+    captar().args(["create", "-g", "s.snar", "-f", "l0.tar", "-C", "t", "."]).current_dir(d).ok();
+    let acl = dress("s.snar", 0o600, "u:nobody:r");
+    captar().args(["create", "-g", "s.snar", "-f", "l1.tar", "-C", "t", "."]).current_dir(d).ok();
+    kept("s.snar", &acl);
+}

@@ -30,8 +30,6 @@ use std::ffi::CString;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
-
 use rustix::fs::Stat;
 
 use super::options::Newer;
@@ -464,13 +462,14 @@ impl Incremental {
             temps::BesideError::Dir(dir, e) => Error::io(dir, "open the snapshot's directory", e),
             temps::BesideError::Create(e) => Error::io(&self.path, "create the new snapshot", e),
         })?;
-        let mut written = beside.file.write_all(&bytes);
-        if let (Ok(()), Some(md)) = (&written, &old) {
-            // Its owner only where this process may give it (root); its mode always.
-            let _ = std::os::unix::fs::fchown(&beside.file, Some(md.uid()), Some(md.gid()));
-            written = beside.file.set_permissions(std::fs::Permissions::from_mode(md.permissions().mode() & 0o7777));
+        // The old snapshot's owner, mode, ACLs and xattrs (a new one: 0666 less the umask).
+        if let Some(md) = &old
+            && let Err(what) = beside.take_attributes(&self.path, md)
+        {
+            beside.discard();
+            return Err(Error::entry(&self.path, format!("cannot give the new snapshot the old one's {what}")));
         }
-        if let Err(e) = written.and_then(|()| beside.file.sync_all()) {
+        if let Err(e) = beside.file.write_all(&bytes).and_then(|()| beside.file.sync_all()) {
             beside.discard();
             return Err(Error::io(&self.path, "write the new snapshot", e));
         }
