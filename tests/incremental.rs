@@ -599,3 +599,23 @@ fn options_a_dump_would_misread_are_refused() {
         .ok();
     assert_eq!(names(&d.join("x.tar.xz")), ["./", "./fa"]);
 }
+
+/// The archive written inside the tree it dumps is listed by its own name, as GNU tar lists it
+/// (its temporary name went into the listing and the snapshot: a name no file has after the
+/// run), once, also when an older archive of that name is there.
+#[test]
+fn the_archive_in_the_tree_is_listed_by_its_name() {
+    let tmp = util::tempdir();
+    let t = tmp.path().join("t");
+    fs::create_dir(&t).unwrap();
+    fs::write(t.join("a"), "a").unwrap();
+    for round in 0..2 {
+        captar().args(["create", "-g", "s.snar", "-f", "full.tar", "-C", "."]).arg(".").current_dir(&t).ok();
+        let snapshot = fs::read(t.join("s.snar")).unwrap();
+        let listing = cmd("tar").args(["-tvvGf", "full.tar"]).current_dir(&t).ok().stdout_text();
+        for text in [String::from_utf8_lossy(&snapshot).into_owned(), listing] {
+            assert!(!text.contains(".captar-"), "round {round}: {text:?}");
+            assert_eq!(text.matches("full.tar").count(), 1, "round {round}: {text:?}");
+        }
+    }
+}

@@ -187,6 +187,7 @@ impl Walker<'_> {
             return;
         }
         let opts = self.files.opts;
+        let skip_inodes = &self.skip_inodes;
         let (arg, fs_path) = named;
         let mut dumpdir = None;
         let mut renames = Vec::new();
@@ -228,11 +229,48 @@ impl Walker<'_> {
                 !opts.excludes.is_empty()
                     && (opts.excludes.matches(path) || opts.excludes.matches(&crate::extract::SafeName::rel_of(path)))
             };
+            // The archive being written here, under its temporary name, is listed by its own
+            // name, as GNU tar lists it (its temporary name, which no file has after the run,
+            // went into the listing and the snapshot); once only, where the old archive of
+            // that name is here too (then it is `Skip::Quietly`). `Some(None)`: left out.
+            let archive_named = |st: &Option<Stat>| {
+                let st = st.as_ref()?;
+                skip_inodes.iter().find_map(|(inode, skip)| match skip {
+                    Skip::As(name) if *inode == (st.st_dev, st.st_ino) => Some(Some(name)),
+                    Skip::Quietly if *inode == (st.st_dev, st.st_ino) => Some(None),
+                    _ => None,
+                })
+            };
+            let renamed_names = names.iter().any(|(_, st)| archive_named(st).is_some()).then(|| {
+                let mut listed = Vec::with_capacity(names.len());
+                let mut at = Vec::with_capacity(names.len());
+                for (name, st) in names {
+                    let name = match archive_named(st) {
+                        Some(Some(real)) if !names.iter().any(|(n, _)| n.as_bytes() == real.as_bytes()) => {
+                            std::ffi::CString::new(real.as_bytes()).unwrap_or_else(|_| name.clone())
+                        }
+                        Some(_) => {
+                            at.push(None);
+                            continue;
+                        }
+                        None => name.clone(),
+                    };
+                    at.push(Some(listed.len()));
+                    listed.push((name, *st));
+                }
+                (listed, at)
+            });
+            let given = renamed_names.as_ref().map_or(names, |(listed, _)| listed.as_slice());
             let (listing, marks, renamed) =
-                inc.directory((key, member), &entry.st, names, (excluded, excluded_at), born);
+                inc.directory((key, member), &entry.st, given, (excluded, excluded_at), born);
             dumpdir = Some(listing);
             renames = renamed;
-            marks.into_iter().map(|m| m != incremental::Mark::No).collect()
+            let keep = |m: &incremental::Mark| *m != incremental::Mark::No;
+            match &renamed_names {
+                // The archive itself is never walked (see `skip_inodes`).
+                Some((_, at)) => at.iter().map(|i| i.is_some_and(|i| keep(&marks[i]))).collect(),
+                None => marks.iter().map(keep).collect(),
+            }
         });
         self.dumpdir = dumpdir;
         for r in renames {
