@@ -33,7 +33,8 @@ pub fn concatenate(archive: &Path, others: &[PathBuf], record: u64, report: &Rep
             return Err(Error::entry(other, "is the archive being added to; nothing added"));
         }
         if !md.is_file() {
-            return Err(Error::entry(other, "archives to add must be files (not a pipe or device); nothing added"));
+            let what = if md.is_dir() { "a directory" } else { "not a regular file (a pipe or a device)" };
+            return Err(Error::entry(other, format!("{what}: archives to add must be files; nothing added")));
         }
         let end = members_end(
             other,

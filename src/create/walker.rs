@@ -274,8 +274,8 @@ impl Walker<'_> {
         });
         self.dumpdir = dumpdir;
         for r in renames {
-            let (from, to) = (OsStr::from_bytes(&r.from), OsStr::from_bytes(&r.to));
-            let (from, to) = (Path::new(from).display(), Path::new(to).display());
+            // Quoted as names are (a non-UTF-8 byte went out raw).
+            let (from, to) = (crate::list::quote_name(&r.from), crate::list::quote_name(&r.to));
             self.files.report.note_as(Warning::RenameDirectory, format!("{to}: directory renamed from '{from}'"));
         }
     }
