@@ -110,7 +110,7 @@ pub fn delete(opts: &DeleteOptions, report: &Report) -> Result<Outcome> {
         report.set_total(md.len());
         return Ok(report.outcome());
     }
-    let written = rewrite(path, &md, &cut, end, opts.record)?;
+    let written = rewrite(path, &cut, end, opts.record)?;
     report.set_total(written);
     Ok(report.outcome())
 }
@@ -147,18 +147,17 @@ fn broken_links<'a>(
 
 /// Writes the archive at `path` less the `cut` ranges, up to `end`, under a temporary name,
 /// then renames it over `path`; the new length.
-fn rewrite(path: &Path, md: &std::fs::Metadata, cut: &[(u64, u64)], end: u64, record: u64) -> Result<u64> {
+fn rewrite(path: &Path, cut: &[(u64, u64)], end: u64, record: u64) -> Result<u64> {
     let _cleanup = temps::SignalCleanup::install();
     let new = temps::Beside::create(path, 0o600).map_err(|e| match e {
         temps::BesideError::Dir(dir, e) => Error::io(dir, "open the archive's directory", e),
         temps::BesideError::Create(e) => Error::io(path, "create the new archive", e),
     })?;
-    let written = new
-        .take_attributes(path, md)
-        .map_err(|what| {
+    let written = copy_kept(path, &new.file, cut, end, record).and_then(|len| {
+        new.take_attributes(path, true).map(|()| len).map_err(|what| {
             Error::entry(path, format!("cannot give the new archive the old one's {what}; nothing deleted"))
         })
-        .and_then(|()| copy_kept(path, &new.file, cut, end, record));
+    });
     if written.is_err() {
         new.discard();
         return written;

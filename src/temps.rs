@@ -119,27 +119,43 @@ impl Beside {
         settle(named, || rustix::fs::renameat(&dir, &tmp, &dir, &name)).map_err(io::Error::from)
     }
 
-    /// Gives the new file what the file it replaces has, `md` its metadata: owner, mode, and
-    /// every xattr, ACLs among them (set
-    /// last: an access ACL's mask is the mode's group bits, so the mode alone would give the
-    /// owning group the mask's rights). A replacement that lost them changed who may read or
-    /// write the file. The SELinux label is the policy's for a new file where it cannot be
-    /// copied. `Err` says what could not be given.
-    pub fn take_attributes(&self, old: &Path, md: &std::fs::Metadata) -> Result<(), String> {
-        use rustix::fs::{Gid, Uid};
-        use std::os::unix::fs::MetadataExt;
-        rustix::fs::fchown(&self.file, Some(Uid::from_raw(md.uid())), Some(Gid::from_raw(md.gid())))
-            .map_err(|e| format!("its owner ({e})"))?;
-        rustix::fs::fchmod(&self.file, rustix::fs::Mode::from_raw_mode(md.mode() & 0o7777))
-            .map_err(|e| format!("its mode ({e})"))?;
-        let names = crate::xattr::list_path(old).map_err(|e| format!("its xattrs ({})", crate::error::os_text(&e)))?;
-        for name in names {
-            let value = crate::xattr::get_path(old, &name);
-            let set = value.and_then(|v| v.map_or(Ok(()), |v| crate::xattr::set_fd(&self.file, &name, &v)));
-            if let Err(e) = set
-                && name != crate::select::SELINUX_XATTR
+    /// Gives the new file, its data written, what the file `old` it replaces has: owner (where
+    /// this process cannot give it, an error only when `owner_required`), mode, and every xattr,
+    /// ACLs and a capability among them. After the data: a write clears a capability, and a
+    /// chown a capability and the setuid bits; ACLs last, as an access ACL's mask is the mode's
+    /// group bits (the mode alone would give the owning group the mask's rights). A replacement
+    /// that lost them changed who may read or write the file. `security.*` xattrs this process
+    /// may not set (an SELinux label, IMA's) are the kernel's and the policy's for a new file.
+    /// `Err` says what could not be given.
+    pub fn take_attributes(&self, old: &Path, owner_required: bool) -> Result<(), String> {
+        use rustix::fs::{Gid, Mode, OFlags, Uid};
+        let text = |e: rustix::io::Errno| crate::error::os_text(&e.into());
+        let old = rustix::fs::open(old, OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())
+            .map_err(|e| format!("xattrs ({})", text(e)))?;
+        let (was, now) = match (rustix::fs::fstat(&old), rustix::fs::fstat(&self.file)) {
+            (Ok(was), Ok(now)) => (was, now),
+            (Err(e), _) | (_, Err(e)) => return Err(format!("owner and mode ({})", text(e))),
+        };
+        if (now.st_uid, now.st_gid) != (was.st_uid, was.st_gid) {
+            let owner =
+                rustix::fs::fchown(&self.file, Some(Uid::from_raw(was.st_uid)), Some(Gid::from_raw(was.st_gid)));
+            if let Err(e) = owner.map_err(text).map_err(|e| format!("owner ({e})"))
+                && owner_required
             {
-                return Err(format!("its xattr {} ({})", name.to_string_lossy(), crate::error::os_text(&e)));
+                return Err(e);
+            }
+        }
+        rustix::fs::fchmod(&self.file, Mode::from_raw_mode(was.st_mode & 0o7777))
+            .map_err(|e| format!("mode ({})", text(e)))?;
+        let names = crate::xattr::list_fd(&old).map_err(|e| format!("xattrs ({})", crate::error::os_text(&e)))?;
+        for name in names {
+            let set = crate::xattr::get_fd(&old, &name)
+                .and_then(|v| v.map_or(Ok(()), |v| crate::xattr::set_fd(&self.file, &name, &v)));
+            let kernels = name.as_encoded_bytes().starts_with(b"security.") && name != crate::caps::XATTR_NAME;
+            match set {
+                Err(e) if kernels && matches!(e.raw_os_error(), Some(libc::EPERM | libc::EACCES | libc::ENOTSUP)) => {}
+                Err(e) => return Err(format!("xattr {} ({})", name.to_string_lossy(), crate::error::os_text(&e))),
+                Ok(()) => {}
             }
         }
         Ok(())

@@ -462,16 +462,17 @@ impl Incremental {
             temps::BesideError::Dir(dir, e) => Error::io(dir, "open the snapshot's directory", e),
             temps::BesideError::Create(e) => Error::io(&self.path, "create the new snapshot", e),
         })?;
-        // The old snapshot's owner, mode, ACLs and xattrs (a new one: 0666 less the umask).
-        if let Some(md) = &old
-            && let Err(what) = beside.take_attributes(&self.path, md)
-        {
-            beside.discard();
-            return Err(Error::entry(&self.path, format!("cannot give the new snapshot the old one's {what}")));
-        }
         if let Err(e) = beside.file.write_all(&bytes).and_then(|()| beside.file.sync_all()) {
             beside.discard();
             return Err(Error::io(&self.path, "write the new snapshot", e));
+        }
+        // The old snapshot's owner (where this process may give it), mode, ACLs and xattrs (a
+        // new one: 0666 less the umask).
+        if old.is_some()
+            && let Err(what) = beside.take_attributes(&self.path, false)
+        {
+            beside.discard();
+            return Err(Error::entry(&self.path, format!("cannot give the new snapshot the old one's {what}")));
         }
         beside.finish().map_err(|e| Error::io(&self.path, "rename the new snapshot into place", e))
     }
