@@ -886,3 +886,42 @@ fn names_deeper_than_any_real_tree_are_refused() {
     assert_eq!(read(&c.dest(&ok)), b"deep\n");
     c.check();
 }
+
+/// Where captar and the peers could disagree on where a member starts or what it is called
+/// (found by fuzzing; each a way to hide a file with a capability from `captar list --risk` or
+/// `verify` while GNU tar and bsdtar extract it): two pax headers in a row, of which the last
+/// alone is the member's, as both peers read them (they were merged: the first one's `size`
+/// swallowed the next member); a pax number that is not decimal digits (`+2048`, a leading
+/// Unicode space), which was taken as one and is now an error; `GNU.sparse.name` on a member
+/// that is not sparse, which names it for both peers.
+#[test]
+fn pax_headers_are_read_as_the_peers_read_them() {
+    let cap = ("SCHILY.xattr.security.capability", &CAP_NET_RAW[..]);
+    let hidden = Tar::new().pax(&[cap]).file("evil", b"#!/x\n").cut();
+    let size = hidden.len().to_string();
+    let c = case();
+    let tar = Tar::new().pax(&[("size", size.as_bytes())]).pax(&[("path", b"readme")]);
+    let tar = tar.header(Header::new(b'0', "readme").size(0)).raw(&hidden).end();
+    std::fs::write(c.archive_path(), &tar).unwrap();
+    let listed = captar().args(["list", "--caps", "-f"]).arg(c.archive_path()).ok().stdout_text();
+    assert_eq!(listed, "readme\nevil cap_net_raw=ep\n");
+    if util::require_tool("tar") {
+        let gnu = util::cmd("tar").args(["-tf"]).arg(c.archive_path()).ok().stdout_text();
+        assert_eq!(gnu, "readme\nevil\n");
+    }
+    for bad in [&b"+2048"[..], "\u{3000}2048".as_bytes(), b" 2048", b"0x10"] {
+        let c = case();
+        let tar = Tar::new().pax(&[("size", bad)]).header(Header::new(b'0', "readme").size(0)).raw(&hidden).end();
+        let out = c.extract(&tar, &[], 2);
+        assert!(one_line(&out).contains("pax size record"), "{bad:?}: {}", out.stderr_text());
+        assert_eq!(lkind(&c.dest("evil")), None);
+    }
+    let c = case();
+    let tar = Tar::new().pax(&[("GNU.sparse.name", b"usr/bin/other")]).file("readme", b"text\n").end();
+    std::fs::write(c.archive_path(), &tar).unwrap();
+    assert_eq!(captar().args(["list", "-f"]).arg(c.archive_path()).ok().stdout_text(), "usr/bin/other\n");
+    if util::require_tool("tar") {
+        let gnu = util::cmd("tar").args(["-tf"]).arg(c.archive_path()).ok().stdout_text();
+        assert_eq!(gnu, "usr/bin/other\n");
+    }
+}

@@ -228,8 +228,12 @@ impl Reader {
         };
         for (_, (key, value)) in effective() {
             let text = || String::from_utf8_lossy(value).into_owned();
+            // Decimal digits only, as GNU tar reads them: `+2048`, or a number after Unicode
+            // white space, were taken (`str::trim`, `parse`) where GNU tar finds no number and
+            // bsdtar another one.
             let number = |field: &str| {
-                let n = text().trim().parse::<u64>().ok().filter(|&n| n <= MAX_SIZE);
+                let digits = !value.is_empty() && value.iter().all(u8::is_ascii_digit);
+                let n = digits.then(|| text().parse::<u64>().ok()).flatten().filter(|&n| n <= MAX_SIZE);
                 n.ok_or_else(|| fail(format!("pax {field} record {:?} is not a number in range", text())))
             };
             match key {
@@ -330,15 +334,17 @@ impl Reader {
                 }
             }
         }
+        // The member's name, sparse or not, as GNU tar and bsdtar take it (on a member that is
+        // not sparse it was left out: the peers extracted under another name than listed here).
+        if let Some(name) = sparse_name {
+            path = name;
+        }
         let pax_sparse = sparse_major.is_some() || sparse_map.is_some() || !sparse_offsets.is_empty();
         let sparse = match (pending.old_sparse, pax_sparse) {
             (Some((runs, size)), _) => Some((SparseMap::Known(runs), size)),
             (None, false) => None,
             (None, true) => {
                 let size = sparse_size.ok_or_else(|| fail("a sparse member without its real size".into()))?;
-                if let Some(name) = sparse_name {
-                    path = name;
-                }
                 let map = match (sparse_major, sparse_map) {
                     (Some(1), _) => SparseMap::InData,
                     (Some(major), _) if major > 1 => {
