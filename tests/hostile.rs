@@ -48,6 +48,8 @@ struct Header {
     raw_size: Option<[u8; 12]>,
     /// The 8 bytes of the checksum field as given, instead of the computed sum.
     raw_checksum: Option<[u8; 8]>,
+    /// Device major and minor numbers.
+    dev: (u32, u32),
 }
 
 impl Header {
@@ -63,7 +65,13 @@ impl Header {
             linkname: Vec::new(),
             raw_size: None,
             raw_checksum: None,
+            dev: (0, 0),
         }
+    }
+
+    fn dev(mut self, major: u32, minor: u32) -> Header {
+        self.dev = (major, minor);
+        self
     }
 
     fn link(mut self, target: impl AsRef<[u8]>) -> Header {
@@ -103,6 +111,8 @@ impl Header {
         b[157..157 + self.linkname.len()].copy_from_slice(&self.linkname);
         b[257..263].copy_from_slice(b"ustar\0");
         b[263..265].copy_from_slice(b"00");
+        octal(&mut b[329..337], u64::from(self.dev.0));
+        octal(&mut b[337..345], u64::from(self.dev.1));
         b[148..156].copy_from_slice(b"        ");
         let sum: u32 = b.iter().map(|&x| u32::from(x)).sum();
         match self.raw_checksum {

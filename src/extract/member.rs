@@ -120,6 +120,18 @@ impl Run<'_> {
             }
             Kind::HardLink => self.hard_link(&parent_rel, &file_name, meta),
             Kind::Char | Kind::Block | Kind::Fifo => {
+                // Linux's device numbers: 12 bits of major, 20 of minor. Past them, mknod's
+                // 32-bit number cut them (1,1048577 made 1,1: /dev/mem; found by fuzzing),
+                // where GNU tar and bsdtar get EINVAL from the C library.
+                if meta.kind != Kind::Fifo && (meta.dev_major > 0xfff || meta.dev_minor > 0xf_ffff) {
+                    return Err(Failure::Member(Error::entry(
+                        path,
+                        format!(
+                            "device {},{} is outside Linux's device numbers (major up to 4095, minor up to 1048575); not created",
+                            meta.dev_major, meta.dev_minor
+                        ),
+                    )));
+                }
                 let parent = self.dest.dir(&parent_rel).map_err(io_fail("open parent directory"))?;
                 let (ty, dev) = match meta.kind {
                     Kind::Char => {
@@ -319,8 +331,14 @@ impl Run<'_> {
         // name is not made for a file without the capability the archive gives it, as for a file.
         // Whatever the target's type: a link to a fifo, a device or a symlink carrying a
         // capability the target lacks was made without a word before.
+        // A directory cannot be linked to at all: linkat says so below, a member's error, not
+        // a capability that stops the extraction.
+        let to_dir = || {
+            rustix::fs::statat(&tparent, &tname, AtFlags::SYMLINK_NOFOLLOW)
+                .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory)
+        };
         let mut cap_failure = None;
-        if meta.caps_raw().is_some() {
+        if meta.caps_raw().is_some() && !to_dir() {
             let on_disk = || {
                 let cname = std::ffi::CString::new(tname.as_bytes()).map_err(io::Error::other)?;
                 let full = || beneath::proc_path(tparent.as_fd(), tname.as_bytes()).unwrap_or_default();

@@ -463,3 +463,23 @@ fn a_filling_disk_with_large_members_in_flight() {
         c.empty_dest();
     }
 }
+
+/// Found by review and fuzzing: a device number Linux has no room for is refused (mknod's
+/// 32-bit number cut 1,1048577 to 1,1, /dev/mem, where GNU tar and bsdtar get EINVAL), and a
+/// hard link to a directory that carries a capability is that member's error (no link to a
+/// directory can be made), not a capability that stops the extraction.
+#[test]
+fn device_numbers_out_of_range_and_links_to_directories() {
+    let c = case();
+    let tar = Tar::new().header(Header::new(b'3', "dev").mode(0o600).dev(1, 1_048_577)).file("after", b"a\n").end();
+    let out = c.extract(&tar, &[], 2);
+    assert!(one_line(&out).contains("device 1,1048577 is outside Linux's device numbers"), "{}", out.stderr_text());
+    assert_eq!(lkind(&c.dest("dev")), None);
+    assert_eq!(lkind(&c.dest("after")), Some("file"));
+    let c = case();
+    let cap = ("SCHILY.xattr.security.capability", &CAP_NET_RAW[..]);
+    let tar = Tar::new().dir("d/").pax(&[cap]).hardlink("h", "d").file("after", b"a\n").end();
+    let out = c.extract(&tar, &[], 2);
+    assert!(!out.stderr_text().contains("extraction stopped"), "{}", out.stderr_text());
+    assert_eq!(lkind(&c.dest("after")), Some("file"));
+}
