@@ -180,7 +180,7 @@ fn errno_hint(op: &str, e: &io::Error, who: Who) -> &'static str {
             " (permission denied even to root: the kernel, a security module or a file attribute refuses it)"
         }
         Some(libc::EPERM) | Some(libc::EACCES) if who == Who::NamespaceRoot => {
-            " (permission denied to the root of this user namespace, which has no power over files whose owner it does not map: run in the initial namespace, or map that owner)"
+            " (permission denied in a user namespace: its root has no power over files whose owner it does not map, nor over devices; run in the initial namespace, or map that owner)"
         }
         Some(libc::EPERM) | Some(libc::EACCES) if reads => {
             " (permission denied: run as root, or as a user allowed to read it)"
@@ -463,7 +463,7 @@ mod tests {
         for op in ["read directory", "create file"] {
             assert!(hint(op, true).starts_with(" (permission denied even to root:"), "{op}");
             let ns = errno_hint(op, &denied(), Who::NamespaceRoot);
-            assert!(ns.starts_with(" (permission denied to the root of this user namespace"), "{op}");
+            assert!(ns.starts_with(" (permission denied in a user namespace: its root has no power"), "{op}");
         }
         let malformed = errno_hint("read security.capability", &io::Error::from_raw_os_error(libc::EINVAL), Who::Root);
         assert!(malformed.contains("set it again with setcap"), "{malformed}");

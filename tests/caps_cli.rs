@@ -314,7 +314,9 @@ fn malformed_values_and_namespace_refusals_are_explained() {
         .code(2);
     let err = out.stderr_text();
     assert!(
-        err.contains("locked: read directory: Permission denied (permission denied to the root of this user namespace"),
+        err.contains(
+            "locked: read directory: Permission denied (permission denied in a user namespace: its root has no power"
+        ),
         "{err}"
     );
 }

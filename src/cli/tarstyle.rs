@@ -116,6 +116,10 @@ pub fn is_tar_style(args: &[OsString]) -> bool {
     // named reads or writes standard input or output (or $TAPE), where the subcommand aliases
     // need -f. `d` stays the subcommand (capabilities only), as with -f.
     if matches!(first, b"c" | b"t" | b"x") {
+        // `captar x -h`: the subcommand's help.
+        if args.clone().next().is_some() && args.clone().all(|a| matches!(a, b"-h" | b"--help")) {
+            return false;
+        }
         let names_archive = |a: &[u8]| {
             a == b"--file"
                 || a.starts_with(b"--file=")
@@ -142,6 +146,41 @@ pub fn is_tar_style(args: &[OsString]) -> bool {
 
 /// Every letter a bundle may hold (some only to be refused with a message).
 const LETTERS: &[u8] = b"cruAxtdfCXTIHNbvzakUqpsSomOjJihWgGVnB";
+
+/// GNU tar's long options that tar's own command line (`captar -t ...`) takes and turns into
+/// captar's: the modes, and the ones it accepts as they are. A subcommand (`captar list`) does
+/// not take them, but captar has them.
+pub(super) const TAR_LINE_LONGS: &[&str] = &[
+    "absolute-names",
+    "append",
+    "auto-compress",
+    "catenate",
+    "compare",
+    "concatenate",
+    "create",
+    "delete",
+    "diff",
+    "extract",
+    "format",
+    "get",
+    "gunzip",
+    "list",
+    "no-ignore-case",
+    "old-archive",
+    "portability",
+    "posix",
+    "preserve-permissions",
+    "read-full-records",
+    "recursion",
+    "same-permissions",
+    "test-label",
+    "to-stdout",
+    "touch",
+    "ungzip",
+    "unquote",
+    "update",
+    "use-compress-program",
+];
 
 /// GNU tar's letters for options captar does not have, and their long names.
 const GNU_ONLY_LETTERS: &[(u8, &str)] = &[

@@ -61,6 +61,12 @@ pub fn one_line(e: &clap::Error, args: &[OsString]) -> String {
         }
         // GNU tar's long options captar has nowhere: named as such, rather than with clap's
         // tip for a file name that starts with a dash or a similar option of captar's.
+        if super::tarstyle::TAR_LINE_LONGS.contains(&name) {
+            let path = command_path(args);
+            return format!(
+                "`{path}` does not take --{name}, GNU tar's, which tar's own command line takes (`captar -t ... --{name}`); leave it out (see `{path} --help`)"
+            );
+        }
         if super::tarstyle::GNU_LONGS.contains(&name) {
             return format!(
                 "GNU tar's --{name} is not supported by captar; leave it out (see `{} --help`)",

@@ -295,16 +295,25 @@ impl Tree {
     /// then name).
     fn read_names(&mut self, fd: &OwnedFd) -> io::Result<Vec<CString>> {
         let mut names = Vec::new();
+        let mut inodes = Vec::new();
         let mut dir = RawDir::new(fd, self.buf.spare_capacity_mut());
         while let Some(entry) = dir.next() {
             let entry = entry?;
             let name = entry.file_name();
             if name != c"." && name != c".." {
-                names.push((if self.by_inode { entry.ino() } else { 0 }, name.to_owned()));
+                if self.by_inode {
+                    inodes.push((entry.ino(), name.to_owned()));
+                } else {
+                    names.push(name.to_owned());
+                }
             }
         }
-        names.sort_unstable_by(|(ia, a), (ib, b)| (ib, b.as_bytes()).cmp(&(ia, a.as_bytes())));
-        Ok(names.into_iter().map(|(_, name)| name).collect())
+        if self.by_inode {
+            inodes.sort_unstable_by(|(ia, a), (ib, b)| (ib, b.as_bytes()).cmp(&(ia, a.as_bytes())));
+            return Ok(inodes.into_iter().map(|(_, name)| name).collect());
+        }
+        names.sort_unstable_by(|a, b| b.as_bytes().cmp(a.as_bytes()));
+        Ok(names)
     }
 
     /// Whether no directory is entered: the next entry is a path named on the command line.
