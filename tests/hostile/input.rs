@@ -925,3 +925,26 @@ fn pax_headers_are_read_as_the_peers_read_them() {
         assert_eq!(gnu, "usr/bin/other\n");
     }
 }
+
+/// A POSIX `ustar\0` header whose version field is not `00` still has its name's prefix, as
+/// GNU tar (which compares the magic only) and bsdtar read it: it was read by the name field
+/// alone (found by fuzzing).
+#[test]
+fn the_ustar_prefix_counts_whatever_the_version() {
+    for version in [&b"\0\0"[..], b"  ", b"01"] {
+        let mut tar = Tar::new().file("name", b"x\n").end();
+        tar[345..352].copy_from_slice(b"longdir");
+        tar[263..265].copy_from_slice(version);
+        tar[148..156].copy_from_slice(b"        ");
+        let sum: u32 = tar[..512].iter().map(|&b| u32::from(b)).sum();
+        tar[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+        let c = case();
+        std::fs::write(c.archive_path(), &tar).unwrap();
+        let listed = captar().args(["list", "-f"]).arg(c.archive_path()).ok().stdout_text();
+        assert_eq!(listed, "longdir/name\n", "{version:?}");
+        if util::require_tool("tar") {
+            let gnu = util::cmd("tar").args(["-tf"]).arg(c.archive_path()).ok().stdout_text();
+            assert_eq!(gnu, listed, "{version:?}");
+        }
+    }
+}

@@ -85,6 +85,22 @@ pub(super) fn numeric_full(field: &[u8]) -> Option<i128> {
     }
 }
 
+/// The header's name: with the ustar `prefix` field before it when the magic is POSIX's
+/// `ustar\0`, whatever the version field says, as GNU tar (which compares the magic only) and
+/// bsdtar read it; the tar crate wants version `00` too, and a header with another version
+/// was read by its last part alone (found by fuzzing). GNU's `ustar  ` headers keep other
+/// fields there.
+pub(super) fn header_name<'a>(block: &[u8; BLOCK], header: &'a tar::Header) -> std::borrow::Cow<'a, [u8]> {
+    let prefix = trim_nul(&block[345..500]);
+    if &block[257..263] != b"ustar\0" || prefix.is_empty() {
+        return header.path_bytes();
+    }
+    let mut name = prefix.to_vec();
+    name.push(b'/');
+    name.extend_from_slice(trim_nul(&block[..100]));
+    std::borrow::Cow::Owned(name)
+}
+
 /// The header's size field, within what a file can hold.
 pub(super) fn size_field(block: &[u8; BLOCK]) -> std::result::Result<u64, String> {
     let raw = &block[SIZE];

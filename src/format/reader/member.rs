@@ -11,7 +11,9 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 
 use super::data::{SPARSE_RUNS_MAX, SparseMap, parse_sparse_map};
-use super::header::{DEV_MAJOR, DEV_MINOR, GID, MAX_SIZE, MODE, MTIME, UID, numeric, size_field, trim_nul};
+use super::header::{
+    DEV_MAJOR, DEV_MINOR, GID, MAX_SIZE, MODE, MTIME, UID, header_name, numeric, size_field, trim_nul,
+};
 use super::{CORE, Pending, Reader};
 use crate::error::{Error, Result};
 use crate::format::acl;
@@ -106,7 +108,7 @@ impl Reader {
         pending: Pending,
         at: u64,
     ) -> Result<Parsed> {
-        let header_path = pending.long_name.as_deref().map_or_else(|| header.path_bytes(), Cow::Borrowed);
+        let header_path = pending.long_name.as_deref().map_or_else(|| header_name(block, header), Cow::Borrowed);
         // Errors name the member as the pax records will call it (made only for an error).
         // Checked when read: every record is well formed.
         let local = pax::ranges(&self.local).map_while(Result::ok).map(|(k, v)| (&self.local[k], &self.local[v]));

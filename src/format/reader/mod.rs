@@ -27,7 +27,7 @@ mod member;
 pub use data::Data;
 use data::{Segment, Sparse};
 pub(crate) use header::header_checksum_ok;
-use header::{MTIME, numeric, size_field, trim_nul};
+use header::{MTIME, header_name, numeric, size_field, trim_nul};
 pub use member::XATTRS_MAX;
 
 /// One member and the offset of its (first) header in the uncompressed stream.
@@ -613,7 +613,7 @@ impl Reader {
             pending.first_offset.get_or_insert(at);
             let header = tar::Header::from_byte_slice(&block);
             let size = size_field(&block)
-                .map_err(|e| self.err(at, format!("{}: {e}", String::from_utf8_lossy(&header.path_bytes()))))?;
+                .map_err(|e| self.err(at, format!("{}: {e}", String::from_utf8_lossy(&header_name(&block, header)))))?;
             match block[156] {
                 b'x' | b'X' => {
                     pending.extended_bytes += size;
@@ -665,7 +665,7 @@ impl Reader {
                 b'L' => pending.long_name = Some(trim_nul(&self.read_blob(size, "GNU long name")?).to_vec()),
                 b'K' => pending.long_link = Some(trim_nul(&self.read_blob(size, "GNU long link name")?).to_vec()),
                 b'V' => {
-                    let text = pending.long_name.take().unwrap_or_else(|| header.path_bytes().into_owned());
+                    let text = pending.long_name.take().unwrap_or_else(|| header_name(&block, header).into_owned());
                     self.read_label(text, &block);
                     self.skip(size + padding(size))?; // sizes are at most i64::MAX: no overflow
                     if pending.first_offset == Some(at) {
