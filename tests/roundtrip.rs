@@ -2303,6 +2303,13 @@ fn volume_labels_as_gnu_tar() {
     assert_eq!(captar().args(["list", "-v", "-f"]).arg(&ours).env("TZ", "UTC").ok().stdout_text(), gnu);
     assert_eq!(cmd("tar").args(["-V", "Full*", "-tf"]).arg(&ours).ok().stdout_text(), "Full backup 7\nf\n");
     assert_eq!(cmd("bsdtar").arg("-tf").arg(&ours).ok().stdout_text(), "f\n");
+    // `-xv` shows the label first, as GNU tar's (it showed the members alone).
+    for (tool, dir) in [("tar", "xg"), ("captar", "xc")] {
+        std::fs::create_dir(archive(dir)).unwrap();
+        let run = if tool == "tar" { cmd("tar") } else { captar() };
+        let shown = run.arg("-xvf").arg(&ours).arg("-C").arg(archive(dir)).ok().stdout_text();
+        assert_eq!(shown, "Full backup 7\nf\n", "{tool}");
+    }
     let py = "import sys, tarfile; t = tarfile.open(sys.argv[1]); print(t.getnames(), t.pax_headers)";
     let py = cmd("python3").args(["-c", py]).arg(&ours).ok().stdout_text();
     assert_eq!(py, "['f'] {'GNU.volume.label': 'Full backup 7'}\n");

@@ -148,6 +148,12 @@ impl Run<'_> {
         while !self.members.done() {
             let Some(entry) = reader.next_reporting(self.report, None)? else { break };
             tick();
+            // `-v` shows the volume label first, as GNU tar's `-xv` does.
+            if self.opts.verbose
+                && let Some(label) = reader.take_label()
+            {
+                let _ = writeln!(std::io::stdout().lock(), "{}", crate::list::quote_name(&label.text));
+            }
             let mut meta = entry.meta;
             let name = match SafeName::parse(&meta.path) {
                 Ok(n) => n,
