@@ -311,8 +311,12 @@ impl Reader {
         } else if e.to_string().contains("Frame requires too much memory") {
             // zstd's window limit for readers (128 MiB), which `zstd --long=28` and up exceed.
             "this zstd stream needs a window over 128 MiB (made with zstd --long=28 or more), larger than captar reads; decompress it first: `zstd -dc --long=31 ARCHIVE | captar ... -f -`".into()
-        } else if !self.src.seeks() && matches!(e.kind(), io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput) {
-            // A decompressor's own finding (a read error of the input is neither kind).
+        } else if (!self.src.seeks() && matches!(e.kind(), io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput))
+            || (self.src.decompresses() && e.raw_os_error().is_none())
+        {
+            // A decompressor's own finding (a read error of the input is neither kind, and
+            // has its errno; zstd's "Data corruption detected" has neither: it was said as
+            // "read failed", like an I/O error).
             damaged(e)
         } else {
             format!("read failed: {e}")
