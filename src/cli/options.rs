@@ -245,10 +245,12 @@ impl CreateArgs {
             && let Some(first) = paths.first()
             && let Some(other) = paths.iter().find(|p| p.dir != first.dir)
         {
+            let shown =
+                |dir: &Path| if dir.as_os_str().is_empty() { ".".to_string() } else { dir.display().to_string() };
             return Err(Error::Usage(format!(
                 "-g with paths from more than one -C directory ({} and {}): a snapshot names directories by their paths, which two directories would share; dump each with its own snapshot (GNU tar allows one -C with -g too)",
-                if first.dir.as_os_str().is_empty() { Path::new(".") } else { &first.dir }.display(),
-                if other.dir.as_os_str().is_empty() { Path::new(".") } else { &other.dir }.display()
+                shown(&first.dir),
+                shown(&other.dir)
             )));
         }
         // A listing names files as they are on disk, members by their new names: extracted
