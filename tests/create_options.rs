@@ -434,6 +434,40 @@ fn zstd_archives_carry_a_checksum() {
     assert!(out.stderr_text().contains("checksum"), "{}", out.stderr_text());
 }
 
+/// `--zstd` without a level is captar's own setting, level 3 with smaller match tables (faster):
+/// its archive of real files (captar's sources and binary) is within 2% of what the zstd tool
+/// makes of the same plain archive at level 3, smaller than its level 2, and not the bytes of
+/// `--level 3`, which is zstd's level exactly. The zstd tool reads it back to the plain archive.
+#[test]
+fn zstd_default_is_within_two_percent_of_level_3() {
+    if !util::require_tool("zstd") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let d = tmp.path().join("d");
+    std::fs::create_dir(&d).unwrap();
+    let exe = std::path::PathBuf::from(env!("CARGO_BIN_EXE_captar"));
+    std::fs::copy(&exe, d.join("captar")).unwrap();
+    cmd("cp").arg("-r").arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("src")).arg(&d).ok();
+    let archive = |name: &str, args: &[&str]| {
+        let a = tmp.path().join(name);
+        captar().arg("create").args(args).arg("-f").arg(&a).arg("-C").arg(&d).arg(".").ok();
+        std::fs::read(&a).unwrap()
+    };
+    let plain = archive("a.tar", &[]);
+    let default = archive("a.tar.zst", &["--zstd"]);
+    let level3 = archive("3.tar.zst", &["--zstd", "--level", "3"]);
+    let zstd =
+        |level: &str| cmd("zstd").args(["-q", "-T0", level, "-c"]).arg(tmp.path().join("a.tar")).ok().stdout.len();
+    let (tool3, tool2) = (zstd("-3"), zstd("-2"));
+    let ratio = default.len() as f64 / tool3 as f64;
+    assert!(ratio <= 1.02, "--zstd: {} bytes, zstd -3: {tool3} ({ratio:.4})", default.len());
+    assert!(default.len() < tool2, "--zstd: {} bytes, zstd -2: {tool2}", default.len());
+    assert!(default != level3, "--zstd wrote --level 3's bytes");
+    let back = cmd("zstd").args(["-dcq"]).arg(tmp.path().join("a.tar.zst")).ok().stdout;
+    assert!(back == plain, "zstd -d does not give the plain archive back");
+}
+
 /// A `-C` directory that does not exist (or is no directory) stops create before the archive
 /// is made: one line naming it, exit 2, no archive left (GNU tar leaves an empty one). A
 /// missing PATH is an error too, but the archive holds what exists, as GNU tar's does.

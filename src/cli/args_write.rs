@@ -45,7 +45,7 @@ pub struct CreateArgs {
     #[arg(long)]
     pub(super) no_auto_compress: bool,
     /// Compression level: gzip and bzip2 1-9, xz, lzma and lzip 0-9, zstd 1-19 (only with
-    /// compression)
+    /// compression; zstd without it is level 3 with smaller match tables, faster)
     #[arg(long, value_name = "N")]
     pub(super) level: Option<i32>,
     /// The compression level, as --level, spelt so that it is one beside -g (where GNU tar's

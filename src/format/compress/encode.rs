@@ -6,12 +6,25 @@ set up as its own tool sets it up, and must be finished to write the trailer.
 use std::io::{self, Write};
 
 use liblzma::stream::Stream;
+use zstd::stream::raw::CParameter;
 
 use super::detect::Compression;
 use super::{cores, quarter_of_ram};
 
-/// The input of one zstd job (multithreaded compression).
-const ZSTD_JOB: u32 = 4 << 20;
+/// captar's zstd setting when no level is asked for: level 3 (its 2 MiB window, double-fast
+/// match finder and minimum match) with match tables half as large, 2^16 and 2^15 entries
+/// instead of 2^17 and 2^16, so more of them stay in the core's cache. Measured on 2 cores,
+/// interleaved with GNU tar: 8-10% less time and CPU than level 3, for an archive 0.5-1.3%
+/// larger (0.98 of `tar -I 'zstd -T0'`'s on /usr, at most 1.008 of it on trees of binaries).
+const ZSTD_DEFAULT: [CParameter; 7] = [
+    CParameter::WindowLog(21),
+    CParameter::HashLog(16),
+    CParameter::ChainLog(15),
+    CParameter::SearchLog(1),
+    CParameter::MinMatch(5),
+    CParameter::TargetLength(0),
+    CParameter::Strategy(zstd::zstd_safe::Strategy::ZSTD_dfast),
+];
 
 /// A compressing writer that must be finished to write its trailer.
 pub enum Encoder<W: Write> {
@@ -105,9 +118,15 @@ impl<W: Write> Encoder<W> {
                 enc.include_checksum(true)?;
                 let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as u32;
                 enc.multithread(workers)?;
-                // Jobs of 4 MiB instead of zstd's 8 (4 windows of level 3): its buffers, most of
-                // captar's memory when compressing, take half as much; size grows by 0.5%.
-                enc.set_parameter(zstd::stream::raw::CParameter::JobSize(ZSTD_JOB))?;
+                // Jobs of 4 MiB instead of zstd's 4 windows (8 MiB at level 3): its buffers, most
+                // of captar's memory when compressing, take half as much (64 MiB peak RSS against
+                // 86 on /usr); size grows by 0.5%, time the same within the noise.
+                enc.set_parameter(CParameter::JobSize(4 << 20))?;
+                if level.is_none() {
+                    for p in ZSTD_DEFAULT {
+                        enc.set_parameter(p)?;
+                    }
+                }
                 Encoder::Zstd(enc)
             }
             Compression::Bzip2 => {
