@@ -571,7 +571,8 @@ fn incremental_edges_second_review() {
 /// snapshot would name alike (the second's listing, extracted with -G, removed the first's
 /// files; GNU tar allows one -C with -g), and `--level` beside -g, GNU tar's dump level but
 /// captar's compression level (`--level=0 -f x.tar.xz` went on from the snapshot): both
-/// refused, with the spellings that say which is meant. Nothing is written.
+/// refused, with the spellings that say which is meant. Nothing is written. Two spellings of
+/// one directory (`-C a x -C ../a y`) are one directory.
 #[test]
 fn options_a_dump_would_misread_are_refused() {
     let tmp = util::tempdir();
@@ -598,6 +599,11 @@ fn options_a_dump_would_misread_are_refused() {
         .current_dir(d)
         .ok();
     assert_eq!(names(&d.join("x.tar.xz")), ["./", "./fa"]);
+    // Two spellings of one directory are one directory.
+    std::fs::create_dir(d.join("a/s")).unwrap();
+    std::fs::write(d.join("a/s/g"), "g").unwrap();
+    captar().args(["create", "-g", "t.snar", "-f", "y.tar", "-C", "a", "fa", "-C", "../a", "s"]).current_dir(d).ok();
+    assert_eq!(names(&d.join("y.tar")), ["fa", "s/", "s/g"]);
 }
 
 /// The archive written inside the tree it dumps is listed by its own name, as GNU tar lists it
@@ -617,5 +623,34 @@ fn the_archive_in_the_tree_is_listed_by_its_name() {
             assert!(!text.contains(".captar-"), "round {round}: {text:?}");
             assert_eq!(text.matches("full.tar").count(), 1, "round {round}: {text:?}");
         }
+    }
+}
+
+/// A directory named twice, or beneath another named directory, goes into a dump once, as GNU
+/// tar's -g puts it (it went in twice); a file named twice goes in twice, with either tool.
+#[test]
+fn a_directory_named_twice_is_dumped_once() {
+    if !util::require_tool("tar") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let d = tmp.path();
+    fs::create_dir_all(d.join("d/sub")).unwrap();
+    fs::write(d.join("d/a"), "a").unwrap();
+    fs::write(d.join("d/sub/b"), "b").unwrap();
+    for (i, paths) in
+        [&["d", "d/sub"][..], &["d/sub", "d"], &["d", "d"], &["d", "d/a"], &["d", "d/sub/"]].iter().enumerate()
+    {
+        let mut lists = Vec::new();
+        for tool in ["tar", "captar"] {
+            let (snar, archive) = (d.join(format!("{tool}{i}.snar")), d.join(format!("{tool}{i}.tar")));
+            let run = if tool == "tar" { cmd("tar") } else { captar() };
+            run.arg("-g").arg(&snar).arg("-cf").arg(&archive).args(*paths).current_dir(d).ok();
+            let mut listed: Vec<String> =
+                names(&archive).into_iter().map(|n| n.trim_start_matches("./").to_string()).collect();
+            listed.sort();
+            lists.push(listed);
+        }
+        assert_eq!(lists[1], lists[0], "{paths:?}: captar's members, then GNU tar's");
     }
 }

@@ -7,7 +7,7 @@ check (dates, owners, levels, the order of -C and the paths, options that cannot
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use super::{CreateArgs, ExtractArgs, ListXattrArgs, NameArgs, SelectArgs, XattrArgs};
 use crate::create::{
@@ -241,9 +241,18 @@ impl CreateArgs {
         // A snapshot names each directory by its path as walked: two directories `-C a .` and
         // `-C b .` are one `.` to it, and the second's listing, extracted with -G, removed the
         // first's files. GNU tar allows one -C with -g.
+        // Two spellings of one directory (`-C a x -C ../a y`) are one directory.
+        let same_dir = |a: &Path, b: &Path| {
+            let id = |d: &Path| {
+                std::fs::metadata(if d.as_os_str().is_empty() { Path::new(".") } else { d })
+                    .map(|m| (m.dev(), m.ino()))
+                    .ok()
+            };
+            a == b || id(a).is_some_and(|a| Some(a) == id(b))
+        };
         if self.listed_incremental.is_some()
             && let Some(first) = paths.first()
-            && let Some(other) = paths.iter().find(|p| p.dir != first.dir)
+            && let Some(other) = paths.iter().find(|p| !same_dir(&p.dir, &first.dir))
         {
             let shown =
                 |dir: &Path| if dir.as_os_str().is_empty() { ".".to_string() } else { dir.display().to_string() };
@@ -252,6 +261,9 @@ impl CreateArgs {
                 shown(&first.dir),
                 shown(&other.dir)
             )));
+        }
+        if self.listed_incremental.is_some() && !self.no_recursion {
+            paths = once_each_directory(paths, self.dereference);
         }
         // A listing names files as they are on disk, members by their new names: extracted
         // with -G, the listings would remove the members of earlier dumps.
@@ -407,6 +419,30 @@ impl ExtractArgs {
 
 /// `--one-top-level`'s directory: DIR as given (relative, without `..`), or the archive's name
 /// less its suffixes (`app-1.2.tar.gz` → `app-1.2`), as GNU tar deduces it.
+/// The paths of an incremental dump without a directory named twice or beneath another named
+/// directory, whose walk archives it (GNU tar's -g lists each directory once; a file named
+/// twice goes in twice, with -g or without, as in GNU tar).
+fn once_each_directory(paths: Vec<Named>, dereference: bool) -> Vec<Named> {
+    fn parts(p: &Path) -> Vec<Component<'_>> {
+        p.components().filter(|c| *c != Component::CurDir).collect()
+    }
+    let dirs: Vec<Option<Vec<Component>>> = paths
+        .iter()
+        .map(|n| {
+            let on_disk = n.dir.join(&n.path);
+            let md = if dereference { std::fs::metadata(on_disk) } else { std::fs::symlink_metadata(on_disk) };
+            md.is_ok_and(|m| m.is_dir()).then(|| parts(&n.path))
+        })
+        .collect();
+    let walked = |i: usize, d: &[Component]| {
+        dirs.iter()
+            .enumerate()
+            .any(|(j, other)| other.as_ref().is_some_and(|o| d.starts_with(o) && (o.len() < d.len() || j < i)))
+    };
+    let keep: Vec<bool> = dirs.iter().enumerate().map(|(i, d)| d.as_ref().is_none_or(|d| !walked(i, d))).collect();
+    paths.into_iter().zip(keep).filter_map(|(n, keep)| keep.then_some(n)).collect()
+}
+
 fn top_level(dir: &Path, archive: &Path) -> Result<PathBuf> {
     // GNU tar's: a compression suffix (or .tar), then a .tar before it.
     const SUFFIXES: [&str; 18] = [
