@@ -248,7 +248,8 @@ impl CreateArgs {
                     .map(|m| (m.dev(), m.ino()))
                     .ok()
             };
-            a == b || id(a).is_some_and(|a| Some(a) == id(b))
+            // One that cannot be read is no second directory: opening it will say why.
+            a == b || id(a).is_none() || id(b).is_none() || id(a) == id(b)
         };
         if self.listed_incremental.is_some()
             && let Some(first) = paths.first()
@@ -262,8 +263,10 @@ impl CreateArgs {
                 shown(&other.dir)
             )));
         }
+        let excludes = self.names.excludes()?;
         if self.listed_incremental.is_some() && !self.no_recursion {
-            paths = once_each_directory(paths, self.dereference);
+            let plain_walk = excludes.is_empty() && tags.is_empty();
+            paths = once_each_directory(paths, self.dereference, self.one_file_system, plain_walk);
         }
         // A listing names files as they are on disk, members by their new names: extracted
         // with -G, the listings would remove the members of earlier dumps.
@@ -291,7 +294,7 @@ impl CreateArgs {
             xattrs: self.xattrs.policy(None)?,
             compression,
             level,
-            excludes: self.names.excludes()?,
+            excludes,
             transforms: self.names.transforms()?,
             one_file_system: self.one_file_system,
             recursive: !self.no_recursion,
@@ -420,26 +423,61 @@ impl ExtractArgs {
 /// `--one-top-level`'s directory: DIR as given (relative, without `..`), or the archive's name
 /// less its suffixes (`app-1.2.tar.gz` → `app-1.2`), as GNU tar deduces it.
 /// The paths of an incremental dump without a directory named twice or beneath another named
-/// directory, whose walk archives it (GNU tar's -g lists each directory once; a file named
-/// twice goes in twice, with -g or without, as in GNU tar).
-fn once_each_directory(paths: Vec<Named>, dereference: bool) -> Vec<Named> {
-    fn parts(p: &Path) -> Vec<Component<'_>> {
-        p.components().filter(|c| *c != Component::CurDir).collect()
+/// directory whose walk archives it (GNU tar's -g lists each directory once; a file named twice
+/// goes in twice, with -g or without, as in GNU tar). Only where the walk surely reaches it:
+/// names without `..`, every directory between a real directory (not a symlink unless
+/// `dereference`), on the same filesystem with `one_file_system`, and no exclusion that could
+/// stop the walk on the way (`plain_walk`); otherwise the path stays, archived twice at worst.
+fn once_each_directory(paths: Vec<Named>, dereference: bool, one_file_system: bool, plain_walk: bool) -> Vec<Named> {
+    if !plain_walk {
+        return paths;
     }
+    fn parts(p: &Path) -> Option<Vec<Component<'_>>> {
+        let parts: Vec<_> = p.components().filter(|c| *c != Component::CurDir).collect();
+        (!parts.contains(&Component::ParentDir)).then_some(parts)
+    }
+    let stat = |n: &Named, p: &Path| {
+        let on_disk = n.dir.join(p);
+        let md = if dereference { std::fs::metadata(on_disk) } else { std::fs::symlink_metadata(on_disk) };
+        md.ok().filter(|m| m.is_dir())
+    };
+    // Each named directory's components, and where it was first named.
+    let mut first = std::collections::HashMap::new();
     let dirs: Vec<Option<Vec<Component>>> = paths
         .iter()
-        .map(|n| {
-            let on_disk = n.dir.join(&n.path);
-            let md = if dereference { std::fs::metadata(on_disk) } else { std::fs::symlink_metadata(on_disk) };
-            md.is_ok_and(|m| m.is_dir()).then(|| parts(&n.path))
+        .enumerate()
+        .map(|(i, n)| {
+            let parts = parts(&n.path).filter(|_| stat(n, &n.path).is_some())?;
+            first.entry(parts.clone()).or_insert(i);
+            Some(parts)
         })
         .collect();
-    let walked = |i: usize, d: &[Component]| {
-        dirs.iter()
-            .enumerate()
-            .any(|(j, other)| other.as_ref().is_some_and(|o| d.starts_with(o) && (o.len() < d.len() || j < i)))
+    // Whether the walk of the directory named `parts[..top]` reaches `parts`: each directory on
+    // the way can be listed, and each step is a directory (on the same filesystem).
+    let reached = |n: &Named, parts: &[Component], top: usize| {
+        let mut path: PathBuf = parts[..top].iter().collect();
+        if top == 0 {
+            path.push(".");
+        }
+        let Some(dev) = stat(n, &path).map(|m| m.dev()) else { return false };
+        parts[top..].iter().all(|c| {
+            let listed = std::fs::read_dir(n.dir.join(&path)).is_ok();
+            path.push(c);
+            listed && stat(n, &path).is_some_and(|m| !one_file_system || m.dev() == dev)
+        })
     };
-    let keep: Vec<bool> = dirs.iter().enumerate().map(|(i, d)| d.as_ref().is_none_or(|d| !walked(i, d))).collect();
+    let keep: Vec<bool> = dirs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let Some(d) = d else { return true };
+            let twice = first.get(d).is_some_and(|&j| j < i);
+            // `.` holds relative paths only.
+            let from = usize::from(d.first() == Some(&Component::RootDir));
+            let beneath = (from..d.len()).any(|top| first.contains_key(&d[..top]) && reached(&paths[i], d, top));
+            !twice && !beneath
+        })
+        .collect();
     paths.into_iter().zip(keep).filter_map(|(n, keep)| keep.then_some(n)).collect()
 }
 
