@@ -15,7 +15,7 @@ use super::{cores, quarter_of_ram};
 /// match finder and minimum match) with match tables half as large, 2^16 and 2^15 entries
 /// instead of 2^17 and 2^16, so more of them stay in the core's cache. Measured on 2 cores,
 /// interleaved with GNU tar: 8-10% less time and CPU than level 3, for an archive 0.5-1.3%
-/// larger (0.98 of `tar -I 'zstd -T0'`'s on /usr, at most 1.008 of it on trees of binaries).
+/// larger (0.98 of `tar -I 'zstd -T0'`'s on /usr, 0.995-1.009 of it on other trees).
 const ZSTD_DEFAULT: [CParameter; 7] = [
     CParameter::WindowLog(21),
     CParameter::HashLog(16),
