@@ -434,6 +434,61 @@ fn zstd_archives_carry_a_checksum() {
     assert!(out.stderr_text().contains("checksum"), "{}", out.stderr_text());
 }
 
+/// Without `--level`, the compressor's own variable sets it as GNU tar's compressor child reads
+/// it: `XZ_OPT=-9e` gives the bytes of `xz -T0 -9e` (the real tool, on captar's plain archive),
+/// `XZ_OPT='-T0 -3'` those of `xz -T0 -3`, `ZSTD_CLEVEL=19` those of `--level 19`; a level given
+/// wins. A value captar cannot follow is one line naming it, exit 2, and no archive.
+#[test]
+fn compressor_variables_set_the_level() {
+    if !util::require_tool("xz") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let d = tmp.path().join("d");
+    std::fs::create_dir(&d).unwrap();
+    cmd("cp").arg("-r").arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("src")).arg(&d).ok();
+    let plain = tmp.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&plain).arg("-C").arg(&d).arg(".").ok();
+    let make = |name: &str, var: (&str, &str), args: &[&str]| {
+        let a = tmp.path().join(name);
+        captar().env(var.0, var.1).arg("create").args(args).arg("-f").arg(&a).arg("-C").arg(&d).arg(".").ok();
+        std::fs::read(&a).unwrap()
+    };
+    for (opt, tool) in [("-9e", &["-9e"][..]), ("-T0 -3", &["-3"]), ("-T 2 --extreme -1", &["-1e"])] {
+        let ours = make("x.tar.xz", ("XZ_OPT", opt), &[]);
+        let xz = cmd("xz").args(["-T0", "-c"]).args(tool).arg(&plain).ok().stdout;
+        assert!(ours == xz, "XZ_OPT={opt}: not the bytes of xz -T0 {tool:?}");
+    }
+    assert!(
+        make("y.tar.xz", ("XZ_OPT", "-9e"), &["--level", "9"]) == make("z.tar.xz", ("XZ_OPT", ""), &["--level", "9"])
+    );
+    let z19 = make("a.tar.zst", ("ZSTD_CLEVEL", "19"), &[]);
+    assert!(z19 == make("b.tar.zst", ("ZSTD_CLEVEL", ""), &["--level", "19"]), "ZSTD_CLEVEL=19 is not --level 19");
+    assert!(
+        make("c.tar.zst", ("ZSTD_CLEVEL", "19"), &["--level", "5"])
+            == make("e.tar.zst", ("ZSTD_CLEVEL", ""), &["--level", "5"])
+    );
+    for (var, value, name, says) in [
+        ("ZSTD_CLEVEL", "abc", "bad.tar.zst", "ZSTD_CLEVEL=abc: captar's zstd levels are 1 to 19"),
+        ("ZSTD_CLEVEL", "22", "bad.tar.zst", "ZSTD_CLEVEL=22: captar's zstd levels are 1 to 19"),
+        (
+            "XZ_OPT",
+            "-9 -M 1GiB",
+            "bad.tar.xz",
+            "XZ_OPT=-9 -M 1GiB: captar takes the preset (-0 to -9, -e) and -T from it, not -M",
+        ),
+        ("XZ_OPT", "--memlimit=1GiB", "bad.txz", "not --memlimit=1GiB"),
+    ] {
+        let a = tmp.path().join(name);
+        let out = captar().env(var, value).args(["create", "-f"]).arg(&a).arg("-C").arg(&d).arg(".").code(2);
+        let err = out.stderr_text();
+        assert!(err.contains(says) && err.contains("unset it, or give --level") && err.lines().count() == 1, "{err}");
+        assert!(!a.exists());
+    }
+    // Variables of other compressors change nothing.
+    assert!(make("g.tar.zst", ("XZ_OPT", "-M"), &[]) == make("h.tar.zst", ("XZ_OPT", ""), &[]));
+}
+
 /// `--zstd` without a level is captar's own setting, level 3 with smaller match tables (faster):
 /// its archive of real files (captar's sources and binary) is within 2% of what the zstd tool
 /// makes of the same plain archive at level 3, smaller than its level 2, and not the bytes of

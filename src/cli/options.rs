@@ -206,6 +206,12 @@ impl CreateArgs {
                 Some(_) => {}
             }
         }
+        // Without a level given, the compressor's own variable, as GNU tar's compressor child
+        // reads it (`XZ_OPT=-9e tar -cJf`, `ZSTD_CLEVEL=19 tar --zstd -cf`).
+        let (level, extreme) = match level {
+            Some(level) => (Some(level), false),
+            None => env_level(compression, |name| std::env::var_os(name))?,
+        };
         let tags = self.tags(matches)?;
         // Paths, -T files and -C in command-line order: each path is read in the directory of
         // the -C before it.
@@ -294,6 +300,7 @@ impl CreateArgs {
             xattrs: self.xattrs.policy(None)?,
             compression,
             level,
+            extreme,
             excludes,
             transforms: self.names.transforms()?,
             one_file_system: self.one_file_system,
@@ -422,6 +429,79 @@ impl ExtractArgs {
 
 /// `--one-top-level`'s directory: DIR as given (relative, without `..`), or the archive's name
 /// less its suffixes (`app-1.2.tar.gz` → `app-1.2`), as GNU tar deduces it.
+/// The level (and xz's extreme flag) that `XZ_OPT` (xz and lzma) or `ZSTD_CLEVEL` (zstd) ask
+/// for, read as xz and zstd read them; `var` looks a variable up. From `XZ_OPT` the preset
+/// (`-0`..`-9`, `--fast`, `--best`) and `-e`/`--extreme` are taken and `-T`/`--threads` is
+/// passed over (captar compresses on every core, as `xz -T0`); anything else, or a value
+/// that is no level, is an error that names the variable rather than an archive made at
+/// another level than asked.
+fn env_level(compression: Compression, var: impl Fn(&str) -> Option<OsString>) -> Result<(Option<i32>, bool)> {
+    let bad = |name: &str, value: &OsStr, why: &str| {
+        Err(Error::Usage(format!(
+            "{name}={}: {why}; unset it, or give --level",
+            String::from_utf8_lossy(value.as_bytes())
+        )))
+    };
+    match compression {
+        Compression::Zstd => {
+            let Some(value) = var("ZSTD_CLEVEL").filter(|v| !v.is_empty()) else { return Ok((None, false)) };
+            match value.to_str().and_then(|v| v.parse::<i32>().ok()).filter(|n| (1..=19).contains(n)) {
+                Some(level) => Ok((Some(level), false)),
+                None => bad("ZSTD_CLEVEL", &value, "captar's zstd levels are 1 to 19"),
+            }
+        }
+        Compression::Xz | Compression::Lzma => {
+            let Some(value) = var("XZ_OPT") else { return Ok((None, false)) };
+            let text = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            let (mut level, mut extreme) = (None, false);
+            let mut words = text.split_ascii_whitespace();
+            while let Some(word) = words.next() {
+                match word {
+                    "--extreme" => extreme = true,
+                    "--fast" => level = Some(0),
+                    "--best" => level = Some(9),
+                    // Its number in the word or the next one.
+                    "--threads" => {
+                        words.next();
+                    }
+                    _ if word.starts_with("--threads=") => {}
+                    _ if word.starts_with('-') && !word.starts_with("--") && word.len() > 1 => {
+                        let mut letters = word[1..].chars();
+                        while let Some(c) = letters.next() {
+                            match c {
+                                '0'..='9' => level = Some(c as i32 - '0' as i32),
+                                'e' => extreme = true,
+                                'T' => {
+                                    if letters.as_str().is_empty() {
+                                        words.next();
+                                    }
+                                    break;
+                                }
+                                _ => {
+                                    return bad(
+                                        "XZ_OPT",
+                                        &value,
+                                        &format!("captar takes the preset (-0 to -9, -e) and -T from it, not -{c}"),
+                                    );
+                                }
+                            }
+                        }
+                    }
+                    _ => {
+                        return bad(
+                            "XZ_OPT",
+                            &value,
+                            &format!("captar takes the preset (-0 to -9, -e) and -T from it, not {word}"),
+                        );
+                    }
+                }
+            }
+            Ok((level, extreme))
+        }
+        _ => Ok((None, false)),
+    }
+}
+
 /// The paths of an incremental dump without a directory named twice or beneath another named
 /// directory whose walk archives it (GNU tar's -g lists each directory once; a file named twice
 /// goes in twice, with -g or without, as in GNU tar). Only where the walk surely reaches it:

@@ -36,6 +36,8 @@ pub struct CreateOptions {
     pub xattrs: XattrPolicy,
     pub compression: Compression,
     pub level: Option<i32>,
+    /// xz's and lzma's extreme presets (`XZ_OPT=-9e`).
+    pub extreme: bool,
     pub excludes: Excludes,
     /// Directories archived in part or left out by a file they hold (`--exclude-tag`,
     /// `--exclude-caches` and their forms), the first that a directory holds deciding.
@@ -96,6 +98,7 @@ impl CreateOptions {
             xattrs: XattrPolicy::caps_only(),
             compression: Compression::None,
             level: None,
+            extreme: false,
             excludes: Excludes::new(&[]).expect("no patterns"),
             tags: Vec::new(),
             ignore_failed_read: false,

@@ -46,7 +46,7 @@ pub(super) fn write_to<W: Write + AsFd>(
     let start =
         if plain && regular { rustix::fs::seek(&out, rustix::fs::SeekFrom::Current(0)).unwrap_or(0) } else { 0 };
     let out = BufWriter::with_capacity(if plain { PLAIN_OUT_BUFFER } else { OUT_BUFFER }, temps::ArchiveWrite(out));
-    let encoder = Encoder::new(opts.compression, out, opts.level).at(label, "compress")?;
+    let encoder = Encoder::new(opts.compression, out, opts.level, opts.extreme).at(label, "compress")?;
     // Members reach the compressor in runs of a batch; a large file's header and data in
     // pieces of at least 512 bytes, which the compressors buffer themselves.
     let counter = opts.checkpoints.as_ref().map(|c| c.counter());

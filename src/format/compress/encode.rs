@@ -103,7 +103,10 @@ fn xz_encoder(preset: u32) -> io::Result<Stream> {
 }
 
 impl<W: Write> Encoder<W> {
-    pub fn new(kind: Compression, out: W, level: Option<i32>) -> io::Result<Encoder<W>> {
+    /// `extreme` is xz's and lzma's `-e` (`XZ_OPT=-9e`), nothing for the others.
+    pub fn new(kind: Compression, out: W, level: Option<i32>, extreme: bool) -> io::Result<Encoder<W>> {
+        let xz_preset =
+            level.unwrap_or(6).clamp(0, 9) as u32 | if extreme { liblzma::stream::PRESET_EXTREME } else { 0 };
         Ok(match kind {
             Compression::None => Encoder::None(out),
             Compression::Gzip => {
@@ -136,11 +139,10 @@ impl<W: Write> Encoder<W> {
             Compression::Xz => {
                 // Blocks compressed on every core (xz -T0's output: one stream of independent
                 // blocks, each with its size, which any xz reads); CRC64 as xz's default.
-                Encoder::Lzma(LzmaEncoder::new(out, xz_encoder(level.unwrap_or(6).clamp(0, 9) as u32)?))
+                Encoder::Lzma(LzmaEncoder::new(out, xz_encoder(xz_preset)?))
             }
             Compression::Lzma => {
-                let options = liblzma::stream::LzmaOptions::new_preset(level.unwrap_or(6).clamp(0, 9) as u32)
-                    .map_err(io::Error::from)?;
+                let options = liblzma::stream::LzmaOptions::new_preset(xz_preset).map_err(io::Error::from)?;
                 let stream = Stream::new_lzma_encoder(&options).map_err(io::Error::from)?;
                 Encoder::Lzma(LzmaEncoder::new(out, stream))
             }
@@ -237,7 +239,7 @@ mod tests {
         // Dropped; finished after a write of its end failed; finished.
         for (kind, how) in [(Compression::Xz, 0), (Compression::Xz, 1), (Compression::Lzma, 1), (Compression::Xz, 2)] {
             let out = Shared::default();
-            let mut enc = Encoder::new(kind, out.clone(), Some(0)).unwrap();
+            let mut enc = Encoder::new(kind, out.clone(), Some(0), false).unwrap();
             enc.write_all(&data).unwrap();
             match how {
                 0 => drop(enc),
