@@ -413,8 +413,13 @@ fn compress_program(prog: &OsStr, reading: bool) -> Result<(&'static str, Option
             }
             _ if w.starts_with("-p") && w[2..].bytes().all(|b| b.is_ascii_digit()) => {}
             _ => {
+                // xz's extreme presets have no captar option: its variable says them.
+                let extreme = match kind {
+                    "--xz" | "--lzma" => ", or XZ_OPT=-Ne for an extreme preset",
+                    _ => "",
+                };
                 return Err(refuse(&format!(
-                    "captar compresses itself and takes only a level (-N) and thread counts from it, not {w:?}; use {kind} and --level N"
+                    "captar compresses itself and takes only a level (-N) and thread counts from it, not {w:?}; use {kind} and --level N{extreme}"
                 )));
             }
         }
@@ -1170,6 +1175,11 @@ mod tests {
         );
         assert!(refused(&["captar", "-I", "xz", "--zstd", "-cf", "a", "x"]).starts_with("conflicting compression"));
         assert!(refused(&["captar", "-I", "zstd --long", "-cf", "a", "x"]).contains("not \"--long\""));
+        assert!(!refused(&["captar", "-I", "zstd --long", "-cf", "a", "x"]).contains("XZ_OPT"));
+        assert!(
+            refused(&["captar", "-I", "xz -9e", "-cf", "a", "x"])
+                .ends_with("use --xz and --level N, or XZ_OPT=-Ne for an extreme preset")
+        );
         assert!(refused(&["captar", "--format=gnu", "-cf", "a", "x"]).contains("leave --format out"));
     }
 
