@@ -629,7 +629,8 @@ fn the_archive_in_the_tree_is_listed_by_its_name() {
 /// A directory named twice, or beneath another named directory, goes into a dump once, as GNU
 /// tar's -g puts it (it went in twice); a file named twice goes in twice, with either tool. A
 /// directory the walk does not reach (through `..`, a symlink, past an exclusion or a tag file)
-/// stays (review: a first version left those out, contents and all). A `-C` directory that
+/// stays (review: a first version left those out, contents and all; a second, through `-h` and
+/// a symlink to an ancestor, or `Ld/` beside `Ld/.`, or under a `./` spelling). A `-C` directory that
 /// does not exist is said so, not taken for a second directory.
 #[test]
 fn a_directory_named_twice_is_dumped_once() {
@@ -671,6 +672,32 @@ fn a_directory_named_twice_is_dumped_once() {
             lists.push(listed);
         }
         assert_eq!(lists[1], lists[0], "{paths:?}: captar's members, then GNU tar's");
+    }
+    // Where GNU tar differs or loops (`-h` through a symlink to an ancestor), captar's own dump
+    // without the dedup (any exclusion turns it off) has no member the dump with it lacks.
+    symlink(".", d.join("d/Up")).unwrap();
+    symlink("..", d.join("d/sub/Up")).unwrap();
+    symlink("d", d.join("Ld")).unwrap();
+    let own: &[&[&str]] = &[
+        &["-h", "d", "d/Up/sub"],
+        &["-h", "d", "d/sub"],
+        &["Ld/", "Ld/."],
+        &["Ld/.", "Ld/"],
+        &["./d", "d/sub"],
+        &[".", "d/sub"],
+    ];
+    for (i, paths) in own.iter().enumerate() {
+        let mut sets = Vec::new();
+        for extra in [None, Some("--exclude=matches-nothing")] {
+            let (snar, archive) = (d.join(format!("own{i}.snar")), d.join(format!("own{i}.tar")));
+            let _ = fs::remove_file(&snar);
+            // `-h` into a loop warns (exit 1), with the dedup or without.
+            let out =
+                captar().arg("-g").arg(&snar).arg("-cf").arg(&archive).args(extra).args(*paths).current_dir(d).run();
+            assert!(matches!(out.status.code(), Some(0 | 1)), "{paths:?}: {}", out.stderr_text());
+            sets.push(names(&archive).into_iter().collect::<std::collections::BTreeSet<_>>());
+        }
+        assert_eq!(sets[0], sets[1], "{paths:?}: members with the dedup, then without");
     }
     let out =
         captar().args(["-g", "s.snar", "-cf", "x.tar", "-C", "d", "a", "-C", "nothing", "y"]).current_dir(d).code(2);

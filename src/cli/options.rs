@@ -504,60 +504,77 @@ fn env_level(compression: Compression, var: impl Fn(&str) -> Option<OsString>) -
 
 /// The paths of an incremental dump without a directory named twice or beneath another named
 /// directory whose walk archives it (GNU tar's -g lists each directory once; a file named twice
-/// goes in twice, with -g or without, as in GNU tar). Only where the walk surely reaches it:
-/// names without `..`, every directory between a real directory (not a symlink unless
-/// `dereference`), on the same filesystem with `one_file_system`, and no exclusion that could
-/// stop the walk on the way (`plain_walk`); otherwise the path stays, archived twice at worst.
+/// goes in twice, with -g or without, as in GNU tar). Only where the walk surely reaches it
+/// under the same name: names without `..` (`./d` and `d` are two), every directory on the
+/// way a real one (not a symlink), listable, on the same filesystem with `one_file_system`, no
+/// exclusion that could stop the walk (`plain_walk`), and not with `dereference` (the walk does
+/// not enter a directory it is already in, and where it starts changes which: `-h d d/L/sub`
+/// with `d/L -> .`), where only a name given twice is dropped. Otherwise a path stays, archived
+/// twice at worst, never left out.
 fn once_each_directory(paths: Vec<Named>, dereference: bool, one_file_system: bool, plain_walk: bool) -> Vec<Named> {
     if !plain_walk {
         return paths;
     }
     fn parts(p: &Path) -> Option<Vec<Component<'_>>> {
-        let parts: Vec<_> = p.components().filter(|c| *c != Component::CurDir).collect();
+        let parts: Vec<_> = p.components().collect();
         (!parts.contains(&Component::ParentDir)).then_some(parts)
     }
-    let stat = |n: &Named, p: &Path| {
-        let on_disk = n.dir.join(p);
+    // The device of a directory the walk would enter, looked up without a trailing slash (which
+    // would follow a symlink `Ld/` that the walk archives as the symlink).
+    let dir_dev = |dir: &Path, parts: &[Component]| {
+        let on_disk = dir.join(parts.iter().collect::<PathBuf>());
         let md = if dereference { std::fs::metadata(on_disk) } else { std::fs::symlink_metadata(on_disk) };
-        md.ok().filter(|m| m.is_dir())
+        md.ok().filter(|m| m.is_dir()).map(|m| m.dev())
     };
-    // Each named directory's components, and where it was first named.
     let mut first = std::collections::HashMap::new();
-    let dirs: Vec<Option<Vec<Component>>> = paths
-        .iter()
-        .enumerate()
-        .map(|(i, n)| {
-            let parts = parts(&n.path).filter(|_| stat(n, &n.path).is_some())?;
-            first.entry(parts.clone()).or_insert(i);
-            Some(parts)
-        })
-        .collect();
-    // Whether the walk of the directory named `parts[..top]` reaches `parts`: each directory on
-    // the way can be listed, and each step is a directory (on the same filesystem).
-    let reached = |n: &Named, parts: &[Component], top: usize| {
-        let mut path: PathBuf = parts[..top].iter().collect();
-        if top == 0 {
-            path.push(".");
+    let mut dirs = Vec::with_capacity(paths.len());
+    for (i, n) in paths.iter().enumerate() {
+        let d = parts(&n.path).filter(|d| dir_dev(&n.dir, d).is_some());
+        if let Some(d) = &d {
+            first.entry(d.clone()).or_insert(i);
         }
-        let Some(dev) = stat(n, &path).map(|m| m.dev()) else { return false };
-        parts[top..].iter().all(|c| {
-            let listed = std::fs::read_dir(n.dir.join(&path)).is_ok();
-            path.push(c);
-            listed && stat(n, &path).is_some_and(|m| !one_file_system || m.dev() == dev)
-        })
-    };
-    let keep: Vec<bool> = dirs
-        .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            let Some(d) = d else { return true };
-            let twice = first.get(d).is_some_and(|&j| j < i);
-            // `.` holds relative paths only.
-            let from = usize::from(d.first() == Some(&Component::RootDir));
-            let beneath = (from..d.len()).any(|top| first.contains_key(&d[..top]) && reached(&paths[i], d, top));
-            !twice && !beneath
-        })
-        .collect();
+        dirs.push(d);
+    }
+    // Each directory whose contents the walk lists (named, or reached by a walk, and readable),
+    // with its device: found once per directory, not once per name beneath it.
+    let mut lists: std::collections::HashMap<Vec<Component>, Option<u64>> = std::collections::HashMap::new();
+    let mut keep = vec![true; paths.len()];
+    for (i, d) in dirs.iter().enumerate() {
+        let Some(d) = d else { continue };
+        if first.get(d).is_some_and(|&j| j < i) {
+            keep[i] = false;
+            continue;
+        }
+        if dereference {
+            continue;
+        }
+        let dir = &paths[i].dir;
+        let listed = |key: &[Component], entered: Option<u64>| {
+            entered.filter(|_| std::fs::read_dir(dir.join(key.iter().collect::<PathBuf>())).is_ok())
+        };
+        // Up from the parent to the nearest directory known or named, then down again.
+        let mut unknown = Vec::new();
+        let mut parent = None;
+        for k in (1..d.len()).rev() {
+            let key = &d[..k];
+            if let Some(&known) = lists.get(key) {
+                parent = known;
+                break;
+            }
+            if first.contains_key(key) {
+                parent = listed(key, dir_dev(dir, key));
+                lists.insert(key.to_vec(), parent);
+                break;
+            }
+            unknown.push(k);
+        }
+        for &k in unknown.iter().rev() {
+            let key = &d[..k];
+            parent = listed(key, parent.and_then(|p| dir_dev(dir, key).filter(|&dev| !one_file_system || dev == p)));
+            lists.insert(key.to_vec(), parent);
+        }
+        keep[i] = !parent.is_some_and(|p| dir_dev(dir, d).is_some_and(|dev| !one_file_system || dev == p));
+    }
     paths.into_iter().zip(keep).filter_map(|(n, keep)| keep.then_some(n)).collect()
 }
 
