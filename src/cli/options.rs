@@ -427,8 +427,6 @@ impl ExtractArgs {
     }
 }
 
-/// `--one-top-level`'s directory: DIR as given (relative, without `..`), or the archive's name
-/// less its suffixes (`app-1.2.tar.gz` → `app-1.2`), as GNU tar deduces it.
 /// The level (and xz's extreme flag) that `XZ_OPT` (xz and lzma) or `ZSTD_CLEVEL` (zstd) ask
 /// for, read as xz and zstd read them; `var` looks a variable up. From `XZ_OPT` the preset
 /// (`-0`..`-9`, `--fast`, `--best`) and `-e`/`--extreme` are taken and `-T`/`--threads` is
@@ -578,6 +576,8 @@ fn once_each_directory(paths: Vec<Named>, dereference: bool, one_file_system: bo
     paths.into_iter().zip(keep).filter_map(|(n, keep)| keep.then_some(n)).collect()
 }
 
+/// `--one-top-level`'s directory: DIR as given (relative, without `..`), or the archive's name
+/// less its suffixes (`app-1.2.tar.gz` → `app-1.2`), as GNU tar deduces it.
 fn top_level(dir: &Path, archive: &Path) -> Result<PathBuf> {
     // GNU tar's: a compression suffix (or .tar), then a .tar before it.
     const SUFFIXES: [&str; 18] = [
@@ -734,6 +734,46 @@ pub(super) fn record_size(
 #[cfg(test)]
 mod tests {
     use std::path::Path;
+
+    use crate::format::compress::Compression;
+
+    /// `XZ_OPT` and `ZSTD_CLEVEL` read as xz 5.4 and zstd read them (their forms checked by
+    /// hand with the tools), the variables of other compressors left alone.
+    #[test]
+    fn compressor_variables_as_the_tools_read_them() {
+        let read = |kind: Compression, name: &'static str, value: &str| {
+            super::env_level(kind, |n| (n == name).then(|| value.into())).map_err(|e| e.to_string())
+        };
+        for (value, want) in [
+            ("-9e", (Some(9), true)),
+            ("-T0 -3", (Some(3), false)),
+            ("-T 2 --extreme -1", (Some(1), true)),
+            ("-9T2", (Some(9), false)),
+            ("-e", (None, true)),
+            ("--fast", (Some(0), false)),
+            ("--best --threads=4", (Some(9), false)),
+            ("--threads 4 -2", (Some(2), false)),
+            ("  ", (None, false)),
+        ] {
+            assert_eq!(read(Compression::Xz, "XZ_OPT", value), Ok(want), "XZ_OPT={value}");
+            assert_eq!(read(Compression::Lzma, "XZ_OPT", value), Ok(want), "XZ_OPT={value}");
+        }
+        for value in ["-v", "-9 -M 1GiB", "--memlimit=1G", "9"] {
+            let err = read(Compression::Xz, "XZ_OPT", value).unwrap_err();
+            assert!(
+                err.starts_with(&format!("XZ_OPT={value}: ")) && err.ends_with("unset it, or give --level"),
+                "{err}"
+            );
+        }
+        assert_eq!(read(Compression::Zstd, "ZSTD_CLEVEL", "19"), Ok((Some(19), false)));
+        assert_eq!(read(Compression::Zstd, "ZSTD_CLEVEL", ""), Ok((None, false)));
+        for value in ["0", "20", "-5", "3x"] {
+            assert!(read(Compression::Zstd, "ZSTD_CLEVEL", value).is_err(), "ZSTD_CLEVEL={value}");
+        }
+        assert_eq!(read(Compression::Zstd, "XZ_OPT", "-9"), Ok((None, false)));
+        assert_eq!(read(Compression::Gzip, "XZ_OPT", "-9"), Ok((None, false)));
+        assert_eq!(read(Compression::Lzip, "ZSTD_CLEVEL", "19"), Ok((None, false)));
+    }
 
     /// `--one-top-level`'s directory, deduced as GNU tar 1.34 deduces it (compared by hand:
     /// `tar --one-top-level -xf NAME`).
