@@ -434,6 +434,25 @@ fn zstd_archives_carry_a_checksum() {
     assert!(out.stderr_text().contains("checksum"), "{}", out.stderr_text());
 }
 
+/// A member name deeper than captar reads back (1024 levels, the reader's limit against
+/// hostile names) is an error of its own, not archived, and the archive reads back whole
+/// (it was written, and `list` then refused it).
+#[test]
+fn names_deeper_than_captar_reads_are_not_archived() {
+    let tmp = util::tempdir();
+    let deepest: std::path::PathBuf = std::iter::repeat_n("c", 1026).collect();
+    std::fs::create_dir_all(tmp.path().join(&deepest)).unwrap();
+    let a = tmp.path().join("a.tar");
+    let out = captar().args(["create", "-f"]).arg(&a).arg("-C").arg(tmp.path()).arg("c").code(2);
+    let err = out.stderr_text();
+    assert_eq!(err.lines().count(), 2, "{err}");
+    for (line, levels) in err.lines().zip([1025, 1026]) {
+        assert!(line.ends_with(&format!("bytes and {levels} levels is longer than captar reads (at most 65536 bytes and 1024 levels); not archived")), "{line}");
+    }
+    let listed = captar().args(["list", "-f"]).arg(&a).ok().stdout_text();
+    assert_eq!(listed.lines().count(), 1024);
+}
+
 /// Without `--level`, the compressor's own variable sets it as GNU tar's compressor child reads
 /// it: `XZ_OPT=-9e` gives the bytes of `xz -T0 -9e` (the real tool, on captar's plain archive),
 /// `XZ_OPT='-T0 -3'` those of `xz -T0 -3`, `ZSTD_CLEVEL=19` those of `--level 19`; a level given

@@ -65,8 +65,13 @@ impl Files<'_> {
         {
             return Err(Error::entry(path, "--transform made its member name empty; not archived"));
         }
+        let name = member_name_of(renamed.unwrap_or(name), kind);
+        // Never a member captar would not read back (the reader's limits against hostile names).
+        if let Some(beyond) = crate::format::name_beyond_limits(name.as_os_str().as_bytes()) {
+            return Err(Error::entry(path, format!("{beyond}; not archived")));
+        }
         let stamp = &self.opts.stamp;
-        let mut meta = EntryMeta::new(member_name_of(renamed.unwrap_or(name), kind), kind);
+        let mut meta = EntryMeta::new(name, kind);
         meta.mode = match &stamp.mode {
             Some(changes) => changes.apply(st.st_mode & 0o7777, kind == Kind::Dir),
             None => st.st_mode & 0o7777,

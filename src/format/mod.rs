@@ -21,6 +21,25 @@ use crate::caps;
 
 pub const BLOCK: usize = 512;
 
+/// The longest and deepest member name read: 16 times PATH_MAX, and a quarter of it in levels.
+/// Longer than PATH_MAX is fine (captar walks such paths a component at a time), but a name of a
+/// million `a/` would make a million directories out of 2 KB of gzip. Create keeps to it too,
+/// so that it never writes a member it would not read back.
+pub const NAME_MAX_BYTES: usize = 64 << 10;
+pub const NAME_MAX_DEPTH: usize = 1024;
+
+/// A member name past those limits: what it is, as a message's start ("a name of N bytes and M
+/// levels"), or None.
+pub fn name_beyond_limits(name: &[u8]) -> Option<String> {
+    let depth = name.strip_suffix(b"/").unwrap_or(name).iter().filter(|&&b| b == b'/').count() + 1;
+    (name.len() > NAME_MAX_BYTES || depth > NAME_MAX_DEPTH).then(|| {
+        format!(
+            "a name of {} bytes and {depth} levels is longer than captar reads (at most {NAME_MAX_BYTES} bytes and {NAME_MAX_DEPTH} levels)",
+            name.len()
+        )
+    })
+}
+
 /// The type of an archive member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

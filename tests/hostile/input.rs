@@ -897,7 +897,7 @@ fn names_deeper_than_any_real_tree_are_refused() {
     let tar = Tar::new().pax(&[("path", deep.as_bytes())]).file("x", b"deep\n").end();
     let out = c.extract(&tar, &[], 2);
     let line = one_line(&out);
-    assert!(line.contains("1024 levels") && line.contains("longer than any real one"), "{line}");
+    assert!(line.contains("1024 levels") && line.contains("longer than captar reads"), "{line}");
     assert!(line.len() < 600, "the name is shown by its start: {line}");
     assert_eq!(lkind(&c.dest("a")), None);
     let ok = format!("{}f", "a/".repeat(1023));

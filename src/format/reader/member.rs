@@ -20,9 +20,6 @@ use crate::format::acl;
 use crate::format::pax;
 use crate::format::{BLOCK, EntryMeta, Kind, Time};
 
-/// The longest and deepest member name read: 16 times PATH_MAX, and a quarter of it in levels.
-const NAME_MAX_BYTES: usize = 64 << 10;
-const NAME_MAX_DEPTH: usize = 1024;
 /// Linux's limits for one extended attribute (`XATTR_NAME_MAX`, `XATTR_SIZE_MAX`).
 const XATTR_NAME_MAX: usize = 255;
 const XATTR_SIZE_MAX: usize = 64 << 10;
@@ -370,14 +367,8 @@ impl Reader {
         if path.contains(&0) {
             return Err(fail("the name holds a NUL byte".into()));
         }
-        // Longer than PATH_MAX is fine (captar walks such paths a component at a time), but a
-        // name of a million `a/` would make a million directories out of 2 KB of gzip.
-        let depth = path.strip_suffix(b"/").unwrap_or(path).iter().filter(|&&b| b == b'/').count() + 1;
-        if path.len() > NAME_MAX_BYTES || depth > NAME_MAX_DEPTH {
-            return Err(fail(format!(
-                "a name of {} bytes and {depth} levels is longer than any real one (at most {NAME_MAX_BYTES} bytes and {NAME_MAX_DEPTH} levels are read); the archive is corrupt or hostile",
-                path.len()
-            )));
+        if let Some(beyond) = crate::format::name_beyond_limits(path) {
+            return Err(fail(format!("{beyond}; the archive is corrupt or hostile")));
         }
         // A regular file's header whose name ends in `/` is a directory, as GNU tar and bsdtar
         // read it (pre-POSIX archives marked directories so): types 0, NUL and 7.
