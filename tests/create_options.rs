@@ -455,8 +455,9 @@ fn names_deeper_than_captar_reads_are_not_archived() {
 
 /// Without `--level`, the compressor's own variable sets it as GNU tar's compressor child reads
 /// it: `XZ_OPT=-9e` gives the bytes of `xz -T0 -9e` (the real tool, on captar's plain archive),
-/// `XZ_OPT='-T0 -3'` those of `xz -T0 -3`, `ZSTD_CLEVEL=19` those of `--level 19`; a level given
-/// wins. A value captar cannot follow is one line naming it, exit 2, and no archive.
+/// `XZ_OPT='-T0 -3'` those of `xz -T0 -3`, `XZ_DEFAULTS=-1e` those of `xz -T0 -1e`,
+/// `ZSTD_CLEVEL=19` those of `--level 19`; a level given wins, xz's `-e` kept as xz keeps it
+/// (review). A value captar cannot follow is one line naming it, exit 2, and no archive.
 #[test]
 fn compressor_variables_set_the_level() {
     if !util::require_tool("xz") {
@@ -478,9 +479,13 @@ fn compressor_variables_set_the_level() {
         let xz = cmd("xz").args(["-T0", "-c"]).args(tool).arg(&plain).ok().stdout;
         assert!(ours == xz, "XZ_OPT={opt}: not the bytes of xz -T0 {tool:?}");
     }
-    assert!(
-        make("y.tar.xz", ("XZ_OPT", "-9e"), &["--level", "9"]) == make("z.tar.xz", ("XZ_OPT", ""), &["--level", "9"])
-    );
+    // A level given wins, and xz's -e still applies, as `XZ_OPT=-e xz -9` is -9e.
+    let xz = |level: &str| cmd("xz").args(["-T0", "-c", level]).arg(&plain).ok().stdout;
+    assert!(make("y.tar.xz", ("XZ_OPT", "-9e"), &["--level", "3"]) == xz("-3e"), "XZ_OPT=-9e --level 3 is not -3e");
+    let i = tmp.path().join("i.tar.xz");
+    captar().env("XZ_OPT", "-e").args(["-I", "xz -2", "-cf"]).arg(&i).arg("-C").arg(&d).arg(".").ok();
+    assert!(std::fs::read(&i).unwrap() == xz("-2e"), "XZ_OPT=-e -I 'xz -2' is not -2e");
+    assert!(make("w.tar.xz", ("XZ_DEFAULTS", "-1e"), &[]) == xz("-1e"), "XZ_DEFAULTS=-1e is not -1e");
     let z19 = make("a.tar.zst", ("ZSTD_CLEVEL", "19"), &[]);
     assert!(z19 == make("b.tar.zst", ("ZSTD_CLEVEL", ""), &["--level", "19"]), "ZSTD_CLEVEL=19 is not --level 19");
     assert!(
@@ -488,8 +493,8 @@ fn compressor_variables_set_the_level() {
             == make("e.tar.zst", ("ZSTD_CLEVEL", ""), &["--level", "5"])
     );
     for (var, value, name, says) in [
-        ("ZSTD_CLEVEL", "abc", "bad.tar.zst", "ZSTD_CLEVEL=abc: captar's zstd levels are 1 to 19"),
-        ("ZSTD_CLEVEL", "22", "bad.tar.zst", "ZSTD_CLEVEL=22: captar's zstd levels are 1 to 19"),
+        ("ZSTD_CLEVEL", "abc", "bad.tar.zst", "ZSTD_CLEVEL=abc: captar's zstd levels are the whole numbers 1 to 19"),
+        ("ZSTD_CLEVEL", "22", "bad.tar.zst", "ZSTD_CLEVEL=22: captar's zstd levels are the whole numbers 1 to 19"),
         (
             "XZ_OPT",
             "-9 -M 1GiB",
@@ -497,6 +502,7 @@ fn compressor_variables_set_the_level() {
             "XZ_OPT=-9 -M 1GiB: captar takes the preset (-0 to -9, -e) and -T from it, not -M",
         ),
         ("XZ_OPT", "--memlimit=1GiB", "bad.txz", "not --memlimit=1GiB"),
+        ("XZ_OPT", "-T -9", "bad.tar.xz", "XZ_OPT=-T -9: -T takes a thread count"),
     ] {
         let a = tmp.path().join(name);
         let out = captar().env(var, value).args(["create", "-f"]).arg(&a).arg("-C").arg(&d).arg(".").code(2);

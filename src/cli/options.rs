@@ -208,9 +208,12 @@ impl CreateArgs {
         }
         // Without a level given, the compressor's own variable, as GNU tar's compressor child
         // reads it (`XZ_OPT=-9e tar -cJf`, `ZSTD_CLEVEL=19 tar --zstd -cf`).
+        // A level given wins; xz's `-e` from its variables still applies, as xz keeps it when a
+        // later option sets the level (`XZ_OPT=-e xz -9` is -9e); variables that cannot be read
+        // are passed over then, `--level` being the way around them.
         let (level, extreme) = match level {
-            Some(level) => (Some(level), false),
             None => env_level(compression, |name| std::env::var_os(name))?,
+            Some(level) => (Some(level), env_level(compression, |name| std::env::var_os(name)).is_ok_and(|(_, e)| e)),
         };
         let tags = self.tags(matches)?;
         // Paths, -T files and -C in command-line order: each path is read in the directory of
@@ -427,12 +430,13 @@ impl ExtractArgs {
     }
 }
 
-/// The level (and xz's extreme flag) that `XZ_OPT` (xz and lzma) or `ZSTD_CLEVEL` (zstd) ask
-/// for, read as xz and zstd read them; `var` looks a variable up. From `XZ_OPT` the preset
-/// (`-0`..`-9`, `--fast`, `--best`) and `-e`/`--extreme` are taken and `-T`/`--threads` is
-/// passed over (captar compresses on every core, as `xz -T0`); anything else, or a value
-/// that is no level, is an error that names the variable rather than an archive made at
-/// another level than asked.
+/// The level (and xz's extreme flag) that `XZ_DEFAULTS` then `XZ_OPT` (xz and lzma) or
+/// `ZSTD_CLEVEL` (zstd) ask for, read as xz 5.4 and zstd read them; `var` looks a variable up.
+/// From xz's the preset (`-0`..`-9`, `--fast`, `--best`) and `-e`/`--extreme` are taken,
+/// `-T`/`--threads N` is checked and passed over (captar compresses on every core, as
+/// `xz -T0`), and options that change no output (`-q -Q -v -k -c -f -z`) are passed over;
+/// anything else, or a value that is no level, is an error that names the variable rather
+/// than an archive made otherwise than asked.
 fn env_level(compression: Compression, var: impl Fn(&str) -> Option<OsString>) -> Result<(Option<i32>, bool)> {
     let bad = |name: &str, value: &OsStr, why: &str| {
         Err(Error::Usage(format!(
@@ -440,57 +444,64 @@ fn env_level(compression: Compression, var: impl Fn(&str) -> Option<OsString>) -
             String::from_utf8_lossy(value.as_bytes())
         )))
     };
+    // xz's thread count: digits, with a `+` before and a size suffix after if any.
+    let threads = |n: Option<&str>| {
+        n.map(|n| n.strip_prefix('+').unwrap_or(n)).is_some_and(|n| {
+            let digits = n.bytes().take_while(u8::is_ascii_digit).count();
+            digits > 0
+                && ["", "k", "K", "kB", "KiB", "Ki", "M", "MB", "MiB", "Mi", "G", "GB", "GiB", "Gi"]
+                    .contains(&&n[digits..])
+        })
+    };
     match compression {
         Compression::Zstd => {
             let Some(value) = var("ZSTD_CLEVEL").filter(|v| !v.is_empty()) else { return Ok((None, false)) };
             match value.to_str().and_then(|v| v.parse::<i32>().ok()).filter(|n| (1..=19).contains(n)) {
                 Some(level) => Ok((Some(level), false)),
-                None => bad("ZSTD_CLEVEL", &value, "captar's zstd levels are 1 to 19"),
+                None => bad("ZSTD_CLEVEL", &value, "captar's zstd levels are the whole numbers 1 to 19"),
             }
         }
         Compression::Xz | Compression::Lzma => {
-            let Some(value) = var("XZ_OPT") else { return Ok((None, false)) };
-            let text = String::from_utf8_lossy(value.as_bytes()).into_owned();
             let (mut level, mut extreme) = (None, false);
-            let mut words = text.split_ascii_whitespace();
-            while let Some(word) = words.next() {
-                match word {
-                    "--extreme" => extreme = true,
-                    "--fast" => level = Some(0),
-                    "--best" => level = Some(9),
-                    // Its number in the word or the next one.
-                    "--threads" => {
-                        words.next();
-                    }
-                    _ if word.starts_with("--threads=") => {}
-                    _ if word.starts_with('-') && !word.starts_with("--") && word.len() > 1 => {
-                        let mut letters = word[1..].chars();
-                        while let Some(c) = letters.next() {
-                            match c {
-                                '0'..='9' => level = Some(c as i32 - '0' as i32),
-                                'e' => extreme = true,
-                                'T' => {
-                                    if letters.as_str().is_empty() {
-                                        words.next();
+            for name in ["XZ_DEFAULTS", "XZ_OPT"] {
+                let Some(value) = var(name) else { continue };
+                let text = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                let not = |what: &str| {
+                    bad(name, &value, &format!("captar takes the preset (-0 to -9, -e) and -T from it, not {what}"))
+                };
+                let no_count = |what: &str| bad(name, &value, &format!("{what} takes a thread count"));
+                let mut words = text.split(|c: char| c.is_ascii_whitespace() || c == '\x0b').filter(|w| !w.is_empty());
+                while let Some(word) = words.next() {
+                    match word {
+                        "--extreme" => extreme = true,
+                        "--fast" => level = Some(0),
+                        "--best" => level = Some(9),
+                        "--threads" if threads(words.next()) => {}
+                        "--threads" => return no_count("--threads"),
+                        _ if word.starts_with("--threads=") => {
+                            if !threads(word.strip_prefix("--threads=")) {
+                                return no_count("--threads");
+                            }
+                        }
+                        _ if word.starts_with('-') && !word.starts_with("--") && word.len() > 1 => {
+                            let mut letters = word[1..].chars();
+                            while let Some(c) = letters.next() {
+                                match c {
+                                    '0'..='9' => level = Some(c as i32 - '0' as i32),
+                                    'e' => extreme = true,
+                                    'q' | 'Q' | 'v' | 'k' | 'c' | 'f' | 'z' => {}
+                                    'T' => {
+                                        let rest = letters.as_str();
+                                        if !threads(if rest.is_empty() { words.next() } else { Some(rest) }) {
+                                            return no_count("-T");
+                                        }
+                                        break;
                                     }
-                                    break;
-                                }
-                                _ => {
-                                    return bad(
-                                        "XZ_OPT",
-                                        &value,
-                                        &format!("captar takes the preset (-0 to -9, -e) and -T from it, not -{c}"),
-                                    );
+                                    _ => return not(&format!("-{c}")),
                                 }
                             }
                         }
-                    }
-                    _ => {
-                        return bad(
-                            "XZ_OPT",
-                            &value,
-                            &format!("captar takes the preset (-0 to -9, -e) and -T from it, not {word}"),
-                        );
+                        _ => return not(word),
                     }
                 }
             }
@@ -754,17 +765,42 @@ mod tests {
             ("--best --threads=4", (Some(9), false)),
             ("--threads 4 -2", (Some(2), false)),
             ("  ", (None, false)),
+            ("-qv -k\x0b-T+2 -T1k --threads=2 -8", (Some(8), false)),
         ] {
             assert_eq!(read(Compression::Xz, "XZ_OPT", value), Ok(want), "XZ_OPT={value}");
             assert_eq!(read(Compression::Lzma, "XZ_OPT", value), Ok(want), "XZ_OPT={value}");
         }
-        for value in ["-v", "-9 -M 1GiB", "--memlimit=1G", "9"] {
+        for value in [
+            "-9 -M 1GiB",
+            "--memlimit=1G",
+            "9",
+            "-T",
+            "--threads",
+            "-Tabc",
+            "--threads=x",
+            "-T0e9",
+            "-T -9",
+            "--threads -9e",
+        ] {
             let err = read(Compression::Xz, "XZ_OPT", value).unwrap_err();
             assert!(
                 err.starts_with(&format!("XZ_OPT={value}: ")) && err.ends_with("unset it, or give --level"),
                 "{err}"
             );
         }
+        // XZ_DEFAULTS first, then XZ_OPT over it.
+        let both = |d: &str, o: &str| {
+            let (d, o) = (d.to_string(), o.to_string());
+            super::env_level(Compression::Xz, move |n| match n {
+                "XZ_DEFAULTS" => Some(d.clone().into()),
+                "XZ_OPT" => Some(o.clone().into()),
+                _ => None,
+            })
+            .map_err(|e| e.to_string())
+        };
+        assert_eq!(both("-9", "-e"), Ok((Some(9), true)));
+        assert_eq!(both("-9e", "-3"), Ok((Some(3), true)));
+        assert!(both("-M 1G", "-3").unwrap_err().starts_with("XZ_DEFAULTS=-M 1G: "));
         assert_eq!(read(Compression::Zstd, "ZSTD_CLEVEL", "19"), Ok((Some(19), false)));
         assert_eq!(read(Compression::Zstd, "ZSTD_CLEVEL", ""), Ok((None, false)));
         for value in ["0", "20", "-5", "3x"] {
