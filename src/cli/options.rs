@@ -211,9 +211,10 @@ impl CreateArgs {
         // A level given wins; xz's `-e` from its variables still applies, as xz keeps it when a
         // later option sets the level (`XZ_OPT=-e xz -9` is -9e); variables that cannot be read
         // are passed over then, `--level` being the way around them.
+        let from_env = env_level(compression, |name| std::env::var_os(name));
         let (level, extreme) = match level {
-            None => env_level(compression, |name| std::env::var_os(name))?,
-            Some(level) => (Some(level), env_level(compression, |name| std::env::var_os(name)).is_ok_and(|(_, e)| e)),
+            None => from_env?,
+            Some(level) => (Some(level), from_env.is_ok_and(|(_, extreme)| extreme)),
         };
         let tags = self.tags(matches)?;
         // Paths, -T files and -C in command-line order: each path is read in the directory of
@@ -535,11 +536,12 @@ fn once_each_directory(paths: Vec<Named>, dereference: bool, one_file_system: bo
         let md = if dereference { std::fs::metadata(on_disk) } else { std::fs::symlink_metadata(on_disk) };
         md.ok().filter(|m| m.is_dir()).map(|m| m.dev())
     };
+    // Each named directory's components and device, and where it was first named.
     let mut first = std::collections::HashMap::new();
     let mut dirs = Vec::with_capacity(paths.len());
     for (i, n) in paths.iter().enumerate() {
-        let d = parts(&n.path).filter(|d| dir_dev(&n.dir, d).is_some());
-        if let Some(d) = &d {
+        let d = parts(&n.path).and_then(|d| dir_dev(&n.dir, &d).map(|dev| (d, dev)));
+        if let Some((d, _)) = &d {
             first.entry(d.clone()).or_insert(i);
         }
         dirs.push(d);
@@ -549,7 +551,7 @@ fn once_each_directory(paths: Vec<Named>, dereference: bool, one_file_system: bo
     let mut lists: std::collections::HashMap<Vec<Component>, Option<u64>> = std::collections::HashMap::new();
     let mut keep = vec![true; paths.len()];
     for (i, d) in dirs.iter().enumerate() {
-        let Some(d) = d else { continue };
+        let Some((d, dev)) = d else { continue };
         if first.get(d).is_some_and(|&j| j < i) {
             keep[i] = false;
             continue;
@@ -582,7 +584,7 @@ fn once_each_directory(paths: Vec<Named>, dereference: bool, one_file_system: bo
             parent = listed(key, parent.and_then(|p| dir_dev(dir, key).filter(|&dev| !one_file_system || dev == p)));
             lists.insert(key.to_vec(), parent);
         }
-        keep[i] = !parent.is_some_and(|p| dir_dev(dir, d).is_some_and(|dev| !one_file_system || dev == p));
+        keep[i] = !parent.is_some_and(|p| !one_file_system || *dev == p);
     }
     paths.into_iter().zip(keep).filter_map(|(n, keep)| keep.then_some(n)).collect()
 }
