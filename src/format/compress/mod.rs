@@ -15,6 +15,9 @@ mod decode;
 mod detect;
 mod encode;
 mod source;
+// libzstd's C API: the zstd crate does not reach ZSTD_c_blockSplitterLevel.
+#[allow(unsafe_code)]
+mod zstd_writer;
 
 pub use detect::Compression;
 pub use encode::{Encoder, LzmaEncoder};
