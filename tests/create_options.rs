@@ -436,21 +436,56 @@ fn zstd_archives_carry_a_checksum() {
 
 /// A member name deeper than captar reads back (1024 levels, the reader's limit against
 /// hostile names) is an error of its own, not archived, and the archive reads back whole
-/// (it was written, and `list` then refused it).
+/// (it was written, and `list` then refused it). The directory too deep is not entered: one
+/// line for it, not one per entry beneath it; but with a `--transform` (which could shorten
+/// the names beneath) each is looked at, and one the transform brings within the limits is
+/// archived.
 #[test]
 fn names_deeper_than_captar_reads_are_not_archived() {
     let tmp = util::tempdir();
     let deepest: std::path::PathBuf = std::iter::repeat_n("c", 1026).collect();
     std::fs::create_dir_all(tmp.path().join(&deepest)).unwrap();
-    let a = tmp.path().join("a.tar");
-    let out = captar().args(["create", "-f"]).arg(&a).arg("-C").arg(tmp.path()).arg("c").code(2);
-    let err = out.stderr_text();
-    assert_eq!(err.lines().count(), 2, "{err}");
-    for (line, levels) in err.lines().zip([1025, 1026]) {
-        assert!(line.ends_with(&format!("bytes and {levels} levels is longer than captar reads (at most 65536 bytes and 1024 levels); not archived")), "{line}");
+    for i in 0..3 {
+        std::fs::write(tmp.path().join(&deepest).join(format!("f{i}")), b"x").unwrap();
     }
-    let listed = captar().args(["list", "-f"]).arg(&a).ok().stdout_text();
+    let a = tmp.path().join("a.tar");
+    let create = |transform: &[&str]| {
+        let out = captar().args(["create", "-f"]).arg(&a).args(transform).arg("-C").arg(tmp.path()).arg("c").code(2);
+        let listed = captar().args(["list", "-f"]).arg(&a).ok().stdout_text();
+        (out.stderr_text(), listed)
+    };
+    let (err, listed) = create(&[]);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.trim_end().ends_with("bytes and 1025 levels is longer than captar reads (at most 65536 bytes and 1024 levels); not archived, nor anything in it"), "{err}");
     assert_eq!(listed.lines().count(), 1024);
+    // A transform that shortens nothing: each deeper entry is its own error.
+    let (err, listed) = create(&["--transform", "s,^x,y,"]);
+    let levels: Vec<usize> = err
+        .lines()
+        .map(|l| {
+            assert!(
+                l.ends_with("levels is longer than captar reads (at most 65536 bytes and 1024 levels); not archived"),
+                "{l}"
+            );
+            l.split(" levels").next().unwrap().rsplit(' ').next().unwrap().parse().unwrap()
+        })
+        .collect();
+    assert_eq!(levels, [1025, 1026, 1027, 1027, 1027], "{err}");
+    assert_eq!(listed.lines().count(), 1024);
+    // One that drops four levels brings them all in.
+    let (out, listed) = {
+        let out = captar()
+            .args(["create", "-f"])
+            .arg(&a)
+            .args(["--transform", "s,^c/c/c/c/,,"])
+            .arg("-C")
+            .arg(tmp.path())
+            .arg("c")
+            .ok();
+        (out, captar().args(["list", "-f"]).arg(&a).ok().stdout_text())
+    };
+    assert_eq!(out.stderr_text(), "");
+    assert_eq!(listed.lines().count(), 1026 + 3, "{listed}");
 }
 
 /// Without `--level`, the compressor's own variable sets it as GNU tar's compressor child reads

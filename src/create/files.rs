@@ -68,7 +68,12 @@ impl Files<'_> {
         let name = member_name_of(renamed.unwrap_or(name), kind);
         // Never a member captar would not read back (the reader's limits against hostile names).
         if let Some(beyond) = crate::format::name_beyond_limits(name.as_os_str().as_bytes()) {
-            return Err(Error::entry(path, format!("{beyond}; not archived")));
+            // The walk does not enter such a directory (see `Walker::walk_all`).
+            let what = match kind == Kind::Dir && self.opts.transforms.is_empty() {
+                true => "not archived, nor anything in it",
+                false => "not archived",
+            };
+            return Err(Error::entry(path, format!("{beyond}; {what}")));
         }
         let stamp = &self.opts.stamp;
         let mut meta = EntryMeta::new(name, kind);

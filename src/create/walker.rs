@@ -120,7 +120,14 @@ impl Walker<'_> {
                     next = tree.next();
                     continue;
                 }
+                // A directory whose name is already longer than captar reads (its member is an
+                // error) is not entered: everything beneath it would be an error too, one line
+                // each. Unless --transform could make the names beneath it shorter.
+                let too_long = is_dir
+                    && self.files.opts.transforms.is_empty()
+                    && crate::format::name_beyond_limits(entry.name.as_os_str().as_bytes()).is_some();
                 let descend = is_dir
+                    && !too_long
                     && self.files.opts.recursive
                     && scope != Some(TagScope::Under)
                     && (!self.files.opts.one_file_system || entry.st.st_dev == root_dev);
