@@ -13,7 +13,7 @@ use std::path::Path;
 use rustix::fs::AtFlags;
 
 use super::beneath::{Dest, NameProblem};
-use super::file::write_small_file;
+use super::file::write_job;
 use super::names::{beneath_top_level, members_of, strip};
 use super::pool::{Done, Job, Pool, QUEUE};
 use super::restore::Restorer;
@@ -70,27 +70,29 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
         let mut started = 0;
         for _ in 0..workers {
             let (job_rx, done_tx, restorer) = (&job_rx, done_tx.clone(), &restorer);
-            let worker = std::thread::Builder::new().spawn_scoped(s, move || {
-                loop {
-                    let job = match job_rx.lock() {
-                        Ok(rx) => rx.recv(),
-                        Err(_) => return,
-                    };
-                    let Ok(batch) = job else { return };
-                    for job in batch {
-                        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            write_small_file(restorer, opts, &job)
-                        }))
-                        .unwrap_or_else(|_| {
-                            Err(Failure::Stop(Error::entry(&job.meta.path, "internal error: a worker panicked")))
-                        });
-                        let done = Done { rel: job.rel, path: job.meta.path, data: job.data, result };
-                        if done_tx.send(done).is_err() {
-                            return;
+            let worker =
+                std::thread::Builder::new().spawn_scoped(s, move || {
+                    loop {
+                        let job = match job_rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok(batch) = job else { return };
+                        for job in batch {
+                            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                write_job(restorer, opts, &job)
+                            }))
+                            .unwrap_or_else(|_| {
+                                Err(Failure::Stop(Error::entry(&job.meta.path, "internal error: a worker panicked")))
+                            });
+                            let bytes = job.bytes();
+                            let done = Done { rel: job.rel, path: job.meta.path, data: job.data, bytes, result };
+                            if done_tx.send(done).is_err() {
+                                return;
+                            }
                         }
                     }
-                }
-            });
+                });
             if worker.is_err() {
                 break;
             }
@@ -301,7 +303,7 @@ impl Run<'_> {
         if let Some(pool) = &mut self.pool {
             pool.in_flight.remove(done.rel.as_os_str());
             pool.left_parent(&done.rel);
-            pool.in_flight_bytes -= done.data.len() as u64;
+            pool.in_flight_bytes -= done.bytes;
             pool.spare.keep(done.data);
         }
         self.settle_backup(&done.rel, done.result.is_err());

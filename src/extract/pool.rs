@@ -102,6 +102,55 @@ fn quota_exempt_for_tests() -> bool {
     std::env::var_os("CAPTAR_TEST_QUOTA_EXEMPT").is_some()
 }
 
+/// Set (to anything) in the environment, `CAPTAR_TEST_QUOTA_LIMITED` makes captar take every
+/// destination for one with disk quotas on (`quota_may_limit`), so tests reach the large files
+/// that wait for the workers on a machine whose kernel cannot turn quotas on.
+fn quota_limited_for_tests() -> bool {
+    std::env::var_os("CAPTAR_TEST_QUOTA_LIMITED").is_some()
+}
+
+/// `quotactl_fd(fd, QCMD(Q_GETFMT, qtype), 0, &fmt)` (Linux 5.14): whether quotas of that type
+/// are on for `fd`'s filesystem (Ok), or the kernel's error. libc and rustix do not wrap it.
+#[allow(unsafe_code)] // a raw syscall
+fn quota_format(fd: std::os::fd::RawFd, qtype: u32) -> rustix::io::Result<()> {
+    const Q_GETFMT: u32 = 0x80_0004;
+    let mut format: u32 = 0;
+    // SAFETY: Q_GETFMT writes one u32 to `format`, which outlives the call; an invalid
+    // descriptor is EBADF.
+    let r = unsafe { libc::syscall(libc::SYS_quotactl_fd, fd, (Q_GETFMT << 8) | qtype, 0u32, &mut format as *mut u32) };
+    match r {
+        0.. => Ok(()),
+        _ => Err(rustix::io::Errno::from_raw_os_error(io::Error::last_os_error().raw_os_error().unwrap_or(0))),
+    }
+}
+
+/// Whether a disk quota may limit what this process writes on `dir`'s filesystem: user, group
+/// or project quotas are on there, or that cannot be told (a kernel without quotactl_fd, or
+/// one that refuses it). A filesystem without quotas (tmpfs, or ext4 without the quota
+/// feature) answers ENOSYS or ESRCH, and then its free space is what there is to write in.
+pub(super) fn quota_may_limit(dir: BorrowedFd<'_>) -> bool {
+    use rustix::io::Errno;
+    if quota_limited_for_tests() {
+        return true;
+    }
+    // The call itself, on no descriptor: EBADF where the kernel has it and lets it be made.
+    if quota_format(-1, 0) != Err(Errno::BADF) {
+        return true;
+    }
+    use std::os::fd::AsRawFd;
+    for qtype in 0..3 {
+        match quota_format(dir.as_raw_fd(), qtype) {
+            // Off, or a type this filesystem does not have.
+            Err(Errno::SRCH | Errno::INVAL) => {}
+            // A filesystem without quota support.
+            Err(Errno::NOSYS) => return false,
+            // On, or an answer not understood.
+            _ => return true,
+        }
+    }
+    false
+}
+
 /// Files go to the workers in batches: one wake-up per batch, not per file.
 pub(super) const BATCH_FILES: usize = 32;
 pub(super) const BATCH_BYTES: usize = 1 << 20;
@@ -120,10 +169,14 @@ pub(super) struct Pool {
     in_flight_parents: HashMap<OsString, usize>,
     /// Whether this process is exempt from disk quotas (CAP_SYS_RESOURCE): see `room_for`.
     pub(super) quota_exempt: bool,
+    /// `quota_may_limit`, by filesystem (device), asked once each.
+    quota_on: HashMap<u64, bool>,
     /// Buffers the workers are done with, for the next files' data.
     pub(super) spare: SpareBuffers,
     pub(super) batch: Vec<Job>,
     pub(super) batch_bytes: usize,
+    /// The archive file the workers copy data from, once one member's data was handed so.
+    pub(super) archive: Option<Arc<ArchiveFile>>,
 }
 
 impl Pool {
@@ -137,9 +190,11 @@ impl Pool {
             quota_exempt: rustix::thread::capabilities(None)
                 .is_ok_and(|c| c.effective.contains(rustix::thread::CapabilitySet::SYS_RESOURCE))
                 || quota_exempt_for_tests(),
+            quota_on: HashMap::new(),
             spare: SpareBuffers::default(),
             batch: Vec::new(),
             batch_bytes: 0,
+            archive: None,
         }
     }
 
@@ -172,11 +227,15 @@ impl Pool {
 
     /// Whether the filesystem of `dir` has room, with a wide margin, for the files in flight and
     /// `size` more bytes: then a file may be written beside the workers' without taking space
-    /// an earlier one needs. Unknown (the call fails) is no; so is any answer for a process a
-    /// disk quota may limit (without CAP_SYS_RESOURCE), as free space says nothing of a quota.
-    pub(super) fn room_for(&self, dir: BorrowedFd<'_>, size: u64) -> bool {
+    /// an earlier one needs. Unknown (the call fails) is no; so is any answer where a disk
+    /// quota may limit this process (quotas on there, and no CAP_SYS_RESOURCE), as free space
+    /// says nothing of a quota.
+    pub(super) fn room_for(&mut self, dir: BorrowedFd<'_>, size: u64) -> bool {
         if !self.quota_exempt {
-            return false;
+            let Ok(st) = rustix::fs::fstat(dir) else { return false };
+            if *self.quota_on.entry(st.st_dev).or_insert_with(|| quota_may_limit(dir)) {
+                return false;
+            }
         }
         let Ok(fs) = rustix::fs::fstatvfs(dir) else { return false };
         let files = self.in_flight.len() as u64;
@@ -207,6 +266,35 @@ impl Pool {
         Ok(data)
     }
 
+    /// The archive file for the workers: `fd`, shared (dup'd) the first time. None where it
+    /// cannot be (no descriptor left).
+    pub(super) fn archive_file(&mut self, fd: BorrowedFd<'_>, name: &str) -> Option<Arc<ArchiveFile>> {
+        if self.archive.is_none() {
+            let fd = fd.try_clone_to_owned().ok()?;
+            self.archive = Some(Arc::new(ArchiveFile { fd, name: name.to_string() }));
+        }
+        self.archive.clone()
+    }
+
+    /// Hands `job` to the workers, in the batch being made: sent on when it holds BATCH_FILES
+    /// files or BATCH_BYTES bytes (of data to write, or of buffers).
+    pub(super) fn push(&mut self, job: Job) -> std::result::Result<(), &'static str> {
+        self.in_flight.insert(job.rel.as_os_str().to_os_string());
+        self.entered_parent(&job.rel);
+        self.in_flight_bytes += job.bytes();
+        // Memory held counts the buffer's capacity (up to twice the data); a file copied from
+        // the archive holds none, but its size still sets how much one batch is.
+        self.batch_bytes += match job.in_archive {
+            Some(_) => job.meta.size.min(BATCH_BYTES as u64) as usize,
+            None => job.data.capacity(),
+        } + job.meta.xattr_bytes();
+        self.batch.push(job);
+        if self.batch.len() >= BATCH_FILES || self.batch_bytes >= BATCH_BYTES {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
     pub(super) fn flush(&mut self) -> std::result::Result<(), &'static str> {
         if self.batch.is_empty() {
             return Ok(());
@@ -216,13 +304,35 @@ impl Pool {
     }
 }
 
-/// A small regular file for a worker: its data and the parent directory it goes in.
+/// A regular file for a worker: its data (or where it lies in the archive file) and the parent
+/// directory it goes in.
 pub(super) struct Job {
     pub(super) parent: Arc<OwnedFd>,
     pub(super) name: std::ffi::OsString,
     pub(super) meta: EntryMeta,
+    /// The data read here; empty with `in_archive`.
     pub(super) data: Vec<u8>,
+    /// The offset of the data (`meta.size` bytes) in the archive file, which the worker copies
+    /// from there.
+    pub(super) in_archive: Option<(Arc<ArchiveFile>, u64)>,
     pub(super) rel: PathBuf,
+}
+
+impl Job {
+    /// The data bytes it counts for in `Pool::in_flight_bytes`.
+    pub(super) fn bytes(&self) -> u64 {
+        match self.in_archive {
+            Some(_) => self.meta.size,
+            None => self.data.len() as u64,
+        }
+    }
+}
+
+/// A plain archive file, for the workers to copy members' data from (`Reader::data_in_file`).
+pub(super) struct ArchiveFile {
+    pub(super) fd: OwnedFd,
+    /// Its name, for errors.
+    pub(super) name: String,
 }
 
 pub(super) struct Done {
@@ -230,6 +340,8 @@ pub(super) struct Done {
     pub(super) path: PathBuf,
     /// The data written (or not), its buffer to be used again.
     pub(super) data: Vec<u8>,
+    /// `Job::bytes`.
+    pub(super) bytes: u64,
     pub(super) result: Result<(), Failure>,
 }
 
@@ -265,6 +377,31 @@ mod tests {
         p.quota_exempt = false;
         p.in_flight_bytes = 0;
         assert!(!p.room_for(dir.as_fd(), 0), "under a possible quota");
+    }
+
+    /// Asked of the kernel: a tmpfs without the `quota` option has no quota support (ENOSYS),
+    /// and a directory of the test's own filesystem none turned on (ESRCH) unless its mount
+    /// says quotas. (A filesystem with quotas on cannot be made on this machine's kernel:
+    /// CAPTAR_TEST_QUOTA_LIMITED stands for it in the extraction tests.)
+    #[test]
+    fn quotas_are_asked_of_the_filesystem() {
+        let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
+        let quota_opts = |line: &str| line.split(' ').nth(3).is_some_and(|o| o.contains("quota"));
+        if let Some(shm) = mounts.lines().find(|l| l.starts_with("tmpfs /dev/shm tmpfs ")) {
+            let dir = std::fs::File::open("/dev/shm").unwrap();
+            assert_eq!(quota_may_limit(dir.as_fd()), quota_opts(shm), "{shm}");
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = std::fs::File::open(tmp.path()).unwrap();
+        let st = rustix::fs::fstat(&dir).unwrap();
+        // The mount the temporary directory is on: the last one listed with its device.
+        let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+        let dev = format!("{}:{}", rustix::fs::major(st.st_dev), rustix::fs::minor(st.st_dev));
+        let quotas = mountinfo.lines().rfind(|l| l.split(' ').nth(2) == Some(&dev)).map(|l| l.contains("quota"));
+        match quotas {
+            Some(on) => assert_eq!(quota_may_limit(dir.as_fd()), on, "{dev}"),
+            None => eprintln!("the temporary directory's mount ({dev}) is not in /proc/self/mountinfo"),
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@ the data it skips, and a pipe or a decompressor by reading it.
 
 use std::fs::File;
 use std::io::{self, Read};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -44,6 +45,14 @@ pub trait Source: Read + Send {
 
     /// The source as a `Replay`, if it is one.
     fn as_replay(&mut self) -> Option<&mut Replay> {
+        None
+    }
+
+    /// Where the next `n` bytes lie in the archive file, when they lie there whole: a plain
+    /// archive file gives its descriptor and their offset, so that they can be copied from
+    /// there (in the kernel) while the reader seeks past them. A stream, or a source that
+    /// counts what it reads (`--checkpoint`), gives none.
+    fn file_range(&self, _n: u64) -> Option<(BorrowedFd<'_>, u64)> {
         None
     }
 }
@@ -188,6 +197,11 @@ impl Read for Seekable {
 impl Source for Seekable {
     fn seeks(&self) -> bool {
         true
+    }
+
+    fn file_range(&self, n: u64) -> Option<(BorrowedFd<'_>, u64)> {
+        // The file's offset is the archive's: the archive starts at its first byte.
+        (self.pos.checked_add(n)? <= self.len).then(|| (self.file.as_fd(), self.pos))
     }
 
     fn skip(&mut self, n: u64) -> io::Result<()> {

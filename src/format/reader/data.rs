@@ -4,6 +4,7 @@ its runs from old GNU headers, pax 0.0 and 0.1 records, or the 1.0 map at the st
 */
 
 use std::io::{self, Read};
+use std::os::fd::BorrowedFd;
 
 use super::header::{MAX_SIZE, numeric};
 use super::{Reader, padding};
@@ -226,6 +227,16 @@ impl Reader {
             Some(sp) => sp.size - sp.pos,
             None => self.remaining,
         }
+    }
+
+    /// Where the current member's data lies whole in a plain archive file, none of it read
+    /// yet and not sparse: the file's descriptor and the data's offset in it. Extraction copies
+    /// it from there on another thread while this reader seeks past it.
+    pub fn data_in_file(&self) -> Option<(BorrowedFd<'_>, u64)> {
+        if self.sparse.is_some() {
+            return None;
+        }
+        self.src.file_range(self.remaining)
     }
 
     /// The current member's data as a `Read`.

@@ -13,7 +13,7 @@ past here (`resync`) for the commands that go on after one.
 
 use std::io::{self, Read};
 use std::os::unix::ffi::OsStrExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::compress::Source;
 use super::pax::{self, MAX_EXTENDED_HEADER};
@@ -123,6 +123,19 @@ struct Pending {
 enum Resynced {
     Header(u64),
     End(u64),
+}
+
+const TRUNCATED: &str =
+    "the archive is truncated: it ends inside an entry; the file was cut short or is still being written";
+
+/// The error `Reader` gives for a read of `member`'s data that failed with `e` at `offset` of
+/// a plain archive file, for a copy made of that data elsewhere (`Reader::data_in_file`).
+pub fn file_data_error(archive: &str, member: &Path, offset: u64, e: &io::Error) -> Error {
+    let msg = match e.kind() {
+        io::ErrorKind::UnexpectedEof => TRUNCATED.to_string(),
+        _ => format!("read failed: {e}"),
+    };
+    Error::Archive { archive: archive.to_string(), offset, msg: format!("{}: {msg}", member.display()) }
 }
 
 /// What a decompressor's error says of the archive.
@@ -304,10 +317,15 @@ impl Reader {
         self.err(self.offset, self.io_msg(&e))
     }
 
+    /// The archive's name, as its errors give it.
+    pub fn archive_name(&self) -> &str {
+        &self.archive
+    }
+
     /// What a read error means, in a message.
     fn io_msg(&self, e: &io::Error) -> String {
         if e.kind() == io::ErrorKind::UnexpectedEof {
-            "the archive is truncated: it ends inside an entry; the file was cut short or is still being written".into()
+            TRUNCATED.into()
         } else if e.to_string().contains("Frame requires too much memory") {
             // zstd's window limit for readers (128 MiB), which `zstd --long=28` and up exceed.
             "this zstd stream needs a window over 128 MiB (made with zstd --long=28 or more), larger than captar reads; decompress it first: `zstd -dc --long=31 ARCHIVE | captar ... -f -`".into()
