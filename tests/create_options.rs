@@ -486,6 +486,29 @@ fn names_deeper_than_captar_reads_are_not_archived() {
     };
     assert_eq!(out.stderr_text(), "");
     assert_eq!(listed.lines().count(), 1026 + 3, "{listed}");
+    // A directory whose name is 65,536 bytes: its member name, with its `/`, is one byte over
+    // (found by review: it was entered, one more line per entry beneath it).
+    // Made a directory at a time (the path is longer than PATH_MAX).
+    let mode = rustix::fs::Mode::from_raw_mode(0o755);
+    let mut fd = rustix::fs::open(tmp.path(), rustix::fs::OFlags::DIRECTORY, mode).unwrap();
+    let names = std::iter::once("L".to_string()).chain(std::iter::repeat_n("a".repeat(255), 255));
+    for name in names.chain(std::iter::once("b".repeat(254))) {
+        rustix::fs::mkdirat(&fd, name.as_str(), mode).unwrap();
+        fd = rustix::fs::openat(&fd, name.as_str(), rustix::fs::OFlags::DIRECTORY, mode).unwrap();
+    }
+    for i in 0..3 {
+        let f = rustix::fs::openat(
+            &fd,
+            format!("f{i}").as_str(),
+            rustix::fs::OFlags::CREATE | rustix::fs::OFlags::WRONLY,
+            mode,
+        );
+        rustix::io::write(f.unwrap(), b"x").unwrap();
+    }
+    let out = captar().args(["create", "-f"]).arg(&a).arg("-C").arg(tmp.path()).arg("L").code(2);
+    let err = out.stderr_text();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("a name of 65537 bytes and 257 levels is longer than captar reads"), "{err}");
 }
 
 /// Without `--level`, the compressor's own variable sets it as GNU tar's compressor child reads

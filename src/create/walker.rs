@@ -125,7 +125,7 @@ impl Walker<'_> {
                 // each. Unless --transform could make the names beneath it shorter.
                 let too_long = is_dir
                     && self.files.opts.transforms.is_empty()
-                    && crate::format::name_beyond_limits(entry.name.as_os_str().as_bytes()).is_some();
+                    && crate::format::name_beyond_limits(&[entry.name.as_os_str().as_bytes(), b"/"].concat()).is_some();
                 let descend = is_dir
                     && !too_long
                     && self.files.opts.recursive

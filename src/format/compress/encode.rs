@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use liblzma::stream::Stream;
 
 use super::detect::Compression;
-use super::zstd_writer::{BLOCK_SPLITTER_LEVEL, Param, ZstdWriter};
+use super::zstd_writer::{BLOCK_SPLITTER_LEVEL, Param, ZstdWriter, has_block_splitter};
 use super::{cores, quarter_of_ram};
 
 /// captar's zstd setting when no level is asked for: level 3 (its 2 MiB window, double-fast
@@ -131,7 +131,9 @@ impl<W: Write> Encoder<W> {
                     (Param::ZSTD_c_jobSize, 4 << 20),
                 ];
                 if level.is_none() {
-                    params.extend(ZSTD_DEFAULT);
+                    params.extend(
+                        ZSTD_DEFAULT.into_iter().filter(|&(p, _)| p != BLOCK_SPLITTER_LEVEL || has_block_splitter()),
+                    );
                 }
                 Encoder::Zstd(ZstdWriter::new(out, &params)?)
             }

@@ -16,6 +16,14 @@ pub use sys::ZSTD_cParameter as Param;
 /// blocks, as libzstd before 1.5.7 did (and the zstd 1.5.4 that `tar -I zstd` runs here).
 pub const BLOCK_SPLITTER_LEVEL: Param = Param::ZSTD_c_experimentalParam20;
 
+/// Whether the libzstd linked in takes `BLOCK_SPLITTER_LEVEL` (1.5.7 and later): a build
+/// against the system's library (zstd-sys with ZSTD_SYS_USE_PKG_CONFIG) may have an older one,
+/// which refuses it (and has no pre-splitter to turn down).
+pub fn has_block_splitter() -> bool {
+    // SAFETY: no arguments.
+    unsafe { sys::ZSTD_versionNumber() >= 10507 }
+}
+
 /// A compression context, freed when dropped (after its worker threads are done with it).
 struct Context(NonNull<sys::ZSTD_CCtx>);
 
