@@ -490,6 +490,10 @@ impl crate::format::compress::Source for Checkpointed {
         self.inner.seeks()
     }
 
+    fn file(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        self.inner.file()
+    }
+
     fn finish(&mut self) -> io::Result<()> {
         self.inner.finish()
     }

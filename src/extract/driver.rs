@@ -36,6 +36,14 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     if let Some(c) = &opts.checkpoints {
         reader.set_checkpoints(c.counter());
     }
+    // A plain archive file written to while it is read gives files other bytes than it had
+    // when their headers were read (a worker copies a file's data after the reader has gone
+    // on): its size and modification time, before and after, tell.
+    let stamp = |reader: &Reader| {
+        let st = rustix::fs::fstat(reader.archive_file()?).ok()?;
+        Some((st.st_size, st.st_mtime, st.st_mtime_nsec))
+    };
+    let stamp_before = stamp(&reader);
     let progress = Progress::bytes(opts.progress, opened.input_len, "extracting");
     report.attach(&progress);
     let input_pos = opened.input_pos;
@@ -85,8 +93,8 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
                             .unwrap_or_else(|_| {
                                 Err(Failure::Stop(Error::entry(&job.meta.path, "internal error: a worker panicked")))
                             });
-                            let bytes = job.bytes();
-                            let done = Done { rel: job.rel, path: job.meta.path, data: job.data, bytes, result };
+                            let (bytes, seq) = (job.bytes(), job.seq);
+                            let done = Done { rel: job.rel, path: job.meta.path, data: job.data, bytes, seq, result };
                             if done_tx.send(done).is_err() {
                                 return;
                             }
@@ -130,6 +138,12 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     });
     let (result, run) = result;
     progress.finish();
+    if stamp_before.is_some() && stamp(&reader) != stamp_before {
+        report.error(Error::entry(
+            &opts.archive,
+            "the archive file changed while it was being extracted (written to, or its size or time changed): files extracted from it may hold bytes it did not have when read; extract again from a copy nothing writes to",
+        ));
+    }
     // Listed also when the extraction stopped (a full disk): `--keep-going` promised the list.
     if !run.cap_failures.is_empty() {
         report.note(format!("{} capabilities were not restored:", run.cap_failures.len()));
@@ -294,9 +308,40 @@ impl Run<'_> {
     /// Takes the results of files the workers finished, without waiting.
     pub(super) fn poll(&mut self) -> Result<()> {
         while let Some(done) = self.pool.as_ref().and_then(|p| p.done.try_recv().ok()) {
-            self.finished(done)?;
+            let seq = done.seq;
+            if let Err(e) = self.finished(done) {
+                return Err(self.stopped(seq, e));
+            }
         }
         Ok(())
+    }
+
+    /// A worker's file (the `seq`th) stopped the extraction with `error`: the files still in
+    /// flight are finished and their results taken. Of those that stopped it too (files
+    /// written side by side on a filling disk, an archive cut short while they were copied
+    /// from it), the first in archive order is the error the extraction stops with; the others
+    /// are reported before it, in archive order, so that every file that failed is named.
+    fn stopped(&mut self, seq: u64, error: Error) -> Error {
+        let mut stops = vec![(seq, error)];
+        if let Some(pool) = &mut self.pool
+            && let Err(e) = pool.flush()
+        {
+            stops.push((u64::MAX, Error::Usage(e.into())));
+        }
+        while self.pool.as_ref().is_some_and(|p| !p.in_flight.is_empty()) {
+            let Some(done) = self.pool.as_ref().and_then(|p| p.done.recv().ok()) else { break };
+            let seq = done.seq;
+            if let Err(e) = self.finished(done) {
+                stops.push((seq, e));
+            }
+        }
+        stops.sort_by_key(|&(seq, _)| seq);
+        let mut stops = stops.into_iter().map(|(_, e)| e);
+        let first = stops.next().expect("one error at least");
+        for e in stops {
+            self.report.error(e);
+        }
+        first
     }
 
     fn finished(&mut self, done: Done) -> Result<()> {
@@ -319,16 +364,14 @@ impl Run<'_> {
         if let Some(pool) = &mut self.pool {
             pool.flush().map_err(|e| Error::Usage(e.into()))?;
         }
-        let mut first_err = Ok(());
         while self.pool.as_ref().is_some_and(|p| !p.in_flight.is_empty()) {
             let Some(done) = self.pool.as_ref().and_then(|p| p.done.recv().ok()) else { break };
-            if let Err(e) = self.finished(done)
-                && first_err.is_ok()
-            {
-                first_err = Err(e);
+            let seq = done.seq;
+            if let Err(e) = self.finished(done) {
+                return Err(self.stopped(seq, e));
             }
         }
-        first_err
+        Ok(())
     }
 
     /// A member whose path, any parent of it, or hard-link target is still being written by a

@@ -44,14 +44,15 @@ impl Run<'_> {
                 && let Some(archive) = pool.archive_file(fd, reader.archive_name())
             {
                 let (name, meta, rel) = (name.to_os_string(), meta.clone(), rel.to_path_buf());
-                let job = Job { parent, name, meta, data: Vec::new(), in_archive: Some((archive, offset)), rel };
+                let job =
+                    Job { parent, name, meta, data: Vec::new(), in_archive: Some((archive, offset)), rel, seq: 0 };
                 return pool.push(job).map_err(|e| Failure::Stop(Error::entry(path, e)));
             }
             if meta.size <= INLINE_MAX {
                 let data =
                     pool.read_data(reader, meta.size as usize).map_err(|e| Failure::Stop(Error::of_data(path, e)))?;
                 let (name, meta, rel) = (name.to_os_string(), meta.clone(), rel.to_path_buf());
-                let job = Job { parent, name, meta, data, in_archive: None, rel };
+                let job = Job { parent, name, meta, data, in_archive: None, rel, seq: 0 };
                 return pool.push(job).map_err(|e| Failure::Stop(Error::entry(path, e)));
             }
         }

@@ -124,14 +124,40 @@ fn quota_format(fd: std::os::fd::RawFd, qtype: u32) -> rustix::io::Result<()> {
     }
 }
 
+/// statfs's f_type of ext2/3/4, tmpfs and ramfs.
+const EXT4_MAGIC: i64 = 0xEF53;
+const TMPFS_MAGIC: i64 = 0x0102_1994;
+const RAMFS_MAGIC: i64 = 0x8584_58f6;
+
+/// statfs's f_type for `dir`'s filesystem.
+#[allow(clippy::unnecessary_cast)] // f_type is i64 here, but not on every architecture
+fn fs_type(dir: BorrowedFd<'_>) -> Option<i64> {
+    rustix::fs::fstatfs(dir).ok().map(|fs| fs.f_type as i64)
+}
+
+/// Whether `dir` is on a filesystem whose quotas `quota_may_limit` can see.
+fn known_fs(dir: BorrowedFd<'_>) -> bool {
+    matches!(fs_type(dir), Some(EXT4_MAGIC | TMPFS_MAGIC | RAMFS_MAGIC))
+}
+
 /// Whether a disk quota may limit what this process writes on `dir`'s filesystem: user, group
-/// or project quotas are on there, or that cannot be told (a kernel without quotactl_fd, or
-/// one that refuses it). A filesystem without quotas (tmpfs, or ext4 without the quota
-/// feature) answers ENOSYS or ESRCH, and then its free space is what there is to write in.
+/// or project quotas are on there, or that cannot be told (a filesystem other than ext2/3/4,
+/// tmpfs or ramfs; a kernel without quotactl_fd, or one that refuses it). ext4 without quotas
+/// on answers ESRCH, a tmpfs mounted without them ENOSYS, and then free space is what there
+/// is to write in.
 pub(super) fn quota_may_limit(dir: BorrowedFd<'_>) -> bool {
     use rustix::io::Errno;
     if quota_limited_for_tests() {
         return true;
+    }
+    // Only where quotas live in the kernel's common quota code (which quotactl_fd asks): ext2,
+    // ext3 and ext4, tmpfs; ramfs has none. Elsewhere a limit may be one the call does not see
+    // (found by review): btrfs qgroups (which even CAP_SYS_RESOURCE does not lift), XFS's own
+    // quotas (ESRCH), overlayfs over either, network and FUSE filesystems (ENOSYS).
+    match fs_type(dir) {
+        Some(RAMFS_MAGIC) => return false,
+        Some(EXT4_MAGIC | TMPFS_MAGIC) => {}
+        _ => return true,
     }
     // The call itself, on no descriptor: EBADF where the kernel has it and lets it be made.
     if quota_format(-1, 0) != Err(Errno::BADF) {
@@ -177,6 +203,8 @@ pub(super) struct Pool {
     pub(super) batch_bytes: usize,
     /// The archive file the workers copy data from, once one member's data was handed so.
     pub(super) archive: Option<Arc<ArchiveFile>>,
+    /// Jobs pushed so far.
+    pushed: u64,
 }
 
 impl Pool {
@@ -195,6 +223,7 @@ impl Pool {
             batch: Vec::new(),
             batch_bytes: 0,
             archive: None,
+            pushed: 0,
         }
     }
 
@@ -231,11 +260,13 @@ impl Pool {
     /// quota may limit this process (quotas on there, and no CAP_SYS_RESOURCE), as free space
     /// says nothing of a quota.
     pub(super) fn room_for(&mut self, dir: BorrowedFd<'_>, size: u64) -> bool {
-        if !self.quota_exempt {
-            let Ok(st) = rustix::fs::fstat(dir) else { return false };
-            if *self.quota_on.entry(st.st_dev).or_insert_with(|| quota_may_limit(dir)) {
-                return false;
-            }
+        // A process exempt from quotas (CAP_SYS_RESOURCE) is still limited by btrfs qgroups and
+        // XFS project quotas: only the filesystems `quota_may_limit` knows are taken at their
+        // free space's word.
+        let Ok(st) = rustix::fs::fstat(dir) else { return false };
+        let exempt = self.quota_exempt;
+        if *self.quota_on.entry(st.st_dev).or_insert_with(|| quota_may_limit(dir) && !(exempt && known_fs(dir))) {
+            return false;
         }
         let Ok(fs) = rustix::fs::fstatvfs(dir) else { return false };
         let files = self.in_flight.len() as u64;
@@ -278,7 +309,9 @@ impl Pool {
 
     /// Hands `job` to the workers, in the batch being made: sent on when it holds BATCH_FILES
     /// files or BATCH_BYTES bytes (of data to write, or of buffers).
-    pub(super) fn push(&mut self, job: Job) -> std::result::Result<(), &'static str> {
+    pub(super) fn push(&mut self, mut job: Job) -> std::result::Result<(), &'static str> {
+        job.seq = self.pushed;
+        self.pushed += 1;
         self.in_flight.insert(job.rel.as_os_str().to_os_string());
         self.entered_parent(&job.rel);
         self.in_flight_bytes += job.bytes();
@@ -316,6 +349,8 @@ pub(super) struct Job {
     /// from there.
     pub(super) in_archive: Option<(Arc<ArchiveFile>, u64)>,
     pub(super) rel: PathBuf,
+    /// Its place among the jobs, in archive order (`Pool::push` sets it).
+    pub(super) seq: u64,
 }
 
 impl Job {
@@ -342,6 +377,8 @@ pub(super) struct Done {
     pub(super) data: Vec<u8>,
     /// `Job::bytes`.
     pub(super) bytes: u64,
+    /// `Job::seq`.
+    pub(super) seq: u64,
     pub(super) result: Result<(), Failure>,
 }
 
@@ -365,17 +402,19 @@ mod tests {
         let fs = rustix::fs::fstatvfs(&dir).unwrap();
         let free = fs.f_bavail * fs.f_frsize;
         let mut p = pool();
-        // With a gigabyte free, nothing in flight needs only the 64 MiB margin (as root: a
-        // process a quota may limit never writes beside the workers).
-        assert!(free < (1 << 30) || p.room_for(dir.as_fd(), 0) == p.quota_exempt, "{free} bytes free");
+        // With a gigabyte free, nothing in flight needs only the 64 MiB margin (but a process
+        // a quota may limit never writes beside the workers).
+        let may_limit = quota_may_limit(dir.as_fd()) && !(p.quota_exempt && known_fs(dir.as_fd()));
+        assert!(free < (1 << 30) || p.room_for(dir.as_fd(), 0) != may_limit, "{free} bytes free");
         assert!(!p.room_for(dir.as_fd(), free), "all the free space, doubled, is more than there is");
         assert!(!p.room_for(dir.as_fd(), u64::MAX), "no overflow");
         p.in_flight_bytes = free;
         assert!(!p.room_for(dir.as_fd(), 0), "everything in flight");
         p.in_flight_bytes = u64::MAX;
         assert!(!p.room_for(dir.as_fd(), u64::MAX), "no overflow");
-        p.quota_exempt = false;
+        // As where quotas are on (what `quota_may_limit` found for this filesystem, kept).
         p.in_flight_bytes = 0;
+        p.quota_on.insert(rustix::fs::fstat(&dir).unwrap().st_dev, true);
         assert!(!p.room_for(dir.as_fd(), 0), "under a possible quota");
     }
 
@@ -391,6 +430,9 @@ mod tests {
             let dir = std::fs::File::open("/dev/shm").unwrap();
             assert_eq!(quota_may_limit(dir.as_fd()), quota_opts(shm), "{shm}");
         }
+        // Any other filesystem may hold limits the call does not see.
+        let proc = std::fs::File::open("/proc/self").unwrap();
+        assert!(quota_may_limit(proc.as_fd()), "procfs");
         let tmp = tempfile::tempdir().unwrap();
         let dir = std::fs::File::open(tmp.path()).unwrap();
         let st = rustix::fs::fstat(&dir).unwrap();

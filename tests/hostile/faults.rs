@@ -466,6 +466,70 @@ fn a_filling_disk_with_large_members_in_flight() {
     }
 }
 
+/// Small files written side by side onto a disk that fills up: several can fail at once. The
+/// first of them in archive order is the error the extraction stops with (the last line), and
+/// every file that is not there whole is named (found by review: the first failure to arrive
+/// was the error, and the others were not said at all).
+#[test]
+fn files_failing_side_by_side_are_all_named_the_first_in_archive_order_last() {
+    let Some(m) = util::mount_tmp("tmpfs", "size=2m") else { return };
+    let c = Case::at(m.path(), None);
+    let outside = util::tempdir();
+    let archive = outside.path().join("a.tar");
+    let files: Vec<Vec<u8>> = (0..60u64).map(|i| util::noise(150 << 10, i + 1)).collect();
+    let mut tar = Tar::new();
+    for (i, data) in files.iter().enumerate() {
+        tar = tar.file(format!("f{i:02}"), data);
+    }
+    std::fs::write(&archive, tar.end()).unwrap();
+    for round in 0..5 {
+        let out = captar().arg("extract").arg("-f").arg(&archive).arg("-C").arg(&c.dest).code(2);
+        assert_no_panic(&out);
+        let err = out.stderr_text();
+        // Each file is there whole or not at all.
+        let there: Vec<bool> = (0..files.len())
+            .map(|i| match std::fs::read(c.dest(&format!("f{i:02}"))) {
+                Ok(data) => data == files[i] || panic!("round {round}: f{i:02} is there, but not whole"),
+                Err(_) => false,
+            })
+            .collect();
+        let first_missing = there.iter().position(|&t| !t).expect("60 files of 150 KiB do not fit in 2 MiB");
+        // The first file missing failed; so did every missing one before the last one there.
+        let last_there = there.iter().rposition(|&t| t).unwrap_or(0);
+        for i in (first_missing..last_there).filter(|&i| !there[i]) {
+            assert!(
+                err.contains(&format!("captar: f{i:02}: ")),
+                "round {round}: f{i:02} failed, and is not named:\n{err}"
+            );
+        }
+        let last = err.lines().last().unwrap();
+        let want = format!("captar: f{first_missing:02}: ");
+        assert!(last.starts_with(&want) && last.contains("No space left"), "round {round}: {err}");
+        c.check();
+        c.empty_dest();
+    }
+}
+
+/// A plain archive file written to while it is extracted (here, its time changed by a
+/// checkpoint's command) is an error once the extraction is done: files may hold bytes it did
+/// not have when read (found by review: a worker copies a file's data after the reader has
+/// gone on). Untouched, the same extraction is clean.
+#[test]
+fn an_archive_changed_while_extracted_is_an_error() {
+    let c = case();
+    let outside = util::tempdir();
+    let archive = outside.path().join("a.tar");
+    std::fs::write(&archive, Tar::new().file("a", &noise(100_000)).file("b", b"b\n").end()).unwrap();
+    let touch = format!("--checkpoint-action=exec=touch -d 2001-01-01 {}", archive.display());
+    let out =
+        captar().arg("extract").arg("-f").arg(&archive).arg("-C").arg(&c.dest).args(["--checkpoint=1", &touch]).code(2);
+    let line = one_line(&out);
+    assert!(line.contains("the archive file changed while it was being extracted"), "{line}");
+    assert!(line.starts_with(&format!("captar: {}: ", archive.display())), "{line}");
+    c.empty_dest();
+    captar().arg("extract").arg("-f").arg(&archive).arg("-C").arg(&c.dest).arg("--checkpoint=1").ok();
+}
+
 /// Found by review and fuzzing: a device number Linux has no room for is refused (mknod's
 /// 32-bit number cut 1,1048577 to 1,1, /dev/mem, where GNU tar and bsdtar get EINVAL), and a
 /// hard link to a directory that carries a capability is that member's error (no link to a

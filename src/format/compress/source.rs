@@ -55,6 +55,11 @@ pub trait Source: Read + Send {
     fn file_range(&self, _n: u64) -> Option<(BorrowedFd<'_>, u64)> {
         None
     }
+
+    /// The plain archive file read, if that is what this source reads.
+    fn file(&self) -> Option<BorrowedFd<'_>> {
+        None
+    }
 }
 
 /// A source read on ahead: the bytes already taken from `inner`, given out first.
@@ -197,6 +202,10 @@ impl Read for Seekable {
 impl Source for Seekable {
     fn seeks(&self) -> bool {
         true
+    }
+
+    fn file(&self) -> Option<BorrowedFd<'_>> {
+        Some(self.file.as_fd())
     }
 
     fn file_range(&self, n: u64) -> Option<(BorrowedFd<'_>, u64)> {

@@ -317,6 +317,11 @@ impl Reader {
         self.err(self.offset, self.io_msg(&e))
     }
 
+    /// The plain archive file being read, if the archive is one (not a pipe, not compressed).
+    pub fn archive_file(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        self.src.file()
+    }
+
     /// The archive's name, as its errors give it.
     pub fn archive_name(&self) -> &str {
         &self.archive
