@@ -124,12 +124,15 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
         };
         let mut result = run.members(&mut reader, &tick);
         report.set_total(reader.records_read(opts.record));
-        // Every file handed to a worker is finished (or failed) before anything else. An
-        // earlier file's failure is reported even when a later member failed too.
-        match (run.drain(), &result) {
-            (Err(e), Ok(())) => result = Err(e),
-            (Err(e), Err(_)) => report.error(e),
-            (Ok(()), _) => {}
+        // Every file handed to a worker is finished (or failed) before anything else. Those
+        // files come before the member the main thread stopped at, if it did: a failure of
+        // theirs is the error the extraction stops with (the last line), the later member's
+        // named before it (found by review: a filesystem out of inodes, where the main thread's
+        // directories and symlinks took what the workers' earlier files needed).
+        if let Err(earlier) = run.drain()
+            && let Err(later) = std::mem::replace(&mut result, Err(earlier))
+        {
+            report.error(later);
         }
         run.pool = None; // closes the job queue: the workers end
         // Directory metadata is set even after an error, so what was extracted is usable.
@@ -268,7 +271,7 @@ impl Run<'_> {
     }
 
     /// Reports one member's failure; `Err` when it stops the extraction.
-    fn handle(&mut self, path: &Path, result: Result<(), Failure>) -> Result<()> {
+    pub(super) fn handle(&mut self, path: &Path, result: Result<(), Failure>) -> Result<()> {
         match result {
             Ok(()) => {}
             Err(Failure::Stop(e)) => return Err(e),

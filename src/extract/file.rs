@@ -77,11 +77,23 @@ impl Run<'_> {
             finish_file(self.restorer, self.opts, tmp, parent.as_fd(), name, rel, meta)
         })();
         // Its failure comes after the earlier files' results, as in archive order; an earlier
-        // file that stopped the extraction is the error.
-        if written.is_err() {
-            self.drain().map_err(Failure::Stop)?;
+        // file that stopped the extraction is the error, this one's named before it (found by
+        // review: it was not said).
+        if let Err(failure) = written {
+            if let Err(earlier) = self.drain() {
+                match failure {
+                    Failure::Stop(e) | Failure::Member(e) => self.report.error(e),
+                    cap => {
+                        if let Err(e) = self.handle(path, Err(cap)) {
+                            self.report.error(e);
+                        }
+                    }
+                }
+                return Err(Failure::Stop(earlier));
+            }
+            return Err(failure);
         }
-        written
+        Ok(())
     }
 }
 

@@ -510,6 +510,37 @@ fn files_failing_side_by_side_are_all_named_the_first_in_archive_order_last() {
     }
 }
 
+/// A filesystem that runs out of inodes while the main thread makes directories and symlinks
+/// and the workers the files between them: the first member missing in archive order is the
+/// error the extraction stops with (the last line), whichever thread failed first (found by
+/// review: the main thread's later member was).
+#[test]
+fn out_of_inodes_the_first_member_missing_is_the_last_line() {
+    let Some(m) = util::mount_tmp("tmpfs", "size=50m,nr_inodes=100") else { return };
+    let c = Case::at(m.path(), None);
+    let outside = util::tempdir();
+    let archive = outside.path().join("a.tar");
+    let mut tar = Tar::new();
+    let mut names = Vec::new();
+    for i in 0..80 {
+        tar = tar.dir(format!("d{i:02}/")).file(format!("f{i:02}"), &noise(2000)).symlink(format!("l{i:02}"), "t");
+        names.extend([format!("d{i:02}"), format!("f{i:02}"), format!("l{i:02}")]);
+    }
+    std::fs::write(&archive, tar.end()).unwrap();
+    for round in 0..3 {
+        let out = captar().arg("extract").arg("-f").arg(&archive).arg("-C").arg(&c.dest).code(2);
+        assert_no_panic(&out);
+        let err = out.stderr_text();
+        let first_missing = names.iter().find(|n| lkind(&c.dest(n)).is_none()).expect("240 members in 100 inodes");
+        let last = err.lines().last().unwrap();
+        assert!(
+            last.starts_with(&format!("captar: {first_missing}")) && last.contains("No space left"),
+            "round {round}: {err}"
+        );
+        c.empty_dest();
+    }
+}
+
 /// A plain archive file written to while it is extracted (here, its time changed by a
 /// checkpoint's command) is an error once the extraction is done: files may hold bytes it did
 /// not have when read (found by review: a worker copies a file's data after the reader has
