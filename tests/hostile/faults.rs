@@ -6,6 +6,14 @@ use super::*;
 /// `cap_net_raw=ep`, v2.
 const CAP_NET_RAW: [u8; 20] = [1, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 
+/// A case whose destination is the mount `m`, and its archive's path, outside that mount (in
+/// the directory returned, kept for the test's length).
+fn on(m: &util::Mount) -> (Case, tempfile::TempDir, std::path::PathBuf) {
+    let outside = util::tempdir();
+    let archive = outside.path().join("a.tar");
+    (Case::at(m.path(), None), outside, archive)
+}
+
 fn noise(len: usize) -> Vec<u8> {
     util::noise(len, 0x9e37_79b9_7f4a_7c15)
 }
@@ -13,10 +21,7 @@ fn noise(len: usize) -> Vec<u8> {
 #[test]
 fn full_tmpfs_leaves_no_partial_file() {
     let Some(m) = util::mount_tmp("tmpfs", "size=2m") else { return };
-    let c = Case::at(m.path(), None);
-    // The archive lives outside the small mount.
-    let outside = util::tempdir();
-    let archive = outside.path().join("a.tar");
+    let (c, _outside, archive) = on(&m);
     std::fs::write(c.dest("big"), b"good old contents\n").unwrap();
     let tar = Tar::new().file("first", &noise(512 << 10)).file("big", &noise(3 << 20)).file("after", b"after\n").end();
     std::fs::write(&archive, &tar).unwrap();
@@ -39,9 +44,7 @@ fn full_tmpfs_leaves_no_partial_file() {
 #[test]
 fn full_disk_restore_over_files_needs_unlink_first() {
     let Some(m) = util::mount_tmp("tmpfs", "size=2m") else { return };
-    let c = Case::at(m.path(), None);
-    let outside = util::tempdir();
-    let archive = outside.path().join("a.tar");
+    let (c, outside, archive) = on(&m);
     let new = noise(1200 << 10);
     let tar = Tar::new()
         .file("big", &new)
@@ -101,9 +104,7 @@ fn full_disk_restore_over_files_needs_unlink_first() {
 #[test]
 fn no_room_for_a_capability_stops_with_the_disk_full_advice() {
     let Some(m) = util::mount_ext4(2 << 20, &["-I", "128", "-b", "1024", "-N", "64"]) else { return };
-    let c = Case::at(m.path(), None);
-    let outside = util::tempdir();
-    let archive = outside.path().join("a.tar");
+    let (c, _outside, archive) = on(&m);
     let capped = [("SCHILY.xattr.security.capability", &CAP_NET_RAW[..])];
     std::fs::write(&archive, Tar::new().pax(&capped).file("e1", b"").pax(&capped).file("e2", b"").end()).unwrap();
     // Fill the disk (a full disk refuses the last write: that is the point).
@@ -140,9 +141,7 @@ fn no_room_for_a_capability_stops_with_the_disk_full_advice() {
 #[test]
 fn read_only_destination() {
     let Some(m) = util::mount_tmp("tmpfs", "size=2m") else { return };
-    let c = Case::at(m.path(), None);
-    let outside = util::tempdir();
-    let archive = outside.path().join("a.tar");
+    let (c, _outside, archive) = on(&m);
     std::fs::write(&archive, Tar::new().dir("d/").file("d/f", b"f\n").file("g", b"g\n").end()).unwrap();
     util::cmd("mount").args(["-o", "remount,ro"]).arg(m.path()).ok();
     let out = captar().args(["extract", "-f"]).arg(&archive).arg("-C").arg(&c.dest).code(2);
@@ -439,9 +438,7 @@ fn an_archive_ending_inside_a_large_member() {
 #[test]
 fn a_filling_disk_with_large_members_in_flight() {
     let Some(m) = util::mount_tmp("tmpfs", "size=100m") else { return };
-    let c = Case::at(m.path(), None);
-    let outside = util::tempdir();
-    let archive = outside.path().join("a.tar");
+    let (c, _outside, archive) = on(&m);
     let mut tar = Tar::new().file("first", b"first\n");
     let files: Vec<Vec<u8>> = (0..14u64).map(|i| util::noise(8 << 20, i + 1)).collect();
     for (i, data) in files.iter().enumerate() {
@@ -473,9 +470,7 @@ fn a_filling_disk_with_large_members_in_flight() {
 #[test]
 fn files_failing_side_by_side_are_all_named_the_first_in_archive_order_last() {
     let Some(m) = util::mount_tmp("tmpfs", "size=2m") else { return };
-    let c = Case::at(m.path(), None);
-    let outside = util::tempdir();
-    let archive = outside.path().join("a.tar");
+    let (c, _outside, archive) = on(&m);
     let files: Vec<Vec<u8>> = (0..60u64).map(|i| util::noise(150 << 10, i + 1)).collect();
     let mut tar = Tar::new();
     for (i, data) in files.iter().enumerate() {
@@ -517,9 +512,7 @@ fn files_failing_side_by_side_are_all_named_the_first_in_archive_order_last() {
 #[test]
 fn out_of_inodes_the_first_member_missing_is_the_last_line() {
     let Some(m) = util::mount_tmp("tmpfs", "size=50m,nr_inodes=100") else { return };
-    let c = Case::at(m.path(), None);
-    let outside = util::tempdir();
-    let archive = outside.path().join("a.tar");
+    let (c, _outside, archive) = on(&m);
     let mut tar = Tar::new();
     let mut names = Vec::new();
     for i in 0..80 {
