@@ -37,8 +37,7 @@ impl Run<'_> {
         if to_workers && let Some(pool) = &mut self.pool {
             // Out of a plain archive file, a worker copies the data from the file itself (in
             // the kernel) while the reader seeks on: no buffer, whatever the size. A large file
-            // only where space cannot run short (see below). An earlier file that already
-            // failed stops it first.
+            // only where space cannot run short (see below).
             if let Some((fd, offset)) = reader.data_in_file()
                 && (meta.size <= INLINE_MAX || pool.room_for(parent.as_fd(), meta.size))
                 && let Some(archive) = pool.archive_file(fd, reader.archive_name())
