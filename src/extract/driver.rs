@@ -311,12 +311,15 @@ impl Run<'_> {
     /// Takes the results of files the workers finished, without waiting.
     pub(super) fn poll(&mut self) -> Result<()> {
         while let Some(done) = self.pool.as_ref().and_then(|p| p.done.try_recv().ok()) {
-            let seq = done.seq;
-            if let Err(e) = self.finished(done) {
-                return Err(self.stopped(seq, e));
-            }
+            self.take(done)?;
         }
         Ok(())
+    }
+
+    /// `finished`, where a failure that stops the extraction is `stopped`'s error.
+    fn take(&mut self, done: Done) -> Result<()> {
+        let seq = done.seq;
+        self.finished(done).map_err(|e| self.stopped(seq, e))
     }
 
     /// A worker's file (the `seq`th) stopped the extraction with `error`: the files still in
@@ -369,10 +372,7 @@ impl Run<'_> {
         }
         while self.pool.as_ref().is_some_and(|p| !p.in_flight.is_empty()) {
             let Some(done) = self.pool.as_ref().and_then(|p| p.done.recv().ok()) else { break };
-            let seq = done.seq;
-            if let Err(e) = self.finished(done) {
-                return Err(self.stopped(seq, e));
-            }
+            self.take(done)?;
         }
         Ok(())
     }

@@ -37,21 +37,23 @@ impl Run<'_> {
         if to_workers && let Some(pool) = &mut self.pool {
             // Out of a plain archive file, a worker copies the data from the file itself (in
             // the kernel) while the reader seeks on: no buffer, whatever the size. A large file
-            // only where space cannot run short (see below).
-            if let Some((fd, offset)) = reader.data_in_file()
-                && (meta.size <= INLINE_MAX || pool.room_for(parent.as_fd(), meta.size))
-                && let Some(archive) = pool.archive_file(fd, reader.archive_name())
-            {
+            // only where space cannot run short (see below). Otherwise a small file's data is
+            // read here, into a buffer the worker hands back.
+            let in_archive = match reader.data_in_file() {
+                Some((fd, offset)) if meta.size <= INLINE_MAX || pool.room_for(parent.as_fd(), meta.size) => {
+                    pool.archive_file(fd, reader.archive_name()).map(|archive| (archive, offset))
+                }
+                _ => None,
+            };
+            if in_archive.is_some() || meta.size <= INLINE_MAX {
+                let data = match in_archive {
+                    Some(_) => Vec::new(),
+                    None => pool
+                        .read_data(reader, meta.size as usize)
+                        .map_err(|e| Failure::Stop(Error::of_data(path, e)))?,
+                };
                 let (name, meta, rel) = (name.to_os_string(), meta.clone(), rel.to_path_buf());
-                let job =
-                    Job { parent, name, meta, data: Vec::new(), in_archive: Some((archive, offset)), rel, seq: 0 };
-                return pool.push(job).map_err(|e| Failure::Stop(Error::entry(path, e)));
-            }
-            if meta.size <= INLINE_MAX {
-                let data =
-                    pool.read_data(reader, meta.size as usize).map_err(|e| Failure::Stop(Error::of_data(path, e)))?;
-                let (name, meta, rel) = (name.to_os_string(), meta.clone(), rel.to_path_buf());
-                let job = Job { parent, name, meta, data, in_archive: None, rel, seq: 0 };
+                let job = Job { parent, name, meta, data, in_archive, rel, seq: 0 };
                 return pool.push(job).map_err(|e| Failure::Stop(Error::entry(path, e)));
             }
         }

@@ -103,7 +103,7 @@ fn quota_exempt_for_tests() -> bool {
 }
 
 /// Set (to anything) in the environment, `CAPTAR_TEST_QUOTA_LIMITED` makes captar take every
-/// destination for one with disk quotas on (`quota_may_limit`), so tests reach the large files
+/// destination for one with disk quotas on (`quotas_on`), so tests reach the large files
 /// that wait for the workers on a machine whose kernel cannot turn quotas on.
 fn quota_limited_for_tests() -> bool {
     std::env::var_os("CAPTAR_TEST_QUOTA_LIMITED").is_some()
@@ -135,35 +135,30 @@ fn fs_type(dir: BorrowedFd<'_>) -> Option<i64> {
     rustix::fs::fstatfs(dir).ok().map(|fs| fs.f_type as i64)
 }
 
-/// Whether `dir` is on a filesystem whose quotas `quota_may_limit` can see.
-fn known_fs(dir: BorrowedFd<'_>) -> bool {
-    matches!(fs_type(dir), Some(EXT4_MAGIC | TMPFS_MAGIC | RAMFS_MAGIC))
+/// Whether the free space of `dir`'s filesystem is what this process may write there: no disk
+/// quota can limit it. Only where quotas live in the kernel's common quota code, which
+/// quotactl_fd asks: ext2/3/4, tmpfs (ramfs has none); there the process is exempt
+/// (CAP_SYS_RESOURCE, `exempt`), or no quota is on. Elsewhere a limit may be one the call does
+/// not see (found by review): btrfs qgroups (which even CAP_SYS_RESOURCE does not lift), XFS's
+/// own quotas (ESRCH), overlayfs over either, network and FUSE filesystems (ENOSYS).
+pub(super) fn free_space_tells(dir: BorrowedFd<'_>, exempt: bool) -> bool {
+    matches!(fs_type(dir), Some(EXT4_MAGIC | TMPFS_MAGIC | RAMFS_MAGIC)) && (exempt || !quotas_on(dir))
 }
 
-/// Whether a disk quota may limit what this process writes on `dir`'s filesystem: user, group
-/// or project quotas are on there, or that cannot be told (a filesystem other than ext2/3/4,
-/// tmpfs or ramfs; a kernel without quotactl_fd, or one that refuses it). ext4 without quotas
-/// on answers ESRCH, a tmpfs mounted without them ENOSYS, and then free space is what there
-/// is to write in.
-pub(super) fn quota_may_limit(dir: BorrowedFd<'_>) -> bool {
+/// Whether user, group or project quotas are on for `dir`'s filesystem (one the kernel's common
+/// quota code serves), or that cannot be told (a kernel without quotactl_fd, or one that
+/// refuses it). ext4 without quotas on answers ESRCH, tmpfs mounted without them and ramfs
+/// ENOSYS.
+fn quotas_on(dir: BorrowedFd<'_>) -> bool {
     use rustix::io::Errno;
+    use std::os::fd::AsRawFd;
     if quota_limited_for_tests() {
         return true;
-    }
-    // Only where quotas live in the kernel's common quota code (which quotactl_fd asks): ext2,
-    // ext3 and ext4, tmpfs; ramfs has none. Elsewhere a limit may be one the call does not see
-    // (found by review): btrfs qgroups (which even CAP_SYS_RESOURCE does not lift), XFS's own
-    // quotas (ESRCH), overlayfs over either, network and FUSE filesystems (ENOSYS).
-    match fs_type(dir) {
-        Some(RAMFS_MAGIC) => return false,
-        Some(EXT4_MAGIC | TMPFS_MAGIC) => {}
-        _ => return true,
     }
     // The call itself, on no descriptor: EBADF where the kernel has it and lets it be made.
     if quota_format(-1, 0) != Err(Errno::BADF) {
         return true;
     }
-    use std::os::fd::AsRawFd;
     for qtype in 0..3 {
         match quota_format(dir.as_raw_fd(), qtype) {
             // Off, or a type this filesystem does not have.
@@ -195,8 +190,8 @@ pub(super) struct Pool {
     in_flight_parents: HashMap<OsString, usize>,
     /// Whether this process is exempt from disk quotas (CAP_SYS_RESOURCE): see `room_for`.
     pub(super) quota_exempt: bool,
-    /// `quota_may_limit`, by filesystem (device), asked once each.
-    quota_on: HashMap<u64, bool>,
+    /// `free_space_tells`, by filesystem (device), asked once each.
+    space_tells: HashMap<u64, bool>,
     /// Buffers the workers are done with, for the next files' data.
     pub(super) spare: SpareBuffers,
     pub(super) batch: Vec<Job>,
@@ -218,7 +213,7 @@ impl Pool {
             quota_exempt: rustix::thread::capabilities(None)
                 .is_ok_and(|c| c.effective.contains(rustix::thread::CapabilitySet::SYS_RESOURCE))
                 || quota_exempt_for_tests(),
-            quota_on: HashMap::new(),
+            space_tells: HashMap::new(),
             spare: SpareBuffers::default(),
             batch: Vec::new(),
             batch_bytes: 0,
@@ -260,12 +255,9 @@ impl Pool {
     /// quota may limit this process (quotas on there, and no CAP_SYS_RESOURCE), as free space
     /// says nothing of a quota.
     pub(super) fn room_for(&mut self, dir: BorrowedFd<'_>, size: u64) -> bool {
-        // A process exempt from quotas (CAP_SYS_RESOURCE) is still limited by btrfs qgroups and
-        // XFS project quotas: only the filesystems `quota_may_limit` knows are taken at their
-        // free space's word.
         let Ok(st) = rustix::fs::fstat(dir) else { return false };
         let exempt = self.quota_exempt;
-        if *self.quota_on.entry(st.st_dev).or_insert_with(|| quota_may_limit(dir) && !(exempt && known_fs(dir))) {
+        if !*self.space_tells.entry(st.st_dev).or_insert_with(|| free_space_tells(dir, exempt)) {
             return false;
         }
         let Ok(fs) = rustix::fs::fstatvfs(dir) else { return false };
@@ -404,17 +396,17 @@ mod tests {
         let mut p = pool();
         // With a gigabyte free, nothing in flight needs only the 64 MiB margin (but a process
         // a quota may limit never writes beside the workers).
-        let may_limit = quota_may_limit(dir.as_fd()) && !(p.quota_exempt && known_fs(dir.as_fd()));
-        assert!(free < (1 << 30) || p.room_for(dir.as_fd(), 0) != may_limit, "{free} bytes free");
+        let tells = free_space_tells(dir.as_fd(), p.quota_exempt);
+        assert!(free < (1 << 30) || p.room_for(dir.as_fd(), 0) == tells, "{free} bytes free");
         assert!(!p.room_for(dir.as_fd(), free), "all the free space, doubled, is more than there is");
         assert!(!p.room_for(dir.as_fd(), u64::MAX), "no overflow");
         p.in_flight_bytes = free;
         assert!(!p.room_for(dir.as_fd(), 0), "everything in flight");
         p.in_flight_bytes = u64::MAX;
         assert!(!p.room_for(dir.as_fd(), u64::MAX), "no overflow");
-        // As where quotas are on (what `quota_may_limit` found for this filesystem, kept).
+        // As where quotas are on (what `free_space_tells` found for this filesystem, kept).
         p.in_flight_bytes = 0;
-        p.quota_on.insert(rustix::fs::fstat(&dir).unwrap().st_dev, true);
+        p.space_tells.insert(rustix::fs::fstat(&dir).unwrap().st_dev, false);
         assert!(!p.room_for(dir.as_fd(), 0), "under a possible quota");
     }
 
@@ -428,11 +420,11 @@ mod tests {
         let quota_opts = |line: &str| line.split(' ').nth(3).is_some_and(|o| o.contains("quota"));
         if let Some(shm) = mounts.lines().find(|l| l.starts_with("tmpfs /dev/shm tmpfs ")) {
             let dir = std::fs::File::open("/dev/shm").unwrap();
-            assert_eq!(quota_may_limit(dir.as_fd()), quota_opts(shm), "{shm}");
+            assert_eq!(free_space_tells(dir.as_fd(), false), !quota_opts(shm), "{shm}");
         }
         // Any other filesystem may hold limits the call does not see.
         let proc = std::fs::File::open("/proc/self").unwrap();
-        assert!(quota_may_limit(proc.as_fd()), "procfs");
+        assert!(!free_space_tells(proc.as_fd(), false), "procfs");
         let tmp = tempfile::tempdir().unwrap();
         let dir = std::fs::File::open(tmp.path()).unwrap();
         let st = rustix::fs::fstat(&dir).unwrap();
@@ -441,7 +433,7 @@ mod tests {
         let dev = format!("{}:{}", rustix::fs::major(st.st_dev), rustix::fs::minor(st.st_dev));
         let quotas = mountinfo.lines().rfind(|l| l.split(' ').nth(2) == Some(&dev)).map(|l| l.contains("quota"));
         match quotas {
-            Some(on) => assert_eq!(quota_may_limit(dir.as_fd()), on, "{dev}"),
+            Some(on) => assert_eq!(free_space_tells(dir.as_fd(), false), !on, "{dev}"),
             None => eprintln!("the temporary directory's mount ({dev}) is not in /proc/self/mountinfo"),
         }
     }
