@@ -59,6 +59,17 @@ fn read_value(mut call: impl FnMut(&mut [u8]) -> rustix::io::Result<usize>) -> i
     }
 }
 
+/// `read_value` for an xattr most files lack (a capability): asked first with no buffer, which
+/// the kernel answers without allocating and zeroing one for the value (a getxattr with a
+/// buffer does, absent value or not); a value there is then read.
+fn read_rare(mut call: impl FnMut(&mut [u8]) -> rustix::io::Result<usize>) -> io::Result<Option<Vec<u8>>> {
+    match call(&mut []) {
+        Err(rustix::io::Errno::NODATA) => Ok(None),
+        Err(e) => Err(e.into()),
+        Ok(_) => read_value(call),
+    }
+}
+
 fn split_list(call: impl FnMut(&mut [u8]) -> rustix::io::Result<usize>) -> io::Result<Vec<OsString>> {
     let buf = with_buffer(1024, call)?;
     Ok(buf.split(|&b| b == 0).filter(|s| !s.is_empty()).map(|s| OsString::from_vec(s.to_vec())).collect())
@@ -293,7 +304,7 @@ pub fn list_at(dir: BorrowedFd<'_>, name: &CStr, full: &dyn Fn() -> PathBuf) -> 
 /// one `getxattrat`, which looks up one component instead of a whole path; on a kernel
 /// without it, one lgetxattr of `full()`, a path of the same file.
 pub fn get_caps_at(dir: BorrowedFd<'_>, name: &CStr, full: &dyn Fn() -> PathBuf) -> io::Result<Option<Vec<u8>>> {
-    let at = || match read_value(|buf| getxattrat(dir, name, CAPABILITY, buf)) {
+    let at = || match read_rare(|buf| getxattrat(dir, name, CAPABILITY, buf)) {
         Err(e) if is_unsupported(&e) => Ok(None),
         other => other,
     };

@@ -30,6 +30,13 @@ pub enum NameProblem {
 /// Whether `bytes` is a relative path of components none of which is empty, `.` or `..`: one
 /// pass, no split.
 fn plain_components(bytes: &[u8]) -> bool {
+    // Most names: not empty, no component beginning with `.` and no `//`: then every component
+    // is plain, found with a look at the byte after each `/` (memchr's, a word at a time)
+    // instead of at every byte (a tenth of verify's reading of an archive's headers).
+    let odd = |b: Option<&u8>| matches!(b, None | Some(b'.' | b'/'));
+    if !odd(bytes.first()) && memchr::memchr_iter(b'/', bytes).all(|i| !odd(bytes.get(i + 1))) {
+        return true;
+    }
     let (mut len, mut dots) = (0usize, 0usize);
     // A component ends: whether it may stand.
     let plain = |len: usize, dots: usize| len > 0 && !(dots == len && len <= 2);

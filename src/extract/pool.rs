@@ -92,7 +92,7 @@ impl SpareBuffers {
 /// parsing components.
 fn parent_bytes(rel: &Path) -> &OsStr {
     let b = rel.as_os_str().as_bytes();
-    OsStr::from_bytes(&b[..b.iter().rposition(|&c| c == b'/').unwrap_or(0)])
+    OsStr::from_bytes(&b[..memchr::memrchr(b'/', b).unwrap_or(0)])
 }
 
 /// Set (to anything) in the environment, `CAPTAR_TEST_QUOTA_EXEMPT` makes captar take itself for

@@ -31,7 +31,11 @@ pub const NAME_MAX_DEPTH: usize = 1024;
 /// A member name past those limits: what it is, as a message's start ("a name of N bytes and M
 /// levels"), or None.
 pub fn name_beyond_limits(name: &[u8]) -> Option<String> {
-    let depth = name.strip_suffix(b"/").unwrap_or(name).iter().filter(|&&b| b == b'/').count() + 1;
+    // A name no longer than the depth limit has at most that many levels: not counted.
+    if name.len() <= NAME_MAX_DEPTH {
+        return None;
+    }
+    let depth = memchr::memchr_iter(b'/', name.strip_suffix(b"/").unwrap_or(name)).count() + 1;
     (name.len() > NAME_MAX_BYTES || depth > NAME_MAX_DEPTH).then(|| {
         format!(
             "a name of {} bytes and {depth} levels is longer than captar reads (at most {NAME_MAX_BYTES} bytes and {NAME_MAX_DEPTH} levels)",
@@ -344,7 +348,25 @@ pub fn open_archive_counted(path: &std::path::Path) -> crate::error::Result<Open
 
 #[cfg(test)]
 mod tests {
-    use super::Time;
+    use super::{NAME_MAX_BYTES, NAME_MAX_DEPTH, Time, name_beyond_limits};
+
+    /// The limits where they begin: a short name is not counted, yet no name within them is
+    /// refused and none beyond them is taken.
+    #[test]
+    fn names_beyond_the_limits_are_told() {
+        let levels = |n: usize| "a/".repeat(n - 1) + "a";
+        for (name, beyond) in [
+            ("/".repeat(NAME_MAX_DEPTH), false),
+            ("/".repeat(NAME_MAX_DEPTH + 1), true),
+            (levels(NAME_MAX_DEPTH), false),
+            (levels(NAME_MAX_DEPTH) + "/", false),
+            (levels(NAME_MAX_DEPTH + 1), true),
+            ("a".repeat(NAME_MAX_BYTES), false),
+            ("a".repeat(NAME_MAX_BYTES + 1), true),
+        ] {
+            assert_eq!(name_beyond_limits(name.as_bytes()).is_some(), beyond, "{} bytes", name.len());
+        }
+    }
 
     #[test]
     fn pax_time_round_trips() {

@@ -55,7 +55,7 @@ impl Dirs {
 
 /// `name` NUL-terminated in `buf`; `None` when it holds a NUL.
 fn set_name(buf: &mut Vec<u8>, name: &[u8]) -> Option<()> {
-    if name.contains(&0) {
+    if memchr::memchr(0, name).is_some() {
         return None;
     }
     buf.clear();
@@ -104,7 +104,7 @@ impl Dirs {
         if bytes.is_empty() {
             return Ok(None);
         }
-        let (parent, name) = match bytes.iter().rposition(|&b| b == b'/') {
+        let (parent, name) = match memchr::memrchr(b'/', bytes) {
             Some(i) => (&bytes[..i], &bytes[i + 1..]),
             None => (&b""[..], bytes),
         };

@@ -364,7 +364,7 @@ impl Reader {
         if path.is_empty() {
             return Err(self.err(at, "entry has an empty name"));
         }
-        if path.contains(&0) {
+        if memchr::memchr(0, path).is_some() {
             return Err(fail("the name holds a NUL byte".into()));
         }
         if let Some(beyond) = crate::format::name_beyond_limits(path) {
@@ -391,7 +391,7 @@ impl Reader {
         meta.path = PathBuf::from(OsString::from_vec(path.to_vec()));
         if matches!(kind, Kind::HardLink | Kind::Symlink) {
             match link {
-                Some(l) if !l.is_empty() && !l.contains(&0) => {
+                Some(l) if !l.is_empty() && memchr::memchr(0, &l).is_none() => {
                     meta.link = Some(PathBuf::from(OsString::from_vec(l.into_owned())));
                 }
                 Some(l) if !l.is_empty() => return Err(fail(format!("the {} target holds a NUL byte", kind.word()))),
