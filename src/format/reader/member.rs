@@ -11,9 +11,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 
 use super::data::{SPARSE_RUNS_MAX, SparseMap, parse_sparse_map};
-use super::header::{
-    DEV_MAJOR, DEV_MINOR, GID, MAX_SIZE, MODE, MTIME, UID, header_name, numeric, size_field, trim_nul,
-};
+use super::header::{DEV_MAJOR, DEV_MINOR, GID, MAX_SIZE, MODE, MTIME, UID, header_name, numeric, trim_nul};
 use super::{CORE, Pending, Reader};
 use crate::error::{Error, Result};
 use crate::format::acl;
@@ -97,11 +95,13 @@ pub(super) struct Parsed {
 
 impl Reader {
     /// The member a header (and the extended headers before it) describes, and, for a sparse
-    /// one, how to find its runs and the size it expands to.
+    /// one, how to find its runs and the size it expands to. `size` is the header's size field,
+    /// already read and checked.
     pub(super) fn member(
         &self,
         block: &[u8; BLOCK],
         header: &tar::Header,
+        size: u64,
         pending: Pending,
         at: u64,
     ) -> Result<Parsed> {
@@ -110,7 +110,10 @@ impl Reader {
         // Checked when read: every record is well formed.
         let local = pax::ranges(&self.local).map_while(Result::ok).map(|(k, v)| (&self.local[k], &self.local[v]));
         let global = CORE.iter().zip(&self.global).filter_map(|(k, v)| Some((k.as_bytes(), v.as_deref()?)));
-        let records = || global.clone().chain(local.clone());
+        // Most members have no record at all: then none is looked for (`take(0)` looks at
+        // nothing), instead of the global slots once per pass below.
+        let any = !self.local.is_empty() || self.global.iter().any(Option::is_some);
+        let records = || global.clone().chain(local.clone()).take(if any { usize::MAX } else { 0 });
         let fail = |msg: String| {
             let named = records().filter(|&(k, _)| k == pax::PATH.as_bytes()).last().map(|(_, v)| v);
             // A name too long to read is shown by its start.
@@ -161,7 +164,7 @@ impl Reader {
             meta.dev_major = dev(DEV_MAJOR, "device major")?;
             meta.dev_minor = dev(DEV_MINOR, "device minor")?;
         }
-        meta.size = size_field(block).map_err(fail)?;
+        meta.size = size;
         // LIBARCHIVE records are taken first, as they come; SCHILY ones after them (below).
         let mut xattrs = Xattrs::default();
         // The keyword suffixes as archived: bsdtar writes an xattr's URL-encoded name in both

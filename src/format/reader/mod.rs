@@ -705,7 +705,8 @@ impl Reader {
                     if kind == b'S' {
                         pending.old_sparse = Some(self.old_sparse_map(&block, at)?);
                     }
-                    let member::Parsed { mut meta, sparse, malformed } = self.member(&block, header, pending, at)?;
+                    let member::Parsed { mut meta, sparse, malformed } =
+                        self.member(&block, header, size, pending, at)?;
                     self.damage.extend(malformed);
                     meta.xattrs_left_out += std::mem::take(&mut self.global_xattrs_left_out);
                     meta.global_caps_left_out = std::mem::take(&mut self.global_caps_left_out);
