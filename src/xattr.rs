@@ -135,17 +135,18 @@ pub fn remove_fd(fd: impl AsFd, name: &OsStr) -> io::Result<()> {
 /// `security.capability` as a C string, for callers on hot paths.
 pub const CAPABILITY: &CStr = c"security.capability";
 
-/// The capability xattr of an open file: one getxattr.
+/// The capability xattr of an open file: one getxattr where there is none (`read_rare`).
 pub fn get_caps_fd(fd: impl AsFd) -> io::Result<Option<Vec<u8>>> {
-    match read_value(|buf| rustix::fs::fgetxattr(&fd, CAPABILITY, buf)) {
+    match read_rare(|buf| rustix::fs::fgetxattr(&fd, CAPABILITY, buf)) {
         Err(e) if is_unsupported(&e) => Ok(None),
         other => other,
     }
 }
 
-/// The capability xattr of a path (never following a final symlink): one lgetxattr.
+/// The capability xattr of a path (never following a final symlink): one lgetxattr where there
+/// is none (`read_rare`).
 pub fn get_caps_path(path: &Path) -> io::Result<Option<Vec<u8>>> {
-    match read_value(|buf| rustix::fs::lgetxattr(path, CAPABILITY, buf)) {
+    match read_rare(|buf| rustix::fs::lgetxattr(path, CAPABILITY, buf)) {
         Err(e) if is_unsupported(&e) => Ok(None),
         other => other,
     }
