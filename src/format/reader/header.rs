@@ -127,9 +127,9 @@ pub(crate) fn header_checksum_ok(block: &[u8; BLOCK]) -> Option<bool> {
 }
 
 /// The sum of a block's bytes, eight at a time: each word's even and odd bytes are added in
-/// 16-bit lanes, which cannot overflow (64 words of at most 255 per lane). Summed as `u32`
-/// one by one, each byte was widened twice first: 4 times the instructions, a tenth of reading
-/// a plain archive's headers.
+/// 16-bit lanes, which cannot overflow (64 words of at most 255 per lane). Summed as `u32` one
+/// by one, each byte was widened twice: four times the instructions, and the checksum a tenth
+/// of the work of reading a plain archive's headers.
 fn byte_sum(block: &[u8; BLOCK]) -> u32 {
     const LOW: u64 = 0x00ff_00ff_00ff_00ff;
     let (mut even, mut odd) = (0u64, 0u64);
