@@ -89,12 +89,12 @@ pub(super) fn numeric_full(field: &[u8]) -> Option<i128> {
 /// bsdtar read it; the tar crate wants version `00` too, and a header with another version
 /// was read by its last part alone (found by fuzzing). GNU's `ustar  ` headers keep other
 /// fields there.
-pub(super) fn header_name<'a>(block: &[u8; BLOCK], header: &'a tar::Header) -> std::borrow::Cow<'a, [u8]> {
+pub(super) fn header_name(block: &[u8; BLOCK]) -> std::borrow::Cow<'_, [u8]> {
     let prefix = trim_nul(&block[345..500]);
     if &block[257..263] != b"ustar\0" || prefix.is_empty() {
         // What the tar crate's `path_bytes` gives here, without its look for a `\` in the
         // whole field (which only makes it copy the same bytes).
-        return std::borrow::Cow::Borrowed(trim_nul(&header.as_bytes()[..100]));
+        return std::borrow::Cow::Borrowed(trim_nul(&block[..100]));
     }
     let mut name = prefix.to_vec();
     name.push(b'/');

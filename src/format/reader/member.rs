@@ -105,7 +105,7 @@ impl Reader {
         pending: Pending,
         at: u64,
     ) -> Result<Parsed> {
-        let header_path = pending.long_name.as_deref().map_or_else(|| header_name(block, header), Cow::Borrowed);
+        let header_path = pending.long_name.as_deref().map_or_else(|| header_name(block), Cow::Borrowed);
         // Errors name the member as the pax records will call it (made only for an error).
         // Checked when read: every record is well formed.
         let local = pax::ranges(&self.local).map_while(Result::ok).map(|(k, v)| (&self.local[k], &self.local[v]));

@@ -640,7 +640,7 @@ impl Reader {
             pending.first_offset.get_or_insert(at);
             let header = tar::Header::from_byte_slice(&block);
             let size = size_field(&block)
-                .map_err(|e| self.err(at, format!("{}: {e}", String::from_utf8_lossy(&header_name(&block, header)))))?;
+                .map_err(|e| self.err(at, format!("{}: {e}", String::from_utf8_lossy(&header_name(&block)))))?;
             match block[156] {
                 b'x' | b'X' => {
                     pending.extended_bytes += size;
@@ -692,7 +692,7 @@ impl Reader {
                 b'L' => pending.long_name = Some(trim_nul(&self.read_blob(size, "GNU long name")?).to_vec()),
                 b'K' => pending.long_link = Some(trim_nul(&self.read_blob(size, "GNU long link name")?).to_vec()),
                 b'V' => {
-                    let text = pending.long_name.take().unwrap_or_else(|| header_name(&block, header).into_owned());
+                    let text = pending.long_name.take().unwrap_or_else(|| header_name(&block).into_owned());
                     self.read_label(text, &block);
                     self.skip(size + padding(size))?; // sizes are at most i64::MAX: no overflow
                     if pending.first_offset == Some(at) {
