@@ -2769,3 +2769,83 @@ fn a_damaged_header_is_skipped_as_gnu_tar_skips_it() {
     assert!(out.stderr_text().contains("header checksum mismatch"), "{}", out.stderr_text());
     assert_eq!(std::fs::read(&bad_b).unwrap(), before, "a refused change left the archive as it was");
 }
+
+/// captar's zstd: one frame per 8 MiB of the archive, each with its size in its header (so
+/// captar decompresses them on several cores), which the zstd tool, GNU tar and bsdtar read as
+/// one stream; captar reads theirs (one frame, with or without its size) and pzstd's; a
+/// flipped byte in a middle frame is an error of one line naming the archive.
+#[test]
+fn zstd_frames_with_the_peers() {
+    if !["zstd", "tar", "bsdtar"].iter().all(|t| util::require_tool(t)) {
+        return;
+    }
+    let tmp = util::tempdir();
+    let dir = tmp.path();
+    let src = dir.join("src");
+    std::fs::create_dir(&src).unwrap();
+    // 20 MB that compresses (three frames' worth even so) and 3 MB that does not.
+    let text: Vec<u8> =
+        (0..20_000_000u32).map(|i| b"cap_net_raw+ep "[(i % 15) as usize] ^ ((i / 9973) % 5) as u8).collect();
+    std::fs::write(src.join("text"), &text).unwrap();
+    std::fs::write(src.join("noise"), util::noise(3_000_000, 11)).unwrap();
+    std::fs::write(src.join("small"), b"small\n").unwrap();
+    let a = dir.join("a.tar.zst");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).args(["text", "noise", "small"]).ok();
+    let info = cmd("zstd").arg("-lv").arg(&a).ok().stdout_text();
+    assert!(info.contains("# Zstandard Frames: 3\n") && info.contains("Check: XXH64"), "{info}");
+    cmd("zstd").arg("-t").arg(&a).ok();
+    let names = "text\nnoise\nsmall\n";
+    assert_eq!(cmd("tar").args(["--zstd", "-tf"]).arg(&a).ok().stdout_text(), names);
+    assert_eq!(cmd("bsdtar").args(["-tf"]).arg(&a).ok().stdout_text(), names);
+    for (tool, args) in [("tar", &["--zstd", "-xf"][..]), ("bsdtar", &["-xf"][..])] {
+        let dst = dir.join(format!("by-{tool}"));
+        std::fs::create_dir(&dst).unwrap();
+        cmd(tool).args(args).arg(&a).arg("-C").arg(&dst).ok();
+        assert!(std::fs::read(dst.join("text")).unwrap() == text, "{tool}");
+        captar().args(["verify", "--all", "-f"]).arg(&a).arg("-C").arg(&dst).ok();
+    }
+    // The peers' and the zstd tool's streams, read by captar, from a file and from a pipe.
+    let plain = dir.join("a.tar");
+    captar().args(["create", "-f"]).arg(&plain).arg("-C").arg(&src).args(["text", "noise", "small"]).ok();
+    let sh = |script: &str| cmd("sh").args(["-c", script]).current_dir(dir).ok();
+    sh(
+        "zstd -q -c a.tar > one.tar.zst; zstd -q -c < a.tar > sizeless.tar.zst; tar --zstd -cf gnu.tar.zst -C src text noise small",
+    );
+    let mut streams = vec!["one.tar.zst", "sizeless.tar.zst", "gnu.tar.zst"];
+    if util::require_tool("pzstd") {
+        sh("pzstd -q -p 2 -c a.tar > p.tar.zst");
+        streams.push("p.tar.zst");
+    }
+    for name in streams {
+        assert_eq!(captar().args(["list", "-f"]).arg(dir.join(name)).ok().stdout_text(), names, "{name}");
+        captar().args(["verify", "--all", "-f"]).arg(dir.join(name)).arg("-C").arg(&src).ok();
+        let dst = dir.join(format!("from-{name}"));
+        std::fs::create_dir(&dst).unwrap();
+        captar().args(["extract", "-f", "-", "-C"]).arg(&dst).stdin(std::fs::read(dir.join(name)).unwrap()).ok();
+        assert!(std::fs::read(dst.join("text")).unwrap() == text, "{name}");
+    }
+    // A flipped byte in the second frame (the first holds 8 MiB of the archive).
+    let mut bytes = std::fs::read(&a).unwrap();
+    let first_len = frame_len(&bytes);
+    bytes[first_len + 1000] ^= 0x55;
+    let bad = dir.join("bad.tar.zst");
+    std::fs::write(&bad, &bytes).unwrap();
+    let err = captar().args(["list", "-f"]).arg(&bad).code(2).stderr_text();
+    assert!(err.starts_with(&format!("captar: {}: ", bad.display())) && err.lines().count() == 1, "{err}");
+    cmd("zstd").arg("-t").arg(&bad).code(1);
+}
+
+/// The length of the zstd frame at the start of `bytes`, from its header and block headers
+/// (a frame with its content size and a checksum, as captar writes them).
+fn frame_len(bytes: &[u8]) -> usize {
+    let descriptor = bytes[4];
+    let size_len = [usize::from(descriptor & 0x20 != 0), 2, 4, 8][usize::from(descriptor >> 6)];
+    let mut at = 5 + usize::from(descriptor & 0x20 == 0) + size_len;
+    loop {
+        let h = u32::from(bytes[at]) | u32::from(bytes[at + 1]) << 8 | u32::from(bytes[at + 2]) << 16;
+        at += 3 + if (h >> 1) & 3 == 1 { 1 } else { (h >> 3) as usize };
+        if h & 1 == 1 {
+            return at + 4;
+        }
+    }
+}

@@ -22,8 +22,11 @@ pub trait Codec: Send + Sync + 'static {
 struct Job<D> {
     input: Vec<u8>,
     dict: Vec<u8>,
-    reply: mpsc::SyncSender<io::Result<D>>,
+    reply: mpsc::SyncSender<Reply<D>>,
 }
+
+/// A block's result, and its input buffer back for the next block (no fresh pages to fault in).
+type Reply<D> = (io::Result<D>, Vec<u8>);
 
 /// Blocks in flight on the workers, and the one being filled.
 pub struct Blocks<C: Codec> {
@@ -32,7 +35,9 @@ pub struct Blocks<C: Codec> {
     buf: Vec<u8>,
     dict: Vec<u8>,
     jobs: Option<mpsc::Sender<Job<C::Done>>>,
-    pending: VecDeque<mpsc::Receiver<io::Result<C::Done>>>,
+    pending: VecDeque<mpsc::Receiver<Reply<C::Done>>>,
+    /// Input buffers back from the workers.
+    free: Vec<Vec<u8>>,
     workers: Vec<thread::JoinHandle<()>>,
     /// The codec, also for `submit` when no worker could start.
     codec: Arc<C>,
@@ -69,7 +74,8 @@ impl<C: Codec> Blocks<C> {
                                 Err(_) => return,
                             };
                             let Ok(job) = job else { return };
-                            let _ = job.reply.send(codec.block(&job.input, &job.dict));
+                            let done = codec.block(&job.input, &job.dict);
+                            let _ = job.reply.send((done, job.input));
                         }
                     })
                     .ok()
@@ -82,11 +88,24 @@ impl<C: Codec> Blocks<C> {
             dict: Vec::new(),
             jobs: Some(tx),
             pending: VecDeque::new(),
+            free: Vec::new(),
             workers,
             codec,
             max_pending: 2 * n,
             failed: false,
         }
+    }
+
+    /// The worker threads that started.
+    pub fn workers(&self) -> usize {
+        self.workers.len()
+    }
+
+    /// At most `n` blocks in flight (at least one more than the workers, so that none waits
+    /// for the next block), instead of two per worker: for large blocks, whose memory counts.
+    pub fn in_flight(mut self, n: usize) -> Blocks<C> {
+        self.max_pending = n.max(self.workers.len() + 1);
+        self
     }
 
     /// Takes what fits of `data` in the block being filled (at least one byte of non-empty
@@ -123,13 +142,14 @@ impl<C: Codec> Blocks<C> {
         if self.buf.is_empty() {
             return Ok(());
         }
-        let input = std::mem::replace(&mut self.buf, Vec::with_capacity(self.size));
+        let next = self.free.pop().unwrap_or_else(|| Vec::with_capacity(self.size));
+        let input = std::mem::replace(&mut self.buf, next);
         let next_dict = input[input.len().saturating_sub(self.dict_len)..].to_vec();
         let dict = std::mem::replace(&mut self.dict, next_dict);
         let (reply, result) = mpsc::sync_channel(1);
         let jobs = self.jobs.as_ref().ok_or_else(|| io::Error::other("compression already finished"))?;
         if self.workers.is_empty() {
-            let _ = reply.send(self.codec.block(&input, &dict));
+            let _ = reply.send((self.codec.block(&input, &dict), input));
         } else {
             jobs.send(Job { input, dict, reply }).map_err(|_| io::Error::other("a compression worker ended"))?;
         }
@@ -139,8 +159,14 @@ impl<C: Codec> Blocks<C> {
 
     fn next(&mut self, done: &mut dyn FnMut(C::Done) -> io::Result<()>) -> io::Result<()> {
         let Some(rx) = self.pending.pop_front() else { return Ok(()) };
-        let result =
-            rx.recv().map_err(|_| io::Error::other("a compression worker ended")).and_then(|r| r).and_then(done);
+        let result = match rx.recv() {
+            Ok((result, mut input)) => {
+                input.clear();
+                self.free.push(input);
+                result.and_then(done)
+            }
+            Err(_) => Err(io::Error::other("a compression worker ended")),
+        };
         self.failed |= result.is_err();
         result
     }

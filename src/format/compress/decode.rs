@@ -23,7 +23,8 @@ pub(super) fn stream_decoder(mut input: Box<dyn Read + Send>) -> io::Result<(Com
     let out: Box<dyn Source> = match kind {
         Compression::None => Box::new(Streamed(buf)),
         Compression::Gzip => Box::new(Decompressed(Members::<flate2::bufread::GzDecoder<Buffered>>::new(buf)?)),
-        Compression::Zstd => Box::new(Decompressed(zstd::stream::read::Decoder::with_buffer(buf)?)),
+        // Frames that give their size decompressed on up to four cores, the rest as a stream.
+        Compression::Zstd => Box::new(super::zstd_frames::Decoder::new(buf, cores().min(4) as usize)),
         Compression::Bzip2 => Box::new(Decompressed(Members::<bzip2::bufread::BzDecoder<Buffered>>::new(buf)?)),
         // Concatenated streams and stream padding, as `xz -d` reads them.
         Compression::Xz => Box::new(Decompressed(Members::<Lz<XZ>>::new(buf)?)),

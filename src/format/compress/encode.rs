@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use liblzma::stream::Stream;
 
 use super::detect::Compression;
-use super::zstd_writer::{BLOCK_SPLITTER_LEVEL, Param, ZstdWriter, has_block_splitter};
+use super::zstd_writer::{BLOCK_SPLITTER_LEVEL, Param, ZstdWriter, has_block_splitter, zstd_writer};
 use super::{cores, quarter_of_ram};
 
 /// captar's zstd setting when no level is asked for: level 3 (its 2 MiB window, double-fast
@@ -108,6 +108,7 @@ fn xz_encoder(preset: u32) -> io::Result<Stream> {
 impl<W: Write> Encoder<W> {
     /// `extreme` is xz's and lzma's `-e` (`XZ_OPT=-9e`), nothing for the others.
     pub fn new(kind: Compression, out: W, level: Option<i32>, extreme: bool) -> io::Result<Encoder<W>> {
+        let level_unset = level.is_none();
         let xz_preset =
             level.unwrap_or(6).clamp(0, 9) as u32 | if extreme { liblzma::stream::PRESET_EXTREME } else { 0 };
         Ok(match kind {
@@ -117,25 +118,17 @@ impl<W: Write> Encoder<W> {
                 Encoder::Gzip(crate::format::pgzip::ParGzEncoder::new(out, level))
             }
             Compression::Zstd => {
-                let workers = cores().min(i32::MAX as u32) as i32;
-                let mut params = vec![
-                    (Param::ZSTD_c_compressionLevel, level.unwrap_or(3)),
-                    // A content checksum (XXH64) in each frame, as the zstd CLI writes by
-                    // default: without it a corrupted archive decompresses to wrong data
-                    // without an error. The decoder verifies it (zstd's default).
-                    (Param::ZSTD_c_checksumFlag, 1),
-                    (Param::ZSTD_c_nbWorkers, workers),
-                    // Jobs of 4 MiB instead of zstd's 4 windows (8 MiB at level 3): its buffers,
-                    // most of captar's memory when compressing, take half as much (64 MiB peak
-                    // RSS against 86 on /usr); size grows by 0.5%, time the same within the noise.
-                    (Param::ZSTD_c_jobSize, 4 << 20),
-                ];
-                if level.is_none() {
+                let level = level.unwrap_or(3);
+                // A content checksum (XXH64) in each frame, as the zstd CLI writes by default:
+                // without it a corrupted archive decompresses to wrong data without an error.
+                // The decoder verifies it (zstd's default).
+                let mut params = vec![(Param::ZSTD_c_checksumFlag, 1)];
+                if level_unset {
                     params.extend(
                         ZSTD_DEFAULT.into_iter().filter(|&(p, _)| p != BLOCK_SPLITTER_LEVEL || has_block_splitter()),
                     );
                 }
-                Encoder::Zstd(ZstdWriter::new(out, &params)?)
+                Encoder::Zstd(zstd_writer(out, level, &params, cores().min(i32::MAX as u32) as i32)?)
             }
             Compression::Bzip2 => {
                 let level = bzip2::Compression::new(level.unwrap_or(9).clamp(1, 9) as u32);

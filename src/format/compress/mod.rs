@@ -18,6 +18,9 @@ mod source;
 // libzstd's C API: the zstd crate does not reach ZSTD_c_blockSplitterLevel.
 #[allow(unsafe_code)]
 mod zstd_writer;
+// libzstd's C API: frames decompressed whole, on worker threads.
+#[allow(unsafe_code)]
+mod zstd_frames;
 
 pub use detect::Compression;
 pub use encode::{Encoder, LzmaEncoder};

@@ -101,6 +101,20 @@ impl Read for Replay {
 }
 
 impl Source for Replay {
+    /// What was read ahead is passed over here, the rest by the inner source's own `skip`
+    /// (which may pass over data without copying it).
+    fn skip(&mut self, n: u64) -> io::Result<()> {
+        let here = ((self.ahead.len() - self.pos) as u64).min(n);
+        self.pos += here as usize;
+        if self.pos == self.ahead.len() {
+            (self.ahead, self.pos) = (Vec::new(), 0);
+        }
+        match n - here {
+            0 => Ok(()),
+            rest => self.inner.skip(rest),
+        }
+    }
+
     fn finish(&mut self) -> io::Result<()> {
         self.inner.finish()
     }

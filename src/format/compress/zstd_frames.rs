@@ -1,0 +1,651 @@
+/*!
+zstd decompressed on several cores where the stream allows it: a stream of frames that each give
+their size in their header (what captar, pzstd and `zstd` on a file of known size write; one
+frame of at most `MAX_CONTENT`) is cut into its frames by their block headers alone, and each
+frame is decompressed whole on a worker thread, into a buffer of its size; the frames' data
+comes out in order. From the first frame that does not qualify (no size in its header, a larger
+one, a skippable frame, a dictionary, anything that is not a whole frame, or the input's end
+inside one) the rest of the stream goes to zstd's streaming decoder on the reader's thread, as
+every stream did before: its output and its errors are the same. A frame that fails on a worker
+is decoded again the streaming way, so what comes out before its error, and the error, are the
+streaming decoder's too.
+*/
+
+use std::collections::VecDeque;
+use std::ffi::CStr;
+use std::io::{self, BufRead, BufReader, Cursor, Read};
+use std::ptr::NonNull;
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread;
+
+use zstd_sys as sys;
+
+use super::source::Source;
+
+type Input = BufReader<Box<dyn Read + Send>>;
+type Streaming = zstd::stream::read::Decoder<'static, BufReader<io::Chain<Cursor<Vec<u8>>, Input>>>;
+
+/// A zstd frame's magic number, little-endian at its start.
+const MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+/// The largest frame (its content) decompressed whole on a worker.
+pub const MAX_CONTENT: u64 = 16 << 20;
+/// At most this much frame content in flight (decompressing or done and waiting), beyond one
+/// frame: the memory the workers' output takes.
+const IN_FLIGHT: u64 = 32 << 20;
+/// zstd's largest window for readers not told otherwise (`--long`).
+const WINDOW_MAX: u64 = 1 << 27;
+/// zstd's largest block.
+const BLOCK_MAX: usize = 128 << 10;
+/// The reader's buffer, as for the other decoders.
+const READ_BUFFER: usize = 256 << 10;
+
+/// A decompression context, freed when dropped.
+struct Dctx(NonNull<sys::ZSTD_DCtx>);
+
+impl Drop for Dctx {
+    fn drop(&mut self) {
+        // SAFETY: made by ZSTD_createDCtx, freed once, here.
+        unsafe { sys::ZSTD_freeDCtx(self.0.as_ptr()) };
+    }
+}
+
+// SAFETY: a context is used by the one thread that owns it.
+unsafe impl Send for Dctx {}
+
+impl Dctx {
+    fn new() -> io::Result<Dctx> {
+        // SAFETY: no arguments; a null result is an allocation failure.
+        NonNull::new(unsafe { sys::ZSTD_createDCtx() })
+            .map(Dctx)
+            .ok_or_else(|| io::Error::other("zstd: cannot allocate a decompression context"))
+    }
+
+    /// `frame`, one whole frame whose header says it holds `size` bytes, decompressed into
+    /// `out` (its earlier contents dropped; its allocation kept).
+    fn frame(&mut self, frame: &[u8], size: usize, mut out: Vec<u8>) -> io::Result<Vec<u8>> {
+        out.clear();
+        out.reserve_exact(size);
+        // SAFETY: a live context owned by this thread; `out` has room for `size` bytes, which
+        // libzstd writes no more than; `frame` is read only. libzstd checks the frame's
+        // content checksum and that its content is the size its header says.
+        let n = unsafe {
+            sys::ZSTD_decompressDCtx(self.0.as_ptr(), out.as_mut_ptr().cast(), size, frame.as_ptr().cast(), frame.len())
+        };
+        // SAFETY: both take any value; the name is a static string.
+        if unsafe { sys::ZSTD_isError(n) } != 0 {
+            let name = unsafe { CStr::from_ptr(sys::ZSTD_getErrorName(n)) };
+            return Err(io::Error::new(io::ErrorKind::InvalidData, name.to_string_lossy().into_owned()));
+        }
+        if n != size {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "a zstd frame is not the size its header says"));
+        }
+        // SAFETY: libzstd wrote `n` bytes.
+        unsafe { out.set_len(n) };
+        Ok(out)
+    }
+}
+
+struct Job {
+    frame: Vec<u8>,
+    size: usize,
+    out: Vec<u8>,
+    reply: mpsc::SyncSender<Done>,
+}
+
+/// A frame's data, or its error; the frame's bytes come back (for the streaming decoder after
+/// an error, or to be reused).
+struct Done {
+    frame: Vec<u8>,
+    out: io::Result<Vec<u8>>,
+}
+
+fn work(dctx: &mut io::Result<Dctx>, job: Job) -> Done {
+    let out = match dctx {
+        Ok(dctx) => dctx.frame(&job.frame, job.size, job.out),
+        Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
+    };
+    Done { frame: job.frame, out }
+}
+
+/// Where the stream stands beyond the frames in flight.
+enum Next {
+    /// Frames may follow.
+    Frames,
+    /// The input ended after a whole frame.
+    End,
+    /// What follows is the streaming decoder's (in `Decoder::head` and on).
+    Stream,
+    /// Reading the input failed: the error, once the frames before are out.
+    Failed(io::Error),
+}
+
+/// The decoder: a `Source` reading zstd frames from `input`.
+pub struct Decoder {
+    input: Option<Input>,
+    /// Bytes taken from `input` and not yet sent in a frame.
+    head: Vec<u8>,
+    next: Next,
+    jobs: Option<mpsc::Sender<Job>>,
+    workers: Vec<thread::JoinHandle<()>>,
+    /// With no worker (none could start): frames are decompressed here.
+    inline: Option<io::Result<Dctx>>,
+    pending: VecDeque<(u64, mpsc::Receiver<Done>)>,
+    in_flight: u64,
+    max_pending: usize,
+    /// The frame whose data is being given out, and how far.
+    cur: Vec<u8>,
+    pos: usize,
+    /// Output buffers to reuse (no fresh pages to fault in per frame).
+    spare: Vec<Vec<u8>>,
+    /// Frames' buffers to reuse, for the input.
+    spare_frames: Vec<Vec<u8>>,
+    /// The streaming decoder, once it has the rest (or a frame that failed on a worker).
+    stream: Option<Streaming>,
+    /// A worker's error, when the streaming decoder found the same frame whole.
+    after_stream: Option<io::Error>,
+}
+
+impl Decoder {
+    /// A decoder on up to `workers` threads.
+    pub fn new(input: Input, workers: usize) -> Decoder {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let rx = Arc::new(Mutex::new(rx));
+        let workers: Vec<_> = (0..workers.max(1))
+            .map_while(|_| {
+                let rx = rx.clone();
+                thread::Builder::new()
+                    .name("zstd-decode".into())
+                    .spawn(move || {
+                        let mut dctx = Dctx::new();
+                        loop {
+                            let job = match rx.lock() {
+                                Ok(guard) => guard.recv(),
+                                Err(_) => return,
+                            };
+                            let Ok(job) = job else { return };
+                            let reply = job.reply.clone();
+                            let _ = reply.send(work(&mut dctx, job));
+                        }
+                    })
+                    .ok()
+            })
+            .collect();
+        let inline = workers.is_empty().then(Dctx::new);
+        let max_pending = 2 * workers.len().max(1);
+        Decoder {
+            input: Some(input),
+            head: Vec::new(),
+            next: Next::Frames,
+            jobs: Some(tx),
+            workers,
+            inline,
+            pending: VecDeque::new(),
+            in_flight: 0,
+            max_pending,
+            cur: Vec::new(),
+            pos: 0,
+            spare: Vec::new(),
+            spare_frames: Vec::new(),
+            stream: None,
+            after_stream: None,
+        }
+    }
+
+    /// Reads from the input until `head` holds `n` bytes; false if it ends first.
+    fn fill(&mut self, n: usize) -> io::Result<bool> {
+        let Some(input) = self.input.as_mut() else { return Ok(false) };
+        while self.head.len() < n {
+            let buf = input.fill_buf()?;
+            if buf.is_empty() {
+                return Ok(false);
+            }
+            let len = buf.len();
+            self.head.extend_from_slice(buf);
+            input.consume(len);
+        }
+        Ok(true)
+    }
+
+    /// The next frame, if it is one for a worker: its length in `head` and its content's size.
+    /// `None` sets `next` to what follows instead.
+    fn frame(&mut self) -> io::Result<Option<(usize, u64)>> {
+        if !self.fill(1)? {
+            self.next = if self.head.is_empty() { Next::End } else { Next::Stream };
+            return Ok(None);
+        }
+        let found = self.measure()?;
+        if found.is_none() {
+            self.next = Next::Stream;
+        }
+        Ok(found)
+    }
+
+    /// Walks the frame at the start of `head` by its header and block headers, reading as far
+    /// as needed; `None` if it is not one for a worker.
+    fn measure(&mut self) -> io::Result<Option<(usize, u64)>> {
+        if !self.fill(6)? || self.head[..4] != MAGIC {
+            return Ok(None);
+        }
+        let descriptor = self.head[4];
+        let single_segment = descriptor & 0x20 != 0;
+        let (reserved, checksum, dictionary) = (descriptor & 0x08 != 0, descriptor & 0x04 != 0, descriptor & 0x03);
+        let size_len = match descriptor >> 6 {
+            0 => usize::from(single_segment),
+            1 => 2,
+            2 => 4,
+            _ => 8,
+        };
+        if reserved || dictionary != 0 || size_len == 0 {
+            return Ok(None);
+        }
+        // A window over zstd's limit for readers (128 MiB) is the streaming decoder's to refuse,
+        // as it did every such stream (decompressed whole, a frame needs no window).
+        if !single_segment {
+            let (exponent, mantissa) = (u64::from(self.head[5] >> 3), u64::from(self.head[5] & 7));
+            let base = 1u64 << (10 + exponent);
+            if base + base / 8 * mantissa > WINDOW_MAX {
+                return Ok(None);
+            }
+        }
+        let at = 5 + usize::from(!single_segment);
+        let header_len = at + size_len;
+        if !self.fill(header_len)? {
+            return Ok(None);
+        }
+        let mut field = [0u8; 8];
+        field[..size_len].copy_from_slice(&self.head[at..header_len]);
+        let size = u64::from_le_bytes(field) + if size_len == 2 { 256 } else { 0 };
+        if size > MAX_CONTENT {
+            return Ok(None);
+        }
+        // No frame of this content is longer than this (raw blocks and their headers).
+        // SAFETY: no pointers.
+        let bound = header_len + unsafe { sys::ZSTD_compressBound(size as usize) } + 4;
+        let mut end = header_len;
+        loop {
+            if !self.fill(end + 3)? {
+                return Ok(None);
+            }
+            let h =
+                u32::from(self.head[end]) | u32::from(self.head[end + 1]) << 8 | u32::from(self.head[end + 2]) << 16;
+            let (last, kind, len) = (h & 1 != 0, (h >> 1) & 3, (h >> 3) as usize);
+            if kind == 3 || len > BLOCK_MAX {
+                return Ok(None);
+            }
+            end += 3 + if kind == 1 { 1 } else { len };
+            if end > bound {
+                return Ok(None);
+            }
+            if last {
+                break;
+            }
+        }
+        end += if checksum { 4 } else { 0 };
+        Ok(self.fill(end)?.then_some((end, size)))
+    }
+
+    /// Sends frames to the workers while there is room.
+    fn top_up(&mut self) {
+        while matches!(self.next, Next::Frames)
+            && self.pending.len() < self.max_pending
+            && (self.pending.is_empty() || self.in_flight < IN_FLIGHT)
+        {
+            let (len, size) = match self.frame() {
+                Ok(Some(found)) => found,
+                Ok(None) => return,
+                Err(e) => {
+                    self.next = Next::Failed(e);
+                    return;
+                }
+            };
+            // The bytes after the frame start the next buffer; the frame keeps this one.
+            let mut rest = self.spare_frames.pop().unwrap_or_default();
+            rest.clear();
+            rest.extend_from_slice(&self.head[len..]);
+            self.head.truncate(len);
+            let frame = std::mem::replace(&mut self.head, rest);
+            self.submit(frame, size);
+        }
+    }
+
+    fn submit(&mut self, frame: Vec<u8>, size: u64) {
+        let (reply, result) = mpsc::sync_channel(1);
+        let out = self.spare.pop().unwrap_or_default();
+        let job = Job { frame, size: size as usize, out, reply };
+        match (self.jobs.as_ref(), self.inline.as_mut()) {
+            (_, Some(dctx)) => drop(job.reply.clone().send(work(dctx, job))),
+            (Some(jobs), None) => {
+                if let Err(mpsc::SendError(job)) = jobs.send(job) {
+                    // No worker left to take it (cannot happen while the decoder lives).
+                    let reply = job.reply.clone();
+                    let _ = reply.send(Done { frame: job.frame, out: Err(io::Error::other("a zstd worker ended")) });
+                }
+            }
+            (None, None) => return,
+        }
+        self.in_flight += size;
+        self.pending.push_back((size, result));
+    }
+
+    /// The next frame's data into `cur`; false at the end of the frames (the streaming decoder
+    /// may have the rest).
+    fn advance(&mut self) -> io::Result<bool> {
+        self.top_up();
+        let Some((size, result)) = self.pending.pop_front() else {
+            return match std::mem::replace(&mut self.next, Next::End) {
+                Next::Failed(e) => Err(e),
+                Next::Stream => {
+                    let head = std::mem::take(&mut self.head);
+                    let Some(input) = self.input.take() else { return Ok(false) };
+                    let chained = BufReader::with_capacity(READ_BUFFER, Cursor::new(head).chain(input));
+                    self.stream = Some(zstd::stream::read::Decoder::with_buffer(chained)?);
+                    Ok(false)
+                }
+                Next::End | Next::Frames => Ok(false),
+            };
+        };
+        self.in_flight -= size;
+        let done = result
+            .recv()
+            .unwrap_or_else(|_| Done { frame: Vec::new(), out: Err(io::Error::other("a zstd worker ended")) });
+        match done.out {
+            Ok(out) => {
+                let used = std::mem::replace(&mut self.cur, out);
+                if self.spare.len() < self.max_pending {
+                    self.spare.push(used);
+                }
+                if self.spare_frames.len() < self.max_pending {
+                    self.spare_frames.push(done.frame);
+                }
+                self.pos = 0;
+                self.top_up();
+                Ok(true)
+            }
+            Err(e) => {
+                // The frame again, the streaming way: its data up to the damage, then its error.
+                self.pending.clear();
+                self.next = Next::End;
+                self.input = None;
+                let empty: Input = BufReader::new(Box::new(io::empty()));
+                let chained = BufReader::with_capacity(READ_BUFFER, Cursor::new(done.frame).chain(empty));
+                self.stream = Some(zstd::stream::read::Decoder::with_buffer(chained)?);
+                self.after_stream = Some(e);
+                Ok(false)
+            }
+        }
+    }
+
+    /// Reads from the streaming decoder, once it has taken over.
+    fn read_stream(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let Some(stream) = self.stream.as_mut() else { return Ok(0) };
+        let n = stream.read(out)?;
+        if n == 0 && !out.is_empty() {
+            self.stream = None;
+            if let Some(e) = self.after_stream.take() {
+                return Err(e);
+            }
+        }
+        Ok(n)
+    }
+}
+
+impl Read for Decoder {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if self.pos < self.cur.len() {
+                let n = out.len().min(self.cur.len() - self.pos);
+                out[..n].copy_from_slice(&self.cur[self.pos..self.pos + n]);
+                self.pos += n;
+                return Ok(n);
+            }
+            if self.stream.is_some() || out.is_empty() {
+                return self.read_stream(out);
+            }
+            if !self.advance()? && self.stream.is_none() {
+                return Ok(0);
+            }
+        }
+    }
+}
+
+impl Source for Decoder {
+    fn skip(&mut self, mut n: u64) -> io::Result<()> {
+        while n > 0 {
+            let here = (self.cur.len() - self.pos) as u64;
+            if here > 0 {
+                let step = here.min(n);
+                self.pos += step as usize;
+                n -= step;
+            } else if self.stream.is_some() {
+                let mut sink = [0u8; 8192];
+                let got = self.read_stream(&mut sink[..n.min(8192) as usize])?;
+                if got == 0 {
+                    break;
+                }
+                n -= got as u64;
+            } else if !self.advance()? && self.stream.is_none() {
+                break;
+            }
+        }
+        if n > 0 {
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "archive ends inside an entry's data"));
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        loop {
+            self.pos = self.cur.len();
+            if self.stream.is_some() {
+                return io::copy(self, &mut io::sink()).map(drop);
+            }
+            if !self.advance()? && self.stream.is_none() {
+                return Ok(());
+            }
+        }
+    }
+
+    fn decompresses(&self) -> bool {
+        true
+    }
+}
+
+impl Drop for Decoder {
+    fn drop(&mut self) {
+        self.jobs = None;
+        self.pending.clear();
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn sample(len: usize, seed: u32) -> Vec<u8> {
+        (0..len as u32).map(|i| b"capability "[(i % 11) as usize] ^ ((i / 4099 + seed) % 7) as u8).collect()
+    }
+
+    /// One frame with its size in its header and a checksum.
+    fn sized(data: &[u8]) -> Vec<u8> {
+        let mut enc = zstd::stream::write::Encoder::new(Vec::new(), 1).unwrap();
+        enc.include_checksum(true).unwrap();
+        enc.set_pledged_src_size(Some(data.len() as u64)).unwrap();
+        enc.write_all(data).unwrap();
+        enc.finish().unwrap()
+    }
+
+    /// One frame without its size (the streaming encoder, told nothing), with a checksum.
+    fn sizeless(data: &[u8]) -> Vec<u8> {
+        let mut enc = zstd::stream::write::Encoder::new(Vec::new(), 1).unwrap();
+        enc.include_checksum(true).unwrap();
+        enc.write_all(data).unwrap();
+        enc.finish().unwrap()
+    }
+
+    /// A skippable frame of 5 bytes.
+    const SKIPPABLE: [u8; 13] = [0x50, 0x2a, 0x4d, 0x18, 5, 0, 0, 0, 1, 2, 3, 4, 5];
+
+    /// Everything a reader gets, in reads of `chunk` bytes, and the error it ends with.
+    fn drain(mut r: impl Read, chunk: usize) -> (Vec<u8>, Option<String>) {
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; chunk];
+        loop {
+            match r.read(&mut buf) {
+                Ok(0) => return (out, None),
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+                Err(e) => return (out, Some(e.to_string())),
+            }
+        }
+    }
+
+    fn decoder(bytes: &[u8], workers: usize) -> Decoder {
+        let input: Box<dyn Read + Send> = Box::new(Cursor::new(bytes.to_vec()));
+        Decoder::new(BufReader::with_capacity(4096, input), workers)
+    }
+
+    /// The streaming decoder's output and error for the same bytes: what the frames' decoder
+    /// must give, whichever way it takes.
+    fn streaming(bytes: &[u8], chunk: usize) -> (Vec<u8>, Option<String>) {
+        drain(zstd::stream::read::Decoder::new(bytes).unwrap(), chunk)
+    }
+
+    /// The length of the first frame's data in every case.
+    const FIRST: usize = 300_000;
+
+    fn cases() -> Vec<(&'static str, Vec<u8>)> {
+        let (a, b, c) = (sample(FIRST, 1), sample(1 << 20, 2), sample(70_000, 3));
+        let frames = [sized(&a), sized(&b), sized(&c)].concat();
+        let mut flipped = frames.clone();
+        let middle = sized(&a).len() + sized(&b).len() / 2;
+        flipped[middle] ^= 0x55;
+        let mut bad_checksum = frames.clone();
+        let end = sized(&a).len() + sized(&b).len();
+        bad_checksum[end - 2] ^= 1;
+        let big = sample(MAX_CONTENT as usize + 1, 4);
+        // A frame whose header asks for a 256 MiB window: its 1 KiB window, descriptor changed.
+        let mut wide = {
+            let mut enc = zstd::stream::write::Encoder::new(Vec::new(), 1).unwrap();
+            enc.set_pledged_src_size(Some(c.len() as u64)).unwrap();
+            enc.window_log(10).unwrap();
+            enc.write_all(&c).unwrap();
+            enc.finish().unwrap()
+        };
+        assert_eq!((wide[4] & 0x20, wide[5]), (0, 0), "a window descriptor of 1 KiB");
+        wide[5] = 18 << 3;
+        vec![
+            ("sized frames", frames.clone()),
+            ("an empty frame among them", [sized(&a), sized(&[]), sized(&c)].concat()),
+            ("one frame without its size", sizeless(&b)),
+            ("sized, unsized, sized", [sized(&a), sizeless(&b), sized(&c)].concat()),
+            ("a skippable frame between", [sized(&a), SKIPPABLE.to_vec(), sized(&c)].concat()),
+            ("a frame larger than a worker takes", [sized(&a), sized(&big), sized(&c)].concat()),
+            ("a window over 128 MiB", [sized(&a), wide].concat()),
+            ("a flipped byte in the second frame", flipped),
+            ("a bad checksum in the second frame", bad_checksum),
+            ("cut inside the second frame", frames[..middle].to_vec()),
+            ("cut inside a frame header", frames[..sized(&a).len() + 3].to_vec()),
+            ("garbage after the frames", [frames.clone(), b"not zstd".to_vec()].concat()),
+            ("zeros after the frames", [frames.clone(), vec![0; 512]].concat()),
+        ]
+    }
+
+    /// Every case gives what the streaming decoder gives, data and error, on one worker or
+    /// several, read in small or large pieces.
+    #[test]
+    fn frames_decode_as_the_streaming_decoder_does() {
+        for (what, bytes) in cases() {
+            for workers in [1, 3] {
+                for chunk in [512, 1 << 20] {
+                    // (The streaming decoder itself decodes a frame whole, window unchecked,
+                    // when a read has room for all of it.)
+                    let want = streaming(&bytes, chunk);
+                    let got = drain(decoder(&bytes, workers), chunk);
+                    // Up to an error, what comes out depends on how the reads fell (a read
+                    // that meets the error loses what it decoded): one output is the start of
+                    // the other, with the first frame whole. The error is the streaming
+                    // decoder's, except that libzstd finds damaged data decoding a block or
+                    // checking the frame's checksum, which also depends on the reads.
+                    let n = got.0.len().min(want.0.len());
+                    let same = match (&want.1, what.contains("in the second frame")) {
+                        (None, _) => got == want,
+                        (Some(_), damaged) => {
+                            let damage = ["Data corruption detected", "Restored data doesn't match checksum"];
+                            let error = got.1.as_deref().unwrap_or("");
+                            got.0[..n] == want.0[..n]
+                                && n >= FIRST
+                                && if damaged { damage.contains(&error) } else { got.1 == want.1 }
+                        }
+                    };
+                    assert!(
+                        same,
+                        "{what}, {workers} workers, reads of {chunk}: {} bytes, {:?} against {} bytes, {:?}",
+                        got.0.len(),
+                        got.1,
+                        want.0.len(),
+                        want.1
+                    );
+                }
+            }
+        }
+    }
+
+    /// Skipping is reading without the data: the same bytes after each skip, the same error.
+    #[test]
+    fn skips_land_where_reads_do() {
+        for (what, bytes) in cases() {
+            let (data, error) = streaming(&bytes, 512);
+            let mut dec = decoder(&bytes, 2);
+            let (mut at, mut step) = (0usize, 1usize);
+            let ended = loop {
+                let n = step.min(data.len().saturating_sub(at));
+                if let Err(e) = dec.skip(n as u64) {
+                    break Some(e.to_string());
+                }
+                at += n;
+                let mut block = [0u8; 512];
+                let got = match dec.read(&mut block) {
+                    Ok(got) => got,
+                    Err(e) => break Some(e.to_string()),
+                };
+                // (Beyond the streaming decoder's output only after damage, as above.)
+                let known = data.len().saturating_sub(at).min(got);
+                assert!(
+                    block[..known] == data[at.min(data.len())..][..known],
+                    "{what}: the bytes after a skip to {at}"
+                );
+                at += got;
+                if got == 0 {
+                    break None;
+                }
+                step = step * 3 + 1000;
+            };
+            assert_eq!(ended.is_some(), error.is_some(), "{what}: {ended:?} {error:?}");
+            if !what.contains("in the second frame") {
+                assert_eq!(ended, error, "{what}");
+            }
+        }
+    }
+
+    /// Skipping past the end is an error; `finish` reads to the end and finds what is wrong
+    /// with it.
+    #[test]
+    fn a_skip_past_the_end_fails_and_finish_checks_the_rest() {
+        let bytes = [sized(&sample(5000, 1)), sized(&sample(5000, 2))].concat();
+        let mut dec = decoder(&bytes, 2);
+        assert_eq!(dec.skip(10_001).unwrap_err().kind(), io::ErrorKind::UnexpectedEof);
+        let mut dec = decoder(&bytes, 2);
+        dec.skip(100).unwrap();
+        dec.finish().unwrap();
+        let mut bad = bytes.clone();
+        let n = bad.len();
+        bad[n - 1] ^= 1; // the second frame's checksum
+        let mut dec = decoder(&bad, 2);
+        dec.skip(100).unwrap();
+        let err = dec.finish().unwrap_err().to_string();
+        assert!(err.contains("checksum"), "{err}");
+    }
+}
