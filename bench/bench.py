@@ -9,8 +9,8 @@ Method, in the order it runs:
   1. corpus: a copy (cp -a) of parts of /usr with ~20 binaries given capabilities, and a second
      one made of two copies of the first (twice the bytes and entries) for the scaling figure;
      both are built once under BENCH_DIR and reused;
-  2. reference archives (plain, zstd, gzip) made by captar; every tool lists, extracts and
-     compares the same archive, so all do the same work;
+  2. reference archives (plain, zstd, gzip) made by captar, and a zstd one by GNU tar; every
+     tool lists, extracts and compares the same archive, so all do the same work;
   3. a warm-up round of every command (untimed; it also fills the page cache, so every timed
      run is warm-cache), then N rounds in which captar, its peers and the floors of each
      operation run one after the other, the order rotated each round;
@@ -392,6 +392,13 @@ def operations(has_verify: bool, has_scan: bool) -> tuple[list[Operation], list[
                 Command("GNU tar --compare", "tar --zstd -d -f {zst} -C {root}", "peer", (0, 1)),
                 Command("zstd -dc alone", "sh:zstd -dcq {zst} > /dev/null", "floor"),
             ]),
+            # GNU tar's zstd archive is one frame (zstd -T0 writes one), which no reader can
+            # decompress on more than one core: the floor for every tool.
+            Operation("verify-zstd-gnu", "verify caps-only, GNU tar's zstd", [
+                Command("captar", "{captar} verify -f {gzst} -C {root}", "captar", (0, 1)),
+                Command("GNU tar --compare", "tar --zstd -d -f {gzst} -C {root}", "peer", (0, 1)),
+                Command("zstd -dc alone", "sh:zstd -dcq {gzst} > /dev/null", "floor"),
+            ]),
             Operation("verify-all", "verify --all, plain", [
                 Command("captar", "{captar} verify --all -f {tar} -C {root}", "captar", (0, 1)),
                 Command("GNU tar --compare", "tar -d -f {tar} -C {root}", "peer", (0, 1)),
@@ -440,13 +447,14 @@ class Bench:
             "paths": corpus.paths,
             "out": str(self.out / f"out-{op.key}.{op.output or 'tar'}"),
             "dest": str(self.dest),
-            "tar": refs["tar"], "zst": refs["zst"], "gz": refs["gz"],
+            "tar": refs["tar"], "zst": refs["zst"], "gz": refs["gz"], "gzst": refs["gzst"],
             "mib": max(1, round(os.path.getsize(refs[op.floor_mib_of]) / MIB)),
         }
 
     def refs(self, corpus: Corpus) -> dict[str, str]:
         tag = "double" if corpus.paths != ["usr"] else "single"
-        return {k: str(self.out / f"ref-{tag}.{ext}") for k, ext in (("tar", "tar"), ("zst", "tar.zst"), ("gz", "tar.gz"))}
+        return {k: str(self.out / f"ref-{tag}.{ext}")
+                for k, ext in (("tar", "tar"), ("zst", "tar.zst"), ("gz", "tar.gz"), ("gzst", "gnu.tar.zst"))}
 
     def make_refs(self, corpus: Corpus) -> None:
         refs = self.refs(corpus)
@@ -454,6 +462,9 @@ class Bench:
             if not os.path.exists(refs[key]):
                 sh(f"{shlex.quote(self.captar)} create {flag} -f {refs[key]} -C {shlex.quote(str(corpus.root))} "
                    + " ".join(corpus.paths))
+        if not os.path.exists(refs["gzst"]):
+            sh(f"tar {XATTR_CAP} -I 'zstd -T0' -cf {refs['gzst']} -C {shlex.quote(str(corpus.root))} "
+               + " ".join(corpus.paths))
 
     def drop_refs(self, corpus: Corpus) -> None:
         for path in self.refs(corpus).values():
@@ -707,7 +718,8 @@ def render(small, double, ops, scaling, notes, checks, args, elapsed) -> str:
         lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]
         lines += [f"- {op.title} / {c.label} failed {len(c.failures)}×: {c.failures[0]}" for op, c in failed]
     lines += ["", "## Commands", "",
-              "`{tar}`, `{zst}` are captar's reference archives (plain, zstd) on a tmpfs; `{out}` is on "
+              "`{tar}`, `{zst}` are captar's reference archives (plain, zstd), `{gzst}` GNU tar's (zstd), on a "
+              "tmpfs; `{out}` is on "
               "the same tmpfs; `{dest}` is the fresh filesystem; the working directory is the corpus root, "
               "`{paths}` its top directories.", ""]
     for op in ops:
@@ -753,7 +765,7 @@ def main() -> int:
     p.add_argument("--no-scaling", dest="scaling", action="store_false", help="skip the corpus twice as large")
     p.add_argument("--scaling-rounds", type=int, default=1, help="captar runs per operation on the larger corpus")
     p.add_argument("--only", help="comma-separated operation keys (create,create-zstd,create-gzip,list,"
-                   "extract-ext4,extract-tmpfs,verify,verify-zstd,verify-all,scan)")
+                   "extract-ext4,extract-tmpfs,verify,verify-zstd,verify-zstd-gnu,verify-all,scan)")
     p.add_argument("--results", default=str(here / "RESULTS.md"), help="where the Markdown report goes")
     args = p.parse_args()
     args.argv = sys.argv[1:]
