@@ -643,7 +643,7 @@ def render(small, double, ops, scaling, notes, checks, args, elapsed) -> str:
               "first; archives live on a tmpfs). Extraction goes into a fresh filesystem per run: "
               "a new loop-mounted ext4 image (mounted with noinit_itable), or a new tmpfs mount; "
               "the mkfs, mount and umount are not timed.",
-              "- All tools list, extract and compare the same archives, made by captar.", ""]
+              "- All tools list, extract and compare the same archives, made by captar (and one zstd archive by GNU tar).", ""]
 
     lines += ["## Times", "",
               "Median wall time of each tool; captar/peer is the median of the per-round ratios "

@@ -7,7 +7,7 @@ comes out in order. From the first frame that does not qualify (no size in its h
 one, a skippable frame, a dictionary, a window over zstd's limit, anything that is not a whole
 frame, or the input's end inside one) the rest of the stream goes to zstd's streaming decoder
 on the reader's thread (on a thread of its own, a megabyte ahead, verify took 1.13 of `zstd
--dc`'s time on GNU tar's archive of the bench's corpus against 1.10 this way, 10 rounds), as
+-dc`'s time on GNU tar's archive of the bench's corpus, against 1.10 this way: 10 rounds), as
 every stream did before: its output and its errors are the same. A frame that fails on a worker
 is decoded again the streaming way, so what comes out before its error, and the error, are the
 streaming decoder's too.
