@@ -17,7 +17,8 @@ use super::{cores, quarter_of_ram};
 /// block pre-splitter at its cheapest (level 2: a block is split where its two ends differ,
 /// not by sampling it throughout as level 3 does by default). Measured on 2 cores, interleaved
 /// with GNU tar: 8-10% less time and CPU than level 3, for an archive about 2% larger than
-/// level 3's (0.98 of `tar -I 'zstd -T0'`'s on /usr, 0.987-1.016 of it on other trees).
+/// level 3's (written in frames: 0.98 of `tar -I 'zstd -T0'`'s on /usr, 0.985-1.017 of it on
+/// other trees).
 const ZSTD_DEFAULT: [(Param, i32); 8] = [
     (Param::ZSTD_c_windowLog, 21),
     (Param::ZSTD_c_hashLog, 16),
