@@ -1,11 +1,13 @@
 /*!
-zstd decompressed on several cores where the stream allows it: a stream of frames that each give
-their size in their header (what captar, pzstd and `zstd` on a file of known size write; one
-frame of at most `MAX_CONTENT`) is cut into its frames by their block headers alone, and each
-frame is decompressed whole on a worker thread, into a buffer of its size; the frames' data
-comes out in order. From the first frame that does not qualify (no size in its header, a larger
-one, a skippable frame, a dictionary, a window over zstd's limit, anything that is not a whole
-frame, or the input's end inside one) the rest of the stream goes to zstd's streaming decoder
+zstd decompressed on several cores where the stream allows it: a stream of frames of at most
+`MAX_CONTENT` each (captar's and `zstd`'s on a file of known size, which give their size in
+their header; pzstd's, which do not, but whose blocks say how much they can hold at most) is
+cut into its frames by their block headers alone, passing over skippable frames of up to
+`SKIPPABLE_MAX` (pzstd writes one before each frame), and each frame is decompressed whole on a
+worker thread, into a buffer of its size; the frames' data comes out in order. From the first
+frame that does not qualify (a larger one, a longer skippable frame, a dictionary, a window over
+zstd's limit, anything that is not a whole frame, or the input's end inside one) the rest of
+the stream goes to zstd's streaming decoder
 on the reader's thread (on a thread of its own, a megabyte ahead, verify took 1.13 of `zstd
 -dc`'s time on GNU tar's archive of the bench's corpus, against 1.10 this way: 10 rounds), as
 every stream did before: its output and its errors are the same. A frame that fails on a worker
@@ -29,6 +31,11 @@ type Streaming = zstd::stream::read::Decoder<'static, BufReader<io::Chain<Cursor
 
 /// A zstd frame's magic number, little-endian at its start.
 const MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+/// A skippable frame's magic number (its first byte 0x50 to 0x5f), then its length (4 bytes).
+const SKIPPABLE_MAGIC: [u8; 3] = [0x2a, 0x4d, 0x18];
+/// The largest skippable frame passed over here (pzstd's are 4 bytes long); a longer one, up to
+/// 4 GiB, is the streaming decoder's to read through.
+const SKIPPABLE_MAX: usize = 1 << 20;
 /// The largest frame (its content) decompressed whole on a worker.
 pub const MAX_CONTENT: u64 = 16 << 20;
 /// At most this much frame content in flight (decompressing or done and waiting), beyond one
@@ -62,9 +69,10 @@ impl Dctx {
             .ok_or_else(|| io::Error::other("zstd: cannot allocate a decompression context"))
     }
 
-    /// `frame`, one whole frame whose header says it holds `size` bytes, decompressed into
-    /// `out` (its earlier contents dropped; its allocation kept).
-    fn frame(&mut self, frame: &[u8], size: usize, mut out: Vec<u8>) -> io::Result<Vec<u8>> {
+    /// `frame`, one whole frame whose header says it holds `size` bytes (when `exact`; else
+    /// at most `size`), decompressed into `out` (its earlier contents dropped; its allocation
+    /// kept).
+    fn frame(&mut self, frame: &[u8], size: usize, exact: bool, mut out: Vec<u8>) -> io::Result<Vec<u8>> {
         out.clear();
         out.reserve_exact(size);
         // SAFETY: a live context owned by this thread; `out` has room for `size` bytes, which
@@ -78,7 +86,7 @@ impl Dctx {
             let name = unsafe { CStr::from_ptr(sys::ZSTD_getErrorName(n)) };
             return Err(io::Error::new(io::ErrorKind::InvalidData, name.to_string_lossy().into_owned()));
         }
-        if n != size {
+        if exact && n != size {
             return Err(io::Error::new(io::ErrorKind::InvalidData, "a zstd frame is not the size its header says"));
         }
         // SAFETY: libzstd wrote `n` bytes.
@@ -89,7 +97,9 @@ impl Dctx {
 
 struct Job {
     frame: Vec<u8>,
+    /// The frame's content size, or the most it can hold when not `exact`.
     size: usize,
+    exact: bool,
     out: Vec<u8>,
     reply: mpsc::SyncSender<Done>,
 }
@@ -103,10 +113,18 @@ struct Done {
 
 fn work(dctx: &mut io::Result<Dctx>, job: Job) -> Done {
     let out = match dctx {
-        Ok(dctx) => dctx.frame(&job.frame, job.size, job.out),
+        Ok(dctx) => dctx.frame(&job.frame, job.size, job.exact, job.out),
         Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
     };
     Done { frame: job.frame, out }
+}
+
+/// A frame at the start of `Decoder::head`: its length there, and its content's size (`exact`:
+/// from its header) or the most its blocks can hold.
+struct Found {
+    len: usize,
+    size: u64,
+    exact: bool,
 }
 
 /// Where the stream stands beyond the frames in flight.
@@ -145,6 +163,9 @@ pub struct Decoder {
     stream: Option<Streaming>,
     /// A worker's error, when the streaming decoder found the same frame whole.
     after_stream: Option<io::Error>,
+    /// Frames the workers decompressed (for the tests: which way a stream went).
+    #[cfg(test)]
+    on_workers: usize,
 }
 
 impl Decoder {
@@ -190,6 +211,8 @@ impl Decoder {
             spare_frames: Vec::new(),
             stream: None,
             after_stream: None,
+            #[cfg(test)]
+            on_workers: 0,
         }
     }
 
@@ -208,12 +231,18 @@ impl Decoder {
         Ok(true)
     }
 
-    /// The next frame, if it is one for a worker: its length in `head` and its content's size.
+    /// The next frame, if it is one for a worker, past any small skippable frames before it.
     /// `None` sets `next` to what follows instead.
-    fn frame(&mut self) -> io::Result<Option<(usize, u64)>> {
-        if !self.fill(1)? {
-            self.next = if self.head.is_empty() { Next::End } else { Next::Stream };
-            return Ok(None);
+    fn frame(&mut self) -> io::Result<Option<Found>> {
+        loop {
+            if !self.fill(1)? {
+                self.next = if self.head.is_empty() { Next::End } else { Next::Stream };
+                return Ok(None);
+            }
+            match self.skippable()? {
+                Some(len) => drop(self.head.drain(..len)),
+                None => break,
+            }
         }
         let found = self.measure()?;
         if found.is_none() {
@@ -222,9 +251,19 @@ impl Decoder {
         Ok(found)
     }
 
+    /// The length of the skippable frame at the start of `head`, when it is one and whole and
+    /// at most `SKIPPABLE_MAX` long.
+    fn skippable(&mut self) -> io::Result<Option<usize>> {
+        if self.head[0] & 0xf0 != 0x50 || !self.fill(8)? || self.head[1..4] != SKIPPABLE_MAGIC {
+            return Ok(None);
+        }
+        let len = 8 + u32::from_le_bytes([self.head[4], self.head[5], self.head[6], self.head[7]]) as usize;
+        Ok((len <= SKIPPABLE_MAX && self.fill(len)?).then_some(len))
+    }
+
     /// Walks the frame at the start of `head` by its header and block headers, reading as far
     /// as needed; `None` if it is not one for a worker.
-    fn measure(&mut self) -> io::Result<Option<(usize, u64)>> {
+    fn measure(&mut self) -> io::Result<Option<Found>> {
         if !self.fill(6)? || self.head[..4] != MAGIC {
             return Ok(None);
         }
@@ -237,15 +276,18 @@ impl Decoder {
             2 => 4,
             _ => 8,
         };
-        if reserved || dictionary != 0 || size_len == 0 {
+        if reserved || dictionary != 0 {
             return Ok(None);
         }
         // A window over zstd's limit for readers (128 MiB) is the streaming decoder's to refuse,
-        // as it did every such stream (decompressed whole, a frame needs no window).
+        // as it did every such stream (decompressed whole, a frame needs no window). Without a
+        // single segment a frame has no size of its own (the size field is then its size).
+        let mut window = u64::MAX;
         if !single_segment {
             let (exponent, mantissa) = (u64::from(self.head[5] >> 3), u64::from(self.head[5] & 7));
             let base = 1u64 << (10 + exponent);
-            if base + base / 8 * mantissa > WINDOW_MAX {
+            window = base + base / 8 * mantissa;
+            if window > WINDOW_MAX {
                 return Ok(None);
             }
         }
@@ -256,13 +298,24 @@ impl Decoder {
         }
         let mut field = [0u8; 8];
         field[..size_len].copy_from_slice(&self.head[at..header_len]);
-        let size = u64::from_le_bytes(field) + if size_len == 2 { 256 } else { 0 };
-        if size > MAX_CONTENT {
+        let size = match size_len {
+            0 => None,
+            2 => Some(u64::from_le_bytes(field) + 256),
+            _ => Some(u64::from_le_bytes(field)),
+        };
+        let limit = size.unwrap_or(MAX_CONTENT);
+        if limit > MAX_CONTENT {
             return Ok(None);
         }
         // No frame of this content is longer than this (raw blocks and their headers).
         // SAFETY: no pointers.
-        let bound = header_len + unsafe { sys::ZSTD_compressBound(size as usize) } + 4;
+        let bound = header_len + unsafe { sys::ZSTD_compressBound(limit as usize) } + 4;
+        // Without a size in the header, the most the blocks can hold: a raw or RLE block's
+        // length, and a compressed block's largest (128 KiB or the window, the smaller), as
+        // libzstd bounds them (`ZSTD_decompressBound`; its streaming decoder refuses a block
+        // that decompresses to more, so a worker never fails where it succeeds).
+        let most_per_block = (BLOCK_MAX as u64).min(window);
+        let mut most = 0u64;
         let mut end = header_len;
         loop {
             if !self.fill(end + 3)? {
@@ -275,7 +328,8 @@ impl Decoder {
                 return Ok(None);
             }
             end += 3 + if kind == 1 { 1 } else { len };
-            if end > bound {
+            most += if kind == 2 { most_per_block } else { len as u64 };
+            if end > bound || (size.is_none() && most > MAX_CONTENT) {
                 return Ok(None);
             }
             if last {
@@ -283,7 +337,11 @@ impl Decoder {
             }
         }
         end += if checksum { 4 } else { 0 };
-        Ok(self.fill(end)?.then_some((end, size)))
+        let found = match size {
+            Some(size) => Found { len: end, size, exact: true },
+            None => Found { len: end, size: most, exact: false },
+        };
+        Ok(self.fill(end)?.then_some(found))
     }
 
     /// Sends frames to the workers while there is room.
@@ -292,7 +350,7 @@ impl Decoder {
             && self.pending.len() < self.max_pending
             && (self.pending.is_empty() || self.in_flight < IN_FLIGHT)
         {
-            let (len, size) = match self.frame() {
+            let Found { len, size, exact } = match self.frame() {
                 Ok(Some(found)) => found,
                 Ok(None) => return,
                 Err(e) => {
@@ -306,14 +364,14 @@ impl Decoder {
             rest.extend_from_slice(&self.head[len..]);
             self.head.truncate(len);
             let frame = std::mem::replace(&mut self.head, rest);
-            self.submit(frame, size);
+            self.submit(frame, size, exact);
         }
     }
 
-    fn submit(&mut self, frame: Vec<u8>, size: u64) {
+    fn submit(&mut self, frame: Vec<u8>, size: u64, exact: bool) {
         let (reply, result) = mpsc::sync_channel(1);
         let out = self.spare.pop().unwrap_or_default();
-        let job = Job { frame, size: size as usize, out, reply };
+        let job = Job { frame, size: size as usize, exact, out, reply };
         match (self.jobs.as_ref(), self.inline.as_mut()) {
             (_, Some(dctx)) => drop(job.reply.clone().send(work(dctx, job))),
             (Some(jobs), None) => {
@@ -352,6 +410,10 @@ impl Decoder {
             .unwrap_or_else(|_| Done { frame: Vec::new(), out: Err(io::Error::other("a zstd worker ended")) });
         match done.out {
             Ok(out) => {
+                #[cfg(test)]
+                {
+                    self.on_workers += 1;
+                }
                 let used = std::mem::replace(&mut self.cur, out);
                 if self.spare.len() < self.max_pending {
                     self.spare.push(used);
@@ -491,6 +553,23 @@ mod tests {
     /// A skippable frame of 5 bytes.
     const SKIPPABLE: [u8; 13] = [0x50, 0x2a, 0x4d, 0x18, 5, 0, 0, 0, 1, 2, 3, 4, 5];
 
+    /// A skippable frame of `len` bytes, magic 0x184d2a5f.
+    fn skippable(len: usize) -> Vec<u8> {
+        [&[0x5f, 0x2a, 0x4d, 0x18][..], &(len as u32).to_le_bytes(), &vec![7; len]].concat()
+    }
+
+    /// pzstd's layout: each frame, without its size, after a skippable frame giving its length.
+    fn pzstd(parts: &[&[u8]]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for part in parts {
+            let frame = sizeless(part);
+            out.extend_from_slice(&[0x50, 0x2a, 0x4d, 0x18, 4, 0, 0, 0]);
+            out.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+            out.extend_from_slice(&frame);
+        }
+        out
+    }
+
     /// Everything a reader gets, in reads of `chunk` bytes, and the error it ends with.
     fn drain(mut r: impl Read, chunk: usize) -> (Vec<u8>, Option<String>) {
         let mut out = Vec::new();
@@ -538,6 +617,10 @@ mod tests {
         };
         assert_eq!((wide[4] & 0x20, wide[5]), (0, 0), "a window descriptor of 1 KiB");
         wide[5] = 18 << 3;
+        let zeros = vec![0u8; 700_000];
+        let pz = pzstd(&[&a, &b, &c]);
+        let mut pz_flipped = pz.clone();
+        pz_flipped[pzstd(&[&a]).len() + pzstd(&[&b]).len() / 2] ^= 0x55;
         vec![
             ("sized frames", frames.clone()),
             ("an empty frame among them", [sized(&a), sized(&[]), sized(&c)].concat()),
@@ -552,6 +635,14 @@ mod tests {
             ("cut inside a frame header", frames[..sized(&a).len() + 3].to_vec()),
             ("garbage after the frames", [frames.clone(), b"not zstd".to_vec()].concat()),
             ("zeros after the frames", [frames.clone(), vec![0; 512]].concat()),
+            ("pzstd's layout", pz.clone()),
+            ("pzstd's layout, a flipped byte in the second frame", pz_flipped),
+            ("pzstd's layout, cut inside a skippable frame", pz[..pzstd(&[&a]).len() + 6].to_vec()),
+            ("pzstd's layout, cut after a skippable frame", pz[..pzstd(&[&a]).len() + 12].to_vec()),
+            ("a skippable frame at the end", [pz.clone(), skippable(3)].concat()),
+            ("a skippable frame longer than passed over", [sized(&a), skippable(SKIPPABLE_MAX), sized(&c)].concat()),
+            ("sizeless frames", [sizeless(&a), sizeless(&zeros), sizeless(&[]), sizeless(&c)].concat()),
+            ("a sizeless frame larger than a worker takes", [sizeless(&a), sizeless(&big), sizeless(&c)].concat()),
         ]
     }
 
@@ -629,6 +720,33 @@ mod tests {
             if !what.contains("in the second frame") {
                 assert_eq!(ended, error, "{what}");
             }
+        }
+    }
+
+    /// The workers take frames with or without their size in their header, of at most
+    /// `MAX_CONTENT`, past skippable frames of at most `SKIPPABLE_MAX`; from the first frame
+    /// that does not qualify the rest goes the streaming way.
+    #[test]
+    fn workers_take_the_frames_that_qualify() {
+        let cases = cases();
+        for (what, want) in [
+            ("sized frames", 3),
+            ("one frame without its size", 1),
+            ("sized, unsized, sized", 3),
+            ("a skippable frame between", 2),
+            ("pzstd's layout", 3),
+            ("a skippable frame at the end", 3),
+            ("sizeless frames", 4),
+            ("a skippable frame longer than passed over", 1),
+            ("a frame larger than a worker takes", 1),
+            ("a sizeless frame larger than a worker takes", 1),
+            ("a window over 128 MiB", 1),
+        ] {
+            let bytes = &cases.iter().find(|(w, _)| *w == what).expect(what).1;
+            let mut dec = decoder(bytes, 2);
+            let read = io::copy(&mut dec, &mut io::sink());
+            assert_eq!(read.is_err(), what.contains("window"), "{what}: {read:?}");
+            assert_eq!(dec.on_workers, want, "{what}");
         }
     }
 
