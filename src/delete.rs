@@ -151,6 +151,13 @@ fn rewrite(path: &Path, cut: &[(u64, u64)], end: u64, record: u64) -> Result<u64
     let _cleanup = temps::SignalCleanup::install();
     let new = temps::Beside::create(path, 0o600).map_err(|e| match e {
         temps::BesideError::Dir(dir, e) => Error::io(dir, "open the archive's directory", e),
+        temps::BesideError::Create(e) if matches!(e.raw_os_error(), Some(libc::EACCES | libc::EPERM)) => Error::entry(
+            path,
+            format!(
+                "cannot make the new archive beside it ({}): delete writes the archive less the members anew and renames it over the old one, never leaving one half rewritten; nothing deleted (give write permission on its directory, or work on a copy)",
+                crate::error::os_text(&e)
+            ),
+        ),
         temps::BesideError::Create(e) => Error::io(path, "create the new archive", e),
     })?;
     let written = copy_kept(path, &new.file, cut, end, record).and_then(|len| {
@@ -162,7 +169,7 @@ fn rewrite(path: &Path, cut: &[(u64, u64)], end: u64, record: u64) -> Result<u64
         new.discard();
         return written;
     }
-    new.finish().at(path, "rename the new archive into place")?;
+    new.finish_or_copy().at(path, "put the new archive in place")?;
     written
 }
 

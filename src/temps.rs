@@ -70,6 +70,19 @@ pub fn settle<T>(named: Named, finish: impl FnOnce() -> T) -> T {
     out
 }
 
+/// As `settle`, but the name stays registered when `finish` fails (a rename that did not
+/// happen: the file is still there under it), and comes back with the error.
+fn settle_if_done<E>(named: Named, finish: impl FnOnce() -> Result<(), E>) -> Result<(), (E, Named)> {
+    let mut live = live();
+    match finish() {
+        Ok(()) => {
+            live.retain(|e| e.id != named.0);
+            Ok(())
+        }
+        Err(e) => Err((e, named)),
+    }
+}
+
 /// Removes the temporary `name` in `dir` and forgets it.
 pub fn remove(named: Named, dir: BorrowedFd<'_>, name: &Path) {
     settle(named, || {
@@ -113,10 +126,54 @@ impl Beside {
         Ok(Beside { file: std::fs::File::from(fd), dir, tmp, name, named })
     }
 
-    /// Renames the temporary over the final name.
+    /// Renames the temporary over the final name; where that fails, the temporary is removed.
     pub fn finish(self) -> io::Result<()> {
         let Beside { dir, tmp, name, named, .. } = self;
-        settle(named, || rustix::fs::renameat(&dir, &tmp, &dir, &name)).map_err(io::Error::from)
+        settle(named, || {
+            rustix::fs::renameat(&dir, &tmp, &dir, &name).inspect_err(|_| {
+                let _ = rustix::fs::unlinkat(&dir, &tmp, AtFlags::empty());
+            })
+        })
+        .map_err(io::Error::from)
+    }
+
+    /// Renames the temporary over the final name, or where that name cannot be replaced (a
+    /// file mounted there, as `docker run -v $PWD/a.tar:/a.tar` mounts one) copies its data
+    /// into the file of that name, as tar writes an archive. The temporary is gone either way.
+    pub fn finish_or_copy(self) -> io::Result<()> {
+        let Beside { dir, tmp, name, named, file } = self;
+        match settle_if_done(named, || rustix::fs::renameat(&dir, &tmp, &dir, &name)) {
+            Ok(()) => Ok(()),
+            // Still registered, so a signal during the copy removes it.
+            Err((e, named)) => Beside { file, dir, tmp, name, named }.copy_over().map_err(|copy| {
+                io::Error::new(
+                    copy.kind(),
+                    format!(
+                        "{} (renaming over it: {})",
+                        crate::error::os_text(&copy),
+                        crate::error::os_text(&e.into())
+                    ),
+                )
+            }),
+        }
+    }
+
+    /// Copies the temporary's data into the file of the final name (truncated first, never
+    /// through a symlink), which keeps its inode, owner, mode and xattrs; then removes the
+    /// temporary. Interrupted, this leaves the final name's file as far as it was written, as
+    /// tar would.
+    pub fn copy_over(self) -> io::Result<()> {
+        use rustix::fs::{Mode, OFlags};
+        let Beside { dir, tmp, name, named, .. } = self;
+        let copied = (|| {
+            let flags = OFlags::WRONLY | OFlags::TRUNC | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+            let to = std::fs::File::from(rustix::fs::openat(&dir, &name, flags, Mode::empty())?);
+            let from = rustix::fs::openat(&dir, &tmp, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
+            io::copy(&mut std::fs::File::from(from), &mut &to)?;
+            to.sync_all()
+        })();
+        remove(named, dir.as_fd(), &tmp);
+        copied
     }
 
     /// Gives the new file, its data written, what the file `old` it replaces has: owner (where

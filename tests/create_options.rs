@@ -2315,8 +2315,80 @@ fn rewritten_files_keep_their_acls_and_xattrs() {
     if capped {
         assert_eq!(captar::xattr::get_caps_path(&d.join("x.tar")).unwrap().as_deref().map(|v| v.len()), Some(20));
     }
+    // create over it: a new file still (renamed into place when complete), with all of them.
+    let inode = |name: &str| std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(d.join(name)).unwrap());
+    let old = inode("x.tar");
+    captar().args(["create", "-f", "x.tar", "-C", "t", "."]).current_dir(d).ok();
+    kept("x.tar", &acl);
+    assert_ne!(inode("x.tar"), old, "replaced, not rewritten in place");
+    assert_eq!(listing(&d.join("x.tar")).len(), 3);
+    if capped {
+        assert_eq!(captar::xattr::get_caps_path(&d.join("x.tar")).unwrap().as_deref().map(|v| v.len()), Some(20));
+    }
     captar().args(["create", "-g", "s.snar", "-f", "l0.tar", "-C", "t", "."]).current_dir(d).ok();
     let acl = dress("s.snar", 0o600, "u:nobody:r");
     captar().args(["create", "-g", "s.snar", "-f", "l1.tar", "-C", "t", "."]).current_dir(d).ok();
     kept("s.snar", &acl);
+}
+
+/// An existing archive that cannot be replaced by a new file is written in place, as GNU tar
+/// writes every archive: a file mounted over it (as `docker run -v $PWD/a.tar:/a.tar` mounts
+/// one; the rename failed, the finished archive was lost and its temporary left behind), one in
+/// a directory the user may not write (refused). `delete`, which needs a file beside it, copies
+/// the new archive into a mounted one, and in a directory it may not write refuses, saying so.
+#[test]
+fn archives_that_cannot_be_replaced_are_written_in_place() {
+    if !util::require_root("mount a file, and run as another user") || !util::require_tool("setpriv") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let d = tmp.path();
+    std::fs::set_permissions(d, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::create_dir(d.join("t")).unwrap();
+    std::fs::write(d.join("t/a"), "a").unwrap();
+    std::fs::write(d.join("t/b"), "b").unwrap();
+    let temporaries = |dir: &Path| -> Vec<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".captar-"))
+            .collect()
+    };
+    // A file mounted over the archive's name.
+    std::fs::write(d.join("host.tar"), "").unwrap();
+    std::fs::write(d.join("mnt.tar"), "").unwrap();
+    cmd("mount").arg("--bind").arg(d.join("host.tar")).arg(d.join("mnt.tar")).ok();
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = cmd("umount").arg("-l").arg(&self.0).run();
+        }
+    }
+    let unmount = Unmount(d.join("mnt.tar"));
+    captar().args(["create", "-f", "mnt.tar", "-C", "t", "."]).current_dir(d).ok();
+    assert_eq!(listing(&d.join("host.tar")).len(), 3);
+    captar().args(["delete", "-f", "mnt.tar", "./a"]).current_dir(d).ok();
+    assert_eq!(listing(&d.join("host.tar")).keys().collect::<Vec<_>>(), ["./", "./b"]);
+    assert_eq!(temporaries(d), Vec::<String>::new());
+    drop(unmount);
+    // A directory the user may not write, with an archive the user may.
+    std::fs::create_dir(d.join("ro")).unwrap();
+    std::fs::set_permissions(d.join("ro"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::write(d.join("ro/a.tar"), "").unwrap();
+    cmd("chown").args(["65534:65534"]).arg(d.join("ro/a.tar")).ok();
+    let as_nobody = |args: &[&str]| {
+        cmd("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_captar")])
+            .args(args)
+            .current_dir(d)
+    };
+    as_nobody(&["create", "-f", "ro/a.tar", "-C", "t", "."]).ok();
+    assert_eq!(listing(&d.join("ro/a.tar")).len(), 3);
+    let before = std::fs::read(d.join("ro/a.tar")).unwrap();
+    let out = as_nobody(&["delete", "-f", "ro/a.tar", "./a"]).code(2);
+    let err = out.stderr_text();
+    assert!(err.contains("ro/a.tar: cannot make the new archive beside it (Permission denied)"), "{err}");
+    assert!(err.contains("nothing deleted") && err.lines().count() == 1, "{err}");
+    assert_eq!(std::fs::read(d.join("ro/a.tar")).unwrap(), before);
+    assert_eq!(temporaries(&d.join("ro")), Vec::<String>::new());
 }

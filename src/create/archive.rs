@@ -231,8 +231,11 @@ pub(crate) fn first_nonzero(file: &File, from: u64, to: u64) -> io::Result<Optio
 }
 
 /// Writes the archive under a temporary name beside `path` and renames it into place when
-/// complete. An existing archive (`old`) keeps its mode and owner; where the owner cannot be
-/// kept (not root), the old file is written in place instead, as tar does.
+/// complete. An existing archive (`old`) keeps its owner, mode, ACLs and xattrs. It is written
+/// in place instead, as tar writes it, where the new file cannot be given them (its owner, not
+/// as root), where no file can be made beside it (a directory this user may not write), and
+/// where it cannot be replaced (a file mounted there: the data is copied into it at the end
+/// where the kernel cannot say so at the start).
 pub(super) fn replace_archive(
     opts: &CreateOptions,
     walker: &mut Walker<'_>,
@@ -241,28 +244,39 @@ pub(super) fn replace_archive(
     old: Option<&std::fs::Metadata>,
 ) -> Result<()> {
     let name = path.file_name().unwrap_or(OsStr::new("archive"));
+    let in_place = |walker: &mut Walker<'_>, old: &std::fs::Metadata| {
+        let flags = OFlags::WRONLY | OFlags::TRUNC | OFlags::CLOEXEC | OFlags::NOFOLLOW;
+        let fd = rustix::fs::open(path, flags, Mode::empty()).map_err(io::Error::from).at(path, "write the archive")?;
+        walker.skip_inodes.push(((old.dev(), old.ino()), Skip::Note));
+        write_to(opts, walker, progress, File::from(fd), path)
+    };
+    if let Some(old) = old
+        && is_mount_root(path)
+    {
+        return in_place(walker, old);
+    }
     // The archive is written under a registered temporary name, removed on error and on
     // SIGINT/SIGTERM/SIGHUP, and renamed into place only when complete.
     let _cleanup = temps::SignalCleanup::install();
-    let beside = temps::Beside::create(path, 0o666).map_err(|e| match e {
-        temps::BesideError::Dir(dir, e) => Error::io(dir, "open the directory to write the archive in", e),
-        temps::BesideError::Create(e) => Error::io(path, "create the archive", e),
-    })?;
+    let beside = match (temps::Beside::create(path, 0o666), old) {
+        (Ok(beside), _) => beside,
+        (Err(temps::BesideError::Create(e)), Some(old))
+            if matches!(e.raw_os_error(), Some(libc::EACCES | libc::EPERM)) =>
+        {
+            return in_place(walker, old);
+        }
+        (Err(temps::BesideError::Dir(dir, e)), _) => {
+            return Err(Error::io(dir, "open the directory to write the archive in", e));
+        }
+        (Err(temps::BesideError::Create(e)), _) => return Err(Error::io(path, "create the archive", e)),
+    };
     let file = &beside.file;
     if let Some(old) = old {
         let kept = rustix::fs::fchown(file, Some(Uid::from_raw(old.uid())), Some(Gid::from_raw(old.gid())))
             .and_then(|()| rustix::fs::fchmod(file, Mode::from_raw_mode(old.mode() & 0o7777)));
         if kept.is_err() {
             beside.discard();
-            let fd = rustix::fs::open(
-                path,
-                OFlags::WRONLY | OFlags::TRUNC | OFlags::CLOEXEC | OFlags::NOFOLLOW,
-                Mode::empty(),
-            )
-            .map_err(io::Error::from)
-            .at(path, "write the archive")?;
-            walker.skip_inodes.push(((old.dev(), old.ino()), Skip::Note));
-            return write_to(opts, walker, progress, File::from(fd), path);
+            return in_place(walker, old);
         }
     }
     if let Ok(md) = file.metadata() {
@@ -279,6 +293,20 @@ pub(super) fn replace_archive(
         beside.discard();
         return Err(e);
     }
-    beside.finish().at(path, "rename the finished archive into place")?;
+    // The old file's xattrs and ACLs (after the data: a write clears a capability); where the
+    // new file cannot take them all, the old file, which has them, gets the data.
+    if old.is_some() && beside.take_attributes(path, false).is_err() {
+        return beside.copy_over().at(path, "write the finished archive in place");
+    }
+    beside.finish_or_copy().at(path, "put the finished archive in place")?;
     Ok(())
+}
+
+/// Whether `path` is a mount point (a file mounted over another, as containers mount one).
+fn is_mount_root(path: &Path) -> bool {
+    let flags = rustix::fs::AtFlags::SYMLINK_NOFOLLOW;
+    rustix::fs::statx(rustix::fs::CWD, path, flags, rustix::fs::StatxFlags::BASIC_STATS).is_ok_and(|st| {
+        let root = rustix::fs::StatxAttributes::MOUNT_ROOT;
+        st.stx_attributes_mask.contains(root) && st.stx_attributes.contains(root)
+    })
 }
