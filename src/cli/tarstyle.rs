@@ -165,6 +165,7 @@ pub(super) const TAR_LINE_LONGS: &[&str] = &[
     "get",
     "gunzip",
     "list",
+    "no-anchored",
     "no-ignore-case",
     "old-archive",
     "portability",
@@ -179,7 +180,9 @@ pub(super) const TAR_LINE_LONGS: &[&str] = &[
     "ungzip",
     "unquote",
     "update",
+    "usage",
     "use-compress-program",
+    "wildcards-match-slash",
 ];
 
 /// GNU tar's letters for options captar does not have, and their long names.
@@ -214,6 +217,14 @@ pub fn unknown_bundle_letters(arg: &[u8]) -> Option<String> {
         && (1..=2).contains(&unknown.len())
         && unknown.len() <= arg.len() - unknown.len();
     looks.then_some(unknown)
+}
+
+/// Whether some subcommand, or captar itself, has the long option `long`.
+fn known_long(long: &[u8]) -> bool {
+    let cmd = <super::Cli as clap::CommandFactory>::command();
+    cmd.get_arguments()
+        .chain(cmd.get_subcommands().flat_map(|sub| sub.get_arguments()))
+        .any(|a| a.get_long().is_some_and(|l| l.as_bytes() == long))
 }
 
 /// Whether a long option of any subcommand takes a value as the next argument, as clap defines
@@ -666,6 +677,8 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     let mut letter_o = false;
     let mut letter_p = false;
     let mut old_archive = None;
+    let mut exclude_defaults = None;
+    let mut positional = false;
     let mut archive_named = false;
     let mut rest = args.iter().skip(1).peekable();
     let set_mode = |m: Mode, mode: &mut Option<Mode>| -> Result<()> {
@@ -820,6 +833,8 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                 }
             };
             match name {
+                // GNU tar's short usage: captar's help.
+                b"usage" => return Ok(vec![args[0].clone(), "--help".into()]),
                 b"create" => set_mode(Mode::Create, &mut mode)?,
                 b"append" => set_mode(Mode::Append, &mut mode)?,
                 b"catenate" | b"concatenate" => set_mode(Mode::Concatenate, &mut mode)?,
@@ -852,6 +867,10 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                 b"xz" => choose(&mut compress, "--xz")?,
                 b"lzma" => choose(&mut compress, "--lzma")?,
                 b"lzip" => choose(&mut compress, "--lzip")?,
+                // How GNU tar matches --exclude patterns by default, as captar matches them;
+                // refused below where member names are given, which GNU tar matches otherwise.
+                b"no-anchored" => exclude_defaults = Some("--no-anchored"),
+                b"wildcards-match-slash" => exclude_defaults = Some("--wildcards-match-slash"),
                 b"old-archive" => old_archive = Some("--old-archive"),
                 b"portability" => old_archive = Some("--portability"),
                 // captar's own options pass through, with the next argument when they take a
@@ -870,13 +889,37 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
         // In place among the options: `-C DIR` applies to the paths after it. (After `--`,
         // where a name may start with `-`, operands go after captar's own `--`.)
         opts.push(arg.clone());
+        positional = true;
     }
-    let mode = mode.ok_or_else(|| {
-        Error::Usage(
+    let Some(mode) = mode else {
+        // An option no command knows is named, rather than the mode missing (`captar --bogus`).
+        fn long(o: &OsString) -> Option<&[u8]> {
+            o.as_bytes().strip_prefix(b"--").and_then(|l| l.split(|&b| b == b'=').next())
+        }
+        if let Some(name) = opts.iter().filter_map(long).find(|name| !name.is_empty() && !known_long(name)) {
+            let name = String::from_utf8_lossy(name);
+            return Err(Error::Usage(if GNU_LONGS.contains(&&*name) {
+                format!("GNU tar's --{name} is not supported by captar; leave it out (see `captar --help`)")
+            } else {
+                format!("unrecognized option '--{name}'; see `captar --help`")
+            }));
+        }
+        return Err(Error::Usage(
             "tar-style use needs one of -c, -r, -u, -A, -x, -t, -d, --delete, --test-label (or a subcommand; see `captar --help`)"
                 .into(),
-        )
-    })?;
+        ));
+    };
+    let names_members = matches!(mode, Mode::Delete | Mode::Extract | Mode::List | Mode::Diff)
+        && (positional
+            || !operands.is_empty()
+            || opts.iter().any(|o| o == "-T" || o.as_bytes().starts_with(b"--files-from")));
+    if let Some(option) = exclude_defaults
+        && names_members
+    {
+        return Err(Error::Usage(format!(
+            "GNU tar's {option} (the default for --exclude, as in captar) would change how the member names given match, which captar does not support; leave it out (see `captar --help`)"
+        )));
+    }
     // Reading detects the compression from the data: a known program is enough.
     let mut level = None;
     if let Some((kind, l)) = program.map(|p| compress_program(&p, !mode.writes())).transpose()? {
