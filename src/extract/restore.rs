@@ -97,21 +97,22 @@ impl Restorer {
         self.removed.lock().map(|mut r| std::mem::take(&mut *r)).unwrap_or_default()
     }
 
-    fn owner(&self, meta: &EntryMeta) -> io::Result<Option<(rustix::fs::Uid, rustix::fs::Gid)>> {
+    /// The owner to give the member, if any; `Err` when an id the archive gives (a pax record
+    /// may hold any number) is over 32 bits, which no Linux file's is.
+    fn owner(&self, meta: &EntryMeta) -> std::result::Result<Option<(rustix::fs::Uid, rustix::fs::Gid)>, ()> {
         if !self.same_owner {
             return Ok(None);
         }
         let by_name = |name: &Option<Vec<u8>>, f: fn(&[u8]) -> Option<u32>| {
             if self.numeric_owner { None } else { name.as_deref().and_then(f) }
         };
-        let too_big = || io::Error::other("owner id does not fit in 32 bits");
         let uid = match by_name(&meta.uname, owners::uid_of) {
             Some(u) => u,
-            None => u32::try_from(meta.uid).map_err(|_| too_big())?,
+            None => u32::try_from(meta.uid).map_err(drop)?,
         };
         let gid = match by_name(&meta.gname, owners::gid_of) {
             Some(g) => g,
-            None => u32::try_from(meta.gid).map_err(|_| too_big())?,
+            None => u32::try_from(meta.gid).map_err(drop)?,
         };
         Ok(Some((rustix::fs::Uid::from_raw(uid), rustix::fs::Gid::from_raw(gid))))
     }
@@ -137,7 +138,19 @@ impl Restorer {
         chown: impl FnOnce(rustix::fs::Uid, rustix::fs::Gid) -> rustix::io::Result<()>,
         problems: &mut Vec<String>,
     ) -> io::Result<bool> {
-        let Some((uid, gid)) = self.owner(meta)? else { return Ok(true) };
+        let bits = if meta.mode & 0o6000 != 0 { ", and without its setuid/setgid bits" } else { "" };
+        let (uid, gid) = match self.owner(meta) {
+            Ok(Some(owner)) => owner,
+            Ok(None) => return Ok(true),
+            // The file is still made, with its data and capability (it was not made at all).
+            Err(()) => {
+                problems.push(format!(
+                    "cannot set owner {}:{} (an id over 32 bits, which no Linux file has: the archive is damaged or hostile); extracted with the extracting user's owner{bits}",
+                    meta.uid, meta.gid
+                ));
+                return Ok(false);
+            }
+        };
         match chown(uid, gid) {
             Ok(()) => Ok(true),
             Err(e @ (Errno::INVAL | Errno::PERM)) => {
@@ -147,7 +160,6 @@ impl Restorer {
                     }
                     _ => "no right to give files away; run as root, or pass --no-same-owner",
                 };
-                let bits = if meta.mode & 0o6000 != 0 { ", and without its setuid/setgid bits" } else { "" };
                 problems.push(format!(
                     "cannot set owner {}:{} ({e}: {why}); extracted with the extracting user's owner{bits}",
                     uid.as_raw(),

@@ -353,6 +353,98 @@ fn a_malformed_value_is_an_error_of_its_member() {
     }
 }
 
+/// A member whose header gives an owner or mtime that is no number (or a negative owner),
+/// whose name holds a NUL or is deeper than captar reads, or whose link target holds a NUL,
+/// where its data is still found: an error of that member (exit 2), and the read goes on to
+/// the members after it, one with a capability (the whole read stopped, and every member after
+/// it was lost; found by review; GNU tar and bsdtar read on). A bad owner or mtime is 0 then,
+/// the member extracted, unless a pax record gives it (then nothing is wrong).
+#[test]
+fn an_unusable_member_is_an_error_of_its_own_and_the_read_goes_on() {
+    let patched = |at: usize, bytes: &[u8]| {
+        let mut b = Header::new(b'0', "bad").size(5).bytes();
+        b[at..at + bytes.len()].copy_from_slice(bytes);
+        b[148..156].copy_from_slice(b"        ");
+        let sum: u32 = b.iter().map(|&x| u32::from(x)).sum();
+        b[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+        Tar::new().raw(&b).data(b"hello")
+    };
+    let deep = vec!["a"; 1025].join("/");
+    let cases: Vec<(&str, Tar, Option<&str>)> = vec![
+        ("a negative uid", patched(108, &[0xff; 8]), Some("bad: negative uid -1; 0 is used")),
+        ("a uid that is no number", patched(108, b"zzzzzzz\0"), Some("bad: invalid uid field \"zzzzzzz\"; 0 is used")),
+        ("an mtime that is no number", patched(136, b"zzzzzzzzzzz\0"), Some("bad: invalid mtime field")),
+        ("a negative gid a pax record gives", Tar::new().pax(&[("gid", b"7")]).raw(&patched(116, &[0xff; 8]).0), None),
+        (
+            "a name holding a NUL",
+            Tar::new().pax(&[("path", b"x\0y")]).file("bad", b"hello"),
+            Some("x\\000y: the name holds a NUL byte"),
+        ),
+        (
+            "a name 1025 levels deep",
+            Tar::new().pax(&[("path", deep.as_bytes())]).file("bad", b"hello"),
+            Some("1025 levels is longer than captar reads"),
+        ),
+        (
+            "a symlink target holding a NUL",
+            Tar::new().pax(&[("linkpath", b"t\0u")]).symlink("bad", "t"),
+            Some("bad: the symlink target holds a NUL byte"),
+        ),
+    ];
+    for (what, bad, said) in cases {
+        let tar = Tar::new()
+            .file("first", b"1\n")
+            .raw(&bad.0)
+            .pax(&[("SCHILY.xattr.security.capability", &CAP_NET_RAW[..])])
+            .file("capped", b"c\n")
+            .file("after", b"a\n")
+            .end();
+        let c = case();
+        let out = c.extract(&tar, &[], if said.is_some() { 2 } else { 0 });
+        match said {
+            Some(said) => assert!(one_line(&out).contains(said), "{what}: {}", out.stderr_text()),
+            None => assert_eq!(out.stderr_text(), "", "{what}"),
+        }
+        assert_eq!(read(&c.dest("after")), b"a\n", "{what}");
+        assert_eq!(read(&c.dest("capped")), b"c\n", "{what}");
+        assert_eq!(
+            captar::xattr::get_caps_path(&c.dest("capped")).unwrap().as_deref(),
+            Some(&CAP_NET_RAW[..]),
+            "{what}"
+        );
+        // Extracted with 0 for what is bad (the owner as root: root's own).
+        if what.contains("uid") || what.contains("mtime") || what.contains("gid") {
+            assert_eq!(read(&c.dest("bad")), b"hello", "{what}");
+        }
+        let listed = captar().args(["list", "-f"]).arg(c.archive_path()).code(if said.is_some() { 2 } else { 0 });
+        assert!(listed.stdout_text().ends_with("capped\nafter\n"), "{what}: {}", listed.stdout_text());
+        // Rewriting the archive still refuses it.
+        if said.is_some() {
+            captar().args(["delete", "-f"]).arg(c.archive_path()).arg("after").code(2);
+        }
+    }
+}
+
+/// An owner over 32 bits (a pax record may hold any number; no Linux file has one) is an
+/// error of its member, which is still extracted with its data and capability, with the
+/// extracting user's owner (it was not made at all; found by review).
+#[test]
+fn an_owner_over_32_bits_leaves_the_file_with_its_capability() {
+    if !util::require_root("extract owners and capabilities") {
+        return;
+    }
+    let c = case();
+    let cap = ("SCHILY.xattr.security.capability", &CAP_NET_RAW[..]);
+    let tar = Tar::new().pax(&[("uid", b"4294967301"), cap]).file("f", b"hi\n").file("after", b"a\n").end();
+    let out = c.extract(&tar, &[], 2);
+    let line = one_line(&out);
+    assert!(line.contains("f: cannot set owner 4294967301:0 (an id over 32 bits"), "{line}");
+    assert_eq!(read(&c.dest("f")), b"hi\n");
+    assert_eq!(captar::xattr::get_caps_path(&c.dest("f")).unwrap().as_deref(), Some(&CAP_NET_RAW[..]));
+    assert_eq!(std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(c.dest("f")).unwrap()), 0);
+    assert_eq!(read(&c.dest("after")), b"a\n");
+}
+
 /// A gzip and a zstd archive corrupted in the middle and cut short.
 #[test]
 fn corrupt_compression_is_refused() {

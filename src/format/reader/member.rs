@@ -91,6 +91,9 @@ pub(super) struct Parsed {
     pub meta: EntryMeta,
     pub sparse: Option<(SparseMap, u64)>,
     pub malformed: Vec<Error>,
+    /// Why the member cannot be given at all (its name or link target), when damage is read
+    /// past: its data (`meta.size` bytes) is skipped and the read goes on.
+    pub unusable: Option<Error>,
 }
 
 impl Reader {
@@ -146,15 +149,32 @@ impl Reader {
         };
         let mut meta = EntryMeta::new(PathBuf::new(), kind);
         meta.contiguous = block[156] == b'7';
+        // A value that means nothing, where the member's data can still be found: see
+        // `malformed` below. A header's owner or mtime that is not a number (or a negative
+        // owner) is 0 then, unless a pax record gives it.
+        let mut malformed: Vec<Error> = Vec::new();
+        let lenient = self.skip_damage;
         let mode = field(MODE, "mode")?;
-        let uid = field(UID, "uid")?;
-        let gid = field(GID, "gid")?;
-        let mtime = field(MTIME, "mtime")?;
         meta.mode = (mode & 0o7777) as u32;
-        meta.uid = u64::try_from(uid).map_err(|_| fail(format!("negative uid {uid}")))?;
-        meta.gid = u64::try_from(gid).map_err(|_| fail(format!("negative gid {gid}")))?;
-        meta.mtime =
-            Time { secs: i64::try_from(mtime).map_err(|_| fail(format!("mtime {mtime} out of range")))?, nsecs: 0 };
+        let mut or_zero = |n: Result<i64>, key: &str| match n {
+            Err(e) if lenient => {
+                if !records().any(|(k, _)| k == key.as_bytes()) {
+                    malformed.push(e.with_note("0 is used"));
+                }
+                Ok(0)
+            }
+            n => n,
+        };
+        let id = |range: std::ops::Range<usize>, name: &str| {
+            field(range, name).and_then(|n| {
+                i64::try_from(n).ok().filter(|&n| n >= 0).ok_or_else(|| fail(format!("negative {name} {n}")))
+            })
+        };
+        meta.uid = or_zero(id(UID, "uid"), pax::UID)? as u64;
+        meta.gid = or_zero(id(GID, "gid"), pax::GID)? as u64;
+        let mtime =
+            field(MTIME, "mtime").and_then(|t| i64::try_from(t).map_err(|_| fail(format!("mtime {t} out of range"))));
+        meta.mtime = Time { secs: or_zero(mtime, pax::MTIME)?, nsecs: 0 };
         meta.uname = header.username_bytes().filter(|n| !n.is_empty()).map(<[u8]>::to_vec);
         meta.gname = header.groupname_bytes().filter(|n| !n.is_empty()).map(<[u8]>::to_vec);
         if matches!(kind, Kind::Char | Kind::Block) {
@@ -215,8 +235,6 @@ impl Reader {
         // that is not base64), where the member's data can still be found: when damage is read
         // past (list, extract, verify), an error of its own and the header's value, as GNU tar
         // ("Malformed extended header") goes on; else (rewriting the archive) the read stops.
-        let mut malformed: Vec<Error> = Vec::new();
-        let lenient = self.skip_damage;
         let kept = |r: Result<u64>, into: &mut u64, malformed: &mut Vec<Error>| match r {
             Ok(n) => {
                 *into = n;
@@ -364,14 +382,21 @@ impl Reader {
         if sparse.is_some() && kind != Kind::File {
             return Err(fail(format!("a {} cannot be sparse", kind.word())));
         }
+        // A member with no name it can be given, or no target, where its data can still be
+        // found: when damage is read past, an error of its own, and the read goes on (it
+        // stopped, and every member after it was lost; found by review).
+        let unusable = |e: Error, meta: EntryMeta, malformed: Vec<Error>| match lenient {
+            true => Ok(Parsed { meta, sparse: None, malformed, unusable: Some(e) }),
+            false => Err(e),
+        };
         if path.is_empty() {
-            return Err(self.err(at, "entry has an empty name"));
+            return unusable(self.err(at, "entry has an empty name"), meta, malformed);
         }
         if memchr::memchr(0, path).is_some() {
-            return Err(fail("the name holds a NUL byte".into()));
+            return unusable(fail("the name holds a NUL byte".into()), meta, malformed);
         }
         if let Some(beyond) = crate::format::name_beyond_limits(path) {
-            return Err(fail(format!("{beyond}; the archive is corrupt or hostile")));
+            return unusable(fail(format!("{beyond}; the archive is corrupt or hostile")), meta, malformed);
         }
         // A regular file's header whose name ends in `/` is a directory, as GNU tar and bsdtar
         // read it (pre-POSIX archives marked directories so): types 0, NUL and 7.
@@ -397,10 +422,12 @@ impl Reader {
                 Some(l) if !l.is_empty() && memchr::memchr(0, &l).is_none() => {
                     meta.link = Some(PathBuf::from(OsString::from_vec(l.into_owned())));
                 }
-                Some(l) if !l.is_empty() => return Err(fail(format!("the {} target holds a NUL byte", kind.word()))),
-                _ => return Err(fail(format!("{} has no target", kind.word()))),
+                Some(l) if !l.is_empty() => {
+                    return unusable(fail(format!("the {} target holds a NUL byte", kind.word())), meta, malformed);
+                }
+                _ => return unusable(fail(format!("{} has no target", kind.word())), meta, malformed),
             }
         }
-        Ok(Parsed { meta, sparse, malformed })
+        Ok(Parsed { meta, sparse, malformed, unusable: None })
     }
 }

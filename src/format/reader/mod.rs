@@ -705,9 +705,16 @@ impl Reader {
                     if kind == b'S' {
                         pending.old_sparse = Some(self.old_sparse_map(&block, at)?);
                     }
-                    let member::Parsed { mut meta, sparse, malformed } =
+                    let member::Parsed { mut meta, sparse, malformed, unusable } =
                         self.member(&block, header, size, pending, at)?;
                     self.damage.extend(malformed);
+                    if let Some(e) = unusable {
+                        self.damage.push(e);
+                        self.skip(meta.size + padding(meta.size))?;
+                        pending = Pending::default();
+                        self.local.clear();
+                        continue;
+                    }
                     meta.xattrs_left_out += std::mem::take(&mut self.global_xattrs_left_out);
                     meta.global_caps_left_out = std::mem::take(&mut self.global_caps_left_out);
                     if kind == b'D' {
