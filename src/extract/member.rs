@@ -300,15 +300,24 @@ impl Run<'_> {
     fn hard_link(&mut self, parent_rel: &Path, name: &OsStr, meta: &EntryMeta) -> Result<(), Failure> {
         let path = &meta.path;
         let target = meta.link.as_deref().unwrap_or(Path::new(""));
-        let target = match SafeName::parse(target) {
+        let refused = |why: String| Err(Failure::Member(Error::entry(path, format!("{why}; skipped"))));
+        let shown = target.display();
+        if target.as_os_str().is_empty() {
+            return refused("hard link with no target (--strip-components removed all of it)".into());
+        }
+        let parsed = match SafeName::parse(target) {
             Ok(t) if !t.is_root() => t,
-            _ => {
-                return Err(Failure::Member(Error::entry(
-                    path,
-                    format!("hard link target {} leaves the destination; skipped", target.display()),
-                )));
-            }
+            Ok(_) => return refused(format!("hard link target {shown} is the destination directory itself")),
+            Err(_) => return refused(format!("hard link target {shown} leaves the destination")),
         };
+        // `f/` names a directory, which no hard link can be made to (GNU tar: "Not a
+        // directory" for a file; a link to `f` was made; found by review).
+        if target.as_os_str().as_bytes().ends_with(b"/") {
+            return refused(format!(
+                "cannot hard link to {shown}: a name ending in / names a directory, and no hard link can be made to one"
+            ));
+        }
+        let target = parsed;
         let (tparent_rel, tname) = target.split();
         let tparent = match self.dest.open_dir(tparent_rel) {
             Ok(Some(fd)) => fd,
@@ -431,7 +440,7 @@ fn place_finished(
         let _ = rustix::fs::unlinkat(dir, &tmp, AtFlags::empty());
         renamed.map_err(|e| {
             if e == Errno::ISDIR || e == Errno::NOTEMPTY || e == Errno::EXIST {
-                io::Error::other("a directory that is not empty has that name (--recursive-unlink removes it first)")
+                io::Error::other("a directory that is not empty has that name (--recursive-unlink removes one that was there before the extraction)")
             } else {
                 e.into()
             }

@@ -462,7 +462,9 @@ impl TempFile {
 
 fn replace_error(e: Errno) -> io::Error {
     if e == Errno::ISDIR || e == Errno::NOTEMPTY {
-        io::Error::other("a directory that is not empty has that name (--recursive-unlink removes it first)")
+        io::Error::other(
+            "a directory that is not empty has that name (--recursive-unlink removes one that was there before the extraction)",
+        )
     } else {
         e.into()
     }

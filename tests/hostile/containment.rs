@@ -64,8 +64,11 @@ fn hard_link_targets_cannot_escape() {
         .hardlink("dot", ".")
         .end();
     let out = c.extract(&tar, &[], 2);
-    for entry in ["up", "deep", "dots", "root", "dot"] {
+    for entry in ["up", "deep", "dots"] {
         refusal(&out, &format!("captar: {entry}:"), "leaves the destination");
+    }
+    for entry in ["root", "dot"] {
+        refusal(&out, &format!("captar: {entry}:"), "is the destination directory itself");
     }
     for entry in ["up", "deep", "dots", "root", "dot"] {
         assert_eq!(lkind(&c.dest(entry)), None, "{entry}");

@@ -425,6 +425,63 @@ fn an_unusable_member_is_an_error_of_its_own_and_the_read_goes_on() {
     }
 }
 
+/// A hard link to `f/`, a name only a directory answers to, is refused, as GNU tar ("Not a
+/// directory") and bsdtar refuse it (a link to `f` was made; found by review); a target that
+/// `--strip-components` leaves empty, or `.`, is named for what it is (both were said to leave
+/// the destination).
+#[test]
+fn hard_link_targets_that_name_no_file() {
+    let c = case();
+    let out = c.extract(&Tar::new().file("f", b"1").hardlink("h", "f/").end(), &[], 2);
+    let line = one_line(&out);
+    assert!(line.contains("h: cannot hard link to f/: a name ending in / names a directory"), "{line}");
+    assert!(!c.dest("h").exists());
+    let c = case();
+    let out = c.extract(&Tar::new().file("a/f", b"1").hardlink("a/h", "f").end(), &["--strip-components", "1"], 2);
+    let line = one_line(&out);
+    assert!(line.contains("h: hard link with no target (--strip-components removed all of it)"), "{line}");
+    let c = case();
+    let out = c.extract(&Tar::new().hardlink("h", ".").end(), &[], 2);
+    assert!(
+        one_line(&out).contains("h: hard link target . is the destination directory itself"),
+        "{}",
+        out.stderr_text()
+    );
+}
+
+/// An old GNU sparse header (type `S`) whose map is not numbers, or whose extension blocks are
+/// cut off: an error naming the member (it named none; found by review).
+#[test]
+fn a_bad_old_sparse_header_names_its_member() {
+    let sparse = |patches: &[(usize, &[u8])]| {
+        let mut b = Header::new(b'S', "oldsp").size(5).bytes();
+        for (at, bytes) in patches {
+            b[*at..*at + bytes.len()].copy_from_slice(bytes);
+        }
+        b[148..156].copy_from_slice(b"        ");
+        let sum: u32 = b.iter().map(|&x| u32::from(x)).sum();
+        b[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+        b
+    };
+    let run = b"00000000000\x0000000000005\x00";
+    for (what, tar, said) in [
+        (
+            "offset",
+            Tar::new().raw(&sparse(&[(386, b"zzzzzzzzzzz\0"), (483, b"00000000005\0")])).data(b"hello").end(),
+            "oldsp: GNU sparse header: invalid offset",
+        ),
+        (
+            "cut",
+            Tar::new().raw(&sparse(&[(386, run), (482, &[1]), (483, b"00000000005\0")])).cut(),
+            "oldsp: the archive is truncated: it ends inside a GNU sparse header",
+        ),
+    ] {
+        let c = case();
+        let out = c.extract(&tar, &[], 2);
+        assert!(one_line(&out).contains(said), "{what}: {}", out.stderr_text());
+    }
+}
+
 /// An owner over 32 bits (a pax record may hold any number; no Linux file has one) is an
 /// error of its member, which is still extracted with its data and capability, with the
 /// extracting user's owner (it was not made at all; found by review).

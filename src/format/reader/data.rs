@@ -35,9 +35,10 @@ pub(super) struct Sparse {
 
 impl Reader {
     /// An old GNU sparse header's runs (four in the header, 21 in each extension block that
-    /// follows while the "extended" flag is set) and real size.
-    pub(super) fn old_sparse_map(&mut self, block: &[u8; BLOCK], at: u64) -> Result<(Vec<Segment>, u64)> {
-        let bad = |this: &Self, what: &str| this.err(at, format!("GNU sparse header: invalid {what}"));
+    /// follows while the "extended" flag is set) and real size; errors name the member `name`.
+    pub(super) fn old_sparse_map(&mut self, block: &[u8; BLOCK], at: u64, name: &[u8]) -> Result<(Vec<Segment>, u64)> {
+        let name = String::from_utf8_lossy(&name[..name.len().min(200)]).into_owned();
+        let bad = |this: &Self, what: &str| this.err(at, format!("{name}: GNU sparse header: invalid {what}"));
         let mut runs = Vec::new();
         let read_runs = |this: &Self, area: &[u8], runs: &mut Vec<Segment>| -> Result<()> {
             for entry in area.chunks_exact(24) {
@@ -61,13 +62,17 @@ impl Reader {
         while extended {
             let at = self.offset;
             let Some(ext) = self.read_block()? else {
-                return Err(self.err(at, "the archive is truncated: it ends inside a GNU sparse header"));
+                return Err(
+                    self.err(at, format!("{name}: the archive is truncated: it ends inside a GNU sparse header"))
+                );
             };
             read_runs(self, &ext[..504], &mut runs)?;
             if runs.len() > SPARSE_RUNS_MAX {
                 return Err(self.err(
                     at,
-                    format!("a sparse file of more than {SPARSE_RUNS_MAX} runs; the archive is corrupt or hostile"),
+                    format!(
+                        "{name}: a sparse file of more than {SPARSE_RUNS_MAX} runs; the archive is corrupt or hostile"
+                    ),
                 ));
             }
             extended = ext[504] != 0;

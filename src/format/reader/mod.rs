@@ -703,7 +703,8 @@ impl Reader {
                     self.check_label()?;
                     let offset = pending.first_offset.unwrap_or(at);
                     if kind == b'S' {
-                        pending.old_sparse = Some(self.old_sparse_map(&block, at)?);
+                        let name = pending.long_name.clone().unwrap_or_else(|| header_name(&block).into_owned());
+                        pending.old_sparse = Some(self.old_sparse_map(&block, at, &name)?);
                     }
                     let member::Parsed { mut meta, sparse, malformed, unusable } =
                         self.member(&block, header, size, pending, at)?;
