@@ -545,6 +545,10 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
             if meta.contiguous {
                 mode.replace_range(..1, "C");
             }
+            // And one of a type it does not know `?` (the warning says which).
+            if meta.unknown_type.is_some() {
+                mode.replace_range(..1, "?");
+            }
             line.extend_from_slice(mode.as_bytes());
             if let Some(x) = &opts.extended {
                 line.push(x.marker(meta));

@@ -214,6 +214,8 @@ pub struct EntryMeta {
     pub selinux_record: bool,
     /// A contiguous file (type 7), which GNU tar's listing marks `C`; extracted as a file.
     pub contiguous: bool,
+    /// A type flag no tar defines (`Z`): read as a regular file, as POSIX says, and said so.
+    pub unknown_type: Option<u8>,
     /// The member's `SCHILY.acl.access` and `SCHILY.acl.default` texts as archived, when it
     /// has either.
     pub acl_texts: Option<Box<[Option<Vec<u8>>; 2]>>,
@@ -252,6 +254,7 @@ impl EntryMeta {
             selinux_record: false,
             global_caps_left_out: false,
             contiguous: false,
+            unknown_type: None,
             acl_texts: None,
             sparse: None,
             dumpdir: None,
@@ -288,7 +291,14 @@ impl EntryMeta {
         let label = self.selinux_conflicting.then(|| {
             "its RHT.security.selinux and SCHILY.xattr.security.selinux records give different SELinux labels: the RHT one (GNU tar --selinux's) is used".to_string()
         });
-        let parts: Vec<String> = left_out.into_iter().chain(conflicting).chain(label).chain(acls).collect();
+        let unknown = self.unknown_type.map(|t| {
+            format!(
+                "unknown file type '{}', read as a regular file (as POSIX says, and GNU tar extracts it)",
+                std::ascii::escape_default(t)
+            )
+        });
+        let parts: Vec<String> =
+            unknown.into_iter().chain(left_out).chain(conflicting).chain(label).chain(acls).collect();
         (!parts.is_empty()).then(|| format!("{}: {}", self.path.display(), parts.join("; ")))
     }
 

@@ -449,6 +449,22 @@ fn hard_link_targets_that_name_no_file() {
     );
 }
 
+/// A member of a type no tar defines (`Z`) is read as a regular file, as POSIX says and GNU
+/// tar extracts it, with a warning naming it (exit 1), and `?` for its type in `list -v`, as
+/// GNU tar lists it (it was a plain file, without a word; found by review).
+#[test]
+fn an_unknown_type_is_a_file_said_so() {
+    let c = case();
+    let tar = Tar::new().header(Header::new(b'Z', "unk").size(5)).data(b"data\n").file("after", b"a\n").end();
+    let out = c.extract(&tar, &[], 1);
+    assert!(one_line(&out).contains("unk: unknown file type 'Z', read as a regular file"), "{}", out.stderr_text());
+    assert_eq!(read(&c.dest("unk")), b"data\n");
+    assert_eq!(read(&c.dest("after")), b"a\n");
+    let listed = captar().args(["list", "-v", "-f"]).arg(c.archive_path()).code(1);
+    let lines: Vec<String> = listed.stdout_text().lines().map(str::to_string).collect();
+    assert!(lines[0].starts_with("?rw-r--r-- ") && lines[1].starts_with("-rw-r--r-- "), "{lines:?}");
+}
+
 /// An old GNU sparse header (type `S`) whose map is not numbers, or whose extension blocks are
 /// cut off: an error naming the member (it named none; found by review).
 #[test]

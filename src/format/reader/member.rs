@@ -144,10 +144,13 @@ impl Reader {
             b'M' => {
                 return Err(fail("GNU multi-volume continuation: captar does not read multi-volume archives".into()));
             }
-            // POSIX: an unknown type is read as a regular file.
+            // POSIX: an unknown type is read as a regular file (and said so).
             _ => Kind::File,
         };
         let mut meta = EntryMeta::new(PathBuf::new(), kind);
+        if !matches!(block[156], b'0'..=b'7' | b'\0' | b'S' | b'D') {
+            meta.unknown_type = Some(block[156]);
+        }
         meta.contiguous = block[156] == b'7';
         // A value that means nothing, where the member's data can still be found: see
         // `malformed` below. A header's owner or mtime that is not a number (or a negative
