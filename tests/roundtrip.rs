@@ -1948,6 +1948,28 @@ fn keep_directory_symlink_within_the_destination() {
     assert!(err.contains("bin is a symlink that leads to no directory within the destination"), "{err}");
     assert!(std::fs::symlink_metadata(away.join("bin")).unwrap().is_symlink());
     assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+    // A capability the archive gives a directory kept as a symlink is not set (the directory
+    // keeps its own metadata, as GNU tar leaves it): said (exit 1), and verify finds it
+    // missing, until the directory has it (both said nothing; found by review).
+    let cap: [u8; 20] = [1, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    let name = std::ffi::OsStr::new("security.capability");
+    captar::xattr::set_path(&src.join("lib"), name, &cap).unwrap();
+    let capped = d.join("capped.tar");
+    captar().args(["create", "-f"]).arg(&capped).arg("-C").arg(&src).arg("lib").ok();
+    let kept = d.join("kept");
+    usrmerged(&kept, "usr/bin");
+    let out = captar().args(["extract", "--keep-directory-symlink", "-f"]).arg(&capped).arg("-C").arg(&kept).code(1);
+    let err = out.stderr_text();
+    assert!(
+        err.contains("lib/: kept as the symlink there (--keep-directory-symlink)") && err.lines().count() == 1,
+        "{err}"
+    );
+    assert_eq!(captar::xattr::get_caps_path(&kept.join("usr/lib")).unwrap(), None);
+    let verify = || captar().args(["verify", "--keep-directory-symlink", "-f"]).arg(&capped).arg("-C").arg(&kept);
+    let out = verify().code(1);
+    assert!(out.stdout_text().contains("lib: capabilities missing on disk"), "{}", out.stdout_text());
+    captar::xattr::set_path(&kept.join("usr/lib"), name, &cap).unwrap();
+    verify().ok();
 }
 
 /// --keep-directory-symlink, what review found: a hard link named through a kept symlink

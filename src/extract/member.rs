@@ -223,6 +223,13 @@ impl Run<'_> {
                     && self.dest.keeps_dir_symlinks()
                     && matches!(self.dest.open_dir(rel), Ok(Some(_)))
                 {
+                    // Never a capability lost without a word (it was; found by review).
+                    if meta.caps_raw().is_some() {
+                        self.report.warn(format!(
+                            "{}: kept as the symlink there (--keep-directory-symlink), whose directory keeps its own metadata: the capability the archive gives it is not set",
+                            meta.path.display()
+                        ));
+                    }
                     return Ok(());
                 }
                 if kind != rustix::fs::FileType::Directory {

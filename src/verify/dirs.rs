@@ -94,6 +94,16 @@ impl Dirs {
         self.dest.as_mut().is_some_and(|d| d.keeps_dir_symlinks() && matches!(d.open_dir(rel), Ok(Some(_))))
     }
 
+    /// The capability of the directory that `rel`, a symlink `kept_dir_symlink` says is kept,
+    /// leads to within the root.
+    pub(super) fn kept_dir_caps(&mut self, rel: &Path) -> io::Result<Option<Vec<u8>>> {
+        match self.dest.as_mut().map(|d| d.open_dir(rel)) {
+            Some(Ok(Some(fd))) => crate::xattr::get_caps_fd(&fd),
+            Some(Err(e)) => Err(e),
+            _ => Err(io::Error::from(io::ErrorKind::NotFound)),
+        }
+    }
+
     /// The directory holding `rel` (a member's safe path beneath the root: `SafeName::rel`),
     /// opened beneath the root without following a symlink, and its name; `Ok(None)` for the
     /// root itself, or where there is no root to resolve in (the whole path is then used).
