@@ -388,7 +388,9 @@ impl Reader {
         // A member with no name it can be given, or no target, where its data can still be
         // found: when damage is read past, an error of its own, and the read goes on (it
         // stopped, and every member after it was lost; found by review).
-        let unusable = |e: Error, meta: EntryMeta, malformed: Vec<Error>| match lenient {
+        // (Not a node whose header announces data: where its data ends, the peers disagree.)
+        let framed = |meta: &EntryMeta| meta.size == 0 || kind == Kind::File || block[156] == b'D';
+        let unusable = |e: Error, meta: EntryMeta, malformed: Vec<Error>| match lenient && framed(&meta) {
             true => Ok(Parsed { meta, sparse: None, malformed, unusable: Some(e) }),
             false => Err(e),
         };
