@@ -115,7 +115,8 @@ impl Beside {
             _ => PathBuf::from("."),
         };
         let name = path.file_name().unwrap_or(OsStr::new("archive")).to_os_string();
-        let dir = rustix::fs::open(&dir_path, OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::RDONLY, Mode::empty())
+        // O_PATH: a directory the user may search and write but not read (0711) serves too.
+        let dir = rustix::fs::open(&dir_path, OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::PATH, Mode::empty())
             .map_err(|e| BesideError::Dir(dir_path.clone(), e.into()))?;
         let tmp = temp_name(&name);
         let (named, fd) = create(dir.as_fd(), &tmp, || {
@@ -159,12 +160,16 @@ impl Beside {
     }
 
     /// Copies the temporary's data into the file of the final name (truncated first, never
-    /// through a symlink), which keeps its inode, owner, mode and xattrs; then removes the
-    /// temporary. Interrupted, this leaves the final name's file as far as it was written, as
-    /// tar would.
+    /// through a symlink), which keeps its inode, owner, mode and xattrs (but a capability,
+    /// which the kernel clears on a write); then removes the temporary. While the old file is
+    /// rewritten the temporary is the only whole copy: it is no longer removed on a signal, and
+    /// a copy that fails keeps it and names it (both removed it with the old file half
+    /// written; found by review). Interrupted, the final name's file is as far as it was
+    /// written, as tar would leave it.
     pub fn copy_over(self) -> io::Result<()> {
         use rustix::fs::{Mode, OFlags};
         let Beside { dir, tmp, name, named, .. } = self;
+        settle(named, || ());
         let copied = (|| {
             let flags = OFlags::WRONLY | OFlags::TRUNC | OFlags::NOFOLLOW | OFlags::CLOEXEC;
             let to = std::fs::File::from(rustix::fs::openat(&dir, &name, flags, Mode::empty())?);
@@ -172,8 +177,20 @@ impl Beside {
             io::copy(&mut std::fs::File::from(from), &mut &to)?;
             to.sync_all()
         })();
-        remove(named, dir.as_fd(), &tmp);
-        copied
+        match copied {
+            Ok(()) => {
+                let _ = rustix::fs::unlinkat(&dir, &tmp, AtFlags::empty());
+                Ok(())
+            }
+            Err(e) => Err(io::Error::new(
+                e.kind(),
+                format!(
+                    "{}; the whole new archive is kept beside it as {}: move it into place",
+                    crate::error::os_text(&e),
+                    tmp.display()
+                ),
+            )),
+        }
     }
 
     /// Gives the new file, its data written, what the file `old` it replaces has: owner (where

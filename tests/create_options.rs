@@ -2371,9 +2371,25 @@ fn archives_that_cannot_be_replaced_are_written_in_place() {
     assert_eq!(listing(&d.join("host.tar")).keys().collect::<Vec<_>>(), ["./", "./b"]);
     assert_eq!(temporaries(d), Vec::<String>::new());
     drop(unmount);
+    // Mounted read-only, the copy fails: the old archive stays as it was, and the new one is
+    // kept beside it and named (it was removed; an interrupted copy lost both).
+    cmd("mount").arg("--bind").arg(d.join("host.tar")).arg(d.join("mnt.tar")).ok();
+    let unmount = Unmount(d.join("mnt.tar"));
+    cmd("mount").args(["-o", "remount,bind,ro"]).arg(d.join("mnt.tar")).ok();
+    let before = std::fs::read(d.join("host.tar")).unwrap();
+    let out = captar().args(["delete", "-f", "mnt.tar", "./b"]).current_dir(d).code(2);
+    let err = out.stderr_text();
+    assert!(err.contains("the whole new archive is kept beside it as .captar-") && err.lines().count() == 1, "{err}");
+    assert_eq!(std::fs::read(d.join("host.tar")).unwrap(), before);
+    let kept = temporaries(d);
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(listing(&d.join(&kept[0])).keys().collect::<Vec<_>>(), ["./"]);
+    std::fs::remove_file(d.join(&kept[0])).unwrap();
+    drop(unmount);
     // A directory the user may not write, with an archive the user may.
     std::fs::create_dir(d.join("ro")).unwrap();
-    std::fs::set_permissions(d.join("ro"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    // (Searchable, not readable: the directory is opened O_PATH; read, it was an error.)
+    std::fs::set_permissions(d.join("ro"), std::os::unix::fs::PermissionsExt::from_mode(0o711)).unwrap();
     std::fs::write(d.join("ro/a.tar"), "").unwrap();
     cmd("chown").args(["65534:65534"]).arg(d.join("ro/a.tar")).ok();
     let as_nobody = |args: &[&str]| {

@@ -376,6 +376,11 @@ fn an_unusable_member_is_an_error_of_its_own_and_the_read_goes_on() {
         ("an mtime that is no number", patched(136, b"zzzzzzzzzzz\0"), Some("bad: invalid mtime field")),
         ("a negative gid a pax record gives", Tar::new().pax(&[("gid", b"7")]).raw(&patched(116, &[0xff; 8]).0), None),
         (
+            "a uid that is no number, its pax record deleted",
+            Tar::new().pax(&[("uid", b"")]).raw(&patched(108, b"zzzzzzz\0").0),
+            Some("bad: invalid uid field"),
+        ),
+        (
             "a name holding a NUL",
             Tar::new().pax(&[("path", b"x\0y")]).file("bad", b"hello"),
             Some("x\\000y: the name holds a NUL byte"),

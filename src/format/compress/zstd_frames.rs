@@ -303,6 +303,10 @@ impl Decoder {
             2 => Some(u64::from_le_bytes(field) + 256),
             _ => Some(u64::from_le_bytes(field)),
         };
+        // A single segment's window is its content.
+        if single_segment {
+            window = size.unwrap_or(0);
+        }
         let limit = size.unwrap_or(MAX_CONTENT);
         if limit > MAX_CONTENT {
             return Ok(None);
@@ -310,10 +314,11 @@ impl Decoder {
         // No frame of this content is longer than this (raw blocks and their headers).
         // SAFETY: no pointers.
         let bound = header_len + unsafe { sys::ZSTD_compressBound(limit as usize) } + 4;
-        // Without a size in the header, the most the blocks can hold: a raw or RLE block's
-        // length, and a compressed block's largest (128 KiB or the window, the smaller), as
-        // libzstd bounds them (`ZSTD_decompressBound`; its streaming decoder refuses a block
-        // that decompresses to more, so a worker never fails where it succeeds).
+        // No block is larger than 128 KiB or the window, the smaller, compressed or not: the
+        // streaming decoder refuses one that is, where libzstd's one-shot decoder on a worker
+        // takes a raw or RLE one (found by review), so such a frame goes the streaming way.
+        // Without a size in the header, that is also the most a compressed block holds (as
+        // `ZSTD_decompressBound` counts), a raw or RLE block holding its length.
         let most_per_block = (BLOCK_MAX as u64).min(window);
         let mut most = 0u64;
         let mut end = header_len;
@@ -324,7 +329,7 @@ impl Decoder {
             let h =
                 u32::from(self.head[end]) | u32::from(self.head[end + 1]) << 8 | u32::from(self.head[end + 2]) << 16;
             let (last, kind, len) = (h & 1 != 0, (h >> 1) & 3, (h >> 3) as usize);
-            if kind == 3 || len > BLOCK_MAX {
+            if kind == 3 || len as u64 > most_per_block {
                 return Ok(None);
             }
             end += 3 + if kind == 1 { 1 } else { len };
@@ -618,6 +623,13 @@ mod tests {
         assert_eq!((wide[4] & 0x20, wide[5]), (0, 0), "a window descriptor of 1 KiB");
         wide[5] = 18 << 3;
         let zeros = vec![0u8; 700_000];
+        // A frame without its size, a 1 KiB window, and one raw block of 10 KiB: corrupt to
+        // the streaming decoder (a block over the window), taken by the one-shot one.
+        let over_window = {
+            let block = sample(10_240, 5);
+            let h = (10_240u32 << 3) | 1;
+            [&MAGIC[..], &[0, 0], &h.to_le_bytes()[..3], &block].concat()
+        };
         let pz = pzstd(&[&a, &b, &c]);
         let mut pz_flipped = pz.clone();
         pz_flipped[pzstd(&[&a]).len() + pzstd(&[&b]).len() / 2] ^= 0x55;
@@ -643,6 +655,7 @@ mod tests {
             ("a skippable frame longer than passed over", [sized(&a), skippable(SKIPPABLE_MAX), sized(&c)].concat()),
             ("sizeless frames", [sizeless(&a), sizeless(&zeros), sizeless(&[]), sizeless(&c)].concat()),
             ("a sizeless frame larger than a worker takes", [sizeless(&a), sizeless(&big), sizeless(&c)].concat()),
+            ("a raw block larger than its window", [sized(&a), over_window].concat()),
         ]
     }
 
@@ -741,11 +754,12 @@ mod tests {
             ("a frame larger than a worker takes", 1),
             ("a sizeless frame larger than a worker takes", 1),
             ("a window over 128 MiB", 1),
+            ("a raw block larger than its window", 1),
         ] {
             let bytes = &cases.iter().find(|(w, _)| *w == what).expect(what).1;
             let mut dec = decoder(bytes, 2);
             let read = io::copy(&mut dec, &mut io::sink());
-            assert_eq!(read.is_err(), what.contains("window"), "{what}: {read:?}");
+            assert_eq!(read.is_err(), what.contains("window") || what.contains("block"), "{what}: {read:?}");
             assert_eq!(dec.on_workers, want, "{what}");
         }
     }

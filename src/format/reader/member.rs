@@ -161,7 +161,8 @@ impl Reader {
         meta.mode = (mode & 0o7777) as u32;
         let mut or_zero = |n: Result<i64>, key: &str| match n {
             Err(e) if lenient => {
-                if !records().any(|(k, _)| k == key.as_bytes()) {
+                // Unless the last pax record of that key gives a value (an empty one deletes it).
+                if records().filter(|&(k, _)| k == key.as_bytes()).last().is_none_or(|(_, v)| v.is_empty()) {
                     malformed.push(e.with_note("0 is used"));
                 }
                 Ok(0)
