@@ -67,7 +67,7 @@ fn one_file_system_allows_a_destination_on_a_mount_inside_the_source() {
         return;
     }
     util::cmd("mount").args(["-t", "tmpfs", "-o", "size=16m", "captar-test-tmpfs"]).arg(src.join("mnt")).ok();
-    let _unmount = Unmount(src.join("mnt"));
+    let _unmount = util::Unmount(src.join("mnt"));
     for dst in [src.join("mnt/copy"), src.join("mnt/new/deeper")] {
         let out = captar().arg("copy").arg(&src).arg(&dst).code(2);
         let err = out.stderr_text();
@@ -82,15 +82,6 @@ fn one_file_system_allows_a_destination_on_a_mount_inside_the_source() {
     let out = captar().args(["copy", "--one-file-system"]).arg(&src).arg(src.join("bin/sub")).code(2);
     assert!(out.stderr_text().contains("the destination is inside the source"), "{}", out.stderr_text());
     assert!(!src.join("bin/sub").exists());
-}
-
-/// Lazily unmounts a mount point when the test ends.
-struct Unmount(std::path::PathBuf);
-
-impl Drop for Unmount {
-    fn drop(&mut self) {
-        let _ = util::cmd("umount").arg("-l").arg(&self.0).run();
-    }
 }
 
 /// `--no-same-owner` (the copier owns the copy, as asked) is not a difference for the verify

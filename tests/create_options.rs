@@ -2358,13 +2358,7 @@ fn archives_that_cannot_be_replaced_are_written_in_place() {
     std::fs::write(d.join("host.tar"), "").unwrap();
     std::fs::write(d.join("mnt.tar"), "").unwrap();
     cmd("mount").arg("--bind").arg(d.join("host.tar")).arg(d.join("mnt.tar")).ok();
-    struct Unmount(std::path::PathBuf);
-    impl Drop for Unmount {
-        fn drop(&mut self) {
-            let _ = cmd("umount").arg("-l").arg(&self.0).run();
-        }
-    }
-    let unmount = Unmount(d.join("mnt.tar"));
+    let unmount = util::Unmount(d.join("mnt.tar"));
     captar().args(["create", "-f", "mnt.tar", "-C", "t", "."]).current_dir(d).ok();
     assert_eq!(listing(&d.join("host.tar")).len(), 3);
     captar().args(["delete", "-f", "mnt.tar", "./a"]).current_dir(d).ok();
@@ -2374,7 +2368,7 @@ fn archives_that_cannot_be_replaced_are_written_in_place() {
     // Mounted read-only, the copy fails: the old archive stays as it was, and the new one is
     // kept beside it and named (it was removed; an interrupted copy lost both).
     cmd("mount").arg("--bind").arg(d.join("host.tar")).arg(d.join("mnt.tar")).ok();
-    let unmount = Unmount(d.join("mnt.tar"));
+    let unmount = util::Unmount(d.join("mnt.tar"));
     cmd("mount").args(["-o", "remount,bind,ro"]).arg(d.join("mnt.tar")).ok();
     let before = std::fs::read(d.join("host.tar")).unwrap();
     let out = captar().args(["delete", "-f", "mnt.tar", "./b"]).current_dir(d).code(2);

@@ -95,6 +95,18 @@ impl Header {
         self
     }
 
+    /// The header with these bytes written over its fields, and its checksum made again.
+    fn patched(&self, patches: &[(usize, &[u8])]) -> [u8; BLOCK] {
+        let mut b = self.bytes();
+        for (at, bytes) in patches {
+            b[*at..*at + bytes.len()].copy_from_slice(bytes);
+        }
+        b[148..156].copy_from_slice(b"        ");
+        let sum: u32 = b.iter().map(|&x| u32::from(x)).sum();
+        b[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+        b
+    }
+
     fn bytes(&self) -> [u8; BLOCK] {
         let mut b = [0u8; BLOCK];
         assert!(self.name.len() <= 100 && self.linkname.len() <= 100, "use a pax path for long names");

@@ -1682,13 +1682,7 @@ fn recursive_unlink_stops_at_a_mount_point() {
     std::fs::create_dir_all(d.join("g/sub")).unwrap();
     let mounted = d.join("g/sub");
     cmd("mount").args(["-t", "tmpfs", "captar-test-mp"]).arg(&mounted).ok();
-    struct Unmount(std::path::PathBuf);
-    impl Drop for Unmount {
-        fn drop(&mut self) {
-            let _ = cmd("umount").arg("-l").arg(&self.0).run();
-        }
-    }
-    let _unmount = Unmount(mounted.clone());
+    let _unmount = util::Unmount(mounted.clone());
     std::fs::write(mounted.join("precious"), "p").unwrap();
     let out = captar().arg("-xf").arg(&a).arg("-C").arg(&d).arg("--recursive-unlink").code(2);
     assert!(
@@ -1705,7 +1699,7 @@ fn recursive_unlink_stops_at_a_mount_point() {
     let bound = d.join("g/a/sub");
     std::fs::create_dir_all(&bound).unwrap();
     cmd("mount").arg("--bind").arg(&precious).arg(&bound).ok();
-    let _unbind = Unmount(bound.clone());
+    let _unbind = util::Unmount(bound.clone());
     let out = captar().arg("-xf").arg(&a).arg("-C").arg(&d).arg("--recursive-unlink").code(2);
     assert!(out.stderr_text().contains("g/a/sub is a mount point; not removed"), "{}", out.stderr_text());
     assert_eq!(std::fs::read_to_string(precious.join("file")).unwrap(), "p");

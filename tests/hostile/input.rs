@@ -362,12 +362,7 @@ fn a_malformed_value_is_an_error_of_its_member() {
 #[test]
 fn an_unusable_member_is_an_error_of_its_own_and_the_read_goes_on() {
     let patched = |at: usize, bytes: &[u8]| {
-        let mut b = Header::new(b'0', "bad").size(5).bytes();
-        b[at..at + bytes.len()].copy_from_slice(bytes);
-        b[148..156].copy_from_slice(b"        ");
-        let sum: u32 = b.iter().map(|&x| u32::from(x)).sum();
-        b[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
-        Tar::new().raw(&b).data(b"hello")
+        Tar::new().raw(&Header::new(b'0', "bad").size(5).patched(&[(at, bytes)])).data(b"hello")
     };
     let deep = vec!["a"; 1025].join("/");
     let cases: Vec<(&str, Tar, Option<&str>)> = vec![
@@ -482,16 +477,7 @@ fn an_unknown_type_is_a_file_said_so() {
 /// cut off: an error naming the member (it named none; found by review).
 #[test]
 fn a_bad_old_sparse_header_names_its_member() {
-    let sparse = |patches: &[(usize, &[u8])]| {
-        let mut b = Header::new(b'S', "oldsp").size(5).bytes();
-        for (at, bytes) in patches {
-            b[*at..*at + bytes.len()].copy_from_slice(bytes);
-        }
-        b[148..156].copy_from_slice(b"        ");
-        let sum: u32 = b.iter().map(|&x| u32::from(x)).sum();
-        b[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
-        b
-    };
+    let sparse = |patches: &[(usize, &[u8])]| Header::new(b'S', "oldsp").size(5).patched(patches);
     let run = b"00000000000\x0000000000005\x00";
     for (what, tar, said) in [
         (

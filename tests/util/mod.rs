@@ -322,6 +322,15 @@ pub fn tempdir() -> tempfile::TempDir {
 
 /// A fresh filesystem of type `fstype` (`ramfs`, `tmpfs`, ...) mounted on a new temporary
 /// directory with mount options `opts` (may be empty); lazily unmounted on drop.
+/// A mount made by a test (`mount --bind`, say) at this path, lazily unmounted when dropped.
+pub struct Unmount(pub PathBuf);
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        let _ = cmd("umount").arg("-l").arg(&self.0).run();
+    }
+}
+
 pub struct Mount {
     dir: tempfile::TempDir,
     /// The image file of a loop mount (`mount_ext4`), removed after the unmount.
