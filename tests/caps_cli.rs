@@ -372,8 +372,8 @@ fn scan_with_no_thread_to_spare() {
     }
     let getcap = cmd("getcap").args(["-r", "."]).current_dir(d).ok();
     // One process for the user (captar itself): no thread can start.
-    let out = cmd("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "prlimit", "--nproc=1", "--"])
+    let out = util::as_nobody("prlimit")
+        .args(["--nproc=1", "--"])
         .arg(env!("CARGO_BIN_EXE_captar"))
         .args(["caps", "scan", "--threads", "8", "."])
         .current_dir(d)

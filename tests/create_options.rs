@@ -1501,13 +1501,7 @@ fn ignore_failed_read_as_gnu_tar() {
     std::fs::create_dir(&out).unwrap();
     cmd("chown").args(["65534:65534"]).arg(&out).ok();
     let as_nobody = |program: &str, args: &[&str], archive: &str| {
-        cmd("setpriv")
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups", program])
-            .args(args)
-            .arg("-f")
-            .arg(out.join(archive))
-            .args(["d", "missing"])
-            .current_dir(d)
+        util::as_nobody(program).args(args).arg("-f").arg(out.join(archive)).args(["d", "missing"]).current_dir(d)
     };
     let captar_bin = env!("CARGO_BIN_EXE_captar");
     let ours = as_nobody(captar_bin, &["create", "--ignore-failed-read"], "ours.tar").code(0);
@@ -2030,8 +2024,7 @@ fn access_times_stay_as_gnu_tar_atime_preserve_leaves_them() {
     }
     // Not the owner: the atimes may change, and the warning says whose they are.
     reset();
-    let o = cmd("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_captar")])
+    let o = util::as_nobody(env!("CARGO_BIN_EXE_captar"))
         .args(["--atime-preserve", "-cf"])
         .arg(out.path().join("n.tar"))
         .arg("-C")
@@ -2386,12 +2379,7 @@ fn archives_that_cannot_be_replaced_are_written_in_place() {
     std::fs::set_permissions(d.join("ro"), std::os::unix::fs::PermissionsExt::from_mode(0o711)).unwrap();
     std::fs::write(d.join("ro/a.tar"), "").unwrap();
     cmd("chown").args(["65534:65534"]).arg(d.join("ro/a.tar")).ok();
-    let as_nobody = |args: &[&str]| {
-        cmd("setpriv")
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_captar")])
-            .args(args)
-            .current_dir(d)
-    };
+    let as_nobody = |args: &[&str]| util::as_nobody(env!("CARGO_BIN_EXE_captar")).args(args).current_dir(d);
     as_nobody(&["create", "-f", "ro/a.tar", "-C", "t", "."]).ok();
     assert_eq!(listing(&d.join("ro/a.tar")).len(), 3);
     let before = std::fs::read(d.join("ro/a.tar")).unwrap();

@@ -219,24 +219,24 @@ pub fn unknown_bundle_letters(arg: &[u8]) -> Option<String> {
     looks.then_some(unknown)
 }
 
-/// Whether some subcommand, or captar itself, has the long option `long`.
-fn known_long(long: &[u8]) -> bool {
+/// Whether some option of captar's own (`--checkpoint-action ACTION`, `--warning KEYWORD`) or of a
+/// subcommand is the long option `long` and answers `also`.
+fn any_long(long: &[u8], also: impl Fn(&clap::Arg) -> bool) -> bool {
     let cmd = <super::Cli as clap::CommandFactory>::command();
     cmd.get_arguments()
         .chain(cmd.get_subcommands().flat_map(|sub| sub.get_arguments()))
-        .any(|a| a.get_long().is_some_and(|l| l.as_bytes() == long))
+        .any(|a| a.get_long().is_some_and(|l| l.as_bytes() == long) && also(a))
+}
+
+/// Whether some subcommand, or captar itself, has the long option `long`.
+fn known_long(long: &[u8]) -> bool {
+    any_long(long, |_| true)
 }
 
 /// Whether a long option of any subcommand takes a value as the next argument, as clap defines
 /// them (not an optional value, which only comes after `=`: `--atime-preserve`).
 fn takes_value(long: &[u8]) -> bool {
-    let cmd = <super::Cli as clap::CommandFactory>::command();
-    // The global options (`--checkpoint-action ACTION`, `--warning KEYWORD`) and each subcommand's.
-    cmd.get_arguments().chain(cmd.get_subcommands().flat_map(|sub| sub.get_arguments())).any(|a| {
-        a.get_long().is_some_and(|l| l.as_bytes() == long)
-            && a.get_action().takes_values()
-            && !a.is_require_equals_set()
-    })
+    any_long(long, |a| a.get_action().takes_values() && !a.is_require_equals_set())
 }
 
 /// Options of one mode that GNU tar takes in the others and ignores there (they change

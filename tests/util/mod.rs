@@ -322,6 +322,12 @@ pub fn tempdir() -> tempfile::TempDir {
 
 /// A fresh filesystem of type `fstype` (`ramfs`, `tmpfs`, ...) mounted on a new temporary
 /// directory with mount options `opts` (may be empty); lazily unmounted on drop.
+/// `program` run as nobody (uid and gid 65534, no supplementary groups), by `setpriv`; the
+/// caller checks first that `setpriv` is there and that this is root.
+pub fn as_nobody(program: impl AsRef<OsStr>) -> Cmd {
+    cmd("setpriv").args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(program)
+}
+
 /// A mount made by a test (`mount --bind`, say) at this path, lazily unmounted when dropped.
 pub struct Unmount(pub PathBuf);
 
