@@ -228,6 +228,9 @@ impl Run<'_> {
             if let Some(line) = verbose_line {
                 let _ = writeln!(std::io::stdout().lock(), "{line}");
             }
+            if self.link_later(&name, &meta) {
+                continue;
+            }
             self.wait_for_conflicts(&name.rel, &meta)?;
             let mut result = self.member(reader, &name, &meta);
             if let Err(Failure::Stop(e)) = &mut result {
@@ -362,7 +365,10 @@ impl Run<'_> {
         if let Err(Failure::Stop(e)) = &mut result {
             self.explain_full_while_replacing(&done.rel, e);
         }
-        self.handle(&done.path, result)
+        // Links to it are made, unless it stopped the extraction.
+        let handled = self.handle(&done.path, result);
+        let linked = self.links_to(&done.rel, handled.is_ok());
+        handled.and(linked)
     }
 
     /// Waits for every file handed to the workers.
@@ -405,7 +411,7 @@ impl Run<'_> {
 
 /// `rel` and each of its parents, as `Path::ancestors` gives them (without the empty path), cut
 /// from its bytes: `rel` is a safe name, without `.`, `..` or repeated slashes.
-fn ancestors(rel: &Path) -> impl Iterator<Item = &OsStr> {
+pub(super) fn ancestors(rel: &Path) -> impl Iterator<Item = &OsStr> {
     let bytes = rel.as_os_str().as_bytes();
     let cuts = bytes.iter().enumerate().filter(|&(_, &b)| b == b'/').map(|(i, _)| i);
     std::iter::once(bytes.len()).chain(cuts).map(move |end| OsStr::from_bytes(&bytes[..end]))

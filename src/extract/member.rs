@@ -304,7 +304,7 @@ impl Run<'_> {
             .is_ok_and(|t| (t.st_dev, t.st_ino) == (st.st_dev, st.st_ino))
     }
 
-    fn hard_link(&mut self, parent_rel: &Path, name: &OsStr, meta: &EntryMeta) -> Result<(), Failure> {
+    pub(super) fn hard_link(&mut self, parent_rel: &Path, name: &OsStr, meta: &EntryMeta) -> Result<(), Failure> {
         let path = &meta.path;
         let target = meta.link.as_deref().unwrap_or(Path::new(""));
         let refused = |why: String| Err(Failure::Member(Error::entry(path, format!("{why}; skipped"))));

@@ -22,6 +22,7 @@ mod driver;
 mod file;
 mod in_the_way;
 mod incremental;
+mod links;
 mod member;
 mod names;
 mod options;

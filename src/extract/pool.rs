@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::Failure;
+use super::links::LaterLink;
 use crate::error::Result;
 use crate::format::EntryMeta;
 use crate::format::reader::Reader;
@@ -200,6 +201,8 @@ pub(super) struct Pool {
     pub(super) archive: Option<Arc<ArchiveFile>>,
     /// Jobs pushed so far.
     pushed: u64,
+    /// Hard links waiting for a file in flight, by its name (`links`); each in `in_flight` too.
+    pub(super) later_links: HashMap<OsString, Vec<LaterLink>>,
 }
 
 impl Pool {
@@ -219,6 +222,7 @@ impl Pool {
             batch_bytes: 0,
             archive: None,
             pushed: 0,
+            later_links: HashMap::new(),
         }
     }
 

@@ -505,3 +505,58 @@ fn unlink_options_on_directories_named_again_as_gnu_tar() {
         assert!(!c.dest("real/x").exists(), "{args:?}");
     }
 }
+
+/// Hard links to files a worker is still writing are made once the file is done, while the
+/// members after them go on (`extract::links`). What comes out is what one member at a time
+/// makes, GNU tar's: a link to a link, a file named again after a link to it (the link keeps
+/// the first), and a link's name taken by a later file, directory or symlink (one out of the
+/// destination, and a file through it refused), or with a file beneath it (an error). Many
+/// pairs before them, so that the workers are busy when each link comes.
+#[test]
+fn hard_links_to_files_in_flight_end_as_one_member_at_a_time() {
+    let mut tar = Tar::new().dir("d");
+    for i in 0..300 {
+        tar = tar
+            .file(format!("d/f{i}"), format!("file {i}\n").as_bytes())
+            .hardlink(format!("d/l{i}"), format!("d/f{i}"));
+    }
+    let tar = tar
+        .file("a", b"a\n")
+        .hardlink("la", "a")
+        .hardlink("lla", "la")
+        .file("b", b"b1\n")
+        .hardlink("lb", "b")
+        .file("b", b"b2\n")
+        .file("c", b"c\n")
+        .hardlink("lc", "c")
+        .file("lc", b"later\n")
+        .file("e", b"e\n")
+        .hardlink("le", "e")
+        .dir("le")
+        .file("g", b"g\n")
+        .hardlink("lg", "g")
+        .symlink("lg", "../sentinel")
+        .file("h", b"h\n")
+        .hardlink("lh", "h")
+        .file("lh/x", b"beneath\n")
+        .end();
+    let c = case();
+    let out = c.extract(&tar, &[], 2);
+    assert!(out.stderr_text().contains("lh/x"), "{}", out.stderr_text());
+    assert_eq!(read(&c.dest("lb")), b"b1\n");
+    assert_eq!(read(&c.dest("lla")), b"a\n");
+    let ino = |p: &str| std::fs::symlink_metadata(c.dest(p)).unwrap().ino();
+    assert_eq!(ino("lla"), ino("a"));
+    assert_eq!(ino("d/l299"), ino("d/f299"));
+    if util::require_tool("tar") {
+        let gnu = c.root.join("gnu");
+        std::fs::create_dir(&gnu).unwrap();
+        util::cmd("tar").arg("-xf").arg(c.archive_path()).arg("-C").arg(&gnu).code(2);
+        util::assert_same_dirs(&gnu, &c.dest, &util::CompareOpts::extracted());
+    }
+    // Through the symlink that took a link's name, nothing is written.
+    let tar = Tar::new().file("g", b"g\n").hardlink("lg", "g").symlink("lg", "../sentinel").file("lg/file", b"x\n");
+    c.empty_dest();
+    let out = c.extract(&tar.end(), &[], 2);
+    assert!(out.stderr_text().contains("lg/file"), "{}", out.stderr_text());
+}
