@@ -40,7 +40,7 @@ impl Run<'_> {
         // A link carrying a capability is checked in archive order: one its file lacks stops the
         // extraction there, with nothing after it written (unless --keep-going).
         let capped = meta.caps_raw().is_some() && opts.xattrs.caps && !opts.keep_going;
-        let Some(pool) = &mut self.pool else { return false };
+        let Some(pool) = &self.pool else { return false };
         if meta.kind != Kind::HardLink || !plain || capped || name.is_root() {
             return false;
         }
@@ -52,9 +52,17 @@ impl Run<'_> {
         if super::driver::ancestors(rel).any(|a| pool.in_flight.contains(a)) || pool.is_parent(rel) {
             return false;
         }
+        // Its directories are made now, in archive order, as a worker's file's are before it is
+        // handed on: a later member of one of their names finds it there (a file `x` after the
+        // link `x/y/l` fails), `--no-overwrite-dir` and `-G` see it (found by review: made
+        // only with the link, later). One that cannot be made is the link's error, in its turn.
+        let (parent_rel, file_name) = name.split();
+        if self.dest.dir(parent_rel).is_err() {
+            return false;
+        }
+        let Some(pool) = &mut self.pool else { return false };
         pool.in_flight.insert(rel.as_os_str().to_os_string());
         pool.entered_parent(rel);
-        let (parent_rel, file_name) = name.split();
         let later = LaterLink {
             rel: rel.to_path_buf(),
             parent_rel: parent_rel.to_path_buf(),
