@@ -594,7 +594,7 @@ fn hard_links_to_files_in_flight_end_as_one_member_at_a_time() {
     }
 }
 
-/// A GNU incremental directory header (`D`, GNU's magic) for a listing of `len` bytes.
+/// A GNU incremental directory header (`D`, GNU's magic) for `listing`, which follows it.
 fn gnu_dumpdir(name: &str, listing: &[u8]) -> [u8; BLOCK] {
     Header::new(b'D', name).mode(0o755).size(listing.len() as u64).patched(&[(257, b"ustar  \0")])
 }
@@ -609,4 +609,45 @@ fn busy_with_links() -> Tar {
             .hardlink(format!("d/l{i}"), format!("d/f{i}"));
     }
     tar
+}
+
+/// `-G`: a directory's listing removes what it does not name only from a GNU header (`D` under
+/// GNU's magic, or `GNU.dumpdir` in pax); a `D` header of POSIX's magic, which GNU tar never
+/// writes, is a directory whose data GNU tar passes over, removing nothing (captar removed
+/// what GNU tar keeps; found by review).
+#[test]
+fn only_a_gnu_directory_listing_removes_files() {
+    let listing = b"Nkeep\0\0";
+    let posix = Header::new(b'D', "x").mode(0o755).size(listing.len() as u64);
+    for (header, kept) in [(posix.bytes(), "keep old"), (gnu_dumpdir("x", listing), "keep")] {
+        let tar = Tar::new().raw(&header).data(listing).file("after", b"after\n").end();
+        let mut tools = vec![None];
+        if util::require_tool("tar") {
+            tools.push(Some("tar"));
+        }
+        for tool in tools {
+            let c = case();
+            std::fs::create_dir(c.dest("x")).unwrap();
+            std::fs::write(c.dest("x/old"), b"old\n").unwrap();
+            std::fs::write(c.dest("x/keep"), b"keep\n").unwrap();
+            match tool {
+                None => drop(c.extract(&tar, &["-G"], 0)),
+                Some(t) => {
+                    drop(util::cmd(t).args(["-G", "-xf"]).arg(write_archive(&c, &tar)).arg("-C").arg(&c.dest).ok())
+                }
+            }
+            let mut names: Vec<String> = std::fs::read_dir(c.dest("x"))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect();
+            names.sort();
+            assert_eq!(names.join(" "), kept, "{tool:?}");
+            assert_eq!(read(&c.dest("after")), b"after\n", "{tool:?}");
+        }
+    }
+}
+
+fn write_archive(c: &Case, bytes: &[u8]) -> PathBuf {
+    std::fs::write(c.archive_path(), bytes).unwrap();
+    c.archive_path()
 }
