@@ -8,7 +8,8 @@ Directories get their metadata after their contents.
 
 The pieces, in the order a member meets them: `driver` runs the extraction (`extract`: the
 archive read in order, small files handed to `pool`'s writing threads, each member's result
-settled); `names` says where a member goes; `in_the_way` clears its place first (`backup`,
+settled; a hard link to a file still being written made by `links` once it is done); `names`
+says where a member goes; `in_the_way` clears its place first (`backup`,
 `unlink`); `member` makes it by its kind beneath `beneath::Dest`, a regular file through `file`,
 and `restore` gives it its metadata; `dirs` sets the directories' at the end. `incremental` is
 `-G`'s, `stdout` is `-O`'s; `options` is what the CLI asks for. `Run`, one extraction's state,

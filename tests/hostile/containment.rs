@@ -647,6 +647,7 @@ fn only_a_gnu_directory_listing_removes_files() {
     }
 }
 
+/// Writes `bytes` as the case's archive, for a peer to read; its path.
 fn write_archive(c: &Case, bytes: &[u8]) -> PathBuf {
     std::fs::write(c.archive_path(), bytes).unwrap();
     c.archive_path()
