@@ -31,7 +31,11 @@ impl Run<'_> {
     /// Takes a hard-link member whose target a worker is writing, to be made once it is done
     /// (`links_to`); false where it is to be made now, after `wait_for_conflicts`.
     pub(super) fn link_later(&mut self, name: &SafeName, meta: &EntryMeta) -> bool {
-        let rel = name.rel.as_path();
+        // Every member comes here: anything but a hard link goes on at once.
+        if meta.kind != Kind::HardLink || name.is_root() {
+            return false;
+        }
+        let Some(pool) = &self.pool else { return false };
         let opts = self.opts;
         let plain = opts.backups.is_none()
             && !opts.unlinks_first()
@@ -40,10 +44,10 @@ impl Run<'_> {
         // A link carrying a capability is checked in archive order: one its file lacks stops the
         // extraction there, with nothing after it written (unless --keep-going).
         let capped = meta.caps_raw().is_some() && opts.xattrs.caps && !opts.keep_going;
-        let Some(pool) = &self.pool else { return false };
-        if meta.kind != Kind::HardLink || !plain || capped || name.is_root() {
+        if !plain || capped {
             return false;
         }
+        let rel = name.rel.as_path();
         let Some(target) = meta.link.as_deref().and_then(|l| SafeName::parse(l).ok()) else { return false };
         if !pool.in_flight.contains(target.rel.as_os_str()) {
             return false;
