@@ -81,8 +81,7 @@ impl Run<'_> {
     /// `make`, else let go (`rel` stopped the extraction). The first failure that stops the
     /// extraction is returned once every one of them is out of flight.
     pub(super) fn links_to(&mut self, rel: &Path, make: bool) -> Result<()> {
-        let Some(pool) = &mut self.pool else { return Ok(()) };
-        if pool.later_links.is_empty() {
+        if self.pool.as_ref().is_none_or(|p| p.later_links.is_empty()) {
             return Ok(());
         }
         let mut ready: Vec<OsString> = vec![rel.as_os_str().to_os_string()];

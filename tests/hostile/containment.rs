@@ -542,12 +542,7 @@ fn hard_links_to_files_in_flight_end_as_one_member_at_a_time() {
     let ino = |p: &str| std::fs::symlink_metadata(c.dest(p)).unwrap().ino();
     assert_eq!(ino("lla"), ino("a"));
     assert_eq!(ino("d/l299"), ino("d/f299"));
-    if util::require_tool("tar") {
-        let gnu = c.root.join("gnu");
-        std::fs::create_dir(&gnu).unwrap();
-        util::cmd("tar").arg("-xf").arg(c.archive_path()).arg("-C").arg(&gnu).code(2);
-        util::assert_same_dirs(&gnu, &c.dest, &util::CompareOpts::extracted());
-    }
+    same_as_gnu(&c, "gnu", &[], 2, &util::CompareOpts::extracted());
     // Through the symlink that took a link's name, nothing is written.
     let tar = Tar::new().file("g", b"g\n").hardlink("lg", "g").symlink("lg", "../sentinel").file("lg/file", b"x\n");
     c.empty_dest();
@@ -557,6 +552,7 @@ fn hard_links_to_files_in_flight_end_as_one_member_at_a_time() {
     // later file named as one of them fails; --no-overwrite-dir keeps the mode of the one the
     // link made; -G's listing of it removes the link. `a` is large, still in flight.
     let large = vec![b'a'; 900_000];
+    let listing = b"Nkeep\0\0";
     let cases: [(Tar, &[&str], i32); 3] = [
         (busy_with_links().file("a", &large).hardlink("x/y/la", "a").file("x", b"file x\n"), &[], 2),
         (
@@ -565,11 +561,7 @@ fn hard_links_to_files_in_flight_end_as_one_member_at_a_time() {
             0,
         ),
         (
-            busy_with_links()
-                .file("a", &large)
-                .hardlink("x/la", "a")
-                .raw(&gnu_dumpdir("x", b"Nkeep\0\0"))
-                .data(b"Nkeep\0\0"),
+            busy_with_links().file("a", &large).hardlink("x/la", "a").raw(&gnu_dumpdir("x", listing)).data(listing),
             &["-G"],
             0,
         ),
@@ -583,14 +575,21 @@ fn hard_links_to_files_in_flight_end_as_one_member_at_a_time() {
             1 => assert_eq!(std::fs::metadata(c.dest("x")).unwrap().permissions().mode() & 0o7777, 0o755),
             _ => assert_eq!(std::fs::symlink_metadata(c.dest("a")).unwrap().nlink(), 1, "x/la removed by -G"),
         }
-        if util::require_tool("tar") {
-            let gnu = c.root.join(format!("gnu{i}"));
-            std::fs::create_dir(&gnu).unwrap();
-            util::cmd("tar").args(args.iter()).arg("-xf").arg(c.archive_path()).arg("-C").arg(&gnu).code(code);
-            // Directories made for a member (not archived) have the time they were made.
-            let opts = util::CompareOpts { ignore_dir_mtimes: true, ..util::CompareOpts::extracted() };
-            util::assert_same_dirs(&gnu, &c.dest, &opts);
-        }
+        // Directories made for a member (not archived) have the time they were made.
+        let opts = util::CompareOpts { ignore_dir_mtimes: true, ..util::CompareOpts::extracted() };
+        same_as_gnu(&c, &format!("gnu{i}"), args, code, &opts);
+    }
+}
+
+/// GNU tar extracts the case's archive with `args` into `name` beside the destination (exit
+/// `code`), and the two trees are the same; nothing where GNU tar is missing.
+#[track_caller]
+fn same_as_gnu(c: &Case, name: &str, args: &[&str], code: i32, opts: &util::CompareOpts) {
+    if util::require_tool("tar") {
+        let gnu = c.root.join(name);
+        std::fs::create_dir(&gnu).unwrap();
+        util::cmd("tar").args(args).arg("-xf").arg(c.archive_path()).arg("-C").arg(&gnu).code(code);
+        util::assert_same_dirs(&gnu, &c.dest, opts);
     }
 }
 

@@ -84,6 +84,17 @@ pub(super) fn numeric_full(field: &[u8]) -> Option<i128> {
     }
 }
 
+/// Whether the header's magic is POSIX's `ustar\0` (its version field aside, as GNU tar reads
+/// it).
+pub(super) fn posix_magic(block: &[u8; BLOCK]) -> bool {
+    &block[257..263] == b"ustar\0"
+}
+
+/// Whether the header's magic and version are GNU's `ustar  \0` (GNU and old GNU format).
+pub(super) fn gnu_magic(block: &[u8; BLOCK]) -> bool {
+    &block[257..265] == b"ustar  \0"
+}
+
 /// The header's name: with the ustar `prefix` field before it when the magic is POSIX's
 /// `ustar\0`, whatever the version field says, as GNU tar (which compares the magic only) and
 /// bsdtar read it; the tar crate wants version `00` too, and a header with another version
@@ -91,7 +102,7 @@ pub(super) fn numeric_full(field: &[u8]) -> Option<i128> {
 /// fields there.
 pub(super) fn header_name(block: &[u8; BLOCK]) -> std::borrow::Cow<'_, [u8]> {
     let prefix = trim_nul(&block[345..500]);
-    if &block[257..263] != b"ustar\0" || prefix.is_empty() {
+    if !posix_magic(block) || prefix.is_empty() {
         // What the tar crate's `path_bytes` gives here, without its look for a `\` in the
         // whole field (which only makes it copy the same bytes).
         return std::borrow::Cow::Borrowed(trim_nul(&block[..100]));

@@ -27,7 +27,7 @@ mod member;
 pub use data::Data;
 use data::{Segment, Sparse};
 pub(crate) use header::header_checksum_ok;
-use header::{MTIME, header_name, numeric, size_field, trim_nul};
+use header::{MTIME, gnu_magic, header_name, numeric, size_field, trim_nul};
 pub use member::XATTRS_MAX;
 
 /// One member and the offset of its (first) header in the uncompressed stream.
@@ -719,7 +719,7 @@ impl Reader {
                     meta.xattrs_left_out += std::mem::take(&mut self.global_xattrs_left_out);
                     meta.global_caps_left_out = std::mem::take(&mut self.global_caps_left_out);
                     if kind == b'D' {
-                        self.gnu_dumpdir(&mut meta, &block[257..265] == b"ustar  \0")?;
+                        self.gnu_dumpdir(&mut meta, gnu_magic(&block))?;
                     } else {
                         self.remaining = meta.size;
                         self.padding = padding(meta.size);
