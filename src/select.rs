@@ -176,7 +176,8 @@ impl XattrPolicy {
         !self.exclude.is_match(Path::new(name)) && (self.include_empty || self.include.is_match(Path::new(name)))
     }
 
-    /// Whether only the capability can be wanted, so one getxattr per file suffices.
+    /// Whether only the capability can be wanted, so one call per file (`xattr::get_caps_fd`)
+    /// suffices.
     pub fn caps_only_mode(&self) -> bool {
         !self.others
     }

@@ -129,6 +129,75 @@ fn a_seccomp_filter_refusing_getxattrat_changes_nothing() {
 
 /// getxattrat(2)'s number on x86-64 and aarch64.
 const GETXATTRAT: u32 = 464;
+/// listxattrat(2)'s.
+const LISTXATTRAT: u32 = 465;
+
+/// A capability is found among other xattrs, however many: a file's xattr names are read
+/// first, and only a list read whole that lacks `security.capability` means none (a list past
+/// the first buffer is asked by name). Create takes each capability, verify compares each, and
+/// `caps scan` lists what getcap lists, with the `*xattrat` calls and without them (refused by a
+/// seccomp filter, as on a kernel before 6.13).
+#[test]
+fn capabilities_among_many_other_xattrs() {
+    let tmp = util::tempdir();
+    let src = tmp.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    if !util::require_test_tree(&src) || !util::require_tool("setfattr") {
+        return;
+    }
+    let setfattr = |p: &Path, name: &str| drop(cmd("setfattr").args(["-n", name, "-v", "1"]).arg(p).ok());
+    // 12 names of 40 bytes: a list of 492 bytes, past the first buffer (256).
+    let many = |p: &Path| (0..12).for_each(|i| setfattr(p, &format!("user.{i:02}{}", "x".repeat(33))));
+    let few = |p: &Path| ["user.a", "user.z"].into_iter().for_each(|n| setfattr(p, n));
+    let files = ["many-capped", "few-capped", "many-plain", "few-plain"];
+    let xattrs = |dir: &Path| {
+        for f in files {
+            if f.starts_with("many") { many(&dir.join(f)) } else { few(&dir.join(f)) }
+        }
+    };
+    for f in files {
+        std::fs::write(src.join(f), f).unwrap();
+    }
+    for f in ["many-capped", "few-capped"] {
+        cmd("setcap").arg("cap_net_raw=ep").arg(src.join(f)).ok();
+    }
+    // Set after the capabilities: setting a user xattr keeps them (a write would clear them).
+    xattrs(&src);
+    let want = |caps: &[&str]| caps.iter().map(|f| (PathBuf::from(f), "cap_net_raw=ep".to_string())).collect();
+    assert_eq!(util::getcap_n_r(&src), want(&["few-capped", "many-capped"]));
+    let archive = tmp.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&archive).arg("-C").arg(&src).args(files).ok();
+    let listed = captar().args(["list", "--caps", "-f"]).arg(&archive).ok().stdout_text();
+    assert_eq!(listed, "many-capped cap_net_raw=ep\nfew-capped cap_net_raw=ep\nmany-plain\nfew-plain\n");
+    // The restore (capabilities only, by default) given the same xattrs, then one capability
+    // removed and one gained, each on a file with many xattrs and one with few.
+    let dst = tmp.path().join("dst");
+    std::fs::create_dir(&dst).unwrap();
+    captar().args(["extract", "-f"]).arg(&archive).arg("-C").arg(&dst).ok();
+    xattrs(&dst);
+    captar().args(["verify", "-f"]).arg(&archive).arg("-C").arg(&dst).ok();
+    cmd("setcap").arg("-r").arg(dst.join("many-capped")).ok();
+    cmd("setcap").arg("cap_chown=ep").arg(dst.join("few-plain")).ok();
+    cmd("setcap").arg("-r").arg(dst.join("few-capped")).ok();
+    cmd("setcap").arg("cap_chown=ep").arg(dst.join("many-plain")).ok();
+    let diffs: BTreeSet<(String, String)> = [
+        ("many-capped", "caps_missing"),
+        ("few-capped", "caps_missing"),
+        ("many-plain", "caps_extra"),
+        ("few-plain", "caps_extra"),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    let verify = |c: util::Cmd| c.args(["verify", "--json", "-f"]).arg(&archive).arg("-C").arg(&dst).code(1);
+    assert_eq!(json_diffs(&verify(captar())), diffs);
+    let scan = captar().args(["caps", "scan"]).arg(&dst).ok().stdout_text();
+    let getcap = cmd("getcap").arg("-r").arg(&dst).ok().stdout_text();
+    assert_eq!(scan, getcap);
+    assert_eq!(getcap.lines().count(), 2, "{getcap}");
+    let Some(by_path) = util::captar_with_syscalls_refused(&[GETXATTRAT, LISTXATTRAT]) else { return };
+    assert_eq!(json_diffs(&verify(by_path)), diffs);
+}
 
 /// Members whose directory is gone, or is now a file, are missing; their checks look names up
 /// in the directory, so this is where that lookup fails.

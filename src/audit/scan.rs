@@ -106,7 +106,7 @@ fn from_xattr(path: &Path, value: std::io::Result<Option<Vec<u8>>>, report: &Rep
                 None
             }
         },
-        // Removed between readdir and getxattr.
+        // Removed between readdir and the xattr calls.
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) if e.raw_os_error() == Some(libc::EOVERFLOW) => {
             report.error(Error::entry(

@@ -113,7 +113,7 @@ impl Task {
         out
     }
 
-    /// lstat, the type, and one getxattr and the capability comparison;
+    /// lstat, the type, and the capability (`xattr::get_caps_at`: one listxattrat) compared;
     /// both look the name up in its directory, held open in `dirs`.
     fn check(&self, dirs: &mut Dirs) -> Vec<Finding> {
         // A hard link's target, looked up before this member's directory is held.
