@@ -339,14 +339,21 @@ impl Dates {
     /// Makes the text of `secs` and keeps it; returns its key.
     fn make(&mut self, secs: i64) -> (i64, bool) {
         let pattern = if self.full { "%Y-%m-%d %H:%M:%S" } else { "%Y-%m-%d %H:%M" };
-        let (text, whole_minutes) = match jiff::Timestamp::from_second(secs) {
+        // The text holds for the whole UTC minute when the zone's offset is whole minutes and the
+        // same throughout it (a change of offset, whole minutes or not, can fall within one:
+        // found by review).
+        let offset = |s: i64| jiff::Timestamp::from_second(s).ok().map(|ts| self.tz.to_offset(ts));
+        let minute = secs.div_euclid(60) * 60;
+        let (text, one_minute) = match jiff::Timestamp::from_second(secs) {
             Ok(ts) => {
                 let zoned = ts.to_zoned_datetime(self.tz.clone());
-                (zoned.strftime(pattern).to_string(), zoned.offset().seconds() % 60 == 0)
+                let whole = zoned.offset().seconds() % 60 == 0;
+                let steady = offset(minute) == Some(zoned.offset()) && offset(minute + 59) == Some(zoned.offset());
+                (zoned.strftime(pattern).to_string(), whole && steady)
             }
             Err(_) => (secs.to_string(), false),
         };
-        let by_minute = whole_minutes && !self.full;
+        let by_minute = one_minute && !self.full;
         let key = if by_minute { (secs.div_euclid(60), true) } else { (secs, false) };
         if self.made.len() >= DATES_KEPT {
             self.made.clear();
@@ -673,6 +680,24 @@ mod tests {
         assert!(dates.made.len() <= DATES_KEPT);
         assert_eq!(dates.format(at(now + 52)), "2021-03-04 00:06");
         assert_eq!(dates.format(at(t + 10)), "1874-12-07 13:44");
+        // A change of offset within a UTC minute: Amsterdam went from +1:19:32 to +1:20 at
+        // 1937-06-30 22:40:28 UTC. Each second is shown in its own offset, whichever comes
+        // first (and so with offsets of whole minutes on both sides, in a POSIX zone whose
+        // summer time starts at 2:00:07).
+        let amsterdam = jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap();
+        let posix = jiff::tz::TimeZone::posix("AAA-1BBB-2,M3.5.0/2:00:07,M10.5.0/3").unwrap();
+        let cases = [
+            (amsterdam, (-1_025_745_570, "1937-07-01 00:00"), (-1_025_745_580, "1937-06-30 23:59")),
+            (posix, (1_679_792_427, "2023-03-26 03:00"), (1_679_792_402, "2023-03-26 02:00")),
+        ];
+        for (tz, a, b) in cases {
+            for order in [[a, b], [b, a]] {
+                let mut dates = Dates { tz: tz.clone(), full: false, made: HashMap::new() };
+                for (secs, want) in order {
+                    assert_eq!(dates.format(at(secs)), want, "{order:?}");
+                }
+            }
+        }
         let mut utc = Dates { tz: jiff::tz::TimeZone::UTC, full: true, made: HashMap::new() };
         assert_eq!(utc.format(Time { secs: 1_614_834_367, nsecs: 500_000_000 }), "2021-03-04 05:06:07.5");
         assert_eq!(utc.format(Time { secs: 1_614_834_367, nsecs: 120_000_000 }), "2021-03-04 05:06:07.12");
