@@ -10,7 +10,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
-use rustix::fs::XattrFlags;
+use rustix::fs::{Mode, OFlags, XattrFlags};
 
 /// Large enough for any capability value (24 bytes) and most small xattrs, so the common case
 /// is one syscall.
@@ -74,7 +74,8 @@ fn read_rare(mut call: impl FnMut(&mut [u8]) -> rustix::io::Result<usize>) -> io
 /// and a listxattr answers that without the capability module's getxattr hook, which looks the
 /// value up a second time to convert a namespaced one (0.6 µs less per file on ext4 here; the
 /// same on tmpfs). Only a list read whole and lacking the name answers `None`; a list longer
-/// than the buffer, or any error, leaves the answer to `get` (`read_rare`), as before.
+/// than the buffer, or any error, leaves the answer to `get` (`read_rare`), as before. Only for
+/// a file on a filesystem that `lists_every_name`.
 fn read_caps(
     list: impl FnOnce(&mut [u8]) -> rustix::io::Result<usize>,
     get: impl FnMut(&mut [u8]) -> rustix::io::Result<usize>,
@@ -86,6 +87,45 @@ fn read_caps(
         return Ok(None);
     }
     read_rare(get)
+}
+
+/// Filesystems (`statfs`'s `f_type`) whose name list holds every xattr they give a value for:
+/// the kernel's own, which list each stored name (overlayfs passes its layers' lists on,
+/// leaving out only its own `overlay.` names). ext2/3/4, XFS, btrfs, tmpfs, f2fs, overlayfs,
+/// squashfs, EROFS, ramfs (which keeps none).
+const LISTS_EVERY_NAME: [i64; 9] =
+    [0xEF53, 0x5846_5342, 0x9123_683E, 0x0102_1994, 0xF2F5_2010, 0x794C_7630, 0x7371_7368, 0xE0F5_E1E2, 0x8584_58F6];
+
+/// The most devices `lists_every_name` remembers per thread (it starts again past them).
+const DEVICES_KEPT: usize = 64;
+
+thread_local! {
+    /// What `lists_every_name` found for each device met on this thread.
+    static LISTS: std::cell::RefCell<Vec<(u64, bool)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Whether the filesystem of device `dev` is one of `LISTS_EVERY_NAME`, so that a name list
+/// without `security.capability` means the file has none (`read_caps`). Any other (FUSE, NFS,
+/// CIFS, 9p...) is asked for the value by name: a FUSE filesystem may leave `security.*` out of
+/// its list and still give the value, and a capability taken for absent there would be lost
+/// without a word (a review built one; tested). `fd()` opens a file on that filesystem, asked
+/// (`fstatfs`) the first time this thread meets the device; without one, the answer is no.
+fn lists_every_name<F: AsFd>(dev: u64, fd: impl FnOnce() -> Option<F>) -> bool {
+    if let Some(known) = LISTS.with(|l| l.borrow().iter().find(|(d, _)| *d == dev).map(|&(_, known)| known)) {
+        return known;
+    }
+    let Some(fd) = fd() else { return false };
+    let Ok(fs) = rustix::fs::fstatfs(&fd) else { return false };
+    #[allow(clippy::unnecessary_cast)] // f_type's width differs between architectures
+    let lists = LISTS_EVERY_NAME.contains(&(fs.f_type as i64));
+    LISTS.with(|l| {
+        let mut l = l.borrow_mut();
+        if l.len() >= DEVICES_KEPT {
+            l.clear();
+        }
+        l.push((dev, lists));
+    });
+    lists
 }
 
 fn split_list(call: impl FnMut(&mut [u8]) -> rustix::io::Result<usize>) -> io::Result<Vec<OsString>> {
@@ -153,18 +193,30 @@ pub fn remove_fd(fd: impl AsFd, name: &OsStr) -> io::Result<()> {
 /// `security.capability` as a C string, for callers on hot paths.
 pub const CAPABILITY: &CStr = c"security.capability";
 
-/// The capability xattr of an open file: one flistxattr where there is none (`read_caps`).
+/// The capability xattr of an open file: one getxattr where there is none (`read_rare`).
 pub fn get_caps_fd(fd: impl AsFd) -> io::Result<Option<Vec<u8>>> {
+    match read_rare(|buf| rustix::fs::fgetxattr(&fd, CAPABILITY, buf)) {
+        Err(e) if is_unsupported(&e) => Ok(None),
+        other => other,
+    }
+}
+
+/// `get_caps_fd` of an open file on device `dev` (its `st_dev`): one flistxattr where there is
+/// none, on a filesystem that `lists_every_name`.
+pub fn get_caps_fd_on(fd: impl AsFd, dev: u64) -> io::Result<Option<Vec<u8>>> {
+    if !lists_every_name(dev, || Some(fd.as_fd())) {
+        return get_caps_fd(fd);
+    }
     match read_caps(|buf| rustix::fs::flistxattr(&fd, buf), |buf| rustix::fs::fgetxattr(&fd, CAPABILITY, buf)) {
         Err(e) if is_unsupported(&e) => Ok(None),
         other => other,
     }
 }
 
-/// The capability xattr of a path (never following a final symlink): one llistxattr where
-/// there is none (`read_caps`).
+/// The capability xattr of a path (never following a final symlink): one lgetxattr where there
+/// is none (`read_rare`).
 pub fn get_caps_path(path: &Path) -> io::Result<Option<Vec<u8>>> {
-    match read_caps(|buf| rustix::fs::llistxattr(path, buf), |buf| rustix::fs::lgetxattr(path, CAPABILITY, buf)) {
+    match read_rare(|buf| rustix::fs::lgetxattr(path, CAPABILITY, buf)) {
         Err(e) if is_unsupported(&e) => Ok(None),
         other => other,
     }
@@ -320,10 +372,24 @@ pub fn list_at(dir: BorrowedFd<'_>, name: &CStr, full: &dyn Fn() -> PathBuf) -> 
 }
 
 /// The capability xattr of `name` in the directory `dir` (never following a final symlink):
-/// one `listxattrat` where there is none (`read_caps`), which looks up one component instead of
-/// a whole path; on a kernel without it, `get_caps_path` on `full()`, a path of the same file.
-pub fn get_caps_at(dir: BorrowedFd<'_>, name: &CStr, full: &dyn Fn() -> PathBuf) -> io::Result<Option<Vec<u8>>> {
-    let at = || match read_caps(|buf| listxattrat(dir, name, buf), |buf| getxattrat(dir, name, CAPABILITY, buf)) {
+/// one `getxattrat` where there is none (`read_rare`), which looks up one component instead of
+/// a whole path; with `dev`, the file's `st_dev`, one `listxattrat` instead on a filesystem that
+/// `lists_every_name` (`read_caps`). On a kernel without them, `get_caps_path` on `full()`, a
+/// path of the same file.
+pub fn get_caps_at(
+    dir: BorrowedFd<'_>,
+    name: &CStr,
+    dev: Option<u64>,
+    full: &dyn Fn() -> PathBuf,
+) -> io::Result<Option<Vec<u8>>> {
+    let open = || rustix::fs::openat(dir, name, OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty()).ok();
+    let listed = dev.is_some_and(|dev| lists_every_name(dev, open));
+    let get = |buf: &mut [u8]| getxattrat(dir, name, CAPABILITY, buf);
+    let value = || match listed {
+        true => read_caps(|buf| listxattrat(dir, name, buf), get),
+        false => read_rare(get),
+    };
+    let at = || match value() {
         Err(e) if is_unsupported(&e) => Ok(None),
         other => other,
     };

@@ -132,6 +132,112 @@ const GETXATTRAT: u32 = 464;
 /// listxattrat(2)'s.
 const LISTXATTRAT: u32 = 465;
 
+/// A FUSE filesystem (fusepy) with one file, `hidden`, whose name list (listxattr) leaves its
+/// capability out while getxattr gives it: `cap_net_raw=ep`, a v2 value.
+const LYING_FUSE: &str = r#"
+import errno, stat, sys, fusepy as F
+CAP = bytes.fromhex("0100000200200000000000000000000000000000")
+class FS(F.Operations):
+    def getattr(self, path, fh=None):
+        if path == "/":
+            return dict(st_mode=stat.S_IFDIR | 0o755, st_nlink=2)
+        if path == "/hidden":
+            return dict(st_mode=stat.S_IFREG | 0o755, st_nlink=1, st_size=5)
+        raise F.FuseOSError(errno.ENOENT)
+    def readdir(self, path, fh):
+        return [".", "..", "hidden"]
+    def open(self, path, flags):
+        return 0
+    def read(self, path, size, offset, fh):
+        return b"data\n"[offset:offset + size]
+    def getxattr(self, path, name, position=0):
+        if path == "/hidden" and name == "security.capability":
+            return CAP
+        if path == "/hidden" and name == "user.a":
+            return b"1"
+        raise F.FuseOSError(errno.ENODATA)
+    def listxattr(self, path):
+        return ["user.a"] if path == "/hidden" else []
+F.FUSE(FS(), sys.argv[1], foreground=True)
+"#;
+
+/// The FUSE filesystem of `LYING_FUSE` mounted on `dir` until dropped; `None` after a skip.
+struct Fuse {
+    dir: PathBuf,
+    child: std::process::Child,
+}
+
+impl Fuse {
+    fn mount(dir: &Path) -> Option<Fuse> {
+        use std::os::unix::fs::MetadataExt;
+        let python = ["python3", "/usr/bin/python3"].into_iter().find(|p| {
+            std::process::Command::new(p).args(["-c", "import fusepy"]).output().is_ok_and(|o| o.status.success())
+        });
+        let Some(python) = python else {
+            util::skip("python3 with fusepy (apt-get install python3-fusepy libfuse2) is not installed");
+            return None;
+        };
+        if !Path::new("/dev/fuse").exists() {
+            util::skip("/dev/fuse is missing");
+            return None;
+        }
+        std::fs::create_dir_all(dir).unwrap();
+        let parent = std::fs::metadata(dir.parent().unwrap()).unwrap().dev();
+        let child = std::process::Command::new(python).arg("-c").arg(LYING_FUSE).arg(dir).spawn().unwrap();
+        let fuse = Fuse { dir: dir.to_path_buf(), child };
+        for _ in 0..200 {
+            if std::fs::metadata(dir).is_ok_and(|m| m.dev() != parent) {
+                return Some(fuse);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("the FUSE filesystem did not come up on {}", dir.display());
+    }
+}
+
+impl Drop for Fuse {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.dir).status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A filesystem whose name list leaves a capability out (a FUSE one can, and a review built
+/// one) is asked for it by name: create archives it, verify sees it, as getcap does. The
+/// names are listed first only on the kernel's own filesystems (ext4, tmpfs, XFS, btrfs...).
+#[test]
+fn a_capability_left_out_of_the_name_list_is_still_found() {
+    let tmp = util::tempdir();
+    if !util::require_root("mount a FUSE filesystem")
+        || !util::require_tool("getcap")
+        || !util::require_tool("getfattr")
+    {
+        return;
+    }
+    let Some(fuse) = Fuse::mount(&tmp.path().join("fuse")) else { return };
+    let dir = &fuse.dir;
+    // The filesystem is as described: the list lacks the name that getxattr gives.
+    let listed = cmd("getfattr").args(["-d", "-m", "-", "--absolute-names"]).arg(dir.join("hidden")).ok().stdout_text();
+    assert!(listed.contains("user.a") && !listed.contains("security.capability"), "{listed}");
+    let getcap = cmd("getcap").arg(dir.join("hidden")).ok().stdout_text();
+    assert_eq!(getcap, format!("{} cap_net_raw=ep\n", dir.join("hidden").display()));
+    let archive = tmp.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&archive).arg("-C").arg(dir).arg("hidden").ok();
+    let listed = captar().args(["list", "--caps", "-f"]).arg(&archive).ok().stdout_text();
+    assert_eq!(listed, "hidden cap_net_raw=ep\n");
+    captar().args(["verify", "-f"]).arg(&archive).arg("-C").arg(dir).ok();
+    // An archive without it: verify names the capability on disk.
+    let plain = tmp.path().join("plain.tar");
+    cmd("tar").arg("-cf").arg(&plain).arg("-C").arg(dir).arg("hidden").ok();
+    let out = captar().args(["verify", "--json", "-f"]).arg(&plain).arg("-C").arg(dir).code(1);
+    assert_eq!(json_diffs(&out), BTreeSet::from([("hidden".to_string(), "caps_extra".to_string())]));
+    assert_eq!(
+        captar().args(["caps", "scan"]).arg(dir).ok().stdout_text(),
+        cmd("getcap").arg("-r").arg(dir).ok().stdout_text()
+    );
+}
+
 /// A capability is found among other xattrs, however many: a file's xattr names are read
 /// first, and only a list read whole that lacks `security.capability` means none (a list past
 /// the first buffer is asked by name). Create takes each capability, verify compares each, and

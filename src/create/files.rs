@@ -168,7 +168,7 @@ impl Files<'_> {
             // A directory, a symlink, a fifo or a device can carry a capability too (it grants
             // nothing, but it is there, and getcap lists it on a fifo or a device).
             if self.opts.xattrs.caps {
-                return self.take_caps(path, meta, xattr::get_caps_at(at.dir(), at.name(), &full));
+                return self.take_caps(path, meta, xattr::get_caps_at(at.dir(), at.name(), None, &full));
             }
             return Ok(true);
         }
@@ -201,13 +201,13 @@ impl Files<'_> {
         Ok(true)
     }
 
-    /// Xattrs of an open file; `Ok(false)` as for `take_caps`.
-    pub(super) fn fd_xattrs(&self, path: &Path, file: &File, meta: &mut EntryMeta) -> Result<bool> {
+    /// Xattrs of an open file, on device `dev`; `Ok(false)` as for `take_caps`.
+    pub(super) fn fd_xattrs(&self, path: &Path, file: &File, dev: u64, meta: &mut EntryMeta) -> Result<bool> {
         let policy = &self.opts.xattrs;
         let mut whole = true;
         if policy.caps_only_mode() {
             if policy.caps {
-                whole = self.take_caps(path, meta, xattr::get_caps_fd(file))?;
+                whole = self.take_caps(path, meta, xattr::get_caps_fd_on(file, dev))?;
             }
         } else {
             for name in xattr::list_fd(file).at(path, "list xattrs")? {
@@ -250,7 +250,7 @@ impl Files<'_> {
         let mut meta = self.base_meta(name, Kind::File, &before, path)?;
         meta.size = before.st_size as u64;
         // Archived without its capability, a file is never removed (--remove-files).
-        let whole = self.fd_xattrs(path, &file, &mut meta)?;
+        let whole = self.fd_xattrs(path, &file, before.st_dev, &mut meta)?;
         let seen = (self.opts.remove_files && whole).then(|| remove::Seen::of(&before));
         // --sparse: a file taking fewer blocks than its size has holes; the filesystem says where.
         if self.opts.sparse

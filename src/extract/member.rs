@@ -358,7 +358,7 @@ impl Run<'_> {
             let on_disk = || {
                 let cname = std::ffi::CString::new(tname.as_bytes()).map_err(io::Error::other)?;
                 let full = || beneath::proc_path(tparent.as_fd(), tname.as_bytes()).unwrap_or_default();
-                crate::xattr::get_caps_at(tparent.as_fd(), &cname, &full)
+                crate::xattr::get_caps_at(tparent.as_fd(), &cname, None, &full)
             };
             if let Err(f) = self.restorer.check_link_caps(on_disk, meta) {
                 if !self.opts.keep_going {

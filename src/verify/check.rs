@@ -113,7 +113,8 @@ impl Task {
         out
     }
 
-    /// lstat, the type, and the capability (`xattr::get_caps_at`: one listxattrat) compared;
+    /// lstat, the type, and the capability (`xattr::get_caps_at`: one listxattrat on the usual
+    /// filesystems) compared;
     /// both look the name up in its directory, held open in `dirs`.
     fn check(&self, dirs: &mut Dirs) -> Vec<Finding> {
         // A hard link's target, looked up before this member's directory is held.
@@ -181,7 +182,7 @@ impl Task {
         // symlink too): compared for all, as create and extract keep it for all.
         {
             let on_disk = match &at {
-                Some((dir, name)) => xattr::get_caps_at(dir.as_fd(), name, &local),
+                Some((dir, name)) => xattr::get_caps_at(dir.as_fd(), name, Some(md.0.st_dev), &local),
                 None => xattr::get_caps_path(&self.place.disk()),
             };
             findings.extend(self.caps(on_disk));
