@@ -298,7 +298,7 @@ fn mode_bytes(kind: Kind, mode: u32) -> [u8; 10] {
 /// too, and the fraction of a second when there is one, as GNU tar prints it (`05:06:07.5`);
 /// with `--utc` in UTC. Members of an archive share few distinct minutes, so the texts made
 /// are kept: for their minute, or for their second where the zone's offset is not whole minutes
-/// then (local mean time before ~1883) or with `--full-time`.
+/// then (local mean time before ~1883) or changes within that minute, or with `--full-time`.
 pub struct Dates {
     tz: jiff::tz::TimeZone,
     full: bool,

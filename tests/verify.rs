@@ -239,8 +239,8 @@ fn a_capability_left_out_of_the_name_list_is_still_found() {
 }
 
 /// A capability is found among other xattrs, however many: a file's xattr names are read
-/// first, and only a list read whole that lacks `security.capability` means none (a list past
-/// the first buffer is asked by name). Create takes each capability, verify compares each, and
+/// first (on ext4 or tmpfs, where the tests run), and only a list read whole that lacks
+/// `security.capability` means none (a list past the first buffer is asked by name). Create takes each capability, verify compares each, and
 /// `caps scan` lists what getcap lists, with the `*xattrat` calls and without them (refused by a
 /// seccomp filter, as on a kernel before 6.13).
 #[test]
