@@ -170,13 +170,7 @@ struct Fuse {
 impl Fuse {
     fn mount(dir: &Path) -> Option<Fuse> {
         use std::os::unix::fs::MetadataExt;
-        let python = ["python3", "/usr/bin/python3"].into_iter().find(|p| {
-            std::process::Command::new(p).args(["-c", "import fusepy"]).output().is_ok_and(|o| o.status.success())
-        });
-        let Some(python) = python else {
-            util::skip("python3 with fusepy (apt-get install python3-fusepy libfuse2) is not installed");
-            return None;
-        };
+        let python = util::python_with("fusepy", "python3-fusepy libfuse2")?;
         if !Path::new("/dev/fuse").exists() {
             util::skip("/dev/fuse is missing");
             return None;

@@ -37,18 +37,24 @@ pub fn captar() -> Cmd {
     Cmd::new(env!("CARGO_BIN_EXE_captar"))
 }
 
+/// A python3 that imports `module` (the one on PATH, or Debian's, where apt installs its
+/// modules); `None` after a skip (a failure under CI) naming `packages` to install.
+pub fn python_with(module: &str, packages: &str) -> Option<&'static str> {
+    let found = ["python3", "/usr/bin/python3"]
+        .into_iter()
+        .find(|p| Command::new(p).args(["-c", &format!("import {module}")]).output().is_ok_and(|o| o.status.success()));
+    if found.is_none() {
+        skip(&format!("python3 with the {module} module (apt-get install {packages}) is not installed"));
+    }
+    found
+}
+
 /// The captar binary run under a real seccomp filter that refuses the given syscalls (by
 /// x86-64/aarch64 number) with EPERM, as container runtimes' filters refuse syscalls newer than
 /// themselves; installed through libseccomp's Python binding before exec. `None` (a skip, a
 /// failure under CI) without python3-seccomp.
 pub fn captar_with_syscalls_refused(numbers: &[u32]) -> Option<Cmd> {
-    let python = ["python3", "/usr/bin/python3"]
-        .into_iter()
-        .find(|p| Command::new(p).args(["-c", "import seccomp"]).output().is_ok_and(|o| o.status.success()));
-    let Some(python) = python else {
-        skip("python3 with the seccomp module (apt-get install python3-seccomp) is not installed");
-        return None;
-    };
+    let python = python_with("seccomp", "python3-seccomp")?;
     let rules: String = numbers.iter().map(|n| format!("f.add_rule(seccomp.ERRNO(errno.EPERM), {n})\n")).collect();
     let script = format!(
         "import errno, os, sys, seccomp\nf = seccomp.SyscallFilter(defaction=seccomp.ALLOW)\n{rules}f.load()\nos.execv(sys.argv[1], sys.argv[1:])"
