@@ -110,6 +110,33 @@ fn xattr_include_exclude_as_gnu_tar() {
     case(&["--xattrs", "--xattrs-exclude=security.capability"], &["user.keep", "user.tmp1", "trusted.t"]);
 }
 
+/// Created over an archive on a filesystem with room for one but not two: the old archive
+/// stays whole (the new one is written beside it), and the error says why and what to do;
+/// with the old one removed, the same create succeeds.
+#[test]
+fn a_full_filesystem_with_the_old_archive_says_both_need_room() {
+    let tmp = util::tempdir();
+    let src = tmp.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    std::fs::write(src.join("big"), util::noise(1_200_000, 3)).unwrap();
+    let Some(m) = util::mount_tmp("tmpfs", "size=2m") else { return };
+    let a = m.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).arg("big").ok();
+    let before = std::fs::read(&a).unwrap();
+    let err = captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).arg("big").code(2).stderr_text();
+    assert_eq!(
+        err,
+        format!(
+            "captar: {}: write: No space left on device (the new archive is written beside the old one, which is kept until the new one is complete, so both need room; free space, or remove the old archive first)\n",
+            a.display()
+        )
+    );
+    assert!(std::fs::read(&a).unwrap() == before, "the old archive is whole");
+    assert_eq!(std::fs::read_dir(m.path()).unwrap().count(), 1, "nothing left beside it");
+    std::fs::remove_file(&a).unwrap();
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).arg("big").ok();
+}
+
 #[test]
 fn one_file_system_stays_on_the_first_filesystem() {
     let tmp = util::tempdir();
