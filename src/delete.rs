@@ -167,7 +167,8 @@ fn rewrite(path: &Path, cut: &[(u64, u64)], end: u64, record: u64) -> Result<u64
     });
     if written.is_err() {
         new.discard();
-        return written;
+        let why = "delete writes the new archive beside the old one, which is kept until the new one is complete, so both need room; nothing deleted: free space, or work on a copy on a filesystem with room";
+        return written.map_err(|e| temps::full_beside(e, path, why));
     }
     new.finish_or_copy().at(path, "put the new archive in place")?;
     written

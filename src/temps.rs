@@ -106,6 +106,20 @@ pub enum BesideError {
     Create(io::Error),
 }
 
+/// `e`, an error writing the `Beside` of `path`: where the filesystem is full (or the quota is
+/// reached), with `why` in place of the usual advice, which says that the old file and the new
+/// one need room side by side, and what to do.
+pub fn full_beside(e: crate::error::Error, path: &Path, why: &str) -> crate::error::Error {
+    match &e {
+        crate::error::Error::Io { path: at, op, source }
+            if at == path && matches!(source.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT)) =>
+        {
+            crate::error::Error::entry(path, format!("{op}: {} ({why})", crate::error::os_text(source)))
+        }
+        _ => e,
+    }
+}
+
 impl Beside {
     /// Creates the temporary (mode `mode`, before the umask) in `path`'s directory.
     pub fn create(path: &Path, mode: u32) -> Result<Beside, BesideError> {

@@ -112,7 +112,7 @@ fn xattr_include_exclude_as_gnu_tar() {
 
 /// Created over an archive on a filesystem with room for one but not two: the old archive
 /// stays whole (the new one is written beside it), and the error says why and what to do;
-/// with the old one removed, the same create succeeds.
+/// with the old one removed, the same create succeeds. The same for delete.
 #[test]
 fn a_full_filesystem_with_the_old_archive_says_both_need_room() {
     let tmp = util::tempdir();
@@ -133,6 +133,20 @@ fn a_full_filesystem_with_the_old_archive_says_both_need_room() {
     );
     assert!(std::fs::read(&a).unwrap() == before, "the old archive is whole");
     assert_eq!(std::fs::read_dir(m.path()).unwrap().count(), 1, "nothing left beside it");
+    // delete too writes the new archive beside the old one.
+    std::fs::write(src.join("small"), "x").unwrap();
+    std::fs::remove_file(&a).unwrap();
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).args(["big", "small"]).ok();
+    let before = std::fs::read(&a).unwrap();
+    let err = captar().args(["delete", "-f"]).arg(&a).arg("small").code(2).stderr_text();
+    assert_eq!(
+        err,
+        format!(
+            "captar: {}: write the new archive: No space left on device (delete writes the new archive beside the old one, which is kept until the new one is complete, so both need room; nothing deleted: free space, or work on a copy on a filesystem with room)\n",
+            a.display()
+        )
+    );
+    assert!(std::fs::read(&a).unwrap() == before, "the old archive is whole");
     std::fs::remove_file(&a).unwrap();
     captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).arg("big").ok();
 }

@@ -291,21 +291,9 @@ pub(super) fn replace_archive(
     let written = write_to(opts, walker, progress, file, path);
     if let Err(e) = written {
         beside.discard();
-        // A full filesystem where the old archive still takes its room: say why (GNU tar,
-        // which truncates the old archive first, would have had room).
-        if let (Some(_), Error::Io { path: at, op, source }) = (old, &e)
-            && at == path
-            && matches!(source.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT))
-        {
-            return Err(Error::entry(
-                path,
-                format!(
-                    "{op}: {} (the new archive is written beside the old one, which is kept until the new one is complete, so both need room; free space, or remove the old archive first)",
-                    crate::error::os_text(source)
-                ),
-            ));
-        }
-        return Err(e);
+        // GNU tar, which truncates the old archive first, may have had room.
+        let why = "the new archive is written beside the old one, which is kept until the new one is complete, so both need room; free space, or remove the old archive first";
+        return Err(if old.is_some() { temps::full_beside(e, path, why) } else { e });
     }
     // The old file's xattrs and ACLs (after the data: a write clears a capability); where the
     // new file cannot take them all, the old file, which has them, gets the data.
