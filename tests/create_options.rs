@@ -119,36 +119,29 @@ fn a_full_filesystem_with_the_old_archive_says_both_need_room() {
     let src = tmp.path().join("src");
     std::fs::create_dir(&src).unwrap();
     std::fs::write(src.join("big"), util::noise(1_200_000, 3)).unwrap();
+    std::fs::write(src.join("small"), "x").unwrap();
     let Some(m) = util::mount_tmp("tmpfs", "size=2m") else { return };
     let a = m.path().join("a.tar");
-    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).arg("big").ok();
-    let before = std::fs::read(&a).unwrap();
-    let err = captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).arg("big").code(2).stderr_text();
-    assert_eq!(
-        err,
-        format!(
-            "captar: {}: write: No space left on device (the new archive is written beside the old one, which is kept until the new one is complete, so both need room; free space, or remove the old archive first)\n",
-            a.display()
-        )
-    );
-    assert!(std::fs::read(&a).unwrap() == before, "the old archive is whole");
-    assert_eq!(std::fs::read_dir(m.path()).unwrap().count(), 1, "nothing left beside it");
+    // Refused for want of room: the error says why, the old archive is whole, and nothing is
+    // left beside it.
+    let full = |mut c: util::Cmd, op: &str, why: &str| {
+        let before = std::fs::read(&a).unwrap();
+        let err = c.code(2).stderr_text();
+        assert_eq!(err, format!("captar: {}: {op}: No space left on device ({why})\n", a.display()));
+        assert!(std::fs::read(&a).unwrap() == before, "the old archive is whole");
+        assert_eq!(std::fs::read_dir(m.path()).unwrap().count(), 1, "nothing left beside it");
+    };
+    let create = |names: &[&str]| captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).args(names);
+    create(&["big"]).ok();
+    let why = "the new archive is written beside the old one, which is kept until the new one is complete, so both need room; free space, or remove the old archive first";
+    full(create(&["big"]), "write", why);
+    std::fs::remove_file(&a).unwrap();
+    create(&["big"]).ok();
     // delete too writes the new archive beside the old one.
-    std::fs::write(src.join("small"), "x").unwrap();
     std::fs::remove_file(&a).unwrap();
-    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).args(["big", "small"]).ok();
-    let before = std::fs::read(&a).unwrap();
-    let err = captar().args(["delete", "-f"]).arg(&a).arg("small").code(2).stderr_text();
-    assert_eq!(
-        err,
-        format!(
-            "captar: {}: write the new archive: No space left on device (delete writes the new archive beside the old one, which is kept until the new one is complete, so both need room; nothing deleted: free space, or work on a copy on a filesystem with room)\n",
-            a.display()
-        )
-    );
-    assert!(std::fs::read(&a).unwrap() == before, "the old archive is whole");
-    std::fs::remove_file(&a).unwrap();
-    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).arg("big").ok();
+    create(&["big", "small"]).ok();
+    let why = "delete writes the new archive beside the old one, which is kept until the new one is complete, so both need room; nothing deleted: free space, or work on a copy on a filesystem with room";
+    full(captar().args(["delete", "-f"]).arg(&a).arg("small"), "write the new archive", why);
 }
 
 #[test]
