@@ -305,10 +305,16 @@ impl Files<'_> {
 
 /// A member's headers, encoded at the end of `bytes`.
 pub(super) fn encode(meta: &EntryMeta, path: &Path, bytes: &mut Bytes) -> Result<()> {
-    let mut headers = Vec::with_capacity(3 * BLOCK);
-    encode_headers(meta, &mut headers).at(path, "archive")?;
-    bytes.extend(&headers);
-    Ok(())
+    // Encoded in a buffer of this thread's, kept (a member's headers are about 1 KiB).
+    thread_local! {
+        static HEADERS: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(3 * BLOCK));
+    }
+    HEADERS.with_borrow_mut(|headers| {
+        headers.clear();
+        encode_headers(meta, headers).at(path, "archive")?;
+        bytes.extend(headers);
+        Ok(())
+    })
 }
 
 /// A member without data, encoded at the end of `bytes`.

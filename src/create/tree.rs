@@ -346,8 +346,7 @@ impl Tree {
                 continue;
             };
             let file_name = Path::new(OsStr::from_bytes(name.as_bytes()));
-            let path = level.path.join(file_name);
-            let member = level.name.join(file_name);
+            let (path, member) = (joined(&level.path, file_name), joined(&level.name, file_name));
             let at = match dir {
                 Some(dir) => At { dir: Some(dir), name },
                 None => match At::path(&path) {
@@ -402,6 +401,14 @@ impl Tree {
             }
         }
     }
+}
+
+/// `base.join(name)` in one allocation (`join` copies `base`, then grows to add `name`).
+fn joined(base: &Path, name: &Path) -> PathBuf {
+    let mut path = PathBuf::with_capacity(base.as_os_str().len() + 1 + name.as_os_str().len());
+    path.push(base);
+    path.push(name);
+    path
 }
 
 #[cfg(test)]

@@ -100,6 +100,18 @@ impl Kind {
     }
 }
 
+/// `Time::pax_text`'s result: at most a sign, 20 digits, a point and 9 more.
+pub struct PaxTime {
+    bytes: [u8; 31],
+    len: usize,
+}
+
+impl PaxTime {
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
 /// A point in time with nanoseconds, as pax `mtime` carries it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Time {
@@ -123,19 +135,40 @@ impl Time {
 
     /// The pax decimal form: `1614834367.123456789`, trailing zeros of the fraction dropped.
     pub fn to_pax(self) -> String {
-        let (sign, secs, nsecs) = if self.secs < 0 && self.nsecs > 0 {
-            ("-", (-(self.secs + 1)) as u64, 1_000_000_000 - self.nsecs)
+        String::from_utf8(self.pax_text().as_bytes().to_vec()).expect("digits, a sign and a point")
+    }
+
+    /// `to_pax` without an allocation (the writer makes one for nearly every member).
+    pub fn pax_text(self) -> PaxTime {
+        let (negative, secs, nsecs) = if self.secs < 0 && self.nsecs > 0 {
+            (true, (-(self.secs + 1)) as u64, 1_000_000_000 - self.nsecs)
         } else if self.secs < 0 {
-            ("-", self.secs.unsigned_abs(), 0)
+            (true, self.secs.unsigned_abs(), 0)
         } else {
-            ("", self.secs as u64, self.nsecs)
+            (false, self.secs as u64, self.nsecs)
         };
-        if nsecs == 0 {
-            format!("{sign}{secs}")
-        } else {
-            let frac = format!("{nsecs:09}");
-            format!("{sign}{secs}.{}", frac.trim_end_matches('0'))
+        let mut text = PaxTime { bytes: [0; 31], len: 0 };
+        let mut put = |b: u8| {
+            text.bytes[text.len] = b;
+            text.len += 1;
+        };
+        if negative {
+            put(b'-');
         }
+        let (digits, at) = pax::decimal(secs);
+        digits[at..].iter().for_each(|&d| put(d));
+        if nsecs != 0 {
+            let mut frac = [0u8; 9];
+            let mut n = nsecs;
+            for d in frac.iter_mut().rev() {
+                *d = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+            let kept = 9 - frac.iter().rev().take_while(|&&d| d == b'0').count();
+            put(b'.');
+            frac[..kept].iter().for_each(|&d| put(d));
+        }
+        text
     }
 
     /// Parses the pax decimal form (any number of fraction digits, beyond 9 truncated).
@@ -389,6 +422,10 @@ mod tests {
             // The extremes (GNU tar writes the least for --mtime=@-9223372036854775808).
             ("-9223372036854775808", Time { secs: i64::MIN, nsecs: 0 }),
             ("9223372036854775807", Time { secs: i64::MAX, nsecs: 0 }),
+            ("0.000000001", Time { secs: 0, nsecs: 1 }),
+            ("-0.000000001", Time { secs: -1, nsecs: 999_999_999 }),
+            // The longest text.
+            ("-9223372036854775807.000000001", Time { secs: i64::MIN, nsecs: 999_999_999 }),
         ] {
             assert_eq!(Time::from_pax(text), Some(t), "{text}");
             assert_eq!(t.to_pax(), text);

@@ -147,16 +147,47 @@ fn record_at(data: &[u8], at: usize) -> Result<(Range<usize>, Range<usize>, usiz
 /// Appends one record to `out`, computing the self-inclusive length prefix.
 pub fn push(out: &mut Vec<u8>, key: &[u8], value: &[u8]) {
     let body = key.len() + value.len() + 3; // ' ', '=', '\n'
-    let mut len = body + body.to_string().len();
-    if len.to_string().len() != (len - body) {
-        len = body + len.to_string().len();
+    let mut len = body + decimal_digits(body as u64);
+    if decimal_digits(len as u64) != len - body {
+        len = body + decimal_digits(len as u64);
     }
-    out.extend_from_slice(len.to_string().as_bytes());
+    push_decimal(out, len as u64);
     out.push(b' ');
     out.extend_from_slice(key);
     out.push(b'=');
     out.extend_from_slice(value);
     out.push(b'\n');
+}
+
+/// How many decimal digits `n` has.
+fn decimal_digits(mut n: u64) -> usize {
+    let mut digits = 1;
+    while n >= 10 {
+        n /= 10;
+        digits += 1;
+    }
+    digits
+}
+
+/// Appends `n` in decimal (without an allocation, as `to_string` would make).
+pub fn push_decimal(out: &mut Vec<u8>, n: u64) {
+    let (digits, at) = decimal(n);
+    out.extend_from_slice(&digits[at..]);
+}
+
+/// `n` in decimal: the digits from the index returned on.
+pub fn decimal(mut n: u64) -> ([u8; 20], usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    (digits, at)
 }
 
 /// The keyword for an xattr as GNU tar writes it: only `%` and `=` are escaped (src/xattrs.c,
@@ -233,7 +264,8 @@ mod tests {
         let mut out = Vec::new();
         push(&mut out, b"path", b"ab");
         assert_eq!(out, b"11 path=ab\n");
-        for n in 0..300 {
+        // Around each length whose digits make it one digit longer (10, 100, 1000, 10000).
+        for n in (0..300).chain(990..1000).chain(9985..9995) {
             let mut out = Vec::new();
             let value = vec![b'x'; n];
             push(&mut out, b"k", &value);

@@ -59,15 +59,76 @@ fn ustar_split(path: &[u8]) -> Option<(&[u8], &[u8])> {
         .find(|(prefix, name)| prefix.len() <= PREFIX_LEN && !name.is_empty() && name.len() <= NAME_LEN)
 }
 
-/// A printable stand-in for fields whose real value is in the pax header.
-fn placeholder(bytes: &[u8], max: usize) -> Vec<u8> {
-    let tail = &bytes[bytes.len().saturating_sub(max)..];
-    tail.iter().map(|&b| if b.is_ascii_graphic() || b == b' ' { b } else { b'_' }).collect()
+/// Sets `dst` to a printable stand-in for a value that is in the pax header: the last bytes of
+/// `bytes` that fit, each one not printable made `_`.
+fn set_placeholder(dst: &mut [u8], bytes: &[u8]) {
+    let tail = &bytes[bytes.len().saturating_sub(dst.len())..];
+    dst.fill(0);
+    for (d, &b) in dst.iter_mut().zip(tail) {
+        *d = if b.is_ascii_graphic() || b == b' ' { b } else { b'_' };
+    }
 }
 
 fn set_field(dst: &mut [u8], src: &[u8]) {
     dst.fill(0);
     dst[..src.len()].copy_from_slice(src);
+}
+
+/// `val` in octal, zero-padded to fill `dst` but its last byte, a NUL: as the tar crate writes
+/// a field (which formats it into a new String each time).
+fn set_octal(dst: &mut [u8], mut val: u64) {
+    let (digits, end) = dst.split_at_mut(dst.len() - 1);
+    end[0] = 0;
+    for d in digits.iter_mut().rev() {
+        *d = b'0' + (val & 7) as u8;
+        val >>= 3;
+    }
+}
+
+/// The numeric fields the writer may need base-256 for.
+#[derive(Clone, Copy)]
+enum Number {
+    Uid,
+    Gid,
+    Size,
+}
+
+/// A numeric field: octal where it fits (`set_octal`), else base-256 as the tar crate writes it.
+fn set_number(h: &mut tar::Header, which: Number, val: u64) {
+    let old = h.as_old_mut();
+    let dst: &mut [u8] = match which {
+        Number::Uid => &mut old.uid,
+        Number::Gid => &mut old.gid,
+        Number::Size => &mut old.size,
+    };
+    // The tar crate's bounds: 8^11 for any field, 8^7 for an 8-byte one.
+    if val >= 1 << 33 || (val >= 1 << 21 && dst.len() == 8) {
+        match which {
+            Number::Uid => h.set_uid(val),
+            Number::Gid => h.set_gid(val),
+            Number::Size => h.set_size(val),
+        }
+    } else {
+        set_octal(dst, val);
+    }
+}
+
+/// A ustar header with nothing set but its magic, version and an mtime of 0 (`new_ustar`'s).
+fn new_ustar() -> tar::Header {
+    let mut bytes = [0u8; BLOCK];
+    bytes[257..263].copy_from_slice(b"ustar\0");
+    bytes[263..265].copy_from_slice(b"00");
+    set_octal(&mut bytes[136..148], 0);
+    tar::Header::from_byte_slice(&bytes).clone()
+}
+
+/// Sets the header's checksum, as `set_cksum` does: the sum of its bytes, the checksum field
+/// counted as spaces.
+fn set_checksum(h: &mut tar::Header) {
+    let bytes = h.as_mut_bytes();
+    bytes[148..156].fill(b' ');
+    let sum: u32 = bytes.iter().map(|&b| u32::from(b)).sum();
+    set_octal(&mut bytes[148..156], u64::from(sum));
 }
 
 impl<W: Write> Writer<W> {
@@ -242,29 +303,56 @@ pub fn record_end(members: u64, record: u64) -> u64 {
 /// Appends a member's headers to `out`: its pax extended header when it needs one, then its
 /// ustar header. Its data, padded to a whole block, is to follow.
 pub fn encode_headers(meta: &EntryMeta, out: &mut Vec<u8>) -> io::Result<()> {
-    let (header, records) = build_header(meta)?;
-    if !records.is_empty() {
+    // The pax records are written after a block left for their header, which is filled in
+    // once their length is known (or dropped with them, when there are none).
+    let start = out.len();
+    out.resize(start + BLOCK, 0);
+    let header = match build_header(meta, out) {
+        Ok(h) => h,
+        Err(e) => {
+            out.truncate(start);
+            return Err(e);
+        }
+    };
+    let records = out.len() - start - BLOCK;
+    if records == 0 {
+        out.truncate(start);
+    } else {
+        out.resize(out.len() + padding(records as u64) as usize, 0);
         let base = meta.path.file_name().map(|n| n.as_bytes()).unwrap_or(b"entry");
-        let mut name = b"PaxHeaders/".to_vec();
-        name.extend(placeholder(base, NAME_LEN - name.len()));
-        extended_header(&name, tar::EntryType::XHeader, meta.mtime.secs, &records, out);
+        let mut name = [0u8; NAME_LEN];
+        name[..PAX_DIR.len()].copy_from_slice(PAX_DIR);
+        set_placeholder(&mut name[PAX_DIR.len()..], base);
+        let x = extended_block(&name, tar::EntryType::XHeader, meta.mtime.secs, records);
+        out[start..start + BLOCK].copy_from_slice(x.as_bytes());
     }
     out.extend_from_slice(header.as_bytes());
     Ok(())
 }
 
+/// The directory GNU tar names a member's pax header under (`%d/PaxHeaders/%f`, without the
+/// directory; bsdtar writes `PaxHeader/`).
+const PAX_DIR: &[u8] = b"PaxHeaders/";
+
+/// The header of a pax extended header of `kind` (local or global) whose records take `len`
+/// bytes.
+fn extended_block(name: &[u8], kind: tar::EntryType, mtime: i64, len: usize) -> tar::Header {
+    let mut h = new_ustar();
+    set_field(&mut h.as_old_mut().name, name);
+    let old = h.as_old_mut();
+    set_octal(&mut old.mode, 0o644);
+    set_octal(&mut old.uid, 0);
+    set_octal(&mut old.gid, 0);
+    set_octal(&mut old.mtime, mtime.clamp(0, OCTAL_12_MAX as i64) as u64);
+    set_octal(&mut old.size, len as u64);
+    h.set_entry_type(kind);
+    set_checksum(&mut h);
+    h
+}
+
 /// Appends a pax extended header of `kind` (local or global) holding `records`, padded.
 fn extended_header(name: &[u8], kind: tar::EntryType, mtime: i64, records: &[u8], out: &mut Vec<u8>) {
-    let mut h = tar::Header::new_ustar();
-    set_field(&mut h.as_old_mut().name, name);
-    h.set_mode(0o644);
-    h.set_uid(0);
-    h.set_gid(0);
-    h.set_mtime(mtime.clamp(0, OCTAL_12_MAX as i64) as u64);
-    h.set_size(records.len() as u64);
-    h.set_entry_type(kind);
-    h.set_cksum();
-    out.extend_from_slice(h.as_bytes());
+    out.extend_from_slice(extended_block(name, kind, mtime, records.len()).as_bytes());
     out.extend_from_slice(records);
     out.resize(out.len() + padding(records.len() as u64) as usize, 0);
 }
@@ -290,18 +378,17 @@ fn sparse_name(path: &[u8]) -> Vec<u8> {
 }
 
 /// The ustar header of a member and the pax records it needs (empty when none).
-fn build_header(meta: &EntryMeta) -> io::Result<(tar::Header, Vec<u8>)> {
-    let mut h = tar::Header::new_ustar();
-    let mut records = Vec::new();
+fn build_header(meta: &EntryMeta, records: &mut Vec<u8>) -> io::Result<tar::Header> {
+    let mut h = new_ustar();
     // A sparse file is stored under GNU tar's `DIR/GNUSparseFile.0/NAME`, its name in a record
     // (format 1.0, what GNU tar -S and bsdtar write).
     let sparse_path = meta.sparse.map(|_| sparse_name(meta.path.as_os_str().as_bytes()));
     let path = sparse_path.as_deref().unwrap_or(meta.path.as_os_str().as_bytes());
     if let Some(real_size) = meta.sparse {
-        pax::push(&mut records, b"GNU.sparse.major", b"1");
-        pax::push(&mut records, b"GNU.sparse.minor", b"0");
-        pax::push(&mut records, b"GNU.sparse.name", meta.path.as_os_str().as_bytes());
-        pax::push(&mut records, b"GNU.sparse.realsize", real_size.to_string().as_bytes());
+        pax::push(records, b"GNU.sparse.major", b"1");
+        pax::push(records, b"GNU.sparse.minor", b"0");
+        pax::push(records, b"GNU.sparse.name", meta.path.as_os_str().as_bytes());
+        pax::push(records, b"GNU.sparse.realsize", real_size.to_string().as_bytes());
     }
     let link = meta.link.as_ref().map(|l| l.as_os_str().as_bytes());
     let in_pax = |b: &[u8], fits: bool| !fits && std::str::from_utf8(b).is_err();
@@ -310,7 +397,7 @@ fn build_header(meta: &EntryMeta) -> io::Result<(tar::Header, Vec<u8>)> {
         || meta.uname.as_deref().is_some_and(|n| in_pax(n, n.len() < 32))
         || meta.gname.as_deref().is_some_and(|n| in_pax(n, n.len() < 32));
     if binary {
-        pax::push(&mut records, pax::HDRCHARSET.as_bytes(), pax::HDRCHARSET_BINARY.as_bytes());
+        pax::push(records, pax::HDRCHARSET.as_bytes(), pax::HDRCHARSET_BINARY.as_bytes());
     }
     {
         let ustar = h.as_ustar_mut().expect("new_ustar is ustar");
@@ -322,8 +409,8 @@ fn build_header(meta: &EntryMeta) -> io::Result<(tar::Header, Vec<u8>)> {
                 set_field(&mut ustar.name, name);
             }
             None => {
-                set_field(&mut ustar.name, &placeholder(path, NAME_LEN));
-                pax::push(&mut records, pax::PATH.as_bytes(), path);
+                set_placeholder(&mut ustar.name, path);
+                pax::push(records, pax::PATH.as_bytes(), path);
             }
         }
     }
@@ -331,18 +418,18 @@ fn build_header(meta: &EntryMeta) -> io::Result<(tar::Header, Vec<u8>)> {
         if link.len() <= NAME_LEN {
             set_field(&mut h.as_old_mut().linkname, link);
         } else {
-            set_field(&mut h.as_old_mut().linkname, &placeholder(link, NAME_LEN));
-            pax::push(&mut records, pax::LINKPATH.as_bytes(), link);
+            set_placeholder(&mut h.as_old_mut().linkname, link);
+            pax::push(records, pax::LINKPATH.as_bytes(), link);
         }
     }
-    h.set_mode(meta.mode & 0o7777);
-    h.set_uid(meta.uid);
-    h.set_gid(meta.gid);
+    set_octal(&mut h.as_old_mut().mode, u64::from(meta.mode & 0o7777));
+    set_number(&mut h, Number::Uid, meta.uid);
+    set_number(&mut h, Number::Gid, meta.gid);
     if meta.uid > OCTAL_8_MAX {
-        pax::push(&mut records, pax::UID.as_bytes(), meta.uid.to_string().as_bytes());
+        pax::push(records, pax::UID.as_bytes(), meta.uid.to_string().as_bytes());
     }
     if meta.gid > OCTAL_8_MAX {
-        pax::push(&mut records, pax::GID.as_bytes(), meta.gid.to_string().as_bytes());
+        pax::push(records, pax::GID.as_bytes(), meta.gid.to_string().as_bytes());
     }
     for (name, key, field) in [(&meta.uname, pax::UNAME, 0), (&meta.gname, pax::GNAME, 1)] {
         let Some(name) = name else { continue };
@@ -351,16 +438,16 @@ fn build_header(meta: &EntryMeta) -> io::Result<(tar::Header, Vec<u8>)> {
         if name.len() < dst.len() {
             set_field(dst, name);
         } else {
-            pax::push(&mut records, key.as_bytes(), name);
+            pax::push(records, key.as_bytes(), name);
         }
     }
-    h.set_size(meta.size);
+    set_number(&mut h, Number::Size, meta.size);
     if meta.size > OCTAL_12_MAX {
-        pax::push(&mut records, pax::SIZE.as_bytes(), meta.size.to_string().as_bytes());
+        pax::push(records, pax::SIZE.as_bytes(), meta.size.to_string().as_bytes());
     }
-    h.set_mtime(meta.mtime.secs.clamp(0, OCTAL_12_MAX as i64) as u64);
+    set_octal(&mut h.as_old_mut().mtime, meta.mtime.secs.clamp(0, OCTAL_12_MAX as i64) as u64);
     if meta.mtime.nsecs != 0 || meta.mtime.secs < 0 || meta.mtime.secs > OCTAL_12_MAX as i64 {
-        pax::push(&mut records, pax::MTIME.as_bytes(), meta.mtime.to_pax().as_bytes());
+        pax::push(records, pax::MTIME.as_bytes(), meta.mtime.pax_text().as_bytes());
     }
     h.set_entry_type(match meta.kind {
         Kind::File => tar::EntryType::Regular,
@@ -383,7 +470,7 @@ fn build_header(meta: &EntryMeta) -> io::Result<(tar::Header, Vec<u8>)> {
         if name == crate::select::SELINUX_XATTR
             && let Some(label) = pax::selinux_text(value)
         {
-            pax::push(&mut records, pax::SELINUX.as_bytes(), label);
+            pax::push(records, pax::SELINUX.as_bytes(), label);
         }
         let acl = match name.to_str() {
             Some(acl::ACCESS_XATTR) => acl::to_text(value).map(|t| ("SCHILY.acl.access", t)),
@@ -391,15 +478,15 @@ fn build_header(meta: &EntryMeta) -> io::Result<(tar::Header, Vec<u8>)> {
             _ => None,
         };
         match acl {
-            Some((key, text)) => pax::push(&mut records, key.as_bytes(), text.as_bytes()),
-            None => pax::push(&mut records, &pax::schily_key(name), value),
+            Some((key, text)) => pax::push(records, key.as_bytes(), text.as_bytes()),
+            None => pax::push(records, &pax::schily_key(name), value),
         }
     }
     if let Some(dumpdir) = &meta.dumpdir {
-        pax::push(&mut records, pax::DUMPDIR.as_bytes(), dumpdir);
+        pax::push(records, pax::DUMPDIR.as_bytes(), dumpdir);
     }
-    h.set_cksum();
-    Ok((h, records))
+    set_checksum(&mut h);
+    Ok(h)
 }
 
 #[cfg(test)]
@@ -482,6 +569,31 @@ mod tests {
         let entries = vec![(file, b"hello".to_vec()), (long_file, vec![]), (link, vec![]), (dev, vec![])];
         let back = round_trip(&entries);
         assert_eq!(back, entries);
+    }
+
+    /// The header fields the writer sets itself (to spare the tar crate's String per field)
+    /// are the bytes the tar crate's setters write, at and around each bound of octal.
+    #[test]
+    fn fields_as_the_tar_crate_writes_them() {
+        let values = [0, 1, 0o644, 0o7777777, 1 << 21, (1 << 33) - 1, 1 << 33, OCTAL_12_MAX, u64::MAX >> 1];
+        for v in values {
+            let mut ours = new_ustar();
+            let mut theirs = tar::Header::new_ustar();
+            assert_eq!(ours.as_bytes(), theirs.as_bytes());
+            set_number(&mut ours, Number::Uid, v);
+            set_number(&mut ours, Number::Gid, v / 3);
+            set_number(&mut ours, Number::Size, v);
+            set_octal(&mut ours.as_old_mut().mode, v & 0o7777);
+            set_octal(&mut ours.as_old_mut().mtime, v.min(OCTAL_12_MAX));
+            set_checksum(&mut ours);
+            theirs.set_uid(v);
+            theirs.set_gid(v / 3);
+            theirs.set_size(v);
+            theirs.set_mode((v & 0o7777) as u32);
+            theirs.set_mtime(v.min(OCTAL_12_MAX));
+            theirs.set_cksum();
+            assert_eq!(ours.as_bytes(), theirs.as_bytes(), "{v}");
+        }
     }
 
     #[test]
