@@ -268,14 +268,16 @@ impl Reader {
                 k if k == pax::GID.as_bytes() => kept(number("gid"), &mut meta.gid, &mut malformed)?,
                 k if k == pax::UNAME.as_bytes() => meta.uname = Some(value.to_vec()),
                 k if k == pax::GNAME.as_bytes() => meta.gname = Some(value.to_vec()),
-                k if k == pax::MTIME.as_bytes() => match Time::from_pax(text().trim()) {
-                    Some(t) => meta.mtime = t,
-                    None => {
-                        let mut secs = 0;
-                        let e = fail(format!("pax mtime record {:?} is not a time", text()));
-                        kept(Err(e), &mut secs, &mut malformed)?;
+                k if k == pax::MTIME.as_bytes() => {
+                    match std::str::from_utf8(value).ok().and_then(|t| Time::from_pax(t.trim())) {
+                        Some(t) => meta.mtime = t,
+                        None => {
+                            let mut secs = 0;
+                            let e = fail(format!("pax mtime record {:?} is not a time", text()));
+                            kept(Err(e), &mut secs, &mut malformed)?;
+                        }
                     }
-                },
+                }
                 k if k.starts_with(pax::SCHILY_XATTR.as_bytes()) => schily = true,
                 k if k.starts_with(pax::LIBARCHIVE_XATTR.as_bytes()) => {
                     let suffix = &k[pax::LIBARCHIVE_XATTR.len()..];
