@@ -678,7 +678,19 @@ fn parse_mtime(flag: &str, date: &str) -> Result<Time> {
     } else {
         return Err(bad());
     };
-    Ok(Time { secs: ts.as_second(), nsecs: ts.subsec_nanosecond() as u32 })
+    Ok(time_of(ts))
+}
+
+/// `ts` as a `Time`: whole seconds counted down and nanoseconds forward, as a stat gives them.
+/// jiff counts a time before 1970 with a fraction the other way (seconds toward zero and the
+/// fraction negative), which was written `-0.15` for `1969-12-31T23:59:58.5Z` (found by
+/// review; -1.5 is right).
+fn time_of(ts: jiff::Timestamp) -> Time {
+    let (secs, nsecs) = (ts.as_second(), ts.subsec_nanosecond());
+    match nsecs < 0 {
+        true => Time { secs: secs - 1, nsecs: (nsecs + 1_000_000_000) as u32 },
+        false => Time { secs, nsecs: nsecs as u32 },
+    }
 }
 
 /// The paths a `--files-from` file names: one per line, or per NUL with `--null`; empty ones
@@ -748,7 +760,28 @@ pub(super) fn record_size(
 mod tests {
     use std::path::Path;
 
+    use crate::format::Time;
     use crate::format::compress::Compression;
+
+    /// A date with a fraction of a second, before 1970 and after it, as the seconds before it
+    /// and the nanoseconds after them (its pax text `-1.5`, not `-0.15`).
+    #[test]
+    fn dates_with_a_fraction_before_1970() {
+        for (date, secs, nsecs) in [
+            ("1969-12-31T23:59:58.5Z", -2, 500_000_000),
+            ("1969-12-31T23:59:59.5Z", -1, 500_000_000),
+            ("1960-01-01T00:00:00.000000001Z", -315_619_200, 1),
+            ("1959-12-31T23:59:59.999999999Z", -315_619_201, 999_999_999),
+            ("1960-01-01T00:00:00Z", -315_619_200, 0),
+            ("1970-01-01T00:00:00.5Z", 0, 500_000_000),
+            ("2020-01-01T00:00:00.25+01:00", 1_577_833_200, 250_000_000),
+        ] {
+            let t = super::parse_mtime("--mtime", date).unwrap();
+            assert_eq!(t, Time { secs, nsecs }, "{date}");
+        }
+        let t = super::parse_mtime("--mtime", "1969-12-31T23:59:58.5Z").unwrap();
+        assert_eq!(t.to_pax(), "-1.5");
+    }
 
     /// `XZ_OPT` and `ZSTD_CLEVEL` read as xz 5.4 and zstd read them (their forms checked by
     /// hand with the tools), the variables of other compressors left alone.

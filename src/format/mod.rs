@@ -140,6 +140,7 @@ impl Time {
 
     /// `to_pax` without an allocation (the writer makes one for nearly every member).
     pub fn pax_text(self) -> PaxTime {
+        debug_assert!(self.nsecs < 1_000_000_000, "nanoseconds past a second: {self:?}");
         let (negative, secs, nsecs) = if self.secs < 0 && self.nsecs > 0 {
             (true, (-(self.secs + 1)) as u64, 1_000_000_000 - self.nsecs)
         } else if self.secs < 0 {
