@@ -160,13 +160,9 @@ pub fn push(out: &mut Vec<u8>, key: &[u8], value: &[u8]) {
 }
 
 /// How many decimal digits `n` has.
-fn decimal_digits(mut n: u64) -> usize {
-    let mut digits = 1;
-    while n >= 10 {
-        n /= 10;
-        digits += 1;
-    }
-    digits
+fn decimal_digits(n: u64) -> usize {
+    let (digits, at) = decimal(n);
+    digits.len() - at
 }
 
 /// Appends `n` in decimal (without an allocation, as `to_string` would make).
