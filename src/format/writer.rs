@@ -344,7 +344,7 @@ fn extended_block(name: &[u8], kind: tar::EntryType, mtime: i64, len: usize) -> 
     set_octal(&mut old.uid, 0);
     set_octal(&mut old.gid, 0);
     set_octal(&mut old.mtime, mtime.clamp(0, OCTAL_12_MAX as i64) as u64);
-    set_octal(&mut old.size, len as u64);
+    set_number(&mut h, Number::Size, len as u64);
     h.set_entry_type(kind);
     set_checksum(&mut h);
     h
