@@ -571,12 +571,19 @@ fn procs_like_pscap() {
         "--addamb=cap_net_raw",
     ]);
     let dropped = Proc::capsh(&["--drop=cap_sys_admin,cap_bpf"]);
+    // A uid without a name, over 2^31: pscap prints it with %d (found by review).
+    let high_uid = Proc::capsh(&[
+        "--caps=cap_net_raw,cap_setuid,cap_setgid,cap_setpcap+eip",
+        "--keep=1",
+        "--uid=3000000000",
+        "--addamb=cap_net_raw",
+    ]);
     let no_caps = Proc::capsh(&["--caps=cap_setuid,cap_setgid,cap_setpcap+eip", "--keep=1", "--user=nobody"]);
 
     let pscap = cmd("pscap").arg("-a").ok().stdout_text();
     let ours = captar().args(["caps", "procs"]).ok().stdout_text();
     assert_eq!(ours.lines().next(), pscap.lines().next(), "header");
-    for pid in [ambient.pid(), dropped.pid(), 1] {
+    for pid in [ambient.pid(), dropped.pid(), high_uid.pid(), 1] {
         assert_eq!(
             line_of(&ours, pid),
             line_of(&pscap, pid),
@@ -585,6 +592,7 @@ fn procs_like_pscap() {
     }
     assert!(line_of(&ours, ambient.pid()).is_some_and(|l| l.ends_with("  net_raw @ +")), "{ours}");
     assert!(line_of(&ours, dropped.pid()).is_some_and(|l| !l.contains("sys_admin")), "{ours}");
+    assert!(line_of(&ours, high_uid.pid()).is_some_and(|l| l.contains(" -1294967296  sleep ")), "{ours}");
     assert_eq!(line_of(&ours, no_caps.pid()), None, "no effective capabilities: not listed, as by pscap");
     assert_eq!(line_of(&pscap, no_caps.pid()), None);
 

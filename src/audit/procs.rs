@@ -10,7 +10,8 @@ ppid  pid   name        command             capabilities
 
 - a process is listed when its effective set is not empty, as pscap does; with `-p`, the given
   processes are listed whatever they hold;
-- `name` is the user of the effective uid (from /etc/passwd; the number when it has no entry);
+- `name` is the user of the effective uid (from /etc/passwd; the number when it has no entry,
+  signed as pscap's `%d` prints it);
   `command` the kernel's 15-byte `comm`, followed by ` *` when the process is in another user
   namespace than captar; `comm` is any bytes a process chose (`prctl(PR_SET_NAME)`, its
   executable's name), not necessarily UTF-8, and pscap prints them raw, padding columns by
@@ -242,9 +243,10 @@ fn pad(line: &mut Vec<u8>, field: &[u8], width: usize) {
 }
 
 /// One table line, as pscap prints it (the command's bytes raw); `user` is the name of the
-/// effective uid, if it has one.
+/// effective uid, if it has one. A uid without a name is printed as pscap prints it, with
+/// `%d`: 2^31 and above as negative numbers (found by review; the JSON has the uid itself).
 pub fn row(p: &ProcCaps, user: Option<&str>, last_cap: u32) -> Vec<u8> {
-    let name = user.map_or_else(|| p.euid.to_string(), str::to_string);
+    let name = user.map_or_else(|| (p.euid as i32).to_string(), str::to_string);
     let mut command = p.command.clone();
     if p.other_userns {
         command.extend_from_slice(b" *");
@@ -427,6 +429,9 @@ mod tests {
         );
         let bare = ProcCaps { bounding: 0, other_userns: true, ..p.clone() };
         assert_eq!(row(&bare, None, 40), "5114  5117  65534       sleep *             net_raw @");
+        // A uid of 2^31 or more without a name, as pscap's %d prints it.
+        let high = ProcCaps { euid: 3_000_000_000, ..bare.clone() };
+        assert_eq!(row(&high, None, 40), "5114  5117  -1294967296  sleep *             net_raw @");
         // A name that is not UTF-8 is printed raw, and columns are padded by bytes, as printf's.
         let odd = ProcCaps { command: b"sl\xffep".to_vec(), ..p.clone() };
         assert_eq!(row(&odd, Some("nobody"), 40), "5114  5117  nobody      sl\\xffep               net_raw @ +");

@@ -188,12 +188,14 @@ pub fn line(found: &Found, opts: &ScanOptions) -> Vec<u8> {
 pub fn file_risk(path: &Path, caps: &FileCaps) -> Vec<&'static str> {
     let Ok(md) = std::fs::symlink_metadata(path) else { return Vec::new() };
     let mode = md.mode();
-    // A v3 capability's root is its rootid (a rootless container's files are its owner's).
+    // A v3 capability's root is its rootid (a rootless container's files are its owner's);
+    // root itself may change any file, so a file of its is no risk (found by review: a v3
+    // file owned by uid 0 was flagged).
     let root = caps.rootid.unwrap_or(0);
     [
         (mode & 0o002 != 0, "writable-by-others"),
         (mode & 0o020 != 0, "writable-by-group"),
-        (md.uid() != root, "owner-not-root"),
+        (md.uid() != root && md.uid() != 0, "owner-not-root"),
         (mode & 0o4000 != 0, "setuid"),
         (mode & 0o2000 != 0, "setgid"),
     ]
@@ -291,6 +293,28 @@ mod tests {
     fn found(path: &str, text: &str) -> Found {
         let caps = crate::caps::parse_text(text).unwrap();
         Found { path: PathBuf::from(path), raw: caps.encode(), caps }
+    }
+
+    /// The owner is root's, or for a v3 capability its rootid's, or a risk.
+    #[test]
+    fn owner_not_root_is_neither_root_nor_the_rootid() {
+        let tmp = tempfile::tempdir().unwrap();
+        let f = tmp.path().join("f");
+        std::fs::write(&f, b"").unwrap();
+        let owner = std::fs::metadata(&f).unwrap().uid();
+        let v2 = crate::caps::parse_text("cap_net_raw=ep").unwrap();
+        let risky = |caps: &FileCaps| file_risk(&f, caps).contains(&"owner-not-root");
+        // The test's own uid: root's files pass whatever the rootid; another's only as rootid.
+        assert_eq!(risky(&v2), owner != 0);
+        assert!(!risky(&v2.with_rootid(owner)));
+        assert_eq!(risky(&v2.with_rootid(owner.wrapping_add(100_000))), owner != 0);
+        // Another user's file (as root): a risk unless that user is the rootid.
+        if owner == 0 {
+            std::os::unix::fs::chown(&f, Some(12345), None).unwrap();
+            assert!(risky(&v2));
+            assert!(!risky(&v2.with_rootid(12345)));
+            assert!(risky(&v2.with_rootid(100_000)));
+        }
     }
 
     #[test]
