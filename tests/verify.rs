@@ -594,6 +594,42 @@ fn a_link_member_alone_compares_with_its_first_names_capability() {
     assert!(out.stdout_text().starts_with(&format!("{link}: capabilities missing on disk")), "{}", out.stdout_text());
 }
 
+/// A hard link to a capped fifo, device or symlink compares with that file's capability, as a
+/// link to a regular file does (found by review: the link's name differed, `create -W` of an
+/// untouched tree too).
+#[test]
+fn a_link_to_a_capped_fifo_device_or_symlink_matches() {
+    if !util::require_root("set capabilities on a fifo, a device and a symlink") || !util::require_tool("setfattr") {
+        return;
+    }
+    let tmp = util::tempdir();
+    if !util::require_xattr_fs(tmp.path()) {
+        return;
+    }
+    let t = tmp.path().join("t");
+    std::fs::create_dir(&t).unwrap();
+    cmd("mkfifo").arg(t.join("p")).ok();
+    cmd("mknod").arg(t.join("c")).args(["c", "1", "3"]).ok();
+    std::os::unix::fs::symlink("nowhere", t.join("s")).unwrap();
+    for f in ["p", "c", "s"] {
+        let raw_net_raw = "0x0100000200200000000000000000000000000000";
+        cmd("setfattr").args(["-h", "-n", "security.capability", "-v", raw_net_raw]).arg(t.join(f)).ok();
+        cmd("ln").arg("-P").arg(t.join(f)).arg(t.join(format!("{f}2"))).ok();
+    }
+    let a = tmp.path().join("a.tar");
+    captar().args(["create", "-W", "-f"]).arg(&a).arg("-C").arg(tmp.path()).arg("t").ok();
+    let out = captar().args(["verify", "-f"]).arg(&a).arg("-C").arg(tmp.path()).ok();
+    assert!(out.stdout_text().ends_with(" 0 differences\n"), "{}", out.stdout_text());
+    // Stripped from the fifo: both of its names miss it.
+    cmd("setfattr").args(["-h", "-x", "security.capability"]).arg(t.join("p")).ok();
+    let out = captar().args(["verify", "-f"]).arg(&a).arg("-C").arg(tmp.path()).code(1);
+    let text = out.stdout_text();
+    assert!(
+        text.contains("t/p: capabilities missing on disk") && text.contains("t/p2: capabilities missing on disk"),
+        "{text}"
+    );
+}
+
 /// `--extra` with a manifest scans the paths named, else all of DIR (an empty manifest too):
 /// never only the directory its few lines share, as a manifest does not say what getcap
 /// scanned (one capped file in `lib/` of a `getcap -r usr` left a gain in `usr/bin` unseen).

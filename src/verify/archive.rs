@@ -133,11 +133,20 @@ impl Verifier<'_> {
                 }
             }
             // A link member selected without its first name still compares with that name's
-            // capability (GNU tar and captar put it there only).
-            if meta.kind == Kind::File
-                && let Some(raw) = meta.caps_raw()
-            {
-                self.link_caps.insert(name.rel.clone(), raw.to_vec());
+            // capability (GNU tar and captar put it there only). Any type a hard link may name
+            // can hold one: the kernel keeps it on a fifo, a device or a symlink too (found by
+            // review: a link to a capped fifo or symlink differed). A later member of the same
+            // name without one is what a link to it names.
+            if !matches!(meta.kind, Kind::Dir | Kind::HardLink) {
+                match meta.caps_raw() {
+                    Some(raw) => {
+                        self.link_caps.insert(name.rel.clone(), raw.to_vec());
+                    }
+                    None if !self.link_caps.is_empty() => {
+                        self.link_caps.remove(&name.rel);
+                    }
+                    None => {}
+                }
             }
             if !selected {
                 // --extra leaves out what --exclude leaves out: matched below by the names as
