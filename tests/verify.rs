@@ -630,6 +630,29 @@ fn a_link_to_a_capped_fifo_device_or_symlink_matches() {
     );
 }
 
+/// A hard link's name replaced by a symlink is another type than the file it named, in either
+/// mode (found by review: caps-only verify passed it, `--all` called it a separate file).
+#[test]
+fn a_link_name_replaced_by_a_symlink_is_another_type() {
+    let tmp = util::tempdir();
+    let m = tmp.path().join("m");
+    std::fs::create_dir(&m).unwrap();
+    std::fs::write(m.join("a"), b"a").unwrap();
+    std::fs::hard_link(m.join("a"), m.join("b")).unwrap();
+    let a = tmp.path().join("m.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(tmp.path()).arg("m").ok();
+    std::fs::remove_file(m.join("b")).unwrap();
+    std::os::unix::fs::symlink("a", m.join("b")).unwrap();
+    for all in [&[][..], &["--all"]] {
+        let out = captar().arg("verify").args(all).arg("-f").arg(&a).arg("-C").arg(tmp.path()).code(1);
+        assert_eq!(
+            out.stdout_text(),
+            "m/b: type differs: archive file, disk symlink\nverified 3 entries, 0 with capabilities: 1 differences (type differs: 1)\n",
+            "{all:?}"
+        );
+    }
+}
+
 /// `--extra` with a manifest scans the paths named, else all of DIR (an empty manifest too):
 /// never only the directory its few lines share, as a manifest does not say what getcap
 /// scanned (one capped file in `lib/` of a `getcap -r usr` left a gain in `usr/bin` unseen).

@@ -315,18 +315,31 @@ impl Verifier<'_> {
     /// `--all`, also the member and its data inline (small) or already compared with the file
     /// (large).
     fn task(&mut self, reader: &mut Reader, meta: EntryMeta, rel: PathBuf) -> Result<Option<Task>> {
-        let raw: Option<Vec<u8>> = if meta.kind == Kind::HardLink {
-            let target = meta.link.as_deref().and_then(|l| SafeName::parse(l).ok()).map(|n| n.rel);
-            meta.caps_raw().map(<[u8]>::to_vec).or_else(|| target.and_then(|t| self.link_caps.get(&t).cloned()))
-        } else {
-            meta.caps_raw().map(<[u8]>::to_vec)
+        let link_target = match meta.kind {
+            Kind::HardLink => meta.link.as_deref().and_then(|l| SafeName::parse(l).ok()).map(|n| n.rel),
+            _ => None,
+        };
+        let raw: Option<Vec<u8>> = match meta.caps_raw() {
+            Some(raw) => Some(raw.to_vec()),
+            None => link_target.as_ref().and_then(|t| self.link_caps.get(t).cloned()),
         };
         let Ok(archived) = self.archived_caps(&meta.path, raw.as_deref()) else { return Ok(None) };
         let (kind, risk) = (meta.kind, self.opts.risk);
         if !self.opts.all {
             let place = Place::Beneath { root: self.root.clone(), rel };
             let name = meta.path;
-            return Ok(Some(Task { name, place, manifest: false, kind, archived, rootids: true, risk, all: None }));
+            let all = None;
+            return Ok(Some(Task {
+                name,
+                place,
+                manifest: false,
+                kind,
+                archived,
+                rootids: true,
+                risk,
+                link_target,
+                all,
+            }));
         }
         let content = if meta.kind != Kind::File || meta.size == 0 {
             Content::None
@@ -337,15 +350,11 @@ impl Verifier<'_> {
         } else {
             Content::Known(self.stream_content(reader, &rel, meta.size)?)
         };
-        let link_target = match meta.kind {
-            Kind::HardLink => meta.link.as_deref().and_then(|l| SafeName::parse(l).ok()).map(|n| n.rel),
-            _ => None,
-        };
         let name = meta.path.clone();
         let (owners, numeric_owner) = (self.opts.owners, self.opts.numeric_owner);
-        let all = Some(Box::new(AllCheck { meta, link_target, content, owners, numeric_owner }));
+        let all = Some(Box::new(AllCheck { meta, content, owners, numeric_owner }));
         let place = Place::Beneath { root: self.root.clone(), rel };
-        Ok(Some(Task { name, place, manifest: false, kind, archived, rootids: true, risk, all }))
+        Ok(Some(Task { name, place, manifest: false, kind, archived, rootids: true, risk, link_target, all }))
     }
 
     /// Compares a large member's data with the file while the archive is read; `None` when the

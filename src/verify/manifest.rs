@@ -74,6 +74,7 @@ impl Verifier<'_> {
                 archived: Some(self.opts.rootid.apply(caps)),
                 rootids: records_rootids,
                 risk: self.opts.risk,
+                link_target: None,
                 all: None,
             };
             let findings = task.check_named(&mut self.dirs_open, self.opts.name_members.is_some());
