@@ -12,6 +12,7 @@ pub mod create;
 pub mod delete;
 pub mod error;
 pub mod extract;
+pub mod fds;
 pub mod format;
 pub mod list;
 pub mod owners;

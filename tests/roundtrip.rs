@@ -2865,3 +2865,37 @@ fn frame_len(bytes: &[u8]) -> usize {
         }
     }
 }
+
+/// A tree of many directories extracts whole under a low limit of open files, as GNU tar and
+/// bsdtar extract it (found by review: `ulimit -n 256` made captar fail with "Too many open
+/// files", its cache of parent directories and the workers' files in flight holding more).
+#[test]
+fn many_directories_extract_under_a_low_descriptor_limit() {
+    if !util::require_tool("prlimit") {
+        return;
+    }
+    let tmp = util::tempdir();
+    for i in 0..1500 {
+        let d = tmp.path().join(format!("t/d{i:04}"));
+        std::fs::create_dir_all(&d).unwrap();
+        let size = if i % 500 == 0 { 3 << 20 } else { i };
+        std::fs::write(d.join("f"), "x".repeat(size)).unwrap();
+    }
+    let archive = tmp.path().join("t.tar");
+    captar().args(["create", "-f"]).arg(&archive).arg("-C").arg(tmp.path()).arg("t").ok();
+    for limit in ["32:32", "256:256"] {
+        let dst = tmp.path().join(format!("out-{limit}"));
+        std::fs::create_dir(&dst).unwrap();
+        let out = cmd("prlimit")
+            .arg(format!("--nofile={limit}"))
+            .arg(env!("CARGO_BIN_EXE_captar"))
+            .args(["extract", "-f"])
+            .arg(&archive)
+            .arg("-C")
+            .arg(&dst)
+            .ok();
+        assert!(out.stderr.is_empty(), "{limit}: {}", out.stderr_text());
+        let out = captar().args(["verify", "--all", "-f"]).arg(&archive).arg("-C").arg(&dst).ok();
+        assert!(out.stdout_text().ends_with(" 0 differences\n"), "{limit}: {}", out.stdout_text());
+    }
+}

@@ -157,10 +157,7 @@ impl Tree {
     /// A tree for a walk that leaves `reserve` descriptors to the rest of create (the files
     /// the readers have open, large files waiting for the writer, the archive).
     pub(super) fn new(reserve: usize) -> Tree {
-        let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile).current;
-        let limit = limit.map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX));
-        let open_now = std::fs::read_dir("/proc/self/fd").map_or(16, Iterator::count);
-        let spare = limit.saturating_sub(open_now + reserve);
+        let spare = crate::fds::spare(reserve);
         // Under a very low limit no directory is kept open: every lookup goes by whole path.
         if spare < 8 {
             return Tree::with_limits(0, 0);

@@ -166,12 +166,21 @@ pub fn proc_path(dir: BorrowedFd<'_>, name: &[u8]) -> Option<PathBuf> {
 /// siblings together, so most entries reuse it).
 const CACHE_MAX: usize = 256;
 
+/// The parent directories to keep open: CACHE_MAX, fewer where the descriptors this process may
+/// still open are few (found by review: `ulimit -n 256` made extraction fail, "Too many open
+/// files"); a quarter of them, as the workers' files in flight hold others (`Pool`).
+fn cache_max() -> usize {
+    (crate::fds::spare(0) / 4).min(CACHE_MAX)
+}
+
 pub struct Dest {
     root: OwnedFd,
     /// Parent directories opened recently (an archive lists siblings together, and returns to a
     /// parent after each subdirectory), shared with the workers that create files in them.
     /// Keyed by the path's bytes: hashing a `Path` parses its components, a cost per member.
     cache: HashMap<OsString, Arc<OwnedFd>>,
+    /// `cache_max`, asked once.
+    cache_max: usize,
     openat2: bool,
     dir_mode: Mode,
     /// `--keep-directory-symlink`: symlinks in a member's directories are followed, resolved
@@ -195,6 +204,7 @@ impl Dest {
         Ok(Dest {
             root,
             cache: HashMap::new(),
+            cache_max: cache_max(),
             openat2: true,
             dir_mode: Mode::from_bits_truncate(0o777 & !umask.bits()),
             dir_symlinks: false,
@@ -209,6 +219,7 @@ impl Dest {
         Ok(Dest {
             root,
             cache: HashMap::new(),
+            cache_max: cache_max(),
             openat2: true,
             dir_mode: Mode::from_raw_mode(0o755),
             dir_symlinks: false,
@@ -343,11 +354,11 @@ impl Dest {
             Some(fd) => fd,
             None => self.create_dirs(rel)?,
         };
-        if self.cache.len() >= CACHE_MAX {
+        if self.cache.len() >= self.cache_max {
             self.cache.clear();
         }
         let fd = Arc::new(fd);
-        if !self.dir_symlinks {
+        if !self.dir_symlinks && self.cache_max > 0 {
             self.cache.insert(rel.as_os_str().to_os_string(), fd.clone());
         }
         Ok(fd)

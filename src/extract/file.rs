@@ -34,6 +34,11 @@ impl Run<'_> {
         let capped = meta.caps_raw().is_some() && self.opts.xattrs.caps;
         // A sparse file is written here too, where its holes are kept as holes.
         let to_workers = !reader.is_sparse() && (!capped || self.opts.keep_going);
+        // Each directory the files in flight go into is held open: under a low limit of open
+        // files, a new one waits for them.
+        if to_workers && self.pool.as_ref().is_some_and(|p| p.parents_full(parent_rel)) {
+            self.drain().map_err(Failure::Stop)?;
+        }
         if to_workers && let Some(pool) = &mut self.pool {
             // Out of a plain archive file, a worker copies the data from the file itself (in
             // the kernel) while the reader seeks on: no buffer, whatever the size. A large file

@@ -173,6 +173,17 @@ fn quotas_on(dir: BorrowedFd<'_>) -> bool {
     false
 }
 
+/// Descriptors kept for what else an extraction opens: the workers' files being written, the
+/// archive and a copy of it, a decompressor's pipe, a large file, a directory being fixed.
+const RESERVED_FDS: usize = 64;
+
+/// The most parent directories the files in flight may go into: half of the descriptors this
+/// process may still open (a quarter is the destination's cache, `beneath::cache_max`), at
+/// least one.
+fn parents_max() -> usize {
+    (crate::fds::spare(RESERVED_FDS) / 2).max(1)
+}
+
 /// Files go to the workers in batches: one wake-up per batch, not per file.
 pub(super) const BATCH_FILES: usize = 32;
 pub(super) const BATCH_BYTES: usize = 1 << 20;
@@ -189,6 +200,9 @@ pub(super) struct Pool {
     pub(super) in_flight_bytes: u64,
     /// The parent directories of those members, each with how many.
     in_flight_parents: HashMap<OsString, usize>,
+    /// The most parent directories the members in flight may go into: each holds its open
+    /// directory (`Job::parent`), beside the destination's cache of them (see `parents_max`).
+    parents_max: usize,
     /// Whether this process is exempt from disk quotas (CAP_SYS_RESOURCE): see `room_for`.
     pub(super) quota_exempt: bool,
     /// `free_space_tells`, by filesystem (device), asked once each.
@@ -213,6 +227,7 @@ impl Pool {
             in_flight: HashSet::new(),
             in_flight_bytes: 0,
             in_flight_parents: HashMap::new(),
+            parents_max: parents_max(),
             quota_exempt: rustix::thread::capabilities(None)
                 .is_ok_and(|c| c.effective.contains(rustix::thread::CapabilitySet::SYS_RESOURCE))
                 || quota_exempt_for_tests(),
@@ -251,6 +266,12 @@ impl Pool {
     /// Whether members in flight go into the directory `rel`.
     pub(super) fn is_parent(&self, rel: &Path) -> bool {
         self.in_flight_parents.contains_key(rel.as_os_str())
+    }
+
+    /// Whether a member going into `parent_rel` must wait for those in flight: it would hold
+    /// one open directory more than `parents_max`.
+    pub(super) fn parents_full(&self, parent_rel: &Path) -> bool {
+        self.in_flight_parents.len() >= self.parents_max && !self.is_parent(parent_rel)
     }
 
     /// Whether the filesystem of `dir` has room, with a wide margin, for the files in flight and
