@@ -329,17 +329,7 @@ impl Verifier<'_> {
             let place = Place::Beneath { root: self.root.clone(), rel };
             let name = meta.path;
             let all = None;
-            return Ok(Some(Task {
-                name,
-                place,
-                manifest: false,
-                kind,
-                archived,
-                rootids: true,
-                risk,
-                link_target,
-                all,
-            }));
+            return Ok(Some(Task { name, place, manifest: false, kind, archived, risk, link_target, all }));
         }
         let content = if meta.kind != Kind::File || meta.size == 0 {
             Content::None
@@ -354,7 +344,7 @@ impl Verifier<'_> {
         let (owners, numeric_owner) = (self.opts.owners, self.opts.numeric_owner);
         let all = Some(Box::new(AllCheck { meta, content, owners, numeric_owner }));
         let place = Place::Beneath { root: self.root.clone(), rel };
-        Ok(Some(Task { name, place, manifest: false, kind, archived, rootids: true, risk, link_target, all }))
+        Ok(Some(Task { name, place, manifest: false, kind, archived, risk, link_target, all }))
     }
 
     /// Compares a large member's data with the file while the archive is read; `None` when the

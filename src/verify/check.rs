@@ -41,8 +41,6 @@ pub(super) struct Task {
     pub(super) manifest: bool,
     pub(super) kind: Kind,
     pub(super) archived: Option<FileCaps>,
-    /// Whether rootids are compared (not for a manifest that does not record them).
-    pub(super) rootids: bool,
     pub(super) risk: bool,
     /// A hard-link member's target, beneath the root: the link's name on disk is of its type.
     pub(super) link_target: Option<PathBuf>,
@@ -347,9 +345,7 @@ impl Task {
             (None, Some(d)) => Some(self.diff(DiffKind::CapsExtra, None, Some(d.text_with_rootid()), Some(&d))),
             (Some(a), Some(d)) => {
                 let (a_n, d_n) = (normalise(a), normalise(d));
-                let same =
-                    if self.rootids { a_n.same_grant(&d_n) } else { a_n.same_grant(&FileCaps { rootid: None, ..d_n }) };
-                (!same).then(|| {
+                (!a_n.same_grant(&d_n)).then(|| {
                     self.diff(DiffKind::CapsDiffer, Some(a.text_with_rootid()), Some(d.text_with_rootid()), Some(&d))
                 })
             }

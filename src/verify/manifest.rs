@@ -14,9 +14,12 @@ use crate::extract::SafeName;
 use crate::format::Kind;
 
 impl Verifier<'_> {
-    /// A manifest from `getcap -n -r` records rootids (a line without ` [rootid=N]` means none);
-    /// one from plain `getcap -r` does not, so its lines compare sets and effective flag only.
-    /// A manifest with at least one rootid suffix is read as the former.
+    /// A line without ` [rootid=N]` means no rootid: the capability of the namespace the
+    /// manifest was made in, as `getcap -n -r` writes it. Plain `getcap -r` leaves rootids out
+    /// too, but a file whose capability reads as namespaced here (v3, a rootid other than this
+    /// namespace's root) is not the capability such a line records: it grants nothing here,
+    /// and is a difference (found by review: rootids were not compared unless some line had
+    /// one, so a restore that made every capability namespaced passed).
     pub(super) fn manifest(&mut self, path: &Path) -> Result<()> {
         let text = std::fs::read(path).at(path, "read the manifest")?;
         let mut lines = Vec::new();
@@ -33,7 +36,6 @@ impl Verifier<'_> {
                 )),
             }
         }
-        let records_rootids = lines.iter().any(|(_, c)| c.rootid.is_some());
         // --extra names what it finds as the manifest's lines are written, selected or not.
         if let Some((first, _)) = lines.first() {
             self.note_style(Path::new(std::ffi::OsStr::from_bytes(first)));
@@ -72,7 +74,6 @@ impl Verifier<'_> {
                 manifest: true,
                 kind: Kind::File,
                 archived: Some(self.opts.rootid.apply(caps)),
-                rootids: records_rootids,
                 risk: self.opts.risk,
                 link_target: None,
                 all: None,
