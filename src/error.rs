@@ -169,7 +169,9 @@ fn errno_hint(op: &str, e: &io::Error, who: Who) -> &'static str {
         Some(libc::EINVAL) if op == "read security.capability" => {
             " (the value stored is malformed, as a revision-1 or truncated one, and the kernel refuses to read it: set it again with setcap, or remove it with setcap -r)"
         }
-        Some(libc::ENOSPC) => " (the filesystem is full: free space or choose another destination)",
+        Some(libc::ENOSPC) => {
+            " (the filesystem is full, of space or of inodes (`df -i`): free some or choose another destination)"
+        }
         Some(libc::EROFS) => " (the filesystem is read-only: choose a writable destination)",
         // rename(2) and unlink(2) refuse a mount point (a file bind-mounted over, as container
         // runtimes mount /etc/resolv.conf).
@@ -471,6 +473,11 @@ mod tests {
         let read = Error::io("/srv/x", "read security.capability", denied()).to_string();
         assert!(read.starts_with("/srv/x: read security.capability: Permission denied (permission denied"), "{read}");
         let full = Error::io("/srv/x", "write", io::Error::from_raw_os_error(libc::ENOSPC)).to_string();
-        assert!(full.ends_with("(the filesystem is full: free space or choose another destination)"), "{full}");
+        assert!(
+            full.ends_with(
+                "(the filesystem is full, of space or of inodes (`df -i`): free some or choose another destination)"
+            ),
+            "{full}"
+        );
     }
 }

@@ -156,6 +156,19 @@ impl Files<'_> {
         Ok(())
     }
 
+    /// Whether the xattr `name` is archived; a capability `--xattrs-exclude` leaves out is
+    /// counted, to be said (`--no-caps` asks for that, and is not counted).
+    fn wanted(&self, name: &std::ffi::OsStr) -> bool {
+        let policy = &self.opts.xattrs;
+        if policy.wants(name) {
+            return true;
+        }
+        if policy.caps && name == crate::caps::XATTR_NAME {
+            self.run.excluded_caps.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        false
+    }
+
     /// Xattrs of a file that is not open (directories, symlinks, devices), found at `at`
     /// (`path` on kernels before 6.13): never following it, except with `--dereference`
     /// (then by `path`). `Ok(false)` as for `take_caps`.
@@ -173,7 +186,7 @@ impl Files<'_> {
             return Ok(true);
         }
         for name in xattr::list_at(at.dir(), at.name(), &full).at(path, "list xattrs")? {
-            if self.opts.xattrs.wants(&name)
+            if self.wanted(&name)
                 && let Some(v) = xattr::get_at(at.dir(), at.name(), &name, &full).at(path, "read xattr")?
             {
                 meta.xattrs.push((name, v));
@@ -192,7 +205,7 @@ impl Files<'_> {
         }
         for name in xattr::list_following(path).at(path, "list xattrs")? {
             let cname = std::ffi::CString::new(name.as_bytes()).expect("xattr names hold no NUL");
-            if self.opts.xattrs.wants(&name)
+            if self.wanted(&name)
                 && let Some(v) = xattr::get_following(path, &cname).at(path, "read xattr")?
             {
                 meta.xattrs.push((name, v));
@@ -211,7 +224,7 @@ impl Files<'_> {
             }
         } else {
             for name in xattr::list_fd(file).at(path, "list xattrs")? {
-                if !policy.wants(&name) {
+                if !self.wanted(&name) {
                     continue;
                 }
                 match xattr::get_fd(file, &name) {

@@ -79,6 +79,8 @@ struct Run {
     archived: std::sync::Mutex<Vec<remove::Removal>>,
     /// Members written so far.
     written: std::sync::atomic::AtomicU64,
+    /// Capabilities `--xattrs-exclude` left out (said at the end, as on extract).
+    excluded_caps: std::sync::atomic::AtomicU64,
 }
 
 /// One member ready to be written.
@@ -189,6 +191,12 @@ pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
     let result = write_archive(opts, &mut walker, &progress);
     progress.finish();
     result?;
+    let excluded = run.excluded_caps.load(std::sync::atomic::Ordering::Relaxed);
+    if excluded > 0 {
+        report.note(format!(
+            "{excluded} capabilities were left out of the archive: --xattrs-exclude matches security.capability (exclude only the names to drop, e.g. --xattrs-exclude='security.selinux'; --no-caps leaves capabilities out without this note)"
+        ));
+    }
     // Only once the archive is complete: a failed dump leaves the last snapshot, so the next
     // dump archives what this one would have.
     if let Some(incremental) = &walker.incremental {

@@ -43,11 +43,19 @@ pub struct Restorer {
     /// Empty directories a member replaced (its path beneath the destination, and the
     /// directory's dev and inode), on any thread, for the extraction to forget (`take_removed`).
     removed: std::sync::Mutex<Vec<(PathBuf, (u64, u64))>>,
+    /// Capabilities not restored because `--xattrs-exclude` matches `security.capability`
+    /// (said once at the end: an exclusion such as `security.*` may be meant for other names).
+    excluded_caps: std::sync::atomic::AtomicU64,
 }
 
 /// What a failed `fsetxattr(security.capability)` means and how to get past it.
 pub fn cap_errno_reason(e: &io::Error) -> String {
     match e.raw_os_error() {
+        // Root may lack it too: a container started without it, a bounding set that drops it
+        // (found by review: "run as root" was said to root).
+        Some(libc::EPERM) if rustix::process::geteuid().is_root() => {
+            "no CAP_SETFCAP: this process is root without it (a container or a bounding set that drops it); grant it to captar, or pass --no-caps".into()
+        }
         Some(libc::EPERM) => "no CAP_SETFCAP: run captar as root".into(),
         Some(libc::ENOTSUP) => "this filesystem keeps no security.* xattrs (ramfs, some FUSE, overlay or network filesystems, old aufs); restore onto ext4, xfs, btrfs or tmpfs, or pass --no-caps".into(),
         Some(libc::EINVAL) => "the kernel refused the value (a v3 rootid that does not map in this user namespace?); try --cap-rootid host".into(),
@@ -82,7 +90,25 @@ impl Restorer {
             umask: umask.bits(),
             touch: opts.touch,
             removed: std::sync::Mutex::new(Vec::new()),
+            excluded_caps: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// How many members' capabilities `--xattrs-exclude` kept from being restored.
+    pub fn excluded_caps(&self) -> u64 {
+        self.excluded_caps.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Whether the member's capability (it has one) is restored; counted in `excluded_caps`
+    /// when an exclusion keeps it out (`--no-caps` asks for that, and is not counted).
+    fn restores_caps(&self) -> bool {
+        if self.xattrs.wants(OsStr::new(caps::XATTR_NAME)) {
+            return true;
+        }
+        if self.xattrs.caps {
+            self.excluded_caps.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        false
     }
 
     /// Records that the member at `rel` replaced an empty directory (see `removed`).
@@ -259,7 +285,7 @@ impl Restorer {
         meta: &EntryMeta,
     ) -> std::result::Result<(), CapFailure> {
         let Some(raw) = meta.caps_raw() else { return Ok(()) };
-        if !self.xattrs.wants(OsStr::new(caps::XATTR_NAME)) {
+        if !self.restores_caps() {
             return Ok(());
         }
         let (decoded, value) = self.cap_value(&meta.path, raw)?;
@@ -281,7 +307,7 @@ impl Restorer {
         meta: &EntryMeta,
     ) -> std::result::Result<(), CapFailure> {
         let Some(raw) = meta.caps_raw() else { return Ok(()) };
-        if !self.xattrs.wants(OsStr::new(caps::XATTR_NAME)) {
+        if !self.restores_caps() {
             return Ok(());
         }
         let (decoded, value) = self.cap_value(&meta.path, raw)?;
