@@ -327,6 +327,15 @@ pub struct Report {
     bar: std::sync::OnceLock<indicatif::ProgressBar>,
     /// The archive's bytes written or read (uncompressed), for `--totals`; the last one set.
     total: std::sync::Mutex<Option<u64>>,
+    /// Error and warning texts, kept once `keep_messages` asked for them (verify's JSON).
+    kept: std::sync::Mutex<Option<Kept>>,
+}
+
+/// The messages a `Report` kept: errors and warnings, each in the order reported.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct Kept {
+    pub errors: Vec<String>,
+    pub warnings: Vec<String>,
 }
 
 impl Report {
@@ -364,10 +373,32 @@ impl Report {
         }
     }
 
+    /// From now on, error and warning texts are kept too, for `kept_messages`.
+    pub fn keep_messages(&self) {
+        if let Ok(mut k) = self.kept.lock() {
+            k.get_or_insert_with(Kept::default);
+        }
+    }
+
+    /// The texts kept since `keep_messages`.
+    pub fn kept_messages(&self) -> Kept {
+        self.kept.lock().ok().and_then(|k| k.clone()).unwrap_or_default()
+    }
+
+    fn keep(&self, error: bool, msg: &dyn fmt::Display) {
+        if let Ok(mut guard) = self.kept.lock()
+            && let Some(k) = guard.as_mut()
+        {
+            let text = msg.to_string();
+            if error { k.errors.push(text) } else { k.warnings.push(text) }
+        }
+    }
+
     /// A problem that makes the result differ from what was asked (exit 1): a file changed while
     /// read, a difference found.
     pub fn warn(&self, msg: impl fmt::Display) {
         self.warnings.fetch_add(1, Ordering::Relaxed);
+        self.keep(false, &msg);
         if !self.quiet {
             self.print(&msg);
         }
@@ -383,6 +414,7 @@ impl Report {
     /// `warn`, of a kind `--warning=no-KEYWORD` silences (it still counts).
     pub fn warn_as(&self, kind: Warning, msg: impl fmt::Display) {
         self.warnings.fetch_add(1, Ordering::Relaxed);
+        self.keep(false, &msg);
         if !self.quiet && self.silenced & kind.bit() == 0 {
             self.print(&msg);
         }
@@ -398,6 +430,7 @@ impl Report {
     /// A failure of one file (exit 2); the run goes on where it can.
     pub fn error(&self, err: impl fmt::Display) {
         self.errors.fetch_add(1, Ordering::Relaxed);
+        self.keep(true, &err);
         self.print(&err);
     }
 

@@ -660,6 +660,25 @@ fn a_link_name_replaced_by_a_symlink_is_another_type() {
     }
 }
 
+/// The JSON holds the errors and warnings said on stderr: a run that exits 2 does not read as
+/// a clean one (found by review).
+#[test]
+fn json_holds_the_errors() {
+    let tmp = util::tempdir();
+    std::fs::create_dir(tmp.path().join("m")).unwrap();
+    std::fs::write(tmp.path().join("m/a"), b"a").unwrap();
+    let a = tmp.path().join("m.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(tmp.path()).arg("m").ok();
+    let json = |out: std::process::Output| serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap();
+    let v = json(captar().args(["verify", "--json", "-f"]).arg(&a).arg("-C").arg(tmp.path()).ok());
+    assert_eq!((&v["errors"], &v["warnings"]), (&serde_json::json!([]), &serde_json::json!([])));
+    let out = captar().args(["verify", "--json", "-f"]).arg(&a).arg("-C").arg(tmp.path()).args(["m/a", "m/b"]).code(2);
+    assert_eq!(out.stderr_text(), "captar: m/b: not found in archive\n");
+    let v = json(out);
+    assert_eq!(v["errors"], serde_json::json!(["m/b: not found in archive"]));
+    assert_eq!(v["summary"]["differences"], 0);
+}
+
 /// `--extra` with a manifest scans the paths named, else all of DIR (an empty manifest too):
 /// never only the directory its few lines share, as a manifest does not say what getcap
 /// scanned (one capped file in `lib/` of a `getcap -r usr` left a gain in `usr/bin` unseen).

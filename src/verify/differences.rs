@@ -104,6 +104,10 @@ pub struct Summary {
 struct JsonReport<'a> {
     differences: &'a [Difference],
     summary: &'a Summary,
+    /// What was also said on stderr (exit 2 for an error, 1 for a warning): a file that could
+    /// not be compared is not a pass (found by review: the JSON said no differences).
+    errors: &'a [String],
+    warnings: &'a [String],
 }
 
 /// A name as verify prints it: as `tar -t` and `captar list` do (escaped, so each difference is
@@ -170,7 +174,9 @@ impl Verifier<'_> {
     pub(super) fn finish(&mut self) -> Result<()> {
         let stdout = Path::new("(standard output)");
         if self.opts.json {
-            let doc = JsonReport { differences: &self.diffs, summary: &self.summary };
+            let kept = self.report.kept_messages();
+            let (errors, warnings) = (&kept.errors, &kept.warnings);
+            let doc = JsonReport { differences: &self.diffs, summary: &self.summary, errors, warnings };
             serde_json::to_writer_pretty(&mut self.out, &doc).map_err(io::Error::from).at(stdout, "write")?;
             writeln!(self.out).at(stdout, "write")?;
         } else if self.summary.differences > 0 || self.opts.summary_on_pass {

@@ -103,6 +103,9 @@ pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
             Source::Archive(_) => Members::new(&opts.select),
         },
     };
+    if opts.json {
+        report.keep_messages();
+    }
     if let Some(dir) = &opts.directory
         && !dir.is_dir()
     {
@@ -123,16 +126,7 @@ pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
         // it did not see (main would take a broken pipe on standard output for success).
         Err(Error::Io { ref source, ref path, .. })
             if source.kind() == io::ErrorKind::BrokenPipe && path.as_os_str() == crate::error::STDOUT => {}
-        other => {
-            other?;
-            // As extract and tar --compare: a member asked for and not there is an error, not
-            // a pass. With a manifest and --extra, a path named is also where to look for
-            // capabilities gained: one the manifest has no line under is expected to have none.
-            let scanned = matches!(opts.source, Source::Manifest(_)) && opts.extra;
-            for e in v.members.not_found(opts.source.label()).into_iter().filter(|_| !scanned) {
-                report.error(e);
-            }
-        }
+        other => other?,
     }
     // A warning (xattrs left out of a member, a capability recorded twice and differently)
     // exits 1 as in extract and list.
@@ -167,6 +161,18 @@ impl Verifier<'_> {
         }
         if opts.extra {
             self.extra()?;
+        }
+        // As extract and tar --compare: a member asked for and not there is an error, not a
+        // pass. With a manifest and --extra, a path named is also where to look for
+        // capabilities gained: one the manifest has no line under is expected to have none.
+        let scanned = matches!(opts.source, Source::Manifest(_)) && opts.extra;
+        let not_found = if scanned { Vec::new() } else { self.members.not_found(opts.source.label()) };
+        if !not_found.is_empty() {
+            // After the differences printed (`2>&1` reads in order).
+            self.out.flush().map_err(Error::stdout)?;
+        }
+        for e in not_found {
+            report.error(e);
         }
         self.finish()
     }
