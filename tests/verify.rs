@@ -660,6 +660,49 @@ fn a_link_name_replaced_by_a_symlink_is_another_type() {
     }
 }
 
+/// A hard-link member compares with what its target's name held when the link was archived:
+/// a link made to a name an earlier link had taken names that link's file, and a name the
+/// archive gives another type later leaves earlier links as they were (found by review of
+/// the hard-link type check: both differed, and a link's name made a directory passed).
+#[test]
+fn a_link_names_what_its_target_held_then() {
+    let Some(python) = util::python_with("tarfile", "python3") else { return };
+    let tmp = util::tempdir();
+    let script = r#"
+import io, sys, tarfile
+cap = bytes.fromhex('0100000200200000000000000000000000000000').decode('latin1')
+def add(t, name, kind=tarfile.REGTYPE, data=b'', link='', caps=False):
+    ti = tarfile.TarInfo(name); ti.type = kind; ti.linkname = link; ti.mode = 0o755 if kind == tarfile.DIRTYPE else 0o644
+    if caps: ti.pax_headers = {'SCHILY.xattr.security.capability': cap}
+    ti.size = len(data); t.addfile(ti, io.BytesIO(data))
+with tarfile.open(sys.argv[1] + '/chain.tar', 'w', format=tarfile.PAX_FORMAT) as t:
+    add(t, 'f', data=b'capped', caps=True); add(t, 'other', data=b'o')
+    add(t, 'f', tarfile.LNKTYPE, link='other'); add(t, 'g', tarfile.LNKTYPE, link='f')
+with tarfile.open(sys.argv[1] + '/later.tar', 'w', format=tarfile.PAX_FORMAT) as t:
+    add(t, 'f', data=b'capped', caps=True); add(t, 'f2', tarfile.LNKTYPE, link='f')
+    add(t, 'f', tarfile.SYMTYPE, link='x')
+"#;
+    cmd(python).args(["-c", script]).arg(tmp.path()).ok();
+    for (archive, link) in [("chain.tar", "g"), ("later.tar", "f2")] {
+        let dst = tmp.path().join(archive.replace(".tar", ""));
+        std::fs::create_dir(&dst).unwrap();
+        let a = tmp.path().join(archive);
+        captar().args(["extract", "-f"]).arg(&a).arg("-C").arg(&dst).ok();
+        let out = captar().args(["verify", "-f"]).arg(&a).arg("-C").arg(&dst).arg(link).ok();
+        assert_eq!(
+            out.stdout_text(),
+            format!("verified 1 entries, {} with capabilities: 0 differences\n", (link == "f2") as u8),
+            "{archive}"
+        );
+    }
+    // A link's name made a directory is another type.
+    let dst = tmp.path().join("dirs");
+    std::fs::create_dir_all(dst.join("f")).unwrap();
+    std::fs::create_dir_all(dst.join("f2")).unwrap();
+    let out = captar().args(["verify", "-f"]).arg(tmp.path().join("later.tar")).arg("-C").arg(&dst).arg("f2").code(1);
+    assert!(out.stdout_text().starts_with("f2: type differs: archive file, disk directory\n"), "{}", out.stdout_text());
+}
+
 /// The JSON holds the errors and warnings said on stderr: a run that exits 2 does not read as
 /// a clean one (found by review).
 #[test]

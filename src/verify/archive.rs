@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use super::Verifier;
 use super::check::{AllCheck, Content, Finding, Place, Task};
 use super::dirs::Dirs;
+use super::{LinkTarget, Verifier};
 use crate::caps::FileCaps;
 use crate::error::{Error, Result};
 use crate::extract::SafeName;
@@ -132,22 +132,7 @@ impl Verifier<'_> {
                     }
                 }
             }
-            // A link member selected without its first name still compares with that name's
-            // capability (GNU tar and captar put it there only). Any type a hard link may name
-            // can hold one: the kernel keeps it on a fifo, a device or a symlink too (found by
-            // review: a link to a capped fifo or symlink differed). A later member of the same
-            // name without one is what a link to it names.
-            if !matches!(meta.kind, Kind::Dir | Kind::HardLink) {
-                match meta.caps_raw() {
-                    Some(raw) => {
-                        self.link_caps.insert(name.rel.clone(), raw.to_vec());
-                    }
-                    None if !self.link_caps.is_empty() => {
-                        self.link_caps.remove(&name.rel);
-                    }
-                    None => {}
-                }
-            }
+            self.note_link_target(&meta, &name.rel);
             if !selected {
                 // --extra leaves out what --exclude leaves out: matched below by the names as
                 // found, which --transform makes differ from the names excluded here.
@@ -310,27 +295,66 @@ impl Verifier<'_> {
         self.record(findings)
     }
 
+    /// Records what a hard link to the member's name would name, for the link members after
+    /// it: the type and capability of the last member of that name (a link member's are its
+    /// target's; its own capability, where it has one, as bsdtar repeats it). A link member
+    /// selected without its first name still compares with that name's capability (GNU tar
+    /// and captar put it there only), of any type (the kernel keeps one on a fifo, a device
+    /// or a symlink too), and its file on disk must be of that name's type. Only what is not a
+    /// regular file without a capability is kept (found by review: a link to a capped fifo or
+    /// symlink differed, and one to a name an earlier link had taken compared with what the
+    /// name held before).
+    fn note_link_target(&mut self, meta: &EntryMeta, rel: &Path) {
+        let own = meta.caps_raw().map(<[u8]>::to_vec);
+        let target = match meta.kind {
+            Kind::Dir => None,
+            Kind::HardLink => {
+                let to = meta.link.as_deref().and_then(|l| SafeName::parse(l).ok());
+                let to = to.and_then(|t| self.link_targets.get(&t.rel).cloned());
+                let kind = to.as_ref().map_or(Kind::File, |t| t.kind);
+                let caps = own.or_else(|| to.and_then(|t| t.caps));
+                (kind != Kind::File || caps.is_some()).then_some(LinkTarget { kind, caps })
+            }
+            Kind::File if own.is_none() => None,
+            kind => Some(LinkTarget { kind, caps: own }),
+        };
+        match target {
+            Some(t) => {
+                self.link_targets.insert(rel.to_path_buf(), t);
+            }
+            None if !self.link_targets.is_empty() => {
+                self.link_targets.remove(rel);
+            }
+            None => {}
+        }
+    }
+
     /// The check of one member, with its archived capability resolved (a hard link member's
     /// is its first name's: GNU tar puts it there only); `None` when the value is invalid. With
     /// `--all`, also the member and its data inline (small) or already compared with the file
     /// (large).
     fn task(&mut self, reader: &mut Reader, meta: EntryMeta, rel: PathBuf) -> Result<Option<Task>> {
+        // A link member's own entry, made by `note_link_target`.
+        let link = match meta.kind {
+            Kind::HardLink => self.link_targets.get(&rel).cloned(),
+            _ => None,
+        };
+        let raw: Option<Vec<u8>> = match meta.kind {
+            Kind::HardLink => link.as_ref().and_then(|t| t.caps.clone()),
+            _ => meta.caps_raw().map(<[u8]>::to_vec),
+        };
+        let Ok(archived) = self.archived_caps(&meta.path, raw.as_deref()) else { return Ok(None) };
+        let (kind, risk) = (meta.kind, self.opts.risk);
+        let link_kind = link.map_or(Kind::File, |t| t.kind);
+        if !self.opts.all {
+            let place = Place::Beneath { root: self.root.clone(), rel };
+            let name = meta.path;
+            return Ok(Some(Task { name, place, manifest: false, kind, link_kind, archived, risk, all: None }));
+        }
         let link_target = match meta.kind {
             Kind::HardLink => meta.link.as_deref().and_then(|l| SafeName::parse(l).ok()).map(|n| n.rel),
             _ => None,
         };
-        let raw: Option<Vec<u8>> = match meta.caps_raw() {
-            Some(raw) => Some(raw.to_vec()),
-            None => link_target.as_ref().and_then(|t| self.link_caps.get(t).cloned()),
-        };
-        let Ok(archived) = self.archived_caps(&meta.path, raw.as_deref()) else { return Ok(None) };
-        let (kind, risk) = (meta.kind, self.opts.risk);
-        if !self.opts.all {
-            let place = Place::Beneath { root: self.root.clone(), rel };
-            let name = meta.path;
-            let all = None;
-            return Ok(Some(Task { name, place, manifest: false, kind, archived, risk, link_target, all }));
-        }
         let content = if meta.kind != Kind::File || meta.size == 0 {
             Content::None
         } else if meta.size <= INLINE_MAX {
@@ -342,9 +366,9 @@ impl Verifier<'_> {
         };
         let name = meta.path.clone();
         let (owners, numeric_owner) = (self.opts.owners, self.opts.numeric_owner);
-        let all = Some(Box::new(AllCheck { meta, content, owners, numeric_owner }));
+        let all = Some(Box::new(AllCheck { meta, link_target, content, owners, numeric_owner }));
         let place = Place::Beneath { root: self.root.clone(), rel };
-        Ok(Some(Task { name, place, manifest: false, kind, archived, risk, link_target, all }))
+        Ok(Some(Task { name, place, manifest: false, kind, link_kind, archived, risk, all }))
     }
 
     /// Compares a large member's data with the file while the archive is read; `None` when the

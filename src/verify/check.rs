@@ -40,10 +40,10 @@ pub(super) struct Task {
     /// directory or a symlink.
     pub(super) manifest: bool,
     pub(super) kind: Kind,
+    /// A hard-link member's: the archived type of the name it links to (`File` where unknown).
+    pub(super) link_kind: Kind,
     pub(super) archived: Option<FileCaps>,
     pub(super) risk: bool,
-    /// A hard-link member's target, beneath the root: the link's name on disk is of its type.
-    pub(super) link_target: Option<PathBuf>,
     /// With `--all`: the member, and what is known of its data.
     pub(super) all: Option<Box<AllCheck>>,
 }
@@ -51,6 +51,8 @@ pub(super) struct Task {
 /// What `--all` compares beyond the capability.
 pub(super) struct AllCheck {
     pub(super) meta: EntryMeta,
+    /// The hard-link target, beneath the root.
+    pub(super) link_target: Option<PathBuf>,
     pub(super) content: Content,
     /// Whether owners are compared.
     pub(super) owners: bool,
@@ -116,7 +118,10 @@ impl Task {
     /// both look the name up in its directory, held open in `dirs`.
     fn check(&self, dirs: &mut Dirs) -> Vec<Finding> {
         // A hard link's target, looked up before this member's directory is held.
-        let target = self.link_target.as_deref().and_then(|t| dirs.stat_beneath(t));
+        let target = match self.all.as_deref() {
+            Some(AllCheck { link_target: Some(t), .. }) => dirs.stat_beneath(t),
+            _ => None,
+        };
         // A directory kept as a symlink by `extract --keep-directory-symlink`: as extracted.
         if self.kind == Kind::Dir
             && let Some(rel) = self.place.beneath()
@@ -160,16 +165,12 @@ impl Task {
             Err(e) => return vec![Finding::Error(Error::io(self.place.disk(), "stat", e.into()))],
         };
         let disk_kind = md.kind();
-        // A hard link member names an inode of any type but a directory: its target's, where
-        // that is on disk (found by review: a link's name replaced by a symlink passed).
-        let archive_kind = match self.kind {
-            Kind::HardLink => target.map_or(Kind::File, |t| Disk(t).kind()),
-            kind => kind,
-        };
+        // A hard link member names a file of its target's archived type (found by review: a
+        // link's name replaced by a symlink passed).
+        let archive_kind = if self.kind == Kind::HardLink { self.link_kind } else { self.kind };
         let type_ok = match self.kind {
             // getcap lists any file but a directory or a symlink.
             _ if self.manifest => !matches!(disk_kind, Kind::Dir | Kind::Symlink),
-            Kind::HardLink if target.is_none() => disk_kind != Kind::Dir,
             _ => disk_kind == archive_kind,
         };
         if !type_ok {

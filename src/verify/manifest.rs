@@ -73,9 +73,9 @@ impl Verifier<'_> {
                 place,
                 manifest: true,
                 kind: Kind::File,
+                link_kind: Kind::File,
                 archived: Some(self.opts.rootid.apply(caps)),
                 risk: self.opts.risk,
-                link_target: None,
                 all: None,
             };
             let findings = task.check_named(&mut self.dirs_open, self.opts.name_members.is_some());

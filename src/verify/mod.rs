@@ -53,6 +53,13 @@ fn normalise(c: FileCaps) -> FileCaps {
     }
 }
 
+/// The archived type and capability of a name a hard-link member may link to.
+#[derive(Clone)]
+struct LinkTarget {
+    kind: crate::format::Kind,
+    caps: Option<Vec<u8>>,
+}
+
 struct Verifier<'a> {
     opts: &'a VerifyOptions,
     report: &'a Report,
@@ -61,8 +68,10 @@ struct Verifier<'a> {
     out: Box<dyn Write + 'a>,
     diffs: Vec<Difference>,
     summary: Summary,
-    /// Capability of each first name of a hard-linked inode, for its link members.
-    link_caps: HashMap<PathBuf, Vec<u8>>,
+    /// What a hard link to each name would name, where that is not a regular file without a
+    /// capability (`note_link_target`): the hard-link table, the only state that grows with
+    /// the archive.
+    link_targets: HashMap<PathBuf, LinkTarget>,
     /// The members asked for.
     members: Members<'a>,
     /// Every member path, when `--extra` needs them.
@@ -90,7 +99,7 @@ pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
         out,
         diffs: Vec::new(),
         summary: Summary::default(),
-        link_caps: HashMap::new(),
+        link_targets: HashMap::new(),
         seen: HashSet::new(),
         dirs: Vec::new(),
         style: None,
