@@ -49,7 +49,11 @@ pub fn one_line(e: &clap::Error, args: &[OsString]) -> String {
         let cmd = <super::Cli as clap::CommandFactory>::command();
         let mut owners = Vec::new();
         commands_taking(&cmd, name, "", &mut owners);
-        if !owners.is_empty() {
+        // One of the subcommands beneath the one given takes it (`caps --beyond scan`): clap's
+        // tip says to give it after that subcommand.
+        let beneath = format!("{} ", command_path(args).trim_start_matches("captar").trim_start());
+        let misplaced = beneath != " " && owners.iter().any(|o| o.starts_with(&beneath));
+        if !owners.is_empty() && !misplaced {
             let path = command_path(args);
             return format!(
                 "`{path}` does not take --{name} (an option of {}); leave it out (see `{path} --help`)",
@@ -73,12 +77,7 @@ pub fn one_line(e: &clap::Error, args: &[OsString]) -> String {
     }
     // An empty argument (`''`, `--file=`): clap says that none was supplied, as for an option
     // given last without its value.
-    if e.kind() == clap::error::ErrorKind::InvalidValue
-        && let Some(clap::error::ContextValue::String(value)) = e.get(clap::error::ContextKind::InvalidValue)
-        && value.is_empty()
-        && let Some(clap::error::ContextValue::String(arg)) = e.get(clap::error::ContextKind::InvalidArg)
-        && args.iter().skip(1).any(|a| a.is_empty() || a.as_encoded_bytes().ends_with(b"="))
-    {
+    if let Some(arg) = empty_value_given(e, args) {
         return format!(
             "an empty value was given for '{arg}' (an empty name names no file; `.` is the current directory); see `{} --help`",
             command_path(args)
@@ -96,6 +95,37 @@ pub fn one_line(e: &clap::Error, args: &[OsString]) -> String {
     msg
 }
 
+/// The argument clap names when it says that none was supplied for it, where a value was given
+/// and is empty: `''` after the option (or as a positional argument), or `--long=`. Not for an
+/// option given last without a value, which clap says the same of, nor for one of fixed
+/// values (clap's text lists them).
+fn empty_value_given<'e>(e: &'e clap::Error, args: &[OsString]) -> Option<&'e str> {
+    use clap::error::{ContextKind, ContextValue};
+    let fixed = matches!(e.get(ContextKind::ValidValue), Some(ContextValue::Strings(v)) if !v.is_empty());
+    if e.kind() != clap::error::ErrorKind::InvalidValue || fixed {
+        return None;
+    }
+    let Some(ContextValue::String(value)) = e.get(ContextKind::InvalidValue) else { return None };
+    let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else { return None };
+    if !value.is_empty() {
+        return None;
+    }
+    let given = args.iter().skip(1).map(|a| a.as_encoded_bytes()).collect::<Vec<_>>();
+    let Some(long) = arg.strip_prefix("--").map(|a| a.split(' ').next().unwrap_or(a)) else {
+        // A positional argument: one given empty.
+        return given.contains(&&b""[..]).then_some(arg.as_str());
+    };
+    let short = parsed_command(args)
+        .get_arguments()
+        .find(|a| a.get_long() == Some(long))
+        .and_then(clap::Arg::get_short)
+        .map(|c| format!("-{c}"));
+    let names = |a: &[u8]| a == format!("--{long}").as_bytes() || short.as_ref().is_some_and(|s| a == s.as_bytes());
+    let with_equals = |a: &[u8]| a.strip_suffix(b"=").is_some_and(names);
+    let empty = given.iter().any(|a| with_equals(a)) || given.windows(2).any(|w| names(w[0]) && w[1].is_empty());
+    empty.then_some(arg.as_str())
+}
+
 /// The subcommands beneath `cmd`, at any depth (`caps scan`), that take `--long`, by their
 /// names after `prefix`.
 fn commands_taking(cmd: &clap::Command, long: &str, prefix: &str, owners: &mut Vec<String>) {
@@ -111,18 +141,30 @@ fn commands_taking(cmd: &clap::Command, long: &str, prefix: &str, owners: &mut V
 /// `captar SUBCOMMAND...` as far as `args` name subcommands (by name or alias), after the
 /// global options.
 fn command_path(args: &[OsString]) -> String {
-    let mut cmd = <super::Cli as clap::CommandFactory>::command();
     let mut path = vec!["captar".to_string()];
+    walk_subcommands(args, |sub| path.push(sub.get_name().to_string()));
+    path.join(" ")
+}
+
+/// The (sub)command `args` name, as `command_path` finds it.
+fn parsed_command(args: &[OsString]) -> clap::Command {
+    let mut cmd = <super::Cli as clap::CommandFactory>::command();
+    walk_subcommands(args, |sub| cmd = sub.clone());
+    cmd
+}
+
+/// Calls `each` with every subcommand `args` name in turn (after the global options).
+fn walk_subcommands(args: &[OsString], mut each: impl FnMut(&clap::Command)) {
+    let mut cmd = <super::Cli as clap::CommandFactory>::command();
     for arg in args.iter().skip(1) {
         let Some(arg) = arg.to_str() else { break };
         if matches!(arg, "-q" | "--quiet") {
             continue;
         }
         let Some(sub) = cmd.find_subcommand(arg).cloned() else { break };
-        path.push(sub.get_name().to_string());
+        each(&sub);
         cmd = sub;
     }
-    path.join(" ")
 }
 
 #[cfg(test)]
@@ -189,11 +231,21 @@ mod tests {
         let args: Vec<OsString> = ["captar", "list", "-f", ""].map(OsString::from).to_vec();
         let e = <super::super::Cli as clap::Parser>::try_parse_from(&args).unwrap_err();
         assert!(one_line(&e, &args).starts_with("an empty value was given for '--file <ARCHIVE>'"));
-        // An option given last without its value is not an empty one.
-        assert_eq!(
-            error_of("captar list -f"),
-            "a value is required for '--file <ARCHIVE>' but none was supplied; see `captar list --help`"
-        );
+        // An option given last without its value is not an empty one, also after an argument
+        // ending in `=` (found by review); nor is one of fixed values left empty.
+        for line in ["captar list -f", "captar list a= -f"] {
+            assert_eq!(
+                error_of(line),
+                "a value is required for '--file <ARCHIVE>' but none was supplied; see `captar list --help`",
+                "{line}"
+            );
+        }
+        for (line, empty) in
+            [("captar list --file=", true), ("captar list -f=", true), ("captar list -f x= --file", false)]
+        {
+            assert_eq!(error_of(line).starts_with("an empty value was given"), empty, "{line}");
+        }
+        assert!(error_of("captar create -f x.tar --sort= .").contains("[possible values: "));
     }
 
     /// The commands named as taking an option include the `caps` ones (found by review: `caps
@@ -207,6 +259,11 @@ mod tests {
         assert_eq!(
             error_of("captar caps procs --risk"),
             "`captar caps procs` does not take --risk (an option of list, verify, caps scan); leave it out (see `captar caps procs --help`)"
+        );
+        // Given before the subcommand that takes it: clap's tip says where it goes.
+        assert_eq!(
+            error_of("captar caps --beyond scan ."),
+            "unexpected argument '--beyond'; 'scan --beyond' exists; see `captar caps --help`"
         );
         assert_eq!(
             error_of("captar caps procs --one-file-system"),
