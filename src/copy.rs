@@ -39,6 +39,7 @@ fn through_pipe(
     report: &Report,
     verbose: bool,
     progress: bool,
+    excluded_caps_were: Option<&'static str>,
     run: impl FnOnce(PathBuf) -> Result<Outcome>,
 ) -> Result<Outcome> {
     let (reader, writer) = std::io::pipe().at(&opts.src, "create a pipe")?;
@@ -49,6 +50,7 @@ fn through_pipe(
         one_file_system: opts.one_file_system,
         verbose,
         progress,
+        excluded_caps_were,
         ..CreateOptions::new(
             Target::Pipe(Mutex::new(Some(writer))),
             vec![Named { dir: opts.src.clone(), path: PathBuf::from(".") }],
@@ -147,7 +149,7 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
     std::fs::create_dir_all(&opts.dst).at(&opts.dst, "create the destination")?;
     // Restore exactly what was captured.
     let restore_xattrs = opts.xattrs.clone();
-    let copied = through_pipe(opts, report, opts.verbose, opts.progress, |archive| {
+    let copied = through_pipe(opts, report, opts.verbose, opts.progress, Some("not copied"), |archive| {
         let x = ExtractOptions {
             archive,
             directory: opts.dst.clone(),
@@ -178,7 +180,8 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
     if !opts.verify || copied == Outcome::Errors {
         return Ok(copied);
     }
-    let verified = through_pipe(opts, report, false, opts.progress, |archive| {
+    // The copy's note said what --xattrs-exclude left out.
+    let verified = through_pipe(opts, report, false, opts.progress, None, |archive| {
         let v = VerifyOptions {
             checkpoints: None,
             record: crate::format::writer::RECORD,

@@ -388,3 +388,18 @@ pub fn get_caps_at(
     let at = || read_caps(listed, |buf| listxattrat(dir, name, buf), |buf| getxattrat(dir, name, CAPABILITY, buf));
     at_or_path(at, || get_caps_path(&full()))
 }
+
+/// Says how many capabilities an `--xattrs-exclude` that matches `security.capability` left
+/// out (`were`: what became of them), if any: an exclusion such as `security.*` may be meant
+/// for other names (found by review: every capability was left out without a word, exit 0).
+/// `--no-caps` asks for that in so many words, and is not counted.
+pub fn note_excluded_caps(report: &crate::error::Report, count: u64, were: &str) {
+    let what = match count {
+        0 => return,
+        1 => "1 capability was".to_string(),
+        n => format!("{n} capabilities were"),
+    };
+    report.note(format!(
+        "{what} {were}: --xattrs-exclude matches security.capability (exclude only the names to drop, e.g. --xattrs-exclude='security.selinux'; --no-caps leaves capabilities out without this note)"
+    ));
+}

@@ -2945,6 +2945,12 @@ fn capabilities_an_exclusion_leaves_out_are_counted() {
         assert!(out.stderr_text().starts_with(want) && (said || out.stderr.is_empty()), "{}", out.stderr_text());
         assert_eq!(cmd("getcap").arg("-r").arg(&dst).ok().stdout_text(), "");
     }
+    // copy says it once (it runs create twice, the second time to verify), as not copied.
+    let out = captar().args(["copy", "--xattrs-exclude=security.*"]).arg(&src).arg(tmp.path().join("copied")).ok();
+    let text = out.stderr_text();
+    let notes: Vec<&str> = text.lines().filter(|l| l.contains("--xattrs-exclude matches")).collect();
+    assert_eq!(notes.len(), 1, "{text}");
+    assert!(notes[0].starts_with("captar: 2 capabilities were not copied: "), "{}", notes[0]);
     // Root without CAP_SETFCAP (a container that drops it).
     let dst = tmp.path().join("nofcap");
     std::fs::create_dir(&dst).unwrap();

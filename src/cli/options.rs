@@ -337,6 +337,7 @@ impl CreateArgs {
                 mode: self.mode.as_deref().map(ModeChanges::parse).transpose().map_err(Error::Usage)?,
             },
             verbose: self.verbose,
+            excluded_caps_were: Some("left out of the archive"),
             progress,
         })
     }

@@ -192,10 +192,8 @@ pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
     progress.finish();
     result?;
     let excluded = run.excluded_caps.load(std::sync::atomic::Ordering::Relaxed);
-    if excluded > 0 {
-        report.note(format!(
-            "{excluded} capabilities were left out of the archive: --xattrs-exclude matches security.capability (exclude only the names to drop, e.g. --xattrs-exclude='security.selinux'; --no-caps leaves capabilities out without this note)"
-        ));
+    if let Some(were) = opts.excluded_caps_were {
+        crate::xattr::note_excluded_caps(report, excluded, were);
     }
     // Only once the archive is complete: a failed dump leaves the last snapshot, so the next
     // dump archives what this one would have.

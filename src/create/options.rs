@@ -73,6 +73,9 @@ pub struct CreateOptions {
     /// Archive what is beneath a named directory (tar's default; `--no-recursion` turns it off).
     pub recursive: bool,
     pub verbose: bool,
+    /// What capabilities an `--xattrs-exclude` left out became, in the note that says how many
+    /// (`left out of the archive`); `None`: said by someone else (copy's second pass).
+    pub excluded_caps_were: Option<&'static str>,
     /// Draw a progress bar on stderr (the CLI decides: a terminal, no -q).
     pub progress: bool,
     /// Only files changed since then (`--newer`, `--newer-mtime`).
@@ -118,6 +121,7 @@ impl CreateOptions {
             listed_incremental: None,
             stamp: Stamp::default(),
             verbose: false,
+            excluded_caps_were: Some("left out of the archive"),
             progress: false,
         }
     }

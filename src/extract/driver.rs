@@ -149,12 +149,7 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     }
     // Left out on request, but said: `--xattrs-exclude='security.*'` may be meant for other
     // names (found by review: every capability was left out without a word, exit 0).
-    let excluded = restorer.excluded_caps();
-    if excluded > 0 {
-        report.note(format!(
-            "{excluded} capabilities were not restored: --xattrs-exclude matches security.capability (exclude only the names to drop, e.g. --xattrs-exclude='security.selinux'; --no-caps leaves capabilities out without this note)"
-        ));
-    }
+    crate::xattr::note_excluded_caps(report, restorer.excluded_caps(), "not restored");
     // Listed also when the extraction stopped (a full disk): `--keep-going` promised the list.
     if !run.cap_failures.is_empty() {
         report.note(format!("{} capabilities were not restored:", run.cap_failures.len()));

@@ -285,7 +285,8 @@ impl Restorer {
         meta: &EntryMeta,
     ) -> std::result::Result<(), CapFailure> {
         let Some(raw) = meta.caps_raw() else { return Ok(()) };
-        if !self.restores_caps() {
+        // Not counted as excluded: its file's own member was (bsdtar repeats it on each link).
+        if !self.xattrs.wants(OsStr::new(caps::XATTR_NAME)) {
             return Ok(());
         }
         let (decoded, value) = self.cap_value(&meta.path, raw)?;
