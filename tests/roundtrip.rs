@@ -2883,7 +2883,7 @@ fn many_directories_extract_under_a_low_descriptor_limit() {
     }
     let archive = tmp.path().join("t.tar");
     captar().args(["create", "-f"]).arg(&archive).arg("-C").arg(tmp.path()).arg("t").ok();
-    for limit in ["32:32", "256:256"] {
+    for limit in ["12:12", "32:32", "256:256"] {
         let dst = tmp.path().join(format!("out-{limit}"));
         std::fs::create_dir(&dst).unwrap();
         let out = cmd("prlimit")

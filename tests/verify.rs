@@ -703,6 +703,26 @@ with tarfile.open(sys.argv[1] + '/later.tar', 'w', format=tarfile.PAX_FORMAT) as
     assert!(out.stdout_text().starts_with("f2: type differs: archive file, disk directory\n"), "{}", out.stdout_text());
 }
 
+/// Members asked for and not there are said on stderr also when standard output was closed
+/// (`| true`: found by review, they were lost with the flush that failed).
+#[test]
+fn not_found_is_said_when_standard_output_is_closed() {
+    let tmp = util::tempdir();
+    std::fs::create_dir(tmp.path().join("m")).unwrap();
+    std::fs::write(tmp.path().join("m/a"), b"a").unwrap();
+    let a = tmp.path().join("m.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(tmp.path()).arg("m").ok();
+    std::fs::remove_file(tmp.path().join("m/a")).unwrap();
+    let line = format!(
+        "{} verify -f {} -C {} m/a m/nope | exec true; exit ${{PIPESTATUS[0]}}",
+        env!("CARGO_BIN_EXE_captar"),
+        a.display(),
+        tmp.path().display()
+    );
+    let out = cmd("bash").args(["-c", &line]).code(2);
+    assert!(out.stderr_text().contains("m/nope: not found in archive"), "{}", out.stderr_text());
+}
+
 /// The JSON holds the errors and warnings said on stderr: a run that exits 2 does not read as
 /// a clean one (found by review).
 #[test]
