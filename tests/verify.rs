@@ -703,15 +703,21 @@ with tarfile.open(sys.argv[1] + '/later.tar', 'w', format=tarfile.PAX_FORMAT) as
     assert!(out.stdout_text().starts_with("f2: type differs: archive file, disk directory\n"), "{}", out.stdout_text());
 }
 
-/// Members asked for and not there are said on stderr also when standard output was closed
-/// (`| true`: found by review, they were lost with the flush that failed).
-#[test]
-fn not_found_is_said_when_standard_output_is_closed() {
+/// `m.tar` of `m/a`, in a temporary directory that holds both.
+fn one_file_archive() -> (tempfile::TempDir, PathBuf) {
     let tmp = util::tempdir();
     std::fs::create_dir(tmp.path().join("m")).unwrap();
     std::fs::write(tmp.path().join("m/a"), b"a").unwrap();
     let a = tmp.path().join("m.tar");
     captar().args(["create", "-f"]).arg(&a).arg("-C").arg(tmp.path()).arg("m").ok();
+    (tmp, a)
+}
+
+/// Members asked for and not there are said on stderr also when standard output was closed
+/// (`| true`: found by review, they were lost with the flush that failed).
+#[test]
+fn not_found_is_said_when_standard_output_is_closed() {
+    let (tmp, a) = one_file_archive();
     std::fs::remove_file(tmp.path().join("m/a")).unwrap();
     let line = format!(
         "{} verify -f {} -C {} m/a m/nope | exec true; exit ${{PIPESTATUS[0]}}",
@@ -727,11 +733,7 @@ fn not_found_is_said_when_standard_output_is_closed() {
 /// a clean one (found by review).
 #[test]
 fn json_holds_the_errors() {
-    let tmp = util::tempdir();
-    std::fs::create_dir(tmp.path().join("m")).unwrap();
-    std::fs::write(tmp.path().join("m/a"), b"a").unwrap();
-    let a = tmp.path().join("m.tar");
-    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(tmp.path()).arg("m").ok();
+    let (tmp, a) = one_file_archive();
     let json = |out: std::process::Output| serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap();
     let v = json(captar().args(["verify", "--json", "-f"]).arg(&a).arg("-C").arg(tmp.path()).ok());
     assert_eq!((&v["errors"], &v["warnings"]), (&serde_json::json!([]), &serde_json::json!([])));
