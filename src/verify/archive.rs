@@ -310,7 +310,7 @@ impl Verifier<'_> {
             Kind::Dir => None,
             Kind::HardLink => {
                 let to = meta.link.as_deref().and_then(|l| SafeName::parse(l).ok());
-                let to = to.and_then(|t| self.link_targets.get(&t.rel).cloned());
+                let to = to.and_then(|t| self.link_targets.get(t.rel.as_os_str()).cloned());
                 let kind = to.as_ref().map_or(Kind::File, |t| t.kind);
                 let caps = own.or_else(|| to.and_then(|t| t.caps));
                 (kind != Kind::File || caps.is_some()).then_some(LinkTarget { kind, caps })
@@ -318,12 +318,14 @@ impl Verifier<'_> {
             Kind::File if own.is_none() => None,
             kind => Some(LinkTarget { kind, caps: own }),
         };
+        let name = rel.as_os_str();
         match target {
             Some(t) => {
-                self.link_targets.insert(rel.to_path_buf(), t);
+                self.recorded.add(name.as_encoded_bytes());
+                self.link_targets.insert(name.to_os_string(), t);
             }
-            None if !self.link_targets.is_empty() => {
-                self.link_targets.remove(rel);
+            None if self.recorded.may_hold(name.as_encoded_bytes()) => {
+                self.link_targets.remove(name);
             }
             None => {}
         }
@@ -336,7 +338,7 @@ impl Verifier<'_> {
     fn task(&mut self, reader: &mut Reader, meta: EntryMeta, rel: PathBuf) -> Result<Option<Task>> {
         // A link member's own entry, made by `note_link_target`.
         let link = match meta.kind {
-            Kind::HardLink => self.link_targets.get(&rel).cloned(),
+            Kind::HardLink => self.link_targets.get(rel.as_os_str()).cloned(),
             _ => None,
         };
         let raw: Option<Vec<u8>> = match meta.kind {

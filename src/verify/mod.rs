@@ -53,6 +53,39 @@ fn normalise(c: FileCaps) -> FileCaps {
     }
 }
 
+/// A set of names that may hold false positives (a Bloom filter of one cheap hash over 2^16
+/// bits): a name it does not hold was never added. A false positive costs only the exact
+/// lookup it was to spare, so names chosen to collide slow nothing down beyond that.
+struct NameFilter(Vec<u64>);
+
+impl Default for NameFilter {
+    fn default() -> NameFilter {
+        NameFilter(vec![0; 1 << 10])
+    }
+}
+
+impl NameFilter {
+    /// The bit of `name`: its length and its last 16 bytes (names in one directory share
+    /// their start), mixed.
+    fn bit(name: &[u8]) -> usize {
+        let word = |b: &[u8]| b.iter().fold(0u64, |w, &x| (w << 8) | u64::from(x));
+        let tail = &name[name.len().saturating_sub(16)..];
+        let (a, b) = tail.split_at(tail.len() / 2);
+        let h = (word(a) ^ word(b).rotate_left(29) ^ name.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (h >> 48) as usize
+    }
+
+    fn add(&mut self, name: &[u8]) {
+        let bit = Self::bit(name);
+        self.0[bit / 64] |= 1 << (bit % 64);
+    }
+
+    fn may_hold(&self, name: &[u8]) -> bool {
+        let bit = Self::bit(name);
+        self.0[bit / 64] & (1 << (bit % 64)) != 0
+    }
+}
+
 /// The archived type and capability of a name a hard-link member may link to.
 #[derive(Clone)]
 struct LinkTarget {
@@ -70,8 +103,12 @@ struct Verifier<'a> {
     summary: Summary,
     /// What a hard link to each name would name, where that is not a regular file without a
     /// capability (`note_link_target`): the hard-link table, the only state that grows with
-    /// the archive.
-    link_targets: HashMap<PathBuf, LinkTarget>,
+    /// the archive. Keyed by the name's bytes (hashing a `Path` parses its components).
+    link_targets: HashMap<std::ffi::OsString, LinkTarget>,
+    /// The names in `link_targets`, as bits of a filter that a plain file's name is tested
+    /// against before the map is asked to forget it: most members are plain files whose name
+    /// was never recorded, and a SipHash each was 2% of caps-only verify's time.
+    recorded: NameFilter,
     /// The members asked for.
     members: Members<'a>,
     /// Every member path, when `--extra` needs them.
@@ -100,6 +137,7 @@ pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
         diffs: Vec::new(),
         summary: Summary::default(),
         link_targets: HashMap::new(),
+        recorded: NameFilter::default(),
         seen: HashSet::new(),
         dirs: Vec::new(),
         style: None,
@@ -191,6 +229,23 @@ impl Verifier<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The filter holds every name added (no false negative), of any length, and not most
+    /// others.
+    #[test]
+    fn the_name_filter_holds_what_was_added() {
+        let mut f = NameFilter::default();
+        let names: Vec<String> = (0..3000).map(|i| format!("usr/share/doc/pkg{}/link{i}", i % 7)).collect();
+        for n in &names {
+            f.add(n.as_bytes());
+        }
+        for n in names.iter().map(String::as_bytes).chain([&b""[..], b"a", b"0123456789abcdefg"]) {
+            f.add(n);
+            assert!(f.may_hold(n));
+        }
+        let others = (0..3000).filter(|i| f.may_hold(format!("usr/share/doc/pkg{}/file{i}", i % 7).as_bytes())).count();
+        assert!(others < 600, "{others} of 3000 other names pass");
+    }
     use crate::caps;
 
     #[test]
