@@ -742,6 +742,18 @@ fn json_holds_the_errors() {
     let v = json(out);
     assert_eq!(v["errors"], serde_json::json!(["m/b: not found in archive"]));
     assert_eq!(v["summary"]["differences"], 0);
+    // An error that stops the run (the archive cut short) comes after what was found before.
+    std::fs::write(tmp.path().join("m/big"), vec![b'x'; 8192]).unwrap();
+    let full = tmp.path().join("full.tar");
+    captar().args(["create", "-f"]).arg(&full).arg("-C").arg(tmp.path()).args(["m/a", "m/big"]).ok();
+    let bytes = std::fs::read(&full).unwrap();
+    let cut = tmp.path().join("cut.tar");
+    std::fs::write(&cut, &bytes[..4096]).unwrap();
+    std::fs::remove_file(tmp.path().join("m/a")).unwrap();
+    let v = json(captar().args(["verify", "--json", "-f"]).arg(&cut).arg("-C").arg(tmp.path()).code(2));
+    assert_eq!(v["differences"][0]["path"], "m/a");
+    let errors = v["errors"].as_array().unwrap();
+    assert!(errors.len() == 1 && errors[0].as_str().unwrap().contains("truncated"), "{errors:?}");
 }
 
 /// `--extra` with a manifest scans the paths named, else all of DIR (an empty manifest too):

@@ -173,6 +173,13 @@ pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
         // it did not see (main would take a broken pipe on standard output for success).
         Err(Error::Io { ref source, ref path, .. })
             if source.kind() == io::ErrorKind::BrokenPipe && path.as_os_str() == crate::error::STDOUT => {}
+        // With --json, an error that stops the run (a truncated or damaged archive) is said in
+        // the document too, after what was found before it (found by review: there was no
+        // document at all, the differences found before it lost).
+        Err(e) if opts.json => {
+            report.error(e);
+            v.finish()?;
+        }
         other => other?,
     }
     // A warning (xattrs left out of a member, a capability recorded twice and differently)
