@@ -332,7 +332,7 @@ pub struct Report {
 }
 
 /// The messages a `Report` kept: errors and warnings, each in the order reported.
-#[derive(Debug, Default, Clone, serde::Serialize)]
+#[derive(Debug, Default, Clone)]
 pub struct Kept {
     pub errors: Vec<String>,
     pub warnings: Vec<String>,

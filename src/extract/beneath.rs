@@ -360,7 +360,7 @@ impl Dest {
             self.cache.clear();
         }
         let fd = Arc::new(fd);
-        if !self.dir_symlinks && self.cache_max > 0 {
+        if !self.dir_symlinks {
             self.cache.insert(rel.as_os_str().to_os_string(), fd.clone());
         }
         Ok(fd)

@@ -15,7 +15,7 @@ use rustix::fs::AtFlags;
 use super::beneath::{Dest, NameProblem};
 use super::file::write_job;
 use super::names::{beneath_top_level, members_of, strip};
-use super::pool::{Done, Job, Pool, QUEUE};
+use super::pool::{Done, Job, Pool, QUEUE, RESERVED_FDS};
 use super::restore::Restorer;
 use super::{Existing, ExtractOptions, Failure, Run, SafeName, stdout};
 use crate::error::{Error, Outcome, Report, Result};
@@ -23,9 +23,6 @@ use crate::format::reader::Reader;
 use crate::format::{EntryMeta, Kind, open_archive_counted};
 use crate::progress::Progress;
 use crate::temps;
-
-/// The descriptors to spare, beyond those open, for the writing threads to start.
-const FDS_FOR_WORKERS: usize = 64;
 
 /// Runs an extraction and returns its outcome; per-file problems are reported as they happen.
 pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
@@ -71,7 +68,7 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     // None under a limit of open files too low for their files and directories in flight
     // (found by review: GNU tar extracts at a limit of 8).
     let workers = match std::thread::available_parallelism().map_or(1, |n| n.get()) {
-        _ if crate::fds::spare(0) < FDS_FOR_WORKERS => 1,
+        _ if crate::fds::spare(0) < RESERVED_FDS => 1,
         1 => 1,
         cores => 2 * cores,
     };

@@ -175,7 +175,8 @@ fn quotas_on(dir: BorrowedFd<'_>) -> bool {
 
 /// Descriptors kept for what else an extraction opens: the workers' files being written, the
 /// archive and a copy of it, a decompressor's pipe, a large file, a directory being fixed.
-const RESERVED_FDS: usize = 64;
+/// Fewer than these to spare, and there are no workers (`extract`).
+pub(super) const RESERVED_FDS: usize = 64;
 
 /// The most parent directories the files in flight may go into: half of the descriptors this
 /// process may still open (a quarter is the destination's cache, `beneath::cache_max`), at
