@@ -336,6 +336,13 @@ impl Verifier<'_> {
     /// `--all`, also the member and its data inline (small) or already compared with the file
     /// (large).
     fn task(&mut self, reader: &mut Reader, meta: EntryMeta, rel: PathBuf) -> Result<Option<Task>> {
+        // A name seen before, and what its earlier members' checks found, held until now.
+        let again = self.holding && {
+            let name = rel.as_os_str().as_encoded_bytes();
+            let seen = self.names_seen.may_hold(name);
+            self.names_seen.add(name);
+            seen
+        };
         // A link member's own entry, made by `note_link_target`.
         let link = match meta.kind {
             Kind::HardLink => self.link_targets.get(rel.as_os_str()).cloned(),
@@ -351,7 +358,7 @@ impl Verifier<'_> {
         if !self.opts.all {
             let place = Place::Beneath { root: self.root.clone(), rel };
             let name = meta.path;
-            return Ok(Some(Task { name, place, manifest: false, kind, link_kind, archived, risk, all: None }));
+            return Ok(Some(Task { name, place, manifest: false, kind, link_kind, archived, risk, again, all: None }));
         }
         let link_target = match meta.kind {
             Kind::HardLink => meta.link.as_deref().and_then(|l| SafeName::parse(l).ok()).map(|n| n.rel),
@@ -370,7 +377,7 @@ impl Verifier<'_> {
         let (owners, numeric_owner) = (self.opts.owners, self.opts.numeric_owner);
         let all = Some(Box::new(AllCheck { meta, link_target, content, owners, numeric_owner }));
         let place = Place::Beneath { root: self.root.clone(), rel };
-        Ok(Some(Task { name, place, manifest: false, kind, link_kind, archived, risk, all }))
+        Ok(Some(Task { name, place, manifest: false, kind, link_kind, archived, risk, again, all }))
     }
 
     /// Compares a large member's data with the file while the archive is read; `None` when the

@@ -29,6 +29,9 @@ pub(super) enum Finding {
     Error(Error),
     /// Found while reading the archive (a record left out), said as a warning.
     Warning(String),
+    /// The member (its name beneath the root) follows earlier ones of that name, whose
+    /// differences it withdraws (`Task::again`).
+    Again(PathBuf),
 }
 
 /// One member's type and capability check: everything it needs, so it can run on any thread.
@@ -44,6 +47,9 @@ pub(super) struct Task {
     pub(super) link_kind: Kind,
     pub(super) archived: Option<FileCaps>,
     pub(super) risk: bool,
+    /// Whether an earlier member may have had this one's name (`Verifier::names_seen`): its
+    /// findings, if held, are withdrawn before this one's are recorded.
+    pub(super) again: bool,
     /// With `--all`: the member, and what is known of its data.
     pub(super) all: Option<Box<AllCheck>>,
 }
@@ -100,15 +106,21 @@ impl Task {
     fn diff(&self, kind: DiffKind, archive: Option<String>, disk: Option<String>, risk: Option<&FileCaps>) -> Finding {
         let risk = if self.risk { risk.and_then(caps::risk::describe) } else { None };
         let source = if self.manifest { "manifest" } else { "archive" };
-        Finding::Diff(Difference { path: display(&self.name), kind, archive, disk, risk, source })
+        let member = self.place.beneath().filter(|_| !self.manifest).map(Path::to_path_buf);
+        Finding::Diff(Difference { path: display(&self.name), kind, archive, disk, risk, source, member })
     }
 
-    /// `check`, its findings after the member's name when `named`.
+    /// `check`, its findings after the member's name when `named`, and after what withdraws
+    /// the earlier members' of its name when `again`.
     pub(super) fn check_named(&self, dirs: &mut Dirs, named: bool) -> Vec<Finding> {
-        if !named {
+        let again = self.place.beneath().filter(|_| self.again);
+        if !named && again.is_none() {
             return self.check(dirs);
         }
-        let mut out = vec![Finding::Name(self.name.clone())];
+        let mut out: Vec<Finding> = again.map(|rel| Finding::Again(rel.to_path_buf())).into_iter().collect();
+        if named {
+            out.push(Finding::Name(self.name.clone()));
+        }
         out.extend(self.check(dirs));
         out
     }

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -76,6 +76,10 @@ pub struct Difference {
     /// What `archive` comes from: `archive` or `manifest`.
     #[serde(skip)]
     pub source: &'static str,
+    /// The archive member's name beneath the root (after `--transform`), which a later member
+    /// of the same name replaces on extraction; `None` for what is not one member's check.
+    #[serde(skip)]
+    pub(super) member: Option<PathBuf>,
 }
 
 impl Difference {
@@ -100,9 +104,23 @@ pub struct Summary {
     pub by_kind: BTreeMap<DiffKind, u64>,
 }
 
+/// What is held to be printed once the archive is read (`Verifier::holding`).
+pub(super) enum Held {
+    Diff(Difference),
+    /// A member's name (`-v`) after a difference held: printed in its place, after it.
+    Name(String),
+    /// A difference withdrawn (`Verifier::withdraw`).
+    Withdrawn,
+}
+
+/// Differences held in text form beyond which they are printed as found: a run whose every
+/// member differs (a tree not restored at all) keeps bounded memory, and with that many
+/// differences a later copy's is no matter.
+const HOLD_MAX: usize = 1 << 16;
+
 #[derive(Serialize)]
 struct JsonReport<'a> {
-    differences: &'a [Difference],
+    differences: Vec<&'a Difference>,
     summary: &'a Summary,
     /// What was also said on stderr (exit 2 for an error, 1 for a warning): a file that could
     /// not be compared is not a pass (found by review: the JSON said no differences).
@@ -126,17 +144,65 @@ impl Verifier<'_> {
         disk: Option<String>,
         risk: Option<String>,
     ) -> Result<()> {
-        self.push(Difference { path: display(path), kind, archive, disk, risk, source: self.opts.source.label() })
+        let source = self.opts.source.label();
+        self.push(Difference { path: display(path), kind, archive, disk, risk, source, member: None })
     }
 
     fn push(&mut self, d: Difference) -> Result<()> {
         let kind = d.kind;
         self.summary.differences += 1;
         *self.summary.by_kind.entry(kind).or_default() += 1;
-        if self.opts.json {
-            self.diffs.push(d);
+        if self.holding
+            && let Some(member) = &d.member
+        {
+            self.held_at.entry(member.clone()).or_default().push(self.diffs.len());
+        }
+        if self.holding || self.opts.json {
+            self.diffs.push(Held::Diff(d));
+            if !self.opts.json && self.diffs.len() >= HOLD_MAX {
+                return self.release();
+            }
         } else {
             writeln!(self.out, "{}", d.line()).map_err(Error::stdout)?;
+        }
+        Ok(())
+    }
+
+    /// A later member named `member`: what the checks of the earlier ones of that name found
+    /// is withdrawn, as extraction replaces their file with the later one's (a file added
+    /// again by `append` or `update`; found by review: every file `update` had added again
+    /// differed after a restore). Only differences are: an error stays said.
+    fn withdraw(&mut self, member: &Path) {
+        if self.held_at.is_empty() {
+            return; // the usual case: nothing held, no name to hash
+        }
+        for i in self.held_at.remove(member).unwrap_or_default() {
+            if let Held::Diff(d) = std::mem::replace(&mut self.diffs[i], Held::Withdrawn) {
+                self.summary.differences -= 1;
+                if let Some(n) = self.summary.by_kind.get_mut(&d.kind) {
+                    *n -= 1;
+                    if *n == 0 {
+                        self.summary.by_kind.remove(&d.kind);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Stops holding differences, and prints those held (text form; `--json` prints them all
+    /// in its document).
+    pub(super) fn release(&mut self) -> Result<()> {
+        self.holding = false;
+        self.held_at = Default::default();
+        if !self.opts.json {
+            for held in std::mem::take(&mut self.diffs) {
+                match held {
+                    Held::Diff(d) => writeln!(self.out, "{}", d.line()),
+                    Held::Name(line) => writeln!(self.out, "{line}"),
+                    Held::Withdrawn => Ok(()),
+                }
+                .map_err(Error::stdout)?;
+            }
         }
         Ok(())
     }
@@ -153,9 +219,18 @@ impl Verifier<'_> {
                 Finding::Name(name) => {
                     let prefix = self.opts.name_members.unwrap_or_default();
                     let quoted = quote_name(name.as_os_str().as_bytes());
-                    writeln!(self.out, "{prefix}{quoted}").map_err(Error::stdout)?;
+                    // After a difference held, names are held too, each before its own.
+                    if self.holding && !self.diffs.is_empty() {
+                        self.diffs.push(Held::Name(format!("{prefix}{quoted}")));
+                        if self.diffs.len() >= HOLD_MAX {
+                            self.release()?;
+                        }
+                    } else {
+                        writeln!(self.out, "{prefix}{quoted}").map_err(Error::stdout)?;
+                    }
                 }
                 Finding::Diff(d) => self.push(d)?,
+                Finding::Again(member) => self.withdraw(&member),
                 // What is on standard output goes first, so the two streams read in archive
                 // order when they go to one place (`2>&1`), as gnulib's error() flushes.
                 Finding::Error(e) => {
@@ -176,7 +251,9 @@ impl Verifier<'_> {
         if self.opts.json {
             let kept = self.report.kept_messages();
             let (errors, warnings) = (&kept.errors, &kept.warnings);
-            let doc = JsonReport { differences: &self.diffs, summary: &self.summary, errors, warnings };
+            let differences =
+                self.diffs.iter().filter_map(|h| if let Held::Diff(d) = h { Some(d) } else { None }).collect();
+            let doc = JsonReport { differences, summary: &self.summary, errors, warnings };
             serde_json::to_writer_pretty(&mut self.out, &doc).map_err(io::Error::from).at(stdout, "write")?;
             writeln!(self.out).at(stdout, "write")?;
         } else if self.summary.differences > 0 || self.opts.summary_on_pass {

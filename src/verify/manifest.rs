@@ -76,6 +76,7 @@ impl Verifier<'_> {
                 link_kind: Kind::File,
                 archived: Some(self.opts.rootid.apply(caps)),
                 risk: self.opts.risk,
+                again: false,
                 all: None,
             };
             let findings = task.check_named(&mut self.dirs_open, self.opts.name_members.is_some());

@@ -53,36 +53,37 @@ fn normalise(c: FileCaps) -> FileCaps {
     }
 }
 
-/// A set of names that may hold false positives (a Bloom filter of one cheap hash over 2^16
-/// bits): a name it does not hold was never added. A false positive costs only the exact
-/// lookup it was to spare, so names chosen to collide slow nothing down beyond that.
-struct NameFilter(Vec<u64>);
-
-impl Default for NameFilter {
-    fn default() -> NameFilter {
-        NameFilter(vec![0; 1 << 10])
-    }
+/// A set of names that may hold false positives (a Bloom filter of one cheap hash over 2^bits
+/// bits, a fixed size): a name it does not hold was never added. A false positive costs only
+/// the exact lookup it was to spare, so names chosen to collide slow nothing down beyond that.
+struct NameFilter {
+    words: Vec<u64>,
+    bits: u32,
 }
 
 impl NameFilter {
+    fn new(bits: u32) -> NameFilter {
+        NameFilter { words: vec![0; 1 << (bits - 6)], bits }
+    }
+
     /// The bit of `name`: its length and its last 16 bytes (names in one directory share
     /// their start), mixed.
-    fn bit(name: &[u8]) -> usize {
+    fn bit(&self, name: &[u8]) -> usize {
         let word = |b: &[u8]| b.iter().fold(0u64, |w, &x| (w << 8) | u64::from(x));
         let tail = &name[name.len().saturating_sub(16)..];
         let (a, b) = tail.split_at(tail.len() / 2);
         let h = (word(a) ^ word(b).rotate_left(29) ^ name.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        (h >> 48) as usize
+        (h >> (64 - self.bits)) as usize
     }
 
     fn add(&mut self, name: &[u8]) {
-        let bit = Self::bit(name);
-        self.0[bit / 64] |= 1 << (bit % 64);
+        let bit = self.bit(name);
+        self.words[bit / 64] |= 1 << (bit % 64);
     }
 
     fn may_hold(&self, name: &[u8]) -> bool {
-        let bit = Self::bit(name);
-        self.0[bit / 64] & (1 << (bit % 64)) != 0
+        let bit = self.bit(name);
+        self.words[bit / 64] & (1 << (bit % 64)) != 0
     }
 }
 
@@ -99,7 +100,6 @@ struct Verifier<'a> {
     /// `-C`'s directory (`.` without it), shared by the tasks that name files beneath it.
     root: Arc<Path>,
     out: Box<dyn Write + 'a>,
-    diffs: Vec<Difference>,
     summary: Summary,
     /// What a hard link to each name would name, where that is not a regular file without a
     /// capability (`note_link_target`): the hard-link table, the only state that grows with
@@ -109,6 +109,21 @@ struct Verifier<'a> {
     /// against before the map is asked to forget it: most members are plain files whose name
     /// was never recorded, and a SipHash each was 2% of caps-only verify's time.
     recorded: NameFilter,
+    /// The names of the members checked, for `Task::again`: 2^17 bits (16 KiB), so that about
+    /// a fifth of a 30,000-member archive's names are taken for names seen before (each costs
+    /// a checking thread one allocation). 2^20 bits cost caps-only verify 2% of its CPU in
+    /// cache misses, on the thread that reads the archive.
+    names_seen: NameFilter,
+    /// While the archive is read (without `--occurrence`), the differences found so far are
+    /// held here, not printed: a later member of the same name replaces the file on
+    /// extraction, and with it what an earlier one's check found (`withdraw`). With `--json`
+    /// every difference is kept here for the document.
+    holding: bool,
+    /// The differences found, printed once the archive is read (`release`), with the member
+    /// names (`-v`) after the first, or with `--json` in the document.
+    diffs: Vec<differences::Held>,
+    /// Where the differences held of each member name are in `diffs`.
+    held_at: HashMap<PathBuf, Vec<usize>>,
     /// The members asked for.
     members: Members<'a>,
     /// Every member path, when `--extra` needs them.
@@ -135,9 +150,12 @@ pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
         root,
         out,
         diffs: Vec::new(),
+        holding: false,
+        held_at: HashMap::new(),
         summary: Summary::default(),
         link_targets: HashMap::new(),
-        recorded: NameFilter::default(),
+        recorded: NameFilter::new(16),
+        names_seen: NameFilter::new(17),
         seen: HashSet::new(),
         dirs: Vec::new(),
         style: None,
@@ -206,9 +224,14 @@ impl Verifier<'_> {
                     reader.set_checkpoints(c.counter());
                 }
                 let tick = || progress.set_position(opened.input_pos.load(Ordering::Relaxed));
+                // `--occurrence` picks the copy to compare: every one asked for is compared.
+                self.holding = opts.select.occurrence.is_none();
                 let result = self.archive(&mut reader, &tick);
                 progress.finish();
+                // What was found is said before an error that stopped the reading.
+                let released = self.release();
                 result?;
+                released?;
                 report.set_total(reader.records_read(opts.record));
             }
             Source::Manifest(path) => self.manifest(path)?,
@@ -241,7 +264,7 @@ mod tests {
     /// others.
     #[test]
     fn the_name_filter_holds_what_was_added() {
-        let mut f = NameFilter::default();
+        let mut f = NameFilter::new(16);
         let names: Vec<String> = (0..3000).map(|i| format!("usr/share/doc/pkg{}/link{i}", i % 7)).collect();
         for n in &names {
             f.add(n.as_bytes());
