@@ -1008,3 +1008,43 @@ fn a_name_archived_again_is_compared_by_its_last_member() {
     assert!(lines[1].starts_with("./d/f: mtime differs: "), "{text}");
     assert_eq!(lines[2], "./d/f: size differs: archive 6, disk 3", "{text}");
 }
+
+/// With `--all`, a file verify may not read is an error (exit 2) naming it, as GNU tar's `-d`
+/// says "Cannot open", never a difference: a large file's contents (compared while the
+/// archive is read) and a hard link's target in a directory it may not search were "contents
+/// differ" and "a separate file", the cause unsaid (found by review).
+#[test]
+fn what_cannot_be_read_is_an_error_not_a_difference() {
+    if !util::require_root("make files another user cannot read") || !util::require_tool("setpriv") {
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = util::tempdir();
+    let t = tmp.path().join("t");
+    for d in ["priv", "pub"] {
+        std::fs::create_dir_all(t.join(d)).unwrap();
+    }
+    std::fs::write(t.join("big"), vec![7u8; 2 << 20]).unwrap();
+    std::fs::write(t.join("small"), b"small").unwrap();
+    std::fs::write(t.join("priv/x"), b"x").unwrap();
+    std::fs::hard_link(t.join("priv/x"), t.join("pub/y")).unwrap();
+    let a = tmp.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&t).arg(".").ok();
+    let mode = |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+    for (p, m) in [(tmp.path(), 0o755), (&t, 0o755), (&a, 0o644), (&t.join("priv"), 0o700)] {
+        mode(p, m);
+    }
+    for f in ["big", "small"] {
+        mode(&t.join(f), 0o600);
+    }
+    // As root everything compares (the modes changed above aside).
+    let out = captar().args(["verify", "--all", "-f"]).arg(&a).arg("-C").arg(&t).code(1);
+    assert!(!out.stdout_text().contains("contents differ"), "{}", out.stdout_text());
+    let out =
+        util::as_nobody(env!("CARGO_BIN_EXE_captar")).args(["verify", "--all", "-f"]).arg(&a).arg("-C").arg(&t).code(2);
+    let (text, err) = (out.stdout_text(), out.stderr_text());
+    assert!(!text.contains("contents differ") && !text.contains("hard link differs"), "{text}{err}");
+    assert!(err.contains("t/big: open: Permission denied"), "{err}");
+    assert!(err.contains("t/small: open: Permission denied"), "{err}");
+    assert!(err.contains("t/priv/x: stat the hard link's target: Permission denied"), "{err}");
+}

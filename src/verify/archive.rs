@@ -371,7 +371,7 @@ impl Verifier<'_> {
             reader.data().read_to_end(&mut data).map_err(|e| Error::of_data(&meta.path, e))?;
             Content::Inline(data)
         } else {
-            Content::Known(self.stream_content(reader, &rel, meta.size)?)
+            self.stream_content(reader, &rel, meta.size)?
         };
         let name = meta.path.clone();
         let (owners, numeric_owner) = (self.opts.owners, self.opts.numeric_owner);
@@ -380,13 +380,25 @@ impl Verifier<'_> {
         Ok(Some(Task { name, place, manifest: false, kind, link_kind, archived, risk, again, all }))
     }
 
-    /// Compares a large member's data with the file while the archive is read; `None` when the
-    /// file cannot be compared (the check reports why: missing, another type or size).
-    fn stream_content(&mut self, reader: &mut Reader, rel: &Path, size: u64) -> Result<Option<bool>> {
-        let Ok(mut file) = self.dirs_open.open_beneath(rel) else { return Ok(None) };
+    /// Compares a large member's data with the file while the archive is read: `Known(None)`
+    /// when the file cannot be compared (the check reports why: missing, another type or
+    /// size), `Unreadable` when it could not be opened or read (the check says the error).
+    /// An error reading the archive stops the run.
+    fn stream_content(&mut self, reader: &mut Reader, rel: &Path, size: u64) -> Result<Content> {
+        let mut file = match self.dirs_open.open_beneath(&self.root, rel) {
+            Ok(file) => file,
+            // Not there, or not a regular file: the check says so.
+            Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::Other) => {
+                return Ok(Content::Known(None));
+            }
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ELOOP | libc::ENOTDIR | libc::ENXIO)) => {
+                return Ok(Content::Known(None));
+            }
+            Err(e) => return Ok(Content::unreadable("open", &e)),
+        };
         match file.metadata() {
             Ok(md) if md.is_file() && md.len() == size => {}
-            _ => return Ok(None),
+            _ => return Ok(Content::Known(None)),
         }
         let mut pos = 0u64;
         loop {
@@ -394,27 +406,30 @@ impl Verifier<'_> {
             // archive may describe a 16 TiB file of holes.
             let hole = reader.take_hole();
             if hole > 0 {
-                let zeros = zeros_on_disk(&file, pos, hole, &mut self.buf_b);
-                if !zeros.map_err(|e| Error::io(self.root.join(rel), "read", e))? {
-                    return Ok(Some(false));
+                match zeros_on_disk(&file, pos, hole, &mut self.buf_b) {
+                    Ok(true) => {}
+                    Ok(false) => return Ok(Content::Known(Some(false))),
+                    Err(e) => return Ok(Content::unreadable("read", &e)),
                 }
                 pos += hole;
-                io::Seek::seek(&mut file, io::SeekFrom::Start(pos))
-                    .map_err(|e| Error::io(self.root.join(rel), "seek", e))?;
+                if let Err(e) = io::Seek::seek(&mut file, io::SeekFrom::Start(pos)) {
+                    return Ok(Content::unreadable("seek", &e));
+                }
                 continue;
             }
             let n = reader.read_data(&mut self.buf_a)?;
             if n == 0 {
-                return Ok(Some(true));
+                return Ok(Content::Known(Some(true)));
             }
             if let Err(e) = file.read_exact(&mut self.buf_b[..n]) {
                 if e.kind() == io::ErrorKind::UnexpectedEof {
-                    return Ok(Some(false));
+                    return Ok(Content::Known(Some(false)));
                 }
-                return Err(Error::io(self.root.join(rel), "read", e));
+                // The rest of the member is skipped by the reader (`next_entry`).
+                return Ok(Content::unreadable("read", &e));
             }
             if self.buf_a[..n] != self.buf_b[..n] {
-                return Ok(Some(false));
+                return Ok(Content::Known(Some(false)));
             }
             pos += n as u64;
         }

@@ -74,6 +74,18 @@ pub(super) enum Content {
     /// A large member, compared while the archive was read: equal or not, `None` when the file
     /// could not be compared (missing, another type or size: the check says which).
     Known(Option<bool>),
+    /// A large member whose file could not be opened or read while the archive was read (no
+    /// access, no descriptor left, an I/O error): said as an error where its type and size
+    /// match (found by review: it was a difference, "contents differ", and the cause unsaid).
+    Unreadable { what: &'static str, errno: Option<i32>, kind: io::ErrorKind },
+}
+
+impl Content {
+    /// `Unreadable` for `e`, met doing `what` (kept as its errno: an `io::Error` is not `Clone`,
+    /// and the check borrows its task).
+    pub(super) fn unreadable(what: &'static str, e: &io::Error) -> Content {
+        Content::Unreadable { what, errno: e.raw_os_error(), kind: e.kind() }
+    }
 }
 
 /// Where a member's file is.
@@ -130,9 +142,11 @@ impl Task {
     /// both look the name up in its directory, held open in `dirs`.
     fn check(&self, dirs: &mut Dirs) -> Vec<Finding> {
         // A hard link's target, looked up before this member's directory is held.
-        let target = match self.all.as_deref() {
-            Some(AllCheck { link_target: Some(t), .. }) => dirs.stat_beneath(t),
-            _ => None,
+        let target = match (self.all.as_deref(), &self.place) {
+            (Some(AllCheck { link_target: Some(t), .. }), Place::Beneath { root, .. }) => {
+                dirs.stat_beneath_or_why(root, t).map_err(|e| Error::io(root.join(t), "stat the hard link's target", e))
+            }
+            _ => Ok(None),
         };
         // A directory kept as a symlink by `extract --keep-directory-symlink`: as extracted.
         if self.kind == Kind::Dir
@@ -213,13 +227,18 @@ impl Task {
         all: &AllCheck,
         disk: &Disk,
         file: At<'_>,
-        target: Option<rustix::fs::Stat>,
+        target: Result<Option<rustix::fs::Stat>>,
         out: &mut Vec<Finding>,
     ) {
         let md = &disk.0;
         let meta = &all.meta;
         if meta.kind == Kind::HardLink {
-            let same = target.is_some_and(|t| t.st_dev == md.st_dev && t.st_ino == md.st_ino);
+            // A target that could not be looked at is an error, not a link undone (found by
+            // review: a target in a directory not searchable was "a separate file").
+            let same = match target {
+                Ok(t) => t.is_some_and(|t| t.st_dev == md.st_dev && t.st_ino == md.st_ino),
+                Err(e) => return out.push(Finding::Error(e)),
+            };
             if !same {
                 let want = meta.link.as_deref().map(|l| format!("link to {}", display(l)));
                 out.push(self.diff(DiffKind::HardLink, want, Some("a separate file".into()), None));
@@ -290,6 +309,10 @@ impl Task {
                     let same = match &all.content {
                         Content::Inline(data) => file.same_as(&self.place.disk(), data),
                         Content::Known(known) => Ok(known.unwrap_or(false)),
+                        Content::Unreadable { what, errno, kind } => {
+                            let e = errno.map_or_else(|| io::Error::from(*kind), io::Error::from_raw_os_error);
+                            Err(Error::io(self.place.disk(), what, e))
+                        }
                         Content::None => Ok(true),
                     };
                     match same {

@@ -141,12 +141,32 @@ impl Dirs {
         rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW).ok()
     }
 
-    /// `rel` beneath the root opened to read its data: never through a symlink, never waiting
-    /// on a fifo; anything but a regular file is an error.
-    pub(super) fn open_beneath(&mut self, rel: &Path) -> io::Result<File> {
-        let not_there = || io::Error::from(io::ErrorKind::NotFound);
-        let (dir, name) = self.parent_beneath(rel).map_err(|_| not_there())?.ok_or_else(not_there)?;
-        open_regular_at(dir, name)
+    /// `stat_beneath` with why it failed: `Ok(None)` where nothing is there to stat (missing, or
+    /// only through a symlink), an error where something may be but could not be looked at (a
+    /// directory not searchable, no descriptor left), found again by the whole path.
+    pub(super) fn stat_beneath_or_why(&mut self, root: &Path, rel: &Path) -> io::Result<Option<rustix::fs::Stat>> {
+        let stat = match self.parent_beneath(rel) {
+            Err(_) => return Ok(None),
+            Ok(Some((dir, name))) => rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW),
+            Ok(None) => rustix::fs::statat(rustix::fs::CWD, &root.join(rel), AtFlags::SYMLINK_NOFOLLOW),
+        };
+        match stat {
+            Ok(st) => Ok(Some(st)),
+            Err(rustix::io::Errno::NOENT | rustix::io::Errno::NOTDIR | rustix::io::Errno::LOOP) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// `rel` beneath `root` opened to read its data: never through a symlink, never waiting
+    /// on a fifo; anything but a regular file is an error (`ErrorKind::Other`), and a path
+    /// leading nowhere `NotFound`. Where its directory could not be opened, the whole path is,
+    /// for the error that says why.
+    pub(super) fn open_beneath(&mut self, root: &Path, rel: &Path) -> io::Result<File> {
+        match self.parent_beneath(rel) {
+            Err(_) => Err(io::Error::from(io::ErrorKind::NotFound)),
+            Ok(Some((dir, name))) => open_regular_at(dir, name),
+            Ok(None) => open_regular_at(rustix::fs::CWD, &root.join(rel)),
+        }
     }
 }
 
