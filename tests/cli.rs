@@ -155,7 +155,18 @@ fn several_directories_when_reading_go_where_gnu_tar_goes() {
         let err = captar().args(line).current_dir(work).code(2).stderr_text();
         assert!(err.contains("after member names: captar reads every member into one directory"), "{line:?}: {err}");
     }
+    // Names from -T stand where the -T does (found by review: they went into the -C after it,
+    // where GNU tar extracts them into the current directory); a -C before it is taken.
+    std::fs::write(work.join("names"), "src/d/f\n").unwrap();
+    for line in [&["-xf", "a.tar", "-T", "names", "-C", "c"][..], &["extract", "-f", "a.tar", "-T", "names", "-C", "c"]]
+    {
+        let err = captar().args(line).current_dir(work).code(2).stderr_text();
+        assert!(err.contains("-C c after -T: captar reads every member into one directory"), "{line:?}: {err}");
+    }
     assert!(!work.join("c/o2/src").exists() && !work.join("c/src").exists(), "nothing extracted");
+    captar().args(["-xf", "a.tar", "-C", "c", "-T", "names"]).current_dir(work).ok();
+    assert!(work.join("c/src/d/f").is_file());
+    std::fs::remove_dir_all(work.join("c/src")).unwrap();
     assert_eq!(
         captar().args(["-tf", "a.tar", "-C", "c", "-C", "o2"]).current_dir(work).ok().stdout_text(),
         "src/\nsrc/d/\nsrc/d/f\n"
@@ -779,4 +790,46 @@ fn unknown_options_usage_and_gnu_exclusion_defaults() {
         );
     }
     assert!(cases == 0 || cases == 6);
+}
+
+/// Of `--same-owner`/`--no-same-owner` and `-p`/`--no-same-permissions`, the last given wins,
+/// as in GNU tar, in both command-line forms (found by review: the pairs were refused, and
+/// tar-style `o` and `p` won wherever they stood).
+#[test]
+fn the_last_of_an_opposing_pair_wins() {
+    if !util::require_root("extract files owned by another user") {
+        return;
+    }
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let tmp = util::tempdir();
+    let src = tmp.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    std::fs::write(src.join("f"), b"f").unwrap();
+    // chown first: it clears the setuid bit.
+    std::os::unix::fs::chown(src.join("f"), Some(1234), Some(1234)).unwrap();
+    std::fs::set_permissions(src.join("f"), std::fs::Permissions::from_mode(0o4755)).unwrap();
+    let a = tmp.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).arg("f").ok();
+    let cases: [(&[&str], u32, u32); 6] = [
+        (&["-xf", "A", "--same-owner", "--no-same-owner"], 0, 0o4755),
+        (&["-xf", "A", "--no-same-owner", "--same-owner"], 1234, 0o4755),
+        (&["-xof", "A", "--same-owner"], 1234, 0o4755),
+        (&["--same-owner", "-xof", "A"], 0, 0o4755),
+        (&["extract", "-f", "A", "--same-owner", "--no-same-owner"], 0, 0o4755),
+        (&["extract", "-f", "A", "--no-same-owner", "--same-owner"], 1234, 0o4755),
+    ];
+    let perms: [(&[&str], u32, u32); 3] = [
+        (&["-xpf", "A", "--no-same-permissions"], 1234, 0o755),
+        (&["--no-same-permissions", "-xpf", "A"], 1234, 0o4755),
+        (&["extract", "-f", "A", "-p", "--no-same-permissions"], 1234, 0o755),
+    ];
+    for (i, (line, uid, mode)) in cases.iter().chain(&perms).enumerate() {
+        let dst = tmp.path().join(format!("d{i}"));
+        std::fs::create_dir(&dst).unwrap();
+        let args: Vec<&std::ffi::OsStr> =
+            line.iter().map(|w| if *w == "A" { a.as_os_str() } else { std::ffi::OsStr::new(w) }).collect();
+        captar().args(args).arg("-C").arg(&dst).ok();
+        let md = std::fs::metadata(dst.join("f")).unwrap();
+        assert_eq!((md.uid(), md.mode() & 0o7777), (*uid, *mode), "{line:?}");
+    }
 }

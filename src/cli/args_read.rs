@@ -113,19 +113,21 @@ pub struct ExtractArgs {
     #[command(flatten)]
     pub(super) xattrs: XattrArgs,
     /// Do not restore owners (the default when not root)
-    #[arg(long, conflicts_with = "same_owner")]
+    // The last of a pair wins, as in GNU tar (found by review: both were refused, where a
+    // script adds its own to TAR_OPTIONS-style defaults).
+    #[arg(long, overrides_with = "same_owner")]
     pub(super) no_same_owner: bool,
     /// Restore owners (the default as root)
-    #[arg(long)]
+    #[arg(long, overrides_with = "no_same_owner")]
     pub(super) same_owner: bool,
     /// Use the numeric uid/gid, not the user and group names
     #[arg(long)]
     pub(super) numeric_owner: bool,
     /// Modes exactly as archived, setuid and setgid included, whatever the umask (the default as root)
-    #[arg(short = 'p', long, visible_alias = "preserve-permissions", conflicts_with = "no_same_permissions")]
+    #[arg(short = 'p', long, visible_alias = "preserve-permissions", overrides_with = "no_same_permissions")]
     pub(super) same_permissions: bool,
     /// Modes without the umask's bits, setuid, setgid or sticky (the default when not root)
-    #[arg(long)]
+    #[arg(long, overrides_with = "same_permissions")]
     pub(super) no_same_permissions: bool,
     /// An existing file is an error
     #[arg(short = 'k', long)]

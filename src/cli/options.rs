@@ -144,13 +144,17 @@ pub(super) fn is_root() -> bool {
 /// `matches` are the subcommand's, for where the names and the `-C` options stand.
 pub(super) fn reading_directory(dirs: Vec<PathBuf>, matches: &clap::ArgMatches) -> Result<Option<PathBuf>> {
     let last_dir = matches.indices_of("directory").into_iter().flatten().max();
-    let first_member = matches.indices_of("members").into_iter().flatten().min();
+    // Names from `-T` stand where the -T does, as in GNU tar (found by review: `-x -T list -C
+    // out` went into out/, where GNU tar extracts into the current directory).
+    let named = |id: &str| matches.try_get_raw_occurrences(id).is_ok().then(|| matches.indices_of(id)).flatten();
+    let first_member = named("members").into_iter().chain(named("files_from")).flatten().min();
     if let (Some(d), Some(m)) = (last_dir, first_member)
         && m < d
     {
         let after = dirs.last().map(|d| d.display().to_string()).unwrap_or_default();
+        let names = if named("members").into_iter().flatten().min() == Some(m) { "member names" } else { "-T" };
         return Err(Error::Usage(format!(
-            "-C {after} after member names: captar reads every member into one directory; give -C before the names, or run captar once per directory"
+            "-C {after} after {names}: captar reads every member into one directory; give -C before the names, or run captar once per directory"
         )));
     }
     Ok(dirs.into_iter().reduce(|at, next| at.join(next)))

@@ -680,6 +680,15 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     let mut exclude_defaults = None;
     let mut positional = false;
     let mut archive_named = false;
+    // The archives named by -f/--file: one at most.
+    let mut archives: Vec<OsString> = Vec::new();
+    // -a/--auto-compress: a name that says a compression wins over -z and the like, as in GNU
+    // tar (found by review: `-czaf a.tar.xz` wrote gzip).
+    let mut auto = false;
+    // Each --exclude pattern or -X file, and whether --wildcards (the default for them) was in
+    // effect where it stood.
+    let mut wildcards = true;
+    let mut patterns: Vec<(String, bool)> = Vec::new();
     let mut rest = args.iter().skip(1).peekable();
     let set_mode = |m: Mode, mode: &mut Option<Mode>| -> Result<()> {
         match mode {
@@ -730,7 +739,12 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                                 .cloned()
                                 .ok_or_else(|| Error::Usage(format!("option -{} needs a value", c as char)))?
                         };
-                        archive_named |= c == b'f';
+                        if c == b'f' {
+                            archives.push(value.clone());
+                        }
+                        if c == b'X' {
+                            patterns.push((format!("-X {}", value.to_string_lossy()), wildcards));
+                        }
                         let flag = match c {
                             b'f' => "-f",
                             b'C' => "-C",
@@ -754,8 +768,8 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                     }
                     b'v' => verbose = verbose.saturating_add(1),
                     b'z' => choose(&mut compress, "--gzip")?,
-                    // --auto-compress: captar picks the compression from the archive's name.
-                    b'a' => {}
+                    // --auto-compress: the archive's name picks the compression (`auto`).
+                    b'a' => auto = true,
                     // --touch: extract leaves modification times as the extraction made them.
                     b'm' => touch = true,
                     // Sparse files: create's --sparse; reading keeps holes anyway.
@@ -845,8 +859,9 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                 b"diff" | b"compare" => set_mode(Mode::Diff, &mut mode)?,
                 b"test-label" => set_mode(Mode::TestLabel, &mut mode)?,
                 b"file" => {
-                    archive_named = true;
-                    opts.extend(["-f".into(), take_value()?]);
+                    let value = take_value()?;
+                    archives.push(value.clone());
+                    opts.extend(["-f".into(), value]);
                 }
                 b"directory" => opts.extend(["-C".into(), take_value()?]),
                 b"gzip" | b"gunzip" | b"ungzip" => choose(&mut compress, "--gzip")?,
@@ -861,8 +876,40 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                 b"preserve-permissions" | b"same-permissions" => letter_p = true,
                 // Accepted and changing nothing: what captar does anyway (GNU tar's defaults, or
                 // whole records read from a pipe).
-                b"auto-compress" | b"absolute-names" | b"read-full-records" | b"recursion" | b"unquote"
-                | b"no-ignore-case" => {}
+                b"absolute-names" | b"read-full-records" | b"unquote" | b"no-ignore-case" => {}
+                // GNU tar's --recursion undoes a --no-recursion for the names after it; captar
+                // applies --no-recursion to every name (found by review: the directories after
+                // it were archived without their contents, without a word).
+                b"recursion" if opts.iter().any(|o| o == "--no-recursion") => {
+                    return Err(Error::Usage(
+                        "--recursion after --no-recursion: captar applies --no-recursion to every path, wherever it stands; archive the directories to recurse into in a run without it (captar append adds to an archive)".into(),
+                    ));
+                }
+                b"recursion" => {}
+                // Whether --exclude patterns are globs: in GNU tar, for the patterns after it.
+                b"wildcards" | b"no-wildcards" => {
+                    wildcards = name == b"wildcards";
+                    opts.push(arg.clone());
+                }
+                b"exclude" | b"exclude-from" => {
+                    let v = match &value {
+                        Some(v) => v.clone(),
+                        None => {
+                            let v = take_value()?;
+                            opts.push(arg.clone());
+                            patterns.push((
+                                format!("--{} {}", String::from_utf8_lossy(name), v.to_string_lossy()),
+                                wildcards,
+                            ));
+                            opts.push(v);
+                            continue;
+                        }
+                    };
+                    patterns.push((format!("--{}={}", String::from_utf8_lossy(name), v.to_string_lossy()), wildcards));
+                    opts.push(arg.clone());
+                }
+                b"auto-compress" => auto = true,
+                b"no-auto-compress" => auto = false,
                 b"bzip2" => choose(&mut compress, "--bzip2")?,
                 b"xz" => choose(&mut compress, "--xz")?,
                 b"lzma" => choose(&mut compress, "--lzma")?,
@@ -871,6 +918,15 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                 // refused below where member names are given, which GNU tar matches otherwise.
                 b"no-anchored" => exclude_defaults = Some("--no-anchored"),
                 b"wildcards-match-slash" => exclude_defaults = Some("--wildcards-match-slash"),
+                // The last of each pair wins, as in GNU tar: `p` and `o` are said at the end.
+                b"no-same-permissions" => {
+                    letter_p = false;
+                    opts.push(arg.clone());
+                }
+                b"same-owner" => {
+                    letter_o = false;
+                    opts.push(arg.clone());
+                }
                 b"old-archive" => old_archive = Some("--old-archive"),
                 b"portability" => old_archive = Some("--portability"),
                 // captar's own options pass through, with the next argument when they take a
@@ -926,6 +982,16 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
         choose(&mut compress, kind)?;
         level = l;
     }
+    if auto
+        && let Some(name) = archives.last()
+        && !matches!(
+            crate::format::compress::Compression::from_name(Path::new(name)),
+            Ok(crate::format::compress::Compression::None)
+        )
+    {
+        // Left to create, which picks it from the name (and refuses one it does not write).
+        (compress, level) = (None, None);
+    }
     // GNU tar's --format matters when writing: captar writes pax, which GNU tar calls posix.
     if let Some(f) = format.filter(|f| !matches!(f.as_bytes(), b"pax" | b"posix"))
         && mode.writes()
@@ -968,9 +1034,29 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
             "-G/--incremental when creating: GNU tar's old incremental format is not written; make listed-incremental dumps with -g SNAPSHOT".into(),
         ));
     }
+    // captar's --wildcards/--no-wildcards applies to every pattern, GNU tar's to those after
+    // it: a pattern given under the other one is refused (found by review: `--exclude='*.o'
+    // --no-wildcards` kept the .o files GNU tar leaves out).
+    if let Some((pattern, was)) = patterns.iter().find(|(_, was)| *was != wildcards) {
+        let (flag, now) = if wildcards { ("--wildcards", "globs") } else { ("--no-wildcards", "literal names") };
+        let then = if *was { "a glob" } else { "a literal name" };
+        return Err(Error::Usage(format!(
+            "{flag} after {pattern}: GNU tar reads that pattern as {then}, captar would read every pattern as {now}; give {flag} before the patterns it is for, and those it is not for in another run"
+        )));
+    }
+    // -f twice is refused, as GNU tar refuses it without -M (found by review: the last one was
+    // taken, without a word).
+    if archives.len() > 1 {
+        let names: Vec<_> = archives.iter().map(|a| a.to_string_lossy()).collect();
+        return Err(Error::Usage(format!(
+            "-f given {} times ({}): captar works on one archive (GNU tar takes several only with -M, multi-volume, which captar does not have); give -f once",
+            archives.len(),
+            names.join(", ")
+        )));
+    }
     // No archive named: GNU tar's default, the TAPE environment variable, else `-` (standard
     // input or output, as Debian's GNU tar and bsdtar default to).
-    if !archive_named {
+    if !archive_named && archives.is_empty() {
         let tape = std::env::var_os("TAPE").filter(|t| !t.is_empty()).unwrap_or_else(|| "-".into());
         opts.splice(0..0, ["-f".into(), tape]);
     }
@@ -1101,6 +1187,18 @@ mod tests {
         // `o`: --no-same-owner on extract (as GNU tar); nothing to list or compare.
         assert_eq!(rw("captar -xof a.tar"), "captar extract -f a.tar --no-same-owner");
         assert_eq!(rw("captar xopf a.tar -C d"), "captar extract -f a.tar -C d --same-permissions --no-same-owner");
+        // The last of a pair wins, as in GNU tar.
+        assert_eq!(rw("captar -xpf a.tar --no-same-permissions"), "captar extract -f a.tar --no-same-permissions");
+        assert_eq!(rw("captar -xof a.tar --same-owner"), "captar extract -f a.tar --same-owner");
+        assert_eq!(
+            rw("captar -x --same-owner --no-same-permissions -opf a.tar"),
+            "captar extract --same-owner --no-same-permissions -f a.tar --same-permissions --no-same-owner"
+        );
+        // -a: a name that says a compression wins over -z, as in GNU tar; one that says none
+        // leaves -z.
+        assert_eq!(rw("captar -czaf a.tar.xz d"), "captar create -f a.tar.xz d");
+        assert_eq!(rw("captar -czaf a.tar d"), "captar create --gzip -f a.tar d");
+        assert_eq!(rw("captar -czf a.tar.xz d -a --no-auto-compress"), "captar create --gzip -f a.tar.xz d");
         assert_eq!(rw("captar -tof a.tar"), "captar list -f a.tar");
         // -q before the bundle is captar's global option, passed on.
         assert_eq!(rw("captar -q -czf a.tgz x"), "captar create --gzip --quiet -f a.tgz x");
@@ -1160,6 +1258,40 @@ mod tests {
         // and an archive of that name in the current directory added).
         let e = rw_args(&["captar", "-Af", "a.tar", "-C", "/", "part.tar"]).unwrap_err().to_string();
         assert!(e.contains("-C with -A: captar reads the archives to add as named"), "{e}");
+        // Where GNU tar's reading depends on where --(no-)wildcards or --recursion stands, and
+        // captar's would not: refused (found by review: each was a silent difference).
+        for (line, want) in [
+            (
+                &["captar", "-cf", "a.tar", "--exclude=*.o", "--no-wildcards", "d"][..],
+                "--no-wildcards after --exclude=*.o",
+            ),
+            (
+                &["captar", "-cf", "a.tar", "--no-wildcards", "--exclude", "x", "--wildcards", "--exclude=*~", "d"],
+                "--wildcards after --exclude x",
+            ),
+            (&["captar", "-cX", "pats", "--no-wildcards", "-f", "a.tar", "d"], "--no-wildcards after -X pats"),
+            (
+                &["captar", "-cf", "a.tar", "--no-recursion", "e", "--recursion", "f"],
+                "--recursion after --no-recursion",
+            ),
+        ] {
+            let e = rw_args(line).unwrap_err().to_string();
+            assert!(e.starts_with(want), "{line:?}: {e}");
+        }
+        assert_eq!(
+            rw("captar -cf a.tar --no-wildcards --exclude=x d"),
+            "captar create -f a.tar --no-wildcards --exclude=x d"
+        );
+        assert_eq!(
+            rw("captar -cf a.tar --exclude=*.o --wildcards d"),
+            "captar create -f a.tar --exclude=*.o --wildcards d"
+        );
+        assert_eq!(rw("captar -cf a.tar --recursion --no-recursion d"), "captar create -f a.tar --no-recursion d");
+        // -f twice, as GNU tar without -M: refused (the last was taken).
+        for line in [&["captar", "-cf", "a1.tar", "-f", "a2.tar", "d"][..], &["captar", "-t", "--file=a", "-fa"]] {
+            let e = rw_args(line).unwrap_err().to_string();
+            assert!(e.contains("-f given 2 times") && e.contains("give -f once"), "{e}");
+        }
     }
 
     fn rw_args(args: &[&str]) -> Result<String> {
