@@ -909,7 +909,11 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                     opts.push(arg.clone());
                 }
                 b"auto-compress" => auto = true,
-                b"no-auto-compress" => auto = false,
+                // Also captar's own: the name picks no compression.
+                b"no-auto-compress" => {
+                    auto = false;
+                    opts.push(arg.clone());
+                }
                 b"bzip2" => choose(&mut compress, "--bzip2")?,
                 b"xz" => choose(&mut compress, "--xz")?,
                 b"lzma" => choose(&mut compress, "--lzma")?,
@@ -1198,7 +1202,10 @@ mod tests {
         // leaves -z.
         assert_eq!(rw("captar -czaf a.tar.xz d"), "captar create -f a.tar.xz d");
         assert_eq!(rw("captar -czaf a.tar d"), "captar create --gzip -f a.tar d");
-        assert_eq!(rw("captar -czf a.tar.xz d -a --no-auto-compress"), "captar create --gzip -f a.tar.xz d");
+        assert_eq!(
+            rw("captar -czf a.tar.xz d -a --no-auto-compress"),
+            "captar create --gzip -f a.tar.xz d --no-auto-compress"
+        );
         assert_eq!(rw("captar -tof a.tar"), "captar list -f a.tar");
         // -q before the bundle is captar's global option, passed on.
         assert_eq!(rw("captar -q -czf a.tgz x"), "captar create --gzip --quiet -f a.tgz x");
