@@ -14,6 +14,7 @@ pub mod error;
 pub mod extract;
 pub mod fds;
 pub mod format;
+pub mod json;
 pub mod list;
 pub mod owners;
 pub mod progress;

@@ -555,7 +555,7 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
                     .collect(),
                 risk: risk.as_deref(),
             };
-            serde_json::to_writer(&mut out, &j).map_err(io::Error::from).map_err(write_err)?;
+            crate::json::to_writer(&mut out, &j).map_err(write_err)?;
             out.write_all(b"\n").map_err(write_err)?;
             continue;
         }

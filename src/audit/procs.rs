@@ -315,7 +315,7 @@ pub fn json_line(p: &ProcCaps, user: Option<&str>) -> String {
         bounding: SetJson::new(p.bounding),
         ambient: SetJson::new(p.ambient),
     };
-    serde_json::to_string(&obj).unwrap_or_default()
+    crate::json::to_string(&obj)
 }
 
 /// The processes to look at: the given ones, or every numeric entry of /proc, ascending.

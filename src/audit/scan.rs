@@ -272,7 +272,7 @@ pub fn json_line(found: &Found, opts: &ScanOptions) -> String {
         file_risk: opts.risk.then(|| file_risk(&found.path, &found.caps)),
         beyond: opts.beyond.map(|base| names(granted & !base)),
     };
-    serde_json::to_string(&obj).unwrap_or_default()
+    crate::json::to_string(&obj)
 }
 
 /// Scans and prints: getcap's lines, or JSON lines.

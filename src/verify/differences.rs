@@ -5,7 +5,7 @@ them with the summary as one JSON document; the summary line that ends the text 
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::io::{self, Write};
+use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -254,7 +254,7 @@ impl Verifier<'_> {
             let differences =
                 self.diffs.iter().filter_map(|h| if let Held::Diff(d) = h { Some(d) } else { None }).collect();
             let doc = JsonReport { differences, summary: &self.summary, errors, warnings };
-            serde_json::to_writer_pretty(&mut self.out, &doc).map_err(io::Error::from).at(stdout, "write")?;
+            crate::json::to_writer_pretty(&mut self.out, &doc).at(stdout, "write")?;
             writeln!(self.out).at(stdout, "write")?;
         } else if self.summary.differences > 0 || self.opts.summary_on_pass {
             let source = self.opts.source.label();

@@ -477,7 +477,10 @@ fn an_unknown_type_is_a_file_said_so() {
 /// cut off: an error naming the member (it named none; found by review).
 #[test]
 fn a_bad_old_sparse_header_names_its_member() {
-    let sparse = |patches: &[(usize, &[u8])]| Header::new(b'S', "oldsp").size(5).patched(patches);
+    // GNU's magic: only under it is `S` GNU's sparse type.
+    let sparse = |patches: &[(usize, &[u8])]| {
+        Header::new(b'S', "oldsp").size(5).patched(&[&[(257, &b"ustar  \0"[..])], patches].concat())
+    };
     let run = b"00000000000\x0000000000005\x00";
     for (what, tar, said) in [
         (
@@ -494,6 +497,24 @@ fn a_bad_old_sparse_header_names_its_member() {
         let c = case();
         let out = c.extract(&tar, &[], 2);
         assert!(one_line(&out).contains(said), "{what}: {}", out.stderr_text());
+    }
+}
+
+/// Type `S` is GNU's old sparse type only under GNU's magic (`ustar  \0`): under POSIX's, v7's
+/// (none) or a damaged one it is an unknown type, its data a plain file's, as GNU tar and bsdtar
+/// read it (found by fuzzing: it was expanded by its map, the contents differing from theirs).
+#[test]
+fn type_s_without_gnu_magic_is_a_plain_file() {
+    let run = b"00000000000\x0000000000005\x00";
+    let map: [(usize, &[u8]); 2] = [(386, run), (483, b"00000000144\0")];
+    for (what, magic) in [("posix", &b"ustar\x0000"[..]), ("v7", &[0u8; 8]), ("damaged gnu", b"ustar  0")] {
+        let header = Header::new(b'S', "sp").size(5).patched(&[&map[..], &[(257, magic)]].concat());
+        let tar = Tar::new().raw(&header).data(b"hello").file("after", b"a\n").end();
+        let c = case();
+        let out = c.extract(&tar, &[], 1);
+        assert!(one_line(&out).contains("sp: unknown file type 'S'"), "{what}: {}", out.stderr_text());
+        assert_eq!(read(&c.dest("sp")), b"hello", "{what}");
+        assert_eq!(read(&c.dest("after")), b"a\n", "{what}");
     }
 }
 
@@ -634,6 +655,33 @@ fn odd_headers_are_refused_cleanly() {
                 .file("sparse", b"2\n0\n")
                 .end(),
             "sparse map is cut short",
+        ),
+        // GNU's sparse records that make no map (found by fuzzing: the member was extracted
+        // as its packed data, without a word, where GNU tar fails).
+        (
+            Tar::new()
+                .pax(&[("GNU.sparse.size", b"20000"), ("GNU.sparse.numblocks", b"2"), ("GNU.sparse.name", b"sp")])
+                .file("GNUSparseFile.1/sp", b"data")
+                .end(),
+            "a sparse member without its map",
+        ),
+        (
+            Tar::new().pax(&[("GNU.sparse.realsize", b"20000")]).file("sp", b"data").end(),
+            "a sparse member without its map",
+        ),
+        (
+            Tar::new()
+                .pax(&[("GNU.sparse.size", b"20"), ("GNU.sparse.numblocks", b"1"), ("GNU.sparse.map", b"0,2,10,2")])
+                .file("sp", b"data")
+                .end(),
+            "GNU.sparse.numblocks says 1 runs, its map has 2",
+        ),
+        (
+            Tar::new()
+                .pax(&[("GNU.sparse.major", b"1"), ("GNU.sparse.minor", b"1"), ("GNU.sparse.realsize", b"10")])
+                .file("sp", b"1\n0\n4\n")
+                .end(),
+            "GNU sparse format 1.1 is unknown",
         ),
         (Tar::new().pax(&[("path", b"x")]).end(), "end-of-archive"),
     ];
@@ -1050,6 +1098,18 @@ fn control_characters_in_names_are_escaped_in_messages() {
     assert!(!text.contains('\x1b'), "{text:?}");
     assert!(text.contains("archive user.\\033[32mgreen=76, disk no user.\\033[32mgreen"), "{text:?}");
     assert!(text.contains("archive security.selinux=lab\\033[34mel"), "{text:?}");
+
+    // In JSON, where serde escapes only C0: DEL and the C1 controls (U+009B is CSI to xterm and
+    // VTE) are escaped too (found by fuzzing: `list --json` wrote them raw).
+    let c = case();
+    let name = "a\u{9b}31mRED\u{9d}0;title\u{9c}\u{7f}";
+    let tar = Tar::new().file(name, b"x").end();
+    std::fs::write(c.archive_path(), &tar).unwrap();
+    let out = captar().args(["list", "--json", "-f"]).arg(c.archive_path()).ok();
+    let text = out.stdout_text();
+    assert!(text.contains(r#""path":"a\u009b31mRED\u009d0;title\u009c\u007f""#), "{text:?}");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["path"], name);
 }
 
 /// A name deeper than 1024 levels (or longer than 64 KiB) is refused before anything is made:

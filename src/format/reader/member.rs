@@ -148,7 +148,9 @@ impl Reader {
             _ => Kind::File,
         };
         let mut meta = EntryMeta::new(PathBuf::new(), kind);
-        if !matches!(block[156], b'0'..=b'7' | b'\0' | b'S' | b'D') {
+        if !matches!(block[156], b'0'..=b'7' | b'\0' | b'S' | b'D')
+            || pending.old_sparse.is_none() && block[156] == b'S'
+        {
             meta.unknown_type = Some(block[156]);
         }
         meta.contiguous = block[156] == b'7';
@@ -205,6 +207,8 @@ impl Reader {
         let mut sparse_size: Option<u64> = None;
         let mut sparse_major: Option<u64> = None;
         let mut sparse_map: Option<&[u8]> = None;
+        let mut sparse_numblocks: Option<u64> = None;
+        let mut sparse_minor: Option<u64> = None;
         // GNU tar --selinux's record of the label.
         let mut label: Option<&[u8]> = None;
         let mut sparse_offsets: Vec<u64> = Vec::new();
@@ -301,6 +305,8 @@ impl Reader {
                 b"GNU.sparse.name" => sparse_name = Some(value),
                 b"GNU.sparse.realsize" | b"GNU.sparse.size" => sparse_size = Some(number("GNU.sparse size")?),
                 b"GNU.sparse.major" => sparse_major = Some(number("GNU.sparse.major")?),
+                b"GNU.sparse.minor" => sparse_minor = Some(number("GNU.sparse.minor")?),
+                b"GNU.sparse.numblocks" => sparse_numblocks = Some(number("GNU.sparse.numblocks")?),
                 b"GNU.sparse.map" => sparse_map = Some(value),
                 b"GNU.sparse.offset" | b"GNU.sparse.numbytes" => {
                     let list = if key == b"GNU.sparse.offset" { &mut sparse_offsets } else { &mut sparse_lengths };
@@ -365,23 +371,47 @@ impl Reader {
         if let Some(name) = sparse_name {
             path = name;
         }
-        let pax_sparse = sparse_major.is_some() || sparse_map.is_some() || !sparse_offsets.is_empty();
+        // Any of GNU's sparse records makes the member sparse: one without a map it can be
+        // read by is an error, as in GNU tar (found by fuzzing: a real size without a map was
+        // extracted as its packed data, without a word, where GNU tar fails).
+        let pax_sparse = sparse_major.is_some()
+            || sparse_minor.is_some()
+            || sparse_map.is_some()
+            || sparse_numblocks.is_some()
+            || sparse_size.is_some()
+            || !sparse_offsets.is_empty()
+            || !sparse_lengths.is_empty();
         let sparse = match (pending.old_sparse, pax_sparse) {
             (Some((runs, size)), _) => Some((SparseMap::Known(runs), size)),
             (None, false) => None,
             (None, true) => {
                 let size = sparse_size.ok_or_else(|| fail("a sparse member without its real size".into()))?;
                 let map = match (sparse_major, sparse_map) {
-                    (Some(1), _) => SparseMap::InData,
-                    (Some(major), _) if major > 1 => {
-                        return Err(fail(format!("GNU sparse format {major} is unknown to captar")));
+                    (Some(1), _) if sparse_minor.is_none_or(|m| m == 0) => SparseMap::InData,
+                    (Some(major), _) if major >= 1 => {
+                        let minor = sparse_minor.unwrap_or(0);
+                        return Err(fail(format!("GNU sparse format {major}.{minor} is unknown to captar")));
                     }
                     (_, Some(map)) => SparseMap::Known(parse_sparse_map(map).map_err(fail)?),
+                    _ if sparse_offsets.is_empty() && sparse_lengths.is_empty() => {
+                        return Err(fail(
+                            "a sparse member without its map (GNU.sparse.map, .offset and .numbytes, or .major 1)"
+                                .into(),
+                        ));
+                    }
                     _ if sparse_offsets.len() == sparse_lengths.len() => {
                         SparseMap::Known(sparse_offsets.into_iter().zip(sparse_lengths).collect())
                     }
                     _ => return Err(fail("GNU.sparse.offset and GNU.sparse.numbytes records do not pair up".into())),
                 };
+                if let (SparseMap::Known(runs), Some(n)) = (&map, sparse_numblocks)
+                    && runs.len() as u64 != n
+                {
+                    return Err(fail(format!(
+                        "GNU.sparse.numblocks says {n} runs, its map has {}: the sparse map is malformed",
+                        runs.len()
+                    )));
+                }
                 Some((map, size))
             }
         };

@@ -702,7 +702,10 @@ impl Reader {
                 kind => {
                     self.check_label()?;
                     let offset = pending.first_offset.unwrap_or(at);
-                    if kind == b'S' {
+                    // Old GNU sparse only under GNU's magic, as GNU tar and bsdtar read it (found
+                    // by fuzzing: an `S` of another magic was expanded, where they extract its data
+                    // as a plain file's).
+                    if kind == b'S' && header::gnu_magic(&block) {
                         let name = pending.long_name.clone().unwrap_or_else(|| header_name(&block).into_owned());
                         pending.old_sparse = Some(self.old_sparse_map(&block, at, &name)?);
                     }
