@@ -337,12 +337,7 @@ impl Verifier<'_> {
     /// (large).
     fn task(&mut self, reader: &mut Reader, meta: EntryMeta, rel: PathBuf) -> Result<Option<Task>> {
         // A name seen before, and what its earlier members' checks found, held until now.
-        let again = self.holding && {
-            let name = rel.as_os_str().as_encoded_bytes();
-            let seen = self.names_seen.may_hold(name);
-            self.names_seen.add(name);
-            seen
-        };
+        let again = self.holding && self.names_seen.insert(rel.as_os_str().as_encoded_bytes());
         // A link member's own entry, made by `note_link_target`.
         let link = match meta.kind {
             Kind::HardLink => self.link_targets.get(rel.as_os_str()).cloned(),

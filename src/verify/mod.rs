@@ -69,10 +69,20 @@ impl NameFilter {
     /// The bit of `name`: its length and its last 16 bytes (names in one directory share
     /// their start), mixed.
     fn bit(&self, name: &[u8]) -> usize {
-        let word = |b: &[u8]| b.iter().fold(0u64, |w, &x| (w << 8) | u64::from(x));
-        let tail = &name[name.len().saturating_sub(16)..];
-        let (a, b) = tail.split_at(tail.len() / 2);
-        let h = (word(a) ^ word(b).rotate_left(29) ^ name.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let (a, b) = match name.len() {
+            // Two words read whole: the usual name.
+            16.. => {
+                let tail = &name[name.len() - 16..];
+                let word = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or_default());
+                (word(&tail[..8]), word(&tail[8..]))
+            }
+            _ => {
+                let word = |b: &[u8]| b.iter().fold(0u64, |w, &x| (w << 8) | u64::from(x));
+                let (a, b) = name.split_at(name.len() / 2);
+                (word(a), word(b))
+            }
+        };
+        let h = (a ^ b.rotate_left(29) ^ name.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         (h >> (64 - self.bits)) as usize
     }
 
@@ -84,6 +94,15 @@ impl NameFilter {
     fn may_hold(&self, name: &[u8]) -> bool {
         let bit = self.bit(name);
         self.words[bit / 64] & (1 << (bit % 64)) != 0
+    }
+
+    /// `add`, and whether the filter may have held `name` before: one hash, one word.
+    fn insert(&mut self, name: &[u8]) -> bool {
+        let bit = self.bit(name);
+        let word = &mut self.words[bit / 64];
+        let held = *word & (1 << (bit % 64)) != 0;
+        *word |= 1 << (bit % 64);
+        held
     }
 }
 
