@@ -51,6 +51,7 @@ fn through_pipe(
         verbose,
         progress,
         excluded_caps_were,
+        made: "copied",
         ..CreateOptions::new(
             Target::Pipe(Mutex::new(Some(writer))),
             vec![Named { dir: opts.src.clone(), path: PathBuf::from(".") }],

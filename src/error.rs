@@ -173,6 +173,12 @@ fn errno_hint(op: &str, e: &io::Error, who: Who) -> &'static str {
             " (the filesystem is full, of space or of inodes (`df -i`): free some or choose another destination)"
         }
         Some(libc::EROFS) => " (the filesystem is read-only: choose a writable destination)",
+        // captar sizes what it keeps open to the limit, but needs a few descriptors at least
+        // (found by review: a bare "Too many open files" left the user to guess).
+        Some(libc::EMFILE) => " (the open-file limit is too low: raise it, `ulimit -n 1024`)",
+        Some(libc::ENFILE) => {
+            " (the system's open-file table is full: close other programs' files, or raise fs.file-max)"
+        }
         // rename(2) and unlink(2) refuse a mount point (a file bind-mounted over, as container
         // runtimes mount /etc/resolv.conf).
         Some(libc::EBUSY) if !reads => " (something is mounted there: unmount it, or leave that member out)",
@@ -505,6 +511,13 @@ mod tests {
         assert_eq!(errno_hint("read xattr", &io::Error::from_raw_os_error(libc::EINVAL), Who::Root), "");
         let read = Error::io("/srv/x", "read security.capability", denied()).to_string();
         assert!(read.starts_with("/srv/x: read security.capability: Permission denied (permission denied"), "{read}");
+        let limit = Error::io("/srv/d", "open parent directory", io::Error::from_raw_os_error(libc::EMFILE));
+        assert!(
+            limit
+                .to_string()
+                .ends_with("Too many open files (the open-file limit is too low: raise it, `ulimit -n 1024`)"),
+            "{limit}"
+        );
         let full = Error::io("/srv/x", "write", io::Error::from_raw_os_error(libc::ENOSPC)).to_string();
         assert!(
             full.ends_with(

@@ -279,7 +279,15 @@ fn malformed_values_and_namespace_refusals_are_explained() {
     let archive = tmp.path().join("x.tar");
     let created = captar().args(["create", "-f"]).arg(&archive).arg("-C").arg(&mnt).arg("v1").run();
     let scanned = captar().args(["caps", "scan"]).arg(&mnt).run();
+    let copied = captar().arg("copy").arg(&mnt).arg(tmp.path().join("copy")).run();
     cmd("umount").arg("-l").arg(&mnt).ok();
+    // copy says what it made (found by review: "archived", of a copy).
+    assert_eq!(copied.status.code(), Some(2), "{}", copied.stderr_text());
+    let err = copied.stderr_text();
+    assert!(
+        err.contains("/v1: copied without its capability: the security.capability value stored is malformed"),
+        "{err}"
+    );
     assert_eq!(created.status.code(), Some(2), "{}", created.stderr_text());
     assert_eq!(
         created.stderr_text(),

@@ -1557,7 +1557,7 @@ fn what_is_there_as_gnu_tar() {
         let out = captar().arg("-xf").arg(&ya).arg("-C").arg(&d).code(2);
         assert!(
             out.stderr_text().contains(
-                "y: link into place: a directory that is not empty has that name (--recursive-unlink removes one that was there before the extraction)"
+                "y: link into place: a directory that is not empty has that name (remove it first; extract --recursive-unlink removes one that was there before the extraction)"
             ),
             "{}",
             out.stderr_text()

@@ -342,6 +342,7 @@ impl CreateArgs {
             },
             verbose: self.verbose,
             excluded_caps_were: Some("left out of the archive"),
+            made: "archived",
             progress,
         })
     }

@@ -152,7 +152,7 @@ impl Files<'_> {
             Some(libc::EINVAL) => EINVAL_MSG,
             _ => return Err(Error::io(path, "read security.capability", e)),
         };
-        self.report.error(Error::entry(path, msg));
+        self.report.error(Error::entry(path, format!("{} {msg}", self.opts.made)));
         Ok(())
     }
 

@@ -76,6 +76,9 @@ pub struct CreateOptions {
     /// What capabilities an `--xattrs-exclude` left out became, in the note that says how many
     /// (`left out of the archive`); `None`: said by someone else (copy's second pass).
     pub excluded_caps_were: Option<&'static str>,
+    /// What becomes of a file whose capability cannot be read, in the error that says so
+    /// (`archived`; copy's `copied`).
+    pub made: &'static str,
     /// Draw a progress bar on stderr (the CLI decides: a terminal, no -q).
     pub progress: bool,
     /// Only files changed since then (`--newer`, `--newer-mtime`).
@@ -122,6 +125,7 @@ impl CreateOptions {
             stamp: Stamp::default(),
             verbose: false,
             excluded_caps_were: Some("left out of the archive"),
+            made: "archived",
             progress: false,
         }
     }

@@ -272,7 +272,7 @@ impl Run<'_> {
             *e = Error::entry(
                 path.clone(),
                 format!(
-                    "{op}: {} (the filesystem is full, and a file of this name is there: it is replaced only once the new one is complete, so both need room; free space, or pass -U/--unlink-first to remove each old file first, as GNU tar does)",
+                    "{op}: {} (the filesystem is full, and a file of this name is there: it is replaced only once the new one is complete, so both need room; free space, or remove the old files first: extract -U/--unlink-first removes each before its new one, as GNU tar does)",
                     crate::error::os_text(source)
                 ),
             );

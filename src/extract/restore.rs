@@ -490,7 +490,7 @@ impl TempFile {
 fn replace_error(e: Errno) -> io::Error {
     if e == Errno::ISDIR || e == Errno::NOTEMPTY {
         io::Error::other(
-            "a directory that is not empty has that name (--recursive-unlink removes one that was there before the extraction)",
+            "a directory that is not empty has that name (remove it first; extract --recursive-unlink removes one that was there before the extraction)",
         )
     } else {
         e.into()
