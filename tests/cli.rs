@@ -833,3 +833,35 @@ fn the_last_of_an_opposing_pair_wins() {
         assert_eq!((md.uid(), md.mode() & 0o7777), (*uid, *mode), "{line:?}");
     }
 }
+
+/// GNU tar's TAR_OPTIONS are read before a tar-style command line's options, as GNU tar reads
+/// them (found by review: they were ignored, so `--exclude` there left nothing out); the
+/// subcommand form is captar's own and ignores them. An error there says they were read.
+#[test]
+fn tar_options_are_read_as_gnu_tar_reads_them() {
+    if !util::require_tool("tar") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let d = tmp.path().join("d");
+    std::fs::create_dir(&d).unwrap();
+    for f in ["a.o", "b c.o", "keep"] {
+        std::fs::write(d.join(f), f).unwrap();
+    }
+    let opts = r#"--exclude='*.o' --exclude "b c.o""#;
+    let mut listings = Vec::new();
+    for (tool, line) in
+        [("tar", &["cf", "g.tar", "d"][..]), ("captar", &["cf", "c.tar", "d"]), ("captar", &["-cf", "c2.tar", "d"])]
+    {
+        let run = if tool == "tar" { cmd("tar") } else { captar() };
+        run.args(line).env("TAR_OPTIONS", opts).current_dir(tmp.path()).ok();
+        listings.push(cmd("tar").arg("-tf").arg(tmp.path().join(line[1])).ok().stdout_text());
+    }
+    assert_eq!(listings[0], "d/\nd/keep\n");
+    assert!(listings.iter().all(|l| *l == listings[0]), "{listings:?}");
+    captar().args(["create", "-f", "s.tar", "d"]).env("TAR_OPTIONS", opts).current_dir(tmp.path()).ok();
+    assert!(cmd("tar").arg("-tf").arg(tmp.path().join("s.tar")).ok().stdout_text().contains("d/a.o"));
+    let err =
+        captar().args(["-tf", "g.tar"]).env("TAR_OPTIONS", "--bogus").current_dir(tmp.path()).code(2).stderr_text();
+    assert!(err.contains("(TAR_OPTIONS is set, \"--bogus\": its options are read first"), "{err}");
+}

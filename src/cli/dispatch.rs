@@ -26,7 +26,23 @@ fn write_stdout(text: &[u8]) -> Result<()> {
 
 /// Parses `args` (with the program name first) and runs the command.
 pub fn run(args: Vec<OsString>) -> Result<Outcome> {
-    let args = if tarstyle::is_tar_style(&args) { tarstyle::rewrite(&args)? } else { args };
+    // GNU tar's TAR_OPTIONS, in tar's own command lines (the subcommand form is captar's).
+    let tar_options = match tarstyle::is_tar_style(&args) {
+        true => tarstyle::tar_options(std::env::var_os("TAR_OPTIONS").as_deref())?,
+        false => None,
+    };
+    let in_tar_options = |e: Error| match (&tar_options, e) {
+        (Some(_), Error::Usage(m)) => Error::Usage(format!(
+            "{m} (TAR_OPTIONS is set, {:?}: its options are read first, as GNU tar reads them)",
+            std::env::var_os("TAR_OPTIONS").unwrap_or_default()
+        )),
+        (_, e) => e,
+    };
+    let args = match &tar_options {
+        Some(words) => tarstyle::rewrite(&tarstyle::with_tar_options(&args, words.clone())).map_err(in_tar_options)?,
+        None if tarstyle::is_tar_style(&args) => tarstyle::rewrite(&args)?,
+        None => args,
+    };
     let parsed = <Cli as clap::CommandFactory>::command()
         .try_get_matches_from(&args)
         .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m).map(|cli| (cli, m)));
@@ -42,7 +58,7 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
             let _ = e.print();
             return Ok(Outcome::Errors);
         }
-        Err(e) => return Err(crate::error::Error::Usage(usage::one_line(&e, &args))),
+        Err(e) => return Err(in_tar_options(crate::error::Error::Usage(usage::one_line(&e, &args)))),
     };
     let silenced = crate::error::silenced_warnings(&cli.warning).map_err(Error::Usage)?;
     let report = Report::with_quiet(cli.quiet).with_silenced(silenced);

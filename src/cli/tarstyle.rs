@@ -99,6 +99,65 @@ fn is_global(arg: &[u8]) -> bool {
 
 /// Whether the command line (after any leading global options) is tar-style rather than a
 /// subcommand.
+/// GNU tar's `TAR_OPTIONS`: options read before the command line's, split as a shell splits
+/// words (blanks; '...' literal; "..." and a backslash escaping). `None` when unset or empty;
+/// an error for an unterminated quote.
+pub fn tar_options(value: Option<&OsStr>) -> Result<Option<Vec<OsString>>> {
+    let Some(text) = value.filter(|v| !v.as_bytes().iter().all(u8::is_ascii_whitespace)) else { return Ok(None) };
+    let (mut words, mut word, mut in_word) = (Vec::new(), Vec::new(), false);
+    let mut bytes = text.as_bytes().iter().copied();
+    let unterminated = || Error::Usage("TAR_OPTIONS: a quote is not closed; mend the variable, or unset it".into());
+    while let Some(b) = bytes.next() {
+        match b {
+            b' ' | b'\t' | b'\n' => {
+                if in_word {
+                    words.push(OsString::from_vec(std::mem::take(&mut word)));
+                    in_word = false;
+                }
+                continue;
+            }
+            b'\'' => loop {
+                match bytes.next().ok_or_else(unterminated)? {
+                    b'\'' => break,
+                    c => word.push(c),
+                }
+            },
+            b'"' => loop {
+                match bytes.next().ok_or_else(unterminated)? {
+                    b'"' => break,
+                    b'\\' => word.push(bytes.next().ok_or_else(unterminated)?),
+                    c => word.push(c),
+                }
+            },
+            b'\\' => word.extend(bytes.next()),
+            c => word.push(c),
+        }
+        in_word = true;
+    }
+    if in_word {
+        words.push(OsString::from_vec(word));
+    }
+    Ok(Some(words))
+}
+
+/// `args` with `TAR_OPTIONS`' words (`tar_options`) before the command line's options, as GNU
+/// tar reads them (found by review: they were ignored): after the program name and the global
+/// options, and after an old-style bundle (`cvf a.tar`) with the values its letters take.
+pub fn with_tar_options(args: &[OsString], words: Vec<OsString>) -> Vec<OsString> {
+    let mut at = 1;
+    while at < args.len() && is_global(args[at].as_bytes()) {
+        at += 1;
+    }
+    if let Some(bundle) = args.get(at).map(|a| a.as_bytes()).filter(|a| !a.starts_with(b"-")) {
+        let values = bundle.iter().filter(|c| b"fCXTIHNbgV".contains(c)).count();
+        at = (at + 1 + values).min(args.len());
+    }
+    let mut out = args[..at].to_vec();
+    out.extend(words);
+    out.extend_from_slice(&args[at..]);
+    out
+}
+
 pub fn is_tar_style(args: &[OsString]) -> bool {
     let mut args = args.iter().skip(1).map(|a| a.as_bytes());
     let first = loop {
@@ -1299,6 +1358,30 @@ mod tests {
             let e = rw_args(line).unwrap_err().to_string();
             assert!(e.contains("-f given 2 times") && e.contains("give -f once"), "{e}");
         }
+    }
+
+    /// TAR_OPTIONS is split as GNU tar splits it, and its words go before the command line's
+    /// options, after an old-style bundle and its values.
+    #[test]
+    fn tar_options_go_first() {
+        let split = |t: &str| {
+            tar_options(Some(OsStr::new(t)))
+                .unwrap()
+                .map(|w| w.iter().map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>())
+        };
+        assert_eq!(split("  "), None);
+        assert_eq!(split("--exclude='*.o' -v"), Some(vec!["--exclude=*.o".into(), "-v".into()]));
+        assert_eq!(split(r#"--exclude "a b" x\ y"#), Some(vec!["--exclude".into(), "a b".into(), "x y".into()]));
+        assert!(tar_options(Some(OsStr::new("--exclude='x"))).is_err());
+        let with = |line: &str| {
+            let args: Vec<OsString> = line.split(' ').map(OsString::from).collect();
+            let out = with_tar_options(&args, vec!["--exclude=*.o".into()]);
+            out.iter().map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>().join(" ")
+        };
+        assert_eq!(with("captar -cf a.tar d"), "captar --exclude=*.o -cf a.tar d");
+        assert_eq!(with("captar cvf a.tar d"), "captar cvf a.tar --exclude=*.o d");
+        assert_eq!(with("captar -q cfC a.tar dir d"), "captar -q cfC a.tar dir --exclude=*.o d");
+        assert_eq!(rw("captar cvf a.tar --exclude=*.o d"), "captar create --verbose -f a.tar --exclude=*.o d");
     }
 
     fn rw_args(args: &[&str]) -> Result<String> {
