@@ -121,6 +121,8 @@ struct Level {
     name: PathBuf,
     /// The entries still to visit, sorted, the next one last.
     rest: Vec<CString>,
+    /// Its stat when it was visited (its member's), to find it changed when it is finished.
+    st: Stat,
 }
 
 /// The directories entered and not yet finished, the deepest last.
@@ -142,6 +144,12 @@ pub(super) struct Tree {
     atime_kept: bool,
     /// Entries in inode order (`--sort=inode`), not by name.
     by_inode: bool,
+    /// Whether a directory finished is checked against its stat when visited
+    /// (`changed_dirs`).
+    check_changes: bool,
+    /// Directories found changed when finished (entries added, removed or renamed while the
+    /// walk was in them): GNU tar's "file changed as we read it", for the walker to say.
+    changed_dirs: Vec<PathBuf>,
 }
 
 /// `openat` with O_NOATIME where the kernel allows it (the file's owner, or CAP_FOWNER), else
@@ -176,7 +184,20 @@ impl Tree {
             follow: false,
             atime_kept: true,
             by_inode: false,
+            check_changes: true,
+            changed_dirs: Vec::new(),
         }
+    }
+
+    /// Directories are not checked for changes (`--remove-files` changes them itself).
+    pub(super) fn checking_changes(mut self, on: bool) -> Tree {
+        self.check_changes = on;
+        self
+    }
+
+    /// The directories found changed since the last call.
+    pub(super) fn take_changed(&mut self) -> Vec<PathBuf> {
+        std::mem::take(&mut self.changed_dirs)
     }
 
     /// Whether the directory last entered was read without changing its access time.
@@ -244,6 +265,7 @@ impl Tree {
             path: entry.path.clone(),
             name: entry.name.clone(),
             rest,
+            st: entry.st,
         });
         Ok(())
     }
@@ -339,7 +361,20 @@ impl Tree {
                 }
             };
             let Some(name) = level.rest.pop() else {
-                self.finished = self.levels.pop().and_then(|done| done.dir);
+                let done = self.levels.pop()?;
+                if self.check_changes {
+                    // Its members were archived by what it held when it was read: a change
+                    // since its own lstat is said, as GNU tar says it (found by review: a
+                    // directory written to during the walk was archived without a word).
+                    let now = match &done.dir {
+                        Some(dir) => rustix::fs::fstat(dir.fd.as_fd()).ok(),
+                        None => At::path(&done.path).and_then(|at| at.stat_as(self.follow)).ok(),
+                    };
+                    if now.is_some_and(|now| super::changed(&done.st, &now)) {
+                        self.changed_dirs.push(done.path.clone());
+                    }
+                }
+                self.finished = done.dir;
                 continue;
             };
             let file_name = Path::new(OsStr::from_bytes(name.as_bytes()));

@@ -28,8 +28,10 @@ impl Walker<'_> {
     pub(super) fn walk_all(&mut self, mut batches: Batches<'_>) -> Result<()> {
         // Each batch out may hold a large file open, each reader one more; and a few for the
         // archive and standard streams.
-        let mut tree =
-            Tree::new(2 * batches.most + 8).following(self.files.opts.dereference).by_inode(self.files.opts.by_inode);
+        let mut tree = Tree::new(2 * batches.most + 8)
+            .following(self.files.opts.dereference)
+            .by_inode(self.files.opts.by_inode)
+            .checking_changes(!self.files.opts.remove_files);
         for named in &self.files.opts.paths {
             let (arg, fs_path) = (&named.path, named.fs_path());
             let (name, stripped) = member_name(arg);
@@ -67,6 +69,7 @@ impl Walker<'_> {
             let root_dev = root.st.st_dev;
             let mut next = Some(Ok(root));
             while let Some(entry) = next {
+                self.say_changed(&mut tree);
                 let entry = match entry {
                     Ok(entry) => entry,
                     Err(Failure { path, what, error }) => {
@@ -171,8 +174,17 @@ impl Walker<'_> {
                 next = tree.next();
             }
         }
+        self.say_changed(&mut tree);
         batches.send();
         Ok(())
+    }
+
+    /// The directories the walk found changed when it finished them, each a warning (exit 1),
+    /// as GNU tar's "file changed as we read it".
+    fn say_changed(&self, tree: &mut Tree) {
+        for path in tree.take_changed() {
+            self.files.report.warn_as(Warning::FileChanged, format!("{}: file changed as we read it", path.display()));
+        }
     }
 
     /// In a listed-incremental dump, the listing of the directory `entry` (entered when
