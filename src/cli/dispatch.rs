@@ -27,7 +27,8 @@ fn write_stdout(text: &[u8]) -> Result<()> {
 /// Parses `args` (with the program name first) and runs the command.
 pub fn run(args: Vec<OsString>) -> Result<Outcome> {
     // GNU tar's TAR_OPTIONS, in tar's own command lines (the subcommand form is captar's).
-    let tar_options = match tarstyle::is_tar_style(&args) {
+    let tar_style = tarstyle::is_tar_style(&args);
+    let tar_options = match tar_style {
         true => tarstyle::tar_options(std::env::var_os("TAR_OPTIONS").as_deref())?,
         false => None,
     };
@@ -40,7 +41,7 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
     };
     let args = match &tar_options {
         Some(words) => tarstyle::rewrite(&tarstyle::with_tar_options(&args, words.clone())).map_err(in_tar_options)?,
-        None if tarstyle::is_tar_style(&args) => tarstyle::rewrite(&args)?,
+        None if tar_style => tarstyle::rewrite(&args)?,
         None => args,
     };
     let parsed = <Cli as clap::CommandFactory>::command()
