@@ -951,21 +951,17 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                     opts.push(arg.clone());
                 }
                 b"exclude" | b"exclude-from" => {
-                    let v = match &value {
-                        Some(v) => v.clone(),
-                        None => {
-                            let v = take_value()?;
-                            opts.push(arg.clone());
-                            patterns.push((
-                                format!("--{} {}", String::from_utf8_lossy(name), v.to_string_lossy()),
-                                wildcards,
-                            ));
-                            opts.push(v);
-                            continue;
-                        }
+                    // As given: `--exclude=P`, or `--exclude P` with the value as the next argument.
+                    let (sep, v) = match &value {
+                        Some(v) => ("=", v.clone()),
+                        None => (" ", take_value()?),
                     };
-                    patterns.push((format!("--{}={}", String::from_utf8_lossy(name), v.to_string_lossy()), wildcards));
+                    let shown = format!("--{}{sep}{}", String::from_utf8_lossy(name), v.to_string_lossy());
+                    patterns.push((shown, wildcards));
                     opts.push(arg.clone());
+                    if value.is_none() {
+                        opts.push(v);
+                    }
                 }
                 b"auto-compress" => auto = true,
                 // Also captar's own: the name picks no compression.

@@ -382,11 +382,12 @@ impl Verifier<'_> {
     fn stream_content(&mut self, reader: &mut Reader, rel: &Path, size: u64) -> Result<Content> {
         let mut file = match self.dirs_open.open_beneath(&self.root, rel) {
             Ok(file) => file,
-            // Not there, or not a regular file: the check says so.
-            Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::Other) => {
-                return Ok(Content::Known(None));
-            }
-            Err(e) if matches!(e.raw_os_error(), Some(libc::ELOOP | libc::ENOTDIR | libc::ENXIO)) => {
+            // Not there, or not a regular file (`open_regular_at`'s `Other`; a symlink's ELOOP):
+            // the check says which.
+            Err(e)
+                if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::Other)
+                    || matches!(e.raw_os_error(), Some(libc::ELOOP | libc::ENOTDIR | libc::ENXIO)) =>
+            {
                 return Ok(Content::Known(None));
             }
             Err(e) => return Ok(Content::unreadable("open", &e)),
