@@ -52,6 +52,8 @@ fn through_pipe(
         progress,
         excluded_caps_were,
         made: "copied",
+        // Holes stay holes, as with `cp -a`: a file's data runs travel, extract makes the holes.
+        sparse: true,
         ..CreateOptions::new(
             Target::Pipe(Mutex::new(Some(writer))),
             vec![Named { dir: opts.src.clone(), path: PathBuf::from(".") }],
