@@ -148,7 +148,7 @@ impl Dirs {
         let stat = match self.parent_beneath(rel) {
             Err(_) => return Ok(None),
             Ok(Some((dir, name))) => rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW),
-            Ok(None) => rustix::fs::statat(rustix::fs::CWD, &root.join(rel), AtFlags::SYMLINK_NOFOLLOW),
+            Ok(None) => rustix::fs::statat(rustix::fs::CWD, root.join(rel), AtFlags::SYMLINK_NOFOLLOW),
         };
         match stat {
             Ok(st) => Ok(Some(st)),
@@ -165,7 +165,7 @@ impl Dirs {
         match self.parent_beneath(rel) {
             Err(_) => Err(io::Error::from(io::ErrorKind::NotFound)),
             Ok(Some((dir, name))) => open_regular_at(dir, name),
-            Ok(None) => open_regular_at(rustix::fs::CWD, &root.join(rel)),
+            Ok(None) => open_regular_at(rustix::fs::CWD, root.join(rel)),
         }
     }
 }
