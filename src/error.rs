@@ -262,6 +262,8 @@ pub enum Warning {
     FailedRead,
     /// A listed-incremental dump's directory renamed since the last dump, recorded as such.
     RenameDirectory,
+    /// An mtime the destination's filesystem cannot hold, which it clamped.
+    Timestamp,
 }
 
 impl Warning {
@@ -276,6 +278,7 @@ impl Warning {
             Warning::IgnoreNewer => "ignore-newer",
             Warning::FailedRead => "failed-read",
             Warning::RenameDirectory => "rename-directory",
+            Warning::Timestamp => "timestamp",
         }
     }
 

@@ -2985,3 +2985,78 @@ fn capabilities_an_exclusion_leaves_out_are_counted() {
         out.stderr_text()
     );
 }
+
+/// An mtime the destination's filesystem cannot hold is clamped by the kernel without a word
+/// (GNU tar's extraction clamps it the same, silently); captar says so, a warning (exit 1) of
+/// `--warning`'s `timestamp` keyword, naming the member, the time and what was kept, for files,
+/// symlinks and directories. Into tmpfs, which holds them all, nothing is said and verify
+/// --all agrees; into ext4 with 128-byte inodes, 2100 is past its 2038.
+#[test]
+fn an_mtime_the_filesystem_cannot_hold_is_a_warning() {
+    use std::os::unix::fs::MetadataExt;
+    let Some(src) = util::mount_tmp("tmpfs", "size=8m") else { return };
+    let Some(ext4) = util::mount_ext4(64 << 20, &[]) else { return };
+    let Some(small) = util::mount_ext4(64 << 20, &["-I", "128"]) else { return };
+    let Some(tmpfs) = util::mount_tmp("tmpfs", "size=8m") else { return };
+    let s = src.path();
+    std::fs::create_dir(s.join("d")).unwrap();
+    std::fs::write(s.join("d/f"), "future").unwrap();
+    std::os::unix::fs::symlink("f", s.join("d/l")).unwrap();
+    std::fs::write(s.join("old"), "past").unwrap();
+    std::fs::write(s.join("y2100"), "2100").unwrap();
+    std::fs::copy("/bin/true", s.join("tool")).unwrap();
+    util::cmd("setcap").arg("cap_net_raw+ep").arg(s.join("tool")).ok();
+    for (date, path, h) in [
+        ("2500-01-01", "d/f", ""),
+        ("2600-01-01", "d/l", "-h"),
+        ("1800-01-01", "old", ""),
+        ("2100-01-01", "y2100", ""),
+        ("2700-01-01", "d", ""),
+    ] {
+        let mut touch = util::cmd("touch").args(["-d", date]);
+        if !h.is_empty() {
+            touch = touch.arg(h);
+        }
+        touch.arg(s.join(path)).ok();
+    }
+    let tmp = util::tempdir();
+    let archive = tmp.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&archive).arg("-C").arg(s).arg(".").ok();
+
+    let err = captar().args(["extract", "-f"]).arg(&archive).arg("-C").arg(ext4.path()).code(1).stderr_text();
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 4, "{err}");
+    for (name, was, kept) in [
+        ("./d/f", "2500-01-01 00:00:00 UTC (16725225600)", "2446-05-10 22:38:55 UTC (15032385535)"),
+        ("./d/l", "2600-01-01 00:00:00 UTC (19880899200)", "2446-05-10 22:38:55 UTC (15032385535)"),
+        ("./old", "1800-01-01 00:00:00 UTC (-5364662400)", "1901-12-13 20:45:52 UTC (-2147483648)"),
+        ("./d/", "2700-01-01 00:00:00 UTC (23036572800)", "2446-05-10 22:38:55 UTC (15032385535)"),
+    ] {
+        let want = format!(
+            "captar: {name}: its mtime {was} is outside what this filesystem can hold; it was set to {kept} (verify --all will report the difference)"
+        );
+        assert!(lines.contains(&want.as_str()), "{want}\n{err}");
+    }
+    // What the warning says is what the kernel kept, and what verify finds.
+    assert_eq!(std::fs::metadata(ext4.path().join("d/f")).unwrap().mtime(), 15_032_385_535);
+    assert_eq!(util::getcap_n_r(ext4.path()).len(), 1);
+    let out = captar().args(["verify", "--all", "-f"]).arg(&archive).arg("-C").arg(ext4.path()).code(1).stdout_text();
+    assert!(out.contains("./d/f: mtime differs: archive 16725225600, disk 15032385535"), "{out}");
+    // Silenced, it still counts.
+    std::fs::remove_dir_all(ext4.path().join("d")).unwrap();
+    let out =
+        captar().args(["--warning=no-timestamp", "extract", "-f"]).arg(&archive).arg("-C").arg(ext4.path()).code(1);
+    assert!(out.stderr_text().is_empty(), "{}", out.stderr_text());
+
+    // 128-byte inodes end in 2038: 2100 is clamped there too.
+    let err = captar().args(["extract", "-f"]).arg(&archive).arg("-C").arg(small.path()).code(1).stderr_text();
+    assert!(
+        err.contains("./y2100: its mtime 2100-01-01 00:00:00 UTC (4102444800) is outside")
+            && err.contains("set to 2038-01-19 03:14:07 UTC (2147483647)"),
+        "{err}"
+    );
+
+    let out = captar().args(["extract", "-f"]).arg(&archive).arg("-C").arg(tmpfs.path()).ok();
+    assert!(out.stderr_text().is_empty(), "{}", out.stderr_text());
+    captar().args(["verify", "--all", "-f"]).arg(&archive).arg("-C").arg(tmpfs.path()).ok();
+}

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::restore::Restored;
 use super::{Existing, Run};
-use crate::error::Error;
+use crate::error::{Error, Warning};
 use crate::format::EntryMeta;
 
 /// A directory whose metadata is set at the end, found again by inode so a directory replaced
@@ -114,9 +114,12 @@ impl Run<'_> {
             }
             let keep_owner_mode = d.existed && self.opts.existing == Existing::NoOverwriteDir;
             match self.restorer.dir_meta(fd.as_fd(), &d.meta, keep_owner_mode) {
-                Ok(Restored { caps, problems }) => {
+                Ok(Restored { caps, problems, clamped }) => {
                     if !problems.is_empty() {
                         self.report.error(Error::entry(&d.meta.path, problems.join("; ")));
+                    }
+                    if let Some(w) = clamped {
+                        self.report.warn_as(Warning::Timestamp, Error::entry(&d.meta.path, w));
                     }
                     // Named as every capability not restored is, and in --keep-going's list.
                     if let Err(f) = caps {

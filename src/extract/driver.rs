@@ -285,6 +285,7 @@ impl Run<'_> {
             Ok(()) => {}
             Err(Failure::Stop(e)) => return Err(e),
             Err(Failure::Member(e)) => self.report.error(e),
+            Err(Failure::Warn(kind, e)) => self.report.warn_as(kind, e),
             Err(Failure::Cap(f, others)) => {
                 if !others.is_empty() {
                     self.report.error(Error::entry(path, others.join("; ")));

@@ -9,7 +9,7 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::path::Path;
 
 use super::pool::{ArchiveFile, INLINE_MAX, Job};
-use super::restore::{self, Restored, Restorer};
+use super::restore::{self, Restorer};
 use super::{Existing, ExtractOptions, Failure, Run, classify};
 use crate::error::Error;
 use crate::format::EntryMeta;
@@ -89,6 +89,7 @@ impl Run<'_> {
             if let Err(earlier) = self.drain() {
                 match failure {
                     Failure::Stop(e) | Failure::Member(e) => self.report.error(e),
+                    Failure::Warn(kind, e) => self.report.warn_as(kind, e),
                     cap => {
                         if let Err(e) = self.handle(path, Err(cap)) {
                             self.report.error(e);
@@ -162,21 +163,14 @@ fn finish_file(
     let path = &meta.path;
     let replace = opts.existing.replaces();
     let removed = |key| restorer.record_removed(rel, key);
-    let Restored { caps, problems } =
-        restorer.file_meta(tmp.fd(), meta).map_err(|e| classify(path, "set metadata", e))?;
-    if let Err(f) = caps {
-        if opts.keep_going {
-            existing_outcome(opts.existing, path, tmp.link_into(parent, name, replace, &removed))?;
-        }
-        return Err(Failure::Cap(f, problems));
-    }
-    existing_outcome(opts.existing, path, tmp.link_into(parent, name, replace, &removed))?;
+    let restored = restorer.file_meta(tmp.fd(), meta).map_err(|e| classify(path, "set metadata", e))?;
     // Like GNU tar: an owner or an xattr the destination refuses is an error of this member,
-    // and the file (with its capability) is kept.
-    match problems.is_empty() {
-        true => Ok(()),
-        false => Err(Failure::Member(Error::entry(path, problems.join("; ")))),
+    // and the file (with its capability) is kept; without its capability, only with
+    // --keep-going.
+    if restored.caps.is_ok() || opts.keep_going {
+        existing_outcome(opts.existing, path, tmp.link_into(parent, name, replace, &removed))?;
     }
+    restored.outcome(path)
 }
 
 /// With `-k`/`--skip-old-files`, a name that appeared after the check (another process) is never

@@ -195,15 +195,7 @@ impl Run<'_> {
         let removed = |key| self.restorer.record_removed(rel, key);
         let placed = place_finished(parent, name, replace, make, finish, &removed);
         placed.map_err(|e| classify(path, if meta_failed { "set owner, mode, xattrs and times" } else { op }, e))?;
-        let Some(restored) = restored else { return Ok(()) };
-        let Restored { caps, problems } = restored;
-        if let Err(f) = caps {
-            return Err(Failure::Cap(f, problems));
-        }
-        match problems.is_empty() {
-            true => Ok(()),
-            false => Err(Failure::Member(Error::entry(path, problems.join("; ")))),
-        }
+        restored.map_or(Ok(()), |r| r.outcome(path))
     }
 
     fn directory(&mut self, rel: &Path, parent_rel: &Path, name: &OsStr, meta: &EntryMeta) -> io::Result<()> {

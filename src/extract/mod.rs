@@ -84,6 +84,8 @@ enum Failure {
     /// A capability could not be restored; and the member's other problems (an owner or
     /// xattrs refused), reported too.
     Cap(CapFailure, Vec<String>),
+    /// The member is there, but not quite as the archive has it: a warning of that kind.
+    Warn(crate::error::Warning, Error),
 }
 
 fn classify(path: &Path, op: &'static str, e: io::Error) -> Failure {

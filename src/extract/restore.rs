@@ -211,6 +211,32 @@ impl Restorer {
         (!self.touch).then_some(Timestamps { last_access: ts(0, UTIME_NOW as u32), last_modification: mtime })
     }
 
+    /// Sets the member's times (unless `-m`) with `set`. For an mtime a filesystem may not hold
+    /// (`may_be_clamped`), what it stored is read back with `stored`; when it differs, the
+    /// message for the member's warning (found by review: a later verify reported it, and
+    /// nothing had said why).
+    fn set_times(
+        &self,
+        meta: &EntryMeta,
+        set: impl FnOnce(&Timestamps) -> rustix::io::Result<()>,
+        stored: impl FnOnce() -> rustix::io::Result<rustix::fs::Stat>,
+    ) -> io::Result<Option<String>> {
+        let Some(times) = self.times(meta) else { return Ok(None) };
+        set(&times)?;
+        if !may_be_clamped(meta.mtime.secs) {
+            return Ok(None);
+        }
+        #[allow(clippy::unnecessary_cast)] // st_mtime is i64 here, but not on every architecture
+        let kept = stored()?.st_mtime as i64;
+        Ok((kept != meta.mtime.secs).then(|| {
+            format!(
+                "its mtime {} is outside what this filesystem can hold; it was set to {} (verify --all will report the difference)",
+                date_text(meta.mtime.secs),
+                date_text(kept)
+            )
+        }))
+    }
+
     /// Sets the other xattrs with `set`; each one the destination refuses is described in
     /// `problems`, not fatal.
     fn other_xattrs(
@@ -265,10 +291,8 @@ impl Restorer {
         let set = |name: &OsStr, value: &[u8]| xattr::set_fd(fd, name, value);
         self.other_xattrs(&set, meta, &mut problems);
         let caps = self.caps_of(&set, meta);
-        if let Some(times) = self.times(meta) {
-            rustix::fs::futimens(fd, &times)?;
-        }
-        Ok(Restored { caps, problems })
+        let clamped = self.set_times(meta, |t| rustix::fs::futimens(fd, t), || rustix::fs::fstat(fd))?;
+        Ok(Restored { caps, problems, clamped })
     }
 
     /// A hard-link member's capability, where it carries one (bsdtar repeats the first name's on
@@ -342,10 +366,8 @@ impl Restorer {
         };
         self.other_xattrs(&set, meta, &mut problems);
         let caps = self.caps_of(&set, meta);
-        if let Some(times) = self.times(meta) {
-            rustix::fs::futimens(fd, &times)?;
-        }
-        Ok(Restored { caps, problems })
+        let clamped = self.set_times(meta, |t| rustix::fs::futimens(fd, t), || rustix::fs::fstat(fd))?;
+        Ok(Restored { caps, problems, clamped })
     }
 
     /// A symlink's, fifo's or device's owner, mode (not a symlink's: it has none), xattrs,
@@ -365,18 +387,65 @@ impl Restorer {
         let set = |xname: &OsStr, value: &[u8]| xattr::set_path(at, xname, value);
         self.other_xattrs(&set, meta, &mut problems);
         let caps = self.caps_of(&set, meta);
-        if let Some(times) = self.times(meta) {
-            rustix::fs::utimensat(dir, name, &times, AtFlags::SYMLINK_NOFOLLOW)?;
-        }
-        Ok(Restored { caps, problems })
+        let clamped = self.set_times(
+            meta,
+            |t| rustix::fs::utimensat(dir, name, t, AtFlags::SYMLINK_NOFOLLOW),
+            || rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW),
+        )?;
+        Ok(Restored { caps, problems, clamped })
     }
 }
 
 /// What restoring a member's metadata left undone: its capability (an error that stops the
-/// extraction unless `--keep-going`), and its other problems (errors of that member).
+/// extraction unless `--keep-going`), its other problems (errors of that member), and an mtime
+/// the filesystem could not hold (a warning: `set_times`).
 pub struct Restored {
     pub caps: std::result::Result<(), CapFailure>,
     pub problems: Vec<String>,
+    pub clamped: Option<String>,
+}
+
+impl Restored {
+    /// The member's outcome: its capability's failure with its other problems; else those
+    /// problems, an error of the member; else a clamped mtime, a warning. A clamped mtime
+    /// beside an error is told in the error's line.
+    pub(super) fn outcome(self, path: &Path) -> std::result::Result<(), super::Failure> {
+        use super::Failure;
+        let Restored { caps, mut problems, clamped } = self;
+        let warning = match problems.is_empty() && caps.is_ok() {
+            true => clamped,
+            false => {
+                problems.extend(clamped);
+                None
+            }
+        };
+        if let Err(f) = caps {
+            return Err(Failure::Cap(f, problems));
+        }
+        if !problems.is_empty() {
+            return Err(Failure::Member(Error::entry(path, problems.join("; "))));
+        }
+        match warning {
+            Some(w) => Err(Failure::Warn(crate::error::Warning::Timestamp, Error::entry(path, w))),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Whether a filesystem may store `secs` as another time: the kernel clamps a time to its
+/// filesystem's range without a word (ext4 with 128-byte inodes and XFS without bigtime hold
+/// 1901-12-13 to 2038-01-19, ext4's 256-byte inodes up to 2446-05-10), and every Linux
+/// filesystem with times holds the 32-bit range. So only a time outside it is read back.
+fn may_be_clamped(secs: i64) -> bool {
+    i32::try_from(secs).is_err()
+}
+
+/// `secs` as a date in UTC, and the seconds as verify shows them.
+fn date_text(secs: i64) -> String {
+    match jiff::Timestamp::from_second(secs) {
+        Ok(t) => format!("{} ({secs})", t.strftime("%Y-%m-%d %H:%M:%S UTC")),
+        Err(_) => secs.to_string(),
+    }
 }
 
 /// chmod of `name` itself, never of what a symlink swapped in under that name points to:
