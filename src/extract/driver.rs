@@ -153,6 +153,9 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     // Left out on request, but said: `--xattrs-exclude='security.*'` may be meant for other
     // names (found by review: every capability was left out without a word, exit 0).
     crate::xattr::note_excluded_caps(report, restorer.excluded_caps(), "not restored");
+    if let Some(note) = opts.rootid.rewritten_note(restorer.rewritten_caps()) {
+        report.note(note);
+    }
     // Listed also when the extraction stopped (a full disk): `--keep-going` promised the list.
     if !run.cap_failures.is_empty() {
         report.note(format!("{} capabilities were not restored:", run.cap_failures.len()));

@@ -30,6 +30,21 @@ impl RootidPolicy {
             (RootidPolicy::Keep, _) => caps,
         }
     }
+
+    /// The closing note for `n` capabilities written with another value than archived
+    /// (none: none), so a migration's rewrites are counted, not only made.
+    pub fn rewritten_note(self, n: u64) -> Option<String> {
+        let what = match n {
+            0 => return None,
+            1 => "1 capability was".to_string(),
+            n => format!("{n} capabilities were"),
+        };
+        Some(match self {
+            RootidPolicy::Keep => format!("{what} archived as v1 and written as v2 (the kernel takes no v1)"),
+            RootidPolicy::Host => format!("{what} written as v2, for the host, not as archived (--cap-rootid host)"),
+            RootidPolicy::Set(r) => format!("{what} written as v3 with rootid {r}, not as archived (--cap-rootid {r})"),
+        })
+    }
 }
 
 /// What to do when the destination already has a file of a member's name.

@@ -46,6 +46,9 @@ pub struct Restorer {
     /// Capabilities not restored because `--xattrs-exclude` matches `security.capability`
     /// (said once at the end: an exclusion such as `security.*` may be meant for other names).
     excluded_caps: std::sync::atomic::AtomicU64,
+    /// Capabilities written with another value than archived (`--cap-rootid`, or v1 made v2),
+    /// said at the end (`RootidPolicy::rewritten_note`).
+    rewritten_caps: std::sync::atomic::AtomicU64,
 }
 
 /// What a failed `fsetxattr(security.capability)` means and how to get past it.
@@ -91,7 +94,13 @@ impl Restorer {
             touch: opts.touch,
             removed: std::sync::Mutex::new(Vec::new()),
             excluded_caps: std::sync::atomic::AtomicU64::new(0),
+            rewritten_caps: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// How many capabilities were written with another value than archived.
+    pub fn rewritten_caps(&self) -> u64 {
+        self.rewritten_caps.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// How many members' capabilities `--xattrs-exclude` kept from being restored.
@@ -347,7 +356,11 @@ impl Restorer {
         set(OsStr::new(caps::XATTR_NAME), &value).map_err(|e| {
             let full = matches!(e.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT));
             failure(cap_errno_reason(&e), full)
-        })
+        })?;
+        if value != raw {
+            self.rewritten_caps.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(())
     }
 
     /// A directory's metadata, at the end. Its capability grants nothing, but it is the
