@@ -190,6 +190,42 @@ fn dot_dot_inside_a_path_is_stripped_like_gnu_tar() {
     }
 }
 
+/// `-v` shows a path named with a leading `..` or `/` as given, beneath it too, as GNU tar
+/// (and bsdtar) show it; with `--transform` the same, and with `--show-transformed-names` the
+/// names as archived. (captar showed the stripped names.)
+#[test]
+fn verbose_names_are_the_paths_as_given() {
+    if !util::require_tool("tar") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let s = tmp.path().join("s");
+    std::fs::create_dir_all(s.join("sub")).unwrap();
+    std::fs::create_dir(tmp.path().join("w")).unwrap();
+    std::fs::write(s.join("e"), "e").unwrap();
+    std::fs::write(s.join("sub/z"), "z").unwrap();
+    std::os::unix::fs::symlink("e", s.join("l")).unwrap();
+    let abs = s.to_str().unwrap().to_string();
+    let cases: [Vec<&str>; 5] = [
+        vec!["../s/e"],
+        vec!["../s"],
+        vec![&abs, "../s/sub/z"],
+        vec!["--transform", "s,e,E,", "../s"],
+        vec!["--show-transformed-names", "--transform", "s,e,E,", "../s"],
+    ];
+    for args in cases {
+        let run = |program: util::Cmd| {
+            let out = program.arg("-cvf").arg("/dev/null").args(&args).current_dir(tmp.path().join("w")).ok();
+            let mut lines: Vec<String> = out.stdout_text().lines().map(String::from).collect();
+            lines.sort();
+            lines
+        };
+        let ours = run(captar());
+        assert!(!ours.is_empty(), "{args:?}");
+        assert_eq!(ours, run(cmd("tar")), "{args:?}");
+    }
+}
+
 /// An archive written into a pipe whose reader went away is incomplete: exit 2, not success.
 /// (A listing cut short by `| head` is fine.)
 #[test]

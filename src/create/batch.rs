@@ -19,9 +19,12 @@ const BATCH_ITEMS: usize = 64;
 const BATCH_BYTES: usize = 1 << 20;
 
 /// A member as the walk hands it on.
+// Files are most jobs: boxing theirs would allocate once per file.
+#[allow(clippy::large_enum_variant)]
 pub(super) enum Job {
     /// A regular file of one name, to be opened and read by a reader; its lstat from the walk.
-    File { at: At, path: PathBuf, name: PathBuf, st: Stat },
+    /// `shown`: what `-v` shows when not its name (`Item::shown`).
+    File { at: At, path: PathBuf, name: PathBuf, shown: Option<PathBuf>, st: Stat },
     /// A member the walk made itself (everything but those files): its item, and the bytes it
     /// encoded for it.
     Done { item: Box<Item>, bytes: Vec<u8> },
@@ -54,10 +57,12 @@ impl Batch {
                     self.bytes.extend(&bytes);
                     self.items.push(*item);
                 }
-                Job::File { at, path, name, st } => match files.file(&at, &path, name, &st, &mut self.bytes) {
-                    Ok(item) => self.items.push(item),
-                    Err(e) => files.failed(e),
-                },
+                Job::File { at, path, name, shown, st } => {
+                    match files.file(&at, &path, name, shown, &st, &mut self.bytes) {
+                        Ok(item) => self.items.push(item),
+                        Err(e) => files.failed(e),
+                    }
+                }
             }
         }
     }

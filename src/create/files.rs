@@ -247,7 +247,16 @@ impl Files<'_> {
     }
 
     /// A regular file: a large one left open for the writer, a small one read into `bytes`.
-    pub(super) fn file(&self, at: &At, path: &Path, name: PathBuf, st: &Stat, bytes: &mut Bytes) -> Result<Item> {
+    /// `shown` is what `-v` shows when not its name (`Item::shown`).
+    pub(super) fn file(
+        &self,
+        at: &At,
+        path: &Path,
+        name: PathBuf,
+        shown: Option<PathBuf>,
+        st: &Stat,
+        bytes: &mut Bytes,
+    ) -> Result<Item> {
         let (file, atime_kept) = open_for_reading(at, path, self.opts.dereference)?;
         if !atime_kept && self.opts.atime_preserve {
             self.report.warn(atime_warning(path));
@@ -259,7 +268,6 @@ impl Files<'_> {
                 format!("{}: file was replaced while we read it; archived the new one", path.display()),
             );
         }
-        let shown = self.shown(&name, Kind::File);
         let mut meta = self.base_meta(name, Kind::File, &before, path)?;
         meta.size = before.st_size as u64;
         // Archived without its capability, a file is never removed (--remove-files).

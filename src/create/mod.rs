@@ -89,8 +89,8 @@ struct Item {
     body: Body,
     /// The file on disk, for messages.
     path: PathBuf,
-    /// The name `-v` shows when it is not the member's (`--transform` without
-    /// `--show-transformed-names`).
+    /// The name `-v` shows when it is not the member's, without `--show-transformed-names`:
+    /// the name before `--transform`, a path named with a leading `/` or `..` as given.
     shown: Option<PathBuf>,
     /// The file as it was archived, for `--remove-files` (which removes it only if it is
     /// still that).

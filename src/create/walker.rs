@@ -15,7 +15,7 @@ use super::archive::Skip;
 use super::batch::{Batches, Bytes, Job};
 use super::files::{atime_warning, encoded};
 use super::names::{
-    given_name, member_name, stripped_prefix, strips_to_nothing, symlink_named_with_slash, trim_slashes,
+    given_name, member_name, member_name_of, stripped_prefix, strips_to_nothing, symlink_named_with_slash, trim_slashes,
 };
 use super::tags::TagScope;
 use super::tree::{At, Entry, Failure, Tree};
@@ -151,7 +151,11 @@ impl Walker<'_> {
                     let listed = descend && entered.is_ok() && tag.is_none();
                     self.list_directory(&mut tree, &entry, listed, (arg, &fs_path));
                 }
-                let added = if archived || unreadable { Ok(None) } else { self.add(entry) };
+                // `-v` shows a path named with a leading `/` or `..` as given, as GNU tar and
+                // bsdtar show it (unless the transformed names are asked for).
+                let given = (stripped && !self.files.opts.transforms.show)
+                    .then(|| given_name(arg, &fs_path, &entry.path).into_owned());
+                let added = if archived || unreadable { Ok(None) } else { self.add(entry, given) };
                 match added {
                     Ok(Some(job)) => {
                         // A file handed on holds its directory open until a reader reads it.
@@ -312,8 +316,14 @@ impl Walker<'_> {
 
     /// What becomes of one walked path: a file for a reader, or a member made here. A file of
     /// several names is read here, so its later names become links only once it is archived.
-    pub(super) fn add(&mut self, entry: Entry) -> Result<Option<Job>> {
+    /// `given`: the path as the user named it, for `-v`, when its name lost a leading `/` or
+    /// `..`.
+    pub(super) fn add(&mut self, entry: Entry, given: Option<PathBuf>) -> Result<Option<Job>> {
         let Entry { at, path, name, st } = entry;
+        let shown = |kind| match &given {
+            Some(g) => Some(member_name_of(g.clone(), kind)),
+            None => self.files.shown(&name, kind),
+        };
         let report = self.files.report;
         if let Some((_, skip)) = self.skip_inodes.iter().find(|(inode, _)| *inode == (st.st_dev, st.st_ino)) {
             let shown = match skip {
@@ -338,7 +348,7 @@ impl Walker<'_> {
             && (st.st_nlink > 1 || (opts.dereference && kind == Kind::File))
             && !opts.hard_dereference;
         if kind == Kind::File && !linked {
-            return Ok(Some(Job::File { at, path, name, st }));
+            return Ok(Some(Job::File { shown: shown(kind), at, path, name, st }));
         }
         let mut bytes = Bytes { buf: Vec::new(), used: 0 };
         // A name archived twice (named, and beneath a named directory) is archived again as
@@ -347,7 +357,7 @@ impl Walker<'_> {
             && let Some(first) = self.links.get(&(st.st_dev, st.st_ino))
             && *first != name
         {
-            let shown = self.files.shown(&name, Kind::HardLink);
+            let shown = shown(Kind::HardLink);
             let mut meta = self.files.base_meta(name, Kind::HardLink, &st, &path)?;
             meta.link = Some(self.files.transformed(Part::HardLink, first).into_owned());
             let mut item = encoded(meta, &path, shown, &mut bytes)?;
@@ -355,7 +365,7 @@ impl Walker<'_> {
             return Ok(Some(Job::Done { item: Box::new(item), bytes: bytes.buf }));
         }
         let item = if kind == Kind::File {
-            self.files.file(&at, &path, name.clone(), &st, &mut bytes)?
+            self.files.file(&at, &path, name.clone(), shown(kind), &st, &mut bytes)?
         } else {
             let mut meta = self.files.base_meta(name.clone(), kind, &st, &path)?;
             if kind == Kind::Dir {
@@ -376,7 +386,7 @@ impl Walker<'_> {
                 _ => {}
             }
             let whole = self.files.at_xattrs(&at, &path, &mut meta)?;
-            let mut item = encoded(meta, &path, self.files.shown(&name, kind), &mut bytes)?;
+            let mut item = encoded(meta, &path, shown(kind), &mut bytes)?;
             item.seen = (opts.remove_files && whole).then(|| remove::Seen::of(&st));
             item
         };
