@@ -425,22 +425,16 @@ impl Restored {
     pub(super) fn outcome(self, path: &Path) -> std::result::Result<(), super::Failure> {
         use super::Failure;
         let Restored { caps, mut problems, clamped } = self;
-        let warning = match problems.is_empty() && caps.is_ok() {
-            true => clamped,
-            false => {
-                problems.extend(clamped);
-                None
-            }
-        };
-        if let Err(f) = caps {
-            return Err(Failure::Cap(f, problems));
+        if caps.is_ok() && problems.is_empty() {
+            return match clamped {
+                Some(w) => Err(Failure::Warn(crate::error::Warning::Timestamp, Error::entry(path, w))),
+                None => Ok(()),
+            };
         }
-        if !problems.is_empty() {
-            return Err(Failure::Member(Error::entry(path, problems.join("; "))));
-        }
-        match warning {
-            Some(w) => Err(Failure::Warn(crate::error::Warning::Timestamp, Error::entry(path, w))),
-            None => Ok(()),
+        problems.extend(clamped);
+        match caps {
+            Err(f) => Err(Failure::Cap(f, problems)),
+            Ok(()) => Err(Failure::Member(Error::entry(path, problems.join("; ")))),
         }
     }
 }
