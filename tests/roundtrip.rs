@@ -3060,3 +3060,42 @@ fn an_mtime_the_filesystem_cannot_hold_is_a_warning() {
     assert!(out.stderr_text().is_empty(), "{}", out.stderr_text());
     captar().args(["verify", "--all", "-f"]).arg(&archive).arg("-C").arg(tmpfs.path()).ok();
 }
+
+/// A filesystem that keeps whole seconds (ext4 with 128-byte inodes) cuts every mtime's
+/// fraction without a word: extract says so once, at the end (exit 0), and verify --all
+/// compares at that precision, so a faithful restore verifies clean (it reported every file)
+/// while a time changed since is still found; copy's verify pass likewise. A filesystem that
+/// keeps nanoseconds is not told of.
+#[test]
+fn a_filesystem_of_whole_seconds_cuts_fractions_once_said() {
+    let Some(src) = util::mount_tmp("tmpfs", "size=8m") else { return };
+    let Some(secs) = util::mount_ext4(64 << 20, &["-I", "128"]) else { return };
+    let Some(ns) = util::mount_ext4(64 << 20, &[]) else { return };
+    let s = src.path().join("t");
+    std::fs::create_dir(&s).unwrap();
+    for (name, date) in
+        [("a", "2021-03-04 05:06:07.123456789"), ("b", "2022-01-01 00:00:00.5"), ("c", "2023-01-01 00:00:00")]
+    {
+        std::fs::write(s.join(name), name).unwrap();
+        util::cmd("touch").args(["-d", date]).arg(s.join(name)).ok();
+    }
+    let tmp = util::tempdir();
+    let archive = tmp.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&archive).arg("-C").arg(&s).arg(".").ok();
+    let dest = secs.path().join("x");
+    std::fs::create_dir(&dest).unwrap();
+    let err = captar().args(["extract", "-f"]).arg(&archive).arg("-C").arg(&dest).ok().stderr_text();
+    assert_eq!(
+        err,
+        "captar: the destination's filesystem keeps modification times to the second: finer parts were cut (the first at ./a: 1614834367.123456789 kept as 1614834367); verify --all compares at that precision\n"
+    );
+    captar().args(["verify", "--all", "-f"]).arg(&archive).arg("-C").arg(&dest).ok();
+    util::cmd("touch").args(["-d", "2021-03-04 05:06:08"]).arg(dest.join("a")).ok();
+    let out = captar().args(["verify", "--all", "-f"]).arg(&archive).arg("-C").arg(&dest).code(1).stdout_text();
+    assert!(out.contains("./a: mtime differs: archive 1614834367.123456789, disk 1614834368\n"), "{out}");
+    let out = captar().arg("copy").arg(&s).arg(secs.path().join("copy")).ok();
+    assert!(out.stdout_text().contains(" 0 differences"), "{}", out.stdout_text());
+    // Nanoseconds kept: nothing to say.
+    let err = captar().args(["extract", "-f"]).arg(&archive).arg("-C").arg(ns.path()).ok().stderr_text();
+    assert_eq!(err, "");
+}

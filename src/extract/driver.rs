@@ -156,6 +156,9 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     if let Some(note) = opts.rootid.rewritten_note(restorer.rewritten_caps()) {
         report.note(note);
     }
+    if let Some(note) = restorer.times_cut_note() {
+        report.note(note);
+    }
     // Listed also when the extraction stopped (a full disk): `--keep-going` promised the list.
     if !run.cap_failures.is_empty() {
         report.note(format!("{} capabilities were not restored:", run.cap_failures.len()));

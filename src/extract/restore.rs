@@ -15,7 +15,7 @@ use super::{ExtractOptions, RootidPolicy, unlink};
 use crate::caps::{self, FileCaps};
 use crate::error::Error;
 use crate::format::reader::Reader;
-use crate::format::{EntryMeta, acl};
+use crate::format::{EntryMeta, Time, acl};
 use crate::select::XattrPolicy;
 use crate::temps::{self, temp_name};
 use crate::{owners, xattr};
@@ -49,6 +49,13 @@ pub struct Restorer {
     /// Capabilities written with another value than archived (`--cap-rootid`, or v1 made v2),
     /// said at the end (`RootidPolicy::rewritten_note`).
     rewritten_caps: std::sync::atomic::AtomicU64,
+    /// Times read back (`probe_times`): the devices whose precision is known, the last one of
+    /// them (the fast path), the probes that told nothing, and the first member whose mtime a
+    /// filesystem cut, with the step it kept (said at the end: `times_cut`).
+    times_probed: std::sync::Mutex<Vec<u64>>,
+    times_probed_last: std::sync::atomic::AtomicU64,
+    times_unclear: std::sync::atomic::AtomicU32,
+    times_cut: std::sync::Mutex<Option<(PathBuf, Time, Time)>>,
 }
 
 /// What a failed `fsetxattr(security.capability)` means and how to get past it.
@@ -95,7 +102,71 @@ impl Restorer {
             removed: std::sync::Mutex::new(Vec::new()),
             excluded_caps: std::sync::atomic::AtomicU64::new(0),
             rewritten_caps: std::sync::atomic::AtomicU64::new(0),
+            times_probed: std::sync::Mutex::new(Vec::new()),
+            times_probed_last: std::sync::atomic::AtomicU64::new(u64::MAX),
+            times_unclear: std::sync::atomic::AtomicU32::new(0),
+            times_cut: std::sync::Mutex::new(None),
         }
+    }
+
+    /// The closing note when a filesystem kept mtimes less precisely than the archive has them
+    /// (ext4 with 128-byte inodes keeps seconds, exFAT hundredths): their fractions are cut, by
+    /// the kernel, without a word; verify compares at that precision (`Time::holds`).
+    pub fn times_cut_note(&self) -> Option<String> {
+        let (path, archived, kept) = self.times_cut.lock().ok()?.clone()?;
+        // The finest decimal step at which the member's time, cut, is what was kept.
+        let mut step = 10;
+        while step < 1_000_000_000 && archived.nsecs - archived.nsecs % step != kept.nsecs {
+            step *= 10;
+        }
+        let precision = match step {
+            1_000_000_000 => "the second",
+            100_000_000 => "0.1 s",
+            10_000_000 => "10 ms",
+            1_000_000 => "1 ms",
+            100_000 => "0.1 ms",
+            10_000 => "10 µs",
+            1_000 => "1 µs",
+            100 => "0.1 µs",
+            _ => "10 ns",
+        };
+        Some(format!(
+            "the destination's filesystem keeps modification times to {precision}: finer parts were cut (the first at {}: {} kept as {}); verify --all compares at that precision",
+            path.display(),
+            archived.to_pax(),
+            kept.to_pax()
+        ))
+    }
+
+    /// Reads back the time just set on a file of device `dev` (`stored`) to learn that
+    /// filesystem's precision, once per filesystem: only for a member with a fraction of a
+    /// second, and at most 64 times in all where the reading tells nothing (times of whole
+    /// microseconds, kept whole).
+    fn probe_times(&self, dev: u64, meta: &EntryMeta, stored: impl FnOnce() -> rustix::io::Result<rustix::fs::Stat>) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if meta.mtime.nsecs == 0 || self.touch || self.times_probed_last.load(Relaxed) == dev {
+            return;
+        }
+        if self.times_unclear.load(Relaxed) >= 64 {
+            return;
+        }
+        let Ok(mut probed) = self.times_probed.lock() else { return };
+        if !probed.contains(&dev) {
+            let Ok(st) = stored() else { return };
+            let kept = Time::mtime_of(&st);
+            let cut = kept != meta.mtime && kept.holds(meta.mtime);
+            // Kept whole, a time of nanoseconds says the filesystem keeps them; one cut says
+            // to what.
+            if !cut && (kept != meta.mtime || meta.mtime.nsecs.is_multiple_of(10)) {
+                self.times_unclear.fetch_add(1, Relaxed);
+                return;
+            }
+            probed.push(dev);
+            if cut && let Ok(mut first) = self.times_cut.lock() {
+                first.get_or_insert((meta.path.clone(), meta.mtime, kept));
+            }
+        }
+        self.times_probed_last.store(dev, Relaxed);
     }
 
     /// How many capabilities were written with another value than archived.
@@ -301,6 +372,7 @@ impl Restorer {
         self.other_xattrs(&set, meta, &mut problems);
         let caps = self.caps_of(&set, meta);
         let clamped = self.set_times(meta, |t| rustix::fs::futimens(fd, t), || rustix::fs::fstat(fd))?;
+        self.probe_times(st.st_dev, meta, || rustix::fs::fstat(fd));
         Ok(Restored { caps, problems, clamped })
     }
 

@@ -133,6 +133,29 @@ impl Time {
         if archived.nsecs == 0 { Time { nsecs: 0, ..self } } else { self }
     }
 
+    /// The coarsest decimal precision this time's fraction has, in nanoseconds: 10^k for the
+    /// largest k (at most 9) where 10^k divides it (1 s for none).
+    pub fn fraction_step(self) -> u32 {
+        let mut step = 1_000_000_000;
+        while !self.nsecs.is_multiple_of(step) {
+            step /= 10;
+        }
+        step
+    }
+
+    /// Whether this time, a file's, is `archived` (a member's) as a filesystem keeps it: the
+    /// same at the member's precision (`at_precision_of`), or the member's time cut to a coarser
+    /// decimal step this file's time has (a filesystem that keeps seconds, as ext4 with
+    /// 128-byte inodes, or hundredths, as exFAT; the kernel cuts, never rounds). A file changed
+    /// since has that exact cut time only by a coincidence of one in its step.
+    pub fn holds(self, archived: Time) -> bool {
+        if self.at_precision_of(archived) == archived {
+            return true;
+        }
+        let step = self.fraction_step();
+        self.secs == archived.secs && self.nsecs == archived.nsecs - archived.nsecs % step
+    }
+
     /// The pax decimal form: `1614834367.123456789`, trailing zeros of the fraction dropped.
     pub fn to_pax(self) -> String {
         String::from_utf8(self.pax_text().as_bytes().to_vec()).expect("digits, a sign and a point")
@@ -410,6 +433,37 @@ mod tests {
         ] {
             assert_eq!(name_beyond_limits(name.as_bytes()).is_some(), beyond, "{} bytes", name.len());
         }
+    }
+
+    /// A file's time holds a member's when it is that time cut to the file's precision: whole
+    /// seconds (ext4 with 128-byte inodes), hundredths (exFAT); never another time.
+    #[test]
+    fn a_coarser_filesystem_holds_the_cut_time() {
+        let t = |secs, nsecs| Time { secs, nsecs };
+        let archived = t(1_614_834_367, 123_456_789);
+        assert_eq!(
+            (t(5, 0).fraction_step(), t(5, 120_000_000).fraction_step(), archived.fraction_step()),
+            (1_000_000_000, 10_000_000, 1)
+        );
+        for (disk, holds) in [
+            (archived, true),
+            (t(1_614_834_367, 0), true),
+            (t(1_614_834_367, 120_000_000), true),
+            (t(1_614_834_367, 123_456_000), true),
+            (t(1_614_834_367, 100_000_000), true),
+            // Not a cut of it: rounded, another second, another fraction.
+            (t(1_614_834_367, 123_457_000), false),
+            (t(1_614_834_368, 0), false),
+            (t(1_614_834_366, 0), false),
+            (t(1_614_834_367, 130_000_000), false),
+            (t(1_614_834_367, 123_456_788), false),
+        ] {
+            assert_eq!(disk.holds(archived), holds, "{disk:?}");
+        }
+        // Before 1970 too (the fraction counts up from the second below).
+        assert!(t(-2, 0).holds(t(-2, 750_000_000)) && !t(-1, 0).holds(t(-2, 750_000_000)));
+        // A member of whole seconds is compared to the second, as before.
+        assert!(t(7, 999_999_999).holds(t(7, 0)));
     }
 
     #[test]

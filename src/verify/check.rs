@@ -272,9 +272,10 @@ impl Task {
                 out.push(self.diff(DiffKind::Owner, Some(format!("{uid_text}:{gid_text}")), Some(d), None));
             }
         }
-        // An archive without nanoseconds (ustar) is compared to the second.
+        // An archive without nanoseconds (ustar) is compared to the second; a filesystem that
+        // keeps seconds or hundredths, at its precision.
         let disk = crate::format::Time::mtime_of(md);
-        if meta.kind != Kind::Dir && disk.at_precision_of(meta.mtime) != meta.mtime {
+        if meta.kind != Kind::Dir && !disk.holds(meta.mtime) {
             out.push(self.diff(DiffKind::Mtime, Some(meta.mtime.to_pax()), Some(disk.to_pax()), None));
         }
         match meta.kind {
