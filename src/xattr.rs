@@ -196,6 +196,15 @@ pub fn remove_fd(fd: impl AsFd, name: &OsStr) -> io::Result<()> {
     }
 }
 
+/// Removes an xattr from a path without following a final symlink; absent is not an error.
+pub fn remove_path(path: &Path, name: &OsStr) -> io::Result<()> {
+    let name = cname(name)?;
+    match rustix::fs::lremovexattr(path, name.as_c_str()) {
+        Ok(()) | Err(rustix::io::Errno::NODATA) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// `security.capability` as a C string, for callers on hot paths.
 pub const CAPABILITY: &CStr = c"security.capability";
 

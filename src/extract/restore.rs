@@ -318,20 +318,67 @@ impl Restorer {
     }
 
     /// Sets the other xattrs with `set`; each one the destination refuses is described in
-    /// `problems`, not fatal.
-    fn other_xattrs(
+    /// `problems`, not fatal. Returns those set.
+    fn other_xattrs<'m>(
         &self,
         set: &dyn Fn(&OsStr, &[u8]) -> io::Result<()>,
+        meta: &'m EntryMeta,
+        problems: &mut Vec<String>,
+    ) -> Vec<(&'m OsStr, &'m [u8])> {
+        let mut done = Vec::new();
+        for (name, value) in &meta.xattrs {
+            if name != caps::XATTR_NAME && self.xattrs.wants(name) {
+                match set(name, value) {
+                    Ok(()) => done.push((name.as_os_str(), value.as_slice())),
+                    Err(e) => problems.push(format!(
+                        "cannot set xattr {}: {}",
+                        name.to_string_lossy(),
+                        crate::error::os_text(&e)
+                    )),
+                }
+            }
+        }
+        done
+    }
+
+    /// The other xattrs, then the capability (last, as GNU tar sets it), with `set`. Where the
+    /// file's own xattr space has no room left for the capability after the others (ext4 keeps
+    /// a file's xattrs in its inode and one block, whatever the free space), the capability
+    /// goes first: the others are removed with `remove`, the capability set, and the others
+    /// set again, each that no longer fits a problem of the member saying so. Setting another
+    /// xattr never clears a capability (only a write or a chown does). It was lost, with an
+    /// error that blamed a full disk (found by review).
+    fn xattrs_and_caps(
+        &self,
+        set: &dyn Fn(&OsStr, &[u8]) -> io::Result<()>,
+        remove: &dyn Fn(&OsStr) -> io::Result<()>,
         meta: &EntryMeta,
         problems: &mut Vec<String>,
-    ) {
-        for (name, value) in &meta.xattrs {
-            if name != caps::XATTR_NAME
-                && self.xattrs.wants(name)
-                && let Err(e) = set(name, value)
-            {
-                problems.push(format!("cannot set xattr {}: {}", name.to_string_lossy(), crate::error::os_text(&e)));
+    ) -> std::result::Result<(), CapFailure> {
+        let others = self.other_xattrs(set, meta, problems);
+        match self.caps_of(set, meta) {
+            Err(f) if f.no_space && !others.is_empty() => {
+                for (name, _) in &others {
+                    let _ = remove(name);
+                }
+                let caps = self.caps_of(set, meta);
+                for (name, value) in &others {
+                    match set(name, value) {
+                        Err(e) if caps.is_ok() && e.raw_os_error() == Some(libc::ENOSPC) => problems.push(format!(
+                            "cannot set xattr {}: no room left for it beside the capability in this file's xattr space (ext4 keeps a file's xattrs in its inode and one block: a filesystem of larger blocks or inodes holds more); the capability was set",
+                            name.to_string_lossy()
+                        )),
+                        Err(e) => problems.push(format!(
+                            "cannot set xattr {}: {}",
+                            name.to_string_lossy(),
+                            crate::error::os_text(&e)
+                        )),
+                        Ok(()) => {}
+                    }
+                }
+                caps
             }
+            other => other,
         }
     }
 
@@ -369,8 +416,7 @@ impl Restorer {
             rustix::fs::fchmod(fd, mode)?;
         }
         let set = |name: &OsStr, value: &[u8]| xattr::set_fd(fd, name, value);
-        self.other_xattrs(&set, meta, &mut problems);
-        let caps = self.caps_of(&set, meta);
+        let caps = self.xattrs_and_caps(&set, &|name| xattr::remove_fd(fd, name), meta, &mut problems);
         let clamped = self.set_times(meta, |t| rustix::fs::futimens(fd, t), || rustix::fs::fstat(fd))?;
         self.probe_times(st.st_dev, meta, || rustix::fs::fstat(fd));
         Ok(Restored { caps, problems, clamped })
@@ -445,12 +491,10 @@ impl Restorer {
             let owned = self.set_owner(meta, |u, g| rustix::fs::fchown(fd, Some(u), Some(g)), &mut problems)?;
             rustix::fs::fchmod(fd, self.mode(meta, owned))?;
         }
-        let set = |name: &OsStr, value: &[u8]| match keep_owner_mode && name == acl::ACCESS_XATTR {
-            true => Ok(()),
-            false => xattr::set_fd(fd, name, value),
-        };
-        self.other_xattrs(&set, meta, &mut problems);
-        let caps = self.caps_of(&set, meta);
+        let kept = |name: &OsStr| keep_owner_mode && name == acl::ACCESS_XATTR;
+        let set = |name: &OsStr, value: &[u8]| if kept(name) { Ok(()) } else { xattr::set_fd(fd, name, value) };
+        let remove = |name: &OsStr| if kept(name) { Ok(()) } else { xattr::remove_fd(fd, name) };
+        let caps = self.xattrs_and_caps(&set, &remove, meta, &mut problems);
         let clamped = self.set_times(meta, |t| rustix::fs::futimens(fd, t), || rustix::fs::fstat(fd))?;
         Ok(Restored { caps, problems, clamped })
     }
@@ -470,8 +514,7 @@ impl Restorer {
             chmod_nofollow(dir, name, self.mode(meta, owned))?;
         }
         let set = |xname: &OsStr, value: &[u8]| xattr::set_path(at, xname, value);
-        self.other_xattrs(&set, meta, &mut problems);
-        let caps = self.caps_of(&set, meta);
+        let caps = self.xattrs_and_caps(&set, &|xname| xattr::remove_path(at, xname), meta, &mut problems);
         let clamped = self.set_times(
             meta,
             |t| rustix::fs::utimensat(dir, name, t, AtFlags::SYMLINK_NOFOLLOW),
