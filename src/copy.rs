@@ -5,6 +5,7 @@ The archive stream runs through a pipe between a create thread and the extractio
 extraction reads it as `/proc/self/fd/N`, the same code path as `captar extract -f -`.
 */
 
+use crate::error::ShowPath;
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -138,7 +139,7 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
             &opts.dst,
             format!(
                 "copy: the destination is inside the source {}; choose a destination outside it{}",
-                opts.src.display(),
+                opts.src.escaped(),
                 if opts.one_file_system { "" } else { " (or on another filesystem, with --one-file-system)" }
             ),
         ));

@@ -7,6 +7,7 @@ renamed over it when complete, keeping its mode and owner. GNU tar rewrites the 
 place, so an interruption leaves it damaged; here it is the old archive or the new one.
 */
 
+use crate::error::ShowPath;
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -99,8 +100,8 @@ pub fn delete(opts: &DeleteOptions, report: &Report) -> Result<Outcome> {
     for (link, target, _) in broken_links(path, &links, &taken)? {
         report.warn(format!(
             "{}: kept, but it is a hard link to {}, which was taken out: it cannot be extracted (GNU tar keeps it silently)",
-            link.display(),
-            target.display()
+            link.escaped(),
+            target.escaped()
         ));
     }
     for e in members.not_found("archive") {

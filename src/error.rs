@@ -58,16 +58,46 @@ fn is_noncharacter(c: char) -> bool {
     matches!(c as u32, 0xfdd0..=0xfdef) || c as u32 & 0xfffe == 0xfffe
 }
 
+/// A path in a message: as `Path::display` shows it, but each byte that is not UTF-8 as its
+/// octal escape (`\377`), as `list` and verify's lines show it, so that the file can be found
+/// (`display` made each such byte U+FFFD; found by review). Control characters are escaped where
+/// the message is printed (`terminal_safe`).
+pub struct Escaped<'a>(&'a Path);
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use std::os::unix::ffi::OsStrExt;
+        for chunk in self.0.as_os_str().as_bytes().utf8_chunks() {
+            f.write_str(chunk.valid())?;
+            for b in chunk.invalid() {
+                write!(f, "\\{b:03o}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `escaped()`: a path as messages show it (`Escaped`).
+pub trait ShowPath {
+    fn escaped(&self) -> Escaped<'_>;
+}
+
+impl ShowPath for Path {
+    fn escaped(&self) -> Escaped<'_> {
+        Escaped(self)
+    }
+}
+
 /// How errors name standard output.
 pub const STDOUT: &str = "(standard output)";
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{}: {op}: {}{}", path.display(), os_text(source), errno_hint(op, source, Who::me()))]
+    #[error("{}: {op}: {}{}", path.escaped(), os_text(source), errno_hint(op, source, Who::me()))]
     Io { path: PathBuf, op: &'static str, source: io::Error },
     #[error("{archive}: {msg} (at byte {offset})")]
     Archive { archive: String, offset: u64, msg: String },
-    #[error("{}: {msg}", path.display())]
+    #[error("{}: {msg}", path.escaped())]
     Entry { path: PathBuf, msg: String },
     #[error("{0}")]
     Usage(String),

@@ -3,6 +3,7 @@
 request, or one JSON object per member. Data is skipped, with a seek on a plain archive file.
 */
 
+use crate::error::ShowPath;
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fmt::Write as _;
@@ -453,7 +454,7 @@ pub fn test_label(opts: &TestLabelOptions) -> Result<Outcome> {
         return Ok(Outcome::Ok);
     }
     if opts.verbose {
-        let archive = opts.archive.display();
+        let archive = opts.archive.escaped();
         match &label {
             Some(_) => eprintln!("captar: {archive}: the volume label matches no LABEL given"),
             None => eprintln!("captar: {archive}: the archive has no volume label"),
@@ -522,7 +523,7 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
             Err(e) => Err(e.to_string()),
         });
         if let Some(Err(e)) = &caps {
-            report.error(format!("{}: {e}", meta.path.display()));
+            report.error(format!("{}: {e}", meta.path.escaped()));
         }
         let decoded = decoded_result.and_then(Result::ok);
         let risk = decoded.as_ref().filter(|_| opts.risk).and_then(crate::caps::risk::describe);

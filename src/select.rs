@@ -6,6 +6,7 @@ reads (the names given, as names or `--wildcards` globs, less what `--exclude` m
 mean what fnmatch, GNU tar's matcher, makes of them.
 */
 
+use crate::error::ShowPath;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
@@ -504,10 +505,10 @@ impl<'a> Members<'a> {
         let short = self.given.iter().zip(&self.found).filter(|(_, n)| **n < wanted);
         short
             .map(|(name, &count)| match count {
-                0 => format!("{}: not found in {place}", name.display()),
+                0 => format!("{}: not found in {place}", name.escaped()),
                 _ => format!(
                     "{}: required occurrence not found in {place} (found only {count}; --occurrence={wanted})",
-                    name.display()
+                    name.escaped()
                 ),
             })
             .collect()

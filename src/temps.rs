@@ -9,6 +9,7 @@ lock, removes every registered name and lets the signal end the process. So an i
 extraction leaves no temporaries (issue 4 §2); only SIGKILL can, and only those names.
 */
 
+use crate::error::ShowPath;
 use std::ffi::OsStr;
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -201,7 +202,7 @@ impl Beside {
                 format!(
                     "{}; the whole new archive is kept beside it as {}: move it into place",
                     crate::error::os_text(&e),
-                    tmp.display()
+                    tmp.escaped()
                 ),
             )),
         }

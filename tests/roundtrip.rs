@@ -3099,3 +3099,27 @@ fn a_filesystem_of_whole_seconds_cuts_fractions_once_said() {
     let err = captar().args(["extract", "-f"]).arg(&archive).arg("-C").arg(ns.path()).ok().stderr_text();
     assert_eq!(err, "");
 }
+
+/// A name that is not UTF-8 is shown in an error as in verify's and list's lines, each such
+/// byte in octal (`bad\377\376name`), so the file can be found (errors printed U+FFFD for it).
+#[test]
+fn errors_name_non_utf8_files_as_listings_do() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = util::tempdir();
+    let name = std::ffi::OsStr::from_bytes(b"bad\xff\xfename");
+    let src = tmp.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    std::fs::write(src.join(name), "x").unwrap();
+    let archive = tmp.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&archive).arg("-C").arg(&src).arg(".").ok();
+    let listed = captar().args(["list", "-f"]).arg(&archive).ok().stdout_text();
+    assert!(listed.contains("./bad\\377\\376name\n"), "{listed}");
+    // A directory with something in it where the file goes: an error of that member.
+    let dst = tmp.path().join("dst");
+    std::fs::create_dir_all(dst.join(name)).unwrap();
+    std::fs::write(dst.join(name).join("f"), "z").unwrap();
+    let err = captar().args(["extract", "-f"]).arg(&archive).arg("-C").arg(&dst).code(2).stderr_text();
+    assert!(err.starts_with("captar: ./bad\\377\\376name: link into place: "), "{err}");
+    let out = captar().args(["verify", "-f"]).arg(&archive).arg("-C").arg(&dst).code(1).stdout_text();
+    assert!(out.starts_with("./bad\\377\\376name: type differs"), "{out}");
+}

@@ -4,6 +4,7 @@ here) and its operation called, then --totals. Create, append and update share t
 -W's read-back of what was written.
 */
 
+use crate::error::ShowPath;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
@@ -165,7 +166,7 @@ fn verify_root(opts: &CreateOptions, file: &Path) -> Result<PathBuf> {
     if std::fs::metadata(file).is_ok_and(|md| !md.is_file()) {
         return refuse(&format!(
             "{} is not a regular file and cannot be read back; name an archive file",
-            file.display()
+            file.escaped()
         ));
     }
     if opts.dereference {
@@ -184,8 +185,8 @@ fn verify_root(opts: &CreateOptions, file: &Path) -> Result<PathBuf> {
     if let Some(other) = roots.find(|r| *r != root) {
         return refuse(&format!(
             "members come from more than one directory ({} and {}); verify each part with `captar verify --all -C DIR -f ARCHIVE`",
-            root.display(),
-            other.display()
+            root.escaped(),
+            other.escaped()
         ));
     }
     Ok(root)

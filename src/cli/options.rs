@@ -4,6 +4,7 @@ share, turned into the operations' options structs and checked on the way for wh
 check (dates, owners, levels, the order of -C and the paths, options that cannot go together).
 */
 
+use crate::error::ShowPath;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
@@ -151,7 +152,7 @@ pub(super) fn reading_directory(dirs: Vec<PathBuf>, matches: &clap::ArgMatches) 
     if let (Some(d), Some(m)) = (last_dir, first_member)
         && m < d
     {
-        let after = dirs.last().map(|d| d.display().to_string()).unwrap_or_default();
+        let after = dirs.last().map(|d| d.escaped().to_string()).unwrap_or_default();
         let names = if named("members").into_iter().flatten().min() == Some(m) { "member names" } else { "-T" };
         return Err(Error::Usage(format!(
             "-C {after} after {names}: captar reads every member into one directory; give -C before the names, or run captar once per directory"
@@ -240,7 +241,7 @@ impl CreateArgs {
         if let Some((_, Item::Dir(d))) = items.last() {
             return Err(Error::Usage(format!(
                 "-C {}: no path follows it, so it has no effect; put -C before the paths it is for",
-                d.display()
+                d.escaped()
             )));
         }
         for (_, item) in items {
@@ -270,7 +271,7 @@ impl CreateArgs {
             && let Some(other) = paths.iter().find(|p| !same_dir(&p.dir, &first.dir))
         {
             let shown =
-                |dir: &Path| if dir.as_os_str().is_empty() { ".".to_string() } else { dir.display().to_string() };
+                |dir: &Path| if dir.as_os_str().is_empty() { ".".to_string() } else { dir.escaped().to_string() };
             return Err(Error::Usage(format!(
                 "-g with paths from more than one -C directory ({} and {}): a snapshot names directories by their paths, which two directories would share; dump each with its own snapshot (GNU tar allows one -C with -g too)",
                 shown(&first.dir),
@@ -616,7 +617,7 @@ fn top_level(dir: &Path, archive: &Path) -> Result<PathBuf> {
         let Some(stem) = stem else {
             let from = match archive.as_os_str() == "-" {
                 true => "standard input".to_string(),
-                false => format!("the archive's name {}", archive.display()),
+                false => format!("the archive's name {}", archive.escaped()),
             };
             return Err(Error::Usage(format!(
                 "--one-top-level: cannot tell a directory name from {from}; give one: --one-top-level=DIR"
@@ -630,7 +631,7 @@ fn top_level(dir: &Path, archive: &Path) -> Result<PathBuf> {
         Ok(safe) if !safe.had_root && !safe.is_root() => Ok(safe.rel),
         _ => Err(Error::Usage(format!(
             "--one-top-level={}: give a directory beneath the destination (relative, without '..')",
-            dir.display()
+            dir.escaped()
         ))),
     }
 }

@@ -8,6 +8,7 @@ Without a dash (the old form, `tar cfz a.tgz DIR`, `tar cfC a.tar dst ...`), eac
 takes the next argument, in the order of the letters.
 */
 
+use crate::error::ShowPath;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
@@ -396,14 +397,14 @@ fn for_mode(opts: Vec<OsString>, mode: Mode) -> Result<Vec<OsString>> {
                 if mode == Mode::Concatenate {
                     return Err(Error::Usage(format!(
                         "-C with -A: captar reads the archives to add as named; leave -C out and name them with their directory ({}/ARCHIVE)",
-                        Path::new(&dir).display()
+                        Path::new(&dir).escaped()
                     )));
                 }
                 went.push(&dir);
                 if !went.is_dir() {
                     return Err(Error::Usage(format!(
                         "-C {}: not a directory to change to; name one that exists",
-                        went.display()
+                        went.escaped()
                     )));
                 }
                 continue;

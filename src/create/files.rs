@@ -3,6 +3,7 @@ One entry read for the archive, on a reader thread: its metadata, its xattrs and
 through the open fd, and a small file's data straight into its batch.
 */
 
+use crate::error::ShowPath;
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::unix::ffi::OsStrExt;
@@ -30,10 +31,10 @@ impl Files<'_> {
         match e {
             Error::Io { ref source, ref path, .. } if source.kind() == io::ErrorKind::NotFound => {
                 self.report
-                    .warn_as(Warning::FileRemoved, format!("{}: file removed before we read it", path.display()));
+                    .warn_as(Warning::FileRemoved, format!("{}: file removed before we read it", path.escaped()));
             }
             Error::Io { op: tree::LOOP, ref source, ref path } => {
-                self.report.warn(format!("{}: {source}", path.display()));
+                self.report.warn(format!("{}: {source}", path.escaped()));
             }
             other => self.cannot_read(other),
         }
@@ -241,7 +242,7 @@ impl Files<'_> {
         if let Some(raw) = meta.caps_raw()
             && let Err(e) = FileCaps::decode(raw)
         {
-            self.report.note(format!("{}: archived as found, but {e}", path.display()));
+            self.report.note(format!("{}: archived as found, but {e}", path.escaped()));
         }
         Ok(whole)
     }
@@ -265,7 +266,7 @@ impl Files<'_> {
         if (before.st_dev, before.st_ino) != (st.st_dev, st.st_ino) {
             self.report.warn_as(
                 Warning::FileChanged,
-                format!("{}: file was replaced while we read it; archived the new one", path.display()),
+                format!("{}: file was replaced while we read it; archived the new one", path.escaped()),
             );
         }
         let mut meta = self.base_meta(name, Kind::File, &before, path)?;
@@ -310,7 +311,7 @@ impl Files<'_> {
         if let Some(e) = &source.error {
             self.report.error(format!(
                 "{}: read failed: {}; its member was padded with zeros",
-                path.display(),
+                path.escaped(),
                 crate::error::os_text(e)
             ));
         }
@@ -383,6 +384,6 @@ pub(super) fn open_for_reading(at: &At, path: &Path, follow: bool) -> Result<(Fi
 pub(super) fn atime_warning(path: &Path) -> String {
     format!(
         "{}: its access time may have changed: only its owner or root (CAP_FOWNER) may read without changing it; run as either to keep it (--atime-preserve)",
-        path.display()
+        path.escaped()
     )
 }

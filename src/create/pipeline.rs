@@ -3,6 +3,7 @@ The threads of a create: the walk hands batches of members to a reader thread pe
 the writer (the calling thread) writes them in walk order, compressed as asked.
 */
 
+use crate::error::ShowPath;
 use std::collections::BTreeMap;
 use std::io::{self, BufWriter, Write};
 use std::os::fd::{AsFd, BorrowedFd};
@@ -190,7 +191,7 @@ pub(super) fn write_items<W: Write>(
                     if let Some(read) = short {
                         shrank(report, path, meta.size - read);
                     } else if changed {
-                        report.warn_as(Warning::FileChanged, format!("{}: file changed as we read it", path.display()));
+                        report.warn_as(Warning::FileChanged, format!("{}: file changed as we read it", path.escaped()));
                     }
                 }
                 Body::Sparse { file, before, sparse } => {
@@ -201,16 +202,16 @@ pub(super) fn write_items<W: Write>(
                     if let Some(e) = source.error {
                         report.error(format!(
                             "{}: read failed: {}; its member was padded with zeros",
-                            path.display(),
+                            path.escaped(),
                             crate::error::os_text(&e)
                         ));
                     } else if let DataOutcome::Short { .. } = outcome {
                         report.warn_as(
                             Warning::FileShrank,
-                            format!("{}: file shrank while we read it; padded with zeros", path.display()),
+                            format!("{}: file shrank while we read it; padded with zeros", path.escaped()),
                         );
                     } else if rustix::fs::fstat(&file).map(|after| changed(&before, &after)).unwrap_or(true) {
-                        report.warn_as(Warning::FileChanged, format!("{}: file changed as we read it", path.display()));
+                        report.warn_as(Warning::FileChanged, format!("{}: file changed as we read it", path.escaped()));
                     } else {
                         whole = true;
                     }
@@ -227,13 +228,13 @@ pub(super) fn write_items<W: Write>(
                     if let Some(e) = source.error {
                         report.error(format!(
                             "{}: read failed: {}; its member was padded with zeros",
-                            path.display(),
+                            path.escaped(),
                             crate::error::os_text(&e)
                         ));
                     } else if let DataOutcome::Short { read } = outcome {
                         shrank(report, path, meta.size - read);
                     } else if rustix::fs::fstat(&file).map(|after| changed(&before, &after)).unwrap_or(true) {
-                        report.warn_as(Warning::FileChanged, format!("{}: file changed as we read it", path.display()));
+                        report.warn_as(Warning::FileChanged, format!("{}: file changed as we read it", path.escaped()));
                     } else {
                         whole = true;
                     }
@@ -262,7 +263,7 @@ pub(super) fn write_items<W: Write>(
 pub(super) fn shrank(report: &Report, path: &Path, by: u64) {
     report.warn_as(
         Warning::FileShrank,
-        format!("{}: file shrank by {by} bytes while we read it; padded with zeros", path.display()),
+        format!("{}: file shrank by {by} bytes while we read it; padded with zeros", path.escaped()),
     );
 }
 

@@ -8,6 +8,7 @@ modification time), and only if it was archived whole: a file that changed, shra
 to read while it was archived stays. Directories go after their contents, and only if empty.
 */
 
+use crate::error::ShowPath;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -101,7 +102,7 @@ pub(super) fn remove_all(archived: Vec<Removal>, follow: bool, report: &Report) 
             }
         };
         if !seen.is(&now) {
-            report.warn(format!("{}: changed since it was archived; not removed (--remove-files)", path.display()));
+            report.warn(format!("{}: changed since it was archived; not removed (--remove-files)", path.escaped()));
             continue;
         }
         let removed = if seen.dir { std::fs::remove_dir(&path) } else { std::fs::remove_file(&path) };

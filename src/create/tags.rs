@@ -5,6 +5,7 @@ forms): a directory holding a file of a given name, for the cache forms a cache 
 with that file only, alone, or not at all.
 */
 
+use crate::error::ShowPath;
 use std::ffi::{CStr, CString};
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
@@ -58,7 +59,7 @@ impl ExclusionTag {
     pub(super) fn note(&self, dir: &std::path::Path) -> String {
         let what = if self.cache { "a cache directory tag" } else { "the exclusion tag" };
         let done = if self.scope == TagScope::All { "directory not dumped" } else { "contents not dumped" };
-        format!("{}/: contains {what} {}; {done}", dir.display(), self.name.to_string_lossy())
+        format!("{}/: contains {what} {}; {done}", dir.escaped(), self.name.to_string_lossy())
     }
 
     /// Whether the open directory `dir` holds this tag: a file of its name that is not a

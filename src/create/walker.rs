@@ -3,6 +3,7 @@ The walk, on its own thread: each path given, then what is under it, in archive 
 the exclusions, hard links and directory tags; members handed on in batches.
 */
 
+use crate::error::ShowPath;
 use std::ffi::OsStr;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
@@ -187,7 +188,7 @@ impl Walker<'_> {
     /// as GNU tar's "file changed as we read it".
     fn say_changed(&self, tree: &mut Tree) {
         for path in tree.take_changed() {
-            self.files.report.warn_as(Warning::FileChanged, format!("{}: file changed as we read it", path.display()));
+            self.files.report.warn_as(Warning::FileChanged, format!("{}: file changed as we read it", path.escaped()));
         }
     }
 
@@ -332,12 +333,12 @@ impl Walker<'_> {
                 Skip::Quietly => None,
             };
             if let Some(shown) = shown {
-                report.note_as(Warning::IgnoreArchive, format!("{}: file is the archive; not dumped", shown.display()));
+                report.note_as(Warning::IgnoreArchive, format!("{}: file is the archive; not dumped", shown.escaped()));
             }
             return Ok(None);
         }
         let Some(kind) = Kind::of_mode(st.st_mode) else {
-            report.note_as(Warning::FileIgnored, format!("{}: socket ignored", path.display()));
+            report.note_as(Warning::FileIgnored, format!("{}: socket ignored", path.escaped()));
             return Ok(None);
         };
         // With --dereference a regular file may be reached through symlinks too, so it has

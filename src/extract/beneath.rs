@@ -10,6 +10,7 @@ lookup is relative to a directory fd, so depth is no limit. Symlinks are data: t
 never followed.
 */
 
+use crate::error::ShowPath;
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::io;
@@ -119,7 +120,7 @@ impl SafeName {
             Ok(renamed) if !renamed.is_root() || meta.kind == crate::format::Kind::Dir => Ok(Some(renamed)),
             Ok(_) => Err("--transform made its name empty".into()),
             Err(NameProblem::DotDot) => {
-                Err(format!("--transform made its name {}, which contains '..'", meta.path.display()))
+                Err(format!("--transform made its name {}, which contains '..'", meta.path.escaped()))
             }
         }
     }
@@ -384,7 +385,7 @@ impl Dest {
                 self.open_in_root(&so_far)?.ok_or_else(|| {
                     io::Error::other(format!(
                         "{} is a symlink that leads to no directory within the destination (dangling, or out of it: with --keep-directory-symlink the destination is the root for symlinks)",
-                        so_far.display()
+                        so_far.escaped()
                     ))
                 })?
             } else {

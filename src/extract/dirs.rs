@@ -3,6 +3,7 @@ Directory metadata, set at the end once everything beneath is written: each dire
 again by inode, so one replaced meanwhile is left alone.
 */
 
+use crate::error::ShowPath;
 use std::io;
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
@@ -92,7 +93,7 @@ impl Run<'_> {
                 Ok(None) if self.opts.keep_directory_symlink => {
                     self.report.warn(format!(
                         "{}: not found again by its path (a symlink on it changed during extraction); its metadata was not set",
-                        d.meta.path.display()
+                        d.meta.path.escaped()
                     ));
                     continue;
                 }

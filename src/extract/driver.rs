@@ -3,6 +3,7 @@ The `extract` entry point: opens the archive and the destination, starts the wri
 and takes the members in archive order, settling each one's result as if one at a time.
 */
 
+use crate::error::ShowPath;
 use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::io;
@@ -163,7 +164,7 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     if !run.cap_failures.is_empty() {
         report.note(format!("{} capabilities were not restored:", run.cap_failures.len()));
         for f in &run.cap_failures {
-            let line = crate::error::terminal_safe(&format!("{}: {}", f.path.display(), f.caps)).into_owned();
+            let line = crate::error::terminal_safe(&format!("{}: {}", f.path.escaped(), f.caps)).into_owned();
             crate::error::print_stderr(&format!("  {line}"));
         }
     }
@@ -191,7 +192,7 @@ impl Run<'_> {
                 // An error only when it was to be extracted (not left out, or unnamed).
                 Err(NameProblem::DotDot) => {
                     if self.members.selects(&meta.path, &meta.path) {
-                        self.report.error(format!("{}: member name contains '..'; skipped", meta.path.display()));
+                        self.report.error(format!("{}: member name contains '..'; skipped", meta.path.escaped()));
                     }
                     continue;
                 }

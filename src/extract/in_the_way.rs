@@ -3,6 +3,7 @@ What is where a member goes, before the member is made: `--backup` renames it (a
 member fails), `-U` and `--recursive-unlink` remove it.
 */
 
+use crate::error::ShowPath;
 use std::ffi::OsStr;
 use std::io;
 use std::io::Write;
@@ -91,8 +92,8 @@ impl Run<'_> {
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
             Err(e) => self.report.error(format!(
                 "{}: cannot rename its backup {} back: {}",
-                b.shown.0.display(),
-                b.shown.1.display(),
+                b.shown.0.escaped(),
+                b.shown.1.escaped(),
                 crate::error::os_text(&e)
             )),
         }

@@ -12,6 +12,7 @@ All by directory fd and name beneath the destination, following no symlink, neve
 filesystem mounted inside (`unlink::remove_tree`).
 */
 
+use crate::error::ShowPath;
 use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::io::{self, Write};
@@ -138,7 +139,7 @@ impl Run<'_> {
                 };
                 Failure::Member(Error::entry(
                     path,
-                    format!("cannot rename {} to {}: {e}; nothing removed", from.display(), to.display()),
+                    format!("cannot rename {} to {}: {e}; nothing removed", from.escaped(), to.escaped()),
                 ))
             })?;
         }
@@ -192,7 +193,7 @@ impl Run<'_> {
                 let shown = path.join(OsStr::from_bytes(&name));
                 self.report.note(format!(
                     "{}: not in the incremental listing, but it is the archive being read; kept",
-                    shown.display()
+                    shown.escaped()
                 ));
                 continue;
             }

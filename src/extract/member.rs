@@ -4,6 +4,7 @@ for `dirs`), or a symlink, hard link, fifo or device, which replaces what is the
 complete. Regular files are `file`'s.
 */
 
+use crate::error::ShowPath;
 use std::ffi::OsStr;
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd};
@@ -92,7 +93,7 @@ impl Run<'_> {
                     {
                         self.report.note_as(
                             Warning::IgnoreNewer,
-                            format!("{}: the file there is newer or as new; kept", path.display()),
+                            format!("{}: the file there is newer or as new; kept", path.escaped()),
                         );
                         return Ok(());
                     }
@@ -219,7 +220,7 @@ impl Run<'_> {
                     if meta.caps_raw().is_some() {
                         self.report.warn(format!(
                             "{}: kept as the symlink there (--keep-directory-symlink), whose directory keeps its own metadata: the capability the archive gives it is not set",
-                            meta.path.display()
+                            meta.path.escaped()
                         ));
                     }
                     return Ok(());
@@ -235,7 +236,7 @@ impl Run<'_> {
                         Existing::KeepNewer if Time::mtime_of(&st) >= meta.mtime => {
                             self.report.note_as(
                                 Warning::IgnoreNewer,
-                                format!("{}: the file there is newer or as new; kept", meta.path.display()),
+                                format!("{}: the file there is newer or as new; kept", meta.path.escaped()),
                             );
                             return Ok(());
                         }
@@ -255,7 +256,7 @@ impl Run<'_> {
                             .unwrap_or_default();
                         self.report.warn(format!(
                             "{}: the symlink there (-> {}) leads to a directory outside the destination, where captar does not follow it (with --keep-directory-symlink the destination is the root for symlinks); replaced by the archive's directory",
-                            meta.path.display(),
+                            meta.path.escaped(),
                             crate::list::quote_name(&target)
                         ));
                     }
@@ -300,7 +301,7 @@ impl Run<'_> {
         let path = &meta.path;
         let target = meta.link.as_deref().unwrap_or(Path::new(""));
         let refused = |why: String| Err(Failure::Member(Error::entry(path, format!("{why}; skipped"))));
-        let shown = target.display();
+        let shown = target.escaped();
         if target.as_os_str().is_empty() {
             return refused("hard link with no target (--strip-components removed all of it)".into());
         }
@@ -325,7 +326,7 @@ impl Run<'_> {
                     path,
                     format!(
                         "cannot hard link to {}: it does not exist (left out, or not extracted)",
-                        target.rel.display()
+                        target.rel.escaped()
                     ),
                 )));
             }
@@ -366,7 +367,7 @@ impl Run<'_> {
             // As GNU tar: the target was left out (--exclude, not selected) or never archived.
             io::ErrorKind::NotFound => Failure::Member(Error::entry(
                 path,
-                format!("cannot hard link to {}: it does not exist (left out, or not extracted)", target.rel.display()),
+                format!("cannot hard link to {}: it does not exist (left out, or not extracted)", target.rel.escaped()),
             )),
             // linkat refuses a directory with EPERM, which is no matter of rights.
             _ if rustix::fs::statat(&tparent, &tname, AtFlags::SYMLINK_NOFOLLOW)
@@ -374,7 +375,7 @@ impl Run<'_> {
             {
                 Failure::Member(Error::entry(
                     path,
-                    format!("cannot hard link to {}: it is a directory", target.rel.display()),
+                    format!("cannot hard link to {}: it is a directory", target.rel.escaped()),
                 ))
             }
             _ => classify(path, "create hard link", e),

@@ -3,6 +3,7 @@ Where a member goes: its archived name as --transform, --strip-components and --
 change it, each as GNU tar applies it, before anything is made.
 */
 
+use crate::error::ShowPath;
 use std::path::{Path, PathBuf};
 
 use super::{ExtractOptions, Run, SafeName};
@@ -61,7 +62,7 @@ impl Run<'_> {
             Ok(None) => Some((name, None)),
             Ok(Some(renamed)) => Some((renamed, Some(archived))),
             Err(why) => {
-                self.report.error(format!("{}: {why}; skipped", archived.display()));
+                self.report.error(format!("{}: {why}; skipped", archived.escaped()));
                 None
             }
         }

@@ -3,6 +3,7 @@ Restoring one member's data and metadata through the fd of what was just created
 order that keeps capabilities (see the module above).
 */
 
+use crate::error::ShowPath;
 use std::ffi::OsStr;
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -79,7 +80,7 @@ pub fn cap_errno_reason(e: &io::Error) -> String {
 impl CapFailure {
     /// The error line naming `path` (as the member is shown), the set and why.
     pub fn message(&self, path: &Path) -> String {
-        format!("{}: cannot restore {}: {}", path.display(), self.caps, self.reason)
+        format!("{}: cannot restore {}: {}", path.escaped(), self.caps, self.reason)
     }
 }
 
@@ -132,7 +133,7 @@ impl Restorer {
         };
         Some(format!(
             "the destination's filesystem keeps modification times to {precision}: finer parts were cut (the first at {}: {} kept as {}); verify --all compares at that precision",
-            path.display(),
+            path.escaped(),
             archived.to_pax(),
             kept.to_pax()
         ))

@@ -4,6 +4,7 @@ after the other, on standard output. Nothing is created on disk, so there is no 
 restore: this reads an archive's files (`captar -xOf backup.tar etc/passwd`), it restores none.
 */
 
+use crate::error::ShowPath;
 use std::io::Write;
 use std::path::Path;
 
@@ -30,7 +31,7 @@ pub fn to_stdout(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
         let Ok(name) = SafeName::parse(&meta.path) else {
             // As extract: a `..` member is refused, when it was to be written.
             if members.selects(&meta.path, &meta.path) {
-                report.error(format!("{}: member name contains '..'; skipped", meta.path.display()));
+                report.error(format!("{}: member name contains '..'; skipped", meta.path.escaped()));
             }
             continue;
         };
@@ -41,7 +42,7 @@ pub fn to_stdout(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
         // refuse is refused here too.
         let archived = meta.path.clone();
         if let Err(why) = SafeName::renamed(&opts.select.transforms, meta) {
-            report.error(format!("{}: {why}; skipped", archived.display()));
+            report.error(format!("{}: {why}; skipped", archived.escaped()));
             continue;
         }
         // Too short for --strip-components: not extracted, so not written here either.
@@ -78,7 +79,7 @@ fn cut_off(e: std::io::Error, member: &Path) -> Error {
     match e.kind() {
         std::io::ErrorKind::BrokenPipe => Error::entry(
             crate::error::STDOUT,
-            format!("closed by its reader before {} was written whole (broken pipe)", member.display()),
+            format!("closed by its reader before {} was written whole (broken pipe)", member.escaped()),
         ),
         _ => Error::stdout(e),
     }

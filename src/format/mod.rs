@@ -14,6 +14,7 @@ pub mod plzip;
 pub mod reader;
 pub mod writer;
 
+use crate::error::ShowPath;
 use std::ffi::OsString;
 use std::path::PathBuf;
 
@@ -356,7 +357,7 @@ impl EntryMeta {
         });
         let parts: Vec<String> =
             unknown.into_iter().chain(left_out).chain(conflicting).chain(label).chain(acls).collect();
-        (!parts.is_empty()).then(|| format!("{}: {}", self.path.display(), parts.join("; ")))
+        (!parts.is_empty()).then(|| format!("{}: {}", self.path.escaped(), parts.join("; ")))
     }
 
     /// The raw `security.capability` value this member carries, if any.
@@ -409,7 +410,7 @@ pub fn open_archive_counted(path: &std::path::Path) -> crate::error::Result<Open
         (compress::Origin::File(file), len)
     };
     let (compression, src, input_pos) = compress::decoder_counted(origin).at(path, "read the archive")?;
-    let name = if path.as_os_str() == "-" { "(standard input)".to_string() } else { path.display().to_string() };
+    let name = if path.as_os_str() == "-" { "(standard input)".to_string() } else { path.escaped().to_string() };
     Ok(Opened { compression, reader: reader::Reader::new(src, name), input_len, input_pos })
 }
 

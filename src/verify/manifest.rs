@@ -3,6 +3,7 @@
 as an archive member's file is, for its capability only.
 */
 
+use crate::error::ShowPath;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -31,7 +32,7 @@ impl Verifier<'_> {
                 Some(parsed) => lines.push(parsed),
                 None => self.report.error(format!(
                     "{}:{}: not a `getcap` line (PATH CAPABILITIES [rootid=N])",
-                    path.display(),
+                    path.escaped(),
                     i + 1
                 )),
             }

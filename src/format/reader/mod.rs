@@ -11,6 +11,7 @@ into its metadata; `data` gives its data (a sparse member expanded); a damaged h
 past here (`resync`) for the commands that go on after one.
 */
 
+use crate::error::ShowPath;
 use std::io::{self, Read};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -135,7 +136,7 @@ pub fn file_data_error(archive: &str, member: &Path, offset: u64, e: &io::Error)
         io::ErrorKind::UnexpectedEof => TRUNCATED.to_string(),
         _ => format!("read failed: {e}"),
     };
-    Error::Archive { archive: archive.to_string(), offset, msg: format!("{}: {msg}", member.display()) }
+    Error::Archive { archive: archive.to_string(), offset, msg: format!("{}: {msg}", member.escaped()) }
 }
 
 /// What a decompressor's error says of the archive.
@@ -308,7 +309,7 @@ impl Reader {
         let msg = if self.current.as_os_str().is_empty() {
             msg.into()
         } else {
-            format!("{}: {}", self.current.display(), msg.into())
+            format!("{}: {}", self.current.escaped(), msg.into())
         };
         Error::Archive { archive: self.archive.clone(), offset, msg }
     }
