@@ -3123,3 +3123,42 @@ fn errors_name_non_utf8_files_as_listings_do() {
     let out = captar().args(["verify", "-f"]).arg(&archive).arg("-C").arg(&dst).code(1).stdout_text();
     assert!(out.starts_with("./bad\\377\\376name: type differs"), "{out}");
 }
+
+/// A filesystem that refuses modes and times (exFAT through FUSE answers EPERM; here a seccomp
+/// filter refuses fchmod and utimensat the same way): each is an error of the member, which is
+/// still extracted, with its capability and without setuid, as for an owner refused. The file
+/// was not made at all, and its capability was lost with it (found by review).
+#[test]
+#[cfg(target_arch = "x86_64")]
+fn a_mode_or_time_refused_keeps_the_file_and_its_capability() {
+    use std::os::unix::fs::PermissionsExt;
+    const REFUSED: [u32; 4] = [91, 268, 452, 280]; // fchmod, fchmodat, fchmodat2, utimensat
+    if !util::require_root("setcap") || !util::require_tool("setcap") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let src = tmp.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    std::fs::copy("/bin/true", src.join("suidcap")).unwrap();
+    std::fs::set_permissions(src.join("suidcap"), std::fs::Permissions::from_mode(0o4755)).unwrap();
+    util::cmd("setcap").arg("cap_net_raw+ep").arg(src.join("suidcap")).ok();
+    std::fs::write(src.join("plain"), "x").unwrap();
+    let archive = tmp.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&archive).arg("-C").arg(&src).args(["suidcap", "plain"]).ok();
+    let dst = tmp.path().join("dst");
+    std::fs::create_dir(&dst).unwrap();
+    let Some(refusing) = util::captar_with_syscalls_refused(&REFUSED) else { return };
+    let out = refusing.args(["extract", "-f"]).arg(&archive).arg("-C").arg(&dst).code(2);
+    let err = out.stderr_text();
+    let refused = "Operation not permitted (this filesystem refuses it)";
+    assert_eq!(
+        err,
+        format!(
+            "captar: suidcap: cannot set mode rwsr-xr-x: {refused}; cannot set its modification time: {refused}\ncaptar: plain: cannot set its modification time: {refused}\n"
+        )
+    );
+    assert_eq!(util::getcap_n_r(&dst).get(std::path::Path::new("suidcap")).map(String::as_str), Some("cap_net_raw=ep"));
+    let mode = std::fs::metadata(dst.join("suidcap")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o7000, 0, "no setuid bit where the mode was refused: {mode:o}");
+    assert_eq!(std::fs::read(dst.join("plain")).unwrap(), b"x");
+}

@@ -235,6 +235,21 @@ impl Restorer {
         Mode::from_raw_mode(mode)
     }
 
+    /// A mode or times the filesystem refuses (EPERM, ENOTSUP, ENOSYS: exFAT and FAT through
+    /// FUSE keep neither modes nor owners): described in `problems`, an error of the member,
+    /// which is kept as made (without setuid and setgid bits) with its xattrs and capability,
+    /// as for an owner refused. It was not made at all, its capability lost with it and left
+    /// out of `--keep-going`'s list (found by review). What stops the extraction (a full or
+    /// failing disk) still does.
+    fn refused(problems: &mut Vec<String>, what: String, e: rustix::io::Errno) -> io::Result<()> {
+        let e = io::Error::from(e);
+        if super::is_fatal(&e) {
+            return Err(e);
+        }
+        problems.push(format!("cannot set {what}: {} (this filesystem refuses it)", crate::error::os_text(&e)));
+        Ok(())
+    }
+
     /// Gives the member its owner with `chown`, where the archive's owners are restored.
     /// `Ok(false)` when the kernel refused the owner (EINVAL: an id this user namespace does not
     /// map; EPERM: no right to give files away): the member is kept with the extracting user's
@@ -301,9 +316,13 @@ impl Restorer {
         meta: &EntryMeta,
         set: impl FnOnce(&Timestamps) -> rustix::io::Result<()>,
         stored: impl FnOnce() -> rustix::io::Result<rustix::fs::Stat>,
+        problems: &mut Vec<String>,
     ) -> io::Result<Option<String>> {
         let Some(times) = self.times(meta) else { return Ok(None) };
-        set(&times)?;
+        if let Err(e) = set(&times) {
+            Restorer::refused(problems, "its modification time".into(), e)?;
+            return Ok(None);
+        }
         if !may_be_clamped(meta.mtime.secs) {
             return Ok(None);
         }
@@ -413,12 +432,14 @@ impl Restorer {
         let owned = self.set_owner(meta, chown, &mut problems)?;
         let mode = self.mode(meta, owned);
         // A chown above clears only setuid and setgid bits, which the file was not made with.
-        if st.st_mode & 0o7777 != mode.bits() {
-            rustix::fs::fchmod(fd, mode)?;
+        if st.st_mode & 0o7777 != mode.bits()
+            && let Err(e) = rustix::fs::fchmod(fd, mode)
+        {
+            Restorer::refused(&mut problems, format!("mode {}", mode_text(mode)), e)?;
         }
         let set = |name: &OsStr, value: &[u8]| xattr::set_fd(fd, name, value);
         let caps = self.xattrs_and_caps(&set, &|name| xattr::remove_fd(fd, name), meta, &mut problems);
-        let clamped = self.set_times(meta, |t| rustix::fs::futimens(fd, t), || rustix::fs::fstat(fd))?;
+        let clamped = self.set_times(meta, |t| rustix::fs::futimens(fd, t), || rustix::fs::fstat(fd), &mut problems)?;
         self.probe_times(st.st_dev, meta, || rustix::fs::fstat(fd));
         Ok(Restored { caps, problems, clamped })
     }
@@ -490,13 +511,16 @@ impl Restorer {
         let mut problems = Vec::new();
         if !keep_owner_mode {
             let owned = self.set_owner(meta, |u, g| rustix::fs::fchown(fd, Some(u), Some(g)), &mut problems)?;
-            rustix::fs::fchmod(fd, self.mode(meta, owned))?;
+            let mode = self.mode(meta, owned);
+            if let Err(e) = rustix::fs::fchmod(fd, mode) {
+                Restorer::refused(&mut problems, format!("mode {}", mode_text(mode)), e)?;
+            }
         }
         let kept = |name: &OsStr| keep_owner_mode && name == acl::ACCESS_XATTR;
         let set = |name: &OsStr, value: &[u8]| if kept(name) { Ok(()) } else { xattr::set_fd(fd, name, value) };
         let remove = |name: &OsStr| if kept(name) { Ok(()) } else { xattr::remove_fd(fd, name) };
         let caps = self.xattrs_and_caps(&set, &remove, meta, &mut problems);
-        let clamped = self.set_times(meta, |t| rustix::fs::futimens(fd, t), || rustix::fs::fstat(fd))?;
+        let clamped = self.set_times(meta, |t| rustix::fs::futimens(fd, t), || rustix::fs::fstat(fd), &mut problems)?;
         Ok(Restored { caps, problems, clamped })
     }
 
@@ -512,7 +536,15 @@ impl Restorer {
             &mut problems,
         )?;
         if meta.kind != crate::format::Kind::Symlink {
-            chmod_nofollow(dir, name, self.mode(meta, owned))?;
+            let mode = self.mode(meta, owned);
+            if let Err(e) = chmod_nofollow(dir, name, mode) {
+                match e.raw_os_error().map(Errno::from_raw_os_error) {
+                    Some(errno @ (Errno::PERM | Errno::OPNOTSUPP | Errno::NOSYS)) => {
+                        Restorer::refused(&mut problems, format!("mode {}", mode_text(mode)), errno)?
+                    }
+                    _ => return Err(e),
+                }
+            }
         }
         let set = |xname: &OsStr, value: &[u8]| xattr::set_path(at, xname, value);
         let caps = self.xattrs_and_caps(&set, &|xname| xattr::remove_path(at, xname), meta, &mut problems);
@@ -520,6 +552,7 @@ impl Restorer {
             meta,
             |t| rustix::fs::utimensat(dir, name, t, AtFlags::SYMLINK_NOFOLLOW),
             || rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW),
+            &mut problems,
         )?;
         Ok(Restored { caps, problems, clamped })
     }
@@ -569,6 +602,11 @@ fn date_text(secs: i64) -> String {
         Ok(t) => format!("{} ({secs})", t.strftime("%Y-%m-%d %H:%M:%S UTC")),
         Err(_) => secs.to_string(),
     }
+}
+
+/// A mode as `ls -l` shows its bits (`rwsr-xr-x`), as GNU tar names a mode it cannot set.
+fn mode_text(mode: Mode) -> String {
+    crate::list::mode_string(crate::format::Kind::File, mode.bits())[1..].to_string()
 }
 
 /// chmod of `name` itself, never of what a symlink swapped in under that name points to:
