@@ -203,6 +203,14 @@ fn errno_hint(op: &str, e: &io::Error, who: Who) -> &'static str {
             " (the filesystem is full, of space or of inodes (`df -i`): free some or choose another destination)"
         }
         Some(libc::EROFS) => " (the filesystem is read-only: choose a writable destination)",
+        // Stops an extraction: what follows would fail the same way, or worse (found by review:
+        // a bare "Input/output error" from a FUSE filesystem said nothing of what to do).
+        Some(libc::EIO) => " (the disk, the filesystem or its driver failed: see dmesg)",
+        // exFAT, FAT and network filesystems refuse names that are not UTF-8, or characters
+        // they cannot hold.
+        Some(libc::EILSEQ) if !reads => {
+            " (this filesystem refuses the name: bytes that are not UTF-8, or characters it cannot hold; rename it with --transform, or choose another filesystem)"
+        }
         // captar sizes what it keeps open to the limit, but needs a few descriptors at least
         // (found by review: a bare "Too many open files" left the user to guess).
         Some(libc::EMFILE) => " (the open-file limit is too low: raise it, `ulimit -n 1024`)",
@@ -542,6 +550,15 @@ mod tests {
         let malformed = errno_hint("read security.capability", &io::Error::from_raw_os_error(libc::EINVAL), Who::Root);
         assert!(malformed.contains("set it again with setcap"), "{malformed}");
         assert_eq!(errno_hint("read xattr", &io::Error::from_raw_os_error(libc::EINVAL), Who::Root), "");
+        // Found by review on FUSE exFAT: an I/O error and a name refused said nothing more.
+        let eio = Error::io("./blk", "create special file", io::Error::from_raw_os_error(libc::EIO)).to_string();
+        assert!(
+            eio.ends_with("Input/output error (the disk, the filesystem or its driver failed: see dmesg)"),
+            "{eio}"
+        );
+        let name = Error::io("./x", "link into place", io::Error::from_raw_os_error(libc::EILSEQ)).to_string();
+        assert!(name.contains("(this filesystem refuses the name: ") && name.contains("--transform"), "{name}");
+        assert_eq!(errno_hint("read", &io::Error::from_raw_os_error(libc::EILSEQ), Who::Root), "");
         let read = Error::io("/srv/x", "read security.capability", denied()).to_string();
         assert!(read.starts_with("/srv/x: read security.capability: Permission denied (permission denied"), "{read}");
         let limit = Error::io("/srv/d", "open parent directory", io::Error::from_raw_os_error(libc::EMFILE));

@@ -3162,3 +3162,33 @@ fn a_mode_or_time_refused_keeps_the_file_and_its_capability() {
     assert_eq!(mode & 0o7000, 0, "no setuid bit where the mode was refused: {mode:o}");
     assert_eq!(std::fs::read(dst.join("plain")).unwrap(), b"x");
 }
+
+/// An xattr or ACL the destination keeps none of (ramfs) is an error of its member that says
+/// what to do; the file is extracted (the message was a bare "Operation not supported").
+#[test]
+fn xattrs_a_filesystem_keeps_none_of_say_what_to_do() {
+    if !util::require_tool("setfacl") || !util::require_tool("setfattr") {
+        return;
+    }
+    let Some(ramfs) = util::mount_tmp("ramfs", "") else { return };
+    let tmp = util::tempdir();
+    let src = tmp.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    std::fs::write(src.join("f"), "x").unwrap();
+    util::cmd("setfattr").args(["-n", "user.a", "-v", "1"]).arg(src.join("f")).ok();
+    util::cmd("setfacl").args(["-m", "u:65534:r"]).arg(src.join("f")).ok();
+    let archive = tmp.path().join("a.tar");
+    captar().args(["create", "--xattrs", "--acls", "-f"]).arg(&archive).arg("-C").arg(&src).arg("f").ok();
+    let err = captar()
+        .args(["extract", "--xattrs", "--acls", "-f"])
+        .arg(&archive)
+        .arg("-C")
+        .arg(ramfs.path())
+        .code(2)
+        .stderr_text();
+    assert!(err.starts_with("captar: f: cannot set xattr "), "{err}");
+    assert!(err.contains("cannot set xattr system.posix_acl_access: Operation not supported (this filesystem keeps no ACLs: restore onto ext4, xfs, btrfs or tmpfs, or leave them out with --no-acls)"), "{err}");
+    assert!(err.contains("cannot set xattr user.a: Operation not supported (this filesystem keeps no xattrs of that kind: restore onto ext4, xfs, btrfs or tmpfs, or leave it out with --xattrs-exclude)"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(std::fs::read(ramfs.path().join("f")).unwrap(), b"x");
+}

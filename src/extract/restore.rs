@@ -351,9 +351,10 @@ impl Restorer {
                 match set(name, value) {
                     Ok(()) => done.push((name.as_os_str(), value.as_slice())),
                     Err(e) => problems.push(format!(
-                        "cannot set xattr {}: {}",
+                        "cannot set xattr {}: {}{}",
                         name.to_string_lossy(),
-                        crate::error::os_text(&e)
+                        crate::error::os_text(&e),
+                        xattr_hint(name, &e)
                     )),
                 }
             }
@@ -601,6 +602,24 @@ fn date_text(secs: i64) -> String {
     match jiff::Timestamp::from_second(secs) {
         Ok(t) => format!("{} ({secs})", t.strftime("%Y-%m-%d %H:%M:%S UTC")),
         Err(_) => secs.to_string(),
+    }
+}
+
+/// What to do about an xattr the destination refused (found by review: a bare "Operation not
+/// supported" on ramfs said nothing of it).
+fn xattr_hint(name: &OsStr, e: &io::Error) -> &'static str {
+    let acl = name == acl::ACCESS_XATTR || name == acl::DEFAULT_XATTR;
+    match e.raw_os_error() {
+        Some(libc::ENOTSUP) if acl => {
+            " (this filesystem keeps no ACLs: restore onto ext4, xfs, btrfs or tmpfs, or leave them out with --no-acls)"
+        }
+        Some(libc::ENOTSUP) => {
+            " (this filesystem keeps no xattrs of that kind: restore onto ext4, xfs, btrfs or tmpfs, or leave it out with --xattrs-exclude)"
+        }
+        Some(libc::ENOSPC) => {
+            " (no room for it: the filesystem is full, or this file's own xattr space is, as ext4 keeps a file's xattrs in its inode and one block)"
+        }
+        _ => "",
     }
 }
 
