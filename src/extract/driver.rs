@@ -135,6 +135,7 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
         // directories and symlinks took what the workers' earlier files needed).
         if let Err(earlier) = run.drain()
             && let Err(later) = std::mem::replace(&mut result, Err(earlier))
+            && !is_stop_line(&later)
         {
             report.error(later);
         }
@@ -286,7 +287,8 @@ impl Run<'_> {
         }
     }
 
-    /// Reports one member's failure; `Err` when it stops the extraction.
+    /// Reports one member's failure; `Err` when it stops the extraction (for a capability, a
+    /// line of its own that says so: `is_stop_line`).
     pub(super) fn handle(&mut self, path: &Path, result: Result<(), Failure>) -> Result<()> {
         match result {
             Ok(()) => {}
@@ -361,7 +363,7 @@ impl Run<'_> {
         stops.sort_by_key(|&(seq, _)| seq);
         let mut stops = stops.into_iter().map(|(_, e)| e);
         let first = stops.next().expect("one error at least");
-        for e in stops {
+        for e in stops.filter(|e| !is_stop_line(e)) {
             self.report.error(e);
         }
         first
@@ -429,6 +431,14 @@ pub(super) fn ancestors(rel: &Path) -> impl Iterator<Item = &OsStr> {
     let bytes = rel.as_os_str().as_bytes();
     let cuts = bytes.iter().enumerate().filter(|&(_, &b)| b == b'/').map(|(i, _)| i);
     std::iter::once(bytes.len()).chain(cuts).map(move |end| OsStr::from_bytes(&bytes[..end]))
+}
+
+/// Whether `e` is only `handle`'s line that the extraction stops at a capability (its cause
+/// reported already). Of several members that stop it at once (files the workers wrote side by
+/// side), the first in archive order says so; the others' causes are reported, not that line
+/// again (found by review: "extraction stopped here" twice).
+fn is_stop_line(e: &Error) -> bool {
+    matches!(e, Error::Entry { msg, .. } if msg.starts_with("extraction stopped here"))
 }
 
 #[cfg(test)]

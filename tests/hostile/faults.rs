@@ -124,6 +124,36 @@ fn a_capability_comes_before_xattrs_that_leave_it_no_room() {
     c.check();
 }
 
+/// Several capabilities without room, in files written side by side: each says why, and one
+/// line, the first in archive order's, that the extraction stopped (each said so, in no order;
+/// found by review). With `--keep-going` every one is in the closing list.
+#[test]
+fn several_capabilities_without_room_say_once_that_the_extraction_stopped() {
+    let Some(m) = util::mount_ext4(2 << 20, &["-I", "128", "-b", "1024", "-N", "64"]) else { return };
+    let (c, _outside, archive) = on(&m);
+    let capped = [("SCHILY.xattr.security.capability", &CAP_NET_RAW[..])];
+    let mut tar = Tar::new();
+    for i in 1..=6 {
+        tar = tar.pax(&capped).file(format!("e{i}"), b"");
+    }
+    std::fs::write(&archive, tar.end()).unwrap();
+    let mut fill = std::fs::File::create(m.path().join("fill")).unwrap();
+    while std::io::Write::write_all(&mut fill, &[0u8; 1024]).is_ok() {}
+    drop(fill);
+    let out = captar().args(["extract", "--keep-going", "-f"]).arg(&archive).arg("-C").arg(&c.dest).code(2);
+    assert_no_panic(&out);
+    let err = out.stderr_text();
+    assert_eq!(err.matches("extraction stopped here").count(), 1, "{err}");
+    assert!(err.ends_with("captar: e1: extraction stopped here: free space (or quota) on the destination, or choose another, and extract again\n"), "{err}");
+    let listed = err.lines().filter(|l| l.starts_with("  e")).count();
+    let told = err
+        .lines()
+        .filter(|l| l.contains(": cannot restore cap_net_raw=ep: the filesystem has no room left for it"))
+        .count();
+    assert_eq!(listed, told, "{err}");
+    assert!(told >= 1, "{err}");
+}
+
 /// No room for a capability's xattr (ext4 with 128-byte inodes keeps none in the inode; the
 /// disk is full): the extraction stops there with the disk-full advice, also with
 /// `--keep-going` (it advised `--keep-going` or `--no-caps`, which lose it); the file is not
