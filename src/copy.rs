@@ -206,6 +206,8 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
             // --no-same-owner: the copy is the copier's, as asked.
             owners: opts.same_owner,
             numeric_owner: opts.numeric_owner,
+            // The archive holds what the copy captured, all of it restored.
+            xattrs: None,
         };
         verify::verify(&v, report)
     })?;

@@ -1048,3 +1048,43 @@ fn what_cannot_be_read_is_an_error_not_a_difference() {
     assert!(err.contains("t/small: open: Permission denied"), "{err}");
     assert!(err.contains("t/priv/x: stat the hard link's target: Permission denied"), "{err}");
 }
+
+/// `verify --all` compares every xattr the archive carries; given extract's xattr options, only
+/// those extract with them restores, so a restore that left some out on purpose verifies clean
+/// (found by review: verify had no way to match the restore's policy), and one that lost what
+/// it was asked to keep still differs.
+#[test]
+fn verify_all_takes_extracts_xattr_options() {
+    if !util::require_root("set trusted.* xattrs") || !util::require_tool("setfacl") || !util::require_tool("setfattr")
+    {
+        return;
+    }
+    let tmp = util::tempdir();
+    let (src, dst) = (tmp.path().join("src"), tmp.path().join("dst"));
+    std::fs::create_dir(&src).unwrap();
+    std::fs::create_dir(&dst).unwrap();
+    std::fs::write(src.join("f"), "x").unwrap();
+    cmd("setfattr").args(["-n", "user.a", "-v", "1"]).arg(src.join("f")).ok();
+    cmd("setfattr").args(["-n", "trusted.t", "-v", "2"]).arg(src.join("f")).ok();
+    cmd("setfacl").args(["-m", "u:65534:r"]).arg(src.join("f")).ok();
+    let archive = tmp.path().join("a.tar");
+    captar().args(["create", "--xattrs-include=*", "--acls", "-f"]).arg(&archive).arg("-C").arg(&src).arg("f").ok();
+    // Restored: user.* only.
+    captar().args(["extract", "--xattrs", "-f"]).arg(&archive).arg("-C").arg(&dst).ok();
+    let verify = |opts: &[&str], code: i32| {
+        let out = captar().args(["verify", "--all"]).args(opts).arg("-f").arg(&archive).arg("-C").arg(&dst).code(code);
+        out.stdout_text()
+            .lines()
+            .filter(|l| l.starts_with("f: "))
+            .map(|l| l.split('=').next().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let all = verify(&[], 1);
+    assert_eq!(all, ["f: xattr differs: archive trusted.t", "f: xattr differs: archive system.posix_acl_access"]);
+    assert!(verify(&["--xattrs"], 0).is_empty());
+    assert_eq!(verify(&["--xattrs", "--acls"], 1), ["f: xattr differs: archive system.posix_acl_access"]);
+    assert_eq!(verify(&["--xattrs-include=trusted.*"], 1), ["f: xattr differs: archive trusted.t"]);
+    // What was restored and then lost is still found.
+    cmd("setfattr").args(["-x", "user.a"]).arg(dst.join("f")).ok();
+    assert_eq!(verify(&["--xattrs"], 1), ["f: xattr differs: archive user.a"]);
+}

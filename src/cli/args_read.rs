@@ -257,7 +257,33 @@ pub struct VerifyArgs {
     #[arg(short, long, conflicts_with = "json")]
     pub(super) verbose: bool,
     #[command(flatten)]
+    pub(super) xattrs: VerifyXattrArgs,
+    #[command(flatten)]
     pub(super) select: SelectArgs,
+}
+
+/// Which xattrs `verify --all` compares: with none of these, every one the archive carries;
+/// with any, those extract with the same options restores.
+#[derive(Debug, Args)]
+pub struct VerifyXattrArgs {
+    /// With --all, compare the xattrs extract --xattrs restores (user.* unless
+    /// --xattrs-include), not every one the archive carries
+    #[arg(long)]
+    pub(super) xattrs: bool,
+    /// With --all, compare the xattrs whose name matches GLOB (implies --xattrs); repeatable
+    #[arg(long, value_name = "GLOB", allow_hyphen_values = true)]
+    pub(super) xattrs_include: Vec<String>,
+    /// With --all, do not compare the xattrs whose name matches GLOB (implies --xattrs);
+    /// repeatable
+    #[arg(long, value_name = "GLOB", allow_hyphen_values = true)]
+    pub(super) xattrs_exclude: Vec<String>,
+    /// With --all and --xattrs (or its patterns), compare POSIX ACLs too, as extract --acls
+    /// restores them
+    #[arg(long)]
+    pub(super) acls: bool,
+    /// With --all and --xattrs (or its patterns), compare SELinux labels too
+    #[arg(long)]
+    pub(super) selinux: bool,
 }
 
 #[derive(Debug, Args)]

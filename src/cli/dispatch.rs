@@ -221,6 +221,7 @@ fn verify_written(
         owners: true,
         // The archive was just made from these files: their ids are in it exactly.
         numeric_owner: true,
+        xattrs: None,
     };
     crate::verify::verify(&opts, report)
 }
@@ -356,6 +357,7 @@ fn command(
                 name_members: a.verbose.then_some(""),
                 owners: true,
                 numeric_owner: a.numeric_owner,
+                xattrs: a.xattrs.policy()?,
             };
             if matches!(opts.source, Source::Manifest(_)) && !opts.select.transforms.is_empty() {
                 return Err(Error::Usage(

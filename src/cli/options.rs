@@ -36,6 +36,26 @@ impl XattrArgs {
     }
 }
 
+impl super::args_read::VerifyXattrArgs {
+    /// The xattrs `verify --all` compares: `None` (every one the archive carries) unless one
+    /// of these options is given; then those extract with the same options restores.
+    pub(super) fn policy(&self) -> Result<Option<XattrPolicy>> {
+        let given = self.xattrs || !self.xattrs_include.is_empty() || !self.xattrs_exclude.is_empty();
+        if !given && !self.acls && !self.selinux {
+            return Ok(None);
+        }
+        let mut also: Vec<&str> = Vec::new();
+        if self.acls {
+            also.extend([acl::ACCESS_XATTR, acl::DEFAULT_XATTR]);
+        }
+        if self.selinux {
+            also.push(crate::select::SELINUX_XATTR);
+        }
+        let (inc, exc) = (&self.xattrs_include, &self.xattrs_exclude);
+        XattrPolicy::new(true, self.xattrs, inc, exc, Some(EXTRACT_DEFAULT_INCLUDE), &also).map(Some)
+    }
+}
+
 impl NameArgs {
     /// The `--exclude` patterns, then those of each `--exclude-from` file (one per line, or per
     /// NUL with `--null`, as GNU tar; empty ones are none); with `--no-wildcards`, names matched

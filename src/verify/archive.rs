@@ -370,6 +370,11 @@ impl Verifier<'_> {
         };
         let name = meta.path.clone();
         let (owners, numeric_owner) = (self.opts.owners, self.opts.numeric_owner);
+        // Only the xattrs extract restores with the same options, where they were given.
+        let mut meta = meta;
+        if let Some(policy) = &self.opts.xattrs {
+            meta.xattrs.retain(|(n, _)| n == crate::caps::XATTR_NAME || policy.wants(n));
+        }
         let all = Some(Box::new(AllCheck { meta, link_target, content, owners, numeric_owner }));
         let place = Place::Beneath { root: self.root.clone(), rel };
         Ok(Some(Task { name, place, manifest: false, kind, link_kind, archived, risk, again, all }))

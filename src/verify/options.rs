@@ -58,4 +58,8 @@ pub struct VerifyOptions {
     /// Owners are the archive's ids; else a user or group name the archive gives that this
     /// system knows stands for its id here, as extract restores it (GNU tar's `-d` the same).
     pub numeric_owner: bool,
+    /// With `all`: the xattrs compared besides the capability, as extract with the same
+    /// options restores them (`--xattrs`, `--xattrs-include`, `--acls`...); `None`, every one
+    /// the archive carries.
+    pub xattrs: Option<crate::select::XattrPolicy>,
 }
