@@ -191,7 +191,7 @@ fn dot_dot_inside_a_path_is_stripped_like_gnu_tar() {
 }
 
 /// `-v` shows a path named with a leading `..` or `/` as given, beneath it too, as GNU tar
-/// (and bsdtar) show it; with `--transform` the same, and with `--show-transformed-names` the
+/// shows it; with `--transform` the same, and with `--show-transformed-names` the
 /// names as archived. (captar showed the stripped names.)
 #[test]
 fn verbose_names_are_the_paths_as_given() {

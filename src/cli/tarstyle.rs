@@ -363,10 +363,18 @@ const IGNORED_IN_MODES: &[(&str, &[Mode])] = &[
     ("suffix", &[Mode::Create, Mode::Append, Mode::Update, Mode::List, Mode::Diff]),
     ("no-same-permissions", &[Mode::Create, Mode::Append, Mode::Update, Mode::List, Mode::Diff]),
     ("one-file-system", &[Mode::List, Mode::Extract, Mode::Diff]),
+    // GNU tar's -d compares no xattr; captar's compares every one the archive carries, as
+    // before `verify` took these (to compare what extract with them restores).
+    ("xattrs", &[Mode::Diff]),
+    ("xattrs-include", &[Mode::Diff]),
+    ("xattrs-exclude", &[Mode::Diff]),
+    ("acls", &[Mode::Diff]),
+    ("selinux", &[Mode::Diff]),
 ];
 
-/// `opts` less those of `IGNORED_IN_OTHER_MODES` that the mode's subcommand lacks, with their
-/// values: GNU tar takes them in every mode and ignores them where they do nothing.
+/// `opts` less those of `IGNORED_IN_OTHER_MODES` that the mode's subcommand lacks, and those
+/// `IGNORED_IN_MODES` lists for the mode, with their values: GNU tar takes them in every mode
+/// and ignores them where they do nothing.
 fn for_mode(opts: Vec<OsString>, mode: Mode) -> Result<Vec<OsString>> {
     let cmd = <super::Cli as clap::CommandFactory>::command();
     // Each long option, and whether it takes its value as the next argument (not those whose
@@ -422,9 +430,14 @@ fn for_mode(opts: Vec<OsString>, mode: Mode) -> Result<Vec<OsString>> {
             None => (long, false),
         };
         let known = |list: &[(String, bool)]| list.iter().find(|(l, _)| l.as_bytes() == name).map(|(_, v)| *v);
-        let ignored = IGNORED_IN_OTHER_MODES.iter().any(|o| o.as_bytes() == name)
-            || IGNORED_IN_MODES.iter().any(|(o, modes)| o.as_bytes() == name && modes.contains(&mode));
+        let ignored_here = IGNORED_IN_MODES.iter().any(|(o, modes)| o.as_bytes() == name && modes.contains(&mode));
+        let ignored = IGNORED_IN_OTHER_MODES.iter().any(|o| o.as_bytes() == name) || ignored_here;
         match (known(&here), known(&elsewhere)) {
+            (Some(takes_value), _) if ignored_here => {
+                if takes_value && !inline_value {
+                    opts.next();
+                }
+            }
             (None, Some(takes_value)) if ignored => {
                 if takes_value && !inline_value {
                     opts.next();

@@ -152,8 +152,8 @@ impl Walker<'_> {
                     let listed = descend && entered.is_ok() && tag.is_none();
                     self.list_directory(&mut tree, &entry, listed, (arg, &fs_path));
                 }
-                // `-v` shows a path named with a leading `/` or `..` as given, as GNU tar and
-                // bsdtar show it (unless the transformed names are asked for).
+                // `-v` shows a path named with a leading `/` or `..` as given, as GNU tar shows
+                // it (unless the transformed names are asked for).
                 let given = (stripped && !self.files.opts.transforms.show)
                     .then(|| given_name(arg, &fs_path, &entry.path).into_owned());
                 let added = if archived || unreadable { Ok(None) } else { self.add(entry, given) };

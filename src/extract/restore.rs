@@ -7,6 +7,7 @@ use crate::error::ShowPath;
 use std::ffi::OsStr;
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{AtFlags, Mode, OFlags, RenameFlags, Timespec, Timestamps, UTIME_NOW};
@@ -350,12 +351,7 @@ impl Restorer {
             if name != caps::XATTR_NAME && self.xattrs.wants(name) {
                 match set(name, value) {
                     Ok(()) => done.push((name.as_os_str(), value.as_slice())),
-                    Err(e) => problems.push(format!(
-                        "cannot set xattr {}: {}{}",
-                        name.to_string_lossy(),
-                        crate::error::os_text(&e),
-                        xattr_hint(name, &e)
-                    )),
+                    Err(e) => problems.push(xattr_problem(name, &e)),
                 }
             }
         }
@@ -365,10 +361,12 @@ impl Restorer {
     /// The other xattrs, then the capability (last, as GNU tar sets it), with `set`. Where the
     /// file's own xattr space has no room left for the capability after the others (ext4 keeps
     /// a file's xattrs in its inode and one block, whatever the free space), the capability
-    /// goes first: the others are removed with `remove`, the capability set, and the others
-    /// set again, each that no longer fits a problem of the member saying so. Setting another
-    /// xattr never clears a capability (only a write or a chown does). It was lost, with an
-    /// error that blamed a full disk (found by review).
+    /// goes before those of the `user.` and `trusted.` kinds: they are removed with `remove`,
+    /// the capability set, and they are set again, each that no longer fits a problem of the
+    /// member saying so. ACLs and labels stay: removed, one that no longer fitted would leave
+    /// the file open wider (found by review of the first version). Setting another xattr never
+    /// clears a capability (only a write or a chown does). It was lost, with an error that
+    /// blamed a full disk (found by review).
     fn xattrs_and_caps(
         &self,
         set: &dyn Fn(&OsStr, &[u8]) -> io::Result<()>,
@@ -376,7 +374,8 @@ impl Restorer {
         meta: &EntryMeta,
         problems: &mut Vec<String>,
     ) -> std::result::Result<(), CapFailure> {
-        let others = self.other_xattrs(set, meta, problems);
+        let mut others = self.other_xattrs(set, meta, problems);
+        others.retain(|(name, _)| ["user.", "trusted."].iter().any(|k| name.as_bytes().starts_with(k.as_bytes())));
         match self.caps_of(set, meta) {
             Err(f) if f.no_space && !others.is_empty() => {
                 for (name, _) in &others {
@@ -386,14 +385,10 @@ impl Restorer {
                 for (name, value) in &others {
                     match set(name, value) {
                         Err(e) if caps.is_ok() && e.raw_os_error() == Some(libc::ENOSPC) => problems.push(format!(
-                            "cannot set xattr {}: no room left for it beside the capability in this file's xattr space (ext4 keeps a file's xattrs in its inode and one block: a filesystem of larger blocks or inodes holds more); the capability was set",
+                            "cannot set xattr {}: no room left for it once the capability was set (this file's xattr space is full, as ext4 keeps a file's xattrs in its inode and one block, or the filesystem is)",
                             name.to_string_lossy()
                         )),
-                        Err(e) => problems.push(format!(
-                            "cannot set xattr {}: {}",
-                            name.to_string_lossy(),
-                            crate::error::os_text(&e)
-                        )),
+                        Err(e) => problems.push(xattr_problem(name, &e)),
                         Ok(()) => {}
                     }
                 }
@@ -603,6 +598,12 @@ fn date_text(secs: i64) -> String {
         Ok(t) => format!("{} ({secs})", t.strftime("%Y-%m-%d %H:%M:%S UTC")),
         Err(_) => secs.to_string(),
     }
+}
+
+/// The problem of an xattr the destination refused: its name, the system's words, and what to
+/// do (`xattr_hint`).
+fn xattr_problem(name: &OsStr, e: &io::Error) -> String {
+    format!("cannot set xattr {}: {}{}", name.to_string_lossy(), crate::error::os_text(e), xattr_hint(name, e))
 }
 
 /// What to do about an xattr the destination refused (found by review: a bare "Operation not

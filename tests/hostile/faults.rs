@@ -113,7 +113,7 @@ fn a_capability_comes_before_xattrs_that_leave_it_no_room() {
     assert_no_panic(&out);
     assert_eq!(
         out.stderr_text(),
-        "captar: f: cannot set xattr user.big: no room left for it beside the capability in this file's xattr space (ext4 keeps a file's xattrs in its inode and one block: a filesystem of larger blocks or inodes holds more); the capability was set\n"
+        "captar: f: cannot set xattr user.big: no room left for it once the capability was set (this file's xattr space is full, as ext4 keeps a file's xattrs in its inode and one block, or the filesystem is)\n"
     );
     for name in ["f", "g"] {
         assert_eq!(captar::xattr::get_caps_path(&c.dest(name)).unwrap().as_deref(), Some(&CAP_NET_RAW[..]), "{name}");
@@ -121,6 +121,21 @@ fn a_capability_comes_before_xattrs_that_leave_it_no_room() {
     let user = |name: &str| captar::xattr::get_path(&c.dest(name), "user.big".as_ref()).unwrap();
     assert_eq!((user("f"), user("g")), (None, Some(small.clone())));
     assert_eq!(read(&c.dest("h")), b"after");
+    // An ACL stays where it is: removed to make room, one that did not fit again would leave
+    // the file open wider (found by review of the first version).
+    let acl: &[u8] = b"user::rwx,user:1234:rwx,group::r-x,mask::rwx,other::r-x";
+    let with_acl = [("SCHILY.xattr.user.big", &big[..900]), ("SCHILY.acl.access", acl), cap];
+    std::fs::write(&archive, Tar::new().pax(&with_acl).file("a", b"data").end()).unwrap();
+    let out = captar().args(["extract", "--xattrs", "--acls", "-f"]).arg(&archive).arg("-C").arg(&c.dest).run();
+    assert_no_panic(&out);
+    let facl = util::cmd("getfacl").args(["-c", "-p"]).arg(c.dest("a")).ok().stdout_text();
+    assert!(facl.contains("user:1234:rwx"), "the ACL is kept: {facl}\n{}", out.stderr_text());
+    let err = out.stderr_text();
+    assert_eq!(captar::xattr::get_caps_path(&c.dest("a")).unwrap().as_deref(), Some(&CAP_NET_RAW[..]), "{err}");
+    assert!(
+        err.starts_with("captar: a: cannot set xattr user.big: no room left for it once the capability was set"),
+        "{err}"
+    );
     c.check();
 }
 
