@@ -22,16 +22,22 @@ use crate::owners;
 use crate::select::{BACKUP_GLOBS, EXTRACT_DEFAULT_INCLUDE, Excludes, Selection, VCS_NAMES, XattrPolicy};
 use crate::transform::Transforms;
 
+/// The xattr names `--acls` and `--selinux` add to what travels.
+fn also_xattrs(acls: bool, selinux: bool) -> Vec<&'static str> {
+    let mut also: Vec<&str> = Vec::new();
+    if acls {
+        also.extend([acl::ACCESS_XATTR, acl::DEFAULT_XATTR]);
+    }
+    if selinux {
+        also.push(crate::select::SELINUX_XATTR);
+    }
+    also
+}
+
 impl XattrArgs {
     pub(super) fn policy(&self, default_include: Option<&str>) -> Result<XattrPolicy> {
         let (inc, exc) = (&self.xattrs_include, &self.xattrs_exclude);
-        let mut also: Vec<&str> = Vec::new();
-        if self.acls {
-            also.extend([acl::ACCESS_XATTR, acl::DEFAULT_XATTR]);
-        }
-        if self.selinux {
-            also.push(crate::select::SELINUX_XATTR);
-        }
+        let also = also_xattrs(self.acls, self.selinux);
         XattrPolicy::new(!self.no_caps, self.xattrs, inc, exc, default_include, &also)
     }
 }
@@ -44,13 +50,7 @@ impl super::args_read::VerifyXattrArgs {
         if !given && !self.acls && !self.selinux {
             return Ok(None);
         }
-        let mut also: Vec<&str> = Vec::new();
-        if self.acls {
-            also.extend([acl::ACCESS_XATTR, acl::DEFAULT_XATTR]);
-        }
-        if self.selinux {
-            also.push(crate::select::SELINUX_XATTR);
-        }
+        let also = also_xattrs(self.acls, self.selinux);
         let (inc, exc) = (&self.xattrs_include, &self.xattrs_exclude);
         XattrPolicy::new(true, self.xattrs, inc, exc, Some(EXTRACT_DEFAULT_INCLUDE), &also).map(Some)
     }
