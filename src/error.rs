@@ -59,16 +59,22 @@ fn is_noncharacter(c: char) -> bool {
 }
 
 /// A path in a message: as `Path::display` shows it, but each byte that is not UTF-8 as its
-/// octal escape (`\377`), as `list` and verify's lines show it, so that the file can be found
-/// (`display` made each such byte U+FFFD; found by review). Control characters are escaped where
-/// the message is printed (`terminal_safe`).
+/// octal escape (`\377`) and a backslash doubled, as `list` and verify's lines show them, so
+/// that the file can be found (`display` made each such byte U+FFFD; found by review). Control
+/// characters are escaped where the message is printed (`terminal_safe`).
 pub struct Escaped<'a>(&'a Path);
 
 impl fmt::Display for Escaped<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use std::os::unix::ffi::OsStrExt;
         for chunk in self.0.as_os_str().as_bytes().utf8_chunks() {
-            f.write_str(chunk.valid())?;
+            // A backslash doubled, as listings show it: `q\377` is not the byte 0xFF.
+            let mut parts = chunk.valid().split('\\');
+            f.write_str(parts.next().unwrap_or_default())?;
+            for part in parts {
+                f.write_str("\\\\")?;
+                f.write_str(part)?;
+            }
             for b in chunk.invalid() {
                 write!(f, "\\{b:03o}")?;
             }
@@ -550,6 +556,12 @@ mod tests {
         let malformed = errno_hint("read security.capability", &io::Error::from_raw_os_error(libc::EINVAL), Who::Root);
         assert!(malformed.contains("set it again with setcap"), "{malformed}");
         assert_eq!(errno_hint("read xattr", &io::Error::from_raw_os_error(libc::EINVAL), Who::Root), "");
+        // A name's bytes that are not UTF-8 in octal, a backslash doubled: the two differ.
+        use std::os::unix::ffi::OsStrExt;
+        let shown = |b: &[u8]| Error::entry(Path::new(std::ffi::OsStr::from_bytes(b)), "x").to_string();
+        assert_eq!(shown(b"a\xff\xfeb"), "a\\377\\376b: x");
+        assert_eq!(shown(b"q\\377"), "q\\\\377: x");
+        assert_eq!(shown("\u{e9}t\u{e9}".as_bytes()), "\u{e9}t\u{e9}: x");
         // Found by review on FUSE exFAT: an I/O error and a name refused said nothing more.
         let eio = Error::io("./blk", "create special file", io::Error::from_raw_os_error(libc::EIO)).to_string();
         assert!(
