@@ -308,7 +308,9 @@ impl Run<'_> {
                     }
                     return Err(Error::entry(
                         path,
-                        "extraction stopped here: free space (or quota) on the destination, or choose another, and extract again",
+                        format!(
+                            "{STOPPED}: free space (or quota) on the destination, or choose another, and extract again"
+                        ),
                     ));
                 }
                 if self.opts.keep_going {
@@ -319,7 +321,9 @@ impl Run<'_> {
                     self.report.error(msg);
                     return Err(Error::entry(
                         path,
-                        "extraction stopped here; pass --keep-going to extract the rest and list every capability not restored, or --no-caps to extract without capabilities",
+                        format!(
+                            "{STOPPED}; pass --keep-going to extract the rest and list every capability not restored, or --no-caps to extract without capabilities"
+                        ),
                     ));
                 }
             }
@@ -433,12 +437,15 @@ pub(super) fn ancestors(rel: &Path) -> impl Iterator<Item = &OsStr> {
     std::iter::once(bytes.len()).chain(cuts).map(move |end| OsStr::from_bytes(&bytes[..end]))
 }
 
+/// How `handle`'s line that a capability stops the extraction begins (`is_stop_line`).
+const STOPPED: &str = "extraction stopped here";
+
 /// Whether `e` is only `handle`'s line that the extraction stops at a capability (its cause
 /// reported already). Of several members that stop it at once (files the workers wrote side by
 /// side), the first in archive order says so; the others' causes are reported, not that line
 /// again (found by review: "extraction stopped here" twice).
 fn is_stop_line(e: &Error) -> bool {
-    matches!(e, Error::Entry { msg, .. } if msg.starts_with("extraction stopped here"))
+    matches!(e, Error::Entry { msg, .. } if msg.starts_with(STOPPED))
 }
 
 #[cfg(test)]

@@ -335,7 +335,7 @@ impl Verifier<'_> {
     /// is its first name's: GNU tar puts it there only); `None` when the value is invalid. With
     /// `--all`, also the member and its data inline (small) or already compared with the file
     /// (large).
-    fn task(&mut self, reader: &mut Reader, meta: EntryMeta, rel: PathBuf) -> Result<Option<Task>> {
+    fn task(&mut self, reader: &mut Reader, mut meta: EntryMeta, rel: PathBuf) -> Result<Option<Task>> {
         // A name seen before, and what its earlier members' checks found, held until now.
         let again = self.holding && self.names_seen.insert(rel.as_os_str().as_encoded_bytes());
         // A link member's own entry, made by `note_link_target`.
@@ -371,7 +371,6 @@ impl Verifier<'_> {
         let name = meta.path.clone();
         let (owners, numeric_owner) = (self.opts.owners, self.opts.numeric_owner);
         // Only the xattrs extract restores with the same options, where they were given.
-        let mut meta = meta;
         if let Some(policy) = &self.opts.xattrs {
             meta.xattrs.retain(|(n, _)| n == crate::caps::XATTR_NAME || policy.wants(n));
         }
