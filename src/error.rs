@@ -194,6 +194,12 @@ impl Who {
     }
 }
 
+/// Whether this process is root of the initial user namespace, whom "run as root" would not
+/// help.
+pub fn is_initial_root() -> bool {
+    Who::me() == Who::Root
+}
+
 /// What to do about the common errnos, appended to an I/O error's message; a refused read
 /// (`op` reads: "stat", "read xattr", "open the archive", ...) gets other advice than a refused
 /// write.

@@ -522,6 +522,61 @@ fn keep_going_lists_every_capability_not_restored() {
     assert!(err.contains("captar: ./d/: cannot restore cap_net_raw=ep: "), "{err}");
 }
 
+/// A capped file that cannot be made at all (its directory, already in the destination, is
+/// immutable) is in `--keep-going`'s closing list too, whether a worker writes it (out of an
+/// archive file) or the main thread (over 1 MiB, out of a pipe): it was named only by its
+/// error, and the list promised every capability not restored. Root refused a chown there is
+/// not told to run as root.
+#[test]
+fn keep_going_lists_a_capped_file_that_could_not_be_made() {
+    if !util::require_root("chattr +i and setcap") || !util::require_tool("setcap") || !util::require_tool("chattr") {
+        return;
+    }
+    let (tmp, src) = empty_src();
+    if !util::require_xattr_fs(&src) {
+        return;
+    }
+    for dir in ["locked", "open"] {
+        std::fs::create_dir(src.join(dir)).unwrap();
+    }
+    std::fs::write(src.join("locked/small"), b"#!/bin/sh\n").unwrap();
+    std::fs::write(src.join("locked/big"), util::noise(2 << 20, 7)).unwrap();
+    std::fs::write(src.join("open/ok"), b"#!/bin/sh\n").unwrap();
+    for f in ["locked/small", "locked/big", "open/ok"] {
+        cmd("setcap").args(["cap_net_raw+ep"]).arg(src.join(f)).ok();
+    }
+    let a = tmp.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).args(["locked", "open"]).ok();
+    /// Takes the immutable attribute off again, whatever the test does, so the tree can go.
+    struct Unlock(std::path::PathBuf);
+    impl Drop for Unlock {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("chattr").arg("-i").arg(&self.0).status();
+        }
+    }
+    for from_pipe in [false, true] {
+        let dest = tmp.path().join(format!("dest-{from_pipe}"));
+        std::fs::create_dir_all(dest.join("locked")).unwrap();
+        let _unlock = Unlock(dest.join("locked"));
+        cmd("chattr").arg("+i").arg(dest.join("locked")).ok();
+        let mut run = captar().args(["extract", "--keep-going", "-C"]).arg(&dest).arg("-f");
+        run = match from_pipe {
+            true => run.arg("-").stdin(std::fs::read(&a).unwrap()),
+            false => run.arg(&a),
+        };
+        let err = run.code(2).stderr_text();
+        assert!(err.contains("captar: locked/small: create file: "), "{err}");
+        assert!(err.contains("captar: 2 capabilities were not restored:\n"), "pipe {from_pipe}: {err}");
+        for name in ["locked/small", "locked/big"] {
+            assert!(err.contains(&format!("\n  {name}: cap_net_raw=ep")), "{name} not in the list: {err}");
+        }
+        assert!(!err.contains("  open/ok: "), "{err}");
+        assert!(!err.contains("run as root"), "{err}");
+        assert!(err.contains("refused even to root"), "{err}");
+        assert_eq!(util::getcap_n_r(&dest).get(Path::new("open/ok")).map(String::as_str), Some("cap_net_raw=ep"));
+    }
+}
+
 #[test]
 fn file_over_8_gib_streams_through_every_reader() {
     let Some(c) = case(&["tar", "bsdtar"]) else { return };

@@ -242,5 +242,5 @@ fn an_owner_and_a_capability_that_both_fail_are_both_named() {
     let err = out.stderr_text();
     assert!(err.contains("./tool: cannot set owner 70000:0"), "{err}");
     assert!(err.contains("./tool: cannot restore cap_net_raw=ep [rootid=100000]"), "{err}");
-    assert!(err.contains("1 capabilities were not restored"), "{err}");
+    assert!(err.contains("1 capability was not restored"), "{err}");
 }

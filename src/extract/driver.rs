@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::io;
 use std::io::Write;
+use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -82,29 +83,31 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
         let mut started = 0;
         for _ in 0..workers {
             let (job_rx, done_tx, restorer) = (&job_rx, done_tx.clone(), &restorer);
-            let worker =
-                std::thread::Builder::new().spawn_scoped(s, move || {
-                    loop {
-                        let job = match job_rx.lock() {
-                            Ok(rx) => rx.recv(),
-                            Err(_) => return,
-                        };
-                        let Ok(batch) = job else { return };
-                        for job in batch {
-                            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                                write_job(restorer, opts, &job)
-                            }))
-                            .unwrap_or_else(|_| {
-                                Err(Failure::Stop(Error::entry(&job.meta.path, "internal error: a worker panicked")))
-                            });
-                            let (bytes, seq) = (job.bytes(), job.seq);
-                            let done = Done { rel: job.rel, path: job.meta.path, data: job.data, bytes, seq, result };
-                            if done_tx.send(done).is_err() {
-                                return;
-                            }
+            let worker = std::thread::Builder::new().spawn_scoped(s, move || {
+                loop {
+                    let job = match job_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(batch) = job else { return };
+                    for job in batch {
+                        let result =
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write_job(restorer, opts, &job)))
+                                .unwrap_or_else(|_| {
+                                    Err(Failure::Stop(Error::entry(
+                                        &job.meta.path,
+                                        "internal error: a worker panicked",
+                                    )))
+                                });
+                        let (bytes, seq) = (job.bytes(), job.seq);
+                        let caps = result.as_ref().err().and(job.meta.caps_raw()).map(<[u8]>::to_vec);
+                        let done = Done { rel: job.rel, path: job.meta.path, data: job.data, bytes, seq, result, caps };
+                        if done_tx.send(done).is_err() {
+                            return;
                         }
                     }
-                });
+                }
+            });
             if worker.is_err() {
                 break;
             }
@@ -163,7 +166,11 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     }
     // Listed also when the extraction stopped (a full disk): `--keep-going` promised the list.
     if !run.cap_failures.is_empty() {
-        report.note(format!("{} capabilities were not restored:", run.cap_failures.len()));
+        let what = match run.cap_failures.len() {
+            1 => "1 capability was".to_string(),
+            n => format!("{n} capabilities were"),
+        };
+        report.note(format!("{what} not restored:"));
         for f in &run.cap_failures {
             let line = crate::error::terminal_safe(&format!("{}: {}", f.path.escaped(), f.caps)).into_owned();
             crate::error::print_stderr(&format!("  {line}"));
@@ -257,6 +264,9 @@ impl Run<'_> {
             {
                 self.settle_backup(&name.rel, result.is_err());
             }
+            if meta.kind == Kind::File {
+                self.note_lost_caps(&name.rel, &meta.path, meta.caps_raw(), &result);
+            }
             self.handle(&meta.path, result)?;
             self.poll()?;
         }
@@ -331,6 +341,28 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// With --keep-going, a regular file's capability `raw` is in the closing list when its
+    /// member failed (`result`) and its file `rel` does not hold it: not made at all (an
+    /// immutable directory, a name too long), or linked and then refused something. A capability
+    /// that could not be set is there already (`Failure::Cap`).
+    fn note_lost_caps(&mut self, rel: &Path, path: &Path, raw: Option<&[u8]>, result: &Result<(), Failure>) {
+        let (Some(raw), Err(Failure::Member(_) | Failure::Stop(_))) = (raw, result) else { return };
+        if !self.opts.keep_going {
+            return;
+        }
+        let name = rel.file_name().unwrap_or_default();
+        let parent = self.dest.open_dir(rel.parent().unwrap_or(Path::new("")));
+        let on_disk = || {
+            let parent = parent?.ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))?;
+            let cname = std::ffi::CString::new(name.as_bytes()).map_err(io::Error::other)?;
+            let full = || super::beneath::proc_path(parent.as_fd(), name.as_bytes()).unwrap_or_default();
+            crate::xattr::get_caps_at(parent.as_fd(), &cname, None, &full)
+        };
+        if let Some(f) = self.restorer.lost_with_file(on_disk, path, raw) {
+            self.cap_failures.push(f);
+        }
+    }
+
     /// Takes the results of files the workers finished, without waiting.
     pub(super) fn poll(&mut self) -> Result<()> {
         while let Some(done) = self.pool.as_ref().and_then(|p| p.done.try_recv().ok()) {
@@ -385,6 +417,7 @@ impl Run<'_> {
         if let Err(Failure::Stop(e)) = &mut result {
             self.explain_full_while_replacing(&done.rel, e);
         }
+        self.note_lost_caps(&done.rel, &done.path, done.caps.as_deref(), &result);
         // Links to it are made, unless it stopped the extraction.
         let handled = self.handle(&done.path, result);
         let linked = self.links_to(&done.rel, handled.is_ok());

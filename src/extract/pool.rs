@@ -398,6 +398,8 @@ pub(super) struct Done {
     /// `Job::seq`.
     pub(super) seq: u64,
     pub(super) result: Result<(), Failure>,
+    /// The member's capability, where it failed (for `Run::note_lost_caps`).
+    pub(super) caps: Option<Vec<u8>>,
 }
 
 #[cfg(test)]

@@ -281,12 +281,18 @@ impl Restorer {
                     Errno::INVAL => {
                         "an id this user namespace does not map; extract in a namespace that maps it, or pass --no-same-owner"
                     }
+                    // Root refused: "run as root" is no advice (found by review, an immutable
+                    // directory already in the destination).
+                    _ if crate::error::is_initial_root() => {
+                        "refused even to root: no CAP_CHOWN (a container or a bounding set that drops it), an immutable or append-only file, or a security module; pass --no-same-owner to leave owners as they are"
+                    }
                     _ => "no right to give files away; run as root, or pass --no-same-owner",
                 };
                 problems.push(format!(
-                    "cannot set owner {}:{} ({e}: {why}); extracted with the extracting user's owner{bits}",
+                    "cannot set owner {}:{} ({}: {why}); extracted with the extracting user's owner{bits}",
                     uid.as_raw(),
-                    gid.as_raw()
+                    gid.as_raw(),
+                    crate::error::os_text(&e.into()),
                 ));
                 Ok(false)
             }
@@ -455,17 +461,43 @@ impl Restorer {
     ) -> std::result::Result<(), CapFailure> {
         let Some(raw) = meta.caps_raw() else { return Ok(()) };
         // Not counted as excluded: its file's own member was (bsdtar repeats it on each link).
+        let why = "the hard link names a file without it, and a link sets no capability (give it to the first name of the file)";
+        self.caps_held(on_disk, &meta.path, raw, why)
+    }
+
+    /// The capability `raw` of the member `path` whose file failed (not made, or made and then
+    /// refused something): `Some` unless `on_disk`, its file's capability, is the one it was to
+    /// get, for --keep-going's closing list (a file that could not be made at all was left out
+    /// of it; found by review). None where capabilities are not restored.
+    pub fn lost_with_file(
+        &self,
+        on_disk: impl FnOnce() -> io::Result<Option<Vec<u8>>>,
+        path: &Path,
+        raw: &[u8],
+    ) -> Option<CapFailure> {
+        self.caps_held(on_disk, path, raw, "its file was not extracted").err()
+    }
+
+    /// Whether `on_disk` is the capability `raw` restores (none to hold where capabilities are
+    /// not restored); `why` it is not.
+    fn caps_held(
+        &self,
+        on_disk: impl FnOnce() -> io::Result<Option<Vec<u8>>>,
+        path: &Path,
+        raw: &[u8],
+        why: &str,
+    ) -> std::result::Result<(), CapFailure> {
         if !self.xattrs.wants(OsStr::new(caps::XATTR_NAME)) {
             return Ok(());
         }
-        let (decoded, value) = self.cap_value(&meta.path, raw)?;
+        let (decoded, value) = self.cap_value(path, raw)?;
         if on_disk().ok().flatten().as_deref() == Some(&value[..]) {
             return Ok(());
         }
         Err(CapFailure {
-            path: meta.path.clone(),
+            path: path.to_path_buf(),
             caps: decoded.text_with_rootid(),
-            reason: "the hard link names a file without it, and a link sets no capability (give it to the first name of the file)".into(),
+            reason: why.into(),
             no_space: false,
         })
     }

@@ -197,7 +197,7 @@ fn no_room_for_a_capability_stops_with_the_disk_full_advice() {
         assert!(!err.contains("--no-caps"), "{err}");
         assert_eq!(lkind(&c.dest("e1")).is_some(), kept, "{args:?}");
         // --keep-going's closing list, even though the run stopped.
-        assert_eq!(err.contains(" capabilities were not restored:\n  e1: cap_net_raw=ep\n"), kept, "{err}");
+        assert_eq!(err.contains(" not restored:\n  e1: cap_net_raw=ep\n"), kept, "{err}");
     }
     std::fs::remove_file(m.path().join("fill")).unwrap();
     std::fs::write(c.dest("e1"), vec![b'o'; 200 << 10]).unwrap();
