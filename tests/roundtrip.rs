@@ -573,6 +573,7 @@ fn keep_going_lists_a_capped_file_that_could_not_be_made() {
         assert!(!err.contains("  open/ok: "), "{err}");
         assert!(!err.contains("run as root"), "{err}");
         assert!(err.contains("refused even to root"), "{err}");
+        assert!(err.contains("cannot set mode rwxr-xr-x: Operation not permitted (this filesystem refuses it, or the file is immutable or append-only)"), "{err}");
         assert_eq!(util::getcap_n_r(&dest).get(Path::new("open/ok")).map(String::as_str), Some("cap_net_raw=ep"));
     }
 }
@@ -3205,7 +3206,7 @@ fn a_mode_or_time_refused_keeps_the_file_and_its_capability() {
     let Some(refusing) = util::captar_with_syscalls_refused(&REFUSED) else { return };
     let out = refusing.args(["extract", "-f"]).arg(&archive).arg("-C").arg(&dst).code(2);
     let err = out.stderr_text();
-    let refused = "Operation not permitted (this filesystem refuses it)";
+    let refused = "Operation not permitted (this filesystem refuses it, or the file is immutable or append-only)";
     assert_eq!(
         err,
         format!(

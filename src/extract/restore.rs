@@ -247,7 +247,14 @@ impl Restorer {
         if super::is_fatal(&e) {
             return Err(e);
         }
-        problems.push(format!("cannot set {what}: {} (this filesystem refuses it)", crate::error::os_text(&e)));
+        // EPERM is exFAT's (through FUSE) answer, and an immutable file's (an immutable
+        // directory already in the destination was told "this filesystem refuses it"; found by
+        // review).
+        let why = match e.raw_os_error() {
+            Some(libc::EPERM | libc::EACCES) => "this filesystem refuses it, or the file is immutable or append-only",
+            _ => "this filesystem refuses it",
+        };
+        problems.push(format!("cannot set {what}: {} ({why})", crate::error::os_text(&e)));
         Ok(())
     }
 
