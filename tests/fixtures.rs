@@ -104,11 +104,39 @@ fn pax_fixtures_restore_their_capabilities() {
             captar().args(["extract", "-f"]).arg(fixtures().join(name)).arg("-C").arg(dst.path()).ok().stderr_text();
         // The conversion is counted at the end; nothing else is said.
         let v1s = all[name].iter().filter(|l| l.split('\t').nth(5).is_some_and(|v| v.len() == 24)).count();
-        let note = match v1s {
+        let mut note = match v1s {
             0 => String::new(),
             1 => "captar: 1 capability was archived as v1 and written as v2 (the kernel takes no v1)\n".into(),
             n => format!("captar: {n} capabilities were archived as v1 and written as v2 (the kernel takes no v1)\n"),
         };
+        // A v3 value (24 bytes) with a rootid that is not 0 takes effect only in another
+        // namespace: said once, with its rootids.
+        let mut rootids: Vec<String> = Vec::new();
+        let mut namespaced = 0;
+        for line in &all[name] {
+            let Some(v) = line.split('\t').nth(5).filter(|v| v.len() == 48) else { continue };
+            let rootid = u32::from_le_bytes(std::array::from_fn(|i| {
+                u8::from_str_radix(&v[40 + 2 * i..42 + 2 * i], 16).unwrap()
+            }));
+            if rootid != 0 {
+                namespaced += 1;
+                if !rootids.contains(&rootid.to_string()) {
+                    rootids.push(rootid.to_string());
+                }
+            }
+        }
+        if namespaced > 0 {
+            let what = if namespaced == 1 {
+                "1 capability was".to_string()
+            } else {
+                format!("{namespaced} capabilities were")
+            };
+            let ids = if rootids.len() == 1 { "rootid" } else { "rootids" };
+            note += &format!(
+                "captar: {what} written as archived, namespaced (v3 with {ids} {}): such a capability takes effect only in a user namespace whose root is that uid, not here; --cap-rootid host writes capabilities that take effect here\n",
+                rootids.join(", ")
+            );
+        }
         assert_eq!(err, note, "{name}");
         for line in &all[name] {
             let f: Vec<&str> = line.split('\t').collect();

@@ -115,7 +115,10 @@ fn extract_inside_a_namespace_writes_v3_for_the_host() {
             captar().args(["extract", "--cap-rootid", policy, "-f"]).arg(&b).arg("-C").arg(&out_dir).ok().stderr_text();
         // What the policy changed is counted, once, at the end.
         let note = match policy {
-            "keep" => String::new(),
+            // As archived: a capability for the namespace's root, which takes effect only there.
+            "keep" => format!(
+                "captar: 1 capability was written as archived, namespaced (v3 with rootid {NS_ROOT}): such a capability takes effect only in a user namespace whose root is that uid, not here; --cap-rootid host writes capabilities that take effect here\n"
+            ),
             "host" => {
                 "captar: 1 capability was written as v2, for the host, not as archived (--cap-rootid host)\n".into()
             }

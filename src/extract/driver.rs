@@ -161,6 +161,9 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     if let Some(note) = opts.rootid.rewritten_note(restorer.rewritten_caps()) {
         report.note(note);
     }
+    if let Some(note) = restorer.namespaced_note() {
+        report.note(note);
+    }
     if let Some(note) = restorer.times_cut_note() {
         report.note(note);
     }

@@ -33,6 +33,9 @@ pub struct CapFailure {
     pub no_space: bool,
 }
 
+/// The most rootids `Restorer::namespaced_note` names.
+const NAMESPACED_ROOTIDS: usize = 4;
+
 pub struct Restorer {
     same_owner: bool,
     same_permissions: bool,
@@ -51,6 +54,10 @@ pub struct Restorer {
     /// Capabilities written with another value than archived (`--cap-rootid`, or v1 made v2),
     /// said at the end (`RootidPolicy::rewritten_note`).
     rewritten_caps: std::sync::atomic::AtomicU64,
+    /// Capabilities written as archived with a v3 rootid other than this namespace's root
+    /// (`--cap-rootid keep`): how many, and their rootids (the first few), said at the end
+    /// (`namespaced_note`).
+    namespaced: std::sync::Mutex<(u64, Vec<u32>)>,
     /// Times read back (`probe_times`): the devices whose precision is known, the last one of
     /// them (the fast path), the probes that told nothing, and the first member whose mtime a
     /// filesystem cut, with the step it kept (said at the end: `times_cut`).
@@ -104,6 +111,7 @@ impl Restorer {
             removed: std::sync::Mutex::new(Vec::new()),
             excluded_caps: std::sync::atomic::AtomicU64::new(0),
             rewritten_caps: std::sync::atomic::AtomicU64::new(0),
+            namespaced: std::sync::Mutex::new((0, Vec::new())),
             times_probed: std::sync::Mutex::new(Vec::new()),
             times_probed_last: std::sync::atomic::AtomicU64::new(u64::MAX),
             times_unclear: std::sync::atomic::AtomicU32::new(0),
@@ -174,6 +182,30 @@ impl Restorer {
     /// How many capabilities were written with another value than archived.
     pub fn rewritten_caps(&self) -> u64 {
         self.rewritten_caps.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The closing note when capabilities were written as archived, namespaced for another
+    /// root than this namespace's (v3, rootid not 0): the kernel grants them to no process
+    /// here, only in a user namespace whose root is that uid; a backup of a rootless
+    /// container's files, restored on the host, holds capabilities that do nothing there, and
+    /// nothing said so (found by review). None with another `--cap-rootid` than keep, which
+    /// says what it wrote.
+    pub fn namespaced_note(&self) -> Option<String> {
+        let (n, rootids) = self.namespaced.lock().ok()?.clone();
+        let what = match n {
+            0 => return None,
+            1 => "1 capability was".to_string(),
+            n => format!("{n} capabilities were"),
+        };
+        let (ids, more) = match rootids.len() {
+            1 => ("rootid", ""),
+            NAMESPACED_ROOTIDS => ("rootids", ", ..."),
+            _ => ("rootids", ""),
+        };
+        let list = rootids.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
+        Some(format!(
+            "{what} written as archived, namespaced (v3 with {ids} {list}{more}): such a capability takes effect only in a user namespace whose root is that uid, not here; --cap-rootid host writes capabilities that take effect here"
+        ))
     }
 
     /// How many members' capabilities `--xattrs-exclude` kept from being restored.
@@ -534,6 +566,17 @@ impl Restorer {
         })?;
         if value != raw {
             self.rewritten_caps.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        // Written as archived for another namespace's root: a rootid that is this namespace's
+        // root (0, as the kernel takes it here) reads as v2, and takes effect.
+        if self.rootid == RootidPolicy::Keep
+            && let Some(rootid) = decoded.rootid.filter(|&r| r != 0)
+            && let Ok(mut seen) = self.namespaced.lock()
+        {
+            seen.0 += 1;
+            if seen.1.len() < NAMESPACED_ROOTIDS && !seen.1.contains(&rootid) {
+                seen.1.push(rootid);
+            }
         }
         Ok(())
     }
