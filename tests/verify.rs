@@ -1088,3 +1088,90 @@ fn verify_all_takes_extracts_xattr_options() {
     cmd("setfattr").args(["-x", "user.a"]).arg(dst.join("f")).ok();
     assert_eq!(verify(&["--xattrs"], 1), ["f: xattr differs: archive user.a"]);
 }
+
+/// `--all` compares every byte, in chunks, whether the data is read from a plain archive file by
+/// the checking threads or travels with the member (out of a pipe): a change in the first, a
+/// middle or the last byte of a file larger than a chunk (256 KiB), or of a small one, is found;
+/// a file that has every byte is not.
+#[test]
+fn all_compares_every_byte_from_the_archive_file_or_a_pipe() {
+    let tmp = util::tempdir();
+    let src = tmp.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    let big: Vec<u8> = (0..700_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(src.join("big"), &big).unwrap();
+    std::fs::write(src.join("small"), b"hello, world\n").unwrap();
+    let a = tmp.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).args(["big", "small"]).ok();
+    let bytes = std::fs::read(&a).unwrap();
+    for (name, len, at) in
+        [("big", 700_000, 0), ("big", 700_000, 400_000), ("big", 700_000, 699_999), ("small", 13, 12)]
+    {
+        let dst = tmp.path().join(format!("dst-{name}-{at}"));
+        std::fs::create_dir(&dst).unwrap();
+        captar().args(["extract", "-f"]).arg(&a).arg("-C").arg(&dst).ok();
+        for from_pipe in [false, true] {
+            let verify = || {
+                let run = captar().args(["verify", "--all", "-C"]).arg(&dst).arg("-f");
+                match from_pipe {
+                    true => run.arg("-").stdin(bytes.clone()),
+                    false => run.arg(&a),
+                }
+            };
+            verify().ok();
+            // Another byte, the same size and mtime.
+            let f = dst.join(name);
+            let md = std::fs::metadata(&f).unwrap();
+            let mut data = std::fs::read(&f).unwrap();
+            assert_eq!(data.len(), len);
+            data[at] ^= 0x20;
+            std::fs::write(&f, &data).unwrap();
+            cmd("touch").arg("-d").arg(filetime_of(&md)).arg(&f).ok();
+            let out = verify().code(1).stdout_text();
+            assert!(
+                out.starts_with(&format!("{name}: contents differ\n")),
+                "{name} byte {at}, pipe {from_pipe}: {out}"
+            );
+            data[at] ^= 0x20;
+            std::fs::write(&f, &data).unwrap();
+            cmd("touch").arg("-d").arg(filetime_of(&md)).arg(&f).ok();
+        }
+    }
+}
+
+/// A plain archive file written to while it is verified (here, its time changed by a
+/// checkpoint's command) is an error, as in extract: what was compared may not be what it
+/// holds (`--all` reads members' data from it after the reader went on). Untouched, the same
+/// runs are clean.
+#[test]
+fn an_archive_changed_while_verified_is_an_error() {
+    let tmp = util::tempdir();
+    let src = tmp.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    std::fs::write(src.join("a"), vec![b'a'; 100_000]).unwrap();
+    std::fs::write(src.join("b"), b"b\n").unwrap();
+    let a = tmp.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).args(["a", "b"]).ok();
+    let touch = format!("--checkpoint-action=exec=touch -d 2001-01-01 {}", a.display());
+    let out = captar()
+        .args(["verify", "--all", "--checkpoint=1", &touch, "-f"])
+        .arg(&a)
+        .arg("-C")
+        .arg(&src)
+        .code(2)
+        .stderr_text();
+    assert!(
+        out.contains(&format!("captar: {}: the archive file changed while it was being verified", a.display())),
+        "{out}"
+    );
+    // Caps-only too (another time: the file has the first one now).
+    let touch = format!("--checkpoint-action=exec=touch -d 2002-02-02 {}", a.display());
+    let out = captar().args(["verify", "--checkpoint=1", &touch, "-f"]).arg(&a).arg("-C").arg(&src).code(2);
+    assert!(
+        out.stderr_text().contains("the archive file changed while it was being verified"),
+        "{}",
+        out.stderr_text()
+    );
+    captar().args(["verify", "--all", "-f"]).arg(&a).arg("-C").arg(&src).ok();
+    captar().args(["verify", "--all", "--checkpoint=1", "-f"]).arg(&a).arg("-C").arg(&src).ok();
+}

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use super::check::{AllCheck, Content, Finding, Place, Task};
+use super::check::{AllCheck, ArchiveData, Content, Finding, Place, Task};
 use super::dirs::Dirs;
 use super::{LinkTarget, Verifier};
 use crate::caps::FileCaps;
@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::extract::SafeName;
 use crate::format::reader::Reader;
 use crate::format::{EntryMeta, Kind};
+use std::sync::Arc;
 
 /// Members up to this size travel to the checking threads with their data (`--all`).
 const INLINE_MAX: u64 = 1 << 20;
@@ -361,6 +362,8 @@ impl Verifier<'_> {
         };
         let content = if meta.kind != Kind::File || meta.size == 0 {
             Content::None
+        } else if let Some((archive, offset)) = self.data_in_archive(reader) {
+            Content::InArchive(archive, offset)
         } else if meta.size <= INLINE_MAX {
             let mut data = Vec::with_capacity(meta.size as usize);
             reader.data().read_to_end(&mut data).map_err(|e| Error::of_data(&meta.path, e))?;
@@ -377,6 +380,18 @@ impl Verifier<'_> {
         let all = Some(Box::new(AllCheck { meta, link_target, content, owners, numeric_owner }));
         let place = Place::Beneath { root: self.root.clone(), rel };
         Ok(Some(Task { name, place, manifest: false, kind, link_kind, archived, risk, again, all }))
+    }
+
+    /// Where the member's data lies in a plain archive file, for the check to read it from
+    /// there: the archive file (shared, its descriptor dup'd the first time) and the offset.
+    /// None out of a pipe or a decompressor, for a sparse member, or with no descriptor left.
+    fn data_in_archive(&mut self, reader: &Reader) -> Option<(Arc<ArchiveData>, u64)> {
+        let (fd, offset) = reader.data_in_file()?;
+        if self.archive_data.is_none() {
+            let fd = fd.try_clone_to_owned().ok()?;
+            self.archive_data = Some(Arc::new(ArchiveData { fd, name: reader.archive_name().to_string() }));
+        }
+        Some((self.archive_data.clone()?, offset))
     }
 
     /// Compares a large member's data with the file while the archive is read: `Known(None)`

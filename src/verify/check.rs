@@ -71,6 +71,10 @@ pub(super) enum Content {
     None,
     /// A small member's data, compared with the file by whoever runs the check.
     Inline(Vec<u8>),
+    /// A member's data where it lies in a plain archive file (`meta.size` bytes from the
+    /// offset), read from there and compared with the file by whoever runs the check: the
+    /// reading thread only seeks from header to header, as caps-only verify does.
+    InArchive(Arc<ArchiveData>, u64),
     /// A large member, compared while the archive was read: equal or not, `None` when the file
     /// could not be compared (missing, another type or size: the check says which).
     Known(Option<bool>),
@@ -78,6 +82,49 @@ pub(super) enum Content {
     /// access, no descriptor left, an I/O error): said as an error where its type and size
     /// match (found by review: it was a difference, "contents differ", and the cause unsaid).
     Unreadable { what: &'static str, errno: Option<i32>, kind: io::ErrorKind },
+}
+
+/// A plain archive file, for the checks to read members' data from.
+pub(super) struct ArchiveData {
+    pub(super) fd: std::os::fd::OwnedFd,
+    /// Its name, for errors.
+    pub(super) name: String,
+}
+
+/// The most bytes of a member compared at once: each checking thread keeps two buffers of it.
+const COMPARE_CHUNK: usize = 256 << 10;
+
+thread_local! {
+    /// The checking thread's buffers for a file's bytes and the archive's (`At::same_as`).
+    static COMPARE_BUFFERS: std::cell::RefCell<(Vec<u8>, Vec<u8>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// Reads into all of `buf` from `file` unless it ends first: the bytes read.
+fn read_full(file: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match file.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
+/// Reads all of `buf` from `fd` at `offset`; the file ending first is `UnexpectedEof`.
+fn pread_full(fd: BorrowedFd<'_>, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    let mut got = 0;
+    while got < buf.len() {
+        match rustix::io::pread(fd, &mut buf[got..], offset + got as u64) {
+            Ok(0) => return Err(io::Error::from(io::ErrorKind::UnexpectedEof)),
+            Ok(n) => got += n,
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
 }
 
 impl Content {
@@ -308,7 +355,11 @@ impl Task {
                     ));
                 } else {
                     let same = match &all.content {
-                        Content::Inline(data) => file.same_as(&self.place.disk(), data),
+                        Content::Inline(data) => file.same_as(&self.place.disk(), &self.name, Data::Inline(data)),
+                        Content::InArchive(archive, offset) => {
+                            let data = Data::InArchive(archive, *offset, meta.size);
+                            file.same_as(&self.place.disk(), &self.name, data)
+                        }
                         Content::Known(known) => Ok(known.unwrap_or(false)),
                         Content::Unreadable { what, errno, kind } => {
                             let e = errno.map_or_else(|| io::Error::from(*kind), io::Error::from_raw_os_error);
@@ -400,6 +451,14 @@ impl Disk {
     }
 }
 
+/// A member's data to compare with its file: read into memory, or where it lies in the archive
+/// file (offset and size).
+#[derive(Clone, Copy)]
+enum Data<'a> {
+    Inline(&'a [u8]),
+    InArchive(&'a ArchiveData, u64, u64),
+}
+
 /// A member's file on disk: its name in its directory, held open (looked up beneath the root),
 /// or else a path to it.
 pub(super) struct At<'a> {
@@ -418,16 +477,47 @@ impl At<'_> {
         }
     }
 
-    /// Whether the file holds exactly `data` (errors name it `shown`); never through a
-    /// symlink, never waiting on a fifo.
-    fn same_as(&self, shown: &Path, data: &[u8]) -> Result<bool> {
+    /// Whether the file holds exactly `data`, the member `member`'s (errors name the file
+    /// `shown`); never through a symlink, never waiting on a fifo. Compared a chunk at a time,
+    /// in the thread's buffers (no allocation per file).
+    fn same_as(&self, shown: &Path, member: &Path, data: Data<'_>) -> Result<bool> {
         let file = match self.at {
             Some((dir, name)) => open_regular_at(dir, name),
             None => open_regular_at(rustix::fs::CWD, (self.local)()),
         };
         let mut file = file.at(shown, "open")?;
-        let mut disk = Vec::with_capacity(data.len() + 1);
-        (&mut file).take(data.len() as u64 + 1).read_to_end(&mut disk).at(shown, "read")?;
-        Ok(disk == data)
+        let size = match data {
+            Data::Inline(d) => d.len() as u64,
+            Data::InArchive(_, _, size) => size,
+        };
+        COMPARE_BUFFERS.with_borrow_mut(|(disk, archived)| {
+            let chunk = (size.min(COMPARE_CHUNK as u64) as usize).max(1);
+            if disk.len() < chunk {
+                disk.resize(chunk, 0);
+            }
+            let mut at = 0u64;
+            while at < size {
+                let want = (size - at).min(chunk as u64) as usize;
+                let got = read_full(&mut file, &mut disk[..want]).at(shown, "read")?;
+                let expected: &[u8] = match data {
+                    Data::Inline(d) => &d[at as usize..at as usize + want],
+                    Data::InArchive(archive, offset, _) => {
+                        if archived.len() < chunk {
+                            archived.resize(chunk, 0);
+                        }
+                        pread_full(archive.fd.as_fd(), &mut archived[..want], offset + at).map_err(|e| {
+                            crate::format::reader::file_data_error(&archive.name, member, offset + at, &e)
+                        })?;
+                        &archived[..want]
+                    }
+                };
+                if got < want || disk[..want] != *expected {
+                    return Ok(false);
+                }
+                at += want as u64;
+            }
+            // Nothing after the member's bytes.
+            Ok(read_full(&mut file, &mut disk[..1]).at(shown, "read")? == 0)
+        })
     }
 }

@@ -158,6 +158,8 @@ struct Verifier<'a> {
     /// (damage, members not verified, records left out), said in its place among the checks'
     /// findings, in archive order.
     early: Option<Vec<Finding>>,
+    /// The plain archive file the checks read members' data from (`--all`), once one was.
+    archive_data: Option<Arc<check::ArchiveData>>,
 }
 
 pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
@@ -182,6 +184,7 @@ pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
         buf_b: vec![0; 1 << 20],
         dirs_open: Dirs::default(),
         early: None,
+        archive_data: None,
         members: match opts.source {
             Source::Manifest(_) => Members::for_paths(&opts.select),
             Source::Archive(_) => Members::new(&opts.select),
@@ -245,8 +248,26 @@ impl Verifier<'_> {
                 let tick = || progress.set_position(opened.input_pos.load(Ordering::Relaxed));
                 // `--occurrence` picks the copy to compare: every one asked for is compared.
                 self.holding = opts.select.occurrence.is_none();
-                let result = self.archive(&mut reader, &tick);
+                // A plain archive file written to while it is read: what was compared is not
+                // what it holds (`--all` reads members' data after the reader went on,
+                // `Content::InArchive`); its size and time, before and after, tell, as extract's.
+                let stamp = |reader: &crate::format::reader::Reader| {
+                    let st = rustix::fs::fstat(reader.archive_file()?).ok()?;
+                    Some((st.st_size, st.st_mtime, st.st_mtime_nsec))
+                };
+                let stamp_before = stamp(&reader);
+                let mut result = self.archive(&mut reader, &tick);
                 progress.finish();
+                if stamp_before.is_some() && stamp(&reader) != stamp_before {
+                    let changed = Error::entry(
+                        path,
+                        "the archive file changed while it was being verified (written to, or its size or time changed): what was compared may not be what it holds; verify again from a copy nothing writes to",
+                    );
+                    match result {
+                        Ok(()) => result = Err(changed),
+                        Err(_) => report.error(changed),
+                    }
+                }
                 // What was found is said before an error that stopped the reading.
                 let released = self.release();
                 result?;
