@@ -235,8 +235,12 @@ impl Verifier<'_> {
                 if let Some(task) = task {
                     if let Some(AllCheck { content, meta, .. }) = task.all.as_deref() {
                         batch_bytes += meta.xattr_bytes();
-                        if let Content::Inline(d) = content {
-                            batch_bytes += d.len();
+                        match content {
+                            Content::Inline(d) => batch_bytes += d.len(),
+                            // Read by the checking thread: counted so that large files are
+                            // spread over the threads, not checked in one batch by one.
+                            Content::InArchive(..) => batch_bytes += meta.size.min(BATCH_BYTES as u64) as usize,
+                            _ => {}
                         }
                     }
                     batch.push(task);
