@@ -188,7 +188,7 @@ impl Restorer {
     /// root than this namespace's (v3, rootid not 0): the kernel grants them to no process
     /// here, only in a user namespace whose root is that uid; a backup of a rootless
     /// container's files, restored on the host, holds capabilities that do nothing there, and
-    /// nothing said so (found by review). None with another `--cap-rootid` than keep, which
+    /// nothing said so (found in testing). None with another `--cap-rootid` than keep, which
     /// says what it wrote.
     pub fn namespaced_note(&self) -> Option<String> {
         let (n, rootids) = self.namespaced.lock().ok()?.clone();
@@ -280,8 +280,8 @@ impl Restorer {
             return Err(e);
         }
         // EPERM is exFAT's (through FUSE) answer, and an immutable file's (an immutable
-        // directory already in the destination was told "this filesystem refuses it"; found by
-        // review).
+        // directory already in the destination was told "this filesystem refuses it"; found in
+        // testing).
         let why = match e.raw_os_error() {
             Some(libc::EPERM | libc::EACCES) => "this filesystem refuses it, or the file is immutable or append-only",
             _ => "this filesystem refuses it",
@@ -320,7 +320,7 @@ impl Restorer {
                     Errno::INVAL => {
                         "an id this user namespace does not map; extract in a namespace that maps it, or pass --no-same-owner"
                     }
-                    // Root refused: "run as root" is no advice (found by review, an immutable
+                    // Root refused: "run as root" is no advice (found in testing, an immutable
                     // directory already in the destination).
                     _ if crate::error::is_initial_root() => {
                         "refused even to root: no CAP_CHOWN (a container or a bounding set that drops it), an immutable or append-only file, or a security module; pass --no-same-owner to leave owners as they are"
@@ -507,7 +507,7 @@ impl Restorer {
     /// The capability `raw` of the member `path` whose file failed (not made, or made and then
     /// refused something): `Some` unless `on_disk`, its file's capability, is the one it was to
     /// get, for --keep-going's closing list (a file that could not be made at all was left out
-    /// of it; found by review). None where capabilities are not restored.
+    /// of it; found in testing). None where capabilities are not restored.
     pub fn lost_with_file(
         &self,
         on_disk: impl FnOnce() -> io::Result<Option<Vec<u8>>>,
