@@ -41,11 +41,7 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     // A plain archive file written to while it is read gives files other bytes than it had
     // when their headers were read (a worker copies a file's data after the reader has gone
     // on): its size and modification time, before and after, tell.
-    let stamp = |reader: &Reader| {
-        let st = rustix::fs::fstat(reader.archive_file()?).ok()?;
-        Some((st.st_size, st.st_mtime, st.st_mtime_nsec))
-    };
-    let stamp_before = stamp(&reader);
+    let stamp_before = reader.archive_stamp();
     let progress = Progress::bytes(opts.progress, opened.input_len, "extracting");
     report.attach(&progress);
     let input_pos = opened.input_pos;
@@ -149,7 +145,7 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     });
     let (result, run) = result;
     progress.finish();
-    if stamp_before.is_some() && stamp(&reader) != stamp_before {
+    if stamp_before.is_some() && reader.archive_stamp() != stamp_before {
         report.error(Error::entry(
             &opts.archive,
             "the archive file changed while it was being extracted (written to, or its size or time changed): files extracted from it may hold bytes it did not have when read; extract again from a copy nothing writes to",

@@ -251,14 +251,10 @@ impl Verifier<'_> {
                 // A plain archive file written to while it is read: what was compared is not
                 // what it holds (`--all` reads members' data after the reader went on,
                 // `Content::InArchive`); its size and time, before and after, tell, as extract's.
-                let stamp = |reader: &crate::format::reader::Reader| {
-                    let st = rustix::fs::fstat(reader.archive_file()?).ok()?;
-                    Some((st.st_size, st.st_mtime, st.st_mtime_nsec))
-                };
-                let stamp_before = stamp(&reader);
+                let stamp_before = reader.archive_stamp();
                 let mut result = self.archive(&mut reader, &tick);
                 progress.finish();
-                if stamp_before.is_some() && stamp(&reader) != stamp_before {
+                if stamp_before.is_some() && reader.archive_stamp() != stamp_before {
                     let changed = Error::entry(
                         path,
                         "the archive file changed while it was being verified (written to, or its size or time changed): what was compared may not be what it holds; verify again from a copy nothing writes to",

@@ -323,6 +323,15 @@ impl Reader {
         self.src.file()
     }
 
+    /// A plain archive file's size and modification time, to tell, before and after a run that
+    /// reads members' data after the reader has gone on (extract's workers, verify --all's
+    /// checks), whether it was written to meanwhile. None for a pipe or a compressed stream.
+    pub fn archive_stamp(&self) -> Option<(i64, i64, i64)> {
+        let st = rustix::fs::fstat(self.archive_file()?).ok()?;
+        #[allow(clippy::unnecessary_cast, clippy::useless_conversion)] // their types vary by architecture
+        Some((st.st_size as i64, st.st_mtime as i64, st.st_mtime_nsec as i64))
+    }
+
     /// The archive's name, as its errors give it.
     pub fn archive_name(&self) -> &str {
         &self.archive
