@@ -26,7 +26,7 @@ pub fn terminal_safe(msg: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Whether `push_escaped` shows `c` otherwise than as itself (a backslash aside).
-fn escaped(c: char) -> bool {
+pub fn escaped(c: char) -> bool {
     c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') || is_noncharacter(c)
 }
 

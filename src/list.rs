@@ -171,6 +171,36 @@ pub fn hex_short(b: &[u8]) -> String {
     }
 }
 
+/// An xattr's value as `getfattr` shows it: text in double quotes (C escapes for a quote, a
+/// backslash and the few control characters text holds: tab, newline, a final NUL), anything
+/// else in hex after `0x`; past 64 bytes, the first 64 (or 32 in hex) and the size, so one line
+/// stays readable. `"abc"` and `0x616263` are then told apart, as getfattr tells them.
+pub fn xattr_value_text(v: &[u8]) -> String {
+    let body = v.strip_suffix(b"\0").unwrap_or(v);
+    let text = std::str::from_utf8(body)
+        .ok()
+        .filter(|t| t.chars().all(|c| c == '\t' || c == '\n' || !crate::error::escaped(c)));
+    let Some(text) = text else { return format!("0x{}", hex_short(v)) };
+    let shown = if v.len() > 64 { &text[..text.floor_char_boundary(64.min(text.len()))] } else { text };
+    let mut out = String::with_capacity(shown.len() + 2);
+    out.push('"');
+    for c in shown.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c => crate::error::push_escaped(&mut out, c),
+        }
+    }
+    if body.len() < v.len() && shown.len() == text.len() {
+        out.push_str("\\000");
+    }
+    out.push('"');
+    if shown.len() < text.len() {
+        out.push_str(&format!("... ({} bytes)", v.len()));
+    }
+    out
+}
+
 /// A name as `tar -t` prints it (GNU tar's default "escape" quoting): backslash, control
 /// characters and bytes that are not UTF-8 become C escapes (`\\`, `\n`, `\377`), so every
 /// listed name is one line.
@@ -659,6 +689,26 @@ mod tests {
 
     /// Times in a zone whose offset was not whole minutes (New York's local mean time, -4:56:02,
     /// before 1883) fall in local minutes of their own; fractions print as GNU tar prints them.
+    #[test]
+    fn xattr_values_as_getfattr_shows_them() {
+        assert_eq!(xattr_value_text(b"hello"), "\"hello\"");
+        assert_eq!(xattr_value_text(b""), "\"\"");
+        assert_eq!(xattr_value_text(b"a \"q\" \\ b\tc\n"), "\"a \\\"q\\\" \\\\ b\\tc\\n\"");
+        assert_eq!(xattr_value_text(b"text\0"), "\"text\\000\"");
+        assert_eq!(xattr_value_text("é ü".as_bytes()), "\"é ü\"");
+        // Bytes that are no text, controls and a NUL inside are hex.
+        assert_eq!(xattr_value_text(b"\x01\x00\x00\x02"), "0x01000002");
+        assert_eq!(xattr_value_text(b"a\0b"), "0x610062");
+        assert_eq!(xattr_value_text(b"\xff\xfe"), "0xfffe");
+        assert_eq!(xattr_value_text(b"\x1b[31m"), "0x1b5b33316d");
+        // Long values: the first 64 bytes (32 in hex) and the size.
+        let long = "x".repeat(100);
+        assert_eq!(xattr_value_text(long.as_bytes()), format!("\"{}\"... (100 bytes)", "x".repeat(64)));
+        let wide = "é".repeat(40);
+        assert_eq!(xattr_value_text(wide.as_bytes()), format!("\"{}\"... (80 bytes)", "é".repeat(32)));
+        assert_eq!(xattr_value_text(&[0u8; 100]), format!("0x{}... (100 bytes)", "00".repeat(32)));
+    }
+
     #[test]
     fn dates_as_gnu_tar_prints_them() {
         let new_york = jiff::tz::TimeZone::get("America/New_York").unwrap();

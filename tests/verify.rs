@@ -1087,6 +1087,16 @@ fn verify_all_takes_extracts_xattr_options() {
     // What was restored and then lost is still found.
     cmd("setfattr").args(["-x", "user.a"]).arg(dst.join("f")).ok();
     assert_eq!(verify(&["--xattrs"], 1), ["f: xattr differs: archive user.a"]);
+    // Values as getfattr shows them: text quoted, other bytes in hex.
+    let lines = |opts: &[&str]| {
+        let out = captar().args(["verify", "--all"]).args(opts).arg("-f").arg(&archive).arg("-C").arg(&dst).code(1);
+        out.stdout_text().lines().filter(|l| l.starts_with("f: ")).map(str::to_string).collect::<Vec<_>>()
+    };
+    assert_eq!(lines(&["--xattrs"]), [r#"f: xattr differs: archive user.a="1", disk no user.a"#]);
+    cmd("setfattr").args(["-n", "user.a", "-v", "0x01ff"]).arg(dst.join("f")).ok();
+    assert_eq!(lines(&["--xattrs"]), [r#"f: xattr differs: archive user.a="1", disk user.a=0x01ff"#]);
+    cmd("setfattr").args(["-n", "user.a", "-v", "say \"hi\""]).arg(dst.join("f")).ok();
+    assert_eq!(lines(&["--xattrs"]), [r#"f: xattr differs: archive user.a="1", disk user.a="say \"hi\"""#]);
 }
 
 /// `--all` compares every byte, in chunks, whether the data is read from a plain archive file by

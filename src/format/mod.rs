@@ -221,6 +221,17 @@ impl Time {
         };
         Some(Time { secs: i64::try_from(secs).ok()?, nsecs })
     }
+
+    /// This time as a date in UTC, to the nanosecond where it has a fraction
+    /// (`2021-03-04 05:06:07.123456789 UTC`); beyond the dates a calendar holds (years past
+    /// 9999 or before -9999), its pax seconds.
+    pub fn date_text(self) -> String {
+        match jiff::Timestamp::new(self.secs, self.nsecs as i32) {
+            Ok(t) if self.nsecs == 0 => t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            Ok(t) => format!("{}.{:09} UTC", t.strftime("%Y-%m-%d %H:%M:%S"), self.nsecs),
+            Err(_) => self.to_pax(),
+        }
+    }
 }
 
 /// One archive member: what a header plus its pax records say.
@@ -492,5 +503,16 @@ mod tests {
         assert_eq!(Time::from_pax("1.2.3"), None);
         assert_eq!(Time::from_pax("-9223372036854775808.5"), None, "past the least");
         assert_eq!(Time::from_pax("9223372036854775808"), None);
+    }
+
+    #[test]
+    fn dates_in_utc_to_the_nanosecond() {
+        let t = |secs, nsecs| Time { secs, nsecs }.date_text();
+        assert_eq!(t(1614834367, 123456789), "2021-03-04 05:06:07.123456789 UTC");
+        assert_eq!(t(1614834367, 500_000_000), "2021-03-04 05:06:07.500000000 UTC");
+        assert_eq!(t(0, 0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(t(-2, 500_000_000), "1969-12-31 23:59:58.500000000 UTC");
+        assert_eq!(t(i64::MAX, 0), "9223372036854775807");
+        assert_eq!(t(i64::MIN, 999_999_999), "-9223372036854775807.000000001");
     }
 }

@@ -395,7 +395,7 @@ impl Task {
                     let shown = crate::list::quote_name(std::os::unix::ffi::OsStrExt::as_bytes(xname.as_os_str()));
                     let show = |v: &[u8]| match text(v).filter(|_| label) {
                         Some(text) => format!("{shown}={}", crate::list::quote_name(text.as_bytes())),
-                        None => format!("{shown}={}", crate::list::hex_short(v)),
+                        None => format!("{shown}={}", crate::list::xattr_value_text(v)),
                     };
                     let d = disk.as_deref().map(show).unwrap_or_else(|| format!("no {shown}"));
                     out.push(self.diff(DiffKind::Xattr, Some(show(value)), Some(d), None));

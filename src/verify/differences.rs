@@ -88,12 +88,19 @@ impl Difference {
         let detail = match (self.kind, &self.archive, &self.disk) {
             (DiffKind::CapsMissing, Some(a), _) => format!(" ({} {a})", self.source),
             (DiffKind::CapsExtra | DiffKind::ExtraCapped | DiffKind::Missing, _, Some(d)) => format!(": {d}"),
+            // Times as dates (UTC, to the nanosecond); JSON keeps the pax seconds.
+            (DiffKind::Mtime, Some(a), Some(d)) => format!(": {} {}, disk {}", self.source, date(a), date(d)),
             (_, Some(a), Some(d)) => format!(": {} {a}, disk {d}", self.source),
             _ => String::new(),
         };
         let risk = self.risk.as_ref().map(|r| format!(" [risk={r}]")).unwrap_or_default();
         format!("{}: {}{detail}{risk}", self.path, self.kind.label(self.source))
     }
+}
+
+/// A time in pax seconds as a date (`Time::date_text`); what does not parse, as it is.
+fn date(pax: &str) -> String {
+    crate::format::Time::from_pax(pax).map_or_else(|| pax.to_string(), |t| t.date_text())
 }
 
 #[derive(Debug, Default, Serialize)]
