@@ -687,8 +687,6 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
 mod tests {
     use super::*;
 
-    /// Times in a zone whose offset was not whole minutes (New York's local mean time, -4:56:02,
-    /// before 1883) fall in local minutes of their own; fractions print as GNU tar prints them.
     #[test]
     fn xattr_values_as_getfattr_shows_them() {
         assert_eq!(xattr_value_text(b"hello"), "\"hello\"");
@@ -709,6 +707,8 @@ mod tests {
         assert_eq!(xattr_value_text(&[0u8; 100]), format!("0x{}... (100 bytes)", "00".repeat(32)));
     }
 
+    /// Times in a zone whose offset was not whole minutes (New York's local mean time, -4:56:02,
+    /// before 1883) fall in local minutes of their own; fractions print as GNU tar prints them.
     #[test]
     fn dates_as_gnu_tar_prints_them() {
         let new_york = jiff::tz::TimeZone::get("America/New_York").unwrap();
