@@ -1096,7 +1096,7 @@ fn control_characters_in_names_are_escaped_in_messages() {
     let out = captar().args(["verify", "--all", "-f"]).arg(c.archive_path()).arg("-C").arg(&c.dest).code(1);
     let text = out.stdout_text();
     assert!(!text.contains('\x1b'), "{text:?}");
-    assert!(text.contains("archive user.\\033[32mgreen=76, disk no user.\\033[32mgreen"), "{text:?}");
+    assert!(text.contains("archive user.\\033[32mgreen=\"v\", disk no user.\\033[32mgreen"), "{text:?}");
     assert!(text.contains("archive security.selinux=lab\\033[34mel"), "{text:?}");
 
     // In JSON, where serde escapes only C0: DEL and the C1 controls (U+009B is CSI to xterm and
