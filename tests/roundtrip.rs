@@ -514,20 +514,24 @@ fn keep_going_lists_every_capability_not_restored() {
     cmd("setfattr").args(["-h", "-n", "security.capability", "-v", v2]).arg(src.join("fifo")).ok();
     std::fs::write(src.join("f"), b"#!/bin/sh\n").unwrap();
     cmd("setcap").args(["cap_net_raw+ep"]).arg(src.join("f")).ok();
+    // A hard link to it is made, without the capability either: listed as the link it is.
+    std::fs::hard_link(src.join("f"), src.join("link")).unwrap();
     let a = tmp.path().join("a.tar");
-    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).arg(".").ok();
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).args(["d", "fifo", "f", "link"]).ok();
     let Some(ramfs) = util::mount_tmp("ramfs", "") else { return };
     let err =
         captar().args(["extract", "--keep-going", "-f"]).arg(&a).arg("-C").arg(ramfs.path()).code(2).stderr_text();
-    for name in ["./d/", "./fifo", "./f"] {
+    for name in ["d/", "fifo", "f"] {
         assert!(err.contains(&format!("captar: {name}: cannot restore cap_net_raw=ep: ")), "{name}: {err}");
         assert!(err.contains(&format!("\n  {name}: cap_net_raw=ep\n")), "{name} not in the list: {err}");
     }
-    assert!(err.contains("captar: 3 capabilities were not restored:\n"), "{err}");
+    assert!(err.contains("\n  link: cap_net_raw=ep (a hard link to f)\n"), "{err}");
+    assert!(err.contains("captar: 4 capabilities were not restored:\n"), "{err}");
+    assert!(ramfs.path().join("link").exists());
     // Without --keep-going, the directory's is named too (its metadata is set even after the stop).
     let Some(again) = util::mount_tmp("ramfs", "") else { return };
     let err = captar().args(["extract", "-f"]).arg(&a).arg("-C").arg(again.path()).code(2).stderr_text();
-    assert!(err.contains("captar: ./d/: cannot restore cap_net_raw=ep: "), "{err}");
+    assert!(err.contains("captar: d/: cannot restore cap_net_raw=ep: "), "{err}");
 }
 
 /// A capped file that cannot be made at all (its directory, already in the destination, is
@@ -553,6 +557,8 @@ fn keep_going_lists_a_capped_file_that_could_not_be_made() {
     for f in ["locked/small", "locked/big", "open/ok"] {
         cmd("setcap").args(["cap_net_raw+ep"]).arg(src.join(f)).ok();
     }
+    // A hard link to a file not made is listed too, as the link it is.
+    std::fs::hard_link(src.join("locked/small"), src.join("open/link")).unwrap();
     let a = tmp.path().join("a.tar");
     captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).args(["locked", "open"]).ok();
     /// Takes the immutable attribute off again, whatever the test does, so the tree can go.
@@ -574,10 +580,11 @@ fn keep_going_lists_a_capped_file_that_could_not_be_made() {
         };
         let err = run.code(2).stderr_text();
         assert!(err.contains("captar: locked/small: create file: "), "{err}");
-        assert!(err.contains("captar: 2 capabilities were not restored:\n"), "pipe {from_pipe}: {err}");
+        assert!(err.contains("captar: 3 capabilities were not restored:\n"), "pipe {from_pipe}: {err}");
         for name in ["locked/small", "locked/big"] {
-            assert!(err.contains(&format!("\n  {name}: cap_net_raw=ep")), "{name} not in the list: {err}");
+            assert!(err.contains(&format!("\n  {name}: cap_net_raw=ep\n")), "{name} not in the list: {err}");
         }
+        assert!(err.contains("\n  open/link: cap_net_raw=ep (a hard link to locked/small)\n"), "{err}");
         assert!(!err.contains("  open/ok: "), "{err}");
         assert!(!err.contains("run as root"), "{err}");
         assert!(err.contains("refused even to root"), "{err}");

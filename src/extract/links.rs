@@ -96,6 +96,7 @@ impl Run<'_> {
                 if make && outcome.is_ok() {
                     self.forget_removed();
                     let made = self.hard_link(&link.parent_rel, &link.name, &link.meta);
+                    self.note_link_to_lost(&link.meta, &made);
                     outcome = self.handle(&link.meta.path, made);
                 }
                 ready.push(link.rel.into_os_string());

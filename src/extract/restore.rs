@@ -31,6 +31,8 @@ pub struct CapFailure {
     /// The filesystem had no room for it (ENOSPC, EDQUOT): the extraction stops, as on a full
     /// disk for data, with that advice (not --keep-going's or --no-caps', which lose it).
     pub no_space: bool,
+    /// A hard link listed with its file (`Run::note_link_to_lost`); `reason` says so.
+    pub link: bool,
 }
 
 /// The most rootids `Restorer::namespaced_note` names.
@@ -86,6 +88,14 @@ pub fn cap_errno_reason(e: &io::Error) -> String {
 }
 
 impl CapFailure {
+    /// Its line in --keep-going's closing list: the name and the set not restored.
+    pub fn listed(&self) -> String {
+        match self.link {
+            true => format!("{}: {} ({})", self.path.escaped(), self.caps, self.reason),
+            false => format!("{}: {}", self.path.escaped(), self.caps),
+        }
+    }
+
     /// The error line naming `path` (as the member is shown), the set and why.
     pub fn message(&self, path: &Path) -> String {
         format!("{}: cannot restore {}: {}", path.escaped(), self.caps, self.reason)
@@ -450,6 +460,7 @@ impl Restorer {
             caps: format!("the archived value {}", crate::list::hex_short(raw)),
             reason: e.to_string(),
             no_space: false,
+            link: false,
         })?;
         Ok((decoded, self.rootid.apply(decoded).encode()))
     }
@@ -538,6 +549,7 @@ impl Restorer {
             caps: decoded.text_with_rootid(),
             reason: why.into(),
             no_space: false,
+            link: false,
         })
     }
 
@@ -557,6 +569,7 @@ impl Restorer {
             caps: decoded.text_with_rootid(),
             reason,
             no_space,
+            link: false,
         };
         // Each member's own set says whether it can be restored: not a test made once, which
         // would hold neither after -U freed room nor beneath a mount inside the destination.
