@@ -3080,7 +3080,7 @@ fn an_mtime_the_filesystem_cannot_hold_is_a_warning() {
     std::fs::copy("/bin/true", s.join("tool")).unwrap();
     util::cmd("setcap").arg("cap_net_raw+ep").arg(s.join("tool")).ok();
     for (date, path, h) in [
-        ("2500-01-01", "d/f", ""),
+        ("2500-01-01 00:00:00.25", "d/f", ""),
         ("2600-01-01", "d/l", "-h"),
         ("1800-01-01", "old", ""),
         ("2100-01-01", "y2100", ""),
@@ -3100,7 +3100,7 @@ fn an_mtime_the_filesystem_cannot_hold_is_a_warning() {
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), 4, "{err}");
     for (name, was, kept) in [
-        ("./d/f", "2500-01-01 00:00:00 UTC (16725225600)", "2446-05-10 22:38:55 UTC (15032385535)"),
+        ("./d/f", "2500-01-01 00:00:00.250000000 UTC (16725225600.25)", "2446-05-10 22:38:55 UTC (15032385535)"),
         ("./d/l", "2600-01-01 00:00:00 UTC (19880899200)", "2446-05-10 22:38:55 UTC (15032385535)"),
         ("./old", "1800-01-01 00:00:00 UTC (-5364662400)", "1901-12-13 20:45:52 UTC (-2147483648)"),
         ("./d/", "2700-01-01 00:00:00 UTC (23036572800)", "2446-05-10 22:38:55 UTC (15032385535)"),
@@ -3115,7 +3115,7 @@ fn an_mtime_the_filesystem_cannot_hold_is_a_warning() {
     assert_eq!(util::getcap_n_r(ext4.path()).len(), 1);
     let out = captar().args(["verify", "--all", "-f"]).arg(&archive).arg("-C").arg(ext4.path()).code(1).stdout_text();
     assert!(
-        out.contains("./d/f: mtime differs: archive 2500-01-01 00:00:00 UTC, disk 2446-05-10 22:38:55 UTC"),
+        out.contains("./d/f: mtime differs: archive 2500-01-01 00:00:00.250000000 UTC, disk 2446-05-10 22:38:55 UTC"),
         "{out}"
     );
     // Silenced, it still counts.

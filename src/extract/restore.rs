@@ -383,11 +383,11 @@ impl Restorer {
             return Ok(None);
         }
         #[allow(clippy::unnecessary_cast)] // st_mtime is i64 here, but not on every architecture
-        let kept = stored()?.st_mtime as i64;
-        Ok((kept != meta.mtime.secs).then(|| {
+        let kept = Time::mtime_of(&stored()?);
+        Ok((kept.secs != meta.mtime.secs).then(|| {
             format!(
                 "its mtime {} is outside what this filesystem can hold; it was set to {} (verify --all will report the difference)",
-                date_text(meta.mtime.secs),
+                date_text(meta.mtime),
                 date_text(kept)
             )
         }))
@@ -687,12 +687,11 @@ fn may_be_clamped(secs: i64) -> bool {
     i32::try_from(secs).is_err()
 }
 
-/// `secs` as a date in UTC, and the seconds as verify shows them.
-fn date_text(secs: i64) -> String {
-    match jiff::Timestamp::from_second(secs) {
-        Ok(t) => format!("{} ({secs})", t.strftime("%Y-%m-%d %H:%M:%S UTC")),
-        Err(_) => secs.to_string(),
-    }
+/// `t` as a date in UTC, to the nanosecond where it has a fraction, and its pax seconds (as
+/// `verify --json` shows them; the fraction was left out).
+fn date_text(t: Time) -> String {
+    let (date, pax) = (t.date_text(), t.to_pax());
+    if date == pax { pax } else { format!("{date} ({pax})") }
 }
 
 /// The problem of an xattr the destination refused: its name, the system's words, and what to
