@@ -382,7 +382,6 @@ impl Restorer {
         if !may_be_clamped(meta.mtime.secs) {
             return Ok(None);
         }
-        #[allow(clippy::unnecessary_cast)] // st_mtime is i64 here, but not on every architecture
         let kept = Time::mtime_of(&stored()?);
         Ok((kept.secs != meta.mtime.secs).then(|| {
             format!(
@@ -687,8 +686,8 @@ fn may_be_clamped(secs: i64) -> bool {
     i32::try_from(secs).is_err()
 }
 
-/// `t` as a date in UTC, to the nanosecond where it has a fraction, and its pax seconds (as
-/// `verify --json` shows them; the fraction was left out).
+/// `t` as a date in UTC, to the nanosecond where it has a fraction, and its pax seconds, as
+/// `verify --json` shows them (whole seconds were shown, the fraction left out).
 fn date_text(t: Time) -> String {
     let (date, pax) = (t.date_text(), t.to_pax());
     if date == pax { pax } else { format!("{date} ({pax})") }
