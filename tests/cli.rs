@@ -268,6 +268,48 @@ fn every_help_has_examples() {
     }
 }
 
+/// The global options of the archive's bytes and records (`--totals`, `--checkpoint`,
+/// `--checkpoint-action`, `-b`, `--record-size`) are left out of `caps`' help and refused there,
+/// wherever they stand: they were listed, and taken to no effect. The others stay (`-q`,
+/// `--warning`), and the archive commands keep them all.
+#[test]
+fn caps_refuses_the_archive_options() {
+    for (args, option) in [
+        (&["caps", "scan", "--checkpoint", "."][..], "--checkpoint"),
+        (&["--totals", "caps", "decode", "5"], "--totals"),
+        (&["caps", "--checkpoint-action=dot", "decode", "5"], "--checkpoint-action"),
+        (&["caps", "scan", "-b", "20", "."], "-b/--blocking-factor"),
+        (&["caps", "procs", "--record-size=1k"], "--record-size"),
+    ] {
+        let out = captar().args(args).code(2);
+        assert_eq!(
+            out.stderr_text(),
+            format!(
+                "captar: caps: {option} is for the commands that read or write an archive; caps reads and writes none\n"
+            ),
+            "{args:?}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+    for command in [&["caps"][..], &["caps", "decode"], &["caps", "scan"], &["caps", "procs"]] {
+        let help = captar().args(command).arg("--help").ok().stdout_text();
+        for hidden in ["--totals", "--checkpoint", "--blocking-factor", "--record-size"] {
+            assert!(!help.contains(hidden), "{command:?} {hidden}: {help}");
+        }
+        assert!(help.contains("--quiet") && help.contains("--warning"), "{command:?}: {help}");
+    }
+    for command in ["create", "list", "extract", "verify"] {
+        let help = captar().args([command, "--help"]).ok().stdout_text();
+        for shown in ["--totals", "--checkpoint", "--blocking-factor", "--record-size"] {
+            assert!(help.contains(shown), "{command} {shown}: {help}");
+        }
+    }
+    assert_eq!(
+        captar().args(["caps", "decode", "-q", "5"]).ok().stdout_text(),
+        "0x0000000000000005=cap_chown,cap_dac_read_search\n"
+    );
+}
+
 /// `--totals` prints GNU tar's line on stderr: the archive's size (uncompressed) after create,
 /// the bytes read (in whole records, as tar reads) after list, extract and verify: the same
 /// numbers as GNU tar's `--totals` reading the same archive, and as the archive's size.

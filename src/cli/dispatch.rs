@@ -25,6 +25,44 @@ fn write_stdout(text: &[u8]) -> Result<()> {
     out.write_all(text).and_then(|()| out.flush()).map_err(crate::error::Error::stdout)
 }
 
+/// The global options of the archive's bytes and records (as tar's, they may come anywhere on the
+/// command line), of no use to `caps`, which reads and writes no archive.
+const ARCHIVE_ONLY: [&str; 5] = ["totals", "checkpoint", "checkpoint_action", "blocking_factor", "record_size"];
+
+/// The command line's definition, with `ARCHIVE_ONLY` left out of `caps`' help: they were
+/// listed there, and taken to no effect (`caps scan --checkpoint`); now they are a usage error
+/// there (`refuse_archive_only`). `caps` gets hidden copies of them, which clap passes on to its
+/// subcommands in place of the top level's (mutating them once built breaks clap's lookup).
+pub(super) fn cli_command() -> clap::Command {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let hidden: Vec<clap::Arg> = cmd
+        .get_arguments()
+        .filter(|a| ARCHIVE_ONLY.contains(&a.get_id().as_str()))
+        .map(|a| a.clone().hide(true))
+        .collect();
+    cmd.mut_subcommand("caps", |caps| hidden.into_iter().fold(caps, |c, a| c.arg(a)))
+}
+
+/// A usage error for an `ARCHIVE_ONLY` option given to `caps`.
+fn refuse_archive_only(command: &Command, matches: &clap::ArgMatches) -> Result<()> {
+    if !matches!(command, Command::Caps(_)) {
+        return Ok(());
+    }
+    let given = ARCHIVE_ONLY.iter().find(|id| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine));
+    match given {
+        Some(id) => {
+            let option = match *id {
+                "blocking_factor" => "-b/--blocking-factor".to_string(),
+                id => format!("--{}", id.replace('_', "-")),
+            };
+            Err(Error::Usage(format!(
+                "caps: {option} is for the commands that read or write an archive; caps reads and writes none"
+            )))
+        }
+        None => Ok(()),
+    }
+}
+
 /// Parses `args` (with the program name first) and runs the command.
 pub fn run(args: Vec<OsString>) -> Result<Outcome> {
     // GNU tar's TAR_OPTIONS, in tar's own command lines (the subcommand form is captar's).
@@ -45,7 +83,7 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
         None if tar_style => tarstyle::rewrite(&args)?,
         None => args,
     };
-    let parsed = <Cli as clap::CommandFactory>::command()
+    let parsed = cli_command()
         .try_get_matches_from(&args)
         .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m).map(|cli| (cli, m)));
     let (cli, matches) = match parsed {
@@ -62,6 +100,7 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
         }
         Err(e) => return Err(in_tar_options(crate::error::Error::Usage(usage::one_line(&e, &args)))),
     };
+    refuse_archive_only(&cli.command, &matches)?;
     let silenced = crate::error::silenced_warnings(&cli.warning).map_err(Error::Usage)?;
     let report = Report::with_quiet(cli.quiet).with_silenced(silenced);
     let record = record_size(cli.blocking_factor.as_deref(), cli.record_size.as_deref()).map_err(Error::Usage)?;
@@ -393,7 +432,7 @@ fn command(
             Ok(Outcome::Ok)
         }
         Command::Man => {
-            let text = man::page(<Cli as clap::CommandFactory>::command()).map_err(Error::stdout)?;
+            let text = man::page(cli_command()).map_err(Error::stdout)?;
             write_stdout(&text)?;
             Ok(Outcome::Ok)
         }
