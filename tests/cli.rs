@@ -270,7 +270,7 @@ fn every_help_has_examples() {
 
 /// The global options of the archive's bytes and records (`--totals`, `--checkpoint`,
 /// `--checkpoint-action`, `-b`, `--record-size`) are left out of `caps`' help and refused there,
-/// wherever they stand: they were listed, and taken to no effect. The others stay (`-q`,
+/// wherever they stand, and by `verify --manifest`: they were taken to no effect. The others stay (`-q`,
 /// `--warning`), and the archive commands keep them all.
 #[test]
 fn caps_refuses_the_archive_options() {
@@ -308,6 +308,20 @@ fn caps_refuses_the_archive_options() {
         captar().args(["caps", "decode", "-q", "5"]).ok().stdout_text(),
         "0x0000000000000005=cap_chown,cap_dac_read_search\n"
     );
+    // verify --manifest reads a getcap listing, no archive: refused there too; verify -f keeps them.
+    let tmp = util::tempdir();
+    let manifest = tmp.path().join("caps.txt");
+    std::fs::write(&manifest, "").unwrap();
+    for option in ["--totals", "--checkpoint"] {
+        let out = captar().args(["verify", option, "--manifest"]).arg(&manifest).arg("-C").arg(tmp.path()).code(2);
+        assert_eq!(
+            out.stderr_text(),
+            format!(
+                "captar: verify --manifest: {option} is for the commands that read or write an archive; a manifest is none\n"
+            )
+        );
+    }
+    captar().args(["verify", "-q", "--manifest"]).arg(&manifest).arg("-C").arg(tmp.path()).ok();
 }
 
 /// `--totals` prints GNU tar's line on stderr: the archive's size (uncompressed) after create,

@@ -43,11 +43,14 @@ pub(super) fn cli_command() -> clap::Command {
     cmd.mut_subcommand("caps", |caps| hidden.into_iter().fold(caps, |c, a| c.arg(a)))
 }
 
-/// A usage error for an `ARCHIVE_ONLY` option given to `caps`.
+/// A usage error for an `ARCHIVE_ONLY` option given to `caps`, or to `verify --manifest`, which
+/// reads a getcap listing, not an archive (both took them to no effect).
 fn refuse_archive_only(command: &Command, matches: &clap::ArgMatches) -> Result<()> {
-    if !matches!(command, Command::Caps(_)) {
-        return Ok(());
-    }
+    let (who, reads) = match command {
+        Command::Caps(_) => ("caps", "caps reads and writes none"),
+        Command::Verify(v) if v.manifest.is_some() => ("verify --manifest", "a manifest is none"),
+        _ => return Ok(()),
+    };
     let given = ARCHIVE_ONLY.iter().find(|id| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine));
     match given {
         Some(id) => {
@@ -55,9 +58,7 @@ fn refuse_archive_only(command: &Command, matches: &clap::ArgMatches) -> Result<
                 "blocking_factor" => "-b/--blocking-factor".to_string(),
                 id => format!("--{}", id.replace('_', "-")),
             };
-            Err(Error::Usage(format!(
-                "caps: {option} is for the commands that read or write an archive; caps reads and writes none"
-            )))
+            Err(Error::Usage(format!("{who}: {option} is for the commands that read or write an archive; {reads}")))
         }
         None => Ok(()),
     }
