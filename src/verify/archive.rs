@@ -230,7 +230,13 @@ impl Verifier<'_> {
                     sent += 1;
                 }
                 if result.is_err() && !done {
-                    break; // the member's task failed: nothing after it is read
+                    // The member's task failed (its data cut short): nothing after it is read,
+                    // and the members before it are still checked (found by review: --all
+                    // dropped their differences, caps-only verify reported them).
+                    if !batch.is_empty() && task_tx.send((sent, std::mem::take(&mut batch))).is_ok() {
+                        sent += 1;
+                    }
+                    break;
                 }
                 if let Some(task) = task {
                     if let Some(AllCheck { content, meta, .. }) = task.all.as_deref() {
