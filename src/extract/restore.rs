@@ -510,8 +510,23 @@ impl Restorer {
     ) -> std::result::Result<(), CapFailure> {
         let Some(raw) = meta.caps_raw() else { return Ok(()) };
         // Not counted as excluded: its file's own member was (bsdtar repeats it on each link).
-        let why = "the hard link names a file without it, and a link sets no capability (give it to the first name of the file)";
-        self.caps_held(on_disk, &meta.path, raw, why)
+        let mut held = None;
+        let read = || {
+            let value = on_disk();
+            held = value.as_ref().ok().cloned().flatten();
+            value
+        };
+        let how = "a link sets no capability (give it to the first name of the file)";
+        self.caps_held(read, &meta.path, raw, "").map_err(|mut f| {
+            // A file with another capability is not said to have none (found by review).
+            f.reason = match held.as_deref().map(FileCaps::decode) {
+                Some(Ok(other)) => {
+                    format!("the hard link names a file with {} instead, and {how}", other.text_with_rootid())
+                }
+                _ => format!("the hard link names a file without it, and {how}"),
+            };
+            f
+        })
     }
 
     /// The capability `raw` of the member `path` whose file failed (not made, or made and then

@@ -312,10 +312,26 @@ fn a_hard_link_member_sets_no_capability() {
     let c = case();
     let out = c.extract(&only_link, &[], 2);
     let line = refusal(&out, "captar: h:", "cap_net_raw=ep");
-    assert!(line.contains("a link sets no capability"), "{line}");
+    assert!(line.contains("the hard link names a file without it, and a link sets no capability"), "{line}");
     assert_eq!(captar::xattr::get_caps_path(&c.dest("a")).unwrap(), None);
     assert_eq!(lkind(&c.dest("h")), None, "no name made for the file without the link's capability");
     assert_eq!(lkind(&c.dest("after")), None);
+    // A file with another capability is named with it, not said to have none (found by review).
+    let chown = [1, 0, 0, 2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    let other = Tar::new()
+        .pax(&[("SCHILY.xattr.security.capability", &chown[..])])
+        .header(Header::new(b'0', "a").size(7))
+        .data(b"binary\n")
+        .pax(&[cap])
+        .hardlink("h", "a")
+        .end();
+    let out = case().extract(&other, &[], 2);
+    let line = refusal(&out, "captar: h:", "cap_net_raw=ep");
+    assert!(
+        line.contains("the hard link names a file with cap_chown=ep instead, and a link sets no capability"),
+        "{line}"
+    );
+    assert!(!line.contains("without it"), "{line}");
     // With --keep-going the link is made (the file is there anyway), and listed at the end.
     let c = case();
     let out = c.extract(&only_link, &["--keep-going"], 2);
