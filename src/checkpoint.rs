@@ -371,7 +371,10 @@ impl Checkpoints {
         match status {
             Ok(s) if s.success() => {}
             Ok(s) => crate::error::print_stderr(&format!("captar: checkpoint command `{command}` failed: {s}")),
-            Err(e) => crate::error::print_stderr(&format!("captar: checkpoint command `{command}` cannot run: {e}")),
+            Err(e) => crate::error::print_stderr(&format!(
+                "captar: checkpoint command `{command}` cannot run: {}",
+                crate::error::os_text(&e)
+            )),
         }
     }
 

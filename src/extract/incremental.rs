@@ -135,7 +135,7 @@ impl Run<'_> {
             self.rename_dir(from, to).map_err(|e| {
                 let e = match e.kind() {
                     io::ErrorKind::NotFound => "it is not there".to_string(),
-                    _ => e.to_string(),
+                    _ => crate::error::os_text(&e),
                 };
                 Failure::Member(Error::entry(
                     path,

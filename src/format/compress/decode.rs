@@ -229,7 +229,9 @@ fn lzma_error(e: io::Error) -> io::Error {
         E::Format => "not in the format its first bytes said (or garbage after the end)",
         E::Options | E::UnsupportedCheck => "uses options or an integrity check this decoder does not support",
         E::Mem => "needs more memory than is available",
-        E::MemLimit => "asks for a dictionary of more than 2 GiB, larger than any xz, lzip or lzma preset uses",
+        E::MemLimit => {
+            "needs more than 2 GiB of memory to decompress (its dictionary is 2 GiB or larger), more than any xz, lzip or lzma preset uses"
+        }
         E::NoCheck => "has no integrity check",
         E::Program => "could not be decoded (liblzma reported a program error)",
     };
@@ -250,6 +252,16 @@ mod tests {
         let (kind, mut src) = decoder(Origin::Stream(Box::new(io::Cursor::new(bytes)))).unwrap();
         assert_eq!(kind, Compression::Lzma);
         let err = src.read(&mut [0u8; 512]).unwrap_err();
-        assert!(err.to_string().contains("more than 2 GiB"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("needs more than 2 GiB of memory to decompress (its dictionary is 2 GiB or larger)"),
+            "{err}"
+        );
+        // Exactly 2 GiB is refused too: the dictionary and the decoder's own state pass the limit
+        // (found by review: the message said "more than 2 GiB").
+        let bytes = b"\x5d\x00\x00\x00\x80\xff\xff\xff\xff\xff\xff\xff\xff\0\0\0\0\0\0\0\0".to_vec();
+        let (_, mut src) = decoder(Origin::Stream(Box::new(io::Cursor::new(bytes)))).unwrap();
+        let err = src.read(&mut [0u8; 512]).unwrap_err();
+        assert!(err.to_string().contains("its dictionary is 2 GiB or larger"), "{err}");
     }
 }

@@ -134,7 +134,7 @@ const TRUNCATED: &str =
 pub fn file_data_error(archive: &str, member: &Path, offset: u64, e: &io::Error) -> Error {
     let msg = match e.kind() {
         io::ErrorKind::UnexpectedEof => TRUNCATED.to_string(),
-        _ => format!("read failed: {e}"),
+        _ => format!("read failed: {}", crate::error::os_text(e)),
     };
     Error::Archive { archive: archive.to_string(), offset, msg: format!("{}: {msg}", member.escaped()) }
 }
@@ -352,7 +352,7 @@ impl Reader {
             // "read failed", like an I/O error).
             damaged(e)
         } else {
-            format!("read failed: {e}")
+            format!("read failed: {}", crate::error::os_text(e))
         }
     }
 
