@@ -693,8 +693,9 @@ fn parse_mtime(flag: &str, date: &str) -> Result<Time> {
         let md = std::fs::metadata(date).map_err(|e| Error::io(date, "read the date's reference file", e))?;
         return Ok(Time { secs: md.mtime(), nsecs: md.mtime_nsec() as u32 });
     }
+    // With a fraction too, as GNU tar reads it (`@1.25`, `@-1.5`: found by review, refused).
     if let Some(secs) = date.strip_prefix('@') {
-        return secs.parse::<i64>().map(|secs| Time { secs, nsecs: 0 }).map_err(|_| bad());
+        return Time::from_pax(secs).ok_or_else(bad);
     }
     let ts = if let Ok(ts) = date.parse::<jiff::Timestamp>() {
         ts
@@ -808,6 +809,14 @@ mod tests {
         }
         let t = super::parse_mtime("--mtime", "1969-12-31T23:59:58.5Z").unwrap();
         assert_eq!(t.to_pax(), "-1.5");
+        // @SECONDS with a fraction, as GNU tar reads it.
+        for (date, secs, nsecs) in [("@1.25", 1, 250_000_000), ("@-1.5", -2, 500_000_000), ("@7", 7, 0), ("@-3", -3, 0)]
+        {
+            assert_eq!(super::parse_mtime("--mtime", date).unwrap(), Time { secs, nsecs }, "{date}");
+        }
+        for bad in ["@", "@x", "@1.2.3", "@1e3", "@ 1"] {
+            assert!(super::parse_mtime("--mtime", bad).is_err(), "{bad}");
+        }
     }
 
     /// `XZ_OPT` and `ZSTD_CLEVEL` read as xz 5.4 and zstd read them (their forms checked by

@@ -76,7 +76,7 @@ impl Snapshot {
         let version = first.rsplit(|&b| b == b'-').next().unwrap_or_default();
         if version != b"2" {
             return Err(format!(
-                "it is in snapshot format {} (GNU tar before 1.20); captar reads format 2: make a new level-0 dump (--level=0)",
+                "it is in snapshot format {} (GNU tar before 1.20); captar reads format 2",
                 String::from_utf8_lossy(version)
             ));
         }
