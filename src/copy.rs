@@ -63,7 +63,16 @@ fn through_pipe(
     let path = PathBuf::from(format!("/proc/self/fd/{}", reader.as_raw_fd()));
     std::thread::scope(|s| {
         let writer = std::thread::Builder::new()
-            .spawn_scoped(s, || create::create(&create_opts, report))
+            .spawn_scoped(s, || {
+                let created = create::create(&create_opts, report);
+                // A create that failed before it took the pipe (no file descriptor left) closes
+                // it here, or the reading side would wait for it for ever (found by review:
+                // `ulimit -n 6` hung the copy without a word).
+                if let Target::Pipe(pipe) = &create_opts.target {
+                    drop(pipe.lock().ok().and_then(|mut p| p.take()));
+                }
+                created
+            })
             .map_err(|e| Error::no_thread(&opts.src, e))?;
         let result = run(path);
         // The extraction stops at the end-of-archive marker; the writer may still be writing
@@ -76,6 +85,15 @@ fn through_pipe(
         drop(reader);
         let written = writer.join().map_err(|_| Error::Usage("copy: the archiving thread panicked".into()))?;
         match (result, written) {
+            // What made the archive stop short is said too, before what reading it found (a
+            // create that could not start left only "the archive holds nothing"); not a broken
+            // pipe, which the reader's stop caused.
+            (Err(e), Err(w)) => {
+                if !matches!(&w, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe) {
+                    report.error(w);
+                }
+                Err(e)
+            }
             (Err(e), _) => Err(e),
             (Ok(_), Err(e)) => Err(e),
             (Ok(a), Ok(b)) => Ok(a.max(b)),

@@ -152,3 +152,22 @@ fn copy_keeps_holes() {
     util::cmd("cmp").arg(src.join("holes")).arg(dst.join("holes")).ok();
     util::cmd("cmp").arg(src.join("tool")).arg(dst.join("tool")).ok();
 }
+
+/// Under an open-file limit too low for the archiving thread to start, the copy fails at once,
+/// naming the cause: it waited for ever on its own pipe, whose writing end the failed create
+/// still held (found by review, `ulimit -n 6`).
+#[test]
+fn a_create_that_cannot_start_ends_the_copy() {
+    let tmp = util::tempdir();
+    let src = tmp.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    std::fs::write(src.join("f"), "x").unwrap();
+    let line = format!(
+        "ulimit -n 6; exec timeout 60 {} copy {} {}",
+        env!("CARGO_BIN_EXE_captar"),
+        src.display(),
+        tmp.path().join("dst").display()
+    );
+    let out = util::cmd("bash").args(["-c", &line]).code(2);
+    assert!(out.stderr_text().contains("Too many open files"), "{}", out.stderr_text());
+}
