@@ -63,16 +63,11 @@ fn through_pipe(
     let path = PathBuf::from(format!("/proc/self/fd/{}", reader.as_raw_fd()));
     std::thread::scope(|s| {
         let writer = std::thread::Builder::new()
-            .spawn_scoped(s, || {
-                let created = create::create(&create_opts, report);
-                // A create that failed before it took the pipe (no file descriptor left) closes
-                // it here, or the reading side would wait for it for ever (found by review:
-                // `ulimit -n 6` hung the copy without a word).
-                if let Target::Pipe(pipe) = &create_opts.target {
-                    drop(pipe.lock().ok().and_then(|mut p| p.take()));
-                }
-                created
-            })
+            // The options, and with them the pipe's writing end, are the thread's: a create that
+            // failed before it took the pipe (no file descriptor left) closes it as it ends, or
+            // the reading side would wait for it for ever (found by review: `ulimit -n 6` hung
+            // the copy without a word).
+            .spawn_scoped(s, move || create::create(&create_opts, report))
             .map_err(|e| Error::no_thread(&opts.src, e))?;
         let result = run(path);
         // The extraction stops at the end-of-archive marker; the writer may still be writing
