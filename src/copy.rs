@@ -191,6 +191,7 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
             top_level: None,
             keep_directory_symlink: false,
             progress: false,
+            copy: true,
         };
         extract::extract(&x, report)
     })?;

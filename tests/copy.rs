@@ -171,3 +171,33 @@ fn a_create_that_cannot_start_ends_the_copy() {
     let out = util::cmd("bash").args(["-c", &line]).code(2);
     assert!(out.stderr_text().contains("Too many open files"), "{}", out.stderr_text());
 }
+
+/// What is in the way in DST is said with what to do by hand: copy takes neither `-U` nor
+/// `--recursive-unlink`, so its errors name neither (found by review: they did).
+#[test]
+fn what_is_in_the_way_is_said_in_copy_s_terms() {
+    let tmp = util::tempdir();
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("f"), b"new\n").unwrap();
+    let dst = tmp.path().join("dst");
+    std::fs::create_dir_all(dst.join("f")).unwrap();
+    std::fs::write(dst.join("f/old"), b"old\n").unwrap();
+    let err = captar().arg("copy").arg(&src).arg(&dst).code(2).stderr_text();
+    assert!(
+        err.contains("./f: link into place: a directory that is not empty has that name (remove it from the destination, or copy into an empty directory)"),
+        "{err}"
+    );
+    assert!(!err.contains("--recursive-unlink") && !err.contains("extract"), "{err}");
+    // A full filesystem while replacing a file: the new one is written beside the old one.
+    let Some(mnt) = util::mount_tmp("tmpfs", "size=1m") else { return };
+    let big: Vec<u8> = (0..700_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    std::fs::write(src.join("f"), &big).unwrap();
+    std::fs::write(mnt.path().join("f"), &big).unwrap();
+    let err = captar().arg("copy").arg(&src).arg(mnt.path()).code(2).stderr_text();
+    assert!(
+        err.contains("so both need room; free space, remove the old files first, or copy into an empty directory)"),
+        "{err}"
+    );
+    assert!(!err.contains("-U") && !err.contains("extract"), "{err}");
+}

@@ -423,6 +423,7 @@ impl ExtractArgs {
             checkpoints: None,
             record: crate::format::writer::RECORD,
             incremental,
+            copy: false,
             backups,
             select: self.select.selection(&self.file)?,
             archive: self.file,

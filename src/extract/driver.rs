@@ -253,8 +253,8 @@ impl Run<'_> {
             }
             self.wait_for_conflicts(&name.rel, &meta)?;
             let mut result = self.member(reader, &name, &meta);
-            if let Err(Failure::Stop(e)) = &mut result {
-                self.explain_full_while_replacing(&name.rel, e);
+            if let Err(Failure::Stop(e) | Failure::Member(e)) = &mut result {
+                self.explain(&name.rel, e);
             }
             // A file a worker writes is settled when the worker is done.
             // (Nothing to look up per member without --backup.)
@@ -274,9 +274,25 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// Adds the advice to a member's error that depends on what is at its name, or on who
+    /// extracts (`extract` or `copy`, which takes neither `-U` nor `--recursive-unlink`).
+    fn explain(&mut self, rel: &Path, e: &mut Error) {
+        let Error::Io { path, op, source } = e else { return };
+        if source.get_ref().is_some_and(|inner| inner.is::<super::DirInTheWay>()) {
+            let advice = if self.opts.copy {
+                "remove it from the destination, or copy into an empty directory"
+            } else {
+                "remove it first; extract --recursive-unlink removes one that was there before the extraction"
+            };
+            *e = Error::entry(path.clone(), format!("{op}: {source} ({advice})"));
+        } else {
+            self.explain_full_while_replacing(rel, e);
+        }
+    }
+
     /// A full filesystem while a member was to replace a file: the new file is written beside the
     /// old one (replacing it atomically), so both need room; `-U` removes the old one first, as
-    /// GNU tar does.
+    /// GNU tar does (copy has no `-U`).
     fn explain_full_while_replacing(&mut self, rel: &Path, e: &mut Error) {
         let Error::Io { path, op, source } = e else { return };
         let full = matches!(source.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT));
@@ -288,10 +304,15 @@ impl Run<'_> {
         let replacing = rustix::fs::statat(&parent, file_name, AtFlags::SYMLINK_NOFOLLOW)
             .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile);
         if replacing {
+            let advice = if self.opts.copy {
+                "free space, remove the old files first, or copy into an empty directory"
+            } else {
+                "free space, or remove the old files first: extract -U/--unlink-first removes each before its new one, as GNU tar does"
+            };
             *e = Error::entry(
                 path.clone(),
                 format!(
-                    "{op}: {} (the filesystem is full, and a file of this name is there: it is replaced only once the new one is complete, so both need room; free space, or remove the old files first: extract -U/--unlink-first removes each before its new one, as GNU tar does)",
+                    "{op}: {} (the filesystem is full, and a file of this name is there: it is replaced only once the new one is complete, so both need room; {advice})",
                     crate::error::os_text(source)
                 ),
             );
@@ -320,7 +341,8 @@ impl Run<'_> {
                     return Err(Error::entry(
                         path,
                         format!(
-                            "{STOPPED}: free space (or quota) on the destination, or choose another, and extract again"
+                            "{STOPPED}: free space (or quota) on the destination, or choose another, and {} again",
+                            self.opts.verb()
                         ),
                     ));
                 }
@@ -333,7 +355,8 @@ impl Run<'_> {
                     return Err(Error::entry(
                         path,
                         format!(
-                            "{STOPPED}; pass --keep-going to extract the rest and list every capability not restored, or --no-caps to extract without capabilities"
+                            "{STOPPED}; pass --keep-going to {verb} the rest and list every capability not restored, or --no-caps to {verb} without capabilities",
+                            verb = self.opts.verb()
                         ),
                     ));
                 }
@@ -434,8 +457,8 @@ impl Run<'_> {
         }
         self.settle_backup(&done.rel, done.result.is_err());
         let mut result = done.result;
-        if let Err(Failure::Stop(e)) = &mut result {
-            self.explain_full_while_replacing(&done.rel, e);
+        if let Err(Failure::Stop(e) | Failure::Member(e)) = &mut result {
+            self.explain(&done.rel, e);
         }
         self.note_lost_caps(&done.rel, &done.path, done.caps.as_deref(), &result);
         // Links to it are made, unless it stopped the extraction.

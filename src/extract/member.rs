@@ -440,7 +440,7 @@ fn place_finished(
         let _ = rustix::fs::unlinkat(dir, &tmp, AtFlags::empty());
         renamed.map_err(|e| {
             if e == Errno::ISDIR || e == Errno::NOTEMPTY || e == Errno::EXIST {
-                io::Error::other("a directory that is not empty has that name (remove it first; extract --recursive-unlink removes one that was there before the extraction)")
+                super::dir_in_the_way()
             } else {
                 e.into()
             }

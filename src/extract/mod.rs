@@ -88,6 +88,23 @@ enum Failure {
     Warn(crate::error::Warning, Error),
 }
 
+/// A directory that is not empty where a member goes (a rename or link onto it failed): the
+/// advice is added by `Run::explain`, as extract's and copy's differ.
+#[derive(Debug)]
+struct DirInTheWay;
+
+impl std::fmt::Display for DirInTheWay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a directory that is not empty has that name")
+    }
+}
+
+impl std::error::Error for DirInTheWay {}
+
+fn dir_in_the_way() -> io::Error {
+    io::Error::other(DirInTheWay)
+}
+
 fn classify(path: &Path, op: &'static str, e: io::Error) -> Failure {
     if is_fatal(&e) { Failure::Stop(Error::io(path, op, e)) } else { Failure::Member(Error::io(path, op, e)) }
 }

@@ -130,9 +130,17 @@ pub struct ExtractOptions {
     /// A GNU incremental archive's directories remove what they do not list (`-G`, `-g`):
     /// see `incremental`.
     pub incremental: bool,
+    /// The extraction is `copy`'s: advice names what copy does (no `-U`, no
+    /// `--recursive-unlink`; "copy again").
+    pub copy: bool,
 }
 
 impl ExtractOptions {
+    /// The command advice names: `extract`, or `copy` for copy's extraction.
+    pub(super) fn verb(&self) -> &'static str {
+        if self.copy { "copy" } else { "extract" }
+    }
+
     /// Whether what is where a member goes is removed first (`-U`, `--recursive-unlink`): see
     /// `Run::unlink_first`.
     pub(super) fn unlinks_first(&self) -> bool {

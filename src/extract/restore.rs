@@ -846,13 +846,7 @@ impl TempFile {
 }
 
 fn replace_error(e: Errno) -> io::Error {
-    if e == Errno::ISDIR || e == Errno::NOTEMPTY {
-        io::Error::other(
-            "a directory that is not empty has that name (remove it first; extract --recursive-unlink removes one that was there before the extraction)",
-        )
-    } else {
-        e.into()
-    }
+    if e == Errno::ISDIR || e == Errno::NOTEMPTY { super::dir_in_the_way() } else { e.into() }
 }
 
 impl Drop for TempFile {
