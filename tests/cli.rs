@@ -322,6 +322,27 @@ fn caps_refuses_the_archive_options() {
         );
     }
     captar().args(["verify", "-q", "--manifest"]).arg(&manifest).arg("-C").arg(tmp.path()).ok();
+    // copy's archive is a pipe of its own: no checkpoints, no record size (--totals counts).
+    let src = tmp.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    for (args, option) in [
+        (&["--checkpoint=1", "copy"][..], "--checkpoint"),
+        (&["copy", "--checkpoint-action=dot"], "--checkpoint-action"),
+        (&["copy", "-b", "1"], "-b/--blocking-factor"),
+        (&["copy", "--record-size=1k"], "--record-size"),
+    ] {
+        let out = captar().args(args).arg(&src).arg(tmp.path().join("dst")).code(2);
+        assert_eq!(
+            out.stderr_text(),
+            format!(
+                "captar: copy: {option} is for the commands that read or write an archive; copy's is a pipe between its two halves\n"
+            )
+        );
+    }
+    assert!(!tmp.path().join("dst").exists());
+    let help = captar().args(["copy", "--help"]).ok().stdout_text();
+    assert!(!help.contains("--checkpoint") && !help.contains("--record-size") && help.contains("--totals"), "{help}");
+    captar().args(["--totals", "copy"]).arg(&src).arg(tmp.path().join("dst")).ok();
 }
 
 /// `--totals` prints GNU tar's line on stderr: the archive's size (uncompressed) after create,

@@ -29,29 +29,36 @@ fn write_stdout(text: &[u8]) -> Result<()> {
 /// command line), of no use to `caps`, which reads and writes no archive.
 const ARCHIVE_ONLY: [&str; 5] = ["totals", "checkpoint", "checkpoint_action", "blocking_factor", "record_size"];
 
-/// The command line's definition, with `ARCHIVE_ONLY` left out of `caps`' help: they were
-/// listed there, and taken to no effect (`caps scan --checkpoint`); now they are a usage error
-/// there (`refuse_archive_only`). `caps` gets hidden copies of them, which clap passes on to its
-/// subcommands in place of the top level's (mutating them once built breaks clap's lookup).
+/// Of `ARCHIVE_ONLY`, what `copy` has no use for: its archive is a pipe of its own, with no
+/// records to count or size (`--totals` counts what it reads).
+const NOT_FOR_COPY: [&str; 4] = ["checkpoint", "checkpoint_action", "blocking_factor", "record_size"];
+
+/// The command line's definition, with `ARCHIVE_ONLY` left out of `caps`' help and
+/// `NOT_FOR_COPY` out of `copy`'s: they were listed there, and taken to no effect (`caps scan
+/// --checkpoint`, `copy -b 1`); now they are a usage error there (`refuse_archive_only`).
+/// Those commands get hidden copies of them, which clap passes on to their subcommands in
+/// place of the top level's (mutating them once built breaks clap's lookup).
 pub(super) fn cli_command() -> clap::Command {
     let cmd = <Cli as clap::CommandFactory>::command();
-    let hidden: Vec<clap::Arg> = cmd
-        .get_arguments()
-        .filter(|a| ARCHIVE_ONLY.contains(&a.get_id().as_str()))
-        .map(|a| a.clone().hide(true))
-        .collect();
-    cmd.mut_subcommand("caps", |caps| hidden.into_iter().fold(caps, |c, a| c.arg(a)))
+    let hidden = |ids: &[&str]| -> Vec<clap::Arg> {
+        cmd.get_arguments().filter(|a| ids.contains(&a.get_id().as_str())).map(|a| a.clone().hide(true)).collect()
+    };
+    let (for_caps, for_copy) = (hidden(&ARCHIVE_ONLY), hidden(&NOT_FOR_COPY));
+    cmd.mut_subcommand("caps", |caps| for_caps.into_iter().fold(caps, |c, a| c.arg(a)))
+        .mut_subcommand("copy", |copy| for_copy.into_iter().fold(copy, |c, a| c.arg(a)))
 }
 
 /// A usage error for an `ARCHIVE_ONLY` option given to `caps`, or to `verify --manifest`, which
-/// reads a getcap listing, not an archive (both took them to no effect).
+/// reads a getcap listing, not an archive, or a `NOT_FOR_COPY` one to `copy` (all took them
+/// to no effect).
 fn refuse_archive_only(command: &Command, matches: &clap::ArgMatches) -> Result<()> {
-    let (who, reads) = match command {
-        Command::Caps(_) => ("caps", "caps reads and writes none"),
-        Command::Verify(v) if v.manifest.is_some() => ("verify --manifest", "a manifest is none"),
+    let (who, reads, ids): (_, _, &[&str]) = match command {
+        Command::Caps(_) => ("caps", "caps reads and writes none", &ARCHIVE_ONLY),
+        Command::Verify(v) if v.manifest.is_some() => ("verify --manifest", "a manifest is none", &ARCHIVE_ONLY),
+        Command::Copy(_) => ("copy", "copy's is a pipe between its two halves", &NOT_FOR_COPY),
         _ => return Ok(()),
     };
-    let given = ARCHIVE_ONLY.iter().find(|id| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine));
+    let given = ids.iter().find(|id| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine));
     match given {
         Some(id) => {
             let option = match *id {
