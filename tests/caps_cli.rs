@@ -608,6 +608,11 @@ fn procs_like_pscap() {
     let out = captar().args(["caps", "procs", "-p"]).arg(no_caps.pid().to_string()).ok().stdout_text();
     let line = line_of(&out, no_caps.pid()).unwrap();
     assert!(line.contains(" nobody ") && line.ends_with("  none +"), "{out}");
+    // Named twice, listed once (it was listed twice), in the order named.
+    let (a, b) = (no_caps.pid().to_string(), ambient.pid().to_string());
+    let out = captar().args(["caps", "procs", "-p", &b, "-p", &a, "-p", &b]).ok().stdout_text();
+    let pids: Vec<&str> = out.lines().skip(1).map(|l| l.split_whitespace().nth(1).unwrap()).collect();
+    assert_eq!(pids, [b.as_str(), a.as_str()], "{out}");
 
     // --json: all five sets as /proc shows them.
     let me = std::process::id();

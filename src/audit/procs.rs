@@ -318,10 +318,12 @@ pub fn json_line(p: &ProcCaps, user: Option<&str>) -> String {
     crate::json::to_string(&obj)
 }
 
-/// The processes to look at: the given ones, or every numeric entry of /proc, ascending.
+/// The processes to look at: the given ones, each once, in the order given; or every numeric
+/// entry of /proc, ascending.
 fn pids(proc: &Path, opts: &ProcsOptions) -> Result<Vec<u32>> {
     if !opts.pids.is_empty() {
-        return Ok(opts.pids.clone());
+        let mut seen = std::collections::HashSet::new();
+        return Ok(opts.pids.iter().copied().filter(|&pid| seen.insert(pid)).collect());
     }
     ids_in(proc).map_err(|e| Error::io(proc, "read directory", e))
 }
