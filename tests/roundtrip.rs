@@ -3279,4 +3279,31 @@ fn xattrs_a_filesystem_keeps_none_of_say_what_to_do() {
     assert!(err.contains("cannot set xattr user.a: Operation not supported (this filesystem keeps no xattrs of that kind: restore onto ext4, xfs, btrfs or tmpfs, or leave it out with --xattrs-exclude)"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     assert_eq!(std::fs::read(ramfs.path().join("f")).unwrap(), b"x");
+    // A name in no Linux namespace (macOS's, in an archive made there) fits no filesystem:
+    // the advice says so, and does not send the user to ext4.
+    let Some(python) = util::python_with("tarfile", "python3") else { return };
+    let script = r#"
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], 'w', format=tarfile.PAX_FORMAT) as t:
+    ti = tarfile.TarInfo('g'); ti.size = 1
+    ti.pax_headers = {'SCHILY.xattr.com.apple.quarantine': '0081;x', 'SCHILY.xattr.user.b': '2'}
+    t.addfile(ti, io.BytesIO(b'g'))
+"#;
+    let foreign = tmp.path().join("foreign.tar");
+    util::cmd(python).args(["-c", script]).arg(&foreign).ok();
+    let dst = tmp.path().join("dst");
+    std::fs::create_dir(&dst).unwrap();
+    let err = captar()
+        .args(["extract", "--xattrs", "--xattrs-include=*", "-f"])
+        .arg(&foreign)
+        .arg("-C")
+        .arg(&dst)
+        .code(2)
+        .stderr_text();
+    assert_eq!(
+        err,
+        "captar: g: cannot set xattr com.apple.quarantine: Operation not supported (Linux keeps only security.*, system.*, trusted.* and user.* xattrs: no filesystem here takes this name; leave it out with --xattrs-exclude)\n"
+    );
+    let value = util::cmd("getfattr").args(["-n", "user.b", "--only-values"]).arg(dst.join("g")).ok();
+    assert_eq!(value.stdout_text(), "2");
 }

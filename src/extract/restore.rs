@@ -722,6 +722,11 @@ fn xattr_hint(name: &OsStr, e: &io::Error) -> &'static str {
         Some(libc::ENOTSUP) if acl => {
             " (this filesystem keeps no ACLs: restore onto ext4, xfs, btrfs or tmpfs, or leave them out with --no-acls)"
         }
+        // Linux has four namespaces; a name outside them (macOS's `com.apple.quarantine`) is
+        // refused by every filesystem (found by review: the advice named other filesystems).
+        Some(libc::ENOTSUP) if !has_linux_namespace(name) => {
+            " (Linux keeps only security.*, system.*, trusted.* and user.* xattrs: no filesystem here takes this name; leave it out with --xattrs-exclude)"
+        }
         Some(libc::ENOTSUP) => {
             " (this filesystem keeps no xattrs of that kind: restore onto ext4, xfs, btrfs or tmpfs, or leave it out with --xattrs-exclude)"
         }
@@ -730,6 +735,12 @@ fn xattr_hint(name: &OsStr, e: &io::Error) -> &'static str {
         }
         _ => "",
     }
+}
+
+/// Whether an xattr's name is in one of Linux's namespaces (xattr(7)).
+fn has_linux_namespace(name: &OsStr) -> bool {
+    let name = name.as_bytes();
+    [&b"security."[..], b"system.", b"trusted.", b"user."].iter().any(|ns| name.starts_with(ns))
 }
 
 /// A mode as `ls -l` shows its bits (`rwsr-xr-x`), as GNU tar names a mode it cannot set.
