@@ -273,6 +273,11 @@ pub struct EntryMeta {
     /// A global header before this member carried a capability, applied to no member (GNU tar
     /// and bsdtar ignore one there too). Said in the warning.
     pub global_caps_left_out: bool,
+    /// Records of pax extended headers another one followed before this member: only the
+    /// last one is the member's, as GNU tar and bsdtar read them; and whether a capability was
+    /// among them. Said in the warning.
+    pub superseded_records: usize,
+    pub superseded_caps: bool,
     /// How many of `xattrs`, from the first, the member's xattr records gave (`SCHILY.xattr`,
     /// `LIBARCHIVE.xattr`); those after them came from its `RHT.security.selinux` and
     /// `SCHILY.acl` records. With `selinux_record` and `acl_texts`, what `list -v --xattrs`
@@ -322,6 +327,8 @@ impl EntryMeta {
             xattr_records: 0,
             selinux_record: false,
             global_caps_left_out: false,
+            superseded_records: 0,
+            superseded_caps: false,
             contiguous: false,
             unknown_type: None,
             acl_texts: None,
@@ -357,6 +364,16 @@ impl EntryMeta {
             let why = self.acl_problem.as_deref().unwrap_or("an NFSv4 ACL, which Linux files do not carry");
             format!("{} ACL record(s) (SCHILY.acl.*) left out: {why}", self.acls_ignored)
         });
+        let superseded = (self.superseded_records > 0).then(|| {
+            let caps = match self.superseded_caps {
+                true => ", a capability among them: the member has none from them",
+                false => "",
+            };
+            format!(
+                "{} record(s) of a pax extended header followed by another before the member left out (only the last one is the member's, as GNU tar and bsdtar read them){caps}",
+                self.superseded_records
+            )
+        });
         let label = self.selinux_conflicting.then(|| {
             "its RHT.security.selinux and SCHILY.xattr.security.selinux records give different SELinux labels: the RHT one (GNU tar --selinux's) is used".to_string()
         });
@@ -367,7 +384,7 @@ impl EntryMeta {
             )
         });
         let parts: Vec<String> =
-            unknown.into_iter().chain(left_out).chain(conflicting).chain(label).chain(acls).collect();
+            unknown.into_iter().chain(superseded).chain(left_out).chain(conflicting).chain(label).chain(acls).collect();
         (!parts.is_empty()).then(|| format!("{}: {}", self.path.escaped(), parts.join("; ")))
     }
 

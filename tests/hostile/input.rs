@@ -36,6 +36,40 @@ fn pax_records_apply_to_the_next_member_only() {
     assert_eq!(lkind(&c.dest("a")), None);
 }
 
+/// Two pax extended headers before one member: only the last is the member's (GNU tar and
+/// bsdtar read them so), and the first one's records are said to be left out, with the
+/// capability among them: it was lost without a word, exit 0 (found by review; GNU tar is
+/// silent, bsdtar warns).
+#[test]
+fn a_superseded_extended_header_is_said() {
+    let c = case();
+    let tar = Tar::new()
+        .pax(&[("SCHILY.xattr.security.capability", &CAP_NET_RAW), ("uname", b"u")])
+        .pax(&[("path", b"y")])
+        .file("x", b"a")
+        .file("z", b"z")
+        .end();
+    let out = c.extract(&tar, &[], 1);
+    assert_eq!(
+        out.stderr_text(),
+        "captar: y: 2 record(s) of a pax extended header followed by another before the member left out (only the last one is the member's, as GNU tar and bsdtar read them), a capability among them: the member has none from them\n"
+    );
+    assert_eq!(read(&c.dest("y")), b"a");
+    assert_eq!(captar::xattr::get_caps_path(&c.dest("y")).unwrap(), None);
+    // Without a capability among them, the same warning, shorter; list says it too.
+    let c = case();
+    let tar = Tar::new().pax(&[("mtime", b"5")]).pax(&[("path", b"y")]).file("x", b"a").end();
+    let out = c.extract(&tar, &[], 1);
+    assert!(out.stderr_text().ends_with("as GNU tar and bsdtar read them)\n"), "{}", out.stderr_text());
+    let listed = captar().args(["list", "-f"]).arg(c.archive_path()).code(1);
+    assert_eq!(listed.stdout_text(), "y\n");
+    assert!(
+        listed.stderr_text().starts_with("captar: y: 1 record(s) of a pax extended header"),
+        "{}",
+        listed.stderr_text()
+    );
+}
+
 /// tar-rs #476: a reader that splits pax data on newlines lets a value smuggle a record. Framed
 /// by length, the fake `linkpath` is just part of the comment.
 #[test]

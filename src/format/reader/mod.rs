@@ -117,6 +117,10 @@ struct Pending {
     extended_bytes: u64,
     /// An old GNU sparse header's ('S') map and real size, with its extension blocks.
     old_sparse: Option<(Vec<Segment>, u64)>,
+    /// Records of extended headers another one followed before the member (only the last
+    /// counts), and whether a capability was among them: said in the member's warning.
+    superseded_records: usize,
+    superseded_caps: bool,
 }
 
 /// Where reading on past a damaged header got: the next header, or the end-of-archive marker
@@ -666,6 +670,15 @@ impl Reader {
                     // Two in a row: the last one alone is the member's, as GNU tar and bsdtar read
                     // them (merged, a first one's `size` hid a member the peers extract, with
                     // its capability; found by fuzzing).
+                    // Its records are not the member's: said, never dropped in silence (found
+                    // by review: a capability there was lost without a word, as GNU tar loses it).
+                    if pending.extended_bytes > size {
+                        let local = &self.local;
+                        let _ = pax::each(local, |key, _| {
+                            pending.superseded_records += 1;
+                            pending.superseded_caps |= local[key].ends_with(b".security.capability");
+                        });
+                    }
                     let mut local = std::mem::take(&mut self.local);
                     local.clear();
                     let read = self.read_blob_into(size, "pax extended header", &mut local);
@@ -719,8 +732,10 @@ impl Reader {
                         let name = pending.long_name.clone().unwrap_or_else(|| header_name(&block).into_owned());
                         pending.old_sparse = Some(self.old_sparse_map(&block, at, &name)?);
                     }
+                    let superseded = (pending.superseded_records, pending.superseded_caps);
                     let member::Parsed { mut meta, sparse, malformed, unusable } =
                         self.member(&block, header, size, pending, at)?;
+                    (meta.superseded_records, meta.superseded_caps) = superseded;
                     self.damage.extend(malformed);
                     if let Some(e) = unusable {
                         self.damage.push(e);
@@ -1016,6 +1031,9 @@ mod tests {
         assert_eq!(two.uname.as_deref(), Some(&b"global"[..]));
         assert_eq!(two.size, 3);
         assert_eq!(two.xattr("user.k"), Some(&b"v\n="[..]));
+        // x1's three records are said to be left out.
+        assert_eq!((two.superseded_records, two.superseded_caps), (3, false));
+        assert!(two.left_out_warning().unwrap().starts_with("second: 3 record(s) of a pax extended header"));
         let mut data = Vec::new();
         std::io::Read::read_to_end(&mut r.data(), &mut data).unwrap();
         assert_eq!(data, b"abc");
