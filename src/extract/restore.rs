@@ -248,7 +248,9 @@ impl Restorer {
     }
 
     /// The owner to give the member, if any; `Err` when an id the archive gives (a pax record
-    /// may hold any number) is over 32 bits, which no Linux file's is.
+    /// may hold any number) is one no Linux file has: over 32 bits, or 4294967295, which chown
+    /// reads as "leave it as it is" (found by review: a setuid file of that owner was left
+    /// root's, with its setuid bit, in silence).
     fn owner(&self, meta: &EntryMeta) -> std::result::Result<Option<(rustix::fs::Uid, rustix::fs::Gid)>, ()> {
         if !self.same_owner {
             return Ok(None);
@@ -258,11 +260,11 @@ impl Restorer {
         };
         let uid = match by_name(&meta.uname, owners::uid_of) {
             Some(u) => u,
-            None => u32::try_from(meta.uid).map_err(drop)?,
+            None => file_id(meta.uid)?,
         };
         let gid = match by_name(&meta.gname, owners::gid_of) {
             Some(g) => g,
-            None => u32::try_from(meta.gid).map_err(drop)?,
+            None => file_id(meta.gid)?,
         };
         Ok(Some((rustix::fs::Uid::from_raw(uid), rustix::fs::Gid::from_raw(gid))))
     }
@@ -317,7 +319,7 @@ impl Restorer {
             // The file is still made, with its data and capability (it was not made at all).
             Err(()) => {
                 problems.push(format!(
-                    "cannot set owner {}:{} (an id over 32 bits, which no Linux file has: the archive is damaged or hostile); extracted with the extracting user's owner{bits}",
+                    "cannot set owner {}:{} (an id no Linux file has, over 32 bits or 4294967295, which chown takes as none: the archive is damaged or hostile); extracted with the extracting user's owner{bits}",
                     meta.uid, meta.gid
                 ));
                 return Ok(false);
@@ -699,6 +701,12 @@ impl Restored {
 /// filesystem with times holds the 32-bit range. So only a time outside it is read back.
 fn may_be_clamped(secs: i64) -> bool {
     i32::try_from(secs).is_err()
+}
+
+/// An owner id the archive gives as a Linux file's: `Err` over 32 bits, and for 4294967295
+/// ((uid_t)-1), which chown(2) takes as "no change".
+fn file_id(id: u64) -> std::result::Result<u32, ()> {
+    u32::try_from(id).ok().filter(|&id| id != u32::MAX).ok_or(())
 }
 
 /// `t` as a date in UTC, to the nanosecond where it has a fraction, and its pax seconds, as

@@ -565,11 +565,25 @@ fn an_owner_over_32_bits_leaves_the_file_with_its_capability() {
     let tar = Tar::new().pax(&[("uid", b"4294967301"), cap]).file("f", b"hi\n").file("after", b"a\n").end();
     let out = c.extract(&tar, &[], 2);
     let line = one_line(&out);
-    assert!(line.contains("f: cannot set owner 4294967301:0 (an id over 32 bits"), "{line}");
+    assert!(line.contains("f: cannot set owner 4294967301:0 (an id no Linux file has, over 32 bits"), "{line}");
     assert_eq!(read(&c.dest("f")), b"hi\n");
     assert_eq!(captar::xattr::get_caps_path(&c.dest("f")).unwrap().as_deref(), Some(&CAP_NET_RAW[..]));
     assert_eq!(std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(c.dest("f")).unwrap()), 0);
     assert_eq!(read(&c.dest("after")), b"a\n");
+    // 4294967295 is (uid_t)-1, which chown takes as "no change": a setuid file was left
+    // root's, setuid, in silence (found by review). An error now, as over 32 bits.
+    let c = case();
+    let ids = [("uid", &b"4294967295"[..]), ("gid", b"4294967295")];
+    let tar = Tar::new().pax(&ids).header(Header::new(b'0', "s").mode(0o6755).size(3)).data(b"hi\n").end();
+    let out = c.extract(&tar, &[], 2);
+    let line = one_line(&out);
+    assert!(
+        line.contains("s: cannot set owner 4294967295:4294967295 (an id no Linux file has, over 32 bits or 4294967295"),
+        "{line}"
+    );
+    assert!(line.ends_with("without its setuid/setgid bits"), "{line}");
+    let md = std::fs::metadata(c.dest("s")).unwrap();
+    assert_eq!(std::os::unix::fs::PermissionsExt::mode(&md.permissions()) & 0o7777, 0o755);
 }
 
 /// A gzip and a zstd archive corrupted in the middle and cut short.
