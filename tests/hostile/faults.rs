@@ -136,6 +136,16 @@ fn a_capability_comes_before_xattrs_that_leave_it_no_room() {
         err.starts_with("captar: a: cannot set xattr user.big: no room left for it once the capability was set"),
         "{err}"
     );
+    // Thousands that do not fit: three are named, the rest counted (each was named: one
+    // error line of 16 MB; found by review).
+    let names: Vec<String> = (0..2000).map(|i| format!("SCHILY.xattr.user.a{i}")).collect();
+    let many: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b"twenty bytes of data"[..])).collect();
+    std::fs::write(&archive, Tar::new().pax(&many).file("many", b"m").end()).unwrap();
+    let out = captar().args(["extract", "--xattrs", "-f"]).arg(&archive).arg("-C").arg(&c.dest).code(2);
+    let err = out.stderr_text();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(err.matches("cannot set xattr user.a").count(), 3, "{err}");
+    assert!(err.ends_with(" more xattr(s) not set\n") && err.len() < 1000, "{err}");
     c.check();
 }
 
