@@ -94,6 +94,14 @@ impl ShowPath for Path {
     }
 }
 
+/// Bytes an archive gives (a field, a record's value) in a message, in double quotes, as
+/// `Escaped` shows a path: a byte that is not UTF-8 in octal (`\377`; they were U+FFFD),
+/// control characters escaped where the message is printed (they were Rust's `\u{1b}`).
+pub fn quoted(bytes: &[u8]) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    format!("\"{}\"", Path::new(std::ffi::OsStr::from_bytes(bytes)).escaped())
+}
+
 /// How errors name standard output.
 pub const STDOUT: &str = "(standard output)";
 

@@ -131,7 +131,7 @@ fn entries(value: &[u8]) -> Option<impl Iterator<Item = (u16, u16, u32)> + '_> {
 
 /// `tag:qualifier:permissions` and star's optional `:id`.
 fn parse_entry(entry: &str) -> Result<(u16, u16, u32), String> {
-    let bad = || format!("ACL entry {entry:?} is not tag:qualifier:permissions");
+    let bad = || format!("ACL entry {} is not tag:qualifier:permissions", crate::error::quoted(entry.as_bytes()));
     let mut fields = entry.split(':');
     let (Some(tag), Some(qualifier), Some(perms)) = (fields.next(), fields.next(), fields.next()) else {
         return Err(bad());
@@ -168,7 +168,9 @@ fn parse_entry(entry: &str) -> Result<(u16, u16, u32), String> {
         Some(name) => {
             let local = if tag == USER { owners::uid_of(name.as_bytes()) } else { owners::gid_of(name.as_bytes()) };
             let what = if tag == USER { "user" } else { "group" };
-            local.or(star_id).ok_or_else(|| format!("the ACL names {what} {name:?}, unknown here"))?
+            local.or(star_id).ok_or_else(|| {
+                format!("the ACL names {what} {}, unknown here", crate::error::quoted(name.as_bytes()))
+            })?
         }
     };
     if id == NO_ID && tag & (USER | GROUP) != 0 {

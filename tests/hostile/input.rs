@@ -368,6 +368,12 @@ fn a_malformed_value_is_an_error_of_its_member() {
         (record("mtime", b"1e9"), "pax mtime record \"1e9\" is not a time; the header's value is used"),
         (record("mtime", b"nan"), "pax mtime record \"nan\" is not a time; the header's value is used"),
         (record("uid", b"-2"), "pax uid record \"-2\" is not a number in range; the header's value is used"),
+        // Bytes that are not UTF-8 in octal, control characters escaped (they were U+FFFD and
+        // Rust's `\u{1b}`; found by review).
+        (
+            record("mtime", b"\xff\x1b]0;x\x07"),
+            "pax mtime record \"\\377\\033]0;x\\a\" is not a time; the header's value is used",
+        ),
         (
             record("LIBARCHIVE.xattr.security.capability", b"!!!"),
             "LIBARCHIVE.xattr record is not URL-encoded name and base64 value; that xattr is left out",

@@ -119,7 +119,7 @@ pub(super) fn size_field(block: &[u8; BLOCK]) -> std::result::Result<u64, String
     numeric(raw)
         .and_then(|n| u64::try_from(n).ok())
         .filter(|&n| n <= MAX_SIZE)
-        .ok_or_else(|| format!("invalid size field {:?}", String::from_utf8_lossy(trim_nul(raw))))
+        .ok_or_else(|| format!("invalid size field {}", crate::error::quoted(trim_nul(raw))))
 }
 
 pub(crate) fn header_checksum_ok(block: &[u8; BLOCK]) -> Option<bool> {

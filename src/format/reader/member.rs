@@ -126,9 +126,8 @@ impl Reader {
             self.err(at, format!("{shown}{more}: {msg}"))
         };
         let field = |range: std::ops::Range<usize>, name: &str| {
-            numeric(&block[range.clone()]).ok_or_else(|| {
-                fail(format!("invalid {name} field {:?}", String::from_utf8_lossy(trim_nul(&block[range]))))
-            })
+            numeric(&block[range.clone()])
+                .ok_or_else(|| fail(format!("invalid {name} field {}", crate::error::quoted(trim_nul(&block[range])))))
         };
         let mut path: &[u8] = &header_path;
         let mut link = pending.long_link.as_deref().map(Cow::Borrowed).or_else(|| header.link_name_bytes());
@@ -262,7 +261,9 @@ impl Reader {
             let number = |field: &str| {
                 let digits = !value.is_empty() && value.iter().all(u8::is_ascii_digit);
                 let n = digits.then(|| text().parse::<u64>().ok()).flatten().filter(|&n| n <= MAX_SIZE);
-                n.ok_or_else(|| fail(format!("pax {field} record {:?} is not a number in range", text())))
+                n.ok_or_else(|| {
+                    fail(format!("pax {field} record {} is not a number in range", crate::error::quoted(value)))
+                })
             };
             match key {
                 k if k == pax::PATH.as_bytes() => path = value,
@@ -277,7 +278,7 @@ impl Reader {
                         Some(t) => meta.mtime = t,
                         None => {
                             let mut secs = 0;
-                            let e = fail(format!("pax mtime record {:?} is not a time", text()));
+                            let e = fail(format!("pax mtime record {} is not a time", crate::error::quoted(value)));
                             kept(Err(e), &mut secs, &mut malformed)?;
                         }
                     }

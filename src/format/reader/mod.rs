@@ -208,8 +208,8 @@ impl Reader {
             Some(label) => Err(Error::Entry {
                 path: self.archive.clone().into(),
                 msg: format!(
-                    "volume label {:?} does not match --label {pattern:?}; this is not the archive asked for",
-                    String::from_utf8_lossy(label)
+                    "volume label {} does not match --label {pattern:?}; this is not the archive asked for",
+                    crate::error::quoted(label)
                 ),
             }),
             None => Err(Error::Entry {
