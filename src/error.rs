@@ -231,6 +231,11 @@ fn errno_hint(op: &str, e: &io::Error, who: Who) -> &'static str {
         Some(libc::EILSEQ) if !reads => {
             " (this filesystem refuses the name: bytes that are not UTF-8, or characters it cannot hold; rename it with --transform, or choose another filesystem)"
         }
+        // A component over NAME_MAX, or a symlink target of PATH_MAX or more (found by
+        // review: a bare "File name too long").
+        Some(libc::ENAMETOOLONG) if !reads => {
+            " (a name over 255 bytes, or a symlink target over 4095, is more than Linux takes: rename it with --transform)"
+        }
         // captar sizes what it keeps open to the limit, but needs a few descriptors at least
         // (found by review: a bare "Too many open files" left the user to guess).
         Some(libc::EMFILE) => " (the open-file limit is too low: raise it, `ulimit -n 1024`)",

@@ -17,7 +17,7 @@ use super::{ExtractOptions, RootidPolicy, unlink};
 use crate::caps::{self, FileCaps};
 use crate::error::Error;
 use crate::format::reader::Reader;
-use crate::format::{EntryMeta, Time, acl};
+use crate::format::{EntryMeta, Kind, Time, acl};
 use crate::select::XattrPolicy;
 use crate::temps::{self, temp_name};
 use crate::{owners, xattr};
@@ -407,7 +407,7 @@ impl Restorer {
             if name != caps::XATTR_NAME && self.xattrs.wants(name) {
                 match set(name, value) {
                     Ok(()) => done.push((name.as_os_str(), value.as_slice())),
-                    Err(e) => refused.push(xattr_problem(name, &e)),
+                    Err(e) => refused.push(xattr_problem(name, &e, meta.kind)),
                 }
             }
         }
@@ -446,7 +446,7 @@ impl Restorer {
                             "cannot set xattr {}: no room left for it once the capability was set (this file's xattr space is full, as ext4 keeps a file's xattrs in its inode and one block, or the filesystem is)",
                             name.to_string_lossy()
                         )),
-                        Err(e) => refused.push(xattr_problem(name, &e)),
+                        Err(e) => refused.push(xattr_problem(name, &e, meta.kind)),
                         Ok(()) => {}
                     }
                 }
@@ -735,15 +735,21 @@ fn xattr_problems(problems: &mut Vec<String>, refused: Vec<String>) {
 
 /// The problem of an xattr the destination refused: its name, the system's words, and what to
 /// do (`xattr_hint`).
-fn xattr_problem(name: &OsStr, e: &io::Error) -> String {
-    format!("cannot set xattr {}: {}{}", name.to_string_lossy(), crate::error::os_text(e), xattr_hint(name, e))
+fn xattr_problem(name: &OsStr, e: &io::Error, kind: Kind) -> String {
+    format!("cannot set xattr {}: {}{}", name.to_string_lossy(), crate::error::os_text(e), xattr_hint(name, e, kind))
 }
 
 /// What to do about an xattr the destination refused (found by review: a bare "Operation not
 /// supported" on ramfs said nothing of it).
-fn xattr_hint(name: &OsStr, e: &io::Error) -> &'static str {
+fn xattr_hint(name: &OsStr, e: &io::Error, kind: Kind) -> &'static str {
     let acl = name == acl::ACCESS_XATTR || name == acl::DEFAULT_XATTR;
     match e.raw_os_error() {
+        // On any filesystem (found by review: an ACL on a symlink sent the user to ext4, on ext4).
+        Some(libc::ENOTSUP | libc::EPERM)
+            if kind == Kind::Symlink && (acl || name.as_bytes().starts_with(b"user.")) =>
+        {
+            " (Linux keeps no user.* xattrs and no ACLs on a symlink, whatever the filesystem: the archive was made elsewhere)"
+        }
         Some(libc::ENOTSUP) if acl => {
             " (this filesystem keeps no ACLs: restore onto ext4, xfs, btrfs or tmpfs, or leave them out with --no-acls)"
         }

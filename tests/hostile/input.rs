@@ -70,6 +70,37 @@ fn a_superseded_extended_header_is_said() {
     );
 }
 
+/// What Linux cannot hold, whatever the filesystem, is said so: a name component over 255
+/// bytes, a symlink target over 4095 (a bare "File name too long"), a user.* xattr or an ACL on
+/// a symlink (which sent the user to ext4, on ext4; found by review).
+#[test]
+fn what_no_linux_filesystem_holds_is_said_so() {
+    let hint =
+        "(a name over 255 bytes, or a symlink target over 4095, is more than Linux takes: rename it with --transform)";
+    let long = "a".repeat(300);
+    let target = vec![b'b'; 5000];
+    for (tar, name) in [
+        (Tar::new().pax(&[("path", long.as_bytes())]).file("x", b"y\n").end(), long.as_str()),
+        (Tar::new().pax(&[("linkpath", &target[..])]).header(Header::new(b'2', "s").link("x")).end(), "s"),
+    ] {
+        let c = case();
+        let line = one_line(&c.extract(&tar, &[], 2));
+        assert!(line.starts_with(&format!("captar: {name}: ")) && line.ends_with(hint), "{line}");
+    }
+    let c = case();
+    let acl: &[u8] = b"user::rwx,user:1234:rwx,group::r-x,mask::rwx,other::r-x";
+    let tar = Tar::new()
+        .pax(&[("SCHILY.xattr.user.a", b"1"), ("SCHILY.acl.access", acl)])
+        .header(Header::new(b'2', "l").link("t"))
+        .end();
+    let line = one_line(&c.extract(&tar, &["--xattrs", "--acls"], 2));
+    let on_a_symlink = "(Linux keeps no user.* xattrs and no ACLs on a symlink, whatever the filesystem: the archive was made elsewhere)";
+    assert!(line.starts_with("captar: l: cannot set xattr user.a: Operation not permitted "), "{line}");
+    assert_eq!(line.matches(on_a_symlink).count(), 2, "{line}");
+    assert!(!line.contains("ext4"), "{line}");
+    assert_eq!(std::fs::read_link(c.dest("l")).unwrap(), Path::new("t"));
+}
+
 /// tar-rs #476: a reader that splits pax data on newlines lets a value smuggle a record. Framed
 /// by length, the fake `linkpath` is just part of the comment.
 #[test]
