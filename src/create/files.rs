@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use rustix::fs::{OFlags, Stat};
 
 use super::batch::Bytes;
-use super::names::{member_name, member_name_of};
+use super::names::{member_name_of, transformed_member_name};
 use super::tree::At;
 use super::{Body, EINVAL_MSG, EOVERFLOW_MSG, Files, INLINE_MAX, Item, changed};
 use super::{remove, sparse, tree};
@@ -111,7 +111,7 @@ impl Files<'_> {
         if let std::borrow::Cow::Borrowed(_) = renamed {
             return renamed;
         }
-        let (safe, stripped) = member_name(&renamed);
+        let (safe, stripped) = transformed_member_name(&renamed);
         if stripped && !self.run.noted_unsafe.swap(true, std::sync::atomic::Ordering::Relaxed) {
             self.report.note("removing leading '/' and '../' from names --transform made");
         }

@@ -45,6 +45,12 @@ pub(super) fn given_name<'a>(arg: &Path, fs_path: &Path, walked: &'a Path) -> st
 /// `/tmp/../'"): leading slashes, or everything up to and with the last `..` and its slash.
 pub(super) fn stripped_prefix(path: &Path) -> String {
     let bytes = path.as_os_str().as_bytes();
+    String::from_utf8_lossy(&bytes[..unsafe_prefix_len(bytes)]).into_owned()
+}
+
+/// How many bytes at the front of `bytes` GNU tar strips (safer_name_suffix): leading slashes,
+/// or everything up to and with the last `..` and its slash.
+fn unsafe_prefix_len(bytes: &[u8]) -> usize {
     let mut start = bytes.iter().take_while(|&&b| b == b'/').count();
     let mut at = 0;
     for part in bytes.split(|&b| b == b'/') {
@@ -54,7 +60,16 @@ pub(super) fn stripped_prefix(path: &Path) -> String {
         }
         at = end + 1;
     }
-    String::from_utf8_lossy(&bytes[..start]).into_owned()
+    start
+}
+
+/// A name `--transform` made, as GNU tar stores it: what `unsafe_prefix_len` says stripped
+/// (and whether anything was), the rest as it is (`pre/./file` stays so: it was collapsed to
+/// `pre/file`, unlike GNU tar; found by review).
+pub(super) fn transformed_member_name(path: &Path) -> (PathBuf, bool) {
+    let bytes = path.as_os_str().as_bytes();
+    let start = unsafe_prefix_len(bytes);
+    (PathBuf::from(OsStr::from_bytes(&bytes[start..])), start > 0)
 }
 
 pub(super) fn strips_to_nothing(path: &Path) -> bool {
