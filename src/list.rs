@@ -367,20 +367,29 @@ impl Dates {
         }
     }
 
-    /// Makes the text of `secs` and keeps it; returns its key.
+    /// Makes the text of `secs` and keeps it; returns its key. The year unpadded, as GNU tar
+    /// prints it (`1-01-01`, `10000-01-01`, `-3166904-02-24`; years before 1000 were padded
+    /// with zeros, and from 9999-12-30 on, seconds were printed; found by review).
     fn make(&mut self, secs: i64) -> (i64, bool) {
-        let pattern = if self.full { "%Y-%m-%d %H:%M:%S" } else { "%Y-%m-%d %H:%M" };
+        let pattern = if self.full { "-%m-%d %H:%M:%S" } else { "-%m-%d %H:%M" };
+        let (shifted, years) = within_jiff(secs);
         // The text holds for the whole UTC minute when the zone's offset is whole minutes and the
         // same throughout it (a change of offset, whole minutes or not, can fall within one:
         // found by review).
         let offset = |s: i64| jiff::Timestamp::from_second(s).ok().map(|ts| self.tz.to_offset(ts));
-        let minute = secs.div_euclid(60) * 60;
-        let (text, one_minute) = match jiff::Timestamp::from_second(secs) {
+        let minute = shifted.div_euclid(60) * 60;
+        let (text, one_minute) = match jiff::Timestamp::from_second(shifted) {
             Ok(ts) => {
                 let zoned = ts.to_zoned_datetime(self.tz.clone());
                 let whole = zoned.offset().seconds() % 60 == 0;
                 let steady = offset(minute) == Some(zoned.offset()) && offset(minute + 59) == Some(zoned.offset());
-                (zoned.strftime(pattern).to_string(), whole && steady)
+                let year = i64::from(zoned.year()) + years;
+                // Beyond a C `int` of years since 1900, localtime fails and GNU tar prints the
+                // seconds.
+                match i32::try_from(year - 1900) {
+                    Ok(_) => (format!("{year}{}", zoned.strftime(pattern)), whole && steady),
+                    Err(_) => (secs.to_string(), false),
+                }
             }
             Err(_) => (secs.to_string(), false),
         };
@@ -392,6 +401,27 @@ impl Dates {
         self.made.insert(key, text);
         key
     }
+}
+
+/// The seconds of 400 Gregorian years, after which the calendar (and a zone's rule for its
+/// offsets) repeats.
+const CYCLE_400_YEARS: i64 = 146_097 * 86_400;
+
+/// `secs` moved by whole 400-year cycles to within what jiff reckons (the years -9999 to 9999,
+/// less a day at each end), at least a cycle from its ends, and the years it was moved by:
+/// the same month, day and time of day, in the zone's same rule, as the C library's localtime
+/// gives them.
+fn within_jiff(secs: i64) -> (i64, i64) {
+    let (min, max) = (jiff::Timestamp::MIN.as_second(), jiff::Timestamp::MAX.as_second());
+    let cycles = if secs > max - CYCLE_400_YEARS {
+        (secs - (max - CYCLE_400_YEARS)) / CYCLE_400_YEARS + 1
+    } else if secs < min + CYCLE_400_YEARS {
+        // As i128: from i64::MIN the distance does not fit.
+        -(((i128::from(min + CYCLE_400_YEARS) - i128::from(secs)) / i128::from(CYCLE_400_YEARS)) as i64 + 1)
+    } else {
+        0
+    };
+    (secs - cycles * CYCLE_400_YEARS, cycles * 400)
 }
 
 /// GNU tar's `-tv` columns start this wide (owner and size together, then the date) and widen
@@ -749,6 +779,28 @@ mod tests {
                 }
             }
         }
+        // Years unpadded and beyond jiff's -9999..9999, as GNU tar 1.34 prints them (they were
+        // zero-padded, and seconds from 9999-12-30 on); beyond a C int of years, the seconds.
+        let mut utc = Dates { tz: jiff::tz::TimeZone::UTC, full: false, made: HashMap::new() };
+        for (secs, want) in [
+            (-62_135_596_800, "1-01-01 00:00"),
+            (-62_167_219_201, "-1-12-31 23:59"),
+            (-30_641_760_000, "999-01-01 00:00"),
+            (253_402_300_799, "9999-12-31 23:59"),
+            (253_402_300_800, "10000-01-01 00:00"),
+            (327_322_684_800, "12342-06-12 00:00"),
+            (-99_999_999_999_999, "-3166904-02-24 14:13"),
+            (67_768_036_191_676_800, "67768036191676800"),
+            (i64::MAX, "9223372036854775807"),
+            (i64::MIN, "-9223372036854775808"),
+        ] {
+            assert_eq!(utc.format(at(secs)), want);
+        }
+        // The zone's rule holds beyond 9999: summer time in Paris in the year 12021 (+2:00, as
+        // GNU tar prints it; 05:06 UTC).
+        let paris = jiff::tz::TimeZone::get("Europe/Paris").unwrap();
+        let mut dates = Dates { tz: paris, full: false, made: HashMap::new() };
+        assert_eq!(dates.format(at(1_614_834_367 + 10_000 * 31_556_952 + 120 * 86_400)), "12021-07-02 07:06");
         let mut utc = Dates { tz: jiff::tz::TimeZone::UTC, full: true, made: HashMap::new() };
         assert_eq!(utc.format(Time { secs: 1_614_834_367, nsecs: 500_000_000 }), "2021-03-04 05:06:07.5");
         assert_eq!(utc.format(Time { secs: 1_614_834_367, nsecs: 120_000_000 }), "2021-03-04 05:06:07.12");
