@@ -76,6 +76,22 @@ impl Progress {
         }
     }
 
+    /// Follows `position` (the archive's bytes read so far) on another thread until the bar
+    /// is finished or gone, so that it moves while one large member is read, not only from one
+    /// member to the next (found by review: it stood still through a member of gigabytes).
+    pub fn follow(&self, position: Arc<std::sync::atomic::AtomicU64>) {
+        let Some(bar) = &self.0 else { return };
+        let weak = bar.downgrade();
+        // Without a thread to spare (the process limit), the bar moves from member to member.
+        let _ = std::thread::Builder::new().spawn(move || {
+            while let Some(bar) = weak.upgrade().filter(|b| !b.is_finished()) {
+                bar.set_position(position.load(std::sync::atomic::Ordering::Relaxed));
+                drop(bar);
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        });
+    }
+
     /// Removes the bar, leaving the terminal as it was before.
     pub fn finish(&self) {
         if let Some(b) = &self.0 {

@@ -45,6 +45,7 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     let progress = Progress::bytes(opts.progress, opened.input_len, "extracting");
     report.attach(&progress);
     let input_pos = opened.input_pos;
+    progress.follow(input_pos.clone());
     let tick = || progress.set_position(input_pos.load(std::sync::atomic::Ordering::Relaxed));
     let mut dest = Dest::open(&opts.directory).map_err(|e| {
         let hint = if e.kind() == io::ErrorKind::NotFound { " (create it first, e.g. `mkdir -p DIR`)" } else { "" };

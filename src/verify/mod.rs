@@ -245,6 +245,7 @@ impl Verifier<'_> {
                 if let Some(c) = &opts.checkpoints {
                     reader.set_checkpoints(c.counter());
                 }
+                progress.follow(opened.input_pos.clone());
                 let tick = || progress.set_position(opened.input_pos.load(Ordering::Relaxed));
                 // `--occurrence` picks the copy to compare: every one asked for is compared.
                 self.holding = opts.select.occurrence.is_none();
