@@ -345,6 +345,43 @@ fn caps_refuses_the_archive_options() {
     captar().args(["--totals", "copy"]).arg(&src).arg(tmp.path().join("dst")).ok();
 }
 
+/// Shell completions offer each command the archive options it takes, as its help lists them:
+/// all five to the archive commands, `--totals` alone to `copy`, none to `caps` (they offered
+/// all five everywhere, the refused ones too: clap_complete completes hidden options).
+#[test]
+fn completions_leave_out_the_refused_archive_options() {
+    let options = ["totals", "checkpoint", "checkpoint-action", "blocking-factor", "record-size"];
+    let offered = |opts: &str| -> Vec<&str> {
+        options.iter().copied().filter(|o| opts.split_whitespace().any(|w| w == format!("--{o}"))).collect()
+    };
+    let bash = captar().args(["completions", "bash"]).ok().stdout_text();
+    let fish = captar().args(["completions", "fish"]).ok().stdout_text();
+    for (bash_case, fish_command, expected) in [
+        ("captar__subcmd__extract", "extract", &options[..]),
+        ("captar__subcmd__create", "create", &options[..]),
+        ("captar__subcmd__copy", "copy", &options[..1]),
+        ("captar__subcmd__caps", "caps", &[][..]),
+        ("captar__subcmd__caps__subcmd__scan", "caps", &[][..]),
+        ("captar__subcmd__caps__subcmd__procs", "caps", &[][..]),
+    ] {
+        let case = format!("        {bash_case})\n");
+        let at = bash.find(&case).unwrap_or_else(|| panic!("{bash_case}: {bash}"));
+        let opts = bash[at + case.len()..].lines().next().unwrap();
+        assert!(opts.contains("opts=\""), "{bash_case}: {opts}");
+        assert_eq!(offered(opts), expected, "bash {bash_case}");
+        let lines: String = fish
+            .lines()
+            .filter(|l| {
+                l.contains(&format!("__fish_captar_using_subcommand {fish_command}\""))
+                    || l.contains(&format!("__fish_captar_using_subcommand {fish_command};"))
+            })
+            .map(|l| l.replace(" -l ", " --"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert_eq!(offered(&lines), expected, "fish {fish_command}");
+    }
+}
+
 /// `--totals` prints GNU tar's line on stderr: the archive's size (uncompressed) after create,
 /// the bytes read (in whole records, as tar reads) after list, extract and verify: the same
 /// numbers as GNU tar's `--totals` reading the same archive, and as the archive's size.

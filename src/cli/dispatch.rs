@@ -48,6 +48,30 @@ pub(super) fn cli_command() -> clap::Command {
         .mut_subcommand("copy", |copy| for_copy.into_iter().fold(copy, |c, a| c.arg(a)))
 }
 
+/// The command line's definition for shell completions: `ARCHIVE_ONLY` made local, and given
+/// to each command that takes them (all of them to the archive commands, `--totals` alone to
+/// `copy`, none to `caps`, `completions` and `man`). clap_complete offers hidden options as
+/// well, so `cli_command`'s hidden copies would still be offered where they are refused.
+fn completion_command() -> clap::Command {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let archive: Vec<clap::Arg> = cmd
+        .get_arguments()
+        .filter(|a| ARCHIVE_ONLY.contains(&a.get_id().as_str()))
+        .map(|a| a.clone().global(false))
+        .collect();
+    let names: Vec<String> = cmd.get_subcommands().map(|sc| sc.get_name().to_string()).collect();
+    let cmd = ARCHIVE_ONLY.iter().fold(cmd, |c, id| c.mut_arg(*id, |a| a.global(false)));
+    names.into_iter().fold(cmd, |cmd, name| {
+        let takes = |id: &str| match name.as_str() {
+            "caps" | "completions" | "man" => false,
+            "copy" => !NOT_FOR_COPY.contains(&id),
+            _ => true,
+        };
+        let args: Vec<clap::Arg> = archive.iter().filter(|a| takes(a.get_id().as_str())).cloned().collect();
+        cmd.mut_subcommand(name, |sc| args.into_iter().fold(sc, |c, a| c.arg(a)))
+    })
+}
+
 /// A usage error for an `ARCHIVE_ONLY` option given to `caps`, or to `verify --manifest`, which
 /// reads a getcap listing, not an archive, or a `NOT_FOR_COPY` one to `copy` (all took them
 /// to no effect).
@@ -433,7 +457,7 @@ fn command(
         }
         Command::Completions { shell } => {
             // Generated into memory: clap_complete panics on a failed write.
-            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut cmd = completion_command();
             let mut text = Vec::new();
             clap_complete::generate(shell, &mut cmd, "captar", &mut text);
             write_stdout(&text)?;
