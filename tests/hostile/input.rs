@@ -286,6 +286,36 @@ fn lying_size_and_truncation_inside_data() {
     // Truncated inside a skipped member's data (its name exists and -k skips it).
     let out = c.extract(&tar, &["--skip-old-files"], 2);
     assert!(one_line(&out).contains("truncated"));
+
+    // Every command, reading the data or passing over it (seeking in the file, reading a pipe
+    // or a decompressed stream), says where the archive ends: it gave where the cut member's
+    // data began when it passed over it (list, caps-only verify, extract --skip-old-files).
+    let end = format!(
+        "big: the archive is truncated: it ends inside an entry; the file was cut short or is still being written (at byte {})",
+        tar.len()
+    );
+    let archive = c.archive_path();
+    let commands: [&[&str]; 5] =
+        [&["extract", "--skip-old-files"], &["extract"], &["list"], &["verify"], &["verify", "--all"]];
+    let run = |args: &[&str]| match args[0] {
+        "list" => captar().args(args),
+        _ => captar().args(args).arg("-C").arg(&c.dest),
+    };
+    for args in commands {
+        let out = run(args).arg("-f").arg(&archive).code(2);
+        assert_eq!(one_line(&out), format!("captar: {}: {end}", archive.display()), "{args:?}");
+        let out = run(args).args(["-f", "-"]).stdin(tar.clone()).code(2);
+        assert_eq!(one_line(&out), format!("captar: (standard input): {end}"), "{args:?} from a pipe");
+    }
+    if util::require_tool("zstd") {
+        let zst = c.root.join("archive.tar.zst");
+        util::cmd("zstd").args(["-q", "-f", "-o"]).arg(&zst).arg(&archive).ok();
+        for args in commands {
+            let out = run(args).arg("-f").arg(&zst).code(2);
+            assert_eq!(one_line(&out), format!("captar: {}: {end}", zst.display()), "{args:?} zstd");
+        }
+    }
+    c.check();
 }
 
 #[test]

@@ -21,7 +21,7 @@ pub trait Source: Read + Send {
     fn skip(&mut self, n: u64) -> io::Result<()> {
         let copied = io::copy(&mut self.take(n), &mut io::sink())?;
         if copied < n {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "archive ends inside an entry's data"));
+            return Err(ends_inside(copied));
         }
         Ok(())
     }
@@ -60,6 +60,29 @@ pub trait Source: Read + Send {
     fn file(&self) -> Option<BorrowedFd<'_>> {
         None
     }
+}
+
+/// A `skip` that met the archive's end: how many of its bytes there were.
+#[derive(Debug)]
+struct EndsInside(u64);
+
+impl std::fmt::Display for EndsInside {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("archive ends inside an entry's data")
+    }
+}
+
+impl std::error::Error for EndsInside {}
+
+/// The error of a `skip` that passed over `passed` bytes and met the archive's end.
+pub fn ends_inside(passed: u64) -> io::Error {
+    io::Error::new(io::ErrorKind::UnexpectedEof, EndsInside(passed))
+}
+
+/// How many bytes a failed `skip` passed over before the archive's end, if that is why it
+/// failed: where the archive ends, which an error message gives (not where the skip began).
+pub fn skipped_before_end(e: &io::Error) -> Option<u64> {
+    e.get_ref()?.downcast_ref::<EndsInside>().map(|s| s.0)
 }
 
 /// A source read on ahead: the bytes already taken from `inner`, given out first.
@@ -111,7 +134,10 @@ impl Source for Replay {
         }
         match n - here {
             0 => Ok(()),
-            rest => self.inner.skip(rest),
+            rest => self.inner.skip(rest).map_err(|e| match skipped_before_end(&e) {
+                Some(passed) => ends_inside(here + passed),
+                None => e,
+            }),
         }
     }
 
@@ -229,7 +255,7 @@ impl Source for Seekable {
 
     fn skip(&mut self, n: u64) -> io::Result<()> {
         if self.pos.saturating_add(n) > self.len {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "archive ends inside an entry's data"));
+            return Err(ends_inside(self.len.saturating_sub(self.pos)));
         }
         let buffered = (self.end - self.start) as u64;
         if n <= buffered {

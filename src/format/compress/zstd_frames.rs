@@ -478,7 +478,8 @@ impl Read for Decoder {
 }
 
 impl Source for Decoder {
-    fn skip(&mut self, mut n: u64) -> io::Result<()> {
+    fn skip(&mut self, wanted: u64) -> io::Result<()> {
+        let mut n = wanted;
         while n > 0 {
             let here = (self.cur.len() - self.pos) as u64;
             if here > 0 {
@@ -497,7 +498,7 @@ impl Source for Decoder {
             }
         }
         if n > 0 {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "archive ends inside an entry's data"));
+            return Err(super::ends_inside(wanted - n));
         }
         Ok(())
     }

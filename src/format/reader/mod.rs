@@ -394,7 +394,11 @@ impl Reader {
 
     fn skip(&mut self, n: u64) -> Result<()> {
         if n > 0 {
-            self.src.skip(n).map_err(|e| self.io_err(e))?;
+            // A skip past the archive's end is told where the archive ends, as a read is.
+            self.src.skip(n).map_err(|e| match crate::format::compress::skipped_before_end(&e) {
+                Some(passed) => self.err(self.offset + passed, self.io_msg(&e)),
+                None => self.io_err(e),
+            })?;
             self.offset += n;
         }
         Ok(())
