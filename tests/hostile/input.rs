@@ -422,7 +422,8 @@ fn broken_pax_records_are_refused() {
 /// mtime or uid that is no number, a LIBARCHIVE.xattr that is not base64): an error of that
 /// member (exit 2), the header's value used (the xattr left out), and the read goes on, as GNU
 /// tar's "Malformed extended header" (the whole read stopped there). Rewriting the archive
-/// (delete) still refuses it.
+/// (delete) still refuses it. The same for an atime or ctime, which captar does not use (GNU
+/// tar refuses them too; bsdtar passes over them).
 #[test]
 fn a_malformed_value_is_an_error_of_its_member() {
     for (body, said) in [
@@ -435,6 +436,9 @@ fn a_malformed_value_is_an_error_of_its_member() {
             record("mtime", b"\xff\x1b]0;x\x07"),
             "pax mtime record \"\\377\\033]0;x\\a\" is not a time; the header's value is used",
         ),
+        // Times captar does not restore, read as GNU tar reads them (they passed in silence).
+        (record("atime", b"abc"), "pax atime record \"abc\" is not a time; it is not used"),
+        (record("ctime", b"1.x"), "pax ctime record \"1.x\" is not a time; it is not used"),
         (
             record("LIBARCHIVE.xattr.security.capability", b"!!!"),
             "LIBARCHIVE.xattr record is not URL-encoded name and base64 value; that xattr is left out",

@@ -283,6 +283,20 @@ impl Reader {
                         }
                     }
                 }
+                // Not restored (the extracted file's atime is the time it was written, as GNU
+                // tar leaves it; no ctime can be set), but read as GNU tar reads them: a
+                // malformed one is an error of the member (GNU tar's "Malformed extended
+                // header"), as a malformed mtime is; it was passed over in silence.
+                k if (k == pax::ATIME.as_bytes() || k == pax::CTIME.as_bytes())
+                    && std::str::from_utf8(value).ok().and_then(|t| Time::from_pax(t.trim())).is_none() =>
+                {
+                    let which = String::from_utf8_lossy(k);
+                    let e = fail(format!("pax {which} record {} is not a time", crate::error::quoted(value)));
+                    if !lenient {
+                        return Err(e);
+                    }
+                    malformed.push(e.with_note("it is not used"));
+                }
                 k if k.starts_with(pax::SCHILY_XATTR.as_bytes()) => schily = true,
                 k if k.starts_with(pax::LIBARCHIVE_XATTR.as_bytes()) => {
                     let suffix = &k[pax::LIBARCHIVE_XATTR.len()..];
