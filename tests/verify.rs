@@ -389,7 +389,7 @@ fn getcap_manifest_verifies_and_extra_finds_gains() {
     assert_eq!(
         out.stdout_text(),
         "./bin/rootid: capabilities differ: manifest cap_net_raw=ep, disk cap_net_raw=ep [rootid=100000]\n\
-         verified 10 entries, 10 with capabilities: 1 differences (capabilities differ: 1)\n"
+         verified 10 entries, 10 with capabilities: 1 difference (capabilities differ: 1)\n"
     );
     std::fs::write(&m, cmd("getcap").args(["-n", "-r", "."]).current_dir(&s.src).ok().stdout).unwrap();
     captar().args(["verify", "--manifest"]).arg(&m).arg("-C").arg(&dst).ok();
@@ -654,7 +654,7 @@ fn a_link_name_replaced_by_a_symlink_is_another_type() {
         let out = captar().arg("verify").args(all).arg("-f").arg(&a).arg("-C").arg(tmp.path()).code(1);
         assert_eq!(
             out.stdout_text(),
-            "m/b: type differs: archive file, disk symlink\nverified 3 entries, 0 with capabilities: 1 differences (type differs: 1)\n",
+            "m/b: type differs: archive file, disk symlink\nverified 3 entries, 0 with capabilities: 1 difference (type differs: 1)\n",
             "{all:?}"
         );
     }
@@ -691,7 +691,7 @@ with tarfile.open(sys.argv[1] + '/later.tar', 'w', format=tarfile.PAX_FORMAT) as
         let out = captar().args(["verify", "-f"]).arg(&a).arg("-C").arg(&dst).arg(link).ok();
         assert_eq!(
             out.stdout_text(),
-            format!("verified 1 entries, {} with capabilities: 0 differences\n", (link == "f2") as u8),
+            format!("verified 1 entry, {} with capabilities: 0 differences\n", (link == "f2") as u8),
             "{archive}"
         );
     }
@@ -803,7 +803,8 @@ fn extra_with_a_manifest_scans_what_is_named_or_all() {
     for (named, verified) in [(&[][..], 1), (&["usr"], 1), (&["/usr"], 1), (&["/usr/bin"], 0), (&file, 0)] {
         let out = captar().args(["verify", "--extra", "--manifest"]).arg(&m).arg("-C").arg(&root).args(named).code(1);
         let summary = format!(
-            "verified {verified} entries, {verified} with capabilities: 1 differences (capped file not in manifest: 1)\n"
+            "verified {verified} {}, {verified} with capabilities: 1 difference (capped file not in manifest: 1)\n",
+            if verified == 1 { "entry" } else { "entries" }
         );
         assert_eq!(out.stdout_text(), format!("{evil}{summary}"), "{named:?}");
     }
@@ -812,7 +813,7 @@ fn extra_with_a_manifest_scans_what_is_named_or_all() {
     std::fs::write(&abs, cmd("getcap").arg("-r").arg(&root).ok().stdout).unwrap();
     let lib = root.join("usr/lib");
     let out = captar().args(["verify", "--extra", "--manifest"]).arg(&abs).arg(&lib).ok();
-    assert_eq!(out.stdout_text(), "verified 1 entries, 1 with capabilities: 0 differences\n", "{}", out.stderr_text());
+    assert_eq!(out.stdout_text(), "verified 1 entry, 1 with capabilities: 0 differences\n", "{}", out.stderr_text());
     let out = captar().args(["verify", "--extra", "--manifest"]).arg(&m).code(2);
     assert!(out.stderr_text().contains("name the directories getcap scanned"), "{}", out.stderr_text());
     // A path named that leads nowhere beneath DIR checked nothing: an error, not a pass.
@@ -1006,7 +1007,7 @@ fn a_name_archived_again_is_compared_by_its_last_member() {
     assert_eq!(
         text,
         "d/f: capabilities missing on disk (archive cap_chown=ep)\n\
-         verified 4 entries, 2 with capabilities: 1 differences (capabilities missing on disk: 1)\n",
+         verified 4 entries, 2 with capabilities: 1 difference (capabilities missing on disk: 1)\n",
         "{text}"
     );
     // Another spelling of the name replaces it too, and the differences of a name archived

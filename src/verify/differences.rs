@@ -268,10 +268,13 @@ impl Verifier<'_> {
             let kinds: Vec<String> =
                 self.summary.by_kind.iter().map(|(k, n)| format!("{}: {n}", k.label(source))).collect();
             let detail = if kinds.is_empty() { String::new() } else { format!(" ({})", kinds.join(", ")) };
+            let counted = |n: u64, one: &str, more: &str| format!("{n} {}", if n == 1 { one } else { more });
             writeln!(
                 self.out,
-                "verified {} entries, {} with capabilities: {} differences{detail}",
-                self.summary.entries, self.summary.with_caps, self.summary.differences
+                "verified {}, {} with capabilities: {}{detail}",
+                counted(self.summary.entries, "entry", "entries"),
+                self.summary.with_caps,
+                counted(self.summary.differences, "difference", "differences"),
             )
             .at(stdout, "write")?;
         }
