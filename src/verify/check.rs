@@ -166,7 +166,11 @@ impl Task {
         let risk = if self.risk { risk.and_then(caps::risk::describe) } else { None };
         let source = if self.manifest { "manifest" } else { "archive" };
         let member = self.place.beneath().filter(|_| !self.manifest).map(Path::to_path_buf);
-        Finding::Diff(Difference { path: display(&self.name), kind, archive, disk, risk, source, member })
+        let also_of = match (kind, self.all.as_deref()) {
+            (DiffKind::HardLink, Some(all)) if member.is_some() => all.link_target.clone(),
+            _ => None,
+        };
+        Finding::Diff(Difference { path: display(&self.name), kind, archive, disk, risk, source, member, also_of })
     }
 
     /// `check`, its findings after the member's name when `named`, and after what withdraws

@@ -80,6 +80,11 @@ pub struct Difference {
     /// of the same name replaces on extraction; `None` for what is not one member's check.
     #[serde(skip)]
     pub(super) member: Option<PathBuf>,
+    /// Another name a later member of which withdraws this difference: a hard link's target,
+    /// for "hard link differs" (a later member of the target's name is extracted as a new file,
+    /// leaving the link on the old one, as GNU tar leaves it).
+    #[serde(skip)]
+    pub(super) also_of: Option<PathBuf>,
 }
 
 impl Difference {
@@ -152,17 +157,17 @@ impl Verifier<'_> {
         risk: Option<String>,
     ) -> Result<()> {
         let source = self.opts.source.label();
-        self.push(Difference { path: display(path), kind, archive, disk, risk, source, member: None })
+        self.push(Difference { path: display(path), kind, archive, disk, risk, source, member: None, also_of: None })
     }
 
     fn push(&mut self, d: Difference) -> Result<()> {
         let kind = d.kind;
         self.summary.differences += 1;
         *self.summary.by_kind.entry(kind).or_default() += 1;
-        if self.holding
-            && let Some(member) = &d.member
-        {
-            self.held_at.entry(member.clone()).or_default().push(self.diffs.len());
+        if self.holding {
+            for name in d.member.iter().chain(&d.also_of) {
+                self.held_at.entry(name.clone()).or_default().push(self.diffs.len());
+            }
         }
         if self.holding || self.opts.json {
             self.diffs.push(Held::Diff(d));
