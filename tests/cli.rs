@@ -979,3 +979,43 @@ fn tar_options_are_read_as_gnu_tar_reads_them() {
         captar().args(["-tf", "g.tar"]).env("TAR_OPTIONS", "--bogus").current_dir(tmp.path()).code(2).stderr_text();
     assert!(err.contains("(TAR_OPTIONS is set, \"--bogus\": its options are read first"), "{err}");
 }
+
+/// A mode letter alone and then dashed options (`tar c -hf a.tar d`, `tar x -zvf a.tgz`) is
+/// tar's old form, read as GNU tar reads it: `-h` is --dereference, `-z` gzip, TAR_OPTIONS
+/// read. They were the subcommand aliases wherever `-f` came: `c -hf` printed the help and
+/// exited 0 with no archive, `x -zvf` was refused, TAR_OPTIONS ignored (found by review).
+/// `captar x -h` alone is still the subcommand's help.
+#[test]
+fn a_mode_letter_then_dashed_options_is_tar_old_form() {
+    if !util::require_tool("tar") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let d = tmp.path().join("d");
+    std::fs::create_dir(&d).unwrap();
+    std::fs::write(d.join("f"), b"f\n").unwrap();
+    std::fs::write(d.join("a.o"), b"o\n").unwrap();
+    std::os::unix::fs::symlink("f", d.join("s")).unwrap();
+    let listed = |archive: &str, z: &[&str]| {
+        cmd("tar").args(z).arg("-tvf").arg(tmp.path().join(archive)).ok().stdout_text().replace(archive, "")
+    };
+    let run = |tool: &str, line: &[&str]| {
+        let run = if tool == "tar" { cmd("tar") } else { captar() };
+        run.args(line).env("TAR_OPTIONS", "--exclude=*.o").current_dir(tmp.path()).ok()
+    };
+    run("tar", &["c", "-hf", "g.tar", "d"]);
+    let out = run("captar", &["c", "-hf", "c.tar", "d"]);
+    assert!(out.stdout.is_empty(), "{}", out.stdout_text());
+    let (gnu, ours) = (listed("g.tar", &[]), listed("c.tar", &[]));
+    assert!(!gnu.contains("a.o") && !gnu.contains(" -> "), "{gnu}");
+    let names = |l: &str| l.lines().map(|l| l.rsplit(' ').next().unwrap().to_string()).collect::<Vec<_>>();
+    assert_eq!(names(&ours), names(&gnu), "{ours}\n{gnu}");
+    run("captar", &["c", "-hzf", "c.tgz", "d"]);
+    assert_eq!(names(&listed("c.tgz", &["-z"])), names(&gnu));
+    std::fs::create_dir(tmp.path().join("o")).unwrap();
+    let out = run("captar", &["x", "-zvf", "c.tgz", "-C", "o"]);
+    assert_eq!(out.stdout_text(), "d/\nd/f\nd/s\n");
+    assert_eq!(std::fs::read(tmp.path().join("o/d/s")).unwrap(), b"f\n");
+    let help = captar().args(["x", "-h"]).ok().stdout_text();
+    assert!(help.starts_with("Extract an archive"), "{help}");
+}

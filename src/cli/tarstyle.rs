@@ -172,20 +172,15 @@ pub fn is_tar_style(args: &[OsString]) -> bool {
             Some(a) => break a,
         }
     };
-    // `captar t < a.tar`, `captar c DIR > a.tar`: tar's old form with one letter and no archive
-    // named reads or writes standard input or output (or $TAPE), where the subcommand aliases
-    // need -f. `d` stays the subcommand (capabilities only), as with -f.
-    if matches!(first, b"c" | b"t" | b"x") {
+    // `captar t < a.tar`, `captar c DIR > a.tar`, `captar c -hf a.tar DIR`: one mode letter
+    // and then dashed options is tar's old form, read as GNU tar reads it (no archive named:
+    // standard input or output, or $TAPE; `-h` is --dereference; TAR_OPTIONS is read). The
+    // subcommand aliases took such a line with `-f` in it, where `-h` was help: `captar c -hf
+    // a.tar DIR` printed the help and exited 0 with no archive, and `x -zvf` was refused
+    // (found by review). `d` stays the subcommand (capabilities only).
+    if matches!(first, b"c" | b"t" | b"x" | b"r") {
         // `captar x -h`: the subcommand's help.
-        if args.clone().next().is_some() && args.clone().all(|a| matches!(a, b"-h" | b"--help")) {
-            return false;
-        }
-        let names_archive = |a: &[u8]| {
-            a == b"--file"
-                || a.starts_with(b"--file=")
-                || (a.starts_with(b"-") && !a.starts_with(b"--") && a.contains(&b'f'))
-        };
-        return !args.any(names_archive);
+        return !(args.clone().next().is_some() && args.all(|a| matches!(a, b"-h" | b"--help")));
     }
     if SUBCOMMANDS.iter().any(|s| s.as_bytes() == first) {
         return false;
