@@ -50,6 +50,17 @@ fn usage_errors_are_one_line() {
             "captar: the following required arguments were not provided: <--file <ARCHIVE>|--manifest <FILE>>; see `captar verify --help`\n",
         ),
         (&["bogosity"], "captar: unrecognized subcommand 'bogosity'; see `captar --help`\n"),
+        // GNU tar's letters captar does not support, in the old form as in the dash form (`cMf`
+        // was "unknown tar option -M"; found by review).
+        (
+            &["-q", "cPZf", "a.tar", "x"],
+            "captar: GNU tar's -Z (--compress) is not supported by captar; leave it out (see `captar --help`)\n",
+        ),
+        (
+            &["cMf", "a.tar", "x"],
+            "captar: GNU tar's -M (--multi-volume) is not supported by captar; leave it out (see `captar --help`)\n",
+        ),
+        (&["xYf", "a.tar"], "captar: unknown tar option -Y in 'xYf'; see `captar --help`\n"),
         (
             &["lsit", "-f", "a"],
             "captar: unrecognized subcommand 'lsit'; a similar subcommand exists: 'list'; see `captar --help`\n",

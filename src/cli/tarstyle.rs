@@ -200,7 +200,7 @@ pub fn is_tar_style(args: &[OsString]) -> bool {
 }
 
 /// Every letter a bundle may hold (some only to be refused with a message).
-const LETTERS: &[u8] = b"cruAxtdfCXTIHNbvzakUqpsSomOjJihWgGVnB";
+const LETTERS: &[u8] = b"cruAxtdfCXTIHNbvzakUqpsSomOjJihWgGVnBP";
 
 /// GNU tar's long options that tar's own command line (`captar -t ...`) takes and turns into
 /// captar's: the modes, and the ones it accepts as they are. A subcommand (`captar list`) does
@@ -255,8 +255,11 @@ const GNU_ONLY_LETTERS: &[(u8, &str)] = &[
 /// Whether `arg` is a bundle of tar letters without a dash (`xvf`), as the first argument of
 /// the old form. A word with another letter is not (`captar lsit` is a mistyped subcommand,
 /// which clap names as such).
+/// GNU tar's letters captar does not support (`cMf`) make one too where it names an archive
+/// (`f`), so that they get the message saying so, as in the dash form (`-cMf`).
 fn is_old_bundle(arg: &[u8]) -> bool {
-    arg.iter().any(|&c| mode_letter(c).is_some()) && arg.iter().all(|c| LETTERS.contains(c))
+    let gnu_only = |c: &u8| arg.contains(&b'f') && GNU_ONLY_LETTERS.iter().any(|(l, _)| l == c);
+    arg.iter().any(|&c| mode_letter(c).is_some()) && arg.iter().all(|c| LETTERS.contains(c) || gnu_only(c))
 }
 
 /// For a word that reads as a dashless tar bundle with a letter or two captar does not take
@@ -1311,6 +1314,8 @@ mod tests {
             assert_eq!(rw("captar -cz d"), "captar create --gzip -f - d");
         }
         assert_eq!(rw("captar -cPf a.tar /etc"), "captar create -f a.tar /etc");
+        // The old form too, as the dash form (`cPf` was an unknown letter).
+        assert_eq!(rw("captar cPf a.tar /etc"), "captar create -f a.tar /etc");
         if std::env::var_os("TAPE").is_none() {
             // A value `-f` is no archive.
             assert_eq!(rw("captar -c --exclude -f d"), "captar create -f - --exclude -f d");
