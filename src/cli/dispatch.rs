@@ -40,12 +40,25 @@ const NOT_FOR_COPY: [&str; 4] = ["checkpoint", "checkpoint_action", "blocking_fa
 /// place of the top level's (mutating them once built breaks clap's lookup).
 pub(super) fn cli_command() -> clap::Command {
     let cmd = <Cli as clap::CommandFactory>::command();
-    let hidden = |ids: &[&str]| -> Vec<clap::Arg> {
-        cmd.get_arguments().filter(|a| ids.contains(&a.get_id().as_str())).map(|a| a.clone().hide(true)).collect()
-    };
-    let (for_caps, for_copy) = (hidden(&ARCHIVE_ONLY), hidden(&NOT_FOR_COPY));
-    cmd.mut_subcommand("caps", |caps| for_caps.into_iter().fold(caps, |c, a| c.arg(a)))
-        .mut_subcommand("copy", |copy| for_copy.into_iter().fold(copy, |c, a| c.arg(a)))
+    let hidden = ["caps", "copy"].map(|name| {
+        let ids = refused_by(name);
+        let args: Vec<clap::Arg> =
+            cmd.get_arguments().filter(|a| ids.contains(&a.get_id().as_str())).map(|a| a.clone().hide(true)).collect();
+        (name, args)
+    });
+    hidden
+        .into_iter()
+        .fold(cmd, |cmd, (name, args)| cmd.mut_subcommand(name, |sc| args.into_iter().fold(sc, |c, a| c.arg(a))))
+}
+
+/// The `ARCHIVE_ONLY` options the command `name` refuses (`refuse_archive_only`): all of them
+/// for `caps`, `NOT_FOR_COPY` for `copy`, none for the others.
+fn refused_by(name: &str) -> &'static [&'static str] {
+    match name {
+        "caps" => &ARCHIVE_ONLY,
+        "copy" => &NOT_FOR_COPY,
+        _ => &[],
+    }
 }
 
 /// The command line's definition for shell completions: `ARCHIVE_ONLY` made local, and given
@@ -63,9 +76,8 @@ fn completion_command() -> clap::Command {
     let cmd = ARCHIVE_ONLY.iter().fold(cmd, |c, id| c.mut_arg(*id, |a| a.global(false)));
     names.into_iter().fold(cmd, |cmd, name| {
         let takes = |id: &str| match name.as_str() {
-            "caps" | "completions" | "man" => false,
-            "copy" => !NOT_FOR_COPY.contains(&id),
-            _ => true,
+            "completions" | "man" => false,
+            name => !refused_by(name).contains(&id),
         };
         let args: Vec<clap::Arg> = archive.iter().filter(|a| takes(a.get_id().as_str())).cloned().collect();
         cmd.mut_subcommand(name, |sc| args.into_iter().fold(sc, |c, a| c.arg(a)))
@@ -77,9 +89,9 @@ fn completion_command() -> clap::Command {
 /// to no effect).
 fn refuse_archive_only(command: &Command, matches: &clap::ArgMatches) -> Result<()> {
     let (who, reads, ids): (_, _, &[&str]) = match command {
-        Command::Caps(_) => ("caps", "caps reads and writes none", &ARCHIVE_ONLY),
+        Command::Caps(_) => ("caps", "caps reads and writes none", refused_by("caps")),
         Command::Verify(v) if v.manifest.is_some() => ("verify --manifest", "a manifest is none", &ARCHIVE_ONLY),
-        Command::Copy(_) => ("copy", "copy's is a pipe between its two halves", &NOT_FOR_COPY),
+        Command::Copy(_) => ("copy", "copy's is a pipe between its two halves", refused_by("copy")),
         _ => return Ok(()),
     };
     let given = ids.iter().find(|id| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine));
