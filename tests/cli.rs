@@ -1029,4 +1029,14 @@ fn a_mode_letter_then_dashed_options_is_tar_old_form() {
     assert_eq!(std::fs::read(tmp.path().join("o/d/s")).unwrap(), b"f\n");
     let help = captar().args(["x", "-h"]).ok().stdout_text();
     assert!(help.starts_with("Extract an archive"), "{help}");
+    // `d -f`: tar's --compare, everything compared (the verify alias compared capabilities
+    // only and said "0 differences" of a file whose contents had changed).
+    run("captar", &["c", "-f", "p.tar", "d/f"]);
+    std::fs::write(d.join("f"), b"changed\n").unwrap();
+    let gnu = cmd("tar").args(["d", "-f", "p.tar"]).current_dir(tmp.path()).code(1);
+    assert!(gnu.stdout_text().contains("d/f: Size differs"), "{}", gnu.stdout_text());
+    let ours = captar().args(["d", "-f", "p.tar"]).current_dir(tmp.path()).code(1);
+    assert!(ours.stdout_text().contains("d/f: size differs"), "{}", ours.stdout_text());
+    let help = captar().args(["d", "-h"]).ok().stdout_text();
+    assert!(help.starts_with("Compare"), "{help}");
 }

@@ -177,8 +177,10 @@ pub fn is_tar_style(args: &[OsString]) -> bool {
     // standard input or output, or $TAPE; `-h` is --dereference; TAR_OPTIONS is read). The
     // subcommand aliases took such a line with `-f` in it, where `-h` was help: `captar c -hf
     // a.tar DIR` printed the help and exited 0 with no archive, and `x -zvf` was refused
-    // (found by review). `d` stays the subcommand (capabilities only).
-    if matches!(first, b"c" | b"t" | b"x" | b"r") {
+    // (found by review). So is `d`: `captar d -f a.tar` compares everything, as `tar d -f
+    // a.tar` does (as the verify alias it compared capabilities only and found no difference
+    // in a file whose contents had changed).
+    if matches!(first, b"c" | b"t" | b"x" | b"r" | b"d") {
         // `captar x -h`: the subcommand's help.
         return !(args.clone().next().is_some() && args.all(|a| matches!(a, b"-h" | b"--help")));
     }
