@@ -366,15 +366,14 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// With --keep-going, a regular file's capability `raw` is in the closing list when its
-    /// member failed (`result`) and its file `rel` does not hold it: not made at all (an
-    /// immutable directory, a name too long), or linked and then refused something. A capability
-    /// that could not be set is there already (`Failure::Cap`).
+    /// A regular file's capability `raw` is in the closing list when its member failed
+    /// (`result`) and its file `rel` does not hold it: not made at all (an immutable
+    /// directory, a name too long), or linked and then refused something. Also without
+    /// --keep-going, as such a failure does not stop the extraction (the error named the file,
+    /// not the capability it lost; found by review). A capability that could not be set is
+    /// there already (`Failure::Cap`).
     fn note_lost_caps(&mut self, rel: &Path, path: &Path, raw: Option<&[u8]>, result: &Result<(), Failure>) {
         let (Some(raw), Err(Failure::Member(_) | Failure::Stop(_))) = (raw, result) else { return };
-        if !self.opts.keep_going {
-            return;
-        }
         let name = rel.file_name().unwrap_or_default();
         let parent = self.dest.open_dir(rel.parent().unwrap_or(Path::new("")));
         let on_disk = || {
@@ -388,12 +387,12 @@ impl Run<'_> {
         }
     }
 
-    /// With --keep-going, a hard link (`meta`, its outcome `result`) to a file in the closing
-    /// list (not made, or made without its capability) is listed too, as a link to it: its
-    /// name is not the capped file the archive makes either (found in testing: only the
-    /// file's own name was listed). A link whose own capability failed is listed already.
+    /// A hard link (`meta`, its outcome `result`) to a file in the closing list (not made, or
+    /// made without its capability) is listed too, as a link to it: its name is not the capped
+    /// file the archive makes either (found in testing: only the file's own name was listed).
+    /// A link whose own capability failed is listed already.
     pub(super) fn note_link_to_lost(&mut self, meta: &EntryMeta, result: &Result<(), Failure>) {
-        if !self.opts.keep_going || matches!(result, Err(Failure::Cap(..))) {
+        if matches!(result, Err(Failure::Cap(..))) {
             return;
         }
         let Some(link) = meta.link.as_deref() else { return };
