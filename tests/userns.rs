@@ -190,6 +190,11 @@ fn unmappable_rootid_is_reported_not_crashed_on() {
             );
         }
     }
+    // --extra does not read a member again: its error was reported twice (found by review).
+    let out = in_userns(&format!("{cap} verify --extra --json -f {} -C {}", a.display(), tree.display()));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let about_foreign = json["errors"].as_array().unwrap().iter().filter(|e| e.to_string().contains("foreign")).count();
+    assert_eq!(about_foreign, usize::from(eoverflow), "{json}");
 }
 
 /// An archive of `./tool`, setuid, owned by uid 70000 (which the namespace does not map), with

@@ -127,9 +127,20 @@ fn from_xattr(path: &Path, value: std::io::Result<Option<Vec<u8>>>, report: &Rep
 /// as soon as the order allows; problems are reported on `report`. For callers that want the
 /// findings rather than the printed report.
 pub fn find(opts: &ScanOptions, report: &Report, emit: &mut dyn FnMut(Found) -> Result<()>) -> Result<()> {
+    find_unless(opts, report, &|_| false, emit)
+}
+
+/// `find`, passing over the files `skip` names unread: no finding and no error for them
+/// (`verify --extra` skips the members it has compared, whose errors it reported already).
+pub fn find_unless(
+    opts: &ScanOptions,
+    report: &Report,
+    skip: &(dyn Fn(&Path) -> bool + Sync),
+    emit: &mut dyn FnMut(Found) -> Result<()>,
+) -> Result<()> {
     let walk_opts = WalkOptions { one_file_system: opts.one_file_system, threads: opts.threads };
     let wanted = |found: &Found| opts.beyond.is_none_or(|base| found.caps.granted() & !base != 0);
-    let visit = |path: &Path| read_caps(path, report).filter(wanted);
+    let visit = |path: &Path| if skip(path) { None } else { read_caps(path, report).filter(wanted) };
     for arg in &opts.paths {
         let root = strip_trailing_slashes(arg);
         // A trailing slash makes lstat follow a symlink (`link/` is the directory it points to):

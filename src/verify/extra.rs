@@ -101,18 +101,20 @@ impl Verifier<'_> {
         }
         let scan_opts = ScanOptions { paths: roots, ..ScanOptions::default() };
         let mut found = Vec::new();
-        scan::find(&scan_opts, self.report, &mut |f| {
+        let root = self.root.clone();
+        let key = |path: &Path| match beneath {
+            true => path.strip_prefix(&root).unwrap_or(path).to_path_buf(),
+            false => path.to_path_buf(),
+        };
+        // What was compared is not read again: an error reading it (a v3 rootid this namespace
+        // does not map) was reported once already (found by review: it was reported twice).
+        let seen = &self.seen;
+        scan::find_unless(&scan_opts, self.report, &|path| seen.contains(&key(path)), &mut |f| {
             found.push(f);
             Ok(())
         })?;
         for f in found {
-            let key = match beneath {
-                true => f.path.strip_prefix(&self.root).unwrap_or(&f.path).to_path_buf(),
-                false => f.path.clone(),
-            };
-            if self.seen.contains(&key) {
-                continue;
-            }
+            let key = key(&f.path);
             let shown = match (beneath, self.style) {
                 (true, Some(prefix)) if !prefix.is_empty() => Path::new(prefix).join(&key),
                 _ => key.clone(),
