@@ -1250,3 +1250,53 @@ fn an_archive_changed_while_verified_is_an_error() {
     captar().args(["verify", "--all", "-f"]).arg(&a).arg("-C").arg(&src).ok();
     captar().args(["verify", "--all", "--checkpoint=1", "-f"]).arg(&a).arg("-C").arg(&src).ok();
 }
+
+/// With `--cap-rootid`, what is compared is the value extract would write, not the archive's
+/// own: a difference names both (it labelled the rewritten value "archive"; found by review),
+/// and JSON keeps `archive` the archive's and adds `expected`.
+#[test]
+fn a_rewritten_rootid_is_named_beside_the_archived_one() {
+    let tmp = util::tempdir();
+    if !util::require_root("setcap -n") || !util::require_tool("setcap") || !util::require_xattr_fs(tmp.path()) {
+        return;
+    }
+    let (src, out) = (tmp.path().join("src"), tmp.path().join("out"));
+    std::fs::create_dir(&src).unwrap();
+    std::fs::write(src.join("t"), b"#!/bin/sh\n").unwrap();
+    cmd("setcap").args(["-n", "100000", "cap_net_raw=ep"]).arg(src.join("t")).ok();
+    let a = tmp.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).arg("t").ok();
+    std::fs::create_dir(&out).unwrap();
+    captar().args(["extract", "--cap-rootid", "host", "-f"]).arg(&a).arg("-C").arg(&out).ok();
+    let verify = |json: bool| {
+        let mut run = captar().args(["verify", "--cap-rootid", "host", "-f"]).arg(&a).arg("-C").arg(&out);
+        if json {
+            run = run.arg("--json");
+        }
+        run
+    };
+    verify(false).ok();
+    cmd("setcap").arg("cap_sys_admin=ep").arg(out.join("t")).ok();
+    let text = verify(false).code(1).stdout_text();
+    assert!(
+        text.starts_with("t: capabilities differ: archive cap_net_raw=ep [rootid=100000] (cap_net_raw=ep with --cap-rootid), disk cap_sys_admin=ep\n"),
+        "{text}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&verify(true).code(1).stdout).unwrap();
+    let d = &v["differences"][0];
+    assert_eq!(
+        (d["archive"].as_str(), d["expected"].as_str()),
+        (Some("cap_net_raw=ep [rootid=100000]"), Some("cap_net_raw=ep")),
+        "{v}"
+    );
+    cmd("setcap").arg("-r").arg(out.join("t")).ok();
+    let text = verify(false).code(1).stdout_text();
+    assert!(
+        text.starts_with("t: capabilities missing on disk (archive cap_net_raw=ep [rootid=100000]; cap_net_raw=ep with --cap-rootid)\n"),
+        "{text}"
+    );
+    // Without --cap-rootid nothing is rewritten, and no `expected`.
+    let plain = captar().args(["verify", "--json", "-f"]).arg(&a).arg("-C").arg(&out).code(1);
+    let v: serde_json::Value = serde_json::from_slice(&plain.stdout).unwrap();
+    assert!(v["differences"][0].get("expected").is_none(), "{v}");
+}

@@ -70,7 +70,7 @@ impl Verifier<'_> {
             None => Ok(None),
             Some(Ok(c)) => {
                 self.summary.with_caps += 1;
-                Ok(Some(self.opts.rootid.apply(c)))
+                Ok(Some(c))
             }
             Some(Err(e)) => {
                 self.say_error(Error::entry(name, format!("the archive's capability value is invalid: {e}")));
@@ -359,12 +359,23 @@ impl Verifier<'_> {
             _ => meta.caps_raw().map(<[u8]>::to_vec),
         };
         let Ok(archived) = self.archived_caps(&meta.path, raw.as_deref()) else { return Ok(None) };
-        let (kind, risk) = (meta.kind, self.opts.risk);
+        let (kind, risk, rootid) = (meta.kind, self.opts.risk, self.opts.rootid);
         let link_kind = link.map_or(Kind::File, |t| t.kind);
         if !self.opts.all {
             let place = Place::Beneath { root: self.root.clone(), rel };
             let name = meta.path;
-            return Ok(Some(Task { name, place, manifest: false, kind, link_kind, archived, risk, again, all: None }));
+            return Ok(Some(Task {
+                name,
+                place,
+                manifest: false,
+                kind,
+                link_kind,
+                archived,
+                rootid,
+                risk,
+                again,
+                all: None,
+            }));
         }
         let link_target = match meta.kind {
             Kind::HardLink => meta.link.as_deref().and_then(|l| SafeName::parse(l).ok()).map(|n| n.rel),
@@ -389,7 +400,7 @@ impl Verifier<'_> {
         }
         let all = Some(Box::new(AllCheck { meta, link_target, content, owners, numeric_owner }));
         let place = Place::Beneath { root: self.root.clone(), rel };
-        Ok(Some(Task { name, place, manifest: false, kind, link_kind, archived, risk, again, all }))
+        Ok(Some(Task { name, place, manifest: false, kind, link_kind, archived, rootid, risk, again, all }))
     }
 
     /// Where the member's data lies in a plain archive file, for the check to read it from

@@ -17,6 +17,7 @@ use rustix::fs::AtFlags;
 use super::{DiffKind, Difference, Dirs, Unreachable, display, normalise};
 use crate::caps::{self, FileCaps};
 use crate::error::{Error, IoContext, Result};
+use crate::extract::RootidPolicy;
 use crate::extract::beneath::{open_regular_at, proc_path};
 use crate::format::{EntryMeta, Kind, acl};
 use crate::xattr;
@@ -45,7 +46,9 @@ pub(super) struct Task {
     pub(super) kind: Kind,
     /// A hard-link member's: the archived type of the name it links to (`File` where unknown).
     pub(super) link_kind: Kind,
+    /// As the archive or manifest holds it; compared as `rootid` makes it.
     pub(super) archived: Option<FileCaps>,
+    pub(super) rootid: RootidPolicy,
     pub(super) risk: bool,
     /// Whether an earlier member may have had this one's name (`Verifier::names_seen`): its
     /// findings, if held, are withdrawn before this one's are recorded.
@@ -170,7 +173,7 @@ impl Task {
             (DiffKind::HardLink, Some(all)) if member.is_some() => all.link_target.clone(),
             _ => None,
         };
-        Finding::Diff(Difference { path: display(&self.name), kind, archive, disk, risk, source, member, also_of })
+        Finding::Diff(Difference { member, also_of, ..Difference::new(&self.name, kind, archive, disk, risk, source) })
     }
 
     /// `check`, its findings after the member's name when `named`, and after what withdraws
@@ -431,7 +434,8 @@ impl Task {
                 )));
             }
         };
-        match (self.archived, on_disk) {
+        let expected = self.archived.map(|a| self.rootid.apply(a));
+        let mut found = match (expected, on_disk) {
             (None, None) => None,
             (Some(a), None) => Some(self.diff(DiffKind::CapsMissing, Some(a.text_with_rootid()), None, Some(&a))),
             (None, Some(d)) => Some(self.diff(DiffKind::CapsExtra, None, Some(d.text_with_rootid()), Some(&d))),
@@ -441,7 +445,16 @@ impl Task {
                     self.diff(DiffKind::CapsDiffer, Some(a.text_with_rootid()), Some(d.text_with_rootid()), Some(&d))
                 })
             }
+        };
+        // The archive's own value, and what --cap-rootid made of it, where they differ.
+        if let (Some(Finding::Diff(diff)), Some(archived), Some(expected)) = (&mut found, self.archived, expected) {
+            let (archived, expected) = (archived.text_with_rootid(), expected.text_with_rootid());
+            if archived != expected && diff.archive.is_some() {
+                diff.archive = Some(archived);
+                diff.expected = Some(expected);
+            }
         }
+        found
     }
 }
 

@@ -71,6 +71,10 @@ pub struct Difference {
     pub archive: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disk: Option<String>,
+    /// The capability compared with the disk, where `--cap-rootid` made it another than
+    /// `archive` (the archive's own, or the manifest's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub risk: Option<String>,
     /// What `archive` comes from: `archive` or `manifest`.
@@ -88,9 +92,38 @@ pub struct Difference {
 }
 
 impl Difference {
+    /// A difference of no one member's check (see `member`), nothing rewritten.
+    pub(super) fn new(
+        path: &Path,
+        kind: DiffKind,
+        archive: Option<String>,
+        disk: Option<String>,
+        risk: Option<String>,
+        source: &'static str,
+    ) -> Difference {
+        Difference {
+            path: display(path),
+            kind,
+            archive,
+            disk,
+            expected: None,
+            risk,
+            source,
+            member: None,
+            also_of: None,
+        }
+    }
+
     /// The one-line text form.
     pub fn line(&self) -> String {
-        let detail = match (self.kind, &self.archive, &self.disk) {
+        // `archive X [rootid=N] (X with --cap-rootid)`: what is compared is not what the
+        // archive holds, and was labelled as if it were (found by review).
+        let archive = match (&self.archive, &self.expected) {
+            (Some(a), Some(e)) if self.kind == DiffKind::CapsMissing => Some(format!("{a}; {e} with --cap-rootid")),
+            (Some(a), Some(e)) => Some(format!("{a} ({e} with --cap-rootid)")),
+            (a, _) => a.clone(),
+        };
+        let detail = match (self.kind, &archive, &self.disk) {
             (DiffKind::CapsMissing, Some(a), _) => format!(" ({} {a})", self.source),
             (DiffKind::CapsExtra | DiffKind::ExtraCapped | DiffKind::Missing, _, Some(d)) => format!(": {d}"),
             // Times as dates (UTC, to the nanosecond); JSON keeps the pax seconds.
@@ -157,7 +190,7 @@ impl Verifier<'_> {
         risk: Option<String>,
     ) -> Result<()> {
         let source = self.opts.source.label();
-        self.push(Difference { path: display(path), kind, archive, disk, risk, source, member: None, also_of: None })
+        self.push(Difference::new(path, kind, archive, disk, risk, source))
     }
 
     fn push(&mut self, d: Difference) -> Result<()> {
