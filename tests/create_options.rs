@@ -466,6 +466,61 @@ fn files_from_reads_names_like_gnu_tar() {
     captar().args(["create", "-f"]).arg(&e).code(2);
 }
 
+/// A `-T` list's lines that start with `-` are options, as GNU tar reads them: `-C DIR`,
+/// `-CDIR`, `--directory DIR|=DIR` change the directory for the names after them (and the
+/// paths after the list), `--add-file=NAME` names a file starting with `-`. They were taken
+/// for file names (`-C sub: stat: No such file or directory`). Any other option line is
+/// refused naming the line; `--verbatim-files-from` and `--null` make every line a name.
+#[test]
+fn option_lines_in_a_files_from_list_as_gnu_tar() {
+    if !util::require_tool("tar") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let root = tmp.path();
+    for (p, data) in [("sub/s", "s"), ("sub/deep/d", "d"), ("top", "t"), ("-x", "x"), ("-C sub", "odd")] {
+        std::fs::create_dir_all(root.join(p).parent().unwrap()).unwrap();
+        std::fs::write(root.join(p), data).unwrap();
+    }
+    let names = |archive: &Path| {
+        let text = cmd("tar").arg("-tf").arg(archive).ok().stdout_text();
+        let mut v: Vec<String> = text.lines().map(String::from).collect();
+        v.sort();
+        v
+    };
+    let lists: [(&str, &[&str], &[&str]); 6] = [
+        ("-C sub\ns\n-C deep\nd\n", &[], &["d", "s"]),
+        ("--directory sub\ns\n--directory=..\ntop\n", &[], &["s", "top"]),
+        ("-Csub\ndeep\n", &["s"], &["deep/", "deep/d", "s"]),
+        ("--add-file=-x\ntop\n", &[], &["-x", "top"]),
+        ("-C sub\n", &["--verbatim-files-from"], &["-C sub"]),
+        ("-C sub\0", &["--null"], &["-C sub"]),
+    ];
+    for (i, (list, extra, want)) in lists.into_iter().enumerate() {
+        let file = root.join(format!("list{i}"));
+        std::fs::write(&file, list).unwrap();
+        // Options before -T; a path after the list is read in the list's last directory.
+        let (opts, after): (Vec<&str>, Vec<&str>) = extra.iter().partition(|a| a.starts_with('-'));
+        let (c, g) = (root.join(format!("c{i}.tar")), root.join(format!("g{i}.tar")));
+        captar().args(&opts).arg("-cf").arg(&c).arg("-T").arg(&file).args(&after).current_dir(root).ok();
+        cmd("tar").args(&opts).arg("-cf").arg(&g).arg("-T").arg(&file).args(&after).current_dir(root).ok();
+        assert_eq!(names(&c), names(&g), "{list:?} {after:?}");
+        assert_eq!(names(&c), want.iter().map(|s| s.to_string()).collect::<Vec<_>>(), "{list:?}");
+    }
+    std::fs::write(root.join("bad"), "top\n-v\n").unwrap();
+    let err = captar().args(["-cf", "b.tar", "-T", "bad"]).current_dir(root).code(2).stderr_text();
+    assert_eq!(
+        err,
+        "captar: bad: line 2: \"-v\": a line that starts with '-' is an option there, as in GNU tar, and captar reads only -C DIR, --directory=DIR and --add-file=NAME; write a file of that name as ./-v, or pass --verbatim-files-from\n"
+    );
+    // Reading: names (`--add-file` too); a -C line is for creating.
+    let c = root.join("c3.tar");
+    let out = captar().arg("-tf").arg(&c).args(["-T", "list3"]).current_dir(root).ok().stdout_text();
+    assert_eq!(out, "-x\ntop\n");
+    let err = captar().arg("-tf").arg(&c).args(["-T", "list0"]).current_dir(root).code(2).stderr_text();
+    assert!(err.contains("list0: line 1: \"-C sub\": a -C line in a -T list is read when creating"), "{err}");
+}
+
 /// A zstd archive carries zstd's content checksum (XXH64), as the zstd tool writes it, so a
 /// corrupted archive is an error when read instead of wrong data with exit 0.
 #[test]

@@ -74,9 +74,18 @@ pub struct NameArgs {
     /// (`-` for standard input), as tar's -T
     #[arg(short = 'T', long, value_name = "FILE", allow_hyphen_values = true)]
     pub(super) files_from: Vec<PathBuf>,
-    /// Names in -T and -X files end with a NUL byte, not a newline (find -print0)
+    /// Names in -T and -X files end with a NUL byte, not a newline (find -print0); a -T
+    /// file's lines are then all names, as with --verbatim-files-from
     #[arg(long)]
     pub(super) null: bool,
+    /// Every line of a -T file is a name, even one that starts with `-` (without it, as in GNU
+    /// tar, `-C DIR`, `--directory=DIR` and `--add-file=NAME` lines are read as options)
+    #[arg(long, overrides_with = "no_verbatim_files_from")]
+    pub(super) verbatim_files_from: bool,
+    /// Lines of a -T file that start with `-` are options (the default), as GNU tar's
+    /// --no-verbatim-files-from
+    #[arg(long)]
+    pub(super) no_verbatim_files_from: bool,
     /// Rename members with a sed expression, s/REGEX/REPLACEMENT/FLAGS, as GNU tar's
     /// --transform: when archiving, the names stored; when reading, the names extracted or
     /// verified (see the README); repeatable, applied in order

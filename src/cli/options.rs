@@ -14,7 +14,7 @@ use super::{CreateArgs, ExtractArgs, ListXattrArgs, NameArgs, SelectArgs, XattrA
 use crate::create::{
     CACHEDIR_TAG, CreateOptions, ExclusionTag, ListedIncremental, ModeChanges, Named, Newer, Stamp, TagScope, Target,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quoted};
 use crate::extract::{Existing, ExtractOptions};
 use crate::format::compress::Compression;
 use crate::format::{Time, acl};
@@ -93,10 +93,36 @@ impl NameArgs {
         Ok(transforms)
     }
 
-    /// The names a `-T` file gives.
+    /// The names a `-T` file gives, for reading: a `-C` line there is refused.
     fn names_in(&self, file: &Path) -> Result<Vec<PathBuf>> {
-        names_from(file, self.null)
+        let mut names = Vec::new();
+        for (n, entry) in self.list_in(file)?.into_iter().enumerate() {
+            match entry {
+                Listed::Name(name) => names.push(name),
+                Listed::Dir(_, line) => {
+                    return Err(Error::Usage(format!(
+                        "{}: line {}: {}: a -C line in a -T list is read when creating; when reading, give -C on the command line",
+                        file.escaped(),
+                        n + 1,
+                        quoted(&line)
+                    )));
+                }
+            }
+        }
+        Ok(names)
     }
+
+    /// What a `-T` file gives: names and, as GNU tar reads them, `-C DIR` lines.
+    fn list_in(&self, file: &Path) -> Result<Vec<Listed>> {
+        list_from(file, self.null, self.verbatim_files_from)
+    }
+}
+
+/// A line of a `-T` list: a name, or the directory (`-C DIR`) the names after it are in,
+/// with the line as written.
+pub(super) enum Listed {
+    Name(PathBuf),
+    Dir(PathBuf, Vec<u8>),
 }
 
 impl SelectArgs {
@@ -268,8 +294,15 @@ impl CreateArgs {
             match item {
                 Item::Dir(d) => dir = dir.join(d),
                 Item::Path(path) => paths.push(Named { dir: dir.clone(), path }),
+                // A -C line in the list changes the directory for the names after it, and for
+                // the paths after the list, as in GNU tar.
                 Item::From(file) => {
-                    paths.extend(self.names.names_in(&file)?.into_iter().map(|path| Named { dir: dir.clone(), path }));
+                    for entry in self.names.list_in(&file)? {
+                        match entry {
+                            Listed::Name(path) => paths.push(Named { dir: dir.clone(), path }),
+                            Listed::Dir(d, _) => dir = dir.join(d),
+                        }
+                    }
                 }
             }
         }
@@ -724,11 +757,45 @@ fn time_of(ts: jiff::Timestamp) -> Time {
 
 /// The paths a `--files-from` file names: one per line, or per NUL with `--null`; empty ones
 /// are none. `-` is standard input.
-fn names_from(file: &Path, null: bool) -> Result<Vec<PathBuf>> {
+/// The lines of a `-T` list. A line that starts with `-` is an option, as GNU tar reads it:
+/// `-C DIR`, `-CDIR`, `--directory=DIR` or `--directory DIR` (the directory of the names after
+/// it), `--add-file=NAME` (a name that may start with `-`); any other is refused, naming the
+/// line (it was taken for a file name: `-C /etc: stat: No such file or directory`). Lines
+/// are names only with `--verbatim-files-from`, or with `--null`, as GNU tar 1.34 takes them.
+fn list_from(file: &Path, null: bool, verbatim: bool) -> Result<Vec<Listed>> {
     let text = read_list(file, "read the list of files")?;
     let end = if null { b'\0' } else { b'\n' };
-    let names = text.split(|&b| b == end).map(|l| if null { l } else { l.strip_suffix(b"\r").unwrap_or(l) });
-    Ok(names.filter(|l| !l.is_empty()).map(|l| PathBuf::from(OsStr::from_bytes(l))).collect())
+    let lines = text.split(|&b| b == end).map(|l| if null { l } else { l.strip_suffix(b"\r").unwrap_or(l) });
+    let mut out = Vec::new();
+    for (n, line) in lines.enumerate() {
+        if line.is_empty() {
+            continue;
+        }
+        let name = |b: &[u8]| PathBuf::from(OsStr::from_bytes(b));
+        if null || verbatim || !line.starts_with(b"-") || line == b"-" {
+            out.push(Listed::Name(name(line)));
+            continue;
+        }
+        let value = |long: &[u8], short: Option<&[u8]>| -> Option<&[u8]> {
+            let after_long =
+                line.strip_prefix(long).and_then(|v| v.strip_prefix(b"=").or_else(|| v.strip_prefix(b" ")));
+            let after_short = short.and_then(|s| line.strip_prefix(s)).map(|v| v.strip_prefix(b" ").unwrap_or(v));
+            after_long.or(after_short).filter(|v| !v.is_empty())
+        };
+        if let Some(dir) = value(b"--directory", Some(b"-C")) {
+            out.push(Listed::Dir(name(dir), line.to_vec()));
+        } else if let Some(added) = value(b"--add-file", None) {
+            out.push(Listed::Name(name(added)));
+        } else {
+            let shown = Path::new(OsStr::from_bytes(line)).escaped().to_string();
+            return Err(Error::Usage(format!(
+                "{}: line {}: \"{shown}\": a line that starts with '-' is an option there, as in GNU tar, and captar reads only -C DIR, --directory=DIR and --add-file=NAME; write a file of that name as ./{shown}, or pass --verbatim-files-from",
+                file.escaped(),
+                n + 1,
+            )));
+        }
+    }
+    Ok(out)
 }
 
 /// A list's contents (`-T`, `-X`): `-` is standard input, as GNU tar reads it.
