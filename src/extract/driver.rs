@@ -124,6 +124,7 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
             warned_root: false,
             members: members_of(opts),
             cap_failures: Vec::new(),
+            left_out_caps: HashMap::new(),
             backed_up: HashMap::new(),
         };
         let mut result = run.members(&mut reader, &tick);
@@ -206,6 +207,9 @@ impl Run<'_> {
                 }
             };
             if !self.members.selects(&name.rel, &meta.path) {
+                if let (Kind::File, Some(raw)) = (meta.kind, meta.caps_raw()) {
+                    self.left_out_caps.insert(name.rel, raw.to_vec());
+                }
                 continue;
             }
             if let Some(w) = meta.left_out_warning() {
@@ -248,6 +252,9 @@ impl Run<'_> {
             // A member stripped to nothing is not listed (GNU tar lists what it extracts).
             if let Some(line) = verbose_line {
                 let _ = writeln!(std::io::stdout().lock(), "{line}");
+            }
+            if !self.left_out_caps.is_empty() {
+                self.left_out_caps.remove(&name.rel);
             }
             if self.link_later(&name, &meta) {
                 continue;

@@ -347,13 +347,22 @@ impl Run<'_> {
                 .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory)
         };
         let mut cap_failure = None;
-        if meta.caps_raw().is_some() && !to_dir() {
+        // A link without a capability of its own (GNU tar's and captar's) to a capped file
+        // left out of this extraction names whatever is on disk under that name: checked
+        // against the archive's capability, as a link that carries one (found by review: a
+        // link to an old uncapped file was made in silence, exit 0).
+        let left_out = match meta.caps_raw() {
+            None => self.left_out_caps.get(&target.rel).map(|raw| (raw.as_slice(), target.rel.as_path())),
+            Some(_) => None,
+        };
+        let exists = || rustix::fs::statat(&tparent, &tname, AtFlags::SYMLINK_NOFOLLOW).is_ok();
+        if (meta.caps_raw().is_some() || left_out.is_some() && exists()) && !to_dir() {
             let on_disk = || {
                 let cname = std::ffi::CString::new(tname.as_bytes()).map_err(io::Error::other)?;
                 let full = || beneath::proc_path(tparent.as_fd(), tname.as_bytes()).unwrap_or_default();
                 crate::xattr::get_caps_at(tparent.as_fd(), &cname, None, &full)
             };
-            if let Err(f) = self.restorer.check_link_caps(on_disk, meta) {
+            if let Err(f) = self.restorer.check_link_caps(on_disk, meta, left_out) {
                 if !self.opts.keep_going {
                     return Err(Failure::Cap(f, Vec::new()));
                 }

@@ -65,6 +65,10 @@ struct Run<'a> {
     warned_root: bool,
     members: Members<'a>,
     cap_failures: Vec<CapFailure>,
+    /// The capabilities of files left out of this extraction (not selected, excluded), by
+    /// name: a hard link to one, made to whatever is on disk under that name, is checked
+    /// against it, as a GNU tar archive's link carries none of its own.
+    left_out_caps: HashMap<PathBuf, Vec<u8>>,
     /// `--backup`: each member's file renamed to its backup name (by the member's name): its
     /// parent and both names, until the member is done (renamed back if it failed).
     backed_up: HashMap<PathBuf, BackedUp>,

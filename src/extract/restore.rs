@@ -508,12 +508,16 @@ impl Restorer {
     ///
     /// `on_disk` reads the file's capability (whatever its type: the kernel keeps one on a
     /// fifo, a device or a symlink too).
+    ///
+    /// `left_out`: for a link that carries none, the capability of its file's member, left
+    /// out of this extraction, and that member's name.
     pub fn check_link_caps(
         &self,
         on_disk: impl FnOnce() -> io::Result<Option<Vec<u8>>>,
         meta: &EntryMeta,
+        left_out: Option<(&[u8], &Path)>,
     ) -> std::result::Result<(), CapFailure> {
-        let Some(raw) = meta.caps_raw() else { return Ok(()) };
+        let Some(raw) = meta.caps_raw().or(left_out.map(|(raw, _)| raw)) else { return Ok(()) };
         // Not counted as excluded: its file's own member was (bsdtar repeats it on each link).
         let mut held = None;
         let read = || {
@@ -521,7 +525,10 @@ impl Restorer {
             held = value.as_ref().ok().cloned().flatten();
             value
         };
-        let how = "a link sets no capability (give it to the first name of the file)";
+        let how = match left_out {
+            Some((_, file)) => format!("{} is left out of this extraction: extract it too", file.escaped()),
+            None => "a link sets no capability (give it to the first name of the file)".into(),
+        };
         self.caps_held(read, &meta.path, raw, "").map_err(|mut f| {
             // A file with another capability is not said to have none (found by review).
             f.reason = match held.as_deref().map(FileCaps::decode) {
