@@ -105,6 +105,9 @@ impl Verifier<'_> {
             for damage in reader.take_damage() {
                 self.say_error(damage);
             }
+            if let Some(w) = reader.take_end_warning() {
+                self.say_warning(w.to_string());
+            }
             let Some(entry) = next? else { break };
             tick();
             let mut meta = entry.meta;
