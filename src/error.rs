@@ -217,7 +217,7 @@ fn errno_hint(op: &str, e: &io::Error, who: Who) -> &'static str {
         // The kernel reads back only a well-formed revision 2 or 3 value; another one stored
         // (revision 1, truncated: written past setcap, or by an old kernel) is refused.
         Some(libc::EINVAL) if op == "read security.capability" => {
-            " (the value stored is malformed, as a revision-1 or truncated one, and the kernel refuses to read it: set it again with setcap, or remove it with setcap -r)"
+            " (the value stored is malformed: a revision-1 value, which the kernel still applies when the file is run but refuses to read back, or a truncated one; set it again with setcap, or remove it with setcap -r)"
         }
         Some(libc::ENOSPC) => {
             " (the filesystem is full, of space or of inodes (`df -i`): free some or choose another destination)"

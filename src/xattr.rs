@@ -140,6 +140,34 @@ fn split_list(call: impl FnMut(&mut [u8]) -> rustix::io::Result<usize>) -> io::R
 }
 
 /// Whether an error means "this filesystem keeps no xattrs of this kind".
+/// Why the kernel answers EOVERFLOW for a file's `security.capability`, and what to do. In a
+/// user namespace: a v3 rootid it does not map (`elsewhere` says where to read it). In the
+/// initial namespace every uid maps but 4294967295, so it is that rootid, which is no user
+/// at all: the value grants nothing and no namespace can read it (found by review: captar
+/// advised reading it from the namespace that set it).
+pub fn eoverflow_why(elsewhere: &str) -> String {
+    if in_initial_userns() {
+        "a v3 capability whose rootid is 4294967295 (-1), which is no user: it grants nothing, and no \
+         namespace can read it (EOVERFLOW); remove it with setcap -r"
+            .into()
+    } else {
+        format!(
+            "a v3 (namespaced) capability whose rootid maps to no user of this user namespace (EOVERFLOW); {elsewhere}"
+        )
+    }
+}
+
+/// Whether this process is in the initial user namespace: its uid map maps every uid to itself.
+fn in_initial_userns() -> bool {
+    static INITIAL: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *INITIAL.get_or_init(|| {
+        std::fs::read_to_string("/proc/self/uid_map").is_ok_and(|map| {
+            let lines: Vec<Vec<&str>> = map.lines().map(|l| l.split_whitespace().collect()).collect();
+            lines == [["0", "0", "4294967295"]]
+        })
+    })
+}
+
 pub fn is_unsupported(e: &io::Error) -> bool {
     matches!(e.raw_os_error(), Some(libc::ENOTSUP))
 }

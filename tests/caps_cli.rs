@@ -267,8 +267,18 @@ fn malformed_values_and_namespace_refusals_are_explained() {
     std::fs::File::create(&image).unwrap().set_len(8 << 20).unwrap();
     cmd("mkfs.ext4").arg("-q").arg(&image).ok();
     std::fs::write(tmp.path().join("val"), [1u8, 0, 0, 1, 0, 0x20, 0, 0, 0, 0, 0, 0]).unwrap();
+    // A v3 value with rootid 4294967295, which no namespace maps: EOVERFLOW even here.
+    let mut minus1 = vec![1u8, 0, 0, 3, 0, 0x20, 0, 0];
+    minus1.extend([0; 12]);
+    minus1.extend([0xff; 4]);
+    std::fs::write(tmp.path().join("val3"), minus1).unwrap();
     std::fs::write(tmp.path().join("data"), b"v1\n").unwrap();
-    for request in ["write data v1", "ea_set -f val /v1 security.capability"] {
+    for request in [
+        "write data v1",
+        "ea_set -f val /v1 security.capability",
+        "write data m1",
+        "ea_set -f val3 /m1 security.capability",
+    ] {
         cmd("debugfs").arg("-w").arg("-R").arg(request).arg(&image).current_dir(tmp.path()).ok();
     }
     let mounted = cmd("mount").args(["-o", "loop"]).arg(&image).arg(&mnt).run();
@@ -280,7 +290,25 @@ fn malformed_values_and_namespace_refusals_are_explained() {
     let created = captar().args(["create", "-f"]).arg(&archive).arg("-C").arg(&mnt).arg("v1").run();
     let scanned = captar().args(["caps", "scan"]).arg(&mnt).run();
     let copied = captar().arg("copy").arg(&mnt).arg(tmp.path().join("copy")).run();
+    // Rootid -1 in the initial namespace: no namespace to read it from (captar said to read it
+    // from the namespace that set it; found by review).
+    let m1 = mnt.join("m1");
+    let m1_tar = tmp.path().join("m1.tar");
+    let minus1 = [
+        captar().args(["caps", "scan"]).arg(&m1).run(),
+        captar().args(["create", "-f"]).arg(&m1_tar).arg("-C").arg(&mnt).arg("m1").run(),
+        captar().args(["verify", "-f"]).arg(&m1_tar).arg("-C").arg(&mnt).run(),
+    ];
     cmd("umount").arg("-l").arg(&mnt).ok();
+    let in_init = std::fs::read_to_string("/proc/self/uid_map").unwrap().split_whitespace().collect::<Vec<_>>()
+        == ["0", "0", "4294967295"];
+    for out in &minus1 {
+        let err = out.stderr_text();
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        let said = "a v3 capability whose rootid is 4294967295 (-1), which is no user: it grants nothing, and no namespace can read it (EOVERFLOW); remove it with setcap -r\n";
+        assert_eq!(err.contains(said), in_init, "{err}");
+        assert!(err.contains("m1"), "{err}");
+    }
     // copy says what it made (found by review: "archived", of a copy).
     assert_eq!(copied.status.code(), Some(2), "{}", copied.stderr_text());
     let err = copied.stderr_text();
@@ -293,8 +321,8 @@ fn malformed_values_and_namespace_refusals_are_explained() {
         created.stderr_text(),
         format!(
             "captar: {}: archived without its capability: the security.capability value stored is malformed (a \
-             revision-1 or truncated value, which the kernel refuses to read: EINVAL); set it again with setcap, or \
-             remove it with setcap -r\n",
+             revision-1 value, which the kernel still applies when the file is run but refuses to read back, or a \
+             truncated one: EINVAL); set it again with setcap, or remove it with setcap -r\n",
             mnt.join("v1").display()
         )
     );

@@ -111,8 +111,10 @@ fn from_xattr(path: &Path, value: std::io::Result<Option<Vec<u8>>>, report: &Rep
         Err(e) if e.raw_os_error() == Some(libc::EOVERFLOW) => {
             report.error(Error::entry(
                 path,
-                "security.capability: a v3 capability whose rootid maps to no user of this user namespace \
-                 (EOVERFLOW); read it from the namespace that set it, or from an ancestor",
+                format!(
+                    "security.capability: {}",
+                    xattr::eoverflow_why("read it from the namespace that set it, or from an ancestor")
+                ),
             ));
             None
         }

@@ -14,7 +14,7 @@ use rustix::fs::{OFlags, Stat};
 use super::batch::Bytes;
 use super::names::{member_name_of, transformed_member_name};
 use super::tree::At;
-use super::{Body, EINVAL_MSG, EOVERFLOW_MSG, Files, INLINE_MAX, Item, changed};
+use super::{Body, EINVAL_MSG, EOVERFLOW_ADVICE, Files, INLINE_MAX, Item, changed};
 use super::{remove, sparse, tree};
 use crate::caps::FileCaps;
 use crate::error::{Error, IoContext, Result, Warning};
@@ -149,7 +149,9 @@ impl Files<'_> {
     /// error is returned.
     fn unreadable_caps(&self, path: &Path, e: io::Error) -> Result<()> {
         let msg = match e.raw_os_error() {
-            Some(libc::EOVERFLOW) => EOVERFLOW_MSG,
+            Some(libc::EOVERFLOW) => {
+                &format!("without its capability: {}", crate::xattr::eoverflow_why(EOVERFLOW_ADVICE))
+            }
             Some(libc::EINVAL) => EINVAL_MSG,
             _ => return Err(Error::io(path, "read security.capability", e)),
         };

@@ -114,10 +114,11 @@ const MAX_READERS: usize = 8;
 /// Writes at least this large bypass the output buffer of an uncompressed archive.
 const PLAIN_OUT_BUFFER: usize = 64 << 10;
 
-const EOVERFLOW_MSG: &str = "without its capability: a v3 (namespaced) capability whose rootid maps to no user \
-     of this user namespace (EOVERFLOW); run captar in the namespace that set it, or in the initial namespace";
+/// After EOVERFLOW's explanation in a user namespace.
+const EOVERFLOW_ADVICE: &str = "run captar in the namespace that set it, or in the initial namespace";
 const EINVAL_MSG: &str = "without its capability: the security.capability value stored is malformed (a \
-     revision-1 or truncated value, which the kernel refuses to read: EINVAL); set it again with setcap, or remove it with setcap -r";
+     revision-1 value, which the kernel still applies when the file is run but refuses to read back, or a \
+     truncated one: EINVAL); set it again with setcap, or remove it with setcap -r";
 
 /// Files up to this size are read by the walking thread.
 const INLINE_MAX: u64 = 1 << 20;

@@ -419,7 +419,10 @@ impl Task {
             Err(e) if e.raw_os_error() == Some(libc::EOVERFLOW) => {
                 return Some(Finding::Error(Error::entry(
                     self.place.disk(),
-                    "its v3 capability has a rootid that maps to no user of this namespace (EOVERFLOW); verify from the namespace that set it",
+                    format!(
+                        "security.capability: {}",
+                        crate::xattr::eoverflow_why("verify from the namespace that set it")
+                    ),
                 )));
             }
             Err(e) => return Some(Finding::Error(Error::io(self.place.disk(), "read security.capability", e))),
