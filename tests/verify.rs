@@ -1300,3 +1300,41 @@ fn a_rewritten_rootid_is_named_beside_the_archived_one() {
     let v: serde_json::Value = serde_json::from_slice(&plain.stdout).unwrap();
     assert!(v["differences"][0].get("expected").is_none(), "{v}");
 }
+
+/// `--cap-rootid 0` is this namespace's root, whose v3 value the kernel stores as v2: a v2
+/// value is not rewritten for it, and a v3 one is said to be written as v2 (it was counted and
+/// said "written as v3 with rootid 0", which getcap -n does not show; found by review).
+#[test]
+fn cap_rootid_0_writes_v2_and_says_so() {
+    let tmp = util::tempdir();
+    if !util::require_root("setcap -n") || !util::require_tool("setcap") || !util::require_xattr_fs(tmp.path()) {
+        return;
+    }
+    let src = tmp.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    for (name, rootid) in [("v2", &[][..]), ("v3", &["-n", "100000"])] {
+        std::fs::write(src.join(name), b"#!/bin/sh\n").unwrap();
+        cmd("setcap").args(rootid).arg("cap_net_raw=ep").arg(src.join(name)).ok();
+    }
+    let a = tmp.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).args(["v2", "v3"]).ok();
+    for (member, note) in [
+        ("v2", ""),
+        ("v3", "captar: 1 capability was written as v2, for this namespace's root, not as archived (--cap-rootid 0)\n"),
+    ] {
+        let out = tmp.path().join(format!("out-{member}"));
+        std::fs::create_dir(&out).unwrap();
+        let err = captar()
+            .args(["extract", "--cap-rootid", "0", "-f"])
+            .arg(&a)
+            .arg("-C")
+            .arg(&out)
+            .arg(member)
+            .ok()
+            .stderr_text();
+        assert_eq!(err, note, "{member}");
+        let shown = cmd("getcap").arg("-n").arg(out.join(member)).ok().stdout_text();
+        assert!(shown.ends_with(&format!("/{member} cap_net_raw=ep\n")), "{shown}");
+        captar().args(["verify", "--cap-rootid", "0", "-f"]).arg(&a).arg("-C").arg(&out).arg(member).ok();
+    }
+}

@@ -23,8 +23,12 @@ pub enum RootidPolicy {
 
 impl RootidPolicy {
     /// The value written for an archived one (v1 always becomes v2: the kernel refuses v1).
+    /// Rootid 0 is v2: the kernel stores a v3 value for this namespace's root as v2 (in a
+    /// user namespace, both as v3 for its root), so a v2 value is not rewritten for it, nor
+    /// said to be written as v3 (found by review).
     pub fn apply(self, caps: FileCaps) -> FileCaps {
         match (self, caps.revision) {
+            (RootidPolicy::Set(0), _) => caps.to_v2(),
             (RootidPolicy::Set(r), _) => caps.with_rootid(r),
             (RootidPolicy::Host, _) | (RootidPolicy::Keep, crate::caps::Revision::V1) => caps.to_v2(),
             (RootidPolicy::Keep, _) => caps,
@@ -42,6 +46,9 @@ impl RootidPolicy {
         Some(match self {
             RootidPolicy::Keep => format!("{what} archived as v1 and written as v2 (the kernel takes no v1)"),
             RootidPolicy::Host => format!("{what} written as v2, for the host, not as archived (--cap-rootid host)"),
+            RootidPolicy::Set(0) => {
+                format!("{what} written as v2, for this namespace's root, not as archived (--cap-rootid 0)")
+            }
             RootidPolicy::Set(r) => format!("{what} written as v3 with rootid {r}, not as archived (--cap-rootid {r})"),
         })
     }
