@@ -307,9 +307,18 @@ impl Verifier<'_> {
                 self.summary.by_kind.iter().map(|(k, n)| format!("{}: {n}", k.label(source))).collect();
             let detail = if kinds.is_empty() { String::new() } else { format!(" ({})", kinds.join(", ")) };
             let counted = |n: u64, one: &str, more: &str| format!("{n} {}", if n == 1 { one } else { more });
+            // The errors and warnings said on stderr, counted: "0 differences" with exit 1 or 2
+            // did not say why (found by review).
+            let said: Vec<String> =
+                [(self.report.errors(), "error", "errors"), (self.report.warnings(), "warning", "warnings")]
+                    .into_iter()
+                    .filter(|&(n, ..)| n > 0)
+                    .map(|(n, one, more)| counted(n as u64, one, more))
+                    .collect();
+            let said = if said.is_empty() { String::new() } else { format!("; {} (on stderr)", said.join(", ")) };
             writeln!(
                 self.out,
-                "verified {}, {} with capabilities: {}{detail}",
+                "verified {}, {} with capabilities: {}{detail}{said}",
                 counted(self.summary.entries, "entry", "entries"),
                 self.summary.with_caps,
                 counted(self.summary.differences, "difference", "differences"),

@@ -346,6 +346,9 @@ fn truncated_archives_are_refused() {
     let verify = captar().args(["verify", "--json", "-f"]).arg(&cut).arg("-C").arg(&c.dest).code(1);
     let json: serde_json::Value = serde_json::from_slice(&verify.stdout).unwrap();
     assert!(json["warnings"][0].as_str().unwrap().contains(missing), "{json}");
+    // The summary counts it: "0 differences" and exit 1 did not say why.
+    let text = captar().args(["verify", "-f"]).arg(&cut).arg("-C").arg(&c.dest).code(1).stdout_text();
+    assert_eq!(text, "verified 1 entry, 0 with capabilities: 0 differences; 1 warning (on stderr)\n");
     // So are zeros too short for a block after it (an end marker cut short), which append
     // writes over, as GNU tar does; other bytes there are a truncated header.
     let c = case();
