@@ -327,6 +327,11 @@ pub enum Warning {
     RenameDirectory,
     /// An mtime the destination's filesystem cannot hold, which it clamped.
     Timestamp,
+    /// `--one-file-system` with `-v`: a directory on another filesystem, archived without its
+    /// contents.
+    Xdev,
+    /// An archive that ends with one zero block, half of its end-of-archive marker.
+    AloneZeroBlock,
 }
 
 impl Warning {
@@ -342,6 +347,8 @@ impl Warning {
             Warning::FailedRead => "failed-read",
             Warning::RenameDirectory => "rename-directory",
             Warning::Timestamp => "timestamp",
+            Warning::Xdev => "xdev",
+            Warning::AloneZeroBlock => "alone-zero-block",
         }
     }
 

@@ -46,8 +46,8 @@ pub struct Cli {
     /// Silence one kind of warning, as GNU tar's --warning: no-KEYWORD silences it, KEYWORD
     /// brings it back, none/all for every kind; repeatable, taken in order. captar's kinds:
     /// file-changed, file-shrank, file-removed, failed-read, cachedir, ignore-archive,
-    /// file-ignored, ignore-newer, rename-directory, timestamp (GNU tar's other keywords are
-    /// accepted).
+    /// file-ignored, ignore-newer, rename-directory, timestamp, xdev, alone-zero-block (GNU
+    /// tar's other keywords are accepted).
     /// A silenced warning
     /// still counts in the exit status
     #[arg(long, global = true, value_name = "KEYWORD")]

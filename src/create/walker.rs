@@ -130,11 +130,16 @@ impl Walker<'_> {
                 let too_long = is_dir
                     && self.files.opts.transforms.is_empty()
                     && crate::format::name_beyond_limits(&[entry.name.as_os_str().as_bytes(), b"/"].concat()).is_some();
-                let descend = is_dir
-                    && !too_long
-                    && self.files.opts.recursive
-                    && scope != Some(TagScope::Under)
-                    && (!self.files.opts.one_file_system || entry.st.st_dev == root_dev);
+                let other_fs = self.files.opts.one_file_system && entry.st.st_dev != root_dev;
+                let descend =
+                    is_dir && !too_long && self.files.opts.recursive && scope != Some(TagScope::Under) && !other_fs;
+                // GNU tar's -v line for it (its warning `xdev`): the directory is archived, empty.
+                if is_dir && other_fs && self.files.opts.recursive && self.files.opts.verbose {
+                    let shown = Path::new(&entry.path).escaped();
+                    self.files
+                        .report
+                        .note_as(Warning::Xdev, format!("{shown}/: file is on a different filesystem; not dumped"));
+                }
                 let entered = if descend { tree.enter(&entry) } else { Ok(()) };
                 if descend && entered.is_ok() && !tree.atime_kept() && self.files.opts.atime_preserve {
                     self.files.report.warn(atime_warning(&entry.path));

@@ -105,7 +105,7 @@ impl Verifier<'_> {
             for damage in reader.take_damage() {
                 self.say_error(damage);
             }
-            if let Some(w) = reader.take_end_warning() {
+            if let Some((_, w)) = reader.take_end_warning() {
                 self.say_warning(w.to_string());
             }
             let Some(entry) = next? else { break };

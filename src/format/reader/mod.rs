@@ -81,7 +81,7 @@ pub struct Reader {
     damage: Vec<Error>,
     /// An archive that ends without its end-of-archive marker, or with half of it: a warning
     /// (`take_end_warning`), as it may be cut short where a member begins.
-    end_warning: Option<Error>,
+    end_warning: Option<(Option<crate::error::Warning>, Error)>,
     /// The member whose data is being read or skipped, named in errors about its data; empty
     /// between members (a member's name never is). Its buffer is reused.
     current: PathBuf,
@@ -262,15 +262,18 @@ impl Reader {
         for d in damage {
             report.error(d);
         }
-        if let Some(w) = self.take_end_warning() {
-            report.warn(w);
+        match self.take_end_warning() {
+            Some((Some(kind), w)) => report.warn_as(kind, w),
+            Some((None, w)) => report.warn(w),
+            None => {}
         }
         next
     }
 
     /// The warning of an archive that ends without its end-of-archive marker, once read to
     /// its end (`next_reporting` reports it).
-    pub fn take_end_warning(&mut self) -> Option<Error> {
+    /// (With its `--warning` kind, where it has one.)
+    pub fn take_end_warning(&mut self) -> Option<(Option<crate::error::Warning>, Error)> {
         self.end_warning.take()
     }
 
@@ -622,10 +625,10 @@ impl Reader {
                 // bsdtar say nothing; captar warns (found by review: list, extract and verify
                 // read such a cut archive with exit 0, the members after the cut unnamed).
                 if self.zeros_from.is_none() && at > 0 {
-                    self.end_warning = Some(self.err(
+                    self.end_warning = Some((None, self.err(
                         at,
                         "the archive ends without its end-of-archive marker (two zero blocks), where a member header was due: it may have been cut short there; compare its size with the original's, or read an intact copy",
-                    ));
+                    )));
                 }
                 self.end = Some(self.zeros_from.take().unwrap_or(at));
                 self.check_label()?;
@@ -652,10 +655,10 @@ impl Reader {
                 self.check_label()?;
                 // GNU tar: "A lone zero block at N".
                 if !self.check_trailer()? {
-                    self.end_warning = Some(self.err(
+                    self.end_warning = Some((Some(crate::error::Warning::AloneZeroBlock), self.err(
                         at,
                         "a lone zero block ends the archive, half of its end-of-archive marker: it may have been cut short there; compare its size with the original's, or read an intact copy",
-                    ));
+                    )));
                 }
                 return Ok(None);
             }
