@@ -3229,8 +3229,18 @@ fn a_filesystem_of_whole_seconds_cuts_fractions_once_said() {
     let err = captar().args(["extract", "-f"]).arg(&archive).arg("-C").arg(&dest).ok().stderr_text();
     assert_eq!(
         err,
-        "captar: the destination's filesystem keeps modification times to the second: finer parts were cut (the first at ./a: 1614834367.123456789 kept as 1614834367); verify --all compares at that precision\n"
+        "captar: the destination's filesystem keeps modification times to the second: finer parts were cut (as at ./a: 1614834367.123456789 kept as 1614834367); verify --all compares at that precision\n"
     );
+    // A time cut at a place where it has no digit (10 ns, kept as whole seconds) does not show
+    // the precision: the next one does (one such sample said "to 0.1 µs").
+    std::fs::write(s.join("amb"), "amb").unwrap();
+    util::cmd("touch").args(["-d", "2020-01-01 00:00:00.00000001"]).arg(s.join("amb")).ok();
+    let ordered = tmp.path().join("o.tar");
+    captar().args(["create", "-f"]).arg(&ordered).arg("-C").arg(&s).args(["amb", "a"]).ok();
+    let dest2 = secs.path().join("o");
+    std::fs::create_dir(&dest2).unwrap();
+    let err = captar().args(["extract", "-f"]).arg(&ordered).arg("-C").arg(&dest2).ok().stderr_text();
+    assert!(err.contains("keeps modification times to the second: finer parts were cut (as at a: 1614834367.123456789 kept as 1614834367)"), "{err}");
     captar().args(["verify", "--all", "-f"]).arg(&archive).arg("-C").arg(&dest).ok();
     util::cmd("touch").args(["-d", "2021-03-04 05:06:08"]).arg(dest.join("a")).ok();
     let out = captar().args(["verify", "--all", "-f"]).arg(&archive).arg("-C").arg(&dest).code(1).stdout_text();
