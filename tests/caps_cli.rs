@@ -54,6 +54,16 @@ fn decode_rejects_what_is_not_hex() {
     // getfattr's default (base64) form of the value: how to get the hex one.
     let out = captar().args(["caps", "decode", "0sAQAAAgAgAAAAAAAAAAAAAAAAAAA="]).code(2);
     assert!(out.stderr_text().contains("getfattr -e hex -n security.capability"), "{}", out.stderr_text());
+    // Two masks in one argument are not one (they decoded as 0x12); a value's groups are.
+    let out = captar().args(["caps", "decode", "1 2", " 3\n", "01000002 00200000 00000000 00000000 00000000"]).code(2);
+    assert_eq!(
+        out.stdout_text(),
+        "0x0000000000000003=cap_chown,cap_dac_override\n0100000200200000000000000000000000000000: v2 cap_net_raw=ep\n"
+    );
+    assert_eq!(
+        out.stderr_text(),
+        "captar: decode: \"1 2\" holds whitespace: give each capability mask as an argument of its own\n"
+    );
 }
 
 /// A temporary directory that keeps capabilities, with root, setcap and getcap; `None` after a skip.

@@ -59,6 +59,12 @@ pub fn parse_mask(arg: &str) -> Result<u64, String> {
 pub fn parse(arg: &str) -> Result<Decoded, String> {
     let d = digits(arg)?;
     match d.len() {
+        // Whitespace inside a mask is two masks joined, not one (`"1 2"` decoded as 0x12;
+        // capsh --decode reads the first): whitespace is for the raw values of getfattr -e hex
+        // split over lines (found by review).
+        1..=16 if arg.trim().contains(char::is_whitespace) => {
+            Err(format!("{arg:?} holds whitespace: give each capability mask as an argument of its own"))
+        }
         1..=16 => parse_mask(&d).map(Decoded::Mask),
         24 | 40 | 48 => {
             let raw: Vec<u8> =
