@@ -65,7 +65,9 @@ pub struct ScanArgs {
     /// Do not descend into directories on other filesystems
     #[arg(long)]
     pub one_file_system: bool,
-    /// Append the risk classes of the granted capabilities: ` [risk=root-equivalent:cap_setuid ...]`
+    /// Append the risk classes of the granted capabilities: ` [risk=root-equivalent:cap_setuid
+    /// ...]`, and what about the file lets others abuse them:
+    /// ` [file-risk=writable-by-group,owner-not-root]` (also writable-by-others, setuid, setgid)
     #[arg(long)]
     pub risk: bool,
     /// Only files granting capabilities outside SET (`docker`, or a hex mask); appends ` [beyond=CAPS]`
