@@ -1317,7 +1317,7 @@ fn exclude_when_reading_as_gnu_tar() {
     assert_eq!(
         out.stderr_text().trim(),
         format!(
-            "captar: bin/net-raw-link: cannot hard link to bin/net-raw: it does not exist (left out, or not extracted)\ncaptar: {NAMESPACED_NOTE}"
+            "captar: bin/net-raw-link: cannot hard link to bin/net-raw: it does not exist (left out, or not extracted: extract it too)\ncaptar: {NAMESPACED_NOTE}"
         )
     );
     cmd("tar").args(["--exclude=net-raw", "-xf"]).arg(&a).arg("-C").arg(&broken).code(2);
