@@ -376,7 +376,10 @@ impl Run<'_> {
             // As GNU tar: the target was left out (--exclude, not selected) or never archived.
             io::ErrorKind::NotFound => Failure::Member(Error::entry(
                 path,
-                format!("cannot hard link to {}: it does not exist (left out, or not extracted: extract it too)", target.rel.escaped()),
+                format!(
+                    "cannot hard link to {}: it does not exist (left out, or not extracted: extract it too)",
+                    target.rel.escaped()
+                ),
             )),
             // linkat refuses a directory with EPERM, which is no matter of rights.
             _ if rustix::fs::statat(&tparent, &tname, AtFlags::SYMLINK_NOFOLLOW)
