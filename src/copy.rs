@@ -125,7 +125,16 @@ fn destination_inside_source(opts: &CopyOptions) -> Option<bool> {
         }
     }
     if !at.starts_with(&src) {
-        return Some(false);
+        // SRC reached another way, by a bind mount of it (or of a directory above it): the
+        // same directory, which the walk reaches as SRC (found by review: the copy nested
+        // part of itself in SRC and then reported the differences).
+        let md = std::fs::metadata(&src).ok()?;
+        let same =
+            at.ancestors().find(|a| std::fs::metadata(a).is_ok_and(|m| (m.dev(), m.ino()) == (md.dev(), md.ino())));
+        match same.and_then(|a| at.strip_prefix(a).ok()) {
+            Some(rest) => at = src.join(rest),
+            None => return Some(false),
+        }
     }
     if opts.one_file_system {
         // The walk never descends into a directory on another device than the source's; a

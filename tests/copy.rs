@@ -2,7 +2,7 @@
 
 mod util;
 
-use util::{CompareOpts, OutputExt, captar};
+use util::{CompareOpts, OutputExt, captar, cmd};
 
 #[test]
 fn copy_to_tmpfs_is_identical_and_verified() {
@@ -50,6 +50,18 @@ fn refuses_to_copy_a_tree_into_itself() {
     let out = captar().arg("copy").arg(tmp.path().join("nothing")).arg(tmp.path().join("x")).code(2);
     assert!(out.stderr_text().contains("No such file or directory"), "{}", out.stderr_text());
     captar().arg("copy").arg(&src).arg(tmp.path().join("beside")).ok();
+    // SRC by another path: a bind mount of it (found by review: the copy nested part of itself
+    // in SRC, then reported the differences).
+    if util::require_root("mount --bind") {
+        let bound = tmp.path().join("bound");
+        std::fs::create_dir(&bound).unwrap();
+        cmd("mount").arg("--bind").arg(&src).arg(&bound).ok();
+        let out = captar().arg("copy").arg(&src).arg(bound.join("copy")).run();
+        cmd("umount").arg(&bound).ok();
+        assert_eq!(out.status.code(), Some(2), "{}", out.stderr_text());
+        assert!(out.stderr_text().contains("the destination is inside the source"), "{}", out.stderr_text());
+        assert!(!src.join("copy").exists());
+    }
 }
 
 /// With --one-file-system the walk never enters another filesystem, so a destination on a
