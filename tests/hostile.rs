@@ -347,6 +347,30 @@ fn refusal(out: &Output, entry: &str, reason: &str) -> String {
 
 /// The whole stderr, which must be one line; for input refused as a whole.
 #[track_caller]
+/// A stop of the extraction at a destination's error (a full disk, a read-only filesystem)
+/// with `unreached` members after it: the note that counts them, with the `capped` among them
+/// listed (`NAME: CAPS`), then the error, which is returned.
+fn stop_with_unreached(out: &Output, unreached: u64, capped: &[&str]) -> String {
+    let err = out.stderr_text();
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2 + capped.len(), "expected the note, its list and the error; stderr:\n{err}");
+    let members = match unreached {
+        1 => "1 member after it was".to_string(),
+        n => format!("{n} members after it were"),
+    };
+    let with = match capped.len() {
+        0 => String::new(),
+        1 => ", 1 with a capability, not restored:".into(),
+        n => format!(", {n} with capabilities, not restored:"),
+    };
+    let note = format!("captar: the extraction stops at the error that follows: {members} not extracted{with}");
+    assert_eq!(lines[0], note, "{err}");
+    for (line, want) in lines[1..].iter().zip(capped) {
+        assert_eq!(*line, format!("  {want}"), "{err}");
+    }
+    lines.last().unwrap().to_string()
+}
+
 fn one_line(out: &Output) -> String {
     let err = out.stderr_text();
     assert_eq!(err.lines().count(), 1, "expected a one-line error; stderr:\n{err}");

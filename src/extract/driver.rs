@@ -143,6 +143,13 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
         run.pool = None; // closes the job queue: the workers end
         // Directory metadata is set even after an error, so what was extracted is usable.
         run.fix_dirs();
+        // Not after the archive's own error: what follows it is not to be trusted.
+        if let Err(e) = &result
+            && !matches!(e, Error::Archive { .. })
+            && !is_stop_line(e)
+        {
+            run.unreached(&mut reader);
+        }
         (result, run)
     });
     let (result, run) = result;
@@ -185,6 +192,45 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
 }
 
 impl Run<'_> {
+    /// After a stop that is no capability's (a full disk, an I/O error), the members the
+    /// extraction did not reach, read on to the archive's end unextracted: counted, and each
+    /// capability among them named, as none is lost without a word (found by review: a full
+    /// disk stopped the extraction at one file, and the capped files after it went unnamed,
+    /// with --keep-going too). A capability's stop says already how to extract the rest.
+    fn unreached(&mut self, reader: &mut Reader) {
+        let (mut count, mut capped) = (0u64, Vec::new());
+        while let Ok(Some(entry)) = reader.next_entry() {
+            let meta = &entry.meta;
+            let Ok(name) = SafeName::parse(&meta.path) else { continue };
+            if !self.members.selects(&name.rel, &meta.path) {
+                continue;
+            }
+            count += 1;
+            let caps = meta
+                .caps_raw()
+                .filter(|_| self.opts.xattrs.caps)
+                .and_then(|raw| crate::caps::FileCaps::decode(raw).ok());
+            if let Some(caps) = caps {
+                capped.push(format!("{}: {}", meta.path.escaped(), caps.text_with_rootid()));
+            }
+        }
+        if count == 0 {
+            return;
+        }
+        let members =
+            if count == 1 { "1 member after it was".to_string() } else { format!("{count} members after it were") };
+        let with = match capped.len() {
+            0 => String::new(),
+            1 => ", 1 with a capability, not restored:".into(),
+            n => format!(", {n} with capabilities, not restored:"),
+        };
+        let (what, done) = if self.opts.copy { ("copy", "copied") } else { ("extraction", "extracted") };
+        self.report.note(format!("the {what} stops at the error that follows: {members} not {done}{with}"));
+        for line in capped {
+            crate::error::print_stderr(&format!("  {}", crate::error::terminal_safe(&line)));
+        }
+    }
+
     fn members(&mut self, reader: &mut Reader, tick: &dyn Fn()) -> Result<()> {
         while !self.members.done() {
             let Some(entry) = reader.next_reporting(self.report, None)? else { break };
