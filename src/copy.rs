@@ -213,8 +213,7 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
     // The source read again for the comparison says again what the copy said of it (a file
     // that shrank, a socket left out): those warnings are not printed or counted twice (found
     // by review: "18 warnings" of 9 files). A file that changed since is a difference.
-    let all_kinds = crate::error::silenced_warnings(&["none".to_string()]).unwrap_or(0);
-    let reread = Report::with_quiet(report.is_quiet()).with_silenced(all_kinds);
+    let reread = Report::with_quiet(report.is_quiet()).with_silenced(crate::error::all_warnings());
     let verified = through_pipe(opts, report, &reread, false, opts.progress, None, |archive| {
         let v = VerifyOptions {
             checkpoints: None,

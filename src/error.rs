@@ -359,11 +359,16 @@ impl Warning {
     }
 }
 
+/// Every keyword's bit: `--warning=none`.
+pub fn all_warnings() -> u32 {
+    (1u32 << WARNING_KEYWORDS.len()) - 1
+}
+
 /// The keywords silenced by `--warning` options, given in order as GNU tar takes them: `KEYWORD`
 /// or `no-KEYWORD`, `all`, `none` (= `no-all`). An unknown keyword is a usage error listing
 /// the valid ones.
 pub fn silenced_warnings(options: &[String]) -> std::result::Result<u32, String> {
-    let all = (1u32 << WARNING_KEYWORDS.len()) - 1;
+    let all = all_warnings();
     let mut silenced = 0u32;
     for opt in options {
         let (off, word) = match opt.strip_prefix("no-") {

@@ -787,11 +787,12 @@ fn list_from(file: &Path, null: bool, verbatim: bool) -> Result<Vec<Listed>> {
         } else if let Some(added) = value(b"--add-file", None) {
             out.push(Listed::Name(name(added)));
         } else {
-            let shown = Path::new(OsStr::from_bytes(line)).escaped().to_string();
+            let shown = Path::new(OsStr::from_bytes(line)).escaped();
             return Err(Error::Usage(format!(
-                "{}: line {}: \"{shown}\": a line that starts with '-' is an option there, as in GNU tar, and captar reads only -C DIR, --directory=DIR and --add-file=NAME; write a file of that name as ./{shown}, or pass --verbatim-files-from",
+                "{}: line {}: {}: a line that starts with '-' is an option there, as in GNU tar, and captar reads only -C DIR, --directory=DIR and --add-file=NAME; write a file of that name as ./{shown}, or pass --verbatim-files-from",
                 file.escaped(),
                 n + 1,
+                quoted(line),
             )));
         }
     }

@@ -342,10 +342,6 @@ impl Run<'_> {
         // capability the target lacks was made without a word before.
         // A directory cannot be linked to at all: linkat says so below, a member's error, not
         // a capability that stops the extraction.
-        let to_dir = || {
-            rustix::fs::statat(&tparent, &tname, AtFlags::SYMLINK_NOFOLLOW)
-                .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory)
-        };
         let mut cap_failure = None;
         // A link without a capability of its own (GNU tar's and captar's) to a capped file
         // left out of this extraction names whatever is on disk under that name: checked
@@ -355,8 +351,20 @@ impl Run<'_> {
             None => self.left_out_caps.get(&target.rel).map(|raw| (raw.as_slice(), target.rel.as_path())),
             Some(_) => None,
         };
-        let exists = || rustix::fs::statat(&tparent, &tname, AtFlags::SYMLINK_NOFOLLOW).is_ok();
-        if (meta.caps_raw().is_some() || left_out.is_some() && exists()) && !to_dir() {
+        // The target's type, by one lstat where a capability is to be checked: a link's own is
+        // checked against whatever is there but a directory; a left-out file's only where a
+        // file is there (none is linkat's error below).
+        let own = meta.caps_raw().is_some();
+        let target_type = (own || left_out.is_some())
+            .then(|| rustix::fs::statat(&tparent, &tname, AtFlags::SYMLINK_NOFOLLOW).ok())
+            .flatten()
+            .map(|st| rustix::fs::FileType::from_raw_mode(st.st_mode));
+        let check = match target_type {
+            Some(rustix::fs::FileType::Directory) => false,
+            Some(_) => true,
+            None => own,
+        };
+        if check {
             let on_disk = || {
                 let cname = std::ffi::CString::new(tname.as_bytes()).map_err(io::Error::other)?;
                 let full = || beneath::proc_path(tparent.as_fd(), tname.as_bytes()).unwrap_or_default();
