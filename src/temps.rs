@@ -15,7 +15,7 @@ use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use rustix::fs::AtFlags;
@@ -37,6 +37,19 @@ struct Entry {
 
 static LIVE: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
 
+/// Set once the process is ending (a signal's cleanup, a bug's panic): see `wait_if_ending`.
+static ENDING: AtomicBool = AtomicBool::new(false);
+
+/// Where a thread would write to an archive or register or settle a temporary: once the process
+/// is ending, it waits here for the end instead of taking the lock again. A lock is no queue: a
+/// thread that takes it back at once (a 5 GiB file sent in 64 MiB steps) starved the cleanup
+/// waiting for it until the file was done, and the append it was to cut back was complete.
+fn wait_if_ending() {
+    while ENDING.load(Ordering::Acquire) {
+        std::thread::park();
+    }
+}
+
 fn live() -> MutexGuard<'static, Vec<Entry>> {
     LIVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
@@ -51,6 +64,7 @@ pub fn create<T>(dir: BorrowedFd<'_>, name: &Path, make: impl FnOnce() -> io::Re
     static IDS: AtomicU64 = AtomicU64::new(0);
     let id = IDS.fetch_add(1, Ordering::Relaxed);
     let dir = rustix::io::fcntl_dupfd_cloexec(dir, 0)?;
+    wait_if_ending();
     let mut live = live();
     live.push(Entry { id, dir, name: name.to_path_buf() });
     match make() {
@@ -65,6 +79,7 @@ pub fn create<T>(dir: BorrowedFd<'_>, name: &Path, make: impl FnOnce() -> io::Re
 /// Runs `finish` (the rename into place, or the removal) and forgets the name, under the lock,
 /// so a signal's cleanup never removes a name after it became the final one.
 pub fn settle<T>(named: Named, finish: impl FnOnce() -> T) -> T {
+    wait_if_ending();
     let mut live = live();
     let out = finish();
     live.retain(|e| e.id != named.0);
@@ -74,6 +89,7 @@ pub fn settle<T>(named: Named, finish: impl FnOnce() -> T) -> T {
 /// As `settle`, but the name stays registered when `finish` fails (a rename that did not
 /// happen: the file is still there under it), and comes back with the error.
 fn settle_if_done<E>(named: Named, finish: impl FnOnce() -> Result<(), E>) -> Result<(), (E, Named)> {
+    wait_if_ending();
     let mut live = live();
     match finish() {
         Ok(()) => {
@@ -263,10 +279,15 @@ pub struct ArchiveWrite<W>(pub W);
 
 static WRITING: Mutex<()> = Mutex::new(());
 
+fn writing() -> MutexGuard<'static, ()> {
+    WRITING.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 impl ArchiveWrite<()> {
     /// Holds off a signal's cleanup while one write (or one `sendfile` step) goes on.
     pub fn start() -> MutexGuard<'static, ()> {
-        WRITING.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        wait_if_ending();
+        writing()
     }
 }
 
@@ -321,6 +342,7 @@ pub fn restore_on_signal(file: BorrowedFd<'_>, end: u64, len: u64) -> io::Result
     static IDS: AtomicU64 = AtomicU64::new(0);
     let id = IDS.fetch_add(1, Ordering::Relaxed);
     let file = rustix::io::fcntl_dupfd_cloexec(file, 0)?;
+    wait_if_ending();
     restores().push(Restore { id, file, end, len });
     Ok(Restoring(id))
 }
@@ -328,6 +350,7 @@ pub fn restore_on_signal(file: BorrowedFd<'_>, end: u64, len: u64) -> io::Result
 /// Forgets a registered restore when the append is done; when it `failed`, first cuts the
 /// archive back (and syncs it), under the lock a signal's cleanup takes.
 pub fn settle_restore(restoring: Restoring, failed: bool) -> io::Result<()> {
+    wait_if_ending();
     let mut restores = restores();
     let Some(i) = restores.iter().position(|r| r.id == restoring.0) else { return Ok(()) };
     let r = restores.swap_remove(i);
@@ -343,7 +366,8 @@ pub fn settle_restore(restoring: Restoring, failed: bool) -> io::Result<()> {
 /// end (a signal, or a bug's panic).
 pub fn remove_all() -> impl Drop {
     // No write to an archive after this (the process is ending): the cut below is the last.
-    std::mem::forget(ArchiveWrite::start());
+    ENDING.store(true, Ordering::Release);
+    std::mem::forget(writing());
     for r in restores().drain(..) {
         let _ = r.cut_back();
     }
