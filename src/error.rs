@@ -404,6 +404,8 @@ pub enum Outcome {
 #[derive(Debug, Default)]
 pub struct Report {
     warnings: AtomicUsize,
+    /// Those of the warnings not printed (`-q`, `--warning=no-KEYWORD`).
+    unsaid: AtomicUsize,
     errors: AtomicUsize,
     quiet: bool,
     /// The `--warning` keywords silenced (bits of `WARNING_KEYWORDS`).
@@ -485,6 +487,8 @@ impl Report {
         self.keep(false, &msg);
         if !self.quiet {
             self.print(&msg);
+        } else {
+            self.unsaid.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -501,6 +505,8 @@ impl Report {
         self.keep(false, &msg);
         if !self.quiet && self.silenced & kind.bit() == 0 {
             self.print(&msg);
+        } else {
+            self.unsaid.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -524,6 +530,11 @@ impl Report {
 
     pub fn warnings(&self) -> usize {
         self.warnings.load(Ordering::Relaxed)
+    }
+
+    /// Of `warnings`, those not printed (`-q`, `--warning=no-KEYWORD`).
+    pub fn unsaid_warnings(&self) -> usize {
+        self.unsaid.load(Ordering::Relaxed)
     }
 
     /// Records the archive's size (uncompressed) that was written or read; a later call

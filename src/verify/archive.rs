@@ -52,7 +52,7 @@ impl Verifier<'_> {
 
     /// A warning found reading the archive: said now, or in its place (`early`).
     fn say_warning(&mut self, w: String) {
-        self.say(Finding::Warning(w));
+        self.say(Finding::Warning(None, w));
     }
 
     fn say(&mut self, f: Finding) {
@@ -105,8 +105,8 @@ impl Verifier<'_> {
             for damage in reader.take_damage() {
                 self.say_error(damage);
             }
-            if let Some((_, w)) = reader.take_end_warning() {
-                self.say_warning(w.to_string());
+            if let Some((kind, w)) = reader.take_end_warning() {
+                self.say(Finding::Warning(kind, w.to_string()));
             }
             let Some(entry) = next? else { break };
             tick();

@@ -28,8 +28,9 @@ pub(super) enum Finding {
     Name(PathBuf),
     Diff(Difference),
     Error(Error),
-    /// Found while reading the archive (a record left out), said as a warning.
-    Warning(String),
+    /// Found while reading the archive (a record left out), said as a warning (of a kind
+    /// `--warning=no-KEYWORD` silences, where it has one).
+    Warning(Option<crate::error::Warning>, String),
     /// The member (its name beneath the root) follows earlier ones of that name, whose
     /// differences it withdraws (`Task::again`).
     Again(PathBuf),

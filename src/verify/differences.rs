@@ -282,9 +282,12 @@ impl Verifier<'_> {
                     self.out.flush().map_err(Error::stdout)?;
                     self.report.error(e)
                 }
-                Finding::Warning(w) => {
+                Finding::Warning(kind, w) => {
                     self.out.flush().map_err(Error::stdout)?;
-                    self.report.warn(w)
+                    match kind {
+                        Some(kind) => self.report.warn_as(kind, w),
+                        None => self.report.warn(w),
+                    }
                 }
             }
         }
@@ -308,14 +311,19 @@ impl Verifier<'_> {
             let detail = if kinds.is_empty() { String::new() } else { format!(" ({})", kinds.join(", ")) };
             let counted = |n: u64, one: &str, more: &str| format!("{n} {}", if n == 1 { one } else { more });
             // The errors and warnings said on stderr, counted: "0 differences" with exit 1 or 2
-            // did not say why (found by review).
-            let said: Vec<String> =
-                [(self.report.errors(), "error", "errors"), (self.report.warnings(), "warning", "warnings")]
-                    .into_iter()
-                    .filter(|&(n, ..)| n > 0)
-                    .map(|(n, one, more)| counted(n as u64, one, more))
-                    .collect();
-            let said = if said.is_empty() { String::new() } else { format!("; {} (on stderr)", said.join(", ")) };
+            // did not say why (found by review). Those silenced (-q, --warning=no-KEYWORD) are
+            // counted apart: they are not on stderr, and they make the exit 1.
+            let unsaid = self.report.unsaid_warnings();
+            let shown = self.report.warnings() - unsaid;
+            let said: Vec<String> = [(self.report.errors(), "error", "errors"), (shown, "warning", "warnings")]
+                .into_iter()
+                .filter(|&(n, ..)| n > 0)
+                .map(|(n, one, more)| counted(n as u64, one, more))
+                .collect();
+            let mut said = if said.is_empty() { String::new() } else { format!("; {} (on stderr)", said.join(", ")) };
+            if unsaid > 0 {
+                said += &format!("; {}", counted(unsaid as u64, "silenced warning", "silenced warnings"));
+            }
             writeln!(
                 self.out,
                 "verified {}, {} with capabilities: {}{detail}{said}",
