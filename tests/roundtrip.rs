@@ -46,6 +46,22 @@ fn empty_src() -> (tempfile::TempDir, std::path::PathBuf) {
     (tmp, src)
 }
 
+/// A source directory holding `ping`, given cap_net_raw=ep, and `ping2`, a hard link to it; `None`
+/// (the reason printed) without root, setcap, the `peer` tool or xattrs where tests run.
+fn capped_file_and_link(peer: &str) -> Option<(tempfile::TempDir, std::path::PathBuf)> {
+    if !util::require_root("setcap") || !util::require_tool("setcap") || !util::require_tool(peer) {
+        return None;
+    }
+    let (tmp, src) = empty_src();
+    if !util::require_xattr_fs(&src) {
+        return None;
+    }
+    std::fs::write(src.join("ping"), b"#!/bin/sh\n").unwrap();
+    cmd("setcap").arg("cap_net_raw=ep").arg(src.join("ping")).ok();
+    std::fs::hard_link(src.join("ping"), src.join("ping2")).unwrap();
+    Some((tmp, src))
+}
+
 fn assert_same(src: &Path, dst: &Path) {
     util::assert_same_dirs(src, dst, &CompareOpts::extracted());
     assert_eq!(util::getcap_n_r(src), util::getcap_n_r(dst), "getcap -n -r differs");
@@ -602,16 +618,7 @@ fn the_closing_list_has_a_capped_file_that_could_not_be_made() {
 /// too, whose link members carry no xattrs.
 #[test]
 fn a_link_to_a_left_out_capped_file_is_checked_against_its_capability() {
-    if !util::require_root("setcap") || !util::require_tool("setcap") || !util::require_tool("tar") {
-        return;
-    }
-    let (tmp, src) = empty_src();
-    if !util::require_xattr_fs(&src) {
-        return;
-    }
-    std::fs::write(src.join("ping"), b"#!/bin/sh\n").unwrap();
-    cmd("setcap").arg("cap_net_raw=ep").arg(src.join("ping")).ok();
-    std::fs::hard_link(src.join("ping"), src.join("ping2")).unwrap();
+    let Some((tmp, src)) = capped_file_and_link("tar") else { return };
     let ours = tmp.path().join("c.tar");
     captar().args(["create", "-f"]).arg(&ours).arg("-C").arg(&src).args(["ping", "ping2"]).ok();
     let gnu = tmp.path().join("g.tar");
@@ -656,6 +663,32 @@ fn a_link_to_a_left_out_capped_file_is_checked_against_its_capability() {
         let out = captar().args(["extract", "-f"]).arg(archive).arg("-C").arg(&dest).arg("ping2").ok();
         assert_eq!(out.stderr_text(), "");
         assert_eq!(util::getcap_n_r(&dest).get(Path::new("ping2")).map(String::as_str), Some("cap_net_raw=ep"));
+    }
+}
+
+/// A hard link to a file kept by `-k`, `--skip-old-files` or `--keep-newer-files` is made to the
+/// kept file, unchecked, as the option asks, also where the link carries the capability itself
+/// (bsdtar's links do): it stopped the extraction there, the members after it never extracted.
+#[test]
+fn a_link_to_a_kept_file_is_made_unchecked_whoever_wrote_the_archive() {
+    let Some((tmp, src)) = capped_file_and_link("bsdtar") else { return };
+    std::fs::write(src.join("zz"), b"zz\n").unwrap();
+    let bsd = tmp.path().join("b.tar");
+    cmd("bsdtar").arg("-cf").arg(&bsd).arg("-C").arg(&src).args(["ping", "ping2", "zz"]).ok();
+    // bsdtar's link member carries the capability (what made it checked).
+    let listed = captar().args(["list", "--caps", "-f"]).arg(&bsd).ok().stdout_text();
+    assert!(listed.lines().any(|l| l.starts_with("ping2") && l.contains("cap_net_raw=ep")), "{listed}");
+    for (i, (option, code)) in [("--skip-old-files", 0), ("--keep-newer-files", 0), ("-k", 2)].into_iter().enumerate() {
+        let dest = tmp.path().join(format!("d{i}"));
+        std::fs::create_dir(&dest).unwrap();
+        std::fs::write(dest.join("ping"), b"old\n").unwrap();
+        let future = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
+        std::fs::File::options().write(true).open(dest.join("ping")).unwrap().set_modified(future).unwrap();
+        let out = captar().args(["extract", option, "-f"]).arg(&bsd).arg("-C").arg(&dest).code(code);
+        let err = out.stderr_text();
+        assert!(!err.contains("hard link names a file without it") && !err.contains("stopped"), "{option}: {err}");
+        assert_eq!(std::fs::read(dest.join("ping2")).unwrap(), b"old\n", "{option}");
+        assert_eq!(std::fs::read(dest.join("zz")).unwrap(), b"zz\n", "{option}: {err}");
     }
 }
 

@@ -125,6 +125,7 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
             members: members_of(opts),
             cap_failures: Vec::new(),
             left_out_caps: HashMap::new(),
+            kept: Default::default(),
             backed_up: HashMap::new(),
         };
         let mut result = run.members(&mut reader, &tick);

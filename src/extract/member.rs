@@ -85,7 +85,10 @@ impl Run<'_> {
             if let Ok(st) = rustix::fs::statat(&parent, &file_name, AtFlags::SYMLINK_NOFOLLOW) {
                 let existing = self.opts.existing;
                 match existing {
-                    Existing::Skip => return Ok(()),
+                    Existing::Skip => {
+                        self.kept.insert(name.rel.clone());
+                        return Ok(());
+                    }
                     // A directory is never newer (GNU tar's rule): an empty one is replaced.
                     Existing::KeepNewer
                         if Time::mtime_of(&st) >= meta.mtime
@@ -95,12 +98,14 @@ impl Run<'_> {
                             Warning::IgnoreNewer,
                             format!("{}: the file there is newer or as new; kept", path.escaped()),
                         );
+                        self.kept.insert(name.rel.clone());
                         return Ok(());
                     }
                     // A hard link already there to its target is what the member would make, as
                     // GNU tar finds (its link(2) fails with EEXIST onto the same inode: no error).
                     Existing::Keep if meta.kind == Kind::HardLink && self.links_already(&st, meta) => return Ok(()),
                     Existing::Keep => {
+                        self.kept.insert(name.rel.clone());
                         return Err(Failure::Member(Error::entry(
                             path,
                             "already exists; not replaced (--keep-old-files)",
@@ -354,7 +359,7 @@ impl Run<'_> {
         // The target's type, by one lstat where a capability is to be checked: a link's own is
         // checked against whatever is there but a directory; a left-out file's only where a
         // file is there (none is linkat's error below).
-        let own = meta.caps_raw().is_some();
+        let own = meta.caps_raw().is_some() && !self.kept.contains(&target.rel);
         let target_type = (own || left_out.is_some())
             .then(|| rustix::fs::statat(&tparent, &tname, AtFlags::SYMLINK_NOFOLLOW).ok())
             .flatten()

@@ -69,6 +69,10 @@ struct Run<'a> {
     /// name: a hard link to one, made to whatever is on disk under that name, is checked
     /// against it, as a GNU tar archive's link carries none of its own.
     left_out_caps: HashMap<PathBuf, Vec<u8>>,
+    /// The names whose file on disk was kept (`-k`, `--skip-old-files`, `--keep-newer-files`):
+    /// a hard link to one is not checked against the archive's capability, as asked (a
+    /// bsdtar link's own capability stopped the extraction there).
+    kept: std::collections::HashSet<PathBuf>,
     /// `--backup`: each member's file renamed to its backup name (by the member's name): its
     /// parent and both names, until the member is done (renamed back if it failed).
     backed_up: HashMap<PathBuf, BackedUp>,
