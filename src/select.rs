@@ -66,15 +66,198 @@ fn class_end(chars: &[char], start: usize) -> Option<usize> {
 }
 
 /// `pattern` matching only the name it spells (`--no-wildcards`).
-fn literal(pattern: &str) -> String {
-    let mut out = String::with_capacity(pattern.len() + 4);
-    for c in pattern.chars() {
-        if matches!(c, '*' | '?' | '[' | ']' | '{' | '}' | '\\') {
-            out.push('\\');
+fn literal(pattern: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(pattern.len() + 4);
+    for &b in pattern {
+        if matches!(b, b'*' | b'?' | b'[' | b']' | b'{' | b'}' | b'\\') {
+            out.push(b'\\');
         }
-        out.push(c);
+        out.push(b);
     }
     out
+}
+
+/// fnmatch patterns of names (`--exclude`, `-X`, `--wildcards`), any bytes: those in UTF-8 in
+/// one globset, the others (a name's raw bytes, `--exclude=$'\xff*'`) by `fnmatch_units`, as
+/// globset's patterns are text (such a pattern was refused, or from `-X` made text and
+/// matched nothing, without a word; found by review).
+#[derive(Debug, Clone)]
+pub struct Globs {
+    set: GlobSet,
+    /// For each of `set`'s patterns, its index among all of them.
+    set_index: Vec<usize>,
+    /// The patterns not in UTF-8, by index, as `units` makes them.
+    raw: Vec<(usize, Vec<u32>)>,
+}
+
+impl Globs {
+    pub fn new(patterns: &[Vec<u8>], what: &str) -> Result<Globs> {
+        let (mut text, mut set_index, mut raw) = (Vec::new(), Vec::new(), Vec::new());
+        for (i, p) in patterns.iter().enumerate() {
+            match std::str::from_utf8(p) {
+                Ok(s) => {
+                    text.push(s.to_string());
+                    set_index.push(i);
+                }
+                Err(_) => raw.push((i, units(p))),
+            }
+        }
+        Ok(Globs { set: glob_set(&text, what)?, set_index, raw })
+    }
+
+    pub fn empty() -> Globs {
+        Globs { set: GlobSet::empty(), set_index: Vec::new(), raw: Vec::new() }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty() && self.raw.is_empty()
+    }
+
+    pub fn is_match(&self, name: &Path) -> bool {
+        self.set.is_match(name) || (!self.raw.is_empty() && self.raw_matches(name).next().is_some())
+    }
+
+    /// The indexes of the patterns that match `name`, into `into` (cleared first).
+    pub fn matches_into(&self, name: &Path, into: &mut Vec<usize>) {
+        self.set.matches_into(name, into);
+        for i in into.iter_mut() {
+            *i = self.set_index[*i];
+        }
+        if !self.raw.is_empty() {
+            into.extend(self.raw_matches(name));
+        }
+    }
+
+    fn raw_matches(&self, name: &Path) -> impl Iterator<Item = usize> {
+        let name = units(name.as_os_str().as_bytes());
+        self.raw.iter().filter(move |(_, p)| fnmatch_units(p, &name)).map(|(i, _)| *i)
+    }
+}
+
+/// `bytes` as characters for `fnmatch_units`: each UTF-8 character its code point, each byte
+/// of no character 0x110000 + the byte (above every code point, as Python's surrogateescape).
+fn units(bytes: &[u8]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.extend(chunk.valid().chars().map(u32::from));
+        out.extend(chunk.invalid().iter().map(|&b| 0x11_0000 + u32::from(b)));
+    }
+    out
+}
+
+/// fnmatch(3) without flags, as GNU tar calls it for these patterns: `*` matches any run of
+/// characters (`/` too), `?` one, `[...]` one of a set (ranges, `!` or `^` to negate, POSIX
+/// classes such as `[:digit:]`), a backslash makes the next character itself; a `[` that
+/// opens no set is itself.
+fn fnmatch_units(p: &[u32], s: &[u32]) -> bool {
+    let (mut pi, mut si) = (0, 0);
+    // Where the last `*` was, and how much of the name it has taken: tried again with one
+    // more character on a mismatch.
+    let mut star: Option<(usize, usize)> = None;
+    loop {
+        if pi < p.len() && p[pi] == u32::from('*') {
+            pi += 1;
+            star = Some((pi, si));
+            continue;
+        }
+        if pi == p.len() && si == s.len() {
+            return true;
+        }
+        if let Some(next) = (pi < p.len() && si < s.len()).then(|| one_unit(p, pi, s[si])).flatten() {
+            pi = next;
+            si += 1;
+            continue;
+        }
+        match star {
+            Some((after, taken)) if taken < s.len() => {
+                star = Some((after, taken + 1));
+                pi = after;
+                si = taken + 1;
+            }
+            _ => return false,
+        }
+    }
+}
+
+/// Whether the pattern's element at `pi` (not `*`) matches the character `c`: where the
+/// element ends if so.
+fn one_unit(p: &[u32], pi: usize, c: u32) -> Option<usize> {
+    let is = |i: usize, ch: char| p.get(i) == Some(&u32::from(ch));
+    if is(pi, '?') {
+        return Some(pi + 1);
+    }
+    if is(pi, '[')
+        && let Some((matched, end)) = bracket(p, pi, c)
+    {
+        return matched.then_some(end);
+    }
+    if is(pi, '\\') && pi + 1 < p.len() {
+        return (p[pi + 1] == c).then_some(pi + 2);
+    }
+    (p[pi] == c).then_some(pi + 1)
+}
+
+/// The bracket expression opened at `start`: whether `c` is in its set, and where it ends;
+/// `None` where no `]` closes it.
+fn bracket(p: &[u32], start: usize, c: u32) -> Option<(bool, usize)> {
+    let is = |i: usize, ch: char| p.get(i) == Some(&u32::from(ch));
+    let mut i = start + 1;
+    let negate = is(i, '!') || is(i, '^');
+    if negate {
+        i += 1;
+    }
+    let mut hit = false;
+    let mut first = true;
+    loop {
+        let &u = p.get(i)?;
+        if u == u32::from(']') && !first {
+            return Some((hit != negate, i + 1));
+        }
+        first = false;
+        if is(i, '[')
+            && is(i + 1, ':')
+            && let Some(close) = (i + 2..p.len().saturating_sub(1)).find(|&j| is(j, ':') && is(j + 1, ']'))
+        {
+            let name: String = p[i + 2..close].iter().filter_map(|&u| char::from_u32(u)).collect();
+            hit |= in_class(&name, c)?;
+            i = close + 2;
+            continue;
+        }
+        let lo = if is(i, '\\') && i + 1 < p.len() {
+            i += 1;
+            p[i]
+        } else {
+            u
+        };
+        i += 1;
+        if is(i, '-') && p.get(i + 1).is_some_and(|&h| h != u32::from(']')) {
+            let hi = if is(i + 1, '\\') && i + 2 < p.len() { p[i + 2] } else { p[i + 1] };
+            i += if is(i + 1, '\\') { 3 } else { 2 };
+            hit |= (lo..=hi).contains(&c);
+        } else {
+            hit |= lo == c;
+        }
+    }
+}
+
+/// Whether `c` is in the POSIX class `name` (`alpha` of `[:alpha:]`); `None` for no such class.
+fn in_class(name: &str, c: u32) -> Option<bool> {
+    let Some(ch) = char::from_u32(c) else { return Some(false) };
+    Some(match name {
+        "alpha" => ch.is_alphabetic(),
+        "digit" => ch.is_ascii_digit(),
+        "alnum" => ch.is_alphanumeric(),
+        "upper" => ch.is_uppercase(),
+        "lower" => ch.is_lowercase(),
+        "space" => ch.is_whitespace(),
+        "blank" => ch == ' ' || ch == '\t',
+        "punct" => ch.is_ascii_punctuation(),
+        "xdigit" => ch.is_ascii_hexdigit(),
+        "cntrl" => ch.is_control(),
+        "print" => !ch.is_control(),
+        "graph" => !ch.is_control() && !ch.is_whitespace(),
+        _ => return None,
+    })
 }
 
 /// Builds a glob set where `*` also matches `/` (fnmatch without FNM_PATHNAME, as GNU tar);
@@ -187,7 +370,7 @@ impl XattrPolicy {
 /// `--exclude` patterns, matched as GNU tar does by default: against the whole member name and
 /// against every tail of it that starts at a `/`, so `*.o` and `sub` match at any depth.
 #[derive(Debug, Clone)]
-pub struct Excludes(GlobSet);
+pub struct Excludes(Globs);
 
 /// GNU tar's `--exclude-vcs`: the directories and files of version control systems (CVS, RCS,
 /// SCCS, Subversion, git, Arch, Bazaar, Mercurial, darcs), matched as names.
@@ -220,13 +403,13 @@ pub const VCS_NAMES: &[&str] = &[
 pub const BACKUP_GLOBS: &[&str] = &[".#*", "*~", "#*#"];
 
 impl Excludes {
-    pub fn new(patterns: &[String]) -> Result<Excludes> {
-        Ok(Excludes(glob_set(patterns, "--exclude")?))
+    pub fn new(patterns: &[Vec<u8>]) -> Result<Excludes> {
+        Ok(Excludes(Globs::new(patterns, "--exclude")?))
     }
 
     /// `globs` as fnmatch reads them, and `names` that match only the names they spell (with
     /// `--no-wildcards`, every pattern given; `--exclude-vcs`'s names).
-    pub fn with_names(globs: &[String], names: &[String]) -> Result<Excludes> {
+    pub fn with_names(globs: &[Vec<u8>], names: &[Vec<u8>]) -> Result<Excludes> {
         Excludes::new(&globs.iter().cloned().chain(names.iter().map(|n| literal(n))).collect::<Vec<_>>())
     }
 
@@ -274,7 +457,7 @@ pub struct Selection {
     pub members: Vec<std::path::PathBuf>,
     pub excludes: Excludes,
     /// With `--wildcards`: the member names given, as globs (in their order).
-    pub patterns: Option<GlobSet>,
+    pub patterns: Option<Globs>,
     /// The names members are given (`--transform`); selection matches the names as archived.
     pub transforms: crate::transform::Transforms,
     /// Members after an end-of-archive marker too (GNU tar's `-i`: concatenated archives).
@@ -303,7 +486,7 @@ impl Selection {
     pub fn all() -> Selection {
         Selection {
             members: Vec::new(),
-            excludes: Excludes(GlobSet::empty()),
+            excludes: Excludes(Globs::empty()),
             patterns: None,
             transforms: Default::default(),
             ignore_zeros: false,
@@ -314,10 +497,10 @@ impl Selection {
 
     /// `members` as GNU tar's `--wildcards` reads them: globs matched against the whole
     /// member name, `*` matching `/` too.
-    pub fn wildcards(members: &[std::path::PathBuf]) -> Result<GlobSet> {
+    pub fn wildcards(members: &[std::path::PathBuf]) -> Result<Globs> {
         // `x/cache/` names the directory `x/cache`, as in GNU tar.
-        let patterns: Vec<String> = members.iter().map(|m| strip_slash(m).to_string_lossy().into_owned()).collect();
-        glob_set(&patterns, "--wildcards: the member")
+        let patterns: Vec<Vec<u8>> = members.iter().map(|m| strip_slash(m).as_os_str().as_bytes().to_vec()).collect();
+        Globs::new(&patterns, "--wildcards: the member")
     }
 }
 
@@ -340,7 +523,7 @@ pub struct Members<'a> {
     /// Every member of or beneath a name counts (GNU tar's `--delete`), not only the name's own.
     count_every_member: bool,
     excludes: &'a Excludes,
-    patterns: Option<&'a GlobSet>,
+    patterns: Option<&'a Globs>,
     /// The patterns a name matched (reused).
     hits: Vec<usize>,
     /// A name that is only the root (`.`, `/`) selects every path: a manifest's paths under
@@ -608,12 +791,48 @@ mod tests {
         ] {
             let set = glob_set(&[pattern.to_string()], "test").unwrap();
             assert_eq!(set.is_match(name), matches, "{pattern} against {name}");
+            // The matcher of patterns not in UTF-8 means the same.
+            assert_eq!(fnmatch_units(&units(pattern.as_bytes()), &units(name.as_bytes())), matches, "{pattern} raw");
         }
+    }
+
+    /// Patterns with bytes of no UTF-8 character (a name's raw bytes) match those bytes, as
+    /// GNU tar's fnmatch does, through `Globs` beside UTF-8 ones, each by its own index.
+    #[test]
+    fn patterns_of_any_bytes() {
+        for (pattern, name, matches) in [
+            (&b"sym\xff"[..], &b"sym\xff"[..], true),
+            (b"sym\xff", b"sym\xfe", false),
+            (b"*\xff*", b"a/b\xffc", true),
+            (b"*\xff", b"a\xff\xff", true),
+            (b"?\xff", b"\xc3\xa9\xff", true),
+            (b"??\xff", b"\xc3\xa9\xff", false),
+            (b"x[\xf0-\xff]", b"x\xfe", true),
+            (b"x[!\xf0-\xff]", b"x\xfe", false),
+            (b"x[!\xf0-\xff]", b"xa", true),
+            (b"[[:digit:]]\xff", b"7\xff", true),
+            (b"[[:alpha:]]\xff", b"7\xff", false),
+            (b"\\*\xff", b"*\xff", true),
+            (b"\\*\xff", b"a\xff", false),
+            (b"[\xff", b"[\xff", true),
+            (b"*a*b*\xff", b"xaybz\xff", true),
+            (b"*a*b*\xff", b"xbya\xff", false),
+        ] {
+            let shown = String::from_utf8_lossy(pattern);
+            assert_eq!(fnmatch_units(&units(pattern), &units(name)), matches, "{shown}");
+        }
+        let globs = Globs::new(&[b"a*".to_vec(), b"*\xff".to_vec(), b"*b".to_vec()], "test").unwrap();
+        let mut hits = Vec::new();
+        globs.matches_into(Path::new(OsStr::from_bytes(b"a\xff")), &mut hits);
+        assert_eq!(hits, [0, 1]);
+        globs.matches_into(Path::new(OsStr::from_bytes(b"b\xffb")), &mut hits);
+        assert_eq!(hits, [2]);
+        assert!(!globs.is_match(Path::new("c")) && globs.is_match(Path::new("c\u{ff}b")));
     }
 
     #[test]
     fn excludes_match_any_tail() {
-        let ex = Excludes::new(&["*.o".into(), "cache".into()]).unwrap();
+        let ex = Excludes::new(&[b"*.o".to_vec(), b"cache".to_vec()]).unwrap();
         assert!(ex.matches(Path::new("a/b/c.o")));
         assert!(ex.matches(Path::new("x/cache/")));
         assert!(!ex.matches(Path::new("x/cached")));
@@ -622,7 +841,7 @@ mod tests {
 
     #[test]
     fn a_named_path_also_matches_by_its_leading_directories() {
-        let ex = Excludes::new(&["/home".into(), "cache".into(), "b/c".into()]).unwrap();
+        let ex = Excludes::new(&[b"/home".to_vec(), b"cache".to_vec(), b"b/c".to_vec()]).unwrap();
         for (name, named, walked) in [
             ("/home/alice", true, false),
             ("/home", true, true),

@@ -292,7 +292,7 @@ pub struct CopyArgs {
     pub(super) xattrs: XattrArgs,
     /// Leave out files whose name (or any tail of it) matches GLOB; repeatable
     #[arg(long, value_name = "GLOB")]
-    pub(super) exclude: Vec<String>,
+    pub(super) exclude: Vec<std::ffi::OsString>,
     /// Stay on SRC's filesystem
     #[arg(long)]
     pub(super) one_file_system: bool,

@@ -50,7 +50,7 @@ pub struct NameArgs {
     /// Leave out what GLOB matches: a name, any tail of it after a `/`, or a leading directory
     /// of it (GNU tar's --exclude); repeatable
     #[arg(long, value_name = "GLOB", allow_hyphen_values = true)]
-    pub(super) exclude: Vec<String>,
+    pub(super) exclude: Vec<std::ffi::OsString>,
     /// Leave out what the patterns in FILE match, one per line, as --exclude (tar's -X)
     #[arg(short = 'X', long, value_name = "FILE", allow_hyphen_values = true)]
     pub(super) exclude_from: Vec<PathBuf>,

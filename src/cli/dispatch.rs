@@ -453,7 +453,12 @@ fn command(
         Command::Copy(a) => {
             let opts = CopyOptions {
                 xattrs: a.xattrs.policy(None)?,
-                excludes: Excludes::new(&a.exclude)?,
+                excludes: Excludes::new(
+                    &a.exclude
+                        .iter()
+                        .map(|p| std::os::unix::ffi::OsStrExt::as_bytes(p.as_os_str()).to_vec())
+                        .collect::<Vec<_>>(),
+                )?,
                 src: a.src,
                 dst: a.dst,
                 one_file_system: a.one_file_system,

@@ -61,7 +61,7 @@ impl NameArgs {
     /// NUL with `--null`, as GNU tar; empty ones are none); with `--no-wildcards`, names matched
     /// literally, as in GNU tar.
     fn excludes(&self) -> Result<Excludes> {
-        let mut patterns = self.exclude.clone();
+        let mut patterns: Vec<Vec<u8>> = self.exclude.iter().map(|p| p.as_bytes().to_vec()).collect();
         let stdin = |f: &PathBuf| f.as_os_str() == "-";
         if self.exclude_from.iter().any(stdin) && self.files_from.iter().any(stdin) {
             return Err(Error::Usage("-T - and -X - both want standard input; put one list in a file".into()));
@@ -73,15 +73,14 @@ impl NameArgs {
                 true => text.split(|&b| b == 0).collect(),
                 false => text.split(|&b| b == b'\n').map(<[u8]>::trim_ascii_end).collect(),
             };
-            patterns
-                .extend(lines.into_iter().filter(|l| !l.is_empty()).map(|l| String::from_utf8_lossy(l).into_owned()));
+            patterns.extend(lines.into_iter().filter(|l| !l.is_empty()).map(<[u8]>::to_vec));
         }
         let (mut globs, mut names) = if self.no_wildcards { (Vec::new(), patterns) } else { (patterns, Vec::new()) };
         if self.exclude_vcs {
-            names.extend(VCS_NAMES.iter().map(|n| n.to_string()));
+            names.extend(VCS_NAMES.iter().map(|n| n.as_bytes().to_vec()));
         }
         if self.exclude_backups {
-            globs.extend(BACKUP_GLOBS.iter().map(|g| g.to_string()));
+            globs.extend(BACKUP_GLOBS.iter().map(|g| g.as_bytes().to_vec()));
         }
         Excludes::with_names(&globs, &names)
     }
