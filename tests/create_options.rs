@@ -466,6 +466,34 @@ fn files_from_reads_names_like_gnu_tar() {
     captar().args(["create", "-f"]).arg(&e).code(2);
 }
 
+/// A `-T` line's carriage return is part of the name, as in GNU tar: a list with Windows line
+/// ends named `a` for `a\r` (another file where both are, exit 0; found by review). Creating,
+/// a missing name ending in one says what the list may be; reading, `a\r` selects its member.
+#[test]
+fn a_carriage_return_in_a_files_from_line_is_the_names() {
+    let tmp = util::tempdir();
+    let d = tmp.path();
+    std::fs::write(d.join("a"), "plain\n").unwrap();
+    std::fs::write(d.join("a\r"), "with cr\n").unwrap();
+    std::fs::write(d.join("list"), "./a\r\n").unwrap();
+    let ours = d.join("ours.tar");
+    captar().args(["-cf", "ours.tar", "-T", "list"]).current_dir(d).ok();
+    assert_eq!(captar().arg("-tf").arg(&ours).ok().stdout_text(), "./a\\r\n");
+    if util::require_tool("tar") {
+        cmd("tar").args(["-cf", "gnu.tar", "-T", "list"]).current_dir(d).ok();
+        let listed = |a: &str| cmd("tar").args(["-tf", a]).current_dir(d).ok().stdout_text();
+        assert_eq!(listed("gnu.tar"), listed("ours.tar"));
+    }
+    let out = captar().args(["-xOf", "ours.tar", "-T", "list"]).current_dir(d).ok();
+    assert_eq!(out.stdout_text(), "with cr\n");
+    std::fs::remove_file(d.join("a\r")).unwrap();
+    let err = captar().args(["-cf", "x.tar", "-T", "list"]).current_dir(d).code(2).stderr_text();
+    assert_eq!(
+        err,
+        "captar: ./a\\r: stat: No such file or directory (the name ends in a carriage return: a -T list with Windows line ends? convert it with dos2unix or sed 's/\\r$//')\n"
+    );
+}
+
 /// A `-T` list's lines that start with `-` are options, as GNU tar reads them: `-C DIR`,
 /// `-CDIR`, `--directory DIR|=DIR` change the directory for the names after them (and the
 /// paths after the list), `--add-file=NAME` names a file starting with `-`. They were taken

@@ -764,7 +764,9 @@ fn time_of(ts: jiff::Timestamp) -> Time {
 fn list_from(file: &Path, null: bool, verbatim: bool) -> Result<Vec<Listed>> {
     let text = read_list(file, "read the list of files")?;
     let end = if null { b'\0' } else { b'\n' };
-    let lines = text.split(|&b| b == end).map(|l| if null { l } else { l.strip_suffix(b"\r").unwrap_or(l) });
+    // A line's CR stays, as in GNU tar: a list with Windows line ends named `a` for `a\r`,
+    // another file where both are (create says what a missing `a\r` may mean).
+    let lines = text.split(|&b| b == end);
     let mut out = Vec::new();
     for (n, line) in lines.enumerate() {
         if line.is_empty() {
