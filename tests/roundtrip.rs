@@ -46,9 +46,10 @@ fn empty_src() -> (tempfile::TempDir, std::path::PathBuf) {
     (tmp, src)
 }
 
-/// A source directory holding `ping`, given cap_net_raw=ep, and `ping2`, a hard link to it; `None`
-/// (the reason printed) without root, setcap, the `peer` tool or xattrs where tests run.
-fn capped_file_and_link(peer: &str) -> Option<(tempfile::TempDir, std::path::PathBuf)> {
+/// A source directory holding `ping`, given cap_net_raw=ep, and `ping2`, a hard link to it, and
+/// captar's archive of the two; `None` (the reason printed) without root, setcap, the `peer`
+/// tool or xattrs where tests run.
+fn capped_file_and_link(peer: &str) -> Option<(tempfile::TempDir, std::path::PathBuf, std::path::PathBuf)> {
     if !util::require_root("setcap") || !util::require_tool("setcap") || !util::require_tool(peer) {
         return None;
     }
@@ -59,7 +60,9 @@ fn capped_file_and_link(peer: &str) -> Option<(tempfile::TempDir, std::path::Pat
     std::fs::write(src.join("ping"), b"#!/bin/sh\n").unwrap();
     cmd("setcap").arg("cap_net_raw=ep").arg(src.join("ping")).ok();
     std::fs::hard_link(src.join("ping"), src.join("ping2")).unwrap();
-    Some((tmp, src))
+    let ours = tmp.path().join("c.tar");
+    captar().args(["create", "-f"]).arg(&ours).arg("-C").arg(&src).args(["ping", "ping2"]).ok();
+    Some((tmp, src, ours))
 }
 
 fn assert_same(src: &Path, dst: &Path) {
@@ -618,9 +621,7 @@ fn the_closing_list_has_a_capped_file_that_could_not_be_made() {
 /// too, whose link members carry no xattrs.
 #[test]
 fn a_link_to_a_left_out_capped_file_is_checked_against_its_capability() {
-    let Some((tmp, src)) = capped_file_and_link("tar") else { return };
-    let ours = tmp.path().join("c.tar");
-    captar().args(["create", "-f"]).arg(&ours).arg("-C").arg(&src).args(["ping", "ping2"]).ok();
+    let Some((tmp, src, ours)) = capped_file_and_link("tar") else { return };
     let gnu = tmp.path().join("g.tar");
     cmd("tar")
         .args(["--xattrs", "--xattrs-include=security.capability", "-cf"])
@@ -666,12 +667,39 @@ fn a_link_to_a_left_out_capped_file_is_checked_against_its_capability() {
     }
 }
 
+/// A hard link to a capped file that cannot be made (a directory not empty has its name) is in
+/// the closing list under its own name, with or without `--keep-going`, whether the link
+/// carries the capability (bsdtar's) or not (captar's, GNU tar's): only its error said it.
+#[test]
+fn a_capped_files_link_not_made_is_in_the_closing_list() {
+    let Some((tmp, src, ours)) = capped_file_and_link("bsdtar") else { return };
+    let bsd = tmp.path().join("b.tar");
+    cmd("bsdtar").arg("-cf").arg(&bsd).arg("-C").arg(&src).args(["ping", "ping2"]).ok();
+    for (i, archive) in [&ours, &bsd].into_iter().enumerate() {
+        for keep_going in [false, true] {
+            let dest = tmp.path().join(format!("d{i}{keep_going}"));
+            std::fs::create_dir_all(dest.join("ping2/x")).unwrap();
+            let run = captar().arg("extract").args(keep_going.then_some("--keep-going")).arg("-f").arg(archive);
+            let err = run.arg("-C").arg(&dest).code(2).stderr_text();
+            assert!(
+                err.ends_with("captar: 1 capability was not restored:\n  ping2: cap_net_raw=ep (the hard link to ping was not made)\n"),
+                "{i} {keep_going}: {err}"
+            );
+        }
+    }
+    // Without capabilities restored, nothing to list.
+    let dest = tmp.path().join("none");
+    std::fs::create_dir_all(dest.join("ping2/x")).unwrap();
+    let err = captar().args(["extract", "--no-caps", "-f"]).arg(&ours).arg("-C").arg(&dest).code(2).stderr_text();
+    assert!(!err.contains("not restored"), "{err}");
+}
+
 /// A hard link to a file kept by `-k`, `--skip-old-files` or `--keep-newer-files` is made to the
 /// kept file, unchecked, as the option asks, also where the link carries the capability itself
 /// (bsdtar's links do): it stopped the extraction there, the members after it never extracted.
 #[test]
 fn a_link_to_a_kept_file_is_made_unchecked_whoever_wrote_the_archive() {
-    let Some((tmp, src)) = capped_file_and_link("bsdtar") else { return };
+    let Some((tmp, src, _)) = capped_file_and_link("bsdtar") else { return };
     std::fs::write(src.join("zz"), b"zz\n").unwrap();
     let bsd = tmp.path().join("b.tar");
     cmd("bsdtar").arg("-cf").arg(&bsd).arg("-C").arg(&src).args(["ping", "ping2", "zz"]).ok();

@@ -454,9 +454,36 @@ impl Run<'_> {
         let Some(lost) =
             self.cap_failures.iter().find(|f| SafeName::parse(&f.path).is_ok_and(|name| name.rel == target.rel))
         else {
-            return;
+            return self.note_link_not_made(meta, &target.rel, result);
         };
         let (caps, reason) = (lost.caps.clone(), format!("a hard link to {}", link.escaped()));
+        self.cap_failures.push(CapFailure { path: meta.path.clone(), caps, reason, no_space: false, link: true });
+    }
+
+    /// A hard link that could not be made (a directory not empty, an immutable file where it
+    /// goes) to a capped file is a capability not restored under its name, as the file's own
+    /// failure is: the capability the link carries, or else its file's on disk (found by
+    /// review: only the member's error said it).
+    fn note_link_not_made(&mut self, meta: &EntryMeta, target: &Path, result: &Result<(), Failure>) {
+        if !matches!(result, Err(Failure::Member(_) | Failure::Stop(_))) || !self.restorer.wants_caps() {
+            return;
+        }
+        let raw = match meta.caps_raw() {
+            Some(raw) => raw.to_vec(),
+            None => {
+                let name = target.file_name().unwrap_or_default();
+                let Ok(Some(parent)) = self.dest.open_dir(target.parent().unwrap_or(Path::new(""))) else { return };
+                let Ok(cname) = std::ffi::CString::new(name.as_bytes()) else { return };
+                let full = || super::beneath::proc_path(parent.as_fd(), name.as_bytes()).unwrap_or_default();
+                match crate::xattr::get_caps_at(parent.as_fd(), &cname, None, &full) {
+                    Ok(Some(raw)) => raw,
+                    _ => return,
+                }
+            }
+        };
+        let Ok(caps) = crate::caps::FileCaps::decode(&raw) else { return };
+        let reason = format!("the hard link to {} was not made", meta.link.as_deref().unwrap_or(target).escaped());
+        let caps = caps.text_with_rootid();
         self.cap_failures.push(CapFailure { path: meta.path.clone(), caps, reason, no_space: false, link: true });
     }
 

@@ -561,6 +561,11 @@ impl Restorer {
     /// refused something): `Some` unless `on_disk`, its file's capability, is the one it was to
     /// get, for --keep-going's closing list (a file that could not be made at all was left out
     /// of it; found in testing). None where capabilities are not restored.
+    /// Whether capabilities are restored (not `--no-caps`, nor excluded); nothing counted.
+    pub fn wants_caps(&self) -> bool {
+        self.xattrs.wants(OsStr::new(caps::XATTR_NAME))
+    }
+
     pub fn lost_with_file(
         &self,
         on_disk: impl FnOnce() -> io::Result<Option<Vec<u8>>>,
