@@ -1063,6 +1063,8 @@ fn a_link_whose_target_was_archived_again_is_not_a_separate_file() {
     // g archived once: its link undone is said; l's capability is f's first one.
     std::fs::remove_file(dst.join("h")).unwrap();
     std::fs::copy(dst.join("g"), dst.join("h")).unwrap();
+    let g_mtime = std::fs::metadata(dst.join("g")).unwrap().modified().unwrap();
+    std::fs::File::options().write(true).open(dst.join("h")).unwrap().set_modified(g_mtime).unwrap();
     cmd("setcap").arg("-r").arg(dst.join("l")).ok();
     let out = verify(&["--all"]);
     assert_eq!(out.status.code(), Some(1));
@@ -1072,6 +1074,17 @@ fn a_link_whose_target_was_archived_again_is_not_a_separate_file() {
          h: hard link differs: archive link to g, disk a separate file\n\
          verified 5 entries, 3 with capabilities: 2 differences (capabilities missing on disk: 1, hard link differs: 1)\n"
     );
+    // The link's own file changed (rewritten, made setuid, its capability put back): what its
+    // header says of that file is compared, as it is no longer its target's (it passed).
+    let l_mtime = std::fs::metadata(dst.join("l")).unwrap().modified().unwrap();
+    std::fs::write(dst.join("l"), b"junk\n").unwrap();
+    std::fs::set_permissions(dst.join("l"), std::os::unix::fs::PermissionsExt::from_mode(0o4777)).unwrap();
+    cmd("setcap").arg("cap_chown=ep").arg(dst.join("l")).ok();
+    let later = l_mtime + std::time::Duration::from_secs(5);
+    std::fs::File::options().write(true).open(dst.join("l")).unwrap().set_modified(later).unwrap();
+    let out = verify(&["--all"]).stdout_text();
+    assert!(out.contains("l: mode differs: archive 0644, disk 4777\n"), "{out}");
+    assert!(out.contains("l: mtime differs"), "{out}");
 }
 
 /// With `--all`, a file verify may not read is an error (exit 2) naming it, as GNU tar's `-d`
