@@ -364,11 +364,10 @@ impl Run<'_> {
             .then(|| rustix::fs::statat(&tparent, &tname, AtFlags::SYMLINK_NOFOLLOW).ok())
             .flatten()
             .map(|st| rustix::fs::FileType::from_raw_mode(st.st_mode));
-        let check = match target_type {
-            Some(rustix::fs::FileType::Directory) => false,
-            Some(_) => true,
-            None => own,
-        };
+        // No target at all is linkat's error below, "it does not exist", not a capability
+        // the link's file lacks (found by review); one the link carries is then in the closing
+        // list (`Run::note_link_to_lost`).
+        let check = !matches!(target_type, Some(rustix::fs::FileType::Directory) | None);
         if check {
             let on_disk = || {
                 let cname = std::ffi::CString::new(tname.as_bytes()).map_err(io::Error::other)?;

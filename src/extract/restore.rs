@@ -546,6 +546,11 @@ impl Restorer {
             None => "a link sets no capability (give it to the first name of the file)".into(),
         };
         self.caps_held(read, &meta.path, raw, "").map_err(|mut f| {
+            // A value that is no capability says so (found by review: "the hard link names a
+            // file without it", of a file that had the one its first member gave it).
+            if FileCaps::decode(raw).is_err() {
+                return f;
+            }
             // A file with another capability is not said to have none (found by review).
             f.reason = match held.as_deref().map(FileCaps::decode) {
                 Some(Ok(other)) => {
@@ -561,11 +566,6 @@ impl Restorer {
     /// refused something): `Some` unless `on_disk`, its file's capability, is the one it was to
     /// get, for --keep-going's closing list (a file that could not be made at all was left out
     /// of it; found in testing). None where capabilities are not restored.
-    /// Whether capabilities are restored (not `--no-caps`, nor excluded); nothing counted.
-    pub fn wants_caps(&self) -> bool {
-        self.xattrs.wants(OsStr::new(caps::XATTR_NAME))
-    }
-
     pub fn lost_with_file(
         &self,
         on_disk: impl FnOnce() -> io::Result<Option<Vec<u8>>>,
@@ -573,6 +573,11 @@ impl Restorer {
         raw: &[u8],
     ) -> Option<CapFailure> {
         self.caps_held(on_disk, path, raw, "its file was not extracted").err()
+    }
+
+    /// Whether capabilities are restored (not `--no-caps`, nor excluded); nothing counted.
+    pub fn wants_caps(&self) -> bool {
+        self.xattrs.wants(OsStr::new(caps::XATTR_NAME))
     }
 
     /// Whether `on_disk` is the capability `raw` restores (none to hold where capabilities are

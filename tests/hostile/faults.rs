@@ -370,6 +370,25 @@ fn a_hard_link_member_sets_no_capability() {
         assert_eq!(captar::xattr::get_caps_path(&c.dest("victim")).unwrap(), None, "{args:?}");
         c.check();
     }
+    // A value on the link that is no capability says so, as for a file; a link to no file is
+    // "does not exist", its capability listed as not restored (both were "the hard link names
+    // a file without it"; found by review).
+    let bad = Tar::new()
+        .pax(&[cap])
+        .header(Header::new(b'0', "a").size(7))
+        .data(b"binary\n")
+        .pax(&[("SCHILY.xattr.security.capability", &CAP_NET_RAW[..7])])
+        .hardlink("h", "a")
+        .end();
+    let line = case().extract(&bad, &[], 2).stderr_text();
+    assert!(line.contains("h: cannot restore the archived value 01000002002000: capability value of revision 2 is 7 bytes; that revision takes 20"), "{line}");
+    let c = case();
+    let err = c.extract(&Tar::new().pax(&[cap]).hardlink("h", "nowhere").end(), &[], 2).stderr_text();
+    assert_eq!(
+        err,
+        "captar: h: cannot hard link to nowhere: it does not exist (left out, or not extracted: extract it too)\n\
+         captar: 1 capability was not restored:\n  h: cap_net_raw=ep (the hard link to nowhere was not made)\n"
+    );
 }
 
 /// With -k, a hard-link member whose name is already a link to its target is no error (GNU

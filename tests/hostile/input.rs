@@ -477,9 +477,14 @@ fn a_malformed_value_is_an_error_of_its_member() {
         // Times captar does not restore, read as GNU tar reads them (they passed in silence).
         (record("atime", b"abc"), "pax atime record \"abc\" is not a time; it is not used"),
         (record("ctime", b"1.x"), "pax ctime record \"1.x\" is not a time; it is not used"),
+        // The record named; the capability said (it was "that xattr"; found by review).
         (
             record("LIBARCHIVE.xattr.security.capability", b"!!!"),
-            "LIBARCHIVE.xattr record is not URL-encoded name and base64 value; that xattr is left out",
+            "LIBARCHIVE.xattr.security.capability record is not URL-encoded name and base64 value; the capability in it is left out",
+        ),
+        (
+            record("LIBARCHIVE.xattr.user.x", b"!!!"),
+            "LIBARCHIVE.xattr.user.x record is not URL-encoded name and base64 value; that xattr is left out",
         ),
     ] {
         let c = case();

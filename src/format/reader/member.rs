@@ -301,11 +301,18 @@ impl Reader {
                 k if k.starts_with(pax::LIBARCHIVE_XATTR.as_bytes()) => {
                     let suffix = &k[pax::LIBARCHIVE_XATTR.len()..];
                     let Some((name, v)) = pax::libarchive_xattr(suffix, value) else {
-                        let e = fail("LIBARCHIVE.xattr record is not URL-encoded name and base64 value".into());
+                        // The record named, a capability's said (found by review: "that xattr
+                        // is left out" of the capability).
+                        let e = fail(format!(
+                            "LIBARCHIVE.xattr.{} record is not URL-encoded name and base64 value",
+                            crate::list::quote_name(suffix)
+                        ));
                         if !lenient {
                             return Err(e);
                         }
-                        malformed.push(e.with_note("that xattr is left out"));
+                        let caps = suffix == crate::caps::XATTR_NAME.as_bytes();
+                        let note = if caps { "the capability in it is left out" } else { "that xattr is left out" };
+                        malformed.push(e.with_note(note));
                         continue;
                     };
                     libarchive_keys.insert(suffix);
