@@ -694,6 +694,31 @@ fn a_capped_files_link_not_made_is_in_the_closing_list() {
     assert!(!err.contains("not restored"), "{err}");
 }
 
+/// `--skip-old-files -v` says each file it skips on stderr, as GNU tar does (`skipping existing
+/// file`); without `-v` nothing (captar said nothing either way; found by review).
+#[test]
+fn skip_old_files_verbose_names_what_it_skips_as_gnu_tar() {
+    let Some(c) = case(&["tar"]) else { return };
+    let src = c.dst("skip-src");
+    std::fs::write(src.join("a"), "new\n").unwrap();
+    std::fs::write(src.join("b"), "new\n").unwrap();
+    let a = c.archive("skip.tar");
+    captar().arg("-cf").arg(&a).arg("-C").arg(&src).args(["a", "b"]).ok();
+    for verbose in [true, false] {
+        let flag = if verbose { "-xvf" } else { "-xf" };
+        let (ours, gnu) = (c.dst(&format!("skip-ours-{verbose}")), c.dst(&format!("skip-gnu-{verbose}")));
+        for d in [&ours, &gnu] {
+            std::fs::write(d.join("a"), "old\n").unwrap();
+        }
+        let o = captar().arg(flag).arg(&a).arg("-C").arg(&ours).arg("--skip-old-files").ok();
+        let g = cmd("tar").arg(flag).arg(&a).arg("-C").arg(&gnu).arg("--skip-old-files").ok();
+        assert_eq!(o.stdout_text(), g.stdout_text());
+        assert_eq!(o.stderr_text().strip_prefix("captar"), g.stderr_text().strip_prefix("tar"), "{verbose}");
+        assert_eq!(o.stderr_text(), if verbose { "captar: a: skipping existing file\n" } else { "" });
+        assert_eq!(std::fs::read_to_string(ours.join("a")).unwrap(), "old\n");
+    }
+}
+
 /// A hard link to a file kept by `-k`, `--skip-old-files` or `--keep-newer-files` is made to the
 /// kept file, unchecked, as the option asks, also where the link carries the capability itself
 /// (bsdtar's links do): it stopped the extraction there, the members after it never extracted.

@@ -86,6 +86,10 @@ impl Run<'_> {
                 let existing = self.opts.existing;
                 match existing {
                     Existing::Skip => {
+                        // GNU tar's -v line for it (on stderr; nothing said without -v).
+                        if self.opts.verbose {
+                            self.report.note(format!("{}: skipping existing file", path.escaped()));
+                        }
                         self.kept.insert(name.rel.clone());
                         return Ok(());
                     }
@@ -232,7 +236,12 @@ impl Run<'_> {
                 }
                 if kind != rustix::fs::FileType::Directory {
                     match self.opts.existing {
-                        Existing::Skip => return Ok(()),
+                        Existing::Skip => {
+                            if self.opts.verbose {
+                                self.report.note(format!("{}: skipping existing file", meta.path.escaped()));
+                            }
+                            return Ok(());
+                        }
                         Existing::Keep => {
                             return Err(io::Error::other(
                                 "a non-directory of that name exists; not replaced (--keep-old-files)",
