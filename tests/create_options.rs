@@ -1235,6 +1235,12 @@ fn reproducible_archives_as_gnu_tar() {
     );
     let out = captar().args(["create", "-f"]).arg(&c).args(["--owner=no-such-user-here", "."]).current_dir(&d).code(2);
     assert!(out.stderr_text().contains("no such name on this system"), "{}", out.stderr_text());
+    // `:ID` records the id's name here, as GNU tar does (no name was recorded: `5/root`).
+    let ids = ["--owner=:0", "--group=:0", "--sort=name"];
+    captar().args(["create", "-f"]).arg(&c).args(ids).arg("-C").arg(&d).arg("z").ok();
+    cmd("tar").arg("-cf").arg(&g).args(ids).arg("-C").arg(&d).arg("z").ok();
+    assert_eq!(listing(&c), listing(&g));
+    assert!(listing(&c).contains("root/root"), "{}", listing(&c));
 }
 
 /// `--newer-mtime DATE` leaves out files modified before DATE, `--newer`/`-N` those also

@@ -690,7 +690,7 @@ fn top_level(dir: &Path, archive: &Path) -> Result<PathBuf> {
 }
 
 /// `--owner`/`--group`'s value as GNU tar reads it: `NAME:ID`, a name (its id looked up here),
-/// or an id (`+ID` too; its name looked up here, none recorded if unknown).
+/// or an id (`+ID` too, and `:ID`; its name looked up here, none recorded if unknown).
 fn owner_spec(
     flag: &str,
     spec: &str,
@@ -700,7 +700,9 @@ fn owner_spec(
     let id = |s: &str| s.strip_prefix('+').unwrap_or(s).parse::<u32>().ok();
     if let Some((name, n)) = spec.rsplit_once(':') {
         let n = id(n).ok_or_else(|| Error::Usage(format!("{flag}={spec}: {n:?} is not a number; give NAME:ID")))?;
-        return Ok((n, (!name.is_empty()).then(|| name.as_bytes().to_vec())));
+        // `:ID`: the id's name here, as GNU tar records it (it recorded none; found by review).
+        let name = if name.is_empty() { name_of(n).map(<[u8]>::to_vec) } else { Some(name.as_bytes().to_vec()) };
+        return Ok((n, name));
     }
     if let Some(n) = id(spec) {
         return Ok((n, name_of(n).map(<[u8]>::to_vec)));
