@@ -78,7 +78,7 @@ pub struct CreateArgs {
     /// time unless it ends in Z or an offset), or the path of a file, starting with / or . (its
     /// mtime: ./stamp), as tar's --mtime
     #[arg(long, value_name = "DATE")]
-    pub(super) mtime: Option<String>,
+    pub(super) mtime: Option<std::ffi::OsString>,
     /// With --mtime, only members newer than DATE get it
     #[arg(long, requires = "mtime")]
     pub(super) clamp_mtime: bool,
@@ -89,10 +89,10 @@ pub struct CreateArgs {
     /// Leave out files modified before DATE (directories are kept), as tar's --newer-mtime;
     /// DATE as for --mtime
     #[arg(long, value_name = "DATE", conflicts_with = "newer")]
-    pub(super) newer_mtime: Option<String>,
+    pub(super) newer_mtime: Option<std::ffi::OsString>,
     /// Leave out files modified and changed (ctime) before DATE, as tar's --newer / -N
     #[arg(short = 'N', long, visible_alias = "after-date", value_name = "DATE")]
-    pub(super) newer: Option<String>,
+    pub(super) newer: Option<std::ffi::OsString>,
     /// Follow symlinks: archive what they lead to (data, metadata, capability) under their
     /// names, as GNU tar's -h (a directory reached again through a symlink loop is not entered)
     #[arg(long)]

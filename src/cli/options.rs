@@ -716,18 +716,20 @@ fn owner_spec(
 /// `--mtime`'s DATE: `@SECONDS`, an ISO 8601 date or date and time (local time unless it says
 /// otherwise), or the path of a file whose modification time is taken (it starts with `/` or
 /// `.`, as in GNU tar).
-fn parse_mtime(flag: &str, date: &str) -> Result<Time> {
+fn parse_mtime(flag: &str, date: &OsStr) -> Result<Time> {
+    // A file's path is any bytes (a non-UTF-8 name was refused by the parser; found by review).
+    if date.as_bytes().starts_with(b"/") || date.as_bytes().starts_with(b".") {
+        // A symlink stands for its file, as in GNU tar.
+        let md = std::fs::metadata(date).map_err(|e| Error::io(date, "read the date's reference file", e))?;
+        return Ok(Time { secs: md.mtime(), nsecs: md.mtime_nsec() as u32 });
+    }
+    let date = &*date.to_string_lossy();
     let bad = || {
         let file = if Path::new(date).exists() { format!(" (./{date} for that file)") } else { String::new() };
         Error::Usage(format!(
             "{flag}={date:?}: not a date captar reads; give @SECONDS, YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS (with Z or +HH:MM for other than local time) or a file's path starting with / or .{file}"
         ))
     };
-    if date.starts_with('/') || date.starts_with('.') {
-        // A symlink stands for its file, as in GNU tar.
-        let md = std::fs::metadata(date).map_err(|e| Error::io(date, "read the date's reference file", e))?;
-        return Ok(Time { secs: md.mtime(), nsecs: md.mtime_nsec() as u32 });
-    }
     // With a fraction too, as GNU tar reads it (`@1.25`, `@-1.5`: found by review, refused).
     if let Some(secs) = date.strip_prefix('@') {
         return Time::from_pax(secs).ok_or_else(bad);
@@ -876,18 +878,22 @@ mod tests {
             ("1970-01-01T00:00:00.5Z", 0, 500_000_000),
             ("2020-01-01T00:00:00.25+01:00", 1_577_833_200, 250_000_000),
         ] {
-            let t = super::parse_mtime("--mtime", date).unwrap();
+            let t = super::parse_mtime("--mtime", std::ffi::OsStr::new(date)).unwrap();
             assert_eq!(t, Time { secs, nsecs }, "{date}");
         }
-        let t = super::parse_mtime("--mtime", "1969-12-31T23:59:58.5Z").unwrap();
+        let t = super::parse_mtime("--mtime", std::ffi::OsStr::new("1969-12-31T23:59:58.5Z")).unwrap();
         assert_eq!(t.to_pax(), "-1.5");
         // @SECONDS with a fraction, as GNU tar reads it.
         for (date, secs, nsecs) in [("@1.25", 1, 250_000_000), ("@-1.5", -2, 500_000_000), ("@7", 7, 0), ("@-3", -3, 0)]
         {
-            assert_eq!(super::parse_mtime("--mtime", date).unwrap(), Time { secs, nsecs }, "{date}");
+            assert_eq!(
+                super::parse_mtime("--mtime", std::ffi::OsStr::new(date)).unwrap(),
+                Time { secs, nsecs },
+                "{date}"
+            );
         }
         for bad in ["@", "@x", "@1.2.3", "@1e3", "@ 1"] {
-            assert!(super::parse_mtime("--mtime", bad).is_err(), "{bad}");
+            assert!(super::parse_mtime("--mtime", std::ffi::OsStr::new(bad)).is_err(), "{bad}");
         }
     }
 
