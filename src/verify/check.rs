@@ -310,7 +310,10 @@ impl Task {
             Some(mask) => meta.mode & !0o070 | mask << 3,
             None => meta.mode,
         };
-        if meta.kind != Kind::Symlink && mode != md.st_mode & 0o7777 {
+        // A symlink's mode means nothing (Linux makes every one 0777), named through a hard
+        // link too (found by review: a link to a symlink archived 0755 differed).
+        let symlink = meta.kind == Kind::Symlink || meta.kind == Kind::HardLink && self.link_kind == Kind::Symlink;
+        if !symlink && mode != md.st_mode & 0o7777 {
             let (a, d) = (format!("{mode:04o}"), format!("{:04o}", md.st_mode & 0o7777));
             out.push(self.diff(DiffKind::Mode, Some(a), Some(d), None));
         }
