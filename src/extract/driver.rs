@@ -428,15 +428,8 @@ impl Run<'_> {
     /// there already (`Failure::Cap`).
     fn note_lost_caps(&mut self, rel: &Path, path: &Path, raw: Option<&[u8]>, result: &Result<(), Failure>) {
         let (Some(raw), Err(Failure::Member(_) | Failure::Stop(_))) = (raw, result) else { return };
-        let name = rel.file_name().unwrap_or_default();
-        let parent = self.dest.open_dir(rel.parent().unwrap_or(Path::new("")));
-        let on_disk = || {
-            let parent = parent?.ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))?;
-            let cname = std::ffi::CString::new(name.as_bytes()).map_err(io::Error::other)?;
-            let full = || super::beneath::proc_path(parent.as_fd(), name.as_bytes()).unwrap_or_default();
-            crate::xattr::get_caps_at(parent.as_fd(), &cname, None, &full)
-        };
-        if let Some(f) = self.restorer.lost_with_file(on_disk, path, raw) {
+        let dest = &mut self.dest;
+        if let Some(f) = self.restorer.lost_with_file(|| caps_at(dest, rel), path, raw) {
             self.cap_failures.push(f);
         }
     }
@@ -463,25 +456,24 @@ impl Run<'_> {
     /// A hard link that could not be made (a directory not empty, an immutable file where it
     /// goes) to a capped file is a capability not restored under its name, as the file's own
     /// failure is: the capability the link carries, or else its file's on disk (found by
-    /// review: only the member's error said it).
+    /// review: only the member's error said it). Not where the file left under the link's
+    /// name holds that capability already (found by review: it was listed).
     fn note_link_not_made(&mut self, meta: &EntryMeta, target: &Path, result: &Result<(), Failure>) {
         if !matches!(result, Err(Failure::Member(_) | Failure::Stop(_))) || !self.restorer.wants_caps() {
             return;
         }
-        let raw = match meta.caps_raw() {
-            Some(raw) => raw.to_vec(),
-            None => {
-                let name = target.file_name().unwrap_or_default();
-                let Ok(Some(parent)) = self.dest.open_dir(target.parent().unwrap_or(Path::new(""))) else { return };
-                let Ok(cname) = std::ffi::CString::new(name.as_bytes()) else { return };
-                let full = || super::beneath::proc_path(parent.as_fd(), name.as_bytes()).unwrap_or_default();
-                match crate::xattr::get_caps_at(parent.as_fd(), &cname, None, &full) {
-                    Ok(Some(raw)) => raw,
-                    _ => return,
-                }
-            }
+        let (raw, value) = match meta.caps_raw() {
+            Some(raw) => (raw.to_vec(), self.restorer.cap_on_disk(raw)),
+            None => match caps_at(&mut self.dest, target) {
+                Ok(Some(raw)) => (raw.clone(), Some(raw)),
+                _ => return,
+            },
         };
         let Ok(caps) = crate::caps::FileCaps::decode(&raw) else { return };
+        let own = SafeName::parse(&meta.path).ok().and_then(|name| caps_at(&mut self.dest, &name.rel).ok().flatten());
+        if own.is_some() && own == value {
+            return;
+        }
         let reason = format!("the hard link to {} was not made", meta.link.as_deref().unwrap_or(target).escaped());
         let caps = caps.text_with_rootid();
         self.cap_failures.push(CapFailure { path: meta.path.clone(), caps, reason, no_space: false, link: true });
@@ -603,6 +595,16 @@ const STOPPED: &str = "extraction stopped here";
 /// again (found by review: "extraction stopped here" twice).
 fn is_stop_line(e: &Error) -> bool {
     matches!(e, Error::Entry { msg, .. } if msg.starts_with(STOPPED))
+}
+
+/// The capability of the file at `rel` in the destination, not following a symlink.
+fn caps_at(dest: &mut super::beneath::Dest, rel: &Path) -> io::Result<Option<Vec<u8>>> {
+    let name = rel.file_name().unwrap_or_default();
+    let parent = dest.open_dir(rel.parent().unwrap_or(Path::new("")))?;
+    let parent = parent.ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))?;
+    let cname = std::ffi::CString::new(name.as_bytes()).map_err(io::Error::other)?;
+    let full = || super::beneath::proc_path(parent.as_fd(), name.as_bytes()).unwrap_or_default();
+    crate::xattr::get_caps_at(parent.as_fd(), &cname, None, &full)
 }
 
 #[cfg(test)]

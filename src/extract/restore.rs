@@ -575,6 +575,12 @@ impl Restorer {
         self.caps_held(on_disk, path, raw, "its file was not extracted").err()
     }
 
+    /// The value `raw`, a member's capability, takes on disk (its rootid as the options
+    /// make it); `None` for a value that does not decode.
+    pub fn cap_on_disk(&self, raw: &[u8]) -> Option<Vec<u8>> {
+        FileCaps::decode(raw).ok().map(|c| self.rootid.apply(c).encode())
+    }
+
     /// Whether capabilities are restored (not `--no-caps`, nor excluded); nothing counted.
     pub fn wants_caps(&self) -> bool {
         self.xattrs.wants(OsStr::new(caps::XATTR_NAME))
