@@ -141,6 +141,8 @@ pub(super) fn append_archive(
         walker.files.report.set_total(now - end / opts.record * opts.record);
         // Never shorter than it was, as GNU tar (it rewrites records, truncates nothing): with
         // a smaller record than the archive's, its old padding (zeros) stays.
+        // Under the write lock too: a signal's cleanup waits for it, not racing it.
+        let _writing = temps::ArchiveWrite::start();
         file.set_len(now.max(len)).at(path, "truncate the archive")
     });
     // Nothing added (everything excluded, or up to date): the archive as it was, byte for byte.

@@ -94,6 +94,8 @@ fn add(file: &File, end: u64, parts: &[Part<'_>], archive: &Path, record: u64) -
     }
     let new_len = record_end(at, record);
     io::copy(&mut io::repeat(0).take(new_len - at), &mut out).at(archive, "write the archive")?;
+    // Under the write lock too: a signal's cleanup waits for it, not racing it.
+    let _writing = temps::ArchiveWrite::start();
     file.set_len(new_len).at(archive, "truncate the archive")?;
     Ok(new_len)
 }
