@@ -675,6 +675,9 @@ impl<'a> Members<'a> {
         let short = self.given.iter().zip(&self.found).filter(|(_, n)| **n < wanted);
         short
             .map(|(name, &count)| match count {
+                0 if name.as_os_str().as_bytes().ends_with(b"\r") => {
+                    format!("{}: not found in {place}{}", name.escaped(), CR_HINT)
+                }
                 0 => format!("{}: not found in {place}", name.escaped()),
                 _ => format!(
                     "{}: required occurrence not found in {place} (found only {count}; --occurrence={wanted})",
@@ -684,6 +687,10 @@ impl<'a> Members<'a> {
             .collect()
     }
 }
+
+/// Said of a name not found that ends in a carriage return: a `-T` list with Windows line
+/// ends names `a\r`, as GNU tar reads it.
+pub const CR_HINT: &str = " (the name ends in a carriage return: a -T list with Windows line ends? convert it with dos2unix or sed 's/\\r$//')";
 
 /// `name` without a trailing `/` (a directory member's).
 fn strip_slash(name: &Path) -> &Path {

@@ -492,6 +492,16 @@ fn a_carriage_return_in_a_files_from_line_is_the_names() {
         err,
         "captar: ./a\\r: stat: No such file or directory (the name ends in a carriage return: a -T list with Windows line ends? convert it with dos2unix or sed 's/\\r$//')\n"
     );
+    // Reading, a member not found says so too (it said only "not found"; found by review).
+    std::fs::write(d.join("list"), "./a\r\nb\r\n").unwrap();
+    for read in ["-tf", "-xOf"] {
+        let err = captar().args([read, "ours.tar", "-T", "list"]).current_dir(d).code(2).stderr_text();
+        assert_eq!(
+            err,
+            "captar: b\\r: not found in archive (the name ends in a carriage return: a -T list with Windows line ends? convert it with dos2unix or sed 's/\\r$//')\n",
+            "{read}"
+        );
+    }
 }
 
 /// A `-T` list's lines that start with `-` are options, as GNU tar reads them: `-C DIR`,

@@ -66,13 +66,9 @@ impl Walker<'_> {
                     // A name from a list with Windows line ends (GNU tar keeps the CR too).
                     let crlf = e.kind() == io::ErrorKind::NotFound && fs_path.as_os_str().as_bytes().ends_with(b"\r");
                     let e = match crlf {
-                        true => io::Error::new(
-                            e.kind(),
-                            format!(
-                                "{} (the name ends in a carriage return: a -T list with Windows line ends? convert it with dos2unix or sed 's/\\r$//')",
-                                crate::error::os_text(&e)
-                            ),
-                        ),
+                        true => {
+                            io::Error::new(e.kind(), format!("{}{}", crate::error::os_text(&e), crate::select::CR_HINT))
+                        }
                         false => e,
                     };
                     self.files.cannot_read(Error::io(&fs_path, "stat", e));
