@@ -1446,11 +1446,22 @@ fn append_adds_members_gnu_tar_and_bsdtar_read() {
     let new = d.join("new.tar");
     captar().args(["append", "-f"]).arg(&new).arg("a").current_dir(d).ok();
     assert_eq!(names("tar", &new), "a/\na/1\n");
+    // A name that says a compression captar does not write (`.Z`, `.lz4`) is no matter: a
+    // plain archive so named is added to, a missing one made plain, as GNU tar does (both
+    // were refused by the name alone; found by review).
+    for ext in ["Z", "lz4"] {
+        let (old, new) = (d.join(format!("old.tar.{ext}")), d.join(format!("new.tar.{ext}")));
+        std::fs::copy(d.join("new.tar"), &old).unwrap();
+        captar().args(["append", "-f"]).arg(&old).arg("b").current_dir(d).ok();
+        assert_eq!(names("tar", &old), "a/\na/1\nb/\nb/2\n");
+        captar().args(["-rf"]).arg(&new).arg("b").current_dir(d).ok();
+        assert_eq!(names("tar", &new), "b/\nb/2\n");
+    }
     // Refused, the archive untouched.
     let gz = d.join("ours.tar.gz");
     cmd("sh").arg("-c").arg(format!("gzip -c {} > {}", ours.display(), gz.display())).ok();
     let before = std::fs::read(&gz).unwrap();
-    for name in [&d.join("copy.tar.gz"), &d.join("renamed.tar")] {
+    for name in [&d.join("copy.tar.gz"), &d.join("renamed.tar"), &d.join("gzip.Z")] {
         std::fs::copy(&gz, name).unwrap();
         let out = captar().args(["append", "-f"]).arg(name).arg("b").current_dir(d).code(2);
         assert!(out.stderr_text().contains("cannot add to a") && out.stderr_text().contains("compressed archive"));

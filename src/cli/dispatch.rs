@@ -194,6 +194,10 @@ fn add_to(
             "{name}: --label writes a volume label at the start of a new archive; use it with create"
         )));
     }
+    // What the archive holds decides, not its name (`a.tar.Z` may be plain): no compression
+    // is taken from the name (found by review: `.Z`, `.lz4` refused a plain archive).
+    let mut a = a;
+    a.no_auto_compress = true;
     let mut opts = a.options(progress, matches)?;
     if file.as_os_str() == "-" {
         return Err(Error::Usage(format!("{name}: -f - cannot be added to; name the archive file")));
