@@ -465,6 +465,10 @@ fn scan_beyond_docker_and_risk() {
             "./ping cap_net_raw=ep [beyond=cap_net_raw]"
         ]
     );
+    // A mask with whitespace inside is two, refused as `caps decode` refuses it (it was read
+    // as one, `0x 2000` as cap_net_raw's; found by review).
+    let err = captar().current_dir(dir.path()).args(["caps", "scan", "--beyond", "0x 2000", "."]).code(2).stderr_text();
+    assert!(err.contains("\"0x 2000\" holds whitespace"), "{err}");
     let out = captar().current_dir(dir.path()).args(["caps", "scan", "--risk", "."]).ok();
     assert_eq!(
         sorted(out),

@@ -48,6 +48,11 @@ fn digits(arg: &str) -> Result<String, String> {
 
 /// A capability mask of 1–16 hex digits, with or without `0x` (`a80425fb`, `0x00000000a80425fb`).
 pub fn parse_mask(arg: &str) -> Result<u64, String> {
+    // Whitespace inside is two masks joined, not one (`--beyond "a 1"` was 0xa1; found by
+    // review); around, it is no matter.
+    if arg.trim().contains(char::is_whitespace) {
+        return Err(format!("{arg:?} holds whitespace: give each capability mask as an argument of its own"));
+    }
     let d = digits(arg)?;
     if d.len() > 16 {
         return Err(format!("{arg:?} has {} hex digits; a capability mask has at most 16", d.len()));
@@ -62,10 +67,7 @@ pub fn parse(arg: &str) -> Result<Decoded, String> {
         // Whitespace inside a mask is two masks joined, not one (`"1 2"` decoded as 0x12;
         // capsh --decode reads the first): whitespace is for the raw values of getfattr -e hex
         // split over lines (found by review).
-        1..=16 if arg.trim().contains(char::is_whitespace) => {
-            Err(format!("{arg:?} holds whitespace: give each capability mask as an argument of its own"))
-        }
-        1..=16 => parse_mask(&d).map(Decoded::Mask),
+        1..=16 => parse_mask(arg).map(Decoded::Mask),
         24 | 40 | 48 => {
             let raw: Vec<u8> =
                 (0..d.len()).step_by(2).map(|i| u8::from_str_radix(&d[i..i + 2], 16).unwrap_or(0)).collect();

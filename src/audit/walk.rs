@@ -228,6 +228,9 @@ impl<T: Send> Reader<'_, T> {
         }
         let entries = match fs::read_dir(dir) {
             Ok(entries) => entries,
+            // Gone since it was found (a busy system's temporary directory), as a file that
+            // goes is: no error, as getcap -r gives none (it was exit 2; found by review).
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (items, children),
             Err(e) => {
                 report.error(Error::io(dir, "read directory", e));
                 return (items, children);
@@ -271,5 +274,26 @@ impl<T: Send> Reader<'_, T> {
             }
         }
         (items, children)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A directory gone between being found and being read is passed over, as a file that
+    /// goes is, with no error (scan was exit 2 on a busy system; found by review); one that
+    /// cannot be read for another reason is an error.
+    #[test]
+    fn a_directory_gone_meanwhile_is_no_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let opts = WalkOptions { one_file_system: false, threads: 1 };
+        let visit = |_: &Path| -> Option<()> { None };
+        for (root, errors) in [(tmp.path().join("gone"), 0), (tmp.path().join("file"), 1)] {
+            std::fs::write(tmp.path().join("file"), b"").unwrap();
+            let report = Report::new();
+            walk(&root, 0, &opts, &report, &visit, &mut |()| Ok(())).unwrap();
+            assert_eq!(report.errors(), errors, "{}", root.display());
+        }
     }
 }
