@@ -45,6 +45,18 @@ pub fn delete(opts: &DeleteOptions, report: &Report) -> Result<Outcome> {
             "delete writes a new archive in the old one's place: name a regular file of one name (not a symlink, device or hard-linked file)",
         ));
     }
+    // The rename that puts the new archive in place needs no write permission on the old
+    // one: asked here, as GNU tar's --delete opens it for writing (found by review: a 0444
+    // archive was rewritten; an immutable or append-only one left a full copy behind).
+    if let Err(e) = std::fs::OpenOptions::new().write(true).open(path) {
+        return Err(Error::entry(
+            path,
+            format!(
+                "cannot write to it ({}): delete rewrites the archive; nothing deleted (give write permission, lift chattr +i or +a, or work on a copy)",
+                crate::error::os_text(&e)
+            ),
+        ));
+    }
     let (compression, mut reader) = crate::format::open_archive(path)?;
     if let Some(pattern) = &opts.select.label {
         reader.require_label(pattern)?;
@@ -143,7 +155,9 @@ fn broken_links<'a>(
             first_kept.entry(rel).or_insert(entry.offset);
         }
     }
-    Ok(candidates.into_iter().filter(|(_, t, at)| first_kept.get(t).is_none_or(|k| k > at)).collect())
+    // A kept copy at the link itself (`x` archived twice, the second a link to the first) is
+    // no target (found by review: deleting the first said nothing).
+    Ok(candidates.into_iter().filter(|(_, t, at)| first_kept.get(t).is_none_or(|k| k >= at)).collect())
 }
 
 /// Writes the archive at `path` less the `cut` ranges, up to `end`, under a temporary name,

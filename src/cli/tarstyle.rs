@@ -1133,6 +1133,14 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
         let tape = std::env::var_os("TAPE").filter(|t| !t.is_empty()).unwrap_or_else(|| "-".into());
         opts.splice(0..0, ["-f".into(), tape]);
     }
+    // GNU tar refuses to delete from or concatenate onto a compressed archive; the option was
+    // dropped, the archive taken as it is (found by review).
+    if let (Some(kind), Mode::Delete | Mode::Concatenate) = (compress, mode) {
+        let sub = mode.subcommand();
+        return Err(Error::Usage(format!(
+            "{kind} with {sub}: captar's {sub} works on uncompressed archives only (nor can GNU tar {sub} compressed ones); leave out {kind}"
+        )));
+    }
     let mut out: Vec<OsString> = vec![args[0].clone(), mode.subcommand().into()];
     if mode.writes() {
         if let Some(kind) = compress {

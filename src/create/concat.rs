@@ -25,7 +25,14 @@ struct Part<'a> {
 
 /// Adds the members of `others` to `archive` (made when missing), in order.
 pub fn concatenate(archive: &Path, others: &[PathBuf], record: u64, report: &Report) -> Result<Outcome> {
-    let target = std::fs::metadata(archive).ok();
+    // Missing is made, through a dangling symlink too (as GNU tar and `append` make it); any
+    // other failure to look is said (found by review: a dangling symlink was "File exists").
+    let target = match std::fs::metadata(archive) {
+        Ok(md) => Some(md),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(Error::io(archive, "open the archive", e)),
+    };
+    let dangling = target.is_none() && std::fs::symlink_metadata(archive).is_ok();
     let mut parts = Vec::with_capacity(others.len());
     for other in others {
         let md = std::fs::metadata(other).at(other, "open the archive to add")?;
@@ -46,18 +53,36 @@ pub fn concatenate(archive: &Path, others: &[PathBuf], record: u64, report: &Rep
             },
             |_| {},
         )?;
+        // What follows its end marker would not be added: only zeros may (found by review:
+        // `-iAf` dropped `-i`, and archives put one after another lost all but the first,
+        // exit 0, as GNU tar's `-A` without `-i` loses them).
+        let file = File::open(other).at(other, "open the archive to add")?;
+        if let Some(at) = super::first_nonzero(&file, end, md.len()).at(other, "read the archive to add")? {
+            return Err(Error::entry(
+                other,
+                format!(
+                    "data follows its end-of-archive marker (at byte {at}): archives put one after another? Its members past it would be lost; nothing added (`captar list -i` shows them; add each archive on its own)"
+                ),
+            ));
+        }
         parts.push(Part { path: other, end });
     }
     let made = target.is_none();
     let Adding { file, end, len } = match target {
         Some(md) => open_to_add(archive, &md, |_| {})?,
         None => {
+            // Through the symlink: O_CREAT without O_EXCL, and so a file made there meanwhile
+            // is found by its length, not written over.
             let file = std::fs::OpenOptions::new()
                 .read(true)
                 .write(true)
-                .create_new(true)
+                .create_new(!dangling)
+                .create(dangling)
                 .open(archive)
                 .at(archive, "create the archive")?;
+            if file.metadata().at(archive, "stat the archive")?.len() != 0 {
+                return Err(Error::entry(archive, "was made by another process while captar ran; run again"));
+            }
             Adding { file, end: 0, len: 0 }
         }
     };
@@ -67,8 +92,9 @@ pub fn concatenate(archive: &Path, others: &[PathBuf], record: u64, report: &Rep
     if let Err(e) = temps::settle_restore(guard, written.is_err()) {
         report.error(Error::io(archive, "put the archive's old end back after the failure", e));
     }
-    // An archive made by this run and not completed goes (SIGKILL aside: an empty file).
-    if made && written.is_err() {
+    // An archive made by this run and not completed goes (SIGKILL aside: an empty file); not
+    // the symlink it was made through.
+    if made && !dangling && written.is_err() {
         let _ = std::fs::remove_file(archive);
     }
     report.set_total(written?);
