@@ -202,6 +202,14 @@ impl Who {
     }
 }
 
+/// Whether this process holds CAP_DAC_OVERRIDE in its effective set (`CapEff` of
+/// /proc/self/status, bit 1; held where that cannot be read).
+fn has_dac_override() -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let eff = status.lines().find_map(|l| l.strip_prefix("CapEff:")).map(str::trim);
+    eff.and_then(|hex| u64::from_str_radix(hex, 16).ok()).is_none_or(|mask| mask & (1 << 1) != 0)
+}
+
 /// Whether this process is root of the initial user namespace, whom "run as root" would not
 /// help.
 pub fn is_initial_root() -> bool {
@@ -245,6 +253,12 @@ fn errno_hint(op: &str, e: &io::Error, who: Who) -> &'static str {
         // rename(2) and unlink(2) refuse a mount point (a file bind-mounted over, as container
         // runtimes mount /etc/resolv.conf).
         Some(libc::EBUSY) if !reads => " (something is mounted there: unmount it, or leave that member out)",
+        // A root without CAP_DAC_OVERRIDE (a systemd service's CapabilityBoundingSet, a
+        // container) is refused what a file's mode refuses others (found by review: it was
+        // told "even to root").
+        Some(libc::EACCES) if who == Who::Root && !has_dac_override() => {
+            " (permission denied: this root process lacks CAP_DAC_OVERRIDE, as in a restricted service or container; run it with that capability, or as a user allowed to access the file)"
+        }
         // Root too is refused some things (files the kernel or a security module protects, an
         // immutable file): "run as root" would be no advice then.
         Some(libc::EPERM) | Some(libc::EACCES) if who == Who::Root => {

@@ -846,3 +846,23 @@ fn scan_passes_over_proc() {
     let getcap = util::cmd("getcap").args(["-r", "/proc/self"]).run();
     assert_eq!(String::from_utf8_lossy(&getcap.stdout), "", "getcap finds nothing there either");
 }
+
+/// Root without CAP_DAC_OVERRIDE (a restricted service, a container) refused a directory's
+/// mode is told what it lacks, not "permission denied even to root" (found by review).
+#[test]
+fn root_without_dac_override_is_told_so() {
+    if !util::require_root("drop capabilities with capsh") || !util::require_tool("capsh") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let locked = tmp.path().join("locked");
+    std::fs::create_dir(&locked).unwrap();
+    std::fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
+    let scan = format!("exec {} caps scan {}", env!("CARGO_BIN_EXE_captar"), tmp.path().display());
+    let dropped = cmd("capsh").args(["--drop=cap_dac_override,cap_dac_read_search", "--", "-c", &scan]).code(2);
+    let err = dropped.stderr_text();
+    assert!(err.ends_with(": read directory: Permission denied (permission denied: this root process lacks CAP_DAC_OVERRIDE, as in a restricted service or container; run it with that capability, or as a user allowed to access the file)\n"), "{err}");
+    assert!(err.contains("/locked: read directory"), "{err}");
+    // With it, root reads the directory.
+    captar().args(["caps", "scan"]).arg(tmp.path()).ok();
+}
