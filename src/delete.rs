@@ -94,14 +94,8 @@ pub fn delete(opts: &DeleteOptions, report: &Report) -> Result<Outcome> {
     drop(reader);
     // What follows the end marker would be lost in the new archive: only zeros may.
     let file = File::open(path).at(path, "open the archive")?;
-    if let Some(at) = crate::create::first_nonzero(&file, end, md.len()).at(path, "read the archive")? {
-        return Err(Error::entry(
-            path,
-            format!(
-                "data follows its end-of-archive marker (at byte {at}): another archive put after it? Nothing deleted (the new archive would lose it; `captar list -i` shows its members)"
-            ),
-        ));
-    }
+    let then = "another archive put after it? Nothing deleted (the new archive would lose it; `captar list -i` shows its members)";
+    crate::create::refuse_data_after_end(&file, path, end, md.len(), "read the archive", then)?;
     // The archive will change: what is taken out, and what that breaks.
     if opts.verbose {
         let mut out = io::stdout().lock();

@@ -185,14 +185,14 @@ pub(super) fn open_to_add(path: &Path, md: &std::fs::Metadata, seen: impl FnMut(
     let end = members_end(path, compressed, seen)?;
     let file = std::fs::OpenOptions::new().read(true).write(true).open(path).at(path, "open the archive")?;
     let len = file.metadata().at(path, "stat the archive")?.len();
-    if let Some(at) = first_nonzero(&file, end, len).at(path, "read the archive")? {
-        return Err(Error::entry(
-            path,
-            format!(
-                "data follows its end-of-archive marker (at byte {at}): another archive put after it? Nothing added (tar would write over it)"
-            ),
-        ));
-    }
+    refuse_data_after_end(
+        &file,
+        path,
+        end,
+        len,
+        "read the archive",
+        "another archive put after it? Nothing added (tar would write over it)",
+    )?;
     Ok(Adding { file, end, len })
 }
 
@@ -214,8 +214,25 @@ pub(super) fn members_end(
     reader.end().ok_or_else(|| Error::entry(path, "the archive's end could not be found; nothing added"))
 }
 
+/// An error where anything but zeros follows the end-of-archive marker at `end` of `file`
+/// (`len` long), saying where and `then` (what it may be, what was not done); `op` names the
+/// read.
+pub(crate) fn refuse_data_after_end(
+    file: &File,
+    path: &Path,
+    end: u64,
+    len: u64,
+    op: &'static str,
+    then: &str,
+) -> Result<()> {
+    match first_nonzero(file, end, len).at(path, op)? {
+        Some(at) => Err(Error::entry(path, format!("data follows its end-of-archive marker (at byte {at}): {then}"))),
+        None => Ok(()),
+    }
+}
+
 /// Where the first byte that is not zero lies in `file` between `from` and `to`.
-pub(crate) fn first_nonzero(file: &File, from: u64, to: u64) -> io::Result<Option<u64>> {
+fn first_nonzero(file: &File, from: u64, to: u64) -> io::Result<Option<u64>> {
     use std::os::unix::fs::FileExt;
     let mut buf = vec![0u8; 64 << 10];
     let mut at = from;

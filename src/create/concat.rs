@@ -57,14 +57,8 @@ pub fn concatenate(archive: &Path, others: &[PathBuf], record: u64, report: &Rep
         // `-iAf` dropped `-i`, and archives put one after another lost all but the first,
         // exit 0, as GNU tar's `-A` without `-i` loses them).
         let file = File::open(other).at(other, "open the archive to add")?;
-        if let Some(at) = super::first_nonzero(&file, end, md.len()).at(other, "read the archive to add")? {
-            return Err(Error::entry(
-                other,
-                format!(
-                    "data follows its end-of-archive marker (at byte {at}): archives put one after another? Its members past it would be lost; nothing added (`captar list -i` shows them; add each archive on its own)"
-                ),
-            ));
-        }
+        let then = "archives put one after another? Its members past it would be lost; nothing added (`captar list -i` shows them; add each archive on its own)";
+        super::refuse_data_after_end(&file, other, end, md.len(), "read the archive to add", then)?;
         parts.push(Part { path: other, end });
     }
     let made = target.is_none();

@@ -35,7 +35,7 @@ mod tags;
 mod tree;
 mod walker;
 
-pub(crate) use archive::first_nonzero;
+pub(crate) use archive::refuse_data_after_end;
 use archive::{Adding, Skip, members_end, open_to_add, write_archive};
 pub use concat::concatenate;
 pub use mode::ModeChanges;

@@ -578,7 +578,7 @@ impl Restorer {
     /// The value `raw`, a member's capability, takes on disk (its rootid as the options
     /// make it); `None` for a value that does not decode.
     pub fn cap_on_disk(&self, raw: &[u8]) -> Option<Vec<u8>> {
-        FileCaps::decode(raw).ok().map(|c| self.rootid.apply(c).encode())
+        self.cap_value(Path::new(""), raw).ok().map(|(_, value)| value)
     }
 
     /// Whether capabilities are restored (not `--no-caps`, nor excluded); nothing counted.
