@@ -192,13 +192,7 @@ impl Who {
         if !rustix::process::geteuid().is_root() {
             return Who::User;
         }
-        // The initial namespace maps every id onto itself: "0 0 4294967295".
-        static INITIAL: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-        let initial = *INITIAL.get_or_init(|| {
-            std::fs::read_to_string("/proc/self/uid_map")
-                .map_or(true, |map| map.split_whitespace().collect::<Vec<_>>() == ["0", "0", "4294967295"])
-        });
-        if initial { Who::Root } else { Who::NamespaceRoot }
+        if crate::xattr::in_initial_userns() { Who::Root } else { Who::NamespaceRoot }
     }
 }
 

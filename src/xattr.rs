@@ -158,7 +158,7 @@ pub fn eoverflow_why(elsewhere: &str) -> String {
 }
 
 /// Whether this process is in the initial user namespace: its uid map maps every uid to itself.
-fn in_initial_userns() -> bool {
+pub(crate) fn in_initial_userns() -> bool {
     static INITIAL: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *INITIAL.get_or_init(|| {
         std::fs::read_to_string("/proc/self/uid_map").is_ok_and(|map| {

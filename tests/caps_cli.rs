@@ -439,6 +439,42 @@ fn scan_with_no_thread_to_spare() {
     same_as_getcap(d, &[OsStr::new("-r"), OsStr::new(".")], &[OsStr::new("--threads"), OsStr::new("1024")]);
 }
 
+/// Under a limited address space (`ulimit -v`) many helper threads fit: small stacks and one
+/// malloc arena. With 2 MiB stacks and an arena per thread, a scan of a few thousand
+/// directories aborted (exit 134) in most runs with `--threads 64` under 60 MB.
+#[test]
+fn scan_many_threads_in_a_small_address_space() {
+    let Some(dir) = capdir() else { return };
+    if !util::require_tool("prlimit") {
+        return;
+    }
+    let d = dir.path();
+    for i in 0..3000 {
+        let sub = d.join(format!("d{}/s{i}", i % 50));
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::write(sub.join("f"), b"").unwrap();
+    }
+    setcap(&["cap_net_raw=ep"], &d.join("d7/s7/f"));
+    setcap(&["cap_sys_admin=p"], &d.join("d49/s2999/f"));
+    let getcap = cmd("getcap").args(["-r", "."]).current_dir(d).ok();
+    for (threads, bytes) in [("64", "60000000"), ("1024", "60000000"), ("1024", "100000000")] {
+        for _ in 0..3 {
+            let out = cmd("prlimit")
+                .arg(format!("--as={bytes}"))
+                .arg("--")
+                .arg(env!("CARGO_BIN_EXE_captar"))
+                .args(["caps", "scan", "--threads", threads, "."])
+                .current_dir(d)
+                .ok();
+            assert_eq!(
+                (out.stdout.escape_ascii().to_string(), out.stderr_text()),
+                (getcap.stdout.escape_ascii().to_string(), String::new()),
+                "--threads {threads} under --as={bytes}"
+            );
+        }
+    }
+}
+
 #[test]
 fn scan_beyond_docker_and_risk() {
     let Some(dir) = capdir() else { return };

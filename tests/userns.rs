@@ -252,3 +252,45 @@ fn an_owner_and_a_capability_that_both_fail_are_both_named() {
     assert!(err.contains("./tool: cannot restore cap_net_raw=ep [rootid=100000]"), "{err}");
     assert!(err.contains("1 capability was not restored"), "{err}");
 }
+
+/// `caps scan --risk` inside the namespace: a file of host root's shows as the overflow uid
+/// (65534), an owner the namespace cannot see: `owner-unmapped`, not `owner-not-root` as before
+/// (found by review). A file of the namespace's root passes; one of its uid 5 is flagged.
+#[test]
+fn scan_risk_names_an_owner_the_namespace_does_not_map() {
+    let Some(e) = env() else { return };
+    let d = e.dir.join("scan");
+    std::fs::create_dir(&d).unwrap();
+    std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for (name, owner) in [("hostroot", 0), ("nsroot", NS_ROOT), ("ns5", NS_ROOT + 5)] {
+        let f = d.join(name);
+        std::fs::write(&f, b"").unwrap();
+        std::os::unix::fs::chown(&f, Some(owner), None).unwrap();
+        cmd("setcap").arg("cap_net_raw=ep").arg(&f).ok();
+    }
+    let cap = env!("CARGO_BIN_EXE_captar");
+    let out = in_userns(&format!("cd {} && {cap} caps scan --risk . | sort", d.display()));
+    assert_eq!(out.status.code(), Some(0), "{}", out.stderr_text());
+    let risk = "[risk=moderate:cap_net_raw]";
+    assert_eq!(
+        out.stdout_text(),
+        format!(
+            "./hostroot cap_net_raw=ep {risk} [file-risk=owner-unmapped]\n\
+             ./ns5 cap_net_raw=ep {risk} [file-risk=owner-not-root]\n\
+             ./nsroot cap_net_raw=ep {risk}\n"
+        )
+    );
+    // In the initial namespace, the same files as they are: uid 100005's is not root's, and
+    // 100000's neither (a v2 capability: its root is host root).
+    let out = captar().current_dir(&d).args(["caps", "scan", "--risk", "."]).ok();
+    let mut lines: Vec<&str> = out.stdout_text().leak().lines().collect();
+    lines.sort();
+    assert_eq!(
+        lines,
+        [
+            format!("./hostroot cap_net_raw=ep {risk}"),
+            format!("./ns5 cap_net_raw=ep {risk} [file-risk=owner-not-root]"),
+            format!("./nsroot cap_net_raw=ep {risk} [file-risk=owner-not-root]"),
+        ]
+    );
+}

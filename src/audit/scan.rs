@@ -208,13 +208,33 @@ pub fn file_risk(path: &Path, caps: &FileCaps) -> Vec<&'static str> {
     [
         (mode & 0o002 != 0, "writable-by-others"),
         (mode & 0o020 != 0, "writable-by-group"),
-        (md.uid() != root && md.uid() != 0, "owner-not-root"),
+        (md.uid() != root && md.uid() != 0 && !owner_unmapped(md.uid()), "owner-not-root"),
+        (owner_unmapped(md.uid()), "owner-unmapped"),
         (mode & 0o4000 != 0, "setuid"),
         (mode & 0o2000 != 0, "setgid"),
     ]
     .into_iter()
     .filter_map(|(set, name)| set.then_some(name))
     .collect()
+}
+
+/// Whether `uid`, a file's owner as stat shows it in a user namespace, may stand for a user the
+/// namespace does not map: the kernel shows any such owner (host root's files in a rootless
+/// container, for one) as the overflow uid, 65534 unless /proc/sys/kernel/overflowuid says
+/// otherwise. A namespace that maps 65534 itself (most map 0-65535) cannot tell the two apart
+/// by stat, so that uid is not judged. In the initial namespace every uid maps, and 65534 is
+/// `nobody`.
+fn owner_unmapped(uid: u32) -> bool {
+    static OVERFLOW: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
+    let overflow = *OVERFLOW.get_or_init(|| {
+        (!crate::xattr::in_initial_userns()).then(|| {
+            std::fs::read_to_string("/proc/sys/kernel/overflowuid")
+                .ok()
+                .and_then(|s| s.trim().parse::<u32>().ok())
+                .unwrap_or(65534)
+        })
+    });
+    overflow == Some(uid)
 }
 
 fn names(mask: u64) -> Vec<String> {

@@ -78,6 +78,34 @@ struct Reader<'a, T> {
     visit: &'a (dyn Fn(&Path) -> Option<T> + Sync),
 }
 
+/// The stack of a helper thread: enough for `read_dir` and `visit` (getxattr, the capability's
+/// decoding), which recurse no further.
+const HELPER_STACK: usize = 256 * 1024;
+
+/// How many helpers' stacks fit in a quarter of the address space `ulimit -v` allows
+/// (unlimited: no bound), leaving the rest to the heap: a thread whose stack fits can still
+/// start where the allocations after it will not, and an allocation that fails aborts.
+///
+/// Under such a limit the threads also share one malloc arena: glibc gives a thread an arena of
+/// its own, reserving 64 MiB of address space for each, up to 8 per core, and a few of those
+/// are enough to leave the next allocation without room.
+fn helpers_within_address_limit() -> usize {
+    let Some(bytes) = rustix::process::getrlimit(rustix::process::Resource::As).current else {
+        return usize::MAX;
+    };
+    #[cfg(target_env = "gnu")]
+    one_malloc_arena();
+    usize::try_from(bytes / 4 / HELPER_STACK as u64).unwrap_or(usize::MAX).max(1)
+}
+
+#[cfg(target_env = "gnu")]
+#[allow(unsafe_code)] // libc's mallopt: no safe wrapper exists
+fn one_malloc_arena() {
+    // SAFETY: mallopt takes two integers and only sets a tunable of the allocator; M_ARENA_MAX
+    // may be set at any time, arenas made before it stay in use.
+    unsafe { libc::mallopt(libc::M_ARENA_MAX, 1) };
+}
+
 /// Walks the directory `root` (whose device is `root_dev`): `visit` runs on any thread for
 /// every file but a directory or a symlink, and what it returns is passed to `emit` on this thread, in `nftw` order.
 /// A directory that cannot be read is reported and skipped. Stops at the first error of `emit`.
@@ -110,9 +138,12 @@ pub(super) fn walk<T: Send>(
     std::thread::scope(|scope| {
         // A helper that cannot start (RLIMIT_NPROC, threads-max, no memory for its stack) leaves
         // the work to those that did: at worst the calling thread does it all. `scope.spawn`
-        // would panic instead.
-        for _ in 1..opts.threads.max(1) {
-            if std::thread::Builder::new().spawn_scoped(scope, || reader.help()).is_err() {
+        // would panic instead. A helper reads one directory at a time, without recursion: a
+        // small stack keeps `--threads 1024` within a limited address space (`ulimit -v`), where
+        // the default 2 MiB stacks took it all and a later allocation aborted the scan.
+        for _ in 1..opts.threads.max(1).min(helpers_within_address_limit()) {
+            let helper = std::thread::Builder::new().stack_size(HELPER_STACK);
+            if helper.spawn_scoped(scope, || reader.help()).is_err() {
                 break;
             }
         }

@@ -67,7 +67,7 @@ pub struct ScanArgs {
     pub one_file_system: bool,
     /// Append the risk classes of the granted capabilities: ` [risk=root-equivalent:cap_setuid
     /// ...]`, and what about the file lets others abuse them:
-    /// ` [file-risk=writable-by-group,owner-not-root]` (also writable-by-others, setuid, setgid)
+    /// ` [file-risk=writable-by-group,owner-not-root]` (also writable-by-others, owner-unmapped, setuid, setgid)
     #[arg(long)]
     pub risk: bool,
     /// Only files granting capabilities outside SET (`docker`, or a hex mask); appends ` [beyond=CAPS]`
