@@ -668,6 +668,61 @@ fn a_link_to_a_left_out_capped_file_is_checked_against_its_capability() {
     }
 }
 
+/// The same check under --strip-components, --transform and --one-top-level: the left-out
+/// file is known by the name it would have been extracted as, the name the rewritten link
+/// names (found by review: kept by its archived name, the link to an uncapped file was made in
+/// silence, exit 0). A left-out capped file whose name the link's target only has before
+/// stripping stops nothing: GNU tar's `X/h` links to `X/a/ping`, not the left-out `a/ping`
+/// (it stopped the extraction, exit 2).
+#[test]
+fn a_link_to_a_left_out_capped_file_is_checked_by_its_extracted_name() {
+    let Some((tmp, src, _)) = capped_file_and_link("tar") else { return };
+    let top = tmp.path().join("top");
+    std::fs::create_dir(&top).unwrap();
+    for name in ["ping", "ping2"] {
+        std::fs::rename(src.join(name), top.join(name)).unwrap();
+    }
+    let gnu = tmp.path().join("g.tar");
+    let gnu_c = || cmd("tar").args(["--xattrs", "--xattrs-include=security.capability", "-cf"]);
+    gnu_c().arg(&gnu).arg("-C").arg(tmp.path()).args(["top/ping", "top/ping2"]).ok();
+    let cases: [(&[&str], &str); 3] = [
+        (&["--strip-components=1"], "ping"),
+        (&["--transform=s,^top,x,"], "x/ping"),
+        (&["--one-top-level=T"], "T/top/ping"),
+    ];
+    for (i, (args, file)) in cases.into_iter().enumerate() {
+        let dest = tmp.path().join(format!("d{i}"));
+        let old = dest.join(file);
+        std::fs::create_dir_all(old.parent().unwrap()).unwrap();
+        std::fs::write(&old, b"old\n").unwrap();
+        let out = captar().args(["extract", "-f"]).arg(&gnu).arg("-C").arg(&dest).args(args).arg("top/ping2").code(2);
+        let link = format!("{}2", file);
+        assert!(
+            out.stderr_text().starts_with(&format!(
+                "captar: {link}: cannot restore cap_net_raw=ep: the hard link names a file without it, and top/ping is left out of this extraction: extract it too\n"
+            )),
+            "{args:?}: {}",
+            out.stderr_text()
+        );
+        assert!(std::fs::symlink_metadata(dest.join(&link)).is_err(), "{args:?}: the link was made");
+    }
+    // X/a/ping without a capability, a/ping with one (left out), X/h a link to X/a/ping.
+    let fp = tmp.path().join("fp");
+    std::fs::create_dir_all(fp.join("X/a")).unwrap();
+    std::fs::create_dir_all(fp.join("a")).unwrap();
+    std::fs::write(fp.join("X/a/ping"), b"plain\n").unwrap();
+    std::fs::write(fp.join("a/ping"), b"capped\n").unwrap();
+    cmd("setcap").arg("cap_net_raw=ep").arg(fp.join("a/ping")).ok();
+    std::fs::hard_link(fp.join("X/a/ping"), fp.join("X/h")).unwrap();
+    let fp_tar = tmp.path().join("fp.tar");
+    gnu_c().arg(&fp_tar).arg("-C").arg(&fp).args(["X/a/ping", "a/ping", "X/h"]).ok();
+    let dest = tmp.path().join("fpd");
+    std::fs::create_dir(&dest).unwrap();
+    let out = captar().args(["extract", "--strip-components=1", "-f"]).arg(&fp_tar).arg("-C").arg(&dest).arg("X").ok();
+    assert_eq!(out.stderr_text(), "");
+    assert_eq!(std::fs::read(dest.join("h")).unwrap(), b"plain\n");
+}
+
 /// A hard link to a capped file that cannot be made (a directory not empty has its name) is in
 /// the closing list under its own name, with or without `--keep-going`, whether the link
 /// carries the capability (bsdtar's) or not (captar's, GNU tar's): only its error said it.

@@ -16,7 +16,7 @@ use rustix::fs::AtFlags;
 
 use super::beneath::{Dest, NameProblem};
 use super::file::write_job;
-use super::names::{beneath_top_level, members_of, strip};
+use super::names::{members_of, strip_and_move};
 use super::pool::{Done, Job, Pool, QUEUE, RESERVED_FDS};
 use super::restore::{CapFailure, Restorer};
 use super::{Existing, ExtractOptions, Failure, Run, SafeName, stdout};
@@ -254,8 +254,13 @@ impl Run<'_> {
                 }
             };
             if !self.members.selects(&name.rel, &meta.path) {
-                if let (Kind::File, Some(raw)) = (meta.kind, meta.caps_raw()) {
-                    self.left_out_caps.insert(name.rel, raw.to_vec());
+                // Kept by the name it would have been extracted as, the name a link to it
+                // names once renamed, stripped and moved the same way (found by review: kept
+                // as archived, a capability was lost in silence under --strip-components).
+                if let (Kind::File, Some(raw)) = (meta.kind, meta.caps_raw())
+                    && let Some(placed) = self.left_out_name(&meta, name)
+                {
+                    self.left_out_caps.insert(placed, (raw.to_vec(), meta.path.clone()));
                 }
                 continue;
             }
@@ -276,26 +281,7 @@ impl Run<'_> {
                 let shown = archived.as_ref().filter(|_| !self.opts.select.transforms.show).unwrap_or(&meta.path);
                 crate::list::quote_name(std::os::unix::ffi::OsStrExt::as_bytes(shown.as_os_str()))
             });
-            let name = match self.opts.strip_components {
-                0 => name,
-                n => match strip(&meta.path, n).map(|p| SafeName::parse(&p).map(|s| (p, s))) {
-                    // Shorter than what is stripped: nothing is left to extract (as tar). (The
-                    // rest of a name without `..` has none: `Err` cannot happen.)
-                    None | Some(Err(_)) => continue,
-                    Some(Ok((path, stripped))) => {
-                        meta.path = path;
-                        if meta.kind == Kind::HardLink {
-                            // tar strips hard-link targets too (one with `..` is refused later).
-                            meta.link = meta.link.as_deref().map(|l| strip(l, n).unwrap_or_default());
-                        }
-                        stripped
-                    }
-                },
-            };
-            let name = match &self.opts.top_level {
-                Some(dir) => beneath_top_level(dir, name, &mut meta),
-                None => name,
-            };
+            let Some(name) = strip_and_move(self.opts, name, &mut meta) else { continue };
             // A member stripped to nothing is not listed (GNU tar lists what it extracts).
             if let Some(line) = verbose_line {
                 let _ = writeln!(std::io::stdout().lock(), "{line}");

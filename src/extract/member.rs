@@ -362,7 +362,7 @@ impl Run<'_> {
         // against the archive's capability, as a link that carries one (found by review: a
         // link to an old uncapped file was made in silence, exit 0).
         let left_out = match meta.caps_raw() {
-            None => self.left_out_caps.get(&target.rel).map(|raw| (raw.as_slice(), target.rel.as_path())),
+            None => self.left_out_caps.get(&target.rel).map(|(raw, archived)| (raw.as_slice(), archived.as_path())),
             Some(_) => None,
         };
         // The target's type, by one lstat where a capability is to be checked: a link's own is

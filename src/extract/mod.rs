@@ -66,9 +66,10 @@ struct Run<'a> {
     members: Members<'a>,
     cap_failures: Vec<CapFailure>,
     /// The capabilities of files left out of this extraction (not selected, excluded), by
-    /// name: a hard link to one, made to whatever is on disk under that name, is checked
-    /// against it, as a GNU tar archive's link carries none of its own.
-    left_out_caps: HashMap<PathBuf, Vec<u8>>,
+    /// the name it would have been extracted as, with its name as archived: a hard link to
+    /// one, made to whatever is on disk under that name, is checked against it, as a GNU tar
+    /// archive's link carries none of its own.
+    left_out_caps: HashMap<PathBuf, (Vec<u8>, PathBuf)>,
     /// The names whose file on disk was kept (`-k`, `--skip-old-files`, `--keep-newer-files`):
     /// a hard link to one is not checked against the archive's capability, as asked (a
     /// bsdtar link's own capability stopped the extraction there).

@@ -21,6 +21,29 @@ pub(super) fn strip(name: &Path, n: usize) -> Option<PathBuf> {
     Some(PathBuf::from(<std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(rest)))
 }
 
+/// A member's name after --strip-components and --one-top-level (its hard-link target's too);
+/// `None` when stripping leaves nothing to extract (as tar).
+pub(super) fn strip_and_move(opts: &ExtractOptions, name: SafeName, meta: &mut EntryMeta) -> Option<SafeName> {
+    let name = match opts.strip_components {
+        0 => name,
+        n => {
+            // (The rest of a name without `..` has none: `parse` cannot fail.)
+            let path = strip(&meta.path, n)?;
+            let stripped = SafeName::parse(&path).ok()?;
+            meta.path = path;
+            if meta.kind == Kind::HardLink {
+                // tar strips hard-link targets too (one with `..` is refused later).
+                meta.link = meta.link.as_deref().map(|l| strip(l, n).unwrap_or_default());
+            }
+            stripped
+        }
+    };
+    Some(match &opts.top_level {
+        Some(dir) => beneath_top_level(dir, name, meta),
+        None => name,
+    })
+}
+
 /// A member moved beneath `dir` (tar's --one-top-level) unless it is there already, after
 /// --transform and --strip-components (as GNU tar); its hard-link target too (which GNU tar 1.34
 /// leaves, so the link fails).
@@ -53,6 +76,18 @@ pub(super) fn members_of(opts: &ExtractOptions) -> Members<'_> {
 impl Run<'_> {
     /// The member as `--transform` names it, and its name as archived when that changed;
     /// `None` (reported) when the new name cannot be extracted.
+    /// The name a member left out of the extraction would have been extracted as; `None` where
+    /// none (a transform that makes it unsafe, stripped to nothing).
+    pub(super) fn left_out_name(&self, meta: &EntryMeta, name: SafeName) -> Option<PathBuf> {
+        let mut meta = meta.clone();
+        let transforms = &self.opts.select.transforms;
+        let name = match transforms.is_empty() {
+            true => name,
+            false => SafeName::renamed(transforms, &mut meta).ok()?.unwrap_or(name),
+        };
+        strip_and_move(self.opts, name, &mut meta).map(|n| n.rel)
+    }
+
     pub(super) fn rename(&mut self, meta: &mut EntryMeta, name: SafeName) -> Option<(SafeName, Option<PathBuf>)> {
         if self.opts.select.transforms.is_empty() {
             return Some((name, None));

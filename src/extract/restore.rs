@@ -526,7 +526,7 @@ impl Restorer {
     /// fifo, a device or a symlink too).
     ///
     /// `left_out`: for a link that carries none, the capability of its file's member, left
-    /// out of this extraction, and that member's name.
+    /// out of this extraction, and that member's name as archived.
     pub fn check_link_caps(
         &self,
         on_disk: impl FnOnce() -> io::Result<Option<Vec<u8>>>,
