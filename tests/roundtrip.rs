@@ -1806,6 +1806,47 @@ fn keep_newer_files_as_gnu_tar() {
     assert_eq!(std::fs::read_to_string(d.join("data")).unwrap(), "newer file");
 }
 
+/// A directory named twice (appended again after its capability, an xattr, its mode, owner
+/// and time changed), extracted with and without `--no-overwrite-dir` as GNU tar 1.34 does:
+/// with it, the owner and mode of the first member, the times and xattrs of the second (the
+/// second's capability and time were lost in silence: found by review).
+#[test]
+fn a_directory_named_twice_as_gnu_tar() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let Some(c) = case(&["tar", "setfattr", "getfattr"]) else { return };
+    let src = c.dst("twice-src");
+    let g = src.join("g");
+    std::fs::create_dir(&g).unwrap();
+    std::fs::set_permissions(&g, std::fs::Permissions::from_mode(0o755)).unwrap();
+    cmd("touch").args(["-d", "@1000"]).arg(&g).ok();
+    let a = c.archive("twice.tar");
+    let gnu_c = ["--format=posix", "--xattrs", "--xattrs-include=*"];
+    cmd("tar").args(gnu_c).arg("-cf").arg(&a).arg("-C").arg(&src).arg("g").ok();
+    // setcap refuses a directory; the kernel keeps a capability on one all the same.
+    let net_raw = "0x0100000200200000000000000000000000000000";
+    cmd("setfattr").args(["-n", "security.capability", "-v", net_raw]).arg(&g).ok();
+    cmd("setfattr").args(["-n", "user.x", "-v", "second"]).arg(&g).ok();
+    std::fs::set_permissions(&g, std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::os::unix::fs::chown(&g, Some(5), Some(5)).unwrap();
+    cmd("touch").args(["-d", "@5000"]).arg(&g).ok();
+    cmd("tar").args(gnu_c).arg("-rf").arg(&a).arg("-C").arg(&src).arg("g").ok();
+    let view = |d: &Path| {
+        let md = std::fs::metadata(d.join("g")).unwrap();
+        let xattrs = cmd("getfattr").args(["-d", "-m-", "--absolute-names", "-e", "hex"]).arg(d.join("g")).ok();
+        let xattrs = xattrs.stdout_text().lines().skip(1).collect::<Vec<_>>().join(" ");
+        format!("{:o} {}:{} {} {xattrs}", md.mode() & 0o7777, md.uid(), md.gid(), md.mtime())
+    };
+    for opts in [&[][..], &["--no-overwrite-dir"]] {
+        let ours = c.dst(&format!("twice-ours{}", opts.len()));
+        let gnu = c.dst(&format!("twice-gnu{}", opts.len()));
+        captar().arg("-xf").arg(&a).arg("-C").arg(&ours).args(["--xattrs"]).args(opts).ok();
+        cmd("tar").args(gnu_c).arg("-xf").arg(&a).arg("-C").arg(&gnu).args(opts).ok();
+        assert_eq!(view(&ours), view(&gnu), "{opts:?}");
+        assert!(view(&ours).contains("security.capability=0x"), "{}", view(&ours));
+        assert!(view(&ours).contains(" 5000 "), "{}", view(&ours));
+    }
+}
+
 /// What is already in the destination, option by option, as GNU tar 1.34 leaves it: the
 /// default (an empty directory where a file goes is removed; a non-empty one is an error),
 /// `--overwrite` (as the default: GNU tar's writes into files, and fails on an empty directory),

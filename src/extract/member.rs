@@ -291,13 +291,20 @@ impl Run<'_> {
         }
         let st = rustix::fs::statat(parent, name, AtFlags::SYMLINK_NOFOLLOW)?;
         let (dev, ino) = (st.st_dev, st.st_ino);
-        // --no-overwrite-dir: a directory named again is one that exists by then; it keeps
-        // the metadata it was given (GNU tar).
-        if existed && self.opts.existing == Existing::NoOverwriteDir && self.dir_index.contains_key(&(dev, ino)) {
-            return Ok(());
+        let mut meta = meta.clone();
+        // --no-overwrite-dir: a directory named again is one that exists by then: as GNU tar,
+        // it keeps the owner, mode and access ACL the first member gave it, and takes this
+        // one's times and other xattrs, its capability among them (found by review: it kept all
+        // of the first's, the capability of the second lost in silence).
+        if existed
+            && self.opts.existing == Existing::NoOverwriteDir
+            && let Some(&i) = self.dir_index.get(&(dev, ino))
+            && self.dirs[i].rel == rel
+        {
+            keep_owner_mode_of(&mut meta, &self.dirs[i].meta);
         }
         let gone = false;
-        self.pending_dir(PendingDir { rel: rel.to_path_buf(), dev, ino, meta: meta.clone(), existed, gone })
+        self.pending_dir(PendingDir { rel: rel.to_path_buf(), dev, ino, meta, existed, gone })
     }
 
     /// Whether `st`, what stands at a hard-link member's name, is the file the link names.
@@ -480,4 +487,14 @@ fn place_finished(
         })
     })?;
     Ok(true)
+}
+
+/// `meta` with the owner, mode and access ACL of `first`, another member of its directory.
+fn keep_owner_mode_of(meta: &mut EntryMeta, first: &EntryMeta) {
+    meta.mode = first.mode;
+    (meta.uid, meta.gid) = (first.uid, first.gid);
+    (meta.uname, meta.gname) = (first.uname.clone(), first.gname.clone());
+    let access = |(name, _): &(std::ffi::OsString, Vec<u8>)| name == crate::format::acl::ACCESS_XATTR;
+    meta.xattrs.retain(|x| !access(x));
+    meta.xattrs.extend(first.xattrs.iter().filter(|x| access(x)).cloned());
 }

@@ -44,11 +44,18 @@ pub(super) fn numeric(field: &[u8]) -> Option<i128> {
             n = (n << 3) | u64::from(d);
             digits += 1;
         }
-        if matches!(field.get(digits), None | Some(b' ' | 0)) {
+        if field.get(digits).is_none_or(|&b| b == 0 || c_space(b)) {
             return Some(i128::from(n));
         }
     }
     numeric_full(field)
+}
+
+/// C's `isspace` in the C locale, which GNU tar's numeric fields allow around the digits: a
+/// space, a tab, a newline, a vertical tab, a form feed, a carriage return (found by review:
+/// a size field ended by a tab stopped the read).
+fn c_space(b: u8) -> bool {
+    b == b' ' || (b'\t'..=b'\r').contains(&b)
 }
 
 /// `numeric`'s full reading, for any field.
@@ -63,12 +70,13 @@ pub(super) fn numeric_full(field: &[u8]) -> Option<i128> {
         }
         _ => {
             // As GNU tar: one leading NUL is skipped (an old tar's overflow of the field
-            // before), then spaces; a field that is only spaces is invalid, and one whose text
-            // ends before any digit (GNU tar's label header leaves fields all NUL) is 0.
+            // before), then white space (C's isspace: a tab too); a field that is only white
+            // space is invalid, and one whose text ends before any digit (GNU tar's label
+            // header leaves fields all NUL) is 0.
             let field = field.strip_prefix(b"\0").unwrap_or(field);
-            let text = &field[field.iter().position(|&b| b != b' ')?..];
+            let text = &field[field.iter().position(|&b| !c_space(b))?..];
             let digits = text.iter().take_while(|b| (b'0'..=b'7').contains(b)).count();
-            if !matches!(text.get(digits), None | Some(b' ' | 0)) {
+            if text.get(digits).is_some_and(|&b| b != 0 && !c_space(b)) {
                 return None;
             }
             if digits == 0 {
@@ -223,6 +231,12 @@ mod tests {
             (b"\x000000005\0", Some(5)),
             (b"   \0    ", Some(0)),
             (b"        ", None),
+            // C's white space around the digits, as GNU tar's isspace (found by review).
+            (b"00000000005\t", Some(5)),
+            (b"\t1750\0", Some(0o1750)),
+            (b"\n\x0b\x0c\r 7\r\0", Some(7)),
+            (b"\t\t\t\t", None),
+            (b"644\x0e", None),
             (b"64x4\0", None),
             (b"-644\0", None),
             (b"0o644\0", None),
