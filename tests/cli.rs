@@ -1040,3 +1040,53 @@ fn a_mode_letter_then_dashed_options_is_tar_old_form() {
     let help = captar().args(["d", "-h"]).ok().stdout_text();
     assert!(help.starts_with("Compare"), "{help}");
 }
+
+/// Users and groups known only to the name service (here systemd's userdb drop-ins under
+/// /run/userdb, in a mount namespace of the test's own; LDAP, SSSD and NIS are asked the same
+/// way): create records their names, extract and `--acls` find their ids, as GNU tar (found by
+/// review: only /etc/passwd and /etc/group were read, so such a file was archived as 4242/4343,
+/// a GNU tar archive's `captest` extracted as its stored id, and a named ACL entry dropped).
+#[test]
+fn names_known_only_to_the_name_service() {
+    if !util::require_root("mount a tmpfs on /run in a mount namespace")
+        || !["unshare", "getent", "tar", "setfacl", "getfacl"].iter().all(|t| util::require_tool(t))
+    {
+        return;
+    }
+    let tmp = util::tempdir();
+    let script = r#"
+set -e
+mount -t tmpfs tmpfs /run
+mkdir /run/userdb && cd /run/userdb
+echo '{"userName":"captest","uid":4242,"gid":4242,"disposition":"regular"}' > captest.user
+echo '{"groupName":"capgrp","gid":4343,"disposition":"regular"}' > capgrp.group
+ln -s captest.user 4242.user && ln -s capgrp.group 4343.group
+getent passwd captest >/dev/null && getent group 4343 >/dev/null || { echo "no nss-systemd"; exit 3; }
+cd "$D" && mkdir src ours gnu
+echo hi > src/f && chown 4242:4343 src/f && setfacl -m u:4242:rwx,g:4343:r src/f
+"$C" -cf c.tar -C src f && "$C" -tvf c.tar | cut -c1-30
+tar --numeric-owner -tvf c.tar | cut -c1-30
+tar --format=posix --acls --owner=captest:1000 --group=capgrp:1000 -cf g.tar -C src f
+"$C" -xf g.tar --acls -C ours && tar -xf g.tar --acls -C gnu
+stat -c '%u:%g' ours/f gnu/f
+getfacl -cn ours/f | grep -E '^(user|group):[0-9]' | tr '\n' ' '; echo
+getfacl -cn gnu/f | grep -E '^(user|group):[0-9]' | tr '\n' ' '; echo
+"#;
+    let out = cmd("unshare")
+        .args(["-m", "sh", "-c", script])
+        .env("C", env!("CARGO_BIN_EXE_captar"))
+        .env("D", tmp.path())
+        .run();
+    if out.status.code() == Some(3) {
+        util::skip("systemd's name service module (libnss-systemd, `systemd` in nsswitch.conf) is not set up");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(0), "{}", out.stderr_text());
+    assert_eq!(
+        out.stdout_text(),
+        "-rw-rwxr-- captest/capgrp    3\n-rw-rwxr-- 4242/4343         3\n4242:4343\n4242:4343\n\
+         user:4242:rwx group:4343:r-- \nuser:4242:rwx group:4343:r-- \n",
+        "{}",
+        out.stderr_text()
+    );
+}
