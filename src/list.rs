@@ -539,6 +539,7 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
     let mut ugswidth = OWNER_SIZE_WIDTH;
     let mut datewidth = DATE_WIDTH;
     let mut dates = Dates::new(opts.full_time, opts.utc);
+    let mut warned_root = false;
     let mut owner: (Option<OwnerKey>, String) = (None, String::new());
     let mut line = Vec::with_capacity(256);
     let mut size = String::new();
@@ -567,8 +568,22 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
         }
         // Names as archived, unless asked for them transformed (GNU tar shows the link targets
         // transformed even so; captar shows a member as one or the other).
-        if opts.select.transforms.show {
-            let _ = opts.select.transforms.rename(&mut entry.meta);
+        // A name the transform makes absolute is shown as extract makes it, beneath the
+        // destination, as GNU tar shows it (found by review: `/opt/dir/` was listed where
+        // extract writes `opt/dir/`).
+        if opts.select.transforms.show && opts.select.transforms.rename(&mut entry.meta) {
+            let meta = &mut entry.meta;
+            let mut stripped = strip_root(&mut meta.path);
+            if meta.kind == Kind::HardLink
+                && let Some(link) = &mut meta.link
+            {
+                stripped |= strip_root(link);
+            }
+            if stripped && !warned_root {
+                out.flush().map_err(write_err)?;
+                report.note("removing leading '/' from member names");
+                warned_root = true;
+            }
         }
         let meta = &entry.meta;
         if let Some(w) = meta.left_out_warning() {
@@ -711,6 +726,14 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
         report.error(e);
     }
     Ok(report.outcome())
+}
+
+/// `path` without its leading slashes; whether it had any.
+fn strip_root(path: &mut PathBuf) -> bool {
+    let bytes = path.as_os_str().as_bytes();
+    let Some(at) = bytes.iter().position(|&b| b != b'/').filter(|&at| at > 0) else { return false };
+    *path = PathBuf::from(std::ffi::OsStr::from_bytes(&bytes[at..]));
+    true
 }
 
 #[cfg(test)]

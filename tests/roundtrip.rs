@@ -2195,6 +2195,19 @@ fn sparse_files_written_for_every_reader() {
     let plain = c.archive("plain.tar");
     captar().arg("-cf").arg(&plain).arg("-C").arg(&src).arg(".").ok();
     assert!(std::fs::metadata(&plain).unwrap().len() > 28 << 20);
+    // A short name that is not UTF-8: its record says `hdrcharset=BINARY`, so bsdtar takes it
+    // (it refused it, exit 1: found by review).
+    let raw = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b"caf\xe9");
+    let only = c.dst("sparse-raw");
+    let f = std::fs::File::create(only.join(raw)).unwrap();
+    f.set_len(2 << 20).unwrap();
+    std::os::unix::fs::FileExt::write_all_at(&f, b"end", 2 << 20).unwrap();
+    let a = c.archive("raw.tar");
+    captar().arg("-cSf").arg(&a).arg("-C").arg(&only).arg(raw).ok();
+    let dst = c.dst("sparse-raw-bsdtar");
+    let out = cmd("bsdtar").arg("-xf").arg(&a).arg("-C").arg(&dst).ok();
+    assert_eq!(out.stderr_text(), "");
+    assert!(std::fs::read(dst.join(raw)).unwrap() == std::fs::read(only.join(raw)).unwrap());
 }
 
 /// `-i` / `--ignore-zeros`: archives joined with `cat` (captar's, GNU tar's with its record

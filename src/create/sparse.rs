@@ -13,7 +13,7 @@ use std::os::unix::fs::FileExt;
 use rustix::fs::SeekFrom;
 
 use crate::format::BLOCK;
-use crate::format::reader::padding;
+use crate::format::reader::{SPARSE_RUNS_MAX, padding};
 
 /// The data runs (offset, length) of `file` between `start` and `end`, where the filesystem
 /// reports holes (SEEK_DATA, SEEK_HOLE); `None` when it cannot say, or the file changed under
@@ -49,6 +49,43 @@ fn probe_runs(file: &File, start: u64, end: u64) -> Option<Vec<(u64, u64)>> {
     Some(runs)
 }
 
+/// `runs` (in order, apart) made at most `max` by joining those apart by the narrowest holes:
+/// the holes between joined runs are read as the zeros they hold.
+fn coarsen(runs: &mut Vec<(u64, u64)>, max: usize) {
+    if runs.len() <= max {
+        return;
+    }
+    let gap = |i: usize, runs: &[(u64, u64)]| runs[i + 1].0 - (runs[i].0 + runs[i].1);
+    let mut gaps: Vec<u64> = (0..runs.len() - 1).map(|i| gap(i, runs)).collect();
+    // The widest hole of those to be filled: every hole narrower goes, and of those as wide,
+    // only as many as needed.
+    let fill = runs.len() - max;
+    let widest = *gaps.select_nth_unstable(fill - 1).1;
+    let mut narrower = gaps.iter().filter(|&&g| g < widest).count();
+    let mut as_wide = fill - narrower;
+    let mut joined: Vec<(u64, u64)> = Vec::with_capacity(max);
+    for (i, &run) in runs.iter().enumerate() {
+        let hole = (i > 0).then(|| gap(i - 1, runs));
+        let join = match hole {
+            Some(g) if g < widest => {
+                narrower -= 1;
+                true
+            }
+            Some(g) if g == widest && as_wide > 0 => {
+                as_wide -= 1;
+                true
+            }
+            _ => false,
+        };
+        match joined.last_mut() {
+            Some(last) if join => last.1 = run.0 + run.1 - last.0,
+            _ => joined.push(run),
+        }
+    }
+    debug_assert_eq!(narrower, 0);
+    *runs = joined;
+}
+
 /// A file's data runs and the map that describes them.
 pub(super) struct Sparse {
     runs: Vec<(u64, u64)>,
@@ -63,6 +100,10 @@ impl Sparse {
         if runs.len() == 1 && runs[0] == (0, size) {
             return None;
         }
+        // No more runs than a reader takes (one left for the end's): the narrowest holes are
+        // archived as the zeros they read as (found by review: a file of 1,048,577 runs was
+        // archived, and captar refused its own archive, `copy` too).
+        coarsen(&mut runs, SPARSE_RUNS_MAX - 1);
         // A file that ends in a hole ends with a run of no bytes at its size, as GNU tar writes.
         if runs.last().is_none_or(|&(offset, len)| offset + len < size) {
             runs.push((size, 0));
@@ -130,5 +171,31 @@ impl io::Read for SparseSource<'_> {
             }
         }
         Ok(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::coarsen;
+
+    /// The narrowest holes are filled first, ties in file order, until `max` runs are left;
+    /// every byte of data stays inside a run.
+    #[test]
+    fn coarsen_fills_the_narrowest_holes() {
+        // Holes of 10, 1, 5, 1, 10 bytes between six runs of 2 bytes.
+        let runs = vec![(0, 2), (12, 2), (15, 2), (22, 2), (25, 2), (37, 2)];
+        for (max, want) in [
+            (6, runs.clone()),
+            (9, runs.clone()),
+            (5, vec![(0, 2), (12, 5), (22, 2), (25, 2), (37, 2)]),
+            (4, vec![(0, 2), (12, 5), (22, 5), (37, 2)]),
+            (3, vec![(0, 2), (12, 15), (37, 2)]),
+            (2, vec![(0, 27), (37, 2)]),
+            (1, vec![(0, 39)]),
+        ] {
+            let mut got = runs.clone();
+            coarsen(&mut got, max);
+            assert_eq!(got, want, "at most {max}");
+        }
     }
 }

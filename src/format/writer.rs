@@ -392,7 +392,11 @@ fn build_header(meta: &EntryMeta, records: &mut Vec<u8>) -> io::Result<tar::Head
     }
     let link = meta.link.as_ref().map(|l| l.as_os_str().as_bytes());
     let in_pax = |b: &[u8], fits: bool| !fits && std::str::from_utf8(b).is_err();
-    let binary = in_pax(path, ustar_split(path).is_some())
+    // A sparse member's real name is always in a record (found by review: a short non-UTF-8
+    // one went without `hdrcharset`, and bsdtar refused it, exit 1).
+    let sparse_raw = meta.sparse.is_some() && std::str::from_utf8(meta.path.as_os_str().as_bytes()).is_err();
+    let binary = sparse_raw
+        || in_pax(path, ustar_split(path).is_some())
         || link.is_some_and(|l| in_pax(l, l.len() <= NAME_LEN))
         || meta.uname.as_deref().is_some_and(|n| in_pax(n, n.len() < 32))
         || meta.gname.as_deref().is_some_and(|n| in_pax(n, n.len() < 32));

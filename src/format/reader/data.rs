@@ -15,7 +15,7 @@ use crate::format::BLOCK;
 pub(super) type Segment = (u64, u64);
 
 /// The most runs read for one sparse member (16 bytes each): far more than real files have.
-pub(super) const SPARSE_RUNS_MAX: usize = 1 << 20;
+pub(crate) const SPARSE_RUNS_MAX: usize = 1 << 20;
 
 /// How a sparse member's runs are found.
 pub(super) enum SparseMap {

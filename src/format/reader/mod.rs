@@ -26,6 +26,7 @@ mod header;
 mod member;
 
 pub use data::Data;
+pub(crate) use data::SPARSE_RUNS_MAX;
 use data::{Segment, Sparse};
 pub(crate) use header::header_checksum_ok;
 use header::{MTIME, gnu_magic, header_name, numeric, size_field, trim_nul};
