@@ -711,3 +711,37 @@ fn a_directory_named_twice_is_dumped_once() {
         captar().args(["-g", "s.snar", "-cf", "x.tar", "-C", "d", "a", "-C", "nothing", "y"]).current_dir(d).code(2);
     assert!(out.stderr_text().contains("d/nothing: cannot change to this directory"), "{}", out.stderr_text());
 }
+
+/// A path named with trailing slashes (`src//`, `.//`): its directories are in the snapshot as
+/// GNU tar names them (`src/d1`), so either tool continues the other's chain (found by review:
+/// captar's `src//d1` was another directory to GNU tar, whose next dump left out the file new
+/// in it; and captar dumped every file again after GNU tar's level 0).
+#[test]
+fn trailing_slashes_name_directories_as_gnu_tar() {
+    if !util::require_tool("tar") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let work = tmp.path();
+    for (i, (first, second)) in [(By::Captar, By::Gnu), (By::Gnu, By::Captar)].into_iter().enumerate() {
+        for (j, (dir, path)) in [(work.to_path_buf(), "src//"), (work.join("src"), ".//")].into_iter().enumerate() {
+            let src = work.join("src");
+            let _ = fs::remove_dir_all(&src);
+            fs::create_dir_all(src.join("d1")).unwrap();
+            fs::write(src.join("d1/b"), "b").unwrap();
+            let snap = work.join(format!("s{i}{j}.snar"));
+            make_dump(first, &snap, &work.join(format!("l0-{i}{j}.tar")), &dir, path, &[]);
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            fs::write(src.join("d1/new"), "new").unwrap();
+            let l1 = work.join(format!("l1-{i}{j}.tar"));
+            make_dump(second, &snap, &l1, &dir, path, &[]);
+            let top = if j == 0 { "src" } else { "." };
+            assert_eq!(
+                names(&l1),
+                [format!("{top}/"), format!("{top}/d1/"), format!("{top}/d1/new")],
+                "level 0 by {}, level 1 by the other, of {path}",
+                ["captar", "GNU tar"][i]
+            );
+        }
+    }
+}

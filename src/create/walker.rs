@@ -214,11 +214,16 @@ impl Walker<'_> {
         self.dumpdir = None;
         let Some(inc) = self.incremental.as_mut() else { return };
         let walked = entry.path.strip_prefix(named.1).unwrap_or(Path::new(""));
-        let key = named.0.join(walked);
-        let key = key.as_os_str().as_bytes();
-        // `s/` and `s//` are `s`, as GNU tar names them; `/` stays.
-        let trimmed = key.len() - key.iter().rev().take_while(|&&b| b == b'/').count();
-        let key = &key[..trimmed.max(1).min(key.len())];
+        // `s/` and `s//` are `s`, as GNU tar names them, and so their directories are `s/d`
+        // (found by review: `s//d`, which GNU tar continuing the chain took for another
+        // directory, leaving out what changed in it); `/` stays.
+        let without_slashes = |p: &[u8]| {
+            let trimmed = p.len() - p.iter().rev().take_while(|&&b| b == b'/').count();
+            p[..trimmed.max(1).min(p.len())].to_vec()
+        };
+        let named_path = without_slashes(named.0.as_os_str().as_bytes());
+        let key = without_slashes(Path::new(OsStr::from_bytes(&named_path)).join(walked).as_os_str().as_bytes());
+        let key = key.as_slice();
         if !listed {
             inc.unlisted(key, &entry.st);
             return;
