@@ -533,6 +533,7 @@ fn translate(pattern: &str, extended: bool) -> Result<String, String> {
                 at_start = true;
             }
             '+' | '?' if extended => repeat(&mut out, &c.to_string(), c)?,
+            // As glibc's ERE: a `{` is an interval or an error, never a literal (it was one).
             '{' if extended => match interval(&chars, i, false) {
                 Some((interval, next)) => {
                     if !out.repeat(&interval) {
@@ -540,7 +541,7 @@ fn translate(pattern: &str, extended: bool) -> Result<String, String> {
                     }
                     i = next;
                 }
-                None => out.literal('{'),
+                None => return Err("{ starts no valid interval ({N}, {N,}, {,M} or {N,M}; \\{ for a {)".into()),
             },
             c => out.literal(c),
         }
@@ -626,6 +627,16 @@ fn interval(chars: &[char], mut i: usize, basic: bool) -> Option<(String, usize)
         if c.is_ascii_digit() || c == ',' {
             body.push(c);
             i += 1;
+            continue;
+        }
+        // A backslash before a digit or a comma is that character, as glibc reads it: `\,` is
+        // how a comma is written inside `s,...,...,` (found by review: GNU tar's
+        // `s,a\{2\,\},X,` was refused, and `s,a{2\,},X,x` renamed nothing).
+        if let (true, Some(&n)) = (c == '\\', chars.get(i + 1))
+            && (n.is_ascii_digit() || n == ',')
+        {
+            body.push(n);
+            i += 2;
             continue;
         }
         let closes = if basic { c == '\\' && chars.get(i + 1) == Some(&'}') } else { c == '}' };

@@ -101,6 +101,10 @@ const EXPRESSIONS: &[&str] = &[
     r"s/s/X/01g",
     r"s/s/X/0x1",
     r"s\s\X\",
+    // `\,` inside an interval is a comma, as glibc reads it (found by review).
+    r"s,p\{1\,\},P,g",
+    r"s,s{1\,2},S,gx",
+    r"s,r\{0\,1\}c,RC,",
 ];
 
 #[test]
@@ -341,6 +345,9 @@ fn names_that_cannot_be_extracted_are_refused() {
         (r"s,a,\2,", r"\2 refers to a group"),
         ("s,(,b,x", "a group is not closed"),
         ("s,*a,b,x", "* has nothing before it to repeat"),
+        // An ERE `{` is an interval or an error, as glibc's (it was taken literally).
+        ("s/a{/X/x", "{ starts no valid interval"),
+        ("s/a{x}/X/x", "{ starts no valid interval"),
         ("y,a,b,", "an expression is s/REGEX/REPLACEMENT/FLAGS"),
     ] {
         let out = captar().args(["list", "-f", "/nonexistent.tar", "--transform", expr]).code(2);
