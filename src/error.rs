@@ -211,10 +211,11 @@ pub fn is_initial_root() -> bool {
 }
 
 /// What to do about the common errnos, appended to an I/O error's message; a refused read
-/// (`op` reads: "stat", "read xattr", "open the archive", ...) gets other advice than a refused
+/// (`op` reads: "stat", "read xattr", "search directory", "open the archive", ...) gets other advice than a refused
 /// write.
 fn errno_hint(op: &str, e: &io::Error, who: Who) -> &'static str {
-    let reads = ["read", "stat", "list", "open the archive"].iter().any(|r| op.starts_with(r)) || op == "open";
+    let reads =
+        ["read", "stat", "list", "search", "open the archive"].iter().any(|r| op.starts_with(r)) || op == "open";
     match e.raw_os_error() {
         // The kernel reads back only a well-formed revision 2 or 3 value; another one stored
         // (revision 1, truncated: written past setcap, or by an old kernel) is refused.

@@ -64,6 +64,12 @@ fn decode_rejects_what_is_not_hex() {
         out.stderr_text(),
         "captar: decode: \"1 2\" holds whitespace: give each capability mask as an argument of its own\n"
     );
+    // An argument that is not text is that argument's error; the others are decoded (clap
+    // refused the whole line: found by review).
+    let raw = <OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b"\xff");
+    let out = captar().args(["caps", "decode"]).arg(raw).arg("12").code(2);
+    assert_eq!(out.stdout_text(), "0x0000000000000012=cap_dac_override,cap_fsetid\n");
+    assert_eq!(out.stderr_text(), "captar: decode: \"\\xff\" is not hexadecimal\n");
 }
 
 /// A temporary directory that keeps capabilities, with root, setcap and getcap; `None` after a skip.
@@ -437,6 +443,35 @@ fn scan_with_no_thread_to_spare() {
         );
     }
     same_as_getcap(d, &[OsStr::new("-r"), OsStr::new(".")], &[OsStr::new("--threads"), OsStr::new("1024")]);
+}
+
+/// A directory this user may read but not search (r-- for others): one error for it, exit 2,
+/// not one for each of its files and subdirectories (found by review); the files beside it
+/// are scanned. As root, it is scanned like any other.
+#[test]
+fn scan_a_directory_that_cannot_be_searched() {
+    let Some(dir) = capdir() else { return };
+    if !util::require_tool("setpriv") {
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let d = dir.path();
+    std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::create_dir_all(d.join("closed/sub")).unwrap();
+    for name in ["closed/a", "closed/b", "closed/c", "open"] {
+        std::fs::write(d.join(name), b"").unwrap();
+        setcap(&["cap_net_raw=ep"], &d.join(name));
+    }
+    std::fs::set_permissions(d.join("closed"), std::fs::Permissions::from_mode(0o744)).unwrap();
+    let out = util::as_nobody(env!("CARGO_BIN_EXE_captar")).args(["caps", "scan", "."]).current_dir(d).code(2);
+    assert_eq!(out.stdout_text(), "./open cap_net_raw=ep\n");
+    let err = out.stderr_text();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("captar: ./closed: search directory, so its files were not scanned: Permission denied"),
+        "{err}"
+    );
+    same_as_getcap(d, &[OsStr::new("-r"), OsStr::new(".")], &[OsStr::new(".")]);
 }
 
 /// Under a limited address space (`ulimit -v`) many helper threads fit: small stacks and one

@@ -17,8 +17,8 @@ use crate::error::{Outcome, Report, Result};
 /// What to decode.
 #[derive(Debug, Clone, Default)]
 pub struct DecodeOptions {
-    /// The hex arguments, in order.
-    pub values: Vec<String>,
+    /// The hex arguments, in order (any bytes: one that is not text is that argument's error).
+    pub values: Vec<std::ffi::OsString>,
 }
 
 /// One decoded argument.
@@ -99,7 +99,12 @@ pub fn value_line(raw: &[u8], caps: &FileCaps) -> String {
 /// Decodes every argument, one line each; a bad argument is reported and the rest go on.
 pub fn run(opts: &DecodeOptions, report: &Report, out: &mut dyn Write) -> Result<Outcome> {
     for arg in &opts.values {
-        match parse(arg) {
+        // Not text, it is not hex either: that argument's error, as any other's (found by
+        // review: clap refused the whole command line, the valid arguments undecoded).
+        let parsed = arg
+            .to_str()
+            .map_or_else(|| Err(format!("\"{}\" is not hexadecimal", arg.as_encoded_bytes().escape_ascii())), parse);
+        match parsed {
             Ok(Decoded::Mask(mask)) => writeln!(out, "{}", mask_line(mask)).map_err(write_error)?,
             Ok(Decoded::Value { raw, caps }) => writeln!(out, "{}", value_line(&raw, &caps)).map_err(write_error)?,
             Err(msg) => report.error(format_args!("decode: {msg}")),

@@ -267,6 +267,15 @@ impl<T: Send> Reader<'_, T> {
                 return (items, children);
             }
         };
+        // A directory that may be read but not searched (mode r-- for this user) lists names
+        // whose files cannot be looked at: said once for it, not once for each of its files
+        // (found by review).
+        if let Err(e @ rustix::io::Errno::ACCESS) =
+            rustix::fs::accessat(rustix::fs::CWD, dir, rustix::fs::Access::EXEC_OK, rustix::fs::AtFlags::EACCESS)
+        {
+            report.error(Error::io(dir, "search directory, so its files were not scanned", e.into()));
+            return (items, children);
+        }
         for entry in entries {
             let entry = match entry {
                 Ok(entry) => entry,

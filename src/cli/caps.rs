@@ -48,7 +48,7 @@ pub enum CapsCommand {
 pub struct DecodeArgs {
     /// Capability masks or raw security.capability values, in hex
     #[arg(value_name = "HEX", required = true)]
-    pub values: Vec<String>,
+    pub values: Vec<std::ffi::OsString>,
 }
 
 #[derive(Debug, Args)]
