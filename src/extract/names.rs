@@ -74,8 +74,6 @@ pub(super) fn members_of(opts: &ExtractOptions) -> Members<'_> {
 }
 
 impl Run<'_> {
-    /// The member as `--transform` names it, and its name as archived when that changed;
-    /// `None` (reported) when the new name cannot be extracted.
     /// The name a member left out of the extraction would have been extracted as; `None` where
     /// none (a transform that makes it unsafe, stripped to nothing).
     pub(super) fn left_out_name(&self, meta: &EntryMeta, name: SafeName) -> Option<PathBuf> {
@@ -88,6 +86,8 @@ impl Run<'_> {
         strip_and_move(self.opts, name, &mut meta).map(|n| n.rel)
     }
 
+    /// The member as `--transform` names it, and its name as archived when that changed;
+    /// `None` (reported) when the new name cannot be extracted.
     pub(super) fn rename(&mut self, meta: &mut EntryMeta, name: SafeName) -> Option<(SafeName, Option<PathBuf>)> {
         if self.opts.select.transforms.is_empty() {
             return Some((name, None));
