@@ -221,8 +221,9 @@ pub fn file_risk(path: &Path, caps: &FileCaps) -> Vec<&'static str> {
 /// Whether `uid`, a file's owner as stat shows it in a user namespace, may stand for a user the
 /// namespace does not map: the kernel shows any such owner (host root's files in a rootless
 /// container, for one) as the overflow uid, 65534 unless /proc/sys/kernel/overflowuid says
-/// otherwise. A namespace that maps 65534 itself (most map 0-65535) cannot tell the two apart
-/// by stat, so that uid is not judged. In the initial namespace every uid maps, and 65534 is
+/// otherwise. In a namespace that maps 65534 itself (most map 0-65535), stat cannot tell that
+/// user from an unmapped one: any owner shown as the overflow uid is flagged `owner-unmapped`
+/// there, never `owner-not-root`. In the initial namespace every uid maps, and 65534 is
 /// `nobody`.
 fn owner_unmapped(uid: u32) -> bool {
     static OVERFLOW: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
