@@ -571,13 +571,17 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
         // A name the transform makes absolute is shown as extract makes it, beneath the
         // destination, as GNU tar shows it (found by review: `/opt/dir/` was listed where
         // extract writes `opt/dir/`).
-        if opts.select.transforms.show && opts.select.transforms.rename(&mut entry.meta) {
+        // GNU tar strips the leading slashes of every name under --show-transformed-names,
+        // transformed or not, and shows a name left empty as `.` (found by review: only the names
+        // a transform changed were stripped, and `s,.*,/,` listed `/`).
+        if opts.select.transforms.show {
+            opts.select.transforms.rename(&mut entry.meta);
             let meta = &mut entry.meta;
-            let mut stripped = strip_root(&mut meta.path);
+            let mut stripped = strip_root(&mut meta.path, meta.kind == Kind::Dir);
             if meta.kind == Kind::HardLink
                 && let Some(link) = &mut meta.link
             {
-                stripped |= strip_root(link);
+                stripped |= strip_root(link, false);
             }
             if stripped && !warned_root {
                 out.flush().map_err(write_err)?;
@@ -728,11 +732,20 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
     Ok(report.outcome())
 }
 
-/// `path` without its leading slashes; whether it had any.
-fn strip_root(path: &mut PathBuf) -> bool {
+/// `path` without its leading slashes (`.` if nothing is left, `./` for a directory, as GNU tar
+/// lists them); whether it had any.
+fn strip_root(path: &mut PathBuf, dir: bool) -> bool {
     let bytes = path.as_os_str().as_bytes();
-    let Some(at) = bytes.iter().position(|&b| b != b'/').filter(|&at| at > 0) else { return false };
-    *path = PathBuf::from(std::ffi::OsStr::from_bytes(&bytes[at..]));
+    if bytes.first() != Some(&b'/') {
+        return false;
+    }
+    let at = bytes.iter().position(|&b| b != b'/').unwrap_or(bytes.len());
+    let rest = match (at == bytes.len(), dir) {
+        (false, _) => &bytes[at..],
+        (true, false) => &b"."[..],
+        (true, true) => &b"./"[..],
+    };
+    *path = PathBuf::from(std::ffi::OsStr::from_bytes(rest));
     true
 }
 

@@ -561,6 +561,34 @@ impl Drop for Unlock {
     }
 }
 
+/// Root where /proc is not mounted (a chroot made by hand) is taken to be the host's root: a
+/// refusal gets root's advice (found by review: it was advised as a user namespace's root,
+/// told to "map that owner").
+#[test]
+fn root_without_proc_is_advised_as_root() {
+    if !util::require_root("chattr +i and mount") || !util::require_tool("chattr") || !util::require_tool("unshare") {
+        return;
+    }
+    let (tmp, src) = empty_src();
+    std::fs::write(src.join("f"), b"new\n").unwrap();
+    let a = tmp.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).arg("f").ok();
+    let dest = tmp.path().join("dest");
+    std::fs::create_dir(&dest).unwrap();
+    std::fs::write(dest.join("f"), b"old\n").unwrap();
+    let _unlock = Unlock(dest.join("f"));
+    cmd("chattr").arg("+i").arg(dest.join("f")).ok();
+    let run = format!(
+        "mount -t tmpfs none /proc && exec {} extract -f {} -C {}",
+        env!("CARGO_BIN_EXE_captar"),
+        a.display(),
+        dest.display()
+    );
+    let err = cmd("unshare").args(["-m", "sh", "-c", &run]).code(2).stderr_text();
+    assert!(err.contains("captar: f: "), "{err}");
+    assert!(err.contains("(permission denied even to root: "), "{err}");
+}
+
 /// A capped file that cannot be made at all (its directory, already in the destination, is
 /// immutable) is in the closing list too (with or without `--keep-going`), whether a worker writes it (out of an
 /// archive file) or the main thread (over 1 MiB, out of a pipe): it was named only by its
