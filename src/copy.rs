@@ -2,11 +2,11 @@
 `captar copy SRC DST`: the `tar -C SRC -cf - . | tar -C DST -xf -` idiom in one step, with
 capabilities, owners and links, and a verify at the end.
 The archive stream runs through a pipe between a create thread and the extraction; the
-extraction reads it as `/proc/self/fd/N`, the same code path as `captar extract -f -`.
+extraction reads it by a name that stands for it (`format::PipedArchive`), the same code path
+as `captar extract -f -`.
 */
 
 use crate::error::ShowPath;
-use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -62,7 +62,10 @@ fn through_pipe(
             vec![Named { dir: opts.src.clone(), path: PathBuf::from(".") }],
         )
     };
-    let path = PathBuf::from(format!("/proc/self/fd/{}", reader.as_raw_fd()));
+    let piped = reader.try_clone().at(&opts.src, "create a pipe")?;
+    let mut name = opts.src.clone().into_os_string();
+    name.push(" (as copy archives it)");
+    let piped = crate::format::PipedArchive::new(name.into(), std::os::fd::OwnedFd::from(piped).into());
     std::thread::scope(|s| {
         let writer = std::thread::Builder::new()
             // The options, and with them the pipe's writing end, are the thread's: a create that
@@ -71,7 +74,8 @@ fn through_pipe(
             // the copy without a word).
             .spawn_scoped(s, move || create::create(&create_opts, create_report))
             .map_err(|e| Error::no_thread(&opts.src, e))?;
-        let result = run(path);
+        let result = run(piped.name().to_path_buf());
+        drop(piped);
         // The extraction stops at the end-of-archive marker; the writer may still be writing
         // its padding. Read it out, so a finished archive never ends in EPIPE.
         let mut reader = reader;

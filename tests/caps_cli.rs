@@ -859,6 +859,22 @@ fn procs_lists_a_name_that_is_not_utf8() {
     }
 }
 
+/// An empty /proc (procfs not mounted, as in a chroot made by hand) is an error saying so:
+/// captar is a process itself (found by review: nothing listed, exit 0, as pscap does).
+#[test]
+fn procs_without_procfs_says_so() {
+    if !util::require_root("mount over /proc") || !util::require_tool("unshare") {
+        return;
+    }
+    let run = format!("mount -t tmpfs none /proc && exec {} caps procs", env!("CARGO_BIN_EXE_captar"));
+    let out = cmd("unshare").args(["-m", "sh", "-c", &run]).code(2);
+    assert_eq!(out.stdout_text(), "");
+    assert_eq!(
+        out.stderr_text(),
+        "captar: /proc: lists no process: procfs is not mounted there; mount it (mount -t proc proc /proc) and run again\n"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // standard output
 

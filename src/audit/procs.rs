@@ -325,7 +325,16 @@ fn pids(proc: &Path, opts: &ProcsOptions) -> Result<Vec<u32>> {
         let mut seen = std::collections::HashSet::new();
         return Ok(opts.pids.iter().copied().filter(|&pid| seen.insert(pid)).collect());
     }
-    ids_in(proc).map_err(|e| Error::io(proc, "read directory", e))
+    let ids = ids_in(proc).map_err(|e| Error::io(proc, "read directory", e))?;
+    // captar is a process itself: none listed means no procfs there (found by review: an empty
+    // /proc, as in a chroot made by hand, listed nothing, exit 0, as pscap does).
+    if ids.is_empty() {
+        return Err(Error::entry(
+            proc,
+            "lists no process: procfs is not mounted there; mount it (mount -t proc proc /proc) and run again",
+        ));
+    }
+    Ok(ids)
 }
 
 /// The numeric entries of a /proc directory (processes in /proc, threads in /proc/PID/task),

@@ -422,9 +422,43 @@ pub struct Opened {
     pub input_pos: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
+/// Archives this process streams to itself (`copy`'s pipe), each by the name that stands for
+/// it in messages: opened by that name, with no path to look up (found by review: the pipe
+/// was opened as /proc/self/fd/N, so `copy` failed where /proc is not mounted, and its
+/// errors named that path).
+static PIPED: std::sync::Mutex<Vec<(std::path::PathBuf, std::fs::File)>> = std::sync::Mutex::new(Vec::new());
+
+/// The reading end of a pipe, opened by `open_archive` as `name` while this lives (once).
+pub struct PipedArchive(std::path::PathBuf);
+
+impl PipedArchive {
+    pub fn new(name: std::path::PathBuf, file: std::fs::File) -> PipedArchive {
+        PIPED.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((name.clone(), file));
+        PipedArchive(name)
+    }
+
+    pub fn name(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for PipedArchive {
+    fn drop(&mut self) {
+        PIPED.lock().unwrap_or_else(std::sync::PoisonError::into_inner).retain(|(n, _)| *n != self.0);
+    }
+}
+
+fn take_piped(path: &std::path::Path) -> Option<std::fs::File> {
+    let mut piped = PIPED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let at = piped.iter().position(|(n, _)| n == path)?;
+    Some(piped.swap_remove(at).1)
+}
+
 pub fn open_archive_counted(path: &std::path::Path) -> crate::error::Result<Opened> {
     use crate::error::IoContext;
-    let (origin, input_len) = if path.as_os_str() == "-" {
+    let (origin, input_len) = if let Some(pipe) = take_piped(path) {
+        (compress::Origin::File(pipe), None)
+    } else if path.as_os_str() == "-" {
         // As GNU tar: waiting for an archive typed at the terminal is never what was meant.
         if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
             return Err(crate::error::Error::Usage(
