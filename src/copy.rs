@@ -33,6 +33,37 @@ pub struct CopyOptions {
     pub progress: bool,
 }
 
+/// `--exclude` patterns as copy matches them: an absolute one names a path beneath SRC, as
+/// rsync anchors it at the root of the transfer (`copy --exclude /proc / /mnt/new`), or
+/// beneath SRC as given (`--exclude /srv/old/proc` with SRC /srv/old); the members are
+/// `./proc`, so it is matched as that (found by review: an absolute pattern matched nothing,
+/// in silence). Others match as in `create`.
+pub fn anchored_excludes(src: &std::path::Path, patterns: &[std::ffi::OsString]) -> Vec<Vec<u8>> {
+    use std::os::unix::ffi::OsStrExt;
+    // SRC as given, and as resolved (a relative SRC, or one through a symlink).
+    let real = std::fs::canonicalize(src).ok();
+    let srcs: Vec<&[u8]> = [Some(src), real.as_deref()]
+        .into_iter()
+        .flatten()
+        .map(|s| s.as_os_str().as_bytes())
+        .filter(|s| s.first() == Some(&b'/'))
+        .map(|s| s.strip_suffix(b"/").unwrap_or(s))
+        .collect();
+    patterns
+        .iter()
+        .map(|p| {
+            let p = p.as_os_str().as_bytes();
+            if p.first() != Some(&b'/') {
+                return p.to_vec();
+            }
+            let under_src = srcs.iter().find_map(|src| p.strip_prefix(*src)?.strip_prefix(b"/"));
+            let rest = under_src.unwrap_or(p);
+            let rest = &rest[rest.iter().position(|&b| b != b'/').unwrap_or(rest.len())..];
+            [&b"./"[..], rest].concat()
+        })
+        .collect()
+}
+
 /// Streams `opts.src` through a pipe into `run`, which reads the archive from the path it is
 /// given; returns `run`'s outcome after the writer has finished. The archive is written with
 /// `create_report`, read with `report`.

@@ -290,7 +290,8 @@ pub struct VerifyXattrArgs {
 pub struct CopyArgs {
     #[command(flatten)]
     pub(super) xattrs: XattrArgs,
-    /// Leave out files whose name (or any tail of it) matches GLOB; repeatable
+    /// Leave out files whose name (or any tail of it) matches GLOB; an absolute GLOB names a
+    /// path beneath SRC (`--exclude /proc`), as rsync anchors it; repeatable
     #[arg(long, value_name = "GLOB")]
     pub(super) exclude: Vec<std::ffi::OsString>,
     /// Stay on SRC's filesystem

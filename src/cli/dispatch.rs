@@ -457,12 +457,7 @@ fn command(
         Command::Copy(a) => {
             let opts = CopyOptions {
                 xattrs: a.xattrs.policy(None)?,
-                excludes: Excludes::new(
-                    &a.exclude
-                        .iter()
-                        .map(|p| std::os::unix::ffi::OsStrExt::as_bytes(p.as_os_str()).to_vec())
-                        .collect::<Vec<_>>(),
-                )?,
+                excludes: Excludes::new(&crate::copy::anchored_excludes(&a.src, &a.exclude))?,
                 src: a.src,
                 dst: a.dst,
                 one_file_system: a.one_file_system,
