@@ -245,6 +245,12 @@ fn errno_hint(op: &str, e: &io::Error, who: Who) -> &'static str {
         Some(libc::ENFILE) => {
             " (the system's open-file table is full: close other programs' files, or raise fs.file-max)"
         }
+        // A file at the filesystem's limit of hard links (65,000 on ext4), or a directory at
+        // its limit of subdirectories (ext4 without dir_nlink; found by review: a bare "Too
+        // many links").
+        Some(libc::EMLINK) if !reads => {
+            " (the file has as many hard links as this filesystem allows, 65,000 on ext4, or the directory as many subdirectories: choose a filesystem that allows more, as xfs or btrfs, or leave those members out)"
+        }
         // rename(2) and unlink(2) refuse a mount point (a file bind-mounted over, as container
         // runtimes mount /etc/resolv.conf).
         Some(libc::EBUSY) if !reads => " (something is mounted there: unmount it, or leave that member out)",

@@ -3684,3 +3684,30 @@ with tarfile.open(sys.argv[1], 'w', format=tarfile.PAX_FORMAT) as t:
     let value = util::cmd("getfattr").args(["-n", "user.b", "--only-values"]).arg(dst.join("g")).ok();
     assert_eq!(value.stdout_text(), "2");
 }
+
+/// A file past ext4's limit of hard links (65,000) is an error of each link refused, saying
+/// what the limit is and what to do (found by review: a bare "Too many links"); the rest is
+/// extracted.
+#[test]
+fn too_many_hard_links_say_what_to_do() {
+    let Some(src) = util::mount_tmp("tmpfs", "size=64m") else { return };
+    let Some(ext4) = util::mount_ext4(64 << 20, &[]) else { return };
+    std::fs::write(src.path().join("f"), b"x\n").unwrap();
+    for i in 0..65_001 {
+        std::fs::hard_link(src.path().join("f"), src.path().join(format!("l{i}"))).unwrap();
+    }
+    std::fs::write(src.path().join("z"), b"last\n").unwrap();
+    let tmp = util::tempdir();
+    let a = tmp.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(src.path()).arg(".").ok();
+    let dest = ext4.path().join("dest");
+    std::fs::create_dir(&dest).unwrap();
+    let err = captar().args(["extract", "-f"]).arg(&a).arg("-C").arg(&dest).code(2).stderr_text();
+    let refused: Vec<&str> = err.lines().filter(|l| l.contains(": create hard link: Too many links")).collect();
+    assert_eq!(refused.len(), 2, "{err}");
+    assert!(
+        refused.iter().all(|l| l.ends_with(" (the file has as many hard links as this filesystem allows, 65,000 on ext4, or the directory as many subdirectories: choose a filesystem that allows more, as xfs or btrfs, or leave those members out)")),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(dest.join("z")).unwrap(), b"last\n");
+}
