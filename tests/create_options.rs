@@ -2077,6 +2077,22 @@ fn update_as_gnu_tar() {
     captar().args(["extract", "-f", "c.tar", "-C"]).arg(&out).current_dir(d).ok();
     assert_eq!(std::fs::read(out.join("d/ping")).unwrap(), b"#!/bin/sh\nexit 0\n");
     assert!(cmd("getcap").arg(out.join("d/ping")).ok().stdout_text().contains("cap_net_raw=ep"));
+    // A member with a pax header of its own is compared to the nanosecond, whole-second time
+    // or not, as GNU tar compares it: a file changed within that second is newer (found by
+    // review: not added again, a capped one neither). Tested beside GNU tar, on its posix
+    // archive and on captar's (the capability makes a pax header).
+    cmd("touch").args(["-d", "2022-01-01 00:00:00", "d/c", "d/ping"]).current_dir(d).ok();
+    cmd("tar").args(["--format=posix", "-cf", "gp.tar", "d/c"]).current_dir(d).ok();
+    captar().args(["create", "-f", "cp.tar", "d/ping"]).current_dir(d).ok();
+    cmd("touch").args(["-d", "2022-01-01 00:00:00.5", "d/c", "d/ping"]).current_dir(d).ok();
+    for (archive, name) in [("gp.tar", "d/c"), ("cp.tar", "d/ping")] {
+        let copy = format!("gnu-{archive}");
+        std::fs::copy(d.join(archive), d.join(&copy)).unwrap();
+        captar().args(["-uf", archive, name]).current_dir(d).ok();
+        cmd("tar").args(["--xattrs", "--xattrs-include=security.capability", "-uf", &copy, name]).current_dir(d).ok();
+        assert_eq!(cmd("tar").args(["-tf", archive]).current_dir(d).ok().stdout_text(), format!("{name}\n{name}\n"));
+        assert_eq!(sorted(archive), sorted(&copy), "{archive}");
+    }
 }
 
 /// delete (GNU tar's --delete): the same bytes as GNU tar's --delete leaves, for captar's
@@ -2189,6 +2205,21 @@ fn delete_as_gnu_tar() {
             assert!(err.starts_with("captar: locked.tar: cannot write to it (Operation not permitted): delete rewrites the archive; nothing deleted"), "{flag}: {err}");
             assert_eq!(dir_of("locked.tar"), 1, "{flag}: something left beside it");
             assert!(bytes("locked.tar") == bytes("hl.tar"));
+            // Append, update and concatenate say so too, not what to do about a read (found by
+            // review: "run as root, or as a user allowed to read it").
+            for args in [
+                &["append", "-f", "locked.tar", "hl"][..],
+                &["update", "-f", "locked.tar", "hl"],
+                &["concatenate", "-f", "locked.tar", "hl2.tar"],
+            ] {
+                let err = captar().args(args).current_dir(d).code(2).stderr_text();
+                assert_eq!(
+                    err,
+                    "captar: locked.tar: cannot write to it (Operation not permitted): members are added to the archive in place; nothing added (give write permission, lift chattr +i or +a, or work on a copy)\n",
+                    "{args:?}"
+                );
+                assert!(bytes("locked.tar") == bytes("hl.tar"));
+            }
         }
     }
     if util::require_tool("setpriv") {
@@ -2205,6 +2236,13 @@ fn delete_as_gnu_tar() {
             .code(2)
             .stderr_text();
         assert!(err.starts_with("captar: ro.tar: cannot write to it (Permission denied)"), "{err}");
+        assert!(std::fs::read(mine.join("ro.tar")).unwrap() == bytes("hl.tar"));
+        let err = util::as_nobody(env!("CARGO_BIN_EXE_captar"))
+            .args(["append", "-f", "ro.tar", "ro.tar"])
+            .current_dir(&mine)
+            .code(2)
+            .stderr_text();
+        assert!(err.starts_with("captar: ro.tar: cannot write to it (Permission denied): members are added"), "{err}");
         assert!(std::fs::read(mine.join("ro.tar")).unwrap() == bytes("hl.tar"));
     }
     // Refused or nothing to do: the archive as it was.

@@ -749,6 +749,28 @@ fn one_file_archive() -> (tempfile::TempDir, PathBuf) {
     (tmp, a)
 }
 
+/// A socket where the archive has a file is a type difference, as GNU tar's --compare says
+/// "File type differs" (found by review: it passed as the file, with --all too).
+#[test]
+fn a_socket_for_a_file_is_another_type() {
+    let (tmp, a) = one_file_archive();
+    std::fs::remove_file(tmp.path().join("m/a")).unwrap();
+    let _socket = std::os::unix::net::UnixListener::bind(tmp.path().join("m/a")).unwrap();
+    for all in [false, true] {
+        let out =
+            captar().arg("verify").args(all.then_some("--all")).arg("-f").arg(&a).arg("-C").arg(tmp.path()).code(1);
+        assert!(
+            out.stdout_text().starts_with("m/a: type differs: archive file, disk socket\n"),
+            "{}",
+            out.stdout_text()
+        );
+    }
+    if util::require_tool("tar") {
+        let gnu = cmd("tar").arg("-df").arg(&a).arg("-C").arg(tmp.path()).code(1);
+        assert!(gnu.stdout_text().contains("m/a: File type differs"), "{}", gnu.stdout_text());
+    }
+}
+
 /// Members asked for and not there are said on stderr also when standard output was closed
 /// (`| true`: found by review, they were lost with the flush that failed).
 #[test]

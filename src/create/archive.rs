@@ -125,8 +125,7 @@ pub(super) fn append_archive(
     let remember = |meta: &EntryMeta| {
         let name = meta.path.as_os_str().as_bytes();
         let name = name.strip_suffix(b"/").unwrap_or(name).to_vec();
-        let latest = archived.entry(name).or_insert(meta.mtime);
-        *latest = (*latest).max(meta.mtime);
+        archived.entry(name).or_insert_with(crate::create::Archived::default).add(meta);
     };
     let Adding { file, end, len } =
         if opts.update { open_to_add(path, &md, remember)? } else { open_to_add(path, &md, |_| {})? };
@@ -182,8 +181,19 @@ pub(super) fn open_to_add(path: &Path, md: &std::fs::Metadata, seen: impl FnMut(
             compression.name()
         )
     };
+    // Opened for writing first: a refusal is said as such, before the archive is read (found by
+    // review: a 0444 archive was read through, then refused with the advice for a read).
+    let file = std::fs::OpenOptions::new().read(true).write(true).open(path).map_err(|e| match e.raw_os_error() {
+        Some(libc::EACCES | libc::EPERM | libc::EROFS | libc::ETXTBSY) => Error::entry(
+            path,
+            format!(
+                "cannot write to it ({}): members are added to the archive in place; nothing added (give write permission, lift chattr +i or +a, or work on a copy)",
+                crate::error::os_text(&e)
+            ),
+        ),
+        _ => Error::io(path, "open the archive", e),
+    })?;
     let end = members_end(path, compressed, seen)?;
-    let file = std::fs::OpenOptions::new().read(true).write(true).open(path).at(path, "open the archive")?;
     let len = file.metadata().at(path, "stat the archive")?.len();
     refuse_data_after_end(
         &file,

@@ -53,8 +53,8 @@ struct Walker<'a> {
     /// The leading parts stripped from names given (`/`, `../`), each noted once.
     warned_absolute: std::collections::HashSet<String>,
     /// `update`: the archive's member names (without a trailing `/`) and the latest
-    /// modification time each is archived with.
-    archived: HashMap<Vec<u8>, Time>,
+    /// modification times each is archived with.
+    archived: HashMap<Vec<u8>, Archived>,
     /// A listed-incremental dump: the snapshot read, and the new one being made.
     incremental: Option<incremental::Incremental>,
     /// The listing of the directory about to be added (incremental dumps).
@@ -210,4 +210,30 @@ pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
         remove::remove_all(archived, opts.dereference, report);
     }
     Ok(report.outcome())
+}
+
+/// `update`: the latest times a name is archived with, as GNU tar's -u compares each member
+/// (`tar_timespec_cmp`): to the nanosecond for a member with a pax extended header, in whole
+/// seconds for one without (ustar, GNU's format), whatever its time's fraction (found by review:
+/// a pax member of a whole-second time was compared in whole seconds, so a file changed within
+/// that second, a capped one too, was not added again).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Archived {
+    precise: Option<Time>,
+    seconds: Option<i64>,
+}
+
+impl Archived {
+    pub(crate) fn add(&mut self, meta: &crate::format::EntryMeta) {
+        if meta.pax_header {
+            self.precise = Some(self.precise.map_or(meta.mtime, |t| t.max(meta.mtime)));
+        } else {
+            self.seconds = Some(self.seconds.map_or(meta.mtime.secs, |s| s.max(meta.mtime.secs)));
+        }
+    }
+
+    /// Whether a member holds a file of modification time `mtime` as new or newer.
+    pub(crate) fn holds(&self, mtime: Time) -> bool {
+        self.precise.is_some_and(|t| mtime <= t) || self.seconds.is_some_and(|s| mtime.secs <= s)
+    }
 }

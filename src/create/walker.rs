@@ -103,9 +103,8 @@ impl Walker<'_> {
                 let is_dir = Kind::of_mode(entry.st.st_mode) == Some(Kind::Dir);
                 // update (tar's -u): what the archive holds as new or newer is not added again;
                 // a directory it holds is not, but its entries are looked at.
-                let archived = self
-                    .archived_as(&entry.name)
-                    .is_some_and(|time| is_dir || Time::mtime_of(&entry.st).at_precision_of(time) <= time);
+                let archived =
+                    self.archived_as(&entry.name).is_some_and(|times| is_dir || times.holds(Time::mtime_of(&entry.st)));
                 if archived && !is_dir {
                     next = tree.next();
                     continue;
@@ -323,8 +322,8 @@ impl Walker<'_> {
     }
 
     /// With `update`: when the archive holds a member of the name `name` would be archived
-    /// under (after `--transform`), the latest modification time it is archived with.
-    pub(super) fn archived_as(&self, name: &Path) -> Option<Time> {
+    /// under (after `--transform`), the latest modification times it is archived with.
+    pub(super) fn archived_as(&self, name: &Path) -> Option<super::Archived> {
         if self.archived.is_empty() {
             return None;
         }

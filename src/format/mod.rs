@@ -128,8 +128,7 @@ impl Time {
     }
 
     /// This time as precise as `archived`, a member's: without its fraction of a second when
-    /// the member has none (ustar and GNU tar's own format keep whole seconds), as GNU tar
-    /// compares a file with a member.
+    /// the member has none (ustar and GNU tar's own format keep whole seconds).
     pub fn at_precision_of(self, archived: Time) -> Time {
         if archived.nsecs == 0 { Time { nsecs: 0, ..self } } else { self }
     }
@@ -300,6 +299,9 @@ pub struct EntryMeta {
     /// `D` member): NUL-terminated names, each after a letter (`Y` archived here, `N` not, `D` a
     /// directory; `R`/`T`/`X` renames), and a final NUL. See `create::incremental`.
     pub dumpdir: Option<Vec<u8>>,
+    /// The member had a pax extended header of its own: its time is to the nanosecond, as GNU
+    /// tar takes it (`POSIX_FORMAT`), also when the time has no fraction; else whole seconds.
+    pub pax_header: bool,
 }
 
 impl EntryMeta {
@@ -334,6 +336,7 @@ impl EntryMeta {
             acl_texts: None,
             sparse: None,
             dumpdir: None,
+            pax_header: false,
         }
     }
 

@@ -773,9 +773,11 @@ impl Reader {
                         pending.old_sparse = Some(self.old_sparse_map(&block, at, &name)?);
                     }
                     let superseded = (pending.superseded_records, pending.superseded_caps);
+                    let pax_header = pending.extended_bytes > 0;
                     let member::Parsed { mut meta, sparse, malformed, unusable } =
                         self.member(&block, header, size, pending, at)?;
                     (meta.superseded_records, meta.superseded_caps) = superseded;
+                    meta.pax_header = pax_header;
                     self.damage.extend(malformed);
                     if let Some(e) = unusable {
                         self.damage.push(e);
