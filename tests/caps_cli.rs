@@ -474,8 +474,8 @@ fn scan_a_directory_that_cannot_be_searched() {
     same_as_getcap(d, &[OsStr::new("-r"), OsStr::new(".")], &[OsStr::new(".")]);
 }
 
-/// Under a limited address space (`ulimit -v`) many helper threads fit: small stacks and one
-/// malloc arena. With 2 MiB stacks and an arena per thread, a scan of a few thousand
+/// Under a limited address space (`ulimit -v`) or open-file limit (`ulimit -n`) the scan
+/// finishes, with as many helper threads as fit: small stacks and one malloc arena. With 2 MiB stacks and an arena per thread, a scan of a few thousand
 /// directories aborted (exit 134) in most runs with `--threads 64` under 60 MB.
 #[test]
 fn scan_many_threads_in_a_small_address_space() {
@@ -492,10 +492,21 @@ fn scan_many_threads_in_a_small_address_space() {
     setcap(&["cap_net_raw=ep"], &d.join("d7/s7/f"));
     setcap(&["cap_sys_admin=p"], &d.join("d49/s2999/f"));
     let getcap = cmd("getcap").args(["-r", "."]).current_dir(d).ok();
-    for (threads, bytes) in [("64", "60000000"), ("1024", "60000000"), ("1024", "100000000")] {
+    // Under 15 MB, of which the process maps 11 at its start, a quarter of the whole limit let
+    // 14 helpers start, and the scan aborted; each one's open directory counts against `ulimit
+    // -n` too, where directories were lost to "Too many open files" (found by review).
+    for (threads, limit) in [
+        ("64", "--as=60000000"),
+        ("1024", "--as=60000000"),
+        ("1024", "--as=100000000"),
+        ("64", "--as=15360000"),
+        ("1024", "--as=15360000"),
+        ("16", "--nofile=8"),
+        ("64", "--nofile=12"),
+    ] {
         for _ in 0..3 {
             let out = cmd("prlimit")
-                .arg(format!("--as={bytes}"))
+                .arg(limit)
                 .arg("--")
                 .arg(env!("CARGO_BIN_EXE_captar"))
                 .args(["caps", "scan", "--threads", threads, "."])
@@ -504,10 +515,23 @@ fn scan_many_threads_in_a_small_address_space() {
             assert_eq!(
                 (out.stdout.escape_ascii().to_string(), out.stderr_text()),
                 (getcap.stdout.escape_ascii().to_string(), String::new()),
-                "--threads {threads} under --as={bytes}"
+                "--threads {threads} under {limit}"
             );
         }
     }
+}
+
+/// A directory whose path is 4096 bytes or more cannot be read by path, by getcap -r either:
+/// one error saying so and what to do (found by review: a bare "File name too long").
+#[test]
+fn scan_says_what_to_do_past_path_max() {
+    let tmp = util::tempdir();
+    // Made one level at a time, from within: the whole path is too long for mkdir.
+    let made = "import os\nfor _ in range(21):\n    os.mkdir('d' * 200)\n    os.chdir('d' * 200)\n";
+    cmd("python3").args(["-c", made]).current_dir(tmp.path()).ok();
+    let err = captar().args(["caps", "scan"]).arg(tmp.path()).code(2).stderr_text();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.ends_with(": read directory: File name too long (a path of 4096 bytes or more, which Linux looks up from no path, as getcap -r cannot either: run from a directory nearer to it, entered step by step with cd)\n"), "{err}");
 }
 
 #[test]

@@ -82,9 +82,17 @@ struct Reader<'a, T> {
 /// decoding), which recurse no further.
 const HELPER_STACK: usize = 256 * 1024;
 
-/// How many helpers' stacks fit in a quarter of the address space `ulimit -v` allows
-/// (unlimited: no bound), leaving the rest to the heap: a thread whose stack fits can still
-/// start where the allocations after it will not, and an allocation that fails aborts.
+/// What a helper maps besides its stack: guard pages, the signal stack Rust's runtime gives
+/// every thread, a directory stream's buffer (32 KiB in glibc), and some heap.
+const HELPER_EXTRA: usize = 192 * 1024;
+
+/// How many helpers fit in a quarter of the address space `ulimit -v` leaves this process
+/// (unlimited: no bound), the rest kept for the heap: a thread whose stack fits can still
+/// start where the allocations after it will not, and an allocation that fails aborts. Each
+/// helper costs its stack, the signal stack Rust's runtime maps for it, and a directory
+/// stream's buffer; what the process has mapped already (its own code, about 11 MiB) is not
+/// left (found by review: a quarter of the whole limit let 14 helpers start under 15 MB, and
+/// the scan aborted).
 ///
 /// Under such a limit the threads also share one malloc arena: glibc gives a thread an arena of
 /// its own, reserving 64 MiB of address space for each, up to 8 per core, and a few of those
@@ -95,7 +103,14 @@ fn helpers_within_address_limit() -> usize {
     };
     #[cfg(target_env = "gnu")]
     one_malloc_arena();
-    usize::try_from(bytes / 4 / HELPER_STACK as u64).unwrap_or(usize::MAX).max(1)
+    let mapped = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| l.strip_prefix("VmSize:")?.trim().strip_suffix(" kB")?.parse::<u64>().ok())
+        })
+        .map_or(32 << 20, |kib| kib << 10);
+    let per_helper = (HELPER_STACK + HELPER_EXTRA) as u64;
+    usize::try_from(bytes.saturating_sub(mapped) / 4 / per_helper).unwrap_or(usize::MAX).max(1)
 }
 
 #[cfg(target_env = "gnu")]
@@ -141,7 +156,11 @@ pub(super) fn walk<T: Send>(
         // would panic instead. A helper reads one directory at a time, without recursion: a
         // small stack keeps `--threads 1024` within a limited address space (`ulimit -v`), where
         // the default 2 MiB stacks took it all and a later allocation aborted the scan.
-        for _ in 1..opts.threads.max(1).min(helpers_within_address_limit()) {
+        // Each helper holds one directory open at a time, as the calling thread does: no more
+        // of them than the open-file limit leaves room for (`ulimit -n 8` with `--threads 16`
+        // lost directories to "Too many open files"; found by review).
+        let helpers = opts.threads.max(1).min(helpers_within_address_limit()).min(crate::fds::spare(4).max(1));
+        for _ in 1..helpers {
             let helper = std::thread::Builder::new().stack_size(HELPER_STACK);
             if helper.spawn_scoped(scope, || reader.help()).is_err() {
                 break;
