@@ -104,7 +104,7 @@ impl Verifier<'_> {
         let root = self.root.clone();
         let key = |path: &Path| match beneath {
             true => path.strip_prefix(&root).unwrap_or(path).to_path_buf(),
-            false => path.to_path_buf(),
+            false => spelled_alike(path),
         };
         // What was compared is not read again: an error reading it (a v3 rootid this namespace
         // does not map) was reported once already (found by review: it was reported twice).
@@ -114,7 +114,10 @@ impl Verifier<'_> {
             Ok(())
         })?;
         for f in found {
-            let key = key(&f.path);
+            let key = match beneath {
+                true => key(&f.path),
+                false => f.path.clone(),
+            };
             let shown = match (beneath, self.style) {
                 (true, Some(prefix)) if !prefix.is_empty() => Path::new(prefix).join(&key),
                 _ => key.clone(),
@@ -129,4 +132,21 @@ impl Verifier<'_> {
         }
         Ok(())
     }
+}
+
+/// A manifest's path, or one found by `--extra`'s scan, as the one file it names whatever the
+/// spelling: made absolute from the current directory, without `.` components and doubled or
+/// trailing slashes (`..` is kept: it may go through a symlink). A manifest of `getcap -r ./d`
+/// checked with `--extra d` (or `/abs/d`) reported every file it had verified as a capped file
+/// not in the manifest (found by review).
+pub(super) fn spelled_alike(path: &Path) -> PathBuf {
+    let absolute;
+    let path = match path.is_absolute() {
+        true => path,
+        false => {
+            absolute = std::env::current_dir().map(|cwd| cwd.join(path)).unwrap_or_else(|_| path.to_path_buf());
+            &absolute
+        }
+    };
+    path.components().filter(|c| !matches!(c, std::path::Component::CurDir)).collect()
 }

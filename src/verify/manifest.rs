@@ -65,7 +65,7 @@ impl Verifier<'_> {
             if self.opts.extra {
                 self.seen.insert(match &place {
                     Place::Beneath { rel, .. } => rel.clone(),
-                    Place::Path(path) => path.clone(),
+                    Place::Path(path) => super::extra::spelled_alike(path),
                 });
             }
             self.summary.with_caps += 1;
