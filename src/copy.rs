@@ -40,9 +40,10 @@ pub struct CopyOptions {
 /// in silence). Others match as in `create`.
 pub fn anchored_excludes(src: &std::path::Path, patterns: &[std::ffi::OsString]) -> Vec<Vec<u8>> {
     use std::os::unix::ffi::OsStrExt;
-    // SRC as given, and as resolved (a relative SRC, or one through a symlink).
+    // SRC as given, from the current directory, and as resolved (through a symlink).
     let real = std::fs::canonicalize(src).ok();
-    let srcs: Vec<&[u8]> = [Some(src), real.as_deref()]
+    let from_cwd = std::env::current_dir().ok().map(|cwd| cwd.join(src));
+    let srcs: Vec<&[u8]> = [Some(src), from_cwd.as_deref(), real.as_deref()]
         .into_iter()
         .flatten()
         .map(|s| s.as_os_str().as_bytes())
@@ -59,7 +60,9 @@ pub fn anchored_excludes(src: &std::path::Path, patterns: &[std::ffi::OsString])
             let under_src = srcs.iter().find_map(|src| p.strip_prefix(*src)?.strip_prefix(b"/"));
             let rest = under_src.unwrap_or(p);
             let rest = &rest[rest.iter().position(|&b| b != b'/').unwrap_or(rest.len())..];
-            [&b"./"[..], rest].concat()
+            // A trailing slash, rsync's "a directory", would match no member name.
+            let end = rest.iter().rposition(|&b| b != b'/').map_or(0, |at| at + 1);
+            [&b"./"[..], &rest[..end]].concat()
         })
         .collect()
 }

@@ -732,21 +732,21 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
     Ok(report.outcome())
 }
 
-/// `path` without its leading slashes (`.` if nothing is left, `./` for a directory, as GNU tar
-/// lists them); whether it had any.
+/// `path` without its leading slashes; whether it had any. What is left of a name that is
+/// empty or all slashes is listed as GNU tar lists it: `.`, or `./` for a directory whose name
+/// ended in a slash beyond the root (a transform's `//`, or nothing: the root itself, `/`, is
+/// `.`; found by review: an empty name was an empty line, the root `./`).
 fn strip_root(path: &mut PathBuf, dir: bool) -> bool {
     let bytes = path.as_os_str().as_bytes();
-    if bytes.first() != Some(&b'/') {
-        return false;
-    }
     let at = bytes.iter().position(|&b| b != b'/').unwrap_or(bytes.len());
     let rest = match (at == bytes.len(), dir) {
+        (false, _) if at == 0 => return false,
         (false, _) => &bytes[at..],
-        (true, false) => &b"."[..],
-        (true, true) => &b"./"[..],
+        (true, true) if bytes.len() != 1 => &b"./"[..],
+        (true, _) => &b"."[..],
     };
     *path = PathBuf::from(std::ffi::OsStr::from_bytes(rest));
-    true
+    at > 0
 }
 
 #[cfg(test)]

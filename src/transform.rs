@@ -631,10 +631,11 @@ fn interval(chars: &[char], mut i: usize, basic: bool) -> Option<(String, usize)
         }
         // A backslash before a comma is a comma, as glibc reads it: `\,` is how a comma is
         // written inside `s,...,...,` (found by review: GNU tar's `s,a\{2\,\},X,` was refused,
-        // and `s,a{2\,},X,x` renamed nothing). Before a digit glibc reads a back-reference and
-        // refuses the interval, as captar does (found by review: `\{\2\}` was taken as `{2}`).
-        if c == '\\' && chars.get(i + 1) == Some(&',') {
-            body.push(',');
+        // and `s,a{2\,},X,x` renamed nothing). Before 1 to 9 glibc reads a back-reference and
+        // refuses the interval, as captar does (found by review: `\{\2\}` was taken as `{2}`);
+        // `\0` is the digit.
+        if let (true, Some(&n @ (',' | '0'))) = (c == '\\', chars.get(i + 1)) {
+            body.push(n);
             i += 2;
             continue;
         }

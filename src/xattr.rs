@@ -158,16 +158,27 @@ pub fn eoverflow_why(elsewhere: &str) -> String {
 }
 
 /// Whether this process is in the initial user namespace: its uid map maps every uid to itself.
-/// Where /proc cannot tell (not mounted, as in a chroot made by hand), it is taken to be: a
-/// container runtime mounts /proc, a bare chroot is mostly the host's root (found by review:
-/// root in a chroot without /proc was advised as a user namespace's root).
+/// Where /proc cannot tell (not mounted), false: what judges by it (an owner shown as the
+/// overflow uid, an EOVERFLOW's reason) then allows for a namespace. `initial_userns_or_unknown`
+/// is the other way.
 pub(crate) fn in_initial_userns() -> bool {
-    static INITIAL: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    initial_userns() == Some(true)
+}
+
+/// Whether this process is in the initial user namespace, true where /proc cannot tell: for
+/// advice to root, where a chroot made by hand without /proc is mostly the host's root (a
+/// container runtime mounts /proc; found by review: such a root was advised as a user
+/// namespace's root).
+pub(crate) fn initial_userns_or_unknown() -> bool {
+    initial_userns() != Some(false)
+}
+
+fn initial_userns() -> Option<bool> {
+    static INITIAL: std::sync::OnceLock<Option<bool>> = std::sync::OnceLock::new();
     *INITIAL.get_or_init(|| {
-        std::fs::read_to_string("/proc/self/uid_map").map_or(true, |map| {
-            let lines: Vec<Vec<&str>> = map.lines().map(|l| l.split_whitespace().collect()).collect();
-            lines == [["0", "0", "4294967295"]]
-        })
+        let map = std::fs::read_to_string("/proc/self/uid_map").ok()?;
+        let lines: Vec<Vec<&str>> = map.lines().map(|l| l.split_whitespace().collect()).collect();
+        Some(lines == [["0", "0", "4294967295"]])
     })
 }
 

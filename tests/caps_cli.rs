@@ -531,7 +531,7 @@ fn scan_says_what_to_do_past_path_max() {
     cmd("python3").args(["-c", made]).current_dir(tmp.path()).ok();
     let err = captar().args(["caps", "scan"]).arg(tmp.path()).code(2).stderr_text();
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.ends_with(": read directory: File name too long (a path of 4096 bytes or more, which Linux looks up from no path, as getcap -r cannot either: run from a directory nearer to it, entered step by step with cd)\n"), "{err}");
+    assert!(err.ends_with(": read directory: File name too long (a name over 255 bytes, or a path of 4096 bytes or more, which Linux looks up from no path, as getcap -r cannot either: a deep one is reached from a directory nearer to it, entered step by step with cd)\n"), "{err}");
 }
 
 #[test]

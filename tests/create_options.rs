@@ -2220,6 +2220,13 @@ fn delete_as_gnu_tar() {
                 );
                 assert!(bytes("locked.tar") == bytes("hl.tar"));
             }
+            // A compressed one is refused as such: no permission would help (found by review).
+            let gz = d.join(format!("locked{flag}.tar.gz"));
+            std::fs::write(&gz, cmd("gzip").args(["-c", "hl.tar"]).current_dir(d).ok().stdout).unwrap();
+            let _unlock_gz = Unlock(gz.clone());
+            cmd("chattr").arg(flag).arg(&gz).ok();
+            let err = captar().args(["append", "-f"]).arg(&gz).arg("hl").current_dir(d).code(2).stderr_text();
+            assert!(err.contains(": cannot add to a gzip-compressed archive (nor can GNU tar)"), "{flag}: {err}");
         }
     }
     if util::require_tool("setpriv") {

@@ -280,6 +280,14 @@ fn scan_risk_names_an_owner_the_namespace_does_not_map() {
              ./nsroot cap_net_raw=ep {risk}\n"
         )
     );
+    // The same where /proc is not mounted, which cannot tell the namespace: it is allowed for
+    // (found by review: host root's file was flagged owner-not-root there).
+    let hidden = format!(
+        "unshare -m sh -c 'mount -t tmpfs none /proc && cd {} && {cap} caps scan --risk . | sort'",
+        d.display()
+    );
+    let out_hidden = in_userns(&hidden);
+    assert_eq!((out_hidden.stdout_text(), out_hidden.stderr_text()), (out.stdout_text(), String::new()));
     // In the initial namespace, the same files as they are: uid 100005's is not root's, and
     // 100000's neither (a v2 capability: its root is host root).
     let out = captar().current_dir(&d).args(["caps", "scan", "--risk", "."]).ok();

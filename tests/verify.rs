@@ -1418,3 +1418,41 @@ fn cap_rootid_0_writes_v2_and_says_so() {
         captar().args(["verify", "--cap-rootid", "0", "-f"]).arg(&a).arg("-C").arg(&out).arg(member).ok();
     }
 }
+
+/// `--extra --keep-directory-symlink`: an archived directory kept as a symlink on disk is
+/// walked where it leads, under its archived name: a faithful restore passes (the files it
+/// leads to were reported as not in the archive) and a capability gained behind it is found
+/// (it was not; found by review). An absolute symlink leads where extraction took it, beneath
+/// DIR.
+#[test]
+fn extra_walks_a_kept_directory_symlink_under_its_name() {
+    if !util::require_root("setcap") || !util::require_tool("setcap") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(src.join("d")).unwrap();
+    std::fs::copy("/bin/true", src.join("d/hl")).unwrap();
+    cmd("setcap").arg("cap_chown=p").arg(src.join("d/hl")).ok();
+    let a = tmp.path().join("t.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).arg(".").ok();
+    for (target, name) in [("real", "rel"), ("/real", "abs")] {
+        let dst = tmp.path().join(name);
+        std::fs::create_dir_all(dst.join("real")).unwrap();
+        std::os::unix::fs::symlink(target, dst.join("d")).unwrap();
+        captar().args(["extract", "--keep-directory-symlink", "-f"]).arg(&a).arg("-C").arg(&dst).ok();
+        assert!(dst.join("real/hl").is_file());
+        let verify =
+            || captar().args(["verify", "--keep-directory-symlink", "--extra", "-f"]).arg(&a).arg("-C").arg(&dst);
+        let out = verify().ok();
+        assert_eq!(out.stdout_text(), "verified 3 entries, 1 with capabilities: 0 differences\n", "{target}");
+        std::fs::copy("/bin/true", dst.join("real/gain")).unwrap();
+        cmd("setcap").arg("cap_sys_admin=ep").arg(dst.join("real/gain")).ok();
+        let out = verify().code(1);
+        assert_eq!(
+            out.stdout_text(),
+            "./d/gain: capped file not in archive: cap_sys_admin=ep\nverified 3 entries, 1 with capabilities: 1 difference (capped file not in archive: 1)\n",
+            "{target}"
+        );
+    }
+}

@@ -183,14 +183,25 @@ pub(super) fn open_to_add(path: &Path, md: &std::fs::Metadata, seen: impl FnMut(
     };
     // Opened for writing first: a refusal is said as such, before the archive is read (found by
     // review: a 0444 archive was read through, then refused with the advice for a read).
-    let file = std::fs::OpenOptions::new().read(true).write(true).open(path).map_err(|e| match e.raw_os_error() {
-        Some(libc::EACCES | libc::EPERM | libc::EROFS | libc::ETXTBSY) => Error::entry(
-            path,
-            format!(
-                "cannot write to it ({}): members are added to the archive in place; nothing added (give write permission, lift chattr +i or +a, or work on a copy)",
-                crate::error::os_text(&e)
+    // A compressed one is refused as such even so: no permission would help it (found by
+    // review: a read-only .tar.gz was told to give write permission first).
+    let refused = |e: io::Error| {
+        let mut head = Vec::with_capacity(512);
+        let read =
+            std::fs::File::open(path).and_then(|f| io::Read::read_to_end(&mut io::Read::take(f, 512), &mut head));
+        match read.ok().and_then(|_| Compression::detect(&head).ok()) {
+            Some(c) if c != Compression::None => Error::entry(path, compressed(c)),
+            _ => Error::entry(
+                path,
+                format!(
+                    "cannot write to it ({}): members are added to the archive in place; nothing added (give write permission, lift chattr +i or +a, or work on a copy)",
+                    crate::error::os_text(&e)
+                ),
             ),
-        ),
+        }
+    };
+    let file = std::fs::OpenOptions::new().read(true).write(true).open(path).map_err(|e| match e.raw_os_error() {
+        Some(libc::EACCES | libc::EPERM | libc::EROFS | libc::ETXTBSY) => refused(e),
         _ => Error::io(path, "open the archive", e),
     })?;
     let end = members_end(path, compressed, seen)?;
