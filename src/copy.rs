@@ -40,6 +40,7 @@ pub struct CopyOptions {
 /// in silence). Others match as in `create`.
 pub fn anchored_excludes(src: &std::path::Path, patterns: &[std::ffi::OsString]) -> Vec<Vec<u8>> {
     use std::os::unix::ffi::OsStrExt;
+    let given = src;
     // SRC as given, from the current directory, and as resolved (through a symlink).
     let real = std::fs::canonicalize(src).ok();
     let from_cwd = std::env::current_dir().ok().map(|cwd| cwd.join(src));
@@ -60,9 +61,18 @@ pub fn anchored_excludes(src: &std::path::Path, patterns: &[std::ffi::OsString])
             let under_src = srcs.iter().find_map(|src| p.strip_prefix(*src)?.strip_prefix(b"/"));
             let rest = under_src.unwrap_or(p);
             let rest = &rest[rest.iter().position(|&b| b != b'/').unwrap_or(rest.len())..];
-            // A trailing slash, rsync's "a directory", would match no member name.
+            // A trailing slash says "a directory", as in rsync: `/run/` leaves out SRC/run if it
+            // is one, and matches nothing else (a file named so is copied, as rsync copies it;
+            // found by review: it was left out too, or, before, the pattern matched nothing).
+            // With wildcards, it matches nothing, as GNU tar's `--exclude 'x*/'`.
             let end = rest.iter().rposition(|&b| b != b'/').map_or(0, |at| at + 1);
-            [&b"./"[..], &rest[..end]].concat()
+            let literal = !rest.iter().any(|b| b"*?[\\".contains(b));
+            let dir = std::ffi::OsStr::from_bytes(&rest[..end]);
+            let is_dir = || std::fs::symlink_metadata(given.join(dir)).is_ok_and(|m| m.is_dir());
+            match end < rest.len() && !(literal && is_dir()) {
+                true => [&b"./"[..], rest].concat(),
+                false => [&b"./"[..], &rest[..end]].concat(),
+            }
         })
         .collect()
 }

@@ -66,6 +66,8 @@ fn absolute_excludes_are_beneath_the_source() {
         ("/proc", &src, &["proc", "proc/1", "proc/1/status"][..]),
         // A trailing slash, rsync's "a directory" (it matched nothing: found by review).
         ("/proc/", &src, &["proc", "proc/1", "proc/1/status"][..]),
+        // A file of that name is not a directory: copied, as rsync copies it (found by review).
+        ("/top/", &src, &[][..]),
         ("//dev/*", &src, &["dev/null"][..]),
         (&under, &src, &["a/dev", "a/dev/z"][..]),
         (&through, &PathBuf::from("lnk"), &["a/dev", "a/dev/z"][..]),

@@ -1456,3 +1456,62 @@ fn extra_walks_a_kept_directory_symlink_under_its_name() {
         );
     }
 }
+
+/// `--extra --keep-directory-symlink`: a file reached through a kept symlink and under its own
+/// archived name was compared under either (a symlink to another archived directory, or to DIR,
+/// made each file there an extra); a symlink beneath an absolute kept one is looked up beneath
+/// DIR, as extraction resolved it (it was looked up on the host, and a gain behind it missed;
+/// both found by review).
+#[test]
+fn extra_names_a_file_by_any_kept_symlink_to_it() {
+    if !util::require_root("setcap") || !util::require_tool("setcap") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let t = tmp.path();
+    let capped = |f: &Path| {
+        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+        std::fs::copy("/bin/true", f).unwrap();
+        cmd("setcap").arg("cap_net_raw+ep").arg(f).ok();
+    };
+    let verify = |a: &str, dir: &str, code: i32| {
+        let out = captar()
+            .args(["verify", "--keep-directory-symlink", "--extra", "-f", a, "-C", dir, "."])
+            .current_dir(t)
+            .code(code);
+        out.stdout_text()
+    };
+    // `b` kept as a symlink to the archived `a`.
+    for f in ["s1/a/x", "s1/b/y"] {
+        capped(&t.join(f));
+    }
+    captar().args(["create", "-f", "one.tar", "-C", "s1", "."]).current_dir(t).ok();
+    std::fs::create_dir(t.join("d1")).unwrap();
+    std::os::unix::fs::symlink("a", t.join("d1/b")).unwrap();
+    captar().args(["extract", "--keep-directory-symlink", "-f", "one.tar", "-C", "d1"]).current_dir(t).ok();
+    assert_eq!(verify("one.tar", "d1", 0), "verified 5 entries, 2 with capabilities: 0 differences\n");
+    // `d` kept as a symlink to DIR itself.
+    for f in ["s2/x", "s2/d/f", "s2/n/m/g"] {
+        capped(&t.join(f));
+    }
+    captar().args(["create", "-f", "two.tar", "-C", "s2", "."]).current_dir(t).ok();
+    std::fs::create_dir(t.join("d2")).unwrap();
+    std::os::unix::fs::symlink(".", t.join("d2/d")).unwrap();
+    captar().args(["extract", "--keep-directory-symlink", "-f", "two.tar", "-C", "d2"]).current_dir(t).ok();
+    assert_eq!(verify("two.tar", "d2", 0), "verified 7 entries, 3 with capabilities: 0 differences\n");
+    // `l1` kept as an absolute symlink, `l1/l2` as a relative one beneath it: a gain behind both.
+    capped(&t.join("s3/l1/l2/h"));
+    captar().args(["create", "-f", "three.tar", "-C", "s3", "."]).current_dir(t).ok();
+    for d in ["d3/r1", "d3/r2"] {
+        std::fs::create_dir_all(t.join(d)).unwrap();
+    }
+    std::os::unix::fs::symlink("/r1", t.join("d3/l1")).unwrap();
+    std::os::unix::fs::symlink("../r2", t.join("d3/r1/l2")).unwrap();
+    captar().args(["extract", "--keep-directory-symlink", "-f", "three.tar", "-C", "d3"]).current_dir(t).ok();
+    assert!(t.join("d3/r2/h").is_file());
+    capped(&t.join("d3/r2/gain"));
+    assert_eq!(
+        verify("three.tar", "d3", 1),
+        "./l1/l2/gain: capped file not in archive: cap_net_raw=ep\nverified 4 entries, 1 with capabilities: 1 difference (capped file not in archive: 1)\n"
+    );
+}

@@ -119,8 +119,19 @@ impl Verifier<'_> {
         };
         // What was compared is not read again: an error reading it (a v3 rootid this namespace
         // does not map) was reported once already (found by review: it was reported twice).
+        // A file has a name under each kept symlink that leads to it, and its own: it was
+        // compared if any of them was (a symlink to another archived directory, or to DIR,
+        // made every file there an extra; found by review).
         let seen = &self.seen;
-        scan::find_unless(&scan_opts, self.report, &|path| seen.contains(&key(path)), &mut |f| {
+        let any_seen = |path: &Path| {
+            seen.contains(&key(path))
+                || (beneath
+                    && (path.strip_prefix(&root).is_ok_and(|rel| seen.contains(rel))
+                        || kept
+                            .iter()
+                            .any(|(name, to)| path.strip_prefix(to).is_ok_and(|rest| seen.contains(&name.join(rest))))))
+        };
+        scan::find_unless(&scan_opts, self.report, &any_seen, &mut |f| {
             found.push(f);
             Ok(())
         })?;
@@ -161,7 +172,12 @@ impl Verifier<'_> {
         let Ok(real_root) = std::fs::canonicalize(&*self.root) else { return Vec::new() };
         let mut kept = Vec::new();
         for d in dirs {
-            if !std::fs::symlink_metadata(self.root.join(d)).is_ok_and(|m| m.file_type().is_symlink()) {
+            // A symlink as extraction saw it: its parent looked up beneath DIR, through the kept
+            // symlinks there (found by review: an absolute one above it was followed on the host).
+            let (Some(parent), Some(name)) = (d.parent(), d.file_name()) else { continue };
+            let is_link = matches!(dest.open_dir(parent), Ok(Some(dir)) if rustix::fs::statat(&dir, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
+                .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Symlink));
+            if !is_link {
                 continue;
             }
             let Ok(Some(fd)) = dest.open_dir(d) else { continue };
