@@ -40,7 +40,6 @@ pub struct CopyOptions {
 /// in silence). Others match as in `create`.
 pub fn anchored_excludes(src: &std::path::Path, patterns: &[std::ffi::OsString]) -> Vec<Vec<u8>> {
     use std::os::unix::ffi::OsStrExt;
-    let given = src;
     // SRC as given, from the current directory, and as resolved (through a symlink).
     let real = std::fs::canonicalize(src).ok();
     let from_cwd = std::env::current_dir().ok().map(|cwd| cwd.join(src));
@@ -68,7 +67,7 @@ pub fn anchored_excludes(src: &std::path::Path, patterns: &[std::ffi::OsString])
             let end = rest.iter().rposition(|&b| b != b'/').map_or(0, |at| at + 1);
             let literal = !rest.iter().any(|b| b"*?[\\".contains(b));
             let dir = std::ffi::OsStr::from_bytes(&rest[..end]);
-            let is_dir = || std::fs::symlink_metadata(given.join(dir)).is_ok_and(|m| m.is_dir());
+            let is_dir = || std::fs::symlink_metadata(src.join(dir)).is_ok_and(|m| m.is_dir());
             match end < rest.len() && !(literal && is_dir()) {
                 true => [&b"./"[..], rest].concat(),
                 false => [&b"./"[..], &rest[..end]].concat(),

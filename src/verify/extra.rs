@@ -110,26 +110,32 @@ impl Verifier<'_> {
         let scan_opts = ScanOptions { paths: roots, ..ScanOptions::default() };
         let mut found = Vec::new();
         let root = self.root.clone();
-        let key = |path: &Path| match beneath {
-            true => match kept.iter().find_map(|(name, to)| Some(name.join(path.strip_prefix(to).ok()?))) {
-                Some(named) => named,
-                None => path.strip_prefix(&root).unwrap_or(path).to_path_buf(),
-            },
-            false => spelled_alike(path),
+        // A file found beneath DIR has a name under each kept symlink that leads to it, then its
+        // own; one found without -C, its path as the manifest would spell it.
+        let names = |path: &Path| -> Vec<PathBuf> {
+            match beneath {
+                true => kept
+                    .iter()
+                    .filter_map(|(name, to)| Some(name.join(path.strip_prefix(to).ok()?)))
+                    .chain(std::iter::once(path.strip_prefix(&root).unwrap_or(path).to_path_buf()))
+                    .collect(),
+                false => vec![spelled_alike(path)],
+            }
         };
         // What was compared is not read again: an error reading it (a v3 rootid this namespace
-        // does not map) was reported once already (found by review: it was reported twice).
-        // A file has a name under each kept symlink that leads to it, and its own: it was
-        // compared if any of them was (a symlink to another archived directory, or to DIR,
-        // made every file there an extra; found by review).
+        // does not map) was reported once already (found by review: it was reported twice). It
+        // was compared if any of its names was (a symlink to another archived directory, or to
+        // DIR, made every file there an extra; found by review).
         let seen = &self.seen;
-        let any_seen = |path: &Path| {
-            seen.contains(&key(path))
-                || (beneath
-                    && (path.strip_prefix(&root).is_ok_and(|rel| seen.contains(rel))
-                        || kept
-                            .iter()
-                            .any(|(name, to)| path.strip_prefix(to).is_ok_and(|rest| seen.contains(&name.join(rest))))))
+        // Asked for every file the scan meets: no allocation unless a kept symlink leads there.
+        let any_seen = |path: &Path| match beneath {
+            true => {
+                seen.contains(path.strip_prefix(&root).unwrap_or(path))
+                    || kept
+                        .iter()
+                        .any(|(name, to)| path.strip_prefix(to).is_ok_and(|rest| seen.contains(&name.join(rest))))
+            }
+            false => seen.contains(&spelled_alike(path)),
         };
         scan::find_unless(&scan_opts, self.report, &any_seen, &mut |f| {
             found.push(f);
@@ -138,8 +144,9 @@ impl Verifier<'_> {
         // Reached twice (through a kept symlink, and where it leads): said once.
         let mut said = std::collections::HashSet::new();
         for f in found {
+            // Named by its first name: under the innermost kept symlink leading to it.
             let key = match beneath {
-                true => key(&f.path),
+                true => names(&f.path).swap_remove(0),
                 false => f.path.clone(),
             };
             if !said.insert(key.clone()) {
@@ -159,27 +166,23 @@ impl Verifier<'_> {
         }
         Ok(())
     }
-}
 
-impl Verifier<'_> {
     /// Of the archived directories `dirs` (sorted), those that are symlinks on disk, kept by
     /// --keep-directory-symlink, the innermost first, each with where it leads beneath DIR as
     /// the walk from DIR reaches it (found by review: `--extra` walked past such a symlink,
     /// so a capability gained behind it went unreported, and reported the files it leads to,
     /// verified under the archive's names, as not in the archive).
     fn kept_dir_symlinks(&mut self, dirs: &[PathBuf]) -> Vec<(PathBuf, PathBuf)> {
-        let Some(dest) = self.dirs_open.dest.as_mut() else { return Vec::new() };
         let Ok(real_root) = std::fs::canonicalize(&*self.root) else { return Vec::new() };
         let mut kept = Vec::new();
         for d in dirs {
-            // A symlink as extraction saw it: its parent looked up beneath DIR, through the kept
-            // symlinks there (found by review: an absolute one above it was followed on the host).
-            let (Some(parent), Some(name)) = (d.parent(), d.file_name()) else { continue };
-            let is_link = matches!(dest.open_dir(parent), Ok(Some(dir)) if rustix::fs::statat(&dir, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
-                .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Symlink));
-            if !is_link {
+            // A symlink as extraction saw it: looked up beneath DIR, through the kept symlinks
+            // above it (found by review: an absolute one above it was followed on the host).
+            let st = self.dirs_open.stat_beneath(d);
+            if !st.is_some_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Symlink) {
                 continue;
             }
+            let Some(dest) = self.dirs_open.dest.as_mut() else { break };
             let Ok(Some(fd)) = dest.open_dir(d) else { continue };
             let proc = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd));
             let Ok(to) = std::fs::read_link(proc) else { continue };
