@@ -72,16 +72,16 @@ impl Verifier<'_> {
             // A file named (`--extra usr/bin/ping`) is checked alone, as without -C: reached
             // when its directory is and it is no symlink.
             let mut reached = |d: &PathBuf| {
-                match self.dirs_open.dest.as_mut() {
-                Some(dest) => {
-                    matches!(dest.open_dir(d), Ok(Some(_)))
-                        || d.file_name().zip(d.parent()).is_some_and(|(name, parent)| {
-                            matches!(dest.open_dir(parent), Ok(Some(dir)) if rustix::fs::statat(&dir, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
-                                .is_ok_and(|st| !matches!(rustix::fs::FileType::from_raw_mode(st.st_mode), rustix::fs::FileType::Symlink | rustix::fs::FileType::Directory)))
-                        })
+                use rustix::fs::{AtFlags, FileType};
+                let Some(dest) = self.dirs_open.dest.as_mut() else { return true };
+                if matches!(dest.open_dir(d), Ok(Some(_))) {
+                    return true;
                 }
-                None => true,
-            }
+                let (Some(name), Some(parent)) = (d.file_name(), d.parent()) else { return false };
+                let Ok(Some(dir)) = dest.open_dir(parent) else { return false };
+                rustix::fs::statat(&dir, name, AtFlags::SYMLINK_NOFOLLOW).is_ok_and(|st| {
+                    !matches!(FileType::from_raw_mode(st.st_mode), FileType::Symlink | FileType::Directory)
+                })
             };
             // A path named for a manifest's --extra that leads nowhere beneath DIR checked
             // nothing: an error, as a member not found (an archived directory missing on disk
