@@ -388,21 +388,70 @@ pub fn mount_tmp(fstype: &str, opts: &str) -> Option<Mount> {
 /// A fresh ext4 of `size` bytes made with `mkfs.ext4 -q` and `mkfs_args`, loop-mounted on a new
 /// temporary directory; `None` (after a skip) when it cannot be.
 pub fn mount_ext4(size: u64, mkfs_args: &[&str]) -> Option<Mount> {
-    if !require_root("mount a loop ext4") || !require_tool("mkfs.ext4") || !require_tool("mount") {
+    mount_image("ext4", size, &[&["-q"], mkfs_args].concat(), "")
+}
+
+/// A fresh `fstype` of `size` bytes made by `mkfs.FSTYPE` with `mkfs_args` in a sparse image,
+/// loop-mounted (with `opts` beside `loop`) on a new temporary directory; `None` (after a
+/// skip, a failure under CI) when the tool is missing or the kernel will not mount it.
+pub fn mount_image(fstype: &str, size: u64, mkfs_args: &[&str], opts: &str) -> Option<Mount> {
+    let mkfs = format!("mkfs.{fstype}");
+    if !require_root(&format!("mount a loop {fstype}")) || !require_tool(&mkfs) || !require_tool("mount") {
         return None;
     }
     let image_dir = tempdir();
-    let image = image_dir.path().join("ext4.img");
+    let image = image_dir.path().join(format!("{fstype}.img"));
     std::fs::File::create(&image).and_then(|f| f.set_len(size)).unwrap();
-    cmd("mkfs.ext4").arg("-q").args(mkfs_args).arg(&image).ok();
+    cmd(&mkfs).args(mkfs_args).arg(&image).ok();
     let dir = tempdir();
-    let mut mount = cmd("mount").args(["-o", "loop"]).arg(&image).arg(dir.path());
+    let opts = if opts.is_empty() { "loop".to_string() } else { format!("loop,{opts}") };
+    let mut mount = cmd("mount").args(["-t", fstype, "-o", &opts]).arg(&image).arg(dir.path());
     let output = mount.run();
     if !output.status.success() {
         skip(&mount.report("cannot mount", &output));
         return None;
     }
     Some(Mount { dir, _image: Some(image_dir) })
+}
+
+/// `src` made into a squashfs image by `mksquashfs` (xattrs kept, its default) and mounted
+/// read-only on a new temporary directory; `None` (after a skip) when it cannot be.
+pub fn mount_squashfs_of(src: &Path) -> Option<Mount> {
+    if !require_root("mount a loop squashfs") || !require_tool("mksquashfs") || !require_tool("mount") {
+        return None;
+    }
+    let image_dir = tempdir();
+    let image = image_dir.path().join("squashfs.img");
+    cmd("mksquashfs").arg(src).arg(&image).args(["-quiet", "-no-progress"]).ok();
+    let dir = tempdir();
+    let mut mount = cmd("mount").args(["-t", "squashfs", "-o", "loop,ro"]).arg(&image).arg(dir.path());
+    let output = mount.run();
+    if !output.status.success() {
+        skip(&mount.report("cannot mount", &output));
+        return None;
+    }
+    Some(Mount { dir, _image: Some(image_dir) })
+}
+
+/// An overlayfs of `lower` under an upper and a work directory made in `upper_fs` (which must
+/// outlive it), mounted on a new temporary directory, as a container's root is; `None` (after a
+/// skip) when the kernel will not mount it.
+pub fn mount_overlay(lower: &Path, upper_fs: &Path) -> Option<Mount> {
+    if !require_root("mount an overlayfs") || !require_tool("mount") {
+        return None;
+    }
+    let (upper, work) = (upper_fs.join("upper"), upper_fs.join("work"));
+    fs::create_dir(&upper).unwrap();
+    fs::create_dir(&work).unwrap();
+    let opts = format!("lowerdir={},upperdir={},workdir={}", lower.display(), upper.display(), work.display());
+    let dir = tempdir();
+    let mut mount = cmd("mount").args(["-t", "overlay", "overlay", "-o", &opts]).arg(dir.path());
+    let output = mount.run();
+    if !output.status.success() {
+        skip(&mount.report("cannot mount", &output));
+        return None;
+    }
+    Some(Mount { dir, _image: None })
 }
 
 // ---------------------------------------------------------------------------------------------
