@@ -50,8 +50,8 @@ fn assert_restored(src: &Path, dst: &Path, archive: &Path, on: &str) {
 #[test]
 fn the_tree_is_restored_on_xfs_and_btrfs_and_copied_between_them() {
     let Some((_tmp, src, archive)) = archived_tree() else { return };
-    let Some(xfs) = util::mount_image("xfs", IMAGE, &["-q", "-f"], "") else { return };
-    let Some(btrfs) = util::mount_image("btrfs", IMAGE, &["-q", "-f"], "") else { return };
+    let Some(xfs) = util::mount_image("xfs", IMAGE, &["-q", "-f"]) else { return };
+    let Some(btrfs) = util::mount_image("btrfs", IMAGE, &["-q", "-f"]) else { return };
     let Some(tmpfs) = util::mount_tmp("tmpfs", "size=256m") else { return };
     let on_xfs = new_dir(xfs.path(), "root");
     extract(&archive, &on_xfs);

@@ -366,35 +366,44 @@ impl Drop for Mount {
     }
 }
 
-/// Mounts a fresh `fstype` on a new temporary directory; `None` (after a skip) when it cannot.
-pub fn mount_tmp(fstype: &str, opts: &str) -> Option<Mount> {
-    if !require_root(&format!("mount a {fstype}")) || !require_tool("mount") || !require_tool("umount") {
-        return None;
-    }
+/// `mount` with `args` then a new temporary directory, which the returned `Mount` unmounts
+/// (and then removes `image`, the directory of its image file); `None` after a skip (a failure
+/// under CI) when the kernel will not mount it.
+fn mount_on_tempdir(args: &[&OsStr], image: Option<tempfile::TempDir>) -> Option<Mount> {
     let dir = tempdir();
-    let mut mount = cmd("mount").args(["-t", fstype]);
-    if !opts.is_empty() {
-        mount = mount.args(["-o", opts]);
-    }
-    let mut mount = mount.arg(format!("captar-test-{fstype}")).arg(dir.path());
+    let mut mount = cmd("mount").args(args).arg(dir.path());
     let output = mount.run();
     if !output.status.success() {
         skip(&mount.report("cannot mount", &output));
         return None;
     }
-    Some(Mount { dir, _image: None })
+    Some(Mount { dir, _image: image })
+}
+
+/// Mounts a fresh `fstype` on a new temporary directory; `None` (after a skip) when it cannot.
+pub fn mount_tmp(fstype: &str, opts: &str) -> Option<Mount> {
+    if !require_root(&format!("mount a {fstype}")) || !require_tool("mount") || !require_tool("umount") {
+        return None;
+    }
+    let source = format!("captar-test-{fstype}");
+    let mut args = vec![OsStr::new("-t"), OsStr::new(fstype)];
+    if !opts.is_empty() {
+        args.extend([OsStr::new("-o"), OsStr::new(opts)]);
+    }
+    args.push(OsStr::new(&source));
+    mount_on_tempdir(&args, None)
 }
 
 /// A fresh ext4 of `size` bytes made with `mkfs.ext4 -q` and `mkfs_args`, loop-mounted on a new
 /// temporary directory; `None` (after a skip) when it cannot be.
 pub fn mount_ext4(size: u64, mkfs_args: &[&str]) -> Option<Mount> {
-    mount_image("ext4", size, &[&["-q"], mkfs_args].concat(), "")
+    mount_image("ext4", size, &[&["-q"], mkfs_args].concat())
 }
 
 /// A fresh `fstype` of `size` bytes made by `mkfs.FSTYPE` with `mkfs_args` in a sparse image,
-/// loop-mounted (with `opts` beside `loop`) on a new temporary directory; `None` (after a
-/// skip, a failure under CI) when the tool is missing or the kernel will not mount it.
-pub fn mount_image(fstype: &str, size: u64, mkfs_args: &[&str], opts: &str) -> Option<Mount> {
+/// loop-mounted on a new temporary directory; `None` (after a skip, a failure under CI) when
+/// the tool is missing or the kernel will not mount it.
+pub fn mount_image(fstype: &str, size: u64, mkfs_args: &[&str]) -> Option<Mount> {
     let mkfs = format!("mkfs.{fstype}");
     if !require_root(&format!("mount a loop {fstype}")) || !require_tool(&mkfs) || !require_tool("mount") {
         return None;
@@ -403,15 +412,8 @@ pub fn mount_image(fstype: &str, size: u64, mkfs_args: &[&str], opts: &str) -> O
     let image = image_dir.path().join(format!("{fstype}.img"));
     std::fs::File::create(&image).and_then(|f| f.set_len(size)).unwrap();
     cmd(&mkfs).args(mkfs_args).arg(&image).ok();
-    let dir = tempdir();
-    let opts = if opts.is_empty() { "loop".to_string() } else { format!("loop,{opts}") };
-    let mut mount = cmd("mount").args(["-t", fstype, "-o", &opts]).arg(&image).arg(dir.path());
-    let output = mount.run();
-    if !output.status.success() {
-        skip(&mount.report("cannot mount", &output));
-        return None;
-    }
-    Some(Mount { dir, _image: Some(image_dir) })
+    let args = [OsStr::new("-t"), OsStr::new(fstype), OsStr::new("-o"), OsStr::new("loop"), image.as_os_str()];
+    mount_on_tempdir(&args, Some(image_dir))
 }
 
 /// `src` made into a squashfs image by `mksquashfs` (xattrs kept, its default) and mounted
@@ -423,14 +425,8 @@ pub fn mount_squashfs_of(src: &Path) -> Option<Mount> {
     let image_dir = tempdir();
     let image = image_dir.path().join("squashfs.img");
     cmd("mksquashfs").arg(src).arg(&image).args(["-quiet", "-no-progress"]).ok();
-    let dir = tempdir();
-    let mut mount = cmd("mount").args(["-t", "squashfs", "-o", "loop,ro"]).arg(&image).arg(dir.path());
-    let output = mount.run();
-    if !output.status.success() {
-        skip(&mount.report("cannot mount", &output));
-        return None;
-    }
-    Some(Mount { dir, _image: Some(image_dir) })
+    let args = [OsStr::new("-t"), OsStr::new("squashfs"), OsStr::new("-o"), OsStr::new("loop,ro"), image.as_os_str()];
+    mount_on_tempdir(&args, Some(image_dir))
 }
 
 /// An overlayfs of `lower` under an upper and a work directory made in `upper_fs` (which must
@@ -444,14 +440,10 @@ pub fn mount_overlay(lower: &Path, upper_fs: &Path) -> Option<Mount> {
     fs::create_dir(&upper).unwrap();
     fs::create_dir(&work).unwrap();
     let opts = format!("lowerdir={},upperdir={},workdir={}", lower.display(), upper.display(), work.display());
-    let dir = tempdir();
-    let mut mount = cmd("mount").args(["-t", "overlay", "overlay", "-o", &opts]).arg(dir.path());
-    let output = mount.run();
-    if !output.status.success() {
-        skip(&mount.report("cannot mount", &output));
-        return None;
-    }
-    Some(Mount { dir, _image: None })
+    mount_on_tempdir(
+        &[OsStr::new("-t"), OsStr::new("overlay"), OsStr::new("-o"), OsStr::new(&opts), OsStr::new("overlay")],
+        None,
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
