@@ -126,3 +126,47 @@ fn an_archive_of_a_squashfs_image_keeps_its_capabilities() {
     assert_restored(image.path(), &dst, &archive, "a tree extracted from a squashfs image");
     assert_eq!(util::getcap_n_r(&src), util::getcap_n_r(&dst));
 }
+
+/// A full XFS and a full btrfs (each reserves space its own way): the extraction stops at the
+/// file that does not fit, exit 2, naming it; every file under its final name is whole, a file
+/// that was there before keeps its old contents, and no temporary is left, with unnamed files
+/// (O_TMPFILE) and with named temporaries (`CAPTAR_TEST_NO_TMPFILE`, as where O_TMPFILE is
+/// missing).
+#[test]
+fn a_full_xfs_or_btrfs_leaves_no_partial_file() {
+    const SIZE: u64 = 48 << 20;
+    let tmp = util::tempdir();
+    let src = new_dir(tmp.path(), "src");
+    let names: Vec<String> = (0..8).map(|i| format!("f{i}")).collect();
+    for name in &names {
+        // Sparse here, all zeros in the archive (no -S): 8 × 48 MiB of data, more than fits.
+        fs::File::create(src.join(name)).and_then(|f| f.set_len(SIZE)).unwrap();
+    }
+    let archive = tmp.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&archive).arg("-C").arg(&src).args(&names).ok();
+    for fstype in ["xfs", "btrfs"] {
+        for named_temporaries in [false, true] {
+            let Some(fs) = util::mount_image(fstype, 320 << 20, &["-q", "-f"]) else { return };
+            let dst = fs.path();
+            fs::write(dst.join("f7"), b"good old contents\n").unwrap();
+            let mut extract = captar().args(["extract", "-f"]).arg(&archive).arg("-C").arg(dst);
+            if named_temporaries {
+                extract = extract.env("CAPTAR_TEST_NO_TMPFILE", "1");
+            }
+            let out = extract.code(2);
+            let how = format!("{fstype}, named temporaries: {named_temporaries}");
+            assert!(out.stderr_text().contains("No space left on device"), "{how}:\n{}", out.stderr_text());
+            let mut left: Vec<String> =
+                fs::read_dir(dst).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+            left.sort();
+            let whole = names[..7].iter().filter(|n| left.contains(n)).count();
+            assert!(whole > 0 && whole < 7, "{how}: the disk filled part way through: {left:?}");
+            assert_eq!(left[..whole], names[..whole], "{how}: files up to the full disk, then none");
+            for name in &names[..whole] {
+                assert_eq!(fs::metadata(dst.join(name)).unwrap().len(), SIZE, "{how}: {name} is whole");
+            }
+            assert_eq!(fs::read(dst.join("f7")).unwrap(), b"good old contents\n", "{how}");
+            assert_eq!(left.len(), whole + 1, "{how}: no temporary left: {left:?}");
+        }
+    }
+}
