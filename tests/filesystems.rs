@@ -135,6 +135,13 @@ fn an_archive_of_a_squashfs_image_keeps_its_capabilities() {
 #[test]
 fn a_full_xfs_or_btrfs_leaves_no_partial_file() {
     const SIZE: u64 = 48 << 20;
+    // Asked before the 384 MiB archive is written.
+    if !util::require_root("mount a loop xfs and btrfs")
+        || !util::require_tool("mkfs.xfs")
+        || !util::require_tool("mkfs.btrfs")
+    {
+        return;
+    }
     let tmp = util::tempdir();
     let src = new_dir(tmp.path(), "src");
     let names: Vec<String> = (0..8).map(|i| format!("f{i}")).collect();
@@ -146,8 +153,8 @@ fn a_full_xfs_or_btrfs_leaves_no_partial_file() {
     captar().args(["create", "-f"]).arg(&archive).arg("-C").arg(&src).args(&names).ok();
     for fstype in ["xfs", "btrfs"] {
         for named_temporaries in [false, true] {
-            let Some(fs) = util::mount_image(fstype, 320 << 20, &["-q", "-f"]) else { return };
-            let dst = fs.path();
+            let Some(image) = util::mount_image(fstype, 320 << 20, &["-q", "-f"]) else { return };
+            let dst = image.path();
             fs::write(dst.join("f7"), b"good old contents\n").unwrap();
             let mut extract = captar().args(["extract", "-f"]).arg(&archive).arg("-C").arg(dst);
             if named_temporaries {
@@ -167,6 +174,13 @@ fn a_full_xfs_or_btrfs_leaves_no_partial_file() {
             }
             assert_eq!(fs::read(dst.join("f7")).unwrap(), b"good old contents\n", "{how}");
             assert_eq!(left.len(), whole + 1, "{how}: no temporary left: {left:?}");
+            let named = format!("captar: {}: ", names[whole]);
+            let stderr = out.stderr_text();
+            assert!(
+                stderr.lines().any(|l| l.starts_with(&named) && l.contains("No space left on device")),
+                "{how}: the error names {}:\n{stderr}",
+                names[whole]
+            );
         }
     }
 }

@@ -902,13 +902,17 @@ fn file_changing_while_read_is_a_warning_and_exit_1() {
     let dir = c.work.join("busy");
     std::fs::create_dir(&dir).unwrap();
     std::fs::write(dir.join("log"), vec![b'x'; 64 << 20]).unwrap();
-    // A writer appends for as long as captar runs.
-    let script = format!(
-        "while [ ! -e {w}/done ]; do echo y >> {d}/log; done & {cap} create -f {w}/c.tar -C {d} log; rc=$?; touch {w}/done; wait; exit $rc",
-        w = c.work.display(),
-        d = dir.display(),
-        cap = env!("CARGO_BIN_EXE_captar")
-    );
+    // A writer appends for as long as the command runs; the command starts once the file has
+    // grown, so the writer is running (under load it could start only after captar had read
+    // the file: exit 0, the test failed once so).
+    let with_writer = |command: String| {
+        let (w, d) = (c.work.display(), dir.display());
+        format!(
+            "while [ ! -e {w}/done ]; do echo y >> {d}/log; done & s=$(stat -c %s {d}/log); while [ $(stat -c %s {d}/log) = $s ]; do :; done; {command}; rc=$?; touch {w}/done; wait; exit $rc"
+        )
+    };
+    let cap = env!("CARGO_BIN_EXE_captar");
+    let script = with_writer(format!("{cap} create -f {}/c.tar -C {} log", c.work.display(), dir.display()));
     let out = cmd("bash").args(["-c", &script]).code(1);
     assert!(out.stderr_text().contains("log: file changed as we read it"), "{}", out.stderr_text());
     // The archive is still well-formed.
@@ -916,11 +920,11 @@ fn file_changing_while_read_is_a_warning_and_exit_1() {
     // --warning=no-file-changed silences the message, not the exit status: GNU tar's too.
     for tool in [env!("CARGO_BIN_EXE_captar"), "tar"] {
         let _ = std::fs::remove_file(c.work.join("done"));
-        let script = format!(
-            "while [ ! -e {w}/done ]; do echo y >> {d}/log; done & {tool} --warning=no-file-changed -cf {w}/c.tar -C {d} log; rc=$?; touch {w}/done; wait; exit $rc",
-            w = c.work.display(),
-            d = dir.display(),
-        );
+        let script = with_writer(format!(
+            "{tool} --warning=no-file-changed -cf {}/c.tar -C {} log",
+            c.work.display(),
+            dir.display()
+        ));
         let out = cmd("bash").args(["-c", &script]).code(1);
         assert_eq!(out.stderr_text(), "", "{tool}");
     }

@@ -72,14 +72,12 @@ impl Verifier<'_> {
             // A file named (`--extra usr/bin/ping`) is checked alone, as without -C: reached
             // when its directory is and it is no symlink.
             let mut reached = |d: &PathBuf| {
-                use rustix::fs::{AtFlags, FileType};
+                use rustix::fs::FileType;
                 let Some(dest) = self.dirs_open.dest.as_mut() else { return true };
                 if matches!(dest.open_dir(d), Ok(Some(_))) {
                     return true;
                 }
-                let (Some(name), Some(parent)) = (d.file_name(), d.parent()) else { return false };
-                let Ok(Some(dir)) = dest.open_dir(parent) else { return false };
-                rustix::fs::statat(&dir, name, AtFlags::SYMLINK_NOFOLLOW).is_ok_and(|st| {
+                self.dirs_open.stat_beneath(d).is_some_and(|st| {
                     !matches!(FileType::from_raw_mode(st.st_mode), FileType::Symlink | FileType::Directory)
                 })
             };
