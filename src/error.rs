@@ -62,12 +62,27 @@ fn is_noncharacter(c: char) -> bool {
 /// octal escape (`\377`) and a backslash doubled, as `list` and verify's lines show them, so
 /// that the file can be found (`display` made each such byte U+FFFD; found by review). Control
 /// characters are escaped where the message is printed (`terminal_safe`).
-pub struct Escaped<'a>(&'a Path);
+pub struct Escaped<'a>(&'a Path, Dots);
+
+/// Whether `Escaped` shows a path's `.` components as they are.
+#[derive(Clone, Copy, PartialEq)]
+enum Dots {
+    Kept,
+    /// A path on disk: each `.` after the first component and before the last left out, so
+    /// that `-C DIR .` names `DIR/sub/f`, not `DIR/./sub/f` (the same file; a trailing `/.`
+    /// stays, as it follows a symlink where the name without it does not).
+    Inner,
+}
 
 impl fmt::Display for Escaped<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use std::os::unix::ffi::OsStrExt;
-        for chunk in self.0.as_os_str().as_bytes().utf8_chunks() {
+        let bytes = self.0.as_os_str().as_bytes();
+        let bytes = match self.1 {
+            Dots::Inner => without_inner_dots(bytes),
+            Dots::Kept => bytes.into(),
+        };
+        for chunk in bytes.utf8_chunks() {
             // A backslash doubled, as listings show it: `q\377` is not the byte 0xFF.
             let mut parts = chunk.valid().split('\\');
             f.write_str(parts.next().unwrap_or_default())?;
@@ -83,14 +98,36 @@ impl fmt::Display for Escaped<'_> {
     }
 }
 
-/// `escaped()`: a path as messages show it (`Escaped`).
+/// `path` without its inner `.` components: `d/./a/./b` is `d/a/b`; `./a` and `a/.` stay.
+fn without_inner_dots(path: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if !path.windows(3).any(|w| w == b"/./") {
+        return path.into();
+    }
+    let mut out = Vec::with_capacity(path.len());
+    let mut rest = path;
+    while let Some(at) = rest.windows(3).position(|w| w == b"/./") {
+        out.extend_from_slice(&rest[..at]);
+        // The slash is kept; the `./` after it is not (`a/././b` loses both).
+        rest = &rest[at + 2..];
+    }
+    out.extend_from_slice(rest);
+    out.into()
+}
+
+/// `escaped()`: a path as messages show it (`Escaped`); `on_disk()`: a file's path on disk, its
+/// inner `.` components left out (`-C DIR .` walks `DIR/./f`).
 pub trait ShowPath {
     fn escaped(&self) -> Escaped<'_>;
+    fn on_disk(&self) -> Escaped<'_>;
 }
 
 impl ShowPath for Path {
     fn escaped(&self) -> Escaped<'_> {
-        Escaped(self)
+        Escaped(self, Dots::Kept)
+    }
+
+    fn on_disk(&self) -> Escaped<'_> {
+        Escaped(self, Dots::Inner)
     }
 }
 
@@ -107,7 +144,7 @@ pub const STDOUT: &str = "(standard output)";
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{}: {op}: {}{}", path.escaped(), os_text(source), errno_hint(op, source, Who::me()))]
+    #[error("{}: {op}: {}{}", path.on_disk(), os_text(source), errno_hint(op, source, Who::me()))]
     Io { path: PathBuf, op: &'static str, source: io::Error },
     #[error("{archive}: {msg} (at byte {offset})")]
     Archive { archive: String, offset: u64, msg: String },
@@ -599,6 +636,24 @@ mod tests {
         assert_eq!(terminal_safe("a\u{2028}b\u{fffe}\u{fdd0}é"), "a\\342\\200\\250b\\357\\277\\276\\357\\267\\220é");
     }
     use super::*;
+
+    #[test]
+    fn a_path_on_disk_is_shown_without_its_inner_dots() {
+        let on_disk = |p: &str| Path::new(p).on_disk().to_string();
+        assert_eq!(on_disk("d/./sub/f"), "d/sub/f");
+        assert_eq!(on_disk("d/././f"), "d/f");
+        assert_eq!(on_disk("/./d/./"), "/d/");
+        // The first and the last stay: `./f` as GNU tar names it, `d/.` follows a symlink.
+        assert_eq!(on_disk("./f"), "./f");
+        assert_eq!(on_disk("d/."), "d/.");
+        assert_eq!(on_disk("./."), "./.");
+        assert_eq!(on_disk("a/.b/..c/../d"), "a/.b/..c/../d");
+        // Escaped as `escaped()` is; and member names keep theirs.
+        assert_eq!(Path::new("d/./x\\y").on_disk().to_string(), "d/x\\\\y");
+        assert_eq!(Path::new("d/./f").escaped().to_string(), "d/./f");
+        let e = Error::Io { path: "d/./f".into(), op: "open", source: io::Error::from_raw_os_error(libc::ENOENT) };
+        assert!(e.to_string().starts_with("d/f: open: "), "{e}");
+    }
 
     #[test]
     fn a_refused_read_and_a_refused_write_get_their_own_advice() {

@@ -595,6 +595,37 @@ fn warning_keywords_as_gnu_tar() {
     }
 }
 
+/// A message names the file on disk without the `/./` that `-C DIR .` puts in its path (it
+/// said `DIR/./d/sock`; GNU tar says `./d/sock`, relative to DIR); `./` given first stays.
+#[test]
+fn messages_name_a_file_on_disk_without_inner_dots() {
+    let tmp = util::tempdir();
+    let d = tmp.path().join("d");
+    std::fs::create_dir(&d).unwrap();
+    let _sock = std::os::unix::net::UnixListener::bind(d.join("sock")).unwrap();
+    let out = util::tempdir();
+    let a = out.path().join("a.tar");
+    let dir = tmp.path().display();
+    let cases = [
+        (vec!["-C".to_string(), dir.to_string(), ".".into()], format!("captar: {dir}/d/sock: socket ignored\n")),
+        (vec!["-C".to_string(), dir.to_string(), "./d/./.".into()], format!("captar: {dir}/d/sock: socket ignored\n")),
+        (vec!["-C".to_string(), dir.to_string(), "./d".into()], format!("captar: {dir}/d/sock: socket ignored\n")),
+        (
+            vec!["-C".to_string(), d.display().to_string(), ".".into()],
+            format!("captar: {dir}/d/sock: socket ignored\n"),
+        ),
+    ];
+    for (args, want) in cases {
+        let out = captar().arg("-cf").arg(&a).args(&args).ok();
+        assert_eq!(out.stderr_text(), want, "{args:?}");
+    }
+    // Given as `.` in the directory itself, the path stays `./`, as GNU tar names it.
+    let out = captar().current_dir(&d).arg("-cf").arg(&a).arg(".").ok();
+    assert_eq!(out.stderr_text(), "captar: ./sock: socket ignored\n");
+    let gnu = cmd("tar").current_dir(&d).arg("-cf").arg(&a).arg(".").ok();
+    assert_eq!(gnu.stderr_text(), "tar: ./sock: socket ignored\n");
+}
+
 /// `-b N`, `--blocking-factor=N` and `--record-size=SIZE`, as GNU tar's: an archive written
 /// (created, appended to, concatenated, deleted from; plain or compressed) ends on a whole
 /// record of that size, and no further; reading, `--totals` and `--checkpoint` count records of

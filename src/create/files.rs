@@ -31,10 +31,10 @@ impl Files<'_> {
         match e {
             Error::Io { ref source, ref path, .. } if source.kind() == io::ErrorKind::NotFound => {
                 self.report
-                    .warn_as(Warning::FileRemoved, format!("{}: file removed before we read it", path.escaped()));
+                    .warn_as(Warning::FileRemoved, format!("{}: file removed before we read it", path.on_disk()));
             }
             Error::Io { op: tree::LOOP, ref source, ref path } => {
-                self.report.warn(format!("{}: {source}", path.escaped()));
+                self.report.warn(format!("{}: {source}", path.on_disk()));
             }
             other => self.cannot_read(other),
         }
@@ -244,7 +244,7 @@ impl Files<'_> {
         if let Some(raw) = meta.caps_raw()
             && let Err(e) = FileCaps::decode(raw)
         {
-            self.report.note(format!("{}: archived as found, but {e}", path.escaped()));
+            self.report.note(format!("{}: archived as found, but {e}", path.on_disk()));
         }
         Ok(whole)
     }
@@ -268,7 +268,7 @@ impl Files<'_> {
         if (before.st_dev, before.st_ino) != (st.st_dev, st.st_ino) {
             self.report.warn_as(
                 Warning::FileChanged,
-                format!("{}: file was replaced while we read it; archived the new one", path.escaped()),
+                format!("{}: file was replaced while we read it; archived the new one", path.on_disk()),
             );
         }
         let mut meta = self.base_meta(name, Kind::File, &before, path)?;
@@ -313,7 +313,7 @@ impl Files<'_> {
         if let Some(e) = &source.error {
             self.report.error(format!(
                 "{}: read failed: {}; its member was padded with zeros",
-                path.escaped(),
+                path.on_disk(),
                 crate::error::os_text(e)
             ));
         }
@@ -386,6 +386,6 @@ pub(super) fn open_for_reading(at: &At, path: &Path, follow: bool) -> Result<(Fi
 pub(super) fn atime_warning(path: &Path) -> String {
     format!(
         "{}: its access time may have changed: only its owner or root (CAP_FOWNER) may read without changing it; run as either to keep it (--atime-preserve)",
-        path.escaped()
+        path.on_disk()
     )
 }

@@ -191,7 +191,7 @@ pub(super) fn write_items<W: Write>(
                     if let Some(read) = short {
                         shrank(report, path, meta.size - read);
                     } else if changed {
-                        report.warn_as(Warning::FileChanged, format!("{}: file changed as we read it", path.escaped()));
+                        report.warn_as(Warning::FileChanged, format!("{}: file changed as we read it", path.on_disk()));
                     }
                 }
                 Body::Sparse { file, before, sparse } => {
@@ -202,16 +202,16 @@ pub(super) fn write_items<W: Write>(
                     if let Some(e) = source.error {
                         report.error(format!(
                             "{}: read failed: {}; its member was padded with zeros",
-                            path.escaped(),
+                            path.on_disk(),
                             crate::error::os_text(&e)
                         ));
                     } else if let DataOutcome::Short { .. } = outcome {
                         report.warn_as(
                             Warning::FileShrank,
-                            format!("{}: file shrank while we read it; padded with zeros", path.escaped()),
+                            format!("{}: file shrank while we read it; padded with zeros", path.on_disk()),
                         );
                     } else if rustix::fs::fstat(&file).map(|after| changed(&before, &after)).unwrap_or(true) {
-                        report.warn_as(Warning::FileChanged, format!("{}: file changed as we read it", path.escaped()));
+                        report.warn_as(Warning::FileChanged, format!("{}: file changed as we read it", path.on_disk()));
                     } else {
                         whole = true;
                     }
@@ -228,13 +228,13 @@ pub(super) fn write_items<W: Write>(
                     if let Some(e) = source.error {
                         report.error(format!(
                             "{}: read failed: {}; its member was padded with zeros",
-                            path.escaped(),
+                            path.on_disk(),
                             crate::error::os_text(&e)
                         ));
                     } else if let DataOutcome::Short { read } = outcome {
                         shrank(report, path, meta.size - read);
                     } else if rustix::fs::fstat(&file).map(|after| changed(&before, &after)).unwrap_or(true) {
-                        report.warn_as(Warning::FileChanged, format!("{}: file changed as we read it", path.escaped()));
+                        report.warn_as(Warning::FileChanged, format!("{}: file changed as we read it", path.on_disk()));
                     } else {
                         whole = true;
                     }
@@ -263,7 +263,7 @@ pub(super) fn write_items<W: Write>(
 pub(super) fn shrank(report: &Report, path: &Path, by: u64) {
     report.warn_as(
         Warning::FileShrank,
-        format!("{}: file shrank by {by} bytes while we read it; padded with zeros", path.escaped()),
+        format!("{}: file shrank by {by} bytes while we read it; padded with zeros", path.on_disk()),
     );
 }
 

@@ -102,7 +102,7 @@ pub(super) fn remove_all(archived: Vec<Removal>, follow: bool, report: &Report) 
             }
         };
         if !seen.is(&now) {
-            report.warn(format!("{}: changed since it was archived; not removed (--remove-files)", path.escaped()));
+            report.warn(format!("{}: changed since it was archived; not removed (--remove-files)", path.on_disk()));
             continue;
         }
         let removed = if seen.dir { std::fs::remove_dir(&path) } else { std::fs::remove_file(&path) };

@@ -59,7 +59,7 @@ impl ExclusionTag {
     pub(super) fn note(&self, dir: &std::path::Path) -> String {
         let what = if self.cache { "a cache directory tag" } else { "the exclusion tag" };
         let done = if self.scope == TagScope::All { "directory not dumped" } else { "contents not dumped" };
-        format!("{}/: contains {what} {}; {done}", dir.escaped(), self.name.to_string_lossy())
+        format!("{}/: contains {what} {}; {done}", dir.on_disk(), self.name.to_string_lossy())
     }
 
     /// Whether the open directory `dir` holds this tag: a file of its name that is not a

@@ -142,7 +142,7 @@ impl Walker<'_> {
                     is_dir && !too_long && self.files.opts.recursive && scope != Some(TagScope::Under) && !other_fs;
                 // GNU tar's -v line for it (its warning `xdev`): the directory is archived, empty.
                 if is_dir && other_fs && self.files.opts.recursive && self.files.opts.verbose {
-                    let shown = Path::new(&entry.path).escaped();
+                    let shown = Path::new(&entry.path).on_disk();
                     self.files
                         .report
                         .note_as(Warning::Xdev, format!("{shown}/: file is on a different filesystem; not dumped"));
@@ -200,7 +200,7 @@ impl Walker<'_> {
     /// as GNU tar's "file changed as we read it".
     fn say_changed(&self, tree: &mut Tree) {
         for path in tree.take_changed() {
-            self.files.report.warn_as(Warning::FileChanged, format!("{}: file changed as we read it", path.escaped()));
+            self.files.report.warn_as(Warning::FileChanged, format!("{}: file changed as we read it", path.on_disk()));
         }
     }
 
@@ -355,7 +355,7 @@ impl Walker<'_> {
             return Ok(None);
         }
         let Some(kind) = Kind::of_mode(st.st_mode) else {
-            report.note_as(Warning::FileIgnored, format!("{}: socket ignored", path.escaped()));
+            report.note_as(Warning::FileIgnored, format!("{}: socket ignored", path.on_disk()));
             return Ok(None);
         };
         // With --dereference a regular file may be reached through symlinks too, so it has
