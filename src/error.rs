@@ -276,11 +276,11 @@ fn errno_hint(op: &str, e: &io::Error, who: Who) -> &'static str {
         Some(libc::ENAMETOOLONG) if !reads => {
             " (a name over 255 bytes, or a symlink target over 4095, is more than Linux takes: rename it with --transform)"
         }
-        // A name over NAME_MAX given, or a path of PATH_MAX or more that a path-based walk
-        // (caps scan, verify --extra) built down a deep tree, as getcap -r builds it and fails
-        // there too (found by review: a bare "File name too long").
+        // A name over NAME_MAX given, or a path of PATH_MAX or more given whole (the walks
+        // look files up in their open directories, past PATH_MAX too; found by review: a bare
+        // "File name too long").
         Some(libc::ENAMETOOLONG) => {
-            " (a name over 255 bytes, or a path of 4096 bytes or more, which Linux looks up from no path, as getcap -r cannot either: a deep one is reached from a directory nearer to it, entered step by step with cd)"
+            " (a name over 255 bytes, or a path of 4096 bytes or more given whole, which Linux does not take: name a directory nearer to it, or cd there first)"
         }
         // captar sizes what it keeps open to the limit, but needs a few descriptors at least
         // (found by review: a bare "Too many open files" left the user to guess).

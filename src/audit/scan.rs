@@ -16,8 +16,9 @@ lists only files granting a capability outside MASK and appends ` [beyond=CAPS]`
 one JSON object per file instead; `--one-file-system` stays on each PATH's filesystem.
 */
 
-use std::ffi::OsStr;
+use std::ffi::{CStr, OsStr};
 use std::io::Write;
+use std::os::fd::{AsRawFd, BorrowedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -75,6 +76,8 @@ pub struct Found {
     pub path: PathBuf,
     pub raw: Vec<u8>,
     pub caps: FileCaps,
+    /// Its owner and mode when it was read (`None`: gone by then), for `file_risk`.
+    pub owner_mode: Option<(u32, u32)>,
 }
 
 /// `nftw` drops trailing slashes of its argument, keeping a lone `/`.
@@ -87,9 +90,24 @@ fn strip_trailing_slashes(path: &Path) -> PathBuf {
     PathBuf::from(OsStr::from_bytes(&bytes[..end]))
 }
 
-/// The capability of one file (not opened), or `None` when it has none; problems are reported.
+/// The capability of one file (not opened) named by its path, or `None` when it has none;
+/// problems are reported.
 fn read_caps(path: &Path, report: &Report) -> Option<Found> {
-    from_xattr(path, xattr::get_caps_path(path), report)
+    let found = from_xattr(path, xattr::get_caps_path(path), report)?;
+    Some(Found { owner_mode: std::fs::symlink_metadata(path).ok().map(|md| (md.uid(), md.mode())), ..found })
+}
+
+/// The capability of the file `name` in the open directory `dir`, whose path is `path`.
+fn read_caps_at(path: &Path, dir: BorrowedFd<'_>, name: &CStr, report: &Report) -> Option<Found> {
+    // For a kernel before 6.13 (no getxattrat): the path, or where it is too long for the
+    // kernel to take, the directory's descriptor's name in /proc followed by the file's.
+    let full = || match path.as_os_str().len() < libc::PATH_MAX as usize {
+        true => path.to_path_buf(),
+        false => Path::new(&format!("/proc/self/fd/{}", dir.as_raw_fd())).join(OsStr::from_bytes(name.to_bytes())),
+    };
+    let found = from_xattr(path, xattr::get_caps_at(dir, name, None, &full), report)?;
+    let st = rustix::fs::statat(dir, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW).ok();
+    Some(Found { owner_mode: st.map(|st| (st.st_uid, st.st_mode)), ..found })
 }
 
 /// A finding from the result of reading a file's `security.capability`.
@@ -97,7 +115,7 @@ fn from_xattr(path: &Path, value: std::io::Result<Option<Vec<u8>>>, report: &Rep
     match value {
         Ok(None) => None,
         Ok(Some(raw)) => match FileCaps::decode(&raw) {
-            Ok(caps) => Some(Found { path: path.to_path_buf(), raw, caps }),
+            Ok(caps) => Some(Found { path: path.to_path_buf(), raw, caps, owner_mode: None }),
             Err(e) => {
                 report.error(Error::entry(
                     path,
@@ -142,7 +160,10 @@ pub fn find_unless(
 ) -> Result<()> {
     let walk_opts = WalkOptions { one_file_system: opts.one_file_system, threads: opts.threads };
     let wanted = |found: &Found| opts.beyond.is_none_or(|base| found.caps.granted() & !base != 0);
-    let visit = |path: &Path| if skip(path) { None } else { read_caps(path, report).filter(wanted) };
+    let visit = |path: &Path, dir: BorrowedFd<'_>, name: &CStr| match skip(path) {
+        true => None,
+        false => read_caps_at(path, dir, name, report).filter(wanted),
+    };
     for arg in &opts.paths {
         let root = strip_trailing_slashes(arg);
         // A trailing slash makes lstat follow a symlink (`link/` is the directory it points to):
@@ -158,7 +179,7 @@ pub fn find_unless(
             }
         };
         if !md.is_dir() && !md.is_symlink() {
-            if let Some(found) = visit(&root) {
+            if let Some(found) = (!skip(&root)).then(|| read_caps(&root, report).filter(wanted)).flatten() {
                 emit(found)?;
             }
         } else if md.is_dir() {
@@ -182,7 +203,7 @@ pub fn line(found: &Found, opts: &ScanOptions) -> Vec<u8> {
         out.extend_from_slice(format!(" [risk={risk}]").as_bytes());
     }
     if opts.risk {
-        let file = file_risk(&found.path, &found.caps);
+        let file = file_risk(found);
         if !file.is_empty() {
             out.extend_from_slice(format!(" [file-risk={}]", file.join(",")).as_bytes());
         }
@@ -196,20 +217,19 @@ pub fn line(found: &Found, opts: &ScanOptions) -> Vec<u8> {
 /// What about a capped file itself lets others abuse or replace what its capability grants:
 /// writable by its group or by anyone (a write through a shared mapping changes the code and
 /// keeps the capability; only write(2) clears it), owned by a user other than root (who may do
-/// the same, and chmod it), and setuid or setgid bits beside the capability. Looked up with
-/// lstat when asked (capped files are few).
-pub fn file_risk(path: &Path, caps: &FileCaps) -> Vec<&'static str> {
-    let Ok(md) = std::fs::symlink_metadata(path) else { return Vec::new() };
-    let mode = md.mode();
+/// the same, and chmod it), and setuid or setgid bits beside the capability. From the lstat
+/// taken when the capability was read (capped files are few); nothing for a file gone by then.
+pub fn file_risk(found: &Found) -> Vec<&'static str> {
+    let Some((uid, mode)) = found.owner_mode else { return Vec::new() };
     // A v3 capability's root is its rootid (a rootless container's files are its owner's);
     // root itself may change any file, so a file of its is no risk (found by review: a v3
     // file owned by uid 0 was flagged).
-    let root = caps.rootid.unwrap_or(0);
+    let root = found.caps.rootid.unwrap_or(0);
     [
         (mode & 0o002 != 0, "writable-by-others"),
         (mode & 0o020 != 0, "writable-by-group"),
-        (md.uid() != root && md.uid() != 0 && !owner_unmapped(md.uid()), "owner-not-root"),
-        (owner_unmapped(md.uid()), "owner-unmapped"),
+        (uid != root && uid != 0 && !owner_unmapped(uid), "owner-not-root"),
+        (owner_unmapped(uid), "owner-unmapped"),
         (mode & 0o4000 != 0, "setuid"),
         (mode & 0o2000 != 0, "setgid"),
     ]
@@ -303,7 +323,7 @@ pub fn json_line(found: &Found, opts: &ScanOptions) -> String {
                 .map(|(class, mask)| ClassJson { class: class.name(), caps: names(mask) })
                 .collect(),
         }),
-        file_risk: opts.risk.then(|| file_risk(&found.path, &found.caps)),
+        file_risk: opts.risk.then(|| file_risk(found)),
         beyond: opts.beyond.map(|base| names(granted & !base)),
     };
     crate::json::to_string(&obj)
@@ -326,7 +346,7 @@ mod tests {
 
     fn found(path: &str, text: &str) -> Found {
         let caps = crate::caps::parse_text(text).unwrap();
-        Found { path: PathBuf::from(path), raw: caps.encode(), caps }
+        Found { path: PathBuf::from(path), raw: caps.encode(), caps, owner_mode: None }
     }
 
     /// The owner is root's, or for a v3 capability its rootid's, or a risk.
@@ -337,7 +357,12 @@ mod tests {
         std::fs::write(&f, b"").unwrap();
         let owner = std::fs::metadata(&f).unwrap().uid();
         let v2 = crate::caps::parse_text("cap_net_raw=ep").unwrap();
-        let risky = |caps: &FileCaps| file_risk(&f, caps).contains(&"owner-not-root");
+        let risky = |caps: &FileCaps| {
+            let md = std::fs::symlink_metadata(&f).unwrap();
+            let owner_mode = Some((md.uid(), md.mode()));
+            let found = Found { path: f.clone(), raw: caps.encode(), caps: *caps, owner_mode };
+            file_risk(&found).contains(&"owner-not-root")
+        };
         // The test's own uid: root's files pass whatever the rootid; another's only as rootid.
         assert_eq!(risky(&v2), owner != 0);
         assert!(!risky(&v2.with_rootid(owner)));

@@ -10,16 +10,27 @@ subtrees the order reaches last), so the two rarely wait for each other.
 
 Symlinks are never followed; every file but a directory or a symlink is visited, as getcap does
 (its nftw calls a fifo or a device `FTW_F` too). The entry type comes from `readdir` (`d_type`), so a directory costs one `getdents` pass and a file no `stat` at all.
+A file is looked at in its directory, open (`getxattrat`), not by its path: a tree deeper than
+`PATH_MAX` is walked to the bottom, where getcap stops with ENAMETOOLONG.
 */
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs;
-use std::os::unix::fs::MetadataExt;
+use std::ffi::{CStr, OsStr};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
+use rustix::fs::{Access, AtFlags, FileType, Mode, OFlags, RawDir};
+use rustix::io::Errno;
+
 use crate::error::{Error, Report, Result};
+
+/// What the walk does with a file (not a directory, not a symlink): its path, the directory
+/// it is in, open, and its name there (so that no path is looked up again: a deep tree's
+/// paths are longer than the kernel takes).
+pub(super) type Visit<'a, T> = dyn Fn(&Path, BorrowedFd<'_>, &CStr) -> Option<T> + Sync + 'a;
 
 /// How to walk.
 pub(super) struct WalkOptions {
@@ -75,7 +86,7 @@ struct Reader<'a, T> {
     root_dev: u64,
     opts: &'a WalkOptions,
     report: &'a Report,
-    visit: &'a (dyn Fn(&Path) -> Option<T> + Sync),
+    visit: &'a Visit<'a, T>,
 }
 
 /// The stack of a helper thread: enough for `read_dir` and `visit` (getxattr, the capability's
@@ -129,7 +140,7 @@ pub(super) fn walk<T: Send>(
     root_dev: u64,
     opts: &WalkOptions,
     report: &Report,
-    visit: &(dyn Fn(&Path) -> Option<T> + Sync),
+    visit: &Visit<'_, T>,
     emit: &mut dyn FnMut(T) -> Result<()>,
 ) -> Result<()> {
     let reader = Reader {
@@ -271,13 +282,8 @@ impl<T: Send> Reader<'_, T> {
         let (report, opts, root_dev, visit) = (self.report, self.opts, self.root_dev, self.visit);
         let mut items = Vec::new();
         let mut children = Vec::new();
-        // /proc holds no xattr at all, so no capability: walking it (`caps scan /`) took half
-        // the time and gave "permission denied" for what the kernel hides even from root.
-        if rustix::fs::statfs(dir).is_ok_and(|fs| fs.f_type == libc::PROC_SUPER_MAGIC) {
-            return (items, children);
-        }
-        let entries = match fs::read_dir(dir) {
-            Ok(entries) => entries,
+        let fd = match open_dir(dir) {
+            Ok(fd) => fd,
             // Gone since it was found (a busy system's temporary directory), as a file that
             // goes is: no error, as getcap -r gives none (it was exit 2; found by review).
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (items, children),
@@ -286,55 +292,110 @@ impl<T: Send> Reader<'_, T> {
                 return (items, children);
             }
         };
+        // /proc holds no xattr at all, so no capability: walking it (`caps scan /`) took half
+        // the time and gave "permission denied" for what the kernel hides even from root.
+        if rustix::fs::fstatfs(&fd).is_ok_and(|fs| fs.f_type == libc::PROC_SUPER_MAGIC) {
+            return (items, children);
+        }
         // A directory that may be read but not searched (mode r-- for this user) lists names
         // whose files cannot be looked at: said once for it, not once for each of its files
         // (found by review).
-        if let Err(e @ rustix::io::Errno::ACCESS) =
-            rustix::fs::accessat(rustix::fs::CWD, dir, rustix::fs::Access::EXEC_OK, rustix::fs::AtFlags::EACCESS)
-        {
+        if let Err(e @ Errno::ACCESS) = rustix::fs::accessat(&fd, c".", Access::EXEC_OK, AtFlags::EACCESS) {
             report.error(Error::io(dir, "search directory, so its files were not scanned", e.into()));
             return (items, children);
         }
-        for entry in entries {
+        let mut buf = Vec::with_capacity(DIR_BUFFER);
+        let mut entries = RawDir::new(&fd, buf.spare_capacity_mut());
+        while let Some(entry) = entries.next() {
             let entry = match entry {
                 Ok(entry) => entry,
                 Err(e) => {
-                    report.error(Error::io(dir, "read directory", e));
+                    report.error(Error::io(dir, "read directory", e.into()));
                     break;
                 }
             };
-            let path = dir.join(entry.file_name());
+            let name = entry.file_name();
+            if matches!(name.to_bytes(), b"." | b"..") {
+                continue;
+            }
+            let path = dir.join(OsStr::from_bytes(name.to_bytes()));
+            let lstat = || rustix::fs::statat(&fd, name, AtFlags::SYMLINK_NOFOLLOW);
+            // The type from readdir; a filesystem that gives none (DT_UNKNOWN) is asked.
             let file_type = match entry.file_type() {
+                FileType::Unknown => lstat().map(|st| FileType::from_raw_mode(st.st_mode)),
+                known => Ok(known),
+            };
+            let file_type = match file_type {
                 Ok(t) => t,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(Errno::NOENT) => continue,
                 Err(e) => {
-                    report.error(Error::io(&path, "stat", e));
+                    report.error(Error::io(&path, "stat", e.into()));
                     continue;
                 }
             };
-            if file_type.is_dir() {
-                if opts.one_file_system {
-                    match entry.metadata() {
-                        Ok(md) if md.dev() != root_dev => continue,
-                        Ok(_) => {}
-                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                        Err(e) => {
-                            report.error(Error::io(&path, "stat", e));
-                            continue;
+            match file_type {
+                FileType::Directory => {
+                    if opts.one_file_system {
+                        match lstat() {
+                            Ok(st) if st.st_dev != root_dev => continue,
+                            Ok(_) => {}
+                            Err(Errno::NOENT) => continue,
+                            Err(e) => {
+                                report.error(Error::io(&path, "stat", e.into()));
+                                continue;
+                            }
                         }
                     }
+                    items.push(Item::Dir(children.len()));
+                    children.push(path);
                 }
-                items.push(Item::Dir(children.len()));
-                children.push(path);
-            } else if !file_type.is_symlink()
-                && let Some(found) = visit(&path)
-            {
-                items.push(Item::Found(found));
+                FileType::Symlink => {}
+                _ => {
+                    if let Some(found) = visit(&path, fd.as_fd(), name) {
+                        items.push(Item::Found(found));
+                    }
+                }
             }
         }
         (items, children)
     }
 }
+
+/// The buffer each directory is read into (`getdents64`), as glibc's directory streams' 32 KiB.
+const DIR_BUFFER: usize = 32 * 1024;
+
+/// Opens the directory `path` to read it. A path of `PATH_MAX` bytes or more (a deep tree,
+/// which the kernel looks up from no path: ENAMETOOLONG, where `getcap -r` stops) is opened in
+/// pieces shorter than that, each looked up from the directory the one before it opened: the
+/// kernel resolves the same components, symlinks on the way included, as it would the whole.
+fn open_dir(path: &Path) -> std::io::Result<OwnedFd> {
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let mut rest = path.as_os_str().as_bytes();
+    if rest.len() < PATH_MAX {
+        return Ok(rustix::fs::open(path, flags, Mode::empty())?);
+    }
+    let mut at: Option<OwnedFd> = None;
+    loop {
+        let dir = at.as_ref().map_or(rustix::fs::CWD, |fd| fd.as_fd());
+        if rest.len() < PATH_MAX {
+            return Ok(rustix::fs::openat(dir, OsStr::from_bytes(rest), flags, Mode::empty())?);
+        }
+        // Cut after the last `/` that leaves a piece shorter than PATH_MAX (a component is at
+        // most NAME_MAX bytes, so there is one); the piece keeps a leading `/`.
+        let cut = rest[..PATH_MAX].iter().rposition(|&b| b == b'/').filter(|&i| i > 0);
+        let Some(cut) = cut else { return Err(Errno::NAMETOOLONG.into()) };
+        let piece = OsStr::from_bytes(&rest[..cut]);
+        at = Some(rustix::fs::openat(dir, piece, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?);
+        rest = &rest[cut..];
+        // What follows is relative to the piece opened, never to `/`.
+        while let [b'/', tail @ ..] = rest {
+            rest = tail;
+        }
+    }
+}
+
+/// Linux's `PATH_MAX`: a path passed whole must be shorter, its NUL included.
+const PATH_MAX: usize = libc::PATH_MAX as usize;
 
 #[cfg(test)]
 mod tests {
@@ -347,7 +408,7 @@ mod tests {
     fn a_directory_gone_meanwhile_is_no_error() {
         let tmp = tempfile::tempdir().unwrap();
         let opts = WalkOptions { one_file_system: false, threads: 1 };
-        let visit = |_: &Path| -> Option<()> { None };
+        let visit = |_: &Path, _: BorrowedFd<'_>, _: &CStr| -> Option<()> { None };
         for (root, errors) in [(tmp.path().join("gone"), 0), (tmp.path().join("file"), 1)] {
             std::fs::write(tmp.path().join("file"), b"").unwrap();
             let report = Report::new();
