@@ -8,8 +8,9 @@ use std::io;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::Path;
 
+use super::atomic;
 use super::pool::{ArchiveFile, INLINE_MAX, Job};
-use super::restore::{self, Restorer};
+use super::restore::Restorer;
 use super::{Existing, ExtractOptions, Failure, Run, classify};
 use crate::error::Error;
 use crate::format::EntryMeta;
@@ -75,10 +76,10 @@ impl Run<'_> {
         let written = (|| {
             let mode = self.restorer.create_mode(meta);
             let mut tmp =
-                restore::TempFile::create(parent.as_fd(), mode).map_err(|e| classify(path, "create file", e))?;
-            restore::write_data(reader, &mut tmp).map_err(|e| match e {
-                restore::DataError::Archive(e) => Failure::Stop(e),
-                restore::DataError::Write(e) => classify(path, "write", e),
+                atomic::TempFile::create(parent.as_fd(), mode).map_err(|e| classify(path, "create file", e))?;
+            atomic::write_data(reader, &mut tmp).map_err(|e| match e {
+                atomic::DataError::Archive(e) => Failure::Stop(e),
+                atomic::DataError::Write(e) => classify(path, "write", e),
             })?;
             finish_file(self.restorer, self.opts, tmp, parent.as_fd(), name, rel, meta)
         })();
@@ -106,11 +107,11 @@ impl Run<'_> {
 
 pub(super) fn write_job(restorer: &Restorer, opts: &ExtractOptions, job: &Job) -> Result<(), Failure> {
     let path = &job.meta.path;
-    let tmp = restore::TempFile::create(job.parent.as_fd(), restorer.create_mode(&job.meta))
+    let tmp = atomic::TempFile::create(job.parent.as_fd(), restorer.create_mode(&job.meta))
         .map_err(|e| classify(path, "create file", e))?;
     match &job.in_archive {
         Some((archive, offset)) => copy_from_archive(archive, *offset, &job.meta, tmp.fd())?,
-        None => restore::write_all(tmp.fd(), &job.data).map_err(|e| classify(path, "write", e))?,
+        None => atomic::write_all(tmp.fd(), &job.data).map_err(|e| classify(path, "write", e))?,
     }
     finish_file(restorer, opts, tmp, job.parent.as_fd(), &job.name, &job.rel, &job.meta)
 }
@@ -143,7 +144,7 @@ fn copy_from_archive(archive: &ArchiveFile, offset: u64, meta: &EntryMeta, out: 
             Err(rustix::io::Errno::INTR) => continue,
             Err(e) => return Err(archive_error(at, &e.into())),
         };
-        restore::write_all(out, &buf[..n]).map_err(|e| classify(path, "write", e))?;
+        atomic::write_all(out, &buf[..n]).map_err(|e| classify(path, "write", e))?;
         at += n as u64;
     }
     Ok(())
@@ -154,7 +155,7 @@ fn copy_from_archive(archive: &ArchiveFile, offset: u64, meta: &EntryMeta, out: 
 fn finish_file(
     restorer: &Restorer,
     opts: &ExtractOptions,
-    tmp: restore::TempFile,
+    tmp: atomic::TempFile,
     parent: BorrowedFd<'_>,
     name: &OsStr,
     rel: &Path,

@@ -16,6 +16,7 @@ and `restore` gives it its metadata; `dirs` sets the directories' at the end. `i
 and `Failure` are defined here so that every piece sees them.
 */
 
+mod atomic;
 pub mod backup;
 pub(crate) mod beneath;
 mod dirs;
