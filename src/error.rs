@@ -233,13 +233,17 @@ impl Who {
     }
 }
 
-/// Whether this process holds CAP_DAC_OVERRIDE in its effective set (`CapEff` of
-/// /proc/self/status, bit 1; held where that cannot be read).
-fn has_dac_override() -> bool {
+/// Whether this process holds capability `bit` in its effective set (`CapEff` of
+/// /proc/self/status; held where that cannot be read).
+fn has_effective(bit: u32) -> bool {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let eff = status.lines().find_map(|l| l.strip_prefix("CapEff:")).map(str::trim);
-    eff.and_then(|hex| u64::from_str_radix(hex, 16).ok()).is_none_or(|mask| mask & (1 << 1) != 0)
+    eff.and_then(|hex| u64::from_str_radix(hex, 16).ok()).is_none_or(|mask| mask & (1 << bit) != 0)
 }
+
+/// CAP_DAC_OVERRIDE and CAP_MKNOD, as capability(7) numbers them.
+const CAP_DAC_OVERRIDE: u32 = 1;
+const CAP_MKNOD: u32 = 27;
 
 /// Whether this process is root of the initial user namespace, whom "run as root" would not
 /// help.
@@ -300,8 +304,16 @@ fn errno_hint(op: &str, e: &io::Error, who: Who) -> &'static str {
         // A root without CAP_DAC_OVERRIDE (a systemd service's CapabilityBoundingSet, a
         // container) is refused what a file's mode refuses others (found by review: it was
         // told "even to root").
-        Some(libc::EACCES) if who == Who::Root && !has_dac_override() => {
+        Some(libc::EACCES) if who == Who::Root && !has_effective(CAP_DAC_OVERRIDE) => {
             " (permission denied: this root process lacks CAP_DAC_OVERRIDE, as in a restricted service or container; run it with that capability, or as a user allowed to access the file)"
+        }
+        // mknod(2) of a device takes CAP_MKNOD (a fifo takes nothing): the destination was
+        // writable (found by review: a user extracting a device was told to choose one).
+        Some(libc::EPERM) if op == "create special file" && who == Who::User => {
+            " (making a device node takes root (CAP_MKNOD): run as root, or leave devices out with --exclude)"
+        }
+        Some(libc::EPERM) if op == "create special file" && who == Who::Root && !has_effective(CAP_MKNOD) => {
+            " (making a device node takes CAP_MKNOD, which this root process lacks, as in a restricted service or container: run it with that capability, or leave devices out with --exclude)"
         }
         // Root too is refused some things (files the kernel or a security module protects, an
         // immutable file): "run as root" would be no advice then.
@@ -665,6 +677,13 @@ mod tests {
         );
         assert!(hint("open", false).ends_with("allowed to read it)"));
         assert_eq!(hint("create file", false), " (permission denied: run as root or choose a writable destination)");
+        // A device node: EPERM for want of CAP_MKNOD; EACCES is the directory's mode.
+        let mknod = errno_hint("create special file", &io::Error::from_raw_os_error(libc::EPERM), Who::User);
+        assert_eq!(
+            mknod,
+            " (making a device node takes root (CAP_MKNOD): run as root, or leave devices out with --exclude)"
+        );
+        assert!(hint("create special file", false).contains("choose a writable destination"));
         // Root is never told to run as root.
         for op in ["read directory", "create file"] {
             assert!(hint(op, true).starts_with(" (permission denied even to root:"), "{op}");

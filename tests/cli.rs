@@ -1121,3 +1121,49 @@ getfacl -cn gnu/f | grep -E '^(user|group):[0-9]' | tr '\n' ' '; echo
         out.stderr_text()
     );
 }
+
+/// A device node the archive holds but this process may not make (mknod(2) takes CAP_MKNOD):
+/// the message says so, for a user and for a root that lacks it (a restricted service or
+/// container), and the rest is extracted, exit 2, as GNU tar does (a user was told to choose a
+/// writable destination, into one it could write; found by review).
+#[test]
+fn a_device_node_refused_says_it_takes_cap_mknod() {
+    use std::os::unix::fs::PermissionsExt;
+    if !util::require_root("mknod, chown and setpriv") || !util::require_tool("setpriv") || !util::require_tool("capsh")
+    {
+        return;
+    }
+    let tmp = util::tempdir();
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let src = tmp.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    cmd("mknod").arg(src.join("null")).args(["c", "1", "3"]).ok();
+    std::fs::write(src.join("f"), "data").unwrap();
+    let a = tmp.path().join("a.tar");
+    captar().arg("-cf").arg(&a).arg("-C").arg(&src).args(["null", "f"]).ok();
+    std::fs::set_permissions(&a, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let dest = |name: &str| {
+        let d = tmp.path().join(name);
+        std::fs::create_dir(&d).unwrap();
+        std::os::unix::fs::chown(&d, Some(65534), Some(65534)).unwrap();
+        d
+    };
+    let user = dest("user");
+    let out = util::as_nobody(env!("CARGO_BIN_EXE_captar")).arg("-xf").arg(&a).arg("-C").arg(&user).code(2);
+    assert_eq!(
+        out.stderr_text(),
+        "captar: null: create special file: Operation not permitted (making a device node takes root (CAP_MKNOD): run as root, or leave devices out with --exclude)\n"
+    );
+    assert_eq!(std::fs::read(user.join("f")).unwrap(), b"data");
+    let root = dest("root");
+    let line = format!("{} -xf {} -C {}", env!("CARGO_BIN_EXE_captar"), a.display(), root.display());
+    let out = cmd("capsh").args(["--drop=cap_mknod", "--", "-c", &line]).code(2);
+    assert_eq!(
+        out.stderr_text(),
+        "captar: null: create special file: Operation not permitted (making a device node takes CAP_MKNOD, which this root process lacks, as in a restricted service or container: run it with that capability, or leave devices out with --exclude)\n"
+    );
+    assert_eq!(std::fs::read(root.join("f")).unwrap(), b"data");
+    // GNU tar, as the user, also goes on and exits 2.
+    let gnu = util::as_nobody("tar").arg("-xf").arg(&a).arg("-C").arg(dest("gnu")).code(2);
+    assert!(gnu.stderr_text().starts_with("tar: null: Cannot mknod: Operation not permitted"), "{}", gnu.stderr_text());
+}
