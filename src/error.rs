@@ -569,6 +569,24 @@ impl Report {
         }
     }
 
+    /// A note followed by its list, one indented line each (names of members): printed
+    /// together, above a progress bar, and not at all with `-q` (found by review: `-q` left
+    /// the lines of such a list without the note that says what they are).
+    pub fn note_list(&self, msg: impl fmt::Display, lines: &[String]) {
+        if self.quiet {
+            return;
+        }
+        let mut text = format!("captar: {}", terminal_safe(&msg.to_string()));
+        for line in lines {
+            text.push_str("\n  ");
+            text.push_str(&terminal_safe(line));
+        }
+        match self.bar.get() {
+            Some(b) => b.suspend(|| print_stderr(&text)),
+            None => print_stderr(&text),
+        }
+    }
+
     /// `warn`, of a kind `--warning=no-KEYWORD` silences (it still counts).
     pub fn warn_as(&self, kind: Warning, msg: impl fmt::Display) {
         self.warnings.fetch_add(1, Ordering::Relaxed);

@@ -156,6 +156,16 @@ impl FileCaps {
         FileCaps { revision: Revision::V3, rootid: Some(rootid), ..*self }
     }
 
+    /// The value as a reader in this namespace sees it, for comparison: a v1 value as its v2
+    /// equivalent, and a v3 value of rootid 0 as v2 too, as the kernel shows it to a reader
+    /// whose namespace's root is uid 0; any other rootid kept.
+    pub fn as_seen_here(&self) -> FileCaps {
+        match self.rootid {
+            Some(0) | None => self.to_v2(),
+            Some(_) => *self,
+        }
+    }
+
     /// Whether two values grant the same thing: same sets, same effective flag, and the same
     /// rootid once v1/v2 are read as "no rootid" (a v1 value equals its v2 equivalent). The
     /// effective flag of empty sets raises nothing, and getcap prints both as `=`: `setcap =e`

@@ -228,6 +228,16 @@ fn v1_values() {
 }
 
 #[test]
+fn v1_v2_and_rootid_zero_are_seen_here_alike() {
+    let v2 = parse_text("cap_net_raw=ep").unwrap();
+    let v1 = FileCaps { revision: Revision::V1, ..v2 };
+    assert!(v1.as_seen_here().same_grant(&v2.as_seen_here()));
+    assert!(v2.with_rootid(0).as_seen_here().same_grant(&v2.as_seen_here()));
+    assert!(!v2.with_rootid(100000).as_seen_here().same_grant(&v2.as_seen_here()));
+    assert_eq!(v2.with_rootid(100000).as_seen_here().rootid, Some(100000));
+}
+
+#[test]
 fn malformed_values_are_typed_errors() {
     assert_eq!(FileCaps::decode(&[0; 3]), Err(CapError::Size(3)));
     assert_eq!(FileCaps::decode(&[0; 21]), Err(CapError::Size(21)));

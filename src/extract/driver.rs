@@ -126,6 +126,7 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
             cap_failures: Vec::new(),
             left_out_caps: HashMap::new(),
             kept: Default::default(),
+            kept_caps: Vec::new(),
             backed_up: HashMap::new(),
         };
         let mut result = run.members(&mut reader, &tick);
@@ -173,17 +174,24 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     if let Some(note) = restorer.times_cut_note() {
         report.note(note);
     }
+    // Kept as asked, but a capability the archive has and the file there lacks is said (it
+    // was kept in silence, exit 0, as by GNU tar; found by review).
+    if !run.kept_caps.is_empty() {
+        let (what, has) = match run.kept_caps.len() {
+            1 => ("1 file".to_string(), "lacks"),
+            n => (format!("{n} files"), "lack"),
+        };
+        let how = if opts.existing == Existing::KeepNewer { "--keep-newer-files" } else { "--skip-old-files" };
+        report.note_list(format!("{what} kept by {how} {has} the capability the archive gives:"), &run.kept_caps);
+    }
     // Listed also when the extraction stopped (a full disk): `--keep-going` promised the list.
     if !run.cap_failures.is_empty() {
         let what = match run.cap_failures.len() {
             1 => "1 capability was".to_string(),
             n => format!("{n} capabilities were"),
         };
-        report.note(format!("{what} not restored:"));
-        for f in &run.cap_failures {
-            let line = crate::error::terminal_safe(&f.listed()).into_owned();
-            crate::error::print_stderr(&format!("  {line}"));
-        }
+        let lines: Vec<String> = run.cap_failures.iter().map(CapFailure::listed).collect();
+        report.note_list(format!("{what} not restored:"), &lines);
     }
     result?;
     for e in run.members.not_found("archive") {
@@ -226,10 +234,8 @@ impl Run<'_> {
             n => format!(", {n} with capabilities, not restored:"),
         };
         let (what, done) = if self.opts.copy { ("copy", "copied") } else { ("extraction", "extracted") };
-        self.report.note(format!("the {what} stops at the error that follows: {members} not {done}{with}"));
-        for line in capped {
-            crate::error::print_stderr(&format!("  {}", crate::error::terminal_safe(&line)));
-        }
+        self.report
+            .note_list(format!("the {what} stops at the error that follows: {members} not {done}{with}"), &capped);
     }
 
     fn members(&mut self, reader: &mut Reader, tick: &dyn Fn()) -> Result<()> {
@@ -404,6 +410,16 @@ impl Run<'_> {
             }
         }
         Ok(())
+    }
+
+    /// A member kept as the file there (`--skip-old-files`, `--keep-newer-files`) whose file
+    /// lacks the capability the archive gives it goes in the closing note (`kept_caps`).
+    pub(super) fn note_kept_caps(&mut self, rel: &Path, meta: &EntryMeta) {
+        let Some(raw) = meta.caps_raw() else { return };
+        let on_disk = caps_at(&mut self.dest, rel);
+        if let Some(line) = self.restorer.kept_without(on_disk, &meta.path, raw) {
+            self.kept_caps.push(line);
+        }
     }
 
     /// A regular file's capability `raw` is in the closing list when its member failed

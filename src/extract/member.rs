@@ -91,6 +91,7 @@ impl Run<'_> {
                             self.report.note(format!("{}: skipping existing file", path.escaped()));
                         }
                         self.kept.insert(name.rel.clone());
+                        self.note_kept_caps(&name.rel, meta);
                         return Ok(());
                     }
                     // A directory is never newer (GNU tar's rule): an empty one is replaced.
@@ -103,6 +104,7 @@ impl Run<'_> {
                             format!("{}: the file there is newer or as new; kept", path.escaped()),
                         );
                         self.kept.insert(name.rel.clone());
+                        self.note_kept_caps(&name.rel, meta);
                         return Ok(());
                     }
                     // A hard link already there to its target is what the member would make, as

@@ -75,6 +75,9 @@ struct Run<'a> {
     /// a hard link to one is not checked against the archive's capability, as asked (a
     /// bsdtar link's own capability stopped the extraction there).
     kept: std::collections::HashSet<PathBuf>,
+    /// Members kept as the file there (`--skip-old-files`, `--keep-newer-files`) whose file
+    /// lacks the capability the archive gives them: their lines in the closing note.
+    kept_caps: Vec<String>,
     /// `--backup`: each member's file renamed to its backup name (by the member's name): its
     /// parent and both names, until the member is done (renamed back if it failed).
     backed_up: HashMap<PathBuf, BackedUp>,

@@ -573,6 +573,27 @@ impl Restorer {
         self.caps_held(on_disk, path, raw, "its file was not extracted").err()
     }
 
+    /// For a member kept as the file there (`--skip-old-files`, `--keep-newer-files`), its line
+    /// in the closing note when that file (`on_disk`, its capability) does not grant what the
+    /// archive's `raw` would: the name, the set and what the file has instead. None where
+    /// capabilities are not restored, or `raw` is no capability (nothing to restore).
+    pub fn kept_without(&self, on_disk: io::Result<Option<Vec<u8>>>, path: &Path, raw: &[u8]) -> Option<String> {
+        if !self.wants_caps() {
+            return None;
+        }
+        let (decoded, _) = self.cap_value(path, raw).ok()?;
+        let there = match on_disk {
+            Ok(None) => "none".to_string(),
+            Ok(Some(value)) => match FileCaps::decode(&value) {
+                Ok(held) if held.as_seen_here().same_grant(&self.rootid.apply(decoded).as_seen_here()) => return None,
+                Ok(held) => held.text_with_rootid(),
+                Err(_) => format!("the value {}, which is no capability", crate::list::hex_short(&value)),
+            },
+            Err(e) => format!("one that could not be read ({e})"),
+        };
+        Some(format!("{}: {} (the file there has {there})", path.escaped(), decoded.text_with_rootid()))
+    }
+
     /// The value `raw`, a member's capability, takes on disk (its rootid as the options
     /// make it); `None` for a value that does not decode.
     pub fn cap_on_disk(&self, raw: &[u8]) -> Option<Vec<u8>> {

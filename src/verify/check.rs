@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use rustix::fs::AtFlags;
 
-use super::{DiffKind, Difference, Dirs, Unreachable, display, normalise};
+use super::{DiffKind, Difference, Dirs, Unreachable, display};
 use crate::caps::{self, FileCaps};
 use crate::error::{Error, IoContext, Result};
 use crate::extract::RootidPolicy;
@@ -456,7 +456,7 @@ impl Task {
             (Some(a), None) => Some(self.diff(DiffKind::CapsMissing, Some(a.text_with_rootid()), None, Some(&a))),
             (None, Some(d)) => Some(self.diff(DiffKind::CapsExtra, None, Some(d.text_with_rootid()), Some(&d))),
             (Some(a), Some(d)) => {
-                let (a_n, d_n) = (normalise(a), normalise(d));
+                let (a_n, d_n) = (a.as_seen_here(), d.as_seen_here());
                 (!a_n.same_grant(&d_n)).then(|| {
                     self.diff(DiffKind::CapsDiffer, Some(a.text_with_rootid()), Some(d.text_with_rootid()), Some(&d))
                 })

@@ -38,20 +38,10 @@ use dirs::{Dirs, Unreachable};
 pub use manifest::parse_manifest_line;
 pub use options::{Source, VerifyOptions};
 
-use crate::caps::FileCaps;
 use crate::error::{Error, Outcome, Report, Result};
 use crate::format::open_archive_counted;
 use crate::progress::Progress;
 use crate::select::Members;
-
-/// The capability of a file as this namespace's reader sees it, normalised for comparison.
-fn normalise(c: FileCaps) -> FileCaps {
-    match c.rootid {
-        Some(0) => c.to_v2(),
-        Some(_) => c,
-        None => c.to_v2(),
-    }
-}
 
 /// A set of names that may hold false positives (a Bloom filter of one cheap hash over 2^bits
 /// bits, a fixed size): a name it does not hold was never added. A false positive costs only
@@ -312,15 +302,5 @@ mod tests {
         }
         let others = (0..3000).filter(|i| f.may_hold(format!("usr/share/doc/pkg{}/file{i}", i % 7).as_bytes())).count();
         assert!(others < 600, "{others} of 3000 other names pass");
-    }
-    use crate::caps;
-
-    #[test]
-    fn v1_v2_and_rootid_zero_compare_equal() {
-        let v2 = caps::parse_text("cap_net_raw=ep").unwrap();
-        let v1 = FileCaps { revision: caps::Revision::V1, ..v2 };
-        assert!(normalise(v1).same_grant(&normalise(v2)));
-        assert!(normalise(v2.with_rootid(0)).same_grant(&normalise(v2)));
-        assert!(!normalise(v2.with_rootid(100000)).same_grant(&normalise(v2)));
     }
 }
