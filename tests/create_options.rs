@@ -2660,6 +2660,22 @@ fn archives_that_cannot_be_replaced_are_written_in_place() {
     assert_eq!(listing(&d.join("host.tar")).keys().collect::<Vec<_>>(), ["./", "./b"]);
     assert_eq!(temporaries(d), Vec::<String>::new());
     drop(unmount);
+    // Mounted from a filesystem that fills up: written in place, as GNU tar writes it, the
+    // error says what is left there (it said only that the disk was full).
+    if let Some(small) = util::mount_tmp("tmpfs", "size=1m") {
+        std::fs::write(small.path().join("host.tar"), vec![7u8; 100_000]).unwrap();
+        std::fs::write(d.join("t/big"), vec![1u8; 2_000_000]).unwrap();
+        cmd("mount").arg("--bind").arg(small.path().join("host.tar")).arg(d.join("mnt.tar")).ok();
+        let unmount = util::Unmount(d.join("mnt.tar"));
+        let err = captar().args(["create", "-f", "mnt.tar", "-C", "t", "."]).current_dir(d).code(2).stderr_text();
+        assert_eq!(
+            err,
+            "captar: mnt.tar: write: No space left on device (it was written in place, as tar writes an archive, since it cannot be replaced here: what is there now is incomplete; free space and create it again)\n"
+        );
+        assert_eq!(temporaries(d), Vec::<String>::new());
+        drop(unmount);
+        std::fs::remove_file(d.join("t/big")).unwrap();
+    }
     // Mounted read-only: refused before anything is written, as GNU tar refuses it (the copy
     // into it failed at the end, the new archive left beside it; found by review).
     cmd("mount").arg("--bind").arg(d.join("host.tar")).arg(d.join("mnt.tar")).ok();

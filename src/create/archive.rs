@@ -288,7 +288,10 @@ pub(super) fn replace_archive(
         let flags = OFlags::WRONLY | OFlags::TRUNC | OFlags::CLOEXEC | OFlags::NOFOLLOW;
         let fd = rustix::fs::open(path, flags, Mode::empty()).map_err(io::Error::from).at(path, "write the archive")?;
         walker.skip_inodes.push(((old.dev(), old.ino()), Skip::Note));
-        write_to(opts, walker, progress, File::from(fd), path)
+        // Truncated first, as tar writes it: a full disk leaves a part of the new archive
+        // there, which the message says (found by review: it said only that the disk was full).
+        let why = "it was written in place, as tar writes an archive, since it cannot be replaced here: what is there now is incomplete; free space and create it again";
+        write_to(opts, walker, progress, File::from(fd), path).map_err(|e| temps::full_beside(e, path, why))
     };
     if let Some(old) = old
         && is_mount_root(path)
