@@ -2095,6 +2095,74 @@ fn update_as_gnu_tar() {
     }
 }
 
+/// update adds again a file whose capability changed since it was archived (set, changed or
+/// removed: `setcap` changes the ctime, not the mtime), with a note saying why, where GNU tar's
+/// -u adds nothing and the archive restores the old capability; a hard link to it is compared
+/// with its target's member; nothing is added once the archive holds the new set, nor with
+/// `--no-caps`. Extraction then gives what the disk has (found by review: the backup kept
+/// restoring the capability a later setcap changed, in silence).
+#[test]
+fn update_adds_a_file_whose_capability_changed() {
+    if !util::require_root("set capabilities") || !util::require_tool("tar") || !util::require_tool("setcap") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let d = tmp.path();
+    if !util::require_xattr_fs(d) {
+        return;
+    }
+    std::fs::create_dir(d.join("t")).unwrap();
+    std::fs::write(d.join("t/ping"), "p").unwrap();
+    std::fs::write(d.join("t/plain"), "q").unwrap();
+    cmd("setcap").arg("cap_chown+ep").arg(d.join("t/ping")).ok();
+    std::fs::hard_link(d.join("t/ping"), d.join("t/ping2")).unwrap();
+    captar().args(["create", "-f", "a.tar", "t"]).current_dir(d).ok();
+    let members = || cmd("tar").args(["-tf", "a.tar"]).current_dir(d).ok().stdout_text().lines().count();
+    let update =
+        |extra: &[&str]| captar().args(["update", "-v", "-f", "a.tar"]).args(extra).arg("t").current_dir(d).ok();
+    let note = |name: &str, disk: &str, archived: &str| {
+        format!(
+            "captar: t/{name}: its capability changed since it was archived ({disk}, archived {archived}), not its modification time: added again\n"
+        )
+    };
+    // Nothing changed.
+    let out = update(&[]);
+    assert_eq!((out.stdout_text(), out.stderr_text(), members()), (String::new(), String::new(), 4));
+    // Changed: the file and its link; GNU tar's -u adds nothing.
+    cmd("setcap").arg("cap_net_raw+ep").arg(d.join("t/ping")).ok();
+    std::fs::copy(d.join("a.tar"), d.join("g.tar")).unwrap();
+    cmd("tar").args(["--xattrs", "--xattrs-include=security.capability", "-uf", "g.tar", "t"]).current_dir(d).ok();
+    assert_eq!(std::fs::read(d.join("g.tar")).unwrap(), std::fs::read(d.join("a.tar")).unwrap());
+    // Not with --no-caps.
+    let out = update(&["--no-caps"]);
+    assert_eq!((out.stdout_text(), out.stderr_text(), members()), (String::new(), String::new(), 4));
+    let out = update(&[]);
+    assert_eq!(out.stdout_text(), "t/ping\nt/ping2\n");
+    assert_eq!(
+        out.stderr_text(),
+        note("ping", "cap_net_raw=ep", "cap_chown=ep") + &note("ping2", "cap_net_raw=ep", "cap_chown=ep")
+    );
+    assert_eq!(members(), 6);
+    // Once held, not again.
+    let out = update(&[]);
+    assert_eq!((out.stdout_text(), out.stderr_text(), members()), (String::new(), String::new(), 6));
+    // Removed from one file, set on another.
+    cmd("setcap").arg("-r").arg(d.join("t/ping")).ok();
+    cmd("setcap").arg("cap_net_raw+ep").arg(d.join("t/plain")).ok();
+    let out = update(&[]);
+    assert_eq!(
+        out.stderr_text(),
+        note("ping", "none", "cap_net_raw=ep")
+            + &note("ping2", "none", "cap_net_raw=ep")
+            + &note("plain", "cap_net_raw=ep", "none")
+    );
+    let x = d.join("x");
+    std::fs::create_dir(&x).unwrap();
+    captar().args(["extract", "-f", "a.tar", "-C"]).arg(&x).current_dir(d).ok();
+    assert_eq!(util::getcap_n_r(&x.join("t")), util::getcap_n_r(&d.join("t")));
+    captar().args(["verify", "-f", "a.tar"]).current_dir(d).ok();
+}
+
 /// delete (GNU tar's --delete): the same bytes as GNU tar's --delete leaves, for captar's
 /// archives (pax headers, a sparse member, a capability, every copy of a member added twice)
 /// and GNU tar's own (long names); a kept hard link to a member taken out is a warning; a

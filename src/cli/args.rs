@@ -88,7 +88,7 @@ Examples:
   captar -rf backup.tar -C /srv new.conf              tar's own command line"
     )]
     Append(CreateArgs),
-    /// Add what an uncompressed archive lacks, or holds an older copy of, like tar -u
+    /// Add what an uncompressed archive lacks, or holds an older copy of (or with another capability), like tar -u
     #[command(after_help = "Takes create's options, but the archive must be an uncompressed file: not -f -, and no
 compression option or --level. A file is added when the archive holds no member of its name, or
 only ones with an older modification time.

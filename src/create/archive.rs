@@ -123,9 +123,16 @@ pub(super) fn append_archive(
     };
     let mut archived = HashMap::new();
     let remember = |meta: &EntryMeta| {
-        let name = meta.path.as_os_str().as_bytes();
-        let name = name.strip_suffix(b"/").unwrap_or(name).to_vec();
-        archived.entry(name).or_insert_with(crate::create::Archived::default).add(meta);
+        let key = |p: &Path| {
+            let b = p.as_os_str().as_bytes();
+            b.strip_suffix(b"/").unwrap_or(b).to_vec()
+        };
+        let target = match (meta.kind, &meta.link) {
+            (crate::format::Kind::HardLink, Some(t)) => archived.get(&key(t)).map(crate::create::Archived::caps),
+            _ => None,
+        };
+        let caps = crate::create::ArchivedCaps::of(meta, target);
+        archived.entry(key(&meta.path)).or_insert_with(crate::create::Archived::default).add(meta, caps);
     };
     let Adding { file, end, len } =
         if opts.update { open_to_add(path, &md, remember)? } else { open_to_add(path, &md, |_| {})? };

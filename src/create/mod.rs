@@ -217,19 +217,50 @@ pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
 /// seconds for one without (ustar, GNU's format), whatever its time's fraction (found by review:
 /// a pax member of a whole-second time was compared in whole seconds, so a file changed within
 /// that second, a capped one too, was not added again).
+///
+/// And the capability of the name's last member, which extraction restores: a file whose
+/// capability changed since (`setcap` changes its ctime, not its mtime) is added again
+/// (`caps_differ`), where GNU tar's -u leaves the archive with the old one.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Archived {
     precise: Option<Time>,
     seconds: Option<i64>,
+    caps: ArchivedCaps,
+}
+
+/// The capability a name's last member gives its file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum ArchivedCaps {
+    #[default]
+    None,
+    Some(crate::caps::FileCaps),
+    /// A value that does not decode: nothing to compare with.
+    Unreadable,
+}
+
+impl ArchivedCaps {
+    /// The capability member `meta` carries; `target`, for a hard link that carries none, is
+    /// what its target's member gave (a link's file is its target's).
+    pub(crate) fn of(meta: &crate::format::EntryMeta, target: Option<ArchivedCaps>) -> ArchivedCaps {
+        match meta.caps_raw() {
+            Some(raw) => crate::caps::FileCaps::decode(raw).map_or(ArchivedCaps::Unreadable, ArchivedCaps::Some),
+            None => target.unwrap_or(ArchivedCaps::None),
+        }
+    }
 }
 
 impl Archived {
-    pub(crate) fn add(&mut self, meta: &crate::format::EntryMeta) {
+    pub(crate) fn add(&mut self, meta: &crate::format::EntryMeta, caps: ArchivedCaps) {
         if meta.pax_header {
             self.precise = Some(self.precise.map_or(meta.mtime, |t| t.max(meta.mtime)));
         } else {
             self.seconds = Some(self.seconds.map_or(meta.mtime.secs, |s| s.max(meta.mtime.secs)));
         }
+        self.caps = caps;
+    }
+
+    pub(crate) fn caps(&self) -> ArchivedCaps {
+        self.caps
     }
 
     /// Whether a member holds a file of modification time `mtime` as new or newer.

@@ -65,7 +65,8 @@ pub struct CreateOptions {
     /// tar's `--remove-files`, made safe: see `remove`).
     pub remove_files: bool,
     /// With `Target::Append`: only what the archive lacks, or holds an older copy of (by
-    /// modification time), is added (GNU tar's `-u`).
+    /// modification time), is added (GNU tar's `-u`), and a file whose capability differs
+    /// from its last member's.
     pub update: bool,
     /// Member names and link targets as `--transform` makes them.
     pub transforms: crate::transform::Transforms,

@@ -103,11 +103,19 @@ impl Walker<'_> {
                 let is_dir = Kind::of_mode(entry.st.st_mode) == Some(Kind::Dir);
                 // update (tar's -u): what the archive holds as new or newer is not added again;
                 // a directory it holds is not, but its entries are looked at.
-                let archived =
-                    self.archived_as(&entry.name).is_some_and(|times| is_dir || times.holds(Time::mtime_of(&entry.st)));
+                let held = self.archived_as(&entry.name);
+                let mut archived = held.is_some_and(|times| is_dir || times.holds(Time::mtime_of(&entry.st)));
                 if archived && !is_dir {
-                    next = tree.next();
-                    continue;
+                    match held.and_then(|h| self.caps_differ(h, &entry)) {
+                        Some(note) => {
+                            self.files.report.note(note);
+                            archived = false;
+                        }
+                        None => {
+                            next = tree.next();
+                            continue;
+                        }
+                    }
                 }
                 // --newer, --newer-mtime: what is older is left out, but not a directory (its
                 // newer entries need it), as in GNU tar. A listed-incremental dump leaves out a
@@ -330,6 +338,45 @@ impl Walker<'_> {
         let stored = self.files.transformed(Part::Name, name);
         let bytes = stored.as_os_str().as_bytes();
         self.archived.get(bytes.strip_suffix(b"/").unwrap_or(bytes)).copied()
+    }
+
+    /// With `update`: for a file the archive holds as new (`held`), the note saying why it is
+    /// added again when its capability differs from what the name's last member gives it
+    /// (none, or another set); `None` when it does not, cannot be read (archiving it would say
+    /// so), or capabilities are not archived.
+    fn caps_differ(&self, held: super::Archived, entry: &Entry) -> Option<String> {
+        use super::ArchivedCaps;
+        if !self.files.opts.xattrs.wants(std::ffi::OsStr::new(crate::caps::XATTR_NAME)) {
+            return None;
+        }
+        let full = || entry.path.clone();
+        let read = match self.files.opts.dereference {
+            true => crate::xattr::get_following(&entry.path, crate::xattr::CAPABILITY),
+            false => crate::xattr::get_caps_at(entry.at.dir(), entry.at.name(), None, &full),
+        };
+        let disk = match read.ok()? {
+            None => None,
+            Some(raw) => Some(crate::caps::FileCaps::decode(&raw).ok()?),
+        };
+        let archived = match held.caps() {
+            ArchivedCaps::Unreadable => return None,
+            ArchivedCaps::None => None,
+            ArchivedCaps::Some(c) => Some(c),
+        };
+        let same = match (archived, disk) {
+            (None, None) => true,
+            (Some(a), Some(d)) => a.as_seen_here().same_grant(&d.as_seen_here()),
+            _ => false,
+        };
+        let text = |c: Option<crate::caps::FileCaps>| c.map_or("none".to_string(), |c| c.text_with_rootid());
+        (!same).then(|| {
+            format!(
+                "{}: its capability changed since it was archived ({}, archived {}), not its modification time: added again",
+                entry.path.on_disk(),
+                text(disk),
+                text(archived)
+            )
+        })
     }
 
     /// What becomes of one walked path: a file for a reader, or a member made here. A file of
