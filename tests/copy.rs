@@ -278,6 +278,24 @@ fn what_is_in_the_way_is_said_in_copy_s_terms() {
         "{err}"
     );
     assert!(!err.contains("--recursive-unlink") && !err.contains("extract"), "{err}");
+    // A hard link made once its file is written (a worker's) gets the same advice (it was a
+    // bare "a directory that is not empty has that name"; found by review).
+    std::fs::remove_dir_all(dst.join("f")).unwrap();
+    std::fs::hard_link(src.join("f"), src.join("ld")).unwrap();
+    std::fs::create_dir_all(dst.join("ld/ne")).unwrap();
+    let err = captar().arg("copy").arg(&src).arg(&dst).code(2).stderr_text();
+    assert!(
+        err.contains("./ld: create hard link: a directory that is not empty has that name (remove it from the destination, or copy into an empty directory)"),
+        "{err}"
+    );
+    let a = tmp.path().join("l.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).args(["f", "ld"]).ok();
+    let err = captar().args(["extract", "-f"]).arg(&a).arg("-C").arg(&dst).code(2).stderr_text();
+    assert_eq!(
+        err,
+        "captar: ld: create hard link: a directory that is not empty has that name (remove it first; extract --recursive-unlink removes one that was there before the extraction)\n"
+    );
+    std::fs::remove_file(src.join("ld")).unwrap();
     // A full filesystem while replacing a file: the new one is written beside the old one.
     let Some(mnt) = util::mount_tmp("tmpfs", "size=1m") else { return };
     let big: Vec<u8> = (0..700_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();

@@ -323,7 +323,7 @@ impl Run<'_> {
 
     /// Adds the advice to a member's error that depends on what is at its name, or on who
     /// extracts (`extract` or `copy`, which takes neither `-U` nor `--recursive-unlink`).
-    fn explain(&mut self, rel: &Path, e: &mut Error) {
+    pub(super) fn explain(&mut self, rel: &Path, e: &mut Error) {
         let Error::Io { path, op, source } = e else { return };
         if source.get_ref().is_some_and(|inner| inner.is::<super::DirInTheWay>()) {
             let advice = if self.opts.copy {

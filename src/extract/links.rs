@@ -15,7 +15,7 @@ carrying a capability, which stops the extraction at its own member when its fil
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use super::{Run, SafeName};
+use super::{Failure, Run, SafeName};
 use crate::error::Result;
 use crate::format::{EntryMeta, Kind};
 
@@ -95,7 +95,12 @@ impl Run<'_> {
                 }
                 if make && outcome.is_ok() {
                     self.forget_removed();
-                    let made = self.hard_link(&link.parent_rel, &link.name, &link.meta);
+                    let mut made = self.hard_link(&link.parent_rel, &link.name, &link.meta);
+                    // The advice a link made in its turn gets (found by review: a directory in
+                    // the way of a deferred link was said without it).
+                    if let Err(Failure::Stop(e) | Failure::Member(e)) = &mut made {
+                        self.explain(&link.rel, e);
+                    }
                     self.note_link_to_lost(&link.meta, &made);
                     outcome = self.handle(&link.meta.path, made);
                 }
