@@ -120,6 +120,12 @@ pub struct Time {
     pub nsecs: u32,
 }
 
+/// The precisions, in nanoseconds, to which filesystems keep modification times where they
+/// keep no nanoseconds: whole seconds (ext2/3, ext4 with 128-byte inodes, HFS+, sshfs),
+/// hundredths (exFAT), microseconds (UDF, some NFS servers), tenths of a microsecond (NTFS,
+/// CIFS).
+const CUT_STEPS: [u32; 4] = [1_000_000_000, 10_000_000, 1_000, 100];
+
 impl Time {
     /// A file's modification time, from its stat.
     #[allow(clippy::unnecessary_cast)] // i64 on some architectures, c_long on others
@@ -133,27 +139,17 @@ impl Time {
         if archived.nsecs == 0 { Time { nsecs: 0, ..self } } else { self }
     }
 
-    /// The coarsest decimal precision this time's fraction has, in nanoseconds: 10^k for the
-    /// largest k (at most 9) where 10^k divides it (1 s for none).
-    pub fn fraction_step(self) -> u32 {
-        let mut step = 1_000_000_000;
-        while !self.nsecs.is_multiple_of(step) {
-            step /= 10;
-        }
-        step
-    }
-
     /// Whether this time, a file's, is `archived` (a member's) as a filesystem keeps it: the
-    /// same at the member's precision (`at_precision_of`), or the member's time cut to a coarser
-    /// decimal step this file's time has (a filesystem that keeps seconds, as ext4 with
-    /// 128-byte inodes, or hundredths, as exFAT; the kernel cuts, never rounds). A file changed
-    /// since has that exact cut time only by a coincidence of one in its step.
+    /// same at the member's precision (`at_precision_of`), or the member's time cut to one of
+    /// the steps filesystems keep (`CUT_STEPS`; the kernel cuts, never rounds). A file changed
+    /// since has that exact cut time only by a coincidence of one in its step. Any other cut
+    /// is a difference (found by review: every decimal cut passed, a time set to `.1` for
+    /// `.123456789` too).
     pub fn holds(self, archived: Time) -> bool {
         if self.at_precision_of(archived) == archived {
             return true;
         }
-        let step = self.fraction_step();
-        self.secs == archived.secs && self.nsecs == archived.nsecs - archived.nsecs % step
+        self.secs == archived.secs && CUT_STEPS.iter().any(|step| self.nsecs == archived.nsecs - archived.nsecs % step)
     }
 
     /// The pax decimal form: `1614834367.123456789`, trailing zeros of the fraction dropped.
@@ -501,22 +497,23 @@ mod tests {
         }
     }
 
-    /// A file's time holds a member's when it is that time cut to the file's precision: whole
-    /// seconds (ext4 with 128-byte inodes), hundredths (exFAT); never another time.
+    /// A file's time holds a member's when it is that time cut to a filesystem's precision:
+    /// whole seconds (ext4 with 128-byte inodes), hundredths (exFAT), microseconds, 100 ns;
+    /// never another time, nor another cut.
     #[test]
     fn a_coarser_filesystem_holds_the_cut_time() {
         let t = |secs, nsecs| Time { secs, nsecs };
         let archived = t(1_614_834_367, 123_456_789);
-        assert_eq!(
-            (t(5, 0).fraction_step(), t(5, 120_000_000).fraction_step(), archived.fraction_step()),
-            (1_000_000_000, 10_000_000, 1)
-        );
         for (disk, holds) in [
             (archived, true),
             (t(1_614_834_367, 0), true),
             (t(1_614_834_367, 120_000_000), true),
             (t(1_614_834_367, 123_456_000), true),
-            (t(1_614_834_367, 100_000_000), true),
+            (t(1_614_834_367, 123_456_700), true),
+            // A cut no filesystem makes (found by review: `.1` and `.1234` passed).
+            (t(1_614_834_367, 100_000_000), false),
+            (t(1_614_834_367, 123_400_000), false),
+            (t(1_614_834_367, 123_456_780), false),
             // Not a cut of it: rounded, another second, another fraction.
             (t(1_614_834_367, 123_457_000), false),
             (t(1_614_834_368, 0), false),
