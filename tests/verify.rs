@@ -800,6 +800,16 @@ fn json_holds_the_errors() {
     let v = json(out);
     assert_eq!(v["errors"], serde_json::json!(["m/b: not found in archive"]));
     assert_eq!(v["summary"]["differences"], 0);
+    // A DIR that is missing or no directory is said in a document too, as a missing archive
+    // is (found by review: stdout was empty).
+    for (dir, why) in [("nodir", "No such file or directory"), ("m.tar", "Not a directory")] {
+        let out = captar().args(["verify", "--json", "-f"]).arg(&a).args(["-C", dir]).current_dir(tmp.path()).code(2);
+        let v = json(out);
+        assert_eq!(v["errors"], serde_json::json!([format!("{dir}: open the directory to verify against: {why}")]));
+        assert_eq!(v["summary"]["entries"], 0);
+    }
+    let v = json(captar().args(["verify", "--json", "-f", "nosuch.tar"]).current_dir(tmp.path()).code(2));
+    assert_eq!(v["errors"], serde_json::json!(["nosuch.tar: open the archive: No such file or directory"]));
     // An error that stops the run (the archive cut short) comes after what was found before.
     std::fs::write(tmp.path().join("m/big"), vec![b'x'; 8192]).unwrap();
     let full = tmp.path().join("full.tar");

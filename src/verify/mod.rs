@@ -183,16 +183,29 @@ pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
     if opts.json {
         report.keep_messages();
     }
-    if let Some(dir) = &opts.directory
-        && !dir.is_dir()
-    {
-        let e = std::fs::metadata(dir).err().unwrap_or_else(|| io::Error::from_raw_os_error(libc::ENOTDIR));
-        return Err(Error::io(dir, "open the directory to verify against", e));
-    }
-    if opts.keep_directory_symlink {
-        let mut dest = crate::extract::beneath::Dest::open_for_lookup(&v.root)
-            .map_err(|e| Error::io(&*v.root, "open the directory to verify against", e))?;
-        dest.keep_dir_symlinks().map_err(|e| Error::entry(&*v.root, e.to_string()))?;
+    let ready = (|| {
+        if let Some(dir) = &opts.directory
+            && !dir.is_dir()
+        {
+            let e = std::fs::metadata(dir).err().unwrap_or_else(|| io::Error::from_raw_os_error(libc::ENOTDIR));
+            return Err(Error::io(dir, "open the directory to verify against", e));
+        }
+        if opts.keep_directory_symlink {
+            let mut dest = crate::extract::beneath::Dest::open_for_lookup(&v.root)
+                .map_err(|e| Error::io(&*v.root, "open the directory to verify against", e))?;
+            dest.keep_dir_symlinks().map_err(|e| Error::entry(&*v.root, e.to_string()))?;
+        }
+        Ok(())
+    })();
+    // With --json, a DIR that cannot be compared against is said in a document too, as an
+    // archive that cannot be read is (found by review: no document at all).
+    match ready {
+        Err(e) if opts.json => {
+            report.error(e);
+            v.finish()?;
+            return Ok(report.outcome());
+        }
+        other => other?,
     }
     if matches!(opts.source, Source::Archive(_)) || opts.directory.is_some() {
         v.dirs_open = Dirs::beneath(&v.root, opts.keep_directory_symlink);
