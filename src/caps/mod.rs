@@ -166,6 +166,12 @@ impl FileCaps {
         }
     }
 
+    /// Whether two values, each as a reader here sees it, grant the same thing (`same_grant`
+    /// of `as_seen_here`): what verify, update and extract's kept files compare.
+    pub fn same_here(&self, other: &FileCaps) -> bool {
+        self.as_seen_here().same_grant(&other.as_seen_here())
+    }
+
     /// Whether two values grant the same thing: same sets, same effective flag, and the same
     /// rootid once v1/v2 are read as "no rootid" (a v1 value equals its v2 equivalent). The
     /// effective flag of empty sets raises nothing, and getcap prints both as `=`: `setcap =e`

@@ -234,6 +234,7 @@ fn v1_v2_and_rootid_zero_are_seen_here_alike() {
     assert!(v1.as_seen_here().same_grant(&v2.as_seen_here()));
     assert!(v2.with_rootid(0).as_seen_here().same_grant(&v2.as_seen_here()));
     assert!(!v2.with_rootid(100000).as_seen_here().same_grant(&v2.as_seen_here()));
+    assert!(v1.same_here(&v2.with_rootid(0)) && !v2.same_here(&v2.with_rootid(100000)));
     assert_eq!(v2.with_rootid(100000).as_seen_here().rootid, Some(100000));
 }
 

@@ -365,7 +365,7 @@ impl Walker<'_> {
         };
         let same = match (archived, disk) {
             (None, None) => true,
-            (Some(a), Some(d)) => a.as_seen_here().same_grant(&d.as_seen_here()),
+            (Some(a), Some(d)) => a.same_here(&d),
             _ => false,
         };
         let text = |c: Option<crate::caps::FileCaps>| c.map_or("none".to_string(), |c| c.text_with_rootid());

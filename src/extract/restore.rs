@@ -585,7 +585,7 @@ impl Restorer {
         let there = match on_disk {
             Ok(None) => "none".to_string(),
             Ok(Some(value)) => match FileCaps::decode(&value) {
-                Ok(held) if held.as_seen_here().same_grant(&self.rootid.apply(decoded).as_seen_here()) => return None,
+                Ok(held) if held.same_here(&self.rootid.apply(decoded)) => return None,
                 Ok(held) => held.text_with_rootid(),
                 Err(_) => format!("the value {}, which is no capability", crate::list::hex_short(&value)),
             },

@@ -455,12 +455,9 @@ impl Task {
             (None, None) => None,
             (Some(a), None) => Some(self.diff(DiffKind::CapsMissing, Some(a.text_with_rootid()), None, Some(&a))),
             (None, Some(d)) => Some(self.diff(DiffKind::CapsExtra, None, Some(d.text_with_rootid()), Some(&d))),
-            (Some(a), Some(d)) => {
-                let (a_n, d_n) = (a.as_seen_here(), d.as_seen_here());
-                (!a_n.same_grant(&d_n)).then(|| {
-                    self.diff(DiffKind::CapsDiffer, Some(a.text_with_rootid()), Some(d.text_with_rootid()), Some(&d))
-                })
-            }
+            (Some(a), Some(d)) => (!a.same_here(&d)).then(|| {
+                self.diff(DiffKind::CapsDiffer, Some(a.text_with_rootid()), Some(d.text_with_rootid()), Some(&d))
+            }),
         };
         // The archive's own value, and what --cap-rootid made of it, where they differ.
         if let (Some(Finding::Diff(diff)), Some(archived), Some(expected)) = (&mut found, self.archived, expected) {
