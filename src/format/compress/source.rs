@@ -19,11 +19,12 @@ pub trait Source: Read + Send {
     /// member's data and its padding in two calls: `--checkpoint` counts the records GNU tar
     /// reads, which depend on where the data itself ends (`checkpoint::Checkpointed::skip`).
     fn skip(&mut self, n: u64) -> io::Result<()> {
-        let copied = io::copy(&mut self.take(n), &mut io::sink())?;
-        if copied < n {
-            return Err(ends_inside(copied));
+        let mut passed = Passed(0);
+        match io::copy(&mut self.take(n), &mut passed) {
+            Ok(copied) if copied < n => Err(ends_inside(copied)),
+            Ok(_) => Ok(()),
+            Err(e) => Err(cut_inside(e, passed.0)),
         }
-        Ok(())
     }
 
     /// Whether `skip` seeks (a plain archive file) rather than reads what it skips.
@@ -62,13 +63,33 @@ pub trait Source: Read + Send {
     }
 }
 
-/// A `skip` that met the archive's end: how many of its bytes there were.
+/// Counts what `Source::skip` passes over, so that a skip a decompressor's error ends still
+/// says where the archive ended.
+struct Passed(u64);
+
+impl io::Write for Passed {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0 += buf.len() as u64;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A `skip` that met the archive's end: how many of its bytes there were, and, when the
+/// compressed stream was cut (its decompressor's input ended inside it), the decompressor's
+/// words for that.
 #[derive(Debug)]
-struct EndsInside(u64);
+struct EndsInside {
+    passed: u64,
+    cut: Option<String>,
+}
 
 impl std::fmt::Display for EndsInside {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("archive ends inside an entry's data")
+        f.write_str(self.cut.as_deref().unwrap_or("archive ends inside an entry's data"))
     }
 }
 
@@ -76,13 +97,39 @@ impl std::error::Error for EndsInside {}
 
 /// The error of a `skip` that passed over `passed` bytes and met the archive's end.
 pub fn ends_inside(passed: u64) -> io::Error {
-    io::Error::new(io::ErrorKind::UnexpectedEof, EndsInside(passed))
+    io::Error::new(io::ErrorKind::UnexpectedEof, EndsInside { passed, cut: None })
+}
+
+/// `e`, a decompressor's error in a `skip` that passed over `passed` bytes: when its input
+/// ended inside its stream, that end, said where it is in what the stream gave.
+pub fn cut_inside(e: io::Error, passed: u64) -> io::Error {
+    match e.kind() == io::ErrorKind::UnexpectedEof && skipped_before_end(&e).is_none() {
+        true => io::Error::new(e.kind(), EndsInside { passed, cut: Some(e.to_string()) }),
+        false => e,
+    }
 }
 
 /// How many bytes a failed `skip` passed over before the archive's end, if that is why it
 /// failed: where the archive ends, which an error message gives (not where the skip began).
 pub fn skipped_before_end(e: &io::Error) -> Option<u64> {
-    e.get_ref()?.downcast_ref::<EndsInside>().map(|s| s.0)
+    e.get_ref()?.downcast_ref::<EndsInside>().map(|s| s.passed)
+}
+
+/// `e`, a `skip`'s end of the archive after `passed` bytes, as the end of one that passed
+/// `before` more first.
+fn passed_more(e: io::Error, before: u64) -> io::Error {
+    match e.get_ref().and_then(|i| i.downcast_ref::<EndsInside>()) {
+        Some(s) => io::Error::new(e.kind(), EndsInside { passed: before + s.passed, cut: s.cut.clone() }),
+        None => e,
+    }
+}
+
+/// Whether `e`, an end of input met reading a decompressor's output, is its compressed
+/// stream cut short (the decompressor's own error), rather than a whole stream whose archive
+/// ends early.
+pub fn stream_cut(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::UnexpectedEof
+        && e.get_ref().is_some_and(|i| i.downcast_ref::<EndsInside>().is_none_or(|s| s.cut.is_some()))
 }
 
 /// A source read on ahead: the bytes already taken from `inner`, given out first.
@@ -134,10 +181,7 @@ impl Source for Replay {
         }
         match n - here {
             0 => Ok(()),
-            rest => self.inner.skip(rest).map_err(|e| match skipped_before_end(&e) {
-                Some(passed) => ends_inside(here + passed),
-                None => e,
-            }),
+            rest => self.inner.skip(rest).map_err(|e| passed_more(e, here)),
         }
     }
 

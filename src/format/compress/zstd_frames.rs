@@ -477,26 +477,34 @@ impl Read for Decoder {
     }
 }
 
-impl Source for Decoder {
-    fn skip(&mut self, wanted: u64) -> io::Result<()> {
-        let mut n = wanted;
-        while n > 0 {
+impl Decoder {
+    /// Skips what is left of `n` bytes, counting them down; fewer at the end of the input.
+    fn skip_some(&mut self, n: &mut u64) -> io::Result<()> {
+        while *n > 0 {
             let here = (self.cur.len() - self.pos) as u64;
             if here > 0 {
-                let step = here.min(n);
+                let step = here.min(*n);
                 self.pos += step as usize;
-                n -= step;
+                *n -= step;
             } else if self.stream.is_some() {
                 let mut sink = [0u8; 8192];
-                let got = self.read_stream(&mut sink[..n.min(8192) as usize])?;
+                let got = self.read_stream(&mut sink[..(*n).min(8192) as usize])?;
                 if got == 0 {
                     break;
                 }
-                n -= got as u64;
+                *n -= got as u64;
             } else if !self.advance()? && self.stream.is_none() {
                 break;
             }
         }
+        Ok(())
+    }
+}
+
+impl Source for Decoder {
+    fn skip(&mut self, wanted: u64) -> io::Result<()> {
+        let mut n = wanted;
+        self.skip_some(&mut n).map_err(|e| super::source::cut_inside(e, wanted - n))?;
         if n > 0 {
             return Err(super::ends_inside(wanted - n));
         }

@@ -360,7 +360,9 @@ impl Reader {
 
     /// What a read error means, in a message.
     fn io_msg(&self, e: &io::Error) -> String {
-        if e.kind() == io::ErrorKind::UnexpectedEof {
+        if self.src.decompresses() && crate::format::compress::stream_cut(e) {
+            format!("the compressed stream ends early ({e}): the archive was cut short or is still being written")
+        } else if e.kind() == io::ErrorKind::UnexpectedEof {
             TRUNCATED.into()
         } else if e.to_string().contains("Frame requires too much memory") {
             // zstd's window limit for readers (128 MiB), which `zstd --long=28` and up exceed.
