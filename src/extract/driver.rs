@@ -145,10 +145,12 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
         run.pool = None; // closes the job queue: the workers end
         // Directory metadata is set even after an error, so what was extracted is usable.
         run.fix_dirs();
-        // Not after the archive's own error: what follows it is not to be trusted.
+        // Not after the archive's own error: what follows it is not to be trusted; nor after
+        // --label refused the archive, which was not the one asked for.
         if let Err(e) = &result
             && !matches!(e, Error::Archive { .. })
             && !is_stop_line(e)
+            && !reader.label_refused()
         {
             run.unreached(&mut reader);
         }

@@ -97,6 +97,8 @@ pub struct Reader {
     /// `--label`: the archive's label must match this glob; checked when the first member (or
     /// the end) is reached.
     label_pattern: Option<(String, globset::GlobSet)>,
+    /// Whether `--label` refused the archive: nothing of it was read for the reader's user.
+    label_refused: bool,
 }
 
 /// A GNU tar volume label (`tar -V TEXT`): what it says and when it was written.
@@ -178,6 +180,7 @@ impl Reader {
             label: None,
             label_seen: false,
             label_pattern: None,
+            label_refused: false,
         }
     }
 
@@ -208,7 +211,7 @@ impl Reader {
     /// can have taken the label: GNU tar's messages.
     fn check_label(&mut self) -> Result<()> {
         let Some((pattern, glob)) = self.label_pattern.take() else { return Ok(()) };
-        match self.label.as_ref().map(|l| &l.text) {
+        let checked = match self.label.as_ref().map(|l| &l.text) {
             Some(label) if glob.is_match(std::path::Path::new(std::ffi::OsStr::from_bytes(label))) => Ok(()),
             Some(label) => Err(Error::Entry {
                 path: self.archive.clone().into(),
@@ -223,7 +226,15 @@ impl Reader {
                     "the archive has no volume label to match --label {pattern:?}; leave --label out to read it"
                 ),
             }),
-        }
+        };
+        self.label_refused = checked.is_err();
+        checked
+    }
+
+    /// Whether `--label` refused the archive (its label is not the one asked for, or it has
+    /// none): no member of it was given out.
+    pub fn label_refused(&self) -> bool {
+        self.label_refused
     }
 
     /// Reads past end-of-archive markers to the end of the input, skipping zero blocks (GNU
