@@ -239,13 +239,20 @@ fn many_damaged_headers_in_a_compressed_stream_are_read_past_promptly() {
 
 #[test]
 fn malformed_numeric_fields_are_refused() {
+    // A number out of range is said as the number, not as its bytes ("\200\0\0\1...").
     let cases: Vec<(&str, Header)> = vec![
-        ("size", Header { raw_size: Some(*b"0000000001x\0"), ..Header::new(b'0', "x-size") }),
-        ("size", Header { raw_size: Some([b' '; 12]), ..Header::new(b'0', "blank-size") }),
+        ("size field \"0000000001x\"", Header { raw_size: Some(*b"0000000001x\0"), ..Header::new(b'0', "x-size") }),
+        ("size field \"", Header { raw_size: Some([b' '; 12]), ..Header::new(b'0', "blank-size") }),
         // base-256 with bits beyond 64: the `tar` crate would read only the last 8 bytes (3).
-        ("size", Header { raw_size: Some([0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 3]), ..Header::new(b'0', "huge") }),
+        (
+            "invalid size field: it says 18446744073709551619 bytes, beyond what a file can hold (0 to 9223372036854775807); the header is corrupt (at byte 0)",
+            Header { raw_size: Some([0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 3]), ..Header::new(b'0', "huge") },
+        ),
         // base-256 negative.
-        ("size", Header { raw_size: Some([0xff; 12]), ..Header::new(b'0', "negative") }),
+        (
+            "invalid size field: it says -1 bytes, below what a file can hold",
+            Header { raw_size: Some([0xff; 12]), ..Header::new(b'0', "negative") },
+        ),
     ];
     for (field, h) in cases {
         let c = case();

@@ -124,10 +124,16 @@ pub(super) fn header_name(block: &[u8; BLOCK]) -> std::borrow::Cow<'_, [u8]> {
 /// The header's size field, within what a file can hold.
 pub(super) fn size_field(block: &[u8; BLOCK]) -> std::result::Result<u64, String> {
     let raw = &block[SIZE];
-    numeric(raw)
-        .and_then(|n| u64::try_from(n).ok())
-        .filter(|&n| n <= MAX_SIZE)
-        .ok_or_else(|| format!("invalid size field {}", crate::error::quoted(trim_nul(raw))))
+    match numeric(raw) {
+        Some(n) if (0..=i128::from(MAX_SIZE)).contains(&n) => Ok(n as u64),
+        // A base-256 number (or a long octal one) out of range: said as the number, not as
+        // its bytes (`"\200\177\377..."`).
+        Some(n) => Err(format!(
+            "invalid size field: it says {n} bytes, {} what a file can hold (0 to {MAX_SIZE}); the header is corrupt",
+            if n < 0 { "below" } else { "beyond" }
+        )),
+        None => Err(format!("invalid size field {}", crate::error::quoted(trim_nul(raw)))),
+    }
 }
 
 pub(crate) fn header_checksum_ok(block: &[u8; BLOCK]) -> Option<bool> {
