@@ -569,7 +569,7 @@ impl Reader {
                         self.damage.push(self.err(
                             at,
                             format!(
-                                "{what}: the archive is damaged here; no member header follows before its end-of-archive marker (at byte {z}): the {} bytes between are lost",
+                                "{what}: the archive is damaged here; no member header follows before its end-of-archive marker, at byte {z}: the {} bytes between are lost",
                                 z - at
                             ),
                         ));
@@ -585,7 +585,7 @@ impl Reader {
                 self.damage.push(self.err(
                     at,
                     format!(
-                        "{what}: the archive is damaged here; skipped {} bytes to the next member header (at byte {start}): what they held is lost",
+                        "{what}: the archive is damaged here; skipped {} bytes to the next member header, at byte {start}: what they held is lost",
                         start - at
                     ),
                 ));
