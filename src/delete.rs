@@ -52,8 +52,9 @@ pub fn delete(opts: &DeleteOptions, report: &Report) -> Result<Outcome> {
         return Err(Error::entry(
             path,
             format!(
-                "cannot write to it ({}): delete rewrites the archive; nothing deleted (give write permission, lift chattr +i or +a, or work on a copy)",
-                crate::error::os_text(&e)
+                "cannot write to it ({}): delete rewrites the archive; nothing deleted ({})",
+                crate::error::os_text(&e),
+                crate::error::unwritable_advice(&e)
             ),
         ));
     }

@@ -214,6 +214,15 @@ pub fn os_text(e: &io::Error) -> String {
     }
 }
 
+/// What to do about an archive that could not be opened for writing (`e`): a read-only
+/// mount is no permission to give (found by review: it was told to give write permission).
+pub fn unwritable_advice(e: &io::Error) -> &'static str {
+    match e.raw_os_error() {
+        Some(libc::EROFS) => "its filesystem is mounted read-only: remount it read-write, or work on a copy",
+        _ => "give write permission, lift chattr +i or +a, or work on a copy",
+    }
+}
+
 /// Who this process is, for the advice on a refusal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Who {

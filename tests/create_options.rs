@@ -2753,7 +2753,14 @@ fn archives_that_cannot_be_replaced_are_written_in_place() {
     let err = captar().args(["delete", "-f", "mnt.tar", "./b"]).current_dir(d).code(2).stderr_text();
     assert_eq!(
         err,
-        "captar: mnt.tar: cannot write to it (Read-only file system): delete rewrites the archive; nothing deleted (give write permission, lift chattr +i or +a, or work on a copy)\n"
+        "captar: mnt.tar: cannot write to it (Read-only file system): delete rewrites the archive; nothing deleted (its filesystem is mounted read-only: remount it read-write, or work on a copy)\n"
+    );
+    // Append too; the advice is the mount's, not a permission's (it said "give write
+    // permission, lift chattr +i or +a" for a read-only mount; found by review).
+    let err = captar().args(["append", "-f", "mnt.tar", "-C", "t", "."]).current_dir(d).code(2).stderr_text();
+    assert_eq!(
+        err,
+        "captar: mnt.tar: cannot write to it (Read-only file system): members are added to the archive in place; nothing added (its filesystem is mounted read-only: remount it read-write, or work on a copy)\n"
     );
     assert_eq!(std::fs::read(d.join("host.tar")).unwrap(), before);
     assert_eq!(temporaries(d), Vec::<String>::new());

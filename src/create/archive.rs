@@ -201,8 +201,9 @@ pub(super) fn open_to_add(path: &Path, md: &std::fs::Metadata, seen: impl FnMut(
             _ => Error::entry(
                 path,
                 format!(
-                    "cannot write to it ({}): members are added to the archive in place; nothing added (give write permission, lift chattr +i or +a, or work on a copy)",
-                    crate::error::os_text(&e)
+                    "cannot write to it ({}): members are added to the archive in place; nothing added ({})",
+                    crate::error::os_text(&e),
+                    crate::error::unwritable_advice(&e)
                 ),
             ),
         }
