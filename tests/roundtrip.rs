@@ -2974,6 +2974,20 @@ fn volume_labels_as_gnu_tar() {
     assert_eq!(cmd("tar").args(["-V", "On*", "-itf"]).arg(&joined).ok().stdout_text(), listed);
     captar().args(["list", "-i", "--label", "Full*", "-f"]).arg(&joined).code(2);
     cmd("tar").args(["-V", "Full*", "-itf"]).arg(&joined).code(2);
+    // GNU tar's `gnu` labels (`V` headers) joined: GNU tar lists each where it stands, the
+    // first alone checked (a later one was not listed; found by review).
+    let mut both = std::fs::read(archive("gnu.tar")).unwrap();
+    both.extend(std::fs::read(archive("gnu.tar")).unwrap());
+    std::fs::write(&joined, both).unwrap();
+    for opts in [&["-itf"][..], &["-itvf"], &["-V", "Full*", "-itf"]] {
+        let gnu = cmd("tar").args(opts).arg(&joined).env("TZ", "UTC").ok().stdout_text();
+        assert_eq!(gnu.matches("Full\\tbackup 7").count(), 2, "{gnu}");
+        assert_eq!(captar().args(opts).arg(&joined).env("TZ", "UTC").ok().stdout_text(), gnu, "{opts:?}");
+    }
+    let dest = archive("joined-x");
+    std::fs::create_dir(&dest).unwrap();
+    let shown = captar().arg("-xvif").arg(&joined).arg("-C").arg(&dest).ok().stdout_text();
+    assert_eq!(shown, "Full\\tbackup 7\nf\nFull\\tbackup 7\nf\n");
 }
 
 /// `captar test-label` (tar-style `--test-label`) prints or tests the label as GNU tar does:

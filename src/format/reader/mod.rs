@@ -92,7 +92,8 @@ pub struct Reader {
     /// The archive's volume label (a GNU `V` header, or a global header's `GNU.volume.label`)
     /// until `take_label` takes it.
     label: Option<VolumeLabel>,
-    /// A label was read: later ones (archives joined after it, with `-i`) are not the archive's.
+    /// A label was read: later ones (archives joined after it, with `-i`) are not the archive's
+    /// (`--label` checks the first), though a later `V` header is listed.
     label_seen: bool,
     /// `--label`: the archive's label must match this glob; checked when the first member (or
     /// the end) is reached.
@@ -197,10 +198,13 @@ impl Reader {
         self.label.take()
     }
 
-    /// The archive's label is its first (GNU tar lists and checks only that one; with `-i`,
-    /// those of archives joined after it are not shown).
-    fn read_label(&mut self, text: Vec<u8>, block: &[u8; BLOCK]) {
-        if std::mem::replace(&mut self.label_seen, true) {
+    /// The archive's label is its first, which `--label` checks. Of the labels of archives
+    /// joined after it (read with `-i`), a `V` header is listed where it stands, as GNU tar
+    /// lists each; a global header's `GNU.volume.label` is not, as GNU tar lists only the
+    /// first of those (found by review: a later `V` header was not listed; `header` says
+    /// which this is).
+    fn read_label(&mut self, text: Vec<u8>, block: &[u8; BLOCK], header: bool) {
+        if std::mem::replace(&mut self.label_seen, true) && !header {
             return;
         }
         let mtime = numeric(&block[MTIME]).and_then(|t| i64::try_from(t).ok()).unwrap_or(0);
@@ -749,7 +753,7 @@ impl Reader {
                     // member, so they are left out, and counted on the next member.
                     for r in records {
                         if r.key == VOLUME_LABEL.as_bytes() {
-                            self.read_label(r.value.to_vec(), &block);
+                            self.read_label(r.value.to_vec(), &block, false);
                         } else if let Some(slot) = CORE.iter().position(|k| k.as_bytes() == r.key) {
                             self.global[slot] = Some(r.value.to_vec());
                         } else if r.key.starts_with(pax::SCHILY_XATTR.as_bytes())
@@ -769,7 +773,7 @@ impl Reader {
                 b'K' => pending.long_link = Some(trim_nul(&self.read_blob(size, "GNU long link name")?).to_vec()),
                 b'V' => {
                     let text = pending.long_name.take().unwrap_or_else(|| header_name(&block).into_owned());
-                    self.read_label(text, &block);
+                    self.read_label(text, &block, true);
                     self.skip(size + padding(size))?; // sizes are at most i64::MAX: no overflow
                     if pending.first_offset == Some(at) {
                         pending.first_offset = None;
