@@ -127,6 +127,7 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
             left_out_caps: HashMap::new(),
             kept: Default::default(),
             kept_caps: Vec::new(),
+            kept_raw_caps: HashMap::new(),
             backed_up: HashMap::new(),
         };
         let mut result = run.members(&mut reader, &tick);
@@ -417,11 +418,40 @@ impl Run<'_> {
     /// A member kept as the file there (`--skip-old-files`, `--keep-newer-files`) whose file
     /// lacks the capability the archive gives it goes in the closing note (`kept_caps`).
     pub(super) fn note_kept_caps(&mut self, rel: &Path, meta: &EntryMeta) {
-        let Some(raw) = meta.caps_raw() else { return };
-        let on_disk = caps_at(&mut self.dest, rel);
-        if let Some(line) = self.restorer.kept_without(on_disk, &meta.path, raw) {
-            self.kept_caps.push(line);
+        if let Some(raw) = meta.caps_raw() {
+            // Kept: a hard link to it later is checked against the archive's value, not the
+            // file's (found by review, below).
+            self.kept_raw_caps.insert(rel.to_path_buf(), raw.to_vec());
+            let on_disk = caps_at(&mut self.dest, rel);
+            if let Some(line) = self.restorer.kept_without(on_disk, &meta.path, raw, None) {
+                self.kept_caps.push(line);
+            }
+            return;
         }
+        self.note_kept_link(rel, meta);
+    }
+
+    /// A hard link kept as the file there that carries no capability of its own (GNU tar's
+    /// and captar's links; bsdtar's carry their file's): the capability it would have is its
+    /// target's as the archive gives it, the archive's value where the target was kept too,
+    /// else the target's as extracted (found by review: a kept link lacking it went unsaid,
+    /// exit 0, where a bsdtar archive's was named).
+    fn note_kept_link(&mut self, rel: &Path, meta: &EntryMeta) {
+        if meta.kind != Kind::HardLink || !self.restorer.wants_caps() {
+            return;
+        }
+        let Some((link, target)) = meta.link.as_deref().and_then(|l| Some((l, SafeName::parse(l).ok()?))) else {
+            return;
+        };
+        let on_disk = caps_at(&mut self.dest, rel);
+        let line = if self.kept.contains(&target.rel) {
+            let Some(raw) = self.kept_raw_caps.get(&target.rel) else { return };
+            self.restorer.kept_without(on_disk, &meta.path, raw, Some(link))
+        } else {
+            let Ok(Some(value)) = caps_at(&mut self.dest, &target.rel) else { return };
+            self.restorer.kept_without_held(on_disk, &meta.path, &value, link)
+        };
+        self.kept_caps.extend(line);
     }
 
     /// A regular file's capability `raw` is in the closing list when its member failed

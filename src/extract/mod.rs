@@ -78,6 +78,9 @@ struct Run<'a> {
     /// Members kept as the file there (`--skip-old-files`, `--keep-newer-files`) whose file
     /// lacks the capability the archive gives them: their lines in the closing note.
     kept_caps: Vec<String>,
+    /// The archive's capability of each member kept as the file there that carries one: a
+    /// kept hard link to it is checked against it.
+    kept_raw_caps: HashMap<PathBuf, Vec<u8>>,
     /// `--backup`: each member's file renamed to its backup name (by the member's name): its
     /// parent and both names, until the member is done (renamed back if it failed).
     backed_up: HashMap<PathBuf, BackedUp>,

@@ -577,21 +577,32 @@ impl Restorer {
     /// in the closing note when that file (`on_disk`, its capability) does not grant what the
     /// archive's `raw` would: the name, the set and what the file has instead. None where
     /// capabilities are not restored, or `raw` is no capability (nothing to restore).
-    pub fn kept_without(&self, on_disk: io::Result<Option<Vec<u8>>>, path: &Path, raw: &[u8]) -> Option<String> {
+    /// `link`: the member is a hard link, without a capability of its own, to that member, kept
+    /// too, whose capability `raw` is.
+    pub fn kept_without(
+        &self,
+        on_disk: io::Result<Option<Vec<u8>>>,
+        path: &Path,
+        raw: &[u8],
+        link: Option<&Path>,
+    ) -> Option<String> {
         if !self.wants_caps() {
             return None;
         }
         let (decoded, _) = self.cap_value(path, raw).ok()?;
-        let there = match on_disk {
-            Ok(None) => "none".to_string(),
-            Ok(Some(value)) => match FileCaps::decode(&value) {
-                Ok(held) if held.same_here(&self.rootid.apply(decoded)) => return None,
-                Ok(held) => held.text_with_rootid(),
-                Err(_) => format!("the value {}, which is no capability", crate::list::hex_short(&value)),
-            },
-            Err(e) => format!("one that could not be read ({e})"),
-        };
-        Some(format!("{}: {} (the file there has {there})", path.escaped(), decoded.text_with_rootid()))
+        kept_line(on_disk, path, &self.rootid.apply(decoded), link)
+    }
+
+    /// `kept_without` for a hard link kept as the file there, whose target `link` was
+    /// extracted holding `held` (its value on disk).
+    pub fn kept_without_held(
+        &self,
+        on_disk: io::Result<Option<Vec<u8>>>,
+        path: &Path,
+        held: &[u8],
+        link: &Path,
+    ) -> Option<String> {
+        kept_line(on_disk, path, &FileCaps::decode(held).ok()?, Some(link))
     }
 
     /// The value `raw`, a member's capability, takes on disk (its rootid as the options
@@ -854,4 +865,26 @@ fn chmod_nofollow(dir: BorrowedFd<'_>, name: &OsStr, mode: Mode) -> io::Result<(
         Err(Errno::NOENT) => Ok(rustix::fs::chmodat(dir, name, mode, AtFlags::empty())?),
         other => Ok(other?),
     }
+}
+
+/// The closing note's line for the member `path` kept as the file there (`on_disk`, its
+/// capability) when that does not grant `wanted`: the name, the set and what the file has
+/// instead; `link`, the file it is a hard link to.
+fn kept_line(
+    on_disk: io::Result<Option<Vec<u8>>>,
+    path: &Path,
+    wanted: &FileCaps,
+    link: Option<&Path>,
+) -> Option<String> {
+    let there = match on_disk {
+        Ok(None) => "none".to_string(),
+        Ok(Some(value)) => match FileCaps::decode(&value) {
+            Ok(held) if held.same_here(wanted) => return None,
+            Ok(held) => held.text_with_rootid(),
+            Err(_) => format!("the value {}, which is no capability", crate::list::hex_short(&value)),
+        },
+        Err(e) => format!("one that could not be read ({e})"),
+    };
+    let link = link.map(|l| format!("a hard link to {}; ", l.escaped())).unwrap_or_default();
+    Some(format!("{}: {} ({link}the file there has {there})", path.escaped(), wanted.text_with_rootid()))
 }
