@@ -37,6 +37,9 @@ pub struct ListOptions {
     pub select: Selection,
     /// With `verbose`: `--xattrs`, `--acls`, `--selinux` (see `Extended`).
     pub extended: Option<Extended>,
+    /// `-G -vv` (or `-g SNAPSHOT -vv`): a directory's listing in a GNU incremental archive
+    /// after it, as GNU tar's `-G -tvv` shows it (`dumpdir_lines`).
+    pub dumpdirs: bool,
     /// `--checkpoint`: actions every N records read.
     pub checkpoints: std::option::Option<std::sync::Arc<crate::checkpoint::Checkpoints>>,
     /// The archive is read in records of this many bytes (GNU tar's `--record-size`): what
@@ -432,6 +435,38 @@ const DATE_WIDTH: usize = 16;
 /// The line of a volume label in a listing, as GNU tar shows it: its text, or with `verbose`
 /// (the dates, and whether the mode column has a marker place) a member line of type `V`;
 /// `widths` are the owner/size and date columns' widths so far, which it may widen.
+/// A directory's listing in a GNU incremental archive (`GNU.dumpdir`, or a `D` member's data)
+/// as GNU tar's `list_dumpdir` prints it (incremen.c): each name on its line, its letter (`Y`,
+/// `N`, `D`, and `R`, `T`, `X` of renames) and a space before it, up to and with the empty
+/// record that ends the listing (a blank line). The bytes as they are, as GNU tar prints them
+/// (no quoting), save that a control character other than a tab is shown as `?`: the names
+/// are the archive's, and must not drive the terminal.
+fn dumpdir_lines(listing: &[u8], line: &mut Vec<u8>) {
+    // `letter`: GNU tar's state, cleared by a newline only; `empty`: at the start of a record.
+    let (mut letter, mut empty) = (true, true);
+    for &b in listing {
+        match b {
+            0 => {
+                line.push(b'\n');
+                // The empty record ends it (GNU tar's `dumpdir_size`).
+                if empty {
+                    return;
+                }
+                (letter, empty) = (true, true);
+                continue;
+            }
+            b'Y' | b'N' | b'D' | b'R' | b'T' | b'X' if letter => {
+                line.extend_from_slice(&[b, b' ']);
+                letter = false;
+            }
+            b'\t' => line.push(b),
+            b if b < b' ' || b == 0x7f => line.push(b'?'),
+            b => line.push(b),
+        }
+        empty = false;
+    }
+}
+
 fn label_line(
     label: &VolumeLabel,
     verbose: Option<(&mut Dates, bool)>,
@@ -717,6 +752,11 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
             && let Some(x) = &opts.extended
         {
             x.lines(meta, &mut line);
+        }
+        if opts.dumpdirs
+            && let Some(listing) = &meta.dumpdir
+        {
+            dumpdir_lines(listing, &mut line);
         }
         out.write_all(&line).map_err(write_err)?;
         // Checkpoint dots and messages come between the names, in order, as in GNU tar.

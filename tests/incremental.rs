@@ -745,3 +745,73 @@ fn trailing_slashes_name_directories_as_gnu_tar() {
         }
     }
 }
+
+/// `-G -tvv` (or `-g SNAPSHOT -tvv`) shows each directory's listing after it, byte for byte as
+/// GNU tar does, for GNU tar's dumps (`gnu` format: `D` members; `posix`: `GNU.dumpdir`
+/// records) and captar's, renames (`R`/`T`) included; `-tv`, or `-tvv` without `-G`, shows
+/// none (it showed none ever, where the README said it was as GNU tar; found by review). A
+/// control character in a listed name is `?`.
+#[test]
+fn directory_listings_are_shown_as_gnu_tar_shows_them() {
+    if !util::require_tool("tar") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let work = tmp.path();
+    let src = work.join("src");
+    fs::create_dir_all(src.join("d/sub")).unwrap();
+    fs::write(src.join("d/a"), "a").unwrap();
+    fs::write(src.join("d/sub/c"), "c").unwrap();
+    let mut dumps = Vec::new();
+    for (by, format) in [(By::Gnu, "gnu"), (By::Gnu, "posix"), (By::Captar, "pax")] {
+        let snap = work.join(format!("{format}.snar"));
+        let _ = fs::remove_file(&snap);
+        let level0 = work.join(format!("{format}0.tar"));
+        // GNU tar takes --xattrs (which `make_dump` gives it) with posix archives only.
+        let dump = |archive: &Path| match format {
+            "gnu" => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                cmd("tar")
+                    .args(["-c", "-H", "gnu", "-g"])
+                    .arg(&snap)
+                    .arg("-f")
+                    .arg(archive)
+                    .arg("-C")
+                    .arg(work)
+                    .arg("src")
+                    .ok();
+            }
+            "posix" => make_dump(by, &snap, archive, work, "src", &["-H", "posix"]),
+            _ => make_dump(by, &snap, archive, work, "src", &[]),
+        };
+        dump(&level0);
+        fs::rename(src.join("d/sub"), src.join("d/moved")).unwrap();
+        fs::write(src.join("d/new"), "n").unwrap();
+        let level1 = work.join(format!("{format}1.tar"));
+        dump(&level1);
+        fs::rename(src.join("d/moved"), src.join("d/sub")).unwrap();
+        fs::remove_file(src.join("d/new")).unwrap();
+        dumps.extend([level0, level1]);
+    }
+    for archive in &dumps {
+        for opts in [&["-G", "-tvvf"][..], &["-g", "/dev/null", "-tvvf"], &["-Gtvvf"], &["-G", "-tvf"], &["-tvvf"]] {
+            let gnu = cmd("tar").args(opts).arg(archive).env("TZ", "UTC").ok().stdout_text();
+            let ours = captar().args(opts).arg(archive).env("TZ", "UTC").ok().stdout_text();
+            assert_eq!(ours, gnu, "{archive:?} {opts:?}");
+            let listed = opts.iter().any(|o| o.contains('G') || *o == "-g") && opts.iter().any(|o| o.contains("vv"));
+            assert_eq!(gnu.contains("\nD d\n"), listed, "{archive:?} {opts:?}: {gnu}");
+        }
+    }
+    // The level-1 dumps hold the rename.
+    let shown = captar().args(["list", "-G", "-vv", "-f"]).arg(&dumps[5]).ok().stdout_text();
+    assert!(shown.contains("\nR src/d/sub\nT src/d/moved\n\n"), "{shown}");
+    // A name with a control character: shown as `?`, not sent to the terminal.
+    fs::create_dir(src.join("e")).unwrap();
+    fs::write(src.join("e/bell\x07"), "b").unwrap();
+    let snap = work.join("e.snar");
+    let archive = work.join("e.tar");
+    make_dump(By::Gnu, &snap, &archive, work, "src/e", &[]);
+    let shown = captar().args(["list", "-G", "-vv", "-f"]).arg(&archive).ok().stdout_text();
+    assert!(shown.contains("\nY bell?\n\n"), "{shown}");
+    assert!(!shown.contains('\x07'), "{shown}");
+}

@@ -40,6 +40,13 @@ pub struct ListArgs {
     /// With -v, owners as numeric ids, not names, as GNU tar's -tv --numeric-owner
     #[arg(long)]
     pub(super) numeric_owner: bool,
+    /// With -vv, each directory's listing in a GNU incremental archive (made with -g) after
+    /// it: a line per name, `Y` archived, `N` not, `D` a directory, as tar -G -tvv shows it
+    #[arg(short = 'G', long)]
+    pub(super) incremental: bool,
+    /// As --incremental; SNAPSHOT is not read (tar -g SNAPSHOT -tvv)
+    #[arg(short = 'g', long, value_name = "SNAPSHOT")]
+    pub(super) listed_incremental: Option<PathBuf>,
     #[command(flatten)]
     pub(super) select: SelectArgs,
 }

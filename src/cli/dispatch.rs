@@ -391,6 +391,7 @@ fn command(
                 full_time: a.full_time,
                 utc: a.utc,
                 numeric_owner: a.numeric_owner,
+                dumpdirs: (a.incremental || a.listed_incremental.is_some()) && a.verbose > 1,
             },
             report,
         ),

@@ -1003,8 +1003,10 @@ mod tests {
         );
         assert_eq!(rw("captar -xGf a.tar"), "captar extract --incremental -f a.tar");
         assert_eq!(rw("captar -cGg s -f a.tar x"), "captar create --listed-incremental s -f a.tar x");
-        assert_eq!(rw("captar -tGf a.tar"), "captar list -f a.tar");
-        assert_eq!(rw("captar -tg /dev/null -f a.tar"), "captar list -f a.tar");
+        // Listing takes them too (with -vv, the directory listings), comparing drops them.
+        assert_eq!(rw("captar -tGf a.tar"), "captar list --incremental -f a.tar");
+        assert_eq!(rw("captar -tg /dev/null -f a.tar"), "captar list --listed-incremental /dev/null -f a.tar");
+        assert_eq!(rw("captar -dGf a.tar"), "captar verify --all -f a.tar");
     }
 
     /// GNU tar's getopt: a long option may be cut short where that is unambiguous (`--strip=1`

@@ -109,7 +109,8 @@ pub(super) const IGNORED_IN_OTHER_MODES: &[&str] = &[
     "seek",
     "delay-directory-restore",
     "no-auto-compress",
-    // Extract's and create's; GNU tar lists and compares incremental archives as any other.
+    // Extract's, create's and list's (with -vv: the directory listings); GNU tar compares
+    // incremental archives as any other.
     "incremental",
     "listed-incremental",
 ];
