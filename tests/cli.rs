@@ -61,6 +61,15 @@ fn usage_errors_are_one_line() {
             "captar: GNU tar's -M (--multi-volume) is not supported by captar; leave it out (see `captar --help`)\n",
         ),
         (&["xYf", "a.tar"], "captar: unknown tar option -Y in 'xYf'; see `captar --help`\n"),
+        // GNU tar's --totals=SIGNAL: said as such, not as a typo (found by review).
+        (
+            &["--totals=SIGUSR1", "-cf", "a.tar", "x"],
+            "captar: GNU tar's --totals=SIGNAL (totals each time the signal comes) is not supported by captar; use --totals, which prints them at the end\n",
+        ),
+        (
+            &["list", "--totals=USR1", "-f", "a.tar"],
+            "captar: GNU tar's --totals=SIGNAL (totals each time the signal comes) is not supported by captar; use --totals, which prints them at the end\n",
+        ),
         (
             &["lsit", "-f", "a"],
             "captar: unrecognized subcommand 'lsit'; a similar subcommand exists: 'list'; see `captar --help`\n",

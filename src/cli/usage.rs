@@ -40,6 +40,16 @@ pub fn one_line(e: &clap::Error, args: &[OsString]) -> String {
             String::from_utf8_lossy(word)
         );
     }
+    // GNU tar's `--totals=SIGNAL` (totals each time the signal comes): its own refusal, not
+    // clap's word for a flag given a value, which reads as the user's typo (found by review).
+    if e.kind() == clap::error::ErrorKind::TooManyValues
+        && let Some(clap::error::ContextValue::String(arg)) = e.get(clap::error::ContextKind::InvalidArg)
+        && arg.split('=').next() == Some("--totals")
+    {
+        return "GNU tar's --totals=SIGNAL (totals each time the signal comes) is not supported by captar; \
+                use --totals, which prints them at the end"
+            .to_string();
+    }
     // An option of other commands (`--numeric-owner` when listing): named as such, rather
     // than with clap's tip for a file name that starts with a dash.
     if e.kind() == clap::error::ErrorKind::UnknownArgument
