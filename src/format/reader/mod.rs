@@ -495,6 +495,13 @@ impl Reader {
         second.and_then(|_| self.src.finish()).map_err(|e| {
             let msg = match self.src.seeks() {
                 true => format!("read failed after the end-of-archive marker: {e}"),
+                // Cut in its last bytes (gzip's or xz's trailer): said as a stream cut short,
+                // as one cut earlier is (it was said to fail its check; found by review). Any
+                // end of input here is the decompressor's (flate2's missing trailer is a bare
+                // "unexpected end of file").
+                false if self.src.decompresses() && e.kind() == io::ErrorKind::UnexpectedEof => {
+                    format!("the compressed stream ends early ({e}): the archive was cut short or is still being written")
+                }
                 false => format!(
                     "the compressed stream fails its check at its end ({e}): the archive is damaged and what was read from it may be wrong; use an intact copy"
                 ),
