@@ -78,7 +78,10 @@ pub fn delete(opts: &DeleteOptions, report: &Report) -> Result<Outcome> {
     // be extracted.
     let mut links: Vec<(PathBuf, PathBuf, u64)> = Vec::new();
     let mut members = Members::for_delete(&opts.select);
-    while let Some(entry) = reader.next_entry()? {
+    // Read as list reads it: an archive without its end-of-archive marker is warned of, as the
+    // new one will have one (found by review: the sign that it may have been cut short went
+    // in silence, exit 0).
+    while let Some(entry) = reader.next_reporting(report, None)? {
         let meta = entry.meta;
         let rel = SafeName::rel_of(&meta.path);
         if members.selects(&rel, &meta.path) {

@@ -1995,15 +1995,35 @@ fn concatenate_as_gnu_tar() {
     let mut damaged = std::fs::read(d.join("c.tar")).unwrap();
     damaged[100] ^= 0xff; // the first header's mode field: its checksum no longer matches
     std::fs::write(d.join("damaged.tar"), damaged).unwrap();
+    // A file of no byte (a part whose writing failed) is no archive, as list says (it was
+    // added in silence, exit 0; found by review).
+    std::fs::write(d.join("empty.tar"), b"").unwrap();
     for (other, why) in [
         ("z.tar.zst", "zstd-compressed"),
         ("damaged.tar", "checksum"),
+        ("empty.tar", "empty.tar: the archive holds nothing (0 bytes"),
         ("a.tar", "is the archive being added to"),
         ("missing.tar", "No such file"),
     ] {
         let out = captar().args(["concatenate", "-f", "a.tar", "c.tar", other]).current_dir(d).code(2);
         assert!(out.stderr_text().contains(why), "{other}: {}", out.stderr_text());
         assert!(std::fs::read(d.join("a.tar")).unwrap() == before, "{other}: the archive changed");
+    }
+    // One that ends without its end-of-archive marker (cut short at a header, perhaps) is
+    // added with the warning list gives, exit 1; so is one ending in a lone zero block.
+    let c = std::fs::read(d.join("c.tar")).unwrap();
+    let end = c.len() - c.iter().rev().take_while(|&&b| b == 0).count();
+    let end = end.div_ceil(512) * 512;
+    std::fs::write(d.join("noend.tar"), &c[..end]).unwrap();
+    std::fs::write(d.join("lone.tar"), &c[..end + 512]).unwrap();
+    for (other, what) in
+        [("noend.tar", "the archive ends without its end-of-archive marker"), ("lone.tar", "a lone zero block ends")]
+    {
+        std::fs::copy(d.join("b.tar"), d.join("into.tar")).unwrap();
+        let err = captar().args(["concatenate", "-f", "into.tar", other]).current_dir(d).code(1).stderr_text();
+        assert!(err.starts_with(&format!("captar: {other}: {what}")) && err.lines().count() == 1, "{err}");
+        let listed = captar().args(["list", "-f", "into.tar"]).current_dir(d).ok().stdout_text();
+        assert!(listed.ends_with("three/\nthree/h\n"), "{listed}");
     }
     // A new archive that cannot be completed (a full filesystem) is not left behind, empty.
     std::fs::write(d.join("big"), util::noise(1 << 20, 3)).unwrap();
@@ -2205,6 +2225,17 @@ fn delete_as_gnu_tar() {
         cmd("tar").args(["--delete", "-f", "theirs.tar"]).args(*args).current_dir(d).ok();
         assert!(bytes("ours.tar") == bytes("theirs.tar"), "{archive} {args:?}: not GNU tar's bytes");
     }
+    // An archive that ends without its end-of-archive marker: the member is taken out, with
+    // the warning list gives, exit 1, as the new archive ends with one (it went in silence;
+    // found by review).
+    let whole = bytes("gnu.tar");
+    let end = (whole.len() - whole.iter().rev().take_while(|&&b| b == 0).count()).div_ceil(512) * 512;
+    std::fs::write(d.join("noend.tar"), &whole[..end]).unwrap();
+    let err = captar().args(["delete", "-f", "noend.tar", "d/c"]).current_dir(d).code(1).stderr_text();
+    assert!(err.starts_with("captar: noend.tar: the archive ends without its end-of-archive marker"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let listed = captar().args(["list", "-f", "noend.tar"]).current_dir(d).ok().stdout_text();
+    assert!(!listed.contains("d/c\n") && listed.contains("d/ping\n"), "{listed}");
     // A sparse member taken out, and one kept: the rest reads as before, in GNU tar too.
     let names = |archive: &str| cmd("tar").args(["-tf", archive]).current_dir(d).ok().stdout_text();
     let all = names("sparse.tar");

@@ -212,7 +212,7 @@ pub(super) fn open_to_add(path: &Path, md: &std::fs::Metadata, seen: impl FnMut(
         Some(libc::EACCES | libc::EPERM | libc::EROFS | libc::ETXTBSY) => refused(e),
         _ => Error::io(path, "open the archive", e),
     })?;
-    let end = members_end(path, compressed, seen)?;
+    let end = members_end(path, compressed, seen, None)?;
     let len = file.metadata().at(path, "stat the archive")?.len();
     refuse_data_after_end(
         &file,
@@ -232,12 +232,25 @@ pub(super) fn members_end(
     path: &Path,
     compressed: impl FnOnce(Compression) -> String,
     mut seen: impl FnMut(&EntryMeta),
+    part: Option<&crate::error::Report>,
 ) -> Result<u64> {
     let (compression, mut reader) = crate::format::open_archive(path)?;
     if compression != Compression::None {
         return Err(Error::entry(path, compressed(compression)));
     }
-    while let Some(entry) = reader.next_entry()? {
+    // An archive to add (`part`) is read as list reads it: one of no byte is refused, and
+    // one without its end-of-archive marker is warned of (it may have been cut short), where
+    // they were added in silence, exit 0 (found by review). The archive added to is not: an
+    // empty file is made an archive, and its missing marker written over, as by GNU tar.
+    if part.is_some() {
+        reader.refuse_empty();
+    }
+    loop {
+        let next = match part {
+            Some(report) => reader.next_reporting(report, None)?,
+            None => reader.next_entry()?,
+        };
+        let Some(entry) = next else { break };
         seen(&entry.meta);
     }
     reader.end().ok_or_else(|| Error::entry(path, "the archive's end could not be found; nothing added"))

@@ -52,6 +52,7 @@ pub fn concatenate(archive: &Path, others: &[PathBuf], record: u64, report: &Rep
                 )
             },
             |_| {},
+            Some(report),
         )?;
         // What follows its end marker would not be added: only zeros may (found by review:
         // `-iAf` dropped `-i`, and archives put one after another lost all but the first,
