@@ -127,7 +127,6 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
             left_out_caps: HashMap::new(),
             kept: Default::default(),
             kept_caps: Vec::new(),
-            kept_raw_caps: HashMap::new(),
             backed_up: HashMap::new(),
         };
         let mut result = run.members(&mut reader, &tick);
@@ -419,9 +418,6 @@ impl Run<'_> {
     /// lacks the capability the archive gives it goes in the closing note (`kept_caps`).
     pub(super) fn note_kept_caps(&mut self, rel: &Path, meta: &EntryMeta) {
         if let Some(raw) = meta.caps_raw() {
-            // Kept: a hard link to it later is checked against the archive's value, not the
-            // file's (found by review, below).
-            self.kept_raw_caps.insert(rel.to_path_buf(), raw.to_vec());
             let on_disk = caps_at(&mut self.dest, rel);
             if let Some(line) = self.restorer.kept_without(on_disk, &meta.path, raw, None) {
                 self.kept_caps.push(line);
@@ -429,6 +425,12 @@ impl Run<'_> {
             return;
         }
         self.note_kept_link(rel, meta);
+    }
+
+    /// The file of `rel` (the member `meta`) is kept as it is there: a hard link to it is
+    /// checked against the archive's capability of it, not its file's (`note_kept_link`).
+    pub(super) fn keep(&mut self, rel: &Path, meta: &EntryMeta) {
+        self.kept.insert(rel.to_path_buf(), meta.caps_raw().map(<[u8]>::to_vec));
     }
 
     /// A hard link kept as the file there that carries no capability of its own (GNU tar's
@@ -443,13 +445,17 @@ impl Run<'_> {
         let Some((link, target)) = meta.link.as_deref().and_then(|l| Some((l, SafeName::parse(l).ok()?))) else {
             return;
         };
-        let on_disk = caps_at(&mut self.dest, rel);
-        let line = if self.kept.contains(&target.rel) {
-            let Some(raw) = self.kept_raw_caps.get(&target.rel) else { return };
-            self.restorer.kept_without(on_disk, &meta.path, raw, Some(link))
-        } else {
-            let Ok(Some(value)) = caps_at(&mut self.dest, &target.rel) else { return };
-            self.restorer.kept_without_held(on_disk, &meta.path, &value, link)
+        let line = match self.kept.get(&target.rel) {
+            Some(None) => return,
+            Some(Some(raw)) => {
+                let on_disk = caps_at(&mut self.dest, rel);
+                self.restorer.kept_without(on_disk, &meta.path, raw, Some(link))
+            }
+            None => {
+                let Ok(Some(value)) = caps_at(&mut self.dest, &target.rel) else { return };
+                let Ok(held) = crate::caps::FileCaps::decode(&value) else { return };
+                super::restore::kept_line(caps_at(&mut self.dest, rel), &meta.path, &held, Some(link))
+            }
         };
         self.kept_caps.extend(line);
     }

@@ -90,7 +90,7 @@ impl Run<'_> {
                         if self.opts.verbose {
                             self.report.note(format!("{}: skipping existing file", path.escaped()));
                         }
-                        self.kept.insert(name.rel.clone());
+                        self.keep(&name.rel, meta);
                         self.note_kept_caps(&name.rel, meta);
                         return Ok(());
                     }
@@ -103,7 +103,7 @@ impl Run<'_> {
                             Warning::IgnoreNewer,
                             format!("{}: the file there is newer or as new; kept", path.escaped()),
                         );
-                        self.kept.insert(name.rel.clone());
+                        self.keep(&name.rel, meta);
                         self.note_kept_caps(&name.rel, meta);
                         return Ok(());
                     }
@@ -111,7 +111,7 @@ impl Run<'_> {
                     // GNU tar finds (its link(2) fails with EEXIST onto the same inode: no error).
                     Existing::Keep if meta.kind == Kind::HardLink && self.links_already(&st, meta) => return Ok(()),
                     Existing::Keep => {
-                        self.kept.insert(name.rel.clone());
+                        self.keep(&name.rel, meta);
                         return Err(Failure::Member(Error::entry(
                             path,
                             "already exists; not replaced (--keep-old-files)",
@@ -377,7 +377,7 @@ impl Run<'_> {
         // The target's type, by one lstat where a capability is to be checked: a link's own is
         // checked against whatever is there but a directory; a left-out file's only where a
         // file is there (none is linkat's error below).
-        let own = meta.caps_raw().is_some() && !self.kept.contains(&target.rel);
+        let own = meta.caps_raw().is_some() && !self.kept.contains_key(&target.rel);
         let target_type = (own || left_out.is_some())
             .then(|| rustix::fs::statat(&tparent, &tname, AtFlags::SYMLINK_NOFOLLOW).ok())
             .flatten()

@@ -71,16 +71,14 @@ struct Run<'a> {
     /// one, made to whatever is on disk under that name, is checked against it, as a GNU tar
     /// archive's link carries none of its own.
     left_out_caps: HashMap<PathBuf, (Vec<u8>, PathBuf)>,
-    /// The names whose file on disk was kept (`-k`, `--skip-old-files`, `--keep-newer-files`):
-    /// a hard link to one is not checked against the archive's capability, as asked (a
-    /// bsdtar link's own capability stopped the extraction there).
-    kept: std::collections::HashSet<PathBuf>,
+    /// The names whose file on disk was kept (`-k`, `--skip-old-files`, `--keep-newer-files`),
+    /// with the capability the archive gives each (if any): a hard link to one is not checked
+    /// against the archive's capability when made, as asked (a bsdtar link's own capability
+    /// stopped the extraction there); a link kept too is checked against it.
+    kept: HashMap<PathBuf, Option<Vec<u8>>>,
     /// Members kept as the file there (`--skip-old-files`, `--keep-newer-files`) whose file
     /// lacks the capability the archive gives them: their lines in the closing note.
     kept_caps: Vec<String>,
-    /// The archive's capability of each member kept as the file there that carries one: a
-    /// kept hard link to it is checked against it.
-    kept_raw_caps: HashMap<PathBuf, Vec<u8>>,
     /// `--backup`: each member's file renamed to its backup name (by the member's name): its
     /// parent and both names, until the member is done (renamed back if it failed).
     backed_up: HashMap<PathBuf, BackedUp>,

@@ -593,18 +593,6 @@ impl Restorer {
         kept_line(on_disk, path, &self.rootid.apply(decoded), link)
     }
 
-    /// `kept_without` for a hard link kept as the file there, whose target `link` was
-    /// extracted holding `held` (its value on disk).
-    pub fn kept_without_held(
-        &self,
-        on_disk: io::Result<Option<Vec<u8>>>,
-        path: &Path,
-        held: &[u8],
-        link: &Path,
-    ) -> Option<String> {
-        kept_line(on_disk, path, &FileCaps::decode(held).ok()?, Some(link))
-    }
-
     /// The value `raw`, a member's capability, takes on disk (its rootid as the options
     /// make it); `None` for a value that does not decode.
     pub fn cap_on_disk(&self, raw: &[u8]) -> Option<Vec<u8>> {
@@ -869,8 +857,9 @@ fn chmod_nofollow(dir: BorrowedFd<'_>, name: &OsStr, mode: Mode) -> io::Result<(
 
 /// The closing note's line for the member `path` kept as the file there (`on_disk`, its
 /// capability) when that does not grant `wanted`: the name, the set and what the file has
-/// instead; `link`, the file it is a hard link to.
-fn kept_line(
+/// instead; `link`, the file it is a hard link to (one whose target was extracted holding
+/// `wanted`, its value on disk, goes here directly).
+pub(super) fn kept_line(
     on_disk: io::Result<Option<Vec<u8>>>,
     path: &Path,
     wanted: &FileCaps,

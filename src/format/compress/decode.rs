@@ -133,7 +133,7 @@ impl<D: Member> Read for Members<D> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         loop {
             let Some(dec) = self.dec.as_mut() else { return Ok(0) };
-            let n = dec.read(out)?;
+            let n = dec.read(out).map_err(input_ended)?;
             if n > 0 || out.is_empty() {
                 return Ok(n);
             }
@@ -186,6 +186,16 @@ impl<D: Member> Read for Members<D> {
                 }
             }
         }
+    }
+}
+
+/// A decoder's bare end of input (flate2's gzip trailer missing: `UnexpectedEof` and no more)
+/// as an error of its own, in the same words, so that it is told from the reader's own end of
+/// input (`source::stream_cut`) wherever it surfaces.
+fn input_ended(e: io::Error) -> io::Error {
+    match e.kind() == io::ErrorKind::UnexpectedEof && e.get_ref().is_none() {
+        true => io::Error::new(io::ErrorKind::UnexpectedEof, e.to_string()),
+        false => e,
     }
 }
 

@@ -373,10 +373,18 @@ impl Reader {
         &self.archive
     }
 
+    /// The message of `e` when it is the decompressor's input ending inside its stream (the
+    /// archive file cut short, or still being written).
+    fn stream_cut_msg(&self, e: &io::Error) -> Option<String> {
+        (self.src.decompresses() && crate::format::compress::stream_cut(e)).then(|| {
+            format!("the compressed stream ends early ({e}): the archive was cut short or is still being written")
+        })
+    }
+
     /// What a read error means, in a message.
     fn io_msg(&self, e: &io::Error) -> String {
-        if self.src.decompresses() && crate::format::compress::stream_cut(e) {
-            format!("the compressed stream ends early ({e}): the archive was cut short or is still being written")
+        if let Some(msg) = self.stream_cut_msg(e) {
+            msg
         } else if e.kind() == io::ErrorKind::UnexpectedEof {
             TRUNCATED.into()
         } else if e.to_string().contains("Frame requires too much memory") {
@@ -496,15 +504,10 @@ impl Reader {
             let msg = match self.src.seeks() {
                 true => format!("read failed after the end-of-archive marker: {e}"),
                 // Cut in its last bytes (gzip's or xz's trailer): said as a stream cut short,
-                // as one cut earlier is (it was said to fail its check; found by review). Any
-                // end of input here is the decompressor's (flate2's missing trailer is a bare
-                // "unexpected end of file").
-                false if self.src.decompresses() && e.kind() == io::ErrorKind::UnexpectedEof => {
-                    format!("the compressed stream ends early ({e}): the archive was cut short or is still being written")
-                }
-                false => format!(
+                // as one cut earlier is (it was said to fail its check; found by review).
+                false => self.stream_cut_msg(&e).unwrap_or_else(|| format!(
                     "the compressed stream fails its check at its end ({e}): the archive is damaged and what was read from it may be wrong; use an intact copy"
-                ),
+                )),
             };
             self.err(self.offset, msg)
         })?;
