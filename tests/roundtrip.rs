@@ -464,10 +464,7 @@ fn a_cut_compressed_stream_is_said_where_it_ends() {
         // same words and byte.
         let piped = captar().args(["list", "-f", "-"]).stdin(whole[..whole.len() / 2].to_vec()).code(2).stderr_text();
         let tail = "f: the compressed stream ends early (";
-        assert!(
-            piped.contains(tail) && piped.trim_end().ends_with(&format!("(at byte {at_list})")),
-            "{tool}: {piped}"
-        );
+        assert!(piped.contains(tail) && piped.trim_end().ends_with(&format!("(at byte {at_list})")), "{tool}: {piped}");
         // bzip2 gives its 900 kB blocks whole; the others give nearly all that came in.
         assert!(at_list == at_extract && at_verify == at_extract, "{tool}: {list} / {verify} / {extract}");
         assert!(at_extract > 1024 && at_extract < plain_bytes.len() as u64, "{tool}: {extract}");

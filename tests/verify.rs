@@ -425,6 +425,21 @@ fn extra_with_an_archive() {
         text.lines().any(|l| l.starts_with("./bin/new: capped file not in archive: cap_sys_module=ep [risk=")),
         "{text}"
     );
+    // DIR given as a symlink to the tree, as the members are compared through it: the walk of
+    // the `./` member starts where it leads (found by review: it walked nothing, and passed),
+    // also for a manifest's walk of all of DIR.
+    let link = s.work.join("link");
+    std::os::unix::fs::symlink(&dst, &link).unwrap();
+    let manifest = s.work.join("m.txt");
+    std::fs::write(&manifest, cmd("getcap").arg("-r").arg(".").current_dir(&s.src).ok().stdout).unwrap();
+    for dir in [link.clone(), link.join("")] {
+        let out = captar().args(["verify", "--extra", "-f"]).arg(&s.archive).arg("-C").arg(&dir).code(1);
+        let text = out.stdout_text();
+        assert!(text.contains("./bin/new: capped file not in archive: cap_sys_module=ep\n"), "{dir:?}: {text}");
+        let out = captar().args(["verify", "--extra", "--manifest"]).arg(&manifest).arg("-C").arg(&dir).code(1);
+        let text = out.stdout_text();
+        assert!(text.contains("bin/new: capped file not in manifest: cap_sys_module=ep\n"), "{dir:?}: {text}");
+    }
 }
 
 /// `--exclude` leaves members out of the comparison, as GNU tar's leaves them out of
