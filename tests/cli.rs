@@ -510,6 +510,22 @@ fn checkpoints_as_gnu_tar() {
     // Dots (`.N`): on stdout with the listing, as many as GNU tar's.
     let dots = |c: util::Cmd| c.arg("-tf").arg(&plain).arg("--checkpoint=.2").ok().stdout_text().matches('.').count();
     assert_eq!(dots(captar()), dots(cmd("tar")));
+    // With --json, stdout is the document: the dots go to stderr (found by review: they came
+    // before the document, which no JSON reader then took).
+    for sub in [&["list", "--json"][..], &["verify", "--json", "--all", "-C"]] {
+        let sub: Vec<&std::ffi::OsStr> = match sub.last() {
+            Some(&"-C") => sub.iter().map(|s| s.as_ref()).chain([src.as_os_str()]).collect(),
+            _ => sub.iter().map(|s| s.as_ref()).collect(),
+        };
+        let out = captar().arg("--checkpoint=.2").args(&sub).arg("-f").arg(&plain).ok();
+        // list's is a document per line.
+        let text = out.stdout_text();
+        let docs: Vec<&str> = if sub[0] == "list" { text.lines().collect() } else { vec![&text] };
+        for doc in docs {
+            assert!(serde_json::from_str::<serde_json::Value>(doc).is_ok(), "{sub:?}: {doc}");
+        }
+        assert!(out.stderr_text().starts_with(".."), "{sub:?}: {}", out.stderr_text());
+    }
     // A format, the statistics with their labels, and totals; exec with GNU tar's variables.
     let fmt = |c: util::Cmd| {
         let out = c

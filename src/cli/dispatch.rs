@@ -314,7 +314,7 @@ fn verify_written(
 }
 
 /// The checkpoints of a run (`--checkpoint`), if asked for: `subcommand` is GNU tar's letter
-/// (for `exec`'s TAR_SUBCOMMAND); dots go to stderr when stdout carries the archive or data.
+/// (for `exec`'s TAR_SUBCOMMAND); dots go to stderr when stdout carries the archive, data or JSON.
 fn checkpoints(
     spec: Option<&crate::checkpoint::Spec>,
     operation: crate::checkpoint::Operation,
@@ -380,7 +380,7 @@ fn command(
         Command::List(a) => crate::list::list(
             &ListOptions {
                 select: a.select.selection(&a.file)?,
-                checkpoints: checkpoints(Read, &a.file, "-t", false),
+                checkpoints: checkpoints(Read, &a.file, "-t", a.json),
                 record,
                 archive: a.file,
                 verbose: a.verbose > 0,
@@ -440,7 +440,7 @@ fn command(
                 rootid: a.cap_rootid,
                 summary_on_pass: true,
                 keep_directory_symlink: a.keep_directory_symlink,
-                checkpoints: checkpoints(Read, &input, "-d", false),
+                checkpoints: checkpoints(Read, &input, "-d", a.json),
                 record,
                 name_members: a.verbose.then_some(""),
                 owners: true,
