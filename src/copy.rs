@@ -215,6 +215,19 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
             ),
         ));
     }
+    // As `cp -a`, which writes through no dangling symlink (it said only "create the
+    // destination: File exists"; found by review).
+    if let Ok(to) = std::fs::read_link(&opts.dst)
+        && std::fs::metadata(&opts.dst).is_err()
+    {
+        return Err(Error::entry(
+            &opts.dst,
+            format!(
+                "copy: the destination is a symlink to {}, which does not exist; create that directory, or name another destination",
+                to.escaped()
+            ),
+        ));
+    }
     if std::fs::metadata(&opts.dst).is_ok_and(|md| !md.is_dir()) {
         return Err(Error::entry(
             &opts.dst,
@@ -252,8 +265,22 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
             copy: true,
         };
         extract::extract(&x, report)
-    })?;
-    if !opts.verify || copied == Outcome::Errors {
+    });
+    if !opts.verify {
+        return copied;
+    }
+    // A copy that stopped, or went on past errors, is not compared: every file the errors
+    // named would be a difference again. That is said, after the error that stopped it (found
+    // by review: the pass was left out in silence, so only the missing "verified" told).
+    let copied = copied.unwrap_or_else(|e| {
+        report.error(e);
+        Outcome::Errors
+    });
+    if copied == Outcome::Errors {
+        report.note(format!(
+            "{}: not verified, as the copy had errors (above); mend them and copy again",
+            opts.dst.display()
+        ));
         return Ok(copied);
     }
     // The copy's note said what --xattrs-exclude left out.

@@ -104,6 +104,17 @@ fn copy_to_ramfs_stops_on_the_first_lost_capability() {
     let err = out.stderr_text();
     assert!(err.contains("cannot restore") && err.contains("keeps no security.* xattrs"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
+    // The verify pass, left out, is said to be (it was left out in silence), with --keep-going
+    // too, and not with --no-verify.
+    let dst = mnt.path().display();
+    let not_verified =
+        format!("captar: {dst}: not verified, as the copy had errors (above); mend them and copy again\n");
+    assert!(err.ends_with(&not_verified), "{err}");
+    let out = captar().args(["copy", "--keep-going"]).arg(&src).arg(mnt.path()).code(2);
+    let err = out.stderr_text();
+    assert!(err.ends_with(&not_verified) && !out.stdout_text().contains("verified"), "{err}");
+    let err = captar().args(["copy", "--no-verify"]).arg(&src).arg(mnt.path()).code(2).stderr_text();
+    assert!(!err.contains("not verified"), "{err}");
     // On purpose, without capabilities: the copy is complete and verify agrees it lacks nothing else.
     let Some(mnt2) = util::mount_tmp("ramfs", "") else { return };
     let out = captar().args(["copy", "--no-caps"]).arg(&src).arg(mnt2.path()).ok();
@@ -127,6 +138,18 @@ fn refuses_to_copy_a_tree_into_itself() {
     let out = captar().arg("copy").arg(tmp.path().join("nothing")).arg(tmp.path().join("x")).code(2);
     assert!(out.stderr_text().contains("No such file or directory"), "{}", out.stderr_text());
     captar().arg("copy").arg(&src).arg(tmp.path().join("beside")).ok();
+    // A dangling symlink as DST is named as one, as `cp -a` writes through none (it said
+    // "create the destination: File exists").
+    std::os::unix::fs::symlink("gone/dir", tmp.path().join("dangling")).unwrap();
+    let out = captar().arg("copy").arg(&src).arg(tmp.path().join("dangling")).code(2);
+    assert!(
+        out.stderr_text().ends_with(
+            "dangling: copy: the destination is a symlink to gone/dir, which does not exist; create that directory, or name another destination\n"
+        ),
+        "{}",
+        out.stderr_text()
+    );
+    assert!(!tmp.path().join("gone").exists());
     // SRC by another path: a bind mount of it (found by review: the copy nested part of itself
     // in SRC, then reported the differences).
     if util::require_root("mount --bind") {
