@@ -1664,6 +1664,14 @@ fn peer_acls_are_restored_with_acls() {
         assert!(!facl(&bare).contains("user:1234"), "{tool}");
         let diff = captar().args(["verify", "--all", "-f"]).arg(&a).arg("-C").arg(&bare).code(1).stdout_text();
         assert!(diff.contains("f: xattr differs: archive system.posix_acl_access="), "{tool}: {diff}");
+        // An ACL changed is said as ACL text, on both sides (it was hex).
+        cmd("setfacl").args(["-m", "u:1234:r"]).arg(out.join("f")).ok();
+        let diff = captar().args(["verify", "--all", "-f"]).arg(&a).arg("-C").arg(&out).code(1).stdout_text();
+        // (The mask changed with it, and so the mode's group bits: a line of its own.)
+        let line = diff.lines().find(|l| l.starts_with("f: xattr differs:")).unwrap_or_default();
+        let (archive, disk) = line.split_once(", disk ").unwrap_or_default();
+        assert!(archive.contains("user:1234:rwx") && disk.contains("user:1234:r--"), "{tool}: {diff}");
+        assert!(!diff.contains("=0x"), "{tool}: {diff}");
     }
     let ours = tmp.path().join("acl2.tar");
     for (i, (peer, flags)) in [("tar", ["--acls", "-xf"]), ("bsdtar", ["--acls", "-xpf"])].iter().enumerate() {

@@ -1540,3 +1540,33 @@ fn extra_names_a_file_by_any_kept_symlink_to_it() {
         "./l1/l2/gain: capped file not in archive: cap_net_raw=ep\nverified 4 entries, 1 with capabilities: 1 difference (capped file not in archive: 1)\n"
     );
 }
+
+/// A member archived by an absolute name (`tar -P`) is extracted beneath DIR without its
+/// leading `/`, and verify names it so, as GNU tar's `-d` does, saying once that it removed it
+/// (found by review: it named the host's file, which was not the one compared); `--extra`
+/// names a gain the same way.
+#[test]
+fn absolute_members_are_named_as_extracted() {
+    if !util::require_tool("tar") {
+        return;
+    }
+    let Some((tmp, src)) = util::test_tree_in_tempdir() else { return };
+    let abs = tmp.path().join("abs.tar");
+    let bin = src.join("bin");
+    cmd("tar").args(["-P", "--xattrs", "--xattrs-include=security.capability", "-cf"]).arg(&abs).arg(&bin).ok();
+    let dst = tmp.path().join("dst");
+    std::fs::create_dir(&dst).unwrap();
+    captar().arg("extract").arg("-f").arg(&abs).arg("-C").arg(&dst).ok();
+    let rel = bin.strip_prefix("/").unwrap();
+    let file = rel.join("net-admin");
+    cmd("chown").arg("0:0").arg(dst.join(&file)).ok();
+    std::fs::copy(dst.join(rel).join("plain"), dst.join(rel).join("gain")).unwrap();
+    cmd("setcap").arg("cap_kill=p").arg(dst.join(rel).join("gain")).ok();
+    let out = captar().args(["verify", "--extra", "-f"]).arg(&abs).arg("-C").arg(&dst).code(1);
+    let text = out.stdout_text();
+    let missing = format!("{}: capabilities missing on disk (archive ", file.display());
+    let gain = format!("{}: capped file not in archive: cap_kill=p\n", rel.join("gain").display());
+    assert!(text.lines().any(|l| l.starts_with(&missing)) && text.contains(&gain), "{text}");
+    assert!(!text.contains(&format!("{}", bin.display())), "{text}");
+    assert_eq!(out.stderr_text(), "captar: removing leading '/' from member names\n");
+}

@@ -403,17 +403,25 @@ impl Task {
             // A label is the same with or without the NUL the kernel ends it with (the archive's
             // RHT.security.selinux record has none).
             let label = xname == crate::select::SELINUX_XATTR;
+            let is_acl = xname == acl::ACCESS_XATTR || xname == acl::DEFAULT_XATTR;
             fn as_compared(label: bool, v: &[u8]) -> &[u8] {
                 if label { crate::format::pax::without_nul(v) } else { v }
             }
             match xattr::get_path(&(file.local)(), xname) {
                 Ok(disk) if disk.as_deref().map(|d| as_compared(label, d)) != Some(as_compared(label, value)) => {
+                    // A label as its text; an ACL as `list -vv --acls` shows it (it was two
+                    // blobs of hex, which do not say what changed; found by review).
                     let text = |v: &[u8]| -> Option<String> {
-                        crate::format::pax::selinux_text(v).and_then(|t| String::from_utf8(t.to_vec()).ok())
+                        match is_acl {
+                            true => acl::to_text(v),
+                            false => {
+                                crate::format::pax::selinux_text(v).and_then(|t| String::from_utf8(t.to_vec()).ok())
+                            }
+                        }
                     };
                     // Names and labels from the archive, quoted: they must not drive the terminal.
                     let shown = crate::list::quote_name(std::os::unix::ffi::OsStrExt::as_bytes(xname.as_os_str()));
-                    let show = |v: &[u8]| match text(v).filter(|_| label) {
+                    let show = |v: &[u8]| match text(v).filter(|_| label || is_acl) {
                         Some(text) => format!("{shown}={}", crate::list::quote_name(text.as_bytes())),
                         None => format!("{shown}={}", crate::list::xattr_value_text(v)),
                     };

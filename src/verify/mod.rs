@@ -140,6 +140,8 @@ struct Verifier<'a> {
     dirs: Vec<PathBuf>,
     /// How the first name verified begins (`/`, `./` or nothing), for `--extra`'s names.
     style: Option<&'static str>,
+    /// Whether "removing leading '/' from member names" was said.
+    said_root: bool,
     buf_a: Vec<u8>,
     buf_b: Vec<u8>,
     /// The open directory of the last check made on this thread.
@@ -170,6 +172,7 @@ pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
         seen: HashSet::new(),
         dirs: Vec::new(),
         style: None,
+        said_root: false,
         buf_a: vec![0; 1 << 20],
         buf_b: vec![0; 1 << 20],
         dirs_open: Dirs::default(),
