@@ -169,7 +169,9 @@ pub fn hex(b: &[u8]) -> String {
 /// KiB) shows its first 32 and its size, so one line stays readable.
 pub fn hex_short(b: &[u8]) -> String {
     match b.len() {
-        0..=64 => hex(b),
+        // Said, not left blank ("the archived value : ..."; found by review).
+        0 => "(0 bytes)".into(),
+        1..=64 => hex(b),
         n => format!("{}... ({n} bytes)", hex(&b[..32])),
     }
 }
@@ -887,6 +889,7 @@ mod tests {
     #[test]
     fn long_values_are_shortened_in_messages() {
         assert_eq!(hex_short(&[0xab; 64]), "ab".repeat(64));
+        assert_eq!(hex_short(&[]), "(0 bytes)");
         assert_eq!(hex_short(&[0xab; 65]), format!("{}... (65 bytes)", "ab".repeat(32)));
     }
 

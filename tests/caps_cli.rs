@@ -306,6 +306,7 @@ fn malformed_values_and_namespace_refusals_are_explained() {
     let created = captar().args(["create", "-f"]).arg(&archive).arg("-C").arg(&mnt).arg("v1").run();
     let scanned = captar().args(["caps", "scan"]).arg(&mnt).run();
     let copied = captar().arg("copy").arg(&mnt).arg(tmp.path().join("copy")).run();
+    let dot = captar().args(["create", "-f"]).arg(tmp.path().join("dot.tar")).arg("-C").arg(&mnt).arg(".").run();
     // Rootid -1 in the initial namespace: no namespace to read it from (captar said to read it
     // from the namespace that set it; found by review).
     let m1 = mnt.join("m1");
@@ -328,9 +329,20 @@ fn malformed_values_and_namespace_refusals_are_explained() {
     // copy says what it made (found by review: "archived", of a copy).
     assert_eq!(copied.status.code(), Some(2), "{}", copied.stderr_text());
     let err = copied.stderr_text();
+    // Named under SRC, without the `.` copy archives it as (found by review: `SRC/./v1`).
+    let v1 = mnt.join("v1");
+    let v1 = v1.display();
     assert!(
-        err.contains("/v1: copied without its capability: the security.capability value stored is malformed"),
+        err.contains(&format!(
+            "captar: {v1}: copied without its capability: the security.capability value stored is malformed"
+        )),
         "{err}"
+    );
+    assert!(!err.contains("/./"), "{err}");
+    assert!(
+        dot.stderr_text().contains(&format!("captar: {v1}: archived without its capability")),
+        "{}",
+        dot.stderr_text()
     );
     assert_eq!(created.status.code(), Some(2), "{}", created.stderr_text());
     assert_eq!(

@@ -155,6 +155,8 @@ impl Files<'_> {
             Some(libc::EINVAL) => EINVAL_MSG,
             _ => return Err(Error::io(path, "read security.capability", e)),
         };
+        // Named as on disk, without the inner `.` of `-C DIR .` (copy's SRC/./f; found by review).
+        let path: PathBuf = path.components().collect();
         self.report.error(Error::entry(path, format!("{} {msg}", self.opts.made)));
         Ok(())
     }

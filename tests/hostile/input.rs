@@ -1044,6 +1044,12 @@ fn the_capability_is_never_crowded_out_of_a_members_xattrs() {
     assert!(err.lines().all(|l| l.len() < 400), "{err}");
     let out = captar().args(["verify", "-f"]).arg(c.archive_path()).arg("-C").arg(&c.dest).run();
     assert_ne!(out.status.code(), Some(0), "{}", out.stdout_text());
+
+    // An empty value is said to be one (the message had a blank where the value goes).
+    let c = case();
+    let tar = Tar::new().pax(&[(cap, &[][..])]).file("f", b"hi\n").end();
+    let err = c.extract(&tar, &[], 2).stderr_text();
+    assert!(err.contains("f: cannot restore the archived value (0 bytes): capability value is 0 bytes"), "{err}");
 }
 
 /// A member that is not a directory, named as the destination itself (`.`, `./.`, `/.`), has
