@@ -345,11 +345,10 @@ fn refusal(out: &Output, entry: &str, reason: &str) -> String {
     lines[0].to_string()
 }
 
-/// The whole stderr, which must be one line; for input refused as a whole.
-#[track_caller]
 /// A stop of the extraction at a destination's error (a full disk, a read-only filesystem)
 /// with `unreached` members after it: the note that counts them, with the `capped` among them
 /// listed (`NAME: CAPS`), then the error, which is returned.
+#[track_caller]
 fn stop_with_unreached(out: &Output, unreached: u64, capped: &[&str]) -> String {
     let err = out.stderr_text();
     let lines: Vec<&str> = err.lines().collect();
@@ -371,6 +370,8 @@ fn stop_with_unreached(out: &Output, unreached: u64, capped: &[&str]) -> String 
     lines.last().unwrap().to_string()
 }
 
+/// The whole stderr, which must be one line; for input refused as a whole.
+#[track_caller]
 fn one_line(out: &Output) -> String {
     let err = out.stderr_text();
     assert_eq!(err.lines().count(), 1, "expected a one-line error; stderr:\n{err}");

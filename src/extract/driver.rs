@@ -10,7 +10,7 @@ use std::io;
 use std::io::Write;
 use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rustix::fs::AtFlags;
 
@@ -208,8 +208,13 @@ impl Run<'_> {
     /// capability among them named, as none is lost without a word (found by review: a full
     /// disk stopped the extraction at one file, and the capped files after it went unnamed,
     /// with --keep-going too). A capability's stop says already how to extract the rest.
+    /// A hard link among them to a capped file (one of them, one in the closing list, or one
+    /// made before the stop) is named too, as a link to it: its name is not the capped file
+    /// the archive makes either (found by review: only the file was named).
     fn unreached(&mut self, reader: &mut Reader) {
         let (mut count, mut capped) = (0u64, Vec::new());
+        // The capabilities of the capped files among them, by name, for links to them.
+        let mut capped_names: HashMap<PathBuf, String> = HashMap::new();
         while let Ok(Some(entry)) = reader.next_entry() {
             let meta = &entry.meta;
             let Ok(name) = SafeName::parse(&meta.path) else { continue };
@@ -222,7 +227,15 @@ impl Run<'_> {
                 .filter(|_| self.opts.xattrs.caps)
                 .and_then(|raw| crate::caps::FileCaps::decode(raw).ok());
             if let Some(caps) = caps {
-                capped.push(format!("{}: {}", meta.path.escaped(), caps.text_with_rootid()));
+                let text = caps.text_with_rootid();
+                capped.push(format!("{}: {text}", meta.path.escaped()));
+                capped_names.insert(name.rel, text);
+            } else if let (Kind::HardLink, Some(link)) = (meta.kind, meta.link.as_deref())
+                && self.opts.xattrs.caps
+                && let Ok(target) = SafeName::parse(link)
+                && let Some(text) = self.caps_of_link_target(&capped_names, &target.rel)
+            {
+                capped.push(format!("{}: {text} (a hard link to {})", meta.path.escaped(), link.escaped()));
             }
         }
         if count == 0 {
@@ -238,6 +251,20 @@ impl Run<'_> {
         let (what, done) = if self.opts.copy { ("copy", "copied") } else { ("extraction", "extracted") };
         self.report
             .note_list(format!("the {what} stops at the error that follows: {members} not {done}{with}"), &capped);
+    }
+
+    /// The capability a hard link to `target` would carry, after a stop: the archive's, of a
+    /// member not reached (`unreached`) or one in the closing list, else the file's on disk.
+    fn caps_of_link_target(&mut self, unreached: &HashMap<PathBuf, String>, target: &Path) -> Option<String> {
+        if let Some(text) = unreached.get(target) {
+            return Some(text.clone());
+        }
+        let lost = self.cap_failures.iter().find(|f| SafeName::parse(&f.path).is_ok_and(|n| n.rel == target));
+        if let Some(lost) = lost {
+            return Some(lost.caps.clone());
+        }
+        let raw = caps_at(&mut self.dest, target).ok()??;
+        crate::caps::FileCaps::decode(&raw).ok().map(|caps| caps.text_with_rootid())
     }
 
     fn members(&mut self, reader: &mut Reader, tick: &dyn Fn()) -> Result<()> {
