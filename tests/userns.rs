@@ -146,6 +146,28 @@ fn extract_inside_a_namespace_writes_v3_for_the_host() {
             "copy {policy}"
         );
     }
+    // `host` inside the namespace: the kernel stores the v2 value for the namespace's root,
+    // and the note says so, not "for the host" (found by review).
+    let inside = e.dir.join("host-inside");
+    std::fs::create_dir(&inside).unwrap();
+    chown_ns(&inside);
+    let c = e.dir.join("c.tar");
+    cmd("setcap").args(["-n", "200000", "cap_net_raw=ep"]).arg(e.dir.join("host-keep/ping")).ok();
+    captar().args(["create", "-f"]).arg(&c).arg("-C").arg(e.dir.join("host-keep")).arg(".").ok();
+    std::fs::set_permissions(&c, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = in_userns(&format!(
+        "{cap} extract --no-same-owner --cap-rootid host -f {} -C {}",
+        c.display(),
+        inside.display()
+    ));
+    assert_eq!(
+        out.stderr_text(),
+        "captar: 1 capability was written as v2, which the kernel stores for this user namespace's root, not as archived (--cap-rootid host; a capability for the host can be written only from the initial namespace)\n"
+    );
+    assert_eq!(
+        getcap_n(&inside.join("ping")),
+        format!("{}/ping cap_net_raw=ep [rootid={NS_ROOT}]\n", inside.display())
+    );
 }
 
 #[test]
