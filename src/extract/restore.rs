@@ -651,7 +651,16 @@ impl Restorer {
         // would hold neither after -U freed room nor beneath a mount inside the destination.
         set(OsStr::new(caps::XATTR_NAME), &value).map_err(|e| {
             let full = matches!(e.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT));
-            failure(cap_errno_reason(&e), full)
+            // In the initial namespace every rootid maps but -1: that one is said, not guessed
+            // at (found by review).
+            let no_user = e.raw_os_error() == Some(libc::EINVAL)
+                && caps::FileCaps::decode(&value).is_ok_and(|c| c.rootid == Some(u32::MAX))
+                && crate::xattr::in_initial_userns();
+            let reason = match no_user {
+                true => "its rootid, 4294967295 (-1), is no user, and the kernel takes no such value; pass --cap-rootid host to write it as v2, or --cap-rootid N for a namespace's root".into(),
+                false => cap_errno_reason(&e),
+            };
+            failure(reason, full)
         })?;
         if value != raw {
             self.rewritten_caps.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

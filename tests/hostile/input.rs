@@ -1045,6 +1045,20 @@ fn the_capability_is_never_crowded_out_of_a_members_xattrs() {
     let out = captar().args(["verify", "-f"]).arg(c.archive_path()).arg("-C").arg(&c.dest).run();
     assert_ne!(out.status.code(), Some(0), "{}", out.stdout_text());
 
+    // A v3 value of rootid -1, which no namespace maps: said so in the initial namespace,
+    // where every other rootid maps (it was "a v3 rootid that does not map ...?").
+    let c = case();
+    let minus1: [u8; 24] = [1, 0, 0, 3, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff];
+    let tar = Tar::new().pax(&[(cap, &minus1[..])]).file("m1", b"hi\n").end();
+    let err = c.extract(&tar, &[], 2).stderr_text();
+    let uid_map = std::fs::read_to_string("/proc/self/uid_map").unwrap_or_default();
+    if uid_map.split_whitespace().collect::<Vec<_>>() == ["0", "0", "4294967295"] {
+        assert!(
+            err.contains("m1: cannot restore cap_net_raw=ep [rootid=-1]: its rootid, 4294967295 (-1), is no user"),
+            "{err}"
+        );
+    }
+
     // An empty value is said to be one (the message had a blank where the value goes).
     let c = case();
     let tar = Tar::new().pax(&[(cap, &[][..])]).file("f", b"hi\n").end();
