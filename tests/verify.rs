@@ -853,6 +853,35 @@ fn json_holds_the_errors() {
         assert_eq!(out.stdout_text(), "m/a: missing on disk\n", "{all:?}");
         assert!(out.stderr_text().contains("truncated"), "{}", out.stderr_text());
     }
+    // The member whose data is cut short is compared as far as its header goes, with --all too
+    // (found by review: --all said nothing of it), small (read whole) or large (compared while
+    // read), out of the file and out of a pipe.
+    std::fs::remove_file(tmp.path().join("m/big")).unwrap();
+    std::fs::create_dir(tmp.path().join("m/big")).unwrap();
+    std::fs::create_dir(tmp.path().join("m/huge")).unwrap();
+    let huge = tmp.path().join("huge");
+    std::fs::create_dir_all(huge.join("m")).unwrap();
+    std::fs::write(huge.join("m/huge"), vec![b'y'; 3 << 20]).unwrap();
+    let whole = tmp.path().join("huge.tar");
+    captar().args(["create", "-f"]).arg(&whole).arg("-C").arg(&huge).arg("m/huge").ok();
+    let huge_cut = std::fs::read(&whole).unwrap()[..(1 << 20) + 4096].to_vec();
+    for (archive, name) in [(bytes[..4096].to_vec(), "m/big"), (huge_cut, "m/huge")] {
+        for all in [&[][..], &["--all"]] {
+            let path = tmp.path().join("cut2.tar");
+            std::fs::write(&path, &archive).unwrap();
+            let from_file = captar().args(["verify", "-f"]).arg(&path).args(all).arg("-C").arg(tmp.path()).code(2);
+            let from_pipe =
+                captar().args(["verify", "-f", "-"]).args(all).arg("-C").arg(tmp.path()).stdin(archive.clone()).code(2);
+            for out in [from_file, from_pipe] {
+                let text = out.stdout_text();
+                assert!(
+                    text.contains(&format!("{name}: type differs: archive file, disk directory\n")),
+                    "{all:?}: {text}"
+                );
+                assert!(out.stderr_text().contains("truncated"), "{}", out.stderr_text());
+            }
+        }
+    }
 }
 
 /// `--extra` with a manifest scans the paths named, else all of DIR (an empty manifest too):

@@ -266,6 +266,14 @@ impl Verifier<'_> {
                         }
                     }
                     batch.push(task);
+                    // Its data cut short: checked as far as its header goes, then the run stops.
+                    if let Some(e) = self.cut_data.take() {
+                        result = Err(e);
+                        if task_tx.send((sent, std::mem::take(&mut batch))).is_ok() {
+                            sent += 1;
+                        }
+                        break;
+                    }
                 }
                 // At most BATCH members or BATCH_BYTES of inline data per batch: memory stays
                 // bounded by the queue's few batches.
@@ -319,7 +327,8 @@ impl Verifier<'_> {
     fn member(&mut self, reader: &mut Reader, meta: EntryMeta, rel: PathBuf) -> Result<()> {
         let Some(task) = self.task(reader, meta, rel)? else { return Ok(()) };
         let findings = task.check_named(&mut self.dirs_open, self.opts.name_members.is_some());
-        self.record(findings)
+        self.record(findings)?;
+        self.cut_data.take().map_or(Ok(()), Err)
     }
 
     /// Records what a hard link to the member's name would name, for the link members after
@@ -377,36 +386,47 @@ impl Verifier<'_> {
         let Ok(archived) = self.archived_caps(&meta.path, raw.as_deref()) else { return Ok(None) };
         let (kind, risk, rootid) = (meta.kind, self.opts.risk, self.opts.rootid);
         let link_kind = link.map_or(Kind::File, |t| t.kind);
+        // The check of what the header says: type and capability.
+        let root = self.root.clone();
+        let header_only = move |name: PathBuf, rel: PathBuf, archived: Option<FileCaps>| Task {
+            name,
+            place: Place::Beneath { root: root.clone(), rel },
+            manifest: false,
+            kind,
+            link_kind,
+            archived,
+            rootid,
+            risk,
+            again,
+            all: None,
+        };
         if !self.opts.all {
-            let place = Place::Beneath { root: self.root.clone(), rel };
-            let name = meta.path;
-            return Ok(Some(Task {
-                name,
-                place,
-                manifest: false,
-                kind,
-                link_kind,
-                archived,
-                rootid,
-                risk,
-                again,
-                all: None,
-            }));
+            return Ok(Some(header_only(meta.path, rel, archived)));
         }
         let link_target = match meta.kind {
             Kind::HardLink => meta.link.as_deref().and_then(|l| SafeName::parse(l).ok()).map(|n| n.rel),
             _ => None,
         };
         let content = if meta.kind != Kind::File || meta.size == 0 {
-            Content::None
+            Ok(Content::None)
         } else if let Some((archive, offset)) = self.data_in_archive(reader) {
-            Content::InArchive(archive, offset)
+            Ok(Content::InArchive(archive, offset))
         } else if meta.size <= INLINE_MAX {
             let mut data = Vec::with_capacity(meta.size as usize);
-            reader.data().read_to_end(&mut data).map_err(|e| Error::of_data(&meta.path, e))?;
-            Content::Inline(data)
+            let read = reader.data().read_to_end(&mut data);
+            read.map(|_| Content::Inline(data)).map_err(|e| Error::of_data(&meta.path, e))
         } else {
-            self.stream_content(reader, &rel, meta.size)?
+            self.stream_content(reader, &rel, meta.size)
+        };
+        let content = match content {
+            Ok(content) => content,
+            // Its data cut short (the archive ends in it), its header whole: its type and
+            // capability are compared still, as without --all, and the error then stops the
+            // run (found by review: --all left the member's differences unsaid).
+            Err(e) => {
+                self.cut_data = Some(e);
+                return Ok(Some(header_only(meta.path, rel, archived)));
+            }
         };
         let name = meta.path.clone();
         let (owners, numeric_owner) = (self.opts.owners, self.opts.numeric_owner);
@@ -415,8 +435,7 @@ impl Verifier<'_> {
             meta.xattrs.retain(|(n, _)| n == crate::caps::XATTR_NAME || policy.wants(n));
         }
         let all = Some(Box::new(AllCheck { meta, link_target, content, owners, numeric_owner }));
-        let place = Place::Beneath { root: self.root.clone(), rel };
-        Ok(Some(Task { name, place, manifest: false, kind, link_kind, archived, rootid, risk, again, all }))
+        Ok(Some(Task { all, ..header_only(name, rel, archived) }))
     }
 
     /// Where the member's data lies in a plain archive file, for the check to read it from

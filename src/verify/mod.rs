@@ -142,6 +142,8 @@ struct Verifier<'a> {
     style: Option<&'static str>,
     /// Whether "removing leading '/' from member names" was said.
     said_root: bool,
+    /// The error that cut the last member's data short, once its header-only check is made.
+    cut_data: Option<Error>,
     buf_a: Vec<u8>,
     buf_b: Vec<u8>,
     /// The open directory of the last check made on this thread.
@@ -173,6 +175,7 @@ pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
         dirs: Vec::new(),
         style: None,
         said_root: false,
+        cut_data: None,
         buf_a: vec![0; 1 << 20],
         buf_b: vec![0; 1 << 20],
         dirs_open: Dirs::default(),
