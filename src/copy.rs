@@ -217,8 +217,11 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
     }
     // As `cp -a`, which writes through no dangling symlink (it said only "create the
     // destination: File exists"; found by review).
-    if let Ok(to) = std::fs::read_link(&opts.dst)
-        && std::fs::metadata(&opts.dst).is_err()
+    // (The name without trailing slashes: `link/` resolves it; only where it leads is missing,
+    // not a loop or a directory this user may not search.)
+    let bare = crate::audit::scan::strip_trailing_slashes(&opts.dst);
+    if let Ok(to) = std::fs::read_link(&bare)
+        && std::fs::metadata(&bare).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
     {
         return Err(Error::entry(
             &opts.dst,
@@ -227,6 +230,13 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
                 to.escaped()
             ),
         ));
+    }
+    // What is there and cannot be reached (a symlink loop, a directory not searchable) is said
+    // as it is (it was "create the destination: File exists").
+    if let Err(e) = std::fs::metadata(&opts.dst)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        return Err(Error::io(&opts.dst, "copy: open the destination", e));
     }
     if std::fs::metadata(&opts.dst).is_ok_and(|md| !md.is_dir()) {
         return Err(Error::entry(

@@ -104,6 +104,8 @@ fn copy_to_ramfs_stops_on_the_first_lost_capability() {
     let err = out.stderr_text();
     assert!(err.contains("cannot restore") && err.contains("keeps no security.* xattrs"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
+    // A copy says the copy stopped (it said "extraction").
+    assert!(err.contains(": copy stopped here; pass --keep-going to copy the rest"), "{err}");
     // The verify pass, left out, is said to be (it was left out in silence), with --keep-going
     // too, and not with --no-verify.
     let dst = mnt.path().display();
@@ -141,11 +143,21 @@ fn refuses_to_copy_a_tree_into_itself() {
     // A dangling symlink as DST is named as one, as `cp -a` writes through none (it said
     // "create the destination: File exists").
     std::os::unix::fs::symlink("gone/dir", tmp.path().join("dangling")).unwrap();
-    let out = captar().arg("copy").arg(&src).arg(tmp.path().join("dangling")).code(2);
+    for dst in ["dangling", "dangling/"] {
+        let out = captar().arg("copy").arg(&src).arg(tmp.path().join(dst)).code(2);
+        assert!(
+            out.stderr_text().ends_with(&format!(
+                "{dst}: copy: the destination is a symlink to gone/dir, which does not exist; create that directory, or name another destination\n"
+            )),
+            "{}",
+            out.stderr_text()
+        );
+    }
+    // A loop is not said to be missing (ELOOP is said as it is).
+    std::os::unix::fs::symlink("looped", tmp.path().join("looped")).unwrap();
+    let out = captar().arg("copy").arg(&src).arg(tmp.path().join("looped")).code(2);
     assert!(
-        out.stderr_text().ends_with(
-            "dangling: copy: the destination is a symlink to gone/dir, which does not exist; create that directory, or name another destination\n"
-        ),
+        out.stderr_text().ends_with("looped: copy: open the destination: Too many levels of symbolic links\n"),
         "{}",
         out.stderr_text()
     );

@@ -81,7 +81,7 @@ pub struct Found {
 }
 
 /// `nftw` drops trailing slashes of its argument, keeping a lone `/`.
-fn strip_trailing_slashes(path: &Path) -> PathBuf {
+pub(crate) fn strip_trailing_slashes(path: &Path) -> PathBuf {
     let bytes = path.as_os_str().as_bytes();
     let mut end = bytes.len();
     while end > 1 && bytes[end - 1] == b'/' {

@@ -417,7 +417,8 @@ impl Run<'_> {
                     return Err(Error::entry(
                         path,
                         format!(
-                            "{STOPPED}: free space (or quota) on the destination, or choose another, and {} again",
+                            "{} {STOPPED}: free space (or quota) on the destination, or choose another, and {} again",
+                            self.opts.noun(),
                             self.opts.verb()
                         ),
                     ));
@@ -431,7 +432,8 @@ impl Run<'_> {
                     return Err(Error::entry(
                         path,
                         format!(
-                            "{STOPPED}; pass --keep-going to {verb} the rest and list every capability not restored, or --no-caps to {verb} without capabilities",
+                            "{} {STOPPED}; pass --keep-going to {verb} the rest and list every capability not restored, or --no-caps to {verb} without capabilities",
+                            self.opts.noun(),
                             verb = self.opts.verb()
                         ),
                     ));
@@ -654,14 +656,17 @@ pub(super) fn ancestors(rel: &Path) -> impl Iterator<Item = &OsStr> {
 }
 
 /// How `handle`'s line that a capability stops the extraction begins (`is_stop_line`).
-const STOPPED: &str = "extraction stopped here";
+const STOPPED: &str = "stopped here";
 
 /// Whether `e` is only `handle`'s line that the extraction stops at a capability (its cause
 /// reported already). Of several members that stop it at once (files the workers wrote side by
 /// side), the first in archive order says so; the others' causes are reported, not that line
 /// again (found by review: "extraction stopped here" twice).
 fn is_stop_line(e: &Error) -> bool {
-    matches!(e, Error::Entry { msg, .. } if msg.starts_with(STOPPED))
+    let line = |msg: &str| {
+        ["extraction ", "copy "].iter().any(|w| msg.strip_prefix(w).is_some_and(|m| m.starts_with(STOPPED)))
+    };
+    matches!(e, Error::Entry { msg, .. } if line(msg))
 }
 
 /// The capability of the file at `rel` in the destination, not following a symlink.

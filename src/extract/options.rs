@@ -154,6 +154,11 @@ impl ExtractOptions {
         if self.copy { "copy" } else { "extract" }
     }
 
+    /// What stops: "the copy stopped here" in a copy (it said "extraction"; found by review).
+    pub(super) fn noun(&self) -> &'static str {
+        if self.copy { "copy" } else { "extraction" }
+    }
+
     /// Whether what is where a member goes is removed first (`-U`, `--recursive-unlink`): see
     /// `Run::unlink_first`.
     pub(super) fn unlinks_first(&self) -> bool {
