@@ -1672,6 +1672,12 @@ fn peer_acls_are_restored_with_acls() {
         let (archive, disk) = line.split_once(", disk ").unwrap_or_default();
         assert!(archive.contains("user:1234:rwx") && disk.contains("user:1234:r--"), "{tool}: {diff}");
         assert!(!diff.contains("=0x"), "{tool}: {diff}");
+        // A default ACL's entries as `list -vv --acls` shows them: `default:user::rwx`.
+        cmd("setfacl").args(["-d", "-m", "u:nobody:r"]).arg(out.join("d")).ok();
+        let diff = captar().args(["verify", "--all", "-f"]).arg(&a).arg("-C").arg(&out).code(1).stdout_text();
+        let line = diff.lines().find(|l| l.starts_with("d: xattr differs:")).unwrap_or_default();
+        assert!(line.contains("=default:user::rwx,default:user:nobody:rwx:65534,"), "{tool}: {diff}");
+        assert!(line.contains("default:user:nobody:r--:65534"), "{tool}: {diff}");
     }
     let ours = tmp.path().join("acl2.tar");
     for (i, (peer, flags)) in [("tar", ["--acls", "-xf"]), ("bsdtar", ["--acls", "-xpf"])].iter().enumerate() {

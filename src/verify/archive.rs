@@ -5,7 +5,6 @@ read here for `--all`), run on every core; the findings are printed in archive o
 
 use std::collections::BTreeMap;
 use std::io::{self, Read};
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use super::check::{AllCheck, ArchiveData, Content, Finding, Place, Task};
@@ -155,9 +154,9 @@ impl Verifier<'_> {
                     self.said_root = true;
                     self.report.note("removing leading '/' from member names");
                 }
-                let b = meta.path.as_os_str().as_bytes();
-                let start = b.iter().position(|&c| c != b'/').unwrap_or(b.len());
-                meta.path = PathBuf::from(std::ffi::OsStr::from_bytes(&b[start..]));
+                // A member named `/` is DIR itself: `.`, as GNU tar names it.
+                let rest = super::differences::beneath_root(&meta.path);
+                meta.path = if rest.as_os_str().is_empty() { PathBuf::from(".") } else { rest.to_path_buf() };
             }
             self.note_style(&meta.path);
             if self.opts.extra {

@@ -8,12 +8,13 @@ use std::borrow::Cow;
 use std::ffi::{CStr, OsString};
 use std::io::{self, Read};
 use std::os::fd::{AsFd, BorrowedFd};
-use std::os::unix::ffi::OsStringExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rustix::fs::AtFlags;
 
+use super::differences::beneath_root;
 use super::{DiffKind, Difference, Dirs, Unreachable, display};
 use crate::caps::{self, FileCaps};
 use crate::error::{Error, IoContext, Result};
@@ -298,7 +299,8 @@ impl Task {
             if same {
                 return;
             }
-            let want = meta.link.as_deref().map(|l| format!("link to {}", display(l)));
+            // Its target as extraction made it, beneath DIR (as GNU tar's "Not linked to").
+            let want = meta.link.as_deref().map(|l| format!("link to {}", display(beneath_root(l))));
             out.push(self.diff(DiffKind::HardLink, want, Some("a separate file".into()), None));
             // Its own file: where the target's name was archived again later (append, update),
             // a faithful extraction leaves the link the earlier file, and the difference above
@@ -413,6 +415,9 @@ impl Task {
                     // blobs of hex, which do not say what changed; found by review).
                     let text = |v: &[u8]| -> Option<String> {
                         match is_acl {
+                            // A default ACL's entries as `list -vv --acls` shows them.
+                            true if xname == acl::DEFAULT_XATTR => acl::to_text(v)
+                                .map(|t| t.split(',').map(|e| format!("default:{e}")).collect::<Vec<_>>().join(",")),
                             true => acl::to_text(v),
                             false => {
                                 crate::format::pax::selinux_text(v).and_then(|t| String::from_utf8(t.to_vec()).ok())
@@ -420,7 +425,7 @@ impl Task {
                         }
                     };
                     // Names and labels from the archive, quoted: they must not drive the terminal.
-                    let shown = crate::list::quote_name(std::os::unix::ffi::OsStrExt::as_bytes(xname.as_os_str()));
+                    let shown = crate::list::quote_name(xname.as_os_str().as_bytes());
                     let show = |v: &[u8]| match text(v).filter(|_| label || is_acl) {
                         Some(text) => format!("{shown}={}", crate::list::quote_name(text.as_bytes())),
                         None => format!("{shown}={}", crate::list::xattr_value_text(v)),
