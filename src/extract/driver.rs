@@ -213,8 +213,14 @@ impl Run<'_> {
     /// the archive makes either (found by review: only the file was named).
     fn unreached(&mut self, reader: &mut Reader) {
         let (mut count, mut capped) = (0u64, Vec::new());
-        // The capabilities of the capped files among them, by name, for links to them.
-        let mut capped_names: HashMap<PathBuf, String> = HashMap::new();
+        // The names among them, with the capability of each capped one, for links to them: a
+        // link to one of them is to the archive's file, not to what is on disk by that name
+        // (found by review: an older file's capability there was named).
+        // (The names of uncapped ones as 64-bit hashes: after a stop early in a large archive,
+        // the set stays small.)
+        let mut names = Unreached::default();
+        // What a link to a file made before the stop carries, read once per file.
+        let mut on_disk: HashMap<PathBuf, Option<String>> = HashMap::new();
         while let Ok(Some(entry)) = reader.next_entry() {
             let meta = &entry.meta;
             let Ok(name) = SafeName::parse(&meta.path) else { continue };
@@ -229,13 +235,21 @@ impl Run<'_> {
             if let Some(caps) = caps {
                 let text = caps.text_with_rootid();
                 capped.push(format!("{}: {text}", meta.path.escaped()));
-                capped_names.insert(name.rel, text);
-            } else if let (Kind::HardLink, Some(link)) = (meta.kind, meta.link.as_deref())
-                && self.opts.xattrs.caps
-                && let Ok(target) = SafeName::parse(link)
-                && let Some(text) = self.caps_of_link_target(&capped_names, &target.rel)
-            {
+                names.capped.insert(name.rel, text);
+                continue;
+            }
+            let text = match (meta.kind, meta.link.as_deref()) {
+                (Kind::HardLink, Some(link)) if self.opts.xattrs.caps => SafeName::parse(link)
+                    .ok()
+                    .and_then(|target| self.caps_of_link_target(&names, &mut on_disk, &target.rel)),
+                _ => None,
+            };
+            if let (Some(text), Some(link)) = (&text, meta.link.as_deref()) {
                 capped.push(format!("{}: {text} (a hard link to {})", meta.path.escaped(), link.escaped()));
+            }
+            match text {
+                Some(text) => drop(names.capped.insert(name.rel, text)),
+                None => drop(names.plain.insert(Unreached::hash(&name.rel))),
             }
         }
         if count == 0 {
@@ -253,18 +267,37 @@ impl Run<'_> {
             .note_list(format!("the {what} stops at the error that follows: {members} not {done}{with}"), &capped);
     }
 
-    /// The capability a hard link to `target` would carry, after a stop: the archive's, of a
-    /// member not reached (`unreached`) or one in the closing list, else the file's on disk.
-    fn caps_of_link_target(&mut self, unreached: &HashMap<PathBuf, String>, target: &Path) -> Option<String> {
-        if let Some(text) = unreached.get(target) {
+    /// The capability a hard link to `target` (its name as archived) would carry, after a
+    /// stop: the archive's, of a member not reached (`unreached`) or one in the closing list,
+    /// else that of the file made before the stop, read once (`on_disk`), where the names on
+    /// disk are the archive's (no --strip-components, --transform or --one-top-level).
+    fn caps_of_link_target(
+        &mut self,
+        unreached: &Unreached,
+        on_disk: &mut HashMap<PathBuf, Option<String>>,
+        target: &Path,
+    ) -> Option<String> {
+        if let Some(text) = unreached.capped.get(target) {
             return Some(text.clone());
+        }
+        if unreached.plain.contains(&Unreached::hash(target)) {
+            return None;
         }
         let lost = self.cap_failures.iter().find(|f| SafeName::parse(&f.path).is_ok_and(|n| n.rel == target));
         if let Some(lost) = lost {
             return Some(lost.caps.clone());
         }
-        let raw = caps_at(&mut self.dest, target).ok()??;
-        crate::caps::FileCaps::decode(&raw).ok().map(|caps| caps.text_with_rootid())
+        let opts = self.opts;
+        if opts.strip_components > 0 || opts.top_level.is_some() || !opts.select.transforms.is_empty() {
+            return None;
+        }
+        if let Some(text) = on_disk.get(target) {
+            return text.clone();
+        }
+        let raw = caps_at(&mut self.dest, target).ok().flatten();
+        let text = raw.and_then(|raw| crate::caps::FileCaps::decode(&raw).ok()).map(|caps| caps.text_with_rootid());
+        on_disk.insert(target.to_path_buf(), text.clone());
+        text
     }
 
     fn members(&mut self, reader: &mut Reader, tick: &dyn Fn()) -> Result<()> {
@@ -653,6 +686,21 @@ pub(super) fn ancestors(rel: &Path) -> impl Iterator<Item = &OsStr> {
     let bytes = rel.as_os_str().as_bytes();
     let cuts = bytes.iter().enumerate().filter(|&(_, &b)| b == b'/').map(|(i, _)| i);
     std::iter::once(bytes.len()).chain(cuts).map(move |end| OsStr::from_bytes(&bytes[..end]))
+}
+
+/// The members a stop left unreached, as far as a hard link among them needs them: the capped
+/// ones with their capability, the others by a hash of their name.
+#[derive(Default)]
+struct Unreached {
+    capped: HashMap<PathBuf, String>,
+    plain: std::collections::HashSet<u64>,
+}
+
+impl Unreached {
+    fn hash(name: &Path) -> u64 {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        BuildHasherDefault::<DefaultHasher>::default().hash_one(name.as_os_str().as_encoded_bytes())
+    }
 }
 
 /// How `handle`'s line that a capability stops the extraction begins (`is_stop_line`).

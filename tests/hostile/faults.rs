@@ -37,6 +37,31 @@ fn full_tmpfs_leaves_no_partial_file() {
     }
 }
 
+/// After a stop at a full disk, a hard link among the members not reached names the
+/// capability of the archive's file, never that of an older file by its target's name (found
+/// by review); with --strip-components a link to a capped file not reached is named too.
+#[test]
+fn full_disk_names_links_by_the_archives_files() {
+    let Some(m) = util::mount_tmp("tmpfs", "size=1m") else { return };
+    let (c, _outside, archive) = on(&m);
+    std::fs::write(c.dest("plain"), b"old\n").unwrap();
+    util::cmd("setcap").arg("cap_sys_admin=ep").arg(c.dest("plain")).ok();
+    let tar = Tar::new().file("big", &noise(2 << 20)).file("plain", b"new\n").hardlink("link", "plain").end();
+    std::fs::write(&archive, &tar).unwrap();
+    let out = captar().args(["extract", "-f"]).arg(&archive).arg("-C").arg(&c.dest).code(2);
+    stop_with_unreached(&out, 2, &[]);
+    let tar = Tar::new()
+        .file("top/big", &noise(2 << 20))
+        .pax(&[("SCHILY.xattr.security.capability", &CAP_NET_RAW)])
+        .header(Header::new(b'0', "top/ping").size(4).mode(0o755))
+        .data(b"ping")
+        .hardlink("top/pong", "top/ping")
+        .end();
+    std::fs::write(&archive, &tar).unwrap();
+    let out = captar().args(["extract", "--strip-components=1", "-f"]).arg(&archive).arg("-C").arg(&c.dest).code(2);
+    stop_with_unreached(&out, 2, &["top/ping: cap_net_raw=ep", "top/pong: cap_net_raw=ep (a hard link to top/ping)"]);
+}
+
 /// Restoring over files on a nearly full disk: a file is replaced atomically (the new one
 /// complete beside the old), which needs room for both, so the run stops there and says why and
 /// what to do; `-U` removes each old file first, as GNU tar does, and the restore completes,
