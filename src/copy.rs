@@ -215,34 +215,32 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
             ),
         ));
     }
-    // As `cp -a`, which writes through no dangling symlink (it said only "create the
-    // destination: File exists"; found by review).
-    // (The name without trailing slashes: `link/` resolves it; only where it leads is missing,
-    // not a loop or a directory this user may not search.)
-    let bare = crate::audit::scan::strip_trailing_slashes(&opts.dst);
-    if let Ok(to) = std::fs::read_link(&bare)
-        && std::fs::metadata(&bare).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
-    {
-        return Err(Error::entry(
-            &opts.dst,
-            format!(
-                "copy: the destination is a symlink to {}, which does not exist; create that directory, or name another destination",
-                to.escaped()
-            ),
-        ));
-    }
-    // What is there and cannot be reached (a symlink loop, a directory not searchable) is said
-    // as it is (it was "create the destination: File exists").
-    if let Err(e) = std::fs::metadata(&opts.dst)
-        && e.kind() != std::io::ErrorKind::NotFound
-    {
-        return Err(Error::io(&opts.dst, "copy: open the destination", e));
-    }
-    if std::fs::metadata(&opts.dst).is_ok_and(|md| !md.is_dir()) {
-        return Err(Error::entry(
-            &opts.dst,
-            "copy: the destination is not a directory; name a directory (it is created if missing)",
-        ));
+    // What is at DST, looked at once: a directory, or nothing (created below).
+    match std::fs::metadata(&opts.dst) {
+        Ok(md) if md.is_dir() => {}
+        Ok(_) => {
+            return Err(Error::entry(
+                &opts.dst,
+                "copy: the destination is not a directory; name a directory (it is created if missing)",
+            ));
+        }
+        // As `cp -a`, which writes through no dangling symlink (it said only "create the
+        // destination: File exists"; found by review). The name without trailing slashes:
+        // `link/` resolves it.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Ok(to) = std::fs::read_link(crate::audit::scan::strip_trailing_slashes(&opts.dst)) {
+                return Err(Error::entry(
+                    &opts.dst,
+                    format!(
+                        "copy: the destination is a symlink to {}, which does not exist; create that directory, or name another destination",
+                        to.escaped()
+                    ),
+                ));
+            }
+        }
+        // What is there and cannot be reached (a symlink loop, a directory not searchable) is
+        // said as it is (it was "create the destination: File exists").
+        Err(e) => return Err(Error::io(&opts.dst, "copy: open the destination", e)),
     }
     std::fs::create_dir_all(&opts.dst).at(&opts.dst, "create the destination")?;
     // Restore exactly what was captured.

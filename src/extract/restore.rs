@@ -67,8 +67,8 @@ pub struct Restorer {
     times_cut: std::sync::Mutex<Option<(PathBuf, Time, Time)>>,
 }
 
-/// What a failed `fsetxattr(security.capability)` means and how to get past it.
-pub fn cap_errno_reason(e: &io::Error) -> String {
+/// What a failed `fsetxattr(security.capability)` of `value` means and how to get past it.
+pub fn cap_errno_reason(e: &io::Error, value: &[u8]) -> String {
     match e.raw_os_error() {
         // Root may lack it too: a container started without it, a bounding set that drops it
         // (found by review: "run as root" was said to root).
@@ -77,6 +77,14 @@ pub fn cap_errno_reason(e: &io::Error) -> String {
         }
         Some(libc::EPERM) => "no CAP_SETFCAP: run captar as root".into(),
         Some(libc::ENOTSUP) => "this filesystem keeps no security.* xattrs (ramfs, some FUSE, overlay or network filesystems, old aufs); restore onto ext4, xfs, btrfs or tmpfs, or pass --no-caps".into(),
+        // In the initial namespace every rootid maps but -1: that one is said, not guessed at
+        // (found by review).
+        Some(libc::EINVAL)
+            if caps::FileCaps::decode(value).is_ok_and(|c| c.rootid == Some(u32::MAX))
+                && crate::xattr::in_initial_userns() =>
+        {
+            "its rootid, 4294967295 (-1), is no user, and the kernel takes no such value; pass --cap-rootid host to write it as v2, or --cap-rootid N for a namespace's root".into()
+        }
         Some(libc::EINVAL) => "the kernel refused the value (a v3 rootid that does not map in this user namespace?); try --cap-rootid host".into(),
         Some(libc::EROFS) => "the filesystem is read-only".into(),
         Some(libc::ENOSPC) => "the filesystem has no room left for it".into(),
@@ -651,16 +659,7 @@ impl Restorer {
         // would hold neither after -U freed room nor beneath a mount inside the destination.
         set(OsStr::new(caps::XATTR_NAME), &value).map_err(|e| {
             let full = matches!(e.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT));
-            // In the initial namespace every rootid maps but -1: that one is said, not guessed
-            // at (found by review).
-            let no_user = e.raw_os_error() == Some(libc::EINVAL)
-                && caps::FileCaps::decode(&value).is_ok_and(|c| c.rootid == Some(u32::MAX))
-                && crate::xattr::in_initial_userns();
-            let reason = match no_user {
-                true => "its rootid, 4294967295 (-1), is no user, and the kernel takes no such value; pass --cap-rootid host to write it as v2, or --cap-rootid N for a namespace's root".into(),
-                false => cap_errno_reason(&e),
-            };
-            failure(reason, full)
+            failure(cap_errno_reason(&e, &value), full)
         })?;
         if value != raw {
             self.rewritten_caps.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -106,6 +106,18 @@ pub fn to_text(value: &[u8]) -> Option<String> {
     Some(out.join(","))
 }
 
+/// The text of the ACL xattr `name`'s value as `list -vv --acls` shows it: a default ACL's
+/// entries prefixed `default:`; `None` for another xattr, or a value that is not an ACL.
+pub fn shown_text(name: &std::ffi::OsStr, value: &[u8]) -> Option<String> {
+    let prefix = match name.to_str()? {
+        ACCESS_XATTR => "",
+        DEFAULT_XATTR => "default:",
+        _ => return None,
+    };
+    let text = to_text(value)?;
+    Some(text.split(',').map(|e| format!("{prefix}{e}")).collect::<Vec<_>>().join(","))
+}
+
 /// The permissions of the mask entry of an access ACL's xattr value: with a mask, a file's mode
 /// shows it in place of the group bits (the kernel sets them so when the ACL is set). bsdtar
 /// archives the group entry's bits in the mode instead.

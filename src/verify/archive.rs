@@ -385,11 +385,12 @@ impl Verifier<'_> {
         let Ok(archived) = self.archived_caps(&meta.path, raw.as_deref()) else { return Ok(None) };
         let (kind, risk, rootid) = (meta.kind, self.opts.risk, self.opts.rootid);
         let link_kind = link.map_or(Kind::File, |t| t.kind);
-        // The check of what the header says: type and capability.
+        // The check of what the header says: type and capability (made once, on one of the
+        // three ways out below).
         let root = self.root.clone();
         let header_only = move |name: PathBuf, rel: PathBuf, archived: Option<FileCaps>| Task {
             name,
-            place: Place::Beneath { root: root.clone(), rel },
+            place: Place::Beneath { root, rel },
             manifest: false,
             kind,
             link_kind,

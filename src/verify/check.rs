@@ -405,7 +405,6 @@ impl Task {
             // A label is the same with or without the NUL the kernel ends it with (the archive's
             // RHT.security.selinux record has none).
             let label = xname == crate::select::SELINUX_XATTR;
-            let is_acl = xname == acl::ACCESS_XATTR || xname == acl::DEFAULT_XATTR;
             fn as_compared(label: bool, v: &[u8]) -> &[u8] {
                 if label { crate::format::pax::without_nul(v) } else { v }
             }
@@ -414,19 +413,14 @@ impl Task {
                     // A label as its text; an ACL as `list -vv --acls` shows it (it was two
                     // blobs of hex, which do not say what changed; found by review).
                     let text = |v: &[u8]| -> Option<String> {
-                        match is_acl {
-                            // A default ACL's entries as `list -vv --acls` shows them.
-                            true if xname == acl::DEFAULT_XATTR => acl::to_text(v)
-                                .map(|t| t.split(',').map(|e| format!("default:{e}")).collect::<Vec<_>>().join(",")),
-                            true => acl::to_text(v),
-                            false => {
-                                crate::format::pax::selinux_text(v).and_then(|t| String::from_utf8(t.to_vec()).ok())
-                            }
-                        }
+                        acl::shown_text(xname, v).or_else(|| {
+                            let label = crate::format::pax::selinux_text(v).filter(|_| label)?;
+                            String::from_utf8(label.to_vec()).ok()
+                        })
                     };
                     // Names and labels from the archive, quoted: they must not drive the terminal.
                     let shown = crate::list::quote_name(xname.as_os_str().as_bytes());
-                    let show = |v: &[u8]| match text(v).filter(|_| label || is_acl) {
+                    let show = |v: &[u8]| match text(v) {
                         Some(text) => format!("{shown}={}", crate::list::quote_name(text.as_bytes())),
                         None => format!("{shown}={}", crate::list::xattr_value_text(v)),
                     };

@@ -173,14 +173,14 @@ struct JsonReport<'a> {
     warnings: &'a [String],
 }
 
-/// A name as verify prints it: as `tar -t` and `captar list` do (escaped, so each difference is
-/// one line and two names never print alike), without a directory's trailing slash.
 /// An archived name as extraction makes it beneath DIR: without its leading slashes.
 pub(super) fn beneath_root(path: &Path) -> &Path {
     let b = path.as_os_str().as_bytes();
     Path::new(std::ffi::OsStr::from_bytes(&b[b.iter().position(|&c| c != b'/').unwrap_or(b.len())..]))
 }
 
+/// A name as verify prints it: as `tar -t` and `captar list` do (escaped, so each difference is
+/// one line and two names never print alike), without a directory's trailing slash.
 pub(super) fn display(path: &Path) -> String {
     let b = path.as_os_str().as_bytes();
     quote_name(b.strip_suffix(b"/").filter(|s| !s.is_empty()).unwrap_or(b))
