@@ -26,6 +26,7 @@ use rustix::fs::{Access, AtFlags, FileType, Mode, OFlags, RawDir};
 use rustix::io::Errno;
 
 use crate::error::{Error, Report, Result};
+use crate::extract::beneath::Dest;
 
 /// What the walk does with a file (not a directory, not a symlink): its path, the directory
 /// it is in, open, and its name there (so that no path is looked up again: a deep tree's
@@ -83,6 +84,11 @@ impl<T> Shared<T> {
 /// The directory reader shared by all threads.
 struct Reader<'a, T> {
     shared: Shared<T>,
+    /// The root, open: every directory below it is opened from it through no symlink, so that
+    /// one swapped for a symlink after `readdir` named it a directory is not followed.
+    root: Dest,
+    /// The length of the root's path, which every directory's path starts with.
+    root_len: usize,
     root_dev: u64,
     opts: &'a WalkOptions,
     report: &'a Report,
@@ -143,7 +149,20 @@ pub(super) fn walk<T: Send>(
     visit: &Visit<'_, T>,
     emit: &mut dyn FnMut(T) -> Result<()>,
 ) -> Result<()> {
+    let root_fd = match open_dir(root) {
+        Ok(fd) => fd,
+        Err(e) => {
+            // Gone since it was found (a busy system's temporary directory), as a file that
+            // goes is: no error, as getcap -r gives none (it was exit 2; found by review).
+            if e.kind() != std::io::ErrorKind::NotFound {
+                report.error(Error::io(root, "read directory", e));
+            }
+            return Ok(());
+        }
+    };
     let reader = Reader {
+        root: Dest::lookup_at(root_fd),
+        root_len: root.as_os_str().len(),
         shared: Shared {
             state: Mutex::new(State {
                 pending: BTreeMap::from([(0, root.to_path_buf())]),
@@ -282,13 +301,23 @@ impl<T: Send> Reader<'_, T> {
         let (report, opts, root_dev, visit) = (self.report, self.opts, self.root_dev, self.visit);
         let mut items = Vec::new();
         let mut children = Vec::new();
-        let fd = match open_dir(dir) {
-            Ok(fd) => fd,
-            // Gone since it was found (a busy system's temporary directory), as a file that
-            // goes is: no error, as getcap -r gives none (it was exit 2; found by review).
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (items, children),
+        // Beneath the root through no symlink: a directory swapped for a symlink since it was
+        // read as one is not followed (it was: `caps scan` reported the files it led to, as if
+        // in the tree; found by review).
+        let rel = dir.as_os_str().as_bytes().get(self.root_len..).unwrap_or_default();
+        let rel = Path::new(OsStr::from_bytes(rel.strip_prefix(b"/").unwrap_or(rel)));
+        let fd = match self.root.lookup_dir(rel) {
+            Ok(Some(fd)) => fd,
+            // Gone since it was found, as the root may be: no error.
+            Ok(None) => return (items, children),
+            Err(Errno::LOOP | Errno::NOTDIR) => {
+                let why =
+                    "replaced by a symlink or a file while the scan ran; not followed, so its files were not scanned";
+                report.error(Error::entry(dir, why));
+                return (items, children);
+            }
             Err(e) => {
-                report.error(Error::io(dir, "read directory", e));
+                report.error(Error::io(dir, "read directory", e.into()));
                 return (items, children);
             }
         };
@@ -364,7 +393,8 @@ impl<T: Send> Reader<'_, T> {
 /// The buffer each directory is read into (`getdents64`), as glibc's directory streams' 32 KiB.
 const DIR_BUFFER: usize = 32 * 1024;
 
-/// Opens the directory `path` to read it. A path of `PATH_MAX` bytes or more (a deep tree,
+/// Opens the walk's root `path` (following symlinks on the way, as the name given leads). A
+/// path of `PATH_MAX` bytes or more (a deep tree,
 /// which the kernel looks up from no path: ENAMETOOLONG, where `getcap -r` stops) is opened in
 /// pieces shorter than that, each looked up from the directory the one before it opened: the
 /// kernel resolves the same components, symlinks on the way included, as it would the whole.
@@ -415,5 +445,38 @@ mod tests {
             walk(&root, 0, &opts, &report, &visit, &mut |()| Ok(())).unwrap();
             assert_eq!(report.errors(), errors, "{}", root.display());
         }
+    }
+
+    /// A directory swapped for a symlink after its parent's `readdir` named it a directory is
+    /// not followed: the scan reported the files outside the tree it led to, under names
+    /// inside it (found by review). Here the swap happens while the parent is read, which one
+    /// thread finishes before it opens the directory.
+    #[test]
+    fn a_directory_swapped_for_a_symlink_is_not_followed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (root, outside) = (tmp.path().join("root"), tmp.path().join("outside"));
+        for dir in [root.join("d"), outside.clone()] {
+            std::fs::create_dir_all(dir).unwrap();
+        }
+        std::fs::write(root.join("f"), b"").unwrap();
+        std::fs::write(outside.join("secret"), b"").unwrap();
+        let opts = WalkOptions { one_file_system: false, threads: 1 };
+        let visit = |path: &Path, _: BorrowedFd<'_>, _: &CStr| -> Option<PathBuf> {
+            if path.ends_with("f") {
+                std::fs::rename(root.join("d"), tmp.path().join("moved")).unwrap();
+                std::os::unix::fs::symlink(&outside, root.join("d")).unwrap();
+            }
+            Some(path.to_path_buf())
+        };
+        let report = Report::new();
+        let mut found = Vec::new();
+        walk(&root, 0, &opts, &report, &visit, &mut |p| {
+            found.push(p);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(found, [root.join("f")]);
+        // Said, as the tree changed under the scan: what the directory held was not scanned.
+        assert_eq!(report.errors(), 1);
     }
 }

@@ -219,7 +219,12 @@ impl Dest {
     /// (reading it sets it for a moment, which would race with other threads doing the same).
     pub fn open_for_lookup(path: &Path) -> io::Result<Dest> {
         let root = rustix::fs::open(path, OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::RDONLY, Mode::empty())?;
-        Ok(Dest {
+        Ok(Dest::lookup_at(root))
+    }
+
+    /// `open_for_lookup` of a directory already open.
+    pub fn lookup_at(root: OwnedFd) -> Dest {
+        Dest {
             root,
             cache: HashMap::new(),
             cache_max: cache_max(),
@@ -227,7 +232,7 @@ impl Dest {
             dir_mode: Mode::from_raw_mode(0o755),
             dir_symlinks: false,
             made: None,
-        })
+        }
     }
 
     pub fn root(&self) -> BorrowedFd<'_> {
@@ -294,51 +299,66 @@ impl Dest {
     /// Opens `rel` (a directory path relative to the destination) beneath the destination,
     /// following no symlink. `Ok(None)` when a component is missing.
     pub fn open_dir(&mut self, rel: &Path) -> io::Result<Option<OwnedFd>> {
-        if rel.as_os_str().is_empty() {
-            return rustix::io::fcntl_dupfd_cloexec(&self.root, 0).map(Some).map_err(Into::into);
-        }
-        if self.dir_symlinks {
+        if self.dir_symlinks && !rel.as_os_str().is_empty() {
             return self.open_in_root(rel);
+        }
+        let (opened, openat2_refused) = self.beneath(rel);
+        if openat2_refused {
+            self.openat2 = false;
+        }
+        opened.map_err(explain)
+    }
+
+    /// `open_dir` for threads that share the destination (`caps scan`'s walk), without
+    /// `--keep-directory-symlink`: the error as the kernel gave it (ELOOP or ENOTDIR where a
+    /// symlink or a file stands in the path), and openat2 asked each time.
+    pub fn lookup_dir(&self, rel: &Path) -> Result<Option<OwnedFd>, Errno> {
+        self.beneath(rel).0
+    }
+
+    /// `rel` opened beneath the destination through no symlink (openat2, else one component
+    /// at a time), and whether openat2 proved refused, so that it need not be asked again.
+    fn beneath(&self, rel: &Path) -> (Result<Option<OwnedFd>, Errno>, bool) {
+        if rel.as_os_str().is_empty() {
+            return (rustix::io::fcntl_dupfd_cloexec(&self.root, 0).map(Some), false);
         }
         let mut refused = false;
         if self.openat2 {
             let how = ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
             match rustix::fs::openat2(&self.root, rel, dir_flags(), Mode::empty(), how) {
-                Ok(fd) => return Ok(Some(fd)),
-                Err(Errno::NOENT) => return Ok(None),
-                Err(Errno::NOSYS) => self.openat2 = false,
+                Ok(fd) => return (Ok(Some(fd)), false),
+                Err(Errno::NOENT) => return (Ok(None), false),
+                Err(Errno::NOSYS) => return (self.walk_dir(rel), true),
                 // A seccomp filter older than openat2 (container runtimes) refuses it with
                 // EPERM: walk, and if the walk is allowed, stop asking.
                 Err(Errno::PERM) => refused = true,
                 Err(Errno::AGAIN) => {} // a concurrent rename raced the lookup: walk instead
                 Err(Errno::NAMETOOLONG) => {} // longer than PATH_MAX: walk, one component at a time
-                Err(e) => return Err(explain(e)),
+                Err(e) => return (Err(e), false),
             }
         }
         let walked = self.walk_dir(rel);
-        if refused && walked.is_ok() {
-            self.openat2 = false;
-        }
-        walked
+        let refused = refused && walked.is_ok();
+        (walked, refused)
     }
 
     /// `rel` opened as a directory through no symlink at all, even with
     /// `--keep-directory-symlink` (what an incremental listing removes from).
     pub fn open_dir_nofollow(&self, rel: &Path) -> io::Result<Option<OwnedFd>> {
-        self.walk_dir(rel)
+        self.walk_dir(rel).map_err(explain)
     }
 
     /// `open_dir` one component at a time, each opened with O_NOFOLLOW | O_DIRECTORY.
-    fn walk_dir(&self, rel: &Path) -> io::Result<Option<OwnedFd>> {
+    fn walk_dir(&self, rel: &Path) -> Result<Option<OwnedFd>, Errno> {
         let mut fd = rustix::io::fcntl_dupfd_cloexec(&self.root, 0)?;
         for c in rel.components() {
-            let Component::Normal(name) = c else {
-                return Err(io::Error::new(io::ErrorKind::InvalidInput, "unsafe path component"));
-            };
+            // Member names are made safe before they get here (`SafeName`): a `..` or `/`
+            // here is a bug, refused as the kernel refuses a lookup leaving the root.
+            let Component::Normal(name) = c else { return Err(Errno::XDEV) };
             fd = match rustix::fs::openat(&fd, name, dir_flags(), Mode::empty()) {
                 Ok(next) => next,
                 Err(Errno::NOENT) => return Ok(None),
-                Err(e) => return Err(explain(e)),
+                Err(e) => return Err(e),
             };
         }
         Ok(Some(fd))
