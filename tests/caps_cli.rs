@@ -857,6 +857,70 @@ fn procs_like_pscap() {
     captar().args(["caps", "procs", "-p", "999999999"]).code(2);
 }
 
+/// A user known only to the name service (systemd's userdb drop-ins under /run/userdb, in a
+/// mount namespace of the test's own; LDAP and SSSD are asked the same way) is named as pscap
+/// names it, by getpwuid (found by review: /etc/passwd alone was read, and such a user was a
+/// number, `"user": null` in JSON).
+#[test]
+fn procs_names_users_known_only_to_the_name_service() {
+    if !util::require_root("mount a tmpfs on /run in a mount namespace")
+        || !["unshare", "getent", "capsh", "pscap"].iter().all(|t| util::require_tool(t))
+    {
+        return;
+    }
+    let script = r#"
+set -e
+mount -t tmpfs tmpfs /run
+mkdir /run/userdb && cd /run/userdb
+echo '{"userName":"captest","uid":4242,"gid":4242,"disposition":"regular"}' > captest.user
+ln -s captest.user 4242.user
+getent passwd 4242 >/dev/null || { echo "no nss-systemd"; exit 3; }
+! grep -q '^captest:' /etc/passwd
+capsh --caps=cap_net_raw,cap_setuid,cap_setgid,cap_setpcap+eip --keep=1 --uid=4242 --addamb=cap_net_raw \
+    -- -c 'exec sleep 30' &
+pid=$!
+for i in $(seq 200); do [ "$(cat /proc/$pid/comm)" = sleep ] && break; sleep 0.05; done
+pscap -a | awk -v p=$pid '$2 == p'
+"$C" caps procs -p $pid | awk -v p=$pid '$2 == p'
+"$C" caps procs --json -p $pid
+kill $pid
+"#;
+    let out = cmd("unshare").args(["-m", "sh", "-c", script]).env("C", env!("CARGO_BIN_EXE_captar")).run();
+    if out.status.code() == Some(3) {
+        util::skip("systemd's name service module (libnss-systemd, `systemd` in nsswitch.conf) is not set up");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(0), "{}", out.stderr_text());
+    let text = out.stdout_text();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert_eq!(lines[1], lines[0], "captar's line, then pscap's");
+    assert!(lines[1].contains(" captest "), "{text}");
+    let v: serde_json::Value = serde_json::from_str(lines[2]).unwrap();
+    assert_eq!(v["user"], "captest", "{text}");
+}
+
+/// Under /proc mounted with hidepid=1 a user may list other users' processes but not read
+/// them: one note says how many were not listed and what to do, exit 0 as pscap's (each was
+/// an error, exit 2: 96 lines on this machine; found by review).
+#[test]
+fn procs_as_a_user_under_hidepid() {
+    if !util::require_root("mount /proc in a mount namespace") || !util::require_tool("setpriv") {
+        return;
+    }
+    let script = "mount -t proc -o hidepid=1 proc /proc && \
+        exec setpriv --reuid=65534 --regid=65534 --clear-groups \"$C\" caps procs";
+    let out = cmd("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", script])
+        .env("C", env!("CARGO_BIN_EXE_captar"))
+        .run();
+    let err = out.stderr_text();
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains(" processes not listed, as /proc refused to show them (mounted with hidepid=1"), "{err}");
+    assert!(err.trim_end().ends_with("run as root to list them"), "{err}");
+}
+
 /// Capabilities are per thread: a thread that keeps one its main thread dropped is invisible to
 /// pscap (which reads main threads) and to `caps procs`; `--threads` lists it, with the
 /// process it belongs to, also when the main thread holds nothing (the process is then not

@@ -10,7 +10,8 @@ ppid  pid   name        command             capabilities
 
 - a process is listed when its effective set is not empty, as pscap does; with `-p`, the given
   processes are listed whatever they hold;
-- `name` is the user of the effective uid (from /etc/passwd; the number when it has no entry,
+- `name` is the user of the effective uid (from /etc/passwd, else the name service, as
+  pscap's getpwuid; the number when neither knows it,
   signed as pscap's `%d` prints it);
   `command` the kernel's 15-byte `comm`, followed by ` *` when the process is in another user
   namespace than captar; `comm` is any bytes a process chose (`prctl(PR_SET_NAME)`, its
@@ -30,7 +31,6 @@ ppid  pid   name        command             capabilities
 `command` that is not UTF-8 has its exact bytes in `command_hex`, as scan's `path_hex`.
 */
 
-use std::collections::HashMap;
 use std::fs;
 use std::io::{self, Write};
 use std::os::unix::fs::MetadataExt;
@@ -41,6 +41,7 @@ use serde::Serialize;
 use super::{json_text, write_error};
 use crate::caps::{LAST_KNOWN_CAP, cap_label, mask_caps};
 use crate::error::{Error, Outcome, Report, Result};
+use crate::owners;
 
 /// Which processes to list and how.
 #[derive(Debug, Clone, Default)]
@@ -190,21 +191,6 @@ fn last_cap(proc: &Path) -> u32 {
         .unwrap_or(LAST_KNOWN_CAP)
 }
 
-/// User names by uid, from /etc/passwd.
-fn users(passwd: &str) -> HashMap<u32, String> {
-    let mut map = HashMap::new();
-    for line in passwd.lines() {
-        let mut fields = line.split(':');
-        if let (Some(name), Some(_), Some(uid)) = (fields.next(), fields.next(), fields.next())
-            && let Ok(uid) = uid.parse()
-        {
-            // The first entry wins, as getpwuid's walk of the file does.
-            map.entry(uid).or_insert_with(|| name.to_string());
-        }
-    }
-    map
-}
-
 /// pscap's capability column.
 fn caps_column(p: &ProcCaps, last_cap: u32) -> String {
     let full = full_mask(last_cap);
@@ -350,16 +336,22 @@ fn ids_in(dir: &Path) -> io::Result<Vec<u32>> {
 pub fn run(opts: &ProcsOptions, report: &Report, out: &mut dyn Write) -> Result<Outcome> {
     let proc = Path::new("/proc");
     let last_cap = last_cap(proc);
-    // Bytes that are not UTF-8 (a comment in Latin-1) must not cost every other name.
-    let users = users(&String::from_utf8_lossy(&fs::read("/etc/passwd").unwrap_or_default()));
     let me = std::process::id();
     let explicit = !opts.pids.is_empty();
     let mut header_done = false;
+    let mut unreadable = 0usize;
     for pid in pids(proc, opts)? {
         let p = match read_process(proc, pid) {
             Ok(p) => p,
             // Gone since /proc was listed: not worth a word, unless asked for by -p.
             Err(e) if !explicit && matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ESRCH)) => continue,
+            // Hidden by /proc's hidepid=1 (another user's process, listed but not readable):
+            // counted, and said once below, where each was an error (exit 2); pscap passes
+            // them over in silence (found by review).
+            Err(e) if !explicit && e.kind() == io::ErrorKind::PermissionDenied => {
+                unreadable += 1;
+                continue;
+            }
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
                 report.error(Error::entry(proc.join(pid.to_string()), "no such process"));
                 continue;
@@ -378,7 +370,14 @@ pub fn run(opts: &ProcsOptions, report: &Report, out: &mut dyn Write) -> Result<
         let threads = if opts.threads && p.thread_of.is_none() { other_threads(proc, &p) } else { Vec::new() };
         let threads = threads.into_iter().filter(|t| listed || holds(t));
         for task in listed.then_some(p.clone()).into_iter().chain(threads) {
-            let user = if task.euid == 0 { Some("root") } else { users.get(&task.euid).map(String::as_str) };
+            // /etc/passwd, then the name service, as pscap's getpwuid (users known only to
+            // LDAP, SSSD or systemd's userdb were numbers; found by review).
+            let user = if task.euid == 0 {
+                Some("root".into())
+            } else {
+                owners::user_name(task.euid).map(String::from_utf8_lossy)
+            };
+            let user = user.as_deref();
             let mut line = if opts.json {
                 json_line(&task, user).into_bytes()
             } else {
@@ -391,6 +390,12 @@ pub fn run(opts: &ProcsOptions, report: &Report, out: &mut dyn Write) -> Result<
             line.push(b'\n');
             out.write_all(&line).map_err(write_error)?;
         }
+    }
+    if unreadable > 0 {
+        let n = if unreadable == 1 { "1 process".to_string() } else { format!("{unreadable} processes") };
+        report.note(format!(
+            "{n} not listed, as /proc refused to show them (mounted with hidepid=1, it hides other users' processes): run as root to list them"
+        ));
     }
     out.flush().map_err(write_error)?;
     Ok(report.outcome())
@@ -474,12 +479,5 @@ mod tests {
         let plain = ProcCaps { command: b"sleep".to_vec(), ..p };
         let v: serde_json::Value = serde_json::from_str(&json_line(&plain, Some("root"))).unwrap();
         assert_eq!((&v["command"], v.get("command_hex")), (&"sleep".into(), None));
-    }
-
-    #[test]
-    fn passwd_lookup() {
-        let users = users("root:x:0:0::/root:/bin/sh\nnobody:x:65534:65534::/:/sbin/nologin\nalias:x:0:0::/:\n");
-        assert_eq!(users.get(&65534).map(String::as_str), Some("nobody"));
-        assert_eq!(users.get(&0).map(String::as_str), Some("root"));
     }
 }
