@@ -270,7 +270,7 @@ fn errno_hint(op: &str, e: &io::Error, who: Who) -> &'static str {
         // The kernel reads back only a well-formed revision 2 or 3 value; another one stored
         // (revision 1, truncated: written past setcap, or by an old kernel) is refused.
         Some(libc::EINVAL) if op == "read security.capability" => {
-            " (the value stored is malformed: a revision-1 value, which the kernel still applies when the file is run but refuses to read back, or a truncated one; set it again with setcap, or remove it with setcap -r)"
+            " (the value stored is malformed, one the kernel does not read back: a revision-1 value, which it still applies when the file is run, or a truncated, overlong or unknown-revision one; set it again with setcap, or remove it with setcap -r)"
         }
         Some(libc::ENOSPC) => {
             " (the filesystem is full, of space or of inodes (`df -i`): free some or choose another destination)"

@@ -348,9 +348,10 @@ fn malformed_values_and_namespace_refusals_are_explained() {
     assert_eq!(
         created.stderr_text(),
         format!(
-            "captar: {}: archived without its capability: the security.capability value stored is malformed (a \
-             revision-1 value, which the kernel still applies when the file is run but refuses to read back, or a \
-             truncated one: EINVAL); set it again with setcap, or remove it with setcap -r\n",
+            "captar: {}: archived without its capability: the security.capability value stored is malformed, one \
+             the kernel does not read back (a revision-1 value, which it still applies when the file is run, or a \
+             truncated, overlong or unknown-revision one: EINVAL); set it again with setcap, or remove it with \
+             setcap -r\n",
             mnt.join("v1").display()
         )
     );

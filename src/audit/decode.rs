@@ -3,8 +3,8 @@
 show one) decoded exactly as `capsh --decode=HEX` prints it, or a raw `security.capability` value
 (as `getfattr -e hex` shows it) decoded to its revision, getcap text and rootid.
 
-The length of the hex digits decides which (after an optional `0x` and any whitespace): 1–16 digits
-are a mask; 24, 40 or 48 digits are a v1, v2 or v3 value. Unlike capsh, which reads `zz` as 0,
+The length of the hex digits decides which (after an optional `0x` and any whitespace): 24, 40 or
+48 digits are a v1, v2 or v3 value; 1–16 digits (after any zeros) are a mask. Unlike capsh, which reads `zz` as 0,
 anything else is an error.
 */
 
@@ -30,6 +30,17 @@ pub enum Decoded {
     Value { raw: Vec<u8>, caps: FileCaps },
 }
 
+/// An argument as an error message shows it: quoted, and cut short past 64 bytes (a message
+/// is one line; an argument of 100,000 bytes was copied in whole; found by review).
+fn shown(arg: &str) -> String {
+    const MAX: usize = 64;
+    if arg.len() <= MAX {
+        return format!("{arg:?}");
+    }
+    let cut = (0..=MAX).rev().find(|&i| arg.is_char_boundary(i)).unwrap_or(0);
+    format!("{:?}... ({} bytes)", &arg[..cut], arg.len())
+}
+
 /// The hex digits of an argument: an optional `0x`/`0X`, whitespace anywhere ignored.
 fn digits(arg: &str) -> Result<String, String> {
     let compact: String = arg.chars().filter(|c| !c.is_whitespace()).collect();
@@ -38,26 +49,29 @@ fn digits(arg: &str) -> Result<String, String> {
         // getfattr's default form of a binary value: base64 after `0s`.
         if compact.starts_with("0s") {
             return Err(format!(
-                "{arg:?} is getfattr's base64 form, not hexadecimal; print the value in hex: getfattr -e hex -n security.capability FILE"
+                "{} is getfattr's base64 form, not hexadecimal; print the value in hex: getfattr -e hex -n security.capability FILE",
+                shown(arg)
             ));
         }
-        return Err(format!("{arg:?} is not hexadecimal"));
+        return Err(format!("{} is not hexadecimal", shown(arg)));
     }
     Ok(body.to_ascii_lowercase())
 }
 
-/// A capability mask of 1–16 hex digits, with or without `0x` (`a80425fb`, `0x00000000a80425fb`).
+/// A capability mask of 1–16 hex digits (and any zeros before them, as capsh takes them), with
+/// or without `0x` (`a80425fb`, `0x00000000a80425fb`).
 pub fn parse_mask(arg: &str) -> Result<u64, String> {
     // Whitespace inside is two masks joined, not one (`--beyond "a 1"` was 0xa1; found by
     // review); around, it is no matter.
     if arg.trim().contains(char::is_whitespace) {
-        return Err(format!("{arg:?} holds whitespace: give each capability mask as an argument of its own"));
+        return Err(format!("{} holds whitespace: give each capability mask as an argument of its own", shown(arg)));
     }
     let d = digits(arg)?;
-    if d.len() > 16 {
-        return Err(format!("{arg:?} has {} hex digits; a capability mask has at most 16", d.len()));
+    let significant = d.trim_start_matches('0').len();
+    if significant > 16 {
+        return Err(format!("{} has {significant} hex digits; a capability mask has at most 16", shown(arg)));
     }
-    u64::from_str_radix(&d, 16).map_err(|e| format!("{arg:?}: {e}"))
+    u64::from_str_radix(&d, 16).map_err(|e| format!("{}: {e}", shown(arg)))
 }
 
 /// Parses one argument of `caps decode`.
@@ -67,16 +81,19 @@ pub fn parse(arg: &str) -> Result<Decoded, String> {
         // Whitespace inside a mask is two masks joined, not one (`"1 2"` decoded as 0x12;
         // capsh --decode reads the first): whitespace is for the raw values of getfattr -e hex
         // split over lines (found by review).
-        1..=16 => parse_mask(arg).map(Decoded::Mask),
         24 | 40 | 48 => {
             let raw: Vec<u8> =
                 (0..d.len()).step_by(2).map(|i| u8::from_str_radix(&d[i..i + 2], 16).unwrap_or(0)).collect();
             let caps = FileCaps::decode(&raw).map_err(|e| format!("{d}: {e}"))?;
             Ok(Decoded::Value { raw, caps })
         }
+        // Zeros before a mask's digits are no matter, as to capsh (`00000000000000000001`
+        // was refused for its 20 digits; found by review).
+        _ if d.trim_start_matches('0').len() <= 16 => parse_mask(arg).map(Decoded::Mask),
         n => Err(format!(
-            "{arg:?} has {n} hex digits: expected a capability mask (1 to 16 digits) or a security.capability \
-             value (24, 40 or 48 digits for v1, v2, v3)"
+            "{} has {n} hex digits: expected a capability mask (1 to 16 digits) or a security.capability \
+             value (24, 40 or 48 digits for v1, v2, v3)",
+            shown(arg)
         )),
     }
 }
@@ -86,11 +103,13 @@ pub fn mask_line(mask: u64) -> String {
     format!("0x{mask:016x}={}", mask_text(mask))
 }
 
-/// The line for a raw value: `HEX: vREV TEXT`, and for v3 ` [rootid=N]` (always, N unsigned):
+/// The line for a raw value: `HEX: vREV TEXT`, and for v3 ` [rootid=N]` (always, even 0, as the
+/// value's bytes hold it; N signed, as `getcap -n` and `caps scan -n` print it: it was
+/// unsigned here, 4294901760 where they print -65536; found by review):
 /// `0100000200200000000000000000000000000000: v2 cap_net_raw=ep`.
 pub fn value_line(raw: &[u8], caps: &FileCaps) -> String {
     let rootid = match (caps.revision, caps.rootid) {
-        (Revision::V3, Some(r)) => format!(" [rootid={r}]"),
+        (Revision::V3, Some(r)) => format!(" [rootid={}]", r.cast_signed()),
         _ => String::new(),
     };
     format!("{}: v{} {}{rootid}", hex(raw), caps.revision.number(), caps.text())
@@ -136,5 +155,18 @@ mod tests {
         for bad in ["", "0x", "zz", "-1", "12345678901234567", "01000002000000000000"] {
             assert!(parse(bad).is_err(), "{bad:?}");
         }
+        // Zeros before a mask's 16 digits, as capsh --decode takes them.
+        assert_eq!(parse("00000000000000000"), Ok(Decoded::Mask(0)));
+        assert_eq!(parse("0x0000000000000000001"), Ok(Decoded::Mask(1)));
+        assert_eq!(parse("0000ffffffffffffffff"), Ok(Decoded::Mask(u64::MAX)));
+        // The rootid signed, as getcap -n prints it.
+        let Ok(Decoded::Value { raw, caps }) = parse("01000003002000000000000000000000000000000000ffff") else {
+            panic!("not a value")
+        };
+        assert!(value_line(&raw, &caps).ends_with(" [rootid=-65536]"), "{}", value_line(&raw, &caps));
+        // A long argument is cut short in the message.
+        let long = "z".repeat(100_000);
+        let msg = parse(&long).unwrap_err();
+        assert!(msg.len() < 120 && msg.ends_with("... (100000 bytes) is not hexadecimal"), "{msg}");
     }
 }

@@ -116,9 +116,9 @@ const PLAIN_OUT_BUFFER: usize = 64 << 10;
 
 /// After EOVERFLOW's explanation in a user namespace.
 const EOVERFLOW_ADVICE: &str = "run captar in the namespace that set it, or in the initial namespace";
-const EINVAL_MSG: &str = "without its capability: the security.capability value stored is malformed (a \
-     revision-1 value, which the kernel still applies when the file is run but refuses to read back, or a \
-     truncated one: EINVAL); set it again with setcap, or remove it with setcap -r";
+const EINVAL_MSG: &str = "without its capability: the security.capability value stored is malformed, one the \
+     kernel does not read back (a revision-1 value, which it still applies when the file is run, or a \
+     truncated, overlong or unknown-revision one: EINVAL); set it again with setcap, or remove it with setcap -r";
 
 /// Files up to this size are read by the walking thread.
 const INLINE_MAX: u64 = 1 << 20;
