@@ -169,8 +169,11 @@ impl Compression {
             Ok(Compression::Lzma)
         } else if let Some((_, tool)) = UNSUPPORTED.iter().find(|(magic, _)| head.starts_with(magic)) {
             let name = if *tool == "uncompress" { "compress (.Z)" } else { tool };
+            // Advice every command can take: append, update, delete and concatenate refuse
+            // `-f -` (it advised a pipe to them too; found by review).
             Err(format!(
-                "{name}-compressed archives are not supported; decompress with `{tool} -dc ARCHIVE | captar ... -f -`"
+                "{name}-compressed archives are not supported; decompress it first, `{tool} -dc ARCHIVE > plain.tar` \
+                 (to read it only, `{tool} -dc ARCHIVE | captar ... -f -`)"
             ))
         } else {
             Ok(Compression::None)
