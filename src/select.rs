@@ -454,6 +454,9 @@ pub struct Selection {
     /// `--occurrence=N`: only the Nth member of each name given (GNU tar's option, for
     /// archives that hold a name more than once, after `append` or `update`).
     pub occurrence: Option<u64>,
+    /// Neither `--wildcards` nor `--no-wildcards` was given: a name with pattern characters
+    /// not found says `--wildcards` would match it as a pattern, as GNU tar says.
+    pub wildcard_hint: bool,
 }
 
 impl Selection {
@@ -479,6 +482,7 @@ impl Selection {
             ignore_zeros: false,
             label: None,
             occurrence: None,
+            wildcard_hint: false,
         }
     }
 
@@ -516,6 +520,8 @@ pub struct Members<'a> {
     /// A name that is only the root (`.`, `/`) selects every path: a manifest's paths under
     /// `-C` all name files beneath the tree it names (`for_paths`).
     root_is_all: bool,
+    /// `Selection::wildcard_hint`.
+    wildcard_hint: bool,
     /// Whether reading can stop after the last member matched (`done`).
     done: bool,
     /// Whether reading may stop early at all: not where names are changed before GNU tar
@@ -543,6 +549,7 @@ impl<'a> Members<'a> {
             patterns,
             hits: Vec::new(),
             root_is_all: false,
+            wildcard_hint: selection.wildcard_hint,
             done: false,
             may_stop: selection.transforms.is_empty(),
         }
@@ -678,6 +685,11 @@ impl<'a> Members<'a> {
                 0 if name.as_os_str().as_bytes().ends_with(b"\r") => {
                     format!("{}: not found in {place}{}", name.escaped(), CR_HINT)
                 }
+                // GNU tar says "Pattern matching characters used in file names. Use
+                // --wildcards to enable pattern matching" (it was not said; found by review).
+                0 if self.wildcard_hint && name.as_os_str().as_bytes().iter().any(|b| b"*?[".contains(b)) => {
+                    format!("{}: not found in {place}{}", name.escaped(), WILDCARD_HINT)
+                }
                 0 => format!("{}: not found in {place}", name.escaped()),
                 _ => format!(
                     "{}: required occurrence not found in {place} (found only {count}; --occurrence={wanted})",
@@ -691,6 +703,10 @@ impl<'a> Members<'a> {
 /// Said of a name not found that ends in a carriage return: a `-T` list with Windows line
 /// ends names `a\r`, as GNU tar reads it.
 pub const CR_HINT: &str = " (the name ends in a carriage return: a -T list with Windows line ends? convert it with dos2unix or sed 's/\\r$//')";
+
+/// Said of a name not found that holds pattern characters, when neither `--wildcards` nor
+/// `--no-wildcards` was given.
+pub const WILDCARD_HINT: &str = " (the name holds pattern characters: add --wildcards to match it as a pattern, or --no-wildcards to say it is a name)";
 
 /// `name` without a trailing `/` (a directory member's).
 fn strip_slash(name: &Path) -> &Path {

@@ -504,6 +504,39 @@ fn a_carriage_return_in_a_files_from_line_is_the_names() {
     }
 }
 
+/// A name with pattern characters that matches no member, with neither --wildcards nor
+/// --no-wildcards: the message says --wildcards would match it as a pattern, as GNU tar's
+/// "Use --wildcards to enable pattern matching" (it said only "not found"; found by review).
+/// list, extract, delete and verify alike; not with --no-wildcards, and --wildcards matches.
+#[test]
+fn a_pattern_not_found_suggests_wildcards() {
+    let tmp = util::tempdir();
+    let d = tmp.path();
+    std::fs::create_dir(d.join("s")).unwrap();
+    std::fs::write(d.join("s/plain"), b"1").unwrap();
+    captar().args(["-cf", "a.tar", "s"]).current_dir(d).ok();
+    let hint = "captar: s/p*: not found in archive (the name holds pattern characters: add --wildcards to \
+                match it as a pattern, or --no-wildcards to say it is a name)\n";
+    for command in [&["list", "-f", "a.tar"][..], &["extract", "-O", "-f", "a.tar"], &["delete", "-f", "a.tar"]] {
+        let out = captar().args(command).arg("s/p*").current_dir(d).code(2);
+        assert_eq!(out.stderr_text(), hint, "{command:?}");
+    }
+    let out = captar().args(["verify", "-f", "a.tar", "s/p*"]).current_dir(d).code(2);
+    assert!(
+        out.stderr_text().contains("s/p*: not found in archive (the name holds pattern characters"),
+        "{}",
+        out.stderr_text()
+    );
+    let out = captar().args(["list", "--no-wildcards", "-f", "a.tar", "s/p*"]).current_dir(d).code(2);
+    assert_eq!(out.stderr_text(), "captar: s/p*: not found in archive\n");
+    let out = captar().args(["list", "--wildcards", "-f", "a.tar", "s/p*"]).current_dir(d).ok();
+    assert_eq!(out.stdout_text(), "s/plain\n");
+    if util::require_tool("tar") {
+        let gnu = cmd("tar").args(["-tf", "a.tar", "s/p*"]).current_dir(d).run();
+        assert!(gnu.stderr_text().contains("Use --wildcards to enable pattern matching"), "{}", gnu.stderr_text());
+    }
+}
+
 /// A `-T` list's lines that start with `-` are options, as GNU tar reads them: `-C DIR`,
 /// `-CDIR`, `--directory DIR|=DIR` change the directory for the names after them (and the
 /// paths after the list), `--add-file=NAME` names a file starting with `-`. They were taken

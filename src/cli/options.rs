@@ -156,6 +156,7 @@ impl SelectArgs {
             ignore_zeros: self.ignore_zeros,
             label: self.label,
             occurrence: self.occurrence,
+            wildcard_hint: !names.wildcards && !names.no_wildcards,
         })
     }
 }
