@@ -98,8 +98,13 @@ pub fn delete(opts: &DeleteOptions, report: &Report) -> Result<Outcome> {
     drop(reader);
     // What follows the end marker would be lost in the new archive: only zeros may.
     let file = File::open(path).at(path, "open the archive")?;
-    let then = "another archive put after it? Nothing deleted (the new archive would lose it; `captar list -i` shows its members)";
-    crate::create::refuse_data_after_end(&file, path, end, md.len(), "read the archive", then)?;
+    let then = |at| {
+        format!(
+            "another archive put after it? Nothing deleted (the new archive would lose it; `captar list -i` shows its \
+             members, and if nothing there is wanted, `truncate -s {at} ARCHIVE` drops it)"
+        )
+    };
+    crate::create::refuse_data_after_end(&file, path, end, md.len(), "read the archive", &then)?;
     // The archive will change: what is taken out, and what that breaks.
     if opts.verbose {
         let mut out = io::stdout().lock();

@@ -1546,6 +1546,14 @@ fn append_keeps_what_follows_the_end_and_writes_through_symlinks() {
     let out = captar().args(["append", "-f"]).arg(&two).arg("a").current_dir(d).code(2);
     assert!(out.stderr_text().contains("data follows its end-of-archive marker"), "{}", out.stderr_text());
     assert!(std::fs::read(&two).unwrap() == both, "changed");
+    // The advice, followed where what follows is not wanted, lets the append go on.
+    let at = std::fs::read(&one).unwrap().len();
+    assert!(out.stderr_text().contains(&format!("`truncate -s {at} ARCHIVE` drops it")), "{}", out.stderr_text());
+    let junk = d.join("junk.tar");
+    std::fs::copy(&two, &junk).unwrap();
+    cmd("truncate").arg("-s").arg(at.to_string()).arg(&junk).ok();
+    captar().args(["append", "-f"]).arg(&junk).arg("a/1").current_dir(d).ok();
+    assert_eq!(captar().args(["list", "-f"]).arg(&junk).ok().stdout_text(), "a/\na/1\na/1\n");
     let padded = d.join("padded.tar");
     cmd("tar").args(["-b", "4096", "-cf"]).arg(&padded).arg("a").current_dir(d).ok();
     captar().args(["append", "-f"]).arg(&padded).arg("a/1").current_dir(d).ok();
@@ -2017,7 +2025,17 @@ fn concatenate_as_gnu_tar() {
         let err = captar().args(args).current_dir(d).code(2).stderr_text();
         assert!(err.starts_with("captar: joined.tar: data follows its end-of-archive marker (at byte 10240)"), "{err}");
         assert!(std::fs::read(d.join("a.tar")).unwrap() == before, "{args:?}: the archive changed");
+        // The advice, one a single joined file can take (it was to add each archive on its
+        // own; found by review).
+        assert!(
+            err.contains("split this one: `head -c 10240 PART > first.tar; tail -c +10241 PART > rest.tar`"),
+            "{err}"
+        );
     }
+    let split = "head -c 10240 joined.tar > first.tar; tail -c +10241 joined.tar > rest.tar";
+    cmd("sh").args(["-c", split]).current_dir(d).ok();
+    assert_eq!(std::fs::read(d.join("first.tar")).unwrap(), std::fs::read(d.join("b.tar")).unwrap());
+    assert_eq!(std::fs::read(d.join("rest.tar")).unwrap(), std::fs::read(d.join("c.tar")).unwrap());
     // tar-style -z, -j with -A or --delete: refused, as GNU tar refuses them (they were
     // dropped; found by review).
     for args in [&["-Azf", "a.tar", "b.tar"][..], &["--delete", "-jf", "a.tar", "one"]] {
@@ -2174,9 +2192,15 @@ fn update_adds_a_file_whose_capability_changed() {
     let update =
         |extra: &[&str]| captar().args(["update", "-v", "-f", "a.tar"]).args(extra).arg("t").current_dir(d).ok();
     let note = |name: &str, disk: &str, archived: &str| {
-        format!(
-            "captar: t/{name}: its capability changed since it was archived ({disk}, archived {archived}), not its modification time: added again\n"
-        )
+        let why = match (disk, archived) {
+            (_, "none") => format!(
+                "holds a capability its member lacks ({disk}: set since, or not recorded by the archiver, as by GNU tar \
+                 without --xattrs)"
+            ),
+            ("none", _) => format!("its capability was removed since it was archived (archived {archived})"),
+            _ => format!("its capability changed since it was archived ({disk}, archived {archived})"),
+        };
+        format!("captar: t/{name}: {why}, not its modification time: added again\n")
     };
     // Nothing changed.
     let out = update(&[]);

@@ -214,14 +214,12 @@ pub(super) fn open_to_add(path: &Path, md: &std::fs::Metadata, seen: impl FnMut(
     })?;
     let end = members_end(path, compressed, seen, None)?;
     let len = file.metadata().at(path, "stat the archive")?.len();
-    refuse_data_after_end(
-        &file,
-        path,
-        end,
-        len,
-        "read the archive",
-        "another archive put after it? Nothing added (tar would write over it)",
-    )?;
+    refuse_data_after_end(&file, path, end, len, "read the archive", &|at| {
+        format!(
+            "another archive put after it? Nothing added (tar would write over it; `captar list -i` shows what \
+                 follows, and if nothing there is wanted, `truncate -s {at} ARCHIVE` drops it)"
+        )
+    })?;
     Ok(Adding { file, end, len })
 }
 
@@ -257,18 +255,20 @@ pub(super) fn members_end(
 }
 
 /// An error where anything but zeros follows the end-of-archive marker at `end` of `file`
-/// (`len` long), saying where and `then` (what it may be, what was not done); `op` names the
-/// read.
+/// (`len` long), saying where and `then` of where (what it may be, what was not done, what to
+/// do); `op` names the read.
 pub(crate) fn refuse_data_after_end(
     file: &File,
     path: &Path,
     end: u64,
     len: u64,
     op: &'static str,
-    then: &str,
+    then: &dyn Fn(u64) -> String,
 ) -> Result<()> {
     match first_nonzero(file, end, len).at(path, op)? {
-        Some(at) => Err(Error::entry(path, format!("data follows its end-of-archive marker (at byte {at}): {then}"))),
+        Some(at) => {
+            Err(Error::entry(path, format!("data follows its end-of-archive marker (at byte {at}): {}", then(at))))
+        }
         None => Ok(()),
     }
 }

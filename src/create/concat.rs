@@ -58,8 +58,16 @@ pub fn concatenate(archive: &Path, others: &[PathBuf], record: u64, report: &Rep
         // `-iAf` dropped `-i`, and archives put one after another lost all but the first,
         // exit 0, as GNU tar's `-A` without `-i` loses them).
         let file = File::open(other).at(other, "open the archive to add")?;
-        let then = "archives put one after another? Its members past it would be lost; nothing added (`captar list -i` shows them; add each archive on its own)";
-        super::refuse_data_after_end(&file, other, end, md.len(), "read the archive to add", then)?;
+        // Each archive added on its own was advice a single joined file cannot take (found by
+        // review).
+        let then = |at| {
+            format!(
+                "archives put one after another? Its members past it would be lost; nothing added (`captar list -i` \
+                 shows them; add each archive on its own, or split this one: `head -c {at} PART > first.tar; tail -c +{} PART > rest.tar`)",
+                at + 1
+            )
+        };
+        super::refuse_data_after_end(&file, other, end, md.len(), "read the archive to add", &then)?;
         parts.push(Part { path: other, end });
     }
     let made = target.is_none();

@@ -368,15 +368,28 @@ impl Walker<'_> {
             (Some(a), Some(d)) => a.same_here(&d),
             _ => false,
         };
-        let text = |c: Option<crate::caps::FileCaps>| c.map_or("none".to_string(), |c| c.text_with_rootid());
-        (!same).then(|| {
-            format!(
-                "{}: its capability changed since it was archived ({}, archived {}), not its modification time: added again",
-                entry.path.on_disk(),
-                text(disk),
-                text(archived)
-            )
-        })
+        if same {
+            return None;
+        }
+        // The member without one may be an archive that records none (GNU tar without
+        // --xattrs), where "changed" was not true (found by review).
+        let why = match (disk, archived) {
+            (Some(d), None) => format!(
+                "holds a capability its member lacks ({}: set since, or not recorded by the archiver, as by GNU tar \
+                 without --xattrs)",
+                d.text_with_rootid()
+            ),
+            (None, Some(a)) => {
+                format!("its capability was removed since it was archived (archived {})", a.text_with_rootid())
+            }
+            (Some(d), Some(a)) => format!(
+                "its capability changed since it was archived ({}, archived {})",
+                d.text_with_rootid(),
+                a.text_with_rootid()
+            ),
+            (None, None) => return None,
+        };
+        Some(format!("{}: {why}, not its modification time: added again", entry.path.on_disk()))
     }
 
     /// What becomes of one walked path: a file for a reader, or a member made here. A file of
