@@ -288,6 +288,51 @@ fn every_help_has_examples() {
     }
 }
 
+/// append's and update's help leaves out the create options they refuse (compression, a
+/// volume label, -g), and says -f is an uncompressed archive file, not `-` (it listed them,
+/// and -f as "`-` for standard output"; found by review). They are still refused, with a
+/// message; create's help keeps them.
+#[test]
+fn append_help_lists_only_what_append_takes() {
+    let refused = [
+        "--gzip",
+        "--zstd",
+        "--xz",
+        "--bzip2",
+        "--lzma",
+        "--lzip",
+        "--level",
+        "--compression-level",
+        "--label",
+        "--listed-incremental",
+        "--dump-level",
+        "--no-check-device",
+        "--no-auto-compress",
+    ];
+    let options = |help: &str| -> Vec<String> {
+        help.lines()
+            .filter_map(|l| l.trim_start().split([' ', ',', '=']).find(|w| w.starts_with("--")).map(str::to_string))
+            .collect()
+    };
+    for command in ["append", "update"] {
+        let help = captar().args([command, "--help"]).ok().stdout_text();
+        let listed = options(&help);
+        for option in refused {
+            assert!(!listed.iter().any(|o| o == option), "{command} lists {option}: {help}");
+        }
+        assert!(
+            help.contains("-f, --file <ARCHIVE>  ") && help.contains("an uncompressed archive file (not -)"),
+            "{help}"
+        );
+        let out = captar().args([command, "--gzip", "-f", "a.tar", "x"]).code(2);
+        assert!(out.stderr_text().contains("adds to uncompressed archives only"), "{}", out.stderr_text());
+    }
+    let listed = options(&captar().args(["create", "--help"]).ok().stdout_text());
+    for option in refused {
+        assert!(listed.iter().any(|o| o == option), "create lacks {option}");
+    }
+}
+
 /// The global options of the archive's bytes and records (`--totals`, `--checkpoint`,
 /// `--checkpoint-action`, `-b`, `--record-size`) are left out of `caps`' help and refused there,
 /// wherever they stand, and by `verify --manifest`: they were taken to no effect. The others stay (`-q`,

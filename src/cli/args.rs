@@ -85,17 +85,23 @@ compression option or --level.
 
 Examples:
   captar append -f backup.tar /usr/local/bin/tool     added after the archive's members
-  captar -rf backup.tar -C /srv new.conf              tar's own command line"
+  captar -rf backup.tar -C /srv new.conf              tar's own command line",
+        mut_arg("file", adding_to),
+        mut_args(hidden_when_adding)
     )]
     Append(CreateArgs),
     /// Add what an uncompressed archive lacks, or holds an older copy of (or with another capability), like tar -u
-    #[command(after_help = "Takes create's options, but the archive must be an uncompressed file: not -f -, and no
+    #[command(
+        after_help = "Takes create's options, but the archive must be an uncompressed file: not -f -, and no
 compression option or --level. A file is added when the archive holds no member of its name, or
 only ones with an older modification time.
 
 Examples:
   captar update -f backup.tar /etc                  what changed in /etc since it was archived
-  captar -uf backup.tar /etc                        tar's own command line")]
+  captar -uf backup.tar /etc                        tar's own command line",
+        mut_arg("file", adding_to),
+        mut_args(hidden_when_adding)
+    )]
     Update(CreateArgs),
     /// Add the members of other archives to the end of an uncompressed archive, as they are,
     /// like tar -A (made when missing)
@@ -187,6 +193,33 @@ Examples:
   captar caps scan -n /usr                       like getcap -n -r
   captar caps procs                              like pscap -a")]
     Caps(caps::CapsArgs),
+}
+
+/// `-f` of append and update: an archive file to add to (`-` is refused).
+fn adding_to(arg: clap::Arg) -> clap::Arg {
+    arg.help("Archive to add to: an uncompressed archive file (not -)")
+}
+
+/// create's options that append and update refuse (compression, a volume label, `-g`): left
+/// out of their help, which listed them (found by review).
+fn hidden_when_adding(arg: clap::Arg) -> clap::Arg {
+    const REFUSED: [&str; 13] = [
+        "gzip",
+        "zstd",
+        "xz",
+        "bzip2",
+        "lzma",
+        "lzip",
+        "level",
+        "compression_level",
+        "no_auto_compress",
+        "label",
+        "listed_incremental",
+        "dump_level",
+        "no_check_device",
+    ];
+    let refused = REFUSED.contains(&arg.get_id().as_str());
+    arg.hide(refused)
 }
 
 #[cfg(test)]
