@@ -180,6 +180,11 @@ pub struct ConcatArgs {
     /// Uncompressed archives whose members are added, in order
     #[arg(value_name = "ARCHIVE", required = true)]
     pub(super) archives: Vec<PathBuf>,
+    /// Read each archive to add past its end-of-archive markers (archives joined in one file,
+    /// `cat a.tar b.tar`) and add all their members, without the markers between them, as GNU
+    /// tar's -iA
+    #[arg(short = 'i', long)]
+    pub(super) ignore_zeros: bool,
 }
 
 /// `-i` (delete refuses an archive with data after its end marker) and the renaming options

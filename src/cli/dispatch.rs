@@ -363,7 +363,7 @@ fn command(
             if a.file.as_os_str() == "-" {
                 return Err(Error::Usage("concatenate: -f - cannot be added to; name the archive file".into()));
             }
-            crate::create::concatenate(&a.file, &a.archives, record, report)
+            crate::create::concatenate(&a.file, &a.archives, a.ignore_zeros, record, report)
         }
         Command::Delete(a) => {
             if a.file.as_os_str() == "-" {

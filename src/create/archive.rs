@@ -274,7 +274,7 @@ pub(crate) fn refuse_data_after_end(
 }
 
 /// Where the first byte that is not zero lies in `file` between `from` and `to`.
-fn first_nonzero(file: &File, from: u64, to: u64) -> io::Result<Option<u64>> {
+pub(super) fn first_nonzero(file: &File, from: u64, to: u64) -> io::Result<Option<u64>> {
     use std::os::unix::fs::FileExt;
     let mut buf = vec![0u8; 64 << 10];
     let mut at = from;

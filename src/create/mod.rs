@@ -36,7 +36,7 @@ mod tree;
 mod walker;
 
 pub(crate) use archive::refuse_data_after_end;
-use archive::{Adding, Skip, members_end, open_to_add, write_archive};
+use archive::{Adding, Skip, first_nonzero, members_end, open_to_add, write_archive};
 pub use concat::concatenate;
 pub use mode::ModeChanges;
 pub use options::{CreateOptions, ListedIncremental, Named, Newer, Stamp, Target};
