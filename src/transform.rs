@@ -508,10 +508,10 @@ fn translate(pattern: &str, extended: bool) -> Result<String, String> {
                 return Err("* repeats what is repeated already".into());
             }
             '*' => repeat(&mut out, "*", '*')?,
-            '^' if extended || was_start => {
-                out.anchor("^");
-                at_start = !extended;
-            }
+            // A `^` after the anchor is a literal `^` (GNU's regcomp: `^^` matches a leading
+            // `^`; it was a second anchor, matching every name; found by review). A `*` after
+            // it is literal all the same: the anchor is nothing to repeat.
+            '^' if extended || was_start => out.anchor("^"),
             '$' if extended
                 || i == chars.len()
                 || (chars[i] == '\\' && matches!(chars.get(i + 1), Some(')') | Some('|'))) =>
@@ -771,6 +771,11 @@ mod tests {
         assert_eq!(t(&["s/a)/X/x"], "a)"), "X");
         assert_eq!(t(&[r"s/a\b*/X/"], "a*b"), "Xb");
         assert_eq!(t(&["s/a^b$c/X/"], "a^b$c"), "X");
+        // `^^`: the anchor, then a literal `^`, as GNU tar reads it (it matched every name).
+        assert_eq!(t(&["s,^^,X,"], "plain"), "plain");
+        assert_eq!(t(&["s,^^,X,"], "^hat"), "Xhat");
+        assert_eq!(t(&["s,^*,X,"], "*a"), "Xa");
+        assert_eq!(t(&["s,^^,X,x"], "plain"), "Xplain");
     }
 
     #[test]
