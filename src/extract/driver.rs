@@ -317,6 +317,7 @@ impl Run<'_> {
                 Err(NameProblem::DotDot) => {
                     if self.members.selects(&meta.path, &meta.path) {
                         self.report.error(format!("{}: member name contains '..'; skipped", meta.path.escaped()));
+                        self.note_skipped_caps(&meta, "its name contains '..'");
                     }
                     continue;
                 }

@@ -326,7 +326,7 @@ impl Run<'_> {
         let refused = |why: String| Err(Failure::Member(Error::entry(path, format!("{why}; skipped"))));
         let shown = target.escaped();
         if target.as_os_str().is_empty() {
-            return refused("hard link with no target (--strip-components removed all of it)".into());
+            return refused("hard link with no target (--strip-components or --transform left none of it)".into());
         }
         let parsed = match SafeName::parse(target) {
             Ok(t) if !t.is_root() => t,

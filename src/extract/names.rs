@@ -6,7 +6,7 @@ change it, each as GNU tar applies it, before anything is made.
 use crate::error::ShowPath;
 use std::path::{Path, PathBuf};
 
-use super::{ExtractOptions, Run, SafeName};
+use super::{CapFailure, ExtractOptions, Run, SafeName};
 use crate::format::{EntryMeta, Kind};
 use crate::select::Members;
 
@@ -98,8 +98,25 @@ impl Run<'_> {
             Ok(Some(renamed)) => Some((renamed, Some(archived))),
             Err(why) => {
                 self.report.error(format!("{}: {why}; skipped", archived.escaped()));
+                meta.path = archived;
+                self.note_skipped_caps(meta, &why);
                 None
             }
         }
+    }
+
+    /// A member skipped for its name (`..` in it, or made empty by `--transform`) with a
+    /// capability is in the closing list of capabilities not restored, with why: the error
+    /// named the member, not the capability lost with it (found by review).
+    pub(super) fn note_skipped_caps(&mut self, meta: &EntryMeta, why: &str) {
+        let Some(raw) = meta.caps_raw().filter(|_| self.restorer.wants_caps()) else { return };
+        let Ok(caps) = crate::caps::FileCaps::decode(raw) else { return };
+        self.cap_failures.push(CapFailure {
+            path: meta.path.clone(),
+            caps: caps.text_with_rootid(),
+            reason: format!("skipped: {why}"),
+            no_space: false,
+            link: true,
+        });
     }
 }

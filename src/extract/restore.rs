@@ -29,7 +29,8 @@ pub struct CapFailure {
     /// The filesystem had no room for it (ENOSPC, EDQUOT): the extraction stops, as on a full
     /// disk for data, with that advice (not --keep-going's or --no-caps', which lose it).
     pub no_space: bool,
-    /// A hard link listed with its file (`Run::note_link_to_lost`); `reason` says so.
+    /// Listed with `reason`: a hard link listed with its file (`Run::note_link_to_lost`), a
+    /// member skipped for its name (`Run::note_skipped_caps`).
     pub link: bool,
 }
 
