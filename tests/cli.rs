@@ -307,7 +307,7 @@ fn append_help_lists_only_what_append_takes() {
         "--listed-incremental",
         "--dump-level",
         "--no-check-device",
-        "--no-auto-compress",
+        "--check-device",
     ];
     let options = |help: &str| -> Vec<String> {
         help.lines()
@@ -324,8 +324,10 @@ fn append_help_lists_only_what_append_takes() {
             help.contains("-f, --file <ARCHIVE>  ") && help.contains("an uncompressed archive file (not -)"),
             "{help}"
         );
-        let out = captar().args([command, "--gzip", "-f", "a.tar", "x"]).code(2);
-        assert!(out.stderr_text().contains("adds to uncompressed archives only"), "{}", out.stderr_text());
+        for refused in ["--gzip", "--level=5"] {
+            let out = captar().args([command, refused, "-f", "a.tar", "x"]).code(2);
+            assert!(out.stderr_text().contains("adds to uncompressed archives only"), "{}", out.stderr_text());
+        }
     }
     let listed = options(&captar().args(["create", "--help"]).ok().stdout_text());
     for option in refused {

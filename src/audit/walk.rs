@@ -311,8 +311,7 @@ impl<T: Send> Reader<'_, T> {
             // Gone since it was found, as the root may be: no error.
             Ok(None) => return (items, children),
             Err(Errno::LOOP | Errno::NOTDIR) => {
-                let why =
-                    "replaced by a symlink or a file while the scan ran; not followed, so its files were not scanned";
+                let why = "it, or a directory above it, was replaced by a symlink or a file while the scan ran; not followed, so its files were not scanned";
                 report.error(Error::entry(dir, why));
                 return (items, children);
             }
@@ -393,39 +392,12 @@ impl<T: Send> Reader<'_, T> {
 /// The buffer each directory is read into (`getdents64`), as glibc's directory streams' 32 KiB.
 const DIR_BUFFER: usize = 32 * 1024;
 
-/// Opens the walk's root `path` (following symlinks on the way, as the name given leads). A
-/// path of `PATH_MAX` bytes or more (a deep tree,
-/// which the kernel looks up from no path: ENAMETOOLONG, where `getcap -r` stops) is opened in
-/// pieces shorter than that, each looked up from the directory the one before it opened: the
-/// kernel resolves the same components, symlinks on the way included, as it would the whole.
+/// Opens the walk's root `path` (following symlinks on the way, as the name given leads; the
+/// scan has looked at it already, so it is shorter than PATH_MAX). The directories below it are
+/// opened beneath it, in pieces where their paths are longer (`Dest::lookup_dir`).
 fn open_dir(path: &Path) -> std::io::Result<OwnedFd> {
-    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
-    let mut rest = path.as_os_str().as_bytes();
-    if rest.len() < PATH_MAX {
-        return Ok(rustix::fs::open(path, flags, Mode::empty())?);
-    }
-    let mut at: Option<OwnedFd> = None;
-    loop {
-        let dir = at.as_ref().map_or(rustix::fs::CWD, |fd| fd.as_fd());
-        if rest.len() < PATH_MAX {
-            return Ok(rustix::fs::openat(dir, OsStr::from_bytes(rest), flags, Mode::empty())?);
-        }
-        // Cut after the last `/` that leaves a piece shorter than PATH_MAX (a component is at
-        // most NAME_MAX bytes, so there is one); the piece keeps a leading `/`.
-        let cut = rest[..PATH_MAX].iter().rposition(|&b| b == b'/').filter(|&i| i > 0);
-        let Some(cut) = cut else { return Err(Errno::NAMETOOLONG.into()) };
-        let piece = OsStr::from_bytes(&rest[..cut]);
-        at = Some(rustix::fs::openat(dir, piece, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?);
-        rest = &rest[cut..];
-        // What follows is relative to the piece opened, never to `/`.
-        while let [b'/', tail @ ..] = rest {
-            rest = tail;
-        }
-    }
+    Ok(rustix::fs::open(path, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?)
 }
-
-/// Linux's `PATH_MAX`: a path passed whole must be shorter, its NUL included.
-const PATH_MAX: usize = libc::PATH_MAX as usize;
 
 #[cfg(test)]
 mod tests {

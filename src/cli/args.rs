@@ -212,11 +212,11 @@ fn hidden_when_adding(arg: clap::Arg) -> clap::Arg {
         "lzip",
         "level",
         "compression_level",
-        "no_auto_compress",
         "label",
         "listed_incremental",
         "dump_level",
         "no_check_device",
+        "check_device",
     ];
     let refused = REFUSED.contains(&arg.get_id().as_str());
     arg.hide(refused)

@@ -198,15 +198,17 @@ fn add_to(
     // is taken from the name (found by review: `.Z`, `.lz4` refused a plain archive).
     let mut a = a;
     a.no_auto_compress = true;
-    let mut opts = a.options(progress, matches)?;
     if file.as_os_str() == "-" {
         return Err(Error::Usage(format!("{name}: -f - cannot be added to; name the archive file")));
     }
+    // Before create's own checks: `--level` alone was told to add -z, which this refuses
+    // (found by review).
     if compress {
         return Err(Error::Usage(format!(
             "{name} adds to uncompressed archives only (nor can GNU tar add to a compressed one); leave out the compression options and --level"
         )));
     }
+    let mut opts = a.options(progress, matches)?;
     // Nothing to add: the archive is left as it is (as tar -r), or made empty when missing (as
     // GNU tar makes it).
     if opts.paths.is_empty() && !opts.empty_ok {
