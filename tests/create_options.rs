@@ -2029,7 +2029,7 @@ fn concatenate_as_gnu_tar() {
         // own; found by review).
         assert!(
             err.contains(
-                "add them all with -i, or split it: `head -c 10240 PART > first.tar; tail -c +10241 PART > rest.tar`"
+                "add them all with -i, or split it: `head -c 10240 ARCHIVE > first.tar; tail -c +10241 ARCHIVE > rest.tar`"
             ),
             "{err}"
         );

@@ -74,7 +74,7 @@ pub fn concatenate(
         let then = |at| {
             format!(
                 "archives put one after another? Its members past it would be lost; nothing added (`captar list -i` \
-                 shows them; add them all with -i, or split it: `head -c {at} PART > first.tar; tail -c +{} PART > rest.tar`)",
+                 shows them; add them all with -i, or split it: `head -c {at} ARCHIVE > first.tar; tail -c +{} ARCHIVE > rest.tar`)",
                 at + 1
             )
         };

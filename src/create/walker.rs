@@ -363,17 +363,11 @@ impl Walker<'_> {
             ArchivedCaps::None => None,
             ArchivedCaps::Some(c) => Some(c),
         };
-        let same = match (archived, disk) {
-            (None, None) => true,
-            (Some(a), Some(d)) => a.same_here(&d),
-            _ => false,
-        };
-        if same {
-            return None;
-        }
         // The member without one may be an archive that records none (GNU tar without
         // --xattrs), where "changed" was not true (found by review).
         let why = match (disk, archived) {
+            (None, None) => return None,
+            (Some(d), Some(a)) if a.same_here(&d) => return None,
             (Some(d), None) => format!(
                 "holds a capability its member lacks ({}: set since, or not recorded by the archiver, as by GNU tar \
                  without --xattrs)",
@@ -387,7 +381,6 @@ impl Walker<'_> {
                 d.text_with_rootid(),
                 a.text_with_rootid()
             ),
-            (None, None) => return None,
         };
         Some(format!("{}: {why}, not its modification time: added again", entry.path.on_disk()))
     }

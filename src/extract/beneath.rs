@@ -207,15 +207,7 @@ impl Dest {
         let root = rustix::fs::open(path, OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::RDONLY, Mode::empty())?;
         let umask = rustix::process::umask(Mode::empty());
         rustix::process::umask(umask);
-        Ok(Dest {
-            root,
-            cache: HashMap::new(),
-            cache_max: cache_max(),
-            openat2: AtomicBool::new(true),
-            dir_mode: Mode::from_bits_truncate(0o777 & !umask.bits()),
-            dir_symlinks: false,
-            made: None,
-        })
+        Ok(Dest { dir_mode: Mode::from_bits_truncate(0o777 & !umask.bits()), ..Dest::lookup_at(root) })
     }
 
     /// `open` for looking up only (verify): the umask, which only creating needs, is not read
