@@ -553,7 +553,7 @@ impl Run<'_> {
             return self.note_link_not_made(meta, &target.rel, result);
         };
         let (caps, reason) = (lost.caps.clone(), format!("a hard link to {}", link.escaped()));
-        self.cap_failures.push(CapFailure { path: meta.path.clone(), caps, reason, no_space: false, link: true });
+        self.cap_failures.push(CapFailure::with_reason(&meta.path, caps, reason));
     }
 
     /// A hard link that could not be made (a directory not empty, an immutable file where it
@@ -579,7 +579,7 @@ impl Run<'_> {
         }
         let reason = format!("the hard link to {} was not made", meta.link.as_deref().unwrap_or(target).escaped());
         let caps = caps.text_with_rootid();
-        self.cap_failures.push(CapFailure { path: meta.path.clone(), caps, reason, no_space: false, link: true });
+        self.cap_failures.push(CapFailure::with_reason(&meta.path, caps, reason));
     }
 
     /// Takes the results of files the workers finished, without waiting.

@@ -111,12 +111,6 @@ impl Run<'_> {
     pub(super) fn note_skipped_caps(&mut self, meta: &EntryMeta, why: &str) {
         let Some(raw) = meta.caps_raw().filter(|_| self.restorer.wants_caps()) else { return };
         let Ok(caps) = crate::caps::FileCaps::decode(raw) else { return };
-        self.cap_failures.push(CapFailure {
-            path: meta.path.clone(),
-            caps: caps.text_with_rootid(),
-            reason: format!("skipped: {why}"),
-            no_space: false,
-            link: true,
-        });
+        self.cap_failures.push(CapFailure::with_reason(&meta.path, caps.text_with_rootid(), format!("skipped: {why}")));
     }
 }

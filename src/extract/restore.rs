@@ -31,7 +31,7 @@ pub struct CapFailure {
     pub no_space: bool,
     /// Listed with `reason`: a hard link listed with its file (`Run::note_link_to_lost`), a
     /// member skipped for its name (`Run::note_skipped_caps`).
-    pub link: bool,
+    pub shows_reason: bool,
 }
 
 /// The most rootids `Restorer::namespaced_note` names.
@@ -95,9 +95,15 @@ pub fn cap_errno_reason(e: &io::Error, value: &[u8]) -> String {
 }
 
 impl CapFailure {
+    /// A capability not restored under `path`, listed with `reason` (a hard link to a file
+    /// not restored, a member skipped for its name).
+    pub fn with_reason(path: &std::path::Path, caps: String, reason: String) -> CapFailure {
+        CapFailure { path: path.to_path_buf(), caps, reason, no_space: false, shows_reason: true }
+    }
+
     /// Its line in --keep-going's closing list: the name and the set not restored.
     pub fn listed(&self) -> String {
-        match self.link {
+        match self.shows_reason {
             true => format!("{}: {} ({})", self.path.escaped(), self.caps, self.reason),
             false => format!("{}: {}", self.path.escaped(), self.caps),
         }
@@ -487,7 +493,7 @@ impl Restorer {
             caps: format!("the archived value {}", crate::list::hex_short(raw)),
             reason: e.to_string(),
             no_space: false,
-            link: false,
+            shows_reason: false,
         })?;
         Ok((decoded, self.rootid.apply(decoded).encode()))
     }
@@ -634,7 +640,7 @@ impl Restorer {
             caps: decoded.text_with_rootid(),
             reason: why.into(),
             no_space: false,
-            link: false,
+            shows_reason: false,
         })
     }
 
@@ -654,7 +660,7 @@ impl Restorer {
             caps: decoded.text_with_rootid(),
             reason,
             no_space,
-            link: false,
+            shows_reason: false,
         };
         // Each member's own set says whether it can be restored: not a test made once, which
         // would hold neither after -U freed room nor beneath a mount inside the destination.
