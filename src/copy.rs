@@ -317,8 +317,9 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
             // --no-same-owner: the copy is the copier's, as asked.
             owners: opts.same_owner,
             numeric_owner: opts.numeric_owner,
-            // The archive holds what the copy captured, all of it restored.
-            xattrs: None,
+            // The archive holds what the copy captured, all of it restored; what the same
+            // policy finds on the copy and not in the archive differs.
+            xattrs: Some(std::sync::Arc::new(opts.xattrs.clone())),
         };
         verify::verify(&v, report)
     })?;

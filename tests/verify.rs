@@ -1248,6 +1248,16 @@ fn what_cannot_be_read_is_an_error_not_a_difference() {
     assert!(err.contains("t/priv/x: stat the hard link's target: Permission denied"), "{err}");
 }
 
+/// A temporary directory with `src` holding a file `f` ("x"), and an empty `dst`.
+fn src_with_f_and_dst() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let tmp = util::tempdir();
+    let (src, dst) = (tmp.path().join("src"), tmp.path().join("dst"));
+    std::fs::create_dir(&src).unwrap();
+    std::fs::create_dir(&dst).unwrap();
+    std::fs::write(src.join("f"), "x").unwrap();
+    (tmp, src, dst)
+}
+
 /// `verify --all` compares every xattr the archive carries; given extract's xattr options, only
 /// those extract with them restores, so a restore that left some out on purpose verifies clean
 /// (found by review: verify had no way to match the restore's policy), and one that lost what
@@ -1258,11 +1268,7 @@ fn verify_all_takes_extracts_xattr_options() {
     {
         return;
     }
-    let tmp = util::tempdir();
-    let (src, dst) = (tmp.path().join("src"), tmp.path().join("dst"));
-    std::fs::create_dir(&src).unwrap();
-    std::fs::create_dir(&dst).unwrap();
-    std::fs::write(src.join("f"), "x").unwrap();
+    let (tmp, src, dst) = src_with_f_and_dst();
     cmd("setfattr").args(["-n", "user.a", "-v", "1"]).arg(src.join("f")).ok();
     cmd("setfattr").args(["-n", "trusted.t", "-v", "2"]).arg(src.join("f")).ok();
     cmd("setfacl").args(["-m", "u:65534:r"]).arg(src.join("f")).ok();
@@ -1296,6 +1302,52 @@ fn verify_all_takes_extracts_xattr_options() {
     assert_eq!(lines(&["--xattrs"]), [r#"f: xattr differs: archive user.a="1", disk user.a=0x01ff"#]);
     cmd("setfattr").args(["-n", "user.a", "-v", "say \"hi\""]).arg(dst.join("f")).ok();
     assert_eq!(lines(&["--xattrs"]), [r#"f: xattr differs: archive user.a="1", disk user.a="say \"hi\"""#]);
+}
+
+/// Given extract's xattr options, `verify --all` also finds the xattrs on disk that those options
+/// restore and the archive does not carry: a faithful restore has none (found by audit: a
+/// `user.*` xattr added after the restore verified clean). Without them, only what the archive
+/// carries is compared: an archive made without `--xattrs` records none.
+#[test]
+fn verify_all_finds_xattrs_on_disk_the_archive_lacks() {
+    if !util::require_root("set trusted.* xattrs") || !util::require_tool("setfattr") {
+        return;
+    }
+    let (tmp, src, dst) = src_with_f_and_dst();
+    std::fs::create_dir(src.join("d")).unwrap();
+    cmd("setfattr").args(["-n", "user.a", "-v", "1"]).arg(src.join("f")).ok();
+    let archive = tmp.path().join("a.tar");
+    captar().args(["create", "--xattrs", "-f"]).arg(&archive).arg("-C").arg(&src).args(["f", "d"]).ok();
+    captar().args(["extract", "--xattrs", "-f"]).arg(&archive).arg("-C").arg(&dst).ok();
+    let lines = |opts: &[&str], code: i32| {
+        let out = captar().args(["verify", "--all"]).args(opts).arg("-f").arg(&archive).arg("-C").arg(&dst).code(code);
+        out.stdout_text().lines().filter(|l| !l.starts_with("verified")).map(str::to_string).collect::<Vec<_>>()
+    };
+    assert!(lines(&["--xattrs"], 0).is_empty());
+    cmd("setfattr").args(["-n", "user.z", "-v", "9"]).arg(dst.join("f")).ok();
+    cmd("setfattr").args(["-n", "trusted.new", "-v", "0x01ff"]).arg(dst.join("f")).ok();
+    cmd("setfattr").args(["-n", "user.d", "-v", "on a dir"]).arg(dst.join("d")).ok();
+    assert_eq!(
+        lines(&["--xattrs"], 1),
+        [
+            r#"f: xattr differs: archive no user.z, disk user.z="9""#,
+            r#"d: xattr differs: archive no user.d, disk user.d="on a dir""#,
+        ]
+    );
+    assert_eq!(
+        lines(&["--xattrs-include=*"], 1),
+        [
+            r#"f: xattr differs: archive no trusted.new, disk trusted.new=0x01ff"#,
+            r#"f: xattr differs: archive no user.z, disk user.z="9""#,
+            r#"d: xattr differs: archive no user.d, disk user.d="on a dir""#,
+        ]
+    );
+    assert_eq!(
+        lines(&["--xattrs-include=trusted.*"], 1),
+        [r#"f: xattr differs: archive no trusted.new, disk trusted.new=0x01ff"#]
+    );
+    // Without them, what the archive carries, which matches.
+    assert!(lines(&[], 0).is_empty());
 }
 
 /// `--all` compares every byte, in chunks, whether the data is read from a plain archive file by

@@ -447,7 +447,7 @@ fn command(
                 name_members: a.verbose.then_some(""),
                 owners: true,
                 numeric_owner: a.numeric_owner,
-                xattrs: a.xattrs.policy()?,
+                xattrs: a.xattrs.policy()?.map(std::sync::Arc::new),
             };
             if matches!(opts.source, Source::Manifest(_)) && !opts.select.transforms.is_empty() {
                 return Err(Error::Usage(

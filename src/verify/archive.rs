@@ -434,7 +434,9 @@ impl Verifier<'_> {
         if let Some(policy) = &self.opts.xattrs {
             meta.xattrs.retain(|(n, _)| n == crate::caps::XATTR_NAME || policy.wants(n));
         }
-        let all = Some(Box::new(AllCheck { meta, link_target, content, owners, numeric_owner }));
+        // The xattrs on disk to look for in the archive: those the options restore.
+        let disk_xattrs = self.opts.xattrs.clone().filter(|p| !p.caps_only_mode());
+        let all = Some(Box::new(AllCheck { meta, link_target, content, owners, numeric_owner, disk_xattrs }));
         Ok(Some(Task { all, ..header_only(name, rel, archived) }))
     }
 

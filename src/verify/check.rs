@@ -5,7 +5,7 @@ directory, held open, never through a symlink, never waiting on a fifo.
 */
 
 use std::borrow::Cow;
-use std::ffi::{CStr, OsString};
+use std::ffi::{CStr, OsStr, OsString};
 use std::io::{self, Read};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -69,6 +69,9 @@ pub(super) struct AllCheck {
     pub(super) owners: bool,
     /// Owners by the archive's ids, not by its names (see `VerifyOptions::numeric_owner`).
     pub(super) numeric_owner: bool,
+    /// The xattrs on disk that differ when the archive lacks them: those extract with the
+    /// options given restores (`VerifyOptions::xattrs`).
+    pub(super) disk_xattrs: Option<Arc<crate::select::XattrPolicy>>,
 }
 
 pub(super) enum Content {
@@ -405,29 +408,35 @@ impl Task {
             // A label is the same with or without the NUL the kernel ends it with (the archive's
             // RHT.security.selinux record has none).
             let label = xname == crate::select::SELINUX_XATTR;
-            fn as_compared(label: bool, v: &[u8]) -> &[u8] {
-                if label { crate::format::pax::without_nul(v) } else { v }
-            }
-            match xattr::get_path(&(file.local)(), xname) {
+            match file.xattr(xname) {
                 Ok(disk) if disk.as_deref().map(|d| as_compared(label, d)) != Some(as_compared(label, value)) => {
-                    // A label as its text; an ACL as `list -vv --acls` shows it (it was two
-                    // blobs of hex, which do not say what changed; found by review).
-                    let text = |v: &[u8]| -> Option<String> {
-                        acl::shown_text(xname, v).or_else(|| {
-                            let label = crate::format::pax::selinux_text(v).filter(|_| label)?;
-                            String::from_utf8(label.to_vec()).ok()
-                        })
-                    };
-                    // Names and labels from the archive, quoted: they must not drive the terminal.
-                    let shown = crate::list::quote_name(xname.as_os_str().as_bytes());
-                    let show = |v: &[u8]| match text(v) {
-                        Some(text) => format!("{shown}={}", crate::list::quote_name(text.as_bytes())),
-                        None => format!("{shown}={}", crate::list::xattr_value_text(v)),
-                    };
-                    let d = disk.as_deref().map(show).unwrap_or_else(|| format!("no {shown}"));
-                    out.push(self.diff(DiffKind::Xattr, Some(show(value)), Some(d), None));
+                    let d =
+                        disk.as_deref().map_or_else(|| format!("no {}", shown_name(xname)), |d| shown_xattr(xname, d));
+                    out.push(self.diff(DiffKind::Xattr, Some(shown_xattr(xname, value)), Some(d), None));
                 }
                 Ok(_) => {}
+                Err(e) => out.push(Finding::Error(Error::io(self.place.disk(), "read xattr", e))),
+            }
+        }
+        // Those on disk the options restore and the archive lacks (found by audit: a `user.*`
+        // xattr added after a restore verified clean), in the order of their names.
+        let Some(policy) = &all.disk_xattrs else { return };
+        let mut names = match file.xattr_names() {
+            Ok(names) => names,
+            Err(e) => return out.push(Finding::Error(Error::io(self.place.disk(), "list xattrs", e))),
+        };
+        names.sort();
+        for xname in names {
+            if xname == caps::XATTR_NAME || !policy.wants(&xname) || meta.xattrs.iter().any(|(n, _)| *n == xname) {
+                continue;
+            }
+            match file.xattr(&xname) {
+                Ok(Some(disk)) => {
+                    let a = format!("no {}", shown_name(&xname));
+                    out.push(self.diff(DiffKind::Xattr, Some(a), Some(shown_xattr(&xname, &disk)), None));
+                }
+                // Gone since it was listed.
+                Ok(None) => {}
                 Err(e) => out.push(Finding::Error(Error::io(self.place.disk(), "read xattr", e))),
             }
         }
@@ -490,6 +499,32 @@ impl Disk {
     }
 }
 
+/// An xattr's value as compared: a label the same with or without the NUL the kernel ends it
+/// with (the archive's RHT.security.selinux record has none).
+fn as_compared(label: bool, v: &[u8]) -> &[u8] {
+    if label { crate::format::pax::without_nul(v) } else { v }
+}
+
+/// An xattr's name from the archive or the disk, quoted: it must not drive the terminal.
+fn shown_name(xname: &OsStr) -> String {
+    crate::list::quote_name(xname.as_bytes())
+}
+
+/// `NAME=VALUE` for a difference: a label as its text, an ACL as `list -vv --acls` shows it
+/// (two blobs of hex do not say what changed; found by review), other values as getfattr shows
+/// them; quoted.
+fn shown_xattr(xname: &OsStr, v: &[u8]) -> String {
+    let label = xname == crate::select::SELINUX_XATTR;
+    let text = acl::shown_text(xname, v).or_else(|| {
+        let label = crate::format::pax::selinux_text(v).filter(|_| label)?;
+        String::from_utf8(label.to_vec()).ok()
+    });
+    match text {
+        Some(text) => format!("{}={}", shown_name(xname), crate::list::quote_name(text.as_bytes())),
+        None => format!("{}={}", shown_name(xname), crate::list::xattr_value_text(v)),
+    }
+}
+
 /// A member's data to compare with its file: read into memory, or where it lies in the archive
 /// file (offset and size).
 #[derive(Clone, Copy)]
@@ -506,6 +541,22 @@ pub(super) struct At<'a> {
 }
 
 impl At<'_> {
+    /// The file's xattr `name`, never through a symlink.
+    fn xattr(&self, name: &OsStr) -> io::Result<Option<Vec<u8>>> {
+        match self.at {
+            Some((dir, file)) => xattr::get_at(dir, file, name, self.local),
+            None => xattr::get_path(&(self.local)(), name),
+        }
+    }
+
+    /// The file's xattr names, never through a symlink.
+    fn xattr_names(&self) -> io::Result<Vec<OsString>> {
+        match self.at {
+            Some((dir, file)) => xattr::list_at(dir, file, self.local),
+            None => xattr::list_path(&(self.local)()),
+        }
+    }
+
     fn read_link(&self) -> io::Result<PathBuf> {
         match self.at {
             Some((dir, name)) => {

@@ -59,7 +59,8 @@ pub struct VerifyOptions {
     /// system knows stands for its id here, as extract restores it (GNU tar's `-d` the same).
     pub numeric_owner: bool,
     /// With `all`: the xattrs compared besides the capability, as extract with the same
-    /// options restores them (`--xattrs`, `--xattrs-include`, `--acls`...); `None`, every one
-    /// the archive carries.
-    pub xattrs: Option<crate::select::XattrPolicy>,
+    /// options restores them (`--xattrs`, `--xattrs-include`, `--acls`...), those on disk the
+    /// archive lacks among them; `None`, every one the archive carries (and only those: an
+    /// archive made without `--xattrs` carries none).
+    pub xattrs: Option<std::sync::Arc<crate::select::XattrPolicy>>,
 }
