@@ -926,8 +926,11 @@ fn extra_with_a_manifest_scans_what_is_named_or_all() {
     let lib = root.join("usr/lib");
     let out = captar().args(["verify", "--extra", "--manifest"]).arg(&abs).arg(&lib).ok();
     assert_eq!(out.stdout_text(), "verified 1 entry, 1 with capabilities: 0 differences\n", "{}", out.stderr_text());
+    // Refused before any file is compared (found by audit: the differences came first).
+    std::fs::write(&m, "/usr/lib/gst/helper cap_net_raw=ep\n").unwrap();
     let out = captar().args(["verify", "--extra", "--manifest"]).arg(&m).code(2);
     assert!(out.stderr_text().contains("name the directories getcap scanned"), "{}", out.stderr_text());
+    assert_eq!(out.stdout_text(), "");
     // Relative lines, no -C: a file verified is not an extra however its path is spelled,
     // `getcap -r ./usr` checked with `--extra usr` or the reverse (found by review: each file
     // was reported as a capped file not in the manifest); a gain is.

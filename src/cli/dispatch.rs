@@ -449,6 +449,15 @@ fn command(
                 numeric_owner: a.numeric_owner,
                 xattrs: a.xattrs.policy()?.map(std::sync::Arc::new),
             };
+            // Refused before any file is compared (found by audit: the differences were
+            // printed, then this error, without the summary).
+            if matches!(opts.source, Source::Manifest(_))
+                && opts.extra
+                && opts.directory.is_none()
+                && opts.select.members.is_empty()
+            {
+                return Err(Error::Usage(crate::verify::EXTRA_NOWHERE.into()));
+            }
             if matches!(opts.source, Source::Manifest(_)) && !opts.select.transforms.is_empty() {
                 return Err(Error::Usage(
                     "--transform renames archive members; a manifest names files on disk: leave it out".into(),

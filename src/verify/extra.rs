@@ -59,12 +59,8 @@ impl Verifier<'_> {
                 false => self.opts.select.members.clone(),
             },
             Source::Manifest(_) if beneath => vec![PathBuf::new()],
-            Source::Manifest(path) => {
-                return Err(Error::entry(
-                    path,
-                    "--extra with a manifest needs where to look: name the directories getcap scanned (as `getcap -r /usr` scanned /usr), or pass -C DIR to scan all of DIR",
-                ));
-            }
+            // Refused before the run, where options are read; here for a caller that did not.
+            Source::Manifest(path) => return Err(Error::entry(path, super::EXTRA_NOWHERE)),
         };
         let roots: Vec<PathBuf> = if beneath {
             // Only those reached without a symlink: one planted in their path would take the

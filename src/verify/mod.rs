@@ -156,6 +156,9 @@ struct Verifier<'a> {
     archive_data: Option<Arc<check::ArchiveData>>,
 }
 
+/// Why `--extra` with a manifest, without `-C` or paths, is refused.
+pub const EXTRA_NOWHERE: &str = "--extra with a manifest needs where to look: name the directories getcap scanned (as `getcap -r /usr` scanned /usr), or pass -C DIR to scan all of DIR";
+
 pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
     let root: Arc<Path> = opts.directory.as_deref().unwrap_or(Path::new(".")).into();
     let out: Box<dyn Write> = Box::new(io::BufWriter::new(io::stdout().lock()));
