@@ -596,6 +596,37 @@ fn extract_into_ramfs_names_the_file_and_the_reason() {
     captar().args(["extract", "--no-caps", "-f"]).arg(&a).arg("-C").arg(dst3.path()).ok();
 }
 
+/// A hard link to a capped file whose creation stopped the extraction (a read-only directory)
+/// is named with the capability it would carry, with --keep-going too, where the link had
+/// waited for its file on a worker and was let go without a word (found by audit).
+#[test]
+fn a_link_to_a_file_that_stopped_the_extraction_is_named() {
+    if !util::require_tool("setcap") {
+        return;
+    }
+    let (tmp, src) = empty_src();
+    if !util::require_xattr_fs(&src) {
+        return;
+    }
+    std::fs::create_dir(src.join("d")).unwrap();
+    std::fs::write(src.join("d/a"), b"x\n").unwrap();
+    std::fs::copy("/bin/true", src.join("d/capped")).unwrap();
+    cmd("setcap").args(["cap_net_admin,cap_net_raw=eip"]).arg(src.join("d/capped")).ok();
+    std::fs::hard_link(src.join("d/capped"), src.join("d/hl")).unwrap();
+    let a = tmp.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).arg("d").ok();
+    for opts in [&["--keep-going"][..], &[]] {
+        let Some(dst) = util::mount_tmp("tmpfs", "") else { return };
+        std::fs::create_dir(dst.path().join("d")).unwrap();
+        // Unmounted with the tmpfs above it (a lazy unmount detaches what is beneath).
+        cmd("mount").args(["-t", "tmpfs", "-o", "ro", "captar-test-ro"]).arg(dst.path().join("d")).ok();
+        let err = captar().args(["extract"]).args(opts).arg("-f").arg(&a).arg("-C").arg(dst.path()).code(2);
+        let err = err.stderr_text();
+        assert!(err.contains("\n  d/capped: cap_net_admin,cap_net_raw=eip\n"), "{opts:?}: {err}");
+        assert!(err.contains("\n  d/hl: cap_net_admin,cap_net_raw=eip (a hard link to d/capped)\n"), "{opts:?}: {err}");
+    }
+}
+
 /// `--keep-going`'s closing list names every capability not restored, a directory's (set at
 /// the end, with the directory's metadata) and a fifo's too: it left out directories.
 #[test]

@@ -128,6 +128,7 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
             kept: Default::default(),
             kept_caps: Vec::new(),
             backed_up: HashMap::new(),
+            let_go: 0,
         };
         let mut result = run.members(&mut reader, &tick);
         report.set_total(reader.records_read(opts.record));
@@ -212,7 +213,9 @@ impl Run<'_> {
     /// made before the stop) is named too, as a link to it: its name is not the capped file
     /// the archive makes either (found by review: only the file was named).
     fn unreached(&mut self, reader: &mut Reader) {
-        let (mut count, mut capped) = (0u64, Vec::new());
+        // Hard links let go with the file they waited for are among them (`note_link_let_go`;
+        // a capability they carry is in the closing list).
+        let (mut count, mut capped) = (self.let_go, Vec::new());
         // The names among them, with the capability of each capped one, for links to them: a
         // link to one of them is to the archive's file, not to what is on disk by that name
         // (found by review: an older file's capability there was named).
@@ -542,15 +545,29 @@ impl Run<'_> {
     /// file the archive makes either (found in testing: only the file's own name was listed).
     /// A link whose own capability failed is listed already.
     pub(super) fn note_link_to_lost(&mut self, meta: &EntryMeta, result: &Result<(), Failure>) {
-        if matches!(result, Err(Failure::Cap(..))) {
-            return;
+        match result {
+            Err(Failure::Cap(..)) => {}
+            Err(Failure::Member(_) | Failure::Stop(_)) => self.note_link_lost(meta, true),
+            Ok(()) | Err(Failure::Warn(..)) => self.note_link_lost(meta, false),
         }
+    }
+
+    /// A hard link (`meta`) that waited for its file on a worker, let go as that file stopped
+    /// the extraction: counted with the members not extracted, and in the closing list where
+    /// it carries a capability (found by audit: with --keep-going it was named nowhere).
+    pub(super) fn note_link_let_go(&mut self, meta: &EntryMeta) {
+        self.let_go += 1;
+        self.note_link_lost(meta, true);
+    }
+
+    /// `note_link_to_lost`, where the link was not made (`failed`) or was.
+    fn note_link_lost(&mut self, meta: &EntryMeta, failed: bool) {
         let Some(link) = meta.link.as_deref() else { return };
         let Ok(target) = SafeName::parse(link) else { return };
         let Some(lost) =
             self.cap_failures.iter().find(|f| SafeName::parse(&f.path).is_ok_and(|name| name.rel == target.rel))
         else {
-            return self.note_link_not_made(meta, &target.rel, result);
+            return self.note_link_not_made(meta, &target.rel, failed);
         };
         let (caps, reason) = (lost.caps.clone(), format!("a hard link to {}", link.escaped()));
         self.cap_failures.push(CapFailure::with_reason(&meta.path, caps, reason));
@@ -561,8 +578,8 @@ impl Run<'_> {
     /// failure is: the capability the link carries, or else its file's on disk (found by
     /// review: only the member's error said it). Not where the file left under the link's
     /// name holds that capability already (found by review: it was listed).
-    fn note_link_not_made(&mut self, meta: &EntryMeta, target: &Path, result: &Result<(), Failure>) {
-        if !matches!(result, Err(Failure::Member(_) | Failure::Stop(_))) || !self.restorer.wants_caps() {
+    fn note_link_not_made(&mut self, meta: &EntryMeta, target: &Path, failed: bool) {
+        if !failed || !self.restorer.wants_caps() {
             return;
         }
         let (raw, value) = match meta.caps_raw() {

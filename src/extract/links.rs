@@ -103,6 +103,8 @@ impl Run<'_> {
                     }
                     self.note_link_to_lost(&link.meta, &made);
                     outcome = self.handle(&link.meta.path, made);
+                } else {
+                    self.note_link_let_go(&link.meta);
                 }
                 ready.push(link.rel.into_os_string());
             }

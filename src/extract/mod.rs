@@ -82,6 +82,9 @@ struct Run<'a> {
     /// `--backup`: each member's file renamed to its backup name (by the member's name): its
     /// parent and both names, until the member is done (renamed back if it failed).
     backed_up: HashMap<PathBuf, BackedUp>,
+    /// Hard links not made as the file they waited for stopped the extraction (`links_to`):
+    /// counted with the members not reached.
+    let_go: u64,
 }
 
 /// Whether an error stops the whole extraction rather than one member.
