@@ -1239,3 +1239,36 @@ fn a_device_node_refused_says_it_takes_cap_mknod() {
     let gnu = util::as_nobody("tar").arg("-xf").arg(&a).arg("-C").arg(dest("gnu")).code(2);
     assert!(gnu.stderr_text().starts_with("tar: null: Cannot mknod: Operation not permitted"), "{}", gnu.stderr_text());
 }
+
+/// A user extracting into a directory another owns (writable to all) cannot set its mode or
+/// time from the archive's `./`: the error says so, not that the filesystem refuses it or the
+/// directory is immutable (found by audit). GNU tar: `.: Cannot utime: Operation not permitted`.
+#[test]
+fn a_mode_refused_to_a_user_who_does_not_own_the_directory_says_so() {
+    use std::os::unix::fs::PermissionsExt;
+    if !util::require_root("extract as another user") || !util::require_tool("setpriv") {
+        return;
+    }
+    let tmp = util::tempdir();
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let src = tmp.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    std::fs::set_permissions(&src, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(src.join("f"), "data").unwrap();
+    let a = tmp.path().join("a.tar");
+    captar().arg("-cf").arg(&a).arg("-C").arg(&src).arg(".").ok();
+    std::fs::set_permissions(&a, std::fs::Permissions::from_mode(0o644)).unwrap();
+    // Root's, writable to all: the user may make files in it, not change it.
+    let dest = tmp.path().join("dest");
+    std::fs::create_dir(&dest).unwrap();
+    std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = util::as_nobody(env!("CARGO_BIN_EXE_captar")).arg("-xf").arg(&a).arg("-C").arg(&dest).code(2);
+    let err = out.stderr_text();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("captar: ./: cannot set mode rwxr-xr-x: Operation not permitted (not its owner: "),
+        "{err}"
+    );
+    assert!(!err.contains("immutable"), "{err}");
+    assert_eq!(std::fs::read(dest.join("f")).unwrap(), b"data");
+}

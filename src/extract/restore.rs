@@ -315,15 +315,25 @@ impl Restorer {
     /// as for an owner refused. It was not made at all, its capability lost with it and left
     /// out of `--keep-going`'s list (found by review). What stops the extraction (a full or
     /// failing disk) still does.
-    fn refused(problems: &mut Vec<String>, what: String, e: rustix::io::Errno) -> io::Result<()> {
+    /// `owner()` is the file's owner, asked for on EPERM: another's than the extracting user's
+    /// is the cause (a directory already in the destination; found by audit: it was said to be
+    /// the filesystem's refusal or an immutable file).
+    fn refused(
+        problems: &mut Vec<String>,
+        what: String,
+        e: rustix::io::Errno,
+        owner: impl FnOnce() -> Option<u32>,
+    ) -> io::Result<()> {
         let e = io::Error::from(e);
         if super::is_fatal(&e) {
             return Err(e);
         }
+        let not_ours = || owner().is_some_and(|uid| uid != rustix::process::geteuid().as_raw());
         // EPERM is exFAT's (through FUSE) answer, and an immutable file's (an immutable
         // directory already in the destination was told "this filesystem refuses it"; found in
         // testing).
         let why = match e.raw_os_error() {
+            Some(libc::EPERM) if not_ours() => "not its owner: only its owner or root may change it",
             Some(libc::EPERM | libc::EACCES) => "this filesystem refuses it, or the file is immutable or append-only",
             _ => "this filesystem refuses it",
         };
@@ -407,7 +417,7 @@ impl Restorer {
     ) -> io::Result<Option<String>> {
         let Some(times) = self.times(meta) else { return Ok(None) };
         if let Err(e) = set(&times) {
-            Restorer::refused(problems, "its modification time".into(), e)?;
+            Restorer::refused(problems, "its modification time".into(), e, || stored().ok().map(|st| st.st_uid))?;
             return Ok(None);
         }
         if !may_be_clamped(meta.mtime.secs) {
@@ -520,7 +530,8 @@ impl Restorer {
         if st.st_mode & 0o7777 != mode.bits()
             && let Err(e) = rustix::fs::fchmod(fd, mode)
         {
-            Restorer::refused(&mut problems, format!("mode {}", mode_text(mode)), e)?;
+            let owner = || rustix::fs::fstat(fd).ok().map(|st| st.st_uid);
+            Restorer::refused(&mut problems, format!("mode {}", mode_text(mode)), e, owner)?;
         }
         let set = |name: &OsStr, value: &[u8]| xattr::set_fd(fd, name, value);
         let caps = self.xattrs_and_caps(&set, &|name| xattr::remove_fd(fd, name), meta, &mut problems);
@@ -695,7 +706,8 @@ impl Restorer {
             let owned = self.set_owner(meta, |u, g| rustix::fs::fchown(fd, Some(u), Some(g)), &mut problems)?;
             let mode = self.mode(meta, owned);
             if let Err(e) = rustix::fs::fchmod(fd, mode) {
-                Restorer::refused(&mut problems, format!("mode {}", mode_text(mode)), e)?;
+                let owner = || rustix::fs::fstat(fd).ok().map(|st| st.st_uid);
+                Restorer::refused(&mut problems, format!("mode {}", mode_text(mode)), e, owner)?;
             }
         }
         let kept = |name: &OsStr| keep_owner_mode && name == acl::ACCESS_XATTR;
@@ -722,7 +734,9 @@ impl Restorer {
             if let Err(e) = chmod_nofollow(dir, name, mode) {
                 match e.raw_os_error().map(Errno::from_raw_os_error) {
                     Some(errno @ (Errno::PERM | Errno::OPNOTSUPP | Errno::NOSYS)) => {
-                        Restorer::refused(&mut problems, format!("mode {}", mode_text(mode)), errno)?
+                        let owner =
+                            || rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW).ok().map(|st| st.st_uid);
+                        Restorer::refused(&mut problems, format!("mode {}", mode_text(mode)), errno, owner)?
                     }
                     _ => return Err(e),
                 }
