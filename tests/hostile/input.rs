@@ -587,6 +587,14 @@ fn an_unusable_member_is_an_error_of_its_own_and_the_read_goes_on() {
     let out = c.extract(&tar, &[], 2);
     assert!(one_line(&out).contains("x\\000y: the name holds a NUL byte"), "{}", out.stderr_text());
     assert!(!c.dest("after").exists());
+    // Its name, not valid UTF-8, as tar quotes names, so that it can be given back (found by
+    // audit: shown with U+FFFD).
+    let c = case();
+    let symlink = Header::new(b'2', "bad").link("t").size(5);
+    let name: &[u8] = b"n\xffme";
+    let tar = Tar::new().pax(&[("hdrcharset", b"BINARY"), ("path", name)]).header(symlink).data(b"hello").end();
+    let out = c.extract(&tar, &[], 2);
+    assert!(one_line(&out).contains(": n\\377me: a symlink header announces 5 bytes"), "{}", out.stderr_text());
 }
 
 /// A capped member skipped for its name (`..` in it, or made empty or climbing by

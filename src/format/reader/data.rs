@@ -37,7 +37,7 @@ impl Reader {
     /// An old GNU sparse header's runs (four in the header, 21 in each extension block that
     /// follows while the "extended" flag is set) and real size; errors name the member `name`.
     pub(super) fn old_sparse_map(&mut self, block: &[u8; BLOCK], at: u64, name: &[u8]) -> Result<(Vec<Segment>, u64)> {
-        let name = String::from_utf8_lossy(&name[..name.len().min(200)]).into_owned();
+        let name = crate::list::quote_name(&name[..name.len().min(200)]);
         let bad = |this: &Self, what: &str| this.err(at, format!("{name}: GNU sparse header: invalid {what}"));
         let mut runs = Vec::new();
         let read_runs = |this: &Self, area: &[u8], runs: &mut Vec<Segment>| -> Result<()> {

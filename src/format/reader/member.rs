@@ -121,7 +121,7 @@ impl Reader {
             let named = records().filter(|&(k, _)| k == pax::PATH.as_bytes()).last().map(|(_, v)| v);
             // A name too long to read is shown by its start.
             let name = named.unwrap_or(&header_path);
-            let shown = String::from_utf8_lossy(&name[..name.len().min(200)]);
+            let shown = crate::list::quote_name(&name[..name.len().min(200)]);
             let more = if name.len() > 200 { "..." } else { "" };
             self.err(at, format!("{shown}{more}: {msg}"))
         };

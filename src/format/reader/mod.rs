@@ -721,7 +721,7 @@ impl Reader {
             pending.first_offset.get_or_insert(at);
             let header = tar::Header::from_byte_slice(&block);
             let size = size_field(&block)
-                .map_err(|e| self.err(at, format!("{}: {e}", String::from_utf8_lossy(&header_name(&block)))))?;
+                .map_err(|e| self.err(at, format!("{}: {e}", crate::list::quote_name(&header_name(&block)))))?;
             match block[156] {
                 b'x' | b'X' => {
                     pending.extended_bytes += size;
