@@ -151,9 +151,47 @@ struct JsonEntry<'a> {
     rootid: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     caps_error: Option<String>,
+    /// A hard link without a capability of its own: its target's, which it shares.
+    link_caps: Option<&'a str>,
     xattrs: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     risk: Option<&'a str>,
+}
+
+/// The capabilities of the members read so far that carry one, by name, for the hard links
+/// to them: a GNU tar or captar link member carries none of its own, and shares its target's
+/// (found by audit: `list --caps` showed none for it, where getcap shows the file's for both
+/// names). Only capped names are kept.
+#[derive(Default)]
+struct LinkCaps(HashMap<PathBuf, String>);
+
+impl LinkCaps {
+    /// Notes `meta`; for a hard link without a capability of its own, its target's.
+    fn see(&mut self, meta: &EntryMeta) -> Option<String> {
+        let name = || SafeName::rel_of(&meta.path);
+        let own = meta.caps_raw().map(|raw| FileCaps::decode(raw).map(|c| c.text_with_rootid()));
+        match (own, meta.kind, meta.link.as_deref()) {
+            (Some(Ok(text)), _, _) => {
+                self.0.insert(name(), text);
+                None
+            }
+            (None, Kind::HardLink, Some(target)) => {
+                let shared = self.0.get(&SafeName::rel_of(target)).cloned();
+                match &shared {
+                    Some(text) => drop(self.0.insert(name(), text.clone())),
+                    None => drop(self.0.remove(&name())),
+                }
+                shared
+            }
+            // A later member of the name replaces the file, its capability with it.
+            _ => {
+                if !self.0.is_empty() {
+                    self.0.remove(&name());
+                }
+                None
+            }
+        }
+    }
 }
 
 pub fn lossy(b: &[u8]) -> String {
@@ -581,6 +619,7 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
     let mut line = Vec::with_capacity(256);
     let mut size = String::new();
     let mut members = Members::new(&opts.select);
+    let mut link_caps = LinkCaps::default();
     loop {
         if members.done() {
             break;
@@ -596,6 +635,11 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
             out.write_all(&line).map_err(write_err)?;
         }
         let Some(mut entry) = next else { break };
+        // What a hard link shares with its target, by the names as archived, selected or not.
+        let shared_caps = match opts.caps || opts.json {
+            true => link_caps.see(&entry.meta),
+            false => None,
+        };
         if !members.all() {
             let meta = &entry.meta;
             let rel = SafeName::rel_of(&meta.path);
@@ -664,6 +708,7 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
                     Some(Err(e)) => Some(e.clone()),
                     _ => None,
                 },
+                link_caps: shared_caps.as_deref(),
                 xattrs: meta
                     .xattrs
                     .iter()
@@ -740,8 +785,9 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
                 _ => {}
             }
         }
+        // A hard link's is its target's, as getcap shows both names of the file.
         if opts.caps
-            && let Some(Ok(text)) = &caps
+            && let Some(text) = caps.as_ref().and_then(|c| c.as_ref().ok()).or(shared_caps.as_ref())
         {
             line.push(b' ');
             line.extend_from_slice(text.as_bytes());
