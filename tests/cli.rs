@@ -141,6 +141,24 @@ fn tar_lines_without_f_abbreviations_and_other_commands_options() {
     );
 }
 
+/// An archive named with a leading `-` is a name, as GNU tar takes `-f VALUE`, in every form
+/// (found by audit: `-cf -odd.tar` was "unexpected argument '-o'").
+#[test]
+fn an_archive_name_may_start_with_a_dash() {
+    let tmp = util::tempdir();
+    let work = tmp.path();
+    std::fs::create_dir(work.join("d")).unwrap();
+    std::fs::write(work.join("d/f"), "f").unwrap();
+    captar().args(["-cf", "-odd.tar", "d"]).current_dir(work).ok();
+    captar().args(["-c", "-f-dash.tar", "d"]).current_dir(work).ok();
+    captar().args(["-c", "--file=-eq.tar", "d"]).current_dir(work).ok();
+    captar().args(["create", "-f", "-sub.tar", "d"]).current_dir(work).ok();
+    for name in ["-odd.tar", "-dash.tar", "-eq.tar", "-sub.tar"] {
+        assert_eq!(captar().args(["-tf", name]).current_dir(work).ok().stdout_text(), "d/\nd/f\n", "{name}");
+        assert_eq!(captar().args(["list", "-f", name]).current_dir(work).ok().stdout_text(), "d/\nd/f\n", "{name}");
+    }
+}
+
 /// Several `-C` when reading go each from the one before, as GNU tar changes directory in turn
 /// (only the last counted, from where captar started, before: the files went elsewhere than GNU
 /// tar puts them); one after member names, where GNU tar would put the members after it

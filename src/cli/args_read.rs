@@ -14,7 +14,7 @@ use crate::extract::RootidPolicy;
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Archive to read; `-` for standard input
-    #[arg(short = 'f', long = "file", value_name = "ARCHIVE")]
+    #[arg(short = 'f', long = "file", value_name = "ARCHIVE", allow_hyphen_values = true)]
     pub(super) file: PathBuf,
     /// Long listing, like tar -tv; twice (-vv), with --xattrs, --acls or --selinux, a line
     /// for each xattr, ACL and label as tar -tvv shows them
@@ -54,7 +54,7 @@ pub struct ListArgs {
 #[derive(Debug, Args)]
 pub struct TestLabelArgs {
     /// Archive to read; `-` for standard input
-    #[arg(short = 'f', long = "file", value_name = "ARCHIVE")]
+    #[arg(short = 'f', long = "file", value_name = "ARCHIVE", allow_hyphen_values = true)]
     pub(super) file: PathBuf,
     /// Print the label as list -v shows it; with LABELs, print it and say when none matches
     #[arg(short, long)]
@@ -111,7 +111,7 @@ pub struct ListXattrArgs {
 ])))]
 pub struct ExtractArgs {
     /// Archive to read; `-` for standard input
-    #[arg(short = 'f', long = "file", value_name = "ARCHIVE")]
+    #[arg(short = 'f', long = "file", value_name = "ARCHIVE", allow_hyphen_values = true)]
     pub(super) file: PathBuf,
     /// Extract into DIR (default: the current directory); given again, each from the one
     /// before, as tar changes directory in turn (`-C /srv -C data` is /srv/data)
@@ -225,7 +225,7 @@ pub struct ExtractArgs {
 #[command(group(clap::ArgGroup::new("source").required(true).args(["file", "manifest"])))]
 pub struct VerifyArgs {
     /// Archive to compare with; `-` for standard input
-    #[arg(short = 'f', long = "file", value_name = "ARCHIVE")]
+    #[arg(short = 'f', long = "file", value_name = "ARCHIVE", allow_hyphen_values = true)]
     pub(super) file: Option<PathBuf>,
     /// A `getcap -r` / `getcap -n -r` output to compare with instead of an archive
     #[arg(long, value_name = "FILE")]

@@ -13,7 +13,7 @@ use super::{NameArgs, SelectArgs, XattrArgs};
 #[derive(Debug, Args)]
 pub struct CreateArgs {
     /// Archive to write; `-` for standard output
-    #[arg(short = 'f', long = "file", value_name = "ARCHIVE")]
+    #[arg(short = 'f', long = "file", value_name = "ARCHIVE", allow_hyphen_values = true)]
     pub(super) file: PathBuf,
     /// Change to DIR before reading the paths after it (repeatable: a relative DIR is relative
     /// to the one before, as tar's -C)
@@ -175,7 +175,7 @@ pub struct CreateArgs {
 #[derive(Debug, Args)]
 pub struct ConcatArgs {
     /// The uncompressed archive to add to
-    #[arg(short = 'f', long = "file", value_name = "ARCHIVE")]
+    #[arg(short = 'f', long = "file", value_name = "ARCHIVE", allow_hyphen_values = true)]
     pub(super) file: PathBuf,
     /// Uncompressed archives whose members are added, in order
     #[arg(value_name = "ARCHIVE", required = true)]
@@ -198,7 +198,7 @@ pub struct ConcatArgs {
 )]
 pub struct DeleteArgs {
     /// The uncompressed archive to take members out of
-    #[arg(short = 'f', long = "file", value_name = "ARCHIVE")]
+    #[arg(short = 'f', long = "file", value_name = "ARCHIVE", allow_hyphen_values = true)]
     pub(super) file: PathBuf,
     /// List each member taken out
     #[arg(short, long)]

@@ -435,6 +435,11 @@ fn full_long(name: &[u8]) -> Result<Vec<u8>> {
     Ok(name.to_vec())
 }
 
+/// Whether the options so far name a list of names to read (`-T`, `--files-from`).
+fn listed_names(opts: &[OsString]) -> bool {
+    opts.iter().any(|o| o == "-T" || o.as_bytes().starts_with(b"--files-from"))
+}
+
 /// Rewrites a tar-style command line into `captar SUBCOMMAND ...`.
 pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     let mut mode: Option<Mode> = None;
@@ -455,6 +460,15 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     let mut exclude_defaults = None;
     let mut positional = false;
     let mut archive_named = false;
+    // -P/--absolute-names: refused below but when listing.
+    let mut absolute_names = false;
+    // --help, spelt out or abbreviated (`--hel`, as GNU tar takes it).
+    let mut help = false;
+    // GNU tar's --wildcards, --no-wildcards and --no-recursion apply to the names after them,
+    // captar's to every name: the first one given after a name (or a -T list), refused where
+    // those names are members or paths to archive (found by audit: `--delete 'dir/*.o'
+    // --wildcards` deleted what GNU tar finds no member named).
+    let mut after_names: Option<String> = None;
     // The archives named by -f/--file: one at most.
     let mut archives: Vec<OsString> = Vec::new();
     // -a/--auto-compress: a name that says a compression wins over -z and the like, as in GNU
@@ -568,8 +582,8 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                     b'o' => letter_o = true,
                     b'j' => choose(&mut compress, "--bzip2")?,
                     b'J' => choose(&mut compress, "--xz")?,
-                    // --absolute-names, accepted and ignored as the long form.
-                    b'P' => {}
+                    // --absolute-names: refused below, but when listing.
+                    b'P' => absolute_names = true,
                     // --seek: captar seeks wherever the archive is a file.
                     b'n' => opts.push("--seek".into()),
                     // --read-full-records: captar reads whole records from a pipe anyway.
@@ -624,6 +638,13 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
             match name {
                 // GNU tar's short usage: captar's help.
                 b"usage" => return Ok(vec![args[0].clone(), "--help".into()]),
+                // Abbreviated too (`--vers`), as GNU tar takes them.
+                b"version" => return Ok(vec![args[0].clone(), "--version".into()]),
+                b"help" => {
+                    help = true;
+                    opts.push("--help".into());
+                }
+                b"absolute-names" => absolute_names = true,
                 b"create" => set_mode(Mode::Create, &mut mode)?,
                 b"append" => set_mode(Mode::Append, &mut mode)?,
                 b"catenate" | b"concatenate" => set_mode(Mode::Concatenate, &mut mode)?,
@@ -651,7 +672,8 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                 b"preserve-permissions" | b"same-permissions" => letter_p = true,
                 // Accepted and changing nothing: what captar does anyway (GNU tar's defaults, or
                 // whole records read from a pipe).
-                b"absolute-names" | b"read-full-records" | b"unquote" | b"no-ignore-case" => {}
+                // --force-local: captar reads no remote archive (`host:file` is a local name).
+                b"read-full-records" | b"unquote" | b"no-ignore-case" | b"force-local" => {}
                 // GNU tar's --recursion undoes a --no-recursion for the names after it; captar
                 // applies --no-recursion to every name (found by review: the directories after
                 // it were archived without their contents, without a word).
@@ -664,6 +686,15 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                 // Whether --exclude patterns are globs: in GNU tar, for the patterns after it.
                 b"wildcards" | b"no-wildcards" => {
                     wildcards = name == b"wildcards";
+                    if positional || listed_names(&opts) {
+                        after_names.get_or_insert(format!("--{}", String::from_utf8_lossy(name)));
+                    }
+                    opts.push(arg.clone());
+                }
+                b"no-recursion" => {
+                    if positional || listed_names(&opts) {
+                        after_names.get_or_insert("--no-recursion".into());
+                    }
                     opts.push(arg.clone());
                 }
                 b"exclude" | b"exclude-from" => {
@@ -723,6 +754,9 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
         positional = true;
     }
     let Some(mode) = mode else {
+        if help {
+            return Ok(vec![args[0].clone(), "--help".into()]);
+        }
         // An option no command knows is named, rather than the mode missing (`captar --bogus`).
         fn long(o: &OsString) -> Option<&[u8]> {
             o.as_bytes().strip_prefix(b"--").and_then(|l| l.split(|&b| b == b'=').next())
@@ -741,9 +775,26 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
         ));
     };
     let names_members = matches!(mode, Mode::Delete | Mode::Extract | Mode::List | Mode::Diff)
-        && (positional
-            || !operands.is_empty()
-            || opts.iter().any(|o| o == "-T" || o.as_bytes().starts_with(b"--files-from")));
+        && (positional || !operands.is_empty() || listed_names(&opts));
+    if let Some(flag) = after_names
+        && (names_members || mode.writes())
+    {
+        let (names, what) = match mode.writes() {
+            true => ("paths", "archives"),
+            false => ("member names", "reads"),
+        };
+        return Err(Error::Usage(format!(
+            "{flag} after {names}: GNU tar applies it only to the {names} after it, captar to every one; give it before the {names}, and {what} those it is not for in another run"
+        )));
+    }
+    if absolute_names && mode != Mode::List {
+        return Err(Error::Usage(match mode {
+            Mode::Create | Mode::Append | Mode::Update => "-P (--absolute-names): captar stores names without their leading '/' (GNU tar's default), never absolute ones; leave -P out, and extract with -C / to put the files back where they were".into(),
+            Mode::Extract => "-P (--absolute-names): captar never writes outside the destination; leave -P out and extract with -C / to put absolute names back where they were (the leading '/' is removed, the rest lands beneath /)".into(),
+            Mode::Diff => "-P (--absolute-names): captar compares beneath a directory; leave -P out and compare with -C / to check absolute names where they are".into(),
+            _ => format!("-P (--absolute-names) with {}: leave it out", mode.subcommand()),
+        }));
+    }
     if let Some(option) = exclude_defaults
         && names_members
     {
@@ -800,6 +851,11 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
         }
     }
     let listed = opts.iter().any(|o| o == "--listed-incremental" || o.as_bytes().starts_with(b"--listed-incremental="));
+    // --check-device and --no-check-device change nothing without -g, or when not creating,
+    // as in GNU tar (found by audit: "required arguments were not provided").
+    if !(mode == Mode::Create && listed) {
+        opts.retain(|o| o != "--check-device" && o != "--no-check-device");
+    }
     // -G beside -g changes nothing when creating (GNU tar: -g implies it).
     if mode == Mode::Create && listed {
         opts.retain(|o| o != "--incremental");
@@ -1027,9 +1083,34 @@ mod tests {
             assert_eq!(rw("captar -tv"), "captar list --verbose -f -");
             assert_eq!(rw("captar -cz d"), "captar create --gzip -f - d");
         }
-        assert_eq!(rw("captar -cPf a.tar /etc"), "captar create -f a.tar /etc");
+        // -P: listing shows names as archived anyway; elsewhere refused with the way to do it
+        // (found by audit: ignored, `-xPf` extracted beneath the current directory, exit 0).
+        assert_eq!(rw("captar -tPf a.tar"), "captar list -f a.tar");
         // The old form too, as the dash form (`cPf` was an unknown letter).
-        assert_eq!(rw("captar cPf a.tar /etc"), "captar create -f a.tar /etc");
+        assert_eq!(rw("captar tPf a.tar"), "captar list -f a.tar");
+        for (line, want) in [
+            ("captar -cPf a.tar /etc", "-P (--absolute-names): captar stores names without their leading '/'"),
+            ("captar cPf a.tar /etc", "-P (--absolute-names): captar stores names without their leading '/'"),
+            ("captar -xPf a.tar", "-P (--absolute-names): captar never writes outside the destination"),
+            ("captar -x --absolute-names -f a.tar", "-P (--absolute-names): captar never writes outside"),
+            ("captar -dPf a.tar", "-P (--absolute-names): captar compares beneath a directory"),
+        ] {
+            let args: Vec<&str> = line.split(' ').collect();
+            let e = rw_args(&args).unwrap_err().to_string();
+            assert!(e.starts_with(want) && e.contains("-C /"), "{line}: {e}");
+        }
+        // --force-local: a name with a colon is a local file anyway (it was refused).
+        assert_eq!(rw("captar --force-local -cf bk:1.tar d"), "captar create -f bk:1.tar d");
+        // --help and --version abbreviated, as GNU tar takes them (they were "not supported").
+        assert_eq!(rw("captar --hel"), "captar --help");
+        assert_eq!(rw("captar -tf a.tar --he"), "captar list -f a.tar --help");
+        assert_eq!(rw("captar -cf x.tar --versio"), "captar --version");
+        assert_eq!(rw("captar -cf n.tar --no-check-device d"), "captar create -f n.tar d");
+        assert_eq!(rw("captar -xf n.tar --check-device"), "captar extract -f n.tar");
+        assert_eq!(
+            rw("captar -cf n.tar -g snap --no-check-device d"),
+            "captar create -f n.tar --listed-incremental snap --no-check-device d"
+        );
         if std::env::var_os("TAPE").is_none() {
             // A value `-f` is no archive.
             assert_eq!(rw("captar -c --exclude -f d"), "captar create -f - --exclude -f d");
@@ -1064,6 +1145,13 @@ mod tests {
                 &["captar", "-cf", "a.tar", "--no-recursion", "e", "--recursion", "f"],
                 "--recursion after --no-recursion",
             ),
+            // Where member names or paths stand before them (found by audit: `--delete` of a
+            // glob GNU tar reads as a literal name deleted the members it matches).
+            (&["captar", "-f", "d.tar", "--delete", "dir/*.o", "--wildcards"], "--wildcards after member names"),
+            (&["captar", "-tf", "a.tar", "dir/*.o", "--wildcards"], "--wildcards after member names"),
+            (&["captar", "-xf", "a.tar", "--wildcards", "d/*", "--no-wildcards"], "--no-wildcards after member names"),
+            (&["captar", "-cvf", "n.tar", "dir", "--no-recursion", "dir/a"], "--no-recursion after paths"),
+            (&["captar", "-cf", "n.tar", "-T", "list", "--no-recursion"], "--no-recursion after paths"),
         ] {
             let e = rw_args(line).unwrap_err().to_string();
             assert!(e.starts_with(want), "{line:?}: {e}");
