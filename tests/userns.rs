@@ -92,6 +92,12 @@ fn extract_inside_a_namespace_writes_v3_for_the_host() {
     ));
     let text = out.stdout_text();
     assert!(out.status.success(), "{text}\n{}", out.stderr_text());
+    // Said: on the host it takes effect only in such a namespace (it was said nothing).
+    let err = out.stderr_text();
+    assert!(
+        err.contains(&format!("captar: 1 capability was written from inside a user namespace: the kernel keeps them for this namespace's root (host uid {NS_ROOT}), so they take effect in this namespace, not on the host")),
+        "{err}"
+    );
     // Inside, the value reads as v2: no rootid.
     assert!(text.contains(&format!("{}/ping cap_net_raw=ep\n", dst.display())), "{text}");
     assert!(text.contains("0 differences"), "{text}");

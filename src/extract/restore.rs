@@ -34,6 +34,18 @@ pub struct CapFailure {
     pub shows_reason: bool,
 }
 
+/// The host uid of this user namespace's root, from `/proc/self/uid_map` (`0 HOST COUNT`).
+fn ns_root_on_host() -> Option<u64> {
+    let map = std::fs::read_to_string("/proc/self/uid_map").ok()?;
+    map.lines().find_map(|line| {
+        let mut fields = line.split_whitespace().map(str::parse::<u64>);
+        match (fields.next()?.ok()?, fields.next()?.ok()?) {
+            (0, host) => Some(host),
+            _ => None,
+        }
+    })
+}
+
 /// The most rootids `Restorer::namespaced_note` names.
 const NAMESPACED_ROOTIDS: usize = 4;
 
@@ -59,6 +71,10 @@ pub struct Restorer {
     /// (`--cap-rootid keep`): how many, and their rootids (the first few), said at the end
     /// (`namespaced_note`).
     namespaced: std::sync::Mutex<(u64, Vec<u32>)>,
+    /// Capabilities written as archived for this namespace's root (v2, or a v3 rootid 0) from
+    /// a user namespace other than the initial one, where the kernel stores them for that
+    /// root's host uid (`in_userns_note`); `None` in the initial namespace.
+    in_userns: Option<std::sync::atomic::AtomicU64>,
     /// Times read back (`probe_times`): the devices whose precision is known, the last one of
     /// them (the fast path), the probes that told nothing, and the first member whose mtime a
     /// filesystem cut, with the step it kept (said at the end: `times_cut`).
@@ -144,6 +160,7 @@ impl Restorer {
             excluded_caps: std::sync::atomic::AtomicU64::new(0),
             rewritten_caps: std::sync::atomic::AtomicU64::new(0),
             namespaced: std::sync::Mutex::new((0, Vec::new())),
+            in_userns: (!crate::xattr::in_initial_userns()).then(|| std::sync::atomic::AtomicU64::new(0)),
             times_probed: std::sync::Mutex::new(Vec::new()),
             times_probed_last: std::sync::atomic::AtomicU64::new(u64::MAX),
             times_unclear: std::sync::atomic::AtomicU32::new(0),
@@ -244,6 +261,23 @@ impl Restorer {
         let list = rootids.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
         Some(format!(
             "{what} written as archived, namespaced (v3 with {ids} {list}{more}): such a capability takes effect only in a user namespace whose root is that uid, not here; --cap-rootid host writes capabilities that take effect here"
+        ))
+    }
+
+    /// Capabilities written as archived from inside a user namespace: the kernel keeps them for
+    /// this namespace's root, so on the host they are namespaced and take effect only in such a
+    /// namespace (a rootless extraction, `unshare -r`, made every one so and said nothing;
+    /// found by audit). `--cap-rootid host` says its own.
+    pub fn in_userns_note(&self) -> Option<String> {
+        let n = self.in_userns.as_ref()?.load(std::sync::atomic::Ordering::Relaxed);
+        let what = match n {
+            0 => return None,
+            1 => "1 capability was".to_string(),
+            n => format!("{n} capabilities were"),
+        };
+        let host = ns_root_on_host().map_or_else(String::new, |uid| format!(" (host uid {uid})"));
+        Some(format!(
+            "{what} written from inside a user namespace: the kernel keeps them for this namespace's root{host}, so they take effect in this namespace, not on the host (extract outside any user namespace, as root, for capabilities that take effect there)"
         ))
     }
 
@@ -692,6 +726,10 @@ impl Restorer {
             if seen.1.len() < NAMESPACED_ROOTIDS && !seen.1.contains(&rootid) {
                 seen.1.push(rootid);
             }
+        } else if self.rootid == RootidPolicy::Keep
+            && let Some(count) = &self.in_userns
+        {
+            count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         Ok(())
     }
