@@ -31,6 +31,14 @@ pub(super) fn write_archive(opts: &CreateOptions, walker: &mut Walker<'_>, progr
             write_to(opts, walker, progress, pipe, Path::new("(pipe)"))?;
         }
         Target::Stdout => {
+            // Standard output redirected to a file in the tree: left out of itself, as GNU tar
+            // leaves it (found by audit: a partial copy of the archive went into it, or an
+            // empty member).
+            if let Ok(st) = rustix::fs::fstat(io::stdout())
+                && rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile
+            {
+                walker.skip_inodes.push(((st.st_dev, st.st_ino), Skip::Note));
+            }
             write_to(opts, walker, progress, io::stdout().lock(), Path::new("(archive on standard output)"))?;
         }
         Target::Append(path) => append_archive(opts, walker, progress, path)?,
