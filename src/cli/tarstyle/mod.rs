@@ -465,10 +465,11 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     // --help, spelt out or abbreviated (`--hel`, as GNU tar takes it).
     let mut help = false;
     // GNU tar's --wildcards, --no-wildcards and --no-recursion apply to the names after them,
-    // captar's to every name: the first one given after a name (or a -T list), refused where
-    // those names are members or paths to archive (found by audit: `--delete 'dir/*.o'
-    // --wildcards` deleted what GNU tar finds no member named).
-    let mut after_names: Option<String> = None;
+    // captar's to every name: the first one given after a name (or a -T list), and whether it
+    // is --no-recursion; refused where those names are members (--no-recursion: or paths to
+    // archive, where the others are for --exclude patterns, checked apart) (found by audit:
+    // `--delete 'dir/*.o' --wildcards` deleted what GNU tar finds no member named).
+    let mut after_names: Option<(String, bool)> = None;
     // The archives named by -f/--file: one at most.
     let mut archives: Vec<OsString> = Vec::new();
     // -a/--auto-compress: a name that says a compression wins over -z and the like, as in GNU
@@ -687,13 +688,13 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                 b"wildcards" | b"no-wildcards" => {
                     wildcards = name == b"wildcards";
                     if positional || listed_names(&opts) {
-                        after_names.get_or_insert(format!("--{}", String::from_utf8_lossy(name)));
+                        after_names.get_or_insert((format!("--{}", String::from_utf8_lossy(name)), false));
                     }
                     opts.push(arg.clone());
                 }
                 b"no-recursion" => {
                     if positional || listed_names(&opts) {
-                        after_names.get_or_insert("--no-recursion".into());
+                        after_names.get_or_insert(("--no-recursion".into(), true));
                     }
                     opts.push(arg.clone());
                 }
@@ -776,8 +777,8 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     };
     let names_members = matches!(mode, Mode::Delete | Mode::Extract | Mode::List | Mode::Diff)
         && (positional || !operands.is_empty() || listed_names(&opts));
-    if let Some(flag) = after_names
-        && (names_members || mode.writes())
+    if let Some((flag, recursion)) = after_names
+        && (names_members || recursion && mode.writes())
     {
         let (names, what) = match mode.writes() {
             true => ("paths", "archives"),
@@ -1105,6 +1106,11 @@ mod tests {
         assert_eq!(rw("captar --hel"), "captar --help");
         assert_eq!(rw("captar -tf a.tar --he"), "captar list -f a.tar --help");
         assert_eq!(rw("captar -cf x.tar --versio"), "captar --version");
+        // When creating, --wildcards after paths is for the --exclude patterns after it.
+        assert_eq!(
+            rw("captar -cf a.tar d --wildcards --exclude=*.o"),
+            "captar create -f a.tar d --wildcards --exclude=*.o"
+        );
         assert_eq!(rw("captar -cf n.tar --no-check-device d"), "captar create -f n.tar d");
         assert_eq!(rw("captar -xf n.tar --check-device"), "captar extract -f n.tar");
         assert_eq!(
@@ -1152,6 +1158,7 @@ mod tests {
             (&["captar", "-xf", "a.tar", "--wildcards", "d/*", "--no-wildcards"], "--no-wildcards after member names"),
             (&["captar", "-cvf", "n.tar", "dir", "--no-recursion", "dir/a"], "--no-recursion after paths"),
             (&["captar", "-cf", "n.tar", "-T", "list", "--no-recursion"], "--no-recursion after paths"),
+            (&["captar", "-tf", "a.tar", "d", "--no-recursion"], "--no-recursion after member names"),
         ] {
             let e = rw_args(line).unwrap_err().to_string();
             assert!(e.starts_with(want), "{line:?}: {e}");
