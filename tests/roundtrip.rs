@@ -755,6 +755,8 @@ fn the_closing_list_has_a_capped_file_that_could_not_be_made() {
         let dest = tmp.path().join(format!("dest-{from_pipe}-{keep_going}"));
         std::fs::create_dir_all(dest.join("locked")).unwrap();
         let _unlock = Unlock(dest.join("locked"));
+        // Another's: to root, its refusal is still the immutable flag's, not an owner's.
+        std::os::unix::fs::chown(dest.join("locked"), Some(65534), Some(65534)).unwrap();
         cmd("chattr").arg("+i").arg(dest.join("locked")).ok();
         let mut run = captar().arg("extract").args(keep_going.then_some("--keep-going")).arg("-C").arg(&dest).arg("-f");
         run = match from_pipe {

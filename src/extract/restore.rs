@@ -362,7 +362,10 @@ impl Restorer {
         if super::is_fatal(&e) {
             return Err(e);
         }
-        let not_ours = || owner().is_some_and(|uid| uid != rustix::process::geteuid().as_raw());
+        // Not root's refusal: root may change any file it can write (CAP_FOWNER), so EPERM to
+        // root is the filesystem's or an immutable file's, whoever owns it.
+        let euid = rustix::process::geteuid().as_raw();
+        let not_ours = || euid != 0 && owner().is_some_and(|uid| uid != euid);
         // EPERM is exFAT's (through FUSE) answer, and an immutable file's (an immutable
         // directory already in the destination was told "this filesystem refuses it"; found in
         // testing).
