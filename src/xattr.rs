@@ -175,11 +175,21 @@ pub(crate) fn initial_userns_or_unknown() -> bool {
 
 fn initial_userns() -> Option<bool> {
     static INITIAL: std::sync::OnceLock<Option<bool>> = std::sync::OnceLock::new();
-    *INITIAL.get_or_init(|| {
-        let map = std::fs::read_to_string("/proc/self/uid_map").ok()?;
-        let lines: Vec<Vec<&str>> = map.lines().map(|l| l.split_whitespace().collect()).collect();
-        Some(lines == [["0", "0", "4294967295"]])
+    *INITIAL.get_or_init(|| Some(uid_map()? == [["0", "0", "4294967295"]]))
+}
+
+/// The host uid of this user namespace's root (`0 HOST COUNT` in its uid map).
+pub(crate) fn ns_root_on_host() -> Option<u64> {
+    uid_map()?.iter().find_map(|line| match line.as_slice() {
+        [inside, host, _] if *inside == "0" => host.parse().ok(),
+        _ => None,
     })
+}
+
+/// `/proc/self/uid_map`, its lines as their fields.
+fn uid_map() -> Option<Vec<Vec<String>>> {
+    let map = std::fs::read_to_string("/proc/self/uid_map").ok()?;
+    Some(map.lines().map(|l| l.split_whitespace().map(str::to_string).collect()).collect())
 }
 
 pub fn is_unsupported(e: &io::Error) -> bool {

@@ -34,18 +34,6 @@ pub struct CapFailure {
     pub shows_reason: bool,
 }
 
-/// The host uid of this user namespace's root, from `/proc/self/uid_map` (`0 HOST COUNT`).
-fn ns_root_on_host() -> Option<u64> {
-    let map = std::fs::read_to_string("/proc/self/uid_map").ok()?;
-    map.lines().find_map(|line| {
-        let mut fields = line.split_whitespace().map(str::parse::<u64>);
-        match (fields.next()?.ok()?, fields.next()?.ok()?) {
-            (0, host) => Some(host),
-            _ => None,
-        }
-    })
-}
-
 /// The most rootids `Restorer::namespaced_note` names.
 const NAMESPACED_ROOTIDS: usize = 4;
 
@@ -275,7 +263,7 @@ impl Restorer {
             1 => "1 capability was".to_string(),
             n => format!("{n} capabilities were"),
         };
-        let host = ns_root_on_host().map_or_else(String::new, |uid| format!(" (host uid {uid})"));
+        let host = crate::xattr::ns_root_on_host().map_or_else(String::new, |uid| format!(" (host uid {uid})"));
         Some(format!(
             "{what} written from inside a user namespace: the kernel keeps them for this namespace's root{host}, so they take effect in this namespace, not on the host (extract outside any user namespace, as root, for capabilities that take effect there)"
         ))
