@@ -95,6 +95,17 @@ pub fn to_string<T: ?Sized + Serialize>(value: &T) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
+/// Bytes from the system or an archive (a path, a process name) for a JSON string: as they
+/// are when they are UTF-8; otherwise with U+FFFD for what is not, and the exact bytes in hex
+/// beside them (the `*_hex` fields, left out for UTF-8), so the JSON loses nothing and two
+/// names never read the same.
+pub fn text_and_hex(bytes: &[u8]) -> (String, Option<String>) {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => (text.to_string(), None),
+        Err(_) => (String::from_utf8_lossy(bytes).into_owned(), Some(crate::list::hex(bytes))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

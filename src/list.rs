@@ -18,6 +18,7 @@ use crate::error::{Outcome, Report, Result};
 use crate::extract::SafeName;
 use crate::format::reader::VolumeLabel;
 use crate::format::{EntryMeta, Kind, Time, open_archive};
+use crate::json::text_and_hex;
 use crate::select::{Members, Selection, XattrPolicy};
 
 #[derive(Debug, Clone)]
@@ -133,6 +134,9 @@ impl Extended {
 #[derive(Serialize)]
 struct JsonEntry<'a> {
     path: String,
+    /// The name's exact bytes when they are not UTF-8 (`path` has U+FFFD for them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path_hex: Option<String>,
     #[serde(rename = "type")]
     kind: Kind,
     mode: String,
@@ -143,6 +147,8 @@ struct JsonEntry<'a> {
     size: u64,
     mtime: String,
     link: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    link_hex: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     device: Option<[u32; 2]>,
     caps: Option<String>,
@@ -688,8 +694,14 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
         let decoded = decoded_result.and_then(Result::ok);
         let risk = decoded.as_ref().filter(|_| opts.risk).and_then(crate::caps::risk::describe);
         if opts.json {
+            let (path, path_hex) = text_and_hex(meta.path.as_os_str().as_bytes());
+            let (link, link_hex) = match meta.link.as_ref().map(|l| text_and_hex(l.as_os_str().as_bytes())) {
+                Some((link, hex)) => (Some(link), hex),
+                None => (None, None),
+            };
             let j = JsonEntry {
-                path: lossy(meta.path.as_os_str().as_bytes()),
+                path,
+                path_hex,
                 kind: meta.kind,
                 mode: format!("{:04o}", meta.mode),
                 uid: meta.uid,
@@ -698,7 +710,8 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
                 gname: meta.gname.as_deref().map(lossy),
                 size: meta.size,
                 mtime: meta.mtime.to_pax(),
-                link: meta.link.as_ref().map(|l| lossy(l.as_os_str().as_bytes())),
+                link,
+                link_hex,
                 device: matches!(meta.kind, Kind::Char | Kind::Block).then_some([meta.dev_major, meta.dev_minor]),
                 caps: decoded.map(|c| c.text()),
                 caps_hex: meta.caps_raw().map(hex),

@@ -3899,6 +3899,47 @@ fn errors_name_non_utf8_files_as_listings_do() {
     assert!(out.starts_with("./bad\\377\\376name: type differs"), "{out}");
 }
 
+/// `list --json` gives a name or link target that is not UTF-8 with its exact bytes in
+/// `path_hex` / `link_hex`, as `caps scan --json` does: two names that differ only in their
+/// invalid bytes read the same with U+FFFD (found by audit); UTF-8 names have no such field.
+#[test]
+fn list_json_keeps_the_bytes_of_names_that_are_not_utf8() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = util::tempdir();
+    let src = tmp.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    for name in [&b"n\xff"[..], b"n\xfe"] {
+        std::fs::write(src.join(std::ffi::OsStr::from_bytes(name)), "x").unwrap();
+    }
+    std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(b"t\xff"), src.join("l")).unwrap();
+    let archive = tmp.path().join("a.tar");
+    captar()
+        .args(["create", "-f"])
+        .arg(&archive)
+        .arg("-C")
+        .arg(&src)
+        .args(["l"])
+        .arg(std::ffi::OsStr::from_bytes(b"n\xff"))
+        .arg(std::ffi::OsStr::from_bytes(b"n\xfe"))
+        .ok();
+    let listing = captar().args(["list", "--json", "-f"]).arg(&archive).ok().stdout_text();
+    let members: Vec<serde_json::Value> = listing.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let fields = |m: &serde_json::Value, k: &str| m.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    let got: Vec<_> = members
+        .iter()
+        .map(|m| (fields(m, "path"), fields(m, "path_hex"), fields(m, "link"), fields(m, "link_hex")))
+        .collect();
+    let s = |t: &str| Some(t.to_string());
+    assert_eq!(
+        got,
+        [
+            (s("l"), None, s("t\u{fffd}"), s("74ff")),
+            (s("n\u{fffd}"), s("6eff"), None, None),
+            (s("n\u{fffd}"), s("6efe"), None, None),
+        ]
+    );
+}
+
 /// A filesystem that refuses modes and times (exFAT through FUSE answers EPERM; here a seccomp
 /// filter refuses fchmod and utimensat the same way): each is an error of the member, which is
 /// still extracted, with its capability and without setuid, as for an owner refused. The file

@@ -22,14 +22,5 @@ fn write_error(e: io::Error) -> Error {
     Error::stdout(e)
 }
 
+use crate::json::text_and_hex as json_text;
 use crate::list::hex;
-
-/// Bytes from the system (a path, a process name) for a JSON string: as they are when they are
-/// UTF-8; otherwise with U+FFFD for what is not, and the exact bytes in hex beside them (the
-/// `*_hex` fields, left out for UTF-8), so the JSON loses nothing.
-fn json_text(bytes: &[u8]) -> (String, Option<String>) {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => (text.to_string(), None),
-        Err(_) => (String::from_utf8_lossy(bytes).into_owned(), Some(hex(bytes))),
-    }
-}
