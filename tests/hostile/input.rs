@@ -595,6 +595,23 @@ fn an_unusable_member_is_an_error_of_its_own_and_the_read_goes_on() {
     let tar = Tar::new().pax(&[("hdrcharset", b"BINARY"), ("path", name)]).header(symlink).data(b"hello").end();
     let out = c.extract(&tar, &[], 2);
     assert!(one_line(&out).contains(": n\\377me: a symlink header announces 5 bytes"), "{}", out.stderr_text());
+    // A volume label's data, likewise: bsdtar extracts the capped member in it, which GNU tar
+    // skips (captar skipped it, listed nothing of it and exited 0; found by audit).
+    let c = case();
+    let inner = Tar::new().pax(&[("SCHILY.xattr.security.capability", &CAP_NET_RAW[..])]).file("smuggled", b"x").cut();
+    let label = Header::new(b'V', "lbl").size(inner.len() as u64);
+    let tar = Tar::new().file("a", b"a").header(label).raw(&inner).end();
+    let out = c.extract(&tar, &[], 2);
+    assert!(one_line(&out).contains(": a volume label header announces 2048 bytes of data"), "{}", out.stderr_text());
+    assert!(!c.dest("smuggled").exists());
+    for cmd in [&["list"][..], &["verify", "-C", c.dest("").to_str().unwrap()]] {
+        let out = captar().args(cmd).arg("-f").arg(c.archive_path()).code(2);
+        assert!(
+            out.stderr_text().contains("a volume label header announces 2048 bytes"),
+            "{cmd:?}: {}",
+            out.stderr_text()
+        );
+    }
 }
 
 /// A capped member skipped for its name (`..` in it, or made empty or climbing by

@@ -782,9 +782,19 @@ impl Reader {
                 b'L' => pending.long_name = Some(trim_nul(&self.read_blob(size, "GNU long name")?).to_vec()),
                 b'K' => pending.long_link = Some(trim_nul(&self.read_blob(size, "GNU long link name")?).to_vec()),
                 b'V' => {
+                    // GNU tar skips a label's data, bsdtar reads members in it (a capped one
+                    // among them, which captar never showed; found by audit): as for a node's
+                    // data, refused. No tar writes a label with data.
+                    if size > 0 {
+                        return Err(self.err(
+                            at,
+                            format!(
+                                "a volume label header announces {size} bytes of data, which GNU tar skips and bsdtar reads as further members; refusing the archive rather than guess"
+                            ),
+                        ));
+                    }
                     let text = pending.long_name.take().unwrap_or_else(|| header_name(&block).into_owned());
                     self.read_label(text, &block, true);
-                    self.skip(size + padding(size))?; // sizes are at most i64::MAX: no overflow
                     if pending.first_offset == Some(at) {
                         pending.first_offset = None;
                     }
