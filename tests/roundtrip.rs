@@ -1024,6 +1024,82 @@ fn a_kept_file_without_the_archives_capability_is_named() {
     assert_eq!(gnu.stderr_text(), "");
 }
 
+/// A directory's capability is said as a file's when the directory is not extracted: kept as
+/// the directory there (-k, --skip-old-files; --keep-newer-files where it holds anything), kept
+/// as the file or symlink there, refused by -k (in the closing list, exit 2), or named as the
+/// destination itself (it was dropped in silence, exit 0; found by audit).
+#[test]
+fn a_kept_directory_without_the_archives_capability_is_named() {
+    if !util::require_root("setfattr on security.capability") || !util::require_tool("setfattr") {
+        return;
+    }
+    let (tmp, src) = empty_src();
+    if !util::require_xattr_fs(&src) {
+        return;
+    }
+    std::fs::create_dir(src.join("d")).unwrap();
+    let raw = "0x0100000200200000000000000000000000000000"; // cap_net_raw=ep
+    cmd("setfattr").args(["-n", "security.capability", "-v", raw]).arg(src.join("d")).ok();
+    let a = tmp.path().join("d.tar");
+    captar().arg("-cf").arg(&a).arg("-C").arg(&src).arg("d").ok();
+    let kept = |option: &str| {
+        format!(
+            "captar: 1 file kept by {option} lacks the capability the archive gives:\n  d/: cap_net_raw=ep (the file there has none)\n"
+        )
+    };
+    let newer = "captar: d/: the file there is newer or as new; kept\n";
+    let refused = "captar: d/: create directory: a non-directory of that name exists; not replaced (--keep-old-files)\ncaptar: 1 capability was not restored:\n  d/: cap_net_raw=ep\n";
+    for (i, (option, there, code, want)) in [
+        ("-k", "dir", 0, kept("--keep-old-files")),
+        ("-k", "file", 2, refused.to_string()),
+        ("--skip-old-files", "dir", 0, kept("--skip-old-files")),
+        ("--skip-old-files", "symlink", 0, kept("--skip-old-files")),
+        ("--keep-newer-files", "full dir", 0, kept("--keep-newer-files")),
+        ("--keep-newer-files", "file", 0, format!("{newer}{}", kept("--keep-newer-files"))),
+        ("--keep-newer-files", "dir", 0, String::new()),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let dest = tmp.path().join(format!("d{i}"));
+        let d = dest.join("d");
+        std::fs::create_dir(&dest).unwrap();
+        match there {
+            "dir" => std::fs::create_dir(&d).unwrap(),
+            "full dir" => {
+                std::fs::create_dir(&d).unwrap();
+                std::fs::write(d.join("f"), "x").unwrap();
+            }
+            "symlink" => std::os::unix::fs::symlink("nowhere", &d).unwrap(),
+            _ => {
+                std::fs::write(&d, "x").unwrap();
+                let future = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
+                std::fs::File::options().write(true).open(&d).unwrap().set_modified(future).unwrap();
+            }
+        }
+        let out = captar().arg("extract").arg(option).arg("-f").arg(&a).arg("-C").arg(&dest).code(code);
+        assert_eq!(out.stderr_text(), want, "{option} {there}");
+        // An empty directory is replaced by --keep-newer-files, capability and all.
+        let value = captar::xattr::get_caps_path(&d).unwrap();
+        assert_eq!(value.is_some(), want.is_empty(), "{option} {there}");
+    }
+    // The destination itself, whose metadata stays.
+    let dot = tmp.path().join("dot.tar");
+    captar().arg("-cf").arg(&dot).arg("-C").arg(src.join("d")).arg(".").ok();
+    let dest = tmp.path().join("dot");
+    std::fs::create_dir(&dest).unwrap();
+    let out = captar().args(["extract", "--skip-old-files", "-f"]).arg(&dot).arg("-C").arg(&dest).ok();
+    assert_eq!(
+        out.stderr_text(),
+        "captar: 1 file kept by --skip-old-files lacks the capability the archive gives:\n  ./: cap_net_raw=ep (the file there has none)\n"
+    );
+    let out = captar().args(["extract", "-U", "-f"]).arg(&dot).arg("-C").arg(&dest).code(1);
+    assert_eq!(
+        out.stderr_text(),
+        "captar: ./: the destination directory keeps its own metadata with --unlink-first or --recursive-unlink, as by GNU tar: the capability the archive gives it is not set\n"
+    );
+}
+
 /// A hard link kept as the file there by `--skip-old-files` or `--keep-newer-files` that lacks
 /// the capability the archive gives its target is named too, whoever wrote the archive: GNU
 /// tar's and captar's link members carry no capability (it went unsaid, exit 0; found by

@@ -187,7 +187,11 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
             1 => ("1 file".to_string(), "lacks"),
             n => (format!("{n} files"), "lack"),
         };
-        let how = if opts.existing == Existing::KeepNewer { "--keep-newer-files" } else { "--skip-old-files" };
+        let how = match opts.existing {
+            Existing::KeepNewer => "--keep-newer-files",
+            Existing::Keep => "--keep-old-files",
+            _ => "--skip-old-files",
+        };
         report.note_list(format!("{what} kept by {how} {has} the capability the archive gives:"), &run.kept_caps);
     }
     // Listed also when the extraction stopped (a full disk): `--keep-going` promised the list.
@@ -380,9 +384,10 @@ impl Run<'_> {
                 self.settle_backup(&name.rel, result.is_err());
             }
             match meta.kind {
-                Kind::File => self.note_lost_caps(&name.rel, &meta.path, meta.caps_raw(), &result),
                 Kind::HardLink => self.note_link_to_lost(&meta, &result),
-                _ => {}
+                // Any other member that failed: a directory not made (-k and a file there;
+                // found by audit: its capability went unlisted), a node not made.
+                _ => self.note_lost_caps(&name.rel, &meta.path, meta.caps_raw(), &result),
             }
             self.handle(&meta.path, result)?;
             self.poll()?;
@@ -740,7 +745,8 @@ fn is_stop_line(e: &Error) -> bool {
 
 /// The capability of the file at `rel` in the destination, not following a symlink.
 fn caps_at(dest: &mut super::beneath::Dest, rel: &Path) -> io::Result<Option<Vec<u8>>> {
-    let name = rel.file_name().unwrap_or_default();
+    // The destination itself (`rel` empty) is its own `.`.
+    let name = rel.file_name().unwrap_or(std::ffi::OsStr::new("."));
     let parent = dest.open_dir(rel.parent().unwrap_or(Path::new("")))?;
     let parent = parent.ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))?;
     let cname = std::ffi::CString::new(name.as_bytes()).map_err(io::Error::other)?;
