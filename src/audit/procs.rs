@@ -15,12 +15,16 @@ ppid  pid   name        command             capabilities
   signed as pscap's `%d` prints it);
   `command` the kernel's 15-byte `comm`, followed by ` *` when the process is in another user
   namespace than captar; `comm` is any bytes a process chose (`prctl(PR_SET_NAME)`, its
-  executable's name), not necessarily UTF-8, and pscap prints them raw, padding columns by
-  bytes (printf's `%-18s`), so the table does too;
+  executable's name), not necessarily UTF-8: pscap prints them raw, where any user's process
+  could send escape sequences to root's terminal or split a row with a newline, so the table
+  quotes them as `tar -t` quotes names (`\033[2J`, `sl\377ep`), padding columns by bytes
+  (printf's `%-18s`) as pscap does;
 - `capabilities` is `full` when the effective set holds every capability of the kernel
   (/proc/sys/kernel/cap_last_cap), else the permitted set without the `cap_` prefixes; then ` @`
   when the ambient set is not empty and ` +` when the bounding set is not;
-- captar itself and kernel threads (pid 2 and its children) are left out unless asked for by `-p`;
+- captar itself and kernel threads (`PF_KTHREAD` in /proc/PID/stat's flags) are left out
+  unless asked for by `-p`: pscap leaves out pid 2 and its children, which in a PID namespace
+  are an ordinary process and its children;
 - capabilities belong to each thread (capset(2) changes the calling thread's), and pscap reads
   only a process's main thread; with `--threads`, each other thread whose sets or effective uid
   differ from its process's main thread gets a line of its own (its thread id in the pid column,
@@ -64,8 +68,11 @@ pub struct ProcCaps {
     pub euid: u32,
     /// The kernel's `comm` (at most 15 bytes), as bytes: it need not be UTF-8.
     pub command: Vec<u8>,
-    /// In another user namespace than the reader.
-    pub other_userns: bool,
+    /// In another user namespace than the reader; `None` where that could not be read (another
+    /// user's process, to one without CAP_SYS_PTRACE).
+    pub other_userns: Option<bool>,
+    /// A kernel thread (`PF_KTHREAD`).
+    pub kernel: bool,
     pub inheritable: u64,
     pub permitted: u64,
     pub effective: u64,
@@ -87,16 +94,21 @@ impl ProcCaps {
 /// The sets as /proc/PID/status names them, in its order.
 const SETS: [&str; 5] = ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"];
 
+/// The kernel's `PF_KTHREAD`, in /proc/PID/stat's `flags`.
+const PF_KTHREAD: u64 = 0x0020_0000;
+
 /// Parses /proc/PID/stat: pid, `(comm)` (which may hold spaces, parentheses and bytes that are
-/// not UTF-8: it ends at the last `)`), state, ppid.
-fn parse_stat(stat: &[u8]) -> Option<(Vec<u8>, u32)> {
+/// not UTF-8: it ends at the last `)`), state, ppid, pgrp, session, tty_nr, tpgid, flags;
+/// answers the name, the ppid and whether it is a kernel thread.
+fn parse_stat(stat: &[u8]) -> Option<(Vec<u8>, u32, bool)> {
     let open = stat.iter().position(|&b| b == b'(')?;
     let close = stat.iter().rposition(|&b| b == b')')?;
     let comm = stat.get(open + 1..close)?.to_vec();
     let mut rest = std::str::from_utf8(stat.get(close + 1..)?).ok()?.split_ascii_whitespace();
     let _state = rest.next()?;
     let ppid = rest.next()?.parse().ok()?;
-    Some((comm, ppid))
+    let flags: u64 = rest.nth(4)?.parse().ok()?;
+    Some((comm, ppid, flags & PF_KTHREAD != 0))
 }
 
 /// The thread group (process) a task of /proc/PID/status belongs to: its `Tgid`.
@@ -137,16 +149,18 @@ pub fn read_process(proc: &Path, pid: u32) -> io::Result<ProcCaps> {
 fn read_task(proc: &Path, dir: &Path, pid: u32) -> io::Result<ProcCaps> {
     // Both hold the process's name, which need not be UTF-8 (status escapes only some bytes).
     let stat = fs::read(dir.join("stat"))?;
-    let (command, ppid) = parse_stat(&stat).ok_or_else(|| invalid("stat"))?;
+    let (command, ppid, kernel) = parse_stat(&stat).ok_or_else(|| invalid("stat"))?;
     let status = String::from_utf8_lossy(&fs::read(dir.join("status"))?).into_owned();
     let (uid, euid, [inheritable, permitted, effective, bounding, ambient]) =
         parse_status(&status).ok_or_else(|| invalid("status"))?;
     // A thread asked for by its id (`-p TID`) is a thread of its process, not a process.
     let thread_of = parse_tgid(&status).filter(|&tgid| tgid != pid);
     let ns = |p: PathBuf| fs::metadata(p).map(|m| (m.dev(), m.ino()));
+    // Unknown where it cannot be read: not said to be the reader's (found by audit: another
+    // user's process in a user namespace of its own looked like a host one).
     let other_userns = match (ns(proc.join("self/ns/user")), ns(dir.join("ns/user"))) {
-        (Ok(mine), Ok(theirs)) => mine != theirs,
-        _ => false,
+        (Ok(mine), Ok(theirs)) => Some(mine != theirs),
+        _ => None,
     };
     Ok(ProcCaps {
         pid,
@@ -155,6 +169,7 @@ fn read_task(proc: &Path, dir: &Path, pid: u32) -> io::Result<ProcCaps> {
         euid,
         command,
         other_userns,
+        kernel,
         inheritable,
         permitted,
         effective,
@@ -228,13 +243,13 @@ fn pad(line: &mut Vec<u8>, field: &[u8], width: usize) {
     line.resize(line.len() + width.saturating_sub(field.len()), b' ');
 }
 
-/// One table line, as pscap prints it (the command's bytes raw); `user` is the name of the
+/// One table line, as pscap prints it (the command quoted as names are); `user` is the name of the
 /// effective uid, if it has one. A uid without a name is printed as pscap prints it, with
 /// `%d`: 2^31 and above as negative numbers (found by review; the JSON has the uid itself).
 pub fn row(p: &ProcCaps, user: Option<&str>, last_cap: u32) -> Vec<u8> {
     let name = user.map_or_else(|| (p.euid as i32).to_string(), str::to_string);
-    let mut command = p.command.clone();
-    if p.other_userns {
+    let mut command = crate::list::quote_name(&p.command).into_bytes();
+    if p.other_userns == Some(true) {
         command.extend_from_slice(b" *");
     }
     let mut line = format!("{:<5} {:<5} ", p.ppid, p.pid).into_bytes();
@@ -274,7 +289,7 @@ struct ProcJson<'a> {
     /// For a thread other than its process's main one: the process (`pid` is the thread's id).
     #[serde(skip_serializing_if = "Option::is_none")]
     thread_of: Option<u32>,
-    other_userns: bool,
+    other_userns: Option<bool>,
     inheritable: SetJson,
     permitted: SetJson,
     effective: SetJson,
@@ -315,13 +330,14 @@ fn pids(proc: &Path, opts: &ProcsOptions) -> Result<Vec<u32>> {
     // captar is a process itself: none listed means no procfs there (found by review: an empty
     // /proc, as in a chroot made by hand, listed nothing, exit 0, as pscap does).
     if ids.is_empty() {
-        return Err(Error::entry(
-            proc,
-            "lists no process: procfs is not mounted there; mount it (mount -t proc proc /proc) and run again",
-        ));
+        return Err(Error::entry(proc, NO_PROCFS));
     }
     Ok(ids)
 }
+
+/// What a /proc without procfs is.
+const NO_PROCFS: &str =
+    "lists no process: procfs is not mounted there; mount it (mount -t proc proc /proc) and run again";
 
 /// The numeric entries of a /proc directory (processes in /proc, threads in /proc/PID/task),
 /// ascending.
@@ -336,10 +352,16 @@ fn ids_in(dir: &Path) -> io::Result<Vec<u32>> {
 pub fn run(opts: &ProcsOptions, report: &Report, out: &mut dyn Write) -> Result<Outcome> {
     let proc = Path::new("/proc");
     let last_cap = last_cap(proc);
-    let me = std::process::id();
+    // captar as this procfs numbers it: another PID namespace's /proc numbers it otherwise
+    // (found by audit: `unshare -p -f` left out the host's pid 1 and listed captar).
+    let me =
+        fs::read_link(proc.join("self")).ok().and_then(|l| l.to_str()?.parse().ok()).unwrap_or_else(std::process::id);
     let explicit = !opts.pids.is_empty();
     let mut header_done = false;
     let mut unreadable = 0usize;
+    // Each task once: a thread named by `-p` and met again among its process's threads
+    // (`--threads`) was printed twice (found by audit).
+    let mut shown = std::collections::HashSet::new();
     for pid in pids(proc, opts)? {
         let p = match read_process(proc, pid) {
             Ok(p) => p,
@@ -352,6 +374,10 @@ pub fn run(opts: &ProcsOptions, report: &Report, out: &mut dyn Write) -> Result<
                 unreadable += 1;
                 continue;
             }
+            // No procfs there at all (found by audit: "no such process" for every pid).
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) && !proc.join("self").exists() => {
+                return Err(Error::entry(proc, NO_PROCFS));
+            }
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
                 report.error(Error::entry(proc.join(pid.to_string()), "no such process"));
                 continue;
@@ -361,7 +387,7 @@ pub fn run(opts: &ProcsOptions, report: &Report, out: &mut dyn Write) -> Result<
                 continue;
             }
         };
-        if !explicit && (pid == me || pid == 2 || p.ppid == 2) {
+        if !explicit && (pid == me || p.kernel) {
             continue;
         }
         let holds = |p: &ProcCaps| p.effective & full_mask(last_cap) != 0;
@@ -370,6 +396,9 @@ pub fn run(opts: &ProcsOptions, report: &Report, out: &mut dyn Write) -> Result<
         let threads = if opts.threads && p.thread_of.is_none() { other_threads(proc, &p) } else { Vec::new() };
         let threads = threads.into_iter().filter(|t| listed || holds(t));
         for task in listed.then_some(p.clone()).into_iter().chain(threads) {
+            if !shown.insert(task.pid) {
+                continue;
+            }
             // /etc/passwd, then the name service, as pscap's getpwuid (users known only to
             // LDAP, SSSD or systemd's userdb were numbers; found by review).
             let user = if task.euid == 0 {
@@ -407,8 +436,10 @@ mod tests {
 
     #[test]
     fn stat_and_status() {
-        assert_eq!(parse_stat(b"42 (a) b (c)) S 7 42 42 0"), Some((b"a) b (c)".to_vec(), 7)));
-        assert_eq!(parse_stat(b"42 (sl\xffep) S 7 42 42 0"), Some((b"sl\xffep".to_vec(), 7)));
+        assert_eq!(parse_stat(b"42 (a) b (c)) S 7 42 42 0 -1 4194560 0"), Some((b"a) b (c)".to_vec(), 7, false)));
+        assert_eq!(parse_stat(b"42 (sl\xffep) S 7 42 42 0 -1 4194560 0"), Some((b"sl\xffep".to_vec(), 7, false)));
+        // kthreadd's flags: PF_KTHREAD.
+        assert_eq!(parse_stat(b"2 (kthreadd) S 0 0 0 0 -1 2129984 0"), Some((b"kthreadd".to_vec(), 0, true)));
         let status = "Name:\tsleep\nUid:\t65534\t65534\t65534\t65534\nCapInh:\t00000000000021c0\n\
                       CapPrm:\t0000000000002000\nCapEff:\t0000000000002000\nCapBnd:\t000001fffeffffff\n\
                       CapAmb:\t0000000000002000\n";
@@ -425,7 +456,8 @@ mod tests {
             uid: 65534,
             euid: 65534,
             command: b"sleep".to_vec(),
-            other_userns: false,
+            other_userns: Some(false),
+            kernel: false,
             inheritable: 0x21c0,
             permitted: 0x2000,
             effective: 0x2000,
@@ -443,14 +475,20 @@ mod tests {
             row(&thread, Some("nobody"), 40),
             "5114  5120  nobody      sleep               net_raw @ + [thread of 5117]"
         );
-        let bare = ProcCaps { bounding: 0, other_userns: true, ..p.clone() };
+        let bare = ProcCaps { bounding: 0, other_userns: Some(true), ..p.clone() };
         assert_eq!(row(&bare, None, 40), "5114  5117  65534       sleep *             net_raw @");
         // A uid of 2^31 or more without a name, as pscap's %d prints it.
         let high = ProcCaps { euid: 3_000_000_000, ..bare.clone() };
         assert_eq!(row(&high, None, 40), "5114  5117  -1294967296  sleep *             net_raw @");
-        // A name that is not UTF-8 is printed raw, and columns are padded by bytes, as printf's.
+        // A name that is not UTF-8, or holds controls, is quoted as names are (pscap prints it
+        // raw, escape sequences and all), and columns are padded by bytes, as printf's.
         let odd = ProcCaps { command: b"sl\xffep".to_vec(), ..p.clone() };
-        assert_eq!(row(&odd, Some("nobody"), 40), "5114  5117  nobody      sl\\xffep               net_raw @ +");
+        assert_eq!(row(&odd, Some("nobody"), 40), "5114  5117  nobody      sl\\\\377ep            net_raw @ +");
+        let esc = ProcCaps { command: b"\x1b[2Jx\ny".to_vec(), ..p.clone() };
+        assert_eq!(row(&esc, Some("nobody"), 40), "5114  5117  nobody      \\\\033[2Jx\\\\ny         net_raw @ +");
+        // Unknown whether it is in another user namespace: no ` *`.
+        let unknown = ProcCaps { other_userns: None, ..p.clone() };
+        assert_eq!(row(&unknown, Some("nobody"), 40), "5114  5117  nobody      sleep               net_raw @ +");
         let accented = ProcCaps { command: "caf\u{e9}".into(), ..p };
         assert_eq!(
             row(&accented, Some("nobody"), 40),
@@ -466,7 +504,8 @@ mod tests {
             uid: 0,
             euid: 0,
             command: b"sl\xffep".to_vec(),
-            other_userns: false,
+            other_userns: Some(false),
+            kernel: false,
             inheritable: 0,
             permitted: 0,
             effective: 0,

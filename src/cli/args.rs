@@ -187,7 +187,7 @@ Examples:
   captar man > /usr/local/share/man/man1/captar.1
   captar man | man -l -")]
     Man,
-    /// Decode, scan and audit capabilities (capsh --decode, getcap -r, pscap)
+    /// Decode capabilities, scan files for them (with --risk, --beyond) and list processes' (capsh --decode, getcap -r, pscap)
     #[command(after_help = "Examples:
   captar caps decode 00000000a80425fb            like capsh --decode
   captar caps scan -n /usr                       like getcap -n -r
