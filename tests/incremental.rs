@@ -815,3 +815,45 @@ fn directory_listings_are_shown_as_gnu_tar_shows_them() {
     assert!(shown.contains("\nY bell?\n\n"), "{shown}");
     assert!(!shown.contains('\x07'), "{shown}");
 }
+
+/// verify compares a dump's directory listings with the directories on disk, as GNU tar's
+/// `--compare` does ("Contents differ"): a file unchanged since level 0 (not in level 1, a
+/// capped one here) that a restore lost, and a file there that the dump does not list, each
+/// differ; `--extra` takes what level 1 lists as unchanged for the archive's, not extra. Both
+/// passed, exit 0, and `--extra` called the unchanged capped file extra (found by audit).
+#[test]
+fn verify_compares_directory_listings_as_gnu_tar() {
+    if !util::require_root("set capabilities") || !["tar", "setcap"].iter().all(|t| util::require_tool(t)) {
+        return;
+    }
+    let tmp = util::tempdir();
+    let work = tmp.path();
+    let src = work.join("src");
+    fs::create_dir_all(src.join("d")).unwrap();
+    for f in ["capped", "changed", "d/f"] {
+        fs::write(src.join(f), f).unwrap();
+    }
+    setcap("cap_chown+ep", &src.join("capped"));
+    let snap = work.join("snap");
+    let (l0, l1) = (work.join("l0.tar"), work.join("l1.tar"));
+    make_dump(By::Captar, &snap, &l0, work, "src", &[]);
+    fs::write(src.join("changed"), "changed again").unwrap();
+    make_dump(By::Captar, &snap, &l1, work, "src", &[]);
+    assert!(!names(&l1).contains(&"src/capped".to_string()), "{:?}", names(&l1));
+    let dst = work.join("dst");
+    restore(&dst, &[l0, l1.clone()], false);
+    let verify = |extra: &[&str], code: i32| {
+        captar().arg("verify").args(extra).arg("-f").arg(&l1).arg("-C").arg(&dst).code(code).stdout_text()
+    };
+    assert_eq!(verify(&["--extra"], 0), "verified 3 entries, 0 with capabilities: 0 differences\n");
+    fs::remove_file(dst.join("src/capped")).unwrap();
+    fs::write(dst.join("src/d/stray"), "s").unwrap();
+    let want = "src: contents differ: archive lists capped, disk lacks it\n\
+                src/d: contents differ: archive does not list stray, disk has it\n\
+                verified 3 entries, 0 with capabilities: 2 differences (contents differ: 2)\n";
+    assert_eq!(verify(&[], 1), want);
+    assert_eq!(verify(&["--all"], 1), want);
+    // GNU tar finds the same two directories.
+    let gnu = cmd("tar").arg("-df").arg(&l1).arg("-C").arg(&dst).code(1).stdout_text();
+    assert_eq!(gnu, "src: Contents differ\nsrc/d: Contents differ\n");
+}

@@ -40,6 +40,13 @@ struct Listing<'a> {
     ops: Vec<Op>,
 }
 
+/// The names a listing gives its directory (`Y`, `N`, `D`: archived here, unchanged since an
+/// earlier dump, a directory), which a chain of dumps extracted in order leaves there; `Err`:
+/// what is wrong with it. For `verify` (GNU tar's `--compare` "Contents differ").
+pub(crate) fn listed_names(dumpdir: &[u8]) -> Result<Vec<&[u8]>, String> {
+    parse(dumpdir).map(|l| l.entries.into_keys().collect())
+}
+
 /// Reads a listing as GNU tar's `dumpdir_ok` checks it; `Err`: what is wrong.
 fn parse(dumpdir: &[u8]) -> Result<Listing<'_>, String> {
     let safe = |name: &[u8]| -> Result<Option<PathBuf>, String> {

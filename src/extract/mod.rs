@@ -24,6 +24,7 @@ mod driver;
 mod file;
 mod in_the_way;
 mod incremental;
+pub(crate) use incremental::listed_names;
 mod links;
 mod member;
 mod names;

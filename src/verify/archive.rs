@@ -164,6 +164,14 @@ impl Verifier<'_> {
                 if meta.kind == Kind::Dir {
                     self.dirs.push(name.rel.clone());
                 }
+                // What an incremental dump lists as unchanged since an earlier one is not
+                // extra (found by audit: a capped one was, after a whole chain's restore).
+                if let Some(names) = meta.dumpdir.as_deref().and_then(|d| crate::extract::listed_names(d).ok()) {
+                    for n in names {
+                        self.seen
+                            .insert(name.rel.join(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(n)));
+                    }
+                }
             }
             return Ok(Some((meta, name.rel)));
         }
@@ -385,6 +393,12 @@ impl Verifier<'_> {
         let Ok(archived) = self.archived_caps(&meta.path, raw.as_deref()) else { return Ok(None) };
         let (kind, risk, rootid) = (meta.kind, self.opts.risk, self.opts.rootid);
         let link_kind = link.map_or(Kind::File, |t| t.kind);
+        // A directory's incremental listing, compared with the names on disk; not under
+        // --transform, which may rename them.
+        let listing = match meta.kind {
+            Kind::Dir if self.opts.select.transforms.is_empty() => meta.dumpdir.take().map(Vec::into_boxed_slice),
+            _ => None,
+        };
         // The check of what the header says: type and capability (made once, on one of the
         // three ways out below).
         let root = self.root.clone();
@@ -399,6 +413,7 @@ impl Verifier<'_> {
             risk,
             again,
             all: None,
+            listing,
         };
         if !self.opts.all {
             return Ok(Some(header_only(meta.path, rel, archived)));

@@ -12,7 +12,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rustix::fs::AtFlags;
+use rustix::fs::{AtFlags, Mode, OFlags};
 
 use super::differences::beneath_root;
 use super::{DiffKind, Difference, Dirs, Unreachable, display};
@@ -57,6 +57,9 @@ pub(super) struct Task {
     pub(super) again: bool,
     /// With `--all`: the member, and what is known of its data.
     pub(super) all: Option<Box<AllCheck>>,
+    /// A directory's listing in a GNU incremental archive (`EntryMeta::dumpdir`): the names
+    /// on disk are compared with it, as GNU tar's `--compare` does ("Contents differ").
+    pub(super) listing: Option<Box<[u8]>>,
 }
 
 /// What `--all` compares beyond the capability.
@@ -170,6 +173,62 @@ impl Place {
 }
 
 impl Task {
+    /// The names in the directory on disk against its incremental listing (`dumpdir`), as GNU
+    /// tar's `--compare` compares them: a name the listing gives that is not there (a file
+    /// unchanged since an earlier dump, which the restore lost), and one there that the
+    /// listing does not give, each a `contents differ` (they passed, exit 0; found by audit).
+    /// `at`: the directory's parent and name, else its path.
+    fn listing_differs(&self, dumpdir: &[u8], at: Option<(BorrowedFd<'_>, &CStr)>) -> Vec<Finding> {
+        let listed = match crate::extract::listed_names(dumpdir) {
+            Ok(names) => names,
+            Err(why) => {
+                let why = format!("its incremental listing is malformed ({why}); its contents were not compared");
+                return vec![Finding::Error(Error::entry(&self.name, why))];
+            }
+        };
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let fd = match at {
+            Some((dir, name)) => rustix::fs::openat(dir, name, flags, Mode::empty()),
+            None => rustix::fs::open(&*self.place.disk(), flags, Mode::empty()),
+        };
+        let mut on_disk = std::collections::HashSet::new();
+        let read = fd.and_then(|fd| {
+            for entry in rustix::fs::Dir::read_from(&fd)? {
+                let name = entry?.file_name().to_bytes().to_vec();
+                if name != b"." && name != b".." {
+                    on_disk.insert(name);
+                }
+            }
+            Ok(())
+        });
+        if let Err(e) = read {
+            return vec![Finding::Error(Error::io(self.place.disk(), "read directory", e.into()))];
+        }
+        let mut lacks: Vec<&[u8]> = listed.iter().copied().filter(|n| !on_disk.contains(*n)).collect();
+        let listed: std::collections::HashSet<&[u8]> = listed.into_iter().collect();
+        let mut has: Vec<&[u8]> = on_disk.iter().map(Vec::as_slice).filter(|n| !listed.contains(n)).collect();
+        lacks.sort_unstable();
+        has.sort_unstable();
+        let names = |names: &[&[u8]]| {
+            let shown: Vec<String> = names.iter().take(5).map(|n| crate::list::quote_name(n)).collect();
+            match names.len() {
+                n if n > 5 => format!("{} and {} more", shown.join(", "), n - 5),
+                _ => shown.join(", "),
+            }
+        };
+        let them = |n: usize| if n == 1 { "it" } else { "them" };
+        let mut findings = Vec::new();
+        if !lacks.is_empty() {
+            let (archive, disk) = (format!("lists {}", names(&lacks)), format!("lacks {}", them(lacks.len())));
+            findings.push(self.diff(DiffKind::Content, Some(archive), Some(disk), None));
+        }
+        if !has.is_empty() {
+            let (archive, disk) = (format!("does not list {}", names(&has)), format!("has {}", them(has.len())));
+            findings.push(self.diff(DiffKind::Content, Some(archive), Some(disk), None));
+        }
+        findings
+    }
+
     fn diff(&self, kind: DiffKind, archive: Option<String>, disk: Option<String>, risk: Option<&FileCaps>) -> Finding {
         let risk = if self.risk { risk.and_then(caps::risk::describe) } else { None };
         let source = if self.manifest { "manifest" } else { "archive" };
@@ -272,6 +331,9 @@ impl Task {
                 None => xattr::get_caps_path(&self.place.disk()),
             };
             findings.extend(self.caps(on_disk));
+        }
+        if let Some(listing) = &self.listing {
+            findings.extend(self.listing_differs(listing, at.as_ref().map(|(dir, name)| (dir.as_fd(), *name))));
         }
         if let Some(all) = &self.all {
             let at = at.as_ref().filter(|_| self.place.beneath().is_some()).map(|(dir, name)| (dir.as_fd(), *name));

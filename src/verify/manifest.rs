@@ -80,6 +80,7 @@ impl Verifier<'_> {
                 risk: self.opts.risk,
                 again: false,
                 all: None,
+                listing: None,
             };
             let findings = task.check_named(&mut self.dirs_open, self.opts.name_members.is_some());
             self.record(findings)?;
