@@ -122,6 +122,7 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
             dir_xattr_bytes: 0,
             dir_index: HashMap::new(),
             warned_root: false,
+            warned_link_root: false,
             members: members_of(opts),
             cap_failures: Vec::new(),
             left_out_caps: HashMap::new(),
@@ -354,6 +355,14 @@ impl Run<'_> {
             if name.had_root && !self.warned_root {
                 self.report.note("removing leading '/' from member names");
                 self.warned_root = true;
+            }
+            // GNU tar's second note (it went unsaid; found by audit).
+            if meta.kind == Kind::HardLink
+                && !self.warned_link_root
+                && meta.link.as_ref().is_some_and(|l| l.as_os_str().as_bytes().starts_with(b"/"))
+            {
+                self.report.note("removing leading '/' from hard link targets");
+                self.warned_link_root = true;
             }
             // Named as archived (not as stripped); printed once it is to be extracted.
             let verbose_line = self.opts.verbose.then(|| {

@@ -65,6 +65,8 @@ struct Run<'a> {
     /// Where each pending directory (by dev and inode) is in `dirs`.
     dir_index: HashMap<(u64, u64), usize>,
     warned_root: bool,
+    /// Whether "removing leading '/' from hard link targets" was said.
+    warned_link_root: bool,
     members: Members<'a>,
     cap_failures: Vec<CapFailure>,
     /// The capabilities of files left out of this extraction (not selected, excluded), by
