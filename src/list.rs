@@ -7,7 +7,7 @@ use crate::error::ShowPath;
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fmt::Write as _;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
@@ -614,8 +614,7 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
     if let Some(c) = &opts.checkpoints {
         reader.set_checkpoints(c.counter());
     }
-    let stdout = io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut out = crate::json::stdout_writer();
     let write_err = crate::error::Error::stdout;
     let mut ugswidth = OWNER_SIZE_WIDTH;
     let mut datewidth = DATE_WIDTH;

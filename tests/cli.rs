@@ -1290,3 +1290,30 @@ fn a_mode_refused_to_a_user_who_does_not_own_the_directory_says_so() {
     assert!(!err.contains("immutable"), "{err}");
     assert_eq!(std::fs::read(dest.join("f")).unwrap(), b"data");
 }
+
+/// On a terminal, list prints each line as it comes, as GNU tar's stdio does: a member read
+/// before the archive stalls is shown before the stall ends (all was held until the end; found
+/// by audit). `script` gives the terminal; the writer of the archive says MARK on it once the
+/// first part is out, during the stall. (verify prints a batch of checks once it is done.)
+#[test]
+fn list_prints_as_it_goes_on_a_terminal() {
+    if !util::require_tool("script") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let t = tmp.path().join("t");
+    std::fs::create_dir(&t).unwrap();
+    for f in ["f1", "f2", "f3"] {
+        std::fs::write(t.join(f), vec![b'x'; 20_000]).unwrap();
+    }
+    captar().arg("-cf").arg("a.tar").arg("t").current_dir(tmp.path()).ok();
+    let c = env!("CARGO_BIN_EXE_captar");
+    for command in ["-tf -", "-tvf -", "list --caps -f -"] {
+        let pipeline = format!("(head -c 10240 a.tar; sleep 1; echo MARK >&2; tail -c +10241 a.tar) | {c} {command}");
+        let out =
+            cmd("script").args(["-qec", &format!("sh -c '{pipeline}'"), "/dev/null"]).current_dir(tmp.path()).ok();
+        let text = out.stdout_text().replace('\r', "");
+        let (first, mark) = (text.find("t/f1"), text.find("MARK"));
+        assert!(first.is_some() && first < mark, "{command}: {text}");
+    }
+}
