@@ -313,7 +313,15 @@ impl Run<'_> {
 
     fn members(&mut self, reader: &mut Reader, tick: &dyn Fn()) -> Result<()> {
         while !self.members.done() {
-            let Some(entry) = reader.next_reporting(self.report, None)? else { break };
+            let next = reader.next_reporting(self.report, None);
+            for (path, raw, why) in reader.take_unusable_caps() {
+                let meta = EntryMeta {
+                    xattrs: vec![(crate::caps::XATTR_NAME.into(), raw)],
+                    ..EntryMeta::new(path, Kind::File)
+                };
+                self.note_skipped_caps(&meta, &why);
+            }
+            let Some(entry) = next? else { break };
             tick();
             // `-v` shows the volume label first, as GNU tar's `-xv` does.
             if self.opts.verbose

@@ -614,6 +614,29 @@ fn an_unusable_member_is_an_error_of_its_own_and_the_read_goes_on() {
     }
 }
 
+/// A member passed over for its name or target (a NUL in it, deeper than captar reads) that
+/// carries a capability is in the closing list of capabilities not restored, as a member
+/// skipped for a `..` is (it was named only in its error; found by audit).
+#[test]
+fn an_unusable_capped_member_is_listed_as_not_restored() {
+    let deep = vec!["a"; 1025].join("/");
+    let cap = ("SCHILY.xattr.security.capability", &CAP_NET_RAW[..]);
+    for (path, listed) in [
+        (&b"x\0y"[..], "  x\\000y: cap_net_raw=ep (skipped: its name holds a NUL byte)\n".to_string()),
+        (
+            deep.as_bytes(),
+            format!("  {}...: cap_net_raw=ep (skipped: its name is beyond what captar reads)\n", &deep[..200]),
+        ),
+    ] {
+        let tar = Tar::new().pax(&[("path", path), cap]).file("bad", b"hello").file("after", b"a\n").end();
+        let c = case();
+        let out = c.extract(&tar, &[], 2);
+        let err = out.stderr_text();
+        assert!(err.ends_with(&format!("captar: 1 capability was not restored:\n{listed}")), "{err}");
+        assert_eq!(read(&c.dest("after")), b"a\n");
+    }
+}
+
 /// A capped member skipped for its name (`..` in it, or made empty or climbing by
 /// `--transform`) is in the closing list of capabilities not restored, with why: the error
 /// named the member, not the capability lost with it (found by review).

@@ -92,8 +92,9 @@ pub(super) struct Parsed {
     pub sparse: Option<(SparseMap, u64)>,
     pub malformed: Vec<Error>,
     /// Why the member cannot be given at all (its name or link target), when damage is read
-    /// past: its data (`meta.size` bytes) is skipped and the read goes on.
-    pub unusable: Option<Error>,
+    /// past: its data (`meta.size` bytes) is skipped and the read goes on; the error, and why
+    /// in a few words (for the list of capabilities not restored).
+    pub unusable: Option<(Error, String)>,
 }
 
 impl Reader {
@@ -445,18 +446,33 @@ impl Reader {
         // stopped, and every member after it was lost; found by review).
         // (Not a node whose header announces data: where its data ends, the peers disagree.)
         let framed = |meta: &EntryMeta| meta.size == 0 || kind == Kind::File || block[156] == b'D';
-        let unusable = |e: Error, meta: EntryMeta, malformed: Vec<Error>| match lenient && framed(&meta) {
-            true => Ok(Parsed { meta, sparse: None, malformed, unusable: Some(e) }),
-            false => Err(e),
+        // Named as the error names it (its start, when too long), for the list of capabilities
+        // not restored.
+        let shown_name = |path: &[u8]| {
+            let mut name = path[..path.len().min(200)].to_vec();
+            if path.len() > 200 {
+                name.extend_from_slice(b"...");
+            }
+            PathBuf::from(OsString::from_vec(name))
         };
+        let unusable =
+            |why: String, e: Error, mut meta: EntryMeta, malformed: Vec<Error>| match lenient && framed(&meta) {
+                true => {
+                    meta.path = shown_name(path);
+                    Ok(Parsed { meta, sparse: None, malformed, unusable: Some((e, why)) })
+                }
+                false => Err(e),
+            };
         if path.is_empty() {
-            return unusable(self.err(at, "entry has an empty name"), meta, malformed);
+            return unusable("its name is empty".into(), self.err(at, "entry has an empty name"), meta, malformed);
         }
         if memchr::memchr(0, path).is_some() {
-            return unusable(fail("the name holds a NUL byte".into()), meta, malformed);
+            let why = "its name holds a NUL byte".to_string();
+            return unusable(why, fail("the name holds a NUL byte".into()), meta, malformed);
         }
         if let Some(beyond) = crate::format::name_beyond_limits(path) {
-            return unusable(fail(format!("{beyond}; the archive is corrupt or hostile")), meta, malformed);
+            let why = "its name is beyond what captar reads".to_string();
+            return unusable(why, fail(format!("{beyond}; the archive is corrupt or hostile")), meta, malformed);
         }
         // A regular file's header whose name ends in `/` is a directory, as GNU tar and bsdtar
         // read it (pre-POSIX archives marked directories so): types 0, NUL and 7.
@@ -483,9 +499,13 @@ impl Reader {
                     meta.link = Some(PathBuf::from(OsString::from_vec(l.into_owned())));
                 }
                 Some(l) if !l.is_empty() => {
-                    return unusable(fail(format!("the {} target holds a NUL byte", kind.word())), meta, malformed);
+                    let msg = format!("the {} target holds a NUL byte", kind.word());
+                    return unusable(msg.clone(), fail(msg), meta, malformed);
                 }
-                _ => return unusable(fail(format!("{} has no target", kind.word())), meta, malformed),
+                _ => {
+                    let msg = format!("{} has no target", kind.word());
+                    return unusable(msg.clone(), fail(msg), meta, malformed);
+                }
             }
         }
         Ok(Parsed { meta, sparse, malformed, unusable: None })

@@ -80,6 +80,9 @@ pub struct Reader {
     /// The damage skipped since `next_reporting` last reported it (a member's headers can be
     /// damaged more than once).
     damage: Vec<Error>,
+    /// Members passed over as unusable (`member::Parsed::unusable`) that carried a
+    /// capability: their name, as shown, the value and why (`take_unusable_caps`).
+    unusable_caps: Vec<(PathBuf, Vec<u8>, String)>,
     /// An archive that ends without its end-of-archive marker, or with half of it: a warning
     /// (`take_end_warning`), as it may be cut short where a member begins.
     end_warning: Option<(Option<crate::error::Warning>, Error)>,
@@ -174,6 +177,7 @@ impl Reader {
             zeros_from: None,
             skip_damage: false,
             damage: Vec::new(),
+            unusable_caps: Vec::new(),
             end_warning: None,
             ahead_until: 0,
             end: None,
@@ -297,6 +301,14 @@ impl Reader {
     /// reported before the member `next_entry` gave.
     pub fn take_damage(&mut self) -> Vec<Error> {
         std::mem::take(&mut self.damage)
+    }
+
+    /// The members with a capability passed over since this was last called, for want of a
+    /// name or target that can be given (an empty name, a NUL in it...): extract lists them
+    /// among the capabilities not restored (they were named only in their error; found by
+    /// audit). Their name as shown, the capability's value and why.
+    pub fn take_unusable_caps(&mut self) -> Vec<(PathBuf, Vec<u8>, String)> {
+        std::mem::take(&mut self.unusable_caps)
     }
 
     /// Input of no byte at all is an error, as GNU tar takes it ("does not look like a tar
@@ -816,8 +828,11 @@ impl Reader {
                     (meta.superseded_records, meta.superseded_caps) = superseded;
                     meta.pax_header = pax_header;
                     self.damage.extend(malformed);
-                    if let Some(e) = unusable {
+                    if let Some((e, why)) = unusable {
                         self.damage.push(e);
+                        if let Some(raw) = meta.caps_raw().map(<[u8]>::to_vec) {
+                            self.unusable_caps.push((std::mem::take(&mut meta.path), raw, why));
+                        }
                         self.skip(meta.size + padding(meta.size))?;
                         pending = Pending::default();
                         self.local.clear();
