@@ -78,6 +78,11 @@ pub fn parse_mask(arg: &str) -> Result<u64, String> {
 pub fn parse(arg: &str) -> Result<Decoded, String> {
     let d = digits(arg)?;
     match d.len() {
+        // Zeros before a mask's digits are no matter, as to capsh (`00000000000000000001`
+        // was refused for its 20 digits; found by review), also to 24, 40 or 48 digits (read as
+        // a value, "unknown revision 0x00"; found by audit): no value has so few, as its magic
+        // number comes first.
+        _ if d.trim_start_matches('0').len() <= 16 => parse_mask(arg).map(Decoded::Mask),
         // Whitespace inside a mask is two masks joined, not one (`"1 2"` decoded as 0x12;
         // capsh --decode reads the first): whitespace is for the raw values of getfattr -e hex
         // split over lines (found by review).
@@ -87,9 +92,6 @@ pub fn parse(arg: &str) -> Result<Decoded, String> {
             let caps = FileCaps::decode(&raw).map_err(|e| format!("{d}: {e}"))?;
             Ok(Decoded::Value { raw, caps })
         }
-        // Zeros before a mask's digits are no matter, as to capsh (`00000000000000000001`
-        // was refused for its 20 digits; found by review).
-        _ if d.trim_start_matches('0').len() <= 16 => parse_mask(arg).map(Decoded::Mask),
         n => Err(format!(
             "{} has {n} hex digits: expected a capability mask (1 to 16 digits) or a security.capability \
              value (24, 40 or 48 digits for v1, v2, v3)",
@@ -159,6 +161,10 @@ mod tests {
         assert_eq!(parse("00000000000000000"), Ok(Decoded::Mask(0)));
         assert_eq!(parse("0x0000000000000000001"), Ok(Decoded::Mask(1)));
         assert_eq!(parse("0000ffffffffffffffff"), Ok(Decoded::Mask(u64::MAX)));
+        // Also as long as a value (found by audit: "unknown revision 0x00").
+        for n in [24, 40, 48] {
+            assert_eq!(parse(&format!("{}1", "0".repeat(n - 1))), Ok(Decoded::Mask(1)), "{n}");
+        }
         // The rootid signed, as getcap -n prints it.
         let Ok(Decoded::Value { raw, caps }) = parse("01000003002000000000000000000000000000000000ffff") else {
             panic!("not a value")
