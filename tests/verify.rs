@@ -899,6 +899,11 @@ fn extra_with_a_manifest_scans_what_is_named_or_all() {
     assert!(out.stdout_text().contains("capped file not in manifest"), "{}", out.stdout_text());
     let out = captar().args(["verify", "--extra", "--manifest"]).arg(&empty).code(2);
     assert!(out.stderr_text().contains("pass -C DIR"), "{}", out.stderr_text());
+    // Without --extra an empty record compares nothing: a warning, exit 1 (it passed, exit 0;
+    // found by audit).
+    let out = captar().args(["verify", "--manifest"]).arg(&empty).arg("-C").arg(&s.src).code(1);
+    assert_eq!(out.stdout_text(), "verified 0 entries, 0 with capabilities: 0 differences; 1 warning (on stderr)\n");
+    assert!(out.stderr_text().ends_with(": the manifest lists no file, so nothing was compared (with --extra and -C or paths, a tree that should hold no capability is checked for any)\n"), "{}", out.stderr_text());
 
     let root = s.work.join("one");
     for d in ["usr/lib/gst", "usr/bin"] {

@@ -37,6 +37,15 @@ impl Verifier<'_> {
                 )),
             }
         }
+        // An empty record (a `getcap -r` that failed, or was run on the wrong tree) checks
+        // nothing: said, exit 1, where it passed (found by audit). With --extra it is the
+        // record of a tree that should hold no capability, and is compared so.
+        if lines.is_empty() && text.iter().all(u8::is_ascii_whitespace) && !self.opts.extra {
+            self.report.warn(format!(
+                "{}: the manifest lists no file, so nothing was compared (with --extra and -C or paths, a tree that should hold no capability is checked for any)",
+                path.escaped()
+            ));
+        }
         // --extra names what it finds as the manifest's lines are written, selected or not.
         if let Some((first, _)) = lines.first() {
             self.note_style(Path::new(std::ffi::OsStr::from_bytes(first)));
