@@ -106,19 +106,6 @@ pub fn text_and_hex(bytes: &[u8]) -> (String, Option<String>) {
     }
 }
 
-/// Standard output for a report of many lines (list, verify): on a terminal, written line by
-/// line, as GNU tar's stdio does, so a slow archive (a stream, a large compressed one) shows
-/// each member as it is read and stderr's lines fall in their place (all was held until the
-/// end, or 64 KiB; found by audit); else through a large buffer.
-pub fn stdout_writer() -> Box<dyn Write> {
-    use std::io::IsTerminal;
-    let stdout = io::stdout();
-    match stdout.is_terminal() {
-        true => Box::new(io::LineWriter::new(stdout.lock())),
-        false => Box::new(io::BufWriter::with_capacity(1 << 16, stdout.lock())),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

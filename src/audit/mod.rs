@@ -22,5 +22,4 @@ fn write_error(e: io::Error) -> Error {
     Error::stdout(e)
 }
 
-use crate::json::text_and_hex as json_text;
 use crate::list::hex;

@@ -42,9 +42,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::{json_text, write_error};
+use super::write_error;
 use crate::caps::{LAST_KNOWN_CAP, cap_label, mask_caps};
 use crate::error::{Error, Outcome, Report, Result};
+use crate::json::text_and_hex;
 use crate::owners;
 
 /// Which processes to list and how.
@@ -299,7 +300,7 @@ struct ProcJson<'a> {
 
 /// The `--json` line of one process (no newline); `user` is the name of the effective uid.
 pub fn json_line(p: &ProcCaps, user: Option<&str>) -> String {
-    let (command, command_hex) = json_text(&p.command);
+    let (command, command_hex) = text_and_hex(&p.command);
     let obj = ProcJson {
         pid: p.pid,
         ppid: p.ppid,

@@ -26,10 +26,11 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::walk::{WalkOptions, walk};
-use super::{hex, json_text, write_error};
+use super::{hex, write_error};
 use crate::caps::risk::{self, RiskClass};
 use crate::caps::{FileCaps, cap_label, mask_caps};
 use crate::error::{Error, Outcome, Report, Result};
+use crate::json::text_and_hex;
 use crate::xattr;
 
 /// The most threads `--threads` takes: more read directories no faster, and some thousands
@@ -304,7 +305,7 @@ struct ClassJson {
 
 /// The `--json` line of a finding (no newline): one object, keys in a fixed order.
 pub fn json_line(found: &Found, opts: &ScanOptions) -> String {
-    let (path, path_hex) = json_text(found.path.as_os_str().as_bytes());
+    let (path, path_hex) = text_and_hex(found.path.as_os_str().as_bytes());
     let granted = found.caps.granted();
     let obj = FileJson {
         path,

@@ -315,11 +315,7 @@ impl Run<'_> {
         while !self.members.done() {
             let next = reader.next_reporting(self.report, None);
             for (path, raw, why) in reader.take_unusable_caps() {
-                let meta = EntryMeta {
-                    xattrs: vec![(crate::caps::XATTR_NAME.into(), raw)],
-                    ..EntryMeta::new(path, Kind::File)
-                };
-                self.note_skipped_caps(&meta, &why);
+                self.note_skipped_caps(&path, Some(&raw), &why);
             }
             let Some(entry) = next? else { break };
             tick();
@@ -336,7 +332,7 @@ impl Run<'_> {
                 Err(NameProblem::DotDot) => {
                     if self.members.selects(&meta.path, &meta.path) {
                         self.report.error(format!("{}: member name contains '..'; skipped", meta.path.escaped()));
-                        self.note_skipped_caps(&meta, "its name contains '..'");
+                        self.note_skipped_caps(&meta.path, meta.caps_raw(), "its name contains '..'");
                     }
                     continue;
                 }

@@ -99,18 +99,19 @@ impl Run<'_> {
             Err(why) => {
                 self.report.error(format!("{}: {why}; skipped", archived.escaped()));
                 meta.path = archived;
-                self.note_skipped_caps(meta, &why);
+                self.note_skipped_caps(&meta.path, meta.caps_raw(), &why);
                 None
             }
         }
     }
 
-    /// A member skipped for its name (`..` in it, or made empty by `--transform`) with a
-    /// capability is in the closing list of capabilities not restored, with why: the error
-    /// named the member, not the capability lost with it (found by review).
-    pub(super) fn note_skipped_caps(&mut self, meta: &EntryMeta, why: &str) {
-        let Some(raw) = meta.caps_raw().filter(|_| self.restorer.wants_caps()) else { return };
+    /// A member skipped for its name (`..` in it, made empty by `--transform`, one the reader
+    /// could not give: `Reader::take_unusable_caps`) with a capability `raw` is in the closing
+    /// list of capabilities not restored, with why: the error named the member, not the
+    /// capability lost with it (found by review).
+    pub(super) fn note_skipped_caps(&mut self, path: &Path, raw: Option<&[u8]>, why: &str) {
+        let Some(raw) = raw.filter(|_| self.restorer.wants_caps()) else { return };
         let Ok(caps) = crate::caps::FileCaps::decode(raw) else { return };
-        self.cap_failures.push(CapFailure::with_reason(&meta.path, caps.text_with_rootid(), format!("skipped: {why}")));
+        self.cap_failures.push(CapFailure::with_reason(path, caps.text_with_rootid(), format!("skipped: {why}")));
     }
 }

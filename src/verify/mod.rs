@@ -161,7 +161,7 @@ pub const EXTRA_NOWHERE: &str = "--extra with a manifest needs where to look: na
 
 pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
     let root: Arc<Path> = opts.directory.as_deref().unwrap_or(Path::new(".")).into();
-    let out = crate::json::stdout_writer();
+    let out = crate::list::stdout_writer();
     let mut v = Verifier {
         opts,
         report,
