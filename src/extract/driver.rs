@@ -547,9 +547,10 @@ impl Run<'_> {
         self.kept_caps.extend(line);
     }
 
-    /// A regular file's capability `raw` is in the closing list when its member failed
-    /// (`result`) and its file `rel` does not hold it: not made at all (an immutable
-    /// directory, a name too long), or linked and then refused something. Also without
+    /// A member's capability `raw` is in the closing list when the member failed (`result`)
+    /// and its file `rel` does not hold it: not made at all (an immutable directory, a name
+    /// too long, a directory `-k` refused for a file there), or linked and then refused
+    /// something. Every kind but a hard link, which `note_link_to_lost` lists. Also without
     /// --keep-going, as such a failure does not stop the extraction (the error named the file,
     /// not the capability it lost; found by review). A capability that could not be set is
     /// there already (`Failure::Cap`).
