@@ -313,6 +313,8 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
             // `-q`: only errors, and differences, are printed.
             summary_on_pass: !report.is_quiet(),
             keep_directory_symlink: false,
+            strip_components: 0,
+            top_level: None,
             name_members: None,
             // --no-same-owner: the copy is the copier's, as asked.
             owners: opts.same_owner,

@@ -444,3 +444,108 @@ fn one_top_level_as_gnu_tar_with_hard_links_kept() {
     captar().arg("--one-top-level").arg("-xf").arg(&archive).arg("-C").arg(&d).ok();
     assert!(d.join("app-1.2").is_dir());
 }
+
+/// verify takes `--strip-components` as extract does: members (and hard-link targets) are
+/// compared where extract stripped them to, the member stripped to nothing is not compared, and
+/// a `getcap -r` manifest of the old tree is checked against the new one (found: verify
+/// refused the option, where GNU tar's `-d` takes it).
+#[test]
+fn verify_strips_components_as_extract_did() {
+    let Some((tmp, archive)) = capped_archive("a.tar") else { return };
+    let d = tmp.path().join("stripped");
+    std::fs::create_dir(&d).unwrap();
+    captar().args(["extract", "--strip-components=1", "-f"]).arg(&archive).arg("-C").arg(&d).ok();
+    let members = captar().args(["list", "-f"]).arg(&archive).ok().stdout_text().lines().count();
+    let verify = |args: &[&str]| captar().arg("verify").args(args).arg("-f").arg(&archive).arg("-C").arg(&d);
+    for args in
+        [&["--strip-components=1"][..], &["--all", "--strip-components", "1"], &["--extra", "--strip-components=1"]]
+    {
+        let out = verify(args).ok();
+        // Every member but `src/` itself, stripped to nothing.
+        let want = format!("verified {} entries, 2 with capabilities: 0 differences", members - 1);
+        assert!(out.stdout_text().contains(&want), "{args:?}: {}", out.stdout_text());
+    }
+    // GNU tar's letters too.
+    let out = captar().args(["-d", "--strip-components=1", "-f"]).arg(&archive).arg("-C").arg(&d).ok();
+    assert_eq!(out.stderr_text(), "");
+    // Without it, nothing is where the archive's names say.
+    let out = verify(&[]).code(1);
+    assert!(out.stdout_text().contains("src/usr/bin/ping: missing on disk"), "{}", out.stdout_text());
+
+    // Differences are found, and named, under the stripped names: a hard link broken, a
+    // capability gone, a capped file the archive lacks.
+    let (ping, ping2) = (d.join("usr/bin/ping"), d.join("usr/bin/ping2"));
+    std::fs::remove_file(&ping2).unwrap();
+    std::fs::copy(&ping, &ping2).unwrap();
+    cmd("setcap").arg("cap_net_raw+ep").arg(&ping2).ok();
+    let out = verify(&["--all", "--strip-components=1"]).code(1);
+    assert!(out.stdout_text().contains("usr/bin/ping2: "), "{}", out.stdout_text());
+    assert!(!out.stdout_text().contains("src/"), "{}", out.stdout_text());
+    cmd("setcap").arg("-r").arg(&ping).ok();
+    std::fs::write(d.join("etc/stray"), "x").unwrap();
+    cmd("setcap").arg("cap_chown+ep").arg(d.join("etc/stray")).ok();
+    let out = verify(&["--extra", "--strip-components=1"]).code(1);
+    let text = out.stdout_text();
+    assert!(text.contains("usr/bin/ping: capabilities missing on disk (archive cap_net_raw=ep)"), "{text}");
+    assert!(text.contains("etc/stray: "), "{text}");
+    assert!(!text.contains("src/"), "{text}");
+    // An excluded member is not extra: matched by its archived name.
+    let out = verify(&["--extra", "--strip-components=1", "--exclude", "src/usr/bin/ping"]).code(1);
+    assert!(!out.stdout_text().contains("usr/bin/ping:"), "{}", out.stdout_text());
+
+    // A manifest of the old tree, by absolute paths, checked against the new one.
+    cmd("setcap").arg("cap_net_raw+ep").arg(&ping).ok();
+    cmd("setcap").arg("-r").arg(d.join("etc/stray")).ok();
+    let src = tmp.path().join("src");
+    let manifest = tmp.path().join("caps.txt");
+    std::fs::write(&manifest, cmd("getcap").arg("-r").arg(&src).ok().stdout).unwrap();
+    let depth = src.components().count() - 1; // without the root, `/`
+    let strip = format!("--strip-components={depth}");
+    let out = captar().args(["verify", "--manifest"]).arg(&manifest).arg(&strip).arg("-C").arg(&d).ok();
+    assert!(
+        out.stdout_text().contains("verified 2 entries, 2 with capabilities: 0 differences"),
+        "{}",
+        out.stdout_text()
+    );
+    cmd("setcap").arg("-r").arg(&ping).ok();
+    let out = captar().args(["verify", "--manifest"]).arg(&manifest).arg(&strip).current_dir(&d).code(1);
+    assert_eq!(
+        out.stdout_text().lines().next(),
+        Some("usr/bin/ping: capabilities missing on disk (manifest cap_net_raw=ep)")
+    );
+}
+
+/// verify takes `--one-top-level` as extract does, with a directory or the archive's name less
+/// its suffixes, hard-link targets moved too (found: verify refused it, where GNU tar's `-d`
+/// takes it).
+#[test]
+fn verify_finds_members_beneath_the_top_level_directory() {
+    let Some((tmp, archive)) = capped_archive("app-1.2.tar") else { return };
+    let d = tmp.path().join("dest");
+    std::fs::create_dir(&d).unwrap();
+    for top in ["--one-top-level", "--one-top-level=other"] {
+        captar().args(["extract", top, "-f"]).arg(&archive).arg("-C").arg(&d).ok();
+    }
+    assert!(d.join("app-1.2/src/usr/bin/ping").is_file() && d.join("other/src/usr/bin/ping").is_file());
+    let verify = |args: &[&str]| captar().arg("verify").args(args).arg("-f").arg(&archive).arg("-C").arg(&d);
+    for top in ["--one-top-level", "--one-top-level=other"] {
+        let out = verify(&["--all", top]).ok();
+        assert!(out.stdout_text().contains(" 0 differences"), "{top}: {}", out.stdout_text());
+    }
+    // Differences are found there, and named so.
+    let ping2 = d.join("app-1.2/src/usr/bin/ping2");
+    std::fs::remove_file(&ping2).unwrap();
+    std::fs::write(&ping2, "other").unwrap();
+    let out = verify(&["--one-top-level"]).code(1);
+    assert_eq!(
+        out.stdout_text().lines().next(),
+        Some("app-1.2/src/usr/bin/ping2: capabilities missing on disk (archive cap_net_raw=ep)")
+    );
+    let out = verify(&["--all", "--one-top-level"]).code(1);
+    assert!(out.stdout_text().contains("app-1.2/src/usr/bin/ping2: hard link differs"), "{}", out.stdout_text());
+    // A manifest's paths are found beneath -C.
+    let manifest = tmp.path().join("caps.txt");
+    std::fs::write(&manifest, "/x cap_chown=ep\n").unwrap();
+    let out = captar().args(["verify", "--one-top-level", "--manifest"]).arg(&manifest).code(2);
+    assert!(out.stderr_text().contains("a manifest's paths are looked for beneath -C DIR"), "{}", out.stderr_text());
+}

@@ -251,6 +251,14 @@ pub struct VerifyArgs {
     /// directory member found as such a symlink as extract --keep-directory-symlink left it
     #[arg(long)]
     pub(super) keep_directory_symlink: bool,
+    /// Remove N leading components from member names (and hard-link targets), as extract
+    /// --strip-components extracted them; members stripped to nothing are not compared
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub(super) strip_components: usize,
+    /// Members are beneath DIR, as extract --one-top-level put them (without =DIR, the
+    /// archive's name less its .tar and compression suffixes)
+    #[arg(long, value_name = "DIR", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub(super) one_top_level: Option<OsString>,
     /// Compare the archive's capabilities as `extract --cap-rootid` with this policy wrote them
     #[arg(long, value_name = "keep|host|N", default_value = "keep", value_parser = parse_rootid)]
     pub(super) cap_rootid: RootidPolicy,

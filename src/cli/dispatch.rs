@@ -304,6 +304,8 @@ fn verify_written(
         summary_on_pass: false,
         // A named path may go through a symlink to a directory (`bin/true`, /bin being one).
         keep_directory_symlink: true,
+        strip_components: 0,
+        top_level: None,
         checkpoints: None,
         record,
         name_members,
@@ -427,6 +429,13 @@ fn command(
                     "--occurrence picks among an archive's members of one name; a manifest names each path once".into(),
                 ));
             }
+            if matches!(source, Source::Manifest(_)) && a.one_top_level.is_some() {
+                return Err(Error::Usage(
+                    "--one-top-level moves an archive's members; a manifest's paths are looked for beneath -C DIR, so name DIR/TOP there".into(),
+                ));
+            }
+            let top_level =
+                a.one_top_level.as_deref().map(|d| super::options::top_level(Path::new(d), &input)).transpose()?;
             let opts = VerifyOptions {
                 source,
                 directory: super::options::reading_directory(
@@ -442,6 +451,8 @@ fn command(
                 rootid: a.cap_rootid,
                 summary_on_pass: true,
                 keep_directory_symlink: a.keep_directory_symlink,
+                strip_components: a.strip_components,
+                top_level,
                 checkpoints: checkpoints(Read, &input, "-d", a.json),
                 record,
                 name_members: a.verbose.then_some(""),

@@ -652,7 +652,7 @@ fn once_each_directory(paths: Vec<Named>, dereference: bool, one_file_system: bo
 
 /// `--one-top-level`'s directory: DIR as given (relative, without `..`), or the archive's name
 /// less its suffixes (`app-1.2.tar.gz` → `app-1.2`), as GNU tar deduces it.
-fn top_level(dir: &Path, archive: &Path) -> Result<PathBuf> {
+pub(super) fn top_level(dir: &Path, archive: &Path) -> Result<PathBuf> {
     // GNU tar's: a compression suffix (or .tar), then a .tar before it.
     const SUFFIXES: [&str; 18] = [
         ".tar", ".gz", ".tgz", ".taz", ".Z", ".taZ", ".bz2", ".tbz", ".tbz2", ".tz2", ".lz", ".lzma", ".tlz", ".lzo",

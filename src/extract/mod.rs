@@ -44,7 +44,8 @@ pub use beneath::SafeName;
 use dirs::PendingDir;
 pub use driver::extract;
 use in_the_way::BackedUp;
-use names::{members_of, strip}; // `stdout` names them from here
+use names::members_of;
+pub(crate) use names::{beneath_top_level, strip, strip_member}; // `stdout` and verify use them from here
 pub use options::{Existing, ExtractOptions, RootidPolicy};
 use pool::Pool;
 use restore::{CapFailure, Restorer};

@@ -12,7 +12,7 @@ use crate::select::Members;
 
 /// A member name without its first `n` components, counted as GNU tar counts them (a leading
 /// `./` is one; empty ones between slashes are none); `None` when nothing is left.
-pub(super) fn strip(name: &Path, n: usize) -> Option<PathBuf> {
+pub(crate) fn strip(name: &Path, n: usize) -> Option<PathBuf> {
     let parts: Vec<&[u8]> = std::os::unix::ffi::OsStrExt::as_bytes(name.as_os_str())
         .split(|&b| b == b'/')
         .filter(|c| !c.is_empty())
@@ -26,17 +26,7 @@ pub(super) fn strip(name: &Path, n: usize) -> Option<PathBuf> {
 pub(super) fn strip_and_move(opts: &ExtractOptions, name: SafeName, meta: &mut EntryMeta) -> Option<SafeName> {
     let name = match opts.strip_components {
         0 => name,
-        n => {
-            // (The rest of a name without `..` has none: `parse` cannot fail.)
-            let path = strip(&meta.path, n)?;
-            let stripped = SafeName::parse(&path).ok()?;
-            meta.path = path;
-            if meta.kind == Kind::HardLink {
-                // tar strips hard-link targets too (one with `..` is refused later).
-                meta.link = meta.link.as_deref().map(|l| strip(l, n).unwrap_or_default());
-            }
-            stripped
-        }
+        n => strip_member(n, meta)?,
     };
     Some(match &opts.top_level {
         Some(dir) => beneath_top_level(dir, name, meta),
@@ -44,10 +34,24 @@ pub(super) fn strip_and_move(opts: &ExtractOptions, name: SafeName, meta: &mut E
     })
 }
 
+/// A member's name without its first `n` components (`--strip-components`, which verify takes
+/// too), its hard-link target's as well; `None` when stripping leaves nothing (not extracted).
+pub(crate) fn strip_member(n: usize, meta: &mut EntryMeta) -> Option<SafeName> {
+    // (The rest of a name without `..` has none: `parse` cannot fail.)
+    let path = strip(&meta.path, n)?;
+    let stripped = SafeName::parse(&path).ok()?;
+    meta.path = path;
+    if meta.kind == Kind::HardLink {
+        // tar strips hard-link targets too (one with `..` is refused later).
+        meta.link = meta.link.as_deref().map(|l| strip(l, n).unwrap_or_default());
+    }
+    Some(stripped)
+}
+
 /// A member moved beneath `dir` (tar's --one-top-level) unless it is there already, after
 /// --transform and --strip-components (as GNU tar); its hard-link target too (which GNU tar 1.34
 /// leaves, so the link fails).
-pub(super) fn beneath_top_level(dir: &Path, name: SafeName, meta: &mut EntryMeta) -> SafeName {
+pub(crate) fn beneath_top_level(dir: &Path, name: SafeName, meta: &mut EntryMeta) -> SafeName {
     let moved = |rel: &Path| if rel.as_os_str().is_empty() { dir.to_path_buf() } else { dir.join(rel) };
     if meta.kind == Kind::HardLink
         && let Some(target) = meta.link.as_deref().and_then(|l| SafeName::parse(l).ok())

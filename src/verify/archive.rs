@@ -136,11 +136,23 @@ impl Verifier<'_> {
                     }
                 }
             }
+            if self.opts.strip_components > 0 {
+                // A member stripped to nothing is not extracted, so not compared (GNU tar's
+                // `-d` warns that it cannot stat an empty name).
+                let Some(stripped) = crate::extract::strip_member(self.opts.strip_components, &mut meta) else {
+                    continue;
+                };
+                name = stripped;
+            }
+            if let Some(dir) = &self.opts.top_level {
+                name = crate::extract::beneath_top_level(dir, name, &mut meta);
+            }
             self.note_link_target(&meta, &name.rel);
             if !selected {
                 // --extra leaves out what --exclude leaves out: matched below by the names as
-                // found, which --transform makes differ from the names excluded here.
-                if self.opts.extra && !self.opts.select.transforms.is_empty() {
+                // found, which --transform, --strip-components and --one-top-level make differ
+                // from the names excluded here.
+                if self.opts.extra && (!self.opts.select.transforms.is_empty() || self.opts.moves_members()) {
                     self.seen.insert(name.rel);
                 }
                 continue;

@@ -186,7 +186,14 @@ pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
         archive_data: None,
         members: match opts.source {
             Source::Manifest(_) => Members::for_paths(&opts.select),
-            Source::Archive(_) => Members::new(&opts.select),
+            Source::Archive(_) => {
+                let mut members = Members::new(&opts.select);
+                // As extract: GNU tar's `--occurrence` counts the names as changed.
+                if opts.moves_members() {
+                    members.read_all();
+                }
+                members
+            }
         },
     };
     if opts.json {

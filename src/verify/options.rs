@@ -45,6 +45,11 @@ pub struct VerifyOptions {
     /// Members' paths go through symlinks to directories, and a directory member found as
     /// one is as `extract --keep-directory-symlink` left it.
     pub keep_directory_symlink: bool,
+    /// Members' names (and hard-link targets) lose this many leading components, as
+    /// `extract --strip-components` extracted them; those stripped to nothing are not compared.
+    pub strip_components: usize,
+    /// Members are beneath this directory, as `extract --one-top-level` put them.
+    pub top_level: Option<PathBuf>,
     /// `--checkpoint`: actions every N records of the archive read.
     pub checkpoints: std::option::Option<std::sync::Arc<crate::checkpoint::Checkpoints>>,
     /// The archive is read in records of this many bytes (GNU tar's `--record-size`): what
@@ -63,4 +68,12 @@ pub struct VerifyOptions {
     /// archive lacks among them; `None`, every one the archive carries (and only those: an
     /// archive made without `--xattrs` carries none).
     pub xattrs: Option<std::sync::Arc<crate::select::XattrPolicy>>,
+}
+
+impl VerifyOptions {
+    /// Members are found elsewhere than their names say (`--strip-components`,
+    /// `--one-top-level`), so `--occurrence` counts them over the whole archive, as extract.
+    pub(super) fn moves_members(&self) -> bool {
+        self.strip_components > 0 || self.top_level.is_some()
+    }
 }
