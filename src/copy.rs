@@ -100,6 +100,11 @@ fn through_pipe(
         made: "copied",
         // Holes stay holes, as with `cp -a`: a file's data runs travel, extract makes the holes.
         sparse: true,
+        // DST, made by now, is not walked into where a mount inside SRC shows it (a bind
+        // mount of a directory above it): destination_inside_source cannot see that.
+        not_into: std::fs::metadata(&opts.dst)
+            .ok()
+            .map(|m| (std::os::unix::fs::MetadataExt::dev(&m), std::os::unix::fs::MetadataExt::ino(&m))),
         ..CreateOptions::new(
             Target::Pipe(Mutex::new(Some(writer))),
             vec![Named { dir: opts.src.clone(), path: PathBuf::from(".") }],

@@ -398,6 +398,7 @@ impl CreateArgs {
             excluded_caps_were: Some("left out of the archive"),
             made: "archived",
             progress,
+            not_into: None,
         })
     }
 }

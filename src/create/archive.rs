@@ -104,6 +104,8 @@ pub(super) enum Skip {
     As(std::ffi::OsString),
     /// Nothing (the old archive's note covers it).
     Quietly,
+    /// Copy's destination: an error naming it.
+    Destination,
 }
 
 /// Adds members to the uncompressed archive at `path` (tar's -r), written over its

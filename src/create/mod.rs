@@ -183,7 +183,7 @@ pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
     let mut walker = Walker {
         files,
         links: HashMap::new(),
-        skip_inodes: Vec::new(),
+        skip_inodes: opts.not_into.map(|id| (id, archive::Skip::Destination)).into_iter().collect(),
         warned_absolute: std::collections::HashSet::new(),
         archived: HashMap::new(),
         incremental,

@@ -82,6 +82,9 @@ pub struct CreateOptions {
     pub made: &'static str,
     /// Draw a progress bar on stderr (the CLI decides: a terminal, no -q).
     pub progress: bool,
+    /// Copy's destination (device and inode), which the walk must not enter: reached, through
+    /// a mount inside the source, it is an error and left out, as cp -a leaves it.
+    pub not_into: Option<(u64, u64)>,
     /// Only files changed since then (`--newer`, `--newer-mtime`).
     pub newer: Option<Newer>,
     /// Files with holes as their data runs (`--sparse`, GNU tar's `-S`).
@@ -128,6 +131,7 @@ impl CreateOptions {
             excluded_caps_were: Some("left out of the archive"),
             made: "archived",
             progress: false,
+            not_into: None,
         }
     }
 }

@@ -401,6 +401,15 @@ impl Walker<'_> {
                 Skip::Note => Some(name),
                 Skip::As(file_name) => Some(name.with_file_name(file_name)),
                 Skip::Quietly => None,
+                Skip::Destination => {
+                    // (Found by audit: a copy into a directory a bind mount inside the source
+                    // showed went on copying into its own copy.)
+                    report.error(format!(
+                        "{}: is the destination, reached through a mount inside the source; not copied into itself (copy into a directory the source does not show, or leave the mount out with --exclude)",
+                        path.on_disk()
+                    ));
+                    return Ok(None);
+                }
             };
             // Said unless --exclude leaves it out by its own name: it is walked under the
             // temporary one, which the exclusions did not match (found by audit: `-cf n.tar
