@@ -329,6 +329,11 @@ impl XattrPolicy {
 
     /// Whether the xattr `name` is kept. An explicit `--xattrs-exclude` applies to
     /// capabilities too; `--xattrs-include` never drops them.
+    /// Whether `--acls` (or `--selinux`) asked for this xattr by name, not a pattern.
+    pub fn asks_for(&self, name: &OsStr) -> bool {
+        self.also.iter().any(|a| a == name)
+    }
+
     pub fn wants(&self, name: &OsStr) -> bool {
         if self.also.iter().any(|a| a == name) {
             return true;

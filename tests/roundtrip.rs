@@ -1825,6 +1825,53 @@ fn peer_acls_are_restored_with_acls() {
     }
 }
 
+/// With `--acls`, what the destination's default ACL would give the members it makes is taken
+/// away where the archive has no ACL, as GNU tar resets it: a 0640 file extracted beneath a
+/// directory whose default ACL names a user was readable by that user (found by audit). Without
+/// `--acls` the inherited ACLs stay, as with GNU tar and any new file.
+#[test]
+fn acls_inherited_from_the_destination_are_reset_as_gnu_tar() {
+    if !util::require_tool("setfacl") || !util::require_tool("tar") {
+        return;
+    }
+    let (tmp, src) = empty_src();
+    std::fs::create_dir_all(src.join("d/e")).unwrap();
+    std::fs::write(src.join("d/f"), b"secret\n").unwrap();
+    std::fs::write(src.join("d/named"), b"x\n").unwrap();
+    if cmd("setfacl").args(["-m", "u:bin:r"]).arg(src.join("d/named")).run().status.code() != Some(0) {
+        util::skip("this filesystem takes no ACL");
+        return;
+    }
+    cmd("setfacl").args(["-d", "-m", "u:daemon:rx"]).arg(src.join("d/e")).ok();
+    cmd("chmod").args(["640", "d/f"]).current_dir(&src).ok();
+    cmd("chmod").args(["750", "d"]).current_dir(&src).ok();
+    let facl = |root: &Path| cmd("getfacl").args(["-n", "-R", "-p", "d"]).current_dir(root).ok().stdout_text();
+    for (i, create) in [["tar", "--acls", "-cf"], [env!("CARGO_BIN_EXE_captar"), "create", "--acls"]].iter().enumerate()
+    {
+        let a = tmp.path().join(format!("a{i}.tar"));
+        let create = cmd(create[0]).args(&create[1..]);
+        let create = if i == 1 { create.arg("-f") } else { create };
+        create.arg(&a).arg("-C").arg(&src).arg("d").ok();
+        for acls in [true, false] {
+            let dests = [tmp.path().join(format!("gnu{i}{acls}")), tmp.path().join(format!("ours{i}{acls}"))];
+            for d in &dests {
+                std::fs::create_dir(d).unwrap();
+                cmd("setfacl").args(["-d", "-m", "u:nobody:rwx"]).arg(d).ok();
+            }
+            let flag = if acls { "--acls" } else { "--no-acls" };
+            cmd("tar").args([flag, "-xf"]).arg(&a).arg("-C").arg(&dests[0]).ok();
+            captar().args(["extract", flag, "-f"]).arg(&a).arg("-C").arg(&dests[1]).ok();
+            let (gnu, ours) = (facl(&dests[0]), facl(&dests[1]));
+            assert_eq!(ours, gnu, "archive {i}, {flag}");
+            assert_eq!(ours.contains("user:65534:rwx"), !acls, "archive {i}, {flag}: {ours}");
+            if acls {
+                assert_eq!(ours, facl(&src), "archive {i}");
+                captar().args(["verify", "--all", "--acls", "-f"]).arg(&a).arg("-C").arg(&dests[1]).ok();
+            }
+        }
+    }
+}
+
 /// `--exclude` and `-X` when reading select what GNU tar's do: the stored name or a leading
 /// directory of it, matched at any depth; list and extract leave out the same members, and
 /// what is extracted keeps its capabilities. A member named and excluded is found, not an error.
@@ -4071,21 +4118,40 @@ fn xattrs_a_filesystem_keeps_none_of_say_what_to_do() {
     util::cmd("setfacl").args(["-m", "u:65534:r"]).arg(src.join("f")).ok();
     let archive = tmp.path().join("a.tar");
     captar().args(["create", "--xattrs", "--acls", "-f"]).arg(&archive).arg("-C").arg(&src).arg("f").ok();
-    let err = captar()
-        .args(["extract", "--xattrs", "--acls", "-f"])
-        .arg(&archive)
-        .arg("-C")
-        .arg(ramfs.path())
-        .code(2)
-        .stderr_text();
+    let on_ramfs = |args: &[&str], archive: &Path| {
+        captar().arg("extract").args(args).arg("-f").arg(archive).arg("-C").arg(ramfs.path()).code(2).stderr_text()
+    };
+    let err = on_ramfs(&["--xattrs", "--acls"], &archive);
     assert!(err.starts_with("captar: f: cannot set xattr "), "{err}");
     assert!(err.contains("cannot set xattr system.posix_acl_access: Operation not supported (this filesystem keeps no ACLs: restore onto ext4, xfs, btrfs or tmpfs, or leave them out with --no-acls)"), "{err}");
     assert!(err.contains("cannot set xattr user.a: Operation not supported (this filesystem keeps no xattrs of that kind: restore onto ext4, xfs, btrfs or tmpfs, or leave it out with --xattrs-exclude)"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     assert_eq!(std::fs::read(ramfs.path().join("f")).unwrap(), b"x");
+    // An ACL a pattern took, not --acls: the pattern's remedy, not --no-acls, which changes
+    // nothing there (found by audit: each was sent to the other's remedy).
+    let err = on_ramfs(&["--no-acls", "--xattrs-include=system.*"], &archive);
+    assert!(err.contains("or leave them out with --xattrs-exclude='system.posix_acl_*')"), "{err}");
+    // An SELinux label --selinux asks for: leaving the option out is the remedy, as
+    // --xattrs-exclude does not take it away.
+    let Some(python) = util::python_with("tarfile", "python3") else { return };
+    let script = r#"
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], 'w', format=tarfile.PAX_FORMAT) as t:
+    ti = tarfile.TarInfo('s'); ti.size = 1
+    ti.pax_headers = {'RHT.security.selinux': 'system_u:object_r:bin_t:s0'}
+    t.addfile(ti, io.BytesIO(b's'))
+"#;
+    let labelled = tmp.path().join("label.tar");
+    util::cmd(python).args(["-c", script]).arg(&labelled).ok();
+    for args in [&["--selinux"][..], &["--selinux", "--xattrs-exclude=security.selinux"]] {
+        let err = on_ramfs(args, &labelled);
+        assert_eq!(
+            err,
+            "captar: s: cannot set xattr security.selinux: Operation not supported (this filesystem keeps no SELinux labels: restore onto ext4, xfs, btrfs or tmpfs, or leave them out: without --selinux)\n"
+        );
+    }
     // A name in no Linux namespace (macOS's, in an archive made there) fits no filesystem:
     // the advice says so, and does not send the user to ext4.
-    let Some(python) = util::python_with("tarfile", "python3") else { return };
     let script = r#"
 import io, sys, tarfile
 with tarfile.open(sys.argv[1], 'w', format=tarfile.PAX_FORMAT) as t:

@@ -471,12 +471,46 @@ impl Restorer {
             if name != caps::XATTR_NAME && self.xattrs.wants(name) {
                 match set(name, value) {
                     Ok(()) => done.push((name.as_os_str(), value.as_slice())),
-                    Err(e) => refused.push(xattr_problem(name, &e, meta.kind)),
+                    Err(e) => refused.push(xattr_problem(name, &e, meta.kind, self.xattrs.asks_for(name))),
                 }
             }
         }
         xattr_problems(problems, refused);
         done
+    }
+
+    /// With `--acls`, the ACLs the member lacks are removed, as GNU tar resets them: a file
+    /// made in a directory with a default ACL inherits it as its access ACL (and a directory
+    /// as its default one too), which would open it wider than archived, in silence (found by
+    /// audit: a 0640 file could be read by a user the destination's default ACL named). An
+    /// access ACL of the base entries alone is the mode, which is set already.
+    fn drop_inherited_acls(
+        &self,
+        remove: &dyn Fn(&OsStr) -> io::Result<()>,
+        meta: &EntryMeta,
+        problems: &mut Vec<String>,
+    ) {
+        if meta.kind == Kind::Symlink {
+            return;
+        }
+        for name in [acl::ACCESS_XATTR, acl::DEFAULT_XATTR] {
+            let name = OsStr::new(name);
+            if (name == acl::DEFAULT_XATTR && meta.kind != Kind::Dir)
+                || !self.xattrs.asks_for(name)
+                || meta.xattrs.iter().any(|(n, _)| n == name)
+            {
+                continue;
+            }
+            match remove(name) {
+                // A filesystem without ACLs has none to remove.
+                Err(e) if !matches!(e.raw_os_error(), Some(libc::ENOTSUP)) => problems.push(format!(
+                    "cannot remove the {} ACL it inherited from its directory (the archive has none): {}",
+                    if name == acl::ACCESS_XATTR { "access" } else { "default" },
+                    crate::error::os_text(&e)
+                )),
+                _ => {}
+            }
+        }
     }
 
     /// The other xattrs, then the capability (last, as GNU tar sets it), with `set`. Where the
@@ -496,6 +530,7 @@ impl Restorer {
         problems: &mut Vec<String>,
     ) -> std::result::Result<(), CapFailure> {
         let mut others = self.other_xattrs(set, meta, problems);
+        self.drop_inherited_acls(remove, meta, problems);
         others.retain(|(name, _)| ["user.", "trusted."].iter().any(|k| name.as_bytes().starts_with(k.as_bytes())));
         match self.caps_of(set, meta) {
             Err(f) if f.no_space && !others.is_empty() => {
@@ -510,7 +545,7 @@ impl Restorer {
                             "cannot set xattr {}: no room left for it once the capability was set (this file's xattr space is full, as ext4 keeps a file's xattrs in its inode and one block, or the filesystem is)",
                             name.to_string_lossy()
                         )),
-                        Err(e) => refused.push(xattr_problem(name, &e, meta.kind)),
+                        Err(e) => refused.push(xattr_problem(name, &e, meta.kind, self.xattrs.asks_for(name))),
                         Ok(()) => {}
                     }
                 }
@@ -850,13 +885,20 @@ fn xattr_problems(problems: &mut Vec<String>, refused: Vec<String>) {
 
 /// The problem of an xattr the destination refused: its name, the system's words, and what to
 /// do (`xattr_hint`).
-fn xattr_problem(name: &OsStr, e: &io::Error, kind: Kind) -> String {
-    format!("cannot set xattr {}: {}{}", name.to_string_lossy(), crate::error::os_text(e), xattr_hint(name, e, kind))
+fn xattr_problem(name: &OsStr, e: &io::Error, kind: Kind, by_option: bool) -> String {
+    format!(
+        "cannot set xattr {}: {}{}",
+        name.to_string_lossy(),
+        crate::error::os_text(e),
+        xattr_hint(name, e, kind, by_option)
+    )
 }
 
 /// What to do about an xattr the destination refused (found by review: a bare "Operation not
-/// supported" on ramfs said nothing of it).
-fn xattr_hint(name: &OsStr, e: &io::Error, kind: Kind) -> &'static str {
+/// supported" on ramfs said nothing of it). `by_option`: `--acls` or `--selinux` asked for it,
+/// which only leaving that option out undoes; else an xattr pattern took it (found by audit:
+/// each was sent to the other's remedy, which changed nothing).
+fn xattr_hint(name: &OsStr, e: &io::Error, kind: Kind, by_option: bool) -> &'static str {
     let acl = name == acl::ACCESS_XATTR || name == acl::DEFAULT_XATTR;
     match e.raw_os_error() {
         // On any filesystem (found by review: an ACL on a symlink sent the user to ext4, on ext4).
@@ -865,8 +907,14 @@ fn xattr_hint(name: &OsStr, e: &io::Error, kind: Kind) -> &'static str {
         {
             " (Linux keeps no user.* xattrs and no ACLs on a symlink, whatever the filesystem: the archive was made elsewhere)"
         }
-        Some(libc::ENOTSUP) if acl => {
+        Some(libc::ENOTSUP) if acl && by_option => {
             " (this filesystem keeps no ACLs: restore onto ext4, xfs, btrfs or tmpfs, or leave them out with --no-acls)"
+        }
+        Some(libc::ENOTSUP) if acl => {
+            " (this filesystem keeps no ACLs: restore onto ext4, xfs, btrfs or tmpfs, or leave them out with --xattrs-exclude='system.posix_acl_*')"
+        }
+        Some(libc::ENOTSUP) if by_option && name == crate::select::SELINUX_XATTR => {
+            " (this filesystem keeps no SELinux labels: restore onto ext4, xfs, btrfs or tmpfs, or leave them out: without --selinux)"
         }
         // Linux has four namespaces; a name outside them (macOS's `com.apple.quarantine`) is
         // refused by every filesystem (found by review: the advice named other filesystems).
