@@ -70,6 +70,9 @@ pub struct Restorer {
     times_probed_last: std::sync::atomic::AtomicU64,
     times_unclear: std::sync::atomic::AtomicU32,
     times_cut: std::sync::Mutex<Option<(PathBuf, Time, Time)>>,
+    /// Out of a decompressor: the members whose capability was restored, with its text, to
+    /// take back if the stream is found damaged later (`restored_from_stream`).
+    from_stream: Option<std::sync::Mutex<Vec<(PathBuf, String)>>>,
 }
 
 /// What a failed `fsetxattr(security.capability)` of `value` means and how to get past it.
@@ -133,7 +136,9 @@ fn ts(secs: i64, nsecs: u32) -> Timespec {
 }
 
 impl Restorer {
-    pub fn new(opts: &ExtractOptions) -> Restorer {
+    /// `decompressed`: the archive is read through a decompressor, whose check may find damage
+    /// after members were restored (see `from_stream`).
+    pub fn new(opts: &ExtractOptions, decompressed: bool) -> Restorer {
         let umask = rustix::process::umask(Mode::empty());
         rustix::process::umask(umask);
         Restorer {
@@ -153,7 +158,13 @@ impl Restorer {
             times_probed_last: std::sync::atomic::AtomicU64::new(u64::MAX),
             times_unclear: std::sync::atomic::AtomicU32::new(0),
             times_cut: std::sync::Mutex::new(None),
+            from_stream: decompressed.then(|| std::sync::Mutex::new(Vec::new())),
         }
+    }
+
+    /// The members whose capability was restored out of a decompressor, with its text.
+    pub fn restored_from_stream(&self) -> Vec<(PathBuf, String)> {
+        self.from_stream.as_ref().and_then(|m| m.lock().ok().map(|v| v.clone())).unwrap_or_default()
     }
 
     /// The closing note when a filesystem kept mtimes less precisely than the archive has them
@@ -741,6 +752,9 @@ impl Restorer {
         })?;
         if value != raw {
             self.rewritten_caps.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        if let Some(Ok(mut restored)) = self.from_stream.as_ref().map(|m| m.lock()) {
+            restored.push((meta.path.clone(), decoded.text_with_rootid()));
         }
         // Written as archived for another namespace's root: a rootid that is this namespace's
         // root (0, as the kernel takes it here) reads as v2, and takes effect.

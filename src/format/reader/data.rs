@@ -218,6 +218,24 @@ impl Reader {
         }
         self.remaining -= n as u64;
         self.offset += n as u64;
+        if self.remaining == 0 && self.padding > 0 && self.src.decompresses() {
+            // Out of a decompressor, the padding is read with the data's end: damage found
+            // there (liblzma gives out bytes before it finds them wrong) is this member's, whose
+            // data may be wrong, so the file is not kept, nor its capability restored (found by
+            // audit: an xz archive's capped file was left with zeros for its data). A stream
+            // cut short there left the data whole: said before the next member, as before.
+            let pad = std::mem::take(&mut self.padding);
+            if let Err(e) = self.skip_io(pad) {
+                let cut = e.kind() == io::ErrorKind::UnexpectedEof
+                    || crate::format::compress::stream_cut(&e)
+                    || crate::format::compress::skipped_before_end(&e).is_some();
+                let e = self.skip_err(e);
+                match cut {
+                    true => self.cut_in_padding = Some(e),
+                    false => return Err(e),
+                }
+            }
+        }
         Ok(n)
     }
 

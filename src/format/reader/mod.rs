@@ -50,6 +50,11 @@ pub struct Reader {
     offset: u64,
     remaining: u64,
     padding: u64,
+    /// The error of a compressed stream cut short inside a member's padding, met reading its
+    /// data's end (see `read_stored`): the next member's to report, as the data was whole.
+    cut_in_padding: Option<Error>,
+    /// Whether the decompressor found the stream damaged (`found_damage`).
+    found_damage: std::cell::Cell<bool>,
     /// The global header's value of each `CORE` keyword.
     global: [Option<Vec<u8>>; CORE.len()],
     /// Xattr records of global headers, left out; reported with the next member.
@@ -167,6 +172,8 @@ impl Reader {
             remaining: 0,
             sparse: None,
             padding: 0,
+            cut_in_padding: None,
+            found_damage: std::cell::Cell::new(false),
             global: Default::default(),
             global_xattrs_left_out: 0,
             global_caps_left_out: false,
@@ -380,6 +387,23 @@ impl Reader {
         Some((st.st_size as i64, st.st_mtime as i64, st.st_mtime_nsec as i64))
     }
 
+    /// The decompressor's finding of damage, in a message, remembered (`found_damage`).
+    fn damaged(&self, e: &io::Error) -> String {
+        self.found_damage.set(true);
+        damaged(e)
+    }
+
+    /// Whether the archive is read through a decompressor.
+    pub fn decompresses(&self) -> bool {
+        self.src.decompresses()
+    }
+
+    /// Whether the decompressor found the stream damaged (a corrupt block, a failed check):
+    /// what was read before may be wrong too, as a check covers what came before it.
+    pub fn found_damage(&self) -> bool {
+        self.found_damage.get()
+    }
+
     /// The archive's name, as its errors give it.
     pub fn archive_name(&self) -> &str {
         &self.archive
@@ -408,7 +432,7 @@ impl Reader {
             // A decompressor's own finding (a read error of the input is neither kind, and
             // has its errno; zstd's "Data corruption detected" has neither: it was said as
             // "read failed", like an I/O error).
-            damaged(e)
+            self.damaged(e)
         } else {
             format!("read failed: {}", crate::error::os_text(e))
         }
@@ -447,15 +471,23 @@ impl Reader {
     }
 
     fn skip(&mut self, n: u64) -> Result<()> {
+        self.skip_io(n).map_err(|e| self.skip_err(e))
+    }
+
+    fn skip_io(&mut self, n: u64) -> io::Result<()> {
         if n > 0 {
-            // A skip past the archive's end is told where the archive ends, as a read is.
-            self.src.skip(n).map_err(|e| match crate::format::compress::skipped_before_end(&e) {
-                Some(passed) => self.err(self.offset + passed, self.io_msg(&e)),
-                None => self.io_err(e),
-            })?;
+            self.src.skip(n)?;
             self.offset += n;
         }
         Ok(())
+    }
+
+    /// A skip's error: one past the archive's end is told where the archive ends, as a read is.
+    fn skip_err(&self, e: io::Error) -> Error {
+        match crate::format::compress::skipped_before_end(&e) {
+            Some(passed) => self.err(self.offset + passed, self.io_msg(&e)),
+            None => self.io_err(e),
+        }
     }
 
     fn read_blob(&mut self, size: u64, what: &str) -> Result<Vec<u8>> {
@@ -517,9 +549,12 @@ impl Reader {
                 true => format!("read failed after the end-of-archive marker: {e}"),
                 // Cut in its last bytes (gzip's or xz's trailer): said as a stream cut short,
                 // as one cut earlier is (it was said to fail its check; found by review).
-                false => self.stream_cut_msg(&e).unwrap_or_else(|| format!(
-                    "the compressed stream fails its check at its end ({e}): the archive is damaged and what was read from it may be wrong; use an intact copy"
-                )),
+                false => self.stream_cut_msg(&e).unwrap_or_else(|| {
+                    self.found_damage.set(true);
+                    format!(
+                        "the compressed stream fails its check at its end ({e}): the archive is damaged and what was read from it may be wrong; use an intact copy"
+                    )
+                }),
             };
             self.err(self.offset, msg)
         })?;
@@ -536,7 +571,7 @@ impl Reader {
         if !self.src.seeks()
             && let Err(e) = io::copy(&mut (&mut *self.src).take(AHEAD), &mut io::sink())
         {
-            return self.err(at, format!("{what}: {}", damaged(&e)));
+            return self.err(at, format!("{what}: {}", self.damaged(&e)));
         }
         self.err(at, format!("{what}: {why}"))
     }
@@ -555,7 +590,7 @@ impl Reader {
             // Out of a decompressor, any error past a damaged header is the stream's (zstd's
             // failed checksum has neither kind below; a cut stream ends early).
             let msg = match reader.src.decompresses() {
-                true => format!("{what}: {}", damaged(e)),
+                true => format!("{what}: {}", reader.damaged(e)),
                 false => format!("{what}: the archive is damaged here, and reading on past it: {}", reader.io_msg(e)),
             };
             reader.err(at, msg)
@@ -622,6 +657,9 @@ impl Reader {
 
     /// Skips whatever is left of the current member's data.
     fn finish_current(&mut self) -> Result<()> {
+        if let Some(e) = self.cut_in_padding.take() {
+            return Err(e);
+        }
         let (data, padding) = (self.remaining, self.padding);
         self.remaining = 0;
         self.padding = 0;
