@@ -178,6 +178,15 @@ fn initial_userns() -> Option<bool> {
     *INITIAL.get_or_init(|| Some(uid_map()? == [["0", "0", "4294967295"]]))
 }
 
+/// Whether a capability written for this namespace's root (v2) takes effect on the host: in
+/// the initial namespace, or in one whose root is the host's root (`unshare -U -r` run by
+/// root: uid map `0 0 1`), where the kernel stores it as v2 (found by audit: such a copy was
+/// said to take effect only in the namespace). (A nested namespace's map names its parent's
+/// uids: one whose root is its parent's, itself not the host's, is taken as the host's.)
+pub(crate) fn caps_for_host() -> bool {
+    in_initial_userns() || ns_root_on_host() == Some(0)
+}
+
 /// The host uid of this user namespace's root (`0 HOST COUNT` in its uid map).
 pub(crate) fn ns_root_on_host() -> Option<u64> {
     uid_map()?.iter().find_map(|line| match line.as_slice() {

@@ -176,6 +176,38 @@ fn extract_inside_a_namespace_writes_v3_for_the_host() {
     );
 }
 
+/// In a user namespace whose root is the host's root (`unshare -U -r` run by root: uid map
+/// `0 0 1`), the kernel stores what root writes there as v2, for the host: nothing is said of a
+/// namespace, with `keep` or `host` (found by audit: such a copy was said to take effect only
+/// in the namespace, "host uid 0").
+#[test]
+fn a_namespace_whose_root_is_the_hosts_writes_for_the_host() {
+    let Some(e) = env() else { return };
+    let src = e.dir.join("src");
+    std::fs::create_dir(&src).unwrap();
+    std::fs::write(src.join("ping"), b"binary").unwrap();
+    cmd("setcap").arg("cap_net_raw=ep").arg(src.join("ping")).ok();
+    let a = e.dir.join("a.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).arg(".").ok();
+    let cap = env!("CARGO_BIN_EXE_captar");
+    for (i, args) in ["extract -f A -C D", "extract --cap-rootid host -f A -C D", "copy SRC D"].iter().enumerate() {
+        let d = e.dir.join(format!("d{i}"));
+        std::fs::create_dir(&d).unwrap();
+        let line = args.replace("A", &a.display().to_string()).replace("SRC", &src.display().to_string());
+        let line = line.replace(" D", &format!(" {}", d.display()));
+        let out =
+            cmd("unshare").args(["-U", "-r", "sh", "-c"]).arg(format!("cat /proc/self/uid_map && {cap} {line}")).run();
+        let text = out.stdout_text();
+        assert!(
+            out.status.success() && text.split_whitespace().take(3).eq(["0", "0", "1"]),
+            "{line}: {text}{}",
+            out.stderr_text()
+        );
+        assert!(!out.stderr_text().contains("namespace"), "{line}: {}", out.stderr_text());
+        assert_eq!(getcap_n(&d.join("ping")), format!("{}/ping cap_net_raw=ep\n", d.display()), "{line}");
+    }
+}
+
 #[test]
 fn unmappable_rootid_is_reported_not_crashed_on() {
     let Some(e) = env() else { return };

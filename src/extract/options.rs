@@ -47,7 +47,7 @@ impl RootidPolicy {
             RootidPolicy::Keep => format!("{what} archived as v1 and written as v2 (the kernel takes no v1)"),
             // In a user namespace the kernel stores a v2 value for the namespace's root (found
             // by review: "for the host" was said of values stored with rootid 100000).
-            RootidPolicy::Host if !crate::xattr::in_initial_userns() => format!(
+            RootidPolicy::Host if !crate::xattr::caps_for_host() => format!(
                 "{what} written as v2, which the kernel stores for this user namespace's root, not as archived \
                  (--cap-rootid host; a capability for the host can be written only from the initial namespace)"
             ),

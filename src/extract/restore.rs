@@ -153,7 +153,7 @@ impl Restorer {
             excluded_caps: std::sync::atomic::AtomicU64::new(0),
             rewritten_caps: std::sync::atomic::AtomicU64::new(0),
             namespaced: std::sync::Mutex::new((0, Vec::new())),
-            in_userns: (!crate::xattr::in_initial_userns()).then(|| std::sync::atomic::AtomicU64::new(0)),
+            in_userns: (!crate::xattr::caps_for_host()).then(|| std::sync::atomic::AtomicU64::new(0)),
             times_probed: std::sync::Mutex::new(Vec::new()),
             times_probed_last: std::sync::atomic::AtomicU64::new(u64::MAX),
             times_unclear: std::sync::atomic::AtomicU32::new(0),
