@@ -67,6 +67,17 @@ fn chown_ns(path: &Path) {
     cmd("chown").args(["-R", &format!("{NS_ROOT}:{NS_ROOT}")]).arg(path).ok();
 }
 
+/// `src/ping` in the test's directory, given cap_net_raw, and `a.tar`, captar's archive of it.
+fn capped_source(e: &Env) -> (PathBuf, PathBuf) {
+    let src = e.dir.join("src");
+    std::fs::create_dir(&src).unwrap();
+    std::fs::write(src.join("ping"), b"binary").unwrap();
+    cmd("setcap").arg("cap_net_raw=ep").arg(src.join("ping")).ok();
+    let a = e.dir.join("a.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).arg(".").ok();
+    (src, a)
+}
+
 fn getcap_n(path: &Path) -> String {
     cmd("getcap").arg("-n").arg(path).ok().stdout_text()
 }
@@ -74,12 +85,7 @@ fn getcap_n(path: &Path) -> String {
 #[test]
 fn extract_inside_a_namespace_writes_v3_for_the_host() {
     let Some(e) = env() else { return };
-    let src = e.dir.join("src");
-    std::fs::create_dir(&src).unwrap();
-    std::fs::write(src.join("ping"), b"binary").unwrap();
-    cmd("setcap").arg("cap_net_raw=ep").arg(src.join("ping")).ok();
-    let a = e.dir.join("a.tar");
-    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).arg(".").ok();
+    let (_, a) = capped_source(&e);
     std::fs::set_permissions(&a, std::fs::Permissions::from_mode(0o644)).unwrap();
     let dst = e.dir.join("dst");
     std::fs::create_dir(&dst).unwrap();
@@ -183,12 +189,7 @@ fn extract_inside_a_namespace_writes_v3_for_the_host() {
 #[test]
 fn a_namespace_whose_root_is_the_hosts_writes_for_the_host() {
     let Some(e) = env() else { return };
-    let src = e.dir.join("src");
-    std::fs::create_dir(&src).unwrap();
-    std::fs::write(src.join("ping"), b"binary").unwrap();
-    cmd("setcap").arg("cap_net_raw=ep").arg(src.join("ping")).ok();
-    let a = e.dir.join("a.tar");
-    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).arg(".").ok();
+    let (src, a) = capped_source(&e);
     let cap = env!("CARGO_BIN_EXE_captar");
     for (i, args) in ["extract -f A -C D", "extract --cap-rootid host -f A -C D", "copy SRC D"].iter().enumerate() {
         let d = e.dir.join(format!("d{i}"));
