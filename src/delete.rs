@@ -66,8 +66,8 @@ pub fn delete(opts: &DeleteOptions, report: &Report) -> Result<Outcome> {
         return Err(Error::entry(
             path,
             format!(
-                "cannot delete from a {}-compressed archive (nor can GNU tar): decompress it, delete, then compress it again",
-                compression.name()
+                "cannot delete from {} (nor can GNU tar): decompress it, delete, then compress it again",
+                compression.compressed_archive()
             ),
         ));
     }

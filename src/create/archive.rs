@@ -194,8 +194,8 @@ pub(super) fn open_to_add(path: &Path, md: &std::fs::Metadata, seen: impl FnMut(
     }
     let compressed = |compression: Compression| {
         format!(
-            "cannot add to a {}-compressed archive (nor can GNU tar): decompress it, add, then compress it again",
-            compression.name()
+            "cannot add to {} (nor can GNU tar): decompress it, add, then compress it again",
+            compression.compressed_archive()
         )
     };
     // Opened for writing first: a refusal is said as such, before the archive is read (found by

@@ -334,8 +334,10 @@ fn for_mode(opts: Vec<OsString>, mode: Mode) -> Result<Vec<OsString>> {
 /// What `-I PROG` / `--use-compress-program=PROG` asks for: captar compresses and decompresses
 /// gzip, zstd, xz, bzip2, lzma and lzip itself, so a known program is read as `--gzip`,
 /// `--zstd`, `--xz`, `--bzip2`, `--lzma` or `--lzip`, with its `-N` level; options that change nothing in the
-/// output (threads, quiet) are accepted.
-fn compress_program(prog: &OsStr, reading: bool) -> Result<(&'static str, Option<String>)> {
+/// output (threads, quiet) are accepted. Reading, any program is taken, as the data says what it
+/// is (`None`): one captar reads, or an error saying how to read it (`-I lz4` was refused as
+/// if compressing; found by audit).
+fn compress_program(prog: &OsStr, reading: bool) -> Result<Option<(&'static str, Option<String>)>> {
     let text = prog.to_string_lossy();
     let mut words = text.split_whitespace();
     let first = words.next().unwrap_or_default();
@@ -348,6 +350,7 @@ fn compress_program(prog: &OsStr, reading: bool) -> Result<(&'static str, Option
         "bzip2" | "pbzip2" | "lbzip2" => "--bzip2",
         "lzma" => "--lzma",
         "lzip" | "plzip" | "lunzip" | "clzip" | "pdlzip" | "tarlz" => "--lzip",
+        _ if reading => return Ok(None),
         _ => {
             return Err(refuse(
                 "captar compresses with gzip, zstd, xz, bzip2, lzma and lzip itself; use -z/--gzip, --zstd, -J/--xz, -j/--bzip2, --lzma or --lzip",
@@ -357,7 +360,7 @@ fn compress_program(prog: &OsStr, reading: bool) -> Result<(&'static str, Option
     // Reading detects the compression from the data: the program's options (`gzip -d`, `zstd
     // --long=31`) change nothing.
     if reading {
-        return Ok((kind, None));
+        return Ok(Some((kind, None)));
     }
     let mut level = None;
     let mut words = words.peekable();
@@ -386,7 +389,7 @@ fn compress_program(prog: &OsStr, reading: bool) -> Result<(&'static str, Option
             }
         }
     }
-    Ok((kind, level))
+    Ok(Some((kind, level)))
 }
 
 /// Records the compression a tar-style line asks for: two different ones are GNU tar's error.
@@ -805,7 +808,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     }
     // Reading detects the compression from the data: a known program is enough.
     let mut level = None;
-    if let Some((kind, l)) = program.map(|p| compress_program(&p, !mode.writes())).transpose()? {
+    if let Some((kind, l)) = program.map(|p| compress_program(&p, !mode.writes())).transpose()?.flatten() {
         choose(&mut compress, kind)?;
         level = l;
     }

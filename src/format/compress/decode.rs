@@ -177,10 +177,10 @@ impl<D: Member> Read for Members<D> {
                         let format = what.split(' ').next().unwrap_or(what);
                         return Err(io::Error::new(
                             io::ErrorKind::InvalidData,
-                            match D::MAGIC {
+                            super::source::TrailingData(match D::MAGIC {
                                 Some(_) => format!("data after the last {what} is neither {format} nor zero padding"),
                                 None => format!("data after the {what} is not zero padding"),
-                            },
+                            }),
                         ));
                     }
                 }

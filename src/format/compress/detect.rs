@@ -149,6 +149,13 @@ impl Compression {
         }
     }
 
+    /// "an xz-compressed archive", "a gzip-compressed archive" (found by audit: "a xz").
+    pub fn compressed_archive(self) -> String {
+        let name = self.name();
+        let article = if name.starts_with(['x', 'l']) { "an" } else { "a" };
+        format!("{article} {name}-compressed archive")
+    }
+
     /// From the first bytes of a stream. Formats captar cannot read are an error that says how
     /// to read them.
     pub fn detect(head: &[u8]) -> Result<Compression, String> {
@@ -188,6 +195,17 @@ pub(super) fn detect_io(head: &[u8]) -> io::Result<Compression> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_compressed_archive_takes_its_article() {
+        let said: Vec<String> =
+            [Compression::Gzip, Compression::Xz, Compression::Lzip, Compression::Lzma, Compression::Zstd]
+                .into_iter()
+                .map(Compression::compressed_archive)
+                .collect();
+        let want = ["a gzip", "an xz", "an lzip", "an lzma", "a zstd"].map(|a| format!("{a}-compressed archive"));
+        assert_eq!(said, want);
+    }
 
     /// GNU tar's suffixes as GNU tar 1.34 reads them (case and all), captar's own after them in
     /// any case, and the ones captar does not write refused.

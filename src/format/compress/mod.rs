@@ -24,7 +24,9 @@ mod zstd_frames;
 
 pub use detect::Compression;
 pub use encode::{Encoder, LzmaEncoder};
-pub use source::{Origin, Replay, Source, decoder, decoder_counted, ends_inside, skipped_before_end, stream_cut};
+pub use source::{
+    Origin, Replay, Source, decoder, decoder_counted, ends_inside, skipped_before_end, stream_cut, trailing_data,
+};
 
 /// The cores this process may run on.
 fn cores() -> u32 {

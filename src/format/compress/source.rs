@@ -95,6 +95,24 @@ impl std::fmt::Display for EndsInside {
 
 impl std::error::Error for EndsInside {}
 
+/// Data after a compressed stream's end that is neither another stream nor zero padding: the
+/// stream itself passed its checks (gzip says "decompression OK, trailing garbage ignored").
+#[derive(Debug)]
+pub struct TrailingData(pub String);
+
+impl std::fmt::Display for TrailingData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TrailingData {}
+
+/// Whether `e` is data after the compressed stream's end (`TrailingData`), not damage in it.
+pub fn trailing_data(e: &io::Error) -> bool {
+    e.get_ref().is_some_and(|i| i.is::<TrailingData>())
+}
+
 /// The error of a `skip` that passed over `passed` bytes and met the archive's end.
 pub fn ends_inside(passed: u64) -> io::Error {
     io::Error::new(io::ErrorKind::UnexpectedEof, EndsInside { passed, cut: None })
