@@ -207,7 +207,12 @@ fn destination_inside_source(opts: &CopyOptions) -> Option<bool> {
 pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
     match std::fs::metadata(&opts.src) {
         Ok(md) if md.is_dir() => {}
-        Ok(_) => return Err(Error::entry(&opts.src, "copy: the source is not a directory")),
+        Ok(_) => {
+            return Err(Error::entry(
+                &opts.src,
+                "copy: the source is not a directory (copy copies a directory's contents; for one file, use cp -a, or captar create and extract)",
+            ));
+        }
         Err(e) => return Err(Error::io(&opts.src, "copy: open the source", e)),
     }
     if destination_inside_source(opts) == Some(true) {

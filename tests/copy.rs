@@ -257,6 +257,12 @@ fn no_same_owner_copies_verify_clean() {
     std::fs::write(&file, "x").unwrap();
     let err = captar().arg("copy").arg(&src).arg(&file).code(2).stderr_text();
     assert!(err.contains("the destination is not a directory") && err.lines().count() == 1, "{err}");
+    // A source that is a file: what to do instead (it said no more than that).
+    let err = captar().arg("copy").arg(&file).arg(tmp.path().join("new")).code(2).stderr_text();
+    assert!(
+        err.contains("the source is not a directory (copy copies a directory's contents; for one file, use cp -a"),
+        "{err}"
+    );
 }
 
 /// Holes stay holes, as with `cp -a`: a 1 GiB file with two data runs copies into a 64 MiB

@@ -2691,6 +2691,14 @@ fn sparse_files_written_for_every_reader() {
     captar().arg("-cSf").arg(&a).arg("-C").arg(&src).arg(".").ok();
     let size = std::fs::metadata(&a).unwrap().len();
     assert!(size < 1 << 20, "the archive holds the holes: {size} bytes");
+    // GNU tar's --sparse-version=1.0, the format written, is -S (it was refused); another is
+    // refused, saying which one captar writes.
+    let pinned = c.archive("pinned.tar");
+    captar().args(["-c", "--sparse-version=1.0", "-f"]).arg(&pinned).arg("-C").arg(&src).arg("hole-end").ok();
+    assert!(std::fs::metadata(&pinned).unwrap().len() < 1 << 20);
+    let refused =
+        captar().args(["-c", "--sparse-version", "0.1", "-f"]).arg(&pinned).arg("-C").arg(&src).arg("hole-end").code(2);
+    assert!(refused.stderr_text().contains("captar writes sparse files in GNU's format 1.0 only"));
     let names = ["hole-end", "hole-start", "all-hole", "middle", "dense", "capped", "small"];
     for (tool, args) in [
         ("captar", &["-xf"][..]),

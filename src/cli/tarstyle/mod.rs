@@ -669,6 +669,21 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                 b"touch" => touch = true,
                 b"to-stdout" => to_stdout = true,
                 b"sparse" => sparse = true,
+                // GNU tar's sparse format, which implies --sparse: captar writes 1.0, and reads
+                // every one (it was refused, 1.0 too; found by audit).
+                b"sparse-version" => {
+                    let v = match &value {
+                        Some(v) => v.clone(),
+                        None => take_value()?,
+                    };
+                    if v != "1.0" && v != "1" {
+                        return Err(Error::Usage(format!(
+                            "--sparse-version={}: captar writes sparse files in GNU's format 1.0 only (which GNU tar and bsdtar read); give 1.0 or leave it out",
+                            v.to_string_lossy()
+                        )));
+                    }
+                    sparse = true;
+                }
                 b"use-compress-program" => program = Some(take_value()?),
                 b"format" => format = Some(take_value()?),
                 b"posix" => format = Some("posix".into()),
