@@ -3124,6 +3124,24 @@ fn backup_as_gnu_tar() {
         assert_eq!(std::fs::read_to_string(d.join("h")).unwrap(), "old", "{tool}");
         assert_eq!(std::fs::read_dir(&d).unwrap().count(), 1, "{tool}");
     }
+    // A directory member where a file is: the file is renamed, named without the member's
+    // trailing `/`, as GNU tar names it (found by audit: `Renaming './wasfile/' to ...`).
+    let ds = c.dst("backup-dir-src");
+    std::fs::create_dir(ds.join("wasfile")).unwrap();
+    let dir_a = c.archive("dir.tar");
+    cmd("tar").arg("-cf").arg(&dir_a).arg("-C").arg(&ds).arg("./wasfile").ok();
+    let said: Vec<String> = [("tar", "dir-gnu"), (env!("CARGO_BIN_EXE_captar"), "dir-ours")]
+        .iter()
+        .map(|(tool, name)| {
+            let d = c.dst(name);
+            std::fs::write(d.join("wasfile"), "old").unwrap();
+            let out = cmd(tool).args(["--backup", "-v", "-xf"]).arg(&dir_a).arg("-C").arg(&d).ok();
+            assert!(d.join("wasfile").is_dir() && d.join("wasfile~").is_file(), "{tool}");
+            out.stdout_text().replace(['‘', '’'], "'")
+        })
+        .collect();
+    assert_eq!(said[1], said[0]);
+    assert!(said[1].contains("Renaming './wasfile' to './wasfile~'"), "{}", said[1]);
     // Bad controls, refused as GNU tar refuses them.
     for (args, env) in [(&["--backup=bogus"][..], None), (&["--backup"], Some("bogus"))] {
         for tool in ["tar", env!("CARGO_BIN_EXE_captar")] {

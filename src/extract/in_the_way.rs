@@ -61,8 +61,13 @@ impl Run<'_> {
             Err(Errno::NOENT) => return Ok(()),
             Err(e) => return Err(fail("rename the file there to its backup name")(e.into())),
         }
-        // Named as the member is (GNU tar prints the member's name).
-        let shown = (path.to_path_buf(), path.with_file_name(&backup));
+        // Named as the member is (GNU tar prints the member's name), without the trailing `/`
+        // of a directory member: what is renamed is the file there (found by audit:
+        // `Renaming './wasfile/' to './wasfile~'`).
+        let bytes = path.as_os_str().as_bytes();
+        let end = bytes.iter().rposition(|&b| b != b'/').map_or(bytes.len(), |i| i + 1);
+        let member = Path::new(std::ffi::OsStr::from_bytes(&bytes[..end]));
+        let shown = (member.to_path_buf(), member.with_file_name(&backup));
         if self.opts.verbose {
             print_renaming(&shown.0, &shown.1, "to");
         }
