@@ -187,6 +187,21 @@ pub(crate) fn caps_for_host() -> bool {
     in_initial_userns() || ns_root_on_host() == Some(0)
 }
 
+/// When `uid` is no uid of this user namespace (outside every range of its uid map), its map,
+/// as `/proc/self/uid_map` gives it, one range after another (`0 100000 65536`); `None` when it
+/// is one, or the map cannot be read.
+pub(crate) fn unmapped_here(uid: u32) -> Option<String> {
+    let map = uid_map()?;
+    let maps = map.iter().any(|l| match l.as_slice() {
+        [inside, _, count] => match (inside.parse::<u64>(), count.parse::<u64>()) {
+            (Ok(i), Ok(c)) => (i..i + c).contains(&u64::from(uid)),
+            _ => true,
+        },
+        _ => true,
+    });
+    (!maps).then(|| map.iter().map(|l| l.join(" ")).collect::<Vec<_>>().join(", "))
+}
+
 /// The host uid of this user namespace's root (`0 HOST COUNT` in its uid map).
 pub(crate) fn ns_root_on_host() -> Option<u64> {
     uid_map()?.iter().find_map(|line| match line.as_slice() {

@@ -341,12 +341,22 @@ fn parse_rootid(s: &str) -> std::result::Result<RootidPolicy, String> {
         "keep" => Ok(RootidPolicy::Keep),
         "host" => Ok(RootidPolicy::Host),
         // 4294967295 is (uid_t)-1, no uid: the kernel takes it for "no change".
-        n => n
-            .parse::<u32>()
-            .ok()
-            .filter(|&id| id != u32::MAX)
-            .map(RootidPolicy::Set)
-            .ok_or_else(|| format!("{n:?}: expected keep, host or a uid (0 to 4294967294)")),
+        n => {
+            let id = n
+                .parse::<u32>()
+                .ok()
+                .filter(|&id| id != u32::MAX)
+                .ok_or_else(|| format!("{n:?}: expected keep, host or a uid (0 to 4294967294)"))?;
+            // In a user namespace, a rootid it does not map is one the kernel takes for no
+            // file: refused before anything is written (found by audit: every file failed,
+            // with a guess at why).
+            match crate::xattr::unmapped_here(id) {
+                Some(map) => Err(format!(
+                    "{id} is no uid of this user namespace (its uid map: {map}), so the kernel takes no capability with that rootid here; give a uid it maps (as seen here), or host"
+                )),
+                None => Ok(RootidPolicy::Set(id)),
+            }
+        }
     }
 }
 
