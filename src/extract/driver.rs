@@ -223,7 +223,14 @@ impl Run<'_> {
     /// leaves them.
     fn take_back_caps(&mut self) {
         let mut lines = Vec::new();
-        for (path, text) in self.restorer.restored_from_stream() {
+        let (restored, more) = self.restorer.restored_from_stream();
+        if more > 0 {
+            self.report.error(format!(
+                "{more} more capabilities restored from the damaged stream (past the first {}) were not recorded, and stay: find them with `captar caps scan` in the destination and remove them with setcap -r",
+                restored.len()
+            ));
+        }
+        for (path, text) in restored {
             let Ok(name) = SafeName::parse(&path) else { continue };
             match remove_caps_at(&mut self.dest, &name.rel) {
                 Ok(()) => lines.push(format!("{}: {text}", path.escaped())),
@@ -789,20 +796,23 @@ fn is_stop_line(e: &Error) -> bool {
 
 /// The capability of the file at `rel` in the destination, not following a symlink.
 fn caps_at(dest: &mut super::beneath::Dest, rel: &Path) -> io::Result<Option<Vec<u8>>> {
-    // The destination itself (`rel` empty) is its own `.`.
-    let name = rel.file_name().unwrap_or(std::ffi::OsStr::new("."));
-    let parent = dest.open_dir(rel.parent().unwrap_or(Path::new("")))?;
-    let parent = parent.ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))?;
+    let (parent, name) = parent_of(dest, rel)?;
     let cname = std::ffi::CString::new(name.as_bytes()).map_err(io::Error::other)?;
     let full = || super::beneath::proc_path(parent.as_fd(), name.as_bytes()).unwrap_or_default();
     crate::xattr::get_caps_at(parent.as_fd(), &cname, None, &full)
 }
 
+/// `rel`'s directory beneath the destination, held open, and its last component; the
+/// destination itself (`rel` empty) is its own `.`.
+fn parent_of<'r>(dest: &mut super::beneath::Dest, rel: &'r Path) -> io::Result<(std::os::fd::OwnedFd, &'r OsStr)> {
+    let name = rel.file_name().unwrap_or(OsStr::new("."));
+    let parent = dest.open_dir(rel.parent().unwrap_or(Path::new("")))?;
+    Ok((parent.ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))?, name))
+}
+
 /// Removes the capability of `rel` beneath the destination, its last component not followed.
 fn remove_caps_at(dest: &mut super::beneath::Dest, rel: &Path) -> io::Result<()> {
-    let name = rel.file_name().unwrap_or(std::ffi::OsStr::new("."));
-    let parent = dest.open_dir(rel.parent().unwrap_or(Path::new("")))?;
-    let parent = parent.ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))?;
+    let (parent, name) = parent_of(dest, rel)?;
     let xattr = std::ffi::OsStr::new(crate::caps::XATTR_NAME);
     if let Some(full) = super::beneath::proc_path(parent.as_fd(), name.as_bytes()) {
         return crate::xattr::remove_path(&full, xattr);

@@ -71,9 +71,17 @@ pub struct Restorer {
     times_unclear: std::sync::atomic::AtomicU32,
     times_cut: std::sync::Mutex<Option<(PathBuf, Time, Time)>>,
     /// Out of a decompressor: the members whose capability was restored, with its text, to
-    /// take back if the stream is found damaged later (`restored_from_stream`).
-    from_stream: Option<std::sync::Mutex<Vec<(PathBuf, String)>>>,
+    /// take back if the stream is found damaged later (`restored_from_stream`); the first
+    /// `FROM_STREAM_MAX`, and how many more, so a hostile archive of capped files cannot take
+    /// the memory.
+    from_stream: Option<std::sync::Mutex<FromStream>>,
 }
+
+/// Capabilities restored out of a decompressor: member and text, and how many more there were.
+pub type FromStream = (Vec<(PathBuf, String)>, u64);
+
+/// The most capabilities restored out of a decompressor that are recorded to be taken back.
+const FROM_STREAM_MAX: usize = 1 << 16;
 
 /// What a failed `fsetxattr(security.capability)` of `value` means and how to get past it.
 pub fn cap_errno_reason(e: &io::Error, value: &[u8]) -> String {
@@ -158,12 +166,13 @@ impl Restorer {
             times_probed_last: std::sync::atomic::AtomicU64::new(u64::MAX),
             times_unclear: std::sync::atomic::AtomicU32::new(0),
             times_cut: std::sync::Mutex::new(None),
-            from_stream: decompressed.then(|| std::sync::Mutex::new(Vec::new())),
+            from_stream: decompressed.then(|| std::sync::Mutex::new((Vec::new(), 0))),
         }
     }
 
-    /// The members whose capability was restored out of a decompressor, with its text.
-    pub fn restored_from_stream(&self) -> Vec<(PathBuf, String)> {
+    /// The members whose capability was restored out of a decompressor, with its text (the
+    /// first `FROM_STREAM_MAX`), and how many more there were.
+    pub fn restored_from_stream(&self) -> FromStream {
         self.from_stream.as_ref().and_then(|m| m.lock().ok().map(|v| v.clone())).unwrap_or_default()
     }
 
@@ -754,7 +763,10 @@ impl Restorer {
             self.rewritten_caps.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         if let Some(Ok(mut restored)) = self.from_stream.as_ref().map(|m| m.lock()) {
-            restored.push((meta.path.clone(), decoded.text_with_rootid()));
+            match restored.0.len() < FROM_STREAM_MAX {
+                true => restored.0.push((meta.path.clone(), decoded.text_with_rootid())),
+                false => restored.1 += 1,
+            }
         }
         // Written as archived for another namespace's root: a rootid that is this namespace's
         // root (0, as the kernel takes it here) reads as v2, and takes effect.

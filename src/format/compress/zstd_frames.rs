@@ -30,8 +30,17 @@ use super::source::Source;
 type Input = BufReader<Box<dyn Read + Send>>;
 type Streaming = zstd::stream::read::Decoder<'static, BufReader<io::Chain<Cursor<Vec<u8>>, Input>>>;
 
-/// libzstd's name of a frame's failed content checksum.
-const CHECKSUM_WRONG: &str = "Restored data doesn't match checksum";
+/// A frame whose content fails its checksum (libzstd's `checksum_wrong`), in libzstd's words.
+#[derive(Debug)]
+struct ChecksumWrong(String);
+
+impl std::fmt::Display for ChecksumWrong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ChecksumWrong {}
 
 /// A zstd frame's magic number, little-endian at its start.
 const MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
@@ -88,8 +97,14 @@ impl Dctx {
         };
         // SAFETY: both take any value; the name is a static string.
         if unsafe { sys::ZSTD_isError(n) } != 0 {
-            let name = unsafe { CStr::from_ptr(sys::ZSTD_getErrorName(n)) };
-            return Err(io::Error::new(io::ErrorKind::InvalidData, name.to_string_lossy().into_owned()));
+            let name = unsafe { CStr::from_ptr(sys::ZSTD_getErrorName(n)) }.to_string_lossy().into_owned();
+            // SAFETY: takes any value.
+            return Err(match unsafe { sys::ZSTD_getErrorCode(n) } {
+                sys::ZSTD_ErrorCode::ZSTD_error_checksum_wrong => {
+                    io::Error::new(io::ErrorKind::InvalidData, ChecksumWrong(name))
+                }
+                _ => io::Error::new(io::ErrorKind::InvalidData, name),
+            });
         }
         if exact && n != size {
             return Err(io::Error::new(io::ErrorKind::InvalidData, "a zstd frame is not the size its header says"));
@@ -443,7 +458,7 @@ impl Decoder {
                 // streaming decoder would give all of it, only then its error (found by audit:
                 // a capability changed by one flipped byte was restored, 40 capabilities for
                 // one). Nothing of it is given: the member it begins in is cut there.
-                if e.to_string() == CHECKSUM_WRONG {
+                if e.get_ref().is_some_and(|i| i.is::<ChecksumWrong>()) {
                     return Err(e);
                 }
                 // Else the frame again, the streaming way: its data up to the damage (blocks
