@@ -327,15 +327,15 @@ impl XattrPolicy {
         XattrPolicy::new(true, false, &[], &[], None, &[]).expect("no patterns")
     }
 
-    /// Whether the xattr `name` is kept. An explicit `--xattrs-exclude` applies to
-    /// capabilities too; `--xattrs-include` never drops them.
     /// Whether `--acls` (or `--selinux`) asked for this xattr by name, not a pattern.
     pub fn asks_for(&self, name: &OsStr) -> bool {
         self.also.iter().any(|a| a == name)
     }
 
+    /// Whether the xattr `name` is kept. An explicit `--xattrs-exclude` applies to
+    /// capabilities too; `--xattrs-include` never drops them.
     pub fn wants(&self, name: &OsStr) -> bool {
-        if self.also.iter().any(|a| a == name) {
+        if self.asks_for(name) {
             return true;
         }
         let excluded = self.exclude.is_match(Path::new(name));

@@ -60,21 +60,20 @@ impl Verifier<'_> {
             // --strip-components: the recorded tree's own directory (`getcap -r /srv/old`) left
             // out, the rest is looked for beneath DIR (or here), as an archive member's name.
             // Such a file is named as found, without the part left out.
-            let mut shown = shown;
-            let stripped = match self.opts.strip_components {
-                0 => None,
-                n => {
-                    let Some(rest) = crate::extract::strip(&shown, n) else { continue };
-                    shown = rest.clone();
-                    Some(rest)
-                }
+            let stripped = self.opts.strip_components > 0;
+            let shown = match self.opts.strip_components {
+                0 => shown,
+                n => match crate::extract::strip(&shown, n) {
+                    Some(rest) => rest,
+                    None => continue,
+                },
             };
             // Under -C, a path (absolute or relative) names a file beneath DIR, looked up there
             // through no symlink, as archive members are: one in the restored tree must not
             // send the check to the host's file of that name.
             let place = match (&self.opts.directory, stripped) {
-                (None, None) => Place::Path(shown.clone()),
-                (_, beneath) => match SafeName::parse(beneath.as_deref().unwrap_or(&shown)) {
+                (None, false) => Place::Path(shown.clone()),
+                _ => match SafeName::parse(&shown) {
                     Ok(n) => Place::Beneath { root: self.root.clone(), rel: n.rel },
                     Err(_) => {
                         self.report.error(Error::entry(&shown, "path contains '..'; not verified"));
