@@ -199,7 +199,44 @@ pub(crate) fn unmapped_here(uid: u32) -> Option<String> {
         },
         _ => true,
     });
-    (!maps).then(|| map.iter().map(|l| l.join(" ")).collect::<Vec<_>>().join(", "))
+    (!maps).then(|| map_text(&map))
+}
+
+/// This user namespace's uid map, as `/proc/self/uid_map` gives it, one range after another
+/// (`0 100000 65536, 65536 200000 1`).
+pub(crate) fn uid_map_text() -> Option<String> {
+    Some(map_text(&uid_map()?))
+}
+
+fn map_text(map: &[Vec<String>]) -> String {
+    map.iter().map(|l| l.join(" ")).collect::<Vec<_>>().join(", ")
+}
+
+/// The uid of this user namespace that `outside`, a uid of the namespace outside it (the second
+/// field of its uid map), is here; `None` where the map does not hold it or cannot be read.
+pub(crate) fn inside_uid(outside: u32) -> Option<u32> {
+    uid_map()?.iter().find_map(|line| match line.as_slice() {
+        [inside, host, count] => {
+            let (inside, host, count) =
+                (inside.parse::<u64>().ok()?, host.parse::<u64>().ok()?, count.parse::<u64>().ok()?);
+            let outside = u64::from(outside);
+            (host..host + count).contains(&outside).then(|| u32::try_from(inside + (outside - host)).ok()).flatten()
+        }
+        _ => None,
+    })
+}
+
+/// Why the kernel of this user namespace refuses `rootid`, when it is no uid here (`None`
+/// otherwise, and in the initial namespace): a rootid written is read as one of this
+/// namespace's uids. Where the namespace outside holds it, the policy that writes the same
+/// stored value is named (a backup made on the host of a rootless container's files holds the
+/// host's uids; found by review: the error guessed at why, and advised `host` for any rootid).
+pub(crate) fn rootid_refused_here(rootid: u32) -> Option<(String, Option<u32>)> {
+    if in_initial_userns() {
+        return None;
+    }
+    let map = unmapped_here(rootid)?;
+    Some((map, inside_uid(rootid)))
 }
 
 /// The host uid of this user namespace's root (`0 HOST COUNT` in its uid map).

@@ -326,6 +326,65 @@ fn an_owner_the_namespace_does_not_map_keeps_the_file_and_its_capability() {
     assert_eq!(getcap_n(&dst.join("tool")), format!("{}/tool cap_net_raw=ep [rootid={NS_ROOT}]\n", dst.display()));
 }
 
+/// A backup made on the host of a rootless container's files holds rootid 100000 (or 101000,
+/// a capability for the container's uid 1000), the host's uids; extracted inside the container
+/// as archived, the kernel reads a rootid as one of the namespace's uids and refuses it. The
+/// error says so, not as a guess, and names the `--cap-rootid` that writes the same stored
+/// value; verify then says which difference is only the namespace's view of it.
+#[test]
+fn a_host_rootid_refused_inside_names_the_policy_that_writes_it() {
+    let Some(e) = env() else { return };
+    let cap = env!("CARGO_BIN_EXE_captar");
+    for (rootid, policy) in [(NS_ROOT, "host".to_string()), (NS_ROOT + 1000, "1000".to_string())] {
+        let src = e.dir.join(format!("src{rootid}"));
+        std::fs::create_dir(&src).unwrap();
+        std::fs::write(src.join("tool"), b"binary").unwrap();
+        cmd("setcap").args(["-n", &rootid.to_string(), "cap_net_raw=ep"]).arg(src.join("tool")).ok();
+        let a = e.dir.join(format!("{rootid}.tar"));
+        captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).arg("./tool").ok();
+        std::fs::set_permissions(&a, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let dst = e.dir.join(format!("dst{rootid}"));
+        std::fs::create_dir(&dst).unwrap();
+        chown_ns(&dst);
+        let (a, d) = (a.display(), dst.display());
+        let out = in_userns(&format!("{cap} extract -f {a} -C {d}"));
+        assert_eq!(out.status.code(), Some(2), "{}", out.stderr_text());
+        let inside = rootid - NS_ROOT;
+        let whom = if inside == 0 { "this namespace's root".to_string() } else { format!("its uid {inside}") };
+        let want = format!(
+            "captar: ./tool: cannot restore cap_net_raw=ep [rootid={rootid}]: its rootid, {rootid}, is no uid of this user namespace (its uid map: 0 {NS_ROOT} 65536), so the kernel takes no such value here; if the archive was made outside, uid {rootid} there is {whom}: --cap-rootid {policy} writes the same value\n"
+        );
+        let err = out.stderr_text();
+        assert!(err.starts_with(&want), "{err}");
+        // As the error says: stored as archived.
+        let out = in_userns(&format!("{cap} extract -q --cap-rootid {policy} -f {a} -C {d}"));
+        assert!(out.status.success(), "{}", out.stderr_text());
+        assert_eq!(getcap_n(&dst.join("tool")), format!("{d}/tool cap_net_raw=ep [rootid={rootid}]\n"));
+        // verify as archived: the disk reads the value as this namespace sees it; the note
+        // says which policy compares it as stored.
+        let out = in_userns(&format!("{cap} verify -f {a} -C {d}"));
+        assert_eq!(out.status.code(), Some(1), "{}", out.stdout_text());
+        let shown = if inside == 0 { String::new() } else { format!(" [rootid={inside}]") };
+        assert!(
+            out.stdout_text().contains(&format!(
+                "./tool: capabilities differ: archive cap_net_raw=ep [rootid={rootid}], disk cap_net_raw=ep{shown}"
+            )),
+            "{}",
+            out.stdout_text()
+        );
+        assert!(
+            out.stderr_text().contains(&format!(
+                "captar: 1 capability differs only as this user namespace reads it: the archive's rootid {rootid} is {} as seen from outside (uid map: 0 {NS_ROOT} 65536); if the archive was made outside, --cap-rootid {policy} compares it as stored",
+                if inside == 0 { "this namespace's root".to_string() } else { format!("this namespace's uid {inside}") }
+            )),
+            "{}",
+            out.stderr_text()
+        );
+        let out = in_userns(&format!("{cap} verify --cap-rootid {policy} -f {a} -C {d}"));
+        assert!(out.status.success(), "{}{}", out.stdout_text(), out.stderr_text());
+    }
+}
+
 /// A member whose owner and capability both fail (inside the namespace: owner 70000 and rootid
 /// 100000, a host id, do not map) is named for both with `--keep-going`: the owner's error was
 /// dropped when the capability failed too.

@@ -101,12 +101,36 @@ pub fn cap_errno_reason(e: &io::Error, value: &[u8]) -> String {
         {
             "its rootid, 4294967295 (-1), is no user, and the kernel takes no such value; pass --cap-rootid host to write it as v2, or --cap-rootid N for a namespace's root".into()
         }
-        Some(libc::EINVAL) => "the kernel refused the value (a v3 rootid that does not map in this user namespace?); try --cap-rootid host".into(),
+        Some(libc::EINVAL) => caps::FileCaps::decode(value)
+            .ok()
+            .and_then(|c| c.rootid)
+            .and_then(rootid_refused)
+            .unwrap_or_else(|| "the kernel refused the value (a v3 rootid that does not map in this user namespace?); try --cap-rootid host".into()),
         Some(libc::EROFS) => "the filesystem is read-only".into(),
         Some(libc::ENOSPC) => "the filesystem has no room left for it".into(),
         Some(libc::EDQUOT) => "the disk quota leaves no room for it".into(),
         _ => crate::error::os_text(e),
     }
+}
+
+/// Why a user namespace refuses a v3 value of `rootid`, and the `--cap-rootid` that writes the
+/// same stored value where the namespace outside holds it; `None` where the rootid is one of
+/// this namespace's uids (or in the initial namespace), which leaves the reason a guess.
+fn rootid_refused(rootid: u32) -> Option<String> {
+    let (map, inside) = crate::xattr::rootid_refused_here(rootid)?;
+    let then = match inside {
+        Some(0) => format!(
+            "; if the archive was made outside, uid {rootid} there is this namespace's root: --cap-rootid host writes the same value"
+        ),
+        Some(i) => format!(
+            "; if the archive was made outside, uid {rootid} there is its uid {i}: --cap-rootid {i} writes the same value"
+        ),
+        None => "; pass --cap-rootid host to write it for this namespace's root, or --cap-rootid N for one of its uids"
+            .into(),
+    };
+    Some(format!(
+        "its rootid, {rootid}, is no uid of this user namespace (its uid map: {map}), so the kernel takes no such value here{then}"
+    ))
 }
 
 impl CapFailure {

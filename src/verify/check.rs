@@ -537,6 +537,16 @@ impl Task {
                 self.diff(DiffKind::CapsDiffer, Some(a.text_with_rootid()), Some(d.text_with_rootid()), Some(&d))
             }),
         };
+        // The archive's v3 value made outside this user namespace, as the disk holds it: the
+        // kernel shows it here with the rootid this namespace has for it (`ns_view`).
+        if let (Some(Finding::Diff(diff)), Some(a), Some(d), RootidPolicy::Keep) =
+            (&mut found, self.archived, on_disk, self.rootid)
+            && let Some(rootid) = a.rootid
+            && let Some((_, Some(here))) = crate::xattr::rootid_refused_here(rootid)
+            && d.same_here(&if here == 0 { a.to_v2() } else { a.with_rootid(here) })
+        {
+            diff.ns_view = Some((rootid, here));
+        }
         // The archive's own value, and what --cap-rootid made of it, where they differ.
         if let (Some(Finding::Diff(diff)), Some(archived), Some(expected)) = (&mut found, self.archived, expected) {
             let (archived, expected) = (archived.text_with_rootid(), expected.text_with_rootid());

@@ -89,6 +89,11 @@ pub struct Difference {
     /// leaving the link on the old one, as GNU tar leaves it).
     #[serde(skip)]
     pub(super) also_of: Option<PathBuf>,
+    /// A capability that differs only as this user namespace reads it: the archive's v3 rootid
+    /// (a uid outside it, which this namespace's kernel would not take), and the uid of this
+    /// namespace it is, which the disk's value has (`Verifier::ns_views`).
+    #[serde(skip)]
+    pub(super) ns_view: Option<(u32, u32)>,
 }
 
 impl Difference {
@@ -111,6 +116,7 @@ impl Difference {
             source,
             member: None,
             also_of: None,
+            ns_view: None,
         }
     }
 
@@ -199,8 +205,29 @@ impl Verifier<'_> {
         self.push(Difference::new(path, kind, archive, disk, risk, source))
     }
 
+    /// Says which capability differences are only this user namespace's view of the archive's
+    /// value: a backup made outside, of a rootless container's files, holds the outside uid
+    /// of its root as rootid, which the disk shows here as v2 (found by review: "capabilities
+    /// differ", with nothing to say that the stored values are the same).
+    pub(super) fn note_ns_views(&self) {
+        let map = crate::xattr::uid_map_text().unwrap_or_default();
+        for (&(rootid, here), &n) in self.ns_views.iter().filter(|(_, n)| **n > 0) {
+            let (whom, policy) = match here {
+                0 => ("this namespace's root".to_string(), "host".to_string()),
+                i => (format!("this namespace's uid {i}"), i.to_string()),
+            };
+            let count = if n == 1 { "1 capability differs".to_string() } else { format!("{n} capabilities differ") };
+            self.report.note(format!(
+                "{count} only as this user namespace reads it: the archive's rootid {rootid} is {whom} as seen from outside (uid map: {map}); if the archive was made outside, --cap-rootid {policy} compares it as stored"
+            ));
+        }
+    }
+
     fn push(&mut self, d: Difference) -> Result<()> {
         let kind = d.kind;
+        if let Some(view) = d.ns_view {
+            *self.ns_views.entry(view).or_default() += 1;
+        }
         self.summary.differences += 1;
         *self.summary.by_kind.entry(kind).or_default() += 1;
         if self.holding {
@@ -230,6 +257,9 @@ impl Verifier<'_> {
         for i in self.held_at.remove(member).unwrap_or_default() {
             if let Held::Diff(d) = std::mem::replace(&mut self.diffs[i], Held::Withdrawn) {
                 self.summary.differences -= 1;
+                if let Some(n) = d.ns_view.and_then(|view| self.ns_views.get_mut(&view)) {
+                    *n -= 1;
+                }
                 if let Some(n) = self.summary.by_kind.get_mut(&d.kind) {
                     *n -= 1;
                     if *n == 0 {

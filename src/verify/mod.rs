@@ -110,6 +110,9 @@ struct Verifier<'a> {
     root: Arc<Path>,
     out: Box<dyn Write + 'a>,
     summary: Summary,
+    /// The capabilities that differ only as this user namespace reads them, by the archive's
+    /// rootid and the uid of this namespace it is (`Difference::ns_view`), said at the end.
+    ns_views: std::collections::BTreeMap<(u32, u32), u64>,
     /// What a hard link to each name would name, where that is not a regular file without a
     /// capability (`note_link_target`): the hard-link table, the only state that grows with
     /// the archive. Keyed by the name's bytes (hashing a `Path` parses its components).
@@ -171,6 +174,7 @@ pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
         holding: false,
         held_at: HashMap::new(),
         summary: Summary::default(),
+        ns_views: Default::default(),
         link_targets: HashMap::new(),
         recorded: NameFilter::new(16),
         names_seen: NameFilter::new(17),
@@ -308,6 +312,7 @@ impl Verifier<'_> {
         for e in not_found {
             report.error(e);
         }
+        self.note_ns_views();
         self.finish()
     }
 }
