@@ -70,6 +70,12 @@ fn usage_errors_are_one_line() {
             &["list", "--totals=USR1", "-f", "a.tar"],
             "captar: GNU tar's --totals=SIGNAL (totals each time the signal comes) is not supported by captar; use --totals, which prints them at the end\n",
         ),
+        // Before the subcommand, as --totals may be (it was taken for a tar-style line that
+        // lacked its mode letter; found by audit).
+        (
+            &["--totals=SIGINT", "list", "-f", "a.tar"],
+            "captar: GNU tar's --totals=SIGNAL (totals each time the signal comes) is not supported by captar; use --totals, which prints them at the end\n",
+        ),
         (
             &["lsit", "-f", "a"],
             "captar: unrecognized subcommand 'lsit'; a similar subcommand exists: 'list'; see `captar --help`\n",

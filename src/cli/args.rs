@@ -24,7 +24,7 @@ use super::{ConcatArgs, CopyArgs, CreateArgs, DeleteArgs, ExtractArgs, ListArgs,
   captar -czf out.tar.gz DIR; captar -xvf a.tar -C dst; captar -tvf a.tar; captar -df a.tar
   captar caps scan -n /usr                         like getcap -n -r
 
-Exit status: 0 ok; 1 differences (verify) or warnings (files changed while read, xattrs left out); 2 errors."
+Exit status: 0 ok; 1 differences (verify) or warnings (files changed while read, xattrs no Linux file can carry); 2 errors."
 )]
 pub struct Cli {
     /// Print only errors: no notes, warnings or progress (the exit code still counts them)

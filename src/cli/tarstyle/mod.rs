@@ -94,6 +94,8 @@ fn mode_letter(c: u8) -> Option<Mode> {
 /// captar's global options, which may come before a subcommand (`captar -q list ...`).
 fn is_global(arg: &[u8]) -> bool {
     matches!(arg, b"-q" | b"--quiet" | b"--totals" | b"--checkpoint")
+        // GNU tar's --totals=SIGNAL, for its refusal (`usage::one_line`), not tar-style's.
+        || arg.starts_with(b"--totals=")
         || arg.starts_with(b"--checkpoint=")
         || arg.starts_with(b"--checkpoint-action=")
         || arg.starts_with(b"--warning=")
