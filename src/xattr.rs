@@ -182,9 +182,12 @@ fn initial_userns() -> Option<bool> {
 /// the initial namespace, or in one whose root is the host's root (`unshare -U -r` run by
 /// root: uid map `0 0 1`), where the kernel stores it as v2 (found by audit: such a copy was
 /// said to take effect only in the namespace). (A nested namespace's map names its parent's
-/// uids: one whose root is its parent's, itself not the host's, is taken as the host's.)
+/// uids: one whose root is its parent's, itself not the host's, is taken as the host's.) Where
+/// the map cannot be read (no /proc: a chroot made by hand) the host's, as
+/// `initial_userns_or_unknown` takes it (found by audit: every capability was said there to be
+/// the namespace's).
 pub(crate) fn caps_for_host() -> bool {
-    in_initial_userns() || ns_root_on_host() == Some(0)
+    initial_userns_or_unknown() || ns_root_on_host() == Some(0)
 }
 
 /// When `uid` is no uid of this user namespace (outside every range of its uid map), its map,

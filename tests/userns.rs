@@ -385,6 +385,32 @@ fn a_host_rootid_refused_inside_names_the_policy_that_writes_it() {
     }
 }
 
+/// Without /proc (a rescue chroot made by hand), the uid map cannot be read: the process is
+/// taken to be the host's, as the kernel wrote v2 for it, and nothing is said of a namespace
+/// (found by audit: "written from inside a user namespace" was said of every capability).
+#[test]
+fn without_proc_capabilities_are_not_said_to_be_namespaced() {
+    let Some(e) = env() else { return };
+    let (a, dst) = archive_and_ns_destination(&e);
+    let cap = env!("CARGO_BIN_EXE_captar");
+    let copied = e.dir.join("copied");
+    let out = cmd("unshare")
+        .args(["-m", "sh", "-c"])
+        .arg(format!(
+            "mount -t tmpfs none /proc && {cap} extract -f {} -C {} && {cap} copy {} {}",
+            a.display(),
+            dst.display(),
+            dst.display(),
+            copied.display()
+        ))
+        .run();
+    assert!(out.status.success(), "{}", out.stderr_text());
+    assert_eq!(out.stderr_text(), "");
+    for d in [&dst, &copied] {
+        assert_eq!(getcap_n(&d.join("ping")), format!("{}/ping cap_net_raw=ep\n", d.display()));
+    }
+}
+
 /// A member whose owner and capability both fail (inside the namespace: owner 70000 and rootid
 /// 100000, a host id, do not map) is named for both with `--keep-going`: the owner's error was
 /// dropped when the capability failed too.
