@@ -343,7 +343,9 @@ impl Run<'_> {
         let parsed = match SafeName::parse(target) {
             Ok(t) if !t.is_root() => t,
             Ok(_) => return refused(format!("hard link target {shown} is the destination directory itself")),
-            Err(_) => return refused(format!("hard link target {shown} leaves the destination")),
+            // As a member name with `..`: refused whether or not it leads out (`x/../f` said it
+            // left the destination; found by audit).
+            Err(_) => return refused(format!("hard link target {shown} contains '..'")),
         };
         // `f/` names a directory, which no hard link can be made to (GNU tar: "Not a
         // directory" for a file; a link to `f` was made; found by review).

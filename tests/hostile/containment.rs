@@ -60,17 +60,25 @@ fn hard_link_targets_cannot_escape() {
         .hardlink("up", "../sentinel/file")
         .hardlink("deep", "a/../../sentinel/file")
         .hardlink("dots", "//../sentinel/file")
+        .hardlink("inner", "a/../up")
         .hardlink("root", "/")
         .hardlink("dot", ".")
         .end();
     let out = c.extract(&tar, &[], 2);
-    for entry in ["up", "deep", "dots"] {
-        refusal(&out, &format!("captar: {entry}:"), "leaves the destination");
+    // Said as it is, as for a member name: `a/../up` does not leave (found by audit: "leaves the
+    // destination" was said of it).
+    for (entry, target) in [
+        ("up", "../sentinel/file"),
+        ("deep", "a/../../sentinel/file"),
+        ("dots", "//../sentinel/file"),
+        ("inner", "a/../up"),
+    ] {
+        refusal(&out, &format!("captar: {entry}: hard link target {target} contains '..'; skipped"), "");
     }
     for entry in ["root", "dot"] {
         refusal(&out, &format!("captar: {entry}:"), "is the destination directory itself");
     }
-    for entry in ["up", "deep", "dots", "root", "dot"] {
+    for entry in ["up", "deep", "dots", "inner", "root", "dot"] {
         assert_eq!(lkind(&c.dest(entry)), None, "{entry}");
     }
 }
