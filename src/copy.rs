@@ -323,6 +323,8 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
             // `-q`: only errors, and differences, are printed.
             summary_on_pass: !report.is_quiet(),
             keep_directory_symlink: false,
+            // The copy holds what extract made: no symlink a -h copy went through.
+            dereference: false,
             strip_components: 0,
             top_level: None,
             name_members: None,

@@ -1686,3 +1686,54 @@ fn absolute_members_are_named_as_extracted() {
     let out = captar().args(["verify", "--all", "-f"]).arg(&root).arg("-C").arg(&dst2).code(1).stdout_text();
     assert!(out.starts_with(".: mode differs: archive "), "{out}");
 }
+
+/// An archive made with `create --dereference` holds what symlinks lead to: `verify
+/// --dereference` follows symlinks on disk (at members' names and in their paths), as GNU tar's
+/// `-h --compare` does, so such an archive can be checked against its source (found by audit:
+/// `-chW` advised a verify that found every symlink "a symlink", and none followed them).
+#[test]
+fn dereference_compares_what_symlinks_lead_to() {
+    if !util::require_root("setcap") || !util::require_tool("setcap") || !util::require_tool("tar") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(src.join("d")).unwrap();
+    std::fs::write(src.join("d/f"), b"x\n").unwrap();
+    cmd("setcap").arg("cap_net_raw=ep").arg(src.join("d/f")).ok();
+    std::os::unix::fs::symlink("d/f", src.join("sl")).unwrap();
+    std::os::unix::fs::symlink("f", src.join("d/sl2")).unwrap();
+    std::os::unix::fs::symlink("d", src.join("dl")).unwrap();
+    std::fs::hard_link(src.join("d/f"), src.join("hl")).unwrap();
+    let a = tmp.path().join("a.tar");
+    captar().args(["create", "--dereference", "-f"]).arg(&a).arg("-C").arg(&src).arg(".").ok();
+    // As the symlinks are: each a type difference.
+    let out = captar().args(["verify", "-f"]).arg(&a).arg("-C").arg(&src).code(1);
+    assert!(out.stdout_text().contains("./sl: type differs: archive file, disk symlink"), "{}", out.stdout_text());
+    // Followed: nothing differs, capabilities only and --all, as GNU tar's -h --compare finds.
+    for all in [&[][..], &["--all"]] {
+        let out = captar().args(["verify", "--dereference"]).args(all).arg("-f").arg(&a).arg("-C").arg(&src).ok();
+        assert!(out.stdout_text().ends_with(": 0 differences\n"), "{all:?}: {}", out.stdout_text());
+    }
+    cmd("tar").args(["-h", "--compare", "-f"]).arg(&a).arg("-C").arg(&src).ok();
+    // The tar-style line takes -h when comparing too, and create's -W does.
+    cmd(env!("CARGO_BIN_EXE_captar")).arg("-dhf").arg(&a).arg("-C").arg(&src).ok();
+    let b = tmp.path().join("b.tar");
+    let out = captar().args(["create", "--dereference", "--verify", "-f"]).arg(&b).arg("-C").arg(&src).arg(".").ok();
+    assert_eq!(out.stderr_text(), "");
+    // The capability lost: every name that leads to the file says so.
+    cmd("setcap").arg("-r").arg(src.join("d/f")).ok();
+    let out = captar().args(["verify", "--dereference", "-f"]).arg(&a).arg("-C").arg(&src).code(1);
+    let text = out.stdout_text();
+    for name in ["./d/f", "./d/sl2", "./dl/f", "./dl/sl2", "./sl", "./hl"] {
+        assert!(
+            text.lines().any(|l| l == format!("{name}: capabilities missing on disk (archive cap_net_raw=ep)")),
+            "{name}: {text}"
+        );
+    }
+    // A manifest names files, which getcap -r lists without following symlinks.
+    let m = tmp.path().join("m.txt");
+    std::fs::write(&m, "").unwrap();
+    let err = captar().args(["verify", "--dereference", "--manifest"]).arg(&m).code(2).stderr_text();
+    assert!(err.contains("--dereference"), "{err}");
+}

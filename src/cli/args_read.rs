@@ -251,6 +251,10 @@ pub struct VerifyArgs {
     /// directory member found as such a symlink as extract --keep-directory-symlink left it
     #[arg(long)]
     pub(super) keep_directory_symlink: bool,
+    /// Follow symlinks on disk, at members' names and in their paths, wherever they lead (as
+    /// GNU tar's -h --compare): for an archive made with create --dereference
+    #[arg(long)]
+    pub(super) dereference: bool,
     /// Remove N leading components from member names (and hard-link targets), as extract
     /// --strip-components extracted them; members stripped to nothing are not compared
     #[arg(long, value_name = "N", default_value_t = 0)]

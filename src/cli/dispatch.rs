@@ -258,11 +258,6 @@ fn verify_root(opts: &CreateOptions, file: &Path) -> Result<PathBuf> {
             file.escaped()
         ));
     }
-    if opts.dereference {
-        return refuse(
-            "with -h the archive holds what symlinks lead to, not the symlinks; verify with `captar verify -f ARCHIVE` (capabilities)",
-        );
-    }
     if opts.remove_files {
         return refuse("--remove-files removes the files it would compare with");
     }
@@ -304,6 +299,9 @@ fn verify_written(
         summary_on_pass: false,
         // A named path may go through a symlink to a directory (`bin/true`, /bin being one).
         keep_directory_symlink: true,
+        // With -h the archive holds what symlinks lead to (found by audit: -chW was refused,
+        // advising a verify that found each symlink a type difference).
+        dereference: opts.dereference,
         strip_components: 0,
         top_level: None,
         checkpoints: None,
@@ -429,6 +427,11 @@ fn command(
                     "--occurrence picks among an archive's members of one name; a manifest names each path once".into(),
                 ));
             }
+            if matches!(source, Source::Manifest(_)) && a.dereference {
+                return Err(Error::Usage(
+                    "--dereference follows the symlinks an archive made with create --dereference went through; a manifest names files, as getcap -r lists them without following one".into(),
+                ));
+            }
             if matches!(source, Source::Manifest(_)) && a.one_top_level.is_some() {
                 return Err(Error::Usage(
                     "--one-top-level moves an archive's members; a manifest's paths are looked for beneath -C DIR, so name DIR/TOP there".into(),
@@ -451,6 +454,7 @@ fn command(
                 rootid: a.cap_rootid,
                 summary_on_pass: true,
                 keep_directory_symlink: a.keep_directory_symlink,
+                dereference: a.dereference,
                 strip_components: a.strip_components,
                 top_level,
                 checkpoints: checkpoints(Read, &input, "-d", a.json),

@@ -44,6 +44,14 @@ fn zeros_on_disk(file: &std::fs::File, start: u64, len: u64, buf: &mut [u8]) -> 
     Ok(true)
 }
 
+/// `rel` beneath `root` with every symlink on its path followed (`--dereference`), wherever it
+/// leads; as joined where that fails (a name missing, a symlink leading nowhere: the check
+/// finds what is there).
+fn followed(root: &Path, rel: &Path) -> PathBuf {
+    let joined = root.join(rel);
+    std::fs::canonicalize(&joined).unwrap_or(joined)
+}
+
 impl Verifier<'_> {
     /// An error found reading the archive: said now, or in its place (`early`).
     fn say_error(&mut self, e: impl Into<Error>) {
@@ -416,10 +424,14 @@ impl Verifier<'_> {
         };
         // The check of what the header says: type and capability (made once, on one of the
         // three ways out below).
-        let root = self.root.clone();
+        let (root, dereference) = (self.root.clone(), self.opts.dereference);
         let header_only = move |name: PathBuf, rel: PathBuf, archived: Option<FileCaps>| Task {
             name,
-            place: Place::Beneath { root, rel },
+            // With --dereference, the file the symlinks on its path lead to, wherever that is.
+            place: match dereference {
+                true => Place::Path(followed(&root, &rel)),
+                false => Place::Beneath { root, rel },
+            },
             manifest: false,
             kind,
             link_kind,
@@ -434,7 +446,12 @@ impl Verifier<'_> {
             return Ok(Some(header_only(meta.path, rel, archived)));
         }
         let link_target = match meta.kind {
-            Kind::HardLink => meta.link.as_deref().and_then(|l| SafeName::parse(l).ok()).map(|n| n.rel),
+            Kind::HardLink => {
+                meta.link.as_deref().and_then(|l| SafeName::parse(l).ok()).map(|n| match self.opts.dereference {
+                    true => followed(&self.root, &n.rel),
+                    false => n.rel,
+                })
+            }
             _ => None,
         };
         let content = if meta.kind != Kind::File || meta.size == 0 {
@@ -487,7 +504,11 @@ impl Verifier<'_> {
     /// size), `Unreadable` when it could not be opened or read (the check says the error).
     /// An error reading the archive stops the run.
     fn stream_content(&mut self, reader: &mut Reader, rel: &Path, size: u64) -> Result<Content> {
-        let mut file = match self.dirs_open.open_beneath(&self.root, rel) {
+        let opened = match self.opts.dereference {
+            true => crate::extract::beneath::open_regular_at(rustix::fs::CWD, followed(&self.root, rel)),
+            false => self.dirs_open.open_beneath(&self.root, rel),
+        };
+        let mut file = match opened {
             Ok(file) => file,
             // Not there, or not a regular file (`open_regular_at`'s `Other`; a symlink's ELOOP):
             // the check says which.

@@ -264,6 +264,14 @@ impl Task {
             (Some(AllCheck { link_target: Some(t), .. }), Place::Beneath { root, .. }) => {
                 dirs.stat_beneath_or_why(root, t).map_err(|e| Error::io(root.join(t), "stat the hard link's target", e))
             }
+            // --dereference: the target's path, its symlinks followed (`archive::followed`).
+            (Some(AllCheck { link_target: Some(t), .. }), Place::Path(_)) => {
+                match rustix::fs::statat(rustix::fs::CWD, t, AtFlags::SYMLINK_NOFOLLOW) {
+                    Ok(st) => Ok(Some(st)),
+                    Err(rustix::io::Errno::NOENT | rustix::io::Errno::NOTDIR) => Ok(None),
+                    Err(e) => Err(Error::io(t, "stat the hard link's target", e.into())),
+                }
+            }
             _ => Ok(None),
         };
         // A directory kept as a symlink by `extract --keep-directory-symlink`: as extracted.

@@ -45,6 +45,10 @@ pub struct VerifyOptions {
     /// Members' paths go through symlinks to directories, and a directory member found as
     /// one is as `extract --keep-directory-symlink` left it.
     pub keep_directory_symlink: bool,
+    /// Symlinks on disk followed, at members' names and in their paths, wherever they lead
+    /// (`--dereference`, GNU tar's `-h --compare`): an archive made with `create -h` holds what
+    /// they lead to. Archives only.
+    pub dereference: bool,
     /// Members' names (and hard-link targets) lose this many leading components, as
     /// `extract --strip-components` extracted them; those stripped to nothing are not compared.
     pub strip_components: usize,
