@@ -385,6 +385,39 @@ fn a_host_rootid_refused_inside_names_the_policy_that_writes_it() {
     }
 }
 
+/// Many rootids that differ only as the namespace reads them: a line for each of the first
+/// four, the others counted in one.
+#[test]
+fn many_rootids_seen_from_inside_are_said_in_a_few_lines() {
+    let Some(e) = env() else { return };
+    let src = e.dir.join("src");
+    std::fs::create_dir(&src).unwrap();
+    for i in 1..=6 {
+        let f = src.join(format!("t{i}"));
+        std::fs::write(&f, b"binary").unwrap();
+        cmd("setcap").args(["-n", &(NS_ROOT + i).to_string(), "cap_net_raw=ep"]).arg(&f).ok();
+    }
+    let a = e.dir.join("a.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).arg(".").ok();
+    std::fs::set_permissions(&a, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let cap = env!("CARGO_BIN_EXE_captar");
+    let out = in_userns(&format!("{cap} verify -f {} -C {}", a.display(), src.display()));
+    assert_eq!(out.status.code(), Some(1), "{}", out.stdout_text());
+    let err = out.stderr_text();
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 5, "{err}");
+    for (line, i) in lines.iter().zip(1..=4) {
+        assert!(
+            line.contains(&format!("the archive's rootid {} is this namespace's uid {i} as seen", NS_ROOT + i)),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        lines[4],
+        "captar: and 2 more capabilities differ only as this user namespace reads them, of other rootids"
+    );
+}
+
 /// Without /proc (a rescue chroot made by hand), the uid map cannot be read: the process is
 /// taken to be the host's, as the kernel wrote v2 for it, and nothing is said of a namespace
 /// (found by audit: "written from inside a user namespace" was said of every capability).

@@ -155,6 +155,9 @@ pub struct Summary {
     pub by_kind: BTreeMap<DiffKind, u64>,
 }
 
+/// The rootids `note_ns_views` gives a line each.
+const NS_VIEWS_SAID: usize = 4;
+
 /// What is held to be printed once the archive is read (`Verifier::holding`).
 pub(super) enum Held {
     Diff(Difference),
@@ -211,15 +214,31 @@ impl Verifier<'_> {
     /// differ", with nothing to say that the stored values are the same).
     pub(super) fn note_ns_views(&self) {
         let map = crate::xattr::uid_map_text().unwrap_or_default();
-        for (&(rootid, here), &n) in self.ns_views.iter().filter(|(_, n)| **n > 0) {
+        let views: Vec<_> = self.ns_views.iter().filter(|(_, n)| **n > 0).collect();
+        let differ =
+            |n: u64| if n == 1 { "1 capability differs".to_string() } else { format!("{n} capabilities differ") };
+        for &(&(rootid, here), &n) in views.iter().take(NS_VIEWS_SAID) {
             let (whom, policy) = match here {
                 0 => ("this namespace's root".to_string(), "host".to_string()),
                 i => (format!("this namespace's uid {i}"), i.to_string()),
             };
-            let count = if n == 1 { "1 capability differs".to_string() } else { format!("{n} capabilities differ") };
             self.report.note(format!(
-                "{count} only as this user namespace reads it: the archive's rootid {rootid} is {whom} as seen from outside (uid map: {map}); if the archive was made outside, --cap-rootid {policy} compares it as stored"
+                "{} only as this user namespace reads it: the archive's rootid {rootid} is {whom} as seen from outside (uid map: {map}); if the archive was made outside, --cap-rootid {policy} compares it as stored",
+                differ(n)
             ));
+        }
+        // The first rootids a line each, the others counted: an archive of many rootids is
+        // said in a few lines.
+        let others: u64 = views.iter().skip(NS_VIEWS_SAID).map(|(_, n)| **n).sum();
+        if others > 0 {
+            self.report.note(match others {
+                1 => {
+                    "and 1 more capability differs only as this user namespace reads it, of another rootid".to_string()
+                }
+                n => {
+                    format!("and {n} more capabilities differ only as this user namespace reads them, of other rootids")
+                }
+            });
         }
     }
 
