@@ -2403,6 +2403,16 @@ fn delete_as_gnu_tar() {
             assert!(err.starts_with("captar: locked.tar: cannot write to it (Operation not permitted): delete rewrites the archive; nothing deleted"), "{flag}: {err}");
             assert_eq!(dir_of("locked.tar"), 1, "{flag}: something left beside it");
             assert!(bytes("locked.tar") == bytes("hl.tar"));
+            // Create too, before anything is written, as GNU tar's open fails (found by audit:
+            // a full new archive was written beside it, then could not be put in place).
+            let err = captar().args(["create", "-f", "locked.tar", "hl"]).current_dir(d).code(2).stderr_text();
+            assert_eq!(
+                err,
+                "captar: locked.tar: cannot write to it (Operation not permitted): create replaces the archive; nothing written (give write permission, lift chattr +i or +a, or work on a copy)\n",
+                "{flag}"
+            );
+            assert_eq!(dir_of("locked.tar"), 1, "{flag}: something left beside it");
+            assert!(bytes("locked.tar") == bytes("hl.tar"));
             // Append, update and concatenate say so too, not what to do about a read (found by
             // review: "run as root, or as a user allowed to read it").
             for args in [
@@ -2449,6 +2459,16 @@ fn delete_as_gnu_tar() {
             .stderr_text();
         assert!(err.starts_with("captar: ro.tar: cannot write to it (Permission denied): members are added"), "{err}");
         assert!(std::fs::read(mine.join("ro.tar")).unwrap() == bytes("hl.tar"));
+        // Create too: its owner made it read-only, and the rename that puts a new archive in
+        // place needs no write permission on the old one (found by audit: it was replaced).
+        let err = util::as_nobody(env!("CARGO_BIN_EXE_captar"))
+            .args(["create", "-f", "ro.tar", "ro.tar"])
+            .current_dir(&mine)
+            .code(2)
+            .stderr_text();
+        assert!(err.starts_with("captar: ro.tar: cannot write to it (Permission denied): create replaces"), "{err}");
+        assert!(std::fs::read(mine.join("ro.tar")).unwrap() == bytes("hl.tar"));
+        assert_eq!(std::fs::read_dir(&mine).unwrap().count(), 1);
     }
     // Refused or nothing to do: the archive as it was.
     let before = bytes("ours.tar");

@@ -315,6 +315,23 @@ pub(super) fn replace_archive(
     old: Option<&std::fs::Metadata>,
 ) -> Result<()> {
     let name = path.file_name().unwrap_or(OsStr::new("archive"));
+    // The rename that puts the new archive in place needs no write permission on the old one:
+    // asked here, before anything is written, as GNU tar's open for writing asks it (found by
+    // audit: a 0444 archive was replaced by its owner; an immutable or append-only one got a
+    // full copy beside it that could not be put in place). As delete and append ask it.
+    if old.is_some()
+        && let Err(e) = std::fs::OpenOptions::new().write(true).open(path)
+        && matches!(e.raw_os_error(), Some(libc::EACCES | libc::EPERM | libc::EROFS | libc::ETXTBSY))
+    {
+        return Err(Error::entry(
+            path,
+            format!(
+                "cannot write to it ({}): create replaces the archive; nothing written ({})",
+                crate::error::os_text(&e),
+                crate::error::unwritable_advice(&e)
+            ),
+        ));
+    }
     let in_place = |walker: &mut Walker<'_>, old: &std::fs::Metadata| {
         let flags = OFlags::WRONLY | OFlags::TRUNC | OFlags::CLOEXEC | OFlags::NOFOLLOW;
         let fd = rustix::fs::open(path, flags, Mode::empty()).map_err(io::Error::from).at(path, "write the archive")?;
