@@ -49,14 +49,7 @@ pub fn delete(opts: &DeleteOptions, report: &Report) -> Result<Outcome> {
     // one: asked here, as GNU tar's --delete opens it for writing (found by review: a 0444
     // archive was rewritten; an immutable or append-only one left a full copy behind).
     if let Err(e) = std::fs::OpenOptions::new().write(true).open(path) {
-        return Err(Error::entry(
-            path,
-            format!(
-                "cannot write to it ({}): delete rewrites the archive; nothing deleted ({})",
-                crate::error::os_text(&e),
-                crate::error::unwritable_advice(&e)
-            ),
-        ));
+        return Err(crate::error::unwritable(path, &e, "delete rewrites the archive; nothing deleted"));
     }
     let (compression, mut reader) = crate::format::open_archive(path)?;
     if let Some(pattern) = &opts.select.label {

@@ -214,9 +214,16 @@ pub fn os_text(e: &io::Error) -> String {
     }
 }
 
+/// The refusal of an archive at `path` that could not be opened for writing (`e`): `why` says
+/// what the command does to it and that nothing was done (`delete rewrites the archive; nothing
+/// deleted`).
+pub fn unwritable(path: &Path, e: &io::Error, why: &str) -> Error {
+    Error::entry(path, format!("cannot write to it ({}): {why} ({})", os_text(e), unwritable_advice(e)))
+}
+
 /// What to do about an archive that could not be opened for writing (`e`): a read-only
 /// mount is no permission to give (found by review: it was told to give write permission).
-pub fn unwritable_advice(e: &io::Error) -> &'static str {
+fn unwritable_advice(e: &io::Error) -> &'static str {
     match e.raw_os_error() {
         Some(libc::EROFS) => "its filesystem is mounted read-only: remount it read-write, or work on a copy",
         _ => "give write permission, lift chattr +i or +a, or work on a copy",

@@ -208,14 +208,7 @@ pub(super) fn open_to_add(path: &Path, md: &std::fs::Metadata, seen: impl FnMut(
             std::fs::File::open(path).and_then(|f| io::Read::read_to_end(&mut io::Read::take(f, 512), &mut head));
         match read.ok().and_then(|_| Compression::detect(&head).ok()) {
             Some(c) if c != Compression::None => Error::entry(path, compressed(c)),
-            _ => Error::entry(
-                path,
-                format!(
-                    "cannot write to it ({}): members are added to the archive in place; nothing added ({})",
-                    crate::error::os_text(&e),
-                    crate::error::unwritable_advice(&e)
-                ),
-            ),
+            _ => crate::error::unwritable(path, &e, "members are added to the archive in place; nothing added"),
         }
     };
     let file = std::fs::OpenOptions::new().read(true).write(true).open(path).map_err(|e| match e.raw_os_error() {
@@ -323,14 +316,7 @@ pub(super) fn replace_archive(
         && let Err(e) = std::fs::OpenOptions::new().write(true).open(path)
         && matches!(e.raw_os_error(), Some(libc::EACCES | libc::EPERM | libc::EROFS | libc::ETXTBSY))
     {
-        return Err(Error::entry(
-            path,
-            format!(
-                "cannot write to it ({}): create replaces the archive; nothing written ({})",
-                crate::error::os_text(&e),
-                crate::error::unwritable_advice(&e)
-            ),
-        ));
+        return Err(crate::error::unwritable(path, &e, "create replaces the archive; nothing written"));
     }
     let in_place = |walker: &mut Walker<'_>, old: &std::fs::Metadata| {
         let flags = OFlags::WRONLY | OFlags::TRUNC | OFlags::CLOEXEC | OFlags::NOFOLLOW;
