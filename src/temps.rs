@@ -202,9 +202,11 @@ impl Beside {
         let Beside { dir, tmp, name, named, .. } = self;
         settle(named, || ());
         let copied = (|| {
+            // The new archive opened first: the old one is emptied only once it can be filled
+            // (found by audit: out of descriptors, the old archive was left empty).
+            let from = rustix::fs::openat(&dir, &tmp, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
             let flags = OFlags::WRONLY | OFlags::TRUNC | OFlags::NOFOLLOW | OFlags::CLOEXEC;
             let to = std::fs::File::from(rustix::fs::openat(&dir, &name, flags, Mode::empty())?);
-            let from = rustix::fs::openat(&dir, &tmp, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
             io::copy(&mut std::fs::File::from(from), &mut &to)?;
             to.sync_all()
         })();

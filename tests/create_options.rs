@@ -2936,3 +2936,29 @@ fn archives_that_cannot_be_replaced_are_written_in_place() {
     assert_eq!(std::fs::read(d.join("ro/a.tar")).unwrap(), before);
     assert_eq!(temporaries(&d.join("ro")), Vec::<String>::new());
 }
+
+/// Out of file descriptors (`ulimit -n` from 5 up): whatever fails, the old archive is never
+/// left emptied or cut: it is as it was, or the complete new one (found by audit: at 8 the old
+/// archive was truncated before the new one could be opened to be copied into it).
+#[test]
+fn running_out_of_descriptors_never_empties_the_old_archive() {
+    let tmp = util::tempdir();
+    let d = tmp.path();
+    std::fs::write(d.join("f"), b"data\n").unwrap();
+    captar().args(["create", "-f", "old.tar", "f"]).current_dir(d).ok();
+    let before = std::fs::read(d.join("old.tar")).unwrap();
+    let cap = env!("CARGO_BIN_EXE_captar");
+    for n in 5..=16 {
+        let a = d.join(format!("o{n}.tar"));
+        std::fs::write(&a, &before).unwrap();
+        let out =
+            cmd("sh").arg("-c").arg(format!("ulimit -n {n}; exec {cap} create -f o{n}.tar f")).current_dir(d).run();
+        let now = std::fs::read(&a).unwrap();
+        // Replaced: by a whole archive (without `f` where `f` itself could not be opened, an
+        // error, as in GNU tar).
+        if now != before {
+            let listed = captar().args(["list", "-f"]).arg(&a).run();
+            assert!(listed.status.success(), "{n}: {}{}", out.stderr_text(), listed.stderr_text());
+        }
+    }
+}
