@@ -741,7 +741,7 @@ fn a_disk_out_of_inodes_names_a_few_files_in_flight() {
     let (c, _outside, archive) = on(&m);
     let mut tar = Tar::new();
     for i in 0..400 {
-        tar = tar.file(&format!("f{i:03}"), b"x\n");
+        tar = tar.file(format!("f{i:03}"), b"x\n");
     }
     std::fs::write(&archive, tar.end()).unwrap();
     // The first run fills the inodes; the second meets them all taken, each file in flight
