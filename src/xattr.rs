@@ -202,13 +202,13 @@ pub(crate) fn unmapped_here(uid: u32) -> Option<String> {
         },
         _ => true,
     });
-    (!maps).then(|| map_text(&map))
+    (!maps).then(|| map_text(map))
 }
 
 /// This user namespace's uid map, as `/proc/self/uid_map` gives it, one range after another
 /// (`0 100000 65536, 65536 200000 1`).
 pub(crate) fn uid_map_text() -> Option<String> {
-    Some(map_text(&uid_map()?))
+    Some(map_text(uid_map()?))
 }
 
 fn map_text(map: &[Vec<String>]) -> String {
@@ -250,10 +250,15 @@ pub(crate) fn ns_root_on_host() -> Option<u64> {
     })
 }
 
-/// `/proc/self/uid_map`, its lines as their fields.
-fn uid_map() -> Option<Vec<Vec<String>>> {
-    let map = std::fs::read_to_string("/proc/self/uid_map").ok()?;
-    Some(map.lines().map(|l| l.split_whitespace().map(str::to_string).collect()).collect())
+/// `/proc/self/uid_map`, its lines as their fields; read once (a namespace's map is written
+/// once, before captar runs in it), as it is asked for each capability refused or compared.
+fn uid_map() -> Option<&'static [Vec<String>]> {
+    static MAP: std::sync::OnceLock<Option<Vec<Vec<String>>>> = std::sync::OnceLock::new();
+    MAP.get_or_init(|| {
+        let map = std::fs::read_to_string("/proc/self/uid_map").ok()?;
+        Some(map.lines().map(|l| l.split_whitespace().map(str::to_string).collect()).collect())
+    })
+    .as_deref()
 }
 
 pub fn is_unsupported(e: &io::Error) -> bool {
