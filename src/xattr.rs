@@ -174,8 +174,7 @@ pub(crate) fn initial_userns_or_unknown() -> bool {
 }
 
 fn initial_userns() -> Option<bool> {
-    static INITIAL: std::sync::OnceLock<Option<bool>> = std::sync::OnceLock::new();
-    *INITIAL.get_or_init(|| Some(uid_map()? == [["0", "0", "4294967295"]]))
+    Some(uid_map()? == [UidRange { inside: 0, outside: 0, count: 4_294_967_295 }])
 }
 
 /// Whether a capability written for this namespace's root (v2) takes effect on the host: in
@@ -195,13 +194,7 @@ pub(crate) fn caps_for_host() -> bool {
 /// is one, or the map cannot be read.
 pub(crate) fn unmapped_here(uid: u32) -> Option<String> {
     let map = uid_map()?;
-    let maps = map.iter().any(|l| match l.as_slice() {
-        [inside, _, count] => match (inside.parse::<u64>(), count.parse::<u64>()) {
-            (Ok(i), Ok(c)) => (i..i + c).contains(&u64::from(uid)),
-            _ => true,
-        },
-        _ => true,
-    });
+    let maps = map.iter().any(|r| (r.inside..r.inside + r.count).contains(&u64::from(uid)));
     (!maps).then(|| map_text(map))
 }
 
@@ -211,22 +204,16 @@ pub(crate) fn uid_map_text() -> Option<String> {
     Some(map_text(uid_map()?))
 }
 
-fn map_text(map: &[Vec<String>]) -> String {
-    map.iter().map(|l| l.join(" ")).collect::<Vec<_>>().join(", ")
+fn map_text(map: &[UidRange]) -> String {
+    map.iter().map(|r| format!("{} {} {}", r.inside, r.outside, r.count)).collect::<Vec<_>>().join(", ")
 }
 
 /// The uid of this user namespace that `outside`, a uid of the namespace outside it (the second
 /// field of its uid map), is here; `None` where the map does not hold it or cannot be read.
 pub(crate) fn inside_uid(outside: u32) -> Option<u32> {
-    uid_map()?.iter().find_map(|line| match line.as_slice() {
-        [inside, host, count] => {
-            let (inside, host, count) =
-                (inside.parse::<u64>().ok()?, host.parse::<u64>().ok()?, count.parse::<u64>().ok()?);
-            let outside = u64::from(outside);
-            (host..host + count).contains(&outside).then(|| u32::try_from(inside + (outside - host)).ok()).flatten()
-        }
-        _ => None,
-    })
+    let outside = u64::from(outside);
+    let r = uid_map()?.iter().find(|r| (r.outside..r.outside + r.count).contains(&outside))?;
+    u32::try_from(r.inside + (outside - r.outside)).ok()
 }
 
 /// Why the kernel of this user namespace refuses `rootid`, when it is no uid here (`None`
@@ -244,19 +231,36 @@ pub(crate) fn rootid_refused_here(rootid: u32) -> Option<(String, Option<u32>)> 
 
 /// The host uid of this user namespace's root (`0 HOST COUNT` in its uid map).
 pub(crate) fn ns_root_on_host() -> Option<u64> {
-    uid_map()?.iter().find_map(|line| match line.as_slice() {
-        [inside, host, _] if *inside == "0" => host.parse().ok(),
-        _ => None,
-    })
+    uid_map()?.iter().find(|r| r.inside == 0).map(|r| r.outside)
 }
 
-/// `/proc/self/uid_map`, its lines as their fields; read once (a namespace's map is written
-/// once, before captar runs in it), as it is asked for each capability refused or compared.
-fn uid_map() -> Option<&'static [Vec<String>]> {
-    static MAP: std::sync::OnceLock<Option<Vec<Vec<String>>>> = std::sync::OnceLock::new();
+/// One line of a uid map: `count` uids from `inside` here are those from `outside` in the
+/// namespace outside this one.
+#[derive(Debug, PartialEq, Eq)]
+struct UidRange {
+    inside: u64,
+    outside: u64,
+    count: u64,
+}
+
+/// `/proc/self/uid_map`, parsed once (a namespace's map is written once, before captar runs in
+/// it; it is asked for each capability refused or compared); `None` where it cannot be read or
+/// a line is not three numbers, which the kernel never writes.
+fn uid_map() -> Option<&'static [UidRange]> {
+    static MAP: std::sync::OnceLock<Option<Vec<UidRange>>> = std::sync::OnceLock::new();
     MAP.get_or_init(|| {
-        let map = std::fs::read_to_string("/proc/self/uid_map").ok()?;
-        Some(map.lines().map(|l| l.split_whitespace().map(str::to_string).collect()).collect())
+        let text = std::fs::read_to_string("/proc/self/uid_map").ok()?;
+        text.lines()
+            .map(|line| {
+                let mut fields = line.split_whitespace().map(str::parse::<u64>);
+                match (fields.next(), fields.next(), fields.next(), fields.next()) {
+                    (Some(Ok(inside)), Some(Ok(outside)), Some(Ok(count)), None) => {
+                        Some(UidRange { inside, outside, count })
+                    }
+                    _ => None,
+                }
+            })
+            .collect()
     })
     .as_deref()
 }

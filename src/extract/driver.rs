@@ -791,14 +791,14 @@ impl Unreached {
 /// How `handle`'s line that a capability stops the extraction begins (`is_stop_line`).
 const STOPPED: &str = "stopped here";
 
-/// Whether `e` is only `handle`'s line that the extraction stops at a capability (its cause
-/// reported already). Of several members that stop it at once (files the workers wrote side by
-/// side), the first in archive order says so; the others' causes are reported, not that line
-/// again (found by review: "extraction stopped here" twice).
 /// The files in flight that also stopped the extraction named each (`stopped`); the others are
 /// counted.
 const STOPS_NAMED: usize = 10;
 
+/// Whether `e` is only `handle`'s line that the extraction stops at a capability (its cause
+/// reported already). Of several members that stop it at once (files the workers wrote side by
+/// side), the first in archive order says so; the others' causes are reported, not that line
+/// again (found by review: "extraction stopped here" twice).
 fn is_stop_line(e: &Error) -> bool {
     let line = |msg: &str| {
         ["extraction ", "copy "].iter().any(|w| msg.strip_prefix(w).is_some_and(|m| m.starts_with(STOPPED)))
