@@ -694,16 +694,8 @@ impl Run<'_> {
         stops.sort_by_key(|&(seq, _)| seq);
         let mut stops = stops.into_iter().map(|(_, e)| e);
         let first = stops.next().expect("one error at least");
-        // The first few named, the others counted: a disk out of inodes failed every small file
-        // in flight, one line each (found by audit: 88 lines before the stop).
-        let others: Vec<Error> = stops.filter(|e| !is_stop_line(e)).collect();
-        let more = others.len().saturating_sub(STOPS_NAMED);
-        for e in others.into_iter().take(STOPS_NAMED) {
+        for e in stops.filter(|e| !is_stop_line(e)) {
             self.report.error(e);
-        }
-        if more > 0 {
-            let files = if more == 1 { "file" } else { "files" };
-            self.report.error(format!("and {more} more {files} being written failed as these did, and were not kept"));
         }
         first
     }
@@ -790,10 +782,6 @@ impl Unreached {
 
 /// How `handle`'s line that a capability stops the extraction begins (`is_stop_line`).
 const STOPPED: &str = "stopped here";
-
-/// The files in flight that also stopped the extraction named each (`stopped`); the others are
-/// counted.
-const STOPS_NAMED: usize = 10;
 
 /// Whether `e` is only `handle`'s line that the extraction stops at a capability (its cause
 /// reported already). Of several members that stop it at once (files the workers wrote side by
