@@ -1091,6 +1091,60 @@ fn manifest_names_with_spaces_and_text_in_them() {
     assert!(out.contains("verified 3 entries"), "{out}");
 }
 
+/// `caps scan --json` as a manifest: names getcap's text cannot carry (a newline in one, bytes
+/// that are not UTF-8) and exact values (a v3 rootid) are compared; a capability lost from
+/// such a name is a difference named as the file is; a line that is neither form is an error
+/// naming the manifest and the line.
+#[test]
+fn a_caps_scan_json_record_is_a_manifest() {
+    if !util::require_root("set capabilities") || !util::require_tool("setcap") {
+        return;
+    }
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = util::tempdir();
+    let d = tmp.path().join("d");
+    std::fs::create_dir(&d).unwrap();
+    let names: [&[u8]; 3] = [b"new\nline", b"n\xff", b"plain"];
+    for (name, caps) in names.iter().zip(["cap_kill=p", "cap_chown=ep", "cap_net_raw=ep"]) {
+        let f = d.join(std::ffi::OsStr::from_bytes(name));
+        std::fs::write(&f, b"#!/bin/sh\n").unwrap();
+        cmd("setcap").arg(caps).arg(&f).ok();
+    }
+    // A namespaced value, exactly as stored (getcap -r drops its rootid).
+    let v3 = d.join("rootid");
+    std::fs::write(&v3, b"x").unwrap();
+    cmd("setfattr")
+        .args(["-n", "security.capability", "-v", "0x0100000300200000000000000000000000000000a0860100"])
+        .arg(&v3)
+        .ok();
+    let manifest = tmp.path().join("caps.json");
+    let scanned = captar().args(["caps", "scan", "--json", "d"]).current_dir(tmp.path()).ok().stdout;
+    std::fs::write(&manifest, &scanned).unwrap();
+    let verify = || captar().args(["verify", "--manifest"]).arg(&manifest).arg("-C").arg(tmp.path());
+    let out = verify().ok().stdout_text();
+    assert_eq!(out, "verified 4 entries, 4 with capabilities: 0 differences\n");
+    // Lost, and changed to another rootid: each said, by the file's own name.
+    cmd("setcap").arg("-r").arg(d.join("new\nline")).ok();
+    cmd("setfattr")
+        .args(["-n", "security.capability", "-v", "0x0100000300200000000000000000000000000000a0860200"])
+        .arg(&v3)
+        .ok();
+    let out = verify().code(1).stdout_text();
+    assert!(out.contains("d/new\\nline: capabilities missing on disk (manifest cap_kill=p)\n"), "{out}");
+    assert!(out.contains("d/rootid: capabilities differ: manifest cap_net_raw=ep [rootid=100000], disk cap_net_raw=ep [rootid=165536]"), "{out}");
+    assert!(out.contains("4 entries, 4 with capabilities: 2 differences"), "{out}");
+    // A line cut short: named by the manifest and its line, exit 2, the others still compared.
+    let mut cut = scanned.clone();
+    cut.extend_from_slice(b"{\"path\":\"d/x\",\"raw\":");
+    std::fs::write(&manifest, &cut).unwrap();
+    let out = verify().code(2);
+    let err = out.stderr_text();
+    assert!(
+        err.contains("caps.json:5: not a `caps scan --json` line (a JSON object with path and raw) nor a `getcap` one"),
+        "{err}"
+    );
+}
+
 /// For the tests of names archived again: a temporary directory and, in it, the source and
 /// destination directories' and the archive's paths; `None` (skipped) without root.
 fn archived_again_setup() -> Option<(tempfile::TempDir, PathBuf, PathBuf, PathBuf)> {

@@ -227,7 +227,7 @@ pub struct VerifyArgs {
     /// Archive to compare with; `-` for standard input
     #[arg(short = 'f', long = "file", value_name = "ARCHIVE", allow_hyphen_values = true)]
     pub(super) file: Option<PathBuf>,
-    /// A `getcap -r` / `getcap -n -r` output to compare with instead of an archive
+    /// A `getcap -r` / `getcap -n -r` output, or a `caps scan --json` one, to compare with instead of an archive
     #[arg(long, value_name = "FILE")]
     pub(super) manifest: Option<PathBuf>,
     /// The tree to check (default: the current directory; for absolute manifest paths, /);

@@ -1,6 +1,6 @@
 /*!
-`verify --manifest`: the lines of a `getcap -r` (or `getcap -n -r`) record, each path checked
-as an archive member's file is, for its capability only.
+`verify --manifest`: the lines of a `getcap -r` (or `getcap -n -r`) record, or of a `caps scan
+--json` one, each path checked as an archive member's file is, for its capability only.
 */
 
 use crate::error::ShowPath;
@@ -28,13 +28,9 @@ impl Verifier<'_> {
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            match parse_manifest_line(line) {
-                Some(parsed) => lines.push(parsed),
-                None => self.report.error(format!(
-                    "{}:{}: not a `getcap` line (PATH CAPABILITIES [rootid=N])",
-                    path.escaped(),
-                    i + 1
-                )),
+            match parse_any_line(line) {
+                Ok(parsed) => lines.push(parsed),
+                Err(why) => self.report.error(format!("{}:{}: {why}", path.escaped(), i + 1)),
             }
         }
         // An empty record (a `getcap -r` that failed, or was run on the wrong tree) checks
@@ -109,6 +105,51 @@ impl Verifier<'_> {
     }
 }
 
+/// A manifest line: `caps scan --json`'s object (a line that starts with `{` and reads as
+/// one), else `getcap`'s text.
+fn parse_any_line(line: &[u8]) -> std::result::Result<(Vec<u8>, FileCaps), String> {
+    let json = line.trim_ascii_start().starts_with(b"{");
+    if json && let Ok(scanned) = serde_json::from_slice::<ScanLine>(line) {
+        return scanned.parsed();
+    }
+    parse_manifest_line(line).ok_or_else(|| match json {
+        true => "not a `caps scan --json` line (a JSON object with path and raw) nor a `getcap` one".to_string(),
+        false => "not a `getcap` line (PATH CAPABILITIES [rootid=N])".to_string(),
+    })
+}
+
+/// The fields of a `caps scan --json` line that a manifest needs: the name's exact bytes
+/// (`path_hex` where it is not UTF-8) and the capability's exact value (`raw`, rootid and
+/// revision included). Names getcap's text cannot carry (a newline in one) come through.
+#[derive(serde::Deserialize)]
+struct ScanLine {
+    path: Option<String>,
+    path_hex: Option<String>,
+    raw: Option<String>,
+}
+
+impl ScanLine {
+    fn parsed(self) -> std::result::Result<(Vec<u8>, FileCaps), String> {
+        let path = match (self.path_hex, self.path) {
+            (Some(h), _) => unhex(&h).ok_or("its path_hex is not hex")?,
+            (None, Some(p)) if !p.is_empty() => p.into_bytes(),
+            _ => return Err("a `caps scan --json` line without a path".into()),
+        };
+        let raw = self.raw.ok_or("a `caps scan --json` line without raw, the capability's value")?;
+        let raw = unhex(&raw).ok_or("its raw is not hex")?;
+        let caps = FileCaps::decode(&raw).map_err(|e| format!("its raw capability value is invalid: {e}"))?;
+        Ok((path, caps))
+    }
+}
+
+/// Bytes from their hex digits, two a byte.
+fn unhex(h: &str) -> Option<Vec<u8>> {
+    if !h.len().is_multiple_of(2) || !h.is_ascii() {
+        return None;
+    }
+    (0..h.len()).step_by(2).map(|i| u8::from_str_radix(&h[i..i + 2], 16).ok()).collect()
+}
+
 /// Splits a `getcap` line into path and capability. getcap writes the path, one space, and
 /// libcap's text of the set (`cap_a,cap_b=ep cap_c+i`, clauses split by spaces): the path is
 /// what comes before a space after which the rest parses as such text, and does not start with
@@ -155,6 +196,30 @@ fn parse_rootid(n: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scan_json_lines() {
+        let line = br#"{"path":"d/a\nb","revision":2,"text":"cap_net_raw=ep","rootid":null,"raw":"0100000200200000000000000000000000000000"}"#;
+        let (p, c) = parse_any_line(line).unwrap();
+        assert_eq!((p.as_slice(), c.text().as_str()), (&b"d/a\nb"[..], "cap_net_raw=ep"));
+        // path_hex wins over path's U+FFFD.
+        let line = br#"{"path":"n\ufffd","path_hex":"6eff","raw":"0100000200200000000000000000000000000000"}"#;
+        assert_eq!(parse_any_line(line).unwrap().0, b"n\xff");
+        let v3 = br#"{"path":"r","raw":"0100000300200000000000000000000000000000a0860100"}"#;
+        assert_eq!(parse_any_line(v3).unwrap().1.rootid, Some(100000));
+        for (bad, why) in [
+            (&br#"{"path":"x"}"#[..], "without raw"),
+            (br#"{"raw":"0100000200200000000000000000000000000000"}"#, "without a path"),
+            (br#"{"path":"x","raw":"01zz"}"#, "raw is not hex"),
+            (br#"{"path":"x","raw":"0100"}"#, "invalid"),
+            (br#"{"path":"x","raw":"#, "nor a `getcap` one"),
+        ] {
+            let e = parse_any_line(bad).unwrap_err();
+            assert!(e.contains(why), "{e}");
+        }
+        // A getcap line whose name starts with `{` is getcap's.
+        assert_eq!(parse_any_line(b"{x} cap_kill=p").unwrap().0, b"{x}");
+    }
 
     #[test]
     fn manifest_lines() {
