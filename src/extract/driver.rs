@@ -676,7 +676,10 @@ impl Run<'_> {
     /// flight are finished and their results taken. Of those that stopped it too (files
     /// written side by side on a filling disk, an archive cut short while they were copied
     /// from it), the first in archive order is the error the extraction stops with; the others
-    /// are reported before it, in archive order, so that every file that failed is named.
+    /// are reported before it, in archive order, so that every file missing among the files
+    /// extracted is named. Those after the last file written are named up to
+    /// `TAIL_NAMED`, then counted: out of inodes, every small file in flight fails (386 lines
+    /// in one run), and they are missing as the members not read are, after every file there.
     fn stopped(&mut self, seq: u64, error: Error) -> Error {
         let mut stops = vec![(seq, error)];
         if let Some(pool) = &mut self.pool
@@ -692,10 +695,26 @@ impl Run<'_> {
             }
         }
         stops.sort_by_key(|&(seq, _)| seq);
-        let mut stops = stops.into_iter().map(|(_, e)| e);
-        let first = stops.next().expect("one error at least");
-        for e in stops.filter(|e| !is_stop_line(e)) {
-            self.report.error(e);
+        let written_last = self.pool.as_ref().and_then(|p| p.written_last);
+        let mut stops = stops.into_iter();
+        let (_, first) = stops.next().expect("one error at least");
+        let (mut tail_named, mut tail_counted) = (0, 0);
+        for (seq, e) in stops.filter(|(_, e)| !is_stop_line(e)) {
+            if written_last.is_some_and(|w| seq < w) || seq == u64::MAX {
+                self.report.error(e);
+            } else if tail_named < TAIL_NAMED {
+                tail_named += 1;
+                self.report.error(e);
+            } else {
+                tail_counted += 1;
+            }
+        }
+        if tail_counted > 0 {
+            let done = if self.opts.copy { "copied" } else { "extracted" };
+            self.report.error(format!(
+                "{tail_counted} more {} in flight failed as well, after every file {done} in archive order: not {done}",
+                if tail_counted == 1 { "file" } else { "files" }
+            ));
         }
         first
     }
@@ -706,6 +725,11 @@ impl Run<'_> {
             pool.left_parent(&done.rel);
             pool.in_flight_bytes -= done.bytes;
             pool.spare.keep(done.data);
+        }
+        if let Some(pool) = &mut self.pool
+            && done.result.is_ok()
+        {
+            pool.written_last = pool.written_last.max(Some(done.seq));
         }
         self.settle_backup(&done.rel, done.result.is_err());
         let mut result = done.result;
@@ -779,6 +803,10 @@ impl Unreached {
         BuildHasherDefault::<DefaultHasher>::default().hash_one(name.as_os_str().as_encoded_bytes())
     }
 }
+
+/// Of the files in flight that failed after the last file written when the extraction stopped,
+/// how many are named; the rest are counted (`Run::stopped`).
+const TAIL_NAMED: usize = 3;
 
 /// How `handle`'s line that a capability stops the extraction begins (`is_stop_line`).
 const STOPPED: &str = "stopped here";

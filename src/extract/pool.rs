@@ -218,6 +218,9 @@ pub(super) struct Pool {
     pushed: u64,
     /// Hard links waiting for a file in flight, by its name (`links`); each in `in_flight` too.
     pub(super) later_links: HashMap<OsString, Vec<LaterLink>>,
+    /// The latest job, in archive order, that a worker wrote: files that failed before it are
+    /// missing among files extracted, and each is named when the extraction stops.
+    pub(super) written_last: Option<u64>,
 }
 
 impl Pool {
@@ -239,6 +242,7 @@ impl Pool {
             archive: None,
             pushed: 0,
             later_links: HashMap::new(),
+            written_last: None,
         }
     }
 

@@ -663,6 +663,58 @@ fn files_failing_side_by_side_are_all_named_the_first_in_archive_order_last() {
     }
 }
 
+/// Out of inodes with hundreds of small files in flight: each that fails before the last file
+/// written is named (missing among files extracted); of those after it, three are named and the
+/// rest counted in one line (found by audit: 386 lines, one a file, in one run).
+#[test]
+fn out_of_inodes_the_files_in_flight_after_the_last_written_are_counted() {
+    let Some(m) = util::mount_tmp("tmpfs", "size=20m,nr_inodes=200") else { return };
+    let (c, _outside, archive) = on(&m);
+    let mut tar = Tar::new();
+    for i in 0..600 {
+        tar = tar.file(format!("f{i:03}"), format!("{i}\n").as_bytes());
+    }
+    std::fs::write(&archive, tar.end()).unwrap();
+    for round in 0..3 {
+        let out = captar().arg("extract").arg("-f").arg(&archive).arg("-C").arg(&c.dest).code(2);
+        assert_no_panic(&out);
+        let err = out.stderr_text();
+        let there: Vec<bool> = (0..600).map(|i| c.dest(&format!("f{i:03}")).exists()).collect();
+        let first_missing = there.iter().position(|&t| !t).expect("600 files in 200 inodes");
+        let last_there = there.iter().rposition(|&t| t).unwrap_or(0);
+        for i in (first_missing..last_there).filter(|&i| !there[i]) {
+            assert!(
+                err.contains(&format!("captar: f{i:03}: ")),
+                "round {round}: f{i:03} failed, and is not named:\n{err}"
+            );
+        }
+        let named = err.lines().filter(|l| l.contains("No space left")).count();
+        let counted: usize = err
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("captar: ")?.split_once(" more files in flight failed as well")?.0.parse().ok()
+            })
+            .unwrap_or_else(|| panic!("round {round}: no count line:\n{err}"));
+        // Members the reading had not reached are counted in the closing note.
+        let unreached: usize = err
+            .lines()
+            .find_map(|l| l.split_once("stops at the error that follows: ")?.1.split_once(" member")?.0.parse().ok())
+            .unwrap_or(0);
+        let holes = (first_missing..last_there).filter(|&i| !there[i]).count();
+        // Named: the holes, three after the last file there, and the first (the last line).
+        assert!(named <= holes + 3 + 1, "round {round}: {named} named, {holes} holes:\n{err}");
+        assert_eq!(
+            named + counted + unreached,
+            there.iter().filter(|&&t| !t).count(),
+            "round {round}: every file missing is named or counted:\n{err}"
+        );
+        let last = err.lines().last().unwrap();
+        assert!(last.starts_with(&format!("captar: f{first_missing:03}: ")), "round {round}: {err}");
+        c.check();
+        c.empty_dest();
+    }
+}
+
 /// A filesystem that runs out of inodes while the main thread makes directories and symlinks
 /// and the workers the files between them: the first member missing in archive order is the
 /// error the extraction stops with (the last line), whichever thread failed first (found by
