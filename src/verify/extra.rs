@@ -134,9 +134,9 @@ impl Verifier<'_> {
                 seen.contains(path.strip_prefix(&root).unwrap_or(path))
                     || kept
                         .iter()
-                        .any(|(name, to)| path.strip_prefix(to).is_ok_and(|rest| seen.contains(&name.join(rest))))
+                        .any(|(name, to)| path.strip_prefix(to).is_ok_and(|rest| seen.contains(name.join(rest))))
             }
-            false => seen.contains(&spelled_alike(path)),
+            false => seen.contains(spelled_alike(path)),
         };
         scan::find_unless(&scan_opts, self.report, &any_seen, &mut |f| {
             found.push(f);
