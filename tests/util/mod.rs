@@ -152,6 +152,26 @@ impl Cmd {
         output
     }
 
+    /// Runs the command (its output to /dev/null) under a python3 that waits for it, asserts
+    /// it exits 0, and returns its peak resident set in KiB: `ru_maxrss` of that python's one
+    /// child (which counts what python held before the exec, about 10 MiB, as a floor).
+    pub fn ok_peak_rss_kib(&mut self) -> u64 {
+        const WAIT: &str = "import resource, subprocess, sys\n\
+            r = subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n\
+            print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)";
+        let mut wrapped = Command::new("python3");
+        wrapped.arg("-c").arg(WAIT).arg(self.inner.get_program()).args(self.inner.get_args());
+        if let Some(dir) = self.inner.get_current_dir() {
+            wrapped.current_dir(dir);
+        }
+        let out =
+            wrapped.output().unwrap_or_else(|e| panic!("cannot start python3 for `{}`: {e}", self.command_line()));
+        let text = String::from_utf8_lossy(&out.stdout);
+        let fields: Vec<&str> = text.split_whitespace().collect();
+        assert_eq!(fields.first(), Some(&"0"), "`{}` failed: {text}", self.command_line());
+        fields.get(1).and_then(|k| k.parse().ok()).unwrap_or_else(|| panic!("no peak RSS from python3: {text}"))
+    }
+
     /// Runs the command and asserts it exits 0.
     pub fn ok(&mut self) -> Output {
         self.code(0)
