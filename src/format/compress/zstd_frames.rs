@@ -28,7 +28,65 @@ use zstd_sys as sys;
 use super::source::Source;
 
 type Input = BufReader<Box<dyn Read + Send>>;
-type Streaming = zstd::stream::read::Decoder<'static, BufReader<io::Chain<Cursor<Vec<u8>>, Input>>>;
+type Chained = BufReader<io::Chain<Cursor<Vec<u8>>, Input>>;
+
+/// zstd's streaming decoder, one frame at a time: after each, what follows is another frame (a
+/// zstd or skippable magic's first byte), zero padding to the end (as after gzip, `dd
+/// conv=sync`), or data after the stream, which is said as such (`TrailingData`): the frames
+/// before it passed their checks. (libzstd's own next frame took it for a damaged one, "Unknown
+/// frame descriptor", and capabilities restored from the sound frames were taken back; found
+/// by audit.)
+struct Streaming {
+    frame: Option<zstd::stream::read::Decoder<'static, Chained>>,
+    input: Option<Chained>,
+}
+
+impl Streaming {
+    /// What follows in `input` (a frame, or what comes after the frames the workers took).
+    fn new(input: Chained) -> io::Result<Streaming> {
+        Ok(Streaming { frame: None, input: Some(input) })
+    }
+}
+
+impl Read for Streaming {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if let Some(frame) = self.frame.as_mut() {
+                let n = frame.read(out)?;
+                if n > 0 || out.is_empty() {
+                    return Ok(n);
+                }
+                self.input = self.frame.take().map(zstd::stream::read::Decoder::finish);
+            }
+            let Some(input) = self.input.as_mut() else { return Ok(0) };
+            let head = input.fill_buf()?;
+            let Some(&first) = head.first() else { return Ok(0) };
+            if first == MAGIC[0] || first & 0xf0 == 0x50 {
+                // A frame (libzstd checks the rest of its magic).
+                if let Some(input) = self.input.take() {
+                    self.frame = Some(zstd::stream::read::Decoder::with_buffer(input)?.single_frame());
+                }
+                continue;
+            }
+            loop {
+                let rest = input.fill_buf()?;
+                if rest.is_empty() {
+                    return Ok(0);
+                }
+                if rest.iter().any(|&b| b != 0) {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        super::source::TrailingData(
+                            "data after the last zstd frame is neither zstd nor zero padding".into(),
+                        ),
+                    ));
+                }
+                let n = rest.len();
+                input.consume(n);
+            }
+        }
+    }
+}
 
 /// A frame whose content fails its checksum (libzstd's `checksum_wrong`), in libzstd's words.
 #[derive(Debug)]
@@ -423,7 +481,7 @@ impl Decoder {
                     let head = std::mem::take(&mut self.head);
                     let Some(input) = self.input.take() else { return Ok(false) };
                     let chained = BufReader::with_capacity(READ_BUFFER, Cursor::new(head).chain(input));
-                    self.stream = Some(zstd::stream::read::Decoder::with_buffer(chained)?);
+                    self.stream = Some(Streaming::new(chained)?);
                     Ok(false)
                 }
                 Next::End | Next::Frames => Ok(false),
@@ -465,7 +523,7 @@ impl Decoder {
                 // decoded whole, each before it is given), then its error.
                 let empty: Input = BufReader::new(Box::new(io::empty()));
                 let chained = BufReader::with_capacity(READ_BUFFER, Cursor::new(done.frame).chain(empty));
-                self.stream = Some(zstd::stream::read::Decoder::with_buffer(chained)?);
+                self.stream = Some(Streaming::new(chained)?);
                 self.after_stream = Some(e);
                 Ok(false)
             }
@@ -633,7 +691,30 @@ mod tests {
     /// The streaming decoder's output and error for the same bytes: what the frames' decoder
     /// must give, whichever way it takes.
     fn streaming(bytes: &[u8], chunk: usize) -> (Vec<u8>, Option<String>) {
-        drain(zstd::stream::read::Decoder::new(bytes).unwrap(), chunk)
+        let input: Input = BufReader::new(Box::new(Cursor::new(bytes.to_vec())));
+        drain(Streaming::new(BufReader::new(Cursor::new(Vec::new()).chain(input))).unwrap(), chunk)
+    }
+
+    /// The streaming decoder, a frame at a time, gives what libzstd's own gives, data and
+    /// error, but after the frames: zero padding ends the stream, and other bytes are data after
+    /// it, not a frame that fails ("Unknown frame descriptor").
+    #[test]
+    fn the_streaming_decoder_is_libzstds_but_after_the_frames() {
+        for (what, bytes) in cases() {
+            let ours = streaming(&bytes, 1 << 16);
+            let libzstd = drain(zstd::stream::read::Decoder::new(&bytes[..]).unwrap(), 1 << 16);
+            match what {
+                "garbage after the frames" => {
+                    assert_eq!(ours.0, libzstd.0, "{what}");
+                    assert_eq!(
+                        ours.1.as_deref(),
+                        Some("data after the last zstd frame is neither zstd nor zero padding")
+                    );
+                }
+                "zeros after the frames" => assert_eq!(ours, (libzstd.0, None), "{what}"),
+                _ => assert_eq!(ours, libzstd, "{what}"),
+            }
+        }
     }
 
     /// The length of the first frame's data in every case.

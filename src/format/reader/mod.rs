@@ -158,6 +158,14 @@ pub fn file_data_error(archive: &str, member: &Path, offset: u64, e: &io::Error)
     Error::Archive { archive: archive.to_string(), offset, msg: format!("{}: {msg}", member.escaped()) }
 }
 
+/// Data after the compressed stream's end (`compress::trailing_data`), in a message: the stream
+/// before it passed its checks.
+fn trailing_msg(e: &io::Error) -> String {
+    format!(
+        "{e}: the compressed stream before it is whole and passed its checks, so what was read from it is sound; remove what follows the stream to silence this"
+    )
+}
+
 /// What a decompressor's error says of the archive.
 fn damaged(e: &io::Error) -> String {
     format!("the compressed stream is damaged ({e}): what was read from it may be wrong; use an intact copy")
@@ -421,6 +429,11 @@ impl Reader {
     fn io_msg(&self, e: &io::Error) -> String {
         if let Some(msg) = self.stream_cut_msg(e) {
             msg
+        } else if self.src.decompresses() && crate::format::compress::trailing_data(e) {
+            // Met reading on past the end-of-archive marker (`-i`): no damage, as where the
+            // marker ends the run (found by audit: said as damage, and capabilities restored
+            // from the sound stream were taken back).
+            trailing_msg(e)
         } else if e.kind() == io::ErrorKind::UnexpectedEof {
             TRUNCATED.into()
         } else if e.to_string().contains("Frame requires too much memory") {
@@ -551,9 +564,7 @@ impl Reader {
                 // as one cut earlier is (it was said to fail its check; found by review).
                 // After the stream's end, whose data passed its checks (found by audit: said as
                 // a failed check, and now that takes capabilities back).
-                false if crate::format::compress::trailing_data(&e) => format!(
-                    "{e}: the compressed stream before it is whole and passed its checks, so what was extracted is sound; remove what follows the stream to silence this"
-                ),
+                false if crate::format::compress::trailing_data(&e) => trailing_msg(&e),
                 false => self.stream_cut_msg(&e).unwrap_or_else(|| {
                     self.found_damage.set(true);
                     format!(
