@@ -388,6 +388,13 @@ impl Run<'_> {
             if let Some(w) = meta.left_out_warning() {
                 self.report.warn(w);
             }
+            if let Some(flags) = &meta.fflags {
+                self.report.warn(format!(
+                    "{}: file flags '{}' (a SCHILY.fflags record, as bsdtar --fflags writes) not restored: captar sets no file flags; `chattr` sets them",
+                    meta.path.escaped(),
+                    String::from_utf8_lossy(flags).escape_debug()
+                ));
+            }
             // Selected by the name as archived; extracted by the name --transform makes of it.
             let (name, archived) = match self.rename(&mut meta, name) {
                 Some(renamed) => renamed,

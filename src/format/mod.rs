@@ -285,6 +285,9 @@ pub struct EntryMeta {
     pub contiguous: bool,
     /// A type flag no tar defines (`Z`): read as a regular file, as POSIX says, and said so.
     pub unknown_type: Option<u8>,
+    /// File flags (`chattr`'s: `nodump`, `uappnd`...) of a `SCHILY.fflags` record, as bsdtar
+    /// `--fflags` writes them: extract sets none, and says so (GNU tar warns of the record).
+    pub fflags: Option<Vec<u8>>,
     /// The member's `SCHILY.acl.access` and `SCHILY.acl.default` texts as archived, when it
     /// has either.
     pub acl_texts: Option<Box<[Option<Vec<u8>>; 2]>>,
@@ -329,6 +332,7 @@ impl EntryMeta {
             superseded_caps: false,
             contiguous: false,
             unknown_type: None,
+            fflags: None,
             acl_texts: None,
             sparse: None,
             dumpdir: None,

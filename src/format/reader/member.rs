@@ -321,6 +321,7 @@ impl Reader {
                 }
                 k if k == pax::SELINUX.as_bytes() => label = Some(value),
                 k if k == pax::DUMPDIR.as_bytes() => meta.dumpdir = Some(value.to_vec()),
+                b"SCHILY.fflags" => meta.fflags = (!value.is_empty()).then(|| value.to_vec()),
                 b"SCHILY.acl.access" => acls[0] = Some(value),
                 b"SCHILY.acl.default" => acls[1] = Some(value),
                 // NFSv4 ACLs (SCHILY.acl.ace) have no Linux xattr form.

@@ -158,6 +158,27 @@ pub fn file_data_error(archive: &str, member: &Path, offset: u64, e: &io::Error)
     Error::Archive { archive: archive.to_string(), offset, msg: format!("{}: {msg}", member.escaped()) }
 }
 
+/// The archive format other than tar whose magic number `head` (the input's first bytes, with
+/// no valid tar header) starts with: named in the error, which otherwise says a corrupt tar
+/// archive (found by audit: a cpio archive was "header checksum mismatch").
+fn other_format(head: &[u8]) -> Option<&'static str> {
+    const MAGICS: [(&[u8], &str); 9] = [
+        (b"070707", "a cpio archive (odc)"),
+        (b"070701", "a cpio archive (newc)"),
+        (b"070702", "a cpio archive (newc with checksums)"),
+        (b"\xc7\x71", "a cpio archive (binary)"),
+        (b"\x71\xc7", "a cpio archive (binary, big-endian)"),
+        (b"PK\x03\x04", "a zip archive"),
+        (b"PK\x05\x06", "a zip archive (empty)"),
+        (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+        (b"Rar!\x1a\x07", "a RAR archive"),
+    ];
+    if head.starts_with(b"!<arch>\n") {
+        return Some("an ar archive (a .deb is one: `dpkg-deb --fsys-tarfile PACKAGE` gives its files' tar archive)");
+    }
+    MAGICS.iter().find(|(magic, _)| head.starts_with(magic)).map(|&(_, name)| name)
+}
+
 /// Data after the compressed stream's end (`compress::trailing_data`), in a message: the stream
 /// before it passed its checks.
 fn trailing_msg(e: &io::Error) -> String {
@@ -451,6 +472,16 @@ impl Reader {
         }
     }
 
+    /// The error for an input in another archive format (`other_format`).
+    fn not_tar(&self, format: &str) -> Error {
+        self.err(
+            0,
+            format!(
+                "this is {format}, not a tar archive: captar reads tar only (bsdtar reads it: `bsdtar -tvf ARCHIVE`)"
+            ),
+        )
+    }
+
     /// Reads one block; `Ok(None)` at a clean end of input on a block boundary.
     fn read_block(&mut self) -> Result<Option<[u8; BLOCK]>> {
         let mut block = [0u8; BLOCK];
@@ -459,6 +490,9 @@ impl Reader {
             return Ok(None);
         }
         if got < BLOCK && self.offset == 0 {
+            if let Some(format) = other_format(&block[..got]) {
+                return Err(self.not_tar(format));
+            }
             return Err(self.err(
                 0,
                 format!("{got} bytes, less than one tar header (512): this is not a tar archive, or it was cut short"),
@@ -761,6 +795,11 @@ impl Reader {
                 Some(true) => {}
                 bad => {
                     let what = if bad.is_some() { "header checksum mismatch" } else { "header has no valid checksum" };
+                    if at == 0
+                        && let Some(format) = other_format(&block)
+                    {
+                        return Err(self.not_tar(format));
+                    }
                     if !self.skip_damage || at == 0 {
                         let why = match bad {
                             Some(_) => "the archive is corrupt (or this is not a tar archive)",
