@@ -475,6 +475,15 @@ fn a_malformed_value_is_an_error_of_its_member() {
     for (body, said) in [
         (record("mtime", b"1e9"), "pax mtime record \"1e9\" is not a time; the header's value is used"),
         (record("mtime", b"nan"), "pax mtime record \"nan\" is not a time; the header's value is used"),
+        // A number past what a time holds is said so, as GNU tar says it (it was "not a time").
+        (
+            record("mtime", b"99999999999999999999"),
+            "pax mtime record \"99999999999999999999\" is out of range (more than 2^63 seconds from 1970); the header's value is used",
+        ),
+        (
+            record("atime", b"-9223372036854775809.5"),
+            "pax atime record \"-9223372036854775809.5\" is out of range (more than 2^63 seconds from 1970); it is not used",
+        ),
         (record("uid", b"-2"), "pax uid record \"-2\" is not a number in range; the header's value is used"),
         // Bytes that are not UTF-8 in octal, control characters escaped (they were U+FFFD and
         // Rust's `\u{1b}`; found by review).

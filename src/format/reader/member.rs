@@ -279,7 +279,8 @@ impl Reader {
                         Some(t) => meta.mtime = t,
                         None => {
                             let mut secs = 0;
-                            let e = fail(format!("pax mtime record {} is not a time", crate::error::quoted(value)));
+                            let e =
+                                fail(format!("pax mtime record {} {}", crate::error::quoted(value), not_a_time(value)));
                             kept(Err(e), &mut secs, &mut malformed)?;
                         }
                     }
@@ -292,7 +293,7 @@ impl Reader {
                     && std::str::from_utf8(value).ok().and_then(|t| Time::from_pax(t.trim())).is_none() =>
                 {
                     let which = String::from_utf8_lossy(k);
-                    let e = fail(format!("pax {which} record {} is not a time", crate::error::quoted(value)));
+                    let e = fail(format!("pax {which} record {} {}", crate::error::quoted(value), not_a_time(value)));
                     if !lenient {
                         return Err(e);
                     }
@@ -510,5 +511,20 @@ impl Reader {
             }
         }
         Ok(Parsed { meta, sparse, malformed, unusable: None })
+    }
+}
+
+/// Why a pax time record's value was refused: a number past what a time holds (2^63 seconds
+/// either way from 1970), as GNU tar says it, or no number at all.
+fn not_a_time(value: &[u8]) -> &'static str {
+    let t = value.trim_ascii();
+    let t = t.strip_prefix(b"-").unwrap_or(t);
+    let (whole, fraction) = match t.iter().position(|&b| b == b'.') {
+        Some(i) => (&t[..i], &t[i + 1..]),
+        None => (t, &b""[..]),
+    };
+    match !whole.is_empty() && whole.iter().chain(fraction).all(u8::is_ascii_digit) {
+        true => "is out of range (more than 2^63 seconds from 1970)",
+        false => "is not a time",
     }
 }
