@@ -474,7 +474,9 @@ impl Reader {
         }
         if let Some(beyond) = crate::format::name_beyond_limits(path) {
             let why = "its name is beyond what captar reads".to_string();
-            return unusable(why, fail(format!("{beyond}; the archive is corrupt or hostile")), meta, malformed);
+            // Not called damage: GNU tar archives a real tree that deep (found by audit: each
+            // of its members past the limit was said to make the archive corrupt or hostile).
+            return unusable(why, fail(format!("{beyond}; the member is left out")), meta, malformed);
         }
         // A regular file's header whose name ends in `/` is a directory, as GNU tar and bsdtar
         // read it (pre-POSIX archives marked directories so): types 0, NUL and 7.
