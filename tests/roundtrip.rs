@@ -4325,3 +4325,25 @@ fn too_many_hard_links_say_what_to_do() {
     );
     assert_eq!(std::fs::read(dest.join("z")).unwrap(), b"last\n");
 }
+
+/// GNU tar's multi-volume archive (`-M`): the first volume, which ends at a record boundary
+/// inside its last member, is said to be perhaps one (it was said only to be cut short); a
+/// continuation volume is refused as one; an archive cut elsewhere gets no such hint.
+#[test]
+fn gnu_multi_volume_volumes_are_named() {
+    if !util::require_tool("tar") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let d = tmp.path();
+    std::fs::write(d.join("big"), util::noise(500_000, 7)).unwrap();
+    cmd("tar").args(["-M", "-L", "200", "-cf", "v1", "-f", "v2", "-f", "v3", "big"]).current_dir(d).ok();
+    let err = captar().args(["list", "-f", "v1"]).current_dir(d).code(2).stderr_text();
+    assert!(err.contains("is still being written (or it is a volume of a multi-volume archive, `tar -M`"), "{err}");
+    let err = captar().args(["list", "-f", "v2"]).current_dir(d).code(2).stderr_text();
+    assert!(err.contains("GNU multi-volume continuation: captar does not read multi-volume archives"), "{err}");
+    let v1 = std::fs::read(d.join("v1")).unwrap();
+    std::fs::write(d.join("cut"), &v1[..100_000]).unwrap();
+    let err = captar().args(["list", "-f", "cut"]).current_dir(d).code(2).stderr_text();
+    assert!(err.contains("is still being written (at byte 100000)"), "{err}");
+}

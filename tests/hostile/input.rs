@@ -548,7 +548,9 @@ fn an_unusable_member_is_an_error_of_its_own_and_the_read_goes_on() {
         (
             "a name 1025 levels deep",
             Tar::new().pax(&[("path", deep.as_bytes())]).file("bad", b"hello"),
-            Some("1025 levels is longer than captar reads (at most 65536 bytes and 1024 levels); the member is left out"),
+            Some(
+                "1025 levels is longer than captar reads (at most 65536 bytes and 1024 levels); the member is left out",
+            ),
         ),
         (
             "a symlink target holding a NUL",

@@ -456,7 +456,14 @@ impl Reader {
             // from the sound stream were taken back).
             trailing_msg(e)
         } else if e.kind() == io::ErrorKind::UnexpectedEof {
-            TRUNCATED.into()
+            // GNU tar's `-M` volumes end where their length does, at a record boundary, inside
+            // a member (found by audit: the first was said to be only cut short).
+            match self.archive_stamp() {
+                Some((size, _, _)) if size > 0 && size % 10240 == 0 => format!(
+                    "{TRUNCATED} (or it is a volume of a multi-volume archive, `tar -M`, which ends at a record boundary as this one does: captar does not read those)"
+                ),
+                _ => TRUNCATED.into(),
+            }
         } else if e.to_string().contains("Frame requires too much memory") {
             // zstd's window limit for readers (128 MiB), which `zstd --long=28` and up exceed.
             "this zstd stream needs a window over 128 MiB (made with zstd --long=28 or more), larger than captar reads; decompress it first: `zstd -dc --long=31 ARCHIVE | captar ... -f -`".into()
