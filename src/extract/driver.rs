@@ -388,9 +388,12 @@ impl Run<'_> {
             if let Some(w) = meta.left_out_warning() {
                 self.report.warn(w);
             }
+            // A note, exit 0 as GNU tar's warning of the record: bsdtar records the flags of
+            // every file that has any (found by review: a warning made exit 1 of ordinary
+            // archives).
             if let Some(flags) = &meta.fflags {
-                self.report.warn(format!(
-                    "{}: file flags '{}' (a SCHILY.fflags record, as bsdtar --fflags writes) not restored: captar sets no file flags; `chattr` sets them",
+                self.report.note(format!(
+                    "{}: file flags '{}' (a SCHILY.fflags record, which bsdtar writes) not restored: captar sets no file flags; `chattr` sets them",
                     meta.path.escaped(),
                     String::from_utf8_lossy(flags).escape_debug()
                 ));
@@ -432,6 +435,15 @@ impl Run<'_> {
             let mut result = self.member(reader, &name, &meta);
             if let Err(Failure::Stop(e) | Failure::Member(e)) = &mut result {
                 self.explain(&name.rel, e);
+            }
+            // Made here, after every file handed to the workers so far (found by review: a
+            // symlink made after files that failed left them counted, not named, as if after
+            // every member extracted).
+            if let Some(pool) = &mut self.pool
+                && result.is_ok()
+                && !pool.in_flight.contains(name.rel.as_os_str())
+            {
+                pool.written_here();
             }
             // A file a worker writes is settled when the worker is done.
             // (Nothing to look up per member without --backup.)

@@ -27,10 +27,10 @@ pub(super) struct LaterLink {
     meta: EntryMeta,
 }
 
-/// The most members in flight (files with the workers, links waiting for them) beside which a
-/// hard link may still wait for its file: what a waiting link holds (its member, about 500
-/// bytes) stays under a few MiB however many links the archive has.
-const IN_FLIGHT_MAX: usize = 4096;
+/// The most hard links that wait for their files in flight: what a waiting link holds (its
+/// member, about 500 bytes) stays under a few MiB however many links the archive has. (Counted
+/// apart from the files in flight, which on many cores are thousands: found by review.)
+const LINKS_WAITING_MAX: usize = 4096;
 
 impl Run<'_> {
     /// Takes a hard-link member whose target a worker is writing, to be made once it is done
@@ -60,7 +60,7 @@ impl Run<'_> {
         // At most so many wait: past them the link waits for the files in flight, as a
         // conflict does, and those waiting are made (found by audit: 300,000 links to three
         // files still in an unsent batch all waited, 133 MiB).
-        if pool.in_flight.len() >= IN_FLIGHT_MAX {
+        if pool.links_waiting >= LINKS_WAITING_MAX {
             return false;
         }
         // Anything else in flight where it goes is a conflict `wait_for_conflicts` waits for.
@@ -85,6 +85,7 @@ impl Run<'_> {
             meta: meta.clone(),
         };
         pool.later_links.entry(target.rel.into_os_string()).or_default().push(later);
+        pool.links_waiting += 1;
         true
     }
 
@@ -99,6 +100,9 @@ impl Run<'_> {
         let mut outcome = Ok(());
         while let Some(done) = ready.pop() {
             let Some(links) = self.pool.as_mut().and_then(|p| p.later_links.remove(&done)) else { continue };
+            if let Some(pool) = &mut self.pool {
+                pool.links_waiting -= links.len();
+            }
             for link in links {
                 if let Some(pool) = &mut self.pool {
                     pool.in_flight.remove(link.rel.as_os_str());

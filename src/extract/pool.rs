@@ -218,6 +218,8 @@ pub(super) struct Pool {
     pushed: u64,
     /// Hard links waiting for a file in flight, by its name (`links`); each in `in_flight` too.
     pub(super) later_links: HashMap<OsString, Vec<LaterLink>>,
+    /// How many links `later_links` holds in all.
+    pub(super) links_waiting: usize,
     /// The latest job, in archive order, that a worker wrote: files that failed before it are
     /// missing among files extracted, and each is named when the extraction stops.
     pub(super) written_last: Option<u64>,
@@ -242,8 +244,15 @@ impl Pool {
             archive: None,
             pushed: 0,
             later_links: HashMap::new(),
+            links_waiting: 0,
             written_last: None,
         }
+    }
+
+    /// A member made on the main thread: it comes after every job pushed so far, so one of
+    /// them that fails is missing among members extracted (`written_last`).
+    pub(super) fn written_here(&mut self) {
+        self.written_last = self.written_last.max(Some(self.pushed));
     }
 
     /// Counts `rel`'s parent as one a member in flight goes into.

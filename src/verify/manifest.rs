@@ -144,7 +144,7 @@ impl ScanLine {
 
 /// Bytes from their hex digits, two a byte.
 fn unhex(h: &str) -> Option<Vec<u8>> {
-    if !h.len().is_multiple_of(2) || !h.is_ascii() {
+    if !h.len().is_multiple_of(2) || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     (0..h.len()).step_by(2).map(|i| u8::from_str_radix(&h[i..i + 2], 16).ok()).collect()
@@ -211,6 +211,7 @@ mod tests {
             (&br#"{"path":"x"}"#[..], "without raw"),
             (br#"{"raw":"0100000200200000000000000000000000000000"}"#, "without a path"),
             (br#"{"path":"x","raw":"01zz"}"#, "raw is not hex"),
+            (br#"{"path":"x","raw":"+100000200200000000000000000000000000000"}"#, "raw is not hex"),
             (br#"{"path":"x","raw":"0100"}"#, "invalid"),
             (br#"{"path":"x","raw":"#, "nor a `getcap` one"),
         ] {

@@ -715,6 +715,37 @@ fn out_of_inodes_the_files_in_flight_after_the_last_written_are_counted() {
     }
 }
 
+/// Out of space, with symlinks (made on the main thread, and no space needed) between the
+/// files: a file that failed before a symlink made after it is missing among members extracted,
+/// and named (found by review: only files the workers wrote counted, so such files were
+/// counted as if after every member extracted).
+#[test]
+fn out_of_space_files_before_a_later_symlink_are_named() {
+    let Some(m) = util::mount_tmp("tmpfs", "size=1m") else { return };
+    let (c, _outside, archive) = on(&m);
+    let mut tar = Tar::new().file("big", &noise(600 << 10));
+    let mut names = vec!["big".to_string()];
+    for i in 0..300 {
+        tar = tar.file(format!("f{i:03}"), &noise(8 << 10)).symlink(format!("l{i:03}"), "t");
+        names.extend([format!("f{i:03}"), format!("l{i:03}")]);
+    }
+    std::fs::write(&archive, tar.end()).unwrap();
+    for round in 0..3 {
+        let out = captar().arg("extract").arg("-f").arg(&archive).arg("-C").arg(&c.dest).code(2);
+        assert_no_panic(&out);
+        let err = out.stderr_text();
+        let there: Vec<bool> = names.iter().map(|n| lkind(&c.dest(n)).is_some()).collect();
+        let last_there = there.iter().rposition(|&t| t).unwrap_or(0);
+        for (i, n) in names.iter().enumerate().take(last_there) {
+            if !there[i] && n.starts_with('f') {
+                assert!(err.contains(&format!("captar: {n}: ")), "round {round}: {n} failed, and is not named:\n{err}");
+            }
+        }
+        c.check();
+        c.empty_dest();
+    }
+}
+
 /// A filesystem that runs out of inodes while the main thread makes directories and symlinks
 /// and the workers the files between them: the first member missing in archive order is the
 /// error the extraction stops with (the last line), whichever thread failed first (found by

@@ -30,21 +30,32 @@ use super::source::Source;
 type Input = BufReader<Box<dyn Read + Send>>;
 type Chained = BufReader<io::Chain<Cursor<Vec<u8>>, Input>>;
 
-/// zstd's streaming decoder, one frame at a time: after each, what follows is another frame (a
-/// zstd or skippable magic's first byte), zero padding to the end (as after gzip, `dd
-/// conv=sync`), or data after the stream, which is said as such (`TrailingData`): the frames
-/// before it passed their checks. (libzstd's own next frame took it for a damaged one, "Unknown
-/// frame descriptor", and capabilities restored from the sound frames were taken back; found
-/// by audit.)
+/// zstd's streaming decoder, one frame at a time: after each, what follows is another frame,
+/// zero padding to the end (as after gzip, `dd conv=sync`), or data after the stream, which is
+/// said as such (`TrailingData`): the frames before it passed their checks. What libzstd does not
+/// take for a frame's start ("Unknown frame descriptor") after a whole frame is such data.
+/// (libzstd's own next frame took it for a damaged one, and capabilities restored from the
+/// sound frames were taken back; found by audit.)
 struct Streaming {
     frame: Option<zstd::stream::read::Decoder<'static, Chained>>,
+    /// Whether the frame being read has given data, or is the stream's first: an error then is
+    /// damage in it, not data after the frames.
+    given: bool,
     input: Option<Chained>,
 }
 
 impl Streaming {
-    /// What follows in `input` (a frame, or what comes after the frames the workers took).
-    fn new(input: Chained) -> io::Result<Streaming> {
-        Ok(Streaming { frame: None, input: Some(input) })
+    /// What follows in `input`: the stream's first frame, or what comes `after_frames` the
+    /// workers took.
+    fn new(input: Chained, after_frames: bool) -> io::Result<Streaming> {
+        Ok(Streaming { frame: None, given: !after_frames, input: Some(input) })
+    }
+
+    fn trailing() -> io::Error {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            super::source::TrailingData("data after the last zstd frame is neither zstd nor zero padding".into()),
+        )
     }
 }
 
@@ -52,17 +63,24 @@ impl Read for Streaming {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         loop {
             if let Some(frame) = self.frame.as_mut() {
-                let n = frame.read(out)?;
+                let n = match frame.read(out) {
+                    Err(e) if !self.given && e.to_string().contains("Unknown frame descriptor") => {
+                        return Err(Streaming::trailing());
+                    }
+                    other => other?,
+                };
                 if n > 0 || out.is_empty() {
+                    self.given = true;
                     return Ok(n);
                 }
                 self.input = self.frame.take().map(zstd::stream::read::Decoder::finish);
+                self.given = false;
             }
             let Some(input) = self.input.as_mut() else { return Ok(0) };
             let head = input.fill_buf()?;
             let Some(&first) = head.first() else { return Ok(0) };
-            if first == MAGIC[0] || first & 0xf0 == 0x50 {
-                // A frame (libzstd checks the rest of its magic).
+            if first != 0 {
+                // A frame, if libzstd takes it for one (a skippable frame too).
                 if let Some(input) = self.input.take() {
                     self.frame = Some(zstd::stream::read::Decoder::with_buffer(input)?.single_frame());
                 }
@@ -74,12 +92,7 @@ impl Read for Streaming {
                     return Ok(0);
                 }
                 if rest.iter().any(|&b| b != 0) {
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        super::source::TrailingData(
-                            "data after the last zstd frame is neither zstd nor zero padding".into(),
-                        ),
-                    ));
+                    return Err(Streaming::trailing());
                 }
                 let n = rest.len();
                 input.consume(n);
@@ -241,6 +254,9 @@ pub struct Decoder {
     stream: Option<Streaming>,
     /// A worker's error, when the streaming decoder found the same frame whole.
     after_stream: Option<io::Error>,
+    /// Whether a frame came out whole from the workers: what the streaming decoder then finds
+    /// that is no frame is data after the stream (`Streaming`).
+    frames_given: bool,
     /// Frames the workers decompressed (for the tests: which way a stream went).
     #[cfg(test)]
     on_workers: usize,
@@ -289,6 +305,7 @@ impl Decoder {
             spare_frames: Vec::new(),
             stream: None,
             after_stream: None,
+            frames_given: false,
             #[cfg(test)]
             on_workers: 0,
         }
@@ -481,7 +498,7 @@ impl Decoder {
                     let head = std::mem::take(&mut self.head);
                     let Some(input) = self.input.take() else { return Ok(false) };
                     let chained = BufReader::with_capacity(READ_BUFFER, Cursor::new(head).chain(input));
-                    self.stream = Some(Streaming::new(chained)?);
+                    self.stream = Some(Streaming::new(chained, self.frames_given)?);
                     Ok(false)
                 }
                 Next::End | Next::Frames => Ok(false),
@@ -493,6 +510,7 @@ impl Decoder {
             .unwrap_or_else(|_| Done { frame: Vec::new(), out: Err(io::Error::other("a zstd worker ended")) });
         match done.out {
             Ok(out) => {
+                self.frames_given = true;
                 #[cfg(test)]
                 {
                     self.on_workers += 1;
@@ -523,7 +541,7 @@ impl Decoder {
                 // decoded whole, each before it is given), then its error.
                 let empty: Input = BufReader::new(Box::new(io::empty()));
                 let chained = BufReader::with_capacity(READ_BUFFER, Cursor::new(done.frame).chain(empty));
-                self.stream = Some(Streaming::new(chained)?);
+                self.stream = Some(Streaming::new(chained, false)?);
                 self.after_stream = Some(e);
                 Ok(false)
             }
@@ -692,7 +710,7 @@ mod tests {
     /// must give, whichever way it takes.
     fn streaming(bytes: &[u8], chunk: usize) -> (Vec<u8>, Option<String>) {
         let input: Input = BufReader::new(Box::new(Cursor::new(bytes.to_vec())));
-        drain(Streaming::new(BufReader::new(Cursor::new(Vec::new()).chain(input))).unwrap(), chunk)
+        drain(Streaming::new(BufReader::new(Cursor::new(Vec::new()).chain(input)), false).unwrap(), chunk)
     }
 
     /// The streaming decoder, a frame at a time, gives what libzstd's own gives, data and
@@ -704,7 +722,7 @@ mod tests {
             let ours = streaming(&bytes, 1 << 16);
             let libzstd = drain(zstd::stream::read::Decoder::new(&bytes[..]).unwrap(), 1 << 16);
             match what {
-                "garbage after the frames" => {
+                "garbage after the frames" | "text after the frames" => {
                     assert_eq!(ours.0, libzstd.0, "{what}");
                     assert_eq!(
                         ours.1.as_deref(),
@@ -764,6 +782,8 @@ mod tests {
             ("cut inside the second frame", frames[..middle].to_vec()),
             ("cut inside a frame header", frames[..sized(&a).len() + 3].to_vec()),
             ("garbage after the frames", [frames.clone(), b"not zstd".to_vec()].concat()),
+            // Its first byte is a skippable frame's (0x50 to 0x5f): libzstd says what it is.
+            ("text after the frames", [frames.clone(), b"Signed-off-by: x\n".to_vec()].concat()),
             ("zeros after the frames", [frames.clone(), vec![0; 512]].concat()),
             ("pzstd's layout", pz.clone()),
             ("pzstd's layout, a flipped byte in the second frame", pz_flipped),

@@ -526,7 +526,7 @@ fn not_a_time(value: &[u8]) -> &'static str {
         None => (t, &b""[..]),
     };
     match !whole.is_empty() && whole.iter().chain(fraction).all(u8::is_ascii_digit) {
-        true => "is out of range (more than 2^63 seconds from 1970)",
+        true => "is out of range (2^63 seconds or more from 1970)",
         false => "is not a time",
     }
 }

@@ -173,10 +173,22 @@ fn other_format(head: &[u8]) -> Option<&'static str> {
         (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
         (b"Rar!\x1a\x07", "a RAR archive"),
     ];
+    // A tar header, damaged (its name may start with `070701`): not another format.
+    if head.get(257..262) == Some(b"ustar") {
+        return None;
+    }
     if head.starts_with(b"!<arch>\n") {
         return Some("an ar archive (a .deb is one: `dpkg-deb --fsys-tarfile PACKAGE` gives its files' tar archive)");
     }
-    MAGICS.iter().find(|(magic, _)| head.starts_with(magic)).map(|&(_, name)| name)
+    let (magic, name) = MAGICS.iter().find(|(magic, _)| head.starts_with(magic))?;
+    // An ASCII cpio header is its magic and then fields of digits only: 13 of 8 hex digits
+    // (newc), or of 6 and 11 octal ones (odc, 70 digits).
+    let digits = |n: usize, ok: fn(&u8) -> bool| head.get(6..6 + n).is_some_and(|d| d.iter().all(ok));
+    match *magic {
+        b"070701" | b"070702" => digits(104, u8::is_ascii_hexdigit).then_some(name),
+        b"070707" => digits(70, |b| (b'0'..=b'7').contains(b)).then_some(name),
+        _ => Some(name),
+    }
 }
 
 /// Data after the compressed stream's end (`compress::trailing_data`), in a message: the stream
@@ -451,10 +463,17 @@ impl Reader {
         if let Some(msg) = self.stream_cut_msg(e) {
             msg
         } else if self.src.decompresses() && crate::format::compress::trailing_data(e) {
-            // Met reading on past the end-of-archive marker (`-i`): no damage, as where the
-            // marker ends the run (found by audit: said as damage, and capabilities restored
-            // from the sound stream were taken back).
-            trailing_msg(e)
+            match self.ignore_zeros && self.zeros_from.is_some() {
+                // Met reading on past the end-of-archive marker (`-i`): no damage, as where
+                // the marker ends the run (found by audit: said as damage, and capabilities
+                // restored from the sound stream were taken back).
+                true => trailing_msg(e),
+                // The stream is whole, but the archive in it ends early: cut short before it
+                // was compressed, not damaged (found by review: said to be sound).
+                false => format!(
+                    "the archive is truncated: its compressed stream ends, whole (it passed its checks), before the archive does, and then {e}; the archive was cut short before it was compressed"
+                ),
+            }
         } else if e.kind() == io::ErrorKind::UnexpectedEof {
             // GNU tar's `-M` volumes end where their length does, at a record boundary, inside
             // a member (found by audit: the first was said to be only cut short).
