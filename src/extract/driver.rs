@@ -696,9 +696,9 @@ impl Run<'_> {
     /// written side by side on a filling disk, an archive cut short while they were copied
     /// from it), the first in archive order is the error the extraction stops with; the others
     /// are reported before it, in archive order, so that every file missing among the files
-    /// extracted is named. Those after the last file written are named up to
+    /// extracted is named. Those after the last member extracted are named up to
     /// `TAIL_NAMED`, then counted: out of inodes, every small file in flight fails (386 lines
-    /// in one run), and they are missing as the members not read are, after every file there.
+    /// in one run), and they are missing as the members not read are, after every one there.
     fn stopped(&mut self, seq: u64, error: Error) -> Error {
         let mut stops = vec![(seq, error)];
         if let Some(pool) = &mut self.pool
@@ -731,7 +731,7 @@ impl Run<'_> {
         if tail_counted > 0 {
             let done = if self.opts.copy { "copied" } else { "extracted" };
             self.report.error(format!(
-                "{tail_counted} more {} in flight failed as well, after every file {done} in archive order: not {done}",
+                "{tail_counted} more {} in flight failed as well, after every member {done} in archive order: not {done}",
                 if tail_counted == 1 { "file" } else { "files" }
             ));
         }

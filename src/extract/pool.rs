@@ -220,8 +220,10 @@ pub(super) struct Pool {
     pub(super) later_links: HashMap<OsString, Vec<LaterLink>>,
     /// How many links `later_links` holds in all.
     pub(super) links_waiting: usize,
-    /// The latest job, in archive order, that a worker wrote: files that failed before it are
-    /// missing among files extracted, and each is named when the extraction stops.
+    /// Where the last member extracted lies among the jobs: the latest job a worker wrote, or
+    /// past every job pushed when a member after them was made here (`written_here`). A job
+    /// that failed before it is missing among members extracted, and is named when the
+    /// extraction stops.
     pub(super) written_last: Option<u64>,
 }
 
