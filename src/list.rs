@@ -222,6 +222,14 @@ pub fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// Bytes from their hex digits, two a byte (either case); `None` for anything else.
+pub fn unhex(h: &str) -> Option<Vec<u8>> {
+    if !h.len().is_multiple_of(2) || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    (0..h.len()).step_by(2).map(|i| u8::from_str_radix(&h[i..i + 2], 16).ok()).collect()
+}
+
 /// `hex` for a message: a value of more than 64 bytes (no capability is; an xattr may be 64
 /// KiB) shows its first 32 and its size, so one line stays readable.
 pub fn hex_short(b: &[u8]) -> String {

@@ -87,8 +87,8 @@ pub fn parse(arg: &str) -> Result<Decoded, String> {
         // capsh --decode reads the first): whitespace is for the raw values of getfattr -e hex
         // split over lines (found by review).
         24 | 40 | 48 => {
-            let raw: Vec<u8> =
-                (0..d.len()).step_by(2).map(|i| u8::from_str_radix(&d[i..i + 2], 16).unwrap_or(0)).collect();
+            // `digits` took only hex digits.
+            let raw = crate::list::unhex(&d).unwrap_or_default();
             let caps = FileCaps::decode(&raw).map_err(|e| format!("{d}: {e}"))?;
             Ok(Decoded::Value { raw, caps })
         }

@@ -748,7 +748,7 @@ impl Run<'_> {
         if let Some(pool) = &mut self.pool
             && done.result.is_ok()
         {
-            pool.written_last = pool.written_last.max(Some(done.seq));
+            pool.written(done.seq);
         }
         self.settle_backup(&done.rel, done.result.is_err());
         let mut result = done.result;

@@ -251,10 +251,15 @@ impl Pool {
         }
     }
 
+    /// The job `seq` was written by a worker (`written_last`).
+    pub(super) fn written(&mut self, seq: u64) {
+        self.written_last = self.written_last.max(Some(seq));
+    }
+
     /// A member made on the main thread: it comes after every job pushed so far, so one of
     /// them that fails is missing among members extracted (`written_last`).
     pub(super) fn written_here(&mut self) {
-        self.written_last = self.written_last.max(Some(self.pushed));
+        self.written(self.pushed);
     }
 
     /// Counts `rel`'s parent as one a member in flight goes into.

@@ -131,23 +131,15 @@ struct ScanLine {
 impl ScanLine {
     fn parsed(self) -> std::result::Result<(Vec<u8>, FileCaps), String> {
         let path = match (self.path_hex, self.path) {
-            (Some(h), _) => unhex(&h).ok_or("its path_hex is not hex")?,
+            (Some(h), _) => crate::list::unhex(&h).ok_or("its path_hex is not hex")?,
             (None, Some(p)) if !p.is_empty() => p.into_bytes(),
             _ => return Err("a `caps scan --json` line without a path".into()),
         };
         let raw = self.raw.ok_or("a `caps scan --json` line without raw, the capability's value")?;
-        let raw = unhex(&raw).ok_or("its raw is not hex")?;
+        let raw = crate::list::unhex(&raw).ok_or("its raw is not hex")?;
         let caps = FileCaps::decode(&raw).map_err(|e| format!("its raw capability value is invalid: {e}"))?;
         Ok((path, caps))
     }
-}
-
-/// Bytes from their hex digits, two a byte.
-fn unhex(h: &str) -> Option<Vec<u8>> {
-    if !h.len().is_multiple_of(2) || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    (0..h.len()).step_by(2).map(|i| u8::from_str_radix(&h[i..i + 2], 16).ok()).collect()
 }
 
 /// Splits a `getcap` line into path and capability. getcap writes the path, one space, and

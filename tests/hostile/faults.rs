@@ -14,6 +14,16 @@ fn on(m: &util::Mount) -> (Case, tempfile::TempDir, std::path::PathBuf) {
     (Case::at(m.path(), None), outside, archive)
 }
 
+/// Every file (a name starting `f`) of `names`, in archive order, that is not `there` and lies
+/// before the last member there is named in `err`: it is missing among members extracted.
+#[track_caller]
+fn assert_missing_files_named(err: &str, names: &[String], there: &[bool], round: usize) {
+    let last_there = there.iter().rposition(|&t| t).unwrap_or(0);
+    for (n, _) in names.iter().zip(there).take(last_there).filter(|(n, t)| !**t && n.starts_with('f')) {
+        assert!(err.contains(&format!("captar: {n}: ")), "round {round}: {n} failed, and is not named:\n{err}");
+    }
+}
+
 fn noise(len: usize) -> Vec<u8> {
     util::noise(len, 0x9e37_79b9_7f4a_7c15)
 }
@@ -648,13 +658,8 @@ fn files_failing_side_by_side_are_all_named_the_first_in_archive_order_last() {
             .collect();
         let first_missing = there.iter().position(|&t| !t).expect("60 files of 150 KiB do not fit in 2 MiB");
         // The first file missing failed; so did every missing one before the last one there.
-        let last_there = there.iter().rposition(|&t| t).unwrap_or(0);
-        for i in (first_missing..last_there).filter(|&i| !there[i]) {
-            assert!(
-                err.contains(&format!("captar: f{i:02}: ")),
-                "round {round}: f{i:02} failed, and is not named:\n{err}"
-            );
-        }
+        let names: Vec<String> = (0..files.len()).map(|i| format!("f{i:02}")).collect();
+        assert_missing_files_named(&err, &names, &there, round);
         let last = err.lines().last().unwrap();
         let want = format!("captar: f{first_missing:02}: ");
         assert!(last.starts_with(&want) && last.contains("No space left"), "round {round}: {err}");
@@ -679,15 +684,11 @@ fn out_of_inodes_the_files_in_flight_after_the_last_written_are_counted() {
         let out = captar().arg("extract").arg("-f").arg(&archive).arg("-C").arg(&c.dest).code(2);
         assert_no_panic(&out);
         let err = out.stderr_text();
-        let there: Vec<bool> = (0..600).map(|i| c.dest(&format!("f{i:03}")).exists()).collect();
+        let names: Vec<String> = (0..600).map(|i| format!("f{i:03}")).collect();
+        let there: Vec<bool> = names.iter().map(|n| c.dest(n).exists()).collect();
         let first_missing = there.iter().position(|&t| !t).expect("600 files in 200 inodes");
         let last_there = there.iter().rposition(|&t| t).unwrap_or(0);
-        for i in (first_missing..last_there).filter(|&i| !there[i]) {
-            assert!(
-                err.contains(&format!("captar: f{i:03}: ")),
-                "round {round}: f{i:03} failed, and is not named:\n{err}"
-            );
-        }
+        assert_missing_files_named(&err, &names, &there, round);
         let named = err.lines().filter(|l| l.contains("No space left")).count();
         let counted: usize = err
             .lines()
@@ -735,12 +736,7 @@ fn out_of_space_files_before_a_later_symlink_are_named() {
         assert_no_panic(&out);
         let err = out.stderr_text();
         let there: Vec<bool> = names.iter().map(|n| lkind(&c.dest(n)).is_some()).collect();
-        let last_there = there.iter().rposition(|&t| t).unwrap_or(0);
-        for (i, n) in names.iter().enumerate().take(last_there) {
-            if !there[i] && n.starts_with('f') {
-                assert!(err.contains(&format!("captar: {n}: ")), "round {round}: {n} failed, and is not named:\n{err}");
-            }
-        }
+        assert_missing_files_named(&err, &names, &there, round);
         c.check();
         c.empty_dest();
     }

@@ -47,8 +47,8 @@ struct Streaming {
 impl Streaming {
     /// What follows in `input`: the stream's first frame, or what comes `after_frames` the
     /// workers took.
-    fn new(input: Chained, after_frames: bool) -> io::Result<Streaming> {
-        Ok(Streaming { frame: None, given: !after_frames, input: Some(input) })
+    fn new(input: Chained, after_frames: bool) -> Streaming {
+        Streaming { frame: None, given: !after_frames, input: Some(input) }
     }
 
     fn trailing() -> io::Error {
@@ -498,7 +498,7 @@ impl Decoder {
                     let head = std::mem::take(&mut self.head);
                     let Some(input) = self.input.take() else { return Ok(false) };
                     let chained = BufReader::with_capacity(READ_BUFFER, Cursor::new(head).chain(input));
-                    self.stream = Some(Streaming::new(chained, self.frames_given)?);
+                    self.stream = Some(Streaming::new(chained, self.frames_given));
                     Ok(false)
                 }
                 Next::End | Next::Frames => Ok(false),
@@ -541,7 +541,7 @@ impl Decoder {
                 // decoded whole, each before it is given), then its error.
                 let empty: Input = BufReader::new(Box::new(io::empty()));
                 let chained = BufReader::with_capacity(READ_BUFFER, Cursor::new(done.frame).chain(empty));
-                self.stream = Some(Streaming::new(chained, false)?);
+                self.stream = Some(Streaming::new(chained, false));
                 self.after_stream = Some(e);
                 Ok(false)
             }
@@ -710,7 +710,7 @@ mod tests {
     /// must give, whichever way it takes.
     fn streaming(bytes: &[u8], chunk: usize) -> (Vec<u8>, Option<String>) {
         let input: Input = BufReader::new(Box::new(Cursor::new(bytes.to_vec())));
-        drain(Streaming::new(BufReader::new(Cursor::new(Vec::new()).chain(input)), false).unwrap(), chunk)
+        drain(Streaming::new(BufReader::new(Cursor::new(Vec::new()).chain(input)), false), chunk)
     }
 
     /// The streaming decoder, a frame at a time, gives what libzstd's own gives, data and
