@@ -23,6 +23,7 @@ use std::ptr::NonNull;
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 
+use zstd::stream::raw::{self, InBuffer, Operation, OutBuffer};
 use zstd_sys as sys;
 
 use super::source::Source;
@@ -35,20 +36,25 @@ type Chained = BufReader<io::Chain<Cursor<Vec<u8>>, Input>>;
 /// said as such (`TrailingData`): the frames before it passed their checks. What libzstd does not
 /// take for a frame's start ("Unknown frame descriptor") after a whole frame is such data.
 /// (libzstd's own next frame took it for a damaged one, and capabilities restored from the
-/// sound frames were taken back; found by audit.)
+/// sound frames were taken back; found by audit.) One libzstd context serves every frame, reset
+/// between them (a new one per frame cost 7.5 µs: 40,000 frames of 512 bytes after a large
+/// one, 0.53 s to list against 0.2 s).
 struct Streaming {
-    frame: Option<zstd::stream::read::Decoder<'static, Chained>>,
+    /// The context, made at the first frame.
+    context: Option<raw::Decoder<'static>>,
+    /// Whether a frame is being read.
+    in_frame: bool,
     /// Whether the frame being read has given data, or is the stream's first: an error then is
     /// damage in it, not data after the frames.
     given: bool,
-    input: Option<Chained>,
+    input: Chained,
 }
 
 impl Streaming {
     /// What follows in `input`: the stream's first frame, or what comes `after_frames` the
     /// workers took.
     fn new(input: Chained, after_frames: bool) -> Streaming {
-        Streaming { frame: None, given: !after_frames, input: Some(input) }
+        Streaming { context: None, in_frame: false, given: !after_frames, input }
     }
 
     fn trailing() -> io::Error {
@@ -57,37 +63,69 @@ impl Streaming {
             super::source::TrailingData("data after the last zstd frame is neither zstd nor zero padding".into()),
         )
     }
+
+    /// Decodes the frame being read into `out`, as far as the input allows: the bytes given
+    /// (none when the frame ended without more).
+    fn frame(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let context = match &mut self.context {
+            Some(context) => context,
+            none => none.insert(raw::Decoder::new()?),
+        };
+        // As libzstd's reader does, so that what comes out before an error is the same: first
+        // what the context holds of the frame's data, then with input.
+        let mut first = true;
+        loop {
+            let input = if first { &[][..] } else { self.input.fill_buf()? };
+            if !first && input.is_empty() {
+                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "incomplete frame"));
+            }
+            first = false;
+            let mut src = InBuffer::around(input);
+            let mut dst = OutBuffer::around(&mut *out);
+            let left = match context.run(&mut src, &mut dst) {
+                Err(e) if !self.given && e.to_string().contains("Unknown frame descriptor") => {
+                    return Err(Streaming::trailing());
+                }
+                other => other?,
+            };
+            let (read, given) = (src.pos(), dst.pos());
+            self.input.consume(read);
+            self.given |= given > 0;
+            if left == 0 {
+                // The next frame's errors are its own.
+                self.in_frame = false;
+                self.given = false;
+                context.reinit()?;
+            }
+            if given > 0 || !self.in_frame {
+                return Ok(given);
+            }
+        }
+    }
 }
 
 impl Read for Streaming {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
         loop {
-            if let Some(frame) = self.frame.as_mut() {
-                let n = match frame.read(out) {
-                    Err(e) if !self.given && e.to_string().contains("Unknown frame descriptor") => {
-                        return Err(Streaming::trailing());
-                    }
-                    other => other?,
-                };
-                if n > 0 || out.is_empty() {
-                    self.given = true;
+            if self.in_frame {
+                let n = self.frame(out)?;
+                if n > 0 {
                     return Ok(n);
-                }
-                self.input = self.frame.take().map(zstd::stream::read::Decoder::finish);
-                self.given = false;
-            }
-            let Some(input) = self.input.as_mut() else { return Ok(0) };
-            let head = input.fill_buf()?;
-            let Some(&first) = head.first() else { return Ok(0) };
-            if first != 0 {
-                // A frame, if libzstd takes it for one (a skippable frame too).
-                if let Some(input) = self.input.take() {
-                    self.frame = Some(zstd::stream::read::Decoder::with_buffer(input)?.single_frame());
                 }
                 continue;
             }
+            let head = self.input.fill_buf()?;
+            let Some(&first) = head.first() else { return Ok(0) };
+            if first != 0 {
+                // A frame, if libzstd takes it for one (a skippable frame too).
+                self.in_frame = true;
+                continue;
+            }
             loop {
-                let rest = input.fill_buf()?;
+                let rest = self.input.fill_buf()?;
                 if rest.is_empty() {
                     return Ok(0);
                 }
@@ -95,7 +133,7 @@ impl Read for Streaming {
                     return Err(Streaming::trailing());
                 }
                 let n = rest.len();
-                input.consume(n);
+                self.input.consume(n);
             }
         }
     }
