@@ -59,7 +59,7 @@ impl Batch {
                 }
                 Job::File { at, path, name, shown, st } => {
                     match files.file(&at, &path, name, shown, &st, &mut self.bytes) {
-                        Ok(item) => self.items.push(item),
+                        Ok((item, _)) => self.items.push(item),
                         Err(e) => files.failed(e),
                     }
                 }

@@ -9,7 +9,7 @@ use std::io::{self, Read};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use rustix::fs::{OFlags, Stat};
+use rustix::fs::{FileType, OFlags, Stat};
 
 use super::batch::Bytes;
 use super::names::{member_name_of, transformed_member_name};
@@ -24,6 +24,9 @@ use crate::format::{BLOCK, EntryMeta, Kind, Time};
 use crate::transform::Part;
 use crate::{owners, xattr};
 
+/// The `op` of a regular file the walk saw that is something else when opened.
+const REPLACED: &str = "replaced";
+
 impl Files<'_> {
     /// Reports a member that could not be archived; one that vanished since the walk saw it
     /// is a warning, as in tar.
@@ -32,6 +35,12 @@ impl Files<'_> {
             Error::Io { ref source, ref path, .. } if source.kind() == io::ErrorKind::NotFound => {
                 self.report
                     .warn_as(Warning::FileRemoved, format!("{}: file removed before we read it", path.on_disk()));
+            }
+            Error::Io { op: REPLACED, ref source, ref path } => {
+                self.report.warn_as(
+                    Warning::FileChanged,
+                    format!("{}: file was replaced by {source} before we read it; not archived", path.on_disk()),
+                );
             }
             Error::Io { op: tree::LOOP, ref source, ref path } => {
                 self.report.warn(format!("{}: {source}", path.on_disk()));
@@ -252,7 +261,8 @@ impl Files<'_> {
     }
 
     /// A regular file: a large one left open for the writer, a small one read into `bytes`.
-    /// `shown` is what `-v` shows when not its name (`Item::shown`).
+    /// `shown` is what `-v` shows when not its name (`Item::shown`). With the item, whether it
+    /// is the file the walk saw (not one put in its place since).
     pub(super) fn file(
         &self,
         at: &At,
@@ -261,13 +271,29 @@ impl Files<'_> {
         shown: Option<PathBuf>,
         st: &Stat,
         bytes: &mut Bytes,
-    ) -> Result<Item> {
+    ) -> Result<(Item, bool)> {
         let (file, atime_kept) = open_for_reading(at, path, self.opts.dereference)?;
         if !atime_kept && self.opts.atime_preserve {
             self.report.warn(atime_warning(path));
         }
         let before = rustix::fs::fstat(&file).map_err(io::Error::from).at(path, "stat")?;
-        if (before.st_dev, before.st_ino) != (st.st_dev, st.st_ino) {
+        // The walk saw a regular file. Something else now is not archived as a regular file of
+        // its size in zeros (found by audit: a directory swapped in was a 40-byte executable
+        // file of zeros), even with the inode number the file had (ext4 reuses it at once).
+        if !FileType::from_raw_mode(before.st_mode).is_file() {
+            let now = match FileType::from_raw_mode(before.st_mode) {
+                FileType::Directory => "a directory",
+                FileType::Fifo => "a fifo",
+                FileType::CharacterDevice => "a character device",
+                FileType::BlockDevice => "a block device",
+                FileType::Socket => "a socket",
+                FileType::Symlink => "a symlink",
+                _ => "a file of unknown type",
+            };
+            return Err(Error::Io { path: path.to_path_buf(), op: REPLACED, source: io::Error::other(now) });
+        }
+        let replaced = (before.st_dev, before.st_ino) != (st.st_dev, st.st_ino);
+        if replaced {
             self.report.warn_as(
                 Warning::FileChanged,
                 format!("{}: file was replaced while we read it; archived the new one", path.on_disk()),
@@ -285,16 +311,12 @@ impl Files<'_> {
         {
             meta.sparse = Some(meta.size);
             meta.size = sparse.stored_size();
-            return Ok(Item {
-                meta,
-                body: Body::Sparse { file, before, sparse },
-                path: path.to_path_buf(),
-                shown,
-                seen,
-            });
+            let body = Body::Sparse { file, before, sparse };
+            return Ok((Item { meta, body, path: path.to_path_buf(), shown, seen }, !replaced));
         }
         if meta.size > INLINE_MAX {
-            return Ok(Item { meta, body: Body::Open { file, before }, path: path.to_path_buf(), shown, seen });
+            let body = Body::Open { file, before };
+            return Ok((Item { meta, body, path: path.to_path_buf(), shown, seen }, !replaced));
         }
         let start = bytes.used;
         encode(&meta, path, bytes)?;
@@ -325,7 +347,7 @@ impl Files<'_> {
         bytes.zeros(size - got + padding(meta.size) as usize);
         let moved = rustix::fs::fstat(&file).map(|after| changed(&before, &after)).unwrap_or(true);
         let body = Body::Encoded { len: bytes.used - start, short, changed: moved };
-        Ok(Item { meta, body, path: path.to_path_buf(), shown, seen })
+        Ok((Item { meta, body, path: path.to_path_buf(), shown, seen }, !replaced))
     }
 }
 

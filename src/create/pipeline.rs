@@ -205,11 +205,9 @@ pub(super) fn write_items<W: Write>(
                             path.on_disk(),
                             crate::error::os_text(&e)
                         ));
-                    } else if let DataOutcome::Short { .. } = outcome {
-                        report.warn_as(
-                            Warning::FileShrank,
-                            format!("{}: file shrank while we read it; padded with zeros", path.on_disk()),
-                        );
+                    } else if let DataOutcome::Short { read } = outcome {
+                        // By as much of its data as is missing (found by audit: no count).
+                        shrank(report, path, meta.size - read);
                     } else if rustix::fs::fstat(&file).map(|after| changed(&before, &after)).unwrap_or(true) {
                         report.warn_as(Warning::FileChanged, format!("{}: file changed as we read it", path.on_disk()));
                     } else {

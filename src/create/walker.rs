@@ -448,7 +448,8 @@ impl Walker<'_> {
             item.seen = opts.remove_files.then(|| remove::Seen::of(&st));
             return Ok(Some(Job::Done { item: Box::new(item), bytes: bytes.buf }));
         }
-        let item = if kind == Kind::File {
+        // Whether the item is the inode walked, whose other names become links to it.
+        let (item, walked) = if kind == Kind::File {
             self.files.file(&at, &path, name.clone(), shown(kind), &st, &mut bytes)?
         } else {
             let mut meta = self.files.base_meta(name.clone(), kind, &st, &path)?;
@@ -472,10 +473,12 @@ impl Walker<'_> {
             let whole = self.files.at_xattrs(&at, &path, &mut meta)?;
             let mut item = encoded(meta, &path, shown(kind), &mut bytes)?;
             item.seen = (opts.remove_files && whole).then(|| remove::Seen::of(&st));
-            item
+            (item, true)
         };
-        // Later names of this inode become links to this one.
-        if linked {
+        // Later names of this inode become links to this one, unless a file was put in its
+        // place before it was opened (found by audit: they became links to the new file, its
+        // data and capability extracted under names that never had them).
+        if linked && walked {
             self.links.insert((st.st_dev, st.st_ino), name);
         }
         bytes.buf.truncate(bytes.used);
