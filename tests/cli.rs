@@ -1070,12 +1070,13 @@ fn the_last_of_an_opposing_pair_wins() {
     std::fs::set_permissions(src.join("f"), std::fs::Permissions::from_mode(0o4755)).unwrap();
     let a = tmp.path().join("a.tar");
     captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).arg("f").ok();
+    // Owned by root, not 1234, the file is not setuid (see `no_same_owner_as_root_clears_setuid_bits`).
     let cases: [(&[&str], u32, u32); 6] = [
-        (&["-xf", "A", "--same-owner", "--no-same-owner"], 0, 0o4755),
+        (&["-xf", "A", "--same-owner", "--no-same-owner"], 0, 0o755),
         (&["-xf", "A", "--no-same-owner", "--same-owner"], 1234, 0o4755),
         (&["-xof", "A", "--same-owner"], 1234, 0o4755),
-        (&["--same-owner", "-xof", "A"], 0, 0o4755),
-        (&["extract", "-f", "A", "--same-owner", "--no-same-owner"], 0, 0o4755),
+        (&["--same-owner", "-xof", "A"], 0, 0o755),
+        (&["extract", "-f", "A", "--same-owner", "--no-same-owner"], 0, 0o755),
         (&["extract", "-f", "A", "--no-same-owner", "--same-owner"], 1234, 0o4755),
     ];
     let perms: [(&[&str], u32, u32); 3] = [
@@ -1092,6 +1093,58 @@ fn the_last_of_an_opposing_pair_wins() {
         let md = std::fs::metadata(dst.join("f")).unwrap();
         assert_eq!((md.uid(), md.mode() & 0o7777), (*uid, *mode), "{line:?}");
     }
+}
+
+/// `--no-same-owner` as root: a setuid or setgid file the archive gives another owner is
+/// extracted root's without those bits (it became setuid root, as GNU tar makes it; found by
+/// audit; libarchive clears them too), its capability kept, and a note says so, exit 0. Root's
+/// own setuid files, and setgid directories, keep them; so does another user extracting with
+/// `-p` (the files are theirs, setuid to themselves, as in GNU tar).
+#[test]
+fn no_same_owner_as_root_clears_setuid_bits() {
+    if !util::require_root("extract files owned by another user") || !util::require_tool("getcap") {
+        return;
+    }
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let tmp = util::tempdir();
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(src.join("shared")).unwrap();
+    for (name, owner, mode) in [("theirs", 1000, 0o4755), ("group", 0, 0o2755), ("roots", 0, 0o4755)] {
+        let f = src.join(name);
+        std::fs::write(&f, name).unwrap();
+        std::os::unix::fs::chown(&f, Some(owner), Some(if name == "group" { 50 } else { owner })).unwrap();
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    cmd("setcap").arg("cap_net_raw+ep").arg(src.join("theirs")).ok();
+    std::fs::set_permissions(src.join("theirs"), std::fs::Permissions::from_mode(0o4755)).unwrap();
+    std::os::unix::fs::chown(src.join("shared"), Some(0), Some(50)).unwrap();
+    std::fs::set_permissions(src.join("shared"), std::fs::Permissions::from_mode(0o2775)).unwrap();
+    let a = tmp.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).args(["theirs", "group", "roots", "shared"]).ok();
+    std::fs::set_permissions(&a, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let dst = tmp.path().join("dst");
+    std::fs::create_dir(&dst).unwrap();
+    let out = captar().args(["extract", "--no-same-owner", "-f"]).arg(&a).arg("-C").arg(&dst).ok();
+    assert_eq!(
+        out.stderr_text(),
+        "captar: 2 files were extracted without their setuid/setgid bits: with --no-same-owner they would be setuid or setgid to root, not to whom the archive says; extract without --no-same-owner to keep them\n"
+    );
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().mode() & 0o7777;
+    assert_eq!(
+        [mode(&dst.join("theirs")), mode(&dst.join("group")), mode(&dst.join("roots")), mode(&dst.join("shared"))],
+        [0o755, 0o755, 0o4755, 0o2775]
+    );
+    assert_eq!(std::fs::metadata(dst.join("theirs")).unwrap().uid(), 0);
+    let caps = cmd("getcap").arg(dst.join("theirs")).ok().stdout_text();
+    assert!(caps.ends_with(" cap_net_raw=ep\n"), "{caps}");
+    // Another user with -p: theirs, setuid to them, as GNU tar makes them.
+    let dst = tmp.path().join("nobody");
+    std::fs::create_dir(&dst).unwrap();
+    std::os::unix::fs::chown(&dst, Some(65534), Some(65534)).unwrap();
+    let line = format!("{} extract -p --no-caps -f {} -C {}", env!("CARGO_BIN_EXE_captar"), a.display(), dst.display());
+    let out = cmd("setpriv").args(["--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-c", &line]).ok();
+    assert_eq!(out.stderr_text(), "");
+    assert_eq!(mode(&dst.join("theirs")), 0o4755);
 }
 
 /// GNU tar's TAR_OPTIONS are read before a tar-style command line's options, as GNU tar reads

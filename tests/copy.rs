@@ -243,10 +243,15 @@ fn no_same_owner_copies_verify_clean() {
     std::os::unix::fs::chown(src.join("d/ping"), Some(65534), Some(65534)).unwrap();
     // After the chown, which clears a capability.
     util::cmd("setcap").arg("cap_net_raw+ep").arg(src.join("d/ping")).ok();
+    // Setuid to nobody: the copy, root's, is not setuid (no_same_owner_as_root_clears_setuid_bits
+    // in tests/cli.rs), as extraction makes it, so no difference either.
+    std::fs::set_permissions(src.join("d/ping"), std::os::unix::fs::PermissionsExt::from_mode(0o4755)).unwrap();
     let dst = tmp.path().join("dst");
     let out = captar().args(["copy", "--no-same-owner"]).arg(&src).arg(&dst).ok();
     assert!(out.stdout_text().contains(" 0 differences"), "{}", out.stdout_text());
+    assert!(out.stderr_text().starts_with("captar: 1 file was extracted without its setuid/setgid bits"));
     assert_eq!(std::fs::metadata(dst.join("d/ping")).unwrap().uid(), 0);
+    assert_eq!(std::fs::metadata(dst.join("d/ping")).unwrap().mode() & 0o7777, 0o755);
     assert_eq!(util::getcap_n_r(&dst).len(), 1, "the capability survives the copier's chown");
     // Owners kept (the default as root): compared, and equal.
     let out = captar().arg("copy").arg(&src).arg(tmp.path().join("dst2")).ok();

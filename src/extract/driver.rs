@@ -181,6 +181,9 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     if let Some(note) = restorer.in_userns_note() {
         report.note(note);
     }
+    if let Some(note) = restorer.setid_cleared_note() {
+        report.note(note);
+    }
     if let Some(note) = restorer.times_cut_note() {
         report.note(note);
     }

@@ -52,6 +52,8 @@ pub struct Restorer {
     /// Capabilities not restored because `--xattrs-exclude` matches `security.capability`
     /// (said once at the end: an exclusion such as `security.*` may be meant for other names).
     excluded_caps: std::sync::atomic::AtomicU64,
+    /// Files left without setuid/setgid bits for want of their owner (`keeps_setid_bits`).
+    setid_cleared: std::sync::atomic::AtomicU64,
     /// Capabilities written with another value than archived (`--cap-rootid`, or v1 made v2),
     /// said at the end (`RootidPolicy::rewritten_note`).
     rewritten_caps: std::sync::atomic::AtomicU64,
@@ -183,6 +185,7 @@ impl Restorer {
             touch: opts.touch,
             removed: std::sync::Mutex::new(Vec::new()),
             excluded_caps: std::sync::atomic::AtomicU64::new(0),
+            setid_cleared: std::sync::atomic::AtomicU64::new(0),
             rewritten_caps: std::sync::atomic::AtomicU64::new(0),
             namespaced: std::sync::Mutex::new((0, Vec::new())),
             in_userns: (!crate::xattr::caps_for_host()).then(|| std::sync::atomic::AtomicU64::new(0)),
@@ -350,6 +353,12 @@ impl Restorer {
         if !self.same_owner {
             return Ok(None);
         }
+        self.archive_owner(meta).map(Some)
+    }
+
+    /// The owner the archive gives the member, by name unless `--numeric-owner`; `Err` as in
+    /// `owner`.
+    fn archive_owner(&self, meta: &EntryMeta) -> std::result::Result<(rustix::fs::Uid, rustix::fs::Gid), ()> {
         let by_name = |name: &Option<Vec<u8>>, f: fn(&[u8]) -> Option<u32>| {
             if self.numeric_owner { None } else { name.as_deref().and_then(f) }
         };
@@ -361,7 +370,41 @@ impl Restorer {
             Some(g) => g,
             None => file_id(meta.gid)?,
         };
-        Ok(Some((rustix::fs::Uid::from_raw(uid), rustix::fs::Gid::from_raw(gid))))
+        Ok((rustix::fs::Uid::from_raw(uid), rustix::fs::Gid::from_raw(gid)))
+    }
+
+    /// Where root does not restore owners (`--no-same-owner`): whether a setuid or setgid file
+    /// (not a directory, whose setgid bit only passes its group on) keeps those bits, which it
+    /// does only when the archive says root owns it. (Found by audit: a file setuid to uid
+    /// 1000 became a setuid-root one, as GNU tar makes it; libarchive clears the bits.) Another
+    /// user's files are their own, setuid to themselves, as in GNU tar. Counted for a note at
+    /// the end.
+    fn keeps_setid_bits(&self, meta: &EntryMeta) -> bool {
+        let ours = (rustix::process::geteuid(), rustix::process::getegid());
+        if !ours.0.is_root()
+            || !self.same_permissions
+            || meta.mode & 0o6000 == 0
+            || meta.kind == crate::format::Kind::Dir
+        {
+            return true;
+        }
+        let keeps = self.archive_owner(meta).is_ok_and(|owner| owner == ours);
+        if !keeps {
+            self.setid_cleared.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        keeps
+    }
+
+    /// The note of the setuid and setgid bits `keeps_setid_bits` left out, if any.
+    pub fn setid_cleared_note(&self) -> Option<String> {
+        let (what, its, they) = match self.setid_cleared.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => return None,
+            1 => ("1 file was".to_string(), "its", "it"),
+            n => (format!("{n} files were"), "their", "they"),
+        };
+        Some(format!(
+            "{what} extracted without {its} setuid/setgid bits: with --no-same-owner {they} would be setuid or setgid to root, not to whom the archive says; extract without --no-same-owner to keep them"
+        ))
     }
 
     /// The mode to set: the archive's with `-p` (root's default), else without the umask's
@@ -423,7 +466,7 @@ impl Restorer {
         let bits = if meta.mode & 0o6000 != 0 { ", and without its setuid/setgid bits" } else { "" };
         let (uid, gid) = match self.owner(meta) {
             Ok(Some(owner)) => owner,
-            Ok(None) => return Ok(true),
+            Ok(None) => return Ok(self.keeps_setid_bits(meta)),
             // The file is still made, with its data and capability (it was not made at all).
             Err(()) => {
                 problems.push(format!(

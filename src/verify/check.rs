@@ -389,7 +389,14 @@ impl Task {
         // A symlink's mode means nothing (Linux makes every one 0777), named through a hard
         // link too (found by review: a link to a symlink archived 0755 differed).
         let symlink = meta.kind == Kind::Symlink || meta.kind == Kind::HardLink && self.link_kind == Kind::Symlink;
-        if !symlink && mode != md.st_mode & 0o7777 {
+        // Owners not compared (`--no-same-owner`): a file extracted root's without the setuid
+        // and setgid bits the archive gives another owner is as extraction makes it.
+        let unowned = !all.owners
+            && meta.kind != Kind::Dir
+            && md.st_uid == 0
+            && mode & 0o6000 != 0
+            && md.st_mode & 0o7777 == mode & !0o6000;
+        if !symlink && !unowned && mode != md.st_mode & 0o7777 {
             let (a, d) = (format!("{mode:04o}"), format!("{:04o}", md.st_mode & 0o7777));
             out.push(self.diff(DiffKind::Mode, Some(a), Some(d), None));
         }
