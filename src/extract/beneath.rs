@@ -472,7 +472,7 @@ fn explain(e: Errno) -> io::Error {
     match e {
         Errno::XDEV => io::Error::other(Blocked("its path leads out of the destination; refused")),
         Errno::LOOP | Errno::NOTDIR => io::Error::other(Blocked(
-            "a symlink or non-directory stands in its parent path; captar never extracts through symlinks",
+            "a symlink or non-directory stands in its parent path; captar never extracts through symlinks (but with --keep-directory-symlink, through one to a directory within the destination, as bin -> usr/bin)",
         )),
         other => other.into(),
     }

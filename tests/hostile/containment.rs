@@ -661,3 +661,23 @@ fn write_archive(c: &Case, bytes: &[u8]) -> PathBuf {
     std::fs::write(c.archive_path(), bytes).unwrap();
     c.archive_path()
 }
+
+/// On a usrmerged destination (`bin -> usr/bin`), a member beneath `bin/` with no `bin/`
+/// member is refused, and the message names the option that takes it through the symlink
+/// (found by audit: it did not); with it, the file lands in usr/bin.
+#[test]
+fn a_symlinked_parent_names_keep_directory_symlink() {
+    let c = case();
+    std::fs::create_dir_all(c.dest("usr/bin")).unwrap();
+    std::os::unix::fs::symlink("usr/bin", c.dest("bin")).unwrap();
+    let tar = Tar::new().file("bin/foo", b"foo\n").end();
+    let out = c.extract(&tar, &[], 2);
+    let line = one_line(&out);
+    assert!(
+        line.ends_with("bin/foo: open parent directory: a symlink or non-directory stands in its parent path; captar never extracts through symlinks (but with --keep-directory-symlink, through one to a directory within the destination, as bin -> usr/bin)"),
+        "{line}"
+    );
+    assert!(!c.dest("usr/bin/foo").exists());
+    c.extract(&tar, &["--keep-directory-symlink"], 0);
+    assert_eq!(std::fs::read(c.dest("usr/bin/foo")).unwrap(), b"foo\n");
+}

@@ -876,9 +876,10 @@ fn type_s_without_gnu_magic_is_a_plain_file() {
     }
 }
 
-/// An owner over 32 bits (a pax record may hold any number; no Linux file has one) is an
-/// error of its member, which is still extracted with its data and capability, with the
-/// extracting user's owner (it was not made at all; found by review).
+/// An owner over 32 bits (a pax record may hold any number; no Linux file has one) is a
+/// malformed record, an error, and the header's id is used, as GNU tar takes it ("out of
+/// range"); the member's other id is kept (found by audit: the pax gid was lost with it). The
+/// member is extracted with its data and capability (it was not made at all; found by review).
 #[test]
 fn an_owner_over_32_bits_leaves_the_file_with_its_capability() {
     if !util::require_root("extract owners and capabilities") {
@@ -886,13 +887,23 @@ fn an_owner_over_32_bits_leaves_the_file_with_its_capability() {
     }
     let c = case();
     let cap = ("SCHILY.xattr.security.capability", &CAP_NET_RAW[..]);
-    let tar = Tar::new().pax(&[("uid", b"4294967301"), cap]).file("f", b"hi\n").file("after", b"a\n").end();
+    let pax = [("uid", &b"4294967301"[..]), ("gid", b"5"), cap];
+    let tar = Tar::new()
+        .pax(&pax)
+        .header(Header::new(b'0', "f").owner(7, 0).size(3))
+        .data(b"hi\n")
+        .file("after", b"a\n")
+        .end();
     let out = c.extract(&tar, &[], 2);
     let line = one_line(&out);
-    assert!(line.contains("f: cannot set owner 4294967301:0 (an id no Linux file has, over 32 bits"), "{line}");
+    assert!(
+        line.contains("f: pax uid record \"4294967301\" is not a number in range; the header's value is used"),
+        "{line}"
+    );
     assert_eq!(read(&c.dest("f")), b"hi\n");
     assert_eq!(captar::xattr::get_caps_path(&c.dest("f")).unwrap().as_deref(), Some(&CAP_NET_RAW[..]));
-    assert_eq!(std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(c.dest("f")).unwrap()), 0);
+    let md = std::fs::metadata(c.dest("f")).unwrap();
+    assert_eq!((std::os::unix::fs::MetadataExt::uid(&md), std::os::unix::fs::MetadataExt::gid(&md)), (7, 5));
     assert_eq!(read(&c.dest("after")), b"a\n");
     // 4294967295 is (uid_t)-1, which chown takes as "no change": a setuid file was left
     // root's, setuid, in silence (found by review). An error now, as over 32 bits.
