@@ -1409,8 +1409,21 @@ fn verify_all_finds_xattrs_on_disk_the_archive_lacks() {
         lines(&["--xattrs-include=trusted.*"], 1),
         [r#"f: xattr differs: archive no trusted.new, disk trusted.new=0x01ff"#]
     );
-    // Without them, what the archive carries, which matches.
+    // Without them, what the archive carries, which matches; a note says that no more was
+    // looked for (found by audit: xattrs and ACLs added passed without a word).
     assert!(lines(&[], 0).is_empty());
+    let out = captar().args(["verify", "--all", "-f"]).arg(&archive).arg("-C").arg(&dst).ok();
+    assert_eq!(
+        out.stderr_text(),
+        "captar: the archive holds xattrs or ACLs besides capabilities: those it holds were compared, and none it lacks was looked for on disk (pass extract's options, e.g. --xattrs-include='*' --acls, to look for those too)\n"
+    );
+    // Not with them, nor of an archive holding none.
+    let out = captar().args(["verify", "--all", "--xattrs", "-f"]).arg(&archive).arg("-C").arg(&dst).code(1);
+    assert_eq!(out.stderr_text(), "");
+    let plain = tmp.path().join("plain.tar");
+    captar().args(["create", "-f"]).arg(&plain).arg("-C").arg(&src).args(["f", "d"]).ok();
+    let out = captar().args(["verify", "--all", "-f"]).arg(&plain).arg("-C").arg(&dst).ok();
+    assert_eq!(out.stderr_text(), "");
 }
 
 /// `--all` compares every byte, in chunks, whether the data is read from a plain archive file by

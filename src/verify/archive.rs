@@ -483,6 +483,9 @@ impl Verifier<'_> {
         }
         // The xattrs on disk to look for in the archive: those the options restore.
         let disk_xattrs = self.opts.xattrs.clone().filter(|p| !p.caps_only_mode());
+        if disk_xattrs.is_none() && meta.xattrs.iter().any(|(n, _)| n != crate::caps::XATTR_NAME) {
+            self.xattrs_one_way = true;
+        }
         let all = Some(Box::new(AllCheck { meta, link_target, content, owners, numeric_owner, disk_xattrs }));
         Ok(Some(Task { all, ..header_only(name, rel, archived) }))
     }
