@@ -1229,8 +1229,8 @@ fn a_directory_changing_while_read_is_a_warning_and_exit_1() {
 
 /// Runs `captar create -f ARCHIVE -C DIR ARGS` under strace, its first `syscall` on `slow` (a
 /// name as the call names it, or the file an fd is open on) held 4 s; `change` (a shell
-/// command run in DIR) runs 1 s in, after the walk saw the file and before the call. Asserts
-/// exit 1; the command's output.
+/// command run in DIR) runs 1.5 s in (the walk saw the file within milliseconds), before the
+/// held call ends. Asserts exit 1; the command's output.
 fn create_with_a_change(
     dir: &Path,
     archive: &Path,
@@ -1240,7 +1240,7 @@ fn create_with_a_change(
     change: &str,
 ) -> std::process::Output {
     let script = format!(
-        "(sleep 1; cd {d} && {change}) & strace -f -qq -o /dev/null -P {slow} -e trace={syscall} -e inject={syscall}:delay_enter=4000000:when=1 {cap} create -f {a} -C {d} {args}; rc=$?; wait; exit $rc",
+        "(sleep 1.5; cd {d} && {change}) & strace -f -qq -o /dev/null -P {slow} -e trace={syscall} -e inject={syscall}:delay_enter=4000000:when=1 {cap} create -f {a} -C {d} {args}; rc=$?; wait; exit $rc",
         d = dir.display(),
         a = archive.display(),
         cap = env!("CARGO_BIN_EXE_captar")
