@@ -152,6 +152,10 @@ pub enum Error {
     Entry { path: PathBuf, msg: String },
     #[error("{0}")]
     Usage(String),
+    /// A regular file the walk saw that is something else when opened (`now`, as `Kind::word`
+    /// says it): a warning, as GNU tar's "file changed as we read it".
+    #[error("{}: file was replaced by a {now} before we read it; not archived", path.on_disk())]
+    Replaced { path: PathBuf, now: &'static str },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1095,11 +1095,13 @@ fn the_last_of_an_opposing_pair_wins() {
     }
 }
 
-/// `--no-same-owner` as root: a setuid or setgid file the archive gives another owner is
-/// extracted root's without those bits (it became setuid root, as GNU tar makes it; found by
-/// audit; libarchive clears them too), its capability kept, and a note says so, exit 0. Root's
-/// own setuid files, and setgid directories, keep them; so does another user extracting with
-/// `-p` (the files are theirs, setuid to themselves, as in GNU tar).
+/// `--no-same-owner` as root: a setuid or setgid file is extracted without the bit whose id
+/// is not the archive's on the file made (it became setuid root, as GNU tar makes it; found
+/// by audit; libarchive clears each bit so too; found by review), its capability kept, and a
+/// note says so, exit 0. Root's own setuid files keep the bit, whatever their group; setgid
+/// directories keep theirs; a file made in a setgid directory, of that directory's group, does
+/// not keep a setgid bit for root's group. Another user extracting with `-p` keeps the bits
+/// (the files are theirs, setuid to themselves, as in GNU tar).
 #[test]
 fn no_same_owner_as_root_clears_setuid_bits() {
     if !util::require_root("extract files owned by another user") || !util::require_tool("getcap") {
@@ -1109,10 +1111,12 @@ fn no_same_owner_as_root_clears_setuid_bits() {
     let tmp = util::tempdir();
     let src = tmp.path().join("src");
     std::fs::create_dir_all(src.join("shared")).unwrap();
-    for (name, owner, mode) in [("theirs", 1000, 0o4755), ("group", 0, 0o2755), ("roots", 0, 0o4755)] {
+    let files = [("theirs", (1000, 1000), 0o4755), ("group", (0, 50), 0o2755), ("roots", (0, 0), 0o4755)];
+    let files = [files[0], files[1], files[2], ("rootgrp", (0, 50), 0o4755), ("sgroot", (0, 0), 0o2755)];
+    for (name, (uid, gid), mode) in files {
         let f = src.join(name);
         std::fs::write(&f, name).unwrap();
-        std::os::unix::fs::chown(&f, Some(owner), Some(if name == "group" { 50 } else { owner })).unwrap();
+        std::os::unix::fs::chown(&f, Some(uid), Some(gid)).unwrap();
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(mode)).unwrap();
     }
     cmd("setcap").arg("cap_net_raw+ep").arg(src.join("theirs")).ok();
@@ -1120,23 +1124,28 @@ fn no_same_owner_as_root_clears_setuid_bits() {
     std::os::unix::fs::chown(src.join("shared"), Some(0), Some(50)).unwrap();
     std::fs::set_permissions(src.join("shared"), std::fs::Permissions::from_mode(0o2775)).unwrap();
     let a = tmp.path().join("a.tar");
-    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).args(["theirs", "group", "roots", "shared"]).ok();
+    let names = ["theirs", "group", "roots", "rootgrp", "sgroot", "shared"];
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).args(names).ok();
     std::fs::set_permissions(&a, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let note = "files were extracted without their setuid/setgid bits: with owners not restored (--no-same-owner), they would be setuid or setgid to another user or group than the archive says; restore owners to keep them\n";
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().mode() & 0o7777;
+    let modes = |dst: &std::path::Path| names.map(|n| mode(&dst.join(n)));
     let dst = tmp.path().join("dst");
     std::fs::create_dir(&dst).unwrap();
     let out = captar().args(["extract", "--no-same-owner", "-f"]).arg(&a).arg("-C").arg(&dst).ok();
-    assert_eq!(
-        out.stderr_text(),
-        "captar: 2 files were extracted without their setuid/setgid bits: with --no-same-owner they would be setuid or setgid to root, not to whom the archive says; extract without --no-same-owner to keep them\n"
-    );
-    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().mode() & 0o7777;
-    assert_eq!(
-        [mode(&dst.join("theirs")), mode(&dst.join("group")), mode(&dst.join("roots")), mode(&dst.join("shared"))],
-        [0o755, 0o755, 0o4755, 0o2775]
-    );
+    assert_eq!(out.stderr_text(), format!("captar: 2 {note}"));
+    assert_eq!(modes(&dst), [0o755, 0o755, 0o4755, 0o4755, 0o2755, 0o2775]);
     assert_eq!(std::fs::metadata(dst.join("theirs")).unwrap().uid(), 0);
     let caps = cmd("getcap").arg(dst.join("theirs")).ok().stdout_text();
     assert!(caps.ends_with(" cap_net_raw=ep\n"), "{caps}");
+    // Into a setgid directory of group 50: files take its group.
+    let dst = tmp.path().join("setgid");
+    std::fs::create_dir(&dst).unwrap();
+    std::os::unix::fs::chown(&dst, Some(0), Some(50)).unwrap();
+    std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(0o2775)).unwrap();
+    let out = captar().args(["extract", "--no-same-owner", "-f"]).arg(&a).arg("-C").arg(&dst).ok();
+    assert_eq!(out.stderr_text(), format!("captar: 2 {note}"));
+    assert_eq!(modes(&dst), [0o755, 0o2755, 0o4755, 0o4755, 0o755, 0o2775]);
     // Another user with -p: theirs, setuid to them, as GNU tar makes them.
     let dst = tmp.path().join("nobody");
     std::fs::create_dir(&dst).unwrap();

@@ -250,6 +250,19 @@ fn no_same_owner_copies_verify_clean() {
     let out = captar().args(["copy", "--no-same-owner"]).arg(&src).arg(&dst).ok();
     assert!(out.stdout_text().contains(" 0 differences"), "{}", out.stdout_text());
     assert!(out.stderr_text().starts_with("captar: 1 file was extracted without its setuid/setgid bits"));
+    // A setgid file of root's group made in a setgid directory of another group (the copy's
+    // group then) is not setgid there, and no difference either.
+    let sg = tmp.path().join("sg");
+    std::fs::create_dir_all(sg.join("src")).unwrap();
+    std::fs::write(sg.join("src/f"), "f").unwrap();
+    std::fs::set_permissions(sg.join("src/f"), std::os::unix::fs::PermissionsExt::from_mode(0o2755)).unwrap();
+    std::fs::create_dir(sg.join("into")).unwrap();
+    std::os::unix::fs::chown(sg.join("into"), Some(0), Some(50)).unwrap();
+    std::fs::set_permissions(sg.join("into"), std::os::unix::fs::PermissionsExt::from_mode(0o2775)).unwrap();
+    let out = captar().args(["copy", "--no-same-owner"]).arg(sg.join("src")).arg(sg.join("into/copy")).ok();
+    assert!(out.stdout_text().contains(" 0 differences"), "{}", out.stdout_text());
+    let md = std::fs::metadata(sg.join("into/copy/f")).unwrap();
+    assert_eq!((md.gid(), md.mode() & 0o7777), (50, 0o755));
     assert_eq!(std::fs::metadata(dst.join("d/ping")).unwrap().uid(), 0);
     assert_eq!(std::fs::metadata(dst.join("d/ping")).unwrap().mode() & 0o7777, 0o755);
     assert_eq!(util::getcap_n_r(&dst).len(), 1, "the capability survives the copier's chown");

@@ -9,7 +9,7 @@ use std::io::{self, Read};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use rustix::fs::{FileType, OFlags, Stat};
+use rustix::fs::{OFlags, Stat};
 
 use super::batch::Bytes;
 use super::names::{member_name_of, transformed_member_name};
@@ -24,9 +24,6 @@ use crate::format::{BLOCK, EntryMeta, Kind, Time};
 use crate::transform::Part;
 use crate::{owners, xattr};
 
-/// The `op` of a regular file the walk saw that is something else when opened.
-const REPLACED: &str = "replaced";
-
 impl Files<'_> {
     /// Reports a member that could not be archived; one that vanished since the walk saw it
     /// is a warning, as in tar.
@@ -36,12 +33,7 @@ impl Files<'_> {
                 self.report
                     .warn_as(Warning::FileRemoved, format!("{}: file removed before we read it", path.on_disk()));
             }
-            Error::Io { op: REPLACED, ref source, ref path } => {
-                self.report.warn_as(
-                    Warning::FileChanged,
-                    format!("{}: file was replaced by {source} before we read it; not archived", path.on_disk()),
-                );
-            }
+            e @ Error::Replaced { .. } => self.report.warn_as(Warning::FileChanged, e.to_string()),
             Error::Io { op: tree::LOOP, ref source, ref path } => {
                 self.report.warn(format!("{}: {source}", path.on_disk()));
             }
@@ -272,7 +264,13 @@ impl Files<'_> {
         st: &Stat,
         bytes: &mut Bytes,
     ) -> Result<(Item, bool)> {
-        let (file, atime_kept) = open_for_reading(at, path, self.opts.dereference)?;
+        let (file, atime_kept) = match open_for_reading(at, path, self.opts.dereference) {
+            // A symlink put in its place (the open follows none).
+            Err(Error::Io { source, .. }) if source.raw_os_error() == Some(libc::ELOOP) && !self.opts.dereference => {
+                return Err(Error::Replaced { path: path.to_path_buf(), now: Kind::Symlink.word() });
+            }
+            opened => opened?,
+        };
         if !atime_kept && self.opts.atime_preserve {
             self.report.warn(atime_warning(path));
         }
@@ -280,23 +278,14 @@ impl Files<'_> {
         // The walk saw a regular file. Something else now is not archived as a regular file of
         // its size in zeros (found by audit: a directory swapped in was a 40-byte executable
         // file of zeros), even with the inode number the file had (ext4 reuses it at once).
-        if !FileType::from_raw_mode(before.st_mode).is_file() {
-            let now = match FileType::from_raw_mode(before.st_mode) {
-                FileType::Directory => "a directory",
-                FileType::Fifo => "a fifo",
-                FileType::CharacterDevice => "a character device",
-                FileType::BlockDevice => "a block device",
-                FileType::Socket => "a socket",
-                FileType::Symlink => "a symlink",
-                _ => "a file of unknown type",
-            };
-            return Err(Error::Io { path: path.to_path_buf(), op: REPLACED, source: io::Error::other(now) });
+        if let Some(now) = Kind::of_mode(before.st_mode).filter(|&k| k != Kind::File) {
+            return Err(Error::Replaced { path: path.to_path_buf(), now: now.word() });
         }
         let replaced = (before.st_dev, before.st_ino) != (st.st_dev, st.st_ino);
         if replaced {
             self.report.warn_as(
                 Warning::FileChanged,
-                format!("{}: file was replaced while we read it; archived the new one", path.on_disk()),
+                format!("{}: file was replaced before we read it; archived the new one", path.on_disk()),
             );
         }
         let mut meta = self.base_meta(name, Kind::File, &before, path)?;

@@ -206,8 +206,12 @@ pub(super) fn write_items<W: Write>(
                             crate::error::os_text(&e)
                         ));
                     } else if let DataOutcome::Short { read } = outcome {
-                        // By as much of its data as is missing (found by audit: no count).
-                        shrank(report, path, meta.size - read);
+                        // By its size then and now, as GNU tar counts (found by audit: no count);
+                        // by the data missing where it grew back meanwhile.
+                        let real = meta.sparse.unwrap_or(meta.size);
+                        let now = rustix::fs::fstat(&file).map_or(real, |st| st.st_size as u64);
+                        let by = if now < real { real - now } else { meta.size - read };
+                        shrank(report, path, by);
                     } else if rustix::fs::fstat(&file).map(|after| changed(&before, &after)).unwrap_or(true) {
                         report.warn_as(Warning::FileChanged, format!("{}: file changed as we read it", path.on_disk()));
                     } else {

@@ -373,29 +373,36 @@ impl Restorer {
         Ok((rustix::fs::Uid::from_raw(uid), rustix::fs::Gid::from_raw(gid)))
     }
 
-    /// Where root does not restore owners (`--no-same-owner`): whether a setuid or setgid file
-    /// (not a directory, whose setgid bit only passes its group on) keeps those bits, which it
-    /// does only when the archive says root owns it. (Found by audit: a file setuid to uid
-    /// 1000 became a setuid-root one, as GNU tar makes it; libarchive clears the bits.) Another
-    /// user's files are their own, setuid to themselves, as in GNU tar. Counted for a note at
-    /// the end.
-    fn keeps_setid_bits(&self, meta: &EntryMeta) -> bool {
+    /// Where root does not restore owners (`--no-same-owner`): the setuid and setgid bits a
+    /// file (not a directory, whose setgid bit only passes its group on) may not keep, those
+    /// whose id is not the archive's on the file made (`made`: its owner; the group may be a
+    /// setgid directory's). (Found by audit: a file setuid to uid 1000 became a setuid-root
+    /// one, as GNU tar makes it; libarchive clears such bits too, each by its own id; found by
+    /// review.) Another user's files are their own, setuid to themselves, as in GNU tar.
+    /// Counted for a note at the end.
+    fn setid_cleared(&self, meta: &EntryMeta, made: impl FnOnce() -> Option<(u32, u32)>) -> u32 {
         let ours = (rustix::process::geteuid(), rustix::process::getegid());
         if !ours.0.is_root()
             || !self.same_permissions
             || meta.mode & 0o6000 == 0
             || meta.kind == crate::format::Kind::Dir
         {
-            return true;
+            return 0;
         }
-        let keeps = self.archive_owner(meta).is_ok_and(|owner| owner == ours);
-        if !keeps {
+        let clear = match self.archive_owner(meta) {
+            Ok((uid, gid)) => {
+                let file = made().unwrap_or((ours.0.as_raw(), ours.1.as_raw()));
+                setid_not_owned(meta.mode, (uid.as_raw(), gid.as_raw()), file)
+            }
+            Err(()) => meta.mode & 0o6000,
+        };
+        if clear != 0 {
             self.setid_cleared.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
-        keeps
+        clear
     }
 
-    /// The note of the setuid and setgid bits `keeps_setid_bits` left out, if any.
+    /// The note of the setuid and setgid bits `setid_cleared` left out, if any.
     pub fn setid_cleared_note(&self) -> Option<String> {
         let (what, its, they) = match self.setid_cleared.load(std::sync::atomic::Ordering::Relaxed) {
             0 => return None,
@@ -403,19 +410,16 @@ impl Restorer {
             n => (format!("{n} files were"), "their", "they"),
         };
         Some(format!(
-            "{what} extracted without {its} setuid/setgid bits: with --no-same-owner {they} would be setuid or setgid to root, not to whom the archive says; extract without --no-same-owner to keep them"
+            "{what} extracted without {its} setuid/setgid bits: with owners not restored (--no-same-owner), {they} would be setuid or setgid to another user or group than the archive says; restore owners to keep them"
         ))
     }
 
     /// The mode to set: the archive's with `-p` (root's default), else without the umask's
-    /// bits, setuid, setgid and sticky (as GNU tar). Without the archive's owner (`owned`
-    /// false: the chown was refused) no setuid or setgid bit (as libarchive).
-    fn mode(&self, meta: &EntryMeta, owned: bool) -> Mode {
-        let mut mode = if self.same_permissions { meta.mode } else { meta.mode & !self.umask & 0o777 };
-        if !owned {
-            mode &= !0o6000;
-        }
-        Mode::from_raw_mode(mode)
+    /// bits, setuid, setgid and sticky (as GNU tar); without the setuid and setgid bits
+    /// `set_owner` says the file may not keep.
+    fn mode(&self, meta: &EntryMeta, cleared: u32) -> Mode {
+        let mode = if self.same_permissions { meta.mode } else { meta.mode & !self.umask & 0o777 };
+        Mode::from_raw_mode(mode & !cleared)
     }
 
     /// A mode or times the filesystem refuses (EPERM, ENOTSUP, ENOSYS: exFAT and FAT through
@@ -453,31 +457,35 @@ impl Restorer {
         Ok(())
     }
 
-    /// Gives the member its owner with `chown`, where the archive's owners are restored.
-    /// `Ok(false)` when the kernel refused the owner (EINVAL: an id this user namespace does not
-    /// map; EPERM: no right to give files away): the member is kept with the extracting user's
-    /// owner, and the refusal described in `problems` (an error of that member, as GNU tar).
+    /// Gives the member its owner with `chown`, where the archive's owners are restored; the
+    /// setuid and setgid bits the file may then not keep, not owned by whom the archive says
+    /// (as libarchive): both where the kernel refused the owner (EINVAL: an id this user
+    /// namespace does not map; EPERM: no right to give files away), the member kept with the
+    /// extracting user's owner and the refusal described in `problems` (an error of that
+    /// member, as GNU tar); where owners are not restored, `setid_cleared`'s (`made`: the
+    /// file's owner).
     fn set_owner(
         &self,
         meta: &EntryMeta,
         chown: impl FnOnce(rustix::fs::Uid, rustix::fs::Gid) -> rustix::io::Result<()>,
+        made: impl FnOnce() -> Option<(u32, u32)>,
         problems: &mut Vec<String>,
-    ) -> io::Result<bool> {
+    ) -> io::Result<u32> {
         let bits = if meta.mode & 0o6000 != 0 { ", and without its setuid/setgid bits" } else { "" };
         let (uid, gid) = match self.owner(meta) {
             Ok(Some(owner)) => owner,
-            Ok(None) => return Ok(self.keeps_setid_bits(meta)),
+            Ok(None) => return Ok(self.setid_cleared(meta, made)),
             // The file is still made, with its data and capability (it was not made at all).
             Err(()) => {
                 problems.push(format!(
                     "cannot set owner {}:{} (an id no Linux file has, over 32 bits or 4294967295, which chown takes as none: the archive is damaged or hostile); extracted with the extracting user's owner{bits}",
                     meta.uid, meta.gid
                 ));
-                return Ok(false);
+                return Ok(0o6000);
             }
         };
         match chown(uid, gid) {
-            Ok(()) => Ok(true),
+            Ok(()) => Ok(0),
             Err(e @ (Errno::INVAL | Errno::PERM)) => {
                 let why = match e {
                     Errno::INVAL => {
@@ -496,7 +504,7 @@ impl Restorer {
                     gid.as_raw(),
                     crate::error::os_text(&e.into()),
                 ));
-                Ok(false)
+                Ok(0o6000)
             }
             Err(e) => Err(e.into()),
         }
@@ -507,7 +515,7 @@ impl Restorer {
     /// so that `file_meta` mostly has no chmod to do; at least 0600, as the file is written
     /// through the fd it is opened with.
     pub fn create_mode(&self, meta: &EntryMeta) -> Mode {
-        Mode::from_raw_mode((self.mode(meta, true).bits() & 0o777) | 0o600)
+        Mode::from_raw_mode((self.mode(meta, 0).bits() & 0o777) | 0o600)
     }
 
     /// The times to set, last; none with `-m`.
@@ -671,8 +679,8 @@ impl Restorer {
             true => Ok(()),
             false => rustix::fs::fchown(fd, Some(u), Some(g)),
         };
-        let owned = self.set_owner(meta, chown, &mut problems)?;
-        let mode = self.mode(meta, owned);
+        let cleared = self.set_owner(meta, chown, || Some((st.st_uid, st.st_gid)), &mut problems)?;
+        let mode = self.mode(meta, cleared);
         // A chown above clears only setuid and setgid bits, which the file was not made with.
         if st.st_mode & 0o7777 != mode.bits()
             && let Err(e) = rustix::fs::fchmod(fd, mode)
@@ -860,8 +868,9 @@ impl Restorer {
     pub fn dir_meta(&self, fd: BorrowedFd<'_>, meta: &EntryMeta, keep_owner_mode: bool) -> io::Result<Restored> {
         let mut problems = Vec::new();
         if !keep_owner_mode {
-            let owned = self.set_owner(meta, |u, g| rustix::fs::fchown(fd, Some(u), Some(g)), &mut problems)?;
-            let mode = self.mode(meta, owned);
+            let chown = |u, g| rustix::fs::fchown(fd, Some(u), Some(g));
+            let cleared = self.set_owner(meta, chown, || None, &mut problems)?;
+            let mode = self.mode(meta, cleared);
             if let Err(e) = rustix::fs::fchmod(fd, mode) {
                 let owner = || rustix::fs::fstat(fd).ok().map(|st| st.st_uid);
                 Restorer::refused(&mut problems, format!("mode {}", mode_text(mode)), e, owner)?;
@@ -881,13 +890,14 @@ impl Restorer {
     /// a path whose last component is not followed (see `beneath::proc_path`).
     pub fn node_meta(&self, dir: BorrowedFd<'_>, name: &OsStr, at: &Path, meta: &EntryMeta) -> io::Result<Restored> {
         let mut problems = Vec::new();
-        let owned = self.set_owner(
+        let cleared = self.set_owner(
             meta,
             |u, g| rustix::fs::chownat(dir, name, Some(u), Some(g), AtFlags::SYMLINK_NOFOLLOW),
+            || rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW).ok().map(|st| (st.st_uid, st.st_gid)),
             &mut problems,
         )?;
         if meta.kind != crate::format::Kind::Symlink {
-            let mode = self.mode(meta, owned);
+            let mode = self.mode(meta, cleared);
             if let Err(e) = chmod_nofollow(dir, name, mode) {
                 match e.raw_os_error().map(Errno::from_raw_os_error) {
                     Some(errno @ (Errno::PERM | Errno::OPNOTSUPP | Errno::NOSYS)) => {
@@ -953,6 +963,15 @@ fn may_be_clamped(secs: i64) -> bool {
 /// ((uid_t)-1), which chown(2) takes as "no change".
 fn file_id(id: u64) -> std::result::Result<u32, ()> {
     u32::try_from(id).ok().filter(|&id| id != u32::MAX).ok_or(())
+}
+
+/// Of a setuid or setgid `mode`, the bits a file owned by `file` (uid, gid) may not keep: each
+/// whose id is not the `archive`'s. Extract leaves them out where owners are not restored,
+/// and verify takes their absence as extract makes it.
+pub(crate) fn setid_not_owned(mode: u32, archive: (u32, u32), file: (u32, u32)) -> u32 {
+    let uid = if mode & 0o4000 != 0 && archive.0 != file.0 { 0o4000 } else { 0 };
+    let gid = if mode & 0o2000 != 0 && archive.1 != file.1 { 0o2000 } else { 0 };
+    uid | gid
 }
 
 /// `t` as a date in UTC, to the nanosecond where it has a fraction, and its pax seconds, as
