@@ -345,32 +345,24 @@ impl Restorer {
         self.removed.lock().map(|mut r| std::mem::take(&mut *r)).unwrap_or_default()
     }
 
-    /// The owner to give the member, if any; `Err` when an id the archive gives (a pax record
-    /// may hold any number) is one no Linux file has: over 32 bits, or 4294967295, which chown
-    /// reads as "leave it as it is" (found by review: a setuid file of that owner was left
-    /// root's, with its setuid bit, in silence).
-    fn owner(&self, meta: &EntryMeta) -> std::result::Result<Option<(rustix::fs::Uid, rustix::fs::Gid)>, ()> {
-        if !self.same_owner {
-            return Ok(None);
-        }
-        self.archive_owner(meta).map(Some)
+    /// The owner to give the member, if owners are restored: its ids, `None` for one no Linux
+    /// file has (`archive_ids`).
+    fn owner(&self, meta: &EntryMeta) -> Option<(Option<rustix::fs::Uid>, Option<rustix::fs::Gid>)> {
+        let (uid, gid) = self.same_owner.then(|| self.archive_ids(meta))?;
+        Some((uid.map(rustix::fs::Uid::from_raw), gid.map(rustix::fs::Gid::from_raw)))
     }
 
-    /// The owner the archive gives the member, by name unless `--numeric-owner`; `Err` as in
-    /// `owner`.
-    fn archive_owner(&self, meta: &EntryMeta) -> std::result::Result<(rustix::fs::Uid, rustix::fs::Gid), ()> {
+    /// The ids the archive gives the member, by name unless `--numeric-owner`; `None` for one no
+    /// Linux file has: over 32 bits (a GNU base-256 field may hold any number), or 4294967295,
+    /// which chown reads as "leave it as it is" (found by review: a setuid file of that owner
+    /// was left root's, with its setuid bit, in silence).
+    fn archive_ids(&self, meta: &EntryMeta) -> (Option<u32>, Option<u32>) {
         let by_name = |name: &Option<Vec<u8>>, f: fn(&[u8]) -> Option<u32>| {
             if self.numeric_owner { None } else { name.as_deref().and_then(f) }
         };
-        let uid = match by_name(&meta.uname, owners::uid_of) {
-            Some(u) => u,
-            None => file_id(meta.uid)?,
-        };
-        let gid = match by_name(&meta.gname, owners::gid_of) {
-            Some(g) => g,
-            None => file_id(meta.gid)?,
-        };
-        Ok((rustix::fs::Uid::from_raw(uid), rustix::fs::Gid::from_raw(gid)))
+        let uid = by_name(&meta.uname, owners::uid_of).or_else(|| file_id(meta.uid));
+        let gid = by_name(&meta.gname, owners::gid_of).or_else(|| file_id(meta.gid));
+        (uid, gid)
     }
 
     /// Where root does not restore owners (`--no-same-owner`): the setuid and setgid bits a
@@ -389,13 +381,8 @@ impl Restorer {
         {
             return 0;
         }
-        let clear = match self.archive_owner(meta) {
-            Ok((uid, gid)) => {
-                let file = made().unwrap_or((ours.0.as_raw(), ours.1.as_raw()));
-                setid_not_owned(meta.mode, (uid.as_raw(), gid.as_raw()), file)
-            }
-            Err(()) => meta.mode & 0o6000,
-        };
+        let file = made().unwrap_or((ours.0.as_raw(), ours.1.as_raw()));
+        let clear = setid_not_owned(meta.mode, self.archive_ids(meta), file);
         if clear != 0 {
             self.setid_cleared.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
@@ -467,25 +454,32 @@ impl Restorer {
     fn set_owner(
         &self,
         meta: &EntryMeta,
-        chown: impl FnOnce(rustix::fs::Uid, rustix::fs::Gid) -> rustix::io::Result<()>,
+        chown: impl FnOnce(Option<rustix::fs::Uid>, Option<rustix::fs::Gid>) -> rustix::io::Result<()>,
         made: impl FnOnce() -> Option<(u32, u32)>,
         problems: &mut Vec<String>,
     ) -> io::Result<u32> {
         let bits = if meta.mode & 0o6000 != 0 { ", and without its setuid/setgid bits" } else { "" };
-        let (uid, gid) = match self.owner(meta) {
-            Ok(Some(owner)) => owner,
-            Ok(None) => return Ok(self.setid_cleared(meta, made)),
-            // The file is still made, with its data and capability (it was not made at all).
-            Err(()) => {
-                problems.push(format!(
-                    "cannot set owner {}:{} (an id no Linux file has, over 32 bits or 4294967295, which chown takes as none: the archive is damaged or hostile); extracted with the extracting user's owner{bits}",
-                    meta.uid, meta.gid
-                ));
+        let Some((uid, gid)) = self.owner(meta) else { return Ok(self.setid_cleared(meta, made)) };
+        // An id no Linux file has: the file is still made, with its data and capability (it was
+        // not made at all), and the other id set (it was lost with it; found by review).
+        let unset = match (uid, gid) {
+            (Some(_), Some(_)) => None,
+            (None, Some(_)) => Some("uid (the archive's group set)"),
+            (Some(_), None) => Some("group (the archive's uid set)"),
+            (None, None) => Some("owner"),
+        };
+        if let Some(unset) = unset {
+            problems.push(format!(
+                "cannot set owner {}:{} (an id no Linux file has, over 32 bits or 4294967295, which chown takes as none: the archive is damaged or hostile); extracted with the extracting user's {unset}{bits}",
+                meta.uid, meta.gid
+            ));
+            if uid.is_none() && gid.is_none() {
                 return Ok(0o6000);
             }
-        };
+        }
+        let cleared = if unset.is_some() { 0o6000 } else { 0 };
         match chown(uid, gid) {
-            Ok(()) => Ok(0),
+            Ok(()) => Ok(cleared),
             Err(e @ (Errno::INVAL | Errno::PERM)) => {
                 let why = match e {
                     Errno::INVAL => {
@@ -500,8 +494,8 @@ impl Restorer {
                 };
                 problems.push(format!(
                     "cannot set owner {}:{} ({}: {why}); extracted with the extracting user's owner{bits}",
-                    uid.as_raw(),
-                    gid.as_raw(),
+                    meta.uid,
+                    meta.gid,
                     crate::error::os_text(&e.into()),
                 ));
                 Ok(0o6000)
@@ -675,9 +669,12 @@ impl Restorer {
     pub fn file_meta(&self, fd: BorrowedFd<'_>, meta: &EntryMeta) -> io::Result<Restored> {
         let mut problems = Vec::new();
         let st = rustix::fs::fstat(fd)?;
-        let chown = |u: rustix::fs::Uid, g: rustix::fs::Gid| match st.st_uid == u.as_raw() && st.st_gid == g.as_raw() {
+        let chown = |u: Option<rustix::fs::Uid>, g: Option<rustix::fs::Gid>| match u
+            .is_none_or(|u| st.st_uid == u.as_raw())
+            && g.is_none_or(|g| st.st_gid == g.as_raw())
+        {
             true => Ok(()),
-            false => rustix::fs::fchown(fd, Some(u), Some(g)),
+            false => rustix::fs::fchown(fd, u, g),
         };
         let cleared = self.set_owner(meta, chown, || Some((st.st_uid, st.st_gid)), &mut problems)?;
         let mode = self.mode(meta, cleared);
@@ -868,7 +865,7 @@ impl Restorer {
     pub fn dir_meta(&self, fd: BorrowedFd<'_>, meta: &EntryMeta, keep_owner_mode: bool) -> io::Result<Restored> {
         let mut problems = Vec::new();
         if !keep_owner_mode {
-            let chown = |u, g| rustix::fs::fchown(fd, Some(u), Some(g));
+            let chown = |u, g| rustix::fs::fchown(fd, u, g);
             let cleared = self.set_owner(meta, chown, || None, &mut problems)?;
             let mode = self.mode(meta, cleared);
             if let Err(e) = rustix::fs::fchmod(fd, mode) {
@@ -892,7 +889,7 @@ impl Restorer {
         let mut problems = Vec::new();
         let cleared = self.set_owner(
             meta,
-            |u, g| rustix::fs::chownat(dir, name, Some(u), Some(g), AtFlags::SYMLINK_NOFOLLOW),
+            |u, g| rustix::fs::chownat(dir, name, u, g, AtFlags::SYMLINK_NOFOLLOW),
             || rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW).ok().map(|st| (st.st_uid, st.st_gid)),
             &mut problems,
         )?;
@@ -959,18 +956,18 @@ fn may_be_clamped(secs: i64) -> bool {
     i32::try_from(secs).is_err()
 }
 
-/// An owner id the archive gives as a Linux file's: `Err` over 32 bits, and for 4294967295
+/// An owner id the archive gives as a Linux file's: `None` over 32 bits, and for 4294967295
 /// ((uid_t)-1), which chown(2) takes as "no change".
-fn file_id(id: u64) -> std::result::Result<u32, ()> {
-    u32::try_from(id).ok().filter(|&id| id != u32::MAX).ok_or(())
+fn file_id(id: u64) -> Option<u32> {
+    u32::try_from(id).ok().filter(|&id| id != u32::MAX)
 }
 
 /// Of a setuid or setgid `mode`, the bits a file owned by `file` (uid, gid) may not keep: each
-/// whose id is not the `archive`'s. Extract leaves them out where owners are not restored,
+/// whose id is not the `archive`'s (`None`: one no file has). Extract leaves them out where owners are not restored,
 /// and verify takes their absence as extract makes it.
-pub(crate) fn setid_not_owned(mode: u32, archive: (u32, u32), file: (u32, u32)) -> u32 {
-    let uid = if mode & 0o4000 != 0 && archive.0 != file.0 { 0o4000 } else { 0 };
-    let gid = if mode & 0o2000 != 0 && archive.1 != file.1 { 0o2000 } else { 0 };
+pub(crate) fn setid_not_owned(mode: u32, archive: (Option<u32>, Option<u32>), file: (u32, u32)) -> u32 {
+    let uid = if mode & 0o4000 != 0 && archive.0 != Some(file.0) { 0o4000 } else { 0 };
+    let gid = if mode & 0o2000 != 0 && archive.1 != Some(file.1) { 0o2000 } else { 0 };
     uid | gid
 }
 

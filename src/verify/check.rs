@@ -406,10 +406,8 @@ impl Task {
                 by_name(&meta.uname, meta.uid, crate::owners::uid_of).0,
                 by_name(&meta.gname, meta.gid, crate::owners::gid_of).0,
             );
-            let cleared = match (u32::try_from(ids.0), u32::try_from(ids.1)) {
-                (Ok(uid), Ok(gid)) => crate::extract::setid_not_owned(mode, (uid, gid), (md.st_uid, md.st_gid)),
-                _ => 0o6000,
-            };
+            let ids = (u32::try_from(ids.0).ok(), u32::try_from(ids.1).ok());
+            let cleared = crate::extract::setid_not_owned(mode, ids, (md.st_uid, md.st_gid));
             cleared != 0 && md.st_mode & 0o7777 == mode & !cleared
         };
         if !symlink && !unowned && mode != md.st_mode & 0o7777 {

@@ -905,6 +905,21 @@ fn an_owner_over_32_bits_leaves_the_file_with_its_capability() {
     let md = std::fs::metadata(c.dest("f")).unwrap();
     assert_eq!((std::os::unix::fs::MetadataExt::uid(&md), std::os::unix::fs::MetadataExt::gid(&md)), (7, 5));
     assert_eq!(read(&c.dest("after")), b"a\n");
+    // In a GNU base-256 header field the same, and the header's valid gid is set (it was lost
+    // with the uid; found by review): GNU tar's "out of uid_t range", and its gid 5.
+    let c = case();
+    let base256 = [0x80, 0, 0, 0x01, 0, 0, 0, 0x05]; // 4294967301
+    let header = Header::new(b'0', "b").owner(0, 5).mode(0o4755).size(3).patched(&[(108, &base256)]);
+    let tar = Tar::new().raw(&header).data(b"hi\n").end();
+    let out = c.extract(&tar, &[], 2);
+    let line = one_line(&out);
+    assert!(
+        line.ends_with("b: cannot set owner 4294967301:5 (an id no Linux file has, over 32 bits or 4294967295, which chown takes as none: the archive is damaged or hostile); extracted with the extracting user's uid (the archive's group set), and without its setuid/setgid bits"),
+        "{line}"
+    );
+    let md = std::fs::metadata(c.dest("b")).unwrap();
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!((md.uid(), md.gid(), md.mode() & 0o7777), (0, 5, 0o755));
     // 4294967295 is (uid_t)-1, which chown takes as "no change": a setuid file was left
     // root's, setuid, in silence (found by review). An error now, as over 32 bits.
     let c = case();
