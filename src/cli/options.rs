@@ -702,7 +702,7 @@ fn owner_spec(
     // Not 4294967295, (uid_t)-1, which chown takes as "no change" and extraction refuses (found
     // by audit: captar archived it, then refused its own archive as damaged or hostile).
     let id = |s: &str| s.strip_prefix('+').unwrap_or(s).parse::<u32>().ok();
-    let none = |n: u32| match n {
+    let settable = |n: u32| match n {
         u32::MAX => Err(Error::Usage(format!(
             "{flag}={spec}: 4294967295 is no id a file can have (chown takes it as \"no change\"); give a lower one"
         ))),
@@ -710,13 +710,13 @@ fn owner_spec(
     };
     if let Some((name, n)) = spec.rsplit_once(':') {
         let n = id(n).ok_or_else(|| Error::Usage(format!("{flag}={spec}: {n:?} is not a number; give NAME:ID")))?;
-        let n = none(n)?;
+        let n = settable(n)?;
         // `:ID`: the id's name here, as GNU tar records it (it recorded none; found by review).
         let name = if name.is_empty() { name_of(n).map(<[u8]>::to_vec) } else { Some(name.as_bytes().to_vec()) };
         return Ok((n, name));
     }
     if let Some(n) = id(spec) {
-        let n = none(n)?;
+        let n = settable(n)?;
         return Ok((n, name_of(n).map(<[u8]>::to_vec)));
     }
     match id_of(spec.as_bytes()) {

@@ -52,7 +52,7 @@ pub struct Restorer {
     /// Capabilities not restored because `--xattrs-exclude` matches `security.capability`
     /// (said once at the end: an exclusion such as `security.*` may be meant for other names).
     excluded_caps: std::sync::atomic::AtomicU64,
-    /// Files left without setuid/setgid bits for want of their owner (`keeps_setid_bits`).
+    /// Files left without setuid/setgid bits for want of their owner (`setid_cleared`).
     setid_cleared: std::sync::atomic::AtomicU64,
     /// Capabilities written with another value than archived (`--cap-rootid`, or v1 made v2),
     /// said at the end (`RootidPolicy::rewritten_note`).
@@ -494,8 +494,8 @@ impl Restorer {
                 };
                 problems.push(format!(
                     "cannot set owner {}:{} ({}: {why}); extracted with the extracting user's owner{bits}",
-                    meta.uid,
-                    meta.gid,
+                    uid.map_or(meta.uid, |u| u64::from(u.as_raw())),
+                    gid.map_or(meta.gid, |g| u64::from(g.as_raw())),
                     crate::error::os_text(&e.into()),
                 ));
                 Ok(0o6000)
