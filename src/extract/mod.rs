@@ -48,8 +48,8 @@ use names::members_of;
 pub(crate) use names::{beneath_top_level, strip, strip_member}; // `stdout` and verify use them from here
 pub use options::{Existing, ExtractOptions, RootidPolicy};
 use pool::Pool;
-pub(crate) use restore::setid_not_owned;
 use restore::{CapFailure, Restorer};
+pub(crate) use restore::{archive_ids, setid_not_owned};
 
 use crate::error::{Error, Report};
 use crate::select::Members;

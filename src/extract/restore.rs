@@ -357,12 +357,7 @@ impl Restorer {
     /// which chown reads as "leave it as it is" (found by review: a setuid file of that owner
     /// was left root's, with its setuid bit, in silence).
     fn archive_ids(&self, meta: &EntryMeta) -> (Option<u32>, Option<u32>) {
-        let by_name = |name: &Option<Vec<u8>>, f: fn(&[u8]) -> Option<u32>| {
-            if self.numeric_owner { None } else { name.as_deref().and_then(f) }
-        };
-        let uid = by_name(&meta.uname, owners::uid_of).or_else(|| file_id(meta.uid));
-        let gid = by_name(&meta.gname, owners::gid_of).or_else(|| file_id(meta.gid));
-        (uid, gid)
+        archive_ids(meta, self.numeric_owner)
     }
 
     /// Where root does not restore owners (`--no-same-owner`): the setuid and setgid bits a
@@ -960,6 +955,16 @@ fn may_be_clamped(secs: i64) -> bool {
 /// ((uid_t)-1), which chown(2) takes as "no change".
 fn file_id(id: u64) -> Option<u32> {
     u32::try_from(id).ok().filter(|&id| id != u32::MAX)
+}
+
+/// `Restorer::archive_ids`, for verify too, which compares what extract made.
+pub(crate) fn archive_ids(meta: &EntryMeta, numeric_owner: bool) -> (Option<u32>, Option<u32>) {
+    let by_name = |name: &Option<Vec<u8>>, f: fn(&[u8]) -> Option<u32>| {
+        if numeric_owner { None } else { name.as_deref().and_then(f) }
+    };
+    let uid = by_name(&meta.uname, owners::uid_of).or_else(|| file_id(meta.uid));
+    let gid = by_name(&meta.gname, owners::gid_of).or_else(|| file_id(meta.gid));
+    (uid, gid)
 }
 
 /// Of a setuid or setgid `mode`, the bits a file owned by `file` (uid, gid) may not keep: each

@@ -389,24 +389,10 @@ impl Task {
         // A symlink's mode means nothing (Linux makes every one 0777), named through a hard
         // link too (found by review: a link to a symlink archived 0755 differed).
         let symlink = meta.kind == Kind::Symlink || meta.kind == Kind::HardLink && self.link_kind == Kind::Symlink;
-        // The id extract gives the file: a name known here stands for its id here.
-        let by_name = |name: &Option<Vec<u8>>, id: u64, of: fn(&[u8]) -> Option<u32>| match name
-            .as_deref()
-            .filter(|_| !all.numeric_owner)
-            .and_then(|n| of(n).map(|i| (n, i)))
-        {
-            Some((n, i)) if u64::from(i) != id => (u64::from(i), format!("{}({i})", crate::list::lossy(n))),
-            Some((_, i)) => (u64::from(i), i.to_string()),
-            None => (id, id.to_string()),
-        };
         // Owners not compared (`--no-same-owner`): the setuid and setgid bits extract leaves
         // out of a file not owned by whom the archive says are left out as it leaves them.
         let unowned = !all.owners && meta.kind != Kind::Dir && mode & 0o6000 != 0 && md.st_mode & 0o7777 != mode && {
-            let ids = (
-                by_name(&meta.uname, meta.uid, crate::owners::uid_of).0,
-                by_name(&meta.gname, meta.gid, crate::owners::gid_of).0,
-            );
-            let ids = (u32::try_from(ids.0).ok(), u32::try_from(ids.1).ok());
+            let ids = crate::extract::archive_ids(meta, all.numeric_owner);
             let cleared = crate::extract::setid_not_owned(mode, ids, (md.st_uid, md.st_gid));
             cleared != 0 && md.st_mode & 0o7777 == mode & !cleared
         };
@@ -415,6 +401,16 @@ impl Task {
             out.push(self.diff(DiffKind::Mode, Some(a), Some(d), None));
         }
         if all.owners {
+            // The id extract gives the file: a name known here stands for its id here.
+            let by_name = |name: &Option<Vec<u8>>, id: u64, of: fn(&[u8]) -> Option<u32>| match name
+                .as_deref()
+                .filter(|_| !all.numeric_owner)
+                .and_then(|n| of(n).map(|i| (n, i)))
+            {
+                Some((n, i)) if u64::from(i) != id => (u64::from(i), format!("{}({i})", crate::list::lossy(n))),
+                Some((_, i)) => (u64::from(i), i.to_string()),
+                None => (id, id.to_string()),
+            };
             let (uid, uid_text) = by_name(&meta.uname, meta.uid, crate::owners::uid_of);
             let (gid, gid_text) = by_name(&meta.gname, meta.gid, crate::owners::gid_of);
             if (uid, gid) != (u64::from(md.st_uid), u64::from(md.st_gid)) {

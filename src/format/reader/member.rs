@@ -258,10 +258,9 @@ impl Reader {
             let text = || String::from_utf8_lossy(value).into_owned();
             // Decimal digits only, as GNU tar reads them: `+2048`, or a number after Unicode
             // white space, were taken (`str::trim`, `parse`) where GNU tar finds no number and
-            // bsdtar another one.
-            // An owner id of over 32 bits is out of range as in GNU tar, which then takes the
-            // header's (found by audit: the member's valid gid was lost with its uid);
-            // 4294967295, which GNU tar takes, is refused when extracted.
+            // bsdtar another one. An owner id of over 32 bits is out of range as in GNU tar,
+            // which then takes the header's (found by audit: the member's valid gid was lost
+            // with its uid); 4294967295, which GNU tar takes, is refused when extracted.
             let number = |field: &str| {
                 let max = if matches!(field, "uid" | "gid") { u64::from(u32::MAX) } else { MAX_SIZE };
                 let digits = !value.is_empty() && value.iter().all(u8::is_ascii_digit);
