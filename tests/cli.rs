@@ -80,6 +80,45 @@ fn usage_errors_are_one_line() {
             &["lsit", "-f", "a"],
             "captar: unrecognized subcommand 'lsit'; a similar subcommand exists: 'list'; see `captar --help`\n",
         ),
+        // Mistyped and misplaced subcommands that read as tar bundles, or as a bundle with
+        // letters captar does not take, and one with clap's one-letter "similar" aliases
+        // (found by audit: "option -b needs a value", "unknown tar option -e -y in 'verfy'",
+        // "`captar create` does not take --same-order", "similar subcommands exist: 'c', 'd'").
+        (
+            &["bogus"],
+            "captar: unrecognized subcommand 'bogus' (read as a tar option bundle: option -b needs a value); see `captar --help`\n",
+        ),
+        (
+            &["verfy", "-f", "a.tar"],
+            "captar: unrecognized subcommand 'verfy'; a similar subcommand exists: 'verify'; see `captar --help`\n",
+        ),
+        (
+            &["scan", "/usr"],
+            "captar: unrecognized subcommand 'scan'; it is a subcommand of caps: `captar caps scan`; see `captar caps --help`\n",
+        ),
+        (
+            &["decode", "0x2000"],
+            "captar: unrecognized subcommand 'decode'; it is a subcommand of caps: `captar caps decode`; see `captar caps --help`\n",
+        ),
+        (&["frobnicate"], "captar: unrecognized subcommand 'frobnicate'; see `captar --help`\n"),
+        // A real bundle's own error stays.
+        (&["xvzjf", "a.tar"], "captar: conflicting compression options --gzip and --bzip2; choose one\n"),
+        // Another command's short option: named as such, not with clap's tip to pass it as a
+        // value, which made it a member name (found by audit).
+        (
+            &["list", "-f", "a.tar", "-C", "x"],
+            "captar: `captar list` does not take -C (an option of create, append, update, extract, verify); leave it out (see `captar list --help`)\n",
+        ),
+        // -f and --manifest twice, in the subcommand form as in tar's: refused, not the last one
+        // taken (found by audit: `delete -f e1.tar -f e2.tar` deleted from e2.tar, exit 0).
+        (
+            &["delete", "-f", "e1.tar", "--file=e2.tar", "a"],
+            "captar: -f given 2 times (e1.tar, e2.tar): captar works on one archive (GNU tar takes several only with -M, multi-volume, which captar does not have); give -f once\n",
+        ),
+        (
+            &["verify", "--manifest", "m1", "--manifest=m2"],
+            "captar: --manifest given 2 times (m1, m2): verify compares one manifest; give --manifest once\n",
+        ),
     ] {
         let out = captar().args(args).code(2);
         assert_eq!(out.stderr_text(), want);

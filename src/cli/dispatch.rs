@@ -5,7 +5,7 @@ here) and its operation called, then --totals. Create, append and update share t
 */
 
 use crate::error::ShowPath;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
 use super::options::{is_root, record_size};
@@ -46,9 +46,56 @@ pub(super) fn cli_command() -> clap::Command {
             cmd.get_arguments().filter(|a| ids.contains(&a.get_id().as_str())).map(|a| a.clone().hide(true)).collect();
         (name, args)
     });
-    hidden
+    let cmd = hidden
         .into_iter()
-        .fold(cmd, |cmd, (name, args)| cmd.mut_subcommand(name, |sc| args.into_iter().fold(sc, |c, a| c.arg(a))))
+        .fold(cmd, |cmd, (name, args)| cmd.mut_subcommand(name, |sc| args.into_iter().fold(sc, |c, a| c.arg(a))));
+    // Each given -f and --manifest is kept, not only the last (`args_override_self`), so that
+    // `refuse_repeated` can refuse a second one.
+    let names: Vec<String> = cmd.get_subcommands().map(|sc| sc.get_name().to_string()).collect();
+    names.iter().fold(cmd, |cmd, name| {
+        cmd.mut_subcommand(name, |sc| {
+            let ids: Vec<String> = sc
+                .get_arguments()
+                .map(|a| a.get_id().to_string())
+                .filter(|id| REFUSED_TWICE.contains(&id.as_str()))
+                .collect();
+            ids.iter().fold(sc, |sc, id| sc.mut_arg(id, |a| a.action(clap::ArgAction::Append)))
+        })
+    })
+}
+
+/// The options given once at most: each names the one file the command works on, so that a
+/// second one taken in its place (clap's `args_override_self`, which makes the last win) would
+/// act on the other file without a word (found by audit: `delete -f e1.tar -f e2.tar` deleted
+/// from e2.tar alone, exit 0).
+const REFUSED_TWICE: [&str; 2] = ["file", "manifest"];
+
+/// Refuses `REFUSED_TWICE` options given more than once, as the tar-style form refuses `-f`
+/// twice and GNU tar refuses it without -M.
+fn refuse_repeated(matches: &clap::ArgMatches) -> Result<()> {
+    let Some((_, sub)) = matches.subcommand() else { return Ok(()) };
+    for id in REFUSED_TWICE {
+        let given: Vec<&OsStr> = match sub.try_get_raw(id) {
+            Ok(Some(values)) => values.collect(),
+            _ => continue,
+        };
+        if given.len() > 1 {
+            let names: Vec<_> = given.iter().map(|a| a.to_string_lossy()).collect();
+            let (option, what) = match id {
+                "file" => (
+                    "-f",
+                    "captar works on one archive (GNU tar takes several only with -M, multi-volume, which captar does not have)",
+                ),
+                _ => ("--manifest", "verify compares one manifest"),
+            };
+            return Err(Error::Usage(format!(
+                "{option} given {} times ({}): {what}; give {option} once",
+                given.len(),
+                names.join(", ")
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The `ARCHIVE_ONLY` options the command `name` refuses (`refuse_archive_only`): all of them
@@ -115,21 +162,29 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
         true => tarstyle::tar_options(std::env::var_os("TAR_OPTIONS").as_deref())?,
         false => None,
     };
+    let original = args.clone();
     let in_tar_options = |e: Error| match (&tar_options, e) {
         (Some(_), Error::Usage(m)) => Error::Usage(format!(
             "{m} (TAR_OPTIONS is set, {:?}: its options are read first, as GNU tar reads them)",
             std::env::var_os("TAR_OPTIONS").unwrap_or_default()
         )),
+        // A mistyped subcommand read as a tar bundle: said as such.
+        (_, Error::Usage(m)) if tar_style => match tarstyle::mistyped_subcommand(&original, Some(&m)) {
+            Some(instead) => Error::Usage(instead),
+            None => Error::Usage(m),
+        },
         (_, e) => e,
     };
     let args = match &tar_options {
         Some(words) => tarstyle::rewrite(&tarstyle::with_tar_options(&args, words.clone())).map_err(in_tar_options)?,
-        None if tar_style => tarstyle::rewrite(&args)?,
+        None if tar_style => tarstyle::rewrite(&args).map_err(in_tar_options)?,
         None => args,
     };
-    let parsed = cli_command()
-        .try_get_matches_from(&args)
-        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m).map(|cli| (cli, m)));
+    let matches = cli_command().try_get_matches_from(&args);
+    if let Ok(m) = &matches {
+        refuse_repeated(m)?;
+    }
+    let parsed = matches.and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m).map(|cli| (cli, m)));
     let (cli, matches) = match parsed {
         Ok(parsed) => parsed,
         // Help and version go to standard output, where a failed write is an error.

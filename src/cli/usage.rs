@@ -27,6 +27,13 @@ pub fn one_line(e: &clap::Error, args: &[OsString]) -> String {
             None => {}
         }
     }
+    // A mistyped subcommand, or one of caps: said so, with a like subcommand, never a one-letter
+    // alias (clap offered `c` and `d` for `decode`).
+    if e.kind() == clap::error::ErrorKind::InvalidSubcommand
+        && let Some(instead) = super::tarstyle::mistyped_subcommand(args, None)
+    {
+        return instead;
+    }
     // A dashless tar bundle with a letter captar does not take reads to clap as a subcommand.
     if e.kind() == clap::error::ErrorKind::InvalidSubcommand
         && let Some(word) =
@@ -85,6 +92,25 @@ pub fn one_line(e: &clap::Error, args: &[OsString]) -> String {
             );
         }
     }
+    // A short option of other commands (`list -C DIR`): named as such, rather than with clap's
+    // tip to pass it as a value, which makes it a member name (found by audit).
+    if e.kind() == clap::error::ErrorKind::UnknownArgument
+        && let Some(clap::error::ContextValue::String(arg)) = e.get(clap::error::ContextKind::InvalidArg)
+        && let [b'-', letter] = arg.as_bytes()
+        && letter.is_ascii_alphanumeric()
+    {
+        let letter = char::from(*letter);
+        let mut owners = Vec::new();
+        let cmd = <super::Cli as clap::CommandFactory>::command();
+        commands_with(&cmd, &|a| a.get_short() == Some(letter), "", &mut owners);
+        if !owners.is_empty() {
+            let path = command_path(args);
+            return format!(
+                "`{path}` does not take -{letter} (an option of {}); leave it out (see `{path} --help`)",
+                owners.join(", ")
+            );
+        }
+    }
     // An empty argument (`''`, `--file=`): clap says that none was supplied, as for an option
     // given last without its value.
     if let Some(arg) = empty_value_given(e, args) {
@@ -139,12 +165,17 @@ fn empty_value_given<'e>(e: &'e clap::Error, args: &[OsString]) -> Option<&'e st
 /// The subcommands beneath `cmd`, at any depth (`caps scan`), that take `--long`, by their
 /// names after `prefix`.
 fn commands_taking(cmd: &clap::Command, long: &str, prefix: &str, owners: &mut Vec<String>) {
+    commands_with(cmd, &|a| a.get_long() == Some(long), prefix, owners);
+}
+
+/// `commands_taking` for the options `takes` picks.
+fn commands_with(cmd: &clap::Command, takes: &dyn Fn(&clap::Arg) -> bool, prefix: &str, owners: &mut Vec<String>) {
     for sub in cmd.get_subcommands() {
         let name = format!("{prefix}{}", sub.get_name());
-        if sub.get_arguments().any(|a| a.get_long() == Some(long)) {
+        if sub.get_arguments().any(takes) {
             owners.push(name.clone());
         }
-        commands_taking(sub, long, &format!("{name} "), owners);
+        commands_with(sub, takes, &format!("{name} "), owners);
     }
 }
 

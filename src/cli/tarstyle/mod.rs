@@ -166,18 +166,7 @@ pub fn with_tar_options(args: &[OsString], words: Vec<OsString>) -> Vec<OsString
 }
 
 pub fn is_tar_style(args: &[OsString]) -> bool {
-    let mut args = args.iter().skip(1).map(|a| a.as_bytes());
-    let first = loop {
-        match args.next() {
-            None => return false,
-            // Their value as the next argument (`captar --warning no-file-changed create ...`).
-            Some(b"--checkpoint-action" | b"--warning" | b"--blocking-factor" | b"--record-size" | b"-b") => {
-                args.next();
-            }
-            Some(a) if is_global(a) => {}
-            Some(a) => break a,
-        }
-    };
+    let Some((first, mut args)) = first_word(args) else { return false };
     // `captar t < a.tar`, `captar c DIR > a.tar`, `captar c -hf a.tar DIR`: one mode letter
     // and then dashed options is tar's old form, read as GNU tar reads it (no archive named:
     // standard input or output, or $TAPE; `-h` is --dereference; TAR_OPTIONS is read). The
@@ -212,6 +201,65 @@ pub fn is_tar_style(args: &[OsString]) -> bool {
 /// which clap names as such).
 /// GNU tar's letters captar does not support (`cMf`) make one too where it names an archive
 /// (`f`), so that they get the message saying so, as in the dash form (`-cMf`).
+/// The first word after captar's own options (the subcommand, or tar's mode), and the words
+/// after it.
+fn first_word(args: &[OsString]) -> Option<(&[u8], impl Iterator<Item = &[u8]> + Clone)> {
+    let mut args = args.iter().skip(1).map(|a| a.as_bytes());
+    loop {
+        match args.next() {
+            None => return None,
+            // Their value as the next argument (`captar --warning no-file-changed create ...`).
+            Some(b"--checkpoint-action" | b"--warning" | b"--blocking-factor" | b"--record-size" | b"-b") => {
+                args.next();
+            }
+            Some(a) if is_global(a) => {}
+            Some(a) => return Some((a, args)),
+        }
+    }
+}
+
+/// For a line whose first word is no subcommand and, where it was read as a tar bundle,
+/// failed so (`failed`, that error): the error to give when the word reads as a mistyped or
+/// misplaced subcommand rather than a bundle of tar letters (found by audit: `scan` was "create
+/// does not take --same-order", `verfy` "unknown tar option -e -y in 'verfy'", `bogus` "option
+/// -b needs a value", and `decode` had "similar subcommands" `c` and `d`). Only a word of four
+/// letters or more, all letters: a `caps` subcommand is named as such; one within two edits
+/// of a subcommand (`damerau_levenshtein`) is offered it; any other is said to be no
+/// subcommand where it failed as a bundle and has no `f` (real bundles name the archive with
+/// `f`, or are short: `xv`, `tzv`), with the bundle's own error beside it. `None` leaves the
+/// error as it was.
+pub fn mistyped_subcommand(args: &[OsString], failed: Option<&str>) -> Option<String> {
+    let (word, _) = first_word(args)?;
+    if word.len() < 4 || !word.iter().all(u8::is_ascii_alphabetic) {
+        return None;
+    }
+    let shown = String::from_utf8_lossy(word);
+    let cmd = <super::Cli as clap::CommandFactory>::command();
+    if let Some(caps) = cmd.find_subcommand("caps")
+        && caps.get_subcommands().any(|sc| sc.get_name().as_bytes() == word)
+    {
+        return Some(format!(
+            "unrecognized subcommand '{shown}'; it is a subcommand of caps: `captar caps {shown}`; see `captar caps --help`"
+        ));
+    }
+    let names = cmd.get_subcommands().flat_map(|sc| std::iter::once(sc.get_name()).chain(sc.get_all_aliases()));
+    let close = names
+        .filter(|n| n.len() >= 3)
+        .map(|n| (strsim::damerau_levenshtein(&shown, n), n))
+        .filter(|(d, _)| *d <= 2)
+        .min();
+    match (close, failed) {
+        (Some((_, name)), _) => Some(format!(
+            "unrecognized subcommand '{shown}'; a similar subcommand exists: '{name}'; see `captar --help`"
+        )),
+        (None, Some(failed)) if !word.contains(&b'f') => Some(format!(
+            "unrecognized subcommand '{shown}' (read as a tar option bundle: {failed}); see `captar --help`"
+        )),
+        (None, Some(_)) => None,
+        (None, None) => Some(format!("unrecognized subcommand '{shown}'; see `captar --help`")),
+    }
+}
+
 fn is_old_bundle(arg: &[u8]) -> bool {
     let gnu_only = |c: &u8| arg.contains(&b'f') && GNU_ONLY_LETTERS.iter().any(|(l, _)| l == c);
     arg.iter().any(|&c| mode_letter(c).is_some()) && arg.iter().all(|c| LETTERS.contains(c) || gnu_only(c))
