@@ -1091,6 +1091,45 @@ fn manifest_names_with_spaces_and_text_in_them() {
     assert!(out.contains("verified 3 entries"), "{out}");
 }
 
+/// A file that cannot be a listing given as the manifest (an archive, by mistake) is one error
+/// saying what it is, exit 2: it was an error per line, 100,000 of them for an archive, and a
+/// line of its binary data was checked as a file "missing on disk" (found by audit). A text
+/// file that is no listing shows its first ten bad lines, then counts the rest.
+#[test]
+fn a_file_that_is_no_listing_is_one_error() {
+    let tmp = util::tempdir();
+    let d = tmp.path().join("d");
+    std::fs::create_dir(&d).unwrap();
+    std::fs::write(d.join("f"), util::noise(20_000, 7)).unwrap();
+    let tar = tmp.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&tar).arg("-C").arg(&d).arg("f").ok();
+    let zst = tmp.path().join("a.tar.zst");
+    captar().args(["create", "-f"]).arg(&zst).arg("-C").arg(&d).arg("f").ok();
+    let binary = tmp.path().join("bin");
+    std::fs::write(&binary, b"\x7fELF\x02\x01\x01\0\0\0/usr/bin/ping cap_net_raw=ep\n").unwrap();
+    for (file, what) in [
+        (&tar, "it is a tar archive (give it with -f)"),
+        (&zst, "it is a zstd-compressed archive (give it with -f), or another zstd-compressed file"),
+        (&binary, "it holds NUL bytes (a binary file)"),
+    ] {
+        let out = captar().args(["verify", "--manifest"]).arg(file).arg("-C").arg(&d).code(2);
+        let want =
+            format!("captar: {}: not a `getcap -r` listing nor `caps scan --json` output: {what}\n", file.display());
+        assert_eq!(out.stderr_text(), want);
+        assert!(out.stdout.is_empty(), "{}", out.stdout_text());
+    }
+    let text = tmp.path().join("notes.txt");
+    std::fs::write(&text, (1..=25).map(|i| format!("line {i} is prose\n")).collect::<String>()).unwrap();
+    let out = captar().args(["verify", "--manifest"]).arg(&text).arg("-C").arg(&d).code(2);
+    let err = out.stderr_text();
+    assert_eq!(err.lines().count(), 11, "{err}");
+    assert!(err.lines().nth(9).unwrap().contains("notes.txt:10: not a `getcap` line"), "{err}");
+    assert!(
+        err.ends_with("notes.txt: 15 more lines are not `getcap` lines either (is it a getcap listing?)\n"),
+        "{err}"
+    );
+}
+
 /// `caps scan --json` as a manifest: names getcap's text cannot carry (a newline in one, bytes
 /// that are not UTF-8) and exact values (a v3 rootid) are compared; a capability lost from
 /// such a name is a difference named as the file is; a line that is neither form is an error

@@ -23,15 +23,31 @@ impl Verifier<'_> {
     /// one, so a restore that made every capability namespaced passed).
     pub(super) fn manifest(&mut self, path: &Path) -> Result<()> {
         let text = std::fs::read(path).at(path, "read the manifest")?;
+        if let Some(what) = not_a_listing(&text) {
+            return Err(Error::entry(path, format!("not a `getcap -r` listing nor `caps scan --json` output: {what}")));
+        }
         let mut lines = Vec::new();
+        let mut bad = 0u64;
         for (i, line) in text.split(|&b| b == b'\n').enumerate() {
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
             match parse_any_line(line) {
                 Ok(parsed) => lines.push(parsed),
-                Err(why) => self.report.error(format!("{}:{}: {why}", path.escaped(), i + 1)),
+                Err(why) => {
+                    bad += 1;
+                    if bad <= BAD_LINES_SHOWN {
+                        self.report.error(format!("{}:{}: {why}", path.escaped(), i + 1));
+                    }
+                }
             }
+        }
+        if bad > BAD_LINES_SHOWN {
+            self.report.error(format!(
+                "{}: {} more lines are not `getcap` lines either (is it a getcap listing?)",
+                path.escaped(),
+                bad - BAD_LINES_SHOWN
+            ));
         }
         // An empty record (a `getcap -r` that failed, or was run on the wrong tree) checks
         // nothing: said, exit 1, where it passed (found by audit). With --extra it is the
@@ -116,6 +132,28 @@ fn parse_any_line(line: &[u8]) -> std::result::Result<(Vec<u8>, FileCaps), Strin
         true => "not a `caps scan --json` line (a JSON object with path and raw) nor a `getcap` one".to_string(),
         false => "not a `getcap` line (PATH CAPABILITIES [rootid=N])".to_string(),
     })
+}
+
+/// The lines of a manifest that are not a listing's said one by one: more are counted in one
+/// line (found by audit: a text file given by mistake was an error per line).
+const BAD_LINES_SHOWN: u64 = 10;
+
+/// Why `text` cannot be a `getcap` listing or `caps scan --json` output, if it cannot: a NUL
+/// byte (neither writes one: no path holds one), which a binary file has, named where its
+/// first bytes say what it is (found by audit: a tar archive given as the manifest by mistake
+/// was 100,000 one-line errors, and a line of its binary data read as a file missing on disk).
+fn not_a_listing(text: &[u8]) -> Option<String> {
+    let head = &text[..text.len().min(512)];
+    let what = match crate::format::compress::Compression::detect(head) {
+        _ if head.get(257..262) == Some(b"ustar") => "it is a tar archive (give it with -f)".to_string(),
+        Ok(c) if c != crate::format::compress::Compression::None => {
+            format!("it is {} (give it with -f), or another {}-compressed file", c.compressed_archive(), c.name())
+        }
+        Err(_) => "it is a compressed file".to_string(),
+        Ok(_) if memchr::memchr(0, text).is_some() => "it holds NUL bytes (a binary file)".to_string(),
+        Ok(_) => return None,
+    };
+    Some(what)
 }
 
 /// The fields of a `caps scan --json` line that a manifest needs: the name's exact bytes
