@@ -6,7 +6,9 @@ network filesystems) and for a moment when something replaces an existing name (
 temporary name, then renamed over it). Each such name is registered before it is created and
 forgotten after it is renamed or removed, both under one lock; on a signal a thread takes that
 lock, removes every registered name and lets the signal end the process. So an interrupted
-extraction leaves no temporaries (issue 4 §2); only SIGKILL can, and only those names.
+extraction leaves no temporaries (issue 4 §2); only SIGKILL can, and only those names. A file
+`extract --backup` renamed out of a member's way is registered too, and renamed back on a signal
+where the member has not taken its name.
 */
 
 use crate::error::ShowPath;
@@ -363,9 +365,65 @@ pub fn settle_restore(restoring: Restoring, failed: bool) -> io::Result<()> {
     Ok(())
 }
 
-/// Removes every registered temporary and cuts back every archive being appended to, and
-/// returns the lock that keeps new temporaries from being registered: for a process about to
-/// end (a signal, or a bug's panic).
+/// A file `extract --backup` renamed to its backup name, out of a member's way: renamed back
+/// on a signal where the member has not taken the name yet (found by audit: an extraction
+/// ended by Ctrl-C left the file only as `f~`, where a member that fails has it renamed back).
+struct Backup {
+    id: u64,
+    dir: OwnedFd,
+    name: std::ffi::OsString,
+    backup: std::ffi::OsString,
+}
+
+static BACKUPS: Mutex<Vec<Backup>> = Mutex::new(Vec::new());
+
+fn backups() -> MutexGuard<'static, Vec<Backup>> {
+    BACKUPS.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A file renamed to its backup name (`back_up`); give it to `settle_backup`.
+#[must_use]
+pub struct BackedUpName(u64);
+
+/// Renames `name` in `dir` to `backup`, registered first, so that a signal's cleanup renames
+/// it back wherever the name is still free; on failure nothing stays registered.
+pub fn back_up(dir: BorrowedFd<'_>, name: &OsStr, backup: &OsStr) -> io::Result<BackedUpName> {
+    static IDS: AtomicU64 = AtomicU64::new(0);
+    let id = IDS.fetch_add(1, Ordering::Relaxed);
+    let owned = rustix::io::fcntl_dupfd_cloexec(dir, 0)?;
+    wait_if_ending();
+    let mut backups = backups();
+    backups.push(Backup { id, dir: owned, name: name.to_os_string(), backup: backup.to_os_string() });
+    match rustix::fs::renameat(dir, name, dir, backup) {
+        Ok(()) => Ok(BackedUpName(id)),
+        Err(e) => {
+            backups.retain(|b| b.id != id);
+            Err(e.into())
+        }
+    }
+}
+
+impl Backup {
+    /// The backup renamed back to its name, unless something has the name now.
+    fn rename_back(&self) -> io::Result<()> {
+        let noreplace = rustix::fs::RenameFlags::NOREPLACE;
+        Ok(rustix::fs::renameat_with(&self.dir, &self.backup, &self.dir, &self.name, noreplace)?)
+    }
+}
+
+/// Forgets a backup whose member is done; when `back` (the member failed), first renames the
+/// backup back to its name, unless something has taken it (`ErrorKind::AlreadyExists`).
+pub fn settle_backup(backed_up: BackedUpName, back: bool) -> io::Result<()> {
+    wait_if_ending();
+    let mut backups = backups();
+    let Some(i) = backups.iter().position(|b| b.id == backed_up.0) else { return Ok(()) };
+    let b = backups.swap_remove(i);
+    if back { b.rename_back() } else { Ok(()) }
+}
+
+/// Removes every registered temporary, renames every pending backup back where its name is
+/// free, and cuts back every archive being appended to; returns the lock that keeps new
+/// temporaries from being registered: for a process about to end (a signal, or a bug's panic).
 pub fn remove_all() -> impl Drop {
     // No write to an archive after this (the process is ending): the cut below is the last.
     ENDING.store(true, Ordering::Release);
@@ -378,6 +436,11 @@ pub fn remove_all() -> impl Drop {
         let _ = rustix::fs::unlinkat(e.dir.as_fd(), &e.name, AtFlags::empty());
     }
     live.clear();
+    // After the temporaries: a member's file not yet in place frees no name, and one in place
+    // keeps its backup.
+    for b in backups().drain(..) {
+        let _ = b.rename_back();
+    }
     live
 }
 

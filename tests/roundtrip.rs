@@ -1478,6 +1478,47 @@ fn interrupted_create_leaves_nothing_behind() {
     }
 }
 
+/// `extract --backup` ended by a signal while a member whose old file it renamed to `f~` is
+/// being written renames that file back: it was left only as `f~` (found by audit), where a
+/// member that fails has it renamed back. The data arrives through a pipe held open, so the
+/// signal comes in the middle of the member.
+#[test]
+fn an_extraction_ended_by_a_signal_renames_its_backup_back() {
+    use std::io::Write;
+    let (tmp, src) = empty_src();
+    std::fs::write(src.join("h1"), util::noise(8 << 20, 11)).unwrap();
+    let a = tmp.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).arg("h1").ok();
+    let archive = std::fs::read(&a).unwrap();
+    for signal in ["INT", "TERM"] {
+        let dst = tmp.path().join(format!("dst-{signal}"));
+        std::fs::create_dir(&dst).unwrap();
+        std::fs::write(dst.join("h1"), b"old\n").unwrap();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_captar"))
+            .args(["extract", "--backup", "-f", "-", "-C"])
+            .arg(&dst)
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(&archive[..4 << 20]).unwrap();
+        // The old file is renamed before the member's data is written.
+        let waited = std::time::Instant::now();
+        while !dst.join("h1~").exists() {
+            assert!(waited.elapsed().as_secs() < 30, "{signal}: no backup made");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        cmd("kill").arg(format!("-{signal}")).arg(child.id().to_string()).ok();
+        let status = child.wait().unwrap();
+        drop(stdin);
+        assert!(!status.success(), "{signal}");
+        let left: Vec<_> = std::fs::read_dir(&dst).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left, ["h1"], "{signal}");
+        assert_eq!(std::fs::read(dst.join("h1")).unwrap(), b"old\n", "{signal}");
+    }
+}
+
 /// A capability on a directory (it grants nothing, but `setfattr` can put one there) is
 /// archived, restored and verified like a file's, in captar's archives and GNU tar's.
 #[test]

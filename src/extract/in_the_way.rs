@@ -21,9 +21,8 @@ use crate::format::Kind;
 /// A file `--backup` renamed out of a member's way: its directory, its name and its backup's,
 /// and both as the member's name shows them.
 pub(super) struct BackedUp {
-    parent_rel: PathBuf,
-    name: std::ffi::OsString,
-    backup: std::ffi::OsString,
+    /// Registered for a signal's cleanup, which renames it back (`temps::back_up`).
+    renamed: crate::temps::BackedUpName,
     shown: (PathBuf, PathBuf),
 }
 
@@ -55,12 +54,12 @@ impl Run<'_> {
             self.drain().map_err(Failure::Stop)?;
         }
         let backup = backups.name_for(parent.as_fd(), name).map_err(fail("find a backup name"))?;
-        match rustix::fs::renameat(&parent, name, &parent, &backup) {
-            Ok(()) => {}
+        let renamed = match crate::temps::back_up(parent.as_fd(), name, &backup) {
+            Ok(renamed) => renamed,
             // Gone meanwhile: nothing to back up.
-            Err(Errno::NOENT) => return Ok(()),
-            Err(e) => return Err(fail("rename the file there to its backup name")(e.into())),
-        }
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return Ok(()),
+            Err(e) => return Err(fail("rename the file there to its backup name")(e)),
+        };
         // Named as the member is (GNU tar prints the member's name), without the trailing `/`
         // of a directory member: what is renamed is the file there (found by audit:
         // `Renaming './wasfile/' to './wasfile~'`).
@@ -71,7 +70,7 @@ impl Run<'_> {
         if self.opts.verbose {
             print_renaming(&shown.0, &shown.1, "to");
         }
-        let done = BackedUp { parent_rel: parent_rel.to_path_buf(), name: name.to_os_string(), backup, shown };
+        let done = BackedUp { renamed, shown };
         self.backed_up.insert(rel.to_path_buf(), done);
         Ok(())
     }
@@ -83,15 +82,8 @@ impl Run<'_> {
             return;
         }
         let Some(b) = self.backed_up.remove(rel) else { return };
-        if !failed {
-            return;
-        }
-        let back = self.dest.dir(&b.parent_rel).and_then(|parent| {
-            let noreplace = rustix::fs::RenameFlags::NOREPLACE;
-            Ok(rustix::fs::renameat_with(&parent, &b.backup, &parent, &b.name, noreplace)?)
-        });
-        match back {
-            Ok(()) if self.opts.verbose => print_renaming(&b.shown.1, &b.shown.0, "back to"),
+        match crate::temps::settle_backup(b.renamed, failed) {
+            Ok(()) if failed && self.opts.verbose => print_renaming(&b.shown.1, &b.shown.0, "back to"),
             Ok(()) => {}
             // The member's file took the name (--keep-going): the backup stays, as it should.
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
