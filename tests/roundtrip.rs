@@ -5,6 +5,7 @@
 
 mod util;
 
+use std::ffi::OsStr;
 use std::path::Path;
 
 use util::{CompareOpts, OutputExt, captar, cmd};
@@ -1517,6 +1518,47 @@ fn an_extraction_ended_by_a_signal_renames_its_backup_back() {
         assert_eq!(left, ["h1"], "{signal}");
         assert_eq!(std::fs::read(dst.join("h1")).unwrap(), b"old\n", "{signal}");
     }
+}
+
+/// A user extracting, with `--xattrs`, read-only files and directories that carry `user.`
+/// xattrs keeps them: the kernel lets only a process that may write a file set its `user.`
+/// xattrs, and the mode, set first, took that away (found by audit: "Permission denied" for
+/// each, exit 2, where bsdtar -p keeps the files'). The modes end as archived.
+#[test]
+fn a_users_read_only_files_keep_their_user_xattrs() {
+    use std::os::unix::fs::PermissionsExt;
+    if !util::require_root("setpriv and chown") || !util::require_tool("setpriv") {
+        return;
+    }
+    let tmp = util::tempdir();
+    if !util::require_xattr_fs(tmp.path()) {
+        return;
+    }
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(src.join("rod")).unwrap();
+    let set = |p: &Path, name: &str, value: &[u8]| captar::xattr::set_path(p, OsStr::new(name), value).unwrap();
+    for (name, mode) in [("rod/ro", 0o444), ("rod/none", 0o000), ("rod/w", 0o644)] {
+        std::fs::write(src.join(name), name).unwrap();
+        set(&src.join(name), "user.x", name.as_bytes());
+        std::fs::set_permissions(src.join(name), std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    set(&src.join("rod"), "user.d", b"dir");
+    std::fs::set_permissions(src.join("rod"), std::fs::Permissions::from_mode(0o555)).unwrap();
+    let a = tmp.path().join("a.tar");
+    captar().args(["create", "--xattrs", "-f"]).arg(&a).arg("-C").arg(&src).arg("rod").ok();
+    std::fs::set_permissions(&a, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let dest = tmp.path().join("dest");
+    std::fs::create_dir(&dest).unwrap();
+    std::os::unix::fs::chown(&dest, Some(65534), Some(65534)).unwrap();
+    util::as_nobody(env!("CARGO_BIN_EXE_captar")).args(["extract", "--xattrs", "-f"]).arg(&a).arg("-C").arg(&dest).ok();
+    let get = |p: &Path, name: &str| captar::xattr::get_path(p, OsStr::new(name)).unwrap();
+    for (name, mode) in [("rod/ro", 0o444), ("rod/none", 0o000), ("rod/w", 0o644)] {
+        assert_eq!(get(&dest.join(name), "user.x").as_deref(), Some(name.as_bytes()), "{name}");
+        assert_eq!(std::fs::symlink_metadata(dest.join(name)).unwrap().permissions().mode() & 0o7777, mode, "{name}");
+    }
+    assert_eq!(get(&dest.join("rod"), "user.d").as_deref(), Some(&b"dir"[..]));
+    assert_eq!(std::fs::symlink_metadata(dest.join("rod")).unwrap().permissions().mode() & 0o7777, 0o555);
 }
 
 /// A capability on a directory (it grants nothing, but `setfattr` can put one there) is

@@ -674,15 +674,21 @@ impl Restorer {
         };
         let cleared = self.set_owner(meta, chown, || Some((st.st_uid, st.st_gid)), &mut problems)?;
         let mode = self.mode(meta, cleared);
+        let first = self.writable_for_xattrs(meta, mode).unwrap_or(mode);
         // A chown above clears only setuid and setgid bits, which the file was not made with.
-        if st.st_mode & 0o7777 != mode.bits()
-            && let Err(e) = rustix::fs::fchmod(fd, mode)
+        let owner = || rustix::fs::fstat(fd).ok().map(|st| st.st_uid);
+        if st.st_mode & 0o7777 != first.bits()
+            && let Err(e) = rustix::fs::fchmod(fd, first)
         {
-            let owner = || rustix::fs::fstat(fd).ok().map(|st| st.st_uid);
             Restorer::refused(&mut problems, format!("mode {}", mode_text(mode)), e, owner)?;
         }
         let set = |name: &OsStr, value: &[u8]| xattr::set_fd(fd, name, value);
         let caps = self.xattrs_and_caps(&set, &|name| xattr::remove_fd(fd, name), meta, &mut problems);
+        if first != mode
+            && let Err(e) = rustix::fs::fchmod(fd, mode)
+        {
+            Restorer::refused(&mut problems, format!("mode {}", mode_text(mode)), e, owner)?;
+        }
         let clamped = self.set_times(meta, |t| rustix::fs::futimens(fd, t), || rustix::fs::fstat(fd), &mut problems)?;
         self.probe_times(st.st_dev, meta, || rustix::fs::fstat(fd));
         Ok(Restored { caps, problems, clamped })
@@ -854,18 +860,33 @@ impl Restorer {
         Ok(())
     }
 
+    /// The mode to set before the xattrs, where `mode` leaves the owner no write permission and
+    /// the member has `user.` xattrs to set, which the kernel lets only a process that may
+    /// write the file (or directory) set: `mode` and the owner's write bit, `mode` itself set
+    /// after them. Not for root, whom the kernel lets (found by audit: a non-root user's
+    /// 0444 files and 0555 directories lost their `user.` xattrs, "Permission denied", where
+    /// bsdtar -p keeps the files'). `None` where the order stays: mode, then xattrs.
+    fn writable_for_xattrs(&self, meta: &EntryMeta, mode: Mode) -> Option<Mode> {
+        let wants_user =
+            || meta.xattrs.iter().any(|(name, _)| name.as_bytes().starts_with(b"user.") && self.xattrs.wants(name));
+        (mode.bits() & 0o200 == 0 && wants_user() && !rustix::process::geteuid().is_root()).then(|| mode | Mode::WUSR)
+    }
+
     /// A directory's metadata, at the end. Its capability grants nothing, but it is the
     /// archive's: kept, or an error of the directory, like its other problems.
     /// With `keep_owner_mode` (`--no-overwrite-dir` on a directory that was there), its owner,
     /// mode and access ACL (which holds the mode) stay as they are.
     pub fn dir_meta(&self, fd: BorrowedFd<'_>, meta: &EntryMeta, keep_owner_mode: bool) -> io::Result<Restored> {
         let mut problems = Vec::new();
+        let owner = || rustix::fs::fstat(fd).ok().map(|st| st.st_uid);
+        let mut last_mode = None;
         if !keep_owner_mode {
             let chown = |u, g| rustix::fs::fchown(fd, u, g);
             let cleared = self.set_owner(meta, chown, || None, &mut problems)?;
             let mode = self.mode(meta, cleared);
-            if let Err(e) = rustix::fs::fchmod(fd, mode) {
-                let owner = || rustix::fs::fstat(fd).ok().map(|st| st.st_uid);
+            let first = self.writable_for_xattrs(meta, mode);
+            last_mode = first.map(|_| mode);
+            if let Err(e) = rustix::fs::fchmod(fd, first.unwrap_or(mode)) {
                 Restorer::refused(&mut problems, format!("mode {}", mode_text(mode)), e, owner)?;
             }
         }
@@ -873,6 +894,11 @@ impl Restorer {
         let set = |name: &OsStr, value: &[u8]| if kept(name) { Ok(()) } else { xattr::set_fd(fd, name, value) };
         let remove = |name: &OsStr| if kept(name) { Ok(()) } else { xattr::remove_fd(fd, name) };
         let caps = self.xattrs_and_caps(&set, &remove, meta, &mut problems);
+        if let Some(mode) = last_mode
+            && let Err(e) = rustix::fs::fchmod(fd, mode)
+        {
+            Restorer::refused(&mut problems, format!("mode {}", mode_text(mode)), e, owner)?;
+        }
         let clamped = self.set_times(meta, |t| rustix::fs::futimens(fd, t), || rustix::fs::fstat(fd), &mut problems)?;
         Ok(Restored { caps, problems, clamped })
     }
