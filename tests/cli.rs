@@ -1327,6 +1327,52 @@ getfacl -cn gnu/f | grep -E '^(user|group):[0-9]' | tr '\n' ' '; echo
     );
 }
 
+/// A `-C` directory the user may not search is one error that says so, for create and verify
+/// (create advised naming "an existing directory", and verify gave a "stat: Permission
+/// denied" for each member; found by audit); one the user may search but not read (0711)
+/// serves create, as it serves verify.
+#[test]
+fn a_directory_that_may_not_be_searched_is_one_error() {
+    use std::os::unix::fs::PermissionsExt;
+    if !util::require_root("setpriv") || !util::require_tool("setpriv") {
+        return;
+    }
+    let tmp = util::tempdir();
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let (closed, search_only) = (tmp.path().join("closed"), tmp.path().join("x"));
+    for (d, mode) in [(&closed, 0o700), (&search_only, 0o711)] {
+        std::fs::create_dir(d).unwrap();
+        for name in ["a", "b", "c"] {
+            std::fs::write(d.join(name), name).unwrap();
+        }
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    let a = tmp.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&closed).args(["a", "b", "c"]).ok();
+    std::fs::set_permissions(&a, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let nobody = || util::as_nobody(env!("CARGO_BIN_EXE_captar"));
+    let out = nobody().args(["verify", "-f"]).arg(&a).arg("-C").arg(&closed).code(2);
+    assert_eq!(
+        out.stderr_text(),
+        format!(
+            "captar: {}: search the directory to verify against: Permission denied (permission denied: run as root, or as a user allowed to read it)\n",
+            closed.display()
+        )
+    );
+    let b = tmp.path().join("b.tar");
+    let out = nobody().args(["create", "-f"]).arg(&b).arg("-C").arg(&closed).arg("a").code(2);
+    assert_eq!(
+        out.stderr_text(),
+        format!(
+            "captar: {}: cannot change to this directory (-C): Permission denied (run as root, or as a user allowed to search it)\n",
+            closed.display()
+        )
+    );
+    nobody().args(["create", "-f"]).arg(&b).arg("-C").arg(&search_only).args(["a", "b", "c"]).ok();
+    assert_eq!(captar().args(["list", "-f"]).arg(&b).ok().stdout_text(), "a\nb\nc\n");
+    nobody().args(["verify", "-f"]).arg(&b).arg("-C").arg(&search_only).ok();
+}
+
 /// A device node the archive holds but this process may not make (mknod(2) takes CAP_MKNOD):
 /// the message says so, for a user and for a root that lacks it (a restricted service or
 /// container), and the rest is extracted, exit 2, as GNU tar does (a user was told to choose a

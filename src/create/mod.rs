@@ -14,7 +14,7 @@ use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use rustix::fs::{Mode, OFlags, Stat};
+use rustix::fs::{Access, AtFlags, CWD, Mode, OFlags, Stat};
 
 use crate::error::{Error, Outcome, Report, Result};
 use crate::format::{BLOCK, EntryMeta, Time};
@@ -159,14 +159,21 @@ pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
             continue;
         }
         checked.push(dir);
-        let opened = rustix::fs::open(dir, OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty());
+        // O_PATH: a directory that may be searched but not read (0711) serves, as GNU tar's
+        // chdir takes it.
+        let opened = rustix::fs::open(dir, OFlags::DIRECTORY | OFlags::PATH | OFlags::CLOEXEC, Mode::empty())
+            .and_then(|_| rustix::fs::accessat(CWD, dir, Access::EXEC_OK, AtFlags::EACCESS));
         if let Err(e) = opened {
+            // The advice the error calls for (found by audit: "name an existing directory" for
+            // one that exists and may not be searched).
+            let what = match e {
+                rustix::io::Errno::NOENT | rustix::io::Errno::NOTDIR => "; name an existing directory",
+                rustix::io::Errno::ACCESS => " (run as root, or as a user allowed to search it)",
+                _ => "",
+            };
             return Err(Error::entry(
                 dir,
-                format!(
-                    "cannot change to this directory (-C): {}; name an existing directory",
-                    crate::error::os_text(&io::Error::from(e))
-                ),
+                format!("cannot change to this directory (-C): {}{what}", crate::error::os_text(&io::Error::from(e))),
             ));
         }
     }

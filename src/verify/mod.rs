@@ -245,6 +245,14 @@ pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
             let e = std::fs::metadata(dir).err().unwrap_or_else(|| io::Error::from_raw_os_error(libc::ENOTDIR));
             return Err(Error::io(dir, "open the directory to verify against", e));
         }
+        // One that cannot be searched is said once, as extract says it, not once per member
+        // (found by audit: a user's `verify -C /root` was a "stat: Permission denied" for each).
+        if let Some(dir) = &opts.directory
+            && let Err(e) =
+                rustix::fs::accessat(rustix::fs::CWD, dir, rustix::fs::Access::EXEC_OK, rustix::fs::AtFlags::EACCESS)
+        {
+            return Err(Error::io(dir, "search the directory to verify against", e.into()));
+        }
         if opts.keep_directory_symlink {
             let mut dest = crate::extract::beneath::Dest::open_for_lookup(&v.root)
                 .map_err(|e| Error::io(&*v.root, "open the directory to verify against", e))?;
