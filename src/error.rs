@@ -255,7 +255,7 @@ impl Who {
 
 /// Whether this process holds capability `bit` in its effective set (`CapEff` of
 /// /proc/self/status; held where that cannot be read).
-fn has_effective(bit: u32) -> bool {
+pub(crate) fn has_effective(bit: u32) -> bool {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let eff = status.lines().find_map(|l| l.strip_prefix("CapEff:")).map(str::trim);
     eff.and_then(|hex| u64::from_str_radix(hex, 16).ok()).is_none_or(|mask| mask & (1 << bit) != 0)

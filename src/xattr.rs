@@ -198,6 +198,14 @@ pub(crate) fn unmapped_here(uid: u32) -> Option<String> {
     (!maps).then(|| map_text(map))
 }
 
+/// When `gid` is no gid of this user namespace (outside every range of its gid map), its map,
+/// as `unmapped_here` gives the uid map's.
+pub(crate) fn gid_unmapped_here(gid: u32) -> Option<String> {
+    let map = gid_map()?;
+    let maps = map.iter().any(|r| (r.inside..r.inside + r.count).contains(&u64::from(gid)));
+    (!maps).then(|| map_text(map))
+}
+
 /// This user namespace's uid map, as `/proc/self/uid_map` gives it, one range after another
 /// (`0 100000 65536, 65536 200000 1`).
 pub(crate) fn uid_map_text() -> Option<String> {
@@ -248,8 +256,18 @@ struct UidRange {
 /// a line is not three numbers, which the kernel never writes.
 fn uid_map() -> Option<&'static [UidRange]> {
     static MAP: std::sync::OnceLock<Option<Vec<UidRange>>> = std::sync::OnceLock::new();
-    MAP.get_or_init(|| {
-        let text = std::fs::read_to_string("/proc/self/uid_map").ok()?;
+    MAP.get_or_init(|| read_id_map("/proc/self/uid_map")).as_deref()
+}
+
+/// `/proc/self/gid_map`, as `uid_map`.
+fn gid_map() -> Option<&'static [UidRange]> {
+    static MAP: std::sync::OnceLock<Option<Vec<UidRange>>> = std::sync::OnceLock::new();
+    MAP.get_or_init(|| read_id_map("/proc/self/gid_map")).as_deref()
+}
+
+fn read_id_map(path: &str) -> Option<Vec<UidRange>> {
+    {
+        let text = std::fs::read_to_string(path).ok()?;
         text.lines()
             .map(|line| {
                 let mut fields = line.split_whitespace().map(str::parse::<u64>);
@@ -261,8 +279,7 @@ fn uid_map() -> Option<&'static [UidRange]> {
                 }
             })
             .collect()
-    })
-    .as_deref()
+    }
 }
 
 pub fn is_unsupported(e: &io::Error) -> bool {

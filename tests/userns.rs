@@ -326,6 +326,29 @@ fn an_owner_the_namespace_does_not_map_keeps_the_file_and_its_capability() {
     assert_eq!(getcap_n(&dst.join("tool")), format!("{}/tool cap_net_raw=ep [rootid={NS_ROOT}]\n", dst.display()));
 }
 
+/// A file made in a setgid directory whose group this namespace does not map (host gid 0; the
+/// map covers host 100000..165536) takes that group, and the kernel then refuses its capability
+/// with EPERM, whatever the writer holds: the error names the unmapped group, where it said
+/// CAP_SETFCAP was missing, which the namespace's root held (found by audit).
+#[test]
+fn a_group_the_namespace_does_not_map_is_named_when_a_capability_is_refused() {
+    let Some(e) = env() else { return };
+    let (a, dst) = archive_and_ns_destination(&e);
+    std::os::unix::fs::chown(&dst, Some(NS_ROOT), Some(0)).unwrap();
+    std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(0o2777)).unwrap();
+    let cap = env!("CARGO_BIN_EXE_captar");
+    let out = in_userns(&format!("{cap} extract --no-same-owner -f {} -C {}", a.display(), dst.display()));
+    assert_eq!(out.status.code(), Some(2), "{}", out.stderr_text());
+    let err = out.stderr_text();
+    assert!(
+        err.starts_with(
+            "captar: ./ping: cannot restore cap_net_raw=ep: the file's group is none of this user namespace's (shown here as 65534), and the kernel sets a capability only on a file whose owner and group both map, whatever the writer holds;"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("CAP_SETFCAP"), "{err}");
+}
+
 /// A backup made on the host of a rootless container's files holds rootid 100000 (or 101000,
 /// a capability for the container's uid 1000), the host's uids; extracted inside the container
 /// as archived, the kernel reads a rootid as one of the namespace's uids and refuses it. The

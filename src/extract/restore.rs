@@ -86,8 +86,20 @@ pub type FromStream = (Vec<(PathBuf, String)>, u64);
 const FROM_STREAM_MAX: usize = 1 << 16;
 
 /// What a failed `fsetxattr(security.capability)` of `value` means and how to get past it.
-pub fn cap_errno_reason(e: &io::Error, value: &[u8]) -> String {
+/// `ids` gives the file's owner and group as this namespace sees them, asked only for EPERM in
+/// a user namespace.
+pub fn cap_errno_reason(e: &io::Error, value: &[u8], ids: &dyn Fn() -> Option<(u32, u32)>) -> String {
     match e.raw_os_error() {
+        // In a user namespace the kernel takes a capability only on a file whose owner and
+        // group both map there, whatever the writer holds (found by audit: a file made in a
+        // setgid directory of an unmapped group was said to want CAP_SETFCAP, which the
+        // process held).
+        Some(libc::EPERM)
+            if !crate::xattr::initial_userns_or_unknown()
+                && let Some(why) = ids().and_then(|(uid, gid)| unmapped_owner(uid, gid)) =>
+        {
+            why
+        }
         // Root may lack it too: a container started without it, a bounding set that drops it
         // (found by review: "run as root" was said to root).
         Some(libc::EPERM) if rustix::process::geteuid().is_root() => {
@@ -114,6 +126,34 @@ pub fn cap_errno_reason(e: &io::Error, value: &[u8]) -> String {
         _ => crate::error::os_text(e),
     }
 }
+
+/// Which of a file's owner `uid` and group `gid` (as this namespace shows them) maps to none
+/// of this user namespace's ids, said with what to do; `None` where neither is known not to.
+/// An id the namespace does not map shows as the overflow id (65534), which may also be one it
+/// maps: where this process holds CAP_SETFCAP, an EPERM can only mean such an id, and the
+/// overflow id names which.
+fn unmapped_owner(uid: u32, gid: u32) -> Option<String> {
+    let overflow =
+        |file: &str| std::fs::read_to_string(file).ok().and_then(|t| t.trim().parse::<u32>().ok()).unwrap_or(65534);
+    let held = || crate::error::has_effective(CAP_SETFCAP);
+    let what =
+        if crate::xattr::unmapped_here(uid).is_some() || (uid == overflow("/proc/sys/kernel/overflowuid") && held()) {
+            "owner"
+        } else if crate::xattr::gid_unmapped_here(gid).is_some()
+            || (gid == overflow("/proc/sys/kernel/overflowgid") && held())
+        {
+            "group"
+        } else {
+            return None;
+        };
+    let id = if what == "owner" { uid } else { gid };
+    Some(format!(
+        "the file's {what} is none of this user namespace's (shown here as {id}), and the kernel sets a capability only on a file whose owner and group both map, whatever the writer holds; a file made in a setgid directory takes the directory's group: extract where the owner and group map, or pass --no-caps"
+    ))
+}
+
+/// CAP_SETFCAP, as capability(7) numbers it.
+const CAP_SETFCAP: u32 = 31;
 
 /// Why a user namespace refuses a v3 value of `rootid`, and the `--cap-rootid` that writes the
 /// same stored value where the namespace outside holds it; `None` where the rootid is one of
@@ -611,18 +651,19 @@ impl Restorer {
         &self,
         set: &dyn Fn(&OsStr, &[u8]) -> io::Result<()>,
         remove: &dyn Fn(&OsStr) -> io::Result<()>,
+        ids: &dyn Fn() -> Option<(u32, u32)>,
         meta: &EntryMeta,
         problems: &mut Vec<String>,
     ) -> std::result::Result<(), CapFailure> {
         let mut others = self.other_xattrs(set, meta, problems);
         self.drop_inherited_acls(remove, meta, problems);
         others.retain(|(name, _)| ["user.", "trusted."].iter().any(|k| name.as_bytes().starts_with(k.as_bytes())));
-        match self.caps_of(set, meta) {
+        match self.caps_of(set, ids, meta) {
             Err(f) if f.no_space && !others.is_empty() => {
                 for (name, _) in &others {
                     let _ = remove(name);
                 }
-                let caps = self.caps_of(set, meta);
+                let caps = self.caps_of(set, ids, meta);
                 let mut refused = Vec::new();
                 for (name, value) in &others {
                     match set(name, value) {
@@ -683,7 +724,8 @@ impl Restorer {
             Restorer::refused(&mut problems, format!("mode {}", mode_text(mode)), e, owner)?;
         }
         let set = |name: &OsStr, value: &[u8]| xattr::set_fd(fd, name, value);
-        let caps = self.xattrs_and_caps(&set, &|name| xattr::remove_fd(fd, name), meta, &mut problems);
+        let ids = || rustix::fs::fstat(fd).ok().map(|st| (st.st_uid, st.st_gid));
+        let caps = self.xattrs_and_caps(&set, &|name| xattr::remove_fd(fd, name), &ids, meta, &mut problems);
         if first != mode
             && let Err(e) = rustix::fs::fchmod(fd, mode)
         {
@@ -813,6 +855,7 @@ impl Restorer {
     fn caps_of(
         &self,
         set: &dyn Fn(&OsStr, &[u8]) -> io::Result<()>,
+        ids: &dyn Fn() -> Option<(u32, u32)>,
         meta: &EntryMeta,
     ) -> std::result::Result<(), CapFailure> {
         let Some(raw) = meta.caps_raw() else { return Ok(()) };
@@ -831,7 +874,7 @@ impl Restorer {
         // would hold neither after -U freed room nor beneath a mount inside the destination.
         set(OsStr::new(caps::XATTR_NAME), &value).map_err(|e| {
             let full = matches!(e.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT));
-            failure(cap_errno_reason(&e, &value), full)
+            failure(cap_errno_reason(&e, &value, ids), full)
         })?;
         if value != raw {
             self.rewritten_caps.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -893,7 +936,8 @@ impl Restorer {
         let kept = |name: &OsStr| keep_owner_mode && name == acl::ACCESS_XATTR;
         let set = |name: &OsStr, value: &[u8]| if kept(name) { Ok(()) } else { xattr::set_fd(fd, name, value) };
         let remove = |name: &OsStr| if kept(name) { Ok(()) } else { xattr::remove_fd(fd, name) };
-        let caps = self.xattrs_and_caps(&set, &remove, meta, &mut problems);
+        let ids = || rustix::fs::fstat(fd).ok().map(|st| (st.st_uid, st.st_gid));
+        let caps = self.xattrs_and_caps(&set, &remove, &ids, meta, &mut problems);
         if let Some(mode) = last_mode
             && let Err(e) = rustix::fs::fchmod(fd, mode)
         {
@@ -929,7 +973,8 @@ impl Restorer {
             }
         }
         let set = |xname: &OsStr, value: &[u8]| xattr::set_path(at, xname, value);
-        let caps = self.xattrs_and_caps(&set, &|xname| xattr::remove_path(at, xname), meta, &mut problems);
+        let ids = || rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW).ok().map(|st| (st.st_uid, st.st_gid));
+        let caps = self.xattrs_and_caps(&set, &|xname| xattr::remove_path(at, xname), &ids, meta, &mut problems);
         let clamped = self.set_times(
             meta,
             |t| rustix::fs::utimensat(dir, name, t, AtFlags::SYMLINK_NOFOLLOW),
