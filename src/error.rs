@@ -142,6 +142,11 @@ pub fn quoted(bytes: &[u8]) -> String {
 /// How errors name standard output.
 pub const STDOUT: &str = "(standard output)";
 
+/// Set (by the binary, before the Rust runtime starts) when standard output was closed: it is
+/// then a descriptor every write to fails with EINVAL (the runtime would have opened
+/// /dev/null, and its stdout takes EBADF for success), which errors explain by this.
+pub static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{}: {op}: {}{}", path.on_disk(), os_text(source), errno_hint(op, source, Who::me()))]
@@ -278,6 +283,9 @@ fn errno_hint(op: &str, e: &io::Error, who: Who) -> &'static str {
     let reads =
         ["read", "stat", "list", "search", "open the archive"].iter().any(|r| op.starts_with(r)) || op == "open";
     match e.raw_os_error() {
+        Some(libc::EINVAL) if op == "write" && STDOUT_CLOSED.load(std::sync::atomic::Ordering::Relaxed) => {
+            " (standard output was closed when captar started, `>&-`: give it somewhere to go, `>/dev/null` to drop it)"
+        }
         // The kernel reads back only a well-formed revision 2 or 3 value; another one stored
         // (revision 1, truncated: written past setcap, or by an old kernel) is refused.
         Some(libc::EINVAL) if op == "read security.capability" => {

@@ -2,6 +2,39 @@
 
 use std::process::ExitCode;
 
+/// Standard output closed when captar starts (`captar list -f a.tar >&-`) is taken, before the
+/// Rust runtime would open /dev/null there (where what was written went, exit 0; its stdout
+/// also takes EBADF for success), by a descriptor every write to fails with EINVAL (an epoll
+/// instance), and `captar::error::STDOUT_CLOSED` is set: what captar has to write there is an
+/// error that says so, exit 2, as GNU tar's "stdout: write error" (found by audit: a listing,
+/// or the archive of `create -f -`, went to /dev/null, exit 0). The fd stays taken, so no file
+/// opened later gets it. Standard input and error closed are left to the runtime (/dev/null:
+/// nothing to read; errors unsaid, the exit code still counts them).
+#[allow(unsafe_code)]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static STDOUT_CLOSED_FAILS: extern "C" fn() = stdout_closed_fails;
+
+#[allow(unsafe_code)]
+extern "C" fn stdout_closed_fails() {
+    // SAFETY: fcntl(F_GETFD), open(2) of /dev/null and epoll_create1, before anything else of
+    // the program runs (an .init_array function): no fd is owned by any Rust object yet.
+    unsafe {
+        let closed = |fd| libc::fcntl(fd, libc::F_GETFD) == -1;
+        if !closed(1) {
+            return;
+        }
+        // New descriptors take the lowest free number: standard input's first, where it is
+        // closed too.
+        if closed(0) {
+            libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        }
+        if libc::epoll_create1(0) == 1 {
+            captar::error::STDOUT_CLOSED.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let run = std::panic::catch_unwind(|| captar::cli::run(std::env::args_os().collect()));
     let Ok(result) = run else {

@@ -1327,6 +1327,36 @@ getfacl -cn gnu/f | grep -E '^(user|group):[0-9]' | tr '\n' ' '; echo
     );
 }
 
+/// Standard output closed (`>&-`): what captar has to write there is an error that says so,
+/// exit 2, as GNU tar's "stdout: write error" (found by audit: the runtime opened /dev/null
+/// there, and a listing or the archive of `create -f -` went to it, exit 0); a command that
+/// writes nothing there is unaffected, as is standard input closed.
+#[test]
+fn a_closed_standard_output_is_an_error_where_written() {
+    let tmp = util::tempdir();
+    std::fs::write(tmp.path().join("f"), "x").unwrap();
+    let a = tmp.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(tmp.path()).arg("f").ok();
+    let bin = env!("CARGO_BIN_EXE_captar");
+    let closed = |args: &str, code: i32| {
+        let script = format!("cd '{}' && exec '{bin}' {args} >&-", tmp.path().display());
+        cmd("sh").args(["-c", &script]).code(code).stderr_text()
+    };
+    let said =
+        "(standard output was closed when captar started, `>&-`: give it somewhere to go, `>/dev/null` to drop it)";
+    for (args, named) in [
+        ("list -f a.tar", "(standard output)"),
+        ("create -f - f", "(archive on standard output)"),
+        ("verify -f a.tar", "(standard output)"),
+        ("list -f a.tar <&-", "(standard output)"),
+    ] {
+        assert_eq!(closed(args, 2), format!("captar: {named}: write: Invalid argument {said}\n"), "{args}");
+    }
+    std::fs::create_dir(tmp.path().join("out")).unwrap();
+    assert_eq!(closed("extract -f a.tar -C out", 0), "");
+    assert_eq!(std::fs::read(tmp.path().join("out/f")).unwrap(), b"x");
+}
+
 /// A `-C` directory the user may not search is one error that says so, for create and verify
 /// (create advised naming "an existing directory", and verify gave a "stat: Permission
 /// denied" for each member; found by audit); one the user may search but not read (0711)
