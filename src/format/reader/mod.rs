@@ -191,6 +191,18 @@ fn other_format(head: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// A damaged header out of a decompressor whose stream reading on found damaged: the stream's
+/// damage, the cause, first, then the header (`what`: "header has no valid checksum") as what
+/// it made of the data (found by audit: "header has no valid checksum: the compressed stream
+/// is damaged (bzip2: invalid data)" joined two diagnoses, the symptom first).
+fn damaged_stream_first(damaged: &str, what: &str) -> String {
+    let what = match what {
+        "header checksum mismatch" => "fails its checksum",
+        other => other.strip_prefix("header ").unwrap_or(other),
+    };
+    format!("{damaged}; the member header read from it here {what}")
+}
+
 /// Data after the compressed stream's end (`compress::trailing_data`), in a message: the stream
 /// before it passed its checks.
 fn trailing_msg(e: &io::Error) -> String {
@@ -643,11 +655,13 @@ impl Reader {
     /// so. (Not to its end: a compressed file that is no archive at all would be decompressed
     /// whole before saying so.)
     fn bad_header(&mut self, at: u64, what: &str, why: &str) -> Error {
+        // (A decompressor may give a block's bytes before it checks them, as bzip2 does: the
+        // header is then damaged data, the stream's damage found by reading on.)
         const AHEAD: u64 = 64 << 20;
         if !self.src.seeks()
             && let Err(e) = io::copy(&mut (&mut *self.src).take(AHEAD), &mut io::sink())
         {
-            return self.err(at, format!("{what}: {}", self.damaged(&e)));
+            return self.err(at, damaged_stream_first(&self.damaged(&e), what));
         }
         self.err(at, format!("{what}: {why}"))
     }
@@ -666,7 +680,7 @@ impl Reader {
             // Out of a decompressor, any error past a damaged header is the stream's (zstd's
             // failed checksum has neither kind below; a cut stream ends early).
             let msg = match reader.src.decompresses() {
-                true => format!("{what}: {}", reader.damaged(e)),
+                true => damaged_stream_first(&reader.damaged(e), what),
                 false => format!("{what}: the archive is damaged here, and reading on past it: {}", reader.io_msg(e)),
             };
             reader.err(at, msg)
