@@ -826,6 +826,17 @@ fn json_holds_the_errors() {
     }
     let v = json(captar().args(["verify", "--json", "-f", "nosuch.tar"]).current_dir(tmp.path()).code(2));
     assert_eq!(v["errors"], serde_json::json!(["nosuch.tar: open the archive: No such file or directory"]));
+    // A document standard output refuses is said once (found by audit: it was written again,
+    // and its failure said twice), as without --json.
+    if Path::new("/dev/full").exists() {
+        for json in [&["--json"][..], &[]] {
+            let line =
+                format!("exec '{}' verify {} -f m.tar -C . > /dev/full", env!("CARGO_BIN_EXE_captar"), json.join(" "));
+            let out = cmd("sh").args(["-c", &line]).current_dir(tmp.path()).code(2);
+            assert_eq!(out.stderr_text().lines().count(), 1, "{json:?}: {}", out.stderr_text());
+            assert!(out.stderr_text().starts_with("captar: (standard output): write: No space left on device"));
+        }
+    }
     // An error that stops the run (the archive cut short) comes after what was found before.
     std::fs::write(tmp.path().join("m/big"), vec![b'x'; 8192]).unwrap();
     let full = tmp.path().join("full.tar");

@@ -282,6 +282,12 @@ pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
         // With --json, an error that stops the run (a truncated or damaged archive) is said in
         // the document too, after what was found before it (found by review: there was no
         // document at all, the differences found before it lost).
+        // Standard output refused what was written (the document itself, with --json): said
+        // once (found by audit: the document was written again, and its failure said twice).
+        Err(e @ Error::Io { .. }) if matches!(&e, Error::Io { path, .. } if path.as_os_str() == crate::error::STDOUT) =>
+        {
+            return Err(e);
+        }
         Err(e) if opts.json => {
             report.error(e);
             v.finish()?;
