@@ -605,6 +605,22 @@ fn scan_and_verify_extra_reach_past_path_max() {
     let extra = format!("{}/late: capped file not in archive: cap_sys_module=ep", rel.display());
     assert!(out.stdout_text().lines().any(|l| l == extra), "{}", out.stdout_text());
     assert!(out.stderr_text().is_empty(), "{}", out.stderr_text());
+    // `caps scan --json` of the tree by its absolute path is a manifest `verify --manifest`
+    // checks without -C, its paths past PATH_MAX too (found by audit: "File name too long"),
+    // a lost capability found there.
+    let manifest = a.path().join("deep.json");
+    let json = captar().args(["caps", "scan", "--json"]).arg(tmp.path()).ok().stdout;
+    std::fs::write(&manifest, json).unwrap();
+    let out = captar().args(["verify", "--manifest"]).arg(&manifest).ok();
+    assert_eq!(out.stdout_text(), "verified 3 entries, 3 with capabilities: 0 differences\n");
+    let late = rustix::fs::openat(&fd, "late", OFlags::RDONLY | OFlags::CLOEXEC, mode).unwrap();
+    rustix::fs::fremovexattr(&late, "security.capability").unwrap();
+    let out = captar().args(["verify", "--manifest"]).arg(&manifest).code(1);
+    let lost = format!(
+        "{}/late: capabilities missing on disk (manifest cap_sys_module=ep)",
+        tmp.path().join(rel.strip_prefix(".").unwrap()).display()
+    );
+    assert!(out.stdout_text().lines().any(|l| l == lost), "{}", out.stdout_text());
 }
 
 #[test]

@@ -45,11 +45,42 @@ impl Dirs {
         // Compared as bytes: `Path`'s own comparison walks components.
         if self.fd.is_none() || self.path.as_os_str().as_bytes() != parent.as_os_str().as_bytes() {
             self.fd = None;
-            let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
-            self.fd = Some(rustix::fs::open(parent, flags, rustix::fs::Mode::empty()).ok()?);
+            self.fd = Some(open_dir_in_pieces(parent.as_os_str().as_bytes())?);
             parent.clone_into(&mut self.path);
         }
         Some((self.fd.as_ref()?.as_fd(), CStr::from_bytes_with_nul(&self.name).ok()?))
+    }
+}
+
+/// The directory `path` opened (O_PATH), as a path is looked up (its symlinks followed); one of
+/// PATH_MAX bytes or more in pieces shorter than that, each opened in the one before (found by
+/// audit: a manifest's file deeper than 4096 bytes, which `caps scan` finds and records, was
+/// "File name too long" without `-C`).
+fn open_dir_in_pieces(path: &[u8]) -> Option<OwnedFd> {
+    use std::os::unix::ffi::OsStrExt;
+    const PATH_MAX: usize = libc::PATH_MAX as usize;
+    let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let mut at: Option<OwnedFd> = None;
+    let mut rest = path;
+    loop {
+        let dir = at.as_ref().map_or(rustix::fs::CWD, |fd| fd.as_fd());
+        let last = rest.len() < PATH_MAX;
+        // After the last `/` that leaves a piece shorter than PATH_MAX (a component is at most
+        // NAME_MAX bytes); `/` alone, for an absolute path's first piece.
+        let cut = match last {
+            true => rest.len(),
+            false => rest[..PATH_MAX].iter().rposition(|&b| b == b'/').map(|i| i.max(1))?,
+        };
+        let fd = rustix::fs::openat(dir, std::ffi::OsStr::from_bytes(&rest[..cut]), flags, rustix::fs::Mode::empty())
+            .ok()?;
+        if last {
+            return Some(fd);
+        }
+        at = Some(fd);
+        rest = &rest[cut..];
+        while let [b'/', tail @ ..] = rest {
+            rest = tail;
+        }
     }
 }
 
