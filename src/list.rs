@@ -143,7 +143,12 @@ struct JsonEntry<'a> {
     uid: u64,
     gid: u64,
     uname: Option<String>,
+    /// The owner's and group's names' exact bytes when they are not UTF-8, as `path_hex`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uname_hex: Option<String>,
     gname: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gname_hex: Option<String>,
     size: u64,
     mtime: String,
     link: Option<String>,
@@ -719,6 +724,12 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
                 Some((link, hex)) => (Some(link), hex),
                 None => (None, None),
             };
+            let name_and_hex = |name: Option<&[u8]>| match name.map(text_and_hex) {
+                Some((text, hex)) => (Some(text), hex),
+                None => (None, None),
+            };
+            let ((uname, uname_hex), (gname, gname_hex)) =
+                (name_and_hex(meta.uname.as_deref()), name_and_hex(meta.gname.as_deref()));
             let j = JsonEntry {
                 path,
                 path_hex,
@@ -726,8 +737,10 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
                 mode: format!("{:04o}", meta.mode),
                 uid: meta.uid,
                 gid: meta.gid,
-                uname: meta.uname.as_deref().map(lossy),
-                gname: meta.gname.as_deref().map(lossy),
+                uname,
+                uname_hex,
+                gname,
+                gname_hex,
                 size: meta.size,
                 mtime: meta.mtime.to_pax(),
                 link,

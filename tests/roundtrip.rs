@@ -4410,6 +4410,24 @@ fn list_json_keeps_the_bytes_of_names_that_are_not_utf8() {
             (s("n\u{fffd}"), s("6efe"), None, None),
         ]
     );
+    // So are an owner's and a group's name, in `uname_hex` / `gname_hex` (found by audit: two
+    // owners that differ in their invalid bytes listed the same).
+    let owned = tmp.path().join("owned.tar");
+    captar().args(["create", "--owner=aaaa:5", "--group=bbbb:6", "-f"]).arg(&owned).arg("-C").arg(&src).arg("l").ok();
+    let mut bytes = std::fs::read(&owned).unwrap();
+    let at = bytes.windows(4).position(|w| w == b"aaaa").unwrap() - 265;
+    bytes[at + 265..at + 269].copy_from_slice(b"a\xffaa");
+    bytes[at + 297..at + 301].copy_from_slice(b"b\xfebb");
+    bytes[at + 148..at + 156].fill(b' ');
+    let sum: u32 = bytes[at..at + 512].iter().map(|&b| u32::from(b)).sum();
+    bytes[at + 148..at + 156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    std::fs::write(&owned, bytes).unwrap();
+    let listing = captar().args(["list", "--json", "-f"]).arg(&owned).ok().stdout_text();
+    let m: serde_json::Value = serde_json::from_str(listing.trim_end()).unwrap();
+    let got = ["uname", "uname_hex", "gname", "gname_hex"].map(|k| fields(&m, k));
+    assert_eq!(got, [s("a\u{fffd}aa"), s("61ff6161"), s("b\u{fffd}bb"), s("62fe6262")]);
+    let plain = captar().args(["list", "--json", "-f"]).arg(&archive).ok().stdout_text();
+    assert!(!plain.contains("uname_hex") && !plain.contains("gname_hex"), "{plain}");
 }
 
 /// A filesystem that refuses modes and times (exFAT through FUSE answers EPERM; here a seccomp
