@@ -351,6 +351,9 @@ fn errno_hint(op: &str, e: &io::Error, who: Who) -> &'static str {
         Some(libc::EPERM) | Some(libc::EACCES) if who == Who::NamespaceRoot => {
             " (permission denied in a user namespace: its root has no power over files whose owner it does not map, nor over devices; run in the initial namespace, or map that owner)"
         }
+        Some(libc::EPERM) | Some(libc::EACCES) if op.starts_with("search") => {
+            " (permission denied: run as root, or as a user allowed to search it)"
+        }
         Some(libc::EPERM) | Some(libc::EACCES) if reads => {
             " (permission denied: run as root, or as a user allowed to read it)"
         }

@@ -14,7 +14,7 @@ use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use rustix::fs::{Access, AtFlags, CWD, Mode, OFlags, Stat};
+use rustix::fs::Stat;
 
 use crate::error::{Error, Outcome, Report, Result};
 use crate::format::{BLOCK, EntryMeta, Time};
@@ -161,8 +161,7 @@ pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
         checked.push(dir);
         // O_PATH: a directory that may be searched but not read (0711) serves, as GNU tar's
         // chdir takes it.
-        let opened = rustix::fs::open(dir, OFlags::DIRECTORY | OFlags::PATH | OFlags::CLOEXEC, Mode::empty())
-            .and_then(|_| rustix::fs::accessat(CWD, dir, Access::EXEC_OK, AtFlags::EACCESS));
+        let opened = crate::extract::beneath::open_searchable(dir);
         if let Err(e) = opened {
             // The advice the error calls for (found by audit: "name an existing directory" for
             // one that exists and may not be searched).

@@ -464,6 +464,17 @@ fn openat2_in_pieces(root: BorrowedFd<'_>, rel: &[u8]) -> Result<Option<OwnedFd>
     }
 }
 
+/// The directory `dir` opened (O_PATH) if this process may search it: "." looked up in it, a
+/// lookup the kernel allows only with search permission, as its ACL, security module and
+/// fsuid decide (faccessat2, which asks the same, is refused by older container seccomp
+/// filters, with EPERM; found by review). A directory that may be searched but not read
+/// (0711) serves.
+pub fn open_searchable(dir: &Path) -> Result<OwnedFd, Errno> {
+    let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let fd = rustix::fs::open(dir, flags, Mode::empty())?;
+    rustix::fs::openat(&fd, c".", flags, Mode::empty())
+}
+
 /// Linux's `PATH_MAX`: a path passed whole must be shorter, its NUL included.
 const PATH_MAX: usize = libc::PATH_MAX as usize;
 

@@ -248,8 +248,7 @@ pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
         // One that cannot be searched is said once, as extract says it, not once per member
         // (found by audit: a user's `verify -C /root` was a "stat: Permission denied" for each).
         if let Some(dir) = &opts.directory
-            && let Err(e) =
-                rustix::fs::accessat(rustix::fs::CWD, dir, rustix::fs::Access::EXEC_OK, rustix::fs::AtFlags::EACCESS)
+            && let Err(e) = crate::extract::beneath::open_searchable(dir)
         {
             return Err(Error::io(dir, "search the directory to verify against", e.into()));
         }
