@@ -169,10 +169,12 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
             std::env::var_os("TAR_OPTIONS").unwrap_or_default()
         )),
         // A mistyped subcommand read as a tar bundle: said as such.
-        (_, Error::Usage(m)) if tar_style => match tarstyle::mistyped_subcommand(&original, Some(&m)) {
-            Some(instead) => Error::Usage(instead),
-            None => Error::Usage(m),
-        },
+        (_, Error::Usage(m)) if tar_style => {
+            match tarstyle::first_word_of(&original).and_then(|word| tarstyle::mistyped_subcommand(word, Some(&m))) {
+                Some(instead) => Error::Usage(instead),
+                None => Error::Usage(m),
+            }
+        }
         (_, e) => e,
     };
     let args = match &tar_options {

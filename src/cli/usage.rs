@@ -27,10 +27,18 @@ pub fn one_line(e: &clap::Error, args: &[OsString]) -> String {
             None => {}
         }
     }
-    // A mistyped subcommand, or one of caps: said so, with a like subcommand, never a one-letter
-    // alias (clap offered `c` and `d` for `decode`).
-    if e.kind() == clap::error::ErrorKind::InvalidSubcommand
-        && let Some(instead) = super::tarstyle::mistyped_subcommand(args, None)
+    // A mistyped first word (not one of `caps scna` or `help bogus`, which clap words well),
+    // or one of caps' subcommands: said so, with a like subcommand, never a one-letter alias
+    // (clap offered `c` and `d` for `decode`); a word of four letters or more with none is
+    // said to be no subcommand, after a tar bundle's unknown letters are looked for.
+    let rejected = match e.get(clap::error::ContextKind::InvalidSubcommand) {
+        Some(clap::error::ContextValue::String(word)) if e.kind() == clap::error::ErrorKind::InvalidSubcommand => {
+            Some(word.as_bytes()).filter(|w| super::tarstyle::first_word_of(args) == Some(*w))
+        }
+        _ => None,
+    };
+    if let Some(word) = rejected
+        && let Some(instead) = super::tarstyle::mistyped_subcommand(word, None)
     {
         return instead;
     }
@@ -46,6 +54,10 @@ pub fn one_line(e: &clap::Error, args: &[OsString]) -> String {
             list.join(" "),
             String::from_utf8_lossy(word)
         );
+    }
+    // No like subcommand: none offered (clap's were one-letter aliases, `r` for `frobnicate`).
+    if let Some(word) = rejected.filter(|w| w.len() >= 4 && w.iter().all(u8::is_ascii_alphabetic)) {
+        return format!("unrecognized subcommand '{}'; see `captar --help`", String::from_utf8_lossy(word));
     }
     // GNU tar's `--totals=SIGNAL` (totals each time the signal comes): its own refusal, not
     // clap's word for a flag given a value, which reads as the user's typo (found by review).

@@ -218,45 +218,55 @@ fn first_word(args: &[OsString]) -> Option<(&[u8], impl Iterator<Item = &[u8]> +
     }
 }
 
-/// For a line whose first word is no subcommand and, where it was read as a tar bundle,
-/// failed so (`failed`, that error): the error to give when the word reads as a mistyped or
-/// misplaced subcommand rather than a bundle of tar letters (found by audit: `scan` was "create
-/// does not take --same-order", `verfy` "unknown tar option -e -y in 'verfy'", `bogus` "option
-/// -b needs a value", and `decode` had "similar subcommands" `c` and `d`). Only a word of four
-/// letters or more, all letters: a `caps` subcommand is named as such; one within two edits
-/// of a subcommand (`damerau_levenshtein`) is offered it; any other is said to be no
-/// subcommand where it failed as a bundle and has no `f` (real bundles name the archive with
-/// `f`, or are short: `xv`, `tzv`), with the bundle's own error beside it. `None` leaves the
-/// error as it was.
-pub fn mistyped_subcommand(args: &[OsString], failed: Option<&str>) -> Option<String> {
-    let (word, _) = first_word(args)?;
+/// The first word after captar's own options, the one `is_tar_style` judges.
+pub fn first_word_of(args: &[OsString]) -> Option<&[u8]> {
+    first_word(args).map(|(word, _)| word)
+}
+
+/// What to say of `word`, a first word of four letters or more that is no subcommand, when it
+/// reads as a mistyped or misplaced one (found by audit: `scan` was "`captar create` does not
+/// take --same-order", `verfy` "unknown tar option -e -y in 'verfy'", `decode` had "similar
+/// subcommands" `c` and `d`): a `caps` subcommand is named as such; one within an edit of a
+/// subcommand's name (two for a word over five letters; `damerau_levenshtein`) is offered it.
+/// `failed`, where the line was read as a dashless tar bundle and failed so: a word with an
+/// `f` is a bundle (it names the archive) and keeps its error; another is offered a like
+/// subcommand, or keeps its error with a word that it is no subcommand either (found by
+/// review: `cvpf` with its archive forgotten was offered `caps`). `None` leaves the error.
+pub fn mistyped_subcommand(word: &[u8], failed: Option<&str>) -> Option<String> {
     if word.len() < 4 || !word.iter().all(u8::is_ascii_alphabetic) {
         return None;
     }
     let shown = String::from_utf8_lossy(word);
     let cmd = <super::Cli as clap::CommandFactory>::command();
-    if let Some(caps) = cmd.find_subcommand("caps")
-        && caps.get_subcommands().any(|sc| sc.get_name().as_bytes() == word)
-    {
+    let caps: Vec<&str> = cmd
+        .find_subcommand("caps")
+        .map(|c| c.get_subcommands().map(clap::Command::get_name).filter(|n| *n != "help").collect())
+        .unwrap_or_default();
+    if caps.contains(&shown.as_ref()) {
         return Some(format!(
             "unrecognized subcommand '{shown}'; it is a subcommand of caps: `captar caps {shown}`; see `captar caps --help`"
         ));
     }
-    let names = cmd.get_subcommands().flat_map(|sc| std::iter::once(sc.get_name()).chain(sc.get_all_aliases()));
-    let close = names
-        .filter(|n| n.len() >= 3)
-        .map(|n| (strsim::damerau_levenshtein(&shown, n), n))
-        .filter(|(d, _)| *d <= 2)
+    if failed.is_some() && word.contains(&b'f') {
+        return None;
+    }
+    let most = if word.len() <= 5 { 1 } else { 2 };
+    let top = cmd.get_subcommands().flat_map(|sc| std::iter::once(sc.get_name()).chain(sc.get_all_aliases()));
+    let like = top
+        .filter(|n| n.len() >= 4 && *n != "help")
+        .map(|n| (n, format!("'{n}'")))
+        .chain(caps.iter().map(|n| (*n, format!("`captar caps {n}`"))))
+        .map(|(n, said)| (strsim::damerau_levenshtein(&shown, n), said))
+        .filter(|(d, _)| *d <= most)
         .min();
-    match (close, failed) {
-        (Some((_, name)), _) => Some(format!(
-            "unrecognized subcommand '{shown}'; a similar subcommand exists: '{name}'; see `captar --help`"
+    match (like, failed) {
+        (Some((_, said)), _) => {
+            Some(format!("unrecognized subcommand '{shown}'; a similar subcommand exists: {said}; see `captar --help`"))
+        }
+        (None, Some(failed)) => Some(format!(
+            "{failed} (read '{shown}' as a bundle of tar options; it is no subcommand either: see `captar --help`)"
         )),
-        (None, Some(failed)) if !word.contains(&b'f') => Some(format!(
-            "unrecognized subcommand '{shown}' (read as a tar option bundle: {failed}); see `captar --help`"
-        )),
-        (None, Some(_)) => None,
-        (None, None) => Some(format!("unrecognized subcommand '{shown}'; see `captar --help`")),
+        (None, None) => None,
     }
 }
 
