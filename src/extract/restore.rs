@@ -85,6 +85,15 @@ pub type FromStream = (Vec<(PathBuf, String)>, u64);
 /// The most capabilities restored out of a decompressor that are recorded to be taken back.
 const FROM_STREAM_MAX: usize = 1 << 16;
 
+/// The owner's write bit `Restorer::writable_for_xattrs` added taken off again, the rest of the
+/// mode as it is now: an access ACL set since then holds the group's and others' bits, which
+/// setting the mode again would overwrite (found by review: a non-root extraction's umask cut
+/// the ACL's mask to nothing, for files with a `user.` xattr only).
+fn without_owner_write(fd: BorrowedFd<'_>) -> rustix::io::Result<()> {
+    let now = rustix::fs::fstat(fd)?.st_mode & 0o7777;
+    rustix::fs::fchmod(fd, Mode::from_raw_mode(now & !0o200))
+}
+
 /// What a failed `fsetxattr(security.capability)` of `value` means and how to get past it.
 /// `ids` gives the file's owner and group as this namespace sees them, asked only for EPERM in
 /// a user namespace.
@@ -727,7 +736,7 @@ impl Restorer {
         let ids = || rustix::fs::fstat(fd).ok().map(|st| (st.st_uid, st.st_gid));
         let caps = self.xattrs_and_caps(&set, &|name| xattr::remove_fd(fd, name), &ids, meta, &mut problems);
         if first != mode
-            && let Err(e) = rustix::fs::fchmod(fd, mode)
+            && let Err(e) = without_owner_write(fd)
         {
             Restorer::refused(&mut problems, format!("mode {}", mode_text(mode)), e, owner)?;
         }
@@ -939,7 +948,7 @@ impl Restorer {
         let ids = || rustix::fs::fstat(fd).ok().map(|st| (st.st_uid, st.st_gid));
         let caps = self.xattrs_and_caps(&set, &remove, &ids, meta, &mut problems);
         if let Some(mode) = last_mode
-            && let Err(e) = rustix::fs::fchmod(fd, mode)
+            && let Err(e) = without_owner_write(fd)
         {
             Restorer::refused(&mut problems, format!("mode {}", mode_text(mode)), e, owner)?;
         }
