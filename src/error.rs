@@ -266,9 +266,10 @@ pub(crate) fn has_effective(bit: u32) -> bool {
     eff.and_then(|hex| u64::from_str_radix(hex, 16).ok()).is_none_or(|mask| mask & (1 << bit) != 0)
 }
 
-/// CAP_DAC_OVERRIDE and CAP_MKNOD, as capability(7) numbers them.
+/// CAP_DAC_OVERRIDE, CAP_MKNOD and CAP_SETFCAP, as capability(7) numbers them.
 const CAP_DAC_OVERRIDE: u32 = 1;
 const CAP_MKNOD: u32 = 27;
+pub(crate) const CAP_SETFCAP: u32 = 31;
 
 /// Whether this process is root of the initial user namespace, whom "run as root" would not
 /// help.

@@ -193,17 +193,35 @@ pub(crate) fn caps_for_host() -> bool {
 /// as `/proc/self/uid_map` gives it, one range after another (`0 100000 65536`); `None` when it
 /// is one, or the map cannot be read.
 pub(crate) fn unmapped_here(uid: u32) -> Option<String> {
-    let map = uid_map()?;
-    let maps = map.iter().any(|r| (r.inside..r.inside + r.count).contains(&u64::from(uid)));
-    (!maps).then(|| map_text(map))
+    unmapped_in(uid_map()?, uid)
 }
 
 /// When `gid` is no gid of this user namespace (outside every range of its gid map), its map,
 /// as `unmapped_here` gives the uid map's.
 pub(crate) fn gid_unmapped_here(gid: u32) -> Option<String> {
-    let map = gid_map()?;
-    let maps = map.iter().any(|r| (r.inside..r.inside + r.count).contains(&u64::from(gid)));
+    unmapped_in(gid_map()?, gid)
+}
+
+fn unmapped_in(map: &[UidRange], id: u32) -> Option<String> {
+    let maps = map.iter().any(|r| (r.inside..r.inside + r.count).contains(&u64::from(id)));
     (!maps).then(|| map_text(map))
+}
+
+/// The uid this user namespace shows for one it does not map (/proc/sys/kernel/overflowuid,
+/// 65534 where that cannot be read), read once.
+pub(crate) fn overflow_uid() -> u32 {
+    static ID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *ID.get_or_init(|| overflow_id("/proc/sys/kernel/overflowuid"))
+}
+
+/// The gid shown for one this user namespace does not map, as `overflow_uid`.
+pub(crate) fn overflow_gid() -> u32 {
+    static ID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *ID.get_or_init(|| overflow_id("/proc/sys/kernel/overflowgid"))
+}
+
+fn overflow_id(file: &str) -> u32 {
+    std::fs::read_to_string(file).ok().and_then(|s| s.trim().parse::<u32>().ok()).unwrap_or(65534)
 }
 
 /// This user namespace's uid map, as `/proc/self/uid_map` gives it, one range after another

@@ -347,6 +347,21 @@ fn a_group_the_namespace_does_not_map_is_named_when_a_capability_is_refused() {
         "{err}"
     );
     assert!(!err.contains("CAP_SETFCAP"), "{err}");
+    // Extracted by the namespace's uid 65534 (which it maps; it holds CAP_SETFCAP as an
+    // ambient capability), the file's owner shows as 65534 too: the group outside the map is
+    // still the one named (found by review: the owner was blamed).
+    let dst2 = e.dir.join("dst2");
+    std::fs::create_dir(&dst2).unwrap();
+    std::os::unix::fs::chown(&dst2, Some(NS_ROOT + 65534), Some(0)).unwrap();
+    std::fs::set_permissions(&dst2, std::fs::Permissions::from_mode(0o2777)).unwrap();
+    let as_nobody = "setpriv --reuid=65534 --regid=65534 --keep-groups --inh-caps=+setfcap --ambient-caps=+setfcap";
+    let out = in_userns(&format!("{as_nobody} {cap} extract --no-same-owner -f {} -C {}", a.display(), dst2.display()));
+    assert_eq!(out.status.code(), Some(2), "{}", out.stderr_text());
+    let err = out.stderr_text();
+    assert!(
+        err.starts_with("captar: ./ping: cannot restore cap_net_raw=ep: the file's group is none of this user namespace's (shown here as 65534)"),
+        "{err}"
+    );
 }
 
 /// A backup made on the host of a rootless container's files holds rootid 100000 (or 101000,

@@ -247,16 +247,7 @@ pub fn file_risk(found: &Found) -> Vec<&'static str> {
 /// there, never `owner-not-root`. In the initial namespace every uid maps, and 65534 is
 /// `nobody`.
 fn owner_unmapped(uid: u32) -> bool {
-    static OVERFLOW: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
-    let overflow = *OVERFLOW.get_or_init(|| {
-        (!crate::xattr::in_initial_userns()).then(|| {
-            std::fs::read_to_string("/proc/sys/kernel/overflowuid")
-                .ok()
-                .and_then(|s| s.trim().parse::<u32>().ok())
-                .unwrap_or(65534)
-        })
-    });
-    overflow == Some(uid)
+    !crate::xattr::in_initial_userns() && crate::xattr::overflow_uid() == uid
 }
 
 fn names(mask: u64) -> Vec<String> {

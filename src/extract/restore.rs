@@ -138,31 +138,33 @@ pub fn cap_errno_reason(e: &io::Error, value: &[u8], ids: &dyn Fn() -> Option<(u
 
 /// Which of a file's owner `uid` and group `gid` (as this namespace shows them) maps to none
 /// of this user namespace's ids, said with what to do; `None` where neither is known not to.
-/// An id the namespace does not map shows as the overflow id (65534), which may also be one it
-/// maps: where this process holds CAP_SETFCAP, an EPERM can only mean such an id, and the
-/// overflow id names which.
+/// One outside the namespace's map is; an id it does not map also shows as the overflow id
+/// (65534), which it may map too: where this process holds CAP_SETFCAP, an EPERM can mean
+/// nothing else, and the overflow ids say which, but for an owner that is this process's own
+/// uid (both: either; found by review: the owner, shown as 65534 and mapped, was blamed for a
+/// group outside the map).
 fn unmapped_owner(uid: u32, gid: u32) -> Option<String> {
-    let overflow =
-        |file: &str| std::fs::read_to_string(file).ok().and_then(|t| t.trim().parse::<u32>().ok()).unwrap_or(65534);
-    let held = || crate::error::has_effective(CAP_SETFCAP);
-    let what =
-        if crate::xattr::unmapped_here(uid).is_some() || (uid == overflow("/proc/sys/kernel/overflowuid") && held()) {
-            "owner"
-        } else if crate::xattr::gid_unmapped_here(gid).is_some()
-            || (gid == overflow("/proc/sys/kernel/overflowgid") && held())
-        {
-            "group"
-        } else {
-            return None;
-        };
-    let id = if what == "owner" { uid } else { gid };
+    use crate::xattr::{gid_unmapped_here, overflow_gid, overflow_uid, unmapped_here};
+    let (what, shown) = if unmapped_here(uid).is_some() {
+        ("owner", uid.to_string())
+    } else if gid_unmapped_here(gid).is_some() {
+        ("group", gid.to_string())
+    } else if !crate::error::has_effective(crate::error::CAP_SETFCAP) {
+        return None;
+    } else {
+        // This process's own uid maps here: a file it owns is not the one.
+        let own = rustix::process::geteuid().as_raw();
+        match (uid == overflow_uid() && uid != own, gid == overflow_gid()) {
+            (true, true) => ("owner or group", format!("{uid}:{gid}")),
+            (true, false) => ("owner", uid.to_string()),
+            (false, true) => ("group", gid.to_string()),
+            (false, false) => return None,
+        }
+    };
     Some(format!(
-        "the file's {what} is none of this user namespace's (shown here as {id}), and the kernel sets a capability only on a file whose owner and group both map, whatever the writer holds; a file made in a setgid directory takes the directory's group: extract where the owner and group map, or pass --no-caps"
+        "the file's {what} is none of this user namespace's (shown here as {shown}), and the kernel sets a capability only on a file whose owner and group both map, whatever the writer holds; a file made in a setgid directory takes the directory's group: extract where the owner and group map, or pass --no-caps"
     ))
 }
-
-/// CAP_SETFCAP, as capability(7) numbers it.
-const CAP_SETFCAP: u32 = 31;
 
 /// Why a user namespace refuses a v3 value of `rootid`, and the `--cap-rootid` that writes the
 /// same stored value where the namespace outside holds it; `None` where the rootid is one of
