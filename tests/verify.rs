@@ -1129,6 +1129,21 @@ fn a_file_that_is_no_listing_is_one_error() {
         assert_eq!(out.stderr_text(), want);
         assert!(out.stdout.is_empty(), "{}", out.stdout_text());
     }
+    // A listing whose first path reads as a compressed stream's magic is a listing (found by
+    // review: `LZIP/...` was "an lzip-compressed archive").
+    for dir in ["LZIP", "BZh9"] {
+        std::fs::create_dir(d.join(dir)).unwrap();
+        std::fs::write(d.join(dir).join("t"), "x").unwrap();
+        let listing = tmp.path().join(format!("{dir}.txt"));
+        std::fs::write(&listing, format!("{dir}/t =\n")).unwrap();
+        let out = captar().args(["verify", "--manifest"]).arg(&listing).arg("-C").arg(&d).code(1);
+        assert_eq!(
+            out.stdout_text(),
+            format!(
+                "{dir}/t: capabilities missing on disk (manifest =)\nverified 1 entry, 1 with capabilities: 1 difference (capabilities missing on disk: 1)\n"
+            )
+        );
+    }
     let text = tmp.path().join("notes.txt");
     std::fs::write(&text, (1..=25).map(|i| format!("line {i} is prose\n")).collect::<String>()).unwrap();
     let out = captar().args(["verify", "--manifest"]).arg(&text).arg("-C").arg(&d).code(2);

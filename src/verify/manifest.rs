@@ -139,21 +139,25 @@ fn parse_any_line(line: &[u8]) -> std::result::Result<(Vec<u8>, FileCaps), Strin
 const BAD_LINES_SHOWN: u64 = 10;
 
 /// Why `text` cannot be a `getcap` listing or `caps scan --json` output, if it cannot: a NUL
-/// byte (neither writes one: no path holds one), which a binary file has, named where its
-/// first bytes say what it is (found by audit: a tar archive given as the manifest by mistake
-/// was 100,000 one-line errors, and a line of its binary data read as a file missing on disk).
+/// byte, which neither writes (no path holds one) and which a binary file has (a compressed
+/// one has them within a few hundred bytes), named where its first bytes say what it is
+/// (found by audit: a tar archive given as the manifest by mistake was 100,000 one-line
+/// errors, and a line of its binary data read as a file missing on disk). Text is never
+/// judged by its first bytes: a listing of `LZIP/...` or `BZh9/...` reads as a compressed
+/// stream's magic (found by review).
 fn not_a_listing(text: &[u8]) -> Option<String> {
+    use crate::format::compress::Compression;
+    memchr::memchr(0, text)?;
     let head = &text[..text.len().min(512)];
-    let what = match crate::format::compress::Compression::detect(head) {
-        _ if head.get(257..262) == Some(b"ustar") => "it is a tar archive (give it with -f)".to_string(),
-        Ok(c) if c != crate::format::compress::Compression::None => {
+    let tar = head.try_into().is_ok_and(|h: &[u8; 512]| crate::format::reader::header_checksum_ok(h) == Some(true));
+    Some(match Compression::detect(head) {
+        _ if tar => "it is a tar archive (give it with -f)".to_string(),
+        Ok(c) if c != Compression::None => {
             format!("it is {} (give it with -f), or another {}-compressed file", c.compressed_archive(), c.name())
         }
         Err(_) => "it is a compressed file".to_string(),
-        Ok(_) if memchr::memchr(0, text).is_some() => "it holds NUL bytes (a binary file)".to_string(),
-        Ok(_) => return None,
-    };
-    Some(what)
+        Ok(_) => "it holds NUL bytes (a binary file)".to_string(),
+    })
 }
 
 /// The fields of a `caps scan --json` line that a manifest needs: the name's exact bytes
