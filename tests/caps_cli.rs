@@ -621,6 +621,14 @@ fn scan_and_verify_extra_reach_past_path_max() {
         tmp.path().join(rel.strip_prefix(".").unwrap()).display()
     );
     assert!(out.stdout_text().lines().any(|l| l == lost), "{}", out.stdout_text());
+    // A directory of the path gone: each file beneath it is missing on disk (found by review:
+    // "File name too long", exit 2, for the paths past PATH_MAX).
+    let top = format!("00{}", "d".repeat(198));
+    std::fs::rename(tmp.path().join(&top), tmp.path().join("moved")).unwrap();
+    let out = captar().args(["verify", "--manifest"]).arg(&manifest).code(1);
+    assert_eq!(out.stderr_text(), "");
+    let missing = out.stdout_text().lines().filter(|l| l.ends_with(": missing on disk")).count();
+    assert_eq!(missing, 3, "{}", out.stdout_text());
 }
 
 #[test]

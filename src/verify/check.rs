@@ -286,6 +286,10 @@ impl Task {
             // nothing of one it lacked; found by review).
             return self.caps(dirs.kept_dir_caps(rel)).into_iter().collect();
         }
+        let parent_failed = match &self.place {
+            Place::Path(path) => dirs.parent_failure(path),
+            Place::Beneath { .. } => None,
+        };
         let at = match &self.place {
             Place::Beneath { rel, .. } => match dirs.parent_beneath(rel) {
                 Ok(at) => at,
@@ -305,9 +309,10 @@ impl Task {
             }
             _ => self.place.disk().into_owned(),
         };
-        let stat = match &at {
-            Some((dir, name)) => rustix::fs::statat(dir, *name, AtFlags::SYMLINK_NOFOLLOW),
-            None => rustix::fs::statat(rustix::fs::CWD, &*self.place.disk(), AtFlags::SYMLINK_NOFOLLOW),
+        let stat = match (&at, parent_failed) {
+            (Some((dir, name)), _) => rustix::fs::statat(dir, *name, AtFlags::SYMLINK_NOFOLLOW),
+            (None, Some(e)) => Err(e),
+            (None, None) => rustix::fs::statat(rustix::fs::CWD, &*self.place.disk(), AtFlags::SYMLINK_NOFOLLOW),
         };
         let md = match stat {
             Ok(st) => Disk(st),

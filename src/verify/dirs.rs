@@ -25,12 +25,15 @@ pub(super) struct Dirs {
     fd: Option<OwnedFd>,
     /// The last name looked up, NUL-terminated: reused, as a member's check needs no allocation.
     name: Vec<u8>,
+    /// Why `parent_of`'s last directory could not be opened.
+    failed: Option<rustix::io::Errno>,
 }
 
 impl Dirs {
     /// The open directory holding `path` and its last component; `None` where there is none or
     /// it cannot be opened (the whole path is then used, and its error is the one reported).
     pub(super) fn parent_of(&mut self, path: &Path) -> Option<(BorrowedFd<'_>, &CStr)> {
+        self.failed = None;
         // Only a path that ends in its name: `Path` would also split `x/`, `x/.` as `x`, where
         // lstat answers for a directory (and fails on a file).
         let last = path.file_name()?.as_bytes();
@@ -45,7 +48,13 @@ impl Dirs {
         // Compared as bytes: `Path`'s own comparison walks components.
         if self.fd.is_none() || self.path.as_os_str().as_bytes() != parent.as_os_str().as_bytes() {
             self.fd = None;
-            self.fd = Some(open_dir_in_pieces(parent.as_os_str().as_bytes())?);
+            match open_dir_in_pieces(parent.as_os_str().as_bytes()) {
+                Ok(fd) => self.fd = Some(fd),
+                Err(e) => {
+                    self.failed = Some(e);
+                    return None;
+                }
+            }
             parent.clone_into(&mut self.path);
         }
         Some((self.fd.as_ref()?.as_fd(), CStr::from_bytes_with_nul(&self.name).ok()?))
@@ -56,7 +65,7 @@ impl Dirs {
 /// PATH_MAX bytes or more in pieces shorter than that, each opened in the one before (found by
 /// audit: a manifest's file deeper than 4096 bytes, which `caps scan` finds and records, was
 /// "File name too long" without `-C`).
-fn open_dir_in_pieces(path: &[u8]) -> Option<OwnedFd> {
+fn open_dir_in_pieces(path: &[u8]) -> Result<OwnedFd, rustix::io::Errno> {
     use std::os::unix::ffi::OsStrExt;
     const PATH_MAX: usize = libc::PATH_MAX as usize;
     let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
@@ -69,18 +78,32 @@ fn open_dir_in_pieces(path: &[u8]) -> Option<OwnedFd> {
         // NAME_MAX bytes); `/` alone, for an absolute path's first piece.
         let cut = match last {
             true => rest.len(),
-            false => rest[..PATH_MAX].iter().rposition(|&b| b == b'/').map(|i| i.max(1))?,
+            false => rest[..PATH_MAX]
+                .iter()
+                .rposition(|&b| b == b'/')
+                .map(|i| i.max(1))
+                .ok_or(rustix::io::Errno::NAMETOOLONG)?,
         };
-        let fd = rustix::fs::openat(dir, std::ffi::OsStr::from_bytes(&rest[..cut]), flags, rustix::fs::Mode::empty())
-            .ok()?;
+        let fd = rustix::fs::openat(dir, std::ffi::OsStr::from_bytes(&rest[..cut]), flags, rustix::fs::Mode::empty())?;
         if last {
-            return Some(fd);
+            return Ok(fd);
         }
         at = Some(fd);
         rest = &rest[cut..];
         while let [b'/', tail @ ..] = rest {
             rest = tail;
         }
+    }
+}
+
+impl Dirs {
+    /// Why `parent_of(path)` has no directory, where opening it failed: the error a lookup of
+    /// the whole path would give, which one of PATH_MAX bytes or more cannot be asked for (found
+    /// by review: a directory missing from a deep manifest path was "File name too long", not
+    /// missing on disk).
+    pub(super) fn parent_failure(&mut self, path: &Path) -> Option<rustix::io::Errno> {
+        self.parent_of(path);
+        self.failed
     }
 }
 
