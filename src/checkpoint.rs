@@ -223,7 +223,7 @@ impl Checkpoints {
                         let _ = io::stderr().write_all(b".");
                     } else {
                         let mut out = io::stdout().lock();
-                        let _ = out.write_all(b".").and_then(|()| out.flush());
+                        crate::error::note_output(out.write_all(b".").and_then(|()| out.flush()));
                     }
                 }
                 Action::Bell => self.to_tty(|t, _| t.write_all(b"\x07")),

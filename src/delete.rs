@@ -102,7 +102,11 @@ pub fn delete(opts: &DeleteOptions, report: &Report) -> Result<Outcome> {
     if opts.verbose {
         let mut out = io::stdout().lock();
         for (name, _) in &taken {
-            let _ = writeln!(out, "{}", crate::list::quote_name(name.as_os_str().as_encoded_bytes()));
+            crate::error::note_output(writeln!(
+                out,
+                "{}",
+                crate::list::quote_name(name.as_os_str().as_encoded_bytes())
+            ));
         }
     }
     for (link, target, _) in broken_links(path, &links, &taken)? {

@@ -149,7 +149,7 @@ pub static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::Ato
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{}: {op}: {}{}", path.on_disk(), os_text(source), errno_hint(op, source, Who::me()))]
+    #[error("{}: {op}: {}{}", path.on_disk(), os_text(source), path_errno_hint(path, op, source))]
     Io { path: PathBuf, op: &'static str, source: io::Error },
     #[error("{archive}: {msg} (at byte {offset})")]
     Archive { archive: String, offset: u64, msg: String },
@@ -277,6 +277,45 @@ pub fn is_initial_root() -> bool {
     Who::me() == Who::Root
 }
 
+/// The first error writing to standard output what the work goes on past (`-v`'s names, a
+/// checkpoint's dot): the work is not stopped for them, and it is said once at the end
+/// (`take_lost_output`), exit 2, as GNU tar's "stdout: write error" (found by review: `create
+/// -v` with standard output closed, or full, exited 0). A reader gone (`| head`) is none.
+static LOST_OUTPUT: std::sync::Mutex<Option<io::Error>> = std::sync::Mutex::new(None);
+
+/// Notes `written`, a write to standard output that the work goes on past (see `LOST_OUTPUT`).
+pub fn note_output(written: io::Result<()>) {
+    if let Err(e) = written
+        && e.kind() != io::ErrorKind::BrokenPipe
+        && let Ok(mut lost) = LOST_OUTPUT.lock()
+    {
+        lost.get_or_insert(e);
+    }
+}
+
+/// The error `note_output` kept, if any, as the error to say at the end.
+pub fn take_lost_output() -> Option<Error> {
+    LOST_OUTPUT.lock().ok()?.take().map(Error::stdout)
+}
+
+/// How errors name the archive `create -f -` writes to standard output.
+pub const ARCHIVE_ON_STDOUT: &str = "(archive on standard output)";
+
+/// `errno_hint`, but for a write to standard output that failed because it was closed when
+/// captar started (`STDOUT_CLOSED`), which says so (found by review: any write's EINVAL was
+/// said to be that).
+fn path_errno_hint(path: &Path, op: &str, e: &io::Error) -> &'static str {
+    let stdout = path.as_os_str() == STDOUT || path.as_os_str() == ARCHIVE_ON_STDOUT;
+    if stdout
+        && op == "write"
+        && e.raw_os_error() == Some(libc::EINVAL)
+        && STDOUT_CLOSED.load(std::sync::atomic::Ordering::Relaxed)
+    {
+        return " (standard output was closed when captar started, `>&-`: give it somewhere to go, `>/dev/null` to drop it)";
+    }
+    errno_hint(op, e, Who::me())
+}
+
 /// What to do about the common errnos, appended to an I/O error's message; a refused read
 /// (`op` reads: "stat", "read xattr", "search directory", "open the archive", ...) gets other advice than a refused
 /// write.
@@ -284,9 +323,6 @@ fn errno_hint(op: &str, e: &io::Error, who: Who) -> &'static str {
     let reads =
         ["read", "stat", "list", "search", "open the archive"].iter().any(|r| op.starts_with(r)) || op == "open";
     match e.raw_os_error() {
-        Some(libc::EINVAL) if op == "write" && STDOUT_CLOSED.load(std::sync::atomic::Ordering::Relaxed) => {
-            " (standard output was closed when captar started, `>&-`: give it somewhere to go, `>/dev/null` to drop it)"
-        }
         // The kernel reads back only a well-formed revision 2 or 3 value; another one stored
         // (revision 1, truncated: written past setcap, or by an old kernel) is refused.
         Some(libc::EINVAL) if op == "read security.capability" => {

@@ -25,12 +25,17 @@ extern "C" fn stdout_closed_fails() {
             return;
         }
         // New descriptors take the lowest free number: standard input's first, where it is
-        // closed too.
-        if closed(0) {
-            libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        // closed too (left to the runtime if that fails).
+        if closed(0) && libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) != 0 {
+            return;
         }
-        if libc::epoll_create1(0) == 1 {
+        // Close-on-exec: a program captar runs (`--checkpoint-action=exec`) finds its standard
+        // output closed, as captar did.
+        let fd = libc::epoll_create1(libc::EPOLL_CLOEXEC);
+        if fd == 1 {
             captar::error::STDOUT_CLOSED.store(true, std::sync::atomic::Ordering::Relaxed);
+        } else if fd >= 0 {
+            libc::close(fd);
         }
     }
 }
@@ -44,7 +49,13 @@ fn main() -> ExitCode {
         captar::error::print_stderr("captar: internal error (a bug; please report it): stopped");
         return ExitCode::from(2);
     };
+    // What the work went on past, said once (`-v`'s names to a standard output that failed).
+    let lost = captar::error::take_lost_output();
+    if let Some(e) = &lost {
+        captar::error::print_stderr(&format!("captar: {}", captar::error::terminal_safe(&e.to_string())));
+    }
     match result {
+        Ok(_) if lost.is_some() => ExitCode::from(2),
         Ok(outcome) => ExitCode::from(outcome as u8),
         Err(err) => {
             // `captar list ... | head`: the reader of a listing went away, which is not an error.

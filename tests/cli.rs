@@ -1349,6 +1349,7 @@ getfacl -cn gnu/f | grep -E '^(user|group):[0-9]' | tr '\n' ' '; echo
 fn a_closed_standard_output_is_an_error_where_written() {
     let tmp = util::tempdir();
     std::fs::write(tmp.path().join("f"), "x").unwrap();
+    std::fs::create_dir(tmp.path().join("out1")).unwrap();
     let a = tmp.path().join("a.tar");
     captar().args(["create", "-f"]).arg(&a).arg("-C").arg(tmp.path()).arg("f").ok();
     let bin = env!("CARGO_BIN_EXE_captar");
@@ -1363,6 +1364,10 @@ fn a_closed_standard_output_is_an_error_where_written() {
         ("create -f - f", "(archive on standard output)"),
         ("verify -f a.tar", "(standard output)"),
         ("list -f a.tar <&-", "(standard output)"),
+        // `-v`'s names, which the work goes on past, said once at the end (found by review:
+        // exit 0).
+        ("create -v -f b.tar f", "(standard output)"),
+        ("extract -v -f a.tar -C out1", "(standard output)"),
     ] {
         assert_eq!(closed(args, 2), format!("captar: {named}: write: Invalid argument {said}\n"), "{args}");
     }

@@ -39,7 +39,7 @@ pub(super) fn write_archive(opts: &CreateOptions, walker: &mut Walker<'_>, progr
             {
                 walker.skip_inodes.push(((st.st_dev, st.st_ino), Skip::Note));
             }
-            write_to(opts, walker, progress, io::stdout().lock(), Path::new("(archive on standard output)"))?;
+            write_to(opts, walker, progress, io::stdout().lock(), Path::new(crate::error::ARCHIVE_ON_STDOUT))?;
         }
         Target::Append(path) => append_archive(opts, walker, progress, path)?,
         Target::File(path) => match std::fs::symlink_metadata(path) {

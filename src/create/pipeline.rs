@@ -169,10 +169,10 @@ pub(super) fn write_items<W: Write>(
             if opts.verbose {
                 let shown = item.shown.as_ref().unwrap_or(&item.meta.path);
                 let line = crate::list::quote_name(shown.as_os_str().as_bytes());
-                let _ = match names_to_stderr {
-                    false => writeln!(io::stdout().lock(), "{line}"),
-                    true => writeln!(io::stderr().lock(), "{line}"),
-                };
+                match names_to_stderr {
+                    false => crate::error::note_output(writeln!(io::stdout().lock(), "{line}")),
+                    true => drop(writeln!(io::stderr().lock(), "{line}")),
+                }
             }
             let meta = &item.meta;
             let path = &item.path;

@@ -363,7 +363,8 @@ impl Run<'_> {
             if self.opts.verbose
                 && let Some(label) = reader.take_label()
             {
-                let _ = writeln!(std::io::stdout().lock(), "{}", crate::list::quote_name(&label.text));
+                let label = crate::list::quote_name(&label.text);
+                crate::error::note_output(writeln!(std::io::stdout().lock(), "{label}"));
             }
             let mut meta = entry.meta;
             let name = match SafeName::parse(&meta.path) {
@@ -426,7 +427,7 @@ impl Run<'_> {
             let Some(name) = strip_and_move(self.opts, name, &mut meta) else { continue };
             // A member stripped to nothing is not listed (GNU tar lists what it extracts).
             if let Some(line) = verbose_line {
-                let _ = writeln!(std::io::stdout().lock(), "{line}");
+                crate::error::note_output(writeln!(std::io::stdout().lock(), "{line}"));
             }
             if !self.left_out_caps.is_empty() {
                 self.left_out_caps.remove(&name.rel);

@@ -29,7 +29,7 @@ pub(super) struct BackedUp {
 /// `-v`'s line for a backup: `Renaming 'f' to 'f~'` (or `back to`), as GNU tar's.
 fn print_renaming(from: &Path, to: &Path, how: &str) {
     let quote = |p: &Path| crate::list::quote_name(p.as_os_str().as_bytes());
-    let _ = writeln!(std::io::stdout().lock(), "Renaming '{}' {how} '{}'", quote(from), quote(to));
+    crate::error::note_output(writeln!(std::io::stdout().lock(), "Renaming '{}' {how} '{}'", quote(from), quote(to)));
 }
 
 impl Run<'_> {

@@ -217,7 +217,7 @@ impl Run<'_> {
             let shown = path.join(OsStr::from_bytes(&name));
             if self.opts.verbose {
                 let quoted = crate::list::quote_name(shown.as_os_str().as_bytes());
-                let _ = writeln!(io::stdout().lock(), "captar: Deleting '{quoted}'");
+                crate::error::note_output(writeln!(io::stdout().lock(), "captar: Deleting '{quoted}'"));
             }
             let name = OsStr::from_bytes(&name);
             let removed = if is_dir {
