@@ -286,10 +286,7 @@ impl Task {
             // nothing of one it lacked; found by review).
             return self.caps(dirs.kept_dir_caps(rel)).into_iter().collect();
         }
-        let parent_failed = match &self.place {
-            Place::Path(path) => dirs.parent_failure(path),
-            Place::Beneath { .. } => None,
-        };
+        let mut parent_failed = None;
         let at = match &self.place {
             Place::Beneath { rel, .. } => match dirs.parent_beneath(rel) {
                 Ok(at) => at,
@@ -299,7 +296,7 @@ impl Task {
                     return vec![self.diff(DiffKind::Missing, None, Some(why), None)];
                 }
             },
-            Place::Path(path) => dirs.parent_of(path),
+            Place::Path(path) => dirs.parent_of_or_why(path).map_err(|why| parent_failed = why).ok(),
         };
         // The same file by a path that resolves no symlink: its directory's open fd, then its
         // name (for the path-based calls below).

@@ -25,39 +25,43 @@ pub(super) struct Dirs {
     fd: Option<OwnedFd>,
     /// The last name looked up, NUL-terminated: reused, as a member's check needs no allocation.
     name: Vec<u8>,
-    /// Why `parent_of`'s last directory could not be opened.
-    failed: Option<rustix::io::Errno>,
 }
 
 impl Dirs {
-    /// The open directory holding `path` and its last component; `None` where there is none or
-    /// it cannot be opened (the whole path is then used, and its error is the one reported).
-    pub(super) fn parent_of(&mut self, path: &Path) -> Option<(BorrowedFd<'_>, &CStr)> {
-        self.failed = None;
+    /// The open directory holding `path` and its last component; where there is none (the
+    /// whole path is then used), why, where opening it failed: the error a lookup of the whole
+    /// path would give, which one of PATH_MAX bytes or more cannot be asked for (found by
+    /// review: a directory missing from a deep manifest path was "File name too long", not
+    /// missing on disk).
+    pub(super) fn parent_of_or_why(
+        &mut self,
+        path: &Path,
+    ) -> Result<(BorrowedFd<'_>, &CStr), Option<rustix::io::Errno>> {
+        self.open_parent(path)?;
+        let fd = self.fd.as_ref().ok_or(None)?;
+        Ok((fd.as_fd(), CStr::from_bytes_with_nul(&self.name).map_err(|_| None)?))
+    }
+
+    /// Holds `path`'s directory open and its last component in `name`, for `parent_of_or_why`.
+    fn open_parent(&mut self, path: &Path) -> Result<(), Option<rustix::io::Errno>> {
         // Only a path that ends in its name: `Path` would also split `x/`, `x/.` as `x`, where
         // lstat answers for a directory (and fails on a file).
-        let last = path.file_name()?.as_bytes();
+        let last = path.file_name().ok_or(None)?.as_bytes();
         if !path.as_os_str().as_bytes().ends_with(last) {
-            return None;
+            return Err(None);
         }
-        set_name(&mut self.name, last)?;
-        let parent = match path.parent()? {
+        set_name(&mut self.name, last).ok_or(None)?;
+        let parent = match path.parent().ok_or(None)? {
             p if p.as_os_str().is_empty() => Path::new("."),
             p => p,
         };
         // Compared as bytes: `Path`'s own comparison walks components.
         if self.fd.is_none() || self.path.as_os_str().as_bytes() != parent.as_os_str().as_bytes() {
             self.fd = None;
-            match open_dir_in_pieces(parent.as_os_str().as_bytes()) {
-                Ok(fd) => self.fd = Some(fd),
-                Err(e) => {
-                    self.failed = Some(e);
-                    return None;
-                }
-            }
+            self.fd = Some(open_dir_in_pieces(parent.as_os_str().as_bytes()).map_err(Some)?);
             parent.clone_into(&mut self.path);
         }
-        Some((self.fd.as_ref()?.as_fd(), CStr::from_bytes_with_nul(&self.name).ok()?))
+        Ok(())
     }
 }
 
@@ -93,17 +97,6 @@ fn open_dir_in_pieces(path: &[u8]) -> Result<OwnedFd, rustix::io::Errno> {
         while let [b'/', tail @ ..] = rest {
             rest = tail;
         }
-    }
-}
-
-impl Dirs {
-    /// Why `parent_of(path)` has no directory, where opening it failed: the error a lookup of
-    /// the whole path would give, which one of PATH_MAX bytes or more cannot be asked for (found
-    /// by review: a directory missing from a deep manifest path was "File name too long", not
-    /// missing on disk).
-    pub(super) fn parent_failure(&mut self, path: &Path) -> Option<rustix::io::Errno> {
-        self.parent_of(path);
-        self.failed
     }
 }
 
@@ -236,7 +229,7 @@ mod tests {
         let file = tmp.path().join("f");
         std::fs::write(&file, b"x").unwrap();
         let mut dirs = Dirs::default();
-        let split = |dirs: &mut Dirs, p: &Path| dirs.parent_of(p).map(|(_, n)| n.to_bytes().to_vec());
+        let split = |dirs: &mut Dirs, p: &Path| dirs.parent_of_or_why(p).ok().map(|(_, n)| n.to_bytes().to_vec());
         assert_eq!(split(&mut dirs, &file), Some(b"f".to_vec()));
         let f = file.display();
         for odd in [format!("{f}/"), format!("{f}/."), format!("{f}/.."), "/".into(), ".".into()] {
