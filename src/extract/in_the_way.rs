@@ -18,10 +18,10 @@ use super::{Failure, Run, classify, unlink};
 use crate::error::Error;
 use crate::format::Kind;
 
-/// A file `--backup` renamed out of a member's way: its directory, its name and its backup's,
-/// and both as the member's name shows them.
+/// A file `--backup` renamed out of a member's way: the rename, registered (`temps::back_up`),
+/// and both names as the member's name shows them.
 pub(super) struct BackedUp {
-    /// Registered for a signal's cleanup, which renames it back (`temps::back_up`).
+    /// Registered for a signal's cleanup, which renames it back.
     renamed: crate::temps::BackedUpName,
     shown: (PathBuf, PathBuf),
 }
