@@ -266,6 +266,13 @@ pub(crate) fn has_effective(bit: u32) -> bool {
     eff.and_then(|hex| u64::from_str_radix(hex, 16).ok()).is_none_or(|mask| mask & (1 << bit) != 0)
 }
 
+/// Whether this process is root holding CAP_DAC_OVERRIDE, which writes whatever a file's mode
+/// says (asked once).
+pub(crate) fn root_overriding_permissions() -> bool {
+    static HELD: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *HELD.get_or_init(|| rustix::process::geteuid().is_root() && has_effective(CAP_DAC_OVERRIDE))
+}
+
 /// CAP_DAC_OVERRIDE, CAP_MKNOD and CAP_SETFCAP, as capability(7) numbers them.
 const CAP_DAC_OVERRIDE: u32 = 1;
 const CAP_MKNOD: u32 = 27;

@@ -916,14 +916,16 @@ impl Restorer {
 
     /// The mode to set before the xattrs, where `mode` leaves the owner no write permission and
     /// the member has `user.` xattrs to set, which the kernel lets only a process that may
-    /// write the file (or directory) set: `mode` and the owner's write bit, `mode` itself set
-    /// after them. Not for root, whom the kernel lets (found by audit: a non-root user's
-    /// 0444 files and 0555 directories lost their `user.` xattrs, "Permission denied", where
-    /// bsdtar -p keeps the files'). `None` where the order stays: mode, then xattrs.
+    /// write the file (or directory) set: `mode` and the owner's write bit, the bit taken off
+    /// after them. Not for root holding CAP_DAC_OVERRIDE, whom the kernel lets (found by audit:
+    /// a non-root user's 0444 files and 0555 directories lost their `user.` xattrs, "Permission
+    /// denied", where bsdtar -p keeps the files'; and by review, a root without it, as in a
+    /// container that drops it). `None` where the order stays: mode, then xattrs.
     fn writable_for_xattrs(&self, meta: &EntryMeta, mode: Mode) -> Option<Mode> {
         let wants_user =
             || meta.xattrs.iter().any(|(name, _)| name.as_bytes().starts_with(b"user.") && self.xattrs.wants(name));
-        (mode.bits() & 0o200 == 0 && wants_user() && !rustix::process::geteuid().is_root()).then(|| mode | Mode::WUSR)
+        (mode.bits() & 0o200 == 0 && wants_user() && !crate::error::root_overriding_permissions())
+            .then(|| mode | Mode::WUSR)
     }
 
     /// A directory's metadata, at the end. Its capability grants nothing, but it is the
