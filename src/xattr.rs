@@ -283,21 +283,21 @@ fn gid_map() -> Option<&'static [UidRange]> {
     MAP.get_or_init(|| read_id_map("/proc/self/gid_map")).as_deref()
 }
 
+/// An id map (`/proc/self/uid_map`, `gid_map`), one range a line; `None` where it cannot be
+/// read or a line is not three numbers, which the kernel never writes.
 fn read_id_map(path: &str) -> Option<Vec<UidRange>> {
-    {
-        let text = std::fs::read_to_string(path).ok()?;
-        text.lines()
-            .map(|line| {
-                let mut fields = line.split_whitespace().map(str::parse::<u64>);
-                match (fields.next(), fields.next(), fields.next(), fields.next()) {
-                    (Some(Ok(inside)), Some(Ok(outside)), Some(Ok(count)), None) => {
-                        Some(UidRange { inside, outside, count })
-                    }
-                    _ => None,
+    let text = std::fs::read_to_string(path).ok()?;
+    text.lines()
+        .map(|line| {
+            let mut fields = line.split_whitespace().map(str::parse::<u64>);
+            match (fields.next(), fields.next(), fields.next(), fields.next()) {
+                (Some(Ok(inside)), Some(Ok(outside)), Some(Ok(count)), None) => {
+                    Some(UidRange { inside, outside, count })
                 }
-            })
-            .collect()
-    }
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 pub fn is_unsupported(e: &io::Error) -> bool {

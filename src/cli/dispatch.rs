@@ -80,19 +80,8 @@ fn refuse_repeated(matches: &clap::ArgMatches) -> Result<()> {
             _ => continue,
         };
         if given.len() > 1 {
-            let names: Vec<_> = given.iter().map(|a| a.to_string_lossy()).collect();
-            let (option, what) = match id {
-                "file" => (
-                    "-f",
-                    "captar works on one archive (GNU tar takes several only with -M, multi-volume, which captar does not have)",
-                ),
-                _ => ("--manifest", "verify compares one manifest"),
-            };
-            return Err(Error::Usage(format!(
-                "{option} given {} times ({}): {what}; give {option} once",
-                given.len(),
-                names.join(", ")
-            )));
+            let option = if id == "file" { "-f" } else { "--manifest" };
+            return Err(usage::given_twice(option, given.into_iter()));
         }
     }
     Ok(())
@@ -162,7 +151,8 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
         true => tarstyle::tar_options(std::env::var_os("TAR_OPTIONS").as_deref())?,
         false => None,
     };
-    let original = args.clone();
+    // The word a failed tar-style line may have meant as a subcommand (`in_tar_options`).
+    let first: Option<Vec<u8>> = tar_style.then(|| tarstyle::first_word_of(&args).map(<[u8]>::to_vec)).flatten();
     let in_tar_options = |e: Error| match (&tar_options, e) {
         (Some(_), Error::Usage(m)) => Error::Usage(format!(
             "{m} (TAR_OPTIONS is set, {:?}: its options are read first, as GNU tar reads them)",
@@ -170,7 +160,7 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
         )),
         // A mistyped subcommand read as a tar bundle: said as such.
         (_, Error::Usage(m)) if tar_style => {
-            match tarstyle::first_word_of(&original).and_then(|word| tarstyle::mistyped_subcommand(word, Some(&m))) {
+            match first.as_deref().and_then(|word| tarstyle::mistyped_subcommand(word, Some(&m))) {
                 Some(instead) => Error::Usage(instead),
                 None => Error::Usage(m),
             }

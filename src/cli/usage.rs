@@ -191,6 +191,23 @@ fn commands_with(cmd: &clap::Command, takes: &dyn Fn(&clap::Arg) -> bool, prefix
     }
 }
 
+/// The refusal of `option` (`-f`, `--manifest`), each naming the one file a command works on,
+/// given more than once (`given`: the values), in either form of the command line.
+pub(super) fn given_twice<'a>(option: &str, given: impl Iterator<Item = &'a std::ffi::OsStr>) -> crate::error::Error {
+    let names: Vec<_> = given.map(|a| a.to_string_lossy()).collect();
+    let what = match option {
+        "-f" => {
+            "captar works on one archive (GNU tar takes several only with -M, multi-volume, which captar does not have)"
+        }
+        _ => "verify compares one manifest",
+    };
+    crate::error::Error::Usage(format!(
+        "{option} given {} times ({}): {what}; give {option} once",
+        names.len(),
+        names.join(", ")
+    ))
+}
+
 /// `captar SUBCOMMAND...` as far as `args` name subcommands (by name or alias), after the
 /// global options.
 fn command_path(args: &[OsString]) -> String {

@@ -957,12 +957,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     // -f twice is refused, as GNU tar refuses it without -M (found by review: the last one was
     // taken, without a word).
     if archives.len() > 1 {
-        let names: Vec<_> = archives.iter().map(|a| a.to_string_lossy()).collect();
-        return Err(Error::Usage(format!(
-            "-f given {} times ({}): captar works on one archive (GNU tar takes several only with -M, multi-volume, which captar does not have); give -f once",
-            archives.len(),
-            names.join(", ")
-        )));
+        return Err(super::usage::given_twice("-f", archives.iter().map(|a| a.as_os_str())));
     }
     // No archive named: GNU tar's default, the TAPE environment variable, else `-` (standard
     // input or output, as Debian's GNU tar and bsdtar default to).
