@@ -165,6 +165,10 @@ struct JsonEntry<'a> {
     /// A hard link without a capability of its own: its target's, which it shares.
     link_caps: Option<&'a str>,
     xattrs: Vec<String>,
+    /// Each of `xattrs`' names' exact bytes in hex (`null` for a UTF-8 one), when one of them
+    /// is not UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    xattrs_hex: Option<Vec<Option<String>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     risk: Option<&'a str>,
 }
@@ -730,6 +734,12 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
             };
             let ((uname, uname_hex), (gname, gname_hex)) =
                 (name_and_hex(meta.uname.as_deref()), name_and_hex(meta.gname.as_deref()));
+            let xattr_names: Vec<(String, Option<String>)> = meta
+                .xattrs
+                .iter()
+                .filter(|(n, _)| n != crate::caps::XATTR_NAME)
+                .map(|(n, _)| text_and_hex(n.as_bytes()))
+                .collect();
             let j = JsonEntry {
                 path,
                 path_hex,
@@ -755,12 +765,11 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
                     _ => None,
                 },
                 link_caps: shared_caps.as_deref(),
-                xattrs: meta
-                    .xattrs
+                xattrs: xattr_names.iter().map(|(text, _)| text.clone()).collect(),
+                xattrs_hex: xattr_names
                     .iter()
-                    .filter(|(n, _)| n != crate::caps::XATTR_NAME)
-                    .map(|(n, _)| lossy(n.as_bytes()))
-                    .collect(),
+                    .any(|(_, hex)| hex.is_some())
+                    .then(|| xattr_names.into_iter().map(|(_, hex)| hex).collect()),
                 risk: risk.as_deref(),
             };
             crate::json::to_writer(&mut out, &j).map_err(write_err)?;

@@ -505,21 +505,25 @@ fn scan_many_threads_in_a_small_address_space() {
     setcap(&["cap_net_raw=ep"], &d.join("d7/s7/f"));
     setcap(&["cap_sys_admin=p"], &d.join("d49/s2999/f"));
     let getcap = cmd("getcap").args(["-r", "."]).current_dir(d).ok();
-    // Under 15 MB, of which the process maps 11 at its start, a quarter of the whole limit let
+    // The limits are above what the binary maps to start at all: 12 MB for the release build,
+    // 24 for the debug one (which failed to load under the release build's 15 MB).
+    let start = startup_address_space(env!("CARGO_BIN_EXE_captar"));
+    let above = |mb: f64| format!("--as={}", start + (mb * 1e6) as u64);
+    // 3.2 MB above the start (15 MB for the release build): a quarter of the whole limit let
     // 14 helpers start, and the scan aborted; each one's open directory counts against `ulimit
     // -n` too, where directories were lost to "Too many open files" (found by review).
     for (threads, limit) in [
-        ("64", "--as=60000000"),
-        ("1024", "--as=60000000"),
-        ("1024", "--as=100000000"),
-        ("64", "--as=15360000"),
-        ("1024", "--as=15360000"),
-        ("16", "--nofile=8"),
-        ("64", "--nofile=12"),
+        ("64", above(48.0)),
+        ("1024", above(48.0)),
+        ("1024", above(88.0)),
+        ("64", above(3.2)),
+        ("1024", above(3.2)),
+        ("16", "--nofile=8".to_string()),
+        ("64", "--nofile=12".to_string()),
     ] {
         for _ in 0..3 {
             let out = cmd("prlimit")
-                .arg(limit)
+                .arg(&limit)
                 .arg("--")
                 .arg(env!("CARGO_BIN_EXE_captar"))
                 .args(["caps", "scan", "--threads", threads, "."])
@@ -532,6 +536,21 @@ fn scan_many_threads_in_a_small_address_space() {
             );
         }
     }
+}
+
+/// The least address space (`prlimit --as`, to 100 KB) in which `bin --version` runs: what the
+/// binary and its libraries map before it does anything.
+fn startup_address_space(bin: &str) -> u64 {
+    let runs = |limit: u64| {
+        cmd("prlimit").arg(format!("--as={limit}")).arg("--").arg(bin).arg("--version").run().status.success()
+    };
+    let (mut low, mut high) = (1_000_000u64, 1_000_000_000u64);
+    assert!(runs(high), "{bin} --version does not run under a 1 GB address space");
+    while high - low > 100_000 {
+        let mid = low + (high - low) / 2;
+        if runs(mid) { high = mid } else { low = mid }
+    }
+    high
 }
 
 /// A tree deeper than PATH_MAX (4096 bytes), where getcap -r stops with "File name too long"

@@ -1323,6 +1323,12 @@ fn reproducible_archives_as_gnu_tar() {
         );
     }
     captar().args(["create", "-f"]).arg(&c).args(["--owner=4294967294", "."]).current_dir(&d).ok();
+    // An id past 32 bits is too large, not "not a number" nor a name looked up.
+    for (id, n) in [("--owner=x:8589934592", "8589934592"), ("--group=+4294967296", "4294967296")] {
+        let out = captar().args(["create", "-f"]).arg(&c).args([id, "."]).current_dir(&d).code(2);
+        let said = format!("captar: {id}: {n} is larger than any id (at most 4294967294); give a lower one\n");
+        assert_eq!(out.stderr_text(), said);
+    }
     // `:ID` records the id's name here, as GNU tar does (no name was recorded: `5/root`).
     let ids = ["--owner=:0", "--group=:0", "--sort=name"];
     captar().args(["create", "-f"]).arg(&c).args(ids).arg("-C").arg(&d).arg("z").ok();

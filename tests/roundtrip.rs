@@ -4414,6 +4414,7 @@ fn errors_name_non_utf8_files_as_listings_do() {
 /// `list --json` gives a name or link target that is not UTF-8 with its exact bytes in
 /// `path_hex` / `link_hex`, as `caps scan --json` does: two names that differ only in their
 /// invalid bytes read the same with U+FFFD (found by audit); UTF-8 names have no such field.
+/// So do owner names and xattr names.
 #[test]
 fn list_json_keeps_the_bytes_of_names_that_are_not_utf8() {
     use std::os::unix::ffi::OsStrExt;
@@ -4468,6 +4469,29 @@ fn list_json_keeps_the_bytes_of_names_that_are_not_utf8() {
     assert_eq!(got, [s("a\u{fffd}aa"), s("61ff6161"), s("b\u{fffd}bb"), s("62fe6262")]);
     let plain = captar().args(["list", "--json", "-f"]).arg(&archive).ok().stdout_text();
     assert!(!plain.contains("uname_hex") && !plain.contains("gname_hex"), "{plain}");
+    // So are xattr names, in `xattrs_hex`, beside `xattrs` (they were only lossy).
+    let x = src.join("x");
+    std::fs::write(&x, "x").unwrap();
+    for name in [&b"user.a\xff"[..], b"user.a\xfe", b"user.ok"] {
+        rustix::fs::setxattr(&x, std::ffi::OsStr::from_bytes(name), b"v", rustix::fs::XattrFlags::empty()).unwrap();
+    }
+    let xattrs = tmp.path().join("xattrs.tar");
+    captar().args(["create", "--xattrs", "-f"]).arg(&xattrs).arg("-C").arg(&src).arg("x").ok();
+    let listing = captar().args(["list", "--json", "-f"]).arg(&xattrs).ok().stdout_text();
+    let m: serde_json::Value = serde_json::from_str(listing.trim_end()).unwrap();
+    let mut got: Vec<(String, Option<String>)> = (0..3)
+        .map(|i| (m["xattrs"][i].as_str().unwrap().to_string(), m["xattrs_hex"][i].as_str().map(str::to_string)))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("user.a\u{fffd}".to_string(), s("757365722e61fe")),
+            ("user.a\u{fffd}".to_string(), s("757365722e61ff")),
+            ("user.ok".to_string(), None)
+        ]
+    );
+    assert!(!plain.contains("xattrs_hex"), "{plain}");
 }
 
 /// A filesystem that refuses modes and times (exFAT through FUSE answers EPERM; here a seccomp

@@ -708,8 +708,18 @@ fn owner_spec(
         ))),
         n => Ok(n),
     };
+    // Digits past u32: a number, too large for an id (it was "not a number", or taken for a
+    // name and "no such name").
+    let too_large = |s: &str| {
+        let digits = s.strip_prefix('+').unwrap_or(s);
+        (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then(|| {
+            Error::Usage(format!("{flag}={spec}: {digits} is larger than any id (at most 4294967294); give a lower one"))
+        })
+    };
     if let Some((name, n)) = spec.rsplit_once(':') {
-        let n = id(n).ok_or_else(|| Error::Usage(format!("{flag}={spec}: {n:?} is not a number; give NAME:ID")))?;
+        let n = id(n).ok_or_else(|| {
+            too_large(n).unwrap_or_else(|| Error::Usage(format!("{flag}={spec}: {n:?} is not a number; give NAME:ID")))
+        })?;
         let n = settable(n)?;
         // `:ID`: the id's name here, as GNU tar records it (it recorded none; found by review).
         let name = if name.is_empty() { name_of(n).map(<[u8]>::to_vec) } else { Some(name.as_bytes().to_vec()) };
@@ -721,7 +731,9 @@ fn owner_spec(
     }
     match id_of(spec.as_bytes()) {
         Some(n) => Ok((n, Some(spec.as_bytes().to_vec()))),
-        None => Err(Error::Usage(format!("{flag}={spec}: no such name on this system; give {spec}:ID"))),
+        None => Err(too_large(spec).unwrap_or_else(|| {
+            Error::Usage(format!("{flag}={spec}: no such name on this system; give {spec}:ID"))
+        })),
     }
 }
 
