@@ -1003,6 +1003,21 @@ fn gnu_hints_are_accepted() {
             }
         }
     }
+    // Ignored, but its value checked, as GNU tar checks it in every mode (found by audit:
+    // `-t --strip-components=x` listed, exit 0, where `-x` with it failed).
+    for (mode, option) in
+        [("-tf", &["--strip-components=x"][..]), ("-cf", &["--strip-components", "-1"]), ("-tf", &["--backup=bogus"])]
+    {
+        let archive = if mode == "-cf" { tmp.path().join("bad.tar") } else { a.clone() };
+        let err = captar().arg(mode).arg(&archive).args(option).arg("-C").arg(&src).arg("d").code(2).stderr_text();
+        let value = option.last().unwrap().rsplit('=').next().unwrap();
+        let said =
+            [format!("captar: invalid value '{value}' for '--"), format!("captar: invalid argument '{value}' for '--")];
+        assert!(said.iter().any(|s| err.starts_with(s)), "{mode} {option:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        cmd("tar").arg(mode).arg(&archive).args(option).arg("-C").arg(&src).arg("d").code(2);
+    }
+    assert!(!tmp.path().join("bad.tar").exists());
     // Compared as stripped: `d/` is nothing, `d/f` is looked for as `f`, missing there.
     let out = captar().args(["-d", "--strip-components=1", "-f"]).arg(&a).arg("-C").arg(&src).code(1);
     assert_eq!(

@@ -713,7 +713,9 @@ fn owner_spec(
     let too_large = |s: &str| {
         let digits = s.strip_prefix('+').unwrap_or(s);
         (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then(|| {
-            Error::Usage(format!("{flag}={spec}: {digits} is larger than any id (at most 4294967294); give a lower one"))
+            Error::Usage(format!(
+                "{flag}={spec}: {digits} is larger than any id (at most 4294967294); give a lower one"
+            ))
         })
     };
     if let Some((name, n)) = spec.rsplit_once(':') {
@@ -731,9 +733,8 @@ fn owner_spec(
     }
     match id_of(spec.as_bytes()) {
         Some(n) => Ok((n, Some(spec.as_bytes().to_vec()))),
-        None => Err(too_large(spec).unwrap_or_else(|| {
-            Error::Usage(format!("{flag}={spec}: no such name on this system; give {spec}:ID"))
-        })),
+        None => Err(too_large(spec)
+            .unwrap_or_else(|| Error::Usage(format!("{flag}={spec}: no such name on this system; give {spec}:ID")))),
     }
 }
 

@@ -372,14 +372,12 @@ fn for_mode(opts: Vec<OsString>, mode: Mode) -> Result<Vec<OsString>> {
         let ignored = IGNORED_IN_OTHER_MODES.iter().any(|o| o.as_bytes() == name) || ignored_here;
         match (known(&here), known(&elsewhere)) {
             (Some(takes_value), _) if ignored_here => {
-                if takes_value && !inline_value {
-                    opts.next();
-                }
+                let value = if takes_value && !inline_value { opts.next() } else { None };
+                check_ignored_value(&cmd, name, long, value.as_deref())?;
             }
             (None, Some(takes_value)) if ignored => {
-                if takes_value && !inline_value {
-                    opts.next();
-                }
+                let value = if takes_value && !inline_value { opts.next() } else { None };
+                check_ignored_value(&cmd, name, long, value.as_deref())?;
             }
             (Some(true), _) if !inline_value => {
                 kept.push(arg);
@@ -389,6 +387,46 @@ fn for_mode(opts: Vec<OsString>, mode: Mode) -> Result<Vec<OsString>> {
         }
     }
     Ok(kept)
+}
+
+/// The value of an option dropped as ignored in this mode (`long`: the option without its
+/// `--`, with `=VALUE` if given so; `separate`: the value given as the next argument), checked
+/// as the subcommand that takes it checks it: GNU tar refuses `--strip-components=x` in every
+/// mode (found by audit: `captar -tf a.tar --strip-components=x` listed, exit 0, and the same
+/// line with `-x` failed).
+fn check_ignored_value(cmd: &clap::Command, name: &[u8], long: &[u8], separate: Option<&OsStr>) -> Result<()> {
+    let value = match long.iter().position(|&b| b == b'=') {
+        Some(eq) => OsStr::from_bytes(&long[eq + 1..]),
+        None => match separate {
+            Some(v) => v,
+            None => return Ok(()),
+        },
+    };
+    // CONTROL is read after parsing, by what makes the backups.
+    if name == b"backup" {
+        let word = value.to_string_lossy();
+        return crate::extract::backup::Backups::parse(Some(&word), None, None, None).map(drop).map_err(Error::Usage);
+    }
+    for sub in cmd.get_subcommands() {
+        let takes =
+            |a: &&clap::Arg| a.get_long_and_visible_aliases().unwrap_or_default().iter().any(|l| l.as_bytes() == name);
+        if let Some(arg) = sub.get_arguments().find(takes) {
+            let mut given = OsString::from("--");
+            given.push(OsStr::from_bytes(name));
+            given.push("=");
+            given.push(value);
+            let alone = clap::Command::new("captar").arg(arg.clone());
+            return match alone.try_get_matches_from([OsString::from("captar"), given]) {
+                Ok(_) => Ok(()),
+                Err(e) => {
+                    let text = e.render().to_string();
+                    let line = text.trim_start().lines().next().unwrap_or_default();
+                    Err(Error::Usage(line.strip_prefix("error: ").unwrap_or(line).to_string()))
+                }
+            };
+        }
+    }
+    Ok(())
 }
 
 /// What `-I PROG` / `--use-compress-program=PROG` asks for: captar compresses and decompresses
