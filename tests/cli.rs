@@ -908,6 +908,73 @@ fn blocking_factor_as_gnu_tar() {
     }
 }
 
+/// The names of a pax archive's extended headers (`x`), in order.
+fn extended_header_names(archive: &std::path::Path) -> Vec<String> {
+    let bytes = std::fs::read(archive).unwrap();
+    let mut names = Vec::new();
+    let mut at = 0;
+    while at + 512 <= bytes.len() && bytes[at] != 0 {
+        let block = &bytes[at..at + 512];
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&block[124..135]).trim_matches(['\0', ' ']), 8).unwrap();
+        if block[156] == b'x' {
+            let end = block[..100].iter().position(|&b| b == 0).unwrap_or(100);
+            names.push(String::from_utf8_lossy(&block[..end]).into_owned());
+        }
+        at += 512 + size.div_ceil(512) * 512;
+    }
+    names
+}
+
+/// The reproducible-builds.org line, `--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,
+/// delete=ctime` with `--sort=name --mtime --owner --group --numeric-owner`, is taken: captar
+/// names extended headers as GNU tar 1.34 does (`d/PaxHeaders/f`, `./PaxHeaders/top`; it wrote
+/// `PaxHeaders/f`), and writes no atime or ctime; the same archive as without the option. Any
+/// other item is refused, named (the whole option was refused; found by audit).
+#[test]
+fn the_reproducible_builds_recipe_is_taken() {
+    use util::cmd;
+    if !util::require_tool("tar") || !util::require_tool("setfattr") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(src.join("d/e")).unwrap();
+    for f in ["top", "d/f", "d/e/g"] {
+        std::fs::write(src.join(f), f).unwrap();
+        cmd("setfattr").args(["-n", "user.k", "-v", "v"]).arg(src.join(f)).ok();
+    }
+    cmd("setfattr").args(["-n", "user.k", "-v", "v"]).arg(src.join("d/e")).ok();
+    let recipe = [
+        "--sort=name",
+        "--mtime=@0",
+        "--owner=0",
+        "--group=0",
+        "--numeric-owner",
+        "--xattrs",
+        "--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime",
+    ];
+    let (c, g, plain) = (tmp.path().join("c.tar"), tmp.path().join("g.tar"), tmp.path().join("plain.tar"));
+    captar().args(recipe).arg("-cf").arg(&c).arg("-C").arg(&src).args(["top", "d"]).ok();
+    cmd("tar").args(recipe).arg("-cf").arg(&g).arg("-C").arg(&src).args(["top", "d"]).ok();
+    captar().args(&recipe[..6]).arg("-cf").arg(&plain).arg("-C").arg(&src).args(["top", "d"]).ok();
+    assert!(std::fs::read(&c).unwrap() == std::fs::read(&plain).unwrap(), "the option changed the archive");
+    let names = extended_header_names(&c);
+    assert_eq!(names, ["./PaxHeaders/top", "d/PaxHeaders/e", "d/e/PaxHeaders/g", "d/PaxHeaders/f"]);
+    assert_eq!(names, extended_header_names(&g));
+    let listing = |a: &std::path::Path| cmd("tar").arg("-tvf").arg(a).ok().stdout_text();
+    assert_eq!(listing(&c), listing(&g));
+    // Taken when reading too, as by GNU tar; with `--pax-option VALUE` as well.
+    captar().args(["-tf"]).arg(&c).args(["--pax-option", "delete=atime"]).ok();
+    for item in ["delete=mtime", "exthdr.name=%d/PaxHeaders.%p/%f", "globexthdr.name=x", "atime:=0"] {
+        let option = format!("--pax-option=delete=atime,{item}");
+        let err = captar().arg(&option).arg("-cf").arg(tmp.path().join("r.tar")).arg("-C").arg(&src).arg("top").code(2);
+        let err = err.stderr_text();
+        assert!(err.starts_with(&format!("captar: {option}: captar cannot do '{item}'; it takes only ")), "{err}");
+    }
+    assert!(!tmp.path().join("r.tar").exists());
+}
+
 /// GNU tar's hints that change nothing in captar's result are accepted where GNU tar takes
 /// them (`-s`/`--same-order`/`--preserve-order`, `--seek`, `--delay-directory-restore`): the
 /// same listing and tree as without them, GNU tar taking the same lines and refusing the same

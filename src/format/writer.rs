@@ -62,9 +62,13 @@ fn ustar_split(path: &[u8]) -> Option<(&[u8], &[u8])> {
 /// Sets `dst` to a printable stand-in for a value that is in the pax header: the last bytes of
 /// `bytes` that fit, each one not printable made `_`.
 fn set_placeholder(dst: &mut [u8], bytes: &[u8]) {
-    let tail = &bytes[bytes.len().saturating_sub(dst.len())..];
+    set_printable(dst, &bytes[bytes.len().saturating_sub(dst.len())..]);
+}
+
+/// Sets `dst` to the first bytes of `bytes` that fit, each one not printable made `_`.
+fn set_printable(dst: &mut [u8], bytes: &[u8]) {
     dst.fill(0);
-    for (d, &b) in dst.iter_mut().zip(tail) {
+    for (d, &b) in dst.iter_mut().zip(bytes) {
         *d = if b.is_ascii_graphic() || b == b' ' { b } else { b'_' };
     }
 }
@@ -319,10 +323,9 @@ pub fn encode_headers(meta: &EntryMeta, out: &mut Vec<u8>) -> io::Result<()> {
         out.truncate(start);
     } else {
         out.resize(out.len() + padding(records as u64) as usize, 0);
-        let base = meta.path.file_name().map(|n| n.as_bytes()).unwrap_or(b"entry");
         let mut name = [0u8; NAME_LEN];
-        name[..PAX_DIR.len()].copy_from_slice(PAX_DIR);
-        set_placeholder(&mut name[PAX_DIR.len()..], base);
+        // Its first 100 bytes where it is longer, as GNU tar cuts it.
+        set_printable(&mut name, &extended_name(meta.path.as_os_str().as_bytes()));
         let x = extended_block(&name, tar::EntryType::XHeader, meta.mtime.secs, records);
         out[start..start + BLOCK].copy_from_slice(x.as_bytes());
     }
@@ -330,9 +333,27 @@ pub fn encode_headers(meta: &EntryMeta, out: &mut Vec<u8>) -> io::Result<()> {
     Ok(())
 }
 
-/// The directory GNU tar names a member's pax header under (`%d/PaxHeaders/%f`, without the
-/// directory; bsdtar writes `PaxHeader/`).
-const PAX_DIR: &[u8] = b"PaxHeaders/";
+/// The name of a member's pax header, as GNU tar 1.34 names it by default
+/// (`--pax-option=exthdr.name=%d/PaxHeaders/%f`, the reproducible-builds recipe's value):
+/// `DIR/PaxHeaders/NAME` for `DIR/NAME`, `./PaxHeaders/NAME` for a name without a directory.
+/// (captar wrote `PaxHeaders/NAME`, without the directory; bsdtar writes `DIR/PaxHeader/NAME`.)
+/// A reader of pax archives never uses it; one that reads none extracts it as a file there.
+fn extended_name(path: &[u8]) -> Vec<u8> {
+    let trimmed = match path.iter().rposition(|&b| b != b'/') {
+        Some(last) => &path[..=last],
+        None => path,
+    };
+    let (dir, base) = match trimmed.iter().rposition(|&b| b == b'/') {
+        Some(i) => (&trimmed[..i], &trimmed[i + 1..]),
+        None => (&b"."[..], trimmed),
+    };
+    // Never an absolute name (GNU tar strips the `/` as from member names).
+    let dir = match dir.iter().position(|&b| b != b'/') {
+        Some(i) => &dir[i..],
+        None => b".",
+    };
+    [dir, b"/PaxHeaders/", base].concat()
+}
 
 /// The header of a pax extended header of `kind` (local or global) whose records take `len`
 /// bytes.
@@ -501,6 +522,21 @@ mod tests {
     use crate::format::Time;
     use crate::format::compress::{Origin, decoder};
     use crate::format::reader::Reader;
+
+    #[test]
+    fn extended_names_are_gnu_tars() {
+        for (path, name) in [
+            ("f", "./PaxHeaders/f"),
+            ("d/", "./PaxHeaders/d"),
+            ("a/b/c", "a/b/PaxHeaders/c"),
+            ("a/b/", "a/PaxHeaders/b"),
+            ("/abs/x", "abs/PaxHeaders/x"),
+            ("/x", "./PaxHeaders/x"),
+            (".", "./PaxHeaders/."),
+        ] {
+            assert_eq!(String::from_utf8(extended_name(path.as_bytes())).unwrap(), name, "{path}");
+        }
+    }
 
     fn round_trip(entries: &[(EntryMeta, Vec<u8>)]) -> Vec<(EntryMeta, Vec<u8>)> {
         let mut w = Writer::new(Vec::new());

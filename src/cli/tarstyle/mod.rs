@@ -389,6 +389,26 @@ fn for_mode(opts: Vec<OsString>, mode: Mode) -> Result<Vec<OsString>> {
     Ok(kept)
 }
 
+/// GNU tar's `--pax-option=LIST`: accepted where each item of LIST asks for what captar does
+/// anyway, in every mode: the reproducible-builds recipe's `exthdr.name=%d/PaxHeaders/%f`
+/// (captar's names for extended headers, GNU tar 1.34's default), `delete=atime` and
+/// `delete=ctime` (captar writes neither, and restores neither). Any other item is refused,
+/// named: captar cannot do what it asks (it refused them all, the recipe's too; found by audit).
+fn pax_option(list: &OsStr) -> Result<()> {
+    const SAME: [&str; 3] = ["exthdr.name=%d/PaxHeaders/%f", "delete=atime", "delete=ctime"];
+    for item in list.as_bytes().split(|&b| b == b',') {
+        if !SAME.iter().any(|s| s.as_bytes() == item) {
+            return Err(Error::Usage(format!(
+                "--pax-option={}: captar cannot do '{}'; it takes only {} (what it does anyway: GNU tar's naming of extended headers, and no atime or ctime records)",
+                list.to_string_lossy(),
+                String::from_utf8_lossy(item),
+                SAME.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The value of an option dropped as ignored in this mode (`long`: the option without its
 /// `--`, with `=VALUE` if given so; `separate`: the value given as the next argument), checked
 /// as the subcommand that takes it checks it: GNU tar refuses `--strip-components=x` in every
@@ -462,16 +482,39 @@ fn compress_program(prog: &OsStr, reading: bool) -> Result<Option<(&'static str,
     }
     let mut level = None;
     let mut words = words.peekable();
+    // gzip's and pigz's `-n` (no name or time in the header): captar's gzip header has neither.
+    let gzip = kind == "--gzip";
+    // Letters that change nothing in what captar writes, bundled with a level or alone (`-9n`,
+    // `-cq`): to standard output (which is where the data goes), quiet, and gzip's `-n`.
+    let unchanged_letters =
+        |letters: &str| !letters.is_empty() && letters.bytes().all(|b| b"cq".contains(&b) || gzip && b == b'n');
     while let Some(w) = words.next() {
+        let bundle = w.strip_prefix('-').filter(|b| !b.starts_with('-'));
+        let digits = bundle.map_or(0, |b| b.bytes().take_while(u8::is_ascii_digit).count());
         match w {
             _ if w.len() > 1 && w.starts_with('-') && w[1..].bytes().all(|b| b.is_ascii_digit()) => {
                 level = Some(w[1..].to_string());
             }
+            _ if bundle.is_some_and(|b| unchanged_letters(&b[digits..])) => {
+                if digits > 0 {
+                    level = bundle.map(|b| b[..digits].to_string());
+                }
+            }
+            // The same words spelt long; gzip's, bzip2's, xz's and lzip's `--best` and `--fast`
+            // are -9 and -1 (zstd's --fast is a negative level, which captar has not).
+            "--stdout" | "--to-stdout" | "--no-progress" => {}
+            "--no-name" if gzip => {}
+            "--best" if kind != "--zstd" => level = Some("9".into()),
+            "--fast" if kind != "--zstd" => level = Some("1".into()),
             // Threads, and quiet: captar compresses on all cores anyway.
             "-q" | "--quiet" | "-T0" | "--threads=0" => {}
             _ if w.starts_with("-T") && w[2..].bytes().all(|b| b.is_ascii_digit()) && w.len() > 2 => {}
             _ if w.starts_with("--threads=") => {}
             "-p" | "-T" | "--processes" => {
+                words.next_if(|n| n.bytes().all(|b| b.is_ascii_digit()));
+            }
+            // lbzip2's thread count.
+            "-n" if name == "lbzip2" => {
                 words.next_if(|n| n.bytes().all(|b| b.is_ascii_digit()));
             }
             _ if w.starts_with("-p") && w[2..].bytes().all(|b| b.is_ascii_digit()) => {}
@@ -482,7 +525,7 @@ fn compress_program(prog: &OsStr, reading: bool) -> Result<Option<(&'static str,
                     _ => "",
                 };
                 return Err(refuse(&format!(
-                    "captar compresses itself and takes only a level (-N) and thread counts from it, not {w:?}; use {kind} and --level N{extreme}"
+                    "captar compresses itself and takes from it only a level (-N), thread counts and words that change nothing in the output (-c, -q, gzip's -n), not {w:?}; use {kind} and --level N{extreme}"
                 )));
             }
         }
@@ -781,6 +824,13 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                         )));
                     }
                     sparse = true;
+                }
+                b"pax-option" => {
+                    let v = match &value {
+                        Some(v) => v.clone(),
+                        None => take_value()?,
+                    };
+                    pax_option(&v)?;
                 }
                 b"use-compress-program" => program = Some(take_value()?),
                 b"format" => format = Some(take_value()?),
@@ -1363,6 +1413,26 @@ mod tests {
         ok(&["captar", "--lzip", "-xf", "a.tar.lz"], "captar extract -f a.tar.lz");
         ok(&["captar", "-xJf", "a.txz"], "captar extract -f a.txz");
         ok(&["captar", "-tjvf", "a.tbz"], "captar list --verbose -f a.tbz");
+        // Words that change nothing in what captar writes: to standard output, quiet, no
+        // progress, gzip's -n (no name or time, which captar's gzip header has not), `--best`
+        // and `--fast`, alone or bundled with a level (found by audit: all refused).
+        for (prog, want) in [
+            ("gzip -9n", "--gzip --level 9"),
+            ("gzip -n", "--gzip"),
+            ("pigz --no-name -c -6", "--gzip --level 6"),
+            ("gzip --best", "--gzip --level 9"),
+            ("bzip2 --fast", "--bzip2 --level 1"),
+            ("zstd -c -T0", "--zstd"),
+            ("zstd -T0 -19 --no-progress", "--zstd --level 19"),
+            ("zstd -19cq", "--zstd --level 19"),
+            ("lbzip2 -n 2", "--bzip2"),
+        ] {
+            ok(&["captar", "-I", prog, "-cf", "a", "x"], &format!("captar create {want} -f a x"));
+        }
+        // Words that change the output, or mean another thing to that program, stay refused.
+        for prog in ["zstd -n", "zstd --fast=3", "xz -9e", "gzip --rsyncable", "zstd --long=27", "xz -9n"] {
+            assert!(refused(&["captar", "-I", prog, "-cf", "a", "x"]).contains("takes from it only a level"), "{prog}");
+        }
         assert!(refused(&["captar", "-I", "lz4", "-cf", "a", "x"]).contains("use -z/--gzip, --zstd, -J/--xz"));
         assert_eq!(
             refused(&["captar", "-czjf", "a", "x"]),
