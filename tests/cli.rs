@@ -975,6 +975,25 @@ fn the_reproducible_builds_recipe_is_taken() {
     assert!(!tmp.path().join("r.tar").exists());
 }
 
+/// No path to archive: refused, in GNU tar's words too, for either form of the command line,
+/// and no archive is left (the example named the subcommand form only).
+#[test]
+fn an_empty_archive_is_refused() {
+    let tmp = util::tempdir();
+    let a = tmp.path().join("a.tar");
+    for args in [&["-cf"][..], &["create", "-f"]] {
+        let err = captar().args(args).arg(&a).code(2).stderr_text();
+        assert_eq!(
+            err,
+            "captar: create: cowardly refusing to create an empty archive (GNU tar's words); name at least one path to archive (e.g. `captar create -f a.tar /usr/bin`, or `captar -cf a.tar /usr/bin`)\n"
+        );
+        assert!(!a.exists());
+    }
+    if util::require_tool("tar") {
+        util::cmd("tar").arg("-cf").arg(&a).code(2);
+    }
+}
+
 /// GNU tar's hints that change nothing in captar's result are accepted where GNU tar takes
 /// them (`-s`/`--same-order`/`--preserve-order`, `--seek`, `--delay-directory-restore`): the
 /// same listing and tree as without them, GNU tar taking the same lines and refusing the same

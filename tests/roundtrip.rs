@@ -4411,6 +4411,46 @@ fn errors_name_non_utf8_files_as_listings_do() {
     assert!(out.starts_with("./bad\\377\\376name: type differs"), "{out}");
 }
 
+/// Xattrs and ACLs an archive holds that no option asked to restore are not restored, as by GNU
+/// tar, and said once at the end (bsdtar's `-p` restores them; found by audit: they were lost
+/// without a word, exit 0). Any option that asks for xattrs or ACLs leaves the note out, and so
+/// does `-q`.
+#[test]
+fn xattrs_and_acls_not_asked_for_are_said_once() {
+    if !util::require_tool("setfacl") || !util::require_tool("getfattr") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let src = tmp.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    for f in ["a", "b", "plain"] {
+        std::fs::write(src.join(f), f).unwrap();
+    }
+    util::cmd("setfattr").args(["-n", "user.k", "-v", "v"]).arg(src.join("a")).ok();
+    util::cmd("setfacl").args(["-m", "u:12345:r"]).arg(src.join("b")).ok();
+    let archive = tmp.path().join("a.tar");
+    captar().args(["create", "--xattrs", "--acls", "-f"]).arg(&archive).arg("-C").arg(&src).arg(".").ok();
+    let note = "captar: the archive holds xattrs or ACLs besides capabilities (2 members), not restored: pass --xattrs (user.*) or --xattrs-include='*' (all), and --acls, to restore them (GNU tar restores them only so too; bsdtar -p restores them)\n";
+    for (i, (args, said)) in [
+        (&["extract"][..], note),
+        (&["-xp"][..], note),
+        (&["extract", "-q"][..], ""),
+        (&["extract", "--xattrs"][..], ""),
+        (&["extract", "--acls"][..], ""),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let dst = tmp.path().join(format!("x{i}"));
+        std::fs::create_dir(&dst).unwrap();
+        let out = captar().args(args).arg("-f").arg(&archive).arg("-C").arg(&dst).ok();
+        assert_eq!(out.stderr_text(), said, "{args:?}");
+        assert_eq!(std::fs::read(dst.join("plain")).unwrap(), b"plain");
+        let kept = util::cmd("getfattr").args(["-d", "-m", "-"]).arg(dst.join("a")).ok().stdout_text();
+        assert_eq!(kept.contains("user.k"), args.contains(&"--xattrs"), "{args:?}: {kept}");
+    }
+}
+
 /// `list --json` gives a name or link target that is not UTF-8 with its exact bytes in
 /// `path_hex` / `link_hex`, as `caps scan --json` does: two names that differ only in their
 /// invalid bytes read the same with U+FFFD (found by audit); UTF-8 names have no such field.

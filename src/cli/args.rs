@@ -27,7 +27,8 @@ use super::{ConcatArgs, CopyArgs, CreateArgs, DeleteArgs, ExtractArgs, ListArgs,
 Exit status: 0 ok; 1 differences (verify) or warnings (files changed while read, xattrs no Linux file can carry); 2 errors."
 )]
 pub struct Cli {
-    /// Print only errors: no notes, warnings or progress (the exit code still counts them)
+    /// Print only errors and what the command is for (a listing, verify's differences): no
+    /// notes, warnings or progress (the exit code still counts them)
     #[arg(short, long, global = true)]
     pub quiet: bool,
     /// When the work is done, print on stderr the archive bytes written or read (uncompressed;

@@ -147,7 +147,7 @@ pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
     }
     if opts.paths.is_empty() && !opts.empty_ok {
         return Err(Error::Usage(
-            "create: name at least one path to archive (e.g. `captar create -f a.tar /usr/bin`)".into(),
+            "create: cowardly refusing to create an empty archive (GNU tar's words); name at least one path to archive (e.g. `captar create -f a.tar /usr/bin`, or `captar -cf a.tar /usr/bin`)".into(),
         ));
     }
     // A missing `-C` directory stops the run before the archive is made: no empty archive is

@@ -130,6 +130,7 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
             kept_caps: Vec::new(),
             backed_up: HashMap::new(),
             let_go: 0,
+            unasked_xattrs: 0,
         };
         let mut result = run.members(&mut reader, &tick);
         report.set_total(reader.records_read(opts.record));
@@ -186,6 +187,15 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     }
     if let Some(note) = restorer.times_cut_note() {
         report.note(note);
+    }
+    // What no option asked for, as in GNU tar, but said: bsdtar's -p restores them, and a user
+    // of it lost them without a word (found by audit).
+    match run.unasked_xattrs {
+        0 => {}
+        n => report.note(format!(
+            "the archive holds xattrs or ACLs besides capabilities ({}), not restored: pass --xattrs (user.*) or --xattrs-include='*' (all), and --acls, to restore them (GNU tar restores them only so too; bsdtar -p restores them)",
+            if n == 1 { "1 member".to_string() } else { format!("{n} members") }
+        )),
     }
     // Kept as asked, but a capability the archive has and the file there lacks is said (it
     // was kept in silence, exit 0, as by GNU tar; found by review).
@@ -431,6 +441,9 @@ impl Run<'_> {
             }
             if !self.left_out_caps.is_empty() {
                 self.left_out_caps.remove(&name.rel);
+            }
+            if self.opts.xattrs.caps_only_mode() && meta.xattrs.iter().any(|(n, _)| n != crate::caps::XATTR_NAME) {
+                self.unasked_xattrs += 1;
             }
             if self.link_later(&name, &meta) {
                 continue;

@@ -564,6 +564,15 @@ impl Task {
         {
             diff.ns_view = Some((rootid, here));
         }
+        // Otherwise the same sets, of another rootid (`rootid_only`).
+        if let (Some(Finding::Diff(diff)), Some(a), Some(d), RootidPolicy::Keep) =
+            (&mut found, self.archived, on_disk, self.rootid)
+            && diff.ns_view.is_none()
+            && a.as_seen_here().rootid != d.as_seen_here().rootid
+            && a.to_v2().same_grant(&d.to_v2())
+        {
+            diff.rootid_only = Some((a.as_seen_here().rootid, d.as_seen_here().rootid));
+        }
         // The archive's own value, and what --cap-rootid made of it, where they differ.
         if let (Some(Finding::Diff(diff)), Some(archived), Some(expected)) = (&mut found, self.archived, expected) {
             let (archived, expected) = (archived.text_with_rootid(), expected.text_with_rootid());

@@ -94,6 +94,11 @@ pub struct Difference {
     /// namespace it is, which the disk's value has (`Verifier::ns_views`).
     #[serde(skip)]
     pub(super) ns_view: Option<(u32, u32)>,
+    /// A capability that differs only in its rootid, not as this namespace reads it (that is
+    /// `ns_view`): the archive's and the disk's, as a reader here sees them (`None`: none, a
+    /// v2 value). `Verifier::rootid_only`.
+    #[serde(skip)]
+    pub(super) rootid_only: Option<(Option<u32>, Option<u32>)>,
 }
 
 impl Difference {
@@ -117,6 +122,7 @@ impl Difference {
             member: None,
             also_of: None,
             ns_view: None,
+            rootid_only: None,
         }
     }
 
@@ -242,10 +248,37 @@ impl Verifier<'_> {
         }
     }
 
+    /// Says which capability differences are only of the rootid: the same sets, one side
+    /// namespaced (v3) with a rootid the other has not, as after an extraction outside the
+    /// namespace the archive was made in, or into a rootless container (found by audit: seven
+    /// "capabilities differ" with the same sets on both sides, and nothing to say why, where
+    /// the option that compares them was one flag away).
+    pub(super) fn note_rootid_only(&self) {
+        let rootid = |r: Option<u32>| r.map_or("none (v2)".to_string(), |r| r.to_string());
+        let source = self.opts.source.label();
+        let pairs: Vec<_> = self.rootid_only.iter().filter(|(_, n)| **n > 0).collect();
+        for &(&(archive, disk), &n) in pairs.iter().take(NS_VIEWS_SAID) {
+            let differ = if n == 1 { "1 capability differs".to_string() } else { format!("{n} capabilities differ") };
+            let option = disk.map_or("host".to_string(), |r| r.to_string());
+            self.report.note(format!(
+                "{differ} only in the rootid of a namespaced (v3) value: the {source}'s {}, the disk's {}; if that is the namespace the files were restored for, --cap-rootid {option} compares the {source}'s as extract with it restores it",
+                rootid(archive),
+                rootid(disk)
+            ));
+        }
+        let others: u64 = pairs.iter().skip(NS_VIEWS_SAID).map(|(_, n)| **n).sum();
+        if others > 0 {
+            self.report.note(format!("and {others} more differ only in the rootid, of other rootids"));
+        }
+    }
+
     fn push(&mut self, d: Difference) -> Result<()> {
         let kind = d.kind;
         if let Some(view) = d.ns_view {
             *self.ns_views.entry(view).or_default() += 1;
+        }
+        if let Some(pair) = d.rootid_only {
+            *self.rootid_only.entry(pair).or_default() += 1;
         }
         self.summary.differences += 1;
         *self.summary.by_kind.entry(kind).or_default() += 1;
@@ -277,6 +310,9 @@ impl Verifier<'_> {
             if let Held::Diff(d) = std::mem::replace(&mut self.diffs[i], Held::Withdrawn) {
                 self.summary.differences -= 1;
                 if let Some(n) = d.ns_view.and_then(|view| self.ns_views.get_mut(&view)) {
+                    *n -= 1;
+                }
+                if let Some(n) = d.rootid_only.and_then(|pair| self.rootid_only.get_mut(&pair)) {
                     *n -= 1;
                 }
                 if let Some(n) = self.summary.by_kind.get_mut(&d.kind) {

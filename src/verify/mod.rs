@@ -144,6 +144,9 @@ struct Verifier<'a> {
     /// The capabilities that differ only as this user namespace reads them, by the archive's
     /// rootid and the uid of this namespace it is (`Difference::ns_view`), said at the end.
     ns_views: std::collections::BTreeMap<(u32, u32), u64>,
+    /// The capabilities that differ only in their rootid, by the archive's and the disk's
+    /// (`Difference::rootid_only`), said at the end.
+    rootid_only: std::collections::BTreeMap<(Option<u32>, Option<u32>), u64>,
     /// What a hard link to each name would name, where that is not a regular file without a
     /// capability (`note_link_target`): the hard-link table, the only state that grows with
     /// the archive. Keyed by the name's bytes (hashing a `Path` parses its components).
@@ -209,6 +212,7 @@ pub fn verify(opts: &VerifyOptions, report: &Report) -> Result<Outcome> {
         held_at: HashMap::new(),
         summary: Summary::default(),
         ns_views: Default::default(),
+        rootid_only: Default::default(),
         link_targets: HashMap::new(),
         recorded: NameFilter::new(16),
         names_seen: NameFilter::new(17),
@@ -361,6 +365,7 @@ impl Verifier<'_> {
             report.error(e);
         }
         self.note_ns_views();
+        self.note_rootid_only();
         // Said, as a restore that lost none but gained some (an ACL granting more, a
         // security label) passes (found by audit: three such changes passed without a word).
         if self.xattrs_one_way {
