@@ -4411,6 +4411,29 @@ fn errors_name_non_utf8_files_as_listings_do() {
     assert!(out.starts_with("./bad\\377\\376name: type differs"), "{out}");
 }
 
+/// A hard link whose target was not extracted names the target as archived, `./` and all, so
+/// that it can be given as it is to extract it too (it was named without the `./`; found by
+/// audit).
+#[test]
+fn a_hard_link_names_its_target_as_archived() {
+    let tmp = util::tempdir();
+    let src = tmp.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    std::fs::write(src.join("f"), "f").unwrap();
+    std::fs::hard_link(src.join("f"), src.join("l")).unwrap();
+    let archive = tmp.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&archive).arg("-C").arg(&src).arg(".").ok();
+    let dst = tmp.path().join("dst");
+    std::fs::create_dir(&dst).unwrap();
+    let err = captar().args(["extract", "-f"]).arg(&archive).arg("-C").arg(&dst).arg("./l").code(2).stderr_text();
+    assert_eq!(
+        err,
+        "captar: ./l: cannot hard link to ./f: it does not exist (left out, or not extracted: extract it too)\n"
+    );
+    captar().args(["extract", "-f"]).arg(&archive).arg("-C").arg(&dst).args(["./f", "./l"]).ok();
+    assert_eq!(std::fs::read(dst.join("l")).unwrap(), b"f");
+}
+
 /// Xattrs and ACLs an archive holds that no option asked to restore are not restored, as by GNU
 /// tar, and said once at the end (bsdtar's `-p` restores them; found by audit: they were lost
 /// without a word, exit 0). Any option that asks for xattrs or ACLs leaves the note out, and so

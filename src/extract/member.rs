@@ -362,8 +362,7 @@ impl Run<'_> {
                 return Err(Failure::Member(Error::entry(
                     path,
                     format!(
-                        "cannot hard link to {}: it does not exist (left out, or not extracted: extract it too)",
-                        target.rel.escaped()
+                        "cannot hard link to {shown}: it does not exist (left out, or not extracted: extract it too)"
                     ),
                 )));
             }
@@ -420,19 +419,13 @@ impl Run<'_> {
             // As GNU tar: the target was left out (--exclude, not selected) or never archived.
             io::ErrorKind::NotFound => Failure::Member(Error::entry(
                 path,
-                format!(
-                    "cannot hard link to {}: it does not exist (left out, or not extracted: extract it too)",
-                    target.rel.escaped()
-                ),
+                format!("cannot hard link to {shown}: it does not exist (left out, or not extracted: extract it too)"),
             )),
             // linkat refuses a directory with EPERM, which is no matter of rights.
             _ if rustix::fs::statat(&tparent, &tname, AtFlags::SYMLINK_NOFOLLOW)
                 .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory) =>
             {
-                Failure::Member(Error::entry(
-                    path,
-                    format!("cannot hard link to {}: it is a directory", target.rel.escaped()),
-                ))
+                Failure::Member(Error::entry(path, format!("cannot hard link to {shown}: it is a directory")))
             }
             _ => classify(path, "create hard link", e),
         })?;
