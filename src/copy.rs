@@ -281,6 +281,8 @@ pub fn copy(opts: &CopyOptions, report: &Report) -> Result<Outcome> {
             keep_directory_symlink: false,
             progress: false,
             copy: true,
+            // What copy captures it restores: nothing unasked travels.
+            note_unasked_xattrs: false,
         };
         extract::extract(&x, report)
     });

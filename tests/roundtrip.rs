@@ -4472,6 +4472,28 @@ fn xattrs_and_acls_not_asked_for_are_said_once() {
         let kept = util::cmd("getfattr").args(["-d", "-m", "-"]).arg(dst.join("a")).ok().stdout_text();
         assert_eq!(kept.contains("user.k"), args.contains(&"--xattrs"), "{args:?}: {kept}");
     }
+    // Declined in so many words: nothing said. Kept (-k), not extracted: not counted. A hard
+    // link's are its file's (bsdtar repeats them on the link member): one member, not two
+    // (found by review).
+    let dst = tmp.path().join("x0");
+    for args in [&["--no-xattrs"][..], &["--no-acls"], &["-k"], &["--skip-old-files"]] {
+        let out =
+            captar().arg("extract").args(args).arg("-f").arg(&archive).arg("-C").arg(&dst).code(if args == ["-k"] {
+                2
+            } else {
+                0
+            });
+        assert!(!out.stderr_text().contains("xattrs or ACLs"), "{args:?}: {}", out.stderr_text());
+    }
+    if util::require_tool("bsdtar") {
+        std::fs::hard_link(src.join("a"), src.join("a-link")).unwrap();
+        let bsd = tmp.path().join("bsd.tar");
+        util::cmd("bsdtar").args(["--xattrs", "-cf"]).arg(&bsd).arg("-C").arg(&src).args(["a", "a-link"]).ok();
+        let dst = tmp.path().join("bsd");
+        std::fs::create_dir(&dst).unwrap();
+        let err = captar().args(["extract", "-f"]).arg(&bsd).arg("-C").arg(&dst).ok().stderr_text();
+        assert!(err.contains("besides capabilities (1 member), not restored"), "{err}");
+    }
 }
 
 /// `list --json` gives a name or link target that is not UTF-8 with its exact bytes in

@@ -156,15 +156,15 @@ fn extract_inside_a_namespace_writes_v3_for_the_host() {
         let out = captar().args(["verify", "-f"]).arg(&b).arg("-C").arg(&out_dir).code(code);
         // A difference of the rootid alone is said to be one, with the option that compares
         // as extracted (found by audit: the same sets on both sides, and nothing said).
-        let (disk, option) = match policy {
+        let (disk, whom) = match policy {
             "keep" => (String::new(), String::new()),
-            "host" => ("none (v2)".to_string(), "host".to_string()),
-            r => (r.to_string(), r.to_string()),
+            "host" => ("none".to_string(), "the host".to_string()),
+            r => (r.to_string(), format!("the user namespace whose root is uid {r}")),
         };
         let rootid_note = match policy {
             "keep" => String::new(),
             _ => format!(
-                "captar: 1 capability differs only in the rootid of a namespaced (v3) value: the archive's {NS_ROOT}, the disk's {disk}; if that is the namespace the files were restored for, --cap-rootid {option} compares the archive's as extract with it restores it\n"
+                "captar: 1 capability differs only in the rootid of a namespaced (v3) value: the archive's {NS_ROOT}, the disk's {disk}; where the files were restored for {whom}, --cap-rootid {policy} compares the archive's value as that option rewrites it\n"
             ),
         };
         assert_eq!(out.stderr_text(), rootid_note, "{policy}");

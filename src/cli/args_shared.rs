@@ -23,7 +23,7 @@ pub struct XattrArgs {
     /// --xattrs, --xattrs-include and --xattrs-exclude given before it; --no-caps leaves the
     /// capabilities out too)
     #[arg(long, overrides_with_all = ["xattrs", "xattrs_include", "xattrs_exclude"])]
-    no_xattrs: bool,
+    pub(super) no_xattrs: bool,
     /// Leave file capabilities out, on purpose
     #[arg(long)]
     pub(super) no_caps: bool,
@@ -33,14 +33,14 @@ pub struct XattrArgs {
     pub(super) acls: bool,
     /// Leave POSIX ACLs out (the default; cancels --acls given before it)
     #[arg(long)]
-    no_acls: bool,
+    pub(super) no_acls: bool,
     /// Also handle SELinux labels (the xattr security.selinux, archived as GNU tar's --selinux
     /// writes it: RHT.security.selinux)
     #[arg(long, overrides_with = "no_selinux")]
     pub(super) selinux: bool,
     /// Leave SELinux labels out (the default)
     #[arg(long)]
-    no_selinux: bool,
+    pub(super) no_selinux: bool,
 }
 
 /// The options that name what to take or leave out, for create and for reading: `--exclude`,

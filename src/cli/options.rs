@@ -463,6 +463,7 @@ impl ExtractArgs {
             archive: self.file,
             directory: reading_directory(self.directory, matches)?.unwrap_or_else(|| PathBuf::from(".")),
             xattrs: self.xattrs.policy(Some(EXTRACT_DEFAULT_INCLUDE))?,
+            note_unasked_xattrs: !(self.xattrs.no_xattrs || self.xattrs.no_acls || self.xattrs.no_selinux),
             same_owner: if self.no_same_owner { false } else { self.same_owner || is_root() },
             same_permissions: if self.no_same_permissions { false } else { self.same_permissions || is_root() },
             numeric_owner: self.numeric_owner,
@@ -689,6 +690,22 @@ pub(super) fn top_level(dir: &Path, archive: &Path) -> Result<PathBuf> {
             dir.escaped()
         ))),
     }
+}
+
+/// Checks the value of create's `--owner`, `--group` or `--mode` (`name`, without its `--`) as
+/// GNU tar checks it in every mode, for a tar-style line of another mode that ignores it: an id
+/// and a mode; a name is not looked up, nor a date read (GNU tar takes an unknown one there,
+/// exit 0). `None` for another option.
+pub(super) fn check_stamp_value(name: &[u8], value: &str) -> Option<Result<()>> {
+    // Any name but digits, which are an id, too large where `owner_spec` did not take them.
+    let any_name = |n: &[u8]| (!n.strip_prefix(b"+").unwrap_or(n).iter().all(u8::is_ascii_digit)).then_some(0);
+    let no_name = |_: u32| None;
+    Some(match name {
+        b"owner" => owner_spec("--owner", value, any_name, no_name).map(drop),
+        b"group" => owner_spec("--group", value, any_name, no_name).map(drop),
+        b"mode" => ModeChanges::parse(value).map(drop).map_err(Error::Usage),
+        _ => return None,
+    })
 }
 
 /// `--owner`/`--group`'s value as GNU tar reads it: `NAME:ID`, a name (its id looked up here),

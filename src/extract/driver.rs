@@ -130,7 +130,6 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
             kept_caps: Vec::new(),
             backed_up: HashMap::new(),
             let_go: 0,
-            unasked_xattrs: 0,
         };
         let mut result = run.members(&mut reader, &tick);
         report.set_total(reader.records_read(opts.record));
@@ -190,7 +189,8 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     }
     // What no option asked for, as in GNU tar, but said: bsdtar's -p restores them, and a user
     // of it lost them without a word (found by audit).
-    match run.unasked_xattrs {
+    match restorer.unasked_xattrs() {
+        _ if !opts.note_unasked_xattrs => {}
         0 => {}
         n => report.note(format!(
             "the archive holds xattrs or ACLs besides capabilities ({}), not restored: pass --xattrs (user.*) or --xattrs-include='*' (all), and --acls, to restore them (GNU tar restores them only so too; bsdtar -p restores them)",
@@ -441,9 +441,6 @@ impl Run<'_> {
             }
             if !self.left_out_caps.is_empty() {
                 self.left_out_caps.remove(&name.rel);
-            }
-            if self.opts.xattrs.caps_only_mode() && meta.xattrs.iter().any(|(n, _)| n != crate::caps::XATTR_NAME) {
-                self.unasked_xattrs += 1;
             }
             if self.link_later(&name, &meta) {
                 continue;

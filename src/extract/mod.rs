@@ -90,9 +90,6 @@ struct Run<'a> {
     /// Hard links not made as the file they waited for stopped the extraction (`links_to`):
     /// counted with the members not reached.
     let_go: u64,
-    /// Members whose xattrs or ACLs besides the capability no option asked to restore: said at
-    /// the end, once.
-    unasked_xattrs: u64,
 }
 
 /// Whether an error stops the whole extraction rather than one member.

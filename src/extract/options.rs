@@ -146,6 +146,9 @@ pub struct ExtractOptions {
     /// The extraction is `copy`'s: advice names what copy does (no `-U`, no
     /// `--recursive-unlink`; "copy again").
     pub copy: bool,
+    /// Say at the end how many members had xattrs or ACLs that no option asked to restore:
+    /// not where an option declined them (`--no-xattrs`, `--no-acls`, `--no-selinux`).
+    pub note_unasked_xattrs: bool,
 }
 
 impl ExtractOptions {

@@ -57,6 +57,9 @@ pub struct Restorer {
     /// Capabilities written with another value than archived (`--cap-rootid`, or v1 made v2),
     /// said at the end (`RootidPolicy::rewritten_note`).
     rewritten_caps: std::sync::atomic::AtomicU64,
+    /// Members restored whose xattrs or ACLs besides the capability no option asked for
+    /// (`unasked_xattrs`).
+    unasked_xattrs: std::sync::atomic::AtomicU64,
     /// Capabilities written as archived with a v3 rootid other than this namespace's root
     /// (`--cap-rootid keep`): how many, and their rootids (the first few), said at the end
     /// (`namespaced_note`).
@@ -238,6 +241,7 @@ impl Restorer {
             excluded_caps: std::sync::atomic::AtomicU64::new(0),
             setid_cleared: std::sync::atomic::AtomicU64::new(0),
             rewritten_caps: std::sync::atomic::AtomicU64::new(0),
+            unasked_xattrs: std::sync::atomic::AtomicU64::new(0),
             namespaced: std::sync::Mutex::new((0, Vec::new())),
             in_userns: (!crate::xattr::caps_for_host()).then(|| std::sync::atomic::AtomicU64::new(0)),
             times_probed: std::sync::Mutex::new(Vec::new()),
@@ -368,6 +372,13 @@ impl Restorer {
     }
 
     /// How many members' capabilities `--xattrs-exclude` kept from being restored.
+    /// How many members were restored without xattrs or ACLs they carry besides the
+    /// capability, where no option asked for any (a hard link's are its file's; a member kept
+    /// or not made is none).
+    pub fn unasked_xattrs(&self) -> u64 {
+        self.unasked_xattrs.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     pub fn excluded_caps(&self) -> u64 {
         self.excluded_caps.load(std::sync::atomic::Ordering::Relaxed)
     }
@@ -603,6 +614,9 @@ impl Restorer {
         problems: &mut Vec<String>,
     ) -> Vec<(&'m OsStr, &'m [u8])> {
         let (mut done, mut refused) = (Vec::new(), Vec::new());
+        if self.xattrs.caps_only_mode() && meta.xattrs.iter().any(|(n, _)| n != caps::XATTR_NAME) {
+            self.unasked_xattrs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         for (name, value) in &meta.xattrs {
             if name != caps::XATTR_NAME && self.xattrs.wants(name) {
                 match set(name, value) {

@@ -62,13 +62,9 @@ fn ustar_split(path: &[u8]) -> Option<(&[u8], &[u8])> {
 /// Sets `dst` to a printable stand-in for a value that is in the pax header: the last bytes of
 /// `bytes` that fit, each one not printable made `_`.
 fn set_placeholder(dst: &mut [u8], bytes: &[u8]) {
-    set_printable(dst, &bytes[bytes.len().saturating_sub(dst.len())..]);
-}
-
-/// Sets `dst` to the first bytes of `bytes` that fit, each one not printable made `_`.
-fn set_printable(dst: &mut [u8], bytes: &[u8]) {
+    let tail = &bytes[bytes.len().saturating_sub(dst.len())..];
     dst.fill(0);
-    for (d, &b) in dst.iter_mut().zip(bytes) {
+    for (d, &b) in dst.iter_mut().zip(tail) {
         *d = if b.is_ascii_graphic() || b == b' ' { b } else { b'_' };
     }
 }
@@ -324,8 +320,10 @@ pub fn encode_headers(meta: &EntryMeta, out: &mut Vec<u8>) -> io::Result<()> {
     } else {
         out.resize(out.len() + padding(records as u64) as usize, 0);
         let mut name = [0u8; NAME_LEN];
-        // Its first 100 bytes where it is longer, as GNU tar cuts it.
-        set_printable(&mut name, &extended_name(meta.path.as_os_str().as_bytes()));
+        // Its first 100 bytes where it is longer, as GNU tar cuts it; its bytes as they are,
+        // as GNU tar's (they are the member's own name's).
+        let full = extended_name(meta.path.as_os_str().as_bytes());
+        name[..full.len().min(NAME_LEN)].copy_from_slice(&full[..full.len().min(NAME_LEN)]);
         let x = extended_block(&name, tar::EntryType::XHeader, meta.mtime.secs, records);
         out[start..start + BLOCK].copy_from_slice(x.as_bytes());
     }
@@ -338,6 +336,8 @@ pub fn encode_headers(meta: &EntryMeta, out: &mut Vec<u8>) -> io::Result<()> {
 /// `DIR/PaxHeaders/NAME` for `DIR/NAME`, `./PaxHeaders/NAME` for a name without a directory.
 /// (captar wrote `PaxHeaders/NAME`, without the directory; bsdtar writes `DIR/PaxHeader/NAME`.)
 /// A reader of pax archives never uses it; one that reads none extracts it as a file there.
+/// Made from the member's name as archived, after `--transform` (GNU tar's from the name on
+/// disk).
 fn extended_name(path: &[u8]) -> Vec<u8> {
     let trimmed = match path.iter().rposition(|&b| b != b'/') {
         Some(last) => &path[..=last],

@@ -254,14 +254,17 @@ impl Verifier<'_> {
     /// "capabilities differ" with the same sets on both sides, and nothing to say why, where
     /// the option that compares them was one flag away).
     pub(super) fn note_rootid_only(&self) {
-        let rootid = |r: Option<u32>| r.map_or("none (v2)".to_string(), |r| r.to_string());
+        let rootid = |r: Option<u32>| r.map_or("none".to_string(), |r| r.to_string());
         let source = self.opts.source.label();
         let pairs: Vec<_> = self.rootid_only.iter().filter(|(_, n)| **n > 0).collect();
         for &(&(archive, disk), &n) in pairs.iter().take(NS_VIEWS_SAID) {
             let differ = if n == 1 { "1 capability differs".to_string() } else { format!("{n} capabilities differ") };
-            let option = disk.map_or("host".to_string(), |r| r.to_string());
+            let (option, whom) = match disk {
+                None => ("host".to_string(), "the host".to_string()),
+                Some(r) => (r.to_string(), format!("the user namespace whose root is uid {r}")),
+            };
             self.report.note(format!(
-                "{differ} only in the rootid of a namespaced (v3) value: the {source}'s {}, the disk's {}; if that is the namespace the files were restored for, --cap-rootid {option} compares the {source}'s as extract with it restores it",
+                "{differ} only in the rootid of a namespaced (v3) value: the {source}'s {}, the disk's {}; where the files were restored for {whom}, --cap-rootid {option} compares the {source}'s value as that option rewrites it",
                 rootid(archive),
                 rootid(disk)
             ));

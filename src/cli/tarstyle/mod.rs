@@ -396,7 +396,8 @@ fn for_mode(opts: Vec<OsString>, mode: Mode) -> Result<Vec<OsString>> {
 /// named: captar cannot do what it asks (it refused them all, the recipe's too; found by audit).
 fn pax_option(list: &OsStr) -> Result<()> {
     const SAME: [&str; 3] = ["exthdr.name=%d/PaxHeaders/%f", "delete=atime", "delete=ctime"];
-    for item in list.as_bytes().split(|&b| b == b',') {
+    // Empty items (`--pax-option=`, `delete=atime,`) are nothing, as in GNU tar.
+    for item in list.as_bytes().split(|&b| b == b',').filter(|i| !i.is_empty()) {
         if !SAME.iter().any(|s| s.as_bytes() == item) {
             return Err(Error::Usage(format!(
                 "--pax-option={}: captar cannot do '{}'; it takes only {} (what it does anyway: GNU tar's naming of extended headers, and no atime or ctime records)",
@@ -416,35 +417,50 @@ fn pax_option(list: &OsStr) -> Result<()> {
 /// line with `-x` failed).
 fn check_ignored_value(cmd: &clap::Command, name: &[u8], long: &[u8], separate: Option<&OsStr>) -> Result<()> {
     let value = match long.iter().position(|&b| b == b'=') {
-        Some(eq) => OsStr::from_bytes(&long[eq + 1..]),
-        None => match separate {
-            Some(v) => v,
-            None => return Ok(()),
-        },
+        Some(eq) => Some(OsStr::from_bytes(&long[eq + 1..])),
+        None => separate,
     };
-    // CONTROL is read after parsing, by what makes the backups.
+    // CONTROL is read after parsing, by what makes the backups: given, or $VERSION_CONTROL's.
     if name == b"backup" {
-        let word = value.to_string_lossy();
-        return crate::extract::backup::Backups::parse(Some(&word), None, None, None).map(drop).map_err(Error::Usage);
+        let word = value.map(OsStr::to_string_lossy);
+        let env = std::env::var("VERSION_CONTROL").ok();
+        let parsed =
+            crate::extract::backup::Backups::parse(Some(word.as_deref().unwrap_or("")), None, env.as_deref(), None);
+        return parsed.map(drop).map_err(Error::Usage);
+    }
+    // Any bytes are taken where the option takes a name (an owner's, a pattern), as GNU tar
+    // takes them (a value not UTF-8 was refused; found by review).
+    let Some(text) = value.map(OsStr::to_str) else { return Ok(()) };
+    let Some(text) = text else { return Ok(()) };
+    // Values read after parsing, by what uses them.
+    if let Some(checked) = super::options::check_stamp_value(name, text) {
+        return checked;
     }
     for sub in cmd.get_subcommands() {
         let takes =
             |a: &&clap::Arg| a.get_long_and_visible_aliases().unwrap_or_default().iter().any(|l| l.as_bytes() == name);
-        if let Some(arg) = sub.get_arguments().find(takes) {
-            let mut given = OsString::from("--");
-            given.push(OsStr::from_bytes(name));
-            given.push("=");
-            given.push(value);
-            let alone = clap::Command::new("captar").arg(arg.clone());
-            return match alone.try_get_matches_from([OsString::from("captar"), given]) {
-                Ok(_) => Ok(()),
-                Err(e) => {
-                    let text = e.render().to_string();
-                    let line = text.trim_start().lines().next().unwrap_or_default();
-                    Err(Error::Usage(line.strip_prefix("error: ").unwrap_or(line).to_string()))
-                }
-            };
+        let Some(arg) = sub.get_arguments().find(takes) else { continue };
+        // A word of a list: itself or, as GNU tar's argmatch takes it, the one word it begins
+        // (`--sort=nam`).
+        let words: Vec<String> = arg.get_possible_values().iter().map(|v| v.get_name().to_string()).collect();
+        if !words.is_empty() {
+            let begun = words.iter().filter(|w| w.starts_with(text)).count();
+            if words.iter().any(|w| w == text) || !text.is_empty() && begun == 1 {
+                return Ok(());
+            }
+            let option = String::from_utf8_lossy(name);
+            return Err(Error::Usage(format!("invalid value '{text}' for '--{option}'; valid: {}", words.join(", "))));
         }
+        let alone = clap::Command::new("captar").arg(arg.clone());
+        let given = format!("--{}={text}", String::from_utf8_lossy(name));
+        return match alone.try_get_matches_from(["captar", &given]) {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let text = e.render().to_string();
+                let line = text.trim_start().lines().next().unwrap_or_default();
+                Err(Error::Usage(line.strip_prefix("error: ").unwrap_or(line).to_string()))
+            }
+        };
     }
     Ok(())
 }
@@ -486,26 +502,38 @@ fn compress_program(prog: &OsStr, reading: bool) -> Result<Option<(&'static str,
     let gzip = kind == "--gzip";
     // Letters that change nothing in what captar writes, bundled with a level or alone (`-9n`,
     // `-cq`): to standard output (which is where the data goes), quiet, and gzip's `-n`.
-    let unchanged_letters =
-        |letters: &str| !letters.is_empty() && letters.bytes().all(|b| b"cq".contains(&b) || gzip && b == b'n');
+    let unchanged_letter = |b: u8| b"cq".contains(&b) || gzip && b == b'n';
+    // A bundle of those letters with at most one run of digits, the level, anywhere in it
+    // (`-9n`, `-n9`, `-cq19`), as the programs' getopt reads it.
+    let bundle_level = |w: &str| -> Option<Option<String>> {
+        let b = w.strip_prefix('-').filter(|b| !b.is_empty() && !b.starts_with('-'))?;
+        let start = b.bytes().position(|c| c.is_ascii_digit());
+        let end = start.map(|s| s + b[s..].bytes().take_while(u8::is_ascii_digit).count());
+        let letters = match (start, end) {
+            (Some(s), Some(e)) => [&b[..s], &b[e..]].concat(),
+            _ => b.to_string(),
+        };
+        (!letters.is_empty() && letters.bytes().all(unchanged_letter))
+            .then(|| start.zip(end).map(|(s, e)| b[s..e].to_string()))
+    };
+    // `--fast` is -1 to gzip and bzip2, -0 to xz and the lzip family.
+    let fastest = if matches!(kind, "--xz" | "--lzma" | "--lzip") { "0" } else { "1" };
     while let Some(w) = words.next() {
-        let bundle = w.strip_prefix('-').filter(|b| !b.starts_with('-'));
-        let digits = bundle.map_or(0, |b| b.bytes().take_while(u8::is_ascii_digit).count());
         match w {
             _ if w.len() > 1 && w.starts_with('-') && w[1..].bytes().all(|b| b.is_ascii_digit()) => {
                 level = Some(w[1..].to_string());
             }
-            _ if bundle.is_some_and(|b| unchanged_letters(&b[digits..])) => {
-                if digits > 0 {
-                    level = bundle.map(|b| b[..digits].to_string());
+            _ if bundle_level(w).is_some() => {
+                if let Some(Some(n)) = bundle_level(w) {
+                    level = Some(n);
                 }
             }
-            // The same words spelt long; gzip's, bzip2's, xz's and lzip's `--best` and `--fast`
-            // are -9 and -1 (zstd's --fast is a negative level, which captar has not).
+            // The same words spelt long; `--best` is -9, `--fast` the fastest level (zstd's
+            // --fast is a negative level, which captar has not).
             "--stdout" | "--to-stdout" | "--no-progress" => {}
             "--no-name" if gzip => {}
             "--best" if kind != "--zstd" => level = Some("9".into()),
-            "--fast" if kind != "--zstd" => level = Some("1".into()),
+            "--fast" if kind != "--zstd" => level = Some(fastest.into()),
             // Threads, and quiet: captar compresses on all cores anyway.
             "-q" | "--quiet" | "-T0" | "--threads=0" => {}
             _ if w.starts_with("-T") && w[2..].bytes().all(|b| b.is_ascii_digit()) && w.len() > 2 => {}
@@ -1426,11 +1454,17 @@ mod tests {
             ("zstd -T0 -19 --no-progress", "--zstd --level 19"),
             ("zstd -19cq", "--zstd --level 19"),
             ("lbzip2 -n 2", "--bzip2"),
+            ("gzip -n9", "--gzip --level 9"),
+            ("zstd -cq19", "--zstd --level 19"),
+            ("xz --fast", "--xz --level 0"),
+            ("plzip --fast", "--lzip --level 0"),
+            ("gzip --fast", "--gzip --level 1"),
         ] {
             ok(&["captar", "-I", prog, "-cf", "a", "x"], &format!("captar create {want} -f a x"));
         }
         // Words that change the output, or mean another thing to that program, stay refused.
-        for prog in ["zstd -n", "zstd --fast=3", "xz -9e", "gzip --rsyncable", "zstd --long=27", "xz -9n"] {
+        for prog in ["zstd -n", "zstd --fast=3", "xz -9e", "gzip --rsyncable", "zstd --long=27", "xz -9n", "gzip -9n1"]
+        {
             assert!(refused(&["captar", "-I", prog, "-cf", "a", "x"]).contains("takes from it only a level"), "{prog}");
         }
         assert!(refused(&["captar", "-I", "lz4", "-cf", "a", "x"]).contains("use -z/--gzip, --zstd, -J/--xz"));
