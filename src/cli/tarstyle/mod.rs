@@ -630,6 +630,8 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
     let mut letter_p = false;
     let mut old_archive = None;
     let mut exclude_defaults = None;
+    // --anchored: how GNU tar matches member names by default, and --exclude patterns after it.
+    let mut anchored = false;
     let mut positional = false;
     let mut archive_named = false;
     // -P/--absolute-names: refused below but when listing.
@@ -919,6 +921,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
                 // refused below where member names are given, which GNU tar matches otherwise.
                 b"no-anchored" => exclude_defaults = Some("--no-anchored"),
                 b"wildcards-match-slash" => exclude_defaults = Some("--wildcards-match-slash"),
+                b"anchored" => anchored = true,
                 // The last of each pair wins, as in GNU tar: `p` and `o` are said at the end.
                 b"no-same-permissions" => {
                     letter_p = false;
@@ -989,6 +992,14 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
             Mode::Diff => "-P (--absolute-names): captar compares beneath a directory; leave -P out and compare with -C / to check absolute names where they are".into(),
             _ => format!("-P (--absolute-names) with {}: leave it out", mode.subcommand()),
         }));
+    }
+    // GNU tar's default for member names: taken, but where it would change how --exclude
+    // patterns match (captar matches them unanchored, GNU tar's default for them); found by
+    // audit: `captar -tf a.tar --anchored dir` was refused.
+    if anchored && !patterns.is_empty() {
+        return Err(Error::Usage(
+            "GNU tar's --anchored would change how the --exclude patterns match (captar matches them anywhere in the name, GNU tar's default for them), which captar does not support; leave it out (see `captar --help`)".into(),
+        ));
     }
     if let Some(option) = exclude_defaults
         && names_members
