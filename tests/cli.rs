@@ -1100,7 +1100,8 @@ fn gnu_hints_are_accepted() {
     // Ignored, but its value checked, as GNU tar checks it in every mode (found by audit:
     // `-t --strip-components=x` listed, exit 0, where `-x` with it failed); ids and modes too,
     // and $VERSION_CONTROL for a bare --backup (found by review).
-    let refused: [(&str, &[&str], &str); 7] = [
+    let refused: [(&str, &[&str], &str); 8] = [
+        ("-tf", &["--mtime=./no-such-file"], "./no-such-file: read the date's reference file"),
         ("-tf", &["--strip-components=x"], "invalid value 'x' for '--strip-components"),
         ("-cf", &["--strip-components", "-1"], "invalid value '-1' for '--strip-components"),
         ("-tf", &["--backup=bogus"], "invalid argument 'bogus' for '--backup'"),
@@ -1124,12 +1125,23 @@ fn gnu_hints_are_accepted() {
     // Taken as GNU tar takes them: a word's abbreviation, a name not looked up, any bytes, a
     // date not read (found by review: refused, where they had been ignored).
     let bad_name = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b"--owner=\xff");
-    let taken: [&[&std::ffi::OsStr]; 4] =
-        [&["--sort=nam".as_ref()], &["--owner=no-such-user-here".as_ref()], &[bad_name], &["--mtime=garbage".as_ref()]];
+    let taken: [&[&std::ffi::OsStr]; 7] = [
+        &["--sort=nam".as_ref()],
+        &["--owner=no-such-user-here".as_ref()],
+        &[bad_name],
+        &["--mtime=garbage".as_ref()],
+        &["--owner=".as_ref()],
+        &["--group=+".as_ref()],
+        &["--owner=4294967295".as_ref()],
+    ];
     for option in taken {
         assert_eq!(captar().arg("-tf").arg(&a).args(option).ok().stdout_text(), "d/\nd/f\n", "{option:?}");
         cmd("tar").arg("-tf").arg(&a).args(option).ok();
     }
+    // Bytes not UTF-8 are no number and no word of a list.
+    let bad_sort = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b"--sort=\xff");
+    captar().arg("-tf").arg(&a).arg(bad_sort).code(2);
+    cmd("tar").arg("-tf").arg(&a).arg(bad_sort).code(2);
     assert!(!tmp.path().join("bad.tar").exists());
     // Compared as stripped: `d/` is nothing, `d/f` is looked for as `f`, missing there.
     let out = captar().args(["-d", "--strip-components=1", "-f"]).arg(&a).arg("-C").arg(&src).code(1);

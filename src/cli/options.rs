@@ -697,13 +697,31 @@ pub(super) fn top_level(dir: &Path, archive: &Path) -> Result<PathBuf> {
 /// and a mode; a name is not looked up, nor a date read (GNU tar takes an unknown one there,
 /// exit 0). `None` for another option.
 pub(super) fn check_stamp_value(name: &[u8], value: &str) -> Option<Result<()>> {
-    // Any name but digits, which are an id, too large where `owner_spec` did not take them.
-    let any_name = |n: &[u8]| (!n.strip_prefix(b"+").unwrap_or(n).iter().all(u8::is_ascii_digit)).then_some(0);
-    let no_name = |_: u32| None;
+    let flag = format!("--{}", String::from_utf8_lossy(name));
     Some(match name {
-        b"owner" => owner_spec("--owner", value, any_name, no_name).map(drop),
-        b"group" => owner_spec("--group", value, any_name, no_name).map(drop),
+        // The id of `NAME:ID`, or digits alone: a number within 32 bits (GNU tar takes an
+        // empty one, `+`, and 4294967295 there).
+        b"owner" | b"group" => {
+            let (named, id) = match value.rsplit_once(':') {
+                Some((_, id)) => (true, id),
+                None => (false, value),
+            };
+            let digits = id.strip_prefix('+').unwrap_or(id);
+            let numeric = digits.bytes().all(|b| b.is_ascii_digit());
+            if named && !numeric {
+                Err(Error::Usage(format!("{flag}={value}: {id:?} is not a number; give NAME:ID")))
+            } else if numeric && !digits.is_empty() && digits.parse::<u32>().is_err() {
+                Err(Error::Usage(format!(
+                    "{flag}={value}: {digits} is larger than any id (at most 4294967294); give a lower one"
+                )))
+            } else {
+                Ok(())
+            }
+        }
         b"mode" => ModeChanges::parse(value).map(drop).map_err(Error::Usage),
+        // A date is not read (GNU tar takes an unknown one there), but a file named for its
+        // time must be there, as GNU tar's "Date sample file not found".
+        b"mtime" if value.starts_with('/') || value.starts_with('.') => parse_mtime(&flag, OsStr::new(value)).map(drop),
         _ => return None,
     })
 }

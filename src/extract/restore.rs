@@ -57,8 +57,8 @@ pub struct Restorer {
     /// Capabilities written with another value than archived (`--cap-rootid`, or v1 made v2),
     /// said at the end (`RootidPolicy::rewritten_note`).
     rewritten_caps: std::sync::atomic::AtomicU64,
-    /// Members restored whose xattrs or ACLs besides the capability no option asked for
-    /// (`unasked_xattrs`).
+    /// Members extracted or attempted whose xattrs or ACLs besides the capability no option
+    /// asked for (`unasked_xattrs`).
     unasked_xattrs: std::sync::atomic::AtomicU64,
     /// Capabilities written as archived with a v3 rootid other than this namespace's root
     /// (`--cap-rootid keep`): how many, and their rootids (the first few), said at the end
@@ -371,14 +371,14 @@ impl Restorer {
         ))
     }
 
-    /// How many members' capabilities `--xattrs-exclude` kept from being restored.
-    /// How many members were restored without xattrs or ACLs they carry besides the
-    /// capability, where no option asked for any (a hard link's are its file's; a member kept
-    /// or not made is none).
+    /// How many members were extracted, or attempted, without xattrs or ACLs they carry
+    /// besides the capability, where no option asked for any (a hard link's are its file's; a
+    /// file kept by `-k` is none).
     pub fn unasked_xattrs(&self) -> u64 {
         self.unasked_xattrs.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// How many members' capabilities `--xattrs-exclude` kept from being restored.
     pub fn excluded_caps(&self) -> u64 {
         self.excluded_caps.load(std::sync::atomic::Ordering::Relaxed)
     }

@@ -428,10 +428,12 @@ fn check_ignored_value(cmd: &clap::Command, name: &[u8], long: &[u8], separate: 
             crate::extract::backup::Backups::parse(Some(word.as_deref().unwrap_or("")), None, env.as_deref(), None);
         return parsed.map(drop).map_err(Error::Usage);
     }
-    // Any bytes are taken where the option takes a name (an owner's, a pattern), as GNU tar
-    // takes them (a value not UTF-8 was refused; found by review).
-    let Some(text) = value.map(OsStr::to_str) else { return Ok(()) };
-    let Some(text) = text else { return Ok(()) };
+    // Read with U+FFFD for bytes not UTF-8: taken where the option takes a name (an owner's,
+    // a pattern), as GNU tar takes any bytes there; no number or word of a list has them (a
+    // value not UTF-8 was refused everywhere, then taken everywhere; found by review).
+    let Some(value) = value else { return Ok(()) };
+    let lossy = value.to_string_lossy();
+    let text: &str = &lossy;
     // Values read after parsing, by what uses them.
     if let Some(checked) = super::options::check_stamp_value(name, text) {
         return checked;
@@ -530,7 +532,9 @@ fn compress_program(prog: &OsStr, reading: bool) -> Result<Option<(&'static str,
             }
             // The same words spelt long; `--best` is -9, `--fast` the fastest level (zstd's
             // --fast is a negative level, which captar has not).
-            "--stdout" | "--to-stdout" | "--no-progress" => {}
+            "--stdout" => {}
+            "--to-stdout" if matches!(kind, "--gzip" | "--xz") => {}
+            "--no-progress" if kind == "--zstd" => {}
             "--no-name" if gzip => {}
             "--best" if kind != "--zstd" => level = Some("9".into()),
             "--fast" if kind != "--zstd" => level = Some(fastest.into()),
@@ -1473,9 +1477,19 @@ mod tests {
         ] {
             ok(&["captar", "-I", prog, "-cf", "a", "x"], &format!("captar create {want} -f a x"));
         }
-        // Words that change the output, or mean another thing to that program, stay refused.
-        for prog in ["zstd -n", "zstd --fast=3", "xz -9e", "gzip --rsyncable", "zstd --long=27", "xz -9n", "gzip -9n1"]
-        {
+        // Words that change the output, or mean another thing to that program (or nothing: gzip
+        // has no --no-progress), stay refused.
+        for prog in [
+            "zstd -n",
+            "zstd --fast=3",
+            "xz -9e",
+            "gzip --rsyncable",
+            "zstd --long=27",
+            "xz -9n",
+            "gzip -9n1",
+            "gzip --no-progress",
+            "bzip2 --to-stdout",
+        ] {
             assert!(refused(&["captar", "-I", prog, "-cf", "a", "x"]).contains("takes from it only a level"), "{prog}");
         }
         assert!(refused(&["captar", "-I", "lz4", "-cf", "a", "x"]).contains("use -z/--gzip, --zstd, -J/--xz"));
