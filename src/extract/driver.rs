@@ -189,13 +189,12 @@ pub fn extract(opts: &ExtractOptions, report: &Report) -> Result<Outcome> {
     }
     // What no option asked for, as in GNU tar, but said: bsdtar's -p restores them, and a user
     // of it lost them without a word (found by audit).
-    match restorer.unasked_xattrs() {
-        _ if !opts.note_unasked_xattrs => {}
-        0 => {}
-        n => report.note(format!(
-            "the archive holds xattrs or ACLs besides capabilities ({}), not restored: pass --xattrs (user.*) or --xattrs-include='*' (all), and --acls, to restore them (GNU tar restores them only so too; bsdtar -p restores them)",
-            if n == 1 { "1 member".to_string() } else { format!("{n} members") }
-        )),
+    let unasked = restorer.unasked_xattrs();
+    if opts.note_unasked_xattrs && unasked > 0 {
+        let members = if unasked == 1 { "1 member".to_string() } else { format!("{unasked} members") };
+        report.note(format!(
+            "the archive holds xattrs or ACLs besides capabilities ({members}), not restored: pass --xattrs (user.*) or --xattrs-include='*' (all), and --acls, to restore them (GNU tar restores them only so too; bsdtar -p restores them)"
+        ));
     }
     // Kept as asked, but a capability the archive has and the file there lacks is said (it
     // was kept in silence, exit 0, as by GNU tar; found by review).

@@ -323,7 +323,7 @@ pub fn encode_headers(meta: &EntryMeta, out: &mut Vec<u8>) -> io::Result<()> {
         // Its first 100 bytes where it is longer, as GNU tar cuts it; its bytes as they are,
         // as GNU tar's (they are the member's own name's).
         let full = extended_name(meta.path.as_os_str().as_bytes());
-        name[..full.len().min(NAME_LEN)].copy_from_slice(&full[..full.len().min(NAME_LEN)]);
+        set_field(&mut name, &full[..full.len().min(NAME_LEN)]);
         let x = extended_block(&name, tar::EntryType::XHeader, meta.mtime.secs, records);
         out[start..start + BLOCK].copy_from_slice(x.as_bytes());
     }

@@ -521,12 +521,13 @@ fn compress_program(prog: &OsStr, reading: bool) -> Result<Option<(&'static str,
     // `--fast` is -1 to gzip and bzip2, -0 to xz and the lzip family.
     let fastest = if matches!(kind, "--xz" | "--lzma" | "--lzip") { "0" } else { "1" };
     while let Some(w) = words.next() {
+        let bundled = bundle_level(w);
         match w {
             _ if w.len() > 1 && w.starts_with('-') && w[1..].bytes().all(|b| b.is_ascii_digit()) => {
                 level = Some(w[1..].to_string());
             }
-            _ if bundle_level(w).is_some() => {
-                if let Some(Some(n)) = bundle_level(w) {
+            _ if bundled.is_some() => {
+                if let Some(Some(n)) = bundled {
                     level = Some(n);
                 }
             }
