@@ -708,14 +708,10 @@ pub(super) fn check_stamp_value(name: &[u8], value: &str) -> Option<Result<()>> 
             };
             let digits = id.strip_prefix('+').unwrap_or(id);
             let numeric = digits.bytes().all(|b| b.is_ascii_digit());
-            if named && !numeric {
-                Err(Error::Usage(format!("{flag}={value}: {id:?} is not a number; give NAME:ID")))
-            } else if numeric && !digits.is_empty() && digits.parse::<u32>().is_err() {
-                Err(Error::Usage(format!(
-                    "{flag}={value}: {digits} is larger than any id (at most 4294967294); give a lower one"
-                )))
-            } else {
-                Ok(())
+            match id_past_32_bits(&flag, value, id) {
+                Some(e) if digits.parse::<u32>().is_err() => Err(e),
+                _ if named && !numeric => Err(id_not_a_number(&flag, value, id)),
+                _ => Ok(()),
             }
         }
         b"mode" => ModeChanges::parse(value).map(drop).map_err(Error::Usage),
@@ -724,6 +720,20 @@ pub(super) fn check_stamp_value(name: &[u8], value: &str) -> Option<Result<()>> 
         b"mtime" if value.starts_with('/') || value.starts_with('.') => parse_mtime(&flag, OsStr::new(value)).map(drop),
         _ => return None,
     })
+}
+
+/// The error of an id `s` of `flag=spec` that is digits (after a `+`) past 32 bits, if it is
+/// digits; the caller knows whether they fit.
+fn id_past_32_bits(flag: &str, spec: &str, s: &str) -> Option<Error> {
+    let digits = s.strip_prefix('+').unwrap_or(s);
+    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then(|| {
+        Error::Usage(format!("{flag}={spec}: {digits} is larger than any id (at most 4294967294); give a lower one"))
+    })
+}
+
+/// The error of `NAME:ID` whose ID `id` is not a number.
+fn id_not_a_number(flag: &str, spec: &str, id: &str) -> Error {
+    Error::Usage(format!("{flag}={spec}: {id:?} is not a number; give NAME:ID"))
 }
 
 /// `--owner`/`--group`'s value as GNU tar reads it: `NAME:ID`, a name (its id looked up here),
@@ -745,18 +755,9 @@ fn owner_spec(
     };
     // Digits past u32: a number, too large for an id (it was "not a number", or taken for a
     // name and "no such name").
-    let too_large = |s: &str| {
-        let digits = s.strip_prefix('+').unwrap_or(s);
-        (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then(|| {
-            Error::Usage(format!(
-                "{flag}={spec}: {digits} is larger than any id (at most 4294967294); give a lower one"
-            ))
-        })
-    };
+    let too_large = |s: &str| id_past_32_bits(flag, spec, s);
     if let Some((name, n)) = spec.rsplit_once(':') {
-        let n = id(n).ok_or_else(|| {
-            too_large(n).unwrap_or_else(|| Error::Usage(format!("{flag}={spec}: {n:?} is not a number; give NAME:ID")))
-        })?;
+        let n = id(n).ok_or_else(|| too_large(n).unwrap_or_else(|| id_not_a_number(flag, spec, n)))?;
         let n = settable(n)?;
         // `:ID`: the id's name here, as GNU tar records it (it recorded none; found by review).
         let name = if name.is_empty() { name_of(n).map(<[u8]>::to_vec) } else { Some(name.as_bytes().to_vec()) };
