@@ -551,7 +551,7 @@ mod tests {
         while let Some(e) = r.next_entry().unwrap() {
             let mut data = Vec::new();
             r.data().read_to_end(&mut data).unwrap();
-            out.push((e.meta, data));
+            out.push((*e.meta, data));
         }
         out
     }

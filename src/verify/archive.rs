@@ -106,7 +106,7 @@ impl Verifier<'_> {
     }
 
     /// The next member to verify (selected, with a safe name), counted.
-    fn next_member(&mut self, reader: &mut Reader, tick: &dyn Fn()) -> Result<Option<(EntryMeta, PathBuf)>> {
+    fn next_member(&mut self, reader: &mut Reader, tick: &dyn Fn()) -> Result<Option<(Box<EntryMeta>, PathBuf)>> {
         // --extra needs every member's name: what is on disk and not in the archive is extra.
         while self.opts.extra || !self.members.done() {
             let next = reader.next_entry();
@@ -354,7 +354,7 @@ impl Verifier<'_> {
         outcome
     }
 
-    fn member(&mut self, reader: &mut Reader, meta: EntryMeta, rel: PathBuf) -> Result<()> {
+    fn member(&mut self, reader: &mut Reader, meta: Box<EntryMeta>, rel: PathBuf) -> Result<()> {
         let Some(task) = self.task(reader, meta, rel)? else { return Ok(()) };
         let findings = task.check_named(&mut self.dirs_open, self.opts.name_members.is_some());
         self.record(findings)?;
@@ -401,7 +401,7 @@ impl Verifier<'_> {
     /// is its first name's: GNU tar puts it there only); `None` when the value is invalid. With
     /// `--all`, also the member and its data inline (small) or already compared with the file
     /// (large).
-    fn task(&mut self, reader: &mut Reader, mut meta: EntryMeta, rel: PathBuf) -> Result<Option<Task>> {
+    fn task(&mut self, reader: &mut Reader, mut meta: Box<EntryMeta>, rel: PathBuf) -> Result<Option<Task>> {
         // A name seen before, and what its earlier members' checks found, held until now.
         let again = self.holding && self.names_seen.insert(rel.as_os_str().as_encoded_bytes());
         // A link member's own entry, made by `note_link_target`.
@@ -486,7 +486,7 @@ impl Verifier<'_> {
         if disk_xattrs.is_none() && meta.xattrs.iter().any(|(n, _)| n != crate::caps::XATTR_NAME) {
             self.xattrs_one_way = true;
         }
-        let all = Some(Box::new(AllCheck { meta, link_target, content, owners, numeric_owner, disk_xattrs }));
+        let all = Some(Box::new(AllCheck { meta: *meta, link_target, content, owners, numeric_owner, disk_xattrs }));
         Ok(Some(Task { all, ..header_only(name, rel, archived) }))
     }
 

@@ -88,7 +88,7 @@ impl Xattrs {
 /// A member as its headers describe it: the metadata, its sparse map and real size if it is
 /// sparse, and the malformed values read past (see `malformed` in `Reader::member`).
 pub(super) struct Parsed {
-    pub meta: EntryMeta,
+    pub meta: Box<EntryMeta>,
     pub sparse: Option<(SparseMap, u64)>,
     pub malformed: Vec<Error>,
     /// Why the member cannot be given at all (its name or link target), when damage is read
@@ -147,7 +147,7 @@ impl Reader {
             // POSIX: an unknown type is read as a regular file (and said so).
             _ => Kind::File,
         };
-        let mut meta = EntryMeta::new(PathBuf::new(), kind);
+        let mut meta = Box::new(EntryMeta::new(PathBuf::new(), kind));
         if !matches!(block[156], b'0'..=b'7' | b'\0' | b'S' | b'D')
             || pending.old_sparse.is_none() && block[156] == b'S'
         {
@@ -461,7 +461,7 @@ impl Reader {
             PathBuf::from(OsString::from_vec(name))
         };
         let unusable =
-            |why: String, e: Error, mut meta: EntryMeta, malformed: Vec<Error>| match lenient && framed(&meta) {
+            |why: String, e: Error, mut meta: Box<EntryMeta>, malformed: Vec<Error>| match lenient && framed(&meta) {
                 true => {
                     meta.path = shown_name(path);
                     Ok(Parsed { meta, sparse: None, malformed, unusable: Some((e, why)) })

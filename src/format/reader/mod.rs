@@ -35,7 +35,10 @@ pub use member::XATTRS_MAX;
 /// One member and the offset of its (first) header in the uncompressed stream.
 #[derive(Debug, Clone)]
 pub struct Entry {
-    pub meta: EntryMeta,
+    /// Boxed from the start (`member`): moved by value from the header's parsing to the
+    /// command, its few hundred bytes were copied a dozen times a member, 14% of a caps-only
+    /// verify's instructions and 8% of `list -v`'s (callgrind).
+    pub meta: Box<EntryMeta>,
     pub offset: u64,
 }
 
