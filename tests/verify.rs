@@ -1020,6 +1020,35 @@ fn verbose_names_each_member_before_its_differences() {
     assert!(err.contains("--json"), "{err}");
 }
 
+/// Tar-style `-d` prints nothing when nothing differs, as GNU tar's `--compare`: a script that
+/// takes any output for a difference (`[ -z "$(tar -df a.tar)" ]`) works with either; with a
+/// difference, the difference and the summary; with `-v`, the names and the summary. `verify`
+/// says its summary in every case.
+#[test]
+fn tar_style_compare_is_silent_when_nothing_differs() {
+    let Some(s) = setup() else { return };
+    if !util::require_tool("tar") {
+        return;
+    }
+    let dst = s.restored("quiet");
+    for line in [&["-df"][..], &["--compare", "-f"], &["--diff", "-f"]] {
+        let gnu = cmd("tar").args(line).arg(&s.archive).arg("-C").arg(&dst).ok().stdout_text();
+        assert_eq!(gnu, "", "GNU tar {line:?}");
+        let ours = captar().args(line).arg(&s.archive).arg("-C").arg(&dst).ok().stdout_text();
+        assert_eq!(ours, "", "{line:?}");
+    }
+    let ours = captar().args(["-d", "--all", "-f"]).arg(&s.archive).arg("-C").arg(&dst).ok().stdout_text();
+    assert_eq!(ours, "");
+    let said = captar().args(["verify", "--all", "-f"]).arg(&s.archive).arg("-C").arg(&dst).ok().stdout_text();
+    assert!(said.starts_with("verified ") && said.lines().count() == 1, "{said}");
+    let said = captar().args(["-dvf"]).arg(&s.archive).arg("-C").arg(&dst).ok().stdout_text();
+    assert!(said.lines().last().is_some_and(|l| l.starts_with("verified ")), "{said}");
+    damage(&dst);
+    let ours = captar().arg("-df").arg(&s.archive).arg("-C").arg(&dst).code(1).stdout_text();
+    assert!(ours.contains("./bin/all-ep: "), "{ours}");
+    assert!(ours.lines().last().is_some_and(|l| l.starts_with("verified ") && l.contains(" differences")), "{ours}");
+}
+
 /// `verify --all` compares owners as extract restores them: a user or group name the archive
 /// gives that this system knows stands for its id here (an image moved between systems whose
 /// ids differ), as GNU tar's `-d` compares them; `--numeric-owner` compares the archive's ids,

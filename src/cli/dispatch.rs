@@ -499,7 +499,7 @@ fn command(
                 risk: a.risk,
                 progress: progress && !a.json,
                 rootid: a.cap_rootid,
-                summary_on_pass: true,
+                summary_on_pass: !a.summary_on_difference,
                 keep_directory_symlink: a.keep_directory_symlink,
                 dereference: a.dereference,
                 strip_components: a.strip_components,
