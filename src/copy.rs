@@ -31,6 +31,9 @@ pub struct CopyOptions {
     pub verify: bool,
     pub verbose: bool,
     pub progress: bool,
+    /// Say how many files hold xattrs or ACLs no option asked to copy (not after
+    /// `--no-xattrs`, `--no-acls` or `--no-selinux`).
+    pub note_uncaptured: bool,
 }
 
 /// `--exclude` patterns as copy matches them: an absolute one names a path beneath SRC, as
@@ -98,6 +101,8 @@ fn through_pipe(
         progress,
         excluded_caps_were,
         made: "copied",
+        // Said by the copy, not by its second pass.
+        note_uncaptured: (opts.note_uncaptured && excluded_caps_were.is_some()).then_some("copy"),
         // Holes stay holes, as with `cp -a`: a file's data runs travel, extract makes the holes.
         sparse: true,
         // DST, made by now, is not walked into where a mount inside SRC shows it (a bind

@@ -81,18 +81,33 @@ fn read_caps(
     listed: bool,
     list: impl FnOnce(&mut [u8]) -> rustix::io::Result<usize>,
     get: impl FnMut(&mut [u8]) -> rustix::io::Result<usize>,
+    others: &mut Option<bool>,
 ) -> io::Result<Option<Vec<u8>>> {
     let mut names = [0u8; FIRST_TRY];
-    if listed
-        && let Ok(n) = list(&mut names)
-        && !names[..n].split(|&b| b == 0).any(|name| name == CAPABILITY.to_bytes())
-    {
-        return Ok(None);
+    if listed {
+        match list(&mut names) {
+            Ok(n) => {
+                let names = &names[..n];
+                *others = Some(others_in(names));
+                if !names.split(|&b| b == 0).any(|name| name == CAPABILITY.to_bytes()) {
+                    return Ok(None);
+                }
+            }
+            // Longer than the buffer: more than the capability and a label.
+            Err(rustix::io::Errno::RANGE) => *others = Some(true),
+            Err(_) => {}
+        }
     }
     match read_rare(get) {
         Err(e) if is_unsupported(&e) => Ok(None),
         other => other,
     }
+}
+
+/// Whether a name list holds xattrs or ACLs besides the capability and the SELinux label
+/// (which every file has on an SELinux system, and the system there labels anew).
+fn others_in(names: &[u8]) -> bool {
+    names.split(|&b| b == 0).any(|n| !n.is_empty() && n != CAPABILITY.to_bytes() && n != b"security.selinux")
 }
 
 /// Filesystems (`statfs`'s `f_type`) whose name list holds every xattr they give a value for:
@@ -377,10 +392,12 @@ pub fn get_caps_fd(fd: impl AsFd) -> io::Result<Option<Vec<u8>>> {
 }
 
 /// `get_caps_fd` of an open file on device `dev` (its `st_dev`): one flistxattr where there is
-/// none, on a filesystem that `lists_every_name`.
-pub fn get_caps_fd_on(fd: impl AsFd, dev: u64) -> io::Result<Option<Vec<u8>>> {
+/// none, on a filesystem that `lists_every_name`. `others` says, where that list was read,
+/// whether it holds xattrs or ACLs besides the capability and the SELinux label.
+pub fn get_caps_fd_on(fd: impl AsFd, dev: u64, others: &mut Option<bool>) -> io::Result<Option<Vec<u8>>> {
     let listed = lists_every_name(dev, || Some(fd.as_fd()));
-    read_caps(listed, |buf| rustix::fs::flistxattr(&fd, buf), |buf| rustix::fs::fgetxattr(&fd, CAPABILITY, buf))
+    let list = |buf: &mut [u8]| rustix::fs::flistxattr(&fd, buf);
+    read_caps(listed, list, |buf| rustix::fs::fgetxattr(&fd, CAPABILITY, buf), others)
 }
 
 /// The capability xattr of a path (never following a final symlink): one lgetxattr where there
@@ -552,9 +569,22 @@ pub fn get_caps_at(
     dev: Option<u64>,
     full: &dyn Fn() -> PathBuf,
 ) -> io::Result<Option<Vec<u8>>> {
+    get_caps_at_noting(dir, name, dev, full, &mut None)
+}
+
+/// `get_caps_at`, and in `others`, where a name list was read, whether it holds xattrs or ACLs
+/// besides the capability and the SELinux label.
+pub fn get_caps_at_noting(
+    dir: BorrowedFd<'_>,
+    name: &CStr,
+    dev: Option<u64>,
+    full: &dyn Fn() -> PathBuf,
+    others: &mut Option<bool>,
+) -> io::Result<Option<Vec<u8>>> {
     let open = || rustix::fs::openat(dir, name, OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty()).ok();
     let listed = dev.is_some_and(|dev| lists_every_name(dev, open));
-    let at = || read_caps(listed, |buf| listxattrat(dir, name, buf), |buf| getxattrat(dir, name, CAPABILITY, buf));
+    let list = |buf: &mut [u8]| listxattrat(dir, name, buf);
+    let at = || read_caps(listed, list, |buf| getxattrat(dir, name, CAPABILITY, buf), others);
     at_or_path(at, || get_caps_path(&full()))
 }
 

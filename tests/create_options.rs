@@ -1065,8 +1065,10 @@ fn paths_longer_than_path_max_are_archived() {
     cmd("bash").arg("-c").arg(&script).current_dir(tmp.path()).ok();
     let a = tmp.path().join("a.tar");
     let x = tmp.path().join("x.tar");
+    // The deep directory's xattr is left out, and said (on a kernel with listxattrat).
     let out = captar().args(["create", "-f"]).arg(&a).arg("t").current_dir(tmp.path()).ok();
-    assert!(out.stderr.is_empty(), "{}", out.stderr_text());
+    let err = out.stderr_text();
+    assert!(err.is_empty() || err.starts_with("captar: 1 file holds xattrs or ACLs besides capabilities"), "{err}");
     let out = captar().args(["create", "--xattrs", "-f"]).arg(&x).arg("t").current_dir(tmp.path()).ok();
     assert!(out.stderr.is_empty(), "{}", out.stderr_text());
     let listed = captar().args(["list", "-f"]).arg(&a).ok().stdout_text();

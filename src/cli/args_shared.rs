@@ -43,6 +43,14 @@ pub struct XattrArgs {
     pub(super) no_selinux: bool,
 }
 
+impl XattrArgs {
+    /// Whether an option declined xattrs, ACLs or labels in so many words (`--no-xattrs`,
+    /// `--no-acls`, `--no-selinux`): then no note says which were left out.
+    pub(super) fn declined(&self) -> bool {
+        self.no_xattrs || self.no_acls || self.no_selinux
+    }
+}
+
 /// The options that name what to take or leave out, for create and for reading: `--exclude`,
 /// `-X`, `--wildcards`, `-T` and `--null`, read as GNU tar reads them.
 #[derive(Debug, Args)]

@@ -531,6 +531,7 @@ fn command(
         Command::Copy(a) => {
             let opts = CopyOptions {
                 xattrs: a.xattrs.policy(None)?,
+                note_uncaptured: !a.xattrs.declined(),
                 excludes: Excludes::new(&crate::copy::anchored_excludes(&a.src, &a.exclude))?,
                 src: a.src,
                 dst: a.dst,

@@ -397,6 +397,7 @@ impl CreateArgs {
             verbose: self.verbose,
             excluded_caps_were: Some("left out of the archive"),
             made: "archived",
+            note_uncaptured: (!self.xattrs.declined()).then_some("archive"),
             progress,
             not_into: None,
         })
@@ -463,7 +464,7 @@ impl ExtractArgs {
             archive: self.file,
             directory: reading_directory(self.directory, matches)?.unwrap_or_else(|| PathBuf::from(".")),
             xattrs: self.xattrs.policy(Some(EXTRACT_DEFAULT_INCLUDE))?,
-            note_unasked_xattrs: !(self.xattrs.no_xattrs || self.xattrs.no_acls || self.xattrs.no_selinux),
+            note_unasked_xattrs: !self.xattrs.declined(),
             same_owner: if self.no_same_owner { false } else { self.same_owner || is_root() },
             same_permissions: if self.no_same_permissions { false } else { self.same_permissions || is_root() },
             numeric_owner: self.numeric_owner,

@@ -126,6 +126,14 @@ impl Files<'_> {
         (!transforms.is_empty() && !transforms.show).then(|| member_name_of(name.to_path_buf(), kind))
     }
 
+    /// A file whose name list, read for its capability, holds xattrs or ACLs that are not
+    /// captured: counted for the note at the end (`Run::uncaptured`).
+    fn count_uncaptured(&self, others: Option<bool>) {
+        if others == Some(true) {
+            self.run.uncaptured.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
     /// Adds the capability that was read, if any, to `meta`. `Ok(false)`: there is one that
     /// could not be read here (see `unreadable_caps`); the member is archived without it, an
     /// error saying so (and `--remove-files` keeps the file).
@@ -178,7 +186,8 @@ impl Files<'_> {
     /// Xattrs of a file that is not open (directories, symlinks, devices), found at `at`
     /// (`path` on kernels before 6.13): never following it, except with `--dereference`
     /// (then by `path`). `Ok(false)` as for `take_caps`.
-    pub(super) fn at_xattrs(&self, at: &At, path: &Path, meta: &mut EntryMeta) -> Result<bool> {
+    /// `dev`: its `st_dev`.
+    pub(super) fn at_xattrs(&self, at: &At, path: &Path, dev: u64, meta: &mut EntryMeta) -> Result<bool> {
         if self.opts.dereference {
             return self.followed_xattrs(path, meta);
         }
@@ -187,7 +196,10 @@ impl Files<'_> {
             // A directory, a symlink, a fifo or a device can carry a capability too (it grants
             // nothing, but it is there, and getcap lists it on a fifo or a device).
             if self.opts.xattrs.caps {
-                return self.take_caps(path, meta, xattr::get_caps_at(at.dir(), at.name(), None, &full));
+                let mut others = None;
+                let read = xattr::get_caps_at_noting(at.dir(), at.name(), Some(dev), &full, &mut others);
+                self.count_uncaptured(others);
+                return self.take_caps(path, meta, read);
             }
             return Ok(true);
         }
@@ -226,7 +238,10 @@ impl Files<'_> {
         let mut whole = true;
         if policy.caps_only_mode() {
             if policy.caps {
-                whole = self.take_caps(path, meta, xattr::get_caps_fd_on(file, dev))?;
+                let mut others = None;
+                let read = xattr::get_caps_fd_on(file, dev, &mut others);
+                self.count_uncaptured(others);
+                whole = self.take_caps(path, meta, read)?;
             }
         } else {
             for name in xattr::list_fd(file).at(path, "list xattrs")? {

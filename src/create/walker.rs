@@ -470,7 +470,7 @@ impl Walker<'_> {
                 }
                 _ => {}
             }
-            let whole = self.files.at_xattrs(&at, &path, &mut meta)?;
+            let whole = self.files.at_xattrs(&at, &path, st.st_dev, &mut meta)?;
             let mut item = encoded(meta, &path, shown(kind), &mut bytes)?;
             item.seen = (opts.remove_files && whole).then(|| remove::Seen::of(&st));
             (item, true)
