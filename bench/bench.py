@@ -13,7 +13,8 @@ Method, in the order it runs:
      tool lists, extracts and compares the same archive, so all do the same work;
   3. a warm-up round of every command (untimed; it also fills the page cache, so every timed
      run is warm-cache), then N rounds in which captar, its peers and the floors of each
-     operation run one after the other, the order rotated each round;
+     operation run one after the other, the order rotated each time (an operation with
+     `repeat` runs so several times a round);
   4. captar alone on the corpus twice as large: time and peak RSS, to show memory is flat.
 
 Archives are written to a tmpfs; extraction goes into a fresh ext4 (a new loop-mounted image per
@@ -656,7 +657,7 @@ def render(small, double, ops, scaling, notes, checks, args, elapsed) -> str:
               "- All tools list, extract and compare the same archives, made by captar (and one zstd archive by GNU tar).", ""]
 
     lines += ["## Times", "",
-              "Median wall time of each tool; captar/peer is the median of the per-round ratios "
+              "Median wall time of each tool; captar/peer is the median of the ratios of the runs side by side (one a round, or each of an operation's repeats) "
               "(below 1: captar is faster). Peak RSS is the largest over the rounds.", "",
               "| operation | captar | peer | peer time | captar/peer | captar RSS | peer RSS | floor (captar/floor) |",
               "|---|---:|---|---:|---:|---:|---:|---|"]

@@ -4485,6 +4485,30 @@ fn xattrs_and_acls_not_asked_for_are_said_once() {
             });
         assert!(!out.stderr_text().contains("xattrs or ACLs"), "{args:?}: {}", out.stderr_text());
     }
+    // An SELinux label alone is not counted, as in create's note (found by review).
+    std::fs::write(src.join("labelled"), "l").unwrap();
+    util::cmd("setfattr")
+        .args(["-n", "security.selinux", "-v", "system_u:object_r:bin_t:s0"])
+        .arg(src.join("labelled"))
+        .ok();
+    let labelled = tmp.path().join("l.tar");
+    captar().args(["create", "--selinux", "-f"]).arg(&labelled).arg("-C").arg(&src).args(["labelled", "a"]).ok();
+    let dst = tmp.path().join("l");
+    std::fs::create_dir(&dst).unwrap();
+    let err = captar().args(["extract", "-f"]).arg(&labelled).arg("-C").arg(&dst).ok().stderr_text();
+    assert_eq!(err, "", "the label alone, and user.k not archived");
+    let labelled_too = tmp.path().join("l2.tar");
+    captar()
+        .args(["create", "--selinux", "--xattrs", "-f"])
+        .arg(&labelled_too)
+        .arg("-C")
+        .arg(&src)
+        .args(["labelled", "a"])
+        .ok();
+    let dst = tmp.path().join("l2");
+    std::fs::create_dir(&dst).unwrap();
+    let err = captar().args(["extract", "-f"]).arg(&labelled_too).arg("-C").arg(&dst).ok().stderr_text();
+    assert!(err.contains("besides capabilities (1 member), not restored"), "{err}");
     if util::require_tool("bsdtar") {
         std::fs::hard_link(src.join("a"), src.join("a-link")).unwrap();
         let bsd = tmp.path().join("bsd.tar");

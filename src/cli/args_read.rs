@@ -241,9 +241,9 @@ pub struct VerifyArgs {
     /// One JSON document with the differences and a summary
     #[arg(long)]
     pub(super) json: bool,
-    /// Tar-style `-d` without `-v` (hidden): no summary line when nothing differs, as GNU
-    /// tar's `--compare` prints nothing then.
-    #[arg(long, hide = true)]
+    /// Set for tar-style `-d` without `-v` (not an option): no summary line when nothing
+    /// differs, as GNU tar's `--compare` prints nothing then (`dispatch::run`).
+    #[arg(skip)]
     pub(super) summary_on_difference: bool,
     /// Also report capped files under the verified paths that the archive or manifest lacks
     #[arg(long)]

@@ -177,7 +177,7 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
         refuse_repeated(m)?;
     }
     let parsed = matches.and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m).map(|cli| (cli, m)));
-    let (cli, matches) = match parsed {
+    let (mut cli, matches) = match parsed {
         Ok(parsed) => parsed,
         // Help and version go to standard output, where a failed write is an error.
         Err(e) if !e.use_stderr() => {
@@ -192,6 +192,13 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome> {
         Err(e) => return Err(in_tar_options(crate::error::Error::Usage(usage::one_line(&e, &args)))),
     };
     refuse_archive_only(&cli.command, &matches)?;
+    // GNU tar's `-d` prints nothing when nothing differs, and scripts take any output for a
+    // difference (found by audit); with -v, whose names end in the summary, it is said. Not an
+    // option of its own: a hidden one was offered by completions and taken as an abbreviation
+    // (found by review).
+    if tar_style && let Command::Verify(v) = &mut cli.command {
+        v.summary_on_difference = !v.verbose;
+    }
     let silenced = crate::error::silenced_warnings(&cli.warning).map_err(Error::Usage)?;
     let report = Report::with_quiet(cli.quiet).with_silenced(silenced);
     let record = record_size(cli.blocking_factor.as_deref(), cli.record_size.as_deref()).map_err(Error::Usage)?;

@@ -128,7 +128,6 @@ const INLINE_MAX: u64 = 1 << 20;
 /// Batches of members queued between the walk and the writer (see `batch`).
 const QUEUE: usize = 4;
 
-/// Whether a file's stat moved between two looks (tar's "file changed as we read it").
 /// Says how many files hold xattrs or ACLs that no option asked to capture (`verb`: what would
 /// capture them, `archive` or `copy`), as extract says of those it does not restore: GNU tar
 /// leaves them out in silence too, but bsdtar and `cp -a` keep them (found by audit).
@@ -147,6 +146,7 @@ fn note_uncaptured(report: &Report, count: u64, verb: &str) {
     ));
 }
 
+/// Whether a file's stat moved between two looks (tar's "file changed as we read it").
 fn changed(before: &Stat, after: &Stat) -> bool {
     (after.st_size, after.st_mtime, after.st_mtime_nsec, after.st_ctime, after.st_ctime_nsec)
         != (before.st_size, before.st_mtime, before.st_mtime_nsec, before.st_ctime, before.st_ctime_nsec)
