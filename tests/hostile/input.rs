@@ -1383,11 +1383,12 @@ fn verify_asks_where_data_lies_once_per_run() {
         let c = Case::at(&root, None);
         let map: Vec<String> = (0..runs).map(|i| format!("{},1", i * apart + apart / 2)).collect();
         let (size, map) = ((runs * apart).to_string(), map.join(","));
-        let records: [(&str, &[u8]); 5] = [
-            ("GNU.sparse.major", b"0"),
-            ("GNU.sparse.minor", b"1"),
+        // Format 0.1's records, as GNU tar `--sparse-version=0.1` writes them.
+        let count = runs.to_string();
+        let records: [(&str, &[u8]); 4] = [
+            ("GNU.sparse.size", size.as_bytes()),
+            ("GNU.sparse.numblocks", count.as_bytes()),
             ("GNU.sparse.name", b"s"),
-            ("GNU.sparse.realsize", size.as_bytes()),
             ("GNU.sparse.map", map.as_bytes()),
         ];
         let tar = Tar::new().pax(&records).file("GNUSparseFile.0/s", &vec![b'y'; runs as usize]).end();
