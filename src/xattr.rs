@@ -107,7 +107,8 @@ fn read_caps(
 /// Whether a name list holds xattrs or ACLs besides the capability and the SELinux label
 /// (which every file has on an SELinux system, and the system there labels anew).
 fn others_in(names: &[u8]) -> bool {
-    names.split(|&b| b == 0).any(|n| !n.is_empty() && n != CAPABILITY.to_bytes() && n != b"security.selinux")
+    let label = crate::select::SELINUX_XATTR.as_bytes();
+    names.split(|&b| b == 0).any(|n| !n.is_empty() && n != CAPABILITY.to_bytes() && n != label)
 }
 
 /// Filesystems (`statfs`'s `f_type`) whose name list holds every xattr they give a value for:
