@@ -1345,11 +1345,11 @@ fn verify_compares_holes_without_reading_them() {
     let c = case();
     let size = (1u64 << 40).to_string();
     let map = b"4096,5"; // five bytes of data at 4096, holes around them
-    let records: [(&str, &[u8]); 5] = [
-        ("GNU.sparse.major", b"0"),
-        ("GNU.sparse.minor", b"1"),
+    // Format 0.1's records, as GNU tar `--sparse-version=0.1` writes them.
+    let records: [(&str, &[u8]); 4] = [
+        ("GNU.sparse.size", size.as_bytes()),
+        ("GNU.sparse.numblocks", b"1"),
         ("GNU.sparse.name", b"big"),
-        ("GNU.sparse.realsize", size.as_bytes()),
         ("GNU.sparse.map", map),
     ];
     let tar = Tar::new().pax(&records).file("GNUSparseFile.0/big", b"data\n").end();
