@@ -273,6 +273,9 @@ pub struct XattrPolicy {
     include: GlobSet,
     exclude: GlobSet,
     include_empty: bool,
+    /// `--xattrs`, `--xattrs-include` or `--xattrs-exclude` was given: other xattrs are chosen
+    /// by pattern, not only by the names `also` holds.
+    patterns: bool,
     /// Names `--acls` and `--selinux` ask for: kept whatever the patterns say, as GNU tar's
     /// options keep them apart from its xattr patterns.
     also: Vec<OsString>,
@@ -315,6 +318,7 @@ impl XattrPolicy {
         Ok(XattrPolicy {
             caps,
             others: asked || !also.is_empty(),
+            patterns: asked,
             include_empty: include_list.is_empty(),
             include: glob_set(&include_list, "--xattrs-include")?,
             exclude: glob_set(exclude, "--xattrs-exclude")?,
@@ -350,6 +354,13 @@ impl XattrPolicy {
     /// `--xattrs-include` was given, the default `XattrPolicy::new` was given).
     pub fn passes_patterns(&self, name: &OsStr) -> bool {
         !self.exclude.is_match(Path::new(name)) && (self.include_empty || self.include.is_match(Path::new(name)))
+    }
+
+    /// Whether no option chose xattrs by pattern: the default (capabilities only), or `--acls`
+    /// and `--selinux` alone, which take only theirs. The others a file holds are then left out
+    /// without a choice, and said (the notes of create and extract).
+    pub fn without_patterns(&self) -> bool {
+        !self.patterns
     }
 
     /// Whether only the capability can be wanted, so one call per file (`xattr::get_caps_fd`)

@@ -105,10 +105,16 @@ fn read_caps(
 }
 
 /// Whether a name list holds xattrs or ACLs besides the capability and the SELinux label
-/// (which every file has on an SELinux system, and the system there labels anew).
+/// (`is_other`).
 fn others_in(names: &[u8]) -> bool {
-    let label = crate::select::SELINUX_XATTR.as_bytes();
-    names.split(|&b| b == 0).any(|n| !n.is_empty() && n != CAPABILITY.to_bytes() && n != label)
+    names.split(|&b| b == 0).any(|n| !n.is_empty() && is_other(OsStr::from_bytes(n)))
+}
+
+/// Whether an xattr is one the notes of xattrs or ACLs not captured or restored count: not the
+/// capability, nor the SELinux label (which every file has on an SELinux system, and the system
+/// there labels anew).
+pub fn is_other(name: &OsStr) -> bool {
+    name != crate::caps::XATTR_NAME && name != crate::select::SELINUX_XATTR
 }
 
 /// Filesystems (`statfs`'s `f_type`) whose name list holds every xattr they give a value for:

@@ -171,8 +171,10 @@ impl Files<'_> {
     }
 
     /// Whether the xattr `name` is archived; a capability `--xattrs-exclude` leaves out is
-    /// counted, to be said (`--no-caps` asks for that, and is not counted).
-    fn wanted(&self, name: &std::ffi::OsStr) -> bool {
+    /// counted, to be said (`--no-caps` asks for that, and is not counted). `left` is set when
+    /// it is an xattr or ACL no option chose to leave out (`--acls` or `--selinux` alone take
+    /// only theirs), for `count_uncaptured`.
+    fn wanted(&self, name: &std::ffi::OsStr, left: &mut bool) -> bool {
         let policy = &self.opts.xattrs;
         if policy.wants(name) {
             return true;
@@ -180,6 +182,7 @@ impl Files<'_> {
         if policy.caps && name == crate::caps::XATTR_NAME {
             self.run.excluded_caps.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
+        *left |= policy.without_patterns() && xattr::is_other(name);
         false
     }
 
@@ -203,13 +206,15 @@ impl Files<'_> {
             }
             return Ok(true);
         }
+        let mut left = false;
         for name in xattr::list_at(at.dir(), at.name(), &full).at(path, "list xattrs")? {
-            if self.wanted(&name)
+            if self.wanted(&name, &mut left)
                 && let Some(v) = xattr::get_at(at.dir(), at.name(), &name, &full).at(path, "read xattr")?
             {
                 meta.xattrs.push((name, v));
             }
         }
+        self.count_uncaptured(Some(left));
         Ok(true)
     }
 
@@ -221,14 +226,16 @@ impl Files<'_> {
             }
             return Ok(true);
         }
+        let mut left = false;
         for name in xattr::list_following(path).at(path, "list xattrs")? {
             let cname = std::ffi::CString::new(name.as_bytes()).expect("xattr names hold no NUL");
-            if self.wanted(&name)
+            if self.wanted(&name, &mut left)
                 && let Some(v) = xattr::get_following(path, &cname).at(path, "read xattr")?
             {
                 meta.xattrs.push((name, v));
             }
         }
+        self.count_uncaptured(Some(left));
         Ok(true)
     }
 
@@ -244,8 +251,9 @@ impl Files<'_> {
                 whole = self.take_caps(path, meta, read)?;
             }
         } else {
+            let mut left = false;
             for name in xattr::list_fd(file).at(path, "list xattrs")? {
-                if !self.wanted(&name) {
+                if !self.wanted(&name, &mut left) {
                     continue;
                 }
                 match xattr::get_fd(file, &name) {
@@ -258,6 +266,7 @@ impl Files<'_> {
                     Err(e) => return Err(Error::io(path, "read xattr", e)),
                 }
             }
+            self.count_uncaptured(Some(left));
         }
         if let Some(raw) = meta.caps_raw()
             && let Err(e) = FileCaps::decode(raw)

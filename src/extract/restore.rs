@@ -616,8 +616,9 @@ impl Restorer {
         let (mut done, mut refused) = (Vec::new(), Vec::new());
         // An SELinux label alone does not count, as in create's note: the system labels the
         // files anew, and none of the options the note names would restore it (found by review).
-        let unasked = |n: &std::ffi::OsString| n != caps::XATTR_NAME && n != crate::select::SELINUX_XATTR;
-        if self.xattrs.caps_only_mode() && meta.xattrs.iter().any(|(n, _)| unasked(n)) {
+        // With `--acls` or `--selinux` alone, what they do not take counts too.
+        let unasked = |n: &OsStr| crate::xattr::is_other(n) && !self.xattrs.wants(n);
+        if self.xattrs.without_patterns() && meta.xattrs.iter().any(|(n, _)| unasked(n)) {
             self.unasked_xattrs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         for (name, value) in &meta.xattrs {
