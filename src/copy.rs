@@ -102,7 +102,7 @@ fn through_pipe(
         excluded_caps_were,
         made: "copied",
         // Said by the copy, not by its second pass.
-        note_uncaptured: (opts.note_uncaptured && excluded_caps_were.is_some()).then_some("copy"),
+        note_uncaptured: opts.note_uncaptured && excluded_caps_were.is_some(),
         // Holes stay holes, as with `cp -a`: a file's data runs travel, extract makes the holes.
         sparse: true,
         // DST, made by now, is not walked into where a mount inside SRC shows it (a bind

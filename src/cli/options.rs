@@ -397,7 +397,7 @@ impl CreateArgs {
             verbose: self.verbose,
             excluded_caps_were: Some("left out of the archive"),
             made: "archived",
-            note_uncaptured: (!self.xattrs.declined()).then_some("archive"),
+            note_uncaptured: !self.xattrs.declined(),
             progress,
             not_into: None,
         })

@@ -128,21 +128,22 @@ const INLINE_MAX: u64 = 1 << 20;
 /// Batches of members queued between the walk and the writer (see `batch`).
 const QUEUE: usize = 4;
 
-/// Says how many files hold xattrs or ACLs that no option asked to capture (`verb`: what would
-/// capture them, `archive` or `copy`), as extract says of those it does not restore: GNU tar
-/// leaves them out in silence too, but bsdtar and `cp -a` keep them (found by audit).
-fn note_uncaptured(report: &Report, count: u64, verb: &str) {
+/// Says how many files hold xattrs or ACLs that no option asked to capture (`made`: what
+/// becomes of the files, `archived` or copy's `copied`), as extract says of those it does not
+/// restore: GNU tar leaves them out in silence too, but bsdtar and `cp -a` keep them (found by
+/// audit).
+fn note_uncaptured(report: &Report, count: u64, made: &str) {
     let files = match count {
         0 => return,
         1 => "1 file holds".to_string(),
         n => format!("{n} files hold"),
     };
-    let (done, peers) = match verb {
-        "copy" => ("copied", "cp -a copies them"),
-        _ => ("archived", "GNU tar archives them only so too; bsdtar archives them"),
+    let (verb, peers) = match made {
+        "copied" => ("copy", "cp -a copies them"),
+        _ => ("archive", "GNU tar archives them only so too; bsdtar archives them"),
     };
     report.note(format!(
-        "{files} xattrs or ACLs besides capabilities, not {done}: pass --xattrs, and --acls, to {verb} them ({peers})"
+        "{files} xattrs or ACLs besides capabilities, not {made}: pass --xattrs, and --acls, to {verb} them ({peers})"
     ));
 }
 
@@ -223,8 +224,8 @@ pub fn create(opts: &CreateOptions, report: &Report) -> Result<Outcome> {
     if let Some(were) = opts.excluded_caps_were {
         crate::xattr::note_excluded_caps(report, excluded, were);
     }
-    if let Some(verb) = opts.note_uncaptured {
-        note_uncaptured(report, run.uncaptured.load(std::sync::atomic::Ordering::Relaxed), verb);
+    if opts.note_uncaptured {
+        note_uncaptured(report, run.uncaptured.load(std::sync::atomic::Ordering::Relaxed), opts.made);
     }
     // Only once the archive is complete: a failed dump leaves the last snapshot, so the next
     // dump archives what this one would have.

@@ -80,10 +80,9 @@ pub struct CreateOptions {
     /// What becomes of a file whose capability cannot be read, in the error that says so
     /// (`archived`; copy's `copied`).
     pub made: &'static str,
-    /// Say how many files hold xattrs or ACLs no option asked for (`archive`, or copy's
-    /// `copy`: what would take them); `None` after `--no-xattrs`, `--no-acls` or
-    /// `--no-selinux`, and in copy's second pass.
-    pub note_uncaptured: Option<&'static str>,
+    /// Say how many files hold xattrs or ACLs no option asked for (worded after `made`); not
+    /// after `--no-xattrs`, `--no-acls` or `--no-selinux`, nor in copy's second pass.
+    pub note_uncaptured: bool,
     /// Draw a progress bar on stderr (the CLI decides: a terminal, no -q).
     pub progress: bool,
     /// Copy's destination (device and inode), which the walk must not enter: reached, through
@@ -134,7 +133,7 @@ impl CreateOptions {
             verbose: false,
             excluded_caps_were: Some("left out of the archive"),
             made: "archived",
-            note_uncaptured: None,
+            note_uncaptured: false,
             progress: false,
             not_into: None,
         }

@@ -17,13 +17,14 @@ use crate::format::reader::{SPARSE_RUNS_MAX, padding};
 
 /// The data runs (offset, length) of `file` between `start` and `end`, where the filesystem
 /// reports holes (SEEK_DATA, SEEK_HOLE); `None` when it cannot say, or the file changed under
-/// us. Used by create (`--sparse`) and by verify (a member's holes compared unread).
+/// us. Used by create (`--sparse`); verify, which checks a member's holes one by one, keeps
+/// what the seeks found instead (`verify::archive`'s `DiskRuns`).
 ///
 /// The file's position is where it was: SEEK_DATA and SEEK_HOLE move it, and a file found to
 /// have no hole (sysfs's, of 4096 bytes in no block; a compressed filesystem's) was then read
 /// from its end, archived as zeros ("file shrank"; found by review: `copy` of sysfs, whose
 /// verify then compared the zeros with zeros).
-pub(crate) fn data_runs(file: &File, start: u64, end: u64) -> Option<Vec<(u64, u64)>> {
+fn data_runs(file: &File, start: u64, end: u64) -> Option<Vec<(u64, u64)>> {
     let at = rustix::fs::seek(file, SeekFrom::Current(0)).ok()?;
     let runs = probe_runs(file, start, end);
     rustix::fs::seek(file, SeekFrom::Start(at)).ok()?;

@@ -347,8 +347,8 @@ impl EntryMeta {
 
     /// The warning about xattr records the reader left out or found conflicting, if any.
     pub fn left_out_warning(&self) -> Option<String> {
-        // Nearly every member has none: said without building the parts (a tenth of a
-        // caps-only verify's reading thread went to that).
+        // Nearly every member has none: said without building the parts (6% of a caps-only
+        // verify's reading thread went to that: 13.4M of 222M instructions, callgrind).
         if self.unknown_type.is_none()
             && self.superseded_records == 0
             && self.xattrs_left_out == 0
