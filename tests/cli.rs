@@ -746,6 +746,30 @@ fn warning_keywords_as_gnu_tar() {
     }
 }
 
+/// The README lists the warning kinds captar prints as `--help` does (it listed `xdev` among
+/// GNU tar's keywords "captar does not print", and left out `alone-zero-block`; found by audit).
+#[test]
+fn readme_lists_the_warning_kinds_of_the_help() {
+    let help = captar().arg("--help").ok().stdout_text();
+    let kinds: Vec<&str> = help
+        .split_once("captar's kinds: ")
+        .and_then(|(_, rest)| rest.split_once(" (GNU"))
+        .expect("--help lists captar's warning kinds")
+        .0
+        .split(", ")
+        .collect();
+    assert!(kinds.len() >= 10 && kinds.contains(&"file-changed"), "{kinds:?}");
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = readme.split_once("`--warning=KEYWORD` (or").expect("README has the --warning section").1;
+    let (ours, others) = section.split_once("captar's kinds:").unwrap().1.split_once("tar's other keywords").unwrap();
+    let others = others.split_once("are accepted").unwrap().0;
+    for kind in &kinds {
+        let quoted = format!("`{kind}`");
+        assert!(ours.contains(&quoted), "README's list of captar's kinds lacks {quoted}");
+        assert!(!others.contains(&quoted), "README lists {quoted} among the keywords captar does not print");
+    }
+}
+
 /// A message names the file on disk without the `/./` that `-C DIR .` puts in its path (it
 /// said `DIR/./d/sock`; GNU tar says `./d/sock`, relative to DIR); `./` given first stays.
 #[test]
