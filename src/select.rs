@@ -373,7 +373,14 @@ impl XattrPolicy {
 /// `--exclude` patterns, matched as GNU tar does by default: against the whole member name and
 /// against every tail of it that starts at a `/`, so `*.o` and `sub` match at any depth.
 #[derive(Debug, Clone)]
-pub struct Excludes(Globs);
+pub struct Excludes {
+    all: Globs,
+    /// Those that also leave out a path named on the command line (or read from `-T`) below a
+    /// directory they match (`matches_named`): in GNU tar, an `--exclude` or `-X` pattern given
+    /// where recursion is on (before any `--no-recursion`), not `--exclude-vcs`'s or
+    /// `--exclude-backups`' (checked beside GNU tar 1.34).
+    leading: Globs,
+}
 
 /// GNU tar's `--exclude-vcs`: the directories and files of version control systems (CVS, RCS,
 /// SCCS, Subversion, git, Arch, Bazaar, Mercurial, darcs), matched as names.
@@ -406,43 +413,54 @@ pub const VCS_NAMES: &[&str] = &[
 pub const BACKUP_GLOBS: &[&str] = &[".#*", "*~", "#*#"];
 
 impl Excludes {
+    /// `patterns`, each of which also matches a named path's leading directories.
     pub fn new(patterns: &[Vec<u8>]) -> Result<Excludes> {
-        Ok(Excludes(Globs::new(patterns, "--exclude")?))
+        let all = Globs::new(patterns, "--exclude")?;
+        Ok(Excludes { leading: all.clone(), all })
     }
 
     /// `globs` as fnmatch reads them, and `names` that match only the names they spell (with
-    /// `--no-wildcards`, every pattern given; `--exclude-vcs`'s names).
-    pub fn with_names(globs: &[Vec<u8>], names: &[Vec<u8>]) -> Result<Excludes> {
-        Excludes::new(&globs.iter().cloned().chain(names.iter().map(|n| literal(n))).collect::<Vec<_>>())
+    /// `--no-wildcards`, every pattern given; `--exclude-vcs`'s names), each with whether it
+    /// also matches a named path's leading directories (`Excludes::leading`).
+    pub fn with_names(globs: &[(Vec<u8>, bool)], names: &[(Vec<u8>, bool)]) -> Result<Excludes> {
+        let patterns = globs.iter().cloned().chain(names.iter().map(|(n, leading)| (literal(n), *leading)));
+        let (all, leading): (Vec<_>, Vec<_>) = patterns.map(|(p, leading)| (p.clone(), leading.then_some(p))).unzip();
+        let leading: Vec<Vec<u8>> = leading.into_iter().flatten().collect();
+        Ok(Excludes { all: Globs::new(&all, "--exclude")?, leading: Globs::new(&leading, "--exclude")? })
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.all.is_empty()
     }
 
     pub fn matches(&self, name: &Path) -> bool {
-        if self.0.is_empty() {
-            return false;
-        }
-        let bytes = name.as_os_str().as_bytes();
-        let bytes = bytes.strip_suffix(b"/").unwrap_or(bytes);
-        if self.0.is_match(Path::new(OsStr::from_bytes(bytes))) {
-            return true;
-        }
-        bytes
-            .iter()
-            .enumerate()
-            .filter(|&(_, &b)| b == b'/')
-            .any(|(i, _)| self.0.is_match(Path::new(OsStr::from_bytes(&bytes[i + 1..]))))
+        any_tail_matches(&self.all, name)
     }
 
-    /// `matches` for `name` or any of its leading directories, as GNU tar matches a path named
-    /// on the command line (`--exclude=/home /home/alice` leaves alice out) and an archive
-    /// member. A walked entry needs no such check: its leading directories were walked, and
-    /// matched, before it.
+    /// `matches` for `name`, or of the `leading` patterns for any of its leading directories,
+    /// as GNU tar matches a path named on the command line (`--exclude=/home /home/alice`
+    /// leaves alice out) and an archive member. A walked entry needs no such check: its
+    /// leading directories were walked, and matched, before it.
     pub fn matches_named(&self, name: &Path) -> bool {
-        !self.0.is_empty() && with_leading_dirs(name).any(|n| self.matches(n))
+        self.matches(name) || with_leading_dirs(name).skip(1).any(|n| any_tail_matches(&self.leading, n))
     }
+}
+
+/// Whether `globs` match `name` (a trailing `/` left out) or any tail of it after a `/`.
+fn any_tail_matches(globs: &Globs, name: &Path) -> bool {
+    if globs.is_empty() {
+        return false;
+    }
+    let bytes = name.as_os_str().as_bytes();
+    let bytes = bytes.strip_suffix(b"/").unwrap_or(bytes);
+    if globs.is_match(Path::new(OsStr::from_bytes(bytes))) {
+        return true;
+    }
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|&(_, &b)| b == b'/')
+        .any(|(i, _)| globs.is_match(Path::new(OsStr::from_bytes(&bytes[i + 1..]))))
 }
 
 /// `name`, then each of its leading directories (`a/b/c`: `a/b/c`, `a`, `a/b`).
@@ -492,7 +510,7 @@ impl Selection {
     pub fn all() -> Selection {
         Selection {
             members: Vec::new(),
-            excludes: Excludes(Globs::empty()),
+            excludes: Excludes { all: Globs::empty(), leading: Globs::empty() },
             patterns: None,
             transforms: Default::default(),
             ignore_zeros: false,

@@ -1128,6 +1128,61 @@ fn absolute_and_dot_dot_paths_are_named_and_excluded_like_gnu_tar() {
     }
 }
 
+/// Which patterns leave out a path named below a directory they match, as in GNU tar: an
+/// `--exclude` or `-X` pattern given before `--no-recursion` (`find | tar --exclude=cache
+/// --no-recursion -T -` leaves out `./cache/foo`, which captar archived), not one after it, nor
+/// `--exclude-vcs`'s or `--exclude-backups`' (captar left out a named `.git/config`); and a
+/// path named and excluded is not looked at, so one missing is no error (it was, exit 2).
+/// Both forms, the subcommand's and tar's, and from `-T` as from the command line.
+#[test]
+fn exclusion_of_named_paths_follows_its_place_before_no_recursion() {
+    if !util::require_tool("tar") {
+        return;
+    }
+    let tmp = util::tempdir();
+    let d = tmp.path();
+    for f in ["cache/foo", ".git/config", "a~", "d~/f", "keep/k"] {
+        std::fs::create_dir_all(d.join(f).parent().unwrap()).unwrap();
+        std::fs::write(d.join(f), f).unwrap();
+    }
+    std::fs::write(d.join("xl"), "cache\n").unwrap();
+    std::fs::write(d.join("list"), "./.git/config\n./cache/foo\n./a~\nd~/f\nkeep/k\n").unwrap();
+    let named = ["./.git/config", "./cache/foo", "./a~", "d~/f", "keep/k"];
+    let cases: &[&[&str]] = &[
+        &["--exclude=cache", "--no-recursion"],
+        &["--no-recursion", "--exclude=cache"],
+        &["--exclude-from=xl", "--no-recursion"],
+        &["--no-recursion", "--exclude-from=xl"],
+        &["--exclude=cache", "--no-recursion", "--exclude=keep"],
+        &["--exclude=cache"],
+        &["--exclude-vcs"],
+        &["--exclude-vcs", "--no-recursion"],
+        &["--exclude-backups"],
+        &["--exclude=.git"],
+        &["--no-wildcards", "--exclude=.git"],
+    ];
+    for case in cases {
+        for names in [&["-T", "list"][..], &named[..]] {
+            let args: Vec<&str> = case.iter().chain(names).copied().collect();
+            let want = gnu_sorted_listing(&args, d);
+            captar().args(["create", "-f", "ours.tar"]).args(&args).current_dir(d).ok();
+            let listed = cmd("tar").args(["-tf", "ours.tar"]).current_dir(d).ok().stdout_text();
+            assert_eq!(listed, want, "captar create {args:?}");
+            captar().args(["-cf", "ours.tar"]).args(&args).current_dir(d).ok();
+            let listed = cmd("tar").args(["-tf", "ours.tar"]).current_dir(d).ok().stdout_text();
+            assert_eq!(listed, want, "captar -cf {args:?}");
+        }
+    }
+    // Named and excluded, and not there: left out unlooked-at, exit 0, as GNU tar.
+    let args = ["--exclude=n*", "nonexistent", "keep", "--exclude=/gone", "/gone/x"];
+    let want = gnu_sorted_listing(&args, d);
+    let out = captar().args(["create", "-f", "ours.tar"]).args(args).current_dir(d).ok();
+    assert_eq!(out.stderr_text(), "");
+    assert_eq!(cmd("tar").args(["-tf", "ours.tar"]).current_dir(d).ok().stdout_text(), want);
+    // Not excluded, it still is an error.
+    captar().args(["create", "-f", "ours.tar", "--exclude=n*", "missing", "keep"]).current_dir(d).code(2);
+}
+
 /// Messages to a standard error that is closed (`captar ... 2>&1 | head`) are lost, not a
 /// panic: the run goes on, archives what it can, exits 2 for its errors and leaves no
 /// temporary file behind.

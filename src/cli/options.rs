@@ -60,27 +60,45 @@ impl NameArgs {
     /// The `--exclude` patterns, then those of each `--exclude-from` file (one per line, or per
     /// NUL with `--null`, as GNU tar; empty ones are none); with `--no-wildcards`, names matched
     /// literally, as in GNU tar.
-    fn excludes(&self) -> Result<Excludes> {
-        let mut patterns: Vec<Vec<u8>> = self.exclude.iter().map(|p| p.as_bytes().to_vec()).collect();
+    ///
+    /// Each also leaves out a path named below a directory it matches (`Excludes::leading`),
+    /// as GNU tar's do when reading; when creating (`recursion_ends`: `matches` and where
+    /// `--no-recursion` first stands, if anywhere), only the `--exclude` and `-X` patterns
+    /// given before `--no-recursion`, as in GNU tar (found by audit: `find | tar -cf a.tar
+    /// --exclude=cache --no-recursion -T -` leaves out `./cache/foo`, which captar archived).
+    fn excludes(&self, recursion_ends: Option<(&clap::ArgMatches, Option<usize>)>) -> Result<Excludes> {
+        let leading = |id: &str| -> Vec<bool> {
+            match recursion_ends {
+                Some((matches, Some(end))) => matches.indices_of(id).into_iter().flatten().map(|at| at < end).collect(),
+                _ => Vec::new(),
+            }
+        };
+        let (exclude_leading, from_leading) = (leading("exclude"), leading("exclude_from"));
+        let given = |i: usize, of: &[bool]| of.get(i).copied().unwrap_or(true);
+        let mut patterns: Vec<(Vec<u8>, bool)> =
+            self.exclude.iter().enumerate().map(|(i, p)| (p.as_bytes().to_vec(), given(i, &exclude_leading))).collect();
         let stdin = |f: &PathBuf| f.as_os_str() == "-";
         if self.exclude_from.iter().any(stdin) && self.files_from.iter().any(stdin) {
             return Err(Error::Usage("-T - and -X - both want standard input; put one list in a file".into()));
         }
-        for file in &self.exclude_from {
+        for (i, file) in self.exclude_from.iter().enumerate() {
             let text = read_list(file, "read the exclude file")?;
             // Trailing blanks dropped from lines, as GNU tar reads an exclude file.
             let lines: Vec<&[u8]> = match self.null {
                 true => text.split(|&b| b == 0).collect(),
                 false => text.split(|&b| b == b'\n').map(<[u8]>::trim_ascii_end).collect(),
             };
-            patterns.extend(lines.into_iter().filter(|l| !l.is_empty()).map(<[u8]>::to_vec));
+            let leading = given(i, &from_leading);
+            patterns.extend(lines.into_iter().filter(|l| !l.is_empty()).map(|l| (l.to_vec(), leading)));
         }
         let (mut globs, mut names) = if self.no_wildcards { (Vec::new(), patterns) } else { (patterns, Vec::new()) };
+        // GNU tar's own lists: never for a named path's leading directories when creating.
+        let own = recursion_ends.is_none();
         if self.exclude_vcs {
-            names.extend(VCS_NAMES.iter().map(|n| n.as_bytes().to_vec()));
+            names.extend(VCS_NAMES.iter().map(|n| (n.as_bytes().to_vec(), own)));
         }
         if self.exclude_backups {
-            globs.extend(BACKUP_GLOBS.iter().map(|g| g.as_bytes().to_vec()));
+            globs.extend(BACKUP_GLOBS.iter().map(|g| (g.as_bytes().to_vec(), own)));
         }
         Excludes::with_names(&globs, &names)
     }
@@ -145,7 +163,7 @@ impl SelectArgs {
         for file in &names.files_from {
             self.members.extend(names.names_in(file)?);
         }
-        let excludes = names.excludes()?;
+        let excludes = names.excludes(None)?;
         let patterns = if names.wildcards { Some(Selection::wildcards(&self.members)?) } else { None };
         let transforms = names.transforms()?;
         Ok(Selection {
@@ -331,7 +349,8 @@ impl CreateArgs {
                 shown(&other.dir)
             )));
         }
-        let excludes = self.names.excludes()?;
+        let no_recursion_at = matches.indices_of("no_recursion").into_iter().flatten().min();
+        let excludes = self.names.excludes(Some((matches, no_recursion_at)))?;
         if self.listed_incremental.is_some() && !self.no_recursion {
             let plain_walk = excludes.is_empty() && tags.is_empty();
             paths = once_each_directory(paths, self.dereference, self.one_file_system, plain_walk);

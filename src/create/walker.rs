@@ -26,6 +26,16 @@ use crate::format::{Kind, Time};
 use crate::transform::Part;
 
 impl Walker<'_> {
+    /// Whether `--exclude` leaves out the member `name`; an absolute or `..` path is matched as
+    /// `given` too (`--exclude=/proc`), as GNU tar matches it before stripping (`given_name`).
+    /// A path `named` on the command line is left out when a leading directory of it matches
+    /// a pattern given before any --no-recursion too (`Excludes::leading`), as in GNU tar.
+    fn excluded(&self, name: &Path, given: Option<&Path>, named: bool) -> bool {
+        let excludes = &self.files.opts.excludes;
+        let matches = |name: &Path| if named { excludes.matches_named(name) } else { excludes.matches(name) };
+        !excludes.is_empty() && (matches(name) || given.is_some_and(matches))
+    }
+
     pub(super) fn walk_all(&mut self, mut batches: Batches<'_>) -> Result<()> {
         // Each batch out may hold a large file open, each reader one more; and a few for the
         // archive and standard streams.
@@ -36,14 +46,6 @@ impl Walker<'_> {
         for named in &self.files.opts.paths {
             let (arg, fs_path) = (&named.path, named.fs_path());
             let (name, stripped) = member_name(arg);
-            // Once for each prefix, as GNU tar says it.
-            if stripped {
-                let prefix = stripped_prefix(arg);
-                let shown = crate::error::terminal_safe(&prefix).into_owned();
-                if self.warned_absolute.insert(prefix) {
-                    self.files.report.note(format!("removing leading '{shown}' from member names"));
-                }
-            }
             // A name stripped to nothing (`/`, `..`) is archived as `./`, its contents as `etc/...`
             // (`add` names the empty name `./`); one stripped to a `.` (`/.`, `../.`) as `./`,
             // its contents as `./etc/...`: GNU tar's names (and bsdtar's, for `/`).
@@ -58,6 +60,20 @@ impl Walker<'_> {
                 }
                 None => (fs_path, name),
             };
+            // A path named and excluded is left out before it is looked at, as GNU tar leaves it
+            // out (`excluded_name` before `dump_file`): one that does not exist is no error (it
+            // was, exit 2; found by audit, tested beside GNU tar).
+            if self.excluded(&name, stripped.then(|| given_name(arg, &fs_path, &fs_path)).as_deref(), true) {
+                continue;
+            }
+            // Once for each prefix, as GNU tar says it.
+            if stripped {
+                let prefix = stripped_prefix(arg);
+                let shown = crate::error::terminal_safe(&prefix).into_owned();
+                if self.warned_absolute.insert(prefix) {
+                    self.files.report.note(format!("removing leading '{shown}' from member names"));
+                }
+            }
             let root = At::path(&fs_path)
                 .and_then(|at| Ok(Entry { st: at.stat_as(follow)?, at, path: fs_path.clone(), name }));
             let root = match root {
@@ -87,15 +103,12 @@ impl Walker<'_> {
                         continue;
                     }
                 };
-                // An absolute or `..` path is matched as given too (`--exclude=/proc`), as GNU tar
-                // matches it before stripping (`given_name`).
-                let excludes = &self.files.opts.excludes;
-                // A path named is left out when a leading directory of it matches too (but not
-                // with --no-recursion), as in GNU tar.
-                let named = tree.is_top() && self.files.opts.recursive;
-                let matches = |name: &Path| if named { excludes.matches_named(name) } else { excludes.matches(name) };
-                if !excludes.is_empty()
-                    && (matches(&entry.name) || (stripped && matches(&given_name(arg, &fs_path, &entry.path))))
+                if !tree.is_top()
+                    && self.excluded(
+                        &entry.name,
+                        stripped.then(|| given_name(arg, &fs_path, &entry.path)).as_deref(),
+                        false,
+                    )
                 {
                     next = tree.next();
                     continue;
