@@ -350,6 +350,25 @@ fn names_that_cannot_be_extracted_are_refused() {
         out.stderr_text()
     );
     assert!(dest.join("src/etc/Conf.d/a.conf").exists() && !dest.join("src/etc/hosts").exists());
+    // A directory's name (ending in `/`) made for a file is refused, as GNU tar fails on it
+    // ("Is a directory"); the empty directory of that name just extracted stays (captar put
+    // the file in its place, exit 0; found by audit).
+    let slash = tmp.path().join("slash");
+    std::fs::create_dir_all(slash.join("in/e")).unwrap();
+    std::fs::write(slash.join("in/f"), "f").unwrap();
+    let small = slash.join("s.tar");
+    captar().args(["-cf"]).arg(&small).arg("-C").arg(slash.join("in")).args(["e", "f"]).ok();
+    for (tool, dir) in [(captar(), slash.join("ours")), (cmd("tar"), slash.join("gnu"))] {
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = tool.args(["-xf"]).arg(&small).arg("-C").arg(&dir).args(["--transform", r"s,^f$,e/,"]).code(2);
+        assert!(dir.join("e").is_dir() && !dir.join("f").exists(), "{}", out.stderr_text());
+        if dir.ends_with("ours") {
+            assert_eq!(
+                out.stderr_text().lines().next(),
+                Some("captar: f: --transform made its name e/, a directory's (it ends in '/'), for a file; skipped")
+            );
+        }
+    }
     // -O writes the files whose names stay extractable (a directory's made empty is the root).
     let out = captar().args(["extract", "-O", "-f"]).arg(&archive).args(["--transform", r"s,^src/\?,,"]).ok();
     assert!(out.stdout_text().contains("etc/hosts") && out.stderr_text().is_empty(), "{}", out.stderr_text());
