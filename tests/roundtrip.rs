@@ -1246,10 +1246,14 @@ fn create_with_a_change(
 ) -> std::process::Output {
     let log = archive.with_extension("strace");
     let _ = std::fs::remove_file(&log);
-    // (from /, where no relative `slow` names a file: strace would say what it resolved to)
+    // (from an empty directory, where no relative `slow` names a file: strace would say what
+    // it resolved to; it was /, where a stray `/a` failed the test)
+    let empty = archive.with_extension("cwd");
+    std::fs::create_dir_all(&empty).unwrap();
     let script = format!(
-        "cd / && (for i in $(seq 400); do [ -s {log} ] && break; sleep 0.02; done; cd {d} && {change}) & cd / && strace -f -qq -o {log} -P {slow} -e trace={syscall} -e inject={syscall}:delay_enter=3000000:when=1 {cap} create -f {a} -C {d} {args}; rc=$?; wait; exit $rc",
+        "cd {e} && (for i in $(seq 400); do [ -s {log} ] && break; sleep 0.02; done; cd {d} && {change}) & cd {e} && strace -f -qq -o {log} -P {slow} -e trace={syscall} -e inject={syscall}:delay_enter=3000000:when=1 {cap} create -f {a} -C {d} {args}; rc=$?; wait; exit $rc",
         log = log.display(),
+        e = empty.display(),
         d = dir.display(),
         a = archive.display(),
         cap = env!("CARGO_BIN_EXE_captar")
