@@ -1824,6 +1824,69 @@ fn modes_as_gnu_tar_with_and_without_same_permissions() {
     }
 }
 
+/// Without -p, a directory keeps the setuid, setgid and sticky bits it has, as GNU tar keeps
+/// them: one already in the destination (a shared 1777 directory stayed 1777 with GNU tar and
+/// became 0777 at umask 0 with captar), and a new one's setgid taken from its parent (a setgid
+/// tree's new directories stopped passing on its group); found by audit. The archive's own
+/// bits still are not applied.
+#[test]
+fn directories_keep_their_special_bits_without_same_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    if !util::require_root("extracting as another user") || !util::require_tool("tar") || !util::require_tool("setpriv")
+    {
+        return;
+    }
+    let tmp = util::tempdir();
+    std::fs::set_permissions(tmp.path(), PermissionsExt::from_mode(0o755)).unwrap();
+    let src = tmp.path().join("src");
+    for (dir, mode) in [("shared", 0o1777), ("plain", 0o755), ("group/sub", 0o755), ("group", 0o755), ("own", 0o2750)] {
+        std::fs::create_dir_all(src.join(dir)).unwrap();
+        std::fs::set_permissions(src.join(dir), PermissionsExt::from_mode(mode)).unwrap();
+    }
+    let a = tmp.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).args(["shared", "plain", "group", "own"]).ok();
+    std::fs::set_permissions(&a, PermissionsExt::from_mode(0o644)).unwrap();
+    let modes = |dir: &Path| -> Vec<(&str, u32)> {
+        ["shared", "plain", "group", "group/sub", "own"]
+            .into_iter()
+            .map(|n| (n, std::fs::symlink_metadata(dir.join(n)).unwrap().permissions().mode() & 0o7777))
+            .collect()
+    };
+    for (who, umask, opts) in [
+        ("root", "022", "--no-same-permissions"),
+        ("root", "000", "--no-same-permissions"),
+        ("nobody", "000", ""),
+        ("nobody", "022", ""),
+        ("root", "022", ""),
+    ] {
+        let run = |tool: &str, dst: &Path| {
+            // Already there: a shared 1777 directory, a setgid one (whose new subdirectory
+            // takes the bit from it), and one 0700 whose bits the archive's mode replaces.
+            for (dir, mode) in [("shared", 0o1777), ("group", 0o2777), ("plain", 0o700)] {
+                std::fs::create_dir_all(dst.join(dir)).unwrap();
+                std::fs::set_permissions(dst.join(dir), PermissionsExt::from_mode(mode)).unwrap();
+            }
+            let cmdline = format!("umask {umask}; {tool} -xf {} -C {} {opts}", a.display(), dst.display());
+            if who == "root" {
+                cmd("sh").args(["-c", &cmdline]).ok();
+            } else {
+                cmd("chown").arg("-R").arg("65534:65534").arg(dst).ok();
+                cmd("setpriv").args(["--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-c", &cmdline]).ok();
+            }
+            modes(dst)
+        };
+        let tag = format!("{who}-{umask}{opts}");
+        let gnu = run("tar", &tmp.path().join(format!("gnu{tag}")));
+        let ours = run(env!("CARGO_BIN_EXE_captar"), &tmp.path().join(format!("ours{tag}")));
+        assert_eq!(ours, gnu, "{who}, umask {umask} {opts}");
+        if opts.is_empty() && who == "root" {
+            continue;
+        }
+        let shared = ours[0].1;
+        assert_eq!(shared & 0o1000, 0o1000, "{who}, umask {umask}: the shared directory lost its sticky bit");
+    }
+}
+
 /// GNU tar's `--label` header leaves its numeric fields all NUL, which GNU tar and bsdtar read
 /// as 0: the archive lists (the label first, as GNU tar lists it) and extracts (the label
 /// itself is not a member, as in bsdtar).

@@ -957,7 +957,17 @@ impl Restorer {
         if !keep_owner_mode {
             let chown = |u, g| rustix::fs::fchown(fd, u, g);
             let cleared = self.set_owner(meta, chown, || None, &mut problems)?;
-            let mode = self.mode(meta, cleared);
+            let mut mode = self.mode(meta, cleared);
+            // Without -p, the setuid, setgid and sticky bits the directory has stay, as GNU
+            // tar keeps them: an existing 1777 or setgid directory's, the setgid a new one
+            // took from its parent (they were cleared: a shared 1777 directory became 0777
+            // at umask 0, and a setgid tree's new directories stopped passing on its group;
+            // found by audit, tested beside GNU tar).
+            if !self.same_permissions
+                && let Ok(st) = rustix::fs::fstat(fd)
+            {
+                mode |= Mode::from_raw_mode(st.st_mode & 0o7000);
+            }
             let first = self.writable_for_xattrs(meta, mode);
             last_mode = first.map(|_| mode);
             if let Err(e) = rustix::fs::fchmod(fd, first.unwrap_or(mode)) {
