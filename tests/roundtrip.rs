@@ -1887,6 +1887,45 @@ fn directories_keep_their_special_bits_without_same_permissions() {
     }
 }
 
+/// `--no-overwrite-dir` as a user: a read-only directory of the user's own that is there is
+/// made writable to extract into and given its mode back, as GNU tar does (every member
+/// beneath it failed, "Permission denied"; found by audit).
+#[test]
+fn no_overwrite_dir_extracts_into_a_read_only_directory_of_ones_own() {
+    use std::os::unix::fs::PermissionsExt;
+    if !util::require_root("extracting as another user") || !util::require_tool("tar") || !util::require_tool("setpriv")
+    {
+        return;
+    }
+    let tmp = util::tempdir();
+    std::fs::set_permissions(tmp.path(), PermissionsExt::from_mode(0o755)).unwrap();
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(src.join("rod/sub")).unwrap();
+    std::fs::write(src.join("rod/f"), "f").unwrap();
+    std::fs::write(src.join("rod/sub/g"), "g").unwrap();
+    let a = tmp.path().join("a.tar");
+    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).arg("rod").ok();
+    std::fs::set_permissions(&a, PermissionsExt::from_mode(0o644)).unwrap();
+    for mode in [0o555, 0o500, 0o100] {
+        let run = |tool: &str, dst: &Path| {
+            std::fs::create_dir_all(dst.join("rod")).unwrap();
+            cmd("chown").arg("-R").arg("65534:65534").arg(dst).ok();
+            std::fs::set_permissions(dst.join("rod"), PermissionsExt::from_mode(mode)).unwrap();
+            let line = format!("{tool} -xf {} -C {} --no-overwrite-dir", a.display(), dst.display());
+            let out =
+                cmd("setpriv").args(["--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-c", &line]).run();
+            let got = std::fs::symlink_metadata(dst.join("rod")).unwrap().permissions().mode() & 0o7777;
+            std::fs::set_permissions(dst.join("rod"), PermissionsExt::from_mode(0o755)).unwrap();
+            let files = ["rod/f", "rod/sub/g"].map(|f| std::fs::read_to_string(dst.join(f)).ok());
+            (out.status.code(), got, files)
+        };
+        let gnu = run("tar", &tmp.path().join(format!("gnu{mode:o}")));
+        let ours = run(env!("CARGO_BIN_EXE_captar"), &tmp.path().join(format!("ours{mode:o}")));
+        assert_eq!(ours, gnu, "{mode:o}");
+        assert_eq!(ours, (Some(0), mode, [Some("f".to_string()), Some("g".to_string())]), "{mode:o}");
+    }
+}
+
 /// GNU tar's `--label` header leaves its numeric fields all NUL, which GNU tar and bsdtar read
 /// as 0: the archive lists (the label first, as GNU tar lists it) and extracts (the label
 /// itself is not a member, as in bsdtar).

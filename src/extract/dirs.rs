@@ -24,6 +24,11 @@ pub(super) struct PendingDir {
     pub(super) existed: bool,
     /// Removed since by this extraction (a member took its place): not looked for again.
     pub(super) gone: bool,
+    /// `--no-overwrite-dir`: the mode of a directory that was there without the owner's
+    /// write or search permission, made u+rwx for the members beneath it and given back at the
+    /// end, as GNU tar does (as a user, its own read-only directory failed every member
+    /// beneath it; found by audit).
+    pub(super) restore_mode: Option<u32>,
 }
 
 /// The most xattr data held for directories whose metadata is set at the end: real trees hold
@@ -72,6 +77,7 @@ impl Run<'_> {
             Some(&i) if self.dirs[i].rel == d.rel => {
                 self.dir_xattr_bytes -= self.dirs[i].meta.xattr_bytes();
                 self.dirs[i].meta = d.meta;
+                self.dirs[i].restore_mode = self.dirs[i].restore_mode.or(d.restore_mode);
             }
             _ => {
                 self.dir_index.insert((d.dev, d.ino), self.dirs.len());
@@ -114,6 +120,14 @@ impl Run<'_> {
                 }
             }
             let keep_owner_mode = d.existed && self.opts.existing == Existing::NoOverwriteDir;
+            if let Some(mode) = d.restore_mode
+                && let Err(e) = rustix::fs::fchmod(&fd, rustix::fs::Mode::from_raw_mode(mode))
+            {
+                let e = io::Error::from(e);
+                let why =
+                    format!("give back its mode {mode:04o}, made u+rwx to extract into: {}", crate::error::os_text(&e));
+                self.report.error(Error::entry(&d.meta.path, why));
+            }
             match self.restorer.dir_meta(fd.as_fd(), &d.meta, keep_owner_mode) {
                 Ok(Restored { caps, problems, clamped }) => {
                     if !problems.is_empty() {

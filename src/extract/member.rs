@@ -66,6 +66,7 @@ impl Run<'_> {
                     meta: meta.clone(),
                     existed: true,
                     gone: false,
+                    restore_mode: None,
                 };
                 self.pending_dir(d).map_err(io_fail("create directory"))?;
             } else if meta.kind == Kind::Dir && self.opts.existing.checks_first() {
@@ -317,8 +318,23 @@ impl Run<'_> {
         {
             keep_owner_mode_of(&mut meta, &self.dirs[i].meta);
         }
+        // --no-overwrite-dir: one of the user's own directories that is there read-only is
+        // made u+rwx to extract into, its mode given back at the end, as GNU tar does.
+        let restore_mode = match existed
+            && self.opts.existing == Existing::NoOverwriteDir
+            && st.st_mode & 0o300 != 0o300
+            && st.st_uid == rustix::process::geteuid().as_raw()
+            && !crate::error::root_overriding_permissions()
+        {
+            true => {
+                let writable = Mode::from_raw_mode(st.st_mode & 0o7777 | 0o700);
+                super::restore::chmod_nofollow(parent, name, writable)?;
+                Some(st.st_mode & 0o7777)
+            }
+            false => None,
+        };
         let gone = false;
-        self.pending_dir(PendingDir { rel: rel.to_path_buf(), dev, ino, meta, existed, gone })
+        self.pending_dir(PendingDir { rel: rel.to_path_buf(), dev, ino, meta, existed, gone, restore_mode })
     }
 
     /// Whether `st`, what stands at a hard-link member's name, is the file the link names.

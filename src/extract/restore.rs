@@ -1174,7 +1174,7 @@ fn mode_text(mode: Mode) -> String {
 /// device must be held by (opening one for real could block or touch hardware). So the node is
 /// held by an O_PATH|O_NOFOLLOW fd, checked not to be a symlink, and changed through its
 /// /proc/self/fd entry, which reaches that very inode.
-fn chmod_nofollow(dir: BorrowedFd<'_>, name: &OsStr, mode: Mode) -> io::Result<()> {
+pub(super) fn chmod_nofollow(dir: BorrowedFd<'_>, name: &OsStr, mode: Mode) -> io::Result<()> {
     let fd = rustix::fs::openat(dir, name, OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())?;
     let st = rustix::fs::fstat(&fd)?;
     if rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Symlink {
