@@ -375,6 +375,26 @@ fn truncated_archives_are_refused() {
         "{}",
         one_line(&out)
     );
+    // One zero block followed by a member: reading stops there, as GNU tar stops ("A lone
+    // zero block at 2"), with a warning naming -i, which reads on (it stopped in silence, exit
+    // 0, the members after it unnamed; found by differential testing).
+    let mut middle = Tar::new().file("a", b"a\n").cut();
+    middle.extend_from_slice(&[0; 512]);
+    middle.extend_from_slice(&Tar::new().file("b", b"b\n").end());
+    let middle_tar = c.root.join("middle.tar");
+    std::fs::write(&middle_tar, &middle).unwrap();
+    let out = captar().arg("-tf").arg(&middle_tar).code(1);
+    assert_eq!(out.stdout_text(), "a\n");
+    assert!(
+        one_line(&out).contains("a lone zero block, where a member header was due, is followed by more data")
+            && one_line(&out).contains("pass -i (--ignore-zeros) to read the members after it (at byte 1024)"),
+        "{}",
+        one_line(&out)
+    );
+    assert_eq!(captar().arg("-tif").arg(&middle_tar).ok().stdout_text(), "a\nb\n");
+    let c2 = case();
+    c2.extract(&middle, &[], 1);
+    assert_eq!((read(&c2.dest("a")), lkind(&c2.dest("b"))), (b"a\n".to_vec(), None));
     // --warning=no-alone-zero-block silences it for list, extract and verify (verify printed
     // it); it still counts (exit 1), as GNU tar's --warning changes no exit status, and
     // verify's summary says so.

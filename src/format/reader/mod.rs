@@ -624,14 +624,15 @@ impl Reader {
     /// corrupt trailer (gzip's CRC, zstd's content checksum, a damaged last block) is an error,
     /// not silence; a decompressor's error in the second block too. A checksum covers the data
     /// before it: what was read may be wrong too.
-    /// Answers whether the second block was there (a byte of it).
-    fn check_trailer(&mut self) -> Result<bool> {
+    /// Answers whether the second block was there (a byte of it), and whether it was zeros.
+    fn check_trailer(&mut self) -> Result<(bool, bool)> {
         let mut block = [0u8; BLOCK];
         let second = self.fill(&mut block);
         if let Ok(n) = second {
             self.offset += n as u64;
         }
         let whole = second.as_ref().is_ok_and(|&n| n > 0);
+        let zeros = block.iter().all(|&b| b == 0);
         second.and_then(|_| self.src.finish()).map_err(|e| {
             let msg = match self.src.seeks() {
                 true => format!("read failed after the end-of-archive marker: {e}"),
@@ -649,7 +650,7 @@ impl Reader {
             };
             self.err(self.offset, msg)
         })?;
-        Ok(whole)
+        Ok((whole, zeros))
     }
 
     /// A header that fails its checksum. In a compressed archive a damaged stream is the likelier
@@ -825,11 +826,19 @@ impl Reader {
                 self.end = Some(at);
                 self.check_label()?;
                 // GNU tar: "A lone zero block at N".
-                if !self.check_trailer()? {
-                    self.end_warning = Some((Some(crate::error::Warning::AloneZeroBlock), self.err(
-                        at,
+                let msg = match self.check_trailer()? {
+                    (true, true) => None,
+                    (false, _) => Some(
                         "a lone zero block ends the archive, half of its end-of-archive marker: it may have been cut short there; compare its size with the original's, or read an intact copy",
-                    )));
+                    ),
+                    // Data after it: reading stops there, as GNU tar stops with its warning
+                    // (found by differential testing: the members after it went unsaid).
+                    (true, false) => Some(
+                        "a lone zero block, where a member header was due, is followed by more data, not by the second block of an end-of-archive marker: reading stops there, as GNU tar stops; pass -i (--ignore-zeros) to read the members after it",
+                    ),
+                };
+                if let Some(msg) = msg {
+                    self.end_warning = Some((Some(crate::error::Warning::AloneZeroBlock), self.err(at, msg)));
                 }
                 return Ok(None);
             }
