@@ -534,6 +534,33 @@ fn stdout_archive_and_gnu_listing_agree() {
     cmd("tar").args(["-tf"]).arg(&a).args(["./bin/plain", "./nothing"]).code(2);
 }
 
+/// A hard-link target archived with its leading `/` (GNU tar's `-P`) is listed without it, as
+/// GNU tar's `-tv` lists it (not a member name or a symlink target, which keep theirs); with
+/// `-P` as archived (found by differential testing: captar kept the `/`).
+#[test]
+fn absolute_hard_link_targets_listed_as_gnu_tar() {
+    let Some(c) = case(&["tar"]) else { return };
+    let dir = c.work.join("abs");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("f"), "f").unwrap();
+    std::fs::hard_link(dir.join("f"), dir.join("h")).unwrap();
+    std::os::unix::fs::symlink(dir.join("f"), dir.join("s")).unwrap();
+    let a = c.archive("abs.tar");
+    cmd("tar").arg("-cPf").arg(&a).args(["f", "h", "s"].map(|n| dir.join(n))).ok();
+    for opts in [&["-tv"][..], &["-tvP"], &["-tv", "--show-transformed-names"]] {
+        let ours = captar().args(opts).arg("-f").arg(&a).ok().stdout_text();
+        let gnu = cmd("tar").args(opts).arg("-f").arg(&a).ok().stdout_text();
+        assert_eq!(ours, gnu, "{opts:?}");
+    }
+    let plain = captar().args(["list", "-v", "-f"]).arg(&a).ok().stdout_text();
+    let abs = captar().args(["list", "-v", "-P", "-f"]).arg(&a).ok().stdout_text();
+    let f = dir.join("f").display().to_string();
+    assert!(
+        plain.contains(&format!(" link to {}\n", &f[1..])) && abs.contains(&format!(" link to {f}\n")),
+        "{plain}{abs}"
+    );
+}
+
 #[test]
 fn list_caps_matches_getcap() {
     let Some(c) = case(&[]) else { return };

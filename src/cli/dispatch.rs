@@ -447,6 +447,7 @@ fn command(
                 full_time: a.full_time,
                 utc: a.utc,
                 numeric_owner: a.numeric_owner,
+                absolute_names: a.absolute_names,
                 dumpdirs: (a.incremental || a.listed_incremental.is_some()) && a.verbose > 1,
             },
             report,

@@ -998,6 +998,10 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
             _ => format!("-P (--absolute-names) with {}: leave it out", mode.subcommand()),
         }));
     }
+    // Listing: hard-link targets as archived, their leading '/' kept, as GNU tar's -tvP.
+    if absolute_names {
+        opts.push("--absolute-names".into());
+    }
     // GNU tar's default for member names: taken, but where it would change how --exclude
     // patterns match (captar matches them unanchored, GNU tar's default for them); found by
     // audit: `captar -tf a.tar --anchored dir` was refused.
@@ -1289,11 +1293,12 @@ mod tests {
             assert_eq!(rw("captar -tv"), "captar list --verbose -f -");
             assert_eq!(rw("captar -cz d"), "captar create --gzip -f - d");
         }
-        // -P: listing shows names as archived anyway; elsewhere refused with the way to do it
-        // (found by audit: ignored, `-xPf` extracted beneath the current directory, exit 0).
-        assert_eq!(rw("captar -tPf a.tar"), "captar list -f a.tar");
+        // -P: listing shows names as archived anyway, and hard-link targets too with it; elsewhere
+        // refused with the way to do it (found by audit: ignored, `-xPf` extracted beneath the
+        // current directory, exit 0).
+        assert_eq!(rw("captar -tPf a.tar"), "captar list -f a.tar --absolute-names");
         // The old form too, as the dash form (`cPf` was an unknown letter).
-        assert_eq!(rw("captar tPf a.tar"), "captar list -f a.tar");
+        assert_eq!(rw("captar tPf a.tar"), "captar list -f a.tar --absolute-names");
         for (line, want) in [
             ("captar -cPf a.tar /etc", "-P (--absolute-names): captar stores names without their leading '/'"),
             ("captar cPf a.tar /etc", "-P (--absolute-names): captar stores names without their leading '/'"),
