@@ -369,8 +369,12 @@ impl Reader {
             if label.len() > XATTR_SIZE_MAX {
                 meta.xattrs_left_out += 1;
             } else if let Some((_, old)) = meta.xattrs.iter_mut().find(|(n, _)| *n == name) {
+                // The same label: the xattr's own value stays (with the NUL the kernel gives,
+                // whose size `list -vv` shows as GNU tar does; found by differential testing).
                 meta.selinux_conflicting = pax::without_nul(old) != pax::without_nul(label);
-                *old = label.to_vec();
+                if meta.selinux_conflicting {
+                    *old = label.to_vec();
+                }
             } else {
                 meta.xattrs.push((name, label.to_vec()));
             }
