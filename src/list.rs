@@ -34,8 +34,9 @@ pub struct ListOptions {
     pub utc: bool,
     /// With `verbose`: owners as ids, not names, as GNU tar's `-tv --numeric-owner`.
     pub numeric_owner: bool,
-    /// With `verbose`: a hard-link target's leading `/` shown, as GNU tar's `-tvP` shows it
-    /// (its `-tv` strips it, and only it).
+    /// With `verbose`: a hard-link target as archived, as GNU tar's `-tvP` shows it (its `-tv`
+    /// shows one without a leading `/`, or what is up to a last `..`, as extract takes it; not
+    /// a name or a symlink's target), and names under `--show-transformed-names` too.
     pub absolute_names: bool,
     /// The members listed: those named, less those excluded.
     pub select: Selection,
@@ -695,6 +696,9 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
         // a transform changed were stripped, and `s,.*,/,` listed `/`).
         if opts.select.transforms.show {
             opts.select.transforms.rename(&mut entry.meta);
+        }
+        // (With -P as the transform made them, as GNU tar's -P shows them.)
+        if opts.select.transforms.show && !opts.absolute_names {
             let meta = &mut entry.meta;
             let mut stripped = strip_root(&mut meta.path, meta.kind == Kind::Dir);
             if meta.kind == Kind::HardLink
@@ -836,15 +840,20 @@ pub fn list(opts: &ListOptions, report: &Report) -> Result<Outcome> {
                     line.extend_from_slice(b" -> ");
                     push_quoted(&mut line, l.as_os_str().as_bytes());
                 }
-                // Without its leading `/`, as GNU tar's -tv shows a hard-link target (not a
-                // name or a symlink's target; found by differential testing), but with -P.
+                // As extract takes it, as GNU tar's -tv shows a hard-link target (not a name or
+                // a symlink's target): without a leading `/`, or what is up to a last `..`
+                // (found by differential testing); as archived with -P.
                 (Kind::HardLink, Some(l)) => {
                     line.extend_from_slice(b" link to ");
-                    let mut target = std::borrow::Cow::Borrowed(l.as_path());
-                    if !opts.absolute_names && l.as_os_str().as_bytes().starts_with(b"/") {
-                        strip_root(target.to_mut(), false);
-                    }
-                    push_quoted(&mut line, target.as_os_str().as_bytes());
+                    let bytes = l.as_os_str().as_bytes();
+                    let target = match opts.absolute_names {
+                        true => bytes,
+                        false => match &bytes[crate::create::names::unsafe_prefix_len(bytes)..] {
+                            b"" => b".",
+                            rest => rest,
+                        },
+                    };
+                    push_quoted(&mut line, target);
                 }
                 _ => {}
             }

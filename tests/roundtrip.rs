@@ -1930,15 +1930,18 @@ fn no_overwrite_dir_extracts_into_a_read_only_directory_of_ones_own() {
     std::fs::create_dir_all(src.join("rod/sub")).unwrap();
     std::fs::write(src.join("rod/f"), "f").unwrap();
     std::fs::write(src.join("rod/sub/g"), "g").unwrap();
+    // A `user.` xattr of its own, set before its mode is given back (found by review: after
+    // it, the directory refused it).
+    let xattr = cmd("setfattr").args(["-n", "user.k", "-v", "v"]).arg(src.join("rod")).run().status.success();
     let a = tmp.path().join("a.tar");
-    captar().args(["create", "-f"]).arg(&a).arg("-C").arg(&src).arg("rod").ok();
+    captar().args(["create", "--xattrs", "-f"]).arg(&a).arg("-C").arg(&src).arg("rod").ok();
     std::fs::set_permissions(&a, PermissionsExt::from_mode(0o644)).unwrap();
     for mode in [0o555, 0o500, 0o100] {
         let run = |tool: &str, dst: &Path| {
             std::fs::create_dir_all(dst.join("rod")).unwrap();
             cmd("chown").arg("-R").arg("65534:65534").arg(dst).ok();
             std::fs::set_permissions(dst.join("rod"), PermissionsExt::from_mode(mode)).unwrap();
-            let line = format!("{tool} -xf {} -C {} --no-overwrite-dir", a.display(), dst.display());
+            let line = format!("{tool} -xf {} -C {} --no-overwrite-dir --xattrs", a.display(), dst.display());
             let out =
                 cmd("setpriv").args(["--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-c", &line]).run();
             let got = std::fs::symlink_metadata(dst.join("rod")).unwrap().permissions().mode() & 0o7777;
@@ -1947,8 +1950,13 @@ fn no_overwrite_dir_extracts_into_a_read_only_directory_of_ones_own() {
             (out.status.code(), got, files)
         };
         let gnu = run("tar", &tmp.path().join(format!("gnu{mode:o}")));
-        let ours = run(env!("CARGO_BIN_EXE_captar"), &tmp.path().join(format!("ours{mode:o}")));
+        let ours_dir = tmp.path().join(format!("ours{mode:o}"));
+        let ours = run(env!("CARGO_BIN_EXE_captar"), &ours_dir);
         assert_eq!(ours, gnu, "{mode:o}");
+        if xattr {
+            let got = cmd("getfattr").args(["--only-values", "-n", "user.k"]).arg(ours_dir.join("rod")).ok();
+            assert_eq!(got.stdout_text(), "v", "{mode:o}");
+        }
         assert_eq!(ours, (Some(0), mode, [Some("f".to_string()), Some("g".to_string())]), "{mode:o}");
     }
 }

@@ -365,9 +365,25 @@ fn names_that_cannot_be_extracted_are_refused() {
         if dir.ends_with("ours") {
             assert_eq!(
                 out.stderr_text().lines().next(),
-                Some("captar: f: --transform made its name e/, a directory's (it ends in '/'), for a file; skipped")
+                Some("captar: f: --transform made its name e/, a directory's, for a file; skipped")
             );
         }
+    }
+    // Ending in `/.` too (GNU tar: "File exists"); -O, which names no file, writes it, as GNU
+    // tar does (found by review: it was refused there too).
+    let err = captar()
+        .args(["-xf"])
+        .arg(&small)
+        .arg("-C")
+        .arg(slash.join("ours"))
+        .args(["--transform", r"s,^f$,g/.,"])
+        .code(2)
+        .stderr_text();
+    assert!(err.contains("f: --transform made its name g/., a directory's, for a file; skipped"), "{err}");
+    assert!(!slash.join("ours/g").exists());
+    for tool in [captar(), cmd("tar")] {
+        let out = tool.args(["-xOf"]).arg(&small).args(["--transform", r"s,^f$,e/,"]).ok();
+        assert_eq!(out.stdout_text(), "f");
     }
     // -O writes the files whose names stay extractable (a directory's made empty is the root).
     let out = captar().args(["extract", "-O", "-f"]).arg(&archive).args(["--transform", r"s,^src/\?,,"]).ok();

@@ -62,7 +62,8 @@ impl NameArgs {
     /// literally, as in GNU tar.
     ///
     /// Each also leaves out a path named below a directory it matches (`Excludes::leading`),
-    /// as GNU tar's do when reading; when creating (`recursion_ends`: `matches` and where
+    /// as GNU tar's `--exclude` patterns do when reading (its `--exclude-vcs` names do not: a
+    /// documented difference); when creating (`recursion_ends`: `matches` and where
     /// `--no-recursion` first stands, if anywhere), only the `--exclude` and `-X` patterns
     /// given before `--no-recursion`, as in GNU tar (found by audit: `find | tar -cf a.tar
     /// --exclude=cache --no-recursion -T -` leaves out `./cache/foo`, which captar archived).

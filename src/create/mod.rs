@@ -26,7 +26,7 @@ mod concat;
 mod files;
 pub mod incremental;
 mod mode;
-mod names;
+pub(crate) mod names;
 mod options;
 mod pipeline;
 mod remove;

@@ -50,7 +50,7 @@ pub(super) fn stripped_prefix(path: &Path) -> String {
 
 /// How many bytes at the front of `bytes` GNU tar strips (safer_name_suffix): leading slashes,
 /// or everything up to and with the last `..` and its slash.
-fn unsafe_prefix_len(bytes: &[u8]) -> usize {
+pub(crate) fn unsafe_prefix_len(bytes: &[u8]) -> usize {
     let mut start = bytes.iter().take_while(|&&b| b == b'/').count();
     let mut at = 0;
     for part in bytes.split(|&b| b == b'/') {

@@ -108,26 +108,14 @@ impl SafeName {
 
     /// The safe name of a member `--transform` renames (`meta` is renamed in place): `Ok(None)`
     /// when the name stays as it was; `Err` says why the new one cannot be extracted or
-    /// verified (it has `..`, or it is empty or ends in `/` and not a directory's), to be
-    /// reported against the name as archived.
+    /// verified (it has `..`, or it is empty and not a directory's), to be reported against
+    /// the name as archived.
     pub fn renamed(
         transforms: &crate::transform::Transforms,
         meta: &mut crate::format::EntryMeta,
     ) -> Result<Option<SafeName>, String> {
-        use crate::format::Kind;
         if !transforms.rename(meta) {
             return Ok(None);
-        }
-        // A directory's name given to a file: GNU tar fails on it ("Cannot open: Is a
-        // directory"); captar dropped the `/` and put the file where an empty directory of
-        // that name had just been extracted (found by audit).
-        let name = meta.path.as_os_str().as_bytes();
-        if meta.kind != Kind::Dir && name.len() > 1 && name.ends_with(b"/") {
-            return Err(format!(
-                "--transform made its name {}, a directory's (it ends in '/'), for a {}",
-                meta.path.escaped(),
-                meta.kind.word()
-            ));
         }
         match SafeName::parse(&meta.path) {
             Ok(renamed) if !renamed.is_root() || meta.kind == crate::format::Kind::Dir => Ok(Some(renamed)),
@@ -136,6 +124,31 @@ impl SafeName {
                 Err(format!("--transform made its name {}, which contains '..'", meta.path.escaped()))
             }
         }
+    }
+
+    /// `renamed`, for a member to be written or compared under its new name (not `-O`, which
+    /// names no file): a directory's name (ending in `/` or `/.`) given to anything else is
+    /// refused too, as GNU tar fails on it ("Is a directory", "File exists"); captar dropped
+    /// the `/` and put the file where an empty directory had just been extracted (found by
+    /// audit).
+    pub fn renamed_on_disk(
+        transforms: &crate::transform::Transforms,
+        meta: &mut crate::format::EntryMeta,
+    ) -> Result<Option<SafeName>, String> {
+        let renamed = SafeName::renamed(transforms, meta)?;
+        let name = meta.path.as_os_str().as_bytes();
+        if renamed.is_some()
+            && meta.kind != crate::format::Kind::Dir
+            && name.len() > 1
+            && (name.ends_with(b"/") || name.ends_with(b"/."))
+        {
+            return Err(format!(
+                "--transform made its name {}, a directory's, for a {}",
+                meta.path.escaped(),
+                meta.kind.word()
+            ));
+        }
+        Ok(renamed)
     }
 
     /// The destination itself (`./` in the archive).

@@ -120,6 +120,9 @@ impl Run<'_> {
                 }
             }
             let keep_owner_mode = d.existed && self.opts.existing == Existing::NoOverwriteDir;
+            let restored = self.restorer.dir_meta(fd.as_fd(), &d.meta, keep_owner_mode);
+            // After its xattrs, which a directory without the owner's write permission takes
+            // from no one but a root (found by review: a `user.` one failed).
             if let Some(mode) = d.restore_mode
                 && let Err(e) = rustix::fs::fchmod(&fd, rustix::fs::Mode::from_raw_mode(mode))
             {
@@ -128,7 +131,7 @@ impl Run<'_> {
                     format!("give back its mode {mode:04o}, made u+rwx to extract into: {}", crate::error::os_text(&e));
                 self.report.error(Error::entry(&d.meta.path, why));
             }
-            match self.restorer.dir_meta(fd.as_fd(), &d.meta, keep_owner_mode) {
+            match restored {
                 Ok(Restored { caps, problems, clamped }) => {
                     if !problems.is_empty() {
                         self.report.error(Error::entry(&d.meta.path, problems.join("; ")));

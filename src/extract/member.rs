@@ -328,7 +328,7 @@ impl Run<'_> {
         {
             true => {
                 let writable = Mode::from_raw_mode(st.st_mode & 0o7777 | 0o700);
-                super::restore::chmod_nofollow(parent, name, writable)?;
+                super::restore::chmod_nofollow(parent, name, writable, Some((st.st_dev, st.st_ino)))?;
                 Some(st.st_mode & 0o7777)
             }
             false => None,

@@ -97,7 +97,7 @@ impl Run<'_> {
             return Some((name, None));
         }
         let archived = meta.path.clone();
-        match SafeName::renamed(&self.opts.select.transforms, meta) {
+        match SafeName::renamed_on_disk(&self.opts.select.transforms, meta) {
             Ok(None) => Some((name, None)),
             Ok(Some(renamed)) => Some((renamed, Some(archived))),
             Err(why) => {

@@ -1002,7 +1002,7 @@ impl Restorer {
         )?;
         if meta.kind != crate::format::Kind::Symlink {
             let mode = self.mode(meta, cleared);
-            if let Err(e) = chmod_nofollow(dir, name, mode) {
+            if let Err(e) = chmod_nofollow(dir, name, mode, None) {
                 match e.raw_os_error().map(Errno::from_raw_os_error) {
                     Some(errno @ (Errno::PERM | Errno::OPNOTSUPP | Errno::NOSYS)) => {
                         let owner =
@@ -1174,11 +1174,21 @@ fn mode_text(mode: Mode) -> String {
 /// device must be held by (opening one for real could block or touch hardware). So the node is
 /// held by an O_PATH|O_NOFOLLOW fd, checked not to be a symlink, and changed through its
 /// /proc/self/fd entry, which reaches that very inode.
-pub(super) fn chmod_nofollow(dir: BorrowedFd<'_>, name: &OsStr, mode: Mode) -> io::Result<()> {
+/// With `same`, only the file of that device and inode (one looked at a moment ago), else an
+/// error: another put in its place meanwhile is not changed.
+pub(super) fn chmod_nofollow(
+    dir: BorrowedFd<'_>,
+    name: &OsStr,
+    mode: Mode,
+    same: Option<(u64, u64)>,
+) -> io::Result<()> {
     let fd = rustix::fs::openat(dir, name, OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())?;
     let st = rustix::fs::fstat(&fd)?;
     if rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Symlink {
         return Err(io::Error::other("a symlink was put in its place while it was being created; not followed"));
+    }
+    if same.is_some_and(|same| same != (st.st_dev, st.st_ino)) {
+        return Err(io::Error::other("another file was put in its place meanwhile; not changed"));
     }
     let proc = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd));
     match rustix::fs::chmodat(rustix::fs::CWD, proc.as_str(), mode, AtFlags::empty()) {

@@ -172,7 +172,7 @@ impl Verifier<'_> {
             let selected = self.members.selects(&name.rel, &meta.path);
             if !self.opts.select.transforms.is_empty() {
                 let archived = meta.path.clone();
-                match SafeName::renamed(&self.opts.select.transforms, &mut meta) {
+                match SafeName::renamed_on_disk(&self.opts.select.transforms, &mut meta) {
                     Ok(None) => {}
                     Ok(Some(renamed)) => name = renamed,
                     Err(why) => {
