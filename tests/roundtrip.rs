@@ -552,6 +552,17 @@ fn absolute_hard_link_targets_listed_as_gnu_tar() {
         let gnu = cmd("tar").args(opts).arg("-f").arg(&a).ok().stdout_text();
         assert_eq!(ours, gnu, "{opts:?}");
     }
+    // And one through `..`, cleaned as extract takes it (up to the last `..`), as GNU tar
+    // shows it; and with -P the names --show-transformed-names shows (found by review).
+    let sub = c.work.join("sub");
+    std::fs::create_dir_all(&sub).unwrap();
+    let up = c.archive("up.tar");
+    cmd("tar").arg("-cPf").arg(&up).args(["../abs/f", "../abs/h"]).current_dir(&sub).ok();
+    for opts in [&["-tv"][..], &["-tvP"], &["-tvP", "--show-transformed-names", "--transform", "s,^,/,"]] {
+        let ours = captar().args(opts).arg("-f").arg(&up).ok().stdout_text();
+        let gnu = cmd("tar").args(opts).arg("-f").arg(&up).ok().stdout_text();
+        assert_eq!(ours, gnu, "{opts:?}");
+    }
     let plain = captar().args(["list", "-v", "-f"]).arg(&a).ok().stdout_text();
     let abs = captar().args(["list", "-v", "-P", "-f"]).arg(&a).ok().stdout_text();
     let f = dir.join("f").display().to_string();
