@@ -40,8 +40,8 @@ pub struct ListArgs {
     /// With -v, owners as numeric ids, not names, as GNU tar's -tv --numeric-owner
     #[arg(long)]
     pub(super) numeric_owner: bool,
-    /// With -v, hard-link targets as archived, a leading '/' kept (without it, as GNU tar's
-    /// -tv shows them: without their leading '/')
+    /// With -v, hard-link targets as archived, a leading '/' or '..' kept (without it, as GNU
+    /// tar's -tv shows them: as extract takes them), as GNU tar's -tvP
     #[arg(short = 'P', long)]
     pub(super) absolute_names: bool,
     /// With -vv, each directory's listing in a GNU incremental archive (made with -g) after

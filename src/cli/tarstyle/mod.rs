@@ -998,7 +998,7 @@ pub fn rewrite(args: &[OsString]) -> Result<Vec<OsString>> {
             _ => format!("-P (--absolute-names) with {}: leave it out", mode.subcommand()),
         }));
     }
-    // Listing: hard-link targets as archived, their leading '/' kept, as GNU tar's -tvP.
+    // Listing: hard-link targets as archived, a leading '/' or '..' kept, as GNU tar's -tvP.
     if absolute_names {
         opts.push("--absolute-names".into());
     }
