@@ -1799,6 +1799,15 @@ fn fifos_devices_and_symlinks_keep_their_capabilities() {
     }
 }
 
+/// `sh -c line` as root, or as nobody (`util::as_nobody`) for any other `who`.
+fn sh_as(who: &str, line: &str) -> util::Cmd {
+    match who {
+        "root" => cmd("sh"),
+        _ => util::as_nobody("sh"),
+    }
+    .args(["-c", line])
+}
+
 /// Modes follow GNU tar: exactly as archived with -p (root's default, whatever the owner
 /// option), else without the umask's bits, setuid, setgid and sticky.
 #[test]
@@ -1846,12 +1855,10 @@ fn modes_as_gnu_tar_with_and_without_same_permissions() {
         let run = |tool: &str, opts: &[&str], dst: &Path| {
             std::fs::create_dir(dst).unwrap();
             let cmdline = format!("umask {umask}; {tool} {} -f {} -C {}", opts.join(" "), a.display(), dst.display());
-            if *who == "root" {
-                cmd("sh").args(["-c", &cmdline]).ok();
-            } else {
+            if *who != "root" {
                 cmd("chown").arg("65534:65534").arg(dst).ok();
-                cmd("setpriv").args(["--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-c", &cmdline]).ok();
             }
+            sh_as(who, &cmdline).ok();
         };
         let (gnu, ours) = (tmp.path().join(format!("gnu{i}")), tmp.path().join(format!("ours{i}")));
         run("tar -x", gnu_opts, &gnu);
@@ -1905,12 +1912,10 @@ fn directories_keep_their_special_bits_without_same_permissions() {
                 std::fs::set_permissions(dst.join(dir), PermissionsExt::from_mode(mode)).unwrap();
             }
             let cmdline = format!("umask {umask}; {tool} -xf {} -C {} {opts}", a.display(), dst.display());
-            if who == "root" {
-                cmd("sh").args(["-c", &cmdline]).ok();
-            } else {
+            if who != "root" {
                 cmd("chown").arg("-R").arg("65534:65534").arg(dst).ok();
-                cmd("setpriv").args(["--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-c", &cmdline]).ok();
             }
+            sh_as(who, &cmdline).ok();
             modes(dst)
         };
         let tag = format!("{who}-{umask}{opts}");
@@ -1953,8 +1958,7 @@ fn no_overwrite_dir_extracts_into_a_read_only_directory_of_ones_own() {
             cmd("chown").arg("-R").arg("65534:65534").arg(dst).ok();
             std::fs::set_permissions(dst.join("rod"), PermissionsExt::from_mode(mode)).unwrap();
             let line = format!("{tool} -xf {} -C {} --no-overwrite-dir --xattrs", a.display(), dst.display());
-            let out =
-                cmd("setpriv").args(["--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-c", &line]).run();
+            let out = sh_as("nobody", &line).run();
             let got = std::fs::symlink_metadata(dst.join("rod")).unwrap().permissions().mode() & 0o7777;
             std::fs::set_permissions(dst.join("rod"), PermissionsExt::from_mode(0o755)).unwrap();
             let files = ["rod/f", "rod/sub/g"].map(|f| std::fs::read_to_string(dst.join(f)).ok());
